@@ -1,0 +1,1 @@
+"""cdktf constructs for the serverless stack."""

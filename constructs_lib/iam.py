@@ -1,0 +1,57 @@
+"""Least-privilege IAM helpers shared by the constructs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
+from constructs import Construct
+
+
+class Grantable(Protocol):
+    """Anything with an IAM role that a `grant_*` helper can add permissions to."""
+
+    def add_to_role_policy(
+        self, sid: str, actions: Sequence[str], resources: Sequence[str]
+    ) -> None: ...
+
+
+def service_assume_role_policy(scope: Construct, id: str, service: str) -> DataAwsIamPolicyDocument:
+    """`data "aws_iam_policy_document"` letting one AWS service principal assume a role."""
+    return DataAwsIamPolicyDocument(
+        scope,
+        id,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                effect="Allow",
+                actions=["sts:AssumeRole"],
+                principals=[
+                    DataAwsIamPolicyDocumentStatementPrincipals(
+                        type="Service", identifiers=[service]
+                    )
+                ],
+            )
+        ],
+    )
+
+
+def allow_policy(
+    scope: Construct, id: str, sid: str, actions: Sequence[str], resources: Sequence[str]
+) -> DataAwsIamPolicyDocument:
+    """A one-statement Allow policy document. Wildcard actions are refused outright."""
+    if any("*" in action for action in actions):
+        raise ValueError(f"{sid}: wildcard actions are not allowed: {list(actions)}")
+    return DataAwsIamPolicyDocument(
+        scope,
+        id,
+        statement=[
+            DataAwsIamPolicyDocumentStatement(
+                sid=sid, effect="Allow", actions=list(actions), resources=list(resources)
+            )
+        ],
+    )

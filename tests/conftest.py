@@ -1,0 +1,21 @@
+import os
+import sys
+
+import pytest
+
+# Tests import lambda/app.py; its byte-code cache must not land in the packaged source.
+sys.dont_write_bytecode = True
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+from tests.support import ENVIRONMENTS, env_config, synth_config  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def stacks() -> dict[str, dict]:
+    """The synthesized JSON of every shipped environment, built once per test session."""
+    return {env: synth_config(env_config(env)) for env in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session", params=ENVIRONMENTS)
+def stack(request, stacks) -> dict:
+    return stacks[request.param]

@@ -1,0 +1,103 @@
+"""Helpers shared by the tests: build constructs in a throwaway stack and read the JSON back."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from cdktf import TerraformStack, Testing
+from cdktf_cdktf_provider_aws.provider import AwsProvider
+
+from constructs_lib.config import StackConfig, load_config
+from constructs_lib.stack import ServerlessStack
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "config"
+ENVIRONMENTS = ("dev", "prod")
+
+
+def synth_construct(build: Callable[[TerraformStack], Any]) -> dict:
+    """Build one construct inside a bare stack with an AWS provider and return its JSON."""
+    app = Testing.app()
+    stack = TerraformStack(app, "test")
+    AwsProvider(stack, "aws", region="us-east-1")
+    build(stack)
+    return json.loads(Testing.synth(stack))
+
+
+def synth_config(config: StackConfig) -> dict:
+    return json.loads(Testing.synth(ServerlessStack(Testing.app(), config)))
+
+
+def env_config(env: str) -> StackConfig:
+    return load_config(CONFIG_DIR / f"{env}.toml")
+
+
+def resources(synthesized: dict, resource_type: str) -> dict[str, dict]:
+    return synthesized.get("resource", {}).get(resource_type, {})
+
+
+def only(synthesized: dict, resource_type: str) -> dict:
+    """The single resource of a type; fails if there are none or several."""
+    found = resources(synthesized, resource_type)
+    assert len(found) == 1, f"expected one {resource_type}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def data_sources(synthesized: dict, data_type: str) -> dict[str, dict]:
+    return synthesized.get("data", {}).get(data_type, {})
+
+
+def ref(synthesized: dict, resource_type: str, name_contains: str, attribute: str) -> str:
+    """The `${type.id.attribute}` token for the resource whose id contains `name_contains`."""
+    matches = [rid for rid in resources(synthesized, resource_type) if name_contains in rid]
+    assert len(matches) == 1, f"{resource_type} matching {name_contains!r}: {matches}"
+    return f"${{{resource_type}.{matches[0]}.{attribute}}}"
+
+
+def strings(node: Any) -> Iterator[str]:
+    """Every string value anywhere in a JSON document."""
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from strings(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from strings(value)
+
+
+_INTERPOLATION = re.compile(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}")
+# `type.name` or `data.type.name` not preceded by a dot or word char and not a function call.
+_REFERENCE = re.compile(r"(?<![\w.\"])((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(?![\w(-])")
+_BUILTIN_PREFIXES = ("path.", "terraform.", "each.", "count.", "self.")
+
+
+def references(synthesized: dict) -> set[str]:
+    """Every `type.name`, `data.type.name`, `var.x` or `local.x` referenced from `${...}`."""
+    found: set[str] = set()
+    for text in strings(synthesized):
+        for expression in _INTERPOLATION.findall(text):
+            for match in _REFERENCE.findall(expression):
+                if not match.startswith(_BUILTIN_PREFIXES):
+                    found.add(match)
+    return found
+
+
+def declared_addresses(synthesized: dict) -> set[str]:
+    addresses = {
+        f"{rtype}.{rid}"
+        for rtype, items in synthesized.get("resource", {}).items()
+        for rid in items
+    }
+    addresses |= {
+        f"data.{dtype}.{did}"
+        for dtype, items in synthesized.get("data", {}).items()
+        for did in items
+    }
+    addresses |= {f"var.{name}" for name in synthesized.get("variable", {})}
+    addresses |= {f"local.{name}" for name in synthesized.get("locals", {})}
+    return addresses

@@ -1,0 +1,109 @@
+"""The whole stack per shipped environment: every required piece present and wired."""
+
+import pytest
+
+from tests.support import (
+    data_sources,
+    declared_addresses,
+    only,
+    ref,
+    references,
+    resources,
+)
+
+REQUIRED_RESOURCES = {
+    "aws_vpc",
+    "aws_subnet",
+    "aws_internet_gateway",
+    "aws_route_table",
+    "aws_route",
+    "aws_route_table_association",
+    "aws_eip",
+    "aws_nat_gateway",
+    "aws_security_group",
+    "aws_lb",
+    "aws_s3_bucket",
+    "aws_s3_object",
+    "aws_iam_role",
+    "aws_iam_role_policy",
+    "aws_iam_role_policy_attachment",
+    "aws_lambda_function",
+    "aws_lambda_permission",
+    "aws_api_gateway_rest_api",
+    "aws_api_gateway_resource",
+    "aws_api_gateway_method",
+    "aws_api_gateway_integration",
+    "aws_api_gateway_deployment",
+    "aws_api_gateway_stage",
+    "aws_dynamodb_table",
+}
+OUTPUTS = {
+    "api_invoke_url",
+    "load_balancer_dns_name",
+    "bucket_name",
+    "table_name",
+    "function_name",
+    "vpc_id",
+}
+
+
+def test_every_required_resource_type_is_present(stack):
+    missing = REQUIRED_RESOURCES - set(stack["resource"])
+    assert not missing
+    assert set(data_sources(stack, "aws_iam_policy_document"))
+    assert set(data_sources(stack, "archive_file"))
+
+
+def test_every_reference_names_something_declared(stack):
+    dangling = references(stack) - declared_addresses(stack)
+    assert not dangling, f"references to undeclared objects: {sorted(dangling)}"
+    depends_on = {
+        dep
+        for items in stack["resource"].values()
+        for resource in items.values()
+        for dep in resource.get("depends_on", [])
+    }
+    assert depends_on <= declared_addresses(stack)
+
+
+def test_reference_checker_catches_a_dangling_reference(stack):
+    broken = {**stack, "output": {"x": {"value": "${aws_vpc.does_not_exist.id}"}}}
+    assert references(broken) - declared_addresses(broken) == {"aws_vpc.does_not_exist"}
+
+
+def test_outputs(stack):
+    assert set(stack["output"]) == OUTPUTS
+    stage_url = ref(stack, "aws_api_gateway_stage", "api", "invoke_url")
+    assert stack["output"]["api_invoke_url"]["value"] == f"{stage_url}/hello"
+    assert stack["output"]["vpc_id"]["value"] == ref(stack, "aws_vpc", "vpc", "id")
+
+
+def test_default_tags_carry_env_and_extra_tags(stacks):
+    for env, synthesized in stacks.items():
+        [aws] = synthesized["provider"]["aws"]
+        [default_tags] = aws["default_tags"]
+        assert default_tags["tags"]["Env"] == env
+        assert default_tags["tags"]["Owner"] == "platform"
+    assert stacks["prod"]["provider"]["aws"][0]["default_tags"][0]["tags"]["CostCenter"] == "1234"
+
+
+def test_function_gets_table_and_bucket_names_injected(stack):
+    variables = only(stack, "aws_lambda_function")["environment"]["variables"]
+    assert variables["TABLE_NAME"] == ref(stack, "aws_dynamodb_table", "requests", "name")
+    assert variables["BUCKET_NAME"] == ref(stack, "aws_s3_bucket", "artifacts", "bucket")
+    assert "LOG_LEVEL" in variables
+
+
+def test_local_state_path_is_relative(stacks):
+    for env, synthesized in stacks.items():
+        assert synthesized["terraform"]["backend"] == {
+            "local": {"path": f"terraform.{env}.tfstate"}
+        }
+
+
+@pytest.mark.parametrize(("env", "nat_count", "private_tables"), [("dev", 1, 1), ("prod", 3, 3)])
+def test_environments_differ_in_nat_strategy(stacks, env, nat_count, private_tables):
+    synthesized = stacks[env]
+    assert len(resources(synthesized, "aws_nat_gateway")) == nat_count
+    tables = [rid for rid in resources(synthesized, "aws_route_table") if "private" in rid]
+    assert len(tables) == private_tables
