@@ -15,12 +15,15 @@ from constructs_lib.s3 import ArtifactBucket, ArtifactBucketProps
 from constructs_lib.vpc import Network, NetworkProps
 
 GREETING_KEY = "greeting.txt"
+# S3-native state locking (issue: remote state) needs 1.10; 2.x may break the JSON syntax.
+TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
 
 
 class ServerlessStack(TerraformStack):
     def __init__(self, scope: Construct, config: StackConfig) -> None:
         super().__init__(scope, config.env)
         self.config = config
+        self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
         # Relative to the stack folder, where ops run `terraform init`.
         LocalBackend(self, path=f"terraform.{config.env}.tfstate")
         AwsProvider(

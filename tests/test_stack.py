@@ -107,3 +107,7 @@ def test_environments_differ_in_nat_strategy(stacks, env, nat_count, private_tab
     assert len(resources(synthesized, "aws_nat_gateway")) == nat_count
     tables = [rid for rid in resources(synthesized, "aws_route_table") if "private" in rid]
     assert len(tables) == private_tables
+
+
+def test_terraform_version_is_pinned_to_supported_range(stack):
+    assert stack["terraform"]["required_version"] == ">= 1.10, < 2.0.0"
