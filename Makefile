@@ -13,9 +13,11 @@ export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup synth test lint clean
+CHECKOV := $(TOOLS)/checkov/bin/checkov
 
-setup: $(VENV)/.synced
+.PHONY: setup synth test lint checkov clean
+
+setup: $(VENV)/.synced $(CHECKOV)
 
 $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)/pipenv
@@ -25,11 +27,20 @@ $(VENV)/.synced: Pipfile.lock | $(PIPENV)
 	$(PIPENV) sync --dev
 	touch $@
 
+# checkov's pins conflict with the app's packages: it gets its own venv, pinned in tools/.
+$(CHECKOV): tools/checkov-requirements.txt
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet -r tools/checkov-requirements.txt
+	touch $@
+
 synth: setup ## synthesize every environment into cdktf.out/
 	$(PY) main.py
 
 test: setup ## the whole test suite
 	$(PY) -m pytest
+
+checkov: synth ## the security gate on cdktf.out/
+	$(PY) scripts/checkov_gate.py
 
 lint: setup ## ruff check + format check
 	$(PY) -m ruff check .

@@ -2,22 +2,56 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
+from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
+    ApiGatewayMethodSettings,
+    ApiGatewayMethodSettingsSettings,
+)
+from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
 from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
 from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
     ApiGatewayRestApi,
     ApiGatewayRestApiEndpointConfiguration,
 )
-from cdktf_cdktf_provider_aws.api_gateway_stage import ApiGatewayStage
+from cdktf_cdktf_provider_aws.api_gateway_stage import (
+    ApiGatewayStage,
+    ApiGatewayStageAccessLogSettings,
+)
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from constructs_lib.iam import service_assume_role_policy
 from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.logs import encrypted_log_group
+
+# Lets API Gateway write execution logs; an account-wide setting, AWS-managed policy.
+PUSH_TO_LOGS_POLICY_ARN = (
+    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+)
+# One JSON line per request in the access log.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "caller": "$context.identity.caller",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+    },
+    separators=(",", ":"),
+)
 
 
 @dataclass(frozen=True)
@@ -26,12 +60,20 @@ class RestApiProps:
     path_part: str
     stage_name: str
     function: ServerlessFunction
+    kms_key_arn: str
     http_method: str = "GET"
+    # "NONE" is a public API: allowed, but only when the configuration says so.
+    authorization: str = "AWS_IAM"
+    throttling_rate_limit: float = 50
+    throttling_burst_limit: int = 100
+    logging_level: str = "ERROR"
+    log_retention_days: int = 365
 
 
 class LambdaRestApi(Construct):
     """The classic `apigw` module, fixed for AWS provider 6: a separate stage resource and a
-    deployment that is replaced whenever the API's shape changes."""
+    deployment that is replaced whenever the API's shape changes; plus access logs, X-Ray,
+    throttling and IAM authorization by default."""
 
     def __init__(self, scope: Construct, id: str, props: RestApiProps) -> None:
         super().__init__(scope, id)
@@ -41,6 +83,7 @@ class LambdaRestApi(Construct):
             "api",
             name=props.name,
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         self.resource = ApiGatewayResource(
             self,
@@ -49,13 +92,23 @@ class LambdaRestApi(Construct):
             parent_id=self.api.root_resource_id,
             path_part=props.path_part,
         )
+        validator = ApiGatewayRequestValidator(
+            self,
+            "validator",
+            rest_api_id=self.api.id,
+            name="validate-parameters",
+            validate_request_parameters=True,
+            validate_request_body=False,
+        )
         self.method = ApiGatewayMethod(
             self,
             "method",
             rest_api_id=self.api.id,
             resource_id=self.resource.id,
             http_method=props.http_method,
-            authorization="NONE",
+            authorization=props.authorization,
+            request_validator_id=validator.id,
+            request_parameters={"method.request.querystring.name": False},
         )
         self.integration = ApiGatewayIntegration(
             self,
@@ -92,13 +145,62 @@ class LambdaRestApi(Construct):
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=[self.method, self.integration],
         )
-        self.stage = ApiGatewayStage(
+        self.stage = self._stage()
+
+    def _stage(self) -> ApiGatewayStage:
+        props = self.props
+        access_logs = encrypted_log_group(
+            self,
+            "access-logs",
+            name=f"/aws/apigateway/{props.name}/{props.stage_name}/access",
+            retention_days=props.log_retention_days,
+            kms_key_arn=props.kms_key_arn,
+        )
+        account = self._execution_logging_role()
+        stage = ApiGatewayStage(
             self,
             "stage",
             rest_api_id=self.api.id,
             deployment_id=self.deployment.id,
             stage_name=props.stage_name,
+            xray_tracing_enabled=True,
+            access_log_settings=ApiGatewayStageAccessLogSettings(
+                destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
+            ),
+            depends_on=[account],
         )
+        ApiGatewayMethodSettings(
+            self,
+            "method-settings",
+            rest_api_id=self.api.id,
+            stage_name=stage.stage_name,
+            method_path="*/*",
+            settings=ApiGatewayMethodSettingsSettings(
+                logging_level=props.logging_level,
+                metrics_enabled=True,
+                data_trace_enabled=False,
+                throttling_rate_limit=props.throttling_rate_limit,
+                throttling_burst_limit=props.throttling_burst_limit,
+                caching_enabled=False,
+                cache_data_encrypted=True,
+            ),
+        )
+        return stage
+
+    def _execution_logging_role(self) -> ApiGatewayAccount:
+        """The account-level role API Gateway needs before a stage may log to CloudWatch."""
+        role = IamRole(
+            self,
+            "cloudwatch-role",
+            name=f"{self.props.name}-apigw-cloudwatch",
+            assume_role_policy=service_assume_role_policy(
+                self, "cloudwatch-assume-role", "apigateway.amazonaws.com"
+            ).json,
+        )
+        IamRolePolicyAttachment(
+            self, "cloudwatch-push", role=role.name, policy_arn=PUSH_TO_LOGS_POLICY_ARN
+        )
+        return ApiGatewayAccount(self, "account", cloudwatch_role_arn=role.arn)
 
     @property
     def invoke_url(self) -> str:

@@ -1,133 +1,730 @@
-"""Typed configuration for one environment, read from `config/<env>.toml`.
+"""Typed configuration for one environment, read from `config/<env>.toml`, and every rule it
+must satisfy before anything is synthesized.
 
 This module must stay free of cdktf imports: `main.py --check` uses it to validate
 configuration without paying for the AWS provider bindings.
+
+Where the rules live: a rule about one value is an `Annotated` validator on that field's type
+(`LambdaFunctionName`, `Ipv4Cidr`, ...); a rule about several keys is a validator of the
+smallest model holding them (`VpcConfig._network_rules`, `StackConfig._zones_in_region`, ...);
+rules across files are in `UNIQUE_ACROSS_FILES`. Pydantic collects every failure, so one run
+reports every problem of every file, each as `FILE: key.path: what is wrong (given: VALUE)`.
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
+import re
 import tomllib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config"
+DEFAULT_REGION = "us-east-1"
+
+# --- AWS facts the rules rely on. Static on purpose: --check must neither call AWS nor load
+# --- botocore. Re-check them when AWS changes; the dates say when they were last checked.
+
+# Regions of the aws, aws-us-gov and aws-cn partitions, 2026-11-28 (the same list as botocore
+# 1.44.8's partitions.json; tests/test_config.py compares the two).
+AWS_REGIONS = frozenset(
+    {
+        *("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "ca-west-1"),
+        *("mx-central-1", "sa-east-1", "sa-west-1", "af-south-1", "il-central-1"),
+        *("me-central-1", "me-south-1", "me-west-1"),
+        *("eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2"),
+        *("eu-west-1", "eu-west-2", "eu-west-3"),
+        *("ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3"),
+        *("ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3"),
+        *("ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7"),
+        *("us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1"),
+    }
+)
+# Python runtimes Lambda supports, 2026-11-28 (docs.aws.amazon.com/lambda/latest/dg/
+# lambda-runtimes.html): python3.10 was deprecated on 2026-10-31 and gets no security patches.
+LAMBDA_PYTHON_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+# API Gateway REST integrations give up after 29 s: a longer function timeout only means the
+# caller gets a 504 while the function keeps running (and billing).
+API_GATEWAY_TIMEOUT_S = 29
+# Reserved keys Lambda sets itself and refuses in a function's configuration ("Defined runtime
+# environment variables", 2026-11-28). Every AWS_* key is treated as reserved: it covers
+# AWS_REGION, AWS_LAMBDA_*, the credentials and the ones AWS adds later.
+LAMBDA_RESERVED_PREFIX = "AWS_"
+LAMBDA_RESERVED_VARIABLES = frozenset(
+    {"_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"}
+)
+# Set by ServerlessStack on the function: a configured value would be silently overwritten.
+STACK_VARIABLES = frozenset({"TABLE_NAME", "BUCKET_NAME", "GREETING_KEY"})
+# The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096)
+LOG_RETENTION_DAYS += (1827, 2192, 2557, 2922, 3288, 3653)
+# AWS allows 50 tags per resource. The stack tags every resource with Env (provider
+# default_tags) and the network resources with Name and Tier.
+MAX_TAGS = 50
+STACK_TAGS = frozenset({"Env"})
+RESOURCE_TAGS = frozenset({"Name", "Tier"})
+# Terraform's `bucket_prefix` appends a 26-character unique suffix to the prefix.
+TERRAFORM_BUCKET_SUFFIX_LENGTH = 26
+S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+IAM_ROLE_NAME_MAX = 64
+# Names the constructs derive from configured names; the derived name must fit AWS's limits too.
+FUNCTION_ROLE_SUFFIX = "-role"  # lambda_function.py: the function's IAM role
+API_ROLE_SUFFIX = "-apigw-cloudwatch"  # apigw.py: API Gateway's CloudWatch IAM role
+TARGET_GROUP_SUFFIX = "-fn"  # load_balancer.py: target group, at most 32 characters
+
+
+# --- Value rules: each raises ValueError with a message that completes "key.path: ...". ---
+
+
+def _did_you_mean(value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _pattern(regex: str, requirement: str) -> AfterValidator:
+    """The whole string must match `regex`; `requirement` says the same in words."""
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if compiled.fullmatch(value) is None:
+            raise ValueError(f"must be {requirement}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _one_of(choices: Sequence[Any], what: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if value not in choices:
+            listed = ", ".join(str(choice) for choice in choices)
+            raise ValueError(f"not {what}: one of {listed}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _aws_region(value: str) -> str:
+    if value not in AWS_REGIONS:
+        raise ValueError(f"not an AWS region{_did_you_mean(value, AWS_REGIONS)}")
+    return value
+
+
+def _ipv4_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value)
+    except ValueError as error:
+        raise ValueError(f"not an IPv4 CIDR block: {error}") from None
+    if str(network) != value:
+        raise ValueError(f"write it in CIDR notation: {network}")
+    if not 16 <= network.prefixlen <= 28:
+        raise ValueError("prefix length must be /16 to /28 (AWS VPC and subnet sizes)")
+    return value
+
+
+def _s3_name_start(value: str) -> None:
+    """The checks S3 bucket names and Terraform bucket prefixes share."""
+    if re.fullmatch(r"[a-z0-9.-]+", value) is None:
+        raise ValueError("may contain only lowercase letters, digits, dots and hyphens")
+    if not value[0].isalnum():
+        raise ValueError("must start with a lowercase letter or digit")
+    if ".." in value:
+        raise ValueError("must not contain two dots in a row")
+    if value.startswith(S3_RESERVED_PREFIXES):
+        raise ValueError(f"must not start with any of {', '.join(S3_RESERVED_PREFIXES)}")
+
+
+def _s3_bucket_name(value: str) -> str:
+    if not 3 <= len(value) <= 63:
+        raise ValueError("must be 3-63 characters long")
+    _s3_name_start(value)
+    if not value[-1].isalnum():
+        raise ValueError("must end with a lowercase letter or digit")
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
+        raise ValueError("must not look like an IP address")
+    if value.endswith(S3_RESERVED_SUFFIXES):
+        raise ValueError(f"must not end with any of {', '.join(S3_RESERVED_SUFFIXES)}")
+    return value
+
+
+def _s3_bucket_prefix(value: str) -> str:
+    longest = 63 - TERRAFORM_BUCKET_SUFFIX_LENGTH
+    if not 1 <= len(value) <= longest:
+        raise ValueError(
+            f"must be 1-{longest} characters long (Terraform appends a "
+            f"{TERRAFORM_BUCKET_SUFFIX_LENGTH}-character suffix; bucket names stop at 63)"
+        )
+    _s3_name_start(value)
+    return value
+
+
+def _lambda_variable_name(value: str) -> str:
+    if value in LAMBDA_RESERVED_VARIABLES or value.startswith(LAMBDA_RESERVED_PREFIX):
+        raise ValueError(
+            f"variable name is reserved by Lambda (so is every {LAMBDA_RESERVED_PREFIX}*)"
+        )
+    if value in STACK_VARIABLES:
+        raise ValueError("variable name is set by the stack; it would be overwritten")
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value) is None:
+        raise ValueError("variable name must be a letter followed by letters, digits or _")
+    return value
+
+
+_TAG_CHARACTERS = r"[\w .:/=+\-@]"  # letters and digits in any script, space and + - = . _ : / @
+
+
+def _tag_key(value: str) -> str:
+    if re.fullmatch(f"{_TAG_CHARACTERS}{{1,128}}", value) is None:
+        raise ValueError("tag key must be 1-128 letters, digits, spaces or + - = . _ : / @")
+    if value.lower().startswith("aws:"):
+        raise ValueError('tag key must not start with "aws:" (reserved for AWS)')
+    return value
+
+
+def _not_a_stack_tag(value: str) -> str:
+    if value in STACK_TAGS:
+        raise ValueError("tag is set by the stack on every resource (Env = env); remove it")
+    return value
+
+
+def _tag_value(value: str) -> str:
+    if re.fullmatch(f"{_TAG_CHARACTERS}{{0,256}}", value) is None:
+        raise ValueError("tag value must be 0-256 letters, digits, spaces or + - = . _ : / @")
+    return value
+
+
+def _state_key(value: str) -> str:
+    if not value or value.startswith("/") or value.endswith("/") or "//" in value:
+        raise ValueError(
+            'must be a non-empty object key, not starting or ending with "/" nor containing "//"'
+        )
+    return value
+
+
+EnvName = Annotated[
+    str,
+    _pattern(
+        r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?",
+        "1-20 lowercase letters, digits or hyphens, starting with a letter and ending with a "
+        "letter or digit (it prefixes every resource name)",
+    ),
+]
+AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+SubnetKey = Annotated[
+    str,
+    _pattern(r"[a-z0-9]{1,16}", "1-16 lowercase letters or digits (it names resources and tags)"),
+]
+AvailabilityZone = Annotated[
+    str, _pattern(r"[a-z]{2}(?:-[a-z]+)+-\d[a-z]", "an AZ name like us-east-1a")
+]
+S3BucketName = Annotated[str, AfterValidator(_s3_bucket_name)]
+S3BucketPrefix = Annotated[str, AfterValidator(_s3_bucket_prefix)]
+LambdaFunctionName = Annotated[
+    str,
+    _pattern(
+        rf"[A-Za-z0-9_-]{{1,{IAM_ROLE_NAME_MAX - len(FUNCTION_ROLE_SUFFIX)}}}",
+        f"1-{IAM_ROLE_NAME_MAX - len(FUNCTION_ROLE_SUFFIX)} letters, digits, hyphens or "
+        f"underscores (its IAM role '<name>{FUNCTION_ROLE_SUFFIX}' must fit IAM's "
+        f"{IAM_ROLE_NAME_MAX})",
+    ),
+]
+LambdaHandler = Annotated[
+    str,
+    _pattern(
+        r"(?=.{1,128}$)[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+",
+        "module.function, e.g. app.handler (at most 128 characters)",
+    ),
+]
+LambdaVariableName = Annotated[str, AfterValidator(_lambda_variable_name)]
+DynamoDbTableName = Annotated[
+    str, _pattern(r"[A-Za-z0-9_.-]{3,255}", "3-255 letters, digits, dots, hyphens or underscores")
+]
+LoadBalancerName = Annotated[
+    str,
+    _pattern(
+        rf"(?!internal-)[a-z0-9](?:[a-z0-9-]{{0,{30 - len(TARGET_GROUP_SUFFIX)}}}[a-z0-9])?",
+        f"1-{32 - len(TARGET_GROUP_SUFFIX)} lowercase letters, digits or hyphens, not "
+        "starting or ending with a hyphen nor starting with 'internal-' (its target group "
+        f"'<name>{TARGET_GROUP_SUFFIX}' must fit 32; it also prefixes the access-log bucket)",
+    ),
+]
+CertificateArn = Annotated[
+    str,
+    _pattern(
+        r"arn:aws(?:-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}",
+        "an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID",
+    ),
+]
+SslPolicy = Annotated[
+    str, _pattern(r"ELBSecurityPolicy-[A-Za-z0-9-]+", "an ELB security policy name")
+]
+ApiName = Annotated[
+    str,
+    _pattern(
+        rf"[A-Za-z0-9._-]{{1,{IAM_ROLE_NAME_MAX - len(API_ROLE_SUFFIX)}}}",
+        f"1-{IAM_ROLE_NAME_MAX - len(API_ROLE_SUFFIX)} letters, digits, dots, hyphens or "
+        f"underscores (its IAM role '<name>{API_ROLE_SUFFIX}' must fit IAM's "
+        f"{IAM_ROLE_NAME_MAX}; its log group name allows no other characters)",
+    ),
+]
+ApiStageName = Annotated[
+    str, _pattern(r"[A-Za-z0-9_-]{1,128}", "1-128 letters, digits, hyphens or underscores")
+]
+ApiPathPart = Annotated[
+    str,
+    _pattern(
+        r"[A-Za-z0-9._-]{1,128}",
+        "one path segment of 1-128 letters, digits, dots, hyphens or underscores (no '/')",
+    ),
+]
+TagKey = Annotated[str, AfterValidator(_tag_key), AfterValidator(_not_a_stack_tag)]
+TagValue = Annotated[str, AfterValidator(_tag_value)]
+StateKey = Annotated[str, AfterValidator(_state_key)]
+
+
+# --- Rules across keys: validators yield Problems located below the key they validate. ---
+
+_NO_VALUE = object()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A broken rule at `loc`, relative to the model or field whose validator found it."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    given: object = _NO_VALUE
+
+
+def _raise_problems(problems: Iterable[Problem]) -> None:
+    """Report several located problems from one validator.
+
+    Pydantic merges a ValidationError raised inside a validator into the outer one, prefixing
+    each location with the validated key's path (supported since pydantic-core#510).
+    """
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "config_rule",
+                "{message}",
+                {"message": problem.message, "has_value": problem.given is not _NO_VALUE},
+            ),
+            loc=problem.loc,
+            input=None if problem.given is _NO_VALUE else problem.given,
+        )
+        for problem in problems
+    ]
+    if details:
+        raise ValidationError.from_exception_data("configuration", details)
+
+
+def _fail(loc: tuple[str | int, ...], message: str, given: object = _NO_VALUE) -> None:
+    _raise_problems([Problem(loc, message, given)])
 
 
 class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo must never fall back to a default silently."""
+    """Unknown keys are errors: a typo must never fall back to a default silently.
+    Strict types: "512" is not a number, 1 is not a boolean."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class SubnetConfig(StrictModel):
-    cidr: str
-    az: str
+    cidr: Ipv4Cidr
+    az: AvailabilityZone
 
 
 NatStrategy = Literal["single", "one_per_az", "none"]
 
 
 class VpcConfig(StrictModel):
-    cidr: str = "10.0.0.0/16"
-    # Empty maps mean "use the defaults for the region" (two AZs, a and b).
-    public_subnets: dict[str, SubnetConfig] = Field(default_factory=dict)
-    private_subnets: dict[str, SubnetConfig] = Field(default_factory=dict)
+    cidr: Ipv4Cidr = "10.0.0.0/16"
+    # Left out: two subnets per tier in AZs a and b of the region (see README).
+    public_subnets: dict[SubnetKey, SubnetConfig] = Field(default_factory=dict)
+    private_subnets: dict[SubnetKey, SubnetConfig] = Field(default_factory=dict)
     nat_gateways: NatStrategy = "single"
     # With nat_gateways = "single": the public subnet that holds the NAT gateway.
     # Defaults to the first public subnet key in sorted order.
     nat_subnet: str | None = None
+    flow_logs: bool = True
+
+    @model_validator(mode="after")
+    def _network_rules(self) -> VpcConfig:
+        _raise_problems(
+            [
+                *self._subnets_inside_vpc(),
+                *self._subnets_apart(),
+                *self._load_balancer_zones(),
+                *self._private_subnet_present(),
+                *self._nat_zones(),
+                *self._nat_subnet(),
+            ]
+        )
+        return self
+
+    def subnets(self) -> Iterator[tuple[str, str, SubnetConfig]]:
+        """(tier field, key, subnet) for every subnet, public first, keys in sorted order."""
+        for tier in ("public_subnets", "private_subnets"):
+            for key, subnet in sorted(getattr(self, tier).items()):
+                yield tier, key, subnet
+
+    def _subnets_inside_vpc(self) -> Iterator[Problem]:
+        vpc = ipaddress.IPv4Network(self.cidr)
+        for tier, key, subnet in self.subnets():
+            if not ipaddress.IPv4Network(subnet.cidr).subnet_of(vpc):
+                yield Problem((tier, key, "cidr"), f"not inside vpc.cidr {self.cidr}", subnet.cidr)
+
+    def _subnets_apart(self) -> Iterator[Problem]:
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for tier, key, subnet in self.subnets():
+            network = ipaddress.IPv4Network(subnet.cidr)
+            for name, other in seen:
+                if network.overlaps(other):
+                    yield Problem((tier, key, "cidr"), f"overlaps {name} ({other})", subnet.cidr)
+                    break
+            seen.append((f"vpc.{tier}.{key}", network))
+
+    def _load_balancer_zones(self) -> Iterator[Problem]:
+        zones = sorted({subnet.az for subnet in self.public_subnets.values()})
+        if len(zones) < 2:
+            yield Problem(
+                ("public_subnets",),
+                "the load balancer needs public subnets in at least two availability zones",
+                zones,
+            )
+
+    def _private_subnet_present(self) -> Iterator[Problem]:
+        if not self.private_subnets:
+            yield Problem(("private_subnets",), "at least one private subnet is needed", {})
+
+    def _nat_zones(self) -> Iterator[Problem]:
+        if self.nat_gateways != "one_per_az":
+            return
+        public_zones = {subnet.az for subnet in self.public_subnets.values()}
+        for key, subnet in sorted(self.private_subnets.items()):
+            if subnet.az not in public_zones:
+                yield Problem(
+                    ("private_subnets", key, "az"),
+                    'nat_gateways = "one_per_az" needs a public subnet in this availability '
+                    "zone for its NAT gateway",
+                    subnet.az,
+                )
+
+    def _nat_subnet(self) -> Iterator[Problem]:
+        if self.nat_subnet is None:
+            return
+        if self.nat_gateways != "single":
+            yield Problem(
+                ("nat_subnet",), 'only used with nat_gateways = "single"', self.nat_subnet
+            )
+        elif self.nat_subnet not in self.public_subnets:
+            keys = ", ".join(sorted(self.public_subnets))
+            yield Problem(("nat_subnet",), f"not a public subnet key ({keys})", self.nat_subnet)
 
 
 class LoadBalancerConfig(StrictModel):
-    name: str | None = None
+    name: LoadBalancerName | None = None
+    # With a certificate: HTTPS on 443 and a redirect from 80. Without: plain HTTP on 80,
+    # a documented choice for environments without a domain (see README "Security defaults").
+    certificate_arn: CertificateArn | None = None
+    ssl_policy: SslPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    deletion_protection: bool = False
+    access_logs: bool = False
+
+    @model_validator(mode="after")
+    def _policy_needs_certificate(self) -> LoadBalancerConfig:
+        if "ssl_policy" in self.model_fields_set and self.certificate_arn is None:
+            _fail(("ssl_policy",), "only used with certificate_arn (HTTPS)", self.ssl_policy)
+        return self
 
 
 class LambdaConfig(StrictModel):
-    function_name: str | None = None
-    handler: str = "app.handler"
-    runtime: str = "python3.13"
-    memory_mb: int = 256
-    timeout_s: int = 10
+    function_name: LambdaFunctionName | None = None
+    handler: LambdaHandler = "app.handler"
+    runtime: Annotated[
+        str, _one_of(LAMBDA_PYTHON_RUNTIMES, "a supported Lambda Python runtime")
+    ] = "python3.13"
+    memory_mb: Annotated[int, Field(ge=128, le=10240)] = 256
+    timeout_s: Annotated[int, Field(ge=1, le=900)] = 10
     # Relative paths are relative to the project root (the folder holding main.py).
     source_dir: str = "lambda"
-    environment: dict[str, str] = Field(default_factory=dict)
+    environment: dict[LambdaVariableName, str] = Field(default_factory=dict)
+    # Run in the private subnets (egress through NAT / VPC endpoints only).
+    in_vpc: bool = True
+    # 0 would stop the function from running at all.
+    reserved_concurrency: Annotated[int, Field(ge=1)] = 10
+
+    @property
+    def source_path(self) -> Path:
+        return (PROJECT_ROOT / self.source_dir).resolve()
+
+    @model_validator(mode="after")
+    def _handler_module_exists(self) -> LambdaConfig:
+        source = self.source_path
+        module = self.handler.rpartition(".")[0].split(".")
+        candidates = (
+            source.joinpath(*module).with_suffix(".py"),
+            source.joinpath(*module, "__init__.py"),
+        )
+        if not source.is_dir():
+            _fail(("source_dir",), f"no such folder: {source}", self.source_dir)
+        if not any(candidate.is_file() for candidate in candidates):
+            expected = candidates[0].relative_to(source)
+            _fail(
+                ("handler",), f"module not found: no {expected} in {self.source_dir}", self.handler
+            )
+        return self
+
+
+ApiAuthorization = Literal["NONE", "AWS_IAM"]
+ApiLoggingLevel = Literal["OFF", "ERROR", "INFO"]
 
 
 class ApiConfig(StrictModel):
-    name: str | None = None
-    path_part: str = "hello"
-    stage_name: str | None = None
+    name: ApiName | None = None
+    path_part: ApiPathPart = "hello"
+    stage_name: ApiStageName | None = None
+    # "NONE" makes the API public: a deliberate choice, never the default.
+    authorization: ApiAuthorization = "AWS_IAM"
+    throttling_rate_limit: Annotated[float, Field(gt=0)] = 50
+    throttling_burst_limit: Annotated[int, Field(ge=1)] = 100
+    logging_level: ApiLoggingLevel = "ERROR"
 
 
 class S3Config(StrictModel):
-    bucket_prefix: str | None = None
-    bucket_name: str | None = None
+    bucket_prefix: S3BucketPrefix | None = None
+    bucket_name: S3BucketName | None = None
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1)] = 30
 
     @model_validator(mode="after")
     def _one_naming_mode(self) -> S3Config:
         if self.bucket_prefix and self.bucket_name:
-            raise ValueError("set bucket_prefix or bucket_name, not both")
+            _fail(("bucket_name",), "set bucket_prefix or bucket_name, not both", self.bucket_name)
         return self
 
 
 class DynamoDbConfig(StrictModel):
-    table_name: str | None = None
+    table_name: DynamoDbTableName | None = None
+    deletion_protection: bool = False
+
+
+class LogsConfig(StrictModel):
+    # Applies to every log group the stack creates (function, API access, VPC flow logs).
+    retention_days: Annotated[int, _one_of(LOG_RETENTION_DAYS, "a CloudWatch Logs retention")] = 365
+
+
+BackendType = Literal["local", "s3"]
+S3_BACKEND_KEYS = ("bucket", "key", "region", "use_lockfile", "encrypt")
+
+
+class BackendConfig(StrictModel):
+    """Where Terraform keeps state. "local": `terraform.<env>.tfstate` in the stack folder."""
+
+    type: BackendType = "local"
+    # The keys below apply to type = "s3" only.
+    bucket: S3BucketName | None = None
+    key: StateKey | None = None  # default: "<env>/terraform.tfstate"
+    region: AwsRegion | None = None  # default: the stack's region
+    use_lockfile: bool = True  # S3-native locking, Terraform >= 1.10
+    encrypt: bool = True
+
+    @model_validator(mode="after")
+    def _keys_match_type(self) -> BackendConfig:
+        if self.type == "s3" and not self.bucket:
+            _fail(("bucket",), 'required with type = "s3"')
+        if self.type == "local":
+            _raise_problems(
+                Problem((key,), 'only used with type = "s3"', getattr(self, key))
+                for key in S3_BACKEND_KEYS
+                if key in self.model_fields_set
+            )
+        return self
 
 
 class StackConfig(StrictModel):
     """One environment. Every key but `env` has a default derived from `env` and `region`."""
 
-    env: str
-    region: str = "us-east-1"
-    tags: dict[str, str] = Field(default_factory=dict)
+    env: EnvName
+    region: AwsRegion = DEFAULT_REGION
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     vpc: VpcConfig = Field(default_factory=VpcConfig)
     load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
     lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda")
     api: ApiConfig = Field(default_factory=ApiConfig)
     s3: S3Config = Field(default_factory=S3Config)
     dynamodb: DynamoDbConfig = Field(default_factory=DynamoDbConfig)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
+    backend: BackendConfig = Field(default_factory=BackendConfig)
 
-    @model_validator(mode="after")
-    def _fill_derived_defaults(self) -> StackConfig:
-        env, region = self.env, self.region
-        vpc_updates: dict[str, object] = {}
-        if not self.vpc.public_subnets:
-            vpc_updates["public_subnets"] = {
-                "a": SubnetConfig(cidr="10.0.1.0/24", az=f"{region}a"),
-                "b": SubnetConfig(cidr="10.0.2.0/24", az=f"{region}b"),
-            }
-        if not self.vpc.private_subnets:
-            vpc_updates["private_subnets"] = {
-                "a": SubnetConfig(cidr="10.0.11.0/24", az=f"{region}a"),
-                "b": SubnetConfig(cidr="10.0.12.0/24", az=f"{region}b"),
-            }
-        defaults = {
-            "vpc": self.vpc.model_copy(update=vpc_updates),
-            "load_balancer": _with_default(self.load_balancer, "name", f"{env}-alb"),
-            "lambda_": _with_default(self.lambda_, "function_name", f"{env}-hello"),
-            "api": _with_default(
-                _with_default(self.api, "name", f"{env}-hello-api"), "stage_name", env
-            ),
-            "dynamodb": _with_default(self.dynamodb, "table_name", f"{env}-requests"),
-        }
-        if not self.s3.bucket_name and not self.s3.bucket_prefix:
-            defaults["s3"] = S3Config(bucket_prefix=f"{env}-hello-artifacts-")
-        for field, value in defaults.items():
-            setattr(self, field, value)
-        return self
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_derived_defaults(cls, data: Any) -> Any:
+        """Fill the subnets and names derived from `region` and `env` *before* validation, so
+        the rules check the values the stack will use, not only the ones in the file.
+
+        Every section becomes a table here, even an empty one, so that pydantic validates it
+        at its own key path rather than building it from a default factory."""
+        if not isinstance(data, dict):
+            return data
+        defaults = _zone_defaults(data)
+        if _is_env_name(data.get("env")):  # else the env problem is reported; names would be noise
+            defaults |= _name_defaults(data)
+        filled = dict(data)
+        for name, field in cls.model_fields.items():
+            if _is_section(field.default_factory):
+                section = field.alias or name
+                given = filled.setdefault(section, {})
+                if isinstance(given, dict):
+                    filled[section] = {**defaults.get(section, {}), **given}
+        return filled
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_budget(cls, tags: dict[str, str]) -> dict[str, str]:
+        budget = MAX_TAGS - len((STACK_TAGS | RESOURCE_TAGS) - tags.keys())
+        if len(tags) > budget:
+            added = ", ".join(sorted(STACK_TAGS | RESOURCE_TAGS))
+            message = f"at most {budget} tags: AWS allows {MAX_TAGS} and the stack adds {added}"
+            _fail((), message, len(tags))
+        return tags
+
+    @field_validator("vpc")
+    @classmethod
+    def _zones_in_region(cls, vpc: VpcConfig, info: ValidationInfo) -> VpcConfig:
+        region = info.data.get("region")  # absent when the region itself is invalid
+        if region is not None:
+            _raise_problems(
+                Problem((tier, key, "az"), f"not an availability zone of {region}", subnet.az)
+                for tier, key, subnet in vpc.subnets()
+                if re.fullmatch(rf"{re.escape(region)}[a-z]", subnet.az) is None
+            )
+        return vpc
+
+    @field_validator("load_balancer")
+    @classmethod
+    def _certificate_in_region(
+        cls, load_balancer: LoadBalancerConfig, info: ValidationInfo
+    ) -> LoadBalancerConfig:
+        region, arn = info.data.get("region"), load_balancer.certificate_arn
+        if region is not None and arn is not None and arn.split(":")[3] != region:
+            _fail(("certificate_arn",), f"the certificate must be in {region}", arn)
+        return load_balancer
 
     @property
     def source_path(self) -> Path:
-        return (PROJECT_ROOT / self.lambda_.source_dir).resolve()
+        return self.lambda_.source_path
 
 
-def _with_default(model: StrictModel, field: str, value: object) -> StrictModel:
-    if getattr(model, field) is not None:
-        return model
-    return model.model_copy(update={field: value})
+def _is_section(default_factory: object) -> bool:
+    """True for the fields holding a table of keys: vpc, lambda, api, ..."""
+    return isinstance(default_factory, type) and issubclass(default_factory, StrictModel)
+
+
+_ENV_NAME = TypeAdapter(EnvName)
+
+
+def _is_env_name(value: Any) -> bool:
+    try:
+        _ENV_NAME.validate_python(value, strict=True)
+    except ValidationError:
+        return False
+    return True
+
+
+def _known_region(data: dict[str, Any]) -> str | None:
+    region = data.get("region", DEFAULT_REGION)
+    return region if isinstance(region, str) and region in AWS_REGIONS else None
+
+
+def _zone_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Two subnets per tier, in zones a and b of the region (documented in the README)."""
+    # With an unknown region (reported on its own) the subnets still get valid-looking zones.
+    region = _known_region(data) or DEFAULT_REGION
+    return {
+        "vpc": {
+            "public_subnets": {
+                "a": {"cidr": "10.0.1.0/24", "az": f"{region}a"},
+                "b": {"cidr": "10.0.2.0/24", "az": f"{region}b"},
+            },
+            "private_subnets": {
+                "a": {"cidr": "10.0.11.0/24", "az": f"{region}a"},
+                "b": {"cidr": "10.0.12.0/24", "az": f"{region}b"},
+            },
+        }
+    }
+
+
+def _name_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per section, the names a file leaves out (documented in the README)."""
+    env = data["env"]
+    defaults: dict[str, dict[str, Any]] = {
+        "load_balancer": {"name": f"{env}-alb"},
+        "lambda": {"function_name": f"{env}-hello"},
+        "api": {"name": f"{env}-hello-api", "stage_name": env},
+        "dynamodb": {"table_name": f"{env}-requests"},
+    }
+    s3 = data.get("s3", {})
+    if isinstance(s3, dict) and "bucket_name" not in s3:
+        defaults["s3"] = {"bucket_prefix": f"{env}-hello-artifacts-"}
+    backend = data.get("backend", {})
+    if isinstance(backend, dict) and backend.get("type") == "s3":
+        defaults["backend"] = {"key": f"{env}/terraform.tfstate"}
+        region = _known_region(data)
+        if region:
+            defaults["backend"]["region"] = region
+    return defaults
+
+
+def _warnings(config: StackConfig) -> Iterator[Problem]:
+    """Allowed but probably unintended: reported on stderr, the run goes on."""
+    timeout = config.lambda_.timeout_s
+    if timeout > API_GATEWAY_TIMEOUT_S:
+        yield Problem(
+            ("lambda", "timeout_s"),
+            f"API Gateway stops waiting after {API_GATEWAY_TIMEOUT_S} s: callers get a 504 "
+            "while the function keeps running",
+            timeout,
+        )
+
+
+# Names two environments may not share: stacks are named after env, and the rest are unique
+# per account and region (bucket names worldwide), so a second environment would fail to
+# create them or, worse, adopt the first one's. Same prefix: the buckets could not be told apart.
+UNIQUE_ACROSS_FILES: tuple[tuple[str, Callable[[StackConfig], object]], ...] = (
+    ("env", lambda config: config.env),
+    ("lambda.function_name", lambda config: config.lambda_.function_name),
+    ("dynamodb.table_name", lambda config: config.dynamodb.table_name),
+    ("s3.bucket_name", lambda config: config.s3.bucket_name),
+    ("s3.bucket_prefix", lambda config: config.s3.bucket_prefix),
+    ("load_balancer.name", lambda config: config.load_balancer.name),
+    # Two environments writing one state object would overwrite each other's state.
+    (
+        "backend.key",
+        lambda config: (
+            f"s3://{config.backend.bucket}/{config.backend.key}"
+            if config.backend.type == "s3"
+            else None
+        ),
+    ),
+)
 
 
 class ConfigError(Exception):
@@ -138,15 +735,23 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+def shown(path: Path) -> str:
+    """A path as messages show it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def config_files(path: Path) -> list[Path]:
     """A file as given, or every `*.toml` in a folder, sorted so output order is stable."""
     if path.is_dir():
         files = sorted(path.glob("*.toml"))
         if not files:
-            raise ConfigError([f"{path}: no *.toml configuration files found"])
+            raise ConfigError([f"{shown(path)}: no *.toml configuration files found"])
         return files
     if not path.exists():
-        raise ConfigError([f"{path}: configuration file not found"])
+        raise ConfigError([f"{shown(path)}: configuration file not found"])
     return [path]
 
 
@@ -155,33 +760,84 @@ def load_config(path: Path) -> StackConfig:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError([f"{path}: invalid TOML: {error}"]) from None
+        raise ConfigError([f"{shown(path)}: invalid TOML: {error}"]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError([f"{shown(path)}: cannot read the file: {error}"]) from None
     try:
         return StackConfig.model_validate(raw)
     except ValidationError as error:
         raise ConfigError([_format_error(path, item) for item in error.errors()]) from None
 
 
-def _format_error(path: Path, item: dict) -> str:
-    location = ".".join(str(part) for part in item["loc"]) or "(top level)"
-    message = item["msg"]
+def _format_error(path: Path, item: ErrorDetails) -> str:
+    # Pydantic marks a problem with a dict key (tag key, variable name) by a "[key]" suffix.
+    location = ".".join(str(part) for part in item["loc"] if part != "[key]") or "(top level)"
+    context = item.get("ctx", {})
+    has_value = True
     if item["type"] == "extra_forbidden":
         message = "unknown key"
     elif item["type"] == "missing":
-        message = "required key is missing"
-    given = "" if item["type"] == "missing" else f" (given: {item['input']!r})"
-    return f"{path}: {location}: {message}{given}"
+        message, has_value = "required key is missing", False
+    elif item["type"] == "value_error":
+        message = str(context["error"])
+    elif item["type"] == "config_rule":
+        message, has_value = context["message"], context["has_value"]
+    else:
+        message = item["msg"]
+    return _line(path, location, message, item["input"] if has_value else _NO_VALUE)
 
 
-def load_configs(path: Path) -> list[tuple[Path, StackConfig]]:
-    """Load every file under `path`, collecting the problems of all files before failing."""
+def _line(path: Path, location: str, message: str, given: object = _NO_VALUE) -> str:
+    value = "" if given is _NO_VALUE else f" (given: {given!r})"
+    return f"{shown(path)}: {location}: {message}{value}"
+
+
+def config_warnings(path: Path, config: StackConfig) -> list[str]:
+    return [
+        _line(path, ".".join(map(str, warning.loc)), f"warning: {warning.message}", warning.given)
+        for warning in _warnings(config)
+    ]
+
+
+def validate_configs(path: Path) -> tuple[list[tuple[Path, StackConfig]], list[str]]:
+    """The files under `path` that are fine, and the problems of all the others."""
+    try:
+        files = config_files(path)
+    except ConfigError as error:
+        return [], error.problems
     problems: list[str] = []
     loaded: list[tuple[Path, StackConfig]] = []
-    for file in config_files(path):
+    for file in files:
         try:
             loaded.append((file, load_config(file)))
         except ConfigError as error:
             problems.extend(error.problems)
+    clashes = _clashes_between_files(loaded)
+    problems.extend(line for _, line in clashes)
+    clashing = {file for file, _ in clashes}
+    return [(file, config) for file, config in loaded if file not in clashing], problems
+
+
+def _clashes_between_files(loaded: list[tuple[Path, StackConfig]]) -> list[tuple[Path, str]]:
+    """Every name a file shares with an earlier file, reported on the later file."""
+    clashes: list[tuple[Path, str]] = []
+    for location, value_of in UNIQUE_ACROSS_FILES:
+        first_user: dict[object, Path] = {}
+        for file, config in loaded:
+            value = value_of(config)
+            if value is None:
+                continue
+            if value in first_user:
+                message = f"also used by {shown(first_user[value])}; environments must differ"
+                clashes.append((file, _line(file, location, message, value)))
+            else:
+                first_user[value] = file
+    return sorted(clashes, key=lambda clash: clash[0])
+
+
+def load_configs(path: Path) -> list[tuple[Path, StackConfig]]:
+    """Load every file under `path`, collecting the problems of all files before failing."""
+    loaded, problems = validate_configs(path)
     if problems:
         raise ConfigError(problems)
     return loaded

@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cdktf_cdktf_provider_aws.dynamodb_table import DynamodbTable, DynamodbTableAttribute
+from cdktf_cdktf_provider_aws.dynamodb_table import (
+    DynamodbTable,
+    DynamodbTableAttribute,
+    DynamodbTablePointInTimeRecovery,
+    DynamodbTableServerSideEncryption,
+    DynamodbTableTtl,
+)
 from constructs import Construct
 
 from constructs_lib.iam import Grantable
 
 # Items are keyed by a single string: "REQUEST#<request id>" or "VISITS#<name>".
 PARTITION_KEY = "pk"
+# Request records carry their expiry (epoch seconds) here; DynamoDB deletes them after it.
+TTL_ATTRIBUTE = "expires_at"
 
 
 @dataclass(frozen=True)
 class RequestTableProps:
     table_name: str
+    kms_key_arn: str
+    deletion_protection: bool = False
 
 
 class RequestTable(Construct):
+    """On-demand table with point-in-time recovery, KMS encryption and TTL."""
+
     def __init__(self, scope: Construct, id: str, props: RequestTableProps) -> None:
         super().__init__(scope, id)
         self.table = DynamodbTable(
@@ -28,6 +40,12 @@ class RequestTable(Construct):
             billing_mode="PAY_PER_REQUEST",
             hash_key=PARTITION_KEY,
             attribute=[DynamodbTableAttribute(name=PARTITION_KEY, type="S")],
+            point_in_time_recovery=DynamodbTablePointInTimeRecovery(enabled=True),
+            server_side_encryption=DynamodbTableServerSideEncryption(
+                enabled=True, kms_key_arn=props.kms_key_arn
+            ),
+            ttl=DynamodbTableTtl(attribute_name=TTL_ATTRIBUTE, enabled=True),
+            deletion_protection_enabled=props.deletion_protection,
         )
 
     @property

@@ -1,4 +1,4 @@
-"""The Lambda function: role, package (zip -> S3 object) and the function itself."""
+"""The Lambda function: role, package (zip -> S3 object), logs, DLQ and the function itself."""
 
 from __future__ import annotations
 
@@ -16,32 +16,60 @@ from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
+    LambdaFunctionDeadLetterConfig,
     LambdaFunctionEnvironment,
+    LambdaFunctionTracingConfig,
+    LambdaFunctionVpcConfig,
+)
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
+    VpcSecurityGroupEgressRule,
 )
 from constructs import Construct
 
 from constructs_lib.iam import allow_policy, service_assume_role_policy
-from constructs_lib.s3 import ArtifactBucket
+from constructs_lib.logs import encrypted_log_group
+from constructs_lib.s3 import SecureBucket
 
-BASIC_EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/{}"
+BASIC_EXECUTION_POLICY_ARN = MANAGED_POLICY.format("AWSLambdaBasicExecutionRole")
+# ENI management for functions in a VPC; AWS scopes it to "*" (no narrower resource exists).
+VPC_ACCESS_POLICY_ARN = MANAGED_POLICY.format("AWSLambdaVPCAccessExecutionRole")
+# X-Ray segments; PutTraceSegments has no resource-level permissions.
+XRAY_WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 # Never packaged: byte-code caches would make the asset hash depend on who ran the tests.
 PACKAGE_EXCLUDES = ("__pycache__", "*.pyc", ".pytest_cache")
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class FunctionVpcPlacement:
+    vpc_id: str
+    subnet_ids: Sequence[str]
 
 
 @dataclass(frozen=True)
 class FunctionProps:
     function_name: str
     source_dir: Path
-    code_bucket: ArtifactBucket
+    code_bucket: SecureBucket
+    kms_key_arn: str
     handler: str = "app.handler"
     runtime: str = "python3.13"
     memory_mb: int = 256
     timeout_s: int = 10
     environment: Mapping[str, str] = field(default_factory=dict)
+    reserved_concurrency: int = 10
+    log_retention_days: int = 365
+    # None: the function runs outside any VPC.
+    vpc: FunctionVpcPlacement | None = None
 
 
 class ServerlessFunction(Construct):
-    """`aws_lambda_function` deployed from a zip in S3, with its own least-privilege role."""
+    """`aws_lambda_function` deployed from a zip in S3, with its own least-privilege role,
+    a log group it does not have to create, X-Ray tracing, an encrypted dead-letter queue and
+    KMS-encrypted environment variables."""
 
     def __init__(self, scope: Construct, id: str, props: FunctionProps) -> None:
         super().__init__(scope, id)
@@ -54,9 +82,27 @@ class ServerlessFunction(Construct):
                 self, "assume-role", "lambda.amazonaws.com"
             ).json,
         )
-        IamRolePolicyAttachment(
-            self, "basic-execution", role=self.role.name, policy_arn=BASIC_EXECUTION_POLICY_ARN
+        self._attach_managed_policy("basic-execution", BASIC_EXECUTION_POLICY_ARN)
+        self._attach_managed_policy("xray-write", XRAY_WRITE_POLICY_ARN)
+        self.log_group = encrypted_log_group(
+            self,
+            "log-group",
+            name=f"/aws/lambda/{props.function_name}",
+            retention_days=props.log_retention_days,
+            kms_key_arn=props.kms_key_arn,
         )
+        self.dead_letter_queue = SqsQueue(
+            self,
+            "dlq",
+            name=f"{props.function_name}-dlq",
+            kms_master_key_id=props.kms_key_arn,
+            message_retention_seconds=DLQ_RETENTION_SECONDS,
+        )
+        self.add_to_role_policy(
+            "SendToDeadLetterQueue", ["sqs:SendMessage"], [self.dead_letter_queue.arn]
+        )
+        self.security_group: SecurityGroup | None = None
+        vpc_config = self._place_in_vpc(props.vpc) if props.vpc else None
         self.package = self._package()
         self.code_object = props.code_bucket.add_object(
             "code-object",
@@ -77,7 +123,44 @@ class ServerlessFunction(Construct):
             s3_key=self.code_object.key,
             source_code_hash=self.package.output_base64_sha256,
             environment=LambdaFunctionEnvironment(variables=dict(props.environment)),
+            kms_key_arn=props.kms_key_arn,
+            reserved_concurrent_executions=props.reserved_concurrency,
+            tracing_config=LambdaFunctionTracingConfig(mode="Active"),
+            dead_letter_config=LambdaFunctionDeadLetterConfig(
+                target_arn=self.dead_letter_queue.arn
+            ),
+            vpc_config=vpc_config,
             tags={"Name": props.function_name},
+            # The log group must exist first, or Lambda creates one without retention.
+            depends_on=[self.log_group],
+        )
+
+    def _attach_managed_policy(self, id: str, policy_arn: str) -> None:
+        IamRolePolicyAttachment(self, id, role=self.role.name, policy_arn=policy_arn)
+
+    def _place_in_vpc(self, vpc: FunctionVpcPlacement) -> LambdaFunctionVpcConfig:
+        """Private subnets plus an egress-only security group: the function is called by AWS
+        services, never over the network."""
+        self._attach_managed_policy("vpc-access", VPC_ACCESS_POLICY_ARN)
+        self.security_group = SecurityGroup(
+            self,
+            "security-group",
+            name=f"{self.props.function_name}-lambda-sg",
+            description="Lambda function: HTTPS out to AWS APIs, nothing in",
+            vpc_id=vpc.vpc_id,
+        )
+        VpcSecurityGroupEgressRule(
+            self,
+            "https-out",
+            security_group_id=self.security_group.id,
+            description="HTTPS to AWS APIs (VPC endpoints or NAT)",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="0.0.0.0/0",
+        )
+        return LambdaFunctionVpcConfig(
+            subnet_ids=list(vpc.subnet_ids), security_group_ids=[self.security_group.id]
         )
 
     def _package(self) -> DataArchiveFile:

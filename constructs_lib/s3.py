@@ -1,10 +1,41 @@
-"""The S3 bucket that holds the Lambda deployment package (and the greeting template)."""
+"""S3 buckets with the defaults a security review expects: the Lambda package bucket and,
+when enabled, the load balancer's access-log bucket."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
+    DataAwsIamPolicyDocument,
+    DataAwsIamPolicyDocumentStatement,
+    DataAwsIamPolicyDocumentStatementCondition,
+    DataAwsIamPolicyDocumentStatementPrincipals,
+)
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
+    S3BucketLifecycleConfiguration,
+    S3BucketLifecycleConfigurationRule,
+    S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleFilter,
+    S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_notification import S3BucketNotification
+from cdktf_cdktf_provider_aws.s3_bucket_ownership_controls import (
+    S3BucketOwnershipControls,
+    S3BucketOwnershipControlsRule,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_policy import S3BucketPolicy
+from cdktf_cdktf_provider_aws.s3_bucket_public_access_block import S3BucketPublicAccessBlock
+from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration import (
+    S3BucketServerSideEncryptionConfigurationA,
+    S3BucketServerSideEncryptionConfigurationRuleA,
+    S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA,
+)
+from cdktf_cdktf_provider_aws.s3_bucket_versioning import (
+    S3BucketVersioningA,
+    S3BucketVersioningVersioningConfiguration,
+)
 from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
@@ -12,25 +43,145 @@ from constructs_lib.iam import Grantable
 
 
 @dataclass(frozen=True)
-class ArtifactBucketProps:
+class ServiceWrite:
+    """Lets an AWS principal put objects under a prefix (e.g. ELB access-log delivery)."""
+
+    principal_type: str
+    principal: str
+    key_pattern: str
+
+
+@dataclass(frozen=True)
+class SecureBucketProps:
     # Exactly one of the two: a fixed name, or a prefix Terraform completes uniquely.
     bucket_name: str | None = None
     bucket_prefix: str | None = None
-    # Lets `terraform destroy` remove a bucket that still holds objects (dev convenience).
+    # Customer-managed key for SSE-KMS; None means SSE-S3 (required by ALB access logs).
+    kms_key_arn: str | None = None
+    noncurrent_version_expiration_days: int = 30
+    service_writes: Sequence[ServiceWrite] = field(default_factory=tuple)
+    # Lets `terraform destroy` remove a bucket that still holds objects.
     force_destroy: bool = False
 
 
-class ArtifactBucket(Construct):
-    def __init__(self, scope: Construct, id: str, props: ArtifactBucketProps) -> None:
+class SecureBucket(Construct):
+    """Versioned, encrypted, private (all four public-access blocks, BucketOwnerEnforced),
+    TLS-only, with noncurrent versions and stale multipart uploads expired."""
+
+    def __init__(self, scope: Construct, id: str, props: SecureBucketProps) -> None:
         super().__init__(scope, id)
         if (props.bucket_name is None) == (props.bucket_prefix is None):
-            raise ValueError("ArtifactBucket needs exactly one of bucket_name, bucket_prefix")
+            raise ValueError("SecureBucket needs exactly one of bucket_name, bucket_prefix")
         self.bucket = S3Bucket(
             self,
             "bucket",
             bucket=props.bucket_name,
             bucket_prefix=props.bucket_prefix,
             force_destroy=props.force_destroy,
+        )
+        bucket_id = self.bucket.id
+        self.public_access_block = S3BucketPublicAccessBlock(
+            self,
+            "public-access-block",
+            bucket=bucket_id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+        )
+        S3BucketOwnershipControls(
+            self,
+            "ownership",
+            bucket=bucket_id,
+            rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
+        )
+        S3BucketVersioningA(
+            self,
+            "versioning",
+            bucket=bucket_id,
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+        )
+        S3BucketServerSideEncryptionConfigurationA(
+            self,
+            "encryption",
+            bucket=bucket_id,
+            rule=[
+                S3BucketServerSideEncryptionConfigurationRuleA(
+                    apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
+                        sse_algorithm="aws:kms" if props.kms_key_arn else "AES256",
+                        kms_master_key_id=props.kms_key_arn,
+                    ),
+                    bucket_key_enabled=bool(props.kms_key_arn),
+                )
+            ],
+        )
+        S3BucketLifecycleConfiguration(
+            self,
+            "lifecycle",
+            bucket=bucket_id,
+            rule=[
+                S3BucketLifecycleConfigurationRule(
+                    id="expire-noncurrent-versions",
+                    status="Enabled",
+                    filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    noncurrent_version_expiration=[
+                        S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
+                            noncurrent_days=props.noncurrent_version_expiration_days
+                        )
+                    ],
+                    abort_incomplete_multipart_upload=[
+                        S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload(
+                            days_after_initiation=7
+                        )
+                    ],
+                )
+            ],
+        )
+        # Object events go to EventBridge: audit and automation hook in without bucket changes.
+        S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True)
+        policy = DataAwsIamPolicyDocument(
+            self,
+            "policy-document",
+            statement=[
+                self._deny_insecure_transport(),
+                *(self._service_write(write) for write in props.service_writes),
+            ],
+        )
+        S3BucketPolicy(
+            self,
+            "policy",
+            bucket=bucket_id,
+            policy=policy.json,
+            # AWS rejects a bucket policy while the public-access block is being applied.
+            depends_on=[self.public_access_block],
+        )
+
+    def _deny_insecure_transport(self) -> DataAwsIamPolicyDocumentStatement:
+        return DataAwsIamPolicyDocumentStatement(
+            sid="DenyInsecureTransport",
+            effect="Deny",
+            principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
+            # A Deny: every action over plain HTTP is refused.
+            actions=["s3:*"],
+            resources=[self.bucket.arn, f"{self.bucket.arn}/*"],
+            condition=[
+                DataAwsIamPolicyDocumentStatementCondition(
+                    test="Bool", variable="aws:SecureTransport", values=["false"]
+                )
+            ],
+        )
+
+    def _service_write(self, write: ServiceWrite) -> DataAwsIamPolicyDocumentStatement:
+        return DataAwsIamPolicyDocumentStatement(
+            sid="ServiceWrites",
+            effect="Allow",
+            principals=[
+                DataAwsIamPolicyDocumentStatementPrincipals(
+                    type=write.principal_type, identifiers=[write.principal]
+                )
+            ],
+            actions=["s3:PutObject"],
+            resources=[f"{self.bucket.arn}/{write.key_pattern}"],
         )
 
     @property

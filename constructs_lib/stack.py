@@ -10,9 +10,16 @@ from constructs import Construct
 from constructs_lib.apigw import LambdaRestApi, RestApiProps
 from constructs_lib.config import StackConfig
 from constructs_lib.dynamodb import RequestTable, RequestTableProps
-from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
-from constructs_lib.s3 import ArtifactBucket, ArtifactBucketProps
-from constructs_lib.vpc import Network, NetworkProps
+from constructs_lib.kms import StackKey, StackKeyProps
+from constructs_lib.lambda_function import (
+    FunctionProps,
+    FunctionVpcPlacement,
+    ServerlessFunction,
+)
+from constructs_lib.load_balancer import LoadBalancerProps
+from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from constructs_lib.vpc import FlowLogProps, Network, NetworkProps
+from constructs_lib.waf import WebFirewall, WebFirewallProps
 
 GREETING_KEY = "greeting.txt"
 # S3-native state locking (issue: remote state) needs 1.10; 2.x may break the JSON syntax.
@@ -34,37 +41,102 @@ class ServerlessStack(TerraformStack):
         )
         ArchiveProvider(self, "archive")
 
-        self.network = Network(
+        self.key = StackKey(self, "key", StackKeyProps(alias=config.env, region=config.region))
+        self.network = self._network()
+        self.bucket = SecureBucket(
+            self,
+            "artifacts",
+            SecureBucketProps(
+                bucket_name=config.s3.bucket_name,
+                bucket_prefix=config.s3.bucket_prefix,
+                kms_key_arn=self.key.key_arn,
+                noncurrent_version_expiration_days=config.s3.noncurrent_version_expiration_days,
+            ),
+        )
+        self.table = RequestTable(
+            self,
+            "requests",
+            RequestTableProps(
+                table_name=config.dynamodb.table_name,
+                kms_key_arn=self.key.key_arn,
+                deletion_protection=config.dynamodb.deletion_protection,
+            ),
+        )
+        self.function = self._function()
+        self.table.grant_write_items(self.function)
+        self.bucket.grant_read_object(self.function, GREETING_KEY)
+        # Env vars, the greeting object and the dead-letter queue are encrypted with the key.
+        self.key.grant_encrypt_decrypt(self.function)
+        self.network.load_balancer.route_to_function(self.function)
+        self.api = LambdaRestApi(
+            self,
+            "api",
+            RestApiProps(
+                name=config.api.name,
+                path_part=config.api.path_part,
+                stage_name=config.api.stage_name,
+                function=self.function,
+                kms_key_arn=self.key.key_arn,
+                authorization=config.api.authorization,
+                throttling_rate_limit=config.api.throttling_rate_limit,
+                throttling_burst_limit=config.api.throttling_burst_limit,
+                logging_level=config.api.logging_level,
+                log_retention_days=config.logs.retention_days,
+            ),
+        )
+        self.firewall = WebFirewall(
+            self,
+            "firewall",
+            WebFirewallProps(
+                name=config.env,
+                log_retention_days=config.logs.retention_days,
+                kms_key_arn=self.key.key_arn,
+            ),
+        )
+        self.firewall.protect("load-balancer", self.network.load_balancer.load_balancer.arn)
+        self.firewall.protect("api-stage", self.api.stage.arn)
+        self._outputs()
+
+    def _network(self) -> Network:
+        config = self.config
+        load_balancer = config.load_balancer
+        return Network(
             self,
             "network",
             NetworkProps(
                 name=config.env,
+                region=config.region,
                 cidr=config.vpc.cidr,
                 public_subnets=config.vpc.public_subnets,
                 private_subnets=config.vpc.private_subnets,
                 nat_gateways=config.vpc.nat_gateways,
                 nat_subnet=config.vpc.nat_subnet,
-                load_balancer_name=config.load_balancer.name,
+                load_balancer=LoadBalancerProps(
+                    name=load_balancer.name,
+                    certificate_arn=load_balancer.certificate_arn,
+                    ssl_policy=load_balancer.ssl_policy,
+                    deletion_protection=load_balancer.deletion_protection,
+                    access_logs=load_balancer.access_logs,
+                ),
+                flow_logs=FlowLogProps(
+                    retention_days=config.logs.retention_days, kms_key_arn=self.key.key_arn
+                )
+                if config.vpc.flow_logs
+                else None,
             ),
         )
-        self.bucket = ArtifactBucket(
-            self,
-            "artifacts",
-            ArtifactBucketProps(
-                bucket_name=config.s3.bucket_name, bucket_prefix=config.s3.bucket_prefix
-            ),
-        )
-        self.table = RequestTable(
-            self, "requests", RequestTableProps(table_name=config.dynamodb.table_name)
-        )
+
+    def _function(self) -> ServerlessFunction:
+        config = self.config
         function_config = config.lambda_
-        self.function = ServerlessFunction(
+        return ServerlessFunction(
             self,
             "function",
             FunctionProps(
                 function_name=function_config.function_name,
                 source_dir=config.source_path,
                 code_bucket=self.bucket,
+                kms_key_arn=self.key.key_arn,
                 handler=function_config.handler,
                 runtime=function_config.runtime,
                 memory_mb=function_config.memory_mb,
@@ -75,21 +147,15 @@ class ServerlessStack(TerraformStack):
                     "BUCKET_NAME": self.bucket.bucket_name,
                     "GREETING_KEY": GREETING_KEY,
                 },
+                reserved_concurrency=function_config.reserved_concurrency,
+                log_retention_days=config.logs.retention_days,
+                vpc=FunctionVpcPlacement(
+                    vpc_id=self.network.vpc_id, subnet_ids=self.network.private_subnet_ids
+                )
+                if function_config.in_vpc
+                else None,
             ),
         )
-        self.table.grant_write_items(self.function)
-        self.bucket.grant_read_object(self.function, GREETING_KEY)
-        self.api = LambdaRestApi(
-            self,
-            "api",
-            RestApiProps(
-                name=config.api.name,
-                path_part=config.api.path_part,
-                stage_name=config.api.stage_name,
-                function=self.function,
-            ),
-        )
-        self._outputs()
 
     def _outputs(self) -> None:
         outputs = {

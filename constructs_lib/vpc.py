@@ -1,48 +1,64 @@
-"""Network: VPC, public/private subnets, internet gateway, NAT, routes, and the public ALB."""
+"""Network: VPC, subnets, internet gateway, NAT, routes, ACLs, flow logs, gateway endpoints
+and the public application load balancer."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
+from cdktf_cdktf_provider_aws.flow_log import FlowLog
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
-from cdktf_cdktf_provider_aws.lb import Lb
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
+from cdktf_cdktf_provider_aws.network_acl import NetworkAcl
+from cdktf_cdktf_provider_aws.network_acl_rule import NetworkAclRule
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
 from cdktf_cdktf_provider_aws.subnet import Subnet
 from cdktf_cdktf_provider_aws.vpc import Vpc
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
-    VpcSecurityGroupEgressRule,
-)
-from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
-    VpcSecurityGroupIngressRule,
-)
+from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from constructs_lib.config import NatStrategy, SubnetConfig
+from constructs_lib.iam import allow_policy, service_assume_role_policy
+from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.logs import encrypted_log_group
 
 ANYWHERE = "0.0.0.0/0"
+# Return traffic ports, with RDP's 3389 carved out so no ACL ever admits it from anywhere.
+EPHEMERAL_PORT_RANGES = ((1024, 3388), (3390, 65535))
+# Gateway endpoints are free and keep S3/DynamoDB traffic off the NAT and the internet.
+GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
+
+
+@dataclass(frozen=True)
+class FlowLogProps:
+    retention_days: int
+    kms_key_arn: str
 
 
 @dataclass(frozen=True)
 class NetworkProps:
     name: str
+    region: str
     cidr: str
     public_subnets: Mapping[str, SubnetConfig]
     private_subnets: Mapping[str, SubnetConfig]
-    load_balancer_name: str
+    load_balancer: LoadBalancerProps
     nat_gateways: NatStrategy = "single"
     # Public subnet key for the single NAT gateway; default: the first key in sorted order.
     nat_subnet: str | None = None
-    lb_ingress_ports: tuple[int, ...] = field(default=(80, 443))
+    # None: no VPC flow logs.
+    flow_logs: FlowLogProps | None = None
 
 
 class Network(Construct):
-    """The classic `vpc` module, with the NAT placement taken from configuration."""
+    """The classic `vpc` module, with the NAT placement taken from configuration and the
+    defaults a security review expects."""
 
     def __init__(self, scope: Construct, id: str, props: NetworkProps) -> None:
         super().__init__(scope, id)
@@ -55,6 +71,8 @@ class Network(Construct):
             enable_dns_hostnames=True,
             tags={"Name": props.name},
         )
+        # Managed with no rules: nothing may use the default group by accident.
+        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
         self.internet_gateway = InternetGateway(
             self, "igw", vpc_id=self.vpc.id, tags={"Name": props.name}
         )
@@ -63,15 +81,16 @@ class Network(Construct):
         self._public_routing()
         self.nat_gateways = self._nat_gateways()
         self.private_route_tables = self._private_routing()
-        self.lb_security_group = self._lb_security_group()
-        self.load_balancer = Lb(
+        self.gateway_endpoints = self._gateway_endpoints()
+        self._network_acls()
+        if props.flow_logs is not None:
+            self._flow_logs(props.flow_logs)
+        self.load_balancer = FunctionLoadBalancer(
             self,
-            "alb",
-            name=props.load_balancer_name,
-            internal=False,
-            load_balancer_type="application",
-            security_groups=[self.lb_security_group.id],
-            subnets=[subnet.id for subnet in self.public_subnets.values()],
+            "load-balancer",
+            props.load_balancer,
+            vpc_id=self.vpc.id,
+            subnet_ids=[subnet.id for subnet in self.public_subnets.values()],
         )
 
     @property
@@ -132,18 +151,14 @@ class Network(Construct):
     def _nat_gateways(self) -> dict[str, NatGateway]:
         gateways: dict[str, NatGateway] = {}
         for name, subnet_key in self._nat_placement().items():
-            eip = Eip(
-                self,
-                f"nat-eip-{name}",
-                domain="vpc",
-                tags={"Name": f"{self.props.name}-nat-{name}"},
-            )
+            tags = {"Name": f"{self.props.name}-nat-{name}"}
+            eip = Eip(self, f"nat-eip-{name}", domain="vpc", tags=tags)
             gateways[name] = NatGateway(
                 self,
                 f"nat-{name}",
                 allocation_id=eip.id,
                 subnet_id=self.public_subnets[subnet_key].id,
-                tags={"Name": f"{self.props.name}-nat-{name}"},
+                tags=tags,
                 depends_on=[self.internet_gateway],
             )
         return gateways
@@ -182,31 +197,110 @@ class Network(Construct):
             )
         return table
 
-    def _lb_security_group(self) -> SecurityGroup:
-        group = SecurityGroup(
-            self,
-            "lb-sg",
-            name=f"{self.props.name}-lb-sg",
-            description="Load balancer: HTTP and HTTPS from the internet",
-            vpc_id=self.vpc.id,
-        )
-        for port in self.props.lb_ingress_ports:
-            VpcSecurityGroupIngressRule(
+    def _gateway_endpoints(self) -> dict[str, VpcEndpoint]:
+        return {
+            service: VpcEndpoint(
                 self,
-                f"lb-sg-in-{port}",
-                security_group_id=group.id,
-                description=f"Allow TCP {port} from anywhere",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                cidr_ipv4=ANYWHERE,
+                f"endpoint-{service}",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{self.props.region}.{service}",
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[table.id for table in self.private_route_tables.values()],
+                tags={"Name": f"{self.props.name}-{service}"},
             )
-        VpcSecurityGroupEgressRule(
+            for service in GATEWAY_ENDPOINT_SERVICES
+        }
+
+    def _network_acls(self) -> None:
+        """Stateless subnet firewalls. Public: web ports and return traffic in. Private:
+        anything from inside the VPC and return traffic (through NAT / endpoints) in."""
+        public = self._network_acl("public", self.public_subnets)
+        public_ports = ((80, 80), (443, 443), *EPHEMERAL_PORT_RANGES)
+        for number, (from_port, to_port) in enumerate(public_ports):
+            self._acl_rule(public, f"public-in-{from_port}", 100 + 10 * number, from_port, to_port)
+        private = self._network_acl("private", self.private_subnets)
+        # HTTPS from inside the VPC (interface endpoints, if ever added).
+        self._acl_rule(private, "private-in-https", 100, 443, 443, source=self.props.cidr)
+        for number, (from_port, to_port) in enumerate(EPHEMERAL_PORT_RANGES):
+            self._acl_rule(
+                private, f"private-in-return-{from_port}", 110 + 10 * number, from_port, to_port
+            )
+        for tier, acl in (("public", public), ("private", private)):
+            NetworkAclRule(
+                self,
+                f"{tier}-out-all",
+                network_acl_id=acl.id,
+                rule_number=100,
+                egress=True,
+                protocol="-1",
+                rule_action="allow",
+                cidr_block=ANYWHERE,
+            )
+
+    def _network_acl(self, tier: str, subnets: Mapping[str, Subnet]) -> NetworkAcl:
+        return NetworkAcl(
             self,
-            "lb-sg-out",
-            security_group_id=group.id,
-            description="Allow all outbound",
-            ip_protocol="-1",
-            cidr_ipv4=ANYWHERE,
+            f"{tier}-acl",
+            vpc_id=self.vpc.id,
+            subnet_ids=[subnet.id for subnet in subnets.values()],
+            tags={"Name": f"{self.props.name}-{tier}"},
         )
-        return group
+
+    def _acl_rule(
+        self,
+        acl: NetworkAcl,
+        id: str,
+        number: int,
+        from_port: int,
+        to_port: int,
+        source: str = ANYWHERE,
+    ) -> NetworkAclRule:
+        """Inbound TCP on a port range."""
+        return NetworkAclRule(
+            self,
+            id,
+            network_acl_id=acl.id,
+            rule_number=number,
+            egress=False,
+            protocol="tcp",
+            rule_action="allow",
+            cidr_block=source,
+            from_port=from_port,
+            to_port=to_port,
+        )
+
+    def _flow_logs(self, props: FlowLogProps) -> None:
+        log_group = encrypted_log_group(
+            self,
+            "flow-log-group",
+            name=f"/aws/vpc/{self.props.name}/flow-logs",
+            retention_days=props.retention_days,
+            kms_key_arn=props.kms_key_arn,
+        )
+        role = IamRole(
+            self,
+            "flow-log-role",
+            name=f"{self.props.name}-vpc-flow-logs",
+            assume_role_policy=service_assume_role_policy(
+                self, "flow-log-assume-role", "vpc-flow-logs.amazonaws.com"
+            ).json,
+        )
+        delivery = allow_policy(
+            self,
+            "flow-log-policy",
+            "DeliverFlowLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            [f"{log_group.arn}:*"],
+        )
+        IamRolePolicy(
+            self, "flow-log-role-policy", role=role.id, name="DeliverFlowLogs", policy=delivery.json
+        )
+        FlowLog(
+            self,
+            "flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+        )

@@ -101,3 +101,6 @@ def declared_addresses(synthesized: dict) -> set[str]:
     addresses |= {f"var.{name}" for name in synthesized.get("variable", {})}
     addresses |= {f"local.{name}" for name in synthesized.get("locals", {})}
     return addresses
+
+
+TEST_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/test"

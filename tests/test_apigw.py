@@ -1,24 +1,44 @@
+import json
+
 import pytest
 
-from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.apigw import (
+    ACCESS_LOG_FORMAT,
+    PUSH_TO_LOGS_POLICY_ARN,
+    LambdaRestApi,
+    RestApiProps,
+)
 from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
-from constructs_lib.s3 import ArtifactBucket, ArtifactBucketProps
-from tests.support import REPO_ROOT, only, ref, synth_construct
+from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from tests.support import REPO_ROOT, TEST_KEY_ARN, only, ref, resources, synth_construct
 
 
-def build(stack):
-    bucket = ArtifactBucket(stack, "code", ArtifactBucketProps(bucket_prefix="t-"))
-    function = ServerlessFunction(stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket))
-    return LambdaRestApi(
-        stack,
-        "api",
-        RestApiProps(name="t-api", path_part="greet", stage_name="beta", function=function),
-    )
+def api_json(**overrides) -> dict:
+    def build(stack):
+        bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+        function = ServerlessFunction(
+            stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN)
+        )
+        props = {
+            "name": "t-api",
+            "path_part": "greet",
+            "stage_name": "beta",
+            "function": function,
+            "kms_key_arn": TEST_KEY_ARN,
+            "throttling_rate_limit": 7,
+            "throttling_burst_limit": 9,
+            "logging_level": "INFO",
+            "log_retention_days": 30,
+            **overrides,
+        }
+        LambdaRestApi(stack, "api", RestApiProps(**props))
+
+    return synth_construct(build)
 
 
 @pytest.fixture(scope="module")
 def synthesized() -> dict:
-    return synth_construct(build)
+    return api_json()
 
 
 def test_rest_api_resource_and_get_method(synthesized):
@@ -31,6 +51,14 @@ def test_rest_api_resource_and_get_method(synthesized):
     method = only(synthesized, "aws_api_gateway_method")
     assert method["http_method"] == "GET"
     assert method["resource_id"] == ref(synthesized, "aws_api_gateway_resource", "api", "id")
+    validator = ref(synthesized, "aws_api_gateway_request_validator", "api", "id")
+    assert method["request_validator_id"] == validator
+
+
+def test_iam_authorization_by_default_and_none_only_when_asked(synthesized):
+    assert only(synthesized, "aws_api_gateway_method")["authorization"] == "AWS_IAM"
+    public = api_json(authorization="NONE")
+    assert only(public, "aws_api_gateway_method")["authorization"] == "NONE"
 
 
 def test_lambda_proxy_integration_posts_to_invoke_arn(synthesized):
@@ -64,7 +92,42 @@ def test_deployment_is_replaced_when_the_api_changes(synthesized):
         assert part in trigger
 
 
-def test_separate_stage_points_at_the_deployment(synthesized):
+def test_stage_with_xray_and_json_access_logs(synthesized):
     stage = only(synthesized, "aws_api_gateway_stage")
     assert stage["stage_name"] == "beta"
     assert stage["deployment_id"] == ref(synthesized, "aws_api_gateway_deployment", "api", "id")
+    assert stage["xray_tracing_enabled"] is True
+    access_log = stage["access_log_settings"]
+    assert access_log["destination_arn"] == ref(
+        synthesized, "aws_cloudwatch_log_group", "access-logs", "arn"
+    )
+    assert json.loads(access_log["format"]) == json.loads(ACCESS_LOG_FORMAT)
+    [group] = [
+        g
+        for rid, g in resources(synthesized, "aws_cloudwatch_log_group").items()
+        if "access-logs" in rid
+    ]
+    assert (group["retention_in_days"], group["kms_key_id"]) == (30, TEST_KEY_ARN)
+
+
+def test_method_settings_throttle_and_log_from_props(synthesized):
+    settings = only(synthesized, "aws_api_gateway_method_settings")
+    assert settings["method_path"] == "*/*"
+    assert settings["settings"]["throttling_rate_limit"] == 7
+    assert settings["settings"]["throttling_burst_limit"] == 9
+    assert settings["settings"]["logging_level"] == "INFO"
+    assert settings["settings"]["metrics_enabled"] is True
+    assert settings["settings"]["data_trace_enabled"] is False
+
+
+def test_account_logging_role_is_set_before_the_stage(synthesized):
+    account = only(synthesized, "aws_api_gateway_account")
+    assert account["cloudwatch_role_arn"] == ref(
+        synthesized, "aws_iam_role", "cloudwatch-role", "arn"
+    )
+    attachments = resources(synthesized, "aws_iam_role_policy_attachment").values()
+    assert PUSH_TO_LOGS_POLICY_ARN in {a["policy_arn"] for a in attachments}
+    account_id = next(iter(resources(synthesized, "aws_api_gateway_account")))
+    assert only(synthesized, "aws_api_gateway_stage")["depends_on"] == [
+        f"aws_api_gateway_account.{account_id}"
+    ]

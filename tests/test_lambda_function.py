@@ -6,26 +6,50 @@ from cdktf import TerraformStack
 from constructs_lib.dynamodb import RequestTable, RequestTableProps
 from constructs_lib.lambda_function import (
     BASIC_EXECUTION_POLICY_ARN,
+    VPC_ACCESS_POLICY_ARN,
+    XRAY_WRITE_POLICY_ARN,
     FunctionProps,
+    FunctionVpcPlacement,
     ServerlessFunction,
 )
-from constructs_lib.s3 import ArtifactBucket, ArtifactBucketProps
-from tests.support import REPO_ROOT, data_sources, only, ref, resources, synth_construct
+from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from tests.support import (
+    REPO_ROOT,
+    TEST_KEY_ARN,
+    data_sources,
+    only,
+    ref,
+    resources,
+    synth_construct,
+)
+
+
+def function_props(bucket: SecureBucket, **overrides) -> FunctionProps:
+    return FunctionProps(
+        **{
+            "function_name": "t-hello",
+            "source_dir": REPO_ROOT / "lambda",
+            "code_bucket": bucket,
+            "kms_key_arn": TEST_KEY_ARN,
+            **overrides,
+        }
+    )
 
 
 def build(stack: TerraformStack) -> None:
-    bucket = ArtifactBucket(stack, "code", ArtifactBucketProps(bucket_prefix="t-"))
-    table = RequestTable(stack, "table", RequestTableProps(table_name="t-requests"))
+    bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+    table = RequestTable(stack, "table", RequestTableProps("t-requests", TEST_KEY_ARN))
     function = ServerlessFunction(
         stack,
         "fn",
-        FunctionProps(
-            function_name="t-hello",
-            source_dir=REPO_ROOT / "lambda",
-            code_bucket=bucket,
+        function_props(
+            bucket,
             memory_mb=512,
             timeout_s=7,
+            reserved_concurrency=3,
+            log_retention_days=90,
             environment={"TABLE_NAME": table.table_name, "LOG_LEVEL": "INFO"},
+            vpc=FunctionVpcPlacement(vpc_id="vpc-1", subnet_ids=["subnet-1", "subnet-2"]),
         ),
     )
     table.grant_write_items(function)
@@ -37,6 +61,21 @@ def synthesized() -> dict:
     return synth_construct(build)
 
 
+def only_data(synthesized: dict, data_type: str) -> dict:
+    found = data_sources(synthesized, data_type)
+    assert len(found) == 1
+    return next(iter(found.values()))
+
+
+def role_grants(synthesized: dict) -> dict[str, tuple[list[str], list[str]]]:
+    return {
+        statement["sid"]: (statement["actions"], statement["resources"])
+        for rid, doc in data_sources(synthesized, "aws_iam_policy_document").items()
+        if "assume-role" not in rid and "code_policy-document" not in rid
+        for statement in doc["statement"]
+    }
+
+
 def test_role_is_assumable_by_lambda_only(synthesized):
     documents = data_sources(synthesized, "aws_iam_policy_document")
     assume = next(d for rid, d in documents.items() if "assume-role" in rid)
@@ -44,29 +83,40 @@ def test_role_is_assumable_by_lambda_only(synthesized):
     assert statement["actions"] == ["sts:AssumeRole"]
     assert statement["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
     role = only(synthesized, "aws_iam_role")
-    assert role["assume_role_policy"].startswith("${data.aws_iam_policy_document.")
     assert "assume-role" in role["assume_role_policy"]
 
 
-def test_basic_execution_role_attached(synthesized):
-    attachment = only(synthesized, "aws_iam_role_policy_attachment")
-    assert attachment["policy_arn"] == BASIC_EXECUTION_POLICY_ARN
-    assert attachment["role"] == ref(synthesized, "aws_iam_role", "fn_role", "name")
+def test_managed_policies_basic_xray_and_vpc_access(synthesized):
+    attached = {
+        a["policy_arn"] for a in resources(synthesized, "aws_iam_role_policy_attachment").values()
+    }
+    assert attached == {BASIC_EXECUTION_POLICY_ARN, XRAY_WRITE_POLICY_ARN, VPC_ACCESS_POLICY_ARN}
+
+
+def test_no_vpc_access_policy_outside_a_vpc():
+    def build_outside(stack):
+        bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+        ServerlessFunction(stack, "fn", function_props(bucket))
+
+    synthesized = synth_construct(build_outside)
+    attached = {
+        a["policy_arn"] for a in resources(synthesized, "aws_iam_role_policy_attachment").values()
+    }
+    assert VPC_ACCESS_POLICY_ARN not in attached
+    assert "vpc_config" not in only(synthesized, "aws_lambda_function")
+    assert resources(synthesized, "aws_security_group") == {}
 
 
 def test_grants_are_exact_actions_on_exact_resources(synthesized):
-    documents = data_sources(synthesized, "aws_iam_policy_document")
-    granted = {
-        statement["sid"]: (statement["actions"], statement["resources"])
-        for rid, doc in documents.items()
-        if "assume-role" not in rid
-        for statement in doc["statement"]
-    }
     table_arn = ref(synthesized, "aws_dynamodb_table", "table", "arn")
     bucket_arn = ref(synthesized, "aws_s3_bucket", "code", "arn")
-    assert granted == {
+    assert role_grants(synthesized) == {
         "WriteItems": (["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
         "ReadObject": (["s3:GetObject"], [f"{bucket_arn}/greeting.txt"]),
+        "SendToDeadLetterQueue": (
+            ["sqs:SendMessage"],
+            [ref(synthesized, "aws_sqs_queue", "dlq", "arn")],
+        ),
     }
     policies = resources(synthesized, "aws_iam_role_policy").values()
     assert {p["role"] for p in policies} == {ref(synthesized, "aws_iam_role", "fn_role", "id")}
@@ -74,12 +124,8 @@ def test_grants_are_exact_actions_on_exact_resources(synthesized):
 
 def test_wildcard_action_is_refused():
     def build_wildcard(stack):
-        bucket = ArtifactBucket(stack, "code", ArtifactBucketProps(bucket_prefix="t-"))
-        function = ServerlessFunction(
-            stack,
-            "fn",
-            FunctionProps("t", REPO_ROOT / "lambda", bucket),
-        )
+        bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+        function = ServerlessFunction(stack, "fn", function_props(bucket))
         function.add_to_role_policy("Everything", ["s3:*"], ["arn:aws:s3:::x"])
 
     with pytest.raises(ValueError, match="wildcard"):
@@ -98,12 +144,6 @@ def test_code_is_zipped_outside_its_source_and_uploaded_with_hash(synthesized):
     assert code["source_hash"] == f"{package}.output_base64sha256}}"
 
 
-def only_data(synthesized: dict, data_type: str) -> dict:
-    found = data_sources(synthesized, data_type)
-    assert len(found) == 1
-    return next(iter(found.values()))
-
-
 def test_function_is_created_from_the_s3_object(synthesized):
     function = only(synthesized, "aws_lambda_function")
     assert function["function_name"] == "t-hello"
@@ -120,6 +160,44 @@ def test_function_is_created_from_the_s3_object(synthesized):
     assert function["tags"] == {"Name": "t-hello"}
 
 
+def test_runs_in_private_subnets_with_egress_only_security_group(synthesized):
+    function = only(synthesized, "aws_lambda_function")
+    group = ref(synthesized, "aws_security_group", "fn_security-group", "id")
+    assert function["vpc_config"] == {
+        "subnet_ids": ["subnet-1", "subnet-2"],
+        "security_group_ids": [group],
+    }
+    assert resources(synthesized, "aws_vpc_security_group_ingress_rule") == {}
+    egress = only(synthesized, "aws_vpc_security_group_egress_rule")
+    assert (egress["from_port"], egress["to_port"], egress["security_group_id"]) == (
+        443,
+        443,
+        group,
+    )
+
+
+def test_tracing_concurrency_dlq_and_encrypted_environment(synthesized):
+    function = only(synthesized, "aws_lambda_function")
+    assert function["tracing_config"] == {"mode": "Active"}
+    assert function["reserved_concurrent_executions"] == 3
+    assert function["kms_key_arn"] == TEST_KEY_ARN
+    dlq = ref(synthesized, "aws_sqs_queue", "dlq", "arn")
+    assert function["dead_letter_config"] == {"target_arn": dlq}
+    queue = only(synthesized, "aws_sqs_queue")
+    assert queue["kms_master_key_id"] == TEST_KEY_ARN
+
+
+def test_log_group_created_by_the_stack_first(synthesized):
+    group = only(synthesized, "aws_cloudwatch_log_group")
+    assert group["name"] == "/aws/lambda/t-hello"
+    assert group["retention_in_days"] == 90
+    assert group["kms_key_id"] == TEST_KEY_ARN
+    function = only(synthesized, "aws_lambda_function")
+    assert function["depends_on"] == [
+        "aws_cloudwatch_log_group." + next(iter(resources(synthesized, "aws_cloudwatch_log_group")))
+    ]
+
+
 def test_packaged_source_excludes_bytecode_caches(tmp_path):
     source = tmp_path / "src"
     (source / "__pycache__").mkdir(parents=True)
@@ -127,8 +205,8 @@ def test_packaged_source_excludes_bytecode_caches(tmp_path):
     (source / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"junk")
 
     def build_cached(stack):
-        bucket = ArtifactBucket(stack, "code", ArtifactBucketProps(bucket_prefix="t-"))
-        ServerlessFunction(stack, "fn", FunctionProps("t", source, bucket))
+        bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+        ServerlessFunction(stack, "fn", function_props(bucket, source_dir=source))
 
     with_cache = synth_construct(build_cached)
     (source / "__pycache__" / "app.cpython-311.pyc").unlink()

@@ -1,28 +1,102 @@
+import json
+
 import pytest
 
-from constructs_lib.s3 import ArtifactBucket, ArtifactBucketProps
-from tests.support import only, synth_construct
+from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
+from tests.support import TEST_KEY_ARN, data_sources, only, ref, synth_construct
 
 
-def test_bucket_prefix_is_passed_through():
-    synthesized = synth_construct(
-        lambda stack: ArtifactBucket(stack, "b", ArtifactBucketProps(bucket_prefix="dev-art-"))
+def bucket_json(**props) -> dict:
+    return synth_construct(
+        lambda stack: SecureBucket(
+            stack, "b", SecureBucketProps(**{"bucket_prefix": "t-", **props})
+        )
     )
-    bucket = only(synthesized, "aws_s3_bucket")
-    assert bucket["bucket_prefix"] == "dev-art-"
-    assert "bucket" not in bucket
 
 
-def test_fixed_bucket_name():
-    synthesized = synth_construct(
-        lambda stack: ArtifactBucket(stack, "b", ArtifactBucketProps(bucket_name="my-art"))
-    )
-    assert only(synthesized, "aws_s3_bucket")["bucket"] == "my-art"
+@pytest.fixture(scope="module")
+def kms_bucket() -> dict:
+    return bucket_json(kms_key_arn=TEST_KEY_ARN, noncurrent_version_expiration_days=45)
 
 
-@pytest.mark.parametrize(
-    "props", [ArtifactBucketProps(), ArtifactBucketProps(bucket_name="x", bucket_prefix="y")]
-)
-def test_exactly_one_naming_mode(props):
+def test_bucket_prefix_or_fixed_name():
+    assert only(bucket_json(), "aws_s3_bucket")["bucket_prefix"] == "t-"
+    named = bucket_json(bucket_prefix=None, bucket_name="my-art")
+    assert only(named, "aws_s3_bucket")["bucket"] == "my-art"
+
+
+@pytest.mark.parametrize(("name", "prefix"), [(None, None), ("x", "y")])
+def test_exactly_one_naming_mode(name, prefix):
     with pytest.raises(ValueError, match="exactly one"):
-        synth_construct(lambda stack: ArtifactBucket(stack, "b", props))
+        bucket_json(bucket_name=name, bucket_prefix=prefix)
+
+
+def test_versioning_enabled(kms_bucket):
+    versioning = only(kms_bucket, "aws_s3_bucket_versioning")
+    assert versioning["versioning_configuration"]["status"] == "Enabled"
+
+
+def test_default_encryption_with_the_stack_key(kms_bucket):
+    [rule] = only(kms_bucket, "aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    default = rule["apply_server_side_encryption_by_default"]
+    assert default == {"sse_algorithm": "aws:kms", "kms_master_key_id": TEST_KEY_ARN}
+    assert rule["bucket_key_enabled"] is True
+
+
+def test_sse_s3_when_no_key_is_given():
+    [rule] = only(bucket_json(), "aws_s3_bucket_server_side_encryption_configuration")["rule"]
+    assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
+
+
+def test_all_four_public_access_blocks(kms_bucket):
+    block = only(kms_bucket, "aws_s3_bucket_public_access_block")
+    for flag in (
+        "block_public_acls",
+        "block_public_policy",
+        "ignore_public_acls",
+        "restrict_public_buckets",
+    ):
+        assert block[flag] is True, flag
+
+
+def test_bucket_owner_enforced(kms_bucket):
+    ownership = only(kms_bucket, "aws_s3_bucket_ownership_controls")
+    assert ownership["rule"]["object_ownership"] == "BucketOwnerEnforced"
+
+
+def test_policy_denies_requests_without_tls(kms_bucket):
+    policy = only(kms_bucket, "aws_s3_bucket_policy")
+    assert policy["bucket"] == ref(kms_bucket, "aws_s3_bucket", "b_bucket", "id")
+    [document] = data_sources(kms_bucket, "aws_iam_policy_document").values()
+    [deny] = document["statement"]
+    assert deny["effect"] == "Deny"
+    assert deny["condition"] == [
+        {"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}
+    ]
+    bucket_arn = ref(kms_bucket, "aws_s3_bucket", "b_bucket", "arn")
+    assert deny["resources"] == [bucket_arn, f"{bucket_arn}/*"]
+
+
+def test_noncurrent_versions_expire(kms_bucket):
+    [rule] = only(kms_bucket, "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert rule["status"] == "Enabled"
+    assert rule["noncurrent_version_expiration"] == [{"noncurrent_days": 45}]
+    assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}]
+
+
+def test_object_events_go_to_eventbridge(kms_bucket):
+    assert only(kms_bucket, "aws_s3_bucket_notification")["eventbridge"] is True
+
+
+def test_service_write_is_limited_to_its_key_pattern():
+    synthesized = bucket_json(
+        service_writes=[ServiceWrite("Service", "logs.example.com", "logs/*")]
+    )
+    [document] = data_sources(synthesized, "aws_iam_policy_document").values()
+    allow = document["statement"][1]
+    assert allow["actions"] == ["s3:PutObject"]
+    bucket_arn = ref(synthesized, "aws_s3_bucket", "b_bucket", "arn")
+    assert allow["resources"] == [f"{bucket_arn}/logs/*"]
+    assert json.dumps(allow["principals"]) == json.dumps(
+        [{"identifiers": ["logs.example.com"], "type": "Service"}]
+    )

@@ -111,3 +111,33 @@ def test_environments_differ_in_nat_strategy(stacks, env, nat_count, private_tab
 
 def test_terraform_version_is_pinned_to_supported_range(stack):
     assert stack["terraform"]["required_version"] == ">= 1.10, < 2.0.0"
+
+
+@pytest.mark.parametrize(("env", "protected"), [("dev", False), ("prod", True)])
+def test_prod_protects_table_and_load_balancer_from_deletion(stacks, env, protected):
+    assert only(stacks[env], "aws_dynamodb_table")["deletion_protection_enabled"] is protected
+    assert only(stacks[env], "aws_lb")["enable_deletion_protection"] is protected
+
+
+def test_every_log_group_has_retention_and_the_stack_key(stack):
+    key_arn = ref(stack, "aws_kms_key", "key", "arn")
+    groups = resources(stack, "aws_cloudwatch_log_group").values()
+    assert len(groups) == 4  # function, API access, VPC flow logs, WAF
+    for group in groups:
+        assert group["retention_in_days"] == 365
+        assert group["kms_key_id"] == key_arn
+
+
+def test_function_runs_in_the_private_subnets(stack):
+    subnets = only(stack, "aws_lambda_function")["vpc_config"]["subnet_ids"]
+    assert subnets and all("private-subnet" in s for s in subnets)
+
+
+def test_waf_protects_the_load_balancer_and_the_api_stage(stack):
+    protected = {
+        a["resource_arn"] for a in resources(stack, "aws_wafv2_web_acl_association").values()
+    }
+    assert protected == {
+        ref(stack, "aws_lb", "alb", "arn"),
+        ref(stack, "aws_api_gateway_stage", "api", "arn"),
+    }

@@ -1,8 +1,9 @@
 import pytest
 
 from constructs_lib.config import SubnetConfig
-from constructs_lib.vpc import Network, NetworkProps
-from tests.support import only, ref, resources, synth_construct
+from constructs_lib.load_balancer import LoadBalancerProps
+from constructs_lib.vpc import FlowLogProps, Network, NetworkProps
+from tests.support import TEST_KEY_ARN, data_sources, only, ref, resources, synth_construct
 
 PUBLIC = {
     "a": SubnetConfig(cidr="10.0.1.0/24", az="us-east-1a"),
@@ -17,10 +18,12 @@ PRIVATE = {
 def network_json(**overrides) -> dict:
     props = {
         "name": "t",
+        "region": "us-east-1",
         "cidr": "10.0.0.0/16",
         "public_subnets": PUBLIC,
         "private_subnets": PRIVATE,
-        "load_balancer_name": "t-alb",
+        "load_balancer": LoadBalancerProps(name="t-alb"),
+        "flow_logs": FlowLogProps(retention_days=60, kms_key_arn=TEST_KEY_ARN),
         **overrides,
     }
     return synth_construct(lambda stack: Network(stack, "net", NetworkProps(**props)))
@@ -97,21 +100,67 @@ def test_no_nat_means_no_default_route_for_private_subnets():
     assert all("nat_gateway_id" not in r for r in resources(none, "aws_route").values())
 
 
-def test_lb_security_group_allows_80_443_in_and_all_out(single):
-    group = ref(single, "aws_security_group", "lb-sg", "id")
-    ingress = resources(single, "aws_vpc_security_group_ingress_rule").values()
-    assert sorted(r["from_port"] for r in ingress) == [80, 443]
-    assert all(r["security_group_id"] == group and r["cidr_ipv4"] == "0.0.0.0/0" for r in ingress)
-    egress = only(single, "aws_vpc_security_group_egress_rule")
-    assert egress["ip_protocol"] == "-1" and egress["security_group_id"] == group
-
-
-def test_load_balancer_is_public_application_lb_in_public_subnets(single):
+def test_load_balancer_sits_in_the_public_subnets(single):
     lb = only(single, "aws_lb")
     assert lb["name"] == "t-alb"
-    assert lb["internal"] is False
-    assert lb["load_balancer_type"] == "application"
-    assert lb["security_groups"] == [ref(single, "aws_security_group", "lb-sg", "id")]
     assert sorted(lb["subnets"]) == sorted(
         ref(single, "aws_subnet", f"public-subnet-{k}", "id") for k in PUBLIC
     )
+
+
+def test_default_security_group_is_managed_with_no_rules(single):
+    default = only(single, "aws_default_security_group")
+    assert default["vpc_id"] == ref(single, "aws_vpc", "net_vpc", "id")
+    assert "ingress" not in default and "egress" not in default
+
+
+def test_network_acls_cover_each_tier(single):
+    acls = resources(single, "aws_network_acl")
+    by_tier = {rid.split("_")[1]: acl for rid, acl in acls.items()}
+    assert sorted(by_tier["public-acl"]["subnet_ids"]) == sorted(
+        ref(single, "aws_subnet", f"public-subnet-{k}", "id") for k in PUBLIC
+    )
+    assert sorted(by_tier["private-acl"]["subnet_ids"]) == sorted(
+        ref(single, "aws_subnet", f"private-subnet-{k}", "id") for k in PRIVATE
+    )
+
+
+def test_no_acl_admits_remote_admin_ports_or_all_ports_from_anywhere(single):
+    inbound = [r for r in resources(single, "aws_network_acl_rule").values() if not r["egress"]]
+    assert inbound
+    for rule in inbound:
+        assert rule["protocol"] == "tcp", rule
+        if rule["cidr_block"] == "0.0.0.0/0":
+            for port in (20, 21, 22, 3389):
+                assert not rule["from_port"] <= port <= rule["to_port"], rule
+
+
+def test_flow_logs_to_an_encrypted_group_with_retention(single):
+    flow_log = only(single, "aws_flow_log")
+    assert flow_log["traffic_type"] == "ALL"
+    assert flow_log["log_destination"] == ref(single, "aws_cloudwatch_log_group", "flow", "arn")
+    group = only(single, "aws_cloudwatch_log_group")
+    assert (group["retention_in_days"], group["kms_key_id"]) == (60, TEST_KEY_ARN)
+    documents = data_sources(single, "aws_iam_policy_document")
+    [delivery] = [d for rid, d in documents.items() if "flow-log-policy" in rid]
+    [statement] = delivery["statement"]
+    group_arn = ref(single, "aws_cloudwatch_log_group", "flow", "arn")
+    assert statement["resources"] == [f"{group_arn}:*"]
+
+
+def test_flow_logs_can_be_turned_off():
+    assert resources(network_json(flow_logs=None), "aws_flow_log") == {}
+
+
+def test_gateway_endpoints_for_s3_and_dynamodb_on_private_tables():
+    per_az = network_json(nat_gateways="one_per_az")
+    endpoints = {e["service_name"]: e for e in resources(per_az, "aws_vpc_endpoint").values()}
+    assert set(endpoints) == {"com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.dynamodb"}
+    private_tables = sorted(
+        f"${{aws_route_table.{rid}.id}}"
+        for rid in resources(per_az, "aws_route_table")
+        if "private" in rid
+    )
+    for endpoint in endpoints.values():
+        assert endpoint["vpc_endpoint_type"] == "Gateway"
+        assert sorted(endpoint["route_table_ids"]) == private_tables

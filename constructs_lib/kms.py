@@ -1,0 +1,124 @@
+"""One customer-managed KMS key per stack, usable by the services that store data for it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey
+from constructs import Construct
+
+from constructs_lib.iam import Grantable
+
+# Key administration by the account (through IAM policies), listed instead of `kms:*`.
+ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:CreateGrant",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+USE_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+
+
+@dataclass(frozen=True)
+class StackKeyProps:
+    alias: str
+    region: str
+    deletion_window_days: int = 30
+
+
+class StackKey(Construct):
+    """`aws_kms_key` with rotation on and a key policy that names every user.
+
+    The key policy is inline JSON rather than an `aws_iam_policy_document`: in a key policy
+    `Resource: "*"` means "this key" (the only value AWS documents there), which scanners
+    written for identity policies would misread as "every resource".
+    """
+
+    def __init__(self, scope: Construct, id: str, props: StackKeyProps) -> None:
+        super().__init__(scope, id)
+        self.partition = DataAwsPartition(self, "partition").partition
+        self.account_id = DataAwsCallerIdentity(self, "account").account_id
+        account_root = f"arn:{self.partition}:iam::{self.account_id}:root"
+        log_groups = f"arn:{self.partition}:logs:{props.region}:{self.account_id}:log-group:*"
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                _key_statement("AccountAdministersKey", {"AWS": account_root}, ADMIN_ACTIONS),
+                _key_statement("AccountUsesKeyThroughIam", {"AWS": account_root}, USE_ACTIONS),
+                # CloudWatch Logs encrypts log groups only with an explicit key-policy grant,
+                # limited here to this account's log groups in this region.
+                _key_statement(
+                    "CloudWatchLogsUseKey",
+                    {"Service": f"logs.{props.region}.amazonaws.com"},
+                    USE_ACTIONS,
+                    condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+                ),
+            ],
+        }
+        self.key = KmsKey(
+            self,
+            "key",
+            description=f"{props.alias}: data, logs and Lambda environment of this stack",
+            enable_key_rotation=True,
+            deletion_window_in_days=props.deletion_window_days,
+            policy=json.dumps(policy),
+        )
+        KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
+
+    @property
+    def key_arn(self) -> str:
+        return self.key.arn
+
+    def grant_decrypt(self, grantee: Grantable) -> None:
+        grantee.add_to_role_policy("DecryptWithStackKey", ["kms:Decrypt"], [self.key.arn])
+
+    def grant_encrypt_decrypt(self, grantee: Grantable) -> None:
+        grantee.add_to_role_policy(
+            "UseStackKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self.key.arn]
+        )
+
+
+def _key_statement(
+    sid: str, principal: dict[str, str], actions: list[str], condition: dict | None = None
+) -> dict:
+    """A key-policy statement. `Resource: "*"` in a key policy means this key and nothing else."""
+    statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": actions,
+        "Resource": "*",
+    }
+    if condition:
+        statement["Condition"] = condition
+    return statement

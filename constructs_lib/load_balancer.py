@@ -1,0 +1,192 @@
+"""The internet-facing application load balancer, serving the Lambda function."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
+from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
+from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
+from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
+from cdktf_cdktf_provider_aws.lb_listener import (
+    LbListener,
+    LbListenerDefaultAction,
+    LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+from cdktf_cdktf_provider_aws.lb_target_group_attachment import LbTargetGroupAttachment
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
+    VpcSecurityGroupEgressRule,
+)
+from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
+    VpcSecurityGroupIngressRule,
+)
+from constructs import Construct
+
+from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
+
+ANYWHERE = "0.0.0.0/0"
+ACCESS_LOG_PREFIX = "alb"
+
+
+@dataclass(frozen=True)
+class LoadBalancerProps:
+    name: str
+    # With a certificate: HTTPS on 443 and a permanent redirect from 80. Without one: plain
+    # HTTP on 80 (documented choice for environments without a domain).
+    certificate_arn: str | None = None
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    deletion_protection: bool = False
+    access_logs: bool = True
+    ingress_ports: tuple[int, ...] = (80, 443)
+
+
+class FunctionLoadBalancer(Construct):
+    """Application load balancer in the given (public) subnets; `route_to_function` makes
+    it serve a Lambda function."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        props: LoadBalancerProps,
+        *,
+        vpc_id: str,
+        subnet_ids: Sequence[str],
+    ) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        self.security_group = self._security_group(vpc_id)
+        self.access_log_bucket = self._access_log_bucket() if props.access_logs else None
+        self.load_balancer = Lb(
+            self,
+            "alb",
+            name=props.name,
+            internal=False,
+            load_balancer_type="application",
+            security_groups=[self.security_group.id],
+            subnets=list(subnet_ids),
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=props.deletion_protection,
+            access_logs=self._access_logs(),
+        )
+
+    @property
+    def dns_name(self) -> str:
+        return self.load_balancer.dns_name
+
+    def _security_group(self, vpc_id: str) -> SecurityGroup:
+        group = SecurityGroup(
+            self,
+            "sg",
+            name=f"{self.props.name}-sg",
+            description="Load balancer: HTTP and HTTPS from the internet",
+            vpc_id=vpc_id,
+        )
+        for port in self.props.ingress_ports:
+            VpcSecurityGroupIngressRule(
+                self,
+                f"sg-in-{port}",
+                security_group_id=group.id,
+                description=f"Allow TCP {port} from anywhere",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=ANYWHERE,
+            )
+        VpcSecurityGroupEgressRule(
+            self,
+            "sg-out",
+            security_group_id=group.id,
+            description="Allow all outbound",
+            ip_protocol="-1",
+            cidr_ipv4=ANYWHERE,
+        )
+        return group
+
+    def _access_log_bucket(self) -> SecureBucket:
+        """SSE-S3, not KMS: ELB log delivery cannot write to KMS-encrypted buckets."""
+        account_id = DataAwsCallerIdentity(self, "account").account_id
+        elb_account = DataAwsElbServiceAccount(self, "elb-account")
+        return SecureBucket(
+            self,
+            "access-logs",
+            SecureBucketProps(
+                bucket_prefix=f"{self.props.name}-logs-",
+                service_writes=[
+                    ServiceWrite(
+                        principal_type="AWS",
+                        principal=elb_account.arn,
+                        key_pattern=f"{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*",
+                    )
+                ],
+            ),
+        )
+
+    def _access_logs(self) -> LbAccessLogs | None:
+        if self.access_log_bucket is None:
+            return None
+        return LbAccessLogs(
+            bucket=self.access_log_bucket.bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True
+        )
+
+    def route_to_function(self, function: ServerlessFunction) -> None:
+        """A `lambda` target group holding the function, and the listeners that reach it."""
+        target_group = LbTargetGroup(
+            self, "function-target", name=f"{self.props.name}-fn", target_type="lambda"
+        )
+        permission = LambdaPermission(
+            self,
+            "invoke-permission",
+            statement_id="AllowExecutionFromLoadBalancer",
+            action="lambda:InvokeFunction",
+            function_name=function.function_name,
+            principal="elasticloadbalancing.amazonaws.com",
+            source_arn=target_group.arn,
+        )
+        LbTargetGroupAttachment(
+            self,
+            "function-attachment",
+            target_group_arn=target_group.arn,
+            target_id=function.function_arn,
+            depends_on=[permission],
+        )
+        forward = LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
+        if self.props.certificate_arn is None:
+            self._listener("http", 80, "HTTP", forward)
+            return
+        self._listener(
+            "https",
+            443,
+            "HTTPS",
+            forward,
+            certificate_arn=self.props.certificate_arn,
+            ssl_policy=self.props.ssl_policy,
+        )
+        self._listener(
+            "http-redirect",
+            80,
+            "HTTP",
+            LbListenerDefaultAction(
+                type="redirect",
+                redirect=LbListenerDefaultActionRedirect(
+                    port="443", protocol="HTTPS", status_code="HTTP_301"
+                ),
+            ),
+        )
+
+    def _listener(
+        self, id: str, port: int, protocol: str, action: LbListenerDefaultAction, **tls: str
+    ) -> LbListener:
+        return LbListener(
+            self,
+            id,
+            load_balancer_arn=self.load_balancer.arn,
+            port=port,
+            protocol=protocol,
+            default_action=[action],
+            **tls,
+        )

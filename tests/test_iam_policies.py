@@ -1,0 +1,76 @@
+"""Every policy in every stack: no `*` action in an Allow, no `*` resource outside the
+documented exceptions (README "Security defaults")."""
+
+import json
+
+from constructs_lib.apigw import PUSH_TO_LOGS_POLICY_ARN
+from constructs_lib.lambda_function import (
+    BASIC_EXECUTION_POLICY_ARN,
+    VPC_ACCESS_POLICY_ARN,
+    XRAY_WRITE_POLICY_ARN,
+)
+from tests.support import data_sources, resources
+
+# AWS-managed policies whose resources AWS scopes to "*" (nothing narrower exists for
+# CloudWatch Logs delivery, X-Ray segments or ENI management); listed in the README.
+DOCUMENTED_MANAGED_POLICIES = {
+    BASIC_EXECUTION_POLICY_ARN,
+    XRAY_WRITE_POLICY_ARN,
+    VPC_ACCESS_POLICY_ARN,
+    PUSH_TO_LOGS_POLICY_ARN,
+}
+
+
+def policy_statements(stack: dict) -> list[tuple[str, dict]]:
+    """(where, statement) for every policy document data source and every inline key policy,
+    normalized to the IAM JSON field names."""
+    found = []
+    for rid, document in data_sources(stack, "aws_iam_policy_document").items():
+        for statement in document["statement"]:
+            found.append(
+                (
+                    rid,
+                    {
+                        "Effect": statement.get("effect", "Allow"),
+                        "Action": statement.get("actions", []),
+                        "Resource": statement.get("resources", []),
+                    },
+                )
+            )
+    for rid, key in resources(stack, "aws_kms_key").items():
+        for statement in json.loads(key["policy"])["Statement"]:
+            found.append((f"{rid} (key policy)", statement))
+    return found
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_no_allow_statement_grants_a_wildcard_action(stack):
+    for where, statement in policy_statements(stack):
+        if statement["Effect"] == "Allow":
+            wildcards = [a for a in as_list(statement["Action"]) if "*" in a]
+            assert not wildcards, f"{where}: {wildcards}"
+
+
+def test_star_resources_only_in_key_policies(stack):
+    """In a key policy `*` means "this key"; anywhere else it would mean every resource."""
+    for where, statement in policy_statements(stack):
+        if statement["Effect"] == "Allow" and "*" in as_list(statement["Resource"]):
+            assert where.endswith("(key policy)"), where
+
+
+def test_managed_policies_are_the_documented_ones(stack):
+    attached = {
+        a["policy_arn"] for a in resources(stack, "aws_iam_role_policy_attachment").values()
+    }
+    assert attached <= DOCUMENTED_MANAGED_POLICIES
+
+
+def test_the_walker_sees_every_document(stack):
+    documents = data_sources(stack, "aws_iam_policy_document")
+    inline_policies = resources(stack, "aws_iam_role_policy")
+    assert len(documents) > len(inline_policies) >= 4
+    walked = {where for where, _ in policy_statements(stack)}
+    assert set(documents) <= walked

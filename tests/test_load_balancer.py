@@ -1,0 +1,124 @@
+import pytest
+
+from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from tests.support import (
+    REPO_ROOT,
+    TEST_KEY_ARN,
+    data_sources,
+    only,
+    ref,
+    resources,
+    synth_construct,
+)
+
+CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/abc"
+
+
+def lb_json(**overrides) -> dict:
+    def build(stack):
+        bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+        function = ServerlessFunction(
+            stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN)
+        )
+        props = LoadBalancerProps(**{"name": "t-alb", **overrides})
+        lb = FunctionLoadBalancer(stack, "lb", props, vpc_id="vpc-1", subnet_ids=["s-1", "s-2"])
+        lb.route_to_function(function)
+
+    return synth_construct(build)
+
+
+@pytest.fixture(scope="module")
+def plain_http() -> dict:
+    return lb_json()
+
+
+@pytest.fixture(scope="module")
+def https() -> dict:
+    return lb_json(certificate_arn=CERTIFICATE, deletion_protection=True, access_logs=False)
+
+
+def test_public_application_lb_drops_invalid_headers(plain_http):
+    lb = only(plain_http, "aws_lb")
+    assert (lb["name"], lb["internal"], lb["load_balancer_type"]) == ("t-alb", False, "application")
+    assert lb["subnets"] == ["s-1", "s-2"]
+    assert lb["security_groups"] == [ref(plain_http, "aws_security_group", "lb_sg", "id")]
+    assert lb["drop_invalid_header_fields"] is True
+
+
+def test_security_group_allows_80_443_in_and_all_out(plain_http):
+    group = ref(plain_http, "aws_security_group", "lb_sg", "id")
+    ingress = [
+        r
+        for r in resources(plain_http, "aws_vpc_security_group_ingress_rule").values()
+        if r["security_group_id"] == group
+    ]
+    assert sorted(r["from_port"] for r in ingress) == [80, 443]
+    egress = [
+        r
+        for r in resources(plain_http, "aws_vpc_security_group_egress_rule").values()
+        if r["security_group_id"] == group
+    ]
+    assert [r["ip_protocol"] for r in egress] == ["-1"]
+
+
+def test_lambda_target_group_serves_the_function(plain_http):
+    target_group = only(plain_http, "aws_lb_target_group")
+    assert target_group["target_type"] == "lambda"
+    attachment = only(plain_http, "aws_lb_target_group_attachment")
+    assert attachment["target_id"] == ref(plain_http, "aws_lambda_function", "fn", "arn")
+    permission = only(plain_http, "aws_lambda_permission")
+    assert permission["principal"] == "elasticloadbalancing.amazonaws.com"
+    assert permission["source_arn"] == ref(plain_http, "aws_lb_target_group", "lb", "arn")
+    permission_id = next(iter(resources(plain_http, "aws_lambda_permission")))
+    assert attachment["depends_on"] == [f"aws_lambda_permission.{permission_id}"]
+
+
+def test_without_certificate_one_http_listener_forwards(plain_http):
+    listener = only(plain_http, "aws_lb_listener")
+    assert (listener["port"], listener["protocol"]) == (80, "HTTP")
+    [action] = listener["default_action"]
+    assert action["type"] == "forward"
+    assert action["target_group_arn"] == ref(plain_http, "aws_lb_target_group", "lb", "arn")
+
+
+def test_with_certificate_https_forwards_and_http_redirects(https):
+    listeners = {lis["port"]: lis for lis in resources(https, "aws_lb_listener").values()}
+    assert set(listeners) == {80, 443}
+    assert listeners[443]["protocol"] == "HTTPS"
+    assert listeners[443]["certificate_arn"] == CERTIFICATE
+    assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert listeners[443]["default_action"][0]["type"] == "forward"
+    [redirect] = listeners[80]["default_action"]
+    assert redirect["type"] == "redirect"
+    assert redirect["redirect"] == {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}
+
+
+def test_deletion_protection_follows_props(plain_http, https):
+    assert only(plain_http, "aws_lb")["enable_deletion_protection"] is False
+    assert only(https, "aws_lb")["enable_deletion_protection"] is True
+
+
+def test_access_logs_go_to_an_sse_s3_bucket_writable_by_elb(plain_http, https):
+    access_logs = only(plain_http, "aws_lb")["access_logs"]
+    bucket = ref(plain_http, "aws_s3_bucket", "access-logs", "id")
+    assert access_logs == {"bucket": bucket, "prefix": "alb", "enabled": True}
+    [rule] = next(
+        e
+        for rid, e in resources(
+            plain_http, "aws_s3_bucket_server_side_encryption_configuration"
+        ).items()
+        if "access-logs" in rid
+    )["rule"]
+    assert rule["apply_server_side_encryption_by_default"]["sse_algorithm"] == "AES256"
+    [document] = [
+        d
+        for rid, d in data_sources(plain_http, "aws_iam_policy_document").items()
+        if "access-logs" in rid
+    ]
+    writes = [s for s in document["statement"] if s["effect"] == "Allow"]
+    assert writes[0]["principals"][0]["identifiers"][0].startswith(
+        "${data.aws_elb_service_account."
+    )
+    assert "access_logs" not in only(https, "aws_lb")
