@@ -20,7 +20,7 @@ import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -447,7 +447,7 @@ class LoadBalancerConfig(StrictModel):
     certificate_arn: CertificateArn | None = None
     ssl_policy: SslPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     deletion_protection: bool = False
-    access_logs: bool = False
+    access_logs: bool = True
 
     @model_validator(mode="after")
     def _policy_needs_certificate(self) -> LoadBalancerConfig:
@@ -727,6 +727,21 @@ UNIQUE_ACROSS_FILES: tuple[tuple[str, Callable[[StackConfig], object]], ...] = (
 )
 
 
+Model = TypeVar("Model", bound=StrictModel)
+
+
+class BootstrapConfig(StrictModel):
+    """The `bootstrap` stack: the S3 bucket for remote state (`python main.py --bootstrap`)."""
+
+    region: AwsRegion = DEFAULT_REGION
+    bucket_name: S3BucketName
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1)] = 90
+
+
+DEFAULT_BOOTSTRAP_CONFIG = DEFAULT_CONFIG_PATH / "bootstrap" / "state.toml"
+
+
 class ConfigError(Exception):
     """A configuration problem, already formatted as `FILE: key.path: message` lines."""
 
@@ -755,7 +770,7 @@ def config_files(path: Path) -> list[Path]:
     return [path]
 
 
-def load_config(path: Path) -> StackConfig:
+def load_config(path: Path, model: type[Model] = StackConfig) -> Model:
     """Parse and validate one file; raise ConfigError listing every problem in it."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -764,7 +779,7 @@ def load_config(path: Path) -> StackConfig:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError([f"{shown(path)}: cannot read the file: {error}"]) from None
     try:
-        return StackConfig.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
         raise ConfigError([_format_error(path, item) for item in error.errors()]) from None
 

@@ -1,15 +1,311 @@
-from pathlib import Path
+"""Every configuration rule, each fed a file that breaks it.
 
+Most cases start from the shipped `config/dev.toml`, change one or a few keys and expect one
+line `FILE: key.path: message (given: value)` naming the changed key. The whole file is
+otherwise valid, so a case also proves the rule does not fire on good values.
+"""
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import botocore
 import pytest
 
-from constructs_lib.config import ConfigError, load_config, load_configs
-from tests.support import CONFIG_DIR
+from constructs_lib.config import (
+    AWS_REGIONS,
+    BootstrapConfig,
+    ConfigError,
+    StackConfig,
+    StrictModel,
+    config_warnings,
+    load_config,
+    load_configs,
+    validate_configs,
+)
+from tests.support import CONFIG_DIR, REPO_ROOT
+
+DELETE = object()  # a change that removes the key
+
+
+def toml_value(value: Any) -> str:
+    """TOML for a value; tables become inline tables (enough for every config shape)."""
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    return json.dumps(value)  # strings (JSON escapes are valid TOML), integers, floats
 
 
 def write(tmp_path: Path, text: str, name: str = "env.toml") -> Path:
     path = tmp_path / name
     path.write_text(text)
     return path
+
+
+def write_config(tmp_path: Path, data: dict[str, Any], name: str = "env.toml") -> Path:
+    return write(tmp_path, "".join(f"{key} = {toml_value(v)}\n" for key, v in data.items()), name)
+
+
+def dev_with(changes: dict[str, Any]) -> dict[str, Any]:
+    """The shipped dev configuration with `changes` ({"dotted.key": value}) applied."""
+    data = tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
+    for dotted, value in changes.items():
+        *parents, last = dotted.split(".")
+        table = data
+        for key in parents:
+            table = table.setdefault(key, {})
+        if value is DELETE:
+            del table[last]
+        else:
+            table[last] = value
+    return data
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    return error.value.problems
+
+
+PREFIX_AS_NAME = {"s3.bucket_prefix": DELETE}
+A_CERTIFICATE = (
+    "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1234567890ab"
+)
+MANY_TAGS = {f"Tag{number}": "x" for number in range(48)}
+
+
+def case(key: str, value: Any, fragment: str, reported: str = "", also: dict | None = None):
+    """dev.toml with `key` set to `value` (plus `also`) must fail with one line about
+    `reported` (default: `key`) whose message contains `fragment`."""
+    location = reported or key
+    changes = {**(also or {}), key: value}
+    return pytest.param(changes, location, fragment, id=f"{location}={value!r}"[:70])
+
+
+def bucket_name(value: str, fragment: str):
+    """A fixed bucket name instead of dev's prefix."""
+    return case("s3.bucket_name", value, fragment, also={"s3.bucket_prefix": DELETE})
+
+
+def s3_backend(key: str, value: Any, fragment: str):
+    return case(key, value, fragment, also={"backend.type": "s3", "backend.bucket": "state"})
+
+
+RULES = [
+    # Unknown keys, wrong types, missing env
+    case("lambda.memroy_mb", 512, "unknown key"),
+    case("lamda", {"memory_mb": 512}, "unknown key"),
+    case("lambda_", {}, "unknown key"),
+    case("vpc.public_subnets.a.zone", "us-east-1a", "unknown key"),
+    case("lambda.memory_mb", "512", "valid integer"),
+    case("lambda.timeout_s", 10.5, "valid integer"),
+    case("vpc.flow_logs", 1, "valid boolean"),
+    case("tags", "Owner", "valid dictionary"),
+    case("vpc.nat_gateways", "two", "'single', 'one_per_az' or 'none'"),
+    case("env", DELETE, "required key is missing"),
+    # Environment name and region
+    case("env", "Dev", "1-20 lowercase letters"),
+    case("env", "d" * 21, "1-20 lowercase letters"),
+    case("env", "dev-", "ending with a letter or digit"),
+    case("env", "1dev", "starting with a letter"),
+    case("region", "us-east-one", "not an AWS region; did you mean 'us-east-2'?"),
+    case("region", "mars-1", "not an AWS region"),
+    # Network
+    case("vpc.cidr", "10.0.0.0/33", "not an IPv4 CIDR block"),
+    case("vpc.cidr", "10.0.0.1/16", "has host bits set"),
+    case("vpc.cidr", "10.0.0.0/8", "/16 to /28"),
+    case("vpc.public_subnets.a.cidr", "10.0.1.0/255.255.255.0", "CIDR notation: 10.0.1.0/24"),
+    case("vpc.public_subnets.b.cidr", "10.9.2.0/24", "not inside vpc.cidr 10.0.0.0/16"),
+    case("vpc.private_subnets.a.cidr", "10.0.1.128/25", "overlaps vpc.public_subnets.a"),
+    case("vpc.public_subnets.b.az", "us-west-2b", "not an availability zone of us-east-1"),
+    case("vpc.private_subnets.a.az", "us-east-1", "an AZ name like us-east-1a"),
+    case(
+        "vpc.public_subnets.b.az",
+        "us-east-1a",
+        "public subnets in at least two availability zones",
+        reported="vpc.public_subnets",
+    ),
+    case("vpc.public_subnets", {}, "public subnets in at least two availability zones"),
+    case("vpc.private_subnets", {}, "at least one private subnet"),
+    case(
+        "vpc.private_subnets.c",
+        {"cidr": "10.0.13.0/24", "az": "us-east-1c"},
+        "needs a public subnet in this availability zone for its NAT gateway",
+        reported="vpc.private_subnets.c.az",
+        also={"vpc.nat_gateways": "one_per_az"},
+    ),
+    case("vpc.nat_subnet", "c", "not a public subnet key (a, b)"),
+    case(
+        "vpc.nat_subnet",
+        "a",
+        'only used with nat_gateways = "single"',
+        also={"vpc.nat_gateways": "none"},
+    ),
+    case("vpc.public_subnets.A/1", {"cidr": "10.0.3.0/24", "az": "us-east-1c"}, "1-16 lowercase"),
+    # Names
+    bucket_name("ab", "3-63 characters"),
+    bucket_name("Dev-artifacts", "only lowercase letters, digits, dots and hyphens"),
+    bucket_name("-dev-artifacts", "start with a lowercase letter or digit"),
+    bucket_name("dev-artifacts-", "end with a lowercase letter or digit"),
+    bucket_name("dev..artifacts", "two dots in a row"),
+    bucket_name("192.168.10.1", "look like an IP address"),
+    bucket_name("xn--dev-artifacts", "must not start with any of xn--"),
+    bucket_name("dev-artifacts-s3alias", "must not end with any of -s3alias"),
+    case("s3.bucket_name", "dev-artifacts", "set bucket_prefix or bucket_name, not both"),
+    case("s3.bucket_prefix", "d" * 38, "1-37 characters"),
+    case("s3.bucket_prefix", "Dev-", "only lowercase letters"),
+    case("s3.bucket_prefix", "sthree-dev-", "must not start with any of"),
+    case("lambda.function_name", "f" * 60, "1-59 letters"),
+    case("lambda.function_name", "dev hello", "1-59 letters, digits, hyphens or underscores"),
+    case("dynamodb.table_name", "ab", "3-255 letters"),
+    case("dynamodb.table_name", "dev/requests", "3-255 letters, digits, dots"),
+    case("load_balancer.name", "a" * 30, "1-29 lowercase letters"),
+    case("load_balancer.name", "-alb", "not starting or ending with a hyphen"),
+    case("load_balancer.name", "internal-alb", "nor starting with 'internal-'"),
+    case("load_balancer.name", "Dev_alb", "lowercase letters, digits or hyphens"),
+    case("api.name", "a" * 48, "1-47 letters"),
+    case("api.name", "dev hello", "1-47 letters, digits, dots, hyphens or underscores"),
+    case("api.stage_name", "dev.1", "1-128 letters, digits, hyphens or underscores"),
+    case("api.path_part", "hello/world", "one path segment"),
+    case("api.path_part", "", "one path segment"),
+    # Lambda
+    case("lambda.runtime", "python3.10", "one of python3.11, python3.12, python3.13, python3.14"),
+    case("lambda.runtime", "nodejs22.x", "not a supported Lambda Python runtime"),
+    case("lambda.memory_mb", 127, "greater than or equal to 128"),
+    case("lambda.memory_mb", 10241, "less than or equal to 10240"),
+    case("lambda.timeout_s", 0, "greater than or equal to 1"),
+    case("lambda.timeout_s", 901, "less than or equal to 900"),
+    case("lambda.reserved_concurrency", 0, "greater than or equal to 1"),
+    case("lambda.environment.AWS_REGION", "x", "reserved by Lambda"),
+    case("lambda.environment.AWS_ANYTHING", "x", "reserved by Lambda (so is every AWS_*)"),
+    case("lambda.environment._HANDLER", "x", "reserved by Lambda"),
+    case("lambda.environment.LAMBDA_TASK_ROOT", "x", "reserved by Lambda"),
+    case("lambda.environment.TABLE_NAME", "x", "set by the stack"),
+    case("lambda.environment.1X", "x", "a letter followed by letters, digits or _"),
+    case("lambda.environment.MY-VAR", "x", "a letter followed by letters, digits or _"),
+    case("lambda.handler", "app", "module.function"),
+    case("lambda.handler", "main.handler", "module not found: no main.py in lambda"),
+    case("lambda.handler", "handlers.api.handler", "no handlers/api.py in lambda"),
+    case("lambda.source_dir", "no-such-folder", "no such folder"),
+    # API, load balancer, logs, bucket lifecycle
+    case("api.throttling_rate_limit", 0, "greater than 0"),
+    case("api.throttling_burst_limit", 0, "greater than or equal to 1"),
+    case("api.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
+    case("api.logging_level", "DEBUG", "'OFF', 'ERROR' or 'INFO'"),
+    case("load_balancer.certificate_arn", "arn:aws:acm:us-east-1:1:certificate/x", "ACM"),
+    case(
+        "load_balancer.certificate_arn",
+        A_CERTIFICATE.replace("us-east-1", "eu-west-1"),
+        "the certificate must be in us-east-1",
+    ),
+    case("load_balancer.ssl_policy", "ELBSecurityPolicy-TLS13-1-2-2021-06", "certificate_arn"),
+    case(
+        "load_balancer.ssl_policy",
+        "TLS1.3",
+        "an ELB security policy name",
+        also={"load_balancer.certificate_arn": A_CERTIFICATE},
+    ),
+    case("logs.retention_days", 10, "not a CloudWatch Logs retention: one of 1, 3, 5"),
+    case("s3.noncurrent_version_expiration_days", 0, "greater than or equal to 1"),
+    # Backend
+    case("backend.type", "s3", 'required with type = "s3"', reported="backend.bucket"),
+    case("backend.bucket", "State_Bucket", "only lowercase", also={"backend.type": "s3"}),
+    s3_backend("backend.key", "/dev.tfstate", 'not starting or ending with "/"'),
+    s3_backend("backend.key", "dev//state", 'containing "//"'),
+    s3_backend("backend.region", "eu-west", "not an AWS region"),
+    case("backend.bucket", "state", 'only used with type = "s3"'),
+    case("backend.use_lockfile", False, 'only used with type = "s3"'),
+    # Tags
+    case("tags.aws:owner", "x", 'must not start with "aws:"'),
+    case("tags.Owner!", "x", "tag key must be 1-128 letters, digits, spaces or + - = . _ : / @"),
+    case("tags." + "k" * 129, "x", "tag key must be 1-128"),
+    case("tags.Owner", "v" * 257, "tag value must be 0-256"),
+    case("tags.Owner", "team#1", "tag value must be 0-256 letters, digits, spaces"),
+    case("tags.Env", "dev", "set by the stack"),
+    case("tags", MANY_TAGS, "at most 47 tags: AWS allows 50 and the stack adds Env, Name, Tier"),
+]
+
+
+@pytest.mark.parametrize(("changes", "location", "fragment"), RULES)
+def test_rule_reports_the_key_and_the_value(tmp_path, changes, location, fragment):
+    path = write_config(tmp_path, dev_with(changes))
+    problems = problems_of(path)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{path}: {location}: "), problems[0]
+    assert fragment in problems[0]
+
+
+def test_problem_line_has_file_key_message_and_value(tmp_path):
+    path = write_config(tmp_path, dev_with({"lambda.memory_mb": 64}))
+    assert problems_of(path) == [
+        f"{path}: lambda.memory_mb: Input should be greater than or equal to 128 (given: 64)"
+    ]
+
+
+def test_a_requirement_without_a_value_shows_no_value(tmp_path):
+    path = write_config(tmp_path, dev_with({"backend.type": "s3"}))
+    assert problems_of(path) == [f'{path}: backend.bucket: required with type = "s3"']
+
+
+def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
+    changes = {
+        "region": "mars-1",
+        "tags.aws:x": "1",
+        "vpc.cidr": "10.0.0.0/8",
+        "lambda.runtime": "python2.7",
+        "lambda.environment.AWS_REGION": "x",
+        "api.path_part": "a/b",
+        "dynamodb.table_name": "x",
+        "logs.retention_days": 2,
+    }
+    problems = problems_of(write_config(tmp_path, dev_with(changes)))
+    reported = [line.split(": ")[1] for line in problems]
+    assert reported == [
+        "region",
+        "tags.aws:x",
+        "vpc.cidr",
+        "lambda.runtime",
+        "lambda.environment.AWS_REGION",
+        "api.path_part",
+        "dynamodb.table_name",
+        "logs.retention_days",
+    ]
+
+
+def test_network_rules_report_every_broken_subnet(tmp_path):
+    changes = {
+        "vpc.nat_gateways": "one_per_az",
+        "vpc.public_subnets.b.cidr": "10.7.2.0/24",
+        "vpc.private_subnets.b.cidr": "10.0.11.0/24",
+        "vpc.private_subnets.c": {"cidr": "10.0.13.0/24", "az": "us-east-1c"},
+    }
+    problems = problems_of(write_config(tmp_path, dev_with(changes)))
+    assert [line.split(": ")[1] for line in problems] == [
+        "vpc.public_subnets.b.cidr",  # outside the VPC
+        "vpc.private_subnets.b.cidr",  # overlaps private a
+        "vpc.private_subnets.c.az",  # no public subnet for its NAT gateway
+    ]
+
+
+def test_toml_syntax_error_names_the_file_and_the_line(tmp_path):
+    path = write(tmp_path, 'env = "qa"\n[lambda]\nmemory_mb = = 5\n')
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: invalid TOML: ")
+    assert "line 3" in problem
+
+
+def test_a_key_twice_in_one_table_is_a_toml_error(tmp_path):
+    text = 'env = "qa"\n[vpc.public_subnets]\na = { cidr = "10.0.1.0/24", az = "us-east-1a" }\n'
+    (problem,) = problems_of(
+        write(tmp_path, text + 'a = { cidr = "10.0.2.0/24", az = "us-east-1b" }\n')
+    )
+    assert "invalid TOML" in problem and "line 4" in problem
 
 
 def test_shipped_configs_load_in_name_order():
@@ -24,37 +320,46 @@ def test_short_file_gets_defaults_derived_from_env(tmp_path):
     assert config.api.stage_name == "qa"
     assert config.api.name == "qa-hello-api"
     assert config.s3.bucket_prefix == "qa-hello-artifacts-"
+    assert config.s3.bucket_name is None
     assert config.dynamodb.table_name == "qa-requests"
     assert {s.az for s in config.vpc.public_subnets.values()} == {"eu-west-1a", "eu-west-1b"}
+    assert {s.az for s in config.vpc.private_subnets.values()} == {"eu-west-1a", "eu-west-1b"}
     assert config.vpc.nat_gateways == "single"
+    assert config.backend.type == "local" and config.backend.key is None
 
 
-def test_unknown_key_is_an_error(tmp_path):
-    path = write(tmp_path, 'env = "qa"\n[lambda]\nmemroy_mb = 512\n')
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    assert error.value.problems == [f"{path}: lambda.memroy_mb: unknown key (given: 512)"]
+def test_s3_backend_defaults_come_from_env_and_region(tmp_path):
+    text = 'env = "qa"\nregion = "eu-west-1"\n[backend]\ntype = "s3"\nbucket = "tf-state"\n'
+    backend = load_config(write(tmp_path, text)).backend
+    assert (backend.key, backend.region) == ("qa/terraform.tfstate", "eu-west-1")
 
 
-def test_missing_env_and_wrong_type_reported_together(tmp_path):
-    path = write(tmp_path, '[lambda]\nmemory_mb = "lots"\n')
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    assert f"{path}: env: required key is missing" in error.value.problems
-    assert any(p.startswith(f"{path}: lambda.memory_mb: ") for p in error.value.problems)
+def test_derived_names_are_checked_too(tmp_path):
+    path = write(tmp_path, 'env = "internal"\n')
+    assert problems_of(path) == [
+        f"{path}: load_balancer.name: must be 1-29 lowercase letters, digits or hyphens, not "
+        "starting or ending with a hyphen nor starting with 'internal-' (its target group "
+        "'<name>-fn' must fit 32; it also prefixes the access-log bucket) (given: 'internal-alb')"
+    ]
 
 
-def test_toml_syntax_error_names_the_file(tmp_path):
-    path = write(tmp_path, 'env = "qa\n')
-    with pytest.raises(ConfigError) as error:
-        load_config(path)
-    assert error.value.problems[0].startswith(f"{path}: invalid TOML")
+def test_a_bad_env_is_reported_once_not_through_every_derived_name(tmp_path):
+    path = write(tmp_path, 'env = "Dev_1"\n')
+    assert [line.split(": ")[1] for line in problems_of(path)] == ["env"]
 
 
-def test_bucket_name_and_prefix_are_exclusive(tmp_path):
-    path = write(tmp_path, 'env = "qa"\n[s3]\nbucket_name = "a"\nbucket_prefix = "b"\n')
-    with pytest.raises(ConfigError, match="not both"):
-        load_config(path)
+def test_longest_env_still_gives_valid_derived_names(tmp_path):
+    config = load_config(write(tmp_path, f'env = "{"e" * 20}"\n'))
+    assert len(config.s3.bucket_prefix) == 37
+
+
+def test_long_timeout_is_a_warning_not_an_error(tmp_path):
+    path = write_config(tmp_path, dev_with({"lambda.timeout_s": 60}))
+    assert config_warnings(path, load_config(path)) == [
+        f"{path}: lambda.timeout_s: warning: API Gateway stops waiting after 29 s: callers get "
+        "a 504 while the function keeps running (given: 60)"
+    ]
+    assert config_warnings(path, load_config(write_config(tmp_path, dev_with({}), "ok.toml"))) == []
 
 
 def test_problems_of_all_files_are_collected(tmp_path):
@@ -66,3 +371,88 @@ def test_problems_of_all_files_are_collected(tmp_path):
         str(tmp_path / "a.toml"),
         str(tmp_path / "b.toml"),
     }
+
+
+def test_a_copied_environment_clashes_on_every_shared_name(tmp_path):
+    first = write_config(tmp_path, dev_with({}), "a.toml")
+    second = write_config(tmp_path, dev_with({"env": "qa"}), "b.toml")
+    loaded, problems = validate_configs(tmp_path)
+    assert [path for path, _ in loaded] == [first]
+    assert problems == [
+        f"{second}: {key}: also used by {first}; environments must differ (given: {value!r})"
+        for key, value in [
+            ("lambda.function_name", "dev-hello"),
+            ("dynamodb.table_name", "dev-requests"),
+            ("s3.bucket_prefix", "dev-hello-artifacts-"),
+            ("load_balancer.name", "dev-alb"),
+        ]
+    ]
+
+
+# A second environment with names of its own, except for the one under test.
+QA_NAMES = {
+    "env": "qa",
+    "lambda.function_name": "qa-hello",
+    "dynamodb.table_name": "qa-requests",
+    "s3.bucket_prefix": "qa-hello-artifacts-",
+    "load_balancer.name": "qa-alb",
+}
+S3_STATE = {"backend.type": "s3", "backend.bucket": "tf-state", "backend.key": "state"}
+# (reported key, changes to both files, changes to the second file only)
+CLASHES = [
+    ("env", {}, {"env": "dev"}),
+    ("lambda.function_name", {}, {"lambda.function_name": "dev-hello"}),
+    ("dynamodb.table_name", {}, {"dynamodb.table_name": "dev-requests"}),
+    ("s3.bucket_name", {**PREFIX_AS_NAME, "s3.bucket_name": "shared-code"}, {}),
+    ("s3.bucket_prefix", {}, {"s3.bucket_prefix": "dev-hello-artifacts-"}),
+    ("load_balancer.name", {}, {"load_balancer.name": "dev-alb"}),
+    ("backend.key", S3_STATE, {}),
+]
+
+
+@pytest.mark.parametrize(("location", "both", "second_only"), CLASHES, ids=[c[0] for c in CLASHES])
+def test_two_environments_may_not_share_a_name(tmp_path, location, both, second_only):
+    first = write_config(tmp_path, dev_with(both), "a.toml")
+    second = write_config(tmp_path, dev_with({**QA_NAMES, **both, **second_only}), "b.toml")
+    loaded, problems = validate_configs(tmp_path)
+    assert [path for path, _ in loaded] == [first]
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{second}: {location}: also used by {first}; ")
+
+
+def test_environments_with_names_of_their_own_pass(tmp_path):
+    write_config(tmp_path, dev_with(S3_STATE), "a.toml")
+    write_config(tmp_path, dev_with({**QA_NAMES, **S3_STATE, "backend.key": "qa"}), "b.toml")
+    loaded, problems = validate_configs(tmp_path)
+    assert (len(loaded), problems) == (2, [])
+
+
+def test_region_list_matches_botocore():
+    """The static list in config.py (no botocore at run time) against the installed botocore."""
+
+    partitions = json.loads((Path(botocore.__file__).parent / "data/partitions.json").read_text())
+    regions = {
+        region
+        for partition in partitions["partitions"]
+        if partition["id"] in ("aws", "aws-us-gov", "aws-cn")
+        for region in partition["regions"]
+        if not region.endswith("-global")
+    }
+    assert regions == AWS_REGIONS
+
+
+def config_keys(model=StackConfig, prefix=""):
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name)
+        factory = field.default_factory
+        if isinstance(factory, type) and issubclass(factory, StrictModel):
+            yield from config_keys(factory, key + ".")
+        else:
+            yield key
+
+
+def test_readme_documents_every_key():
+    readme = (REPO_ROOT / "README.md").read_text()
+    table = readme.split("### Configuration reference")[1].split("\n## ")[0]
+    assert [key for key in config_keys() if f"`{key}`" not in table] == []
+    assert [key for key in config_keys(BootstrapConfig) if f"`{key}`" not in table] == []

