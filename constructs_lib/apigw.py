@@ -29,6 +29,7 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from constructs_lib.config import API_ROLE_SUFFIX
 from constructs_lib.iam import service_assume_role_policy
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.logs import encrypted_log_group
@@ -192,7 +193,7 @@ class LambdaRestApi(Construct):
         role = IamRole(
             self,
             "cloudwatch-role",
-            name=f"{self.props.name}-apigw-cloudwatch",
+            name=f"{self.props.name}{API_ROLE_SUFFIX}",
             assume_role_policy=service_assume_role_policy(
                 self, "cloudwatch-assume-role", "apigateway.amazonaws.com"
             ).json,

@@ -28,6 +28,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
 )
 from constructs import Construct
 
+from constructs_lib.config import FUNCTION_ROLE_SUFFIX
 from constructs_lib.iam import allow_policy, service_assume_role_policy
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.s3 import SecureBucket
@@ -77,7 +78,7 @@ class ServerlessFunction(Construct):
         self.role = IamRole(
             self,
             "role",
-            name=f"{props.function_name}-role",
+            name=f"{props.function_name}{FUNCTION_ROLE_SUFFIX}",
             assume_role_policy=service_assume_role_policy(
                 self, "assume-role", "lambda.amazonaws.com"
             ).json,

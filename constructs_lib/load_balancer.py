@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
+from constructs_lib.config import TARGET_GROUP_SUFFIX
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
 
@@ -136,7 +137,10 @@ class FunctionLoadBalancer(Construct):
     def route_to_function(self, function: ServerlessFunction) -> None:
         """A `lambda` target group holding the function, and the listeners that reach it."""
         target_group = LbTargetGroup(
-            self, "function-target", name=f"{self.props.name}-fn", target_type="lambda"
+            self,
+            "function-target",
+            name=f"{self.props.name}{TARGET_GROUP_SUFFIX}",
+            target_type="lambda",
         )
         permission = LambdaPermission(
             self,

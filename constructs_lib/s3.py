@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -62,6 +63,8 @@ class SecureBucketProps:
     service_writes: Sequence[ServiceWrite] = field(default_factory=tuple)
     # Lets `terraform destroy` remove a bucket that still holds objects.
     force_destroy: bool = False
+    # Terraform refuses to destroy the bucket at all (state buckets).
+    prevent_destroy: bool = False
 
 
 class SecureBucket(Construct):
@@ -78,6 +81,9 @@ class SecureBucket(Construct):
             bucket=props.bucket_name,
             bucket_prefix=props.bucket_prefix,
             force_destroy=props.force_destroy,
+            lifecycle=TerraformResourceLifecycle(prevent_destroy=props.prevent_destroy)
+            if props.prevent_destroy
+            else None,
         )
         bucket_id = self.bucket.id
         self.public_access_block = S3BucketPublicAccessBlock(

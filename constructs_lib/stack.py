@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_archive.provider import ArchiveProvider
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
@@ -31,8 +31,7 @@ class ServerlessStack(TerraformStack):
         super().__init__(scope, config.env)
         self.config = config
         self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
-        # Relative to the stack folder, where ops run `terraform init`.
-        LocalBackend(self, path=f"terraform.{config.env}.tfstate")
+        self._backend()
         AwsProvider(
             self,
             "aws",
@@ -96,6 +95,22 @@ class ServerlessStack(TerraformStack):
         self.firewall.protect("load-balancer", self.network.load_balancer.load_balancer.arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
         self._outputs()
+
+    def _backend(self) -> None:
+        backend = self.config.backend
+        if backend.type == "local":
+            # Relative to the stack folder, where ops run `terraform init`.
+            LocalBackend(self, path=f"terraform.{self.config.env}.tfstate")
+            return
+        S3Backend(
+            self,
+            bucket=backend.bucket,
+            key=backend.key,
+            region=backend.region,
+            encrypt=backend.encrypt,
+        )
+        # S3-native locking (Terraform >= 1.10); cdktf's S3Backend has no field for it.
+        self.add_override("terraform.backend.s3.use_lockfile", backend.use_lockfile)
 
     def _network(self) -> Network:
         config = self.config

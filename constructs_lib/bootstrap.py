@@ -1,0 +1,49 @@
+"""The `bootstrap` stack: the S3 bucket that holds every environment's Terraform state.
+
+Applied once with local state (`make bootstrap`, then `terraform apply` in its folder);
+the environments then point `[backend] type = "s3"` at the bucket it creates.
+"""
+
+from __future__ import annotations
+
+from cdktf import LocalBackend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
+from constructs import Construct
+
+from constructs_lib.config import BootstrapConfig
+from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from constructs_lib.stack import TERRAFORM_VERSIONS
+
+STACK_NAME = "bootstrap"
+
+
+class StateBucketStack(TerraformStack):
+    def __init__(self, scope: Construct, config: BootstrapConfig) -> None:
+        super().__init__(scope, STACK_NAME)
+        self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
+        LocalBackend(self, path=f"terraform.{STACK_NAME}.tfstate")
+        AwsProvider(
+            self,
+            "aws",
+            region=config.region,
+            default_tags=[
+                AwsProviderDefaultTags(tags={"Purpose": "terraform-state", **config.tags})
+            ],
+        )
+        self.state_bucket = SecureBucket(
+            self,
+            "state",
+            SecureBucketProps(
+                bucket_name=config.bucket_name,
+                # SSE-S3: no key to lose or pay for before the first environment exists.
+                kms_key_arn=None,
+                noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,
+                prevent_destroy=True,
+            ),
+        )
+        TerraformOutput(
+            self,
+            "state_bucket",
+            value=self.state_bucket.bucket_name,
+            description='Use as [backend] bucket with type = "s3" in each environment file',
+        )

@@ -1,0 +1,192 @@
+"""`scripts/diagram.py`: a picture per stack, drawn from the synthesized JSON, nothing left out."""
+
+import copy
+import json
+import re
+import struct
+from pathlib import Path
+
+import pytest
+
+import main
+from constructs_lib.summary import resource_family
+from scripts import diagram
+from scripts.diagram import CLIENTS, build_picture, render
+from tests.support import CONFIG_DIR
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_TOOLTIP = re.compile(r'tooltip="family: ([^;"]+); resources: ([^"]*)"')
+
+
+@pytest.fixture(scope="module")
+def synth_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    assert main.main(["--config", str(CONFIG_DIR / "dev.toml"), "--outdir", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def document(synth_dir) -> dict:
+    return json.loads((synth_dir / "stacks" / "dev" / "cdk.tf.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def picture(document) -> diagram.Picture:
+    return build_picture("dev", document)
+
+
+@pytest.fixture(scope="module")
+def source(picture, tmp_path_factory) -> str:
+    """The Graphviz source of the rendered dev picture."""
+    return render(picture, tmp_path_factory.mktemp("rendered") / "dev.png")
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+def drawn_nodes(source: str) -> list[tuple[str, list[str]]]:
+    """(family, resource addresses) of every node in the Graphviz source."""
+    return [(family, addresses.split(", ")) for family, addresses in _TOOLTIP.findall(source)]
+
+
+def node_of(picture: diagram.Picture, resource_type: str) -> diagram.PictureNode:
+    matches = [n for n in picture.nodes if n.resources[0].startswith(f"{resource_type}.")]
+    assert len(matches) == 1, f"one {resource_type} node expected: {[n.key for n in matches]}"
+    return matches[0]
+
+
+def test_make_diagram_writes_one_png_per_stack(synth_dir, tmp_path, capsys):
+    assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.png"]
+    width, height = png_size(tmp_path / "dev.png")
+    assert width > 1000 and height > 1000
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'dev.png'}\n"
+
+
+def test_every_resource_family_in_the_json_appears(document, source):
+    families = {family for family, _ in drawn_nodes(source)}
+    assert families == {resource_family(t) for t in document["resource"]}
+
+
+def test_every_resource_is_drawn_exactly_once(document, picture, source):
+    declared = [f"{t}.{name}" for t, items in document["resource"].items() for name in items]
+    drawn = [address for _, addresses in drawn_nodes(source) for address in addresses]
+    vpcs = [f"aws_vpc.{name}" for name in document["resource"]["aws_vpc"]]
+    for vpc in picture.vpcs:  # a VPC is the cluster around its subnets, not a node
+        assert f'label="{vpc.label}"' in source
+    assert sorted(drawn + vpcs) == sorted(declared)
+
+
+def test_every_node_has_an_existing_aws_icon(source):
+    icons = re.findall(r'image="([^"]+)"', source)
+    assert len(icons) == len(drawn_nodes(source)) + 1  # + the clients
+    assert all(Path(icon).is_file() for icon in icons)
+
+
+def test_the_source_draws_every_edge_of_the_picture(picture, source):
+    drawn = {(t, h): attrs for t, h, attrs in re.findall(r"(\w+) -> (\w+) \[([^\]]*)\]", source)}
+    assert set(drawn) == {(e.tail, e.head) for e in picture.edges}
+    for edge in picture.edges:
+        attributes = drawn[(edge.tail, edge.head)]
+        # "Runs in this subnet" is a dotted line without arrow; everything else points.
+        assert ("dir=none" in attributes and "style=dotted" in attributes) == edge.into_subnet
+        assert ("dir=forward" in attributes) != edge.into_subnet
+
+
+def test_function_runs_in_the_private_subnets_behind_the_api_and_load_balancer(picture):
+    function = node_of(picture, "aws_lambda_function")
+    api = node_of(picture, "aws_api_gateway_rest_api")
+    load_balancer = node_of(picture, "aws_lb")
+    private = [s.address for s in picture.subnets if s.tier == "private"]
+    edges = {(e.tail, e.head) for e in picture.edges}
+
+    assert function.place.tier == "private" and function.place.subnet is None
+    assert {(function.key, diagram._node_key(s)) for s in private} <= edges
+    assert load_balancer.place.tier == "public"
+    assert set(picture.entry_points) == {api.key, load_balancer.key}
+    assert {(CLIENTS, api.key), (api.key, function.key), (load_balancer.key, function.key)} <= edges
+    assert (function.key, api.key) not in edges  # the invoke permission points back: one arrow
+
+
+def test_function_uses_the_table_and_the_bucket_it_is_given(picture, document):
+    function = node_of(picture, "aws_lambda_function")
+    body = next(iter(document["resource"]["aws_lambda_function"].values()))
+    variables = body["environment"]["variables"]
+    node_key = {address: node.key for node in picture.nodes for address in node.resources}
+    edges = {(e.tail, e.head) for e in picture.edges}
+    for variable in ("TABLE_NAME", "BUCKET_NAME"):
+        address = ".".join(variables[variable].removeprefix("${").split(".")[:2])
+        assert (function.key, node_key[address]) in edges, variable
+
+
+def test_subnet_tiers_come_from_the_routes_and_agree_with_the_tags(picture, document):
+    tags = {
+        f"aws_subnet.{name}": body["tags"]["Tier"]
+        for name, body in document["resource"]["aws_subnet"].items()
+    }
+    assert {s.address: s.tier for s in picture.subnets} == tags
+
+
+def test_nat_gateways_sit_in_public_subnets_and_endpoints_in_the_vpc(picture):
+    public = {s.address for s in picture.subnets if s.tier == "public"}
+    nats = [n for n in picture.nodes if n.resources[0].startswith("aws_nat_gateway.")]
+    endpoints = [n for n in picture.nodes if n.resources[0].startswith("aws_vpc_endpoint.")]
+    assert nats and all(n.place.subnet in public for n in nats)
+    assert endpoints and all(n.place == diagram.Place(picture.vpcs[0].address) for n in endpoints)
+
+
+def test_parts_are_listed_on_the_resource_they_belong_to(picture, document):
+    api = node_of(picture, "aws_api_gateway_rest_api")
+    assert any(a.startswith("aws_api_gateway_stage.") for a in api.resources)
+    assert "stage" in api.label
+    owner = {address: node.resources[0] for node in picture.nodes for address in node.resources}
+    for name, association in document["resource"]["aws_route_table_association"].items():
+        route_table = association["route_table_id"].removeprefix("${").removesuffix(".id}")
+        assert owner[f"aws_route_table_association.{name}"] == route_table
+
+
+def test_a_new_resource_type_is_drawn_without_changing_the_script(document):
+    grown = copy.deepcopy(document)
+    function = next(iter(grown["resource"]["aws_lambda_function"]))
+    grown["resource"]["aws_ssm_parameter"] = {"flag": {"name": "/dev/flag", "type": "String"}}
+    grown["resource"]["aws_lambda_function_event_invoke_config"] = {
+        "retries": {"function_name": f"${{aws_lambda_function.{function}.function_name}}"}
+    }
+    picture = build_picture("dev", grown)
+    parameter = next(n for n in picture.nodes if "aws_ssm_parameter.flag" in n.resources)
+    assert (parameter.family, parameter.kind) == ("ssm", diagram.FAMILY_KIND)
+    assert "ssm parameter" in parameter.label
+    owner = next(
+        n for n in picture.nodes if "aws_lambda_function_event_invoke_config.retries" in n.resources
+    )
+    assert owner.resources[0] == f"aws_lambda_function.{function}"
+    assert "event invoke config" in owner.label
+
+
+def test_rendering_is_deterministic(picture, tmp_path):
+    render(picture, tmp_path / "first.png")
+    render(picture, tmp_path / "second.png")
+    assert (tmp_path / "first.png").read_bytes() == (tmp_path / "second.png").read_bytes()
+
+
+def test_missing_synth_output_is_one_line_and_exit_2(tmp_path, capsys):
+    assert diagram.main(["--synth-dir", str(tmp_path / "nowhere")]) == 2
+    error = capsys.readouterr().err
+    assert error == f"{tmp_path / 'nowhere' / 'manifest.json'}: not found; run `make synth` first\n"
+
+
+def test_unknown_stack_is_one_line_and_exit_2(synth_dir, tmp_path, capsys):
+    assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(tmp_path), "qa"]) == 2
+    assert capsys.readouterr().err == (
+        f"{synth_dir / 'manifest.json'}: stacks: no stack named qa (found: dev)\n"
+    )
+    assert not list(tmp_path.iterdir())
+
+
+def test_missing_graphviz_is_one_line_and_exit_2(synth_dir, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "Graphviz `dot` not found on PATH: apt-get install graphviz\n"
