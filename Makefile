@@ -18,7 +18,7 @@ export CHECKPOINT_DISABLE := 1
 
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 
-.PHONY: setup synth check bootstrap test lint checkov diagram clean
+.PHONY: setup synth check bootstrap test lint checkov diagram bench clean
 
 setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed
 
@@ -59,6 +59,9 @@ checkov: synth ## the security gate on cdktf.out/
 
 diagram: synth ## one architecture picture per stack: docs/<stack>.png (needs Graphviz `dot`)
 	$(PY) -m scripts.diagram
+
+bench: setup ## synth timings: fast provider loader vs stock import; 1, 4, 16 environments
+	$(PY) -m scripts.bench
 
 lint: setup ## ruff check + format check
 	$(PY) -m ruff check .

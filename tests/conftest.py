@@ -7,6 +7,8 @@ import pytest
 sys.dont_write_bytecode = True
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
+# First, before tests.support imports provider submodules: the fast provider loader.
+import constructs_lib  # noqa: E402, F401
 from tests.support import ENVIRONMENTS, env_config, synth_config  # noqa: E402
 
 

