@@ -24,13 +24,12 @@ from cdktf_cdktf_provider_aws.api_gateway_stage import (
     ApiGatewayStage,
     ApiGatewayStageAccessLogSettings,
 )
-from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from constructs_lib.config import API_ROLE_SUFFIX
-from constructs_lib.iam import service_assume_role_policy
+from constructs_lib.iam import service_role
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.logs import encrypted_log_group
 
@@ -190,13 +189,11 @@ class LambdaRestApi(Construct):
 
     def _execution_logging_role(self) -> ApiGatewayAccount:
         """The account-level role API Gateway needs before a stage may log to CloudWatch."""
-        role = IamRole(
+        role = service_role(
             self,
             "cloudwatch-role",
             name=f"{self.props.name}{API_ROLE_SUFFIX}",
-            assume_role_policy=service_assume_role_policy(
-                self, "cloudwatch-assume-role", "apigateway.amazonaws.com"
-            ).json,
+            service="apigateway.amazonaws.com",
         )
         IamRolePolicyAttachment(
             self, "cloudwatch-push", role=role.name, policy_arn=PUSH_TO_LOGS_POLICY_ARN

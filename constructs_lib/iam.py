@@ -10,6 +10,8 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
 
@@ -55,3 +57,17 @@ def allow_policy(
             )
         ],
     )
+
+
+def service_role(scope: Construct, id: str, *, name: str, service: str) -> IamRole:
+    """An IAM role only `service` (e.g. "lambda.amazonaws.com") may assume."""
+    assume = service_assume_role_policy(scope, f"{id}-assume-role", service)
+    return IamRole(scope, id, name=name, assume_role_policy=assume.json)
+
+
+def add_inline_policy(
+    scope: Construct, role: IamRole, sid: str, actions: Sequence[str], resources: Sequence[str]
+) -> None:
+    """Attach one inline Allow statement, named `sid`, to `role`."""
+    document = allow_policy(scope, f"policy-{sid}", sid, actions, resources)
+    IamRolePolicy(scope, f"role-policy-{sid}", role=role.id, name=sid, policy=document.json)

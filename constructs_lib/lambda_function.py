@@ -11,8 +11,6 @@ from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
 from cdktf_cdktf_provider_archive.data_archive_file import DataArchiveFile
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
@@ -29,7 +27,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
 from constructs import Construct
 
 from constructs_lib.config import FUNCTION_ROLE_SUFFIX
-from constructs_lib.iam import allow_policy, service_assume_role_policy
+from constructs_lib.iam import add_inline_policy, service_role
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.s3 import SecureBucket
 
@@ -75,13 +73,11 @@ class ServerlessFunction(Construct):
     def __init__(self, scope: Construct, id: str, props: FunctionProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        self.role = IamRole(
+        self.role = service_role(
             self,
             "role",
             name=f"{props.function_name}{FUNCTION_ROLE_SUFFIX}",
-            assume_role_policy=service_assume_role_policy(
-                self, "assume-role", "lambda.amazonaws.com"
-            ).json,
+            service="lambda.amazonaws.com",
         )
         self._attach_managed_policy("basic-execution", BASIC_EXECUTION_POLICY_ARN)
         self._attach_managed_policy("xray-write", XRAY_WRITE_POLICY_ARN)
@@ -200,8 +196,7 @@ class ServerlessFunction(Construct):
         self, sid: str, actions: Sequence[str], resources: Sequence[str]
     ) -> None:
         """Attach one inline Allow statement to the function's role."""
-        document = allow_policy(self, f"policy-{sid}", sid, actions, resources)
-        IamRolePolicy(self, f"role-policy-{sid}", role=self.role.id, name=sid, policy=document.json)
+        add_inline_policy(self, self.role, sid, actions, resources)
 
 
 def _staged_source(source_dir: Path) -> Path:

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
-from cdktf_cdktf_provider_aws.iam_role import IamRole
-from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.internet_gateway import InternetGateway
 from cdktf_cdktf_provider_aws.nat_gateway import NatGateway
 from cdktf_cdktf_provider_aws.network_acl import NetworkAcl
@@ -24,7 +22,7 @@ from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from constructs_lib.config import NatStrategy, SubnetConfig
-from constructs_lib.iam import allow_policy, service_assume_role_policy
+from constructs_lib.iam import add_inline_policy, service_role
 from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
 from constructs_lib.logs import encrypted_log_group
 
@@ -277,23 +275,18 @@ class Network(Construct):
             retention_days=props.retention_days,
             kms_key_arn=props.kms_key_arn,
         )
-        role = IamRole(
+        role = service_role(
             self,
             "flow-log-role",
             name=f"{self.props.name}-vpc-flow-logs",
-            assume_role_policy=service_assume_role_policy(
-                self, "flow-log-assume-role", "vpc-flow-logs.amazonaws.com"
-            ).json,
+            service="vpc-flow-logs.amazonaws.com",
         )
-        delivery = allow_policy(
+        add_inline_policy(
             self,
-            "flow-log-policy",
+            role,
             "DeliverFlowLogs",
             ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
             [f"{log_group.arn}:*"],
-        )
-        IamRolePolicy(
-            self, "flow-log-role-policy", role=role.id, name="DeliverFlowLogs", policy=delivery.json
         )
         FlowLog(
             self,

@@ -142,7 +142,7 @@ def test_flow_logs_to_an_encrypted_group_with_retention(single):
     group = only(single, "aws_cloudwatch_log_group")
     assert (group["retention_in_days"], group["kms_key_id"]) == (60, TEST_KEY_ARN)
     documents = data_sources(single, "aws_iam_policy_document")
-    [delivery] = [d for rid, d in documents.items() if "flow-log-policy" in rid]
+    [delivery] = [d for rid, d in documents.items() if "DeliverFlowLogs" in rid]
     [statement] = delivery["statement"]
     group_arn = ref(single, "aws_cloudwatch_log_group", "flow", "arn")
     assert statement["resources"] == [f"{group_arn}:*"]
