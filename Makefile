@@ -18,7 +18,10 @@ export CHECKPOINT_DISABLE := 1
 
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 
-.PHONY: setup synth check bootstrap test lint checkov diagram bench clean
+SERVE_CONFIG ?= config/dev.toml
+SERVE_PORT ?= 8080
+
+.PHONY: setup synth check bootstrap test lint checkov diagram bench serve clean
 
 setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed
 
@@ -50,6 +53,9 @@ check: setup ## validate every config file without synthesizing (~0.2 s)
 
 bootstrap: setup ## synthesize the remote-state bucket stack into bootstrap.out/
 	$(PY) main.py --bootstrap
+
+serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<path_part>
+	$(PY) scripts/serve.py --config $(SERVE_CONFIG) --port $(SERVE_PORT)
 
 test: setup ## the whole test suite
 	$(PY) -m pytest

@@ -204,6 +204,18 @@ class SecureBucket(Construct):
             self, id, bucket=self.bucket.id, key=key, source=source, source_hash=source_hash
         )
 
+    def add_text_object(self, id: str, *, key: str, content: str) -> S3Object:
+        """A small text object Terraform creates once; edits made later in S3 are kept."""
+        return S3Object(
+            self,
+            id,
+            bucket=self.bucket.id,
+            key=key,
+            content=content,
+            content_type="text/plain; charset=utf-8",
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["content", "etag"]),
+        )
+
     def grant_read_object(self, grantee: Grantable, key: str) -> None:
         """Allow `s3:GetObject` on one object key, nothing else in the bucket."""
         grantee.add_to_role_policy("ReadObject", ["s3:GetObject"], [f"{self.bucket.arn}/{key}"])

@@ -22,6 +22,9 @@ from constructs_lib.vpc import FlowLogProps, Network, NetworkProps
 from constructs_lib.waf import WebFirewall, WebFirewallProps
 
 GREETING_KEY = "greeting.txt"
+# Uploaded once so the function finds a template: without s3:ListBucket a missing object
+# answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
+DEFAULT_GREETING = "Hello, {name}!"
 # S3-native state locking (issue: remote state) needs 1.10; 2.x may break the JSON syntax.
 TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
 
@@ -61,6 +64,7 @@ class ServerlessStack(TerraformStack):
                 deletion_protection=config.dynamodb.deletion_protection,
             ),
         )
+        self.bucket.add_text_object("greeting", key=GREETING_KEY, content=DEFAULT_GREETING)
         self.function = self._function()
         self.table.grant_write_items(self.function)
         self.bucket.grant_read_object(self.function, GREETING_KEY)

@@ -100,3 +100,14 @@ def test_service_write_is_limited_to_its_key_pattern():
     assert json.dumps(allow["principals"]) == json.dumps(
         [{"identifiers": ["logs.example.com"], "type": "Service"}]
     )
+
+
+def test_text_object_keeps_edits_made_in_s3():
+    synthesized = synth_construct(
+        lambda stack: SecureBucket(
+            stack, "b", SecureBucketProps(bucket_prefix="t-")
+        ).add_text_object("note", key="note.txt", content="hi")
+    )
+    note = only(synthesized, "aws_s3_object")
+    assert (note["key"], note["content"]) == ("note.txt", "hi")
+    assert note["lifecycle"] == {"ignore_changes": ["content", "etag"]}

@@ -141,3 +141,12 @@ def test_waf_protects_the_load_balancer_and_the_api_stage(stack):
         ref(stack, "aws_lb", "alb", "arn"),
         ref(stack, "aws_api_gateway_stage", "api", "arn"),
     }
+
+
+def test_default_greeting_is_uploaded_and_later_edits_are_kept(stack):
+    [greeting] = [
+        o for o in resources(stack, "aws_s3_object").values() if o["key"] == "greeting.txt"
+    ]
+    assert greeting["content"] == "Hello, {name}!"
+    assert greeting["lifecycle"] == {"ignore_changes": ["content", "etag"]}
+    assert greeting["bucket"] == ref(stack, "aws_s3_bucket", "artifacts", "id")

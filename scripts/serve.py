@@ -1,0 +1,385 @@
+"""Run the function locally: moto as AWS, and an HTTP server that plays API Gateway.
+
+    .venv/bin/python scripts/serve.py [--config config/dev.toml] [--port 8080] [--greeting TEXT]
+
+Starts moto on 127.0.0.1 (a free port) with the table and bucket created as the stack defines
+them, then serves `GET http://127.0.0.1:<port>/<stage>/<path_part>`: each request becomes the
+REST proxy event API Gateway would send, the handler runs in this process (one request at a
+time, like one execution environment) and its response goes back to the client. Ctrl-C or
+SIGTERM stops both servers.
+
+Only the standard library, boto3, moto and the configuration module: no cdktf, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import importlib
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import traceback
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from types import ModuleType
+from typing import Any, NoReturn
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import boto3
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from moto.server import ThreadedMotoServer  # noqa: E402
+
+from constructs_lib.config import ConfigError, StackConfig, load_config  # noqa: E402
+
+# Importing the function must not leave byte-code caches in the folder that gets packaged.
+sys.dont_write_bytecode = True
+
+DEFAULT_CONFIG = PROJECT_ROOT / "config" / "dev.toml"
+HOST = "127.0.0.1"
+# The one method the stack's API defines on the resource (constructs_lib/apigw.py).
+API_METHOD = "GET"
+# moto's default account; the ids below only make the events look like API Gateway's.
+ACCOUNT_ID = "123456789012"
+LOCAL_API_ID = "local"
+# Credentials and config that can only ever reach the local endpoint.
+UNSET_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN")
+
+Handler = Callable[[dict, Any], dict]
+
+
+def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """Variables that point boto3 at moto with throwaway credentials and no shared config."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+
+
+def local_bucket_name(config: StackConfig) -> str:
+    """The configured name, or the prefix completed the way Terraform would, but readable."""
+    return config.s3.bucket_name or f"{config.s3.bucket_prefix}local"
+
+
+def function_environment(config: StackConfig) -> dict[str, str]:
+    """The variables the stack gives the function (GREETING_KEY keeps the function's default)."""
+    return {
+        **config.lambda_.environment,
+        "TABLE_NAME": config.dynamodb.table_name,
+        "BUCKET_NAME": local_bucket_name(config),
+    }
+
+
+def create_resources(
+    endpoint_url: str,
+    region: str,
+    *,
+    table_name: str,
+    partition_key: str,
+    ttl_attribute: str,
+    bucket_name: str,
+) -> None:
+    """The table (keyed and expiring as the stack defines it) and the bucket."""
+    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
+    dynamodb.create_table(
+        TableName=table_name,
+        KeySchema=[{"AttributeName": partition_key, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": partition_key, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
+    )
+    s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=bucket_name)
+    else:
+        s3.create_bucket(
+            Bucket=bucket_name, CreateBucketConfiguration={"LocationConstraint": region}
+        )
+
+
+def load_function(source_dir: Path, handler: str) -> tuple[ModuleType, Handler]:
+    """Import `module.function` from the source folder, the way the Lambda runtime does."""
+    module_name, _, function_name = handler.rpartition(".")
+    sys.path.insert(0, str(source_dir))
+    module = importlib.import_module(module_name)
+    return module, getattr(module, function_name)
+
+
+def gateway_error(method: str, path: str, stage: str, path_part: str) -> str | None:
+    """API Gateway's own 403 message for requests that never reach the function, else None."""
+    if path.split("/")[1:2] != [stage]:
+        return "Forbidden"
+    if path != f"/{stage}/{path_part}" or method != API_METHOD:
+        return "Missing Authentication Token"
+    return None
+
+
+def rest_proxy_event(
+    *,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    client_ip: str,
+    server_port: int,
+    stage: str,
+) -> dict[str, Any]:
+    """The REST API proxy event (payload 1.0) API Gateway sends for this request."""
+    url = urlsplit(target)
+    stage_path = unquote(url.path)
+    resource_path = stage_path.removeprefix(f"/{stage}")
+    now = datetime.now(UTC)
+    request_id = str(uuid.uuid4())
+    forwarded = [
+        ("X-Amzn-Trace-Id", f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}"),
+        ("X-Forwarded-For", client_ip),
+        ("X-Forwarded-Port", str(server_port)),
+        ("X-Forwarded-Proto", "http"),
+    ]
+    all_headers = headers + forwarded
+    query = parse_qsl(url.query, keep_blank_values=True)
+    user_agent = next((v for k, v in all_headers if k.lower() == "user-agent"), None)
+    host = next((v for k, v in all_headers if k.lower() == "host"), f"{HOST}:{server_port}")
+    body_text, is_base64 = _event_body(body)
+    return {
+        "resource": resource_path,
+        "path": resource_path,
+        "httpMethod": method,
+        "headers": dict(all_headers) or None,
+        "multiValueHeaders": _multi_value(all_headers),
+        "queryStringParameters": dict(query) or None,
+        "multiValueQueryStringParameters": _multi_value(query),
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": secrets.token_hex(3),
+            "resourcePath": resource_path,
+            "httpMethod": method,
+            "extendedRequestId": base64.b64encode(secrets.token_bytes(11)).decode(),
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": stage_path,
+            "accountId": ACCOUNT_ID,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": LOCAL_API_ID,
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": client_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": user_agent,
+                "user": None,
+            },
+            "domainName": host,
+            "deploymentId": LOCAL_API_ID,
+            "apiId": LOCAL_API_ID,
+        },
+        "body": body_text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _multi_value(pairs: list[tuple[str, str]]) -> dict[str, list[str]] | None:
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return grouped or None
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode(), True
+
+
+class LocalGateway(HTTPServer):
+    """A single-threaded server: one request at a time, like one execution environment."""
+
+    def __init__(self, port: int, stage: str, path_part: str) -> None:
+        super().__init__((HOST, port), GatewayRequestHandler)
+        self.stage = stage
+        self.path_part = path_part
+        self.function: Handler | None = None
+
+
+class GatewayRequestHandler(BaseHTTPRequestHandler):
+    server: LocalGateway
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def _answer(self) -> None:
+        gateway = self.server
+        path = unquote(urlsplit(self.path).path)
+        refusal = gateway_error(self.command, path, gateway.stage, gateway.path_part)
+        if refusal is not None:
+            self._send(
+                HTTPStatus.FORBIDDEN, {"Content-Type": "application/json"}, _message(refusal)
+            )
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        event = rest_proxy_event(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length),
+            client_ip=self.client_address[0],
+            server_port=gateway.server_address[1],
+            stage=gateway.stage,
+        )
+        request_id = event["requestContext"]["requestId"]
+        assert gateway.function is not None, "the function is loaded before serving"
+        try:
+            response = gateway.function(event, None)
+            status, headers, body = _proxy_response(response)
+        except Exception:
+            # What API Gateway does when the function fails or answers malformed JSON.
+            traceback.print_exc()
+            status = HTTPStatus.BAD_GATEWAY
+            headers, body = {"Content-Type": "application/json"}, _message("Internal server error")
+        self._send(status, {**headers, "x-amzn-RequestId": request_id}, body)
+
+    def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+
+def _proxy_response(response: dict) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
+    headers.update(response.get("headers") or {})
+    body = response.get("body") or ""
+    payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    return int(response["statusCode"]), headers, payload
+
+
+def _message(text: str) -> bytes:
+    return json.dumps({"message": text}).encode()
+
+
+def _interrupt(signum: int, frame: object) -> NoReturn:
+    """Ctrl-C and SIGTERM stop the servers the same way."""
+    raise KeyboardInterrupt
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="environment file")
+    parser.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
+    parser.add_argument(
+        "--greeting",
+        help="the greeting template to upload, e.g. 'Hi {name}!' "
+        "(default: the one the stack uploads, 'Hello, {name}!')",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print("\n".join(error.problems), file=sys.stderr)
+        return 2
+    try:
+        gateway = LocalGateway(args.port, config.api.stage_name, config.api.path_part)
+    except OSError as error:
+        print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
+        return 2
+    # werkzeug would print one access line per AWS call the function makes.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    moto.start()
+    try:
+        serve(gateway, moto, config, args.greeting)
+    finally:
+        gateway.server_close()
+        moto.stop()
+    print("stopped", flush=True)
+    return 0
+
+
+def serve(
+    gateway: LocalGateway, moto: ThreadedMotoServer, config: StackConfig, greeting: str | None
+) -> None:
+    endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
+    for name in UNSET_AWS_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(local_aws_environment(endpoint_url, config.region))
+    os.environ.update(function_environment(config))
+    module, gateway.function = load_function(config.source_path, config.lambda_.handler)
+    bucket_name = local_bucket_name(config)
+    create_resources(
+        endpoint_url,
+        config.region,
+        table_name=config.dynamodb.table_name,
+        # The function's constants; tests/test_app.py checks they match the stack's table.
+        partition_key=module.PARTITION_KEY,
+        ttl_attribute=module.TTL_ATTRIBUTE,
+        bucket_name=bucket_name,
+    )
+    # As the stack does: it uploads the function's default template (tests/test_app.py
+    # checks the two are equal) unless told otherwise.
+    template = module.DEFAULT_TEMPLATE if greeting is None else greeting
+    boto3.client("s3").put_object(
+        Bucket=bucket_name, Key=module.DEFAULT_GREETING_KEY, Body=template.encode()
+    )
+    port = gateway.server_address[1]
+    print(
+        f"local AWS (moto): {endpoint_url} "
+        f"(table {config.dynamodb.table_name}, bucket {bucket_name})",
+        f"API: http://{HOST}:{port}/{config.api.stage_name}/{config.api.path_part} (Ctrl-C stops)",
+        sep="\n",
+        flush=True,
+    )
+    if config.api.authorization != "NONE":
+        print(
+            f"note: api.authorization = {config.api.authorization} is not checked locally",
+            flush=True,
+        )
+    # Both set explicitly: a shell starting this in the background would have SIGINT ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _interrupt)
+    with contextlib.suppress(KeyboardInterrupt):
+        gateway.serve_forever()
+
+
+if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    sys.exit(main())

@@ -1,0 +1,619 @@
+"""The function in lambda/app.py against a real HTTP AWS endpoint: moto in server mode.
+
+Each test loads the module afresh (a new execution environment) with boto3 pointed at moto
+through AWS_ENDPOINT_URL; nothing in boto3 is patched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import socket
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError, EndpointConnectionError
+
+from constructs_lib.dynamodb import PARTITION_KEY, TTL_ATTRIBUTE
+from constructs_lib.stack import DEFAULT_GREETING
+from scripts.serve import (
+    UNSET_AWS_VARIABLES,
+    create_resources,
+    local_aws_environment,
+    local_bucket_name,
+)
+from tests.moto_server import enforce_iam, moto_server, reset
+from tests.support import REPO_ROOT, data_sources, env_config, only, resources
+
+APP_SOURCE = REPO_ROOT / "lambda" / "app.py"
+EVENTS = Path(__file__).parent / "events"
+DEV = env_config("dev")
+REGION = DEV.region
+TABLE = DEV.dynamodb.table_name
+BUCKET = local_bucket_name(DEV)
+# Variables that would let the developer's own AWS setup leak into a test.
+FUNCTION_VARIABLES = ("GREETING_KEY", "REQUEST_RETENTION_DAYS", "AWS_MAX_ATTEMPTS")
+
+
+def load_event(name: str) -> dict:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+def rest_event(name: str | None = "Ada") -> dict:
+    event = load_event("apigw-rest-get")
+    query = None if name is None else {"name": name}
+    event["queryStringParameters"] = query
+    event["multiValueQueryStringParameters"] = None if name is None else {"name": [name]}
+    return event
+
+
+def body_of(response: dict) -> dict:
+    return json.loads(response["body"])
+
+
+def point_boto3_at(monkeypatch: pytest.MonkeyPatch, endpoint_url: str) -> None:
+    for name in (*UNSET_AWS_VARIABLES, *FUNCTION_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in local_aws_environment(endpoint_url, REGION).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TABLE_NAME", TABLE)
+    monkeypatch.setenv("BUCKET_NAME", BUCKET)
+    monkeypatch.setenv("LOG_LEVEL", "INFO")
+
+
+def provision(endpoint_url: str) -> None:
+    create_resources(
+        endpoint_url,
+        REGION,
+        table_name=TABLE,
+        partition_key=PARTITION_KEY,
+        ttl_attribute=TTL_ATTRIBUTE,
+        bucket_name=BUCKET,
+    )
+
+
+def new_execution_environment() -> ModuleType:
+    """lambda/app.py imported afresh (`lambda` is a keyword, so by path), with a new boto3
+    default session: module state, clients and cached credentials all start over."""
+    boto3.setup_default_session()
+    spec = importlib.util.spec_from_file_location("hello_app", APP_SOURCE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # Registered like any import: dataclasses look their module up while it executes.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+@dataclass
+class LocalAws:
+    """The test's own view of moto, with the resources the stack defines."""
+
+    endpoint_url: str
+
+    @property
+    def dynamodb(self) -> BaseClient:
+        return boto3.client("dynamodb", endpoint_url=self.endpoint_url, region_name=REGION)
+
+    @property
+    def s3(self) -> BaseClient:
+        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=REGION)
+
+    def item(self, key: str) -> dict | None:
+        return self.dynamodb.get_item(TableName=TABLE, Key={PARTITION_KEY: {"S": key}}).get("Item")
+
+    def item_count(self) -> int:
+        return self.dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"]
+
+    def put_greeting(self, template: str) -> None:
+        self.s3.put_object(Bucket=BUCKET, Key="greeting.txt", Body=template.encode())
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with moto_server() as endpoint_url:
+        yield endpoint_url
+
+
+@pytest.fixture
+def aws(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> LocalAws:
+    reset(endpoint)
+    point_boto3_at(monkeypatch, endpoint)
+    provision(endpoint)
+    return LocalAws(endpoint)
+
+
+@pytest.fixture
+def app(aws: LocalAws) -> ModuleType:
+    return new_execution_environment()
+
+
+# --- greeting and counter -------------------------------------------------------------------
+
+
+def test_greets_by_name_with_built_in_template_when_object_is_missing(app):
+    event = rest_event("Ada")
+    response = app.handler(event, None)
+    assert response["statusCode"] == 200
+    assert response["headers"] == {"Content-Type": "application/json"}
+    assert response["isBase64Encoded"] is False
+    assert body_of(response) == {
+        "message": "Hello, Ada!",
+        "visits": 1,
+        "request_id": event["requestContext"]["requestId"],
+    }
+
+
+def test_name_defaults_to_world(app):
+    assert body_of(app.handler(rest_event(None), None))["message"] == "Hello, world!"
+    assert body_of(app.handler(rest_event(""), None))["message"] == "Hello, world!"
+
+
+def test_greeting_template_comes_from_s3(aws):
+    aws.put_greeting("Howdy, {name}! Good to see you.\n")
+    app = new_execution_environment()
+    assert body_of(app.handler(rest_event("Ada"), None))["message"] == (
+        "Howdy, Ada! Good to see you."
+    )
+
+
+def test_template_is_read_once_per_execution_environment(aws):
+    aws.put_greeting("Hi {name}.")
+    warm = new_execution_environment()
+    assert body_of(warm.handler(rest_event("Ada"), None))["message"] == "Hi Ada."
+    aws.put_greeting("Bye {name}.")
+    assert body_of(warm.handler(rest_event("Ada"), None))["message"] == "Hi Ada."
+    cold = new_execution_environment()
+    assert body_of(cold.handler(rest_event("Ada"), None))["message"] == "Bye Ada."
+
+
+def test_clients_are_created_once_per_execution_environment(aws):
+    app = new_execution_environment()
+    created: Counter[str] = Counter()
+    boto3.DEFAULT_SESSION.events.register(
+        "creating-client-class", lambda event_name, **_: created.update([event_name])
+    )
+    for name in ("Ada", "Grace", "Ada"):
+        assert app.handler(rest_event(name), None)["statusCode"] == 200
+    assert created == {"creating-client-class.dynamodb": 1, "creating-client-class.s3": 1}
+
+
+def test_visits_count_per_name_across_calls(app, aws):
+    visits = [
+        body_of(app.handler(rest_event(n), None))["visits"] for n in ["Ada", "Ada", "Grace", "Ada"]
+    ]
+    assert visits == [1, 2, 1, 3]
+    assert aws.item("VISITS#Ada")["visits"] == {"N": "3"}
+    assert aws.item("VISITS#Grace")["visits"] == {"N": "1"}
+
+
+@pytest.mark.parametrize(("retention", "days"), [(None, 30), ("7", 7)])
+def test_request_item_is_written_with_all_fields(aws, monkeypatch, retention, days):
+    if retention is not None:
+        monkeypatch.setenv("REQUEST_RETENTION_DAYS", retention)
+    app = new_execution_environment()
+    event = rest_event("Ada")
+    request_id = event["requestContext"]["requestId"]
+    before = time.time()
+    app.handler(event, None)
+    item = aws.item(f"REQUEST#{request_id}")
+    assert item is not None
+    requested_at = datetime.fromisoformat(item.pop("requested_at")["S"])
+    expires_at = int(item.pop(TTL_ATTRIBUTE)["N"])
+    assert item == {
+        PARTITION_KEY: {"S": f"REQUEST#{request_id}"},
+        "request_id": {"S": request_id},
+        "source": {"S": "apigateway"},
+        "path": {"S": "/hello"},
+        "method": {"S": "GET"},
+        "source_ip": {"S": "203.0.113.10"},
+        "user_agent": {"S": "curl/8.5.0"},
+        "name": {"S": "Ada"},
+        "visits": {"N": "1"},
+    }
+    assert requested_at.utcoffset() == timedelta(0)
+    assert abs(requested_at.timestamp() - before) < 5
+    assert expires_at - int(requested_at.timestamp()) == days * 86_400
+
+
+@pytest.mark.parametrize("retention", ["0", "thirty", "-1"])
+def test_invalid_retention_fails_at_init(aws, monkeypatch, retention):
+    monkeypatch.setenv("REQUEST_RETENTION_DAYS", retention)
+    with pytest.raises(RuntimeError, match="REQUEST_RETENTION_DAYS"):
+        new_execution_environment()
+
+
+def test_missing_table_variable_fails_at_init(aws, monkeypatch):
+    monkeypatch.delenv("TABLE_NAME")
+    with pytest.raises(RuntimeError, match="TABLE_NAME"):
+        new_execution_environment()
+
+
+# --- the load balancer ----------------------------------------------------------------------
+
+
+class LambdaContext(SimpleNamespace):
+    """The attributes of the runtime's context object that the function reads."""
+
+
+ALB_CONTEXT = LambdaContext(aws_request_id="6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f")
+
+
+def test_alb_event_gets_alb_response_with_decoded_name(app, aws):
+    response = app.handler(load_event("alb-get"), ALB_CONTEXT)
+    assert response["statusCode"] == 200
+    assert response["statusDescription"] == "200 OK"
+    assert response["headers"] == {"Content-Type": "application/json"}
+    assert body_of(response) == {
+        "message": "Hello, Ada Lovelace!",
+        "visits": 1,
+        "request_id": ALB_CONTEXT.aws_request_id,
+    }
+    item = aws.item(f"REQUEST#{ALB_CONTEXT.aws_request_id}")
+    assert (item["source"], item["source_ip"]) == ({"S": "alb"}, {"S": "198.51.100.7"})
+
+
+def test_alb_with_multi_value_headers_gets_them_back(app, aws):
+    response = app.handler(load_event("alb-get-multi-value"), ALB_CONTEXT)
+    assert response["statusDescription"] == "200 OK"
+    assert "headers" not in response
+    assert response["multiValueHeaders"] == {"Content-Type": ["application/json"]}
+    assert body_of(response)["message"] == "Hello, Grace Hopper!"
+    item = aws.item(f"REQUEST#{ALB_CONTEXT.aws_request_id}")
+    # The entry the load balancer appended, not the one the client sent.
+    assert item["source_ip"] == {"S": "198.51.100.7"}
+    assert item["user_agent"]["S"].startswith("Mozilla/5.0")
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def assert_error(response: dict, status: int, message: str) -> None:
+    assert response["statusCode"] == status
+    assert response["headers"]["Content-Type"] == "application/json"
+    body = body_of(response)
+    assert set(body) == {"error", "request_id"}
+    assert re.search(message, body["error"]), body["error"]
+
+
+@pytest.mark.parametrize(
+    ("event_name", "context"), [("apigw-rest-post", None), ("alb-post", ALB_CONTEXT)]
+)
+def test_methods_other_than_get_are_405(app, aws, event_name, context):
+    response = app.handler(load_event(event_name), context)
+    assert_error(response, 405, "POST not allowed")
+    assert response["headers"]["Allow"] == "GET"
+    assert aws.item_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("x" * 65, "at most 64 characters"),
+        ("Ada\nLovelace", "control characters"),
+        ("\x07", "control characters"),
+        ("Ada\x7f", "control characters"),
+        ("Ada\x85", "control characters"),
+    ],
+)
+def test_bad_names_are_400(app, aws, name, message):
+    assert_error(app.handler(rest_event(name), None), 400, message)
+    assert aws.item_count() == 0
+
+
+def test_longest_allowed_name_and_unicode_are_fine(app):
+    assert body_of(app.handler(rest_event("x" * 64), None))["message"] == f"Hello, {'x' * 64}!"
+    assert body_of(app.handler(rest_event("Zoë 🚀"), None))["message"] == "Hello, Zoë 🚀!"
+
+
+def test_control_characters_arriving_percent_encoded_through_the_alb_are_400(app):
+    event = load_event("alb-get")
+    event["queryStringParameters"] = {"name": "Ada%0D%0ASet-Cookie"}
+    assert_error(app.handler(event, ALB_CONTEXT), 400, "control characters")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        load_event("s3-object-created"),
+        load_event("apigw-http-v2-get"),
+        {},
+        [],
+        None,
+        "GET /hello",
+        {"httpMethod": "GET", "path": "/hello"},
+    ],
+    ids=["s3", "http-api-v2", "empty", "list", "none", "string", "no-request-context"],
+)
+def test_events_that_are_not_proxy_events_are_400(app, event):
+    assert_error(app.handler(event, ALB_CONTEXT), 400, "expected an API Gateway REST proxy")
+
+
+# --- failing AWS calls ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def unreachable_port() -> Iterator[int]:
+    """A bound port nobody listens on: connecting is refused, as with a dead endpoint."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def test_dynamodb_unreachable_is_503_with_cause_logged(aws, monkeypatch, capsys, unreachable_port):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{unreachable_port}")
+    app = new_execution_environment()
+    response = app.handler(rest_event("Ada"), None)
+    assert_error(response, 503, "dynamodb is unavailable")
+    assert "Traceback" not in response["body"]
+    [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert failure["message"] == "could not count the visit"
+    assert failure["error_type"] == "EndpointConnectionError"
+    assert str(unreachable_port) in failure["error"]
+
+
+def test_missing_table_is_502(aws, monkeypatch, capsys):
+    monkeypatch.setenv("TABLE_NAME", "no-such-table")
+    app = new_execution_environment()
+    assert_error(app.handler(rest_event("Ada"), None), 502, "dynamodb request failed")
+    [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert failure["error_code"] == "ResourceNotFoundException"
+
+
+def test_missing_bucket_is_502_and_nothing_is_written(aws, monkeypatch, capsys):
+    monkeypatch.setenv("BUCKET_NAME", "no-such-bucket")
+    app = new_execution_environment()
+    assert_error(app.handler(rest_event("Ada"), None), 502, "s3 request failed")
+    [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert (failure["service"], failure["error_code"]) == ("s3", "NoSuchBucket")
+    assert aws.item_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("code", "http_status", "expected"),
+    [
+        ("ProvisionedThroughputExceededException", 400, 503),
+        ("ThrottlingException", 400, 503),
+        ("InternalServerError", 500, 503),
+        ("ServiceUnavailable", 503, 503),
+        ("AccessDeniedException", 400, 502),
+        ("ValidationException", 400, 502),
+    ],
+)
+def test_aws_errors_map_to_502_or_503(app, code, http_status, expected):
+    error = ClientError(
+        {
+            "Error": {"Code": code, "Message": "x"},
+            "ResponseMetadata": {"HTTPStatusCode": http_status},
+        },
+        "UpdateItem",
+    )
+    assert app.upstream_status(error) == expected
+    assert app.upstream_status(EndpointConnectionError(endpoint_url="http://x")) == 503
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+def test_one_json_log_line_per_request(aws, capsys):
+    app = new_execution_environment()
+    capsys.readouterr()
+    events = [rest_event("Ada"), rest_event("x" * 65), load_event("s3-object-created")]
+    for event in events:
+        app.handler(event, None)
+    summaries = [
+        line for line in json_lines(capsys.readouterr().out) if line["message"] == "request"
+    ]
+    assert [line["status"] for line in summaries] == [200, 400, 400]
+    first = summaries[0]
+    assert first["request_id"] == events[0]["requestContext"]["requestId"]
+    assert first["level"] == "INFO"
+    assert isinstance(first["latency_ms"], float) and first["latency_ms"] >= 0
+    assert datetime.fromisoformat(first["timestamp"]).utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(("level", "expected"), [("DEBUG", True), ("WARNING", False)])
+def test_log_level_comes_from_the_environment(aws, monkeypatch, capsys, level, expected):
+    monkeypatch.setenv("LOG_LEVEL", level)
+    aws.put_greeting("Hi {name}.")
+    app = new_execution_environment()
+    app.handler(rest_event("Ada"), None)
+    messages = {line["message"] for line in json_lines(capsys.readouterr().out)}
+    assert ("greeting template loaded" in messages) is expected
+    assert ("request" in messages) is expected
+
+
+def test_unknown_log_level_falls_back_to_info(aws, monkeypatch, capsys):
+    monkeypatch.setenv("LOG_LEVEL", "CHATTY")
+    app = new_execution_environment()
+    app.handler(rest_event("Ada"), None)
+    lines = json_lines(capsys.readouterr().out)
+    assert lines[0]["message"] == "unknown LOG_LEVEL, using INFO"
+    assert lines[-1]["message"] == "request"
+
+
+# --- the function and the stack stay in step ------------------------------------------------
+
+
+_TOKEN = re.compile(r"\$\{(?:data\.)?([a-z0-9_]+)\.([\w-]+)\.(\w+)\}")
+# What the function's code talks to; the role's other grants serve the Lambda service
+# (dead-letter queue) and KMS (encrypted variables and objects), never a call in app.py.
+CODE_RESOURCE_TYPES = ("aws_dynamodb_table", "aws_s3_bucket")
+
+
+def token(reference: str) -> tuple[str, str, str]:
+    """`${type.id.attribute}` (or `${data.type.id.attribute}`) -> (type, id, attribute)."""
+    match = _TOKEN.match(reference)
+    assert match, f"not a Terraform reference: {reference}"
+    return match.group(1), match.group(2), match.group(3)
+
+
+def function_role_statements(synthesized: dict) -> list[dict]:
+    """Every statement of the inline policies attached to the function's role."""
+    _, role_id, _ = token(only(synthesized, "aws_lambda_function")["role"])
+    documents = data_sources(synthesized, "aws_iam_policy_document")
+    return [
+        statement
+        for policy in resources(synthesized, "aws_iam_role_policy").values()
+        if token(policy["role"])[:2] == ("aws_iam_role", role_id)
+        for statement in documents[token(policy["policy"])[1]]["statement"]
+    ]
+
+
+def code_statements(synthesized: dict) -> list[dict]:
+    return [
+        statement
+        for statement in function_role_statements(synthesized)
+        if all(token(r)[0] in CODE_RESOURCE_TYPES for r in statement["resources"])
+    ]
+
+
+def iam_action(model: Any) -> str:
+    # The IAM action of each operation this function calls is named like the operation.
+    return f"{model.service_model.signing_name}:{model.name}"
+
+
+def test_function_calls_exactly_the_actions_the_stack_grants(aws, stacks):
+    aws.put_greeting("Hi {name}.")
+    app = new_execution_environment()
+    called: set[str] = set()
+    boto3.DEFAULT_SESSION.events.register(
+        "before-call", lambda model, **_: called.add(iam_action(model))
+    )
+    assert app.handler(rest_event("Ada"), None)["statusCode"] == 200
+    granted = {action for s in code_statements(stacks["dev"]) for action in s["actions"]}
+    assert called == granted == {"s3:GetObject", "dynamodb:UpdateItem", "dynamodb:PutItem"}
+
+
+def test_stack_gives_the_function_the_names_it_uses(stacks):
+    app_constants = new_module_without_aws()
+    variables = only(stacks["dev"], "aws_lambda_function")["environment"]["variables"]
+    assert {"TABLE_NAME", "BUCKET_NAME"} <= set(variables)
+    assert variables["GREETING_KEY"] == app_constants.DEFAULT_GREETING_KEY
+    [s3_statement] = [s for s in code_statements(stacks["dev"]) if s["actions"] == ["s3:GetObject"]]
+    assert s3_statement["resources"][0].endswith(f".arn}}/{app_constants.DEFAULT_GREETING_KEY}")
+    assert app_constants.PARTITION_KEY == PARTITION_KEY
+    assert app_constants.TTL_ATTRIBUTE == TTL_ATTRIBUTE
+    assert app_constants.DEFAULT_TEMPLATE == DEFAULT_GREETING
+
+
+def new_module_without_aws() -> ModuleType:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TABLE_NAME", TABLE)
+        patch.setenv("BUCKET_NAME", BUCKET)
+        return new_execution_environment()
+
+
+# --- IAM enforced: the role's policy is enough, and every action the code needs is in it --
+
+GRANTED_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "s3:GetObject")
+
+
+def policy_document(statements: list[dict], without: str | None) -> str:
+    """The synthesized statements as an IAM policy moto can evaluate, minus one action."""
+    policy_statements = [
+        {
+            "Sid": statement["sid"],
+            "Effect": statement["effect"],
+            "Action": [action for action in statement["actions"] if action != without],
+            "Resource": [moto_resource(resource) for resource in statement["resources"]],
+        }
+        for statement in statements
+        if statement["actions"] != [without]
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": policy_statements})
+
+
+def moto_resource(resource: str) -> str:
+    """A synthesized resource (`${type.id.arn}` plus a suffix) as moto can evaluate it.
+
+    S3 requests are checked against bucket and object ARNs: the token becomes the test bucket's.
+    Requests to every other service are checked against the resource "*" only, so a table ARN
+    would never match: the table's statement gets "*" and moto checks its actions alone (which
+    table it names is checked by test_stack_gives_the_function_the_names_it_uses). Other
+    resources get an ARN of their service that no request of the function touches.
+    """
+    resource_type, resource_id, _ = token(resource)
+    if resource_type == "aws_s3_bucket":
+        return _TOKEN.sub(f"arn:aws:s3:::{BUCKET}", resource)
+    if resource_type == "aws_dynamodb_table":
+        return "*"
+    return f"arn:aws:{resource_type.split('_')[1]}:{REGION}:123456789012:{resource_id}"
+
+
+@pytest.fixture(scope="module")
+def iam_users(stacks) -> Iterator[tuple[str, dict[str | None, dict[str, str]]]]:
+    """A moto server with IAM enforced and one user per policy variant: the synthesized
+    role policy whole (key None) and without each action the code needs."""
+    statements = function_role_statements(stacks["dev"])
+    code_actions = sorted(a for s in code_statements(stacks["dev"]) for a in s["actions"])
+    assert code_actions == list(GRANTED_ACTIONS)
+    with moto_server() as endpoint_url, pytest.MonkeyPatch.context() as patch:
+        point_boto3_at(patch, endpoint_url)
+        boto3.setup_default_session()
+        provision(endpoint_url)
+        LocalAws(endpoint_url).put_greeting("Welcome, {name}.")
+        iam = boto3.client("iam", endpoint_url=endpoint_url, region_name=REGION)
+        keys: dict[str | None, dict[str, str]] = {}
+        for without in (None, *GRANTED_ACTIONS):
+            user = (
+                "function" if without is None else f"function-without-{without.replace(':', '-')}"
+            )
+            iam.create_user(UserName=user)
+            iam.put_user_policy(
+                UserName=user,
+                PolicyName="function",
+                PolicyDocument=policy_document(statements, without),
+            )
+            key = iam.create_access_key(UserName=user)["AccessKey"]
+            keys[without] = {
+                "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+                "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+            }
+        enforce_iam(endpoint_url)
+        yield endpoint_url, keys
+
+
+@pytest.fixture
+def run_as(iam_users, monkeypatch) -> Callable[[str | None], dict]:
+    endpoint_url, keys = iam_users
+
+    def run(without: str | None) -> dict:
+        point_boto3_at(monkeypatch, endpoint_url)
+        for name, value in keys[without].items():
+            monkeypatch.setenv(name, value)
+        return new_execution_environment().handler(rest_event("Ada"), None)
+
+    return run
+
+
+def test_function_policy_is_enough_to_serve_a_request(run_as):
+    response = run_as(None)
+    assert response["statusCode"] == 200
+    assert body_of(response)["message"] == "Welcome, Ada."
+
+
+@pytest.mark.parametrize("action", GRANTED_ACTIONS)
+def test_every_granted_action_is_needed(run_as, capsys, action):
+    response = run_as(action)
+    assert_error(response, 502, "request failed")
+    [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert failure["service"] == action.split(":")[0]
+    # moto answers DynamoDB's denial in S3's XML error format, so botocore sees code "403".
+    assert "AccessDenied" in failure["error"]
+    assert f"calling the {action.split(':')[1]} operation" in failure["error"]

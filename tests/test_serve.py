@@ -1,0 +1,289 @@
+"""scripts/serve.py, the local run behind `make serve`: started as a real process on free ports,
+called over HTTP, its stored items read back from its moto endpoint."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+from urllib.error import HTTPError
+
+import boto3
+import pytest
+from botocore.client import BaseClient
+
+from constructs_lib.stack import DEFAULT_GREETING
+from scripts.serve import rest_proxy_event
+from tests.support import CONFIG_DIR, REPO_ROOT
+
+SERVE = REPO_ROOT / "scripts" / "serve.py"
+DEV_CONFIG = CONFIG_DIR / "dev.toml"
+EVENTS = Path(__file__).parent / "events"
+STARTUP_TIMEOUT_S = 60
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    base_url: str
+    moto_url: str
+    stderr_file: IO[str]
+
+    def client(self, service: str) -> BaseClient:
+        return boto3.client(
+            service,
+            endpoint_url=self.moto_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def stop(self, signum: int) -> tuple[int, str, str]:
+        """Send the signal; the exit code, the rest of stdout and all of stderr."""
+        self.process.send_signal(signum)
+        out, _ = self.process.communicate(timeout=STARTUP_TIMEOUT_S)
+        self.stderr_file.seek(0)
+        return self.process.returncode, out, self.stderr_file.read()
+
+
+@contextmanager
+def serving(*args: str) -> Iterator[Server]:
+    """Run serve.py on a free port until the block ends."""
+    # stderr goes to a file: an unread pipe would fill up with access lines and block the server.
+    with tempfile.TemporaryFile("w+") as stderr_file:
+        process = subprocess.Popen(
+            [sys.executable, str(SERVE), "--port", "0", *args],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=stderr_file,
+            text=True,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+        try:
+            moto_line, api_line = process.stdout.readline(), process.stdout.readline()
+            moto_url = re.search(r"http://127\.0\.0\.1:\d+", moto_line)
+            base_url = re.search(r"http://127\.0\.0\.1:\d+", api_line)
+            assert moto_url and base_url, f"no startup lines: {moto_line!r} {api_line!r}"
+            yield Server(process, base_url.group(), moto_url.group(), stderr_file)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+            process.stdout.close()
+
+
+def fetch(url: str, method: str = "GET") -> tuple[int, dict[str, str], dict]:
+    request = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, dict(reply.headers), json.loads(reply.read())
+    except HTTPError as error:
+        return error.code, dict(error.headers), json.loads(error.read())
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    with serving("--config", str(DEV_CONFIG), "--greeting", "Hello, {name}! Welcome to dev.") as s:
+        yield s
+
+
+def test_get_returns_the_function_response(server):
+    answers = [fetch(f"{server.base_url}/dev/hello?name=Ada") for _ in range(2)]
+    for visits, (status, headers, body) in enumerate(answers, start=1):
+        assert status == 200
+        assert headers["Content-Type"] == "application/json"
+        assert body["message"] == "Hello, Ada! Welcome to dev."
+        assert body["visits"] == visits
+        assert headers["x-amzn-RequestId"] == body["request_id"]
+    assert answers[0][2]["request_id"] != answers[1][2]["request_id"]
+
+
+def test_requests_are_stored_in_the_local_table(server):
+    _, _, body = fetch(f"{server.base_url}/dev/hello?name=Grace%20Hopper")
+    dynamodb = server.client("dynamodb")
+    item = dynamodb.get_item(
+        TableName="dev-requests", Key={"pk": {"S": f"REQUEST#{body['request_id']}"}}
+    )["Item"]
+    assert item["path"] == {"S": "/hello"}
+    assert item["method"] == {"S": "GET"}
+    assert item["name"] == {"S": "Grace Hopper"}
+    assert item["source_ip"] == {"S": "127.0.0.1"}
+    assert item["user_agent"]["S"].startswith("Python-urllib/")
+    assert int(item["expires_at"]["N"]) > 0
+    counter = dynamodb.get_item(TableName="dev-requests", Key={"pk": {"S": "VISITS#Grace Hopper"}})
+    assert counter["Item"]["visits"] == {"N": "1"}
+
+
+def test_table_and_bucket_are_created_as_the_stack_defines_them(server):
+    dynamodb, s3 = server.client("dynamodb"), server.client("s3")
+    table = dynamodb.describe_table(TableName="dev-requests")["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    ttl = dynamodb.describe_time_to_live(TableName="dev-requests")["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
+    greeting = s3.get_object(Bucket="dev-hello-artifacts-local", Key="greeting.txt")
+    assert greeting["Body"].read() == b"Hello, {name}! Welcome to dev."
+
+
+def test_without_greeting_the_stack_default_template_is_uploaded():
+    with serving("--config", str(DEV_CONFIG)) as running:
+        _, _, body = fetch(f"{running.base_url}/dev/hello?name=Ada")
+        greeting = running.client("s3").get_object(
+            Bucket="dev-hello-artifacts-local", Key="greeting.txt"
+        )
+        assert greeting["Body"].read() == DEFAULT_GREETING.encode()
+        running.stop(signal.SIGINT)
+    assert body["message"] == "Hello, Ada!"
+
+
+def test_bad_input_gets_the_function_error(server):
+    status, headers, body = fetch(f"{server.base_url}/dev/hello?name=%07")
+    assert status == 400
+    assert body["error"] == "name must not contain control characters"
+    assert headers["x-amzn-RequestId"] == body["request_id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "message"),
+    [
+        ("POST", "/dev/hello", "Missing Authentication Token"),
+        ("DELETE", "/dev/hello", "Missing Authentication Token"),
+        ("GET", "/dev/goodbye", "Missing Authentication Token"),
+        ("GET", "/dev/hello/extra", "Missing Authentication Token"),
+        ("GET", "/prod/hello", "Forbidden"),
+        ("GET", "/", "Forbidden"),
+    ],
+)
+def test_requests_outside_the_api_are_refused_like_api_gateway(server, method, path, message):
+    before = server.client("dynamodb").scan(TableName="dev-requests", Select="COUNT")["Count"]
+    status, headers, body = fetch(server.base_url + path, method)
+    assert (status, body) == (403, {"message": message})
+    assert headers["Content-Type"] == "application/json"
+    after = server.client("dynamodb").scan(TableName="dev-requests", Select="COUNT")["Count"]
+    assert after == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_both_servers_cleanly(signum):
+    with serving() as running:
+        status, _, body = fetch(f"{running.base_url}/dev/hello?name=Ada")
+        assert (status, body["message"]) == (200, "Hello, Ada!")
+        code, out, err = running.stop(signum)
+        assert code == 0
+        assert out.splitlines()[-1] == "stopped"
+        assert "Traceback" not in err
+        for url in (running.base_url, running.moto_url):
+            host, port = url.removeprefix("http://").split(":")
+            with pytest.raises(ConnectionRefusedError), socket.create_connection((host, port)):
+                pass
+
+
+def test_a_failing_function_is_a_502_like_api_gateway(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text(
+        'PARTITION_KEY = "pk"\nTTL_ATTRIBUTE = "expires_at"\nDEFAULT_GREETING_KEY = "g.txt"\n'
+        'DEFAULT_TEMPLATE = "Hi {name}"\n'
+        "def handler(event, context):\n    raise RuntimeError('boom')\n"
+    )
+    config = tmp_path / "dev.toml"
+    config.write_text(
+        DEV_CONFIG.read_text().replace('source_dir = "lambda"', f'source_dir = "{source}"')
+    )
+    with serving("--config", str(config)) as running:
+        status, _, body = fetch(f"{running.base_url}/dev/hello")
+        assert (status, body) == (502, {"message": "Internal server error"})
+        code, _, err = running.stop(signal.SIGINT)
+    assert code == 0
+    assert "RuntimeError: boom" in err
+
+
+def run_serve(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(SERVE), *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=STARTUP_TIMEOUT_S,
+    )
+
+
+def test_bad_config_is_one_line_and_exit_2(tmp_path):
+    config = tmp_path / "broken.toml"
+    config.write_text('env = "dev"\n[lambda]\nmemory_mb = 1\n')
+    result = run_serve("--config", str(config))
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert "broken.toml: lambda.memory_mb:" in line
+
+
+def test_busy_port_is_one_line_and_exit_2():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_serve("--port", str(port))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"--port {port}: cannot listen on 127.0.0.1: Address already in use"
+    ]
+
+
+# --- the event: what API Gateway would send -------------------------------------------------
+
+
+def shape(value: object) -> object:
+    """Keys and value types, recursively: what two events of the same kind share."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(item) for item in value[:1]]
+    return type(value).__name__
+
+
+def local_event(target: str) -> dict:
+    return rest_proxy_event(
+        method="GET",
+        target=target,
+        headers=[("Host", "127.0.0.1:8080"), ("User-Agent", "curl/8.5.0"), ("Accept", "*/*")],
+        body=b"",
+        client_ip="127.0.0.1",
+        server_port=8080,
+        stage="dev",
+    )
+
+
+def test_event_has_the_shape_of_the_documented_api_gateway_event():
+    documented = json.loads((EVENTS / "apigw-rest-get.json").read_text())
+    event = local_event("/dev/hello?name=Ada")
+    assert shape(event) == shape(documented)
+    for key in ("resource", "path", "httpMethod", "queryStringParameters", "body"):
+        assert event[key] == documented[key], key
+    for key in ("resourcePath", "path", "stage", "httpMethod"):
+        assert event["requestContext"][key] == documented["requestContext"][key], key
+    assert event["requestContext"]["identity"]["sourceIp"] == "127.0.0.1"
+    assert event["requestContext"]["identity"]["userAgent"] == "curl/8.5.0"
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.1"
+
+
+def test_repeated_query_keys_keep_the_last_value_and_all_values():
+    event = local_event("/dev/hello?name=Ada&name=Grace%20Hopper")
+    assert event["queryStringParameters"] == {"name": "Grace Hopper"}
+    assert event["multiValueQueryStringParameters"] == {"name": ["Ada", "Grace Hopper"]}
+
+
+def test_no_query_string_is_null_as_in_api_gateway():
+    event = local_event("/dev/hello")
+    assert event["queryStringParameters"] is None
+    assert event["multiValueQueryStringParameters"] is None
