@@ -82,22 +82,23 @@ def stack_resources(document: dict[str, Any]) -> list[Resource]:
     return sorted(found, key=lambda resource: resource.address)
 
 
-def _strings(node: Any) -> Iterator[str]:
+def json_strings(node: Any) -> Iterator[str]:
+    """Every string value anywhere in a JSON document."""
     if isinstance(node, str):
         yield node
     elif isinstance(node, dict):
         for value in node.values():
-            yield from _strings(value)
+            yield from json_strings(value)
     elif isinstance(node, list):
         for value in node:
-            yield from _strings(value)
+            yield from json_strings(value)
 
 
 def referenced_addresses(body: dict[str, Any], declared: set[str]) -> set[str]:
     """The declared resource addresses that a resource body mentions (expressions, depends_on)."""
     return {
         address
-        for text in _strings(body)
+        for text in json_strings(body)
         for address in _ADDRESS.findall(text)
         if address in declared
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider
 
 from constructs_lib.config import StackConfig, load_config
 from constructs_lib.stack import ServerlessStack
+from constructs_lib.summary import json_strings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
@@ -58,18 +59,6 @@ def ref(synthesized: dict, resource_type: str, name_contains: str, attribute: st
     return f"${{{resource_type}.{matches[0]}.{attribute}}}"
 
 
-def strings(node: Any) -> Iterator[str]:
-    """Every string value anywhere in a JSON document."""
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from strings(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from strings(value)
-
-
 _INTERPOLATION = re.compile(r"\$\{((?:[^{}]|\{[^{}]*\})*)\}")
 # `type.name` or `data.type.name` not preceded by a dot or word char and not a function call.
 _REFERENCE = re.compile(r"(?<![\w.\"])((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*)(?![\w(-])")
@@ -79,7 +68,7 @@ _BUILTIN_PREFIXES = ("path.", "terraform.", "each.", "count.", "self.")
 def references(synthesized: dict) -> set[str]:
     """Every `type.name`, `data.type.name`, `var.x` or `local.x` referenced from `${...}`."""
     found: set[str] = set()
-    for text in strings(synthesized):
+    for text in json_strings(synthesized):
         for expression in _INTERPOLATION.findall(text):
             for match in _REFERENCE.findall(expression):
                 if not match.startswith(_BUILTIN_PREFIXES):
