@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset
-from cdktf_cdktf_provider_archive.data_archive_file import DataArchiveFile
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
@@ -29,6 +28,7 @@ from constructs import Construct
 from constructs_lib.config import FUNCTION_ROLE_SUFFIX
 from constructs_lib.iam import add_inline_policy, service_role
 from constructs_lib.logs import encrypted_log_group
+from constructs_lib.packaging import build_zip
 from constructs_lib.s3 import SecureBucket
 
 MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/{}"
@@ -37,8 +37,6 @@ BASIC_EXECUTION_POLICY_ARN = MANAGED_POLICY.format("AWSLambdaBasicExecutionRole"
 VPC_ACCESS_POLICY_ARN = MANAGED_POLICY.format("AWSLambdaVPCAccessExecutionRole")
 # X-Ray segments; PutTraceSegments has no resource-level permissions.
 XRAY_WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
-# Never packaged: byte-code caches would make the asset hash depend on who ran the tests.
-PACKAGE_EXCLUDES = ("__pycache__", "*.pyc", ".pytest_cache")
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 
 
@@ -100,12 +98,12 @@ class ServerlessFunction(Construct):
         )
         self.security_group: SecurityGroup | None = None
         vpc_config = self._place_in_vpc(props.vpc) if props.vpc else None
-        self.package = self._package()
+        self.package_hash, package_path = self._package()
         self.code_object = props.code_bucket.add_object(
             "code-object",
             key=f"lambda/{props.function_name}.zip",
-            source=self.package.output_path,
-            source_hash=self.package.output_base64_sha256,
+            source=package_path,
+            source_hash=self.package_hash,
         )
         self.function = LambdaFunction(
             self,
@@ -118,7 +116,7 @@ class ServerlessFunction(Construct):
             timeout=props.timeout_s,
             s3_bucket=self.code_object.bucket,
             s3_key=self.code_object.key,
-            source_code_hash=self.package.output_base64_sha256,
+            source_code_hash=self.package_hash,
             environment=LambdaFunctionEnvironment(variables=dict(props.environment)),
             kms_key_arn=props.kms_key_arn,
             reserved_concurrent_executions=props.reserved_concurrency,
@@ -160,25 +158,15 @@ class ServerlessFunction(Construct):
             subnet_ids=list(vpc.subnet_ids), security_group_ids=[self.security_group.id]
         )
 
-    def _package(self) -> DataArchiveFile:
-        """Copy the source into the stack folder as an asset, then zip it in `build/`.
+    def _package(self) -> tuple[str, str]:
+        """Zip the source now and hand the zip to cdktf as an asset of the stack folder.
 
-        The asset makes the synthesized stack folder self-contained; the zip lands outside
-        the folder it zips so a second `terraform plan` never packages its own output.
+        Returns the package's base64 SHA-256 and its path relative to the stack folder, where
+        ops run Terraform: nothing is built at plan time, so any machine can apply the plan.
         """
-        asset = TerraformAsset(
-            self,
-            "source",
-            path=str(_staged_source(self.props.source_dir)),
-            type=AssetType.DIRECTORY,
-        )
-        return DataArchiveFile(
-            self,
-            "package",
-            type="zip",
-            source_dir=asset.path,
-            output_path=f"${{path.module}}/build/{self.props.function_name}.zip",
-        )
+        package = build_zip(self.props.source_dir, _scratch_folder() / "package.zip")
+        asset = TerraformAsset(self, "package", path=str(package.path), type=AssetType.FILE)
+        return package.base64_sha256, asset.path
 
     @property
     def function_name(self) -> str:
@@ -199,11 +187,8 @@ class ServerlessFunction(Construct):
         add_inline_policy(self, self.role, sid, actions, resources)
 
 
-def _staged_source(source_dir: Path) -> Path:
-    """A clean copy of `source_dir` without caches; cdktf copies it when the app synthesizes,
-    so it has to live until the process exits."""
-    staging = Path(tempfile.mkdtemp(prefix="lambda-src-"))
-    atexit.register(shutil.rmtree, staging, ignore_errors=True)
-    target = staging / source_dir.name
-    shutil.copytree(source_dir, target, ignore=shutil.ignore_patterns(*PACKAGE_EXCLUDES))
-    return target
+def _scratch_folder() -> Path:
+    """A folder for files cdktf copies when the app synthesizes, so it lives until exit."""
+    folder = Path(tempfile.mkdtemp(prefix="lambda-package-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder

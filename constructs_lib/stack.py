@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_archive.provider import ArchiveProvider
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -41,7 +40,6 @@ class ServerlessStack(TerraformStack):
             region=config.region,
             default_tags=[AwsProviderDefaultTags(tags={"Env": config.env, **config.tags})],
         )
-        ArchiveProvider(self, "archive")
 
         self.key = StackKey(self, "key", StackKeyProps(alias=config.env, region=config.region))
         self.network = self._network()

@@ -21,3 +21,15 @@ def stacks() -> dict[str, dict]:
 @pytest.fixture(scope="session", params=ENVIRONMENTS)
 def stack(request, stacks) -> dict:
     return stacks[request.param]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The apply cycle's measured times, per stack and step, and the provider version used."""
+    from tests.test_terraform_apply import CYCLE_REPORTS
+
+    for report in CYCLE_REPORTS:
+        steps = ", ".join(f"{step.command.split()[0]} {step.seconds:.0f}s" for step in report.steps)
+        line = f"apply cycle {report.stack}: {report.seconds():.0f}s ({steps})"
+        terminalreporter.write_line(line)
+        if report.version_note:
+            terminalreporter.write_line(f"apply cycle {report.stack}: {report.version_note}")

@@ -3,30 +3,93 @@
 A process of its own because moto keeps its state and its settings (IAM enforcement included)
 per process: a test that turns enforcement on cannot leak it into others. Run as a script, this
 file starts moto on a free port of 127.0.0.1, prints the port, and serves until its standard
-input closes (the test process finished or died) or it gets SIGTERM.
+input closes (the test process finished or died) or it gets SIGTERM. With a certificate and key
+(`tls_certificate`) it serves HTTPS only, as AWS endpoints do.
+
+Where moto differs from AWS in a way a stack depends on, the server process closes the gap
+(`tests/moto_gaps.py`, each fix documented and tested there).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import NoReturn
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 30
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    certificate: Path
+    key: Path
+
+
+def tls_files(folder: Path) -> TlsFiles:
+    """A self-signed certificate for 127.0.0.1 and its key, written into `folder`.
+
+    Clients trust exactly this certificate: boto3 through `verify=`, Terraform's AWS provider
+    (Go) through SSL_CERT_FILE.
+    """
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(HOST)), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    files = TlsFiles(certificate=folder / "emulator.pem", key=folder / "emulator.key")
+    files.certificate.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return files
 
 
 @contextmanager
-def moto_server(environment: Mapping[str, str] | None = None) -> Iterator[str]:
+def moto_server(
+    environment: Mapping[str, str] | None = None, tls: TlsFiles | None = None
+) -> Iterator[str]:
     """Start a moto server process; yield its endpoint URL; stop it on exit."""
+    tls_arguments = [str(tls.certificate), str(tls.key)] if tls else []
     process = subprocess.Popen(
-        [sys.executable, __file__],
+        [sys.executable, "-m", "tests.moto_server", *tls_arguments],
+        cwd=REPO_ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -36,7 +99,7 @@ def moto_server(environment: Mapping[str, str] | None = None) -> Iterator[str]:
     try:
         port = process.stdout.readline().strip()
         assert port.isdigit(), f"moto server did not start (exit code {process.poll()})"
-        yield f"http://{HOST}:{port}"
+        yield f"{'https' if tls else 'http'}://{HOST}:{port}"
     finally:
         process.stdin.close()
         process.wait(timeout=STARTUP_TIMEOUT_S)
@@ -68,21 +131,40 @@ def _terminate(signum: int, frame: object) -> NoReturn:
     raise SystemExit(0)
 
 
-def main() -> None:
+def main(arguments: list[str]) -> None:
     # Imported here: the tests import this module only to start the server process.
-    from moto.server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from tests import moto_gaps
 
     # werkzeug would print an access line for every call into the test output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _terminate)
-    server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
-    server.start()
-    print(server.get_host_and_port()[1], flush=True)
+    ssl_context = (arguments[0], arguments[1]) if arguments else None
+    moto_gaps.install(secure_transport=ssl_context is not None)
+    server = make_server(
+        HOST,
+        0,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+        ssl_context=ssl_context,
+    )
+    # A deep queue: Terraform opens many connections at once.
+    server.socket.listen(128)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    print(server.server_address[1], flush=True)
     try:
         sys.stdin.read()
     finally:
-        server.stop()
+        server.shutdown()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -12,6 +12,7 @@ from constructs_lib.lambda_function import (
     FunctionVpcPlacement,
     ServerlessFunction,
 )
+from constructs_lib.packaging import build_zip
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
     REPO_ROOT,
@@ -59,12 +60,6 @@ def build(stack: TerraformStack) -> None:
 @pytest.fixture(scope="module")
 def synthesized() -> dict:
     return synth_construct(build)
-
-
-def only_data(synthesized: dict, data_type: str) -> dict:
-    found = data_sources(synthesized, data_type)
-    assert len(found) == 1
-    return next(iter(found.values()))
 
 
 def role_grants(synthesized: dict) -> dict[str, tuple[list[str], list[str]]]:
@@ -132,16 +127,17 @@ def test_wildcard_action_is_refused():
         synth_construct(build_wildcard)
 
 
-def test_code_is_zipped_outside_its_source_and_uploaded_with_hash(synthesized):
-    archive = only_data(synthesized, "archive_file")
-    assert archive["type"] == "zip"
-    assert archive["source_dir"].startswith("assets/")
-    assert archive["output_path"] == "${path.module}/build/t-hello.zip"
-    package = "${data.archive_file." + next(iter(data_sources(synthesized, "archive_file")))
+def test_code_is_zipped_at_synth_time_and_uploaded_with_its_hash(synthesized, tmp_path):
+    expected = build_zip(REPO_ROOT / "lambda", tmp_path / "expected.zip")
     code = only(synthesized, "aws_s3_object")
     assert code["bucket"] == ref(synthesized, "aws_s3_bucket", "code", "id")
-    assert code["source"] == f"{package}.output_path}}"
-    assert code["source_hash"] == f"{package}.output_base64sha256}}"
+    assert code["key"] == "lambda/t-hello.zip"
+    assert code["source"].startswith("assets/") and code["source"].endswith(".zip")
+    assert code["source_hash"] == expected.base64_sha256
+    assert only(synthesized, "aws_lambda_function")["source_code_hash"] == expected.base64_sha256
+    # Nothing is left to build at plan time: no archive provider, no data source for it.
+    assert set(synthesized["data"]) == {"aws_iam_policy_document"}
+    assert set(synthesized["terraform"]["required_providers"]) == {"aws"}
 
 
 def test_function_is_created_from_the_s3_object(synthesized):
@@ -149,7 +145,6 @@ def test_function_is_created_from_the_s3_object(synthesized):
     assert function["function_name"] == "t-hello"
     assert function["s3_bucket"] == ref(synthesized, "aws_s3_object", "code", "bucket")
     assert function["s3_key"] == ref(synthesized, "aws_s3_object", "code", "key")
-    assert function["source_code_hash"].endswith(".output_base64sha256}")
     assert function["role"] == ref(synthesized, "aws_iam_role", "fn_role", "arn")
     assert (function["runtime"], function["handler"]) == ("python3.13", "app.handler")
     assert (function["memory_size"], function["timeout"]) == (512, 7)
@@ -212,7 +207,7 @@ def test_packaged_source_excludes_bytecode_caches(tmp_path):
     (source / "__pycache__" / "app.cpython-311.pyc").unlink()
     (source / "__pycache__").rmdir()
     without_cache = synth_construct(build_cached)
-    # Same asset hash in the path: the cache never reached the package.
-    assert json.dumps(only_data(with_cache, "archive_file")) == json.dumps(
-        only_data(without_cache, "archive_file")
+    # The same package, at the same asset path: the cache never reached it.
+    assert json.dumps(only(with_cache, "aws_s3_object")) == json.dumps(
+        only(without_cache, "aws_s3_object")
     )

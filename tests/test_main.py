@@ -36,7 +36,7 @@ def test_one_stack_folder_per_config_file(outdir):
 def test_terraform_parser_accepts_the_stack(outdir, env):
     module, diagnostics = TerraformConfig.load_config_dir(str(outdir / "stacks" / env))
     assert diagnostics is None, diagnostics
-    assert {"aws", "archive"} <= set(module["ProviderRequirements"]["RequiredProviders"])
+    assert set(module["ProviderRequirements"]["RequiredProviders"]) == {"aws"}
     assert module["Backend"]["Type"] == "local"
 
 
@@ -163,7 +163,7 @@ def test_a_folder_that_is_not_an_output_is_never_replaced(tmp_path):
 PROVIDER_MODULES = """
 import sys, main
 status = main.main(sys.argv[1:])
-roots = ("cdktf", "constructs", "cdktf_cdktf_provider_aws", "cdktf_cdktf_provider_archive")
+roots = ("cdktf", "constructs", "cdktf_cdktf_provider_aws")
 loaded = [m for m in sys.modules if m in roots[:2] or m.startswith(tuple(r + "." for r in roots))]
 print("loaded:", sorted(loaded), file=sys.stderr)
 sys.exit(status)

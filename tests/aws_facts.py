@@ -1,0 +1,206 @@
+"""What exists in an AWS endpoint (the emulator), asked with boto3 as an operator would."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from tests.terraform_cycle import TEST_CREDENTIALS
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str
+    region: str
+    certificate: str
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id=TEST_CREDENTIALS["access_key"],
+            aws_secret_access_key=TEST_CREDENTIALS["secret_key"],
+            verify=self.certificate,
+            config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+        )
+
+
+def _live_nat_gateways(ec2: Any) -> list[str]:
+    gateways = ec2.describe_nat_gateways()["NatGateways"]
+    return [g["NatGatewayId"] for g in gateways if g["State"] not in ("deleted", "deleting")]
+
+
+def _live_keys(kms: Any) -> list[str]:
+    keys = [k["KeyId"] for k in kms.list_keys()["Keys"]]
+    states = {k: kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"] for k in keys}
+    return [k for k, state in states.items() if state not in ("PendingDeletion", "Deleted")]
+
+
+# One line per kind of resource the stacks create: how to list what exists of it.
+_INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
+    "lambda functions": lambda e: [
+        f["FunctionName"] for f in e.client("lambda").list_functions()["Functions"]
+    ],
+    "iam roles": lambda e: [r["RoleName"] for r in e.client("iam").list_roles()["Roles"]],
+    "iam policies": lambda e: [
+        p["PolicyName"] for p in e.client("iam").list_policies(Scope="Local")["Policies"]
+    ],
+    "vpcs": lambda e: [v["VpcId"] for v in e.client("ec2").describe_vpcs()["Vpcs"]],
+    "subnets": lambda e: [s["SubnetId"] for s in e.client("ec2").describe_subnets()["Subnets"]],
+    "security groups": lambda e: [
+        g["GroupId"] for g in e.client("ec2").describe_security_groups()["SecurityGroups"]
+    ],
+    "internet gateways": lambda e: [
+        g["InternetGatewayId"]
+        for g in e.client("ec2").describe_internet_gateways()["InternetGateways"]
+    ],
+    "nat gateways": lambda e: _live_nat_gateways(e.client("ec2")),
+    "elastic ips": lambda e: [
+        a["AllocationId"] for a in e.client("ec2").describe_addresses()["Addresses"]
+    ],
+    "route tables": lambda e: [
+        t["RouteTableId"] for t in e.client("ec2").describe_route_tables()["RouteTables"]
+    ],
+    "network acls": lambda e: [
+        a["NetworkAclId"] for a in e.client("ec2").describe_network_acls()["NetworkAcls"]
+    ],
+    "vpc endpoints": lambda e: [
+        v["VpcEndpointId"] for v in e.client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
+    ],
+    "flow logs": lambda e: [
+        f["FlowLogId"] for f in e.client("ec2").describe_flow_logs()["FlowLogs"]
+    ],
+    "load balancers": lambda e: [
+        lb["LoadBalancerName"]
+        for lb in e.client("elbv2").describe_load_balancers()["LoadBalancers"]
+    ],
+    "target groups": lambda e: [
+        t["TargetGroupName"] for t in e.client("elbv2").describe_target_groups()["TargetGroups"]
+    ],
+    "rest apis": lambda e: [a["name"] for a in e.client("apigateway").get_rest_apis()["items"]],
+    "web acls": lambda e: [
+        a["Name"] for a in e.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
+    ],
+    "dynamodb tables": lambda e: e.client("dynamodb").list_tables()["TableNames"],
+    "s3 buckets": lambda e: [b["Name"] for b in e.client("s3").list_buckets()["Buckets"]],
+    "sqs queues": lambda e: e.client("sqs").list_queues().get("QueueUrls", []),
+    "kms keys": lambda e: _live_keys(e.client("kms")),
+    "kms aliases": lambda e: [
+        a["AliasName"]
+        for a in e.client("kms").list_aliases()["Aliases"]
+        if not a["AliasName"].startswith("alias/aws/")
+    ],
+    "log groups": lambda e: [
+        g["logGroupName"] for g in e.client("logs").describe_log_groups()["logGroups"]
+    ],
+}
+
+
+def inventory(endpoint: Endpoint) -> dict[str, list[str]]:
+    """Everything of the kinds the stacks create, sorted, kind by kind."""
+    return {kind: sorted(list_them(endpoint)) for kind, list_them in _INVENTORY.items()}
+
+
+def function_facts(endpoint: Endpoint, function_name: str) -> dict[str, Any]:
+    lambda_ = endpoint.client("lambda")
+    iam = endpoint.client("iam")
+    configuration = lambda_.get_function(FunctionName=function_name)["Configuration"]
+    role_name = configuration["Role"].rsplit("/", 1)[-1]
+    inline = {
+        name: iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+        for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    }
+    attached = iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
+    return {
+        "configuration": configuration,
+        "role": iam.get_role(RoleName=role_name)["Role"],
+        "inline_policies": {name: _document(doc) for name, doc in inline.items()},
+        "managed_policies": sorted(p["PolicyArn"] for p in attached),
+    }
+
+
+def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
+    elbv2 = endpoint.client("elbv2")
+    wafv2 = endpoint.client("wafv2")
+    (balancer,) = [
+        lb for lb in elbv2.describe_load_balancers()["LoadBalancers"] if lb["DNSName"] == dns_name
+    ]
+    arn = balancer["LoadBalancerArn"]
+    listeners = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
+    groups = elbv2.describe_target_groups(LoadBalancerArn=arn)["TargetGroups"]
+    targets = {
+        group["TargetGroupArn"]: [
+            health["Target"]["Id"]
+            for health in elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])[
+                "TargetHealthDescriptions"
+            ]
+        ]
+        for group in groups
+    }
+    attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+    return {
+        "load_balancer": balancer,
+        "attributes": {item["Key"]: item["Value"] for item in attributes},
+        "listeners": listeners,
+        "target_groups": groups,
+        "targets": targets,
+        "web_acl": wafv2.get_web_acl_for_resource(ResourceArn=arn).get("WebACL"),
+    }
+
+
+def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
+    """`invoke_url` is https://<api id>.execute-api.<region>.amazonaws.com/<stage>."""
+    api_id = invoke_url.split("//", 1)[1].split(".", 1)[0]
+    stage_name = invoke_url.rstrip("/").rsplit("/", 1)[-1]
+    apigateway = endpoint.client("apigateway")
+    stage = apigateway.get_stage(restApiId=api_id, stageName=stage_name)
+    methods = {}
+    for resource in apigateway.get_resources(restApiId=api_id)["items"]:
+        for http_method in resource.get("resourceMethods", {}):
+            methods[f"{http_method} {resource['path']}"] = apigateway.get_method(
+                restApiId=api_id, resourceId=resource["id"], httpMethod=http_method
+            )
+    stage_arn = f"arn:aws:apigateway:{endpoint.region}::/restapis/{api_id}/stages/{stage_name}"
+    web_acl = endpoint.client("wafv2").get_web_acl_for_resource(ResourceArn=stage_arn)
+    return {
+        "stage": stage,
+        "deployments": [d["id"] for d in apigateway.get_deployments(restApiId=api_id)["items"]],
+        "methods": methods,
+        "web_acl": web_acl.get("WebACL"),
+    }
+
+
+def table_facts(endpoint: Endpoint, table_name: str) -> dict[str, Any]:
+    dynamodb = endpoint.client("dynamodb")
+    backups = dynamodb.describe_continuous_backups(TableName=table_name)
+    return {
+        "table": dynamodb.describe_table(TableName=table_name)["Table"],
+        "pitr": backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"],
+        "ttl": dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"],
+    }
+
+
+def bucket_facts(endpoint: Endpoint, bucket_name: str) -> dict[str, Any]:
+    s3 = endpoint.client("s3")
+    encryption = s3.get_bucket_encryption(Bucket=bucket_name)
+    return {
+        "encryption": encryption["ServerSideEncryptionConfiguration"]["Rules"],
+        "public_access_block": s3.get_public_access_block(Bucket=bucket_name)[
+            "PublicAccessBlockConfiguration"
+        ],
+        "policy": json.loads(s3.get_bucket_policy(Bucket=bucket_name)["Policy"]),
+        "versioning": s3.get_bucket_versioning(Bucket=bucket_name).get("Status"),
+        "objects": sorted(
+            item["Key"] for item in s3.list_objects_v2(Bucket=bucket_name).get("Contents", [])
+        ),
+    }
+
+
+def _document(document: str | dict) -> dict:
+    return json.loads(document) if isinstance(document, str) else document

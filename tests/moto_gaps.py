@@ -1,0 +1,116 @@
+"""Where moto 5.2 evaluates policies differently from AWS, and the fix the emulator runs with.
+
+Installed in the moto server process only (`tests/moto_server.py`), never in the stack. Each
+gap was seen while Terraform applied a synthesized stack against moto; `test_moto_gaps.py`
+shows every fix at work.
+
+1. Condition operators: moto evaluates only `StringEquals` and treats every other operator as
+   satisfied. The buckets' TLS-only statement (`Deny s3:*` when `Bool aws:SecureTransport` is
+   `false`) therefore denied every object request, even over HTTPS. Fix: `Bool` is evaluated,
+   and S3 bucket policies see `aws:SecureTransport` (true when the emulator serves HTTPS).
+2. A statement whose condition does not hold is, in moto, an explicit Deny; in AWS it simply
+   does not apply. Fix: such a statement is neutral.
+3. Lambda drops `DeadLetterConfig`: CreateFunction accepts it, GetFunction never returns it, so
+   every `terraform plan` after apply wants to add `dead_letter_config` again. Fix: the function
+   keeps the setting (create and UpdateFunctionConfiguration) and returns it, as AWS does.
+4. S3 stores `EventBridgeConfiguration` but GetBucketNotificationConfiguration leaves it out,
+   so every plan flips `eventbridge` from false back to true on `aws_s3_bucket_notification`.
+   Fix: the answer includes `<EventBridgeConfiguration/>` when it is set, as AWS does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SECURE_TRANSPORT = "aws:SecureTransport"
+
+
+def bool_operation(expected: list[str] | str, actual: str) -> bool:
+    """IAM's `Bool` operator: a case-insensitive match against any of the expected values."""
+    values = [expected] if isinstance(expected, str) else expected
+    return actual.lower() in {str(value).lower() for value in values}
+
+
+def install(*, secure_transport: bool) -> None:
+    from moto.iam import access_control, policy_conditions
+    from moto.s3.models import FakeBucket
+
+    policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation
+    _conditions_that_fail_do_not_apply(access_control)
+    context = {SECURE_TRANSPORT: "true" if secure_transport else "false"}
+
+    def get_permission(self: FakeBucket, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return access_control.PermissionResult.NEUTRAL
+        policy = access_control.IAMPolicy(self.policy.decode())
+        return policy.is_action_permitted(action, resource, None, context)
+
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+    _lambda_keeps_dead_letter_config()
+    _notification_answer_names_eventbridge()
+
+
+def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
+    statement_class = access_control.IAMPolicyStatement
+    evaluate = statement_class.is_action_permitted
+
+    def is_action_permitted(
+        self: Any,
+        action: str,
+        resource: str = "*",
+        principal: str | None = None,
+        incoming_condition_values: dict[str, str] | None = None,
+    ) -> Any:
+        if not self._check_conditions(incoming_condition_values):
+            return access_control.PermissionResult.NEUTRAL
+        return evaluate(self, action, resource, principal, incoming_condition_values)
+
+    statement_class.is_action_permitted = is_action_permitted
+
+
+def _lambda_keeps_dead_letter_config() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    create = LambdaFunction.__init__
+    configuration = LambdaFunction.get_configuration
+    update = LambdaFunction.update_configuration
+
+    def __init__(self: Any, account_id: str, spec: dict[str, Any], *rest: Any, **options: Any):
+        create(self, account_id, spec, *rest, **options)
+        self.dead_letter_config = spec.get("DeadLetterConfig")
+
+    def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+        answer = configuration(self, on_create)
+        if getattr(self, "dead_letter_config", None):
+            answer["DeadLetterConfig"] = self.dead_letter_config
+        return answer
+
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_config = config_updates["DeadLetterConfig"]
+        return update(self, config_updates)
+
+    LambdaFunction.__init__ = __init__  # type: ignore[method-assign]
+    LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+
+
+def _notification_answer_names_eventbridge() -> None:
+    from moto.s3.responses import S3Response
+
+    answer = S3Response.get_bucket_notification
+
+    def get_bucket_notification(self: Any) -> Any:
+        stored = self.backend.get_bucket_notification_configuration(self.bucket_name)
+        if stored is None or stored.event_bridge is None:
+            return answer(self)
+        serialize = self.serialized
+
+        def with_eventbridge(result: Any) -> Any:
+            result.result["EventBridgeConfiguration"] = {}
+            return serialize(result)
+
+        self.serialized = with_eventbridge
+        return answer(self)
+
+    S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign]

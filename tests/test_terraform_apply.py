@@ -1,0 +1,319 @@
+"""Terraform applies every handed-off stack: init, validate, plan, apply, re-plan clean, destroy.
+
+Each stack folder (dev, prod, bootstrap) is copied as ops would take it and driven by the real
+`terraform` with the real hashicorp/aws provider from a local filesystem mirror, against moto
+in server mode over TLS on 127.0.0.1 (one emulator per stack, the three cycles in parallel).
+After apply, boto3 asks the emulator what exists. Without terraform or the mirror the module
+skips with one line; E2E_REQUIRED=1 (CI) turns that skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import main
+from tests import aws_facts
+from tests.aws_facts import Endpoint
+from tests.moto_server import moto_server, tls_files
+from tests.support import CONFIG_DIR, ENVIRONMENTS
+from tests.terraform_cycle import (
+    TEARDOWN_OVERRIDE_FILE,
+    CycleReport,
+    Toolchain,
+    Workspace,
+    find_toolchain,
+    teardown_override,
+    workspace,
+)
+
+pytestmark = pytest.mark.e2e
+
+STACKS = (*ENVIRONMENTS, "bootstrap")
+# moto serves AWS managed policies (the function role attaches three) only when asked.
+EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+BOOTSTRAP_CONFIG = """\
+region = "us-east-1"
+bucket_name = "e2e-hello-terraform-state"
+[tags]
+Owner = "platform"
+"""
+Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
+
+
+def required_toolchain() -> Toolchain:
+    found = find_toolchain()
+    if isinstance(found, Toolchain):
+        return found
+    message = f"apply cycle not run: {found}"
+    if os.environ.get("E2E_REQUIRED") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "function": aws_facts.function_facts(endpoint, outputs["function_name"]),
+        "load_balancer": aws_facts.load_balancer_facts(endpoint, outputs["load_balancer_dns_name"]),
+        "api": aws_facts.api_facts(endpoint, outputs["api_invoke_url"]),
+        "table": aws_facts.table_facts(endpoint, outputs["table_name"]),
+        "bucket": aws_facts.bucket_facts(endpoint, outputs["bucket_name"]),
+        "outputs": outputs,
+    }
+
+
+def bootstrap_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
+    return {"bucket": aws_facts.bucket_facts(endpoint, outputs["state_bucket"])}
+
+
+def run_cycle(
+    stack_folder: Path, work: Path, toolchain: Toolchain, collect: Collector
+) -> CycleReport:
+    report = CycleReport(stack=stack_folder.name)
+    try:
+        _cycle(report, stack_folder, work, toolchain, collect)
+    except Exception as error:  # recorded: the tests name the stack and the step that broke
+        report.failure = f"{type(error).__name__}: {error}"
+    return report
+
+
+def _cycle(
+    report: CycleReport, stack_folder: Path, work: Path, toolchain: Toolchain, collect: Collector
+) -> None:
+    work.mkdir(parents=True)
+    tls = tls_files(work)
+    with moto_server(EMULATOR_ENVIRONMENT, tls=tls) as url:
+        planned, report.version_note = workspace(
+            stack_folder, work / "planned", toolchain, url, tls
+        )
+        report.steps = planned.steps
+        endpoint = Endpoint(url, planned.region, str(tls.certificate))
+        report.before = aws_facts.inventory(endpoint)
+        if not _all_succeed(planned, ("init",), ("validate",), ("plan", "-out=tfplan")):
+            return
+        report.facts["planned_folder"] = sorted(p.name for p in planned.folder.iterdir())
+        # The saved plan is applied from another folder, as on another machine.
+        applying = planned.moved_to(work / "applying")
+        shutil.rmtree(planned.folder)
+        if not _all_succeed(applying, ("apply", "tfplan")):
+            return
+        report.facts.update(collect(endpoint, applying.output_values()))
+        applying.run("plan", "-detailed-exitcode")
+        _destroy(applying, report)
+        report.after_destroy = aws_facts.inventory(endpoint)
+
+
+def _all_succeed(where: Workspace, *commands: tuple[str, ...]) -> bool:
+    return all(where.run(*command).returncode == 0 for command in commands)
+
+
+def _destroy(where: Workspace, report: CycleReport) -> None:
+    """A plain destroy; a protected stack must refuse it, then is retired on purpose."""
+    stack_json = json.loads((where.folder / "cdk.tf.json").read_text())
+    lifted = teardown_override(stack_json)
+    if lifted["resource"]:
+        where.run("plan", "-destroy", "-lock=false")
+        (where.folder / TEARDOWN_OVERRIDE_FILE).write_text(json.dumps(lifted, indent=2))
+        if not _all_succeed(where, ("apply", "-auto-approve")):
+            return
+    where.run("destroy", "-auto-approve")
+
+
+@pytest.fixture(scope="module")
+def cycles(tmp_path_factory) -> dict[str, CycleReport]:
+    toolchain = required_toolchain()
+    base = tmp_path_factory.mktemp("apply-cycle")
+    out = base / "cdktf.out"
+    assert main.main(["--config", str(CONFIG_DIR), "--outdir", str(out)]) == 0
+    bootstrap_config = base / "state.toml"
+    bootstrap_config.write_text(BOOTSTRAP_CONFIG)
+    bootstrap_out = base / "bootstrap.out"
+    bootstrap_arguments = ["--config", str(bootstrap_config), "--outdir", str(bootstrap_out)]
+    assert main.main(["--bootstrap", *bootstrap_arguments]) == 0
+    folders = {env: out / "stacks" / env for env in ENVIRONMENTS}
+    folders["bootstrap"] = bootstrap_out / "stacks" / "bootstrap"
+    collectors = {env: serverless_facts for env in ENVIRONMENTS} | {"bootstrap": bootstrap_facts}
+    with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
+        futures = {
+            stack: pool.submit(
+                run_cycle, folders[stack], base / stack, toolchain, collectors[stack]
+            )
+            for stack in STACKS
+        }
+        reports = {stack: future.result() for stack, future in futures.items()}
+    CYCLE_REPORTS.extend(reports.values())
+    return reports
+
+
+# Read by the terminal summary in conftest.py: the measured time of every step.
+CYCLE_REPORTS: list[CycleReport] = []
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_init_validate_plan_apply_succeed(cycles, stack):
+    report = cycles[stack]
+    for command in ("init", "validate", "plan -out", "apply tfplan"):
+        step = report.step(command)
+        assert step.returncode == 0, f"terraform {command}:\n{_tail(step.output)}"
+    assert report.failure is None
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_nothing_is_built_at_plan_time(cycles, stack):
+    planned = cycles[stack].facts["planned_folder"]
+    assert "build" not in planned
+    assert {"cdk.tf.json", "tfplan", ".terraform"} <= set(planned)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_second_plan_reports_no_changes(cycles, stack):
+    step = cycles[stack].step("plan -detailed-exitcode")
+    assert step.returncode == 0, _tail(step.output, 80)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_destroy_leaves_the_emulator_as_it_was(cycles, stack):
+    report = cycles[stack]
+    step = report.step("destroy")
+    assert step.returncode == 0, _tail(step.output)
+    left = {
+        kind: sorted(set(names) - set(report.before[kind]))
+        for kind, names in report.after_destroy.items()
+    }
+    assert {kind: names for kind, names in left.items() if names} == {}
+
+
+def test_a_protected_stack_refuses_a_plain_destroy(cycles):
+    # The state bucket is `prevent_destroy`: retiring it takes a deliberate edit.
+    step = cycles["bootstrap"].step("plan -destroy")
+    assert step.returncode == 1
+    assert "prevent_destroy" in step.output
+
+
+@pytest.fixture(params=ENVIRONMENTS)
+def applied(request, cycles) -> dict[str, Any]:
+    report = cycles[request.param]
+    assert report.facts.get("function"), report.failure
+    return report.facts
+
+
+def test_function_runs_as_its_own_role_with_stack_settings(applied):
+    function = applied["function"]
+    configuration, outputs = function["configuration"], applied["outputs"]
+    (trust,) = function["role"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
+    assert [arn.rsplit("/", 1)[-1] for arn in function["managed_policies"]] == [
+        "AWSLambdaBasicExecutionRole",
+        "AWSLambdaVPCAccessExecutionRole",
+        "AWSXRayDaemonWriteAccess",
+    ]
+    variables = configuration["Environment"]["Variables"]
+    assert variables["TABLE_NAME"] == outputs["table_name"]
+    assert variables["BUCKET_NAME"] == outputs["bucket_name"]
+    assert variables["GREETING_KEY"] == "greeting.txt"
+    assert configuration["TracingConfig"] == {"Mode": "Active"}
+    assert configuration["KMSKeyArn"].startswith("arn:aws:kms:")
+
+
+def test_function_policies_name_the_stack_resources(applied):
+    function, outputs = applied["function"], applied["outputs"]
+    statements = [
+        statement
+        for document in function["inline_policies"].values()
+        for statement in document["Statement"]
+    ]
+    granted = {
+        action: statement["Resource"]
+        for statement in statements
+        for action in _as_list(statement["Action"])
+    }
+    assert "dynamodb:PutItem" in granted and "dynamodb:UpdateItem" in granted
+    assert outputs["table_name"] in str(granted["dynamodb:PutItem"])
+    assert _as_list(granted["s3:GetObject"]) == [
+        f"arn:aws:s3:::{outputs['bucket_name']}/greeting.txt"
+    ]
+    assert str(granted["sqs:SendMessage"]).endswith(f"{outputs['function_name']}-dlq']")
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def test_function_sits_in_the_vpc_with_a_dead_letter_queue(applied):
+    configuration = applied["function"]["configuration"]
+    placement = configuration["VpcConfig"]
+    assert placement["VpcId"] == applied["outputs"]["vpc_id"]
+    assert len(placement["SubnetIds"]) >= 2 and len(placement["SecurityGroupIds"]) == 1
+    target = configuration["DeadLetterConfig"]["TargetArn"]
+    assert target.endswith(f":{applied['outputs']['function_name']}-dlq")
+
+
+def test_load_balancer_listener_forwards_to_the_function(applied):
+    balancer = applied["load_balancer"]
+    function_arn = applied["function"]["configuration"]["FunctionArn"]
+    (group,) = balancer["target_groups"]
+    assert group["TargetType"] == "lambda"
+    assert balancer["targets"][group["TargetGroupArn"]] == [function_arn]
+    forwards = [
+        action["TargetGroupArn"]
+        for listener in balancer["listeners"]
+        for action in listener["DefaultActions"]
+        if action["Type"] == "forward"
+    ]
+    assert forwards == [group["TargetGroupArn"]]
+    assert balancer["attributes"]["access_logs.s3.enabled"] == "true"
+
+
+def test_api_stage_deploys_the_integration_to_the_function(applied):
+    api = applied["api"]
+    function_arn = applied["function"]["configuration"]["FunctionArn"]
+    assert api["stage"]["deploymentId"] in api["deployments"]
+    ((route, method),) = api["methods"].items()
+    assert route == "GET /hello"
+    assert method["authorizationType"] == "AWS_IAM"
+    integration = method["methodIntegration"]
+    assert integration["type"] == "AWS_PROXY"
+    assert integration["httpMethod"] == "POST"
+    assert function_arn in integration["uri"]
+
+
+def test_firewall_guards_load_balancer_and_api_stage(applied):
+    env = applied["outputs"]["function_name"].split("-", 1)[0]
+    assert applied["load_balancer"]["web_acl"]["Name"] == env
+    assert applied["api"]["web_acl"]["Name"] == env
+
+
+def test_table_has_recovery_encryption_and_expiry(applied):
+    table = applied["table"]
+    assert table["pitr"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert table["table"]["SSEDescription"]["SSEType"] == "KMS"
+    assert table["table"]["SSEDescription"]["Status"] == "ENABLED"
+    assert table["ttl"]["TimeToLiveStatus"] == "ENABLED"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_bucket_is_encrypted_private_and_tls_only(cycles, stack):
+    bucket = cycles[stack].facts["bucket"]
+    assert bucket["versioning"] == "Enabled"
+    assert set(bucket["public_access_block"].values()) == {True}
+    (rule,) = bucket["encryption"]
+    algorithm = rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"]
+    assert algorithm == ("AES256" if stack == "bootstrap" else "aws:kms")
+    deny = next(s for s in bucket["policy"]["Statement"] if s["Effect"] == "Deny")
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_package_and_greeting_are_uploaded(applied):
+    objects = applied["bucket"]["objects"]
+    assert objects == sorted(["greeting.txt", f"lambda/{applied['outputs']['function_name']}.zip"])
