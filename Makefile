@@ -21,7 +21,7 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 
-.PHONY: setup synth check bootstrap test lint checkov diagram bench serve clean
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve clean
 
 setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed
 
@@ -59,6 +59,9 @@ serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.
 
 test: setup ## the whole test suite
 	$(PY) -m pytest
+
+e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap against a local emulator (part of `make test`)
+	$(PY) -m pytest -m e2e
 
 checkov: synth ## the security gate on cdktf.out/
 	$(PY) scripts/checkov_gate.py

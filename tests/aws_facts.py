@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
@@ -17,7 +18,8 @@ from tests.terraform_cycle import TEST_CREDENTIALS
 class Endpoint:
     url: str
     region: str
-    certificate: str
+    # The emulator's self-signed certificate; None over plain HTTP.
+    certificate: str | None = None
 
     def client(self, service: str) -> Any:
         return boto3.client(
@@ -155,9 +157,10 @@ def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
 
 
 def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
-    """`invoke_url` is https://<api id>.execute-api.<region>.amazonaws.com/<stage>."""
-    api_id = invoke_url.split("//", 1)[1].split(".", 1)[0]
-    stage_name = invoke_url.rstrip("/").rsplit("/", 1)[-1]
+    """`invoke_url` is https://<api id>.execute-api.<region>.amazonaws.com/<stage>/<path>."""
+    address = urlparse(invoke_url)
+    api_id = address.netloc.split(".", 1)[0]
+    stage_name = address.path.strip("/").split("/", 1)[0]
     apigateway = endpoint.client("apigateway")
     stage = apigateway.get_stage(restApiId=api_id, stageName=stage_name)
     methods = {}

@@ -25,7 +25,7 @@ def stack(request, stacks) -> dict:
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """The apply cycle's measured times, per stack and step, and the provider version used."""
-    from tests.test_terraform_apply import CYCLE_REPORTS
+    from tests.terraform_cycle import CYCLE_REPORTS
 
     for report in CYCLE_REPORTS:
         steps = ", ".join(f"{step.command.split()[0]} {step.seconds:.0f}s" for step in report.steps)

@@ -239,3 +239,7 @@ class CycleReport:
 
     def seconds(self) -> float:
         return sum(step.seconds for step in self.steps)
+
+
+# Filled by the apply-cycle tests, printed by the terminal summary in conftest.py.
+CYCLE_REPORTS: list[CycleReport] = []

@@ -25,6 +25,7 @@ from tests.aws_facts import Endpoint
 from tests.moto_server import moto_server, tls_files
 from tests.support import CONFIG_DIR, ENVIRONMENTS
 from tests.terraform_cycle import (
+    CYCLE_REPORTS,
     TEARDOWN_OVERRIDE_FILE,
     CycleReport,
     Toolchain,
@@ -104,7 +105,10 @@ def _cycle(
         shutil.rmtree(planned.folder)
         if not _all_succeed(applying, ("apply", "tfplan")):
             return
-        report.facts.update(collect(endpoint, applying.output_values()))
+        try:
+            report.facts.update(collect(endpoint, applying.output_values()))
+        except Exception as error:  # the fact tests fail on it; the cycle goes on
+            report.facts["error"] = f"{type(error).__name__}: {error}"
         applying.run("plan", "-detailed-exitcode")
         _destroy(applying, report)
         report.after_destroy = aws_facts.inventory(endpoint)
@@ -150,10 +154,6 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
         reports = {stack: future.result() for stack, future in futures.items()}
     CYCLE_REPORTS.extend(reports.values())
     return reports
-
-
-# Read by the terminal summary in conftest.py: the measured time of every step.
-CYCLE_REPORTS: list[CycleReport] = []
 
 
 def _tail(text: str, lines: int = 40) -> str:
@@ -204,7 +204,7 @@ def test_a_protected_stack_refuses_a_plain_destroy(cycles):
 @pytest.fixture(params=ENVIRONMENTS)
 def applied(request, cycles) -> dict[str, Any]:
     report = cycles[request.param]
-    assert report.facts.get("function"), report.failure
+    assert report.facts.get("function"), report.failure or report.facts.get("error")
     return report.facts
 
 

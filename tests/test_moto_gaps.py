@@ -1,0 +1,109 @@
+"""Each emulator fix in tests/moto_gaps.py, shown against the moto server the tests use."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.aws_facts import Endpoint
+from tests.moto_server import moto_server, tls_files
+
+BUCKET = "gap-bucket"
+TLS_ONLY_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [f"arn:aws:s3:::{BUCKET}", f"arn:aws:s3:::{BUCKET}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def https(tmp_path_factory) -> Endpoint:
+    tls = tls_files(tmp_path_factory.mktemp("tls"))
+    with moto_server(tls=tls) as url:
+        yield Endpoint(url, "us-east-1", str(tls.certificate))
+
+
+@pytest.fixture(scope="module")
+def http() -> Endpoint:
+    with moto_server() as url:
+        yield Endpoint(url, "us-east-1")
+
+
+def tls_only_bucket(endpoint: Endpoint, name: str) -> object:
+    s3 = endpoint.client("s3")
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="k", Body=b"v")
+    policy = json.dumps(TLS_ONLY_POLICY).replace(BUCKET, name)
+    s3.put_bucket_policy(Bucket=name, Policy=policy)
+    return s3
+
+
+def test_tls_only_policy_lets_https_requests_through(https):
+    s3 = tls_only_bucket(https, "tls-only-https")
+    assert s3.get_object(Bucket="tls-only-https", Key="k")["Body"].read() == b"v"
+
+
+def test_tls_only_policy_still_denies_plain_http(http):
+    s3 = tls_only_bucket(http, "tls-only-http")
+    with pytest.raises(ClientError) as denied:
+        s3.get_object(Bucket="tls-only-http", Key="k")
+    assert denied.value.response["Error"]["Code"] in ("403", "AccessDenied")
+
+
+def test_a_statement_whose_condition_holds_still_applies(https):
+    s3 = https.client("s3")
+    s3.create_bucket(Bucket="deny-secure")
+    s3.put_object(Bucket="deny-secure", Key="k", Body=b"v")
+    policy = json.dumps(TLS_ONLY_POLICY).replace(BUCKET, "deny-secure").replace('"false"', '"true"')
+    s3.put_bucket_policy(Bucket="deny-secure", Policy=policy)
+    with pytest.raises(ClientError):
+        s3.get_object(Bucket="deny-secure", Key="k")
+
+
+def test_function_keeps_its_dead_letter_config(https):
+    role = https.client("iam").create_role(RoleName="gap-role", AssumeRolePolicyDocument="{}")
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("app.py", "def handler(e, c):\n    return {}\n")
+    lambda_ = https.client("lambda")
+    first, second = (f"arn:aws:sqs:us-east-1:123456789012:{name}" for name in ("dlq1", "dlq2"))
+    lambda_.create_function(
+        FunctionName="gap-function",
+        Runtime="python3.13",
+        Role=role["Role"]["Arn"],
+        Handler="app.handler",
+        Code={"ZipFile": package.getvalue()},
+        DeadLetterConfig={"TargetArn": first},
+    )
+    configuration = lambda_.get_function(FunctionName="gap-function")["Configuration"]
+    assert configuration["DeadLetterConfig"] == {"TargetArn": first}
+    lambda_.update_function_configuration(
+        FunctionName="gap-function", DeadLetterConfig={"TargetArn": second}
+    )
+    configuration = lambda_.get_function_configuration(FunctionName="gap-function")
+    assert configuration["DeadLetterConfig"] == {"TargetArn": second}
+
+
+def test_notification_answer_names_eventbridge_only_when_set(https):
+    s3 = https.client("s3")
+    s3.create_bucket(Bucket="events-on")
+    s3.create_bucket(Bucket="events-off")
+    s3.put_bucket_notification_configuration(
+        Bucket="events-on", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    on = s3.get_bucket_notification_configuration(Bucket="events-on")
+    off = s3.get_bucket_notification_configuration(Bucket="events-off")
+    assert on["EventBridgeConfiguration"] == {}
+    assert "EventBridgeConfiguration" not in off
