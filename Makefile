@@ -1,6 +1,9 @@
-# Everything installs into the project folder: no root, nothing in the system Python.
+# Everything Python/npm installs into the project folder: nothing in the system Python.
 #   .tools/pipenv  pipenv itself (bootstrapped when missing)
 #   .venv          the locked app + dev packages (Pipfile.lock)
+#   .tools/checkov checkov (make checkov, tests)      node_modules  the cdktf CLI (tests)
+#   graphviz       Debian's `dot` (make diagram, tests): installed only when run as root
+# Each target installs only what it uses: `make synth` needs the .venv alone.
 PYTHON ?= python3
 NPM ?= npm
 PIPENV_VERSION := 2026.10.3
@@ -21,9 +24,9 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve clean
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve clean graphviz
 
-setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed
+setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed graphviz
 
 $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)/pipenv
@@ -45,34 +48,47 @@ node_modules/.installed: package.json package-lock.json
 	$(NPM) ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-synth: setup ## synthesize every environment into cdktf.out/
+# A system package: as root (a fresh Debian machine, CI) apt-get installs it; otherwise the
+# target fails with the one command to run rather than letting the diagram tests fail later.
+GRAPHVIZ_INSTALL := apt-get update && apt-get install -y graphviz
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Graphviz: $(GRAPHVIZ_INSTALL)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz; \
+	  else \
+	    echo "Graphviz's dot is missing; install it with: sudo apt-get update && sudo apt-get install -y graphviz" >&2; \
+	    exit 1; \
+	  fi; }
+
+synth: $(VENV)/.synced ## synthesize every environment into cdktf.out/
 	$(PY) main.py
 
-check: setup ## validate every config file without synthesizing (~0.2 s)
+check: $(VENV)/.synced ## validate every config file without synthesizing (~0.2 s)
 	$(PY) main.py --check
 
-bootstrap: setup ## synthesize the remote-state bucket stack into bootstrap.out/
+bootstrap: $(VENV)/.synced ## synthesize the remote-state bucket stack into bootstrap.out/
 	$(PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<path_part>
 	$(PY) scripts/serve.py --config $(SERVE_CONFIG) --port $(SERVE_PORT)
 
-test: setup ## the whole test suite
+test: setup ## the whole test suite (needs everything setup installs)
 	$(PY) -m pytest
 
 e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap against a local emulator (part of `make test`)
 	$(PY) -m pytest -m e2e
 
-checkov: synth ## the security gate on cdktf.out/
+checkov: synth $(CHECKOV) ## the security gate on cdktf.out/
 	$(PY) scripts/checkov_gate.py
 
-diagram: synth ## one architecture picture per stack: docs/<stack>.png (needs Graphviz `dot`)
+diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png (needs Graphviz `dot`)
 	$(PY) -m scripts.diagram
 
-bench: setup ## synth timings: fast provider loader vs stock import; 1, 4, 16 environments
+bench: $(VENV)/.synced ## synth timings: fast provider loader vs stock import; 1, 4, 16 environments
 	$(PY) -m scripts.bench
 
-lint: setup ## ruff check + format check
+lint: $(VENV)/.synced ## ruff check + format check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 

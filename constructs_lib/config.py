@@ -13,9 +13,13 @@ reports every problem of every file, each as `FILE: key.path: what is wrong (giv
 
 from __future__ import annotations
 
+import ast
+import codecs
 import difflib
 import ipaddress
+import os
 import re
+import stat
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -89,6 +93,60 @@ IAM_ROLE_NAME_MAX = 64
 FUNCTION_ROLE_SUFFIX = "-role"  # lambda_function.py: the function's IAM role
 API_ROLE_SUFFIX = "-apigw-cloudwatch"  # apigw.py: API Gateway's CloudWatch IAM role
 TARGET_GROUP_SUFFIX = "-fn"  # load_balancer.py: target group, at most 32 characters
+
+# Availability zone names per region, 2026-11-28 (EC2 DescribeAvailabilityZones / "Regions and
+# Zones"): the letters of every zone name AWS uses in the region; an account sees a subset
+# (e.g. us-west-1 has b and c in older accounts, a and b in newer ones). tests/test_config.py
+# checks that every zone moto knows is listed.
+AVAILABILITY_ZONE_LETTERS: dict[str, str] = {
+    **dict.fromkeys(AWS_REGIONS, "abc"),
+    "us-east-1": "abcdef",
+    "us-west-2": "abcd",
+    "ca-central-1": "abd",
+    "ap-northeast-1": "abcd",
+    "ap-northeast-2": "abcd",
+    "cn-north-1": "abd",
+}
+# The security policies an Application Load Balancer HTTPS listener accepts, 2026-11-28
+# (docs.aws.amazon.com/elasticloadbalancing/latest/application/describe-ssl-policies.html);
+# tests/test_config.py checks that every policy moto's elbv2 knows is listed.
+ALB_SSL_POLICIES = frozenset(
+    {
+        *("ELBSecurityPolicy-TLS13-1-3-2021-06", "ELBSecurityPolicy-TLS13-1-2-2021-06"),
+        *("ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06"),
+        *("ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06", "ELBSecurityPolicy-TLS13-1-1-2021-06"),
+        *("ELBSecurityPolicy-TLS13-1-0-2021-06", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09"),
+        *("ELBSecurityPolicy-TLS13-1-2-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"),
+        *("ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09", "ELBSecurityPolicy-TLS13-1-0-PQ-2025-09"),
+        *("ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09", "ELBSecurityPolicy-FS-2018-06"),
+        *("ELBSecurityPolicy-FS-1-1-2019-08", "ELBSecurityPolicy-FS-1-2-2019-08"),
+        *("ELBSecurityPolicy-FS-1-2-Res-2019-08", "ELBSecurityPolicy-FS-1-2-Res-2020-10"),
+        *("ELBSecurityPolicy-TLS-1-2-Ext-2018-06", "ELBSecurityPolicy-TLS-1-2-2017-01"),
+        *("ELBSecurityPolicy-TLS-1-1-2017-01", "ELBSecurityPolicy-2016-08"),
+        "ELBSecurityPolicy-2015-05",
+        *("ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04"),
+        *("ELBSecurityPolicy-TLS13-1-2-Res-FIPS-2023-04",),
+        *("ELBSecurityPolicy-TLS13-1-2-Ext0-FIPS-2023-04",),
+        *("ELBSecurityPolicy-TLS13-1-2-Ext1-FIPS-2023-04",),
+        *("ELBSecurityPolicy-TLS13-1-2-Ext2-FIPS-2023-04",),
+        *("ELBSecurityPolicy-TLS13-1-1-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-0-FIPS-2023-04"),
+    }
+)
+# Upper bounds of the numbers a file sets, 2026-11-28. Without them a huge TOML integer reaches
+# the JSON as a float (1e+30) that AWS or Terraform rejects only at apply time.
+# Lambda keeps 100 of the account's concurrency unreserved; the default quota is 1000.
+# Raise this with the quota (Service Quotas: "Concurrent executions").
+LAMBDA_MAX_RESERVED_CONCURRENCY = 900
+# API Gateway's per-region account throttle (default quota): stage limits cannot go above it.
+API_MAX_RATE_LIMIT = 10_000
+API_MAX_BURST_LIMIT = 5_000
+# S3 lifecycle day counts are 32-bit integers in the S3 API.
+S3_MAX_LIFECYCLE_DAYS = 2**31 - 1
+# Lambda: all environment variables of a function together, keys and values, in bytes.
+LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
+# The values the stack gives STACK_VARIABLES (stack.py); the bucket name is at most 63 long.
+GREETING_KEY = "greeting.txt"
+S3_BUCKET_NAME_MAX = 63
 
 
 # --- Value rules: each raises ValueError with a message that completes "key.path: ...". ---
@@ -210,6 +268,27 @@ def _tag_value(value: str) -> str:
     return value
 
 
+def _ssl_policy(value: str) -> str:
+    if value not in ALB_SSL_POLICIES:
+        raise ValueError(
+            "not a security policy of Application Load Balancers"
+            f"{_did_you_mean(value, ALB_SSL_POLICIES)}"
+        )
+    return value
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def zones_of(region: str) -> list[str]:
+    return [f"{region}{letter}" for letter in AVAILABILITY_ZONE_LETTERS.get(region, "")]
+
+
 def _state_key(value: str) -> str:
     if not value or value.startswith("/") or value.endswith("/") or "//" in value:
         raise ValueError(
@@ -273,9 +352,7 @@ CertificateArn = Annotated[
         "an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID",
     ),
 ]
-SslPolicy = Annotated[
-    str, _pattern(r"ELBSecurityPolicy-[A-Za-z0-9-]+", "an ELB security policy name")
-]
+SslPolicy = Annotated[str, AfterValidator(_ssl_policy)]
 ApiName = Annotated[
     str,
     _pattern(
@@ -342,9 +419,10 @@ def _fail(loc: tuple[str | int, ...], message: str, given: object = _NO_VALUE) -
 
 class StrictModel(BaseModel):
     """Unknown keys are errors: a typo must never fall back to a default silently.
-    Strict types: "512" is not a number, 1 is not a boolean."""
+    Strict types: "512" is not a number, 1 is not a boolean; inf and nan are not numbers
+    (TOML has them; Terraform's JSON does not)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class SubnetConfig(StrictModel):
@@ -470,7 +548,7 @@ class LambdaConfig(StrictModel):
     # Run in the private subnets (egress through NAT / VPC endpoints only).
     in_vpc: bool = True
     # 0 would stop the function from running at all.
-    reserved_concurrency: Annotated[int, Field(ge=1)] = 10
+    reserved_concurrency: Annotated[int, Field(ge=1, le=LAMBDA_MAX_RESERVED_CONCURRENCY)] = 10
 
     @property
     def source_path(self) -> Path:
@@ -486,12 +564,43 @@ class LambdaConfig(StrictModel):
         )
         if not source.is_dir():
             _fail(("source_dir",), f"no such folder: {source}", self.source_dir)
-        if not any(candidate.is_file() for candidate in candidates):
+        found = [candidate for candidate in candidates if candidate.is_file()]
+        if not found:
             expected = candidates[0].relative_to(source)
             _fail(
                 ("handler",), f"module not found: no {expected} in {self.source_dir}", self.handler
             )
+        problem = _function_problem(found[0], self.handler.rpartition(".")[2])
+        if problem:
+            _fail(("handler",), f"{problem} in {found[0].relative_to(source)}", self.handler)
         return self
+
+
+def _function_problem(module: Path, name: str) -> str | None:
+    """Whether `module` binds `name` at top level (def, assignment or import), read with `ast`:
+    validation must not run the function's code."""
+    try:
+        tree = ast.parse(module.read_bytes(), filename=str(module))
+    except (OSError, SyntaxError, ValueError) as error:
+        return f"cannot read the module ({error})"
+    if name not in _top_level_names(tree):
+        return f"no top-level function {name}"
+    return None
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(
+                t.id for target in targets for t in ast.walk(target) if isinstance(t, ast.Name)
+            )
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
 
 
 ApiAuthorization = Literal["NONE", "AWS_IAM"]
@@ -504,15 +613,15 @@ class ApiConfig(StrictModel):
     stage_name: ApiStageName | None = None
     # "NONE" makes the API public: a deliberate choice, never the default.
     authorization: ApiAuthorization = "AWS_IAM"
-    throttling_rate_limit: Annotated[float, Field(gt=0)] = 50
-    throttling_burst_limit: Annotated[int, Field(ge=1)] = 100
+    throttling_rate_limit: Annotated[float, Field(gt=0, le=API_MAX_RATE_LIMIT)] = 50
+    throttling_burst_limit: Annotated[int, Field(ge=1, le=API_MAX_BURST_LIMIT)] = 100
     logging_level: ApiLoggingLevel = "ERROR"
 
 
 class S3Config(StrictModel):
     bucket_prefix: S3BucketPrefix | None = None
     bucket_name: S3BucketName | None = None
-    noncurrent_version_expiration_days: Annotated[int, Field(ge=1)] = 30
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = 30
 
     @model_validator(mode="after")
     def _one_naming_mode(self) -> S3Config:
@@ -612,9 +721,13 @@ class StackConfig(StrictModel):
         region = info.data.get("region")  # absent when the region itself is invalid
         if region is not None:
             _raise_problems(
-                Problem((tier, key, "az"), f"not an availability zone of {region}", subnet.az)
+                Problem(
+                    (tier, key, "az"),
+                    f"not an availability zone of {region} ({', '.join(zones_of(region))})",
+                    subnet.az,
+                )
                 for tier, key, subnet in vpc.subnets()
-                if re.fullmatch(rf"{re.escape(region)}[a-z]", subnet.az) is None
+                if subnet.az not in zones_of(region)
             )
         return vpc
 
@@ -624,13 +737,43 @@ class StackConfig(StrictModel):
         cls, load_balancer: LoadBalancerConfig, info: ValidationInfo
     ) -> LoadBalancerConfig:
         region, arn = info.data.get("region"), load_balancer.certificate_arn
-        if region is not None and arn is not None and arn.split(":")[3] != region:
-            _fail(("certificate_arn",), f"the certificate must be in {region}", arn)
+        if region is None or arn is None:
+            return load_balancer
+        partition, arn_region = arn.split(":")[1], arn.split(":")[3]
+        if (partition, arn_region) != (partition_of(region), region):
+            message = f"the certificate must be in {region} (partition {partition_of(region)})"
+            _fail(("certificate_arn",), message, arn)
         return load_balancer
+
+    @model_validator(mode="after")
+    def _environment_size(self) -> StackConfig:
+        size = environment_bytes(self)
+        if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
+            added = ", ".join(sorted(STACK_VARIABLES))
+            message = (
+                f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
+                f"(counting {added}, which the stack adds)"
+            )
+            _fail(("lambda", "environment"), message, size)
+        return self
 
     @property
     def source_path(self) -> Path:
         return self.lambda_.source_path
+
+
+def environment_bytes(config: StackConfig) -> int:
+    """The size Lambda counts: every key and value in UTF-8, the stack's variables included."""
+    bucket = config.s3.bucket_name or "x" * (
+        len(config.s3.bucket_prefix or "") + TERRAFORM_BUCKET_SUFFIX_LENGTH
+    )
+    variables = {
+        **config.lambda_.environment,
+        "TABLE_NAME": config.dynamodb.table_name or "",
+        "BUCKET_NAME": bucket[:S3_BUCKET_NAME_MAX],
+        "GREETING_KEY": GREETING_KEY,
+    }
+    return sum(len(key.encode()) + len(value.encode()) for key, value in variables.items())
 
 
 def _is_section(default_factory: object) -> bool:
@@ -736,7 +879,7 @@ class BootstrapConfig(StrictModel):
     region: AwsRegion = DEFAULT_REGION
     bucket_name: S3BucketName
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-    noncurrent_version_expiration_days: Annotated[int, Field(ge=1)] = 90
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = 90
 
 
 DEFAULT_BOOTSTRAP_CONFIG = DEFAULT_CONFIG_PATH / "bootstrap" / "state.toml"
@@ -753,31 +896,65 @@ class ConfigError(Exception):
 def shown(path: Path) -> str:
     """A path as messages show it: relative to the working directory when inside it."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symbolic link loop: report the path as given
+        resolved = Path(os.path.abspath(path))
+    try:
+        return str(resolved.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 
 
 def config_files(path: Path) -> list[Path]:
     """A file as given, or every `*.toml` in a folder, sorted so output order is stable."""
-    if path.is_dir():
-        files = sorted(path.glob("*.toml"))
-        if not files:
-            raise ConfigError([f"{shown(path)}: no *.toml configuration files found"])
-        return files
-    if not path.exists():
-        raise ConfigError([f"{shown(path)}: configuration file not found"])
-    return [path]
+    try:
+        is_folder = stat.S_ISDIR(path.stat().st_mode)
+    except FileNotFoundError:
+        raise ConfigError([f"{shown(path)}: configuration file not found"]) from None
+    except OSError as error:  # e.g. a symbolic link loop
+        raise ConfigError([f"{shown(path)}: cannot read: {error.strerror}"]) from None
+    if not is_folder:
+        return [path]
+    try:
+        files = sorted(entry for entry in path.iterdir() if entry.suffix == ".toml")
+    except OSError as error:
+        raise ConfigError([f"{shown(path)}: cannot read the folder: {error.strerror}"]) from None
+    if not files:
+        raise ConfigError([f"{shown(path)}: no *.toml configuration files found"])
+    return files
+
+
+def read_config_text(path: Path) -> str:
+    """The text of a readable UTF-8 regular file; ConfigError (one line) for anything else."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then rejects it.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise ConfigError([f"{shown(path)}: not a regular file"])
+            data = file.read()
+    except OSError as error:
+        raise ConfigError([f"{shown(path)}: cannot read the file: {error.strerror}"]) from None
+    if data.startswith(codecs.BOM_UTF8):
+        raise ConfigError(
+            [
+                f"{shown(path)}: starts with a byte order mark (BOM), which TOML does not "
+                "allow: save it as UTF-8 without BOM"
+            ]
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError([f"{shown(path)}: not UTF-8 text: {error}"]) from None
 
 
 def load_config(path: Path, model: type[Model] = StackConfig) -> Model:
     """Parse and validate one file; raise ConfigError listing every problem in it."""
+    text = read_config_text(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError([f"{shown(path)}: invalid TOML: {error}"]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError([f"{shown(path)}: cannot read the file: {error}"]) from None
     try:
         return model.model_validate(raw)
     except ValidationError as error:

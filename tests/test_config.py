@@ -6,6 +6,11 @@ otherwise valid, so a case also proves the rule does not fire on good values.
 """
 
 import json
+import math
+import os
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -14,17 +19,24 @@ import botocore
 import pytest
 
 from constructs_lib.config import (
+    ALB_SSL_POLICIES,
+    AVAILABILITY_ZONE_LETTERS,
     AWS_REGIONS,
+    GREETING_KEY,
+    STACK_VARIABLES,
     BootstrapConfig,
     ConfigError,
     StackConfig,
     StrictModel,
     config_warnings,
+    environment_bytes,
     load_config,
     load_configs,
     validate_configs,
+    zones_of,
 )
-from tests.support import CONFIG_DIR, REPO_ROOT
+from tests.support import CONFIG_DIR, REPO_ROOT, synth_config
+from tests.unprivileged import unprivileged
 
 DELETE = object()  # a change that removes the key
 
@@ -39,6 +51,8 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(toml_value(item) for item in value) + "]"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # TOML spells them inf, -inf and nan, as Python prints them
     return json.dumps(value)  # strings (JSON escapes are valid TOML), integers, floats
 
 
@@ -78,6 +92,13 @@ A_CERTIFICATE = (
     "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1234567890ab"
 )
 MANY_TAGS = {f"Tag{number}": "x" for number in range(48)}
+# 4000 bytes of keys and values: over 4096 only with the stack's own variables.
+BIG_ENVIRONMENT = {"NOTES": "n" * 3995}
+EU_WEST_1 = {
+    "region": "eu-west-1",
+    "vpc.public_subnets.a.az": "eu-west-1a",
+    "vpc.public_subnets.b.az": "eu-west-1b",
+}
 
 
 def case(key: str, value: Any, fragment: str, reported: str = "", also: dict | None = None):
@@ -124,6 +145,13 @@ RULES = [
     case("vpc.public_subnets.b.cidr", "10.9.2.0/24", "not inside vpc.cidr 10.0.0.0/16"),
     case("vpc.private_subnets.a.cidr", "10.0.1.128/25", "overlaps vpc.public_subnets.a"),
     case("vpc.public_subnets.b.az", "us-west-2b", "not an availability zone of us-east-1"),
+    case("vpc.public_subnets.b.az", "us-east-1z", "of us-east-1 (us-east-1a, us-east-1b, "),
+    case(
+        "vpc.private_subnets.a.az",
+        "eu-west-1d",
+        "not an availability zone of eu-west-1 (eu-west-1a, eu-west-1b, eu-west-1c)",
+        also={**EU_WEST_1, "vpc.private_subnets.b.az": "eu-west-1b"},
+    ),
     case("vpc.private_subnets.a.az", "us-east-1", "an AZ name like us-east-1a"),
     case(
         "vpc.public_subnets.b.az",
@@ -182,6 +210,14 @@ RULES = [
     case("lambda.timeout_s", 0, "greater than or equal to 1"),
     case("lambda.timeout_s", 901, "less than or equal to 900"),
     case("lambda.reserved_concurrency", 0, "greater than or equal to 1"),
+    case("lambda.reserved_concurrency", 901, "less than or equal to 900"),
+    case("lambda.reserved_concurrency", 10**30, "less than or equal to 900"),
+    case("lambda.reserved_concurrency", 2**63 - 1, "less than or equal to 900"),
+    case("lambda.memory_mb", 2**63 - 1, "less than or equal to 10240"),
+    case("lambda.timeout_s", 10**30, "less than or equal to 900"),
+    case("lambda.environment", BIG_ENVIRONMENT, "more than Lambda's 4096 bytes (counting BUCKET"),
+    # 2,000 characters but 4,101 bytes in UTF-8 with the rest: Lambda counts bytes.
+    case("lambda.environment.NOTE", "é" * 1990, "4096 bytes", reported="lambda.environment"),
     case("lambda.environment.AWS_REGION", "x", "reserved by Lambda"),
     case("lambda.environment.AWS_ANYTHING", "x", "reserved by Lambda (so is every AWS_*)"),
     case("lambda.environment._HANDLER", "x", "reserved by Lambda"),
@@ -191,11 +227,17 @@ RULES = [
     case("lambda.environment.MY-VAR", "x", "a letter followed by letters, digits or _"),
     case("lambda.handler", "app", "module.function"),
     case("lambda.handler", "main.handler", "module not found: no main.py in lambda"),
+    case("lambda.handler", "app.no_such_function", "no top-level function no_such_function in app"),
     case("lambda.handler", "handlers.api.handler", "no handlers/api.py in lambda"),
     case("lambda.source_dir", "no-such-folder", "no such folder"),
     # API, load balancer, logs, bucket lifecycle
     case("api.throttling_rate_limit", 0, "greater than 0"),
     case("api.throttling_burst_limit", 0, "greater than or equal to 1"),
+    case("api.throttling_burst_limit", 5001, "less than or equal to 5000"),
+    case("api.throttling_burst_limit", 10**30, "less than or equal to 5000"),
+    case("api.throttling_rate_limit", 10000.5, "less than or equal to 10000"),
+    case("api.throttling_rate_limit", float("inf"), "finite number"),
+    case("api.throttling_rate_limit", float("nan"), "finite number"),
     case("api.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
     case("api.logging_level", "DEBUG", "'OFF', 'ERROR' or 'INFO'"),
     case("load_balancer.certificate_arn", "arn:aws:acm:us-east-1:1:certificate/x", "ACM"),
@@ -208,11 +250,24 @@ RULES = [
     case(
         "load_balancer.ssl_policy",
         "TLS1.3",
-        "an ELB security policy name",
+        "not a security policy of Application Load Balancers",
         also={"load_balancer.certificate_arn": A_CERTIFICATE},
+    ),
+    case(
+        "load_balancer.ssl_policy",
+        "ELBSecurityPolicy-TLS13-1-2-2099-01",
+        "did you mean 'ELBSecurityPolicy-TLS13-1-2-2021-06'?",
+        also={"load_balancer.certificate_arn": A_CERTIFICATE},
+    ),
+    case(
+        "load_balancer.certificate_arn",
+        A_CERTIFICATE.replace("arn:aws:", "arn:aws-cn:"),
+        "the certificate must be in us-east-1 (partition aws)",
     ),
     case("logs.retention_days", 10, "not a CloudWatch Logs retention: one of 1, 3, 5"),
     case("s3.noncurrent_version_expiration_days", 0, "greater than or equal to 1"),
+    case("s3.noncurrent_version_expiration_days", 2**31, "less than or equal to 2147483647"),
+    case("s3.noncurrent_version_expiration_days", 10**30, "less than or equal to 2147483647"),
     # Backend
     case("backend.type", "s3", 'required with type = "s3"', reported="backend.bucket"),
     case("backend.bucket", "State_Bucket", "only lowercase", also={"backend.type": "s3"}),
@@ -456,3 +511,138 @@ def test_readme_documents_every_key():
     table = readme.split("### Configuration reference")[1].split("\n## ")[0]
     assert [key for key in config_keys() if f"`{key}`" not in table] == []
     assert [key for key in config_keys(BootstrapConfig) if f"`{key}`" not in table] == []
+
+
+def test_availability_zones_cover_every_region_and_every_zone_moto_knows():
+    """moto's zone names are real ones; the static table must know each (and every region)."""
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    assert set(AVAILABILITY_ZONE_LETTERS) == AWS_REGIONS
+    missing = [
+        zone.name
+        for region, zones in RegionsAndZonesBackend.zones.items()
+        if region in AWS_REGIONS
+        for zone in zones
+        if zone.name not in zones_of(region)
+    ]
+    assert missing == []
+
+
+def test_ssl_policies_include_every_policy_moto_knows():
+    from moto.elbv2.ssl_policies import SSL_POLICIES
+
+    assert set(SSL_POLICIES) - ALB_SSL_POLICIES == set()
+
+
+def test_the_stack_sets_the_variables_the_size_rule_counts():
+    from constructs_lib import stack
+
+    assert stack.GREETING_KEY == GREETING_KEY
+    function = next(
+        iter(
+            synth_config(load_config(CONFIG_DIR / "dev.toml"))["resource"][
+                "aws_lambda_function"
+            ].values()
+        )
+    )
+    added = set(function["environment"]["variables"]) - {"LOG_LEVEL"}
+    assert added == STACK_VARIABLES
+
+
+def test_the_largest_accepted_values_pass(tmp_path):
+    changes = {
+        "lambda.memory_mb": 10240,
+        "lambda.timeout_s": 900,
+        "lambda.reserved_concurrency": 900,
+        "api.throttling_rate_limit": 10000.0,
+        "api.throttling_burst_limit": 5000,
+        "s3.noncurrent_version_expiration_days": 2**31 - 1,
+        # With LOG_LEVEL and the stack's 103 bytes: 4096 exactly.
+        "lambda.environment.NOTES": "n" * (4096 - 14 - 103 - 5),
+    }
+    config = load_config(write_config(tmp_path, dev_with(changes)))
+    assert environment_bytes(config) == 4096
+
+
+def test_a_handler_bound_by_assignment_or_import_is_found(tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "app.py").write_text("from os import getcwd as handler\nasync def other(): pass\n")
+    for handler in ("app.handler", "app.other"):
+        changes = {"lambda.source_dir": str(source), "lambda.handler": handler}
+        assert load_config(write_config(tmp_path, dev_with(changes))).lambda_.handler == handler
+
+
+def run_check(*args: str, command_prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*command_prefix, sys.executable, "main.py", "--check", *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,  # a config file that blocks the run fails the test instead of hanging it
+    )
+
+
+def symlink_loop(tmp_path: Path) -> Path:
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to(tmp_path / "other.toml")
+    (tmp_path / "other.toml").symlink_to(loop)
+    return loop
+
+
+def with_bom(tmp_path: Path) -> Path:
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + (CONFIG_DIR / "dev.toml").read_bytes())
+    return path
+
+
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "x.toml"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (symlink_loop, "cannot read: Too many levels of symbolic links"),
+        (with_bom, "starts with a byte order mark (BOM), which TOML does not allow"),
+        (fifo, "not a regular file"),
+    ],
+    ids=["symlink loop", "BOM", "FIFO"],
+)
+def test_a_bad_config_file_is_one_line_naming_it(tmp_path, make, message):
+    path = make(tmp_path)
+    result = run_check("--config", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{path}: {message}")
+    assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_fifo_in_a_config_folder_is_reported_not_waited_for(tmp_path):
+    fifo(tmp_path)
+    shutil.copy(CONFIG_DIR / "dev.toml", tmp_path / "dev.toml")
+    result = run_check("--config", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == f"{tmp_path / 'x.toml'}: not a regular file\n"
+    assert result.stdout == f"{tmp_path / 'dev.toml'}: dev ok\n"
+
+
+def test_an_unreadable_config_folder_says_so(tmp_path):
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(CONFIG_DIR / "dev.toml", folder / "dev.toml")
+    folder.chmod(0)
+    try:
+        result = subprocess.run(
+            unprivileged([sys.executable, "main.py", "--check", "--config", str(folder)]),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        folder.chmod(0o755)
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"{folder}: cannot read the folder: Permission denied\n",
+    )

