@@ -221,10 +221,48 @@ def synthesize(build: Callable[[App], None], outdir: Path) -> None:
             problems = outdir_problems(outdir)
             if problems:
                 raise OutputError(problems[0])
+            carry_over_working_files(outdir, staging)
             replace_folder(staging, outdir)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     print(synth_summary(shown_outdir))
+
+
+# What cdktf writes into a stack folder. Anything else there is Terraform's or the operator's
+# (local state, `.terraform/`, the lock file, saved plans) and must survive a new synth.
+SYNTHESIZED_STACK_ENTRIES = frozenset({"cdk.tf.json", "assets"})
+
+
+def carry_over_working_files(previous: Path, new: Path) -> None:
+    """Hard-link every file a previous stack folder holds besides the synthesized ones into the
+    same stack folder of the new output (the old output stays intact until the swap). A stack
+    that is gone from the configuration but still holds such files is refused."""
+    stacks = previous / "stacks"
+    if not stacks.is_dir():
+        return
+    for stack in sorted(stacks.iterdir()):
+        kept = sorted(e for e in stack.iterdir() if e.name not in SYNTHESIZED_STACK_ENTRIES)
+        if not kept:
+            continue
+        target = new / "stacks" / stack.name
+        if not target.is_dir():
+            names = ", ".join(entry.name for entry in kept)
+            raise OutputError(
+                f"{stack}: not replaced: the configuration has no stack {stack.name} any more "
+                f"but its folder holds {names}; move them out first"
+            )
+        for entry in kept:
+            _link_tree(entry, target / entry.name)
+
+
+def _link_tree(source: Path, destination: Path) -> None:
+    # Hard links: a provider binary in .terraform/ is hundreds of MB, never worth a copy.
+    if source.is_dir() and not source.is_symlink():
+        shutil.copytree(source, destination, symlinks=True, copy_function=os.link)
+    elif source.is_symlink():
+        destination.symlink_to(os.readlink(source))
+    else:
+        os.link(source, destination)
 
 
 def _synthesize_into(build: Callable[[App], None], folder: Path) -> None:

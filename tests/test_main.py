@@ -148,6 +148,34 @@ def test_successful_run_replaces_the_whole_output(previous_output):
     assert sorted(p.name for p in previous_output.parent.iterdir()) == ["cdktf.out"]
 
 
+def test_terraform_working_files_survive_a_new_synth(tmp_path):
+    out = tmp_path / "cdktf.out"
+    dev = str(CONFIG_DIR / "dev.toml")
+    assert main.main(["--config", dev, "--outdir", str(out)]) == 0
+    stack = out / "stacks" / "dev"
+    (stack / "terraform.dev.tfstate").write_text('{"serial": 7}')
+    (stack / ".terraform" / "providers").mkdir(parents=True)
+    (stack / ".terraform" / "providers" / "aws").write_bytes(b"binary")
+    (stack / ".terraform" / "mirror").symlink_to("/opt/tf-plugins")
+    (stack / "cdk.tf.json").write_text("{}")
+    assert main.main(["--config", dev, "--outdir", str(out)]) == 0
+    assert (stack / "terraform.dev.tfstate").read_text() == '{"serial": 7}'
+    assert (stack / ".terraform" / "providers" / "aws").read_bytes() == b"binary"
+    assert os.readlink(stack / ".terraform" / "mirror") == "/opt/tf-plugins"
+    # The synthesized file itself is new.
+    assert json.loads((stack / "cdk.tf.json").read_text())["resource"]
+
+
+def test_a_dropped_stack_holding_state_is_refused(tmp_path, previous_output):
+    (previous_output / "stacks" / "old" / "terraform.old.tfstate").write_text("{}")
+    before = snapshot(previous_output)
+    result = run_main("--config", str(CONFIG_DIR / "dev.toml"), "--outdir", str(previous_output))
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert "no stack old any more" in line and "terraform.old.tfstate" in line
+    assert snapshot(previous_output) == before
+
+
 def test_a_failed_swap_puts_the_previous_output_back(tmp_path, previous_output):
     before = snapshot(previous_output)
     with pytest.raises(FileNotFoundError):
