@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ def load_event(name: str) -> dict:
 
 def rest_event(name: str | None = "Ada") -> dict:
     event = load_event("apigw-rest-get")
+    # API Gateway gives every request an id of its own; the function records each id once.
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
     query = None if name is None else {"name": name}
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = None if name is None else {"name": [name]}
@@ -305,11 +308,17 @@ def test_methods_other_than_get_are_405(app, aws, event_name, context):
     ("name", "message"),
     [
         ("x" * 65, "at most 64 characters"),
-        ("Ada\nLovelace", "control characters"),
-        ("\x07", "control characters"),
-        ("Ada\x7f", "control characters"),
-        ("Ada\x85", "control characters"),
+        ("Ada\nLovelace", "control or invisible characters"),
+        ("\x07", "control or invisible characters"),
+        ("Ada\x7f", "control or invisible characters"),
+        ("Ada\x85", "control or invisible characters"),
+        ("Ada\ud800", "control or invisible characters"),  # a lone surrogate
+        ("\u202eadA", "control or invisible characters"),  # right-to-left override
+        ("A\u200bda", "control or invisible characters"),  # zero-width space
+        ("Ada\u2028", "control or invisible characters"),  # line separator
+        ("Ada\u2029", "control or invisible characters"),  # paragraph separator
     ],
+    ids=["too-long", "newline", "bell", "delete", "next-line", "surrogate", "rlo", "zwsp", "ls", "ps"],
 )
 def test_bad_names_are_400(app, aws, name, message):
     assert_error(app.handler(rest_event(name), None), 400, message)
@@ -324,7 +333,7 @@ def test_longest_allowed_name_and_unicode_are_fine(app):
 def test_control_characters_arriving_percent_encoded_through_the_alb_are_400(app):
     event = load_event("alb-get")
     event["queryStringParameters"] = {"name": "Ada%0D%0ASet-Cookie"}
-    assert_error(app.handler(event, ALB_CONTEXT), 400, "control characters")
+    assert_error(app.handler(event, ALB_CONTEXT), 400, "control or invisible characters")
 
 
 @pytest.mark.parametrize(
@@ -362,7 +371,7 @@ def test_dynamodb_unreachable_is_503_with_cause_logged(aws, monkeypatch, capsys,
     assert_error(response, 503, "dynamodb is unavailable")
     assert "Traceback" not in response["body"]
     [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
-    assert failure["message"] == "could not count the visit"
+    assert failure["message"] == "could not count and record the visit"
     assert failure["error_type"] == "EndpointConnectionError"
     assert str(unreachable_port) in failure["error"]
 
@@ -483,9 +492,22 @@ def code_statements(synthesized: dict) -> list[dict]:
     ]
 
 
-def iam_action(model: Any) -> str:
-    # The IAM action of each operation this function calls is named like the operation.
-    return f"{model.service_model.signing_name}:{model.name}"
+# The IAM action of each write a DynamoDB transaction may contain: AWS has no action for the
+# transaction itself and authorizes it write by write.
+TRANSACTION_WRITE_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def iam_actions(model: Any, params: dict) -> set[str]:
+    """The IAM actions AWS checks for one call of an operation with these parameters."""
+    if model.name == "TransactWriteItems":
+        return {TRANSACTION_WRITE_ACTIONS[kind] for item in params["TransactItems"] for kind in item}
+    # Every other operation this function calls has an action named like the operation.
+    return {f"{model.service_model.signing_name}:{model.name}"}
 
 
 def test_function_calls_exactly_the_actions_the_stack_grants(aws, stacks):
@@ -493,7 +515,8 @@ def test_function_calls_exactly_the_actions_the_stack_grants(aws, stacks):
     app = new_execution_environment()
     called: set[str] = set()
     boto3.DEFAULT_SESSION.events.register(
-        "before-call", lambda model, **_: called.add(iam_action(model))
+        "before-parameter-build",
+        lambda model, params, **_: called.update(iam_actions(model, params)),
     )
     assert app.handler(rest_event("Ada"), None)["statusCode"] == 200
     granted = {action for s in code_statements(stacks["dev"]) for action in s["actions"]}
@@ -522,6 +545,16 @@ def new_module_without_aws() -> ModuleType:
 # --- IAM enforced: the role's policy is enough, and every action the code needs is in it --
 
 GRANTED_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "s3:GetObject")
+# moto, unlike AWS, authorizes a transaction as one action of its own: the test policies grant it
+# exactly when the synthesized policy grants every write the function's transaction contains.
+MOTO_TRANSACTION_ACTION = "dynamodb:TransactWriteItems"
+FUNCTION_TRANSACTION_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+# The operation moto refuses when the policy lacks the action.
+REFUSED_OPERATION = {
+    "dynamodb:PutItem": "TransactWriteItems",
+    "dynamodb:UpdateItem": "TransactWriteItems",
+    "s3:GetObject": "GetObject",
+}
 
 
 def policy_document(statements: list[dict], without: str | None) -> str:
@@ -530,13 +563,19 @@ def policy_document(statements: list[dict], without: str | None) -> str:
         {
             "Sid": statement["sid"],
             "Effect": statement["effect"],
-            "Action": [action for action in statement["actions"] if action != without],
+            "Action": moto_actions([action for action in statement["actions"] if action != without]),
             "Resource": [moto_resource(resource) for resource in statement["resources"]],
         }
         for statement in statements
         if statement["actions"] != [without]
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": policy_statements})
+
+
+def moto_actions(actions: list[str]) -> list[str]:
+    if FUNCTION_TRANSACTION_WRITES <= set(actions):
+        return [*actions, MOTO_TRANSACTION_ACTION]
+    return actions
 
 
 def moto_resource(resource: str) -> str:
@@ -616,4 +655,4 @@ def test_every_granted_action_is_needed(run_as, capsys, action):
     assert failure["service"] == action.split(":")[0]
     # moto answers DynamoDB's denial in S3's XML error format, so botocore sees code "403".
     assert "AccessDenied" in failure["error"]
-    assert f"calling the {action.split(':')[1]} operation" in failure["error"]
+    assert f"calling the {REFUSED_OPERATION[action]} operation" in failure["error"]
