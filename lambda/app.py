@@ -571,7 +571,7 @@ def _client(service: str, timeout_step: int) -> BaseClient:
     config = Config(
         connect_timeout=CONNECT_TIMEOUT_S * scale,
         read_timeout=READ_TIMEOUT_S * scale,
-        retries={"mode": "standard", "max_attempts": 1},
+        retries={"mode": "standard", "total_max_attempts": 1},
     )
     return boto3.client(service, config=config)
 
