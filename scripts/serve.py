@@ -241,6 +241,27 @@ class LocalContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+class TakingTurns:
+    """A lock granted in arrival order: with threading.Lock, which is not fair, one unlucky
+    request could wait behind many later ones."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._next_ticket = 0
+        self._now_serving = 0
+
+    def __enter__(self) -> None:
+        with self._changed:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._changed.wait_for(lambda: self._now_serving == ticket)
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._changed:
+            self._now_serving += 1
+            self._changed.notify_all()
+
+
 class LocalGateway(ThreadingHTTPServer):
     """A thread per connection, so a slow or idle client holds up no one else; the function
     itself runs one request at a time, like one execution environment."""
@@ -254,7 +275,7 @@ class LocalGateway(ThreadingHTTPServer):
         self.path_part = path_part
         self.function_timeout_s = function_timeout_s
         self.function: Handler | None = None
-        self.execution_environment = threading.Lock()
+        self.execution_environment = TakingTurns()
 
     def invoke(self, event: dict) -> dict:
         assert self.function is not None, "the function is loaded before serving"
