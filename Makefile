@@ -24,7 +24,7 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve clean graphviz
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench clean graphviz
 
 setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed graphviz
 
@@ -71,7 +71,10 @@ bootstrap: $(VENV)/.synced ## synthesize the remote-state bucket stack into boot
 	$(PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<path_part>
-	$(PY) scripts/serve.py --config $(SERVE_CONFIG) --port $(SERVE_PORT)
+	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT)
+
+loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
+	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)
 
 test: setup ## the whole test suite (needs everything setup installs)
 	$(PY) -m pytest

@@ -2,18 +2,24 @@
 
 `GET /<path_part>?name=Ada` answers `{"message": "Hello, Ada!", "visits": N, "request_id": ...}`.
 The greeting template is read from S3 once per execution environment; every request is recorded
-in DynamoDB next to an atomic per-name visit counter. Standard library and boto3 only: exactly
-what the Lambda Python runtime provides.
+in DynamoDB together with its name's visit counter, in one transaction. Standard library and
+boto3 only: exactly what the Lambda Python runtime provides.
 
 AWS calls, and the IAM actions the stack grants for them (a test keeps the two in step):
-`s3:GetObject` on the greeting object, `dynamodb:UpdateItem` and `dynamodb:PutItem` on the table.
+`s3:GetObject` on the greeting object; DynamoDB `TransactWriteItems`, which IAM authorizes by the
+writes it contains: `dynamodb:UpdateItem` (the counter) and `dynamodb:PutItem` (the record).
+
+Every request gets a JSON answer and one log line in time: AWS calls are retried and time out
+within what is left of the invocation (`context.get_remaining_time_in_millis()`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import random
 import sys
 import time
 import unicodedata
@@ -42,21 +48,44 @@ DEFAULT_TEMPLATE = "Hello, {name}!"
 DEFAULT_NAME = "world"
 DEFAULT_RETENTION_DAYS = 30
 MAX_NAME_LENGTH = 64
+# Control (Cc), format (Cf: bidi overrides, zero-width characters), lone surrogates (Cs, which
+# no UTF-8 encoder accepts), line and paragraph separators (Zl, Zp): nothing a name should hold.
+FORBIDDEN_NAME_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 ALLOWED_METHOD = "GET"
 JSON_HEADERS = {"Content-Type": "application/json"}
 # Error codes that mean "try again later" although AWS answers them with a 4xx status.
-THROTTLING_CODES = frozenset(
+RETRY_LATER_CODES = frozenset(
     {
         "ProvisionedThroughputExceededException",
         "RequestLimitExceeded",
         "ThrottlingException",
         "Throttling",
         "SlowDown",
+        "TransactionConflictException",
+        "TransactionInProgressException",
     }
 )
-# Short timeouts and the standard retry mode keep a failing dependency well inside the
-# function timeout; AWS_MAX_ATTEMPTS in the environment still overrides the attempt count.
-CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=3, retries={"mode": "standard"})
+# Why a transaction was cancelled, when trying it again later may succeed.
+RETRY_LATER_CANCELLATIONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+# Full per-attempt timeouts; an attempt gets less when the invocation has less time left.
+CONNECT_TIMEOUT_S = 2.0
+READ_TIMEOUT_S = 3.0
+# Budgets round down to twentieths of the full timeouts: an execution environment creates at
+# most this many clients per service, and an attempt needs at least one twentieth (0.25 s).
+TIMEOUT_STEPS = 20
+MAX_ATTEMPTS = 3
+BACKOFF_BASE_S = 0.05
+BACKOFF_MAX_S = 1.0
+# Kept back from the invocation's remaining time to log and return the answer.
+REPLY_RESERVE_S = 0.3
+# Without a Lambda context (a direct call), the stack's default function timeout.
+DEFAULT_BUDGET_S = 10.0
+# Conditional counter writes lost to concurrent requests for the same name before giving up.
+MAX_COUNT_TRIES = 5
+# Last counter values this environment saw: the first guess of the next conditional write.
+KNOWN_VISITS_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -94,6 +123,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             **getattr(record, "fields", {}),
         }
+        if record.exc_info:
+            entry["traceback"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
 
 
@@ -114,17 +145,8 @@ def _configure_logger(level_name: str) -> logging.Logger:
 
 SETTINGS = Settings.from_environment(os.environ)
 LOGGER = _configure_logger(os.environ.get("LOG_LEVEL", "INFO"))
-
-
-@cache
-def _dynamodb() -> BaseClient:
-    """One client per execution environment; boto3 honours AWS_ENDPOINT_URL(_DYNAMODB)."""
-    return boto3.client("dynamodb", config=CLIENT_CONFIG)
-
-
-@cache
-def _s3() -> BaseClient:
-    return boto3.client("s3", config=CLIENT_CONFIG)
+_greeting_templates: dict[str, str] = {}
+_known_visits: dict[str, int] = {}
 
 
 class HttpError(Exception):
@@ -135,6 +157,39 @@ class HttpError(Exception):
         self.status = status
         self.message = message
         self.headers = dict(headers or {})
+
+
+class MalformedEvent(HttpError):
+    def __init__(self, what: str) -> None:
+        super().__init__(HTTPStatus.BAD_REQUEST, f"malformed event: {what}")
+
+
+class RetryLater(Exception):
+    """An AWS call not made or given up for a reason that may pass: an answer of 503."""
+
+
+class OutOfTime(RetryLater):
+    pass
+
+
+class CounterContention(RetryLater):
+    pass
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When the AWS calls of this invocation must be over, on the time.monotonic() clock."""
+
+    expires_at: float
+
+    @classmethod
+    def from_context(cls, context: Any) -> Deadline:
+        remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+        budget_s = remaining_ms() / 1000 if callable(remaining_ms) else DEFAULT_BUDGET_S
+        return cls(time.monotonic() + budget_s - REPLY_RESERVE_S)
+
+    def remaining(self) -> float:
+        return self.expires_at - time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -155,15 +210,23 @@ class Request:
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     started = time.perf_counter()
-    request_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
+    request_id = _invocation_id(context)
     request: Request | None = None
     try:
+        deadline = Deadline.from_context(context)
         request = parse_request(event, request_id)
         request_id = request.request_id
         require_method(request)
-        status, body, headers = HTTPStatus.OK, greet(request), {}
+        status, body, headers = HTTPStatus.OK, greet(request, deadline), {}
     except HttpError as error:
         status, body, headers = error.status, {"error": error.message}, error.headers
+    except Exception as error:
+        # The last resort: the client still gets JSON, the details go to the log only.
+        LOGGER.exception(
+            "unexpected error",
+            extra={"fields": {"request_id": request_id, "error_type": type(error).__name__}},
+        )
+        status, body, headers = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"}, {}
     body["request_id"] = request_id
     LOGGER.info(
         "request",
@@ -179,6 +242,14 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         },
     )
     return render(request, status, body, headers)
+
+
+def _invocation_id(context: Any) -> str:
+    invocation_id = getattr(context, "aws_request_id", None)
+    return invocation_id if isinstance(invocation_id, str) else str(uuid.uuid4())
+
+
+# --- the event ------------------------------------------------------------------------------
 
 
 def parse_request(event: Any, invocation_id: str) -> Request:
@@ -204,49 +275,83 @@ def _is_proxy_event(event: Any) -> bool:
 
 def _rest_request(event: dict) -> Request:
     context = event["requestContext"]
-    identity = context.get("identity") or {}
+    identity = _object(context.get("identity"), "requestContext.identity")
     return Request(
         source="apigateway",
-        request_id=context["requestId"],
-        method=event["httpMethod"],
-        path=event["path"],
+        request_id=_text(context["requestId"], "requestContext.requestId"),
+        method=_text(event["httpMethod"], "httpMethod"),
+        path=_text(event["path"], "path"),
         # API Gateway has already percent-decoded the values; the last of repeated keys wins.
-        query=_string_values(event.get("queryStringParameters")),
-        source_ip=identity.get("sourceIp") or "",
-        user_agent=identity.get("userAgent") or "",
+        query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
+        source_ip=_optional_text(identity.get("sourceIp"), "requestContext.identity.sourceIp"),
+        user_agent=_optional_text(identity.get("userAgent"), "requestContext.identity.userAgent"),
     )
 
 
 def _alb_request(event: dict, invocation_id: str) -> Request:
     multi_value = "multiValueHeaders" in event
     if multi_value:
-        headers = {k.lower(): v[-1] for k, v in (event["multiValueHeaders"] or {}).items() if v}
-        raw_query = {
-            k: v[-1] for k, v in (event.get("multiValueQueryStringParameters") or {}).items() if v
-        }
+        headers = _last_values(event["multiValueHeaders"], "multiValueHeaders")
+        raw_query = _last_values(
+            event.get("multiValueQueryStringParameters"), "multiValueQueryStringParameters"
+        )
     else:
-        headers = {k.lower(): v for k, v in _string_values(event.get("headers")).items()}
-        raw_query = _string_values(event.get("queryStringParameters"))
+        headers = _string_map(event.get("headers"), "headers")
+        raw_query = _string_map(event.get("queryStringParameters"), "queryStringParameters")
+    headers = {name.lower(): value for name, value in headers.items()}
     forwarded_for = [ip.strip() for ip in headers.get("x-forwarded-for", "").split(",")]
     return Request(
         source="alb",
         # The ALB event carries no request id of its own; the invocation id is unique per request.
         request_id=invocation_id,
-        method=event["httpMethod"],
-        path=event["path"],
+        method=_text(event["httpMethod"], "httpMethod"),
+        path=_text(event["path"], "path"),
         # The load balancer passes the query string through still percent-encoded.
         query={unquote_plus(k): unquote_plus(v) for k, v in raw_query.items()},
         # The ALB appends the address it saw: the rightmost entry is the one a client cannot forge.
-        source_ip=forwarded_for[-1],
-        user_agent=headers.get("user-agent", ""),
+        source_ip=_text(forwarded_for[-1], "x-forwarded-for"),
+        user_agent=_optional_text(headers.get("user-agent"), "user-agent"),
         multi_value_headers=multi_value,
     )
 
 
-def _string_values(mapping: Any) -> dict[str, str]:
-    if not isinstance(mapping, dict):
+def _object(value: Any, name: str) -> dict:
+    if value is None:
         return {}
-    return {key: value for key, value in mapping.items() if isinstance(value, str)}
+    if not isinstance(value, dict):
+        raise MalformedEvent(f"{name} is not an object")
+    return value
+
+
+def _text(value: Any, name: str) -> str:
+    """A string that can be stored: lone surrogates (from JSON escapes) cannot be encoded."""
+    if not isinstance(value, str):
+        raise MalformedEvent(f"{name} is not a string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedEvent(f"{name} is not valid Unicode") from None
+    return value
+
+
+def _optional_text(value: Any, name: str) -> str:
+    return "" if value is None else _text(value, name)
+
+
+def _string_map(value: Any, name: str) -> dict[str, str]:
+    mapping = _object(value, name)
+    if not all(isinstance(item, str) for item in mapping.values()):
+        raise MalformedEvent(f"{name} has a value that is not a string")
+    return mapping
+
+
+def _last_values(value: Any, name: str) -> dict[str, str]:
+    """The last value of each key of a multi-value map (`{"key": ["value", ...]}`)."""
+    mapping = _object(value, name)
+    for values in mapping.values():
+        if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+            raise MalformedEvent(f"{name} has a value that is not a list of strings")
+    return {key: values[-1] for key, values in mapping.items() if values}
 
 
 def requested_name(request: Request) -> str:
@@ -255,8 +360,10 @@ def requested_name(request: Request) -> str:
         raise HttpError(
             HTTPStatus.BAD_REQUEST, f"name must be at most {MAX_NAME_LENGTH} characters"
         )
-    if any(unicodedata.category(character) == "Cc" for character in name):
-        raise HttpError(HTTPStatus.BAD_REQUEST, "name must not contain control characters")
+    if any(unicodedata.category(character) in FORBIDDEN_NAME_CATEGORIES for character in name):
+        raise HttpError(
+            HTTPStatus.BAD_REQUEST, "name must not contain control or invisible characters"
+        )
     return name
 
 
@@ -269,28 +376,36 @@ def require_method(request: Request) -> None:
         )
 
 
-def greet(request: Request) -> dict[str, Any]:
+# --- the greeting ---------------------------------------------------------------------------
+
+
+def greet(request: Request, deadline: Deadline) -> dict[str, Any]:
     name = requested_name(request)
     with upstream("s3", "read the greeting template"):
-        template = greeting_template()
-    with upstream("dynamodb", "count the visit"):
-        visits = count_visit(name)
-    with upstream("dynamodb", "record the request"):
-        record_request(request, name, visits)
+        template = greeting_template(deadline)
+    with upstream("dynamodb", "count and record the visit"):
+        visits = count_and_record(request, name, deadline)
     return {"message": template.replace("{name}", name), "visits": visits}
 
 
-@cache
-def greeting_template() -> str:
+def greeting_template(deadline: Deadline) -> str:
     """The S3 template, or the built-in one when the object does not exist.
 
-    Cached for the life of the execution environment, the fallback included; a failed read
-    raises and is not cached, so the next request tries again.
+    Kept for the life of the execution environment, the fallback included; a failed read
+    raises and is not kept, so the next request tries again.
     """
+    if SETTINGS.greeting_key not in _greeting_templates:
+        _greeting_templates[SETTINGS.greeting_key] = _read_greeting_template(deadline)
+    return _greeting_templates[SETTINGS.greeting_key]
+
+
+def _read_greeting_template(deadline: Deadline) -> str:
     try:
-        response = _s3().get_object(Bucket=SETTINGS.bucket_name, Key=SETTINGS.greeting_key)
+        response = aws_call(
+            deadline, "s3", "get_object", Bucket=SETTINGS.bucket_name, Key=SETTINGS.greeting_key
+        )
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "NoSuchKey":
+        if _error_code(error) != "NoSuchKey":
             raise
         LOGGER.info(
             "greeting template not found, using the built-in one",
@@ -302,37 +417,163 @@ def greeting_template() -> str:
     return template or DEFAULT_TEMPLATE
 
 
-def count_visit(name: str) -> int:
-    """Atomically add one to the name's counter (creating it at 1) and return the new value."""
-    response = _dynamodb().update_item(
-        TableName=SETTINGS.table_name,
-        Key={PARTITION_KEY: {"S": f"VISITS#{name}"}},
-        UpdateExpression="ADD #visits :one",
-        ExpressionAttributeNames={"#visits": "visits"},
-        ExpressionAttributeValues={":one": {"N": "1"}},
-        ReturnValues="UPDATED_NEW",
-    )
-    return int(response["Attributes"]["visits"]["N"])
+# --- the counter and the record, written together -------------------------------------------
 
 
-def record_request(request: Request, name: str, visits: int) -> None:
+def count_and_record(request: Request, name: str, deadline: Deadline) -> int:
+    """Add one to the name's counter and store the request record, both or neither: the new count.
+
+    Transactions return no values, so the counter is set from the value it is expected to hold,
+    under that condition. When another request got there first, the cancelled condition reports
+    the current value and the write is tried again from it.
+    """
+    expected = _known_visits.get(name, 0)
+    for _ in range(MAX_COUNT_TRIES):
+        try:
+            aws_call(
+                deadline,
+                "dynamodb",
+                "transact_write_items",
+                TransactItems=[
+                    _counter_update(name, expected),
+                    _record_put(request, name, expected + 1),
+                ],
+            )
+        except ClientError as error:
+            counter, record = _cancellation_reasons(error)
+            if _condition_failed(record):
+                # An earlier attempt of this very request was written, but its answer was lost.
+                return _visits_in(record)
+            if not _condition_failed(counter):
+                raise
+            expected = _visits_in(counter)
+            continue
+        _remember_visits(name, expected + 1)
+        return expected + 1
+    raise CounterContention(f"the counter changed under {MAX_COUNT_TRIES} conditional writes")
+
+
+def _counter_update(name: str, expected: int) -> dict[str, Any]:
+    values = {":next": {"N": str(expected + 1)}}
+    if expected:
+        values[":expected"] = {"N": str(expected)}
+    return {
+        "Update": {
+            "TableName": SETTINGS.table_name,
+            "Key": {PARTITION_KEY: {"S": f"VISITS#{name}"}},
+            "UpdateExpression": "SET #visits = :next",
+            "ConditionExpression": (
+                "#visits = :expected" if expected else "attribute_not_exists(#visits)"
+            ),
+            "ExpressionAttributeNames": {"#visits": "visits"},
+            "ExpressionAttributeValues": values,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def _record_put(request: Request, name: str, visits: int) -> dict[str, Any]:
     expires_at = int(request.received_at.timestamp()) + SETTINGS.retention_seconds
-    _dynamodb().put_item(
-        TableName=SETTINGS.table_name,
-        Item={
-            PARTITION_KEY: {"S": f"REQUEST#{request.request_id}"},
-            "request_id": {"S": request.request_id},
-            "source": {"S": request.source},
-            "path": {"S": request.path},
-            "method": {"S": request.method},
-            "source_ip": {"S": request.source_ip},
-            "user_agent": {"S": request.user_agent},
-            "requested_at": {"S": request.received_at.isoformat(timespec="milliseconds")},
-            "name": {"S": name},
-            "visits": {"N": str(visits)},
-            TTL_ATTRIBUTE: {"N": str(expires_at)},
-        },
+    return {
+        "Put": {
+            "TableName": SETTINGS.table_name,
+            "Item": {
+                PARTITION_KEY: {"S": f"REQUEST#{request.request_id}"},
+                "request_id": {"S": request.request_id},
+                "source": {"S": request.source},
+                "path": {"S": request.path},
+                "method": {"S": request.method},
+                "source_ip": {"S": request.source_ip},
+                "user_agent": {"S": request.user_agent},
+                "requested_at": {"S": request.received_at.isoformat(timespec="milliseconds")},
+                "name": {"S": name},
+                "visits": {"N": str(visits)},
+                TTL_ATTRIBUTE: {"N": str(expires_at)},
+            },
+            # A request is recorded once, however often its transaction is sent.
+            "ConditionExpression": "attribute_not_exists(#pk)",
+            "ExpressionAttributeNames": {"#pk": PARTITION_KEY},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
+def _cancellation_reasons(error: ClientError) -> tuple[dict, dict]:
+    """Why the counter update and the record put were cancelled (empty when they were not)."""
+    reasons = error.response.get("CancellationReasons") or []
+    if _error_code(error) != "TransactionCanceledException" or len(reasons) != 2:
+        return {}, {}
+    return reasons[0], reasons[1]
+
+
+def _condition_failed(reason: dict) -> bool:
+    return reason.get("Code") == "ConditionalCheckFailed"
+
+
+def _visits_in(reason: dict) -> int:
+    """The visits of the item a failed condition reports; 0 when there is no item yet."""
+    return int(reason.get("Item", {}).get("visits", {}).get("N", "0"))
+
+
+def _remember_visits(name: str, visits: int) -> None:
+    # Names are unbounded: forget them all now and then rather than grow without end.
+    if len(_known_visits) >= KNOWN_VISITS_LIMIT:
+        _known_visits.clear()
+    _known_visits[name] = visits
+
+
+# --- AWS calls within the invocation's time -------------------------------------------------
+
+
+def aws_call(deadline: Deadline, service: str, operation: str, **params: Any) -> dict[str, Any]:
+    """One AWS operation, tried again after a transient failure while the deadline allows.
+
+    botocore's own retries are off: they know nothing of the deadline.
+    """
+    attempt = 1
+    while True:
+        step = _timeout_step(deadline.remaining())
+        if step < 1:
+            raise OutOfTime(f"{deadline.remaining():.2f} s left, too little for {operation}")
+        try:
+            return getattr(_client(service, step), operation)(**params)
+        except (BotoCoreError, ClientError) as error:
+            pause = _backoff(attempt)
+            if (
+                attempt >= MAX_ATTEMPTS
+                or upstream_status(error) != HTTPStatus.SERVICE_UNAVAILABLE
+                or _timeout_step(deadline.remaining() - pause) < 1
+            ):
+                raise
+        time.sleep(pause)
+        attempt += 1
+
+
+def _timeout_step(budget_s: float) -> int:
+    """How many twentieths of the full timeouts fit into the budget, at most all of them."""
+    full_s = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
+    return max(0, min(TIMEOUT_STEPS, math.floor(budget_s / full_s * TIMEOUT_STEPS)))
+
+
+def _backoff(attempt: int) -> float:
+    # Full jitter: clients failing together do not retry together.
+    return random.uniform(0, min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempt))
+
+
+@cache
+def _client(service: str, timeout_step: int) -> BaseClient:
+    """One client per service and timeout step for the life of the execution environment.
+
+    boto3 honours AWS_ENDPOINT_URL(_<SERVICE>). Timeouts are fixed when a client is made,
+    hence a client per step; in the common case, plenty of time left, that is one per service.
+    """
+    scale = timeout_step / TIMEOUT_STEPS
+    config = Config(
+        connect_timeout=CONNECT_TIMEOUT_S * scale,
+        read_timeout=READ_TIMEOUT_S * scale,
+        retries={"mode": "standard", "total_max_attempts": 1},
     )
+    return boto3.client(service, config=config)
 
 
 @contextmanager
@@ -340,7 +581,7 @@ def upstream(service: str, purpose: str) -> Iterator[None]:
     """Turn a failed AWS call into a 502/503 answer; the cause goes to the log, not the client."""
     try:
         yield
-    except (BotoCoreError, ClientError) as error:
+    except (BotoCoreError, ClientError, RetryLater) as error:
         status = upstream_status(error)
         LOGGER.error(
             f"could not {purpose}",
@@ -359,18 +600,25 @@ def upstream(service: str, purpose: str) -> Iterator[None]:
         raise HttpError(status, f"{service} request failed") from None
 
 
-def upstream_status(error: BotoCoreError | ClientError) -> HTTPStatus:
-    """503 for what may pass by itself (unreachable, throttled, 5xx), 502 for the rest."""
-    if isinstance(error, EndpointConnectionFailure | HTTPClientError):
+def upstream_status(error: BotoCoreError | ClientError | RetryLater) -> HTTPStatus:
+    """503 for what may pass by itself (unreachable, throttled, 5xx, no time), 502 for the rest."""
+    if isinstance(error, EndpointConnectionFailure | HTTPClientError | RetryLater):
         return HTTPStatus.SERVICE_UNAVAILABLE
     if isinstance(error, ClientError):
         http_status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if http_status >= 500 or _error_code(error) in THROTTLING_CODES:
+        if http_status >= 500 or _error_code(error) in RETRY_LATER_CODES:
+            return HTTPStatus.SERVICE_UNAVAILABLE
+        if _cancelled_for_a_while(error):
             return HTTPStatus.SERVICE_UNAVAILABLE
     return HTTPStatus.BAD_GATEWAY
 
 
-def _error_code(error: BotoCoreError | ClientError) -> str | None:
+def _cancelled_for_a_while(error: ClientError) -> bool:
+    reasons = error.response.get("CancellationReasons") or []
+    return any(reason.get("Code") in RETRY_LATER_CANCELLATIONS for reason in reasons)
+
+
+def _error_code(error: BaseException) -> str | None:
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Code")
     return None

@@ -1,12 +1,13 @@
 """Run the function locally: moto as AWS, and an HTTP server that plays API Gateway.
 
-    .venv/bin/python scripts/serve.py [--config config/dev.toml] [--port 8080] [--greeting TEXT]
+    .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--greeting TEXT]
 
 Starts moto on 127.0.0.1 (a free port) with the table and bucket created as the stack defines
 them, then serves `GET http://127.0.0.1:<port>/<stage>/<path_part>`: each request becomes the
-REST proxy event API Gateway would send, the handler runs in this process (one request at a
-time, like one execution environment) and its response goes back to the client. Ctrl-C or
-SIGTERM stops both servers.
+REST proxy event API Gateway would send, the handler runs in this process and its response goes
+back to the client. Connections are served concurrently, each with its own timeout; the handler
+runs one request at a time, like one execution environment, with the configured function
+timeout as its context's remaining time. Ctrl-C or SIGTERM stops both servers.
 
 Only the standard library, boto3, moto and the configuration module: no cdktf, so it starts fast.
 """
@@ -23,25 +24,26 @@ import os
 import secrets
 import signal
 import sys
+import threading
+import time
 import traceback
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
+from moto.server import ThreadedMotoServer
+
+from constructs_lib.config import ConfigError, StackConfig, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT_ROOT))
-
-from moto.server import ThreadedMotoServer  # noqa: E402
-
-from constructs_lib.config import ConfigError, StackConfig, load_config  # noqa: E402
 
 # Importing the function must not leave byte-code caches in the folder that gets packaged.
 sys.dont_write_bytecode = True
@@ -55,6 +57,12 @@ ACCOUNT_ID = "123456789012"
 LOCAL_API_ID = "local"
 # Credentials and config that can only ever reach the local endpoint.
 UNSET_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN")
+# Connections waiting to be accepted: bursts of clients queue here instead of being dropped.
+LISTEN_BACKLOG = 128
+# A client that sends nothing for this long loses its connection (and its thread).
+CONNECTION_TIMEOUT_S = 10
+# API Gateway's payload limit.
+MAX_BODY_BYTES = 10 * 1024 * 1024
 
 Handler = Callable[[dict, Any], dict]
 
@@ -222,18 +230,66 @@ def _event_body(body: bytes) -> tuple[str | None, bool]:
         return base64.b64encode(body).decode(), True
 
 
-class LocalGateway(HTTPServer):
-    """A single-threaded server: one request at a time, like one execution environment."""
+@dataclass(frozen=True)
+class LocalContext:
+    """The parts of the Lambda context the function reads: its id and the time it has left."""
 
-    def __init__(self, port: int, stage: str, path_part: str) -> None:
+    aws_request_id: str
+    deadline: float  # time.monotonic()
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+class TakingTurns:
+    """A lock granted in arrival order: with threading.Lock, which is not fair, one unlucky
+    request could wait behind many later ones."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._next_ticket = 0
+        self._now_serving = 0
+
+    def __enter__(self) -> None:
+        with self._changed:
+            ticket = self._next_ticket
+            self._next_ticket += 1
+            self._changed.wait_for(lambda: self._now_serving == ticket)
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._changed:
+            self._now_serving += 1
+            self._changed.notify_all()
+
+
+class LocalGateway(ThreadingHTTPServer):
+    """A thread per connection, so a slow or idle client holds up no one else; the function
+    itself runs one request at a time, like one execution environment."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+    def __init__(self, port: int, stage: str, path_part: str, function_timeout_s: int = 10) -> None:
         super().__init__((HOST, port), GatewayRequestHandler)
         self.stage = stage
         self.path_part = path_part
+        self.function_timeout_s = function_timeout_s
         self.function: Handler | None = None
+        self.execution_environment = TakingTurns()
+
+    def invoke(self, event: dict) -> dict:
+        assert self.function is not None, "the function is loaded before serving"
+        with self.execution_environment:
+            context = LocalContext(
+                aws_request_id=str(uuid.uuid4()),
+                deadline=time.monotonic() + self.function_timeout_s,
+            )
+            return self.function(event, context)
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
     server: LocalGateway
+    timeout = CONNECTION_TIMEOUT_S
 
     def do_GET(self) -> None:
         self._answer()
@@ -249,7 +305,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
                 HTTPStatus.FORBIDDEN, {"Content-Type": "application/json"}, _message(refusal)
             )
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        length = self._content_length()
+        if length is None:
+            return
         event = rest_proxy_event(
             method=self.command,
             target=self.path,
@@ -260,9 +318,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             stage=gateway.stage,
         )
         request_id = event["requestContext"]["requestId"]
-        assert gateway.function is not None, "the function is loaded before serving"
         try:
-            response = gateway.function(event, None)
+            response = gateway.invoke(event)
             status, headers, body = _proxy_response(response)
         except Exception:
             # What API Gateway does when the function fails or answers malformed JSON.
@@ -271,13 +328,39 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             headers, body = {"Content-Type": "application/json"}, _message("Internal server error")
         self._send(status, {**headers, "x-amzn-RequestId": request_id}, body)
 
+    def _content_length(self) -> int | None:
+        """The body's length, or None once a malformed or oversized one has been answered."""
+        given = self.headers.get("Content-Length", "0").strip()
+        if not (given.isascii() and given.isdigit()):
+            self.send_error(HTTPStatus.BAD_REQUEST, f"invalid Content-Length: {given[:32]!r}")
+            return None
+        if int(given) > MAX_BODY_BYTES:
+            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long")
+            return None
+        return int(given)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests get JSON like every other answer, not the default HTML page."""
+        status = HTTPStatus(code)
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        # A request line that did not parse leaves HTTP/0.9, which would send the body bare.
+        if not self.request_version.startswith("HTTP/1."):
+            self.request_version = "HTTP/1.0"
+        self._send(
+            status,
+            {"Content-Type": "application/json", "Connection": "close"},
+            _message(message or status.phrase),
+        )
+
     def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        if self.command != "HEAD":
+        # A request line too broken to parse leaves no command.
+        if getattr(self, "command", None) != "HEAD":
             self.wfile.write(body)
 
 
@@ -318,7 +401,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(error.problems), file=sys.stderr)
         return 2
     try:
-        gateway = LocalGateway(args.port, config.api.stage_name, config.api.path_part)
+        gateway = LocalGateway(
+            args.port, config.api.stage_name, config.api.path_part, config.lambda_.timeout_s
+        )
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2

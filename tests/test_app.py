@@ -12,6 +12,7 @@ import re
 import socket
 import sys
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ def load_event(name: str) -> dict:
 
 def rest_event(name: str | None = "Ada") -> dict:
     event = load_event("apigw-rest-get")
+    # API Gateway gives every request an id of its own; the function records each id once.
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
     query = None if name is None else {"name": name}
     event["queryStringParameters"] = query
     event["multiValueQueryStringParameters"] = None if name is None else {"name": [name]}
@@ -202,6 +205,27 @@ def test_visits_count_per_name_across_calls(app, aws):
     assert aws.item("VISITS#Grace")["visits"] == {"N": "1"}
 
 
+def test_execution_environments_taking_turns_count_every_visit(aws):
+    first, second = new_execution_environment(), new_execution_environment()
+    visits = [
+        body_of(environment.handler(rest_event("Ada"), None))["visits"]
+        for environment in (first, second, first, second, first)
+    ]
+    assert visits == [1, 2, 3, 4, 5]
+    assert aws.item("VISITS#Ada")["visits"] == {"N": "5"}
+    assert aws.item_count() == 1 + 5
+
+
+def test_a_request_already_recorded_is_not_counted_again(aws):
+    # What a retried transaction meets when its first attempt was written but the answer lost.
+    event = rest_event("Ada")
+    first = new_execution_environment().handler(event, None)
+    again = new_execution_environment().handler(event, None)
+    assert body_of(first)["visits"] == body_of(again)["visits"] == 1
+    assert aws.item("VISITS#Ada")["visits"] == {"N": "1"}
+    assert aws.item_count() == 2
+
+
 @pytest.mark.parametrize(("retention", "days"), [(None, 30), ("7", 7)])
 def test_request_item_is_written_with_all_fields(aws, monkeypatch, retention, days):
     if retention is not None:
@@ -305,10 +329,27 @@ def test_methods_other_than_get_are_405(app, aws, event_name, context):
     ("name", "message"),
     [
         ("x" * 65, "at most 64 characters"),
-        ("Ada\nLovelace", "control characters"),
-        ("\x07", "control characters"),
-        ("Ada\x7f", "control characters"),
-        ("Ada\x85", "control characters"),
+        ("Ada\nLovelace", "control or invisible characters"),
+        ("\x07", "control or invisible characters"),
+        ("Ada\x7f", "control or invisible characters"),
+        ("Ada\x85", "control or invisible characters"),
+        ("Ada\ud800", "control or invisible characters"),  # a lone surrogate
+        ("\u202eadA", "control or invisible characters"),  # right-to-left override
+        ("A\u200bda", "control or invisible characters"),  # zero-width space
+        ("Ada\u2028", "control or invisible characters"),  # line separator
+        ("Ada\u2029", "control or invisible characters"),  # paragraph separator
+    ],
+    ids=[
+        "too-long",
+        "newline",
+        "bell",
+        "delete",
+        "next-line",
+        "surrogate",
+        "rlo",
+        "zwsp",
+        "ls",
+        "ps",
     ],
 )
 def test_bad_names_are_400(app, aws, name, message):
@@ -324,7 +365,7 @@ def test_longest_allowed_name_and_unicode_are_fine(app):
 def test_control_characters_arriving_percent_encoded_through_the_alb_are_400(app):
     event = load_event("alb-get")
     event["queryStringParameters"] = {"name": "Ada%0D%0ASet-Cookie"}
-    assert_error(app.handler(event, ALB_CONTEXT), 400, "control characters")
+    assert_error(app.handler(event, ALB_CONTEXT), 400, "control or invisible characters")
 
 
 @pytest.mark.parametrize(
@@ -342,6 +383,71 @@ def test_control_characters_arriving_percent_encoded_through_the_alb_are_400(app
 )
 def test_events_that_are_not_proxy_events_are_400(app, event):
     assert_error(app.handler(event, ALB_CONTEXT), 400, "expected an API Gateway REST proxy")
+
+
+def set_in(event: dict, keys: tuple[str, ...], value: object) -> None:
+    *parents, last = keys
+    for key in parents:
+        event = event[key]
+    event[last] = value
+
+
+@pytest.mark.parametrize(
+    ("event_name", "keys", "value"),
+    [
+        ("apigw-rest-get", ("requestContext", "identity"), "203.0.113.10"),
+        ("apigw-rest-get", ("requestContext", "identity", "userAgent"), 42),
+        ("apigw-rest-get", ("requestContext", "identity", "userAgent"), "curl\ud800"),
+        ("apigw-rest-get", ("queryStringParameters",), ["name", "Ada"]),
+        ("apigw-rest-get", ("queryStringParameters", "name"), 7),
+        ("alb-get-multi-value", ("multiValueHeaders",), ["user-agent"]),
+        ("alb-get-multi-value", ("multiValueHeaders", "user-agent"), "curl/8.5.0"),
+        ("alb-get-multi-value", ("multiValueHeaders", "accept"), None),
+        ("alb-get-multi-value", ("multiValueQueryStringParameters", "name"), [7]),
+        ("alb-get-multi-value", ("multiValueQueryStringParameters", "name"), "Ada"),
+        ("alb-get", ("headers", "x-forwarded-for"), ["198.51.100.7"]),
+    ],
+    ids=[
+        "identity-string",
+        "user-agent-number",
+        "user-agent-surrogate",
+        "query-list",
+        "query-number",
+        "multi-value-headers-list",
+        "multi-value-header-string",
+        "multi-value-header-null",
+        "multi-value-name-number",
+        "multi-value-name-string",
+        "header-list",
+    ],
+)
+def test_malformed_events_are_400_with_a_log_line(aws, capsys, event_name, keys, value):
+    event = load_event(event_name)
+    set_in(event, keys, value)
+    response = new_execution_environment().handler(event, ALB_CONTEXT)
+    assert_error(response, 400, "^malformed event: ")
+    [summary] = [
+        line for line in json_lines(capsys.readouterr().out) if line["message"] == "request"
+    ]
+    assert summary["status"] == 400
+    assert aws.item_count() == 0
+
+
+def test_an_unexpected_error_is_a_500_without_details(aws, monkeypatch, capsys):
+    app = new_execution_environment()
+
+    def broken(*args: object) -> int:
+        raise RuntimeError("internal detail")
+
+    monkeypatch.setattr(app, "count_and_record", broken)
+    response = app.handler(rest_event("Ada"), None)
+    assert_error(response, 500, "^internal error$")
+    assert "detail" not in response["body"]
+    lines = json_lines(capsys.readouterr().out)
+    [failure] = [line for line in lines if line["level"] == "ERROR"]
+    assert (failure["message"], failure["error_type"]) == ("unexpected error", "RuntimeError")
+    assert "RuntimeError: internal detail" in failure["traceback"]
+    assert (lines[-1]["message"], lines[-1]["status"]) == ("request", 500)
 
 
 # --- failing AWS calls ----------------------------------------------------------------------
@@ -362,9 +468,62 @@ def test_dynamodb_unreachable_is_503_with_cause_logged(aws, monkeypatch, capsys,
     assert_error(response, 503, "dynamodb is unavailable")
     assert "Traceback" not in response["body"]
     [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
-    assert failure["message"] == "could not count the visit"
+    assert failure["message"] == "could not count and record the visit"
     assert failure["error_type"] == "EndpointConnectionError"
     assert str(unreachable_port) in failure["error"]
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """An endpoint on 127.0.0.1 that takes connections and never answers: the kernel completes
+    every handshake into the listen queue, and nothing ever reads a request."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(128)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+def lambda_context(remaining_s: float) -> LambdaContext:
+    """A context whose invocation times out remaining_s from now, as the runtime's counts down."""
+    deadline = time.monotonic() + remaining_s
+    return LambdaContext(
+        aws_request_id=str(uuid.uuid4()),
+        get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000),
+    )
+
+
+# What the answer may take at most to leave once the function returns; Lambda needs milliseconds.
+REPLY_MARGIN_S = 0.1
+
+
+@pytest.mark.parametrize(("service", "remaining_s"), [("dynamodb", 2), ("s3", 2), ("dynamodb", 6)])
+def test_a_silent_service_is_503_before_the_invocation_times_out(
+    aws, monkeypatch, capsys, silent_endpoint, service, remaining_s
+):
+    monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service.upper()}", silent_endpoint)
+    app = new_execution_environment()
+    started = time.monotonic()
+    response = app.handler(rest_event("Ada"), lambda_context(remaining_s))
+    elapsed = time.monotonic() - started
+    assert_error(response, 503, f"{service} is unavailable")
+    assert elapsed < remaining_s - REPLY_MARGIN_S
+    # It waited for an answer as long as it could, rather than giving up at once.
+    assert elapsed > remaining_s / 2
+    lines = json_lines(capsys.readouterr().out)
+    [failure] = [line for line in lines if line["level"] == "ERROR"]
+    assert (failure["service"], failure["error_type"]) == (service, "ReadTimeoutError")
+    assert (lines[-1]["message"], lines[-1]["status"]) == ("request", 503)
+    assert aws.item_count() == 0
+
+
+def test_no_call_is_started_without_time_for_it(aws, capsys):
+    app = new_execution_environment()
+    started = time.monotonic()
+    response = app.handler(rest_event("Ada"), lambda_context(0.4))
+    assert time.monotonic() - started < 0.3
+    assert_error(response, 503, "s3 is unavailable")
+    [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert failure["error_type"] == "OutOfTime"
 
 
 def test_missing_table_is_502(aws, monkeypatch, capsys):
@@ -483,9 +642,24 @@ def code_statements(synthesized: dict) -> list[dict]:
     ]
 
 
-def iam_action(model: Any) -> str:
-    # The IAM action of each operation this function calls is named like the operation.
-    return f"{model.service_model.signing_name}:{model.name}"
+# The IAM action of each write a DynamoDB transaction may contain: AWS has no action for the
+# transaction itself and authorizes it write by write.
+TRANSACTION_WRITE_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def iam_actions(model: Any, params: dict) -> set[str]:
+    """The IAM actions AWS checks for one call of an operation with these parameters."""
+    if model.name == "TransactWriteItems":
+        return {
+            TRANSACTION_WRITE_ACTIONS[kind] for item in params["TransactItems"] for kind in item
+        }
+    # Every other operation this function calls has an action named like the operation.
+    return {f"{model.service_model.signing_name}:{model.name}"}
 
 
 def test_function_calls_exactly_the_actions_the_stack_grants(aws, stacks):
@@ -493,7 +667,8 @@ def test_function_calls_exactly_the_actions_the_stack_grants(aws, stacks):
     app = new_execution_environment()
     called: set[str] = set()
     boto3.DEFAULT_SESSION.events.register(
-        "before-call", lambda model, **_: called.add(iam_action(model))
+        "before-parameter-build",
+        lambda model, params, **_: called.update(iam_actions(model, params)),
     )
     assert app.handler(rest_event("Ada"), None)["statusCode"] == 200
     granted = {action for s in code_statements(stacks["dev"]) for action in s["actions"]}
@@ -522,6 +697,16 @@ def new_module_without_aws() -> ModuleType:
 # --- IAM enforced: the role's policy is enough, and every action the code needs is in it --
 
 GRANTED_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "s3:GetObject")
+# moto, unlike AWS, authorizes a transaction as one action of its own: the test policies grant it
+# exactly when the synthesized policy grants every write the function's transaction contains.
+MOTO_TRANSACTION_ACTION = "dynamodb:TransactWriteItems"
+FUNCTION_TRANSACTION_WRITES = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+# The operation moto refuses when the policy lacks the action.
+REFUSED_OPERATION = {
+    "dynamodb:PutItem": "TransactWriteItems",
+    "dynamodb:UpdateItem": "TransactWriteItems",
+    "s3:GetObject": "GetObject",
+}
 
 
 def policy_document(statements: list[dict], without: str | None) -> str:
@@ -530,13 +715,21 @@ def policy_document(statements: list[dict], without: str | None) -> str:
         {
             "Sid": statement["sid"],
             "Effect": statement["effect"],
-            "Action": [action for action in statement["actions"] if action != without],
+            "Action": moto_actions(
+                [action for action in statement["actions"] if action != without]
+            ),
             "Resource": [moto_resource(resource) for resource in statement["resources"]],
         }
         for statement in statements
         if statement["actions"] != [without]
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": policy_statements})
+
+
+def moto_actions(actions: list[str]) -> list[str]:
+    if set(actions) >= FUNCTION_TRANSACTION_WRITES:
+        return [*actions, MOTO_TRANSACTION_ACTION]
+    return actions
 
 
 def moto_resource(resource: str) -> str:
@@ -616,4 +809,12 @@ def test_every_granted_action_is_needed(run_as, capsys, action):
     assert failure["service"] == action.split(":")[0]
     # moto answers DynamoDB's denial in S3's XML error format, so botocore sees code "403".
     assert "AccessDenied" in failure["error"]
-    assert f"calling the {action.split(':')[1]} operation" in failure["error"]
+    assert f"calling the {REFUSED_OPERATION[action]} operation" in failure["error"]
+
+
+@pytest.mark.parametrize("action", GRANTED_ACTIONS)
+def test_a_refused_request_is_not_counted(run_as, action):
+    """Each write refused (the record's included) leaves the counter where it was."""
+    before = body_of(run_as(None))["visits"]
+    assert run_as(action)["statusCode"] == 502
+    assert body_of(run_as(None))["visits"] == before + 1

@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,10 +26,10 @@ import pytest
 from botocore.client import BaseClient
 
 from constructs_lib.stack import DEFAULT_GREETING
-from scripts.serve import rest_proxy_event
+from scripts.serve import LISTEN_BACKLOG, LocalGateway, rest_proxy_event
 from tests.support import CONFIG_DIR, REPO_ROOT
 
-SERVE = REPO_ROOT / "scripts" / "serve.py"
+SERVE = [sys.executable, "-m", "scripts.serve"]
 DEV_CONFIG = CONFIG_DIR / "dev.toml"
 EVENTS = Path(__file__).parent / "events"
 STARTUP_TIMEOUT_S = 60
@@ -63,7 +65,7 @@ def serving(*args: str) -> Iterator[Server]:
     # stderr goes to a file: an unread pipe would fill up with access lines and block the server.
     with tempfile.TemporaryFile("w+") as stderr_file:
         process = subprocess.Popen(
-            [sys.executable, str(SERVE), "--port", "0", *args],
+            [*SERVE, "--port", "0", *args],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
@@ -150,7 +152,7 @@ def test_without_greeting_the_stack_default_template_is_uploaded():
 def test_bad_input_gets_the_function_error(server):
     status, headers, body = fetch(f"{server.base_url}/dev/hello?name=%07")
     assert status == 400
-    assert body["error"] == "name must not contain control characters"
+    assert body["error"] == "name must not contain control or invisible characters"
     assert headers["x-amzn-RequestId"] == body["request_id"]
 
 
@@ -209,9 +211,84 @@ def test_a_failing_function_is_a_502_like_api_gateway(tmp_path):
     assert "RuntimeError: boom" in err
 
 
+# --- many clients, slow clients, broken requests --------------------------------------------
+
+
+def raw_exchange(base_url: str, request: bytes, timeout: float = 5) -> tuple[int, dict]:
+    """Send bytes as they are and keep the connection open: the status and JSON body answered."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+        connection.sendall(request)
+        reply = b""
+        while chunk := connection.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def test_an_idle_connection_holds_up_no_one(server):
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))):
+        started = time.monotonic()
+        status, _, _ = fetch(f"{server.base_url}/dev/hello?name=Ada")
+        assert status == 200
+        assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "message"),
+    [
+        (b"GET /dev/hello HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, "Content-Length"),
+        (b"GET /dev/hello HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400, "Content-Length"),
+        (b"GET /dev/hello HTTP/1.1\r\nContent-Length: 99999999999\r\n\r\n", 413, "Too Long"),
+        (b"GET\r\n\r\n", 400, "Bad request"),
+        (b"GET /dev/hello HTTP/9.9\r\n\r\n", 505, "HTTP"),
+    ],
+    ids=["negative-length", "text-length", "huge-length", "no-path", "bad-version"],
+)
+def test_malformed_requests_get_json_errors_at_once(server, request_bytes, status, message):
+    started = time.monotonic()
+    assert raw_exchange(server.base_url, request_bytes)[0] == status
+    assert message in raw_exchange(server.base_url, request_bytes)[1]["message"]
+    assert time.monotonic() - started < 2
+    server.stderr_file.seek(0)
+    assert "Traceback" not in server.stderr_file.read()
+
+
+def test_concurrent_clients_are_all_served_and_counted(server):
+    replies: list[tuple[int, dict, dict]] = []
+
+    def client() -> None:
+        replies.append(fetch(f"{server.base_url}/dev/hello?name=Concurrent"))
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert [status for status, _, _ in replies] == [200] * 16
+    assert sorted(body["visits"] for _, _, body in replies) == list(range(1, 17))
+
+
+def test_a_burst_of_connections_waits_in_the_listen_queue():
+    """Connections beyond the listen backlog are dropped by the kernel until the client
+    retries a second later; a burst below the backlog completes its handshakes at once."""
+    gateway = LocalGateway(0, "dev", "hello")  # listening, but nobody accepts
+    burst = LISTEN_BACKLOG // 2
+    connections: list[socket.socket] = []
+    try:
+        for _ in range(burst):
+            connections.append(socket.create_connection(gateway.server_address, timeout=0.5))
+    finally:
+        for connection in connections:
+            connection.close()
+        gateway.server_close()
+    assert len(connections) == burst
+
+
 def run_serve(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, str(SERVE), *args],
+        [*SERVE, *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
