@@ -20,8 +20,9 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
+CALL_ENV ?= dev
 
-.PHONY: setup synth check bootstrap test lint checkov diagram bench serve clean
+.PHONY: setup synth check bootstrap test lint checkov diagram bench serve call clean
 
 setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed
 
@@ -56,6 +57,9 @@ bootstrap: setup ## synthesize the remote-state bucket stack into bootstrap.out/
 
 serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<path_part>
 	$(PY) scripts/serve.py --config $(SERVE_CONFIG) --port $(SERVE_PORT)
+
+call: $(VENV)/.synced ## SigV4-signed GET of the applied stack's api_invoke_url (CALL_ENV=dev)
+	$(PY) -m scripts.call --env $(CALL_ENV)
 
 test: setup ## the whole test suite
 	$(PY) -m pytest
