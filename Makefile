@@ -23,8 +23,9 @@ CHECKOV := $(TOOLS)/checkov/bin/checkov
 
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
+CALL_ENV ?= dev
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench clean graphviz
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call clean graphviz
 
 setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed graphviz
 
@@ -75,6 +76,9 @@ serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)
+
+call: $(VENV)/.synced ## SigV4-signed GET of the applied stack's api_invoke_url (CALL_ENV=dev)
+	$(PY) -m scripts.call --env $(CALL_ENV)
 
 test: setup ## the whole test suite (needs everything setup installs)
 	$(PY) -m pytest

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.api_gateway_account import ApiGatewayAccount
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
 from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
 from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
@@ -24,19 +23,13 @@ from cdktf_cdktf_provider_aws.api_gateway_stage import (
     ApiGatewayStage,
     ApiGatewayStageAccessLogSettings,
 )
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
-from constructs_lib.config import API_ROLE_SUFFIX
-from constructs_lib.iam import service_role
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.logs import encrypted_log_group
 
-# Lets API Gateway write execution logs; an account-wide setting, AWS-managed policy.
-PUSH_TO_LOGS_POLICY_ARN = (
-    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-)
 # One JSON line per request in the access log.
 ACCESS_LOG_FORMAT = json.dumps(
     {
@@ -92,7 +85,7 @@ class LambdaRestApi(Construct):
             parent_id=self.api.root_resource_id,
             path_part=props.path_part,
         )
-        validator = ApiGatewayRequestValidator(
+        self.validator = ApiGatewayRequestValidator(
             self,
             "validator",
             rest_api_id=self.api.id,
@@ -107,7 +100,7 @@ class LambdaRestApi(Construct):
             resource_id=self.resource.id,
             http_method=props.http_method,
             authorization=props.authorization,
-            request_validator_id=validator.id,
+            request_validator_id=self.validator.id,
             request_parameters={"method.request.querystring.name": False},
         )
         self.integration = ApiGatewayIntegration(
@@ -135,17 +128,26 @@ class LambdaRestApi(Construct):
             self,
             "deployment",
             rest_api_id=self.api.id,
-            # A new deployment whenever a resource, method or integration changes; without it
-            # changes never reach the stage.
-            triggers={
-                "redeployment": Fn.sha1(
-                    Fn.jsonencode([self.resource.id, self.method.id, self.integration.id])
-                )
-            },
+            # A new deployment whenever anything the stage serves changes; without it changes
+            # never reach the stage. Ids alone miss in-place updates (authorization, uri, ...).
+            triggers={"redeployment": Fn.sha1(Fn.jsonencode(self._deployed_configuration()))},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
             depends_on=[self.method, self.integration],
         )
         self.stage = self._stage()
+
+    def _deployed_configuration(self) -> list[object]:
+        """The attributes of the resource, method, validator and integration a deployment
+        snapshots, as references: Terraform hashes the values it will apply."""
+        resource, method, integration = self.resource, self.method, self.integration
+        return [
+            *(resource.id, resource.path_part),
+            *(method.id, method.http_method, method.authorization, method.api_key_required),
+            *(method.request_validator_id, method.request_parameters),
+            *(self.validator.validate_request_parameters, self.validator.validate_request_body),
+            *(integration.id, integration.type, integration.integration_http_method),
+            *(integration.uri, integration.timeout_milliseconds),
+        ]
 
     def _stage(self) -> ApiGatewayStage:
         props = self.props
@@ -156,7 +158,6 @@ class LambdaRestApi(Construct):
             retention_days=props.log_retention_days,
             kms_key_arn=props.kms_key_arn,
         )
-        account = self._execution_logging_role()
         stage = ApiGatewayStage(
             self,
             "stage",
@@ -167,7 +168,9 @@ class LambdaRestApi(Construct):
             access_log_settings=ApiGatewayStageAccessLogSettings(
                 destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
             ),
-            depends_on=[account],
+            # API Gateway would create the execution log group itself: no retention, no key,
+            # left behind on destroy. (The account's logging role comes from the bootstrap.)
+            depends_on=self._execution_log_groups() or None,
         )
         ApiGatewayMethodSettings(
             self,
@@ -187,18 +190,20 @@ class LambdaRestApi(Construct):
         )
         return stage
 
-    def _execution_logging_role(self) -> ApiGatewayAccount:
-        """The account-level role API Gateway needs before a stage may log to CloudWatch."""
-        role = service_role(
-            self,
-            "cloudwatch-role",
-            name=f"{self.props.name}{API_ROLE_SUFFIX}",
-            service="apigateway.amazonaws.com",
-        )
-        IamRolePolicyAttachment(
-            self, "cloudwatch-push", role=role.name, policy_arn=PUSH_TO_LOGS_POLICY_ARN
-        )
-        return ApiGatewayAccount(self, "account", cloudwatch_role_arn=role.arn)
+    def _execution_log_groups(self) -> list[CloudwatchLogGroup]:
+        """The group API Gateway writes execution logs to, named as it expects it."""
+        props = self.props
+        if props.logging_level == "OFF":
+            return []
+        return [
+            encrypted_log_group(
+                self,
+                "execution-logs",
+                name=f"API-Gateway-Execution-Logs_{self.api.id}/{props.stage_name}",
+                retention_days=props.log_retention_days,
+                kms_key_arn=props.kms_key_arn,
+            )
+        ]
 
     @property
     def invoke_url(self) -> str:

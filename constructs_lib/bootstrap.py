@@ -1,4 +1,5 @@
-"""The `bootstrap` stack: the S3 bucket that holds every environment's Terraform state.
+"""The `bootstrap` stack: what each AWS account needs once, before any environment: the S3
+bucket that holds every environment's Terraform state, and API Gateway's CloudWatch role.
 
 Applied once with local state (`make bootstrap`, then `terraform apply` in its folder);
 the environments then point `[backend] type = "s3"` at the bucket it creates.
@@ -10,6 +11,7 @@ from cdktf import LocalBackend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from constructs_lib.api_account import ApiGatewayLoggingRole
 from constructs_lib.config import BootstrapConfig
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from constructs_lib.stack import TERRAFORM_VERSIONS
@@ -40,6 +42,9 @@ class StateBucketStack(TerraformStack):
                 noncurrent_version_expiration_days=config.noncurrent_version_expiration_days,
                 prevent_destroy=True,
             ),
+        )
+        self.api_logging = ApiGatewayLoggingRole(
+            self, "api-logging", regions=config.logging_regions, default_region=config.region
         )
         TerraformOutput(
             self,

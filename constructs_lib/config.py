@@ -61,6 +61,9 @@ AWS_REGIONS = frozenset(
         *("us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1"),
     }
 )
+# Partitions the stack is not built for: their service principals (logs.<region>.amazonaws.com.cn,
+# ...) and managed rule groups differ from the aws partition's, and nothing here is tested there.
+UNSUPPORTED_REGION_PREFIXES = {"cn-": "aws-cn", "us-gov-": "aws-us-gov"}
 # Python runtimes Lambda supports, 2026-11-28 (docs.aws.amazon.com/lambda/latest/dg/
 # lambda-runtimes.html): python3.10 was deprecated on 2026-10-31 and gets no security patches.
 LAMBDA_PYTHON_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
@@ -93,6 +96,14 @@ IAM_ROLE_NAME_MAX = 64
 FUNCTION_ROLE_SUFFIX = "-role"  # lambda_function.py: the function's IAM role
 API_ROLE_SUFFIX = "-apigw-cloudwatch"  # apigw.py: API Gateway's CloudWatch IAM role
 TARGET_GROUP_SUFFIX = "-fn"  # load_balancer.py: target group, at most 32 characters
+# Lambda keeps this many concurrent executions unreserved in every account
+# (PutFunctionConcurrency fails below it); new accounts often get a quota far below 1,000.
+LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100
+LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY = 1000
+# WAF: at most 100 rule action overrides per managed rule group statement.
+WAF_MAX_RULE_OVERRIDES = 100
+# The shipped config/bootstrap/state.toml value; bucket names are global, so it must be changed.
+PLACEHOLDER_STATE_BUCKET = "example-org-hello-terraform-state"
 
 # Availability zone names per region, 2026-11-28 (EC2 DescribeAvailabilityZones / "Regions and
 # Zones"): the letters of every zone name AWS uses in the region; an account sees a subset
@@ -134,9 +145,6 @@ ALB_SSL_POLICIES = frozenset(
 )
 # Upper bounds of the numbers a file sets, 2026-11-28. Without them a huge TOML integer reaches
 # the JSON as a float (1e+30) that AWS or Terraform rejects only at apply time.
-# Lambda keeps 100 of the account's concurrency unreserved; the default quota is 1000.
-# Raise this with the quota (Service Quotas: "Concurrent executions").
-LAMBDA_MAX_RESERVED_CONCURRENCY = 900
 # API Gateway's per-region account throttle (default quota): stage limits cannot go above it.
 API_MAX_RATE_LIMIT = 10_000
 API_MAX_BURST_LIMIT = 5_000
@@ -182,6 +190,22 @@ def _one_of(choices: Sequence[Any], what: str) -> AfterValidator:
 def _aws_region(value: str) -> str:
     if value not in AWS_REGIONS:
         raise ValueError(f"not an AWS region{_did_you_mean(value, AWS_REGIONS)}")
+    return value
+
+
+def _supported_partition(value: str) -> str:
+    for prefix, partition in UNSUPPORTED_REGION_PREFIXES.items():
+        if value.startswith(prefix):
+            raise ValueError(
+                f"the {partition} partition is not supported (service principals and WAF "
+                "managed rules differ there); use a region of the aws partition"
+            )
+    return value
+
+
+def _not_the_placeholder(value: str) -> str:
+    if value == PLACEHOLDER_STATE_BUCKET:
+        raise ValueError("is the shipped placeholder: set a globally unique bucket name of yours")
     return value
 
 
@@ -306,6 +330,8 @@ EnvName = Annotated[
     ),
 ]
 AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+# A region the stacks deploy to (the state bucket may live anywhere: plain AwsRegion).
+StackRegion = Annotated[str, AfterValidator(_aws_region), AfterValidator(_supported_partition)]
 Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
 SubnetKey = Annotated[
     str,
@@ -526,6 +552,8 @@ class LoadBalancerConfig(StrictModel):
     ssl_policy: SslPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     deletion_protection: bool = False
     access_logs: bool = True
+    # Access logs are disposable; S3 sets no maximum, 3653 days (10 years) is a sanity bound.
+    access_log_expiration_days: Annotated[int, Field(ge=1, le=3653)] = 90
 
     @model_validator(mode="after")
     def _policy_needs_certificate(self) -> LoadBalancerConfig:
@@ -547,8 +575,25 @@ class LambdaConfig(StrictModel):
     environment: dict[LambdaVariableName, str] = Field(default_factory=dict)
     # Run in the private subnets (egress through NAT / VPC endpoints only).
     in_vpc: bool = True
-    # 0 would stop the function from running at all.
-    reserved_concurrency: Annotated[int, Field(ge=1, le=LAMBDA_MAX_RESERVED_CONCURRENCY)] = 10
+    # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.
+    reserved_concurrency: Annotated[int, Field(ge=1)] | None = None
+    # The account's concurrency quota (Service Quotas: "Concurrent executions"); only used to
+    # check reserved_concurrency. No documented maximum: 1,000,000 is a sanity bound.
+    account_concurrency: Annotated[
+        int, Field(ge=LAMBDA_MIN_UNRESERVED_CONCURRENCY, le=1_000_000)
+    ] = LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY
+
+    @model_validator(mode="after")
+    def _reservation_fits_account(self) -> LambdaConfig:
+        available = self.account_concurrency - LAMBDA_MIN_UNRESERVED_CONCURRENCY
+        if self.reserved_concurrency is not None and self.reserved_concurrency > available:
+            _fail(
+                ("reserved_concurrency",),
+                f"at most {available}: Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of "
+                f"account_concurrency = {self.account_concurrency} unreserved",
+                self.reserved_concurrency,
+            )
+        return self
 
     @property
     def source_path(self) -> Path:
@@ -622,11 +667,51 @@ class S3Config(StrictModel):
     bucket_prefix: S3BucketPrefix | None = None
     bucket_name: S3BucketName | None = None
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = 30
+    # `terraform destroy` empties the buckets (all versions) instead of failing: dev.
+    force_destroy: bool = False
+    # Terraform refuses any plan that destroys the artifact bucket: prod.
+    prevent_destroy: bool = False
 
     @model_validator(mode="after")
     def _one_naming_mode(self) -> S3Config:
         if self.bucket_prefix and self.bucket_name:
             _fail(("bucket_name",), "set bucket_prefix or bucket_name, not both", self.bucket_name)
+        return self
+
+    @model_validator(mode="after")
+    def _one_destroy_mode(self) -> S3Config:
+        if self.force_destroy and self.prevent_destroy:
+            _fail(("prevent_destroy",), "contradicts force_destroy = true; set one of them")
+        return self
+
+
+WafName = Annotated[
+    str, _pattern(r"[A-Za-z0-9_-]{1,128}", "1-128 letters, digits, hyphens or underscores")
+]
+
+
+class WafConfig(StrictModel):
+    # AWS managed rule groups (vendor AWS), evaluated in this order.
+    managed_rule_groups: Annotated[list[WafName], Field(min_length=1, max_length=10)] = Field(
+        default_factory=lambda: [
+            "AWSManagedRulesCommonRuleSet",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesAnonymousIpList",
+        ]
+    )
+    # Group -> rules that only count (log) instead of blocking. HostingProviderIPList blocks
+    # every request from EC2, CloudShell and CI runners: counted unless configured otherwise.
+    count_rules: dict[
+        WafName, Annotated[list[WafName], Field(max_length=WAF_MAX_RULE_OVERRIDES)]
+    ] = Field(default_factory=lambda: {"AWSManagedRulesAnonymousIpList": ["HostingProviderIPList"]})
+
+    @model_validator(mode="after")
+    def _counted_groups_are_used(self) -> WafConfig:
+        _raise_problems(
+            Problem(("count_rules", group), "not in managed_rule_groups", group)
+            for group in self.count_rules
+            if group not in self.managed_rule_groups
+        )
         return self
 
 
@@ -672,7 +757,7 @@ class StackConfig(StrictModel):
     """One environment. Every key but `env` has a default derived from `env` and `region`."""
 
     env: EnvName
-    region: AwsRegion = DEFAULT_REGION
+    region: StackRegion = DEFAULT_REGION
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     vpc: VpcConfig = Field(default_factory=VpcConfig)
     load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
@@ -681,6 +766,7 @@ class StackConfig(StrictModel):
     s3: S3Config = Field(default_factory=S3Config)
     dynamodb: DynamoDbConfig = Field(default_factory=DynamoDbConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
+    waf: WafConfig = Field(default_factory=WafConfig)
     backend: BackendConfig = Field(default_factory=BackendConfig)
 
     @model_validator(mode="before")
@@ -876,10 +962,17 @@ Model = TypeVar("Model", bound=StrictModel)
 class BootstrapConfig(StrictModel):
     """The `bootstrap` stack: the S3 bucket for remote state (`python main.py --bootstrap`)."""
 
-    region: AwsRegion = DEFAULT_REGION
-    bucket_name: S3BucketName
+    region: StackRegion = DEFAULT_REGION
+    bucket_name: Annotated[S3BucketName, AfterValidator(_not_the_placeholder)]
     tags: dict[TagKey, TagValue] = Field(default_factory=dict)
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = 90
+    # API Gateway's CloudWatch role is an account setting per region: set here, once, for
+    # every region an environment runs in (default: this stack's region).
+    api_logging_regions: list[StackRegion] = Field(default_factory=list)
+
+    @property
+    def logging_regions(self) -> list[str]:
+        return sorted(set(self.api_logging_regions)) or [self.region]
 
 
 DEFAULT_BOOTSTRAP_CONFIG = DEFAULT_CONFIG_PATH / "bootstrap" / "state.toml"

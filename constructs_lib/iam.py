@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
+from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
     DataAwsIamPolicyDocumentStatementPrincipals,
 )
+from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 from constructs import Construct
 
 
@@ -67,7 +70,34 @@ def service_role(scope: Construct, id: str, *, name: str, service: str) -> IamRo
 
 def add_inline_policy(
     scope: Construct, role: IamRole, sid: str, actions: Sequence[str], resources: Sequence[str]
-) -> None:
+) -> IamRolePolicy:
     """Attach one inline Allow statement, named `sid`, to `role`."""
     document = allow_policy(scope, f"policy-{sid}", sid, actions, resources)
-    IamRolePolicy(scope, f"role-policy-{sid}", role=role.id, name=sid, policy=document.json)
+    return IamRolePolicy(scope, f"role-policy-{sid}", role=role.id, name=sid, policy=document.json)
+
+
+PARTITION_ID = "aws-partition"
+
+
+def stack_partition(scope: Construct) -> str:
+    """The `aws`, `aws-cn` or `aws-us-gov` the stack is applied in: one `data "aws_partition"`
+    per stack, so hand-built ARNs are right in every partition."""
+    stack = TerraformStack.of(scope)
+    partition = stack.node.try_find_child(PARTITION_ID)
+    if partition is None:
+        partition = DataAwsPartition(stack, PARTITION_ID)
+    return partition.partition
+
+
+def managed_policy_arn(scope: Construct, path: str) -> str:
+    """The ARN of an AWS-managed policy, e.g. path "service-role/AWSLambdaBasicExecutionRole"."""
+    return f"arn:{stack_partition(scope)}:iam::aws:policy/{path}"
+
+
+def attach_managed_policy(
+    scope: Construct, id: str, role: IamRole, path: str
+) -> IamRolePolicyAttachment:
+    """Attach the AWS-managed policy at `path` (see `managed_policy_arn`) to `role`."""
+    return IamRolePolicyAttachment(
+        scope, id, role=role.name, policy_arn=managed_policy_arn(scope, path)
+    )

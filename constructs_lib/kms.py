@@ -6,12 +6,11 @@ import json
 from dataclasses import dataclass
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
-from cdktf_cdktf_provider_aws.data_aws_partition import DataAwsPartition
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from constructs_lib.iam import Grantable
+from constructs_lib.iam import Grantable, stack_partition
 
 # Key administration by the account (through IAM policies), listed instead of `kms:*`.
 ADMIN_ACTIONS = [
@@ -66,7 +65,7 @@ class StackKey(Construct):
 
     def __init__(self, scope: Construct, id: str, props: StackKeyProps) -> None:
         super().__init__(scope, id)
-        self.partition = DataAwsPartition(self, "partition").partition
+        self.partition = stack_partition(self)
         self.account_id = DataAwsCallerIdentity(self, "account").account_id
         account_root = f"arn:{self.partition}:iam::{self.account_id}:root"
         log_groups = f"arn:{self.partition}:logs:{props.region}:{self.account_id}:log-group:*"

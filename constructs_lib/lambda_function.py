@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdktf import AssetType, TerraformAsset
-from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+from cdktf import AssetType, TerraformAsset, TerraformResource
 from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
@@ -18,7 +17,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
-from cdktf_cdktf_provider_aws.security_group import SecurityGroup
+from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupTimeouts
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
     VpcSecurityGroupEgressRule,
@@ -26,17 +25,22 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
 from constructs import Construct
 
 from constructs_lib.config import FUNCTION_ROLE_SUFFIX
-from constructs_lib.iam import add_inline_policy, service_role
+from constructs_lib.iam import add_inline_policy, attach_managed_policy, service_role
 from constructs_lib.logs import encrypted_log_group
+from constructs_lib.ordering import add_depends_on
 from constructs_lib.packaging import build_zip
 from constructs_lib.s3 import SecureBucket
 
-MANAGED_POLICY = "arn:aws:iam::aws:policy/service-role/{}"
-BASIC_EXECUTION_POLICY_ARN = MANAGED_POLICY.format("AWSLambdaBasicExecutionRole")
+# AWS-managed policies by path; `iam.managed_policy_arn` adds the stack's partition.
+BASIC_EXECUTION_POLICY = "service-role/AWSLambdaBasicExecutionRole"
 # ENI management for functions in a VPC; AWS scopes it to "*" (no narrower resource exists).
-VPC_ACCESS_POLICY_ARN = MANAGED_POLICY.format("AWSLambdaVPCAccessExecutionRole")
+VPC_ACCESS_POLICY = "service-role/AWSLambdaVPCAccessExecutionRole"
 # X-Ray segments; PutTraceSegments has no resource-level permissions.
-XRAY_WRITE_POLICY_ARN = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
+XRAY_WRITE_POLICY = "AWSXRayDaemonWriteAccess"
+# Lambda's VPC network interfaces can take 20-40 minutes to be released after the function is
+# gone; until then the security group cannot be deleted (AWS provider default: 15 minutes).
+ENI_RELEASE_TIMEOUT = "45m"
+UNRESERVED = -1
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 
 
@@ -44,6 +48,9 @@ DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 class FunctionVpcPlacement:
     vpc_id: str
     subnet_ids: Sequence[str]
+    # Swapped in before the function is destroyed, so the function's own group is free to go;
+    # empty: the VPC's default security group.
+    replacement_security_group_ids: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ class FunctionProps:
     memory_mb: int = 256
     timeout_s: int = 10
     environment: Mapping[str, str] = field(default_factory=dict)
-    reserved_concurrency: int = 10
+    # None: no reservation; the function shares the account's unreserved pool.
+    reserved_concurrency: int | None = None
     log_retention_days: int = 365
     # None: the function runs outside any VPC.
     vpc: FunctionVpcPlacement | None = None
@@ -71,14 +79,17 @@ class ServerlessFunction(Construct):
     def __init__(self, scope: Construct, id: str, props: FunctionProps) -> None:
         super().__init__(scope, id)
         self.props = props
+        # Every policy of the role: the function is created (and first invoked) only after them.
+        self._role_policies: list[TerraformResource] = []
+        self.function: LambdaFunction | None = None
         self.role = service_role(
             self,
             "role",
             name=f"{props.function_name}{FUNCTION_ROLE_SUFFIX}",
             service="lambda.amazonaws.com",
         )
-        self._attach_managed_policy("basic-execution", BASIC_EXECUTION_POLICY_ARN)
-        self._attach_managed_policy("xray-write", XRAY_WRITE_POLICY_ARN)
+        self._attach_managed_policy("basic-execution", BASIC_EXECUTION_POLICY)
+        self._attach_managed_policy("xray-write", XRAY_WRITE_POLICY)
         self.log_group = encrypted_log_group(
             self,
             "log-group",
@@ -119,30 +130,39 @@ class ServerlessFunction(Construct):
             source_code_hash=self.package_hash,
             environment=LambdaFunctionEnvironment(variables=dict(props.environment)),
             kms_key_arn=props.kms_key_arn,
-            reserved_concurrent_executions=props.reserved_concurrency,
+            # -1 is the provider's explicit "unreserved" (its default): the function shares
+            # the account's pool unless a reservation is configured.
+            reserved_concurrent_executions=UNRESERVED
+            if props.reserved_concurrency is None
+            else props.reserved_concurrency,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
             dead_letter_config=LambdaFunctionDeadLetterConfig(
                 target_arn=self.dead_letter_queue.arn
             ),
             vpc_config=vpc_config,
+            replace_security_groups_on_destroy=True if props.vpc else None,
+            replacement_security_group_ids=list(props.vpc.replacement_security_group_ids)
+            if props.vpc and props.vpc.replacement_security_group_ids
+            else None,
             tags={"Name": props.function_name},
             # The log group must exist first, or Lambda creates one without retention.
-            depends_on=[self.log_group],
+            depends_on=[self.log_group, *self._role_policies],
         )
 
-    def _attach_managed_policy(self, id: str, policy_arn: str) -> None:
-        IamRolePolicyAttachment(self, id, role=self.role.name, policy_arn=policy_arn)
+    def _attach_managed_policy(self, id: str, path: str) -> None:
+        self._role_policies.append(attach_managed_policy(self, id, self.role, path))
 
     def _place_in_vpc(self, vpc: FunctionVpcPlacement) -> LambdaFunctionVpcConfig:
         """Private subnets plus an egress-only security group: the function is called by AWS
         services, never over the network."""
-        self._attach_managed_policy("vpc-access", VPC_ACCESS_POLICY_ARN)
+        self._attach_managed_policy("vpc-access", VPC_ACCESS_POLICY)
         self.security_group = SecurityGroup(
             self,
             "security-group",
             name=f"{self.props.function_name}-lambda-sg",
             description="Lambda function: HTTPS out to AWS APIs, nothing in",
             vpc_id=vpc.vpc_id,
+            timeouts=SecurityGroupTimeouts(delete=ENI_RELEASE_TIMEOUT),
         )
         VpcSecurityGroupEgressRule(
             self,
@@ -184,7 +204,10 @@ class ServerlessFunction(Construct):
         self, sid: str, actions: Sequence[str], resources: Sequence[str]
     ) -> None:
         """Attach one inline Allow statement to the function's role."""
-        add_inline_policy(self, self.role, sid, actions, resources)
+        policy = add_inline_policy(self, self.role, sid, actions, resources)
+        self._role_policies.append(policy)
+        if self.function is not None:  # granted after construction (`grant_*` helpers)
+            add_depends_on(self.function, policy)
 
 
 def _scratch_folder() -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cdktf import TerraformResource
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_elb_service_account import DataAwsElbServiceAccount
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
@@ -17,9 +18,6 @@ from cdktf_cdktf_provider_aws.lb_listener import (
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.lb_target_group_attachment import LbTargetGroupAttachment
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup
-from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
-    VpcSecurityGroupEgressRule,
-)
 from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
     VpcSecurityGroupIngressRule,
 )
@@ -31,17 +29,39 @@ from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
 
 ANYWHERE = "0.0.0.0/0"
 ACCESS_LOG_PREFIX = "alb"
+# Regions where ELB writes access logs as a regional AWS account (`data
+# "aws_elb_service_account"`), checked 2026-11-28 against the ELB guide's "Regions available
+# before August 2022" table and the AWS provider's map. Every later region (eu-central-2,
+# ap-south-2, ca-west-1, il-central-1, mx-central-1, ...) has no such account: the data source
+# fails with "unsupported AWS Region" and the bucket must trust the log-delivery service.
+ELB_ACCOUNT_REGIONS = frozenset(
+    {
+        *("us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1"),
+        *("af-south-1", "me-south-1", "ap-east-1", "ap-south-1", "ap-northeast-1"),
+        *("ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2"),
+        *("ap-southeast-3", "eu-central-1", "eu-north-1", "eu-south-1", "eu-west-1"),
+        *("eu-west-2", "eu-west-3", "us-gov-east-1", "us-gov-west-1"),
+        *("cn-north-1", "cn-northwest-1"),
+    }
+)
+ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 
 @dataclass(frozen=True)
 class LoadBalancerProps:
     name: str
+    # Decides who delivers access logs (see ELB_ACCOUNT_REGIONS).
+    region: str
     # With a certificate: HTTPS on 443 and a permanent redirect from 80. Without one: plain
     # HTTP on 80 (documented choice for environments without a domain).
     certificate_arn: str | None = None
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     deletion_protection: bool = False
     access_logs: bool = True
+    # Current access-log objects expire after this many days (then as noncurrent versions).
+    access_log_expiration_days: int = 90
+    # Lets `terraform destroy` delete the access-log bucket with its logs in it.
+    force_destroy: bool = False
     ingress_ports: tuple[int, ...] = (80, 443)
 
 
@@ -57,6 +77,7 @@ class FunctionLoadBalancer(Construct):
         *,
         vpc_id: str,
         subnet_ids: Sequence[str],
+        after: Sequence[TerraformResource] = (),
     ) -> None:
         super().__init__(scope, id)
         self.props = props
@@ -73,6 +94,9 @@ class FunctionLoadBalancer(Construct):
             drop_invalid_header_fields=True,
             enable_deletion_protection=props.deletion_protection,
             access_logs=self._access_logs(),
+            # ELB checks that it may write to the log bucket once, when it enables the logs:
+            # the bucket policy has to be in place first ("Access Denied for bucket").
+            depends_on=[*after, *self._log_bucket_policy()] or None,
         )
 
     @property
@@ -84,7 +108,8 @@ class FunctionLoadBalancer(Construct):
             self,
             "sg",
             name=f"{self.props.name}-sg",
-            description="Load balancer: HTTP and HTTPS from the internet",
+            # No egress rule: a Lambda target is invoked by the ELB service, not over the network.
+            description="Load balancer: HTTP and HTTPS from the internet, nothing out",
             vpc_id=vpc_id,
         )
         for port in self.props.ingress_ports:
@@ -98,34 +123,33 @@ class FunctionLoadBalancer(Construct):
                 to_port=port,
                 cidr_ipv4=ANYWHERE,
             )
-        VpcSecurityGroupEgressRule(
-            self,
-            "sg-out",
-            security_group_id=group.id,
-            description="Allow all outbound",
-            ip_protocol="-1",
-            cidr_ipv4=ANYWHERE,
-        )
         return group
 
     def _access_log_bucket(self) -> SecureBucket:
         """SSE-S3, not KMS: ELB log delivery cannot write to KMS-encrypted buckets."""
         account_id = DataAwsCallerIdentity(self, "account").account_id
-        elb_account = DataAwsElbServiceAccount(self, "elb-account")
         return SecureBucket(
             self,
             "access-logs",
             SecureBucketProps(
                 bucket_prefix=f"{self.props.name}-logs-",
+                expiration_days=self.props.access_log_expiration_days,
+                force_destroy=self.props.force_destroy,
                 service_writes=[
-                    ServiceWrite(
-                        principal_type="AWS",
-                        principal=elb_account.arn,
-                        key_pattern=f"{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*",
-                    )
+                    self._log_writer(key_pattern=f"{ACCESS_LOG_PREFIX}/AWSLogs/{account_id}/*")
                 ],
             ),
         )
+
+    def _log_writer(self, key_pattern: str) -> ServiceWrite:
+        """The regional ELB account where one exists, else the log-delivery service."""
+        if self.props.region in ELB_ACCOUNT_REGIONS:
+            elb_account = DataAwsElbServiceAccount(self, "elb-account")
+            return ServiceWrite("AWS", elb_account.arn, key_pattern)
+        return ServiceWrite("Service", ELB_LOG_DELIVERY_SERVICE, key_pattern)
+
+    def _log_bucket_policy(self) -> list[TerraformResource]:
+        return [self.access_log_bucket.policy] if self.access_log_bucket else []
 
     def _access_logs(self) -> LbAccessLogs | None:
         if self.access_log_bucket is None:

@@ -18,6 +18,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
@@ -60,6 +61,8 @@ class SecureBucketProps:
     # Customer-managed key for SSE-KMS; None means SSE-S3 (required by ALB access logs).
     kms_key_arn: str | None = None
     noncurrent_version_expiration_days: int = 30
+    # Current objects expire (become noncurrent) after this many days; None: kept.
+    expiration_days: int | None = None
     service_writes: Sequence[ServiceWrite] = field(default_factory=tuple)
     # Lets `terraform destroy` remove a bucket that still holds objects.
     force_destroy: bool = False
@@ -101,13 +104,13 @@ class SecureBucket(Construct):
             bucket=bucket_id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
-        S3BucketVersioningA(
+        self.versioning = S3BucketVersioningA(
             self,
             "versioning",
             bucket=bucket_id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
-        S3BucketServerSideEncryptionConfigurationA(
+        self.encryption = S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
             bucket=bucket_id,
@@ -130,6 +133,11 @@ class SecureBucket(Construct):
                     id="expire-noncurrent-versions",
                     status="Enabled",
                     filter=[S3BucketLifecycleConfigurationRuleFilter(prefix="")],
+                    expiration=[
+                        S3BucketLifecycleConfigurationRuleExpiration(days=props.expiration_days)
+                    ]
+                    if props.expiration_days is not None
+                    else None,
                     noncurrent_version_expiration=[
                         S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration(
                             noncurrent_days=props.noncurrent_version_expiration_days
@@ -142,6 +150,8 @@ class SecureBucket(Construct):
                     ],
                 )
             ],
+            # Rules about noncurrent versions assume versioning is already on.
+            depends_on=[self.versioning],
         )
         # Object events go to EventBridge: audit and automation hook in without bucket changes.
         S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True)
@@ -153,7 +163,7 @@ class SecureBucket(Construct):
                 *(self._service_write(write) for write in props.service_writes),
             ],
         )
-        S3BucketPolicy(
+        self.policy = S3BucketPolicy(
             self,
             "policy",
             bucket=bucket_id,
@@ -201,7 +211,14 @@ class SecureBucket(Construct):
     def add_object(self, id: str, *, key: str, source: str, source_hash: str) -> S3Object:
         """Upload a local file; `source_hash` makes Terraform re-upload when it changes."""
         return S3Object(
-            self, id, bucket=self.bucket.id, key=key, source=source, source_hash=source_hash
+            self,
+            id,
+            bucket=self.bucket.id,
+            key=key,
+            source=source,
+            source_hash=source_hash,
+            # Uploaded before the default encryption exists, it would stay SSE-S3.
+            depends_on=[self.encryption],
         )
 
     def add_text_object(self, id: str, *, key: str, content: str) -> S3Object:
@@ -214,6 +231,7 @@ class SecureBucket(Construct):
             content=content,
             content_type="text/plain; charset=utf-8",
             lifecycle=TerraformResourceLifecycle(ignore_changes=["content", "etag"]),
+            depends_on=[self.encryption],
         )
 
     def grant_read_object(self, grantee: Grantable, key: str) -> None:

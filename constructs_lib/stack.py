@@ -51,6 +51,8 @@ class ServerlessStack(TerraformStack):
                 bucket_prefix=config.s3.bucket_prefix,
                 kms_key_arn=self.key.key_arn,
                 noncurrent_version_expiration_days=config.s3.noncurrent_version_expiration_days,
+                force_destroy=config.s3.force_destroy,
+                prevent_destroy=config.s3.prevent_destroy,
             ),
         )
         self.table = RequestTable(
@@ -92,6 +94,8 @@ class ServerlessStack(TerraformStack):
                 name=config.env,
                 log_retention_days=config.logs.retention_days,
                 kms_key_arn=self.key.key_arn,
+                managed_rule_groups=config.waf.managed_rule_groups,
+                count_rules=config.waf.count_rules,
             ),
         )
         self.firewall.protect("load-balancer", self.network.load_balancer.load_balancer.arn)
@@ -130,10 +134,13 @@ class ServerlessStack(TerraformStack):
                 nat_subnet=config.vpc.nat_subnet,
                 load_balancer=LoadBalancerProps(
                     name=load_balancer.name,
+                    region=config.region,
                     certificate_arn=load_balancer.certificate_arn,
                     ssl_policy=load_balancer.ssl_policy,
                     deletion_protection=load_balancer.deletion_protection,
                     access_logs=load_balancer.access_logs,
+                    access_log_expiration_days=load_balancer.access_log_expiration_days,
+                    force_destroy=config.s3.force_destroy,
                 ),
                 flow_logs=FlowLogProps(
                     retention_days=config.logs.retention_days, kms_key_arn=self.key.key_arn
@@ -167,7 +174,10 @@ class ServerlessStack(TerraformStack):
                 reserved_concurrency=function_config.reserved_concurrency,
                 log_retention_days=config.logs.retention_days,
                 vpc=FunctionVpcPlacement(
-                    vpc_id=self.network.vpc_id, subnet_ids=self.network.private_subnet_ids
+                    vpc_id=self.network.vpc_id,
+                    subnet_ids=self.network.private_subnet_ids,
+                    # The default group has no rules (managed empty by the network).
+                    replacement_security_group_ids=[self.network.default_security_group.id],
                 )
                 if function_config.in_vpc
                 else None,
@@ -176,7 +186,7 @@ class ServerlessStack(TerraformStack):
 
     def _outputs(self) -> None:
         outputs = {
-            "api_invoke_url": (self.api.invoke_url, "GET this URL to call the function"),
+            "api_invoke_url": (self.api.invoke_url, self._invoke_url_description()),
             "load_balancer_dns_name": (
                 self.network.load_balancer.dns_name,
                 "Public DNS name of the application load balancer",
@@ -188,3 +198,12 @@ class ServerlessStack(TerraformStack):
         }
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)
+
+    def _invoke_url_description(self) -> str:
+        if self.config.api.authorization == "NONE":
+            return "GET this URL to call the function (public: no authorization)"
+        return (
+            "GET this URL with a SigV4-signed request (service execute-api, IAM credentials "
+            "allowed execute-api:Invoke): `make call` or `python -m scripts.call`; an unsigned "
+            "GET gets 403"
+        )

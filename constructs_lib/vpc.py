@@ -16,13 +16,14 @@ from cdktf_cdktf_provider_aws.network_acl_rule import NetworkAclRule
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.subnet import Subnet
+from cdktf_cdktf_provider_aws.subnet import Subnet, SubnetTimeouts
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
 from constructs_lib.config import NatStrategy, SubnetConfig
 from constructs_lib.iam import add_inline_policy, service_role
+from constructs_lib.lambda_function import ENI_RELEASE_TIMEOUT
 from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
 from constructs_lib.logs import encrypted_log_group
 
@@ -31,6 +32,15 @@ ANYWHERE = "0.0.0.0/0"
 EPHEMERAL_PORT_RANGES = ((1024, 3388), (3390, 65535))
 # Gateway endpoints are free and keep S3/DynamoDB traffic off the NAT and the internet.
 GATEWAY_ENDPOINT_SERVICES = ("s3", "dynamodb")
+# What the flow-log role needs, as AWS documents it ("IAM role for publishing flow logs to
+# CloudWatch Logs"), limited to the stack's log group.
+FLOW_LOG_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+)
 
 
 @dataclass(frozen=True)
@@ -70,13 +80,13 @@ class Network(Construct):
             tags={"Name": props.name},
         )
         # Managed with no rules: nothing may use the default group by accident.
-        DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
+        self.default_security_group = DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
         self.internet_gateway = InternetGateway(
             self, "igw", vpc_id=self.vpc.id, tags={"Name": props.name}
         )
         self.public_subnets = self._subnets("public", props.public_subnets)
         self.private_subnets = self._subnets("private", props.private_subnets)
-        self._public_routing()
+        self.public_default_route = self._public_routing()
         self.nat_gateways = self._nat_gateways()
         self.private_route_tables = self._private_routing()
         self.gateway_endpoints = self._gateway_endpoints()
@@ -89,6 +99,8 @@ class Network(Construct):
             props.load_balancer,
             vpc_id=self.vpc.id,
             subnet_ids=[subnet.id for subnet in self.public_subnets.values()],
+            # An internet-facing load balancer needs the internet gateway attached and routed.
+            after=[self.internet_gateway, self.public_default_route],
         )
 
     @property
@@ -109,15 +121,17 @@ class Network(Construct):
                 availability_zone=spec.az,
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{self.props.name}-{tier}-{key}", "Tier": tier},
+                # Private subnets hold the function's network interfaces, released slowly.
+                timeouts=SubnetTimeouts(delete=ENI_RELEASE_TIMEOUT) if tier == "private" else None,
             )
             for key, spec in sorted(specs.items())
         }
 
-    def _public_routing(self) -> None:
+    def _public_routing(self) -> Route:
         table = RouteTable(
             self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{self.props.name}-public"}
         )
-        Route(
+        route = Route(
             self,
             "public-default-route",
             route_table_id=table.id,
@@ -128,6 +142,7 @@ class Network(Construct):
             RouteTableAssociation(
                 self, f"public-rta-{key}", subnet_id=subnet.id, route_table_id=table.id
             )
+        return route
 
     def _nat_placement(self) -> dict[str, str]:
         """Map NAT name -> public subnet key holding it.
@@ -285,8 +300,8 @@ class Network(Construct):
             self,
             role,
             "DeliverFlowLogs",
-            ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-            [f"{log_group.arn}:*"],
+            FLOW_LOG_ACTIONS,
+            [log_group.arn, f"{log_group.arn}:*"],
         )
         FlowLog(
             self,

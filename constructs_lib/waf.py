@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
@@ -29,6 +30,8 @@ MANAGED_RULE_GROUPS = (
     "AWSManagedRulesKnownBadInputsRuleSet",
     "AWSManagedRulesAnonymousIpList",
 )
+# HostingProviderIPList would block EC2, CloudShell and CI runners: counted, not blocked.
+COUNT_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class WebFirewallProps:
     name: str
     log_retention_days: int
     kms_key_arn: str
+    managed_rule_groups: Sequence[str] = MANAGED_RULE_GROUPS
+    # Group -> rules of it whose action is overridden to count (logged, never blocking).
+    count_rules: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(COUNT_RULES))
 
 
 class WebFirewall(Construct):
@@ -47,7 +53,10 @@ class WebFirewall(Construct):
             name=props.name,
             scope="REGIONAL",
             default_action=Wafv2WebAclDefaultAction(allow=Wafv2WebAclDefaultActionAllow()),
-            rule=[_managed_rule(group, n) for n, group in enumerate(MANAGED_RULE_GROUPS)],
+            rule=[
+                _managed_rule(group, priority, props.count_rules.get(group, ()))
+                for priority, group in enumerate(props.managed_rule_groups)
+            ],
             visibility_config=Wafv2WebAclVisibilityConfig(**_visibility(props.name)),
         )
         # WAF only logs to groups whose name starts with "aws-waf-logs-".
@@ -78,12 +87,18 @@ def _visibility(metric_name: str) -> dict:
     }
 
 
-def _managed_rule(group: str, priority: int) -> Wafv2WebAclRule:
-    """Run an AWS managed rule group with its own actions (override "none")."""
+def _managed_rule(group: str, priority: int, counted: Sequence[str]) -> Wafv2WebAclRule:
+    """Run an AWS managed rule group with its own actions (override "none"), except the
+    `counted` rules, which only count."""
+    statement: dict[str, object] = {"name": group, "vendor_name": "AWS"}
+    if counted:
+        statement["rule_action_override"] = [
+            {"name": rule, "action_to_use": [{"count": [{}]}]} for rule in counted
+        ]
     return Wafv2WebAclRule(
         name=group,
         priority=priority,
         override_action=Wafv2WebAclRuleOverrideAction(none=Wafv2WebAclRuleOverrideActionNone()),
-        statement=[{"managed_rule_group_statement": [{"name": group, "vendor_name": "AWS"}]}],
+        statement=[{"managed_rule_group_statement": [statement]}],
         visibility_config=Wafv2WebAclRuleVisibilityConfig(**_visibility(group)),
     )

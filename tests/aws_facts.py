@@ -38,10 +38,21 @@ def _live_nat_gateways(ec2: Any) -> list[str]:
     return [g["NatGatewayId"] for g in gateways if g["State"] not in ("deleted", "deleting")]
 
 
-def _live_keys(kms: Any) -> list[str]:
-    keys = [k["KeyId"] for k in kms.list_keys()["Keys"]]
-    states = {k: kms.describe_key(KeyId=k)["KeyMetadata"]["KeyState"] for k in keys}
-    return [k for k, state in states.items() if state not in ("PendingDeletion", "Deleted")]
+def _live_customer_keys(kms: Any) -> list[str]:
+    """Customer keys not scheduled for deletion. AWS-managed keys (`alias/aws/...`) are made
+    by a service on first use and never deleted, in AWS as in the emulator."""
+    keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+    return [
+        key["KeyId"]
+        for key in keys
+        if key["KeyManager"] == "CUSTOMER" and key["KeyState"] not in ("PendingDeletion", "Deleted")
+    ]
+
+
+def _live_vpc_endpoints(ec2: Any) -> list[str]:
+    # Deleted endpoints stay listed for a while with State "deleted", as in AWS.
+    endpoints = ec2.describe_vpc_endpoints()["VpcEndpoints"]
+    return [e["VpcEndpointId"] for e in endpoints if e["State"].lower() != "deleted"]
 
 
 # One line per kind of resource the stacks create: how to list what exists of it.
@@ -72,9 +83,7 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     "network acls": lambda e: [
         a["NetworkAclId"] for a in e.client("ec2").describe_network_acls()["NetworkAcls"]
     ],
-    "vpc endpoints": lambda e: [
-        v["VpcEndpointId"] for v in e.client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
-    ],
+    "vpc endpoints": lambda e: _live_vpc_endpoints(e.client("ec2")),
     "flow logs": lambda e: [
         f["FlowLogId"] for f in e.client("ec2").describe_flow_logs()["FlowLogs"]
     ],
@@ -92,7 +101,7 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     "dynamodb tables": lambda e: e.client("dynamodb").list_tables()["TableNames"],
     "s3 buckets": lambda e: [b["Name"] for b in e.client("s3").list_buckets()["Buckets"]],
     "sqs queues": lambda e: e.client("sqs").list_queues().get("QueueUrls", []),
-    "kms keys": lambda e: _live_keys(e.client("kms")),
+    "kms keys": lambda e: _live_customer_keys(e.client("kms")),
     "kms aliases": lambda e: [
         a["AliasName"]
         for a in e.client("kms").list_aliases()["Aliases"]

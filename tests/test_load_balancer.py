@@ -22,7 +22,7 @@ def lb_json(**overrides) -> dict:
         function = ServerlessFunction(
             stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN)
         )
-        props = LoadBalancerProps(**{"name": "t-alb", **overrides})
+        props = LoadBalancerProps(**{"name": "t-alb", "region": "us-east-1", **overrides})
         lb = FunctionLoadBalancer(stack, "lb", props, vpc_id="vpc-1", subnet_ids=["s-1", "s-2"])
         lb.route_to_function(function)
 
@@ -47,7 +47,7 @@ def test_public_application_lb_drops_invalid_headers(plain_http):
     assert lb["drop_invalid_header_fields"] is True
 
 
-def test_security_group_allows_80_443_in_and_all_out(plain_http):
+def test_security_group_allows_80_443_in_and_nothing_out(plain_http):
     group = ref(plain_http, "aws_security_group", "lb_sg", "id")
     ingress = [
         r
@@ -60,7 +60,8 @@ def test_security_group_allows_80_443_in_and_all_out(plain_http):
         for r in resources(plain_http, "aws_vpc_security_group_egress_rule").values()
         if r["security_group_id"] == group
     ]
-    assert [r["ip_protocol"] for r in egress] == ["-1"]
+    # A Lambda target is invoked by the ELB service: the load balancer sends nothing itself.
+    assert egress == []
 
 
 def test_lambda_target_group_serves_the_function(plain_http):
@@ -122,3 +123,68 @@ def test_access_logs_go_to_an_sse_s3_bucket_writable_by_elb(plain_http, https):
         "${data.aws_elb_service_account."
     )
     assert "access_logs" not in only(https, "aws_lb")
+
+
+def test_load_balancer_waits_for_the_log_bucket_policy(plain_http, https):
+    """ELB checks its write access once, when it enables access logs."""
+    policy = next(
+        rid for rid in resources(plain_http, "aws_s3_bucket_policy") if "access-logs" in rid
+    )
+    assert only(plain_http, "aws_lb")["depends_on"] == [f"aws_s3_bucket_policy.{policy}"]
+    assert "depends_on" not in only(https, "aws_lb")  # no access logs, no bucket
+
+
+def log_writer(synthesized: dict) -> dict:
+    [document] = [
+        d
+        for rid, d in data_sources(synthesized, "aws_iam_policy_document").items()
+        if "access-logs" in rid
+    ]
+    [write] = [s for s in document["statement"] if s["effect"] == "Allow"]
+    return write
+
+
+@pytest.mark.parametrize("region", ["eu-central-2", "ca-west-1", "il-central-1", "mx-central-1"])
+def test_regions_without_an_elb_account_trust_the_log_delivery_service(region):
+    synthesized = lb_json(region=region)
+    assert log_writer(synthesized)["principals"] == [
+        {"type": "Service", "identifiers": ["logdelivery.elasticloadbalancing.amazonaws.com"]}
+    ]
+    assert data_sources(synthesized, "aws_elb_service_account") == {}
+
+
+def test_elb_account_table_holds_only_regions_launched_before_august_2022():
+    from constructs_lib.config import AWS_REGIONS
+    from constructs_lib.load_balancer import ELB_ACCOUNT_REGIONS
+
+    assert not ELB_ACCOUNT_REGIONS - AWS_REGIONS
+    later = {"ap-south-2", "ap-southeast-4", "ca-west-1", "eu-central-2", "eu-south-2"}
+    later |= {"il-central-1", "me-central-1", "mx-central-1", "ap-southeast-5", "ap-east-2"}
+    assert not ELB_ACCOUNT_REGIONS & later
+    assert log_writer(lb_json(region="ap-southeast-3"))["principals"][0]["type"] == "AWS"
+
+
+def test_access_logs_expire(plain_http):
+    [lifecycle] = [
+        lc
+        for rid, lc in resources(plain_http, "aws_s3_bucket_lifecycle_configuration").items()
+        if "access-logs" in rid
+    ]
+    assert lifecycle["rule"][0]["expiration"] == [{"days": 90}]
+    shorter = lb_json(access_log_expiration_days=7, force_destroy=True)
+    [lifecycle] = [
+        lc
+        for rid, lc in resources(shorter, "aws_s3_bucket_lifecycle_configuration").items()
+        if "access-logs" in rid
+    ]
+    assert lifecycle["rule"][0]["expiration"] == [{"days": 7}]
+    [bucket] = [b for rid, b in resources(shorter, "aws_s3_bucket").items() if "access-logs" in rid]
+    assert bucket["force_destroy"] is True
+
+
+def test_internet_facing_load_balancer_waits_for_the_internet_gateway(stack):
+    depends_on = only(stack, "aws_lb")["depends_on"]
+    igw = next(iter(resources(stack, "aws_internet_gateway")))
+    route = next(rid for rid in resources(stack, "aws_route") if "public-default" in rid)
+    assert f"aws_internet_gateway.{igw}" in depends_on
+    assert f"aws_route.{route}" in depends_on

@@ -72,21 +72,25 @@ def test_a_statement_whose_condition_holds_still_applies(https):
         s3.get_object(Bucket="deny-secure", Key="k")
 
 
-def test_function_keeps_its_dead_letter_config(https):
-    role = https.client("iam").create_role(RoleName="gap-role", AssumeRolePolicyDocument="{}")
+def create_function(endpoint: Endpoint, name: str, **settings: object) -> None:
+    role = endpoint.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("app.py", "def handler(e, c):\n    return {}\n")
-    lambda_ = https.client("lambda")
-    first, second = (f"arn:aws:sqs:us-east-1:123456789012:{name}" for name in ("dlq1", "dlq2"))
-    lambda_.create_function(
-        FunctionName="gap-function",
+    endpoint.client("lambda").create_function(
+        FunctionName=name,
         Runtime="python3.13",
         Role=role["Role"]["Arn"],
         Handler="app.handler",
         Code={"ZipFile": package.getvalue()},
-        DeadLetterConfig={"TargetArn": first},
+        **settings,
     )
+
+
+def test_function_keeps_its_dead_letter_config(https):
+    lambda_ = https.client("lambda")
+    first, second = (f"arn:aws:sqs:us-east-1:123456789012:{name}" for name in ("dlq1", "dlq2"))
+    create_function(https, "gap-function", DeadLetterConfig={"TargetArn": first})
     configuration = lambda_.get_function(FunctionName="gap-function")["Configuration"]
     assert configuration["DeadLetterConfig"] == {"TargetArn": first}
     lambda_.update_function_configuration(
@@ -107,3 +111,24 @@ def test_notification_answer_names_eventbridge_only_when_set(https):
     off = s3.get_bucket_notification_configuration(Bucket="events-off")
     assert on["EventBridgeConfiguration"] == {}
     assert "EventBridgeConfiguration" not in off
+
+
+def test_deleting_a_vpc_removes_its_default_network_acl(https):
+    ec2 = https.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+    (default_acl,) = ec2.describe_network_acls(Filters=in_vpc)["NetworkAcls"]
+    assert default_acl["IsDefault"]
+    ec2.delete_vpc(VpcId=vpc_id)
+    assert ec2.describe_network_acls(Filters=in_vpc)["NetworkAcls"] == []
+
+
+def test_function_reports_the_vpc_of_its_subnets(https):
+    ec2 = https.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    subnet_id = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+    group_id = ec2.create_security_group(GroupName="fn", Description="fn", VpcId=vpc_id)["GroupId"]
+    placement = {"SubnetIds": [subnet_id], "SecurityGroupIds": [group_id]}
+    create_function(https, "vpc-function", VpcConfig=placement)
+    configuration = https.client("lambda").get_function(FunctionName="vpc-function")
+    assert configuration["Configuration"]["VpcConfig"]["VpcId"] == vpc_id

@@ -111,3 +111,41 @@ def test_text_object_keeps_edits_made_in_s3():
     note = only(synthesized, "aws_s3_object")
     assert (note["key"], note["content"]) == ("note.txt", "hi")
     assert note["lifecycle"] == {"ignore_changes": ["content", "etag"]}
+
+
+def address_of(synthesized: dict, resource_type: str) -> str:
+    [rid] = synthesized["resource"][resource_type]
+    return f"{resource_type}.{rid}"
+
+
+def test_objects_wait_for_default_encryption_and_lifecycle_for_versioning():
+    def build(stack):
+        bucket = SecureBucket(stack, "b", SecureBucketProps(bucket_prefix="t-"))
+        bucket.add_text_object("text", key="a.txt", content="a")
+        bucket.add_object("file", key="b.zip", source="b.zip", source_hash="h")
+
+    synthesized = synth_construct(build)
+    encryption = address_of(synthesized, "aws_s3_bucket_server_side_encryption_configuration")
+    objects = synthesized["resource"]["aws_s3_object"].values()
+    assert [o["depends_on"] for o in objects] == [[encryption], [encryption]]
+    lifecycle = only(synthesized, "aws_s3_bucket_lifecycle_configuration")
+    assert lifecycle["depends_on"] == [address_of(synthesized, "aws_s3_bucket_versioning")]
+
+
+def test_current_objects_expire_only_when_asked(kms_bucket):
+    [rule] = only(kms_bucket, "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert "expiration" not in rule
+    [rule] = only(bucket_json(expiration_days=90), "aws_s3_bucket_lifecycle_configuration")["rule"]
+    assert rule["expiration"] == [{"days": 90}]
+
+
+@pytest.mark.parametrize(
+    ("env", "force_destroy", "lifecycle"),
+    [("dev", True, None), ("prod", False, {"prevent_destroy": True})],
+)
+def test_dev_buckets_destroy_cleanly_prod_artifacts_are_kept(stacks, env, force_destroy, lifecycle):
+    buckets = stacks[env]["resource"]["aws_s3_bucket"]
+    assert len(buckets) == 2  # artifacts, load balancer access logs
+    assert {b["force_destroy"] for b in buckets.values()} == {force_destroy}
+    [artifacts] = [b for rid, b in buckets.items() if rid.startswith("artifacts")]
+    assert artifacts.get("lifecycle") == lifecycle

@@ -123,7 +123,7 @@ def test_prod_protects_table_and_load_balancer_from_deletion(stacks, env, protec
 def test_every_log_group_has_retention_and_the_stack_key(stack):
     key_arn = ref(stack, "aws_kms_key", "key", "arn")
     groups = resources(stack, "aws_cloudwatch_log_group").values()
-    assert len(groups) == 4  # function, API access, VPC flow logs, WAF
+    assert len(groups) == 5  # function, API access and execution, VPC flow logs, WAF
     for group in groups:
         assert group["retention_in_days"] == 365
         assert group["kms_key_id"] == key_arn
@@ -151,3 +151,30 @@ def test_default_greeting_is_uploaded_and_later_edits_are_kept(stack):
     assert greeting["content"] == "Hello, {name}!"
     assert greeting["lifecycle"] == {"ignore_changes": ["content", "etag"]}
     assert greeting["bucket"] == ref(stack, "aws_s3_bucket", "artifacts", "id")
+
+
+def test_invoke_url_output_says_how_to_call_it(stack, tmp_path):
+    from constructs_lib.config import load_config
+    from tests.support import CONFIG_DIR, synth_config
+
+    description = stack["output"]["api_invoke_url"]["description"]
+    assert "SigV4-signed" in description and "make call" in description
+    public = tmp_path / "dev.toml"
+    text = (CONFIG_DIR / "dev.toml").read_text()
+    public.write_text(text.replace('authorization = "AWS_IAM"', 'authorization = "NONE"'))
+    public_stack = synth_config(load_config(public))
+    assert "no authorization" in public_stack["output"]["api_invoke_url"]["description"]
+
+
+def test_shipped_functions_reserve_no_concurrency(stack):
+    """New accounts may have far less than 1,000 concurrency: a reservation is opt-in."""
+    # -1: the provider's explicit "unreserved", the same as leaving the attribute out.
+    assert only(stack, "aws_lambda_function")["reserved_concurrent_executions"] == -1
+
+
+def test_function_swaps_to_the_empty_default_group_before_destroy(stack):
+    function = only(stack, "aws_lambda_function")
+    assert function["replace_security_groups_on_destroy"] is True
+    assert function["replacement_security_group_ids"] == [
+        ref(stack, "aws_default_security_group", "default-sg", "id")
+    ]

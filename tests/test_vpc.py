@@ -22,7 +22,7 @@ def network_json(**overrides) -> dict:
         "cidr": "10.0.0.0/16",
         "public_subnets": PUBLIC,
         "private_subnets": PRIVATE,
-        "load_balancer": LoadBalancerProps(name="t-alb"),
+        "load_balancer": LoadBalancerProps(name="t-alb", region="us-east-1"),
         "flow_logs": FlowLogProps(retention_days=60, kms_key_arn=TEST_KEY_ARN),
         **overrides,
     }
@@ -145,7 +145,23 @@ def test_flow_logs_to_an_encrypted_group_with_retention(single):
     [delivery] = [d for rid, d in documents.items() if "DeliverFlowLogs" in rid]
     [statement] = delivery["statement"]
     group_arn = ref(single, "aws_cloudwatch_log_group", "flow", "arn")
-    assert statement["resources"] == [f"{group_arn}:*"]
+    assert statement["resources"] == [group_arn, f"{group_arn}:*"]
+    # The actions AWS documents for the flow-log role, nothing else.
+    assert sorted(statement["actions"]) == [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ]
+
+
+def test_private_subnets_wait_for_lambda_network_interfaces_on_destroy(single):
+    from constructs_lib.lambda_function import ENI_RELEASE_TIMEOUT
+
+    for rid, subnet in resources(single, "aws_subnet").items():
+        expected = {"delete": ENI_RELEASE_TIMEOUT} if "private" in rid else None
+        assert subnet.get("timeouts") == expected, rid
 
 
 def test_flow_logs_can_be_turned_off():

@@ -34,3 +34,53 @@ def test_acl_logs_to_an_encrypted_aws_waf_logs_group(synthesized):
 def test_protect_associates_the_acl(synthesized):
     [association] = resources(synthesized, "aws_wafv2_web_acl_association").values()
     assert association["web_acl_arn"] == ref(synthesized, "aws_wafv2_web_acl", "waf", "arn")
+
+
+def rule_overrides(synthesized: dict) -> dict[str, list[dict]]:
+    acl = only(synthesized, "aws_wafv2_web_acl")
+    return {
+        rule["name"]: rule["statement"][0]["managed_rule_group_statement"][0].get(
+            "rule_action_override", []
+        )
+        for rule in acl["rule"]
+    }
+
+
+def test_hosting_provider_ips_only_count_by_default(synthesized):
+    """Blocking them would lock out EC2, CloudShell and CI runners calling the API."""
+    assert rule_overrides(synthesized) == {
+        "AWSManagedRulesCommonRuleSet": [],
+        "AWSManagedRulesKnownBadInputsRuleSet": [],
+        "AWSManagedRulesAnonymousIpList": [
+            {"name": "HostingProviderIPList", "action_to_use": [{"count": [{}]}]}
+        ],
+    }
+
+
+def test_rule_groups_and_count_overrides_come_from_props():
+    def build(stack):
+        WebFirewall(
+            stack,
+            "waf",
+            WebFirewallProps(
+                "dev",
+                365,
+                TEST_KEY_ARN,
+                managed_rule_groups=("AWSManagedRulesCommonRuleSet",),
+                count_rules={"AWSManagedRulesCommonRuleSet": ("SizeRestrictions_BODY",)},
+            ),
+        )
+
+    overrides = rule_overrides(synth_construct(build))
+    assert overrides == {
+        "AWSManagedRulesCommonRuleSet": [
+            {"name": "SizeRestrictions_BODY", "action_to_use": [{"count": [{}]}]}
+        ]
+    }
+
+
+def test_shipped_environments_count_hosting_provider_ips(stack):
+    overrides = rule_overrides(stack)
+    assert [o["name"] for o in overrides["AWSManagedRulesAnonymousIpList"]] == [
+        "HostingProviderIPList"
+    ]
