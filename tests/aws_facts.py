@@ -40,12 +40,17 @@ def _live_nat_gateways(ec2: Any) -> list[str]:
 
 def _live_customer_keys(kms: Any) -> list[str]:
     """Customer keys not scheduled for deletion. AWS-managed keys (`alias/aws/...`) are made
-    by a service on first use and never deleted, in AWS as in the emulator."""
+    by a service on first use and never deleted; moto makes DynamoDB's with KeyManager
+    CUSTOMER, so the alias is what tells them apart."""
+    aliases = kms.list_aliases()["Aliases"]
+    managed = {a.get("TargetKeyId") for a in aliases if a["AliasName"].startswith("alias/aws/")}
     keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
     return [
         key["KeyId"]
         for key in keys
-        if key["KeyManager"] == "CUSTOMER" and key["KeyState"] not in ("PendingDeletion", "Deleted")
+        if key["KeyManager"] == "CUSTOMER"
+        and key["KeyId"] not in managed
+        and key["KeyState"] not in ("PendingDeletion", "Deleted")
     ]
 
 

@@ -200,7 +200,8 @@ TEARDOWN_OVERRIDE_FILE = "e2e_teardown_override.tf.json"
 
 def teardown_override(stack_json: dict) -> dict:
     """What an operator sets on purpose to retire a protected environment: no
-    `prevent_destroy`, deletion protection off, buckets emptied by Terraform."""
+    `prevent_destroy`, deletion protection off, buckets emptied by Terraform. Empty for a
+    stack that `terraform destroy` removes as it is."""
     resources = stack_json.get("resource", {})
     lifted: dict[str, dict[str, dict]] = {}
 
@@ -211,7 +212,7 @@ def teardown_override(stack_json: dict) -> dict:
         for name, body in items.items():
             if body.get("lifecycle", {}).get("prevent_destroy"):
                 lift(resource_type, name, lifecycle={"prevent_destroy": False})
-            if resource_type == "aws_s3_bucket":
+            if resource_type == "aws_s3_bucket" and not body.get("force_destroy"):
                 lift(resource_type, name, force_destroy=True)
             if body.get("enable_deletion_protection"):
                 lift(resource_type, name, enable_deletion_protection=False)

@@ -194,11 +194,19 @@ def test_destroy_leaves_the_emulator_as_it_was(cycles, stack):
     assert {kind: names for kind, names in left.items() if names} == {}
 
 
-def test_a_protected_stack_refuses_a_plain_destroy(cycles):
-    # The state bucket is `prevent_destroy`: retiring it takes a deliberate edit.
-    step = cycles["bootstrap"].step("plan -destroy")
+@pytest.mark.parametrize("stack", ["prod", "bootstrap"])
+def test_a_protected_stack_refuses_a_plain_destroy(cycles, stack):
+    # prod's artifact bucket and the state bucket are `prevent_destroy`: retiring them takes
+    # a deliberate edit.
+    step = cycles[stack].step("plan -destroy")
     assert step.returncode == 1
     assert "prevent_destroy" in step.output
+
+
+def test_dev_is_destroyed_as_it_is(cycles):
+    commands = [step.command for step in cycles["dev"].steps]
+    assert commands[-1] == "destroy -auto-approve"
+    assert not any(command.startswith("plan -destroy") for command in commands)
 
 
 @pytest.fixture(params=ENVIRONMENTS)
