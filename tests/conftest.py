@@ -28,7 +28,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     from tests.terraform_cycle import CYCLE_REPORTS
 
     for report in CYCLE_REPORTS:
-        steps = ", ".join(f"{step.command.split()[0]} {step.seconds:.0f}s" for step in report.steps)
+        steps = ", ".join(f"{step.command} {step.seconds:.0f}s" for step in report.steps)
         line = f"apply cycle {report.stack}: {report.seconds():.0f}s ({steps})"
         terminalreporter.write_line(line)
         if report.version_note:
