@@ -28,9 +28,10 @@ from pathlib import Path
 SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
 SUPPORTED_ARCHITECTURES = ("x86_64", "arm64")
 # Amazon Linux 2 (python3.11) has glibc 2.26; Amazon Linux 2023 (python3.12+) has glibc 2.34.
-# pip also accepts every older manylinux tag of each of these.
-_GLIBC_BY_RUNTIME = {"python3.11": "2_26", "python3.12": "2_34"}
-_DEFAULT_GLIBC = "2_34"
+_GLIBC_MINOR_BY_RUNTIME = {"python3.11": 26}
+_DEFAULT_GLIBC_MINOR = 34
+# manylinux2014 is glibc 2.17; pip expands it to the older manylinux2010 and manylinux1 itself.
+_MANYLINUX2014_GLIBC_MINOR = 17
 _MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 REQUIREMENTS_NAMES = ("requirements.txt",)
 UV_PROJECT_NAMES = ("uv.lock", "pyproject.toml")
@@ -87,14 +88,23 @@ class Target:
         return "cp" + self.python_version.replace(".", "")
 
     @property
+    def glibc(self) -> str:
+        return f"2.{_GLIBC_MINOR_BY_RUNTIME.get(self.runtime, _DEFAULT_GLIBC_MINOR)}"
+
+    @property
     def platforms(self) -> tuple[str, ...]:
-        """Wheel platform tags Lambda can load, newest first (pip expands older manylinux)."""
+        """Wheel platform tags Lambda can load, newest first. pip does not expand a
+        `manylinux_2_NN` tag to older glibc levels, so every level is listed."""
         machine = _MACHINE[self.architecture]
-        glibc = _GLIBC_BY_RUNTIME.get(self.runtime, _DEFAULT_GLIBC)
-        return (f"manylinux_{glibc}_{machine}", f"manylinux2014_{machine}")
+        newest = _GLIBC_MINOR_BY_RUNTIME.get(self.runtime, _DEFAULT_GLIBC_MINOR)
+        levels = range(newest, _MANYLINUX2014_GLIBC_MINOR, -1)
+        return (
+            *(f"manylinux_2_{minor}_{machine}" for minor in levels),
+            f"manylinux2014_{machine}",
+        )
 
     def describe(self) -> str:
-        return f"{self.runtime} on {self.architecture} ({', '.join(self.platforms)})"
+        return f"{self.runtime} on {self.architecture} (manylinux, glibc <= {self.glibc})"
 
 
 @dataclass(frozen=True)
