@@ -24,6 +24,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from constructs_lib.packaging import PackagingError
+
 # The Python runtimes Lambda offers that this packager supports.
 SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
 SUPPORTED_ARCHITECTURES = ("x86_64", "arm64")
@@ -44,8 +46,8 @@ DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "lambda-
 _DROPPED_TOP_LEVEL = ("bin",)
 
 
-class DependencyError(Exception):
-    """The function's dependencies cannot be installed; the message is one line for the CLI."""
+class DependencyError(PackagingError):
+    """The function's dependencies cannot be installed."""
 
 
 class NoWheelError(DependencyError):

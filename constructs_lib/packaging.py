@@ -34,11 +34,15 @@ COMPRESSION_LEVEL = 9
 LAMBDA_UNZIPPED_LIMIT = 262_144_000
 
 
-class PackageTooLargeError(Exception):
-    """The unzipped package would exceed Lambda's limit; the message is one line."""
+class PackagingError(Exception):
+    """A function cannot be packaged; the message is one line, for the CLI to print as is."""
 
 
-class PackageClashError(Exception):
+class PackageTooLargeError(PackagingError):
+    """The unzipped package would exceed Lambda's limit."""
+
+
+class PackageClashError(PackagingError):
     """The function's code and a dependency ship the same top-level module or file."""
 
 

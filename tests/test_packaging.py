@@ -29,6 +29,7 @@ from constructs_lib.packaging import (
     LAMBDA_UNZIPPED_LIMIT,
     PackageClashError,
     PackageTooLargeError,
+    PackagingError,
     build_zip,
     package_files,
 )
@@ -478,3 +479,11 @@ def test_example_for_arm64_ships_the_aarch64_wheel(example_cache, tmp_path):
 
 def test_example_pins_its_dependency_with_hashes():
     assert uses_hashes(EXAMPLE / "requirements.txt")
+
+
+def test_every_packaging_failure_is_one_catchable_type():
+    # The CLI catches PackagingError and prints the message as its one line.
+    for error in (NoWheelError, HashMismatchError, UvNotFoundError, DependencyError):
+        assert issubclass(error, PackagingError)
+    assert issubclass(PackageTooLargeError, PackagingError)
+    assert issubclass(PackageClashError, PackagingError)
