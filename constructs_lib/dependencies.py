@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,27 +124,42 @@ class DependencySpec:
         return (project / "pyproject.toml", project / "uv.lock")
 
 
-PipRunner = Callable[[Sequence[str]], subprocess.CompletedProcess[str]]
-
-
 def dependency_spec(path: Path) -> DependencySpec:
     """Recognize a dependency file by name; any other name is an error, not a guess."""
     if not path.is_file():
         raise DependencyError(f"{path}: the function's dependency file does not exist")
     if path.name in UV_PROJECT_NAMES:
         spec = DependencySpec(path, "uv")
-        missing = [name for name in spec.inputs if not name.is_file()]
-        if missing:
+        if not all(input.is_file() for input in spec.inputs):
             # Without a lock, uv would resolve afresh and the package would drift over time.
             raise DependencyError(
                 f"{path}: a uv project needs both pyproject.toml and uv.lock (run `uv lock`)"
             )
         return spec
     if path.name.endswith(".txt"):
+        _refuse_other_files(path)
         return DependencySpec(path, "requirements")
     raise DependencyError(
         f"{path}: expected a requirements file (*.txt), uv.lock or pyproject.toml"
     )
+
+
+# Options that pull in another file, whose content the cache key would not cover.
+_FILE_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
+
+
+def _refuse_other_files(requirements: Path) -> None:
+    for number, line in enumerate(requirements.read_text().splitlines(), start=1):
+        words = line.split("#", 1)[0].split()
+        option = next(
+            (o for o in _FILE_OPTIONS if words and (words[0] == o or words[0].startswith(o + "="))),
+            None,
+        )
+        if option:
+            raise DependencyError(
+                f"{requirements}:{number}: `{option}` is not supported: the cache follows this "
+                "file's content only; list every pinned requirement in it"
+            )
 
 
 def cache_key(spec: DependencySpec, target: Target) -> str:
@@ -169,7 +184,6 @@ def install_dependencies(
     target: Target,
     *,
     cache_dir: Path | None = None,
-    run_pip: PipRunner | None = None,
 ) -> Path:
     """The folder holding the installed dependencies (its content goes at the zip root).
 
@@ -184,7 +198,7 @@ def install_dependencies(
     with tempfile.TemporaryDirectory(prefix=".partial-", dir=root) as scratch:
         requirements = _requirements_file(spec, Path(scratch))
         site = Path(scratch) / "site"
-        _pip_install(requirements, site, target, run_pip or _run_pip)
+        _pip_install(requirements, site, target)
         _normalize(site)
         try:
             site.rename(entry)
@@ -261,8 +275,8 @@ def _export_uv_project(project: Path, output: Path) -> Path:
     return output
 
 
-def _pip_install(requirements: Path, destination: Path, target: Target, run_pip: PipRunner) -> None:
-    result = run_pip(pip_install_command(requirements, destination, target))
+def _pip_install(requirements: Path, destination: Path, target: Target) -> None:
+    result = _run_pip(pip_install_command(requirements, destination, target))
     if result.returncode != 0:
         raise _pip_failure(requirements, target, result.stdout + "\n" + result.stderr)
 

@@ -361,6 +361,15 @@ def test_unknown_dependency_file_names_are_refused(tmp_path):
         dependency_spec(tmp_path / "requirements.txt")
 
 
+@pytest.mark.parametrize("line", ["-r base.txt", "--constraint=c.txt", "-e ./lib"])
+def test_requirements_pulling_in_other_files_are_refused(tmp_path, line):
+    # Their content would not be part of the cache key, so a change there would go unseen.
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"tinylib==1.0\n{line}  # shared pins\n")
+    with pytest.raises(DependencyError, match=r"requirements.txt:2: `-"):
+        dependency_spec(requirements)
+
+
 def uv_project(root: Path) -> Path:
     root.mkdir(parents=True)
     (root / "pyproject.toml").write_text('[project]\nname = "fn"\nversion = "0"\n')
