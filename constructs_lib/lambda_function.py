@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
 from constructs import Construct
 
 from constructs_lib.config import FUNCTION_ROLE_SUFFIX
+from constructs_lib.dependencies import Target, install_dependencies
 from constructs_lib.iam import add_inline_policy, attach_managed_policy, service_role
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.ordering import add_depends_on
@@ -69,6 +70,11 @@ class FunctionProps:
     log_retention_days: int = 365
     # None: the function runs outside any VPC.
     vpc: FunctionVpcPlacement | None = None
+    # A pinned requirements.txt, uv.lock or pyproject.toml; None: standard library and the
+    # runtime's boto3 only.
+    dependencies: Path | None = None
+    # "x86_64" or "arm64"; dependencies are installed from wheels for it.
+    architecture: str = "x86_64"
 
 
 class ServerlessFunction(Construct):
@@ -123,6 +129,7 @@ class ServerlessFunction(Construct):
             role=self.role.arn,
             handler=props.handler,
             runtime=props.runtime,
+            architectures=[props.architecture],
             memory_size=props.memory_mb,
             timeout=props.timeout_s,
             s3_bucket=self.code_object.bucket,
@@ -184,9 +191,19 @@ class ServerlessFunction(Construct):
         Returns the package's base64 SHA-256 and its path relative to the stack folder, where
         ops run Terraform: nothing is built at plan time, so any machine can apply the plan.
         """
-        package = build_zip(self.props.source_dir, _scratch_folder() / "package.zip")
+        package = build_zip(
+            self.props.source_dir,
+            _scratch_folder() / "package.zip",
+            dependencies_dir=self._installed_dependencies(),
+        )
         asset = TerraformAsset(self, "package", path=str(package.path), type=AssetType.FILE)
         return package.base64_sha256, asset.path
+
+    def _installed_dependencies(self) -> Path | None:
+        if self.props.dependencies is None:
+            return None
+        target = Target(runtime=self.props.runtime, architecture=self.props.architecture)
+        return install_dependencies(self.props.dependencies, target)
 
     @property
     def function_name(self) -> str:

@@ -5,6 +5,10 @@ sorted order, one fixed timestamp, permission bits reduced to 0644/0755, byte-co
 out. Terraform then sees a new `source_code_hash` only when the code really changed, and the
 zip travels inside the stack folder, so `terraform plan -out` on one machine and `apply` of
 that plan on another upload the same file.
+
+A function with third-party dependencies gets them at the zip root next to its code (see
+`constructs_lib.dependencies` for how they are installed and cached). Lambda's size limit is
+checked here, at synth time, rather than by a failed deploy.
 """
 
 from __future__ import annotations
@@ -25,6 +29,21 @@ FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _FILE_MODE = stat.S_IFREG | 0o644
 _EXECUTABLE_MODE = stat.S_IFREG | 0o755
 COMPRESSION_LEVEL = 9
+# Lambda's limit for the unzipped code plus all layers. The zip goes through S3, so the
+# 50 MB limit of a direct upload does not apply.
+LAMBDA_UNZIPPED_LIMIT = 262_144_000
+
+
+class PackagingError(Exception):
+    """A function cannot be packaged; the message is one line, for the CLI to print as is."""
+
+
+class PackageTooLargeError(PackagingError):
+    """The unzipped package would exceed Lambda's limit."""
+
+
+class PackageClashError(PackagingError):
+    """The function's code and a dependency ship the same top-level module or file."""
 
 
 @dataclass(frozen=True)
@@ -43,16 +62,64 @@ def package_files(source_dir: Path) -> list[Path]:
     )
 
 
-def build_zip(source_dir: Path, target: Path) -> Package:
-    """Zip `source_dir` into `target` deterministically; return where it is and its hash."""
+def build_zip(
+    source_dir: Path,
+    target: Path,
+    *,
+    dependencies_dir: Path | None = None,
+    unzipped_limit: int = LAMBDA_UNZIPPED_LIMIT,
+) -> Package:
+    """Zip `source_dir` (and the installed dependencies in `dependencies_dir`, if any) into
+    `target` deterministically; return where it is and its hash."""
     if not source_dir.is_dir():
         # rglob would find nothing and the function would deploy as an empty zip.
         raise FileNotFoundError(f"{source_dir}: the function's source folder does not exist")
+    entries = {relative.as_posix(): source_dir / relative for relative in package_files(source_dir)}
+    if dependencies_dir is not None:
+        entries = _merge(entries, dependencies_dir)
+    _check_size(entries, unzipped_limit)
     with zipfile.ZipFile(target, "w") as archive:
-        for relative in package_files(source_dir):
-            _add_file(archive, source_dir / relative, relative.as_posix())
+        for name in sorted(entries):
+            _add_file(archive, entries[name], name)
     digest = hashlib.sha256(target.read_bytes()).digest()
     return Package(path=target, base64_sha256=base64.b64encode(digest).decode("ascii"))
+
+
+def _merge(code: dict[str, Path], dependencies_dir: Path) -> dict[str, Path]:
+    """Code and dependencies side by side at the zip root. A shared top-level module would make
+    one silently shadow the other at import time, so it is an error."""
+    dependencies = {
+        relative.as_posix(): dependencies_dir / relative
+        for relative in package_files(dependencies_dir)
+    }
+    clashes = sorted(_top_level_names(code) & _top_level_names(dependencies))
+    if clashes:
+        raise PackageClashError(
+            f"{', '.join(clashes)}: both the function's code and its dependencies provide "
+            "this top-level name; rename the function's module"
+        )
+    return {**dependencies, **code}
+
+
+def _top_level_names(entries: dict[str, Path]) -> set[str]:
+    """Import names at the zip root: `x.py`, `x.cpython-313-x86_64-linux-gnu.so` and `x/`
+    are all `x`; any other file counts by its full name."""
+    names = set()
+    for name in entries:
+        first, _, rest = name.partition("/")
+        is_module = not rest and first.endswith((".py", ".so"))
+        names.add(first.split(".", 1)[0] if is_module else first)
+    return names
+
+
+def _check_size(entries: dict[str, Path], limit: int) -> None:
+    unzipped = sum(path.stat().st_size for path in entries.values())
+    if unzipped > limit:
+        raise PackageTooLargeError(
+            f"the function's package is {unzipped:,} bytes unzipped; Lambda allows at most "
+            f"{limit:,} bytes unzipped for code and layers together; drop dependencies "
+            "or move to a container image"
+        )
 
 
 def _add_file(archive: zipfile.ZipFile, source: Path, name: str) -> None:

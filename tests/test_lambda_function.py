@@ -3,6 +3,7 @@ import json
 import pytest
 from cdktf import TerraformStack
 
+from constructs_lib.dependencies import CACHE_ENV, Target, install_dependencies
 from constructs_lib.dynamodb import RequestTable, RequestTableProps
 from constructs_lib.lambda_function import (
     BASIC_EXECUTION_POLICY,
@@ -24,6 +25,7 @@ from tests.support import (
     resources,
     synth_construct,
 )
+from tests.wheels import make_wheel, use_only
 
 
 def function_props(bucket: SecureBucket, **overrides) -> FunctionProps:
@@ -168,6 +170,7 @@ def test_function_is_created_from_the_s3_object(synthesized):
         "LOG_LEVEL": "INFO",
     }
     assert function["tags"] == {"Name": "t-hello"}
+    assert function["architectures"] == ["x86_64"]
 
 
 def test_runs_in_private_subnets_with_egress_only_security_group(synthesized):
@@ -243,3 +246,35 @@ def test_packaged_source_excludes_bytecode_caches(tmp_path):
     assert json.dumps(only(with_cache, "aws_s3_object")) == json.dumps(
         only(without_cache, "aws_s3_object")
     )
+
+
+def test_dependencies_are_packaged_for_the_functions_runtime_and_architecture(
+    tmp_path, monkeypatch
+):
+    for machine in ("x86_64", "aarch64"):
+        make_wheel(tmp_path / "wheels", "tinyplat", tag=f"cp312-cp312-manylinux2014_{machine}")
+    use_only(monkeypatch, tmp_path / "wheels")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("tinyplat==1.0\n")
+
+    def build_with_dependencies(stack):
+        bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+        props = function_props(
+            bucket, runtime="python3.12", architecture="arm64", dependencies=requirements
+        )
+        ServerlessFunction(stack, "fn", props)
+
+    synthesized = synth_construct(build_with_dependencies)
+    installed = install_dependencies(requirements, Target("python3.12", "arm64"))
+    assert installed.parent == tmp_path / "cache"
+    assert (
+        (installed / "tinyplat-1.0.dist-info" / "WHEEL")
+        .read_text()
+        .endswith("Tag: cp312-cp312-manylinux2014_aarch64\n")
+    )
+    expected = build_zip(REPO_ROOT / "lambda", tmp_path / "p.zip", dependencies_dir=installed)
+    function = only(synthesized, "aws_lambda_function")
+    assert function["architectures"] == ["arm64"]
+    assert function["source_code_hash"] == expected.base64_sha256
+    assert only(synthesized, "aws_s3_object")["source_hash"] == expected.base64_sha256

@@ -1,0 +1,344 @@
+"""Third-party dependencies of a Lambda function, installed for Lambda, cached by content.
+
+A function may name one dependency file: a pinned `requirements.txt`, or a uv project's
+`uv.lock` / `pyproject.toml` (exported to requirements by `uv`, which must then be on PATH).
+The requirements are installed with the running interpreter's pip, from wheels only, for the
+function's runtime and architecture rather than for the machine that synthesizes, into a cache
+folder keyed by the dependency file's content, the runtime and the architecture. A second
+synth with the same key finds the folder and never runs pip: it works offline.
+
+The installed tree is normalized so it depends only on the wheels: no byte-code, no console
+scripts (their first line names the building interpreter) and no RECORD rows for them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from constructs_lib.packaging import PackagingError
+
+# The Python runtimes Lambda offers that this packager supports.
+SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
+SUPPORTED_ARCHITECTURES = ("x86_64", "arm64")
+# Amazon Linux 2 (python3.11) has glibc 2.26; Amazon Linux 2023 (python3.12+) has glibc 2.34.
+_GLIBC_MINOR_BY_RUNTIME = {"python3.11": 26}
+_DEFAULT_GLIBC_MINOR = 34
+# manylinux2014 is glibc 2.17; pip expands it to the older manylinux2010 and manylinux1 itself.
+_MANYLINUX2014_GLIBC_MINOR = 17
+_MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
+REQUIREMENTS_NAMES = ("requirements.txt",)
+UV_PROJECT_NAMES = ("uv.lock", "pyproject.toml")
+# Bumped when the installed layout changes, so old cache entries are not reused.
+_CACHE_FORMAT = "lambda-deps-1"
+CACHE_ENV = "LAMBDA_DEPS_CACHE"
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "lambda-deps"
+# Never part of the installed tree: byte-code is machine-dependent, and console scripts start
+# with the building interpreter's path and cannot run on Lambda anyway.
+_DROPPED_TOP_LEVEL = ("bin",)
+
+
+class DependencyError(PackagingError):
+    """The function's dependencies cannot be installed."""
+
+
+class NoWheelError(DependencyError):
+    """A requirement has no wheel for the function's runtime and architecture."""
+
+
+class HashMismatchError(DependencyError):
+    """A downloaded file does not match the hash pinned in the requirements file."""
+
+
+class UvNotFoundError(DependencyError):
+    """A uv project was given but `uv` is not installed."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the dependencies run: a Lambda runtime on one architecture."""
+
+    runtime: str = "python3.13"
+    architecture: str = "x86_64"
+
+    def __post_init__(self) -> None:
+        if self.runtime not in SUPPORTED_RUNTIMES:
+            raise DependencyError(
+                f"runtime {self.runtime!r}: dependencies can be packaged for "
+                f"{', '.join(SUPPORTED_RUNTIMES)}"
+            )
+        if self.architecture not in SUPPORTED_ARCHITECTURES:
+            raise DependencyError(
+                f"architecture {self.architecture!r}: expected one of "
+                f"{', '.join(SUPPORTED_ARCHITECTURES)}"
+            )
+
+    @property
+    def python_version(self) -> str:
+        return self.runtime.removeprefix("python")
+
+    @property
+    def abi(self) -> str:
+        return "cp" + self.python_version.replace(".", "")
+
+    @property
+    def glibc(self) -> str:
+        return f"2.{_GLIBC_MINOR_BY_RUNTIME.get(self.runtime, _DEFAULT_GLIBC_MINOR)}"
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """Wheel platform tags Lambda can load, newest first. pip does not expand a
+        `manylinux_2_NN` tag to older glibc levels, so every level is listed."""
+        machine = _MACHINE[self.architecture]
+        newest = _GLIBC_MINOR_BY_RUNTIME.get(self.runtime, _DEFAULT_GLIBC_MINOR)
+        levels = range(newest, _MANYLINUX2014_GLIBC_MINOR, -1)
+        return (
+            *(f"manylinux_2_{minor}_{machine}" for minor in levels),
+            f"manylinux2014_{machine}",
+        )
+
+    def describe(self) -> str:
+        return f"{self.runtime} on {self.architecture} (manylinux, glibc <= {self.glibc})"
+
+
+@dataclass(frozen=True)
+class DependencySpec:
+    """A dependency file and the files whose content decides what gets installed."""
+
+    path: Path
+    kind: str  # "requirements" or "uv"
+
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        if self.kind == "requirements":
+            return (self.path,)
+        project = self.path.parent
+        return (project / "pyproject.toml", project / "uv.lock")
+
+
+def dependency_spec(path: Path) -> DependencySpec:
+    """Recognize a dependency file by name; any other name is an error, not a guess."""
+    if not path.is_file():
+        raise DependencyError(f"{path}: the function's dependency file does not exist")
+    if path.name in UV_PROJECT_NAMES:
+        spec = DependencySpec(path, "uv")
+        if not all(input.is_file() for input in spec.inputs):
+            # Without a lock, uv would resolve afresh and the package would drift over time.
+            raise DependencyError(
+                f"{path}: a uv project needs both pyproject.toml and uv.lock (run `uv lock`)"
+            )
+        return spec
+    if path.name.endswith(".txt"):
+        _refuse_other_files(path)
+        return DependencySpec(path, "requirements")
+    raise DependencyError(
+        f"{path}: expected a requirements file (*.txt), uv.lock or pyproject.toml"
+    )
+
+
+# Options that pull in another file, whose content the cache key would not cover.
+_FILE_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
+
+
+def _refuse_other_files(requirements: Path) -> None:
+    for number, line in enumerate(requirements.read_text().splitlines(), start=1):
+        words = line.split("#", 1)[0].split()
+        option = next(
+            (o for o in _FILE_OPTIONS if words and (words[0] == o or words[0].startswith(o + "="))),
+            None,
+        )
+        if option:
+            raise DependencyError(
+                f"{requirements}:{number}: `{option}` is not supported: the cache follows this "
+                "file's content only; list every pinned requirement in it"
+            )
+
+
+def cache_key(spec: DependencySpec, target: Target) -> str:
+    """Content hash of the dependency inputs plus the target; line endings do not count,
+    so a checkout that converts them still hits the same entry."""
+    digest = hashlib.sha256()
+    for part in (_CACHE_FORMAT, spec.kind, target.runtime, target.architecture):
+        digest.update(part.encode() + b"\0")
+    for path in spec.inputs:
+        digest.update(path.name.encode() + b"\0")
+        digest.update(path.read_bytes().replace(b"\r\n", b"\n") + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def cache_root() -> Path:
+    override = os.environ.get(CACHE_ENV)
+    return Path(override) if override else DEFAULT_CACHE_DIR
+
+
+def install_dependencies(
+    dependency_file: Path,
+    target: Target,
+    *,
+    cache_dir: Path | None = None,
+) -> Path:
+    """The folder holding the installed dependencies (its content goes at the zip root).
+
+    Installs only on a cache miss; the entry appears atomically, complete or not at all.
+    """
+    spec = dependency_spec(dependency_file)
+    root = cache_dir if cache_dir is not None else cache_root()
+    entry = root / cache_key(spec, target)
+    if entry.is_dir():
+        return entry
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".partial-", dir=root) as scratch:
+        requirements = _requirements_file(spec, Path(scratch))
+        site = Path(scratch) / "site"
+        _pip_install(requirements, site, target)
+        _normalize(site)
+        try:
+            site.rename(entry)
+        except OSError:
+            # Another synth finished the same entry first; its content is the same.
+            if not entry.is_dir():
+                raise
+    return entry
+
+
+def pip_install_command(requirements: Path, destination: Path, target: Target) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--target",
+        str(destination),
+        "--requirement",
+        str(requirements),
+        "--only-binary=:all:",
+        "--implementation",
+        "cp",
+        "--python-version",
+        target.python_version,
+        "--abi",
+        # pip adds the abi3 and pure-Python (none) tags that go with it.
+        target.abi,
+        "--no-compile",
+        "--no-input",
+        "--disable-pip-version-check",
+    ]
+    for platform in target.platforms:
+        command += ["--platform", platform]
+    if uses_hashes(requirements):
+        # Explicit, so one unhashed requirement (or dependency) is refused, not installed.
+        command.append("--require-hashes")
+    return command
+
+
+def uses_hashes(requirements: Path) -> bool:
+    return any("--hash" in line.split("#", 1)[0] for line in requirements.read_text().splitlines())
+
+
+def _requirements_file(spec: DependencySpec, scratch: Path) -> Path:
+    if spec.kind == "requirements":
+        return spec.path
+    return _export_uv_project(spec.path.parent, scratch / "requirements.txt")
+
+
+def _export_uv_project(project: Path, output: Path) -> Path:
+    uv = shutil.which("uv")
+    if uv is None:
+        raise UvNotFoundError(
+            f"{project}: uv is not installed; export the lock to a requirements file with "
+            "`uv export --format requirements-txt --no-dev --no-emit-project "
+            "-o requirements.txt` and point the function at that file"
+        )
+    command = [
+        uv,
+        "export",
+        "--format",
+        "requirements-txt",
+        "--frozen",
+        "--no-dev",
+        "--no-emit-project",
+        "--no-header",
+        "--output-file",
+        str(output),
+    ]
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise DependencyError(f"{project}: uv export failed: {_last_error_line(result.stderr)}")
+    return output
+
+
+def _pip_install(requirements: Path, destination: Path, target: Target) -> None:
+    result = _run_pip(pip_install_command(requirements, destination, target))
+    if result.returncode != 0:
+        raise _pip_failure(requirements, target, result.stdout + "\n" + result.stderr)
+
+
+def _run_pip(command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(command), capture_output=True, text=True, check=False)
+
+
+_NO_MATCH = re.compile(r"No matching distribution found for (\S+)")
+_NO_VERSION = re.compile(r"Could not find a version that satisfies the requirement (\S+)")
+_HASH_MISMATCH_ROW = re.compile(r"^\s+(\S+?)(?:==\S+)? from \S+", re.MULTILINE)
+
+
+def _pip_failure(requirements: Path, target: Target, output: str) -> DependencyError:
+    """Turn pip's multi-line report into one line naming the package at fault."""
+    missing = _NO_MATCH.search(output) or _NO_VERSION.search(output)
+    if missing:
+        return NoWheelError(
+            f"{missing.group(1)}: no wheel for {target.describe()}; Lambda packages are built "
+            "from wheels only (pin a version that publishes one, or drop the package)"
+        )
+    if "DO NOT MATCH THE HASHES" in output:
+        rows = _HASH_MISMATCH_ROW.findall(output.split("DO NOT MATCH THE HASHES", 1)[1])
+        names = ", ".join(rows) or "a package"
+        return HashMismatchError(
+            f"{requirements}: {names} does not match the hash pinned in the file "
+            "(the file changed upstream, or the pin is wrong)"
+        )
+    return DependencyError(f"{requirements}: pip install failed: {_last_error_line(output)}")
+
+
+def _last_error_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    return (errors or lines or ["no output"])[-1]
+
+
+def _normalize(site: Path) -> None:
+    """Keep only what depends on the wheels' content (see the module docstring)."""
+    for name in _DROPPED_TOP_LEVEL:
+        shutil.rmtree(site / name, ignore_errors=True)
+    for cache in sorted(site.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(cache, ignore_errors=True)
+    for record in site.glob("*.dist-info/RECORD"):
+        _drop_outside_rows(record)
+
+
+def _drop_outside_rows(record: Path) -> None:
+    """RECORD rows for files that are not shipped (scripts, byte-code) would list hashes of
+    machine-dependent content; the rows for shipped files stay as pip wrote them."""
+    rows = record.read_text().splitlines(keepends=True)
+    kept = [row for row in rows if not _outside_row(row)]
+    if kept != rows:
+        record.write_text("".join(kept))
+
+
+def _outside_row(row: str) -> bool:
+    path = row.split(",", 1)[0].strip('"')
+    parts = Path(path).parts
+    return (
+        path.startswith("..")
+        or bool(parts and parts[0] in _DROPPED_TOP_LEVEL)
+        or "__pycache__" in parts
+        or path.endswith(".pyc")
+    )
