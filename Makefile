@@ -66,7 +66,7 @@ checkov: synth ## the security gate on cdktf.out/
 diagram: synth ## one architecture picture per stack: docs/<stack>.png (needs Graphviz `dot`)
 	$(PY) -m scripts.diagram
 
-bench: setup ## synth timings: fast provider loader vs stock import; 1, 4, 16 environments
+bench: setup ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
 	$(PY) -m scripts.bench
 
 lint: setup ## ruff check + format check

@@ -167,4 +167,6 @@ def replace_folder(new: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from constructs_lib.provider_loader import exit_after_flush
+
+    exit_after_flush(main())
