@@ -4,7 +4,7 @@
 are registered with the jsii runtime; that costs about 8 s, while a stack uses a few dozen
 submodules. `install()` puts the package into `sys.modules` *without running its
 `__init__`*, so `from cdktf_cdktf_provider_aws.vpc import Vpc` loads just `_jsii` (the
-assembly, loaded into node exactly as before) and `vpc`. Nothing installed is modified and
+assembly, which it loads into node) and `vpc`. Nothing installed is modified and
 no import statement changes. What the skipped `__init__` used to provide is rebuilt here:
 
 - `cdktf_cdktf_provider_aws.<submodule>` attribute access and `from ... import <submodule>`:
@@ -120,6 +120,7 @@ def exit_after_flush(status: int) -> NoReturn:
     """End the process once the program is done, skipping the interpreter's teardown: run the
     exit handlers (they stop the jsii kernel), flush stdout and stderr, then `os._exit`. Call
     it only with the finished program's status, never while work is pending."""
+    # What the interpreter itself calls at shutdown; atexit has no public "run them now".
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         try:
