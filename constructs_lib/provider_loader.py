@@ -29,8 +29,8 @@ CDKTF_FULL_PROVIDER_IMPORT=1 for the stock path on both sides (e.g. to compare o
 timings); a provider already imported is left alone.
 
 `exit_after_flush()` ends a finished program without the interpreter's teardown of thousands of
-objects (about 0.4 s): exit handlers run (the jsii kernel stops), output is flushed, then
-`os._exit`.
+objects (teardown 0.30 s -> 0.08 s in `make bench`): exit handlers run (the jsii kernel stops),
+output is flushed, then `os._exit`.
 """
 
 from __future__ import annotations
