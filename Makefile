@@ -92,7 +92,7 @@ checkov: synth $(CHECKOV) ## the security gate on cdktf.out/
 diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png (needs Graphviz `dot`)
 	$(PY) -m scripts.diagram
 
-bench: $(VENV)/.synced ## synth timings: fast provider loader vs stock import; 1, 4, 16 environments
+bench: $(VENV)/.synced ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
 	$(PY) -m scripts.bench
 
 lint: $(VENV)/.synced ## ruff check + format check

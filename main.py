@@ -377,4 +377,6 @@ def replace_by_two_renames(new: Path, target: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from constructs_lib.provider_loader import exit_after_flush
+
+    exit_after_flush(main())

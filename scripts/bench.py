@@ -4,18 +4,26 @@
 
 Every run is a fresh `python main.py` subprocess, as a user would start it. One round runs,
 in this order: the shipped environments (config/) with the fast loader, the same through the
-stock import path (CDKTF_FULL_PROVIDER_IMPORT=1), then 1, 4 and 16 generated environments with
-the fast loader; rounds repeat `--runs` times, so machine noise spreads over every row.
+stock path (CDKTF_FULL_PROVIDER_IMPORT=1: stock Python import and stock node load), then 1, 4
+and 16 generated environments with the fast loader, then the phase runs (below); rounds repeat
+`--runs` times, so machine noise spreads over every row.
 
 CPU is user + system time of python and node: other load on the machine disturbs it less than
 wall time. Peak memory is the largest sum of the resident set sizes of the python process and
-its node children, sampled from /proc every 20 ms. Prints a Markdown table, the fast/stock
+its node children, sampled from /proc every 20 ms; node peak is the sum of the node processes'
+own high-water marks (VmHWM: exact, not sampled). Prints a Markdown table, the fast/stock
 ratio and the cost of each additional environment (least-squares slope over 1, 4, 16).
+
+The phase runs split one synth of the shipped environments into components. They run this
+module as a small program (`--phases-child`) that does what `main.py` does in explicit steps
+and stamps the time after each; the parent adds the time from its own start of the process to
+the first stamp and from the last stamp to the process's end (teardown).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -25,16 +33,18 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
-from constructs_lib.provider_loader import OPT_OUT_VARIABLE
+from constructs_lib.provider_loader import OPT_OUT_VARIABLE, disable_node_preload, exit_after_flush
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO_ROOT / "config"
 SCALE_SIZES = (1, 4, 16)
-TARGET_RATIO = 0.30
-TARGET_SECONDS_PER_ENVIRONMENT = 0.3
+TARGET_RATIO = 0.15
+TARGET_SECONDS_PER_ENVIRONMENT = 0.15
+TARGET_NODE_PEAK_MB = 250
 SAMPLE_INTERVAL_S = 0.02
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
@@ -45,6 +55,9 @@ class Scenario:
     environments: int
     config: Path
     stock: bool = False
+    # Run the instrumented phase program instead of main.py; fast_exit: end it as main.py does.
+    phases: bool = False
+    fast_exit: bool = True
 
 
 @dataclass(frozen=True)
@@ -52,12 +65,30 @@ class Run:
     wall_s: float
     cpu_s: float
     peak_rss_mb: float
+    node_peak_mb: float
+    phases: dict[str, float] = field(default_factory=dict)
+
+
+PHASE_NAMES = (
+    "python start, jsii import, loader install",
+    "node start + jsii handshake",
+    "cdktf + constructs: python import, node load",
+    "AWS provider load (stock: + python __init__)",
+    "python imports: stack modules",
+    "construct tree",
+    "synth + write",
+    "teardown",
+)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per row (default: 5)")
+    parser.add_argument("--phases-child", nargs=2, metavar=("CONFIG", "OUTDIR"), help="internal")
+    parser.add_argument("--normal-exit", action="store_true", help="internal")
     args = parser.parse_args()
+    if args.phases_child:
+        phases_child(Path(args.phases_child[0]), Path(args.phases_child[1]), not args.normal_exit)
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
         work = Path(workdir)
         fast = Scenario("fast loader", 2, SHIPPED_CONFIG)
@@ -66,9 +97,50 @@ def main() -> int:
             Scenario("fast loader, generated", size, generated_configs(work / f"envs-{size}", size))
             for size in SCALE_SIZES
         ]
-        results = measure([fast, stock, *scale], args.runs, work / "cdktf.out")
+        phases = [
+            Scenario("phases: fast loader", 2, SHIPPED_CONFIG, phases=True),
+            Scenario(
+                "phases: fast loader, normal exit", 2, SHIPPED_CONFIG, phases=True, fast_exit=False
+            ),
+            Scenario("phases: stock", 2, SHIPPED_CONFIG, stock=True, phases=True, fast_exit=False),
+        ]
+        results = measure([fast, stock, *scale, *phases], args.runs, work / "cdktf.out")
     print_report(results, fast, stock, scale)
+    print_phases({scenario: results[scenario] for scenario in phases})
     return 0
+
+
+def phases_child(config: Path, outdir: Path, fast_exit: bool) -> NoReturn:
+    """What main.py does for `--config CONFIG --outdir OUTDIR`, stamping the time after each
+    step; prints the stamps as JSON. Imports are inside on purpose: their cost is a phase."""
+    import jsii
+
+    stamps = [time.time()]
+    jsii.kernel.provider._process  # noqa: B018  (the first use starts node and shakes hands)
+    stamps.append(time.time())
+    import cdktf
+
+    stamps.append(time.time())
+    import cdktf_cdktf_provider_aws._jsii  # noqa: F401  (loads the provider into node)
+
+    stamps.append(time.time())
+    from constructs_lib.config import validate_configs
+    from constructs_lib.stack import ServerlessStack
+
+    stamps.append(time.time())
+    configs, problems = validate_configs(config)
+    if problems:
+        raise SystemExit("\n".join(problems))
+    app = cdktf.App(outdir=str(outdir), stack_traces=False)
+    for _, stack_config in configs:
+        ServerlessStack(app, stack_config)
+    stamps.append(time.time())
+    app.synth()
+    stamps.append(time.time())
+    print(json.dumps(stamps))
+    if fast_exit:
+        exit_after_flush(0)
+    sys.exit(0)
 
 
 def generated_configs(folder: Path, count: int) -> Path:
@@ -106,24 +178,47 @@ def measure(scenarios: list[Scenario], runs: int, outdir: Path) -> dict[Scenario
 
 def synth_once(scenario: Scenario, outdir: Path) -> Run:
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    # Importing constructs_lib here put the node preload into this process's environment:
+    # every child starts from the user's environment and sets up its own loader.
+    disable_node_preload(env)
     env.pop(OPT_OUT_VARIABLE, None)
     if scenario.stock:
         env[OPT_OUT_VARIABLE] = "1"
-    command = [sys.executable, "main.py", "--config", str(scenario.config), "--outdir", str(outdir)]
+    if scenario.phases:
+        command = [sys.executable, "-m", "scripts.bench", "--phases-child"]
+        command += [str(scenario.config), str(outdir)]
+        command += [] if scenario.fast_exit else ["--normal-exit"]
+    else:
+        command = [sys.executable, "main.py", "--config", str(scenario.config)]
+        command += ["--outdir", str(outdir)]
     cpu_before = _children_cpu_s()
+    started_at = time.time()
     start = time.perf_counter()
     process = subprocess.Popen(
-        command, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     sampler = PeakRssSampler(process.pid)
     sampler.start()
-    _, stderr = process.communicate()
+    stdout, stderr = process.communicate()
     wall_s = time.perf_counter() - start
+    ended_at = time.time()
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode()}")
     shutil.rmtree(outdir)
-    return Run(wall_s, _children_cpu_s() - cpu_before, sampler.peak_kb / 1024)
+    phases = _phase_durations(started_at, json.loads(stdout), ended_at) if scenario.phases else {}
+    return Run(
+        wall_s,
+        _children_cpu_s() - cpu_before,
+        sampler.peak_kb / 1024,
+        sampler.node_peak_kb / 1024,
+        phases,
+    )
+
+
+def _phase_durations(started_at: float, stamps: list[float], ended_at: float) -> dict[str, float]:
+    edges = [started_at, *stamps, ended_at]
+    return {name: edges[i + 1] - edges[i] for i, name in enumerate(PHASE_NAMES)}
 
 
 def _children_cpu_s() -> float:
@@ -133,12 +228,19 @@ def _children_cpu_s() -> float:
 
 
 class PeakRssSampler(threading.Thread):
-    """Largest total RSS of a process and all its descendants, until the process exits."""
+    """Largest total RSS of a process and all its descendants, until the process exits; and
+    the high-water marks of the node processes among them."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.peak_kb = 0
+        self._node_hwm_kb: dict[int, int] = {}
+
+    @property
+    def node_peak_kb(self) -> int:
+        """Sum of each node process's own peak: at least their largest simultaneous total."""
+        return sum(self._node_hwm_kb.values())
 
     def run(self) -> None:
         while True:
@@ -147,7 +249,22 @@ class PeakRssSampler(threading.Thread):
             if root is None or root.state == "Z":
                 return
             self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid, processes))
+            for pid in _descendants(self.pid, processes):
+                if processes[pid].command == "node" and (hwm := _high_water_mark_kb(pid)):
+                    self._node_hwm_kb[pid] = max(self._node_hwm_kb.get(pid, 0), hwm)
             time.sleep(SAMPLE_INTERVAL_S)
+
+
+def _high_water_mark_kb(pid: int) -> int:
+    """VmHWM: the process's peak resident set size so far (0 once it has exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 @dataclass(frozen=True)
@@ -155,6 +272,7 @@ class ProcessStat:
     parent: int
     state: str
     rss_kb: int
+    command: str
 
 
 def _processes() -> dict[int, ProcessStat]:
@@ -169,21 +287,29 @@ def _processes() -> dict[int, ProcessStat]:
         except (FileNotFoundError, ProcessLookupError):
             continue  # exited between listing and reading
         # Fields after the command name, which may itself contain spaces and parentheses.
+        command = stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
-        found[int(name)] = ProcessStat(int(fields[1]), fields[0], int(fields[21]) * PAGE_KB)
+        found[int(name)] = ProcessStat(
+            int(fields[1]), fields[0], int(fields[21]) * PAGE_KB, command
+        )
+    return found
+
+
+def _descendants(root: int, processes: dict[int, ProcessStat]) -> list[int]:
+    """`root` and every process below it."""
+    children: dict[int, list[int]] = {}
+    for pid, stat in processes.items():
+        children.setdefault(stat.parent, []).append(pid)
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        pending.extend(children.get(pid, []))
     return found
 
 
 def _tree_rss_kb(root: int, processes: dict[int, ProcessStat]) -> int:
-    children: dict[int, list[int]] = {}
-    for pid, stat in processes.items():
-        children.setdefault(stat.parent, []).append(pid)
-    total, pending = 0, [root]
-    while pending:
-        pid = pending.pop()
-        total += processes[pid].rss_kb
-        pending.extend(children.get(pid, []))
-    return total
+    return sum(processes[pid].rss_kb for pid in _descendants(root, processes))
 
 
 def print_report(
@@ -191,22 +317,31 @@ def print_report(
 ) -> None:
     print(
         "| synth | environments | runs | median s | min s | max s | median CPU s "
-        "| peak MB, python + node |"
+        "| peak MB, python + node | node peak MB |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for scenario, runs in results.items():
         walls = [run.wall_s for run in runs]
         print(
             f"| {scenario.label} | {scenario.environments} | {len(runs)} "
             f"| {statistics.median(walls):.2f} | {min(walls):.2f} | {max(walls):.2f} "
             f"| {_median_cpu(runs):.2f} "
-            f"| {statistics.median(run.peak_rss_mb for run in runs):.0f} |"
+            f"| {statistics.median(run.peak_rss_mb for run in runs):.0f} "
+            f"| {_median_node_peak(runs):.0f} |"
         )
     ratio = _median_wall(results[fast]) / _median_wall(results[stock])
     cpu_ratio = _median_cpu(results[fast]) / _median_cpu(results[stock])
     print(
-        f"\nratio fast / stock: {ratio:.2f} median wall time ({_verdict(ratio, TARGET_RATIO)}), "
-        f"{cpu_ratio:.2f} median CPU time"
+        f"\nratio fast / stock: {ratio:.3f} median wall time ({_verdict(ratio, TARGET_RATIO)}), "
+        f"{cpu_ratio:.3f} median CPU time ({_verdict(cpu_ratio, TARGET_RATIO)})"
+    )
+    node_peak = _median_node_peak(results[fast])
+    largest = max(scale, key=lambda scenario: scenario.environments)
+    print(
+        f"node peak memory, shipped environments: {node_peak:.0f} MB fast loader "
+        f"({_verdict(node_peak, TARGET_NODE_PEAK_MB)}), "
+        f"{_median_node_peak(results[stock]):.0f} MB stock; "
+        f"{largest.environments} environments: {_median_node_peak(results[largest]):.0f} MB"
     )
     print_scaling(
         [scenario.environments for scenario in scale], [results[scenario] for scenario in scale]
@@ -233,6 +368,28 @@ def print_scaling(sizes: list[int], results: list[list[Run]]) -> None:
     print(f"per environment, step by step: {steps}")
 
 
+def print_phases(results: dict[Scenario, list[Run]]) -> None:
+    """Median seconds of each phase, one column per phase scenario."""
+    print(
+        f"\n| phase, {len(next(iter(results.values())))} runs, median s | "
+        + " | ".join(scenario.label.removeprefix("phases: ") for scenario in results)
+        + " |"
+    )
+    print("| --- |" + " ---: |" * len(results))
+    for name in (*PHASE_NAMES, "total"):
+        cells = [
+            statistics.median(
+                sum(run.phases.values()) if name == "total" else run.phases[name] for run in runs
+            )
+            for runs in results.values()
+        ]
+        print(f"| {name} | " + " | ".join(f"{cell:.2f}" for cell in cells) + " |")
+
+
+def _median_node_peak(runs: list[Run]) -> float:
+    return statistics.median(run.node_peak_mb for run in runs)
+
+
 def _median_wall(runs: list[Run]) -> float:
     return statistics.median(run.wall_s for run in runs)
 
@@ -242,7 +399,7 @@ def _median_cpu(runs: list[Run]) -> float:
 
 
 def _verdict(value: float, target: float) -> str:
-    return f"target <= {target:.2f}: {'met' if value <= target else 'NOT met'}"
+    return f"target <= {target:g}: {'met' if value <= target else 'NOT met'}"
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """.github/workflows/ci.yml: valid YAML, Makefile targets for project steps, a gated plan job."""
 
+import os
 import re
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,6 +13,8 @@ from tests.support import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
 GRAPHVIZ = "sudo apt-get update && sudo apt-get install -y graphviz"
+# Where jsii's node kernel unpacks packages on Linux, unless JSII_RUNTIME_PACKAGE_CACHE_ROOT says.
+JSII_PACKAGE_CACHE = "~/.cache/aws/jsii/package-cache"
 _MAKE = re.compile(r"^make ([\w.-]+)$")
 
 
@@ -95,3 +99,22 @@ def test_plan_job_plans_every_stack_folder_of_the_artifact(workflow):
     assert (download["name"], download["path"]) == (upload["name"], "cdktf.out")
     uses(job, "hashicorp/setup-terraform")
     assert [c.split()[:2] for c in runs(job)] == [["terraform", "init"], ["terraform", "plan"]]
+
+
+def test_test_job_keeps_jsii_package_cache_keyed_on_the_python_lock_file(workflow):
+    job = workflow["jobs"]["test"]
+    cache = uses(job, "actions/cache")
+    assert cache["with"]["path"] == JSII_PACKAGE_CACHE
+    assert "hashFiles('Pipfile.lock')" in cache["with"]["key"]
+    make_test = next(step for step in job["steps"] if step.get("run") == "make test")
+    assert job["steps"].index(cache) < job["steps"].index(make_test)
+
+
+def test_the_cached_folder_is_where_jsii_unpacked_the_aws_provider():
+    """The test session loaded the provider through jsii: it must be in the cached folder."""
+    if os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT") or (
+        os.environ.get("JSII_RUNTIME_PACKAGE_CACHE", "enabled").lower() != "enabled"
+    ):
+        pytest.skip("jsii's package cache is moved or off in this environment")
+    unpacked = Path(JSII_PACKAGE_CACHE).expanduser() / "@cdktf" / "provider-aws"
+    assert any(unpacked.glob("*/*/lib/index.js")), f"nothing unpacked under {unpacked}"

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,9 +19,16 @@ import pytest
 from jsii import _reference_map
 
 from constructs_lib import provider_loader
-from constructs_lib.provider_loader import OPT_OUT_VARIABLE, PROVIDER_PACKAGE
+from constructs_lib.provider_loader import (
+    NODE_PACKAGES_VARIABLE,
+    NODE_PRELOAD,
+    NODE_STATS_VARIABLE,
+    OPT_OUT_VARIABLE,
+    PROVIDER_ASSEMBLY,
+    PROVIDER_PACKAGE,
+)
 from tests.support import REPO_ROOT
-from tests.test_reproducible import synth_subprocess, tree_bytes
+from tests.test_reproducible import tree_bytes
 
 PROVIDER_DIR = Path(importlib.util.find_spec(PROVIDER_PACKAGE).origin).parent
 FAKE_PACKAGE = "fake_provider_for_loader_tests"
@@ -38,6 +46,9 @@ def fake_provider(tmp_path, monkeypatch) -> Iterator[str]:
     (package / "__init__.py").write_text("raise RuntimeError('the package __init__ ran')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv(OPT_OUT_VARIABLE, raising=False)
+    # install() edits the node environment: start from a user's own option, restore it after.
+    monkeypatch.setenv("NODE_OPTIONS", "--no-warnings")
+    monkeypatch.delenv(NODE_PACKAGES_VARIABLE, raising=False)
     monkeypatch.setattr(_reference_map, "_submodule_fqn_map", {})
     yield FAKE_PACKAGE
     for name in [name for name in sys.modules if name.startswith(FAKE_PACKAGE)]:
@@ -88,6 +99,32 @@ def test_opt_out_keeps_the_stock_import_path(fake_provider, monkeypatch):
     assert provider_loader.install(fake_provider, FAKE_ASSEMBLY) is False
     with pytest.raises(RuntimeError, match="the package __init__ ran"):
         importlib.import_module(f"{fake_provider}.alpha_beta")
+
+
+def test_install_adds_the_node_preload_after_the_users_node_options(fake_provider):
+    install_fake(fake_provider)
+    assert os.environ["NODE_OPTIONS"] == f'--no-warnings --require "{NODE_PRELOAD}"'
+    assert os.environ[NODE_PACKAGES_VARIABLE] == FAKE_ASSEMBLY
+
+
+def test_enabling_the_node_preload_twice_changes_nothing():
+    environ = {"NODE_OPTIONS": "--no-warnings"}
+    for _ in range(2):
+        provider_loader.enable_node_preload(FAKE_ASSEMBLY, environ)
+        provider_loader.enable_node_preload(PROVIDER_ASSEMBLY, environ)
+    assert environ == {
+        "NODE_OPTIONS": f'--no-warnings --require "{NODE_PRELOAD}"',
+        NODE_PACKAGES_VARIABLE: f"{FAKE_ASSEMBLY},{PROVIDER_ASSEMBLY}",
+    }
+
+
+def test_opt_out_also_removes_an_inherited_node_preload(fake_provider, monkeypatch):
+    monkeypatch.setenv(OPT_OUT_VARIABLE, "1")
+    monkeypatch.setenv("NODE_OPTIONS", f'--no-warnings --require "{NODE_PRELOAD}" --trace-gc')
+    monkeypatch.setenv(NODE_PACKAGES_VARIABLE, PROVIDER_ASSEMBLY)
+    assert provider_loader.install(fake_provider, FAKE_ASSEMBLY) is False
+    assert os.environ["NODE_OPTIONS"] == "--no-warnings --trace-gc"
+    assert NODE_PACKAGES_VARIABLE not in os.environ
 
 
 def test_an_already_imported_package_is_left_alone(fake_provider):
@@ -181,10 +218,170 @@ def test_object_created_by_node_gets_its_python_class(fresh_process):
     assert fresh_process["bucket_class"] == f"{PROVIDER_PACKAGE}.s3_bucket.S3Bucket"
 
 
-def test_synth_output_is_byte_identical_to_the_stock_import_path(tmp_path):
-    fast, stock = tmp_path / "fast", tmp_path / "stock"
-    for outdir, opt_out in ((fast, "0"), (stock, "1")):
-        synth_subprocess(
-            REPO_ROOT / "main.py", REPO_ROOT, "--outdir", str(outdir), **{OPT_OUT_VARIABLE: opt_out}
+# The node side, on a small npm package shaped like a provider: node itself runs the preload.
+FAKE_INDEX = """\
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.gamma = exports.alphaBeta = void 0;
+exports.alphaBeta = require("./alpha-beta");
+exports.gamma = require("./gamma");
+"""
+# Prints which submodules ran before and after one is used, and what the package exposes.
+NODE_PROGRAM = """
+globalThis.evaluated = [];
+const provider = require("@fake/provider");
+const before = [...globalThis.evaluated];
+const keys = Object.keys(provider);
+const name = provider.alphaBeta.NAME;
+provider.gamma = "replaced";
+const after = globalThis.evaluated;
+console.log(JSON.stringify({ before, keys, name, after, gamma: provider.gamma }));
+"""
+
+
+@pytest.fixture
+def npm_package(tmp_path) -> Path:
+    """node_modules/@fake/provider, in a folder whose name needs quoting in NODE_OPTIONS."""
+    project = tmp_path / 'a "quoted" path with spaces'
+    lib = project / "node_modules" / "@fake" / "provider" / "lib"
+    for submodule in ("alpha-beta", "gamma"):
+        (lib / submodule).mkdir(parents=True)
+        (lib / submodule / "index.js").write_text(
+            f'globalThis.evaluated.push("{submodule}");\nexports.NAME = "{submodule}";\n'
         )
-    assert tree_bytes(fast) == tree_bytes(stock)
+    (lib / "index.js").write_text(FAKE_INDEX)
+    (lib.parent / "package.json").write_text(
+        json.dumps({"name": FAKE_ASSEMBLY, "main": "lib/index.js"})
+    )
+    shutil.copyfile(NODE_PRELOAD, project / NODE_PRELOAD.name)
+    return project
+
+
+def run_node(project: Path, **env: str) -> tuple[dict, str, list[dict]]:
+    """NODE_PROGRAM's result, node's stderr and the preload's stats lines."""
+    stats = project / "stats.jsonl"
+    node_options = provider_loader.with_node_preload("--no-warnings", project / NODE_PRELOAD.name)
+    result = subprocess.run(
+        ["node", "-e", NODE_PROGRAM],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": os.environ["PATH"],
+            "NODE_OPTIONS": node_options,
+            NODE_PACKAGES_VARIABLE: FAKE_ASSEMBLY,
+            NODE_STATS_VARIABLE: str(stats),
+            **env,
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    lines = stats.read_text().splitlines() if stats.exists() else []
+    return json.loads(result.stdout), result.stderr, [json.loads(line) for line in lines]
+
+
+def test_node_evaluates_a_submodule_only_when_it_is_used(npm_package):
+    output, stderr, stats = run_node(npm_package)
+    assert output == {
+        "before": [],
+        "keys": ["alphaBeta", "gamma"],
+        "name": "alpha-beta",
+        "after": ["alpha-beta"],
+        "gamma": "replaced",
+    }
+    assert stderr == ""
+    assert [(line["package"], line["lazy"]) for line in stats] == [(FAKE_ASSEMBLY, 2)]
+
+
+def test_node_loads_other_packages_unchanged(npm_package):
+    output, _, stats = run_node(npm_package, **{NODE_PACKAGES_VARIABLE: "@other/provider"})
+    assert output["before"] == ["alpha-beta", "gamma"]
+    assert stats == []
+
+
+def test_node_opt_out_loads_the_package_eagerly(npm_package):
+    output, _, stats = run_node(npm_package, **{OPT_OUT_VARIABLE: "1"})
+    assert output["before"] == ["alpha-beta", "gamma"]
+    assert stats == []
+
+
+def test_an_index_of_unknown_shape_loads_unchanged_and_says_so_once(npm_package):
+    index = npm_package / "node_modules" / "@fake" / "provider" / "lib" / "index.js"
+    # A require the rewrite does not recognise: its order might matter, so nothing is lazy.
+    index.write_text(FAKE_INDEX + 'const helper = require("./gamma/index.js");\n')
+    output, stderr, stats = run_node(npm_package)
+    assert output["before"] == ["alpha-beta", "gamma"]
+    assert stderr.count("unrecognised shape") == 1
+    assert [line["lazy"] for line in stats] == [0]
+
+
+# main.py's stacks, then its bootstrap stack, in one process: the stock path's provider import
+# (about 8 s) is paid once. The preload writes its stats to the file named in argv[3].
+BOTH_SYNTHS = """
+import sys
+import main
+for args in (["--outdir", sys.argv[1]], ["--bootstrap", "--outdir", sys.argv[2]]):
+    assert main.main(args) == 0
+"""
+
+
+@pytest.fixture(scope="module")
+def fast_and_stock(tmp_path_factory) -> dict[str, tuple[dict[str, bytes], list[dict]]]:
+    """cdktf.out/ and bootstrap.out/ of the fast and the fully stock path, with the stats."""
+    base = tmp_path_factory.mktemp("fast-and-stock")
+    found = {}
+    for label, opt_out in (("fast", "0"), ("stock", "1")):
+        folder, stats = base / label, base / f"{label}-stats.jsonl"
+        result = subprocess.run(
+            [sys.executable, "-c", BOTH_SYNTHS, f"{folder}/cdktf.out", f"{folder}/bootstrap.out"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            env={
+                **os.environ,
+                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+                OPT_OUT_VARIABLE: opt_out,
+                NODE_STATS_VARIABLE: str(stats),
+            },
+        )
+        assert result.returncode == 0, result.stderr
+        lines = stats.read_text().splitlines() if stats.exists() else []
+        found[label] = (tree_bytes(folder), [json.loads(line) for line in lines])
+    return found
+
+
+def test_both_paths_wrote_the_stacks_and_the_bootstrap_stack(fast_and_stock):
+    for tree, _ in fast_and_stock.values():
+        assert {name.split("/")[0] for name in tree} == {"cdktf.out", "bootstrap.out"}
+
+
+def test_output_is_byte_identical_to_the_stock_path(fast_and_stock):
+    assert fast_and_stock["fast"][0] == fast_and_stock["stock"][0]
+
+
+def test_node_loads_the_aws_provider_lazily_only_on_the_fast_path(fast_and_stock):
+    fast_stats, stock_stats = fast_and_stock["fast"][1], fast_and_stock["stock"][1]
+    lazy = {line["package"]: line["lazy"] for line in fast_stats}
+    assert lazy.get(PROVIDER_ASSEMBLY, 0) > 2000, fast_stats
+    assert stock_stats == []
+
+
+EXITING_PROGRAM = """
+import atexit, sys
+from constructs_lib.provider_loader import exit_after_flush
+atexit.register(lambda: print("; exit handler ran"))
+sys.stdout.write("buffered, no newline")
+sys.stderr.write("to stderr")
+exit_after_flush(3)
+print("not reached")
+"""
+
+
+def test_exit_after_flush_runs_exit_handlers_and_flushes_output():
+    result = subprocess.run(
+        [sys.executable, "-c", EXITING_PROGRAM], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        3,
+        "buffered, no newline; exit handler ran\n",
+        "to stderr",
+    )
