@@ -69,6 +69,9 @@ class FunctionProps:
     log_retention_days: int = 365
     # None: the function runs outside any VPC.
     vpc: FunctionVpcPlacement | None = None
+    # Publish a numbered version on every code or configuration change (`releases.LiveAlias`
+    # points callers at one of them).
+    publish_versions: bool = False
 
 
 class ServerlessFunction(Construct):
@@ -145,6 +148,7 @@ class ServerlessFunction(Construct):
             if props.vpc and props.vpc.replacement_security_group_ids
             else None,
             tags={"Name": props.function_name},
+            publish=True if props.publish_versions else None,
             # The log group must exist first, or Lambda creates one without retention.
             depends_on=[self.log_group, *self._role_policies],
         )
