@@ -205,5 +205,5 @@ def test_alias_needs_published_versions_and_room_in_the_reservation():
                 "live",
                 function(stack, reserved_concurrency=2),
                 LiveAliasProps(provisioned_concurrency=3),
-            )  # fmt: skip
+            )
         )
