@@ -113,7 +113,8 @@ def test_alias_record_points_at_the_regional_domain(synthesized):
 
 
 def test_load_balancer_listener_uses_the_validated_certificate(synthesized):
-    [https] = [l for l in resources(synthesized, "aws_lb_listener").values() if l["port"] == 443]
+    listeners = resources(synthesized, "aws_lb_listener").values()
+    [https] = [listener for listener in listeners if listener["port"] == 443]
     assert https["certificate_arn"] == ref(
         synthesized, "aws_acm_certificate_validation", "domain", "certificate_arn"
     )
