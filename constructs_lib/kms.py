@@ -115,14 +115,14 @@ class StackKey(Construct):
 
     def allow_cloudwatch_alarms(self) -> None:
         """Let CloudWatch alarms publish to SNS topics encrypted with this key: SNS asks KMS
-        for a data key on the alarm's behalf, limited here to this account's alarms."""
+        for a data key on the alarm's behalf. No condition, as in the AWS documentation's
+        statement: the request is not documented to carry aws:SourceAccount/SourceArn, and
+        a condition it lacks would silently drop every page. Who may publish is decided
+        by the topic's policy (this account only, by default)."""
         self.allow_service(
             "CloudWatchAlarmsPublishToEncryptedTopics",
             "cloudwatch.amazonaws.com",
             ["kms:Decrypt", "kms:GenerateDataKey"],
-            condition={
-                "StringEquals": {"aws:SourceAccount": self.account_id},
-            },
         )
 
     def grant_decrypt(self, grantee: Grantable) -> None:
