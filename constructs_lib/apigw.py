@@ -29,6 +29,7 @@ from constructs import Construct
 
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.logs import encrypted_log_group
+from constructs_lib.releases import InvokeTarget, unqualified_target
 
 # One JSON line per request in the access log.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -61,6 +62,8 @@ class RestApiProps:
     throttling_burst_limit: int = 100
     logging_level: str = "ERROR"
     log_retention_days: int = 365
+    # None: the unqualified function; `LiveAlias.target` makes the API invoke the alias.
+    invoke_target: InvokeTarget | None = None
 
 
 class LambdaRestApi(Construct):
@@ -71,6 +74,7 @@ class LambdaRestApi(Construct):
     def __init__(self, scope: Construct, id: str, props: RestApiProps) -> None:
         super().__init__(scope, id)
         self.props = props
+        target = props.invoke_target or unqualified_target(props.function)
         self.api = ApiGatewayRestApi(
             self,
             "api",
@@ -112,14 +116,15 @@ class LambdaRestApi(Construct):
             # Lambda is always invoked with POST, whatever the client's method.
             integration_http_method="POST",
             type="AWS_PROXY",
-            uri=props.function.invoke_arn,
+            uri=target.invoke_arn,
         )
         LambdaPermission(
             self,
             "invoke-permission",
             statement_id="AllowExecutionFromAPIGateway",
             action="lambda:InvokeFunction",
-            function_name=props.function.function_name,
+            function_name=target.function_name,
+            qualifier=target.qualifier,
             principal="apigateway.amazonaws.com",
             # <execution_arn>/<stage>/<method>/<path>: any stage, this method and path only.
             source_arn=f"{self.api.execution_arn}/*/{props.http_method}{self.resource.path}",

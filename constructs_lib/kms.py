@@ -69,7 +69,7 @@ class StackKey(Construct):
         self.account_id = DataAwsCallerIdentity(self, "account").account_id
         account_root = f"arn:{self.partition}:iam::{self.account_id}:root"
         log_groups = f"arn:{self.partition}:logs:{props.region}:{self.account_id}:log-group:*"
-        policy = {
+        self._policy: dict = {
             "Version": "2012-10-17",
             "Statement": [
                 _key_statement("AccountAdministersKey", {"AWS": account_root}, ADMIN_ACTIONS),
@@ -90,13 +90,40 @@ class StackKey(Construct):
             description=f"{props.alias}: data, logs and Lambda environment of this stack",
             enable_key_rotation=True,
             deletion_window_in_days=props.deletion_window_days,
-            policy=json.dumps(policy),
+            policy=json.dumps(self._policy),
         )
         KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
 
     @property
     def key_arn(self) -> str:
         return self.key.arn
+
+    def allow_service(
+        self, sid: str, service: str, actions: list[str], condition: dict | None = None
+    ) -> None:
+        """Add a key-policy statement letting an AWS service principal use the key.
+
+        Services acting on their own behalf (CloudWatch alarms publishing to an encrypted SNS
+        topic, ...) are not IAM principals of this account, so only the key policy can let them
+        in. Call it before the stack synthesizes; the statement ids must be unique.
+        """
+        statements = self._policy["Statement"]
+        if any(statement["Sid"] == sid for statement in statements):
+            raise ValueError(f"key policy already has a statement {sid!r}")
+        statements.append(_key_statement(sid, {"Service": service}, actions, condition))
+        self.key.policy = json.dumps(self._policy)
+
+    def allow_cloudwatch_alarms(self) -> None:
+        """Let CloudWatch alarms publish to SNS topics encrypted with this key: SNS asks KMS
+        for a data key on the alarm's behalf. No condition, as in the AWS documentation's
+        statement: the request is not documented to carry aws:SourceAccount/SourceArn, and
+        a condition it lacks would silently drop every page. Who may publish is decided
+        by the topic's policy (this account only, by default)."""
+        self.allow_service(
+            "CloudWatchAlarmsPublishToEncryptedTopics",
+            "cloudwatch.amazonaws.com",
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+        )
 
     def grant_decrypt(self, grantee: Grantable) -> None:
         grantee.add_to_role_policy("DecryptWithStackKey", ["kms:Decrypt"], [self.key.arn])

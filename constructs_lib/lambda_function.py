@@ -75,6 +75,9 @@ class FunctionProps:
     dependencies: Path | None = None
     # "x86_64" or "arm64"; dependencies are installed from wheels for it.
     architecture: str = "x86_64"
+    # Publish a numbered version on every code or configuration change (`releases.LiveAlias`
+    # points callers at one of them).
+    publish_versions: bool = False
 
 
 class ServerlessFunction(Construct):
@@ -152,6 +155,7 @@ class ServerlessFunction(Construct):
             if props.vpc and props.vpc.replacement_security_group_ids
             else None,
             tags={"Name": props.function_name},
+            publish=True if props.publish_versions else None,
             # The log group must exist first, or Lambda creates one without retention.
             depends_on=[self.log_group, *self._role_policies],
         )

@@ -25,6 +25,7 @@ from constructs import Construct
 
 from constructs_lib.config import TARGET_GROUP_SUFFIX
 from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.releases import InvokeTarget, unqualified_target
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
 
 ANYWHERE = "0.0.0.0/0"
@@ -81,6 +82,8 @@ class FunctionLoadBalancer(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.props = props
+        # Set by `route_to_function`; the load balancer's alarms watch it.
+        self.target_group: LbTargetGroup | None = None
         self.security_group = self._security_group(vpc_id)
         self.access_log_bucket = self._access_log_bucket() if props.access_logs else None
         self.load_balancer = Lb(
@@ -158,8 +161,12 @@ class FunctionLoadBalancer(Construct):
             bucket=self.access_log_bucket.bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True
         )
 
-    def route_to_function(self, function: ServerlessFunction) -> None:
-        """A `lambda` target group holding the function, and the listeners that reach it."""
+    def route_to_function(
+        self, function: ServerlessFunction, target: InvokeTarget | None = None
+    ) -> None:
+        """A `lambda` target group holding the function (or `target`, e.g. its live alias),
+        and the listeners that reach it."""
+        target = target or unqualified_target(function)
         target_group = LbTargetGroup(
             self,
             "function-target",
@@ -171,7 +178,8 @@ class FunctionLoadBalancer(Construct):
             "invoke-permission",
             statement_id="AllowExecutionFromLoadBalancer",
             action="lambda:InvokeFunction",
-            function_name=function.function_name,
+            function_name=target.function_name,
+            qualifier=target.qualifier,
             principal="elasticloadbalancing.amazonaws.com",
             source_arn=target_group.arn,
         )
@@ -179,9 +187,10 @@ class FunctionLoadBalancer(Construct):
             self,
             "function-attachment",
             target_group_arn=target_group.arn,
-            target_id=function.function_arn,
+            target_id=target.arn,
             depends_on=[permission],
         )
+        self.target_group = target_group
         forward = LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
         if self.props.certificate_arn is None:
             self._listener("http", 80, "HTTP", forward)

@@ -1,0 +1,154 @@
+"""A real domain: an ACM certificate validated through Route 53, the REST API's regional custom
+domain on it, and the alias record that makes the name resolve.
+
+The certificate is exposed (`certificate_arn`, validated) so the load balancer's HTTPS
+listener can serve the same name or a sibling covered by `alternative_names`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
+from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
+from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
+    ApiGatewayDomainName,
+    ApiGatewayDomainNameEndpointConfiguration,
+)
+from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
+from constructs import Construct
+
+from constructs_lib.apigw import LambdaRestApi
+
+# RFC 1035 host names as ACM accepts them: labels of 1-63 characters, 253 in all.
+_LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+_DOMAIN = re.compile(rf"^(\*\.)?({_LABEL}\.)+[a-z]{{2,63}}$")
+MAX_DOMAIN_LENGTH = 253
+# ACM's default quota of names per certificate (the domain itself plus alternatives).
+MAX_NAMES_PER_CERTIFICATE = 10
+# API Gateway base paths: letters, digits and `$-_.+!*'()`, no slash at either end.
+_BASE_PATH = re.compile(r"^[A-Za-z0-9$\-_.+!*'()]+(/[A-Za-z0-9$\-_.+!*'()]+)*$")
+SECURITY_POLICY = "TLS_1_2"
+
+
+@dataclass(frozen=True)
+class ApiDomainProps:
+    # e.g. "api.example.com"; must lie in the hosted zone.
+    domain_name: str
+    # The Route 53 public hosted zone that holds `domain_name` (not created here).
+    hosted_zone_id: str
+    # Further names on the same certificate (e.g. the load balancer's "www.example.com").
+    alternative_names: Sequence[str] = ()
+    # "" maps the stage at the domain's root; "v1" serves it under https://<domain>/v1/.
+    base_path: str = ""
+
+    def __post_init__(self) -> None:
+        names = [self.domain_name, *self.alternative_names]
+        for name in names:
+            if len(name) > MAX_DOMAIN_LENGTH or not _DOMAIN.match(name):
+                raise ValueError(f"not a valid lower-case domain name: {name!r}")
+        if self.domain_name.startswith("*."):
+            raise ValueError("the API's domain_name cannot be a wildcard")
+        if len(set(names)) > MAX_NAMES_PER_CERTIFICATE:
+            raise ValueError(f"ACM allows {MAX_NAMES_PER_CERTIFICATE} names per certificate")
+        if not re.match(r"^Z[A-Z0-9]{1,31}$", self.hosted_zone_id):
+            raise ValueError(f"not a Route 53 hosted zone id: {self.hosted_zone_id!r}")
+        if self.base_path and not _BASE_PATH.match(self.base_path):
+            raise ValueError(f"invalid base_path {self.base_path!r} (no leading/trailing /)")
+
+
+class ApiDomain(Construct):
+    """DNS-validated certificate + regional custom domain (TLS 1.2) + base path mapping +
+    alias A record, for one REST API stage."""
+
+    def __init__(
+        self, scope: Construct, id: str, api: LambdaRestApi, props: ApiDomainProps
+    ) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        self.certificate = AcmCertificate(
+            self,
+            "certificate",
+            domain_name=props.domain_name,
+            subject_alternative_names=list(props.alternative_names) or None,
+            validation_method="DNS",
+            # A listener or domain still uses the old certificate while it is replaced.
+            lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
+        )
+        records = [self._validation_record(index) for index in range(self._name_count())]
+        self.validation = AcmCertificateValidation(
+            self,
+            "validation",
+            certificate_arn=self.certificate.arn,
+            validation_record_fqdns=[record.fqdn for record in records],
+        )
+        self.domain = ApiGatewayDomainName(
+            self,
+            "domain",
+            domain_name=props.domain_name,
+            # The validation's ARN, not the certificate's: API Gateway refuses a certificate
+            # that is still pending validation.
+            regional_certificate_arn=self.validation.certificate_arn,
+            endpoint_configuration=ApiGatewayDomainNameEndpointConfiguration(types=["REGIONAL"]),
+            security_policy=SECURITY_POLICY,
+        )
+        self.mapping = ApiGatewayBasePathMapping(
+            self,
+            "mapping",
+            api_id=api.api.id,
+            stage_name=api.stage.stage_name,
+            domain_name=self.domain.domain_name,
+            base_path=props.base_path or None,
+        )
+        self.record = Route53Record(
+            self,
+            "alias-record",
+            zone_id=props.hosted_zone_id,
+            name=self.domain.domain_name,
+            type="A",
+            alias=Route53RecordAlias(
+                name=self.domain.regional_domain_name,
+                zone_id=self.domain.regional_zone_id,
+                evaluate_target_health=False,
+            ),
+        )
+        self._path_part = api.props.path_part
+
+    def _name_count(self) -> int:
+        """One validation option per name on the certificate. A wildcard asks for the same
+        record as its base name; `allow_overwrite` lets both records share it."""
+        return len({self.props.domain_name, *self.props.alternative_names})
+
+    def _validation_record(self, index: int) -> Route53Record:
+        """The CNAME ACM asks for, for the index-th name (ordered as ACM lists them)."""
+        option = self.certificate.domain_validation_options.get(index)
+        return Route53Record(
+            self,
+            f"validation-record-{index}",
+            zone_id=self.props.hosted_zone_id,
+            name=option.resource_record_name,
+            type=option.resource_record_type,
+            records=[option.resource_record_value],
+            ttl=60,
+            # Re-applying after a certificate replacement finds the same record in place.
+            allow_overwrite=True,
+        )
+
+    @property
+    def certificate_arn(self) -> str:
+        """The validated certificate, for the load balancer's HTTPS listener."""
+        return self.validation.certificate_arn
+
+    @property
+    def base_url(self) -> str:
+        suffix = f"/{self.props.base_path}" if self.props.base_path else ""
+        return f"https://{self.props.domain_name}{suffix}"
+
+    @property
+    def url(self) -> str:
+        """The stable URL of the proxied path: survives a new API id or stage deployment."""
+        return f"{self.base_url}/{self._path_part}"

@@ -1,0 +1,248 @@
+"""Safe releases: a `live` alias per function and CodeDeploy shifting traffic onto new versions.
+
+How a release flows (docs/operating.md has the whole story):
+
+1. `terraform apply` uploads the new package; the function has `publish = true`, so Lambda
+   publishes a new numbered version. The `live` alias does *not* move: Terraform ignores its
+   `function_version` after creation, because CodeDeploy owns it from then on.
+2. `scripts/release.py` (or `aws deploy create-deployment` with the AppSpec it prints) asks
+   CodeDeploy to move `live` from its current version to the newest one with the group's
+   strategy (all at once, canary or linear). The function's alarms stop the deployment and
+   CodeDeploy shifts `live` back to the old version by itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cdktf import TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.codedeploy_app import CodedeployApp
+from cdktf_cdktf_provider_aws.codedeploy_deployment_group import (
+    CodedeployDeploymentGroup,
+    CodedeployDeploymentGroupAlarmConfiguration,
+    CodedeployDeploymentGroupAutoRollbackConfiguration,
+    CodedeployDeploymentGroupDeploymentStyle,
+)
+from cdktf_cdktf_provider_aws.lambda_alias import LambdaAlias
+from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import (
+    LambdaProvisionedConcurrencyConfig,
+)
+from constructs import Construct
+
+from constructs_lib.iam import attach_managed_policy, service_role
+from constructs_lib.lambda_function import ServerlessFunction
+
+LIVE_ALIAS = "live"
+# AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
+CODEDEPLOY_LAMBDA_POLICY = "service-role/AWSCodeDeployRoleForLambda"
+# The predefined Lambda deployment configurations, by the short name the props take.
+DEPLOYMENT_CONFIGS = {
+    "AllAtOnce": "CodeDeployDefault.LambdaAllAtOnce",
+    "Canary10Percent5Minutes": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "Canary10Percent10Minutes": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+    "Canary10Percent15Minutes": "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+    "Canary10Percent30Minutes": "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+    "Linear10PercentEvery1Minute": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+}
+# The documented choice the stack passes: production shifts 10 % first and waits five minutes
+# for alarms; dev takes the new version at once (there is nobody to protect).
+PRODUCTION_STRATEGY = "Canary10Percent5Minutes"
+DEVELOPMENT_STRATEGY = "AllAtOnce"
+ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
+# CodeDeploy accepts at most 10 alarms per deployment group.
+MAX_ROLLBACK_ALARMS = 10
+# Lambda's default concurrent-executions quota per account and region, and the 100 executions
+# AWS keeps unreserved: provisioned concurrency must fit in what is left.
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
+UNRESERVED_MINIMUM = 100
+
+
+def default_strategy(production: bool) -> str:
+    return PRODUCTION_STRATEGY if production else DEVELOPMENT_STRATEGY
+
+
+@dataclass(frozen=True)
+class InvokeTarget:
+    """What API Gateway and the load balancer invoke: a function, optionally at a qualifier.
+
+    Permissions (`aws_lambda_permission`) must carry the same qualifier, or the alias answers
+    "not authorized" while the unqualified function would have been allowed.
+    """
+
+    function_name: str
+    arn: str
+    invoke_arn: str
+    qualifier: str | None = None
+
+
+def unqualified_target(function: ServerlessFunction) -> InvokeTarget:
+    return InvokeTarget(function.function_name, function.function_arn, function.invoke_arn)
+
+
+@dataclass(frozen=True)
+class LiveAliasProps:
+    # None: no provisioned concurrency (cold starts possible, nothing paid while idle).
+    provisioned_concurrency: int | None = None
+    # The account's concurrency quota in the region (raise it with Service Quotas first).
+    account_concurrency_limit: int = DEFAULT_ACCOUNT_CONCURRENCY
+
+    def __post_init__(self) -> None:
+        if self.account_concurrency_limit <= UNRESERVED_MINIMUM:
+            raise ValueError(
+                f"account_concurrency_limit must exceed {UNRESERVED_MINIMUM} (AWS keeps that "
+                f"many executions unreserved), got {self.account_concurrency_limit}"
+            )
+        ceiling = self.account_concurrency_limit - UNRESERVED_MINIMUM
+        count = self.provisioned_concurrency
+        if count is not None and not 1 <= count <= ceiling:
+            raise ValueError(
+                f"provisioned_concurrency must be between 1 and {ceiling} (account limit "
+                f"{self.account_concurrency_limit} minus {UNRESERVED_MINIMUM} unreserved), "
+                f"got {count}"
+            )
+
+
+class LiveAlias(Construct):
+    """The `live` alias of a function that publishes versions; what callers invoke."""
+
+    def __init__(
+        self, scope: Construct, id: str, function: ServerlessFunction, props: LiveAliasProps
+    ) -> None:
+        super().__init__(scope, id)
+        if not function.props.publish_versions:
+            raise ValueError(
+                f"{function.props.function_name}: the live alias needs publish_versions=True"
+            )
+        reserved = function.props.reserved_concurrency
+        count = props.provisioned_concurrency
+        if count is not None and reserved is not None and count > reserved:
+            raise ValueError(
+                f"provisioned_concurrency {count} exceeds the function's reserved "
+                f"concurrency {reserved}"
+            )
+        self.function = function
+        self.alias = LambdaAlias(
+            self,
+            "alias",
+            name=LIVE_ALIAS,
+            description="What the API and the load balancer invoke; CodeDeploy moves it",
+            function_name=function.function_name,
+            # The version published by the first apply; later ones are shifted by CodeDeploy,
+            # which Terraform must not undo on the next plan.
+            function_version=function.function.version,
+            lifecycle=TerraformResourceLifecycle(
+                ignore_changes=["function_version", "routing_config"]
+            ),
+        )
+        self.provisioned_concurrency = (
+            LambdaProvisionedConcurrencyConfig(
+                self,
+                "provisioned-concurrency",
+                function_name=function.function_name,
+                qualifier=self.alias.name,
+                provisioned_concurrent_executions=count,
+            )
+            if count is not None
+            else None
+        )
+
+    @property
+    def name(self) -> str:
+        return self.alias.name
+
+    @property
+    def arn(self) -> str:
+        return self.alias.arn
+
+    @property
+    def invoke_arn(self) -> str:
+        return self.alias.invoke_arn
+
+    @property
+    def target(self) -> InvokeTarget:
+        """The alias as an invoke target: qualified ARN, alias invoke ARN and qualifier."""
+        return InvokeTarget(
+            function_name=self.function.function_name,
+            arn=self.alias.arn,
+            invoke_arn=self.alias.invoke_arn,
+            qualifier=self.alias.name,
+        )
+
+
+@dataclass(frozen=True)
+class ReleasesProps:
+    # CodeDeploy application name; the service role is "<name>-codedeploy".
+    name: str
+
+
+@dataclass(frozen=True)
+class DeploymentGroupProps:
+    # A key of DEPLOYMENT_CONFIGS; see PRODUCTION_STRATEGY / DEVELOPMENT_STRATEGY.
+    strategy: str
+    # Names of the alarms that stop a deployment and roll it back (at most 10).
+    rollback_alarm_names: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        if self.strategy not in DEPLOYMENT_CONFIGS:
+            raise ValueError(
+                f"strategy must be one of {sorted(DEPLOYMENT_CONFIGS)}, got {self.strategy!r}"
+            )
+        if len(self.rollback_alarm_names) > MAX_ROLLBACK_ALARMS:
+            raise ValueError(
+                f"CodeDeploy takes at most {MAX_ROLLBACK_ALARMS} alarms per deployment group, "
+                f"got {len(self.rollback_alarm_names)}"
+            )
+
+
+class Releases(Construct):
+    """One CodeDeploy application (compute platform Lambda) and its service role; one
+    deployment group per function alias (`add_function`)."""
+
+    def __init__(self, scope: Construct, id: str, props: ReleasesProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        self.application = CodedeployApp(
+            self, "application", name=props.name, compute_platform="Lambda"
+        )
+        self.role = service_role(
+            self, "role", name=f"{props.name}-codedeploy", service="codedeploy.amazonaws.com"
+        )
+        self._policy = attach_managed_policy(
+            self, "role-policy", self.role, CODEDEPLOY_LAMBDA_POLICY
+        )
+        self.deployment_groups: dict[str, CodedeployDeploymentGroup] = {}
+
+    def add_function(
+        self, id: str, alias: LiveAlias, props: DeploymentGroupProps
+    ) -> CodedeployDeploymentGroup:
+        """A deployment group named after the function, shifting `alias` with the strategy
+        and rolling back on failure or on any of the alarms."""
+        alarms = list(props.rollback_alarm_names)
+        group = CodedeployDeploymentGroup(
+            self,
+            f"{id}-deployment-group",
+            app_name=self.application.name,
+            deployment_group_name=alias.function.props.function_name,
+            service_role_arn=self.role.arn,
+            deployment_config_name=DEPLOYMENT_CONFIGS[props.strategy],
+            deployment_style=CodedeployDeploymentGroupDeploymentStyle(
+                deployment_option="WITH_TRAFFIC_CONTROL", deployment_type="BLUE_GREEN"
+            ),
+            auto_rollback_configuration=CodedeployDeploymentGroupAutoRollbackConfiguration(
+                enabled=True,
+                events=list(ROLLBACK_EVENTS if alarms else ROLLBACK_EVENTS[:1]),
+            ),
+            alarm_configuration=CodedeployDeploymentGroupAlarmConfiguration(
+                enabled=True, alarms=alarms
+            )
+            if alarms
+            else None,
+            # CodeDeploy checks its role when the group is created.
+            depends_on=[self._policy],
+        )
+        self.deployment_groups[id] = group
+        return group

@@ -1,0 +1,145 @@
+import pytest
+
+from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.domain import ApiDomain, ApiDomainProps
+from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from tests.support import REPO_ROOT, TEST_KEY_ARN, only, ref, resources, synth_construct
+
+ZONE = "Z0123456789ABCDEFGHIJ"
+
+
+def build(stack, **overrides) -> ApiDomain:
+    bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+    fn = ServerlessFunction(
+        stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN)
+    )
+    api = LambdaRestApi(
+        stack,
+        "api",
+        RestApiProps(
+            name="t-api",
+            path_part="greet",
+            stage_name="beta",
+            function=fn,
+            kms_key_arn=TEST_KEY_ARN,
+        ),
+    )
+    props = {"domain_name": "api.example.com", "hosted_zone_id": ZONE, **overrides}
+    domain = ApiDomain(stack, "domain", api, ApiDomainProps(**props))
+    # The load balancer's HTTPS listener serves the same, validated certificate.
+    balancer = FunctionLoadBalancer(
+        stack,
+        "lb",
+        LoadBalancerProps(
+            name="t-lb", region="us-east-1", access_logs=False,
+            certificate_arn=domain.certificate_arn,
+        ),
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-1", "subnet-2"],
+    )  # fmt: skip
+    balancer.route_to_function(fn)
+    return domain
+
+
+@pytest.fixture(scope="module")
+def synthesized() -> dict:
+    return synth_construct(build)
+
+
+def test_certificate_is_validated_by_dns_in_the_zone(synthesized):
+    certificate = only(synthesized, "aws_acm_certificate")
+    assert certificate["domain_name"] == "api.example.com"
+    assert certificate["validation_method"] == "DNS"
+    assert certificate["lifecycle"]["create_before_destroy"] is True
+    [record] = [r for rid, r in resources(synthesized, "aws_route53_record").items()
+                if "validation" in rid]  # fmt: skip
+    assert record["zone_id"] == ZONE
+    options = "tolist(aws_acm_certificate.domain_certificate_B29D45B6.domain_validation_options)"
+    assert record["name"] == f"${{{options}.0.resource_record_name}}"
+    assert record["type"] == f"${{{options}.0.resource_record_type}}"
+    assert record["records"] == [f"${{{options}.0.resource_record_value}}"]
+    validation = only(synthesized, "aws_acm_certificate_validation")
+    assert validation["certificate_arn"] == ref(synthesized, "aws_acm_certificate", "domain", "arn")
+    assert validation["validation_record_fqdns"] == [
+        ref(synthesized, "aws_route53_record", "validation-record-0", "fqdn")
+    ]
+
+
+def test_one_validation_record_per_name():
+    synthesized = synth_construct(
+        lambda stack: build(stack, alternative_names=["www.example.com", "*.example.com"])
+    )
+    assert only(synthesized, "aws_acm_certificate")["subject_alternative_names"] == [
+        "www.example.com",
+        "*.example.com",
+    ]
+    validation = only(synthesized, "aws_acm_certificate_validation")
+    assert len(validation["validation_record_fqdns"]) == 3
+
+
+def test_regional_custom_domain_with_tls_1_2_on_the_validated_certificate(synthesized):
+    domain = only(synthesized, "aws_api_gateway_domain_name")
+    assert domain["domain_name"] == "api.example.com"
+    assert domain["endpoint_configuration"] == {"types": ["REGIONAL"]}
+    assert domain["security_policy"] == "TLS_1_2"
+    assert domain["regional_certificate_arn"] == ref(
+        synthesized, "aws_acm_certificate_validation", "domain", "certificate_arn"
+    )
+    assert "certificate_arn" not in domain  # the edge-optimized field
+
+
+def test_base_path_mapping_serves_the_stage(synthesized):
+    mapping = only(synthesized, "aws_api_gateway_base_path_mapping")
+    assert mapping["api_id"] == ref(synthesized, "aws_api_gateway_rest_api", "api", "id")
+    assert mapping["stage_name"] == ref(synthesized, "aws_api_gateway_stage", "api", "stage_name")
+    assert mapping["domain_name"] == ref(
+        synthesized, "aws_api_gateway_domain_name", "domain", "domain_name"
+    )
+    assert "base_path" not in mapping
+
+
+def test_alias_record_points_at_the_regional_domain(synthesized):
+    record = resources(synthesized, "aws_route53_record")
+    [alias] = [r for rid, r in record.items() if "alias-record" in rid]
+    assert alias["type"] == "A"
+    assert alias["zone_id"] == ZONE
+    assert alias["alias"] == {
+        "name": ref(synthesized, "aws_api_gateway_domain_name", "domain", "regional_domain_name"),
+        "zone_id": ref(synthesized, "aws_api_gateway_domain_name", "domain", "regional_zone_id"),
+        "evaluate_target_health": False,
+    }
+
+
+def test_load_balancer_listener_uses_the_validated_certificate(synthesized):
+    listeners = resources(synthesized, "aws_lb_listener").values()
+    [https] = [listener for listener in listeners if listener["port"] == 443]
+    assert https["certificate_arn"] == ref(
+        synthesized, "aws_acm_certificate_validation", "domain", "certificate_arn"
+    )
+
+
+def test_stable_url():
+    domains = []
+    synth_construct(lambda stack: domains.append(build(stack, base_path="v1")))
+    assert domains[0].url == "https://api.example.com/v1/greet"
+    assert domains[0].base_url == "https://api.example.com/v1"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"domain_name": "API.example.com"}, "domain"),
+        ({"domain_name": "-bad.example.com"}, "domain"),
+        ({"domain_name": "*.example.com"}, "wildcard"),
+        ({"domain_name": "a" * 64 + ".example.com"}, "domain"),
+        ({"hosted_zone_id": "example.com"}, "hosted zone"),
+        ({"base_path": "/v1"}, "base_path"),
+        ({"alternative_names": [f"n{i}.example.com" for i in range(10)]}, "10 names"),
+    ],
+)
+def test_props_are_checked(overrides, message):
+    props = {"domain_name": "api.example.com", "hosted_zone_id": ZONE, **overrides}
+    with pytest.raises(ValueError, match=message):
+        ApiDomainProps(**props)

@@ -1,0 +1,223 @@
+import json
+
+import pytest
+
+from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.kms import StackKey, StackKeyProps
+from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.monitoring import (
+    ApiAlarmProps,
+    FunctionAlarmProps,
+    LoadBalancerAlarmProps,
+    Monitoring,
+    MonitoringProps,
+)
+from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from tests.support import REPO_ROOT, TEST_KEY_ARN, only, ref, resources, synth_construct
+
+
+def build(stack, function_alarms=None) -> None:
+    key = StackKey(stack, "key", StackKeyProps(alias="t", region="us-east-1"))
+    key.allow_cloudwatch_alarms()
+    bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+    function = ServerlessFunction(
+        stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN, timeout_s=10)
+    )
+    api = LambdaRestApi(
+        stack,
+        "api",
+        RestApiProps(
+            name="t-api", path_part="greet", stage_name="beta", function=function,
+            kms_key_arn=TEST_KEY_ARN,
+        ),
+    )  # fmt: skip
+    balancer = FunctionLoadBalancer(
+        stack,
+        "lb",
+        LoadBalancerProps(name="t-lb", region="us-east-1", access_logs=False),
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-1", "subnet-2"],
+    )
+    balancer.route_to_function(function)
+    monitoring = Monitoring(
+        stack,
+        "monitoring",
+        MonitoringProps(
+            name="t",
+            region="us-east-1",
+            kms_key_arn=key.key_arn,
+            email_subscribers=["oncall@example.com"],
+            https_subscribers=["https://events.example.com/hook"],
+        ),
+    )
+    monitoring.watch_function(function, function_alarms)
+    monitoring.watch_api(api, ApiAlarmProps(latency_p99_ms=1500))
+    monitoring.watch_load_balancer(balancer)
+
+
+@pytest.fixture(scope="module")
+def synthesized() -> dict:
+    return synth_construct(build)
+
+
+def alarm(synthesized: dict, name: str) -> dict:
+    [found] = [a for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
+               if a["alarm_name"] == f"t-{name}"]  # fmt: skip
+    return found
+
+
+def test_topic_is_encrypted_with_the_stack_key_and_has_subscriptions(synthesized):
+    topic = only(synthesized, "aws_sns_topic")
+    assert topic["kms_master_key_id"] == ref(synthesized, "aws_kms_key", "key", "arn")
+    subscriptions = resources(synthesized, "aws_sns_topic_subscription").values()
+    assert {(s["protocol"], s["endpoint"]) for s in subscriptions} == {
+        ("email", "oncall@example.com"),
+        ("https", "https://events.example.com/hook"),
+    }
+
+
+def test_key_policy_lets_cloudwatch_alarms_use_the_key(synthesized):
+    policy = json.loads(only(synthesized, "aws_kms_key")["policy"])
+    [statement] = [s for s in policy["Statement"] if s["Principal"].get("Service") ==
+                   "cloudwatch.amazonaws.com"]  # fmt: skip
+    assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
+    assert statement["Resource"] == "*"  # in a key policy: this key
+
+
+def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized):
+    topic = ref(synthesized, "aws_sns_topic", "monitoring", "arn")
+    alarms = resources(synthesized, "aws_cloudwatch_metric_alarm").values()
+    assert len(alarms) == 8
+    for each in alarms:
+        assert each["alarm_actions"] == [topic]
+        assert each["ok_actions"] == [topic]
+        assert each["actions_enabled"] is True
+        assert each["treat_missing_data"] == "notBreaching"
+
+
+def test_function_alarms(synthesized):
+    function_name = ref(synthesized, "aws_lambda_function", "fn", "function_name")
+    errors = alarm(synthesized, "t-fn-errors")
+    assert (errors["namespace"], errors["metric_name"], errors["statistic"]) == (
+        "AWS/Lambda", "Errors", "Sum",
+    )  # fmt: skip
+    assert errors["dimensions"] == {"FunctionName": function_name}
+    assert errors["threshold"] == 1
+    assert (errors["period"], errors["evaluation_periods"], errors["datapoints_to_alarm"]) == (
+        60, 5, 3,
+    )  # fmt: skip
+    assert alarm(synthesized, "t-fn-throttles")["metric_name"] == "Throttles"
+    duration = alarm(synthesized, "t-fn-duration-p99")
+    assert duration["extended_statistic"] == "p99"
+    assert "statistic" not in duration
+    assert duration["threshold"] == 8000  # 80 % of the 10 s timeout, in ms
+    dead_letters = alarm(synthesized, "t-fn-dead-letters")
+    assert dead_letters["namespace"] == "AWS/SQS"
+    assert dead_letters["metric_name"] == "ApproximateNumberOfMessagesVisible"
+    assert dead_letters["dimensions"] == {
+        "QueueName": ref(synthesized, "aws_sqs_queue", "fn", "name")
+    }
+
+
+def test_api_alarms(synthesized):
+    rate = alarm(synthesized, "t-api-5xx-rate")
+    assert (rate["namespace"], rate["metric_name"], rate["statistic"]) == (
+        "AWS/ApiGateway", "5XXError", "Average",
+    )  # fmt: skip
+    assert rate["threshold"] == 0.05
+    assert rate["dimensions"] == {
+        "ApiName": ref(synthesized, "aws_api_gateway_rest_api", "api", "name"),
+        "Stage": ref(synthesized, "aws_api_gateway_stage", "api", "stage_name"),
+    }
+    latency = alarm(synthesized, "t-api-latency-p99")
+    assert (latency["extended_statistic"], latency["threshold"]) == ("p99", 1500)
+
+
+def test_load_balancer_alarms(synthesized):
+    dimensions = {
+        "LoadBalancer": ref(synthesized, "aws_lb", "lb", "arn_suffix"),
+        "TargetGroup": ref(synthesized, "aws_lb_target_group", "lb", "arn_suffix"),
+    }
+    target_5xx = alarm(synthesized, "t-lb-target-5xx")
+    assert target_5xx["metric_name"] == "HTTPCode_Target_5XX_Count"
+    assert target_5xx["dimensions"] == dimensions
+    assert target_5xx["threshold"] == 5
+    unhealthy = alarm(synthesized, "t-lb-unhealthy-targets")
+    assert (unhealthy["metric_name"], unhealthy["statistic"]) == ("UnHealthyHostCount", "Maximum")
+
+
+def test_dashboard_graphs_every_watched_metric(synthesized):
+    body = json.loads(only(synthesized, "aws_cloudwatch_dashboard")["dashboard_body"])
+    graphed = {w["properties"]["metrics"][0][1] for w in body["widgets"] if w["type"] == "metric"}
+    assert {"Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible"} <= graphed
+    assert {"5XXError", "Latency", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount"} <= graphed
+    assert all(
+        w["properties"]["region"] == "us-east-1" for w in body["widgets"] if w["type"] == "metric"
+    )
+
+
+def test_thresholds_can_be_set():
+    synthesized = synth_construct(
+        lambda stack: build(stack, FunctionAlarmProps(errors_threshold=4, period_s=300,
+                                                      evaluation_periods=3, datapoints_to_alarm=2,
+                                                      duration_p99_timeout_ratio=0.5))
+    )  # fmt: skip
+    errors = alarm(synthesized, "t-fn-errors")
+    assert (errors["threshold"], errors["period"], errors["evaluation_periods"]) == (4, 300, 3)
+    assert alarm(synthesized, "t-fn-duration-p99")["threshold"] == 5000
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"period_s": 45},
+        {"period_s": 3600, "evaluation_periods": 25},
+        {"evaluation_periods": 2, "datapoints_to_alarm": 3},
+        {"errors_threshold": 0},
+        {"duration_p99_timeout_ratio": 1.5},
+    ],
+)
+def test_function_alarm_bounds(kwargs):
+    with pytest.raises(ValueError):
+        FunctionAlarmProps(**kwargs)
+
+
+def test_api_and_load_balancer_alarm_bounds():
+    with pytest.raises(ValueError, match="latency_p99_ms"):
+        ApiAlarmProps(latency_p99_ms=30_000)
+    with pytest.raises(ValueError, match="server_error_rate"):
+        ApiAlarmProps(server_error_rate=0)
+    with pytest.raises(ValueError):
+        LoadBalancerAlarmProps(target_5xx_threshold=0)
+
+
+def test_subscribers_are_checked():
+    with pytest.raises(ValueError, match="https"):
+        MonitoringProps("t", "us-east-1", TEST_KEY_ARN, https_subscribers=["http://x"])
+    with pytest.raises(ValueError, match="email"):
+        MonitoringProps("t", "us-east-1", TEST_KEY_ARN, email_subscribers=["nobody"])
+
+
+def test_load_balancer_must_be_routed_first():
+    def build_unrouted(stack):
+        balancer = FunctionLoadBalancer(
+            stack, "lb", LoadBalancerProps(name="t-lb", region="us-east-1", access_logs=False),
+            vpc_id="vpc-1", subnet_ids=["subnet-1"],
+        )  # fmt: skip
+        Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN)).watch_load_balancer(
+            balancer
+        )
+
+    with pytest.raises(ValueError, match="routed"):
+        synth_construct(build_unrouted)
+
+
+def test_key_policy_statement_ids_are_unique():
+    def twice(stack):
+        key = StackKey(stack, "key", StackKeyProps(alias="t", region="us-east-1"))
+        key.allow_cloudwatch_alarms()
+        key.allow_cloudwatch_alarms()
+
+    with pytest.raises(ValueError, match="already"):
+        synth_construct(twice)

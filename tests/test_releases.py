@@ -1,0 +1,209 @@
+import pytest
+
+from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.monitoring import Monitoring, MonitoringProps
+from constructs_lib.releases import (
+    CODEDEPLOY_LAMBDA_POLICY,
+    DEPLOYMENT_CONFIGS,
+    DeploymentGroupProps,
+    LiveAlias,
+    LiveAliasProps,
+    Releases,
+    ReleasesProps,
+    default_strategy,
+)
+from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from tests.support import (
+    REPO_ROOT,
+    TEST_KEY_ARN,
+    data_sources,
+    only,
+    ref,
+    resources,
+    synth_construct,
+)
+
+
+def function(stack, **overrides) -> ServerlessFunction:
+    bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+    props = {"publish_versions": True, **overrides}
+    return ServerlessFunction(
+        stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN, **props)
+    )
+
+
+def build(stack, strategy="Canary10Percent5Minutes", provisioned=3) -> None:
+    fn = function(stack)
+    alias = LiveAlias(stack, "live", fn, LiveAliasProps(provisioned_concurrency=provisioned))
+    api = LambdaRestApi(
+        stack,
+        "api",
+        RestApiProps(
+            name="t-api", path_part="greet", stage_name="beta", function=fn,
+            kms_key_arn=TEST_KEY_ARN, invoke_target=alias.target,
+        ),
+    )  # fmt: skip
+    balancer = FunctionLoadBalancer(
+        stack,
+        "lb",
+        LoadBalancerProps(name="t-lb", region="us-east-1", access_logs=False),
+        vpc_id="vpc-1",
+        subnet_ids=["subnet-1", "subnet-2"],
+    )
+    balancer.route_to_function(fn, alias.target)
+    monitoring = Monitoring(stack, "monitoring", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
+    alarms = monitoring.watch_function(fn)
+    releases = Releases(stack, "releases", ReleasesProps(name="t"))
+    releases.add_function(
+        "fn",
+        alias,
+        DeploymentGroupProps(strategy, rollback_alarm_names=monitoring.alarm_names(alarms)),
+    )
+    del api
+
+
+@pytest.fixture(scope="module")
+def synthesized() -> dict:
+    return synth_construct(build)
+
+
+def test_function_publishes_versions_and_alias_starts_at_the_published_one(synthesized):
+    assert only(synthesized, "aws_lambda_function")["publish"] is True
+    alias = only(synthesized, "aws_lambda_alias")
+    assert alias["name"] == "live"
+    assert alias["function_name"] == ref(synthesized, "aws_lambda_function", "fn", "function_name")
+    assert alias["function_version"] == ref(synthesized, "aws_lambda_function", "fn", "version")
+    # CodeDeploy moves the alias after the first apply; Terraform must not move it back.
+    assert set(alias["lifecycle"]["ignore_changes"]) == {"function_version", "routing_config"}
+
+
+def test_function_without_publishing_does_not_publish():
+    synthesized = synth_construct(lambda stack: function(stack, publish_versions=False))
+    assert "publish" not in only(synthesized, "aws_lambda_function")
+
+
+def test_api_invokes_the_alias_with_a_qualified_permission(synthesized):
+    integration = only(synthesized, "aws_api_gateway_integration")
+    assert integration["uri"] == ref(synthesized, "aws_lambda_alias", "live", "invoke_arn")
+    [permission] = [p for p in resources(synthesized, "aws_lambda_permission").values()
+                    if p["principal"] == "apigateway.amazonaws.com"]  # fmt: skip
+    assert permission["qualifier"] == ref(synthesized, "aws_lambda_alias", "live", "name")
+
+
+def test_load_balancer_targets_the_alias_with_a_qualified_permission(synthesized):
+    attachment = only(synthesized, "aws_lb_target_group_attachment")
+    assert attachment["target_id"] == ref(synthesized, "aws_lambda_alias", "live", "arn")
+    [permission] = [p for p in resources(synthesized, "aws_lambda_permission").values()
+                    if p["principal"] == "elasticloadbalancing.amazonaws.com"]  # fmt: skip
+    assert permission["qualifier"] == ref(synthesized, "aws_lambda_alias", "live", "name")
+
+
+def test_unqualified_wiring_is_unchanged_without_a_target():
+    def build_plain(stack):
+        fn = function(stack, publish_versions=False)
+        LambdaRestApi(
+            stack, "api",
+            RestApiProps(name="t-api", path_part="greet", stage_name="beta", function=fn,
+                         kms_key_arn=TEST_KEY_ARN),
+        )  # fmt: skip
+
+    synthesized = synth_construct(build_plain)
+    integration = only(synthesized, "aws_api_gateway_integration")
+    assert integration["uri"] == ref(synthesized, "aws_lambda_function", "fn", "invoke_arn")
+    assert "qualifier" not in only(synthesized, "aws_lambda_permission")
+
+
+def test_provisioned_concurrency_is_on_the_alias(synthesized):
+    config = only(synthesized, "aws_lambda_provisioned_concurrency_config")
+    assert config["qualifier"] == ref(synthesized, "aws_lambda_alias", "live", "name")
+    assert config["provisioned_concurrent_executions"] == 3
+
+
+def test_no_provisioned_concurrency_by_default():
+    synthesized = synth_construct(lambda stack: build(stack, provisioned=None))
+    assert not resources(synthesized, "aws_lambda_provisioned_concurrency_config")
+
+
+def test_codedeploy_application_and_service_role(synthesized):
+    application = only(synthesized, "aws_codedeploy_app")
+    assert application["compute_platform"] == "Lambda"
+    attachments = resources(synthesized, "aws_iam_role_policy_attachment").values()
+    assert any(
+        a["policy_arn"].endswith(f":iam::aws:policy/{CODEDEPLOY_LAMBDA_POLICY}")
+        and a["policy_arn"].startswith("arn:${data.aws_partition.")
+        for a in attachments
+    )
+    assume = [d for rid, d in data_sources(synthesized, "aws_iam_policy_document").items()
+              if "releases" in rid and "assume" in rid]  # fmt: skip
+    assert assume[0]["statement"][0]["principals"][0]["identifiers"] == ["codedeploy.amazonaws.com"]
+
+
+def test_deployment_group_rolls_back_on_failure_and_on_the_functions_alarms(synthesized):
+    group = only(synthesized, "aws_codedeploy_deployment_group")
+    assert group["deployment_config_name"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    assert group["deployment_style"] == {
+        "deployment_option": "WITH_TRAFFIC_CONTROL",
+        "deployment_type": "BLUE_GREEN",
+    }
+    assert group["auto_rollback_configuration"] == {
+        "enabled": True,
+        "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"],
+    }
+    alarm_names = {
+        f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}"
+        for rid in resources(synthesized, "aws_cloudwatch_metric_alarm")
+    }
+    assert len(alarm_names) == 4
+    assert group["alarm_configuration"]["enabled"] is True
+    assert set(group["alarm_configuration"]["alarms"]) == alarm_names
+    assert group["service_role_arn"] == ref(synthesized, "aws_iam_role", "releases", "arn")
+
+
+@pytest.mark.parametrize(
+    "strategy, config",
+    [
+        ("AllAtOnce", "CodeDeployDefault.LambdaAllAtOnce"),
+        ("Linear10PercentEvery1Minute", "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"),
+    ],
+)
+def test_strategy_maps_to_the_predefined_configuration(strategy, config):
+    synthesized = synth_construct(lambda stack: build(stack, strategy=strategy))
+    assert only(synthesized, "aws_codedeploy_deployment_group")["deployment_config_name"] == config
+
+
+def test_default_strategies():
+    assert default_strategy(production=True) == "Canary10Percent5Minutes"
+    assert default_strategy(production=False) == "AllAtOnce"
+    assert all(v.startswith("CodeDeployDefault.Lambda") for v in DEPLOYMENT_CONFIGS.values())
+
+
+def test_bounds():
+    with pytest.raises(ValueError, match="strategy"):
+        DeploymentGroupProps("Canary50Percent")
+    with pytest.raises(ValueError, match="at most 10"):
+        DeploymentGroupProps("AllAtOnce", rollback_alarm_names=[f"a{i}" for i in range(11)])
+    with pytest.raises(ValueError, match="provisioned_concurrency"):
+        LiveAliasProps(provisioned_concurrency=901)
+    with pytest.raises(ValueError, match="provisioned_concurrency"):
+        LiveAliasProps(provisioned_concurrency=0)
+    assert LiveAliasProps(provisioned_concurrency=1900, account_concurrency_limit=2000)
+
+
+def test_alias_needs_published_versions_and_room_in_the_reservation():
+    with pytest.raises(ValueError, match="publish_versions"):
+        synth_construct(
+            lambda stack: LiveAlias(
+                stack, "live", function(stack, publish_versions=False), LiveAliasProps()
+            )
+        )
+    with pytest.raises(ValueError, match="reserved"):
+        synth_construct(
+            lambda stack: LiveAlias(
+                stack,
+                "live",
+                function(stack, reserved_concurrency=2),
+                LiveAliasProps(provisioned_concurrency=3),
+            )
+        )
