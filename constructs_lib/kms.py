@@ -98,9 +98,6 @@ class StackKey(Construct):
     def key_arn(self) -> str:
         return self.key.arn
 
-    def grant_decrypt(self, grantee: Grantable) -> None:
-        grantee.add_to_role_policy("DecryptWithStackKey", ["kms:Decrypt"], [self.key.arn])
-
     def grant_encrypt_decrypt(self, grantee: Grantable) -> None:
         grantee.add_to_role_policy(
             "UseStackKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self.key.arn]
@@ -108,10 +105,13 @@ class StackKey(Construct):
 
 
 def _key_statement(
-    sid: str, principal: dict[str, str], actions: list[str], condition: dict | None = None
-) -> dict:
+    sid: str,
+    principal: dict[str, str],
+    actions: list[str],
+    condition: dict[str, dict[str, str]] | None = None,
+) -> dict[str, object]:
     """A key-policy statement. `Resource: "*"` in a key policy means this key and nothing else."""
-    statement = {
+    statement: dict[str, object] = {
         "Sid": sid,
         "Effect": "Allow",
         "Principal": principal,

@@ -28,7 +28,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from constructs_lib.provider_loader import OPT_OUT_VARIABLE
+from serverless_app.provider_loader import OPT_OUT_VARIABLE
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO_ROOT / "config"

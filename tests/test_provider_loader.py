@@ -17,8 +17,8 @@ from types import ModuleType
 import pytest
 from jsii import _reference_map
 
-from constructs_lib import provider_loader
-from constructs_lib.provider_loader import OPT_OUT_VARIABLE, PROVIDER_PACKAGE
+from serverless_app import provider_loader
+from serverless_app.provider_loader import OPT_OUT_VARIABLE, PROVIDER_PACKAGE
 from tests.support import REPO_ROOT
 from tests.test_reproducible import synth_subprocess, tree_bytes
 
@@ -128,14 +128,15 @@ def _first_jsii_namespace(source: Path) -> str | None:
 
 
 def test_the_pytest_process_uses_the_fast_loader():
-    """conftest imports constructs_lib first, so collecting the suite stays fast."""
+    """conftest installs the loader first, so collecting the suite stays fast."""
     assert "__getattr__" in vars(sys.modules[PROVIDER_PACKAGE])
 
 
-# Runs in a fresh interpreter: what a user's program sees after `import constructs_lib`.
+# Runs in a fresh interpreter: what a user's program sees after `provider_loader.install()`.
 FRESH_PROCESS = """
 import json, sys
-import constructs_lib
+from serverless_app import provider_loader
+provider_loader.install()
 from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Node

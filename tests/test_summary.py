@@ -1,4 +1,4 @@
-"""`constructs_lib.summary`: families, references and the per-stack summary printed after synth."""
+"""`serverless_app.summary`: families, references and the per-stack summary printed after synth."""
 
 import json
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import main
-from constructs_lib.summary import (
+from serverless_app.summary import (
     backend_description,
     referenced_addresses,
     resource_family,

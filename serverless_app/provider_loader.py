@@ -15,8 +15,8 @@ no import statement changes. What the skipped `__init__` used to provide is rebu
   one does not, so `install()` registers it, derived from the folder names (`s3_bucket`
   holds the jsii namespace `s3Bucket`; a test checks the rule for every submodule).
 
-`constructs_lib/__init__.py` calls `install()`, so it is active whenever `constructs_lib` is
-imported before the provider. Set CDKTF_FULL_PROVIDER_IMPORT=1 for the stock import path
+Programs call `install()` before their first provider import (`main.py`,
+`tests/conftest.py`). Set CDKTF_FULL_PROVIDER_IMPORT=1 for the stock import path
 (e.g. to compare output or timings); a provider already imported is left alone.
 """
 
@@ -46,8 +46,9 @@ def install(package_name: str = PROVIDER_PACKAGE, assembly: str = PROVIDER_ASSEM
         return False
     package = importlib.util.module_from_spec(spec)
     submodules = submodule_names(Path(next(iter(spec.submodule_search_locations))))
-    package.__all__ = submodules
-    package.__getattr__ = _submodule_importer(package_name, frozenset(submodules))
+    # A module object takes any attribute; typeshed's ModuleType declares neither of these.
+    package.__all__ = submodules  # type: ignore[attr-defined]
+    package.__getattr__ = _submodule_importer(package_name, frozenset(submodules))  # type: ignore[method-assign]
     sys.modules[package_name] = package
     # The map JSIIAssembly.load() fills from `_SUBMODULE_FQN_MAP`; jsii is pinned in Pipfile.lock
     # and tests/test_provider_loader.py fails if a node-created object stops resolving.

@@ -12,9 +12,9 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from constructs_lib.api_account import ApiGatewayLoggingRole
-from constructs_lib.config import BootstrapConfig
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
-from constructs_lib.stack import TERRAFORM_VERSIONS
+from serverless_app.config import BootstrapConfig
+from serverless_app.stack import TERRAFORM_VERSIONS
 
 STACK_NAME = "bootstrap"
 
