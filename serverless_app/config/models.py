@@ -90,23 +90,65 @@ class StrictModel(BaseModel):
 
 
 class SubnetConfig(StrictModel):
-    cidr: Ipv4Cidr
-    az: AvailabilityZone
+    cidr: Ipv4Cidr = Field(
+        description="IPv4 CIDR /16 to /28, inside `vpc.cidr`, overlapping no other subnet",
+        json_schema_extra={"type_text": "string (CIDR)"},
+    )
+    az: AvailabilityZone = Field(
+        description="an AZ of `region`, from a static per-region list (`us-east-1a`...`us-east-1f`)"
+    )
 
 
 NatStrategy = Literal["single", "one_per_az", "none"]
 
 
 class VpcConfig(StrictModel):
-    cidr: Ipv4Cidr = "10.0.0.0/16"
+    cidr: Ipv4Cidr = Field(
+        "10.0.0.0/16",
+        description="IPv4 CIDR in canonical form, /16 to /28",
+        json_schema_extra={"type_text": "string (CIDR)"},
+    )
     # Left out: two subnets per tier in AZs a and b of the region (see README).
-    public_subnets: dict[SubnetKey, SubnetConfig] = Field(default_factory=dict)
-    private_subnets: dict[SubnetKey, SubnetConfig] = Field(default_factory=dict)
-    nat_gateways: NatStrategy = "single"
+    public_subnets: dict[SubnetKey, SubnetConfig] = Field(
+        default_factory=dict,
+        description=(
+            "keys 1-16 lowercase letters or digits; subnets in at least two AZs (the load "
+            "balancer needs them)"
+        ),
+        json_schema_extra={
+            "type_text": "table `key = { cidr, az }`",
+            (
+                "default_text"
+            ): "`a` = `10.0.1.0/24` in `<region>a`, `b` = `10.0.2.0/24` in `<region>b`",
+        },
+    )
+    private_subnets: dict[SubnetKey, SubnetConfig] = Field(
+        default_factory=dict,
+        description=(
+            "keys as above; at least one subnet; with `one_per_az`, every AZ used here needs a "
+            "public subnet"
+        ),
+        json_schema_extra={
+            "type_text": "table `key = { cidr, az }`",
+            (
+                "default_text"
+            ): "`a` = `10.0.11.0/24` in `<region>a`, `b` = `10.0.12.0/24` in `<region>b`",
+        },
+    )
+    nat_gateways: NatStrategy = Field(
+        "single", description="NAT strategy; `one_per_az` adds one private route table per AZ"
+    )
     # With nat_gateways = "single": the public subnet that holds the NAT gateway.
     # Defaults to the first public subnet key in sorted order.
-    nat_subnet: str | None = None
-    flow_logs: bool = True
+    nat_subnet: str | None = Field(
+        None,
+        description=(
+            "a key of `vpc.public_subnets`, the subnet holding the NAT gateway; only with "
+            '`nat_gateways = "single"`'
+        ),
+        json_schema_extra={"default_text": "first public subnet key in sorted order"},
+    )
+    flow_logs: bool = Field(True, description="VPC flow logs to CloudWatch")
 
     @model_validator(mode="after")
     def _network_rules(self) -> VpcConfig:
@@ -183,15 +225,43 @@ class VpcConfig(StrictModel):
 
 
 class LoadBalancerConfig(StrictModel):
-    name: LoadBalancerName | None = None
+    name: LoadBalancerName | None = Field(
+        None,
+        description=(
+            "1-29 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
+            "starting with `internal-` (the target group `<name>-fn` must fit 32; the name also "
+            "prefixes the access-log bucket); unique"
+        ),
+        json_schema_extra={"default_text": "`<env>-alb`"},
+    )
     # With a certificate: HTTPS on 443 and a redirect from 80. Without: plain HTTP on 80,
     # a documented choice for environments without a domain (see README "Security defaults").
-    certificate_arn: CertificateArn | None = None
-    ssl_policy: SslPolicy = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    deletion_protection: bool = False
-    access_logs: bool = True
+    certificate_arn: CertificateArn | None = Field(
+        None,
+        description=(
+            "ACM certificate ARN (`arn:aws:acm:REGION:ACCOUNT:certificate/ID`) in `region` and "
+            "its partition (`aws`, `aws-cn`, `aws-us-gov`); enables HTTPS on 443 and a redirect "
+            "from 80"
+        ),
+        json_schema_extra={"default_text": "unset: plain HTTP on 80"},
+    )
+    ssl_policy: SslPolicy = Field(
+        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        description=(
+            "an existing ALB security policy (static list in "
+            "`serverless_app/config/aws_facts.py`); only with `certificate_arn`"
+        ),
+    )
+    deletion_protection: bool = Field(False, description="")
+    access_logs: bool = Field(True, description="access logs to an SSE-S3 bucket `<name>-logs-...`")
     # Access logs are disposable; S3 sets no maximum, 3653 days (10 years) is a sanity bound.
-    access_log_expiration_days: Annotated[int, Field(ge=1, le=3653)] = 90
+    access_log_expiration_days: Annotated[int, Field(ge=1, le=3653)] = Field(
+        90,
+        description=(
+            "S3 sets no maximum; 10 years is a sanity bound: current log objects expire after "
+            "this many days, then as noncurrent versions"
+        ),
+    )
 
     @model_validator(mode="after")
     def _policy_needs_certificate(self) -> LoadBalancerConfig:
@@ -201,25 +271,76 @@ class LoadBalancerConfig(StrictModel):
 
 
 class LambdaConfig(StrictModel):
-    function_name: LambdaFunctionName | None = None
-    handler: LambdaHandler = "app.handler"
-    runtime: Annotated[str, one_of(LAMBDA_PYTHON_RUNTIMES, "a supported Lambda Python runtime")] = (
-        "python3.13"
+    function_name: LambdaFunctionName | None = Field(
+        None,
+        description=(
+            "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique"
+        ),
+        json_schema_extra={"default_text": "`<env>-hello`"},
     )
-    memory_mb: Annotated[int, Field(ge=128, le=10240)] = 256
-    timeout_s: Annotated[int, Field(ge=1, le=900)] = 10
+    handler: LambdaHandler = Field(
+        "app.handler",
+        description=(
+            "`module.function` (dotted packages allowed), at most 128; the module file exists in "
+            "`source_dir` and binds the function at top level (read with `ast`, not imported)"
+        ),
+    )
+    runtime: Annotated[str, one_of(LAMBDA_PYTHON_RUNTIMES, "a supported Lambda Python runtime")] = (
+        Field(
+            "python3.13",
+            description=(
+                f"one of {', '.join(LAMBDA_PYTHON_RUNTIMES)} (Lambda, 2026-11-28; `python3.10` "
+                f"was deprecated on 2026-10-31)"
+            ),
+        )
+    )
+    memory_mb: Annotated[int, Field(ge=128, le=10240)] = Field(256, description="")
+    timeout_s: Annotated[int, Field(ge=1, le=900)] = Field(
+        10, description="above 29 a warning (API Gateway stops waiting at 29 s)"
+    )
     # Relative paths are relative to the project root (the folder holding main.py).
-    source_dir: str = "lambda"
-    environment: dict[LambdaVariableName, str] = Field(default_factory=dict)
+    source_dir: str = Field(
+        "lambda",
+        description="an existing folder, relative to the project root",
+        json_schema_extra={"type_text": "string (path)"},
+    )
+    environment: dict[LambdaVariableName, str] = Field(
+        default_factory=dict,
+        description=(
+            "names `[A-Za-z][A-Za-z0-9_]*`, not reserved by Lambda (`AWS_*`, `_HANDLER`, "
+            "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not set by the "
+            "stack (`TABLE_NAME`, `BUCKET_NAME`, `GREETING_KEY`); all keys and values with the "
+            "stack's three at most 4096 bytes (UTF-8)"
+        ),
+    )
     # Run in the private subnets (egress through NAT / VPC endpoints only).
-    in_vpc: bool = True
+    in_vpc: bool = Field(
+        True,
+        description=(
+            "run in the private subnets (egress through NAT and the gateway endpoints only)"
+        ),
+    )
     # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.
-    reserved_concurrency: Annotated[int, Field(ge=1)] | None = None
+    reserved_concurrency: Annotated[int, Field(ge=1)] | None = Field(
+        None,
+        description=(
+            "0 would stop the function; at most `account_concurrency` - 100 (Lambda keeps 100 "
+            "unreserved)"
+        ),
+        json_schema_extra={"default_text": "unset: no reservation (opt-in)"},
+    )
     # The account's concurrency quota (Service Quotas: "Concurrent executions"); only used to
     # check reserved_concurrency. No documented maximum: 1,000,000 is a sanity bound.
     account_concurrency: Annotated[
         int, Field(ge=LAMBDA_MIN_UNRESERVED_CONCURRENCY, le=1_000_000)
-    ] = LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY
+    ] = Field(
+        LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
+        description=(
+            'the account\'s "Concurrent executions" quota (Service Quotas; new accounts often have '
+            "far less than 1,000; no documented maximum: 1,000,000 is a sanity bound); only "
+            "checks `reserved_concurrency`"
+        ),
+    )
 
     @model_validator(mode="after")
     def _reservation_fits_account(self) -> LambdaConfig:
@@ -291,24 +412,73 @@ ApiLoggingLevel = Literal["OFF", "ERROR", "INFO"]
 
 
 class ApiConfig(StrictModel):
-    name: ApiName | None = None
-    path_part: ApiPathPart = "hello"
-    stage_name: ApiStageName | None = None
+    name: ApiName | None = Field(
+        None,
+        description="1-47 letters, digits, `.`, `-` or `_` (the name is part of a log group name)",
+        json_schema_extra={"default_text": "`<env>-hello-api`"},
+    )
+    path_part: ApiPathPart = Field(
+        "hello",
+        description="one path segment: 1-128 letters, digits, `.`, `-` or `_`; `GET /<path_part>`",
+    )
+    stage_name: ApiStageName | None = Field(
+        None,
+        description="1-128 letters, digits, `-` or `_`",
+        json_schema_extra={"default_text": "`<env>`"},
+    )
     # "NONE" makes the API public: a deliberate choice, never the default.
-    authorization: ApiAuthorization = "AWS_IAM"
-    throttling_rate_limit: Annotated[float, Field(gt=0, le=API_MAX_RATE_LIMIT)] = 50
-    throttling_burst_limit: Annotated[int, Field(ge=1, le=API_MAX_BURST_LIMIT)] = 100
-    logging_level: ApiLoggingLevel = "ERROR"
+    authorization: ApiAuthorization = Field(
+        "AWS_IAM",
+        description='`"NONE"` makes the API public: a deliberate choice, never the default',
+    )
+    throttling_rate_limit: Annotated[float, Field(gt=0, le=API_MAX_RATE_LIMIT)] = Field(
+        50, description="requests per second (the account's default limit), finite"
+    )
+    throttling_burst_limit: Annotated[int, Field(ge=1, le=API_MAX_BURST_LIMIT)] = Field(
+        100, description="the account's default burst"
+    )
+    logging_level: ApiLoggingLevel = Field("ERROR", description="")
 
 
 class S3Config(StrictModel):
-    bucket_prefix: S3BucketPrefix | None = None
-    bucket_name: S3BucketName | None = None
-    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = 30
+    bucket_prefix: S3BucketPrefix | None = Field(
+        None,
+        description=(
+            "1-37 characters (Terraform appends 26), lowercase letters, digits, `.` or `-`, "
+            "starting with a letter or digit, no `..`, not starting with `xn--`, `sthree-`, "
+            "`amzn-s3-demo-`; unique"
+        ),
+        json_schema_extra={"default_text": "`<env>-hello-artifacts-` unless `bucket_name` is set"},
+    )
+    bucket_name: S3BucketName | None = Field(
+        None,
+        description=(
+            "S3 bucket name: 3-63 lowercase letters, digits, `.` or `-`, starting and ending with "
+            "a letter or digit, no `..`, not an IP address, none of the reserved prefixes above "
+            "nor suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`; not together "
+            "with `bucket_prefix`; unique"
+        ),
+        json_schema_extra={"default_text": "unset"},
+    )
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
+        Field(30, description="")
+    )
     # `terraform destroy` empties the buckets (all versions) instead of failing: dev.
-    force_destroy: bool = False
+    force_destroy: bool = Field(
+        False,
+        description=(
+            "`terraform destroy` empties the artifact and access-log buckets (every version) "
+            "instead of failing with `BucketNotEmpty` (dev)"
+        ),
+    )
     # Terraform refuses any plan that destroys the artifact bucket: prod.
-    prevent_destroy: bool = False
+    prevent_destroy: bool = Field(
+        False,
+        description=(
+            "Terraform refuses any plan that destroys the artifact bucket "
+            "(`lifecycle.prevent_destroy`); not together with `force_destroy` (prod)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _one_naming_mode(self) -> S3Config:
@@ -330,13 +500,26 @@ class WafConfig(StrictModel):
             "AWSManagedRulesCommonRuleSet",
             "AWSManagedRulesKnownBadInputsRuleSet",
             "AWSManagedRulesAnonymousIpList",
-        ]
+        ],
+        description=(
+            "AWS managed rule group names (vendor AWS, 1-128 letters, digits, `-`, `_`), "
+            "evaluated in this order: common exploits, known bad inputs (Log4Shell), anonymizing "
+            "services"
+        ),
     )
     # Group -> rules that only count (log) instead of blocking. HostingProviderIPList blocks
     # every request from EC2, CloudShell and CI runners: counted unless configured otherwise.
     count_rules: dict[
         WafName, Annotated[list[WafName], Field(max_length=WAF_MAX_RULE_OVERRIDES)]
-    ] = Field(default_factory=lambda: {"AWSManagedRulesAnonymousIpList": ["HostingProviderIPList"]})
+    ] = Field(
+        default_factory=lambda: {"AWSManagedRulesAnonymousIpList": ["HostingProviderIPList"]},
+        description=(
+            "rules that only count (`rule_action_override` count) instead of blocking; groups "
+            "must be in `managed_rule_groups`; at most 100 rules per group. HostingProviderIPList "
+            "would block EC2, CloudShell and CI runners"
+        ),
+        json_schema_extra={"type_text": "table: group = list of rule names"},
+    )
 
     @model_validator(mode="after")
     def _counted_groups_are_used(self) -> WafConfig:
@@ -349,13 +532,25 @@ class WafConfig(StrictModel):
 
 
 class DynamoDbConfig(StrictModel):
-    table_name: DynamoDbTableName | None = None
-    deletion_protection: bool = False
+    table_name: DynamoDbTableName | None = Field(
+        None,
+        description="3-255 letters, digits, `_`, `.` or `-`; unique",
+        json_schema_extra={"default_text": "`<env>-requests`"},
+    )
+    deletion_protection: bool = Field(False, description="")
 
 
 class LogsConfig(StrictModel):
     # Applies to every log group the stack creates (function, API access, VPC flow logs).
-    retention_days: Annotated[int, one_of(LOG_RETENTION_DAYS, "a CloudWatch Logs retention")] = 365
+    retention_days: Annotated[int, one_of(LOG_RETENTION_DAYS, "a CloudWatch Logs retention")] = (
+        Field(
+            365,
+            description=(
+                f"for every log group the stack creates (function, API access, VPC flow logs); "
+                f"one of CloudWatch's values: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+            ),
+        )
+    )
 
 
 BackendType = Literal["local", "s3"]
@@ -365,13 +560,25 @@ S3_BACKEND_KEYS = ("bucket", "key", "region", "use_lockfile", "encrypt")
 class BackendConfig(StrictModel):
     """Where Terraform keeps state. "local": `terraform.<env>.tfstate` in the stack folder."""
 
-    type: BackendType = "local"
+    type: BackendType = Field(
+        "local", description="`local`: `terraform.<env>.tfstate` in the stack folder"
+    )
     # The keys below apply to type = "s3" only.
-    bucket: S3BucketName | None = None
-    key: StateKey | None = None  # default: "<env>/terraform.tfstate"
-    region: AwsRegion | None = None  # default: the stack's region
-    use_lockfile: bool = True  # S3-native locking, Terraform >= 1.10
-    encrypt: bool = True
+    bucket: S3BucketName | None = Field(
+        None,
+        description='required with `type = "s3"`; S3 bucket name rules',
+        json_schema_extra={"default_text": "—"},
+    )
+    key: StateKey | None = Field(
+        None,
+        description="not empty, not starting or ending with `/`, no `//`; bucket + key unique",
+        json_schema_extra={"default_text": "`<env>/terraform.tfstate`"},
+    )
+    region: AwsRegion | None = Field(
+        None, description="an AWS region", json_schema_extra={"default_text": "`region`"}
+    )
+    use_lockfile: bool = Field(True, description="S3-native locking (Terraform >= 1.10)")
+    encrypt: bool = Field(True, description="")
 
     @model_validator(mode="after")
     def _keys_match_type(self) -> BackendConfig:
@@ -389,9 +596,28 @@ class BackendConfig(StrictModel):
 class StackConfig(StrictModel):
     """One environment. Every key but `env` has a default derived from `env` and `region`."""
 
-    env: EnvName
-    region: StackRegion = DEFAULT_REGION
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    env: EnvName = Field(
+        description=(
+            "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
+            "letter or digit; stack name, name prefix and `Env` tag; unique"
+        )
+    )
+    region: StackRegion = Field(
+        DEFAULT_REGION,
+        description=(
+            "a region of the `aws` partition (list checked 2026-11-28); `cn-*` (aws-cn) and "
+            "`us-gov-*` (aws-us-gov) are refused with a message: service principals and WAF "
+            "managed rules differ there and the stack is not tested there"
+        ),
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict,
+        description=(
+            "extra tags on every resource. Key 1-128, value 0-256 characters: letters, digits, "
+            "spaces, `+ - = . _ : / @`; key not starting with `aws:`, not `Env` (set by the "
+            "stack); at most 47 tags (AWS allows 50; the stack adds `Env`, `Name`, `Tier`)"
+        ),
+    )
     vpc: VpcConfig = Field(default_factory=VpcConfig)
     load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
     lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda")
@@ -595,13 +821,27 @@ Model = TypeVar("Model", bound=StrictModel)
 class BootstrapConfig(StrictModel):
     """The `bootstrap` stack: the S3 bucket for remote state (`python main.py --bootstrap`)."""
 
-    region: StackRegion = DEFAULT_REGION
-    bucket_name: Annotated[S3BucketName, AfterValidator(not_the_placeholder)]
-    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
-    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = 90
+    region: StackRegion = Field(DEFAULT_REGION, description="a region of the `aws` partition")
+    bucket_name: Annotated[S3BucketName, AfterValidator(not_the_placeholder)] = Field(
+        description=(
+            "the state bucket; S3 bucket name rules (globally unique); the shipped placeholder "
+            "`example-org-hello-terraform-state` is refused (exit 2)"
+        )
+    )
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="tag rules as above")
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
+        Field(90, description="old state versions are kept this long")
+    )
     # API Gateway's CloudWatch role is an account setting per region: set here, once, for
     # every region an environment runs in (default: this stack's region).
-    api_logging_regions: list[StackRegion] = Field(default_factory=list)
+    api_logging_regions: list[StackRegion] = Field(
+        default_factory=list,
+        description=(
+            "regions (of the `aws` partition) whose API Gateway account setting points at the "
+            "logging role: every region an environment runs in"
+        ),
+        json_schema_extra={"default_text": "`[region]`"},
+    )
 
     @property
     def logging_regions(self) -> list[str]:

@@ -1,0 +1,40 @@
+"""The README's configuration reference is generated from the config model and kept current."""
+
+from pathlib import Path
+
+from scripts import config_reference
+from serverless_app.config import StackConfig
+from tests.support import REPO_ROOT
+
+
+def test_readme_reference_is_up_to_date():
+    # Fails after a change to the config model: run `python -m scripts.config_reference`.
+    assert config_reference.main(["--check", "--readme", str(REPO_ROOT / "README.md")]) == 0
+
+
+def test_check_fails_on_a_stale_table_and_the_rewrite_fixes_it(tmp_path: Path):
+    readme = tmp_path / "README.md"
+    current = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    readme.write_text(current.replace("| `lambda.memory_mb` |", "| `lambda.memory` |"), "utf-8")
+    assert config_reference.main(["--check", "--readme", str(readme)]) == 1
+    assert config_reference.main(["--readme", str(readme)]) == 0
+    assert readme.read_text(encoding="utf-8") == current
+
+
+def test_rows_state_type_default_bounds_and_description():
+    table = config_reference.reference_table(StackConfig)
+    assert "| `lambda.memory_mb` | integer | `256` | 128-10240 |" in table.splitlines()
+    assert "| `load_balancer.name` | string | `<env>-alb` | 1-29 lowercase" in table
+    assert (
+        '| `vpc.nat_gateways` | `"single"` \\| `"one_per_az"` \\| `"none"` | `"single"` |' in table
+    )
+    assert "| `api.throttling_rate_limit` | number | `50` | greater than 0, at most 10000;" in table
+
+
+def test_every_field_has_a_row():
+    table = config_reference.reference_table(StackConfig)
+    for section in ("vpc", "load_balancer", "lambda_", "api", "s3", "dynamodb", "logs", "waf"):
+        model = StackConfig.model_fields[section].annotation
+        prefix = StackConfig.model_fields[section].alias or section
+        for name in model.model_fields:
+            assert f"| `{prefix}.{name}` |" in table
