@@ -1,5 +1,6 @@
 import os
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,17 @@ provider_loader.install()
 def stacks() -> dict[str, dict]:
     """The synthesized JSON of every shipped environment, built once per test session."""
     return {env: synth_config(env_config(env)) for env in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session")
+def synth_output(tmp_path_factory) -> Path:
+    """`python main.py` run once per session on the shipped configuration, for the tests that
+    only read its output folder."""
+    import main
+
+    out = tmp_path_factory.mktemp("synth") / "cdktf.out"
+    assert main.main(["--outdir", str(out)]) == 0
+    return out
 
 
 @pytest.fixture(scope="session", params=ENVIRONMENTS)

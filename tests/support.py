@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +24,34 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
 ENVIRONMENTS = ("dev", "prod")
+
+
+def run_main(
+    *args: str, main_py: Path = REPO_ROOT / "main.py", cwd: Path = REPO_ROOT, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python main.py ARGS` as a user starts it, in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, str(main_py), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env},
+    )
+
+
+def synth(*args: str, main_py: Path = REPO_ROOT / "main.py", cwd: Path = REPO_ROOT, **env: str):
+    """`run_main` that must succeed."""
+    result = run_main(*args, main_py=main_py, cwd=cwd, **env)
+    assert result.returncode == 0, result.stderr
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` with its bytes: equal snapshots mean byte-identical trees."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 def synth_construct(build: Callable[[TerraformStack], Any]) -> dict:

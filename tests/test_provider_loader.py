@@ -19,8 +19,7 @@ from jsii import _reference_map
 
 from serverless_app import provider_loader
 from serverless_app.provider_loader import OPT_OUT_VARIABLE, PROVIDER_PACKAGE
-from tests.support import REPO_ROOT
-from tests.test_reproducible import synth_subprocess, tree_bytes
+from tests.support import REPO_ROOT, snapshot, synth
 
 PROVIDER_DIR = Path(importlib.util.find_spec(PROVIDER_PACKAGE).origin).parent
 FAKE_PACKAGE = "fake_provider_for_loader_tests"
@@ -185,7 +184,5 @@ def test_object_created_by_node_gets_its_python_class(fresh_process):
 def test_synth_output_is_byte_identical_to_the_stock_import_path(tmp_path):
     fast, stock = tmp_path / "fast", tmp_path / "stock"
     for outdir, opt_out in ((fast, "0"), (stock, "1")):
-        synth_subprocess(
-            REPO_ROOT / "main.py", REPO_ROOT, "--outdir", str(outdir), **{OPT_OUT_VARIABLE: opt_out}
-        )
-    assert tree_bytes(fast) == tree_bytes(stock)
+        synth("--outdir", str(outdir), **{OPT_OUT_VARIABLE: opt_out})
+    assert snapshot(fast) == snapshot(stock)

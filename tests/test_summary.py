@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-import main
 from serverless_app.summary import (
     backend_description,
     referenced_addresses,
@@ -16,11 +15,9 @@ from serverless_app.summary import (
 from tests.support import ENVIRONMENTS
 
 
-@pytest.fixture(scope="module")
-def outdir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("summary") / "cdktf.out"
-    assert main.main(["--outdir", str(out)]) == 0
-    return out
+@pytest.fixture
+def outdir(synth_output) -> Path:
+    return synth_output
 
 
 @pytest.mark.parametrize(
