@@ -104,7 +104,7 @@ NatStrategy = Literal["single", "one_per_az", "none"]
 
 class VpcConfig(StrictModel):
     cidr: Ipv4Cidr = Field(
-        "10.0.0.0/16",
+        default="10.0.0.0/16",
         description="IPv4 CIDR in canonical form, /16 to /28",
         json_schema_extra={"type_text": "string (CIDR)"},
     )
@@ -136,19 +136,20 @@ class VpcConfig(StrictModel):
         },
     )
     nat_gateways: NatStrategy = Field(
-        "single", description="NAT strategy; `one_per_az` adds one private route table per AZ"
+        default="single",
+        description="NAT strategy; `one_per_az` adds one private route table per AZ",
     )
     # With nat_gateways = "single": the public subnet that holds the NAT gateway.
     # Defaults to the first public subnet key in sorted order.
     nat_subnet: str | None = Field(
-        None,
+        default=None,
         description=(
             "a key of `vpc.public_subnets`, the subnet holding the NAT gateway; only with "
             '`nat_gateways = "single"`'
         ),
         json_schema_extra={"default_text": "first public subnet key in sorted order"},
     )
-    flow_logs: bool = Field(True, description="VPC flow logs to CloudWatch")
+    flow_logs: bool = Field(default=True, description="VPC flow logs to CloudWatch")
 
     @model_validator(mode="after")
     def _network_rules(self) -> VpcConfig:
@@ -226,7 +227,7 @@ class VpcConfig(StrictModel):
 
 class LoadBalancerConfig(StrictModel):
     name: LoadBalancerName | None = Field(
-        None,
+        default=None,
         description=(
             "1-29 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
             "starting with `internal-` (the target group `<name>-fn` must fit 32; the name also "
@@ -237,7 +238,7 @@ class LoadBalancerConfig(StrictModel):
     # With a certificate: HTTPS on 443 and a redirect from 80. Without: plain HTTP on 80,
     # a documented choice for environments without a domain (see README "Security defaults").
     certificate_arn: CertificateArn | None = Field(
-        None,
+        default=None,
         description=(
             "ACM certificate ARN (`arn:aws:acm:REGION:ACCOUNT:certificate/ID`) in `region` and "
             "its partition (`aws`, `aws-cn`, `aws-us-gov`); enables HTTPS on 443 and a redirect "
@@ -246,17 +247,19 @@ class LoadBalancerConfig(StrictModel):
         json_schema_extra={"default_text": "unset: plain HTTP on 80"},
     )
     ssl_policy: SslPolicy = Field(
-        "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        default="ELBSecurityPolicy-TLS13-1-2-2021-06",
         description=(
             "an existing ALB security policy (static list in "
             "`serverless_app/config/aws_facts.py`); only with `certificate_arn`"
         ),
     )
-    deletion_protection: bool = Field(False, description="")
-    access_logs: bool = Field(True, description="access logs to an SSE-S3 bucket `<name>-logs-...`")
+    deletion_protection: bool = Field(default=False, description="")
+    access_logs: bool = Field(
+        default=True, description="access logs to an SSE-S3 bucket `<name>-logs-...`"
+    )
     # Access logs are disposable; S3 sets no maximum, 3653 days (10 years) is a sanity bound.
     access_log_expiration_days: Annotated[int, Field(ge=1, le=3653)] = Field(
-        90,
+        default=90,
         description=(
             "S3 sets no maximum; 10 years is a sanity bound: current log objects expire after "
             "this many days, then as noncurrent versions"
@@ -272,14 +275,14 @@ class LoadBalancerConfig(StrictModel):
 
 class LambdaConfig(StrictModel):
     function_name: LambdaFunctionName | None = Field(
-        None,
+        default=None,
         description=(
             "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique"
         ),
         json_schema_extra={"default_text": "`<env>-hello`"},
     )
     handler: LambdaHandler = Field(
-        "app.handler",
+        default="app.handler",
         description=(
             "`module.function` (dotted packages allowed), at most 128; the module file exists in "
             "`source_dir` and binds the function at top level (read with `ast`, not imported)"
@@ -287,20 +290,20 @@ class LambdaConfig(StrictModel):
     )
     runtime: Annotated[str, one_of(LAMBDA_PYTHON_RUNTIMES, "a supported Lambda Python runtime")] = (
         Field(
-            "python3.13",
+            default="python3.13",
             description=(
                 f"one of {', '.join(LAMBDA_PYTHON_RUNTIMES)} (Lambda, 2026-11-28; `python3.10` "
                 f"was deprecated on 2026-10-31)"
             ),
         )
     )
-    memory_mb: Annotated[int, Field(ge=128, le=10240)] = Field(256, description="")
+    memory_mb: Annotated[int, Field(ge=128, le=10240)] = Field(default=256, description="")
     timeout_s: Annotated[int, Field(ge=1, le=900)] = Field(
-        10, description="above 29 a warning (API Gateway stops waiting at 29 s)"
+        default=10, description="above 29 a warning (API Gateway stops waiting at 29 s)"
     )
     # Relative paths are relative to the project root (the folder holding main.py).
     source_dir: str = Field(
-        "lambda",
+        default="lambda",
         description="an existing folder, relative to the project root",
         json_schema_extra={"type_text": "string (path)"},
     )
@@ -315,14 +318,14 @@ class LambdaConfig(StrictModel):
     )
     # Run in the private subnets (egress through NAT / VPC endpoints only).
     in_vpc: bool = Field(
-        True,
+        default=True,
         description=(
             "run in the private subnets (egress through NAT and the gateway endpoints only)"
         ),
     )
     # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.
     reserved_concurrency: Annotated[int, Field(ge=1)] | None = Field(
-        None,
+        default=None,
         description=(
             "0 would stop the function; at most `account_concurrency` - 100 (Lambda keeps 100 "
             "unreserved)"
@@ -334,7 +337,7 @@ class LambdaConfig(StrictModel):
     account_concurrency: Annotated[
         int, Field(ge=LAMBDA_MIN_UNRESERVED_CONCURRENCY, le=1_000_000)
     ] = Field(
-        LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
+        default=LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
         description=(
             'the account\'s "Concurrent executions" quota (Service Quotas; new accounts often have '
             "far less than 1,000; no documented maximum: 1,000,000 is a sanity bound); only "
@@ -413,36 +416,36 @@ ApiLoggingLevel = Literal["OFF", "ERROR", "INFO"]
 
 class ApiConfig(StrictModel):
     name: ApiName | None = Field(
-        None,
+        default=None,
         description="1-47 letters, digits, `.`, `-` or `_` (the name is part of a log group name)",
         json_schema_extra={"default_text": "`<env>-hello-api`"},
     )
     path_part: ApiPathPart = Field(
-        "hello",
+        default="hello",
         description="one path segment: 1-128 letters, digits, `.`, `-` or `_`; `GET /<path_part>`",
     )
     stage_name: ApiStageName | None = Field(
-        None,
+        default=None,
         description="1-128 letters, digits, `-` or `_`",
         json_schema_extra={"default_text": "`<env>`"},
     )
     # "NONE" makes the API public: a deliberate choice, never the default.
     authorization: ApiAuthorization = Field(
-        "AWS_IAM",
+        default="AWS_IAM",
         description='`"NONE"` makes the API public: a deliberate choice, never the default',
     )
     throttling_rate_limit: Annotated[float, Field(gt=0, le=API_MAX_RATE_LIMIT)] = Field(
-        50, description="requests per second (the account's default limit), finite"
+        default=50, description="requests per second (the account's default limit), finite"
     )
     throttling_burst_limit: Annotated[int, Field(ge=1, le=API_MAX_BURST_LIMIT)] = Field(
-        100, description="the account's default burst"
+        default=100, description="the account's default burst"
     )
-    logging_level: ApiLoggingLevel = Field("ERROR", description="")
+    logging_level: ApiLoggingLevel = Field(default="ERROR", description="")
 
 
 class S3Config(StrictModel):
     bucket_prefix: S3BucketPrefix | None = Field(
-        None,
+        default=None,
         description=(
             "1-37 characters (Terraform appends 26), lowercase letters, digits, `.` or `-`, "
             "starting with a letter or digit, no `..`, not starting with `xn--`, `sthree-`, "
@@ -451,7 +454,7 @@ class S3Config(StrictModel):
         json_schema_extra={"default_text": "`<env>-hello-artifacts-` unless `bucket_name` is set"},
     )
     bucket_name: S3BucketName | None = Field(
-        None,
+        default=None,
         description=(
             "S3 bucket name: 3-63 lowercase letters, digits, `.` or `-`, starting and ending with "
             "a letter or digit, no `..`, not an IP address, none of the reserved prefixes above "
@@ -461,11 +464,11 @@ class S3Config(StrictModel):
         json_schema_extra={"default_text": "unset"},
     )
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
-        Field(30, description="")
+        Field(default=30, description="")
     )
     # `terraform destroy` empties the buckets (all versions) instead of failing: dev.
     force_destroy: bool = Field(
-        False,
+        default=False,
         description=(
             "`terraform destroy` empties the artifact and access-log buckets (every version) "
             "instead of failing with `BucketNotEmpty` (dev)"
@@ -473,7 +476,7 @@ class S3Config(StrictModel):
     )
     # Terraform refuses any plan that destroys the artifact bucket: prod.
     prevent_destroy: bool = Field(
-        False,
+        default=False,
         description=(
             "Terraform refuses any plan that destroys the artifact bucket "
             "(`lifecycle.prevent_destroy`); not together with `force_destroy` (prod)"
@@ -533,18 +536,18 @@ class WafConfig(StrictModel):
 
 class DynamoDbConfig(StrictModel):
     table_name: DynamoDbTableName | None = Field(
-        None,
+        default=None,
         description="3-255 letters, digits, `_`, `.` or `-`; unique",
         json_schema_extra={"default_text": "`<env>-requests`"},
     )
-    deletion_protection: bool = Field(False, description="")
+    deletion_protection: bool = Field(default=False, description="")
 
 
 class LogsConfig(StrictModel):
     # Applies to every log group the stack creates (function, API access, VPC flow logs).
     retention_days: Annotated[int, one_of(LOG_RETENTION_DAYS, "a CloudWatch Logs retention")] = (
         Field(
-            365,
+            default=365,
             description=(
                 f"for every log group the stack creates (function, API access, VPC flow logs); "
                 f"one of CloudWatch's values: {', '.join(map(str, LOG_RETENTION_DAYS))}"
@@ -561,24 +564,24 @@ class BackendConfig(StrictModel):
     """Where Terraform keeps state. "local": `terraform.<env>.tfstate` in the stack folder."""
 
     type: BackendType = Field(
-        "local", description="`local`: `terraform.<env>.tfstate` in the stack folder"
+        default="local", description="`local`: `terraform.<env>.tfstate` in the stack folder"
     )
     # The keys below apply to type = "s3" only.
     bucket: S3BucketName | None = Field(
-        None,
+        default=None,
         description='required with `type = "s3"`; S3 bucket name rules',
         json_schema_extra={"default_text": "—"},
     )
     key: StateKey | None = Field(
-        None,
+        default=None,
         description="not empty, not starting or ending with `/`, no `//`; bucket + key unique",
         json_schema_extra={"default_text": "`<env>/terraform.tfstate`"},
     )
     region: AwsRegion | None = Field(
-        None, description="an AWS region", json_schema_extra={"default_text": "`region`"}
+        default=None, description="an AWS region", json_schema_extra={"default_text": "`region`"}
     )
-    use_lockfile: bool = Field(True, description="S3-native locking (Terraform >= 1.10)")
-    encrypt: bool = Field(True, description="")
+    use_lockfile: bool = Field(default=True, description="S3-native locking (Terraform >= 1.10)")
+    encrypt: bool = Field(default=True, description="")
 
     @model_validator(mode="after")
     def _keys_match_type(self) -> BackendConfig:
@@ -603,7 +606,7 @@ class StackConfig(StrictModel):
         )
     )
     region: StackRegion = Field(
-        DEFAULT_REGION,
+        default=DEFAULT_REGION,
         description=(
             "a region of the `aws` partition (list checked 2026-11-28); `cn-*` (aws-cn) and "
             "`us-gov-*` (aws-us-gov) are refused with a message: service principals and WAF "
@@ -821,7 +824,9 @@ Model = TypeVar("Model", bound=StrictModel)
 class BootstrapConfig(StrictModel):
     """The `bootstrap` stack: the S3 bucket for remote state (`python main.py --bootstrap`)."""
 
-    region: StackRegion = Field(DEFAULT_REGION, description="a region of the `aws` partition")
+    region: StackRegion = Field(
+        default=DEFAULT_REGION, description="a region of the `aws` partition"
+    )
     bucket_name: Annotated[S3BucketName, AfterValidator(not_the_placeholder)] = Field(
         description=(
             "the state bucket; S3 bucket name rules (globally unique); the shipped placeholder "
@@ -830,7 +835,7 @@ class BootstrapConfig(StrictModel):
     )
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="tag rules as above")
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
-        Field(90, description="old state versions are kept this long")
+        Field(default=90, description="old state versions are kept this long")
     )
     # API Gateway's CloudWatch role is an account setting per region: set here, once, for
     # every region an environment runs in (default: this stack's region).
