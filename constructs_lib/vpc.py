@@ -103,7 +103,7 @@ class Network(Construct):
         self.public_default_route = self._public_routing()
         self.nat_gateways = self._nat_gateways()
         self.private_route_tables = self._private_routing()
-        self.gateway_endpoints = self._gateway_endpoints()
+        self._gateway_endpoints()
         self._network_acls()
         if props.flow_logs is not None:
             self._flow_logs(props.flow_logs)
@@ -226,9 +226,9 @@ class Network(Construct):
             )
         return table
 
-    def _gateway_endpoints(self) -> dict[str, VpcEndpoint]:
-        return {
-            service: VpcEndpoint(
+    def _gateway_endpoints(self) -> None:
+        for service in GATEWAY_ENDPOINT_SERVICES:
+            VpcEndpoint(
                 self,
                 f"endpoint-{service}",
                 vpc_id=self.vpc.id,
@@ -237,8 +237,6 @@ class Network(Construct):
                 route_table_ids=[table.id for table in self.private_route_tables.values()],
                 tags={"Name": f"{self.props.name}-{service}"},
             )
-            for service in GATEWAY_ENDPOINT_SERVICES
-        }
 
     def _network_acls(self) -> None:
         """Stateless subnet firewalls. Public: web ports and return traffic in. Private:

@@ -43,7 +43,7 @@ class StateBucketStack(TerraformStack):
                 prevent_destroy=True,
             ),
         )
-        self.api_logging = ApiGatewayLoggingRole(
+        ApiGatewayLoggingRole(
             self, "api-logging", regions=config.logging_regions, default_region=config.region
         )
         TerraformOutput(
