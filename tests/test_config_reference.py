@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from scripts import config_reference
-from serverless_app.config import StackConfig
+from serverless_app.config import StackConfig, StrictModel
 from tests.support import REPO_ROOT
 
 
@@ -38,3 +38,22 @@ def test_every_field_has_a_row():
         prefix = StackConfig.model_fields[section].alias or section
         for name in model.model_fields:
             assert f"| `{prefix}.{name}` |" in table
+
+
+def test_computed_defaults_are_what_the_model_fills_in():
+    """A `default_text` like `<env>-alb` must say what a file without the key gets."""
+    backend = {"type": "s3", "bucket": "qa-state-bucket"}  # the state key is derived only then
+    config = StackConfig.model_validate({"env": "qa", "backend": backend})
+    checked = []
+    for section, field in StackConfig.model_fields.items():
+        model = field.annotation
+        if not (isinstance(model, type) and issubclass(model, StrictModel)):
+            continue
+        for name, inner in model.model_fields.items():
+            extra = inner.json_schema_extra if isinstance(inner.json_schema_extra, dict) else {}
+            text = str(extra.get("default_text", ""))
+            if text.startswith("`<env>") and text.count("`") == 2:
+                expected = text.strip("`").replace("<env>", "qa")
+                assert getattr(getattr(config, section), name) == expected, (section, name)
+                checked.append(name)
+    assert {"name", "function_name", "table_name", "stage_name"} <= set(checked)
