@@ -109,7 +109,7 @@ def plural(value_type: Any) -> str:
 def default_text(field: FieldInfo, value_type: Any) -> str:
     if field.is_required():
         return "**required**"
-    value = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
+    value = field.get_default(call_default_factory=True)
     if value is None:
         return "unset"
     return f"`{toml(value, quoted=get_origin(value_type) is Literal)}`"
