@@ -25,8 +25,6 @@ from serverless_app.config import (
     STACK_VARIABLES,
     BootstrapConfig,
     ConfigError,
-    StackConfig,
-    StrictModel,
     config_warnings,
     environment_bytes,
     load_config,
@@ -524,23 +522,6 @@ def test_region_list_matches_botocore():
         if not region.endswith("-global")
     }
     assert regions == AWS_REGIONS
-
-
-def config_keys(model=StackConfig, prefix=""):
-    for name, field in model.model_fields.items():
-        key = prefix + (field.alias or name)
-        factory = field.default_factory
-        if isinstance(factory, type) and issubclass(factory, StrictModel):
-            yield from config_keys(factory, key + ".")
-        else:
-            yield key
-
-
-def test_readme_documents_every_key():
-    readme = (REPO_ROOT / "README.md").read_text()
-    table = readme.split("### Configuration reference")[1].split("\n## ")[0]
-    assert [key for key in config_keys() if f"`{key}`" not in table] == []
-    assert [key for key in config_keys(BootstrapConfig) if f"`{key}`" not in table] == []
 
 
 def test_availability_zones_cover_every_region_and_every_zone_moto_knows():

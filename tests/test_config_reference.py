@@ -1,9 +1,10 @@
 """The README's configuration reference is generated from the config model and kept current."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from scripts import config_reference
-from serverless_app.config import StackConfig, StrictModel
+from serverless_app.config import BootstrapConfig, StackConfig, StrictModel
 from tests.support import REPO_ROOT
 
 
@@ -31,13 +32,21 @@ def test_rows_state_type_default_bounds_and_description():
     assert "| `api.throttling_rate_limit` | number | `50` | greater than 0, at most 10000;" in table
 
 
-def test_every_field_has_a_row():
-    table = config_reference.reference_table(StackConfig)
-    for section in ("vpc", "load_balancer", "lambda_", "api", "s3", "dynamodb", "logs", "waf"):
-        model = StackConfig.model_fields[section].annotation
-        prefix = StackConfig.model_fields[section].alias or section
-        for name in model.model_fields:
-            assert f"| `{prefix}.{name}` |" in table
+def config_keys(model: type[StrictModel], prefix: str = "") -> Iterator[str]:
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name)
+        factory = field.default_factory
+        if isinstance(factory, type) and issubclass(factory, StrictModel):
+            yield from config_keys(factory, key + ".")
+        else:
+            yield key
+
+
+def test_readme_documents_every_key():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for model, name in ((StackConfig, "config"), (BootstrapConfig, "bootstrap")):
+        table = readme.split(f"<!-- {name}-reference:start -->")[1].split("<!-- ")[0]
+        assert [key for key in config_keys(model) if f"| `{key}` |" not in table] == []
 
 
 def test_computed_defaults_are_what_the_model_fills_in():
