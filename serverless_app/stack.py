@@ -29,7 +29,7 @@ from serverless_app.config.models import SubnetConfig
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
 # answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
 DEFAULT_GREETING = "Hello, {name}!"
-# S3-native state locking (issue: remote state) needs 1.10; 2.x may break the JSON syntax.
+# S3-native state locking needs 1.10; 2.x may break the JSON syntax.
 TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
 
 

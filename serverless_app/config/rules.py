@@ -281,7 +281,7 @@ WafName = Annotated[
 ]
 
 
-# --- Rules across keys: validators yield Problems located below the key they validate. ---
+# --- How validators of several keys report: Problems located below the key they validate. ---
 
 NO_VALUE = object()
 
