@@ -23,8 +23,8 @@ from serverless_app.config import (
     GREETING_KEY,
     TARGET_GROUP_SUFFIX,
     StackConfig,
+    SubnetConfig,
 )
-from serverless_app.config.models import SubnetConfig
 
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
 # answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+import main
 from serverless_app import provider_loader
 from tests.support import ENVIRONMENTS, env_config, synth_config
 
@@ -24,8 +25,6 @@ def stacks() -> dict[str, dict]:
 def synth_output(tmp_path_factory) -> Path:
     """`python main.py` run once per session on the shipped configuration, for the tests that
     only read its output folder."""
-    import main
-
     out = tmp_path_factory.mktemp("synth") / "cdktf.out"
     assert main.main(["--outdir", str(out)]) == 0
     return out

@@ -26,6 +26,7 @@ from serverless_app.config.models import (
     BootstrapConfig,
     StackConfig,
     StrictModel,
+    SubnetConfig,
     environment_bytes,
 )
 from serverless_app.config.rules import zones_of
@@ -45,6 +46,7 @@ __all__ = [
     "ConfigError",
     "StackConfig",
     "StrictModel",
+    "SubnetConfig",
     "config_warnings",
     "environment_bytes",
     "load_config",
