@@ -2,6 +2,7 @@
 #   .tools/pipenv  pipenv itself (bootstrapped when missing)
 #   .venv          the locked app + dev packages (Pipfile.lock)
 #   .tools/checkov checkov (make checkov, tests)      node_modules  the cdktf CLI (tests)
+#   .tools/mypy    mypy (make lint)
 #   graphviz       Debian's `dot` (make diagram, tests): installed only when run as root
 # Each target installs only what it uses: `make synth` needs the .venv alone.
 PYTHON ?= python3
@@ -20,6 +21,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 
 CHECKOV := $(TOOLS)/checkov/bin/checkov
+MYPY := $(TOOLS)/mypy/bin/mypy
 
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
@@ -27,7 +29,7 @@ CALL_ENV ?= dev
 
 .PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call clean graphviz
 
-setup: $(VENV)/.synced $(CHECKOV) node_modules/.installed graphviz
+setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
 $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)/pipenv
@@ -41,6 +43,13 @@ $(VENV)/.synced: Pipfile.lock | $(PIPENV)
 $(CHECKOV): tools/checkov-requirements.txt
 	$(PYTHON) -m venv $(TOOLS)/checkov
 	$(TOOLS)/checkov/bin/pip install --quiet -r tools/checkov-requirements.txt
+	touch $@
+
+# mypy in its own venv, like checkov, so Pipfile.lock stays as it is; it reads the project's
+# packages through --python-executable. Every wheel's hash is checked.
+$(MYPY): tools/mypy-requirements.txt
+	$(PYTHON) -m venv $(TOOLS)/mypy
+	$(TOOLS)/mypy/bin/pip install --quiet --require-hashes -r tools/mypy-requirements.txt
 	touch $@
 
 # The cdktf CLI pinned in package-lock.json; `npm ci` checks every hash. --ignore-scripts:
@@ -87,7 +96,7 @@ e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap against a loca
 	$(PY) -m pytest -m e2e
 
 checkov: synth $(CHECKOV) ## the security gate on cdktf.out/
-	$(PY) scripts/checkov_gate.py
+	$(PY) -m scripts.checkov_gate
 
 diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png (needs Graphviz `dot`)
 	$(PY) -m scripts.diagram
@@ -95,9 +104,10 @@ diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png 
 bench: $(VENV)/.synced ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
 	$(PY) -m scripts.bench
 
-lint: $(VENV)/.synced ## ruff check + format check
+lint: $(VENV)/.synced $(MYPY) ## ruff check + format check + mypy (strict on constructs_lib/)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(MYPY) --python-executable $(PY)
 
 clean:
 	rm -rf cdktf.out bootstrap.out .pytest_cache

@@ -1,10 +1,5 @@
-"""cdktf constructs for the serverless stack.
+"""Reusable cdktf constructs for a serverless AWS stack.
 
-Importing this package first makes every later `from cdktf_cdktf_provider_aws.<x> import Y`
-load only that submodule instead of all ~2,200 (see `provider_loader`; opt out with
-CDKTF_FULL_PROVIDER_IMPORT=1).
+Depends only on cdktf, the AWS provider bindings and itself: every name, size and switch comes
+in through a construct's props.
 """
-
-from constructs_lib import provider_loader
-
-provider_loader.install()

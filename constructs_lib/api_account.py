@@ -31,7 +31,7 @@ class ApiGatewayLoggingRole(Construct):
             self, "role", name=LOGGING_ROLE_NAME, service="apigateway.amazonaws.com"
         )
         push = attach_managed_policy(self, "push-to-logs", self.role, PUSH_TO_LOGS_POLICY)
-        self.accounts = [
+        for region in regions:
             ApiGatewayAccount(
                 self,
                 f"account-{region}",
@@ -40,8 +40,6 @@ class ApiGatewayLoggingRole(Construct):
                 # API Gateway tests the role when it is set: its policy must be attached.
                 depends_on=[push],
             )
-            for region in regions
-        ]
 
     def _provider(self, region: str, default_region: str) -> AwsProvider | None:
         """None (the stack's provider) for its own region, else an aliased one."""

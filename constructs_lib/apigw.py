@@ -55,13 +55,13 @@ class RestApiProps:
     stage_name: str
     function: ServerlessFunction
     kms_key_arn: str
-    http_method: str = "GET"
     # "NONE" is a public API: allowed, but only when the configuration says so.
-    authorization: str = "AWS_IAM"
-    throttling_rate_limit: float = 50
-    throttling_burst_limit: int = 100
-    logging_level: str = "ERROR"
-    log_retention_days: int = 365
+    authorization: str
+    throttling_rate_limit: float
+    throttling_burst_limit: int
+    logging_level: str
+    log_retention_days: int
+    http_method: str = "GET"
     # None: the unqualified function; `LiveAlias.target` makes the API invoke the alias.
     invoke_target: InvokeTarget | None = None
 

@@ -25,7 +25,7 @@ TTL_ATTRIBUTE = "expires_at"
 class RequestTableProps:
     table_name: str
     kms_key_arn: str
-    deletion_protection: bool = False
+    deletion_protection: bool
 
 
 class RequestTable(Construct):

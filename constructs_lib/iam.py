@@ -84,7 +84,7 @@ def stack_partition(scope: Construct) -> str:
     per stack, so hand-built ARNs are right in every partition."""
     stack = TerraformStack.of(scope)
     partition = stack.node.try_find_child(PARTITION_ID)
-    if partition is None:
+    if not isinstance(partition, DataAwsPartition):
         partition = DataAwsPartition(stack, PARTITION_ID)
     return partition.partition
 

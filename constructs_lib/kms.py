@@ -125,9 +125,6 @@ class StackKey(Construct):
             ["kms:Decrypt", "kms:GenerateDataKey"],
         )
 
-    def grant_decrypt(self, grantee: Grantable) -> None:
-        grantee.add_to_role_policy("DecryptWithStackKey", ["kms:Decrypt"], [self.key.arn])
-
     def grant_encrypt_decrypt(self, grantee: Grantable) -> None:
         grantee.add_to_role_policy(
             "UseStackKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self.key.arn]
@@ -135,10 +132,13 @@ class StackKey(Construct):
 
 
 def _key_statement(
-    sid: str, principal: dict[str, str], actions: list[str], condition: dict | None = None
-) -> dict:
+    sid: str,
+    principal: dict[str, str],
+    actions: list[str],
+    condition: dict[str, dict[str, str]] | None = None,
+) -> dict[str, object]:
     """A key-policy statement. `Resource: "*"` in a key policy means this key and nothing else."""
-    statement = {
+    statement: dict[str, object] = {
         "Sid": sid,
         "Effect": "Allow",
         "Principal": principal,

@@ -6,7 +6,7 @@ import atexit
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset, TerraformResource
@@ -24,7 +24,6 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
 )
 from constructs import Construct
 
-from constructs_lib.config import FUNCTION_ROLE_SUFFIX
 from constructs_lib.dependencies import Target, install_dependencies
 from constructs_lib.iam import add_inline_policy, attach_managed_policy, service_role
 from constructs_lib.logs import encrypted_log_group
@@ -57,19 +56,20 @@ class FunctionVpcPlacement:
 @dataclass(frozen=True)
 class FunctionProps:
     function_name: str
+    role_name: str
     source_dir: Path
     code_bucket: SecureBucket
     kms_key_arn: str
-    handler: str = "app.handler"
-    runtime: str = "python3.13"
-    memory_mb: int = 256
-    timeout_s: int = 10
-    environment: Mapping[str, str] = field(default_factory=dict)
+    handler: str
+    runtime: str
+    memory_mb: int
+    timeout_s: int
+    environment: Mapping[str, str]
     # None: no reservation; the function shares the account's unreserved pool.
-    reserved_concurrency: int | None = None
-    log_retention_days: int = 365
+    reserved_concurrency: int | None
+    log_retention_days: int
     # None: the function runs outside any VPC.
-    vpc: FunctionVpcPlacement | None = None
+    vpc: FunctionVpcPlacement | None
     # A pinned requirements.txt, uv.lock or pyproject.toml; None: standard library and the
     # runtime's boto3 only.
     dependencies: Path | None = None
@@ -94,7 +94,7 @@ class ServerlessFunction(Construct):
         self.role = service_role(
             self,
             "role",
-            name=f"{props.function_name}{FUNCTION_ROLE_SUFFIX}",
+            name=props.role_name,
             service="lambda.amazonaws.com",
         )
         self._attach_managed_policy("basic-execution", BASIC_EXECUTION_POLICY)
@@ -211,15 +211,22 @@ class ServerlessFunction(Construct):
 
     @property
     def function_name(self) -> str:
-        return self.function.function_name
+        return self._created_function.function_name
 
     @property
     def function_arn(self) -> str:
-        return self.function.arn
+        return self._created_function.arn
 
     @property
     def invoke_arn(self) -> str:
-        return self.function.invoke_arn
+        return self._created_function.invoke_arn
+
+    @property
+    def _created_function(self) -> LambdaFunction:
+        # None only while the constructor adds the role's policies, before the function.
+        if self.function is None:
+            raise RuntimeError(f"{self.node.path}: the function is not created yet")
+        return self.function
 
     def add_to_role_policy(
         self, sid: str, actions: Sequence[str], resources: Sequence[str]

@@ -23,7 +23,6 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
-from constructs_lib.config import TARGET_GROUP_SUFFIX
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.releases import InvokeTarget, unqualified_target
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
@@ -51,24 +50,27 @@ ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 @dataclass(frozen=True)
 class LoadBalancerProps:
     name: str
+    # The `lambda` target group `route_to_function` creates (at most 32 characters).
+    target_group_name: str
     # Decides who delivers access logs (see ELB_ACCOUNT_REGIONS).
     region: str
     # With a certificate: HTTPS on 443 and a permanent redirect from 80. Without one: plain
     # HTTP on 80 (documented choice for environments without a domain).
-    certificate_arn: str | None = None
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    deletion_protection: bool = False
-    access_logs: bool = True
+    certificate_arn: str | None
+    ssl_policy: str
+    deletion_protection: bool
+    access_logs: bool
     # Current access-log objects expire after this many days (then as noncurrent versions).
-    access_log_expiration_days: int = 90
+    access_log_expiration_days: int
     # Lets `terraform destroy` delete the access-log bucket with its logs in it.
-    force_destroy: bool = False
+    force_destroy: bool
     ingress_ports: tuple[int, ...] = (80, 443)
 
 
 class FunctionLoadBalancer(Construct):
-    """Application load balancer in the given (public) subnets; `route_to_function` makes
-    it serve a Lambda function."""
+    """Application load balancer in the given (public) subnets of a VPC; `route_to_function`
+    makes it serve a Lambda function. `after`: what it must be created after (the VPC's
+    internet gateway and route, see `Network.internet_access`)."""
 
     def __init__(
         self,
@@ -170,7 +172,7 @@ class FunctionLoadBalancer(Construct):
         target_group = LbTargetGroup(
             self,
             "function-target",
-            name=f"{self.props.name}{TARGET_GROUP_SUFFIX}",
+            name=self.props.target_group_name,
             target_type="lambda",
         )
         permission = LambdaPermission(
@@ -216,7 +218,13 @@ class FunctionLoadBalancer(Construct):
         )
 
     def _listener(
-        self, id: str, port: int, protocol: str, action: LbListenerDefaultAction, **tls: str
+        self,
+        id: str,
+        port: int,
+        protocol: str,
+        action: LbListenerDefaultAction,
+        certificate_arn: str | None = None,
+        ssl_policy: str | None = None,
     ) -> LbListener:
         return LbListener(
             self,
@@ -225,5 +233,6 @@ class FunctionLoadBalancer(Construct):
             port=port,
             protocol=protocol,
             default_action=[action],
-            **tls,
+            certificate_arn=certificate_arn,
+            ssl_policy=ssl_policy,
         )

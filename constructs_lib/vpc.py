@@ -1,11 +1,13 @@
-"""Network: VPC, subnets, internet gateway, NAT, routes, ACLs, flow logs, gateway endpoints
-and the public application load balancer."""
+"""Network: VPC, subnets, internet gateway, NAT, routes, ACLs, flow logs and gateway
+endpoints."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
+from cdktf import TerraformResource
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -16,15 +18,14 @@ from cdktf_cdktf_provider_aws.network_acl_rule import NetworkAclRule
 from cdktf_cdktf_provider_aws.route import Route
 from cdktf_cdktf_provider_aws.route_table import RouteTable
 from cdktf_cdktf_provider_aws.route_table_association import RouteTableAssociation
-from cdktf_cdktf_provider_aws.subnet import Subnet, SubnetTimeouts
+from cdktf_cdktf_provider_aws.subnet import Subnet as AwsSubnet
+from cdktf_cdktf_provider_aws.subnet import SubnetTimeouts
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from constructs_lib.config import NatStrategy, SubnetConfig
 from constructs_lib.iam import add_inline_policy, service_role
 from constructs_lib.lambda_function import ENI_RELEASE_TIMEOUT
-from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
 from constructs_lib.logs import encrypted_log_group
 
 ANYWHERE = "0.0.0.0/0"
@@ -43,6 +44,20 @@ FLOW_LOG_ACTIONS = (
 )
 
 
+# "single": one NAT gateway for every private subnet; "one_per_az": one per availability zone
+# holding private subnets (survives the loss of a zone); "none": no internet access out.
+NatStrategy = Literal["single", "one_per_az", "none"]
+
+
+@dataclass(frozen=True)
+class Subnet:
+    """One subnet: `key` names its resources and tags (`<name>-<tier>-<key>`)."""
+
+    key: str
+    cidr: str
+    az: str
+
+
 @dataclass(frozen=True)
 class FlowLogProps:
     retention_days: int
@@ -54,14 +69,13 @@ class NetworkProps:
     name: str
     region: str
     cidr: str
-    public_subnets: Mapping[str, SubnetConfig]
-    private_subnets: Mapping[str, SubnetConfig]
-    load_balancer: LoadBalancerProps
-    nat_gateways: NatStrategy = "single"
-    # Public subnet key for the single NAT gateway; default: the first key in sorted order.
-    nat_subnet: str | None = None
+    public_subnets: Sequence[Subnet]
+    private_subnets: Sequence[Subnet]
+    nat_gateways: NatStrategy
+    # Public subnet key for the single NAT gateway; None: the first key in sorted order.
+    nat_subnet: str | None
     # None: no VPC flow logs.
-    flow_logs: FlowLogProps | None = None
+    flow_logs: FlowLogProps | None
 
 
 class Network(Construct):
@@ -89,42 +103,43 @@ class Network(Construct):
         self.public_default_route = self._public_routing()
         self.nat_gateways = self._nat_gateways()
         self.private_route_tables = self._private_routing()
-        self.gateway_endpoints = self._gateway_endpoints()
+        self._gateway_endpoints()
         self._network_acls()
         if props.flow_logs is not None:
             self._flow_logs(props.flow_logs)
-        self.load_balancer = FunctionLoadBalancer(
-            self,
-            "load-balancer",
-            props.load_balancer,
-            vpc_id=self.vpc.id,
-            subnet_ids=[subnet.id for subnet in self.public_subnets.values()],
-            # An internet-facing load balancer needs the internet gateway attached and routed.
-            after=[self.internet_gateway, self.public_default_route],
-        )
 
     @property
     def vpc_id(self) -> str:
         return self.vpc.id
 
     @property
+    def public_subnet_ids(self) -> list[str]:
+        return [subnet.id for subnet in self.public_subnets.values()]
+
+    @property
     def private_subnet_ids(self) -> list[str]:
         return [subnet.id for subnet in self.private_subnets.values()]
 
-    def _subnets(self, tier: str, specs: Mapping[str, SubnetConfig]) -> dict[str, Subnet]:
+    @property
+    def internet_access(self) -> list[TerraformResource]:
+        """What an internet-facing resource in the public subnets must be created after: the
+        internet gateway, attached and routed."""
+        return [self.internet_gateway, self.public_default_route]
+
+    def _subnets(self, tier: str, specs: Sequence[Subnet]) -> dict[str, AwsSubnet]:
         return {
-            key: Subnet(
+            spec.key: AwsSubnet(
                 self,
-                f"{tier}-subnet-{key}",
+                f"{tier}-subnet-{spec.key}",
                 vpc_id=self.vpc.id,
                 cidr_block=spec.cidr,
                 availability_zone=spec.az,
                 map_public_ip_on_launch=False,
-                tags={"Name": f"{self.props.name}-{tier}-{key}", "Tier": tier},
+                tags={"Name": f"{self.props.name}-{tier}-{spec.key}", "Tier": tier},
                 # Private subnets hold the function's network interfaces, released slowly.
                 timeouts=SubnetTimeouts(delete=ENI_RELEASE_TIMEOUT) if tier == "private" else None,
             )
-            for key, spec in sorted(specs.items())
+            for spec in sorted(specs, key=lambda subnet: subnet.key)
         }
 
     def _public_routing(self) -> Route:
@@ -154,11 +169,11 @@ class Network(Construct):
         if strategy == "none":
             return {}
         if strategy == "single":
-            return {"shared": self.props.nat_subnet or sorted(self.props.public_subnets)[0]}
+            return {"shared": self.props.nat_subnet or sorted(self.public_subnets)[0]}
         public_by_az: dict[str, str] = {}
-        for key, spec in sorted(self.props.public_subnets.items()):
-            public_by_az.setdefault(spec.az, key)
-        private_azs = sorted({spec.az for spec in self.props.private_subnets.values()})
+        for spec in sorted(self.props.public_subnets, key=lambda subnet: subnet.key):
+            public_by_az.setdefault(spec.az, spec.key)
+        private_azs = sorted({spec.az for spec in self.props.private_subnets})
         return {az: public_by_az[az] for az in private_azs}
 
     def _nat_gateways(self) -> dict[str, NatGateway]:
@@ -180,7 +195,8 @@ class Network(Construct):
         """One private route table per NAT (per AZ with "one_per_az"), else one shared table."""
         per_az = self.props.nat_gateways == "one_per_az"
         tables: dict[str, RouteTable] = {}
-        for key, spec in sorted(self.props.private_subnets.items()):
+        for spec in sorted(self.props.private_subnets, key=lambda subnet: subnet.key):
+            key = spec.key
             table_name = spec.az if per_az else "shared"
             if table_name not in tables:
                 tables[table_name] = self._private_route_table(table_name)
@@ -210,9 +226,9 @@ class Network(Construct):
             )
         return table
 
-    def _gateway_endpoints(self) -> dict[str, VpcEndpoint]:
-        return {
-            service: VpcEndpoint(
+    def _gateway_endpoints(self) -> None:
+        for service in GATEWAY_ENDPOINT_SERVICES:
+            VpcEndpoint(
                 self,
                 f"endpoint-{service}",
                 vpc_id=self.vpc.id,
@@ -221,8 +237,6 @@ class Network(Construct):
                 route_table_ids=[table.id for table in self.private_route_tables.values()],
                 tags={"Name": f"{self.props.name}-{service}"},
             )
-            for service in GATEWAY_ENDPOINT_SERVICES
-        }
 
     def _network_acls(self) -> None:
         """Stateless subnet firewalls. Public: web ports and return traffic in. Private:
@@ -250,7 +264,7 @@ class Network(Construct):
                 cidr_block=ANYWHERE,
             )
 
-    def _network_acl(self, tier: str, subnets: Mapping[str, Subnet]) -> NetworkAcl:
+    def _network_acl(self, tier: str, subnets: Mapping[str, AwsSubnet]) -> NetworkAcl:
         return NetworkAcl(
             self,
             f"{tier}-acl",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TypedDict
 
 from cdktf_cdktf_provider_aws.wafv2_web_acl import (
     Wafv2WebAcl,
@@ -23,25 +24,16 @@ from constructs import Construct
 
 from constructs_lib.logs import encrypted_log_group
 
-# Common exploits (OWASP top 10 style), known bad inputs (including Log4Shell) and requests
-# from anonymizing services (Tor, VPN exits, hosting providers).
-MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesAnonymousIpList",
-)
-# HostingProviderIPList would block EC2, CloudShell and CI runners: counted, not blocked.
-COUNT_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
-
 
 @dataclass(frozen=True)
 class WebFirewallProps:
     name: str
     log_retention_days: int
     kms_key_arn: str
-    managed_rule_groups: Sequence[str] = MANAGED_RULE_GROUPS
+    # AWS managed rule groups (vendor AWS), evaluated in this order.
+    managed_rule_groups: Sequence[str]
     # Group -> rules of it whose action is overridden to count (logged, never blocking).
-    count_rules: Mapping[str, Sequence[str]] = field(default_factory=lambda: dict(COUNT_RULES))
+    count_rules: Mapping[str, Sequence[str]]
 
 
 class WebFirewall(Construct):
@@ -79,7 +71,13 @@ class WebFirewall(Construct):
         Wafv2WebAclAssociation(self, id, resource_arn=resource_arn, web_acl_arn=self.web_acl.arn)
 
 
-def _visibility(metric_name: str) -> dict:
+class _Visibility(TypedDict):
+    cloudwatch_metrics_enabled: bool
+    metric_name: str
+    sampled_requests_enabled: bool
+
+
+def _visibility(metric_name: str) -> _Visibility:
     return {
         "cloudwatch_metrics_enabled": True,
         "metric_name": metric_name,

@@ -37,7 +37,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
-from constructs_lib.provider_loader import OPT_OUT_VARIABLE, disable_node_preload, exit_after_flush
+from serverless_app.provider_loader import (
+    OPT_OUT_VARIABLE,
+    disable_node_preload,
+    exit_after_flush,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO_ROOT / "config"
@@ -124,8 +128,8 @@ def phases_child(config: Path, outdir: Path, fast_exit: bool) -> NoReturn:
     import cdktf_cdktf_provider_aws._jsii  # noqa: F401  (loads the provider into node)
 
     stamps.append(time.time())
-    from constructs_lib.config import validate_configs
-    from constructs_lib.stack import ServerlessStack
+    from serverless_app.config import validate_configs
+    from serverless_app.stack import ServerlessStack
 
     stamps.append(time.time())
     configs, problems = validate_configs(config)

@@ -1,6 +1,6 @@
 """Run checkov on synthesized stacks and report every failed check.
 
-Usage: python scripts/checkov_gate.py [STACK_DIR ...]   (default: cdktf.out/stacks/*)
+Usage: python -m scripts.checkov_gate [STACK_DIR ...]   (default: cdktf.out/stacks/*)
 
 checkov 3.3.30's terraform_json parser crashes on the string `terraform.required_version`
 ("this method receives only dicts"), so each `cdk.tf.json` is scanned from a copy without

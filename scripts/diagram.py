@@ -44,7 +44,7 @@ from diagrams.aws.network import (
 from diagrams.aws.security import KMS, WAF, IAMRole
 from diagrams.aws.storage import SimpleStorageServiceS3Bucket
 
-from constructs_lib.summary import (
+from serverless_app.summary import (
     Resource,
     referenced_addresses,
     stack_resources,

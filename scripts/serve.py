@@ -41,7 +41,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
-from constructs_lib.config import ConfigError, StackConfig, load_config
+from serverless_app.config import ConfigError, StackConfig, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

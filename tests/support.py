@@ -3,25 +3,64 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cdktf import TerraformStack, Testing
-from cdktf_cdktf_provider_aws.provider import AwsProvider
+from serverless_app.config import StackConfig, load_config
+from serverless_app.summary import json_strings
 
-from constructs_lib.config import StackConfig, load_config
-from constructs_lib.stack import ServerlessStack
-from constructs_lib.summary import json_strings
+if TYPE_CHECKING:
+    from cdktf import TerraformStack
+
+    from constructs_lib.lambda_function import FunctionProps
+    from constructs_lib.load_balancer import LoadBalancerProps
+    from constructs_lib.s3 import SecureBucket
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
 ENVIRONMENTS = ("dev", "prod")
 
 
+def run_main(
+    *args: str, main_py: Path = REPO_ROOT / "main.py", cwd: Path = REPO_ROOT, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`python main.py ARGS` as a user starts it, in a fresh interpreter."""
+    return subprocess.run(
+        [sys.executable, str(main_py), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env},
+    )
+
+
+def synth(*args: str, main_py: Path = REPO_ROOT / "main.py", cwd: Path = REPO_ROOT, **env: str):
+    """`run_main` that must succeed."""
+    result = run_main(*args, main_py=main_py, cwd=cwd, **env)
+    assert result.returncode == 0, result.stderr
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below `folder` with its bytes: equal snapshots mean byte-identical trees."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
 def synth_construct(build: Callable[[TerraformStack], Any]) -> dict:
     """Build one construct inside a bare stack with an AWS provider and return its JSON."""
+    # Imported here, not at the top: conftest installs the provider loader after importing
+    # this module, and the loader only takes effect before the provider's first import.
+    from cdktf import TerraformStack, Testing
+    from cdktf_cdktf_provider_aws.provider import AwsProvider
+
     app = Testing.app()
     stack = TerraformStack(app, "test")
     AwsProvider(stack, "aws", region="us-east-1")
@@ -30,6 +69,10 @@ def synth_construct(build: Callable[[TerraformStack], Any]) -> dict:
 
 
 def synth_config(config: StackConfig) -> dict:
+    from cdktf import Testing
+
+    from serverless_app.stack import ServerlessStack
+
     return json.loads(Testing.synth(ServerlessStack(Testing.app(), config)))
 
 
@@ -50,6 +93,15 @@ def only(synthesized: dict, resource_type: str) -> dict:
 
 def data_sources(synthesized: dict, data_type: str) -> dict[str, dict]:
     return synthesized.get("data", {}).get(data_type, {})
+
+
+def tagged(synthesized: dict, resource_type: str, **tags: str) -> dict[str, dict]:
+    """The resources of a type whose tags include every given key and value."""
+    return {
+        rid: body
+        for rid, body in resources(synthesized, resource_type).items()
+        if tags.items() <= body.get("tags", {}).items()
+    }
 
 
 def ref(synthesized: dict, resource_type: str, name_contains: str, attribute: str) -> str:
@@ -93,3 +145,43 @@ def declared_addresses(synthesized: dict) -> set[str]:
 
 
 TEST_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/test"
+
+
+def function_props(bucket: SecureBucket, **overrides: Any) -> FunctionProps:
+    """A function built from lambda/ with small test values; `overrides` replace any of them."""
+    from constructs_lib.lambda_function import FunctionProps
+
+    values: dict[str, Any] = {
+        "function_name": "t-hello",
+        "role_name": "t-hello-role",
+        "source_dir": REPO_ROOT / "lambda",
+        "code_bucket": bucket,
+        "kms_key_arn": TEST_KEY_ARN,
+        "handler": "app.handler",
+        "runtime": "python3.13",
+        "memory_mb": 256,
+        "timeout_s": 10,
+        "environment": {},
+        "reserved_concurrency": None,
+        "log_retention_days": 365,
+        "vpc": None,
+    }
+    return FunctionProps(**{**values, **overrides})
+
+
+def load_balancer_props(**overrides: Any) -> LoadBalancerProps:
+    """A plain-HTTP load balancer with access logs; `overrides` replace any value."""
+    from constructs_lib.load_balancer import LoadBalancerProps
+
+    values: dict[str, Any] = {
+        "name": "t-alb",
+        "target_group_name": "t-alb-fn",
+        "region": "us-east-1",
+        "certificate_arn": None,
+        "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "deletion_protection": False,
+        "access_logs": True,
+        "access_log_expiration_days": 90,
+        "force_destroy": False,
+    }
+    return LoadBalancerProps(**{**values, **overrides})

@@ -3,17 +3,15 @@ import json
 import pytest
 
 from constructs_lib.apigw import ACCESS_LOG_FORMAT, LambdaRestApi, RestApiProps
-from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
+from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
-from tests.support import REPO_ROOT, TEST_KEY_ARN, only, ref, resources, synth_construct
+from tests.support import TEST_KEY_ARN, function_props, only, ref, resources, synth_construct
 
 
 def api_json(**overrides) -> dict:
     def build(stack):
         bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
-        function = ServerlessFunction(
-            stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN)
-        )
+        function = ServerlessFunction(stack, "fn", function_props(bucket, function_name="t-fn"))
         props = {
             "name": "t-api",
             "path_part": "greet",
@@ -22,6 +20,7 @@ def api_json(**overrides) -> dict:
             "kms_key_arn": TEST_KEY_ARN,
             "throttling_rate_limit": 7,
             "throttling_burst_limit": 9,
+            "authorization": "AWS_IAM",
             "logging_level": "INFO",
             "log_retention_days": 30,
             **overrides,

@@ -27,13 +27,13 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from constructs_lib.dynamodb import PARTITION_KEY, TTL_ATTRIBUTE
-from constructs_lib.stack import DEFAULT_GREETING
 from scripts.serve import (
     UNSET_AWS_VARIABLES,
     create_resources,
     local_aws_environment,
     local_bucket_name,
 )
+from serverless_app.stack import DEFAULT_GREETING
 from tests.moto_server import enforce_iam, moto_server, reset
 from tests.support import REPO_ROOT, data_sources, env_config, only, resources
 

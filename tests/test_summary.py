@@ -1,26 +1,17 @@
-"""`constructs_lib.summary`: families, references and the per-stack summary printed after synth."""
+"""`serverless_app.summary`: families, references and the per-stack summary printed after synth."""
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-import main
-from constructs_lib.summary import (
+from serverless_app.summary import (
     backend_description,
     referenced_addresses,
     resource_family,
     synth_summary,
 )
 from tests.support import ENVIRONMENTS
-
-
-@pytest.fixture(scope="module")
-def outdir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("summary") / "cdktf.out"
-    assert main.main(["--outdir", str(out)]) == 0
-    return out
 
 
 @pytest.mark.parametrize(
@@ -72,15 +63,15 @@ def test_backend_descriptions():
     assert backend_description({}) == "local (terraform.tfstate, Terraform's default)"
 
 
-def test_summary_has_one_block_per_stack_with_counts_outputs_backend_and_folder(outdir):
-    blocks = re.split(r"\n(?=\S)", synth_summary(outdir))
+def test_summary_has_one_block_per_stack_with_counts_outputs_backend_and_folder(synth_output):
+    blocks = re.split(r"\n(?=\S)", synth_summary(synth_output))
     assert [block.split(":")[0] for block in blocks] == list(ENVIRONMENTS)
     for env, block in zip(ENVIRONMENTS, blocks, strict=True):
-        document = json.loads((outdir / "stacks" / env / "cdk.tf.json").read_text())
+        document = json.loads((synth_output / "stacks" / env / "cdk.tf.json").read_text())
         types = document["resource"]
         total = sum(len(items) for items in types.values())
         head, families, outputs, backend = block.splitlines()
-        assert head == f"{env}: {total} resources in {outdir / 'stacks' / env}"
+        assert head == f"{env}: {total} resources in {synth_output / 'stacks' / env}"
 
         pairs = [item.rsplit(" ", 1) for item in families.split(": ", 1)[1].split(", ")]
         counts = {name: int(count) for name, count in pairs}

@@ -1,32 +1,43 @@
 import pytest
 
-from constructs_lib.config import SubnetConfig
-from constructs_lib.load_balancer import LoadBalancerProps
-from constructs_lib.vpc import FlowLogProps, Network, NetworkProps
-from tests.support import TEST_KEY_ARN, data_sources, only, ref, resources, synth_construct
+from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
+from tests.support import (
+    TEST_KEY_ARN,
+    data_sources,
+    only,
+    ref,
+    resources,
+    synth_construct,
+    tagged,
+)
 
 PUBLIC = {
-    "a": SubnetConfig(cidr="10.0.1.0/24", az="us-east-1a"),
-    "b": SubnetConfig(cidr="10.0.2.0/24", az="us-east-1b"),
+    "a": Subnet("a", cidr="10.0.1.0/24", az="us-east-1a"),
+    "b": Subnet("b", cidr="10.0.2.0/24", az="us-east-1b"),
 }
 PRIVATE = {
-    "a": SubnetConfig(cidr="10.0.11.0/24", az="us-east-1a"),
-    "b": SubnetConfig(cidr="10.0.12.0/24", az="us-east-1b"),
+    "a": Subnet("a", cidr="10.0.11.0/24", az="us-east-1a"),
+    "b": Subnet("b", cidr="10.0.12.0/24", az="us-east-1b"),
 }
 
 
-def network_json(**overrides) -> dict:
-    props = {
+def network_props(**overrides) -> dict:
+    return {
         "name": "t",
         "region": "us-east-1",
         "cidr": "10.0.0.0/16",
-        "public_subnets": PUBLIC,
-        "private_subnets": PRIVATE,
-        "load_balancer": LoadBalancerProps(name="t-alb", region="us-east-1"),
+        "public_subnets": list(PUBLIC.values()),
+        "private_subnets": list(PRIVATE.values()),
+        "nat_gateways": "single",
+        "nat_subnet": None,
         "flow_logs": FlowLogProps(retention_days=60, kms_key_arn=TEST_KEY_ARN),
         **overrides,
     }
-    return synth_construct(lambda stack: Network(stack, "net", NetworkProps(**props)))
+
+
+def network_json(**overrides) -> dict:
+    props = NetworkProps(**network_props(**overrides))
+    return synth_construct(lambda stack: Network(stack, "net", props))
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +101,11 @@ def test_one_nat_and_route_table_per_az():
         ref(per_az, "aws_subnet", f"public-subnet-{k}", "id") for k in PUBLIC
     )
     assert len(resources(per_az, "aws_eip")) == 2
-    private_tables = [rid for rid in resources(per_az, "aws_route_table") if "private" in rid]
+    private_tables = [
+        table
+        for table in resources(per_az, "aws_route_table").values()
+        if table["tags"]["Name"].startswith("t-private-")
+    ]
     assert len(private_tables) == 2
 
 
@@ -98,14 +113,6 @@ def test_no_nat_means_no_default_route_for_private_subnets():
     none = network_json(nat_gateways="none")
     assert resources(none, "aws_nat_gateway") == {}
     assert all("nat_gateway_id" not in r for r in resources(none, "aws_route").values())
-
-
-def test_load_balancer_sits_in_the_public_subnets(single):
-    lb = only(single, "aws_lb")
-    assert lb["name"] == "t-alb"
-    assert sorted(lb["subnets"]) == sorted(
-        ref(single, "aws_subnet", f"public-subnet-{k}", "id") for k in PUBLIC
-    )
 
 
 def test_default_security_group_is_managed_with_no_rules(single):
@@ -116,11 +123,11 @@ def test_default_security_group_is_managed_with_no_rules(single):
 
 def test_network_acls_cover_each_tier(single):
     acls = resources(single, "aws_network_acl")
-    by_tier = {rid.split("_")[1]: acl for rid, acl in acls.items()}
-    assert sorted(by_tier["public-acl"]["subnet_ids"]) == sorted(
+    by_tier = {acl["tags"]["Name"]: acl for acl in acls.values()}
+    assert sorted(by_tier["t-public"]["subnet_ids"]) == sorted(
         ref(single, "aws_subnet", f"public-subnet-{k}", "id") for k in PUBLIC
     )
-    assert sorted(by_tier["private-acl"]["subnet_ids"]) == sorted(
+    assert sorted(by_tier["t-private"]["subnet_ids"]) == sorted(
         ref(single, "aws_subnet", f"private-subnet-{k}", "id") for k in PRIVATE
     )
 
@@ -142,7 +149,9 @@ def test_flow_logs_to_an_encrypted_group_with_retention(single):
     group = only(single, "aws_cloudwatch_log_group")
     assert (group["retention_in_days"], group["kms_key_id"]) == (60, TEST_KEY_ARN)
     documents = data_sources(single, "aws_iam_policy_document")
-    [delivery] = [d for rid, d in documents.items() if "DeliverFlowLogs" in rid]
+    [delivery] = [
+        doc for doc in documents.values() if doc["statement"][0].get("sid") == "DeliverFlowLogs"
+    ]
     [statement] = delivery["statement"]
     group_arn = ref(single, "aws_cloudwatch_log_group", "flow", "arn")
     assert statement["resources"] == [group_arn, f"{group_arn}:*"]
@@ -159,8 +168,9 @@ def test_flow_logs_to_an_encrypted_group_with_retention(single):
 def test_private_subnets_wait_for_lambda_network_interfaces_on_destroy(single):
     from constructs_lib.lambda_function import ENI_RELEASE_TIMEOUT
 
+    private = tagged(single, "aws_subnet", Tier="private")
     for rid, subnet in resources(single, "aws_subnet").items():
-        expected = {"delete": ENI_RELEASE_TIMEOUT} if "private" in rid else None
+        expected = {"delete": ENI_RELEASE_TIMEOUT} if rid in private else None
         assert subnet.get("timeouts") == expected, rid
 
 
@@ -174,9 +184,20 @@ def test_gateway_endpoints_for_s3_and_dynamodb_on_private_tables():
     assert set(endpoints) == {"com.amazonaws.us-east-1.s3", "com.amazonaws.us-east-1.dynamodb"}
     private_tables = sorted(
         f"${{aws_route_table.{rid}.id}}"
-        for rid in resources(per_az, "aws_route_table")
-        if "private" in rid
+        for rid, table in resources(per_az, "aws_route_table").items()
+        if table["tags"]["Name"].startswith("t-private-")
     )
     for endpoint in endpoints.values():
         assert endpoint["vpc_endpoint_type"] == "Gateway"
         assert sorted(endpoint["route_table_ids"]) == private_tables
+
+
+def test_internet_access_is_the_attached_and_routed_gateway():
+    paths: list[str] = []
+
+    def build(stack):
+        network = Network(stack, "net", NetworkProps(**network_props()))
+        paths.extend(resource.node.path for resource in network.internet_access)
+
+    synth_construct(build)
+    assert paths == ["test/net/igw", "test/net/public-default-route"]

@@ -1,13 +1,21 @@
 import pytest
 
-from constructs_lib.waf import MANAGED_RULE_GROUPS, WebFirewall, WebFirewallProps
+from constructs_lib.waf import WebFirewall, WebFirewallProps
 from tests.support import TEST_KEY_ARN, only, ref, resources, synth_construct
+
+MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAnonymousIpList",
+)
+COUNT_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
 
 
 @pytest.fixture(scope="module")
 def synthesized() -> dict:
     def build(stack):
-        firewall = WebFirewall(stack, "waf", WebFirewallProps("dev", 365, TEST_KEY_ARN))
+        props = WebFirewallProps("dev", 365, TEST_KEY_ARN, MANAGED_RULE_GROUPS, COUNT_RULES)
+        firewall = WebFirewall(stack, "waf", props)
         firewall.protect("alb", "arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/app/x/y")
 
     return synth_construct(build)
@@ -46,7 +54,7 @@ def rule_overrides(synthesized: dict) -> dict[str, list[dict]]:
     }
 
 
-def test_hosting_provider_ips_only_count_by_default(synthesized):
+def test_count_rules_override_the_action_to_count(synthesized):
     """Blocking them would lock out EC2, CloudShell and CI runners calling the API."""
     assert rule_overrides(synthesized) == {
         "AWSManagedRulesCommonRuleSet": [],

@@ -134,6 +134,7 @@ def backend_description(document: dict[str, Any]) -> str:
     backends = document.get("terraform", {}).get("backend", {})
     if not backends:
         return "local (terraform.tfstate, Terraform's default)"
+    kind: str
     kind, settings = next(iter(backends.items()))
     if kind == "local":
         return f"local ({settings.get('path', 'terraform.tfstate')})"

@@ -23,10 +23,10 @@ CDKTF_LAZY_NODE_PACKAGES. The jsii kernel's node process, started by the first j
 lines into getters as node compiles it, so only the modules the stack reaches are evaluated.
 Nothing on disk changes; an index file of another shape loads unchanged (one line on stderr).
 
-`constructs_lib/__init__.py` calls `install()`, so it is active whenever `constructs_lib` is
-imported before the provider (and before anything else starts the jsii kernel). Set
-CDKTF_FULL_PROVIDER_IMPORT=1 for the stock path on both sides (e.g. to compare output or
-timings); a provider already imported is left alone.
+Programs call `install()` before their first provider import and before anything starts the
+jsii kernel (`main.py`, `tests/conftest.py`). Set CDKTF_FULL_PROVIDER_IMPORT=1 for the stock
+path on both sides (e.g. to compare output or timings); a provider already imported is left
+alone.
 
 `exit_after_flush()` ends a finished program without the interpreter's teardown of thousands of
 objects (teardown 0.30 s -> 0.08 s in `make bench`): exit handlers run (the jsii kernel stops),
@@ -71,8 +71,9 @@ def install(package_name: str = PROVIDER_PACKAGE, assembly: str = PROVIDER_ASSEM
         return False
     package = importlib.util.module_from_spec(spec)
     submodules = submodule_names(Path(next(iter(spec.submodule_search_locations))))
-    package.__all__ = submodules
-    package.__getattr__ = _submodule_importer(package_name, frozenset(submodules))
+    # A module object takes any attribute; typeshed's ModuleType declares neither of these.
+    package.__all__ = submodules  # type: ignore[attr-defined]
+    package.__getattr__ = _submodule_importer(package_name, frozenset(submodules))  # type: ignore[method-assign]
     sys.modules[package_name] = package
     # The map JSIIAssembly.load() fills from `_SUBMODULE_FQN_MAP`; jsii is pinned in Pipfile.lock
     # and tests/test_provider_loader.py fails if a node-created object stops resolving.

@@ -7,7 +7,6 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from constructs_lib.apigw import LambdaRestApi, RestApiProps
-from constructs_lib.config import StackConfig
 from constructs_lib.dynamodb import RequestTable, RequestTableProps
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import (
@@ -15,16 +14,22 @@ from constructs_lib.lambda_function import (
     FunctionVpcPlacement,
     ServerlessFunction,
 )
-from constructs_lib.load_balancer import LoadBalancerProps
+from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
-from constructs_lib.vpc import FlowLogProps, Network, NetworkProps
+from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
 from constructs_lib.waf import WebFirewall, WebFirewallProps
+from serverless_app.config import (
+    FUNCTION_ROLE_SUFFIX,
+    GREETING_KEY,
+    TARGET_GROUP_SUFFIX,
+    StackConfig,
+    SubnetConfig,
+)
 
-GREETING_KEY = "greeting.txt"
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
 # answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
 DEFAULT_GREETING = "Hello, {name}!"
-# S3-native state locking (issue: remote state) needs 1.10; 2.x may break the JSON syntax.
+# S3-native state locking needs 1.10; 2.x may break the JSON syntax.
 TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
 
 
@@ -43,6 +48,7 @@ class ServerlessStack(TerraformStack):
 
         self.key = StackKey(self, "key", StackKeyProps(alias=config.env, region=config.region))
         self.network = self._network()
+        self.load_balancer = self._load_balancer()
         self.bucket = SecureBucket(
             self,
             "artifacts",
@@ -59,7 +65,7 @@ class ServerlessStack(TerraformStack):
             self,
             "requests",
             RequestTableProps(
-                table_name=config.dynamodb.table_name,
+                table_name=derived(config.dynamodb.table_name),
                 kms_key_arn=self.key.key_arn,
                 deletion_protection=config.dynamodb.deletion_protection,
             ),
@@ -70,14 +76,14 @@ class ServerlessStack(TerraformStack):
         self.bucket.grant_read_object(self.function, GREETING_KEY)
         # Env vars, the greeting object and the dead-letter queue are encrypted with the key.
         self.key.grant_encrypt_decrypt(self.function)
-        self.network.load_balancer.route_to_function(self.function)
+        self.load_balancer.route_to_function(self.function)
         self.api = LambdaRestApi(
             self,
             "api",
             RestApiProps(
-                name=config.api.name,
+                name=derived(config.api.name),
                 path_part=config.api.path_part,
-                stage_name=config.api.stage_name,
+                stage_name=derived(config.api.stage_name),
                 function=self.function,
                 kms_key_arn=self.key.key_arn,
                 authorization=config.api.authorization,
@@ -98,7 +104,7 @@ class ServerlessStack(TerraformStack):
                 count_rules=config.waf.count_rules,
             ),
         )
-        self.firewall.protect("load-balancer", self.network.load_balancer.load_balancer.arn)
+        self.firewall.protect("load-balancer", self.load_balancer.load_balancer.arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
         self._outputs()
 
@@ -110,8 +116,8 @@ class ServerlessStack(TerraformStack):
             return
         S3Backend(
             self,
-            bucket=backend.bucket,
-            key=backend.key,
+            bucket=derived(backend.bucket),
+            key=derived(backend.key),
             region=backend.region,
             encrypt=backend.encrypt,
         )
@@ -120,7 +126,6 @@ class ServerlessStack(TerraformStack):
 
     def _network(self) -> Network:
         config = self.config
-        load_balancer = config.load_balancer
         return Network(
             self,
             "network",
@@ -128,26 +133,37 @@ class ServerlessStack(TerraformStack):
                 name=config.env,
                 region=config.region,
                 cidr=config.vpc.cidr,
-                public_subnets=config.vpc.public_subnets,
-                private_subnets=config.vpc.private_subnets,
+                public_subnets=_subnets(config.vpc.public_subnets),
+                private_subnets=_subnets(config.vpc.private_subnets),
                 nat_gateways=config.vpc.nat_gateways,
                 nat_subnet=config.vpc.nat_subnet,
-                load_balancer=LoadBalancerProps(
-                    name=load_balancer.name,
-                    region=config.region,
-                    certificate_arn=load_balancer.certificate_arn,
-                    ssl_policy=load_balancer.ssl_policy,
-                    deletion_protection=load_balancer.deletion_protection,
-                    access_logs=load_balancer.access_logs,
-                    access_log_expiration_days=load_balancer.access_log_expiration_days,
-                    force_destroy=config.s3.force_destroy,
-                ),
                 flow_logs=FlowLogProps(
                     retention_days=config.logs.retention_days, kms_key_arn=self.key.key_arn
                 )
                 if config.vpc.flow_logs
                 else None,
             ),
+        )
+
+    def _load_balancer(self) -> FunctionLoadBalancer:
+        config = self.config.load_balancer
+        return FunctionLoadBalancer(
+            self,
+            "load-balancer",
+            LoadBalancerProps(
+                name=derived(config.name),
+                target_group_name=f"{config.name}{TARGET_GROUP_SUFFIX}",
+                region=self.config.region,
+                certificate_arn=config.certificate_arn,
+                ssl_policy=config.ssl_policy,
+                deletion_protection=config.deletion_protection,
+                access_logs=config.access_logs,
+                access_log_expiration_days=config.access_log_expiration_days,
+                force_destroy=self.config.s3.force_destroy,
+            ),
+            vpc_id=self.network.vpc_id,
+            subnet_ids=self.network.public_subnet_ids,
+            after=self.network.internet_access,
         )
 
     def _function(self) -> ServerlessFunction:
@@ -157,7 +173,8 @@ class ServerlessStack(TerraformStack):
             self,
             "function",
             FunctionProps(
-                function_name=function_config.function_name,
+                function_name=derived(function_config.function_name),
+                role_name=f"{function_config.function_name}{FUNCTION_ROLE_SUFFIX}",
                 source_dir=config.source_path,
                 code_bucket=self.bucket,
                 kms_key_arn=self.key.key_arn,
@@ -188,7 +205,7 @@ class ServerlessStack(TerraformStack):
         outputs = {
             "api_invoke_url": (self.api.invoke_url, self._invoke_url_description()),
             "load_balancer_dns_name": (
-                self.network.load_balancer.dns_name,
+                self.load_balancer.dns_name,
                 "Public DNS name of the application load balancer",
             ),
             "bucket_name": (self.bucket.bucket_name, "Bucket holding the Lambda package"),
@@ -207,3 +224,14 @@ class ServerlessStack(TerraformStack):
             "allowed execute-api:Invoke): `make call` or `python -m scripts.call`; an unsigned "
             "GET gets 403"
         )
+
+
+def _subnets(subnets: dict[str, SubnetConfig]) -> list[Subnet]:
+    return [Subnet(key, subnet.cidr, subnet.az) for key, subnet in subnets.items()]
+
+
+def derived(value: str | None) -> str:
+    """A name the config model fills from `env` (or requires) when a file leaves it out."""
+    if value is None:
+        raise ValueError("the configuration model left a derived value unset")
+    return value

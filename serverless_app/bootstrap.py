@@ -12,9 +12,9 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from constructs_lib.api_account import ApiGatewayLoggingRole
-from constructs_lib.config import BootstrapConfig
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
-from constructs_lib.stack import TERRAFORM_VERSIONS
+from serverless_app.config import BootstrapConfig
+from serverless_app.stack import TERRAFORM_VERSIONS
 
 STACK_NAME = "bootstrap"
 
@@ -43,7 +43,7 @@ class StateBucketStack(TerraformStack):
                 prevent_destroy=True,
             ),
         )
-        self.api_logging = ApiGatewayLoggingRole(
+        ApiGatewayLoggingRole(
             self, "api-logging", regions=config.logging_regions, default_region=config.region
         )
         TerraformOutput(

@@ -1,0 +1,1 @@
+"""The app: configuration, the stacks built from it, the synth summary and output folder."""

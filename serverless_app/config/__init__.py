@@ -1,0 +1,57 @@
+"""The configuration of one environment (`config/<env>.toml`), split along its seams:
+`aws_facts` (what AWS allows), `rules` (one value), `models` (the keys, their defaults and the
+rules across keys), `loading` (files, problems, warnings). The public names are here."""
+
+from serverless_app.config.aws_facts import (
+    ALB_SSL_POLICIES,
+    AVAILABILITY_ZONE_LETTERS,
+    AWS_REGIONS,
+    FUNCTION_ROLE_SUFFIX,
+    GREETING_KEY,
+    STACK_VARIABLES,
+    TARGET_GROUP_SUFFIX,
+)
+from serverless_app.config.loading import (
+    DEFAULT_BOOTSTRAP_CONFIG,
+    ConfigError,
+    config_warnings,
+    load_config,
+    load_configs,
+    shown,
+    validate_configs,
+)
+from serverless_app.config.models import (
+    DEFAULT_CONFIG_PATH,
+    DEFAULT_REGION,
+    BootstrapConfig,
+    StackConfig,
+    StrictModel,
+    SubnetConfig,
+    environment_bytes,
+)
+from serverless_app.config.rules import zones_of
+
+__all__ = [
+    "ALB_SSL_POLICIES",
+    "AVAILABILITY_ZONE_LETTERS",
+    "AWS_REGIONS",
+    "DEFAULT_BOOTSTRAP_CONFIG",
+    "DEFAULT_CONFIG_PATH",
+    "DEFAULT_REGION",
+    "FUNCTION_ROLE_SUFFIX",
+    "GREETING_KEY",
+    "STACK_VARIABLES",
+    "TARGET_GROUP_SUFFIX",
+    "BootstrapConfig",
+    "ConfigError",
+    "StackConfig",
+    "StrictModel",
+    "SubnetConfig",
+    "config_warnings",
+    "environment_bytes",
+    "load_config",
+    "load_configs",
+    "shown",
+    "validate_configs",
+    "zones_of",
+]

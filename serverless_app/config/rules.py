@@ -1,0 +1,321 @@
+"""Rules about one value, as `Annotated` types, and the way validators report problems.
+
+Each value rule raises ValueError with a message that completes "key.path: ...".
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from serverless_app.config.aws_facts import (
+    ALB_SSL_POLICIES,
+    API_ROLE_SUFFIX,
+    AVAILABILITY_ZONE_LETTERS,
+    AWS_REGIONS,
+    FUNCTION_ROLE_SUFFIX,
+    IAM_ROLE_NAME_MAX,
+    LAMBDA_RESERVED_PREFIX,
+    LAMBDA_RESERVED_VARIABLES,
+    PLACEHOLDER_STATE_BUCKET,
+    S3_RESERVED_PREFIXES,
+    S3_RESERVED_SUFFIXES,
+    STACK_TAGS,
+    STACK_VARIABLES,
+    TARGET_GROUP_SUFFIX,
+    TERRAFORM_BUCKET_SUFFIX_LENGTH,
+    UNSUPPORTED_REGION_PREFIXES,
+)
+
+
+def _did_you_mean(value: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, list(choices), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def pattern(regex: str, requirement: str) -> AfterValidator:
+    """The whole string must match `regex`; `requirement` says the same in words."""
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if compiled.fullmatch(value) is None:
+            raise ValueError(f"must be {requirement}")
+        return value
+
+    return AfterValidator(check)
+
+
+def one_of(choices: Sequence[Any], what: str) -> AfterValidator:
+    def check(value: Any) -> Any:
+        if value not in choices:
+            listed = ", ".join(str(choice) for choice in choices)
+            raise ValueError(f"not {what}: one of {listed}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _aws_region(value: str) -> str:
+    if value not in AWS_REGIONS:
+        raise ValueError(f"not an AWS region{_did_you_mean(value, AWS_REGIONS)}")
+    return value
+
+
+def _supported_partition(value: str) -> str:
+    for prefix, partition in UNSUPPORTED_REGION_PREFIXES.items():
+        if value.startswith(prefix):
+            raise ValueError(
+                f"the {partition} partition is not supported (service principals and WAF "
+                "managed rules differ there); use a region of the aws partition"
+            )
+    return value
+
+
+def not_the_placeholder(value: str) -> str:
+    if value == PLACEHOLDER_STATE_BUCKET:
+        raise ValueError("is the shipped placeholder: set a globally unique bucket name of yours")
+    return value
+
+
+def _ipv4_cidr(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value)
+    except ValueError as error:
+        raise ValueError(f"not an IPv4 CIDR block: {error}") from None
+    if str(network) != value:
+        raise ValueError(f"write it in CIDR notation: {network}")
+    if not 16 <= network.prefixlen <= 28:
+        raise ValueError("prefix length must be /16 to /28 (AWS VPC and subnet sizes)")
+    return value
+
+
+def _s3_name_start(value: str) -> None:
+    """The checks S3 bucket names and Terraform bucket prefixes share."""
+    if re.fullmatch(r"[a-z0-9.-]+", value) is None:
+        raise ValueError("may contain only lowercase letters, digits, dots and hyphens")
+    if not value[0].isalnum():
+        raise ValueError("must start with a lowercase letter or digit")
+    if ".." in value:
+        raise ValueError("must not contain two dots in a row")
+    if value.startswith(S3_RESERVED_PREFIXES):
+        raise ValueError(f"must not start with any of {', '.join(S3_RESERVED_PREFIXES)}")
+
+
+def _s3_bucket_name(value: str) -> str:
+    if not 3 <= len(value) <= 63:
+        raise ValueError("must be 3-63 characters long")
+    _s3_name_start(value)
+    if not value[-1].isalnum():
+        raise ValueError("must end with a lowercase letter or digit")
+    if re.fullmatch(r"\d+\.\d+\.\d+\.\d+", value):
+        raise ValueError("must not look like an IP address")
+    if value.endswith(S3_RESERVED_SUFFIXES):
+        raise ValueError(f"must not end with any of {', '.join(S3_RESERVED_SUFFIXES)}")
+    return value
+
+
+def _s3_bucket_prefix(value: str) -> str:
+    longest = 63 - TERRAFORM_BUCKET_SUFFIX_LENGTH
+    if not 1 <= len(value) <= longest:
+        raise ValueError(
+            f"must be 1-{longest} characters long (Terraform appends a "
+            f"{TERRAFORM_BUCKET_SUFFIX_LENGTH}-character suffix; bucket names stop at 63)"
+        )
+    _s3_name_start(value)
+    return value
+
+
+def _lambda_variable_name(value: str) -> str:
+    if value in LAMBDA_RESERVED_VARIABLES or value.startswith(LAMBDA_RESERVED_PREFIX):
+        raise ValueError(
+            f"variable name is reserved by Lambda (so is every {LAMBDA_RESERVED_PREFIX}*)"
+        )
+    if value in STACK_VARIABLES:
+        raise ValueError("variable name is set by the stack; it would be overwritten")
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value) is None:
+        raise ValueError("variable name must be a letter followed by letters, digits or _")
+    return value
+
+
+_TAG_CHARACTERS = r"[\w .:/=+\-@]"  # letters and digits in any script, space and + - = . _ : / @
+
+
+def _tag_key(value: str) -> str:
+    if re.fullmatch(f"{_TAG_CHARACTERS}{{1,128}}", value) is None:
+        raise ValueError("tag key must be 1-128 letters, digits, spaces or + - = . _ : / @")
+    if value.lower().startswith("aws:"):
+        raise ValueError('tag key must not start with "aws:" (reserved for AWS)')
+    return value
+
+
+def _not_a_stack_tag(value: str) -> str:
+    if value in STACK_TAGS:
+        raise ValueError("tag is set by the stack on every resource (Env = env); remove it")
+    return value
+
+
+def _tag_value(value: str) -> str:
+    if re.fullmatch(f"{_TAG_CHARACTERS}{{0,256}}", value) is None:
+        raise ValueError("tag value must be 0-256 letters, digits, spaces or + - = . _ : / @")
+    return value
+
+
+def _ssl_policy(value: str) -> str:
+    if value not in ALB_SSL_POLICIES:
+        raise ValueError(
+            "not a security policy of Application Load Balancers"
+            f"{_did_you_mean(value, ALB_SSL_POLICIES)}"
+        )
+    return value
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def zones_of(region: str) -> list[str]:
+    return [f"{region}{letter}" for letter in AVAILABILITY_ZONE_LETTERS.get(region, "")]
+
+
+def _state_key(value: str) -> str:
+    if not value or value.startswith("/") or value.endswith("/") or "//" in value:
+        raise ValueError(
+            'must be a non-empty object key, not starting or ending with "/" nor containing "//"'
+        )
+    return value
+
+
+EnvName = Annotated[
+    str,
+    pattern(
+        r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?",
+        "1-20 lowercase letters, digits or hyphens, starting with a letter and ending with a "
+        "letter or digit (it prefixes every resource name)",
+    ),
+]
+AwsRegion = Annotated[str, AfterValidator(_aws_region)]
+# A region the stacks deploy to (the state bucket may live anywhere: plain AwsRegion).
+StackRegion = Annotated[str, AfterValidator(_aws_region), AfterValidator(_supported_partition)]
+Ipv4Cidr = Annotated[str, AfterValidator(_ipv4_cidr)]
+SubnetKey = Annotated[
+    str,
+    pattern(r"[a-z0-9]{1,16}", "1-16 lowercase letters or digits (it names resources and tags)"),
+]
+AvailabilityZone = Annotated[
+    str, pattern(r"[a-z]{2}(?:-[a-z]+)+-\d[a-z]", "an AZ name like us-east-1a")
+]
+S3BucketName = Annotated[str, AfterValidator(_s3_bucket_name)]
+S3BucketPrefix = Annotated[str, AfterValidator(_s3_bucket_prefix)]
+LambdaFunctionName = Annotated[
+    str,
+    pattern(
+        rf"[A-Za-z0-9_-]{{1,{IAM_ROLE_NAME_MAX - len(FUNCTION_ROLE_SUFFIX)}}}",
+        f"1-{IAM_ROLE_NAME_MAX - len(FUNCTION_ROLE_SUFFIX)} letters, digits, hyphens or "
+        f"underscores (its IAM role '<name>{FUNCTION_ROLE_SUFFIX}' must fit IAM's "
+        f"{IAM_ROLE_NAME_MAX})",
+    ),
+]
+LambdaHandler = Annotated[
+    str,
+    pattern(
+        r"(?=.{1,128}$)[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+",
+        "module.function, e.g. app.handler (at most 128 characters)",
+    ),
+]
+LambdaVariableName = Annotated[str, AfterValidator(_lambda_variable_name)]
+DynamoDbTableName = Annotated[
+    str, pattern(r"[A-Za-z0-9_.-]{3,255}", "3-255 letters, digits, dots, hyphens or underscores")
+]
+LoadBalancerName = Annotated[
+    str,
+    pattern(
+        rf"(?!internal-)[a-z0-9](?:[a-z0-9-]{{0,{30 - len(TARGET_GROUP_SUFFIX)}}}[a-z0-9])?",
+        f"1-{32 - len(TARGET_GROUP_SUFFIX)} lowercase letters, digits or hyphens, not "
+        "starting or ending with a hyphen nor starting with 'internal-' (its target group "
+        f"'<name>{TARGET_GROUP_SUFFIX}' must fit 32; it also prefixes the access-log bucket)",
+    ),
+]
+CertificateArn = Annotated[
+    str,
+    pattern(
+        r"arn:aws(?:-cn|-us-gov)?:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}",
+        "an ACM certificate ARN, arn:aws:acm:REGION:ACCOUNT:certificate/ID",
+    ),
+]
+SslPolicy = Annotated[str, AfterValidator(_ssl_policy)]
+ApiName = Annotated[
+    str,
+    pattern(
+        rf"[A-Za-z0-9._-]{{1,{IAM_ROLE_NAME_MAX - len(API_ROLE_SUFFIX)}}}",
+        f"1-{IAM_ROLE_NAME_MAX - len(API_ROLE_SUFFIX)} letters, digits, dots, hyphens or "
+        f"underscores (its IAM role '<name>{API_ROLE_SUFFIX}' must fit IAM's "
+        f"{IAM_ROLE_NAME_MAX}; its log group name allows no other characters)",
+    ),
+]
+ApiStageName = Annotated[
+    str, pattern(r"[A-Za-z0-9_-]{1,128}", "1-128 letters, digits, hyphens or underscores")
+]
+ApiPathPart = Annotated[
+    str,
+    pattern(
+        r"[A-Za-z0-9._-]{1,128}",
+        "one path segment of 1-128 letters, digits, dots, hyphens or underscores (no '/')",
+    ),
+]
+TagKey = Annotated[str, AfterValidator(_tag_key), AfterValidator(_not_a_stack_tag)]
+TagValue = Annotated[str, AfterValidator(_tag_value)]
+StateKey = Annotated[str, AfterValidator(_state_key)]
+WafName = Annotated[
+    str, pattern(r"[A-Za-z0-9_-]{1,128}", "1-128 letters, digits, hyphens or underscores")
+]
+
+
+# --- How validators of several keys report: Problems located below the key they validate. ---
+
+NO_VALUE = object()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A broken rule at `loc`, relative to the model or field whose validator found it."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    given: object = NO_VALUE
+
+
+def raise_problems(problems: Iterable[Problem]) -> None:
+    """Report several located problems from one validator.
+
+    Pydantic merges a ValidationError raised inside a validator into the outer one, prefixing
+    each location with the validated key's path (supported since pydantic-core#510).
+    """
+    details = [
+        InitErrorDetails(
+            type=PydanticCustomError(
+                "config_rule",
+                "{message}",
+                {"message": problem.message, "has_value": problem.given is not NO_VALUE},
+            ),
+            loc=problem.loc,
+            input=None if problem.given is NO_VALUE else problem.given,
+        )
+        for problem in problems
+    ]
+    if details:
+        raise ValidationError.from_exception_data("configuration", details)
+
+
+def fail(loc: tuple[str | int, ...], message: str, given: object = NO_VALUE) -> None:
+    raise_problems([Problem(loc, message, given)])

@@ -1,0 +1,68 @@
+"""The README's configuration reference is generated from the config model and kept current."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from scripts import config_reference
+from serverless_app.config import BootstrapConfig, StackConfig, StrictModel
+from tests.support import REPO_ROOT
+
+
+def test_readme_reference_is_up_to_date():
+    # Fails after a change to the config model: run `python -m scripts.config_reference`.
+    assert config_reference.main(["--check", "--readme", str(REPO_ROOT / "README.md")]) == 0
+
+
+def test_check_fails_on_a_stale_table_and_the_rewrite_fixes_it(tmp_path: Path):
+    readme = tmp_path / "README.md"
+    current = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    readme.write_text(current.replace("| `lambda.memory_mb` |", "| `lambda.memory` |"), "utf-8")
+    assert config_reference.main(["--check", "--readme", str(readme)]) == 1
+    assert config_reference.main(["--readme", str(readme)]) == 0
+    assert readme.read_text(encoding="utf-8") == current
+
+
+def test_rows_state_type_default_bounds_and_description():
+    table = config_reference.reference_table(StackConfig)
+    assert "| `lambda.memory_mb` | integer | `256` | 128-10240 |" in table.splitlines()
+    assert "| `load_balancer.name` | string | `<env>-alb` | 1-29 lowercase" in table
+    assert (
+        '| `vpc.nat_gateways` | `"single"` \\| `"one_per_az"` \\| `"none"` | `"single"` |' in table
+    )
+    assert "| `api.throttling_rate_limit` | number | `50` | greater than 0, at most 10000;" in table
+
+
+def config_keys(model: type[StrictModel], prefix: str = "") -> Iterator[str]:
+    for name, field in model.model_fields.items():
+        key = prefix + (field.alias or name)
+        factory = field.default_factory
+        if isinstance(factory, type) and issubclass(factory, StrictModel):
+            yield from config_keys(factory, key + ".")
+        else:
+            yield key
+
+
+def test_readme_documents_every_key():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for model, name in ((StackConfig, "config"), (BootstrapConfig, "bootstrap")):
+        table = readme.split(f"<!-- {name}-reference:start -->")[1].split("<!-- ")[0]
+        assert [key for key in config_keys(model) if f"| `{key}` |" not in table] == []
+
+
+def test_computed_defaults_are_what_the_model_fills_in():
+    """A `default_text` like `<env>-alb` must say what a file without the key gets."""
+    backend = {"type": "s3", "bucket": "qa-state-bucket"}  # the state key is derived only then
+    config = StackConfig.model_validate({"env": "qa", "backend": backend})
+    checked = []
+    for section, field in StackConfig.model_fields.items():
+        model = field.annotation
+        if not (isinstance(model, type) and issubclass(model, StrictModel)):
+            continue
+        for name, inner in model.model_fields.items():
+            extra = inner.json_schema_extra if isinstance(inner.json_schema_extra, dict) else {}
+            text = str(extra.get("default_text", ""))
+            if text.startswith("`<env>") and text.count("`") == 2:
+                expected = text.strip("`").replace("<env>", "qa")
+                assert getattr(getattr(config, section), name) == expected, (section, name)
+                checked.append(name)
+    assert {"name", "function_name", "table_name", "stage_name"} <= set(checked)
