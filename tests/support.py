@@ -17,7 +17,8 @@ from serverless_app.summary import json_strings
 if TYPE_CHECKING:
     from cdktf import TerraformStack
 
-    from constructs_lib.lambda_function import FunctionProps
+    from constructs_lib.apigw import RestApiProps
+    from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
     from constructs_lib.load_balancer import LoadBalancerProps
     from constructs_lib.s3 import SecureBucket
 
@@ -185,3 +186,22 @@ def load_balancer_props(**overrides: Any) -> LoadBalancerProps:
         "force_destroy": False,
     }
     return LoadBalancerProps(**{**values, **overrides})
+
+
+def rest_api_props(function: ServerlessFunction, **overrides: Any) -> RestApiProps:
+    """A REST API for `function` at GET /greet on stage beta; `overrides` replace any value."""
+    from constructs_lib.apigw import RestApiProps
+
+    values: dict[str, Any] = {
+        "name": "t-api",
+        "path_part": "greet",
+        "stage_name": "beta",
+        "function": function,
+        "kms_key_arn": TEST_KEY_ARN,
+        "authorization": "AWS_IAM",
+        "throttling_rate_limit": 50,
+        "throttling_burst_limit": 100,
+        "logging_level": "ERROR",
+        "log_retention_days": 365,
+    }
+    return RestApiProps(**{**values, **overrides})

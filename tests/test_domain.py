@@ -1,11 +1,20 @@
 import pytest
 
-from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.domain import ApiDomain, ApiDomainProps
-from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
-from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
-from tests.support import REPO_ROOT, TEST_KEY_ARN, only, ref, resources, synth_construct
+from tests.support import (
+    TEST_KEY_ARN,
+    function_props,
+    load_balancer_props,
+    only,
+    ref,
+    resources,
+    rest_api_props,
+    synth_construct,
+)
 
 ZONE = "Z0123456789ABCDEFGHIJ"
 
@@ -13,17 +22,13 @@ ZONE = "Z0123456789ABCDEFGHIJ"
 def build(stack, **overrides) -> ApiDomain:
     bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
     fn = ServerlessFunction(
-        stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN)
+        stack, "fn", function_props(bucket, function_name="t-fn", role_name="t-fn-role")
     )
     api = LambdaRestApi(
         stack,
         "api",
-        RestApiProps(
-            name="t-api",
-            path_part="greet",
-            stage_name="beta",
-            function=fn,
-            kms_key_arn=TEST_KEY_ARN,
+        rest_api_props(
+            fn, name="t-api", path_part="greet", stage_name="beta", kms_key_arn=TEST_KEY_ARN
         ),
     )
     props = {"domain_name": "api.example.com", "hosted_zone_id": ZONE, **overrides}
@@ -32,10 +37,8 @@ def build(stack, **overrides) -> ApiDomain:
     balancer = FunctionLoadBalancer(
         stack,
         "lb",
-        LoadBalancerProps(
-            name="t-lb", region="us-east-1", access_logs=False,
-            certificate_arn=domain.certificate_arn,
-        ),
+        load_balancer_props(name="t-lb", region="us-east-1", access_logs=False,
+            certificate_arn=domain.certificate_arn),
         vpc_id="vpc-1",
         subnet_ids=["subnet-1", "subnet-2"],
     )  # fmt: skip

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.kms import StackKey, StackKeyProps
-from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
-from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.monitoring import (
     ApiAlarmProps,
     FunctionAlarmProps,
@@ -14,7 +14,16 @@ from constructs_lib.monitoring import (
     MonitoringProps,
 )
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
-from tests.support import REPO_ROOT, TEST_KEY_ARN, only, ref, resources, synth_construct
+from tests.support import (
+    TEST_KEY_ARN,
+    function_props,
+    load_balancer_props,
+    only,
+    ref,
+    resources,
+    rest_api_props,
+    synth_construct,
+)
 
 
 def build(stack, function_alarms=None) -> None:
@@ -22,20 +31,20 @@ def build(stack, function_alarms=None) -> None:
     key.allow_cloudwatch_alarms()
     bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
     function = ServerlessFunction(
-        stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN, timeout_s=10)
+        stack,
+        "fn",
+        function_props(bucket, function_name="t-fn", role_name="t-fn-role", timeout_s=10),
     )
     api = LambdaRestApi(
         stack,
         "api",
-        RestApiProps(
-            name="t-api", path_part="greet", stage_name="beta", function=function,
-            kms_key_arn=TEST_KEY_ARN,
-        ),
+        rest_api_props(function, name="t-api", path_part="greet", stage_name="beta",
+            kms_key_arn=TEST_KEY_ARN),
     )  # fmt: skip
     balancer = FunctionLoadBalancer(
         stack,
         "lb",
-        LoadBalancerProps(name="t-lb", region="us-east-1", access_logs=False),
+        load_balancer_props(name="t-lb", region="us-east-1", access_logs=False),
         vpc_id="vpc-1",
         subnet_ids=["subnet-1", "subnet-2"],
     )
@@ -202,7 +211,7 @@ def test_subscribers_are_checked():
 def test_load_balancer_must_be_routed_first():
     def build_unrouted(stack):
         balancer = FunctionLoadBalancer(
-            stack, "lb", LoadBalancerProps(name="t-lb", region="us-east-1", access_logs=False),
+            stack, "lb", load_balancer_props(name="t-lb", region="us-east-1", access_logs=False),
             vpc_id="vpc-1", subnet_ids=["subnet-1"],
         )  # fmt: skip
         Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN)).watch_load_balancer(

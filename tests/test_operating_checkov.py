@@ -5,12 +5,12 @@ import json
 
 import pytest
 
-from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.domain import ApiDomain, ApiDomainProps
 from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
 from constructs_lib.kms import StackKey, StackKeyProps
-from constructs_lib.lambda_function import FunctionProps, FunctionVpcPlacement, ServerlessFunction
-from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.lambda_function import FunctionVpcPlacement, ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
     DeploymentGroupProps,
@@ -23,7 +23,13 @@ from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
 from constructs_lib.waf import WebFirewall, WebFirewallProps
 from scripts.checkov_gate import CHECKOV, scan
-from tests.support import REPO_ROOT, synth_construct
+from tests.support import (
+    function_props,
+    load_balancer_props,
+    rest_api_props,
+    synth_construct,
+)
+from tests.test_waf import COUNT_RULES, MANAGED_RULE_GROUPS
 
 REGION = "eu-west-1"
 
@@ -40,11 +46,11 @@ def build(stack) -> None:
     function = ServerlessFunction(
         stack,
         "fn",
-        FunctionProps(
-            "ops-fn",
-            REPO_ROOT / "lambda",
+        function_props(
             bucket,
-            key.key_arn,
+            function_name="ops-fn",
+            role_name="ops-fn-role",
+            kms_key_arn=key.key_arn,
             environment=secrets.environment,
             reserved_concurrency=10,
             publish_versions=True,
@@ -69,11 +75,11 @@ def build(stack) -> None:
     api = LambdaRestApi(
         stack,
         "api",
-        RestApiProps(
+        rest_api_props(
+            function,
             name="ops-api",
             path_part="greet",
             stage_name="live",
-            function=function,
             kms_key_arn=key.key_arn,
             invoke_target=alias.target,
         ),
@@ -84,13 +90,17 @@ def build(stack) -> None:
     balancer = FunctionLoadBalancer(
         stack,
         "lb",
-        LoadBalancerProps(name="ops-lb", region=REGION, certificate_arn=domain.certificate_arn),
+        load_balancer_props(name="ops-lb", region=REGION, certificate_arn=domain.certificate_arn),
         vpc_id="vpc-1",
         subnet_ids=["subnet-c", "subnet-d"],
     )
     balancer.route_to_function(function, alias.target)
     # As in the shipped stacks: checkov wants both entry points behind the firewall.
-    firewall = WebFirewall(stack, "firewall", WebFirewallProps("ops", 365, key.key_arn))
+    firewall = WebFirewall(
+        stack,
+        "firewall",
+        WebFirewallProps("ops", 365, key.key_arn, MANAGED_RULE_GROUPS, COUNT_RULES),
+    )
     firewall.protect("load-balancer", balancer.load_balancer.arn)
     firewall.protect("api-stage", api.stage.arn)
     monitoring = Monitoring(

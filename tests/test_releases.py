@@ -1,8 +1,8 @@
 import pytest
 
-from constructs_lib.apigw import LambdaRestApi, RestApiProps
-from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
-from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.apigw import LambdaRestApi
+from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
     CODEDEPLOY_LAMBDA_POLICY,
@@ -16,12 +16,14 @@ from constructs_lib.releases import (
 )
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
-    REPO_ROOT,
     TEST_KEY_ARN,
     data_sources,
+    function_props,
+    load_balancer_props,
     only,
     ref,
     resources,
+    rest_api_props,
     synth_construct,
 )
 
@@ -30,7 +32,7 @@ def function(stack, **overrides) -> ServerlessFunction:
     bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
     props = {"publish_versions": True, **overrides}
     return ServerlessFunction(
-        stack, "fn", FunctionProps("t-fn", REPO_ROOT / "lambda", bucket, TEST_KEY_ARN, **props)
+        stack, "fn", function_props(bucket, function_name="t-fn", role_name="t-fn-role", **props)
     )
 
 
@@ -40,15 +42,13 @@ def build(stack, strategy="Canary10Percent5Minutes", provisioned=3) -> None:
     api = LambdaRestApi(
         stack,
         "api",
-        RestApiProps(
-            name="t-api", path_part="greet", stage_name="beta", function=fn,
-            kms_key_arn=TEST_KEY_ARN, invoke_target=alias.target,
-        ),
+        rest_api_props(fn, name="t-api", path_part="greet", stage_name="beta",
+            kms_key_arn=TEST_KEY_ARN, invoke_target=alias.target),
     )  # fmt: skip
     balancer = FunctionLoadBalancer(
         stack,
         "lb",
-        LoadBalancerProps(name="t-lb", region="us-east-1", access_logs=False),
+        load_balancer_props(name="t-lb", region="us-east-1", access_logs=False),
         vpc_id="vpc-1",
         subnet_ids=["subnet-1", "subnet-2"],
     )
@@ -105,7 +105,7 @@ def test_unqualified_wiring_is_unchanged_without_a_target():
         fn = function(stack, publish_versions=False)
         LambdaRestApi(
             stack, "api",
-            RestApiProps(name="t-api", path_part="greet", stage_name="beta", function=fn,
+            rest_api_props(fn, name="t-api", path_part="greet", stage_name="beta",
                          kms_key_arn=TEST_KEY_ARN),
         )  # fmt: skip
 

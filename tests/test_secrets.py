@@ -1,9 +1,16 @@
 import pytest
 
-from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
+from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
-from tests.support import REPO_ROOT, TEST_KEY_ARN, data_sources, only, ref, synth_construct
+from tests.support import (
+    TEST_KEY_ARN,
+    data_sources,
+    function_props,
+    only,
+    ref,
+    synth_construct,
+)
 
 PARAMETERS = {"db_password": "/t/db/password", "api_token": "t-api-token"}
 
@@ -18,11 +25,10 @@ def build(stack, kms_key_arn=None) -> None:
     function = ServerlessFunction(
         stack,
         "fn",
-        FunctionProps(
-            "t-fn",
-            REPO_ROOT / "lambda",
+        function_props(
             bucket,
-            TEST_KEY_ARN,
+            function_name="t-fn",
+            role_name="t-fn-role",
             environment={"LOG_LEVEL": "INFO", **secrets.environment},
         ),
     )
