@@ -146,6 +146,8 @@ def declared_addresses(synthesized: dict) -> set[str]:
 
 
 TEST_KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/test"
+# The shipped config/bootstrap/state.toml holds a placeholder bucket name that is refused.
+BOOTSTRAP_TEST_CONFIG = REPO_ROOT / "tests" / "config" / "bootstrap.toml"
 
 
 def function_props(bucket: SecureBucket, **overrides: Any) -> FunctionProps:

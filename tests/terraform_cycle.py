@@ -90,25 +90,26 @@ def provider_version(stack_json: dict, mirror: Path) -> tuple[str, str | None]:
     return chosen, f"hashicorp/aws {pinned} is not in {mirror}; using {chosen} from the mirror"
 
 
-def override(region: str, endpoint: str, version: str) -> dict:
-    """The one file added to the handed-off folder: emulator endpoints and test credentials."""
+def override(providers: list[dict], endpoint: str, version: str) -> dict:
+    """The one file added to the handed-off folder: emulator endpoints and test credentials for
+    every `aws` provider block of the stack (the default one and each alias)."""
+    emulated = {
+        **TEST_CREDENTIALS,
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": True,
+        "skip_region_validation": True,
+        "s3_use_path_style": True,
+        "endpoints": [{service: endpoint for service in ENDPOINT_SERVICES}],
+    }
+    blocks = [
+        {**({"alias": block["alias"]} if "alias" in block else {}), **emulated}
+        for block in providers
+    ]
     return {
         "terraform": {
             "required_providers": {"aws": {"source": "hashicorp/aws", "version": version}}
         },
-        "provider": {
-            "aws": [
-                {
-                    "region": region,
-                    **TEST_CREDENTIALS,
-                    "skip_credentials_validation": True,
-                    "skip_metadata_api_check": True,
-                    "skip_region_validation": True,
-                    "s3_use_path_style": True,
-                    "endpoints": [{service: endpoint for service in ENDPOINT_SERVICES}],
-                }
-            ]
-        },
+        "provider": {"aws": blocks},
     }
 
 
@@ -169,9 +170,11 @@ def workspace(
     """Copy the stack folder, add the override and a mirror-only CLI config."""
     shutil.copytree(stack_folder, target)
     stack_json = json.loads((target / "cdk.tf.json").read_text())
-    region = stack_json["provider"]["aws"][0]["region"]
+    providers = stack_json["provider"]["aws"]
+    region = next(block["region"] for block in providers if "alias" not in block)
     version, note = provider_version(stack_json, toolchain.mirror)
-    (target / OVERRIDE_FILE).write_text(json.dumps(override(region, endpoint, version), indent=2))
+    settings = override(providers, endpoint, version)
+    (target / OVERRIDE_FILE).write_text(json.dumps(settings, indent=2))
     cli_config = target.parent / f"{target.name}.terraformrc"
     cli_config.write_text(
         "provider_installation {\n"

@@ -12,15 +12,14 @@ from constructs_lib.api_account import LOGGING_ROLE_NAME, PUSH_TO_LOGS_POLICY
 from scripts.checkov_gate import scan
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
-from tests.support import REPO_ROOT, only, ref, resources, synth_config
+from tests.support import BOOTSTRAP_TEST_CONFIG, REPO_ROOT, only, ref, resources, synth_config
 
 # The shipped config/bootstrap/state.toml holds a placeholder bucket name main.py refuses.
-TEST_BOOTSTRAP_CONFIG = REPO_ROOT / "tests" / "config" / "bootstrap.toml"
 
 
 @pytest.fixture(scope="module")
 def bootstrap() -> dict:
-    config = load_config(TEST_BOOTSTRAP_CONFIG, BootstrapConfig)
+    config = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig)
     return json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), config)))
 
 
@@ -55,7 +54,7 @@ def test_main_bootstrap_writes_its_own_folder_that_terraform_and_checkov_accept(
             "main.py",
             "--bootstrap",
             "--config",
-            str(TEST_BOOTSTRAP_CONFIG),
+            str(BOOTSTRAP_TEST_CONFIG),
             "--outdir",
             str(out),
         ],

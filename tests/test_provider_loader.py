@@ -27,7 +27,7 @@ from serverless_app.provider_loader import (
     PROVIDER_ASSEMBLY,
     PROVIDER_PACKAGE,
 )
-from tests.support import REPO_ROOT, snapshot
+from tests.support import BOOTSTRAP_TEST_CONFIG, REPO_ROOT, snapshot
 
 PROVIDER_DIR = Path(importlib.util.find_spec(PROVIDER_PACKAGE).origin).parent
 FAKE_PACKAGE = "fake_provider_for_loader_tests"
@@ -319,7 +319,8 @@ def test_an_index_of_unknown_shape_loads_unchanged_and_says_so_once(npm_package)
 BOTH_SYNTHS = """
 import sys
 import main
-for args in (["--outdir", sys.argv[1]], ["--bootstrap", "--outdir", sys.argv[2]]):
+bootstrap = ["--bootstrap", "--config", sys.argv[3], "--outdir", sys.argv[2]]
+for args in (["--outdir", sys.argv[1]], bootstrap):
     assert main.main(args) == 0
 """
 
@@ -332,7 +333,14 @@ def fast_and_stock(tmp_path_factory) -> dict[str, tuple[dict[str, bytes], list[d
     for label, opt_out in (("fast", "0"), ("stock", "1")):
         folder, stats = base / label, base / f"{label}-stats.jsonl"
         result = subprocess.run(
-            [sys.executable, "-c", BOTH_SYNTHS, f"{folder}/cdktf.out", f"{folder}/bootstrap.out"],
+            [
+                sys.executable,
+                "-c",
+                BOTH_SYNTHS,
+                f"{folder}/cdktf.out",
+                f"{folder}/bootstrap.out",
+                str(BOOTSTRAP_TEST_CONFIG),
+            ],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,

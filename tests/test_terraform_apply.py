@@ -23,7 +23,7 @@ import main
 from tests import aws_facts
 from tests.aws_facts import Endpoint
 from tests.moto_server import moto_server, tls_files
-from tests.support import CONFIG_DIR, ENVIRONMENTS
+from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
     TEARDOWN_OVERRIDE_FILE,
@@ -40,12 +40,6 @@ pytestmark = pytest.mark.e2e
 STACKS = (*ENVIRONMENTS, "bootstrap")
 # moto serves AWS managed policies (the function role attaches three) only when asked.
 EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
-BOOTSTRAP_CONFIG = """\
-region = "us-east-1"
-bucket_name = "e2e-hello-terraform-state"
-[tags]
-Owner = "platform"
-"""
 Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
 
 
@@ -136,10 +130,8 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
     base = tmp_path_factory.mktemp("apply-cycle")
     out = base / "cdktf.out"
     assert main.main(["--config", str(CONFIG_DIR), "--outdir", str(out)]) == 0
-    bootstrap_config = base / "state.toml"
-    bootstrap_config.write_text(BOOTSTRAP_CONFIG)
     bootstrap_out = base / "bootstrap.out"
-    bootstrap_arguments = ["--config", str(bootstrap_config), "--outdir", str(bootstrap_out)]
+    bootstrap_arguments = ["--config", str(BOOTSTRAP_TEST_CONFIG), "--outdir", str(bootstrap_out)]
     assert main.main(["--bootstrap", *bootstrap_arguments]) == 0
     folders = {env: out / "stacks" / env for env in ENVIRONMENTS}
     folders["bootstrap"] = bootstrap_out / "stacks" / "bootstrap"
