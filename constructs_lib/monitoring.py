@@ -144,7 +144,7 @@ class Monitoring(Construct):
                 self, f"https-{index}", topic_arn=self.topic.arn, protocol="https", endpoint=url
             )
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        self._widgets: list[dict] = []
+        self._widgets: list[dict[str, object]] = []
         self.dashboard = CloudwatchDashboard(
             self, "dashboard", dashboard_name=props.name, dashboard_body=self._body()
         )
