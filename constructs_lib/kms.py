@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -69,7 +70,7 @@ class StackKey(Construct):
         self.account_id = DataAwsCallerIdentity(self, "account").account_id
         account_root = f"arn:{self.partition}:iam::{self.account_id}:root"
         log_groups = f"arn:{self.partition}:logs:{props.region}:{self.account_id}:log-group:*"
-        self._policy: dict = {
+        self._policy: dict[str, Any] = {
             "Version": "2012-10-17",
             "Statement": [
                 _key_statement("AccountAdministersKey", {"AWS": account_root}, ADMIN_ACTIONS),
@@ -99,7 +100,7 @@ class StackKey(Construct):
         return self.key.arn
 
     def allow_service(
-        self, sid: str, service: str, actions: list[str], condition: dict | None = None
+        self, sid: str, service: str, actions: list[str], condition: dict[str, Any] | None = None
     ) -> None:
         """Add a key-policy statement letting an AWS service principal use the key.
 

@@ -283,7 +283,8 @@ class ServerlessStack(TerraformStack):
     def _secret_endpoints(self) -> InterfaceEndpoints | None:
         """Without NAT, a function in the VPC reaches SSM only through an interface endpoint."""
         config = self.config
-        if self.secrets is None or not config.lambda_.in_vpc or config.vpc.nat_gateways != "none":
+        function_group = self.function.security_group  # None outside the VPC
+        if self.secrets is None or function_group is None or config.vpc.nat_gateways != "none":
             return None
         return InterfaceEndpoints(
             self,
@@ -294,7 +295,7 @@ class ServerlessStack(TerraformStack):
                 vpc_id=self.network.vpc_id,
                 subnet_ids=self.network.private_subnet_ids,
                 services=SECRET_ENDPOINT_SERVICES,
-                client_security_group_ids=[self.function.security_group.id],
+                client_security_group_ids=[function_group.id],
             ),
         )
 
