@@ -265,7 +265,8 @@ def test_load_balancer_listener_forwards_to_the_function(applied):
     function_arn = applied["function"]["configuration"]["FunctionArn"]
     (group,) = balancer["target_groups"]
     assert group["TargetType"] == "lambda"
-    assert balancer["targets"][group["TargetGroupArn"]] == [function_arn]
+    # The live alias, not the unqualified function: CodeDeploy moves what callers reach.
+    assert balancer["targets"][group["TargetGroupArn"]] == [f"{function_arn}:live"]
     forwards = [
         action["TargetGroupArn"]
         for listener in balancer["listeners"]
@@ -286,7 +287,7 @@ def test_api_stage_deploys_the_integration_to_the_function(applied):
     integration = method["methodIntegration"]
     assert integration["type"] == "AWS_PROXY"
     assert integration["httpMethod"] == "POST"
-    assert function_arn in integration["uri"]
+    assert integration["uri"].endswith(f"{function_arn}:live/invocations")
 
 
 def test_firewall_guards_load_balancer_and_api_stage(applied):
