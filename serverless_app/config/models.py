@@ -789,7 +789,7 @@ class StackConfig(StrictModel):
     domain: DomainConfig | None = Field(
         default=None,
         description="a custom domain for the API",
-        json_schema_extra={"default_text": "unset: the execute-api URL only"},
+        json_schema_extra={"type_text": "table", "default_text": "unset: the execute-api URL only"},
     )
     backend: BackendConfig = Field(default_factory=BackendConfig)
 
