@@ -22,7 +22,9 @@ shows every fix at work.
    VPC of the function's first subnet, as AWS reports it.
 7. CodeDeploy stores a deployment group's `alarmConfiguration` but GetDeploymentGroup answers
    `{}`, so every plan wants to add the rollback alarms again (and UpdateDeploymentGroup does
-   not exist in moto). Fix: the stored configuration is returned, as AWS does.
+   not exist in moto). Fix: the stored configuration is returned, as AWS does. It also answers
+   `loadBalancerInfo: {}` for a group without load balancer, which AWS leaves out, so every
+   plan wants to remove an empty `load_balancer_info` block. Fix: the empty answer is left out.
 8. CodeDeploy has no DeleteDeploymentGroup and no DeleteApplication: the provider retries the
    emulator's error until its timeout, so `terraform destroy` hangs. Fix: both actions, with
    AWS's answers (DeleteApplication removes the application's groups too).
@@ -169,6 +171,8 @@ def _deployment_group_answers_its_alarms() -> None:
     def deployment_group_info(group: Any) -> dict[str, Any]:
         answer = info(group)
         answer["alarmConfiguration"] = group.alarm_configuration or {}
+        if not answer.get("loadBalancerInfo"):
+            answer.pop("loadBalancerInfo", None)
         return answer
 
     responses._deployment_group_info = deployment_group_info

@@ -158,6 +158,8 @@ def test_deployment_group_answers_its_rollback_alarms(https):
         "enabled": True,
         "alarms": [{"name": "fn-errors"}],
     }
+    # AWS leaves out what the group does not have; an empty block is a change to Terraform.
+    assert "loadBalancerInfo" not in group["deploymentGroupInfo"]
 
 
 def test_codedeploy_groups_and_applications_can_be_deleted(https):
