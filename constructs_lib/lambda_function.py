@@ -211,18 +211,18 @@ class ServerlessFunction(Construct):
 
     @property
     def function_name(self) -> str:
-        return self.lambda_function.function_name
+        return self.created_function.function_name
 
     @property
     def function_arn(self) -> str:
-        return self.lambda_function.arn
+        return self.created_function.arn
 
     @property
     def invoke_arn(self) -> str:
-        return self.lambda_function.invoke_arn
+        return self.created_function.invoke_arn
 
     @property
-    def lambda_function(self) -> LambdaFunction:
+    def created_function(self) -> LambdaFunction:
         # None only while the constructor adds the role's policies, before the function.
         if self.function is None:
             raise RuntimeError(f"{self.node.path}: the function is not created yet")

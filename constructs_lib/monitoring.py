@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
@@ -144,7 +145,7 @@ class Monitoring(Construct):
                 self, f"https-{index}", topic_arn=self.topic.arn, protocol="https", endpoint=url
             )
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        self._widgets: list[dict[str, object]] = []
+        self._widgets: list[dict[str, Any]] = []
         self.dashboard = CloudwatchDashboard(
             self, "dashboard", dashboard_name=props.name, dashboard_body=self._body()
         )

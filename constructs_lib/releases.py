@@ -133,7 +133,7 @@ class LiveAlias(Construct):
             function_name=function.function_name,
             # The version published by the first apply; later ones are shifted by CodeDeploy,
             # which Terraform must not undo on the next plan.
-            function_version=function.lambda_function.version,
+            function_version=function.created_function.version,
             lifecycle=TerraformResourceLifecycle(
                 ignore_changes=["function_version", "routing_config"]
             ),

@@ -118,7 +118,7 @@ class FunctionSecrets(Construct):
             name="ReadSecretParameters",
             policy=document.json,
         )
-        add_depends_on(function.lambda_function, policy)
+        add_depends_on(function.created_function, policy)
         return policy
 
     def _decrypt_statement(self) -> DataAwsIamPolicyDocumentStatement:

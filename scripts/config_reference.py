@@ -41,6 +41,8 @@ def rows(model: type[StrictModel], prefix: str) -> Iterator[str]:
         key = f"{prefix}{field.alias or name}"
         value_type, constraints = unwrap(field.annotation)
         if is_section(value_type):
+            if field.default is None:  # an optional table: say what leaving it out means
+                yield row(key, field, value_type, [])
             yield from rows(value_type, prefix=f"{key}.")
             continue
         yield row(key, field, value_type, [*field.metadata, *constraints])

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
 from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.domain import ApiDomain, ApiDomainProps
 from constructs_lib.dynamodb import RequestTable, RequestTableProps
+from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import (
     FunctionProps,
@@ -15,7 +18,22 @@ from constructs_lib.lambda_function import (
     ServerlessFunction,
 )
 from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+from constructs_lib.monitoring import (
+    ApiAlarmProps,
+    FunctionAlarmProps,
+    LoadBalancerAlarmProps,
+    Monitoring,
+    MonitoringProps,
+)
+from constructs_lib.releases import (
+    DeploymentGroupProps,
+    LiveAlias,
+    LiveAliasProps,
+    Releases,
+    ReleasesProps,
+)
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
 from constructs_lib.waf import WebFirewall, WebFirewallProps
 from serverless_app.config import (
@@ -29,6 +47,9 @@ from serverless_app.config import (
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
 # answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
 DEFAULT_GREETING = "Hello, {name}!"
+# A function without NAT reaches SSM only through an interface endpoint. No `kms` endpoint:
+# SSM decrypts SecureString parameters with KMS on the function's behalf.
+SECRET_ENDPOINT_SERVICES = ("ssm",)
 # S3-native state locking needs 1.10; 2.x may break the JSON syntax.
 TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
 
@@ -47,8 +68,9 @@ class ServerlessStack(TerraformStack):
         )
 
         self.key = StackKey(self, "key", StackKeyProps(alias=config.env, region=config.region))
+        # The alarm topic is encrypted with the stack key: CloudWatch must be able to use it.
+        self.key.allow_cloudwatch_alarms()
         self.network = self._network()
-        self.load_balancer = self._load_balancer()
         self.bucket = SecureBucket(
             self,
             "artifacts",
@@ -71,12 +93,25 @@ class ServerlessStack(TerraformStack):
             ),
         )
         self.bucket.add_text_object("greeting", key=GREETING_KEY, content=DEFAULT_GREETING)
+        self.secrets = self._secrets()
         self.function = self._function()
         self.table.grant_write_items(self.function)
         self.bucket.grant_read_object(self.function, GREETING_KEY)
         # Env vars, the greeting object and the dead-letter queue are encrypted with the key.
         self.key.grant_encrypt_decrypt(self.function)
-        self.load_balancer.route_to_function(self.function)
+        if self.secrets is not None:
+            self.secrets.grant_read(self.function)
+        self.endpoints = self._secret_endpoints()
+        # Callers invoke the `live` alias; CodeDeploy moves it from version to version.
+        self.alias = LiveAlias(
+            self,
+            "live",
+            self.function,
+            LiveAliasProps(
+                provisioned_concurrency=config.lambda_.provisioned_concurrency,
+                account_concurrency_limit=config.lambda_.account_concurrency,
+            ),
+        )
         self.api = LambdaRestApi(
             self,
             "api",
@@ -91,8 +126,24 @@ class ServerlessStack(TerraformStack):
                 throttling_burst_limit=config.api.throttling_burst_limit,
                 logging_level=config.api.logging_level,
                 log_retention_days=config.logs.retention_days,
+                invoke_target=self.alias.target,
             ),
         )
+        self.domain = (
+            ApiDomain(
+                self,
+                "domain",
+                self.api,
+                ApiDomainProps(
+                    domain_name=config.domain.name, hosted_zone_id=config.domain.hosted_zone_id
+                ),
+            )
+            if config.domain is not None
+            else None
+        )
+        # After the domain: without a certificate of its own, the listener uses the domain's.
+        self.load_balancer = self._load_balancer()
+        self.load_balancer.route_to_function(self.function, self.alias.target)
         self.firewall = WebFirewall(
             self,
             "firewall",
@@ -106,6 +157,17 @@ class ServerlessStack(TerraformStack):
         )
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer.arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
+        self.monitoring, function_alarms = self._monitoring()
+        self.releases = Releases(self, "releases", ReleasesProps(name=config.env))
+        # The function's alarms stop a release and roll `live` back.
+        self.deployment_group = self.releases.add_function(
+            "function",
+            self.alias,
+            DeploymentGroupProps(
+                strategy=config.releases.strategy,
+                rollback_alarm_names=self.monitoring.alarm_names(function_alarms),
+            ),
+        )
         self._outputs()
 
     def _backend(self) -> None:
@@ -154,7 +216,8 @@ class ServerlessStack(TerraformStack):
                 name=derived(config.name),
                 target_group_name=f"{config.name}{TARGET_GROUP_SUFFIX}",
                 region=self.config.region,
-                certificate_arn=config.certificate_arn,
+                certificate_arn=config.certificate_arn
+                or (self.domain.certificate_arn if self.domain is not None else None),
                 ssl_policy=config.ssl_policy,
                 deletion_protection=config.deletion_protection,
                 access_logs=config.access_logs,
@@ -187,8 +250,10 @@ class ServerlessStack(TerraformStack):
                     "TABLE_NAME": self.table.table_name,
                     "BUCKET_NAME": self.bucket.bucket_name,
                     "GREETING_KEY": GREETING_KEY,
+                    **(self.secrets.environment if self.secrets is not None else {}),
                 },
                 reserved_concurrency=function_config.reserved_concurrency,
+                publish_versions=True,
                 log_retention_days=config.logs.retention_days,
                 vpc=FunctionVpcPlacement(
                     vpc_id=self.network.vpc_id,
@@ -201,9 +266,85 @@ class ServerlessStack(TerraformStack):
             ),
         )
 
+    def _secrets(self) -> FunctionSecrets | None:
+        function_config = self.config.lambda_
+        if not function_config.secrets:
+            return None
+        return FunctionSecrets(
+            self,
+            "secrets",
+            FunctionSecretsProps(
+                region=self.config.region,
+                parameters=function_config.secrets,
+                kms_key_arn=function_config.secrets_kms_key_arn,
+            ),
+        )
+
+    def _secret_endpoints(self) -> InterfaceEndpoints | None:
+        """Without NAT, a function in the VPC reaches SSM only through an interface endpoint."""
+        config = self.config
+        function_group = self.function.security_group  # None outside the VPC
+        if self.secrets is None or function_group is None or config.vpc.nat_gateways != "none":
+            return None
+        return InterfaceEndpoints(
+            self,
+            "endpoints",
+            InterfaceEndpointsProps(
+                name=config.env,
+                region=config.region,
+                vpc_id=self.network.vpc_id,
+                subnet_ids=self.network.private_subnet_ids,
+                services=SECRET_ENDPOINT_SERVICES,
+                client_security_group_ids=[function_group.id],
+            ),
+        )
+
+    def _monitoring(self) -> tuple[Monitoring, list[CloudwatchMetricAlarm]]:
+        config = self.config
+        alarms = config.alarms
+        window = {
+            "period_s": alarms.period_s,
+            "evaluation_periods": alarms.evaluation_periods,
+            "datapoints_to_alarm": alarms.datapoints_to_alarm,
+        }
+        monitoring = Monitoring(
+            self,
+            "monitoring",
+            MonitoringProps(
+                name=config.env,
+                region=config.region,
+                kms_key_arn=self.key.key_arn,
+                email_subscribers=alarms.email,
+                https_subscribers=alarms.https,
+            ),
+        )
+        function_alarms = monitoring.watch_function(
+            self.function,
+            FunctionAlarmProps(
+                errors_threshold=alarms.function_errors,
+                throttles_threshold=alarms.function_throttles,
+                duration_p99_timeout_ratio=alarms.duration_p99_timeout_ratio,
+                **window,
+            ),
+        )
+        monitoring.watch_api(
+            self.api,
+            ApiAlarmProps(
+                server_error_rate=alarms.api_server_error_rate,
+                latency_p99_ms=alarms.api_latency_p99_ms,
+                **window,
+            ),
+        )
+        monitoring.watch_load_balancer(
+            self.load_balancer,
+            LoadBalancerAlarmProps(target_5xx_threshold=alarms.load_balancer_target_5xx, **window),
+        )
+        return monitoring, function_alarms
+
     def _outputs(self) -> None:
         outputs = {
             "api_invoke_url": (self.api.invoke_url, self._invoke_url_description()),
+            **self._domain_outputs(),
             "load_balancer_dns_name": (
                 self.load_balancer.dns_name,
                 "Public DNS name of the application load balancer",
@@ -212,9 +353,33 @@ class ServerlessStack(TerraformStack):
             "table_name": (self.table.table_name, "DynamoDB table of request records"),
             "function_name": (self.function.function_name, "Lambda function name"),
             "vpc_id": (self.network.vpc_id, "VPC id"),
+            "live_alias_arn": (self.alias.arn, "The alias the API and the load balancer invoke"),
+            "alarm_topic_arn": (
+                self.monitoring.topic_arn,
+                "SNS topic of every alarm (subscribe on-call here)",
+            ),
+            "dashboard_name": (self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+            "codedeploy_application": (
+                self.releases.application.name,
+                "CodeDeploy application: `python -m scripts.release FUNCTION --application APP`",
+            ),
+            "deployment_group": (
+                self.deployment_group.deployment_group_name,
+                "CodeDeploy deployment group shifting the live alias",
+            ),
         }
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)
+
+    def _domain_outputs(self) -> dict[str, tuple[str, str]]:
+        if self.domain is None:
+            return {}
+        return {
+            "api_url": (
+                self.domain.url,
+                "Stable URL on the custom domain (survives a new API id or stage)",
+            )
+        }
 
     def _invoke_url_description(self) -> str:
         if self.config.api.authorization == "NONE":

@@ -115,6 +115,14 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     "log groups": lambda e: [
         g["logGroupName"] for g in e.client("logs").describe_log_groups()["logGroups"]
     ],
+    "metric alarms": lambda e: [
+        a["AlarmName"] for a in e.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    ],
+    "dashboards": lambda e: [
+        d["DashboardName"] for d in e.client("cloudwatch").list_dashboards()["DashboardEntries"]
+    ],
+    "sns topics": lambda e: [t["TopicArn"] for t in e.client("sns").list_topics()["Topics"]],
+    "codedeploy applications": lambda e: e.client("codedeploy").list_applications()["applications"],
 }
 
 
@@ -221,3 +229,15 @@ def bucket_facts(endpoint: Endpoint, bucket_name: str) -> dict[str, Any]:
 
 def _document(document: str | dict) -> dict:
     return json.loads(document) if isinstance(document, str) else document
+
+
+def operations_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
+    """The live alias, the alarms and where they send, and the deployment group."""
+    function_name = outputs["function_name"]
+    alias = endpoint.client("lambda").get_alias(FunctionName=function_name, Name="live")
+    alarms = endpoint.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    group = endpoint.client("codedeploy").get_deployment_group(
+        applicationName=outputs["codedeploy_application"],
+        deploymentGroupName=outputs["deployment_group"],
+    )["deploymentGroupInfo"]
+    return {"alias": alias, "alarms": alarms, "deployment_group": group}

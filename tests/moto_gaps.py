@@ -20,6 +20,14 @@ shows every fix at work.
    so a destroyed stack seemed to leave an ACL. Fix: the default ACL goes with its VPC.
 6. Lambda reports every function's `VpcConfig.VpcId` as the constant `vpc-123abc`. Fix: the
    VPC of the function's first subnet, as AWS reports it.
+7. CodeDeploy stores a deployment group's `alarmConfiguration` but GetDeploymentGroup answers
+   `{}`, so every plan wants to add the rollback alarms again (and UpdateDeploymentGroup does
+   not exist in moto). Fix: the stored configuration is returned, as AWS does. It also answers
+   `loadBalancerInfo: {}` for a group without load balancer, which AWS leaves out, so every
+   plan wants to remove an empty `load_balancer_info` block. Fix: the empty answer is left out.
+8. CodeDeploy has no DeleteDeploymentGroup and no DeleteApplication: the provider retries the
+   emulator's error until its timeout, so `terraform destroy` hangs. Fix: both actions, with
+   AWS's answers (DeleteApplication removes the application's groups too).
 """
 
 from __future__ import annotations
@@ -54,6 +62,8 @@ def install(*, secure_transport: bool) -> None:
     _notification_answer_names_eventbridge()
     _default_network_acl_goes_with_its_vpc()
     _function_reports_its_subnets_vpc()
+    _deployment_group_answers_its_alarms()
+    _codedeploy_deletes()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -151,3 +161,43 @@ def _function_reports_its_subnets_vpc() -> None:
         return config
 
     LambdaFunction.vpc_config = property(vpc_config)  # type: ignore[method-assign,assignment]
+
+
+def _deployment_group_answers_its_alarms() -> None:
+    from moto.codedeploy import responses
+
+    info = responses._deployment_group_info
+
+    def deployment_group_info(group: Any) -> dict[str, Any]:
+        answer = info(group)
+        answer["alarmConfiguration"] = group.alarm_configuration or {}
+        if not answer.get("loadBalancerInfo"):
+            answer.pop("loadBalancerInfo", None)
+        return answer
+
+    responses._deployment_group_info = deployment_group_info
+
+
+def _codedeploy_deletes() -> None:
+    from moto.codedeploy.models import CodeDeployBackend
+    from moto.codedeploy.responses import CodeDeployResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    def delete_deployment_group(self: Any) -> Any:
+        application = self._get_param("applicationName")
+        group = self._get_param("deploymentGroupName")
+        backend: CodeDeployBackend = self.codedeploy_backend
+        backend.get_deployment_group(application, group)  # AWS's not-found errors
+        del backend.deployment_groups[application][group]
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    def delete_application(self: Any) -> Any:
+        application = self._get_param("applicationName")
+        backend: CodeDeployBackend = self.codedeploy_backend
+        backend.get_application(application)
+        del backend.applications[application]
+        backend.deployment_groups.pop(application, None)
+        return EmptyResult()
+
+    CodeDeployResponse.delete_deployment_group = delete_deployment_group  # type: ignore[attr-defined]
+    CodeDeployResponse.delete_application = delete_application  # type: ignore[attr-defined]

@@ -29,8 +29,10 @@ MIRROR_CANDIDATES = (
 )
 # Every AWS service the stacks call, by the provider's `endpoints` names.
 ENDPOINT_SERVICES = (
+    "acm",
     "apigateway",
     "cloudwatch",
+    "codedeploy",
     "dynamodb",
     "ec2",
     "elbv2",
@@ -38,8 +40,11 @@ ENDPOINT_SERVICES = (
     "kms",
     "lambda",
     "logs",
+    "route53",
     "s3",
+    "sns",
     "sqs",
+    "ssm",
     "sts",
     "wafv2",
 )

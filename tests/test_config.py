@@ -116,6 +116,70 @@ def s3_backend(key: str, value: Any, fragment: str):
 
 
 RULES = [
+    # Alarms, releases, domain, secrets, provisioned concurrency
+    case("alarms.email", ["oncall"], "an email address", "alarms.email.0"),
+    case("alarms.https", ["http://hooks.example.com/x"], "https:// URL", "alarms.https.0"),
+    case("alarms.period_s", 90, "multiple of 60"),
+    case("alarms.period_s", 30, "greater than or equal to 60"),
+    case("alarms.evaluation_periods", 1441, "less than or equal to 1440"),
+    case("alarms.evaluation_periods", 25, "exceeds 86400", also={"alarms.period_s": 3600}),
+    case("alarms.datapoints_to_alarm", 6, "at most evaluation_periods"),
+    case("alarms.duration_p99_timeout_ratio", 1.5, "less than or equal to 1"),
+    case("alarms.api_latency_p99_ms", 29001, "less than or equal to 29000"),
+    case("alarms.function_errors", 0, "greater than or equal to 1"),
+    case("releases.strategy", "Canary", "not a CodeDeploy Lambda strategy"),
+    case("lambda.provisioned_concurrency", 901, "at most 900"),
+    case("lambda.provisioned_concurrency", 6, "at most 5", also={"lambda.reserved_concurrency": 5}),
+    case(
+        "lambda.secrets",
+        {"DbPassword": "/dev/db"},
+        "lowercase letters",
+        reported="lambda.secrets.DbPassword",
+    ),
+    case("lambda.secrets", {"db": "/aws/db"}, "reserved by AWS", reported="lambda.secrets.db"),
+    case("lambda.secrets", {"db": "/a b"}, "SSM parameter name", reported="lambda.secrets.db"),
+    case(
+        "lambda.secrets",
+        {"db": "/" + "/".join("l" * 16)},
+        "15 levels",
+        reported="lambda.secrets.db",
+    ),
+    case("lambda.secrets", {f"s{n}": f"/p{n}" for n in range(21)}, "at most 20 items"),
+    case(
+        "lambda.secrets",
+        {"log_level": "/dev/level"},
+        "SECRET_LOG_LEVEL is set in environment",
+        reported="lambda.secrets.log_level",
+        also={"lambda.environment.SECRET_LOG_LEVEL": "x"},
+    ),
+    case(
+        "lambda.secrets_kms_key_arn",
+        "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-1234567890ab",
+        "only used with secrets",
+    ),
+    case("lambda.secrets_kms_key_arn", "alias/aws/ssm", "a KMS key ARN"),
+    case(
+        "lambda.secrets_kms_key_arn",
+        "arn:aws:kms:eu-west-1:123456789012:key/12345678-1234-1234-1234-1234567890ab",
+        "must be in us-east-1",
+        also={"lambda.secrets": {"db": "/dev/db"}},
+    ),
+    case("domain", {"name": "api.example.com"}, "required key is missing", "domain.hosted_zone_id"),
+    case(
+        "domain",
+        {"name": "API.example.com", "hosted_zone_id": "Z1"},
+        "lowercase host",
+        "domain.name",
+    ),
+    case(
+        "domain", {"name": "*.example.com", "hosted_zone_id": "Z1"}, "lowercase host", "domain.name"
+    ),
+    case(
+        "domain",
+        {"name": "api.example.com", "hosted_zone_id": "z1"},
+        "hosted zone id",
+        "domain.hosted_zone_id",
+    ),
     # Unknown keys, wrong types, missing env
     case("lambda.memroy_mb", 512, "unknown key"),
     case("lamda", {"memory_mb": 512}, "unknown key"),

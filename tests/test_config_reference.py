@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args
 
 from scripts import config_reference
 from serverless_app.config import BootstrapConfig, StackConfig, StrictModel
@@ -38,8 +39,13 @@ def config_keys(model: type[StrictModel], prefix: str = "") -> Iterator[str]:
         factory = field.default_factory
         if isinstance(factory, type) and issubclass(factory, StrictModel):
             yield from config_keys(factory, key + ".")
-        else:
-            yield key
+            continue
+        yield key
+        # An optional table (`domain`): its row and every key inside it.
+        optional = [arg for arg in get_args(field.annotation) if arg is not type(None)]
+        inner = optional[0] if len(optional) == 1 else None
+        if isinstance(inner, type) and issubclass(inner, StrictModel):
+            yield from config_keys(inner, key + ".")
 
 
 def test_readme_documents_every_key():

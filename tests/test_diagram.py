@@ -163,7 +163,7 @@ def test_a_new_resource_type_is_drawn_without_changing_the_script(document):
         n for n in picture.nodes if "aws_lambda_function_event_invoke_config.retries" in n.resources
     )
     assert owner.resources[0] == f"aws_lambda_function.{function}"
-    assert "event invoke config" in owner.label
+    assert "event invoke config" in owner.label.replace("\n", " ")
 
 
 def test_rendering_is_deterministic(picture, tmp_path):

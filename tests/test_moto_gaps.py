@@ -132,3 +132,45 @@ def test_function_reports_the_vpc_of_its_subnets(https):
     create_function(https, "vpc-function", VpcConfig=placement)
     configuration = https.client("lambda").get_function(FunctionName="vpc-function")
     assert configuration["Configuration"]["VpcConfig"]["VpcId"] == vpc_id
+
+
+def lambda_deployment_group(endpoint: Endpoint, application: str) -> object:
+    codedeploy = endpoint.client("codedeploy")
+    codedeploy.create_application(applicationName=application, computePlatform="Lambda")
+    codedeploy.create_deployment_group(
+        applicationName=application,
+        deploymentGroupName="fn",
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        deploymentConfigName="CodeDeployDefault.LambdaAllAtOnce",
+        alarmConfiguration={"enabled": True, "alarms": [{"name": "fn-errors"}]},
+        deploymentStyle={
+            "deploymentOption": "WITH_TRAFFIC_CONTROL",
+            "deploymentType": "BLUE_GREEN",
+        },
+    )
+    return codedeploy
+
+
+def test_deployment_group_answers_its_rollback_alarms(https):
+    codedeploy = lambda_deployment_group(https, "gap-alarms")
+    group = codedeploy.get_deployment_group(applicationName="gap-alarms", deploymentGroupName="fn")
+    assert group["deploymentGroupInfo"]["alarmConfiguration"] == {
+        "enabled": True,
+        "alarms": [{"name": "fn-errors"}],
+    }
+    # AWS leaves out what the group does not have; an empty block is a change to Terraform.
+    assert "loadBalancerInfo" not in group["deploymentGroupInfo"]
+
+
+def test_codedeploy_groups_and_applications_can_be_deleted(https):
+    codedeploy = lambda_deployment_group(https, "gap-delete")
+    answer = codedeploy.delete_deployment_group(
+        applicationName="gap-delete", deploymentGroupName="fn"
+    )
+    assert answer["hooksNotCleanedUp"] == []
+    assert codedeploy.list_deployment_groups(applicationName="gap-delete")["deploymentGroups"] == []
+    codedeploy.delete_application(applicationName="gap-delete")
+    assert "gap-delete" not in codedeploy.list_applications()["applications"]
+    with pytest.raises(ClientError) as missing:
+        codedeploy.delete_application(applicationName="gap-delete")
+    assert missing.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"

@@ -36,6 +36,12 @@ REQUIRED_RESOURCES = {
     "aws_api_gateway_deployment",
     "aws_api_gateway_stage",
     "aws_dynamodb_table",
+    "aws_lambda_alias",
+    "aws_sns_topic",
+    "aws_cloudwatch_metric_alarm",
+    "aws_cloudwatch_dashboard",
+    "aws_codedeploy_app",
+    "aws_codedeploy_deployment_group",
 }
 OUTPUTS = {
     "api_invoke_url",
@@ -44,6 +50,11 @@ OUTPUTS = {
     "table_name",
     "function_name",
     "vpc_id",
+    "live_alias_arn",
+    "alarm_topic_arn",
+    "dashboard_name",
+    "codedeploy_application",
+    "deployment_group",
 }
 
 

@@ -60,6 +60,7 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         "api": aws_facts.api_facts(endpoint, outputs["api_invoke_url"]),
         "table": aws_facts.table_facts(endpoint, outputs["table_name"]),
         "bucket": aws_facts.bucket_facts(endpoint, outputs["bucket_name"]),
+        "operations": aws_facts.operations_facts(endpoint, outputs),
         "outputs": outputs,
     }
 
@@ -265,7 +266,8 @@ def test_load_balancer_listener_forwards_to_the_function(applied):
     function_arn = applied["function"]["configuration"]["FunctionArn"]
     (group,) = balancer["target_groups"]
     assert group["TargetType"] == "lambda"
-    assert balancer["targets"][group["TargetGroupArn"]] == [function_arn]
+    # The live alias, not the unqualified function: CodeDeploy moves what callers reach.
+    assert balancer["targets"][group["TargetGroupArn"]] == [f"{function_arn}:live"]
     forwards = [
         action["TargetGroupArn"]
         for listener in balancer["listeners"]
@@ -286,7 +288,7 @@ def test_api_stage_deploys_the_integration_to_the_function(applied):
     integration = method["methodIntegration"]
     assert integration["type"] == "AWS_PROXY"
     assert integration["httpMethod"] == "POST"
-    assert function_arn in integration["uri"]
+    assert integration["uri"].endswith(f"{function_arn}:live/invocations")
 
 
 def test_firewall_guards_load_balancer_and_api_stage(applied):
@@ -318,3 +320,21 @@ def test_bucket_is_encrypted_private_and_tls_only(cycles, stack):
 def test_package_and_greeting_are_uploaded(applied):
     objects = applied["bucket"]["objects"]
     assert objects == sorted(["greeting.txt", f"lambda/{applied['outputs']['function_name']}.zip"])
+
+
+def test_alarms_page_the_topic_and_stop_releases(applied):
+    operations, outputs = applied["operations"], applied["outputs"]
+    assert operations["alias"]["AliasArn"] == outputs["live_alias_arn"]
+    topic = outputs["alarm_topic_arn"]
+    alarms = operations["alarms"]
+    assert len(alarms) == 8
+    assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms)
+    group = operations["deployment_group"]
+    function_alarms = sorted(
+        a["AlarmName"] for a in alarms if a["Namespace"] in ("AWS/Lambda", "AWS/SQS")
+    )
+    assert sorted(a["name"] for a in group["alarmConfiguration"]["alarms"]) == function_alarms
+    assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
+    env = outputs["function_name"].split("-", 1)[0]
+    expected = {"dev": "AllAtOnce", "prod": "Canary10Percent5Minutes"}[env]
+    assert group["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"

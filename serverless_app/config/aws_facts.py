@@ -117,3 +117,34 @@ LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
 # The values the stack gives STACK_VARIABLES (stack.py); the bucket name is at most 63 long.
 GREETING_KEY = "greeting.txt"
 S3_BUCKET_NAME_MAX = 63
+# CloudWatch alarms on standard-resolution metrics: a period of 60 s or a multiple of it, and
+# evaluation periods x period at most one day.
+ALARM_MIN_PERIOD_S = 60
+ALARM_MAX_EVALUATION_SECONDS = 24 * 3600
+# API Gateway REST integrations time out after 29 s: a p99 latency alarm above it never fires.
+API_MAX_LATENCY_MS = API_GATEWAY_TIMEOUT_S * 1000
+# SNS: an email endpoint is an address; an HTTPS endpoint a URL (at most 2048 characters is
+# a sanity bound, SNS documents none).
+SNS_MAX_ENDPOINT_LENGTH = 2048
+# CodeDeploy's predefined Lambda deployment configurations, by the short name the config uses
+# (constructs_lib/releases.py maps them; a test keeps both lists equal).
+RELEASE_STRATEGIES = (
+    "AllAtOnce",
+    "Canary10Percent5Minutes",
+    "Canary10Percent10Minutes",
+    "Canary10Percent15Minutes",
+    "Canary10Percent30Minutes",
+    "Linear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes",
+)
+# Secrets: the function reads SSM parameters named in SECRET_<NAME> variables.
+SECRET_VARIABLE_PREFIX = "SECRET_"
+# Parameter Store names: at most 2048 characters with the path, 15 levels of hierarchy.
+SSM_PARAMETER_NAME_MAX = 2048
+SSM_MAX_HIERARCHY_LEVELS = 15
+# The construct's bound on secrets per function (the 4 KB environment binds first anyway).
+MAX_SECRETS_PER_FUNCTION = 20
+# Route 53 / ACM host names: 253 characters, labels of 1-63.
+DOMAIN_NAME_MAX = 253

@@ -25,8 +25,11 @@ from pydantic import (
 )
 
 from serverless_app.config.aws_facts import (
+    ALARM_MAX_EVALUATION_SECONDS,
+    ALARM_MIN_PERIOD_S,
     API_GATEWAY_TIMEOUT_S,
     API_MAX_BURST_LIMIT,
+    API_MAX_LATENCY_MS,
     API_MAX_RATE_LIMIT,
     AWS_REGIONS,
     GREETING_KEY,
@@ -35,10 +38,13 @@ from serverless_app.config.aws_facts import (
     LAMBDA_MIN_UNRESERVED_CONCURRENCY,
     LAMBDA_PYTHON_RUNTIMES,
     LOG_RETENTION_DAYS,
+    MAX_SECRETS_PER_FUNCTION,
     MAX_TAGS,
+    RELEASE_STRATEGIES,
     RESOURCE_TAGS,
     S3_BUCKET_NAME_MAX,
     S3_MAX_LIFECYCLE_DAYS,
+    SECRET_VARIABLE_PREFIX,
     STACK_TAGS,
     STACK_VARIABLES,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
@@ -51,9 +57,14 @@ from serverless_app.config.rules import (
     AvailabilityZone,
     AwsRegion,
     CertificateArn,
+    DomainName,
     DynamoDbTableName,
+    EmailAddress,
     EnvName,
+    HostedZoneId,
+    HttpsUrl,
     Ipv4Cidr,
+    KmsKeyArn,
     LambdaFunctionName,
     LambdaHandler,
     LambdaVariableName,
@@ -61,7 +72,9 @@ from serverless_app.config.rules import (
     Problem,
     S3BucketName,
     S3BucketPrefix,
+    SecretName,
     SslPolicy,
+    SsmParameterName,
     StackRegion,
     StateKey,
     SubnetKey,
@@ -345,6 +358,66 @@ class LambdaConfig(StrictModel):
         ),
     )
 
+    # Warm execution environments on the `live` alias: paid per hour whether used or not.
+    provisioned_concurrency: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "warm environments on the `live` alias (paid while idle); at most "
+            "`account_concurrency` - 100 and at most `reserved_concurrency` when that is set"
+        ),
+        json_schema_extra={"default_text": "unset: none (cold starts possible)"},
+    )
+    # Secret name -> SSM SecureString parameter (created outside Terraform; its value never
+    # enters the configuration or the state).
+    secrets: Annotated[
+        dict[SecretName, SsmParameterName], Field(max_length=MAX_SECRETS_PER_FUNCTION)
+    ] = Field(
+        default_factory=dict,
+        description=(
+            '`name = "/ssm/parameter/name"`: the function gets `SECRET_<NAME>` = the parameter '
+            "name and may read exactly those parameters (values stay in SSM, never in the "
+            "state); names lower_snake_case 1-64; parameter names at most 2048 characters, 15 "
+            "levels, not starting with `aws` or `ssm`"
+        ),
+        json_schema_extra={"type_text": "table: name = parameter name"},
+    )
+    secrets_kms_key_arn: KmsKeyArn | None = Field(
+        default=None,
+        description=(
+            "the customer-managed KMS key the parameters are encrypted with, in `region`; only "
+            "with `secrets`"
+        ),
+        json_schema_extra={"default_text": "unset: the AWS-managed `alias/aws/ssm` key"},
+    )
+
+    @model_validator(mode="after")
+    def _provisioned_fits(self) -> LambdaConfig:
+        count = self.provisioned_concurrency
+        if count is None:
+            return self
+        ceiling = self.account_concurrency - LAMBDA_MIN_UNRESERVED_CONCURRENCY
+        if self.reserved_concurrency is not None:
+            ceiling = min(ceiling, self.reserved_concurrency)
+        if count > ceiling:
+            fail(
+                ("provisioned_concurrency",),
+                f"at most {ceiling} (reserved_concurrency, and account_concurrency minus the "
+                f"{LAMBDA_MIN_UNRESERVED_CONCURRENCY} Lambda keeps unreserved)",
+                count,
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _secret_rules(self) -> LambdaConfig:
+        if self.secrets_kms_key_arn is not None and not self.secrets:
+            fail(("secrets_kms_key_arn",), "only used with secrets", self.secrets_kms_key_arn)
+        raise_problems(
+            Problem(("secrets", name), f"its variable {variable} is set in environment", name)
+            for name in self.secrets
+            if (variable := f"{SECRET_VARIABLE_PREFIX}{name.upper()}") in self.environment
+        )
+        return self
+
     @model_validator(mode="after")
     def _reservation_fits_account(self) -> LambdaConfig:
         available = self.account_concurrency - LAMBDA_MIN_UNRESERVED_CONCURRENCY
@@ -556,6 +629,88 @@ class LogsConfig(StrictModel):
     )
 
 
+class AlarmsConfig(StrictModel):
+    """CloudWatch alarms on the function, the API and the load balancer, sent (ALARM and OK)
+    to one encrypted SNS topic `<env>-alarms`, plus a dashboard `<env>`."""
+
+    email: list[EmailAddress] = Field(
+        default_factory=list,
+        description="addresses subscribed to the topic; each must confirm by email first",
+    )
+    https: list[HttpsUrl] = Field(
+        default_factory=list,
+        description="https:// endpoints (an incident tool's webhook); each must confirm first",
+    )
+    period_s: Annotated[int, Field(ge=ALARM_MIN_PERIOD_S, le=ALARM_MAX_EVALUATION_SECONDS)] = Field(
+        default=60,
+        description="a multiple of 60 (the metrics are published every minute)",
+    )
+    evaluation_periods: Annotated[
+        int, Field(ge=1, le=ALARM_MAX_EVALUATION_SECONDS // ALARM_MIN_PERIOD_S)
+    ] = Field(default=5, description="`period_s` x this at most one day (CloudWatch)")
+    datapoints_to_alarm: Annotated[int, Field(ge=1)] = Field(
+        default=3, description="of the evaluation periods, how many must breach (M of N)"
+    )
+    # Counts per period; CloudWatch sets no maximum: 1,000,000 is a sanity bound.
+    function_errors: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=1, description="function errors per period (sanity bound 1,000,000)"
+    )
+    function_throttles: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=1, description="throttled invocations per period (sanity bound 1,000,000)"
+    )
+    duration_p99_timeout_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.8, description="p99 duration as a share of `lambda.timeout_s`"
+    )
+    api_server_error_rate: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.05, description="share of API answers that are 5XX"
+    )
+    api_latency_p99_ms: Annotated[int, Field(ge=1, le=API_MAX_LATENCY_MS)] = Field(
+        default=3000, description="API p99 latency; API Gateway gives up at 29 s"
+    )
+    load_balancer_target_5xx: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
+        default=5, description="5XX answers of the function per period (sanity bound 1,000,000)"
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> AlarmsConfig:
+        if self.period_s % ALARM_MIN_PERIOD_S:
+            fail(("period_s",), f"must be a multiple of {ALARM_MIN_PERIOD_S}", self.period_s)
+        if self.period_s * self.evaluation_periods > ALARM_MAX_EVALUATION_SECONDS:
+            message = f"period_s x evaluation_periods exceeds {ALARM_MAX_EVALUATION_SECONDS} s"
+            fail(("evaluation_periods",), message, self.evaluation_periods)
+        if self.datapoints_to_alarm > self.evaluation_periods:
+            message = "at most evaluation_periods"
+            fail(("datapoints_to_alarm",), message, self.datapoints_to_alarm)
+        return self
+
+
+class ReleasesConfig(StrictModel):
+    """How CodeDeploy shifts the `live` alias to a new version (`scripts/release.py`)."""
+
+    strategy: Annotated[str, one_of(RELEASE_STRATEGIES, "a CodeDeploy Lambda strategy")] = Field(
+        default="Canary10Percent5Minutes",
+        description=(
+            f"one of {', '.join(RELEASE_STRATEGIES)}; the function's alarms stop a release "
+            "and roll it back"
+        ),
+    )
+
+
+class DomainConfig(StrictModel):
+    """A custom domain for the API (and the load balancer's certificate)."""
+
+    name: DomainName = Field(
+        description=(
+            "the API's host name, e.g. `api.example.com`: an ACM certificate (DNS-validated) and "
+            "an A alias record are created; the load balancer's HTTPS listener uses the same "
+            "certificate unless `load_balancer.certificate_arn` is set"
+        )
+    )
+    hosted_zone_id: HostedZoneId = Field(
+        description="the existing Route 53 public hosted zone holding `name`"
+    )
+
+
 BackendType = Literal["local", "s3"]
 S3_BACKEND_KEYS = ("bucket", "key", "region", "use_lockfile", "encrypt")
 
@@ -629,6 +784,13 @@ class StackConfig(StrictModel):
     dynamodb: DynamoDbConfig = Field(default_factory=DynamoDbConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
     waf: WafConfig = Field(default_factory=WafConfig)
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
+    releases: ReleasesConfig = Field(default_factory=ReleasesConfig)
+    domain: DomainConfig | None = Field(
+        default=None,
+        description="a custom domain for the API",
+        json_schema_extra={"type_text": "table", "default_text": "unset: the execute-api URL only"},
+    )
     backend: BackendConfig = Field(default_factory=BackendConfig)
 
     @model_validator(mode="before")
@@ -693,6 +855,17 @@ class StackConfig(StrictModel):
             fail(("certificate_arn",), message, arn)
         return load_balancer
 
+    @field_validator("lambda_")
+    @classmethod
+    def _secrets_key_in_region(cls, lambda_: LambdaConfig, info: ValidationInfo) -> LambdaConfig:
+        region, arn = info.data.get("region"), lambda_.secrets_kms_key_arn
+        if region is None or arn is None:
+            return lambda_
+        if arn.split(":")[3] != region:
+            message = f"the key must be in {region}: SSM decrypts with a key of its region"
+            fail(("secrets_kms_key_arn",), message, arn)
+        return lambda_
+
     @model_validator(mode="after")
     def _environment_size(self) -> StackConfig:
         size = environment_bytes(self)
@@ -717,6 +890,10 @@ def environment_bytes(config: StackConfig) -> int:
     )
     variables = {
         **config.lambda_.environment,
+        **{
+            f"{SECRET_VARIABLE_PREFIX}{name.upper()}": p
+            for name, p in config.lambda_.secrets.items()
+        },
         "TABLE_NAME": config.dynamodb.table_name or "",
         "BUCKET_NAME": bucket[:S3_BUCKET_NAME_MAX],
         "GREETING_KEY": GREETING_KEY,

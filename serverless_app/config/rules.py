@@ -27,6 +27,8 @@ from serverless_app.config.aws_facts import (
     PLACEHOLDER_STATE_BUCKET,
     S3_RESERVED_PREFIXES,
     S3_RESERVED_SUFFIXES,
+    SSM_MAX_HIERARCHY_LEVELS,
+    SSM_PARAMETER_NAME_MAX,
     STACK_TAGS,
     STACK_VARIABLES,
     TARGET_GROUP_SUFFIX,
@@ -276,6 +278,60 @@ ApiPathPart = Annotated[
 TagKey = Annotated[str, AfterValidator(_tag_key), AfterValidator(_not_a_stack_tag)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
 StateKey = Annotated[str, AfterValidator(_state_key)]
+KmsKeyArn = Annotated[
+    str,
+    pattern(
+        r"arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}",
+        "a KMS key ARN, arn:aws:kms:REGION:ACCOUNT:key/ID (not an alias)",
+    ),
+]
+EmailAddress = Annotated[
+    str,
+    pattern(
+        r"(?=.{3,254}$)[^@\s]+@[^@\s]+\.[A-Za-z]{2,63}",
+        "an email address (at most 254 characters)",
+    ),
+]
+HttpsUrl = Annotated[
+    str,
+    pattern(
+        r"(?=.{9,2048}$)https://[^\s/]+(?:/\S*)?", "an https:// URL of at most 2048 characters"
+    ),
+]
+# The function reads `SECRET_<NAME>`: lower_snake_case, as the handler asks for it.
+SecretName = Annotated[
+    str,
+    pattern(r"[a-z][a-z0-9_]{0,63}", "1-64 lowercase letters, digits or _, starting with a letter"),
+]
+
+
+def _ssm_parameter_name(value: str) -> str:
+    if len(value) > SSM_PARAMETER_NAME_MAX or not re.fullmatch(
+        r"/?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*", value
+    ):
+        raise ValueError(
+            f"must be an SSM parameter name: at most {SSM_PARAMETER_NAME_MAX} letters, digits "
+            "or `_.-`, levels separated by `/`"
+        )
+    if value.count("/") > SSM_MAX_HIERARCHY_LEVELS:
+        raise ValueError(f"at most {SSM_MAX_HIERARCHY_LEVELS} levels of hierarchy")
+    if value.lstrip("/").lower().startswith(("aws", "ssm")):
+        raise ValueError("names starting with aws or ssm are reserved by AWS")
+    return value
+
+
+SsmParameterName = Annotated[str, AfterValidator(_ssm_parameter_name)]
+# RFC 1035 host names as ACM and Route 53 take them, lowercase, no wildcard.
+DomainName = Annotated[
+    str,
+    pattern(
+        r"(?=.{1,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}",
+        "a lowercase host name like api.example.com (labels of 1-63, at most 253 in all)",
+    ),
+]
+HostedZoneId = Annotated[
+    str, pattern(r"Z[A-Z0-9]{1,31}", "a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ")
+]
 WafName = Annotated[
     str, pattern(r"[A-Za-z0-9_-]{1,128}", "1-128 letters, digits, hyphens or underscores")
 ]
