@@ -17,9 +17,9 @@ from serverless_app.summary import json_strings
 if TYPE_CHECKING:
     from cdktf import TerraformStack
 
-    from constructs_lib.apigw import RestApiProps
+    from constructs_lib.apigw import LambdaRestApi, RestApiProps
     from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
-    from constructs_lib.load_balancer import LoadBalancerProps
+    from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
     from constructs_lib.s3 import SecureBucket
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -207,3 +207,32 @@ def rest_api_props(function: ServerlessFunction, **overrides: Any) -> RestApiPro
         "log_retention_days": 365,
     }
     return RestApiProps(**{**values, **overrides})
+
+
+# One function, API and load balancer for the tests of constructs that build on them.
+def build_function(stack: TerraformStack, **overrides: Any) -> ServerlessFunction:
+    """Function `t-fn` from lambda/, with its code bucket; `overrides` go to its props."""
+    from constructs_lib.lambda_function import ServerlessFunction
+    from constructs_lib.s3 import SecureBucket, SecureBucketProps
+
+    bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+    props = function_props(bucket, function_name="t-fn", role_name="t-fn-role", **overrides)
+    return ServerlessFunction(stack, "fn", props)
+
+
+def build_api(
+    stack: TerraformStack, function: ServerlessFunction, **overrides: Any
+) -> LambdaRestApi:
+    from constructs_lib.apigw import LambdaRestApi
+
+    return LambdaRestApi(stack, "api", rest_api_props(function, **overrides))
+
+
+def build_load_balancer(stack: TerraformStack, **overrides: Any) -> FunctionLoadBalancer:
+    """Load balancer `t-lb` without access logs in two made-up subnets."""
+    from constructs_lib.load_balancer import FunctionLoadBalancer
+
+    props = load_balancer_props(**{"name": "t-lb", "access_logs": False, **overrides})
+    return FunctionLoadBalancer(
+        stack, "lb", props, vpc_id="vpc-1", subnet_ids=["subnet-1", "subnet-2"]
+    )

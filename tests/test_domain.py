@@ -1,18 +1,13 @@
 import pytest
 
-from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.domain import ApiDomain, ApiDomainProps
-from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.load_balancer import FunctionLoadBalancer
-from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
-    TEST_KEY_ARN,
-    function_props,
-    load_balancer_props,
+    build_api,
+    build_function,
+    build_load_balancer,
     only,
     ref,
     resources,
-    rest_api_props,
     synth_construct,
 )
 
@@ -20,28 +15,12 @@ ZONE = "Z0123456789ABCDEFGHIJ"
 
 
 def build(stack, **overrides) -> ApiDomain:
-    bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
-    fn = ServerlessFunction(
-        stack, "fn", function_props(bucket, function_name="t-fn", role_name="t-fn-role")
-    )
-    api = LambdaRestApi(
-        stack,
-        "api",
-        rest_api_props(
-            fn, name="t-api", path_part="greet", stage_name="beta", kms_key_arn=TEST_KEY_ARN
-        ),
-    )
+    fn = build_function(stack)
+    api = build_api(stack, fn)
     props = {"domain_name": "api.example.com", "hosted_zone_id": ZONE, **overrides}
     domain = ApiDomain(stack, "domain", api, ApiDomainProps(**props))
     # The load balancer's HTTPS listener serves the same, validated certificate.
-    balancer = FunctionLoadBalancer(
-        stack,
-        "lb",
-        load_balancer_props(name="t-lb", region="us-east-1", access_logs=False,
-            certificate_arn=domain.certificate_arn),
-        vpc_id="vpc-1",
-        subnet_ids=["subnet-1", "subnet-2"],
-    )  # fmt: skip
+    balancer = build_load_balancer(stack, certificate_arn=domain.certificate_arn)
     balancer.route_to_function(fn)
     return domain
 

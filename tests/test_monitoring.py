@@ -2,10 +2,7 @@ import json
 
 import pytest
 
-from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.kms import StackKey, StackKeyProps
-from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.monitoring import (
     ApiAlarmProps,
     FunctionAlarmProps,
@@ -13,15 +10,14 @@ from constructs_lib.monitoring import (
     Monitoring,
     MonitoringProps,
 )
-from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
     TEST_KEY_ARN,
-    function_props,
-    load_balancer_props,
+    build_api,
+    build_function,
+    build_load_balancer,
     only,
     ref,
     resources,
-    rest_api_props,
     synth_construct,
 )
 
@@ -29,25 +25,9 @@ from tests.support import (
 def build(stack, function_alarms=None) -> None:
     key = StackKey(stack, "key", StackKeyProps(alias="t", region="us-east-1"))
     key.allow_cloudwatch_alarms()
-    bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
-    function = ServerlessFunction(
-        stack,
-        "fn",
-        function_props(bucket, function_name="t-fn", role_name="t-fn-role", timeout_s=10),
-    )
-    api = LambdaRestApi(
-        stack,
-        "api",
-        rest_api_props(function, name="t-api", path_part="greet", stage_name="beta",
-            kms_key_arn=TEST_KEY_ARN),
-    )  # fmt: skip
-    balancer = FunctionLoadBalancer(
-        stack,
-        "lb",
-        load_balancer_props(name="t-lb", region="us-east-1", access_logs=False),
-        vpc_id="vpc-1",
-        subnet_ids=["subnet-1", "subnet-2"],
-    )
+    function = build_function(stack, timeout_s=10)
+    api = build_api(stack, function)
+    balancer = build_load_balancer(stack)
     balancer.route_to_function(function)
     monitoring = Monitoring(
         stack,
@@ -210,10 +190,7 @@ def test_subscribers_are_checked():
 
 def test_load_balancer_must_be_routed_first():
     def build_unrouted(stack):
-        balancer = FunctionLoadBalancer(
-            stack, "lb", load_balancer_props(name="t-lb", region="us-east-1", access_logs=False),
-            vpc_id="vpc-1", subnet_ids=["subnet-1"],
-        )  # fmt: skip
+        balancer = build_load_balancer(stack)
         Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN)).watch_load_balancer(
             balancer
         )

@@ -1,8 +1,6 @@
 import pytest
 
-from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
     CODEDEPLOY_LAMBDA_POLICY,
@@ -14,44 +12,28 @@ from constructs_lib.releases import (
     ReleasesProps,
     default_strategy,
 )
-from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
     TEST_KEY_ARN,
+    build_api,
+    build_function,
+    build_load_balancer,
     data_sources,
-    function_props,
-    load_balancer_props,
     only,
     ref,
     resources,
-    rest_api_props,
     synth_construct,
 )
 
 
 def function(stack, **overrides) -> ServerlessFunction:
-    bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
-    props = {"publish_versions": True, **overrides}
-    return ServerlessFunction(
-        stack, "fn", function_props(bucket, function_name="t-fn", role_name="t-fn-role", **props)
-    )
+    return build_function(stack, **{"publish_versions": True, **overrides})
 
 
 def build(stack, strategy="Canary10Percent5Minutes", provisioned=3) -> None:
     fn = function(stack)
     alias = LiveAlias(stack, "live", fn, LiveAliasProps(provisioned_concurrency=provisioned))
-    api = LambdaRestApi(
-        stack,
-        "api",
-        rest_api_props(fn, name="t-api", path_part="greet", stage_name="beta",
-            kms_key_arn=TEST_KEY_ARN, invoke_target=alias.target),
-    )  # fmt: skip
-    balancer = FunctionLoadBalancer(
-        stack,
-        "lb",
-        load_balancer_props(name="t-lb", region="us-east-1", access_logs=False),
-        vpc_id="vpc-1",
-        subnet_ids=["subnet-1", "subnet-2"],
-    )
+    api = build_api(stack, fn, invoke_target=alias.target)
+    balancer = build_load_balancer(stack)
     balancer.route_to_function(fn, alias.target)
     monitoring = Monitoring(stack, "monitoring", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
     alarms = monitoring.watch_function(fn)
@@ -103,11 +85,7 @@ def test_load_balancer_targets_the_alias_with_a_qualified_permission(synthesized
 def test_unqualified_wiring_is_unchanged_without_a_target():
     def build_plain(stack):
         fn = function(stack, publish_versions=False)
-        LambdaRestApi(
-            stack, "api",
-            rest_api_props(fn, name="t-api", path_part="greet", stage_name="beta",
-                         kms_key_arn=TEST_KEY_ARN),
-        )  # fmt: skip
+        build_api(stack, fn)
 
     synthesized = synth_construct(build_plain)
     integration = only(synthesized, "aws_api_gateway_integration")
