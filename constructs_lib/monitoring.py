@@ -35,18 +35,34 @@ DASHBOARD_WIDGET_WIDTH = 12
 DASHBOARD_WIDGET_HEIGHT = 6
 
 
-def _check_window(name: str, period_s: int, evaluation_periods: int) -> None:
-    if period_s < MIN_PERIOD_S or period_s % 60:
-        raise ValueError(f"{name}: period_s must be a multiple of 60, got {period_s}")
-    if evaluation_periods < 1 or period_s * evaluation_periods > MAX_EVALUATION_SECONDS:
-        raise ValueError(
-            f"{name}: evaluation_periods x period_s must be between {period_s} and "
-            f"{MAX_EVALUATION_SECONDS} s, got {evaluation_periods} x {period_s}"
-        )
+@dataclass(frozen=True)
+class AlarmWindow:
+    """How long a metric is watched before an alarm fires: M of N periods breaching."""
+
+    period_s: int = 60
+    evaluation_periods: int = 5
+    # Of the evaluation periods, how many must breach (M of N).
+    datapoints_to_alarm: int = 3
+
+    def _check_window(self, name: str) -> None:
+        period_s, evaluation_periods = self.period_s, self.evaluation_periods
+        if period_s < MIN_PERIOD_S or period_s % 60:
+            raise ValueError(f"{name}: period_s must be a multiple of 60, got {period_s}")
+        if evaluation_periods < 1 or period_s * evaluation_periods > MAX_EVALUATION_SECONDS:
+            raise ValueError(
+                f"{name}: evaluation_periods x period_s must be between {period_s} and "
+                f"{MAX_EVALUATION_SECONDS} s, got {evaluation_periods} x {period_s}"
+            )
+        if not 1 <= self.datapoints_to_alarm <= evaluation_periods:
+            raise ValueError("datapoints_to_alarm must be between 1 and evaluation_periods")
+
+    @property
+    def window(self) -> tuple[int, int, int]:
+        return (self.period_s, self.evaluation_periods, self.datapoints_to_alarm)
 
 
 @dataclass(frozen=True)
-class FunctionAlarmProps:
+class FunctionAlarmProps(AlarmWindow):
     # Errors (Sum) per period at or above which the alarm fires.
     errors_threshold: int = 1
     # Throttled invocations (Sum) per period.
@@ -55,15 +71,9 @@ class FunctionAlarmProps:
     duration_p99_timeout_ratio: float = 0.8
     # Messages waiting in the dead-letter queue: any failed asynchronous event needs a human.
     dead_letter_messages_threshold: int = 1
-    period_s: int = 60
-    evaluation_periods: int = 5
-    # Of the evaluation periods, how many must breach (M of N).
-    datapoints_to_alarm: int = 3
 
     def __post_init__(self) -> None:
-        _check_window("function alarms", self.period_s, self.evaluation_periods)
-        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
-            raise ValueError("datapoints_to_alarm must be between 1 and evaluation_periods")
+        self._check_window("function alarms")
         for name in ("errors_threshold", "throttles_threshold", "dead_letter_messages_threshold"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -72,18 +82,13 @@ class FunctionAlarmProps:
 
 
 @dataclass(frozen=True)
-class ApiAlarmProps:
+class ApiAlarmProps(AlarmWindow):
     # Share of requests answered 5XX (the metric's Average) at or above which the alarm fires.
     server_error_rate: float = 0.05
     latency_p99_ms: int = 3000
-    period_s: int = 60
-    evaluation_periods: int = 5
-    datapoints_to_alarm: int = 3
 
     def __post_init__(self) -> None:
-        _check_window("API alarms", self.period_s, self.evaluation_periods)
-        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
-            raise ValueError("datapoints_to_alarm must be between 1 and evaluation_periods")
+        self._check_window("API alarms")
         if not 0 < self.server_error_rate <= 1:
             raise ValueError("server_error_rate must be in (0, 1]")
         if not 1 <= self.latency_p99_ms <= MAX_API_LATENCY_MS:
@@ -91,19 +96,14 @@ class ApiAlarmProps:
 
 
 @dataclass(frozen=True)
-class LoadBalancerAlarmProps:
+class LoadBalancerAlarmProps(AlarmWindow):
     # Target (function) 5XX answers per period.
     target_5xx_threshold: int = 5
     # Unhealthy targets (Maximum): with one Lambda target, 1 means it is down.
     unhealthy_targets_threshold: int = 1
-    period_s: int = 60
-    evaluation_periods: int = 5
-    datapoints_to_alarm: int = 3
 
     def __post_init__(self) -> None:
-        _check_window("load balancer alarms", self.period_s, self.evaluation_periods)
-        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
-            raise ValueError("datapoints_to_alarm must be between 1 and evaluation_periods")
+        self._check_window("load balancer alarms")
         if self.target_5xx_threshold < 1 or self.unhealthy_targets_threshold < 1:
             raise ValueError("load balancer thresholds must be at least 1")
 
@@ -164,7 +164,7 @@ class Monitoring(Construct):
         duration_threshold = min(
             MAX_FUNCTION_TIMEOUT_MS, round(timeout_ms * props.duration_p99_timeout_ratio)
         )
-        window = (props.period_s, props.evaluation_periods, props.datapoints_to_alarm)
+        window = props.window
         alarms = [
             self._alarm(
                 f"{name}-errors", "AWS/Lambda", "Errors", dimensions, "Sum",
@@ -210,7 +210,7 @@ class Monitoring(Construct):
         props = props or ApiAlarmProps()
         name = api.props.name
         dimensions = {"ApiName": api.api.name, "Stage": api.stage.stage_name}
-        window = (props.period_s, props.evaluation_periods, props.datapoints_to_alarm)
+        window = props.window
         alarms = [
             self._alarm(
                 f"{name}-5xx-rate", "AWS/ApiGateway", "5XXError", dimensions, "Average",
@@ -244,7 +244,7 @@ class Monitoring(Construct):
             "LoadBalancer": load_balancer.load_balancer.arn_suffix,
             "TargetGroup": load_balancer.target_group.arn_suffix,
         }
-        window = (props.period_s, props.evaluation_periods, props.datapoints_to_alarm)
+        window = props.window
         alarms = [
             self._alarm(
                 f"{name}-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count",
