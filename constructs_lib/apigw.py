@@ -1,8 +1,9 @@
-"""REST API Gateway: one resource + GET method proxied to the Lambda function."""
+"""REST API Gateway: routes (method + path) proxied to Lambda functions or their aliases."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cdktf import Fn, TerraformResourceLifecycle
@@ -27,9 +28,8 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
-from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.logs import encrypted_log_group
-from constructs_lib.releases import InvokeTarget, unqualified_target
+from constructs_lib.routes import Route, segments, wildcard_path
 
 # One JSON line per request in the access log.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -51,43 +51,38 @@ ACCESS_LOG_FORMAT = json.dumps(
 @dataclass(frozen=True)
 class RestApiProps:
     name: str
-    path_part: str
     stage_name: str
-    function: ServerlessFunction
+    # At least one; each method and path once (ANY counts as every method).
+    routes: Sequence[Route]
     kms_key_arn: str
-    # "NONE" is a public API: allowed, but only when the configuration says so.
-    authorization: str
     throttling_rate_limit: float
     throttling_burst_limit: int
     logging_level: str
     log_retention_days: int
-    http_method: str = "GET"
-    # None: the unqualified function; `LiveAlias.target` makes the API invoke the alias.
-    invoke_target: InvokeTarget | None = None
+
+    def __post_init__(self) -> None:
+        if not self.routes:
+            raise ValueError("a REST API needs at least one route")
+        names = [route.name for route in self.routes]
+        if len(set(names)) != len(names):
+            raise ValueError(f"routes repeat a method and path: {sorted(names)}")
 
 
 class LambdaRestApi(Construct):
-    """The classic `apigw` module, fixed for AWS provider 6: a separate stage resource and a
-    deployment that is replaced whenever the API's shape changes; plus access logs, X-Ray,
+    """The classic `apigw` module, fixed for AWS provider 6 and grown to many routes: one
+    resource per path segment, a Lambda proxy method per route, a separate stage and a
+    deployment that is replaced whenever any route changes; plus access logs, X-Ray,
     throttling and IAM authorization by default."""
 
     def __init__(self, scope: Construct, id: str, props: RestApiProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        target = props.invoke_target or unqualified_target(props.function)
         self.api = ApiGatewayRestApi(
             self,
             "api",
             name=props.name,
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-        )
-        self.resource = ApiGatewayResource(
-            self,
-            "resource",
-            rest_api_id=self.api.id,
-            parent_id=self.api.root_resource_id,
-            path_part=props.path_part,
         )
         self.validator = ApiGatewayRequestValidator(
             self,
@@ -97,38 +92,12 @@ class LambdaRestApi(Construct):
             validate_request_parameters=True,
             validate_request_body=False,
         )
-        self.method = ApiGatewayMethod(
-            self,
-            "method",
-            rest_api_id=self.api.id,
-            resource_id=self.resource.id,
-            http_method=props.http_method,
-            authorization=props.authorization,
-            request_validator_id=self.validator.id,
-            request_parameters={"method.request.querystring.name": False},
-        )
-        self.integration = ApiGatewayIntegration(
-            self,
-            "integration",
-            rest_api_id=self.api.id,
-            resource_id=self.resource.id,
-            http_method=self.method.http_method,
-            # Lambda is always invoked with POST, whatever the client's method.
-            integration_http_method="POST",
-            type="AWS_PROXY",
-            uri=target.invoke_arn,
-        )
-        LambdaPermission(
-            self,
-            "invoke-permission",
-            statement_id="AllowExecutionFromAPIGateway",
-            action="lambda:InvokeFunction",
-            function_name=target.function_name,
-            qualifier=target.qualifier,
-            principal="apigateway.amazonaws.com",
-            # <execution_arn>/<stage>/<method>/<path>: any stage, this method and path only.
-            source_arn=f"{self.api.execution_arn}/*/{props.http_method}{self.resource.path}",
-        )
+        # Path ("/items/{id}") -> its resource; "/" is the API's root resource.
+        self.resources: dict[str, ApiGatewayResource] = {}
+        self.methods: dict[str, ApiGatewayMethod] = {}
+        self.integrations: dict[str, ApiGatewayIntegration] = {}
+        for route in props.routes:
+            self._add_route(route)
         self.deployment = ApiGatewayDeployment(
             self,
             "deployment",
@@ -137,22 +106,89 @@ class LambdaRestApi(Construct):
             # never reach the stage. Ids alone miss in-place updates (authorization, uri, ...).
             triggers={"redeployment": Fn.sha1(Fn.jsonencode(self._deployed_configuration()))},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            depends_on=[self.method, self.integration],
+            depends_on=[*self.methods.values(), *self.integrations.values()],
         )
         self.stage = self._stage()
 
+    def _resource_id(self, path: str) -> str:
+        """The resource of `path`, creating it and its parents on first use."""
+        if path == "/":
+            return self.api.root_resource_id
+        if path not in self.resources:
+            parent, _, part = path.rpartition("/")
+            self.resources[path] = ApiGatewayResource(
+                self,
+                f"resource{path.replace('/', '-')}",
+                rest_api_id=self.api.id,
+                parent_id=self._resource_id(parent or "/"),
+                path_part=part,
+            )
+        return self.resources[path].id
+
+    def _add_route(self, route: Route) -> None:
+        resource_id = self._resource_id(route.path)
+        id = route.name.replace("/", "-")
+        method = ApiGatewayMethod(
+            self,
+            f"method-{id}",
+            rest_api_id=self.api.id,
+            resource_id=resource_id,
+            http_method=route.method,
+            authorization=route.authorization,
+            request_validator_id=self.validator.id,
+            # Declared path parameters are required: the validator answers 400 without them.
+            request_parameters={
+                f"method.request.path.{segment.parameter}": True
+                for segment in segments(route.path)
+                if segment.parameter
+            }
+            or None,
+        )
+        self.methods[route.name] = method
+        self.integrations[route.name] = ApiGatewayIntegration(
+            self,
+            f"integration-{id}",
+            rest_api_id=self.api.id,
+            resource_id=resource_id,
+            http_method=method.http_method,
+            # Lambda is always invoked with POST, whatever the client's method.
+            integration_http_method="POST",
+            type="AWS_PROXY",
+            uri=route.target.invoke_arn,
+        )
+        LambdaPermission(
+            self,
+            f"invoke-permission-{id}",
+            statement_id=f"AllowApiGateway-{route.slug}",
+            action="lambda:InvokeFunction",
+            function_name=route.target.function_name,
+            qualifier=route.target.qualifier,
+            principal="apigateway.amazonaws.com",
+            # <execution_arn>/<stage>/<method>/<path>: any stage, this method and path only.
+            source_arn=(
+                f"{self.api.execution_arn}/*/{'*' if route.method == 'ANY' else route.method}"
+                f"{wildcard_path(route.path)}"
+            ),
+        )
+
     def _deployed_configuration(self) -> list[object]:
-        """The attributes of the resource, method, validator and integration a deployment
+        """The attributes of the resources, methods, validator and integrations a deployment
         snapshots, as references: Terraform hashes the values it will apply."""
-        resource, method, integration = self.resource, self.method, self.integration
-        return [
-            *(resource.id, resource.path_part),
-            *(method.id, method.http_method, method.authorization, method.api_key_required),
-            *(method.request_validator_id, method.request_parameters),
-            *(self.validator.validate_request_parameters, self.validator.validate_request_body),
-            *(integration.id, integration.type, integration.integration_http_method),
-            *(integration.uri, integration.timeout_milliseconds),
+        configuration: list[object] = [
+            self.validator.validate_request_parameters,
+            self.validator.validate_request_body,
         ]
+        for resource in self.resources.values():
+            configuration += [resource.id, resource.parent_id, resource.path_part]
+        for name, method in self.methods.items():
+            integration = self.integrations[name]
+            configuration += [
+                *(method.id, method.http_method, method.authorization, method.api_key_required),
+                *(method.request_validator_id, method.request_parameters),
+                *(integration.id, integration.type, integration.integration_http_method),
+                *(integration.uri, integration.timeout_milliseconds),
+            ]
+        return configuration
 
     def _stage(self) -> ApiGatewayStage:
         props = self.props
@@ -212,5 +248,8 @@ class LambdaRestApi(Construct):
 
     @property
     def invoke_url(self) -> str:
-        """The full URL of the proxied path: stage URL plus path part."""
-        return f"{self.stage.invoke_url}/{self.props.path_part}"
+        """The stage's URL, without a trailing `/`; a route's URL is this plus its path."""
+        return self.stage.invoke_url
+
+    def url_of(self, route: Route) -> str:
+        return f"{self.stage.invoke_url}{route.path}"

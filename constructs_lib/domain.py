@@ -116,7 +116,6 @@ class ApiDomain(Construct):
                 evaluate_target_health=False,
             ),
         )
-        self._path_part = api.props.path_part
 
     def _name_count(self) -> int:
         """One validation option per name on the certificate. A wildcard asks for the same
@@ -144,11 +143,8 @@ class ApiDomain(Construct):
         return self.validation.certificate_arn
 
     @property
-    def base_url(self) -> str:
+    def url(self) -> str:
+        """The stable URL of the API's stage: survives a new API id or stage deployment; a
+        route's URL is this plus its path."""
         suffix = f"/{self.props.base_path}" if self.props.base_path else ""
         return f"https://{self.props.domain_name}{suffix}"
-
-    @property
-    def url(self) -> str:
-        """The stable URL of the proxied path: survives a new API id or stage deployment."""
-        return f"{self.base_url}/{self._path_part}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from cdktf_cdktf_provider_aws.dynamodb_table import (
     DynamodbTable,
@@ -19,6 +20,17 @@ from constructs_lib.iam import Grantable
 PARTITION_KEY = "pk"
 # Request records carry their expiry (epoch seconds) here; DynamoDB deletes them after it.
 TTL_ATTRIBUTE = "expires_at"
+
+TableAccess = Literal["none", "read", "write", "read_write"]
+# Transactions need no actions of their own: each item in one is checked against these.
+WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+READ_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,15 @@ class RequestTable(Construct):
 
     def grant_write_items(self, grantee: Grantable) -> None:
         """Allow putting new items and updating existing ones; no reads, scans or deletes."""
-        grantee.add_to_role_policy(
-            "WriteItems", ["dynamodb:PutItem", "dynamodb:UpdateItem"], [self.table.arn]
-        )
+        grantee.add_to_role_policy("WriteItems", WRITE_ACTIONS, [self.table.arn])
+
+    def grant_read_items(self, grantee: Grantable) -> None:
+        """Allow reading items, queries and scans; no writes."""
+        grantee.add_to_role_policy("ReadItems", READ_ACTIONS, [self.table.arn])
+
+    def grant(self, grantee: Grantable, access: TableAccess) -> None:
+        """`read`, `write` or both (`read_write`); `none` grants nothing."""
+        if access in ("read", "read_write"):
+            self.grant_read_items(grantee)
+        if access in ("write", "read_write"):
+            self.grant_write_items(grantee)

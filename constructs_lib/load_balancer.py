@@ -1,4 +1,4 @@
-"""The internet-facing application load balancer, serving the Lambda function."""
+"""The internet-facing application load balancer, serving Lambda functions by path."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from cdktf_cdktf_provider_aws.lb import Lb, LbAccessLogs
 from cdktf_cdktf_provider_aws.lb_listener import (
     LbListener,
     LbListenerDefaultAction,
+    LbListenerDefaultActionFixedResponse,
     LbListenerDefaultActionRedirect,
+)
+from cdktf_cdktf_provider_aws.lb_listener_rule import (
+    LbListenerRule,
+    LbListenerRuleAction,
+    LbListenerRuleCondition,
+    LbListenerRuleConditionHttpRequestMethod,
+    LbListenerRuleConditionPathPattern,
 )
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.lb_target_group_attachment import LbTargetGroupAttachment
@@ -23,8 +31,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
-from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.releases import InvokeTarget, unqualified_target
+from constructs_lib.releases import InvokeTarget
+from constructs_lib.routes import Route, specificity, wildcard_path
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
 
 ANYWHERE = "0.0.0.0/0"
@@ -44,14 +52,13 @@ ELB_ACCOUNT_REGIONS = frozenset(
         *("cn-north-1", "cn-northwest-1"),
     }
 )
+NOT_FOUND_BODY = '{"message":"Not Found"}'
 ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 
 @dataclass(frozen=True)
 class LoadBalancerProps:
     name: str
-    # The `lambda` target group `route_to_function` creates (at most 32 characters).
-    target_group_name: str
     # Decides who delivers access logs (see ELB_ACCOUNT_REGIONS).
     region: str
     # With a certificate: HTTPS on 443 and a permanent redirect from 80. Without one: plain
@@ -68,9 +75,10 @@ class LoadBalancerProps:
 
 
 class FunctionLoadBalancer(Construct):
-    """Application load balancer in the given (public) subnets of a VPC; `route_to_function`
-    makes it serve a Lambda function. `after`: what it must be created after (the VPC's
-    internet gateway and route, see `Network.internet_access`)."""
+    """Application load balancer in the given (public) subnets of a VPC;
+    `add_function_target` and `add_routes` make it serve Lambda functions. `after`: what it
+    must be created after (the VPC's internet gateway and route, see
+    `Network.internet_access`)."""
 
     def __init__(
         self,
@@ -84,8 +92,8 @@ class FunctionLoadBalancer(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.props = props
-        # Set by `route_to_function`; the load balancer's alarms watch it.
-        self.target_group: LbTargetGroup | None = None
+        # Function target groups by id (`add_function_target`); the alarms watch each.
+        self.target_groups: dict[str, LbTargetGroup] = {}
         self.security_group = self._security_group(vpc_id)
         self.access_log_bucket = self._access_log_bucket() if props.access_logs else None
         self.load_balancer = Lb(
@@ -103,6 +111,7 @@ class FunctionLoadBalancer(Construct):
             # the bucket policy has to be in place first ("Access Denied for bucket").
             depends_on=[*after, *self._log_bucket_policy()] or None,
         )
+        self.listener = self._listeners()
 
     @property
     def dns_name(self) -> str:
@@ -163,21 +172,13 @@ class FunctionLoadBalancer(Construct):
             bucket=self.access_log_bucket.bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True
         )
 
-    def route_to_function(
-        self, function: ServerlessFunction, target: InvokeTarget | None = None
-    ) -> None:
-        """A `lambda` target group holding the function (or `target`, e.g. its live alias),
-        and the listeners that reach it."""
-        target = target or unqualified_target(function)
-        target_group = LbTargetGroup(
-            self,
-            "function-target",
-            name=self.props.target_group_name,
-            target_type="lambda",
-        )
+    def add_function_target(self, id: str, name: str, target: InvokeTarget) -> LbTargetGroup:
+        """A `lambda` target group named `name` (at most 32 characters) holding `target` (a
+        function or its live alias), for `add_routes`."""
+        target_group = LbTargetGroup(self, f"{id}-target", name=name, target_type="lambda")
         permission = LambdaPermission(
             self,
-            "invoke-permission",
+            f"{id}-invoke-permission",
             statement_id="AllowExecutionFromLoadBalancer",
             action="lambda:InvokeFunction",
             function_name=target.function_name,
@@ -187,24 +188,57 @@ class FunctionLoadBalancer(Construct):
         )
         LbTargetGroupAttachment(
             self,
-            "function-attachment",
+            f"{id}-attachment",
             target_group_arn=target_group.arn,
             target_id=target.arn,
             depends_on=[permission],
         )
-        self.target_group = target_group
-        forward = LbListenerDefaultAction(type="forward", target_group_arn=target_group.arn)
-        if self.props.certificate_arn is None:
-            self._listener("http", 80, "HTTP", forward)
-            return
-        self._listener(
-            "https",
-            443,
-            "HTTPS",
-            forward,
-            certificate_arn=self.props.certificate_arn,
-            ssl_policy=self.props.ssl_policy,
+        self.target_groups[id] = target_group
+        return target_group
+
+    def add_routes(self, routes: Sequence[tuple[Route, LbTargetGroup]]) -> None:
+        """One listener rule per route, forwarding to its target group. Priorities follow
+        `routes.specificity`: a `*` in a path pattern also matches `/`, so longer and literal
+        paths are tested before shorter, parameterised and greedy ones."""
+        ordered = sorted(routes, key=lambda pair: specificity(pair[0].method, pair[0].path))
+        for priority, (route, target_group) in enumerate(ordered, start=1):
+            conditions = [
+                LbListenerRuleCondition(
+                    path_pattern=LbListenerRuleConditionPathPattern(
+                        values=[wildcard_path(route.path)]
+                    )
+                )
+            ]
+            if route.method != "ANY":
+                conditions.append(
+                    LbListenerRuleCondition(
+                        http_request_method=LbListenerRuleConditionHttpRequestMethod(
+                            values=[route.method]
+                        )
+                    )
+                )
+            LbListenerRule(
+                self,
+                f"rule-{route.name.replace('/', '-')}",
+                listener_arn=self.listener.arn,
+                priority=priority,
+                action=[LbListenerRuleAction(type="forward", target_group_arn=target_group.arn)],
+                condition=conditions,
+            )
+
+    def _listeners(self) -> LbListener:
+        """The listener routes attach to: HTTPS with a certificate (plus a redirect from 80),
+        else HTTP. A path no route matches gets a 404 from the load balancer itself."""
+        not_found = LbListenerDefaultAction(
+            type="fixed-response",
+            fixed_response=LbListenerDefaultActionFixedResponse(
+                content_type="application/json",
+                message_body=NOT_FOUND_BODY,
+                status_code="404",
+            ),
         )
+        if self.props.certificate_arn is None:
+            return self._listener("http", 80, "HTTP", not_found)
         self._listener(
             "http-redirect",
             80,
@@ -215,6 +249,14 @@ class FunctionLoadBalancer(Construct):
                     port="443", protocol="HTTPS", status_code="HTTP_301"
                 ),
             ),
+        )
+        return self._listener(
+            "https",
+            443,
+            "HTTPS",
+            not_found,
+            certificate_arn=self.props.certificate_arn,
+            ssl_policy=self.props.ssl_policy,
         )
 
     def _listener(

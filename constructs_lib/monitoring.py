@@ -235,37 +235,40 @@ class Monitoring(Construct):
     def watch_load_balancer(
         self, load_balancer: FunctionLoadBalancer, props: LoadBalancerAlarmProps | None = None
     ) -> list[CloudwatchMetricAlarm]:
-        """Target 5XX answers and unhealthy targets; call after `route_to_function`."""
-        if load_balancer.target_group is None:
-            raise ValueError("watch_load_balancer needs a load balancer routed to a function")
+        """Target 5XX answers and unhealthy targets per function target group; call after
+        `add_function_target`."""
+        if not load_balancer.target_groups:
+            raise ValueError("watch_load_balancer needs a load balancer with a function target")
         props = props or LoadBalancerAlarmProps()
-        name = load_balancer.props.name
-        dimensions = {
-            "LoadBalancer": load_balancer.load_balancer.arn_suffix,
-            "TargetGroup": load_balancer.target_group.arn_suffix,
-        }
-        window = props.window
-        alarms = [
-            self._alarm(
-                f"{name}-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count",
-                dimensions, "Sum", props.target_5xx_threshold, window,
-                f"{name}: the function answered 5XX",
-            ),
-            self._alarm(
-                f"{name}-unhealthy-targets", "AWS/ApplicationELB", "UnHealthyHostCount",
-                dimensions, "Maximum", props.unhealthy_targets_threshold, window,
-                f"{name}: unhealthy targets",
-            ),
-        ]  # fmt: skip
-        self._add_widgets(
-            f"Load balancer {name}",
-            [
-                ("AWS/ApplicationELB", "RequestCount", dimensions, "Sum"),
-                ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dimensions, "Sum"),
-                ("AWS/ApplicationELB", "UnHealthyHostCount", dimensions, "Maximum"),
-                ("AWS/ApplicationELB", "TargetResponseTime", dimensions, "p99"),
-            ],
-        )
+        alarms = []
+        for id, target_group in load_balancer.target_groups.items():
+            name = f"{load_balancer.props.name}-{id}"
+            dimensions = {
+                "LoadBalancer": load_balancer.load_balancer.arn_suffix,
+                "TargetGroup": target_group.arn_suffix,
+            }
+            window = props.window
+            alarms += [
+                self._alarm(
+                    f"{name}-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count",
+                    dimensions, "Sum", props.target_5xx_threshold, window,
+                    f"{name}: the function answered 5XX",
+                ),
+                self._alarm(
+                    f"{name}-unhealthy-targets", "AWS/ApplicationELB", "UnHealthyHostCount",
+                    dimensions, "Maximum", props.unhealthy_targets_threshold, window,
+                    f"{name}: unhealthy targets",
+                ),
+            ]  # fmt: skip
+            self._add_widgets(
+                f"Load balancer {name}",
+                [
+                    ("AWS/ApplicationELB", "RequestCount", dimensions, "Sum"),
+                    ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dimensions, "Sum"),
+                    ("AWS/ApplicationELB", "UnHealthyHostCount", dimensions, "Maximum"),
+                    ("AWS/ApplicationELB", "TargetResponseTime", dimensions, "p99"),
+                ],
+            )
         return alarms
 
     def _alarm(

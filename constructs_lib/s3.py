@@ -234,6 +234,16 @@ class SecureBucket(Construct):
             depends_on=[self.encryption],
         )
 
-    def grant_read_object(self, grantee: Grantable, key: str) -> None:
-        """Allow `s3:GetObject` on one object key, nothing else in the bucket."""
-        grantee.add_to_role_policy("ReadObject", ["s3:GetObject"], [f"{self.bucket.arn}/{key}"])
+    def grant_read_objects(self, grantee: Grantable, keys: Sequence[str]) -> None:
+        """Allow `s3:GetObject` on these object keys (a trailing `*` makes a prefix), nothing
+        else in the bucket: no listing, so a missing key answers AccessDenied."""
+        grantee.add_to_role_policy("ReadObjects", ["s3:GetObject"], self._object_arns(keys))
+
+    def grant_write_objects(self, grantee: Grantable, keys: Sequence[str]) -> None:
+        """Allow `s3:PutObject` on these object keys (a trailing `*` makes a prefix)."""
+        grantee.add_to_role_policy("WriteObjects", ["s3:PutObject"], self._object_arns(keys))
+
+    def _object_arns(self, keys: Sequence[str]) -> list[str]:
+        if not keys:
+            raise ValueError("an object grant needs at least one key")
+        return [f"{self.bucket.arn}/{key}" for key in keys]

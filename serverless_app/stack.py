@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
@@ -32,6 +35,7 @@ from constructs_lib.releases import (
     Releases,
     ReleasesProps,
 )
+from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
@@ -39,9 +43,10 @@ from constructs_lib.waf import WebFirewall, WebFirewallProps
 from serverless_app.config import (
     FUNCTION_ROLE_SUFFIX,
     GREETING_KEY,
-    TARGET_GROUP_SUFFIX,
+    FunctionConfig,
     StackConfig,
     SubnetConfig,
+    target_group_name,
 )
 
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
@@ -93,40 +98,32 @@ class ServerlessStack(TerraformStack):
             ),
         )
         self.bucket.add_text_object("greeting", key=GREETING_KEY, content=DEFAULT_GREETING)
-        self.secrets = self._secrets()
-        self.function = self._function()
-        self.table.grant_write_items(self.function)
-        self.bucket.grant_read_object(self.function, GREETING_KEY)
-        # Env vars, the greeting object and the dead-letter queue are encrypted with the key.
-        self.key.grant_encrypt_decrypt(self.function)
-        if self.secrets is not None:
-            self.secrets.grant_read(self.function)
+        self.functions = {
+            key: self._deploy_function(key, function_config)
+            for key, function_config in config.functions.items()
+        }
         self.endpoints = self._secret_endpoints()
-        # Callers invoke the `live` alias; CodeDeploy moves it from version to version.
-        self.alias = LiveAlias(
-            self,
-            "live",
-            self.function,
-            LiveAliasProps(
-                provisioned_concurrency=config.lambda_.provisioned_concurrency,
-                account_concurrency_limit=config.lambda_.account_concurrency,
-            ),
-        )
+        self.routes = [
+            Route(
+                route.method,
+                route.path,
+                self.functions[route.function].alias.target,
+                route.authorization,
+            )
+            for route in config.routes
+        ]
         self.api = LambdaRestApi(
             self,
             "api",
             RestApiProps(
                 name=derived(config.api.name),
-                path_part=config.api.path_part,
                 stage_name=derived(config.api.stage_name),
-                function=self.function,
+                routes=self.routes,
                 kms_key_arn=self.key.key_arn,
-                authorization=config.api.authorization,
                 throttling_rate_limit=config.api.throttling_rate_limit,
                 throttling_burst_limit=config.api.throttling_burst_limit,
                 logging_level=config.api.logging_level,
                 log_retention_days=config.logs.retention_days,
-                invoke_target=self.alias.target,
             ),
         )
         self.domain = (
@@ -143,7 +140,7 @@ class ServerlessStack(TerraformStack):
         )
         # After the domain: without a certificate of its own, the listener uses the domain's.
         self.load_balancer = self._load_balancer()
-        self.load_balancer.route_to_function(self.function, self.alias.target)
+        self._route_load_balancer()
         self.firewall = WebFirewall(
             self,
             "firewall",
@@ -159,16 +156,47 @@ class ServerlessStack(TerraformStack):
         self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = self._monitoring()
         self.releases = Releases(self, "releases", ReleasesProps(name=config.env))
-        # The function's alarms stop a release and roll `live` back.
-        self.deployment_group = self.releases.add_function(
-            "function",
-            self.alias,
-            DeploymentGroupProps(
-                strategy=config.releases.strategy,
-                rollback_alarm_names=self.monitoring.alarm_names(function_alarms),
+        # Each function's alarms stop its release and roll its `live` alias back.
+        self.deployment_groups = {
+            key: self.releases.add_function(
+                key,
+                deployed.alias,
+                DeploymentGroupProps(
+                    strategy=config.releases.strategy,
+                    rollback_alarm_names=self.monitoring.alarm_names(function_alarms[key]),
+                ),
+            )
+            for key, deployed in self.functions.items()
+        }
+        self._outputs()
+
+    def _deploy_function(self, key: str, function_config: FunctionConfig) -> DeployedFunction:
+        """The function, its grants, secrets and `live` alias, under one scope per function."""
+        scope = Construct(self, f"function-{key}")
+        secrets = self._secrets(scope, function_config)
+        function = self._function(scope, function_config, secrets)
+        grants = function_config.grants
+        self.table.grant(function, grants.table)
+        if grants.bucket_read:
+            self.bucket.grant_read_objects(function, grants.bucket_read)
+        if grants.bucket_write:
+            self.bucket.grant_write_objects(function, grants.bucket_write)
+        # Env vars and the dead-letter queue are encrypted with the stack key; so are the
+        # bucket's objects and the table.
+        self.key.grant_encrypt_decrypt(function)
+        if secrets is not None:
+            secrets.grant_read(function)
+        # Callers invoke the `live` alias; CodeDeploy moves it from version to version.
+        alias = LiveAlias(
+            scope,
+            "live",
+            function,
+            LiveAliasProps(
+                provisioned_concurrency=function_config.provisioned_concurrency,
+                account_concurrency_limit=self.config.account_concurrency,
             ),
         )
-        self._outputs()
+        return DeployedFunction(function, alias, secrets)
 
     def _backend(self) -> None:
         backend = self.config.backend
@@ -214,7 +242,6 @@ class ServerlessStack(TerraformStack):
             "load-balancer",
             LoadBalancerProps(
                 name=derived(config.name),
-                target_group_name=f"{config.name}{TARGET_GROUP_SUFFIX}",
                 region=self.config.region,
                 certificate_arn=config.certificate_arn
                 or (self.domain.certificate_arn if self.domain is not None else None),
@@ -229,16 +256,36 @@ class ServerlessStack(TerraformStack):
             after=self.network.internet_access,
         )
 
-    def _function(self) -> ServerlessFunction:
+    def _route_load_balancer(self) -> None:
+        """A target group per function some route sends to the load balancer; a listener
+        rule per such route."""
+        target_groups: dict[str, LbTargetGroup] = {}
+        pairs = []
+        for route_config, route in zip(self.config.routes, self.routes, strict=True):
+            if not route_config.load_balancer:
+                continue
+            key = route_config.function
+            if key not in target_groups:
+                target_groups[key] = self.load_balancer.add_function_target(
+                    key, target_group_name(self.config, key), route.target
+                )
+            pairs.append((route, target_groups[key]))
+        self.load_balancer.add_routes(pairs)
+
+    def _function(
+        self, scope: Construct, function_config: FunctionConfig, secrets: FunctionSecrets | None
+    ) -> ServerlessFunction:
         config = self.config
-        function_config = config.lambda_
+        name = derived(function_config.name)
         return ServerlessFunction(
-            self,
+            scope,
             "function",
             FunctionProps(
-                function_name=derived(function_config.function_name),
-                role_name=f"{function_config.function_name}{FUNCTION_ROLE_SUFFIX}",
-                source_dir=config.source_path,
+                function_name=name,
+                role_name=f"{name}{FUNCTION_ROLE_SUFFIX}",
+                source_dir=function_config.source_path,
+                dependencies=function_config.dependencies_path,
+                architecture=function_config.architecture,
                 code_bucket=self.bucket,
                 kms_key_arn=self.key.key_arn,
                 handler=function_config.handler,
@@ -250,7 +297,7 @@ class ServerlessStack(TerraformStack):
                     "TABLE_NAME": self.table.table_name,
                     "BUCKET_NAME": self.bucket.bucket_name,
                     "GREETING_KEY": GREETING_KEY,
-                    **(self.secrets.environment if self.secrets is not None else {}),
+                    **(secrets.environment if secrets is not None else {}),
                 },
                 reserved_concurrency=function_config.reserved_concurrency,
                 publish_versions=True,
@@ -266,12 +313,11 @@ class ServerlessStack(TerraformStack):
             ),
         )
 
-    def _secrets(self) -> FunctionSecrets | None:
-        function_config = self.config.lambda_
+    def _secrets(self, scope: Construct, function_config: FunctionConfig) -> FunctionSecrets | None:
         if not function_config.secrets:
             return None
         return FunctionSecrets(
-            self,
+            scope,
             "secrets",
             FunctionSecretsProps(
                 region=self.config.region,
@@ -283,8 +329,13 @@ class ServerlessStack(TerraformStack):
     def _secret_endpoints(self) -> InterfaceEndpoints | None:
         """Without NAT, a function in the VPC reaches SSM only through an interface endpoint."""
         config = self.config
-        function_group = self.function.security_group  # None outside the VPC
-        if self.secrets is None or function_group is None or config.vpc.nat_gateways != "none":
+        clients = [
+            deployed.function.security_group.id
+            for deployed in self.functions.values()
+            # No security group: the function runs outside the VPC.
+            if deployed.secrets is not None and deployed.function.security_group is not None
+        ]
+        if not clients or config.vpc.nat_gateways != "none":
             return None
         return InterfaceEndpoints(
             self,
@@ -295,11 +346,11 @@ class ServerlessStack(TerraformStack):
                 vpc_id=self.network.vpc_id,
                 subnet_ids=self.network.private_subnet_ids,
                 services=SECRET_ENDPOINT_SERVICES,
-                client_security_group_ids=[function_group.id],
+                client_security_group_ids=clients,
             ),
         )
 
-    def _monitoring(self) -> tuple[Monitoring, list[CloudwatchMetricAlarm]]:
+    def _monitoring(self) -> tuple[Monitoring, dict[str, list[CloudwatchMetricAlarm]]]:
         config = self.config
         alarms = config.alarms
         window = {
@@ -318,15 +369,18 @@ class ServerlessStack(TerraformStack):
                 https_subscribers=alarms.https,
             ),
         )
-        function_alarms = monitoring.watch_function(
-            self.function,
-            FunctionAlarmProps(
-                errors_threshold=alarms.function_errors,
-                throttles_threshold=alarms.function_throttles,
-                duration_p99_timeout_ratio=alarms.duration_p99_timeout_ratio,
-                **window,
-            ),
-        )
+        function_alarms = {
+            key: monitoring.watch_function(
+                deployed.function,
+                FunctionAlarmProps(
+                    errors_threshold=alarms.function_errors,
+                    throttles_threshold=alarms.function_throttles,
+                    duration_p99_timeout_ratio=alarms.duration_p99_timeout_ratio,
+                    **window,
+                ),
+            )
+            for key, deployed in self.functions.items()
+        }
         monitoring.watch_api(
             self.api,
             ApiAlarmProps(
@@ -335,25 +389,45 @@ class ServerlessStack(TerraformStack):
                 **window,
             ),
         )
-        monitoring.watch_load_balancer(
-            self.load_balancer,
-            LoadBalancerAlarmProps(target_5xx_threshold=alarms.load_balancer_target_5xx, **window),
-        )
+        if self.load_balancer.target_groups:
+            monitoring.watch_load_balancer(
+                self.load_balancer,
+                LoadBalancerAlarmProps(
+                    target_5xx_threshold=alarms.load_balancer_target_5xx, **window
+                ),
+            )
         return monitoring, function_alarms
 
     def _outputs(self) -> None:
-        outputs = {
-            "api_invoke_url": (self.api.invoke_url, self._invoke_url_description()),
+        outputs: dict[str, tuple[object, str]] = {
+            "api_invoke_url": (
+                self.api.invoke_url,
+                "The API stage's URL; a route's URL is this plus its path (see route_urls)",
+            ),
+            "route_urls": (
+                {route.name: self.api.url_of(route) for route in self.routes},
+                self._route_urls_description(),
+            ),
             **self._domain_outputs(),
             "load_balancer_dns_name": (
                 self.load_balancer.dns_name,
                 "Public DNS name of the application load balancer",
             ),
-            "bucket_name": (self.bucket.bucket_name, "Bucket holding the Lambda package"),
+            "bucket_name": (self.bucket.bucket_name, "Bucket holding the Lambda packages"),
             "table_name": (self.table.table_name, "DynamoDB table of request records"),
-            "function_name": (self.function.function_name, "Lambda function name"),
+            "functions": (
+                {
+                    key: {
+                        "function_name": deployed.function.function_name,
+                        "live_alias_arn": deployed.alias.arn,
+                        "deployment_group": self.deployment_groups[key].deployment_group_name,
+                    }
+                    for key, deployed in self.functions.items()
+                },
+                "Per function: its name, the `live` alias the API and the load balancer "
+                "invoke, and the CodeDeploy deployment group shifting it",
+            ),
             "vpc_id": (self.network.vpc_id, "VPC id"),
-            "live_alias_arn": (self.alias.arn, "The alias the API and the load balancer invoke"),
             "alarm_topic_arn": (
                 self.monitoring.topic_arn,
                 "SNS topic of every alarm (subscribe on-call here)",
@@ -363,32 +437,37 @@ class ServerlessStack(TerraformStack):
                 self.releases.application.name,
                 "CodeDeploy application: `python -m scripts.release FUNCTION --application APP`",
             ),
-            "deployment_group": (
-                self.deployment_group.deployment_group_name,
-                "CodeDeploy deployment group shifting the live alias",
-            ),
         }
         for name, (value, description) in outputs.items():
             TerraformOutput(self, name, value=value, description=description)
 
-    def _domain_outputs(self) -> dict[str, tuple[str, str]]:
+    def _domain_outputs(self) -> dict[str, tuple[object, str]]:
         if self.domain is None:
             return {}
         return {
             "api_url": (
                 self.domain.url,
-                "Stable URL on the custom domain (survives a new API id or stage)",
+                "Stable URL of the stage on the custom domain (survives a new API id or "
+                "stage); a route's URL is this plus its path",
             )
         }
 
-    def _invoke_url_description(self) -> str:
-        if self.config.api.authorization == "NONE":
-            return "GET this URL to call the function (public: no authorization)"
+    def _route_urls_description(self) -> str:
+        if all(route.authorization == "NONE" for route in self.routes):
+            return "Each route's URL (public: no authorization)"
         return (
-            "GET this URL with a SigV4-signed request (service execute-api, IAM credentials "
-            "allowed execute-api:Invoke): `make call` or `python -m scripts.call`; an unsigned "
-            "GET gets 403"
+            "Each route's URL. AWS_IAM routes take SigV4-signed requests (service "
+            "execute-api, IAM credentials allowed execute-api:Invoke): `make call` or "
+            "`python -m scripts.call`; an unsigned request gets 403"
         )
+
+
+@dataclass(frozen=True)
+class DeployedFunction:
+    function: ServerlessFunction
+    alias: LiveAlias
+    # None: the function reads no secrets.
+    secrets: FunctionSecrets | None
 
 
 def _subnets(subnets: dict[str, SubnetConfig]) -> list[Subnet]:

@@ -16,10 +16,13 @@ from serverless_app.summary import json_strings
 
 if TYPE_CHECKING:
     from cdktf import TerraformStack
+    from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 
     from constructs_lib.apigw import LambdaRestApi, RestApiProps
     from constructs_lib.lambda_function import FunctionProps, ServerlessFunction
     from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
+    from constructs_lib.releases import InvokeTarget
+    from constructs_lib.routes import Route
     from constructs_lib.s3 import SecureBucket
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -178,7 +181,6 @@ def load_balancer_props(**overrides: Any) -> LoadBalancerProps:
 
     values: dict[str, Any] = {
         "name": "t-alb",
-        "target_group_name": "t-alb-fn",
         "region": "us-east-1",
         "certificate_arn": None,
         "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
@@ -190,17 +192,33 @@ def load_balancer_props(**overrides: Any) -> LoadBalancerProps:
     return LoadBalancerProps(**{**values, **overrides})
 
 
-def rest_api_props(function: ServerlessFunction, **overrides: Any) -> RestApiProps:
+def greet_route(
+    function: ServerlessFunction, target: InvokeTarget | None = None, **overrides: Any
+) -> Route:
+    """`GET /greet` with IAM authorization to `target` (default: the unqualified function)."""
+    from constructs_lib.releases import unqualified_target
+    from constructs_lib.routes import Route
+
+    values: dict[str, Any] = {
+        "method": "GET",
+        "path": "/greet",
+        "target": target or unqualified_target(function),
+        "authorization": "AWS_IAM",
+    }
+    return Route(**{**values, **overrides})
+
+
+def rest_api_props(
+    function: ServerlessFunction, target: InvokeTarget | None = None, **overrides: Any
+) -> RestApiProps:
     """A REST API for `function` at GET /greet on stage beta; `overrides` replace any value."""
     from constructs_lib.apigw import RestApiProps
 
     values: dict[str, Any] = {
         "name": "t-api",
-        "path_part": "greet",
         "stage_name": "beta",
-        "function": function,
+        "routes": [greet_route(function, target)],
         "kms_key_arn": TEST_KEY_ARN,
-        "authorization": "AWS_IAM",
         "throttling_rate_limit": 50,
         "throttling_burst_limit": 100,
         "logging_level": "ERROR",
@@ -221,11 +239,14 @@ def build_function(stack: TerraformStack, **overrides: Any) -> ServerlessFunctio
 
 
 def build_api(
-    stack: TerraformStack, function: ServerlessFunction, **overrides: Any
+    stack: TerraformStack,
+    function: ServerlessFunction,
+    target: InvokeTarget | None = None,
+    **overrides: Any,
 ) -> LambdaRestApi:
     from constructs_lib.apigw import LambdaRestApi
 
-    return LambdaRestApi(stack, "api", rest_api_props(function, **overrides))
+    return LambdaRestApi(stack, "api", rest_api_props(function, target, **overrides))
 
 
 def build_load_balancer(stack: TerraformStack, **overrides: Any) -> FunctionLoadBalancer:
@@ -236,3 +257,17 @@ def build_load_balancer(stack: TerraformStack, **overrides: Any) -> FunctionLoad
     return FunctionLoadBalancer(
         stack, "lb", props, vpc_id="vpc-1", subnet_ids=["subnet-1", "subnet-2"]
     )
+
+
+def route_load_balancer(
+    balancer: FunctionLoadBalancer,
+    function: ServerlessFunction,
+    target: InvokeTarget | None = None,
+) -> LbTargetGroup:
+    """Target group `t-lb-fn` for `function` (or `target`) and a rule for `GET /greet`."""
+    from constructs_lib.releases import unqualified_target
+
+    target = target or unqualified_target(function)
+    target_group = balancer.add_function_target("fn", "t-lb-fn", target)
+    balancer.add_routes([(greet_route(function, target), target_group)])
+    return target_group
