@@ -26,6 +26,7 @@ MYPY := $(TOOLS)/mypy/bin/mypy
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 CALL_ENV ?= dev
+CALL_PATH ?= /hello
 
 .PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call clean graphviz
 
@@ -80,14 +81,14 @@ check: $(VENV)/.synced ## validate every config file without synthesizing (~0.2 
 bootstrap: $(VENV)/.synced ## synthesize the remote-state bucket stack into bootstrap.out/
 	$(PY) main.py --bootstrap
 
-serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<path_part>
+serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
 	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT)
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)
 
-call: $(VENV)/.synced ## SigV4-signed GET of the applied stack's api_invoke_url (CALL_ENV=dev)
-	$(PY) -m scripts.call --env $(CALL_ENV)
+call: $(VENV)/.synced ## SigV4-signed GET of a route of the applied stack (CALL_ENV=dev CALL_PATH=/hello)
+	$(PY) -m scripts.call --env $(CALL_ENV) --path $(CALL_PATH)
 
 test: setup ## the whole test suite (needs everything setup installs)
 	$(PY) -m pytest

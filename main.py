@@ -5,8 +5,8 @@ Usage: python main.py [--config FILE_OR_FOLDER] [--outdir DIR] [--check]
 The environment variable STACK_CONFIG means the same as --config (for the cdktf CLI).
 --bootstrap synthesizes only the remote-state bucket stack (config/bootstrap/state.toml)
 into bootstrap.out/, a folder of its own: `cdktf synth` prunes unknown stacks from cdktf.out.
-Exit status: 0 done, 2 configuration or output-folder problems (one line each on stderr,
-nothing written). How the output folder is replaced: serverless_app/output.py.
+Exit status: 0 done, 2 configuration, packaging or output-folder problems (one line each on
+stderr, nothing written). How the output folder is replaced: serverless_app/output.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from constructs_lib.packaging import PackagingError
 from serverless_app import provider_loader
 from serverless_app.config import (
     DEFAULT_BOOTSTRAP_CONFIG,
@@ -97,7 +98,7 @@ def synthesize_or_report(build: Callable[[App], None], outdir: Path) -> int:
     provider_loader.install()
     try:
         synthesize(build, outdir)
-    except OutputError as error:
+    except (OutputError, PackagingError) as error:
         print(error, file=sys.stderr)
         return EXIT_BAD_CONFIG
     return 0
@@ -106,8 +107,13 @@ def synthesize_or_report(build: Callable[[App], None], outdir: Path) -> int:
 def build_environments(app: App, configs: Sequence[tuple[Path, StackConfig]]) -> None:
     from serverless_app.stack import ServerlessStack
 
-    for _, config in configs:
-        ServerlessStack(app, config)
+    for path, config in configs:
+        try:
+            ServerlessStack(app, config)
+        except PackagingError as error:
+            # A dependency without a wheel, a package over Lambda's limit, ...: the file and
+            # the function are named; the previous output stays as it was.
+            raise PackagingError(f"{shown(path)}: {error}") from error
 
 
 def bootstrap(config_path: Path, outdir: Path) -> int:

@@ -1,6 +1,7 @@
 """Call the deployed API with a SigV4-signed GET and print the response.
 
-    python -m scripts.call [--env dev] [--name World]     # URL from `terraform output -json`
+    python -m scripts.call [--env dev] [--path /hello] [--name World]
+                                    # stage URL from `terraform output -json`, plus the path
     python -m scripts.call --url https://ID.execute-api.REGION.amazonaws.com/dev/hello
 
 With authorization = "AWS_IAM" (the default) API Gateway answers an unsigned request with 403.
@@ -30,6 +31,8 @@ from botocore.session import Session
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "execute-api"
 OUTPUT_NAME = "api_invoke_url"
+# The shipped configurations' route.
+DEFAULT_PATH = "/hello"
 TIMEOUT_S = 35  # API Gateway gives up after 29 s
 EXIT_BAD_INPUT = 2
 _REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
@@ -47,7 +50,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=Path,
         help="folder to run `terraform output` in (default cdktf.out/stacks/<env>)",
     )
-    parser.add_argument("--url", help="the invoke URL; skips `terraform output`")
+    parser.add_argument(
+        "--path",
+        default=DEFAULT_PATH,
+        help=f"a GET route's path, after the stage URL (default {DEFAULT_PATH})",
+    )
+    parser.add_argument("--url", help="the full URL to call; skips `terraform output`")
     parser.add_argument("--region", help="signing region (default: from the URL)")
     parser.add_argument("--name", help="sent as ?name=...")
     return parser.parse_args(argv)
@@ -114,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         stack_dir = args.stack_dir or PROJECT_ROOT / "cdktf.out" / "stacks" / args.env
-        url = with_query(args.url or read_invoke_url(stack_dir), args.name)
+        url = with_query(args.url or read_invoke_url(stack_dir) + args.path, args.name)
         region = args.region or region_of(url)
         credentials = Session().get_credentials()
         if credentials is None:

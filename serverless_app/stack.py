@@ -28,6 +28,7 @@ from constructs_lib.monitoring import (
     Monitoring,
     MonitoringProps,
 )
+from constructs_lib.packaging import PackagingError
 from constructs_lib.releases import (
     DeploymentGroupProps,
     LiveAlias,
@@ -174,7 +175,10 @@ class ServerlessStack(TerraformStack):
         """The function, its grants, secrets and `live` alias, under one scope per function."""
         scope = Construct(self, f"function-{key}")
         secrets = self._secrets(scope, function_config)
-        function = self._function(scope, function_config, secrets)
+        try:
+            function = self._function(scope, function_config, secrets)
+        except PackagingError as error:
+            raise PackagingError(f"functions.{key}: {error}") from error
         grants = function_config.grants
         self.table.grant(function, grants.table)
         if grants.bucket_read:
