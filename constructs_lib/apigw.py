@@ -29,7 +29,7 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from constructs_lib.logs import encrypted_log_group
-from constructs_lib.routes import Route, segments, wildcard_path
+from constructs_lib.routes import Route, segments, slug, wildcard_path
 
 # One JSON line per request in the access log.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -118,7 +118,7 @@ class LambdaRestApi(Construct):
             parent, _, part = path.rpartition("/")
             self.resources[path] = ApiGatewayResource(
                 self,
-                f"resource{path.replace('/', '-')}",
+                f"resource-{slug(path)}",
                 rest_api_id=self.api.id,
                 parent_id=self._resource_id(parent or "/"),
                 path_part=part,
@@ -127,10 +127,9 @@ class LambdaRestApi(Construct):
 
     def _add_route(self, route: Route) -> None:
         resource_id = self._resource_id(route.path)
-        id = route.name.replace("/", "-")
         method = ApiGatewayMethod(
             self,
-            f"method-{id}",
+            f"method-{route.slug}",
             rest_api_id=self.api.id,
             resource_id=resource_id,
             http_method=route.method,
@@ -147,7 +146,7 @@ class LambdaRestApi(Construct):
         self.methods[route.name] = method
         self.integrations[route.name] = ApiGatewayIntegration(
             self,
-            f"integration-{id}",
+            f"integration-{route.slug}",
             rest_api_id=self.api.id,
             resource_id=resource_id,
             http_method=method.http_method,
@@ -158,7 +157,7 @@ class LambdaRestApi(Construct):
         )
         LambdaPermission(
             self,
-            f"invoke-permission-{id}",
+            f"invoke-permission-{route.slug}",
             statement_id=f"AllowApiGateway-{route.slug}",
             action="lambda:InvokeFunction",
             function_name=route.target.function_name,

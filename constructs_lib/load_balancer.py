@@ -219,7 +219,7 @@ class FunctionLoadBalancer(Construct):
                 )
             LbListenerRule(
                 self,
-                f"rule-{route.name.replace('/', '-')}",
+                f"rule-{route.slug}",
                 listener_arn=self.listener.arn,
                 priority=priority,
                 action=[LbListenerRuleAction(type="forward", target_group_arn=target_group.arn)],

@@ -109,6 +109,12 @@ class Route:
     def slug(self) -> str:
         """`get-items-id-1f0c3a9e`: letters, digits and `-` only (what Lambda allows in a
         permission's statement id), with a hash so `/a/{id}` and `/a/id` stay apart."""
-        readable = re.sub(r"[^A-Za-z0-9]+", "-", self.name.lower()).strip("-")
-        digest = hashlib.sha1(self.name.encode()).hexdigest()[:8]
-        return f"{readable[:MAX_SLUG_READABLE]}-{digest}"
+        return slug(self.name)
+
+
+def slug(text: str) -> str:
+    """`text` as letters, digits and `-`, plus a hash of all of it: distinct for `/a-b` and
+    `/a/b`, which read the same once `/` is replaced (construct ids cannot hold `/`)."""
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
+    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+    return f"{readable[:MAX_SLUG_READABLE]}-{digest}"

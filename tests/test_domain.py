@@ -8,6 +8,7 @@ from tests.support import (
     only,
     ref,
     resources,
+    route_load_balancer,
     synth_construct,
 )
 
@@ -21,7 +22,7 @@ def build(stack, **overrides) -> ApiDomain:
     domain = ApiDomain(stack, "domain", api, ApiDomainProps(**props))
     # The load balancer's HTTPS listener serves the same, validated certificate.
     balancer = build_load_balancer(stack, certificate_arn=domain.certificate_arn)
-    balancer.route_to_function(fn)
+    route_load_balancer(balancer, fn)
     return domain
 
 
@@ -105,8 +106,10 @@ def test_load_balancer_listener_uses_the_validated_certificate(synthesized):
 def test_stable_url():
     domains = []
     synth_construct(lambda stack: domains.append(build(stack, base_path="v1")))
-    assert domains[0].url == "https://api.example.com/v1/greet"
-    assert domains[0].base_url == "https://api.example.com/v1"
+    # The stage root on the domain; a route's URL is this plus its path.
+    assert domains[0].url == "https://api.example.com/v1"
+    synth_construct(lambda stack: domains.append(build(stack)))
+    assert domains[1].url == "https://api.example.com"
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ from constructs_lib.dynamodb import (
     RequestTable,
     RequestTableProps,
 )
-from tests.support import TEST_KEY_ARN, only, synth_construct
+from tests.support import TEST_KEY_ARN, build_function, only, ref, synth_construct
+from tests.test_lambda_function import role_grants
 
 
 def table_json(deletion_protection: bool) -> dict:
@@ -42,3 +43,42 @@ def test_request_records_expire_through_ttl(table):
 @pytest.mark.parametrize("protected", [True, False])
 def test_deletion_protection_follows_props(protected):
     assert table_json(protected)["deletion_protection_enabled"] is protected
+
+
+READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+        "dynamodb:ConditionCheckItem"]  # fmt: skip
+WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+
+
+def granted(access: str) -> tuple[dict, dict]:
+    """The function role's statements by sid after `table.grant(function, access)`."""
+
+    def build(stack):
+        table = RequestTable(stack, "t", RequestTableProps("t-requests", TEST_KEY_ARN, False))
+        table.grant(build_function(stack), access)
+
+    synthesized = synth_construct(build)
+    grants = role_grants(synthesized)
+    del grants["SendToDeadLetterQueue"]  # every function's own
+    return synthesized, grants
+
+
+@pytest.mark.parametrize(
+    "access, expected",
+    [
+        ("none", {}),
+        ("read", {"ReadItems": READ}),
+        ("write", {"WriteItems": WRITE}),
+        ("read_write", {"ReadItems": READ, "WriteItems": WRITE}),
+    ],
+)
+def test_grant_gives_exactly_the_asked_access_on_the_table(access, expected):
+    synthesized, grants = granted(access)
+    table_arn = ref(synthesized, "aws_dynamodb_table", "t_table", "arn")
+    assert grants == {sid: (actions, [table_arn]) for sid, actions in expected.items()}
+
+
+def test_no_grant_deletes_items_or_changes_the_table():
+    _, grants = granted("read_write")
+    actions = {action for actions, _ in grants.values() for action in actions}
+    assert not {a for a in actions if "Delete" in a or "Table" in a or "*" in a}

@@ -51,7 +51,7 @@ def build(stack: TerraformStack) -> None:
         ),
     )
     table.grant_write_items(function)
-    bucket.grant_read_object(function, "greeting.txt")
+    bucket.grant_read_objects(function, ["greeting.txt"])
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +120,7 @@ def test_grants_are_exact_actions_on_exact_resources(synthesized):
     bucket_arn = ref(synthesized, "aws_s3_bucket", "code", "arn")
     assert role_grants(synthesized) == {
         "WriteItems": (["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
-        "ReadObject": (["s3:GetObject"], [f"{bucket_arn}/greeting.txt"]),
+        "ReadObjects": (["s3:GetObject"], [f"{bucket_arn}/greeting.txt"]),
         "SendToDeadLetterQueue": (
             ["sqs:SendMessage"],
             [ref(synthesized, "aws_sqs_queue", "dlq", "arn")],

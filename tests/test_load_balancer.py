@@ -2,14 +2,19 @@ import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
+from constructs_lib.releases import LiveAlias, LiveAliasProps, unqualified_target
+from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
+    build_function,
+    build_load_balancer,
     data_sources,
     function_props,
     load_balancer_props,
     only,
     ref,
     resources,
+    route_load_balancer,
     synth_construct,
     tagged,
 )
@@ -23,7 +28,7 @@ def lb_json(**overrides) -> dict:
         function = ServerlessFunction(stack, "fn", function_props(bucket, function_name="t-fn"))
         props = load_balancer_props(**overrides)
         lb = FunctionLoadBalancer(stack, "lb", props, vpc_id="vpc-1", subnet_ids=["s-1", "s-2"])
-        lb.route_to_function(function)
+        route_load_balancer(lb, function)
 
     return synth_construct(build)
 
@@ -65,34 +70,54 @@ def test_security_group_allows_80_443_in_and_nothing_out(plain_http):
 
 def test_lambda_target_group_serves_the_function(plain_http):
     target_group = only(plain_http, "aws_lb_target_group")
-    assert target_group["target_type"] == "lambda"
+    assert (target_group["name"], target_group["target_type"]) == ("t-lb-fn", "lambda")
     attachment = only(plain_http, "aws_lb_target_group_attachment")
     assert attachment["target_id"] == ref(plain_http, "aws_lambda_function", "fn", "arn")
+    assert attachment["target_group_arn"] == ref(plain_http, "aws_lb_target_group", "lb", "arn")
     permission = only(plain_http, "aws_lambda_permission")
     assert permission["principal"] == "elasticloadbalancing.amazonaws.com"
+    assert permission["function_name"] == ref(
+        plain_http, "aws_lambda_function", "fn", "function_name"
+    )
     assert permission["source_arn"] == ref(plain_http, "aws_lb_target_group", "lb", "arn")
+    assert "qualifier" not in permission
     permission_id = next(iter(resources(plain_http, "aws_lambda_permission")))
     assert attachment["depends_on"] == [f"aws_lambda_permission.{permission_id}"]
 
 
-def test_without_certificate_one_http_listener_forwards(plain_http):
+NOT_FOUND = {
+    "type": "fixed-response",
+    "fixed_response": {
+        "content_type": "application/json",
+        "message_body": '{"message":"Not Found"}',
+        "status_code": "404",
+    },
+}
+
+
+def test_without_certificate_one_http_listener_answers_404_by_default(plain_http):
     listener = only(plain_http, "aws_lb_listener")
     assert (listener["port"], listener["protocol"]) == (80, "HTTP")
-    [action] = listener["default_action"]
-    assert action["type"] == "forward"
-    assert action["target_group_arn"] == ref(plain_http, "aws_lb_target_group", "lb", "arn")
+    assert "certificate_arn" not in listener
+    assert listener["default_action"] == [NOT_FOUND]
+    rule = only(plain_http, "aws_lb_listener_rule")
+    assert rule["listener_arn"] == ref(plain_http, "aws_lb_listener", "lb_http", "arn")
 
 
-def test_with_certificate_https_forwards_and_http_redirects(https):
+def test_with_certificate_https_answers_404_by_default_and_http_redirects(https):
     listeners = {lis["port"]: lis for lis in resources(https, "aws_lb_listener").values()}
     assert set(listeners) == {80, 443}
     assert listeners[443]["protocol"] == "HTTPS"
     assert listeners[443]["certificate_arn"] == CERTIFICATE
     assert listeners[443]["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
-    assert listeners[443]["default_action"][0]["type"] == "forward"
+    assert listeners[443]["default_action"] == [NOT_FOUND]
+    assert listeners[80]["protocol"] == "HTTP"
     [redirect] = listeners[80]["default_action"]
     assert redirect["type"] == "redirect"
     assert redirect["redirect"] == {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}
+    # Routes are served over HTTPS only: the redirect listener has no rules.
+    rule = only(https, "aws_lb_listener_rule")
+    assert rule["listener_arn"] == ref(https, "aws_lb_listener", "lb_https", "arn")
 
 
 def test_deletion_protection_follows_props(plain_http, https):
@@ -194,3 +219,146 @@ def test_load_balancer_sits_in_the_public_subnets(stack):
     assert len(public) >= 2
     subnets = only(stack, "aws_lb")["subnets"]
     assert sorted(subnets) == sorted(f"${{aws_subnet.{rid}.id}}" for rid in public)
+
+
+# Given out of order on purpose: add_routes sorts them.
+ROUTES = [
+    ("ANY", "/files/{proxy+}", "fn"),
+    ("GET", "/", "fn"),
+    ("GET", "/items", "other"),
+    ("ANY", "/items/{id}", "other"),
+    ("GET", "/items/{id}", "other"),
+    ("POST", "/items/{id}/tags", "other"),
+    ("GET", "/items/special", "fn"),
+]
+
+
+def routed_json(**overrides) -> dict:
+    """`fn` (unqualified) and `other` (its live alias), each in a target group, serving ROUTES."""
+
+    def build(stack):
+        fn = build_function(stack)
+        bucket = SecureBucket(stack, "other-code", SecureBucketProps(bucket_prefix="u-"))
+        props = function_props(
+            bucket, function_name="t-other", role_name="t-other-role", publish_versions=True
+        )
+        other = ServerlessFunction(stack, "other", props)
+        alias = LiveAlias(stack, "live", other, LiveAliasProps())
+        balancer = build_load_balancer(stack, **overrides)
+        targets = {"fn": unqualified_target(fn), "other": alias.target}
+        groups = {
+            key: balancer.add_function_target(key, f"t-lb-{key}", target)
+            for key, target in targets.items()
+        }
+        assert balancer.target_groups == groups
+        balancer.add_routes(
+            [(Route(method, path, targets[key]), groups[key]) for method, path, key in ROUTES]
+        )
+
+    return synth_construct(build)
+
+
+@pytest.fixture(scope="module")
+def routed() -> dict:
+    return routed_json()
+
+
+def group_arn(synthesized: dict, key: str) -> str:
+    return ref(synthesized, "aws_lb_target_group", f"lb_{key}-target", "arn")
+
+
+def rules_by_priority(synthesized: dict) -> list[tuple[int, list[str], list[str] | None, str]]:
+    """(priority, path patterns, methods or None, target group arn) of every rule."""
+    found = []
+    for rule in resources(synthesized, "aws_lb_listener_rule").values():
+        patterns = [c["path_pattern"]["values"] for c in rule["condition"] if "path_pattern" in c]
+        methods = [
+            c["http_request_method"]["values"]
+            for c in rule["condition"]
+            if "http_request_method" in c
+        ]
+        assert (
+            len(patterns) == 1 and len(methods) <= 1 and len(rule["condition"]) == 1 + len(methods)
+        )
+        [action] = rule["action"]
+        assert action["type"] == "forward"
+        found.append(
+            (
+                rule["priority"],
+                patterns[0],
+                methods[0] if methods else None,
+                action["target_group_arn"],
+            )
+        )
+    return sorted(found)
+
+
+def test_rules_are_ordered_by_specificity(routed):
+    fn, other = group_arn(routed, "fn"), group_arn(routed, "other")
+    assert rules_by_priority(routed) == [
+        (1, ["/items/*/tags"], ["POST"], other),
+        (2, ["/items/special"], ["GET"], fn),
+        (3, ["/items/*"], ["GET"], other),
+        (4, ["/items/*"], None, other),  # ANY: no method condition, after GET
+        (5, ["/items"], ["GET"], other),
+        (6, ["/"], ["GET"], fn),
+        (7, ["/files/*"], None, fn),  # greedy last: `/files/*` matches every deeper path
+    ]
+
+
+def test_one_target_group_per_function_with_attachment_and_permission(routed):
+    groups = resources(routed, "aws_lb_target_group")
+    assert sorted((g["name"], g["target_type"]) for g in groups.values()) == [
+        ("t-lb-fn", "lambda"),
+        ("t-lb-other", "lambda"),
+    ]
+    attachments = {
+        a["target_group_arn"]: a["target_id"]
+        for a in resources(routed, "aws_lb_target_group_attachment").values()
+    }
+    assert attachments == {
+        group_arn(routed, "fn"): ref(routed, "aws_lambda_function", "fn_function", "arn"),
+        group_arn(routed, "other"): ref(routed, "aws_lambda_alias", "live", "arn"),
+    }
+    permissions = {
+        p["source_arn"]: (p["function_name"], p.get("qualifier"), p["principal"])
+        for p in resources(routed, "aws_lambda_permission").values()
+    }
+    principal = "elasticloadbalancing.amazonaws.com"
+    assert permissions == {
+        group_arn(routed, "fn"): (
+            ref(routed, "aws_lambda_function", "fn_function", "function_name"),
+            None,
+            principal,
+        ),
+        group_arn(routed, "other"): (
+            ref(routed, "aws_lambda_function", "other_function", "function_name"),
+            ref(routed, "aws_lambda_alias", "live", "name"),
+            principal,
+        ),
+    }
+    # Each attachment waits for the permission of its own target group.
+    permission_ids = {
+        p["source_arn"]: f"aws_lambda_permission.{rid}"
+        for rid, p in resources(routed, "aws_lambda_permission").items()
+    }
+    for attachment in resources(routed, "aws_lb_target_group_attachment").values():
+        assert attachment["depends_on"] == [permission_ids[attachment["target_group_arn"]]]
+
+
+def test_rules_go_on_the_https_listener_with_a_certificate(routed):
+    synthesized = routed_json(certificate_arn=CERTIFICATE)
+    https = ref(synthesized, "aws_lb_listener", "lb_https", "arn")
+    rules = resources(synthesized, "aws_lb_listener_rule").values()
+    assert len(rules) == len(ROUTES)
+    assert {r["listener_arn"] for r in rules} == {https}
+    assert [r[:3] for r in rules_by_priority(synthesized)] == [
+        r[:3] for r in rules_by_priority(routed)
+    ]
+
+
+def test_a_load_balancer_without_routes_only_answers_404():
+    synthesized = synth_construct(build_load_balancer)
+    assert only(synthesized, "aws_lb_listener")["default_action"] == [NOT_FOUND]
+    assert resources(synthesized, "aws_lb_listener_rule") == {}
+    assert resources(synthesized, "aws_lb_target_group") == {}

@@ -10,6 +10,7 @@ from constructs_lib.monitoring import (
     Monitoring,
     MonitoringProps,
 )
+from constructs_lib.releases import unqualified_target
 from tests.support import (
     TEST_KEY_ARN,
     build_api,
@@ -18,6 +19,7 @@ from tests.support import (
     only,
     ref,
     resources,
+    route_load_balancer,
     synth_construct,
 )
 
@@ -28,7 +30,7 @@ def build(stack, function_alarms=None) -> None:
     function = build_function(stack, timeout_s=10)
     api = build_api(stack, function)
     balancer = build_load_balancer(stack)
-    balancer.route_to_function(function)
+    route_load_balancer(balancer, function)
     monitoring = Monitoring(
         stack,
         "monitoring",
@@ -128,12 +130,38 @@ def test_load_balancer_alarms(synthesized):
         "LoadBalancer": ref(synthesized, "aws_lb", "lb", "arn_suffix"),
         "TargetGroup": ref(synthesized, "aws_lb_target_group", "lb", "arn_suffix"),
     }
-    target_5xx = alarm(synthesized, "t-lb-target-5xx")
+    # Per target group: the load balancer's name and the target group's id.
+    target_5xx = alarm(synthesized, "t-lb-fn-target-5xx")
     assert target_5xx["metric_name"] == "HTTPCode_Target_5XX_Count"
     assert target_5xx["dimensions"] == dimensions
     assert target_5xx["threshold"] == 5
-    unhealthy = alarm(synthesized, "t-lb-unhealthy-targets")
+    unhealthy = alarm(synthesized, "t-lb-fn-unhealthy-targets")
     assert (unhealthy["metric_name"], unhealthy["statistic"]) == ("UnHealthyHostCount", "Maximum")
+    assert unhealthy["dimensions"] == dimensions
+
+
+def test_load_balancer_alarms_per_target_group():
+    def build_two(stack):
+        function = build_function(stack)
+        balancer = build_load_balancer(stack)
+        for id in ("fn", "admin"):
+            balancer.add_function_target(id, f"t-lb-{id}", unqualified_target(function))
+        monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
+        assert len(monitoring.watch_load_balancer(balancer)) == 4
+
+    synthesized = synth_construct(build_two)
+    by_name = {
+        a["alarm_name"]: a["dimensions"]["TargetGroup"]
+        for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
+    }
+    fn = ref(synthesized, "aws_lb_target_group", "lb_fn-target", "arn_suffix")
+    admin = ref(synthesized, "aws_lb_target_group", "lb_admin-target", "arn_suffix")
+    assert by_name == {
+        "t-t-lb-fn-target-5xx": fn,
+        "t-t-lb-fn-unhealthy-targets": fn,
+        "t-t-lb-admin-target-5xx": admin,
+        "t-t-lb-admin-unhealthy-targets": admin,
+    }
 
 
 def test_dashboard_graphs_every_watched_metric(synthesized):
@@ -188,14 +216,14 @@ def test_subscribers_are_checked():
         MonitoringProps("t", "us-east-1", TEST_KEY_ARN, email_subscribers=["nobody"])
 
 
-def test_load_balancer_must_be_routed_first():
+def test_load_balancer_needs_a_function_target_first():
     def build_unrouted(stack):
         balancer = build_load_balancer(stack)
         Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN)).watch_load_balancer(
             balancer
         )
 
-    with pytest.raises(ValueError, match="routed"):
+    with pytest.raises(ValueError, match="with a function target"):
         synth_construct(build_unrouted)
 
 

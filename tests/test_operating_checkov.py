@@ -27,6 +27,7 @@ from tests.support import (
     function_props,
     load_balancer_props,
     rest_api_props,
+    route_load_balancer,
     synth_construct,
 )
 from tests.test_waf import COUNT_RULES, MANAGED_RULE_GROUPS
@@ -76,12 +77,7 @@ def build(stack) -> None:
         stack,
         "api",
         rest_api_props(
-            function,
-            name="ops-api",
-            path_part="greet",
-            stage_name="live",
-            kms_key_arn=key.key_arn,
-            invoke_target=alias.target,
+            function, alias.target, name="ops-api", stage_name="live", kms_key_arn=key.key_arn
         ),
     )
     domain = ApiDomain(
@@ -94,7 +90,7 @@ def build(stack) -> None:
         vpc_id="vpc-1",
         subnet_ids=["subnet-c", "subnet-d"],
     )
-    balancer.route_to_function(function, alias.target)
+    route_load_balancer(balancer, function, alias.target)
     # As in the shipped stacks: checkov wants both entry points behind the firewall.
     firewall = WebFirewall(
         stack,

@@ -21,6 +21,7 @@ from tests.support import (
     only,
     ref,
     resources,
+    route_load_balancer,
     synth_construct,
 )
 
@@ -32,9 +33,9 @@ def function(stack, **overrides) -> ServerlessFunction:
 def build(stack, strategy="Canary10Percent5Minutes", provisioned=3) -> None:
     fn = function(stack)
     alias = LiveAlias(stack, "live", fn, LiveAliasProps(provisioned_concurrency=provisioned))
-    api = build_api(stack, fn, invoke_target=alias.target)
+    api = build_api(stack, fn, alias.target)
     balancer = build_load_balancer(stack)
-    balancer.route_to_function(fn, alias.target)
+    route_load_balancer(balancer, fn, alias.target)
     monitoring = Monitoring(stack, "monitoring", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
     alarms = monitoring.watch_function(fn)
     releases = Releases(stack, "releases", ReleasesProps(name="t"))

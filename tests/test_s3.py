@@ -3,7 +3,15 @@ import json
 import pytest
 
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
-from tests.support import TEST_KEY_ARN, data_sources, only, ref, synth_construct
+from tests.support import (
+    TEST_KEY_ARN,
+    build_function,
+    data_sources,
+    only,
+    ref,
+    synth_construct,
+)
+from tests.test_lambda_function import role_grants
 
 
 def bucket_json(**props) -> dict:
@@ -149,3 +157,35 @@ def test_dev_buckets_destroy_cleanly_prod_artifacts_are_kept(stacks, env, force_
     assert {b["force_destroy"] for b in buckets.values()} == {force_destroy}
     [artifacts] = [b for rid, b in buckets.items() if rid.startswith("artifacts")]
     assert artifacts.get("lifecycle") == lifecycle
+
+
+def object_grants(grant) -> tuple[dict, dict]:
+    """The function role's statements by sid after `grant(bucket, function)`."""
+
+    def build(stack):
+        bucket = SecureBucket(stack, "data", SecureBucketProps(bucket_prefix="d-"))
+        grant(bucket, build_function(stack))
+
+    synthesized = synth_construct(build)
+    grants = role_grants(synthesized)
+    del grants["SendToDeadLetterQueue"]  # every function's own
+    return synthesized, grants
+
+
+def test_object_grants_name_keys_and_prefixes_and_nothing_else():
+    def grant(bucket, function):
+        bucket.grant_read_objects(function, ["greeting.txt", "templates/*"])
+        bucket.grant_write_objects(function, ["uploads/*"])
+
+    synthesized, grants = object_grants(grant)
+    arn = ref(synthesized, "aws_s3_bucket", "data", "arn")
+    assert grants == {
+        "ReadObjects": (["s3:GetObject"], [f"{arn}/greeting.txt", f"{arn}/templates/*"]),
+        "WriteObjects": (["s3:PutObject"], [f"{arn}/uploads/*"]),
+    }
+
+
+@pytest.mark.parametrize("method", ["grant_read_objects", "grant_write_objects"])
+def test_object_grants_need_a_key(method):
+    with pytest.raises(ValueError, match="at least one key"):
+        object_grants(lambda bucket, function: getattr(bucket, method)(function, []))

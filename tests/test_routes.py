@@ -1,0 +1,189 @@
+import re
+
+import pytest
+
+from constructs_lib.releases import InvokeTarget
+from constructs_lib.routes import (
+    MAX_PATH_LENGTH,
+    Route,
+    Segment,
+    path_problem,
+    segments,
+    specificity,
+    wildcard_path,
+)
+
+TARGET = InvokeTarget("t-fn", "arn:fn", "arn:invoke")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/a",
+        "/a/{id}",
+        "/a/{id}/b",
+        "/files/{proxy+}",
+        "/v1.2/my_items-x",
+        "/" + "a" * (MAX_PATH_LENGTH - 1),  # exactly the limit
+    ],
+)
+def test_path_problem_accepts(path):
+    assert path_problem(path) is None
+
+
+@pytest.mark.parametrize(
+    "path, problem",
+    [
+        ("", "starts with `/`"),
+        ("a", "starts with `/`"),
+        ("/a/", "does not end with one"),
+        ("//", "does not end with one"),
+        ("/a//b", "segment ''"),
+        ("/a b", "segment 'a b'"),
+        ("/{proxy+}/x", "greedy parameter must be the last"),
+        ("/{1x}", "segment '{1x}'"),
+        ("/{}", "segment '{}'"),
+        ("/a{id}", "segment 'a{id}'"),
+        ("/" + "a" * MAX_PATH_LENGTH, "at most 128 characters"),  # 129 characters
+    ],
+)
+def test_path_problem_rejects(path, problem):
+    assert problem in (path_problem(path) or "accepted")
+
+
+@pytest.mark.parametrize(
+    "path, parsed",
+    [
+        ("/", []),
+        ("/items", [Segment("items")]),
+        ("/items/{id}", [Segment("items"), Segment("{id}", "id")]),
+        ("/files/{proxy+}", [Segment("files"), Segment("{proxy+}", "proxy", greedy=True)]),
+    ],
+)
+def test_segments(path, parsed):
+    assert segments(path) == parsed
+
+
+def test_segments_refuse_an_invalid_path():
+    with pytest.raises(ValueError, match=r"route path '/a/': starts with"):
+        segments("/a/")
+
+
+@pytest.mark.parametrize(
+    "path, pattern",
+    [
+        ("/", "/"),
+        ("/a", "/a"),
+        ("/a/{id}", "/a/*"),
+        ("/a/{id}/b", "/a/*/b"),
+        ("/{x}/{y}", "/*/*"),
+        ("/files/{proxy+}", "/files/*"),
+    ],
+)
+def test_wildcard_path(path, pattern):
+    assert wildcard_path(path) == pattern
+
+
+# The order a load balancer must test the routes in: a `*` also matches `/`, so deeper paths
+# first, literal before parameter segment at the same depth, greedy paths last (the deeper
+# greedy first), a specific method before ANY on the same path.
+ORDERED = [
+    ("POST", "/items/{id}/tags"),
+    ("GET", "/items/special"),
+    ("GET", "/items/{id}"),
+    ("ANY", "/items/{id}"),
+    ("GET", "/{tenant}/items"),
+    ("GET", "/items"),
+    ("GET", "/"),
+    ("GET", "/files/a/{proxy+}"),
+    ("GET", "/files/{proxy+}"),
+    ("ANY", "/files/{proxy+}"),
+]
+
+
+def test_specificity_orders_routes_for_the_load_balancer():
+    shuffled = ORDERED[3:] + ORDERED[:3][::-1]
+    assert sorted(shuffled, key=lambda pair: specificity(*pair)) == ORDERED
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (("GET", "/a/b"), ("GET", "/a")),  # deeper first
+        (("GET", "/a/b"), ("GET", "/a/{id}")),  # literal before parameter
+        (("GET", "/a/{id}"), ("GET", "/{x}/b")),  # leftmost literal wins
+        (("GET", "/a"), ("GET", "/a/{proxy+}")),  # greedy last, even when deeper
+        (("GET", "/a/b/{proxy+}"), ("GET", "/a/{proxy+}")),  # deeper greedy first
+        (("DELETE", "/a"), ("ANY", "/a")),  # a method before ANY
+        (("ANY", "/a/b"), ("GET", "/a")),  # depth before method
+    ],
+)
+def test_specificity_pairs(first, second):
+    assert specificity(*first) < specificity(*second)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "ANY"])
+def test_route_accepts_the_methods(method):
+    assert Route(method, "/a", TARGET).name == f"{method} /a"
+
+
+@pytest.mark.parametrize("method", ["get", "HEAD", "OPTIONS", "", "GET "])
+def test_route_rejects_other_methods(method):
+    with pytest.raises(ValueError, match="route method must be one of"):
+        Route(method, "/a", TARGET)
+
+
+def test_route_authorization_is_iam_unless_none_is_asked_for():
+    assert Route("GET", "/a", TARGET).authorization == "AWS_IAM"
+    assert Route("GET", "/a", TARGET, "NONE").authorization == "NONE"
+
+
+@pytest.mark.parametrize("authorization", ["none", "COGNITO_USER_POOLS", "CUSTOM", ""])
+def test_route_rejects_other_authorizations(authorization):
+    with pytest.raises(ValueError, match="route authorization must be one of"):
+        Route("GET", "/a", TARGET, authorization)
+
+
+def test_route_rejects_an_invalid_path():
+    with pytest.raises(ValueError, match="route path 'a'"):
+        Route("GET", "a", TARGET)
+
+
+SLUG = re.compile(r"[A-Za-z0-9-]+")
+LONGEST = "/a" * (MAX_PATH_LENGTH // 2)  # 64 segments, 128 characters
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/"),
+        ("ANY", "/files/{proxy+}"),
+        ("GET", "/v1.2/my_items"),
+        ("DELETE", "/" + "a" * (MAX_PATH_LENGTH - 1)),
+        ("PATCH", LONGEST),
+    ],
+)
+def test_slug_is_a_short_statement_id_part(method, path):
+    slug = Route(method, path, TARGET).slug
+    assert SLUG.fullmatch(slug), slug
+    assert len(slug) <= 85
+    assert slug.startswith(method.lower())
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (("GET", "/a/{id}"), ("GET", "/a/id")),
+        (("GET", "/a/b"), ("GET", "/a-b")),
+        (("GET", "/a.b"), ("GET", "/a_b")),
+        (("GET", "/a"), ("ANY", "/a")),
+        (("GET", "/" + "a" * 90 + "/x"), ("GET", "/" + "a" * 90 + "/y")),  # same readable part
+    ],
+)
+def test_slug_differs_for_different_routes(a, b):
+    assert Route(*a, TARGET).slug != Route(*b, TARGET).slug
+
+
+def test_slug_is_stable():
+    assert Route("GET", "/a/{id}", TARGET).slug == Route("GET", "/a/{id}", TARGET).slug
