@@ -990,11 +990,14 @@ class StackConfig(StrictModel):
     @field_validator("routes")
     @classmethod
     def _route_rules(cls, routes: list[RouteConfig], info: ValidationInfo) -> list[RouteConfig]:
+        collisions = list(_route_collisions(routes))
+        colliding = {problem.loc[0] for problem in collisions}
         raise_problems(
             [
                 *_unknown_functions(routes, info.data.get("functions")),
-                *_route_collisions(routes),
-                *_sibling_parameters(routes),
+                *collisions,
+                # A route already reported for a collision would only be reported again.
+                *(p for p in _sibling_parameters(routes) if p.loc[0] not in colliding),
             ]
         )
         return routes
