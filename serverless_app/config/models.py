@@ -875,18 +875,18 @@ class StackConfig(StrictModel):
         dict[FunctionKey, FunctionConfig], Field(min_length=1, max_length=ALB_MAX_TARGET_GROUPS)
     ] = Field(
         description=(
-            "`[functions.<key>]` tables; keys 1-20 lowercase letters, digits or `-`, starting "
-            "with a letter, not ending with `-`; at most 100 (target groups per load balancer, "
-            "the ELB default quota); each function's target group `<load_balancer.name>-<key>` "
-            "must fit 32 characters"
+            "`[functions.<key>]` tables (at most: ELB's default quota of target groups per load "
+            "balancer); keys 1-20 lowercase letters, digits or `-`, starting with a letter, not "
+            "ending with `-`; each function's target group `<load_balancer.name>-<key>` must "
+            "fit 32 characters"
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
     routes: Annotated[list[RouteConfig], Field(min_length=1, max_length=ALB_MAX_LISTENER_RULES)] = (
         Field(
             description=(
-                "`[[routes]]` entries, named `routes[<index from 0>]` in messages; at most 100 "
-                "(rules per load balancer listener, the ELB default quota)"
+                "`[[routes]]` entries (at most: ELB's default quota of rules per listener), named "
+                "`routes[<index from 0>]` in messages"
             ),
             json_schema_extra={"type_text": "list of tables"},
         )
