@@ -1108,10 +1108,10 @@ def _concurrency_problems(
             yield Problem((key, "reserved_concurrency"), message, count)
             break
     for key, function in functions.items():
-        count = function.provisioned_concurrency
-        if count is not None and count > available:
+        provisioned = function.provisioned_concurrency
+        if provisioned is not None and provisioned > available:
             yield Problem(
-                (key, "provisioned_concurrency"), f"at most {available}: {unreserved}", count
+                (key, "provisioned_concurrency"), f"at most {available}: {unreserved}", provisioned
             )
 
 
