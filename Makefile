@@ -81,7 +81,7 @@ check: $(VENV)/.synced ## validate every config file without synthesizing (~0.2 
 bootstrap: $(VENV)/.synced ## synthesize the remote-state bucket stack into bootstrap.out/
 	$(PY) main.py --bootstrap
 
-serve: $(VENV)/.synced ## run the function locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
+serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
 	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT)
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)

@@ -1,6 +1,7 @@
 """The hello function behind API Gateway (REST proxy, payload 1.0) and the load balancer.
 
-`GET /<path_part>?name=Ada` answers `{"message": "Hello, Ada!", "visits": N, "request_id": ...}`.
+`GET /hello?name=Ada` (its route in `config/<env>.toml`) answers
+`{"message": "Hello, Ada!", "visits": N, "request_id": ...}`.
 The greeting template is read from S3 once per execution environment; every request is recorded
 in DynamoDB together with its name's visit counter, in one transaction. Standard library and
 boto3 only: exactly what the Lambda Python runtime provides.

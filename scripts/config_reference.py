@@ -49,6 +49,9 @@ def rows(model: type[StrictModel], prefix: str) -> Iterator[str]:
         entry = table_entry_model(value_type)
         if entry is not None:
             yield from rows(entry, prefix=f"{key}.<key>.")
+        item = list_item_model(value_type)
+        if item is not None:
+            yield from rows(item, prefix=f"{key}[].")
 
 
 def row(key: str, field: FieldInfo, value_type: Any, constraints: list[Any]) -> str:
@@ -91,6 +94,14 @@ def table_entry_model(value_type: Any) -> type[StrictModel] | None:
         return None
     entry, _ = unwrap(get_args(value_type)[1])
     return entry if is_section(entry) else None
+
+
+def list_item_model(value_type: Any) -> type[StrictModel] | None:
+    """The model of an array of tables' items (`routes[]`), if they are models."""
+    if get_origin(value_type) is not list:
+        return None
+    item, _ = unwrap(get_args(value_type)[0])
+    return item if is_section(item) else None
 
 
 def type_text(value_type: Any) -> str:

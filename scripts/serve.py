@@ -3,11 +3,14 @@
     .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--greeting TEXT]
 
 Starts moto on 127.0.0.1 (a free port) with the table and bucket created as the stack defines
-them, then serves `GET http://127.0.0.1:<port>/<stage>/<path_part>`: each request becomes the
-REST proxy event API Gateway would send, the handler runs in this process and its response goes
-back to the client. Connections are served concurrently, each with its own timeout; the handler
-runs one request at a time, like one execution environment, with the configured function
-timeout as its context's remaining time. Ctrl-C or SIGTERM stops both servers.
+them, then serves every `[[routes]]` entry at `http://127.0.0.1:<port>/<stage><path>`, matched
+by method and path as API Gateway does (`{param}` one segment, `{proxy+}` the rest, literal
+segments first): each request becomes the REST proxy event API Gateway would send (with its
+pathParameters), the route's function runs in this process with its own environment variables
+and its response goes back to the client. Connections are served concurrently, each with its
+own timeout; the functions run one request at a time, like one execution environment, with the
+function's configured timeout as its context's remaining time. Ctrl-C or SIGTERM stops both
+servers.
 
 Only the standard library, boto3, moto and the configuration module: no cdktf, so it starts fast.
 """
@@ -41,7 +44,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
-from serverless_app.config import ConfigError, StackConfig, load_config
+from serverless_app.config import GREETING_KEY, ConfigError, RouteConfig, StackConfig, load_config
+from serverless_app.config.rules import PATH_PARAMETER
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,8 +54,6 @@ sys.dont_write_bytecode = True
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "dev.toml"
 HOST = "127.0.0.1"
-# The one method the stack's API defines on the resource (constructs_lib/apigw.py).
-API_METHOD = "GET"
 # moto's default account; the ids below only make the events look like API Gateway's.
 ACCOUNT_ID = "123456789012"
 LOCAL_API_ID = "local"
@@ -61,6 +63,9 @@ UNSET_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN")
 LISTEN_BACKLOG = 128
 # A client that sends nothing for this long loses its connection (and its thread).
 CONNECTION_TIMEOUT_S = 10
+# The table's key and expiry attribute when no function defines them (the stack's values).
+DEFAULT_PARTITION_KEY = "pk"
+DEFAULT_TTL_ATTRIBUTE = "expires_at"
 # API Gateway's payload limit.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -85,11 +90,12 @@ def local_bucket_name(config: StackConfig) -> str:
     return config.s3.bucket_name or f"{config.s3.bucket_prefix}local"
 
 
-def function_environment(config: StackConfig) -> dict[str, str]:
-    """The variables the stack gives the function (GREETING_KEY keeps the function's default)."""
+def function_environment(config: StackConfig, key: str) -> dict[str, str]:
+    """The variables the stack gives function `key` (GREETING_KEY keeps the function's default;
+    no SECRET_* variables: there is no SSM here)."""
     return {
-        **config.lambda_.environment,
-        "TABLE_NAME": config.dynamodb.table_name,
+        **config.functions[key].environment,
+        "TABLE_NAME": config.dynamodb.table_name or "",
         "BUCKET_NAME": local_bucket_name(config),
     }
 
@@ -125,20 +131,80 @@ def create_resources(
 
 
 def load_function(source_dir: Path, handler: str) -> tuple[ModuleType, Handler]:
-    """Import `module.function` from the source folder, the way the Lambda runtime does."""
+    """Import `module.function` from the source folder, the way the Lambda runtime does.
+
+    The modules imported from the folder are then forgotten by name, so that the next function's
+    `app` is its own and not this one's."""
     module_name, _, function_name = handler.rpartition(".")
+    before = set(sys.modules)
     sys.path.insert(0, str(source_dir))
-    module = importlib.import_module(module_name)
+    try:
+        module = importlib.import_module(module_name)
+    finally:
+        sys.path.remove(str(source_dir))
+    for name in set(sys.modules) - before:
+        file = getattr(sys.modules[name], "__file__", None)
+        if file is not None and Path(file).resolve().is_relative_to(source_dir.resolve()):
+            del sys.modules[name]
     return module, getattr(module, function_name)
 
 
-def gateway_error(method: str, path: str, stage: str, path_part: str) -> str | None:
-    """API Gateway's own 403 message for requests that never reach the function, else None."""
+@dataclass(frozen=True)
+class RouteMatch:
+    route: RouteConfig
+    path_parameters: dict[str, str]
+
+
+# How specific a path segment is: API Gateway prefers a literal to a parameter to a greedy one.
+_LITERAL, _PARAMETER, _GREEDY = 2, 1, 0
+
+
+def _match_path(template: str, path: str) -> tuple[list[int], dict[str, str]] | None:
+    """The specificity of each segment and the parameters, when `path` fits `template`."""
+    wanted = template[1:].split("/") if template != "/" else []
+    given = path[1:].split("/") if path != "/" else []
+    ranks: list[int] = []
+    parameters: dict[str, str] = {}
+    for position, segment in enumerate(wanted):
+        parameter = PATH_PARAMETER.fullmatch(segment)
+        if parameter and parameter[2]:  # greedy: one segment or more, the rest of the path
+            if position >= len(given):
+                return None
+            parameters[parameter[1]] = "/".join(given[position:])
+            return [*ranks, _GREEDY], parameters
+        if position >= len(given) or not given[position]:
+            return None
+        if parameter:
+            parameters[parameter[1]] = given[position]
+            ranks.append(_PARAMETER)
+        elif segment == given[position]:
+            ranks.append(_LITERAL)
+        else:
+            return None
+    return (ranks, parameters) if len(wanted) == len(given) else None
+
+
+def match_route(method: str, path: str, stage: str, routes: list[RouteConfig]) -> RouteMatch | str:
+    """The route a request reaches and its path parameters, or API Gateway's own 403 message
+    for requests that never reach a function. The most specific path wins, then its route for
+    the method (an exact method before ANY)."""
     if path.split("/")[1:2] != [stage]:
         return "Forbidden"
-    if path != f"/{stage}/{path_part}" or method != API_METHOD:
+    resource_path = path.removeprefix(f"/{stage}") or "/"
+    matches = [
+        (found, route)
+        for route in routes
+        if (found := _match_path(route.path, resource_path)) is not None
+    ]
+    if not matches:
         return "Missing Authentication Token"
-    return None
+    best = max(ranks for (ranks, _), _ in matches)
+    on_best = [(parameters, route) for (ranks, parameters), route in matches if ranks == best]
+    for wanted in (method, "ANY"):
+        for parameters, route in on_best:
+            if route.method == wanted:
+                return RouteMatch(route, parameters)
+    return "Missing Authentication Token"
 
 
 def rest_proxy_event(
@@ -150,11 +216,15 @@ def rest_proxy_event(
     client_ip: str,
     server_port: int,
     stage: str,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The REST API proxy event (payload 1.0) API Gateway sends for this request."""
+    """The REST API proxy event (payload 1.0) API Gateway sends for this request to the route
+    whose path is `resource` (default: the request's path)."""
     url = urlsplit(target)
     stage_path = unquote(url.path)
-    resource_path = stage_path.removeprefix(f"/{stage}")
+    request_path = stage_path.removeprefix(f"/{stage}") or "/"
+    resource_path = resource or request_path
     now = datetime.now(UTC)
     request_id = str(uuid.uuid4())
     forwarded = [
@@ -170,13 +240,13 @@ def rest_proxy_event(
     body_text, is_base64 = _event_body(body)
     return {
         "resource": resource_path,
-        "path": resource_path,
+        "path": request_path,
         "httpMethod": method,
         "headers": dict(all_headers) or None,
         "multiValueHeaders": _multi_value(all_headers),
         "queryStringParameters": dict(query) or None,
         "multiValueQueryStringParameters": _multi_value(query),
-        "pathParameters": None,
+        "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {
             "resourceId": secrets.token_hex(3),
@@ -262,29 +332,56 @@ class TakingTurns:
             self._changed.notify_all()
 
 
+@dataclass(frozen=True)
+class LocalFunction:
+    handler: Handler
+    timeout_s: int
+    # Set in os.environ while the function runs (the functions share this process).
+    environment: dict[str, str]
+
+
 class LocalGateway(ThreadingHTTPServer):
-    """A thread per connection, so a slow or idle client holds up no one else; the function
-    itself runs one request at a time, like one execution environment."""
+    """A thread per connection, so a slow or idle client holds up no one else; the functions
+    run one request at a time, like one execution environment."""
 
     request_queue_size = LISTEN_BACKLOG
     daemon_threads = True
 
-    def __init__(self, port: int, stage: str, path_part: str, function_timeout_s: int = 10) -> None:
+    def __init__(self, port: int, stage: str, routes: list[RouteConfig]) -> None:
         super().__init__((HOST, port), GatewayRequestHandler)
         self.stage = stage
-        self.path_part = path_part
-        self.function_timeout_s = function_timeout_s
-        self.function: Handler | None = None
+        self.routes = routes
+        self.functions: dict[str, LocalFunction] = {}
         self.execution_environment = TakingTurns()
+        self._environment: dict[str, str] = {}
 
-    def invoke(self, event: dict) -> dict:
-        assert self.function is not None, "the function is loaded before serving"
+    def keep_environment(self) -> None:
+        """Every function sees the process's variables as they are now, plus its own."""
+        self._environment = dict(os.environ)
+
+    def load(
+        self, key: str, source_dir: Path, handler: str, timeout_s: int, environment: dict[str, str]
+    ) -> ModuleType:
+        """Import function `key` with its variables set, as at a cold start; its module."""
+        self._use_environment(environment)
+        module, function = load_function(source_dir, handler)
+        self.functions[key] = LocalFunction(function, timeout_s, environment)
+        return module
+
+    def invoke(self, key: str, event: dict) -> dict:
+        function = self.functions[key]
         with self.execution_environment:
+            self._use_environment(function.environment)
             context = LocalContext(
                 aws_request_id=str(uuid.uuid4()),
-                deadline=time.monotonic() + self.function_timeout_s,
+                deadline=time.monotonic() + function.timeout_s,
             )
-            return self.function(event, context)
+            return function.handler(event, context)
+
+    def _use_environment(self, variables: dict[str, str]) -> None:
+        """os.environ as the process started (with the local AWS settings) plus `variables`."""
+        os.environ.clear()
+        os.environ.update({**self._environment, **variables})
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
@@ -299,11 +396,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         gateway = self.server
         path = unquote(urlsplit(self.path).path)
-        refusal = gateway_error(self.command, path, gateway.stage, gateway.path_part)
-        if refusal is not None:
-            self._send(
-                HTTPStatus.FORBIDDEN, {"Content-Type": "application/json"}, _message(refusal)
-            )
+        match = match_route(self.command, path, gateway.stage, gateway.routes)
+        if isinstance(match, str):
+            self._send(HTTPStatus.FORBIDDEN, {"Content-Type": "application/json"}, _message(match))
             return
         length = self._content_length()
         if length is None:
@@ -316,10 +411,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             client_ip=self.client_address[0],
             server_port=gateway.server_address[1],
             stage=gateway.stage,
+            resource=match.route.path,
+            path_parameters=match.path_parameters,
         )
         request_id = event["requestContext"]["requestId"]
         try:
-            response = gateway.invoke(event)
+            response = gateway.invoke(match.route.function, event)
             status, headers, body = _proxy_response(response)
         except Exception:
             # What API Gateway does when the function fails or answers malformed JSON.
@@ -401,9 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(error.problems), file=sys.stderr)
         return 2
     try:
-        gateway = LocalGateway(
-            args.port, config.api.stage_name, config.api.path_part, config.lambda_.timeout_s
-        )
+        gateway = LocalGateway(args.port, config.api.stage_name or config.env, config.routes)
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
@@ -427,37 +522,48 @@ def serve(
     for name in UNSET_AWS_VARIABLES:
         os.environ.pop(name, None)
     os.environ.update(local_aws_environment(endpoint_url, config.region))
-    os.environ.update(function_environment(config))
-    module, gateway.function = load_function(config.source_path, config.lambda_.handler)
+    gateway.keep_environment()
+    modules = [
+        gateway.load(
+            key,
+            function.source_path,
+            function.handler,
+            function.timeout_s,
+            function_environment(config, key),
+        )
+        for key, function in config.functions.items()
+    ]
+    # The hello function's constants (tests/test_app.py checks they match the stack's table
+    # and the template the stack uploads): from the first function that defines them.
+    app = next((m for m in modules if hasattr(m, "PARTITION_KEY")), None)
     bucket_name = local_bucket_name(config)
     create_resources(
         endpoint_url,
         config.region,
-        table_name=config.dynamodb.table_name,
-        # The function's constants; tests/test_app.py checks they match the stack's table.
-        partition_key=module.PARTITION_KEY,
-        ttl_attribute=module.TTL_ATTRIBUTE,
+        table_name=config.dynamodb.table_name or "",
+        partition_key=getattr(app, "PARTITION_KEY", DEFAULT_PARTITION_KEY),
+        ttl_attribute=getattr(app, "TTL_ATTRIBUTE", DEFAULT_TTL_ATTRIBUTE),
         bucket_name=bucket_name,
     )
-    # As the stack does: it uploads the function's default template (tests/test_app.py
-    # checks the two are equal) unless told otherwise.
-    template = module.DEFAULT_TEMPLATE if greeting is None else greeting
-    boto3.client("s3").put_object(
-        Bucket=bucket_name, Key=module.DEFAULT_GREETING_KEY, Body=template.encode()
-    )
+    # As the stack does: it uploads the function's default template unless told otherwise.
+    template = greeting if greeting is not None else getattr(app, "DEFAULT_TEMPLATE", None)
+    if template is not None:
+        key = getattr(app, "DEFAULT_GREETING_KEY", GREETING_KEY)
+        boto3.client("s3").put_object(Bucket=bucket_name, Key=key, Body=template.encode())
     port = gateway.server_address[1]
+    stage = config.api.stage_name
     print(
         f"local AWS (moto): {endpoint_url} "
         f"(table {config.dynamodb.table_name}, bucket {bucket_name})",
-        f"API: http://{HOST}:{port}/{config.api.stage_name}/{config.api.path_part} (Ctrl-C stops)",
+        f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
+        *(
+            f"  {route.method} /{stage}{route.path.rstrip('/')} -> {route.function}"
+            + ("" if route.authorization == "NONE" else f" ({route.authorization} not checked)")
+            for route in config.routes
+        ),
         sep="\n",
         flush=True,
     )
-    if config.api.authorization != "NONE":
-        print(
-            f"note: api.authorization = {config.api.authorization} is not checked locally",
-            flush=True,
-        )
     # Both set explicitly: a shell starting this in the background would have SIGINT ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)

@@ -8,6 +8,7 @@ otherwise valid, so a case also proves the rule does not fire on good values.
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,13 +23,16 @@ from serverless_app.config import (
     ALB_SSL_POLICIES,
     AVAILABILITY_ZONE_LETTERS,
     AWS_REGIONS,
+    GREETING_KEY,
     STACK_VARIABLES,
     BootstrapConfig,
     ConfigError,
     config_warnings,
     environment_bytes,
+    function_variables,
     load_config,
     load_configs,
+    target_group_name,
     validate_configs,
     zones_of,
 )
@@ -67,15 +71,22 @@ def dev_with(changes: dict[str, Any]) -> dict[str, Any]:
     """The shipped dev configuration with `changes` ({"dotted.key": value}) applied."""
     data = tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
     for dotted, value in changes.items():
-        *parents, last = dotted.split(".")
+        *parents, last = [int(key) if key.isdigit() else key for key in dotted.split(".")]
         table = data
         for key in parents:
-            table = table.setdefault(key, {})
+            table = table[key] if isinstance(table, list) else table.setdefault(key, {})
         if value is DELETE:
             del table[last]
         else:
             table[last] = value
     return data
+
+
+# The least a file needs besides env: one function and one route to it.
+ONE_FUNCTION = (
+    '[functions.hello]\nsource_dir = "lambda"\n\n'
+    '[[routes]]\nmethod = "GET"\npath = "/hello"\nfunction = "hello"\n'
+)
 
 
 def problems_of(path: Path) -> list[str]:
@@ -98,10 +109,15 @@ EU_WEST_1 = {
 }
 
 
+def key_path(dotted: str) -> str:
+    """`routes.0.path` as messages write it: `routes[0].path`."""
+    return re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", dotted)
+
+
 def case(key: str, value: Any, fragment: str, reported: str = "", also: dict | None = None):
     """dev.toml with `key` set to `value` (plus `also`) must fail with one line about
     `reported` (default: `key`) whose message contains `fragment`."""
-    location = reported or key
+    location = key_path(reported or key)
     changes = {**(also or {}), key: value}
     return pytest.param(changes, location, fragment, id=f"{location}={value!r}"[:70])
 
@@ -113,6 +129,21 @@ def bucket_name(value: str, fragment: str):
 
 def s3_backend(key: str, value: Any, fragment: str):
     return case(key, value, fragment, also={"backend.type": "s3", "backend.bucket": "state"})
+
+
+A_ROUTE = {"method": "GET", "path": "/hello", "function": "hello"}
+
+
+def route(method: str, path: str, function: str = "hello") -> dict[str, str]:
+    return {"method": method, "path": path, "function": function}
+
+
+def only_function(key: str) -> dict[str, Any]:
+    """Changes that leave dev one function, `key`, and its route."""
+    return {
+        "functions": {key: {"source_dir": "lambda"}},
+        "routes": [{**A_ROUTE, "function": key}],
+    }
 
 
 RULES = [
@@ -128,41 +159,56 @@ RULES = [
     case("alarms.api_latency_p99_ms", 29001, "less than or equal to 29000"),
     case("alarms.function_errors", 0, "greater than or equal to 1"),
     case("releases.strategy", "Canary", "not a CodeDeploy Lambda strategy"),
-    case("lambda.provisioned_concurrency", 901, "at most 900"),
-    case("lambda.provisioned_concurrency", 6, "at most 5", also={"lambda.reserved_concurrency": 5}),
+    case("functions.hello.provisioned_concurrency", 901, "at most 900"),
     case(
-        "lambda.secrets",
+        "functions.hello.provisioned_concurrency",
+        6,
+        "at most 5",
+        also={"functions.hello.reserved_concurrency": 5},
+    ),
+    case(
+        "functions.hello.secrets",
         {"DbPassword": "/dev/db"},
         "lowercase letters",
-        reported="lambda.secrets.DbPassword",
+        reported="functions.hello.secrets.DbPassword",
     ),
-    case("lambda.secrets", {"db": "/aws/db"}, "reserved by AWS", reported="lambda.secrets.db"),
-    case("lambda.secrets", {"db": "/a b"}, "SSM parameter name", reported="lambda.secrets.db"),
     case(
-        "lambda.secrets",
+        "functions.hello.secrets",
+        {"db": "/aws/db"},
+        "reserved by AWS",
+        reported="functions.hello.secrets.db",
+    ),
+    case(
+        "functions.hello.secrets",
+        {"db": "/a b"},
+        "SSM parameter name",
+        reported="functions.hello.secrets.db",
+    ),
+    case(
+        "functions.hello.secrets",
         {"db": "/" + "/".join("l" * 16)},
         "15 levels",
-        reported="lambda.secrets.db",
+        reported="functions.hello.secrets.db",
     ),
-    case("lambda.secrets", {f"s{n}": f"/p{n}" for n in range(21)}, "at most 20 items"),
+    case("functions.hello.secrets", {f"s{n}": f"/p{n}" for n in range(21)}, "at most 20 items"),
     case(
-        "lambda.secrets",
+        "functions.hello.secrets",
         {"log_level": "/dev/level"},
         "SECRET_LOG_LEVEL is set in environment",
-        reported="lambda.secrets.log_level",
-        also={"lambda.environment.SECRET_LOG_LEVEL": "x"},
+        reported="functions.hello.secrets.log_level",
+        also={"functions.hello.environment.SECRET_LOG_LEVEL": "x"},
     ),
     case(
-        "lambda.secrets_kms_key_arn",
+        "functions.hello.secrets_kms_key_arn",
         "arn:aws:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-1234567890ab",
         "only used with secrets",
     ),
-    case("lambda.secrets_kms_key_arn", "alias/aws/ssm", "a KMS key ARN"),
+    case("functions.hello.secrets_kms_key_arn", "alias/aws/ssm", "a KMS key ARN"),
     case(
-        "lambda.secrets_kms_key_arn",
+        "functions.hello.secrets_kms_key_arn",
         "arn:aws:kms:eu-west-1:123456789012:key/12345678-1234-1234-1234-1234567890ab",
         "must be in us-east-1",
-        also={"lambda.secrets": {"db": "/dev/db"}},
+        also={"functions.hello.secrets": {"db": "/dev/db"}},
     ),
     case("domain", {"name": "api.example.com"}, "required key is missing", "domain.hosted_zone_id"),
     case(
@@ -181,12 +227,14 @@ RULES = [
         "domain.hosted_zone_id",
     ),
     # Unknown keys, wrong types, missing env
-    case("lambda.memroy_mb", 512, "unknown key"),
+    case("functions.hello.memroy_mb", 512, "unknown key"),
     case("lamda", {"memory_mb": 512}, "unknown key"),
-    case("lambda_", {}, "unknown key"),
+    case("functions_", {}, "unknown key"),
+    case("routes.0.verb", "GET", "unknown key"),
+    case("functions.hello.grants.table_name", "read", "unknown key"),
     case("vpc.public_subnets.a.zone", "us-east-1a", "unknown key"),
-    case("lambda.memory_mb", "512", "valid integer"),
-    case("lambda.timeout_s", 10.5, "valid integer"),
+    case("functions.hello.memory_mb", "512", "valid integer"),
+    case("functions.hello.timeout_s", 10.5, "valid integer"),
     case("vpc.flow_logs", 1, "valid boolean"),
     case("tags", "Owner", "valid dictionary"),
     case("vpc.nat_gateways", "two", "'single', 'one_per_az' or 'none'"),
@@ -250,47 +298,68 @@ RULES = [
     case("s3.bucket_prefix", "d" * 38, "1-37 characters"),
     case("s3.bucket_prefix", "Dev-", "only lowercase letters"),
     case("s3.bucket_prefix", "sthree-dev-", "must not start with any of"),
-    case("lambda.function_name", "f" * 60, "1-59 letters"),
-    case("lambda.function_name", "dev hello", "1-59 letters, digits, hyphens or underscores"),
+    case("functions.hello.name", "f" * 60, "1-59 letters"),
+    case("functions.hello.name", "dev hello", "1-59 letters, digits, hyphens or underscores"),
     case("dynamodb.table_name", "ab", "3-255 letters"),
     case("dynamodb.table_name", "dev/requests", "3-255 letters, digits, dots"),
-    case("load_balancer.name", "a" * 30, "1-29 lowercase letters"),
+    case("load_balancer.name", "a" * 31, "1-30 lowercase letters"),
     case("load_balancer.name", "-alb", "not starting or ending with a hyphen"),
     case("load_balancer.name", "internal-alb", "nor starting with 'internal-'"),
     case("load_balancer.name", "Dev_alb", "lowercase letters, digits or hyphens"),
     case("api.name", "a" * 48, "1-47 letters"),
     case("api.name", "dev hello", "1-47 letters, digits, dots, hyphens or underscores"),
     case("api.stage_name", "dev.1", "1-128 letters, digits, hyphens or underscores"),
-    case("api.path_part", "hello/world", "one path segment"),
-    case("api.path_part", "", "one path segment"),
+    case(
+        "load_balancer.name",
+        "a" * 27,
+        "'aaaaaaaaaaaaaaaaaaaaaaaaaaa-hello' is 33 characters, ELB allows 32",
+        reported="functions.hello",
+    ),
     # Lambda
-    case("lambda.runtime", "python3.10", "one of python3.11, python3.12, python3.13, python3.14"),
-    case("lambda.runtime", "nodejs22.x", "not a supported Lambda Python runtime"),
-    case("lambda.memory_mb", 127, "greater than or equal to 128"),
-    case("lambda.memory_mb", 10241, "less than or equal to 10240"),
-    case("lambda.timeout_s", 0, "greater than or equal to 1"),
-    case("lambda.timeout_s", 901, "less than or equal to 900"),
-    case("lambda.reserved_concurrency", 0, "greater than or equal to 1"),
-    case("lambda.reserved_concurrency", 901, "at most 900: Lambda keeps 100"),
-    case("lambda.reserved_concurrency", 10**30, "at most 900: Lambda keeps 100"),
-    case("lambda.reserved_concurrency", 2**63 - 1, "at most 900: Lambda keeps 100"),
-    case("lambda.memory_mb", 2**63 - 1, "less than or equal to 10240"),
-    case("lambda.timeout_s", 10**30, "less than or equal to 900"),
-    case("lambda.environment", BIG_ENVIRONMENT, "more than Lambda's 4096 bytes (counting BUCKET"),
+    case(
+        "functions.hello.runtime",
+        "python3.10",
+        "one of python3.11, python3.12, python3.13, python3.14",
+    ),
+    case("functions.hello.runtime", "nodejs22.x", "not a supported Lambda Python runtime"),
+    case("functions.hello.memory_mb", 127, "greater than or equal to 128"),
+    case("functions.hello.memory_mb", 10241, "less than or equal to 10240"),
+    case("functions.hello.timeout_s", 0, "greater than or equal to 1"),
+    case("functions.hello.timeout_s", 901, "less than or equal to 900"),
+    case("functions.hello.reserved_concurrency", 0, "greater than or equal to 1"),
+    case("functions.hello.reserved_concurrency", 901, "at most 900: Lambda keeps 100"),
+    case("functions.hello.reserved_concurrency", 10**30, "at most 900: Lambda keeps 100"),
+    case("functions.hello.reserved_concurrency", 2**63 - 1, "at most 900: Lambda keeps 100"),
+    case("functions.hello.memory_mb", 2**63 - 1, "less than or equal to 10240"),
+    case("functions.hello.timeout_s", 10**30, "less than or equal to 900"),
+    case(
+        "functions.hello.environment",
+        BIG_ENVIRONMENT,
+        "more than Lambda's 4096 bytes (counting BUCKET",
+    ),
     # 2,000 characters but 4,101 bytes in UTF-8 with the rest: Lambda counts bytes.
-    case("lambda.environment.NOTE", "é" * 1990, "4096 bytes", reported="lambda.environment"),
-    case("lambda.environment.AWS_REGION", "x", "reserved by Lambda"),
-    case("lambda.environment.AWS_ANYTHING", "x", "reserved by Lambda (so is every AWS_*)"),
-    case("lambda.environment._HANDLER", "x", "reserved by Lambda"),
-    case("lambda.environment.LAMBDA_TASK_ROOT", "x", "reserved by Lambda"),
-    case("lambda.environment.TABLE_NAME", "x", "set by the stack"),
-    case("lambda.environment.1X", "x", "a letter followed by letters, digits or _"),
-    case("lambda.environment.MY-VAR", "x", "a letter followed by letters, digits or _"),
-    case("lambda.handler", "app", "module.function"),
-    case("lambda.handler", "main.handler", "module not found: no main.py in lambda"),
-    case("lambda.handler", "app.no_such_function", "no top-level function no_such_function in app"),
-    case("lambda.handler", "handlers.api.handler", "no handlers/api.py in lambda"),
-    case("lambda.source_dir", "no-such-folder", "no such folder"),
+    case(
+        "functions.hello.environment.NOTE",
+        "é" * 1990,
+        "4096 bytes",
+        reported="functions.hello.environment",
+    ),
+    case("functions.hello.environment.AWS_REGION", "x", "reserved by Lambda"),
+    case("functions.hello.environment.AWS_ANYTHING", "x", "reserved by Lambda (so is every AWS_*)"),
+    case("functions.hello.environment._HANDLER", "x", "reserved by Lambda"),
+    case("functions.hello.environment.LAMBDA_TASK_ROOT", "x", "reserved by Lambda"),
+    case("functions.hello.environment.TABLE_NAME", "x", "set by the stack"),
+    case("functions.hello.environment.1X", "x", "a letter followed by letters, digits or _"),
+    case("functions.hello.environment.MY-VAR", "x", "a letter followed by letters, digits or _"),
+    case("functions.hello.handler", "app", "module.function"),
+    case("functions.hello.handler", "main.handler", "module not found: no main.py in lambda"),
+    case(
+        "functions.hello.handler",
+        "app.no_such_function",
+        "no top-level function no_such_function in app",
+    ),
+    case("functions.hello.handler", "handlers.api.handler", "no handlers/api.py in lambda"),
+    case("functions.hello.source_dir", "no-such-folder", "no such folder"),
     # API, load balancer, logs, bucket lifecycle
     case("api.throttling_rate_limit", 0, "greater than 0"),
     case("api.throttling_burst_limit", 0, "greater than or equal to 1"),
@@ -299,7 +368,6 @@ RULES = [
     case("api.throttling_rate_limit", 10000.5, "less than or equal to 10000"),
     case("api.throttling_rate_limit", float("inf"), "finite number"),
     case("api.throttling_rate_limit", float("nan"), "finite number"),
-    case("api.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
     case("api.logging_level", "DEBUG", "'OFF', 'ERROR' or 'INFO'"),
     case("load_balancer.certificate_arn", "arn:aws:acm:us-east-1:1:certificate/x", "ACM"),
     case(
@@ -334,12 +402,12 @@ RULES = [
     case("load_balancer.access_log_expiration_days", 3654, "less than or equal to 3653"),
     # Reserved concurrency: opt-in, and Lambda keeps 100 of the account's quota unreserved
     case(
-        "lambda.reserved_concurrency",
+        "functions.hello.reserved_concurrency",
         50,
         "at most 20: Lambda keeps 100 of account_concurrency = 120 unreserved",
-        also={"lambda.account_concurrency": 120},
+        also={"account_concurrency": 120},
     ),
-    case("lambda.account_concurrency", 99, "greater than or equal to 100"),
+    case("account_concurrency", 99, "greater than or equal to 100"),
     # WAF
     case("waf.managed_rule_groups", [], "at least 1 item"),
     case(
@@ -368,6 +436,163 @@ RULES = [
     s3_backend("backend.region", "eu-west", "not an AWS region"),
     case("backend.bucket", "state", 'only used with type = "s3"'),
     case("backend.use_lockfile", False, 'only used with type = "s3"'),
+    # Functions: keys, names, code, dependencies, grants
+    case("functions", {}, "at least 1 item"),
+    case("functions", DELETE, "required key is missing"),
+    case("functions", {f"f{n}": {"source_dir": "lambda"} for n in range(101)}, "at most 100 items"),
+    case("functions.Hello", {"source_dir": "lambda"}, "1-20 lowercase letters"),
+    case("functions.hello-", {"source_dir": "lambda"}, "not ending with a hyphen"),
+    case("functions.f" + "x" * 20, {"source_dir": "lambda"}, "1-20 lowercase letters"),
+    case("functions.hello.source_dir", DELETE, "required key is missing"),
+    case(
+        "functions.other",
+        {"source_dir": "lambda", "name": "dev-hello"},
+        "also the name of functions.hello",
+        reported="functions.other.name",
+    ),
+    case(
+        "functions.other",
+        {"source_dir": "nowhere"},
+        "no such folder",
+        reported="functions.other.source_dir",
+    ),
+    case("functions.hello.architecture", "arm", "'x86_64' or 'arm64'"),
+    case(
+        "functions.hello.dependencies",
+        "functions/hello_deps/app.py",
+        "a file named requirements.txt, uv.lock, pyproject.toml",
+    ),
+    case("functions.hello.dependencies", "functions/missing/requirements.txt", "no such file"),
+    case("functions.hello.dependencies", 1, "valid string"),
+    case("functions.hello.grants.table", "admin", "'none', 'read', 'write' or 'read_write'"),
+    case(
+        "functions.hello.grants.bucket_read",
+        ["a*b"],
+        "'*' only as the last character",
+        reported="functions.hello.grants.bucket_read.0",
+    ),
+    case(
+        "functions.hello.grants.bucket_read",
+        ["reports/?"],
+        "'?' not at all",
+        reported="functions.hello.grants.bucket_read.0",
+    ),
+    case(
+        "functions.hello.grants.bucket_write",
+        [""],
+        "1-1024 bytes",
+        reported="functions.hello.grants.bucket_write.0",
+    ),
+    case(
+        "functions.hello.grants.bucket_write",
+        ["k" * 1025],
+        "1-1024 bytes",
+        reported="functions.hello.grants.bucket_write.0",
+    ),
+    case(
+        "functions.hello.grants.bucket_write",
+        ["a\nb"],
+        "control characters",
+        reported="functions.hello.grants.bucket_write.0",
+    ),
+    case("functions.hello.grants.bucket_write", "greeting.txt", "valid list"),
+    case(
+        "load_balancer.name",
+        "a" * 12,
+        "its target group 'aaaaaaaaaaaa-f1234567890123456789' is 33 characters",
+        reported="functions.f1234567890123456789",
+        also=only_function("f1234567890123456789"),
+    ),
+    # Reserved concurrency: all functions' reservations together within the account's quota
+    case(
+        "functions.other",
+        {"source_dir": "lambda", "reserved_concurrency": 500},
+        "at most 900 for all functions together (1000): Lambda keeps 100",
+        reported="functions.other.reserved_concurrency",
+        also={"functions.hello.reserved_concurrency": 500},
+    ),
+    case(
+        "functions.other",
+        {"source_dir": "lambda", "provisioned_concurrency": 901},
+        "at most 900: Lambda keeps 100",
+        reported="functions.other.provisioned_concurrency",
+    ),
+    case(
+        "functions.other",
+        {"source_dir": "lambda", "environment": BIG_ENVIRONMENT},
+        "more than Lambda's 4096 bytes",
+        reported="functions.other.environment",
+    ),
+    # Routes: method, path syntax, function, authorization
+    case("routes", [], "at least 1 item"),
+    case("routes", DELETE, "required key is missing"),
+    case("routes", [A_ROUTE] * 101, "at most 100 items"),
+    case("routes.0.method", "HEAD", "'GET', 'POST', 'PUT', 'PATCH', 'DELETE' or 'ANY'"),
+    case("routes.0.method", "get", "'GET', 'POST'"),
+    case("routes.0.method", DELETE, "required key is missing"),
+    case("routes.0.path", "hello", 'must start with "/"'),
+    case("routes.0.path", "/hello/", 'must not end with "/"'),
+    case("routes.0.path", "/a//b", 'empty segment ("//")'),
+    case("routes.0.path", "", 'must start with "/"'),
+    case("routes.0.path", "/hello world", "segment 'hello world' must be letters, digits"),
+    case("routes.0.path", "/items/{1id}", "segment '{1id}' must be letters"),
+    case("routes.0.path", "/items/{id}x", "segment '{id}x' must be letters"),
+    case("routes.0.path", "/{proxy+}/x", "{proxy+} takes the rest of the path: only as the last"),
+    case("routes.0.path", "/a/{id}/b/{id}", "parameter id appears twice"),
+    case("routes.0.path", "/" + "p" * 128, "at most 128 characters (the load balancer's path"),
+    case("routes.0.function", "helo", "not a key of [functions] (hello); did you mean 'hello'?"),
+    case("routes.0.function", "nothing", "not a key of [functions] (hello) (given"),
+    case("routes.0.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
+    case("routes.0.load_balancer", "yes", "valid boolean"),
+    # Routes across routes: collisions and API Gateway's one parameter per level
+    case(
+        "routes",
+        [A_ROUTE, A_ROUTE],
+        "GET /hello collides with routes[0] (GET /hello)",
+        reported="routes.1.path",
+    ),
+    case(
+        "routes",
+        [A_ROUTE, {**A_ROUTE, "method": "ANY"}],
+        "ANY /hello collides with routes[0] (GET /hello)",
+        reported="routes.1.path",
+    ),
+    case(
+        "routes",
+        [{**A_ROUTE, "method": "ANY"}, {**A_ROUTE, "method": "DELETE"}],
+        "collides with routes[0] (ANY /hello)",
+        reported="routes.1.path",
+    ),
+    case(
+        "routes",
+        [route("GET", "/a/{id}"), route("GET", "/a/{name}")],
+        "GET /a/{name} collides with routes[0] (GET /a/{id})",
+        reported="routes.1.path",
+    ),
+    case(
+        "routes",
+        [route("GET", "/a/{p+}"), route("GET", "/a/{proxy+}")],
+        "collides with routes[0]",
+        reported="routes.1.path",
+    ),
+    case(
+        "routes",
+        [route("GET", "/a/{id}"), route("POST", "/a/{name}")],
+        "{name} where routes[0] has {id} under /a: API Gateway allows one",
+        reported="routes.1.path",
+    ),
+    case(
+        "routes",
+        [route("GET", "/a/{id}/x"), route("GET", "/a/{proxy+}")],
+        "{proxy+} where routes[0] has {id} under /a",
+        reported="routes.1.path",
+    ),
+    case(
+        "routes",
+        [route("GET", "/{id}"), route("GET", "/b"), route("GET", "/{key}/c")],
+        "{key} where routes[0] has {id} under /",
+        reported="routes.2.path",
+    ),
     # Tags
     case("tags.aws:owner", "x", 'must not start with "aws:"'),
     case("tags.Owner!", "x", "tag key must be 1-128 letters, digits, spaces or + - = . _ : / @"),
@@ -389,9 +614,10 @@ def test_rule_reports_the_key_and_the_value(tmp_path, changes, location, fragmen
 
 
 def test_problem_line_has_file_key_message_and_value(tmp_path):
-    path = write_config(tmp_path, dev_with({"lambda.memory_mb": 64}))
+    path = write_config(tmp_path, dev_with({"functions.hello.memory_mb": 64}))
     assert problems_of(path) == [
-        f"{path}: lambda.memory_mb: Input should be greater than or equal to 128 (given: 64)"
+        f"{path}: functions.hello.memory_mb: Input should be greater than or equal to 128 "
+        "(given: 64)"
     ]
 
 
@@ -405,9 +631,9 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
         "region": "mars-1",
         "tags.aws:x": "1",
         "vpc.cidr": "10.0.0.0/8",
-        "lambda.runtime": "python2.7",
-        "lambda.environment.AWS_REGION": "x",
-        "api.path_part": "a/b",
+        "functions.hello.runtime": "python2.7",
+        "functions.hello.environment.AWS_REGION": "x",
+        "routes.0.path": "a/b",
         "dynamodb.table_name": "x",
         "logs.retention_days": 2,
     }
@@ -417,9 +643,9 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
         "region",
         "tags.aws:x",
         "vpc.cidr",
-        "lambda.runtime",
-        "lambda.environment.AWS_REGION",
-        "api.path_part",
+        "functions.hello.runtime",
+        "functions.hello.environment.AWS_REGION",
+        "routes[0].path",
         "dynamodb.table_name",
         "logs.retention_days",
     ]
@@ -441,7 +667,7 @@ def test_network_rules_report_every_broken_subnet(tmp_path):
 
 
 def test_toml_syntax_error_names_the_file_and_the_line(tmp_path):
-    path = write(tmp_path, 'env = "qa"\n[lambda]\nmemory_mb = = 5\n')
+    path = write(tmp_path, 'env = "qa"\n[functions.hello]\nmemory_mb = = 5\n')
     (problem,) = problems_of(path)
     assert problem.startswith(f"{path}: invalid TOML: ")
     assert "line 3" in problem
@@ -461,8 +687,23 @@ def test_shipped_configs_load_in_name_order():
 
 
 def test_short_file_gets_defaults_derived_from_env(tmp_path):
-    config = load_config(write(tmp_path, 'env = "qa"\nregion = "eu-west-1"\n'))
-    assert config.lambda_.function_name == "qa-hello"
+    text = 'env = "qa"\nregion = "eu-west-1"\n' + ONE_FUNCTION
+    config = load_config(write(tmp_path, text + '[functions.api-v2]\nsource_dir = "lambda"\n'))
+    assert {key: function.name for key, function in config.functions.items()} == {
+        "hello": "qa-hello",
+        "api-v2": "qa-api-v2",
+    }
+    hello = config.functions["hello"]
+    assert (hello.handler, hello.runtime, hello.architecture) == (
+        "app.handler",
+        "python3.13",
+        "x86_64",
+    )
+    assert hello.dependencies is None and hello.dependencies_path is None
+    assert hello.grants.model_dump() == {"table": "none", "bucket_read": [], "bucket_write": []}
+    [route] = config.routes
+    assert (route.authorization, route.load_balancer) == ("AWS_IAM", True)
+    assert config.account_concurrency == 1000
     assert config.load_balancer.name == "qa-alb"
     assert config.api.stage_name == "qa"
     assert config.api.name == "qa-hello-api"
@@ -477,36 +718,154 @@ def test_short_file_gets_defaults_derived_from_env(tmp_path):
 
 def test_s3_backend_defaults_come_from_env_and_region(tmp_path):
     text = 'env = "qa"\nregion = "eu-west-1"\n[backend]\ntype = "s3"\nbucket = "tf-state"\n'
+    text += ONE_FUNCTION
     backend = load_config(write(tmp_path, text)).backend
     assert (backend.key, backend.region) == ("qa/terraform.tfstate", "eu-west-1")
 
 
 def test_derived_names_are_checked_too(tmp_path):
-    path = write(tmp_path, 'env = "internal"\n')
+    path = write(tmp_path, 'env = "internal"\n' + ONE_FUNCTION)
     assert problems_of(path) == [
-        f"{path}: load_balancer.name: must be 1-29 lowercase letters, digits or hyphens, not "
-        "starting or ending with a hyphen nor starting with 'internal-' (its target group "
-        "'<name>-fn' must fit 32; it also prefixes the access-log bucket) (given: 'internal-alb')"
+        f"{path}: load_balancer.name: must be 1-30 lowercase letters, digits or hyphens, not "
+        "starting or ending with a hyphen nor starting with 'internal-' (each function's target "
+        "group '<name>-<function key>' must fit 32; it also prefixes the access-log bucket) "
+        "(given: 'internal-alb')"
     ]
 
 
 def test_a_bad_env_is_reported_once_not_through_every_derived_name(tmp_path):
-    path = write(tmp_path, 'env = "Dev_1"\n')
+    path = write(tmp_path, 'env = "Dev_1"\n' + ONE_FUNCTION)
     assert [line.split(": ")[1] for line in problems_of(path)] == ["env"]
 
 
 def test_longest_env_still_gives_valid_derived_names(tmp_path):
-    config = load_config(write(tmp_path, f'env = "{"e" * 20}"\n'))
+    config = load_config(write(tmp_path, f'env = "{"e" * 20}"\n' + ONE_FUNCTION))
     assert len(config.s3.bucket_prefix) == 37
+    assert config.functions["hello"].name == f"{'e' * 20}-hello"
 
 
 def test_long_timeout_is_a_warning_not_an_error(tmp_path):
-    path = write_config(tmp_path, dev_with({"lambda.timeout_s": 60}))
+    path = write_config(tmp_path, dev_with({"functions.hello.timeout_s": 60}))
     assert config_warnings(path, load_config(path)) == [
-        f"{path}: lambda.timeout_s: warning: API Gateway stops waiting after 29 s: callers get "
-        "a 504 while the function keeps running (given: 60)"
+        f"{path}: functions.hello.timeout_s: warning: API Gateway stops waiting after 29 s: "
+        "callers get a 504 while the function keeps running (given: 60)"
     ]
     assert config_warnings(path, load_config(write_config(tmp_path, dev_with({}), "ok.toml"))) == []
+
+
+def test_a_long_timeout_without_a_route_is_no_warning(tmp_path):
+    worker = {"source_dir": "lambda", "timeout_s": 900}
+    path = write_config(tmp_path, dev_with({"functions.worker": worker}))
+    assert config_warnings(path, load_config(path)) == []
+
+
+def test_old_shape_is_one_line_per_old_key_naming_the_new_keys(tmp_path):
+    text = 'env = "qa"\n[lambda]\nmemory_mb = 1\n[api]\npath_part = "hi"\nauthorization = "NONE"\n'
+    path = write(tmp_path, text)
+    see = '(see README "Add a function")'
+    assert problems_of(path) == [
+        f"{path}: lambda: replaced by [functions.<name>] tables and [[routes]] {see}",
+        f'{path}: api.path_part: replaced by path = "/..." in each [[routes]] entry {see}',
+        f"{path}: api.authorization: replaced by authorization in each [[routes]] entry {see}",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "location"),
+    [
+        ({"lambda": {"memory_mb": 256}}, "lambda"),
+        ({"lambda": {}}, "lambda"),
+        ({"api.path_part": "hello"}, "api.path_part"),
+        ({"api.authorization": "NONE"}, "api.authorization"),
+    ],
+    ids=["lambda", "empty lambda", "path_part", "authorization"],
+)
+def test_an_old_key_next_to_the_new_shape_is_still_named(tmp_path, changes, location):
+    path = write_config(tmp_path, dev_with(changes))
+    [problem] = problems_of(path)
+    assert problem.startswith(f"{path}: {location}: replaced by ")
+
+
+def test_route_parameters_and_the_routes_of_a_function(tmp_path):
+    routes = [
+        {"method": "GET", "path": "/hello", "function": "hello"},
+        {"method": "ANY", "path": "/items/{id}/files/{path+}", "function": "hello"},
+        {"method": "POST", "path": "/", "function": "other"},
+    ]
+    other = {"source_dir": "functions/hello_deps", "dependencies": DEPENDENCIES}
+    config = load_config(
+        write_config(tmp_path, dev_with({"routes": routes, "functions.other": other}))
+    )
+    assert [route.parameters for route in config.routes] == [[], ["id", "path"], []]
+    assert [route.path for route in config.routes_of("hello")] == [
+        "/hello",
+        "/items/{id}/files/{path+}",
+    ]
+    assert config.functions["other"].dependencies_path == REPO_ROOT / DEPENDENCIES
+    assert config.functions["other"].source_path == REPO_ROOT / "functions" / "hello_deps"
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [
+        ["/a/{id}", "/a/b"],  # a literal next to a parameter: API Gateway prefers the literal
+        ["/a/{id}", "/a/{id}/b", "/a/{id}/{rest+}"],
+        ["/", "/{proxy+}"],
+        ["/a/{id}", "/b/{name}"],
+    ],
+)
+def test_routes_that_api_gateway_tells_apart_pass(tmp_path, paths):
+    routes = [{"method": "GET", "path": path, "function": "hello"} for path in paths]
+    assert len(load_config(write_config(tmp_path, dev_with({"routes": routes}))).routes) == len(
+        paths
+    )
+
+
+def test_the_same_path_with_other_methods_passes(tmp_path):
+    routes = [{"method": m, "path": "/items/{id}", "function": "hello"} for m in ("GET", "PUT")]
+    assert len(load_config(write_config(tmp_path, dev_with({"routes": routes}))).routes) == 2
+
+
+def test_every_route_problem_is_reported_at_once(tmp_path):
+    routes = [
+        {"method": "GET", "path": "/hello", "function": "hello"},
+        {"method": "GET", "path": "/hello", "function": "hello"},
+        {"method": "GET", "path": "/x", "function": "nope"},
+        {"method": "GET", "path": "/a/{id}", "function": "hello"},
+        {"method": "PUT", "path": "/a/{name}", "function": "hello"},
+    ]
+    problems = problems_of(write_config(tmp_path, dev_with({"routes": routes})))
+    assert [line.split(": ")[1] for line in problems] == [
+        "routes[2].function",
+        "routes[1].path",
+        "routes[4].path",
+    ]
+
+
+def test_every_function_problem_is_reported_at_once(tmp_path):
+    changes = {
+        "load_balancer.name": "a" * 27,
+        "functions.other": {
+            "source_dir": "lambda",
+            "name": "dev-hello",
+            "reserved_concurrency": 950,
+        },
+        "functions.hello.dependencies": "functions/hello_deps/app.py",
+        "functions.hello.handler": "app.missing",
+    }
+    problems = problems_of(write_config(tmp_path, dev_with(changes)))
+    assert [line.split(": ")[1] for line in problems] == [
+        "functions.hello.handler",
+        "functions.hello.dependencies",
+    ]
+    del changes["functions.hello.dependencies"], changes["functions.hello.handler"]
+    problems = problems_of(write_config(tmp_path, dev_with(changes)))
+    assert [line.split(": ")[1] for line in problems] == [
+        "functions.other.name",
+        "functions.hello",  # its target group 'aaa...-hello' is 27 + 6 characters
+        "functions.other",
+        "functions.other.reserved_concurrency",
+    ]
 
 
 def test_problems_of_all_files_are_collected(tmp_path):
@@ -528,7 +887,7 @@ def test_a_copied_environment_clashes_on_every_shared_name(tmp_path):
     assert problems == [
         f"{second}: {key}: also used by {first}; environments must differ (given: {value!r})"
         for key, value in [
-            ("lambda.function_name", "dev-hello"),
+            ("functions.hello.name", "dev-hello"),
             ("dynamodb.table_name", "dev-requests"),
             ("s3.bucket_prefix", "dev-hello-artifacts-"),
             ("load_balancer.name", "dev-alb"),
@@ -539,7 +898,7 @@ def test_a_copied_environment_clashes_on_every_shared_name(tmp_path):
 # A second environment with names of its own, except for the one under test.
 QA_NAMES = {
     "env": "qa",
-    "lambda.function_name": "qa-hello",
+    "functions.hello.name": "qa-hello",
     "dynamodb.table_name": "qa-requests",
     "s3.bucket_prefix": "qa-hello-artifacts-",
     "load_balancer.name": "qa-alb",
@@ -548,7 +907,18 @@ S3_STATE = {"backend.type": "s3", "backend.bucket": "tf-state", "backend.key": "
 # (reported key, changes to both files, changes to the second file only)
 CLASHES = [
     ("env", {}, {"env": "dev"}),
-    ("lambda.function_name", {}, {"lambda.function_name": "dev-hello"}),
+    ("functions.hello.name", {}, {"functions.hello.name": "dev-hello"}),
+    # Every function's name, whichever function of the other file has it.
+    (
+        "functions.other.name",
+        {},
+        {"functions.other": {"source_dir": "lambda", "name": "dev-hello"}},
+    ),
+    (
+        "functions.hello.name",
+        {"functions.other": {"source_dir": "lambda"}},
+        {"functions.hello.name": "dev-other"},
+    ),
     ("dynamodb.table_name", {}, {"dynamodb.table_name": "dev-requests"}),
     ("s3.bucket_name", {**PREFIX_AS_NAME, "s3.bucket_name": "shared-code"}, {}),
     ("s3.bucket_prefix", {}, {"s3.bucket_prefix": "dev-hello-artifacts-"}),
@@ -610,30 +980,35 @@ def test_ssl_policies_include_every_policy_moto_knows():
 
 
 def test_the_stack_sets_the_variables_the_size_rule_counts():
-    function = next(
-        iter(
-            synth_config(load_config(CONFIG_DIR / "dev.toml"))["resource"][
-                "aws_lambda_function"
-            ].values()
-        )
-    )
-    added = set(function["environment"]["variables"]) - {"LOG_LEVEL"}
-    assert added == STACK_VARIABLES
+    config = load_config(CONFIG_DIR / "dev.toml")
+    synthesized = synth_config(config)
+    for key, function in config.functions.items():
+        [resource] = [
+            body
+            for body in synthesized["resource"]["aws_lambda_function"].values()
+            if body["function_name"] == function.name
+        ]
+        added = set(resource["environment"]["variables"]) - set(function.environment)
+        assert added == set(function_variables(config, key)) == STACK_VARIABLES
+
+
+DEPENDENCIES = "functions/hello_deps/requirements.txt"
 
 
 def test_the_largest_accepted_values_pass(tmp_path):
     changes = {
-        "lambda.memory_mb": 10240,
-        "lambda.timeout_s": 900,
-        "lambda.reserved_concurrency": 900,
+        "functions.hello.memory_mb": 10240,
+        "functions.hello.timeout_s": 900,
+        "functions.hello.reserved_concurrency": 900,
+        "functions.hello.provisioned_concurrency": 900,
         "api.throttling_rate_limit": 10000.0,
         "api.throttling_burst_limit": 5000,
         "s3.noncurrent_version_expiration_days": 2**31 - 1,
         # With LOG_LEVEL and the stack's 103 bytes: 4096 exactly.
-        "lambda.environment.NOTES": "n" * (4096 - 14 - 103 - 5),
+        "functions.hello.environment.NOTES": "n" * (4096 - 14 - 103 - 5),
     }
     config = load_config(write_config(tmp_path, dev_with(changes)))
-    assert environment_bytes(config) == 4096
+    assert environment_bytes(config, "hello") == 4096
 
 
 def test_a_handler_bound_by_assignment_or_import_is_found(tmp_path):
@@ -641,8 +1016,9 @@ def test_a_handler_bound_by_assignment_or_import_is_found(tmp_path):
     source.mkdir()
     (source / "app.py").write_text("from os import getcwd as handler\nasync def other(): pass\n")
     for handler in ("app.handler", "app.other"):
-        changes = {"lambda.source_dir": str(source), "lambda.handler": handler}
-        assert load_config(write_config(tmp_path, dev_with(changes))).lambda_.handler == handler
+        changes = {"functions.hello.source_dir": str(source), "functions.hello.handler": handler}
+        config = load_config(write_config(tmp_path, dev_with(changes)))
+        assert config.functions["hello"].handler == handler
 
 
 def run_check(*args: str, command_prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
@@ -724,7 +1100,7 @@ def test_an_unreadable_config_folder_says_so(tmp_path):
     ("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
 )
 def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, partition):
-    path = write(tmp_path, f'env = "x"\nregion = "{region}"\n')
+    path = write(tmp_path, f'env = "x"\nregion = "{region}"\n' + ONE_FUNCTION)
     assert problems_of(path) == [
         f"{path}: region: the {partition} partition is not supported (service principals and "
         f"WAF managed rules differ there); use a region of the aws partition (given: '{region}')"
@@ -734,8 +1110,34 @@ def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, 
 def test_reserved_concurrency_is_opt_in_in_the_shipped_files():
     for env in ("dev", "prod"):
         config = load_config(CONFIG_DIR / f"{env}.toml")
-        assert config.lambda_.reserved_concurrency is None
-        assert config.lambda_.account_concurrency == 1000
+        assert [f.reserved_concurrency for f in config.functions.values()] == [None]
+        assert config.account_concurrency == 1000
+
+
+def test_the_shipped_function_and_route_in_the_new_shape():
+    for env in ("dev", "prod"):
+        config = load_config(CONFIG_DIR / f"{env}.toml")
+        [(key, function)] = config.functions.items()
+        assert (key, function.name, function.source_path) == (
+            "hello",
+            f"{env}-hello",
+            REPO_ROOT / "lambda",
+        )
+        assert function.grants.model_dump() == {
+            "table": "write",
+            "bucket_read": [GREETING_KEY],
+            "bucket_write": [],
+        }
+        assert [route.model_dump() for route in config.routes] == [
+            {
+                "method": "GET",
+                "path": "/hello",
+                "function": "hello",
+                "authorization": "AWS_IAM",
+                "load_balancer": True,
+            }
+        ]
+        assert target_group_name(config, "hello") == f"{env}-alb-hello"
 
 
 def test_bootstrap_refuses_the_placeholder_bucket_name(tmp_path):

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import get_args
 
 from scripts import config_reference
-from serverless_app.config import BootstrapConfig, StackConfig, StrictModel
+from serverless_app.config import BootstrapConfig, FunctionConfig, StackConfig, StrictModel
 from tests.support import REPO_ROOT
 
 
@@ -17,7 +17,8 @@ def test_readme_reference_is_up_to_date():
 def test_check_fails_on_a_stale_table_and_the_rewrite_fixes_it(tmp_path: Path):
     readme = tmp_path / "README.md"
     current = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    readme.write_text(current.replace("| `lambda.memory_mb` |", "| `lambda.memory` |"), "utf-8")
+    stale = current.replace("| `functions.<key>.memory_mb` |", "| `functions.<key>.memory` |")
+    readme.write_text(stale, "utf-8")
     assert config_reference.main(["--check", "--readme", str(readme)]) == 1
     assert config_reference.main(["--readme", str(readme)]) == 0
     assert readme.read_text(encoding="utf-8") == current
@@ -25,8 +26,10 @@ def test_check_fails_on_a_stale_table_and_the_rewrite_fixes_it(tmp_path: Path):
 
 def test_rows_state_type_default_bounds_and_description():
     table = config_reference.reference_table(StackConfig)
-    assert "| `lambda.memory_mb` | integer | `256` | 128-10240 |" in table.splitlines()
-    assert "| `load_balancer.name` | string | `<env>-alb` | 1-29 lowercase" in table
+    assert "| `functions.<key>.memory_mb` | integer | `256` | 128-10240 |" in table.splitlines()
+    assert '| `functions.<key>.grants.table` | `"none"` \\| `"read"` \\|' in table
+    assert '| `routes[].path` | string | **required** | `"/"` or `/segment/...`' in table
+    assert "| `load_balancer.name` | string | `<env>-alb` | 1-30 lowercase" in table
     assert (
         '| `vpc.nat_gateways` | `"single"` \\| `"one_per_az"` \\| `"none"` | `"single"` |' in table
     )
@@ -43,9 +46,19 @@ def config_keys(model: type[StrictModel], prefix: str = "") -> Iterator[str]:
         yield key
         # An optional table (`domain`): its row and every key inside it.
         optional = [arg for arg in get_args(field.annotation) if arg is not type(None)]
-        inner = optional[0] if len(optional) == 1 else None
+        inner = (
+            optional[0] if len(optional) == 1 and type(None) in get_args(field.annotation) else None
+        )
         if isinstance(inner, type) and issubclass(inner, StrictModel):
             yield from config_keys(inner, key + ".")
+        # Tables of tables (`functions.<key>.`) and arrays of tables (`routes[].`).
+        value_type, _ = config_reference.unwrap(field.annotation)
+        entry = config_reference.table_entry_model(value_type)
+        if entry is not None:
+            yield from config_keys(entry, key + ".<key>.")
+        item = config_reference.list_item_model(value_type)
+        if item is not None:
+            yield from config_keys(item, key + "[].")
 
 
 def test_readme_documents_every_key():
@@ -58,7 +71,11 @@ def test_readme_documents_every_key():
 def test_computed_defaults_are_what_the_model_fills_in():
     """A `default_text` like `<env>-alb` must say what a file without the key gets."""
     backend = {"type": "s3", "bucket": "qa-state-bucket"}  # the state key is derived only then
-    config = StackConfig.model_validate({"env": "qa", "backend": backend})
+    hello = {"source_dir": "lambda"}
+    route = {"method": "GET", "path": "/hello", "function": "hello"}
+    config = StackConfig.model_validate(
+        {"env": "qa", "backend": backend, "functions": {"hello": hello}, "routes": [route]}
+    )
     checked = []
     for section, field in StackConfig.model_fields.items():
         model = field.annotation
@@ -71,4 +88,8 @@ def test_computed_defaults_are_what_the_model_fills_in():
                 expected = text.strip("`").replace("<env>", "qa")
                 assert getattr(getattr(config, section), name) == expected, (section, name)
                 checked.append(name)
-    assert {"name", "function_name", "table_name", "stage_name"} <= set(checked)
+    assert {"name", "table_name", "stage_name"} <= set(checked)
+    function_name = FunctionConfig.model_fields["name"].json_schema_extra
+    assert isinstance(function_name, dict)
+    assert function_name["default_text"] == "`<env>-<key>`"
+    assert config.functions["hello"].name == "qa-hello"

@@ -18,7 +18,11 @@ from serverless_app.config import load_config
 from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT, run_main, snapshot
 from tests.unprivileged import unprivileged
 
-BAD_CONFIG = 'env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n'
+# The route every small file below needs (after its [functions.hello] table).
+ROUTE = '[[routes]]\nmethod = "GET"\npath = "/hello"\nfunction = "hello"\n'
+BAD_CONFIG = (
+    'env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n[functions.hello]\nsource_dir = "lambda"\n' + ROUTE
+)
 
 
 def test_one_stack_folder_per_config_file(synth_output):
@@ -87,14 +91,18 @@ def test_broken_config_exits_2_with_one_line_and_no_traceback(tmp_path):
 def test_bad_config_leaves_the_previous_output_byte_for_byte(tmp_path, previous_output):
     before = snapshot(previous_output)
     shutil.copy(CONFIG_DIR / "dev.toml", tmp_path / "dev.toml")
-    (tmp_path / "zz.toml").write_text('env = "qa"\n[lambda]\nmemory_mb = 64\nruntime = "go"\n')
+    (tmp_path / "zz.toml").write_text(
+        'env = "qa"\n[functions.hello]\nsource_dir = "lambda"\nmemory_mb = 64\nruntime = "go"\n'
+        + ROUTE
+    )
     result = run_main("--config", str(tmp_path), "--outdir", str(previous_output))
     assert result.returncode == 2
     zz = tmp_path / "zz.toml"
     assert result.stderr.splitlines() == [
-        f"{zz}: lambda.runtime: not a supported Lambda Python runtime: one of python3.11, "
-        "python3.12, python3.13, python3.14 (given: 'go')",
-        f"{zz}: lambda.memory_mb: Input should be greater than or equal to 128 (given: 64)",
+        f"{zz}: functions.hello.runtime: not a supported Lambda Python runtime: one of "
+        "python3.11, python3.12, python3.13, python3.14 (given: 'go')",
+        f"{zz}: functions.hello.memory_mb: Input should be greater than or equal to 128 "
+        "(given: 64)",
     ]
     assert snapshot(previous_output) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "dev.toml", "zz.toml"]
@@ -104,7 +112,9 @@ def test_failed_synthesis_leaves_the_previous_output_byte_for_byte(tmp_path, pre
     """The Lambda source disappears between validation and synthesis: a real failure."""
     source = tmp_path / "src"
     shutil.copytree(REPO_ROOT / "lambda", source)
-    (tmp_path / "qa.toml").write_text(f'env = "qa"\n[lambda]\nsource_dir = "{source}"\n')
+    (tmp_path / "qa.toml").write_text(
+        f'env = "qa"\n[functions.hello]\nsource_dir = "{source}"\n' + ROUTE
+    )
     configs = [(CONFIG_DIR / "dev.toml", load_config(CONFIG_DIR / "dev.toml"))]
     configs.append((tmp_path / "qa.toml", load_config(tmp_path / "qa.toml")))
     shutil.rmtree(source)
@@ -341,8 +351,12 @@ def test_check_names_the_fine_environments_and_the_problems(tmp_path):
 
 def test_a_warning_is_printed_but_does_not_fail(tmp_path):
     config = tmp_path / "qa.toml"
-    config.write_text('env = "qa"\n[lambda]\ntimeout_s = 60\n')
+    config.write_text(
+        'env = "qa"\n[functions.hello]\nsource_dir = "lambda"\ntimeout_s = 60\n' + ROUTE
+    )
     result = run_main("--check", "--config", str(config))
     assert result.returncode == 0
     assert result.stdout == f"{config}: qa ok\n"
-    assert result.stderr.startswith(f"{config}: lambda.timeout_s: warning: API Gateway stops ")
+    assert result.stderr.startswith(
+        f"{config}: functions.hello.timeout_s: warning: API Gateway stops "
+    )

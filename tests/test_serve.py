@@ -211,6 +211,97 @@ def test_a_failing_function_is_a_502_like_api_gateway(tmp_path):
     assert "RuntimeError: boom" in err
 
 
+# A second function, also in a module named app, that answers what it was given.
+ECHO_APP = """
+import os, json
+
+def handler(event, context):
+    body = {
+        "resource": event["resource"],
+        "path": event["path"],
+        "method": event["httpMethod"],
+        "pathParameters": event["pathParameters"],
+        "who": os.environ.get("WHO"),
+        "log_level": os.environ.get("LOG_LEVEL"),
+    }
+    headers = {"Content-Type": "application/json"}
+    return {"statusCode": 200, "headers": headers, "body": json.dumps(body)}
+"""
+ECHO_ROUTES = """
+[functions.echo]
+source_dir = "{source}"
+environment = {{ WHO = "echo" }}
+
+[[routes]]
+method = "ANY"
+path = "/items/{{id}}"
+function = "echo"
+
+[[routes]]
+method = "GET"
+path = "/items/latest"
+function = "echo"
+
+[[routes]]
+method = "GET"
+path = "/files/{{path+}}"
+function = "echo"
+authorization = "NONE"
+"""
+
+
+@pytest.fixture(scope="module")
+def two_functions(tmp_path_factory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("echo")
+    (folder / "src").mkdir()
+    (folder / "src" / "app.py").write_text(ECHO_APP)
+    config = folder / "dev.toml"
+    config.write_text(DEV_CONFIG.read_text() + ECHO_ROUTES.format(source=folder / "src"))
+    with serving("--config", str(config)) as running:
+        yield running
+
+
+def test_each_route_reaches_its_function_with_its_path_parameters(two_functions):
+    status, _, body = fetch(f"{two_functions.base_url}/dev/items/42", "DELETE")
+    assert (status, body) == (
+        200,
+        {
+            "resource": "/items/{id}",
+            "path": "/items/42",
+            "method": "DELETE",
+            "pathParameters": {"id": "42"},
+            "who": "echo",
+            "log_level": None,  # the hello function's variable, not this one's
+        },
+    )
+    status, _, body = fetch(f"{two_functions.base_url}/dev/files/a/b/c.txt")
+    assert (status, body["resource"], body["pathParameters"]) == (
+        200,
+        "/files/{path+}",
+        {"path": "a/b/c.txt"},
+    )
+    # The hello function still answers its own route, with its own module named app.
+    status, _, body = fetch(f"{two_functions.base_url}/dev/hello?name=Ada")
+    assert (status, body["message"]) == (200, "Hello, Ada!")
+
+
+def test_a_literal_segment_wins_over_a_parameter(two_functions):
+    _, _, body = fetch(f"{two_functions.base_url}/dev/items/latest")
+    assert (body["resource"], body["pathParameters"]) == ("/items/latest", None)
+    # The literal route has GET only: API Gateway does not fall back to /items/{id}.
+    status, _, body = fetch(f"{two_functions.base_url}/dev/items/latest", "POST")
+    assert (status, body) == (403, {"message": "Missing Authentication Token"})
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/files/a"), ("GET", "/files"), ("GET", "/items"), ("GET", "/items/1/2")],
+)
+def test_requests_outside_every_route_are_refused(two_functions, method, path):
+    status, _, body = fetch(f"{two_functions.base_url}/dev{path}", method)
+    assert (status, body) == (403, {"message": "Missing Authentication Token"})
+
+
 # --- many clients, slow clients, broken requests --------------------------------------------
 
 
@@ -273,7 +364,7 @@ def test_concurrent_clients_are_all_served_and_counted(server):
 def test_a_burst_of_connections_waits_in_the_listen_queue():
     """Connections beyond the listen backlog are dropped by the kernel until the client
     retries a second later; a burst below the backlog completes its handshakes at once."""
-    gateway = LocalGateway(0, "dev", "hello")  # listening, but nobody accepts
+    gateway = LocalGateway(0, "dev", [])  # listening, but nobody accepts
     burst = LISTEN_BACKLOG // 2
     connections: list[socket.socket] = []
     try:
@@ -298,11 +389,25 @@ def run_serve(*args: str) -> subprocess.CompletedProcess:
 
 def test_bad_config_is_one_line_and_exit_2(tmp_path):
     config = tmp_path / "broken.toml"
-    config.write_text('env = "dev"\n[lambda]\nmemory_mb = 1\n')
+    config.write_text(
+        DEV_CONFIG.read_text().replace("memory_mb = 256", "memory_mb = 1"), encoding="utf-8"
+    )
     result = run_serve("--config", str(config))
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
-    assert "broken.toml: lambda.memory_mb:" in line
+    assert "broken.toml: functions.hello.memory_mb:" in line
+
+
+def test_an_old_shape_config_is_refused_with_exit_2(tmp_path):
+    config = tmp_path / "old.toml"
+    config.write_text('env = "dev"\n[lambda]\nmemory_mb = 256\n')
+    result = run_serve("--config", str(config))
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.endswith(
+        "old.toml: lambda: replaced by [functions.<name>] tables and [[routes]] "
+        '(see README "Add a function")'
+    )
 
 
 def test_busy_port_is_one_line_and_exit_2():

@@ -158,7 +158,8 @@ def test_an_own_certificate_wins_over_the_domains(tmp_path):
         "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1234567890ab"
     )
     text = OPERATIONS_CONFIG.read_text().replace(
-        "[lambda]\n", f'[load_balancer]\ncertificate_arn = "{certificate}"\n\n[lambda]\n'
+        "[functions.hello]\n",
+        f'[load_balancer]\ncertificate_arn = "{certificate}"\n\n[functions.hello]\n',
     )
     path = tmp_path / "ops.toml"
     path.write_text(text)

@@ -37,7 +37,7 @@ LAMBDA_RESERVED_PREFIX = "AWS_"
 LAMBDA_RESERVED_VARIABLES = frozenset(
     {"_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"}
 )
-# Set by ServerlessStack on the function: a configured value would be silently overwritten.
+# Set by ServerlessStack on every function: a configured value would be silently overwritten.
 STACK_VARIABLES = frozenset({"TABLE_NAME", "BUCKET_NAME", "GREETING_KEY"})
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
 LOG_RETENTION_DAYS = (
@@ -57,7 +57,14 @@ IAM_ROLE_NAME_MAX = 64
 # Names the stack derives from configured names; the derived name must fit AWS's limits too.
 FUNCTION_ROLE_SUFFIX = "-role"  # the function's IAM role
 API_ROLE_SUFFIX = "-apigw-cloudwatch"  # API Gateway's CloudWatch IAM role
-TARGET_GROUP_SUFFIX = "-fn"  # the load balancer's target group, at most 32 characters
+# Each function's load balancer target group is `<load_balancer.name>-<function key>`.
+TARGET_GROUP_NAME_MAX = 32
+# Application Load Balancer quotas (Service Quotas, "Elastic Load Balancing", defaults,
+# 2026-11-28): target groups per load balancer (one per function) and rules per listener, not
+# counting the default rule (one per route); a path pattern is at most 128 characters.
+ALB_MAX_TARGET_GROUPS = 100
+ALB_MAX_LISTENER_RULES = 100
+ALB_PATH_PATTERN_MAX = 128
 # Lambda keeps this many concurrent executions unreserved in every account
 # (PutFunctionConcurrency fails below it); new accounts often get a quota far below 1,000.
 LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100

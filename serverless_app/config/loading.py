@@ -114,9 +114,20 @@ def load_config(path: Path, model: type[StrictModel] = StackConfig) -> StrictMod
         raise ConfigError([_format_error(path, item) for item in error.errors()]) from None
 
 
-def _format_error(path: Path, item: ErrorDetails) -> str:
+def key_path(loc: tuple[str | int, ...]) -> str:
+    """`routes[2].function`, `vpc.public_subnets.a.cidr`: list items by index, from 0."""
     # Pydantic marks a problem with a dict key (tag key, variable name) by a "[key]" suffix.
-    location = ".".join(str(part) for part in item["loc"] if part != "[key]") or "(top level)"
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part != "[key]":
+            text += f".{part}" if text else part
+    return text or "(top level)"
+
+
+def _format_error(path: Path, item: ErrorDetails) -> str:
+    location = key_path(item["loc"])
     context = item.get("ctx", {})
     has_value = True
     if item["type"] == "extra_forbidden":
@@ -139,7 +150,7 @@ def _line(path: Path, location: str, message: str, given: object = NO_VALUE) -> 
 
 def config_warnings(path: Path, config: StackConfig) -> list[str]:
     return [
-        _line(path, ".".join(map(str, warning.loc)), f"warning: {warning.message}", warning.given)
+        _line(path, key_path(warning.loc), f"warning: {warning.message}", warning.given)
         for warning in warnings_of(config)
     ]
 
@@ -166,17 +177,19 @@ def validate_configs(path: Path) -> tuple[list[tuple[Path, StackConfig]], list[s
 def _clashes_between_files(loaded: list[tuple[Path, StackConfig]]) -> list[tuple[Path, str]]:
     """Every name a file shares with an earlier file, reported on the later file."""
     clashes: list[tuple[Path, str]] = []
-    for location, value_of in UNIQUE_ACROSS_FILES:
+    for _, names_of in UNIQUE_ACROSS_FILES:
         first_user: dict[object, Path] = {}
         for file, config in loaded:
-            value = value_of(config)
-            if value is None:
-                continue
-            if value in first_user:
-                message = f"also used by {shown(first_user[value])}; environments must differ"
-                clashes.append((file, _line(file, location, message, value)))
-            else:
-                first_user[value] = file
+            used_here: dict[object, Path] = {}
+            for location, value in names_of(config):
+                if value is None:
+                    continue
+                if value in first_user:
+                    message = f"also used by {shown(first_user[value])}; environments must differ"
+                    clashes.append((file, _line(file, location, message, value)))
+                else:
+                    used_here[value] = file
+            first_user |= used_here
     return sorted(clashes, key=lambda clash: clash[0])
 
 

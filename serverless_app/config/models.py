@@ -27,6 +27,8 @@ from pydantic import (
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MIN_PERIOD_S,
+    ALB_MAX_LISTENER_RULES,
+    ALB_MAX_TARGET_GROUPS,
     API_GATEWAY_TIMEOUT_S,
     API_MAX_BURST_LIMIT,
     API_MAX_LATENCY_MS,
@@ -47,20 +49,23 @@ from serverless_app.config.aws_facts import (
     SECRET_VARIABLE_PREFIX,
     STACK_TAGS,
     STACK_VARIABLES,
+    TARGET_GROUP_NAME_MAX,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
     WAF_MAX_RULE_OVERRIDES,
 )
 from serverless_app.config.rules import (
+    PATH_PARAMETER,
     ApiName,
-    ApiPathPart,
     ApiStageName,
     AvailabilityZone,
     AwsRegion,
+    BucketObjectPattern,
     CertificateArn,
     DomainName,
     DynamoDbTableName,
     EmailAddress,
     EnvName,
+    FunctionKey,
     HostedZoneId,
     HttpsUrl,
     Ipv4Cidr,
@@ -70,6 +75,7 @@ from serverless_app.config.rules import (
     LambdaVariableName,
     LoadBalancerName,
     Problem,
+    RoutePath,
     S3BucketName,
     S3BucketPrefix,
     SecretName,
@@ -81,6 +87,7 @@ from serverless_app.config.rules import (
     TagKey,
     TagValue,
     WafName,
+    did_you_mean,
     fail,
     not_the_placeholder,
     one_of,
@@ -242,9 +249,9 @@ class LoadBalancerConfig(StrictModel):
     name: LoadBalancerName | None = Field(
         default=None,
         description=(
-            "1-29 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
-            "starting with `internal-` (the target group `<name>-fn` must fit 32; the name also "
-            "prefixes the access-log bucket); unique"
+            "1-30 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
+            "starting with `internal-` (each function's target group `<name>-<function key>` "
+            "must fit 32; the name also prefixes the access-log bucket); unique"
         ),
         json_schema_extra={"default_text": "`<env>-alb`"},
     )
@@ -286,13 +293,51 @@ class LoadBalancerConfig(StrictModel):
         return self
 
 
-class LambdaConfig(StrictModel):
-    function_name: LambdaFunctionName | None = Field(
+TableGrant = Literal["none", "read", "write", "read_write"]
+Architecture = Literal["x86_64", "arm64"]
+# The dependency files a function may name: a pip requirements file or a uv / PEP 621 project.
+DEPENDENCY_FILE_NAMES = ("requirements.txt", "uv.lock", "pyproject.toml")
+
+
+class FunctionGrants(StrictModel):
+    """What the function may touch: nothing unless granted here (least-privilege IAM)."""
+
+    table: TableGrant = Field(
+        default="none",
+        description=(
+            "the environment's DynamoDB table: `read` (get, query, scan), `write` (put, update, "
+            "delete), `read_write` both"
+        ),
+    )
+    bucket_read: list[BucketObjectPattern] = Field(
+        default_factory=list,
+        description=(
+            "object keys of the artifacts bucket the function may read; a trailing `*` makes a "
+            "prefix (`reports/*`); `*` or `?` elsewhere are refused"
+        ),
+    )
+    bucket_write: list[BucketObjectPattern] = Field(
+        default_factory=list,
+        description="object keys or prefixes the function may write, as `bucket_read`",
+    )
+
+
+class FunctionConfig(StrictModel):
+    """One function (`[functions.<key>]`): its code, settings and grants. Each function has its
+    own role `<name>-role`, log group, dead-letter queue and target group."""
+
+    name: LambdaFunctionName | None = Field(
         default=None,
         description=(
-            "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique"
+            "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique "
+            "among the functions of every file"
         ),
-        json_schema_extra={"default_text": "`<env>-hello`"},
+        json_schema_extra={"default_text": "`<env>-<key>`"},
+    )
+    # Relative paths are relative to the project root (the folder holding main.py).
+    source_dir: str = Field(
+        description="an existing folder, relative to the project root, packaged as the code",
+        json_schema_extra={"type_text": "string (path)"},
     )
     handler: LambdaHandler = Field(
         default="app.handler",
@@ -310,23 +355,15 @@ class LambdaConfig(StrictModel):
             ),
         )
     )
+    architecture: Architecture = Field(
+        default="x86_64",
+        description="dependencies are installed for it; `arm64` (Graviton) costs less per GB-s",
+    )
     memory_mb: Annotated[int, Field(ge=128, le=10240)] = Field(default=256, description="")
     timeout_s: Annotated[int, Field(ge=1, le=900)] = Field(
-        default=10, description="above 29 a warning (API Gateway stops waiting at 29 s)"
-    )
-    # Relative paths are relative to the project root (the folder holding main.py).
-    source_dir: str = Field(
-        default="lambda",
-        description="an existing folder, relative to the project root",
-        json_schema_extra={"type_text": "string (path)"},
-    )
-    environment: dict[LambdaVariableName, str] = Field(
-        default_factory=dict,
+        default=10,
         description=(
-            "names `[A-Za-z][A-Za-z0-9_]*`, not reserved by Lambda (`AWS_*`, `_HANDLER`, "
-            "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not set by the "
-            "stack (`TABLE_NAME`, `BUCKET_NAME`, `GREETING_KEY`); all keys and values with the "
-            "stack's three at most 4096 bytes (UTF-8)"
+            "above 29 a warning when a route calls the function (API Gateway stops waiting at 29 s)"
         ),
     )
     # Run in the private subnets (egress through NAT / VPC endpoints only).
@@ -336,28 +373,36 @@ class LambdaConfig(StrictModel):
             "run in the private subnets (egress through NAT and the gateway endpoints only)"
         ),
     )
+    dependencies: str | None = Field(
+        default=None,
+        description=(
+            f"an existing file named {', '.join(f'`{n}`' for n in DEPENDENCY_FILE_NAMES)}, "
+            "relative to the project root: a pinned requirements file (hashes honoured) or a uv "
+            "project; installed from wheels for `runtime` and `architecture`"
+        ),
+        json_schema_extra={
+            "type_text": "string (path)",
+            "default_text": "unset: the standard library and boto3 only",
+        },
+    )
+    environment: dict[LambdaVariableName, str] = Field(
+        default_factory=dict,
+        description=(
+            "names `[A-Za-z][A-Za-z0-9_]*`, not reserved by Lambda (`AWS_*`, `_HANDLER`, "
+            "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not set by the "
+            "stack (`TABLE_NAME`, `BUCKET_NAME`, `GREETING_KEY`); all keys and values with the "
+            "stack's three and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
+        ),
+    )
     # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.
     reserved_concurrency: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
         description=(
-            "0 would stop the function; at most `account_concurrency` - 100 (Lambda keeps 100 "
-            "unreserved)"
+            "0 would stop the function; the reservations of all functions together at most "
+            "`account_concurrency` - 100 (Lambda keeps 100 unreserved)"
         ),
         json_schema_extra={"default_text": "unset: no reservation (opt-in)"},
     )
-    # The account's concurrency quota (Service Quotas: "Concurrent executions"); only used to
-    # check reserved_concurrency. No documented maximum: 1,000,000 is a sanity bound.
-    account_concurrency: Annotated[
-        int, Field(ge=LAMBDA_MIN_UNRESERVED_CONCURRENCY, le=1_000_000)
-    ] = Field(
-        default=LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
-        description=(
-            'the account\'s "Concurrent executions" quota (Service Quotas; new accounts often have '
-            "far less than 1,000; no documented maximum: 1,000,000 is a sanity bound); only "
-            "checks `reserved_concurrency`"
-        ),
-    )
-
     # Warm execution environments on the `live` alias: paid per hour whether used or not.
     provisioned_concurrency: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
@@ -389,71 +434,79 @@ class LambdaConfig(StrictModel):
         ),
         json_schema_extra={"default_text": "unset: the AWS-managed `alias/aws/ssm` key"},
     )
-
-    @model_validator(mode="after")
-    def _provisioned_fits(self) -> LambdaConfig:
-        count = self.provisioned_concurrency
-        if count is None:
-            return self
-        ceiling = self.account_concurrency - LAMBDA_MIN_UNRESERVED_CONCURRENCY
-        if self.reserved_concurrency is not None:
-            ceiling = min(ceiling, self.reserved_concurrency)
-        if count > ceiling:
-            fail(
-                ("provisioned_concurrency",),
-                f"at most {ceiling} (reserved_concurrency, and account_concurrency minus the "
-                f"{LAMBDA_MIN_UNRESERVED_CONCURRENCY} Lambda keeps unreserved)",
-                count,
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _secret_rules(self) -> LambdaConfig:
-        if self.secrets_kms_key_arn is not None and not self.secrets:
-            fail(("secrets_kms_key_arn",), "only used with secrets", self.secrets_kms_key_arn)
-        raise_problems(
-            Problem(("secrets", name), f"its variable {variable} is set in environment", name)
-            for name in self.secrets
-            if (variable := f"{SECRET_VARIABLE_PREFIX}{name.upper()}") in self.environment
-        )
-        return self
-
-    @model_validator(mode="after")
-    def _reservation_fits_account(self) -> LambdaConfig:
-        available = self.account_concurrency - LAMBDA_MIN_UNRESERVED_CONCURRENCY
-        if self.reserved_concurrency is not None and self.reserved_concurrency > available:
-            fail(
-                ("reserved_concurrency",),
-                f"at most {available}: Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of "
-                f"account_concurrency = {self.account_concurrency} unreserved",
-                self.reserved_concurrency,
-            )
-        return self
+    grants: FunctionGrants = Field(default_factory=FunctionGrants)
 
     @property
     def source_path(self) -> Path:
         return (PROJECT_ROOT / self.source_dir).resolve()
 
+    @property
+    def dependencies_path(self) -> Path | None:
+        if self.dependencies is None:
+            return None
+        return (PROJECT_ROOT / self.dependencies).resolve()
+
     @model_validator(mode="after")
-    def _handler_module_exists(self) -> LambdaConfig:
+    def _function_rules(self) -> FunctionConfig:
+        raise_problems(
+            [
+                *self._provisioned_within_reserved(),
+                *self._secret_problems(),
+                *self._code_problems(),
+                *self._dependency_problems(),
+            ]
+        )
+        return self
+
+    def _provisioned_within_reserved(self) -> Iterator[Problem]:
+        count, reserved = self.provisioned_concurrency, self.reserved_concurrency
+        if count is not None and reserved is not None and count > reserved:
+            yield Problem(
+                ("provisioned_concurrency",), f"at most {reserved} (reserved_concurrency)", count
+            )
+
+    def _secret_problems(self) -> Iterator[Problem]:
+        if self.secrets_kms_key_arn is not None and not self.secrets:
+            yield Problem(
+                ("secrets_kms_key_arn",), "only used with secrets", self.secrets_kms_key_arn
+            )
+        for name in self.secrets:
+            variable = f"{SECRET_VARIABLE_PREFIX}{name.upper()}"
+            if variable in self.environment:
+                yield Problem(
+                    ("secrets", name), f"its variable {variable} is set in environment", name
+                )
+
+    def _code_problems(self) -> Iterator[Problem]:
         source = self.source_path
+        if not source.is_dir():
+            yield Problem(("source_dir",), f"no such folder: {source}", self.source_dir)
+            return
         module = self.handler.rpartition(".")[0].split(".")
         candidates = (
             source.joinpath(*module).with_suffix(".py"),
             source.joinpath(*module, "__init__.py"),
         )
-        if not source.is_dir():
-            fail(("source_dir",), f"no such folder: {source}", self.source_dir)
         found = [candidate for candidate in candidates if candidate.is_file()]
         if not found:
             expected = candidates[0].relative_to(source)
-            fail(
-                ("handler",), f"module not found: no {expected} in {self.source_dir}", self.handler
-            )
+            message = f"module not found: no {expected} in {self.source_dir}"
+            yield Problem(("handler",), message, self.handler)
+            return
         problem = _function_problem(found[0], self.handler.rpartition(".")[2])
         if problem:
-            fail(("handler",), f"{problem} in {found[0].relative_to(source)}", self.handler)
-        return self
+            message = f"{problem} in {found[0].relative_to(source)}"
+            yield Problem(("handler",), message, self.handler)
+
+    def _dependency_problems(self) -> Iterator[Problem]:
+        path = self.dependencies_path
+        if path is None:
+            return
+        if path.name not in DEPENDENCY_FILE_NAMES:
+            names = ", ".join(DEPENDENCY_FILE_NAMES)
+            yield Problem(("dependencies",), f"must be a file named {names}", self.dependencies)
+        elif not path.is_file():
+            yield Problem(("dependencies",), f"no such file: {path}", self.dependencies)
 
 
 def _function_problem(module: Path, name: str) -> str | None:
@@ -485,6 +538,42 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 ApiAuthorization = Literal["NONE", "AWS_IAM"]
 ApiLoggingLevel = Literal["OFF", "ERROR", "INFO"]
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "ANY"]
+
+
+class RouteConfig(StrictModel):
+    """One `[[routes]]` entry: method and path on the REST API (and the load balancer) to a
+    function."""
+
+    method: HttpMethod = Field(description="`ANY`: every method on the path")
+    path: RoutePath = Field(
+        description=(
+            '`"/"` or `/segment/...`: segments of letters, digits, `.`, `_`, `-`, or a parameter '
+            "`{name}`; a greedy `{name+}` only last; no empty segment, no trailing `/`; at most "
+            "128 characters (the load balancer's path pattern limit); no two routes with the "
+            "same method (or `ANY`) on the same path; one parameter name per position among "
+            "paths sharing the segments before it (API Gateway)"
+        )
+    )
+    function: str = Field(description="a key of `[functions]`")
+    # "NONE" makes the route public: a deliberate choice, never the default.
+    authorization: ApiAuthorization = Field(
+        default="AWS_IAM",
+        description='`"NONE"` makes the route public: a deliberate choice, never the default',
+    )
+    load_balancer: bool = Field(
+        default=True,
+        description="also a listener rule on the load balancer, to the function's target group",
+    )
+
+    @property
+    def parameters(self) -> list[str]:
+        """The names of the path parameters, in order (`{proxy+}` gives `proxy`)."""
+        return [match[1] for match in map(PATH_PARAMETER.fullmatch, _segments(self.path)) if match]
+
+
+def _segments(path: str) -> list[str]:
+    return path[1:].split("/") if path != "/" else []
 
 
 class ApiConfig(StrictModel):
@@ -493,19 +582,10 @@ class ApiConfig(StrictModel):
         description="1-47 letters, digits, `.`, `-` or `_` (the name is part of a log group name)",
         json_schema_extra={"default_text": "`<env>-hello-api`"},
     )
-    path_part: ApiPathPart = Field(
-        default="hello",
-        description="one path segment: 1-128 letters, digits, `.`, `-` or `_`; `GET /<path_part>`",
-    )
     stage_name: ApiStageName | None = Field(
         default=None,
         description="1-128 letters, digits, `-` or `_`",
         json_schema_extra={"default_text": "`<env>`"},
-    )
-    # "NONE" makes the API public: a deliberate choice, never the default.
-    authorization: ApiAuthorization = Field(
-        default="AWS_IAM",
-        description='`"NONE"` makes the API public: a deliberate choice, never the default',
     )
     throttling_rate_limit: Annotated[float, Field(gt=0, le=API_MAX_RATE_LIMIT)] = Field(
         default=50, description="requests per second (the account's default limit), finite"
@@ -659,7 +739,7 @@ class AlarmsConfig(StrictModel):
         default=1, description="throttled invocations per period (sanity bound 1,000,000)"
     )
     duration_p99_timeout_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
-        default=0.8, description="p99 duration as a share of `lambda.timeout_s`"
+        default=0.8, description="p99 duration as a share of the function's `timeout_s`"
     )
     api_server_error_rate: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.05, description="share of API answers that are 5XX"
@@ -752,7 +832,8 @@ class BackendConfig(StrictModel):
 
 
 class StackConfig(StrictModel):
-    """One environment. Every key but `env` has a default derived from `env` and `region`."""
+    """One environment. Every key but `env`, `functions` and `routes` has a default, some
+    derived from `env` and `region`."""
 
     env: EnvName = Field(
         description=(
@@ -776,9 +857,40 @@ class StackConfig(StrictModel):
             "stack); at most 47 tags (AWS allows 50; the stack adds `Env`, `Name`, `Tier`)"
         ),
     )
+    # The account's concurrency quota (Service Quotas: "Concurrent executions"); only used to
+    # check the functions' reservations. No documented maximum: 1,000,000 is a sanity bound.
+    account_concurrency: Annotated[
+        int, Field(ge=LAMBDA_MIN_UNRESERVED_CONCURRENCY, le=1_000_000)
+    ] = Field(
+        default=LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
+        description=(
+            'the account\'s "Concurrent executions" quota (Service Quotas; new accounts often have '
+            "far less than 1,000; no documented maximum: 1,000,000 is a sanity bound); only "
+            "checks the functions' `reserved_concurrency` and `provisioned_concurrency`"
+        ),
+    )
     vpc: VpcConfig = Field(default_factory=VpcConfig)
     load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
-    lambda_: LambdaConfig = Field(default_factory=LambdaConfig, alias="lambda")
+    functions: Annotated[
+        dict[FunctionKey, FunctionConfig], Field(min_length=1, max_length=ALB_MAX_TARGET_GROUPS)
+    ] = Field(
+        description=(
+            "`[functions.<key>]` tables (at most: ELB's default quota of target groups per load "
+            "balancer); keys 1-20 lowercase letters, digits or `-`, starting with a letter, not "
+            "ending with `-`; each function's target group `<load_balancer.name>-<key>` must "
+            "fit 32 characters"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
+    routes: Annotated[list[RouteConfig], Field(min_length=1, max_length=ALB_MAX_LISTENER_RULES)] = (
+        Field(
+            description=(
+                "`[[routes]]` entries (at most: ELB's default quota of rules per listener), named "
+                "`routes[<index from 0>]` in messages"
+            ),
+            json_schema_extra={"type_text": "list of tables"},
+        )
+    )
     api: ApiConfig = Field(default_factory=ApiConfig)
     s3: S3Config = Field(default_factory=S3Config)
     dynamodb: DynamoDbConfig = Field(default_factory=DynamoDbConfig)
@@ -803,10 +915,13 @@ class StackConfig(StrictModel):
         at its own key path rather than building it from a default factory."""
         if not isinstance(data, dict):
             return data
+        raise_problems(_old_shape(data))
         defaults = _zone_defaults(data)
+        filled = dict(data)
         if _is_env_name(data.get("env")):  # else the env problem is reported; names would be noise
             defaults |= _name_defaults(data)
-        filled = dict(data)
+            if "functions" in data:
+                filled["functions"] = _function_name_defaults(data["env"], data["functions"])
         for name, field in cls.model_fields.items():
             if _is_section(field.default_factory):
                 section = field.alias or name
@@ -855,54 +970,222 @@ class StackConfig(StrictModel):
             fail(("certificate_arn",), message, arn)
         return load_balancer
 
-    @field_validator("lambda_")
+    @field_validator("functions")
     @classmethod
-    def _secrets_key_in_region(cls, lambda_: LambdaConfig, info: ValidationInfo) -> LambdaConfig:
-        region, arn = info.data.get("region"), lambda_.secrets_kms_key_arn
-        if region is None or arn is None:
-            return lambda_
-        if arn.split(":")[3] != region:
-            message = f"the key must be in {region}: SSM decrypts with a key of its region"
-            fail(("secrets_kms_key_arn",), message, arn)
-        return lambda_
+    def _function_rules(
+        cls, functions: dict[str, FunctionConfig], info: ValidationInfo
+    ) -> dict[str, FunctionConfig]:
+        # Each part of info.data is absent when that key itself is invalid (reported there).
+        load_balancer = info.data.get("load_balancer")
+        raise_problems(
+            [
+                *_duplicate_function_names(functions),
+                *_target_group_names(functions, load_balancer),
+                *_concurrency_problems(functions, info.data.get("account_concurrency")),
+                *_secrets_keys_in_region(functions, info.data.get("region")),
+            ]
+        )
+        return functions
+
+    @field_validator("routes")
+    @classmethod
+    def _route_rules(cls, routes: list[RouteConfig], info: ValidationInfo) -> list[RouteConfig]:
+        collisions = list(_route_collisions(routes))
+        colliding = {problem.loc[0] for problem in collisions}
+        raise_problems(
+            [
+                *_unknown_functions(routes, info.data.get("functions")),
+                *collisions,
+                # A route already reported for a collision would only be reported again.
+                *(p for p in _sibling_parameters(routes) if p.loc[0] not in colliding),
+            ]
+        )
+        return routes
 
     @model_validator(mode="after")
     def _environment_size(self) -> StackConfig:
-        size = environment_bytes(self)
-        if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
-            added = ", ".join(sorted(STACK_VARIABLES))
-            message = (
-                f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
-                f"(counting {added}, which the stack adds)"
-            )
-            fail(("lambda", "environment"), message, size)
+        added = ", ".join(sorted(STACK_VARIABLES))
+        message = (
+            f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
+            f"(counting {added}, which the stack adds, and SECRET_* for the secrets)"
+        )
+        raise_problems(
+            Problem(("functions", key, "environment"), message, size)
+            for key in self.functions
+            if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES
+        )
         return self
 
-    @property
-    def source_path(self) -> Path:
-        return self.lambda_.source_path
+    def routes_of(self, key: str) -> list[RouteConfig]:
+        """The routes that call function `key`, in file order."""
+        return [route for route in self.routes if route.function == key]
 
 
-def environment_bytes(config: StackConfig) -> int:
-    """The size Lambda counts: every key and value in UTF-8, the stack's variables included."""
+def target_group_name(config: StackConfig, key: str) -> str:
+    """The load balancer target group of function `key` (validated to fit ELB's 32)."""
+    return f"{config.load_balancer.name}-{key}"
+
+
+def function_variables(config: StackConfig, key: str) -> dict[str, str]:
+    """The variables the stack sets on function `key` besides its `environment`: the
+    STACK_VARIABLES, then `SECRET_<NAME>` = parameter name for each of its secrets. The bucket
+    name is the one the stack gets from Terraform, here a stand-in of the same length."""
     bucket = config.s3.bucket_name or "x" * (
         len(config.s3.bucket_prefix or "") + TERRAFORM_BUCKET_SUFFIX_LENGTH
     )
-    variables = {
-        **config.lambda_.environment,
-        **{
-            f"{SECRET_VARIABLE_PREFIX}{name.upper()}": p
-            for name, p in config.lambda_.secrets.items()
-        },
+    return {
         "TABLE_NAME": config.dynamodb.table_name or "",
         "BUCKET_NAME": bucket[:S3_BUCKET_NAME_MAX],
         "GREETING_KEY": GREETING_KEY,
+        **secret_variables(config.functions[key]),
     }
-    return sum(len(key.encode()) + len(value.encode()) for key, value in variables.items())
+
+
+def secret_variables(function: FunctionConfig) -> dict[str, str]:
+    """`SECRET_<NAME>` = SSM parameter name, for each of the function's secrets."""
+    return {
+        f"{SECRET_VARIABLE_PREFIX}{name.upper()}": parameter
+        for name, parameter in function.secrets.items()
+    }
+
+
+def environment_bytes(config: StackConfig, key: str) -> int:
+    """The size Lambda counts for function `key`: every key and value in UTF-8, the stack's
+    variables included."""
+    variables = {**config.functions[key].environment, **function_variables(config, key)}
+    return sum(len(name.encode()) + len(value.encode()) for name, value in variables.items())
+
+
+def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[Problem]:
+    first_key: dict[str | None, str] = {}
+    for key, function in functions.items():
+        if function.name in first_key:
+            message = f"also the name of functions.{first_key[function.name]}"
+            yield Problem((key, "name"), message, function.name)
+        else:
+            first_key[function.name] = key
+
+
+def _target_group_names(
+    functions: dict[str, FunctionConfig], load_balancer: LoadBalancerConfig | None
+) -> Iterator[Problem]:
+    if load_balancer is None or load_balancer.name is None:
+        return
+    for key in functions:
+        name = f"{load_balancer.name}-{key}"
+        if len(name) > TARGET_GROUP_NAME_MAX:
+            yield Problem(
+                (key,),
+                f"its target group {name!r} is {len(name)} characters, ELB allows "
+                f"{TARGET_GROUP_NAME_MAX}: shorten the key or load_balancer.name",
+                key,
+            )
+
+
+def _concurrency_problems(
+    functions: dict[str, FunctionConfig], account: int | None
+) -> Iterator[Problem]:
+    """Lambda keeps 100 of the account's quota unreserved: the reservations of all functions
+    together must leave them, and no function can keep more environments warm than that."""
+    if account is None:
+        return
+    available = account - LAMBDA_MIN_UNRESERVED_CONCURRENCY
+    unreserved = (
+        f"Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of account_concurrency = {account} "
+        "unreserved"
+    )
+    reserved = {
+        key: function.reserved_concurrency
+        for key, function in functions.items()
+        if function.reserved_concurrency is not None
+    }
+    total = 0
+    for key, count in reserved.items():
+        total += count
+        if total > available:
+            together = "" if len(reserved) == 1 else f" for all functions together ({total})"
+            message = f"at most {available}{together}: {unreserved}"
+            yield Problem((key, "reserved_concurrency"), message, count)
+            break
+    for key, function in functions.items():
+        provisioned = function.provisioned_concurrency
+        if provisioned is not None and provisioned > available:
+            yield Problem(
+                (key, "provisioned_concurrency"), f"at most {available}: {unreserved}", provisioned
+            )
+
+
+def _secrets_keys_in_region(
+    functions: dict[str, FunctionConfig], region: str | None
+) -> Iterator[Problem]:
+    if region is None:
+        return
+    for key, function in functions.items():
+        arn = function.secrets_kms_key_arn
+        if arn is not None and arn.split(":")[3] != region:
+            message = f"the key must be in {region}: SSM decrypts with a key of its region"
+            yield Problem((key, "secrets_kms_key_arn"), message, arn)
+
+
+def _unknown_functions(
+    routes: list[RouteConfig], functions: dict[str, FunctionConfig] | None
+) -> Iterator[Problem]:
+    if functions is None:
+        return
+    for index, route in enumerate(routes):
+        if route.function not in functions:
+            known = ", ".join(functions)
+            message = f"not a key of [functions] ({known}){did_you_mean(route.function, functions)}"
+            yield Problem((index, "function"), message, route.function)
+
+
+def _route_shape(path: str) -> tuple[str, ...]:
+    """The path with every parameter alike: the routes API Gateway cannot tell apart."""
+    return tuple(
+        ("{+}" if match[2] else "{}") if (match := PATH_PARAMETER.fullmatch(segment)) else segment
+        for segment in _segments(path)
+    )
+
+
+def _route_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
+    """Two routes for the same request: the same method (or ANY) on the same path."""
+    earlier: dict[tuple[str, ...], list[tuple[int, RouteConfig]]] = {}
+    for index, route in enumerate(routes):
+        shape = _route_shape(route.path)
+        for other_index, other in earlier.get(shape, []):
+            if "ANY" in (route.method, other.method) or route.method == other.method:
+                message = (
+                    f"{route.method} {route.path} collides with routes[{other_index}] "
+                    f"({other.method} {other.path})"
+                )
+                yield Problem((index, "path"), message, route.path)
+                break
+        earlier.setdefault(shape, []).append((index, route))
+
+
+def _sibling_parameters(routes: list[RouteConfig]) -> Iterator[Problem]:
+    """API Gateway allows one parameter segment below a path (`/a/{id}` and `/a/{name}` cannot
+    both exist): paths sharing the segments before a parameter must name it alike."""
+    first: dict[tuple[str, ...], tuple[int, str]] = {}
+    for index, route in enumerate(routes):
+        segments = _segments(route.path)
+        for position, segment in enumerate(segments):
+            if PATH_PARAMETER.fullmatch(segment) is None:
+                continue
+            parent = tuple(segments[:position])
+            other_index, other = first.setdefault(parent, (index, segment))
+            if other != segment:
+                under = "/" + "/".join(parent)
+                message = (
+                    f"{segment} where routes[{other_index}] has {other} under {under}: API "
+                    "Gateway allows one parameter segment per path; use the same name"
+                )
+                yield Problem((index, "path"), message, route.path)
+                break
 
 
 def _is_section(default_factory: object) -> bool:
-    """True for the fields holding a table of keys: vpc, lambda, api, ..."""
+    """True for the fields holding a table of keys: vpc, api, s3, ..."""
     return isinstance(default_factory, type) and issubclass(default_factory, StrictModel)
 
 
@@ -910,8 +1193,12 @@ _ENV_NAME = TypeAdapter(EnvName)
 
 
 def _is_env_name(value: Any) -> bool:
+    return _is_valid(_ENV_NAME, value)
+
+
+def _is_valid(adapter: TypeAdapter[Any], value: Any) -> bool:
     try:
-        _ENV_NAME.validate_python(value, strict=True)
+        adapter.validate_python(value, strict=True)
     except ValidationError:
         return False
     return True
@@ -940,12 +1227,51 @@ def _zone_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+# Keys of the single-function shape, and what replaced them.
+ADD_A_FUNCTION = '(see README "Add a function")'
+OLD_KEYS = {
+    ("lambda",): f"replaced by [functions.<name>] tables and [[routes]] {ADD_A_FUNCTION}",
+    ("api", "path_part"): f'replaced by path = "/..." in each [[routes]] entry {ADD_A_FUNCTION}',
+    ("api", "authorization"): (
+        f"replaced by authorization in each [[routes]] entry {ADD_A_FUNCTION}"
+    ),
+}
+
+
+def _old_shape(data: dict[str, Any]) -> Iterator[Problem]:
+    """One problem per key of the single-function shape: the rest of such a file would only
+    repeat that the functions and routes are missing."""
+    for loc, message in OLD_KEYS.items():
+        table: Any = data
+        for key in loc[:-1]:
+            table = table.get(key) if isinstance(table, dict) else None
+        if isinstance(table, dict) and loc[-1] in table:
+            yield Problem(loc, message)
+
+
+_FUNCTION_KEY = TypeAdapter(FunctionKey)
+
+
+def _function_name_defaults(env: str, functions: Any) -> Any:
+    """`<env>-<key>` for every function whose table leaves out its name (and has a valid key:
+    a name made of a bad key would only repeat the key's problem)."""
+    if not isinstance(functions, dict):
+        return functions
+    return {
+        key: (
+            {"name": f"{env}-{key}", **function}
+            if isinstance(function, dict) and _is_valid(_FUNCTION_KEY, key)
+            else function
+        )
+        for key, function in functions.items()
+    }
+
+
 def _name_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Per section, the names a file leaves out (documented in the README)."""
     env = data["env"]
     defaults: dict[str, dict[str, Any]] = {
         "load_balancer": {"name": f"{env}-alb"},
-        "lambda": {"function_name": f"{env}-hello"},
         "api": {"name": f"{env}-hello-api", "stage_name": env},
         "dynamodb": {"table_name": f"{env}-requests"},
     }
@@ -963,34 +1289,44 @@ def _name_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def warnings_of(config: StackConfig) -> Iterator[Problem]:
     """Allowed but probably unintended: reported on stderr, the run goes on."""
-    timeout = config.lambda_.timeout_s
-    if timeout > API_GATEWAY_TIMEOUT_S:
-        yield Problem(
-            ("lambda", "timeout_s"),
-            f"API Gateway stops waiting after {API_GATEWAY_TIMEOUT_S} s: callers get a 504 "
-            "while the function keeps running",
-            timeout,
-        )
+    for key, function in config.functions.items():
+        if function.timeout_s > API_GATEWAY_TIMEOUT_S and config.routes_of(key):
+            yield Problem(
+                ("functions", key, "timeout_s"),
+                f"API Gateway stops waiting after {API_GATEWAY_TIMEOUT_S} s: callers get a 504 "
+                "while the function keeps running",
+                function.timeout_s,
+            )
 
 
 # Names two environments may not share: stacks are named after env, and the rest are unique
 # per account and region (bucket names worldwide), so a second environment would fail to
 # create them or, worse, adopt the first one's. Same prefix: the buckets could not be told apart.
-UNIQUE_ACROSS_FILES: tuple[tuple[str, Callable[[StackConfig], object]], ...] = (
-    ("env", lambda config: config.env),
-    ("lambda.function_name", lambda config: config.lambda_.function_name),
-    ("dynamodb.table_name", lambda config: config.dynamodb.table_name),
-    ("s3.bucket_name", lambda config: config.s3.bucket_name),
-    ("s3.bucket_prefix", lambda config: config.s3.bucket_prefix),
-    ("load_balancer.name", lambda config: config.load_balancer.name),
+# Per kind of name: the names a file uses, each with its key path.
+UniqueNames = Callable[[StackConfig], list[tuple[str, object]]]
+UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
+    ("env", lambda config: [("env", config.env)]),
+    (
+        "function name",
+        lambda config: [
+            (f"functions.{key}.name", function.name) for key, function in config.functions.items()
+        ],
+    ),
+    ("table name", lambda config: [("dynamodb.table_name", config.dynamodb.table_name)]),
+    ("bucket name", lambda config: [("s3.bucket_name", config.s3.bucket_name)]),
+    ("bucket prefix", lambda config: [("s3.bucket_prefix", config.s3.bucket_prefix)]),
+    ("load balancer name", lambda config: [("load_balancer.name", config.load_balancer.name)]),
     # Two environments writing one state object would overwrite each other's state.
     (
-        "backend.key",
-        lambda config: (
-            f"s3://{config.backend.bucket}/{config.backend.key}"
-            if config.backend.type == "s3"
-            else None
-        ),
+        "state object",
+        lambda config: [
+            (
+                "backend.key",
+                f"s3://{config.backend.bucket}/{config.backend.key}"
+                if config.backend.type == "s3"
+                else None,
+            )
+        ],
     ),
 )
 

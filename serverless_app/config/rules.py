@@ -16,6 +16,7 @@ from pydantic import AfterValidator, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from serverless_app.config.aws_facts import (
+    ALB_PATH_PATTERN_MAX,
     ALB_SSL_POLICIES,
     API_ROLE_SUFFIX,
     AVAILABILITY_ZONE_LETTERS,
@@ -31,13 +32,13 @@ from serverless_app.config.aws_facts import (
     SSM_PARAMETER_NAME_MAX,
     STACK_TAGS,
     STACK_VARIABLES,
-    TARGET_GROUP_SUFFIX,
+    TARGET_GROUP_NAME_MAX,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
     UNSUPPORTED_REGION_PREFIXES,
 )
 
 
-def _did_you_mean(value: str, choices: Iterable[str]) -> str:
+def did_you_mean(value: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -66,7 +67,7 @@ def one_of(choices: Sequence[Any], what: str) -> AfterValidator:
 
 def _aws_region(value: str) -> str:
     if value not in AWS_REGIONS:
-        raise ValueError(f"not an AWS region{_did_you_mean(value, AWS_REGIONS)}")
+        raise ValueError(f"not an AWS region{did_you_mean(value, AWS_REGIONS)}")
     return value
 
 
@@ -173,7 +174,7 @@ def _ssl_policy(value: str) -> str:
     if value not in ALB_SSL_POLICIES:
         raise ValueError(
             "not a security policy of Application Load Balancers"
-            f"{_did_you_mean(value, ALB_SSL_POLICIES)}"
+            f"{did_you_mean(value, ALB_SSL_POLICIES)}"
         )
     return value
 
@@ -204,6 +205,15 @@ EnvName = Annotated[
         r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?",
         "1-20 lowercase letters, digits or hyphens, starting with a letter and ending with a "
         "letter or digit (it prefixes every resource name)",
+    ),
+]
+# A key of [functions]: it names the function (`<env>-<key>`) and its target group.
+FunctionKey = Annotated[
+    str,
+    pattern(
+        r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?",
+        "1-20 lowercase letters, digits or hyphens, starting with a letter and not ending with a "
+        "hyphen (it names the function and its target group)",
     ),
 ]
 AwsRegion = Annotated[str, AfterValidator(_aws_region)]
@@ -239,13 +249,16 @@ LambdaVariableName = Annotated[str, AfterValidator(_lambda_variable_name)]
 DynamoDbTableName = Annotated[
     str, pattern(r"[A-Za-z0-9_.-]{3,255}", "3-255 letters, digits, dots, hyphens or underscores")
 ]
+# The shortest target group name is `<name>-<one-letter function key>`.
+LOAD_BALANCER_NAME_MAX = TARGET_GROUP_NAME_MAX - 2
 LoadBalancerName = Annotated[
     str,
     pattern(
-        rf"(?!internal-)[a-z0-9](?:[a-z0-9-]{{0,{30 - len(TARGET_GROUP_SUFFIX)}}}[a-z0-9])?",
-        f"1-{32 - len(TARGET_GROUP_SUFFIX)} lowercase letters, digits or hyphens, not "
-        "starting or ending with a hyphen nor starting with 'internal-' (its target group "
-        f"'<name>{TARGET_GROUP_SUFFIX}' must fit 32; it also prefixes the access-log bucket)",
+        rf"(?!internal-)[a-z0-9](?:[a-z0-9-]{{0,{LOAD_BALANCER_NAME_MAX - 2}}}[a-z0-9])?",
+        f"1-{LOAD_BALANCER_NAME_MAX} lowercase letters, digits or hyphens, not starting or "
+        "ending with a hyphen nor starting with 'internal-' (each function's target group "
+        f"'<name>-<function key>' must fit {TARGET_GROUP_NAME_MAX}; it also prefixes the "
+        "access-log bucket)",
     ),
 ]
 CertificateArn = Annotated[
@@ -267,13 +280,6 @@ ApiName = Annotated[
 ]
 ApiStageName = Annotated[
     str, pattern(r"[A-Za-z0-9_-]{1,128}", "1-128 letters, digits, hyphens or underscores")
-]
-ApiPathPart = Annotated[
-    str,
-    pattern(
-        r"[A-Za-z0-9._-]{1,128}",
-        "one path segment of 1-128 letters, digits, dots, hyphens or underscores (no '/')",
-    ),
 ]
 TagKey = Annotated[str, AfterValidator(_tag_key), AfterValidator(_not_a_stack_tag)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
@@ -335,6 +341,61 @@ HostedZoneId = Annotated[
 WafName = Annotated[
     str, pattern(r"[A-Za-z0-9_-]{1,128}", "1-128 letters, digits, hyphens or underscores")
 ]
+
+
+# A route path segment: a literal, a parameter `{name}` or, last only, a greedy `{name+}`.
+_PATH_LITERAL = re.compile(r"[A-Za-z0-9._-]+")
+PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
+
+
+def _route_path(value: str) -> str:
+    if len(value) > ALB_PATH_PATTERN_MAX:
+        raise ValueError(
+            f"must be at most {ALB_PATH_PATTERN_MAX} characters (the load balancer's path "
+            "pattern limit)"
+        )
+    if not value.startswith("/"):
+        raise ValueError('must start with "/" (e.g. "/hello" or "/items/{id}")')
+    if value == "/":
+        return value
+    if value.endswith("/"):
+        raise ValueError('must not end with "/"')
+    segments = value[1:].split("/")
+    names: list[str] = []
+    for position, segment in enumerate(segments, start=1):
+        if not segment:
+            raise ValueError('must not contain an empty segment ("//")')
+        parameter = PATH_PARAMETER.fullmatch(segment)
+        if parameter is None:
+            if _PATH_LITERAL.fullmatch(segment) is None:
+                raise ValueError(
+                    f"segment {segment!r} must be letters, digits, '.', '_' or '-', or a "
+                    "parameter {name} or {name+} (name: a letter or _, then letters, digits or _)"
+                )
+            continue
+        if parameter[2] and position != len(segments):
+            raise ValueError(f"{segment} takes the rest of the path: only as the last segment")
+        if parameter[1] in names:
+            raise ValueError(f"parameter {parameter[1]} appears twice")
+        names.append(parameter[1])
+    return value
+
+
+def _bucket_object_pattern(value: str) -> str:
+    key = value.removesuffix("*")
+    if not value or len(value.encode()) > 1024:
+        raise ValueError("must be an object key of 1-1024 bytes, or a prefix ending in *")
+    if "*" in key or "?" in key:
+        raise ValueError("'*' only as the last character (a prefix); '?' not at all")
+    if re.search(r"[\x00-\x1f\x7f]", value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+# "/", or "/seg/{param}/{proxy+}".
+RoutePath = Annotated[str, AfterValidator(_route_path)]
+# An object key of the artifacts bucket, or a prefix with a trailing "*" ("reports/*").
+BucketObjectPattern = Annotated[str, AfterValidator(_bucket_object_pattern)]
 
 
 # --- How validators of several keys report: Problems located below the key they validate. ---
