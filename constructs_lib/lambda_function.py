@@ -120,7 +120,7 @@ class ServerlessFunction(Construct):
         vpc_config = self._place_in_vpc(props.vpc) if props.vpc else None
         self.package_hash, package_path = self._package()
         self.code_object = props.code_bucket.add_object(
-            "code-object",
+            f"code-object-{props.function_name}",
             key=f"lambda/{props.function_name}.zip",
             source=package_path,
             source_hash=self.package_hash,

@@ -1,15 +1,14 @@
 """A minimal function with one third-party dependency: MarkupSafe, whose wheels are built per
 platform, so the package only works if it was built for Lambda's architecture and Python.
 
-`GET /html?name=<b>Ada</b>` or `GET /html/<b>Ada</b>` answers an HTML greeting with the name
-escaped. API Gateway passes the path parameter `name`; the load balancer passes only the path,
-whose last segment is then the name.
+`GET /escape?name=<b>Ada</b>` or `GET /escape/<b>Ada</b>` answers an HTML greeting with the
+name escaped. The name comes from the path parameter `name` (API Gateway sets
+`pathParameters`; the load balancer sends only the path, so there use the query string).
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from markupsafe import escape
 
@@ -22,10 +21,6 @@ def name_of(event: dict[str, Any]) -> str:
     parameters = event.get("pathParameters") or {}
     if parameters.get("name"):
         return str(parameters["name"])
-    path = str(event.get("path") or "")
-    prefix, _, last = path.rstrip("/").rpartition("/")
-    if prefix.endswith("/html") and last:  # ALB: /html/<name>, percent-encoded
-        return unquote(last)
     query = event.get("queryStringParameters") or {}
     return str(query.get("name") or "world")
 
