@@ -99,6 +99,42 @@ def data_sources(synthesized: dict, data_type: str) -> dict[str, dict]:
     return synthesized.get("data", {}).get(data_type, {})
 
 
+def function_scope(key: str) -> str:
+    """The id prefix of everything the stack builds for function `key` (scope `function-<key>`;
+    keys hold no `_`, so `function-a_` never matches `function-a-b_...`)."""
+    return f"function-{key}_"
+
+
+def of_function(synthesized: dict, resource_type: str, key: str) -> dict[str, dict]:
+    """The resources of a type built in function `key`'s scope, by id."""
+    return {
+        rid: body
+        for rid, body in resources(synthesized, resource_type).items()
+        if rid.startswith(function_scope(key))
+    }
+
+
+def only_of_function(synthesized: dict, resource_type: str, key: str) -> dict:
+    """The single resource of a type in function `key`'s scope."""
+    found = of_function(synthesized, resource_type, key)
+    assert len(found) == 1, f"expected one {resource_type} of {key}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def function_ref(synthesized: dict, resource_type: str, key: str, attribute: str) -> str:
+    """`${type.id.attribute}` of the single resource of a type in function `key`'s scope."""
+    [rid] = of_function(synthesized, resource_type, key)
+    return f"${{{resource_type}.{rid}.{attribute}}}"
+
+
+def function_keys(synthesized: dict) -> set[str]:
+    """The keys of the functions in a synthesized stack, read from its Lambda functions' ids."""
+    return {
+        rid.removeprefix("function-").split("_", 1)[0]
+        for rid in resources(synthesized, "aws_lambda_function")
+    }
+
+
 def tagged(synthesized: dict, resource_type: str, **tags: str) -> dict[str, dict]:
     """The resources of a type whose tags include every given key and value."""
     return {

@@ -35,9 +35,11 @@ from scripts.serve import (
 )
 from serverless_app.stack import DEFAULT_GREETING
 from tests.moto_server import enforce_iam, moto_server, reset
-from tests.support import REPO_ROOT, data_sources, env_config, only, resources
+from tests.support import REPO_ROOT, data_sources, env_config, only_of_function, resources
 
 APP_SOURCE = REPO_ROOT / "lambda" / "app.py"
+# The function of the stack whose code is APP_SOURCE.
+HELLO = "hello"
 EVENTS = Path(__file__).parent / "events"
 DEV = env_config("dev")
 REGION = DEV.region
@@ -623,8 +625,9 @@ def token(reference: str) -> tuple[str, str, str]:
 
 
 def function_role_statements(synthesized: dict) -> list[dict]:
-    """Every statement of the inline policies attached to the function's role."""
-    _, role_id, _ = token(only(synthesized, "aws_lambda_function")["role"])
+    """Every statement of the inline policies attached to the hello function's role (the one
+    whose code is lambda/app.py)."""
+    _, role_id, _ = token(only_of_function(synthesized, "aws_lambda_function", HELLO)["role"])
     documents = data_sources(synthesized, "aws_iam_policy_document")
     return [
         statement
@@ -676,8 +679,12 @@ def test_function_calls_exactly_the_actions_the_stack_grants(aws, stacks):
 
 
 def test_stack_gives_the_function_the_names_it_uses(stacks):
+    # The function these tests take the policy of is the one running this code.
+    assert DEV.functions[HELLO].source_path == APP_SOURCE.parent
     app_constants = new_module_without_aws()
-    variables = only(stacks["dev"], "aws_lambda_function")["environment"]["variables"]
+    variables = only_of_function(stacks["dev"], "aws_lambda_function", HELLO)["environment"][
+        "variables"
+    ]
     assert {"TABLE_NAME", "BUCKET_NAME"} <= set(variables)
     assert variables["GREETING_KEY"] == app_constants.DEFAULT_GREETING_KEY
     [s3_statement] = [s for s in code_statements(stacks["dev"]) if s["actions"] == ["s3:GetObject"]]

@@ -309,11 +309,20 @@ RULES = [
     case("api.name", "a" * 48, "1-47 letters"),
     case("api.name", "dev hello", "1-47 letters, digits, dots, hyphens or underscores"),
     case("api.stage_name", "dev.1", "1-128 letters, digits, hyphens or underscores"),
+    # 26 + "-hello" is 32 and fits; 26 + "-escape" is 33: only dev's escape is reported.
+    case(
+        "load_balancer.name",
+        "a" * 26,
+        "'aaaaaaaaaaaaaaaaaaaaaaaaaa-escape' is 33 characters, ELB allows 32",
+        reported="functions.escape",
+    ),
+    # With hello alone: 27 + "-hello" is 33.
     case(
         "load_balancer.name",
         "a" * 27,
         "'aaaaaaaaaaaaaaaaaaaaaaaaaaa-hello' is 33 characters, ELB allows 32",
         reported="functions.hello",
+        also={"functions.escape": DELETE, "routes": [A_ROUTE]},
     ),
     # Lambda
     case(
@@ -540,8 +549,12 @@ RULES = [
     case("routes.0.path", "/{proxy+}/x", "{proxy+} takes the rest of the path: only as the last"),
     case("routes.0.path", "/a/{id}/b/{id}", "parameter id appears twice"),
     case("routes.0.path", "/" + "p" * 128, "at most 128 characters (the load balancer's path"),
-    case("routes.0.function", "helo", "not a key of [functions] (hello); did you mean 'hello'?"),
-    case("routes.0.function", "nothing", "not a key of [functions] (hello) (given"),
+    case(
+        "routes.0.function",
+        "helo",
+        "not a key of [functions] (hello, escape); did you mean 'hello'?",
+    ),
+    case("routes.0.function", "nothing", "not a key of [functions] (hello, escape) (given"),
     case("routes.0.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
     case("routes.0.load_balancer", "yes", "valid boolean"),
     # Routes across routes: collisions and API Gateway's one parameter per level
@@ -863,7 +876,8 @@ def test_every_function_problem_is_reported_at_once(tmp_path):
     assert [line.split(": ")[1] for line in problems] == [
         "functions.other.name",
         "functions.hello",  # its target group 'aaa...-hello' is 27 + 6 characters
-        "functions.other",
+        "functions.escape",  # 27 + 7
+        "functions.other",  # 27 + 6
         "functions.other.reserved_concurrency",
     ]
 
@@ -899,6 +913,8 @@ def test_a_copied_environment_clashes_on_every_shared_name(tmp_path):
 QA_NAMES = {
     "env": "qa",
     "functions.hello.name": "qa-hello",
+    # escape's name is derived from env: the "env" case would otherwise clash on it too.
+    "functions.escape.name": "qa-escape",
     "dynamodb.table_name": "qa-requests",
     "s3.bucket_prefix": "qa-hello-artifacts-",
     "load_balancer.name": "qa-alb",
@@ -1107,37 +1123,63 @@ def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, 
     ]
 
 
+SHIPPED_FUNCTIONS = {"dev": ["hello", "escape"], "prod": ["hello"]}
+
+
 def test_reserved_concurrency_is_opt_in_in_the_shipped_files():
-    for env in ("dev", "prod"):
+    for env, keys in SHIPPED_FUNCTIONS.items():
         config = load_config(CONFIG_DIR / f"{env}.toml")
-        assert [f.reserved_concurrency for f in config.functions.values()] == [None]
+        assert {k: f.reserved_concurrency for k, f in config.functions.items()} == dict.fromkeys(
+            keys
+        )
         assert config.account_concurrency == 1000
 
 
-def test_the_shipped_function_and_route_in_the_new_shape():
-    for env in ("dev", "prod"):
+def test_the_shipped_functions_and_routes_in_the_new_shape():
+    for env, keys in SHIPPED_FUNCTIONS.items():
         config = load_config(CONFIG_DIR / f"{env}.toml")
-        [(key, function)] = config.functions.items()
-        assert (key, function.name, function.source_path) == (
-            "hello",
+        assert list(config.functions) == keys
+        hello = config.functions["hello"]
+        assert (hello.name, hello.source_path, hello.architecture) == (
             f"{env}-hello",
             REPO_ROOT / "lambda",
+            "x86_64",
         )
-        assert function.grants.model_dump() == {
+        assert hello.grants.model_dump() == {
             "table": "write",
             "bucket_read": [GREETING_KEY],
             "bucket_write": [],
         }
-        assert [route.model_dump() for route in config.routes] == [
-            {
-                "method": "GET",
-                "path": "/hello",
-                "function": "hello",
-                "authorization": "AWS_IAM",
-                "load_balancer": True,
-            }
-        ]
         assert target_group_name(config, "hello") == f"{env}-alb-hello"
+        hello_route = {
+            "method": "GET",
+            "path": "/hello",
+            "function": "hello",
+            "authorization": "AWS_IAM",
+            "load_balancer": True,
+        }
+        if env == "prod":
+            assert [route.model_dump() for route in config.routes] == [hello_route]
+            continue
+        escape = config.functions["escape"]
+        # Named after env and key; MarkupSafe for Graviton; no grants at all.
+        assert (escape.name, escape.source_path, escape.architecture) == (
+            "dev-escape",
+            REPO_ROOT / "functions" / "hello_deps",
+            "arm64",
+        )
+        assert escape.dependencies_path == REPO_ROOT / "functions/hello_deps/requirements.txt"
+        assert escape.grants.model_dump() == {
+            "table": "none",
+            "bucket_read": [],
+            "bucket_write": [],
+        }
+        assert target_group_name(config, "escape") == "dev-alb-escape"
+        assert [route.model_dump() for route in config.routes] == [
+            hello_route,
+            {**hello_route, "path": "/escape", "function": "escape"},
+            {**hello_route, "path": "/escape/{name}", "function": "escape"},
+        ]
 
 
 def test_bootstrap_refuses_the_placeholder_bucket_name(tmp_path):

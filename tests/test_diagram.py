@@ -96,30 +96,40 @@ def test_the_source_draws_every_edge_of_the_picture(picture, source):
         assert ("dir=forward" in attributes) != edge.into_subnet
 
 
-def test_function_runs_in_the_private_subnets_behind_the_api_and_load_balancer(picture):
-    function = node_of(picture, "aws_lambda_function")
+def function_nodes(picture: diagram.Picture, document: dict) -> list[diagram.PictureNode]:
+    """One node per Lambda function of the stack (dev has two)."""
+    nodes = [n for n in picture.nodes if n.resources[0].startswith("aws_lambda_function.")]
+    assert len(nodes) == len(document["resource"]["aws_lambda_function"]) == 2
+    return nodes
+
+
+def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_balancer(
+    picture, document
+):
     api = node_of(picture, "aws_api_gateway_rest_api")
     load_balancer = node_of(picture, "aws_lb")
     private = [s.address for s in picture.subnets if s.tier == "private"]
     edges = {(e.tail, e.head) for e in picture.edges}
-
-    assert function.place.tier == "private" and function.place.subnet is None
-    assert {(function.key, diagram._node_key(s)) for s in private} <= edges
     assert load_balancer.place.tier == "public"
     assert set(picture.entry_points) == {api.key, load_balancer.key}
-    assert {(CLIENTS, api.key), (api.key, function.key), (load_balancer.key, function.key)} <= edges
-    assert (function.key, api.key) not in edges  # the invoke permission points back: one arrow
+    assert (CLIENTS, api.key) in edges
+    for function in function_nodes(picture, document):
+        assert function.place.tier == "private" and function.place.subnet is None
+        assert {(function.key, diagram._node_key(s)) for s in private} <= edges
+        assert {(api.key, function.key), (load_balancer.key, function.key)} <= edges
+        # The invoke permission points back: one arrow.
+        assert (function.key, api.key) not in edges
 
 
-def test_function_uses_the_table_and_the_bucket_it_is_given(picture, document):
-    function = node_of(picture, "aws_lambda_function")
-    body = next(iter(document["resource"]["aws_lambda_function"].values()))
-    variables = body["environment"]["variables"]
+def test_every_function_uses_the_table_and_the_bucket_it_is_given(picture, document):
     node_key = {address: node.key for node in picture.nodes for address in node.resources}
     edges = {(e.tail, e.head) for e in picture.edges}
-    for variable in ("TABLE_NAME", "BUCKET_NAME"):
-        address = ".".join(variables[variable].removeprefix("${").split(".")[:2])
-        assert (function.key, node_key[address]) in edges, variable
+    for function in function_nodes(picture, document):
+        name = function.resources[0].removeprefix("aws_lambda_function.")
+        variables = document["resource"]["aws_lambda_function"][name]["environment"]["variables"]
+        for variable in ("TABLE_NAME", "BUCKET_NAME"):
+            address = ".".join(variables[variable].removeprefix("${").split(".")[:2])
+            assert (function.key, node_key[address]) in edges, (name, variable)
 
 
 def test_subnet_tiers_come_from_the_routes_and_agree_with_the_tags(picture, document):

