@@ -37,6 +37,9 @@ shows every fix at work.
    the emulator's 404 for an unknown URL. Fix: the three actions on a function's published
    version or alias (not `$LATEST`), answering as AWS does once the environments are warm
    (`Status: READY`, requested = allocated = available), and AWS's not-found errors.
+11. Route 53 gives a hosted zone a random id of 22 letters and digits; AWS's ids begin with
+   `Z` (Z1D633PJN98FT9), which the configuration checks of `domain.hosted_zone_id` rely on.
+   Fix: the id's first character is a `Z`.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ def install(*, secure_transport: bool) -> None:
     _codedeploy_deletes()
     _certificate_issued_once_validation_records_exist()
     _provisioned_concurrency()
+    _hosted_zone_ids_begin_with_z()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -329,3 +333,14 @@ def _provisioned_concurrency() -> None:
         delete_provisioned_concurrency_config,
     ):
         setattr(LambdaResponse, action.__name__, action)
+
+
+def _hosted_zone_ids_begin_with_z() -> None:
+    from moto.route53.models import HostedZoneIdentifier
+
+    generate = HostedZoneIdentifier.generate
+
+    def generate_z(self: Any, *arguments: Any, **options: Any) -> str:
+        return "Z" + generate(self, *arguments, **options)[1:]
+
+    HostedZoneIdentifier.generate = generate_z  # type: ignore[method-assign]

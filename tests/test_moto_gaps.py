@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -232,3 +233,11 @@ def test_provisioned_concurrency_on_an_alias(https):
                 FunctionName="gap-warm", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
             )
         assert refused.value.response["Error"]["Code"] == code
+
+
+def test_hosted_zone_ids_look_like_aws_ones(https):
+    route53 = https.client("route53")
+    zone = route53.create_hosted_zone(Name="ids.example.", CallerReference="gap-ids")
+    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    assert re.fullmatch(r"Z[A-Z0-9]{1,31}", zone_id), zone_id
+    assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == "ids.example."
