@@ -106,8 +106,11 @@ def test_function_runs_in_the_private_subnets_behind_the_api_and_load_balancer(p
     assert function.place.tier == "private" and function.place.subnet is None
     assert {(function.key, diagram._node_key(s)) for s in private} <= edges
     assert load_balancer.place.tier == "public"
+    alias = node_of(picture, "aws_lambda_alias")
     assert set(picture.entry_points) == {api.key, load_balancer.key}
-    assert {(CLIENTS, api.key), (api.key, function.key), (load_balancer.key, function.key)} <= edges
+    # Both invoke the function's live alias (what CodeDeploy moves), not the function itself.
+    assert {(CLIENTS, api.key), (api.key, alias.key), (load_balancer.key, alias.key)} <= edges
+    assert (alias.key, function.key) in edges
     assert (function.key, api.key) not in edges  # the invoke permission points back: one arrow
 
 
@@ -242,7 +245,8 @@ def test_a_configured_domain_is_drawn_with_its_certificate_and_record(operations
     assert (domain.key, certificate.key) in edges
     assert (node_of(picture, "aws_lb").key, certificate.key) in edges  # the HTTPS listener
     assert any((record.key, domain.key) in edges for record in records)  # the alias record
-    assert any((record.key, certificate.key) in edges for record in records)  # validation
+    # The validation waits for the CNAME records ACM asked for.
+    assert any((certificate.key, record.key) in edges for record in records)
     assert {record.family for record in records} == {"route53"}
 
 
