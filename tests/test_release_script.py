@@ -166,3 +166,9 @@ def test_nothing_to_do_when_live_serves_the_target(applied, capsys):
     saved, _ = applied
     assert release.main(["--outputs", str(saved), "--version", "1"]) == 0
     assert "already serves version 1" in capsys.readouterr().out
+
+
+def test_every_shipped_stack_outputs_what_a_release_reads(stack):
+    assert set(release.REQUIRED_OUTPUTS) <= set(stack["output"])
+    (alias,) = stack["resource"]["aws_lambda_alias"]
+    assert stack["output"]["live_alias_arn"]["value"] == f"${{aws_lambda_alias.{alias}.arn}}"

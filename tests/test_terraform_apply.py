@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -26,11 +28,12 @@ import main
 from tests import aws_facts
 from tests.aws_facts import Endpoint
 from tests.moto_server import TlsFiles, moto_server, tls_files
-from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS
+from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
     PROD_OVERLAY,
     TEARDOWN_OVERRIDE_FILE,
+    TEST_CREDENTIALS,
     CycleReport,
     Toolchain,
     Workspace,
@@ -133,11 +136,34 @@ def _cycle(
         return
     try:
         report.facts.update(collect(endpoint, applying.output_values()))
+        if "live_alias_arn" in report.facts.get("outputs", {}):
+            report.facts["release"] = _release_dry_run(applying, emulator)
     except Exception as error:  # the fact tests fail on it; the cycle goes on
         report.facts["error"] = f"{type(error).__name__}: {error}"
     applying.run("plan", "-detailed-exitcode")
     _destroy(applying, report)
     report.after_destroy = aws_facts.inventory(endpoint)
+
+
+def _release_dry_run(where: Workspace, emulator: Emulator) -> subprocess.CompletedProcess[str]:
+    """`scripts/release.py` on the applied stack's saved outputs, as ops run it after apply,
+    with the emulator as its AWS endpoint."""
+    saved = where.folder.parent / "outputs.json"
+    result = where.run("output", "-json")
+    saved.write_text(result.output)
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.release", "--outputs", str(saved), "--dry-run"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **where.environment,
+            "AWS_ENDPOINT_URL": emulator.url,
+            "AWS_ACCESS_KEY_ID": TEST_CREDENTIALS["access_key"],
+            "AWS_SECRET_ACCESS_KEY": TEST_CREDENTIALS["secret_key"],
+        },
+    )
 
 
 def _all_succeed(where: Workspace, *commands: tuple[str, ...]) -> bool:
@@ -501,3 +527,11 @@ def test_provisioned_concurrency_is_on_the_live_alias(prod):
     config = prod["provisioned_concurrency"]
     assert config["RequestedProvisionedConcurrentExecutions"] == 2
     assert config["Status"] == "READY"
+
+
+def test_release_reads_the_applied_outputs_and_finds_live_on_the_only_version(applied):
+    # One apply published version 1 and `live` serves it: the release has nothing to shift.
+    result = applied["release"]
+    assert result.returncode == 0, result.stderr
+    function = applied["outputs"]["function_name"]
+    assert result.stdout == f"{function}:live already serves version 1; nothing to do\n"
