@@ -441,6 +441,9 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     assert sorted(a["name"] for a in group["alarmConfiguration"]["alarms"]) == function_alarms
     assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
     env = outputs["function_name"].split("-", 1)[0]
+    # Named after what they watch, the environment once: dev-hello-errors, dev-alb-fn-target-5xx.
+    assert f"{outputs['function_name']}-errors" in function_alarms
+    assert not [a["AlarmName"] for a in alarms if a["AlarmName"].startswith(f"{env}-{env}-")]
     expected = {"dev": "AllAtOnce", "prod": "Canary10Percent5Minutes"}[env]
     assert group["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
 
