@@ -27,8 +27,10 @@ SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 CALL_ENV ?= dev
 CALL_PATH ?= /hello
+RELEASE_ENV ?= dev
+RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call clean graphviz
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release clean graphviz
 
 setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -89,6 +91,9 @@ loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p5
 
 call: $(VENV)/.synced ## SigV4-signed GET of a route of the applied stack (CALL_ENV=dev CALL_PATH=/hello)
 	$(PY) -m scripts.call --env $(CALL_ENV) --path $(CALL_PATH)
+
+release: $(VENV)/.synced ## CodeDeploy shifts the applied stack's live alias to its newest version (RELEASE_ENV=dev, RELEASE_ARGS="--version N" to roll back)
+	$(PY) -m scripts.release --env $(RELEASE_ENV) $(RELEASE_ARGS)
 
 test: setup ## the whole test suite (needs everything setup installs)
 	$(PY) -m pytest

@@ -14,6 +14,7 @@ from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
@@ -110,7 +111,8 @@ class LoadBalancerAlarmProps(AlarmWindow):
 
 @dataclass(frozen=True)
 class MonitoringProps:
-    # Prefix of the topic, alarm and dashboard names (e.g. the environment).
+    # Names the topic (`<name>-alarms`) and the dashboard, e.g. the environment. Alarms are
+    # named after what they watch, whose names carry the environment already.
     name: str
     region: str
     kms_key_arn: str
@@ -233,42 +235,62 @@ class Monitoring(Construct):
         return alarms
 
     def watch_load_balancer(
-        self, load_balancer: FunctionLoadBalancer, props: LoadBalancerAlarmProps | None = None
+        self,
+        load_balancer: FunctionLoadBalancer,
+        props: LoadBalancerAlarmProps | None = None,
+        *,
+        target_groups: Sequence[LbTargetGroup] | None = None,
     ) -> list[CloudwatchMetricAlarm]:
-        """Target 5XX answers and unhealthy targets per function target group; call after
-        `add_function_target`."""
-        if not load_balancer.target_groups:
+        """Per target group behind the load balancer: target 5XX answers and unhealthy
+        targets, named after the target group (`<target group>-target-5xx`,
+        `<target group>-unhealthy-targets`) and graphed under one header each.
+
+        `target_groups`: the groups to watch; by default every function target group of the
+        load balancer (`add_function_target`, so call this after it)."""
+        groups = list(
+            target_groups if target_groups is not None else load_balancer.target_groups.values()
+        )
+        if not groups:
             raise ValueError("watch_load_balancer needs a load balancer with a function target")
         props = props or LoadBalancerAlarmProps()
-        alarms = []
-        for id, target_group in load_balancer.target_groups.items():
-            name = f"{load_balancer.props.name}-{id}"
-            dimensions = {
-                "LoadBalancer": load_balancer.load_balancer.arn_suffix,
-                "TargetGroup": target_group.arn_suffix,
-            }
-            window = props.window
-            alarms += [
-                self._alarm(
-                    f"{name}-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count",
-                    dimensions, "Sum", props.target_5xx_threshold, window,
-                    f"{name}: the function answered 5XX",
-                ),
-                self._alarm(
-                    f"{name}-unhealthy-targets", "AWS/ApplicationELB", "UnHealthyHostCount",
-                    dimensions, "Maximum", props.unhealthy_targets_threshold, window,
-                    f"{name}: unhealthy targets",
-                ),
-            ]  # fmt: skip
-            self._add_widgets(
-                f"Load balancer {name}",
-                [
-                    ("AWS/ApplicationELB", "RequestCount", dimensions, "Sum"),
-                    ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dimensions, "Sum"),
-                    ("AWS/ApplicationELB", "UnHealthyHostCount", dimensions, "Maximum"),
-                    ("AWS/ApplicationELB", "TargetResponseTime", dimensions, "p99"),
-                ],
-            )
+        alarms: list[CloudwatchMetricAlarm] = []
+        for group in groups:
+            alarms += self._watch_target_group(load_balancer, group, props)
+        return alarms
+
+    def _watch_target_group(
+        self,
+        load_balancer: FunctionLoadBalancer,
+        group: LbTargetGroup,
+        props: LoadBalancerAlarmProps,
+    ) -> list[CloudwatchMetricAlarm]:
+        name = _plain_name(group)
+        dimensions = {
+            "LoadBalancer": load_balancer.load_balancer.arn_suffix,
+            "TargetGroup": group.arn_suffix,
+        }
+        window = props.window
+        alarms = [
+            self._alarm(
+                f"{name}-target-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count",
+                dimensions, "Sum", props.target_5xx_threshold, window,
+                f"{load_balancer.props.name} -> {name}: the function answered 5XX",
+            ),
+            self._alarm(
+                f"{name}-unhealthy-targets", "AWS/ApplicationELB", "UnHealthyHostCount",
+                dimensions, "Maximum", props.unhealthy_targets_threshold, window,
+                f"{load_balancer.props.name} -> {name}: unhealthy targets",
+            ),
+        ]  # fmt: skip
+        self._add_widgets(
+            f"Load balancer {load_balancer.props.name} -> {name}",
+            [
+                ("AWS/ApplicationELB", "RequestCount", dimensions, "Sum"),
+                ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dimensions, "Sum"),
+                ("AWS/ApplicationELB", "UnHealthyHostCount", dimensions, "Maximum"),
+                ("AWS/ApplicationELB", "TargetResponseTime", dimensions, "p99"),
+            ],
+        )
         return alarms
 
     def _alarm(
@@ -284,10 +306,14 @@ class Monitoring(Construct):
     ) -> CloudwatchMetricAlarm:
         period_s, evaluation_periods, datapoints = window
         percentile = statistic.startswith("p")
+        if alarm_name in self.alarms:
+            raise ValueError(f"alarm {alarm_name!r} exists already: is it watched twice?")
         alarm = CloudwatchMetricAlarm(
             self,
             f"alarm-{alarm_name}",
-            alarm_name=f"{self.props.name}-{alarm_name}",
+            # Named after what it watches (function, API, target group), whose name carries
+            # the environment already: unique in the account and region, readable on a page.
+            alarm_name=alarm_name,
             alarm_description=description,
             namespace=namespace,
             metric_name=metric,
@@ -356,3 +382,11 @@ class Monitoring(Construct):
 
     def alarm_names(self, alarms: Sequence[CloudwatchMetricAlarm]) -> list[str]:
         return [alarm.alarm_name for alarm in alarms]
+
+
+def _plain_name(group: LbTargetGroup) -> str:
+    """The name the target group was given (alarm names and construct ids need the text)."""
+    name = group.name_input
+    if not isinstance(name, str) or "${" in name:
+        raise ValueError("watch_load_balancer needs target groups with a literal name")
+    return name

@@ -25,9 +25,10 @@ from typing import Any
 from diagrams import Cluster, Diagram, Edge, Node
 from diagrams.aws.compute import Lambda
 from diagrams.aws.database import DynamodbTable
+from diagrams.aws.devtools import Codedeploy
 from diagrams.aws.general import General, Users
 from diagrams.aws.integration import SNS, SQS
-from diagrams.aws.management import CloudwatchAlarm, CloudwatchLogs
+from diagrams.aws.management import Cloudwatch, CloudwatchAlarm, CloudwatchLogs
 from diagrams.aws.network import (
     APIGateway,
     ElbApplicationLoadBalancer,
@@ -38,10 +39,11 @@ from diagrams.aws.network import (
     NATGateway,
     PrivateSubnet,
     PublicSubnet,
+    Route53,
     RouteTable,
     VPCFlowLogs,
 )
-from diagrams.aws.security import KMS, WAF, IAMRole
+from diagrams.aws.security import KMS, WAF, CertificateManager, IAMRole
 from diagrams.aws.storage import SimpleStorageServiceS3Bucket
 
 from serverless_app.summary import (
@@ -91,6 +93,13 @@ ICONS: dict[str, Kind] = {
     "aws_cloudwatch_metric_alarm": Kind(CloudwatchAlarm, "alarm"),
     "aws_sqs_queue": Kind(SQS, "SQS queue"),
     "aws_sns_topic": Kind(SNS, "SNS topic"),
+    "aws_cloudwatch_dashboard": Kind(Cloudwatch, "dashboard"),
+    "aws_lambda_alias": Kind(Lambda, "Lambda alias"),
+    "aws_codedeploy_app": Kind(Codedeploy, "CodeDeploy application"),
+    "aws_codedeploy_deployment_group": Kind(Codedeploy, "deployment group"),
+    "aws_acm_certificate": Kind(CertificateManager, "ACM certificate"),
+    "aws_api_gateway_domain_name": Kind(APIGateway, "custom domain", entry_point=True),
+    "aws_route53_record": Kind(Route53, "Route 53 record"),
 }
 FAMILY_KIND = Kind(General, "")
 
@@ -224,7 +233,8 @@ def _assign_parts(graph: _Graph, owners: set[str], parts: list[Resource]) -> dic
 
 def _display_name(resource: Resource) -> str:
     body = resource.body
-    for key in ("name", "function_name", "bucket", "bucket_prefix"):
+    names = ("name", "function_name", "alarm_name", "dashboard_name", "deployment_group_name")
+    for key in (*names, "domain_name", "bucket", "bucket_prefix"):
         value = body.get(key)
         if isinstance(value, str) and "${" not in value:
             return value + ("*" if key == "bucket_prefix" else "")

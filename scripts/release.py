@@ -1,24 +1,92 @@
-"""Shift a function's `live` alias to its newest published version through CodeDeploy.
+"""Shift an applied stack's `live` alias to its newest published version through CodeDeploy.
 
-Usage: python scripts/release.py FUNCTION --application APP [--group GROUP] [--alias live]
-                                 [--version N] [--dry-run] [--wait]
+    python -m scripts.release [--env prod] [--version N] [--dry-run] [--wait]
+    python -m scripts.release --outputs outputs.json ...   # a saved `terraform output -json`
 
-`terraform apply` publishes a new version but leaves the alias where it is (Terraform ignores
-the alias' version after creation). This script starts the CodeDeploy deployment that moves
-it, with the deployment group's strategy and alarm rollback; `--dry-run` prints the AppSpec
-for `aws deploy create-deployment` instead. To roll back by hand, run it with `--version`
-set to the previous version (or stop the running deployment: `aws deploy stop-deployment
---deployment-id ID --auto-rollback-enabled`).
+What to release comes from the stack's current outputs (`terraform output -json` in
+cdktf.out/stacks/<env>, or --stack-dir): `function_name`, `live_alias_arn` (alias name and
+region), `codedeploy_application` and `deployment_group`. `terraform apply` publishes a new
+version but leaves the alias where it is (Terraform ignores the alias' version after
+creation); this starts the CodeDeploy deployment that moves it, with the deployment group's
+strategy and alarm rollback. `--dry-run` prints the AppSpec for `aws deploy
+create-deployment` instead. To roll back by hand, run it with `--version` set to the previous
+version (or stop the running deployment: `aws deploy stop-deployment --deployment-id ID
+--auto-rollback-enabled`).
+
+Exit status: 0 started (or nothing to do), 1 the deployment failed (--wait), 2 nothing to
+release (no outputs, no published version).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_APPSPEC_TYPE = "AWS::Lambda::Function"
+# The stack outputs a release needs (serverless_app/stack.py `_outputs`).
+REQUIRED_OUTPUTS = ("function_name", "live_alias_arn", "codedeploy_application", "deployment_group")
+EXIT_FAILED = 1
+EXIT_NOTHING_TO_RELEASE = 2
+
+
+class ReleaseError(Exception):
+    """Nothing to release: no outputs, no published version. One line for stderr."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one release moves, read from the stack's outputs."""
+
+    function: str
+    alias: str
+    region: str
+    application: str
+    group: str
+
+
+def target_from_outputs(outputs: dict[str, Any]) -> Target:
+    """The outputs as `terraform output -json` prints them ({name: {"value": ...}})."""
+    missing = [name for name in REQUIRED_OUTPUTS if name not in outputs]
+    if missing:
+        raise ReleaseError(
+            f"no {', '.join(missing)} output: has the stack (with its live alias) been applied?"
+        )
+    values = {name: str(outputs[name]["value"]) for name in REQUIRED_OUTPUTS}
+    # arn:<partition>:lambda:<region>:<account>:function:<name>:<alias>
+    parts = values["live_alias_arn"].split(":")
+    if len(parts) != 8 or parts[2] != "lambda" or parts[5] != "function":
+        raise ReleaseError(f"live_alias_arn is not an alias ARN: {values['live_alias_arn']}")
+    return Target(
+        function=values["function_name"],
+        alias=parts[7],
+        region=parts[3],
+        application=values["codedeploy_application"],
+        group=values["deployment_group"],
+    )
+
+
+def read_outputs(stack_dir: Path) -> dict[str, Any]:
+    """`terraform output -json` in the applied stack's folder."""
+    try:
+        result = subprocess.run(
+            ["terraform", "output", "-json"],
+            cwd=stack_dir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except (FileNotFoundError, NotADirectoryError) as error:
+        raise ReleaseError(f"cannot run terraform in {stack_dir}: {error}") from None
+    if result.returncode != 0:
+        raise ReleaseError(f"terraform output failed in {stack_dir}: {result.stderr.strip()}")
+    outputs: dict[str, Any] = json.loads(result.stdout)
+    return outputs
 
 
 def appspec(function: str, alias: str, current: str, target: str) -> dict[str, Any]:
@@ -49,51 +117,78 @@ def latest_version(lambda_client: Any, function: str) -> str:
     ):
         versions += [int(v["Version"]) for v in page["Versions"] if v["Version"].isdigit()]
     if not versions:
-        raise SystemExit(f"{function} has no published version: is publish_versions on?")
+        raise ReleaseError(f"{function} has no published version: is publish_versions on?")
     return str(max(versions))
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("function")
-    parser.add_argument("--application", required=True, help="CodeDeploy application name")
-    parser.add_argument("--group", help="deployment group (default: the function name)")
-    parser.add_argument("--alias", default="live")
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--env", default="dev", help="stack whose outputs to read (default dev)")
+    parser.add_argument(
+        "--stack-dir",
+        type=Path,
+        help="folder to run `terraform output` in (default cdktf.out/stacks/<env>)",
+    )
+    parser.add_argument(
+        "--outputs", type=Path, help="a saved `terraform output -json`; skips terraform"
+    )
     parser.add_argument("--version", help="target version (default: newest published)")
     parser.add_argument("--dry-run", action="store_true", help="print the AppSpec only")
     parser.add_argument("--wait", action="store_true", help="wait for the deployment to end")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def release(args: argparse.Namespace, target: Target) -> int:
     import boto3  # only here: the module's helpers are importable without AWS access
 
-    lambda_client = boto3.client("lambda")
-    current = lambda_client.get_alias(FunctionName=args.function, Name=args.alias)[
+    lambda_client = boto3.client("lambda", region_name=target.region)
+    current = lambda_client.get_alias(FunctionName=target.function, Name=target.alias)[
         "FunctionVersion"
     ]
-    target = args.version or latest_version(lambda_client, args.function)
-    if target == current:
-        print(f"{args.function}:{args.alias} already serves version {current}; nothing to do")
+    version = args.version or latest_version(lambda_client, target.function)
+    if version == current:
+        print(f"{target.function}:{target.alias} already serves version {current}; nothing to do")
         return 0
-    spec = appspec(args.function, args.alias, current, target)
+    spec = appspec(target.function, target.alias, current, version)
     if args.dry_run:
         print(json.dumps(spec, indent=2))
         return 0
-    codedeploy = boto3.client("codedeploy")
+    codedeploy = boto3.client("codedeploy", region_name=target.region)
     deployment = codedeploy.create_deployment(
-        applicationName=args.application,
-        deploymentGroupName=args.group or args.function,
+        applicationName=target.application,
+        deploymentGroupName=target.group,
         revision={
             "revisionType": "AppSpecContent",
             "appSpecContent": {"content": json.dumps(spec)},
         },
-        description=f"{args.alias}: version {current} -> {target}",
+        description=f"{target.alias}: version {current} -> {version}",
     )["deploymentId"]
-    print(f"deployment {deployment}: {args.function}:{args.alias} {current} -> {target}")
+    print(f"deployment {deployment}: {target.function}:{target.alias} {current} -> {version}")
     if args.wait:
-        codedeploy.get_waiter("deployment_successful").wait(deploymentId=deployment)
+        from botocore.exceptions import WaiterError
+
+        try:
+            codedeploy.get_waiter("deployment_successful").wait(deploymentId=deployment)
+        except WaiterError as error:
+            print(f"deployment {deployment} did not succeed: {error}", file=sys.stderr)
+            return EXIT_FAILED
         print(f"deployment {deployment} succeeded")
     return 0
 
 
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.outputs is not None:
+            outputs = json.loads(args.outputs.read_text())
+        else:
+            stack_dir = args.stack_dir or PROJECT_ROOT / "cdktf.out" / "stacks" / args.env
+            outputs = read_outputs(stack_dir)
+        return release(args, target_from_outputs(outputs))
+    except ReleaseError as error:
+        print(f"release: {error}", file=sys.stderr)
+        return EXIT_NOTHING_TO_RELEASE
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

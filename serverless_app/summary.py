@@ -25,6 +25,7 @@ _FAMILY_PREFIXES: tuple[tuple[str, str], ...] = (
     ("aws_vpc", "network"),
     ("aws_subnet", "network"),
     ("aws_route", "network"),
+    ("aws_route53_", "route53"),  # DNS, not the VPC's route tables
     ("aws_main_route_table_association", "network"),
     ("aws_default_route_table", "network"),
     ("aws_internet_gateway", "network"),

@@ -123,7 +123,25 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     ],
     "sns topics": lambda e: [t["TopicArn"] for t in e.client("sns").list_topics()["Topics"]],
     "codedeploy applications": lambda e: e.client("codedeploy").list_applications()["applications"],
+    "route53 records": lambda e: _records(e.client("route53")),
+    "acm certificates": lambda e: [
+        c["CertificateArn"] for c in e.client("acm").list_certificates()["CertificateSummaryList"]
+    ],
+    "api domain names": lambda e: [
+        d["domainName"] for d in e.client("apigateway").get_domain_names()["items"]
+    ],
 }
+
+
+def _records(route53: Any) -> list[str]:
+    """Every record of every hosted zone, as "<zone> <name> <type>"."""
+    return [
+        f"{zone['Name']} {record['Name']} {record['Type']}"
+        for zone in route53.list_hosted_zones()["HostedZones"]
+        for record in route53.list_resource_record_sets(HostedZoneId=zone["Id"])[
+            "ResourceRecordSets"
+        ]
+    ]
 
 
 def inventory(endpoint: Endpoint) -> dict[str, list[str]]:
@@ -241,3 +259,43 @@ def operations_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         deploymentGroupName=outputs["deployment_group"],
     )["deploymentGroupInfo"]
     return {"alias": alias, "alarms": alarms, "deployment_group": group}
+
+
+def domain_facts(endpoint: Endpoint, domain_name: str) -> dict[str, Any]:
+    """The API's custom domain, its base path mappings, its certificate and the zone's records
+    for the name (the zone found by the domain's parent name)."""
+    apigateway = endpoint.client("apigateway")
+    route53 = endpoint.client("route53")
+    domain = apigateway.get_domain_name(domainName=domain_name)
+    zone_name = domain_name.split(".", 1)[1] + "."
+    (zone,) = [z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == zone_name]
+    records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    certificate_arn = domain["regionalCertificateArn"]
+    return {
+        "domain": domain,
+        "mappings": apigateway.get_base_path_mappings(domainName=domain_name)["items"],
+        "certificate": endpoint.client("acm").describe_certificate(CertificateArn=certificate_arn)[
+            "Certificate"
+        ],
+        "records": records,
+    }
+
+
+def secret_facts(endpoint: Endpoint, parameter_names: list[str]) -> dict[str, Any]:
+    """The SSM parameters by name, with their ARNs and types (values are not asked for)."""
+    found = endpoint.client("ssm").get_parameters(Names=parameter_names)["Parameters"]
+    return {p["Name"]: {"ARN": p["ARN"], "Type": p["Type"]} for p in found}
+
+
+def provisioned_concurrency_facts(
+    endpoint: Endpoint, function_name: str, qualifier: str
+) -> dict[str, Any] | None:
+    lambda_ = endpoint.client("lambda")
+    try:
+        answer = lambda_.get_provisioned_concurrency_config(
+            FunctionName=function_name, Qualifier=qualifier
+        )
+    except lambda_.exceptions.ProvisionedConcurrencyConfigNotFoundException:
+        return None
+    answer.pop("ResponseMetadata", None)
+    return answer

@@ -28,6 +28,18 @@ shows every fix at work.
 8. CodeDeploy has no DeleteDeploymentGroup and no DeleteApplication: the provider retries the
    emulator's error until its timeout, so `terraform destroy` hangs. Fix: both actions, with
    AWS's answers (DeleteApplication removes the application's groups too).
+9. ACM issues a DNS-validated certificate after a timer (`MOTO_ACM_VALIDATION_WAIT`, 60 s by
+   default) whether or not the validation record exists; AWS issues it once the CNAME it asked
+   for resolves. Fix: the timer issues nothing; a pending certificate is issued as soon as
+   every validation record it lists (name, type CNAME, value) is in one of the emulator's
+   Route 53 hosted zones, so a stack that forgets a record waits, as on AWS.
+10. Lambda has no Put/Get/DeleteProvisionedConcurrencyConfig: the provider's create fails on
+   the emulator's 404 for an unknown URL. Fix: the three actions on a function's published
+   version or alias (not `$LATEST`), answering as AWS does once the environments are warm
+   (`Status: READY`, requested = allocated = available), and AWS's not-found errors.
+11. Route 53 gives a hosted zone a random id of 22 letters and digits; AWS's ids begin with
+   `Z` (Z1D633PJN98FT9), which the configuration checks of `domain.hosted_zone_id` rely on.
+   Fix: the id's first character is a `Z`.
 """
 
 from __future__ import annotations
@@ -64,6 +76,9 @@ def install(*, secure_transport: bool) -> None:
     _function_reports_its_subnets_vpc()
     _deployment_group_answers_its_alarms()
     _codedeploy_deletes()
+    _certificate_issued_once_validation_records_exist()
+    _provisioned_concurrency()
+    _hosted_zone_ids_begin_with_z()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -201,3 +216,131 @@ def _codedeploy_deletes() -> None:
 
     CodeDeployResponse.delete_deployment_group = delete_deployment_group  # type: ignore[attr-defined]
     CodeDeployResponse.delete_application = delete_application  # type: ignore[attr-defined]
+
+
+def _certificate_issued_once_validation_records_exist() -> None:
+    from moto import settings
+    from moto.acm.models import CertBundle
+    from moto.route53.models import route53_backends
+
+    # The timer never issues: only the records do (below).
+    settings.ACM_VALIDATION_WAIT = 10**9
+    check = CertBundle.check
+
+    def records_in_zones(account_id: str) -> set[tuple[str, str, str]]:
+        found: set[tuple[str, str, str]] = set()
+        for zone in route53_backends[account_id]["aws"].zones.values():
+            for record in zone.rrsets:
+                for value in record.records:  # {"Value": ...} or the text, by how it came in
+                    text = value["Value"] if isinstance(value, dict) else value
+                    found.add((_fqdn(record.name), str(record.type), _fqdn(text)))
+        return found
+
+    def check_validation_records(self: Any) -> None:
+        check(self)
+        if self.type != "AMAZON_ISSUED" or self.status != "PENDING_VALIDATION":
+            return
+        options = self.describe()["Certificate"].get("DomainValidationOptions", [])
+        wanted = {
+            (
+                _fqdn(option["ResourceRecord"]["Name"]),
+                option["ResourceRecord"]["Type"],
+                _fqdn(option["ResourceRecord"]["Value"]),
+            )
+            for option in options
+        }
+        if wanted and wanted <= records_in_zones(self.arn.split(":")[4]):
+            self.status = "ISSUED"
+
+    CertBundle.check = check_validation_records  # type: ignore[method-assign]
+
+
+def _fqdn(name: str) -> str:
+    """DNS names compare without case and without the root's trailing dot."""
+    return name.lower().rstrip(".")
+
+
+def _provisioned_concurrency() -> None:
+    import json
+    from datetime import UTC, datetime
+    from urllib.parse import unquote
+
+    from moto.awslambda import urls
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.responses import LambdaResponse
+
+    path = (
+        r"{0}/(?P<api_version>[^/]+)/functions/(?P<function_name>[\w_:%-]+)"
+        r"/provisioned-concurrency/?$"
+    )
+    urls.url_paths[path] = LambdaResponse.dispatch
+    # (account, region, function name, qualifier) -> the answer of GetProvisionedConcurrencyConfig
+    configs: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+
+    class NotFound(LambdaClientError):
+        code = 404
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ProvisionedConcurrencyConfigNotFoundException", message)
+
+    class ResourceNotFound(LambdaClientError):
+        code = 404
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ResourceNotFoundException", message)
+
+    def key(self: Any) -> tuple[str, str, str, str]:
+        name = unquote(self.path.split("/functions/", 1)[1].split("/", 1)[0]).split(":")[-1]
+        function = self.backend.get_function(name)  # AWS's not-found error
+        qualifier = self._get_param("Qualifier") or self.querystring.get("Qualifier", [""])[0]
+        if not qualifier or qualifier == "$LATEST":
+            raise LambdaClientError(
+                "InvalidParameterValueException",
+                "Provisioned concurrency needs a published version or an alias",
+            )
+        known = {v.version for v in self.backend.list_versions_by_function(name)}
+        aliases = {a.name for a in self.backend.list_aliases(name)}
+        if qualifier not in known | aliases:
+            raise ResourceNotFound(f"Function not found: {function.function_arn}:{qualifier}")
+        return (self.current_account, self.region, function.function_name, qualifier)
+
+    def put_provisioned_concurrency_config(self: Any) -> Any:
+        requested = int(json.loads(self.body)["ProvisionedConcurrentExecutions"])
+        answer = {
+            "RequestedProvisionedConcurrentExecutions": requested,
+            "AvailableProvisionedConcurrentExecutions": requested,
+            "AllocatedProvisionedConcurrentExecutions": requested,
+            "Status": "READY",
+            "LastModified": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+        }
+        configs[key(self)] = answer
+        return 202, {}, json.dumps(answer)
+
+    def get_provisioned_concurrency_config(self: Any) -> Any:
+        found = configs.get(key(self))
+        if found is None:
+            raise NotFound("No Provisioned Concurrency Config found for this function")
+        return 200, {}, json.dumps(found)
+
+    def delete_provisioned_concurrency_config(self: Any) -> Any:
+        if configs.pop(key(self), None) is None:
+            raise NotFound("No Provisioned Concurrency Config found for this function")
+        return 204, {}, ""
+
+    for action in (
+        put_provisioned_concurrency_config,
+        get_provisioned_concurrency_config,
+        delete_provisioned_concurrency_config,
+    ):
+        setattr(LambdaResponse, action.__name__, action)
+
+
+def _hosted_zone_ids_begin_with_z() -> None:
+    from moto.route53.models import HostedZoneIdentifier
+
+    generate = HostedZoneIdentifier.generate
+
+    def generate_z(self: Any, *arguments: Any, **options: Any) -> str:
+        return "Z" + generate(self, *arguments, **options)[1:]
+
+    HostedZoneIdentifier.generate = generate_z  # type: ignore[method-assign]

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tests.moto_server import TlsFiles
 
@@ -252,3 +255,76 @@ class CycleReport:
 
 # Filled by the apply-cycle tests, printed by the terminal summary in conftest.py.
 CYCLE_REPORTS: list[CycleReport] = []
+
+
+# The apply cycle's prod runs with a custom domain, secrets and provisioned concurrency on:
+# config/prod.toml with this overlay merged in (a hosted zone id filled by the harness).
+PROD_OVERLAY = Path(__file__).resolve().parent / "config" / "prod_operations_overlay.toml"
+
+
+def merged(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `overlay`'s keys; tables merge key by key, other values are replaced."""
+    result = dict(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merged(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+def toml_text(data: dict[str, Any], table: str = "") -> str:
+    """TOML for a parsed configuration (strings, numbers, booleans, lists of those, tables):
+    what `tomllib.loads` reads back as `data`. The standard library reads TOML, never writes."""
+    lines = [f"{_toml_key(key)} = {_toml_value(value)}" for key, value in data.items()
+             if not isinstance(value, dict)]  # fmt: skip
+    text = (f"[{table}]\n" if table and lines else "") + "".join(f"{line}\n" for line in lines)
+    for key, value in data.items():
+        if isinstance(value, dict):
+            name = f"{table}.{_toml_key(key)}" if table else _toml_key(key)
+            text += "\n" + (toml_text(value, name) if value else f"[{name}]\n")
+    return text
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a TOML basic string: the same escapes
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"no TOML for {value!r}")
+
+
+def variant_config(base_file: Path, overlay_file: Path, hosted_zone_id: str | None) -> str:
+    """The text of `base_file` with `overlay_file` merged in, the domain's hosted zone id set."""
+    overlay = tomllib.loads(overlay_file.read_text())
+    if hosted_zone_id is not None:
+        overlay["domain"]["hosted_zone_id"] = hosted_zone_id
+    return toml_text(merged(tomllib.loads(base_file.read_text()), overlay))
+
+
+def overlay_domain(overlay_file: Path) -> str | None:
+    return tomllib.loads(overlay_file.read_text()).get("domain", {}).get("name")
+
+
+def hosted_zone_name(domain: str) -> str:
+    """The zone the harness creates for a domain: its parent (api.prod.example.com ->
+    prod.example.com), as a delegated subdomain zone would be."""
+    return domain.split(".", 1)[1]
+
+
+def secret_parameters(stack_json: dict) -> list[str]:
+    """The SSM parameter names the stack's functions read (`SECRET_<NAME>` variables): they
+    must exist before apply, as an operator creates them with `aws ssm put-parameter`."""
+    names = []
+    for function in stack_json.get("resource", {}).get("aws_lambda_function", {}).values():
+        variables = function.get("environment", {}).get("variables", {})
+        names += [value for name, value in variables.items() if name.startswith("SECRET_")]
+    return sorted(set(names))

@@ -60,3 +60,33 @@ def test_every_suppression_has_a_reason_and_is_documented():
     for check_id, reason in skips.items():
         assert len(reason) > 30, check_id
         assert f"`{check_id}`" in readme, f"{check_id} missing from the README"
+
+
+@pytest.fixture(scope="module")
+def operating_stacks(tmp_path_factory) -> dict:
+    """Every operating option on: tests/config/operations.toml (domain, secrets under a
+    customer key, no NAT so an ssm endpoint, provisioned concurrency, subscribers) and the
+    prod the apply cycle applies (config/prod.toml + the overlay)."""
+    from serverless_app.config import load_config
+    from tests.support import synth_config
+    from tests.terraform_cycle import PROD_OVERLAY, variant_config
+
+    variant = tmp_path_factory.mktemp("variant") / "prod.toml"
+    variant.write_text(
+        variant_config(REPO_ROOT / "config" / "prod.toml", PROD_OVERLAY, "Z0CHECKOV")
+    )
+    configs = {
+        "operations": REPO_ROOT / "tests" / "config" / "operations.toml",
+        "prod-operations": variant,
+    }
+    folders = {}
+    for name, path in configs.items():
+        folder = tmp_path_factory.mktemp(name)
+        (folder / "cdk.tf.json").write_text(json.dumps(synth_config(load_config(path))))
+        folders[name] = folder
+    return folders
+
+
+@pytest.mark.parametrize("name", ["operations", "prod-operations"])
+def test_every_operating_option_on_passes_checkov(operating_stacks, name):
+    assert scan(operating_stacks[name]) == []

@@ -113,10 +113,13 @@ def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_bala
     assert load_balancer.place.tier == "public"
     assert set(picture.entry_points) == {api.key, load_balancer.key}
     assert (CLIENTS, api.key) in edges
+    aliases = [n for n in picture.nodes if n.resources[0].startswith("aws_lambda_alias.")]
     for function in function_nodes(picture, document):
         assert function.place.tier == "private" and function.place.subnet is None
         assert {(function.key, diagram._node_key(s)) for s in private} <= edges
-        assert {(api.key, function.key), (load_balancer.key, function.key)} <= edges
+        # Both invoke the function's live alias (what CodeDeploy moves), not the function.
+        (alias,) = [a for a in aliases if (a.key, function.key) in edges]
+        assert {(api.key, alias.key), (load_balancer.key, alias.key)} <= edges
         # The invoke permission points back: one arrow.
         assert (function.key, api.key) not in edges
 
@@ -200,3 +203,64 @@ def test_missing_graphviz_is_one_line_and_exit_2(synth_dir, tmp_path, monkeypatc
     monkeypatch.setenv("PATH", str(tmp_path))
     assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "Graphviz `dot` not found on PATH: apt-get install graphviz\n"
+
+
+def nodes_of(picture: diagram.Picture, resource_type: str) -> list[diagram.PictureNode]:
+    return [n for n in picture.nodes if n.resources[0].startswith(f"{resource_type}.")]
+
+
+def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
+    edges = {(e.tail, e.head) for e in picture.edges}
+    topic = node_of(picture, "aws_sns_topic")
+    alarms = nodes_of(picture, "aws_cloudwatch_metric_alarm")
+    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 8
+    assert all((alarm.key, topic.key) in edges for alarm in alarms)
+    assert "dev-hello-errors" in {alarm.label.split("\n")[0] for alarm in alarms}
+    assert node_of(picture, "aws_cloudwatch_dashboard").kind.title == "dashboard"
+    group = node_of(picture, "aws_codedeploy_deployment_group")
+    application = node_of(picture, "aws_codedeploy_app")
+    assert (group.key, application.key) in edges
+    # The group's rollback alarms: the function's four.
+    assert sum((group.key, alarm.key) in edges for alarm in alarms) == 4
+
+
+def test_callers_reach_the_function_through_its_live_alias(picture):
+    edges = {(e.tail, e.head) for e in picture.edges}
+    alias = node_of(picture, "aws_lambda_alias")
+    function = node_of(picture, "aws_lambda_function")
+    assert alias.label.split("\n")[0] == "live"
+    assert (alias.key, function.key) in edges
+    for caller in ("aws_api_gateway_rest_api", "aws_lb"):
+        assert (node_of(picture, caller).key, alias.key) in edges, caller
+
+
+@pytest.fixture(scope="module")
+def operations_picture() -> diagram.Picture:
+    """Every operating option on (tests/config/operations.toml): domain, secrets, no NAT."""
+    from serverless_app.config import load_config
+    from tests.support import REPO_ROOT, synth_config
+
+    config = load_config(REPO_ROOT / "tests" / "config" / "operations.toml")
+    return build_picture("ops", synth_config(config))
+
+
+def test_a_configured_domain_is_drawn_with_its_certificate_and_record(operations_picture):
+    picture = operations_picture
+    edges = {(e.tail, e.head) for e in picture.edges}
+    domain = node_of(picture, "aws_api_gateway_domain_name")
+    certificate = node_of(picture, "aws_acm_certificate")
+    records = nodes_of(picture, "aws_route53_record")
+    assert domain.label.split("\n")[0] == "api.example.com"
+    assert domain.key in picture.entry_points and (CLIENTS, domain.key) in edges
+    assert (domain.key, certificate.key) in edges
+    assert (node_of(picture, "aws_lb").key, certificate.key) in edges  # the HTTPS listener
+    assert any((record.key, domain.key) in edges for record in records)  # the alias record
+    # The validation waits for the CNAME records ACM asked for.
+    assert any((certificate.key, record.key) in edges for record in records)
+    assert {record.family for record in records} == {"route53"}
+
+
+def test_secrets_without_nat_draw_the_ssm_interface_endpoint(operations_picture):
+    endpoints = nodes_of(operations_picture, "aws_vpc_endpoint")
+    assert any("Interface" in n.kind.title or "Interface" in n.label for n in endpoints)
+    assert any("ssm" in n.label for n in endpoints), [n.label for n in endpoints]

@@ -16,6 +16,7 @@ from tests.support import (
     build_api,
     build_function,
     build_load_balancer,
+    function_props,
     only,
     ref,
     resources,
@@ -54,7 +55,7 @@ def synthesized() -> dict:
 
 def alarm(synthesized: dict, name: str) -> dict:
     [found] = [a for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
-               if a["alarm_name"] == f"t-{name}"]  # fmt: skip
+               if a["alarm_name"] == name]  # fmt: skip
     return found
 
 
@@ -85,6 +86,22 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized):
         assert each["ok_actions"] == [topic]
         assert each["actions_enabled"] is True
         assert each["treat_missing_data"] == "notBreaching"
+
+
+def test_alarms_are_named_after_what_they_watch(synthesized):
+    names = sorted(
+        a["alarm_name"] for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
+    )
+    assert names == [
+        "t-alb-fn-target-5xx",
+        "t-alb-fn-unhealthy-targets",
+        "t-api-5xx-rate",
+        "t-api-latency-p99",
+        "t-fn-dead-letters",
+        "t-fn-duration-p99",
+        "t-fn-errors",
+        "t-fn-throttles",
+    ]
 
 
 def test_function_alarms(synthesized):
@@ -130,7 +147,7 @@ def test_load_balancer_alarms(synthesized):
         "LoadBalancer": ref(synthesized, "aws_lb", "lb", "arn_suffix"),
         "TargetGroup": ref(synthesized, "aws_lb_target_group", "lb", "arn_suffix"),
     }
-    # Per target group: the load balancer's name and the target group's id.
+    # Named after the target group.
     target_5xx = alarm(synthesized, "t-lb-fn-target-5xx")
     assert target_5xx["metric_name"] == "HTTPCode_Target_5XX_Count"
     assert target_5xx["dimensions"] == dimensions
@@ -157,10 +174,10 @@ def test_load_balancer_alarms_per_target_group():
     fn = ref(synthesized, "aws_lb_target_group", "lb_fn-target", "arn_suffix")
     admin = ref(synthesized, "aws_lb_target_group", "lb_admin-target", "arn_suffix")
     assert by_name == {
-        "t-t-lb-fn-target-5xx": fn,
-        "t-t-lb-fn-unhealthy-targets": fn,
-        "t-t-lb-admin-target-5xx": admin,
-        "t-t-lb-admin-unhealthy-targets": admin,
+        "t-lb-fn-target-5xx": fn,
+        "t-lb-fn-unhealthy-targets": fn,
+        "t-lb-admin-target-5xx": admin,
+        "t-lb-admin-unhealthy-targets": admin,
     }
 
 
@@ -234,4 +251,58 @@ def test_key_policy_statement_ids_are_unique():
         key.allow_cloudwatch_alarms()
 
     with pytest.raises(ValueError, match="already"):
+        synth_construct(twice)
+
+
+def test_several_functions_and_target_groups_each_get_their_own_alarms():
+    from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
+
+    from constructs_lib.lambda_function import ServerlessFunction
+    from constructs_lib.s3 import SecureBucket, SecureBucketProps
+
+    def build_several(stack):
+        monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
+        for name in ("t-one", "t-two"):
+            bucket = SecureBucket(stack, f"{name}-code", SecureBucketProps(bucket_prefix="t-"))
+            props = function_props(bucket, function_name=name, role_name=f"{name}-role")
+            monitoring.watch_function(ServerlessFunction(stack, name, props))
+        balancer = build_load_balancer(stack)
+        groups = [
+            LbTargetGroup(stack, name, name=name, target_type="lambda")
+            for name in ("t-one-tg", "t-two-tg")
+        ]
+        monitoring.watch_load_balancer(balancer, target_groups=groups)
+
+    synthesized = synth_construct(build_several)
+    alarms = resources(synthesized, "aws_cloudwatch_metric_alarm").values()
+    names = {a["alarm_name"] for a in alarms}
+    assert len(names) == len(alarms) == 12
+    assert {
+        "t-one-errors",
+        "t-two-errors",
+        "t-one-tg-target-5xx",
+        "t-two-tg-unhealthy-targets",
+    } <= names
+    [two_tg] = [a for a in alarms if a["alarm_name"] == "t-two-tg-target-5xx"]
+    assert two_tg["dimensions"]["TargetGroup"] == ref(
+        synthesized, "aws_lb_target_group", "t-two-tg", "arn_suffix"
+    )
+    body = json.loads(only(synthesized, "aws_cloudwatch_dashboard")["dashboard_body"])
+    headers = [w["properties"]["markdown"] for w in body["widgets"] if w["type"] == "text"]
+    assert headers == [
+        "## Lambda t-one",
+        "## Lambda t-two",
+        "## Load balancer t-lb -> t-one-tg",
+        "## Load balancer t-lb -> t-two-tg",
+    ]
+
+
+def test_watching_the_same_thing_twice_is_refused():
+    def twice(stack):
+        function = build_function(stack)
+        monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
+        monitoring.watch_function(function)
+        monitoring.watch_function(function)
+
+    with pytest.raises(ValueError, match="watched twice"):
         synth_construct(twice)

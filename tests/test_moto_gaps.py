@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -174,3 +175,69 @@ def test_codedeploy_groups_and_applications_can_be_deleted(https):
     with pytest.raises(ClientError) as missing:
         codedeploy.delete_application(applicationName="gap-delete")
     assert missing.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"
+
+
+def test_certificate_is_issued_once_its_validation_record_exists(https):
+    acm, route53 = https.client("acm"), https.client("route53")
+    zone = route53.create_hosted_zone(Name="gap.example.", CallerReference="gap-acm")
+    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    arn = acm.request_certificate(DomainName="api.gap.example", ValidationMethod="DNS")[
+        "CertificateArn"
+    ]
+    certificate = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert certificate["Status"] == "PENDING_VALIDATION"
+    (option,) = certificate["DomainValidationOptions"]
+    record = option["ResourceRecord"]
+    # Not by a timer, nor by a record of another value: only by the record ACM asked for.
+    change = {
+        "Action": "UPSERT",
+        "ResourceRecordSet": {
+            "Name": record["Name"],
+            "Type": "CNAME",
+            "TTL": 60,
+            "ResourceRecords": [{"Value": "_something-else.acm-validations.aws."}],
+        },
+    }
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [change]})
+    assert acm.describe_certificate(CertificateArn=arn)["Certificate"]["Status"] == (
+        "PENDING_VALIDATION"
+    )
+    change["ResourceRecordSet"]["ResourceRecords"] = [{"Value": record["Value"]}]
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [change]})
+    issued = acm.describe_certificate(CertificateArn=arn)["Certificate"]
+    assert issued["Status"] == "ISSUED"
+    assert issued["DomainValidationOptions"][0]["ValidationStatus"] == "SUCCESS"
+
+
+def test_provisioned_concurrency_on_an_alias(https):
+    lambda_ = https.client("lambda")
+    create_function(https, "gap-warm", Publish=True)
+    lambda_.create_alias(FunctionName="gap-warm", Name="live", FunctionVersion="1")
+    answer = lambda_.put_provisioned_concurrency_config(
+        FunctionName="gap-warm", Qualifier="live", ProvisionedConcurrentExecutions=2
+    )
+    assert answer["RequestedProvisionedConcurrentExecutions"] == 2
+    config = lambda_.get_provisioned_concurrency_config(FunctionName="gap-warm", Qualifier="live")
+    assert config["Status"] == "READY"
+    assert config["AllocatedProvisionedConcurrentExecutions"] == 2
+    lambda_.delete_provisioned_concurrency_config(FunctionName="gap-warm", Qualifier="live")
+    with pytest.raises(ClientError) as missing:
+        lambda_.get_provisioned_concurrency_config(FunctionName="gap-warm", Qualifier="live")
+    assert missing.value.response["Error"]["Code"] == (
+        "ProvisionedConcurrencyConfigNotFoundException"
+    )
+    for qualifier, code in (("$LATEST", "InvalidParameterValueException"),
+                            ("nope", "ResourceNotFoundException")):  # fmt: skip
+        with pytest.raises(ClientError) as refused:
+            lambda_.put_provisioned_concurrency_config(
+                FunctionName="gap-warm", Qualifier=qualifier, ProvisionedConcurrentExecutions=1
+            )
+        assert refused.value.response["Error"]["Code"] == code
+
+
+def test_hosted_zone_ids_look_like_aws_ones(https):
+    route53 = https.client("route53")
+    zone = route53.create_hosted_zone(Name="ids.example.", CallerReference="gap-ids")
+    zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    assert re.fullmatch(r"Z[A-Z0-9]{1,31}", zone_id), zone_id
+    assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == "ids.example."

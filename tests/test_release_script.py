@@ -33,5 +33,142 @@ def test_latest_version_is_numeric_across_pages_and_skips_latest():
 
 
 def test_no_published_version_is_an_error():
-    with pytest.raises(SystemExit, match="publish_versions"):
+    with pytest.raises(release.ReleaseError, match="publish_versions"):
         release.latest_version(FakeLambda([["$LATEST"]]), "fn")
+
+
+ALIAS_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:prod-hello:live"
+
+
+def outputs(**values: str) -> dict:
+    shipped = {
+        "function_name": "prod-hello",
+        "live_alias_arn": ALIAS_ARN,
+        "codedeploy_application": "prod",
+        "deployment_group": "prod-hello",
+        "api_invoke_url": "https://x.execute-api.eu-west-1.amazonaws.com/prod/hello",
+    }
+    return {
+        name: {"value": value, "type": "string"} for name, value in {**shipped, **values}.items()
+    }
+
+
+def test_target_comes_from_the_stack_outputs():
+    assert release.target_from_outputs(outputs()) == release.Target(
+        function="prod-hello",
+        alias="live",
+        region="eu-west-1",
+        application="prod",
+        group="prod-hello",
+    )
+
+
+def test_missing_outputs_are_named():
+    partial = outputs()
+    del partial["deployment_group"], partial["live_alias_arn"]
+    with pytest.raises(release.ReleaseError, match="live_alias_arn, deployment_group"):
+        release.target_from_outputs(partial)
+    with pytest.raises(release.ReleaseError, match="not an alias ARN"):
+        release.target_from_outputs(outputs(live_alias_arn="arn:aws:lambda:eu-west-1:1:function:f"))
+
+
+def test_outputs_of_a_folder_never_applied_are_a_one_line_error(tmp_path, capsys):
+    assert release.main(["--stack-dir", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.startswith("release: cannot run terraform in")
+
+
+@pytest.fixture
+def applied(tmp_path, monkeypatch):
+    """An applied stack in moto: function with versions 1-3, `live` on 1, the deployment
+    group; its outputs saved as `terraform output -json` prints them."""
+    import io
+    import zipfile
+
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",  # not the stack's: the region comes from the ARN
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        role = boto3.client("iam").create_role(RoleName="r", AssumeRolePolicyDocument="{}")
+        lambda_ = boto3.client("lambda", region_name="eu-west-1")
+        package = io.BytesIO()
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("app.py", "def handler(e, c):\n    return {}\n")
+        lambda_.create_function(
+            FunctionName="prod-hello",
+            Runtime="python3.13",
+            Role=role["Role"]["Arn"],
+            Handler="app.handler",
+            Code={"ZipFile": package.getvalue()},
+        )
+        for release_number in range(1, 4):  # each apply changes something and publishes
+            lambda_.update_function_configuration(
+                FunctionName="prod-hello", Description=f"release {release_number}"
+            )
+            lambda_.publish_version(FunctionName="prod-hello")
+        lambda_.create_alias(FunctionName="prod-hello", Name="live", FunctionVersion="1")
+        codedeploy = boto3.client("codedeploy", region_name="eu-west-1")
+        codedeploy.create_application(applicationName="prod", computePlatform="Lambda")
+        codedeploy.create_deployment_group(
+            applicationName="prod",
+            deploymentGroupName="prod-hello",
+            serviceRoleArn=role["Role"]["Arn"],
+            deploymentConfigName="CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            deploymentStyle={
+                "deploymentOption": "WITH_TRAFFIC_CONTROL",
+                "deploymentType": "BLUE_GREEN",
+            },
+        )
+        saved = tmp_path / "outputs.json"
+        saved.write_text(json.dumps(outputs()))
+        yield saved, codedeploy
+
+
+def started_appspec(codedeploy) -> dict:
+    (deployment_id,) = codedeploy.list_deployments(
+        applicationName="prod", deploymentGroupName="prod-hello"
+    )["deployments"]
+    info = codedeploy.get_deployment(deploymentId=deployment_id)["deploymentInfo"]
+    return json.loads(info["revision"]["appSpecContent"]["content"])
+
+
+def test_release_rolls_forward_to_the_newest_version(applied, capsys):
+    saved, codedeploy = applied
+    assert release.main(["--outputs", str(saved)]) == 0
+    assert "prod-hello:live 1 -> 3" in capsys.readouterr().out
+    assert started_appspec(codedeploy) == release.appspec("prod-hello", "live", "1", "3")
+
+
+def test_release_rolls_back_by_hand_to_a_named_version(applied, monkeypatch):
+    import boto3
+
+    saved, codedeploy = applied
+    boto3.client("lambda", region_name="eu-west-1").update_alias(
+        FunctionName="prod-hello", Name="live", FunctionVersion="3"
+    )
+    assert release.main(["--outputs", str(saved), "--version", "2"]) == 0
+    assert started_appspec(codedeploy) == release.appspec("prod-hello", "live", "3", "2")
+
+
+def test_dry_run_prints_the_appspec_and_starts_nothing(applied, capsys):
+    saved, codedeploy = applied
+    assert release.main(["--outputs", str(saved), "--dry-run"]) == 0
+    assert json.loads(capsys.readouterr().out) == release.appspec("prod-hello", "live", "1", "3")
+    assert codedeploy.list_deployments()["deployments"] == []
+
+
+def test_nothing_to_do_when_live_serves_the_target(applied, capsys):
+    saved, _ = applied
+    assert release.main(["--outputs", str(saved), "--version", "1"]) == 0
+    assert "already serves version 1" in capsys.readouterr().out
+
+
+def test_every_shipped_stack_outputs_what_a_release_reads(stack):
+    assert set(release.REQUIRED_OUTPUTS) <= set(stack["output"])
+    (alias,) = stack["resource"]["aws_lambda_alias"]
+    assert stack["output"]["live_alias_arn"]["value"] == f"${{aws_lambda_alias.{alias}.arn}}"

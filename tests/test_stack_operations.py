@@ -211,7 +211,7 @@ def test_alarm_settings_come_from_the_config(ops):
     assert {(a["period"], a["evaluation_periods"], a["datapoints_to_alarm"]) for a in alarms} == {
         (120, 4, 2)
     }
-    [errors] = [a for a in alarms if a["alarm_name"] == "ops-ops-hello-errors"]
+    [errors] = [a for a in alarms if a["alarm_name"] == "ops-hello-errors"]
     assert errors["threshold"] == 3
     subscriptions = {
         (s["protocol"], s["endpoint"])

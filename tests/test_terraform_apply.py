@@ -12,26 +12,37 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
 import main
 from tests import aws_facts
 from tests.aws_facts import Endpoint
-from tests.moto_server import moto_server, tls_files
-from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS
+from tests.moto_server import TlsFiles, moto_server, tls_files
+from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
+    PROD_OVERLAY,
     TEARDOWN_OVERRIDE_FILE,
+    TEST_CREDENTIALS,
     CycleReport,
     Toolchain,
     Workspace,
     find_toolchain,
+    hosted_zone_name,
+    overlay_domain,
+    secret_parameters,
     teardown_override,
+    variant_config,
     workspace,
 )
 
@@ -40,6 +51,8 @@ pytestmark = pytest.mark.e2e
 STACKS = (*ENVIRONMENTS, "bootstrap")
 # moto serves AWS managed policies (the function role attaches three) only when asked.
 EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+# Route 53 is global: its API lives in us-east-1.
+GLOBAL_REGION = "us-east-1"
 Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
 
 
@@ -54,13 +67,23 @@ def required_toolchain() -> Toolchain:
 
 
 def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
+    function_name = outputs["function_name"]
+    function = aws_facts.function_facts(endpoint, function_name)
+    variables = function["configuration"].get("Environment", {}).get("Variables", {})
+    parameters = sorted(v for k, v in variables.items() if k.startswith("SECRET_"))
+    domain = urlparse(outputs["api_url"]).hostname if "api_url" in outputs else None
     return {
-        "function": aws_facts.function_facts(endpoint, outputs["function_name"]),
+        "function": function,
         "load_balancer": aws_facts.load_balancer_facts(endpoint, outputs["load_balancer_dns_name"]),
         "api": aws_facts.api_facts(endpoint, outputs["api_invoke_url"]),
         "table": aws_facts.table_facts(endpoint, outputs["table_name"]),
         "bucket": aws_facts.bucket_facts(endpoint, outputs["bucket_name"]),
         "operations": aws_facts.operations_facts(endpoint, outputs),
+        "domain": aws_facts.domain_facts(endpoint, domain) if domain else None,
+        "parameters": aws_facts.secret_facts(endpoint, parameters) if parameters else {},
+        "provisioned_concurrency": aws_facts.provisioned_concurrency_facts(
+            endpoint, function_name, "live"
+        ),
         "outputs": outputs,
     }
 
@@ -69,44 +92,78 @@ def bootstrap_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, An
     return {"bucket": aws_facts.bucket_facts(endpoint, outputs["state_bucket"])}
 
 
+@dataclass(frozen=True)
+class Emulator:
+    url: str
+    tls: TlsFiles
+
+    def endpoint(self, region: str) -> Endpoint:
+        return Endpoint(self.url, region, str(self.tls.certificate))
+
+
 def run_cycle(
-    stack_folder: Path, work: Path, toolchain: Toolchain, collect: Collector
+    stack_folder: Path, work: Path, toolchain: Toolchain, collect: Collector, emulator: Emulator
 ) -> CycleReport:
     report = CycleReport(stack=stack_folder.name)
     try:
-        _cycle(report, stack_folder, work, toolchain, collect)
+        _cycle(report, stack_folder, work, toolchain, collect, emulator)
     except Exception as error:  # recorded: the tests name the stack and the step that broke
         report.failure = f"{type(error).__name__}: {error}"
     return report
 
 
 def _cycle(
-    report: CycleReport, stack_folder: Path, work: Path, toolchain: Toolchain, collect: Collector
+    report: CycleReport,
+    stack_folder: Path,
+    work: Path,
+    toolchain: Toolchain,
+    collect: Collector,
+    emulator: Emulator,
 ) -> None:
-    work.mkdir(parents=True)
-    tls = tls_files(work)
-    with moto_server(EMULATOR_ENVIRONMENT, tls=tls) as url:
-        planned, report.version_note = workspace(
-            stack_folder, work / "planned", toolchain, url, tls
-        )
-        report.steps = planned.steps
-        endpoint = Endpoint(url, planned.region, str(tls.certificate))
-        report.before = aws_facts.inventory(endpoint)
-        if not _all_succeed(planned, ("init",), ("validate",), ("plan", "-out=tfplan")):
-            return
-        report.facts["planned_folder"] = sorted(p.name for p in planned.folder.iterdir())
-        # The saved plan is applied from another folder, as on another machine.
-        applying = planned.moved_to(work / "applying")
-        shutil.rmtree(planned.folder)
-        if not _all_succeed(applying, ("apply", "tfplan")):
-            return
-        try:
-            report.facts.update(collect(endpoint, applying.output_values()))
-        except Exception as error:  # the fact tests fail on it; the cycle goes on
-            report.facts["error"] = f"{type(error).__name__}: {error}"
-        applying.run("plan", "-detailed-exitcode")
-        _destroy(applying, report)
-        report.after_destroy = aws_facts.inventory(endpoint)
+    planned, report.version_note = workspace(
+        stack_folder, work / "planned", toolchain, emulator.url, emulator.tls
+    )
+    report.steps = planned.steps
+    endpoint = emulator.endpoint(planned.region)
+    report.before = aws_facts.inventory(endpoint)
+    if not _all_succeed(planned, ("init",), ("validate",), ("plan", "-out=tfplan")):
+        return
+    report.facts["planned_folder"] = sorted(p.name for p in planned.folder.iterdir())
+    # The saved plan is applied from another folder, as on another machine.
+    applying = planned.moved_to(work / "applying")
+    shutil.rmtree(planned.folder)
+    if not _all_succeed(applying, ("apply", "tfplan")):
+        return
+    try:
+        report.facts.update(collect(endpoint, applying.output_values()))
+        if "live_alias_arn" in report.facts.get("outputs", {}):
+            report.facts["release"] = _release_dry_run(applying, emulator)
+    except Exception as error:  # the fact tests fail on it; the cycle goes on
+        report.facts["error"] = f"{type(error).__name__}: {error}"
+    applying.run("plan", "-detailed-exitcode")
+    _destroy(applying, report)
+    report.after_destroy = aws_facts.inventory(endpoint)
+
+
+def _release_dry_run(where: Workspace, emulator: Emulator) -> subprocess.CompletedProcess[str]:
+    """`scripts/release.py` on the applied stack's saved outputs, as ops run it after apply,
+    with the emulator as its AWS endpoint."""
+    saved = where.folder.parent / "outputs.json"
+    result = where.run("output", "-json")
+    saved.write_text(result.output)
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.release", "--outputs", str(saved), "--dry-run"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **where.environment,
+            "AWS_ENDPOINT_URL": emulator.url,
+            "AWS_ACCESS_KEY_ID": TEST_CREDENTIALS["access_key"],
+            "AWS_SECRET_ACCESS_KEY": TEST_CREDENTIALS["secret_key"],
+        },
+    )
 
 
 def _all_succeed(where: Workspace, *commands: tuple[str, ...]) -> bool:
@@ -129,24 +186,72 @@ def _destroy(where: Workspace, report: CycleReport) -> None:
 def cycles(tmp_path_factory) -> dict[str, CycleReport]:
     toolchain = required_toolchain()
     base = tmp_path_factory.mktemp("apply-cycle")
-    out = base / "cdktf.out"
-    assert main.main(["--config", str(CONFIG_DIR), "--outdir", str(out)]) == 0
-    bootstrap_out = base / "bootstrap.out"
-    bootstrap_arguments = ["--config", str(BOOTSTRAP_TEST_CONFIG), "--outdir", str(bootstrap_out)]
-    assert main.main(["--bootstrap", *bootstrap_arguments]) == 0
-    folders = {env: out / "stacks" / env for env in ENVIRONMENTS}
-    folders["bootstrap"] = bootstrap_out / "stacks" / "bootstrap"
-    collectors = {env: serverless_facts for env in ENVIRONMENTS} | {"bootstrap": bootstrap_facts}
-    with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
-        futures = {
-            stack: pool.submit(
-                run_cycle, folders[stack], base / stack, toolchain, collectors[stack]
-            )
-            for stack in STACKS
-        }
-        reports = {stack: future.result() for stack, future in futures.items()}
+    with ExitStack() as running:
+        # The emulators start first: prod's hosted zone must exist before prod is synthesized.
+        emulators = {stack: _start_emulator(running, base / stack) for stack in STACKS}
+        config = _config_with_prod_variant(base / "config", emulators["prod"])
+        out = base / "cdktf.out"
+        assert main.main(["--config", str(config), "--outdir", str(out)]) == 0
+        bootstrap_out = base / "bootstrap.out"
+        bootstrap_arguments = [
+            *("--config", str(BOOTSTRAP_TEST_CONFIG), "--outdir", str(bootstrap_out))
+        ]
+        assert main.main(["--bootstrap", *bootstrap_arguments]) == 0
+        folders = {env: out / "stacks" / env for env in ENVIRONMENTS}
+        folders["bootstrap"] = bootstrap_out / "stacks" / "bootstrap"
+        _create_secret_parameters(folders["prod"], emulators["prod"])
+        collectors = {env: serverless_facts for env in ENVIRONMENTS}
+        collectors["bootstrap"] = bootstrap_facts
+        with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
+            futures = {
+                stack: pool.submit(
+                    run_cycle,
+                    folders[stack],
+                    base / stack,
+                    toolchain,
+                    collectors[stack],
+                    emulators[stack],
+                )
+                for stack in STACKS
+            }
+            reports = {stack: future.result() for stack, future in futures.items()}
     CYCLE_REPORTS.extend(reports.values())
     return reports
+
+
+def _start_emulator(running: ExitStack, work: Path) -> Emulator:
+    work.mkdir(parents=True)
+    tls = tls_files(work)
+    return Emulator(running.enter_context(moto_server(EMULATOR_ENVIRONMENT, tls=tls)), tls)
+
+
+def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
+    """The shipped config folder, prod with PROD_OVERLAY merged in: the domain's hosted zone is
+    created in prod's emulator first and its (random) id written into the config."""
+    folder.mkdir()
+    for shipped in CONFIG_DIR.glob("*.toml"):
+        shutil.copy(shipped, folder / shipped.name)
+    domain = overlay_domain(PROD_OVERLAY)
+    zone_id = None
+    if domain is not None:
+        route53 = emulator.endpoint(GLOBAL_REGION).client("route53")
+        zone = route53.create_hosted_zone(
+            Name=hosted_zone_name(domain), CallerReference="apply-cycle"
+        )
+        zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
+    text = variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, zone_id)
+    (folder / "prod.toml").write_text(text)
+    return folder
+
+
+def _create_secret_parameters(stack_folder: Path, emulator: Emulator) -> None:
+    """The SecureString parameters the stack's functions read, as an operator creates them
+    before the first apply (the stack never holds a value)."""
+    stack_json = json.loads((stack_folder / "cdk.tf.json").read_text())
+    region = next(b["region"] for b in stack_json["provider"]["aws"] if "alias" not in b)
+    ssm = emulator.endpoint(region).client("ssm")
+    for name in secret_parameters(stack_json):
+        ssm.put_parameter(Name=name, Type="SecureString", Value=f"value of {name}")
 
 
 def _tail(text: str, lines: int = 40) -> str:
@@ -336,5 +441,100 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     assert sorted(a["name"] for a in group["alarmConfiguration"]["alarms"]) == function_alarms
     assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
     env = outputs["function_name"].split("-", 1)[0]
+    # Named after what they watch, the environment once: dev-hello-errors, dev-alb-fn-target-5xx.
+    assert f"{outputs['function_name']}-errors" in function_alarms
+    assert not [a["AlarmName"] for a in alarms if a["AlarmName"].startswith(f"{env}-{env}-")]
     expected = {"dev": "AllAtOnce", "prod": "Canary10Percent5Minutes"}[env]
     assert group["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
+
+
+@pytest.fixture
+def prod(cycles) -> dict[str, Any]:
+    """prod as the cycle applies it: custom domain, secrets and provisioned concurrency on."""
+    report = cycles["prod"]
+    assert report.facts.get("function"), report.failure or report.facts.get("error")
+    return report.facts
+
+
+def test_dev_as_shipped_has_no_domain_secrets_or_provisioned_concurrency(cycles):
+    facts = cycles["dev"].facts
+    assert facts["domain"] is None and facts["parameters"] == {}
+    assert facts["provisioned_concurrency"] is None
+    assert [listener["Port"] for listener in facts["load_balancer"]["listeners"]] == [80]
+
+
+def test_custom_domain_maps_the_stage_and_resolves_to_it(prod):
+    domain, outputs = prod["domain"], prod["outputs"]
+    name = "api.prod.example.com"
+    assert outputs["api_url"] == f"https://{name}/hello"
+    assert domain["domain"]["endpointConfiguration"]["types"] == ["REGIONAL"]
+    assert domain["domain"]["securityPolicy"] == "TLS_1_2"
+    stage = prod["api"]["stage"]
+    (mapping,) = domain["mappings"]
+    assert mapping["basePath"] == "(none)"  # the stage at the domain's root
+    assert mapping["stage"] == stage["stageName"]
+    api_id = urlparse(outputs["api_invoke_url"]).hostname.split(".", 1)[0]
+    assert mapping["restApiId"] == api_id
+    (alias_record,) = [r for r in domain["records"] if r["Type"] == "A"]
+    assert alias_record["Name"].rstrip(".") == name
+    target = alias_record["AliasTarget"]
+    assert target["DNSName"].rstrip(".") == domain["domain"]["regionalDomainName"]
+    assert target["HostedZoneId"] == domain["domain"]["regionalHostedZoneId"]
+
+
+def test_certificate_is_dns_validated_and_serves_domain_and_load_balancer(prod):
+    domain = prod["domain"]
+    certificate = domain["certificate"]
+    # Issued only because the stack wrote the record ACM asked for (moto gap 9).
+    assert certificate["Status"] == "ISSUED"
+    assert certificate["DomainName"] == "api.prod.example.com"
+    (option,) = certificate["DomainValidationOptions"]
+    assert option["ValidationMethod"] == "DNS"
+    asked = option["ResourceRecord"]
+    [written] = [r for r in domain["records"] if r["Name"] == asked["Name"]]
+    assert (written["Type"], written["ResourceRecords"]) == ("CNAME", [{"Value": asked["Value"]}])
+    listeners = {item["Port"]: item for item in prod["load_balancer"]["listeners"]}
+    assert listeners[443]["Protocol"] == "HTTPS"
+    assert [c["CertificateArn"] for c in listeners[443]["Certificates"]] == [
+        certificate["CertificateArn"]
+    ]
+    (redirect,) = listeners[80]["DefaultActions"]
+    assert redirect["Type"] == "redirect"
+    assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+
+
+def test_function_reads_exactly_its_secret_parameters(prod):
+    parameters = prod["parameters"]
+    assert sorted(parameters) == ["/prod/hello/api_token", "/prod/hello/db_password"]
+    assert {p["Type"] for p in parameters.values()} == {"SecureString"}
+    variables = prod["function"]["configuration"]["Environment"]["Variables"]
+    assert variables["SECRET_DB_PASSWORD"] == "/prod/hello/db_password"
+    assert variables["SECRET_API_TOKEN"] == "/prod/hello/api_token"
+    statements = [
+        statement
+        for document in prod["function"]["inline_policies"].values()
+        for statement in document["Statement"]
+    ]
+    ssm = [s for s in statements if any(a.startswith("ssm:") for a in _as_list(s["Action"]))]
+    (grant,) = ssm
+    assert sorted(_as_list(grant["Action"])) == ["ssm:GetParameter", "ssm:GetParameters"]
+    assert sorted(_as_list(grant["Resource"])) == sorted(p["ARN"] for p in parameters.values())
+    # The AWS-managed SSM key: decrypt only when SSM asks on the function's behalf.
+    [decrypt] = [s for s in statements if s.get("Sid") == "DecryptSecretParametersViaSsm"]
+    assert decrypt["Condition"] == {
+        "StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}
+    }
+
+
+def test_provisioned_concurrency_is_on_the_live_alias(prod):
+    config = prod["provisioned_concurrency"]
+    assert config["RequestedProvisionedConcurrentExecutions"] == 2
+    assert config["Status"] == "READY"
+
+
+def test_release_reads_the_applied_outputs_and_finds_live_on_the_only_version(applied):
+    # One apply published version 1 and `live` serves it: the release has nothing to shift.
+    result = applied["release"]
+    assert result.returncode == 0, result.stderr
+    function = applied["outputs"]["function_name"]
+    assert result.stdout == f"{function}:live already serves version 1; nothing to do\n"
