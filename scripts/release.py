@@ -1,11 +1,13 @@
 """Shift an applied stack's `live` alias to its newest published version through CodeDeploy.
 
-    python -m scripts.release [--env prod] [--version N] [--dry-run] [--wait]
+    python -m scripts.release [--env prod] [--function hello] [--version N] [--dry-run] [--wait]
     python -m scripts.release --outputs outputs.json ...   # a saved `terraform output -json`
 
 What to release comes from the stack's current outputs (`terraform output -json` in
-cdktf.out/stacks/<env>, or --stack-dir): `function_name`, `live_alias_arn` (alias name and
-region), `codedeploy_application` and `deployment_group`. `terraform apply` publishes a new
+cdktf.out/stacks/<env>, or --stack-dir): `codedeploy_application` and, from `functions`, the
+function's `function_name`, `live_alias_arn` (alias name and region) and `deployment_group`.
+`--function` names the function's key in the configuration; it may be left out when the stack
+has one function. `terraform apply` publishes a new
 version but leaves the alias where it is (Terraform ignores the alias' version after
 creation); this starts the CodeDeploy deployment that moves it, with the deployment group's
 strategy and alarm rollback. `--dry-run` prints the AppSpec for `aws deploy
@@ -29,8 +31,10 @@ from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_APPSPEC_TYPE = "AWS::Lambda::Function"
-# The stack outputs a release needs (serverless_app/stack.py `_outputs`).
-REQUIRED_OUTPUTS = ("function_name", "live_alias_arn", "codedeploy_application", "deployment_group")
+# The stack outputs a release needs (serverless_app/stack.py `_outputs`), and what it reads of
+# each function in `functions`.
+REQUIRED_OUTPUTS = ("functions", "codedeploy_application")
+FUNCTION_OUTPUTS = ("function_name", "live_alias_arn", "deployment_group")
 EXIT_FAILED = 1
 EXIT_NOTHING_TO_RELEASE = 2
 
@@ -50,14 +54,21 @@ class Target:
     group: str
 
 
-def target_from_outputs(outputs: dict[str, Any]) -> Target:
-    """The outputs as `terraform output -json` prints them ({name: {"value": ...}})."""
+def target_from_outputs(outputs: dict[str, Any], key: str | None = None) -> Target:
+    """The outputs as `terraform output -json` prints them ({name: {"value": ...}}); `key`:
+    the function's key in the configuration (None: the stack's only function)."""
     missing = [name for name in REQUIRED_OUTPUTS if name not in outputs]
     if missing:
         raise ReleaseError(
             f"no {', '.join(missing)} output: has the stack (with its live alias) been applied?"
         )
-    values = {name: str(outputs[name]["value"]) for name in REQUIRED_OUTPUTS}
+    functions: dict[str, dict[str, str]] = outputs["functions"]["value"]
+    if key is None and len(functions) != 1:
+        raise ReleaseError(f"--function is needed: one of {', '.join(sorted(functions))}")
+    key = key if key is not None else next(iter(functions))
+    if key not in functions:
+        raise ReleaseError(f"no function {key!r} in the outputs ({', '.join(sorted(functions))})")
+    values = {name: str(functions[key].get(name)) for name in FUNCTION_OUTPUTS}
     # arn:<partition>:lambda:<region>:<account>:function:<name>:<alias>
     parts = values["live_alias_arn"].split(":")
     if len(parts) != 8 or parts[2] != "lambda" or parts[5] != "function":
@@ -66,7 +77,7 @@ def target_from_outputs(outputs: dict[str, Any]) -> Target:
         function=values["function_name"],
         alias=parts[7],
         region=parts[3],
-        application=values["codedeploy_application"],
+        application=str(outputs["codedeploy_application"]["value"]),
         group=values["deployment_group"],
     )
 
@@ -132,6 +143,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--outputs", type=Path, help="a saved `terraform output -json`; skips terraform"
     )
+    parser.add_argument(
+        "--function", help="the function's key in the configuration (default: the only one)"
+    )
     parser.add_argument("--version", help="target version (default: newest published)")
     parser.add_argument("--dry-run", action="store_true", help="print the AppSpec only")
     parser.add_argument("--wait", action="store_true", help="wait for the deployment to end")
@@ -184,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             stack_dir = args.stack_dir or PROJECT_ROOT / "cdktf.out" / "stacks" / args.env
             outputs = read_outputs(stack_dir)
-        return release(args, target_from_outputs(outputs))
+        return release(args, target_from_outputs(outputs, args.function))
     except ReleaseError as error:
         print(f"release: {error}", file=sys.stderr)
         return EXIT_NOTHING_TO_RELEASE

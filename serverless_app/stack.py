@@ -439,7 +439,7 @@ class ServerlessStack(TerraformStack):
             "dashboard_name": (self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
             "codedeploy_application": (
                 self.releases.application.name,
-                "CodeDeploy application: `python -m scripts.release FUNCTION --application APP`",
+                "CodeDeploy application (`make release RELEASE_ENV=<env>` reads it)",
             ),
         }
         for name, (value, description) in outputs.items():

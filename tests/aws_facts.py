@@ -186,10 +186,15 @@ def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
         for group in groups
     }
     attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
+    rules = {
+        listener["ListenerArn"]: elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+        for listener in listeners
+    }
     return {
         "load_balancer": balancer,
         "attributes": {item["Key"]: item["Value"] for item in attributes},
         "listeners": listeners,
+        "rules": rules,
         "target_groups": groups,
         "targets": targets,
         "web_acl": wafv2.get_web_acl_for_resource(ResourceArn=arn).get("WebACL"),
@@ -197,7 +202,7 @@ def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
 
 
 def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
-    """`invoke_url` is https://<api id>.execute-api.<region>.amazonaws.com/<stage>/<path>."""
+    """`invoke_url` is the stage's: https://<api id>.execute-api.<region>.amazonaws.com/<stage>."""
     address = urlparse(invoke_url)
     api_id = address.netloc.split(".", 1)[0]
     stage_name = address.path.strip("/").split("/", 1)[0]
@@ -250,15 +255,24 @@ def _document(document: str | dict) -> dict:
 
 
 def operations_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
-    """The live alias, the alarms and where they send, and the deployment group."""
-    function_name = outputs["function_name"]
-    alias = endpoint.client("lambda").get_alias(FunctionName=function_name, Name="live")
-    alarms = endpoint.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    group = endpoint.client("codedeploy").get_deployment_group(
-        applicationName=outputs["codedeploy_application"],
-        deploymentGroupName=outputs["deployment_group"],
-    )["deploymentGroupInfo"]
-    return {"alias": alias, "alarms": alarms, "deployment_group": group}
+    """Per function its live alias and deployment group; every alarm and where it sends."""
+    lambda_ = endpoint.client("lambda")
+    codedeploy = endpoint.client("codedeploy")
+    functions = outputs["functions"]
+    return {
+        "aliases": {
+            key: lambda_.get_alias(FunctionName=function["function_name"], Name="live")
+            for key, function in functions.items()
+        },
+        "alarms": endpoint.client("cloudwatch").describe_alarms()["MetricAlarms"],
+        "deployment_groups": {
+            key: codedeploy.get_deployment_group(
+                applicationName=outputs["codedeploy_application"],
+                deploymentGroupName=function["deployment_group"],
+            )["deploymentGroupInfo"]
+            for key, function in functions.items()
+        },
+    }
 
 
 def domain_facts(endpoint: Endpoint, domain_name: str) -> dict[str, Any]:

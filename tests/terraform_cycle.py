@@ -274,7 +274,7 @@ def merged(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
 
 
 def toml_text(data: dict[str, Any], table: str = "") -> str:
-    """TOML for a parsed configuration (strings, numbers, booleans, lists of those, tables):
+    """TOML for a parsed configuration (strings, numbers, booleans, lists, tables):
     what `tomllib.loads` reads back as `data`. The standard library reads TOML, never writes."""
     lines = [f"{_toml_key(key)} = {_toml_value(value)}" for key, value in data.items()
              if not isinstance(value, dict)]  # fmt: skip
@@ -299,6 +299,9 @@ def _toml_value(value: object) -> str:
         return json.dumps(value)  # a TOML basic string: the same escapes
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):  # an inline table: how a list of tables ([[routes]]) is written
+        pairs = (f"{_toml_key(key)} = {_toml_value(item)}" for key, item in value.items())
+        return "{" + ", ".join(pairs) + "}"
     raise TypeError(f"no TOML for {value!r}")
 
 

@@ -40,17 +40,19 @@ def test_no_published_version_is_an_error():
 ALIAS_ARN = "arn:aws:lambda:eu-west-1:123456789012:function:prod-hello:live"
 
 
-def outputs(**values: str) -> dict:
-    shipped = {
+def outputs(functions: dict | None = None, **values: str) -> dict:
+    """What `terraform output -json` prints for a stack with prod's one function `hello`."""
+    hello = {
         "function_name": "prod-hello",
         "live_alias_arn": ALIAS_ARN,
-        "codedeploy_application": "prod",
         "deployment_group": "prod-hello",
-        "api_invoke_url": "https://x.execute-api.eu-west-1.amazonaws.com/prod/hello",
     }
-    return {
-        name: {"value": value, "type": "string"} for name, value in {**shipped, **values}.items()
+    shipped: dict = {
+        "functions": {"hello": hello} if functions is None else functions,
+        "codedeploy_application": "prod",
+        "api_invoke_url": "https://x.execute-api.eu-west-1.amazonaws.com/prod",
     }
+    return {name: {"value": value} for name, value in {**shipped, **values}.items()}
 
 
 def test_target_comes_from_the_stack_outputs():
@@ -63,13 +65,28 @@ def test_target_comes_from_the_stack_outputs():
     )
 
 
+def test_with_several_functions_the_key_picks_one_and_is_required():
+    other = {
+        "function_name": "prod-escape",
+        "live_alias_arn": "arn:aws:lambda:eu-west-1:123456789012:function:prod-escape:live",
+        "deployment_group": "prod-escape",
+    }
+    two = outputs({"hello": outputs()["functions"]["value"]["hello"], "escape": other})
+    assert release.target_from_outputs(two, "escape").group == "prod-escape"
+    with pytest.raises(release.ReleaseError, match="--function is needed: one of escape, hello"):
+        release.target_from_outputs(two)
+    with pytest.raises(release.ReleaseError, match="no function 'nope'"):
+        release.target_from_outputs(two, "nope")
+
+
 def test_missing_outputs_are_named():
     partial = outputs()
-    del partial["deployment_group"], partial["live_alias_arn"]
-    with pytest.raises(release.ReleaseError, match="live_alias_arn, deployment_group"):
+    del partial["functions"], partial["codedeploy_application"]
+    with pytest.raises(release.ReleaseError, match="no functions, codedeploy_application output"):
         release.target_from_outputs(partial)
+    broken = {"function_name": "f", "live_alias_arn": "arn:aws:lambda:eu-west-1:1:function:f"}
     with pytest.raises(release.ReleaseError, match="not an alias ARN"):
-        release.target_from_outputs(outputs(live_alias_arn="arn:aws:lambda:eu-west-1:1:function:f"))
+        release.target_from_outputs(outputs({"f": {**broken, "deployment_group": "g"}}))
 
 
 def test_outputs_of_a_folder_never_applied_are_a_one_line_error(tmp_path, capsys):
@@ -170,5 +187,10 @@ def test_nothing_to_do_when_live_serves_the_target(applied, capsys):
 
 def test_every_shipped_stack_outputs_what_a_release_reads(stack):
     assert set(release.REQUIRED_OUTPUTS) <= set(stack["output"])
-    (alias,) = stack["resource"]["aws_lambda_alias"]
-    assert stack["output"]["live_alias_arn"]["value"] == f"${{aws_lambda_alias.{alias}.arn}}"
+    functions = stack["output"]["functions"]["value"]
+    aliases = stack["resource"]["aws_lambda_alias"]
+    assert len(functions) == len(aliases)
+    for key, values in functions.items():
+        assert set(release.FUNCTION_OUTPUTS) <= set(values)
+        (alias,) = [name for name in aliases if name.startswith(f"function-{key}_")]
+        assert values["live_alias_arn"] == f"${{aws_lambda_alias.{alias}.arn}}"

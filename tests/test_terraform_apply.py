@@ -66,14 +66,23 @@ def required_toolchain() -> Toolchain:
     pytest.skip(message)
 
 
+# The function every shipped environment has; dev adds `escape` (third-party dependency).
+HELLO = "hello"
+
+
 def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
-    function_name = outputs["function_name"]
-    function = aws_facts.function_facts(endpoint, function_name)
+    functions = {
+        key: aws_facts.function_facts(endpoint, function["function_name"])
+        for key, function in outputs["functions"].items()
+    }
+    function = functions[HELLO]
+    function_name = outputs["functions"][HELLO]["function_name"]
     variables = function["configuration"].get("Environment", {}).get("Variables", {})
     parameters = sorted(v for k, v in variables.items() if k.startswith("SECRET_"))
     domain = urlparse(outputs["api_url"]).hostname if "api_url" in outputs else None
     return {
         "function": function,
+        "functions": functions,
         "load_balancer": aws_facts.load_balancer_facts(endpoint, outputs["load_balancer_dns_name"]),
         "api": aws_facts.api_facts(endpoint, outputs["api_invoke_url"]),
         "table": aws_facts.table_facts(endpoint, outputs["table_name"]),
@@ -136,7 +145,7 @@ def _cycle(
         return
     try:
         report.facts.update(collect(endpoint, applying.output_values()))
-        if "live_alias_arn" in report.facts.get("outputs", {}):
+        if "functions" in report.facts.get("outputs", {}):
             report.facts["release"] = _release_dry_run(applying, emulator)
     except Exception as error:  # the fact tests fail on it; the cycle goes on
         report.facts["error"] = f"{type(error).__name__}: {error}"
@@ -151,8 +160,9 @@ def _release_dry_run(where: Workspace, emulator: Emulator) -> subprocess.Complet
     saved = where.folder.parent / "outputs.json"
     result = where.run("output", "-json")
     saved.write_text(result.output)
+    command = ["-m", "scripts.release", "--outputs", str(saved), "--function", HELLO]
     return subprocess.run(
-        [sys.executable, "-m", "scripts.release", "--outputs", str(saved), "--dry-run"],
+        [sys.executable, *command, "--dry-run"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -350,54 +360,102 @@ def test_function_policies_name_the_stack_resources(applied):
         f"arn:aws:s3:::{outputs['bucket_name']}/greeting.txt"
     ]
     (queue,) = _as_list(granted["sqs:SendMessage"])
-    assert queue.endswith(f":{outputs['function_name']}-dlq")
+    assert queue.endswith(f":{outputs['functions'][HELLO]['function_name']}-dlq")
+
+
+def test_each_function_has_its_own_role_with_exactly_its_grants(applied):
+    functions, outputs = applied["functions"], applied["outputs"]
+    assert set(functions) == set(outputs["functions"])
+    roles = {facts["role"]["RoleName"] for facts in functions.values()}
+    assert len(roles) == len(functions)
+    for key, facts in functions.items():
+        name = outputs["functions"][key]["function_name"]
+        assert facts["role"]["RoleName"] == f"{name}-role"
+        # Every function sends to its own queue and uses the stack key; the rest are grants.
+        granted = set(facts["inline_policies"]) - {"SendToDeadLetterQueue", "UseStackKey"}
+        expected = {HELLO: {"WriteItems", "ReadObjects"}}.get(key, set())
+        assert granted == expected, key
 
 
 def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-def test_function_sits_in_the_vpc_with_a_dead_letter_queue(applied):
-    configuration = applied["function"]["configuration"]
-    placement = configuration["VpcConfig"]
-    assert placement["VpcId"] == applied["outputs"]["vpc_id"]
-    assert len(placement["SubnetIds"]) >= 2 and len(placement["SecurityGroupIds"]) == 1
-    target = configuration["DeadLetterConfig"]["TargetArn"]
-    assert target.endswith(f":{applied['outputs']['function_name']}-dlq")
+def test_every_function_sits_in_the_vpc_with_a_dead_letter_queue(applied):
+    outputs = applied["outputs"]
+    for key, facts in applied["functions"].items():
+        configuration = facts["configuration"]
+        placement = configuration["VpcConfig"]
+        assert placement["VpcId"] == outputs["vpc_id"]
+        assert len(placement["SubnetIds"]) >= 2 and len(placement["SecurityGroupIds"]) == 1
+        target = configuration["DeadLetterConfig"]["TargetArn"]
+        assert target.endswith(f":{outputs['functions'][key]['function_name']}-dlq")
 
 
-def test_load_balancer_listener_forwards_to_the_function(applied):
-    balancer = applied["load_balancer"]
-    function_arn = applied["function"]["configuration"]["FunctionArn"]
-    (group,) = balancer["target_groups"]
-    assert group["TargetType"] == "lambda"
-    # The live alias, not the unqualified function: CodeDeploy moves what callers reach.
-    assert balancer["targets"][group["TargetGroupArn"]] == [f"{function_arn}:live"]
-    forwards = [
-        action["TargetGroupArn"]
-        for listener in balancer["listeners"]
-        for action in listener["DefaultActions"]
-        if action["Type"] == "forward"
-    ]
-    assert forwards == [group["TargetGroupArn"]]
+def test_load_balancer_sends_each_route_to_its_function_alias(applied):
+    balancer, outputs = applied["load_balancer"], applied["outputs"]
+    env = outputs["dashboard_name"]
+    groups = {group["TargetGroupName"]: group for group in balancer["target_groups"]}
+    # One `lambda` target group per function, holding its live alias (what CodeDeploy moves).
+    assert set(groups) == {f"{env}-alb-{key}" for key in outputs["functions"]}
+    for key, function in applied["functions"].items():
+        group = groups[f"{env}-alb-{key}"]
+        assert group["TargetType"] == "lambda"
+        arn = function["configuration"]["FunctionArn"]
+        assert balancer["targets"][group["TargetGroupArn"]] == [f"{arn}:live"]
+    (listener,) = balancer["listeners"]
+    # A path no route matches: 404 from the load balancer itself.
+    (default,) = listener["DefaultActions"]
+    assert default["Type"] == "fixed-response"
+    assert default["FixedResponseConfig"]["StatusCode"] == "404"
+    rules = [r for r in balancer["rules"][listener["ListenerArn"]] if not r["IsDefault"]]
+    by_group = {group["TargetGroupArn"]: name for name, group in groups.items()}
+    served, priorities = {}, {}
+    for rule in rules:
+        conditions = {c["Field"]: c for c in rule["Conditions"]}
+        (pattern,) = conditions["path-pattern"]["PathPatternConfig"]["Values"]
+        (method,) = conditions["http-request-method"]["HttpRequestMethodConfig"]["Values"]
+        (action,) = rule["Actions"]
+        served[f"{method} {pattern}"] = by_group[action["TargetGroupArn"]]
+        priorities[pattern] = int(rule["Priority"])
+    expected = {
+        "dev": {
+            "GET /hello": "dev-alb-hello",
+            "GET /escape": "dev-alb-escape",
+            "GET /escape/*": "dev-alb-escape",
+        },
+        "prod": {"GET /hello": "prod-alb-hello"},
+    }[env]
+    assert served == expected
+    # The longer, parameterised path is tested before the shorter literal one.
+    if env == "dev":
+        assert priorities["/escape/*"] < priorities["/escape"]
     assert balancer["attributes"]["access_logs.s3.enabled"] == "true"
 
 
-def test_api_stage_deploys_the_integration_to_the_function(applied):
-    api = applied["api"]
-    function_arn = applied["function"]["configuration"]["FunctionArn"]
+def test_api_stage_deploys_every_route_to_its_function_alias(applied):
+    api, outputs = applied["api"], applied["outputs"]
     assert api["stage"]["deploymentId"] in api["deployments"]
-    ((route, method),) = api["methods"].items()
-    assert route == "GET /hello"
-    assert method["authorizationType"] == "AWS_IAM"
-    integration = method["methodIntegration"]
-    assert integration["type"] == "AWS_PROXY"
-    assert integration["httpMethod"] == "POST"
-    assert integration["uri"].endswith(f"{function_arn}:live/invocations")
+    assert set(api["methods"]) == set(outputs["route_urls"])
+    serving = {
+        "GET /hello": HELLO,
+        "GET /escape": "escape",
+        "GET /escape/{name}": "escape",
+    }
+    for route, method in api["methods"].items():
+        function_arn = applied["functions"][serving[route]]["configuration"]["FunctionArn"]
+        assert method["authorizationType"] == "AWS_IAM"
+        integration = method["methodIntegration"]
+        assert integration["type"] == "AWS_PROXY"
+        assert integration["httpMethod"] == "POST"
+        assert integration["uri"].endswith(f"{function_arn}:live/invocations"), route
+    if "GET /escape/{name}" in api["methods"]:
+        parameters = api["methods"]["GET /escape/{name}"]["requestParameters"]
+        assert parameters == {"method.request.path.name": True}
 
 
 def test_firewall_guards_load_balancer_and_api_stage(applied):
-    env = applied["outputs"]["function_name"].split("-", 1)[0]
+    env = applied["outputs"]["dashboard_name"]
     assert applied["load_balancer"]["web_acl"]["Name"] == env
     assert applied["api"]["web_acl"]["Name"] == env
 
@@ -422,30 +480,38 @@ def test_bucket_is_encrypted_private_and_tls_only(cycles, stack):
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_package_and_greeting_are_uploaded(applied):
+def test_every_package_and_the_greeting_are_uploaded(applied):
     objects = applied["bucket"]["objects"]
-    assert objects == sorted(["greeting.txt", f"lambda/{applied['outputs']['function_name']}.zip"])
+    functions = applied["outputs"]["functions"].values()
+    packages = [f"lambda/{function['function_name']}.zip" for function in functions]
+    assert objects == sorted(["greeting.txt", *packages])
 
 
 def test_alarms_page_the_topic_and_stop_releases(applied):
     operations, outputs = applied["operations"], applied["outputs"]
-    assert operations["alias"]["AliasArn"] == outputs["live_alias_arn"]
+    functions, env = outputs["functions"], outputs["dashboard_name"]
     topic = outputs["alarm_topic_arn"]
     alarms = operations["alarms"]
-    assert len(alarms) == 8
+    # Per function 4 and 2 for its target group; 2 for the API.
+    assert len(alarms) == 6 * len(functions) + 2
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms)
-    group = operations["deployment_group"]
-    function_alarms = sorted(
-        a["AlarmName"] for a in alarms if a["Namespace"] in ("AWS/Lambda", "AWS/SQS")
-    )
-    assert sorted(a["name"] for a in group["alarmConfiguration"]["alarms"]) == function_alarms
-    assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
-    env = outputs["function_name"].split("-", 1)[0]
-    # Named after what they watch, the environment once: dev-hello-errors, dev-alb-fn-target-5xx.
-    assert f"{outputs['function_name']}-errors" in function_alarms
+    # Named after what they watch, the environment once: dev-hello-errors, dev-alb-hello-...
     assert not [a["AlarmName"] for a in alarms if a["AlarmName"].startswith(f"{env}-{env}-")]
     expected = {"dev": "AllAtOnce", "prod": "Canary10Percent5Minutes"}[env]
-    assert group["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
+    for key, function in functions.items():
+        name = function["function_name"]
+        assert operations["aliases"][key]["AliasArn"] == function["live_alias_arn"]
+        group = operations["deployment_groups"][key]
+        # Each function's release stops on its own alarms only.
+        own = sorted(
+            a["AlarmName"]
+            for a in alarms
+            if a["Namespace"] in ("AWS/Lambda", "AWS/SQS") and a["AlarmName"].startswith(f"{name}-")
+        )
+        assert f"{name}-errors" in own and len(own) == 4
+        assert sorted(a["name"] for a in group["alarmConfiguration"]["alarms"]) == own
+        assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
+        assert group["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
 
 
 @pytest.fixture
@@ -466,7 +532,7 @@ def test_dev_as_shipped_has_no_domain_secrets_or_provisioned_concurrency(cycles)
 def test_custom_domain_maps_the_stage_and_resolves_to_it(prod):
     domain, outputs = prod["domain"], prod["outputs"]
     name = "api.prod.example.com"
-    assert outputs["api_url"] == f"https://{name}/hello"
+    assert outputs["api_url"] == f"https://{name}"
     assert domain["domain"]["endpointConfiguration"]["types"] == ["REGIONAL"]
     assert domain["domain"]["securityPolicy"] == "TLS_1_2"
     stage = prod["api"]["stage"]
@@ -536,5 +602,5 @@ def test_release_reads_the_applied_outputs_and_finds_live_on_the_only_version(ap
     # One apply published version 1 and `live` serves it: the release has nothing to shift.
     result = applied["release"]
     assert result.returncode == 0, result.stderr
-    function = applied["outputs"]["function_name"]
+    function = applied["outputs"]["functions"][HELLO]["function_name"]
     assert result.stdout == f"{function}:live already serves version 1; nothing to do\n"
