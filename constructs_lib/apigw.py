@@ -95,6 +95,8 @@ class LambdaRestApi(Construct):
         # Path ("/items/{id}") -> its resource; "/" is the API's root resource.
         self.resources: dict[str, ApiGatewayResource] = {}
         self.methods: dict[str, ApiGatewayMethod] = {}
+        # Route name -> its declared request parameters (all required), as given the method.
+        self.parameters: dict[str, dict[str, bool]] = {}
         self.integrations: dict[str, ApiGatewayIntegration] = {}
         for route in props.routes:
             self._add_route(route)
@@ -127,6 +129,12 @@ class LambdaRestApi(Construct):
 
     def _add_route(self, route: Route) -> None:
         resource_id = self._resource_id(route.path)
+        parameters = {
+            f"method.request.path.{segment.parameter}": True
+            for segment in segments(route.path)
+            if segment.parameter
+        }
+        self.parameters[route.name] = parameters
         method = ApiGatewayMethod(
             self,
             f"method-{route.slug}",
@@ -136,12 +144,7 @@ class LambdaRestApi(Construct):
             authorization=route.authorization,
             request_validator_id=self.validator.id,
             # Declared path parameters are required: the validator answers 400 without them.
-            request_parameters={
-                f"method.request.path.{segment.parameter}": True
-                for segment in segments(route.path)
-                if segment.parameter
-            }
-            or None,
+            request_parameters=parameters or None,
         )
         self.methods[route.name] = method
         self.integrations[route.name] = ApiGatewayIntegration(
@@ -183,7 +186,10 @@ class LambdaRestApi(Construct):
             integration = self.integrations[name]
             configuration += [
                 *(method.id, method.http_method, method.authorization, method.api_key_required),
-                *(method.request_validator_id, method.request_parameters),
+                # The literal, not the attribute: a method without parameters is null in the
+                # configuration and `{}` once the provider has read it back, which would
+                # change the hash on every refresh.
+                *(method.request_validator_id, " ".join(sorted(self.parameters[name]))),
                 *(integration.id, integration.type, integration.integration_http_method),
                 *(integration.uri, integration.timeout_milliseconds),
             ]
