@@ -28,6 +28,16 @@ jsii kernel (`main.py`, `tests/conftest.py`). Set CDKTF_FULL_PROVIDER_IMPORT=1 f
 path on both sides (e.g. to compare output or timings); a provider already imported is left
 alone.
 
+`install(runtime_type_checks=False)` (what `main.py` asks for) also skips the argument checks
+jsii generates into every binding method of `cdktf`, `constructs` and the provider: each call
+runs `typing.get_type_hints(<stub>)` and typeguard's `check_type` on every argument, inside
+`if __debug__:` blocks that only `python -O` removes. They cost about a third of building the
+construct tree and cannot change the output: node receives the same values either way, and
+mypy checks the constructs' types statically. The loader gives each generated module (now or
+when it is imported) a no-op `check_type` and a `typing` whose `get_type_hints` returns no
+hints; nothing else in those modules changes. Tests keep the checks: conftest installs the
+loader with them before `main` is imported, and a second `install()` changes nothing.
+
 `exit_after_flush()` ends a finished program without the interpreter's teardown of thousands of
 objects (teardown 0.30 s -> 0.08 s in `make bench`): exit handlers run (the jsii kernel stops),
 output is flushed, then `os._exit`.
@@ -37,13 +47,16 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, MutableMapping
+import typing
+from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from jsii import _reference_map
 
@@ -58,8 +71,18 @@ NODE_STATS_VARIABLE = "CDKTF_LAZY_NODE_STATS"
 EXIT_FLUSH_FAILED = 120
 
 
-def install(package_name: str = PROVIDER_PACKAGE, assembly: str = PROVIDER_ASSEMBLY) -> bool:
-    """Make the provider package import lazily; False when the stock path stays in effect."""
+# The jsii packages whose generated bindings check argument types at run time.
+CHECKED_BINDINGS = ("cdktf", "constructs")
+
+
+def install(
+    package_name: str = PROVIDER_PACKAGE,
+    assembly: str = PROVIDER_ASSEMBLY,
+    *,
+    runtime_type_checks: bool = True,
+) -> bool:
+    """Make the provider package import lazily; False when the stock path stays in effect.
+    `runtime_type_checks=False` also skips the generated argument checks (module docstring)."""
     if os.environ.get(OPT_OUT_VARIABLE) == "1":
         # A parent process may have passed the preload on: stock means stock on both sides.
         disable_node_preload(os.environ)
@@ -81,7 +104,73 @@ def install(package_name: str = PROVIDER_PACKAGE, assembly: str = PROVIDER_ASSEM
         {f"{assembly}.{jsii_namespace(name)}": f"{package_name}.{name}" for name in submodules}
     )
     enable_node_preload(assembly, os.environ)
+    if not runtime_type_checks:
+        skip_runtime_type_checks((*CHECKED_BINDINGS, package_name))
     return True
+
+
+def skip_runtime_type_checks(packages: Sequence[str]) -> None:
+    """Turn off the generated argument checks in every module of `packages`: those already
+    imported now, the others as they are imported."""
+    for name, module in list(sys.modules.items()):
+        if name.partition(".")[0] in packages:
+            _without_checks(module)
+    sys.meta_path.insert(0, _UncheckedBindingsFinder(frozenset(packages)))
+
+
+class _NoHints(dict[str, Any]):
+    """What the generated code gets from `typing.get_type_hints`: `hints["arg"]` is None."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+def _no_type_hints(*_args: object, **_kwargs: object) -> dict[str, Any]:
+    return _NoHints()
+
+
+def _no_check(argname: str, value: object, expected_type: object) -> None:
+    """The generated `check_type(argname=..., value=..., expected_type=...)`, doing nothing."""
+
+
+# `typing` as the generated modules see it: a copy of typing's namespace (plain attribute
+# lookups for their `typing.cast` calls) whose get_type_hints skips the annotation walk.
+_TYPING_WITHOUT_HINTS = ModuleType(typing.__name__, typing.__doc__)
+vars(_TYPING_WITHOUT_HINTS).update(vars(typing))
+_TYPING_WITHOUT_HINTS.get_type_hints = _no_type_hints  # type: ignore[attr-defined]
+
+
+def _without_checks(module: ModuleType) -> None:
+    """Only a jsii-generated module: it defines `check_type` next to its typeguard switch."""
+    namespace = vars(module)
+    if "TYPEGUARD_MAJOR_VERSION" in namespace and callable(namespace.get("check_type")):
+        namespace["check_type"] = _no_check
+        namespace["typing"] = _TYPING_WITHOUT_HINTS
+
+
+class _UncheckedBindingsFinder(importlib.abc.MetaPathFinder):
+    """Finds modules of the given packages as the standard path finder does, with a loader
+    that removes the checks right after the module has run."""
+
+    def __init__(self, packages: frozenset[str]) -> None:
+        self.packages = packages
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.partition(".")[0] not in self.packages:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = spec.loader if spec is not None else None
+        if spec is not None and type(loader) is importlib.machinery.SourceFileLoader:
+            spec.loader = _UncheckedSourceLoader(loader.name, loader.path)
+        return spec
+
+
+class _UncheckedSourceLoader(importlib.machinery.SourceFileLoader):
+    def exec_module(self, module: ModuleType) -> None:
+        super().exec_module(module)
+        _without_checks(module)
 
 
 def enable_node_preload(npm_package: str, environ: MutableMapping[str, str]) -> None:
