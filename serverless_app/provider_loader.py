@@ -23,6 +23,13 @@ CDKTF_LAZY_NODE_PACKAGES. The jsii kernel's node process, started by the first j
 lines into getters as node compiles it, so only the modules the stack reaches are evaluated.
 Nothing on disk changes; an index file of another shape loads unchanged (one line on stderr).
 
+The kernel itself runs in one node process rather than two: jsii's stock runtime starts the
+kernel as a second node process and relays every request and response through itself, two
+more process hops per call on a busy 2-core machine. `install()` sets JSII_NODE (jsii's own
+setting for the node command) to `jsii_node.sh`, which starts the same kernel directly
+(`jsii_kernel.js` does the relay's job in-process). A JSII_NODE or JSII_RUNTIME of the user's
+own is left alone.
+
 Programs call `install()` before their first provider import and before anything starts the
 jsii kernel (`main.py`, `tests/conftest.py`). Set CDKTF_FULL_PROVIDER_IMPORT=1 for the stock
 path on both sides (e.g. to compare output or timings); a provider already imported is left
@@ -58,6 +65,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, NoReturn
 
+import typeguard
 from jsii import _reference_map
 
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
@@ -65,6 +73,10 @@ PROVIDER_ASSEMBLY = "@cdktf/provider-aws"
 OPT_OUT_VARIABLE = "CDKTF_FULL_PROVIDER_IMPORT"
 NODE_PRELOAD = Path(__file__).resolve().with_name("lazy_provider_exports.js")
 NODE_PACKAGES_VARIABLE = "CDKTF_LAZY_NODE_PACKAGES"
+# jsii's settings for the kernel's node command and runtime script (jsii_node.sh).
+JSII_NODE_VARIABLE = "JSII_NODE"
+JSII_RUNTIME_VARIABLE = "JSII_RUNTIME"
+DIRECT_KERNEL_NODE = NODE_PRELOAD.with_name("jsii_node.sh")
 # When set to a file path, the preload appends one JSON line per package it handled.
 NODE_STATS_VARIABLE = "CDKTF_LAZY_NODE_STATS"
 # Python's own status when flushing stdout at exit fails (e.g. a closed pipe).
@@ -141,9 +153,13 @@ _TYPING_WITHOUT_HINTS.get_type_hints = _no_type_hints  # type: ignore[attr-defin
 
 
 def _without_checks(module: ModuleType) -> None:
-    """Only a jsii-generated module: it defines `check_type` next to its typeguard switch."""
+    """Only a jsii-generated module: it defines `check_type` next to its typeguard switch, or
+    (older jsii-pacmak, as in `constructs`) imports typeguard's own."""
     namespace = vars(module)
-    if "TYPEGUARD_MAJOR_VERSION" in namespace and callable(namespace.get("check_type")):
+    check = namespace.get("check_type")
+    if check is typeguard.check_type or (
+        "TYPEGUARD_MAJOR_VERSION" in namespace and callable(check)
+    ):
         namespace["check_type"] = _no_check
         namespace["typing"] = _TYPING_WITHOUT_HINTS
 
@@ -175,20 +191,25 @@ class _UncheckedSourceLoader(importlib.machinery.SourceFileLoader):
 
 def enable_node_preload(npm_package: str, environ: MutableMapping[str, str]) -> None:
     """Have node processes started from now on load `npm_package` lazily: the jsii kernel
-    copies the environment when the first jsii call starts it. Idempotent; keeps the user's
-    NODE_OPTIONS."""
+    copies the environment when the first jsii call starts it; and run that kernel in one node
+    process (JSII_NODE). Idempotent; keeps the user's NODE_OPTIONS, JSII_NODE and JSII_RUNTIME."""
     environ["NODE_OPTIONS"] = with_node_preload(environ.get("NODE_OPTIONS", ""), NODE_PRELOAD)
     packages = [name for name in environ.get(NODE_PACKAGES_VARIABLE, "").split(",") if name]
     if npm_package not in packages:
         environ[NODE_PACKAGES_VARIABLE] = ",".join([*packages, npm_package])
+    if JSII_NODE_VARIABLE not in environ and JSII_RUNTIME_VARIABLE not in environ:
+        environ[JSII_NODE_VARIABLE] = str(DIRECT_KERNEL_NODE)
 
 
 def disable_node_preload(environ: MutableMapping[str, str]) -> None:
+    """Undo `enable_node_preload` (a parent process may have passed it on)."""
     option = node_require_option(NODE_PRELOAD)
     node_options = environ.get("NODE_OPTIONS", "")
     if option in node_options:
         environ["NODE_OPTIONS"] = " ".join(node_options.replace(option, " ").split())
     environ.pop(NODE_PACKAGES_VARIABLE, None)
+    if environ.get(JSII_NODE_VARIABLE) == str(DIRECT_KERNEL_NODE):
+        del environ[JSII_NODE_VARIABLE]
 
 
 def with_node_preload(node_options: str, preload: Path) -> str:
