@@ -94,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def synthesize_or_report(build: Callable[[App], None], outdir: Path) -> int:
-    # Before `build` imports the constructs: they load only the provider submodules they use.
-    provider_loader.install()
+    # Before `build` imports the constructs: they load only the provider submodules they use,
+    # without jsii's run-time argument checks (see provider_loader; tests keep them).
+    provider_loader.install(runtime_type_checks=False)
     try:
         synthesize(build, outdir)
     except (OutputError, PackagingError) as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
+from weakref import WeakKeyDictionary
 
 from cdktf import TerraformStack
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -79,14 +80,21 @@ def add_inline_policy(
 PARTITION_ID = "aws-partition"
 
 
+# Each stack's partition token, read from node once (each lookup is 3 round trips to jsii).
+_PARTITIONS: WeakKeyDictionary[TerraformStack, str] = WeakKeyDictionary()
+
+
 def stack_partition(scope: Construct) -> str:
     """The `aws`, `aws-cn` or `aws-us-gov` the stack is applied in: one `data "aws_partition"`
     per stack, so hand-built ARNs are right in every partition."""
     stack = TerraformStack.of(scope)
+    if stack in _PARTITIONS:
+        return _PARTITIONS[stack]
     partition = stack.node.try_find_child(PARTITION_ID)
     if not isinstance(partition, DataAwsPartition):
         partition = DataAwsPartition(stack, PARTITION_ID)
-    return partition.partition
+    _PARTITIONS[stack] = partition.partition
+    return _PARTITIONS[stack]
 
 
 def managed_policy_arn(scope: Construct, path: str) -> str:

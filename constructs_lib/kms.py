@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -95,8 +96,9 @@ class StackKey(Construct):
         )
         KmsAlias(self, "alias", name=f"alias/{props.alias}", target_key_id=self.key.key_id)
 
-    @property
+    @cached_property
     def key_arn(self) -> str:
+        """Read once: every read is a round trip to the jsii kernel, for the same reference."""
         return self.key.arn
 
     def allow_service(
@@ -128,7 +130,7 @@ class StackKey(Construct):
 
     def grant_encrypt_decrypt(self, grantee: Grantable) -> None:
         grantee.add_to_role_policy(
-            "UseStackKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self.key.arn]
+            "UseStackKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self.key_arn]
         )
 
 

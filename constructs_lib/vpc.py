@@ -3,7 +3,7 @@ endpoints."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,7 +80,10 @@ class NetworkProps:
 
 class Network(Construct):
     """The classic `vpc` module, with the NAT placement taken from configuration and the
-    defaults a security review expects."""
+    defaults a security review expects.
+
+    Each id (`vpc.id`, `subnet.id`, ...) is read once and kept: every read is a round trip to
+    the jsii kernel, and the token it returns stands for the same reference every time."""
 
     def __init__(self, scope: Construct, id: str, props: NetworkProps) -> None:
         super().__init__(scope, id)
@@ -93,13 +96,21 @@ class Network(Construct):
             enable_dns_hostnames=True,
             tags={"Name": props.name},
         )
+        self.vpc_id: str = self.vpc.id
         # Managed with no rules: nothing may use the default group by accident.
-        self.default_security_group = DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc.id)
+        self.default_security_group = DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc_id)
         self.internet_gateway = InternetGateway(
-            self, "igw", vpc_id=self.vpc.id, tags={"Name": props.name}
+            self, "igw", vpc_id=self.vpc_id, tags={"Name": props.name}
         )
         self.public_subnets = self._subnets("public", props.public_subnets)
         self.private_subnets = self._subnets("private", props.private_subnets)
+        self._subnet_ids = {
+            tier: {key: subnet.id for key, subnet in subnets.items()}
+            for tier, subnets in (
+                ("public", self.public_subnets),
+                ("private", self.private_subnets),
+            )
+        }
         self.public_default_route = self._public_routing()
         self.nat_gateways = self._nat_gateways()
         self.private_route_tables = self._private_routing()
@@ -109,16 +120,12 @@ class Network(Construct):
             self._flow_logs(props.flow_logs)
 
     @property
-    def vpc_id(self) -> str:
-        return self.vpc.id
-
-    @property
     def public_subnet_ids(self) -> list[str]:
-        return [subnet.id for subnet in self.public_subnets.values()]
+        return list(self._subnet_ids["public"].values())
 
     @property
     def private_subnet_ids(self) -> list[str]:
-        return [subnet.id for subnet in self.private_subnets.values()]
+        return list(self._subnet_ids["private"].values())
 
     @property
     def internet_access(self) -> list[TerraformResource]:
@@ -131,7 +138,7 @@ class Network(Construct):
             spec.key: AwsSubnet(
                 self,
                 f"{tier}-subnet-{spec.key}",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 cidr_block=spec.cidr,
                 availability_zone=spec.az,
                 map_public_ip_on_launch=False,
@@ -144,18 +151,19 @@ class Network(Construct):
 
     def _public_routing(self) -> Route:
         table = RouteTable(
-            self, "public-rt", vpc_id=self.vpc.id, tags={"Name": f"{self.props.name}-public"}
+            self, "public-rt", vpc_id=self.vpc_id, tags={"Name": f"{self.props.name}-public"}
         )
+        table_id = table.id
         route = Route(
             self,
             "public-default-route",
-            route_table_id=table.id,
+            route_table_id=table_id,
             destination_cidr_block=ANYWHERE,
             gateway_id=self.internet_gateway.id,
         )
-        for key, subnet in self.public_subnets.items():
+        for key, subnet_id in self._subnet_ids["public"].items():
             RouteTableAssociation(
-                self, f"public-rta-{key}", subnet_id=subnet.id, route_table_id=table.id
+                self, f"public-rta-{key}", subnet_id=subnet_id, route_table_id=table_id
             )
         return route
 
@@ -185,7 +193,7 @@ class Network(Construct):
                 self,
                 f"nat-{name}",
                 allocation_id=eip.id,
-                subnet_id=self.public_subnets[subnet_key].id,
+                subnet_id=self._subnet_ids["public"][subnet_key],
                 tags=tags,
                 depends_on=[self.internet_gateway],
             )
@@ -195,16 +203,18 @@ class Network(Construct):
         """One private route table per NAT (per AZ with "one_per_az"), else one shared table."""
         per_az = self.props.nat_gateways == "one_per_az"
         tables: dict[str, RouteTable] = {}
+        self._private_route_table_ids: dict[str, str] = {}
         for spec in sorted(self.props.private_subnets, key=lambda subnet: subnet.key):
             key = spec.key
             table_name = spec.az if per_az else "shared"
             if table_name not in tables:
                 tables[table_name] = self._private_route_table(table_name)
+                self._private_route_table_ids[table_name] = tables[table_name].id
             RouteTableAssociation(
                 self,
                 f"private-rta-{key}",
-                subnet_id=self.private_subnets[key].id,
-                route_table_id=tables[table_name].id,
+                subnet_id=self._subnet_ids["private"][key],
+                route_table_id=self._private_route_table_ids[table_name],
             )
         return tables
 
@@ -212,7 +222,7 @@ class Network(Construct):
         table = RouteTable(
             self,
             f"private-rt-{name}",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             tags={"Name": f"{self.props.name}-private-{name}"},
         )
         nat = self.nat_gateways.get(name) or self.nat_gateways.get("shared")
@@ -231,32 +241,32 @@ class Network(Construct):
             VpcEndpoint(
                 self,
                 f"endpoint-{service}",
-                vpc_id=self.vpc.id,
+                vpc_id=self.vpc_id,
                 service_name=f"com.amazonaws.{self.props.region}.{service}",
                 vpc_endpoint_type="Gateway",
-                route_table_ids=[table.id for table in self.private_route_tables.values()],
+                route_table_ids=list(self._private_route_table_ids.values()),
                 tags={"Name": f"{self.props.name}-{service}"},
             )
 
     def _network_acls(self) -> None:
         """Stateless subnet firewalls. Public: web ports and return traffic in. Private:
         anything from inside the VPC and return traffic (through NAT / endpoints) in."""
-        public = self._network_acl("public", self.public_subnets)
+        public = self._network_acl("public")
         public_ports = ((80, 80), (443, 443), *EPHEMERAL_PORT_RANGES)
         for number, (from_port, to_port) in enumerate(public_ports):
             self._acl_rule(public, f"public-in-{from_port}", 100 + 10 * number, from_port, to_port)
-        private = self._network_acl("private", self.private_subnets)
+        private = self._network_acl("private")
         # HTTPS from inside the VPC (interface endpoints, if ever added).
         self._acl_rule(private, "private-in-https", 100, 443, 443, source=self.props.cidr)
         for number, (from_port, to_port) in enumerate(EPHEMERAL_PORT_RANGES):
             self._acl_rule(
                 private, f"private-in-return-{from_port}", 110 + 10 * number, from_port, to_port
             )
-        for tier, acl in (("public", public), ("private", private)):
+        for tier, acl_id in (("public", public), ("private", private)):
             NetworkAclRule(
                 self,
                 f"{tier}-out-all",
-                network_acl_id=acl.id,
+                network_acl_id=acl_id,
                 rule_number=100,
                 egress=True,
                 protocol="-1",
@@ -264,18 +274,19 @@ class Network(Construct):
                 cidr_block=ANYWHERE,
             )
 
-    def _network_acl(self, tier: str, subnets: Mapping[str, AwsSubnet]) -> NetworkAcl:
+    def _network_acl(self, tier: str) -> str:
+        """The id of a new network ACL for the subnets of `tier`."""
         return NetworkAcl(
             self,
             f"{tier}-acl",
-            vpc_id=self.vpc.id,
-            subnet_ids=[subnet.id for subnet in subnets.values()],
+            vpc_id=self.vpc_id,
+            subnet_ids=list(self._subnet_ids[tier].values()),
             tags={"Name": f"{self.props.name}-{tier}"},
-        )
+        ).id
 
     def _acl_rule(
         self,
-        acl: NetworkAcl,
+        acl_id: str,
         id: str,
         number: int,
         from_port: int,
@@ -286,7 +297,7 @@ class Network(Construct):
         return NetworkAclRule(
             self,
             id,
-            network_acl_id=acl.id,
+            network_acl_id=acl_id,
             rule_number=number,
             egress=False,
             protocol="tcp",
@@ -320,7 +331,7 @@ class Network(Construct):
         FlowLog(
             self,
             "flow-log",
-            vpc_id=self.vpc.id,
+            vpc_id=self.vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
             log_destination=log_group.arn,

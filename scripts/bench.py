@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
+from serverless_app import provider_loader
 from serverless_app.provider_loader import (
     OPT_OUT_VARIABLE,
     disable_node_preload,
@@ -119,6 +120,8 @@ def phases_child(config: Path, outdir: Path, fast_exit: bool) -> NoReturn:
     step; prints the stamps as JSON. Imports are inside on purpose: their cost is a phase."""
     import jsii
 
+    # What main.py does before it builds anything (stock when CDKTF_FULL_PROVIDER_IMPORT=1).
+    provider_loader.install(runtime_type_checks=False)
     stamps = [time.time()]
     jsii.kernel.provider._process  # noqa: B018  (the first use starts node and shakes hands)
     stamps.append(time.time())

@@ -23,10 +23,27 @@ CDKTF_LAZY_NODE_PACKAGES. The jsii kernel's node process, started by the first j
 lines into getters as node compiles it, so only the modules the stack reaches are evaluated.
 Nothing on disk changes; an index file of another shape loads unchanged (one line on stderr).
 
+The kernel itself runs in one node process rather than two: jsii's stock runtime starts the
+kernel as a second node process and relays every request and response through itself, two
+more process hops per call on a busy 2-core machine. `install()` sets JSII_NODE (jsii's own
+setting for the node command) to `jsii_node.sh`, which starts the same kernel directly
+(`jsii_kernel.js` does the relay's job in-process). A JSII_NODE or JSII_RUNTIME of the user's
+own is left alone.
+
 Programs call `install()` before their first provider import and before anything starts the
 jsii kernel (`main.py`, `tests/conftest.py`). Set CDKTF_FULL_PROVIDER_IMPORT=1 for the stock
 path on both sides (e.g. to compare output or timings); a provider already imported is left
 alone.
+
+`install(runtime_type_checks=False)` (what `main.py` asks for) also skips the argument checks
+jsii generates into every binding method of `cdktf`, `constructs` and the provider: each call
+runs `typing.get_type_hints(<stub>)` and typeguard's `check_type` on every argument, inside
+`if __debug__:` blocks that only `python -O` removes. They cost about a third of building the
+construct tree and cannot change the output: node receives the same values either way, and
+mypy checks the constructs' types statically. The loader gives each generated module (now or
+when it is imported) a no-op `check_type` and a `typing` whose `get_type_hints` returns no
+hints; nothing else in those modules changes. Tests keep the checks: conftest installs the
+loader with them before `main` is imported, and a second `install()` changes nothing.
 
 `exit_after_flush()` ends a finished program without the interpreter's teardown of thousands of
 objects (teardown 0.30 s -> 0.08 s in `make bench`): exit handlers run (the jsii kernel stops),
@@ -37,14 +54,18 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import sys
-from collections.abc import Callable, MutableMapping
+import typing
+from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import typeguard
 from jsii import _reference_map
 
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
@@ -52,14 +73,28 @@ PROVIDER_ASSEMBLY = "@cdktf/provider-aws"
 OPT_OUT_VARIABLE = "CDKTF_FULL_PROVIDER_IMPORT"
 NODE_PRELOAD = Path(__file__).resolve().with_name("lazy_provider_exports.js")
 NODE_PACKAGES_VARIABLE = "CDKTF_LAZY_NODE_PACKAGES"
+# jsii's settings for the kernel's node command and runtime script (jsii_node.sh).
+JSII_NODE_VARIABLE = "JSII_NODE"
+JSII_RUNTIME_VARIABLE = "JSII_RUNTIME"
+DIRECT_KERNEL_NODE = NODE_PRELOAD.with_name("jsii_node.sh")
 # When set to a file path, the preload appends one JSON line per package it handled.
 NODE_STATS_VARIABLE = "CDKTF_LAZY_NODE_STATS"
 # Python's own status when flushing stdout at exit fails (e.g. a closed pipe).
 EXIT_FLUSH_FAILED = 120
 
 
-def install(package_name: str = PROVIDER_PACKAGE, assembly: str = PROVIDER_ASSEMBLY) -> bool:
-    """Make the provider package import lazily; False when the stock path stays in effect."""
+# The jsii packages whose generated bindings check argument types at run time.
+CHECKED_BINDINGS = ("cdktf", "constructs")
+
+
+def install(
+    package_name: str = PROVIDER_PACKAGE,
+    assembly: str = PROVIDER_ASSEMBLY,
+    *,
+    runtime_type_checks: bool = True,
+) -> bool:
+    """Make the provider package import lazily; False when the stock path stays in effect.
+    `runtime_type_checks=False` also skips the generated argument checks (module docstring)."""
     if os.environ.get(OPT_OUT_VARIABLE) == "1":
         # A parent process may have passed the preload on: stock means stock on both sides.
         disable_node_preload(os.environ)
@@ -81,25 +116,100 @@ def install(package_name: str = PROVIDER_PACKAGE, assembly: str = PROVIDER_ASSEM
         {f"{assembly}.{jsii_namespace(name)}": f"{package_name}.{name}" for name in submodules}
     )
     enable_node_preload(assembly, os.environ)
+    if not runtime_type_checks:
+        skip_runtime_type_checks((*CHECKED_BINDINGS, package_name))
     return True
+
+
+def skip_runtime_type_checks(packages: Sequence[str]) -> None:
+    """Turn off the generated argument checks in every module of `packages`: those already
+    imported now, the others as they are imported."""
+    for name, module in list(sys.modules.items()):
+        if name.partition(".")[0] in packages:
+            _without_checks(module)
+    sys.meta_path.insert(0, _UncheckedBindingsFinder(frozenset(packages)))
+
+
+class _NoHints(dict[str, Any]):
+    """What the generated code gets from `typing.get_type_hints`: `hints["arg"]` is None."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+def _no_type_hints(*_args: object, **_kwargs: object) -> dict[str, Any]:
+    return _NoHints()
+
+
+def _no_check(argname: str, value: object, expected_type: object) -> None:
+    """The generated `check_type(argname=..., value=..., expected_type=...)`, doing nothing."""
+
+
+# `typing` as the generated modules see it: a copy of typing's namespace (plain attribute
+# lookups for their `typing.cast` calls) whose get_type_hints skips the annotation walk.
+_TYPING_WITHOUT_HINTS = ModuleType(typing.__name__, typing.__doc__)
+vars(_TYPING_WITHOUT_HINTS).update(vars(typing))
+_TYPING_WITHOUT_HINTS.get_type_hints = _no_type_hints  # type: ignore[attr-defined]
+
+
+def _without_checks(module: ModuleType) -> None:
+    """Only a jsii-generated module: it defines `check_type` next to its typeguard switch, or
+    (older jsii-pacmak, as in `constructs`) imports typeguard's own."""
+    namespace = vars(module)
+    check = namespace.get("check_type")
+    if check is typeguard.check_type or (
+        "TYPEGUARD_MAJOR_VERSION" in namespace and callable(check)
+    ):
+        namespace["check_type"] = _no_check
+        namespace["typing"] = _TYPING_WITHOUT_HINTS
+
+
+class _UncheckedBindingsFinder(importlib.abc.MetaPathFinder):
+    """Finds modules of the given packages as the standard path finder does, with a loader
+    that removes the checks right after the module has run."""
+
+    def __init__(self, packages: frozenset[str]) -> None:
+        self.packages = packages
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname.partition(".")[0] not in self.packages:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        loader = spec.loader if spec is not None else None
+        if spec is not None and type(loader) is importlib.machinery.SourceFileLoader:
+            spec.loader = _UncheckedSourceLoader(loader.name, loader.path)
+        return spec
+
+
+class _UncheckedSourceLoader(importlib.machinery.SourceFileLoader):
+    def exec_module(self, module: ModuleType) -> None:
+        super().exec_module(module)
+        _without_checks(module)
 
 
 def enable_node_preload(npm_package: str, environ: MutableMapping[str, str]) -> None:
     """Have node processes started from now on load `npm_package` lazily: the jsii kernel
-    copies the environment when the first jsii call starts it. Idempotent; keeps the user's
-    NODE_OPTIONS."""
+    copies the environment when the first jsii call starts it; and run that kernel in one node
+    process (JSII_NODE). Idempotent; keeps the user's NODE_OPTIONS, JSII_NODE and JSII_RUNTIME."""
     environ["NODE_OPTIONS"] = with_node_preload(environ.get("NODE_OPTIONS", ""), NODE_PRELOAD)
     packages = [name for name in environ.get(NODE_PACKAGES_VARIABLE, "").split(",") if name]
     if npm_package not in packages:
         environ[NODE_PACKAGES_VARIABLE] = ",".join([*packages, npm_package])
+    if JSII_NODE_VARIABLE not in environ and JSII_RUNTIME_VARIABLE not in environ:
+        environ[JSII_NODE_VARIABLE] = str(DIRECT_KERNEL_NODE)
 
 
 def disable_node_preload(environ: MutableMapping[str, str]) -> None:
+    """Undo `enable_node_preload` (a parent process may have passed it on)."""
     option = node_require_option(NODE_PRELOAD)
     node_options = environ.get("NODE_OPTIONS", "")
     if option in node_options:
         environ["NODE_OPTIONS"] = " ".join(node_options.replace(option, " ").split())
     environ.pop(NODE_PACKAGES_VARIABLE, None)
+    if environ.get(JSII_NODE_VARIABLE) == str(DIRECT_KERNEL_NODE):
+        del environ[JSII_NODE_VARIABLE]
 
 
 def with_node_preload(node_options: str, preload: Path) -> str:

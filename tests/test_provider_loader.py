@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import base64
 import importlib
 import importlib.util
 import json
@@ -20,6 +21,9 @@ from jsii import _reference_map
 
 from serverless_app import provider_loader
 from serverless_app.provider_loader import (
+    DIRECT_KERNEL_NODE,
+    JSII_NODE_VARIABLE,
+    JSII_RUNTIME_VARIABLE,
     NODE_PACKAGES_VARIABLE,
     NODE_PRELOAD,
     NODE_STATS_VARIABLE,
@@ -48,6 +52,7 @@ def fake_provider(tmp_path, monkeypatch) -> Iterator[str]:
     # install() edits the node environment: start from a user's own option, restore it after.
     monkeypatch.setenv("NODE_OPTIONS", "--no-warnings")
     monkeypatch.delenv(NODE_PACKAGES_VARIABLE, raising=False)
+    monkeypatch.delenv(JSII_NODE_VARIABLE, raising=False)
     monkeypatch.setattr(_reference_map, "_submodule_fqn_map", {})
     yield FAKE_PACKAGE
     for name in [name for name in sys.modules if name.startswith(FAKE_PACKAGE)]:
@@ -104,6 +109,7 @@ def test_install_adds_the_node_preload_after_the_users_node_options(fake_provide
     install_fake(fake_provider)
     assert os.environ["NODE_OPTIONS"] == f'--no-warnings --require "{NODE_PRELOAD}"'
     assert os.environ[NODE_PACKAGES_VARIABLE] == FAKE_ASSEMBLY
+    assert os.environ[JSII_NODE_VARIABLE] == str(DIRECT_KERNEL_NODE)
 
 
 def test_enabling_the_node_preload_twice_changes_nothing():
@@ -114,16 +120,29 @@ def test_enabling_the_node_preload_twice_changes_nothing():
     assert environ == {
         "NODE_OPTIONS": f'--no-warnings --require "{NODE_PRELOAD}"',
         NODE_PACKAGES_VARIABLE: f"{FAKE_ASSEMBLY},{PROVIDER_ASSEMBLY}",
+        JSII_NODE_VARIABLE: str(DIRECT_KERNEL_NODE),
     }
+
+
+@pytest.mark.parametrize("variable", [JSII_NODE_VARIABLE, JSII_RUNTIME_VARIABLE])
+def test_a_users_own_jsii_node_or_runtime_is_kept(variable):
+    environ = {variable: "/opt/node/bin/node"}
+    provider_loader.enable_node_preload(PROVIDER_ASSEMBLY, environ)
+    assert environ[variable] == "/opt/node/bin/node"
+    assert environ.get(JSII_NODE_VARIABLE, "/opt/node/bin/node") == "/opt/node/bin/node"
+    provider_loader.disable_node_preload(environ)
+    assert environ[variable] == "/opt/node/bin/node"
 
 
 def test_opt_out_also_removes_an_inherited_node_preload(fake_provider, monkeypatch):
     monkeypatch.setenv(OPT_OUT_VARIABLE, "1")
     monkeypatch.setenv("NODE_OPTIONS", f'--no-warnings --require "{NODE_PRELOAD}" --trace-gc')
     monkeypatch.setenv(NODE_PACKAGES_VARIABLE, PROVIDER_ASSEMBLY)
+    monkeypatch.setenv(JSII_NODE_VARIABLE, str(DIRECT_KERNEL_NODE))
     assert provider_loader.install(fake_provider, FAKE_ASSEMBLY) is False
     assert os.environ["NODE_OPTIONS"] == "--no-warnings --trace-gc"
     assert NODE_PACKAGES_VARIABLE not in os.environ
+    assert JSII_NODE_VARIABLE not in os.environ
 
 
 def test_an_already_imported_package_is_left_alone(fake_provider):
@@ -393,3 +412,103 @@ def test_exit_after_flush_runs_exit_handlers_and_flushes_output():
         "buffered, no newline; exit handler ran\n",
         "to stderr",
     )
+
+
+UNCHECKED_PROCESS = """
+import json, sys, typing
+from serverless_app import provider_loader
+provider_loader.install(runtime_type_checks=False)
+import cdktf
+from cdktf_cdktf_provider_aws.vpc import Vpc
+roots = ("cdktf", "constructs", "cdktf_cdktf_provider_aws")
+generated = {name: module for name, module in list(sys.modules.items())
+             if name.split(".")[0] in roots and "check_type" in vars(module)}
+print(json.dumps({
+    "generated": sorted(generated),
+    "checked": sorted(name for name, module in generated.items()
+                      if module.check_type is not provider_loader._no_check),
+    "typing_untouched": typing.get_type_hints is not provider_loader._no_type_hints,
+}))
+"""
+
+
+def test_main_skips_the_generated_type_checks_in_every_binding_module():
+    result = subprocess.run(
+        [sys.executable, "-c", UNCHECKED_PROCESS],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    roots = {name.split(".")[0] for name in found["generated"]}
+    assert roots == {"cdktf", "constructs", PROVIDER_PACKAGE}, found
+    assert found["checked"] == []
+    assert found["typing_untouched"]
+
+
+def test_tests_keep_the_generated_type_checks():
+    from cdktf import App, TerraformStack
+    from cdktf_cdktf_provider_aws.vpc import Vpc
+
+    with pytest.raises(TypeError, match="cidr_block"):
+        Vpc(TerraformStack(App(), "stack"), "vpc", cidr_block=16)  # type: ignore[arg-type]
+
+
+def test_the_jsii_kernel_runs_in_one_node_process():
+    import jsii
+
+    kernel = jsii.kernel.provider._process._process
+    command = Path(f"/proc/{kernel.pid}/cmdline").read_bytes().split(b"\0")
+    assert str(DIRECT_KERNEL_NODE.with_name("jsii_kernel.js")).encode() in command
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == kernel.pid:
+            children.append(stat.parent.name)
+    assert children == []
+
+
+# Stands in for jsii's lib/program.js: one request on fd 3, console output, one response.
+FAKE_KERNEL = """
+const fs = require("fs");
+const request = Buffer.alloc(64);
+const size = fs.readSync(3, request);
+console.log("console.log");
+process.stderr.write("process.stderr");
+fs.writeSync(2, Buffer.from("fd 2\\n"), 0);
+fs.writeSync(3, Buffer.from(`{"ok":${request.toString("utf8", 0, size).trim()}}\\n`), 0);
+"""
+
+
+def test_the_direct_kernel_talks_on_stdio_and_relays_console_output_as_json(tmp_path):
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "bin" / "jsii-runtime.js").write_text("throw new Error('the relay ran');\n")
+    (tmp_path / "lib" / "program.js").write_text(FAKE_KERNEL)
+    result = subprocess.run(
+        [DIRECT_KERNEL_NODE, "--max-old-space-size=4069", tmp_path / "bin" / "jsii-runtime.js"],
+        input=b'"ping"\n',
+        capture_output=True,
+    )
+    assert (result.returncode, result.stdout) == (0, b'{"ok":"ping"}\n'), result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    relayed = [(key, base64.b64decode(value)) for line in lines for key, value in line.items()]
+    assert relayed == [
+        ("stdout", b"console.log\n"),
+        ("stderr", b"process.stderr"),
+        ("stderr", b"fd 2\n"),
+    ]
+
+
+def test_the_direct_kernel_node_runs_anything_else_as_given():
+    result = subprocess.run(
+        [DIRECT_KERNEL_NODE, "-e", "console.log(process.execArgv.length)"],
+        capture_output=True,
+        text=True,
+    )
+    assert (result.returncode, result.stdout) == (0, "2\n"), result.stderr
