@@ -3,7 +3,9 @@
     .venv/bin/python -m scripts.bench [--runs 5]
 
 Every run is a fresh `python main.py` subprocess, as a user would start it. One round runs,
-in this order: the shipped environments (config/) with the fast loader, the same through the
+in this order: the shipped environments (config/) with the fast loader, the same with an empty
+dependency cache (a first synth: pip installs the functions' dependencies; every other row
+reuses a cache filled by one untimed run before the rounds), the same through the
 stock path (CDKTF_FULL_PROVIDER_IMPORT=1: stock Python import and stock node load), then 1, 4
 and 16 generated environments with the fast loader, then the phase runs (below); rounds repeat
 `--runs` times, so machine noise spreads over every row.
@@ -37,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 
+from constructs_lib.dependencies import CACHE_ENV
 from serverless_app import provider_loader
 from serverless_app.provider_loader import (
     OPT_OUT_VARIABLE,
@@ -63,6 +66,9 @@ class Scenario:
     # Run the instrumented phase program instead of main.py; fast_exit: end it as main.py does.
     phases: bool = False
     fast_exit: bool = True
+    # Install the functions' dependencies into an empty cache (a first synth, e.g. a fresh
+    # clone) instead of reusing the warm one every other row uses.
+    empty_dependency_cache: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
         work = Path(workdir)
         fast = Scenario("fast loader", 2, SHIPPED_CONFIG)
+        first = Scenario(
+            "fast loader, empty dependency cache", 2, SHIPPED_CONFIG, empty_dependency_cache=True
+        )
         stock = Scenario("stock import", 2, SHIPPED_CONFIG, stock=True)
         scale = [
             Scenario("fast loader, generated", size, generated_configs(work / f"envs-{size}", size))
@@ -109,8 +118,12 @@ def main() -> int:
             ),
             Scenario("phases: stock", 2, SHIPPED_CONFIG, stock=True, phases=True, fast_exit=False),
         ]
-        results = measure([fast, stock, *scale, *phases], args.runs, work / "cdktf.out")
+        # Untimed: fills the warm dependency cache every row but `first` uses.
+        synth_once(fast, work / "cdktf.out", work)
+        scenarios = [fast, first, stock, *scale, *phases]
+        results = measure(scenarios, args.runs, work)
     print_report(results, fast, stock, scale)
+    print_dependency_install(results, first, fast)
     print_phases({scenario: results[scenario] for scenario in phases})
     return 0
 
@@ -169,11 +182,11 @@ def generated_configs(folder: Path, count: int) -> Path:
     return folder
 
 
-def measure(scenarios: list[Scenario], runs: int, outdir: Path) -> dict[Scenario, list[Run]]:
+def measure(scenarios: list[Scenario], runs: int, work: Path) -> dict[Scenario, list[Run]]:
     results: dict[Scenario, list[Run]] = {scenario: [] for scenario in scenarios}
     for round_number in range(1, runs + 1):
         for scenario in scenarios:
-            run = synth_once(scenario, outdir)
+            run = synth_once(scenario, work / "cdktf.out", work)
             results[scenario].append(run)
             print(
                 f"round {round_number}/{runs}: {scenario.label}, {scenario.environments} env: "
@@ -183,8 +196,12 @@ def measure(scenarios: list[Scenario], runs: int, outdir: Path) -> dict[Scenario
     return results
 
 
-def synth_once(scenario: Scenario, outdir: Path) -> Run:
+def synth_once(scenario: Scenario, outdir: Path, work: Path) -> Run:
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    cache = work / "dependencies-warm"
+    if scenario.empty_dependency_cache:
+        cache = Path(tempfile.mkdtemp(prefix="dependencies-empty-", dir=work))
+    env[CACHE_ENV] = str(cache)
     # Importing constructs_lib here put the node preload into this process's environment:
     # every child starts from the user's environment and sets up its own loader.
     disable_node_preload(env)
@@ -213,6 +230,8 @@ def synth_once(scenario: Scenario, outdir: Path) -> Run:
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode()}")
     shutil.rmtree(outdir)
+    if scenario.empty_dependency_cache:
+        shutil.rmtree(cache)
     phases = _phase_durations(started_at, json.loads(stdout), ended_at) if scenario.phases else {}
     return Run(
         wall_s,
@@ -352,6 +371,18 @@ def print_report(
     )
     print_scaling(
         [scenario.environments for scenario in scale], [results[scenario] for scenario in scale]
+    )
+
+
+def print_dependency_install(
+    results: dict[Scenario, list[Run]], first: Scenario, cached: Scenario
+) -> None:
+    """What installing the functions' dependencies costs a first synth; later synths reuse
+    the cache (keyed by the dependency file's content) and do not touch the network."""
+    first_s, cached_s = _median_wall(results[first]), _median_wall(results[cached])
+    print(
+        f"dependencies: first synth {first_s:.2f} s (empty cache: pip installs them), "
+        f"cached {cached_s:.2f} s; the install costs {first_s - cached_s:.2f} s once"
     )
 
 

@@ -213,25 +213,30 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
     edges = {(e.tail, e.head) for e in picture.edges}
     topic = node_of(picture, "aws_sns_topic")
     alarms = nodes_of(picture, "aws_cloudwatch_metric_alarm")
-    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 8
+    # dev: per function (hello, escape) four and two for its target group; two for the API.
+    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 14
     assert all((alarm.key, topic.key) in edges for alarm in alarms)
     assert "dev-hello-errors" in {alarm.label.split("\n")[0] for alarm in alarms}
     assert node_of(picture, "aws_cloudwatch_dashboard").kind.title == "dashboard"
-    group = node_of(picture, "aws_codedeploy_deployment_group")
+    groups = nodes_of(picture, "aws_codedeploy_deployment_group")
     application = node_of(picture, "aws_codedeploy_app")
-    assert (group.key, application.key) in edges
-    # The group's rollback alarms: the function's four.
-    assert sum((group.key, alarm.key) in edges for alarm in alarms) == 4
+    assert len(groups) == 2
+    for group in groups:
+        assert (group.key, application.key) in edges
+        # The group's rollback alarms: its function's four.
+        assert sum((group.key, alarm.key) in edges for alarm in alarms) == 4
 
 
-def test_callers_reach_the_function_through_its_live_alias(picture):
+def test_callers_reach_every_function_through_its_live_alias(picture):
     edges = {(e.tail, e.head) for e in picture.edges}
-    alias = node_of(picture, "aws_lambda_alias")
-    function = node_of(picture, "aws_lambda_function")
-    assert alias.label.split("\n")[0] == "live"
-    assert (alias.key, function.key) in edges
-    for caller in ("aws_api_gateway_rest_api", "aws_lb"):
-        assert (node_of(picture, caller).key, alias.key) in edges, caller
+    aliases = nodes_of(picture, "aws_lambda_alias")
+    functions = nodes_of(picture, "aws_lambda_function")
+    assert len(aliases) == len(functions) == 2
+    for function in functions:
+        (alias,) = [a for a in aliases if (a.key, function.key) in edges]
+        assert alias.label.split("\n")[0] == "live"
+        for caller in ("aws_api_gateway_rest_api", "aws_lb"):
+            assert (node_of(picture, caller).key, alias.key) in edges, caller
 
 
 @pytest.fixture(scope="module")

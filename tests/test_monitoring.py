@@ -93,14 +93,14 @@ def test_alarms_are_named_after_what_they_watch(synthesized):
         a["alarm_name"] for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
     )
     assert names == [
-        "t-alb-fn-target-5xx",
-        "t-alb-fn-unhealthy-targets",
         "t-api-5xx-rate",
         "t-api-latency-p99",
         "t-fn-dead-letters",
         "t-fn-duration-p99",
         "t-fn-errors",
         "t-fn-throttles",
+        "t-lb-fn-target-5xx",
+        "t-lb-fn-unhealthy-targets",
     ]
 
 
