@@ -176,7 +176,13 @@ def generated_configs(folder: Path, count: int) -> Path:
             f'b = {{ cidr = "10.{index}.2.0/24", az = "us-east-1b" }}\n'
             "[vpc.private_subnets]\n"
             f'a = {{ cidr = "10.{index}.11.0/24", az = "us-east-1a" }}\n'
-            f'b = {{ cidr = "10.{index}.12.0/24", az = "us-east-1b" }}\n',
+            f'b = {{ cidr = "10.{index}.12.0/24", az = "us-east-1b" }}\n'
+            # One function and route, as prod ships them.
+            "[functions.hello]\n"
+            'source_dir = "lambda"\n'
+            'grants = { table = "write", bucket_read = ["greeting.txt"] }\n'
+            "[[routes]]\n"
+            'method = "GET"\npath = "/hello"\nfunction = "hello"\n',
             encoding="utf-8",
         )
     return folder
