@@ -14,19 +14,20 @@ is nothing to call or no credentials.
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import subprocess
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.session import Session
+
+from scripts.terraform_outputs import OutputsError, read_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "execute-api"
@@ -61,28 +62,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def invoke_url_from_outputs(outputs_json: str) -> str:
-    """The API URL in the JSON `terraform output -json` prints."""
-    outputs = json.loads(outputs_json)
+def invoke_url_from_outputs(outputs: dict[str, Any]) -> str:
+    """The API stage's URL in the outputs `terraform output -json` prints."""
     if OUTPUT_NAME not in outputs:
         raise CallError(f"no {OUTPUT_NAME} output: has the stack been applied?")
     return str(outputs[OUTPUT_NAME]["value"])
 
 
 def read_invoke_url(stack_dir: Path) -> str:
-    try:
-        result = subprocess.run(
-            ["terraform", "output", "-json"],
-            cwd=stack_dir,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except (FileNotFoundError, NotADirectoryError) as error:
-        raise CallError(f"cannot run terraform in {stack_dir}: {error}") from None
-    if result.returncode != 0:
-        raise CallError(f"terraform output failed in {stack_dir}: {result.stderr.strip()}")
-    return invoke_url_from_outputs(result.stdout)
+    return invoke_url_from_outputs(read_outputs(stack_dir))
 
 
 def region_of(url: str) -> str:
@@ -127,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         credentials = Session().get_credentials()
         if credentials is None:
             raise CallError("no AWS credentials found (environment, profile or role)")
-    except CallError as error:
+    except (CallError, OutputsError) as error:
         print(f"call: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     status, body = call(url, region, credentials.get_frozen_credentials())

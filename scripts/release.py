@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from scripts.terraform_outputs import OutputsError, read_outputs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_APPSPEC_TYPE = "AWS::Lambda::Function"
@@ -80,24 +81,6 @@ def target_from_outputs(outputs: dict[str, Any], key: str | None = None) -> Targ
         application=str(outputs["codedeploy_application"]["value"]),
         group=values["deployment_group"],
     )
-
-
-def read_outputs(stack_dir: Path) -> dict[str, Any]:
-    """`terraform output -json` in the applied stack's folder."""
-    try:
-        result = subprocess.run(
-            ["terraform", "output", "-json"],
-            cwd=stack_dir,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except (FileNotFoundError, NotADirectoryError) as error:
-        raise ReleaseError(f"cannot run terraform in {stack_dir}: {error}") from None
-    if result.returncode != 0:
-        raise ReleaseError(f"terraform output failed in {stack_dir}: {result.stderr.strip()}")
-    outputs: dict[str, Any] = json.loads(result.stdout)
-    return outputs
 
 
 def appspec(function: str, alias: str, current: str, target: str) -> dict[str, Any]:
@@ -199,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             stack_dir = args.stack_dir or PROJECT_ROOT / "cdktf.out" / "stacks" / args.env
             outputs = read_outputs(stack_dir)
         return release(args, target_from_outputs(outputs, args.function))
-    except ReleaseError as error:
+    except (ReleaseError, OutputsError) as error:
         print(f"release: {error}", file=sys.stderr)
         return EXIT_NOTHING_TO_RELEASE
 

@@ -274,6 +274,25 @@ def build_function(stack: TerraformStack, **overrides: Any) -> ServerlessFunctio
     return ServerlessFunction(stack, "fn", props)
 
 
+def build_two_targets(
+    stack: TerraformStack,
+) -> tuple[ServerlessFunction, dict[str, InvokeTarget]]:
+    """Function `t-fn` (target `fn`, unqualified) and `t-other` reached through its live alias
+    (target `other`), for the tests of constructs that route to several functions."""
+    from constructs_lib.lambda_function import ServerlessFunction
+    from constructs_lib.releases import LiveAlias, LiveAliasProps, unqualified_target
+    from constructs_lib.s3 import SecureBucket, SecureBucketProps
+
+    fn = build_function(stack)
+    bucket = SecureBucket(stack, "other-code", SecureBucketProps(bucket_prefix="u-"))
+    props = function_props(
+        bucket, function_name="t-other", role_name="t-other-role", publish_versions=True
+    )
+    other = ServerlessFunction(stack, "other", props)
+    alias = LiveAlias(stack, "live", other, LiveAliasProps())
+    return fn, {"fn": unqualified_target(fn), "other": alias.target}
+
+
 def build_api(
     stack: TerraformStack,
     function: ServerlessFunction,

@@ -4,15 +4,13 @@ import re
 import pytest
 
 from constructs_lib.apigw import ACCESS_LOG_FORMAT, LambdaRestApi, RestApiProps
-from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.releases import InvokeTarget, LiveAlias, LiveAliasProps, unqualified_target
+from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
-from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
     TEST_KEY_ARN,
     build_api,
     build_function,
-    function_props,
+    build_two_targets,
     greet_route,
     only,
     ref,
@@ -174,14 +172,7 @@ ROUTES = [
 
 
 def build_routed(stack, routes=ROUTES) -> LambdaRestApi:
-    fn = build_function(stack)
-    bucket = SecureBucket(stack, "other-code", SecureBucketProps(bucket_prefix="u-"))
-    props = function_props(
-        bucket, function_name="t-other", role_name="t-other-role", publish_versions=True
-    )
-    other = ServerlessFunction(stack, "other", props)
-    alias = LiveAlias(stack, "live", other, LiveAliasProps())
-    targets = {"fn": unqualified_target(fn), "other": alias.target}
+    fn, targets = build_two_targets(stack)
     return LambdaRestApi(
         stack,
         "api",

@@ -99,10 +99,10 @@ def test_region_comes_from_the_api_host_name():
 
 
 def test_url_is_read_from_terraform_outputs():
-    outputs = '{"api_invoke_url": {"sensitive": false, "type": "string", "value": "https://x"}}'
+    outputs = {"api_invoke_url": {"sensitive": False, "type": "string", "value": "https://x"}}
     assert call.invoke_url_from_outputs(outputs) == "https://x"
     with pytest.raises(call.CallError, match="applied"):
-        call.invoke_url_from_outputs("{}")
+        call.invoke_url_from_outputs({})
 
 
 def test_no_stack_output_exits_2(tmp_path, capsys):

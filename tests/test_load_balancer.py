@@ -2,12 +2,11 @@ import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
-from constructs_lib.releases import LiveAlias, LiveAliasProps, unqualified_target
 from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
-    build_function,
     build_load_balancer,
+    build_two_targets,
     data_sources,
     function_props,
     load_balancer_props,
@@ -237,15 +236,8 @@ def routed_json(**overrides) -> dict:
     """`fn` (unqualified) and `other` (its live alias), each in a target group, serving ROUTES."""
 
     def build(stack):
-        fn = build_function(stack)
-        bucket = SecureBucket(stack, "other-code", SecureBucketProps(bucket_prefix="u-"))
-        props = function_props(
-            bucket, function_name="t-other", role_name="t-other-role", publish_versions=True
-        )
-        other = ServerlessFunction(stack, "other", props)
-        alias = LiveAlias(stack, "live", other, LiveAliasProps())
+        _, targets = build_two_targets(stack)
         balancer = build_load_balancer(stack, **overrides)
-        targets = {"fn": unqualified_target(fn), "other": alias.target}
         groups = {
             key: balancer.add_function_target(key, f"t-lb-{key}", target)
             for key, target in targets.items()
