@@ -94,6 +94,7 @@ class FunctionLoadBalancer(Construct):
         self.props = props
         # Function target groups by id (`add_function_target`); the alarms watch each.
         self.target_groups: dict[str, LbTargetGroup] = {}
+        self._routed = False
         self.security_group = self._security_group(vpc_id)
         self.access_log_bucket = self._access_log_bucket() if props.access_logs else None
         self.load_balancer = Lb(
@@ -199,7 +200,11 @@ class FunctionLoadBalancer(Construct):
     def add_routes(self, routes: Sequence[tuple[Route, LbTargetGroup]]) -> None:
         """One listener rule per route, forwarding to its target group. Priorities follow
         `routes.specificity`: a `*` in a path pattern also matches `/`, so longer and literal
-        paths are tested before shorter, parameterised and greedy ones."""
+        paths are tested before shorter, parameterised and greedy ones. Called once, with every
+        route: the priorities are numbered across that one call."""
+        if self._routed:
+            raise ValueError("add_routes takes every route in one call")
+        self._routed = True
         ordered = sorted(routes, key=lambda pair: specificity(pair[0].method, pair[0].path))
         for priority, (route, target_group) in enumerate(ordered, start=1):
             conditions = [

@@ -5,10 +5,12 @@ from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
+    build_function,
     build_load_balancer,
     build_two_targets,
     data_sources,
     function_props,
+    greet_route,
     load_balancer_props,
     only,
     ref,
@@ -354,3 +356,14 @@ def test_a_load_balancer_without_routes_only_answers_404():
     assert only(synthesized, "aws_lb_listener")["default_action"] == [NOT_FOUND]
     assert resources(synthesized, "aws_lb_listener_rule") == {}
     assert resources(synthesized, "aws_lb_target_group") == {}
+
+
+def test_routes_come_in_one_call_so_priorities_stay_unique():
+    def build(stack):
+        balancer = build_load_balancer(stack)
+        function = build_function(stack)
+        target_group = route_load_balancer(balancer, function)
+        with pytest.raises(ValueError, match="every route in one call"):
+            balancer.add_routes([(greet_route(function), target_group)])
+
+    synth_construct(build)

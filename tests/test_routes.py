@@ -35,16 +35,17 @@ def test_path_problem_accepts(path):
 @pytest.mark.parametrize(
     "path, problem",
     [
-        ("", "starts with `/`"),
-        ("a", "starts with `/`"),
-        ("/a/", "does not end with one"),
-        ("//", "does not end with one"),
-        ("/a//b", "segment ''"),
-        ("/a b", "segment 'a b'"),
-        ("/{proxy+}/x", "greedy parameter must be the last"),
-        ("/{1x}", "segment '{1x}'"),
-        ("/{}", "segment '{}'"),
-        ("/a{id}", "segment 'a{id}'"),
+        ("", 'must start with "/"'),
+        ("a", 'must start with "/"'),
+        ("/a/", 'must not end with "/"'),
+        ("//", 'must not end with "/"'),
+        ("/a//b", "empty segment"),
+        ("/a b", "segment 'a b' must be"),
+        ("/{proxy+}/x", "{proxy+} takes the rest of the path: only as the last segment"),
+        ("/{1x}", "segment '{1x}' must be"),
+        ("/{}", "segment '{}' must be"),
+        ("/a{id}", "segment 'a{id}' must be"),
+        ("/a/{id}/b/{id}", "parameter id appears twice"),
         ("/" + "a" * MAX_PATH_LENGTH, "at most 128 characters"),  # 129 characters
     ],
 )
@@ -66,7 +67,7 @@ def test_segments(path, parsed):
 
 
 def test_segments_refuse_an_invalid_path():
-    with pytest.raises(ValueError, match=r"route path '/a/': starts with"):
+    with pytest.raises(ValueError, match=r"route path '/a/': must not end with"):
         segments("/a/")
 
 

@@ -61,10 +61,9 @@ API_ROLE_SUFFIX = "-apigw-cloudwatch"  # API Gateway's CloudWatch IAM role
 TARGET_GROUP_NAME_MAX = 32
 # Application Load Balancer quotas (Service Quotas, "Elastic Load Balancing", defaults,
 # 2026-11-28): target groups per load balancer (one per function) and rules per listener, not
-# counting the default rule (one per route); a path pattern is at most 128 characters.
+# counting the default rule (one per route). The path limit is `constructs_lib.paths`'.
 ALB_MAX_TARGET_GROUPS = 100
 ALB_MAX_LISTENER_RULES = 100
-ALB_PATH_PATTERN_MAX = 128
 # Lambda keeps this many concurrent executions unreserved in every account
 # (PutFunctionConcurrency fails below it); new accounts often get a quota far below 1,000.
 LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from constructs_lib.paths import PARAMETER_SEGMENT
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MIN_PERIOD_S,
@@ -54,7 +55,6 @@ from serverless_app.config.aws_facts import (
     WAF_MAX_RULE_OVERRIDES,
 )
 from serverless_app.config.rules import (
-    PATH_PARAMETER,
     ApiName,
     ApiStageName,
     AvailabilityZone,
@@ -569,7 +569,9 @@ class RouteConfig(StrictModel):
     @property
     def parameters(self) -> list[str]:
         """The names of the path parameters, in order (`{proxy+}` gives `proxy`)."""
-        return [match[1] for match in map(PATH_PARAMETER.fullmatch, _segments(self.path)) if match]
+        return [
+            match[1] for match in map(PARAMETER_SEGMENT.fullmatch, _segments(self.path)) if match
+        ]
 
 
 def _segments(path: str) -> list[str]:
@@ -1142,7 +1144,9 @@ def _unknown_functions(
 def _route_shape(path: str) -> tuple[str, ...]:
     """The path with every parameter alike: the routes API Gateway cannot tell apart."""
     return tuple(
-        ("{+}" if match[2] else "{}") if (match := PATH_PARAMETER.fullmatch(segment)) else segment
+        ("{+}" if match[2] else "{}")
+        if (match := PARAMETER_SEGMENT.fullmatch(segment))
+        else segment
         for segment in _segments(path)
     )
 
@@ -1170,7 +1174,7 @@ def _sibling_parameters(routes: list[RouteConfig]) -> Iterator[Problem]:
     for index, route in enumerate(routes):
         segments = _segments(route.path)
         for position, segment in enumerate(segments):
-            if PATH_PARAMETER.fullmatch(segment) is None:
+            if PARAMETER_SEGMENT.fullmatch(segment) is None:
                 continue
             parent = tuple(segments[:position])
             other_index, other = first.setdefault(parent, (index, segment))

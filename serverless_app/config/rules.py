@@ -15,8 +15,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from constructs_lib.paths import path_problem
 from serverless_app.config.aws_facts import (
-    ALB_PATH_PATTERN_MAX,
     ALB_SSL_POLICIES,
     API_ROLE_SUFFIX,
     AVAILABILITY_ZONE_LETTERS,
@@ -343,41 +343,10 @@ WafName = Annotated[
 ]
 
 
-# A route path segment: a literal, a parameter `{name}` or, last only, a greedy `{name+}`.
-_PATH_LITERAL = re.compile(r"[A-Za-z0-9._-]+")
-PATH_PARAMETER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
-
-
 def _route_path(value: str) -> str:
-    if len(value) > ALB_PATH_PATTERN_MAX:
-        raise ValueError(
-            f"must be at most {ALB_PATH_PATTERN_MAX} characters (the load balancer's path "
-            "pattern limit)"
-        )
-    if not value.startswith("/"):
-        raise ValueError('must start with "/" (e.g. "/hello" or "/items/{id}")')
-    if value == "/":
-        return value
-    if value.endswith("/"):
-        raise ValueError('must not end with "/"')
-    segments = value[1:].split("/")
-    names: list[str] = []
-    for position, segment in enumerate(segments, start=1):
-        if not segment:
-            raise ValueError('must not contain an empty segment ("//")')
-        parameter = PATH_PARAMETER.fullmatch(segment)
-        if parameter is None:
-            if _PATH_LITERAL.fullmatch(segment) is None:
-                raise ValueError(
-                    f"segment {segment!r} must be letters, digits, '.', '_' or '-', or a "
-                    "parameter {name} or {name+} (name: a letter or _, then letters, digits or _)"
-                )
-            continue
-        if parameter[2] and position != len(segments):
-            raise ValueError(f"{segment} takes the rest of the path: only as the last segment")
-        if parameter[1] in names:
-            raise ValueError(f"parameter {parameter[1]} appears twice")
-        names.append(parameter[1])
+    problem = path_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
