@@ -44,8 +44,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
+from constructs_lib.paths import PARAMETER_SEGMENT
 from serverless_app.config import GREETING_KEY, ConfigError, RouteConfig, StackConfig, load_config
-from serverless_app.config.rules import PATH_PARAMETER
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -166,7 +166,7 @@ def _match_path(template: str, path: str) -> tuple[list[int], dict[str, str]] | 
     ranks: list[int] = []
     parameters: dict[str, str] = {}
     for position, segment in enumerate(wanted):
-        parameter = PATH_PARAMETER.fullmatch(segment)
+        parameter = PARAMETER_SEGMENT.fullmatch(segment)
         if parameter and parameter[2]:  # greedy: one segment or more, the rest of the path
             if position >= len(given):
                 return None
