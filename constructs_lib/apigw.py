@@ -29,7 +29,8 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from constructs_lib.logs import encrypted_log_group
-from constructs_lib.routes import Route, segments, slug, wildcard_path
+from constructs_lib.paths import segments, wildcard_path
+from constructs_lib.routes import Route, slug
 
 # One JSON line per request in the access log.
 ACCESS_LOG_FORMAT = json.dumps(

@@ -31,8 +31,9 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
+from constructs_lib.paths import specificity, wildcard_path
 from constructs_lib.releases import InvokeTarget
-from constructs_lib.routes import Route, specificity, wildcard_path
+from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
 
 ANYWHERE = "0.0.0.0/0"

@@ -7,29 +7,8 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from constructs_lib.paths import (
-    MAX_PATH_LENGTH,
-    Segment,
-    path_problem,
-    segments,
-    specificity,
-    wildcard_path,
-)
+from constructs_lib.paths import segments
 from constructs_lib.releases import InvokeTarget
-
-# Re-exported: the constructs and their tests use the path grammar through this module.
-__all__ = [
-    "AUTHORIZATIONS",
-    "HTTP_METHODS",
-    "MAX_PATH_LENGTH",
-    "Route",
-    "Segment",
-    "path_problem",
-    "segments",
-    "slug",
-    "specificity",
-    "wildcard_path",
-]
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
 AUTHORIZATIONS = ("NONE", "AWS_IAM")

@@ -44,7 +44,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
-from constructs_lib.paths import PARAMETER_SEGMENT
+from constructs_lib.paths import segments
 from serverless_app.config import GREETING_KEY, ConfigError, RouteConfig, StackConfig, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -161,23 +161,22 @@ _LITERAL, _PARAMETER, _GREEDY = 2, 1, 0
 
 def _match_path(template: str, path: str) -> tuple[list[int], dict[str, str]] | None:
     """The specificity of each segment and the parameters, when `path` fits `template`."""
-    wanted = template[1:].split("/") if template != "/" else []
+    wanted = segments(template)
     given = path[1:].split("/") if path != "/" else []
     ranks: list[int] = []
     parameters: dict[str, str] = {}
     for position, segment in enumerate(wanted):
-        parameter = PARAMETER_SEGMENT.fullmatch(segment)
-        if parameter and parameter[2]:  # greedy: one segment or more, the rest of the path
+        if segment.parameter and segment.greedy:  # one segment or more: the rest of the path
             if position >= len(given):
                 return None
-            parameters[parameter[1]] = "/".join(given[position:])
+            parameters[segment.parameter] = "/".join(given[position:])
             return [*ranks, _GREEDY], parameters
         if position >= len(given) or not given[position]:
             return None
-        if parameter:
-            parameters[parameter[1]] = given[position]
+        if segment.parameter:
+            parameters[segment.parameter] = given[position]
             ranks.append(_PARAMETER)
-        elif segment == given[position]:
+        elif segment.text == given[position]:
             ranks.append(_LITERAL)
         else:
             return None

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from constructs_lib.paths import PARAMETER_SEGMENT
+from constructs_lib.paths import segments
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MIN_PERIOD_S,
@@ -569,13 +569,7 @@ class RouteConfig(StrictModel):
     @property
     def parameters(self) -> list[str]:
         """The names of the path parameters, in order (`{proxy+}` gives `proxy`)."""
-        return [
-            match[1] for match in map(PARAMETER_SEGMENT.fullmatch, _segments(self.path)) if match
-        ]
-
-
-def _segments(path: str) -> list[str]:
-    return path[1:].split("/") if path != "/" else []
+        return [segment.parameter for segment in segments(self.path) if segment.parameter]
 
 
 class ApiConfig(StrictModel):
@@ -1144,10 +1138,8 @@ def _unknown_functions(
 def _route_shape(path: str) -> tuple[str, ...]:
     """The path with every parameter alike: the routes API Gateway cannot tell apart."""
     return tuple(
-        ("{+}" if match[2] else "{}")
-        if (match := PARAMETER_SEGMENT.fullmatch(segment))
-        else segment
-        for segment in _segments(path)
+        ("{+}" if segment.greedy else "{}") if segment.parameter else segment.text
+        for segment in segments(path)
     )
 
 
@@ -1172,16 +1164,17 @@ def _sibling_parameters(routes: list[RouteConfig]) -> Iterator[Problem]:
     both exist): paths sharing the segments before a parameter must name it alike."""
     first: dict[tuple[str, ...], tuple[int, str]] = {}
     for index, route in enumerate(routes):
-        segments = _segments(route.path)
-        for position, segment in enumerate(segments):
-            if PARAMETER_SEGMENT.fullmatch(segment) is None:
+        parsed = segments(route.path)
+        texts = [segment.text for segment in parsed]
+        for position, segment in enumerate(parsed):
+            if segment.parameter is None:
                 continue
-            parent = tuple(segments[:position])
-            other_index, other = first.setdefault(parent, (index, segment))
-            if other != segment:
+            parent = tuple(texts[:position])
+            other_index, other = first.setdefault(parent, (index, segment.text))
+            if other != segment.text:
                 under = "/" + "/".join(parent)
                 message = (
-                    f"{segment} where routes[{other_index}] has {other} under {under}: API "
+                    f"{segment.text} where routes[{other_index}] has {other} under {under}: API "
                     "Gateway allows one parameter segment per path; use the same name"
                 )
                 yield Problem((index, "path"), message, route.path)

@@ -1,0 +1,118 @@
+import pytest
+
+from constructs_lib.paths import (
+    MAX_PATH_LENGTH,
+    Segment,
+    path_problem,
+    segments,
+    specificity,
+    wildcard_path,
+)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/a",
+        "/a/{id}",
+        "/a/{id}/b",
+        "/files/{proxy+}",
+        "/v1.2/my_items-x",
+        "/" + "a" * (MAX_PATH_LENGTH - 1),  # exactly the limit
+    ],
+)
+def test_path_problem_accepts(path):
+    assert path_problem(path) is None
+
+
+@pytest.mark.parametrize(
+    "path, problem",
+    [
+        ("", 'must start with "/"'),
+        ("a", 'must start with "/"'),
+        ("/a/", 'must not end with "/"'),
+        ("//", 'must not end with "/"'),
+        ("/a//b", "empty segment"),
+        ("/a b", "segment 'a b' must be"),
+        ("/{proxy+}/x", "{proxy+} takes the rest of the path: only as the last segment"),
+        ("/{1x}", "segment '{1x}' must be"),
+        ("/{}", "segment '{}' must be"),
+        ("/a{id}", "segment 'a{id}' must be"),
+        ("/a/{id}/b/{id}", "parameter id appears twice"),
+        ("/" + "a" * MAX_PATH_LENGTH, "at most 128 characters"),  # 129 characters
+    ],
+)
+def test_path_problem_rejects(path, problem):
+    assert problem in (path_problem(path) or "accepted")
+
+
+@pytest.mark.parametrize(
+    "path, parsed",
+    [
+        ("/", []),
+        ("/items", [Segment("items")]),
+        ("/items/{id}", [Segment("items"), Segment("{id}", "id")]),
+        ("/files/{proxy+}", [Segment("files"), Segment("{proxy+}", "proxy", greedy=True)]),
+    ],
+)
+def test_segments(path, parsed):
+    assert segments(path) == parsed
+
+
+def test_segments_refuse_an_invalid_path():
+    with pytest.raises(ValueError, match=r"route path '/a/': must not end with"):
+        segments("/a/")
+
+
+@pytest.mark.parametrize(
+    "path, pattern",
+    [
+        ("/", "/"),
+        ("/a", "/a"),
+        ("/a/{id}", "/a/*"),
+        ("/a/{id}/b", "/a/*/b"),
+        ("/{x}/{y}", "/*/*"),
+        ("/files/{proxy+}", "/files/*"),
+    ],
+)
+def test_wildcard_path(path, pattern):
+    assert wildcard_path(path) == pattern
+
+
+# The order a load balancer must test the routes in: a `*` also matches `/`, so deeper paths
+# first, literal before parameter segment at the same depth, greedy paths last (the deeper
+# greedy first), a specific method before ANY on the same path.
+ORDERED = [
+    ("POST", "/items/{id}/tags"),
+    ("GET", "/items/special"),
+    ("GET", "/items/{id}"),
+    ("ANY", "/items/{id}"),
+    ("GET", "/{tenant}/items"),
+    ("GET", "/items"),
+    ("GET", "/"),
+    ("GET", "/files/a/{proxy+}"),
+    ("GET", "/files/{proxy+}"),
+    ("ANY", "/files/{proxy+}"),
+]
+
+
+def test_specificity_orders_routes_for_the_load_balancer():
+    shuffled = ORDERED[3:] + ORDERED[:3][::-1]
+    assert sorted(shuffled, key=lambda pair: specificity(*pair)) == ORDERED
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        (("GET", "/a/b"), ("GET", "/a")),  # deeper first
+        (("GET", "/a/b"), ("GET", "/a/{id}")),  # literal before parameter
+        (("GET", "/a/{id}"), ("GET", "/{x}/b")),  # leftmost literal wins
+        (("GET", "/a"), ("GET", "/a/{proxy+}")),  # greedy last, even when deeper
+        (("GET", "/a/b/{proxy+}"), ("GET", "/a/{proxy+}")),  # deeper greedy first
+        (("DELETE", "/a"), ("ANY", "/a")),  # a method before ANY
+        (("ANY", "/a/b"), ("GET", "/a")),  # depth before method
+    ],
+)
+def test_specificity_pairs(first, second):
+    assert specificity(*first) < specificity(*second)
