@@ -16,12 +16,14 @@ no import statement changes. What the skipped `__init__` used to provide is rebu
   holds the jsii namespace `s3Bucket`; a test checks the rule for every submodule).
 
 The node side has the same problem: loading the provider package runs its `lib/index.js`,
-which `require`s every submodule. `install()` also puts `lazy_provider_exports.js` (next to
-this file) into NODE_OPTIONS as a `--require` preload, and names the npm package in
+which `require`s every submodule. `install()` also puts `node_preload.js` (next to this
+file) into NODE_OPTIONS as a `--require` preload, and names the npm package in
 CDKTF_LAZY_NODE_PACKAGES. The jsii kernel's node process, started by the first jsii call after
 `install()`, inherits both: the preload turns the index file's eager `exports.x = require(...)`
 lines into getters as node compiles it, so only the modules the stack reaches are evaluated.
-Nothing on disk changes; an index file of another shape loads unchanged (one line on stderr).
+It also stops cdktf from formatting a stack trace for every token it creates (kept only for
+error messages; CDKTF_TOKEN_CREATION_STACKS=1 keeps them). Nothing on disk changes; a file of
+another shape loads unchanged (one line on stderr).
 
 The kernel itself runs in one node process rather than two: jsii's stock runtime starts the
 kernel as a second node process and relays every request and response through itself, two
@@ -41,9 +43,14 @@ runs `typing.get_type_hints(<stub>)` and typeguard's `check_type` on every argum
 `if __debug__:` blocks that only `python -O` removes. They cost about a third of building the
 construct tree and cannot change the output: node receives the same values either way, and
 mypy checks the constructs' types statically. The loader gives each generated module (now or
-when it is imported) a no-op `check_type` and a `typing` whose `get_type_hints` returns no
-hints; nothing else in those modules changes. Tests keep the checks: conftest installs the
-loader with them before `main` is imported, and a second `install()` changes nothing.
+when it is imported, after its top level has run) a no-op `check_type` and a `typing` whose
+`get_type_hints` returns no hints. In that `typing`, `cast` returns its value and the special
+forms (`Optional[...]`, `Union[...]`, `List[...]`, ...) are one inert object, because every
+property of a struct returns `typing.cast(typing.Optional[...], value)`, and building that
+annotation on each read cost more than the read (signatures keep their real annotations; a
+test checks that the method bodies use these forms only as annotations). Tests keep the checks:
+conftest installs the loader with them before `main` is imported, and a second `install()`
+changes nothing.
 
 `exit_after_flush()` ends a finished program without the interpreter's teardown of thousands of
 objects (teardown 0.30 s -> 0.08 s in `make bench`): exit handlers run (the jsii kernel stops),
@@ -71,13 +78,13 @@ from jsii import _reference_map
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 PROVIDER_ASSEMBLY = "@cdktf/provider-aws"
 OPT_OUT_VARIABLE = "CDKTF_FULL_PROVIDER_IMPORT"
-NODE_PRELOAD = Path(__file__).resolve().with_name("lazy_provider_exports.js")
+NODE_PRELOAD = Path(__file__).resolve().with_name("node_preload.js")
 NODE_PACKAGES_VARIABLE = "CDKTF_LAZY_NODE_PACKAGES"
 # jsii's settings for the kernel's node command and runtime script (jsii_node.sh).
 JSII_NODE_VARIABLE = "JSII_NODE"
 JSII_RUNTIME_VARIABLE = "JSII_RUNTIME"
 DIRECT_KERNEL_NODE = NODE_PRELOAD.with_name("jsii_node.sh")
-# When set to a file path, the preload appends one JSON line per package it handled.
+# When set to a file path, the preload appends one JSON line per change it applied.
 NODE_STATS_VARIABLE = "CDKTF_LAZY_NODE_STATS"
 # Python's own status when flushing stdout at exit fails (e.g. a closed pipe).
 EXIT_FLUSH_FAILED = 120
@@ -145,11 +152,31 @@ def _no_check(argname: str, value: object, expected_type: object) -> None:
     """The generated `check_type(argname=..., value=..., expected_type=...)`, doing nothing."""
 
 
-# `typing` as the generated modules see it: a copy of typing's namespace (plain attribute
-# lookups for their `typing.cast` calls) whose get_type_hints skips the annotation walk.
+class _InertAnnotation:
+    """Stands for every `typing.X[...]` the generated method bodies build: only `cast` reads it."""
+
+    def __getitem__(self, _parameters: object) -> _InertAnnotation:
+        return self
+
+
+def _cast(_annotation: object, value: object) -> object:
+    return value
+
+
+# The special forms the generated method bodies subscript (checked by a test against the
+# installed bindings).
+INERT_SPECIAL_FORMS = ("Optional", "Union", "List", "Dict", "Mapping", "Sequence", "Type", "Tuple")
+
+# `typing` as the generated modules see it once they have run: a copy of typing's namespace
+# whose get_type_hints skips the annotation walk, whose cast costs nothing and whose special
+# forms build nothing.
 _TYPING_WITHOUT_HINTS = ModuleType(typing.__name__, typing.__doc__)
 vars(_TYPING_WITHOUT_HINTS).update(vars(typing))
-_TYPING_WITHOUT_HINTS.get_type_hints = _no_type_hints  # type: ignore[attr-defined]
+vars(_TYPING_WITHOUT_HINTS).update(
+    get_type_hints=_no_type_hints,
+    cast=_cast,
+    **dict.fromkeys(INERT_SPECIAL_FORMS, _InertAnnotation()),
+)
 
 
 def _without_checks(module: ModuleType) -> None:

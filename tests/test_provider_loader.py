@@ -276,12 +276,14 @@ def npm_package(tmp_path) -> Path:
     return project
 
 
-def run_node(project: Path, **env: str) -> tuple[dict, str, list[dict]]:
-    """NODE_PROGRAM's result, node's stderr and the preload's stats lines."""
+def run_node(
+    project: Path, program: str = NODE_PROGRAM, **env: str
+) -> tuple[dict, str, list[dict]]:
+    """The program's printed result, node's stderr and the preload's stats lines."""
     stats = project / "stats.jsonl"
     node_options = provider_loader.with_node_preload("--no-warnings", project / NODE_PRELOAD.name)
     result = subprocess.run(
-        ["node", "-e", NODE_PROGRAM],
+        ["node", "-e", program],
         cwd=project,
         capture_output=True,
         text=True,
@@ -331,6 +333,58 @@ def test_an_index_of_unknown_shape_loads_unchanged_and_says_so_once(npm_package)
     assert output["before"] == ["alpha-beta", "gamma"]
     assert stderr.count("unrecognised shape") == 1
     assert [line["lazy"] for line in stats] == [0]
+
+
+# The shape of cdktf's lib/tokens/private/stack-trace.js (tsc output), with a stand-in trace.
+FAKE_STACK_TRACE_MODULE = """\
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.captureStackTrace = captureStackTrace;
+function captureStackTrace() { return ["at the caller (file.js:1:1)"]; }
+"""
+TRACE_PROGRAM = """
+const { captureStackTrace } = require("cdktf/lib/tokens/private/stack-trace.js");
+console.log(JSON.stringify({ trace: captureStackTrace() }));
+"""
+NOT_RECORDED = [
+    "(token creation stack not recorded: set CDKTF_TOKEN_CREATION_STACKS=1 to record it)"
+]
+
+
+def write_stack_trace_module(project: Path, source: str = FAKE_STACK_TRACE_MODULE) -> None:
+    module = project / "node_modules" / "cdktf" / "lib" / "tokens" / "private" / "stack-trace.js"
+    module.parent.mkdir(parents=True)
+    module.write_text(source)
+
+
+def test_node_skips_cdktf_token_creation_stacks(npm_package):
+    write_stack_trace_module(npm_package)
+    output, stderr, stats = run_node(npm_package, TRACE_PROGRAM)
+    assert output == {"trace": NOT_RECORDED}
+    assert stderr == ""
+    assert [(line["package"], line["creation_stacks"]) for line in stats] == [("cdktf", "skipped")]
+
+
+@pytest.mark.parametrize(
+    "variable", ["CDKTF_TOKEN_CREATION_STACKS", OPT_OUT_VARIABLE], ids=["asked for", "stock"]
+)
+def test_node_keeps_token_creation_stacks_when_asked_or_stock(npm_package, variable):
+    write_stack_trace_module(npm_package)
+    output, _, stats = run_node(npm_package, TRACE_PROGRAM, **{variable: "1"})
+    assert output == {"trace": ["at the caller (file.js:1:1)"]}
+    assert stats == []
+
+
+def test_a_stack_trace_module_of_unknown_shape_is_kept_and_said_once(npm_package):
+    write_stack_trace_module(npm_package, 'exports.trace = () => ["at x"];\n')
+    program = """
+const { trace } = require("cdktf/lib/tokens/private/stack-trace.js");
+console.log(JSON.stringify({ trace: trace() }));
+"""
+    output, stderr, stats = run_node(npm_package, program)
+    assert output == {"trace": ["at x"]}
+    assert stderr.count("token creation stacks stay on") == 1
+    assert [line["creation_stacks"] for line in stats] == ["kept"]
 
 
 # main.py's stacks, then its bootstrap stack, in one process: the stock path's provider import
@@ -387,9 +441,15 @@ def test_output_is_byte_identical_to_the_stock_path(fast_and_stock):
 
 def test_node_loads_the_aws_provider_lazily_only_on_the_fast_path(fast_and_stock):
     fast_stats, stock_stats = fast_and_stock["fast"][1], fast_and_stock["stock"][1]
-    lazy = {line["package"]: line["lazy"] for line in fast_stats}
+    lazy = {line["package"]: line["lazy"] for line in fast_stats if "lazy" in line}
     assert lazy.get(PROVIDER_ASSEMBLY, 0) > 2000, fast_stats
     assert stock_stats == []
+
+
+def test_the_real_cdktf_skips_token_creation_stacks_only_on_the_fast_path(fast_and_stock):
+    fast_stats = fast_and_stock["fast"][1]
+    stacks = [line["creation_stacks"] for line in fast_stats if "creation_stacks" in line]
+    assert stacks == ["skipped"], fast_stats
 
 
 EXITING_PROGRAM = """
@@ -446,6 +506,67 @@ def test_main_skips_the_generated_type_checks_in_every_binding_module():
     assert roots == {"cdktf", "constructs", PROVIDER_PACKAGE}, found
     assert found["checked"] == []
     assert found["typing_untouched"]
+
+
+def _special_forms_outside_casts(tree: ast.AST) -> list[tuple[int, str]]:
+    """`typing.<form>` in a method body anywhere but an annotation that only `typing.cast` or
+    `check_type(expected_type=...)` receives: code that might need the real special form."""
+    found: list[tuple[int, str]] = []
+
+    def visit(node: ast.AST, in_body: bool) -> None:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            # Decorators, defaults and the signature run once, when the module runs.
+            for statement in node.body:
+                visit(statement, True)
+            return
+        if in_body and isinstance(node, ast.AnnAssign):
+            # A local annotation is not evaluated in a function.
+            if node.value is not None:
+                visit(node.value, in_body)
+            return
+        if in_body and isinstance(node, ast.Call):
+            called = ast.unparse(node.func)
+            if called == "typing.cast" and node.args:
+                for argument in node.args[1:]:
+                    visit(argument, in_body)
+                return
+            if called == "check_type":
+                return
+        if (
+            in_body
+            and isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "typing"
+            and node.attr in provider_loader.INERT_SPECIAL_FORMS
+        ):
+            found.append((node.lineno, node.attr))
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_body)
+
+    visit(tree, False)
+    return found
+
+
+def _provider_submodules_the_stack_uses() -> set[str]:
+    sources = [
+        *(REPO_ROOT / "constructs_lib").glob("*.py"),
+        *(REPO_ROOT / "serverless_app").rglob("*.py"),
+    ]
+    pattern = re.compile(rf"{PROVIDER_PACKAGE}\.(\w+)")
+    return {name for source in sources for name in pattern.findall(source.read_text())}
+
+
+def test_generated_method_bodies_need_no_real_special_forms():
+    """main.py gives the bindings inert `typing.Optional[...]` & co.: safe only while their
+    method bodies build those solely to pass to `typing.cast` or the skipped `check_type`."""
+    modules = ["cdktf", "constructs"] + [
+        f"{PROVIDER_PACKAGE}.{name}" for name in sorted(_provider_submodules_the_stack_uses())
+    ]
+    assert len(modules) > 40
+    for name in modules:
+        origin = importlib.util.find_spec(name).origin
+        tree = ast.parse(Path(origin).read_text())
+        assert _special_forms_outside_casts(tree) == [], name
 
 
 def test_tests_keep_the_generated_type_checks():
