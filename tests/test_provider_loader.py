@@ -508,65 +508,85 @@ def test_main_skips_the_generated_type_checks_in_every_binding_module():
     assert found["typing_untouched"]
 
 
-def _special_forms_outside_casts(tree: ast.AST) -> list[tuple[int, str]]:
-    """`typing.<form>` in a method body anywhere but an annotation that only `typing.cast` or
-    `check_type(expected_type=...)` receives: code that might need the real special form."""
+def _special_forms_outside_annotations(tree: ast.AST) -> list[tuple[int, str]]:
+    """Each `typing.<inert form>` that is not in an annotation, in `typing.cast`'s first
+    argument or in a `check_type(...)` call: code that might need the real special form."""
     found: list[tuple[int, str]] = []
 
-    def visit(node: ast.AST, in_body: bool) -> None:
+    def annotations(node: ast.AST) -> list[ast.AST]:
+        if isinstance(node, ast.arg | ast.AnnAssign):
+            return [node.annotation] if node.annotation is not None else []
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            # Decorators, defaults and the signature run once, when the module runs.
-            for statement in node.body:
-                visit(statement, True)
-            return
-        if in_body and isinstance(node, ast.AnnAssign):
-            # A local annotation is not evaluated in a function.
-            if node.value is not None:
-                visit(node.value, in_body)
-            return
-        if in_body and isinstance(node, ast.Call):
+            return [node.returns] if node.returns is not None else []
+        return []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Call):
             called = ast.unparse(node.func)
-            if called == "typing.cast" and node.args:
-                for argument in node.args[1:]:
-                    visit(argument, in_body)
-                return
             if called == "check_type":
                 return
+            if called == "typing.cast" and node.args:
+                for child in [*node.args[1:], *node.keywords]:
+                    visit(child)
+                return
         if (
-            in_body
-            and isinstance(node, ast.Attribute)
+            isinstance(node, ast.Attribute)
             and isinstance(node.value, ast.Name)
             and node.value.id == "typing"
             and node.attr in provider_loader.INERT_SPECIAL_FORMS
         ):
             found.append((node.lineno, node.attr))
+        skipped = annotations(node)
         for child in ast.iter_child_nodes(node):
-            visit(child, in_body)
+            if not any(child is annotation for annotation in skipped):
+                visit(child)
 
-    visit(tree, False)
+    visit(tree)
     return found
 
 
-def _provider_submodules_the_stack_uses() -> set[str]:
+def _generated_modules_the_stack_runs() -> list[Path]:
+    """Every file of cdktf and constructs, and of each provider submodule the code imports."""
     sources = [
         *(REPO_ROOT / "constructs_lib").glob("*.py"),
         *(REPO_ROOT / "serverless_app").rglob("*.py"),
     ]
-    pattern = re.compile(rf"{PROVIDER_PACKAGE}\.(\w+)")
-    return {name for source in sources for name in pattern.findall(source.read_text())}
+    used = {
+        name
+        for source in sources
+        for name in re.findall(rf"{PROVIDER_PACKAGE}\.(\w+)", source.read_text())
+    }
+    folders = [PROVIDER_DIR / name for name in ("_jsii", *sorted(used))]
+    for package in ("cdktf", "constructs"):
+        folders.append(Path(importlib.util.find_spec(package).origin).parent)
+    return [file for folder in folders for file in sorted(folder.rglob("*.py"))]
 
 
-def test_generated_method_bodies_need_no_real_special_forms():
-    """main.py gives the bindings inert `typing.Optional[...]` & co.: safe only while their
-    method bodies build those solely to pass to `typing.cast` or the skipped `check_type`."""
-    modules = ["cdktf", "constructs"] + [
-        f"{PROVIDER_PACKAGE}.{name}" for name in sorted(_provider_submodules_the_stack_uses())
-    ]
-    assert len(modules) > 40
-    for name in modules:
-        origin = importlib.util.find_spec(name).origin
-        tree = ast.parse(Path(origin).read_text())
-        assert _special_forms_outside_casts(tree) == [], name
+@pytest.mark.parametrize(
+    ("source", "found"),
+    [
+        (
+            "def f(a: typing.Optional[int]) -> typing.List[str]:\n    x: typing.Dict[str, int] = 1",
+            [],
+        ),
+        ("def f(a):\n    return typing.cast(typing.Optional[typing.Union[int, str]], a)", []),
+        ("check_type(argname='a', value=a, expected_type=typing.Tuple[int, ...])", []),
+        ("Alias = typing.Union[int, str]", [(1, "Union")]),
+        ("def f(a):\n    return isinstance(a, typing.Mapping)", [(2, "Mapping")]),
+        ("typing.cast(int, typing.Sequence)", [(1, "Sequence")]),
+    ],
+)
+def test_the_special_form_scan_tells_annotations_from_other_uses(source, found):
+    assert _special_forms_outside_annotations(ast.parse(source)) == found
+
+
+def test_generated_code_needs_no_real_special_forms():
+    """main.py gives the bindings an inert `typing.Optional[...]` & co.: safe only while the
+    generated code builds them solely as annotations, for `typing.cast` or `check_type`."""
+    files = _generated_modules_the_stack_runs()
+    assert len(files) > 40
+    for file in files:
+        assert _special_forms_outside_annotations(ast.parse(file.read_text())) == [], file
 
 
 def test_tests_keep_the_generated_type_checks():
