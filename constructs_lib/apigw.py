@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
@@ -73,7 +74,11 @@ class LambdaRestApi(Construct):
     """The classic `apigw` module, fixed for AWS provider 6 and grown to many routes: one
     resource per path segment, a Lambda proxy method per route, a separate stage and a
     deployment that is replaced whenever any route changes; plus access logs, X-Ray,
-    throttling and IAM authorization by default."""
+    throttling and IAM authorization by default.
+
+    Attributes every route or resource names (`api_id`, the validator's id, each resource's
+    id, ...) are read once and kept: every read is a round trip to the jsii kernel, and the
+    token it returns stands for the same reference every time."""
 
     def __init__(self, scope: Construct, id: str, props: RestApiProps) -> None:
         super().__init__(scope, id)
@@ -85,26 +90,32 @@ class LambdaRestApi(Construct):
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
+        self.api_id: str = self.api.id
+        self._execution_arn = self.api.execution_arn
         self.validator = ApiGatewayRequestValidator(
             self,
             "validator",
-            rest_api_id=self.api.id,
+            rest_api_id=self.api_id,
             name="validate-parameters",
             validate_request_parameters=True,
             validate_request_body=False,
         )
-        # Path ("/items/{id}") -> its resource; "/" is the API's root resource.
+        self._validator_id = self.validator.id
+        # Path ("/items/{id}") -> its resource, and -> its id ("/": the API's root resource).
         self.resources: dict[str, ApiGatewayResource] = {}
+        self._resource_ids = {"/": self.api.root_resource_id}
         self.methods: dict[str, ApiGatewayMethod] = {}
         # Route name -> its declared request parameters (all required), as given the method.
         self.parameters: dict[str, dict[str, bool]] = {}
         self.integrations: dict[str, ApiGatewayIntegration] = {}
+        # Route name -> its method's `http_method`, for the integration and the deployment.
+        self._http_methods: dict[str, str] = {}
         for route in props.routes:
             self._add_route(route)
         self.deployment = ApiGatewayDeployment(
             self,
             "deployment",
-            rest_api_id=self.api.id,
+            rest_api_id=self.api_id,
             # A new deployment whenever anything the stage serves changes; without it changes
             # never reach the stage. Ids alone miss in-place updates (authorization, uri, ...).
             triggers={"redeployment": Fn.sha1(Fn.jsonencode(self._deployed_configuration()))},
@@ -112,21 +123,21 @@ class LambdaRestApi(Construct):
             depends_on=[*self.methods.values(), *self.integrations.values()],
         )
         self.stage = self._stage()
+        self._method_settings()
 
     def _resource_id(self, path: str) -> str:
         """The resource of `path`, creating it and its parents on first use."""
-        if path == "/":
-            return self.api.root_resource_id
-        if path not in self.resources:
+        if path not in self._resource_ids:
             parent, _, part = path.rpartition("/")
             self.resources[path] = ApiGatewayResource(
                 self,
                 f"resource-{slug(path)}",
-                rest_api_id=self.api.id,
+                rest_api_id=self.api_id,
                 parent_id=self._resource_id(parent or "/"),
                 path_part=part,
             )
-        return self.resources[path].id
+            self._resource_ids[path] = self.resources[path].id
+        return self._resource_ids[path]
 
     def _add_route(self, route: Route) -> None:
         resource_id = self._resource_id(route.path)
@@ -139,21 +150,22 @@ class LambdaRestApi(Construct):
         method = ApiGatewayMethod(
             self,
             f"method-{route.slug}",
-            rest_api_id=self.api.id,
+            rest_api_id=self.api_id,
             resource_id=resource_id,
             http_method=route.method,
             authorization=route.authorization,
-            request_validator_id=self.validator.id,
+            request_validator_id=self._validator_id,
             # Declared path parameters are required: the validator answers 400 without them.
             request_parameters=parameters or None,
         )
         self.methods[route.name] = method
+        self._http_methods[route.name] = method.http_method
         self.integrations[route.name] = ApiGatewayIntegration(
             self,
             f"integration-{route.slug}",
-            rest_api_id=self.api.id,
+            rest_api_id=self.api_id,
             resource_id=resource_id,
-            http_method=method.http_method,
+            http_method=self._http_methods[route.name],
             # Lambda is always invoked with POST, whatever the client's method.
             integration_http_method="POST",
             type="AWS_PROXY",
@@ -169,7 +181,7 @@ class LambdaRestApi(Construct):
             principal="apigateway.amazonaws.com",
             # <execution_arn>/<stage>/<method>/<path>: any stage, this method and path only.
             source_arn=(
-                f"{self.api.execution_arn}/*/{'*' if route.method == 'ANY' else route.method}"
+                f"{self._execution_arn}/*/{'*' if route.method == 'ANY' else route.method}"
                 f"{wildcard_path(route.path)}"
             ),
         )
@@ -181,12 +193,13 @@ class LambdaRestApi(Construct):
             self.validator.validate_request_parameters,
             self.validator.validate_request_body,
         ]
-        for resource in self.resources.values():
-            configuration += [resource.id, resource.parent_id, resource.path_part]
+        for path, resource in self.resources.items():
+            configuration += [self._resource_ids[path], resource.parent_id, resource.path_part]
         for name, method in self.methods.items():
             integration = self.integrations[name]
+            http_method = self._http_methods[name]
             configuration += [
-                *(method.id, method.http_method, method.authorization, method.api_key_required),
+                *(method.id, http_method, method.authorization, method.api_key_required),
                 # The literal, not the attribute: a method without parameters is null in the
                 # configuration and `{}` once the provider has read it back, which would
                 # change the hash on every refresh.
@@ -205,10 +218,10 @@ class LambdaRestApi(Construct):
             retention_days=props.log_retention_days,
             kms_key_arn=props.kms_key_arn,
         )
-        stage = ApiGatewayStage(
+        return ApiGatewayStage(
             self,
             "stage",
-            rest_api_id=self.api.id,
+            rest_api_id=self.api_id,
             deployment_id=self.deployment.id,
             stage_name=props.stage_name,
             xray_tracing_enabled=True,
@@ -219,11 +232,14 @@ class LambdaRestApi(Construct):
             # left behind on destroy. (The account's logging role comes from the bootstrap.)
             depends_on=self._execution_log_groups() or None,
         )
+
+    def _method_settings(self) -> None:
+        props = self.props
         ApiGatewayMethodSettings(
             self,
             "method-settings",
-            rest_api_id=self.api.id,
-            stage_name=stage.stage_name,
+            rest_api_id=self.api_id,
+            stage_name=self.stage_name,
             method_path="*/*",
             settings=ApiGatewayMethodSettingsSettings(
                 logging_level=props.logging_level,
@@ -235,7 +251,6 @@ class LambdaRestApi(Construct):
                 cache_data_encrypted=True,
             ),
         )
-        return stage
 
     def _execution_log_groups(self) -> list[CloudwatchLogGroup]:
         """The group API Gateway writes execution logs to, named as it expects it."""
@@ -246,16 +261,21 @@ class LambdaRestApi(Construct):
             encrypted_log_group(
                 self,
                 "execution-logs",
-                name=f"API-Gateway-Execution-Logs_{self.api.id}/{props.stage_name}",
+                name=f"API-Gateway-Execution-Logs_{self.api_id}/{props.stage_name}",
                 retention_days=props.log_retention_days,
                 kms_key_arn=props.kms_key_arn,
             )
         ]
 
-    @property
+    @cached_property
+    def stage_name(self) -> str:
+        """The stage's `stage_name`, a reference (the method settings, alarms, domain)."""
+        return self.stage.stage_name
+
+    @cached_property
     def invoke_url(self) -> str:
         """The stage's URL, without a trailing `/`; a route's URL is this plus its path."""
         return self.stage.invoke_url
 
     def url_of(self, route: Route) -> str:
-        return f"{self.stage.invoke_url}{route.path}"
+        return f"{self.invoke_url}{route.path}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
@@ -92,23 +93,25 @@ class ApiDomain(Construct):
             domain_name=props.domain_name,
             # The validation's ARN, not the certificate's: API Gateway refuses a certificate
             # that is still pending validation.
-            regional_certificate_arn=self.validation.certificate_arn,
+            regional_certificate_arn=self.certificate_arn,
             endpoint_configuration=ApiGatewayDomainNameEndpointConfiguration(types=["REGIONAL"]),
             security_policy=SECURITY_POLICY,
         )
+        # The attribute, not the literal: the mapping and the record wait for the domain.
+        domain_name = self.domain.domain_name
         self.mapping = ApiGatewayBasePathMapping(
             self,
             "mapping",
-            api_id=api.api.id,
-            stage_name=api.stage.stage_name,
-            domain_name=self.domain.domain_name,
+            api_id=api.api_id,
+            stage_name=api.stage_name,
+            domain_name=domain_name,
             base_path=props.base_path or None,
         )
         self.record = Route53Record(
             self,
             "alias-record",
             zone_id=props.hosted_zone_id,
-            name=self.domain.domain_name,
+            name=domain_name,
             type="A",
             alias=Route53RecordAlias(
                 name=self.domain.regional_domain_name,
@@ -137,9 +140,10 @@ class ApiDomain(Construct):
             allow_overwrite=True,
         )
 
-    @property
+    @cached_property
     def certificate_arn(self) -> str:
-        """The validated certificate, for the load balancer's HTTPS listener."""
+        """The validated certificate, for the domain and the load balancer's HTTPS listener
+        (read once: each read is a round trip to the jsii kernel, for the same reference)."""
         return self.validation.certificate_arn
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from cdktf_cdktf_provider_aws.dynamodb_table import (
@@ -60,21 +61,23 @@ class RequestTable(Construct):
             deletion_protection_enabled=props.deletion_protection,
         )
 
-    @property
+    # Read once: every read is a round trip to the jsii kernel, and the token it returns stands
+    # for the same reference every time.
+    @cached_property
     def table_name(self) -> str:
         return self.table.name
 
-    @property
+    @cached_property
     def table_arn(self) -> str:
         return self.table.arn
 
     def grant_write_items(self, grantee: Grantable) -> None:
         """Allow putting new items and updating existing ones; no reads, scans or deletes."""
-        grantee.add_to_role_policy("WriteItems", WRITE_ACTIONS, [self.table.arn])
+        grantee.add_to_role_policy("WriteItems", WRITE_ACTIONS, [self.table_arn])
 
     def grant_read_items(self, grantee: Grantable) -> None:
         """Allow reading items, queries and scans; no writes."""
-        grantee.add_to_role_policy("ReadItems", READ_ACTIONS, [self.table.arn])
+        grantee.add_to_role_policy("ReadItems", READ_ACTIONS, [self.table_arn])
 
     def grant(self, grantee: Grantable, access: TableAccess) -> None:
         """`read`, `write` or both (`read_write`); `none` grants nothing."""

@@ -76,11 +76,13 @@ class InterfaceEndpoints(Construct):
             description="Interface endpoints: HTTPS from the functions only",
             vpc_id=props.vpc_id,
         )
+        # Read once for every rule and endpoint: each read is a round trip to the jsii kernel.
+        security_group_id = self.security_group.id
         for index, group_id in enumerate(props.client_security_group_ids):
             VpcSecurityGroupIngressRule(
                 self,
                 f"https-in-{index}",
-                security_group_id=self.security_group.id,
+                security_group_id=security_group_id,
                 description="HTTPS from a client security group",
                 ip_protocol="tcp",
                 from_port=443,
@@ -98,7 +100,7 @@ class InterfaceEndpoints(Construct):
                 # SDKs need no endpoint configuration.
                 private_dns_enabled=True,
                 subnet_ids=list(props.subnet_ids),
-                security_group_ids=[self.security_group.id],
+                security_group_ids=[security_group_id],
                 tags={"Name": f"{props.name}-{service}"},
             )
             for service in props.services

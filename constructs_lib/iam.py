@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Protocol
 from weakref import WeakKeyDictionary
 
@@ -63,14 +64,35 @@ def allow_policy(
     )
 
 
-def service_role(scope: Construct, id: str, *, name: str, service: str) -> IamRole:
+class ServiceRole:
+    """An `aws_iam_role` (`resource`) with its attributes read on first use and kept: every
+    grant's policy names the role, and every read is a round trip to the jsii kernel that
+    answers with a new token for the same reference."""
+
+    def __init__(self, resource: IamRole) -> None:
+        self.resource = resource
+
+    @cached_property
+    def id(self) -> str:
+        return self.resource.id
+
+    @cached_property
+    def name(self) -> str:
+        return self.resource.name
+
+    @cached_property
+    def arn(self) -> str:
+        return self.resource.arn
+
+
+def service_role(scope: Construct, id: str, *, name: str, service: str) -> ServiceRole:
     """An IAM role only `service` (e.g. "lambda.amazonaws.com") may assume."""
     assume = service_assume_role_policy(scope, f"{id}-assume-role", service)
-    return IamRole(scope, id, name=name, assume_role_policy=assume.json)
+    return ServiceRole(IamRole(scope, id, name=name, assume_role_policy=assume.json))
 
 
 def add_inline_policy(
-    scope: Construct, role: IamRole, sid: str, actions: Sequence[str], resources: Sequence[str]
+    scope: Construct, role: ServiceRole, sid: str, actions: Sequence[str], resources: Sequence[str]
 ) -> IamRolePolicy:
     """Attach one inline Allow statement, named `sid`, to `role`."""
     document = allow_policy(scope, f"policy-{sid}", sid, actions, resources)
@@ -80,21 +102,23 @@ def add_inline_policy(
 PARTITION_ID = "aws-partition"
 
 
-# Each stack's partition token, read from node once (each lookup is 3 round trips to jsii).
-_PARTITIONS: WeakKeyDictionary[TerraformStack, str] = WeakKeyDictionary()
+# Each stack's partition token, read from node once (each lookup is 3 round trips to jsii),
+# and kept for every scope asked about too: finding a scope's stack is a round trip as well.
+_PARTITIONS: WeakKeyDictionary[Construct, str] = WeakKeyDictionary()
 
 
 def stack_partition(scope: Construct) -> str:
     """The `aws`, `aws-cn` or `aws-us-gov` the stack is applied in: one `data "aws_partition"`
     per stack, so hand-built ARNs are right in every partition."""
-    stack = TerraformStack.of(scope)
-    if stack in _PARTITIONS:
-        return _PARTITIONS[stack]
-    partition = stack.node.try_find_child(PARTITION_ID)
-    if not isinstance(partition, DataAwsPartition):
-        partition = DataAwsPartition(stack, PARTITION_ID)
-    _PARTITIONS[stack] = partition.partition
-    return _PARTITIONS[stack]
+    if scope not in _PARTITIONS:
+        stack = TerraformStack.of(scope)
+        if stack not in _PARTITIONS:
+            partition = stack.node.try_find_child(PARTITION_ID)
+            if not isinstance(partition, DataAwsPartition):
+                partition = DataAwsPartition(stack, PARTITION_ID)
+            _PARTITIONS[stack] = partition.partition
+        _PARTITIONS[scope] = _PARTITIONS[stack]
+    return _PARTITIONS[scope]
 
 
 def managed_policy_arn(scope: Construct, path: str) -> str:
@@ -103,7 +127,7 @@ def managed_policy_arn(scope: Construct, path: str) -> str:
 
 
 def attach_managed_policy(
-    scope: Construct, id: str, role: IamRole, path: str
+    scope: Construct, id: str, role: ServiceRole, path: str
 ) -> IamRolePolicyAttachment:
     """Attach the AWS-managed policy at `path` (see `managed_policy_arn`) to `role`."""
     return IamRolePolicyAttachment(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import atexit
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cdktf import AssetType, TerraformAsset, TerraformResource
@@ -83,9 +84,22 @@ class FunctionProps:
 class ServerlessFunction(Construct):
     """`aws_lambda_function` deployed from a zip in S3, with its own least-privilege role,
     a log group it does not have to create, X-Ray tracing, an encrypted dead-letter queue and
-    KMS-encrypted environment variables."""
+    KMS-encrypted environment variables.
 
-    def __init__(self, scope: Construct, id: str, props: FunctionProps) -> None:
+    `grants` are called with this construct before the `aws_lambda_function` exists, to add
+    to its role (`add_to_role_policy`, `depend_on_policy`; the function cannot be read yet):
+    the function is created depending on their policies. A policy granted after construction
+    is appended to its `depends_on`, read back and rewritten through the jsii kernel.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        props: FunctionProps,
+        *,
+        grants: Sequence[Callable[[ServerlessFunction], object]] = (),
+    ) -> None:
         super().__init__(scope, id)
         self.props = props
         # Every policy of the role: the function is created (and first invoked) only after them.
@@ -113,10 +127,13 @@ class ServerlessFunction(Construct):
             kms_master_key_id=props.kms_key_arn,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
+        dead_letter_queue_arn = self.dead_letter_queue.arn
         self.add_to_role_policy(
-            "SendToDeadLetterQueue", ["sqs:SendMessage"], [self.dead_letter_queue.arn]
+            "SendToDeadLetterQueue", ["sqs:SendMessage"], [dead_letter_queue_arn]
         )
+        # Both None: the function runs outside any VPC.
         self.security_group: SecurityGroup | None = None
+        self.security_group_id: str | None = None
         vpc_config = self._place_in_vpc(props.vpc) if props.vpc else None
         self.package_hash, package_path = self._package()
         self.code_object = props.code_bucket.add_object(
@@ -125,6 +142,8 @@ class ServerlessFunction(Construct):
             source=package_path,
             source_hash=self.package_hash,
         )
+        for grant in grants:
+            grant(self)
         self.function = LambdaFunction(
             self,
             "function",
@@ -146,9 +165,7 @@ class ServerlessFunction(Construct):
             if props.reserved_concurrency is None
             else props.reserved_concurrency,
             tracing_config=LambdaFunctionTracingConfig(mode="Active"),
-            dead_letter_config=LambdaFunctionDeadLetterConfig(
-                target_arn=self.dead_letter_queue.arn
-            ),
+            dead_letter_config=LambdaFunctionDeadLetterConfig(target_arn=dead_letter_queue_arn),
             vpc_config=vpc_config,
             replace_security_groups_on_destroy=True if props.vpc else None,
             replacement_security_group_ids=list(props.vpc.replacement_security_group_ids)
@@ -175,10 +192,12 @@ class ServerlessFunction(Construct):
             vpc_id=vpc.vpc_id,
             timeouts=SecurityGroupTimeouts(delete=ENI_RELEASE_TIMEOUT),
         )
+        security_group_id = self.security_group.id
+        self.security_group_id = security_group_id
         VpcSecurityGroupEgressRule(
             self,
             "https-out",
-            security_group_id=self.security_group.id,
+            security_group_id=security_group_id,
             description="HTTPS to AWS APIs (VPC endpoints or NAT)",
             ip_protocol="tcp",
             from_port=443,
@@ -186,7 +205,7 @@ class ServerlessFunction(Construct):
             cidr_ipv4="0.0.0.0/0",
         )
         return LambdaFunctionVpcConfig(
-            subnet_ids=list(vpc.subnet_ids), security_group_ids=[self.security_group.id]
+            subnet_ids=list(vpc.subnet_ids), security_group_ids=[security_group_id]
         )
 
     def _package(self) -> tuple[str, str]:
@@ -209,15 +228,17 @@ class ServerlessFunction(Construct):
         target = Target(runtime=self.props.runtime, architecture=self.props.architecture)
         return install_dependencies(self.props.dependencies, target)
 
-    @property
+    # The function's attributes, read once: each read is a round trip to the jsii kernel, and
+    # the token it returns stands for the same reference every time.
+    @cached_property
     def function_name(self) -> str:
         return self.created_function.function_name
 
-    @property
+    @cached_property
     def function_arn(self) -> str:
         return self.created_function.arn
 
-    @property
+    @cached_property
     def invoke_arn(self) -> str:
         return self.created_function.invoke_arn
 
@@ -232,9 +253,13 @@ class ServerlessFunction(Construct):
         self, sid: str, actions: Sequence[str], resources: Sequence[str]
     ) -> None:
         """Attach one inline Allow statement to the function's role."""
-        policy = add_inline_policy(self, self.role, sid, actions, resources)
+        self.depend_on_policy(add_inline_policy(self, self.role, sid, actions, resources))
+
+    def depend_on_policy(self, policy: TerraformResource) -> None:
+        """Create the function after `policy`, one of its role's (it may be invoked as soon as
+        it exists): in its `depends_on` from the start, or appended once it exists."""
         self._role_policies.append(policy)
-        if self.function is not None:  # granted after construction (`grant_*` helpers)
+        if self.function is not None:  # granted after construction, not through `grants`
             add_depends_on(self.function, policy)
 
 

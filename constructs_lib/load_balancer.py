@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from cdktf import TerraformResource
 from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
@@ -79,7 +80,11 @@ class FunctionLoadBalancer(Construct):
     """Application load balancer in the given (public) subnets of a VPC;
     `add_function_target` and `add_routes` make it serve Lambda functions. `after`: what it
     must be created after (the VPC's internet gateway and route, see
-    `Network.internet_access`)."""
+    `Network.internet_access`).
+
+    Attributes named by several resources (the security group's id, the load balancer's and
+    each target group's ARN, ...) are read once and kept: every read is a round trip to the
+    jsii kernel, and the token it returns stands for the same reference every time."""
 
     def __init__(
         self,
@@ -95,8 +100,12 @@ class FunctionLoadBalancer(Construct):
         self.props = props
         # Function target groups by id (`add_function_target`); the alarms watch each.
         self.target_groups: dict[str, LbTargetGroup] = {}
+        # Each of those groups -> its ARN, for its permission, attachment and listener rules.
+        self._target_group_arns: dict[LbTargetGroup, str] = {}
         self._routed = False
         self.security_group = self._security_group(vpc_id)
+        self.security_group_id: str = self.security_group.id
+        self._allow_ingress()
         self.access_log_bucket = self._access_log_bucket() if props.access_logs else None
         self.load_balancer = Lb(
             self,
@@ -104,7 +113,7 @@ class FunctionLoadBalancer(Construct):
             name=props.name,
             internal=False,
             load_balancer_type="application",
-            security_groups=[self.security_group.id],
+            security_groups=[self.security_group_id],
             subnets=list(subnet_ids),
             drop_invalid_header_fields=True,
             enable_deletion_protection=props.deletion_protection,
@@ -113,14 +122,24 @@ class FunctionLoadBalancer(Construct):
             # the bucket policy has to be in place first ("Access Denied for bucket").
             depends_on=[*after, *self._log_bucket_policy()] or None,
         )
+        self.load_balancer_arn: str = self.load_balancer.arn
         self.listener = self._listeners()
 
     @property
     def dns_name(self) -> str:
         return self.load_balancer.dns_name
 
+    @cached_property
+    def arn_suffix(self) -> str:
+        """The load balancer's dimension in CloudWatch metrics (one per alarm and widget)."""
+        return self.load_balancer.arn_suffix
+
+    @cached_property
+    def _listener_arn(self) -> str:
+        return self.listener.arn
+
     def _security_group(self, vpc_id: str) -> SecurityGroup:
-        group = SecurityGroup(
+        return SecurityGroup(
             self,
             "sg",
             name=f"{self.props.name}-sg",
@@ -128,18 +147,19 @@ class FunctionLoadBalancer(Construct):
             description="Load balancer: HTTP and HTTPS from the internet, nothing out",
             vpc_id=vpc_id,
         )
+
+    def _allow_ingress(self) -> None:
         for port in self.props.ingress_ports:
             VpcSecurityGroupIngressRule(
                 self,
                 f"sg-in-{port}",
-                security_group_id=group.id,
+                security_group_id=self.security_group_id,
                 description=f"Allow TCP {port} from anywhere",
                 ip_protocol="tcp",
                 from_port=port,
                 to_port=port,
                 cidr_ipv4=ANYWHERE,
             )
-        return group
 
     def _access_log_bucket(self) -> SecureBucket:
         """SSE-S3, not KMS: ELB log delivery cannot write to KMS-encrypted buckets."""
@@ -171,13 +191,15 @@ class FunctionLoadBalancer(Construct):
         if self.access_log_bucket is None:
             return None
         return LbAccessLogs(
-            bucket=self.access_log_bucket.bucket.id, prefix=ACCESS_LOG_PREFIX, enabled=True
+            bucket=self.access_log_bucket.bucket_id, prefix=ACCESS_LOG_PREFIX, enabled=True
         )
 
     def add_function_target(self, id: str, name: str, target: InvokeTarget) -> LbTargetGroup:
         """A `lambda` target group named `name` (at most 32 characters) holding `target` (a
         function or its live alias), for `add_routes`."""
         target_group = LbTargetGroup(self, f"{id}-target", name=name, target_type="lambda")
+        arn = target_group.arn
+        self._target_group_arns[target_group] = arn
         permission = LambdaPermission(
             self,
             f"{id}-invoke-permission",
@@ -186,12 +208,12 @@ class FunctionLoadBalancer(Construct):
             function_name=target.function_name,
             qualifier=target.qualifier,
             principal="elasticloadbalancing.amazonaws.com",
-            source_arn=target_group.arn,
+            source_arn=arn,
         )
         LbTargetGroupAttachment(
             self,
             f"{id}-attachment",
-            target_group_arn=target_group.arn,
+            target_group_arn=arn,
             target_id=target.arn,
             depends_on=[permission],
         )
@@ -199,10 +221,11 @@ class FunctionLoadBalancer(Construct):
         return target_group
 
     def add_routes(self, routes: Sequence[tuple[Route, LbTargetGroup]]) -> None:
-        """One listener rule per route, forwarding to its target group. Priorities follow
-        `routes.specificity`: a `*` in a path pattern also matches `/`, so longer and literal
-        paths are tested before shorter, parameterised and greedy ones. Called once, with every
-        route: the priorities are numbered across that one call."""
+        """One listener rule per route, forwarding to its target group (made by
+        `add_function_target`). Priorities follow `routes.specificity`: a `*` in a path pattern
+        also matches `/`, so longer and literal paths are tested before shorter, parameterised
+        and greedy ones. Called once, with every route: the priorities are numbered across
+        that one call."""
         if self._routed:
             raise ValueError("add_routes takes every route in one call")
         self._routed = True
@@ -226,9 +249,13 @@ class FunctionLoadBalancer(Construct):
             LbListenerRule(
                 self,
                 f"rule-{route.slug}",
-                listener_arn=self.listener.arn,
+                listener_arn=self._listener_arn,
                 priority=priority,
-                action=[LbListenerRuleAction(type="forward", target_group_arn=target_group.arn)],
+                action=[
+                    LbListenerRuleAction(
+                        type="forward", target_group_arn=self._target_group_arns[target_group]
+                    )
+                ],
                 condition=conditions,
             )
 
@@ -277,7 +304,7 @@ class FunctionLoadBalancer(Construct):
         return LbListener(
             self,
             id,
-            load_balancer_arn=self.load_balancer.arn,
+            load_balancer_arn=self.load_balancer_arn,
             port=port,
             protocol=protocol,
             default_action=[action],

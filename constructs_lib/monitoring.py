@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_dashboard import CloudwatchDashboard
@@ -140,11 +141,11 @@ class Monitoring(Construct):
         )
         for index, address in enumerate(props.email_subscribers):
             SnsTopicSubscription(
-                self, f"email-{index}", topic_arn=self.topic.arn, protocol="email", endpoint=address
+                self, f"email-{index}", topic_arn=self.topic_arn, protocol="email", endpoint=address
             )
         for index, url in enumerate(props.https_subscribers):
             SnsTopicSubscription(
-                self, f"https-{index}", topic_arn=self.topic.arn, protocol="https", endpoint=url
+                self, f"https-{index}", topic_arn=self.topic_arn, protocol="https", endpoint=url
             )
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         self._widgets: list[dict[str, Any]] = []
@@ -162,6 +163,7 @@ class Monitoring(Construct):
         props = props or FunctionAlarmProps()
         name = function.props.function_name
         dimensions = {"FunctionName": function.function_name}
+        queue_dimensions = {"QueueName": function.dead_letter_queue.name}
         timeout_ms = function.props.timeout_s * 1000
         duration_threshold = min(
             MAX_FUNCTION_TIMEOUT_MS, round(timeout_ms * props.duration_p99_timeout_ratio)
@@ -183,7 +185,7 @@ class Monitoring(Construct):
             ),
             self._alarm(
                 f"{name}-dead-letters", "AWS/SQS", "ApproximateNumberOfMessagesVisible",
-                {"QueueName": function.dead_letter_queue.name}, "Maximum",
+                queue_dimensions, "Maximum",
                 props.dead_letter_messages_threshold, window,
                 f"{name}: events in the dead-letter queue",
             ),
@@ -195,12 +197,7 @@ class Monitoring(Construct):
                 ("AWS/Lambda", "Errors", dimensions, "Sum"),
                 ("AWS/Lambda", "Throttles", dimensions, "Sum"),
                 ("AWS/Lambda", "Duration", dimensions, "p99"),
-                (
-                    "AWS/SQS",
-                    "ApproximateNumberOfMessagesVisible",
-                    {"QueueName": function.dead_letter_queue.name},
-                    "Maximum",
-                ),
+                ("AWS/SQS", "ApproximateNumberOfMessagesVisible", queue_dimensions, "Maximum"),
             ],
         )
         return alarms
@@ -211,7 +208,7 @@ class Monitoring(Construct):
         """5XX rate and p99 latency of the API's stage."""
         props = props or ApiAlarmProps()
         name = api.props.name
-        dimensions = {"ApiName": api.api.name, "Stage": api.stage.stage_name}
+        dimensions = {"ApiName": api.api.name, "Stage": api.stage_name}
         window = props.window
         alarms = [
             self._alarm(
@@ -266,7 +263,7 @@ class Monitoring(Construct):
     ) -> list[CloudwatchMetricAlarm]:
         name = _plain_name(group)
         dimensions = {
-            "LoadBalancer": load_balancer.load_balancer.arn_suffix,
+            "LoadBalancer": load_balancer.arn_suffix,
             "TargetGroup": group.arn_suffix,
         }
         window = props.window
@@ -328,8 +325,8 @@ class Monitoring(Construct):
             # No traffic is no failure: an idle function must not page anyone.
             treat_missing_data="notBreaching",
             actions_enabled=True,
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
+            alarm_actions=[self.topic_arn],
+            ok_actions=[self.topic_arn],
         )
         self.alarms[alarm_name] = alarm
         return alarm
@@ -376,8 +373,10 @@ class Monitoring(Construct):
             )
         return json.dumps({"widgets": self._widgets})
 
-    @property
+    @cached_property
     def topic_arn(self) -> str:
+        """Read once for the subscriptions and every alarm's actions: each read is a round
+        trip to the jsii kernel, for the same reference."""
         return self.topic.arn
 
     def alarm_names(self, alarms: Sequence[CloudwatchMetricAlarm]) -> list[str]:

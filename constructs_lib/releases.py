@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.codedeploy_app import CodedeployApp
@@ -143,33 +144,35 @@ class LiveAlias(Construct):
                 self,
                 "provisioned-concurrency",
                 function_name=function.function_name,
-                qualifier=self.alias.name,
+                qualifier=self.name,
                 provisioned_concurrent_executions=count,
             )
             if count is not None
             else None
         )
 
-    @property
+    # The alias's attributes, read once: each read is a round trip to the jsii kernel, and the
+    # token it returns stands for the same reference every time.
+    @cached_property
     def name(self) -> str:
         return self.alias.name
 
-    @property
+    @cached_property
     def arn(self) -> str:
         return self.alias.arn
 
-    @property
+    @cached_property
     def invoke_arn(self) -> str:
         return self.alias.invoke_arn
 
-    @property
+    @cached_property
     def target(self) -> InvokeTarget:
         """The alias as an invoke target: qualified ARN, alias invoke ARN and qualifier."""
         return InvokeTarget(
             function_name=self.function.function_name,
-            arn=self.alias.arn,
-            invoke_arn=self.alias.invoke_arn,
-            qualifier=self.alias.name,
+            arn=self.arn,
+            invoke_arn=self.invoke_arn,
+            qualifier=self.name,
         )
 
 
@@ -208,6 +211,8 @@ class Releases(Construct):
         self.application = CodedeployApp(
             self, "application", name=props.name, compute_platform="Lambda"
         )
+        # A reference, read once: every deployment group and the stack's output name it.
+        self.application_name: str = self.application.name
         self.role = service_role(
             self, "role", name=f"{props.name}-codedeploy", service="codedeploy.amazonaws.com"
         )
@@ -225,7 +230,7 @@ class Releases(Construct):
         group = CodedeployDeploymentGroup(
             self,
             f"{id}-deployment-group",
-            app_name=self.application.name,
+            app_name=self.application_name,
             deployment_group_name=alias.function.props.function_name,
             service_role_arn=self.role.arn,
             deployment_config_name=DEPLOYMENT_CONFIGS[props.strategy],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
@@ -88,11 +89,14 @@ class SecureBucket(Construct):
             if props.prevent_destroy
             else None,
         )
-        bucket_id = self.bucket.id
+        # Read once: every read is a round trip to the jsii kernel, and the token it returns
+        # stands for the same reference every time.
+        self.bucket_id: str = self.bucket.id
+        self.bucket_arn: str = self.bucket.arn
         self.public_access_block = S3BucketPublicAccessBlock(
             self,
             "public-access-block",
-            bucket=bucket_id,
+            bucket=self.bucket_id,
             block_public_acls=True,
             block_public_policy=True,
             ignore_public_acls=True,
@@ -101,19 +105,19 @@ class SecureBucket(Construct):
         S3BucketOwnershipControls(
             self,
             "ownership",
-            bucket=bucket_id,
+            bucket=self.bucket_id,
             rule=S3BucketOwnershipControlsRule(object_ownership="BucketOwnerEnforced"),
         )
         self.versioning = S3BucketVersioningA(
             self,
             "versioning",
-            bucket=bucket_id,
+            bucket=self.bucket_id,
             versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
         )
         self.encryption = S3BucketServerSideEncryptionConfigurationA(
             self,
             "encryption",
-            bucket=bucket_id,
+            bucket=self.bucket_id,
             rule=[
                 S3BucketServerSideEncryptionConfigurationRuleA(
                     apply_server_side_encryption_by_default=S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA(
@@ -127,7 +131,7 @@ class SecureBucket(Construct):
         S3BucketLifecycleConfiguration(
             self,
             "lifecycle",
-            bucket=bucket_id,
+            bucket=self.bucket_id,
             rule=[
                 S3BucketLifecycleConfigurationRule(
                     id="expire-noncurrent-versions",
@@ -154,7 +158,7 @@ class SecureBucket(Construct):
             depends_on=[self.versioning],
         )
         # Object events go to EventBridge: audit and automation hook in without bucket changes.
-        S3BucketNotification(self, "events", bucket=bucket_id, eventbridge=True)
+        S3BucketNotification(self, "events", bucket=self.bucket_id, eventbridge=True)
         policy = DataAwsIamPolicyDocument(
             self,
             "policy-document",
@@ -166,7 +170,7 @@ class SecureBucket(Construct):
         self.policy = S3BucketPolicy(
             self,
             "policy",
-            bucket=bucket_id,
+            bucket=self.bucket_id,
             policy=policy.json,
             # AWS rejects a bucket policy while the public-access block is being applied.
             depends_on=[self.public_access_block],
@@ -179,7 +183,7 @@ class SecureBucket(Construct):
             principals=[DataAwsIamPolicyDocumentStatementPrincipals(type="*", identifiers=["*"])],
             # A Deny: every action over plain HTTP is refused.
             actions=["s3:*"],
-            resources=[self.bucket.arn, f"{self.bucket.arn}/*"],
+            resources=[self.bucket_arn, f"{self.bucket_arn}/*"],
             condition=[
                 DataAwsIamPolicyDocumentStatementCondition(
                     test="Bool", variable="aws:SecureTransport", values=["false"]
@@ -197,23 +201,19 @@ class SecureBucket(Construct):
                 )
             ],
             actions=["s3:PutObject"],
-            resources=[f"{self.bucket.arn}/{write.key_pattern}"],
+            resources=[f"{self.bucket_arn}/{write.key_pattern}"],
         )
 
-    @property
+    @cached_property
     def bucket_name(self) -> str:
         return self.bucket.bucket
-
-    @property
-    def bucket_arn(self) -> str:
-        return self.bucket.arn
 
     def add_object(self, id: str, *, key: str, source: str, source_hash: str) -> S3Object:
         """Upload a local file; `source_hash` makes Terraform re-upload when it changes."""
         return S3Object(
             self,
             id,
-            bucket=self.bucket.id,
+            bucket=self.bucket_id,
             key=key,
             source=source,
             source_hash=source_hash,
@@ -226,7 +226,7 @@ class SecureBucket(Construct):
         return S3Object(
             self,
             id,
-            bucket=self.bucket.id,
+            bucket=self.bucket_id,
             key=key,
             content=content,
             content_type="text/plain; charset=utf-8",
@@ -246,4 +246,4 @@ class SecureBucket(Construct):
     def _object_arns(self, keys: Sequence[str]) -> list[str]:
         if not keys:
             raise ValueError("an object grant needs at least one key")
-        return [f"{self.bucket.arn}/{key}" for key in keys]
+        return [f"{self.bucket_arn}/{key}" for key in keys]

@@ -24,7 +24,6 @@ from constructs import Construct
 
 from constructs_lib.iam import stack_partition
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.ordering import add_depends_on
 
 ENV_PREFIX = "SECRET_"
 # The key SSM uses for SecureString parameters created without --key-id.
@@ -118,7 +117,7 @@ class FunctionSecrets(Construct):
             name="ReadSecretParameters",
             policy=document.json,
         )
-        add_depends_on(function.created_function, policy)
+        function.depend_on_policy(policy)
         return policy
 
     def _decrypt_statement(self) -> DataAwsIamPolicyDocumentStatement:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from cdktf import TerraformResource
@@ -119,6 +120,11 @@ class Network(Construct):
         if props.flow_logs is not None:
             self._flow_logs(props.flow_logs)
 
+    @cached_property
+    def default_security_group_id(self) -> str:
+        """Read once: every function in the VPC names it (`replacement_security_group_ids`)."""
+        return self.default_security_group.id
+
     @property
     def public_subnet_ids(self) -> list[str]:
         return list(self._subnet_ids["public"].values())
@@ -208,8 +214,9 @@ class Network(Construct):
             key = spec.key
             table_name = spec.az if per_az else "shared"
             if table_name not in tables:
-                tables[table_name] = self._private_route_table(table_name)
-                self._private_route_table_ids[table_name] = tables[table_name].id
+                table, table_id = self._private_route_table(table_name)
+                tables[table_name] = table
+                self._private_route_table_ids[table_name] = table_id
             RouteTableAssociation(
                 self,
                 f"private-rta-{key}",
@@ -218,23 +225,25 @@ class Network(Construct):
             )
         return tables
 
-    def _private_route_table(self, name: str) -> RouteTable:
+    def _private_route_table(self, name: str) -> tuple[RouteTable, str]:
+        """The table, with its default route through the NAT if there is one, and its id."""
         table = RouteTable(
             self,
             f"private-rt-{name}",
             vpc_id=self.vpc_id,
             tags={"Name": f"{self.props.name}-private-{name}"},
         )
+        table_id = table.id
         nat = self.nat_gateways.get(name) or self.nat_gateways.get("shared")
         if nat is not None:
             Route(
                 self,
                 f"private-default-route-{name}",
-                route_table_id=table.id,
+                route_table_id=table_id,
                 destination_cidr_block=ANYWHERE,
                 nat_gateway_id=nat.id,
             )
-        return table
+        return table, table_id
 
     def _gateway_endpoints(self) -> None:
         for service in GATEWAY_ENDPOINT_SERVICES:
@@ -315,6 +324,7 @@ class Network(Construct):
             retention_days=props.retention_days,
             kms_key_arn=props.kms_key_arn,
         )
+        log_group_arn = log_group.arn
         role = service_role(
             self,
             "flow-log-role",
@@ -326,7 +336,7 @@ class Network(Construct):
             role,
             "DeliverFlowLogs",
             FLOW_LOG_ACTIONS,
-            [log_group.arn, f"{log_group.arn}:*"],
+            [log_group_arn, f"{log_group_arn}:*"],
         )
         FlowLog(
             self,
@@ -334,6 +344,6 @@ class Network(Construct):
             vpc_id=self.vpc_id,
             traffic_type="ALL",
             log_destination_type="cloud-watch-logs",
-            log_destination=log_group.arn,
+            log_destination=log_group_arn,
             iam_role_arn=role.arn,
         )

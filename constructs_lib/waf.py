@@ -51,6 +51,9 @@ class WebFirewall(Construct):
             ],
             visibility_config=Wafv2WebAclVisibilityConfig(**_visibility(props.name)),
         )
+        # Read once for the logging and every association: each read is a round trip to the
+        # jsii kernel, for the same reference.
+        self.web_acl_arn: str = self.web_acl.arn
         # WAF only logs to groups whose name starts with "aws-waf-logs-".
         log_group = encrypted_log_group(
             self,
@@ -62,13 +65,13 @@ class WebFirewall(Construct):
         Wafv2WebAclLoggingConfiguration(
             self,
             "logging",
-            resource_arn=self.web_acl.arn,
+            resource_arn=self.web_acl_arn,
             log_destination_configs=[log_group.arn],
         )
 
     def protect(self, id: str, resource_arn: str) -> None:
         """Associate the web ACL with a load balancer or an API Gateway stage."""
-        Wafv2WebAclAssociation(self, id, resource_arn=resource_arn, web_acl_arn=self.web_acl.arn)
+        Wafv2WebAclAssociation(self, id, resource_arn=resource_arn, web_acl_arn=self.web_acl_arn)
 
 
 class _Visibility(TypedDict):

@@ -153,7 +153,7 @@ class ServerlessStack(TerraformStack):
                 count_rules=config.waf.count_rules,
             ),
         )
-        self.firewall.protect("load-balancer", self.load_balancer.load_balancer.arn)
+        self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = self._monitoring()
         self.releases = Releases(self, "releases", ReleasesProps(name=config.env))
@@ -179,17 +179,6 @@ class ServerlessStack(TerraformStack):
             function = self._function(scope, function_config, secrets)
         except PackagingError as error:
             raise PackagingError(f"functions.{key}: {error}") from error
-        grants = function_config.grants
-        self.table.grant(function, grants.table)
-        if grants.bucket_read:
-            self.bucket.grant_read_objects(function, grants.bucket_read)
-        if grants.bucket_write:
-            self.bucket.grant_write_objects(function, grants.bucket_write)
-        # Env vars and the dead-letter queue are encrypted with the stack key; so are the
-        # bucket's objects and the table.
-        self.key.grant_encrypt_decrypt(function)
-        if secrets is not None:
-            secrets.grant_read(function)
         # Callers invoke the `live` alias; CodeDeploy moves it from version to version.
         alias = LiveAlias(
             scope,
@@ -310,12 +299,33 @@ class ServerlessStack(TerraformStack):
                     vpc_id=self.network.vpc_id,
                     subnet_ids=self.network.private_subnet_ids,
                     # The default group has no rules (managed empty by the network).
-                    replacement_security_group_ids=[self.network.default_security_group.id],
+                    replacement_security_group_ids=[self.network.default_security_group_id],
                 )
                 if function_config.in_vpc
                 else None,
             ),
+            # Before the function is created: it depends on their policies from the start.
+            grants=[lambda function: self._grant(function, function_config, secrets)],
         )
+
+    def _grant(
+        self,
+        function: ServerlessFunction,
+        function_config: FunctionConfig,
+        secrets: FunctionSecrets | None,
+    ) -> None:
+        """What the function may do with the table, the bucket, the stack key and its secrets."""
+        grants = function_config.grants
+        self.table.grant(function, grants.table)
+        if grants.bucket_read:
+            self.bucket.grant_read_objects(function, grants.bucket_read)
+        if grants.bucket_write:
+            self.bucket.grant_write_objects(function, grants.bucket_write)
+        # Env vars and the dead-letter queue are encrypted with the stack key; so are the
+        # bucket's objects and the table.
+        self.key.grant_encrypt_decrypt(function)
+        if secrets is not None:
+            secrets.grant_read(function)
 
     def _secrets(self, scope: Construct, function_config: FunctionConfig) -> FunctionSecrets | None:
         if not function_config.secrets:
@@ -334,10 +344,10 @@ class ServerlessStack(TerraformStack):
         """Without NAT, a function in the VPC reaches SSM only through an interface endpoint."""
         config = self.config
         clients = [
-            deployed.function.security_group.id
+            deployed.function.security_group_id
             for deployed in self.functions.values()
             # No security group: the function runs outside the VPC.
-            if deployed.secrets is not None and deployed.function.security_group is not None
+            if deployed.secrets is not None and deployed.function.security_group_id is not None
         ]
         if not clients or config.vpc.nat_gateways != "none":
             return None
@@ -438,7 +448,7 @@ class ServerlessStack(TerraformStack):
             ),
             "dashboard_name": (self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
             "codedeploy_application": (
-                self.releases.application.name,
+                self.releases.application_name,
                 "CodeDeploy application (`make release RELEASE_ENV=<env>` reads it)",
             ),
         }

@@ -216,6 +216,40 @@ def test_log_group_and_every_role_policy_exist_before_the_function(synthesized):
     assert set(function["depends_on"]) == expected
 
 
+def test_grants_at_construction_give_the_same_function_as_grants_after_it():
+    """`grants` run before the function exists: same policies, same `depends_on` in the same
+    order, without reading it back per grant; the function itself cannot be read yet."""
+
+    def grant(function: ServerlessFunction) -> None:
+        function.add_to_role_policy("ReadQueue", ["sqs:ReceiveMessage"], ["arn:aws:sqs:::q"])
+        function.add_to_role_policy("WriteTopic", ["sns:Publish"], ["arn:aws:sns:::t"])
+
+    def build_with(grants_at_construction: bool):
+        def build(stack: TerraformStack) -> None:
+            bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
+            grants = [grant] if grants_at_construction else []
+            function = ServerlessFunction(stack, "fn", function_props(bucket), grants=grants)
+            if not grants_at_construction:
+                grant(function)
+
+        return synth_construct(build)
+
+    assert build_with(grants_at_construction=True) == build_with(grants_at_construction=False)
+
+    def read_the_function(function: ServerlessFunction) -> None:
+        function.function_arn  # noqa: B018
+
+    with pytest.raises(RuntimeError, match="not created yet"):
+        synth_construct(
+            lambda stack: ServerlessFunction(
+                stack,
+                "fn",
+                function_props(SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))),
+                grants=[read_the_function],
+            )
+        )
+
+
 def test_security_groups_are_swapped_out_before_destroy(synthesized):
     function = only(synthesized, "aws_lambda_function")
     assert function["replace_security_groups_on_destroy"] is True

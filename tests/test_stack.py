@@ -453,3 +453,55 @@ def test_every_dev_route_reaches_its_function_on_the_api_and_the_load_balancer(s
         assert attachment["target_id"] == function_ref(dev, "aws_lambda_alias", key, "arn")
     # One target group per function, both escape routes share escape's.
     assert sorted(t["name"] for t in target_groups.values()) == ["dev-alb-escape", "dev-alb-hello"]
+
+
+# dev.toml with every optional part the constructs read attributes for: secrets (and their
+# interface endpoint, without NAT), provisioned concurrency, a custom domain, subscribers.
+EVERYTHING_ON = {
+    'nat_gateways = "single"': 'nat_gateways = "none"',
+    "# provisioned_concurrency = 2": "provisioned_concurrency = 2",
+    "# reserved_concurrency = 5": "reserved_concurrency = 5",
+    '# secrets = { db_password = "/dev/db/password" }': 'secrets = { db = "/dev/db/password" }',
+    'table = "write"': 'table = "read_write"',
+    "bucket_write = []": 'bucket_write = ["uploads/*"]',
+    "email = []": 'email = ["oncall@example.com", "team@example.com"]',
+    "https = []": 'https = ["https://hooks.example.com/alarms"]',
+    "# [domain]": "[domain]",
+    '# name = "api.example.com"': 'name = "api.example.com"',
+    "# hosted_zone_id": "hosted_zone_id",
+}
+
+
+def test_each_attribute_is_read_from_the_jsii_kernel_once(tmp_path, monkeypatch):
+    """Every read of a resource attribute is a round trip to node, answered with a new token
+    for the same reference: the constructs read each once and keep it (docs/performance.md).
+    Adding a grant after a function exists would read its `depends_on` back, too."""
+    from collections import Counter
+
+    import jsii
+
+    from serverless_app.config import load_config
+    from tests.support import CONFIG_DIR, synth_config
+
+    text = (CONFIG_DIR / "dev.toml").read_text()
+    for old, new in EVERYTHING_ON.items():
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "dev.toml"
+    path.write_text(text)
+    config = load_config(path)
+    reads: Counter[tuple[str, str]] = Counter()
+    get = jsii.get
+
+    def counting_get(obj, property):
+        reads[obj.__jsii_ref__.ref, property] += 1
+        return get(obj, property)
+
+    # The generated bindings call `jsii.get` for every attribute they read.
+    monkeypatch.setattr(jsii, "get", counting_get)
+    synthesized = synth_config(config)
+    monkeypatch.undo()
+    assert {"aws_vpc_endpoint", "aws_api_gateway_domain_name", "aws_sns_topic_subscription"} <= (
+        set(synthesized["resource"])
+    )
+    assert {read: count for read, count in reads.items() if count > 1} == {}
