@@ -7,6 +7,7 @@ keys is a validator of the smallest model holding them (`VpcConfig._network_rule
 from __future__ import annotations
 
 import ast
+import functools
 import ipaddress
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -513,12 +514,18 @@ def _function_problem(module: Path, name: str) -> str | None:
     """Whether `module` binds `name` at top level (def, assignment or import), read with `ast`:
     validation must not run the function's code."""
     try:
-        tree = ast.parse(module.read_bytes(), filename=str(module))
+        names = _module_top_level_names(module, module.stat().st_mtime_ns)
     except (OSError, SyntaxError, ValueError) as error:
         return f"cannot read the module ({error})"
-    if name not in _top_level_names(tree):
+    if name not in names:
         return f"no top-level function {name}"
     return None
+
+
+@functools.lru_cache(maxsize=128)
+def _module_top_level_names(module: Path, _modified_ns: int) -> frozenset[str]:
+    """Parsed once per version of the file: environments usually share their handlers."""
+    return frozenset(_top_level_names(ast.parse(module.read_bytes(), filename=str(module))))
 
 
 def _top_level_names(tree: ast.Module) -> set[str]:
