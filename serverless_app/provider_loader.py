@@ -30,7 +30,8 @@ kernel as a second node process and relays every request and response through it
 more process hops per call on a busy 2-core machine. `install()` sets JSII_NODE (jsii's own
 setting for the node command) to `jsii_node.sh`, which starts the same kernel directly
 (`jsii_kernel.js` does the relay's job in-process). A JSII_NODE or JSII_RUNTIME of the user's
-own is left alone.
+own is left alone. On the Python side of that channel, `jsii_messages` encodes and decodes the
+common messages without jsii's general-purpose converter (same bytes on the wire).
 
 Programs call `install()` before their first provider import and before anything starts the
 jsii kernel (`main.py`, `tests/conftest.py`). Set CDKTF_FULL_PROVIDER_IMPORT=1 for the stock
@@ -76,6 +77,8 @@ from typing import Any, NoReturn
 
 import typeguard
 from jsii import _reference_map
+
+from serverless_app import jsii_messages
 
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 PROVIDER_ASSEMBLY = "@cdktf/provider-aws"
@@ -125,6 +128,7 @@ def install(
         {f"{assembly}.{jsii_namespace(name)}": f"{package_name}.{name}" for name in submodules}
     )
     enable_node_preload(assembly, os.environ)
+    jsii_messages.install()
     if not runtime_type_checks:
         skip_runtime_type_checks((*CHECKED_BINDINGS, package_name))
     return True
