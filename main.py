@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from constructs_lib.packaging import PackagingError
-from serverless_app import provider_loader
+from fast_synth import provider_loader
 from serverless_app.config import (
     DEFAULT_BOOTSTRAP_CONFIG,
     DEFAULT_CONFIG_PATH,
@@ -142,6 +142,6 @@ def print_lines(lines: Sequence[str], stream: TextIO) -> None:
 
 
 if __name__ == "__main__":
-    from serverless_app.provider_loader import exit_after_flush
+    from fast_synth.provider_loader import exit_after_flush
 
     exit_after_flush(main())

@@ -40,8 +40,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from constructs_lib.dependencies import CACHE_ENV
-from serverless_app import provider_loader
-from serverless_app.provider_loader import (
+from fast_synth import provider_loader
+from fast_synth.provider_loader import (
     OPT_OUT_VARIABLE,
     disable_node_preload,
     exit_after_flush,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 import main
-from serverless_app import provider_loader
+from fast_synth import provider_loader
 from tests.support import ENVIRONMENTS, env_config, synth_config
 
 # Tests import lambda/app.py; its byte-code cache must not land in the packaged source.

@@ -28,7 +28,7 @@ from jsii._kernel.types import (
     StaticInvokeRequest,
 )
 
-from serverless_app import jsii_messages
+from fast_synth import jsii_messages
 from tests.support import synth_construct
 
 

@@ -19,8 +19,8 @@ from types import ModuleType
 import pytest
 from jsii import _reference_map
 
-from serverless_app import provider_loader
-from serverless_app.provider_loader import (
+from fast_synth import provider_loader
+from fast_synth.provider_loader import (
     DIRECT_KERNEL_NODE,
     JSII_NODE_VARIABLE,
     JSII_RUNTIME_VARIABLE,
@@ -190,7 +190,7 @@ def test_the_pytest_process_uses_the_fast_loader():
 # Runs in a fresh interpreter: what a user's program sees after `provider_loader.install()`.
 FRESH_PROCESS = """
 import json, sys
-from serverless_app import provider_loader
+from fast_synth import provider_loader
 provider_loader.install()
 from cdktf import App, TerraformStack
 from cdktf_cdktf_provider_aws.vpc import Vpc
@@ -454,7 +454,7 @@ def test_the_real_cdktf_skips_token_creation_stacks_only_on_the_fast_path(fast_a
 
 EXITING_PROGRAM = """
 import atexit, sys
-from serverless_app.provider_loader import exit_after_flush
+from fast_synth.provider_loader import exit_after_flush
 atexit.register(lambda: print("; exit handler ran"))
 sys.stdout.write("buffered, no newline")
 sys.stderr.write("to stderr")
@@ -476,7 +476,7 @@ def test_exit_after_flush_runs_exit_handlers_and_flushes_output():
 
 UNCHECKED_PROCESS = """
 import json, sys, typing
-from serverless_app import provider_loader
+from fast_synth import provider_loader
 provider_loader.install(runtime_type_checks=False)
 import cdktf
 from cdktf_cdktf_provider_aws.vpc import Vpc

@@ -78,7 +78,7 @@ from typing import Any, NoReturn
 import typeguard
 from jsii import _reference_map
 
-from serverless_app import jsii_messages
+from fast_synth import jsii_messages
 
 PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
 PROVIDER_ASSEMBLY = "@cdktf/provider-aws"
