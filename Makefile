@@ -95,8 +95,12 @@ call: $(VENV)/.synced ## SigV4-signed GET of a route of the applied stack (CALL_
 release: $(VENV)/.synced ## CodeDeploy shifts the applied stack's live alias to its newest version (RELEASE_ENV=dev, RELEASE_ARGS="--version N" to roll back)
 	$(PY) -m scripts.release --env $(RELEASE_ENV) $(RELEASE_ARGS)
 
+# pytest-xdist workers: one per CPU (`auto`; `make test TEST_WORKERS=N` overrides it), as the
+# suite is CPU-bound (jsii's node kernel, checkov, Terraform). How tests are shared out between
+# them (a module per worker) is in pyproject.toml.
+TEST_WORKERS ?= auto
 test: setup ## the whole test suite (needs everything setup installs)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap against a local emulator (part of `make test`)
 	$(PY) -m pytest -m e2e

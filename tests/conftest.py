@@ -15,6 +15,14 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 provider_loader.install()
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Under pytest-xdist (`make test`), the apply cycle's module goes first: it takes minutes on
+    one worker while the others run everything else, instead of starting last and running
+    alone. Every worker collects, so every worker sorts alike; a plain run keeps file order."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
+
+
 @pytest.fixture(scope="session")
 def stacks() -> dict[str, dict]:
     """The synthesized JSON of every shipped environment, built once per test session."""
@@ -35,13 +43,35 @@ def stack(request, stacks) -> dict:
     return stacks[request.param]
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
+def _cycle_lines() -> list[str]:
     """The apply cycle's measured times, per stack and step, and the provider version used."""
     from tests.terraform_cycle import CYCLE_REPORTS
 
+    lines = []
     for report in CYCLE_REPORTS:
         steps = ", ".join(f"{step.command} {step.seconds:.0f}s" for step in report.steps)
-        line = f"apply cycle {report.stack}: {report.seconds():.0f}s ({steps})"
-        terminalreporter.write_line(line)
+        lines.append(f"apply cycle {report.stack}: {report.seconds():.0f}s ({steps})")
         if report.version_note:
-            terminalreporter.write_line(f"apply cycle {report.stack}: {report.version_note}")
+            lines.append(f"apply cycle {report.stack}: {report.version_note}")
+    return lines
+
+
+# Under pytest-xdist the cycle runs in a worker process and the summary is printed by the
+# controller: each worker hands its lines over in `workeroutput` when it finishes.
+_WORKER_LINES: list[str] = []
+
+
+def pytest_sessionfinish(session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # this process is an xdist worker
+        workeroutput["apply_cycle_lines"] = _cycle_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    _WORKER_LINES.extend(getattr(node, "workeroutput", {}).get("apply_cycle_lines", []))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in [*_cycle_lines(), *_WORKER_LINES]:
+        terminalreporter.write_line(line)

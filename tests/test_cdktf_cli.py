@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-import main
 from tests.support import REPO_ROOT
 
 PINNED = "0.21.0"
@@ -54,7 +53,7 @@ def test_cli_matches_the_cdktf_library_and_never_reports_crashes():
     assert project["sendCrashReports"] in (False, "false")
 
 
-def test_cdktf_synth_writes_the_same_files_as_main_py(tmp_path):
+def test_cdktf_synth_writes_the_same_files_as_main_py(tmp_path, synth_output):
     result = subprocess.run(
         [str(installed_cli()), "synth", "--output", str(tmp_path / "cli")],
         cwd=REPO_ROOT,
@@ -64,10 +63,10 @@ def test_cdktf_synth_writes_the_same_files_as_main_py(tmp_path):
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert main.main(["--outdir", str(tmp_path / "python")]) == 0
 
     from_cli = files_under(tmp_path / "cli")
-    from_python = files_under(tmp_path / "python")
+    # `main.main(["--outdir", ...])`, run once per session (conftest.py).
+    from_python = files_under(synth_output)
     assert "stacks/dev/cdk.tf.json" in from_python
     assert sorted(from_cli) == sorted(from_python)
     assert [name for name in from_python if from_cli[name] != from_python[name]] == []

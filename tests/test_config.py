@@ -39,7 +39,16 @@ from serverless_app.config import (
 from tests.support import CONFIG_DIR, REPO_ROOT, synth_config
 from tests.unprivileged import unprivileged
 
-DELETE = object()  # a change that removes the key
+
+class _Delete:
+    """A change that removes the key. Its repr is fixed, so test ids are the same in every
+    process (pytest-xdist workers must collect identical ids; `object()`'s has an address)."""
+
+    def __repr__(self) -> str:
+        return "DELETE"
+
+
+DELETE = _Delete()
 
 
 def toml_value(value: Any) -> str:
