@@ -7,7 +7,7 @@ import json
 
 import jsii
 import pytest
-from cdktf import App, IStringProducer, Lazy, TerraformOutput, TerraformStack
+from cdktf import IStringProducer, Lazy, TerraformOutput, TerraformStack
 from jsii._kernel import Kernel
 from jsii._kernel.providers import process
 from jsii._kernel.types import (
@@ -145,7 +145,9 @@ def test_the_tests_kernel_uses_the_fast_send():
 
 
 def test_an_error_from_node_is_raised_through_the_fast_send():
-    stack = TerraformStack(App(), "stack")
+    from cdktf import Testing
+
+    stack = TerraformStack(Testing.app(), "stack")
     with pytest.raises(RuntimeError, match="no-such-child"):
         stack.node.find_child("no-such-child")
 

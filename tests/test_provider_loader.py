@@ -192,7 +192,7 @@ FRESH_PROCESS = """
 import json, sys
 from fast_synth import provider_loader
 provider_loader.install()
-from cdktf import App, TerraformStack
+from cdktf import TerraformStack, Testing
 from cdktf_cdktf_provider_aws.vpc import Vpc
 from constructs import Node
 import jsii
@@ -200,7 +200,7 @@ from jsii._kernel import _make_reference_for_native
 from jsii._kernel.types import CreateRequest
 
 loaded = sorted(name for name in sys.modules if name.startswith("cdktf_cdktf_provider_aws"))
-stack = TerraformStack(App(), "stack")
+stack = TerraformStack(Testing.app(), "stack")
 # An object node creates on its own, of a class in a submodule Python never imported.
 jsii.kernel.provider.create(CreateRequest(
     fqn="@cdktf/provider-aws.s3Bucket.S3Bucket",
@@ -590,11 +590,11 @@ def test_generated_code_needs_no_real_special_forms():
 
 
 def test_tests_keep_the_generated_type_checks():
-    from cdktf import App, TerraformStack
+    from cdktf import TerraformStack, Testing
     from cdktf_cdktf_provider_aws.vpc import Vpc
 
     with pytest.raises(TypeError, match="cidr_block"):
-        Vpc(TerraformStack(App(), "stack"), "vpc", cidr_block=16)  # type: ignore[arg-type]
+        Vpc(TerraformStack(Testing.app(), "stack"), "vpc", cidr_block=16)  # type: ignore[arg-type]
 
 
 def test_the_jsii_kernel_runs_in_one_node_process():
