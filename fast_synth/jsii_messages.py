@@ -37,11 +37,8 @@ from jsii.errors import ErrorType, JavaScriptError, JSIIError
 JSII_SEND = process._NodeProcess.send
 
 
-def _reference(objref: ObjRef) -> dict[str, Any]:
-    """As jsii's `_unstructure_ref`."""
-    if objref.interfaces:
-        return {"$jsii.byref": objref.ref, "$jsii.interfaces": objref.interfaces}
-    return {"$jsii.byref": objref.ref}
+# jsii's own encoding of an object reference (with its interfaces, when it has any).
+_reference: Callable[[ObjRef], dict[str, Any]] = process._unstructure_ref
 
 
 def _override(override: Override) -> dict[str, Any]:

@@ -116,8 +116,8 @@ function warnOnce(topic, message) {
   }
 }
 
-/** `compile` with the lazy rewrite applied when `filename` is a target package's index. */
-function compileLazily(module, compile, content, filename) {
+/** Node's own compile, with the lazy rewrite when `filename` is a target package's index. */
+function compileLazily(module, content, filename) {
   const packageName = targetPackage(filename);
   if (packageName === null) {
     return compile.call(module, content, filename);
@@ -150,7 +150,7 @@ function skipCreationStacks(module) {
 
 const compile = Module.prototype._compile;
 Module.prototype._compile = function compileWithPreload(content, filename) {
-  const result = compileLazily(this, compile, content, filename);
+  const result = compileLazily(this, content, filename);
   if (SKIP_CREATION_STACKS && filename.endsWith(CDKTF_STACK_TRACE)) {
     skipCreationStacks(this);
   }
