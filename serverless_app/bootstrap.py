@@ -17,6 +17,12 @@ from serverless_app.config import BootstrapConfig
 from serverless_app.stack import TERRAFORM_VERSIONS
 
 STACK_NAME = "bootstrap"
+# The plan's message when a region's API Gateway logging role was set outside this stack.
+TAKE_OVER_REFUSAL = (
+    "every API in the region logs through that role. To replace it with this stack's role, set "
+    "api_logging_take_over = true in the bootstrap configuration; or leave the region out of "
+    "api_logging_regions (docs/remote-state.md)"
+)
 
 
 class StateBucketStack(TerraformStack):
@@ -44,7 +50,12 @@ class StateBucketStack(TerraformStack):
             ),
         )
         ApiGatewayLoggingRole(
-            self, "api-logging", regions=config.logging_regions, default_region=config.region
+            self,
+            "api-logging",
+            regions=config.logging_regions,
+            default_region=config.region,
+            take_over=config.api_logging_take_over,
+            refusal=TAKE_OVER_REFUSAL,
         )
         TerraformOutput(
             self,

@@ -38,7 +38,7 @@ def build(stack, strategy="Canary10Percent5Minutes", provisioned=3) -> None:
     route_load_balancer(balancer, fn, alias.target)
     monitoring = Monitoring(stack, "monitoring", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
     alarms = monitoring.watch_function(fn)
-    releases = Releases(stack, "releases", ReleasesProps(name="t"))
+    releases = Releases(stack, "releases", ReleasesProps(name="t", region="us-east-1"))
     releases.add_function(
         "fn",
         alias,

@@ -64,10 +64,6 @@ TARGET_GROUP_NAME_MAX = 32
 # counting the default rule (one per route). The path limit is `constructs_lib.paths`'.
 ALB_MAX_TARGET_GROUPS = 100
 ALB_MAX_LISTENER_RULES = 100
-# Lambda keeps this many concurrent executions unreserved in every account
-# (PutFunctionConcurrency fails below it); new accounts often get a quota far below 1,000.
-LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100
-LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY = 1000
 # WAF: at most 100 rule action overrides per managed rule group statement.
 WAF_MAX_RULE_OVERRIDES = 100
 # The shipped config/bootstrap/state.toml value; bucket names are global, so it must be changed.

@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 from serverless_app.config.models import (
     DEFAULT_CONFIG_PATH,
     UNIQUE_ACROSS_FILES,
+    BootstrapRegions,
     Model,
     StackConfig,
     StrictModel,
@@ -27,7 +28,9 @@ from serverless_app.config.models import (
 )
 from serverless_app.config.rules import NO_VALUE
 
-DEFAULT_BOOTSTRAP_CONFIG = DEFAULT_CONFIG_PATH / "bootstrap" / "state.toml"
+# The bootstrap file lives in a `bootstrap/` folder next to the environment files.
+BOOTSTRAP_FILE = Path("bootstrap", "state.toml")
+DEFAULT_BOOTSTRAP_CONFIG = DEFAULT_CONFIG_PATH / BOOTSTRAP_FILE
 
 
 class ConfigError(Exception):
@@ -168,10 +171,40 @@ def validate_configs(path: Path) -> tuple[list[tuple[Path, StackConfig]], list[s
             loaded.append((file, load_config(file)))
         except ConfigError as error:
             problems.extend(error.problems)
-    clashes = _clashes_between_files(loaded)
+    clashes = [*_clashes_between_files(loaded), *_logging_region_problems(path, loaded)]
     problems.extend(line for _, line in clashes)
     clashing = {file for file, _ in clashes}
     return [(file, config) for file, config in loaded if file not in clashing], problems
+
+
+def bootstrap_file_beside(path: Path) -> Path:
+    """The bootstrap file that goes with the environment file or folder `path`."""
+    return (path if path.is_dir() else path.parent) / BOOTSTRAP_FILE
+
+
+def _logging_region_problems(
+    path: Path, loaded: list[tuple[Path, StackConfig]]
+) -> list[tuple[Path, str]]:
+    """Every environment whose region the bootstrap file next to it leaves out of
+    `api_logging_regions`: its API stages could not log. Without such a file, `terraform plan`
+    makes the check instead (`constructs_lib.api_account.ApiLoggingRoleCheck`)."""
+    bootstrap = bootstrap_file_beside(path)
+    if not bootstrap.is_file():
+        return []
+    try:
+        regions = load_config(bootstrap, BootstrapRegions).logging_regions
+    except ConfigError as error:
+        return [(bootstrap, line) for line in error.problems]
+    message = (
+        f"not in api_logging_regions of {shown(bootstrap)} ({', '.join(regions)}): API "
+        "Gateway cannot log there until the bootstrap stack sets the account's logging role; add "
+        "the region there and apply the bootstrap stack first"
+    )
+    return [
+        (file, _line(file, "region", message, config.region))
+        for file, config in loaded
+        if config.region not in regions
+    ]
 
 
 def _clashes_between_files(loaded: list[tuple[Path, StackConfig]]) -> list[tuple[Path, str]]:

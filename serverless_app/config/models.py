@@ -25,7 +25,14 @@ from pydantic import (
     model_validator,
 )
 
+from constructs_lib.concurrency import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    MAX_ACCOUNT_CONCURRENCY,
+    reservable,
+    why_reservable,
+)
 from constructs_lib.paths import segments
+from constructs_lib.zones import mixed_forms
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MIN_PERIOD_S,
@@ -37,9 +44,7 @@ from serverless_app.config.aws_facts import (
     API_MAX_RATE_LIMIT,
     AWS_REGIONS,
     GREETING_KEY,
-    LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
     LAMBDA_ENVIRONMENT_MAX_BYTES,
-    LAMBDA_MIN_UNRESERVED_CONCURRENCY,
     LAMBDA_PYTHON_RUNTIMES,
     LOG_RETENTION_DAYS,
     MAX_SECRETS_PER_FUNCTION,
@@ -94,7 +99,7 @@ from serverless_app.config.rules import (
     one_of,
     partition_of,
     raise_problems,
-    zones_of,
+    zone_problem,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -116,7 +121,11 @@ class SubnetConfig(StrictModel):
         json_schema_extra={"type_text": "string (CIDR)"},
     )
     az: AvailabilityZone = Field(
-        description="an AZ of `region`, from a static per-region list (`us-east-1a`...`us-east-1f`)"
+        description=(
+            "an AZ of `region`: a name from a static per-region list (`us-east-1a`...`us-east-1f`) "
+            "or an AZ id (`use1-az1`: the same physical zone in every account), one form per "
+            "file; `terraform plan` fails when the account has no such zone"
+        )
     )
 
 
@@ -178,6 +187,7 @@ class VpcConfig(StrictModel):
             [
                 *self._subnets_inside_vpc(),
                 *self._subnets_apart(),
+                *self._one_zone_form(),
                 *self._load_balancer_zones(),
                 *self._private_subnet_present(),
                 *self._nat_zones(),
@@ -207,6 +217,21 @@ class VpcConfig(StrictModel):
                     yield Problem((tier, key, "cidr"), f"overlaps {name} ({other})", subnet.cidr)
                     break
             seen.append((f"vpc.{tier}.{key}", network))
+
+    def _one_zone_form(self) -> Iterator[Problem]:
+        """Each subnet whose zone is written in another form than the first subnet's."""
+        subnets = list(self.subnets())
+        if not mixed_forms(subnet.az for _, _, subnet in subnets):
+            return
+        first_tier, first_key, first = subnets[0]
+        for tier, key, subnet in subnets[1:]:
+            if mixed_forms([first.az, subnet.az]):
+                yield Problem(
+                    (tier, key, "az"),
+                    f"vpc.{first_tier}.{first_key}.az is written {first.az!r}: use AZ names or AZ "
+                    "ids, not both (which name is which id differs per account)",
+                    subnet.az,
+                )
 
     def _load_balancer_zones(self) -> Iterator[Problem]:
         zones = sorted({subnet.az for subnet in self.public_subnets.values()})
@@ -399,8 +424,9 @@ class FunctionConfig(StrictModel):
     reserved_concurrency: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
         description=(
-            "0 would stop the function; the reservations of all functions together at most "
-            "`account_concurrency` - 100 (Lambda keeps 100 unreserved)"
+            "0 would stop the function; with the other functions' reservations and unreserved "
+            "provisioned concurrency at most `account_concurrency` minus what Lambda keeps "
+            "unreserved (100, or the whole quota below 100)"
         ),
         json_schema_extra={"default_text": "unset: no reservation (opt-in)"},
     )
@@ -409,7 +435,8 @@ class FunctionConfig(StrictModel):
         default=None,
         description=(
             "warm environments on the `live` alias (paid while idle); at most "
-            "`account_concurrency` - 100 and at most `reserved_concurrency` when that is set"
+            "`reserved_concurrency` when that is set, else counted with the reservations against "
+            "`account_concurrency`"
         ),
         json_schema_extra={"default_text": "unset: none (cold starts possible)"},
     )
@@ -862,14 +889,13 @@ class StackConfig(StrictModel):
     )
     # The account's concurrency quota (Service Quotas: "Concurrent executions"); only used to
     # check the functions' reservations. No documented maximum: 1,000,000 is a sanity bound.
-    account_concurrency: Annotated[
-        int, Field(ge=LAMBDA_MIN_UNRESERVED_CONCURRENCY, le=1_000_000)
-    ] = Field(
-        default=LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
+    account_concurrency: Annotated[int, Field(ge=1, le=MAX_ACCOUNT_CONCURRENCY)] = Field(
+        default=DEFAULT_ACCOUNT_CONCURRENCY,
         description=(
-            'the account\'s "Concurrent executions" quota (Service Quotas; new accounts often have '
-            "far less than 1,000; no documented maximum: 1,000,000 is a sanity bound); only "
-            "checks the functions' `reserved_concurrency` and `provisioned_concurrency`"
+            'the account\'s "Concurrent executions" quota in `region` (Service Quotas; new '
+            "accounts get 10 or 50, where Lambda keeps all of it unreserved, so no function can "
+            "reserve or provision any; no documented maximum: 1,000,000 is a sanity bound); "
+            "only checks the functions' `reserved_concurrency` and `provisioned_concurrency`"
         ),
     )
     vpc: VpcConfig = Field(default_factory=VpcConfig)
@@ -949,13 +975,9 @@ class StackConfig(StrictModel):
         region = info.data.get("region")  # absent when the region itself is invalid
         if region is not None:
             raise_problems(
-                Problem(
-                    (tier, key, "az"),
-                    f"not an availability zone of {region} ({', '.join(zones_of(region))})",
-                    subnet.az,
-                )
+                Problem((tier, key, "az"), problem, subnet.az)
                 for tier, key, subnet in vpc.subnets()
-                if subnet.az not in zones_of(region)
+                if (problem := zone_problem(subnet.az, region)) is not None
             )
         return vpc
 
@@ -1088,34 +1110,32 @@ def _target_group_names(
 def _concurrency_problems(
     functions: dict[str, FunctionConfig], account: int | None
 ) -> Iterator[Problem]:
-    """Lambda keeps 100 of the account's quota unreserved: the reservations of all functions
-    together must leave them, and no function can keep more environments warm than that."""
+    """Reserved concurrency, and provisioned concurrency outside a reservation, come out of the
+    account's quota, of which Lambda keeps part unreserved (`constructs_lib.concurrency`): the
+    claims of all functions together must leave it. Reported on the claim that goes over."""
     if account is None:
         return
-    available = account - LAMBDA_MIN_UNRESERVED_CONCURRENCY
-    unreserved = (
-        f"Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of account_concurrency = {account} "
-        "unreserved"
-    )
-    reserved = {
-        key: function.reserved_concurrency
-        for key, function in functions.items()
-        if function.reserved_concurrency is not None
-    }
+    available = reservable(account)
+    claims = [claim for key, function in functions.items() if (claim := _claim(key, function))]
     total = 0
-    for key, count in reserved.items():
+    for key, setting, count in claims:
         total += count
         if total > available:
-            together = "" if len(reserved) == 1 else f" for all functions together ({total})"
-            message = f"at most {available}{together}: {unreserved}"
-            yield Problem((key, "reserved_concurrency"), message, count)
-            break
-    for key, function in functions.items():
-        provisioned = function.provisioned_concurrency
-        if provisioned is not None and provisioned > available:
-            yield Problem(
-                (key, "provisioned_concurrency"), f"at most {available}: {unreserved}", provisioned
-            )
+            together = "" if len(claims) == 1 else f" for all functions together ({total})"
+            limit = f"at most {available}{together}" if available else "none possible"
+            message = f"{limit}: {why_reservable(account)} (account_concurrency)"
+            yield Problem((key, setting), message, count)
+            return
+
+
+def _claim(key: str, function: FunctionConfig) -> tuple[str, str, int] | None:
+    """What the function takes from the account's quota: its reservation (which holds its
+    provisioned concurrency), else its provisioned concurrency."""
+    if function.reserved_concurrency is not None:
+        return key, "reserved_concurrency", function.reserved_concurrency
+    if function.provisioned_concurrency is not None:
+        return key, "provisioned_concurrency", function.provisioned_concurrency
+    return None
 
 
 def _secrets_keys_in_region(
@@ -1338,12 +1358,37 @@ UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
 Model = TypeVar("Model", bound=StrictModel)
 
 
-class BootstrapConfig(StrictModel):
-    """The `bootstrap` stack: the S3 bucket for remote state (`python main.py --bootstrap`)."""
+class BootstrapRegions(StrictModel):
+    """What environments need of the bootstrap file: the regions whose API Gateway logging role
+    it sets. Other keys are read (and checked) by `BootstrapConfig` only."""
+
+    model_config = ConfigDict(extra="ignore")
 
     region: StackRegion = Field(
         default=DEFAULT_REGION, description="a region of the `aws` partition"
     )
+    # API Gateway's CloudWatch role is an account setting per region: set here, once, for
+    # every region an environment runs in (default: this stack's region).
+    api_logging_regions: list[StackRegion] = Field(
+        default_factory=list,
+        description=(
+            "regions (of the `aws` partition) whose API Gateway account setting points at the "
+            "logging role: every region an environment runs in (`make check` compares, when "
+            "this file is next to the environment files)"
+        ),
+        json_schema_extra={"default_text": "`[region]`"},
+    )
+
+    @property
+    def logging_regions(self) -> list[str]:
+        return sorted(set(self.api_logging_regions)) or [self.region]
+
+
+class BootstrapConfig(BootstrapRegions):
+    """The `bootstrap` stack: the S3 bucket for remote state (`python main.py --bootstrap`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     bucket_name: Annotated[S3BucketName, AfterValidator(not_the_placeholder)] = Field(
         description=(
             "the state bucket; S3 bucket name rules (globally unique); the shipped placeholder "
@@ -1354,17 +1399,12 @@ class BootstrapConfig(StrictModel):
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
         Field(default=90, description="old state versions are kept this long")
     )
-    # API Gateway's CloudWatch role is an account setting per region: set here, once, for
-    # every region an environment runs in (default: this stack's region).
-    api_logging_regions: list[StackRegion] = Field(
-        default_factory=list,
+    # A region's setting names one role for every API there: replacing a role another team
+    # set moves all of their logging to this stack's role. Refused at plan time unless asked.
+    api_logging_take_over: bool = Field(
+        default=False,
         description=(
-            "regions (of the `aws` partition) whose API Gateway account setting points at the "
-            "logging role: every region an environment runs in"
+            "replace a CloudWatch role set outside this stack in `api_logging_regions`; without "
+            "it, `terraform plan` fails in such a region and names the role"
         ),
-        json_schema_extra={"default_text": "`[region]`"},
     )
-
-    @property
-    def logging_regions(self) -> list[str]:
-        return sorted(set(self.api_logging_regions)) or [self.region]

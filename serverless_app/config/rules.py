@@ -16,6 +16,7 @@ from pydantic import AfterValidator, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from constructs_lib.paths import path_problem
+from constructs_lib.zones import ZONE_ID, ZONE_NAME, is_zone_id, zone_id_region_problem
 from serverless_app.config.aws_facts import (
     ALB_SSL_POLICIES,
     API_ROLE_SUFFIX,
@@ -191,6 +192,16 @@ def zones_of(region: str) -> list[str]:
     return [f"{region}{letter}" for letter in AVAILABILITY_ZONE_LETTERS.get(region, "")]
 
 
+def zone_problem(zone: str, region: str) -> str | None:
+    """Why `zone` (an AZ name or id) cannot be a zone of `region`, as far as a static list
+    knows; whether the account has it is checked at plan time."""
+    if is_zone_id(zone):
+        return zone_id_region_problem(zone, region)
+    if zone not in zones_of(region):
+        return f"not an availability zone of {region} ({', '.join(zones_of(region))})"
+    return None
+
+
 def _state_key(value: str) -> str:
     if not value or value.startswith("/") or value.endswith("/") or "//" in value:
         raise ValueError(
@@ -225,7 +236,11 @@ SubnetKey = Annotated[
     pattern(r"[a-z0-9]{1,16}", "1-16 lowercase letters or digits (it names resources and tags)"),
 ]
 AvailabilityZone = Annotated[
-    str, pattern(r"[a-z]{2}(?:-[a-z]+)+-\d[a-z]", "an AZ name like us-east-1a")
+    str,
+    pattern(
+        f"{ZONE_NAME.pattern}|{ZONE_ID.pattern}",
+        "an AZ name like us-east-1a or an AZ id like use1-az1",
+    ),
 ]
 S3BucketName = Annotated[str, AfterValidator(_s3_bucket_name)]
 S3BucketPrefix = Annotated[str, AfterValidator(_s3_bucket_prefix)]
