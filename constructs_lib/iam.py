@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Protocol, TypeVar
 from weakref import WeakKeyDictionary
@@ -147,48 +147,50 @@ PARTITION_ID = "aws-partition"
 ACCOUNT_ID = "aws-account"
 
 
-# Each stack's partition and account tokens, read from node once (each lookup is 3 round trips
-# to jsii), and kept for every scope asked about too: finding a scope's stack is a round trip
-# as well.
-_PARTITIONS: WeakKeyDictionary[Construct, str] = WeakKeyDictionary()
-_ACCOUNTS: WeakKeyDictionary[Construct, str] = WeakKeyDictionary()
+class _StackData:
+    """A stack's `data "aws_partition"` and `data "aws_caller_identity"`, each created on
+    first use and its attribute read once: every lookup is a round trip to the jsii kernel."""
+
+    def __init__(self, stack: TerraformStack) -> None:
+        self.stack = stack
+        self.node = stack.node
+
+    @cached_property
+    def partition(self) -> str:
+        return self._data(PARTITION_ID, DataAwsPartition).partition
+
+    @cached_property
+    def account(self) -> str:
+        return self._data(ACCOUNT_ID, DataAwsCallerIdentity).account_id
+
+    def _data(self, id: str, kind: type[DataSource]) -> DataSource:
+        found = self.node.try_find_child(id)
+        return found if isinstance(found, kind) else kind(self.stack, id)
+
+
+DataSource = TypeVar("DataSource", DataAwsPartition, DataAwsCallerIdentity)
+# Each scope asked about -> its stack's data: finding a scope's stack is a round trip as well.
+_STACK_DATA: WeakKeyDictionary[Construct, _StackData] = WeakKeyDictionary()
+
+
+def _stack_data(scope: Construct) -> _StackData:
+    if scope not in _STACK_DATA:
+        stack = TerraformStack.of(scope)
+        if stack not in _STACK_DATA:
+            _STACK_DATA[stack] = _StackData(stack)
+        _STACK_DATA[scope] = _STACK_DATA[stack]
+    return _STACK_DATA[scope]
 
 
 def stack_partition(scope: Construct) -> str:
     """The `aws`, `aws-cn` or `aws-us-gov` the stack is applied in: one `data "aws_partition"`
     per stack, so hand-built ARNs are right in every partition."""
-    return _stack_value(
-        scope, _PARTITIONS, lambda stack: _data(stack, PARTITION_ID, DataAwsPartition).partition
-    )
+    return _stack_data(scope).partition
 
 
 def stack_account(scope: Construct) -> str:
     """The account id the stack is applied in: one `data "aws_caller_identity"` per stack."""
-    return _stack_value(
-        scope, _ACCOUNTS, lambda stack: _data(stack, ACCOUNT_ID, DataAwsCallerIdentity).account_id
-    )
-
-
-def _stack_value(
-    scope: Construct,
-    cache: WeakKeyDictionary[Construct, str],
-    read: Callable[[TerraformStack], str],
-) -> str:
-    if scope not in cache:
-        stack = TerraformStack.of(scope)
-        if stack not in cache:
-            cache[stack] = read(stack)
-        cache[scope] = cache[stack]
-    return cache[scope]
-
-
-DataSource = TypeVar("DataSource", DataAwsPartition, DataAwsCallerIdentity)
-
-
-def _data(stack: TerraformStack, id: str, kind: type[DataSource]) -> DataSource:
-    """The stack's data source `id`, created on first use."""
-    found = stack.node.try_find_child(id)
-    return found if isinstance(found, kind) else kind(stack, id)
+    return _stack_data(scope).account
 
 
 def managed_policy_arn(scope: Construct, path: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import botocore
 import pytest
 
+from constructs_lib.zones import zone_id_region_problem
 from serverless_app.config import (
     ALB_SSL_POLICIES,
     AVAILABILITY_ZONE_LETTERS,
@@ -270,7 +271,23 @@ RULES = [
         "not an availability zone of eu-west-1 (eu-west-1a, eu-west-1b, eu-west-1c)",
         also={**EU_WEST_1, "vpc.private_subnets.b.az": "eu-west-1b"},
     ),
-    case("vpc.private_subnets.a.az", "us-east-1", "an AZ name like us-east-1a"),
+    case("vpc.private_subnets.a.az", "us-east-1", "an AZ name like us-east-1a or an AZ id"),
+    # AZ ids name the same zone in every account: accepted, checked against the region's prefix
+    case(
+        "vpc.private_subnets.b.az",
+        "euw1-az2",
+        "not an AZ id of us-east-1 (use1-az1, use1-az2, ...)",
+        also=dict.fromkeys(
+            ("vpc.public_subnets.a.az", "vpc.public_subnets.b.az", "vpc.private_subnets.a.az"),
+            "use1-az1",
+        )
+        | {"vpc.public_subnets.b.az": "use1-az2"},
+    ),
+    case(
+        "vpc.private_subnets.b.az",
+        "use1-az2",
+        "vpc.public_subnets.a.az is written 'us-east-1a': use AZ names or AZ ids, not both",
+    ),
     case(
         "vpc.public_subnets.b.az",
         "us-east-1a",
@@ -418,14 +435,34 @@ RULES = [
     case("s3.prevent_destroy", True, "contradicts force_destroy = true"),
     case("load_balancer.access_log_expiration_days", 0, "greater than or equal to 1"),
     case("load_balancer.access_log_expiration_days", 3654, "less than or equal to 3653"),
-    # Reserved concurrency: opt-in, and Lambda keeps 100 of the account's quota unreserved
+    # Reserved concurrency: opt-in, and Lambda keeps 100 of the account's quota unreserved, or
+    # all of a quota below 100 (new accounts: 10 or 50)
     case(
         "functions.hello.reserved_concurrency",
         50,
-        "at most 20: Lambda keeps 100 of account_concurrency = 120 unreserved",
+        "at most 20: Lambda keeps 100 of the account's 120 unreserved (account_concurrency)",
         also={"account_concurrency": 120},
     ),
-    case("account_concurrency", 99, "greater than or equal to 100"),
+    case(
+        "functions.escape.provisioned_concurrency",
+        20,
+        "at most 30 for all functions together (40): Lambda keeps 100 of the account's 130",
+        also={"account_concurrency": 130, "functions.hello.reserved_concurrency": 20},
+    ),
+    case(
+        "functions.hello.reserved_concurrency",
+        1,
+        "none possible: Lambda keeps 50 of the account's 50 unreserved (account_concurrency)",
+        also={"account_concurrency": 50},
+    ),
+    case(
+        "functions.hello.provisioned_concurrency",
+        1,
+        "none possible: Lambda keeps 10 of the account's 10 unreserved (account_concurrency)",
+        also={"account_concurrency": 10},
+    ),
+    case("account_concurrency", 0, "greater than or equal to 1"),
+    case("account_concurrency", 10**7, "less than or equal to 1000000"),
     # WAF
     case("waf.managed_rule_groups", [], "at least 1 item"),
     case(
@@ -633,6 +670,23 @@ def test_rule_reports_the_key_and_the_value(tmp_path, changes, location, fragmen
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"{path}: {location}: "), problems[0]
     assert fragment in problems[0]
+
+
+def test_subnets_may_name_their_zones_by_az_id(tmp_path):
+    zones = {
+        "vpc.public_subnets.a.az": "use1-az1",
+        "vpc.public_subnets.b.az": "use1-az6",
+        "vpc.private_subnets.a.az": "use1-az1",
+        "vpc.private_subnets.b.az": "use1-az6",
+    }
+    config = load_config(write_config(tmp_path, dev_with(zones)))
+    assert {subnet.az for _, _, subnet in config.vpc.subnets()} == {"use1-az1", "use1-az6"}
+
+
+@pytest.mark.parametrize("account", [10, 50, 99])
+def test_small_account_quotas_are_accepted_without_reservations(tmp_path, account):
+    config = load_config(write_config(tmp_path, dev_with({"account_concurrency": account})))
+    assert config.account_concurrency == account
 
 
 def test_problem_line_has_file_key_message_and_value(tmp_path):
@@ -996,6 +1050,29 @@ def test_availability_zones_cover_every_region_and_every_zone_moto_knows():
         if zone.name not in zones_of(region)
     ]
     assert missing == []
+
+
+def test_az_id_prefixes_match_every_zone_id_moto_knows():
+    """moto's zone ids are real ones (use1-az6 is us-east-1's): the derived prefix of each
+    region must be theirs, and every one of them must pass the region check."""
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    known = {
+        region: {zone.zone_id for zone in zones}
+        for region, zones in RegionsAndZonesBackend.zones.items()
+        if region in AWS_REGIONS
+    }
+    assert len(known) > 30
+    refused = {
+        zone_id: zone_id_region_problem(zone_id, region)
+        for region, zone_ids in known.items()
+        for zone_id in zone_ids
+        if zone_id_region_problem(zone_id, region) is not None
+    }
+    assert refused == {}
+    # ... and none of them passes for another region.
+    assert zone_id_region_problem("use1-az1", "us-east-2") is not None
+    assert zone_id_region_problem("apne1-az1", "ap-northeast-2") is not None
 
 
 def test_ssl_policies_include_every_policy_moto_knows():

@@ -349,6 +349,48 @@ def test_check_names_the_fine_environments_and_the_problems(tmp_path):
     )
 
 
+EU_QA = 'env = "qa"\nregion = "eu-west-1"\n[functions.hello]\nsource_dir = "lambda"\n' + ROUTE
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "problem"),
+    [
+        ('bucket_name = "x"\napi_logging_regions = ["us-east-1", "eu-west-1"]\n', None),
+        (
+            'region = "us-east-1"\n',
+            "region: not in api_logging_regions of {bootstrap} (us-east-1): API Gateway cannot "
+            "log there until the bootstrap stack sets the account's logging role; add the region "
+            "there and apply the bootstrap stack first (given: 'eu-west-1')",
+        ),
+        (
+            'api_logging_regions = ["eu-west-9"]\n',
+            "api_logging_regions[0]: not an AWS region; did you mean 'eu-west-3'? (given: "
+            "'eu-west-9')",
+        ),
+    ],
+    ids=["listed", "left out", "broken bootstrap file"],
+)
+def test_check_compares_each_region_with_the_bootstrap_file_beside_it(tmp_path, bootstrap, problem):
+    """The bootstrap file sits in `bootstrap/` next to the environment files; its other keys
+    (the bucket name, even the shipped placeholder) do not matter here."""
+    (tmp_path / "qa.toml").write_text(EU_QA)
+    (tmp_path / "bootstrap").mkdir()
+    bootstrap_file = tmp_path / "bootstrap" / "state.toml"
+    bootstrap_file.write_text(bootstrap)
+    result = run_main("--check", "--config", str(tmp_path))
+    if problem is None:
+        assert (result.returncode, result.stderr) == (0, "")
+        return
+    assert result.returncode == 2
+    reported = bootstrap_file if problem.startswith("api_logging") else tmp_path / "qa.toml"
+    assert result.stderr == f"{reported}: {problem.format(bootstrap=bootstrap_file)}\n"
+
+
+def test_without_a_bootstrap_file_the_region_is_left_to_the_plan(tmp_path):
+    (tmp_path / "qa.toml").write_text(EU_QA)
+    assert run_main("--check", "--config", str(tmp_path / "qa.toml")).returncode == 0
+
+
 def test_a_warning_is_printed_but_does_not_fail(tmp_path):
     config = tmp_path / "qa.toml"
     config.write_text(
