@@ -170,6 +170,18 @@ def test_bounds():
     assert LiveAliasProps(provisioned_concurrency=1900, account_concurrency_limit=2000)
 
 
+@pytest.mark.parametrize(
+    ("account", "largest"),
+    [(2000, 1900), (150, 50), (101, 1), (100, 0), (50, 0), (10, 0)],
+)
+def test_provisioned_concurrency_leaves_what_lambda_keeps_unreserved(account, largest):
+    """100 of the quota, or all of a quota below 100 (new accounts have 10 or 50)."""
+    if largest:
+        assert LiveAliasProps(provisioned_concurrency=largest, account_concurrency_limit=account)
+    with pytest.raises(ValueError, match=f"between 1 and {largest} "):
+        LiveAliasProps(provisioned_concurrency=largest + 1, account_concurrency_limit=account)
+
+
 def test_alias_needs_published_versions_and_room_in_the_reservation():
     with pytest.raises(ValueError, match="publish_versions"):
         synth_construct(
