@@ -64,6 +64,40 @@ class ApiDomainProps:
             raise ValueError(f"invalid base_path {self.base_path!r} (no leading/trailing /)")
 
 
+class HostedZoneCheck(Construct):
+    """Plan fails when the hosted zone cannot serve the names: a private zone answers only
+    inside its VPCs, so ACM never sees the validation records and clients never resolve the
+    name; a zone of another domain would hold records nobody asks for."""
+
+    def __init__(self, scope: Construct, id: str, *, zone_id: str, names: Sequence[str]) -> None:
+        super().__init__(scope, id)
+        # Wildcards are validated by the record of their base name.
+        bases = sorted({name.removeprefix("*.") for name in names})
+        zone = 'trimsuffix(lower(self.name), ".")'
+        inside = f'name == {zone} || endswith(name, ".${{{zone}}}")'
+        outside = f"[for name in {hcl_strings(bases)} : name if !({inside})]"
+        DataAwsRoute53Zone(
+            self,
+            "zone",
+            zone_id=zone_id,
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    plan_check(
+                        "!self.private_zone",
+                        f"Hosted zone {zone_id} (${{self.name}}) is private: ACM cannot see its "
+                        "validation records and clients cannot resolve the name. Use the public "
+                        "hosted zone of the domain.",
+                    ),
+                    plan_check(
+                        f"length({outside}) == 0",
+                        f'${{join(", ", {outside})}} not in hosted zone {zone_id} '
+                        "(${self.name}): use the public hosted zone that holds the name.",
+                    ),
+                ]
+            ),
+        )
+
+
 class ApiDomain(Construct):
     """DNS-validated certificate + regional custom domain (TLS 1.2) + base path mapping +
     alias A record, for one REST API stage."""
@@ -73,7 +107,12 @@ class ApiDomain(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.props = props
-        self._zone_serves_the_names()
+        HostedZoneCheck(
+            self,
+            "zone",
+            zone_id=props.hosted_zone_id,
+            names=[props.domain_name, *props.alternative_names],
+        )
         self.certificate = AcmCertificate(
             self,
             "certificate",
@@ -120,38 +159,6 @@ class ApiDomain(Construct):
                 name=self.domain.regional_domain_name,
                 zone_id=self.domain.regional_zone_id,
                 evaluate_target_health=False,
-            ),
-        )
-
-    def _zone_serves_the_names(self) -> None:
-        """Plan fails when the hosted zone cannot serve the names: a private zone answers
-        only inside its VPCs, so ACM never sees the validation records and clients never
-        resolve the API; a zone of another domain would hold records nobody asks for."""
-        zone_id = self.props.hosted_zone_id
-        names = sorted({self.props.domain_name, *self.props.alternative_names})
-        # Wildcards are validated by the record of their base name.
-        bases = sorted({name.removeprefix("*.") for name in names})
-        zone = 'trimsuffix(lower(self.name), ".")'
-        inside = f'name == {zone} || endswith(name, ".${{{zone}}}")'
-        outside = f"[for name in {hcl_strings(bases)} : name if !({inside})]"
-        DataAwsRoute53Zone(
-            self,
-            "zone",
-            zone_id=zone_id,
-            lifecycle=TerraformResourceLifecycle(
-                postcondition=[
-                    plan_check(
-                        "!self.private_zone",
-                        f"Hosted zone {zone_id} (${{self.name}}) is private: ACM cannot see its "
-                        "validation records and clients cannot resolve the name. Use the public "
-                        "hosted zone of the domain.",
-                    ),
-                    plan_check(
-                        f"length({outside}) == 0",
-                        f'${{join(", ", {outside})}} not in hosted zone {zone_id} '
-                        "(${self.name}): use the public hosted zone that holds the name.",
-                    ),
-                ]
             ),
         )
 

@@ -3,15 +3,21 @@ overlay + a hosted zone id made by the emulator) and the parameters it creates f
 
 from __future__ import annotations
 
+import json
 import tomllib
 
 import pytest
+from cdktf import Testing as CdktfTesting
 
-from serverless_app.config import load_config
-from tests.support import CONFIG_DIR, resources, synth_config
+from serverless_app.bootstrap import StateBucketStack
+from serverless_app.config import BootstrapConfig, load_config
+from tests.aws_facts import Endpoint
+from tests.moto_server import moto_server, tls_files
+from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, data_sources, resources, synth_config
 from tests.terraform_cycle import (
     PROD_OVERLAY,
     hosted_zone_name,
+    leave_bootstrap_marker,
     merged,
     overlay_domain,
     secret_parameters,
@@ -70,3 +76,21 @@ def test_prod_variant_keeps_everything_else_of_prod(variant, stacks):
     shipped = stacks["prod"]["resource"]
     for resource_type in ("aws_lb", "aws_dynamodb_table", "aws_s3_bucket", "aws_nat_gateway"):
         assert resources(variant, resource_type).keys() == shipped[resource_type].keys()
+
+
+def test_an_environment_account_gets_the_bootstrap_marker_the_bootstrap_makes_its_own(
+    tmp_path, stacks
+):
+    """The cycle's dev and prod accounts are ones the bootstrap stack has set up (the README's
+    order): the marker their plan looks for is there. The bootstrap stack creates its own."""
+    bootstrap = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig)
+    bootstrap_json = json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), bootstrap)))
+    tls = tls_files(tmp_path)
+    with moto_server(tls=tls) as url:
+        ssm = Endpoint(url, "us-east-1", str(tls.certificate)).client("ssm")
+        leave_bootstrap_marker(bootstrap_json, url, tls, "us-east-1")
+        assert ssm.describe_parameters()["Parameters"] == []
+        leave_bootstrap_marker(stacks["dev"], url, tls, "us-east-1")
+        [marker] = ssm.describe_parameters()["Parameters"]
+        [reader] = data_sources(stacks["dev"], "aws_ssm_parameters_by_path").values()
+        assert marker["Name"].startswith(reader["path"] + "/")
