@@ -40,7 +40,7 @@ LOGGING_ROLE_NAME = "api-gateway-cloudwatch-logs"
 # the role's ARN. Environment stacks look for it at plan time (`ApiLoggingRoleCheck`).
 MARKER_PATH = "/account/api-gateway"
 MARKER_NAME = f"{MARKER_PATH}/cloudwatch-role-arn"
-# `terraform import` id of the per-region singleton (any id reads the region's setting).
+# The id the provider gives the per-region singleton (`terraform import ... api-gateway-account`).
 ACCOUNT_SETTING_ID = "api-gateway-account"
 
 
