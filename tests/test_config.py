@@ -618,7 +618,13 @@ RULES = [
     # Tags
     case("tags.aws:owner", "x", 'must not start with "aws:"'),
     case("tags.Owner!", "x", "tag key must be 1-128 letters, digits, spaces or + - = . _ : / @"),
-    case("tags." + "k" * 129, "x", "tag key must be 1-128"),
+    # A key longer than any valid one is shortened in the line, with its length.
+    case(
+        "tags." + "k" * 129,
+        "x",
+        "tag key must be 1-128",
+        reported="tags." + "k" * 64 + "... (129 characters)",
+    ),
     case("tags.Owner", "v" * 257, "tag value must be 0-256"),
     case("tags.Owner", "team#1", "tag value must be 0-256 letters, digits, spaces"),
     case("tags.Env", "dev", "set by the stack"),
