@@ -32,7 +32,8 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
-from constructs_lib.paths import specificity, wildcard_path
+from constructs_lib.paths import MAX_WILDCARDS_PER_RULE, specificity, wildcard_count, wildcard_path
+from constructs_lib.permissions import LOAD_BALANCER_PRINCIPAL, LOAD_BALANCER_STATEMENT_ID
 from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
@@ -203,11 +204,11 @@ class FunctionLoadBalancer(Construct):
         permission = LambdaPermission(
             self,
             f"{id}-invoke-permission",
-            statement_id="AllowExecutionFromLoadBalancer",
+            statement_id=LOAD_BALANCER_STATEMENT_ID,
             action="lambda:InvokeFunction",
             function_name=target.function_name,
             qualifier=target.qualifier,
-            principal="elasticloadbalancing.amazonaws.com",
+            principal=LOAD_BALANCER_PRINCIPAL,
             source_arn=arn,
         )
         LbTargetGroupAttachment(
@@ -228,6 +229,12 @@ class FunctionLoadBalancer(Construct):
         that one call."""
         if self._routed:
             raise ValueError("add_routes takes every route in one call")
+        for route, _ in routes:
+            if wildcard_count(route.path) > MAX_WILDCARDS_PER_RULE:
+                raise ValueError(
+                    f"{route.name}: a listener rule allows {MAX_WILDCARDS_PER_RULE} wildcards "
+                    "(one per path parameter)"
+                )
         self._routed = True
         ordered = sorted(routes, key=lambda pair: specificity(pair[0].method, pair[0].path))
         for priority, (route, target_group) in enumerate(ordered, start=1):

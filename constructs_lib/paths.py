@@ -4,11 +4,23 @@ path means. Standard library only: the configuration checks import it without cd
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 # The load balancer's limit for one path-pattern value.
 MAX_PATH_LENGTH = 128
+# Application Load Balancer quotas, "Wildcards per rule" (elasticloadbalancing/latest/
+# application/load-balancer-limits.html, not adjustable): each path parameter is one `*` of
+# the rule's path pattern.
+MAX_WILDCARDS_PER_RULE = 5
+# API Gateway REST API quotas, "Resources per API" (apigateway/latest/developerguide/
+# api-gateway-execution-service-limits-table.html, default, adjustable per API): one
+# resource per distinct path below `/`.
+MAX_API_RESOURCES = 300
+# Leaves room for a prefix in a 100-character statement id.
+MAX_SLUG_READABLE = 60
 LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
 
@@ -85,3 +97,27 @@ def specificity(method: str, path: str) -> tuple[bool, int, tuple[int, ...], boo
     greedy = bool(parsed) and parsed[-1].greedy
     kinds = tuple(1 if segment.parameter else 0 for segment in parsed)
     return (greedy, -len(parsed), kinds, method == "ANY")
+
+
+def wildcard_count(path: str) -> int:
+    """The `*` of the path's load balancer pattern: one per parameter."""
+    return sum(segment.parameter is not None for segment in segments(path))
+
+
+def resource_paths(paths: Iterable[str]) -> list[str]:
+    """The API Gateway resources the paths need, in order of first use: each distinct path
+    below `/` and every path above it (`/a/{id}` needs `/a` and `/a/{id}`)."""
+    resources: dict[str, None] = {}
+    for path in paths:
+        parts = path.strip("/").split("/") if path != "/" else []
+        for end in range(1, len(parts) + 1):
+            resources.setdefault("/" + "/".join(parts[:end]))
+    return list(resources)
+
+
+def slug(text: str) -> str:
+    """`text` as letters, digits and `-`, plus a hash of all of it: distinct for `/a-b` and
+    `/a/b`, which read the same once `/` is replaced (construct ids cannot hold `/`)."""
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
+    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+    return f"{readable[:MAX_SLUG_READABLE]}-{digest}"

@@ -366,7 +366,7 @@ def test_requirements_pulling_in_other_files_are_refused(tmp_path, line):
     # Their content would not be part of the cache key, so a change there would go unseen.
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"tinylib==1.0\n{line}  # shared pins\n")
-    with pytest.raises(DependencyError, match=r"requirements.txt:2: `-"):
+    with pytest.raises(DependencyError, match=r"requirements.txt: line 2: `-"):
         dependency_spec(requirements)
 
 
