@@ -69,7 +69,7 @@ class RestApiProps:
         names = [route.name for route in self.routes]
         if len(set(names)) != len(names):
             raise ValueError(f"routes repeat a method and path: {sorted(names)}")
-        resources = len(resource_paths(route.path for route in self.routes))
+        resources = len(resource_paths([route.path for route in self.routes]))
         if resources > MAX_API_RESOURCES:
             raise ValueError(f"{resources} API resources; API Gateway allows {MAX_API_RESOURCES}")
 

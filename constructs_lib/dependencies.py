@@ -195,9 +195,7 @@ def requirement_lines(text: str) -> Iterator[tuple[int, str]]:
 
 def _requirement_problem(requirement: str) -> str | None:
     words = requirement.split()
-    option = next(
-        (o for o in _FILE_OPTIONS if words[0] == o or words[0].startswith(o + "=")), None
-    )
+    option = next((o for o in _FILE_OPTIONS if words[0] == o or words[0].startswith(o + "=")), None)
     if option:
         return (
             f"`{option}` is not supported: the cache follows this file's content only; list "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
+from constructs_lib.names import access_log_bucket_prefix
 from constructs_lib.paths import MAX_WILDCARDS_PER_RULE, specificity, wildcard_count, wildcard_path
 from constructs_lib.permissions import LOAD_BALANCER_PRINCIPAL, LOAD_BALANCER_STATEMENT_ID
 from constructs_lib.releases import InvokeTarget
@@ -169,7 +170,7 @@ class FunctionLoadBalancer(Construct):
             self,
             "access-logs",
             SecureBucketProps(
-                bucket_prefix=f"{self.props.name}-logs-",
+                bucket_prefix=access_log_bucket_prefix(self.props.name),
                 expiration_days=self.props.access_log_expiration_days,
                 force_destroy=self.props.force_destroy,
                 service_writes=[
@@ -227,14 +228,9 @@ class FunctionLoadBalancer(Construct):
         also matches `/`, so longer and literal paths are tested before shorter, parameterised
         and greedy ones. Called once, with every route: the priorities are numbered across
         that one call."""
+        _refuse_too_many_wildcards(route for route, _ in routes)
         if self._routed:
             raise ValueError("add_routes takes every route in one call")
-        for route, _ in routes:
-            if wildcard_count(route.path) > MAX_WILDCARDS_PER_RULE:
-                raise ValueError(
-                    f"{route.name}: a listener rule allows {MAX_WILDCARDS_PER_RULE} wildcards "
-                    "(one per path parameter)"
-                )
         self._routed = True
         ordered = sorted(routes, key=lambda pair: specificity(pair[0].method, pair[0].path))
         for priority, (route, target_group) in enumerate(ordered, start=1):
@@ -318,3 +314,12 @@ class FunctionLoadBalancer(Construct):
             certificate_arn=certificate_arn,
             ssl_policy=ssl_policy,
         )
+
+
+def _refuse_too_many_wildcards(routes: Iterable[Route]) -> None:
+    for route in routes:
+        if wildcard_count(route.path) > MAX_WILDCARDS_PER_RULE:
+            raise ValueError(
+                f"{route.name}: a listener rule allows {MAX_WILDCARDS_PER_RULE} wildcards "
+                "(one per path parameter)"
+            )

@@ -6,21 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 # The load balancer's limit for one path-pattern value.
 MAX_PATH_LENGTH = 128
-# Application Load Balancer quotas, "Wildcards per rule" (elasticloadbalancing/latest/
-# application/load-balancer-limits.html, not adjustable): each path parameter is one `*` of
-# the rule's path pattern.
-MAX_WILDCARDS_PER_RULE = 5
-# API Gateway REST API quotas, "Resources per API" (apigateway/latest/developerguide/
-# api-gateway-execution-service-limits-table.html, default, adjustable per API): one
-# resource per distinct path below `/`.
-MAX_API_RESOURCES = 300
-# Leaves room for a prefix in a 100-character statement id.
-MAX_SLUG_READABLE = 60
 LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
 
@@ -83,20 +72,16 @@ def segments(path: str) -> list[Segment]:
     return parsed
 
 
-def wildcard_path(path: str) -> str:
-    """The path with every parameter as `*`: the load balancer's path pattern and the tail of
-    API Gateway's execute-api source ARN."""
-    parts = ["*" if segment.parameter else segment.text for segment in segments(path)]
-    return "/" + "/".join(parts)
-
-
-def specificity(method: str, path: str) -> tuple[bool, int, tuple[int, ...], bool]:
-    """Sort key putting the routes a load balancer must test first in front: a `*` in a path
-    pattern also matches `/`, so greedy and shorter patterns would shadow longer ones."""
-    parsed = segments(path)
-    greedy = bool(parsed) and parsed[-1].greedy
-    kinds = tuple(1 if segment.parameter else 0 for segment in parsed)
-    return (greedy, -len(parsed), kinds, method == "ANY")
+# Application Load Balancer quotas, "Wildcards per rule" (elasticloadbalancing/latest/
+# application/load-balancer-limits.html, not adjustable): each path parameter is one `*` of
+# the rule's path pattern.
+MAX_WILDCARDS_PER_RULE = 5
+# API Gateway REST API quotas, "Resources per API" (apigateway/latest/developerguide/
+# api-gateway-execution-service-limits-table.html, default, adjustable per API): one
+# resource per distinct path below `/`.
+MAX_API_RESOURCES = 300
+# Leaves room for a prefix in a 100-character statement id.
+MAX_SLUG_READABLE = 60
 
 
 def wildcard_count(path: str) -> int:
@@ -104,7 +89,7 @@ def wildcard_count(path: str) -> int:
     return sum(segment.parameter is not None for segment in segments(path))
 
 
-def resource_paths(paths: Iterable[str]) -> list[str]:
+def resource_paths(paths: list[str]) -> list[str]:
     """The API Gateway resources the paths need, in order of first use: each distinct path
     below `/` and every path above it (`/a/{id}` needs `/a` and `/a/{id}`)."""
     resources: dict[str, None] = {}
@@ -121,3 +106,19 @@ def slug(text: str) -> str:
     readable = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
     digest = hashlib.sha1(text.encode()).hexdigest()[:8]
     return f"{readable[:MAX_SLUG_READABLE]}-{digest}"
+
+
+def wildcard_path(path: str) -> str:
+    """The path with every parameter as `*`: the load balancer's path pattern and the tail of
+    API Gateway's execute-api source ARN."""
+    parts = ["*" if segment.parameter else segment.text for segment in segments(path)]
+    return "/" + "/".join(parts)
+
+
+def specificity(method: str, path: str) -> tuple[bool, int, tuple[int, ...], bool]:
+    """Sort key putting the routes a load balancer must test first in front: a `*` in a path
+    pattern also matches `/`, so greedy and shorter patterns would shadow longer ones."""
+    parsed = segments(path)
+    greedy = bool(parsed) and parsed[-1].greedy
+    kinds = tuple(1 if segment.parameter else 0 for segment in parsed)
+    return (greedy, -len(parsed), kinds, method == "ANY")

@@ -49,6 +49,7 @@ from serverless_app.config import (
     SubnetConfig,
     target_group_name,
 )
+from serverless_app.config.terraform import as_terraform_literals
 
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
 # answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
@@ -63,7 +64,8 @@ TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
 class ServerlessStack(TerraformStack):
     def __init__(self, scope: Construct, config: StackConfig) -> None:
         super().__init__(scope, config.env)
-        self.config = config
+        # From here on, every string from the configuration reaches AWS as the user wrote it.
+        self.config = config = as_terraform_literals(config)
         self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
         self._backend()
         AwsProvider(

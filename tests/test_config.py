@@ -367,8 +367,8 @@ RULES = [
     case("functions.hello.environment._HANDLER", "x", "reserved by Lambda"),
     case("functions.hello.environment.LAMBDA_TASK_ROOT", "x", "reserved by Lambda"),
     case("functions.hello.environment.TABLE_NAME", "x", "set by the stack"),
-    case("functions.hello.environment.1X", "x", "a letter followed by letters, digits or _"),
-    case("functions.hello.environment.MY-VAR", "x", "a letter followed by letters, digits or _"),
+    case("functions.hello.environment.1X", "x", "a letter followed by one or more letters"),
+    case("functions.hello.environment.MY-VAR", "x", "a letter followed by one or more letters"),
     case("functions.hello.handler", "app", "module.function"),
     case("functions.hello.handler", "main.handler", "module not found: no main.py in lambda"),
     case(

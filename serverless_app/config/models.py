@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import functools
 import ipaddress
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -25,7 +26,20 @@ from pydantic import (
     model_validator,
 )
 
-from constructs_lib.paths import segments
+from constructs_lib.dependencies import dependency_file_problem
+from constructs_lib.names import access_log_bucket_prefix
+from constructs_lib.paths import (
+    MAX_API_RESOURCES,
+    MAX_WILDCARDS_PER_RULE,
+    resource_paths,
+    segments,
+    wildcard_count,
+)
+from constructs_lib.permissions import (
+    LAMBDA_POLICY_MAX_BYTES,
+    RoutedFunction,
+    estimated_policy_bytes,
+)
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MIN_PERIOD_S,
@@ -75,6 +89,7 @@ from serverless_app.config.rules import (
     LambdaHandler,
     LambdaVariableName,
     LoadBalancerName,
+    LocalPath,
     Problem,
     RoutePath,
     S3BucketName,
@@ -87,6 +102,7 @@ from serverless_app.config.rules import (
     SubnetKey,
     TagKey,
     TagValue,
+    WafGroup,
     WafName,
     did_you_mean,
     fail,
@@ -293,6 +309,19 @@ class LoadBalancerConfig(StrictModel):
             fail(("ssl_policy",), "only used with certificate_arn (HTTPS)", self.ssl_policy)
         return self
 
+    @model_validator(mode="after")
+    def _access_log_bucket_name(self) -> LoadBalancerConfig:
+        if not self.access_logs or self.name is None:
+            return self
+        prefix = access_log_bucket_prefix(self.name)
+        try:
+            _S3_BUCKET_PREFIX.validate_python(prefix, strict=True)
+        except ValidationError as error:
+            reason = str(error.errors()[0]["ctx"]["error"])
+            message = f"its access-log bucket prefix {prefix!r} {reason}; choose another name"
+            fail(("name",), message, self.name)
+        return self
+
 
 TableGrant = Literal["none", "read", "write", "read_write"]
 Architecture = Literal["x86_64", "arm64"]
@@ -336,7 +365,7 @@ class FunctionConfig(StrictModel):
         json_schema_extra={"default_text": "`<env>-<key>`"},
     )
     # Relative paths are relative to the project root (the folder holding main.py).
-    source_dir: str = Field(
+    source_dir: LocalPath = Field(
         description="an existing folder, relative to the project root, packaged as the code",
         json_schema_extra={"type_text": "string (path)"},
     )
@@ -374,7 +403,7 @@ class FunctionConfig(StrictModel):
             "run in the private subnets (egress through NAT and the gateway endpoints only)"
         ),
     )
-    dependencies: str | None = Field(
+    dependencies: LocalPath | None = Field(
         default=None,
         description=(
             f"an existing file named {', '.join(f'`{n}`' for n in DEPENDENCY_FILE_NAMES)}, "
@@ -389,7 +418,8 @@ class FunctionConfig(StrictModel):
     environment: dict[LambdaVariableName, str] = Field(
         default_factory=dict,
         description=(
-            "names `[A-Za-z][A-Za-z0-9_]*`, not reserved by Lambda (`AWS_*`, `_HANDLER`, "
+            "names `[A-Za-z][A-Za-z0-9_]+` (Lambda's pattern: two characters at least), not "
+            "reserved by Lambda (`AWS_*`, `_HANDLER`, "
             "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not set by the "
             "stack (`TABLE_NAME`, `BUCKET_NAME`, `GREETING_KEY`); all keys and values with the "
             "stack's three and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
@@ -479,9 +509,10 @@ class FunctionConfig(StrictModel):
                 )
 
     def _code_problems(self) -> Iterator[Problem]:
-        source = self.source_path
-        if not source.is_dir():
-            yield Problem(("source_dir",), f"no such folder: {source}", self.source_dir)
+        source, kind = _looked_up(self.source_dir)
+        if kind != "folder":
+            problem = f"no such folder: {source}" if kind == "nothing" else kind
+            yield Problem(("source_dir",), problem, self.source_dir)
             return
         module = self.handler.rpartition(".")[0].split(".")
         candidates = (
@@ -500,23 +531,48 @@ class FunctionConfig(StrictModel):
             yield Problem(("handler",), message, self.handler)
 
     def _dependency_problems(self) -> Iterator[Problem]:
-        path = self.dependencies_path
-        if path is None:
+        if self.dependencies is None:
             return
+        path, kind = _looked_up(self.dependencies)
         if path.name not in DEPENDENCY_FILE_NAMES:
             names = ", ".join(DEPENDENCY_FILE_NAMES)
             yield Problem(("dependencies",), f"must be a file named {names}", self.dependencies)
-        elif not path.is_file():
-            yield Problem(("dependencies",), f"no such file: {path}", self.dependencies)
+        elif kind != "file":
+            problem = f"no such file: {path}" if kind in ("nothing", "folder") else kind
+            yield Problem(("dependencies",), problem, self.dependencies)
+        elif (problem := dependency_file_problem(path)) is not None:
+            yield Problem(("dependencies",), problem, self.dependencies)
+
+
+def _looked_up(text: str) -> tuple[Path, str]:
+    """The path `text` names (relative ones from the project root) and what is there:
+    "folder", "file", "nothing", or why it cannot be looked at (a symbolic link loop, a name
+    the file system refuses)."""
+    path = PROJECT_ROOT / text
+    try:
+        path = path.resolve()
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return path, "nothing"
+    except RuntimeError:  # Path.resolve's report of a symbolic link loop
+        return path, "cannot use this path: it runs into a symbolic link loop"
+    except OSError as error:
+        return path, f"cannot use this path: {error.strerror or error}"
+    if stat.S_ISDIR(mode):
+        return path, "folder"
+    return path, "file" if stat.S_ISREG(mode) else "not a regular file or folder"
 
 
 def _function_problem(module: Path, name: str) -> str | None:
-    """Whether `module` binds `name` at top level (def, assignment or import), read with `ast`:
-    validation must not run the function's code."""
+    """Whether `module` binds `name` at top level (def, assignment or import, also inside a
+    top-level `if`, `try` or `with`), read with `ast`: validation must not run the code."""
     try:
         names = _module_top_level_names(module, module.stat().st_mtime_ns)
     except (OSError, SyntaxError, ValueError) as error:
         return f"cannot read the module ({error})"
+    except (RecursionError, MemoryError):
+        # Python's parser gives up on expressions nested this deep; so would Lambda's import.
+        return "cannot read the module: Python cannot parse it (an expression nested too deeply)"
     if name not in names:
         return f"no top-level function {name}"
     return None
@@ -528,9 +584,23 @@ def _module_top_level_names(module: Path, _modified_ns: int) -> frozenset[str]:
     return frozenset(_top_level_names(ast.parse(module.read_bytes(), filename=str(module))))
 
 
+def _top_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements run when the module is imported: the top level and the bodies of its
+    `if`, `try` and `with` blocks (`try: import x` / `except ImportError: def handler...`)."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from _top_level_statements([*node.body, *node.orelse])
+        elif isinstance(node, ast.Try | ast.TryStar):
+            handlers = [statement for handler in node.handlers for statement in handler.body]
+            yield from _top_level_statements([*node.body, *handlers, *node.orelse, *node.finalbody])
+        elif isinstance(node, ast.With):
+            yield from _top_level_statements(node.body)
+
+
 def _top_level_names(tree: ast.Module) -> set[str]:
     names: set[str] = set()
-    for node in tree.body:
+    for node in _top_level_statements(tree.body):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
@@ -654,14 +724,15 @@ class S3Config(StrictModel):
 
 class WafConfig(StrictModel):
     # AWS managed rule groups (vendor AWS), evaluated in this order.
-    managed_rule_groups: Annotated[list[WafName], Field(min_length=1, max_length=10)] = Field(
+    managed_rule_groups: Annotated[list[WafGroup], Field(min_length=1, max_length=10)] = Field(
         default_factory=lambda: [
             "AWSManagedRulesCommonRuleSet",
             "AWSManagedRulesKnownBadInputsRuleSet",
             "AWSManagedRulesAnonymousIpList",
         ],
         description=(
-            "AWS managed rule group names (vendor AWS, 1-128 letters, digits, `-`, `_`), "
+            "AWS managed rule group names (vendor AWS, 1-128 letters, digits, `-`, `_`; not the "
+            "ones that need a ManagedRuleGroupConfig: ATP, ACFP, Bot Control, Anti-DDoS), "
             "evaluated in this order: common exploits, known bad inputs (Log4Shell), anonymizing "
             "services"
         ),
@@ -967,8 +1038,7 @@ class StackConfig(StrictModel):
         region, arn = info.data.get("region"), load_balancer.certificate_arn
         if region is None or arn is None:
             return load_balancer
-        partition, arn_region = arn.split(":")[1], arn.split(":")[3]
-        if (partition, arn_region) != (partition_of(region), region):
+        if not _arn_in(arn, region):
             message = f"the certificate must be in {region} (partition {partition_of(region)})"
             fail(("certificate_arn",), message, arn)
         return load_balancer
@@ -1004,6 +1074,17 @@ class StackConfig(StrictModel):
             ]
         )
         return routes
+
+    @field_validator("routes")
+    @classmethod
+    def _route_quotas(cls, routes: list[RouteConfig]) -> list[RouteConfig]:
+        raise_problems([*_load_balancer_wildcards(routes), *_api_resources(routes)])
+        return routes
+
+    @model_validator(mode="after")
+    def _function_policies(self) -> StackConfig:
+        raise_problems(_policy_size_problems(self))
+        return self
 
     @model_validator(mode="after")
     def _environment_size(self) -> StackConfig:
@@ -1089,7 +1170,7 @@ def _concurrency_problems(
     functions: dict[str, FunctionConfig], account: int | None
 ) -> Iterator[Problem]:
     """Lambda keeps 100 of the account's quota unreserved: the reservations of all functions
-    together must leave them, and no function can keep more environments warm than that."""
+    and the provisioned environments of those without one must leave them together."""
     if account is None:
         return
     available = account - LAMBDA_MIN_UNRESERVED_CONCURRENCY
@@ -1097,25 +1178,26 @@ def _concurrency_problems(
         f"Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of account_concurrency = {account} "
         "unreserved"
     )
-    reserved = {
-        key: function.reserved_concurrency
+    # A function's reservation holds its provisioned environments; without one, they come
+    # out of the unreserved pool: either way they count against what Lambda lets go.
+    claims = [
+        (key, field, count)
         for key, function in functions.items()
-        if function.reserved_concurrency is not None
-    }
+        for field, count in [
+            ("reserved_concurrency", function.reserved_concurrency)
+            if function.reserved_concurrency is not None
+            else ("provisioned_concurrency", function.provisioned_concurrency)
+        ]
+        if count is not None
+    ]
     total = 0
-    for key, count in reserved.items():
+    for key, field, count in claims:
         total += count
         if total > available:
-            together = "" if len(reserved) == 1 else f" for all functions together ({total})"
+            together = "" if len(claims) == 1 else f" for all functions together ({total})"
             message = f"at most {available}{together}: {unreserved}"
-            yield Problem((key, "reserved_concurrency"), message, count)
-            break
-    for key, function in functions.items():
-        provisioned = function.provisioned_concurrency
-        if provisioned is not None and provisioned > available:
-            yield Problem(
-                (key, "provisioned_concurrency"), f"at most {available}: {unreserved}", provisioned
-            )
+            yield Problem((key, field), message, count)
+            return
 
 
 def _secrets_keys_in_region(
@@ -1125,9 +1207,68 @@ def _secrets_keys_in_region(
         return
     for key, function in functions.items():
         arn = function.secrets_kms_key_arn
-        if arn is not None and arn.split(":")[3] != region:
-            message = f"the key must be in {region}: SSM decrypts with a key of its region"
+        if arn is not None and not _arn_in(arn, region):
+            message = (
+                f"the key must be in {region} (partition {partition_of(region)}): SSM decrypts "
+                "with a key of its region"
+            )
             yield Problem((key, "secrets_kms_key_arn"), message, arn)
+
+
+def _arn_in(arn: str, region: str) -> bool:
+    """Whether an ARN (already of ARN shape) names something in `region` and its partition."""
+    _, partition, _, arn_region, *_ = arn.split(":")
+    return (partition, arn_region) == (partition_of(region), region)
+
+
+def _load_balancer_wildcards(routes: list[RouteConfig]) -> Iterator[Problem]:
+    for index, route in enumerate(routes):
+        count = wildcard_count(route.path)
+        if route.load_balancer and count > MAX_WILDCARDS_PER_RULE:
+            message = (
+                f"{count} path parameters, each a wildcard of the load balancer rule, which allows "
+                f"{MAX_WILDCARDS_PER_RULE}: use fewer or set load_balancer = false"
+            )
+            yield Problem((index, "path"), message, route.path)
+
+
+def _api_resources(routes: list[RouteConfig]) -> Iterator[Problem]:
+    """API Gateway's default quota of resources (distinct paths) per API."""
+    for index in range(len(routes)):
+        needed = len(resource_paths([route.path for route in routes[: index + 1]]))
+        if needed > MAX_API_RESOURCES:
+            message = (
+                f"the routes up to this one need {needed} API resources (one per distinct path "
+                f"and each path above it); API Gateway allows {MAX_API_RESOURCES} per API: let "
+                "routes share path prefixes"
+            )
+            yield Problem((index, "path"), message, routes[index].path)
+            return
+
+
+def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
+    """Each route adds a permission to its function's resource-based policy, which Lambda
+    limits to 20 KB."""
+    for key, function in config.functions.items():
+        routes = config.routes_of(key)
+        routed = RoutedFunction(
+            function_name=function.name or key,
+            region=config.region,
+            routes=tuple((route.method, route.path) for route in routes),
+            target_group_name=(
+                target_group_name(config, key)
+                if any(route.load_balancer for route in routes)
+                else None
+            ),
+        )
+        size = estimated_policy_bytes(routed)
+        if size > LAMBDA_POLICY_MAX_BYTES:
+            message = (
+                f"its resource-based policy would be about {size:,} bytes, one permission per "
+                f"route; Lambda allows {LAMBDA_POLICY_MAX_BYTES:,}: send fewer routes to it (one "
+                "greedy {proxy+} route serves many paths)"
+            )
+            yield Problem(("functions", key), message, len(routes))
 
 
 def _unknown_functions(
@@ -1194,6 +1335,7 @@ def _is_section(default_factory: object) -> bool:
 
 
 _ENV_NAME = TypeAdapter(EnvName)
+_S3_BUCKET_PREFIX = TypeAdapter(S3BucketPrefix)
 
 
 def _is_env_name(value: Any) -> bool:

@@ -376,7 +376,35 @@ def _runs_without_config(value: str) -> str:
     return value
 
 
-ManagedRuleGroup = Annotated[WafName, AfterValidator(_runs_without_config)]
+# An AWS managed rule group the stack can run.
+WafGroup = Annotated[WafName, AfterValidator(_runs_without_config)]
+
+
+# Linux's NAME_MAX and PATH_MAX (bytes): no component or path of a usable file name is longer.
+PATH_COMPONENT_MAX_BYTES = 255
+PATH_MAX_BYTES = 4095
+
+
+def _local_path(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character: no file name can")
+    longest = max(len(part.encode()) for part in value.split("/"))
+    if longest > PATH_COMPONENT_MAX_BYTES:
+        raise ValueError(
+            f"has a name of {longest:,} bytes between slashes; file systems allow "
+            f"{PATH_COMPONENT_MAX_BYTES}"
+        )
+    if len(value.encode()) > PATH_MAX_BYTES:
+        raise ValueError(f"must be at most {PATH_MAX_BYTES:,} bytes: file systems allow no more")
+    return value
+
+
+class LocalOnly:
+    """Marks a string naming something on this machine: it never reaches Terraform."""
+
+
+# A file or folder, relative to the project root.
+LocalPath = Annotated[str, AfterValidator(_local_path), LocalOnly()]
 
 
 def _route_path(value: str) -> str:

@@ -230,4 +230,4 @@ def _children(loc: Location, value: Any) -> list[tuple[Location, Any]]:
         items = list(value.items())
     elif isinstance(value, list):
         items = list(enumerate(value))
-    return [(loc + (key,), item) for key, item in reversed(items)]
+    return [((*loc, key), item) for key, item in reversed(items)]
