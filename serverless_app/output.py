@@ -36,23 +36,30 @@ class OutputError(Exception):
 
 def outdir_problems(outdir: Path, config: Path | None = None) -> list[str]:
     """The output folder is replaced as a whole: refuse anything but an absent or empty folder
-    or a previous output (see `previous_output_problem`), and any folder inside the folder of
-    the configuration files `config` (a file or a folder)."""
+    or a previous output (see `previous_output_problem`), and an output the configuration
+    files `config` (a file or a folder) would get mixed up with."""
     problem = (config and configuration_problem(outdir, config)) or replace_problem(outdir)
     return [f"{outdir}: not replaced: {problem}"] if problem else []
 
 
 def configuration_problem(outdir: Path, config: Path) -> str | None:
-    """An output inside the configuration folder mixes generated files into the folder every
-    run reads (an output named `*.toml` is even read as a configuration file and fails)."""
-    folder = config if config.is_dir() else config.parent
+    """Every run over a configuration folder reads its `*.toml` entries: an output named so is
+    read as a configuration file (and fails every later run), and an output inside a folder
+    given as the configuration mixes generated files into what every run reads."""
+    if outdir.suffix == ".toml":
+        return (
+            "an output named *.toml would be read as a configuration file by every run over "
+            "its folder; choose another name"
+        )
+    if not config.is_dir():
+        return None
     try:
-        inside = folder.resolve() in (outdir.resolve(), *outdir.resolve().parents)
+        inside = config.resolve() in (outdir.resolve(), *outdir.resolve().parents)
     except (OSError, RuntimeError):  # a symbolic link loop: reported when the folder is read
         return None
     if inside:
         return (
-            f"it is inside the configuration folder {folder}, whose files every run reads; "
+            f"it is inside the configuration folder {config}, whose files every run reads; "
             "write the output elsewhere"
         )
     return None

@@ -268,7 +268,8 @@ class LoadBalancerConfig(StrictModel):
         description=(
             "1-30 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
             "starting with `internal-` (each function's target group `<name>-<function key>` "
-            "must fit 32; the name also prefixes the access-log bucket); unique"
+            "must fit 32; the name also prefixes the access-log bucket, `<name>-logs-`, which "
+            "must pass S3's rules: no `xn--`, `sthree-`, `amzn-s3-demo-`); unique"
         ),
         json_schema_extra={"default_text": "`<env>-alb`"},
     )
@@ -373,7 +374,8 @@ class FunctionConfig(StrictModel):
         default="app.handler",
         description=(
             "`module.function` (dotted packages allowed), at most 128; the module file exists in "
-            "`source_dir` and binds the function at top level (read with `ast`, not imported)"
+            "`source_dir` and binds the function at top level, also inside a top-level `if`, "
+            "`try` or `with` (read with `ast`, not imported)"
         ),
     )
     runtime: Annotated[str, one_of(LAMBDA_PYTHON_RUNTIMES, "a supported Lambda Python runtime")] = (
@@ -439,7 +441,9 @@ class FunctionConfig(StrictModel):
         default=None,
         description=(
             "warm environments on the `live` alias (paid while idle); at most "
-            "`account_concurrency` - 100 and at most `reserved_concurrency` when that is set"
+            "`reserved_concurrency` when that is set; with the reservations of all functions and "
+            "the provisioned environments of those without one, at most `account_concurrency` - "
+            "100"
         ),
         json_schema_extra={"default_text": "unset: none (cold starts possible)"},
     )
@@ -460,8 +464,8 @@ class FunctionConfig(StrictModel):
     secrets_kms_key_arn: KmsKeyArn | None = Field(
         default=None,
         description=(
-            "the customer-managed KMS key the parameters are encrypted with, in `region`; only "
-            "with `secrets`"
+            "the customer-managed KMS key the parameters are encrypted with (key id or "
+            "multi-Region `mrk-` id), in `region` and its partition; only with `secrets`"
         ),
         json_schema_extra={"default_text": "unset: the AWS-managed `alias/aws/ssm` key"},
     )
@@ -629,7 +633,8 @@ class RouteConfig(StrictModel):
             "`{name}`; a greedy `{name+}` only last; no empty segment, no trailing `/`; at most "
             "128 characters (the load balancer's path pattern limit); no two routes with the "
             "same method (or `ANY`) on the same path; one parameter name per position among "
-            "paths sharing the segments before it (API Gateway)"
+            "paths sharing the segments before it (API Gateway); at most 5 parameters with "
+            "`load_balancer` (a listener rule's wildcards)"
         )
     )
     function: str = Field(description="a key of `[functions]`")
@@ -684,8 +689,9 @@ class S3Config(StrictModel):
         description=(
             "S3 bucket name: 3-63 lowercase letters, digits, `.` or `-`, starting and ending with "
             "a letter or digit, no `..`, not an IP address, none of the reserved prefixes above "
-            "nor suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`; not together "
-            "with `bucket_prefix`; unique"
+            "nor suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`, nor "
+            "`-<account id>-<region>-an` (account regional namespace); not together with "
+            "`bucket_prefix`; unique"
         ),
         json_schema_extra={"default_text": "unset"},
     )
@@ -883,7 +889,10 @@ class BackendConfig(StrictModel):
     )
     key: StateKey | None = Field(
         default=None,
-        description="not empty, not starting or ending with `/`, no `//`; bucket + key unique",
+        description=(
+            "not empty, not starting or ending with `/`, no `//`; at most 1017 bytes (S3 keys "
+            "stop at 1024, the lock file adds `.tflock`); bucket + key unique"
+        ),
         json_schema_extra={"default_text": "`<env>/terraform.tfstate`"},
     )
     region: AwsRegion | None = Field(
@@ -960,7 +969,10 @@ class StackConfig(StrictModel):
         Field(
             description=(
                 "`[[routes]]` entries (at most: ELB's default quota of rules per listener), named "
-                "`routes[<index from 0>]` in messages"
+                "`routes[<index from 0>]` in messages; their paths need at most 300 API resources "
+                "(API Gateway's default quota: one per distinct path and each path above it); "
+                "each route adds a permission to its function's policy, which Lambda limits to "
+                "20 KB (about 60 routes per function)"
             ),
             json_schema_extra={"type_text": "list of tables"},
         )
