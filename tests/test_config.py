@@ -141,6 +141,8 @@ def s3_backend(key: str, value: Any, fragment: str):
 
 
 A_ROUTE = {"method": "GET", "path": "/hello", "function": "hello"}
+# A route served by the load balancer too (which cannot check IAM signatures).
+PUBLIC_ON_LOAD_BALANCER = {"authorization": "NONE", "load_balancer": True}
 
 
 def route(method: str, path: str, function: str = "hello") -> dict[str, str]:
@@ -615,6 +617,103 @@ RULES = [
         "{key} where routes[0] has {id} under /",
         reported="routes.2.path",
     ),
+    # Values AWS or Terraform would only refuse at apply time
+    case("functions.hello.environment.X", "x", "a letter followed by one or more letters"),
+    s3_backend("backend.key", "k" * 1018, "at most 1017 bytes (UTF-8): S3 keys stop at 1024"),
+    # 509 characters, 1,018 bytes: S3 counts bytes.
+    s3_backend("backend.key", "é" * 509, "at most 1017 bytes"),
+    *(
+        bucket_name(f"dev-artifacts{suffix}", "must not end with any of -s3alias, --ol-s3")
+        for suffix in ("--ol-s3", ".mrap", "--x-s3", "--table-s3")
+    ),
+    bucket_name("amzn-s3-demo-artifacts", "must not start with any of xn--, sthree-"),
+    bucket_name("dev-artifacts-123456789012-us-east-1-an", "account regional namespace"),
+    case(
+        "backend.bucket",
+        "state-123456789012-eu-west-1-an",
+        "account regional namespace",
+        also={"backend.type": "s3"},
+    ),
+    # The access-log bucket is named `<load balancer name>-logs-...`.
+    *(
+        case("load_balancer.name", name, f"its access-log bucket prefix '{name}-logs-' must not")
+        for name in ("xn--alb", "sthree-alb", "amzn-s3-demo-alb")
+    ),
+    case(
+        "functions.hello.secrets_kms_key_arn",
+        "arn:aws-cn:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-1234567890ab",
+        "the key must be in us-east-1 (partition aws)",
+        also={"functions.hello.secrets": {"db": "/dev/db"}},
+    ),
+    case(
+        "functions.hello.secrets_kms_key_arn",
+        "arn:aws:kms:us-east-1:123456789012:key/mrk-1234",
+        "multi-Region mrk-... id",
+        also={"functions.hello.secrets": {"db": "/dev/db"}},
+    ),
+    *(
+        case(
+            "waf.managed_rule_groups",
+            ["AWSManagedRulesCommonRuleSet", group],
+            "needs a ManagedRuleGroupConfig",
+            reported="waf.managed_rule_groups.1",
+            also={"waf.count_rules": {}},
+        )
+        for group in (
+            "AWSManagedRulesATPRuleSet",
+            "AWSManagedRulesACFPRuleSet",
+            "AWSManagedRulesBotControlRuleSet",
+            "AWSManagedRulesAntiDDoSRuleSet",
+        )
+    ),
+    case(
+        "routes",
+        [{**route("ANY", "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}"), **PUBLIC_ON_LOAD_BALANCER}],
+        "6 path parameters, each a wildcard of the load balancer rule, which allows 5",
+        reported="routes.0.path",
+    ),
+    # Seven resources per route: the 43rd route needs the 301st.
+    case(
+        "routes",
+        [route("GET", f"/p{n}/a/b/c/d/e/f") for n in range(50)],
+        "need 301 API resources",
+        reported="routes.42.path",
+    ),
+    # One permission per route; 64 of them outgrow Lambda's 20 KB policy.
+    case(
+        "routes",
+        [route("GET", f"/r{n}") for n in range(64)],
+        "its resource-based policy would be about 2",
+        reported="functions.hello",
+    ),
+    case(
+        "functions.escape.provisioned_concurrency",
+        500,
+        "at most 900 for all functions together (1000): Lambda keeps 100",
+        also={"functions.hello.provisioned_concurrency": 500},
+    ),
+    # Provisioned environments of a function without a reservation come from the unreserved
+    # pool, which the other function's reservation has taken.
+    case(
+        "functions.escape.provisioned_concurrency",
+        1,
+        "at most 900 for all functions together (901)",
+        also={"functions.hello.reserved_concurrency": 900},
+    ),
+    # Paths: reported on the key, whatever the file system would say
+    case("functions.hello.source_dir", "lam\x00bda", "must not contain a NUL character"),
+    case(
+        "functions.hello.dependencies",
+        "functions/hello_deps/requirements.txt\x00",
+        "must not contain a NUL character",
+    ),
+    case("functions.hello.source_dir", "x" * 256, "a name of 256 bytes between slashes"),
+    case(
+        "functions.hello.dependencies",
+        "functions/" + "é" * 128 + "/requirements.txt",
+        "a name of 256 bytes between slashes",
+    ),
+    case("functions.hello.source_dir", "/".join(["x" * 200] * 21), "at most 4,095 bytes"),
     # Tags
     case("tags.aws:owner", "x", 'must not start with "aws:"'),
     case("tags.Owner!", "x", "tag key must be 1-128 letters, digits, spaces or + - = . _ : / @"),
@@ -630,6 +729,48 @@ RULES = [
     case("tags.Env", "dev", "set by the stack"),
     case("tags", MANY_TAGS, "at most 47 tags: AWS allows 50 and the stack adds Env, Name, Tier"),
 ]
+
+
+# The edge of each rule above, on the side AWS accepts: the check must not refuse them.
+ACCEPTED_BY_AWS = {
+    "two-letter variable name": {"functions.hello.environment.XY": "x"},
+    "multi-Region KMS key": {
+        "functions.hello.secrets": {"db": "/dev/db"},
+        "functions.hello.secrets_kms_key_arn": (
+            "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+        ),
+    },
+    "1017-byte state key": {
+        "backend.type": "s3",
+        "backend.bucket": "tf-state",
+        "backend.key": "k" * 1017,
+    },
+    "reserved prefix without access logs": {
+        "load_balancer.name": "xn--alb",
+        "load_balancer.access_logs": False,
+    },
+    "six parameters off the load balancer": {
+        "routes": [{**route("GET", "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}"), "load_balancer": False}]
+    },
+    "five parameters on the load balancer": {
+        "routes": [{**route("ANY", "/a/{p1}/{p2}/{p3}/{p4}/{p5}"), **PUBLIC_ON_LOAD_BALANCER}]
+    },
+    # 42 x 7 + 6 resources.
+    "300 API resources": {
+        "routes": [route("GET", f"/p{n}/a/b/c/d/e/f") for n in range(42)]
+        + [route("GET", "/q/a/b/c/d/e")]
+    },
+    "60 routes to one function": {"routes": [route("GET", f"/r{n}") for n in range(60)]},
+    "provisioned concurrency filling the pool": {
+        "functions.hello.provisioned_concurrency": 450,
+        "functions.escape.provisioned_concurrency": 450,
+    },
+}
+
+
+@pytest.mark.parametrize("changes", ACCEPTED_BY_AWS.values(), ids=list(ACCEPTED_BY_AWS))
+def test_values_aws_accepts_pass(tmp_path, changes):
+    load_config(write_config(tmp_path, dev_with(changes)))
 
 
 @pytest.mark.parametrize(("changes", "location", "fragment"), RULES)
