@@ -24,6 +24,16 @@ API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
 LOAD_BALANCER_PRINCIPAL = "elasticloadbalancing.amazonaws.com"
 LOAD_BALANCER_STATEMENT_ID = "AllowExecutionFromLoadBalancer"
 INVOKE_ACTION = "lambda:InvokeFunction"
+# IAM quotas, "Role policy size": the inline policies of one role together at most 10,240
+# characters, whitespace not counted (IAM/latest/UserGuide/reference_iam-quotas.html, not
+# adjustable). Past it the role's PutRolePolicy fails (LimitExceeded) at apply time.
+IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS = 10_240
+# A function role's inline policies without the object keys and parameter ARNs they list:
+# the dead-letter queue, the stack key, the table's read and write statements and the
+# scaffolding of the object and secret statements come to 2,022 characters as compact JSON
+# with the longest names (a 255-character table, a 59-character function, ap-southeast-7);
+# rounded up.
+FUNCTION_ROLE_FIXED_CHARACTERS = 2_100
 # Stand-ins of the lengths AWS gives the parts nobody knows before the apply.
 _ACCOUNT = "1" * 12
 _API_ID = "a" * 10
@@ -95,3 +105,26 @@ def _statement(sid: str, service: str, resource: str, source_arn: str) -> dict[s
 def _policy_bytes(statements: Iterable[dict[str, object]]) -> int:
     policy = {"Version": "2012-10-17", "Id": "default", "Statement": list(statements)}
     return len(json.dumps(policy, separators=(",", ":")).encode())
+
+
+@dataclass(frozen=True)
+class GrantedResources:
+    """What decides the size of a function role's inline policies beyond the fixed part: the
+    artifacts bucket's objects it may read or write and the SSM parameters it may read."""
+
+    region: str
+    bucket_name_length: int
+    object_keys: tuple[str, ...]
+    parameter_names: tuple[str, ...]
+
+
+def estimated_role_policy_characters(granted: GrantedResources) -> int:
+    """The characters IAM counts for the role's inline policies: the fixed part and each
+    listed ARN as a JSON string with its comma."""
+    bucket = "b" * granted.bucket_name_length
+    arns = [f"arn:aws:s3:::{bucket}/{key}" for key in granted.object_keys] + [
+        f"arn:aws:ssm:{granted.region}:{_ACCOUNT}:parameter/{name.lstrip('/')}"
+        for name in granted.parameter_names
+    ]
+    listed = sum(len(json.dumps(arn, ensure_ascii=False)) + 1 for arn in arns)
+    return FUNCTION_ROLE_FIXED_CHARACTERS + listed

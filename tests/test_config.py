@@ -686,6 +686,18 @@ RULES = [
         "its resource-based policy would be about 2",
         reported="functions.hello",
     ),
+    # Each granted key is an ARN of the role's inline policies (IAM: 10,240 characters).
+    case(
+        "functions.hello.grants.bucket_read",
+        [f"{n:02}" + "k" * 248 for n in range(27)],
+        "its role's inline policies would be too long",
+        reported="functions.hello.grants",
+    ),
+    case(
+        "functions.hello.secrets",
+        {f"s{n}": f"/{n:02}" + "p" * 600 for n in range(15)},
+        "IAM allows 10,240 characters per role",
+    ),
     case(
         "functions.escape.provisioned_concurrency",
         500,
@@ -761,6 +773,9 @@ ACCEPTED_BY_AWS = {
         + [route("GET", "/q/a/b/c/d/e")]
     },
     "60 routes to one function": {"routes": [route("GET", f"/r{n}") for n in range(60)]},
+    "25 long object keys": {
+        "functions.hello.grants.bucket_read": [f"{n:02}" + "k" * 248 for n in range(25)]
+    },
     "provisioned concurrency filling the pool": {
         "functions.hello.provisioned_concurrency": 450,
         "functions.escape.provisioned_concurrency": 450,

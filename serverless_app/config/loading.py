@@ -129,13 +129,15 @@ def key_path(loc: tuple[str | int, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         elif part != "[key]":
-            name = _shortened(part, KEY_SHOWN_CHARACTERS)
+            # A key with a line break or other control character is shown quoted, escaped.
+            name = _shortened(part if part.isprintable() else repr(part), KEY_SHOWN_CHARACTERS)
             text += f".{name}" if text else name
     return text or "(top level)"
 
 
-# A problem line must fit a terminal: at most this much of a key, and of a value.
+# A problem line must fit a terminal: at most this much of a key, a message and a value.
 KEY_SHOWN_CHARACTERS = 128
+MESSAGE_SHOWN_CHARACTERS = 400
 VALUE_SHOWN_CHARACTERS = 120
 # Items and levels of a list or table shown before the rest is counted instead.
 VALUE_SHOWN_LEVELS = 3
@@ -223,7 +225,8 @@ def _format_error(path: Path, item: ErrorDetails) -> str:
 
 def _line(path: Path, location: str, message: str, given: object = NO_VALUE) -> str:
     value = "" if given is NO_VALUE else f" (given: {shown_value(given)})"
-    return f"{shown(path)}: {location}: {message}{value}"
+    # A rule's message may quote the value itself (the ipaddress module's do).
+    return f"{shown(path)}: {location}: {_shortened(message, MESSAGE_SHOWN_CHARACTERS)}{value}"
 
 
 def config_warnings(path: Path, config: StackConfig) -> list[str]:

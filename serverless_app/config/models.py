@@ -36,9 +36,12 @@ from constructs_lib.paths import (
     wildcard_count,
 )
 from constructs_lib.permissions import (
+    IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS,
     LAMBDA_POLICY_MAX_BYTES,
+    GrantedResources,
     RoutedFunction,
     estimated_policy_bytes,
+    estimated_role_policy_characters,
 )
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
@@ -106,6 +109,7 @@ from serverless_app.config.rules import (
     WafName,
     did_you_mean,
     fail,
+    listed,
     not_the_placeholder,
     one_of,
     partition_of,
@@ -258,7 +262,7 @@ class VpcConfig(StrictModel):
                 ("nat_subnet",), 'only used with nat_gateways = "single"', self.nat_subnet
             )
         elif self.nat_subnet not in self.public_subnets:
-            keys = ", ".join(sorted(self.public_subnets))
+            keys = listed(sorted(self.public_subnets))
             yield Problem(("nat_subnet",), f"not a public subnet key ({keys})", self.nat_subnet)
 
 
@@ -1095,7 +1099,7 @@ class StackConfig(StrictModel):
 
     @model_validator(mode="after")
     def _function_policies(self) -> StackConfig:
-        raise_problems(_policy_size_problems(self))
+        raise_problems([*_policy_size_problems(self), *_role_policy_problems(self)])
         return self
 
     @model_validator(mode="after")
@@ -1233,6 +1237,31 @@ def _arn_in(arn: str, region: str) -> bool:
     return (partition, arn_region) == (partition_of(region), region)
 
 
+def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
+    """Each granted object key and secret parameter is an ARN in the function role's inline
+    policies, which IAM limits to 10,240 characters per role."""
+    for key, function in config.functions.items():
+        grants = function.grants
+        granted = GrantedResources(
+            region=config.region,
+            bucket_name_length=len(function_variables(config, key)["BUCKET_NAME"]),
+            object_keys=(*grants.bucket_read, *grants.bucket_write),
+            parameter_names=tuple(function.secrets.values()),
+        )
+        size = estimated_role_policy_characters(granted)
+        if size > IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:
+            message = (
+                "its role's inline policies would be too long, each granted object key and "
+                f"secret parameter an ARN in them; IAM allows "
+                f"{IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:,} characters per role: grant a prefix "
+                "(`reports/*`) instead of many keys"
+            )
+            # Reported on the side that lists more: object keys or secret parameters.
+            objects = sum(map(len, granted.object_keys))
+            larger = "grants" if objects >= sum(map(len, granted.parameter_names)) else "secrets"
+            yield Problem(("functions", key, larger), message, size)
+
+
 def _load_balancer_wildcards(routes: list[RouteConfig]) -> Iterator[Problem]:
     for index, route in enumerate(routes):
         count = wildcard_count(route.path)
@@ -1290,7 +1319,7 @@ def _unknown_functions(
         return
     for index, route in enumerate(routes):
         if route.function not in functions:
-            known = ", ".join(functions)
+            known = listed(functions)
             message = f"not a key of [functions] ({known}){did_you_mean(route.function, functions)}"
             yield Problem((index, "function"), message, route.function)
 

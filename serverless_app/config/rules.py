@@ -48,6 +48,13 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
+def listed(items: Iterable[str], shown: int = 10) -> str:
+    """`a, b, c`, or the first `shown` items and how many more: a message stays short."""
+    every = list(items)
+    rest = len(every) - shown
+    return ", ".join(every[:shown]) + (f", ... ({rest} more)" if rest > 0 else "")
+
+
 def pattern(regex: str, requirement: str) -> AfterValidator:
     """The whole string must match `regex`; `requirement` says the same in words."""
     compiled = re.compile(regex)
