@@ -11,7 +11,7 @@ import codecs
 import os
 import stat
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -179,7 +179,9 @@ def _digit_count(value: int) -> int:
     return estimate if abs(value) >= 10 ** (estimate - 1) else estimate - 1
 
 
-def _shown_items(value: list | tuple | dict, room: int, levels: int) -> str:
+def _shown_items(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any], room: int, levels: int
+) -> str:
     opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
     if not value:
         return opening + closing

@@ -519,8 +519,8 @@ class FunctionConfig(StrictModel):
     def _code_problems(self) -> Iterator[Problem]:
         source, kind = _looked_up(self.source_dir)
         if kind != "folder":
-            problem = f"no such folder: {source}" if kind == "nothing" else kind
-            yield Problem(("source_dir",), problem, self.source_dir)
+            unusable = f"no such folder: {source}" if kind == "nothing" else kind
+            yield Problem(("source_dir",), unusable, self.source_dir)
             return
         module = self.handler.rpartition(".")[0].split(".")
         candidates = (
@@ -546,10 +546,10 @@ class FunctionConfig(StrictModel):
             names = ", ".join(DEPENDENCY_FILE_NAMES)
             yield Problem(("dependencies",), f"must be a file named {names}", self.dependencies)
         elif kind != "file":
-            problem = f"no such file: {path}" if kind in ("nothing", "folder") else kind
-            yield Problem(("dependencies",), problem, self.dependencies)
-        elif (problem := dependency_file_problem(path)) is not None:
-            yield Problem(("dependencies",), problem, self.dependencies)
+            unusable = f"no such file: {path}" if kind in ("nothing", "folder") else kind
+            yield Problem(("dependencies",), unusable, self.dependencies)
+        elif (drifting := dependency_file_problem(path)) is not None:
+            yield Problem(("dependencies",), drifting, self.dependencies)
 
 
 def _looked_up(text: str) -> tuple[Path, str]:
