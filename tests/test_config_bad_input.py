@@ -175,6 +175,21 @@ def test_a_huge_value_in_a_file_gives_a_line_that_fits_a_terminal(tmp_path):
     assert lines[1].endswith("... (99 more)])")
 
 
+def test_ten_thousand_bad_items_are_fifty_lines_and_a_count(tmp_path):
+    addresses = ", ".join(['"oncall"'] * 10_000)
+    path = written(tmp_path, DEV.replace("email = []", f"email = [{addresses}]"))
+    lines = problems(path)
+    assert len(lines) == 51
+    assert [line.split(": ")[1] for line in lines[:3]] == [
+        "alarms.email[0]",
+        "alarms.email[1]",
+        "alarms.email[2]",
+    ]
+    assert lines[-1] == (
+        f"{path}: (top level): 9,950 more problems like the ones above; fix those and run again"
+    )
+
+
 # --- handler modules ------------------------------------------------------------------------
 
 HANDLER_SOURCES = {

@@ -118,7 +118,23 @@ def load_config(path: Path, model: type[StrictModel] = StackConfig) -> StrictMod
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError([_format_error(path, item) for item in error.errors()]) from None
+        raise ConfigError(_at_most_shown(path, error.errors())) from None
+
+
+# Problems listed per file; past them, one line counts the rest (10,000 bad list items would
+# otherwise be 10,000 lines, and the first ones already say what to fix).
+MAX_PROBLEMS_SHOWN = 50
+
+
+def _at_most_shown(path: Path, items: list[ErrorDetails]) -> list[str]:
+    lines = [_format_error(path, item) for item in items[:MAX_PROBLEMS_SHOWN]]
+    rest = len(items) - len(lines)
+    if rest:
+        lines.append(
+            f"{shown(path)}: (top level): {rest:,} more problems like the ones above; fix those "
+            "and run again"
+        )
+    return lines
 
 
 def key_path(loc: tuple[str | int, ...]) -> str:
