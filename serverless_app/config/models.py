@@ -328,6 +328,8 @@ class LoadBalancerConfig(StrictModel):
         return self
 
 
+# The rule the access-log bucket's prefix must pass, like a prefix written in the file.
+_S3_BUCKET_PREFIX = TypeAdapter(S3BucketPrefix)
 TableGrant = Literal["none", "read", "write", "read_write"]
 Architecture = Literal["x86_64", "arm64"]
 # The dependency files a function may name: a pip requirements file or a uv / PEP 621 project.
@@ -1376,7 +1378,6 @@ def _is_section(default_factory: object) -> bool:
 
 
 _ENV_NAME = TypeAdapter(EnvName)
-_S3_BUCKET_PREFIX = TypeAdapter(S3BucketPrefix)
 
 
 def _is_env_name(value: Any) -> bool:
