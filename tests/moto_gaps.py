@@ -1,8 +1,8 @@
-"""Where moto 5.2 evaluates policies differently from AWS, and the fix the emulator runs with.
+"""Where moto 5.2 differs from AWS in what the stacks rely on, and the fix the emulator runs with.
 
-Installed in the moto server process only (`tests/moto_server.py`), never in the stack. Each
-gap was seen while Terraform applied a synthesized stack against moto; `test_moto_gaps.py`
-shows every fix at work.
+Installed in the moto server process only (`tests/moto_server.py`), never in the stack. Gaps
+1-11 were seen while Terraform applied a synthesized stack against moto, 12-19 while applying a
+REST API defined by an OpenAPI body; `test_moto_gaps.py` shows every fix at work.
 
 1. Condition operators: moto evaluates only `StringEquals` and treats every other operator as
    satisfied. The buckets' TLS-only statement (`Deny s3:*` when `Bool aws:SecureTransport` is
