@@ -55,7 +55,8 @@ API Gateway with the whole REST API in an OpenAPI 3 body (PutRestApi, as the pro
    scheme the emulator does not model (authorizers, API keys) is refused, not answered wrongly.
 14. moto imports no request parameters. AWS: each of the operation's `parameters` in `path`,
    `query` or `header` becomes `method.request.<path|querystring|header>.<name>`, true when
-   `required`. Fix: as AWS; path-level `parameters` (AWS's handling unverified) are refused.
+   `required`. Fix: as AWS; a non-empty path-level `parameters` (AWS's handling unverified) is
+   refused.
 15. moto ignores `x-amazon-apigateway-request-validators` and `-request-validator`. AWS
    creates the validators and gives each method the one it names, else the document's
    default. Fix: as AWS; a name no validator has is refused.
@@ -396,7 +397,7 @@ def _openapi_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[s
     """(path, API Gateway method, operation) for each operation of the body's paths."""
     found = []
     for path, item in document.get("paths", {}).items():
-        if "parameters" in item:
+        if item.get("parameters"):
             raise _not_modelled(f"paths.{path}.parameters (declare them on each operation)")
         for key, operation in item.items():
             if key in OPENAPI_OPERATIONS:

@@ -296,7 +296,7 @@ def methods_by_path(apigateway, api_id: str) -> dict[str, dict[str, dict]]:
 
 def test_openapi_body_methods_are_its_operations(https):
     paths = {
-        "/items": {"summary": "the items", "description": "all of them", "get": operation()},
+        "/items": {"summary": "items", "description": "all", "parameters": [], "get": operation()},
         "/items/{id}": {"x-amazon-apigateway-any-method": operation()},
     }
     apigateway, api_id = api_with_body(https, paths)
@@ -399,7 +399,7 @@ def test_overwrite_removes_what_the_body_leaves_out_and_keeps_the_root(https):
 @pytest.mark.parametrize(
     ("paths", "extensions"),
     [
-        ({"/a": {"parameters": [], "get": operation()}}, {}),
+        ({"/a": {"parameters": [{"name": "q", "in": "query"}], "get": operation()}}, {}),
         ({"/a": {"get": operation(security=[{"custom": []}])}}, {}),
         ({"/a": {"get": operation()}}, {"x-amazon-apigateway-request-validator": "missing"}),
     ],
