@@ -63,6 +63,7 @@ from serverless_app.config.aws_facts import (
     WAF_MAX_RULE_OVERRIDES,
 )
 from serverless_app.config.rules import (
+    NO_VALUE,
     ApiName,
     ApiStageName,
     AvailabilityZone,
@@ -604,7 +605,8 @@ class RouteConfig(StrictModel):
         """Public routes go on the load balancer unless told otherwise; authorized ones never
         by default (see `_no_anonymous_path`)."""
         if isinstance(data, dict) and "load_balancer" not in data:
-            return {**data, "load_balancer": data.get("authorization", "AWS_IAM") == "NONE"}
+            authorization = data.get("authorization", cls.model_fields["authorization"].default)
+            return {**data, "load_balancer": authorization == "NONE"}
         return data
 
     @model_validator(mode="after")
@@ -615,6 +617,9 @@ class RouteConfig(StrictModel):
                 'public there; set load_balancer = false or authorization = "NONE"'
             )
             fail(("load_balancer",), message, self.load_balancer)
+        if self.priority is not None and not self.load_balancer:
+            message = "only used for a route on the load balancer (load_balancer = true)"
+            fail(("priority",), message, self.priority)
         return self
 
     @property
@@ -947,8 +952,8 @@ class StackConfig(StrictModel):
         description=(
             "`[functions.<key>]` tables (at most: ELB's default quota of target groups per load "
             "balancer); keys 1-20 lowercase letters, digits or `-`, starting with a letter, not "
-            "ending with `-`; each function's target group `<load_balancer.name>-<key>` must "
-            "fit 32 characters"
+            "ending with `-`; a function a public route reaches gets the target group "
+            "`<load_balancer.name>-<key>`, which must fit 32 characters"
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
@@ -1055,11 +1060,9 @@ class StackConfig(StrictModel):
         cls, functions: dict[str, FunctionConfig], info: ValidationInfo
     ) -> dict[str, FunctionConfig]:
         # Each part of info.data is absent when that key itself is invalid (reported there).
-        load_balancer = info.data.get("load_balancer")
         raise_problems(
             [
                 *_duplicate_function_names(functions),
-                *_target_group_names(functions, load_balancer),
                 *_concurrency_problems(functions, info.data.get("account_concurrency")),
                 *_secrets_keys_in_region(functions, info.data.get("region")),
             ]
@@ -1078,6 +1081,7 @@ class StackConfig(StrictModel):
                 # A route already reported for a collision would only be reported again.
                 *(p for p in _sibling_parameters(routes) if p.loc[0] not in colliding),
                 *_priority_collisions(routes),
+                *_target_group_names(routes, info.data.get("load_balancer")),
             ]
         )
         return routes
@@ -1144,6 +1148,8 @@ def environment_bytes(config: StackConfig, key: str) -> int:
 def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[Problem]:
     first_key: dict[str | None, str] = {}
     for key, function in functions.items():
+        if function.name is None:  # not derived: project or env is wrong, reported there
+            continue
         if function.name in first_key:
             message = f"also the name of functions.{first_key[function.name]}"
             yield Problem((key, "name"), message, function.name)
@@ -1152,18 +1158,21 @@ def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[
 
 
 def _target_group_names(
-    functions: dict[str, FunctionConfig], load_balancer: LoadBalancerConfig | None
+    routes: list[RouteConfig], load_balancer: LoadBalancerConfig | None
 ) -> Iterator[Problem]:
+    """A function a public route reaches gets a target group `<load balancer>-<key>`."""
     if load_balancer is None or load_balancer.name is None:
         return
-    for key in functions:
-        name = f"{load_balancer.name}-{key}"
-        if len(name) > TARGET_GROUP_NAME_MAX:
+    reported = set()
+    for index, route in enumerate(routes):
+        name = f"{load_balancer.name}-{route.function}"
+        if route.load_balancer and len(name) > TARGET_GROUP_NAME_MAX and name not in reported:
+            reported.add(name)
             yield Problem(
-                (key,),
+                (index, "function"),
                 f"its target group {name!r} is {len(name)} characters, ELB allows "
-                f"{TARGET_GROUP_NAME_MAX}: shorten the key or load_balancer.name",
-                key,
+                f"{TARGET_GROUP_NAME_MAX}: shorten the key or set load_balancer.name",
+                route.function,
             )
 
 
@@ -1259,12 +1268,27 @@ def _priority_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
             other = routes[holder[priority]]
             message = (
                 f"listener priority {priority} is also that of routes[{holder[priority]}] "
-                f"({other.method} {other.path}): set priority on this route to an unused number "
-                f"({MIN_LISTENER_PRIORITY}-{MAX_LISTENER_PRIORITY}, lower is tested first)"
+                f"({other.method} {other.path}): set priority = "
+                f"{_free_priority(route, set(holder) | _given_priorities(routes))} on this route "
+                "(unused, next to it in the load balancer's order)"
             )
-            yield Problem((index, "priority"), message, route.priority)
+            given = NO_VALUE if route.priority is None else route.priority
+            yield Problem((index, "priority"), message, given)
         else:
             holder[priority] = index
+
+
+def _given_priorities(routes: list[RouteConfig]) -> set[int]:
+    return {route.priority for route in routes if route.priority is not None}
+
+
+def _free_priority(route: RouteConfig, taken: set[int]) -> int:
+    """The first priority after the route's own that no route holds: next to it in the load
+    balancer's order."""
+    start = route.listener_priority
+    candidates = [*range(start, MAX_LISTENER_PRIORITY + 1), *range(MIN_LISTENER_PRIORITY, start)]
+    free: int = next(priority for priority in candidates if priority not in taken)
+    return free
 
 
 def _sibling_parameters(routes: list[RouteConfig]) -> Iterator[Problem]:
