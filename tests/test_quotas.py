@@ -61,8 +61,12 @@ def test_the_estimate_is_the_size_of_the_policy_lambda_stores():
 
 @pytest.mark.parametrize(("routes", "fits"), [(60, True), (62, False)])
 def test_sixty_routes_to_one_function_fit_its_policy(routes, fits):
+    # The names dev.toml's `hello` gets: function and target group `hello-dev-hello`.
     routed = RoutedFunction(
-        "dev-hello", "us-east-1", tuple(("GET", f"/r{n}") for n in range(routes)), "dev-alb-hello"
+        "hello-dev-hello",
+        "us-east-1",
+        tuple(("GET", f"/r{n}") for n in range(routes)),
+        "hello-dev-hello",
     )
     assert (estimated_policy_bytes(routed) <= 20 * 1024) is fits
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from serverless_app.config import BootstrapConfig, StackConfig
 from serverless_app.summary import json_strings
-from tests.support import CONFIG_DIR, synth_config
+from tests.support import CONFIG_DIR, api_document, resources, synth_config
 
 Location = tuple[str | int, ...]
 
@@ -237,6 +237,31 @@ def test_the_walk_finds_the_keys_users_write_free_text_in(environment_templates)
     assert hello["grants"]["bucket_write"][0] in texts
     assert data["alarms"]["email"][0] in texts and data["alarms"]["https"][0] in texts
     assert data["backend"]["key"] in texts
+
+
+# Names other names and the API's OpenAPI document are built from: `<project>-<env>` starts
+# every derived name, the route paths are the document's keys.
+BUILDING_BLOCKS = [("project",), ("env",), ("alarms", "topic_name"), ("api", "name")]
+
+
+@pytest.mark.parametrize("loc", [*BUILDING_BLOCKS, ("routes", 0, "path")], ids=str)
+def test_names_the_stack_builds_on_refuse_template_syntax(loc):
+    slot = Slot(loc, is_key=False)
+    assert slot in set(string_slots(StackConfig, dev_data()))
+    assert accepted_value(StackConfig, dev_data(), slot, 0) is None
+
+
+def test_the_api_document_and_its_redeployment_trigger_survive_the_escaping(synthesized):
+    """The REST API's `body` is JSON the stack writes: its only interpolations are the
+    routes' function ARNs, and the deployment is redeployed on a hash of it."""
+    routes = dev_data()["routes"]
+    [(address, api)] = resources(synthesized, "aws_api_gateway_rest_api").items()
+    assert set(api_document(synthesized)["paths"]) == {route["path"] for route in routes}
+    assert terraform_read(api["body"]).count(None) == len(routes)
+    [deployment] = resources(synthesized, "aws_api_gateway_deployment").values()
+    assert deployment["triggers"] == {
+        "redeployment": f"${{sha1(aws_api_gateway_rest_api.{address}.body)}}"
+    }
 
 
 def test_every_accepted_string_reaches_terraform_as_written(environment_templates, synthesized):

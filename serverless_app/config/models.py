@@ -30,8 +30,11 @@ from constructs_lib.dependencies import dependency_file_problem
 from constructs_lib.names import access_log_bucket_prefix
 from constructs_lib.paths import (
     MAX_API_RESOURCES,
+    MAX_LISTENER_PRIORITY,
     MAX_WILDCARDS_PER_RULE,
+    MIN_LISTENER_PRIORITY,
     resource_paths,
+    rule_priority,
     segments,
     wildcard_count,
 )
@@ -52,6 +55,7 @@ from serverless_app.config.aws_facts import (
     API_MAX_BURST_LIMIT,
     API_MAX_LATENCY_MS,
     API_MAX_RATE_LIMIT,
+    ARTIFACTS_BUCKET_SUFFIX,
     AWS_REGIONS,
     GREETING_KEY,
     LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
@@ -61,6 +65,7 @@ from serverless_app.config.aws_facts import (
     LOG_RETENTION_DAYS,
     MAX_SECRETS_PER_FUNCTION,
     MAX_TAGS,
+    NAME_PREFIX_MAX,
     RELEASE_STRATEGIES,
     RESOURCE_TAGS,
     S3_BUCKET_NAME_MAX,
@@ -73,6 +78,7 @@ from serverless_app.config.aws_facts import (
     WAF_MAX_RULE_OVERRIDES,
 )
 from serverless_app.config.rules import (
+    NO_VALUE,
     ApiName,
     ApiStageName,
     AvailabilityZone,
@@ -94,10 +100,12 @@ from serverless_app.config.rules import (
     LoadBalancerName,
     LocalPath,
     Problem,
+    ProjectName,
     RoutePath,
     S3BucketName,
     S3BucketPrefix,
     SecretName,
+    SnsTopicName,
     SslPolicy,
     SsmParameterName,
     StackRegion,
@@ -275,7 +283,7 @@ class LoadBalancerConfig(StrictModel):
             "must fit 32; the name also prefixes the access-log bucket, `<name>-logs-`, which "
             "must pass S3's rules: no `xn--`, `sthree-`, `amzn-s3-demo-`); unique"
         ),
-        json_schema_extra={"default_text": "`<env>-alb`"},
+        json_schema_extra={"default_text": "`<project>-<env>`"},
     )
     # With a certificate: HTTPS on 443 and a redirect from 80. Without: plain HTTP on 80,
     # a documented choice for environments without a domain (see README "Security defaults").
@@ -319,17 +327,26 @@ class LoadBalancerConfig(StrictModel):
         if not self.access_logs or self.name is None:
             return self
         prefix = access_log_bucket_prefix(self.name)
-        try:
-            _S3_BUCKET_PREFIX.validate_python(prefix, strict=True)
-        except ValidationError as error:
-            reason = str(error.errors()[0]["ctx"]["error"])
+        reason = _bucket_prefix_problem(prefix)
+        if reason is not None:
             message = f"its access-log bucket prefix {prefix!r} {reason}; choose another name"
             fail(("name",), message, self.name)
         return self
 
 
-# The rule the access-log bucket's prefix must pass, like a prefix written in the file.
+# The rule a derived bucket prefix must pass, like a prefix written in the file.
 _S3_BUCKET_PREFIX = TypeAdapter(S3BucketPrefix)
+
+
+def _bucket_prefix_problem(prefix: str) -> str | None:
+    """Why S3 would refuse a bucket named `prefix` plus Terraform's suffix, or None."""
+    try:
+        _S3_BUCKET_PREFIX.validate_python(prefix, strict=True)
+    except ValidationError as error:
+        return str(error.errors()[0]["ctx"]["error"])
+    return None
+
+
 TableGrant = Literal["none", "read", "write", "read_write"]
 Architecture = Literal["x86_64", "arm64"]
 # The dependency files a function may name: a pip requirements file or a uv / PEP 621 project.
@@ -369,7 +386,7 @@ class FunctionConfig(StrictModel):
             "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique "
             "among the functions of every file"
         ),
-        json_schema_extra={"default_text": "`<env>-<key>`"},
+        json_schema_extra={"default_text": "`<project>-<env>-<key>`"},
     )
     # Relative paths are relative to the project root (the folder holding main.py).
     source_dir: LocalPath = Field(
@@ -650,9 +667,53 @@ class RouteConfig(StrictModel):
         description='`"NONE"` makes the route public: a deliberate choice, never the default',
     )
     load_balancer: bool = Field(
-        default=True,
-        description="also a listener rule on the load balancer, to the function's target group",
+        default=False,
+        description=(
+            "also a listener rule on the load balancer, to the function's target group. The load "
+            'balancer cannot check IAM signatures: only for `authorization = "NONE"` routes'
+        ),
+        json_schema_extra={"default_text": '`true` for `authorization = "NONE"`, else `false`'},
     )
+    priority: Annotated[int, Field(ge=MIN_LISTENER_PRIORITY, le=MAX_LISTENER_PRIORITY)] | None = (
+        Field(
+            default=None,
+            description=(
+                "the load balancer rule's priority (lower is tested first), unique among the "
+                "routes; set it only when the derived one collides with another route's"
+            ),
+            json_schema_extra={
+                "default_text": "derived from method and path (docs/functions.md), stable"
+            },
+        )
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_routes_on_the_load_balancer(cls, data: Any) -> Any:
+        """Public routes go on the load balancer unless told otherwise; authorized ones never
+        by default (see `_no_anonymous_path`)."""
+        if isinstance(data, dict) and "load_balancer" not in data:
+            authorization = data.get("authorization", cls.model_fields["authorization"].default)
+            return {**data, "load_balancer": authorization == "NONE"}
+        return data
+
+    @model_validator(mode="after")
+    def _no_anonymous_path(self) -> RouteConfig:
+        if self.load_balancer and self.authorization != "NONE":
+            message = (
+                f"the load balancer has no {self.authorization} authorization: the route would be "
+                'public there; set load_balancer = false or authorization = "NONE"'
+            )
+            fail(("load_balancer",), message, self.load_balancer)
+        if self.priority is not None and not self.load_balancer:
+            message = "only used for a route on the load balancer (load_balancer = true)"
+            fail(("priority",), message, self.priority)
+        return self
+
+    @property
+    def listener_priority(self) -> int:
+        """Its rule's priority on the load balancer: `priority`, else derived from the route."""
+        return rule_priority(self.method, self.path, self.priority)
 
     @property
     def parameters(self) -> list[str]:
@@ -664,7 +725,7 @@ class ApiConfig(StrictModel):
     name: ApiName | None = Field(
         default=None,
         description="1-47 letters, digits, `.`, `-` or `_` (the name is part of a log group name)",
-        json_schema_extra={"default_text": "`<env>-hello-api`"},
+        json_schema_extra={"default_text": "`<project>-<env>`"},
     )
     stage_name: ApiStageName | None = Field(
         default=None,
@@ -688,7 +749,9 @@ class S3Config(StrictModel):
             "starting with a letter or digit, no `..`, not starting with `xn--`, `sthree-`, "
             "`amzn-s3-demo-`; unique"
         ),
-        json_schema_extra={"default_text": "`<env>-hello-artifacts-` unless `bucket_name` is set"},
+        json_schema_extra={
+            "default_text": "`<project>-<env>-artifacts-` unless `bucket_name` is set"
+        },
     )
     bucket_name: S3BucketName | None = Field(
         default=None,
@@ -777,7 +840,7 @@ class DynamoDbConfig(StrictModel):
     table_name: DynamoDbTableName | None = Field(
         default=None,
         description="3-255 letters, digits, `_`, `.` or `-`; unique",
-        json_schema_extra={"default_text": "`<env>-requests`"},
+        json_schema_extra={"default_text": "`<project>-<env>-requests`"},
     )
     deletion_protection: bool = Field(default=False, description="")
 
@@ -797,8 +860,16 @@ class LogsConfig(StrictModel):
 
 class AlarmsConfig(StrictModel):
     """CloudWatch alarms on the function, the API and the load balancer, sent (ALARM and OK)
-    to one encrypted SNS topic `<env>-alarms`, plus a dashboard `<env>`."""
+    to one encrypted SNS topic (`topic_name`), plus a dashboard `<project>-<env>`."""
 
+    topic_name: SnsTopicName | None = Field(
+        default=None,
+        description=(
+            "the alarm topic; a new name replaces the topic and its confirmed subscriptions "
+            "(see CHANGELOG.md before an upgrade); unique"
+        ),
+        json_schema_extra={"default_text": "`<project>-<env>-alarms`"},
+    )
     email: list[EmailAddress] = Field(
         default_factory=list,
         description="addresses subscribed to the topic; each must confirm by email first",
@@ -899,7 +970,7 @@ class BackendConfig(StrictModel):
             "not empty, not starting or ending with `/`, no `//`; at most 1017 bytes (S3 keys "
             "stop at 1024, the lock file adds `.tflock`); bucket + key unique"
         ),
-        json_schema_extra={"default_text": "`<env>/terraform.tfstate`"},
+        json_schema_extra={"default_text": "`<project>/<env>/terraform.tfstate`"},
     )
     region: AwsRegion | None = Field(
         default=None, description="an AWS region", json_schema_extra={"default_text": "`region`"}
@@ -921,13 +992,22 @@ class BackendConfig(StrictModel):
 
 
 class StackConfig(StrictModel):
-    """One environment. Every key but `env`, `functions` and `routes` has a default, some
-    derived from `env` and `region`."""
+    """One environment. Every key but `project`, `env`, `functions` and `routes` has a
+    default, some derived from `project`, `env` and `region`."""
 
+    project: ProjectName = Field(
+        description=(
+            "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
+            "letter or digit; with `env`, the prefix `<project>-<env>` (at most "
+            f"{NAME_PREFIX_MAX} characters, not starting with S3's reserved `xn--`, `sthree-`, "
+            "`amzn-s3-demo-`: buckets are named after it) of every name the stack derives, so "
+            "that projects and environments can share an account"
+        )
+    )
     env: EnvName = Field(
         description=(
             "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
-            "letter or digit; stack name, name prefix and `Env` tag; unique"
+            "letter or digit; stack name, `Env` tag and, after `project`, name prefix; unique"
         )
     )
     region: StackRegion = Field(
@@ -966,8 +1046,8 @@ class StackConfig(StrictModel):
         description=(
             "`[functions.<key>]` tables (at most: ELB's default quota of target groups per load "
             "balancer); keys 1-20 lowercase letters, digits or `-`, starting with a letter, not "
-            "ending with `-`; each function's target group `<load_balancer.name>-<key>` must "
-            "fit 32 characters"
+            "ending with `-`; a function a public route reaches gets the target group "
+            "`<load_balancer.name>-<key>`, which must fit 32 characters"
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
@@ -1010,10 +1090,25 @@ class StackConfig(StrictModel):
         raise_problems(_old_shape(data))
         defaults = _zone_defaults(data)
         filled = dict(data)
-        if _is_env_name(data.get("env")):  # else the env problem is reported; names would be noise
-            defaults |= _name_defaults(data)
+        # Without a valid project and env their own problems are reported; names would be noise.
+        if _is_name_part(data.get("project")) and _is_name_part(data.get("env")):
+            prefix = f"{data['project']}-{data['env']}"
+            if len(prefix) > NAME_PREFIX_MAX:
+                message = (
+                    f"with env, the name prefix {prefix!r} is {len(prefix)} characters; at most "
+                    f"{NAME_PREFIX_MAX}: the artifacts bucket prefix "
+                    f"'<project>-<env>{ARTIFACTS_BUCKET_SUFFIX}' must fit S3's limit"
+                )
+                fail(("project",), message, data["project"])
+            # Every derived bucket starts with the prefix: a reserved start is refused once, here.
+            artifacts = f"{prefix}{ARTIFACTS_BUCKET_SUFFIX}"
+            reason = _bucket_prefix_problem(artifacts)
+            if reason is not None:
+                message = f"with env, the artifacts bucket prefix {artifacts!r} {reason}"
+                fail(("project",), message, data["project"])
+            defaults |= _name_defaults(prefix, data)
             if "functions" in data:
-                filled["functions"] = _function_name_defaults(data["env"], data["functions"])
+                filled["functions"] = _function_name_defaults(prefix, data["functions"])
         for name, field in cls.model_fields.items():
             if _is_section(field.default_factory):
                 section = field.alias or name
@@ -1067,11 +1162,9 @@ class StackConfig(StrictModel):
         cls, functions: dict[str, FunctionConfig], info: ValidationInfo
     ) -> dict[str, FunctionConfig]:
         # Each part of info.data is absent when that key itself is invalid (reported there).
-        load_balancer = info.data.get("load_balancer")
         raise_problems(
             [
                 *_duplicate_function_names(functions),
-                *_target_group_names(functions, load_balancer),
                 *_concurrency_problems(functions, info.data.get("account_concurrency")),
                 *_secrets_keys_in_region(functions, info.data.get("region")),
             ]
@@ -1089,6 +1182,8 @@ class StackConfig(StrictModel):
                 *collisions,
                 # A route already reported for a collision would only be reported again.
                 *(p for p in _sibling_parameters(routes) if p.loc[0] not in colliding),
+                *_priority_collisions(routes),
+                *_target_group_names(routes, info.data.get("load_balancer")),
             ]
         )
         return routes
@@ -1117,6 +1212,11 @@ class StackConfig(StrictModel):
             if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES
         )
         return self
+
+    @property
+    def name_prefix(self) -> str:
+        """`<project>-<env>`: the start of every name the stack derives."""
+        return f"{self.project}-{self.env}"
 
     def routes_of(self, key: str) -> list[RouteConfig]:
         """The routes that call function `key`, in file order."""
@@ -1161,6 +1261,8 @@ def environment_bytes(config: StackConfig, key: str) -> int:
 def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[Problem]:
     first_key: dict[str | None, str] = {}
     for key, function in functions.items():
+        if function.name is None:  # not derived: project or env is wrong, reported there
+            continue
         if function.name in first_key:
             message = f"also the name of functions.{first_key[function.name]}"
             yield Problem((key, "name"), message, function.name)
@@ -1169,18 +1271,21 @@ def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[
 
 
 def _target_group_names(
-    functions: dict[str, FunctionConfig], load_balancer: LoadBalancerConfig | None
+    routes: list[RouteConfig], load_balancer: LoadBalancerConfig | None
 ) -> Iterator[Problem]:
+    """A function a public route reaches gets a target group `<load balancer>-<key>`."""
     if load_balancer is None or load_balancer.name is None:
         return
-    for key in functions:
-        name = f"{load_balancer.name}-{key}"
-        if len(name) > TARGET_GROUP_NAME_MAX:
+    reported = set()
+    for index, route in enumerate(routes):
+        name = f"{load_balancer.name}-{route.function}"
+        if route.load_balancer and len(name) > TARGET_GROUP_NAME_MAX and name not in reported:
+            reported.add(name)
             yield Problem(
-                (key,),
+                (index, "function"),
                 f"its target group {name!r} is {len(name)} characters, ELB allows "
-                f"{TARGET_GROUP_NAME_MAX}: shorten the key or load_balancer.name",
-                key,
+                f"{TARGET_GROUP_NAME_MAX}: shorten the key or set load_balancer.name",
+                route.function,
             )
 
 
@@ -1350,6 +1455,40 @@ def _route_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
         earlier.setdefault(shape, []).append((index, route))
 
 
+def _priority_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
+    """Two listener rules with one priority: ELB refuses the second."""
+    holder: dict[int, int] = {}
+    for index, route in enumerate(routes):
+        if not route.load_balancer:
+            continue
+        priority = route.listener_priority
+        if priority in holder:
+            other = routes[holder[priority]]
+            message = (
+                f"listener priority {priority} is also that of routes[{holder[priority]}] "
+                f"({other.method} {other.path}): set priority = "
+                f"{_free_priority(route, set(holder) | _given_priorities(routes))} on this route "
+                "(unused, next to it in the load balancer's order)"
+            )
+            given = NO_VALUE if route.priority is None else route.priority
+            yield Problem((index, "priority"), message, given)
+        else:
+            holder[priority] = index
+
+
+def _given_priorities(routes: list[RouteConfig]) -> set[int]:
+    return {route.priority for route in routes if route.priority is not None}
+
+
+def _free_priority(route: RouteConfig, taken: set[int]) -> int:
+    """The first priority after the route's own that no route holds: next to it in the load
+    balancer's order."""
+    start = route.listener_priority
+    candidates = [*range(start, MAX_LISTENER_PRIORITY + 1), *range(MIN_LISTENER_PRIORITY, start)]
+    free: int = next(priority for priority in candidates if priority not in taken)
+    return free
+
+
 def _sibling_parameters(routes: list[RouteConfig]) -> Iterator[Problem]:
     """API Gateway allows one parameter segment below a path (`/a/{id}` and `/a/{name}` cannot
     both exist): paths sharing the segments before a parameter must name it alike."""
@@ -1377,11 +1516,12 @@ def _is_section(default_factory: object) -> bool:
     return isinstance(default_factory, type) and issubclass(default_factory, StrictModel)
 
 
-_ENV_NAME = TypeAdapter(EnvName)
+_NAME_PART = TypeAdapter(EnvName)
 
 
-def _is_env_name(value: Any) -> bool:
-    return _is_valid(_ENV_NAME, value)
+def _is_name_part(value: Any) -> bool:
+    """A valid `env` or `project` (one rule for both)."""
+    return _is_valid(_NAME_PART, value)
 
 
 def _is_valid(adapter: TypeAdapter[Any], value: Any) -> bool:
@@ -1440,14 +1580,14 @@ def _old_shape(data: dict[str, Any]) -> Iterator[Problem]:
 _FUNCTION_KEY = TypeAdapter(FunctionKey)
 
 
-def _function_name_defaults(env: str, functions: Any) -> Any:
-    """`<env>-<key>` for every function whose table leaves out its name (and has a valid key:
-    a name made of a bad key would only repeat the key's problem)."""
+def _function_name_defaults(prefix: str, functions: Any) -> Any:
+    """`<project>-<env>-<key>` for every function whose table leaves out its name (and has a
+    valid key: a name made of a bad key would only repeat the key's problem)."""
     if not isinstance(functions, dict):
         return functions
     return {
         key: (
-            {"name": f"{env}-{key}", **function}
+            {"name": f"{prefix}-{key}", **function}
             if isinstance(function, dict) and _is_valid(_FUNCTION_KEY, key)
             else function
         )
@@ -1455,20 +1595,22 @@ def _function_name_defaults(env: str, functions: Any) -> Any:
     }
 
 
-def _name_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per section, the names a file leaves out (documented in the README)."""
+def _name_defaults(prefix: str, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per section, the names a file leaves out, all starting with `<project>-<env>`
+    (documented in the generated reference)."""
     env = data["env"]
     defaults: dict[str, dict[str, Any]] = {
-        "load_balancer": {"name": f"{env}-alb"},
-        "api": {"name": f"{env}-hello-api", "stage_name": env},
-        "dynamodb": {"table_name": f"{env}-requests"},
+        "load_balancer": {"name": prefix},
+        "api": {"name": prefix, "stage_name": env},
+        "dynamodb": {"table_name": f"{prefix}-requests"},
+        "alarms": {"topic_name": f"{prefix}-alarms"},
     }
     s3 = data.get("s3", {})
     if isinstance(s3, dict) and "bucket_name" not in s3:
-        defaults["s3"] = {"bucket_prefix": f"{env}-hello-artifacts-"}
+        defaults["s3"] = {"bucket_prefix": f"{prefix}{ARTIFACTS_BUCKET_SUFFIX}"}
     backend = data.get("backend", {})
     if isinstance(backend, dict) and backend.get("type") == "s3":
-        defaults["backend"] = {"key": f"{env}/terraform.tfstate"}
+        defaults["backend"] = {"key": f"{data['project']}/{env}/terraform.tfstate"}
         region = _known_region(data)
         if region:
             defaults["backend"]["region"] = region
@@ -1494,6 +1636,15 @@ def warnings_of(config: StackConfig) -> Iterator[Problem]:
 UniqueNames = Callable[[StackConfig], list[tuple[str, object]]]
 UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
     ("env", lambda config: [("env", config.env)]),
+    # Every derived name starts with it (KMS alias, web ACL, CodeDeploy application, roles, ...).
+    ("name prefix", lambda config: [("project", config.name_prefix)]),
+    # The API's alarms and access-log group are named after it.
+    ("API name", lambda config: [("api.name", config.api.name)]),
+    ("alarm topic", lambda config: [("alarms.topic_name", config.alarms.topic_name)]),
+    (
+        "custom domain",
+        lambda config: [("domain.name", config.domain.name if config.domain else None)],
+    ),
     (
         "function name",
         lambda config: [
