@@ -34,8 +34,8 @@ from constructs import Construct
 from constructs_lib.concurrency import DEFAULT_ACCOUNT_CONCURRENCY, reservable, why_reservable
 from constructs_lib.iam import attach_managed_policy, service_role, stack_account, stack_partition
 from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.permissions import LIVE_ALIAS
 
-LIVE_ALIAS = "live"
 # AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
 CODEDEPLOY_LAMBDA_POLICY = "service-role/AWSCodeDeployRoleForLambda"
 # The predefined Lambda deployment configurations, by the short name the props take.

@@ -50,6 +50,7 @@ from serverless_app.config import (
     SubnetConfig,
     target_group_name,
 )
+from serverless_app.config.terraform import as_terraform_literals
 
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
 # answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
@@ -69,7 +70,8 @@ API_LOGGING_REMEDY = (
 class ServerlessStack(TerraformStack):
     def __init__(self, scope: Construct, config: StackConfig) -> None:
         super().__init__(scope, config.env)
-        self.config = config
+        # From here on, every string from the configuration reaches AWS as the user wrote it.
+        self.config = config = as_terraform_literals(config)
         self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
         self._backend()
         AwsProvider(
@@ -79,7 +81,9 @@ class ServerlessStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags={"Env": config.env, **config.tags})],
         )
 
-        self.key = StackKey(self, "key", StackKeyProps(alias=config.env, region=config.region))
+        self.key = StackKey(
+            self, "key", StackKeyProps(alias=config.name_prefix, region=config.region)
+        )
         # The alarm topic is encrypted with the stack key: CloudWatch must be able to use it.
         self.key.allow_cloudwatch_alarms()
         self.network = self._network()
@@ -116,6 +120,7 @@ class ServerlessStack(TerraformStack):
                 route.path,
                 self.functions[route.function].alias.target,
                 route.authorization,
+                route.priority,
             )
             for route in config.routes
         ]
@@ -156,7 +161,7 @@ class ServerlessStack(TerraformStack):
             self,
             "firewall",
             WebFirewallProps(
-                name=config.env,
+                name=config.name_prefix,
                 log_retention_days=config.logs.retention_days,
                 kms_key_arn=self.key.key_arn,
                 managed_rule_groups=config.waf.managed_rule_groups,
@@ -167,7 +172,7 @@ class ServerlessStack(TerraformStack):
         self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = self._monitoring()
         self.releases = Releases(
-            self, "releases", ReleasesProps(name=config.env, region=config.region)
+            self, "releases", ReleasesProps(name=config.name_prefix, region=config.region)
         )
         # Each function's alarms stop its release and roll its `live` alias back.
         self.deployment_groups = {
@@ -225,7 +230,7 @@ class ServerlessStack(TerraformStack):
             self,
             "network",
             NetworkProps(
-                name=config.env,
+                name=config.name_prefix,
                 region=config.region,
                 cidr=config.vpc.cidr,
                 public_subnets=_subnets(config.vpc.public_subnets),
@@ -367,7 +372,7 @@ class ServerlessStack(TerraformStack):
             self,
             "endpoints",
             InterfaceEndpointsProps(
-                name=config.env,
+                name=config.name_prefix,
                 region=config.region,
                 vpc_id=self.network.vpc_id,
                 subnet_ids=self.network.private_subnet_ids,
@@ -388,7 +393,8 @@ class ServerlessStack(TerraformStack):
             self,
             "monitoring",
             MonitoringProps(
-                name=config.env,
+                name=config.name_prefix,
+                topic_name=config.alarms.topic_name,
                 region=config.region,
                 kms_key_arn=self.key.key_arn,
                 email_subscribers=alarms.email,

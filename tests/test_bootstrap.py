@@ -21,6 +21,7 @@ from tests.support import (
     BOOTSTRAP_TEST_CONFIG,
     REPO_ROOT,
     data_sources,
+    file_values,
     only,
     ref,
     resources,
@@ -119,7 +120,8 @@ def test_s3_backend_with_native_locking(tmp_path):
     assert synthesized["terraform"]["backend"] == {
         "s3": {
             "bucket": "example-org-hello-terraform-state",
-            "key": "dev/terraform.tfstate",
+            # <project>/<env>/...: projects and environments can share one bucket.
+            "key": f"{file_values(path)['project']}/dev/terraform.tfstate",
             "region": "us-east-1",
             "encrypt": True,
             "use_lockfile": True,

@@ -10,7 +10,7 @@ from constructs_lib.lambda_function import (
     XRAY_WRITE_POLICY,
 )
 from constructs_lib.releases import CODEDEPLOY_LAMBDA_POLICY
-from tests.support import data_sources, json_strings, resources
+from tests.support import data_sources, json_strings, only, resources
 
 # AWS-managed policies whose resources AWS scopes to "*" (nothing narrower exists for
 # CloudWatch Logs delivery, X-Ray segments or ENI management); listed in the README.
@@ -93,7 +93,8 @@ def test_the_walker_sees_every_document(stack):
 # Every AWS service that assumes a role of an environment stack, and what its trust policy
 # demands besides the principal (cross-service confused deputy prevention): the account it
 # acts for, and the ARN of the resource it acts for where the service's guide documents
-# that it sends one. `{partition}`, `{region}`, `{account}` and `{env}` are the stack's.
+# that it sends one. `{partition}`, `{region}`, `{account}` and `{application}` (its CodeDeploy
+# application) are the stack's.
 TRUST_CONDITIONS = {
     # Lambda's guide documents no source ARN for assuming the execution role.
     "lambda.amazonaws.com": None,
@@ -101,7 +102,7 @@ TRUST_CONDITIONS = {
     "vpc-flow-logs.amazonaws.com": "arn:{partition}:ec2:{region}:{account}:vpc-flow-log/*",
     # CodeDeploy User Guide, "Cross-service confused deputy prevention".
     "codedeploy.amazonaws.com": (
-        "arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{env}/*"
+        "arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{application}/*"
     ),
 }
 
@@ -136,7 +137,7 @@ def test_every_service_role_trusts_its_service_only_for_this_account(stack):
             "partition": f"${{data.aws_partition.{partition}.partition}}",
             "account": account,
             "region": provider["region"],
-            "env": provider["default_tags"][0]["tags"]["Env"],
+            "application": only(stack, "aws_codedeploy_app")["name"],
         }
         expected = {"aws:SourceAccount": ("StringEquals", [account])}
         if TRUST_CONDITIONS[service] is not None:

@@ -151,18 +151,6 @@ ORDERINGS = {
         any_one,
         "a public NAT gateway needs the VPC's internet gateway (AWS documents the dependency)",
     ),
-    "deployment after every method": Ordering(
-        "aws_api_gateway_deployment",
-        "aws_api_gateway_method",
-        same("rest_api_id"),
-        "a deployment snapshots the API: methods created after it are not served",
-    ),
-    "deployment after every integration": Ordering(
-        "aws_api_gateway_deployment",
-        "aws_api_gateway_integration",
-        same("rest_api_id"),
-        "API Gateway refuses to deploy a method without an integration",
-    ),
     "stage after its execution-log group": Ordering(
         "aws_api_gateway_stage",
         "aws_cloudwatch_log_group",
