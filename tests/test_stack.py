@@ -183,17 +183,21 @@ def test_local_state_path_is_relative(stacks):
         }
 
 
-@pytest.mark.parametrize(("env", "nat_count", "private_tables"), [("dev", 1, 1), ("prod", 3, 3)])
-def test_environments_differ_in_nat_strategy(stacks, env, nat_count, private_tables):
-    synthesized = stacks[env]
-    assert len(resources(synthesized, "aws_nat_gateway")) == nat_count
-    prefix = name_prefix(ENVIRONMENT_FILES[env])
-    tables = [
-        table
-        for table in resources(synthesized, "aws_route_table").values()
-        if table["tags"]["Name"].startswith(f"{prefix}-private-")
-    ]
-    assert len(tables) == private_tables
+def test_shipped_environments_run_without_nat(stacks):
+    """The shipped functions reach only DynamoDB and S3 (gateway endpoints): no NAT gateway,
+    no Elastic IP, and one private route table without a default route."""
+    for env, synthesized in stacks.items():
+        assert resources(synthesized, "aws_nat_gateway") == {}, env
+        assert resources(synthesized, "aws_eip") == {}, env
+        prefix = name_prefix(ENVIRONMENT_FILES[env])
+        private = [
+            table
+            for table in resources(synthesized, "aws_route_table").values()
+            if table["tags"]["Name"].startswith(f"{prefix}-private-")
+        ]
+        assert len(private) == 1, env
+        routes = resources(synthesized, "aws_route").values()
+        assert all("nat_gateway_id" not in route for route in routes), env
 
 
 def test_terraform_version_is_pinned_to_supported_range(stack):
@@ -206,13 +210,21 @@ def test_prod_protects_table_and_load_balancer_from_deletion(stacks, env, protec
     assert only(stacks[env], "aws_lb")["enable_deletion_protection"] is protected
 
 
-def test_every_log_group_has_retention_and_the_stack_key(stack):
+# Per environment: retention and whether VPC flow logs are on (dev: two weeks, no flow logs).
+LOG_SETTINGS = {"dev": (14, False), "prod": (365, True)}
+
+
+@pytest.mark.parametrize("env", list(LOG_SETTINGS))
+def test_every_log_group_has_retention_and_the_stack_key(stacks, env):
+    stack = stacks[env]
+    retention, flow_logs = LOG_SETTINGS[env]
     key_arn = ref(stack, "aws_kms_key", "key", "arn")
     groups = resources(stack, "aws_cloudwatch_log_group").values()
-    # One per function, then API access and execution, VPC flow logs, WAF.
-    assert len(groups) == len(shipped_keys(stack)) + 4
+    # One per function, then API access and execution, WAF, and VPC flow logs where on.
+    assert len(groups) == len(shipped_keys(stack)) + 3 + flow_logs
+    assert (len(resources(stack, "aws_flow_log")) == 1) is flow_logs
     for group in groups:
-        assert group["retention_in_days"] == 365
+        assert group["retention_in_days"] == retention
         assert group["kms_key_id"] == key_arn
 
 
@@ -580,9 +592,8 @@ def test_a_copy_of_dev_with_another_env_shares_no_name_with_dev(stacks, tmp_path
 
 
 # dev.toml with every optional part the constructs read attributes for: secrets (and their
-# interface endpoint, without NAT), provisioned concurrency, a custom domain, subscribers.
+# interface endpoint: dev has no NAT), provisioned concurrency, a custom domain, subscribers.
 EVERYTHING_ON = {
-    'nat_gateways = "single"': 'nat_gateways = "none"',
     "# provisioned_concurrency = 2": "provisioned_concurrency = 2",
     "# reserved_concurrency = 5": "reserved_concurrency = 5",
     '# secrets = { db_password = "/dev/db/password" }': 'secrets = { db = "/dev/db/password" }',
