@@ -35,8 +35,7 @@ REQUIRED_RESOURCES = {
     "aws_route_table",
     "aws_route",
     "aws_route_table_association",
-    "aws_eip",
-    "aws_nat_gateway",
+    "aws_vpc_endpoint",  # S3 and DynamoDB gateway endpoints; no NAT (see below)
     "aws_security_group",
     "aws_lb",
     "aws_s3_bucket",
@@ -210,21 +209,13 @@ def test_prod_protects_table_and_load_balancer_from_deletion(stacks, env, protec
     assert only(stacks[env], "aws_lb")["enable_deletion_protection"] is protected
 
 
-# Per environment: retention and whether VPC flow logs are on (dev: two weeks, no flow logs).
-LOG_SETTINGS = {"dev": (14, False), "prod": (365, True)}
-
-
-@pytest.mark.parametrize("env", list(LOG_SETTINGS))
-def test_every_log_group_has_retention_and_the_stack_key(stacks, env):
-    stack = stacks[env]
-    retention, flow_logs = LOG_SETTINGS[env]
+def test_every_log_group_has_retention_and_the_stack_key(stack):
     key_arn = ref(stack, "aws_kms_key", "key", "arn")
     groups = resources(stack, "aws_cloudwatch_log_group").values()
-    # One per function, then API access and execution, WAF, and VPC flow logs where on.
-    assert len(groups) == len(shipped_keys(stack)) + 3 + flow_logs
-    assert (len(resources(stack, "aws_flow_log")) == 1) is flow_logs
+    # One per function, then API access and execution, VPC flow logs, WAF.
+    assert len(groups) == len(shipped_keys(stack)) + 4
     for group in groups:
-        assert group["retention_in_days"] == retention
+        assert group["retention_in_days"] == 365
         assert group["kms_key_id"] == key_arn
 
 
