@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-# On-demand list prices in US dollars, without free tier, for PRICED_REGION, as published on
-# aws.amazon.com/{vpc,elasticloadbalancing,waf,privatelink,kms,cloudwatch}/pricing/ when the
-# table was last reviewed (PRICED_ON). Other regions differ; review the table with the date.
+# On-demand list prices in US dollars, without free tier, for PRICED_REGION, from the pages
+# aws.amazon.com/{vpc,elasticloadbalancing,waf,privatelink,kms,cloudwatch}/pricing/;
+# PRICED_ON is the day the table was written. Other regions differ. Review the values against
+# those pages and move the date with them.
 PRICED_REGION = "us-east-1"
 PRICED_ON = "2026-12-06"
 # AWS bills hourly items for 730 hours a month (8,760 / 12).
