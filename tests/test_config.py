@@ -334,7 +334,12 @@ RULES = [
         reported="vpc.private_subnets.c.az",
         also={"vpc.nat_gateways": "one_per_az"},
     ),
-    case("vpc.nat_subnet", "c", "not a public subnet key (a, b)"),
+    case(
+        "vpc.nat_subnet",
+        "c",
+        "not a public subnet key (a, b)",
+        also={"vpc.nat_gateways": "single"},
+    ),
     case(
         "vpc.nat_subnet",
         "a",

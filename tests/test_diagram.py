@@ -146,7 +146,21 @@ def test_subnet_tiers_come_from_the_routes_and_agree_with_the_tags(picture, docu
     assert {s.address: s.tier for s in picture.subnets} == tags
 
 
-def test_nat_gateways_sit_in_public_subnets_and_endpoints_in_the_vpc(picture):
+@pytest.fixture(scope="module")
+def nat_picture(tmp_path_factory) -> diagram.Picture:
+    """dev with one NAT gateway (the shipped environments have none)."""
+    from serverless_app.config import load_config
+    from tests.support import synth_config
+
+    text = DEV_CONFIG.read_text()
+    assert 'nat_gateways = "none"' in text
+    path = tmp_path_factory.mktemp("nat") / "dev.toml"
+    path.write_text(text.replace('nat_gateways = "none"', 'nat_gateways = "single"'))
+    return build_picture("dev", synth_config(load_config(path)))
+
+
+def test_nat_gateways_sit_in_public_subnets_and_endpoints_in_the_vpc(nat_picture):
+    picture = nat_picture
     public = {s.address for s in picture.subnets if s.tier == "public"}
     nats = [n for n in picture.nodes if n.resources[0].startswith("aws_nat_gateway.")]
     endpoints = [n for n in picture.nodes if n.resources[0].startswith("aws_vpc_endpoint.")]

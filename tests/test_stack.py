@@ -35,8 +35,7 @@ REQUIRED_RESOURCES = {
     "aws_route_table",
     "aws_route",
     "aws_route_table_association",
-    "aws_eip",
-    "aws_nat_gateway",
+    "aws_vpc_endpoint",  # S3 and DynamoDB gateway endpoints; no NAT (see below)
     "aws_security_group",
     "aws_lb",
     "aws_s3_bucket",
@@ -183,17 +182,21 @@ def test_local_state_path_is_relative(stacks):
         }
 
 
-@pytest.mark.parametrize(("env", "nat_count", "private_tables"), [("dev", 1, 1), ("prod", 3, 3)])
-def test_environments_differ_in_nat_strategy(stacks, env, nat_count, private_tables):
-    synthesized = stacks[env]
-    assert len(resources(synthesized, "aws_nat_gateway")) == nat_count
-    prefix = name_prefix(ENVIRONMENT_FILES[env])
-    tables = [
-        table
-        for table in resources(synthesized, "aws_route_table").values()
-        if table["tags"]["Name"].startswith(f"{prefix}-private-")
-    ]
-    assert len(tables) == private_tables
+def test_shipped_environments_run_without_nat(stacks):
+    """The shipped functions reach only DynamoDB and S3 (gateway endpoints): no NAT gateway,
+    no Elastic IP, and one private route table without a default route."""
+    for env, synthesized in stacks.items():
+        assert resources(synthesized, "aws_nat_gateway") == {}, env
+        assert resources(synthesized, "aws_eip") == {}, env
+        prefix = name_prefix(ENVIRONMENT_FILES[env])
+        private = [
+            table
+            for table in resources(synthesized, "aws_route_table").values()
+            if table["tags"]["Name"].startswith(f"{prefix}-private-")
+        ]
+        assert len(private) == 1, env
+        routes = resources(synthesized, "aws_route").values()
+        assert all("nat_gateway_id" not in route for route in routes), env
 
 
 def test_terraform_version_is_pinned_to_supported_range(stack):
@@ -580,9 +583,8 @@ def test_a_copy_of_dev_with_another_env_shares_no_name_with_dev(stacks, tmp_path
 
 
 # dev.toml with every optional part the constructs read attributes for: secrets (and their
-# interface endpoint, without NAT), provisioned concurrency, a custom domain, subscribers.
+# interface endpoint: dev has no NAT), provisioned concurrency, a custom domain, subscribers.
 EVERYTHING_ON = {
-    'nat_gateways = "single"': 'nat_gateways = "none"',
     "# provisioned_concurrency = 2": "provisioned_concurrency = 2",
     "# reserved_concurrency = 5": "reserved_concurrency = 5",
     '# secrets = { db_password = "/dev/db/password" }': 'secrets = { db = "/dev/db/password" }',

@@ -41,9 +41,12 @@ from tests.terraform_cycle import (
     Workspace,
     find_toolchain,
     hosted_zone_name,
+    is_protected,
     overlay_domain,
+    retired_config,
     secret_parameters,
-    teardown_override,
+    state_bucket_override,
+    take_synthesized,
     variant_config,
     workspace,
 )
@@ -112,12 +115,21 @@ class Emulator:
         return Endpoint(self.url, region, str(self.tls.certificate))
 
 
+@dataclass(frozen=True)
+class StackFolders:
+    """A stack as synthesized, and (for an environment) as synthesized again with the
+    documented retire settings in its config file."""
+
+    applied: Path
+    retired: Path | None
+
+
 def run_cycle(
-    stack_folder: Path, work: Path, toolchain: Toolchain, collect: Collector, emulator: Emulator
+    folders: StackFolders, work: Path, toolchain: Toolchain, collect: Collector, emulator: Emulator
 ) -> CycleReport:
-    report = CycleReport(stack=stack_folder.name)
+    report = CycleReport(stack=folders.applied.name)
     try:
-        _cycle(report, stack_folder, work, toolchain, collect, emulator)
+        _cycle(report, folders, work, toolchain, collect, emulator)
     except Exception as error:  # recorded: the tests name the stack and the step that broke
         report.failure = f"{type(error).__name__}: {error}"
     return report
@@ -125,14 +137,14 @@ def run_cycle(
 
 def _cycle(
     report: CycleReport,
-    stack_folder: Path,
+    folders: StackFolders,
     work: Path,
     toolchain: Toolchain,
     collect: Collector,
     emulator: Emulator,
 ) -> None:
     planned, report.version_note = workspace(
-        stack_folder, work / "planned", toolchain, emulator.url, emulator.tls
+        folders.applied, work / "planned", toolchain, emulator.url, emulator.tls
     )
     report.steps = planned.steps
     endpoint = emulator.endpoint(planned.region)
@@ -152,7 +164,7 @@ def _cycle(
     except Exception as error:  # the fact tests fail on it; the cycle goes on
         report.facts["error"] = f"{type(error).__name__}: {error}"
     applying.run("plan", "-detailed-exitcode")
-    _destroy(applying, report)
+    _destroy(applying, report, folders.retired, endpoint)
     report.after_destroy = aws_facts.inventory(endpoint)
 
 
@@ -182,16 +194,53 @@ def _all_succeed(where: Workspace, *commands: tuple[str, ...]) -> bool:
     return all(where.run(*command).returncode == 0 for command in commands)
 
 
-def _destroy(where: Workspace, report: CycleReport) -> None:
-    """A plain destroy; a protected stack must refuse it, then is retired on purpose."""
+def _destroy(
+    where: Workspace, report: CycleReport, retired: Path | None, endpoint: Endpoint
+) -> None:
+    """A plain destroy; a protected stack must refuse it, then is retired on purpose: an
+    environment by the documented step (its config with docs/retire.toml's settings, synth,
+    apply), the bootstrap by its documented hand edit."""
     stack_json = json.loads((where.folder / "cdk.tf.json").read_text())
-    lifted = teardown_override(stack_json)
-    if lifted["resource"]:
+    if is_protected(stack_json):
         where.run("plan", "-destroy", "-lock=false")
-        (where.folder / TEARDOWN_OVERRIDE_FILE).write_text(json.dumps(lifted, indent=2))
+        if retired is not None:
+            report.facts["versions_before_retire"] = _fill_versioned_buckets(endpoint)
+            take_synthesized(retired, where.folder)
+        else:
+            lifted = state_bucket_override(stack_json)
+            (where.folder / TEARDOWN_OVERRIDE_FILE).write_text(json.dumps(lifted, indent=2))
+        report.facts["retire_folder"] = sorted(p.name for p in where.folder.iterdir())
         if not _all_succeed(where, ("apply", "-auto-approve")):
             return
     where.run("destroy", "-auto-approve")
+    if retired is not None:
+        report.facts["buckets_after_retire"] = _existing_buckets(
+            endpoint, report.facts.get("versions_before_retire", {})
+        )
+
+
+# Written twice (an old version and a current one) into every versioned bucket before retiring.
+RETIRE_PROBE_KEYS = ("retire-probe/overwritten.txt", "retire-probe/overwritten.txt", "other.txt")
+
+
+def _fill_versioned_buckets(endpoint: Endpoint) -> dict[str, int]:
+    """Objects and old versions in each versioned bucket, as a stack that ran for a while has
+    them; the object versions each bucket then holds."""
+    s3 = endpoint.client("s3")
+    filled = {}
+    for bucket in (item["Name"] for item in s3.list_buckets()["Buckets"]):
+        if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+            continue
+        for key in RETIRE_PROBE_KEYS:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"written before the environment retires")
+        listed = s3.list_object_versions(Bucket=bucket)
+        filled[bucket] = len(listed.get("Versions", [])) + len(listed.get("DeleteMarkers", []))
+    return filled
+
+
+def _existing_buckets(endpoint: Endpoint, buckets: dict[str, int]) -> list[str]:
+    existing = {item["Name"] for item in endpoint.client("s3").list_buckets()["Buckets"]}
+    return sorted(existing & set(buckets))
 
 
 @pytest.fixture(scope="module")
@@ -209,9 +258,15 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
             *("--config", str(BOOTSTRAP_TEST_CONFIG), "--outdir", str(bootstrap_out))
         ]
         assert main.main(["--bootstrap", *bootstrap_arguments]) == 0
-        folders = {env: out / "stacks" / env for env in ENVIRONMENTS}
-        folders["bootstrap"] = bootstrap_out / "stacks" / "bootstrap"
-        _create_secret_parameters(folders["prod"], emulators["prod"])
+        retired_out = base / "retired.out"
+        retired = _config_retired(config, base / "retired-config")
+        assert main.main(["--config", str(retired), "--outdir", str(retired_out)]) == 0
+        folders = {
+            env: StackFolders(out / "stacks" / env, retired_out / "stacks" / env)
+            for env in ENVIRONMENTS
+        }
+        folders["bootstrap"] = StackFolders(bootstrap_out / "stacks" / "bootstrap", None)
+        _create_secret_parameters(folders["prod"].applied, emulators["prod"])
         collectors = {env: serverless_facts for env in ENVIRONMENTS}
         collectors["bootstrap"] = bootstrap_facts
         with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
@@ -257,6 +312,14 @@ def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
         zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
     text = variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, zone_id)
     (folder / "prod.toml").write_text(text)
+    return folder
+
+
+def _config_retired(config: Path, folder: Path) -> Path:
+    """Every environment's file as applied, with the documented retire settings in it."""
+    folder.mkdir()
+    for file in config.glob("*.toml"):
+        (folder / file.name).write_text(retired_config(file.read_text()))
     return folder
 
 
@@ -315,6 +378,26 @@ def test_a_protected_stack_refuses_a_plain_destroy(cycles, stack):
     step = cycles[stack].step("plan -destroy")
     assert step.returncode == 1
     assert "prevent_destroy" in step.output
+
+
+def test_prod_is_retired_by_the_documented_step_versioned_buckets_and_all(cycles):
+    """prod's config with docs/retire.toml's settings, synthesized again, applied over the
+    running stack, then a plain destroy: buckets holding objects and old versions are
+    emptied and deleted; no override file is involved."""
+    report = cycles["prod"]
+    versions = report.facts["versions_before_retire"]
+    # The artifact bucket and the access-log bucket.
+    assert len(versions) == 2
+    assert report.facts["outputs"]["bucket_name"] in versions
+    # Each holds at least the probe's three versions (one of them an old version).
+    assert all(count >= 3 for count in versions.values()), versions
+    assert TEARDOWN_OVERRIDE_FILE not in report.facts["retire_folder"]
+    retire = report.step("apply -auto-approve")
+    assert retire.returncode == 0, _tail(retire.output)
+    destroy = report.step("destroy")
+    assert destroy.returncode == 0, _tail(destroy.output)
+    assert "BucketNotEmpty" not in destroy.output
+    assert report.facts["buckets_after_retire"] == []
 
 
 def test_dev_is_destroyed_as_it_is(cycles):
