@@ -37,12 +37,22 @@ SECURITY_POLICY = "TLS_1_2"
 
 
 @dataclass(frozen=True)
+class AliasTarget:
+    """Where an alias record points: a regional API domain, a load balancer, ..."""
+
+    dns_name: str
+    # The target's own hosted zone (not the domain's).
+    zone_id: str
+
+
+@dataclass(frozen=True)
 class ApiDomainProps:
     # e.g. "api.example.com"; must lie in the hosted zone.
     domain_name: str
     # The Route 53 public hosted zone that holds `domain_name` (not created here).
     hosted_zone_id: str
-    # Further names on the same certificate (e.g. the load balancer's "www.example.com").
+    # Further names on the same certificate (e.g. the load balancer's "alb.api.example.com";
+    # `point` gives one an alias record).
     alternative_names: Sequence[str] = ()
     # "" maps the stage at the domain's root; "v1" serves it under https://<domain>/v1/.
     base_path: str = ""
@@ -107,16 +117,31 @@ class ApiDomain(Construct):
             domain_name=domain_name,
             base_path=props.base_path or None,
         )
-        self.record = Route53Record(
-            self,
+        self.record = self._alias_record(
             "alias-record",
-            zone_id=props.hosted_zone_id,
-            name=domain_name,
+            domain_name,
+            AliasTarget(self.domain.regional_domain_name, self.domain.regional_zone_id),
+        )
+
+    def point(self, id: str, name: str, target: AliasTarget) -> Route53Record:
+        """An A alias record in the zone pointing `name`, one of the certificate's
+        `alternative_names`, at `target` (e.g. the load balancer serving the certificate)."""
+        if name not in self.props.alternative_names:
+            raise ValueError(
+                f"{name!r} is not among the certificate's alternative_names: clients would "
+                "get a certificate that does not name it"
+            )
+        return self._alias_record(id, name, target)
+
+    def _alias_record(self, id: str, name: str, target: AliasTarget) -> Route53Record:
+        return Route53Record(
+            self,
+            id,
+            zone_id=self.props.hosted_zone_id,
+            name=name,
             type="A",
             alias=Route53RecordAlias(
-                name=self.domain.regional_domain_name,
-                zone_id=self.domain.regional_zone_id,
-                evaluate_target_health=False,
+                name=target.dns_name, zone_id=target.zone_id, evaluate_target_health=False
             ),
         )
 

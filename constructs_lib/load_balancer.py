@@ -129,6 +129,11 @@ class FunctionLoadBalancer(Construct):
     def dns_name(self) -> str:
         return self.load_balancer.dns_name
 
+    @property
+    def zone_id(self) -> str:
+        """The load balancer's own hosted zone, for an alias record pointing at it."""
+        return self.load_balancer.zone_id
+
     @cached_property
     def arn_suffix(self) -> str:
         """The load balancer's dimension in CloudWatch metrics (one per alarm and widget)."""

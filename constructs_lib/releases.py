@@ -33,6 +33,7 @@ from constructs import Construct
 
 from constructs_lib.iam import attach_managed_policy, service_role
 from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.limits import alarm_window_problem
 
 LIVE_ALIAS = "live"
 # AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
@@ -188,12 +189,21 @@ class DeploymentGroupProps:
     strategy: str
     # Names of the alarms that stop a deployment and roll it back (at most 10).
     rollback_alarm_names: Sequence[str] = ()
+    # Their window, period x evaluation periods: it must fit in the time the strategy watches
+    # them (`limits.alarm_window_problem`).
+    rollback_window_s: int | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in DEPLOYMENT_CONFIGS:
             raise ValueError(
                 f"strategy must be one of {sorted(DEPLOYMENT_CONFIGS)}, got {self.strategy!r}"
             )
+        if self.rollback_alarm_names:
+            if self.rollback_window_s is None:
+                raise ValueError("rollback_window_s is needed with rollback_alarm_names")
+            problem = alarm_window_problem(self.strategy, self.rollback_window_s)
+            if problem is not None:
+                raise ValueError(problem)
         if len(self.rollback_alarm_names) > MAX_ROLLBACK_ALARMS:
             raise ValueError(
                 f"CodeDeploy takes at most {MAX_ROLLBACK_ALARMS} alarms per deployment group, "

@@ -25,7 +25,15 @@ from pydantic import (
     model_validator,
 )
 
-from constructs_lib.paths import segments
+from constructs_lib.limits import (
+    ALARM_MAX_METRICS,
+    WAF_RATE_LIMIT_MAX,
+    WAF_RATE_LIMIT_MIN,
+    WAF_RATE_WINDOWS_S,
+    WAF_REGEX_MAX_LENGTH,
+    alarm_window_problem,
+)
+from constructs_lib.paths import paths_regex, segments
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MIN_PERIOD_S,
@@ -652,6 +660,9 @@ class S3Config(StrictModel):
         return self
 
 
+COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+
+
 class WafConfig(StrictModel):
     # AWS managed rule groups (vendor AWS), evaluated in this order.
     managed_rule_groups: Annotated[list[WafName], Field(min_length=1, max_length=10)] = Field(
@@ -680,6 +691,35 @@ class WafConfig(StrictModel):
         json_schema_extra={"type_text": "table: group = list of rule names"},
     )
 
+    rate_limit: Annotated[int, Field(ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX)] = Field(
+        default=2000,
+        description=(
+            "requests one client IP may send per `rate_limit_window_s` to the load balancer and "
+            "the API together (the web ACL is shared); above it WAF answers 403 until the rate "
+            f"drops. WAF allows {WAF_RATE_LIMIT_MIN}-{WAF_RATE_LIMIT_MAX:,}"
+        ),
+    )
+    rate_limit_window_s: Annotated[int, one_of(WAF_RATE_WINDOWS_S, "a WAF evaluation window")] = (
+        Field(
+            default=300,
+            description=(
+                "the window WAF counts `rate_limit` in: one of "
+                f"{', '.join(map(str, WAF_RATE_WINDOWS_S))} seconds"
+            ),
+        )
+    )
+    markup_paths: list[RoutePath] = Field(
+        default_factory=list,
+        description=(
+            "route paths that take markup in the query or the path (e.g. an HTML escaper): "
+            "there AWSManagedRulesCommonRuleSet's CrossSiteScripting_QUERYARGUMENTS and "
+            "_URIPATH only count, everywhere else a rule after the group blocks what they "
+            "matched. Each a `routes[].path` of this file; needs "
+            "AWSManagedRulesCommonRuleSet; the path pattern WAF matches (with the optional "
+            f"stage prefix) at most {WAF_REGEX_MAX_LENGTH} characters"
+        ),
+    )
+
     @model_validator(mode="after")
     def _counted_groups_are_used(self) -> WafConfig:
         raise_problems(
@@ -687,6 +727,9 @@ class WafConfig(StrictModel):
             for group in self.count_rules
             if group not in self.managed_rule_groups
         )
+        if self.markup_paths and COMMON_RULE_SET not in self.managed_rule_groups:
+            message = f"scopes {COMMON_RULE_SET}'s XSS rules: add it to managed_rule_groups"
+            fail(("markup_paths",), message, self.markup_paths)
         return self
 
 
@@ -730,9 +773,16 @@ class AlarmsConfig(StrictModel):
     )
     evaluation_periods: Annotated[
         int, Field(ge=1, le=ALARM_MAX_EVALUATION_SECONDS // ALARM_MIN_PERIOD_S)
-    ] = Field(default=5, description="`period_s` x this at most one day (CloudWatch)")
+    ] = Field(
+        default=3,
+        description=(
+            "`period_s` x this at most one day (CloudWatch); with a canary or linear "
+            "`releases.strategy`, `period_s` x this + 60 s (metric delay) at most the time "
+            "the strategy watches the alarms (its canary interval; nine linear steps)"
+        ),
+    )
     datapoints_to_alarm: Annotated[int, Field(ge=1)] = Field(
-        default=3, description="of the evaluation periods, how many must breach (M of N)"
+        default=2, description="of the evaluation periods, how many must breach (M of N)"
     )
     # Counts per period; CloudWatch sets no maximum: 1,000,000 is a sanity bound.
     function_errors: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
@@ -744,14 +794,27 @@ class AlarmsConfig(StrictModel):
     duration_p99_timeout_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.8, description="p99 duration as a share of the function's `timeout_s`"
     )
+    function_server_error_rate: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.05,
+        description=(
+            "share of a function's own answers that are 5XX (the request metric it emits, "
+            "every version); stops a release"
+        ),
+    )
     api_server_error_rate: Annotated[float, Field(gt=0, le=1)] = Field(
-        default=0.05, description="share of API answers that are 5XX"
+        default=0.05,
+        description="share of 5XX answers on the worst of a function's API routes; stops a release",
     )
     api_latency_p99_ms: Annotated[int, Field(ge=1, le=API_MAX_LATENCY_MS)] = Field(
         default=3000, description="API p99 latency; API Gateway gives up at 29 s"
     )
-    load_balancer_target_5xx: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
-        default=5, description="5XX answers of the function per period (sanity bound 1,000,000)"
+    load_balancer_server_error_rate: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.05,
+        description=(
+            "share of a target group's requests that fail 5XX (function answers, crashes, "
+            "timeouts, invalid responses; stops a release), and of all requests the load "
+            "balancer answers 5XX itself"
+        ),
     )
 
     @model_validator(mode="after")
@@ -792,6 +855,29 @@ class DomainConfig(StrictModel):
     hosted_zone_id: HostedZoneId = Field(
         description="the existing Route 53 public hosted zone holding `name`"
     )
+    load_balancer_name: DomainName | None = Field(
+        default=None,
+        description=(
+            "the load balancer's host name: a second name on the certificate and an A alias "
+            "record to the load balancer, so HTTPS clients find a certificate that names it; "
+            "in the same hosted zone, not `name`; only without `load_balancer.certificate_arn`"
+        ),
+        json_schema_extra={"default_text": "`alb.<name>`"},
+    )
+
+    @model_validator(mode="after")
+    def _load_balancer_name(self) -> DomainConfig:
+        host = self.load_balancer_host
+        if self.load_balancer_name is None and not _is_valid(_DOMAIN_NAME, host):
+            message = "the default alb.<name> is longer than a host name may be: set one"
+            fail(("load_balancer_name",), message, host)
+        if host == self.name:
+            fail(("load_balancer_name",), "must differ from name (the API's)", host)
+        return self
+
+    @property
+    def load_balancer_host(self) -> str:
+        return self.load_balancer_name or f"alb.{self.name}"
 
 
 BackendType = Literal["local", "s3"]
@@ -1019,6 +1105,67 @@ class StackConfig(StrictModel):
         )
         return self
 
+    @model_validator(mode="after")
+    def _alarms_fit_the_release(self) -> StackConfig:
+        alarms = self.alarms
+        problem = alarm_window_problem(
+            self.releases.strategy, alarms.period_s * alarms.evaluation_periods
+        )
+        if problem is not None:
+            message = (
+                f"{problem}: the alarms could not stop a bad release; shorten the window or "
+                "choose a longer releases.strategy"
+            )
+            fail(("alarms", "evaluation_periods"), message, alarms.evaluation_periods)
+        return self
+
+    @model_validator(mode="after")
+    def _routes_per_function(self) -> StackConfig:
+        """A function's API alarm reads one metric per route of it; CloudWatch allows 10."""
+        served: dict[str, int] = {}
+        problems = []
+        for index, route in enumerate(self.routes):
+            served[route.function] = served.get(route.function, 0) + 1
+            if served[route.function] == ALARM_MAX_METRICS + 1:
+                message = (
+                    f"functions.{route.function} would serve more than {ALARM_MAX_METRICS} "
+                    "routes: its API alarm reads one metric per route and CloudWatch allows "
+                    f"{ALARM_MAX_METRICS} per alarm (a {{name+}} route serves many paths)"
+                )
+                problems.append(Problem(("routes", index, "function"), message, route.function))
+        raise_problems(problems)
+        return self
+
+    @model_validator(mode="after")
+    def _markup_paths_are_routes(self) -> StackConfig:
+        paths = self.waf.markup_paths
+        routed = {route.path for route in self.routes}
+        raise_problems(
+            Problem(("waf", "markup_paths", index), "not a routes[].path of this file", path)
+            for index, path in enumerate(paths)
+            if path not in routed
+        )
+        regex = paths_regex(paths, self.api.stage_name)
+        if paths and len(regex) > WAF_REGEX_MAX_LENGTH:
+            message = (
+                f"the path pattern WAF matches would be {len(regex)} characters, it allows "
+                f"{WAF_REGEX_MAX_LENGTH}: fewer paths, or a {{name+}} route"
+            )
+            fail(("waf", "markup_paths"), message, paths)
+        return self
+
+    @model_validator(mode="after")
+    def _load_balancer_name_needs_the_domains_certificate(self) -> StackConfig:
+        domain = self.domain
+        if domain is not None and domain.load_balancer_name is not None:
+            if self.load_balancer.certificate_arn is not None:
+                message = (
+                    "only used without load_balancer.certificate_arn: the load balancer then "
+                    "serves that certificate, and the names it covers are yours to point"
+                )
+                fail(("domain", "load_balancer_name"), message, domain.load_balancer_name)
+        return self
+
     def routes_of(self, key: str) -> list[RouteConfig]:
         """The routes that call function `key`, in file order."""
         return [route for route in self.routes if route.function == key]
@@ -1194,6 +1341,7 @@ def _is_section(default_factory: object) -> bool:
 
 
 _ENV_NAME = TypeAdapter(EnvName)
+_DOMAIN_NAME = TypeAdapter(DomainName)
 
 
 def _is_env_name(value: Any) -> bool:
@@ -1231,7 +1379,8 @@ def _zone_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-# Keys of the single-function shape, and what replaced them.
+# Keys of earlier versions (the single-function shape, a count that became a share), and what
+# replaced them.
 ADD_A_FUNCTION = '(see README "Add a function")'
 OLD_KEYS = {
     ("lambda",): f"replaced by [functions.<name>] tables and [[routes]] {ADD_A_FUNCTION}",
@@ -1239,12 +1388,16 @@ OLD_KEYS = {
     ("api", "authorization"): (
         f"replaced by authorization in each [[routes]] entry {ADD_A_FUNCTION}"
     ),
+    ("alarms", "load_balancer_target_5xx"): (
+        "replaced by alarms.load_balancer_server_error_rate, a share of requests (0-1) "
+        "rather than a count"
+    ),
 }
 
 
 def _old_shape(data: dict[str, Any]) -> Iterator[Problem]:
-    """One problem per key of the single-function shape: the rest of such a file would only
-    repeat that the functions and routes are missing."""
+    """One problem per key of an earlier version: the rest of such a file would only repeat
+    what is missing (for the single-function shape, the functions and routes)."""
     for loc, message in OLD_KEYS.items():
         table: Any = data
         for key in loc[:-1]:
