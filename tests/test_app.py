@@ -597,6 +597,23 @@ def test_one_json_log_line_per_request(aws, capsys):
     assert datetime.fromisoformat(first["timestamp"]).utcoffset() == timedelta(0)
 
 
+def test_every_answer_is_counted_in_the_request_metric(aws, monkeypatch, capsys):
+    """1 for a 5XX answer, 0 for any other, whatever LOG_LEVEL says: an error the function
+    turns into an answer is no Lambda error, and this count is what can stop its release."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "dev-hello")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    app = new_execution_environment()
+    capsys.readouterr()
+    app.handler(rest_event("Ada"), None)
+    app.handler(rest_event("x" * 65), None)
+    monkeypatch.setattr(app, "count_and_record", lambda *_: 1 / 0)
+    assert app.handler(rest_event("Ada"), None)["statusCode"] == 500
+    records = metric_records(capsys.readouterr().out)
+    assert [record["ServerError"] for record in records] == [0, 0, 1]
+    assert {(r["FunctionName"], r["ExecutedVersion"]) for r in records} == {("dev-hello", "7")}
+
+
 @pytest.mark.parametrize(("level", "expected"), [("DEBUG", True), ("WARNING", False)])
 def test_log_level_comes_from_the_environment(aws, monkeypatch, capsys, level, expected):
     monkeypatch.setenv("LOG_LEVEL", level)

@@ -1,9 +1,12 @@
+import re
+
 import pytest
 
 from constructs_lib.paths import (
     MAX_PATH_LENGTH,
     Segment,
     path_problem,
+    paths_regex,
     segments,
     specificity,
     wildcard_path,
@@ -116,3 +119,35 @@ def test_specificity_orders_routes_for_the_load_balancer():
 )
 def test_specificity_pairs(first, second):
     assert specificity(*first) < specificity(*second)
+
+
+@pytest.mark.parametrize(
+    ("paths", "prefix", "matched", "not_matched"),
+    [
+        (["/escape"], None, ["/escape"], ["/escape/x", "/escapes", "/dev/escape", "/x/escape"]),
+        (
+            ["/escape", "/escape/{name}"],
+            "dev",
+            ["/escape", "/dev/escape", "/escape/<b>Ada<", "/dev/escape/%3Cb%3EAda%3C%2Fb%3E"],
+            # {name} is one segment: a name holding "/" travels as %2F.
+            ["/escape/<b>Ada</b>", "/prod/escape", "/dev", "/devescape", "/escape/"],
+        ),
+        (["/files/{rest+}"], None, ["/files/a", "/files/a/b/c"], ["/files", "/files/"]),
+        # A literal dot is a dot, not any character.
+        (["/v1.2/x"], None, ["/v1.2/x"], ["/v1x2/x"]),
+        (["/"], "dev", ["/", "/dev/"], ["/dev", "/x"]),
+    ],
+)
+def test_paths_regex_matches_exactly_the_requests_of_the_routes(
+    paths, prefix, matched, not_matched
+):
+    regex = re.compile(paths_regex(paths, prefix))
+    assert [path for path in matched if not regex.fullmatch(path)] == []
+    assert [path for path in not_matched if regex.fullmatch(path)] == []
+
+
+def test_paths_regex_has_no_capturing_group():
+    """WAF's regular expressions refuse capturing subexpressions."""
+    regex = paths_regex(["/a/{id}", "/b/{rest+}"], "dev")
+    assert regex == "^(?:/dev)?(?:/a/[^/]+|/b/.+)$"
+    assert re.compile(regex).groups == 0
