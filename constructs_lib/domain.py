@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate import (
+    AcmCertificate,
+    AcmCertificateDomainValidationOptionsList,
+)
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
 from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
@@ -152,7 +155,7 @@ class ApiDomain(Construct):
 
     def _validation_record(self, index: int) -> Route53Record:
         """The CNAME ACM asks for, for the index-th name (ordered as ACM lists them)."""
-        option = self.certificate.domain_validation_options.get(index)
+        option = self._validation_options.get(index)
         return Route53Record(
             self,
             f"validation-record-{index}",
@@ -164,6 +167,11 @@ class ApiDomain(Construct):
             # Re-applying after a certificate replacement finds the same record in place.
             allow_overwrite=True,
         )
+
+    @cached_property
+    def _validation_options(self) -> AcmCertificateDomainValidationOptionsList:
+        """Read once for every name's record: each read is a round trip to the jsii kernel."""
+        return self.certificate.domain_validation_options
 
     @cached_property
     def certificate_arn(self) -> str:

@@ -125,7 +125,7 @@ class FunctionLoadBalancer(Construct):
         self.load_balancer_arn: str = self.load_balancer.arn
         self.listener = self._listeners()
 
-    @property
+    @cached_property
     def dns_name(self) -> str:
         return self.load_balancer.dns_name
 

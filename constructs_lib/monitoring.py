@@ -343,6 +343,7 @@ class Monitoring(Construct):
             )
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
         self._alarm_arns: list[str] = []
+        self._stages: dict[LambdaRestApi, dict[str, str]] = {}
         self._widgets: list[dict[str, Any]] = []
         self.dashboard = CloudwatchDashboard(
             self, "dashboard", dashboard_name=props.name, dashboard_body=self._body()
@@ -488,7 +489,10 @@ class Monitoring(Construct):
         return WatchedAlarms(paging=[alarm])
 
     def _api_dimensions(self, api: LambdaRestApi) -> dict[str, str]:
-        return {"ApiName": api.api.name, "Stage": api.stage_name}
+        """The stage's dimensions, read once per API for its own alarm and each function's."""
+        if api not in self._stages:
+            self._stages[api] = {"ApiName": api.api.name, "Stage": api.stage_name}
+        return self._stages[api]
 
     def _alarm(
         self,

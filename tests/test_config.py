@@ -91,6 +91,12 @@ def dev_with(changes: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def new_routes(routes: list[dict]) -> dict[str, Any]:
+    """Changes replacing dev's routes, and with them the escape routes its WAF lets take
+    markup (waf.markup_paths must name routes of the file)."""
+    return {"routes": routes, "waf.markup_paths": DELETE}
+
+
 # The least a file needs besides env: one function and one route to it.
 ONE_FUNCTION = (
     '[functions.hello]\nsource_dir = "lambda"\n\n'
@@ -168,6 +174,60 @@ RULES = [
     case("alarms.api_latency_p99_ms", 29001, "less than or equal to 29000"),
     case("alarms.function_errors", 0, "greater than or equal to 1"),
     case("releases.strategy", "Canary", "not a CodeDeploy Lambda strategy"),
+    case("alarms.function_server_error_rate", 0, "greater than 0"),
+    case("alarms.api_server_error_rate", 1.5, "less than or equal to 1"),
+    case("alarms.load_balancer_server_error_rate", 0, "greater than 0"),
+    case(
+        "alarms.load_balancer_target_5xx",
+        5,
+        "replaced by alarms.load_balancer_server_error_rate",
+    ),
+    # The rollback alarms' window plus a minute of metric delay must fit the release.
+    case(
+        "alarms.evaluation_periods",
+        5,
+        "(300 s) plus the 60 s the metrics take to arrive exceeds the 300 s during which "
+        "Canary10Percent5Minutes",
+        also={"releases.strategy": "Canary10Percent5Minutes"},
+    ),
+    case(
+        "alarms.evaluation_periods",
+        3,
+        "exceeds the 540 s during which Linear10PercentEvery1Minute",
+        also={"releases.strategy": "Linear10PercentEvery1Minute", "alarms.period_s": 180},
+    ),
+    # WAF: the per-IP rate limit and the paths that take markup
+    case("waf.rate_limit", 9, "greater than or equal to 10"),
+    case("waf.rate_limit", 2_000_000_001, "less than or equal to 2000000000"),
+    case("waf.rate_limit_window_s", 30, "not a WAF evaluation window: one of 60, 120, 300, 600"),
+    case(
+        "waf.markup_paths", ["/escapes"], "not a routes[].path of this file", "waf.markup_paths.0"
+    ),
+    case("waf.markup_paths", ["escape"], 'must start with "/"', "waf.markup_paths.0"),
+    case(
+        "waf.markup_paths",
+        ["/escape"],
+        "scopes AWSManagedRulesCommonRuleSet's XSS rules",
+        also={
+            "waf.managed_rule_groups": ["AWSManagedRulesKnownBadInputsRuleSet"],
+            "waf.count_rules": {},
+        },
+    ),
+    case(
+        "waf.markup_paths",
+        [f"/m{n:02}/{'x' * 50}" for n in range(10)],
+        # ^(?:/dev)? (10) + (?: (3) + 10 paths of 55 and 9 | + )$ (2)
+        "would be 574 characters, it allows 512",
+        also={"routes": [route("GET", f"/m{n:02}/{'x' * 50}") for n in range(10)]},
+    ),
+    # A function's API alarm reads one metric per route of it: CloudWatch takes ten.
+    case(
+        "routes",
+        [route("GET", f"/r{n}") for n in range(11)],
+        "functions.hello would serve more than 10 routes",
+        reported="routes.10.function",
+        also={"waf.markup_paths": DELETE},
+    ),
     case("functions.hello.provisioned_concurrency", 901, "at most 900"),
     case(
         "functions.hello.provisioned_concurrency",
@@ -228,6 +288,37 @@ RULES = [
     ),
     case(
         "domain", {"name": "*.example.com", "hosted_zone_id": "Z1"}, "lowercase host", "domain.name"
+    ),
+    case(
+        "domain",
+        {
+            "name": "api.example.com",
+            "hosted_zone_id": "Z1",
+            "load_balancer_name": "api.example.com",
+        },
+        "must differ from name",
+        "domain.load_balancer_name",
+    ),
+    case(
+        "domain",
+        {"name": ".".join(["a" * 62] * 4), "hosted_zone_id": "Z1"},
+        "the default alb.<name> is longer than a host name may be",
+        "domain.load_balancer_name",
+    ),
+    case(
+        "domain",
+        {
+            "name": "api.example.com",
+            "hosted_zone_id": "Z1",
+            "load_balancer_name": "www.example.com",
+        },
+        "only used without load_balancer.certificate_arn",
+        "domain.load_balancer_name",
+        also={
+            "load_balancer.certificate_arn": (
+                "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1234567890ab"
+            )
+        },
     ),
     case(
         "domain",
@@ -816,7 +907,7 @@ def test_route_parameters_and_the_routes_of_a_function(tmp_path):
     ]
     other = {"source_dir": "functions/hello_deps", "dependencies": DEPENDENCIES}
     config = load_config(
-        write_config(tmp_path, dev_with({"routes": routes, "functions.other": other}))
+        write_config(tmp_path, dev_with({**new_routes(routes), "functions.other": other}))
     )
     assert [route.parameters for route in config.routes] == [[], ["id", "path"], []]
     assert [route.path for route in config.routes_of("hello")] == [
@@ -838,14 +929,13 @@ def test_route_parameters_and_the_routes_of_a_function(tmp_path):
 )
 def test_routes_that_api_gateway_tells_apart_pass(tmp_path, paths):
     routes = [{"method": "GET", "path": path, "function": "hello"} for path in paths]
-    assert len(load_config(write_config(tmp_path, dev_with({"routes": routes}))).routes) == len(
-        paths
-    )
+    config = load_config(write_config(tmp_path, dev_with(new_routes(routes))))
+    assert len(config.routes) == len(paths)
 
 
 def test_the_same_path_with_other_methods_passes(tmp_path):
     routes = [{"method": m, "path": "/items/{id}", "function": "hello"} for m in ("GET", "PUT")]
-    assert len(load_config(write_config(tmp_path, dev_with({"routes": routes}))).routes) == 2
+    assert len(load_config(write_config(tmp_path, dev_with(new_routes(routes)))).routes) == 2
 
 
 def test_every_route_problem_is_reported_at_once(tmp_path):
@@ -856,7 +946,7 @@ def test_every_route_problem_is_reported_at_once(tmp_path):
         {"method": "GET", "path": "/a/{id}", "function": "hello"},
         {"method": "PUT", "path": "/a/{name}", "function": "hello"},
     ]
-    problems = problems_of(write_config(tmp_path, dev_with({"routes": routes})))
+    problems = problems_of(write_config(tmp_path, dev_with(new_routes(routes))))
     assert [line.split(": ")[1] for line in problems] == [
         "routes[2].function",
         "routes[1].path",

@@ -213,8 +213,9 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
     edges = {(e.tail, e.head) for e in picture.edges}
     topic = node_of(picture, "aws_sns_topic")
     alarms = nodes_of(picture, "aws_cloudwatch_metric_alarm")
-    # dev: per function (hello, escape) four and two for its target group; two for the API.
-    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 14
+    # dev: per function (hello, escape) six and one for its target group; the API's latency
+    # and the load balancer's own 5XX.
+    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 16
     assert all((alarm.key, topic.key) in edges for alarm in alarms)
     assert "dev-hello-errors" in {alarm.label.split("\n")[0] for alarm in alarms}
     assert node_of(picture, "aws_cloudwatch_dashboard").kind.title == "dashboard"
@@ -223,8 +224,9 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
     assert len(groups) == 2
     for group in groups:
         assert (group.key, application.key) in edges
-        # The group's rollback alarms: its function's four.
-        assert sum((group.key, alarm.key) in edges for alarm in alarms) == 4
+        # The group's rollback alarms: its function's errors, duration, 5XX answers, API
+        # routes' and target group's 5XX.
+        assert sum((group.key, alarm.key) in edges for alarm in alarms) == 5
 
 
 def test_callers_reach_every_function_through_its_live_alias(picture):

@@ -694,9 +694,9 @@ class WafConfig(StrictModel):
     rate_limit: Annotated[int, Field(ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX)] = Field(
         default=2000,
         description=(
-            "requests one client IP may send per `rate_limit_window_s` to the load balancer and "
-            "the API together (the web ACL is shared); above it WAF answers 403 until the rate "
-            f"drops. WAF allows {WAF_RATE_LIMIT_MIN}-{WAF_RATE_LIMIT_MAX:,}"
+            "WAF's limits; requests one client IP may send per `rate_limit_window_s` to the "
+            "load balancer and the API together (the web ACL is shared); above it WAF answers "
+            "403 until the rate drops"
         ),
     )
     rate_limit_window_s: Annotated[int, one_of(WAF_RATE_WINDOWS_S, "a WAF evaluation window")] = (
@@ -836,8 +836,9 @@ class ReleasesConfig(StrictModel):
     strategy: Annotated[str, one_of(RELEASE_STRATEGIES, "a CodeDeploy Lambda strategy")] = Field(
         default="Canary10Percent5Minutes",
         description=(
-            f"one of {', '.join(RELEASE_STRATEGIES)}; the function's alarms stop a release "
-            "and roll it back"
+            f"one of {', '.join(RELEASE_STRATEGIES)}; the function's rollback alarms stop a "
+            "release and roll it back while the new version has part of the traffic (never "
+            "with AllAtOnce)"
         ),
     )
 
@@ -848,8 +849,9 @@ class DomainConfig(StrictModel):
     name: DomainName = Field(
         description=(
             "the API's host name, e.g. `api.example.com`: an ACM certificate (DNS-validated) and "
-            "an A alias record are created; the load balancer's HTTPS listener uses the same "
-            "certificate unless `load_balancer.certificate_arn` is set"
+            "an A alias record are created; unless `load_balancer.certificate_arn` is set, the "
+            "load balancer's HTTPS listener serves the same certificate, which also names "
+            "`load_balancer_name`"
         )
     )
     hosted_zone_id: HostedZoneId = Field(
