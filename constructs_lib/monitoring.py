@@ -397,9 +397,7 @@ class Monitoring(Construct):
         self._graph(f"{name}: invocations", _one(lambda_metric("Invocations", "Sum")))
         return watched
 
-    def watch_api(
-        self, api: LambdaRestApi, props: ApiAlarmProps | None = None
-    ) -> WatchedAlarms:
+    def watch_api(self, api: LambdaRestApi, props: ApiAlarmProps | None = None) -> WatchedAlarms:
         """The stage's p99 latency (paging). Its 5XX are watched per function, on the
         function's routes (`watch_api_routes`)."""
         props = props or ApiAlarmProps()

@@ -30,6 +30,7 @@ from constructs_lib.monitoring import (
     WatchedAlarms,
 )
 from constructs_lib.packaging import PackagingError
+from constructs_lib.paths import paths_regex
 from constructs_lib.releases import (
     DeploymentGroupProps,
     LiveAlias,
@@ -41,7 +42,6 @@ from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
-from constructs_lib.paths import paths_regex
 from constructs_lib.waf import RateLimit, WebFirewall, WebFirewallProps
 from serverless_app.config import (
     FUNCTION_ROLE_SUFFIX,
@@ -260,9 +260,7 @@ class ServerlessStack(TerraformStack):
                 count_rules=waf.count_rules,
                 rate_limit=RateLimit(waf.rate_limit, waf.rate_limit_window_s),
                 # execute-api URLs carry the stage as the first segment; the domain does not.
-                markup_path_regex=paths_regex(
-                    waf.markup_paths, derived(self.config.api.stage_name)
-                )
+                markup_path_regex=paths_regex(waf.markup_paths, derived(self.config.api.stage_name))
                 if waf.markup_paths
                 else None,
             ),

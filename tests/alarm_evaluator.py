@@ -31,11 +31,10 @@ import operator
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
 
 Value = float | None
 # One period's value of an expression: a series' value, or an array of them.
-Result = Union[Value, list[Value]]
+Result = Value | list[Value]
 
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
     "GreaterThanOrEqualToThreshold": operator.ge,

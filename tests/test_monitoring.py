@@ -440,8 +440,9 @@ def test_several_functions_and_target_groups_each_get_their_own_alarms():
     assert len(names) == len(alarms) == 10
     assert {"t-one-errors", "t-two-errors", "t-one-tg-5xx", "t-two-tg-5xx"} <= names
     [two_tg] = [a for a in alarms if a["alarm_name"] == "t-two-tg-5xx"]
-    assert {q["metric"]["dimensions"]["TargetGroup"] for q in two_tg["metric_query"]
-            if "metric" in q} == {ref(synthesized, "aws_lb_target_group", "t-two-tg", "arn_suffix")}  # fmt: skip
+    groups = {q["metric"]["dimensions"]["TargetGroup"] for q in two_tg["metric_query"]
+              if "metric" in q}  # fmt: skip
+    assert groups == {ref(synthesized, "aws_lb_target_group", "t-two-tg", "arn_suffix")}
     headers = [w["properties"]["markdown"] for w in dashboard(synthesized) if w["type"] == "text"]
     assert headers == [
         "## Function t-one",

@@ -1159,13 +1159,13 @@ class StackConfig(StrictModel):
     @model_validator(mode="after")
     def _load_balancer_name_needs_the_domains_certificate(self) -> StackConfig:
         domain = self.domain
-        if domain is not None and domain.load_balancer_name is not None:
-            if self.load_balancer.certificate_arn is not None:
-                message = (
-                    "only used without load_balancer.certificate_arn: the load balancer then "
-                    "serves that certificate, and the names it covers are yours to point"
-                )
-                fail(("domain", "load_balancer_name"), message, domain.load_balancer_name)
+        chosen = domain.load_balancer_name if domain is not None else None
+        if chosen is not None and self.load_balancer.certificate_arn is not None:
+            message = (
+                "only used without load_balancer.certificate_arn: the load balancer then "
+                "serves that certificate, and the names it covers are yours to point"
+            )
+            fail(("domain", "load_balancer_name"), message, chosen)
         return self
 
     def routes_of(self, key: str) -> list[RouteConfig]:
