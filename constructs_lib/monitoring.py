@@ -615,7 +615,8 @@ class Monitoring(Construct):
             {
                 "type": "alarm",
                 "width": DASHBOARD_WIDTH,
-                "height": 2 + len(chunk) // 4,
+                # The widget scrolls when its alarms need more room.
+                "height": WIDGET_HEIGHT,
                 "properties": {"title": "Alarms", "alarms": chunk},
             }
             for chunk in chunks
