@@ -5,11 +5,26 @@ AWS provider bindings.
 
 from __future__ import annotations
 
+import math
 import re
 
+# CloudWatch alarms on standard-resolution metrics: a period of 60 s or a multiple of it
+# (Lambda, API Gateway, ELB and SQS publish every 60 s), evaluation periods x period at most
+# one day.
+ALARM_MIN_PERIOD_S = 60
+ALARM_MAX_EVALUATION_SECONDS = 24 * 3600
 # CloudWatch: an alarm on a metric math expression references at most 10 metrics (a hard
 # limit, "Limits that apply to alarms based on metric math expressions", 2026-11-28).
 ALARM_MAX_METRICS = 10
+# CodeDeploy: at most 10 alarms per deployment group (AlarmConfiguration, 2026-11-28).
+DEPLOYMENT_GROUP_MAX_ALARMS = 10
+
+
+def metric_alarms_needed(metrics: int) -> int:
+    """How many alarms watch `metrics` metrics when each reads at most ALARM_MAX_METRICS."""
+    return math.ceil(metrics / ALARM_MAX_METRICS)
+
+
 # Lambda, API Gateway and ELB publish one datapoint per minute, which reaches CloudWatch about
 # a minute later: an alarm sees a failing minute one period after it ended, at the earliest.
 METRIC_DELAY_S = 60
@@ -59,3 +74,5 @@ WAF_RATE_LIMIT_MAX = 2_000_000_000
 WAF_RATE_WINDOWS_S = (60, 120, 300, 600)
 # WAF: the regular expression of a regex match statement, at most this many characters.
 WAF_REGEX_MAX_LENGTH = 512
+# The AWS managed rule group whose cross-site-scripting rules `markup paths` scope.
+WAF_COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"

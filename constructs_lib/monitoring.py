@@ -39,15 +39,14 @@ from constructs import Construct
 
 from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.limits import ALARM_MAX_METRICS
+from constructs_lib.limits import (
+    ALARM_MAX_EVALUATION_SECONDS,
+    ALARM_MAX_METRICS,
+    ALARM_MIN_PERIOD_S,
+)
 from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.routes import Route
 
-# CloudWatch limits: periods of 10 s, 30 s or a multiple of 60 s for standard-resolution
-# metrics (Lambda, API Gateway, ELB and SQS publish every 60 s, so 60 is the useful minimum);
-# evaluation periods times period at most one day.
-MIN_PERIOD_S = 60
-MAX_EVALUATION_SECONDS = 24 * 3600
 # Lambda's maximum timeout; a duration alarm above it could never fire.
 MAX_FUNCTION_TIMEOUT_MS = 900_000
 # API Gateway REST integrations time out after 29 s by default.
@@ -74,12 +73,14 @@ class AlarmWindow:
 
     def _check_window(self, name: str) -> None:
         period_s, evaluation_periods = self.period_s, self.evaluation_periods
-        if period_s < MIN_PERIOD_S or period_s % 60:
-            raise ValueError(f"{name}: period_s must be a multiple of 60, got {period_s}")
-        if evaluation_periods < 1 or period_s * evaluation_periods > MAX_EVALUATION_SECONDS:
+        if period_s < ALARM_MIN_PERIOD_S or period_s % ALARM_MIN_PERIOD_S:
+            raise ValueError(
+                f"{name}: period_s must be a multiple of {ALARM_MIN_PERIOD_S}, got {period_s}"
+            )
+        if evaluation_periods < 1 or period_s * evaluation_periods > ALARM_MAX_EVALUATION_SECONDS:
             raise ValueError(
                 f"{name}: evaluation_periods x period_s must be between {period_s} and "
-                f"{MAX_EVALUATION_SECONDS} s, got {evaluation_periods} x {period_s}"
+                f"{ALARM_MAX_EVALUATION_SECONDS} s, got {evaluation_periods} x {period_s}"
             )
         if not 1 <= self.datapoints_to_alarm <= evaluation_periods:
             raise ValueError("datapoints_to_alarm must be between 1 and evaluation_periods")
@@ -157,6 +158,9 @@ class MonitoringProps:
     region: str
     kms_key_arn: str
     email_subscribers: Sequence[str] = ()
+    # The alarm topic's name; None names it `<name>-alarms`. Renaming replaces the topic and
+    # drops its confirmed subscriptions.
+    topic_name: str | None = None
     # HTTPS endpoints (an incident tool's webhook); they must confirm the subscription.
     https_subscribers: Sequence[str] = ()
 
@@ -331,7 +335,10 @@ class Monitoring(Construct):
         super().__init__(scope, id)
         self.props = props
         self.topic = SnsTopic(
-            self, "topic", name=f"{props.name}-alarms", kms_master_key_id=props.kms_key_arn
+            self,
+            "topic",
+            name=props.topic_name or f"{props.name}-alarms",
+            kms_master_key_id=props.kms_key_arn,
         )
         for index, address in enumerate(props.email_subscribers):
             SnsTopicSubscription(
@@ -420,24 +427,42 @@ class Monitoring(Construct):
     ) -> WatchedAlarms:
         """The 5XX share of the worst of `routes` (those of the function named `name`), from
         API Gateway's detailed metrics per resource and method (the API's method settings
-        turn them on). It stops the function's releases."""
+        turn them on; the resource is the route's path in the API's OpenAPI document, the
+        method its method or ANY). They stop the function's releases. An alarm reads at most
+        ALARM_MAX_METRICS routes: `<name>-api-5xx` the first ten in file order,
+        `<name>-api-5xx-2` the next ten, and so on."""
         if not routes:
             raise ValueError(f"{name}: watch_api_routes needs the function's routes")
         props = props or ApiAlarmProps()
         dimensions = self._api_dimensions(api)
-        shares = {
-            f"route{index}": Metric(
-                "AWS/ApiGateway",
-                "5XXError",
-                {**dimensions, "Resource": route.path, "Method": route.method},
-                "Average",
+        parts = [
+            routes[start : start + ALARM_MAX_METRICS]
+            for start in range(0, len(routes), ALARM_MAX_METRICS)
+        ]
+        alarms = []
+        for number, part in enumerate(parts, start=1):
+            shares = {
+                f"route{index}": Metric(
+                    "AWS/ApiGateway",
+                    "5XXError",
+                    {**dimensions, "Resource": route.path, "Method": route.method},
+                    "Average",
+                )
+                for index, route in enumerate(part)
+            }
+            # A route without requests in a period has no value: FILL makes it 0, not breaching.
+            signal = Signal(shares, {"worst": f"MAX(FILL([{', '.join(shares)}], 0))"})
+            alarms.append(
+                self._alarm(
+                    name,
+                    API_SERVER_ERRORS,
+                    signal,
+                    props.server_error_rate,
+                    props.window,
+                    part=number if number > 1 else None,
+                )
             )
-            for index, route in enumerate(routes)
-        }
-        # A route without requests in a period has no value: FILL makes it 0, not breaching.
-        signal = Signal(shares, {"worst": f"MAX(FILL([{', '.join(shares)}], 0))"})
-        alarm = self._alarm(name, API_SERVER_ERRORS, signal, props.server_error_rate, props.window)
-        return WatchedAlarms(rollback=[alarm])
+        return WatchedAlarms(rollback=alarms)
 
     def watch_target_group(
         self,
@@ -501,10 +526,12 @@ class Monitoring(Construct):
         window: AlarmWindow,
         *,
         unit: str = "",
+        part: int | None = None,
     ) -> CloudwatchMetricAlarm:
-        """An alarm named `<watched><suffix>`, described by its kind's runbook line, graphed
-        on the dashboard with its threshold."""
-        alarm_name = f"{watched}{kind.suffix}"
+        """An alarm named `<watched><suffix>` (`-<part>` appended for the further parts of
+        what one alarm cannot read alone), described by its kind's runbook line, graphed on
+        the dashboard with its threshold."""
+        alarm_name = f"{watched}{kind.suffix}" + (f"-{part}" if part is not None else "")
         if alarm_name in self.alarms:
             raise ValueError(f"alarm {alarm_name!r} exists already: is it watched twice?")
         limit = _threshold_text(threshold, signal, unit)
@@ -515,7 +542,8 @@ class Monitoring(Construct):
             # the environment already: unique in the account and region, readable on a page.
             alarm_name=alarm_name,
             alarm_description=(
-                f"{watched}: {kind.title} at or above {limit} {window.describe()}. "
+                f"{watched}{f', part {part}' if part is not None else ''}: {kind.title} at or "
+                f"above {limit} {window.describe()}. "
                 f"Fires when {kind.fires_when}. Do: {kind.what_to_do}."
             ),
             comparison_operator="GreaterThanOrEqualToThreshold",
@@ -550,7 +578,7 @@ class Monitoring(Construct):
         properties: dict[str, Any] = {
             "title": title,
             "region": self.props.region,
-            "period": MIN_PERIOD_S,
+            "period": ALARM_MIN_PERIOD_S,
             "view": "timeSeries",
             "metrics": _widget_metrics(signal),
         }
@@ -566,13 +594,13 @@ class Monitoring(Construct):
         search = (
             f"SEARCH('{{{REQUEST_METRICS_NAMESPACE},ExecutedVersion,FunctionName}} "
             f'MetricName="{SERVER_ERROR_METRIC}" FunctionName="{function_name}"\', '
-            f"'Average', {MIN_PERIOD_S})"
+            f"'Average', {ALARM_MIN_PERIOD_S})"
         )
         self._add_widget(
             {
                 "title": f"{name}: share of 5XX answers per version",
                 "region": self.props.region,
-                "period": MIN_PERIOD_S,
+                "period": ALARM_MIN_PERIOD_S,
                 "view": "timeSeries",
                 "metrics": [[{"expression": search, "id": "versions"}]],
             }

@@ -4,6 +4,7 @@ path means. Standard library only: the configuration checks import it without cd
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -11,6 +12,24 @@ from dataclasses import dataclass
 MAX_PATH_LENGTH = 128
 LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
+# A listener rule's priority: 1 (tested first) to 50,000 (ELB's range).
+MIN_LISTENER_PRIORITY, MAX_LISTENER_PRIORITY = 1, 50_000
+# Derived priorities fall in bands by the shape of the path (see `listener_priority`). Up to
+# EXACT_DEPTH segments every shape has its own band; deeper paths are told apart by how many
+# segments follow their first parameter (0, 1, 2, 3 or more), and paths deeper than
+# PRIORITY_DEPTHS share the deepest bands.
+PRIORITY_DEPTHS = 8
+EXACT_DEPTH = 3
+_COARSE_SHAPES = 4
+
+
+def _shapes_at(depth: int) -> int:
+    return 2**depth if depth <= EXACT_DEPTH else _COARSE_SHAPES
+
+
+_SHAPES = sum(_shapes_at(depth) for depth in range(PRIORITY_DEPTHS + 1))
+# Per shape: without and with a greedy last parameter, a method and ANY.
+PRIORITY_BAND = (MAX_LISTENER_PRIORITY - MIN_LISTENER_PRIORITY + 1) // (_SHAPES * 2 * 2)
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,42 @@ def segments(path: str) -> list[Segment]:
     return parsed
 
 
+# Application Load Balancer quotas, "Wildcards per rule" (elasticloadbalancing/latest/
+# application/load-balancer-limits.html, not adjustable): each path parameter is one `*` of
+# the rule's path pattern.
+MAX_WILDCARDS_PER_RULE = 5
+# API Gateway REST API quotas, "Resources per API" (apigateway/latest/developerguide/
+# api-gateway-execution-service-limits-table.html, default, adjustable per API): one
+# resource per distinct path below `/`.
+MAX_API_RESOURCES = 300
+# Leaves room for a prefix in a 100-character statement id.
+MAX_SLUG_READABLE = 60
+
+
+def wildcard_count(path: str) -> int:
+    """The `*` of the path's load balancer pattern: one per parameter."""
+    return sum(segment.parameter is not None for segment in segments(path))
+
+
+def resource_paths(paths: list[str]) -> list[str]:
+    """The API Gateway resources the paths need, in order of first use: each distinct path
+    below `/` and every path above it (`/a/{id}` needs `/a` and `/a/{id}`)."""
+    resources: dict[str, None] = {}
+    for path in paths:
+        parts = path.strip("/").split("/") if path != "/" else []
+        for end in range(1, len(parts) + 1):
+            resources.setdefault("/" + "/".join(parts[:end]))
+    return list(resources)
+
+
+def slug(text: str) -> str:
+    """`text` as letters, digits and `-`, plus a hash of all of it: distinct for `/a-b` and
+    `/a/b`, which read the same once `/` is replaced (construct ids cannot hold `/`)."""
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
+    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+    return f"{readable[:MAX_SLUG_READABLE]}-{digest}"
+
+
 def wildcard_path(path: str) -> str:
     """The path with every parameter as `*`: the load balancer's path pattern and the tail of
     API Gateway's execute-api source ARN."""
@@ -94,10 +149,45 @@ def paths_regex(paths: list[str], optional_prefix: str | None = None) -> str:
     return f"^{prefix}(?:{'|'.join(alternatives)})$"
 
 
-def specificity(method: str, path: str) -> tuple[bool, int, tuple[int, ...], bool]:
-    """Sort key putting the routes a load balancer must test first in front: a `*` in a path
-    pattern also matches `/`, so greedy and shorter patterns would shadow longer ones."""
+def listener_priority(method: str, path: str) -> int:
+    """The load balancer rule priority of a route, from the route alone: adding, removing or
+    reordering other routes never moves it (ELB refuses to give a rule a priority another rule
+    still holds, so renumbering existing rules fails to apply).
+
+    The band puts first the patterns a load balancer must test first (a `*` also matches `/`, so
+    a shorter or greedy pattern would shadow a longer one): not greedy before greedy, deeper
+    before shallower, then the leftmost literal segment first (`/a/{x}/b` before `/a/{x}/{y}`
+    before `/{x}/b/c`), a method before ANY. Within a band a hash of the method and path picks
+    the place, so two routes can collide: the configuration check refuses that and suggests a
+    free `priority` for the route."""
+    return _priority_band(method, path).start + _hash(f"{method} {path}") % PRIORITY_BAND
+
+
+def _priority_band(method: str, path: str) -> range:
+    """The priorities a route's derived one is taken from."""
     parsed = segments(path)
     greedy = bool(parsed) and parsed[-1].greedy
-    kinds = tuple(1 if segment.parameter else 0 for segment in parsed)
-    return (greedy, -len(parsed), kinds, method == "ANY")
+    shape = _shape_rank([segment.parameter is not None for segment in parsed])
+    band = ((greedy * _SHAPES) + shape) * 2 + (method == "ANY")
+    start = MIN_LISTENER_PRIORITY + band * PRIORITY_BAND
+    return range(start, start + PRIORITY_BAND)
+
+
+def _shape_rank(parameters: list[bool]) -> int:
+    """Deeper shapes first; among shapes of one depth, the leftmost literal first."""
+    depth = min(len(parameters), PRIORITY_DEPTHS)
+    deeper = sum(_shapes_at(other) for other in range(depth + 1, PRIORITY_DEPTHS + 1))
+    if depth <= EXACT_DEPTH:
+        # Parameters as the bits of a number, the first segment the highest bit.
+        return deeper + sum(bit << (depth - 1 - i) for i, bit in enumerate(parameters))
+    literals = parameters.index(True) if True in parameters else len(parameters)
+    return deeper + min(len(parameters) - literals, _COARSE_SHAPES - 1)
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def rule_priority(method: str, path: str, given: int | None) -> int:
+    """A route's listener priority: the one it was given, else `listener_priority`."""
+    return given if given is not None else listener_priority(method, path)

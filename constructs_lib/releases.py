@@ -33,9 +33,9 @@ from constructs import Construct
 
 from constructs_lib.iam import attach_managed_policy, service_role
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.limits import alarm_window_problem
+from constructs_lib.limits import DEPLOYMENT_GROUP_MAX_ALARMS, alarm_window_problem
+from constructs_lib.permissions import LIVE_ALIAS
 
-LIVE_ALIAS = "live"
 # AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
 CODEDEPLOY_LAMBDA_POLICY = "service-role/AWSCodeDeployRoleForLambda"
 # The predefined Lambda deployment configurations, by the short name the props take.
@@ -55,8 +55,6 @@ DEPLOYMENT_CONFIGS = {
 PRODUCTION_STRATEGY = "Canary10Percent5Minutes"
 DEVELOPMENT_STRATEGY = "AllAtOnce"
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
-# CodeDeploy accepts at most 10 alarms per deployment group.
-MAX_ROLLBACK_ALARMS = 10
 # Lambda's default concurrent-executions quota per account and region, and the 100 executions
 # AWS keeps unreserved: provisioned concurrency must fit in what is left.
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
@@ -204,11 +202,9 @@ class DeploymentGroupProps:
             problem = alarm_window_problem(self.strategy, self.rollback_window_s)
             if problem is not None:
                 raise ValueError(problem)
-        if len(self.rollback_alarm_names) > MAX_ROLLBACK_ALARMS:
-            raise ValueError(
-                f"CodeDeploy takes at most {MAX_ROLLBACK_ALARMS} alarms per deployment group, "
-                f"got {len(self.rollback_alarm_names)}"
-            )
+        if (count := len(self.rollback_alarm_names)) > DEPLOYMENT_GROUP_MAX_ALARMS:
+            limit = DEPLOYMENT_GROUP_MAX_ALARMS
+            raise ValueError(f"CodeDeploy takes at most {limit} alarms per group, got {count}")
 
 
 class Releases(Construct):

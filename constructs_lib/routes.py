@@ -3,17 +3,19 @@ the path grammar itself is `constructs_lib.paths`."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 
-from constructs_lib.paths import segments
+from constructs_lib.paths import (
+    MAX_LISTENER_PRIORITY,
+    MIN_LISTENER_PRIORITY,
+    rule_priority,
+    segments,
+    slug,
+)
 from constructs_lib.releases import InvokeTarget
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
 AUTHORIZATIONS = ("NONE", "AWS_IAM")
-# Leaves room for a prefix in a 100-character statement id.
-MAX_SLUG_READABLE = 60
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Route:
     # "NONE" is public: allowed, but only when the caller says so. API Gateway only; the load
     # balancer has no IAM authorization.
     authorization: str = "AWS_IAM"
+    # The load balancer rule's priority; None derives it from the method and path.
+    priority: int | None = None
 
     def __post_init__(self) -> None:
         if self.method not in HTTP_METHODS:
@@ -35,6 +39,18 @@ class Route:
                 f"route authorization must be one of {AUTHORIZATIONS}, got {self.authorization!r}"
             )
         segments(self.path)
+        if self.priority is not None and not (
+            MIN_LISTENER_PRIORITY <= self.priority <= MAX_LISTENER_PRIORITY
+        ):
+            raise ValueError(
+                f"route priority must be {MIN_LISTENER_PRIORITY}-{MAX_LISTENER_PRIORITY}, "
+                f"got {self.priority}"
+            )
+
+    @property
+    def listener_priority(self) -> int:
+        """Its rule's priority on a load balancer: `priority`, else derived from the route."""
+        return rule_priority(self.method, self.path, self.priority)
 
     @property
     def name(self) -> str:
@@ -46,11 +62,3 @@ class Route:
         """`get-items-id-1f0c3a9e`: letters, digits and `-` only (what Lambda allows in a
         permission's statement id), with a hash so `/a/{id}` and `/a/id` stay apart."""
         return slug(self.name)
-
-
-def slug(text: str) -> str:
-    """`text` as letters, digits and `-`, plus a hash of all of it: distinct for `/a-b` and
-    `/a/b`, which read the same once `/` is replaced (construct ids cannot hold `/`)."""
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
-    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
-    return f"{readable[:MAX_SLUG_READABLE]}-{digest}"

@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_aws.wafv2_web_acl_logging_configuration import (
 from constructs import Construct
 
 from constructs_lib.limits import (
+    WAF_COMMON_RULE_SET,
     WAF_RATE_LIMIT_MAX,
     WAF_RATE_LIMIT_MIN,
     WAF_RATE_WINDOWS_S,
@@ -39,7 +40,6 @@ from constructs_lib.limits import (
 )
 from constructs_lib.logs import encrypted_log_group
 
-COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
 # The Common rule set's cross-site-scripting rules on the query string and the URI path, and
 # the labels they add to a request they match (the labels' spelling differs from the rules').
 MARKUP_XSS_RULES = {
@@ -91,8 +91,8 @@ class WebFirewallProps:
         regex = self.markup_path_regex
         if regex is None:
             return
-        if COMMON_RULE_SET not in self.managed_rule_groups:
-            raise ValueError(f"markup_path_regex scopes {COMMON_RULE_SET}, which is not used")
+        if WAF_COMMON_RULE_SET not in self.managed_rule_groups:
+            raise ValueError(f"markup_path_regex scopes {WAF_COMMON_RULE_SET}, which is not used")
         if not 1 <= len(regex) <= WAF_REGEX_MAX_LENGTH:
             raise ValueError(
                 f"markup_path_regex must be 1-{WAF_REGEX_MAX_LENGTH} characters, got {len(regex)}"
@@ -152,7 +152,7 @@ def _rules(props: WebFirewallProps) -> list[Wafv2WebAclRule]:
     rules = [_rate_limit_rule(props.rate_limit)]
     for group in props.managed_rule_groups:
         counted = list(props.count_rules.get(group, ()))
-        if group == COMMON_RULE_SET and props.markup_path_regex is not None:
+        if group == WAF_COMMON_RULE_SET and props.markup_path_regex is not None:
             counted += [rule for rule in MARKUP_XSS_RULES if rule not in counted]
         rules.append(_managed_rule(group, len(rules), counted))
     if props.markup_path_regex is not None:

@@ -51,7 +51,10 @@ def scan(stack_dir: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    stacks = [Path(arg) for arg in argv] or sorted((REPO_ROOT / "cdktf.out" / "stacks").iterdir())
+    # Only stack folders: a stray file there (a .DS_Store) is no stack to scan.
+    stacks = [Path(arg) for arg in argv] or sorted(
+        entry for entry in (REPO_ROOT / "cdktf.out" / "stacks").iterdir() if entry.is_dir()
+    )
     failed = 0
     for stack in stacks:
         failures = scan(stack)

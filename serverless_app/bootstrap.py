@@ -14,6 +14,7 @@ from constructs import Construct
 from constructs_lib.api_account import ApiGatewayLoggingRole
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from serverless_app.config import BootstrapConfig
+from serverless_app.config.terraform import as_terraform_literals
 from serverless_app.stack import TERRAFORM_VERSIONS
 
 STACK_NAME = "bootstrap"
@@ -22,6 +23,8 @@ STACK_NAME = "bootstrap"
 class StateBucketStack(TerraformStack):
     def __init__(self, scope: Construct, config: BootstrapConfig) -> None:
         super().__init__(scope, STACK_NAME)
+        # Every string from the configuration reaches AWS as the user wrote it.
+        config = as_terraform_literals(config)
         self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
         LocalBackend(self, path=f"terraform.{STACK_NAME}.tfstate")
         AwsProvider(

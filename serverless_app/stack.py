@@ -51,6 +51,7 @@ from serverless_app.config import (
     SubnetConfig,
     target_group_name,
 )
+from serverless_app.config.terraform import as_terraform_literals
 
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
 # answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
@@ -65,7 +66,8 @@ TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
 class ServerlessStack(TerraformStack):
     def __init__(self, scope: Construct, config: StackConfig) -> None:
         super().__init__(scope, config.env)
-        self.config = config
+        # From here on, every string from the configuration reaches AWS as the user wrote it.
+        self.config = config = as_terraform_literals(config)
         self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
         self._backend()
         AwsProvider(
@@ -75,7 +77,9 @@ class ServerlessStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags={"Env": config.env, **config.tags})],
         )
 
-        self.key = StackKey(self, "key", StackKeyProps(alias=config.env, region=config.region))
+        self.key = StackKey(
+            self, "key", StackKeyProps(alias=config.name_prefix, region=config.region)
+        )
         # The alarm topic is encrypted with the stack key: CloudWatch must be able to use it.
         self.key.allow_cloudwatch_alarms()
         self.network = self._network()
@@ -112,6 +116,7 @@ class ServerlessStack(TerraformStack):
                 route.path,
                 self.functions[route.function].alias.target,
                 route.authorization,
+                route.priority,
             )
             for route in config.routes
         ]
@@ -138,7 +143,7 @@ class ServerlessStack(TerraformStack):
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = self._monitoring()
-        self.releases = Releases(self, "releases", ReleasesProps(name=config.env))
+        self.releases = Releases(self, "releases", ReleasesProps(name=config.name_prefix))
         # What a bad release of a function sets off stops it and rolls its `live` alias back.
         self.deployment_groups = {
             key: self.releases.add_function(
@@ -196,7 +201,7 @@ class ServerlessStack(TerraformStack):
             self,
             "network",
             NetworkProps(
-                name=config.env,
+                name=config.name_prefix,
                 region=config.region,
                 cidr=config.vpc.cidr,
                 public_subnets=_subnets(config.vpc.public_subnets),
@@ -253,7 +258,7 @@ class ServerlessStack(TerraformStack):
             self,
             "firewall",
             WebFirewallProps(
-                name=self.config.env,
+                name=self.config.name_prefix,
                 log_retention_days=self.config.logs.retention_days,
                 kms_key_arn=self.key.key_arn,
                 managed_rule_groups=waf.managed_rule_groups,
@@ -393,7 +398,7 @@ class ServerlessStack(TerraformStack):
             self,
             "endpoints",
             InterfaceEndpointsProps(
-                name=config.env,
+                name=config.name_prefix,
                 region=config.region,
                 vpc_id=self.network.vpc_id,
                 subnet_ids=self.network.private_subnet_ids,
@@ -416,7 +421,8 @@ class ServerlessStack(TerraformStack):
             self,
             "monitoring",
             MonitoringProps(
-                name=config.env,
+                name=config.name_prefix,
+                topic_name=config.alarms.topic_name,
                 region=config.region,
                 kms_key_arn=self.key.key_arn,
                 email_subscribers=alarms.email,
@@ -441,11 +447,11 @@ class ServerlessStack(TerraformStack):
                 server_error_rate=alarms.function_server_error_rate,
                 **window,
             )
-            name = deployed.function.props.function_name
-            watched[key] = [
-                monitoring.watch_function(deployed.function, function_props),
-                monitoring.watch_api_routes(self.api, name, self._routes_of(key), api_props),
-            ]
+            watched[key] = [monitoring.watch_function(deployed.function, function_props)]
+            # A function no route reaches yet has nothing on the API to watch.
+            if routes := self._routes_of(key):
+                name = deployed.function.props.function_name
+                watched[key].append(monitoring.watch_api_routes(self.api, name, routes, api_props))
         for key, group in self.load_balancer.target_groups.items():
             watched[key].append(
                 monitoring.watch_target_group(self.load_balancer, group, balancer_props)
@@ -453,6 +459,7 @@ class ServerlessStack(TerraformStack):
         monitoring.watch_api(self.api, api_props)
         if self.load_balancer.target_groups:
             monitoring.watch_load_balancer(self.load_balancer, balancer_props)
+        # The configuration check counts these per function (CodeDeploy takes ten per group).
         rollback = {
             key: [alarm for each in lists for alarm in each.rollback]
             for key, lists in watched.items()

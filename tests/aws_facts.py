@@ -175,7 +175,7 @@ def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
     ]
     arn = balancer["LoadBalancerArn"]
     listeners = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
-    groups = elbv2.describe_target_groups(LoadBalancerArn=arn)["TargetGroups"]
+    groups = _target_groups(elbv2, arn)
     targets = {
         group["TargetGroupArn"]: [
             health["Target"]["Id"]
@@ -201,6 +201,15 @@ def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
     }
 
 
+def _target_groups(elbv2: Any, load_balancer_arn: str) -> list[dict[str, Any]]:
+    """The load balancer's target groups; moto answers TargetGroupNotFound for a load balancer
+    that has none (a stack whose routes are all AWS_IAM), AWS an empty list."""
+    try:
+        return elbv2.describe_target_groups(LoadBalancerArn=load_balancer_arn)["TargetGroups"]
+    except elbv2.exceptions.TargetGroupNotFoundException:
+        return []
+
+
 def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
     """`invoke_url` is the stage's: https://<api id>.execute-api.<region>.amazonaws.com/<stage>."""
     address = urlparse(invoke_url)
@@ -216,8 +225,13 @@ def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
             )
     stage_arn = f"arn:aws:apigateway:{endpoint.region}::/restapis/{api_id}/stages/{stage_name}"
     web_acl = endpoint.client("wafv2").get_web_acl_for_resource(ResourceArn=stage_arn)
+    # What the stage serves: its deployment's snapshot, not the API as it is now.
+    served = apigateway.get_deployment(
+        restApiId=api_id, deploymentId=stage["deploymentId"], embed=["apisummary"]
+    )
     return {
         "stage": stage,
+        "served": served["apiSummary"],
         "deployments": [d["id"] for d in apigateway.get_deployments(restApiId=api_id)["items"]],
         "methods": methods,
         "web_acl": web_acl.get("WebACL"),

@@ -12,7 +12,15 @@ from constructs_lib.api_account import LOGGING_ROLE_NAME, PUSH_TO_LOGS_POLICY
 from scripts.checkov_gate import scan
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
-from tests.support import BOOTSTRAP_TEST_CONFIG, REPO_ROOT, only, ref, resources, synth_config
+from tests.support import (
+    BOOTSTRAP_TEST_CONFIG,
+    REPO_ROOT,
+    file_values,
+    only,
+    ref,
+    resources,
+    synth_config,
+)
 
 # The shipped config/bootstrap/state.toml holds a placeholder bucket name main.py refuses.
 
@@ -106,7 +114,8 @@ def test_s3_backend_with_native_locking(tmp_path):
     assert synthesized["terraform"]["backend"] == {
         "s3": {
             "bucket": "example-org-hello-terraform-state",
-            "key": "dev/terraform.tfstate",
+            # <project>/<env>/...: projects and environments can share one bucket.
+            "key": f"{file_values(path)['project']}/dev/terraform.tfstate",
             "region": "us-east-1",
             "encrypt": True,
             "use_lockfile": True,

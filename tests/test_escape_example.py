@@ -9,7 +9,7 @@ import pytest
 from tests.support import REPO_ROOT, load_function_module
 
 SOURCE = REPO_ROOT / "functions" / "hello_deps" / "app.py"
-TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/dev-alb-escape/1"
+TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/hello-dev-escape/1"
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,10 @@ from constructs_lib.monitoring import (
     ApiAlarmProps,
     FunctionAlarmProps,
     LoadBalancerAlarmProps,
+    Metric,
     Monitoring,
     MonitoringProps,
+    Signal,
     WatchedAlarms,
 )
 from constructs_lib.releases import unqualified_target
@@ -251,18 +253,46 @@ def test_several_routes_of_a_function_alarm_on_the_worst():
     assert by_id["worst"]["expression"] == "MAX(FILL([route0, route1], 0))"
 
 
-def test_an_alarm_reads_at_most_ten_metrics():
-    def build_eleven(stack):
+def test_routes_beyond_ten_get_further_alarms_of_ten():
+    """An alarm on metric math reads at most ten metrics, one per route: 21 routes make
+    three alarms, in route order, each a rollback alarm."""
+    watched: list[WatchedAlarms] = []
+
+    def build_many(stack):
         function = build_function(stack)
         target = unqualified_target(function)
-        routes = [Route("GET", f"/r{index}", target) for index in range(11)]
+        routes = [Route("GET", f"/r{index}", target) for index in range(21)]
         api = build_api(stack, function, routes=routes)
-        Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN)).watch_api_routes(
-            api, "t-fn", routes
-        )
+        monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
+        watched.append(monitoring.watch_api_routes(api, "t-fn", routes))
 
+    alarms = {
+        a["alarm_name"]: a
+        for a in resources(synth_construct(build_many), "aws_cloudwatch_metric_alarm").values()
+    }
+    resources_read = {
+        name: [
+            q["metric"]["dimensions"]["Resource"] for q in alarm["metric_query"] if "metric" in q
+        ]
+        for name, alarm in alarms.items()
+    }
+    assert resources_read == {
+        "t-fn-api-5xx": [f"/r{index}" for index in range(10)],
+        "t-fn-api-5xx-2": [f"/r{index}" for index in range(10, 20)],
+        "t-fn-api-5xx-3": ["/r20"],
+    }
+    assert alarms["t-fn-api-5xx-2"]["alarm_description"].startswith(
+        "t-fn, part 2: 5XX answers on its API routes at or above 5 %"
+    )
+    [routes] = watched
+    assert (len(routes.rollback), routes.paging) == (3, [])
+
+
+def test_an_alarm_reads_at_most_ten_metrics():
+    metric = Metric("AWS/ApiGateway", "5XXError", {"ApiName": "t"}, "Average")
+    Signal({f"m{index}": metric for index in range(10)}, {"worst": "MAX(m0)"})
     with pytest.raises(ValueError, match="at most 10 metrics"):
-        synth_construct(build_eleven)
+        Signal({f"m{index}": metric for index in range(11)}, {"worst": "MAX(m0)"})
 
 
 def test_target_group_alarm_counts_every_failed_request(synthesized):

@@ -1,14 +1,18 @@
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from constructs_lib.paths import (
     MAX_PATH_LENGTH,
     Segment,
+    listener_priority,
     path_problem,
     paths_regex,
     segments,
-    specificity,
     wildcard_path,
 )
 
@@ -100,9 +104,9 @@ ORDERED = [
 ]
 
 
-def test_specificity_orders_routes_for_the_load_balancer():
+def test_priorities_order_routes_for_the_load_balancer():
     shuffled = ORDERED[3:] + ORDERED[:3][::-1]
-    assert sorted(shuffled, key=lambda pair: specificity(*pair)) == ORDERED
+    assert sorted(shuffled, key=lambda pair: listener_priority(*pair)) == ORDERED
 
 
 @pytest.mark.parametrize(
@@ -111,14 +115,49 @@ def test_specificity_orders_routes_for_the_load_balancer():
         (("GET", "/a/b"), ("GET", "/a")),  # deeper first
         (("GET", "/a/b"), ("GET", "/a/{id}")),  # literal before parameter
         (("GET", "/a/{id}"), ("GET", "/{x}/b")),  # leftmost literal wins
+        (("GET", "/a/{x}/b"), ("GET", "/a/{x}/{y}")),  # ... at every position
+        (("GET", "/a/{x}/{y}"), ("GET", "/{x}/b/c")),
+        (("GET", "/a/b/c/{x}"), ("GET", "/a/b/{x}/d")),  # deeper than the exact bands
         (("GET", "/a"), ("GET", "/a/{proxy+}")),  # greedy last, even when deeper
         (("GET", "/a/b/{proxy+}"), ("GET", "/a/{proxy+}")),  # deeper greedy first
         (("DELETE", "/a"), ("ANY", "/a")),  # a method before ANY
         (("ANY", "/a/b"), ("GET", "/a")),  # depth before method
     ],
 )
-def test_specificity_pairs(first, second):
-    assert specificity(*first) < specificity(*second)
+def test_priority_pairs(first, second):
+    assert listener_priority(*first) < listener_priority(*second)
+
+
+def test_a_priority_depends_on_its_route_alone():
+    # Computed in a fresh interpreter: no state of this one (hash seeds, caches) takes part.
+    code = "from constructs_lib.paths import listener_priority as p; print(p('GET', '/a/{id}'))"
+    fresh = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    )
+    assert int(fresh.stdout) == listener_priority("GET", "/a/{id}")
+
+
+DEEP = "/a" * 50  # deeper than the deepest band
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/"),
+        ("ANY", "/{proxy+}"),
+        ("ANY", DEEP + "/{proxy+}"),
+        ("GET", DEEP),
+        ("ANY", "/{a}"),
+    ],
+)
+def test_priorities_stay_in_the_load_balancers_range(method, path):
+    # ELB's range for a listener rule's priority.
+    assert 1 <= listener_priority(method, path) <= 50_000
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from constructs_lib.releases import (
 )
 from tests.support import (
     TEST_KEY_ARN,
+    api_operations,
     build_api,
     build_function,
     build_load_balancer,
@@ -72,9 +73,16 @@ def test_function_without_publishing_does_not_publish():
     assert "publish" not in only(synthesized, "aws_lambda_function")
 
 
+def integration(synthesized: dict) -> dict:
+    """The Lambda integration of the API's one route."""
+    [operation] = api_operations(synthesized).values()
+    return operation["x-amazon-apigateway-integration"]
+
+
 def test_api_invokes_the_alias_with_a_qualified_permission(synthesized):
-    integration = only(synthesized, "aws_api_gateway_integration")
-    assert integration["uri"] == ref(synthesized, "aws_lambda_alias", "live", "invoke_arn")
+    assert integration(synthesized)["uri"] == ref(
+        synthesized, "aws_lambda_alias", "live", "invoke_arn"
+    )
     [permission] = [p for p in resources(synthesized, "aws_lambda_permission").values()
                     if p["principal"] == "apigateway.amazonaws.com"]  # fmt: skip
     assert permission["qualifier"] == ref(synthesized, "aws_lambda_alias", "live", "name")
@@ -94,8 +102,9 @@ def test_unqualified_wiring_is_unchanged_without_a_target():
         build_api(stack, fn)
 
     synthesized = synth_construct(build_plain)
-    integration = only(synthesized, "aws_api_gateway_integration")
-    assert integration["uri"] == ref(synthesized, "aws_lambda_function", "fn", "invoke_arn")
+    assert integration(synthesized)["uri"] == ref(
+        synthesized, "aws_lambda_function", "fn", "invoke_arn"
+    )
     assert "qualifier" not in only(synthesized, "aws_lambda_permission")
 
 

@@ -1,6 +1,8 @@
 """A release that answers 500 to every request is rolled back: prod's synthesized rollback
 alarms, evaluated by tests/alarm_evaluator.py (the emulator never evaluates alarms), reach
 ALARM while CodeDeploy's canary still watches them; a healthy release leaves them all OK.
+Shipped prod serves `/hello` on the API only (AWS_IAM); here it also has a public route, so
+that hello has a target group on the load balancer and its alarm is among the rollback ones.
 
 The function's answers and its request-metric records come from running lambda/app.py (the
 new version's code path is broken, so every request ends in its last-resort 500). What API
@@ -18,8 +20,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from serverless_app.config import StackConfig, load_config
 from tests.alarm_evaluator import MetricRef, Value, alarm_values, states
-from tests.support import REPO_ROOT, env_config, load_function_module, only, resources
+from tests.support import (
+    CONFIG_DIR,
+    REPO_ROOT,
+    load_function_module,
+    only,
+    resources,
+    synth_config,
+)
 
 APP_SOURCE = REPO_ROOT / "lambda" / "app.py"
 EVENTS = REPO_ROOT / "tests" / "events"
@@ -34,10 +44,36 @@ FUNCTION = "hello"
 TOKEN = re.compile(r"^\$\{(aws_[a-z0-9_]+)\.([^.]+)\.([a-z_]+)\}$")
 
 
+PUBLIC_ROUTE = f"""
+[[routes]]
+method = "GET"
+path = "/{FUNCTION}/{{name}}"
+function = "{FUNCTION}"
+authorization = "NONE"
+"""
+
+
 @pytest.fixture(scope="module")
-def prod(stacks) -> dict:
-    assert env_config("prod").releases.strategy == "Canary10Percent5Minutes"
-    return stacks["prod"]
+def prod_config(tmp_path_factory) -> StackConfig:
+    """prod as shipped, plus a public route to hello: on the API and the load balancer."""
+    path = tmp_path_factory.mktemp("prod") / "prod.toml"
+    path.write_text((CONFIG_DIR / "prod.toml").read_text() + PUBLIC_ROUTE)
+    config = load_config(path)
+    assert config.releases.strategy == "Canary10Percent5Minutes"
+    return config
+
+
+@pytest.fixture(scope="module")
+def prod(prod_config) -> dict:
+    return synth_config(prod_config)
+
+
+def alarm_name(stack: dict, config: StackConfig, kind: str) -> str:
+    """The name of hello's alarm of `kind`: after the function, or `<load balancer>-hello`
+    for its target group's (`target-5xx`)."""
+    if kind == "target-5xx":
+        return f"{only(stack, 'aws_lb')['name']}-{FUNCTION}-5xx"
+    return f"{config.functions[FUNCTION].name}-{kind}"
 
 
 def rollback_alarms(stack: dict) -> dict[str, dict]:
@@ -133,11 +169,13 @@ def event(source: str) -> dict:
     return body
 
 
-def canary(monkeypatch, capsys, stack: dict, *, new_version_fails: bool) -> CloudWatch:
+def canary(
+    monkeypatch, capsys, stack: dict, config: StackConfig, *, new_version_fails: bool
+) -> CloudWatch:
     """Five minutes of a canary: every tenth request reaches the new version."""
-    function = env_config("prod").functions[FUNCTION]
-    monkeypatch.setenv("TABLE_NAME", "prod-requests")
-    monkeypatch.setenv("BUCKET_NAME", "prod-artifacts")
+    function = config.functions[FUNCTION]
+    monkeypatch.setenv("TABLE_NAME", "requests")
+    monkeypatch.setenv("BUCKET_NAME", "artifacts")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", function.name)
     versions = {"1": load_function_module(APP_SOURCE, "prod_hello_v1")}
     versions["2"] = load_function_module(APP_SOURCE, "prod_hello_v2")
@@ -148,11 +186,10 @@ def canary(monkeypatch, capsys, stack: dict, *, new_version_fails: bool) -> Clou
     else:
         monkeypatch.setattr(versions["2"], "greet", lambda *_: {"message": "Hi!", "visits": 1})
     cloudwatch = CloudWatch()
-    config = env_config("prod").api
     api = {
-        "ApiName": config.name,
-        "Stage": config.stage_name,
-        "Resource": "/hello",
+        "ApiName": config.api.name,
+        "Stage": config.api.stage_name,
+        "Resource": f"/{FUNCTION}",
         "Method": "GET",
     }
     lb = only(stack, "aws_lb")["name"]
@@ -200,31 +237,35 @@ def states_at_the_end_of_the_canary(stack: dict, cloudwatch: CloudWatch) -> dict
     return final
 
 
-def test_a_release_answering_500_to_every_request_is_rolled_back(monkeypatch, capsys, prod):
-    cloudwatch = canary(monkeypatch, capsys, prod, new_version_fails=True)
+def test_a_release_answering_500_to_every_request_is_rolled_back(
+    monkeypatch, capsys, prod, prod_config
+):
+    cloudwatch = canary(monkeypatch, capsys, prod, prod_config, new_version_fails=True)
     final = states_at_the_end_of_the_canary(prod, cloudwatch)
     # The function's own count, its route on the API and its target group all see it ...
     assert {name: final[name] for name in final if final[name] == "ALARM"} == {
-        "prod-hello-server-errors": "ALARM",
-        "prod-hello-api-5xx": "ALARM",
-        "prod-alb-hello-5xx": "ALARM",
+        alarm_name(prod, prod_config, kind): "ALARM"
+        for kind in ("server-errors", "api-5xx", "target-5xx")
     }
     # ... while Lambda saw no error at all: every exception became a 500 answer.
-    assert final["prod-hello-errors"] == "OK"
+    assert final[alarm_name(prod, prod_config, "errors")] == "OK"
 
 
-def test_a_healthy_release_is_not_rolled_back(monkeypatch, capsys, prod):
-    cloudwatch = canary(monkeypatch, capsys, prod, new_version_fails=False)
+def test_a_healthy_release_is_not_rolled_back(monkeypatch, capsys, prod, prod_config):
+    cloudwatch = canary(monkeypatch, capsys, prod, prod_config, new_version_fails=False)
     final = states_at_the_end_of_the_canary(prod, cloudwatch)
     assert set(final.values()) == {"OK"}
     assert len(final) == 5
 
 
-def test_the_function_counts_its_answers_where_the_alarm_reads_them(monkeypatch, capsys, prod):
+def test_the_function_counts_its_answers_where_the_alarm_reads_them(
+    monkeypatch, capsys, prod, prod_config
+):
     """The request metric's namespace, name and dimension are the alarm's: one source of
     truth each side (lambda/request_metrics.py, constructs_lib/monitoring.py)."""
-    alarm = applied(prod, rollback_alarms(prod)["prod-hello-server-errors"])
-    cloudwatch = canary(monkeypatch, capsys, prod, new_version_fails=True)
+    name = alarm_name(prod, prod_config, "server-errors")
+    alarm = applied(prod, rollback_alarms(prod)[name])
+    cloudwatch = canary(monkeypatch, capsys, prod, prod_config, new_version_fails=True)
     expected = MetricRef.of(
         alarm["namespace"], alarm["metric_name"], alarm["dimensions"], alarm["statistic"]
     )

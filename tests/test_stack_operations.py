@@ -8,16 +8,21 @@ import pytest
 
 from serverless_app.config import load_config
 from tests.support import (
+    ENVIRONMENT_FILES,
     REPO_ROOT,
+    api_operations,
     data_sources,
     env_config,
     function_keys,
     function_ref,
+    load_balancer_functions,
+    name_prefix,
     of_function,
     only,
     only_of_function,
     ref,
     resources,
+    stack_env,
     synth_config,
 )
 
@@ -55,7 +60,9 @@ def function_of_alias_reference(stack: dict, reference: str) -> str:
 
 
 def test_api_integrations_invoke_the_alias_of_their_function(stack):
-    integrations = resources(stack, "aws_api_gateway_integration").values()
+    integrations = [
+        operation["x-amazon-apigateway-integration"] for operation in api_operations(stack).values()
+    ]
     assert integrations
     invoked = set()
     for integration in integrations:
@@ -79,7 +86,9 @@ def test_api_integrations_invoke_the_alias_of_their_function(stack):
 
 
 def test_each_target_group_holds_its_functions_alias(stack):
-    keys = function_keys(stack)
+    # The functions with a public route: an AWS_IAM route is never on the load balancer.
+    keys = load_balancer_functions(ENVIRONMENT_FILES[stack_env(stack)])
+    assert keys <= function_keys(stack)
     attachments = resources(stack, "aws_lb_target_group_attachment")
     permissions = [
         p
@@ -102,10 +111,6 @@ def test_each_target_group_holds_its_functions_alias(stack):
         )
 
 
-def env_of(stack: dict) -> str:
-    return stack["provider"]["aws"][0]["default_tags"][0]["tags"]["Env"]
-
-
 def alarms_by_name(stack: dict) -> dict[str, str]:
     """Alarm name -> `${...alarm_name}`, the reference a deployment group holds."""
     return {
@@ -117,7 +122,7 @@ def alarms_by_name(stack: dict) -> dict[str, str]:
 def rollback_alarm_names(stack: dict, key: str) -> set[str]:
     """What a bad release of function `key` sets off, named from its file: its failures,
     slowness and 5XX answers, its routes' 5XX on the API, its target group's 5XX."""
-    config = env_config(env_of(stack))
+    config = env_config(stack_env(stack))
     name = config.functions[key].name
     names = {f"{name}-errors", f"{name}-duration-p99", f"{name}-server-errors", f"{name}-api-5xx"}
     if any(route.load_balancer for route in config.routes_of(key)):
@@ -130,9 +135,10 @@ def test_every_alarm_notifies_the_topic(stack):
     alarms = resources(stack, "aws_cloudwatch_metric_alarm").values()
     functions = len(function_keys(stack))
     target_groups = len(resources(stack, "aws_lb_target_group"))
-    # Per function six, per target group one, and the API's latency and the load balancer's
-    # own 5XX.
-    assert len(alarms) == 6 * functions + target_groups + 2
+    assert target_groups == len(load_balancer_functions(ENVIRONMENT_FILES[stack_env(stack)]))
+    # Per function six, per target group one, the API's latency and, when the load balancer
+    # has targets, its own 5XX.
+    assert len(alarms) == 6 * functions + target_groups + 1 + (target_groups > 0)
     for alarm in alarms:
         assert alarm["alarm_actions"] == [topic]
         assert alarm["ok_actions"] == [topic]
@@ -143,11 +149,50 @@ def test_every_alarm_notifies_the_topic(stack):
 
 def test_every_function_has_its_own_six_alarms(stack):
     names = set(alarms_by_name(stack))
-    config = env_config(env_of(stack))
+    config = env_config(stack_env(stack))
     for key in function_keys(stack):
         name = config.functions[key].name
         kinds = ("errors", "throttles", "duration-p99", "dead-letters", "server-errors", "api-5xx")
         assert {f"{name}-{kind}" for kind in kinds} <= names, key
+
+
+def test_api_alarms_read_the_metrics_the_stage_publishes_for_each_route_of_the_function(stack):
+    """API Gateway publishes 5XXError per ApiName, Stage, Resource and Method; with the API
+    defined by its OpenAPI document, Resource is the document's path and Method its
+    operation (ANY for the any-method). A function's API alarms read exactly the operations
+    that integrate its live alias."""
+    [api_id] = resources(stack, "aws_api_gateway_rest_api")
+    [stage_id] = resources(stack, "aws_api_gateway_stage")
+    stage = {
+        "ApiName": f"${{aws_api_gateway_rest_api.{api_id}.name}}",
+        "Stage": f"${{aws_api_gateway_stage.{stage_id}.stage_name}}",
+    }
+    alarms = resources(stack, "aws_cloudwatch_metric_alarm").values()
+    config = env_config(stack_env(stack))
+    for key in function_keys(stack):
+        invoke_arn = function_ref(stack, "aws_lambda_alias", key, "invoke_arn")
+        operations = {
+            tuple(operation.split(" ", 1)[::-1])
+            for operation, body in api_operations(stack).items()
+            if body["x-amazon-apigateway-integration"]["uri"] == invoke_arn
+        }
+        name = config.functions[key].name
+        read = []
+        for alarm in alarms:
+            if alarm["alarm_name"] != f"{name}-api-5xx":
+                continue
+            for query in alarm["metric_query"]:
+                if "metric" in query:
+                    metric = query["metric"]
+                    assert (metric["namespace"], metric["metric_name"]) == (
+                        "AWS/ApiGateway",
+                        "5XXError",
+                    )
+                    dimensions = dict(metric["dimensions"])
+                    assert {k: dimensions.pop(k) for k in stage} == stage
+                    read.append((dimensions.pop("Resource"), dimensions.pop("Method")))
+                    assert dimensions == {}
+        assert operations and sorted(read) == sorted(operations), key
 
 
 def test_key_lets_cloudwatch_publish_to_the_encrypted_topic(stack):
@@ -230,10 +275,12 @@ def test_alarm_settings_come_from_the_config(ops):
     assert {(a["evaluation_periods"], a["datapoints_to_alarm"]) for a in alarms} == {(4, 2)}
     assert set().union(*(periods(a) for a in alarms)) == {120}
     thresholds = {a["alarm_name"]: a["threshold"] for a in alarms}
-    assert thresholds["ops-hello-errors"] == 3
-    assert thresholds["ops-hello-server-errors"] == 0.1
-    assert thresholds["ops-hello-api-5xx"] == 0.2
-    assert (thresholds["ops-alb-hello-5xx"], thresholds["ops-alb-elb-5xx"]) == (0.3, 0.3)
+    prefix = name_prefix(OPERATIONS_CONFIG)
+    assert thresholds[f"{prefix}-hello-errors"] == 3
+    assert thresholds[f"{prefix}-hello-server-errors"] == 0.1
+    assert thresholds[f"{prefix}-hello-api-5xx"] == 0.2
+    # The load balancer is named after the prefix, its target groups `<prefix>-<key>`.
+    assert (thresholds[f"{prefix}-hello-5xx"], thresholds[f"{prefix}-elb-5xx"]) == (0.3, 0.3)
     subscriptions = {
         (s["protocol"], s["endpoint"])
         for s in resources(ops, "aws_sns_topic_subscription").values()
@@ -265,6 +312,9 @@ def test_domain_maps_the_stage_and_the_load_balancer_uses_its_certificate(ops):
         if listener["protocol"] == "HTTPS"
     ]
     assert https["certificate_arn"] == validated
+    # The public route's rule answers on HTTPS.
+    [rule] = resources(ops, "aws_lb_listener_rule").values()
+    assert rule["listener_arn"] == ref(ops, "aws_lb_listener", "https", "arn")
     records = resources(ops, "aws_route53_record").values()
     assert {r["zone_id"] for r in records} == {"Z0123456789ABCDEFGHIJ"}
     # The stage on the domain; each route's URL is this plus its path.

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import functools
 import ipaddress
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -25,24 +26,48 @@ from pydantic import (
     model_validator,
 )
 
+from constructs_lib.dependencies import dependency_file_problem
 from constructs_lib.limits import (
+    ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MAX_METRICS,
+    ALARM_MIN_PERIOD_S,
+    DEPLOYMENT_GROUP_MAX_ALARMS,
+    WAF_COMMON_RULE_SET,
     WAF_RATE_LIMIT_MAX,
     WAF_RATE_LIMIT_MIN,
     WAF_RATE_WINDOWS_S,
     WAF_REGEX_MAX_LENGTH,
     alarm_window_problem,
+    metric_alarms_needed,
 )
-from constructs_lib.paths import paths_regex, segments
+from constructs_lib.names import access_log_bucket_prefix
+from constructs_lib.paths import (
+    MAX_API_RESOURCES,
+    MAX_LISTENER_PRIORITY,
+    MAX_WILDCARDS_PER_RULE,
+    MIN_LISTENER_PRIORITY,
+    paths_regex,
+    resource_paths,
+    rule_priority,
+    segments,
+    wildcard_count,
+)
+from constructs_lib.permissions import (
+    IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS,
+    LAMBDA_POLICY_MAX_BYTES,
+    GrantedResources,
+    RoutedFunction,
+    estimated_policy_bytes,
+    estimated_role_policy_characters,
+)
 from serverless_app.config.aws_facts import (
-    ALARM_MAX_EVALUATION_SECONDS,
-    ALARM_MIN_PERIOD_S,
     ALB_MAX_LISTENER_RULES,
     ALB_MAX_TARGET_GROUPS,
     API_GATEWAY_TIMEOUT_S,
     API_MAX_BURST_LIMIT,
     API_MAX_LATENCY_MS,
     API_MAX_RATE_LIMIT,
+    ARTIFACTS_BUCKET_SUFFIX,
     AWS_REGIONS,
     GREETING_KEY,
     LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
@@ -52,6 +77,7 @@ from serverless_app.config.aws_facts import (
     LOG_RETENTION_DAYS,
     MAX_SECRETS_PER_FUNCTION,
     MAX_TAGS,
+    NAME_PREFIX_MAX,
     RELEASE_STRATEGIES,
     RESOURCE_TAGS,
     S3_BUCKET_NAME_MAX,
@@ -64,6 +90,7 @@ from serverless_app.config.aws_facts import (
     WAF_MAX_RULE_OVERRIDES,
 )
 from serverless_app.config.rules import (
+    NO_VALUE,
     ApiName,
     ApiStageName,
     AvailabilityZone,
@@ -83,11 +110,14 @@ from serverless_app.config.rules import (
     LambdaHandler,
     LambdaVariableName,
     LoadBalancerName,
+    LocalPath,
     Problem,
+    ProjectName,
     RoutePath,
     S3BucketName,
     S3BucketPrefix,
     SecretName,
+    SnsTopicName,
     SslPolicy,
     SsmParameterName,
     StackRegion,
@@ -95,9 +125,11 @@ from serverless_app.config.rules import (
     SubnetKey,
     TagKey,
     TagValue,
+    WafGroup,
     WafName,
     did_you_mean,
     fail,
+    listed,
     not_the_placeholder,
     one_of,
     partition_of,
@@ -250,7 +282,7 @@ class VpcConfig(StrictModel):
                 ("nat_subnet",), 'only used with nat_gateways = "single"', self.nat_subnet
             )
         elif self.nat_subnet not in self.public_subnets:
-            keys = ", ".join(sorted(self.public_subnets))
+            keys = listed(sorted(self.public_subnets))
             yield Problem(("nat_subnet",), f"not a public subnet key ({keys})", self.nat_subnet)
 
 
@@ -260,9 +292,10 @@ class LoadBalancerConfig(StrictModel):
         description=(
             "1-30 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
             "starting with `internal-` (each function's target group `<name>-<function key>` "
-            "must fit 32; the name also prefixes the access-log bucket); unique"
+            "must fit 32; the name also prefixes the access-log bucket, `<name>-logs-`, which "
+            "must pass S3's rules: no `xn--`, `sthree-`, `amzn-s3-demo-`); unique"
         ),
-        json_schema_extra={"default_text": "`<env>-alb`"},
+        json_schema_extra={"default_text": "`<project>-<env>`"},
     )
     # With a certificate: HTTPS on 443 and a redirect from 80. Without: plain HTTP on 80,
     # a documented choice for environments without a domain (see README "Security defaults").
@@ -300,6 +333,30 @@ class LoadBalancerConfig(StrictModel):
         if "ssl_policy" in self.model_fields_set and self.certificate_arn is None:
             fail(("ssl_policy",), "only used with certificate_arn (HTTPS)", self.ssl_policy)
         return self
+
+    @model_validator(mode="after")
+    def _access_log_bucket_name(self) -> LoadBalancerConfig:
+        if not self.access_logs or self.name is None:
+            return self
+        prefix = access_log_bucket_prefix(self.name)
+        reason = _bucket_prefix_problem(prefix)
+        if reason is not None:
+            message = f"its access-log bucket prefix {prefix!r} {reason}; choose another name"
+            fail(("name",), message, self.name)
+        return self
+
+
+# The rule a derived bucket prefix must pass, like a prefix written in the file.
+_S3_BUCKET_PREFIX = TypeAdapter(S3BucketPrefix)
+
+
+def _bucket_prefix_problem(prefix: str) -> str | None:
+    """Why S3 would refuse a bucket named `prefix` plus Terraform's suffix, or None."""
+    try:
+        _S3_BUCKET_PREFIX.validate_python(prefix, strict=True)
+    except ValidationError as error:
+        return str(error.errors()[0]["ctx"]["error"])
+    return None
 
 
 TableGrant = Literal["none", "read", "write", "read_write"]
@@ -341,10 +398,10 @@ class FunctionConfig(StrictModel):
             "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique "
             "among the functions of every file"
         ),
-        json_schema_extra={"default_text": "`<env>-<key>`"},
+        json_schema_extra={"default_text": "`<project>-<env>-<key>`"},
     )
     # Relative paths are relative to the project root (the folder holding main.py).
-    source_dir: str = Field(
+    source_dir: LocalPath = Field(
         description="an existing folder, relative to the project root, packaged as the code",
         json_schema_extra={"type_text": "string (path)"},
     )
@@ -352,7 +409,8 @@ class FunctionConfig(StrictModel):
         default="app.handler",
         description=(
             "`module.function` (dotted packages allowed), at most 128; the module file exists in "
-            "`source_dir` and binds the function at top level (read with `ast`, not imported)"
+            "`source_dir` and binds the function at top level, also inside a top-level `if`, "
+            "`try` or `with` (read with `ast`, not imported)"
         ),
     )
     runtime: Annotated[str, one_of(LAMBDA_PYTHON_RUNTIMES, "a supported Lambda Python runtime")] = (
@@ -382,7 +440,7 @@ class FunctionConfig(StrictModel):
             "run in the private subnets (egress through NAT and the gateway endpoints only)"
         ),
     )
-    dependencies: str | None = Field(
+    dependencies: LocalPath | None = Field(
         default=None,
         description=(
             f"an existing file named {', '.join(f'`{n}`' for n in DEPENDENCY_FILE_NAMES)}, "
@@ -397,7 +455,8 @@ class FunctionConfig(StrictModel):
     environment: dict[LambdaVariableName, str] = Field(
         default_factory=dict,
         description=(
-            "names `[A-Za-z][A-Za-z0-9_]*`, not reserved by Lambda (`AWS_*`, `_HANDLER`, "
+            "names `[A-Za-z][A-Za-z0-9_]+` (Lambda's pattern: two characters at least), not "
+            "reserved by Lambda (`AWS_*`, `_HANDLER`, "
             "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not set by the "
             "stack (`TABLE_NAME`, `BUCKET_NAME`, `GREETING_KEY`); all keys and values with the "
             "stack's three and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
@@ -417,7 +476,9 @@ class FunctionConfig(StrictModel):
         default=None,
         description=(
             "warm environments on the `live` alias (paid while idle); at most "
-            "`account_concurrency` - 100 and at most `reserved_concurrency` when that is set"
+            "`reserved_concurrency` when that is set; with the reservations of all functions and "
+            "the provisioned environments of those without one, at most `account_concurrency` - "
+            "100"
         ),
         json_schema_extra={"default_text": "unset: none (cold starts possible)"},
     )
@@ -438,8 +499,8 @@ class FunctionConfig(StrictModel):
     secrets_kms_key_arn: KmsKeyArn | None = Field(
         default=None,
         description=(
-            "the customer-managed KMS key the parameters are encrypted with, in `region`; only "
-            "with `secrets`"
+            "the customer-managed KMS key the parameters are encrypted with (key id or "
+            "multi-Region `mrk-` id), in `region` and its partition; only with `secrets`"
         ),
         json_schema_extra={"default_text": "unset: the AWS-managed `alias/aws/ssm` key"},
     )
@@ -487,9 +548,10 @@ class FunctionConfig(StrictModel):
                 )
 
     def _code_problems(self) -> Iterator[Problem]:
-        source = self.source_path
-        if not source.is_dir():
-            yield Problem(("source_dir",), f"no such folder: {source}", self.source_dir)
+        source, kind = _looked_up(self.source_dir)
+        if kind != "folder":
+            unusable = f"no such folder: {source}" if kind == "nothing" else kind
+            yield Problem(("source_dir",), unusable, self.source_dir)
             return
         module = self.handler.rpartition(".")[0].split(".")
         candidates = (
@@ -508,23 +570,48 @@ class FunctionConfig(StrictModel):
             yield Problem(("handler",), message, self.handler)
 
     def _dependency_problems(self) -> Iterator[Problem]:
-        path = self.dependencies_path
-        if path is None:
+        if self.dependencies is None:
             return
+        path, kind = _looked_up(self.dependencies)
         if path.name not in DEPENDENCY_FILE_NAMES:
             names = ", ".join(DEPENDENCY_FILE_NAMES)
             yield Problem(("dependencies",), f"must be a file named {names}", self.dependencies)
-        elif not path.is_file():
-            yield Problem(("dependencies",), f"no such file: {path}", self.dependencies)
+        elif kind != "file":
+            unusable = f"no such file: {path}" if kind in ("nothing", "folder") else kind
+            yield Problem(("dependencies",), unusable, self.dependencies)
+        elif (drifting := dependency_file_problem(path)) is not None:
+            yield Problem(("dependencies",), drifting, self.dependencies)
+
+
+def _looked_up(text: str) -> tuple[Path, str]:
+    """The path `text` names (relative ones from the project root) and what is there:
+    "folder", "file", "nothing", or why it cannot be looked at (a symbolic link loop, a name
+    the file system refuses)."""
+    path = PROJECT_ROOT / text
+    try:
+        path = path.resolve()
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return path, "nothing"
+    except RuntimeError:  # Path.resolve's report of a symbolic link loop
+        return path, "cannot use this path: it runs into a symbolic link loop"
+    except OSError as error:
+        return path, f"cannot use this path: {error.strerror or error}"
+    if stat.S_ISDIR(mode):
+        return path, "folder"
+    return path, "file" if stat.S_ISREG(mode) else "not a regular file or folder"
 
 
 def _function_problem(module: Path, name: str) -> str | None:
-    """Whether `module` binds `name` at top level (def, assignment or import), read with `ast`:
-    validation must not run the function's code."""
+    """Whether `module` binds `name` at top level (def, assignment or import, also inside a
+    top-level `if`, `try` or `with`), read with `ast`: validation must not run the code."""
     try:
         names = _module_top_level_names(module, module.stat().st_mtime_ns)
     except (OSError, SyntaxError, ValueError) as error:
         return f"cannot read the module ({error})"
+    except (RecursionError, MemoryError):
+        # Python's parser gives up on expressions nested this deep; so would Lambda's import.
+        return "cannot read the module: Python cannot parse it (an expression nested too deeply)"
     if name not in names:
         return f"no top-level function {name}"
     return None
@@ -536,9 +623,23 @@ def _module_top_level_names(module: Path, _modified_ns: int) -> frozenset[str]:
     return frozenset(_top_level_names(ast.parse(module.read_bytes(), filename=str(module))))
 
 
+def _top_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements run when the module is imported: the top level and the bodies of its
+    `if`, `try` and `with` blocks (`try: import x` / `except ImportError: def handler...`)."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from _top_level_statements([*node.body, *node.orelse])
+        elif isinstance(node, ast.Try | ast.TryStar):
+            handlers = [statement for handler in node.handlers for statement in handler.body]
+            yield from _top_level_statements([*node.body, *handlers, *node.orelse, *node.finalbody])
+        elif isinstance(node, ast.With):
+            yield from _top_level_statements(node.body)
+
+
 def _top_level_names(tree: ast.Module) -> set[str]:
     names: set[str] = set()
-    for node in tree.body:
+    for node in _top_level_statements(tree.body):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
@@ -567,7 +668,8 @@ class RouteConfig(StrictModel):
             "`{name}`; a greedy `{name+}` only last; no empty segment, no trailing `/`; at most "
             "128 characters (the load balancer's path pattern limit); no two routes with the "
             "same method (or `ANY`) on the same path; one parameter name per position among "
-            "paths sharing the segments before it (API Gateway)"
+            "paths sharing the segments before it (API Gateway); at most 5 parameters with "
+            "`load_balancer` (a listener rule's wildcards)"
         )
     )
     function: str = Field(description="a key of `[functions]`")
@@ -577,9 +679,53 @@ class RouteConfig(StrictModel):
         description='`"NONE"` makes the route public: a deliberate choice, never the default',
     )
     load_balancer: bool = Field(
-        default=True,
-        description="also a listener rule on the load balancer, to the function's target group",
+        default=False,
+        description=(
+            "also a listener rule on the load balancer, to the function's target group. The load "
+            'balancer cannot check IAM signatures: only for `authorization = "NONE"` routes'
+        ),
+        json_schema_extra={"default_text": '`true` for `authorization = "NONE"`, else `false`'},
     )
+    priority: Annotated[int, Field(ge=MIN_LISTENER_PRIORITY, le=MAX_LISTENER_PRIORITY)] | None = (
+        Field(
+            default=None,
+            description=(
+                "the load balancer rule's priority (lower is tested first), unique among the "
+                "routes; set it only when the derived one collides with another route's"
+            ),
+            json_schema_extra={
+                "default_text": "derived from method and path (docs/functions.md), stable"
+            },
+        )
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_routes_on_the_load_balancer(cls, data: Any) -> Any:
+        """Public routes go on the load balancer unless told otherwise; authorized ones never
+        by default (see `_no_anonymous_path`)."""
+        if isinstance(data, dict) and "load_balancer" not in data:
+            authorization = data.get("authorization", cls.model_fields["authorization"].default)
+            return {**data, "load_balancer": authorization == "NONE"}
+        return data
+
+    @model_validator(mode="after")
+    def _no_anonymous_path(self) -> RouteConfig:
+        if self.load_balancer and self.authorization != "NONE":
+            message = (
+                f"the load balancer has no {self.authorization} authorization: the route would be "
+                'public there; set load_balancer = false or authorization = "NONE"'
+            )
+            fail(("load_balancer",), message, self.load_balancer)
+        if self.priority is not None and not self.load_balancer:
+            message = "only used for a route on the load balancer (load_balancer = true)"
+            fail(("priority",), message, self.priority)
+        return self
+
+    @property
+    def listener_priority(self) -> int:
+        """Its rule's priority on the load balancer: `priority`, else derived from the route."""
+        return rule_priority(self.method, self.path, self.priority)
 
     @property
     def parameters(self) -> list[str]:
@@ -591,7 +737,7 @@ class ApiConfig(StrictModel):
     name: ApiName | None = Field(
         default=None,
         description="1-47 letters, digits, `.`, `-` or `_` (the name is part of a log group name)",
-        json_schema_extra={"default_text": "`<env>-hello-api`"},
+        json_schema_extra={"default_text": "`<project>-<env>`"},
     )
     stage_name: ApiStageName | None = Field(
         default=None,
@@ -615,15 +761,18 @@ class S3Config(StrictModel):
             "starting with a letter or digit, no `..`, not starting with `xn--`, `sthree-`, "
             "`amzn-s3-demo-`; unique"
         ),
-        json_schema_extra={"default_text": "`<env>-hello-artifacts-` unless `bucket_name` is set"},
+        json_schema_extra={
+            "default_text": "`<project>-<env>-artifacts-` unless `bucket_name` is set"
+        },
     )
     bucket_name: S3BucketName | None = Field(
         default=None,
         description=(
             "S3 bucket name: 3-63 lowercase letters, digits, `.` or `-`, starting and ending with "
             "a letter or digit, no `..`, not an IP address, none of the reserved prefixes above "
-            "nor suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`; not together "
-            "with `bucket_prefix`; unique"
+            "nor suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`, nor "
+            "`-<account id>-<region>-an` (account regional namespace); not together with "
+            "`bucket_prefix`; unique"
         ),
         json_schema_extra={"default_text": "unset"},
     )
@@ -660,19 +809,17 @@ class S3Config(StrictModel):
         return self
 
 
-COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
-
-
 class WafConfig(StrictModel):
     # AWS managed rule groups (vendor AWS), evaluated in this order.
-    managed_rule_groups: Annotated[list[WafName], Field(min_length=1, max_length=10)] = Field(
+    managed_rule_groups: Annotated[list[WafGroup], Field(min_length=1, max_length=10)] = Field(
         default_factory=lambda: [
             "AWSManagedRulesCommonRuleSet",
             "AWSManagedRulesKnownBadInputsRuleSet",
             "AWSManagedRulesAnonymousIpList",
         ],
         description=(
-            "AWS managed rule group names (vendor AWS, 1-128 letters, digits, `-`, `_`), "
+            "AWS managed rule group names (vendor AWS, 1-128 letters, digits, `-`, `_`; not the "
+            "ones that need a ManagedRuleGroupConfig: ATP, ACFP, Bot Control, Anti-DDoS), "
             "evaluated in this order: common exploits, known bad inputs (Log4Shell), anonymizing "
             "services"
         ),
@@ -727,8 +874,8 @@ class WafConfig(StrictModel):
             for group in self.count_rules
             if group not in self.managed_rule_groups
         )
-        if self.markup_paths and COMMON_RULE_SET not in self.managed_rule_groups:
-            message = f"scopes {COMMON_RULE_SET}'s XSS rules: add it to managed_rule_groups"
+        if self.markup_paths and WAF_COMMON_RULE_SET not in self.managed_rule_groups:
+            message = f"scopes {WAF_COMMON_RULE_SET}'s XSS rules: add it to managed_rule_groups"
             fail(("markup_paths",), message, self.markup_paths)
         return self
 
@@ -737,7 +884,7 @@ class DynamoDbConfig(StrictModel):
     table_name: DynamoDbTableName | None = Field(
         default=None,
         description="3-255 letters, digits, `_`, `.` or `-`; unique",
-        json_schema_extra={"default_text": "`<env>-requests`"},
+        json_schema_extra={"default_text": "`<project>-<env>-requests`"},
     )
     deletion_protection: bool = Field(default=False, description="")
 
@@ -757,8 +904,16 @@ class LogsConfig(StrictModel):
 
 class AlarmsConfig(StrictModel):
     """CloudWatch alarms on the function, the API and the load balancer, sent (ALARM and OK)
-    to one encrypted SNS topic `<env>-alarms`, plus a dashboard `<env>`."""
+    to one encrypted SNS topic (`topic_name`), plus a dashboard `<project>-<env>`."""
 
+    topic_name: SnsTopicName | None = Field(
+        default=None,
+        description=(
+            "the alarm topic; a new name replaces the topic and its confirmed subscriptions "
+            "(see CHANGELOG.md before an upgrade); unique"
+        ),
+        json_schema_extra={"default_text": "`<project>-<env>-alarms`"},
+    )
     email: list[EmailAddress] = Field(
         default_factory=list,
         description="addresses subscribed to the topic; each must confirm by email first",
@@ -900,8 +1055,11 @@ class BackendConfig(StrictModel):
     )
     key: StateKey | None = Field(
         default=None,
-        description="not empty, not starting or ending with `/`, no `//`; bucket + key unique",
-        json_schema_extra={"default_text": "`<env>/terraform.tfstate`"},
+        description=(
+            "not empty, not starting or ending with `/`, no `//`; at most 1017 bytes (S3 keys "
+            "stop at 1024, the lock file adds `.tflock`); bucket + key unique"
+        ),
+        json_schema_extra={"default_text": "`<project>/<env>/terraform.tfstate`"},
     )
     region: AwsRegion | None = Field(
         default=None, description="an AWS region", json_schema_extra={"default_text": "`region`"}
@@ -923,13 +1081,22 @@ class BackendConfig(StrictModel):
 
 
 class StackConfig(StrictModel):
-    """One environment. Every key but `env`, `functions` and `routes` has a default, some
-    derived from `env` and `region`."""
+    """One environment. Every key but `project`, `env`, `functions` and `routes` has a
+    default, some derived from `project`, `env` and `region`."""
 
+    project: ProjectName = Field(
+        description=(
+            "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
+            "letter or digit; with `env`, the prefix `<project>-<env>` (at most "
+            f"{NAME_PREFIX_MAX} characters, not starting with S3's reserved `xn--`, `sthree-`, "
+            "`amzn-s3-demo-`: buckets are named after it) of every name the stack derives, so "
+            "that projects and environments can share an account"
+        )
+    )
     env: EnvName = Field(
         description=(
             "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
-            "letter or digit; stack name, name prefix and `Env` tag; unique"
+            "letter or digit; stack name, `Env` tag and, after `project`, name prefix; unique"
         )
     )
     region: StackRegion = Field(
@@ -968,8 +1135,8 @@ class StackConfig(StrictModel):
         description=(
             "`[functions.<key>]` tables (at most: ELB's default quota of target groups per load "
             "balancer); keys 1-20 lowercase letters, digits or `-`, starting with a letter, not "
-            "ending with `-`; each function's target group `<load_balancer.name>-<key>` must "
-            "fit 32 characters"
+            "ending with `-`; a function a public route reaches gets the target group "
+            "`<load_balancer.name>-<key>`, which must fit 32 characters"
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
@@ -977,7 +1144,10 @@ class StackConfig(StrictModel):
         Field(
             description=(
                 "`[[routes]]` entries (at most: ELB's default quota of rules per listener), named "
-                "`routes[<index from 0>]` in messages"
+                "`routes[<index from 0>]` in messages; their paths need at most 300 API resources "
+                "(API Gateway's default quota: one per distinct path and each path above it); "
+                "each route adds a permission to its function's policy, which Lambda limits to "
+                "20 KB (about 60 routes per function)"
             ),
             json_schema_extra={"type_text": "list of tables"},
         )
@@ -1009,10 +1179,25 @@ class StackConfig(StrictModel):
         raise_problems(_old_shape(data))
         defaults = _zone_defaults(data)
         filled = dict(data)
-        if _is_env_name(data.get("env")):  # else the env problem is reported; names would be noise
-            defaults |= _name_defaults(data)
+        # Without a valid project and env their own problems are reported; names would be noise.
+        if _is_name_part(data.get("project")) and _is_name_part(data.get("env")):
+            prefix = f"{data['project']}-{data['env']}"
+            if len(prefix) > NAME_PREFIX_MAX:
+                message = (
+                    f"with env, the name prefix {prefix!r} is {len(prefix)} characters; at most "
+                    f"{NAME_PREFIX_MAX}: the artifacts bucket prefix "
+                    f"'<project>-<env>{ARTIFACTS_BUCKET_SUFFIX}' must fit S3's limit"
+                )
+                fail(("project",), message, data["project"])
+            # Every derived bucket starts with the prefix: a reserved start is refused once, here.
+            artifacts = f"{prefix}{ARTIFACTS_BUCKET_SUFFIX}"
+            reason = _bucket_prefix_problem(artifacts)
+            if reason is not None:
+                message = f"with env, the artifacts bucket prefix {artifacts!r} {reason}"
+                fail(("project",), message, data["project"])
+            defaults |= _name_defaults(prefix, data)
             if "functions" in data:
-                filled["functions"] = _function_name_defaults(data["env"], data["functions"])
+                filled["functions"] = _function_name_defaults(prefix, data["functions"])
         for name, field in cls.model_fields.items():
             if _is_section(field.default_factory):
                 section = field.alias or name
@@ -1055,8 +1240,7 @@ class StackConfig(StrictModel):
         region, arn = info.data.get("region"), load_balancer.certificate_arn
         if region is None or arn is None:
             return load_balancer
-        partition, arn_region = arn.split(":")[1], arn.split(":")[3]
-        if (partition, arn_region) != (partition_of(region), region):
+        if not _arn_in(arn, region):
             message = f"the certificate must be in {region} (partition {partition_of(region)})"
             fail(("certificate_arn",), message, arn)
         return load_balancer
@@ -1067,11 +1251,9 @@ class StackConfig(StrictModel):
         cls, functions: dict[str, FunctionConfig], info: ValidationInfo
     ) -> dict[str, FunctionConfig]:
         # Each part of info.data is absent when that key itself is invalid (reported there).
-        load_balancer = info.data.get("load_balancer")
         raise_problems(
             [
                 *_duplicate_function_names(functions),
-                *_target_group_names(functions, load_balancer),
                 *_concurrency_problems(functions, info.data.get("account_concurrency")),
                 *_secrets_keys_in_region(functions, info.data.get("region")),
             ]
@@ -1089,9 +1271,22 @@ class StackConfig(StrictModel):
                 *collisions,
                 # A route already reported for a collision would only be reported again.
                 *(p for p in _sibling_parameters(routes) if p.loc[0] not in colliding),
+                *_priority_collisions(routes),
+                *_target_group_names(routes, info.data.get("load_balancer")),
             ]
         )
         return routes
+
+    @field_validator("routes")
+    @classmethod
+    def _route_quotas(cls, routes: list[RouteConfig]) -> list[RouteConfig]:
+        raise_problems([*_load_balancer_wildcards(routes), *_api_resources(routes)])
+        return routes
+
+    @model_validator(mode="after")
+    def _function_policies(self) -> StackConfig:
+        raise_problems([*_policy_size_problems(self), *_role_policy_problems(self)])
+        return self
 
     @model_validator(mode="after")
     def _environment_size(self) -> StackConfig:
@@ -1122,20 +1317,8 @@ class StackConfig(StrictModel):
         return self
 
     @model_validator(mode="after")
-    def _routes_per_function(self) -> StackConfig:
-        """A function's API alarm reads one metric per route of it; CloudWatch allows 10."""
-        served: dict[str, int] = {}
-        problems = []
-        for index, route in enumerate(self.routes):
-            served[route.function] = served.get(route.function, 0) + 1
-            if served[route.function] == ALARM_MAX_METRICS + 1:
-                message = (
-                    f"functions.{route.function} would serve more than {ALARM_MAX_METRICS} "
-                    "routes: its API alarm reads one metric per route and CloudWatch allows "
-                    f"{ALARM_MAX_METRICS} per alarm (a {{name+}} route serves many paths)"
-                )
-                problems.append(Problem(("routes", index, "function"), message, route.function))
-        raise_problems(problems)
+    def _rollback_alarms_per_function(self) -> StackConfig:
+        raise_problems(_rollback_alarm_problems(self))
         return self
 
     @model_validator(mode="after")
@@ -1167,6 +1350,11 @@ class StackConfig(StrictModel):
             )
             fail(("domain", "load_balancer_name"), message, chosen)
         return self
+
+    @property
+    def name_prefix(self) -> str:
+        """`<project>-<env>`: the start of every name the stack derives."""
+        return f"{self.project}-{self.env}"
 
     def routes_of(self, key: str) -> list[RouteConfig]:
         """The routes that call function `key`, in file order."""
@@ -1211,6 +1399,8 @@ def environment_bytes(config: StackConfig, key: str) -> int:
 def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[Problem]:
     first_key: dict[str | None, str] = {}
     for key, function in functions.items():
+        if function.name is None:  # not derived: project or env is wrong, reported there
+            continue
         if function.name in first_key:
             message = f"also the name of functions.{first_key[function.name]}"
             yield Problem((key, "name"), message, function.name)
@@ -1219,18 +1409,21 @@ def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[
 
 
 def _target_group_names(
-    functions: dict[str, FunctionConfig], load_balancer: LoadBalancerConfig | None
+    routes: list[RouteConfig], load_balancer: LoadBalancerConfig | None
 ) -> Iterator[Problem]:
+    """A function a public route reaches gets a target group `<load balancer>-<key>`."""
     if load_balancer is None or load_balancer.name is None:
         return
-    for key in functions:
-        name = f"{load_balancer.name}-{key}"
-        if len(name) > TARGET_GROUP_NAME_MAX:
+    reported = set()
+    for index, route in enumerate(routes):
+        name = f"{load_balancer.name}-{route.function}"
+        if route.load_balancer and len(name) > TARGET_GROUP_NAME_MAX and name not in reported:
+            reported.add(name)
             yield Problem(
-                (key,),
+                (index, "function"),
                 f"its target group {name!r} is {len(name)} characters, ELB allows "
-                f"{TARGET_GROUP_NAME_MAX}: shorten the key or load_balancer.name",
-                key,
+                f"{TARGET_GROUP_NAME_MAX}: shorten the key or set load_balancer.name",
+                route.function,
             )
 
 
@@ -1238,7 +1431,7 @@ def _concurrency_problems(
     functions: dict[str, FunctionConfig], account: int | None
 ) -> Iterator[Problem]:
     """Lambda keeps 100 of the account's quota unreserved: the reservations of all functions
-    together must leave them, and no function can keep more environments warm than that."""
+    and the provisioned environments of those without one must leave them together."""
     if account is None:
         return
     available = account - LAMBDA_MIN_UNRESERVED_CONCURRENCY
@@ -1246,25 +1439,26 @@ def _concurrency_problems(
         f"Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of account_concurrency = {account} "
         "unreserved"
     )
-    reserved = {
-        key: function.reserved_concurrency
+    # A function's reservation holds its provisioned environments; without one, they come
+    # out of the unreserved pool: either way they count against what Lambda lets go.
+    claims = [
+        (key, field, count)
         for key, function in functions.items()
-        if function.reserved_concurrency is not None
-    }
+        for field, count in [
+            ("reserved_concurrency", function.reserved_concurrency)
+            if function.reserved_concurrency is not None
+            else ("provisioned_concurrency", function.provisioned_concurrency)
+        ]
+        if count is not None
+    ]
     total = 0
-    for key, count in reserved.items():
+    for key, field, count in claims:
         total += count
         if total > available:
-            together = "" if len(reserved) == 1 else f" for all functions together ({total})"
+            together = "" if len(claims) == 1 else f" for all functions together ({total})"
             message = f"at most {available}{together}: {unreserved}"
-            yield Problem((key, "reserved_concurrency"), message, count)
-            break
-    for key, function in functions.items():
-        provisioned = function.provisioned_concurrency
-        if provisioned is not None and provisioned > available:
-            yield Problem(
-                (key, "provisioned_concurrency"), f"at most {available}: {unreserved}", provisioned
-            )
+            yield Problem((key, field), message, count)
+            return
 
 
 def _secrets_keys_in_region(
@@ -1274,9 +1468,121 @@ def _secrets_keys_in_region(
         return
     for key, function in functions.items():
         arn = function.secrets_kms_key_arn
-        if arn is not None and arn.split(":")[3] != region:
-            message = f"the key must be in {region}: SSM decrypts with a key of its region"
+        if arn is not None and not _arn_in(arn, region):
+            message = (
+                f"the key must be in {region} (partition {partition_of(region)}): SSM decrypts "
+                "with a key of its region"
+            )
             yield Problem((key, "secrets_kms_key_arn"), message, arn)
+
+
+def _arn_in(arn: str, region: str) -> bool:
+    """Whether an ARN (already of ARN shape) names something in `region` and its partition."""
+    _, partition, _, arn_region, *_ = arn.split(":")
+    return (partition, arn_region) == (partition_of(region), region)
+
+
+def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
+    """Each granted object key and secret parameter is an ARN in the function role's inline
+    policies, which IAM limits to 10,240 characters per role."""
+    for key, function in config.functions.items():
+        grants = function.grants
+        granted = GrantedResources(
+            region=config.region,
+            bucket_name_length=len(function_variables(config, key)["BUCKET_NAME"]),
+            object_keys=(*grants.bucket_read, *grants.bucket_write),
+            parameter_names=tuple(function.secrets.values()),
+        )
+        size = estimated_role_policy_characters(granted)
+        if size > IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:
+            message = (
+                "its role's inline policies would be too long, each granted object key and "
+                f"secret parameter an ARN in them; IAM allows "
+                f"{IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:,} characters per role: grant a prefix "
+                "(`reports/*`) instead of many keys"
+            )
+            # Reported on the side that lists more: object keys or secret parameters.
+            objects = sum(map(len, granted.object_keys))
+            larger = "grants" if objects >= sum(map(len, granted.parameter_names)) else "secrets"
+            yield Problem(("functions", key, larger), message, size)
+
+
+def _load_balancer_wildcards(routes: list[RouteConfig]) -> Iterator[Problem]:
+    for index, route in enumerate(routes):
+        count = wildcard_count(route.path)
+        if route.load_balancer and count > MAX_WILDCARDS_PER_RULE:
+            message = (
+                f"{count} path parameters, each a wildcard of the load balancer rule, which allows "
+                f"{MAX_WILDCARDS_PER_RULE}: use fewer or set load_balancer = false"
+            )
+            yield Problem((index, "path"), message, route.path)
+
+
+def _api_resources(routes: list[RouteConfig]) -> Iterator[Problem]:
+    """API Gateway's default quota of resources (distinct paths) per API."""
+    for index in range(len(routes)):
+        needed = len(resource_paths([route.path for route in routes[: index + 1]]))
+        if needed > MAX_API_RESOURCES:
+            message = (
+                f"the routes up to this one need {needed} API resources (one per distinct path "
+                f"and each path above it); API Gateway allows {MAX_API_RESOURCES} per API: let "
+                "routes share path prefixes"
+            )
+            yield Problem((index, "path"), message, routes[index].path)
+            return
+
+
+def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
+    """Each route adds a permission to its function's resource-based policy, which Lambda
+    limits to 20 KB."""
+    for key, function in config.functions.items():
+        routes = config.routes_of(key)
+        routed = RoutedFunction(
+            function_name=function.name or key,
+            region=config.region,
+            routes=tuple((route.method, route.path) for route in routes),
+            target_group_name=(
+                target_group_name(config, key)
+                if any(route.load_balancer for route in routes)
+                else None
+            ),
+        )
+        size = estimated_policy_bytes(routed)
+        if size > LAMBDA_POLICY_MAX_BYTES:
+            message = (
+                f"its resource-based policy would be about {size:,} bytes, one permission per "
+                f"route; Lambda allows {LAMBDA_POLICY_MAX_BYTES:,}: send fewer routes to it (one "
+                "greedy {proxy+} route serves many paths)"
+            )
+            yield Problem(("functions", key), message, len(routes))
+
+
+# The alarms the stack puts in every function's deployment group besides those that read its
+# routes: its errors, p99 duration and share of 5XX answers (serverless_app/stack.py).
+FUNCTION_ROLLBACK_ALARMS = 3
+
+
+def _rollback_alarm_count(config: StackConfig, key: str) -> int:
+    """The alarms that stop a release of function `key`: its own, one per ALARM_MAX_METRICS
+    of its API routes (an alarm reads one metric per route), its target group's if it has
+    one."""
+    routes = config.routes_of(key)
+    on_load_balancer = any(route.load_balancer for route in routes)
+    return FUNCTION_ROLLBACK_ALARMS + metric_alarms_needed(len(routes)) + on_load_balancer
+
+
+def _rollback_alarm_problems(config: StackConfig) -> Iterator[Problem]:
+    for key in config.functions:
+        count = _rollback_alarm_count(config, key)
+        if count > DEPLOYMENT_GROUP_MAX_ALARMS:
+            message = (
+                f"its releases would stop on {count} alarms, CodeDeploy takes "
+                f"{DEPLOYMENT_GROUP_MAX_ALARMS}: {FUNCTION_ROLLBACK_ALARMS} of its own, one per "
+                f"{ALARM_MAX_METRICS} of its API routes (CloudWatch reads {ALARM_MAX_METRICS} "
+                "metrics per alarm) and its target group's; send fewer routes to it (one greedy "
+                "{proxy+} route serves many paths)"
+            )
+            yield Problem(("functions", key), message, len(config.routes_of(key)))
 
 
 def _unknown_functions(
@@ -1286,7 +1592,7 @@ def _unknown_functions(
         return
     for index, route in enumerate(routes):
         if route.function not in functions:
-            known = ", ".join(functions)
+            known = listed(functions)
             message = f"not a key of [functions] ({known}){did_you_mean(route.function, functions)}"
             yield Problem((index, "function"), message, route.function)
 
@@ -1313,6 +1619,40 @@ def _route_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
                 yield Problem((index, "path"), message, route.path)
                 break
         earlier.setdefault(shape, []).append((index, route))
+
+
+def _priority_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
+    """Two listener rules with one priority: ELB refuses the second."""
+    holder: dict[int, int] = {}
+    for index, route in enumerate(routes):
+        if not route.load_balancer:
+            continue
+        priority = route.listener_priority
+        if priority in holder:
+            other = routes[holder[priority]]
+            message = (
+                f"listener priority {priority} is also that of routes[{holder[priority]}] "
+                f"({other.method} {other.path}): set priority = "
+                f"{_free_priority(route, set(holder) | _given_priorities(routes))} on this route "
+                "(unused, next to it in the load balancer's order)"
+            )
+            given = NO_VALUE if route.priority is None else route.priority
+            yield Problem((index, "priority"), message, given)
+        else:
+            holder[priority] = index
+
+
+def _given_priorities(routes: list[RouteConfig]) -> set[int]:
+    return {route.priority for route in routes if route.priority is not None}
+
+
+def _free_priority(route: RouteConfig, taken: set[int]) -> int:
+    """The first priority after the route's own that no route holds: next to it in the load
+    balancer's order."""
+    start = route.listener_priority
+    candidates = [*range(start, MAX_LISTENER_PRIORITY + 1), *range(MIN_LISTENER_PRIORITY, start)]
+    free: int = next(priority for priority in candidates if priority not in taken)
+    return free
 
 
 def _sibling_parameters(routes: list[RouteConfig]) -> Iterator[Problem]:
@@ -1342,12 +1682,13 @@ def _is_section(default_factory: object) -> bool:
     return isinstance(default_factory, type) and issubclass(default_factory, StrictModel)
 
 
-_ENV_NAME = TypeAdapter(EnvName)
+_NAME_PART = TypeAdapter(EnvName)
 _DOMAIN_NAME = TypeAdapter(DomainName)
 
 
-def _is_env_name(value: Any) -> bool:
-    return _is_valid(_ENV_NAME, value)
+def _is_name_part(value: Any) -> bool:
+    """A valid `env` or `project` (one rule for both)."""
+    return _is_valid(_NAME_PART, value)
 
 
 def _is_valid(adapter: TypeAdapter[Any], value: Any) -> bool:
@@ -1411,14 +1752,14 @@ def _old_shape(data: dict[str, Any]) -> Iterator[Problem]:
 _FUNCTION_KEY = TypeAdapter(FunctionKey)
 
 
-def _function_name_defaults(env: str, functions: Any) -> Any:
-    """`<env>-<key>` for every function whose table leaves out its name (and has a valid key:
-    a name made of a bad key would only repeat the key's problem)."""
+def _function_name_defaults(prefix: str, functions: Any) -> Any:
+    """`<project>-<env>-<key>` for every function whose table leaves out its name (and has a
+    valid key: a name made of a bad key would only repeat the key's problem)."""
     if not isinstance(functions, dict):
         return functions
     return {
         key: (
-            {"name": f"{env}-{key}", **function}
+            {"name": f"{prefix}-{key}", **function}
             if isinstance(function, dict) and _is_valid(_FUNCTION_KEY, key)
             else function
         )
@@ -1426,20 +1767,22 @@ def _function_name_defaults(env: str, functions: Any) -> Any:
     }
 
 
-def _name_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per section, the names a file leaves out (documented in the README)."""
+def _name_defaults(prefix: str, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per section, the names a file leaves out, all starting with `<project>-<env>`
+    (documented in the generated reference)."""
     env = data["env"]
     defaults: dict[str, dict[str, Any]] = {
-        "load_balancer": {"name": f"{env}-alb"},
-        "api": {"name": f"{env}-hello-api", "stage_name": env},
-        "dynamodb": {"table_name": f"{env}-requests"},
+        "load_balancer": {"name": prefix},
+        "api": {"name": prefix, "stage_name": env},
+        "dynamodb": {"table_name": f"{prefix}-requests"},
+        "alarms": {"topic_name": f"{prefix}-alarms"},
     }
     s3 = data.get("s3", {})
     if isinstance(s3, dict) and "bucket_name" not in s3:
-        defaults["s3"] = {"bucket_prefix": f"{env}-hello-artifacts-"}
+        defaults["s3"] = {"bucket_prefix": f"{prefix}{ARTIFACTS_BUCKET_SUFFIX}"}
     backend = data.get("backend", {})
     if isinstance(backend, dict) and backend.get("type") == "s3":
-        defaults["backend"] = {"key": f"{env}/terraform.tfstate"}
+        defaults["backend"] = {"key": f"{data['project']}/{env}/terraform.tfstate"}
         region = _known_region(data)
         if region:
             defaults["backend"]["region"] = region
@@ -1465,6 +1808,15 @@ def warnings_of(config: StackConfig) -> Iterator[Problem]:
 UniqueNames = Callable[[StackConfig], list[tuple[str, object]]]
 UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
     ("env", lambda config: [("env", config.env)]),
+    # Every derived name starts with it (KMS alias, web ACL, CodeDeploy application, roles, ...).
+    ("name prefix", lambda config: [("project", config.name_prefix)]),
+    # The API's alarms and access-log group are named after it.
+    ("API name", lambda config: [("api.name", config.api.name)]),
+    ("alarm topic", lambda config: [("alarms.topic_name", config.alarms.topic_name)]),
+    (
+        "custom domain",
+        lambda config: [("domain.name", config.domain.name if config.domain else None)],
+    ),
     (
         "function name",
         lambda config: [
