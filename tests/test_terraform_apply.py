@@ -483,17 +483,19 @@ def test_api_stage_deploys_every_route_to_its_function_alias(applied):
 
 
 def test_firewall_guards_load_balancer_and_api_stage(applied):
-    env = applied["outputs"]["dashboard_name"]
-    assert applied["load_balancer"]["web_acl"]["Name"] == env
-    assert applied["api"]["web_acl"]["Name"] == env
+    prefix = applied["outputs"]["dashboard_name"]  # `<project>-<env>`, as the web ACL's
+    assert applied["load_balancer"]["web_acl"]["Name"] == prefix
+    assert applied["api"]["web_acl"]["Name"] == prefix
     rules = {rule["Name"]: rule for rule in applied["load_balancer"]["web_acl"]["Rules"]}
     # First, per client IP: the shipped 2000 requests in 5 minutes.
     rate = rules["RateLimitPerIp"]
     assert (rate["Priority"], rate["Action"]) == (0, {"Block": {}})
     statement = rate["Statement"]["RateBasedStatement"]
     assert (statement["Limit"], statement["AggregateKeyType"]) == (2000, "IP")
-    # dev's escape example may take markup; prod has no such route.
-    assert ("CrossSiteScriptingOutsideMarkupPaths" in rules) is (env == "dev")
+    # Where the file lets routes take markup (dev's escape example), the XSS rule that blocks
+    # markup on every other path; prod has no such route.
+    markup_paths = applied["config"].get("waf", {}).get("markup_paths", [])
+    assert ("CrossSiteScriptingOutsideMarkupPaths" in rules) is bool(markup_paths)
 
 
 def test_table_has_recovery_encryption_and_expiry(applied):
