@@ -1384,7 +1384,34 @@ CLASHES = [
         {},
         {"alarms.topic_name": f"{DEV_PREFIX}-alarms"},
     ),
-    ("domain.name", "custom domain", "domain.name", A_DOMAIN, {}),
+    (
+        "domain.name",
+        "custom domain",
+        "domain.name",
+        A_DOMAIN,
+        {"domain": {**A_DOMAIN["domain"], "load_balancer_name": "alb.qa.example.com"}},
+    ),
+    # The load balancer's name (default `alb.<domain.name>`) is a host name of the zone too.
+    (
+        "domain.load_balancer_name",
+        "custom domain",
+        "domain.load_balancer_name",
+        A_DOMAIN,
+        {
+            "domain": {
+                **A_DOMAIN["domain"],
+                "name": "qa.example.com",
+                "load_balancer_name": "alb.api.example.com",
+            }
+        },
+    ),
+    (
+        "domain.name",
+        "custom domain",
+        "domain.load_balancer_name",
+        A_DOMAIN,
+        {"domain": {**A_DOMAIN["domain"], "name": "alb.api.example.com"}},
+    ),
     (
         "functions.hello.name",
         "function name",

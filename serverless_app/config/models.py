@@ -1017,7 +1017,8 @@ class DomainConfig(StrictModel):
         description=(
             "the load balancer's host name: a second name on the certificate and an A alias "
             "record to the load balancer, so HTTPS clients find a certificate that names it; "
-            "in the same hosted zone, not `name`; only without `load_balancer.certificate_arn`"
+            "in the same hosted zone, not `name`; only without "
+            "`load_balancer.certificate_arn`; unique"
         ),
         json_schema_extra={"default_text": "`alb.<name>`"},
     )
@@ -1813,9 +1814,18 @@ UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
     # The API's alarms and access-log group are named after it.
     ("API name", lambda config: [("api.name", config.api.name)]),
     ("alarm topic", lambda config: [("alarms.topic_name", config.alarms.topic_name)]),
+    # The API's and the load balancer's host names: one record each in a hosted zone.
     (
         "custom domain",
-        lambda config: [("domain.name", config.domain.name if config.domain else None)],
+        lambda config: [
+            ("domain.name", config.domain.name if config.domain else None),
+            (
+                "domain.load_balancer_name",
+                config.domain.load_balancer_host
+                if config.domain and config.load_balancer.certificate_arn is None
+                else None,
+            ),
+        ],
     ),
     (
         "function name",
