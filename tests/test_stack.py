@@ -518,13 +518,57 @@ def test_a_listener_rule_keeps_its_priority_when_routes_are_added_or_removed(sta
     added += ROUTE.format(method="POST", path="/orders", extra="")
     grown = rule_priorities(dev_variant(tmp_path, added))
     assert grown == {**before, "ANY /escape/*/*": 4242}
-    # Removed: the first of escape's routes; the other keeps its rule and its priority.
+    # Removed: the first of escape's routes (and its path from the WAF's markup paths, which
+    # must be routes); the other keeps its rule and its priority.
     blocks = dev_text.split("[[routes]]\n")
     [escape] = [b for b in blocks if b.startswith('method = "GET"\npath = "/escape"\n')]
-    shrunk = rule_priorities(
-        dev_variant(tmp_path, "[[routes]]\n".join(b for b in blocks if b != escape))
-    )
+    without = "[[routes]]\n".join(b for b in blocks if b != escape)
+    markup = 'markup_paths = ["/escape", "/escape/{name}"]'
+    assert markup in without
+    without = without.replace(markup, 'markup_paths = ["/escape/{name}"]')
+    shrunk = rule_priorities(dev_variant(tmp_path, without))
     assert shrunk == {"GET /escape/*": before["GET /escape/*"]}
+
+
+def test_release_alarms_follow_the_routes_a_function_has(tmp_path):
+    """A function no route reaches has no API alarm (its release stops on its own three); one
+    with eleven routes has two API alarms (ten routes each) and, with a public route among
+    them, its target group's."""
+    escape_route = re.compile(r'\[\[routes\]\]\n(?:[a-z]+ = [^\n]*\n)*?function = "escape"\n[^\[]*')
+    text, removed = escape_route.subn("", (CONFIG_DIR / "dev.toml").read_text())
+    assert removed == 2
+    markup = 'markup_paths = ["/escape", "/escape/{name}"]'
+    assert markup in text
+    text = text.replace(markup, "")
+    to_hello = ROUTE.replace('function = "escape"', 'function = "hello"')
+    for index in range(9):
+        text += to_hello.format(method="GET", path=f"/hello/r{index}", extra="")
+    text += to_hello.format(method="GET", path="/hello/public", extra='authorization = "NONE"')
+    synthesized = dev_variant(tmp_path, text)
+    prefix = name_prefix(CONFIG_DIR / "dev.toml")
+    by_reference = {
+        f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}": alarm["alarm_name"]
+        for rid, alarm in resources(synthesized, "aws_cloudwatch_metric_alarm").items()
+    }
+    stops_on = {
+        group["deployment_group_name"]: {
+            by_reference[r] for r in group["alarm_configuration"]["alarms"]
+        }
+        for group in resources(synthesized, "aws_codedeploy_deployment_group").values()
+    }
+    own = ("errors", "duration-p99", "server-errors")
+    hello, escape = f"{prefix}-hello", f"{prefix}-escape"
+    assert stops_on == {
+        hello: {
+            *(f"{hello}-{kind}" for kind in own),
+            f"{hello}-api-5xx",
+            f"{hello}-api-5xx-2",
+            # The target group `<load balancer>-hello`, the load balancer named `<prefix>`.
+            f"{prefix}-hello-5xx",
+        },
+        escape: {f"{escape}-{kind}" for kind in own},
+    }
+    assert not [name for name in by_reference.values() if name.startswith(f"{escape}-api-")]
 
 
 # What AWS keeps unique per account and region (or globally, for buckets): the attribute that

@@ -566,9 +566,19 @@ def test_api_stage_deploys_every_route_to_its_function_alias(applied):
 
 
 def test_firewall_guards_load_balancer_and_api_stage(applied):
-    env = applied["outputs"]["dashboard_name"]
-    assert applied["load_balancer"]["web_acl"]["Name"] == env
-    assert applied["api"]["web_acl"]["Name"] == env
+    prefix = applied["outputs"]["dashboard_name"]  # `<project>-<env>`, as the web ACL's
+    assert applied["load_balancer"]["web_acl"]["Name"] == prefix
+    assert applied["api"]["web_acl"]["Name"] == prefix
+    rules = {rule["Name"]: rule for rule in applied["load_balancer"]["web_acl"]["Rules"]}
+    # First, per client IP: the shipped 2000 requests in 5 minutes.
+    rate = rules["RateLimitPerIp"]
+    assert (rate["Priority"], rate["Action"]) == (0, {"Block": {}})
+    statement = rate["Statement"]["RateBasedStatement"]
+    assert (statement["Limit"], statement["AggregateKeyType"]) == (2000, "IP")
+    # Where the file lets routes take markup (dev's escape example), the XSS rule that blocks
+    # markup on every other path; prod has no such route.
+    markup_paths = applied["config"].get("waf", {}).get("markup_paths", [])
+    assert ("CrossSiteScriptingOutsideMarkupPaths" in rules) is bool(markup_paths)
 
 
 def test_table_has_recovery_encryption_and_expiry(applied):
@@ -603,9 +613,13 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     functions, env = outputs["functions"], outputs["dashboard_name"]
     topic = outputs["alarm_topic_arn"]
     alarms = operations["alarms"]
-    # Per function 4, and 2 for its target group if a public route reaches it; 2 for the API.
+    balancer = applied["load_balancer"]["load_balancer"]["LoadBalancerName"]
     behind_load_balancer = {route["function"] for route in _public_routes(applied["config"])}
-    assert len(alarms) == 4 * len(functions) + 2 * len(behind_load_balancer) + 2
+    # Per function six, one for its target group if a public route reaches it; the API's
+    # latency and, when the load balancer has targets, its own 5XX.
+    assert len(alarms) == (
+        6 * len(functions) + len(behind_load_balancer) + 1 + bool(behind_load_balancer)
+    )
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms)
     # Named after what they watch, the name prefix once: hello-dev-hello-errors, ...
     assert not [a["AlarmName"] for a in alarms if a["AlarmName"].startswith(f"{env}-{env}-")]
@@ -614,14 +628,12 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
         name = function["function_name"]
         assert operations["aliases"][key]["AliasArn"] == function["live_alias_arn"]
         group = operations["deployment_groups"][key]
-        # Each function's release stops on its own alarms only.
-        own = sorted(
-            a["AlarmName"]
-            for a in alarms
-            if a["Namespace"] in ("AWS/Lambda", "AWS/SQS") and a["AlarmName"].startswith(f"{name}-")
-        )
-        assert f"{name}-errors" in own and len(own) == 4
-        assert sorted(a["name"] for a in group["alarmConfiguration"]["alarms"]) == own
+        # Each function's release stops on what a bad release of it sets off, and only that.
+        own = {f"{name}-{kind}" for kind in ("errors", "duration-p99", "server-errors", "api-5xx")}
+        if key in behind_load_balancer:
+            own.add(f"{balancer}-{key}-5xx")  # its target group's, `<load balancer>-<key>`
+        assert own <= {a["AlarmName"] for a in alarms}
+        assert {a["name"] for a in group["alarmConfiguration"]["alarms"]} == own
         assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
         assert group["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
 
@@ -653,8 +665,9 @@ def test_custom_domain_maps_the_stage_and_resolves_to_it(prod):
     assert mapping["stage"] == stage["stageName"]
     api_id = urlparse(outputs["api_invoke_url"]).hostname.split(".", 1)[0]
     assert mapping["restApiId"] == api_id
-    (alias_record,) = [r for r in domain["records"] if r["Type"] == "A"]
-    assert alias_record["Name"].rstrip(".") == name
+    (alias_record,) = [
+        r for r in domain["records"] if r["Type"] == "A" and r["Name"].rstrip(".") == name
+    ]
     target = alias_record["AliasTarget"]
     assert target["DNSName"].rstrip(".") == domain["domain"]["regionalDomainName"]
     assert target["HostedZoneId"] == domain["domain"]["regionalHostedZoneId"]
@@ -666,11 +679,21 @@ def test_certificate_is_dns_validated_and_serves_domain_and_load_balancer(prod):
     # Issued only because the stack wrote the record ACM asked for (moto gap 9).
     assert certificate["Status"] == "ISSUED"
     assert certificate["DomainName"] == "api.prod.example.com"
-    (option,) = certificate["DomainValidationOptions"]
-    assert option["ValidationMethod"] == "DNS"
-    asked = option["ResourceRecord"]
-    [written] = [r for r in domain["records"] if r["Name"] == asked["Name"]]
-    assert (written["Type"], written["ResourceRecords"]) == ("CNAME", [{"Value": asked["Value"]}])
+    # The load balancer's own name is on it too: clients verify the host they asked for.
+    assert "alb.api.prod.example.com" in certificate["SubjectAlternativeNames"]
+    options = certificate["DomainValidationOptions"]
+    assert {o["DomainName"] for o in options} == {
+        "api.prod.example.com",
+        "alb.api.prod.example.com",
+    }
+    for option in options:
+        assert option["ValidationMethod"] == "DNS"
+        asked = option["ResourceRecord"]
+        [written] = [r for r in domain["records"] if r["Name"] == asked["Name"]]
+        assert (written["Type"], written["ResourceRecords"]) == (
+            "CNAME",
+            [{"Value": asked["Value"]}],
+        )
     listeners = {item["Port"]: item for item in prod["load_balancer"]["listeners"]}
     assert listeners[443]["Protocol"] == "HTTPS"
     assert [c["CertificateArn"] for c in listeners[443]["Certificates"]] == [
@@ -679,6 +702,16 @@ def test_certificate_is_dns_validated_and_serves_domain_and_load_balancer(prod):
     (redirect,) = listeners[80]["DefaultActions"]
     assert redirect["Type"] == "redirect"
     assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    # That name resolves to the load balancer.
+    balancer = prod["load_balancer"]["load_balancer"]
+    (record,) = [
+        r
+        for r in domain["records"]
+        if r["Type"] == "A" and r["Name"].rstrip(".") == "alb.api.prod.example.com"
+    ]
+    assert record["AliasTarget"]["DNSName"].rstrip(".") == balancer["DNSName"]
+    assert record["AliasTarget"]["HostedZoneId"] == balancer["CanonicalHostedZoneId"]
+    assert prod["outputs"]["load_balancer_url"] == "https://alb.api.prod.example.com"
 
 
 def test_function_reads_exactly_its_secret_parameters(prod):
