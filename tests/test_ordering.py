@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +17,6 @@ from cdktf import Testing as CdktfTesting
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
 from tests.support import BOOTSTRAP_TEST_CONFIG, REPO_ROOT, resources, synth_config
-from tests.terraform_cycle import merged, toml_text
 
 Body = dict
 _ADDRESS = re.compile(r"\$\{((?:data\.)?aws_[a-z0-9_]+\.[\w-]+)[.}]")
@@ -187,20 +185,16 @@ ORDERINGS = {
 
 
 @pytest.fixture(scope="module")
-def all_stacks(stacks, tmp_path_factory) -> dict[str, dict]:
+def all_stacks(stacks, nat_stack) -> dict[str, dict]:
     """The shipped environments, every operating option on, dev with a NAT gateway (the shipped
     files run without one), and the bootstrap stack."""
     operations = synth_config(load_config(REPO_ROOT / "tests" / "config" / "operations.toml"))
-    dev = tomllib.loads((REPO_ROOT / "config" / "dev.toml").read_text())
-    with_nat = tmp_path_factory.mktemp("nat") / "dev.toml"
-    with_nat.write_text(toml_text(merged(dev, {"vpc": {"nat_gateways": "single"}})))
-    nat = synth_config(load_config(with_nat))
     bootstrap = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig)
     bootstrap_json = json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), bootstrap)))
     return {
         **stacks,
         "operations": operations,
-        "dev with NAT": nat,
+        "dev with NAT": nat_stack,
         "bootstrap": bootstrap_json,
     }
 
