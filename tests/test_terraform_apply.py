@@ -10,7 +10,6 @@ skips with one line; E2E_REQUIRED=1 (CI) turns that skip into a failure.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -39,10 +38,10 @@ from tests.terraform_cycle import (
     CycleReport,
     Toolchain,
     Workspace,
-    find_toolchain,
     hosted_zone_name,
     is_protected,
     overlay_domain,
+    required_toolchain,
     retired_config,
     secret_parameters,
     state_bucket_override,
@@ -59,16 +58,6 @@ EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 # Route 53 is global: its API lives in us-east-1.
 GLOBAL_REGION = "us-east-1"
 Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
-
-
-def required_toolchain() -> Toolchain:
-    found = find_toolchain()
-    if isinstance(found, Toolchain):
-        return found
-    message = f"apply cycle not run: {found}"
-    if os.environ.get("E2E_REQUIRED") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 # The function every shipped environment has; dev adds `escape` (third-party dependency).
