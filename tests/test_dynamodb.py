@@ -1,11 +1,6 @@
 import pytest
 
-from constructs_lib.dynamodb import (
-    PARTITION_KEY,
-    TTL_ATTRIBUTE,
-    RequestTable,
-    RequestTableProps,
-)
+from constructs_lib.dynamodb import RequestTable, RequestTableProps
 from tests.support import TEST_KEY_ARN, build_function, only, ref, synth_construct
 from tests.test_lambda_function import role_grants
 
@@ -24,8 +19,8 @@ def table() -> dict:
 def test_on_demand_table_keyed_by_string_partition_key(table):
     assert table["name"] == "dev-requests"
     assert table["billing_mode"] == "PAY_PER_REQUEST"
-    assert table["hash_key"] == PARTITION_KEY
-    assert table["attribute"] == [{"name": PARTITION_KEY, "type": "S"}]
+    assert table["hash_key"] == "pk"
+    assert table["attribute"] == [{"name": "pk", "type": "S"}]
 
 
 def test_point_in_time_recovery(table):
@@ -37,7 +32,7 @@ def test_encrypted_with_the_stack_key(table):
 
 
 def test_request_records_expire_through_ttl(table):
-    assert table["ttl"] == {"attribute_name": TTL_ATTRIBUTE, "enabled": True}
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
 
 
 @pytest.mark.parametrize("protected", [True, False])
