@@ -1,6 +1,8 @@
 """The whole stack per shipped environment: every required piece present and wired."""
 
 import re
+import tomllib
+from typing import Any
 
 import pytest
 
@@ -27,6 +29,7 @@ from tests.support import (
     resources,
     stack_env,
 )
+from tests.terraform_cycle import merged, toml_text
 
 REQUIRED_RESOURCES = {
     "aws_vpc",
@@ -263,24 +266,18 @@ def test_default_greeting_is_uploaded_and_later_edits_are_kept(stack):
 
 
 def test_route_urls_output_says_how_to_call_them(stacks, tmp_path):
-    from serverless_app.config import load_config
-    from tests.support import synth_config
-
     for synthesized in stacks.values():
         assert "see route_urls" in synthesized["output"]["api_invoke_url"]["description"]
         description = synthesized["output"]["route_urls"]["description"]
         assert "SigV4-signed" in description and "make call" in description
-    text = (CONFIG_DIR / "dev.toml").read_text()
+    dev = shipped_dev()
     # As shipped: hello's route is signed (AWS_IAM), escape's two are public.
-    signed = re.compile(r'^authorization = "AWS_IAM"', re.MULTILINE)
-    assert len(signed.findall(text)) == 1
-    assert len(re.findall(r'^authorization = "NONE"', text, re.MULTILINE)) == 2
+    assert [route.get("authorization") for route in dev["routes"]] == ["AWS_IAM", "NONE", "NONE"]
     # Every route public.
-    public = signed.sub('authorization = "NONE"', text)
+    public = [{**route, "authorization": "NONE"} for route in dev["routes"]]
     descriptions = {"mixed": stacks["dev"]["output"]["route_urls"]["description"]}
-    path = tmp_path / "public.toml"
-    path.write_text(public)
-    descriptions["public"] = synth_config(load_config(path))["output"]["route_urls"]["description"]
+    synthesized = dev_variant(tmp_path, {**dev, "routes": public})
+    descriptions["public"] = synthesized["output"]["route_urls"]["description"]
     assert "SigV4-signed" in descriptions["mixed"]
     assert "no authorization" in descriptions["public"] and "SigV4" not in descriptions["public"]
 
@@ -354,15 +351,9 @@ def test_dev_function_policies_are_exactly_what_their_grants_imply(stacks):
 
 def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
     """escape given `table = "read"` gets ReadItems and nothing else; hello is unchanged."""
-    from serverless_app.config import load_config
-    from tests.support import synth_config
-
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    path = tmp_path / "dev.toml"
-    path.write_text(
-        text.replace("memory_mb = 128\n", 'memory_mb = 128\ngrants = { table = "read" }\n')
+    granted = dev_variant(
+        tmp_path, merged(shipped_dev(), {"functions": {"escape": {"grants": {"table": "read"}}}})
     )
-    granted = synth_config(load_config(path))
     before = inline_policies(stacks["dev"], "escape")
     after = inline_policies(granted, "escape")
     assert set(after) - set(before) == {"ReadItems"}
@@ -479,13 +470,18 @@ def test_the_shipped_load_balancers_serve_exactly_the_public_routes(stacks):
     assert len(resources(prod, "aws_lb")) == 1
 
 
-def dev_variant(tmp_path, text: str) -> dict:
-    """The stack of a changed copy of dev.toml."""
+def shipped_dev() -> dict[str, Any]:
+    """The shipped dev.toml as data: tests change values, never the file or its wording."""
+    return tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
+
+
+def dev_variant(tmp_path, data: dict[str, Any]) -> dict:
+    """The stack of a changed copy of dev.toml, written to tmp_path."""
     from serverless_app.config import load_config
     from tests.support import synth_config
 
     path = tmp_path / "dev.toml"
-    path.write_text(text)
+    path.write_text(toml_text(data))
     return synth_config(load_config(path))
 
 
@@ -500,32 +496,28 @@ def rule_priorities(synthesized: dict) -> dict[str, int]:
     return found
 
 
-ROUTE = '[[routes]]\nmethod = "{method}"\npath = "{path}"\nfunction = "escape"\n{extra}\n'
-
-
 def test_a_listener_rule_keeps_its_priority_when_routes_are_added_or_removed(stacks, tmp_path):
     """ELB refuses a rule a priority another rule still holds, and the provider moves rules
     one at a time: a change that renumbered the rules failed to apply (a route added to dev
     on the same state: PriorityInUse three times)."""
-    dev_text = (CONFIG_DIR / "dev.toml").read_text()
+    dev = shipped_dev()
     before = rule_priorities(stacks["dev"])
     assert set(before) == {"GET /escape", "GET /escape/*"}
     # Added: a public route with a priority of its own (a new rule at that priority) and a
     # signed one (never a rule: no anonymous path).
-    added = dev_text + ROUTE.format(
-        method="ANY", path="/escape/{name}/{rest+}", extra='authorization = "NONE"\npriority = 4242'
-    )
-    added += ROUTE.format(method="POST", path="/orders", extra="")
-    grown = rule_priorities(dev_variant(tmp_path, added))
+    added = [
+        {"method": "ANY", "path": "/escape/{name}/{rest+}", "function": "escape"}
+        | {"authorization": "NONE", "priority": 4242},
+        {"method": "POST", "path": "/orders", "function": "escape"},
+    ]
+    grown = rule_priorities(dev_variant(tmp_path, {**dev, "routes": dev["routes"] + added}))
     assert grown == {**before, "ANY /escape/*/*": 4242}
     # Removed: the first of escape's routes (and its path from the WAF's markup paths, which
     # must be routes); the other keeps its rule and its priority.
-    blocks = dev_text.split("[[routes]]\n")
-    [escape] = [b for b in blocks if b.startswith('method = "GET"\npath = "/escape"\n')]
-    without = "[[routes]]\n".join(b for b in blocks if b != escape)
-    markup = 'markup_paths = ["/escape", "/escape/{name}"]'
-    assert markup in without
-    without = without.replace(markup, 'markup_paths = ["/escape/{name}"]')
+    kept = [route for route in dev["routes"] if route["path"] != "/escape"]
+    assert len(kept) == len(dev["routes"]) - 1
+    assert dev["waf"]["markup_paths"] == ["/escape", "/escape/{name}"]
+    without = merged({**dev, "routes": kept}, {"waf": {"markup_paths": ["/escape/{name}"]}})
     shrunk = rule_priorities(dev_variant(tmp_path, without))
     assert shrunk == {"GET /escape/*": before["GET /escape/*"]}
 
@@ -534,17 +526,18 @@ def test_release_alarms_follow_the_routes_a_function_has(tmp_path):
     """A function no route reaches has no API alarm (its release stops on its own three); one
     with eleven routes has two API alarms (ten routes each) and, with a public route among
     them, its target group's."""
-    escape_route = re.compile(r'\[\[routes\]\]\n(?:[a-z]+ = [^\n]*\n)*?function = "escape"\n[^\[]*')
-    text, removed = escape_route.subn("", (CONFIG_DIR / "dev.toml").read_text())
-    assert removed == 2
-    markup = 'markup_paths = ["/escape", "/escape/{name}"]'
-    assert markup in text
-    text = text.replace(markup, "")
-    to_hello = ROUTE.replace('function = "escape"', 'function = "hello"')
-    for index in range(9):
-        text += to_hello.format(method="GET", path=f"/hello/r{index}", extra="")
-    text += to_hello.format(method="GET", path="/hello/public", extra='authorization = "NONE"')
-    synthesized = dev_variant(tmp_path, text)
+    dev = shipped_dev()
+    # escape loses its two routes (and the WAF its markup paths, which must be routes).
+    routes = [route for route in dev["routes"] if route["function"] != "escape"]
+    assert len(routes) == len(dev["routes"]) - 2
+    del dev["waf"]["markup_paths"]
+    routes += [
+        {"method": "GET", "path": f"/hello/r{index}", "function": "hello"} for index in range(9)
+    ]
+    routes.append(
+        {"method": "GET", "path": "/hello/public", "function": "hello", "authorization": "NONE"}
+    )
+    synthesized = dev_variant(tmp_path, {**dev, "routes": routes})
     prefix = name_prefix(CONFIG_DIR / "dev.toml")
     by_reference = {
         f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}": alarm["alarm_name"]
@@ -616,9 +609,7 @@ def test_every_account_unique_name_carries_the_name_prefix(stack):
 def test_a_copy_of_dev_with_another_env_shares_no_name_with_dev(stacks, tmp_path):
     """Two environments in one account: the second apply must not fail on, or take over,
     anything of the first (alarms, log groups, the KMS alias, the web ACL, ...)."""
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    assert text.count('\nenv = "dev"') == 1
-    copy = dev_variant(tmp_path, text.replace('\nenv = "dev"', '\nenv = "staging"'))
+    copy = dev_variant(tmp_path, {**shipped_dev(), "env": "staging"})
     dev_names = account_unique_names(stacks["dev"])
     # dev has every kind: the comparison leaves none out.
     assert {resource_type for resource_type, _ in dev_names} == set(ACCOUNT_UNIQUE_NAMES)
@@ -629,16 +620,19 @@ def test_a_copy_of_dev_with_another_env_shares_no_name_with_dev(stacks, tmp_path
 # dev.toml with every optional part the constructs read attributes for: secrets (and their
 # interface endpoint: dev has no NAT), provisioned concurrency, a custom domain, subscribers.
 EVERYTHING_ON = {
-    "# provisioned_concurrency = 2": "provisioned_concurrency = 2",
-    "# reserved_concurrency = 5": "reserved_concurrency = 5",
-    '# secrets = { db_password = "/dev/db/password" }': 'secrets = { db = "/dev/db/password" }',
-    'table = "write"': 'table = "read_write"',
-    "bucket_write = []": 'bucket_write = ["uploads/*"]',
-    "email = []": 'email = ["oncall@example.com", "team@example.com"]',
-    "https = []": 'https = ["https://hooks.example.com/alarms"]',
-    "# [domain]": "[domain]",
-    '# name = "api.example.com"': 'name = "api.example.com"',
-    "# hosted_zone_id": "hosted_zone_id",
+    "functions": {
+        "hello": {
+            "provisioned_concurrency": 2,
+            "reserved_concurrency": 5,
+            "secrets": {"db": "/dev/db/password"},
+            "grants": {"table": "read_write", "bucket_write": ["uploads/*"]},
+        }
+    },
+    "alarms": {
+        "email": ["oncall@example.com", "team@example.com"],
+        "https": ["https://hooks.example.com/alarms"],
+    },
+    "domain": {"name": "api.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"},
 }
 
 
@@ -653,12 +647,8 @@ def test_each_attribute_is_read_from_the_jsii_kernel_once(tmp_path, monkeypatch)
     from serverless_app.config import load_config
     from tests.support import synth_config
 
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    for old, new in EVERYTHING_ON.items():
-        assert old in text
-        text = text.replace(old, new)
     path = tmp_path / "dev.toml"
-    path.write_text(text)
+    path.write_text(toml_text(merged(shipped_dev(), EVERYTHING_ON)))
     config = load_config(path)
     reads: Counter[tuple[str, str]] = Counter()
     get = jsii.get
