@@ -27,7 +27,7 @@ import sys
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -191,18 +191,27 @@ class CounterContention(RetryLater):
 
 @dataclass(frozen=True)
 class Deadline:
-    """When the AWS calls of this invocation must be over, on the time.monotonic() clock."""
+    """What is left of the invocation for AWS calls: the runtime's own countdown
+    (`context.get_remaining_time_in_millis()`) less the time kept to reply; `sleep` waits
+    between attempts. Tests pass a simulated countdown and sleep: no test of the timing
+    depends on how busy the machine is."""
 
-    expires_at: float
+    remaining_ms: Callable[[], float]
+    sleep: Callable[[float], None] = time.sleep
 
     @classmethod
-    def from_context(cls, context: Any) -> Deadline:
+    def from_context(cls, context: Any, sleep: Callable[[float], None] = time.sleep) -> Deadline:
         remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-        budget_s = remaining_ms() / 1000 if callable(remaining_ms) else DEFAULT_BUDGET_S
-        return cls(time.monotonic() + budget_s - REPLY_RESERVE_S)
+        return cls(remaining_ms if callable(remaining_ms) else _countdown(DEFAULT_BUDGET_S), sleep)
 
     def remaining(self) -> float:
-        return self.expires_at - time.monotonic()
+        return self.remaining_ms() / 1000 - REPLY_RESERVE_S
+
+
+def _countdown(seconds: float) -> Callable[[], float]:
+    """Milliseconds left of `seconds` from now, as the runtime's context counts them."""
+    ends_at = time.monotonic() + seconds
+    return lambda: (ends_at - time.monotonic()) * 1000
 
 
 @dataclass(frozen=True)
@@ -587,7 +596,7 @@ def aws_call(deadline: Deadline, service: str, operation: str, **params: Any) ->
                 or _timeout_step(deadline.remaining() - pause) < 1
             ):
                 raise
-        time.sleep(pause)
+        deadline.sleep(pause)
         attempt += 1
 
 

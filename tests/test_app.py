@@ -22,16 +22,14 @@ from typing import Any
 import boto3
 import pytest
 from botocore.client import BaseClient
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from constructs_lib.dynamodb import PARTITION_KEY, TTL_ATTRIBUTE
 from scripts.serve import (
     UNSET_AWS_VARIABLES,
     create_resources,
     local_aws_environment,
     local_bucket_name,
 )
-from serverless_app.stack import DEFAULT_GREETING
 from tests.moto_server import enforce_iam, moto_server, reset
 from tests.support import (
     REPO_ROOT,
@@ -87,8 +85,8 @@ def provision(endpoint_url: str) -> None:
         endpoint_url,
         REGION,
         table_name=TABLE,
-        partition_key=PARTITION_KEY,
-        ttl_attribute=TTL_ATTRIBUTE,
+        partition_key="pk",
+        ttl_attribute="expires_at",
         bucket_name=BUCKET,
     )
 
@@ -129,7 +127,7 @@ class LocalAws:
         return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=REGION)
 
     def item(self, key: str) -> dict | None:
-        return self.dynamodb.get_item(TableName=TABLE, Key={PARTITION_KEY: {"S": key}}).get("Item")
+        return self.dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": key}}).get("Item")
 
     def item_count(self) -> int:
         return self.dynamodb.scan(TableName=TABLE, Select="COUNT")["Count"]
@@ -249,9 +247,9 @@ def test_request_item_is_written_with_all_fields(aws, monkeypatch, retention, da
     item = aws.item(f"REQUEST#{request_id}")
     assert item is not None
     requested_at = datetime.fromisoformat(item.pop("requested_at")["S"])
-    expires_at = int(item.pop(TTL_ATTRIBUTE)["N"])
+    expires_at = int(item.pop("expires_at")["N"])
     assert item == {
-        PARTITION_KEY: {"S": f"REQUEST#{request_id}"},
+        "pk": {"S": f"REQUEST#{request_id}"},
         "request_id": {"S": request_id},
         "source": {"S": "apigateway"},
         "path": {"S": "/hello"},
@@ -542,32 +540,25 @@ def silent_endpoint() -> Iterator[str]:
         yield f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
-def lambda_context(remaining_s: float) -> LambdaContext:
-    """A context whose invocation times out remaining_s from now, as the runtime's counts down."""
-    deadline = time.monotonic() + remaining_s
+def standing_context(remaining_s: float) -> LambdaContext:
+    """A context whose countdown stands still at remaining_s: whatever the machine's load,
+    the function sees the same time left before every attempt."""
     return LambdaContext(
         aws_request_id=str(uuid.uuid4()),
-        get_remaining_time_in_millis=lambda: int((deadline - time.monotonic()) * 1000),
+        get_remaining_time_in_millis=lambda: remaining_s * 1000,
     )
 
 
-# What the answer may take at most to leave once the function returns; Lambda needs milliseconds.
-REPLY_MARGIN_S = 0.1
-
-
-@pytest.mark.parametrize(("service", "remaining_s"), [("dynamodb", 2), ("s3", 2), ("dynamodb", 6)])
-def test_a_silent_service_is_503_before_the_invocation_times_out(
-    aws, monkeypatch, capsys, silent_endpoint, service, remaining_s
+@pytest.mark.parametrize("service", ["dynamodb", "s3"])
+def test_a_silent_service_is_503_with_the_timeout_logged(
+    aws, monkeypatch, capsys, silent_endpoint, service
 ):
     monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service.upper()}", silent_endpoint)
     app = new_execution_environment()
-    started = time.monotonic()
-    response = app.handler(rest_event("Ada"), lambda_context(remaining_s))
-    elapsed = time.monotonic() - started
+    # Three attempts of 0.4 s + 0.6 s timeouts; how the attempts fit the time left is
+    # test_calls_to_a_silent_service_are_over_before_the_invocation's.
+    response = app.handler(rest_event("Ada"), standing_context(1.3))
     assert_error(response, 503, f"{service} is unavailable")
-    assert elapsed < remaining_s - REPLY_MARGIN_S
-    # It waited for an answer as long as it could, rather than giving up at once.
-    assert elapsed > remaining_s / 2
     lines = json_lines(capsys.readouterr().out)
     [failure] = [line for line in lines if line["level"] == "ERROR"]
     assert (failure["service"], failure["error_type"]) == (service, "ReadTimeoutError")
@@ -575,11 +566,68 @@ def test_a_silent_service_is_503_before_the_invocation_times_out(
     assert aws.item_count() == 0
 
 
+class SimulatedTime:
+    """A clock that moves only when something takes time on it, never with machine load."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class SilentService:
+    """In place of the function's client factory: every call to the service takes its client's
+    whole connect and read timeouts (the worst a service that never answers costs) and fails
+    with the read timeout. The clients are the function's own, with the timeouts it chose."""
+
+    def __init__(self, app: ModuleType, time_: SimulatedTime) -> None:
+        self.make_client = app._client
+        self.time = time_
+        self.attempts: list[tuple[float, float]] = []
+
+    def client(self, service: str, timeout_step: int) -> SimpleNamespace:
+        config = self.make_client(service, timeout_step).meta.config
+        return SimpleNamespace(get_item=lambda **_: self._time_out(config))
+
+    def _time_out(self, config: Any) -> None:
+        self.attempts.append((config.connect_timeout, config.read_timeout))
+        self.time.sleep(config.connect_timeout + config.read_timeout)
+        raise ReadTimeoutError(endpoint_url="http://silent")
+
+
+@pytest.mark.parametrize(
+    ("remaining_s", "attempts"),
+    [
+        # 0.1 s once 0.3 s are kept to reply: less than the shortest attempt (a twentieth of
+        # 2 s + 3 s), so no call starts.
+        (0.4, []),
+        (2, [(0.6, 0.9)]),  # six twentieths of 1.7 s; then 0.2 s left, too little to retry
+        (6, [(2.0, 3.0), (0.2, 0.3)]),
+        (30, [(2.0, 3.0)] * 3),  # at most three attempts
+    ],
+)
+def test_calls_to_a_silent_service_are_over_before_the_invocation(
+    aws, monkeypatch, remaining_s, attempts
+):
+    """Each attempt gets the largest timeouts that still fit in what is left of the invocation
+    less 0.3 s to reply, and another attempt starts only while one still fits."""
+    app = new_execution_environment()
+    time_ = SimulatedTime()
+    silent = SilentService(app, time_)
+    monkeypatch.setattr(app, "_client", silent.client)
+    ends_at = time_.now + remaining_s
+    context = LambdaContext(get_remaining_time_in_millis=lambda: (ends_at - time_.now) * 1000)
+    deadline = app.Deadline.from_context(context, time_.sleep)
+    with pytest.raises(ReadTimeoutError if attempts else app.OutOfTime):
+        app.aws_call(deadline, "dynamodb", "get_item", TableName=TABLE, Key={})
+    assert silent.attempts == [pytest.approx(attempt) for attempt in attempts]
+    assert time_.now <= ends_at - 0.3
+
+
 def test_no_call_is_started_without_time_for_it(aws, capsys):
     app = new_execution_environment()
-    started = time.monotonic()
-    response = app.handler(rest_event("Ada"), lambda_context(0.4))
-    assert time.monotonic() - started < 0.3
+    response = app.handler(rest_event("Ada"), standing_context(0.4))
     assert_error(response, 503, "s3 is unavailable")
     [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
     assert failure["error_type"] == "OutOfTime"
@@ -763,9 +811,17 @@ def test_stack_gives_the_function_the_names_it_uses(stacks):
     assert variables["GREETING_KEY"] == app_constants.DEFAULT_GREETING_KEY
     [s3_statement] = [s for s in code_statements(stacks["dev"]) if s["actions"] == ["s3:GetObject"]]
     assert s3_statement["resources"][0].endswith(f".arn}}/{app_constants.DEFAULT_GREETING_KEY}")
-    assert app_constants.PARTITION_KEY == PARTITION_KEY
-    assert app_constants.TTL_ATTRIBUTE == TTL_ATTRIBUTE
-    assert app_constants.DEFAULT_TEMPLATE == DEFAULT_GREETING
+    # The table the stack creates is keyed and expired by the attributes the code writes.
+    [table] = resources(stacks["dev"], "aws_dynamodb_table").values()
+    assert table["hash_key"] == app_constants.PARTITION_KEY
+    assert table["ttl"]["attribute_name"] == app_constants.TTL_ATTRIBUTE
+    # The code's fallback greeting is the one the stack uploads.
+    [greeting] = [
+        o
+        for o in resources(stacks["dev"], "aws_s3_object").values()
+        if o["key"] == app_constants.DEFAULT_GREETING_KEY
+    ]
+    assert greeting["content"] == app_constants.DEFAULT_TEMPLATE
 
 
 def new_module_without_aws() -> ModuleType:

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,8 +24,7 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 
-from scripts.serve import LISTEN_BACKLOG, LocalGateway, rest_proxy_event
-from serverless_app.stack import DEFAULT_GREETING
+from scripts.serve import LocalGateway, rest_proxy_event
 from tests.support import CONFIG_DIR, REPO_ROOT, name_prefix
 
 SERVE = [sys.executable, "-m", "scripts.serve"]
@@ -89,10 +87,15 @@ def serving(*args: str) -> Iterator[Server]:
             process.stdout.close()
 
 
+# How long a test waits for an answer before it fails rather than hang: far beyond what any
+# answer takes on a loaded machine (queued requests wait for each other).
+ANSWER_WAIT_S = 120
+
+
 def fetch(url: str, method: str = "GET") -> tuple[int, dict[str, str], dict]:
     request = urllib.request.Request(url, method=method)
     try:
-        with urllib.request.urlopen(request, timeout=10) as reply:
+        with urllib.request.urlopen(request, timeout=ANSWER_WAIT_S) as reply:
             return reply.status, dict(reply.headers), json.loads(reply.read())
     except HTTPError as error:
         return error.code, dict(error.headers), json.loads(error.read())
@@ -146,7 +149,7 @@ def test_without_greeting_the_stack_default_template_is_uploaded():
     with serving("--config", str(DEV_CONFIG)) as running:
         _, _, body = fetch(f"{running.base_url}/dev/hello?name=Ada")
         greeting = running.client("s3").get_object(Bucket=DEV_BUCKET, Key="greeting.txt")
-        assert greeting["Body"].read() == DEFAULT_GREETING.encode()
+        assert greeting["Body"].read() == b"Hello, {name}!"
         running.stop(signal.SIGINT)
     assert body["message"] == "Hello, Ada!"
 
@@ -307,10 +310,10 @@ def test_requests_outside_every_route_are_refused(two_functions, method, path):
 # --- many clients, slow clients, broken requests --------------------------------------------
 
 
-def raw_exchange(base_url: str, request: bytes, timeout: float = 5) -> tuple[int, dict]:
+def raw_exchange(base_url: str, request: bytes) -> tuple[int, dict]:
     """Send bytes as they are and keep the connection open: the status and JSON body answered."""
     host, port = base_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+    with socket.create_connection((host, int(port)), timeout=ANSWER_WAIT_S) as connection:
         connection.sendall(request)
         reply = b""
         while chunk := connection.recv(65536):
@@ -320,12 +323,15 @@ def raw_exchange(base_url: str, request: bytes, timeout: float = 5) -> tuple[int
 
 
 def test_an_idle_connection_holds_up_no_one(server):
+    """Served while the idle connection is still open: a server that waited for it would
+    answer only after dropping it."""
     host, port = server.base_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port))):
-        started = time.monotonic()
+    with socket.create_connection((host, int(port))) as idle:
         status, _, _ = fetch(f"{server.base_url}/dev/hello?name=Ada")
         assert status == 200
-        assert time.monotonic() - started < 2
+        idle.setblocking(False)
+        with pytest.raises(BlockingIOError):  # open, nothing to read; b"" once closed
+            idle.recv(1)
 
 
 @pytest.mark.parametrize(
@@ -340,10 +346,10 @@ def test_an_idle_connection_holds_up_no_one(server):
     ids=["negative-length", "text-length", "huge-length", "no-path", "bad-version"],
 )
 def test_malformed_requests_get_json_errors_at_once(server, request_bytes, status, message):
-    started = time.monotonic()
+    """Answered on the request line and headers alone: a server that waited for the body
+    would give up on the connection after its timeout, with no answer at all."""
     assert raw_exchange(server.base_url, request_bytes)[0] == status
     assert message in raw_exchange(server.base_url, request_bytes)[1]["message"]
-    assert time.monotonic() - started < 2
     server.stderr_file.seek(0)
     assert "Traceback" not in server.stderr_file.read()
 
@@ -358,7 +364,7 @@ def test_concurrent_clients_are_all_served_and_counted(server):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=ANSWER_WAIT_S)
     assert [status for status, _, _ in replies] == [200] * 16
     assert sorted(body["visits"] for _, _, body in replies) == list(range(1, 17))
 
@@ -367,7 +373,7 @@ def test_a_burst_of_connections_waits_in_the_listen_queue():
     """Connections beyond the listen backlog are dropped by the kernel until the client
     retries a second later; a burst below the backlog completes its handshakes at once."""
     gateway = LocalGateway(0, "dev", [])  # listening, but nobody accepts
-    burst = LISTEN_BACKLOG // 2
+    burst = 64
     connections: list[socket.socket] = []
     try:
         for _ in range(burst):
