@@ -15,10 +15,12 @@ from tests.support import (
     BOOTSTRAP_TEST_CONFIG,
     REPO_ROOT,
     data_sources,
+    env_config,
     file_values,
     only,
     ref,
     resources,
+    stack_env,
     synth_config,
 )
 
@@ -258,4 +260,4 @@ def test_environment_stacks_fail_plan_without_the_regions_marker(stack):
     [check] = marker["lifecycle"]["postcondition"]
     assert check["condition"] == f'${{contains(self.names, "{MARKER_NAME}")}}'
     assert "api_logging_regions" in check["error_message"]
-    assert "us-east-1" in check["error_message"]
+    assert env_config(stack_env(stack)).region in check["error_message"]

@@ -174,8 +174,6 @@ def test_every_function_gets_table_and_bucket_names_injected(stacks, env):
             "BUCKET_NAME": ref(synthesized, "aws_s3_bucket", "artifacts", "bucket"),
             "GREETING_KEY": "greeting.txt",
         }, key
-    hello = only_of_function(synthesized, "aws_lambda_function", "hello")
-    assert "LOG_LEVEL" in hello["environment"]["variables"]
 
 
 def test_local_state_path_is_relative(stacks):
