@@ -523,7 +523,7 @@ def render(picture: Picture, png_path: Path) -> str:
             # Into a subnet: a dotted line without arrow ("runs in"), not a call.
             style = {"style": "dotted"} if edge.into_subnet else {}
             tail.connect(head, Edge(tail, forward=not edge.into_subnet, **style))
-        source = diagram.dot.source
+        source: str = diagram.dot.source
     return source
 
 

@@ -348,7 +348,7 @@ class CycleReport:
     stack: str
     version_note: str | None = None
     steps: list[StepResult] = field(default_factory=list)
-    facts: dict[str, object] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
     before: dict[str, list[str]] = field(default_factory=dict)
     after_destroy: dict[str, list[str]] = field(default_factory=dict)
     failure: str | None = None

@@ -10,7 +10,8 @@ from constructs_lib.lambda_function import (
     XRAY_WRITE_POLICY,
 )
 from constructs_lib.releases import CODEDEPLOY_LAMBDA_POLICY
-from tests.support import data_sources, json_strings, only, resources
+from serverless_app.summary import json_strings
+from tests.support import data_sources, only, resources
 
 # AWS-managed policies whose resources AWS scopes to "*" (nothing narrower exists for
 # CloudWatch Logs delivery, X-Ray segments or ENI management); listed in the README.
@@ -140,6 +141,7 @@ def test_every_service_role_trusts_its_service_only_for_this_account(stack):
             "application": only(stack, "aws_codedeploy_app")["name"],
         }
         expected = {"aws:SourceAccount": ("StringEquals", [account])}
-        if TRUST_CONDITIONS[service] is not None:
-            expected["aws:SourceArn"] = ("ArnLike", [TRUST_CONDITIONS[service].format(**names)])
+        source_arn = TRUST_CONDITIONS[service]
+        if source_arn is not None:
+            expected["aws:SourceArn"] = ("ArnLike", [source_arn.format(**names)])
         assert conditions == expected, rid
