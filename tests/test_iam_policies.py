@@ -1,5 +1,5 @@
 """Every policy in every stack: no `*` action in an Allow, no `*` resource outside the
-documented exceptions (README "Security defaults")."""
+documented exceptions (docs/security.md)."""
 
 import json
 import re
@@ -14,7 +14,7 @@ from serverless_app.summary import json_strings
 from tests.support import data_sources, only, resources
 
 # AWS-managed policies whose resources AWS scopes to "*" (nothing narrower exists for
-# CloudWatch Logs delivery, X-Ray segments or ENI management); listed in the README.
+# CloudWatch Logs delivery, X-Ray segments or ENI management); listed in docs/security.md.
 # (API Gateway's CloudWatch role is in the bootstrap stack, tests/test_bootstrap.py.)
 DOCUMENTED_MANAGED_POLICIES = {
     BASIC_EXECUTION_POLICY,
