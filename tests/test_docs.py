@@ -225,3 +225,20 @@ def test_the_add_an_environment_recipe_gives_a_stack_folder(tmp_path):
     synth = run_main("--config", str(tmp_path / "config" / "staging.toml"), "--outdir", str(out))
     assert synth.returncode == 0, synth.stderr
     assert (out / "stacks" / "staging" / "cdk.tf.json").is_file()
+
+
+def test_the_unknown_function_message_in_functions_md_is_what_check_prints(tmp_path):
+    """docs/functions.md quotes the line `make check` prints for a route naming no function:
+    a typo in the shipped dev file's last route, run here."""
+    dev = (REPO_ROOT / "config" / "dev.toml").read_text()
+    last_route = dev.rindex("[[routes]]")
+    function = re.compile(r'^function = "[\w-]+"', re.MULTILINE)
+    typo = dev[:last_route] + function.sub('function = "reprot"', dev[last_route:], count=1)
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "dev.toml").write_text(typo)
+    result = run_main("--check", "--config", str(config / "dev.toml"))
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    quoted = line.replace(str(config / "dev.toml"), "config/dev.toml")
+    assert f"(`{quoted}`)" in (REPO_ROOT / "docs" / "functions.md").read_text()
