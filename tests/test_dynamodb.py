@@ -1,6 +1,6 @@
 import pytest
 
-from constructs_lib.dynamodb import RequestTable, RequestTableProps
+from constructs_lib.dynamodb import RequestTable, RequestTableProps, TableAccess
 from tests.support import TEST_KEY_ARN, build_function, only, ref, synth_construct
 from tests.test_lambda_function import role_grants
 
@@ -45,7 +45,7 @@ READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb
 WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 
 
-def granted(access: str) -> tuple[dict, dict]:
+def granted(access: TableAccess) -> tuple[dict, dict]:
     """The function role's statements by sid after `table.grant(function, access)`."""
 
     def build(stack):
