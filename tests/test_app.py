@@ -161,7 +161,7 @@ def app(aws: LocalAws) -> ModuleType:
 
 def test_greets_by_name_with_built_in_template_when_object_is_missing(app):
     event = rest_event("Ada")
-    response = app.handler(event, None)
+    response = app.handler(event, STANDING_CONTEXT)
     assert response["statusCode"] == 200
     assert response["headers"] == {"Content-Type": "application/json"}
     assert response["isBase64Encoded"] is False
@@ -173,14 +173,14 @@ def test_greets_by_name_with_built_in_template_when_object_is_missing(app):
 
 
 def test_name_defaults_to_world(app):
-    assert body_of(app.handler(rest_event(None), None))["message"] == "Hello, world!"
-    assert body_of(app.handler(rest_event(""), None))["message"] == "Hello, world!"
+    assert body_of(app.handler(rest_event(None), STANDING_CONTEXT))["message"] == "Hello, world!"
+    assert body_of(app.handler(rest_event(""), STANDING_CONTEXT))["message"] == "Hello, world!"
 
 
 def test_greeting_template_comes_from_s3(aws):
     aws.put_greeting("Howdy, {name}! Good to see you.\n")
     app = new_execution_environment()
-    assert body_of(app.handler(rest_event("Ada"), None))["message"] == (
+    assert body_of(app.handler(rest_event("Ada"), STANDING_CONTEXT))["message"] == (
         "Howdy, Ada! Good to see you."
     )
 
@@ -188,11 +188,11 @@ def test_greeting_template_comes_from_s3(aws):
 def test_template_is_read_once_per_execution_environment(aws):
     aws.put_greeting("Hi {name}.")
     warm = new_execution_environment()
-    assert body_of(warm.handler(rest_event("Ada"), None))["message"] == "Hi Ada."
+    assert body_of(warm.handler(rest_event("Ada"), STANDING_CONTEXT))["message"] == "Hi Ada."
     aws.put_greeting("Bye {name}.")
-    assert body_of(warm.handler(rest_event("Ada"), None))["message"] == "Hi Ada."
+    assert body_of(warm.handler(rest_event("Ada"), STANDING_CONTEXT))["message"] == "Hi Ada."
     cold = new_execution_environment()
-    assert body_of(cold.handler(rest_event("Ada"), None))["message"] == "Bye Ada."
+    assert body_of(cold.handler(rest_event("Ada"), STANDING_CONTEXT))["message"] == "Bye Ada."
 
 
 def test_clients_are_created_once_per_execution_environment(aws):
@@ -202,13 +202,14 @@ def test_clients_are_created_once_per_execution_environment(aws):
         "creating-client-class", lambda event_name, **_: created.update([event_name])
     )
     for name in ("Ada", "Grace", "Ada"):
-        assert app.handler(rest_event(name), None)["statusCode"] == 200
+        assert app.handler(rest_event(name), STANDING_CONTEXT)["statusCode"] == 200
     assert created == {"creating-client-class.dynamodb": 1, "creating-client-class.s3": 1}
 
 
 def test_visits_count_per_name_across_calls(app, aws):
     visits = [
-        body_of(app.handler(rest_event(n), None))["visits"] for n in ["Ada", "Ada", "Grace", "Ada"]
+        body_of(app.handler(rest_event(n), STANDING_CONTEXT))["visits"]
+        for n in ["Ada", "Ada", "Grace", "Ada"]
     ]
     assert visits == [1, 2, 1, 3]
     assert aws.item("VISITS#Ada")["visits"] == {"N": "3"}
@@ -218,7 +219,7 @@ def test_visits_count_per_name_across_calls(app, aws):
 def test_execution_environments_taking_turns_count_every_visit(aws):
     first, second = new_execution_environment(), new_execution_environment()
     visits = [
-        body_of(environment.handler(rest_event("Ada"), None))["visits"]
+        body_of(environment.handler(rest_event("Ada"), STANDING_CONTEXT))["visits"]
         for environment in (first, second, first, second, first)
     ]
     assert visits == [1, 2, 3, 4, 5]
@@ -229,8 +230,8 @@ def test_execution_environments_taking_turns_count_every_visit(aws):
 def test_a_request_already_recorded_is_not_counted_again(aws):
     # What a retried transaction meets when its first attempt was written but the answer lost.
     event = rest_event("Ada")
-    first = new_execution_environment().handler(event, None)
-    again = new_execution_environment().handler(event, None)
+    first = new_execution_environment().handler(event, STANDING_CONTEXT)
+    again = new_execution_environment().handler(event, STANDING_CONTEXT)
     assert body_of(first)["visits"] == body_of(again)["visits"] == 1
     assert aws.item("VISITS#Ada")["visits"] == {"N": "1"}
     assert aws.item_count() == 2
@@ -244,7 +245,7 @@ def test_request_item_is_written_with_all_fields(aws, monkeypatch, retention, da
     event = rest_event("Ada")
     request_id = event["requestContext"]["requestId"]
     before = time.time()
-    app.handler(event, None)
+    app.handler(event, STANDING_CONTEXT)
     item = aws.item(f"REQUEST#{request_id}")
     assert item is not None
     requested_at = datetime.fromisoformat(item.pop("requested_at")["S"])
@@ -285,7 +286,13 @@ class LambdaContext(SimpleNamespace):
     """The attributes of the runtime's context object that the function reads."""
 
 
-ALB_CONTEXT = LambdaContext(aws_request_id="6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f")
+# Contexts whose countdown stands still at the stack's default timeout (10 s): however slow
+# the machine, the function never runs out of time in a test that is not about time.
+STANDING_CONTEXT = LambdaContext(get_remaining_time_in_millis=lambda: 10_000)
+ALB_CONTEXT = LambdaContext(
+    aws_request_id="6f1c2d3e-4a5b-4c6d-8e7f-0a1b2c3d4e5f",
+    get_remaining_time_in_millis=lambda: 10_000,
+)
 
 
 def test_alb_event_gets_alb_response_with_decoded_name(app, aws):
@@ -345,7 +352,7 @@ def test_an_answer_too_large_for_the_caller_is_a_500_saying_why(
         event["queryStringParameters"] = {"name": LONGEST_NAME}
     else:
         event = rest_event(LONGEST_NAME)
-    response = app.handler(event, ALB_CONTEXT if event_name == "alb-get" else None)
+    response = app.handler(event, ALB_CONTEXT if event_name == "alb-get" else STANDING_CONTEXT)
     size = len(json.dumps(response).encode())
     limit = ALB_ANSWER_LIMIT if event_name == "alb-get" else LAMBDA_ANSWER_LIMIT
     assert size <= limit
@@ -374,7 +381,7 @@ def assert_error(response: dict, status: int, message: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("event_name", "context"), [("apigw-rest-post", None), ("alb-post", ALB_CONTEXT)]
+    ("event_name", "context"), [("apigw-rest-post", STANDING_CONTEXT), ("alb-post", ALB_CONTEXT)]
 )
 def test_methods_other_than_get_are_405(app, aws, event_name, context):
     response = app.handler(load_event(event_name), context)
@@ -411,13 +418,18 @@ def test_methods_other_than_get_are_405(app, aws, event_name, context):
     ],
 )
 def test_bad_names_are_400(app, aws, name, message):
-    assert_error(app.handler(rest_event(name), None), 400, message)
+    assert_error(app.handler(rest_event(name), STANDING_CONTEXT), 400, message)
     assert aws.item_count() == 0
 
 
 def test_longest_allowed_name_and_unicode_are_fine(app):
-    assert body_of(app.handler(rest_event("x" * 64), None))["message"] == f"Hello, {'x' * 64}!"
-    assert body_of(app.handler(rest_event("Zoë 🚀"), None))["message"] == "Hello, Zoë 🚀!"
+    assert (
+        body_of(app.handler(rest_event("x" * 64), STANDING_CONTEXT))["message"]
+        == f"Hello, {'x' * 64}!"
+    )
+    assert (
+        body_of(app.handler(rest_event("Zoë 🚀"), STANDING_CONTEXT))["message"] == "Hello, Zoë 🚀!"
+    )
 
 
 def test_control_characters_arriving_percent_encoded_through_the_alb_are_400(app):
@@ -498,7 +510,7 @@ def test_an_unexpected_error_is_a_500_without_details(aws, monkeypatch, capsys):
         raise RuntimeError("internal detail")
 
     monkeypatch.setattr(app, "count_and_record", broken)
-    response = app.handler(rest_event("Ada"), None)
+    response = app.handler(rest_event("Ada"), STANDING_CONTEXT)
     assert_error(response, 500, "^internal error$")
     assert "detail" not in response["body"]
     lines = json_lines(capsys.readouterr().out)
@@ -522,7 +534,7 @@ def unreachable_port() -> Iterator[int]:
 def test_dynamodb_unreachable_is_503_with_cause_logged(aws, monkeypatch, capsys, unreachable_port):
     monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{unreachable_port}")
     app = new_execution_environment()
-    response = app.handler(rest_event("Ada"), None)
+    response = app.handler(rest_event("Ada"), STANDING_CONTEXT)
     assert_error(response, 503, "dynamodb is unavailable")
     assert "Traceback" not in response["body"]
     [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
@@ -637,7 +649,7 @@ def test_no_call_is_started_without_time_for_it(aws, capsys):
 def test_missing_table_is_502(aws, monkeypatch, capsys):
     monkeypatch.setenv("TABLE_NAME", "no-such-table")
     app = new_execution_environment()
-    assert_error(app.handler(rest_event("Ada"), None), 502, "dynamodb request failed")
+    assert_error(app.handler(rest_event("Ada"), STANDING_CONTEXT), 502, "dynamodb request failed")
     [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
     assert failure["error_code"] == "ResourceNotFoundException"
 
@@ -645,7 +657,7 @@ def test_missing_table_is_502(aws, monkeypatch, capsys):
 def test_missing_bucket_is_502_and_nothing_is_written(aws, monkeypatch, capsys):
     monkeypatch.setenv("BUCKET_NAME", "no-such-bucket")
     app = new_execution_environment()
-    assert_error(app.handler(rest_event("Ada"), None), 502, "s3 request failed")
+    assert_error(app.handler(rest_event("Ada"), STANDING_CONTEXT), 502, "s3 request failed")
     [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
     assert (failure["service"], failure["error_code"]) == ("s3", "NoSuchBucket")
     assert aws.item_count() == 0
@@ -682,7 +694,7 @@ def test_one_json_log_line_per_request(aws, capsys):
     capsys.readouterr()
     events = [rest_event("Ada"), rest_event("x" * 65), load_event("s3-object-created")]
     for event in events:
-        app.handler(event, None)
+        app.handler(event, STANDING_CONTEXT)
     summaries = [
         line for line in json_lines(capsys.readouterr().out) if line["message"] == "request"
     ]
@@ -702,10 +714,10 @@ def test_every_answer_is_counted_in_the_request_metric(aws, monkeypatch, capsys)
     monkeypatch.setenv("LOG_LEVEL", "ERROR")
     app = new_execution_environment()
     capsys.readouterr()
-    app.handler(rest_event("Ada"), None)
-    app.handler(rest_event("x" * 65), None)
+    app.handler(rest_event("Ada"), STANDING_CONTEXT)
+    app.handler(rest_event("x" * 65), STANDING_CONTEXT)
     monkeypatch.setattr(app, "count_and_record", lambda *_: 1 / 0)
-    assert app.handler(rest_event("Ada"), None)["statusCode"] == 500
+    assert app.handler(rest_event("Ada"), STANDING_CONTEXT)["statusCode"] == 500
     records = metric_records(capsys.readouterr().out)
     assert [record["ServerError"] for record in records] == [0, 0, 1]
     assert {(r["FunctionName"], r["ExecutedVersion"]) for r in records} == {("dev-hello", "7")}
@@ -716,7 +728,7 @@ def test_log_level_comes_from_the_environment(aws, monkeypatch, capsys, level, e
     monkeypatch.setenv("LOG_LEVEL", level)
     aws.put_greeting("Hi {name}.")
     app = new_execution_environment()
-    app.handler(rest_event("Ada"), None)
+    app.handler(rest_event("Ada"), STANDING_CONTEXT)
     messages = {line["message"] for line in json_lines(capsys.readouterr().out)}
     assert ("greeting template loaded" in messages) is expected
     assert ("request" in messages) is expected
@@ -725,7 +737,7 @@ def test_log_level_comes_from_the_environment(aws, monkeypatch, capsys, level, e
 def test_unknown_log_level_falls_back_to_info(aws, monkeypatch, capsys):
     monkeypatch.setenv("LOG_LEVEL", "CHATTY")
     app = new_execution_environment()
-    app.handler(rest_event("Ada"), None)
+    app.handler(rest_event("Ada"), STANDING_CONTEXT)
     lines = json_lines(capsys.readouterr().out)
     assert lines[0]["message"] == "unknown LOG_LEVEL, using INFO"
     assert lines[-1]["message"] == "request"
@@ -796,7 +808,7 @@ def test_function_calls_exactly_the_actions_the_stack_grants(aws, stacks):
         "before-parameter-build",
         lambda model, params, **_: called.update(iam_actions(model, params)),
     )
-    assert app.handler(rest_event("Ada"), None)["statusCode"] == 200
+    assert app.handler(rest_event("Ada"), STANDING_CONTEXT)["statusCode"] == 200
     granted = {action for s in code_statements(stacks["dev"]) for action in s["actions"]}
     assert called == granted == {"s3:GetObject", "dynamodb:UpdateItem", "dynamodb:PutItem"}
 
@@ -928,7 +940,7 @@ def run_as(iam_users, monkeypatch) -> Callable[[str | None], dict]:
         point_boto3_at(monkeypatch, endpoint_url)
         for name, value in keys[without].items():
             monkeypatch.setenv(name, value)
-        return new_execution_environment().handler(rest_event("Ada"), None)
+        return new_execution_environment().handler(rest_event("Ada"), STANDING_CONTEXT)
 
     return run
 
