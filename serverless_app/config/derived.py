@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from constructs_lib.limits import SECRET_VARIABLE_PREFIX
 from serverless_app.config.aws_facts import (
     GREETING_KEY,
     S3_BUCKET_NAME_MAX,
-    SECRET_VARIABLE_PREFIX,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
 )
 
