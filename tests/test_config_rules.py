@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from serverless_app.config import ConfigError, StrictModel, load_config
+from serverless_app.config.backend import S3State
 from serverless_app.config.base import rule
 from tests.support import CONFIG_DIR
 from tests.terraform_cycle import toml_text
@@ -149,3 +151,59 @@ def test_a_rule_must_read_keys_of_its_table():
             @rule("size", "sise")
             def _size_rule(self):
                 return iter(())
+
+
+# The least a file needs: the names the stack uses are derived from project and env.
+SHORT = (
+    'project = "shop"\nenv = "qa"\nregion = "eu-west-1"\n'
+    '[functions.hello]\nsource_dir = "lambda"\n'
+    '[[routes]]\nmethod = "GET"\npath = "/hello"\nfunction = "hello"\n'
+)
+
+
+def test_the_stack_gets_every_name_resolved_and_nothing_it_can_change(tmp_path):
+    path = tmp_path / "env.toml"
+    path.write_text(SHORT)
+    config = load_config(path)
+    names = (
+        config.load_balancer.name,
+        config.api.name,
+        config.api.stage_name,
+        config.dynamodb.table_name,
+        config.alarms.topic_name,
+        config.functions["hello"].name,
+    )
+    assert names == (
+        "shop-qa",
+        "shop-qa",
+        "qa",
+        "shop-qa-requests",
+        "shop-qa-alarms",
+        "shop-qa-hello",
+    )
+    with pytest.raises(ValidationError, match="frozen"):
+        config.api.name = "other"
+    with pytest.raises(ValidationError, match="frozen"):
+        config.functions["hello"].memory_mb = 512
+
+
+@pytest.mark.parametrize(
+    ("backend", "state"),
+    [
+        ("", None),
+        (
+            '[backend]\ntype = "s3"\nbucket = "tf-state"\n',
+            S3State("tf-state", "shop/qa/terraform.tfstate", "eu-west-1", True, True),
+        ),
+        (
+            '[backend]\ntype = "s3"\nbucket = "tf-state"\nkey = "qa.tfstate"\n'
+            'region = "us-east-2"\nencrypt = false\nuse_lockfile = false\n',
+            S3State("tf-state", "qa.tfstate", "us-east-2", False, False),
+        ),
+    ],
+    ids=["local", "s3 with derived key and region", "s3 as written"],
+)
+def test_the_state_location_is_resolved_for_the_stack(tmp_path, backend, state):
+    path = tmp_path / "env.toml"
+    path.write_text(SHORT + backend)
+    assert load_config(path).backend.s3_state() == state

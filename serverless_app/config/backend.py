@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
@@ -52,3 +53,22 @@ class BackendConfig(StrictModel):
             for key in S3_BACKEND_KEYS:
                 if key in self.model_fields_set:
                     yield Problem((key,), 'only used with type = "s3"', getattr(self, key))
+
+    def s3_state(self) -> S3State | None:
+        """Where the state lives with `type = "s3"`; None for the local backend."""
+        if self.type == "local":
+            return None
+        # With type = "s3" a bucket is required and the key is derived when left out.
+        if self.bucket is None or self.key is None:
+            raise ValueError("the configuration model left the S3 backend without bucket or key")
+        return S3State(self.bucket, self.key, self.region, self.encrypt, self.use_lockfile)
+
+
+@dataclass(frozen=True)
+class S3State:
+    bucket: str
+    key: str
+    # None: the region of the stack's provider.
+    region: str | None
+    encrypt: bool
+    use_lockfile: bool

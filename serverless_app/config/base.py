@@ -61,6 +61,12 @@ class StrictModel(BaseModel):
         """The table as it is validated: a model fills derived defaults here."""
         return data
 
+    @classmethod
+    def unreported(cls, data: Any) -> set[tuple[str | int, ...]]:
+        """Keys of the prepared `data` whose absence another problem explains (a name
+        `prepared` could not derive): "required key is missing" there would be noise."""
+        return set()
+
     @model_validator(mode="wrap")
     @classmethod
     def _rules_across_keys(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
@@ -68,11 +74,17 @@ class StrictModel(BaseModel):
         try:
             model = handler(data)
         except ValidationError as error:
-            failed = {item["loc"][0] if item["loc"] else None for item in error.errors()}
+            unreported = cls.unreported(data)
+            errors = [
+                item
+                for item in error.errors()
+                if item["type"] != "missing" or tuple(item["loc"]) not in unreported
+            ]
+            failed = {item["loc"][0] if item["loc"] else None for item in errors}
             problems = list(cls._rule_problems(lambda inputs: _partial(cls, data, inputs, failed)))
-            if not problems:
+            if not problems and len(errors) == error.error_count():
                 raise
-            raise with_problems(error, problems, _key_order(cls)) from None
+            raise with_problems(error.title, errors, problems, _key_order(cls)) from None
         raise_problems(cls._rule_problems(lambda _: model))
         return model
 

@@ -14,9 +14,10 @@ from serverless_app.config.problems import Problem, fail, raise_problems
 from serverless_app.config.rules import EnvName, FunctionKey
 
 
-def is_section(default_factory: object) -> bool:
-    """True for the fields holding a table of keys: vpc, api, s3, ..."""
-    return isinstance(default_factory, type) and issubclass(default_factory, StrictModel)
+def is_section(annotation: object) -> bool:
+    """True for the fields holding a table of keys that may be left out: vpc, api, s3, ...
+    (filled in before validation, so that each is validated at its own key path)."""
+    return isinstance(annotation, type) and issubclass(annotation, StrictModel)
 
 
 _NAME_PART = TypeAdapter(EnvName)
@@ -142,3 +143,18 @@ def with_derived_defaults(data: Any, sections: Iterable[str]) -> Any:
         if isinstance(given, dict):
             filled[section] = {**defaults.get(section, {}), **given}
     return filled
+
+
+def derived_name_locations(data: Any) -> set[tuple[str | int, ...]]:
+    """Where `with_derived_defaults` puts the names it derives from `project` and `env`: one
+    missing there after it ran could not be derived (a bad project, env or function key,
+    reported on its own)."""
+    if not isinstance(data, dict):
+        return set()
+    # Which names, whatever their values: any valid project and env give the same keys.
+    sections = _name_defaults("p-e", {**data, "env": "e", "project": "p"})
+    functions = data.get("functions")
+    return {
+        *((section, key) for section, names in sections.items() for key in names),
+        *(("functions", key, "name") for key in (functions if isinstance(functions, dict) else {})),
+    }

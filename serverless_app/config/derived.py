@@ -29,7 +29,7 @@ def function_variables(config: StackConfig, key: str) -> dict[str, str]:
         len(config.s3.bucket_prefix or "") + TERRAFORM_BUCKET_SUFFIX_LENGTH
     )
     return {
-        "TABLE_NAME": config.dynamodb.table_name or "",
+        "TABLE_NAME": config.dynamodb.table_name,
         "BUCKET_NAME": bucket[:S3_BUCKET_NAME_MAX],
         "GREETING_KEY": GREETING_KEY,
         **secret_variables(config.functions[key]),

@@ -40,8 +40,7 @@ from serverless_app.config.rules import (
 
 
 class LoadBalancerConfig(StrictModel):
-    name: LoadBalancerName | None = Field(
-        default=None,
+    name: LoadBalancerName = Field(
         description=(
             "1-30 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
             "starting with `internal-` (each function's target group `<name>-<function key>` "
@@ -90,7 +89,7 @@ class LoadBalancerConfig(StrictModel):
 
     @rule("access_logs", "name")
     def _access_log_bucket_name(self) -> Iterator[Problem]:
-        if not self.access_logs or self.name is None:
+        if not self.access_logs:
             return
         prefix = access_log_bucket_prefix(self.name)
         reason = bucket_prefix_problem(prefix)
@@ -119,16 +118,14 @@ ApiLoggingLevel = Literal["OFF", "ERROR", "INFO"]
 
 
 class ApiConfig(StrictModel):
-    name: ApiName | None = Field(
-        default=None,
+    name: ApiName = Field(
         description=(
             f"1-{API_NAME_MAX} letters, digits, `.`, `-` or `_` (the name is part of a log group "
             "name and of its latency alarm's, which CloudWatch limits to 255)"
         ),
         json_schema_extra={"default_text": "`<project>-<env>`"},
     )
-    stage_name: ApiStageName | None = Field(
-        default=None,
+    stage_name: ApiStageName = Field(
         description="1-128 letters, digits, `-` or `_`",
         json_schema_extra={"default_text": "`<env>`"},
     )

@@ -33,7 +33,11 @@ from serverless_app.config.aws_facts import (
 )
 from serverless_app.config.backend import BackendConfig
 from serverless_app.config.base import DEFAULT_REGION, StrictModel, rule
-from serverless_app.config.defaults import is_section, with_derived_defaults
+from serverless_app.config.defaults import (
+    derived_name_locations,
+    is_section,
+    with_derived_defaults,
+)
 from serverless_app.config.derived import environment_bytes, function_variables, target_group_name
 from serverless_app.config.edge import ApiConfig, DomainConfig, LoadBalancerConfig, WafConfig
 from serverless_app.config.functions import (
@@ -120,8 +124,8 @@ class StackConfig(StrictModel):
             "only checks the functions' `reserved_concurrency` and `provisioned_concurrency`"
         ),
     )
-    vpc: VpcConfig = Field(default_factory=VpcConfig)
-    load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
+    vpc: VpcConfig
+    load_balancer: LoadBalancerConfig
     functions: Annotated[
         dict[FunctionKey, FunctionConfig], Field(min_length=1, max_length=ALB_MAX_TARGET_GROUPS)
     ] = Field(
@@ -145,19 +149,19 @@ class StackConfig(StrictModel):
             json_schema_extra={"type_text": "list of tables"},
         )
     )
-    api: ApiConfig = Field(default_factory=ApiConfig)
-    s3: S3Config = Field(default_factory=S3Config)
-    dynamodb: DynamoDbConfig = Field(default_factory=DynamoDbConfig)
-    logs: LogsConfig = Field(default_factory=LogsConfig)
-    waf: WafConfig = Field(default_factory=WafConfig)
-    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
-    releases: ReleasesConfig = Field(default_factory=ReleasesConfig)
+    api: ApiConfig
+    s3: S3Config
+    dynamodb: DynamoDbConfig
+    logs: LogsConfig
+    waf: WafConfig
+    alarms: AlarmsConfig
+    releases: ReleasesConfig
     domain: DomainConfig | None = Field(
         default=None,
         description="a custom domain for the API",
         json_schema_extra={"type_text": "table", "default_text": "unset: the execute-api URL only"},
     )
-    backend: BackendConfig = Field(default_factory=BackendConfig)
+    backend: BackendConfig
 
     @classmethod
     def prepared(cls, data: Any) -> Any:
@@ -166,9 +170,13 @@ class StackConfig(StrictModel):
         sections = [
             field.alias or name
             for name, field in cls.model_fields.items()
-            if is_section(field.default_factory)
+            if is_section(field.annotation)
         ]
         return with_derived_defaults(data, sections)
+
+    @classmethod
+    def unreported(cls, data: Any) -> set[tuple[str | int, ...]]:
+        return derived_name_locations(data)
 
     @field_validator("tags")
     @classmethod
@@ -333,7 +341,7 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
     for key, function in config.functions.items():
         routes = config.routes_of(key)
         routed = RoutedFunction(
-            function_name=function.name or key,
+            function_name=function.name,
             region=config.region,
             routes=tuple((route.method, route.path) for route in routes),
             target_group_name=(

@@ -71,8 +71,7 @@ class FunctionConfig(StrictModel):
     """One function (`[functions.<key>]`): its code, settings and grants. Each function has its
     own role `<name>-role`, log group, dead-letter queue and target group."""
 
-    name: LambdaFunctionName | None = Field(
-        default=None,
+    name: LambdaFunctionName = Field(
         description=(
             "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique "
             "among the functions of every file"
@@ -326,10 +325,8 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 
 def duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[Problem]:
-    first_key: dict[str | None, str] = {}
+    first_key: dict[str, str] = {}
     for key, function in functions.items():
-        if function.name is None:  # not derived: project or env is wrong, reported there
-            continue
         if function.name in first_key:
             message = f"also the name of functions.{first_key[function.name]}"
             yield Problem((key, "name"), message, function.name)

@@ -46,8 +46,7 @@ class AlarmsConfig(StrictModel):
     """CloudWatch alarms on the function, the API and the load balancer, sent (ALARM and OK)
     to one encrypted SNS topic (`topic_name`), plus a dashboard `<project>-<env>`."""
 
-    topic_name: SnsTopicName | None = Field(
-        default=None,
+    topic_name: SnsTopicName = Field(
         description=(
             "the alarm topic; a new name replaces the topic and its confirmed subscriptions "
             "(see CHANGELOG.md before an upgrade); unique"

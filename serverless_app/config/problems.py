@@ -45,18 +45,19 @@ def under(key: str | int, problems: Iterable[Problem]) -> Iterator[Problem]:
 
 
 def with_problems(
-    error: ValidationError,
+    title: str,
+    errors: Iterable[ErrorDetails],
     problems: Iterable[Problem],
     order: Callable[[tuple[str | int, ...]], int],
 ) -> ValidationError:
-    """`error` and `problems` as one error, sorted by `order` of their locations (stable: the
-    problems come after the errors of the same key)."""
+    """The `errors` pydantic reported and `problems` as one error, sorted by `order` of their
+    locations (stable: the problems come after the errors of the same key)."""
     details = [
-        *(_as_details(item) for item in error.errors()),
+        *(_as_details(item) for item in errors),
         *(_problem_details(problem) for problem in problems),
     ]
     details.sort(key=lambda item: order(tuple(item["loc"])))
-    return ValidationError.from_exception_data(error.title, details)
+    return ValidationError.from_exception_data(title, details)
 
 
 def _problem_details(problem: Problem) -> InitErrorDetails:

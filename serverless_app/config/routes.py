@@ -109,8 +109,6 @@ def target_group_names(
     routes: list[RouteConfig], load_balancer: LoadBalancerConfig
 ) -> Iterator[Problem]:
     """A function a public route reaches gets a target group `<load balancer>-<key>`."""
-    if load_balancer.name is None:
-        return
     reported = set()
     for index, route in enumerate(routes):
         name = f"{load_balancer.name}-{route.function}"

@@ -70,8 +70,7 @@ class S3Config(StrictModel):
 
 
 class DynamoDbConfig(StrictModel):
-    table_name: DynamoDbTableName | None = Field(
-        default=None,
+    table_name: DynamoDbTableName = Field(
         description="3-255 letters, digits, `_`, `.` or `-`; unique",
         json_schema_extra={"default_text": "`<project>-<env>-requests`"},
     )
