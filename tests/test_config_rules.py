@@ -207,3 +207,29 @@ def test_the_state_location_is_resolved_for_the_stack(tmp_path, backend, state):
     path = tmp_path / "env.toml"
     path.write_text(SHORT + backend)
     assert load_config(path).backend.s3_state() == state
+
+
+# A key no rule of its table reads, broken: every rule of that table (and of the file) then
+# runs on its own keys alone, and finds what it finds in the valid file: nothing.
+BROKEN_KEY_NO_RULE_READS = {
+    "tags.aws:team": "x",
+    "alarms.https": ["http://hooks.example.com"],
+    "vpc.flow_logs": "yes",
+    "load_balancer.deletion_protection": "yes",
+    "functions.hello.memory_mb": 64,
+    "waf.rate_limit": 1,
+    "s3.noncurrent_version_expiration_days": 0,
+    "logs.retention_days": 2,
+}
+
+
+@pytest.mark.parametrize("key", list(BROKEN_KEY_NO_RULE_READS))
+def test_rules_read_only_the_keys_they_name(tmp_path, key):
+    [line] = problems(tmp_path, dev_with({key: BROKEN_KEY_NO_RULE_READS[key]}))
+    assert line.startswith(f"{key}")
+
+
+def test_a_broken_route_key_leaves_the_other_route_rules_running(tmp_path):
+    routes = [{**ROUTE, "method": "FETCH"}, {**ROUTE, "path": "/other", "priority": 7}]
+    lines = problems(tmp_path, dev_with({"routes": routes}))
+    assert [line.split(": ", 1)[0] for line in lines] == ["routes[0].method", "routes[1].priority"]
