@@ -1,7 +1,7 @@
 import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.limits import watched_seconds
+from constructs_lib.limits import RELEASE_STRATEGIES, deployment_config_name, watched_seconds
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
     DeploymentGroupProps,
@@ -9,7 +9,6 @@ from constructs_lib.releases import (
     LiveAliasProps,
     Releases,
     ReleasesProps,
-    default_strategy,
 )
 from tests.support import (
     TEST_KEY_ARN,
@@ -156,29 +155,36 @@ def test_deployment_group_rolls_back_on_failure_and_on_the_functions_rollback_al
 
 
 @pytest.mark.parametrize(
-    "strategy",
+    "strategy, config",
     [
-        "AllAtOnce",
-        "Canary10Percent5Minutes",
-        "Canary10Percent10Minutes",
-        "Canary10Percent15Minutes",
-        "Canary10Percent30Minutes",
-        "Linear10PercentEvery1Minute",
-        "Linear10PercentEvery2Minutes",
-        "Linear10PercentEvery3Minutes",
-        "Linear10PercentEvery10Minutes",
+        ("AllAtOnce", "CodeDeployDefault.LambdaAllAtOnce"),
+        ("Linear10PercentEvery1Minute", "CodeDeployDefault.LambdaLinear10PercentEvery1Minute"),
     ],
 )
-def test_strategy_maps_to_the_predefined_configuration(strategy):
-    """Each strategy is one of CodeDeploy's predefined Lambda configurations, by its name."""
+def test_strategy_maps_to_the_predefined_configuration(strategy, config):
     synthesized = synth_construct(lambda stack: build(stack, strategy=strategy))
-    group = only(synthesized, "aws_codedeploy_deployment_group")
-    assert group["deployment_config_name"] == f"CodeDeployDefault.Lambda{strategy}"
+    assert only(synthesized, "aws_codedeploy_deployment_group")["deployment_config_name"] == config
 
 
-def test_default_strategies():
-    assert default_strategy(production=True) == "Canary10Percent5Minutes"
-    assert default_strategy(production=False) == "AllAtOnce"
+# CodeDeploy's predefined Lambda deployment configurations (2026-11-28).
+PREDEFINED_CONFIGURATIONS = {
+    "AllAtOnce": "CodeDeployDefault.LambdaAllAtOnce",
+    "Canary10Percent5Minutes": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "Canary10Percent10Minutes": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+    "Canary10Percent15Minutes": "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+    "Canary10Percent30Minutes": "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+    "Linear10PercentEvery1Minute": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+}
+
+
+def test_every_predefined_configuration_is_a_strategy_and_nothing_else():
+    assert sorted(RELEASE_STRATEGIES) == sorted(PREDEFINED_CONFIGURATIONS)
+    assert {s: deployment_config_name(s) for s in RELEASE_STRATEGIES} == PREDEFINED_CONFIGURATIONS
+    with pytest.raises(ValueError, match="not a CodeDeploy Lambda strategy"):
+        deployment_config_name("Canary10Percent1Minute")
 
 
 @pytest.mark.parametrize(
