@@ -637,6 +637,11 @@ def test_calls_to_a_silent_service_are_over_before_the_invocation(
     assert time_.now <= ends_at - 0.3
 
 
+def test_a_direct_call_gets_the_default_timeout_less_the_reply_reserve(app):
+    """Without a Lambda context (a direct call), the stack's default 10 s count down from now."""
+    assert 0 < app.Deadline.from_context(None).remaining() <= 10 - 0.3
+
+
 def test_no_call_is_started_without_time_for_it(aws, capsys):
     app = new_execution_environment()
     response = app.handler(rest_event("Ada"), standing_context(0.4))
