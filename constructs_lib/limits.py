@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal
 
 # CloudWatch alarms on standard-resolution metrics: a period of 60 s or a multiple of it
 # (Lambda, API Gateway, ELB and SQS publish every 60 s), evaluation periods x period at most
@@ -76,3 +77,7 @@ WAF_RATE_WINDOWS_S = (60, 120, 300, 600)
 WAF_REGEX_MAX_LENGTH = 512
 # The AWS managed rule group whose cross-site-scripting rules `markup paths` scope.
 WAF_COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+
+# What a VPC flow log records (EC2 CreateFlowLogs, `TrafficType`): every connection, the
+# accepted ones or only those a security group or network ACL rejected.
+FlowLogTraffic = Literal["ALL", "ACCEPT", "REJECT"]

@@ -43,6 +43,7 @@ from constructs_lib.limits import (
     WAF_RATE_LIMIT_MIN,
     WAF_RATE_WINDOWS_S,
     WAF_REGEX_MAX_LENGTH,
+    FlowLogTraffic,
     alarm_window_problem,
     metric_alarms_needed,
 )
@@ -170,6 +171,8 @@ class SubnetConfig(StrictModel):
 
 
 NatStrategy = Literal["single", "one_per_az", "none"]
+# A flow log's traffic type, or no flow log at all.
+FlowLogs = Literal[FlowLogTraffic, "none"]
 
 
 class VpcConfig(StrictModel):
@@ -219,7 +222,15 @@ class VpcConfig(StrictModel):
         ),
         json_schema_extra={"default_text": "first public subnet key in sorted order"},
     )
-    flow_logs: bool = Field(default=True, description="VPC flow logs to CloudWatch")
+    flow_logs: FlowLogs = Field(
+        default="ALL",
+        description=(
+            "what the VPC flow log sends to CloudWatch Logs (ingestion billed per GB): every "
+            "connection, the accepted or only the rejected ones (scans, blocked egress); "
+            '`"none"`: no flow log, and the security gate lets this environment fail '
+            "`CKV2_AWS_11`"
+        ),
+    )
 
     @model_validator(mode="after")
     def _network_rules(self) -> VpcConfig:
@@ -462,7 +473,9 @@ class FunctionConfig(StrictModel):
     in_vpc: bool = Field(
         default=True,
         description=(
-            "run in the private subnets (egress through NAT and the gateway endpoints only)"
+            "run in the private subnets (egress through NAT and the gateway endpoints only); "
+            "`false`: outside any VPC, with the internet open to it and no network-interface "
+            "permissions, and the security gate lets this function fail `CKV_AWS_117`"
         ),
     )
     dependencies: LocalPath | None = Field(
@@ -920,8 +933,10 @@ class LogsConfig(StrictModel):
         Field(
             default=365,
             description=(
-                f"for every log group the stack creates (function, API access, VPC flow logs); "
-                f"one of CloudWatch's values: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+                f"for every log group the stack creates (function, API access and execution, "
+                f"WAF, VPC flow logs); one of CloudWatch's values: "
+                f"{', '.join(map(str, LOG_RETENTION_DAYS))}; below 365 the security gate lets "
+                f"this environment's log groups fail `CKV_AWS_338`"
             ),
         )
     )
