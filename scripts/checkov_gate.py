@@ -121,9 +121,10 @@ WAIVABLE = (
 )
 
 
-def waivers(document: dict[str, Any], config: StackConfig, config_file: Path) -> dict[str, str]:
-    """`CHECK_ID resource` lines the environment's file lets fail, each with the key and value
-    that chose it."""
+def waivers(document: dict[str, Any], environment: tuple[Path, StackConfig]) -> dict[str, str]:
+    """`CHECK_ID resource` lines the environment's file (path, model) lets fail, each with the
+    key and value that chose it."""
+    config_file, config = environment
     allowed = {}
     for check in WAIVABLE:
         for name, body in document.get("resource", {}).get(check.resource_type, {}).items():
@@ -141,14 +142,18 @@ class Verdict:
     waived: dict[str, str] = field(default_factory=dict)
 
 
-def judge(stack_dir: Path, environment: tuple[Path, StackConfig] | None = None) -> Verdict:
-    """The stack's failed checks, less those its environment's file waives."""
-    failures = scan(stack_dir)
-    if environment is None:
-        return Verdict(failures)
-    config_file, config = environment
+def judge(stack_dir: Path, environment: tuple[Path, StackConfig] | None) -> Verdict:
+    """The stack's failed checks, less those its environment's file (path, model) waives."""
     document = json.loads((stack_dir / "cdk.tf.json").read_text())
-    allowed = waivers(document, config, config_file)
+    return verdict(scan(stack_dir), document, environment)
+
+
+def verdict(
+    failures: list[str], document: dict[str, Any], environment: tuple[Path, StackConfig] | None
+) -> Verdict:
+    """`failures` of the stack `document`, split into those its environment waives and the
+    rest; no environment, no waiver."""
+    allowed = waivers(document, environment) if environment else {}
     return Verdict(
         failed=[line for line in failures if line not in allowed],
         waived={line: allowed[line] for line in failures if line in allowed},
@@ -181,16 +186,14 @@ def main(argv: list[str]) -> int:
     )
     failed = 0
     for stack in stacks:
-        verdict = judge(stack, environments.get(stack.name))
-        failed += len(verdict.failed)
-        print(f"{stack.name}: {len(verdict.failed)} failed checks")
-        for line in verdict.failed:
+        result = judge(stack, environments.get(stack.name))
+        failed += len(result.failed)
+        print(f"{stack.name}: {len(result.failed)} failed checks")
+        for line in result.failed:
             print(f"  {line}")
-        if verdict.waived:
-            print(
-                f"{stack.name}: {len(verdict.waived)} waived, each by a documented choice of its file"
-            )
-            for line, reason in verdict.waived.items():
+        if result.waived:
+            print(f"{stack.name}: {len(result.waived)} waived by a documented choice of its file")
+            for line, reason in result.waived.items():
                 print(f"  {line}: {reason}")
     return 1 if failed else 0
 
