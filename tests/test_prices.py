@@ -91,14 +91,12 @@ def test_a_stack_elsewhere_is_told_the_prices_are_for_us_east_1():
     )
 
 
-def test_readme_states_the_floor_of_the_shipped_stacks(stacks):
-    readme = (REPO_ROOT / "README.md").read_text()
-    stated = re.search(
-        r"always-on floor they leave[^$]*dev (\$[\d.]+) and\s+prod (\$[\d.]+)", readme
-    )
+def test_docs_state_the_floor_of_the_shipped_stacks(stacks):
+    page = (REPO_ROOT / "docs" / "stack.md").read_text()
+    stated = re.search(r"always-on floor they leave[^$]*dev (\$[\d.]+) and\s+prod (\$[\d.]+)", page)
     assert stated, "the Cost defaults section no longer states the floor"
     for env, amount in zip(("dev", "prod"), stated.groups(), strict=True):
         assert cost_floor(stacks[env], "us-east-1").describe().startswith(f"{amount}/month"), env
     # The synth summary's example is dev's line as `make synth` prints it.
-    (example,) = re.findall(r"^  cost: +(.+)$", readme, flags=re.MULTILINE)
+    (example,) = re.findall(r"^  cost: +(.+)$", page, flags=re.MULTILINE)
     assert example == cost_floor(stacks["dev"], "us-east-1").describe()

@@ -32,7 +32,7 @@ def _known_region(data: dict[str, Any]) -> str | None:
 
 
 def _zone_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Two subnets per tier, in zones a and b of the region (documented in the README)."""
+    """Two subnets per tier, in zones a and b of the region (documented in docs/config.md)."""
     # With an unknown region (reported on its own) the subnets still get valid-looking zones.
     region = _known_region(data) or DEFAULT_REGION
     return {

@@ -51,7 +51,7 @@ class LoadBalancerConfig(StrictModel):
         json_schema_extra={"default_text": "`<project>-<env>`"},
     )
     # With a certificate: HTTPS on 443 and a redirect from 80. Without: plain HTTP on 80,
-    # a documented choice for environments without a domain (see README "Security defaults").
+    # a documented choice for environments without a domain (see docs/security.md).
     certificate_arn: CertificateArn | None = Field(
         default=None,
         description=(

@@ -48,8 +48,8 @@ class FunctionGrants(StrictModel):
     table: TableGrant = Field(
         default="none",
         description=(
-            "the environment's DynamoDB table: `read` (get, query, scan), `write` (put, update, "
-            "delete), `read_write` both"
+            "the environment's DynamoDB table: `read` (get, query, scan), `write` (put, update; "
+            "no delete), `read_write` both"
         ),
     )
     bucket_read: list[BucketObjectPattern] = Field(

@@ -46,7 +46,7 @@ class VpcConfig(StrictModel):
         description="IPv4 CIDR in canonical form, /16 to /28",
         json_schema_extra={"type_text": "string (CIDR)"},
     )
-    # Left out: two subnets per tier in AZs a and b of the region (see README).
+    # Left out: two subnets per tier in AZs a and b of the region (see docs/config.md).
     public_subnets: dict[SubnetKey, SubnetConfig] = Field(
         default_factory=dict,
         description=(
