@@ -289,6 +289,19 @@ def operations_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
     }
 
 
+def logging_facts(endpoint: Endpoint, vpc_id: str) -> dict[str, Any]:
+    """The VPC's flow logs, and every log group with its retention in days (None: forever)."""
+    ec2, logs = endpoint.client("ec2"), endpoint.client("logs")
+    flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])
+    return {
+        "flow_logs": flow_logs["FlowLogs"],
+        "log_groups": {
+            group["logGroupName"]: group.get("retentionInDays")
+            for group in logs.describe_log_groups()["logGroups"]
+        },
+    }
+
+
 def domain_facts(endpoint: Endpoint, domain_name: str) -> dict[str, Any]:
     """The API's custom domain, its base path mappings, its certificate and the zone's records
     for the name (the zone found by the domain's parent name)."""

@@ -82,6 +82,7 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         "table": aws_facts.table_facts(endpoint, outputs["table_name"]),
         "bucket": aws_facts.bucket_facts(endpoint, outputs["bucket_name"]),
         "operations": aws_facts.operations_facts(endpoint, outputs),
+        "logging": aws_facts.logging_facts(endpoint, outputs["vpc_id"]),
         "domain": aws_facts.domain_facts(endpoint, domain) if domain else None,
         "parameters": aws_facts.secret_facts(endpoint, parameters) if parameters else {},
         "provisioned_concurrency": aws_facts.provisioned_concurrency_facts(
@@ -470,6 +471,21 @@ def test_every_function_sits_in_the_vpc_with_a_dead_letter_queue(applied):
         assert len(placement["SubnetIds"]) >= 2 and len(placement["SecurityGroupIds"]) == 1
         target = configuration["DeadLetterConfig"]["TargetArn"]
         assert target.endswith(f":{outputs['functions'][key]['function_name']}-dlq")
+
+
+def test_flow_log_and_every_log_group_keep_what_the_file_says(applied):
+    config, logging = applied["config"], applied["logging"]
+    (flow_log,) = logging["flow_logs"]
+    assert flow_log["TrafficType"] == config["vpc"]["flow_logs"]
+    assert flow_log["LogDestinationType"] == "cloud-watch-logs"
+    assert flow_log["LogDestination"].endswith(f":log-group:/aws/vpc/{_prefix(config)}/flow-logs")
+    days = config["logs"]["retention_days"]
+    assert logging["log_groups"]
+    assert set(logging["log_groups"].values()) == {days}, logging["log_groups"]
+
+
+def _prefix(config: dict[str, Any]) -> str:
+    return f"{config['project']}-{config['env']}"
 
 
 def _public_routes(config: dict[str, Any]) -> list[dict[str, Any]]:
