@@ -30,7 +30,7 @@ CALL_PATH ?= /hello
 RELEASE_ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release clean graphviz
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release release-fixture clean graphviz
 
 setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -94,6 +94,12 @@ call: $(VENV)/.synced ## SigV4-signed GET of a route of the applied stack (CALL_
 
 release: $(VENV)/.synced ## CodeDeploy shifts the applied stack's live alias to its newest version (RELEASE_ENV=dev, RELEASE_ARGS="--version N" to roll back)
 	$(PY) -m scripts.release --env $(RELEASE_ENV) $(RELEASE_ARGS)
+
+# At each release: its synthesized dev stack becomes the upgrade step's starting point
+# (tests/releases/RELEASE/, committed; docs/apply-cycle.md).
+release-fixture: $(VENV)/.synced ## record a release's dev stack for the upgrade step (RELEASE=v0.1.0 COMMIT=8cab6fd)
+	@test -n "$(RELEASE)" -a -n "$(COMMIT)" || { echo "usage: make release-fixture RELEASE=vX.Y.Z COMMIT=<commit>" >&2; exit 2; }
+	$(PY) -m scripts.release_fixture $(RELEASE) $(COMMIT)
 
 # pytest-xdist workers: one per CPU (`auto`; `make test TEST_WORKERS=N` overrides it), as the
 # suite is CPU-bound (jsii's node kernel, checkov, Terraform). How tests are shared out between

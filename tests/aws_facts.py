@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
-from tests.terraform_cycle import TEST_CREDENTIALS
+from tests.moto_server import TEST_CREDENTIALS
 
 
 @dataclass(frozen=True)
@@ -222,6 +222,23 @@ def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
         "methods": methods,
         "web_acl": web_acl.get("WebACL"),
     }
+
+
+def stage_api_summary(endpoint: Endpoint, invoke_url: str) -> dict[str, Any] | None:
+    """What the stage serves: the `apiSummary` of its deployment (GetDeployment with
+    `embed=apisummary`), `{"/path": {"GET": {"authorizationType": ..., "apiKeyRequired": ...}}}`.
+    The deployment's snapshot, not the API's current resources: a method deleted after the
+    deployment was made is still served. None when the endpoint answers without a summary."""
+    address = urlparse(invoke_url)
+    api_id = address.netloc.split(".", 1)[0]
+    stage_name = address.path.strip("/").split("/", 1)[0]
+    apigateway = endpoint.client("apigateway")
+    stage = apigateway.get_stage(restApiId=api_id, stageName=stage_name)
+    deployment = apigateway.get_deployment(
+        restApiId=api_id, deploymentId=stage["deploymentId"], embed=["apisummary"]
+    )
+    summary: dict[str, Any] | None = deployment.get("apiSummary")
+    return summary
 
 
 def table_facts(endpoint: Endpoint, table_name: str) -> dict[str, Any]:

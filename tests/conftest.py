@@ -44,16 +44,10 @@ def stack(request, stacks) -> dict:
 
 
 def _cycle_lines() -> list[str]:
-    """The apply cycle's measured times, per stack and step, and the provider version used."""
-    from tests.terraform_cycle import CYCLE_REPORTS
+    """The apply and change cycles' measured times, per stack or step, and the provider version."""
+    from tests.terraform_cycle import summary_lines
 
-    lines = []
-    for report in CYCLE_REPORTS:
-        steps = ", ".join(f"{step.command} {step.seconds:.0f}s" for step in report.steps)
-        lines.append(f"apply cycle {report.stack}: {report.seconds():.0f}s ({steps})")
-        if report.version_note:
-            lines.append(f"apply cycle {report.stack}: {report.version_note}")
-    return lines
+    return summary_lines()
 
 
 # Under pytest-xdist the cycle runs in a worker process and the summary is printed by the

@@ -10,14 +10,12 @@ skips with one line; E2E_REQUIRED=1 (CI) turns that skip into a failure.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -27,7 +25,6 @@ import pytest
 import main
 from tests import aws_facts
 from tests.aws_facts import Endpoint
-from tests.moto_server import TlsFiles, moto_server, tls_files
 from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
@@ -35,12 +32,14 @@ from tests.terraform_cycle import (
     TEARDOWN_OVERRIDE_FILE,
     TEST_CREDENTIALS,
     CycleReport,
+    Emulator,
     Toolchain,
     Workspace,
-    find_toolchain,
     hosted_zone_name,
     overlay_domain,
+    required_toolchain,
     secret_parameters,
+    start_emulator,
     teardown_override,
     variant_config,
     workspace,
@@ -49,21 +48,9 @@ from tests.terraform_cycle import (
 pytestmark = pytest.mark.e2e
 
 STACKS = (*ENVIRONMENTS, "bootstrap")
-# moto serves AWS managed policies (the function role attaches three) only when asked.
-EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 # Route 53 is global: its API lives in us-east-1.
 GLOBAL_REGION = "us-east-1"
 Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
-
-
-def required_toolchain() -> Toolchain:
-    found = find_toolchain()
-    if isinstance(found, Toolchain):
-        return found
-    message = f"apply cycle not run: {found}"
-    if os.environ.get("E2E_REQUIRED") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 # The function every shipped environment has; dev adds `escape` (third-party dependency).
@@ -99,15 +86,6 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
 
 def bootstrap_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
     return {"bucket": aws_facts.bucket_facts(endpoint, outputs["state_bucket"])}
-
-
-@dataclass(frozen=True)
-class Emulator:
-    url: str
-    tls: TlsFiles
-
-    def endpoint(self, region: str) -> Endpoint:
-        return Endpoint(self.url, region, str(self.tls.certificate))
 
 
 def run_cycle(
@@ -198,7 +176,7 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
     base = tmp_path_factory.mktemp("apply-cycle")
     with ExitStack() as running:
         # The emulators start first: prod's hosted zone must exist before prod is synthesized.
-        emulators = {stack: _start_emulator(running, base / stack) for stack in STACKS}
+        emulators = {stack: start_emulator(running, base / stack) for stack in STACKS}
         config = _config_with_prod_variant(base / "config", emulators["prod"])
         out = base / "cdktf.out"
         assert main.main(["--config", str(config), "--outdir", str(out)]) == 0
@@ -227,12 +205,6 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
             reports = {stack: future.result() for stack, future in futures.items()}
     CYCLE_REPORTS.extend(reports.values())
     return reports
-
-
-def _start_emulator(running: ExitStack, work: Path) -> Emulator:
-    work.mkdir(parents=True)
-    tls = tls_files(work)
-    return Emulator(running.enter_context(moto_server(EMULATOR_ENVIRONMENT, tls=tls)), tls)
 
 
 def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
