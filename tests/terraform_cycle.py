@@ -235,6 +235,8 @@ def workspace(
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
         "CHECKPOINT_DISABLE": "1",
+        # Plain text in the outputs the tests show when a command fails.
+        "TF_CLI_ARGS": "-no-color",
         # The provider (Go) trusts the emulator's self-signed certificate through this.
         "SSL_CERT_FILE": str(tls.certificate),
         "AWS_CA_BUNDLE": str(tls.certificate),

@@ -218,7 +218,7 @@ def test_step_deletes_or_replaces_no_stateful_resource(steps, name):
 
 
 def _applied(report: ChangeStepReport) -> dict[str, Any]:
-    assert report.facts, report.failure
+    assert report.facts, f"step {report.name} left no facts: {report.failure}"
     return report.facts
 
 
