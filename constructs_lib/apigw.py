@@ -9,14 +9,10 @@ from functools import cached_property
 
 from cdktf import Fn, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.api_gateway_deployment import ApiGatewayDeployment
-from cdktf_cdktf_provider_aws.api_gateway_integration import ApiGatewayIntegration
-from cdktf_cdktf_provider_aws.api_gateway_method import ApiGatewayMethod
 from cdktf_cdktf_provider_aws.api_gateway_method_settings import (
     ApiGatewayMethodSettings,
     ApiGatewayMethodSettingsSettings,
 )
-from cdktf_cdktf_provider_aws.api_gateway_request_validator import ApiGatewayRequestValidator
-from cdktf_cdktf_provider_aws.api_gateway_resource import ApiGatewayResource
 from cdktf_cdktf_provider_aws.api_gateway_rest_api import (
     ApiGatewayRestApi,
     ApiGatewayRestApiEndpointConfiguration,
@@ -31,7 +27,7 @@ from constructs import Construct
 
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.paths import segments, wildcard_path
-from constructs_lib.routes import Route, slug
+from constructs_lib.routes import Route
 
 # One JSON line per request in the access log.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -70,144 +66,67 @@ class RestApiProps:
             raise ValueError(f"routes repeat a method and path: {sorted(names)}")
 
 
-class LambdaRestApi(Construct):
-    """The classic `apigw` module, fixed for AWS provider 6 and grown to many routes: one
-    resource per path segment, a Lambda proxy method per route, a separate stage and a
-    deployment that is replaced whenever any route changes; plus access logs, X-Ray,
-    throttling and IAM authorization by default.
+# The one request validator, named in the OpenAPI document: declared path parameters are
+# required (API Gateway answers 400 without them), bodies are the function's business.
+VALIDATOR = "validate-parameters"
+# An OpenAPI security scheme API Gateway maps to AWS_IAM authorization (SigV4).
+SIGV4 = "sigv4"
+ANY_METHOD = "x-amazon-apigateway-any-method"
 
-    Attributes every route or resource names (`api_id`, the validator's id, each resource's
-    id, ...) are read once and kept: every read is a round trip to the jsii kernel, and the
-    token it returns stands for the same reference every time."""
+
+class LambdaRestApi(Construct):
+    """The classic `apigw` module, fixed for AWS provider 6 and grown to many routes.
+
+    The whole API (every route's method, AWS_IAM or no authorization, required path
+    parameters, request validator and Lambda proxy integration) is one OpenAPI document, the
+    REST API's `body`, which API Gateway applies in one overwrite. A route removed from the
+    document is gone from the API before the next deployment is made, so the stage can never
+    keep serving it; with one Terraform resource per method, the new deployment was taken
+    while the removed method still existed. The deployment is replaced whenever the document
+    changes; plus a separate stage, access logs, X-Ray, throttling and IAM by default."""
 
     def __init__(self, scope: Construct, id: str, props: RestApiProps) -> None:
         super().__init__(scope, id)
         self.props = props
+        self.definition = openapi_document(props.name, props.routes)
+        body = json.dumps(self.definition, separators=(",", ":"))
         self.api = ApiGatewayRestApi(
             self,
             "api",
             name=props.name,
+            body=body,
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
         )
         self.api_id: str = self.api.id
-        self._execution_arn = self.api.execution_arn
-        self.validator = ApiGatewayRequestValidator(
-            self,
-            "validator",
-            rest_api_id=self.api_id,
-            name="validate-parameters",
-            validate_request_parameters=True,
-            validate_request_body=False,
-        )
-        self._validator_id = self.validator.id
-        # Path ("/items/{id}") -> its resource, and -> its id ("/": the API's root resource).
-        self.resources: dict[str, ApiGatewayResource] = {}
-        self._resource_ids = {"/": self.api.root_resource_id}
-        self.methods: dict[str, ApiGatewayMethod] = {}
-        # Route name -> its declared request parameters (all required), as given the method.
-        self.parameters: dict[str, dict[str, bool]] = {}
-        self.integrations: dict[str, ApiGatewayIntegration] = {}
-        # Route name -> its method's `http_method`, for the integration and the deployment.
-        self._http_methods: dict[str, str] = {}
+        execution_arn = self.api.execution_arn
         for route in props.routes:
-            self._add_route(route)
+            LambdaPermission(
+                self,
+                f"invoke-permission-{route.slug}",
+                statement_id=f"AllowApiGateway-{route.slug}",
+                action="lambda:InvokeFunction",
+                function_name=route.target.function_name,
+                qualifier=route.target.qualifier,
+                principal="apigateway.amazonaws.com",
+                # <execution_arn>/<stage>/<method>/<path>: any stage, this method and path only.
+                source_arn=(
+                    f"{execution_arn}/*/{'*' if route.method == 'ANY' else route.method}"
+                    f"{wildcard_path(route.path)}"
+                ),
+            )
         self.deployment = ApiGatewayDeployment(
             self,
             "deployment",
+            # A reference to the API: the deployment is made after the document is applied.
             rest_api_id=self.api_id,
-            # A new deployment whenever anything the stage serves changes; without it changes
-            # never reach the stage. Ids alone miss in-place updates (authorization, uri, ...).
-            triggers={"redeployment": Fn.sha1(Fn.jsonencode(self._deployed_configuration()))},
+            # A new deployment whenever the document changes; without it nothing reaches the
+            # stage. The document holds every route's target, so this covers them too.
+            triggers={"redeployment": Fn.sha1(self.api.body)},
             lifecycle=TerraformResourceLifecycle(create_before_destroy=True),
-            depends_on=[*self.methods.values(), *self.integrations.values()],
         )
         self.stage = self._stage()
         self._method_settings()
-
-    def _resource_id(self, path: str) -> str:
-        """The resource of `path`, creating it and its parents on first use."""
-        if path not in self._resource_ids:
-            parent, _, part = path.rpartition("/")
-            self.resources[path] = ApiGatewayResource(
-                self,
-                f"resource-{slug(path)}",
-                rest_api_id=self.api_id,
-                parent_id=self._resource_id(parent or "/"),
-                path_part=part,
-            )
-            self._resource_ids[path] = self.resources[path].id
-        return self._resource_ids[path]
-
-    def _add_route(self, route: Route) -> None:
-        resource_id = self._resource_id(route.path)
-        parameters = {
-            f"method.request.path.{segment.parameter}": True
-            for segment in segments(route.path)
-            if segment.parameter
-        }
-        self.parameters[route.name] = parameters
-        method = ApiGatewayMethod(
-            self,
-            f"method-{route.slug}",
-            rest_api_id=self.api_id,
-            resource_id=resource_id,
-            http_method=route.method,
-            authorization=route.authorization,
-            request_validator_id=self._validator_id,
-            # Declared path parameters are required: the validator answers 400 without them.
-            request_parameters=parameters or None,
-        )
-        self.methods[route.name] = method
-        self._http_methods[route.name] = method.http_method
-        self.integrations[route.name] = ApiGatewayIntegration(
-            self,
-            f"integration-{route.slug}",
-            rest_api_id=self.api_id,
-            resource_id=resource_id,
-            http_method=self._http_methods[route.name],
-            # Lambda is always invoked with POST, whatever the client's method.
-            integration_http_method="POST",
-            type="AWS_PROXY",
-            uri=route.target.invoke_arn,
-        )
-        LambdaPermission(
-            self,
-            f"invoke-permission-{route.slug}",
-            statement_id=f"AllowApiGateway-{route.slug}",
-            action="lambda:InvokeFunction",
-            function_name=route.target.function_name,
-            qualifier=route.target.qualifier,
-            principal="apigateway.amazonaws.com",
-            # <execution_arn>/<stage>/<method>/<path>: any stage, this method and path only.
-            source_arn=(
-                f"{self._execution_arn}/*/{'*' if route.method == 'ANY' else route.method}"
-                f"{wildcard_path(route.path)}"
-            ),
-        )
-
-    def _deployed_configuration(self) -> list[object]:
-        """The attributes of the resources, methods, validator and integrations a deployment
-        snapshots, as references: Terraform hashes the values it will apply."""
-        configuration: list[object] = [
-            self.validator.validate_request_parameters,
-            self.validator.validate_request_body,
-        ]
-        for path, resource in self.resources.items():
-            configuration += [self._resource_ids[path], resource.parent_id, resource.path_part]
-        for name, method in self.methods.items():
-            integration = self.integrations[name]
-            http_method = self._http_methods[name]
-            configuration += [
-                *(method.id, http_method, method.authorization, method.api_key_required),
-                # The literal, not the attribute: a method without parameters is null in the
-                # configuration and `{}` once the provider has read it back, which would
-                # change the hash on every refresh.
-                *(method.request_validator_id, " ".join(sorted(self.parameters[name]))),
-                *(integration.id, integration.type, integration.integration_http_method),
-                *(integration.uri, integration.timeout_milliseconds),
-            ]
-        return configuration
 
     def _stage(self) -> ApiGatewayStage:
         props = self.props
@@ -279,3 +198,54 @@ class LambdaRestApi(Construct):
 
     def url_of(self, route: Route) -> str:
         return f"{self.invoke_url}{route.path}"
+
+
+def openapi_document(title: str, routes: Sequence[Route]) -> dict[str, object]:
+    """The API as the OpenAPI 3 document API Gateway imports: a Lambda proxy integration
+    (always a POST to Lambda, whatever the client's method) per route."""
+    paths: dict[str, dict[str, object]] = {}
+    for route in routes:
+        operation: dict[str, object] = {
+            "x-amazon-apigateway-integration": {
+                "type": "aws_proxy",
+                "httpMethod": "POST",
+                "uri": route.target.invoke_arn,
+                "passthroughBehavior": "when_no_match",
+            },
+            "responses": {},
+        }
+        parameters = [
+            {
+                "name": segment.parameter,
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+            }
+            for segment in segments(route.path)
+            if segment.parameter
+        ]
+        if parameters:
+            operation["parameters"] = parameters
+        if route.authorization == "AWS_IAM":
+            operation["security"] = [{SIGV4: []}]
+        method = ANY_METHOD if route.method == "ANY" else route.method.lower()
+        paths.setdefault(route.path, {})[method] = operation
+    return {
+        "openapi": "3.0.1",
+        "info": {"title": title, "version": "1"},
+        "x-amazon-apigateway-request-validators": {
+            VALIDATOR: {"validateRequestParameters": True, "validateRequestBody": False}
+        },
+        "x-amazon-apigateway-request-validator": VALIDATOR,
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                SIGV4: {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "x-amazon-apigateway-authtype": "awsSigv4",
+                }
+            }
+        },
+    }

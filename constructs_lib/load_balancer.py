@@ -32,7 +32,7 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
-from constructs_lib.paths import specificity, wildcard_path
+from constructs_lib.paths import wildcard_path
 from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
@@ -102,7 +102,8 @@ class FunctionLoadBalancer(Construct):
         self.target_groups: dict[str, LbTargetGroup] = {}
         # Each of those groups -> its ARN, for its permission, attachment and listener rules.
         self._target_group_arns: dict[LbTargetGroup, str] = {}
-        self._routed = False
+        # Listener priority -> the route holding it, across every `add_routes` call.
+        self._priorities: dict[int, Route] = {}
         self.security_group = self._security_group(vpc_id)
         self.security_group_id: str = self.security_group.id
         self._allow_ingress()
@@ -222,15 +223,17 @@ class FunctionLoadBalancer(Construct):
 
     def add_routes(self, routes: Sequence[tuple[Route, LbTargetGroup]]) -> None:
         """One listener rule per route, forwarding to its target group (made by
-        `add_function_target`). Priorities follow `routes.specificity`: a `*` in a path pattern
-        also matches `/`, so longer and literal paths are tested before shorter, parameterised
-        and greedy ones. Called once, with every route: the priorities are numbered across
-        that one call."""
-        if self._routed:
-            raise ValueError("add_routes takes every route in one call")
-        self._routed = True
-        ordered = sorted(routes, key=lambda pair: specificity(pair[0].method, pair[0].path))
-        for priority, (route, target_group) in enumerate(ordered, start=1):
+        `add_function_target`), at the route's `listener_priority`: a priority that depends on
+        the route alone, so that a change to other routes never renumbers this one."""
+        taken = self._priorities
+        for route, target_group in routes:
+            priority = route.listener_priority
+            if priority in taken:
+                raise ValueError(
+                    f"routes {taken[priority].name!r} and {route.name!r} share listener priority "
+                    f"{priority}: give one of them its own priority"
+                )
+            taken[priority] = route
             conditions = [
                 LbListenerRuleCondition(
                     path_pattern=LbListenerRuleConditionPathPattern(

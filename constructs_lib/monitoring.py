@@ -118,6 +118,9 @@ class MonitoringProps:
     region: str
     kms_key_arn: str
     email_subscribers: Sequence[str] = ()
+    # The alarm topic's name; None names it `<name>-alarms`. Renaming replaces the topic and
+    # drops its confirmed subscriptions.
+    topic_name: str | None = None
     # HTTPS endpoints (an incident tool's webhook); they must confirm the subscription.
     https_subscribers: Sequence[str] = ()
 
@@ -137,7 +140,10 @@ class Monitoring(Construct):
         super().__init__(scope, id)
         self.props = props
         self.topic = SnsTopic(
-            self, "topic", name=f"{props.name}-alarms", kms_master_key_id=props.kms_key_arn
+            self,
+            "topic",
+            name=props.topic_name or f"{props.name}-alarms",
+            kms_master_key_id=props.kms_key_arn,
         )
         for index, address in enumerate(props.email_subscribers):
             SnsTopicSubscription(

@@ -4,11 +4,21 @@ path means. Standard library only: the configuration checks import it without cd
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
 # The load balancer's limit for one path-pattern value.
 MAX_PATH_LENGTH = 128
+# A listener rule's priority: 1 (tested first) to 50,000 (ELB's range).
+MIN_LISTENER_PRIORITY, MAX_LISTENER_PRIORITY = 1, 50_000
+# Derived priorities fall in bands by specificity class (see `listener_priority`): paths deeper
+# than this share the deepest band; "2" stands for "two or more segments from the first
+# parameter to the end".
+PRIORITY_DEPTHS = 8
+_TRAILING_CLASSES = 3
+_PRIORITY_CLASSES = 2 * (PRIORITY_DEPTHS + 1) * _TRAILING_CLASSES * 2
+PRIORITY_BAND = (MAX_LISTENER_PRIORITY - MIN_LISTENER_PRIORITY + 1) // _PRIORITY_CLASSES
 LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
 
@@ -78,10 +88,27 @@ def wildcard_path(path: str) -> str:
     return "/" + "/".join(parts)
 
 
-def specificity(method: str, path: str) -> tuple[bool, int, tuple[int, ...], bool]:
-    """Sort key putting the routes a load balancer must test first in front: a `*` in a path
-    pattern also matches `/`, so greedy and shorter patterns would shadow longer ones."""
+def listener_priority(method: str, path: str) -> int:
+    """The load balancer rule priority of a route, from the route alone: adding, removing or
+    reordering other routes never moves it (ELB refuses to give a rule a priority another rule
+    still holds, so renumbering existing rules fails to apply).
+
+    The band puts first the patterns a load balancer must test first (a `*` also matches `/`, so
+    a shorter or greedy pattern would shadow a longer one): not greedy before greedy, deeper
+    before shallower, fewer segments from the first parameter to the end, a method before ANY.
+    Within a band a hash of the method and path picks the place, so two routes can collide:
+    the configuration check refuses that, and `priority` in the route settles it."""
     parsed = segments(path)
     greedy = bool(parsed) and parsed[-1].greedy
-    kinds = tuple(1 if segment.parameter else 0 for segment in parsed)
-    return (greedy, -len(parsed), kinds, method == "ANY")
+    depth = min(len(parsed), PRIORITY_DEPTHS)
+    literals = next((i for i, s in enumerate(parsed) if s.parameter), len(parsed))
+    trailing = min(len(parsed) - literals, _TRAILING_CLASSES - 1)
+    band = (greedy * (PRIORITY_DEPTHS + 1) + PRIORITY_DEPTHS - depth) * _TRAILING_CLASSES + trailing
+    band = band * 2 + (method == "ANY")
+    digest = int.from_bytes(hashlib.sha256(f"{method} {path}".encode()).digest()[:8], "big")
+    return MIN_LISTENER_PRIORITY + band * PRIORITY_BAND + digest % PRIORITY_BAND
+
+
+def rule_priority(method: str, path: str, given: int | None) -> int:
+    """A route's listener priority: the one it was given, else `listener_priority`."""
+    return given if given is not None else listener_priority(method, path)

@@ -7,7 +7,12 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from constructs_lib.paths import segments
+from constructs_lib.paths import (
+    MAX_LISTENER_PRIORITY,
+    MIN_LISTENER_PRIORITY,
+    rule_priority,
+    segments,
+)
 from constructs_lib.releases import InvokeTarget
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
@@ -26,6 +31,8 @@ class Route:
     # "NONE" is public: allowed, but only when the caller says so. API Gateway only; the load
     # balancer has no IAM authorization.
     authorization: str = "AWS_IAM"
+    # The load balancer rule's priority; None derives it from the method and path.
+    priority: int | None = None
 
     def __post_init__(self) -> None:
         if self.method not in HTTP_METHODS:
@@ -35,6 +42,18 @@ class Route:
                 f"route authorization must be one of {AUTHORIZATIONS}, got {self.authorization!r}"
             )
         segments(self.path)
+        if self.priority is not None and not (
+            MIN_LISTENER_PRIORITY <= self.priority <= MAX_LISTENER_PRIORITY
+        ):
+            raise ValueError(
+                f"route priority must be {MIN_LISTENER_PRIORITY}-{MAX_LISTENER_PRIORITY}, "
+                f"got {self.priority}"
+            )
+
+    @property
+    def listener_priority(self) -> int:
+        """Its rule's priority on a load balancer: `priority`, else derived from the route."""
+        return rule_priority(self.method, self.path, self.priority)
 
     @property
     def name(self) -> str:

@@ -73,7 +73,9 @@ class ServerlessStack(TerraformStack):
             default_tags=[AwsProviderDefaultTags(tags={"Env": config.env, **config.tags})],
         )
 
-        self.key = StackKey(self, "key", StackKeyProps(alias=config.env, region=config.region))
+        self.key = StackKey(
+            self, "key", StackKeyProps(alias=config.name_prefix, region=config.region)
+        )
         # The alarm topic is encrypted with the stack key: CloudWatch must be able to use it.
         self.key.allow_cloudwatch_alarms()
         self.network = self._network()
@@ -110,6 +112,7 @@ class ServerlessStack(TerraformStack):
                 route.path,
                 self.functions[route.function].alias.target,
                 route.authorization,
+                route.priority,
             )
             for route in config.routes
         ]
@@ -146,7 +149,7 @@ class ServerlessStack(TerraformStack):
             self,
             "firewall",
             WebFirewallProps(
-                name=config.env,
+                name=config.name_prefix,
                 log_retention_days=config.logs.retention_days,
                 kms_key_arn=self.key.key_arn,
                 managed_rule_groups=config.waf.managed_rule_groups,
@@ -156,7 +159,7 @@ class ServerlessStack(TerraformStack):
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = self._monitoring()
-        self.releases = Releases(self, "releases", ReleasesProps(name=config.env))
+        self.releases = Releases(self, "releases", ReleasesProps(name=config.name_prefix))
         # Each function's alarms stop its release and roll its `live` alias back.
         self.deployment_groups = {
             key: self.releases.add_function(
@@ -213,7 +216,7 @@ class ServerlessStack(TerraformStack):
             self,
             "network",
             NetworkProps(
-                name=config.env,
+                name=config.name_prefix,
                 region=config.region,
                 cidr=config.vpc.cidr,
                 public_subnets=_subnets(config.vpc.public_subnets),
@@ -355,7 +358,7 @@ class ServerlessStack(TerraformStack):
             self,
             "endpoints",
             InterfaceEndpointsProps(
-                name=config.env,
+                name=config.name_prefix,
                 region=config.region,
                 vpc_id=self.network.vpc_id,
                 subnet_ids=self.network.private_subnet_ids,
@@ -376,7 +379,8 @@ class ServerlessStack(TerraformStack):
             self,
             "monitoring",
             MonitoringProps(
-                name=config.env,
+                name=config.name_prefix,
+                topic_name=config.alarms.topic_name,
                 region=config.region,
                 kms_key_arn=self.key.key_arn,
                 email_subscribers=alarms.email,

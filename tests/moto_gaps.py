@@ -1,8 +1,8 @@
-"""Where moto 5.2 evaluates policies differently from AWS, and the fix the emulator runs with.
+"""Where moto 5.2 differs from AWS in what the stacks rely on, and the fix the emulator runs with.
 
-Installed in the moto server process only (`tests/moto_server.py`), never in the stack. Each
-gap was seen while Terraform applied a synthesized stack against moto; `test_moto_gaps.py`
-shows every fix at work.
+Installed in the moto server process only (`tests/moto_server.py`), never in the stack. Gaps
+1-11 were seen while Terraform applied a synthesized stack against moto, 12-19 while applying a
+REST API defined by an OpenAPI body; `test_moto_gaps.py` shows every fix at work.
 
 1. Condition operators: moto evaluates only `StringEquals` and treats every other operator as
    satisfied. The buckets' TLS-only statement (`Deny s3:*` when `Bool aws:SecureTransport` is
@@ -40,6 +40,37 @@ shows every fix at work.
 11. Route 53 gives a hosted zone a random id of 22 letters and digits; AWS's ids begin with
    `Z` (Z1D633PJN98FT9), which the configuration checks of `domain.hosted_zone_id` rely on.
    Fix: the id's first character is a `Z`.
+
+API Gateway with the whole REST API in an OpenAPI 3 body (PutRestApi, as the provider sends
+`body`; ImportRestApi), and the deployments that serve it:
+
+12. moto makes every key of a path item a method: `x-amazon-apigateway-any-method` becomes a
+   method of that name instead of `ANY`, and a path-level `parameters`, `summary` or
+   `description` is a method or crashes the request (HTTP 500). It keeps the integration's
+   `type` as written (`aws_proxy`); AWS answers `AWS_PROXY`. Fix: only operations are methods,
+   the any-method as `ANY`; the integration type in capitals.
+13. moto gives every imported method `authorizationType: null`. AWS: `AWS_IAM` when the
+   operation's `security` names a scheme with `x-amazon-apigateway-authtype: awsSigv4`, `NONE`
+   when it names none (a document-level `security` applies to no method). Fix: as AWS; a
+   scheme the emulator does not model (authorizers, API keys) is refused, not answered wrongly.
+14. moto imports no request parameters. AWS: each of the operation's `parameters` in `path`,
+   `query` or `header` becomes `method.request.<path|querystring|header>.<name>`, true when
+   `required`. Fix: as AWS; a non-empty path-level `parameters` (AWS's handling unverified) is
+   refused.
+15. moto ignores `x-amazon-apigateway-request-validators` and `-request-validator`. AWS
+   creates the validators and gives each method the one it names, else the document's
+   default. Fix: as AWS; a name no validator has is refused.
+16. In mode `overwrite` moto makes a new root resource, and GetRestApi's `rootResourceId`
+   keeps naming the deleted one. AWS keeps the root resource. Fix: the root keeps its id.
+17. ImportRestApi fails (HTTP 500) when `info` has no `description`, which OpenAPI and AWS
+   leave optional. Fix: the description is optional.
+18. A deployment keeps no snapshot and GetDeployment ignores `embed=apisummary`. AWS freezes
+   the API's methods when the deployment is created, and answers `apiSummary: {path: {method:
+   {authorizationType, apiKeyRequired}}}` for them. Fix: as AWS.
+19. DeleteDeployment is refused only for a deployment created with a `stageName` while a stage
+   of that name exists, so the deployment a stage serves can be deleted when it was created
+   without one (as Terraform creates them). AWS refuses while any stage points to it. Fix: as
+   AWS.
 """
 
 from __future__ import annotations
@@ -79,6 +110,9 @@ def install(*, secure_transport: bool) -> None:
     _certificate_issued_once_validation_records_exist()
     _provisioned_concurrency()
     _hosted_zone_ids_begin_with_z()
+    _openapi_body_as_aws_reads_it()
+    _deployments_snapshot_the_api()
+    _deployment_served_by_a_stage_is_kept()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -344,3 +378,207 @@ def _hosted_zone_ids_begin_with_z() -> None:
         return "Z" + generate(self, *arguments, **options)[1:]
 
     HostedZoneIdentifier.generate = generate_z  # type: ignore[method-assign]
+
+
+# OpenAPI path-item keys that are operations, and the API Gateway method each becomes.
+OPENAPI_OPERATIONS = {
+    **{key: key.upper() for key in ("get", "put", "post", "delete", "options", "head", "patch")},
+    "x-amazon-apigateway-any-method": "ANY",
+}
+# Where an operation's parameter is, and where a method request parameter is.
+PARAMETER_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
+AUTHTYPE = "x-amazon-apigateway-authtype"
+INTEGRATION = "x-amazon-apigateway-integration"
+REQUEST_VALIDATOR = "x-amazon-apigateway-request-validator"
+REQUEST_VALIDATORS = "x-amazon-apigateway-request-validators"
+
+
+def _openapi_operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(path, API Gateway method, operation) for each operation of the body's paths."""
+    found = []
+    for path, item in document.get("paths", {}).items():
+        if item.get("parameters"):
+            raise _not_modelled(f"paths.{path}.parameters (declare them on each operation)")
+        for key, operation in item.items():
+            if key in OPENAPI_OPERATIONS:
+                found.append((path, OPENAPI_OPERATIONS[key], operation))
+    return found
+
+
+def _not_modelled(where: str) -> Exception:
+    from moto.apigateway.exceptions import BadRequestException
+
+    return BadRequestException(f"The emulator does not model {where} of an OpenAPI body")
+
+
+def _authorization_type(document: dict[str, Any], operation: dict[str, Any]) -> str:
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    named = {name for requirement in operation.get("security", []) for name in requirement}
+    if not named:
+        return "NONE"
+    for name in named:
+        if schemes.get(name, {}).get(AUTHTYPE) != "awsSigv4":
+            raise _not_modelled(f"security scheme {name!r}")
+    return "AWS_IAM"
+
+
+def _request_parameters(operation: dict[str, Any]) -> dict[str, bool] | None:
+    parameters = {}
+    for parameter in operation.get("parameters", []):
+        location = PARAMETER_LOCATIONS.get(parameter.get("in", ""))
+        if location is None or "name" not in parameter:
+            raise _not_modelled(f"parameter {parameter}")
+        key = f"method.request.{location}.{parameter['name']}"
+        parameters[key] = bool(parameter.get("required", False))
+    return parameters or None
+
+
+def _validator_name(document: dict[str, Any], operation: dict[str, Any]) -> str | None:
+    name = operation.get(REQUEST_VALIDATOR, document.get(REQUEST_VALIDATOR))
+    if name is not None and name not in document.get(REQUEST_VALIDATORS, {}):
+        from moto.apigateway.exceptions import BadRequestException
+
+        raise BadRequestException(f"Request validator {name!r} is not defined in the body")
+    return name
+
+
+def _as_moto_reads_it(document: dict[str, Any]) -> dict[str, Any]:
+    """The body with only operations under each path (moto makes a method of every key), keyed
+    by method, and each integration's type in capitals, as AWS stores it."""
+    paths: dict[str, dict[str, Any]] = {path: {} for path in document.get("paths", {})}
+    for path, method, operation in _openapi_operations(document):
+        integration = operation.get(INTEGRATION, {})
+        if "type" in integration:
+            upper = {**integration, "type": integration["type"].upper()}
+            operation = {**operation, INTEGRATION: upper}
+        paths[path][method] = operation
+    return {**document, "paths": paths}
+
+
+def _keep_root_resource(api: Any, root_id: str) -> None:
+    """moto's overwrite made a new root resource: give it back the root's id."""
+    root = api.default
+    if root.id == root_id:
+        return
+    del api.resources[root.id]
+    for resource in api.resources.values():
+        if resource.parent_id == root.id:
+            resource.parent_id = root_id
+    root.id = root_id
+    api.resources[root_id] = root
+
+
+def _put_request_validators(api: Any, document: dict[str, Any], mode: str) -> dict[str, str]:
+    """The body's validators by name -> id. A validator named again keeps its id; in mode
+    `overwrite` the ones the body no longer names go."""
+    wanted = document.get(REQUEST_VALIDATORS, {})
+    by_name = {validator.name: validator for validator in api.request_validators.values()}
+    if mode == "overwrite":
+        for name, validator in by_name.items():
+            if name not in wanted:
+                del api.request_validators[validator.id]
+    ids = {}
+    for name, rules in wanted.items():
+        validator = by_name.get(name) or api.create_request_validator(name, False, False)
+        validator.validate_request_body = bool(rules.get("validateRequestBody", False))
+        validator.validate_request_parameters = bool(rules.get("validateRequestParameters", False))
+        ids[name] = validator.id
+    return ids
+
+
+def _openapi_body_as_aws_reads_it() -> None:
+    from moto.apigateway.models import APIGatewayBackend
+
+    put = APIGatewayBackend.put_rest_api
+    import_api = APIGatewayBackend.import_rest_api
+
+    def put_rest_api(
+        self: Any,
+        function_id: str,
+        api_doc: dict[str, Any],
+        fail_on_warnings: bool,
+        mode: str = "merge",
+    ) -> Any:
+        api = self.get_rest_api(function_id)
+        # Everything the body says is read before anything changes: a refused body changes
+        # nothing, as on AWS.
+        methods = {
+            (path, method): (
+                _authorization_type(api_doc, operation),
+                _request_parameters(operation),
+                _validator_name(api_doc, operation),
+            )
+            for path, method, operation in _openapi_operations(api_doc)
+        }
+        root_id = api.root_resource_id
+        put(self, function_id, _as_moto_reads_it(api_doc), fail_on_warnings, mode)
+        _keep_root_resource(api, root_id)
+        validator_ids = _put_request_validators(api, api_doc, mode)
+        for (path, method), (authorization, parameters, validator) in methods.items():
+            imported = api.get_resource_for_path(path).get_method(method)
+            imported.authorization_type = authorization
+            imported.request_parameters = parameters
+            imported.request_validator_id = validator_ids[validator] if validator else None
+        return api
+
+    def import_rest_api(self: Any, api_doc: dict[str, Any], fail_on_warnings: bool) -> Any:
+        # moto reads info.description unconditionally; the API has none when the body has none.
+        info = {"description": "", **api_doc["info"]}
+        api = import_api(self, {**api_doc, "info": info}, fail_on_warnings)
+        api.description = api_doc["info"].get("description")
+        return api
+
+    APIGatewayBackend.put_rest_api = put_rest_api  # type: ignore[method-assign]
+    APIGatewayBackend.import_rest_api = import_rest_api  # type: ignore[method-assign]
+
+
+def _deployments_snapshot_the_api() -> None:
+    import json
+
+    from moto.apigateway.models import RestAPI
+    from moto.apigateway.responses import APIGatewayResponse
+
+    create = RestAPI.create_deployment
+    answer = APIGatewayResponse.get_deployment
+
+    def create_deployment(self: Any, *arguments: Any, **options: Any) -> Any:
+        deployment = create(self, *arguments, **options)
+        # What this deployment serves, whatever later happens to the API's methods.
+        deployment.api_summary = {
+            resource.get_path(): {
+                name: {
+                    "authorizationType": method.authorization_type,
+                    "apiKeyRequired": bool(method.api_key_required),
+                }
+                for name, method in resource.resource_methods.items()
+            }
+            for resource in self.resources.values()
+            if resource.resource_methods
+        }
+        return deployment
+
+    def get_deployment(self: Any) -> str:
+        found = json.loads(answer(self))
+        embeds = {e for value in self.querystring.get("embed", []) for e in value.split(",")}
+        if "apisummary" in embeds:
+            api_id, deployment_id = self.path.split("/")[2:5:2]
+            deployment = self.backend.get_deployment(api_id, deployment_id)
+            found["apiSummary"] = deployment.api_summary
+        return json.dumps(found)
+
+    RestAPI.create_deployment = create_deployment  # type: ignore[method-assign]
+    APIGatewayResponse.get_deployment = get_deployment  # type: ignore[method-assign]
+
+
+def _deployment_served_by_a_stage_is_kept() -> None:
+    from moto.apigateway.exceptions import DeploymentNotFoundException, StageStillActive
+    from moto.apigateway.models import RestAPI
+
+    def delete_deployment(self: Any, deployment_id: str) -> Any:
+        if deployment_id not in self.deployments:
+            raise DeploymentNotFoundException()
+        if any(stage.deployment_id == deployment_id for stage in self.stages.values()):
+            raise StageStillActive()
+        return self.deployments.pop(deployment_id)
+
+    RestAPI.delete_deployment = delete_deployment  # type: ignore[method-assign]

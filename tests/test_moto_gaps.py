@@ -1,4 +1,5 @@
-"""Each emulator fix in tests/moto_gaps.py, shown against the moto server the tests use."""
+"""Each emulator fix in tests/moto_gaps.py, shown against the moto server the tests use, and
+AWS behaviour moto already has that the apply cycle relies on."""
 
 from __future__ import annotations
 
@@ -241,3 +242,253 @@ def test_hosted_zone_ids_look_like_aws_ones(https):
     zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
     assert re.fullmatch(r"Z[A-Z0-9]{1,31}", zone_id), zone_id
     assert route53.get_hosted_zone(Id=zone_id)["HostedZone"]["Name"] == "ids.example."
+
+
+FUNCTION_URI = (
+    "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+    "arn:aws:lambda:us-east-1:123456789012:function:gap-api/invocations"
+)
+SIGV4 = {
+    "type": "apiKey",
+    "name": "Authorization",
+    "in": "header",
+    "x-amazon-apigateway-authtype": "awsSigv4",
+}
+
+
+def operation(**fields: object) -> dict[str, object]:
+    """An OpenAPI operation proxied to a function, as AWS's own examples write it."""
+    integration = {"type": "aws_proxy", "httpMethod": "POST", "uri": FUNCTION_URI}
+    return {"responses": {}, "x-amazon-apigateway-integration": integration, **fields}
+
+
+def openapi_body(paths: dict[str, object], **extensions: object) -> str:
+    document = {
+        "openapi": "3.0.1",
+        "info": {"title": "gap-api", "version": "1"},
+        "components": {"securitySchemes": {"sigv4": SIGV4}},
+        "paths": paths,
+        **extensions,
+    }
+    return json.dumps(document)
+
+
+def api_with_body(endpoint: Endpoint, paths: dict[str, object], **extensions: object):
+    """A REST API made as the provider makes one with a `body`: create, then put (overwrite)."""
+    apigateway = endpoint.client("apigateway")
+    api_id = apigateway.create_rest_api(name="gap-api")["id"]
+    body = openapi_body(paths, **extensions)
+    apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+    return apigateway, api_id
+
+
+def methods_by_path(apigateway, api_id: str) -> dict[str, dict[str, dict]]:
+    return {
+        resource["path"]: {
+            name: apigateway.get_method(
+                restApiId=api_id, resourceId=resource["id"], httpMethod=name
+            )
+            for name in resource.get("resourceMethods", {})
+        }
+        for resource in apigateway.get_resources(restApiId=api_id)["items"]
+    }
+
+
+def test_openapi_body_methods_are_its_operations(https):
+    paths = {
+        "/items": {"summary": "items", "description": "all", "parameters": [], "get": operation()},
+        "/items/{id}": {"x-amazon-apigateway-any-method": operation()},
+    }
+    apigateway, api_id = api_with_body(https, paths)
+    methods = methods_by_path(apigateway, api_id)
+    assert {path: set(found) for path, found in methods.items()} == {
+        "/": set(),
+        "/items": {"GET"},
+        "/items/{id}": {"ANY"},
+    }
+    integration = methods["/items/{id}"]["ANY"]["methodIntegration"]
+    assert (integration["type"], integration["httpMethod"], integration["uri"]) == (
+        "AWS_PROXY",
+        "POST",
+        FUNCTION_URI,
+    )
+
+
+@pytest.mark.parametrize(
+    ("security", "document_security", "authorization_type"),
+    [
+        ([{"sigv4": []}], None, "AWS_IAM"),
+        (None, None, "NONE"),
+        # AWS applies no document-level `security` to the methods.
+        (None, [{"sigv4": []}], "NONE"),
+    ],
+)
+def test_openapi_security_sets_the_authorization_type(
+    https, security, document_security, authorization_type
+):
+    fields = {"security": security} if security else {}
+    extensions = {"security": document_security} if document_security else {}
+    apigateway, api_id = api_with_body(
+        https, {"/hello": {"get": operation(**fields)}}, **extensions
+    )
+    method = methods_by_path(apigateway, api_id)["/hello"]["GET"]
+    assert method["authorizationType"] == authorization_type
+
+
+def test_openapi_parameters_become_method_request_parameters(https):
+    parameters = [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "page", "in": "query", "schema": {"type": "string"}},
+        {"name": "X-Trace", "in": "header", "required": True, "schema": {"type": "string"}},
+    ]
+    paths = {"/items/{id}": {"get": operation(parameters=parameters)}, "/": {"get": operation()}}
+    apigateway, api_id = api_with_body(https, paths)
+    methods = methods_by_path(apigateway, api_id)
+    assert methods["/items/{id}"]["GET"]["requestParameters"] == {
+        "method.request.path.id": True,
+        "method.request.querystring.page": False,
+        "method.request.header.X-Trace": True,
+    }
+    assert "requestParameters" not in methods["/"]["GET"]
+
+
+def test_openapi_request_validators_and_the_one_each_method_uses(https):
+    validators = {
+        "params-only": {"validateRequestBody": False, "validateRequestParameters": True},
+        "all": {"validateRequestBody": True, "validateRequestParameters": True},
+    }
+    paths = {
+        "/a": {"get": operation()},
+        "/b": {"post": operation(**{"x-amazon-apigateway-request-validator": "all"})},
+    }
+    extensions = {
+        "x-amazon-apigateway-request-validators": validators,
+        "x-amazon-apigateway-request-validator": "params-only",
+    }
+    apigateway, api_id = api_with_body(https, paths, **extensions)
+    made = {v["name"]: v for v in apigateway.get_request_validators(restApiId=api_id)["items"]}
+    rules = {
+        name: (v["validateRequestBody"], v["validateRequestParameters"]) for name, v in made.items()
+    }
+    assert rules == {"params-only": (False, True), "all": (True, True)}
+    methods = methods_by_path(apigateway, api_id)
+    assert methods["/a"]["GET"]["requestValidatorId"] == made["params-only"]["id"]
+    assert methods["/b"]["POST"]["requestValidatorId"] == made["all"]["id"]
+    # Overwritten with a body that names one validator: the other goes.
+    extensions["x-amazon-apigateway-request-validators"] = {
+        "params-only": validators["params-only"]
+    }
+    body = openapi_body({"/a": {"get": operation()}}, **extensions)
+    apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+    left = apigateway.get_request_validators(restApiId=api_id)["items"]
+    assert [v["name"] for v in left] == ["params-only"]
+
+
+def test_overwrite_removes_what_the_body_leaves_out_and_keeps_the_root(https):
+    paths = {"/a": {"get": operation()}, "/b/c": {"get": operation()}}
+    apigateway, api_id = api_with_body(https, paths)
+    root_id = apigateway.get_rest_api(restApiId=api_id)["rootResourceId"]
+    body = openapi_body({"/a": {"get": operation()}})
+    apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+    resources = {r["path"]: r["id"] for r in apigateway.get_resources(restApiId=api_id)["items"]}
+    assert set(resources) == {"/", "/a"}
+    assert resources["/"] == root_id
+    assert apigateway.get_rest_api(restApiId=api_id)["rootResourceId"] == root_id
+
+
+@pytest.mark.parametrize(
+    ("paths", "extensions"),
+    [
+        ({"/a": {"parameters": [{"name": "q", "in": "query"}], "get": operation()}}, {}),
+        ({"/a": {"get": operation(security=[{"custom": []}])}}, {}),
+        ({"/a": {"get": operation()}}, {"x-amazon-apigateway-request-validator": "missing"}),
+    ],
+    ids=["path-level parameters", "unmodelled security scheme", "undefined validator"],
+)
+def test_a_body_the_emulator_cannot_read_is_refused_and_changes_nothing(https, paths, extensions):
+    apigateway, api_id = api_with_body(https, {"/kept": {"get": operation()}})
+    with pytest.raises(ClientError) as refused:
+        body = openapi_body(paths, **extensions)
+        apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+    assert refused.value.response["Error"]["Code"] == "BadRequestException"
+    assert set(methods_by_path(apigateway, api_id)) == {"/", "/kept"}
+
+
+def test_import_rest_api_needs_no_description(https):
+    apigateway = https.client("apigateway")
+    api = apigateway.import_rest_api(body=openapi_body({"/a": {"get": operation()}}))
+    assert api["name"] == "gap-api"
+    assert "description" not in api
+    assert set(methods_by_path(apigateway, api["id"])["/a"]) == {"GET"}
+
+
+def test_a_deployment_serves_the_methods_it_was_created_with(https):
+    paths = {"/a": {"get": operation(security=[{"sigv4": []}])}, "/b": {"post": operation()}}
+    apigateway, api_id = api_with_body(https, paths)
+    first = apigateway.create_deployment(restApiId=api_id)["id"]
+    body = openapi_body({"/a": paths["/a"]})
+    apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+    second = apigateway.create_deployment(restApiId=api_id)["id"]
+
+    def summary(deployment_id: str) -> dict:
+        return apigateway.get_deployment(
+            restApiId=api_id, deploymentId=deployment_id, embed=["apisummary"]
+        )["apiSummary"]
+
+    iam_get = {"GET": {"authorizationType": "AWS_IAM", "apiKeyRequired": False}}
+    open_post = {"POST": {"authorizationType": "NONE", "apiKeyRequired": False}}
+    assert summary(first) == {"/a": iam_get, "/b": open_post}
+    assert summary(second) == {"/a": iam_get}
+    assert "apiSummary" not in apigateway.get_deployment(restApiId=api_id, deploymentId=second)
+
+
+def test_the_deployment_a_stage_serves_cannot_be_deleted(https):
+    apigateway, api_id = api_with_body(https, {"/a": {"get": operation()}})
+    first, second = (apigateway.create_deployment(restApiId=api_id)["id"] for _ in range(2))
+    apigateway.create_stage(restApiId=api_id, stageName="live", deploymentId=first)
+    with pytest.raises(ClientError) as refused:
+        apigateway.delete_deployment(restApiId=api_id, deploymentId=first)
+    assert refused.value.response["Error"]["Code"] == "BadRequestException"
+    move = {"op": "replace", "path": "/deploymentId", "value": second}
+    apigateway.update_stage(restApiId=api_id, stageName="live", patchOperations=[move])
+    apigateway.delete_deployment(restApiId=api_id, deploymentId=first)
+    assert [d["id"] for d in apigateway.get_deployments(restApiId=api_id)["items"]] == [second]
+
+
+def test_a_listener_rule_cannot_take_a_priority_another_rule_holds(https):
+    """Not a gap: moto refuses as AWS does (PriorityInUse), on CreateRule and on the
+    SetRulePriorities call the provider makes for each rule whose priority changes. The apply
+    cycle relies on it to show a change that renumbers the rules being refused."""
+    ec2, elbv2 = https.client("ec2"), https.client("elbv2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc_id, CidrBlock=f"10.7.{i}.0/24", AvailabilityZone=zone)
+        for i, zone in enumerate(("us-east-1a", "us-east-1b"))
+    ]
+    balancer = elbv2.create_load_balancer(
+        Name="gap-rules", Subnets=[s["Subnet"]["SubnetId"] for s in subnets]
+    )["LoadBalancers"][0]["LoadBalancerArn"]
+    not_found = [{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}]
+    listener = elbv2.create_listener(
+        LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=not_found
+    )["Listeners"][0]["ListenerArn"]
+
+    def create_rule(priority: int, path: str) -> str:
+        condition = {"Field": "path-pattern", "Values": [path]}
+        rule = elbv2.create_rule(
+            ListenerArn=listener, Priority=priority, Conditions=[condition], Actions=not_found
+        )
+        return rule["Rules"][0]["RuleArn"]
+
+    first = create_rule(1, "/a")
+    create_rule(2, "/b")
+    refused_calls = [
+        lambda: create_rule(2, "/c"),
+        lambda: elbv2.set_rule_priorities(RulePriorities=[{"RuleArn": first, "Priority": 2}]),
+    ]
+    for call in refused_calls:
+        with pytest.raises(ClientError) as refused:
+            call()
+        assert refused.value.response["Error"]["Code"] == "PriorityInUse"
+    rules = elbv2.describe_rules(ListenerArn=listener)["Rules"]
+    assert sorted(r["Priority"] for r in rules) == ["1", "2", "default"]

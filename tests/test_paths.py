@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from constructs_lib.paths import (
@@ -5,7 +10,9 @@ from constructs_lib.paths import (
     Segment,
     path_problem,
     segments,
-    specificity,
+    MAX_LISTENER_PRIORITY,
+    MIN_LISTENER_PRIORITY,
+    listener_priority,
     wildcard_path,
 )
 
@@ -97,9 +104,9 @@ ORDERED = [
 ]
 
 
-def test_specificity_orders_routes_for_the_load_balancer():
+def test_priorities_order_routes_for_the_load_balancer():
     shuffled = ORDERED[3:] + ORDERED[:3][::-1]
-    assert sorted(shuffled, key=lambda pair: specificity(*pair)) == ORDERED
+    assert sorted(shuffled, key=lambda pair: listener_priority(*pair)) == ORDERED
 
 
 @pytest.mark.parametrize(
@@ -114,5 +121,36 @@ def test_specificity_orders_routes_for_the_load_balancer():
         (("ANY", "/a/b"), ("GET", "/a")),  # depth before method
     ],
 )
-def test_specificity_pairs(first, second):
-    assert specificity(*first) < specificity(*second)
+def test_priority_pairs(first, second):
+    assert listener_priority(*first) < listener_priority(*second)
+
+
+def test_a_priority_depends_on_its_route_alone():
+    # Computed in a fresh interpreter: no state of this one (hash seeds, caches) takes part.
+    code = "from constructs_lib.paths import listener_priority as p; print(p('GET', '/a/{id}'))"
+    fresh = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    )
+    assert int(fresh.stdout) == listener_priority("GET", "/a/{id}")
+
+
+DEEP = "/a" * 50  # deeper than the deepest band
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/"),
+        ("ANY", "/{proxy+}"),
+        ("ANY", DEEP + "/{proxy+}"),
+        ("GET", DEEP),
+        ("ANY", "/{a}"),
+    ],
+)
+def test_priorities_stay_in_the_load_balancers_range(method, path):
+    assert MIN_LISTENER_PRIORITY <= listener_priority(method, path) <= MAX_LISTENER_PRIORITY

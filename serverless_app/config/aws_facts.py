@@ -49,11 +49,16 @@ LOG_RETENTION_DAYS = (
 MAX_TAGS = 50
 STACK_TAGS = frozenset({"Env"})
 RESOURCE_TAGS = frozenset({"Name", "Tier"})
+S3_BUCKET_NAME_MAX = 63
 # Terraform's `bucket_prefix` appends a 26-character unique suffix to the prefix.
 TERRAFORM_BUCKET_SUFFIX_LENGTH = 26
 S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 IAM_ROLE_NAME_MAX = 64
+# `<project>-<env>` prefixes every name the stack derives; the longest derived name built on it
+# is the artifacts bucket's prefix, which must leave room for Terraform's suffix in S3's 63.
+ARTIFACTS_BUCKET_SUFFIX = "-artifacts-"
+NAME_PREFIX_MAX = S3_BUCKET_NAME_MAX - TERRAFORM_BUCKET_SUFFIX_LENGTH - len(ARTIFACTS_BUCKET_SUFFIX)
 # Names the stack derives from configured names; the derived name must fit AWS's limits too.
 FUNCTION_ROLE_SUFFIX = "-role"  # the function's IAM role
 API_ROLE_SUFFIX = "-apigw-cloudwatch"  # API Gateway's CloudWatch IAM role
@@ -122,7 +127,6 @@ S3_MAX_LIFECYCLE_DAYS = 2**31 - 1
 LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
 # The values the stack gives STACK_VARIABLES (stack.py); the bucket name is at most 63 long.
 GREETING_KEY = "greeting.txt"
-S3_BUCKET_NAME_MAX = 63
 # CloudWatch alarms on standard-resolution metrics: a period of 60 s or a multiple of it, and
 # evaluation periods x period at most one day.
 ALARM_MIN_PERIOD_S = 60

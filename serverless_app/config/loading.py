@@ -177,18 +177,22 @@ def validate_configs(path: Path) -> tuple[list[tuple[Path, StackConfig]], list[s
 def _clashes_between_files(loaded: list[tuple[Path, StackConfig]]) -> list[tuple[Path, str]]:
     """Every name a file shares with an earlier file, reported on the later file."""
     clashes: list[tuple[Path, str]] = []
-    for _, names_of in UNIQUE_ACROSS_FILES:
-        first_user: dict[object, Path] = {}
+    for kind, names_of in UNIQUE_ACROSS_FILES:
+        first_user: dict[object, tuple[Path, str]] = {}
         for file, config in loaded:
-            used_here: dict[object, Path] = {}
+            used_here: dict[object, tuple[Path, str]] = {}
             for location, value in names_of(config):
                 if value is None:
                     continue
                 if value in first_user:
-                    message = f"also used by {shown(first_user[value])}; environments must differ"
+                    other_file, other_key = first_user[value]
+                    message = (
+                        f"{kind} also used by {shown(other_file)} ({other_key}); "
+                        "environments must differ"
+                    )
                     clashes.append((file, _line(file, location, message, value)))
                 else:
-                    used_here[value] = file
+                    used_here[value] = (file, location)
             first_user |= used_here
     return sorted(clashes, key=lambda clash: clash[0])
 

@@ -25,7 +25,12 @@ from pydantic import (
     model_validator,
 )
 
-from constructs_lib.paths import segments
+from constructs_lib.paths import (
+    MAX_LISTENER_PRIORITY,
+    MIN_LISTENER_PRIORITY,
+    rule_priority,
+    segments,
+)
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MIN_PERIOD_S,
@@ -35,6 +40,7 @@ from serverless_app.config.aws_facts import (
     API_MAX_BURST_LIMIT,
     API_MAX_LATENCY_MS,
     API_MAX_RATE_LIMIT,
+    ARTIFACTS_BUCKET_SUFFIX,
     AWS_REGIONS,
     GREETING_KEY,
     LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
@@ -44,6 +50,7 @@ from serverless_app.config.aws_facts import (
     LOG_RETENTION_DAYS,
     MAX_SECRETS_PER_FUNCTION,
     MAX_TAGS,
+    NAME_PREFIX_MAX,
     RELEASE_STRATEGIES,
     RESOURCE_TAGS,
     S3_BUCKET_NAME_MAX,
@@ -76,10 +83,12 @@ from serverless_app.config.rules import (
     LambdaVariableName,
     LoadBalancerName,
     Problem,
+    ProjectName,
     RoutePath,
     S3BucketName,
     S3BucketPrefix,
     SecretName,
+    SnsTopicName,
     SslPolicy,
     SsmParameterName,
     StackRegion,
@@ -254,7 +263,7 @@ class LoadBalancerConfig(StrictModel):
             "starting with `internal-` (each function's target group `<name>-<function key>` "
             "must fit 32; the name also prefixes the access-log bucket); unique"
         ),
-        json_schema_extra={"default_text": "`<env>-alb`"},
+        json_schema_extra={"default_text": "`<project>-<env>`"},
     )
     # With a certificate: HTTPS on 443 and a redirect from 80. Without: plain HTTP on 80,
     # a documented choice for environments without a domain (see README "Security defaults").
@@ -333,7 +342,7 @@ class FunctionConfig(StrictModel):
             "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique "
             "among the functions of every file"
         ),
-        json_schema_extra={"default_text": "`<env>-<key>`"},
+        json_schema_extra={"default_text": "`<project>-<env>-<key>`"},
     )
     # Relative paths are relative to the project root (the folder holding main.py).
     source_dir: str = Field(
@@ -569,9 +578,49 @@ class RouteConfig(StrictModel):
         description='`"NONE"` makes the route public: a deliberate choice, never the default',
     )
     load_balancer: bool = Field(
-        default=True,
-        description="also a listener rule on the load balancer, to the function's target group",
+        default=False,
+        description=(
+            "also a listener rule on the load balancer, to the function's target group. The load "
+            'balancer cannot check IAM signatures: only for `authorization = "NONE"` routes'
+        ),
+        json_schema_extra={"default_text": '`true` for `authorization = "NONE"`, else `false`'},
     )
+    priority: Annotated[int, Field(ge=MIN_LISTENER_PRIORITY, le=MAX_LISTENER_PRIORITY)] | None = (
+        Field(
+            default=None,
+            description=(
+                "the load balancer rule's priority (lower is tested first), unique among the "
+                "routes; set it only when the derived one collides with another route's"
+            ),
+            json_schema_extra={
+                "default_text": "derived from method and path (docs/functions.md), stable"
+            },
+        )
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _public_routes_on_the_load_balancer(cls, data: Any) -> Any:
+        """Public routes go on the load balancer unless told otherwise; authorized ones never
+        by default (see `_no_anonymous_path`)."""
+        if isinstance(data, dict) and "load_balancer" not in data:
+            return {**data, "load_balancer": data.get("authorization", "AWS_IAM") == "NONE"}
+        return data
+
+    @model_validator(mode="after")
+    def _no_anonymous_path(self) -> RouteConfig:
+        if self.load_balancer and self.authorization != "NONE":
+            message = (
+                f"the load balancer has no {self.authorization} authorization: the route would be "
+                'public there; set load_balancer = false or authorization = "NONE"'
+            )
+            fail(("load_balancer",), message, self.load_balancer)
+        return self
+
+    @property
+    def listener_priority(self) -> int:
+        """Its rule's priority on the load balancer: `priority`, else derived from the route."""
+        return rule_priority(self.method, self.path, self.priority)
 
     @property
     def parameters(self) -> list[str]:
@@ -583,7 +632,7 @@ class ApiConfig(StrictModel):
     name: ApiName | None = Field(
         default=None,
         description="1-47 letters, digits, `.`, `-` or `_` (the name is part of a log group name)",
-        json_schema_extra={"default_text": "`<env>-hello-api`"},
+        json_schema_extra={"default_text": "`<project>-<env>`"},
     )
     stage_name: ApiStageName | None = Field(
         default=None,
@@ -607,7 +656,9 @@ class S3Config(StrictModel):
             "starting with a letter or digit, no `..`, not starting with `xn--`, `sthree-`, "
             "`amzn-s3-demo-`; unique"
         ),
-        json_schema_extra={"default_text": "`<env>-hello-artifacts-` unless `bucket_name` is set"},
+        json_schema_extra={
+            "default_text": "`<project>-<env>-artifacts-` unless `bucket_name` is set"
+        },
     )
     bucket_name: S3BucketName | None = Field(
         default=None,
@@ -694,7 +745,7 @@ class DynamoDbConfig(StrictModel):
     table_name: DynamoDbTableName | None = Field(
         default=None,
         description="3-255 letters, digits, `_`, `.` or `-`; unique",
-        json_schema_extra={"default_text": "`<env>-requests`"},
+        json_schema_extra={"default_text": "`<project>-<env>-requests`"},
     )
     deletion_protection: bool = Field(default=False, description="")
 
@@ -714,8 +765,16 @@ class LogsConfig(StrictModel):
 
 class AlarmsConfig(StrictModel):
     """CloudWatch alarms on the function, the API and the load balancer, sent (ALARM and OK)
-    to one encrypted SNS topic `<env>-alarms`, plus a dashboard `<env>`."""
+    to one encrypted SNS topic (`topic_name`), plus a dashboard `<project>-<env>`."""
 
+    topic_name: SnsTopicName | None = Field(
+        default=None,
+        description=(
+            "the alarm topic; a new name replaces the topic and its confirmed subscriptions "
+            "(see CHANGELOG.md before an upgrade); unique"
+        ),
+        json_schema_extra={"default_text": "`<project>-<env>-alarms`"},
+    )
     email: list[EmailAddress] = Field(
         default_factory=list,
         description="addresses subscribed to the topic; each must confirm by email first",
@@ -813,7 +872,7 @@ class BackendConfig(StrictModel):
     key: StateKey | None = Field(
         default=None,
         description="not empty, not starting or ending with `/`, no `//`; bucket + key unique",
-        json_schema_extra={"default_text": "`<env>/terraform.tfstate`"},
+        json_schema_extra={"default_text": "`<project>/<env>/terraform.tfstate`"},
     )
     region: AwsRegion | None = Field(
         default=None, description="an AWS region", json_schema_extra={"default_text": "`region`"}
@@ -835,13 +894,21 @@ class BackendConfig(StrictModel):
 
 
 class StackConfig(StrictModel):
-    """One environment. Every key but `env`, `functions` and `routes` has a default, some
-    derived from `env` and `region`."""
+    """One environment. Every key but `project`, `env`, `functions` and `routes` has a
+    default, some derived from `project`, `env` and `region`."""
 
+    project: ProjectName = Field(
+        description=(
+            "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
+            "letter or digit; with `env`, the prefix `<project>-<env>` (at most "
+            f"{NAME_PREFIX_MAX} characters) of every name the stack derives, so that projects "
+            "and environments can share an account"
+        )
+    )
     env: EnvName = Field(
         description=(
             "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
-            "letter or digit; stack name, name prefix and `Env` tag; unique"
+            "letter or digit; stack name, `Env` tag and, after `project`, name prefix; unique"
         )
     )
     region: StackRegion = Field(
@@ -921,10 +988,19 @@ class StackConfig(StrictModel):
         raise_problems(_old_shape(data))
         defaults = _zone_defaults(data)
         filled = dict(data)
-        if _is_env_name(data.get("env")):  # else the env problem is reported; names would be noise
-            defaults |= _name_defaults(data)
+        # Without a valid project and env their own problems are reported; names would be noise.
+        if _is_name_part(data.get("project")) and _is_name_part(data.get("env")):
+            prefix = f"{data['project']}-{data['env']}"
+            if len(prefix) > NAME_PREFIX_MAX:
+                message = (
+                    f"with env, the name prefix {prefix!r} is {len(prefix)} characters; at most "
+                    f"{NAME_PREFIX_MAX}: the artifacts bucket prefix "
+                    f"'<project>-<env>{ARTIFACTS_BUCKET_SUFFIX}' must fit S3's limit"
+                )
+                fail(("project",), message, data["project"])
+            defaults |= _name_defaults(prefix, data)
             if "functions" in data:
-                filled["functions"] = _function_name_defaults(data["env"], data["functions"])
+                filled["functions"] = _function_name_defaults(prefix, data["functions"])
         for name, field in cls.model_fields.items():
             if _is_section(field.default_factory):
                 section = field.alias or name
@@ -1001,6 +1077,7 @@ class StackConfig(StrictModel):
                 *collisions,
                 # A route already reported for a collision would only be reported again.
                 *(p for p in _sibling_parameters(routes) if p.loc[0] not in colliding),
+                *_priority_collisions(routes),
             ]
         )
         return routes
@@ -1018,6 +1095,11 @@ class StackConfig(StrictModel):
             if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES
         )
         return self
+
+    @property
+    def name_prefix(self) -> str:
+        """`<project>-<env>`: the start of every name the stack derives."""
+        return f"{self.project}-{self.env}"
 
     def routes_of(self, key: str) -> list[RouteConfig]:
         """The routes that call function `key`, in file order."""
@@ -1166,6 +1248,25 @@ def _route_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
         earlier.setdefault(shape, []).append((index, route))
 
 
+def _priority_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
+    """Two listener rules with one priority: ELB refuses the second."""
+    holder: dict[int, int] = {}
+    for index, route in enumerate(routes):
+        if not route.load_balancer:
+            continue
+        priority = route.listener_priority
+        if priority in holder:
+            other = routes[holder[priority]]
+            message = (
+                f"listener priority {priority} is also that of routes[{holder[priority]}] "
+                f"({other.method} {other.path}): set priority on this route to an unused number "
+                f"({MIN_LISTENER_PRIORITY}-{MAX_LISTENER_PRIORITY}, lower is tested first)"
+            )
+            yield Problem((index, "priority"), message, route.priority)
+        else:
+            holder[priority] = index
+
+
 def _sibling_parameters(routes: list[RouteConfig]) -> Iterator[Problem]:
     """API Gateway allows one parameter segment below a path (`/a/{id}` and `/a/{name}` cannot
     both exist): paths sharing the segments before a parameter must name it alike."""
@@ -1193,11 +1294,12 @@ def _is_section(default_factory: object) -> bool:
     return isinstance(default_factory, type) and issubclass(default_factory, StrictModel)
 
 
-_ENV_NAME = TypeAdapter(EnvName)
+_NAME_PART = TypeAdapter(EnvName)
 
 
-def _is_env_name(value: Any) -> bool:
-    return _is_valid(_ENV_NAME, value)
+def _is_name_part(value: Any) -> bool:
+    """A valid `env` or `project` (one rule for both)."""
+    return _is_valid(_NAME_PART, value)
 
 
 def _is_valid(adapter: TypeAdapter[Any], value: Any) -> bool:
@@ -1256,14 +1358,14 @@ def _old_shape(data: dict[str, Any]) -> Iterator[Problem]:
 _FUNCTION_KEY = TypeAdapter(FunctionKey)
 
 
-def _function_name_defaults(env: str, functions: Any) -> Any:
-    """`<env>-<key>` for every function whose table leaves out its name (and has a valid key:
-    a name made of a bad key would only repeat the key's problem)."""
+def _function_name_defaults(prefix: str, functions: Any) -> Any:
+    """`<project>-<env>-<key>` for every function whose table leaves out its name (and has a
+    valid key: a name made of a bad key would only repeat the key's problem)."""
     if not isinstance(functions, dict):
         return functions
     return {
         key: (
-            {"name": f"{env}-{key}", **function}
+            {"name": f"{prefix}-{key}", **function}
             if isinstance(function, dict) and _is_valid(_FUNCTION_KEY, key)
             else function
         )
@@ -1271,20 +1373,22 @@ def _function_name_defaults(env: str, functions: Any) -> Any:
     }
 
 
-def _name_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Per section, the names a file leaves out (documented in the README)."""
+def _name_defaults(prefix: str, data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per section, the names a file leaves out, all starting with `<project>-<env>`
+    (documented in the generated reference)."""
     env = data["env"]
     defaults: dict[str, dict[str, Any]] = {
-        "load_balancer": {"name": f"{env}-alb"},
-        "api": {"name": f"{env}-hello-api", "stage_name": env},
-        "dynamodb": {"table_name": f"{env}-requests"},
+        "load_balancer": {"name": prefix},
+        "api": {"name": prefix, "stage_name": env},
+        "dynamodb": {"table_name": f"{prefix}-requests"},
+        "alarms": {"topic_name": f"{prefix}-alarms"},
     }
     s3 = data.get("s3", {})
     if isinstance(s3, dict) and "bucket_name" not in s3:
-        defaults["s3"] = {"bucket_prefix": f"{env}-hello-artifacts-"}
+        defaults["s3"] = {"bucket_prefix": f"{prefix}{ARTIFACTS_BUCKET_SUFFIX}"}
     backend = data.get("backend", {})
     if isinstance(backend, dict) and backend.get("type") == "s3":
-        defaults["backend"] = {"key": f"{env}/terraform.tfstate"}
+        defaults["backend"] = {"key": f"{data['project']}/{env}/terraform.tfstate"}
         region = _known_region(data)
         if region:
             defaults["backend"]["region"] = region
@@ -1310,6 +1414,15 @@ def warnings_of(config: StackConfig) -> Iterator[Problem]:
 UniqueNames = Callable[[StackConfig], list[tuple[str, object]]]
 UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
     ("env", lambda config: [("env", config.env)]),
+    # Every derived name starts with it (KMS alias, web ACL, CodeDeploy application, roles, ...).
+    ("name prefix", lambda config: [("project", config.name_prefix)]),
+    # The API's alarms and access-log group are named after it.
+    ("API name", lambda config: [("api.name", config.api.name)]),
+    ("alarm topic", lambda config: [("alarms.topic_name", config.alarms.topic_name)]),
+    (
+        "custom domain",
+        lambda config: [("domain.name", config.domain.name if config.domain else None)],
+    ),
     (
         "function name",
         lambda config: [

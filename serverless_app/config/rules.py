@@ -199,14 +199,14 @@ def _state_key(value: str) -> str:
     return value
 
 
-EnvName = Annotated[
-    str,
-    pattern(
-        r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?",
-        "1-20 lowercase letters, digits or hyphens, starting with a letter and ending with a "
-        "letter or digit (it prefixes every resource name)",
-    ),
-]
+# `env` and `project` together prefix every name the stack derives: `<project>-<env>-...`.
+NAME_PART = r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?"
+NAME_PART_RULE = (
+    "1-20 lowercase letters, digits or hyphens, starting with a letter and ending with a "
+    "letter or digit (it prefixes every resource name)"
+)
+EnvName = Annotated[str, pattern(NAME_PART, NAME_PART_RULE)]
+ProjectName = Annotated[str, pattern(NAME_PART, NAME_PART_RULE)]
 # A key of [functions]: it names the function (`<env>-<key>`) and its target group.
 FunctionKey = Annotated[
     str,
@@ -277,6 +277,9 @@ ApiName = Annotated[
         f"underscores (its IAM role '<name>{API_ROLE_SUFFIX}' must fit IAM's "
         f"{IAM_ROLE_NAME_MAX}; its log group name allows no other characters)",
     ),
+]
+SnsTopicName = Annotated[
+    str, pattern(r"[A-Za-z0-9_-]{1,256}", "1-256 letters, digits, hyphens or underscores")
 ]
 ApiStageName = Annotated[
     str, pattern(r"[A-Za-z0-9_-]{1,128}", "1-128 letters, digits, hyphens or underscores")
