@@ -108,8 +108,10 @@ TEST_WORKERS ?= auto
 test: setup ## the whole test suite (needs everything setup installs)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
-e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap against a local emulator (part of `make test`)
-	$(PY) -m pytest -m e2e
+# The two e2e modules (apply cycle, change cycle) start at once on their own workers.
+E2E_WORKERS ?= 2
+e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap, then dev's changes and the upgrade, against local emulators (part of `make test`)
+	$(PY) -m pytest -m e2e -n $(E2E_WORKERS)
 
 checkov: synth $(CHECKOV) ## the security gate on cdktf.out/
 	$(PY) -m scripts.checkov_gate

@@ -16,9 +16,10 @@ provider_loader.install()
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """Under pytest-xdist (`make test`), the apply cycle's module goes first: it takes minutes on
-    one worker while the others run everything else, instead of starting last and running
-    alone. Every worker collects, so every worker sorts alike; a plain run keeps file order."""
+    """Under pytest-xdist (`make test`), the Terraform modules (apply and change cycle) go first:
+    they take minutes on their workers while the others run everything else, instead of
+    starting last and running alone. Every worker collects, so every worker sorts alike; a
+    plain run keeps file order."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 

@@ -166,6 +166,15 @@ class StepResult:
     output: str
 
 
+# The return code recorded for a command stopped after STEP_TIMEOUT_S.
+TIMED_OUT = -1
+
+
+def _text(output: str | bytes) -> str:
+    # What a timed-out command printed arrives undecoded.
+    return output.decode(errors="replace") if isinstance(output, bytes) else output
+
+
 @dataclass
 class Workspace:
     """A copy of one stack folder and the environment Terraform runs in there."""
@@ -180,19 +189,26 @@ class Workspace:
 
     def run(self, *arguments: str) -> StepResult:
         started = time.monotonic()
-        completed = subprocess.run(
-            ["terraform", *arguments],
-            cwd=self.folder,
-            env=self.environment,
-            capture_output=True,
-            text=True,
-            timeout=STEP_TIMEOUT_S,
-        )
+        try:
+            completed = subprocess.run(
+                ["terraform", *arguments],
+                cwd=self.folder,
+                env=self.environment,
+                capture_output=True,
+                text=True,
+                timeout=STEP_TIMEOUT_S,
+            )
+            returncode, output = completed.returncode, completed.stdout + completed.stderr
+        except subprocess.TimeoutExpired as timeout:
+            # Recorded like any failed command, with what it printed before it was stopped.
+            partial = [part for part in (timeout.stdout, timeout.stderr) if part]
+            printed = "".join(_text(part) for part in partial)
+            returncode, output = TIMED_OUT, f"{printed}\nstopped after {STEP_TIMEOUT_S} s"
         result = StepResult(
             command=(f"{self.label}: " if self.label else "") + " ".join(arguments),
-            returncode=completed.returncode,
+            returncode=returncode,
             seconds=time.monotonic() - started,
-            output=completed.stdout + completed.stderr,
+            output=output,
         )
         self.steps.append(result)
         return result
