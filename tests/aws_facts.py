@@ -175,7 +175,13 @@ def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
     ]
     arn = balancer["LoadBalancerArn"]
     listeners = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
-    groups = elbv2.describe_target_groups(LoadBalancerArn=arn)["TargetGroups"]
+    # Every group, then the balancer's: moto answers TargetGroupNotFound when asked for the
+    # groups of a load balancer that has none (prod, whose only route is AWS_IAM).
+    groups = [
+        group
+        for group in elbv2.describe_target_groups()["TargetGroups"]
+        if arn in group["LoadBalancerArns"]
+    ]
     targets = {
         group["TargetGroupArn"]: [
             health["Target"]["Id"]

@@ -105,7 +105,6 @@ def run_chain(
     recorded and the chain goes on (the next step starts from whatever state it left)."""
     chain = ChangeChain(title)
     workspaces: dict[str, Workspace] = {}
-    in_sync: set[str] = set()
     for stage in stages:
         report = ChangeStepReport(
             stack=CONFIGS[stage.name]["env"], name=stage.name, config=CONFIGS[stage.name]
@@ -114,7 +113,7 @@ def run_chain(
         try:
             if stage.stack_folder is None:
                 raise StepFailed(stage.problem)
-            _apply(report, stage.stack_folder, workspaces, in_sync, work, toolchain, emulator)
+            _apply(report, stage.stack_folder, workspaces, work, toolchain, emulator)
         except Exception as error:  # recorded: the tests name the step and what broke
             report.failure = f"{type(error).__name__}: {error}"
     return chain
@@ -124,13 +123,10 @@ def _apply(
     report: ChangeStepReport,
     stack_folder: Path,
     workspaces: dict[str, Workspace],
-    in_sync: set[str],
     work: Path,
     toolchain: Toolchain,
     emulator: Emulator,
 ) -> None:
-    """One step; `in_sync` holds the environments whose last refreshing plan found nothing to
-    change, and is kept up to date."""
     env = report.stack
     if env in workspaces:
         where = workspaces[env].recording_into(report.steps)
@@ -141,24 +137,15 @@ def _apply(
         )
         where = workspaces[env] = created.recording_into(report.steps)
         _succeeded(where.run("init"))
-    # When the previous re-plan of this folder compared state and emulator and found nothing
-    # to change (and nothing touched either since), a refresh would read the same values
-    # again: the plan is the same without it, and a refresh of ~130 resources is most of a
-    # plan's time.
-    refresh = ("-refresh=false",) if env in in_sync else ()
-    in_sync.discard(env)
-    _succeeded(where.run("plan", "-out=tfplan", *refresh))
+    _succeeded(where.run("plan", "-out=tfplan"))
     shown = _succeeded(where.run("show", "-json", "tfplan"))
     report.stateful_losses = stateful_losses(json.loads(shown.output))
     _succeeded(where.run("apply", "tfplan"))
-    # Another environment in the same account must not notice this one (names, alarms).
+    # This environment's re-plan, and every other one's: they share the account and must not
+    # notice each other (a name taken twice, an alarm overwritten).
     for other, applied in workspaces.items():
         label = "" if other == env else other
-        replan = applied.recording_into(report.steps, label).run("plan", "-detailed-exitcode")
-        if replan.returncode == 0:
-            in_sync.add(other)
-        else:
-            in_sync.discard(other)
+        applied.recording_into(report.steps, label).run("plan", "-detailed-exitcode")
     report.facts = collect_facts(emulator.endpoint(where.region), where.output_values())
 
 
