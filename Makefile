@@ -27,6 +27,7 @@ SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 CALL_ENV ?= dev
 CALL_PATH ?= /hello
+CALL_ARGS ?=
 RELEASE_ENV ?= dev
 RELEASE_ARGS ?=
 
@@ -89,8 +90,8 @@ serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)
 
-call: $(VENV)/.synced ## SigV4-signed GET of a route of the applied stack (CALL_ENV=dev CALL_PATH=/hello)
-	$(PY) -m scripts.call --env $(CALL_ENV) --path $(CALL_PATH)
+call: $(VENV)/.synced ## SigV4-signed request to a route of the applied stack (CALL_ENV=dev CALL_PATH=/hello CALL_ARGS="--method POST --data ...")
+	$(PY) -m scripts.call --env $(CALL_ENV) --path '$(CALL_PATH)' $(CALL_ARGS)
 
 release: $(VENV)/.synced ## CodeDeploy shifts the applied stack's live alias to its newest version (RELEASE_ENV=dev, RELEASE_ARGS="--version N" to roll back)
 	$(PY) -m scripts.release --env $(RELEASE_ENV) $(RELEASE_ARGS)

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return bootstrap(args.config, args.outdir)
     configs, problems = validate_configs(args.config)
     if not problems and not args.check:
-        problems = outdir_problems(args.outdir)
+        problems = outdir_problems(args.outdir, args.config)
     for path, config in configs:
         print_lines(config_warnings(path, config), sys.stderr)
     print_lines(problems, sys.stderr)
@@ -123,7 +123,7 @@ def bootstrap(config_path: Path, outdir: Path) -> int:
     except ConfigError as error:
         print_lines(error.problems, sys.stderr)
         return EXIT_BAD_CONFIG
-    problems = outdir_problems(outdir)
+    problems = outdir_problems(outdir, config_path)
     print_lines(problems, sys.stderr)
     if problems:
         return EXIT_BAD_CONFIG

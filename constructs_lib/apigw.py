@@ -26,7 +26,8 @@ from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
 from constructs_lib.logs import encrypted_log_group
-from constructs_lib.paths import segments, wildcard_path
+from constructs_lib.paths import MAX_API_RESOURCES, resource_paths, segments
+from constructs_lib.permissions import API_GATEWAY_PRINCIPAL, api_source_arn, api_statement_id
 from constructs_lib.routes import Route
 
 # One JSON line per request in the access log.
@@ -64,6 +65,9 @@ class RestApiProps:
         names = [route.name for route in self.routes]
         if len(set(names)) != len(names):
             raise ValueError(f"routes repeat a method and path: {sorted(names)}")
+        resources = len(resource_paths([route.path for route in self.routes]))
+        if resources > MAX_API_RESOURCES:
+            raise ValueError(f"{resources} API resources; API Gateway allows {MAX_API_RESOURCES}")
 
 
 # The one request validator, named in the OpenAPI document: declared path parameters are
@@ -104,16 +108,12 @@ class LambdaRestApi(Construct):
             LambdaPermission(
                 self,
                 f"invoke-permission-{route.slug}",
-                statement_id=f"AllowApiGateway-{route.slug}",
+                statement_id=api_statement_id(route.method, route.path),
                 action="lambda:InvokeFunction",
                 function_name=route.target.function_name,
                 qualifier=route.target.qualifier,
-                principal="apigateway.amazonaws.com",
-                # <execution_arn>/<stage>/<method>/<path>: any stage, this method and path only.
-                source_arn=(
-                    f"{execution_arn}/*/{'*' if route.method == 'ANY' else route.method}"
-                    f"{wildcard_path(route.path)}"
-                ),
+                principal=API_GATEWAY_PRINCIPAL,
+                source_arn=api_source_arn(execution_arn, route.method, route.path),
             )
         self.deployment = ApiGatewayDeployment(
             self,

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,41 +125,108 @@ class DependencySpec:
 
 
 def dependency_spec(path: Path) -> DependencySpec:
-    """Recognize a dependency file by name; any other name is an error, not a guess."""
-    if not path.is_file():
-        raise DependencyError(f"{path}: the function's dependency file does not exist")
+    """Recognize a dependency file by name and check it (`dependency_file_problem`)."""
+    problem = dependency_file_problem(path)
+    if problem is not None:
+        raise DependencyError(f"{path}: {problem}")
     if path.name in UV_PROJECT_NAMES:
-        spec = DependencySpec(path, "uv")
-        if not all(input.is_file() for input in spec.inputs):
+        return DependencySpec(path, "uv")
+    return DependencySpec(path, "requirements")
+
+
+def dependency_file_problem(path: Path) -> str | None:
+    """Why `path` cannot be a function's dependency file, in one line saying how to fix it;
+    None when it can. Reads the file: the configuration check and the synth refuse alike."""
+    if not path.is_file():
+        return "the function's dependency file does not exist"
+    if path.name in UV_PROJECT_NAMES:
+        project = DependencySpec(path, "uv")
+        if not all(input.is_file() for input in project.inputs):
             # Without a lock, uv would resolve afresh and the package would drift over time.
-            raise DependencyError(
-                f"{path}: a uv project needs both pyproject.toml and uv.lock (run `uv lock`)"
-            )
-        return spec
-    if path.name.endswith(".txt"):
-        _refuse_other_files(path)
-        return DependencySpec(path, "requirements")
-    raise DependencyError(
-        f"{path}: expected a requirements file (*.txt), uv.lock or pyproject.toml"
+            return "a uv project needs both pyproject.toml and uv.lock (run `uv lock`)"
+        return None
+    if not path.name.endswith(".txt"):
+        return "expected a requirements file (*.txt), uv.lock or pyproject.toml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return f"cannot read it: {getattr(error, 'strerror', None) or error}"
+    return next(
+        (
+            f"line {number}: {problem}"
+            for number, requirement in requirement_lines(text)
+            if (problem := _requirement_problem(requirement)) is not None
+        ),
+        None,
     )
 
 
 # Options that pull in another file, whose content the cache key would not cover.
 _FILE_OPTIONS = ("-r", "--requirement", "-c", "--constraint", "-e", "--editable")
+# `name[extras]==version` (or `===`), then environment markers; one exact version, no `*`.
+_PINNED = re.compile(
+    r"(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*"
+    r"===?\s*[A-Za-z0-9!+._-]+\s*(?:;.*)?"
+)
+_HASH_OPTION = re.compile(r"\s--hash[=\s]\S+")
+PIN_ADVICE = (
+    "write name==version for every package, dependencies of dependencies too (`pip freeze` "
+    "or `uv pip compile` write such a file); unpinned, the zip depends on the day it is built"
+)
 
 
-def _refuse_other_files(requirements: Path) -> None:
-    for number, line in enumerate(requirements.read_text().splitlines(), start=1):
-        words = line.split("#", 1)[0].split()
-        option = next(
-            (o for o in _FILE_OPTIONS if words and (words[0] == o or words[0].startswith(o + "="))),
-            None,
+def requirement_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, logical line) of each requirement or option: continuation lines
+    joined, comments and blank lines left out."""
+    pending: list[str] = []
+    start = 0
+    for number, line in enumerate(text.splitlines(), start=1):
+        start = start or number
+        # pip: a comment starts at a `#` at the line's start or after whitespace.
+        line = re.split(r"(?:^|\s)#", line, maxsplit=1)[0]
+        if line.endswith("\\"):
+            pending.append(line[:-1])
+            continue
+        logical = " ".join([*pending, line]).strip()
+        if logical:
+            yield start, logical
+        pending, start = [], 0
+
+
+def _requirement_problem(requirement: str) -> str | None:
+    words = requirement.split()
+    option = next((o for o in _FILE_OPTIONS if words[0] == o or words[0].startswith(o + "=")), None)
+    if option:
+        return (
+            f"`{option}` is not supported: the cache follows this file's content only; list "
+            "every pinned requirement in it"
         )
-        if option:
-            raise DependencyError(
-                f"{requirements}:{number}: `{option}` is not supported: the cache follows this "
-                "file's content only; list every pinned requirement in it"
-            )
+    if requirement.startswith("-"):
+        return None  # --index-url, --only-binary, ...: how to install, not what
+    if _pinned(requirement) is None:
+        return f"`{_shortened(requirement)}` is not pinned: {PIN_ADVICE}"
+    return None
+
+
+def _pinned(requirement: str) -> re.Match[str] | None:
+    return _PINNED.fullmatch(_HASH_OPTION.sub("", f" {requirement}").strip())
+
+
+def pinned_names(requirements: Path) -> set[str]:
+    """The normalized names (PEP 503) of the packages a checked requirements file pins."""
+    return {
+        normalized_name(match["name"])
+        for _, requirement in requirement_lines(requirements.read_text(encoding="utf-8"))
+        if (match := _pinned(requirement)) is not None
+    }
+
+
+def normalized_name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _shortened(text: str, room: int = 80) -> str:
+    return text if len(text) <= room else f"{text[:room]}..."
 
 
 def cache_key(spec: DependencySpec, target: Target) -> str:
@@ -199,6 +266,7 @@ def install_dependencies(
         requirements = _requirements_file(spec, Path(scratch))
         site = Path(scratch) / "site"
         _pip_install(requirements, site, target)
+        _refuse_unpinned_installs(dependency_file, requirements, site)
         _normalize(site)
         try:
             site.rename(entry)
@@ -312,6 +380,39 @@ def _last_error_line(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR:")]
     return (errors or lines or ["no output"])[-1]
+
+
+def _refuse_unpinned_installs(dependency_file: Path, requirements: Path, site: Path) -> None:
+    """Without hashes pip installs the dependencies of the pinned packages at whatever version
+    is newest that day: every installed distribution must be pinned in the file."""
+    pinned = pinned_names(requirements)
+    unpinned = sorted(
+        f"{name}=={version}"
+        for name, version in _installed_distributions(site)
+        if normalized_name(name) not in pinned
+    )
+    if unpinned:
+        raise DependencyError(
+            f"{dependency_file}: pip also installed {', '.join(unpinned)}, which the file does "
+            "not pin; add these lines (the versions pip chose now) so every synth installs the "
+            "same"
+        )
+
+
+def _installed_distributions(site: Path) -> list[tuple[str, str]]:
+    """(name, version) of each distribution pip installed into `site`."""
+    found = []
+    for metadata in sorted(site.glob("*.dist-info/METADATA")):
+        text = metadata.read_text(encoding="utf-8", errors="replace")
+        # The headers end at the first blank line; the description may hold anything.
+        headers = text.split("\n\n", 1)[0].splitlines()
+        fields = {
+            key: value
+            for key, _, value in (line.partition(": ") for line in headers)
+            if key in ("Name", "Version")
+        }
+        found.append((fields.get("Name", metadata.parent.name), fields.get("Version", "?")))
+    return found
 
 
 def _normalize(site: Path) -> None:

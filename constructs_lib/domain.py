@@ -20,10 +20,12 @@ from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
     ApiGatewayDomainName,
     ApiGatewayDomainNameEndpointConfiguration,
 )
+from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from constructs import Construct
 
 from constructs_lib.apigw import LambdaRestApi
+from constructs_lib.plan_checks import hcl_strings, plan_check
 
 # RFC 1035 host names as ACM accepts them: labels of 1-63 characters, 253 in all.
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
@@ -62,6 +64,40 @@ class ApiDomainProps:
             raise ValueError(f"invalid base_path {self.base_path!r} (no leading/trailing /)")
 
 
+class HostedZoneCheck(Construct):
+    """Plan fails when the hosted zone cannot serve the names: a private zone answers only
+    inside its VPCs, so ACM never sees the validation records and clients never resolve the
+    name; a zone of another domain would hold records nobody asks for."""
+
+    def __init__(self, scope: Construct, id: str, *, zone_id: str, names: Sequence[str]) -> None:
+        super().__init__(scope, id)
+        # Wildcards are validated by the record of their base name.
+        bases = sorted({name.removeprefix("*.") for name in names})
+        zone = 'trimsuffix(lower(self.name), ".")'
+        inside = f'name == {zone} || endswith(name, ".${{{zone}}}")'
+        outside = f"[for name in {hcl_strings(bases)} : name if !({inside})]"
+        DataAwsRoute53Zone(
+            self,
+            "zone",
+            zone_id=zone_id,
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    plan_check(
+                        "!self.private_zone",
+                        f"Hosted zone {zone_id} (${{self.name}}) is private: ACM cannot see its "
+                        "validation records and clients cannot resolve the name. Use the public "
+                        "hosted zone of the domain.",
+                    ),
+                    plan_check(
+                        f"length({outside}) == 0",
+                        f'${{join(", ", {outside})}} not in hosted zone {zone_id} '
+                        "(${self.name}): use the public hosted zone that holds the name.",
+                    ),
+                ]
+            ),
+        )
+
+
 class ApiDomain(Construct):
     """DNS-validated certificate + regional custom domain (TLS 1.2) + base path mapping +
     alias A record, for one REST API stage."""
@@ -71,6 +107,12 @@ class ApiDomain(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.props = props
+        HostedZoneCheck(
+            self,
+            "zone",
+            zone_id=props.hosted_zone_id,
+            names=[props.domain_name, *props.alternative_names],
+        )
         self.certificate = AcmCertificate(
             self,
             "certificate",

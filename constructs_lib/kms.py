@@ -7,14 +7,18 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey
 from constructs import Construct
 
-from constructs_lib.iam import Grantable, stack_partition
+from constructs_lib.iam import Grantable, stack_account, stack_partition
 
-# Key administration by the account (through IAM policies), listed instead of `kms:*`.
+# Key administration by the account (through IAM policies), listed instead of `kms:*`: what
+# AWS's default key policy gives key administrators ("Allows key administrators to administer
+# the KMS key": Create*, Describe*, Enable*, List*, Put*, Update*, Revoke*, Disable*, Get*,
+# Delete*, TagResource, UntagResource, ScheduleKeyDeletion, CancelKeyDeletion,
+# RotateKeyOnDemand), spelled out for the actions that apply to one existing key. Disabling the
+# key or its rotation and rotating it on demand are what an incident or an audit asks for.
 ADMIN_ACTIONS = [
     "kms:CancelKeyDeletion",
     "kms:CreateAlias",
@@ -22,17 +26,21 @@ ADMIN_ACTIONS = [
     "kms:DeleteAlias",
     "kms:DescribeKey",
     "kms:DisableKey",
+    "kms:DisableKeyRotation",
     "kms:EnableKey",
     "kms:EnableKeyRotation",
+    "kms:GetKeyLastUsage",
     "kms:GetKeyPolicy",
     "kms:GetKeyRotationStatus",
     "kms:ListAliases",
     "kms:ListGrants",
     "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
     "kms:ListResourceTags",
     "kms:PutKeyPolicy",
     "kms:RetireGrant",
     "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
     "kms:ScheduleKeyDeletion",
     "kms:TagResource",
     "kms:UntagResource",
@@ -68,7 +76,7 @@ class StackKey(Construct):
     def __init__(self, scope: Construct, id: str, props: StackKeyProps) -> None:
         super().__init__(scope, id)
         self.partition = stack_partition(self)
-        self.account_id = DataAwsCallerIdentity(self, "account").account_id
+        self.account_id = stack_account(self)
         account_root = f"arn:{self.partition}:iam::{self.account_id}:root"
         log_groups = f"arn:{self.partition}:logs:{props.region}:{self.account_id}:log-group:*"
         self._policy: dict[str, Any] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -32,7 +32,9 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 )
 from constructs import Construct
 
-from constructs_lib.paths import wildcard_path
+from constructs_lib.names import access_log_bucket_prefix
+from constructs_lib.paths import MAX_WILDCARDS_PER_RULE, wildcard_count, wildcard_path
+from constructs_lib.permissions import LOAD_BALANCER_PRINCIPAL, LOAD_BALANCER_STATEMENT_ID
 from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
@@ -169,7 +171,7 @@ class FunctionLoadBalancer(Construct):
             self,
             "access-logs",
             SecureBucketProps(
-                bucket_prefix=f"{self.props.name}-logs-",
+                bucket_prefix=access_log_bucket_prefix(self.props.name),
                 expiration_days=self.props.access_log_expiration_days,
                 force_destroy=self.props.force_destroy,
                 service_writes=[
@@ -204,11 +206,11 @@ class FunctionLoadBalancer(Construct):
         permission = LambdaPermission(
             self,
             f"{id}-invoke-permission",
-            statement_id="AllowExecutionFromLoadBalancer",
+            statement_id=LOAD_BALANCER_STATEMENT_ID,
             action="lambda:InvokeFunction",
             function_name=target.function_name,
             qualifier=target.qualifier,
-            principal="elasticloadbalancing.amazonaws.com",
+            principal=LOAD_BALANCER_PRINCIPAL,
             source_arn=arn,
         )
         LbTargetGroupAttachment(
@@ -225,6 +227,7 @@ class FunctionLoadBalancer(Construct):
         """One listener rule per route, forwarding to its target group (made by
         `add_function_target`), at the route's `listener_priority`: a priority that depends on
         the route alone, so that a change to other routes never renumbers this one."""
+        _refuse_too_many_wildcards(route for route, _ in routes)
         taken = self._priorities
         for route, target_group in routes:
             priority = route.listener_priority
@@ -314,3 +317,12 @@ class FunctionLoadBalancer(Construct):
             certificate_arn=certificate_arn,
             ssl_policy=ssl_policy,
         )
+
+
+def _refuse_too_many_wildcards(routes: Iterable[Route]) -> None:
+    for route in routes:
+        if wildcard_count(route.path) > MAX_WILDCARDS_PER_RULE:
+            raise ValueError(
+                f"{route.name}: a listener rule allows {MAX_WILDCARDS_PER_RULE} wildcards "
+                "(one per path parameter)"
+            )

@@ -10,17 +10,26 @@ from dataclasses import dataclass
 
 # The load balancer's limit for one path-pattern value.
 MAX_PATH_LENGTH = 128
-# A listener rule's priority: 1 (tested first) to 50,000 (ELB's range).
-MIN_LISTENER_PRIORITY, MAX_LISTENER_PRIORITY = 1, 50_000
-# Derived priorities fall in bands by specificity class (see `listener_priority`): paths deeper
-# than this share the deepest band; "2" stands for "two or more segments from the first
-# parameter to the end".
-PRIORITY_DEPTHS = 8
-_TRAILING_CLASSES = 3
-_PRIORITY_CLASSES = 2 * (PRIORITY_DEPTHS + 1) * _TRAILING_CLASSES * 2
-PRIORITY_BAND = (MAX_LISTENER_PRIORITY - MIN_LISTENER_PRIORITY + 1) // _PRIORITY_CLASSES
 LITERAL_SEGMENT = re.compile(r"[A-Za-z0-9._-]+")
 PARAMETER_SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(\+?)\}")
+# A listener rule's priority: 1 (tested first) to 50,000 (ELB's range).
+MIN_LISTENER_PRIORITY, MAX_LISTENER_PRIORITY = 1, 50_000
+# Derived priorities fall in bands by the shape of the path (see `listener_priority`). Up to
+# EXACT_DEPTH segments every shape has its own band; deeper paths are told apart by how many
+# segments follow their first parameter (0, 1, 2, 3 or more), and paths deeper than
+# PRIORITY_DEPTHS share the deepest bands.
+PRIORITY_DEPTHS = 8
+EXACT_DEPTH = 3
+_COARSE_SHAPES = 4
+
+
+def _shapes_at(depth: int) -> int:
+    return 2**depth if depth <= EXACT_DEPTH else _COARSE_SHAPES
+
+
+_SHAPES = sum(_shapes_at(depth) for depth in range(PRIORITY_DEPTHS + 1))
+# Per shape: without and with a greedy last parameter, a method and ANY.
+PRIORITY_BAND = (MAX_LISTENER_PRIORITY - MIN_LISTENER_PRIORITY + 1) // (_SHAPES * 2 * 2)
 
 
 @dataclass(frozen=True)
@@ -81,6 +90,42 @@ def segments(path: str) -> list[Segment]:
     return parsed
 
 
+# Application Load Balancer quotas, "Wildcards per rule" (elasticloadbalancing/latest/
+# application/load-balancer-limits.html, not adjustable): each path parameter is one `*` of
+# the rule's path pattern.
+MAX_WILDCARDS_PER_RULE = 5
+# API Gateway REST API quotas, "Resources per API" (apigateway/latest/developerguide/
+# api-gateway-execution-service-limits-table.html, default, adjustable per API): one
+# resource per distinct path below `/`.
+MAX_API_RESOURCES = 300
+# Leaves room for a prefix in a 100-character statement id.
+MAX_SLUG_READABLE = 60
+
+
+def wildcard_count(path: str) -> int:
+    """The `*` of the path's load balancer pattern: one per parameter."""
+    return sum(segment.parameter is not None for segment in segments(path))
+
+
+def resource_paths(paths: list[str]) -> list[str]:
+    """The API Gateway resources the paths need, in order of first use: each distinct path
+    below `/` and every path above it (`/a/{id}` needs `/a` and `/a/{id}`)."""
+    resources: dict[str, None] = {}
+    for path in paths:
+        parts = path.strip("/").split("/") if path != "/" else []
+        for end in range(1, len(parts) + 1):
+            resources.setdefault("/" + "/".join(parts[:end]))
+    return list(resources)
+
+
+def slug(text: str) -> str:
+    """`text` as letters, digits and `-`, plus a hash of all of it: distinct for `/a-b` and
+    `/a/b`, which read the same once `/` is replaced (construct ids cannot hold `/`)."""
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
+    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
+    return f"{readable[:MAX_SLUG_READABLE]}-{digest}"
+
+
 def wildcard_path(path: str) -> str:
     """The path with every parameter as `*`: the load balancer's path pattern and the tail of
     API Gateway's execute-api source ARN."""
@@ -95,18 +140,36 @@ def listener_priority(method: str, path: str) -> int:
 
     The band puts first the patterns a load balancer must test first (a `*` also matches `/`, so
     a shorter or greedy pattern would shadow a longer one): not greedy before greedy, deeper
-    before shallower, fewer segments from the first parameter to the end, a method before ANY.
-    Within a band a hash of the method and path picks the place, so two routes can collide:
-    the configuration check refuses that, and `priority` in the route settles it."""
+    before shallower, then the leftmost literal segment first (`/a/{x}/b` before `/a/{x}/{y}`
+    before `/{x}/b/c`), a method before ANY. Within a band a hash of the method and path picks
+    the place, so two routes can collide: the configuration check refuses that and suggests a
+    free `priority` for the route."""
+    return _priority_band(method, path).start + _hash(f"{method} {path}") % PRIORITY_BAND
+
+
+def _priority_band(method: str, path: str) -> range:
+    """The priorities a route's derived one is taken from."""
     parsed = segments(path)
     greedy = bool(parsed) and parsed[-1].greedy
-    depth = min(len(parsed), PRIORITY_DEPTHS)
-    literals = next((i for i, s in enumerate(parsed) if s.parameter), len(parsed))
-    trailing = min(len(parsed) - literals, _TRAILING_CLASSES - 1)
-    band = (greedy * (PRIORITY_DEPTHS + 1) + PRIORITY_DEPTHS - depth) * _TRAILING_CLASSES + trailing
-    band = band * 2 + (method == "ANY")
-    digest = int.from_bytes(hashlib.sha256(f"{method} {path}".encode()).digest()[:8], "big")
-    return MIN_LISTENER_PRIORITY + band * PRIORITY_BAND + digest % PRIORITY_BAND
+    shape = _shape_rank([segment.parameter is not None for segment in parsed])
+    band = ((greedy * _SHAPES) + shape) * 2 + (method == "ANY")
+    start = MIN_LISTENER_PRIORITY + band * PRIORITY_BAND
+    return range(start, start + PRIORITY_BAND)
+
+
+def _shape_rank(parameters: list[bool]) -> int:
+    """Deeper shapes first; among shapes of one depth, the leftmost literal first."""
+    depth = min(len(parameters), PRIORITY_DEPTHS)
+    deeper = sum(_shapes_at(other) for other in range(depth + 1, PRIORITY_DEPTHS + 1))
+    if depth <= EXACT_DEPTH:
+        # Parameters as the bits of a number, the first segment the highest bit.
+        return deeper + sum(bit << (depth - 1 - i) for i, bit in enumerate(parameters))
+    literals = parameters.index(True) if True in parameters else len(parameters)
+    return deeper + min(len(parameters) - literals, _COARSE_SHAPES - 1)
+
+
+def _hash(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
 def rule_priority(method: str, path: str, given: int | None) -> int:

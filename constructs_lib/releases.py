@@ -31,10 +31,11 @@ from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import (
 )
 from constructs import Construct
 
-from constructs_lib.iam import attach_managed_policy, service_role
+from constructs_lib.concurrency import DEFAULT_ACCOUNT_CONCURRENCY, reservable, why_reservable
+from constructs_lib.iam import attach_managed_policy, service_role, stack_account, stack_partition
 from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.permissions import LIVE_ALIAS
 
-LIVE_ALIAS = "live"
 # AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
 CODEDEPLOY_LAMBDA_POLICY = "service-role/AWSCodeDeployRoleForLambda"
 # The predefined Lambda deployment configurations, by the short name the props take.
@@ -56,10 +57,6 @@ DEVELOPMENT_STRATEGY = "AllAtOnce"
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
 # CodeDeploy accepts at most 10 alarms per deployment group.
 MAX_ROLLBACK_ALARMS = 10
-# Lambda's default concurrent-executions quota per account and region, and the 100 executions
-# AWS keeps unreserved: provisioned concurrency must fit in what is left.
-DEFAULT_ACCOUNT_CONCURRENCY = 1000
-UNRESERVED_MINIMUM = 100
 
 
 def default_strategy(production: bool) -> str:
@@ -92,18 +89,15 @@ class LiveAliasProps:
     account_concurrency_limit: int = DEFAULT_ACCOUNT_CONCURRENCY
 
     def __post_init__(self) -> None:
-        if self.account_concurrency_limit <= UNRESERVED_MINIMUM:
-            raise ValueError(
-                f"account_concurrency_limit must exceed {UNRESERVED_MINIMUM} (AWS keeps that "
-                f"many executions unreserved), got {self.account_concurrency_limit}"
-            )
-        ceiling = self.account_concurrency_limit - UNRESERVED_MINIMUM
+        account = self.account_concurrency_limit
+        if account < 1:
+            raise ValueError(f"account_concurrency_limit must be at least 1, got {account}")
+        ceiling = reservable(account)
         count = self.provisioned_concurrency
         if count is not None and not 1 <= count <= ceiling:
             raise ValueError(
-                f"provisioned_concurrency must be between 1 and {ceiling} (account limit "
-                f"{self.account_concurrency_limit} minus {UNRESERVED_MINIMUM} unreserved), "
-                f"got {count}"
+                f"provisioned_concurrency must be between 1 and {ceiling} "
+                f"({why_reservable(account)}), got {count}"
             )
 
 
@@ -180,6 +174,8 @@ class LiveAlias(Construct):
 class ReleasesProps:
     # CodeDeploy application name; the service role is "<name>-codedeploy".
     name: str
+    # The region the deployment groups live in: the service role serves only them.
+    region: str
 
 
 @dataclass(frozen=True)
@@ -214,7 +210,16 @@ class Releases(Construct):
         # A reference, read once: every deployment group and the stack's output name it.
         self.application_name: str = self.application.name
         self.role = service_role(
-            self, "role", name=f"{props.name}-codedeploy", service="codedeploy.amazonaws.com"
+            self,
+            "role",
+            name=f"{props.name}-codedeploy",
+            service="codedeploy.amazonaws.com",
+            # This application's deployment groups only (CodeDeploy User Guide, "Cross-service
+            # confused deputy prevention").
+            source_arn=(
+                f"arn:{stack_partition(self)}:codedeploy:{props.region}:{stack_account(self)}"
+                f":deploymentgroup:{props.name}/*"
+            ),
         )
         self._policy = attach_managed_policy(
             self, "role-policy", self.role, CODEDEPLOY_LAMBDA_POLICY

@@ -3,8 +3,6 @@ the path grammar itself is `constructs_lib.paths`."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass
 
 from constructs_lib.paths import (
@@ -12,13 +10,12 @@ from constructs_lib.paths import (
     MIN_LISTENER_PRIORITY,
     rule_priority,
     segments,
+    slug,
 )
 from constructs_lib.releases import InvokeTarget
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
 AUTHORIZATIONS = ("NONE", "AWS_IAM")
-# Leaves room for a prefix in a 100-character statement id.
-MAX_SLUG_READABLE = 60
 
 
 @dataclass(frozen=True)
@@ -65,11 +62,3 @@ class Route:
         """`get-items-id-1f0c3a9e`: letters, digits and `-` only (what Lambda allows in a
         permission's statement id), with a hash so `/a/{id}` and `/a/id` stay apart."""
         return slug(self.name)
-
-
-def slug(text: str) -> str:
-    """`text` as letters, digits and `-`, plus a hash of all of it: distinct for `/a-b` and
-    `/a/b`, which read the same once `/` is replaced (construct ids cannot hold `/`)."""
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", text.lower()).strip("-")
-    digest = hashlib.sha1(text.encode()).hexdigest()[:8]
-    return f"{readable[:MAX_SLUG_READABLE]}-{digest}"

@@ -13,7 +13,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cdktf_cdktf_provider_aws.data_aws_caller_identity import DataAwsCallerIdentity
 from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
     DataAwsIamPolicyDocument,
     DataAwsIamPolicyDocumentStatement,
@@ -22,7 +21,7 @@ from cdktf_cdktf_provider_aws.data_aws_iam_policy_document import (
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from constructs import Construct
 
-from constructs_lib.iam import stack_partition
+from constructs_lib.iam import stack_account, stack_partition
 from constructs_lib.lambda_function import ServerlessFunction
 
 ENV_PREFIX = "SECRET_"
@@ -80,7 +79,7 @@ class FunctionSecrets(Construct):
         super().__init__(scope, id)
         self.props = props
         self.partition = stack_partition(self)
-        self.account_id = DataAwsCallerIdentity(self, "account").account_id
+        self.account_id = stack_account(self)
         self.parameter_arns = {
             secret: self._parameter_arn(name) for secret, name in props.parameters.items()
         }

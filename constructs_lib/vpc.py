@@ -8,7 +8,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from cdktf import TerraformResource
+from cdktf import TerraformResource, TerraformResourceLifecycle
+from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
+    DataAwsAvailabilityZones,
+    DataAwsAvailabilityZonesFilter,
+)
 from cdktf_cdktf_provider_aws.default_security_group import DefaultSecurityGroup
 from cdktf_cdktf_provider_aws.eip import Eip
 from cdktf_cdktf_provider_aws.flow_log import FlowLog
@@ -25,9 +29,11 @@ from cdktf_cdktf_provider_aws.vpc import Vpc
 from cdktf_cdktf_provider_aws.vpc_endpoint import VpcEndpoint
 from constructs import Construct
 
-from constructs_lib.iam import add_inline_policy, service_role
+from constructs_lib.iam import add_inline_policy, service_role, stack_account, stack_partition
 from constructs_lib.lambda_function import ENI_RELEASE_TIMEOUT
 from constructs_lib.logs import encrypted_log_group
+from constructs_lib.plan_checks import hcl_strings, plan_check
+from constructs_lib.zones import is_zone_id, mixed_forms
 
 ANYWHERE = "0.0.0.0/0"
 # Return traffic ports, with RDP's 3389 carved out so no ACL ever admits it from anywhere.
@@ -52,7 +58,8 @@ NatStrategy = Literal["single", "one_per_az", "none"]
 
 @dataclass(frozen=True)
 class Subnet:
-    """One subnet: `key` names its resources and tags (`<name>-<tier>-<key>`)."""
+    """One subnet: `key` names its resources and tags (`<name>-<tier>-<key>`); `az` is an
+    availability zone name (`us-east-1a`) or id (`use1-az1`), see `constructs_lib.zones`."""
 
     key: str
     cidr: str
@@ -78,6 +85,14 @@ class NetworkProps:
     # None: no VPC flow logs.
     flow_logs: FlowLogProps | None
 
+    def __post_init__(self) -> None:
+        zones = [subnet.az for subnet in (*self.public_subnets, *self.private_subnets)]
+        if mixed_forms(zones):
+            raise ValueError(
+                f"subnet zones mix AZ names and AZ ids ({', '.join(sorted(set(zones)))}): use "
+                "one form, which name is which id differs per account"
+            )
+
 
 class Network(Construct):
     """The classic `vpc` module, with the NAT placement taken from configuration and the
@@ -98,6 +113,7 @@ class Network(Construct):
             tags={"Name": props.name},
         )
         self.vpc_id: str = self.vpc.id
+        self._zones_exist()
         # Managed with no rules: nothing may use the default group by accident.
         self.default_security_group = DefaultSecurityGroup(self, "default-sg", vpc_id=self.vpc_id)
         self.internet_gateway = InternetGateway(
@@ -139,6 +155,35 @@ class Network(Construct):
         internet gateway, attached and routed."""
         return [self.internet_gateway, self.public_default_route]
 
+    def _zones_exist(self) -> None:
+        """Plan fails, naming them, when a subnet's zone is not one of the account's: zone
+        names and the zones an account sees differ per account, so only the account knows."""
+        props = self.props
+        zones = sorted({subnet.az for subnet in (*props.public_subnets, *props.private_subnets)})
+        # One form per network (NetworkProps): the filter asks for exactly these zones.
+        by_id = is_zone_id(zones[0])
+        found = "self.zone_ids" if by_id else "self.names"
+        missing = f"setsubtract({hcl_strings(zones)}, {found})"
+        DataAwsAvailabilityZones(
+            self,
+            "zones",
+            filter=[
+                DataAwsAvailabilityZonesFilter(
+                    name="zone-id" if by_id else "zone-name", values=zones
+                )
+            ],
+            lifecycle=TerraformResourceLifecycle(
+                postcondition=[
+                    plan_check(
+                        f"length({missing}) == 0",
+                        f'Availability zone(s) ${{join(", ", {missing})}} not found in '
+                        f"{props.region} for this account: choose subnet zones among those "
+                        f"`aws ec2 describe-availability-zones --region {props.region}` lists",
+                    )
+                ]
+            ),
+        )
+
     def _subnets(self, tier: str, specs: Sequence[Subnet]) -> dict[str, AwsSubnet]:
         return {
             spec.key: AwsSubnet(
@@ -146,7 +191,9 @@ class Network(Construct):
                 f"{tier}-subnet-{spec.key}",
                 vpc_id=self.vpc_id,
                 cidr_block=spec.cidr,
-                availability_zone=spec.az,
+                # An id names the same physical zone in every account; a name, this account's.
+                availability_zone=None if is_zone_id(spec.az) else spec.az,
+                availability_zone_id=spec.az if is_zone_id(spec.az) else None,
                 map_public_ip_on_launch=False,
                 tags={"Name": f"{self.props.name}-{tier}-{spec.key}", "Tier": tier},
                 # Private subnets hold the function's network interfaces, released slowly.
@@ -325,13 +372,17 @@ class Network(Construct):
             kms_key_arn=props.kms_key_arn,
         )
         log_group_arn = log_group.arn
+        region, account = self.props.region, stack_account(self)
         role = service_role(
             self,
             "flow-log-role",
             name=f"{self.props.name}-vpc-flow-logs",
             service="vpc-flow-logs.amazonaws.com",
+            # The flow logs of this account and region (VPC User Guide, "IAM role for
+            # publishing flow logs to CloudWatch Logs").
+            source_arn=f"arn:{stack_partition(self)}:ec2:{region}:{account}:vpc-flow-log/*",
         )
-        add_inline_policy(
+        policy = add_inline_policy(
             self,
             role,
             "DeliverFlowLogs",
@@ -346,4 +397,7 @@ class Network(Construct):
             log_destination_type="cloud-watch-logs",
             log_destination=log_group_arn,
             iam_role_arn=role.arn,
+            # Delivery starts with the flow log: created before the role may write to the
+            # group, it reports an access error (DeliverLogsErrorMessage) instead of logging.
+            depends_on=[policy],
         )

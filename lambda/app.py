@@ -87,6 +87,15 @@ DEFAULT_BUDGET_S = 10.0
 MAX_COUNT_TRIES = 5
 # Last counter values this environment saw: the first guess of the next conditional write.
 KNOWN_VISITS_LIMIT = 10_000
+# The largest answer each caller passes on, measured as the JSON the runtime returns: the
+# load balancer takes at most 1 MB of response JSON from a Lambda target (elasticloadbalancing/
+# latest/application/lambda-functions.html, read as 10^6 bytes, the stricter reading); a
+# synchronous invocation's response is at most 6 MB, 6,291,456 bytes (lambda/latest/dg/
+# gettingstarted-limits.html), which binds the REST API too.
+MAX_ANSWER_BYTES = {"alb": 1_000_000, "apigateway": 6 * 1024 * 1024}
+CALLERS = {"alb": "the load balancer", "apigateway": "Lambda"}
+# No greeting can be longer than the largest answer: a bigger template object is not read whole.
+MAX_TEMPLATE_BYTES = max(MAX_ANSWER_BYTES.values())
 
 
 @dataclass(frozen=True)
@@ -384,9 +393,35 @@ def greet(request: Request, deadline: Deadline) -> dict[str, Any]:
     name = requested_name(request)
     with upstream("s3", "read the greeting template"):
         template = greeting_template(deadline)
+    message = template.replace("{name}", name)
+    # Before the visit is counted: an answer the caller would drop must not count.
+    require_answer_fits(request, message)
     with upstream("dynamodb", "count and record the visit"):
         visits = count_and_record(request, name, deadline)
-    return {"message": template.replace("{name}", name), "visits": visits}
+    return {"message": message, "visits": visits}
+
+
+def require_answer_fits(request: Request, message: str) -> None:
+    """An answer over what the caller passes on would reach the client as a bare 502 from the
+    load balancer or API Gateway: answer 500 with the reason instead."""
+    largest = {"message": message, "visits": 2**63 - 1, "request_id": request.request_id}
+    size = answer_bytes(render(request, HTTPStatus.OK, largest, {}))
+    limit = MAX_ANSWER_BYTES[request.source]
+    if size > limit:
+        LOGGER.error(
+            "answer too large: the greeting template is too long",
+            extra={"fields": {"answer_bytes": size, "limit_bytes": limit}},
+        )
+        raise HttpError(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            f"the answer would be {size:,} bytes, more than {CALLERS[request.source]} passes on "
+            f"({limit:,}): the greeting template is too long",
+        )
+
+
+def answer_bytes(response: dict[str, Any]) -> int:
+    """The size of a response as the Python runtime serializes it (json.dumps)."""
+    return len(json.dumps(response).encode())
 
 
 def greeting_template(deadline: Deadline) -> str:
@@ -413,7 +448,9 @@ def _read_greeting_template(deadline: Deadline) -> str:
             extra={"fields": {"bucket": SETTINGS.bucket_name, "key": SETTINGS.greeting_key}},
         )
         return DEFAULT_TEMPLATE
-    template = response["Body"].read().decode("utf-8", errors="replace").strip()
+    # Never more than could be answered: a larger object is refused per request anyway.
+    template = response["Body"].read(MAX_TEMPLATE_BYTES + 1).decode("utf-8", errors="replace")
+    template = template.strip()
     LOGGER.debug("greeting template loaded", extra={"fields": {"template": template}})
     return template or DEFAULT_TEMPLATE
 

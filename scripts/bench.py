@@ -168,6 +168,7 @@ def generated_configs(folder: Path, count: int) -> Path:
     folder.mkdir(parents=True)
     for index in range(count):
         (folder / f"e{index}.toml").write_text(
+            'project = "bench"\n'
             f'env = "e{index}"\n'
             "[vpc]\n"
             f'cidr = "10.{index}.0.0/16"\n'

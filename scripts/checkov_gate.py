@@ -3,8 +3,10 @@
 Usage: python -m scripts.checkov_gate [STACK_DIR ...]   (default: cdktf.out/stacks/*)
 
 checkov 3.3.30's terraform_json parser crashes on the string `terraform.required_version`
-("this method receives only dicts"), so each `cdk.tf.json` is scanned from a copy without
-that one key; nothing else is changed and it has no security meaning.
+("this method receives only dicts") and reports a parsing error for top-level `import` blocks,
+so each `cdk.tf.json` is scanned from a copy without those keys; nothing else is changed and
+neither has a security meaning (an import block only adopts an existing object into the state of
+a resource that is declared, and scanned, as usual).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def scan(stack_dir: Path) -> list[str]:
         raise SystemExit(f"{CHECKOV}: checkov is not installed; run `make setup`")
     document = json.loads((stack_dir / "cdk.tf.json").read_text())
     document.get("terraform", {}).pop("required_version", None)
+    document.pop("import", None)
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "cdk.tf.json"
         copy.write_text(json.dumps(document))
@@ -51,7 +54,10 @@ def scan(stack_dir: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    stacks = [Path(arg) for arg in argv] or sorted((REPO_ROOT / "cdktf.out" / "stacks").iterdir())
+    # Only stack folders: a stray file there (a .DS_Store) is no stack to scan.
+    stacks = [Path(arg) for arg in argv] or sorted(
+        entry for entry in (REPO_ROOT / "cdktf.out" / "stacks").iterdir() if entry.is_dir()
+    )
     failed = 0
     for stack in stacks:
         failures = scan(stack)

@@ -267,7 +267,7 @@ def _kind(resource: Resource) -> Kind:
 
 
 def _short_type(resource_type: str, relative_to: str) -> str:
-    """`aws_api_gateway_method` next to `aws_api_gateway_rest_api` -> `method`."""
+    """`aws_api_gateway_stage` next to `aws_api_gateway_rest_api` -> `stage`."""
     words = resource_type.split("_")
     shared = _common_prefix_length(resource_type, relative_to)
     rest = words[shared:] if shared < len(words) else words[1:]

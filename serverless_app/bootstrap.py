@@ -14,14 +14,23 @@ from constructs import Construct
 from constructs_lib.api_account import ApiGatewayLoggingRole
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from serverless_app.config import BootstrapConfig
+from serverless_app.config.terraform import as_terraform_literals
 from serverless_app.stack import TERRAFORM_VERSIONS
 
 STACK_NAME = "bootstrap"
+# The plan's message when a region's API Gateway logging role was set outside this stack.
+TAKE_OVER_REFUSAL = (
+    "every API in the region logs through that role. To replace it with this stack's role, set "
+    "api_logging_take_over = true in the bootstrap configuration; or leave the region out of "
+    "api_logging_regions (docs/remote-state.md)"
+)
 
 
 class StateBucketStack(TerraformStack):
     def __init__(self, scope: Construct, config: BootstrapConfig) -> None:
         super().__init__(scope, STACK_NAME)
+        # Every string from the configuration reaches AWS as the user wrote it.
+        config = as_terraform_literals(config)
         self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
         LocalBackend(self, path=f"terraform.{STACK_NAME}.tfstate")
         AwsProvider(
@@ -44,7 +53,12 @@ class StateBucketStack(TerraformStack):
             ),
         )
         ApiGatewayLoggingRole(
-            self, "api-logging", regions=config.logging_regions, default_region=config.region
+            self,
+            "api-logging",
+            regions=config.logging_regions,
+            default_region=config.region,
+            take_over=config.api_logging_take_over,
+            refusal=TAKE_OVER_REFUSAL,
         )
         TerraformOutput(
             self,

@@ -34,11 +34,35 @@ class OutputError(Exception):
     """The output folder cannot be written or replaced; the message is one line for stderr."""
 
 
-def outdir_problems(outdir: Path) -> list[str]:
+def outdir_problems(outdir: Path, config: Path | None = None) -> list[str]:
     """The output folder is replaced as a whole: refuse anything but an absent or empty folder
-    or a previous output (see `previous_output_problem`)."""
-    problem = replace_problem(outdir)
+    or a previous output (see `previous_output_problem`), and an output the configuration
+    files `config` (a file or a folder) would get mixed up with."""
+    problem = (config and configuration_problem(outdir, config)) or replace_problem(outdir)
     return [f"{outdir}: not replaced: {problem}"] if problem else []
+
+
+def configuration_problem(outdir: Path, config: Path) -> str | None:
+    """Every run over a configuration folder reads its `*.toml` entries: an output named so is
+    read as a configuration file (and fails every later run), and an output inside a folder
+    given as the configuration mixes generated files into what every run reads."""
+    if outdir.suffix == ".toml":
+        return (
+            "an output named *.toml would be read as a configuration file by every run over "
+            "its folder; choose another name"
+        )
+    if not config.is_dir():
+        return None
+    try:
+        inside = config.resolve() in (outdir.resolve(), *outdir.resolve().parents)
+    except (OSError, RuntimeError):  # a symbolic link loop: reported when the folder is read
+        return None
+    if inside:
+        return (
+            f"it is inside the configuration folder {config}, whose files every run reads; "
+            "write the output elsewhere"
+        )
+    return None
 
 
 def replace_problem(outdir: Path) -> str | None:
@@ -125,10 +149,16 @@ def carry_over_working_files(previous: Path, new: Path) -> None:
     if not stacks.is_dir():
         return
     for stack in sorted(stacks.iterdir()):
-        kept = sorted(e for e in stack.iterdir() if e.name not in SYNTHESIZED_STACK_ENTRIES)
+        target = new / "stacks" / stack.name
+        if stack.is_symlink() or not stack.is_dir():
+            # Not a stack folder (a `.DS_Store`, a note): kept where it was, unless a stack of
+            # that name now takes its place.
+            if not target.exists():
+                _link_tree(stack, target)
+            continue
+        kept = _working_files(stack)
         if not kept:
             continue
-        target = new / "stacks" / stack.name
         if not target.is_dir():
             names = ", ".join(entry.name for entry in kept)
             raise OutputError(
@@ -137,6 +167,14 @@ def carry_over_working_files(previous: Path, new: Path) -> None:
             )
         for entry in kept:
             _link_tree(entry, target / entry.name)
+
+
+def _working_files(stack: Path) -> list[Path]:
+    """What a stack folder holds besides the synthesized files."""
+    try:
+        return sorted(e for e in stack.iterdir() if e.name not in SYNTHESIZED_STACK_ENTRIES)
+    except OSError as error:
+        raise OutputError(f"{stack}: not replaced: cannot read it: {describe(error)}") from None
 
 
 def _link_tree(source: Path, destination: Path) -> None:

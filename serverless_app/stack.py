@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from constructs_lib.api_account import ApiLoggingRoleCheck
 from constructs_lib.apigw import LambdaRestApi, RestApiProps
 from constructs_lib.domain import ApiDomain, ApiDomainProps
 from constructs_lib.dynamodb import RequestTable, RequestTableProps
@@ -49,6 +50,7 @@ from serverless_app.config import (
     SubnetConfig,
     target_group_name,
 )
+from serverless_app.config.terraform import as_terraform_literals
 
 # Uploaded once so the function finds a template: without s3:ListBucket a missing object
 # answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
@@ -58,12 +60,18 @@ DEFAULT_GREETING = "Hello, {name}!"
 SECRET_ENDPOINT_SERVICES = ("ssm",)
 # S3-native state locking needs 1.10; 2.x may break the JSON syntax.
 TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
+# The plan's advice when the region has no API Gateway logging role from the bootstrap stack.
+API_LOGGING_REMEDY = (
+    "Add the region to api_logging_regions in the bootstrap configuration "
+    "(config/bootstrap/state.toml) and apply the bootstrap stack first (docs/remote-state.md)."
+)
 
 
 class ServerlessStack(TerraformStack):
     def __init__(self, scope: Construct, config: StackConfig) -> None:
         super().__init__(scope, config.env)
-        self.config = config
+        # From here on, every string from the configuration reaches AWS as the user wrote it.
+        self.config = config = as_terraform_literals(config)
         self.add_override("terraform.required_version", TERRAFORM_VERSIONS)
         self._backend()
         AwsProvider(
@@ -130,6 +138,10 @@ class ServerlessStack(TerraformStack):
                 log_retention_days=config.logs.retention_days,
             ),
         )
+        # The stage always logs (access logs): the region needs the account's logging role.
+        ApiLoggingRoleCheck(
+            self, "api-logging-role", region=config.region, remedy=API_LOGGING_REMEDY
+        )
         self.domain = (
             ApiDomain(
                 self,
@@ -159,7 +171,9 @@ class ServerlessStack(TerraformStack):
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = self._monitoring()
-        self.releases = Releases(self, "releases", ReleasesProps(name=config.name_prefix))
+        self.releases = Releases(
+            self, "releases", ReleasesProps(name=config.name_prefix, region=config.region)
+        )
         # Each function's alarms stop its release and roll its `live` alias back.
         self.deployment_groups = {
             key: self.releases.add_function(

@@ -175,13 +175,7 @@ def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
     ]
     arn = balancer["LoadBalancerArn"]
     listeners = elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]
-    # Every group, then the balancer's: moto answers TargetGroupNotFound when asked for the
-    # groups of a load balancer that has none (prod, whose only route is AWS_IAM).
-    groups = [
-        group
-        for group in elbv2.describe_target_groups()["TargetGroups"]
-        if arn in group["LoadBalancerArns"]
-    ]
+    groups = _target_groups(elbv2, arn)
     targets = {
         group["TargetGroupArn"]: [
             health["Target"]["Id"]
@@ -207,6 +201,15 @@ def load_balancer_facts(endpoint: Endpoint, dns_name: str) -> dict[str, Any]:
     }
 
 
+def _target_groups(elbv2: Any, load_balancer_arn: str) -> list[dict[str, Any]]:
+    """The load balancer's target groups; moto answers TargetGroupNotFound for a load balancer
+    that has none (a stack whose routes are all AWS_IAM), AWS an empty list."""
+    try:
+        return elbv2.describe_target_groups(LoadBalancerArn=load_balancer_arn)["TargetGroups"]
+    except elbv2.exceptions.TargetGroupNotFoundException:
+        return []
+
+
 def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
     """`invoke_url` is the stage's: https://<api id>.execute-api.<region>.amazonaws.com/<stage>."""
     address = urlparse(invoke_url)
@@ -222,29 +225,17 @@ def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
             )
     stage_arn = f"arn:aws:apigateway:{endpoint.region}::/restapis/{api_id}/stages/{stage_name}"
     web_acl = endpoint.client("wafv2").get_web_acl_for_resource(ResourceArn=stage_arn)
+    # What the stage serves: its deployment's snapshot, not the API as it is now.
+    served = apigateway.get_deployment(
+        restApiId=api_id, deploymentId=stage["deploymentId"], embed=["apisummary"]
+    )
     return {
         "stage": stage,
+        "served": served["apiSummary"],
         "deployments": [d["id"] for d in apigateway.get_deployments(restApiId=api_id)["items"]],
         "methods": methods,
         "web_acl": web_acl.get("WebACL"),
     }
-
-
-def stage_api_summary(endpoint: Endpoint, invoke_url: str) -> dict[str, Any] | None:
-    """What the stage serves: the `apiSummary` of its deployment (GetDeployment with
-    `embed=apisummary`), `{"/path": {"GET": {"authorizationType": ..., "apiKeyRequired": ...}}}`.
-    The deployment's snapshot, not the API's current resources: a method deleted after the
-    deployment was made is still served. None when the endpoint answers without a summary."""
-    address = urlparse(invoke_url)
-    api_id = address.netloc.split(".", 1)[0]
-    stage_name = address.path.strip("/").split("/", 1)[0]
-    apigateway = endpoint.client("apigateway")
-    stage = apigateway.get_stage(restApiId=api_id, stageName=stage_name)
-    deployment = apigateway.get_deployment(
-        restApiId=api_id, deploymentId=stage["deploymentId"], embed=["apisummary"]
-    )
-    summary: dict[str, Any] | None = deployment.get("apiSummary")
-    return summary
 
 
 def table_facts(endpoint: Endpoint, table_name: str) -> dict[str, Any]:

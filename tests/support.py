@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,18 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
-ENVIRONMENTS = ("dev", "prod")
+
+
+def _environment_files() -> dict[str, Path]:
+    """Every environment file in config/ by its `env`, in file-name order (main.py's order):
+    the tests follow the files that are there, an added environment included."""
+    return {
+        tomllib.loads(path.read_text())["env"]: path for path in sorted(CONFIG_DIR.glob("*.toml"))
+    }
+
+
+ENVIRONMENT_FILES = _environment_files()
+ENVIRONMENTS = tuple(ENVIRONMENT_FILES)
 
 
 def run_main(
@@ -81,7 +93,75 @@ def synth_config(config: StackConfig) -> dict:
 
 
 def env_config(env: str) -> StackConfig:
-    return load_config(CONFIG_DIR / f"{env}.toml")
+    return load_config(ENVIRONMENT_FILES[env])
+
+
+def file_values(path: Path) -> dict[str, Any]:
+    """A configuration file as TOML reads it: what a test expects, taken from the file rather
+    than from the configuration code under test."""
+    return tomllib.loads(path.read_text())
+
+
+def name_prefix(path: Path) -> str:
+    """`<project>-<env>` of a configuration file: the start of every name the stack derives."""
+    values = file_values(path)
+    return f"{values['project']}-{values['env']}"
+
+
+def load_balancer_functions(path: Path) -> set[str]:
+    """The keys of the functions a file puts on the load balancer: those with a public route
+    (`authorization = "NONE"`, unless `load_balancer = false`); an AWS_IAM route never is."""
+    return {
+        route["function"]
+        for route in file_values(path)["routes"]
+        if route.get("load_balancer", route.get("authorization", "AWS_IAM") == "NONE")
+    }
+
+
+def stack_env(synthesized: dict) -> str:
+    """The `env` a synthesized stack was built from (its `Env` default tag)."""
+    return synthesized["provider"]["aws"][0]["default_tags"][0]["tags"]["Env"]
+
+
+# API Gateway's OpenAPI extension for "every method" (a route's ANY).
+ANY_METHOD = "x-amazon-apigateway-any-method"
+
+
+def api_document(synthesized: dict) -> dict:
+    """The OpenAPI document the stack's one REST API is defined by (its `body`)."""
+    [api] = resources(synthesized, "aws_api_gateway_rest_api").values()
+    return json.loads(api["body"])
+
+
+# How API Gateway's OpenAPI import spells AWS_IAM authorization (SigV4).
+SIGV4_SCHEME = {
+    "type": "apiKey",
+    "name": "Authorization",
+    "in": "header",
+    "x-amazon-apigateway-authtype": "awsSigv4",
+}
+
+
+def operation_authorization(document: dict, operation: dict) -> str:
+    """`AWS_IAM` when an operation of an OpenAPI document requires a SigV4 security scheme,
+    `NONE` when it requires none."""
+    # No document-wide default: an operation without `security` must be public.
+    assert "security" not in document
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    required = [name for requirement in operation.get("security", []) for name in requirement]
+    if not required:
+        return "NONE"
+    assert all(schemes[name] == SIGV4_SCHEME for name in required), required
+    return "AWS_IAM"
+
+
+def api_operations(synthesized: dict) -> dict[str, dict]:
+    """`GET /items/{id}` -> its operation in the API's document (`ANY` for the any-method)."""
+    return {
+        f"{'ANY' if method == ANY_METHOD else method.upper()} {path}": operation
+        for path, methods in api_document(synthesized)["paths"].items()
+        for method, operation in methods.items()
+    }
 
 
 def resources(synthesized: dict, resource_type: str) -> dict[str, dict]:

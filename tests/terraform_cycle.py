@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.aws_facts import Endpoint
 from tests.moto_server import TEST_CREDENTIALS, TlsFiles, moto_server, tls_files
 
@@ -56,6 +54,8 @@ ENDPOINT_SERVICES = (
     "sts",
     "wafv2",
 )
+# The account id moto answers with.
+EMULATOR_ACCOUNT = "123456789012"
 STEP_TIMEOUT_S = 900
 # Resources that hold data (items, objects, the key that decrypts them, the alarm topic's
 # subscriptions): a change or an upgrade may update them in place, never delete or replace them.
@@ -70,6 +70,20 @@ class Toolchain:
     mirror: Path
 
 
+def required_toolchain() -> Toolchain:
+    """The toolchain, or a skip saying what is missing (a failure with E2E_REQUIRED=1, as CI
+    sets it)."""
+    import pytest
+
+    found = find_toolchain()
+    if isinstance(found, Toolchain):
+        return found
+    message = f"Terraform against the emulator not run: {found}"
+    if os.environ.get("E2E_REQUIRED") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def find_toolchain() -> Toolchain | str:
     """Terraform and a provider mirror holding hashicorp/aws, or what is missing."""
     terraform = shutil.which("terraform")
@@ -82,18 +96,6 @@ def find_toolchain() -> Toolchain | str:
             return Toolchain(terraform=Path(terraform), mirror=mirror)
     searched = ", ".join(str(path) for path in candidates)
     return f"no hashicorp/aws provider in a filesystem mirror ({searched})"
-
-
-def required_toolchain() -> Toolchain:
-    """The toolchain, or the test skips with what is missing (fails under E2E_REQUIRED=1, as
-    in CI)."""
-    found = find_toolchain()
-    if isinstance(found, Toolchain):
-        return found
-    message = f"apply cycle not run: {found}"
-    if os.environ.get("E2E_REQUIRED") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @dataclass(frozen=True)
@@ -125,14 +127,56 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
 
 
+@dataclass(frozen=True)
+class ProviderBehaviour:
+    """Something provider 6 does that the stacks rely on and provider 5 does not do or check,
+    and the test that holds it on the JSON instead."""
+
+    label: str
+    detail: str
+    test: str
+
+
+# What a cycle on provider 5 (this machine's mirror holds 5.100.0 only) cannot check.
+PROVIDER_6_BEHAVIOURS = (
+    ProviderBehaviour(
+        "the API Gateway account reset on destroy",
+        "destroying aws_api_gateway_account resets the region's logging role (5.x leaves it "
+        "unless reset_on_delete): every one carries prevent_destroy",
+        "tests/test_provider_version.py::test_no_plan_may_destroy_the_api_gateway_account_setting",
+    ),
+    ProviderBehaviour(
+        "deployments without stages",
+        "aws_api_gateway_deployment refuses stage_name, stage_description and canary_settings "
+        "(5.x accepts them): the stage is its own aws_api_gateway_stage",
+        "tests/test_provider_version.py::test_deployments_leave_the_stage_to_its_own_resource",
+    ),
+    ProviderBehaviour(
+        "aws_eip without vpc",
+        "aws_eip refuses vpc (5.x accepts it): the stack sets domain = vpc",
+        "tests/test_provider_version.py::test_elastic_ips_use_domain",
+    ),
+    ProviderBehaviour(
+        "aws_flow_log without log_group_name",
+        "aws_flow_log refuses log_group_name (5.x accepts it): the stack sets log_destination",
+        "tests/test_provider_version.py::test_flow_logs_use_log_destination",
+    ),
+)
+
+
 def provider_version(stack_json: dict, mirror: Path) -> tuple[str, str | None]:
-    """The version to install, and a note when it is not the one the stack pins."""
+    """The version to install, and a note when it is not the one the stack pins (with what
+    an older major version cannot check)."""
     pinned = stack_json["terraform"]["required_providers"]["aws"]["version"]
     available = mirror_versions(mirror)
     if pinned in available:
         return pinned, None
     chosen = available[0]
-    return chosen, f"hashicorp/aws {pinned} is not in {mirror}; using {chosen} from the mirror"
+    note = f"hashicorp/aws {pinned} is not in {mirror}; using {chosen} from the mirror"
+    if _version_key(chosen)[0] < _version_key(pinned)[0] == 6:
+        unchecked = "; ".join(behaviour.label for behaviour in PROVIDER_6_BEHAVIOURS)
+        note += f"; not checked by {chosen}, held on the JSON instead: {unchecked}"
+    return chosen, note
 
 
 def override(providers: list[dict], endpoint: str, version: str) -> dict:
@@ -234,8 +278,12 @@ def workspace(
     toolchain: Toolchain,
     endpoint: str,
     tls: TlsFiles,
+    *,
+    bootstrapped: bool = True,
 ) -> tuple[Workspace, str | None]:
-    """Copy the stack folder, add the override and a mirror-only CLI config."""
+    """Copy the stack folder, add the override and a mirror-only CLI config. `bootstrapped`:
+    the emulator's account is one the bootstrap stack has set up for an environment stack (the
+    README's order), see `leave_bootstrap_marker`."""
     shutil.copytree(stack_folder, target)
     region, note = _write_override(target, toolchain, endpoint)
     cli_config = target.parent / f"{target.name}.terraformrc"
@@ -260,6 +308,9 @@ def workspace(
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
+    if bootstrapped:
+        stack_json = json.loads((target / "cdk.tf.json").read_text())
+        leave_bootstrap_marker(stack_json, endpoint, tls, region)
     return Workspace(target, environment, region), note
 
 
@@ -276,12 +327,13 @@ def _write_override(folder: Path, toolchain: Toolchain, endpoint: str) -> tuple[
 
 
 def replace_stack(
-    where: Workspace, stack_folder: Path, toolchain: Toolchain, endpoint: str
+    where: Workspace, stack_folder: Path, toolchain: Toolchain, endpoint: str, tls: TlsFiles
 ) -> None:
     """A newly synthesized stack into a folder Terraform already applied, as a user's next synth
     does: its `cdk.tf.json` and `assets/` replace the old ones; Terraform's own files (state,
     `.terraform/`, the lock file) and the override stay, the override rewritten for the new
-    JSON."""
+    JSON. The account is a bootstrapped one, whatever the stack applied before looked for
+    (an upgrade from a release that did not check)."""
     for entry in stack_folder.iterdir():
         existing = where.folder / entry.name
         if existing.is_dir():
@@ -290,7 +342,9 @@ def replace_stack(
             shutil.copytree(entry, existing)
         else:
             shutil.copy(entry, existing)
-    _write_override(where.folder, toolchain, endpoint)
+    region, _ = _write_override(where.folder, toolchain, endpoint)
+    stack_json = json.loads((where.folder / "cdk.tf.json").read_text())
+    leave_bootstrap_marker(stack_json, endpoint, tls, region)
 
 
 def stateful_losses(plan: dict[str, Any]) -> list[str]:
@@ -301,6 +355,29 @@ def stateful_losses(plan: dict[str, Any]) -> list[str]:
         for change in plan.get("resource_changes", [])
         if change["type"] in STATEFUL_RESOURCE_TYPES and "delete" in change["change"]["actions"]
     ]
+
+
+def leave_bootstrap_marker(stack_json: dict, endpoint: str, tls: TlsFiles, region: str) -> None:
+    """What the bootstrap stack leaves in a region it set API Gateway logging up in (its SSM
+    marker), for an environment stack that checks for it at plan time
+    (`constructs_lib.api_account.ApiLoggingRoleCheck`). The bootstrap stack itself creates it."""
+    from constructs_lib.api_account import LOGGING_ROLE_NAME, MARKER_NAME, MARKER_PATH
+
+    readers = stack_json.get("data", {}).get("aws_ssm_parameters_by_path", {}).values()
+    if not any(reader.get("path") == MARKER_PATH for reader in readers):
+        return
+    import boto3
+
+    ssm = boto3.client(
+        "ssm",
+        endpoint_url=endpoint,
+        region_name=region,
+        aws_access_key_id=TEST_CREDENTIALS["access_key"],
+        aws_secret_access_key=TEST_CREDENTIALS["secret_key"],
+        verify=str(tls.certificate),
+    )
+    role = f"arn:aws:iam::{EMULATOR_ACCOUNT}:role/{LOGGING_ROLE_NAME}"
+    ssm.put_parameter(Name=MARKER_NAME, Value=role, Type="String", Overwrite=True)
 
 
 TEARDOWN_OVERRIDE_FILE = "e2e_teardown_override.tf.json"

@@ -7,12 +7,17 @@ from constructs_lib.apigw import ACCESS_LOG_FORMAT, LambdaRestApi, RestApiProps
 from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
 from tests.support import (
+    ANY_METHOD,
+    SIGV4_SCHEME,
     TEST_KEY_ARN,
+    api_document,
+    api_operations,
     build_api,
     build_function,
     build_two_targets,
     greet_route,
     only,
+    operation_authorization,
     ref,
     resources,
     rest_api_props,
@@ -45,31 +50,68 @@ def synthesized() -> dict:
     return api_json()
 
 
-def test_rest_api_resource_and_get_method(synthesized):
-    assert only(synthesized, "aws_api_gateway_rest_api")["name"] == "t-api"
-    resource = only(synthesized, "aws_api_gateway_resource")
-    assert resource["path_part"] == "greet"
-    assert resource["parent_id"] == ref(
-        synthesized, "aws_api_gateway_rest_api", "api", "root_resource_id"
+# The resources of the API the OpenAPI document replaces: none may come back, or a removed
+# route would again outlive its deployment (see test_a_removed_route_leaves_nothing_behind).
+PER_ROUTE_TYPES = (
+    "aws_api_gateway_resource",
+    "aws_api_gateway_method",
+    "aws_api_gateway_integration",
+    "aws_api_gateway_request_validator",
+)
+
+
+def validator(definition: dict, operation: dict) -> dict:
+    """The settings of the request validator that applies to an operation."""
+    name = operation.get(
+        "x-amazon-apigateway-request-validator",
+        definition.get("x-amazon-apigateway-request-validator"),
     )
-    method = only(synthesized, "aws_api_gateway_method")
-    assert method["http_method"] == "GET"
-    assert method["resource_id"] == ref(synthesized, "aws_api_gateway_resource", "api", "id")
-    assert "request_parameters" not in method  # no path parameter
-    validator = ref(synthesized, "aws_api_gateway_request_validator", "api", "id")
-    assert method["request_validator_id"] == validator
+    assert name is not None, "no request validator applies"
+    return definition["x-amazon-apigateway-request-validators"][name]
+
+
+def test_the_rest_api_is_one_openapi_document(synthesized):
+    api = only(synthesized, "aws_api_gateway_rest_api")
+    assert api["name"] == "t-api"
+    definition = api_document(synthesized)
+    assert definition["openapi"].startswith("3.")
+    assert definition["info"]["title"] == "t-api"
+    assert list(api_operations(synthesized)) == ["GET /greet"]
+    for resource_type in PER_ROUTE_TYPES:
+        assert resources(synthesized, resource_type) == {}, resource_type
+
+
+def test_declared_parameters_are_validated_and_bodies_are_not(synthesized):
+    definition = api_document(synthesized)
+    [operation] = api_operations(synthesized).values()
+    assert "parameters" not in operation  # no path parameter
+    assert validator(definition, operation) == {
+        "validateRequestParameters": True,
+        "validateRequestBody": False,
+    }
 
 
 def test_iam_authorization_by_default_and_none_only_when_asked(synthesized):
-    assert only(synthesized, "aws_api_gateway_method")["authorization"] == "AWS_IAM"
+    [operation] = api_operations(synthesized).values()
+    assert operation["security"] == [{name: []} for name in operation_schemes(synthesized)]
+    assert operation_authorization(api_document(synthesized), operation) == "AWS_IAM"
     public = api_json(authorization="NONE")
-    assert only(public, "aws_api_gateway_method")["authorization"] == "NONE"
+    [operation] = api_operations(public).values()
+    assert "security" not in operation
+    assert operation_authorization(api_document(public), operation) == "NONE"
+
+
+def operation_schemes(synthesized: dict) -> list[str]:
+    """The names of the document's SigV4 security schemes."""
+    schemes = api_document(synthesized)["components"]["securitySchemes"]
+    return [name for name, scheme in schemes.items() if scheme == SIGV4_SCHEME]
 
 
 def test_lambda_proxy_integration_posts_to_invoke_arn(synthesized):
-    integration = only(synthesized, "aws_api_gateway_integration")
-    assert integration["type"] == "AWS_PROXY"
-    assert integration["integration_http_method"] == "POST"
+    [operation] = api_operations(synthesized).values()
+    integration = operation["x-amazon-apigateway-integration"]
+    # Lambda is always invoked with POST, whatever the client's method.
+    assert (integration["type"], integration["httpMethod"]) == ("aws_proxy", "POST")
     assert integration["uri"] == ref(synthesized, "aws_lambda_function", "fn", "invoke_arn")
 
 
@@ -83,29 +125,14 @@ def test_permission_source_arn_comes_from_execution_arn(synthesized):
     assert "arn:aws:execute-api" not in permission["source_arn"]
 
 
-def test_deployment_is_replaced_when_the_api_changes(synthesized):
+def test_deployment_is_replaced_when_the_document_changes(synthesized):
     deployment = only(synthesized, "aws_api_gateway_deployment")
     assert "stage_name" not in deployment
     assert deployment["lifecycle"] == {"create_before_destroy": True}
-    trigger = deployment["triggers"]["redeployment"]
-    assert trigger.startswith("${sha1(jsonencode([")
-    hashed = set(trigger.removeprefix("${sha1(jsonencode([").removesuffix("]))}").split(", "))
-    # In-place updates keep the ids: the attributes themselves must be hashed.
-    expected = {
-        ref(synthesized, resource_type, "api", attribute)[2:-1]
-        for resource_type, attributes in (
-            ("aws_api_gateway_resource", ("id", "path_part")),
-            ("aws_api_gateway_method", ("id", "http_method", "authorization")),
-            ("aws_api_gateway_method", ("request_validator_id", "api_key_required")),
-            (
-                "aws_api_gateway_request_validator",
-                ("validate_request_parameters", "validate_request_body"),
-            ),
-            ("aws_api_gateway_integration", ("id", "type", "uri", "integration_http_method")),
-        )
-        for attribute in attributes
-    }
-    assert expected <= hashed
+    # Made after the document is applied: it names the API, whose body is the document.
+    assert deployment["rest_api_id"] == ref(synthesized, "aws_api_gateway_rest_api", "api", "id")
+    body = ref(synthesized, "aws_api_gateway_rest_api", "api", "body")[2:-1]
+    assert deployment["triggers"] == {"redeployment": f"${{sha1({body})}}"}
 
 
 def test_stage_with_xray_and_json_access_logs(synthesized):
@@ -191,90 +218,60 @@ def routed() -> dict:
     return synth_construct(build_routed)
 
 
-def resource_paths(synthesized: dict) -> dict[str, str]:
-    """`${...id}` of every resource (and the root) -> its full path, by walking the parents."""
-    root = ref(synthesized, "aws_api_gateway_rest_api", "api", "root_resource_id")
-    bodies = {
-        f"${{aws_api_gateway_resource.{rid}.id}}": body
-        for rid, body in resources(synthesized, "aws_api_gateway_resource").items()
-    }
-
-    def path(token: str) -> str:
-        if token == root:
-            return ""
-        body = bodies[token]
-        return f"{path(body['parent_id'])}/{body['path_part']}"
-
-    return {root: "/", **{token: path(token) for token in bodies}}
-
-
-def methods_by_route(synthesized: dict) -> dict[str, dict]:
-    paths = resource_paths(synthesized)
-    return {
-        f"{m['http_method']} {paths[m['resource_id']]}": m
-        for m in resources(synthesized, "aws_api_gateway_method").values()
+def test_each_path_holds_its_methods_with_any_as_the_any_method_key(routed):
+    paths = api_document(routed)["paths"]
+    assert {path: sorted(methods) for path, methods in paths.items()} == {
+        "/hello": ["get"],
+        "/items": ["post"],
+        "/items/{id}": ["get"],
+        "/files/{proxy+}": [ANY_METHOD],
+        "/": ["get"],
     }
 
 
-def test_one_resource_per_distinct_path_with_shared_parents(routed):
-    assert sorted(resource_paths(routed).values()) == [
-        "/",
-        "/files",
-        "/files/{proxy+}",
-        "/hello",
-        "/items",
-        "/items/{id}",
-    ]
-    # `/items` serves POST and is the parent of `/items/{id}`: one resource, not two.
-    items = [r for r in resources(routed, "aws_api_gateway_resource").values()
-             if r["path_part"] == "items"]  # fmt: skip
-    assert len(items) == 1
-
-
-def test_each_route_has_its_method_on_its_resource(routed):
-    methods = methods_by_route(routed)
-    assert {name: m["authorization"] for name, m in methods.items()} == {
+def test_each_route_has_its_authorization(routed):
+    definition = api_document(routed)
+    assert {
+        name: operation_authorization(definition, operation)
+        for name, operation in api_operations(routed).items()
+    } == {
         "GET /hello": "AWS_IAM",
         "POST /items": "AWS_IAM",
         "GET /items/{id}": "AWS_IAM",
         "ANY /files/{proxy+}": "AWS_IAM",
         "GET /": "NONE",
     }
-    root = ref(routed, "aws_api_gateway_rest_api", "api", "root_resource_id")
-    assert methods["GET /"]["resource_id"] == root
-    validator = ref(routed, "aws_api_gateway_request_validator", "api", "id")
-    assert {m["request_validator_id"] for m in methods.values()} == {validator}
 
 
-def test_path_parameters_are_declared_required(routed):
-    parameters = {name: m.get("request_parameters") for name, m in methods_by_route(routed).items()}
+def test_path_parameters_are_declared_required_and_validated(routed):
+    definition = api_document(routed)
+    parameters = {
+        name: operation.get("parameters") for name, operation in api_operations(routed).items()
+    }
+    string = {"type": "string"}
     assert parameters == {
         "GET /hello": None,
         "POST /items": None,
-        "GET /items/{id}": {"method.request.path.id": True},
-        "ANY /files/{proxy+}": {"method.request.path.proxy": True},
+        "GET /items/{id}": [{"name": "id", "in": "path", "required": True, "schema": string}],
+        # A greedy parameter is named without its `+`.
+        "ANY /files/{proxy+}": [
+            {"name": "proxy", "in": "path", "required": True, "schema": string}
+        ],
         "GET /": None,
     }
+    for operation in api_operations(routed).values():
+        assert validator(definition, operation)["validateRequestParameters"] is True
 
 
 def test_each_route_is_integrated_with_its_function(routed):
-    paths = resource_paths(routed)
-    methods = {
-        f"${{aws_api_gateway_method.{rid}.http_method}}": m
-        for rid, m in resources(routed, "aws_api_gateway_method").items()
+    integrations = {
+        name: operation["x-amazon-apigateway-integration"]
+        for name, operation in api_operations(routed).items()
     }
-    uris = {}
-    for integration in resources(routed, "aws_api_gateway_integration").values():
-        method = methods[integration["http_method"]]
-        assert integration["resource_id"] == method["resource_id"]
-        assert (integration["type"], integration["integration_http_method"]) == (
-            "AWS_PROXY",
-            "POST",
-        )
-        uris[f"{method['http_method']} {paths[integration['resource_id']]}"] = integration["uri"]
+    assert {(i["type"], i["httpMethod"]) for i in integrations.values()} == {("aws_proxy", "POST")}
     function = ref(routed, "aws_lambda_function", "fn_function", "invoke_arn")
     alias = ref(routed, "aws_lambda_alias", "live", "invoke_arn")
-    assert uris == {
+    assert {name: i["uri"] for name, i in integrations.items()} == {
         "GET /hello": function,
         "POST /items": alias,
         "GET /items/{id}": alias,
@@ -313,33 +310,29 @@ def test_permission_statement_ids_are_valid_and_unique(routed):
         assert re.fullmatch(r"[A-Za-z0-9_-]{1,100}", statement_id), statement_id
 
 
-def hashed(synthesized: dict) -> set[str]:
-    """The `type.name.attribute` references the deployment's redeployment trigger hashes."""
-    trigger = only(synthesized, "aws_api_gateway_deployment")["triggers"]["redeployment"]
-    assert trigger.startswith("${sha1(jsonencode([") and trigger.endswith("]))}")
-    return set(trigger.removeprefix("${sha1(jsonencode([").removesuffix("]))}").split(", "))
+def without(routes: list, name: str) -> list:
+    return [route for route in routes if f"{route[0]} {route[1]}" != name]
 
 
-def test_deployment_hashes_every_resource_method_and_integration(routed):
-    expected = set()
-    for resource_type, attributes in (
-        ("aws_api_gateway_resource", ("id", "parent_id", "path_part")),
-        ("aws_api_gateway_method", ("id", "http_method", "authorization")),
-        ("aws_api_gateway_integration", ("id", "type", "uri", "integration_http_method")),
+def test_a_removed_route_leaves_nothing_behind(routed):
+    """Removing a route edits the document (applied in one overwrite, before the new
+    deployment is made) and drops its permission; nothing else of the API is touched."""
+    removed = "GET /items/{id}"
+    fewer = synth_construct(lambda stack: build_routed(stack, without(ROUTES, removed)))
+    assert set(api_operations(fewer)) == set(api_operations(routed)) - {removed}
+    assert "/items/{id}" not in api_document(fewer)["paths"]
+    kept = resources(fewer, "aws_lambda_permission")
+    assert set(kept) < set(resources(routed, "aws_lambda_permission"))
+    assert [p for p in kept.values() if p["source_arn"].endswith("/GET/items/*")] == []
+    # The API, its deployment and stage keep their addresses: updated, not replaced.
+    for resource_type in (
+        "aws_api_gateway_rest_api",
+        "aws_api_gateway_deployment",
+        "aws_api_gateway_stage",
     ):
-        for rid in resources(routed, resource_type):
-            expected |= {f"{resource_type}.{rid}.{attribute}" for attribute in attributes}
-    assert len(expected) == 5 * 3 + 5 * 3 + 5 * 4
-    assert expected <= hashed(routed)
-    # Declared parameters are hashed as given: the attribute reads back `{}` for none, which
-    # would change the hash on every refresh (found by the apply cycle's re-plan).
-    assert {'"method.request.path.id"', '"method.request.path.proxy"', '""'} <= hashed(routed)
-    depends_on = set(only(routed, "aws_api_gateway_deployment")["depends_on"])
-    assert depends_on == {
-        f"{resource_type}.{rid}"
-        for resource_type in ("aws_api_gateway_method", "aws_api_gateway_integration")
-        for rid in resources(routed, resource_type)
-    }
+        assert set(resources(fewer, resource_type)) == set(resources(routed, resource_type))
+    for resource_type in PER_ROUTE_TYPES:
+        assert resources(fewer, resource_type) == {}, resource_type
 
 
 def one_route(method="GET", path="/greet", authorization="AWS_IAM", target="fn") -> dict:
@@ -354,45 +347,37 @@ def base_variant() -> dict:
 
 
 @pytest.mark.parametrize(
-    "change, changed_type",
-    [
-        ({"method": "POST"}, "aws_api_gateway_method"),
-        ({"path": "/hello"}, "aws_api_gateway_resource"),
-    ],
+    "change",
+    [{"method": "POST"}, {"path": "/hello"}, {"authorization": "NONE"}, {"target": "other"}],
+    ids=["method", "path", "authorization", "target"],
 )
-def test_a_new_method_or_path_changes_what_the_deployment_hashes(
-    base_variant, change, changed_type
-):
+def test_every_change_to_a_route_changes_the_document_the_deployment_hashes(base_variant, change):
+    """The trigger is `sha1(<api>.body)` at the same address in both: Terraform hashes the
+    changed document, so the stage gets a new deployment."""
     variant = one_route(**change)
-    assert hashed(variant) != hashed(base_variant)
-    assert set(resources(variant, changed_type)).isdisjoint(resources(base_variant, changed_type))
+    assert api_document(variant) != api_document(base_variant)
+    for synthesized in (base_variant, variant):
+        body = ref(synthesized, "aws_api_gateway_rest_api", "api", "body")[2:-1]
+        deployment = only(synthesized, "aws_api_gateway_deployment")
+        assert deployment["triggers"]["redeployment"] == f"${{sha1({body})}}"
+    assert set(resources(variant, "aws_api_gateway_rest_api")) == set(
+        resources(base_variant, "aws_api_gateway_rest_api")
+    )
 
 
-@pytest.mark.parametrize(
-    "change, resource_type, attribute",
-    [
-        ({"authorization": "NONE"}, "aws_api_gateway_method", "authorization"),
-        ({"target": "other"}, "aws_api_gateway_integration", "uri"),
-    ],
-)
-def test_a_new_authorization_or_target_changes_a_hashed_value(
-    base_variant, change, resource_type, attribute
-):
-    """Same addresses, so the same expression: Terraform hashes the changed value."""
-    variant = one_route(**change)
-    [(rid, before)] = resources(base_variant, resource_type).items()
-    [(same_rid, after)] = resources(variant, resource_type).items()
-    assert rid == same_rid
-    assert before[attribute] != after[attribute]
-    assert f"{resource_type}.{rid}.{attribute}" in hashed(variant)
+def test_the_same_routes_give_the_same_document(base_variant):
+    """No per-synth noise in the body: an unchanged API plans no new deployment."""
+    assert (
+        only(one_route(), "aws_api_gateway_rest_api")["body"]
+        == only(base_variant, "aws_api_gateway_rest_api")["body"]
+    )
 
 
-def test_routes_whose_ids_would_read_alike_get_their_own_resources():
+def test_routes_whose_ids_would_read_alike_stay_apart():
     """`/a/b` and `/a-b` once collided on construct ids (`/` became `-`)."""
     routes = [("GET", "/a/b", "fn", "AWS_IAM"), ("GET", "/a-b", "fn", "AWS_IAM")]
     synthesized = synth_construct(lambda stack: build_routed(stack, routes))
-    assert sorted(resource_paths(synthesized).values()) == ["/", "/a", "/a-b", "/a/b"]
-    assert sorted(methods_by_route(synthesized)) == ["GET /a-b", "GET /a/b"]
+    assert sorted(api_operations(synthesized)) == ["GET /a-b", "GET /a/b"]
     assert len(resources(synthesized, "aws_lambda_permission")) == 2
 
 

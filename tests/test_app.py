@@ -309,6 +309,54 @@ def test_alb_with_multi_value_headers_gets_them_back(app, aws):
 # --- bad input ------------------------------------------------------------------------------
 
 
+# The callers' limits, in bytes of the response JSON: the load balancer's 1 MB for a Lambda
+# target (taken as 10^6) and Lambda's 6 MB (6 MiB) for a synchronous invocation.
+ALB_ANSWER_LIMIT = 1_000_000
+LAMBDA_ANSWER_LIMIT = 6 * 1024 * 1024
+LONGEST_NAME = "n" * 64
+# (template, event, whether it fits): the template makes the message, `{name}` the name.
+ANSWER_SIZES = {
+    "1 MB through the load balancer": ("x" * ALB_ANSWER_LIMIT, "alb-get", False),
+    "0.9 MB through the load balancer": ("x" * 900_000, "alb-get", True),
+    "2 MB through API Gateway": ("x" * 2_000_000, "apigw-rest-get", True),
+    # 0.7 MB of template, 6.6 MB once the names are in.
+    "{name} x 100,000 through API Gateway": ("{name}" * 100_000, "apigw-rest-get", False),
+}
+
+
+@pytest.mark.parametrize(
+    ("template", "event_name", "fits"), ANSWER_SIZES.values(), ids=list(ANSWER_SIZES)
+)
+def test_an_answer_too_large_for_the_caller_is_a_500_saying_why(
+    aws, capsys, template, event_name, fits
+):
+    aws.put_greeting(template)
+    app = new_execution_environment()
+    if event_name == "alb-get":
+        event = load_event(event_name)
+        event["queryStringParameters"] = {"name": LONGEST_NAME}
+    else:
+        event = rest_event(LONGEST_NAME)
+    response = app.handler(event, ALB_CONTEXT if event_name == "alb-get" else None)
+    size = len(json.dumps(response).encode())
+    limit = ALB_ANSWER_LIMIT if event_name == "alb-get" else LAMBDA_ANSWER_LIMIT
+    assert size <= limit
+    if fits:
+        assert response["statusCode"] == 200
+        assert aws.item_count() == 2  # the visit counter and the request record
+        return
+    caller = "the load balancer" if event_name == "alb-get" else "Lambda"
+    assert_error(response, 500, rf"more than {caller} passes on \({limit:,}\)")
+    assert "the greeting template is too long" in body_of(response)["error"]
+    # Refused before the visit was counted: a dropped answer counts nothing.
+    assert aws.item_count() == 0
+    errors = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert [line["message"] for line in errors] == [
+        "answer too large: the greeting template is too long"
+    ]
+    assert errors[0]["answer_bytes"] > limit == errors[0]["limit_bytes"]
+
+
 def assert_error(response: dict, status: int, message: str) -> None:
     assert response["statusCode"] == status
     assert response["headers"]["Content-Type"] == "application/json"

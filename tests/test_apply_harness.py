@@ -9,8 +9,11 @@ import re
 import tomllib
 
 import pytest
+from cdktf import Testing as CdktfTesting
 
-from serverless_app.config import load_config, validate_configs
+from serverless_app.bootstrap import StateBucketStack
+from serverless_app.config import BootstrapConfig, load_config, validate_configs
+from tests.aws_facts import Endpoint
 from tests.change_steps import (
     CHAINS,
     CONFIGS,
@@ -20,10 +23,12 @@ from tests.change_steps import (
     PREVIOUS_RELEASE,
     shipped_dev,
 )
-from tests.support import CONFIG_DIR, resources, synth_config
+from tests.moto_server import moto_server, tls_files
+from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, data_sources, resources, synth_config
 from tests.terraform_cycle import (
     PROD_OVERLAY,
     hosted_zone_name,
+    leave_bootstrap_marker,
     merged,
     overlay_domain,
     secret_parameters,
@@ -148,3 +153,21 @@ def test_the_release_fixture_holds_every_asset_its_stack_uploads():
     assert [source for source in sources if not (stack_folder / source).is_file()] == []
     commit = tomllib.loads((PREVIOUS_RELEASE / "release.toml").read_text())["commit"]
     assert re.fullmatch(r"[0-9a-f]{40}", commit)
+
+
+def test_an_environment_account_gets_the_bootstrap_marker_the_bootstrap_makes_its_own(
+    tmp_path, stacks
+):
+    """The cycle's dev and prod accounts are ones the bootstrap stack has set up (the README's
+    order): the marker their plan looks for is there. The bootstrap stack creates its own."""
+    bootstrap = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig)
+    bootstrap_json = json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), bootstrap)))
+    tls = tls_files(tmp_path)
+    with moto_server(tls=tls) as url:
+        ssm = Endpoint(url, "us-east-1", str(tls.certificate)).client("ssm")
+        leave_bootstrap_marker(bootstrap_json, url, tls, "us-east-1")
+        assert ssm.describe_parameters()["Parameters"] == []
+        leave_bootstrap_marker(stacks["dev"], url, tls, "us-east-1")
+        [marker] = ssm.describe_parameters()["Parameters"]
+        [reader] = data_sources(stacks["dev"], "aws_ssm_parameters_by_path").values()
+        assert marker["Name"].startswith(reader["path"] + "/")

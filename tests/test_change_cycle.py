@@ -130,7 +130,7 @@ def _apply(
     env = report.stack
     if env in workspaces:
         where = workspaces[env].recording_into(report.steps)
-        replace_stack(where, stack_folder, toolchain, emulator.url)
+        replace_stack(where, stack_folder, toolchain, emulator.url, emulator.tls)
     else:
         created, report.version_note = workspace(
             stack_folder, work / env, toolchain, emulator.url, emulator.tls

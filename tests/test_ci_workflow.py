@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from serverless_app.config import DEFAULT_CONFIG_PATH, load_configs
 from tests.support import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
@@ -55,8 +54,10 @@ def test_test_job_installs_from_lock_files_tests_and_uploads_the_synth_output(wo
     assert uses(job, "actions/setup-python")["with"]["python-version"] == "3.11"
     assert uses(job, "actions/setup-node")["with"]["node-version"] == "20"
     commands = runs(job)
-    # Project steps are Makefile targets; the one system package is Graphviz.
-    assert [c for c in commands if not _MAKE.match(c)] == [GRAPHVIZ]
+    # Project steps are Makefile targets; the one system package is Graphviz; the stack list
+    # for the plan job is read off the synthesized folders.
+    listing = next(step["run"] for step in job["steps"] if step.get("id") == "stacks")
+    assert [c for c in commands if not _MAKE.match(c)] == [GRAPHVIZ, listing]
     assert [c for c in commands if _MAKE.match(c)] == [
         "make setup",
         "make lint",
@@ -89,10 +90,22 @@ def test_plan_job_is_off_until_an_aws_role_is_set_and_uses_oidc(workflow):
     assert not any("aws-access-key-id" in key or "secret" in key for key in credentials)
 
 
-def test_plan_job_plans_every_stack_folder_of_the_artifact(workflow):
-    job = workflow["jobs"]["plan"]
-    environments = sorted(config.env for _, config in load_configs(DEFAULT_CONFIG_PATH))
-    assert sorted(job["strategy"]["matrix"]["stack"]) == environments
+def test_plan_job_plans_every_stack_folder_of_the_artifact(workflow, tmp_path):
+    job, test_job = workflow["jobs"]["plan"], workflow["jobs"]["test"]
+    # The matrix is whatever stack folders the test job's synthesis wrote.
+    assert job["strategy"]["matrix"]["stack"] == "${{ fromJSON(needs.test.outputs.stacks) }}"
+    assert test_job["outputs"]["stacks"] == "${{ steps.stacks.outputs.stacks }}"
+    (listing,) = [step for step in test_job["steps"] if step.get("id") == "stacks"]
+    for env in ("qa", "dev", "staging"):
+        (tmp_path / "cdktf.out" / "stacks" / env).mkdir(parents=True)
+    output = tmp_path / "github_output"
+    subprocess.run(
+        ["bash", "-c", listing["run"]],
+        cwd=tmp_path,
+        env={**os.environ, "GITHUB_OUTPUT": str(output)},
+        check=True,
+    )
+    assert output.read_text() == 'stacks=["dev", "qa", "staging"]\n'
     assert job["defaults"]["run"]["working-directory"] == "cdktf.out/stacks/${{ matrix.stack }}"
     download = uses(job, "actions/download-artifact")["with"]
     upload = uses(workflow["jobs"]["test"], "actions/upload-artifact")["with"]

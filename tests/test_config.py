@@ -5,6 +5,7 @@ line `FILE: key.path: message (given: value)` naming the changed key. The whole 
 otherwise valid, so a case also proves the rule does not fire on good values.
 """
 
+import itertools
 import json
 import math
 import os
@@ -19,6 +20,7 @@ from typing import Any
 import botocore
 import pytest
 
+from constructs_lib.zones import zone_id_region_problem
 from serverless_app.config import (
     ALB_SSL_POLICIES,
     AVAILABILITY_ZONE_LETTERS,
@@ -36,7 +38,7 @@ from serverless_app.config import (
     validate_configs,
     zones_of,
 )
-from tests.support import CONFIG_DIR, REPO_ROOT, synth_config
+from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT, name_prefix, synth_config
 from tests.unprivileged import unprivileged
 
 
@@ -91,7 +93,7 @@ def dev_with(changes: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-# The least a file needs besides env: one function and one route to it.
+# The least a file needs besides project and env: one function and one route to it.
 ONE_FUNCTION = (
     '[functions.hello]\nsource_dir = "lambda"\n\n'
     '[[routes]]\nmethod = "GET"\npath = "/hello"\nfunction = "hello"\n'
@@ -104,7 +106,8 @@ def problems_of(path: Path) -> list[str]:
     return error.value.problems
 
 
-PREFIX_AS_NAME = {"s3.bucket_prefix": DELETE}
+# Every name dev leaves out starts with this (read from the file, not from the code).
+DEV_PREFIX = name_prefix(CONFIG_DIR / "dev.toml")
 A_CERTIFICATE = (
     "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1234567890ab"
 )
@@ -132,8 +135,8 @@ def case(key: str, value: Any, fragment: str, reported: str = "", also: dict | N
 
 
 def bucket_name(value: str, fragment: str):
-    """A fixed bucket name instead of dev's prefix."""
-    return case("s3.bucket_name", value, fragment, also={"s3.bucket_prefix": DELETE})
+    """A fixed bucket name instead of the derived prefix."""
+    return case("s3.bucket_name", value, fragment)
 
 
 def s3_backend(key: str, value: Any, fragment: str):
@@ -141,6 +144,8 @@ def s3_backend(key: str, value: Any, fragment: str):
 
 
 A_ROUTE = {"method": "GET", "path": "/hello", "function": "hello"}
+# A route served by the load balancer too (which cannot check IAM signatures).
+PUBLIC_ON_LOAD_BALANCER = {"authorization": "NONE", "load_balancer": True}
 
 
 def route(method: str, path: str, function: str = "hello") -> dict[str, str]:
@@ -248,7 +253,34 @@ RULES = [
     case("tags", "Owner", "valid dictionary"),
     case("vpc.nat_gateways", "two", "'single', 'one_per_az' or 'none'"),
     case("env", DELETE, "required key is missing"),
-    # Environment name and region
+    case("project", DELETE, "required key is missing"),
+    # Project, environment name and region
+    case("project", "Hello", "1-20 lowercase letters"),
+    case("project", "p" * 21, "1-20 lowercase letters"),
+    case("project", "-hello", "starting with a letter"),
+    # 20 + "-" + 6 = 27: one over the prefix the artifacts bucket leaves room for.
+    case(
+        "project",
+        "p" * 20,
+        f"the name prefix '{'p' * 20}-eeeeee' is 27 characters; at most 26",
+        also={"env": "e" * 6},
+    ),
+    # Every bucket is named after `<project>-<env>`: S3's reserved starts are refused on it.
+    *(
+        case("project", project, f"the artifacts bucket prefix '{prefix}-artifacts-' must not")
+        for project, prefix in (
+            ("xn--shop", "xn--shop-dev"),
+            ("sthree-x", "sthree-x-dev"),
+            ("amzn-s3-demo-x", "amzn-s3-demo-x-dev"),
+        )
+    ),
+    # A reserved start made of project and env together.
+    case(
+        "project",
+        "amzn-s3-demo",
+        "the artifacts bucket prefix 'amzn-s3-demo-x-artifacts-' must not start with",
+        also={"env": "x"},
+    ),
     case("env", "Dev", "1-20 lowercase letters"),
     case("env", "d" * 21, "1-20 lowercase letters"),
     case("env", "dev-", "ending with a letter or digit"),
@@ -270,7 +302,23 @@ RULES = [
         "not an availability zone of eu-west-1 (eu-west-1a, eu-west-1b, eu-west-1c)",
         also={**EU_WEST_1, "vpc.private_subnets.b.az": "eu-west-1b"},
     ),
-    case("vpc.private_subnets.a.az", "us-east-1", "an AZ name like us-east-1a"),
+    case("vpc.private_subnets.a.az", "us-east-1", "an AZ name like us-east-1a or an AZ id"),
+    # AZ ids name the same zone in every account: accepted, checked against the region's prefix
+    case(
+        "vpc.private_subnets.b.az",
+        "euw1-az2",
+        "not an AZ id of us-east-1 (use1-az1, use1-az2, ...)",
+        also=dict.fromkeys(
+            ("vpc.public_subnets.a.az", "vpc.public_subnets.b.az", "vpc.private_subnets.a.az"),
+            "use1-az1",
+        )
+        | {"vpc.public_subnets.b.az": "use1-az2"},
+    ),
+    case(
+        "vpc.private_subnets.b.az",
+        "use1-az2",
+        "vpc.public_subnets.a.az is written 'us-east-1a': use AZ names or AZ ids, not both",
+    ),
     case(
         "vpc.public_subnets.b.az",
         "us-east-1a",
@@ -303,7 +351,12 @@ RULES = [
     bucket_name("192.168.10.1", "look like an IP address"),
     bucket_name("xn--dev-artifacts", "must not start with any of xn--"),
     bucket_name("dev-artifacts-s3alias", "must not end with any of -s3alias"),
-    case("s3.bucket_name", "dev-artifacts", "set bucket_prefix or bucket_name, not both"),
+    case(
+        "s3.bucket_name",
+        "dev-artifacts",
+        "set bucket_prefix or bucket_name, not both",
+        also={"s3.bucket_prefix": "dev-artifacts-"},
+    ),
     case("s3.bucket_prefix", "d" * 38, "1-37 characters"),
     case("s3.bucket_prefix", "Dev-", "only lowercase letters"),
     case("s3.bucket_prefix", "sthree-dev-", "must not start with any of"),
@@ -318,20 +371,21 @@ RULES = [
     case("api.name", "a" * 48, "1-47 letters"),
     case("api.name", "dev hello", "1-47 letters, digits, dots, hyphens or underscores"),
     case("api.stage_name", "dev.1", "1-128 letters, digits, hyphens or underscores"),
-    # 26 + "-hello" is 32 and fits; 26 + "-escape" is 33: only dev's escape is reported.
+    # 26 + "-escape" is 33: reported at the first public route to escape (routes[1]); hello
+    # has no public route, so no target group to fit.
     case(
         "load_balancer.name",
         "a" * 26,
         "'aaaaaaaaaaaaaaaaaaaaaaaaaa-escape' is 33 characters, ELB allows 32",
-        reported="functions.escape",
+        reported="routes[1].function",
     ),
-    # With hello alone: 27 + "-hello" is 33.
+    # With a public route to hello alone: 27 + "-hello" is 33.
     case(
         "load_balancer.name",
         "a" * 27,
         "'aaaaaaaaaaaaaaaaaaaaaaaaaaa-hello' is 33 characters, ELB allows 32",
-        reported="functions.hello",
-        also={"functions.escape": DELETE, "routes": [A_ROUTE]},
+        reported="routes[0].function",
+        also={"functions.escape": DELETE, "routes": [{**A_ROUTE, "authorization": "NONE"}]},
     ),
     # Lambda
     case(
@@ -367,8 +421,8 @@ RULES = [
     case("functions.hello.environment._HANDLER", "x", "reserved by Lambda"),
     case("functions.hello.environment.LAMBDA_TASK_ROOT", "x", "reserved by Lambda"),
     case("functions.hello.environment.TABLE_NAME", "x", "set by the stack"),
-    case("functions.hello.environment.1X", "x", "a letter followed by letters, digits or _"),
-    case("functions.hello.environment.MY-VAR", "x", "a letter followed by letters, digits or _"),
+    case("functions.hello.environment.1X", "x", "a letter followed by one or more letters"),
+    case("functions.hello.environment.MY-VAR", "x", "a letter followed by one or more letters"),
     case("functions.hello.handler", "app", "module.function"),
     case("functions.hello.handler", "main.handler", "module not found: no main.py in lambda"),
     case(
@@ -418,14 +472,34 @@ RULES = [
     case("s3.prevent_destroy", True, "contradicts force_destroy = true"),
     case("load_balancer.access_log_expiration_days", 0, "greater than or equal to 1"),
     case("load_balancer.access_log_expiration_days", 3654, "less than or equal to 3653"),
-    # Reserved concurrency: opt-in, and Lambda keeps 100 of the account's quota unreserved
+    # Reserved concurrency: opt-in, and Lambda keeps 100 of the account's quota unreserved, or
+    # all of a quota below 100 (new accounts: 10 or 50)
     case(
         "functions.hello.reserved_concurrency",
         50,
-        "at most 20: Lambda keeps 100 of account_concurrency = 120 unreserved",
+        "at most 20: Lambda keeps 100 of the account's 120 unreserved (account_concurrency)",
         also={"account_concurrency": 120},
     ),
-    case("account_concurrency", 99, "greater than or equal to 100"),
+    case(
+        "functions.escape.provisioned_concurrency",
+        20,
+        "at most 30 for all functions together (40): Lambda keeps 100 of the account's 130",
+        also={"account_concurrency": 130, "functions.hello.reserved_concurrency": 20},
+    ),
+    case(
+        "functions.hello.reserved_concurrency",
+        1,
+        "none possible: Lambda keeps 50 of the account's 50 unreserved (account_concurrency)",
+        also={"account_concurrency": 50},
+    ),
+    case(
+        "functions.hello.provisioned_concurrency",
+        1,
+        "none possible: Lambda keeps 10 of the account's 10 unreserved (account_concurrency)",
+        also={"account_concurrency": 10},
+    ),
+    case("account_concurrency", 0, "greater than or equal to 1"),
+    case("account_concurrency", 10**7, "less than or equal to 1000000"),
     # WAF
     case("waf.managed_rule_groups", [], "at least 1 item"),
     case(
@@ -462,9 +536,10 @@ RULES = [
     case("functions.hello-", {"source_dir": "lambda"}, "not ending with a hyphen"),
     case("functions.f" + "x" * 20, {"source_dir": "lambda"}, "1-20 lowercase letters"),
     case("functions.hello.source_dir", DELETE, "required key is missing"),
+    # hello's name is derived: a name given to another function is checked against it.
     case(
         "functions.other",
-        {"source_dir": "lambda", "name": "dev-hello"},
+        {"source_dir": "lambda", "name": f"{DEV_PREFIX}-hello"},
         "also the name of functions.hello",
         reported="functions.other.name",
     ),
@@ -518,8 +593,11 @@ RULES = [
         "load_balancer.name",
         "a" * 12,
         "its target group 'aaaaaaaaaaaa-f1234567890123456789' is 33 characters",
-        reported="functions.f1234567890123456789",
-        also=only_function("f1234567890123456789"),
+        reported="routes[0].function",
+        also={
+            **only_function("f1234567890123456789"),
+            "routes": [{**A_ROUTE, "function": "f1234567890123456789", "authorization": "NONE"}],
+        },
     ),
     # Reserved concurrency: all functions' reservations together within the account's quota
     case(
@@ -566,6 +644,24 @@ RULES = [
     case("routes.0.function", "nothing", "not a key of [functions] (hello, escape) (given"),
     case("routes.0.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
     case("routes.0.load_balancer", "yes", "valid boolean"),
+    # The load balancer checks no signature: an AWS_IAM route there would be anonymous.
+    case(
+        "routes.0.load_balancer",
+        True,
+        "the load balancer has no AWS_IAM authorization: the route would be public there",
+        also={"routes.0.authorization": "AWS_IAM"},
+    ),
+    case("routes.1.priority", 0, "greater than or equal to 1"),
+    case("routes.1.priority", 50001, "less than or equal to 50000"),
+    case("routes.1.priority", "1", "valid integer"),
+    # Two rules cannot hold one priority on a listener.
+    case(
+        "routes.2.priority",
+        7,
+        "listener priority 7 is also that of routes[1] (GET /escape): set priority = 8 on this "
+        "route (unused, next to it in the load balancer's order)",
+        also={"routes.1.priority": 7},
+    ),
     # Routes across routes: collisions and API Gateway's one parameter per level
     case(
         "routes",
@@ -615,15 +711,176 @@ RULES = [
         "{key} where routes[0] has {id} under /",
         reported="routes.2.path",
     ),
+    # Values AWS or Terraform would only refuse at apply time
+    case("functions.hello.environment.X", "x", "a letter followed by one or more letters"),
+    s3_backend("backend.key", "k" * 1018, "at most 1017 bytes (UTF-8): S3 keys stop at 1024"),
+    # 509 characters, 1,018 bytes: S3 counts bytes.
+    s3_backend("backend.key", "é" * 509, "at most 1017 bytes"),
+    *(
+        bucket_name(f"dev-artifacts{suffix}", "must not end with any of -s3alias, --ol-s3")
+        for suffix in ("--ol-s3", ".mrap", "--x-s3", "--table-s3")
+    ),
+    bucket_name("amzn-s3-demo-artifacts", "must not start with any of xn--, sthree-"),
+    bucket_name("dev-artifacts-123456789012-us-east-1-an", "account regional namespace"),
+    case(
+        "backend.bucket",
+        "state-123456789012-eu-west-1-an",
+        "account regional namespace",
+        also={"backend.type": "s3"},
+    ),
+    # The access-log bucket is named `<load balancer name>-logs-...`.
+    *(
+        case("load_balancer.name", name, f"its access-log bucket prefix '{name}-logs-' must not")
+        for name in ("xn--alb", "sthree-alb", "amzn-s3-demo-alb")
+    ),
+    case(
+        "functions.hello.secrets_kms_key_arn",
+        "arn:aws-cn:kms:us-east-1:123456789012:key/12345678-1234-1234-1234-1234567890ab",
+        "the key must be in us-east-1 (partition aws)",
+        also={"functions.hello.secrets": {"db": "/dev/db"}},
+    ),
+    case(
+        "functions.hello.secrets_kms_key_arn",
+        "arn:aws:kms:us-east-1:123456789012:key/mrk-1234",
+        "multi-Region mrk-... id",
+        also={"functions.hello.secrets": {"db": "/dev/db"}},
+    ),
+    *(
+        case(
+            "waf.managed_rule_groups",
+            ["AWSManagedRulesCommonRuleSet", group],
+            "needs a ManagedRuleGroupConfig",
+            reported="waf.managed_rule_groups.1",
+            also={"waf.count_rules": {}},
+        )
+        for group in (
+            "AWSManagedRulesATPRuleSet",
+            "AWSManagedRulesACFPRuleSet",
+            "AWSManagedRulesBotControlRuleSet",
+            "AWSManagedRulesAntiDDoSRuleSet",
+        )
+    ),
+    case(
+        "routes",
+        [{**route("ANY", "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}"), **PUBLIC_ON_LOAD_BALANCER}],
+        "6 path parameters, each a wildcard of the load balancer rule, which allows 5",
+        reported="routes.0.path",
+    ),
+    # Seven resources per route: the 43rd route needs the 301st.
+    case(
+        "routes",
+        [route("GET", f"/p{n}/a/b/c/d/e/f") for n in range(50)],
+        "need 301 API resources",
+        reported="routes.42.path",
+    ),
+    # One permission per route; 64 of them outgrow Lambda's 20 KB policy.
+    case(
+        "routes",
+        [route("GET", f"/r{n}") for n in range(64)],
+        "its resource-based policy would be about 2",
+        reported="functions.hello",
+    ),
+    # Each granted key is an ARN of the role's inline policies (IAM: 10,240 characters).
+    case(
+        "functions.hello.grants.bucket_read",
+        [f"{n:02}" + "k" * 248 for n in range(27)],
+        "its role's inline policies would be too long",
+        reported="functions.hello.grants",
+    ),
+    case(
+        "functions.hello.secrets",
+        {f"s{n}": f"/{n:02}" + "p" * 600 for n in range(15)},
+        "IAM allows 10,240 characters per role",
+    ),
+    case(
+        "functions.escape.provisioned_concurrency",
+        500,
+        "at most 900 for all functions together (1000): Lambda keeps 100",
+        also={"functions.hello.provisioned_concurrency": 500},
+    ),
+    # Provisioned environments of a function without a reservation come from the unreserved
+    # pool, which the other function's reservation has taken.
+    case(
+        "functions.escape.provisioned_concurrency",
+        1,
+        "at most 900 for all functions together (901)",
+        also={"functions.hello.reserved_concurrency": 900},
+    ),
+    # Paths: reported on the key, whatever the file system would say
+    case("functions.hello.source_dir", "lam\x00bda", "must not contain a NUL character"),
+    case(
+        "functions.hello.dependencies",
+        "functions/hello_deps/requirements.txt\x00",
+        "must not contain a NUL character",
+    ),
+    case("functions.hello.source_dir", "x" * 256, "a name of 256 bytes between slashes"),
+    case(
+        "functions.hello.dependencies",
+        "functions/" + "é" * 128 + "/requirements.txt",
+        "a name of 256 bytes between slashes",
+    ),
+    case("functions.hello.source_dir", "/".join(["x" * 200] * 21), "at most 4,095 bytes"),
     # Tags
     case("tags.aws:owner", "x", 'must not start with "aws:"'),
     case("tags.Owner!", "x", "tag key must be 1-128 letters, digits, spaces or + - = . _ : / @"),
-    case("tags." + "k" * 129, "x", "tag key must be 1-128"),
+    # A key longer than any valid one is shortened in the line, with its length.
+    case(
+        "tags." + "k" * 129,
+        "x",
+        "tag key must be 1-128",
+        reported="tags." + "k" * 64 + "... (129 characters)",
+    ),
     case("tags.Owner", "v" * 257, "tag value must be 0-256"),
     case("tags.Owner", "team#1", "tag value must be 0-256 letters, digits, spaces"),
     case("tags.Env", "dev", "set by the stack"),
     case("tags", MANY_TAGS, "at most 47 tags: AWS allows 50 and the stack adds Env, Name, Tier"),
 ]
+
+
+# The edge of each rule above, on the side AWS accepts: the check must not refuse them.
+ACCEPTED_BY_AWS = {
+    "two-letter variable name": {"functions.hello.environment.XY": "x"},
+    "project that only resembles a reserved start": {"project": "xn-shop", "env": "sthree"},
+    "multi-Region KMS key": {
+        "functions.hello.secrets": {"db": "/dev/db"},
+        "functions.hello.secrets_kms_key_arn": (
+            "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+        ),
+    },
+    "1017-byte state key": {
+        "backend.type": "s3",
+        "backend.bucket": "tf-state",
+        "backend.key": "k" * 1017,
+    },
+    "reserved prefix without access logs": {
+        "load_balancer.name": "xn--alb",
+        "load_balancer.access_logs": False,
+    },
+    "six parameters off the load balancer": {
+        "routes": [{**route("GET", "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}"), "load_balancer": False}]
+    },
+    "five parameters on the load balancer": {
+        "routes": [{**route("ANY", "/a/{p1}/{p2}/{p3}/{p4}/{p5}"), **PUBLIC_ON_LOAD_BALANCER}]
+    },
+    # 42 x 7 + 6 resources.
+    "300 API resources": {
+        "routes": [route("GET", f"/p{n}/a/b/c/d/e/f") for n in range(42)]
+        + [route("GET", "/q/a/b/c/d/e")]
+    },
+    "60 routes to one function": {"routes": [route("GET", f"/r{n}") for n in range(60)]},
+    "25 long object keys": {
+        "functions.hello.grants.bucket_read": [f"{n:02}" + "k" * 248 for n in range(25)]
+    },
+    "provisioned concurrency filling the pool": {
+        "functions.hello.provisioned_concurrency": 450,
+        "functions.escape.provisioned_concurrency": 450,
+    },
+}
+
+
+@pytest.mark.parametrize("changes", ACCEPTED_BY_AWS.values(), ids=list(ACCEPTED_BY_AWS))
+def test_values_aws_accepts_pass(tmp_path, changes):
+    load_config(write_config(tmp_path, dev_with(changes)))
 
 
 @pytest.mark.parametrize(("changes", "location", "fragment"), RULES)
@@ -633,6 +890,23 @@ def test_rule_reports_the_key_and_the_value(tmp_path, changes, location, fragmen
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"{path}: {location}: "), problems[0]
     assert fragment in problems[0]
+
+
+def test_subnets_may_name_their_zones_by_az_id(tmp_path):
+    zones = {
+        "vpc.public_subnets.a.az": "use1-az1",
+        "vpc.public_subnets.b.az": "use1-az6",
+        "vpc.private_subnets.a.az": "use1-az1",
+        "vpc.private_subnets.b.az": "use1-az6",
+    }
+    config = load_config(write_config(tmp_path, dev_with(zones)))
+    assert {subnet.az for _, _, subnet in config.vpc.subnets()} == {"use1-az1", "use1-az6"}
+
+
+@pytest.mark.parametrize("account", [10, 50, 99])
+def test_small_account_quotas_are_accepted_without_reservations(tmp_path, account):
+    config = load_config(write_config(tmp_path, dev_with({"account_concurrency": account})))
+    assert config.account_concurrency == account
 
 
 def test_problem_line_has_file_key_message_and_value(tmp_path):
@@ -705,15 +979,20 @@ def test_a_key_twice_in_one_table_is_a_toml_error(tmp_path):
 
 def test_shipped_configs_load_in_name_order():
     loaded = load_configs(CONFIG_DIR)
-    assert [config.env for _, config in loaded] == ["dev", "prod"]
+    files = sorted(CONFIG_DIR.glob("*.toml"))
+    assert [path for path, _ in loaded] == files
+    assert [config.env for _, config in loaded] == list(ENVIRONMENTS)
 
 
-def test_short_file_gets_defaults_derived_from_env(tmp_path):
-    text = 'env = "qa"\nregion = "eu-west-1"\n' + ONE_FUNCTION
-    config = load_config(write(tmp_path, text + '[functions.api-v2]\nsource_dir = "lambda"\n'))
+# A short file: everything but project, env, functions and routes is left out.
+SHORT = 'project = "shop"\nenv = "qa"\nregion = "eu-west-1"\n' + ONE_FUNCTION
+
+
+def test_short_file_gets_defaults_derived_from_project_and_env(tmp_path):
+    config = load_config(write(tmp_path, SHORT + '[functions.api-v2]\nsource_dir = "lambda"\n'))
     assert {key: function.name for key, function in config.functions.items()} == {
-        "hello": "qa-hello",
-        "api-v2": "qa-api-v2",
+        "hello": "shop-qa-hello",
+        "api-v2": "shop-qa-api-v2",
     }
     hello = config.functions["hello"]
     assert (hello.handler, hello.runtime, hello.architecture) == (
@@ -724,46 +1003,144 @@ def test_short_file_gets_defaults_derived_from_env(tmp_path):
     assert hello.dependencies is None and hello.dependencies_path is None
     assert hello.grants.model_dump() == {"table": "none", "bucket_read": [], "bucket_write": []}
     [route] = config.routes
-    assert (route.authorization, route.load_balancer) == ("AWS_IAM", True)
+    # AWS_IAM by default, and so not on the load balancer, which cannot check it.
+    assert (route.authorization, route.load_balancer, route.priority) == ("AWS_IAM", False, None)
     assert config.account_concurrency == 1000
-    assert config.load_balancer.name == "qa-alb"
-    assert config.api.stage_name == "qa"
-    assert config.api.name == "qa-hello-api"
-    assert config.s3.bucket_prefix == "qa-hello-artifacts-"
+    assert config.load_balancer.name == "shop-qa"
+    assert (config.api.name, config.api.stage_name) == ("shop-qa", "qa")
+    assert config.s3.bucket_prefix == "shop-qa-artifacts-"
     assert config.s3.bucket_name is None
-    assert config.dynamodb.table_name == "qa-requests"
+    assert config.dynamodb.table_name == "shop-qa-requests"
+    assert config.alarms.topic_name == "shop-qa-alarms"
     assert {s.az for s in config.vpc.public_subnets.values()} == {"eu-west-1a", "eu-west-1b"}
     assert {s.az for s in config.vpc.private_subnets.values()} == {"eu-west-1a", "eu-west-1b"}
     assert config.vpc.nat_gateways == "single"
     assert config.backend.type == "local" and config.backend.key is None
 
 
-def test_s3_backend_defaults_come_from_env_and_region(tmp_path):
-    text = 'env = "qa"\nregion = "eu-west-1"\n[backend]\ntype = "s3"\nbucket = "tf-state"\n'
-    text += ONE_FUNCTION
+@pytest.mark.parametrize(
+    ("route_settings", "on_load_balancer"),
+    [
+        ({}, False),
+        ({"authorization": "AWS_IAM"}, False),
+        ({"authorization": "NONE"}, True),
+        ({"authorization": "NONE", "load_balancer": False}, False),
+        ({"authorization": "AWS_IAM", "load_balancer": False}, False),
+    ],
+    ids=["default", "AWS_IAM", "NONE", "NONE kept off", "AWS_IAM kept off"],
+)
+def test_only_public_routes_go_on_the_load_balancer_by_default(
+    tmp_path, route_settings, on_load_balancer
+):
+    routes = [{**A_ROUTE, **route_settings}]
+    config = load_config(write_config(tmp_path, dev_with({"routes": routes})))
+    assert config.routes[0].load_balancer is on_load_balancer
+
+
+def test_a_given_priority_is_kept_and_refused_on_a_route_off_the_load_balancer(tmp_path):
+    routes = [
+        {**A_ROUTE, "authorization": "NONE", "priority": 50000},
+        # Not a listener rule: a priority would silently mean nothing.
+        {**A_ROUTE, "path": "/a", "priority": 50000},
+    ]
+    path = write_config(tmp_path, dev_with({"routes": routes}))
+    assert problems_of(path) == [
+        f"{path}: routes[1].priority: only used for a route on the load balancer "
+        "(load_balancer = true) (given: 50000)"
+    ]
+    config = load_config(write_config(tmp_path, dev_with({"routes": routes[:1]}), "one.toml"))
+    assert [(r.load_balancer, r.priority) for r in config.routes] == [(True, 50000)]
+
+
+def colliding_paths() -> tuple[str, str]:
+    """Two GET paths whose derived listener priorities are equal: within a class of routes the
+    place is a hash, so some pairs collide (found by search, whatever the hash)."""
+    from constructs_lib.paths import listener_priority
+
+    seen: dict[int, str] = {}
+    for number in itertools.count():
+        path = f"/r{number}"
+        priority = listener_priority("GET", path)
+        if priority in seen:
+            return seen[priority], path
+        seen[priority] = path
+    raise AssertionError("unreachable")
+
+
+def test_two_derived_priorities_that_collide_are_refused_until_one_is_given(tmp_path):
+    first, second = colliding_paths()
+    public = {"function": "hello", "method": "GET", "authorization": "NONE"}
+    routes = [A_ROUTE, {**public, "path": first}, {**public, "path": second}]
+    path = write_config(tmp_path, dev_with({"routes": routes}))
+    [problem] = problems_of(path)
+    found = re.fullmatch(
+        re.escape(f"{path}: routes[2].priority: listener priority ")
+        + r"(\d+)"
+        + re.escape(f" is also that of routes[1] (GET {first}): set priority = ")
+        + r"(\d+)"
+        + re.escape(" on this route (unused, next to it in the load balancer's order)"),
+        problem,
+    )
+    assert found, problem
+    shared, suggested = (int(number) for number in found.groups())
+    # The suggestion is the next number: free, and between the same neighbours in the order.
+    assert suggested == shared + 1
+    suggestion = [*routes[:2], {**routes[2], "priority": suggested}]
+    load_config(write_config(tmp_path, dev_with({"routes": suggestion}), "suggested.toml"))
+    # Signed, the two are not on the load balancer: nothing to collide.
+    signed = [
+        A_ROUTE,
+        {**routes[1], "authorization": "AWS_IAM"},
+        {**routes[2], "authorization": "AWS_IAM"},
+    ]
+    load_config(write_config(tmp_path, dev_with({"routes": signed}), "signed.toml"))
+    routes[2] = {**routes[2], "priority": 1}
+    config = load_config(write_config(tmp_path, dev_with({"routes": routes}), "given.toml"))
+    assert config.routes[2].priority == 1
+
+
+def test_s3_backend_defaults_come_from_project_env_and_region(tmp_path):
+    text = SHORT + '[backend]\ntype = "s3"\nbucket = "tf-state"\n'
     backend = load_config(write(tmp_path, text)).backend
-    assert (backend.key, backend.region) == ("qa/terraform.tfstate", "eu-west-1")
+    assert (backend.key, backend.region) == ("shop/qa/terraform.tfstate", "eu-west-1")
 
 
 def test_derived_names_are_checked_too(tmp_path):
-    path = write(tmp_path, 'env = "internal"\n' + ONE_FUNCTION)
+    path = write(tmp_path, 'project = "internal"\nenv = "qa"\n' + ONE_FUNCTION)
     assert problems_of(path) == [
         f"{path}: load_balancer.name: must be 1-30 lowercase letters, digits or hyphens, not "
         "starting or ending with a hyphen nor starting with 'internal-' (each function's target "
         "group '<name>-<function key>' must fit 32; it also prefixes the access-log bucket) "
-        "(given: 'internal-alb')"
+        "(given: 'internal-qa')"
     ]
 
 
-def test_a_bad_env_is_reported_once_not_through_every_derived_name(tmp_path):
-    path = write(tmp_path, 'env = "Dev_1"\n' + ONE_FUNCTION)
-    assert [line.split(": ")[1] for line in problems_of(path)] == ["env"]
+@pytest.mark.parametrize(
+    ("names", "reported"),
+    [
+        ('project = "shop"\nenv = "Dev_1"\n', ["env"]),
+        ('project = "Shop_1"\nenv = "qa"\n', ["project"]),
+        ('env = "qa"\n', ["project"]),
+        ('project = "shop"\n', ["env"]),
+    ],
+    ids=["bad env", "bad project", "no project", "no env"],
+)
+def test_a_bad_name_part_is_reported_once_not_through_every_derived_name(tmp_path, names, reported):
+    # Two functions: names that could not be derived must not be reported as equal either.
+    text = names + ONE_FUNCTION + '[functions.other]\nsource_dir = "lambda"\n'
+    path = write(tmp_path, text)
+    assert [line.split(": ")[1] for line in problems_of(path)] == reported
 
 
-def test_longest_env_still_gives_valid_derived_names(tmp_path):
-    config = load_config(write(tmp_path, f'env = "{"e" * 20}"\n' + ONE_FUNCTION))
-    assert len(config.s3.bucket_prefix) == 37
-    assert config.functions["hello"].name == f"{'e' * 20}-hello"
+def test_the_longest_name_prefix_gives_valid_derived_names(tmp_path):
+    # 20 + "-" + 5 = 26: the most the artifacts bucket's prefix leaves room for.
+    project, env = "p" * 20, "e" * 5
+    config = load_config(write(tmp_path, f'project = "{project}"\nenv = "{env}"\n' + ONE_FUNCTION))
+    assert config.s3.bucket_prefix == f"{project}-{env}-artifacts-"
+    # Terraform appends 26 characters: S3's 63 exactly.
+    assert len(config.s3.bucket_prefix) + 26 == 63
+    assert config.functions["hello"].name == f"{project}-{env}-hello"
+    assert config.load_balancer.name == config.api.name == f"{project}-{env}"
 
 
 def test_long_timeout_is_a_warning_not_an_error(tmp_path):
@@ -869,7 +1246,7 @@ def test_every_function_problem_is_reported_at_once(tmp_path):
         "load_balancer.name": "a" * 27,
         "functions.other": {
             "source_dir": "lambda",
-            "name": "dev-hello",
+            "name": f"{DEV_PREFIX}-hello",
             "reserved_concurrency": 950,
         },
         "functions.hello.dependencies": "functions/hello_deps/app.py",
@@ -879,15 +1256,18 @@ def test_every_function_problem_is_reported_at_once(tmp_path):
     assert [line.split(": ")[1] for line in problems] == [
         "functions.hello.handler",
         "functions.hello.dependencies",
+        # The routes' own check runs beside the functions': escape's target group
+        # 'aaa...-escape' is 27 + 7 characters.
+        "routes[1].function",
     ]
     del changes["functions.hello.dependencies"], changes["functions.hello.handler"]
     problems = problems_of(write_config(tmp_path, dev_with(changes)))
     assert [line.split(": ")[1] for line in problems] == [
         "functions.other.name",
-        "functions.hello",  # its target group 'aaa...-hello' is 27 + 6 characters
-        "functions.escape",  # 27 + 7
-        "functions.other",  # 27 + 6
         "functions.other.reserved_concurrency",
+        # escape's target group 'aaa...-escape' is 27 + 7 characters; hello and other have no
+        # public route, so no target group.
+        "routes[1].function",
     ]
 
 
@@ -902,69 +1282,130 @@ def test_problems_of_all_files_are_collected(tmp_path):
     }
 
 
-def test_a_copied_environment_clashes_on_every_shared_name(tmp_path):
-    first = write_config(tmp_path, dev_with({}), "a.toml")
-    second = write_config(tmp_path, dev_with({"env": "qa"}), "b.toml")
+def test_a_copy_of_dev_with_only_env_changed_passes_check_next_to_dev(tmp_path):
+    """The README's recipe: every name is derived from project and env."""
+    dev = (CONFIG_DIR / "dev.toml").read_text()
+    assert dev.count('\nenv = "dev"') == 1
+    (tmp_path / "dev.toml").write_text(dev)
+    (tmp_path / "staging.toml").write_text(dev.replace('\nenv = "dev"', '\nenv = "staging"'))
+    result = run_check("--config", str(tmp_path))
+    assert (result.returncode, result.stderr) == (0, "")
+    assert (
+        result.stdout
+        == f"{tmp_path / 'dev.toml'}: dev ok\n{tmp_path / 'staging.toml'}: staging ok\n"
+    )
+
+
+def test_one_name_prefix_in_two_files_clashes_on_every_derived_name(tmp_path):
+    """`a-b` + `c` and `a` + `b-c` are two environments with one prefix, `a-b-c`: every name
+    derived from it is reported, each naming the other file and its key."""
+    first = write_config(tmp_path, dev_with({"project": "a-b", "env": "c"}), "a.toml")
+    second = write_config(tmp_path, dev_with({"project": "a", "env": "b-c"}), "b.toml")
     loaded, problems = validate_configs(tmp_path)
     assert [path for path, _ in loaded] == [first]
-    assert problems == [
-        f"{second}: {key}: also used by {first}; environments must differ (given: {value!r})"
-        for key, value in [
-            ("functions.hello.name", "dev-hello"),
-            ("dynamodb.table_name", "dev-requests"),
-            ("s3.bucket_prefix", "dev-hello-artifacts-"),
-            ("load_balancer.name", "dev-alb"),
+    assert sorted(problems) == sorted(
+        f"{second}: {key}: {kind} also used by {first} ({key}); environments must differ "
+        f"(given: {value!r})"
+        for key, kind, value in [
+            ("project", "name prefix", "a-b-c"),
+            ("api.name", "API name", "a-b-c"),
+            ("alarms.topic_name", "alarm topic", "a-b-c-alarms"),
+            ("functions.hello.name", "function name", "a-b-c-hello"),
+            ("functions.escape.name", "function name", "a-b-c-escape"),
+            ("dynamodb.table_name", "table name", "a-b-c-requests"),
+            ("s3.bucket_prefix", "bucket prefix", "a-b-c-artifacts-"),
+            ("load_balancer.name", "load balancer name", "a-b-c"),
         ]
-    ]
+    )
 
 
-# A second environment with names of its own, except for the one under test.
-QA_NAMES = {
-    "env": "qa",
-    "functions.hello.name": "qa-hello",
-    # escape's name is derived from env: the "env" case would otherwise clash on it too.
-    "functions.escape.name": "qa-escape",
-    "dynamodb.table_name": "qa-requests",
-    "s3.bucket_prefix": "qa-hello-artifacts-",
-    "load_balancer.name": "qa-alb",
-}
 S3_STATE = {"backend.type": "s3", "backend.bucket": "tf-state", "backend.key": "state"}
-# (reported key, changes to both files, changes to the second file only)
+A_DOMAIN = {"domain": {"name": "api.example.com", "hosted_zone_id": "Z1"}}
+# (reported key, what the message calls it, the first file's key, changes to both files,
+# changes to the second file only); the second file is dev with env "qa" besides.
 CLASHES = [
-    ("env", {}, {"env": "dev"}),
-    ("functions.hello.name", {}, {"functions.hello.name": "dev-hello"}),
+    # Another project's dev: only the stack name is shared.
+    ("env", "env", "env", {}, {"project": "other", "env": "dev"}),
+    ("api.name", "API name", "api.name", {"api.name": "shared-api"}, {}),
+    ("api.name", "API name", "api.name", {}, {"api.name": DEV_PREFIX}),
+    (
+        "alarms.topic_name",
+        "alarm topic",
+        "alarms.topic_name",
+        {},
+        {"alarms.topic_name": f"{DEV_PREFIX}-alarms"},
+    ),
+    ("domain.name", "custom domain", "domain.name", A_DOMAIN, {}),
+    (
+        "functions.hello.name",
+        "function name",
+        "functions.hello.name",
+        {},
+        {"functions.hello.name": f"{DEV_PREFIX}-hello"},
+    ),
     # Every function's name, whichever function of the other file has it.
     (
         "functions.other.name",
+        "function name",
+        "functions.hello.name",
         {},
-        {"functions.other": {"source_dir": "lambda", "name": "dev-hello"}},
+        {"functions.other": {"source_dir": "lambda", "name": f"{DEV_PREFIX}-hello"}},
     ),
     (
         "functions.hello.name",
+        "function name",
+        "functions.other.name",
         {"functions.other": {"source_dir": "lambda"}},
-        {"functions.hello.name": "dev-other"},
+        {"functions.hello.name": f"{DEV_PREFIX}-other"},
     ),
-    ("dynamodb.table_name", {}, {"dynamodb.table_name": "dev-requests"}),
-    ("s3.bucket_name", {**PREFIX_AS_NAME, "s3.bucket_name": "shared-code"}, {}),
-    ("s3.bucket_prefix", {}, {"s3.bucket_prefix": "dev-hello-artifacts-"}),
-    ("load_balancer.name", {}, {"load_balancer.name": "dev-alb"}),
-    ("backend.key", S3_STATE, {}),
+    (
+        "dynamodb.table_name",
+        "table name",
+        "dynamodb.table_name",
+        {},
+        {"dynamodb.table_name": f"{DEV_PREFIX}-requests"},
+    ),
+    ("s3.bucket_name", "bucket name", "s3.bucket_name", {"s3.bucket_name": "shared-code"}, {}),
+    (
+        "s3.bucket_prefix",
+        "bucket prefix",
+        "s3.bucket_prefix",
+        {},
+        {"s3.bucket_prefix": f"{DEV_PREFIX}-artifacts-"},
+    ),
+    (
+        "load_balancer.name",
+        "load balancer name",
+        "load_balancer.name",
+        {},
+        {"load_balancer.name": DEV_PREFIX},
+    ),
+    ("backend.key", "state object", "backend.key", S3_STATE, {}),
 ]
 
 
-@pytest.mark.parametrize(("location", "both", "second_only"), CLASHES, ids=[c[0] for c in CLASHES])
-def test_two_environments_may_not_share_a_name(tmp_path, location, both, second_only):
+@pytest.mark.parametrize(
+    ("location", "kind", "other_key", "both", "second_only"),
+    CLASHES,
+    ids=[f"{c[0]}-{n}" for n, c in enumerate(CLASHES)],
+)
+def test_two_environments_may_not_share_a_name(
+    tmp_path, location, kind, other_key, both, second_only
+):
     first = write_config(tmp_path, dev_with(both), "a.toml")
-    second = write_config(tmp_path, dev_with({**QA_NAMES, **both, **second_only}), "b.toml")
+    second = write_config(tmp_path, dev_with({"env": "qa", **both, **second_only}), "b.toml")
     loaded, problems = validate_configs(tmp_path)
     assert [path for path, _ in loaded] == [first]
     assert len(problems) == 1, problems
-    assert problems[0].startswith(f"{second}: {location}: also used by {first}; ")
+    assert problems[0].startswith(
+        f"{second}: {location}: {kind} also used by {first} ({other_key}); "
+        "environments must differ (given: "
+    ), problems[0]
 
 
 def test_environments_with_names_of_their_own_pass(tmp_path):
     write_config(tmp_path, dev_with(S3_STATE), "a.toml")
-    write_config(tmp_path, dev_with({**QA_NAMES, **S3_STATE, "backend.key": "qa"}), "b.toml")
+    write_config(tmp_path, dev_with({"env": "qa", **S3_STATE, "backend.key": "qa"}), "b.toml")
     loaded, problems = validate_configs(tmp_path)
     assert (len(loaded), problems) == (2, [])
 
@@ -998,6 +1439,29 @@ def test_availability_zones_cover_every_region_and_every_zone_moto_knows():
     assert missing == []
 
 
+def test_az_id_prefixes_match_every_zone_id_moto_knows():
+    """moto's zone ids are real ones (use1-az6 is us-east-1's): the derived prefix of each
+    region must be theirs, and every one of them must pass the region check."""
+    from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend
+
+    known = {
+        region: {zone.zone_id for zone in zones}
+        for region, zones in RegionsAndZonesBackend.zones.items()
+        if region in AWS_REGIONS
+    }
+    assert len(known) > 30
+    refused = {
+        zone_id: zone_id_region_problem(zone_id, region)
+        for region, zone_ids in known.items()
+        for zone_id in zone_ids
+        if zone_id_region_problem(zone_id, region) is not None
+    }
+    assert refused == {}
+    # ... and none of them passes for another region.
+    assert zone_id_region_problem("use1-az1", "us-east-2") is not None
+    assert zone_id_region_problem("apne1-az1", "ap-northeast-2") is not None
+
+
 def test_ssl_policies_include_every_policy_moto_knows():
     from moto.elbv2.ssl_policies import SSL_POLICIES
 
@@ -1029,8 +1493,9 @@ def test_the_largest_accepted_values_pass(tmp_path):
         "api.throttling_rate_limit": 10000.0,
         "api.throttling_burst_limit": 5000,
         "s3.noncurrent_version_expiration_days": 2**31 - 1,
-        # With LOG_LEVEL and the stack's 103 bytes: 4096 exactly.
-        "functions.hello.environment.NOTES": "n" * (4096 - 14 - 103 - 5),
+        # With LOG_LEVEL and the stack's 109 bytes: 4096 exactly. The stack's: TABLE_NAME and
+        # hello-dev-requests, BUCKET_NAME and 20 + 26 characters, GREETING_KEY and greeting.txt.
+        "functions.hello.environment.NOTES": "n" * (4096 - 14 - 109 - 5),
     }
     config = load_config(write_config(tmp_path, dev_with(changes)))
     assert environment_bytes(config, "hello") == 4096
@@ -1125,7 +1590,7 @@ def test_an_unreadable_config_folder_says_so(tmp_path):
     ("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
 )
 def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, partition):
-    path = write(tmp_path, f'env = "x"\nregion = "{region}"\n' + ONE_FUNCTION)
+    path = write(tmp_path, f'project = "t"\nenv = "x"\nregion = "{region}"\n' + ONE_FUNCTION)
     assert problems_of(path) == [
         f"{path}: region: the {partition} partition is not supported (service principals and "
         f"WAF managed rules differ there); use a region of the aws partition (given: '{region}')"
@@ -1146,11 +1611,13 @@ def test_reserved_concurrency_is_opt_in_in_the_shipped_files():
 
 def test_the_shipped_functions_and_routes_in_the_new_shape():
     for env, keys in SHIPPED_FUNCTIONS.items():
-        config = load_config(CONFIG_DIR / f"{env}.toml")
+        path = CONFIG_DIR / f"{env}.toml"
+        config = load_config(path)
+        prefix = name_prefix(path)
         assert list(config.functions) == keys
         hello = config.functions["hello"]
         assert (hello.name, hello.source_path, hello.architecture) == (
-            f"{env}-hello",
+            f"{prefix}-hello",
             REPO_ROOT / "lambda",
             "x86_64",
         )
@@ -1159,21 +1626,23 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             "bucket_read": [GREETING_KEY],
             "bucket_write": [],
         }
-        assert target_group_name(config, "hello") == f"{env}-alb-hello"
+        assert target_group_name(config, "hello") == f"{prefix}-hello"
+        # Signed callers only, so on the API alone.
         hello_route = {
             "method": "GET",
             "path": "/hello",
             "function": "hello",
             "authorization": "AWS_IAM",
-            "load_balancer": True,
+            "load_balancer": False,
+            "priority": None,
         }
         if env == "prod":
             assert [route.model_dump() for route in config.routes] == [hello_route]
             continue
         escape = config.functions["escape"]
-        # Named after env and key; MarkupSafe for Graviton; no grants at all.
+        # Named after project, env and key; MarkupSafe for Graviton; no grants at all.
         assert (escape.name, escape.source_path, escape.architecture) == (
-            "dev-escape",
+            f"{prefix}-escape",
             REPO_ROOT / "functions" / "hello_deps",
             "arm64",
         )
@@ -1183,11 +1652,18 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             "bucket_read": [],
             "bucket_write": [],
         }
-        assert target_group_name(config, "escape") == "dev-alb-escape"
+        assert target_group_name(config, "escape") == f"{prefix}-escape"
+        # Public, so on the API and the load balancer.
+        public = {
+            **hello_route,
+            "function": "escape",
+            "authorization": "NONE",
+            "load_balancer": True,
+        }
         assert [route.model_dump() for route in config.routes] == [
             hello_route,
-            {**hello_route, "path": "/escape", "function": "escape"},
-            {**hello_route, "path": "/escape/{name}", "function": "escape"},
+            {**public, "path": "/escape"},
+            {**public, "path": "/escape/{name}"},
         ]
 
 

@@ -29,7 +29,13 @@ def test_rows_state_type_default_bounds_and_description():
     assert "| `functions.<key>.memory_mb` | integer | `256` | 128-10240 |" in table.splitlines()
     assert '| `functions.<key>.grants.table` | `"none"` \\| `"read"` \\|' in table
     assert '| `routes[].path` | string | **required** | `"/"` or `/segment/...`' in table
-    assert "| `load_balancer.name` | string | `<env>-alb` | 1-30 lowercase" in table
+    assert "| `load_balancer.name` | string | `<project>-<env>` | 1-30 lowercase" in table
+    assert "| `project` | string | **required** | 1-20 lowercase" in table
+    assert (
+        '| `routes[].load_balancer` | boolean | `true` for `authorization = "NONE"`, else `false` |'
+        in table
+    )
+    assert "| `routes[].priority` | integer | derived from method and path" in table
     assert (
         '| `vpc.nat_gateways` | `"single"` \\| `"one_per_az"` \\| `"none"` | `"single"` |' in table
     )
@@ -69,12 +75,18 @@ def test_readme_documents_every_key():
 
 
 def test_computed_defaults_are_what_the_model_fills_in():
-    """A `default_text` like `<env>-alb` must say what a file without the key gets."""
+    """A `default_text` like `<project>-<env>` must say what a file without the key gets."""
     backend = {"type": "s3", "bucket": "qa-state-bucket"}  # the state key is derived only then
     hello = {"source_dir": "lambda"}
     route = {"method": "GET", "path": "/hello", "function": "hello"}
     config = StackConfig.model_validate(
-        {"env": "qa", "backend": backend, "functions": {"hello": hello}, "routes": [route]}
+        {
+            "project": "shop",
+            "env": "qa",
+            "backend": backend,
+            "functions": {"hello": hello},
+            "routes": [route],
+        }
     )
     checked = []
     for section, field in StackConfig.model_fields.items():
@@ -84,12 +96,12 @@ def test_computed_defaults_are_what_the_model_fills_in():
         for name, inner in model.model_fields.items():
             extra = inner.json_schema_extra if isinstance(inner.json_schema_extra, dict) else {}
             text = str(extra.get("default_text", ""))
-            if text.startswith("`<env>") and text.count("`") == 2:
-                expected = text.strip("`").replace("<env>", "qa")
+            if text.startswith(("`<project>", "`<env>")) and text.count("`") == 2:
+                expected = text.strip("`").replace("<project>", "shop").replace("<env>", "qa")
                 assert getattr(getattr(config, section), name) == expected, (section, name)
                 checked.append(name)
-    assert {"name", "table_name", "stage_name"} <= set(checked)
+    assert {"name", "table_name", "stage_name", "topic_name", "key"} <= set(checked)
     function_name = FunctionConfig.model_fields["name"].json_schema_extra
     assert isinstance(function_name, dict)
-    assert function_name["default_text"] == "`<env>-<key>`"
-    assert config.functions["hello"].name == "qa-hello"
+    assert function_name["default_text"] == "`<project>-<env>-<key>`"
+    assert config.functions["hello"].name == "shop-qa-hello"

@@ -12,7 +12,9 @@ import main
 from scripts import diagram
 from scripts.diagram import CLIENTS, build_picture, render
 from serverless_app.summary import resource_family
-from tests.support import CONFIG_DIR
+from tests.support import CONFIG_DIR, load_balancer_functions, name_prefix
+
+DEV_CONFIG = CONFIG_DIR / "dev.toml"
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TOOLTIP = re.compile(r'tooltip="family: ([^;"]+); resources: ([^"]*)"')
@@ -21,7 +23,7 @@ _TOOLTIP = re.compile(r'tooltip="family: ([^;"]+); resources: ([^"]*)"')
 @pytest.fixture(scope="module")
 def synth_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("synth") / "cdktf.out"
-    assert main.main(["--config", str(CONFIG_DIR / "dev.toml"), "--outdir", str(out)]) == 0
+    assert main.main(["--config", str(DEV_CONFIG), "--outdir", str(out)]) == 0
     return out
 
 
@@ -117,9 +119,10 @@ def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_bala
     for function in function_nodes(picture, document):
         assert function.place.tier == "private" and function.place.subnet is None
         assert {(function.key, diagram._node_key(s)) for s in private} <= edges
-        # Both invoke the function's live alias (what CodeDeploy moves), not the function.
+        # Callers invoke the function's live alias (what CodeDeploy moves), not the function.
         (alias,) = [a for a in aliases if (a.key, function.key) in edges]
-        assert {(api.key, alias.key), (load_balancer.key, alias.key)} <= edges
+        assert (api.key, alias.key) in edges
+        assert (load_balancer.key, function.key) not in edges
         # The invoke permission points back: one arrow.
         assert (function.key, api.key) not in edges
 
@@ -213,10 +216,12 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
     edges = {(e.tail, e.head) for e in picture.edges}
     topic = node_of(picture, "aws_sns_topic")
     alarms = nodes_of(picture, "aws_cloudwatch_metric_alarm")
-    # dev: per function (hello, escape) four and two for its target group; two for the API.
-    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 14
+    # dev: four per function (hello, escape), two for escape's target group (hello is not on
+    # the load balancer), two for the API.
+    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 12
     assert all((alarm.key, topic.key) in edges for alarm in alarms)
-    assert "dev-hello-errors" in {alarm.label.split("\n")[0] for alarm in alarms}
+    labels = {alarm.label.split("\n")[0] for alarm in alarms}
+    assert f"{name_prefix(DEV_CONFIG)}-hello-errors" in labels
     assert node_of(picture, "aws_cloudwatch_dashboard").kind.title == "dashboard"
     groups = nodes_of(picture, "aws_codedeploy_deployment_group")
     application = node_of(picture, "aws_codedeploy_app")
@@ -227,16 +232,23 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
         assert sum((group.key, alarm.key) in edges for alarm in alarms) == 4
 
 
-def test_callers_reach_every_function_through_its_live_alias(picture):
+def test_callers_reach_every_function_through_its_live_alias(picture, document):
+    """The API reaches every function; the load balancer exactly those with a public route."""
     edges = {(e.tail, e.head) for e in picture.edges}
     aliases = nodes_of(picture, "aws_lambda_alias")
     functions = nodes_of(picture, "aws_lambda_function")
     assert len(aliases) == len(functions) == 2
+    api, load_balancer = node_of(picture, "aws_api_gateway_rest_api"), node_of(picture, "aws_lb")
+    on_load_balancer = load_balancer_functions(DEV_CONFIG)
+    assert on_load_balancer == {"escape"}
+    bodies = document["resource"]["aws_lambda_function"]
     for function in functions:
         (alias,) = [a for a in aliases if (a.key, function.key) in edges]
         assert alias.label.split("\n")[0] == "live"
-        for caller in ("aws_api_gateway_rest_api", "aws_lb"):
-            assert (node_of(picture, caller).key, alias.key) in edges, caller
+        assert (api.key, alias.key) in edges
+        name = bodies[function.resources[0].split(".")[1]]["function_name"]
+        key = name.removeprefix(f"{name_prefix(DEV_CONFIG)}-")
+        assert ((load_balancer.key, alias.key) in edges) == (key in on_load_balancer), key
 
 
 @pytest.fixture(scope="module")

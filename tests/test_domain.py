@@ -5,6 +5,7 @@ from tests.support import (
     build_api,
     build_function,
     build_load_balancer,
+    data_sources,
     only,
     ref,
     resources,
@@ -128,3 +129,26 @@ def test_props_are_checked(overrides, message):
     props = {"domain_name": "api.example.com", "hosted_zone_id": ZONE, **overrides}
     with pytest.raises(ValueError, match=message):
         ApiDomainProps(**props)
+
+
+def test_plan_fails_on_a_private_zone_or_one_that_does_not_hold_the_names():
+    synthesized = synth_construct(
+        lambda stack: build(stack, alternative_names=["www.example.com", "*.example.com"])
+    )
+    [zone] = data_sources(synthesized, "aws_route53_zone").values()
+    assert zone["zone_id"] == ZONE
+    private, outside = zone["lifecycle"]["postcondition"]
+    assert private["condition"] == "${!self.private_zone}"
+    assert private["error_message"].startswith(f"Hosted zone {ZONE} (${{self.name}}) is private")
+    # Every name on the certificate (a wildcard by its base name) is the zone's or below it.
+    names = '["api.example.com", "example.com", "www.example.com"]'
+    zone_name = 'trimsuffix(lower(self.name), ".")'
+    listed = (
+        f"[for name in {names} : name if !(name == {zone_name} || "
+        f'endswith(name, ".${{{zone_name}}}"))]'
+    )
+    assert outside["condition"] == f"${{length({listed}) == 0}}"
+    assert outside["error_message"] == (
+        f'${{join(", ", {listed})}} not in hosted zone {ZONE} (${{self.name}}): use the public '
+        "hosted zone that holds the name."
+    )

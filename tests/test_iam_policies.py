@@ -10,7 +10,7 @@ from constructs_lib.lambda_function import (
     XRAY_WRITE_POLICY,
 )
 from constructs_lib.releases import CODEDEPLOY_LAMBDA_POLICY
-from tests.support import data_sources, json_strings, resources
+from tests.support import data_sources, json_strings, only, resources
 
 # AWS-managed policies whose resources AWS scopes to "*" (nothing narrower exists for
 # CloudWatch Logs delivery, X-Ray segments or ENI management); listed in the README.
@@ -88,3 +88,58 @@ def test_the_walker_sees_every_document(stack):
     assert len(documents) > len(inline_policies) >= 4
     walked = {where for where, _ in policy_statements(stack)}
     assert set(documents) <= walked
+
+
+# Every AWS service that assumes a role of an environment stack, and what its trust policy
+# demands besides the principal (cross-service confused deputy prevention): the account it
+# acts for, and the ARN of the resource it acts for where the service's guide documents
+# that it sends one. `{partition}`, `{region}`, `{account}` and `{application}` (its CodeDeploy
+# application) are the stack's.
+TRUST_CONDITIONS = {
+    # Lambda's guide documents no source ARN for assuming the execution role.
+    "lambda.amazonaws.com": None,
+    # VPC User Guide, "IAM role for publishing flow logs to CloudWatch Logs".
+    "vpc-flow-logs.amazonaws.com": "arn:{partition}:ec2:{region}:{account}:vpc-flow-log/*",
+    # CodeDeploy User Guide, "Cross-service confused deputy prevention".
+    "codedeploy.amazonaws.com": (
+        "arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{application}/*"
+    ),
+}
+
+
+def assume_role_statements(stack: dict) -> list[tuple[str, str, dict]]:
+    """(document id, service, statement) for every statement letting a service assume a role."""
+    return [
+        (rid, identifier, statement)
+        for rid, document in data_sources(stack, "aws_iam_policy_document").items()
+        for statement in document["statement"]
+        if "sts:AssumeRole" in statement.get("actions", [])
+        for principal in statement.get("principals", [])
+        if principal["type"] == "Service"
+        for identifier in principal["identifiers"]
+    ]
+
+
+def test_every_service_role_trusts_its_service_only_for_this_account(stack):
+    [partition] = data_sources(stack, "aws_partition")
+    accounts = [
+        f"${{data.aws_caller_identity.{rid}.account_id}}"
+        for rid in data_sources(stack, "aws_caller_identity")
+    ]
+    provider = stack["provider"]["aws"][0]
+    statements = assume_role_statements(stack)
+    assert {service for _, service, _ in statements} == set(TRUST_CONDITIONS)
+    for rid, service, statement in statements:
+        conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}
+        [account] = conditions["aws:SourceAccount"][1]
+        assert account in accounts, rid
+        names = {
+            "partition": f"${{data.aws_partition.{partition}.partition}}",
+            "account": account,
+            "region": provider["region"],
+            "application": only(stack, "aws_codedeploy_app")["name"],
+        }
+        expected = {"aws:SourceAccount": ("StringEquals", [account])}
+        if TRUST_CONDITIONS[service] is not None:
+            expected["aws:SourceArn"] = ("ArnLike", [TRUST_CONDITIONS[service].format(**names)])
+        assert conditions == expected, rid

@@ -149,7 +149,11 @@ def test_code_is_zipped_at_synth_time_and_uploaded_with_its_hash(synthesized, tm
     assert code["source_hash"] == expected.base64_sha256
     assert only(synthesized, "aws_lambda_function")["source_code_hash"] == expected.base64_sha256
     # Nothing is left to build at plan time: no archive provider, no data source for it.
-    assert set(synthesized["data"]) == {"aws_iam_policy_document", "aws_partition"}
+    assert set(synthesized["data"]) == {
+        "aws_caller_identity",
+        "aws_iam_policy_document",
+        "aws_partition",
+    }
     assert set(synthesized["terraform"]["required_providers"]) == {"aws"}
 
 

@@ -2,6 +2,7 @@ import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
+from constructs_lib.releases import unqualified_target
 from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
@@ -222,7 +223,7 @@ def test_load_balancer_sits_in_the_public_subnets(stack):
     assert sorted(subnets) == sorted(f"${{aws_subnet.{rid}.id}}" for rid in public)
 
 
-# Given out of order on purpose: add_routes sorts them.
+# Given out of order on purpose: each route's priority, not the order given, decides.
 ROUTES = [
     ("ANY", "/files/{proxy+}", "fn"),
     ("GET", "/", "fn"),
@@ -234,8 +235,9 @@ ROUTES = [
 ]
 
 
-def routed_json(**overrides) -> dict:
-    """`fn` (unqualified) and `other` (its live alias), each in a target group, serving ROUTES."""
+def routed_json(routes=ROUTES, calls: int = 1, **overrides) -> dict:
+    """`fn` (unqualified) and `other` (its live alias), each in a target group, serving `routes`
+    (method, path, target key[, priority]) in `calls` calls of `add_routes`."""
 
     def build(stack):
         _, targets = build_two_targets(stack)
@@ -245,9 +247,13 @@ def routed_json(**overrides) -> dict:
             for key, target in targets.items()
         }
         assert balancer.target_groups == groups
-        balancer.add_routes(
-            [(Route(method, path, targets[key]), groups[key]) for method, path, key in ROUTES]
-        )
+        pairs = [
+            (Route(method, path, targets[key], priority=priority), groups[key])
+            for method, path, key, *given in routes
+            for priority in [given[0] if given else None]
+        ]
+        for call in range(calls):
+            balancer.add_routes(pairs[call::calls])
 
     return synth_construct(build)
 
@@ -287,17 +293,62 @@ def rules_by_priority(synthesized: dict) -> list[tuple[int, list[str], list[str]
     return sorted(found)
 
 
+def priorities(synthesized: dict) -> dict[tuple[str, str], int]:
+    """(first path pattern, first method or ANY) of every rule -> its priority."""
+    return {
+        (patterns[0], methods[0] if methods else "ANY"): priority
+        for priority, patterns, methods, _ in rules_by_priority(synthesized)
+    }
+
+
 def test_rules_are_ordered_by_specificity(routed):
     fn, other = group_arn(routed, "fn"), group_arn(routed, "other")
-    assert rules_by_priority(routed) == [
-        (1, ["/items/*/tags"], ["POST"], other),
-        (2, ["/items/special"], ["GET"], fn),
-        (3, ["/items/*"], ["GET"], other),
-        (4, ["/items/*"], None, other),  # ANY: no method condition, after GET
-        (5, ["/items"], ["GET"], other),
-        (6, ["/"], ["GET"], fn),
-        (7, ["/files/*"], None, fn),  # greedy last: `/files/*` matches every deeper path
+    rules = rules_by_priority(routed)
+    assert [rule[1:] for rule in rules] == [
+        (["/items/*/tags"], ["POST"], other),
+        (["/items/special"], ["GET"], fn),
+        (["/items/*"], ["GET"], other),
+        (["/items/*"], None, other),  # ANY: no method condition, after GET
+        (["/items"], ["GET"], other),
+        (["/"], ["GET"], fn),
+        (["/files/*"], None, fn),  # greedy last: `/files/*` matches every deeper path
     ]
+    numbers = [rule[0] for rule in rules]
+    # ELB's range; one rule per priority.
+    assert len(set(numbers)) == len(numbers)
+    assert all(isinstance(n, int) and 1 <= n <= 50000 for n in numbers)
+
+
+@pytest.mark.parametrize(
+    "routes",
+    [
+        ROUTES[::-1],
+        ROUTES[1:],  # one removed
+        [*ROUTES, ("GET", "/orders/{id}", "fn")],  # one added
+        [("PUT", "/items/{id}", "other"), *ROUTES[:3], *ROUTES[4:]],  # one of each
+    ],
+    ids=["reordered", "one removed", "one added", "one added, one removed"],
+)
+def test_a_rule_keeps_its_priority_whatever_happens_to_the_other_routes(routed, routes):
+    """ELB refuses to move a rule to a priority another rule still holds: renumbering rules
+    makes adding a route fail to apply."""
+    before, after = priorities(routed), priorities(routed_json(routes))
+    kept = before.keys() & after.keys()
+    assert len(kept) >= len(ROUTES) - 1
+    assert {rule: after[rule] for rule in kept} == {rule: before[rule] for rule in kept}
+    assert len(set(after.values())) == len(after)
+
+
+def test_a_given_priority_is_used_as_given():
+    routes = [(*route, 50000 - n) for n, route in enumerate(ROUTES)]
+    given = priorities(routed_json(routes))
+    assert sorted(given.values()) == list(range(50000 - len(ROUTES) + 1, 50001))
+    assert given[("/files/*", "ANY")] == 50000
+    assert given[("/items/special", "GET")] == 50000 - len(ROUTES) + 1
+
+
+def test_routes_added_in_several_calls_get_the_same_rules(routed):
+    assert rules_by_priority(routed_json(calls=3)) == rules_by_priority(routed)
 
 
 def test_one_target_group_per_function_with_attachment_and_permission(routed):
@@ -358,12 +409,21 @@ def test_a_load_balancer_without_routes_only_answers_404():
     assert resources(synthesized, "aws_lb_target_group") == {}
 
 
-def test_routes_come_in_one_call_so_priorities_stay_unique():
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({}, {}),  # the same route twice: the same derived priority
+        ({"priority": 7}, {"path": "/other", "priority": 7}),
+    ],
+    ids=["same route", "same given priority"],
+)
+def test_two_rules_never_share_a_priority_even_across_calls(first, second):
     def build(stack):
         balancer = build_load_balancer(stack)
         function = build_function(stack)
-        target_group = route_load_balancer(balancer, function)
-        with pytest.raises(ValueError, match="every route in one call"):
-            balancer.add_routes([(greet_route(function), target_group)])
+        target_group = balancer.add_function_target("fn", "t-lb-fn", unqualified_target(function))
+        balancer.add_routes([(greet_route(function, **first), target_group)])
+        with pytest.raises(ValueError, match="share listener priority"):
+            balancer.add_routes([(greet_route(function, **second), target_group)])
 
     synth_construct(build)

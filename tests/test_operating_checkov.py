@@ -107,7 +107,7 @@ def build(stack) -> None:
     alarms = monitoring.watch_function(function)
     monitoring.watch_api(api)
     monitoring.watch_load_balancer(balancer)
-    Releases(stack, "releases", ReleasesProps("ops")).add_function(
+    Releases(stack, "releases", ReleasesProps("ops", REGION)).add_function(
         "fn",
         alias,
         DeploymentGroupProps("Canary10Percent5Minutes", monitoring.alarm_names(alarms)),

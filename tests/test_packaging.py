@@ -3,6 +3,7 @@ import hashlib
 import itertools
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
@@ -366,8 +367,52 @@ def test_requirements_pulling_in_other_files_are_refused(tmp_path, line):
     # Their content would not be part of the cache key, so a change there would go unseen.
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"tinylib==1.0\n{line}  # shared pins\n")
-    with pytest.raises(DependencyError, match=r"requirements.txt:2: `-"):
+    with pytest.raises(DependencyError, match=r"requirements.txt: line 2: `-"):
         dependency_spec(requirements)
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("tinylib>=1.0", "tinylib>=1.0"),
+        ("tinylib", "tinylib"),
+        ("tinylib==1.*", "tinylib==1.*"),
+        ("tinylib @ file:///wheels/tinylib-1.0-py3-none-any.whl", "tinylib @ file:///"),
+    ],
+)
+def test_unpinned_requirements_are_refused_before_pip_runs(tmp_path, pip_calls, line, shown):
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"tinyplat==1.0\n{line}\n")
+    with pytest.raises(DependencyError, match=rf"requirements.txt: line 2: `{re.escape(shown)}"):
+        install_dependencies(requirements, Target(), cache_dir=tmp_path / "cache")
+    assert pip_calls == []
+
+
+@pytest.fixture
+def wheels_with_a_dependency(wheelhouse) -> Path:
+    """`tinyapp` 1.0 needs some `tinydep`; the index has 1.0 and a newer 2.0."""
+    make_wheel(wheelhouse, "tinyapp", requires=("tinydep",))
+    for version in ("1.0", "2.0"):
+        make_wheel(wheelhouse, "tinydep", version=version)
+    return wheelhouse
+
+
+def test_a_dependency_pip_pulls_in_unpinned_is_refused_naming_its_pin(
+    wheels_with_a_dependency, tmp_path
+):
+    source = function_source(tmp_path / "fn", "tinyapp==1.0\n")
+    cache = tmp_path / "cache"
+    with pytest.raises(DependencyError) as error:
+        install_dependencies(source / "requirements.txt", Target(), cache_dir=cache)
+    assert str(error.value) == (
+        f"{source / 'requirements.txt'}: pip also installed tinydep==2.0, which the file does "
+        "not pin; add these lines (the versions pip chose now) so every synth installs the same"
+    )
+    assert [path.name for path in cache.iterdir() if not path.name.startswith(".partial")] == []
+    # Pinned, as the message says, it installs.
+    (source / "requirements.txt").write_text("tinyapp==1.0\ntinydep==2.0\n")
+    installed = install_dependencies(source / "requirements.txt", Target(), cache_dir=cache)
+    assert (installed / "tinydep" / "__init__.py").is_file()
 
 
 def uv_project(root: Path) -> Path:

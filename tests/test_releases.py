@@ -14,6 +14,7 @@ from constructs_lib.releases import (
 )
 from tests.support import (
     TEST_KEY_ARN,
+    api_operations,
     build_api,
     build_function,
     build_load_balancer,
@@ -38,7 +39,7 @@ def build(stack, strategy="Canary10Percent5Minutes", provisioned=3) -> None:
     route_load_balancer(balancer, fn, alias.target)
     monitoring = Monitoring(stack, "monitoring", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
     alarms = monitoring.watch_function(fn)
-    releases = Releases(stack, "releases", ReleasesProps(name="t"))
+    releases = Releases(stack, "releases", ReleasesProps(name="t", region="us-east-1"))
     releases.add_function(
         "fn",
         alias,
@@ -67,9 +68,16 @@ def test_function_without_publishing_does_not_publish():
     assert "publish" not in only(synthesized, "aws_lambda_function")
 
 
+def integration(synthesized: dict) -> dict:
+    """The Lambda integration of the API's one route."""
+    [operation] = api_operations(synthesized).values()
+    return operation["x-amazon-apigateway-integration"]
+
+
 def test_api_invokes_the_alias_with_a_qualified_permission(synthesized):
-    integration = only(synthesized, "aws_api_gateway_integration")
-    assert integration["uri"] == ref(synthesized, "aws_lambda_alias", "live", "invoke_arn")
+    assert integration(synthesized)["uri"] == ref(
+        synthesized, "aws_lambda_alias", "live", "invoke_arn"
+    )
     [permission] = [p for p in resources(synthesized, "aws_lambda_permission").values()
                     if p["principal"] == "apigateway.amazonaws.com"]  # fmt: skip
     assert permission["qualifier"] == ref(synthesized, "aws_lambda_alias", "live", "name")
@@ -89,8 +97,9 @@ def test_unqualified_wiring_is_unchanged_without_a_target():
         build_api(stack, fn)
 
     synthesized = synth_construct(build_plain)
-    integration = only(synthesized, "aws_api_gateway_integration")
-    assert integration["uri"] == ref(synthesized, "aws_lambda_function", "fn", "invoke_arn")
+    assert integration(synthesized)["uri"] == ref(
+        synthesized, "aws_lambda_function", "fn", "invoke_arn"
+    )
     assert "qualifier" not in only(synthesized, "aws_lambda_permission")
 
 
@@ -168,6 +177,18 @@ def test_bounds():
     with pytest.raises(ValueError, match="provisioned_concurrency"):
         LiveAliasProps(provisioned_concurrency=0)
     assert LiveAliasProps(provisioned_concurrency=1900, account_concurrency_limit=2000)
+
+
+@pytest.mark.parametrize(
+    ("account", "largest"),
+    [(2000, 1900), (150, 50), (101, 1), (100, 0), (50, 0), (10, 0)],
+)
+def test_provisioned_concurrency_leaves_what_lambda_keeps_unreserved(account, largest):
+    """100 of the quota, or all of a quota below 100 (new accounts have 10 or 50)."""
+    if largest:
+        assert LiveAliasProps(provisioned_concurrency=largest, account_concurrency_limit=account)
+    with pytest.raises(ValueError, match=f"between 1 and {largest} "):
+        LiveAliasProps(provisioned_concurrency=largest + 1, account_concurrency_limit=account)
 
 
 def test_alias_needs_published_versions_and_room_in_the_reservation():

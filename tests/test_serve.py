@@ -27,10 +27,14 @@ from botocore.client import BaseClient
 
 from scripts.serve import LISTEN_BACKLOG, LocalGateway, rest_proxy_event
 from serverless_app.stack import DEFAULT_GREETING
-from tests.support import CONFIG_DIR, REPO_ROOT
+from tests.support import CONFIG_DIR, REPO_ROOT, name_prefix
 
 SERVE = [sys.executable, "-m", "scripts.serve"]
 DEV_CONFIG = CONFIG_DIR / "dev.toml"
+# dev's table and bucket, named as the stack names them: after project and env.
+DEV_TABLE = f"{name_prefix(DEV_CONFIG)}-requests"
+# The bucket prefix, completed with "local" where Terraform would append its suffix.
+DEV_BUCKET = f"{name_prefix(DEV_CONFIG)}-artifacts-local"
 EVENTS = Path(__file__).parent / "events"
 STARTUP_TIMEOUT_S = 60
 
@@ -115,7 +119,7 @@ def test_requests_are_stored_in_the_local_table(server):
     _, _, body = fetch(f"{server.base_url}/dev/hello?name=Grace%20Hopper")
     dynamodb = server.client("dynamodb")
     item = dynamodb.get_item(
-        TableName="dev-requests", Key={"pk": {"S": f"REQUEST#{body['request_id']}"}}
+        TableName=DEV_TABLE, Key={"pk": {"S": f"REQUEST#{body['request_id']}"}}
     )["Item"]
     assert item["path"] == {"S": "/hello"}
     assert item["method"] == {"S": "GET"}
@@ -123,27 +127,25 @@ def test_requests_are_stored_in_the_local_table(server):
     assert item["source_ip"] == {"S": "127.0.0.1"}
     assert item["user_agent"]["S"].startswith("Python-urllib/")
     assert int(item["expires_at"]["N"]) > 0
-    counter = dynamodb.get_item(TableName="dev-requests", Key={"pk": {"S": "VISITS#Grace Hopper"}})
+    counter = dynamodb.get_item(TableName=DEV_TABLE, Key={"pk": {"S": "VISITS#Grace Hopper"}})
     assert counter["Item"]["visits"] == {"N": "1"}
 
 
 def test_table_and_bucket_are_created_as_the_stack_defines_them(server):
     dynamodb, s3 = server.client("dynamodb"), server.client("s3")
-    table = dynamodb.describe_table(TableName="dev-requests")["Table"]
+    table = dynamodb.describe_table(TableName=DEV_TABLE)["Table"]
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    ttl = dynamodb.describe_time_to_live(TableName="dev-requests")["TimeToLiveDescription"]
+    ttl = dynamodb.describe_time_to_live(TableName=DEV_TABLE)["TimeToLiveDescription"]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", "expires_at")
-    greeting = s3.get_object(Bucket="dev-hello-artifacts-local", Key="greeting.txt")
+    greeting = s3.get_object(Bucket=DEV_BUCKET, Key="greeting.txt")
     assert greeting["Body"].read() == b"Hello, {name}! Welcome to dev."
 
 
 def test_without_greeting_the_stack_default_template_is_uploaded():
     with serving("--config", str(DEV_CONFIG)) as running:
         _, _, body = fetch(f"{running.base_url}/dev/hello?name=Ada")
-        greeting = running.client("s3").get_object(
-            Bucket="dev-hello-artifacts-local", Key="greeting.txt"
-        )
+        greeting = running.client("s3").get_object(Bucket=DEV_BUCKET, Key="greeting.txt")
         assert greeting["Body"].read() == DEFAULT_GREETING.encode()
         running.stop(signal.SIGINT)
     assert body["message"] == "Hello, Ada!"
@@ -168,11 +170,11 @@ def test_bad_input_gets_the_function_error(server):
     ],
 )
 def test_requests_outside_the_api_are_refused_like_api_gateway(server, method, path, message):
-    before = server.client("dynamodb").scan(TableName="dev-requests", Select="COUNT")["Count"]
+    before = server.client("dynamodb").scan(TableName=DEV_TABLE, Select="COUNT")["Count"]
     status, headers, body = fetch(server.base_url + path, method)
     assert (status, body) == (403, {"message": message})
     assert headers["Content-Type"] == "application/json"
-    after = server.client("dynamodb").scan(TableName="dev-requests", Select="COUNT")["Count"]
+    after = server.client("dynamodb").scan(TableName=DEV_TABLE, Select="COUNT")["Count"]
     assert after == before
 
 

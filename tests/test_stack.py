@@ -5,18 +5,27 @@ import re
 import pytest
 
 from tests.support import (
+    CONFIG_DIR,
+    ENVIRONMENT_FILES,
     ENVIRONMENTS,
+    api_document,
+    api_operations,
     data_sources,
     declared_addresses,
     env_config,
+    file_values,
     function_keys,
     function_ref,
+    load_balancer_functions,
+    name_prefix,
     of_function,
     only,
     only_of_function,
+    operation_authorization,
     ref,
     references,
     resources,
+    stack_env,
 )
 
 REQUIRED_RESOURCES = {
@@ -37,10 +46,7 @@ REQUIRED_RESOURCES = {
     "aws_iam_role_policy_attachment",
     "aws_lambda_function",
     "aws_lambda_permission",
-    "aws_api_gateway_rest_api",
-    "aws_api_gateway_resource",
-    "aws_api_gateway_method",
-    "aws_api_gateway_integration",
+    "aws_api_gateway_rest_api",  # every route in its OpenAPI body
     "aws_api_gateway_deployment",
     "aws_api_gateway_stage",
     "aws_dynamodb_table",
@@ -63,16 +69,18 @@ OUTPUTS = {
     "route_urls",
     "functions",
 }
-# The functions each shipped file defines, by key.
-SHIPPED_FUNCTIONS = {"dev": {"hello", "escape"}, "prod": {"hello"}}
+
+
+def file_functions(env: str) -> set[str]:
+    """The function keys the file of `env` defines, read from the file."""
+    return set(file_values(ENVIRONMENT_FILES[env])["functions"])
 
 
 def shipped_keys(stack: dict) -> list[str]:
     """The function keys of a shipped stack, checked against its file: a loop over them can
     not pass by finding no function."""
-    env = stack["provider"]["aws"][0]["default_tags"][0]["tags"]["Env"]
     keys = function_keys(stack)
-    assert keys == SHIPPED_FUNCTIONS[env]
+    assert keys == file_functions(stack_env(stack))
     return sorted(keys)
 
 
@@ -115,18 +123,19 @@ def test_route_urls_name_every_route_of_the_file(stacks, env):
     assert synthesized["output"]["route_urls"]["value"] == {
         f"{route.method} {route.path}": f"{stage_url}{route.path}" for route in config.routes
     }
-    # The shipped files, spelled out: a regression in reading them shows here too.
-    expected = {"GET /hello"} | ({"GET /escape", "GET /escape/{name}"} if env == "dev" else set())
+    # As the file spells them: a regression in reading it shows here too.
+    routes = file_values(ENVIRONMENT_FILES[env])["routes"]
+    expected = {f"{route['method']} {route['path']}" for route in routes}
     assert set(synthesized["output"]["route_urls"]["value"]) == expected
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_functions_output_has_name_alias_and_deployment_group_of_each(stacks, env):
     synthesized = stacks[env]
-    assert function_keys(synthesized) == SHIPPED_FUNCTIONS[env]
+    assert function_keys(synthesized) == file_functions(env)
     groups = resources(synthesized, "aws_codedeploy_deployment_group")
     expected = {}
-    for key in SHIPPED_FUNCTIONS[env]:
+    for key in file_functions(env):
         [group_id] = [rid for rid in groups if rid.startswith(f"releases_{key}-deployment-group_")]
         expected[key] = {
             "function_name": function_ref(synthesized, "aws_lambda_function", key, "function_name"),
@@ -142,9 +151,13 @@ def test_default_tags_carry_env_and_extra_tags(stacks):
     for env, synthesized in stacks.items():
         [aws] = synthesized["provider"]["aws"]
         [default_tags] = aws["default_tags"]
-        assert default_tags["tags"]["Env"] == env
-        assert default_tags["tags"]["Owner"] == "platform"
-    assert stacks["prod"]["provider"]["aws"][0]["default_tags"][0]["tags"]["CostCenter"] == "1234"
+        assert default_tags["tags"] == {"Env": env, **file_values(ENVIRONMENT_FILES[env])["tags"]}
+    assert stacks["prod"]["provider"]["aws"][0]["default_tags"][0]["tags"] == {
+        "Env": "prod",
+        "Owner": "platform",
+        "Project": "serverless-hello",
+        "CostCenter": "1234",
+    }
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -174,10 +187,11 @@ def test_local_state_path_is_relative(stacks):
 def test_environments_differ_in_nat_strategy(stacks, env, nat_count, private_tables):
     synthesized = stacks[env]
     assert len(resources(synthesized, "aws_nat_gateway")) == nat_count
+    prefix = name_prefix(ENVIRONMENT_FILES[env])
     tables = [
         table
         for table in resources(synthesized, "aws_route_table").values()
-        if table["tags"]["Name"].startswith(f"{env}-private-")
+        if table["tags"]["Name"].startswith(f"{prefix}-private-")
     ]
     assert len(tables) == private_tables
 
@@ -247,23 +261,23 @@ def test_default_greeting_is_uploaded_and_later_edits_are_kept(stack):
 
 def test_route_urls_output_says_how_to_call_them(stacks, tmp_path):
     from serverless_app.config import load_config
-    from tests.support import CONFIG_DIR, synth_config
+    from tests.support import synth_config
 
     for synthesized in stacks.values():
         assert "see route_urls" in synthesized["output"]["api_invoke_url"]["description"]
         description = synthesized["output"]["route_urls"]["description"]
         assert "SigV4-signed" in description and "make call" in description
     text = (CONFIG_DIR / "dev.toml").read_text()
-    # hello's route is public, escape's two keep AWS_IAM (their default): still signed calls.
-    mixed = text.replace('authorization = "AWS_IAM"', 'authorization = "NONE"')
+    # As shipped: hello's route is signed (AWS_IAM), escape's two are public.
+    signed = re.compile(r'^authorization = "AWS_IAM"', re.MULTILINE)
+    assert len(signed.findall(text)) == 1
+    assert len(re.findall(r'^authorization = "NONE"', text, re.MULTILINE)) == 2
     # Every route public.
-    public = mixed.replace('function = "escape"\n', 'function = "escape"\nauthorization = "NONE"\n')
-    assert public.count('authorization = "NONE"') == 3
-    descriptions = {}
-    for name, variant in (("mixed", mixed), ("public", public)):
-        path = tmp_path / f"{name}.toml"
-        path.write_text(variant)
-        descriptions[name] = synth_config(load_config(path))["output"]["route_urls"]["description"]
+    public = signed.sub('authorization = "NONE"', text)
+    descriptions = {"mixed": stacks["dev"]["output"]["route_urls"]["description"]}
+    path = tmp_path / "public.toml"
+    path.write_text(public)
+    descriptions["public"] = synth_config(load_config(path))["output"]["route_urls"]["description"]
     assert "SigV4-signed" in descriptions["mixed"]
     assert "no authorization" in descriptions["public"] and "SigV4" not in descriptions["public"]
 
@@ -338,7 +352,7 @@ def test_dev_function_policies_are_exactly_what_their_grants_imply(stacks):
 def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
     """escape given `table = "read"` gets ReadItems and nothing else; hello is unchanged."""
     from serverless_app.config import load_config
-    from tests.support import CONFIG_DIR, synth_config
+    from tests.support import synth_config
 
     text = (CONFIG_DIR / "dev.toml").read_text()
     path = tmp_path / "dev.toml"
@@ -367,7 +381,7 @@ def test_every_dev_function_has_its_own_role_queue_and_managed_policies(stacks):
     for key in shipped_keys(dev):
         function = only_of_function(dev, "aws_lambda_function", key)
         name = function["function_name"]
-        assert name == f"dev-{key}"
+        assert name == f"{name_prefix(ENVIRONMENT_FILES['dev'])}-{key}"
         assert only_of_function(dev, "aws_iam_role", key)["name"] == f"{name}-role"
         assert function["role"] == function_ref(dev, "aws_iam_role", key, "arn")
         queue = only_of_function(dev, "aws_sqs_queue", key)
@@ -389,70 +403,180 @@ def test_every_dev_function_has_its_own_role_queue_and_managed_policies(stacks):
     assert escape["architectures"] == ["arm64"] and escape["memory_size"] == 128
 
 
-def api_paths(synthesized: dict) -> dict[str, str]:
-    """`${aws_api_gateway_resource.ID.id}` -> the full path it stands for, by its parents."""
-    items = resources(synthesized, "aws_api_gateway_resource")
-
-    def path_of(rid: str) -> str:
-        resource = items[rid]
-        parent = resource["parent_id"]
-        prefix = "" if parent.endswith(".root_resource_id}") else path_of(parent.split(".")[1])
-        return f"{prefix}/{resource['path_part']}"
-
-    return {f"${{aws_api_gateway_resource.{rid}.id}}": path_of(rid) for rid in items}
-
-
-def test_every_dev_route_reaches_its_function_on_the_api_and_the_load_balancer(stacks):
-    dev, config = stacks["dev"], env_config("dev")
-    paths = api_paths(dev)
-    methods = {
-        (m["http_method"], paths[m["resource_id"]]): (rid, m)
-        for rid, m in resources(dev, "aws_api_gateway_method").items()
-    }
-    integrations = {
-        i["http_method"].split(".")[1]: i
-        for i in resources(dev, "aws_api_gateway_integration").values()
-    }
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_every_route_reaches_its_function_on_the_api_and_public_ones_on_the_load_balancer(
+    stacks, env
+):
+    synthesized, config = stacks[env], env_config(env)
+    prefix = name_prefix(ENVIRONMENT_FILES[env])
+    document, operations = api_document(synthesized), api_operations(synthesized)
     permissions = [
         p
-        for p in resources(dev, "aws_lambda_permission").values()
+        for p in resources(synthesized, "aws_lambda_permission").values()
         if p["principal"] == "apigateway.amazonaws.com"
     ]
-    rules = resources(dev, "aws_lb_listener_rule").values()
-    target_groups = resources(dev, "aws_lb_target_group")
-    execution_arn = ref(dev, "aws_api_gateway_rest_api", "api", "execution_arn")
-    assert len(config.routes) == 3
-    assert len(methods) == len(integrations) == len(permissions) == len(rules) == 3
-    for route in config.routes:
-        key = route.function
-        method_id, method = methods[(route.method, route.path)]
-        assert method["authorization"] == route.authorization == "AWS_IAM"
-        integration = integrations[method_id]
-        assert integration["type"] == "AWS_PROXY"
-        assert integration["uri"] == function_ref(dev, "aws_lambda_alias", key, "invoke_arn")
-        pattern = re.sub(r"\{[^}]+\}", "*", route.path)
+    rules = resources(synthesized, "aws_lb_listener_rule").values()
+    target_groups = resources(synthesized, "aws_lb_target_group")
+    execution_arn = ref(synthesized, "aws_api_gateway_rest_api", "api", "execution_arn")
+    routes = file_values(ENVIRONMENT_FILES[env])["routes"]
+    assert [(r.method, r.path) for r in config.routes] == [(r["method"], r["path"]) for r in routes]
+    assert len(operations) == len(permissions) == len(routes)
+    public = [r for r in routes if r.get("authorization", "AWS_IAM") == "NONE"]
+    assert len(rules) == len(public)
+    for route in routes:
+        key, method, path = route["function"], route["method"], route["path"]
+        operation = operations[f"{method} {path}"]
+        authorization = route.get("authorization", "AWS_IAM")
+        assert operation_authorization(document, operation) == authorization
+        integration = operation["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws_proxy"
+        assert integration["uri"] == function_ref(
+            synthesized, "aws_lambda_alias", key, "invoke_arn"
+        )
+        pattern = re.sub(r"\{[^}]+\}", "*", path)
         [permission] = [
-            p
-            for p in permissions
-            if p["source_arn"] == f"{execution_arn}/*/{route.method}{pattern}"
+            p for p in permissions if p["source_arn"] == f"{execution_arn}/*/{method}{pattern}"
         ]
         assert permission["function_name"] == function_ref(
-            dev, "aws_lambda_function", key, "function_name"
+            synthesized, "aws_lambda_function", key, "function_name"
         )
-        assert permission["qualifier"] == function_ref(dev, "aws_lambda_alias", key, "name")
-        [rule] = [r for r in rules if {"path_pattern": {"values": [pattern]}} in r["condition"]]
-        assert {"http_request_method": {"values": [route.method]}} in rule["condition"]
+        assert permission["qualifier"] == function_ref(synthesized, "aws_lambda_alias", key, "name")
+        matching = [r for r in rules if {"path_pattern": {"values": [pattern]}} in r["condition"]]
+        if authorization != "NONE":
+            # The load balancer cannot check a signature: never a rule there.
+            assert matching == []
+            continue
+        [rule] = matching
+        assert {"http_request_method": {"values": [method]}} in rule["condition"]
         [action] = rule["action"]
         target_group_id = action["target_group_arn"].split(".")[1]
-        assert target_groups[target_group_id]["name"] == f"dev-alb-{key}"
+        assert target_groups[target_group_id]["name"] == f"{prefix}-{key}"
         [attachment] = [
             a
-            for a in resources(dev, "aws_lb_target_group_attachment").values()
+            for a in resources(synthesized, "aws_lb_target_group_attachment").values()
             if a["target_group_arn"] == action["target_group_arn"]
         ]
-        assert attachment["target_id"] == function_ref(dev, "aws_lambda_alias", key, "arn")
-    # One target group per function, both escape routes share escape's.
-    assert sorted(t["name"] for t in target_groups.values()) == ["dev-alb-escape", "dev-alb-hello"]
+        assert attachment["target_id"] == function_ref(synthesized, "aws_lambda_alias", key, "arn")
+    # One target group per function on the load balancer: routes of one function share it.
+    assert sorted(t["name"] for t in target_groups.values()) == sorted(
+        f"{prefix}-{key}" for key in load_balancer_functions(ENVIRONMENT_FILES[env])
+    )
+
+
+def test_the_shipped_load_balancers_serve_exactly_the_public_routes(stacks):
+    """dev: escape's two public routes, not hello's signed one; prod: no route at all (its
+    load balancer answers 404)."""
+    dev, prod = stacks["dev"], stacks["prod"]
+    assert len(resources(dev, "aws_lb_listener_rule")) == 2
+    assert [t["name"] for t in resources(dev, "aws_lb_target_group").values()] == [
+        f"{name_prefix(ENVIRONMENT_FILES['dev'])}-escape"
+    ]
+    assert resources(prod, "aws_lb_listener_rule") == {}
+    assert resources(prod, "aws_lb_target_group") == {}
+    assert len(resources(prod, "aws_lb")) == 1
+
+
+def dev_variant(tmp_path, text: str) -> dict:
+    """The stack of a changed copy of dev.toml."""
+    from serverless_app.config import load_config
+    from tests.support import synth_config
+
+    path = tmp_path / "dev.toml"
+    path.write_text(text)
+    return synth_config(load_config(path))
+
+
+def rule_priorities(synthesized: dict) -> dict[str, int]:
+    """`GET /escape/*` (method and path pattern) -> the priority of its listener rule."""
+    found = {}
+    for rule in resources(synthesized, "aws_lb_listener_rule").values():
+        conditions = {key: c[key]["values"] for c in rule["condition"] for key in c}
+        [pattern] = conditions["path_pattern"]
+        [method] = conditions.get("http_request_method", ["ANY"])
+        found[f"{method} {pattern}"] = rule["priority"]
+    return found
+
+
+ROUTE = '[[routes]]\nmethod = "{method}"\npath = "{path}"\nfunction = "escape"\n{extra}\n'
+
+
+def test_a_listener_rule_keeps_its_priority_when_routes_are_added_or_removed(stacks, tmp_path):
+    """ELB refuses a rule a priority another rule still holds, and the provider moves rules
+    one at a time: a change that renumbered the rules failed to apply (a route added to dev
+    on the same state: PriorityInUse three times)."""
+    dev_text = (CONFIG_DIR / "dev.toml").read_text()
+    before = rule_priorities(stacks["dev"])
+    assert set(before) == {"GET /escape", "GET /escape/*"}
+    # Added: a public route with a priority of its own (a new rule at that priority) and a
+    # signed one (never a rule: no anonymous path).
+    added = dev_text + ROUTE.format(
+        method="ANY", path="/escape/{name}/{rest+}", extra='authorization = "NONE"\npriority = 4242'
+    )
+    added += ROUTE.format(method="POST", path="/orders", extra="")
+    grown = rule_priorities(dev_variant(tmp_path, added))
+    assert grown == {**before, "ANY /escape/*/*": 4242}
+    # Removed: the first of escape's routes; the other keeps its rule and its priority.
+    blocks = dev_text.split("[[routes]]\n")
+    [escape] = [b for b in blocks if b.startswith('method = "GET"\npath = "/escape"\n')]
+    shrunk = rule_priorities(
+        dev_variant(tmp_path, "[[routes]]\n".join(b for b in blocks if b != escape))
+    )
+    assert shrunk == {"GET /escape/*": before["GET /escape/*"]}
+
+
+# What AWS keeps unique per account and region (or globally, for buckets): the attribute that
+# names each. A literal name must carry the environment's `<project>-<env>`.
+ACCOUNT_UNIQUE_NAMES = {
+    "aws_api_gateway_rest_api": "name",
+    "aws_cloudwatch_dashboard": "dashboard_name",
+    "aws_cloudwatch_log_group": "name",
+    "aws_cloudwatch_metric_alarm": "alarm_name",
+    "aws_codedeploy_app": "name",
+    "aws_codedeploy_deployment_group": "deployment_group_name",
+    "aws_dynamodb_table": "name",
+    "aws_iam_role": "name",
+    "aws_kms_alias": "name",
+    "aws_lambda_function": "function_name",
+    "aws_lb": "name",
+    "aws_lb_target_group": "name",
+    "aws_s3_bucket": "bucket_prefix",
+    "aws_sns_topic": "name",
+    "aws_sqs_queue": "name",
+    "aws_wafv2_web_acl": "name",
+}
+
+
+def account_unique_names(synthesized: dict) -> set[tuple[str, str]]:
+    """(type, name) of every resource AWS names uniquely per account, where the name is
+    literal (one holding a `${...}` reference is as unique as what it references)."""
+    names = set()
+    for resource_type, attribute in ACCOUNT_UNIQUE_NAMES.items():
+        found = [body[attribute] for body in resources(synthesized, resource_type).values()]
+        names |= {(resource_type, name) for name in found if "${" not in name}
+    return names
+
+
+def test_every_account_unique_name_carries_the_name_prefix(stack):
+    prefix = name_prefix(ENVIRONMENT_FILES[stack_env(stack)])
+    names = account_unique_names(stack)
+    # Every type but target groups (none without a public route, as in prod).
+    assert {resource_type for resource_type, _ in names} >= set(ACCOUNT_UNIQUE_NAMES) - {
+        "aws_lb_target_group"
+    }
+    assert sorted(n for n in names if prefix not in n[1]) == []
+
+
+def test_a_copy_of_dev_with_another_env_shares_no_name_with_dev(stacks, tmp_path):
+    """Two environments in one account: the second apply must not fail on, or take over,
+    anything of the first (alarms, log groups, the KMS alias, the web ACL, ...)."""
+    text = (CONFIG_DIR / "dev.toml").read_text()
+    assert text.count('\nenv = "dev"') == 1
+    copy = dev_variant(tmp_path, text.replace('\nenv = "dev"', '\nenv = "staging"'))
+    dev_names = account_unique_names(stacks["dev"])
+    # dev has every kind: the comparison leaves none out.
+    assert {resource_type for resource_type, _ in dev_names} == set(ACCOUNT_UNIQUE_NAMES)
+    assert account_unique_names(copy).isdisjoint(dev_names)
+    assert len(account_unique_names(copy)) == len(account_unique_names(stacks["dev"]))
 
 
 # dev.toml with every optional part the constructs read attributes for: secrets (and their
@@ -481,7 +605,7 @@ def test_each_attribute_is_read_from_the_jsii_kernel_once(tmp_path, monkeypatch)
     import jsii
 
     from serverless_app.config import load_config
-    from tests.support import CONFIG_DIR, synth_config
+    from tests.support import synth_config
 
     text = (CONFIG_DIR / "dev.toml").read_text()
     for old, new in EVERYTHING_ON.items():

@@ -8,15 +8,20 @@ import pytest
 
 from serverless_app.config import load_config
 from tests.support import (
+    ENVIRONMENT_FILES,
     REPO_ROOT,
+    api_operations,
     data_sources,
     function_keys,
     function_ref,
+    load_balancer_functions,
+    name_prefix,
     of_function,
     only,
     only_of_function,
     ref,
     resources,
+    stack_env,
     synth_config,
 )
 
@@ -54,7 +59,9 @@ def function_of_alias_reference(stack: dict, reference: str) -> str:
 
 
 def test_api_integrations_invoke_the_alias_of_their_function(stack):
-    integrations = resources(stack, "aws_api_gateway_integration").values()
+    integrations = [
+        operation["x-amazon-apigateway-integration"] for operation in api_operations(stack).values()
+    ]
     assert integrations
     invoked = set()
     for integration in integrations:
@@ -78,7 +85,9 @@ def test_api_integrations_invoke_the_alias_of_their_function(stack):
 
 
 def test_each_target_group_holds_its_functions_alias(stack):
-    keys = function_keys(stack)
+    # The functions with a public route: an AWS_IAM route is never on the load balancer.
+    keys = load_balancer_functions(ENVIRONMENT_FILES[stack_env(stack)])
+    assert keys <= function_keys(stack)
     attachments = resources(stack, "aws_lb_target_group_attachment")
     permissions = [
         p
@@ -119,9 +128,11 @@ def test_every_alarm_notifies_the_topic(stack):
     topic = ref(stack, "aws_sns_topic", "monitoring", "arn")
     alarms = resources(stack, "aws_cloudwatch_metric_alarm").values()
     functions = len(function_keys(stack))
+    target_groups = len(resources(stack, "aws_lb_target_group"))
+    assert target_groups == len(load_balancer_functions(ENVIRONMENT_FILES[stack_env(stack)]))
     # Per function: errors, throttles, duration, dead letters; per target group: 5XX,
     # unhealthy; the API: 5XX, latency.
-    assert len(alarms) == 4 * functions + 2 * functions + 2
+    assert len(alarms) == 4 * functions + 2 * target_groups + 2
     for alarm in alarms:
         assert alarm["alarm_actions"] == [topic]
         assert alarm["ok_actions"] == [topic]
@@ -211,7 +222,9 @@ def test_alarm_settings_come_from_the_config(ops):
     assert {(a["period"], a["evaluation_periods"], a["datapoints_to_alarm"]) for a in alarms} == {
         (120, 4, 2)
     }
-    [errors] = [a for a in alarms if a["alarm_name"] == "ops-hello-errors"]
+    [errors] = [
+        a for a in alarms if a["alarm_name"] == f"{name_prefix(OPERATIONS_CONFIG)}-hello-errors"
+    ]
     assert errors["threshold"] == 3
     subscriptions = {
         (s["protocol"], s["endpoint"])
@@ -244,6 +257,9 @@ def test_domain_maps_the_stage_and_the_load_balancer_uses_its_certificate(ops):
         if listener["protocol"] == "HTTPS"
     ]
     assert https["certificate_arn"] == validated
+    # The public route's rule answers on HTTPS.
+    [rule] = resources(ops, "aws_lb_listener_rule").values()
+    assert rule["listener_arn"] == ref(ops, "aws_lb_listener", "https", "arn")
     records = resources(ops, "aws_route53_record").values()
     assert {r["zone_id"] for r in records} == {"Z0123456789ABCDEFGHIJ"}
     # The stage on the domain; each route's URL is this plus its path.

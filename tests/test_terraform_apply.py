@@ -10,9 +10,11 @@ skips with one line; E2E_REQUIRED=1 (CI) turns that skip into a failure.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -203,6 +205,10 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
                 for stack in STACKS
             }
             reports = {stack: future.result() for stack, future in futures.items()}
+    # Each environment's file as applied: the fact tests read their expectations from it.
+    for file in config.glob("*.toml"):
+        data = tomllib.loads(file.read_text())
+        reports[data["env"]].facts["config"] = data
     CYCLE_REPORTS.extend(reports.values())
     return reports
 
@@ -366,16 +372,31 @@ def test_every_function_sits_in_the_vpc_with_a_dead_letter_queue(applied):
         assert target.endswith(f":{outputs['functions'][key]['function_name']}-dlq")
 
 
-def test_load_balancer_sends_each_route_to_its_function_alias(applied):
-    balancer, outputs = applied["load_balancer"], applied["outputs"]
-    env = outputs["dashboard_name"]
+def _public_routes(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The file's routes on the load balancer: public ones unless they opt out (README)."""
+    return [
+        route
+        for route in config["routes"]
+        if route.get("load_balancer", route.get("authorization", "AWS_IAM") == "NONE")
+    ]
+
+
+def _wildcards(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "*", path)
+
+
+def test_load_balancer_sends_each_public_route_to_its_function_alias(applied):
+    balancer, config = applied["load_balancer"], applied["config"]
+    public = _public_routes(config)
+    name = balancer["load_balancer"]["LoadBalancerName"]
     groups = {group["TargetGroupName"]: group for group in balancer["target_groups"]}
-    # One `lambda` target group per function, holding its live alias (what CodeDeploy moves).
-    assert set(groups) == {f"{env}-alb-{key}" for key in outputs["functions"]}
-    for key, function in applied["functions"].items():
-        group = groups[f"{env}-alb-{key}"]
+    # One `lambda` target group per function a public route reaches, holding its live alias.
+    reached = {route["function"] for route in public}
+    assert set(groups) == {f"{name}-{key}" for key in reached}
+    for key in reached:
+        group = groups[f"{name}-{key}"]
         assert group["TargetType"] == "lambda"
-        arn = function["configuration"]["FunctionArn"]
+        arn = applied["functions"][key]["configuration"]["FunctionArn"]
         assert balancer["targets"][group["TargetGroupArn"]] == [f"{arn}:live"]
     # With a certificate (prod, through its domain) the routes are on 443; 80 redirects there.
     (listener,) = [item for item in balancer["listeners"] if item["Port"] in (80, 443)
@@ -394,40 +415,43 @@ def test_load_balancer_sends_each_route_to_its_function_alias(applied):
         (action,) = rule["Actions"]
         served[f"{method} {pattern}"] = by_group[action["TargetGroupArn"]]
         priorities[pattern] = int(rule["Priority"])
-    expected = {
-        "dev": {
-            "GET /hello": "dev-alb-hello",
-            "GET /escape": "dev-alb-escape",
-            "GET /escape/*": "dev-alb-escape",
-        },
-        "prod": {"GET /hello": "prod-alb-hello"},
-    }[env]
-    assert served == expected
-    # The longer, parameterised path is tested before the shorter literal one.
-    if env == "dev":
-        assert priorities["/escape/*"] < priorities["/escape"]
+    # Exactly the public routes; an AWS_IAM route is never reachable without a signature.
+    assert served == {
+        f"{route['method']} {_wildcards(route['path'])}": f"{name}-{route['function']}"
+        for route in public
+    }
+    # A longer, parameterised path is tested before a shorter literal one it would match.
+    for longer in priorities:
+        for shorter in priorities:
+            if longer.startswith(f"{shorter}/"):
+                assert priorities[longer] < priorities[shorter], (longer, shorter)
     assert balancer["attributes"]["access_logs.s3.enabled"] == "true"
 
 
 def test_api_stage_deploys_every_route_to_its_function_alias(applied):
-    api, outputs = applied["api"], applied["outputs"]
+    api, config = applied["api"], applied["config"]
     assert api["stage"]["deploymentId"] in api["deployments"]
-    assert set(api["methods"]) == set(outputs["route_urls"])
-    serving = {
-        "GET /hello": HELLO,
-        "GET /escape": "escape",
-        "GET /escape/{name}": "escape",
+    routes = {f"{route['method']} {route['path']}": route for route in config["routes"]}
+    assert set(api["methods"]) == set(routes) == set(applied["outputs"]["route_urls"])
+    # What the live deployment serves (AWS's own view of a deployment), not only the API.
+    served = {
+        f"{method} {path}": summary["authorizationType"]
+        for path, methods in api["served"].items()
+        for method, summary in methods.items()
     }
-    for route, method in api["methods"].items():
-        function_arn = applied["functions"][serving[route]]["configuration"]["FunctionArn"]
-        assert method["authorizationType"] == "AWS_IAM"
+    assert served == {name: route.get("authorization", "AWS_IAM") for name, route in routes.items()}
+    for name, method in api["methods"].items():
+        route = routes[name]
+        function_arn = applied["functions"][route["function"]]["configuration"]["FunctionArn"]
+        assert method["authorizationType"] == route.get("authorization", "AWS_IAM")
         integration = method["methodIntegration"]
         assert integration["type"] == "AWS_PROXY"
         assert integration["httpMethod"] == "POST"
-        assert integration["uri"].endswith(f"{function_arn}:live/invocations"), route
-    if "GET /escape/{name}" in api["methods"]:
-        parameters = api["methods"]["GET /escape/{name}"]["requestParameters"]
-        assert parameters == {"method.request.path.name": True}
+        assert integration["uri"].endswith(f"{function_arn}:live/invocations"), name
+        parameters = re.findall(r"\{(\w+)\+?\}", route["path"])
+        assert method.get("requestParameters", {}) == {
+            f"method.request.path.{parameter}": True for parameter in parameters
+        }
 
 
 def test_firewall_guards_load_balancer_and_api_stage(applied):
@@ -468,12 +492,13 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     functions, env = outputs["functions"], outputs["dashboard_name"]
     topic = outputs["alarm_topic_arn"]
     alarms = operations["alarms"]
-    # Per function 4 and 2 for its target group; 2 for the API.
-    assert len(alarms) == 6 * len(functions) + 2
+    # Per function 4, and 2 for its target group if a public route reaches it; 2 for the API.
+    behind_load_balancer = {route["function"] for route in _public_routes(applied["config"])}
+    assert len(alarms) == 4 * len(functions) + 2 * len(behind_load_balancer) + 2
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms)
-    # Named after what they watch, the environment once: dev-hello-errors, dev-alb-hello-...
+    # Named after what they watch, the name prefix once: hello-dev-hello-errors, ...
     assert not [a["AlarmName"] for a in alarms if a["AlarmName"].startswith(f"{env}-{env}-")]
-    expected = {"dev": "AllAtOnce", "prod": "Canary10Percent5Minutes"}[env]
+    expected = applied["config"].get("releases", {}).get("strategy", "Canary10Percent5Minutes")
     for key, function in functions.items():
         name = function["function_name"]
         assert operations["aliases"][key]["AliasArn"] == function["live_alias_arn"]

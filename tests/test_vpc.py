@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
@@ -201,3 +203,52 @@ def test_internet_access_is_the_attached_and_routed_gateway():
 
     synth_construct(build)
     assert paths == ["test/net/igw", "test/net/public-default-route"]
+
+
+ZONE_IDS = {"a": "use1-az1", "b": "use1-az6"}
+
+
+def by_id(subnets: dict[str, Subnet]) -> list[Subnet]:
+    return [Subnet(key, subnet.cidr, ZONE_IDS[key]) for key, subnet in subnets.items()]
+
+
+def test_subnets_named_by_az_id_are_placed_by_id():
+    """An AZ id names the same physical zone in every account; AWS resolves it."""
+    synthesized = network_json(
+        public_subnets=by_id(PUBLIC), private_subnets=by_id(PRIVATE), nat_gateways="one_per_az"
+    )
+    subnets = resources(synthesized, "aws_subnet").values()
+    assert sorted(s["availability_zone_id"] for s in subnets) == sorted(2 * list(ZONE_IDS.values()))
+    assert not [s for s in subnets if "availability_zone" in s]
+    # One NAT gateway per zone, as with names.
+    assert len(resources(synthesized, "aws_nat_gateway")) == 2
+
+
+@pytest.mark.parametrize(
+    ("public", "filter_name", "found"),
+    [
+        (list(PUBLIC.values()), "zone-name", "self.names"),
+        (by_id(PUBLIC), "zone-id", "self.zone_ids"),
+    ],
+    ids=["names", "ids"],
+)
+def test_plan_fails_when_the_account_lacks_a_subnet_zone(public, filter_name, found):
+    private = list(PRIVATE.values()) if filter_name == "zone-name" else by_id(PRIVATE)
+    synthesized = network_json(public_subnets=public, private_subnets=private)
+    [zones] = data_sources(synthesized, "aws_availability_zones").values()
+    wanted = sorted({subnet.az for subnet in public})
+    assert zones["filter"] == [{"name": filter_name, "values": wanted}]
+    [check] = zones["lifecycle"]["postcondition"]
+    missing = f"setsubtract({json.dumps(wanted)}, {found})"
+    assert check["condition"] == f"${{length({missing}) == 0}}"
+    assert check["error_message"].startswith(f'Availability zone(s) ${{join(", ", {missing})}} ')
+
+
+def test_zone_names_and_ids_cannot_be_mixed():
+    with pytest.raises(ValueError, match="mix AZ names and AZ ids"):
+        NetworkProps(**network_props(public_subnets=by_id(PUBLIC)))
+
+
+def test_flow_log_waits_for_its_roles_policy(single):
+    [policy_id] = resources(single, "aws_iam_role_policy")
+    assert only(single, "aws_flow_log")["depends_on"] == [f"aws_iam_role_policy.{policy_id}"]

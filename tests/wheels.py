@@ -21,14 +21,16 @@ def make_wheel(
     tag: str = "py3-none-any",
     files: dict[str, str] | None = None,
     entry_points: str | None = None,
+    requires: tuple[str, ...] = (),
 ) -> Path:
     """A valid wheel `name-version-tag.whl` in `folder` holding `files` (default: a package
-    whose __init__ says which wheel it came from)."""
+    whose __init__ says which wheel it came from), depending on `requires`."""
     dist = f"{name}-{version}"
     contents = dict(files or {f"{name}/__init__.py": f"WHEEL = {tag!r}\n"})
     purelib = "true" if tag.endswith("-none-any") else "false"
+    requirements = "".join(f"Requires-Dist: {requirement}\n" for requirement in requires)
     contents[f"{dist}.dist-info/METADATA"] = (
-        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{requirements}"
     )
     contents[f"{dist}.dist-info/WHEEL"] = (
         f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: {purelib}\nTag: {tag}\n"

@@ -37,6 +37,9 @@ LAMBDA_RESERVED_PREFIX = "AWS_"
 LAMBDA_RESERVED_VARIABLES = frozenset(
     {"_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"}
 )
+# Lambda's pattern for an environment variable name (API_Environment.html, "Key Pattern"):
+# a letter and at least one more character.
+LAMBDA_VARIABLE_NAME_PATTERN = r"[a-zA-Z]([a-zA-Z0-9_])+"
 # Set by ServerlessStack on every function: a configured value would be silently overwritten.
 STACK_VARIABLES = frozenset({"TABLE_NAME", "BUCKET_NAME", "GREETING_KEY"})
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
@@ -52,8 +55,19 @@ RESOURCE_TAGS = frozenset({"Name", "Tier"})
 S3_BUCKET_NAME_MAX = 63
 # Terraform's `bucket_prefix` appends a 26-character unique suffix to the prefix.
 TERRAFORM_BUCKET_SUFFIX_LENGTH = 26
+# General purpose bucket naming rules, checked 2026-12-06 (docs.aws.amazon.com/AmazonS3/
+# latest/userguide/bucketnamingrules.html): reserved prefixes (`sthree-configurator` is
+# covered by `sthree-`) and suffixes (access point aliases, Object Lambda, Multi-Region Access
+# Points, directory buckets, table buckets). Names of the account regional namespace
+# (March 2026, gpbucketnamespaces.html) end `-<12-digit account>-<region>-an`; the stack
+# creates its buckets in the global namespace, where S3 refuses that shape.
 S3_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 S3_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+S3_ACCOUNT_REGIONAL_SUFFIX = r"-\d{12}-[a-z]{2}(?:-[a-z]+)+-\d-an"
+# S3 object keys are at most 1,024 bytes of UTF-8 (userguide/object-keys.html). Terraform's
+# S3 backend with `use_lockfile` writes its lock next to the state as `<key>.tflock`.
+S3_OBJECT_KEY_MAX_BYTES = 1024
+TERRAFORM_LOCK_FILE_SUFFIX = ".tflock"
 IAM_ROLE_NAME_MAX = 64
 # `<project>-<env>` prefixes every name the stack derives; the longest derived name built on it
 # is the artifacts bucket's prefix, which must leave room for Terraform's suffix in S3's 63.
@@ -69,12 +83,20 @@ TARGET_GROUP_NAME_MAX = 32
 # counting the default rule (one per route). The path limit is `constructs_lib.paths`'.
 ALB_MAX_TARGET_GROUPS = 100
 ALB_MAX_LISTENER_RULES = 100
-# Lambda keeps this many concurrent executions unreserved in every account
-# (PutFunctionConcurrency fails below it); new accounts often get a quota far below 1,000.
-LAMBDA_MIN_UNRESERVED_CONCURRENCY = 100
-LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY = 1000
 # WAF: at most 100 rule action overrides per managed rule group statement.
 WAF_MAX_RULE_OVERRIDES = 100
+# The managed rule groups of intelligent threat mitigation, which CreateWebACL refuses without
+# their ManagedRuleGroupConfig (login or sign-up paths, inspection level, challenge settings:
+# waf/latest/APIReference/API_ManagedRuleGroupConfig.html, checked 2026-12-06). The stack
+# writes no such configuration, so it cannot run them.
+WAF_GROUPS_NEEDING_CONFIG = frozenset(
+    {
+        "AWSManagedRulesACFPRuleSet",
+        "AWSManagedRulesAntiDDoSRuleSet",
+        "AWSManagedRulesATPRuleSet",
+        "AWSManagedRulesBotControlRuleSet",
+    }
+)
 # The shipped config/bootstrap/state.toml value; bucket names are global, so it must be changed.
 PLACEHOLDER_STATE_BUCKET = "example-org-hello-terraform-state"
 

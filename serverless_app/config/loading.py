@@ -10,9 +10,8 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-import tomllib
 from pathlib import Path
-from typing import overload
+from typing import Any, overload
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -20,14 +19,18 @@ from pydantic_core import ErrorDetails
 from serverless_app.config.models import (
     DEFAULT_CONFIG_PATH,
     UNIQUE_ACROSS_FILES,
+    BootstrapRegions,
     Model,
     StackConfig,
     StrictModel,
     warnings_of,
 )
 from serverless_app.config.rules import NO_VALUE
+from serverless_app.config.toml_text import TomlProblems, parse_toml
 
-DEFAULT_BOOTSTRAP_CONFIG = DEFAULT_CONFIG_PATH / "bootstrap" / "state.toml"
+# The bootstrap file lives in a `bootstrap/` folder next to the environment files.
+BOOTSTRAP_FILE = Path("bootstrap", "state.toml")
+DEFAULT_BOOTSTRAP_CONFIG = DEFAULT_CONFIG_PATH / BOOTSTRAP_FILE
 
 
 class ConfigError(Exception):
@@ -105,13 +108,36 @@ def load_config(path: Path, model: type[StrictModel] = StackConfig) -> StrictMod
     """Parse and validate one file; raise ConfigError listing every problem in it."""
     text = read_config_text(path)
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError([f"{shown(path)}: invalid TOML: {error}"]) from None
+        raw = parse_toml(text)
+    except TomlProblems as error:
+        raise ConfigError(
+            [
+                f"{shown(path)}: {problem.message}"
+                if problem.loc is None
+                else _line(path, key_path(problem.loc), problem.message)
+                for problem in error.problems
+            ]
+        ) from None
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError([_format_error(path, item) for item in error.errors()]) from None
+        raise ConfigError(_at_most_shown(path, error.errors())) from None
+
+
+# Problems listed per file; past them, one line counts the rest (10,000 bad list items would
+# otherwise be 10,000 lines, and the first ones already say what to fix).
+MAX_PROBLEMS_SHOWN = 50
+
+
+def _at_most_shown(path: Path, items: list[ErrorDetails]) -> list[str]:
+    lines = [_format_error(path, item) for item in items[:MAX_PROBLEMS_SHOWN]]
+    rest = len(items) - len(lines)
+    if rest:
+        lines.append(
+            f"{shown(path)}: (top level): {rest:,} more problems like the ones above; fix those "
+            "and run again"
+        )
+    return lines
 
 
 def key_path(loc: tuple[str | int, ...]) -> str:
@@ -122,8 +148,83 @@ def key_path(loc: tuple[str | int, ...]) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         elif part != "[key]":
-            text += f".{part}" if text else part
+            # A key with a line break or other control character is shown quoted, escaped.
+            name = _shortened(part if part.isprintable() else repr(part), KEY_SHOWN_CHARACTERS)
+            text += f".{name}" if text else name
     return text or "(top level)"
+
+
+# A problem line must fit a terminal: at most this much of a key, a message and a value.
+KEY_SHOWN_CHARACTERS = 128
+MESSAGE_SHOWN_CHARACTERS = 400
+VALUE_SHOWN_CHARACTERS = 120
+# Items and levels of a list or table shown before the rest is counted instead.
+VALUE_SHOWN_LEVELS = 3
+
+
+def shown_value(value: object) -> str:
+    """A value as a problem line echoes it: its repr when short, else the start of it and a
+    count of what was left out. Never fails: a 5 MB string, a 100-item list, a list nested
+    deeper than repr can follow or an integer Python will not convert all print a few words."""
+    return _shown(value, VALUE_SHOWN_CHARACTERS, VALUE_SHOWN_LEVELS)
+
+
+def _shown(value: object, room: int, levels: int) -> str:
+    if isinstance(value, str):
+        return _shown_text(value, room)
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, list | tuple | dict):
+            return _shown_items(value, room, levels)
+        return _shortened(repr(value), room)
+    return _shown_integer(value)
+
+
+def _shown_text(value: str, room: int) -> str:
+    if len(value) <= room:
+        return repr(value)
+    return f"{value[: room // 2]!r}... ({len(value):,} characters)"
+
+
+def _shown_integer(value: int) -> str:
+    digits = len(str(abs(value))) if value.bit_length() < 1000 else _digit_count(value)
+    if digits <= VALUE_SHOWN_CHARACTERS // 2:
+        return repr(value)
+    return f"{'a negative' if value < 0 else 'an'} integer of {digits:,} digits"
+
+
+def _digit_count(value: int) -> int:
+    """Decimal digits of a large integer without converting it (Python limits conversions)."""
+    estimate = int(abs(value).bit_length() * 0.30102999566398) + 1
+    return estimate if abs(value) >= 10 ** (estimate - 1) else estimate - 1
+
+
+def _shown_items(
+    value: list[Any] | tuple[Any, ...] | dict[Any, Any], room: int, levels: int
+) -> str:
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    if not value:
+        return opening + closing
+    count = len(value)
+    if levels == 0:
+        return f"{opening}... {count:,} item{'s' * (count != 1)}{closing}"
+    pairs = value.items() if isinstance(value, dict) else ((None, item) for item in value)
+    shown: list[str] = []
+    left = room
+    for key, item in pairs:
+        text = _shown(item, max(left, 8), levels - 1)
+        if key is not None:
+            text = f"{_shown(key, max(left, 8), 0)}: {text}"
+        if shown and len(text) > left:
+            break
+        shown.append(text)
+        left -= len(text) + 2
+    rest = count - len(shown)
+    more = f", ... ({rest:,} more)" if rest else ""
+    return f"{opening}{', '.join(shown)}{more}{closing}"
+
+
+def _shortened(text: str, room: int) -> str:
+    return text if len(text) <= room else f"{text[: room // 2]}... ({len(text):,} characters)"
 
 
 def _format_error(path: Path, item: ErrorDetails) -> str:
@@ -144,8 +245,9 @@ def _format_error(path: Path, item: ErrorDetails) -> str:
 
 
 def _line(path: Path, location: str, message: str, given: object = NO_VALUE) -> str:
-    value = "" if given is NO_VALUE else f" (given: {given!r})"
-    return f"{shown(path)}: {location}: {message}{value}"
+    value = "" if given is NO_VALUE else f" (given: {shown_value(given)})"
+    # A rule's message may quote the value itself (the ipaddress module's do).
+    return f"{shown(path)}: {location}: {_shortened(message, MESSAGE_SHOWN_CHARACTERS)}{value}"
 
 
 def config_warnings(path: Path, config: StackConfig) -> list[str]:
@@ -168,10 +270,40 @@ def validate_configs(path: Path) -> tuple[list[tuple[Path, StackConfig]], list[s
             loaded.append((file, load_config(file)))
         except ConfigError as error:
             problems.extend(error.problems)
-    clashes = _clashes_between_files(loaded)
+    clashes = [*_clashes_between_files(loaded), *_logging_region_problems(path, loaded)]
     problems.extend(line for _, line in clashes)
     clashing = {file for file, _ in clashes}
     return [(file, config) for file, config in loaded if file not in clashing], problems
+
+
+def bootstrap_file_beside(path: Path) -> Path:
+    """The bootstrap file that goes with the environment file or folder `path`."""
+    return (path if path.is_dir() else path.parent) / BOOTSTRAP_FILE
+
+
+def _logging_region_problems(
+    path: Path, loaded: list[tuple[Path, StackConfig]]
+) -> list[tuple[Path, str]]:
+    """Every environment whose region the bootstrap file next to it leaves out of
+    `api_logging_regions`: its API stages could not log. Without such a file, `terraform plan`
+    makes the check instead (`constructs_lib.api_account.ApiLoggingRoleCheck`)."""
+    bootstrap = bootstrap_file_beside(path)
+    if not bootstrap.is_file():
+        return []
+    try:
+        regions = load_config(bootstrap, BootstrapRegions).logging_regions
+    except ConfigError as error:
+        return [(bootstrap, line) for line in error.problems]
+    message = (
+        f"not in api_logging_regions of {shown(bootstrap)} ({', '.join(regions)}): API "
+        "Gateway cannot log there until the bootstrap stack sets the account's logging role; add "
+        "the region there and apply the bootstrap stack first"
+    )
+    return [
+        (file, _line(file, "region", message, config.region))
+        for file, config in loaded
+        if config.region not in regions
+    ]
 
 
 def _clashes_between_files(loaded: list[tuple[Path, StackConfig]]) -> list[tuple[Path, str]]:

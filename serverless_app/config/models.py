@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import functools
 import ipaddress
+import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -25,12 +26,33 @@ from pydantic import (
     model_validator,
 )
 
+from constructs_lib.concurrency import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    MAX_ACCOUNT_CONCURRENCY,
+    reservable,
+    why_reservable,
+)
+from constructs_lib.dependencies import dependency_file_problem
+from constructs_lib.names import access_log_bucket_prefix
 from constructs_lib.paths import (
+    MAX_API_RESOURCES,
     MAX_LISTENER_PRIORITY,
+    MAX_WILDCARDS_PER_RULE,
     MIN_LISTENER_PRIORITY,
+    resource_paths,
     rule_priority,
     segments,
+    wildcard_count,
 )
+from constructs_lib.permissions import (
+    IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS,
+    LAMBDA_POLICY_MAX_BYTES,
+    GrantedResources,
+    RoutedFunction,
+    estimated_policy_bytes,
+    estimated_role_policy_characters,
+)
+from constructs_lib.zones import mixed_forms
 from serverless_app.config.aws_facts import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MIN_PERIOD_S,
@@ -43,9 +65,7 @@ from serverless_app.config.aws_facts import (
     ARTIFACTS_BUCKET_SUFFIX,
     AWS_REGIONS,
     GREETING_KEY,
-    LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
     LAMBDA_ENVIRONMENT_MAX_BYTES,
-    LAMBDA_MIN_UNRESERVED_CONCURRENCY,
     LAMBDA_PYTHON_RUNTIMES,
     LOG_RETENTION_DAYS,
     MAX_SECRETS_PER_FUNCTION,
@@ -63,6 +83,7 @@ from serverless_app.config.aws_facts import (
     WAF_MAX_RULE_OVERRIDES,
 )
 from serverless_app.config.rules import (
+    NO_VALUE,
     ApiName,
     ApiStageName,
     AvailabilityZone,
@@ -82,6 +103,7 @@ from serverless_app.config.rules import (
     LambdaHandler,
     LambdaVariableName,
     LoadBalancerName,
+    LocalPath,
     Problem,
     ProjectName,
     RoutePath,
@@ -96,14 +118,16 @@ from serverless_app.config.rules import (
     SubnetKey,
     TagKey,
     TagValue,
+    WafGroup,
     WafName,
     did_you_mean,
     fail,
+    listed,
     not_the_placeholder,
     one_of,
     partition_of,
     raise_problems,
-    zones_of,
+    zone_problem,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +149,11 @@ class SubnetConfig(StrictModel):
         json_schema_extra={"type_text": "string (CIDR)"},
     )
     az: AvailabilityZone = Field(
-        description="an AZ of `region`, from a static per-region list (`us-east-1a`...`us-east-1f`)"
+        description=(
+            "an AZ of `region`: a name from a static per-region list (`us-east-1a`...`us-east-1f`) "
+            "or an AZ id (`use1-az1`: the same physical zone in every account), one form per "
+            "file; `terraform plan` fails when the account has no such zone"
+        )
     )
 
 
@@ -187,6 +215,7 @@ class VpcConfig(StrictModel):
             [
                 *self._subnets_inside_vpc(),
                 *self._subnets_apart(),
+                *self._one_zone_form(),
                 *self._load_balancer_zones(),
                 *self._private_subnet_present(),
                 *self._nat_zones(),
@@ -216,6 +245,21 @@ class VpcConfig(StrictModel):
                     yield Problem((tier, key, "cidr"), f"overlaps {name} ({other})", subnet.cidr)
                     break
             seen.append((f"vpc.{tier}.{key}", network))
+
+    def _one_zone_form(self) -> Iterator[Problem]:
+        """Each subnet whose zone is written in another form than the first subnet's."""
+        subnets = list(self.subnets())
+        if not mixed_forms(subnet.az for _, _, subnet in subnets):
+            return
+        first_tier, first_key, first = subnets[0]
+        for tier, key, subnet in subnets[1:]:
+            if mixed_forms([first.az, subnet.az]):
+                yield Problem(
+                    (tier, key, "az"),
+                    f"vpc.{first_tier}.{first_key}.az is written {first.az!r}: use AZ names or AZ "
+                    "ids, not both (which name is which id differs per account)",
+                    subnet.az,
+                )
 
     def _load_balancer_zones(self) -> Iterator[Problem]:
         zones = sorted({subnet.az for subnet in self.public_subnets.values()})
@@ -251,7 +295,7 @@ class VpcConfig(StrictModel):
                 ("nat_subnet",), 'only used with nat_gateways = "single"', self.nat_subnet
             )
         elif self.nat_subnet not in self.public_subnets:
-            keys = ", ".join(sorted(self.public_subnets))
+            keys = listed(sorted(self.public_subnets))
             yield Problem(("nat_subnet",), f"not a public subnet key ({keys})", self.nat_subnet)
 
 
@@ -261,7 +305,8 @@ class LoadBalancerConfig(StrictModel):
         description=(
             "1-30 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
             "starting with `internal-` (each function's target group `<name>-<function key>` "
-            "must fit 32; the name also prefixes the access-log bucket); unique"
+            "must fit 32; the name also prefixes the access-log bucket, `<name>-logs-`, which "
+            "must pass S3's rules: no `xn--`, `sthree-`, `amzn-s3-demo-`); unique"
         ),
         json_schema_extra={"default_text": "`<project>-<env>`"},
     )
@@ -301,6 +346,30 @@ class LoadBalancerConfig(StrictModel):
         if "ssl_policy" in self.model_fields_set and self.certificate_arn is None:
             fail(("ssl_policy",), "only used with certificate_arn (HTTPS)", self.ssl_policy)
         return self
+
+    @model_validator(mode="after")
+    def _access_log_bucket_name(self) -> LoadBalancerConfig:
+        if not self.access_logs or self.name is None:
+            return self
+        prefix = access_log_bucket_prefix(self.name)
+        reason = _bucket_prefix_problem(prefix)
+        if reason is not None:
+            message = f"its access-log bucket prefix {prefix!r} {reason}; choose another name"
+            fail(("name",), message, self.name)
+        return self
+
+
+# The rule a derived bucket prefix must pass, like a prefix written in the file.
+_S3_BUCKET_PREFIX = TypeAdapter(S3BucketPrefix)
+
+
+def _bucket_prefix_problem(prefix: str) -> str | None:
+    """Why S3 would refuse a bucket named `prefix` plus Terraform's suffix, or None."""
+    try:
+        _S3_BUCKET_PREFIX.validate_python(prefix, strict=True)
+    except ValidationError as error:
+        return str(error.errors()[0]["ctx"]["error"])
+    return None
 
 
 TableGrant = Literal["none", "read", "write", "read_write"]
@@ -345,7 +414,7 @@ class FunctionConfig(StrictModel):
         json_schema_extra={"default_text": "`<project>-<env>-<key>`"},
     )
     # Relative paths are relative to the project root (the folder holding main.py).
-    source_dir: str = Field(
+    source_dir: LocalPath = Field(
         description="an existing folder, relative to the project root, packaged as the code",
         json_schema_extra={"type_text": "string (path)"},
     )
@@ -353,7 +422,8 @@ class FunctionConfig(StrictModel):
         default="app.handler",
         description=(
             "`module.function` (dotted packages allowed), at most 128; the module file exists in "
-            "`source_dir` and binds the function at top level (read with `ast`, not imported)"
+            "`source_dir` and binds the function at top level, also inside a top-level `if`, "
+            "`try` or `with` (read with `ast`, not imported)"
         ),
     )
     runtime: Annotated[str, one_of(LAMBDA_PYTHON_RUNTIMES, "a supported Lambda Python runtime")] = (
@@ -383,7 +453,7 @@ class FunctionConfig(StrictModel):
             "run in the private subnets (egress through NAT and the gateway endpoints only)"
         ),
     )
-    dependencies: str | None = Field(
+    dependencies: LocalPath | None = Field(
         default=None,
         description=(
             f"an existing file named {', '.join(f'`{n}`' for n in DEPENDENCY_FILE_NAMES)}, "
@@ -398,7 +468,8 @@ class FunctionConfig(StrictModel):
     environment: dict[LambdaVariableName, str] = Field(
         default_factory=dict,
         description=(
-            "names `[A-Za-z][A-Za-z0-9_]*`, not reserved by Lambda (`AWS_*`, `_HANDLER`, "
+            "names `[A-Za-z][A-Za-z0-9_]+` (Lambda's pattern: two characters at least), not "
+            "reserved by Lambda (`AWS_*`, `_HANDLER`, "
             "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not set by the "
             "stack (`TABLE_NAME`, `BUCKET_NAME`, `GREETING_KEY`); all keys and values with the "
             "stack's three and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
@@ -408,8 +479,9 @@ class FunctionConfig(StrictModel):
     reserved_concurrency: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
         description=(
-            "0 would stop the function; the reservations of all functions together at most "
-            "`account_concurrency` - 100 (Lambda keeps 100 unreserved)"
+            "0 would stop the function; with the other functions' reservations and unreserved "
+            "provisioned concurrency at most `account_concurrency` minus what Lambda keeps "
+            "unreserved (100, or the whole quota below 100)"
         ),
         json_schema_extra={"default_text": "unset: no reservation (opt-in)"},
     )
@@ -418,7 +490,8 @@ class FunctionConfig(StrictModel):
         default=None,
         description=(
             "warm environments on the `live` alias (paid while idle); at most "
-            "`account_concurrency` - 100 and at most `reserved_concurrency` when that is set"
+            "`reserved_concurrency` when that is set, else counted with the reservations against "
+            "`account_concurrency`"
         ),
         json_schema_extra={"default_text": "unset: none (cold starts possible)"},
     )
@@ -439,8 +512,8 @@ class FunctionConfig(StrictModel):
     secrets_kms_key_arn: KmsKeyArn | None = Field(
         default=None,
         description=(
-            "the customer-managed KMS key the parameters are encrypted with, in `region`; only "
-            "with `secrets`"
+            "the customer-managed KMS key the parameters are encrypted with (key id or "
+            "multi-Region `mrk-` id), in `region` and its partition; only with `secrets`"
         ),
         json_schema_extra={"default_text": "unset: the AWS-managed `alias/aws/ssm` key"},
     )
@@ -488,9 +561,10 @@ class FunctionConfig(StrictModel):
                 )
 
     def _code_problems(self) -> Iterator[Problem]:
-        source = self.source_path
-        if not source.is_dir():
-            yield Problem(("source_dir",), f"no such folder: {source}", self.source_dir)
+        source, kind = _looked_up(self.source_dir)
+        if kind != "folder":
+            unusable = f"no such folder: {source}" if kind == "nothing" else kind
+            yield Problem(("source_dir",), unusable, self.source_dir)
             return
         module = self.handler.rpartition(".")[0].split(".")
         candidates = (
@@ -509,23 +583,48 @@ class FunctionConfig(StrictModel):
             yield Problem(("handler",), message, self.handler)
 
     def _dependency_problems(self) -> Iterator[Problem]:
-        path = self.dependencies_path
-        if path is None:
+        if self.dependencies is None:
             return
+        path, kind = _looked_up(self.dependencies)
         if path.name not in DEPENDENCY_FILE_NAMES:
             names = ", ".join(DEPENDENCY_FILE_NAMES)
             yield Problem(("dependencies",), f"must be a file named {names}", self.dependencies)
-        elif not path.is_file():
-            yield Problem(("dependencies",), f"no such file: {path}", self.dependencies)
+        elif kind != "file":
+            unusable = f"no such file: {path}" if kind in ("nothing", "folder") else kind
+            yield Problem(("dependencies",), unusable, self.dependencies)
+        elif (drifting := dependency_file_problem(path)) is not None:
+            yield Problem(("dependencies",), drifting, self.dependencies)
+
+
+def _looked_up(text: str) -> tuple[Path, str]:
+    """The path `text` names (relative ones from the project root) and what is there:
+    "folder", "file", "nothing", or why it cannot be looked at (a symbolic link loop, a name
+    the file system refuses)."""
+    path = PROJECT_ROOT / text
+    try:
+        path = path.resolve()
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return path, "nothing"
+    except RuntimeError:  # Path.resolve's report of a symbolic link loop
+        return path, "cannot use this path: it runs into a symbolic link loop"
+    except OSError as error:
+        return path, f"cannot use this path: {error.strerror or error}"
+    if stat.S_ISDIR(mode):
+        return path, "folder"
+    return path, "file" if stat.S_ISREG(mode) else "not a regular file or folder"
 
 
 def _function_problem(module: Path, name: str) -> str | None:
-    """Whether `module` binds `name` at top level (def, assignment or import), read with `ast`:
-    validation must not run the function's code."""
+    """Whether `module` binds `name` at top level (def, assignment or import, also inside a
+    top-level `if`, `try` or `with`), read with `ast`: validation must not run the code."""
     try:
         names = _module_top_level_names(module, module.stat().st_mtime_ns)
     except (OSError, SyntaxError, ValueError) as error:
         return f"cannot read the module ({error})"
+    except (RecursionError, MemoryError):
+        # Python's parser gives up on expressions nested this deep; so would Lambda's import.
+        return "cannot read the module: Python cannot parse it (an expression nested too deeply)"
     if name not in names:
         return f"no top-level function {name}"
     return None
@@ -537,9 +636,23 @@ def _module_top_level_names(module: Path, _modified_ns: int) -> frozenset[str]:
     return frozenset(_top_level_names(ast.parse(module.read_bytes(), filename=str(module))))
 
 
+def _top_level_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements run when the module is imported: the top level and the bodies of its
+    `if`, `try` and `with` blocks (`try: import x` / `except ImportError: def handler...`)."""
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from _top_level_statements([*node.body, *node.orelse])
+        elif isinstance(node, ast.Try | ast.TryStar):
+            handlers = [statement for handler in node.handlers for statement in handler.body]
+            yield from _top_level_statements([*node.body, *handlers, *node.orelse, *node.finalbody])
+        elif isinstance(node, ast.With):
+            yield from _top_level_statements(node.body)
+
+
 def _top_level_names(tree: ast.Module) -> set[str]:
     names: set[str] = set()
-    for node in tree.body:
+    for node in _top_level_statements(tree.body):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             names.add(node.name)
         elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
@@ -568,7 +681,8 @@ class RouteConfig(StrictModel):
             "`{name}`; a greedy `{name+}` only last; no empty segment, no trailing `/`; at most "
             "128 characters (the load balancer's path pattern limit); no two routes with the "
             "same method (or `ANY`) on the same path; one parameter name per position among "
-            "paths sharing the segments before it (API Gateway)"
+            "paths sharing the segments before it (API Gateway); at most 5 parameters with "
+            "`load_balancer` (a listener rule's wildcards)"
         )
     )
     function: str = Field(description="a key of `[functions]`")
@@ -604,7 +718,8 @@ class RouteConfig(StrictModel):
         """Public routes go on the load balancer unless told otherwise; authorized ones never
         by default (see `_no_anonymous_path`)."""
         if isinstance(data, dict) and "load_balancer" not in data:
-            return {**data, "load_balancer": data.get("authorization", "AWS_IAM") == "NONE"}
+            authorization = data.get("authorization", cls.model_fields["authorization"].default)
+            return {**data, "load_balancer": authorization == "NONE"}
         return data
 
     @model_validator(mode="after")
@@ -615,6 +730,9 @@ class RouteConfig(StrictModel):
                 'public there; set load_balancer = false or authorization = "NONE"'
             )
             fail(("load_balancer",), message, self.load_balancer)
+        if self.priority is not None and not self.load_balancer:
+            message = "only used for a route on the load balancer (load_balancer = true)"
+            fail(("priority",), message, self.priority)
         return self
 
     @property
@@ -665,8 +783,9 @@ class S3Config(StrictModel):
         description=(
             "S3 bucket name: 3-63 lowercase letters, digits, `.` or `-`, starting and ending with "
             "a letter or digit, no `..`, not an IP address, none of the reserved prefixes above "
-            "nor suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`; not together "
-            "with `bucket_prefix`; unique"
+            "nor suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`, nor "
+            "`-<account id>-<region>-an` (account regional namespace); not together with "
+            "`bucket_prefix`; unique"
         ),
         json_schema_extra={"default_text": "unset"},
     )
@@ -705,14 +824,15 @@ class S3Config(StrictModel):
 
 class WafConfig(StrictModel):
     # AWS managed rule groups (vendor AWS), evaluated in this order.
-    managed_rule_groups: Annotated[list[WafName], Field(min_length=1, max_length=10)] = Field(
+    managed_rule_groups: Annotated[list[WafGroup], Field(min_length=1, max_length=10)] = Field(
         default_factory=lambda: [
             "AWSManagedRulesCommonRuleSet",
             "AWSManagedRulesKnownBadInputsRuleSet",
             "AWSManagedRulesAnonymousIpList",
         ],
         description=(
-            "AWS managed rule group names (vendor AWS, 1-128 letters, digits, `-`, `_`), "
+            "AWS managed rule group names (vendor AWS, 1-128 letters, digits, `-`, `_`; not the "
+            "ones that need a ManagedRuleGroupConfig: ATP, ACFP, Bot Control, Anti-DDoS), "
             "evaluated in this order: common exploits, known bad inputs (Log4Shell), anonymizing "
             "services"
         ),
@@ -871,7 +991,10 @@ class BackendConfig(StrictModel):
     )
     key: StateKey | None = Field(
         default=None,
-        description="not empty, not starting or ending with `/`, no `//`; bucket + key unique",
+        description=(
+            "not empty, not starting or ending with `/`, no `//`; at most 1017 bytes (S3 keys "
+            "stop at 1024, the lock file adds `.tflock`); bucket + key unique"
+        ),
         json_schema_extra={"default_text": "`<project>/<env>/terraform.tfstate`"},
     )
     region: AwsRegion | None = Field(
@@ -901,8 +1024,9 @@ class StackConfig(StrictModel):
         description=(
             "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
             "letter or digit; with `env`, the prefix `<project>-<env>` (at most "
-            f"{NAME_PREFIX_MAX} characters) of every name the stack derives, so that projects "
-            "and environments can share an account"
+            f"{NAME_PREFIX_MAX} characters, not starting with S3's reserved `xn--`, `sthree-`, "
+            "`amzn-s3-demo-`: buckets are named after it) of every name the stack derives, so "
+            "that projects and environments can share an account"
         )
     )
     env: EnvName = Field(
@@ -929,14 +1053,13 @@ class StackConfig(StrictModel):
     )
     # The account's concurrency quota (Service Quotas: "Concurrent executions"); only used to
     # check the functions' reservations. No documented maximum: 1,000,000 is a sanity bound.
-    account_concurrency: Annotated[
-        int, Field(ge=LAMBDA_MIN_UNRESERVED_CONCURRENCY, le=1_000_000)
-    ] = Field(
-        default=LAMBDA_DEFAULT_ACCOUNT_CONCURRENCY,
+    account_concurrency: Annotated[int, Field(ge=1, le=MAX_ACCOUNT_CONCURRENCY)] = Field(
+        default=DEFAULT_ACCOUNT_CONCURRENCY,
         description=(
-            'the account\'s "Concurrent executions" quota (Service Quotas; new accounts often have '
-            "far less than 1,000; no documented maximum: 1,000,000 is a sanity bound); only "
-            "checks the functions' `reserved_concurrency` and `provisioned_concurrency`"
+            'the account\'s "Concurrent executions" quota in `region` (Service Quotas; new '
+            "accounts get 10 or 50, where Lambda keeps all of it unreserved, so no function can "
+            "reserve or provision any; no documented maximum: 1,000,000 is a sanity bound); "
+            "only checks the functions' `reserved_concurrency` and `provisioned_concurrency`"
         ),
     )
     vpc: VpcConfig = Field(default_factory=VpcConfig)
@@ -947,8 +1070,8 @@ class StackConfig(StrictModel):
         description=(
             "`[functions.<key>]` tables (at most: ELB's default quota of target groups per load "
             "balancer); keys 1-20 lowercase letters, digits or `-`, starting with a letter, not "
-            "ending with `-`; each function's target group `<load_balancer.name>-<key>` must "
-            "fit 32 characters"
+            "ending with `-`; a function a public route reaches gets the target group "
+            "`<load_balancer.name>-<key>`, which must fit 32 characters"
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
@@ -956,7 +1079,10 @@ class StackConfig(StrictModel):
         Field(
             description=(
                 "`[[routes]]` entries (at most: ELB's default quota of rules per listener), named "
-                "`routes[<index from 0>]` in messages"
+                "`routes[<index from 0>]` in messages; their paths need at most 300 API resources "
+                "(API Gateway's default quota: one per distinct path and each path above it); "
+                "each route adds a permission to its function's policy, which Lambda limits to "
+                "20 KB (about 60 routes per function)"
             ),
             json_schema_extra={"type_text": "list of tables"},
         )
@@ -998,6 +1124,12 @@ class StackConfig(StrictModel):
                     f"'<project>-<env>{ARTIFACTS_BUCKET_SUFFIX}' must fit S3's limit"
                 )
                 fail(("project",), message, data["project"])
+            # Every derived bucket starts with the prefix: a reserved start is refused once, here.
+            artifacts = f"{prefix}{ARTIFACTS_BUCKET_SUFFIX}"
+            reason = _bucket_prefix_problem(artifacts)
+            if reason is not None:
+                message = f"with env, the artifacts bucket prefix {artifacts!r} {reason}"
+                fail(("project",), message, data["project"])
             defaults |= _name_defaults(prefix, data)
             if "functions" in data:
                 filled["functions"] = _function_name_defaults(prefix, data["functions"])
@@ -1025,13 +1157,9 @@ class StackConfig(StrictModel):
         region = info.data.get("region")  # absent when the region itself is invalid
         if region is not None:
             raise_problems(
-                Problem(
-                    (tier, key, "az"),
-                    f"not an availability zone of {region} ({', '.join(zones_of(region))})",
-                    subnet.az,
-                )
+                Problem((tier, key, "az"), problem, subnet.az)
                 for tier, key, subnet in vpc.subnets()
-                if subnet.az not in zones_of(region)
+                if (problem := zone_problem(subnet.az, region)) is not None
             )
         return vpc
 
@@ -1043,8 +1171,7 @@ class StackConfig(StrictModel):
         region, arn = info.data.get("region"), load_balancer.certificate_arn
         if region is None or arn is None:
             return load_balancer
-        partition, arn_region = arn.split(":")[1], arn.split(":")[3]
-        if (partition, arn_region) != (partition_of(region), region):
+        if not _arn_in(arn, region):
             message = f"the certificate must be in {region} (partition {partition_of(region)})"
             fail(("certificate_arn",), message, arn)
         return load_balancer
@@ -1055,11 +1182,9 @@ class StackConfig(StrictModel):
         cls, functions: dict[str, FunctionConfig], info: ValidationInfo
     ) -> dict[str, FunctionConfig]:
         # Each part of info.data is absent when that key itself is invalid (reported there).
-        load_balancer = info.data.get("load_balancer")
         raise_problems(
             [
                 *_duplicate_function_names(functions),
-                *_target_group_names(functions, load_balancer),
                 *_concurrency_problems(functions, info.data.get("account_concurrency")),
                 *_secrets_keys_in_region(functions, info.data.get("region")),
             ]
@@ -1078,9 +1203,21 @@ class StackConfig(StrictModel):
                 # A route already reported for a collision would only be reported again.
                 *(p for p in _sibling_parameters(routes) if p.loc[0] not in colliding),
                 *_priority_collisions(routes),
+                *_target_group_names(routes, info.data.get("load_balancer")),
             ]
         )
         return routes
+
+    @field_validator("routes")
+    @classmethod
+    def _route_quotas(cls, routes: list[RouteConfig]) -> list[RouteConfig]:
+        raise_problems([*_load_balancer_wildcards(routes), *_api_resources(routes)])
+        return routes
+
+    @model_validator(mode="after")
+    def _function_policies(self) -> StackConfig:
+        raise_problems([*_policy_size_problems(self), *_role_policy_problems(self)])
+        return self
 
     @model_validator(mode="after")
     def _environment_size(self) -> StackConfig:
@@ -1144,6 +1281,8 @@ def environment_bytes(config: StackConfig, key: str) -> int:
 def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[Problem]:
     first_key: dict[str | None, str] = {}
     for key, function in functions.items():
+        if function.name is None:  # not derived: project or env is wrong, reported there
+            continue
         if function.name in first_key:
             message = f"also the name of functions.{first_key[function.name]}"
             yield Problem((key, "name"), message, function.name)
@@ -1152,52 +1291,53 @@ def _duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[
 
 
 def _target_group_names(
-    functions: dict[str, FunctionConfig], load_balancer: LoadBalancerConfig | None
+    routes: list[RouteConfig], load_balancer: LoadBalancerConfig | None
 ) -> Iterator[Problem]:
+    """A function a public route reaches gets a target group `<load balancer>-<key>`."""
     if load_balancer is None or load_balancer.name is None:
         return
-    for key in functions:
-        name = f"{load_balancer.name}-{key}"
-        if len(name) > TARGET_GROUP_NAME_MAX:
+    reported = set()
+    for index, route in enumerate(routes):
+        name = f"{load_balancer.name}-{route.function}"
+        if route.load_balancer and len(name) > TARGET_GROUP_NAME_MAX and name not in reported:
+            reported.add(name)
             yield Problem(
-                (key,),
+                (index, "function"),
                 f"its target group {name!r} is {len(name)} characters, ELB allows "
-                f"{TARGET_GROUP_NAME_MAX}: shorten the key or load_balancer.name",
-                key,
+                f"{TARGET_GROUP_NAME_MAX}: shorten the key or set load_balancer.name",
+                route.function,
             )
 
 
 def _concurrency_problems(
     functions: dict[str, FunctionConfig], account: int | None
 ) -> Iterator[Problem]:
-    """Lambda keeps 100 of the account's quota unreserved: the reservations of all functions
-    together must leave them, and no function can keep more environments warm than that."""
+    """Reserved concurrency, and provisioned concurrency outside a reservation, come out of the
+    account's quota, of which Lambda keeps part unreserved (`constructs_lib.concurrency`): the
+    claims of all functions together must leave it. Reported on the claim that goes over."""
     if account is None:
         return
-    available = account - LAMBDA_MIN_UNRESERVED_CONCURRENCY
-    unreserved = (
-        f"Lambda keeps {LAMBDA_MIN_UNRESERVED_CONCURRENCY} of account_concurrency = {account} "
-        "unreserved"
-    )
-    reserved = {
-        key: function.reserved_concurrency
-        for key, function in functions.items()
-        if function.reserved_concurrency is not None
-    }
+    available = reservable(account)
+    claims = [claim for key, function in functions.items() if (claim := _claim(key, function))]
     total = 0
-    for key, count in reserved.items():
+    for key, setting, count in claims:
         total += count
         if total > available:
-            together = "" if len(reserved) == 1 else f" for all functions together ({total})"
-            message = f"at most {available}{together}: {unreserved}"
-            yield Problem((key, "reserved_concurrency"), message, count)
-            break
-    for key, function in functions.items():
-        provisioned = function.provisioned_concurrency
-        if provisioned is not None and provisioned > available:
-            yield Problem(
-                (key, "provisioned_concurrency"), f"at most {available}: {unreserved}", provisioned
-            )
+            together = "" if len(claims) == 1 else f" for all functions together ({total})"
+            limit = f"at most {available}{together}" if available else "none possible"
+            message = f"{limit}: {why_reservable(account)} (account_concurrency)"
+            yield Problem((key, setting), message, count)
+            return
+
+
+def _claim(key: str, function: FunctionConfig) -> tuple[str, str, int] | None:
+    """What the function takes from the account's quota: its reservation (which holds its
+    provisioned concurrency), else its provisioned concurrency."""
+    if function.reserved_concurrency is not None:
+        return key, "reserved_concurrency", function.reserved_concurrency
+    if function.provisioned_concurrency is not None:
+        return key, "provisioned_concurrency", function.provisioned_concurrency
+    return None
 
 
 def _secrets_keys_in_region(
@@ -1207,9 +1347,93 @@ def _secrets_keys_in_region(
         return
     for key, function in functions.items():
         arn = function.secrets_kms_key_arn
-        if arn is not None and arn.split(":")[3] != region:
-            message = f"the key must be in {region}: SSM decrypts with a key of its region"
+        if arn is not None and not _arn_in(arn, region):
+            message = (
+                f"the key must be in {region} (partition {partition_of(region)}): SSM decrypts "
+                "with a key of its region"
+            )
             yield Problem((key, "secrets_kms_key_arn"), message, arn)
+
+
+def _arn_in(arn: str, region: str) -> bool:
+    """Whether an ARN (already of ARN shape) names something in `region` and its partition."""
+    _, partition, _, arn_region, *_ = arn.split(":")
+    return (partition, arn_region) == (partition_of(region), region)
+
+
+def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
+    """Each granted object key and secret parameter is an ARN in the function role's inline
+    policies, which IAM limits to 10,240 characters per role."""
+    for key, function in config.functions.items():
+        grants = function.grants
+        granted = GrantedResources(
+            region=config.region,
+            bucket_name_length=len(function_variables(config, key)["BUCKET_NAME"]),
+            object_keys=(*grants.bucket_read, *grants.bucket_write),
+            parameter_names=tuple(function.secrets.values()),
+        )
+        size = estimated_role_policy_characters(granted)
+        if size > IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:
+            message = (
+                "its role's inline policies would be too long, each granted object key and "
+                f"secret parameter an ARN in them; IAM allows "
+                f"{IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:,} characters per role: grant a prefix "
+                "(`reports/*`) instead of many keys"
+            )
+            # Reported on the side that lists more: object keys or secret parameters.
+            objects = sum(map(len, granted.object_keys))
+            larger = "grants" if objects >= sum(map(len, granted.parameter_names)) else "secrets"
+            yield Problem(("functions", key, larger), message, size)
+
+
+def _load_balancer_wildcards(routes: list[RouteConfig]) -> Iterator[Problem]:
+    for index, route in enumerate(routes):
+        count = wildcard_count(route.path)
+        if route.load_balancer and count > MAX_WILDCARDS_PER_RULE:
+            message = (
+                f"{count} path parameters, each a wildcard of the load balancer rule, which allows "
+                f"{MAX_WILDCARDS_PER_RULE}: use fewer or set load_balancer = false"
+            )
+            yield Problem((index, "path"), message, route.path)
+
+
+def _api_resources(routes: list[RouteConfig]) -> Iterator[Problem]:
+    """API Gateway's default quota of resources (distinct paths) per API."""
+    for index in range(len(routes)):
+        needed = len(resource_paths([route.path for route in routes[: index + 1]]))
+        if needed > MAX_API_RESOURCES:
+            message = (
+                f"the routes up to this one need {needed} API resources (one per distinct path "
+                f"and each path above it); API Gateway allows {MAX_API_RESOURCES} per API: let "
+                "routes share path prefixes"
+            )
+            yield Problem((index, "path"), message, routes[index].path)
+            return
+
+
+def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
+    """Each route adds a permission to its function's resource-based policy, which Lambda
+    limits to 20 KB."""
+    for key, function in config.functions.items():
+        routes = config.routes_of(key)
+        routed = RoutedFunction(
+            function_name=function.name or key,
+            region=config.region,
+            routes=tuple((route.method, route.path) for route in routes),
+            target_group_name=(
+                target_group_name(config, key)
+                if any(route.load_balancer for route in routes)
+                else None
+            ),
+        )
+        size = estimated_policy_bytes(routed)
+        if size > LAMBDA_POLICY_MAX_BYTES:
+            message = (
+                f"its resource-based policy would be about {size:,} bytes, one permission per "
+                f"route; Lambda allows {LAMBDA_POLICY_MAX_BYTES:,}: send fewer routes to it (one "
+                "greedy {proxy+} route serves many paths)"
+            )
+            yield Problem(("functions", key), message, len(routes))
 
 
 def _unknown_functions(
@@ -1219,7 +1443,7 @@ def _unknown_functions(
         return
     for index, route in enumerate(routes):
         if route.function not in functions:
-            known = ", ".join(functions)
+            known = listed(functions)
             message = f"not a key of [functions] ({known}){did_you_mean(route.function, functions)}"
             yield Problem((index, "function"), message, route.function)
 
@@ -1259,12 +1483,27 @@ def _priority_collisions(routes: list[RouteConfig]) -> Iterator[Problem]:
             other = routes[holder[priority]]
             message = (
                 f"listener priority {priority} is also that of routes[{holder[priority]}] "
-                f"({other.method} {other.path}): set priority on this route to an unused number "
-                f"({MIN_LISTENER_PRIORITY}-{MAX_LISTENER_PRIORITY}, lower is tested first)"
+                f"({other.method} {other.path}): set priority = "
+                f"{_free_priority(route, set(holder) | _given_priorities(routes))} on this route "
+                "(unused, next to it in the load balancer's order)"
             )
-            yield Problem((index, "priority"), message, route.priority)
+            given = NO_VALUE if route.priority is None else route.priority
+            yield Problem((index, "priority"), message, given)
         else:
             holder[priority] = index
+
+
+def _given_priorities(routes: list[RouteConfig]) -> set[int]:
+    return {route.priority for route in routes if route.priority is not None}
+
+
+def _free_priority(route: RouteConfig, taken: set[int]) -> int:
+    """The first priority after the route's own that no route holds: next to it in the load
+    balancer's order."""
+    start = route.listener_priority
+    candidates = [*range(start, MAX_LISTENER_PRIORITY + 1), *range(MIN_LISTENER_PRIORITY, start)]
+    free: int = next(priority for priority in candidates if priority not in taken)
+    return free
 
 
 def _sibling_parameters(routes: list[RouteConfig]) -> Iterator[Problem]:
@@ -1451,12 +1690,37 @@ UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
 Model = TypeVar("Model", bound=StrictModel)
 
 
-class BootstrapConfig(StrictModel):
-    """The `bootstrap` stack: the S3 bucket for remote state (`python main.py --bootstrap`)."""
+class BootstrapRegions(StrictModel):
+    """What environments need of the bootstrap file: the regions whose API Gateway logging role
+    it sets. Other keys are read (and checked) by `BootstrapConfig` only."""
+
+    model_config = ConfigDict(extra="ignore")
 
     region: StackRegion = Field(
         default=DEFAULT_REGION, description="a region of the `aws` partition"
     )
+    # API Gateway's CloudWatch role is an account setting per region: set here, once, for
+    # every region an environment runs in (default: this stack's region).
+    api_logging_regions: list[StackRegion] = Field(
+        default_factory=list,
+        description=(
+            "regions (of the `aws` partition) whose API Gateway account setting points at the "
+            "logging role: every region an environment runs in (`make check` compares, when "
+            "this file is next to the environment files)"
+        ),
+        json_schema_extra={"default_text": "`[region]`"},
+    )
+
+    @property
+    def logging_regions(self) -> list[str]:
+        return sorted(set(self.api_logging_regions)) or [self.region]
+
+
+class BootstrapConfig(BootstrapRegions):
+    """The `bootstrap` stack: the S3 bucket for remote state (`python main.py --bootstrap`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
     bucket_name: Annotated[S3BucketName, AfterValidator(not_the_placeholder)] = Field(
         description=(
             "the state bucket; S3 bucket name rules (globally unique); the shipped placeholder "
@@ -1467,17 +1731,12 @@ class BootstrapConfig(StrictModel):
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
         Field(default=90, description="old state versions are kept this long")
     )
-    # API Gateway's CloudWatch role is an account setting per region: set here, once, for
-    # every region an environment runs in (default: this stack's region).
-    api_logging_regions: list[StackRegion] = Field(
-        default_factory=list,
+    # A region's setting names one role for every API there: replacing a role another team
+    # set moves all of their logging to this stack's role. Refused at plan time unless asked.
+    api_logging_take_over: bool = Field(
+        default=False,
         description=(
-            "regions (of the `aws` partition) whose API Gateway account setting points at the "
-            "logging role: every region an environment runs in"
+            "replace a CloudWatch role set outside this stack in `api_logging_regions`; without "
+            "it, `terraform plan` fails in such a region and names the role"
         ),
-        json_schema_extra={"default_text": "`[region]`"},
     )
-
-    @property
-    def logging_regions(self) -> list[str]:
-        return sorted(set(self.api_logging_regions)) or [self.region]

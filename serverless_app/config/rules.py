@@ -16,6 +16,7 @@ from pydantic import AfterValidator, ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from constructs_lib.paths import path_problem
+from constructs_lib.zones import ZONE_ID, ZONE_NAME, is_zone_id, zone_id_region_problem
 from serverless_app.config.aws_facts import (
     ALB_SSL_POLICIES,
     API_ROLE_SUFFIX,
@@ -25,7 +26,10 @@ from serverless_app.config.aws_facts import (
     IAM_ROLE_NAME_MAX,
     LAMBDA_RESERVED_PREFIX,
     LAMBDA_RESERVED_VARIABLES,
+    LAMBDA_VARIABLE_NAME_PATTERN,
     PLACEHOLDER_STATE_BUCKET,
+    S3_ACCOUNT_REGIONAL_SUFFIX,
+    S3_OBJECT_KEY_MAX_BYTES,
     S3_RESERVED_PREFIXES,
     S3_RESERVED_SUFFIXES,
     SSM_MAX_HIERARCHY_LEVELS,
@@ -34,13 +38,22 @@ from serverless_app.config.aws_facts import (
     STACK_VARIABLES,
     TARGET_GROUP_NAME_MAX,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
+    TERRAFORM_LOCK_FILE_SUFFIX,
     UNSUPPORTED_REGION_PREFIXES,
+    WAF_GROUPS_NEEDING_CONFIG,
 )
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(value, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def listed(items: Iterable[str], shown: int = 10) -> str:
+    """`a, b, c`, or the first `shown` items and how many more: a message stays short."""
+    every = list(items)
+    rest = len(every) - shown
+    return ", ".join(every[:shown]) + (f", ... ({rest} more)" if rest > 0 else "")
 
 
 def pattern(regex: str, requirement: str) -> AfterValidator:
@@ -121,6 +134,11 @@ def _s3_bucket_name(value: str) -> str:
         raise ValueError("must not look like an IP address")
     if value.endswith(S3_RESERVED_SUFFIXES):
         raise ValueError(f"must not end with any of {', '.join(S3_RESERVED_SUFFIXES)}")
+    if re.search(f"{S3_ACCOUNT_REGIONAL_SUFFIX}$", value):
+        raise ValueError(
+            "must not end with -<account id>-<region>-an: S3 keeps that shape for buckets "
+            "of an account regional namespace"
+        )
     return value
 
 
@@ -142,8 +160,11 @@ def _lambda_variable_name(value: str) -> str:
         )
     if value in STACK_VARIABLES:
         raise ValueError("variable name is set by the stack; it would be overwritten")
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", value) is None:
-        raise ValueError("variable name must be a letter followed by letters, digits or _")
+    if re.fullmatch(LAMBDA_VARIABLE_NAME_PATTERN, value) is None:
+        raise ValueError(
+            "variable name must be a letter followed by one or more letters, digits or _ "
+            f"(Lambda's pattern {LAMBDA_VARIABLE_NAME_PATTERN})"
+        )
     return value
 
 
@@ -191,10 +212,29 @@ def zones_of(region: str) -> list[str]:
     return [f"{region}{letter}" for letter in AVAILABILITY_ZONE_LETTERS.get(region, "")]
 
 
+def zone_problem(zone: str, region: str) -> str | None:
+    """Why `zone` (an AZ name or id) cannot be a zone of `region`, as far as a static list
+    knows; whether the account has it is checked at plan time."""
+    if is_zone_id(zone):
+        return zone_id_region_problem(zone, region)
+    if zone not in zones_of(region):
+        return f"not an availability zone of {region} ({', '.join(zones_of(region))})"
+    return None
+
+
+# The state object's key leaves room for the lock file Terraform writes beside it.
+STATE_KEY_MAX_BYTES = S3_OBJECT_KEY_MAX_BYTES - len(TERRAFORM_LOCK_FILE_SUFFIX)
+
+
 def _state_key(value: str) -> str:
     if not value or value.startswith("/") or value.endswith("/") or "//" in value:
         raise ValueError(
             'must be a non-empty object key, not starting or ending with "/" nor containing "//"'
+        )
+    if len(value.encode()) > STATE_KEY_MAX_BYTES:
+        raise ValueError(
+            f"must be at most {STATE_KEY_MAX_BYTES} bytes (UTF-8): S3 keys stop at "
+            f"{S3_OBJECT_KEY_MAX_BYTES} and Terraform's lock file adds {TERRAFORM_LOCK_FILE_SUFFIX}"
         )
     return value
 
@@ -225,7 +265,11 @@ SubnetKey = Annotated[
     pattern(r"[a-z0-9]{1,16}", "1-16 lowercase letters or digits (it names resources and tags)"),
 ]
 AvailabilityZone = Annotated[
-    str, pattern(r"[a-z]{2}(?:-[a-z]+)+-\d[a-z]", "an AZ name like us-east-1a")
+    str,
+    pattern(
+        f"{ZONE_NAME.pattern}|{ZONE_ID.pattern}",
+        "an AZ name like us-east-1a or an AZ id like use1-az1",
+    ),
 ]
 S3BucketName = Annotated[str, AfterValidator(_s3_bucket_name)]
 S3BucketPrefix = Annotated[str, AfterValidator(_s3_bucket_prefix)]
@@ -287,11 +331,13 @@ ApiStageName = Annotated[
 TagKey = Annotated[str, AfterValidator(_tag_key), AfterValidator(_not_a_stack_tag)]
 TagValue = Annotated[str, AfterValidator(_tag_value)]
 StateKey = Annotated[str, AfterValidator(_state_key)]
+# A key id is a UUID, or `mrk-` and 32 hex digits for a multi-Region key.
 KmsKeyArn = Annotated[
     str,
     pattern(
-        r"arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}",
-        "a KMS key ARN, arn:aws:kms:REGION:ACCOUNT:key/ID (not an alias)",
+        r"arn:aws(?:-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})",
+        "a KMS key ARN, arn:aws:kms:REGION:ACCOUNT:key/ID (ID a key id or a multi-Region "
+        "mrk-... id; not an alias)",
     ),
 ]
 EmailAddress = Annotated[
@@ -346,6 +392,46 @@ WafName = Annotated[
 ]
 
 
+def _runs_without_config(value: str) -> str:
+    if value in WAF_GROUPS_NEEDING_CONFIG:
+        raise ValueError(
+            "needs a ManagedRuleGroupConfig (login or sign-up paths, inspection level or "
+            "challenge settings), which this stack does not write; use another group"
+        )
+    return value
+
+
+# An AWS managed rule group the stack can run.
+WafGroup = Annotated[WafName, AfterValidator(_runs_without_config)]
+
+
+# Linux's NAME_MAX and PATH_MAX (bytes): no component or path of a usable file name is longer.
+PATH_COMPONENT_MAX_BYTES = 255
+PATH_MAX_BYTES = 4095
+
+
+def _local_path(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character: no file name can")
+    longest = max(len(part.encode()) for part in value.split("/"))
+    if longest > PATH_COMPONENT_MAX_BYTES:
+        raise ValueError(
+            f"has a name of {longest:,} bytes between slashes; file systems allow "
+            f"{PATH_COMPONENT_MAX_BYTES}"
+        )
+    if len(value.encode()) > PATH_MAX_BYTES:
+        raise ValueError(f"must be at most {PATH_MAX_BYTES:,} bytes: file systems allow no more")
+    return value
+
+
+class LocalOnly:
+    """Marks a string naming something on this machine: it never reaches Terraform."""
+
+
+# A file or folder, relative to the project root.
+LocalPath = Annotated[str, AfterValidator(_local_path), LocalOnly()]
+
+
 def _route_path(value: str) -> str:
     problem = path_problem(value)
     if problem is not None:
@@ -355,8 +441,10 @@ def _route_path(value: str) -> str:
 
 def _bucket_object_pattern(value: str) -> str:
     key = value.removesuffix("*")
-    if not value or len(value.encode()) > 1024:
-        raise ValueError("must be an object key of 1-1024 bytes, or a prefix ending in *")
+    if not value or len(value.encode()) > S3_OBJECT_KEY_MAX_BYTES:
+        raise ValueError(
+            f"must be an object key of 1-{S3_OBJECT_KEY_MAX_BYTES} bytes, or a prefix ending in *"
+        )
     if "*" in key or "?" in key:
         raise ValueError("'*' only as the last character (a prefix); '?' not at all")
     if re.search(r"[\x00-\x1f\x7f]", value):
