@@ -202,6 +202,30 @@ def override(providers: list[dict], endpoint: str, version: str) -> dict:
     }
 
 
+# What README states of routes, for the facts' expectations: a route is AWS_IAM unless it says
+# "NONE", and only a public route is a listener rule, unless it opts out (the load balancer
+# cannot check a signature).
+DEFAULT_AUTHORIZATION = "AWS_IAM"
+
+
+def authorization(route: dict[str, Any]) -> str:
+    return str(route.get("authorization", DEFAULT_AUTHORIZATION))
+
+
+def public_routes(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The file's routes on the load balancer."""
+    return [
+        route
+        for route in config["routes"]
+        if route.get("load_balancer", authorization(route) == "NONE")
+    ]
+
+
+def wildcards(path: str) -> str:
+    """A route's path as the load balancer's path pattern: each parameter one `*`."""
+    return re.sub(r"\{[^}]+\}", "*", path)
+
+
 @dataclass
 class StepResult:
     command: str

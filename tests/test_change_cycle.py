@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, redirect_stderr
 from dataclasses import dataclass
@@ -38,7 +37,6 @@ from tests.change_steps import (
     ONTO_STATE,
     PREVIOUS_RELEASE,
     RELEASE_STEP,
-    Config,
     removed_functions,
 )
 from tests.terraform_cycle import (
@@ -49,19 +47,18 @@ from tests.terraform_cycle import (
     StepResult,
     Toolchain,
     Workspace,
+    authorization,
+    public_routes,
     replace_stack,
     required_toolchain,
     start_emulator,
     stateful_losses,
     toml_text,
+    wildcards,
     workspace,
 )
 
 pytestmark = pytest.mark.e2e
-
-# What README documents: a route is AWS_IAM unless it says "NONE", and only a public route is
-# a rule on the load balancer (which cannot check a signature), unless it opts out.
-DEFAULT_AUTHORIZATION = "AWS_IAM"
 
 
 @dataclass(frozen=True)
@@ -157,7 +154,8 @@ def collect_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]
             for key, function in outputs["functions"].items()
         },
         "load_balancer": aws_facts.load_balancer_facts(endpoint, outputs["load_balancer_dns_name"]),
-        "api_summary": aws_facts.stage_api_summary(endpoint, outputs["api_invoke_url"]),
+        # What the stage serves: its deployment's apiSummary.
+        "served": aws_facts.api_facts(endpoint, outputs["api_invoke_url"])["served"],
         "inventory": aws_facts.inventory(endpoint),
     }
 
@@ -222,17 +220,6 @@ def _applied(report: ChangeStepReport) -> dict[str, Any]:
     return report.facts
 
 
-def on_load_balancer(route: Config) -> bool:
-    return route.get("authorization", DEFAULT_AUTHORIZATION) == "NONE" and route.get(
-        "load_balancer", True
-    )
-
-
-def wildcard(path: str) -> str:
-    """A route's path as the load balancer's path pattern: each parameter one `*`."""
-    return re.sub(r"\{[^}]+\}", "*", path)
-
-
 def listener_rules(facts: dict[str, Any]) -> dict[str, tuple[int, list[str]]]:
     """'METHOD pattern' -> (priority, the function keys its target group invokes), for each
     rule of the listener the routes are on (the one that does not redirect)."""
@@ -266,9 +253,8 @@ def test_listener_rules_send_exactly_the_public_routes_to_their_functions(steps,
         route: functions for route, (_, functions) in listener_rules(_applied(steps[name])).items()
     }
     expected = {
-        f"{route['method']} {wildcard(route['path'])}": [route["function"]]
-        for route in config["routes"]
-        if on_load_balancer(route)
+        f"{route['method']} {wildcards(route['path'])}": [route["function"]]
+        for route in public_routes(config)
     }
     assert live == expected
 
@@ -284,11 +270,7 @@ def test_listener_rules_that_stay_keep_their_priorities(steps, name):
 
 @pytest.mark.parametrize("name", CURRENT)
 def test_api_stage_serves_exactly_the_configured_routes(steps, name):
-    summary = _applied(steps[name])["api_summary"]
-    assert summary is not None, (
-        "GetDeployment(embed=apisummary) answered without apiSummary: the emulator does not "
-        "show what the stage's deployment serves (tests/moto_gaps.py)"
-    )
+    summary = _applied(steps[name])["served"]
     served = {
         path: {
             method: {key: answer[key] for key in ("authorizationType", "apiKeyRequired")}
@@ -300,7 +282,7 @@ def test_api_stage_serves_exactly_the_configured_routes(steps, name):
     expected: dict[str, dict[str, Any]] = {}
     for route in CONFIGS[name]["routes"]:
         expected.setdefault(route["path"], {})[route["method"]] = {
-            "authorizationType": route.get("authorization", DEFAULT_AUTHORIZATION),
+            "authorizationType": authorization(route),
             "apiKeyRequired": False,
         }
     assert served == expected

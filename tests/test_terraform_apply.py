@@ -37,13 +37,16 @@ from tests.terraform_cycle import (
     Emulator,
     Toolchain,
     Workspace,
+    authorization,
     hosted_zone_name,
     overlay_domain,
+    public_routes,
     required_toolchain,
     secret_parameters,
     start_emulator,
     teardown_override,
     variant_config,
+    wildcards,
     workspace,
 )
 
@@ -372,22 +375,9 @@ def test_every_function_sits_in_the_vpc_with_a_dead_letter_queue(applied):
         assert target.endswith(f":{outputs['functions'][key]['function_name']}-dlq")
 
 
-def _public_routes(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """The file's routes on the load balancer: public ones unless they opt out (README)."""
-    return [
-        route
-        for route in config["routes"]
-        if route.get("load_balancer", route.get("authorization", "AWS_IAM") == "NONE")
-    ]
-
-
-def _wildcards(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "*", path)
-
-
 def test_load_balancer_sends_each_public_route_to_its_function_alias(applied):
     balancer, config = applied["load_balancer"], applied["config"]
-    public = _public_routes(config)
+    public = public_routes(config)
     name = balancer["load_balancer"]["LoadBalancerName"]
     groups = {group["TargetGroupName"]: group for group in balancer["target_groups"]}
     # One `lambda` target group per function a public route reaches, holding its live alias.
@@ -417,7 +407,7 @@ def test_load_balancer_sends_each_public_route_to_its_function_alias(applied):
         priorities[pattern] = int(rule["Priority"])
     # Exactly the public routes; an AWS_IAM route is never reachable without a signature.
     assert served == {
-        f"{route['method']} {_wildcards(route['path'])}": f"{name}-{route['function']}"
+        f"{route['method']} {wildcards(route['path'])}": f"{name}-{route['function']}"
         for route in public
     }
     # A longer, parameterised path is tested before a shorter literal one it would match.
@@ -439,11 +429,11 @@ def test_api_stage_deploys_every_route_to_its_function_alias(applied):
         for path, methods in api["served"].items()
         for method, summary in methods.items()
     }
-    assert served == {name: route.get("authorization", "AWS_IAM") for name, route in routes.items()}
+    assert served == {name: authorization(route) for name, route in routes.items()}
     for name, method in api["methods"].items():
         route = routes[name]
         function_arn = applied["functions"][route["function"]]["configuration"]["FunctionArn"]
-        assert method["authorizationType"] == route.get("authorization", "AWS_IAM")
+        assert method["authorizationType"] == authorization(route)
         integration = method["methodIntegration"]
         assert integration["type"] == "AWS_PROXY"
         assert integration["httpMethod"] == "POST"
@@ -493,7 +483,7 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     topic = outputs["alarm_topic_arn"]
     alarms = operations["alarms"]
     # Per function 4, and 2 for its target group if a public route reaches it; 2 for the API.
-    behind_load_balancer = {route["function"] for route in _public_routes(applied["config"])}
+    behind_load_balancer = {route["function"] for route in public_routes(applied["config"])}
     assert len(alarms) == 4 * len(functions) + 2 * len(behind_load_balancer) + 2
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms)
     # Named after what they watch, the name prefix once: hello-dev-hello-errors, ...
