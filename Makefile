@@ -109,7 +109,8 @@ TEST_WORKERS ?= auto
 test: setup ## the whole test suite (needs everything setup installs)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
-# The two e2e modules (apply cycle, change cycle) start at once on their own workers.
+# The e2e modules on two workers: the change cycle starts at once beside the apply cycle and
+# the plan-time checks.
 E2E_WORKERS ?= 2
 e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap, then dev's changes and the upgrade, against local emulators (part of `make test`)
 	$(PY) -m pytest -m e2e -n $(E2E_WORKERS)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import tomllib
 
 import pytest
 from cdktf import Testing as CdktfTesting
 
+from scripts import release_fixture
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config, validate_configs
 from tests.aws_facts import Endpoint
@@ -24,7 +26,15 @@ from tests.change_steps import (
     shipped_dev,
 )
 from tests.moto_server import moto_server, tls_files
-from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, data_sources, resources, synth_config
+from tests.support import (
+    BOOTSTRAP_TEST_CONFIG,
+    CONFIG_DIR,
+    REPO_ROOT,
+    data_sources,
+    resources,
+    snapshot,
+    synth_config,
+)
 from tests.terraform_cycle import (
     PROD_OVERLAY,
     hosted_zone_name,
@@ -171,3 +181,18 @@ def test_an_environment_account_gets_the_bootstrap_marker_the_bootstrap_makes_it
         [marker] = ssm.describe_parameters()["Parameters"]
         [reader] = data_sources(stacks["dev"], "aws_ssm_parameters_by_path").values()
         assert marker["Name"].startswith(reader["path"] + "/")
+
+
+def test_the_release_fixture_is_what_make_release_fixture_writes(tmp_path, monkeypatch):
+    commit = tomllib.loads((PREVIOUS_RELEASE / "release.toml").read_text())["commit"]
+    present = subprocess.run(
+        ["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO_ROOT, capture_output=True
+    )
+    if present.returncode != 0:  # a shallow clone (CI) has the fixture, not the commit
+        pytest.skip(f"commit {commit} is not in this clone")
+    monkeypatch.setattr(release_fixture, "RELEASES_DIR", tmp_path / "releases")
+    monkeypatch.setattr(release_fixture, "OVERLAY_DIR", tmp_path)
+    written = release_fixture.record(PREVIOUS_RELEASE.name, commit)
+    assert snapshot(written) == snapshot(PREVIOUS_RELEASE)
+    overlay = release_fixture.overlay_path(PREVIOUS_RELEASE.name)
+    assert tomllib.loads(overlay.read_text()) == {}
