@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from cdktf import TerraformResourceLifecycle
-from cdktf_cdktf_provider_aws.acm_certificate import AcmCertificate
+from cdktf_cdktf_provider_aws.acm_certificate import (
+    AcmCertificate,
+    AcmCertificateDomainValidationOptionsList,
+)
 from cdktf_cdktf_provider_aws.acm_certificate_validation import AcmCertificateValidation
 from cdktf_cdktf_provider_aws.api_gateway_base_path_mapping import ApiGatewayBasePathMapping
 from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
@@ -39,12 +42,22 @@ SECURITY_POLICY = "TLS_1_2"
 
 
 @dataclass(frozen=True)
+class AliasTarget:
+    """Where an alias record points: a regional API domain, a load balancer, ..."""
+
+    dns_name: str
+    # The target's own hosted zone (not the domain's).
+    zone_id: str
+
+
+@dataclass(frozen=True)
 class ApiDomainProps:
     # e.g. "api.example.com"; must lie in the hosted zone.
     domain_name: str
     # The Route 53 public hosted zone that holds `domain_name` (not created here).
     hosted_zone_id: str
-    # Further names on the same certificate (e.g. the load balancer's "www.example.com").
+    # Further names on the same certificate (e.g. the load balancer's "alb.api.example.com";
+    # `point` gives one an alias record).
     alternative_names: Sequence[str] = ()
     # "" maps the stage at the domain's root; "v1" serves it under https://<domain>/v1/.
     base_path: str = ""
@@ -149,16 +162,31 @@ class ApiDomain(Construct):
             domain_name=domain_name,
             base_path=props.base_path or None,
         )
-        self.record = Route53Record(
-            self,
+        self.record = self._alias_record(
             "alias-record",
-            zone_id=props.hosted_zone_id,
-            name=domain_name,
+            domain_name,
+            AliasTarget(self.domain.regional_domain_name, self.domain.regional_zone_id),
+        )
+
+    def point(self, id: str, name: str, target: AliasTarget) -> Route53Record:
+        """An A alias record in the zone pointing `name`, one of the certificate's
+        `alternative_names`, at `target` (e.g. the load balancer serving the certificate)."""
+        if name not in self.props.alternative_names:
+            raise ValueError(
+                f"{name!r} is not among the certificate's alternative_names: clients would "
+                "get a certificate that does not name it"
+            )
+        return self._alias_record(id, name, target)
+
+    def _alias_record(self, id: str, name: str, target: AliasTarget) -> Route53Record:
+        return Route53Record(
+            self,
+            id,
+            zone_id=self.props.hosted_zone_id,
+            name=name,
             type="A",
             alias=Route53RecordAlias(
-                name=self.domain.regional_domain_name,
-                zone_id=self.domain.regional_zone_id,
-                evaluate_target_health=False,
+                name=target.dns_name, zone_id=target.zone_id, evaluate_target_health=False
             ),
         )
 
@@ -169,7 +197,7 @@ class ApiDomain(Construct):
 
     def _validation_record(self, index: int) -> Route53Record:
         """The CNAME ACM asks for, for the index-th name (ordered as ACM lists them)."""
-        option = self.certificate.domain_validation_options.get(index)
+        option = self._validation_options.get(index)
         return Route53Record(
             self,
             f"validation-record-{index}",
@@ -181,6 +209,11 @@ class ApiDomain(Construct):
             # Re-applying after a certificate replacement finds the same record in place.
             allow_overwrite=True,
         )
+
+    @cached_property
+    def _validation_options(self) -> AcmCertificateDomainValidationOptionsList:
+        """Read once for every name's record: each read is a round trip to the jsii kernel."""
+        return self.certificate.domain_validation_options
 
     @cached_property
     def certificate_arn(self) -> str:

@@ -128,9 +128,14 @@ class FunctionLoadBalancer(Construct):
         self.load_balancer_arn: str = self.load_balancer.arn
         self.listener = self._listeners()
 
-    @property
+    @cached_property
     def dns_name(self) -> str:
         return self.load_balancer.dns_name
+
+    @property
+    def zone_id(self) -> str:
+        """The load balancer's own hosted zone, for an alias record pointing at it."""
+        return self.load_balancer.zone_id
 
     @cached_property
     def arn_suffix(self) -> str:

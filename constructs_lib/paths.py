@@ -133,6 +133,22 @@ def wildcard_path(path: str) -> str:
     return "/" + "/".join(parts)
 
 
+def paths_regex(paths: list[str], optional_prefix: str | None = None) -> str:
+    """A regular expression matching exactly the request paths these route paths take, as WAF
+    reads it (PCRE without capturing groups): literal segments as written, `{name}` one
+    segment, `{name+}` the rest of the path. `optional_prefix` (a segment, e.g. a stage name:
+    execute-api URLs carry it, a custom domain does not) may come first."""
+    alternatives = []
+    for path in paths:
+        parts = [
+            (".+" if segment.greedy else "[^/]+") if segment.parameter else re.escape(segment.text)
+            for segment in segments(path)
+        ]
+        alternatives.append("/" + "/".join(parts))
+    prefix = f"(?:/{re.escape(optional_prefix)})?" if optional_prefix else ""
+    return f"^{prefix}(?:{'|'.join(alternatives)})$"
+
+
 def listener_priority(method: str, path: str) -> int:
     """The load balancer rule priority of a route, from the route alone: adding, removing or
     reordering other routes never moves it (ELB refuses to give a rule a priority another rule

@@ -34,6 +34,7 @@ from constructs import Construct
 from constructs_lib.concurrency import DEFAULT_ACCOUNT_CONCURRENCY, reservable, why_reservable
 from constructs_lib.iam import attach_managed_policy, service_role, stack_account, stack_partition
 from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.limits import DEPLOYMENT_GROUP_MAX_ALARMS, alarm_window_problem
 from constructs_lib.permissions import LIVE_ALIAS
 
 # AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
@@ -55,8 +56,6 @@ DEPLOYMENT_CONFIGS = {
 PRODUCTION_STRATEGY = "Canary10Percent5Minutes"
 DEVELOPMENT_STRATEGY = "AllAtOnce"
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
-# CodeDeploy accepts at most 10 alarms per deployment group.
-MAX_ROLLBACK_ALARMS = 10
 
 
 def default_strategy(production: bool) -> str:
@@ -184,17 +183,24 @@ class DeploymentGroupProps:
     strategy: str
     # Names of the alarms that stop a deployment and roll it back (at most 10).
     rollback_alarm_names: Sequence[str] = ()
+    # Their window, period x evaluation periods: it must fit in the time the strategy watches
+    # them (`limits.alarm_window_problem`).
+    rollback_window_s: int | None = None
 
     def __post_init__(self) -> None:
         if self.strategy not in DEPLOYMENT_CONFIGS:
             raise ValueError(
                 f"strategy must be one of {sorted(DEPLOYMENT_CONFIGS)}, got {self.strategy!r}"
             )
-        if len(self.rollback_alarm_names) > MAX_ROLLBACK_ALARMS:
-            raise ValueError(
-                f"CodeDeploy takes at most {MAX_ROLLBACK_ALARMS} alarms per deployment group, "
-                f"got {len(self.rollback_alarm_names)}"
-            )
+        if self.rollback_alarm_names:
+            if self.rollback_window_s is None:
+                raise ValueError("rollback_window_s is needed with rollback_alarm_names")
+            problem = alarm_window_problem(self.strategy, self.rollback_window_s)
+            if problem is not None:
+                raise ValueError(problem)
+        if (count := len(self.rollback_alarm_names)) > DEPLOYMENT_GROUP_MAX_ALARMS:
+            limit = DEPLOYMENT_GROUP_MAX_ALARMS
+            raise ValueError(f"CodeDeploy takes at most {limit} alarms per group, got {count}")
 
 
 class Releases(Construct):

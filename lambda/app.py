@@ -11,7 +11,9 @@ AWS calls, and the IAM actions the stack grants for them (a test keeps the two i
 writes it contains: `dynamodb:UpdateItem` (the counter) and `dynamodb:PutItem` (the record).
 
 Every request gets a JSON answer and one log line in time: AWS calls are retried and time out
-within what is left of the invocation (`context.get_remaining_time_in_millis()`).
+within what is left of the invocation (`context.get_remaining_time_in_millis()`). Every answer
+is also counted in the request metric (`request_metrics`): an error turned into a 5XX answer
+raises no Lambda error, and that metric is what lets a release with such errors roll back.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
+import request_metrics
 from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
@@ -238,6 +241,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         )
         status, body, headers = HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"}, {}
     body["request_id"] = request_id
+    request_metrics.emit(int(status))
     LOGGER.info(
         "request",
         extra={

@@ -12,7 +12,7 @@ from constructs import Construct
 
 from constructs_lib.api_account import ApiLoggingRoleCheck
 from constructs_lib.apigw import LambdaRestApi, RestApiProps
-from constructs_lib.domain import ApiDomain, ApiDomainProps
+from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
 from constructs_lib.dynamodb import RequestTable, RequestTableProps
 from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
 from constructs_lib.kms import StackKey, StackKeyProps
@@ -28,8 +28,10 @@ from constructs_lib.monitoring import (
     LoadBalancerAlarmProps,
     Monitoring,
     MonitoringProps,
+    WatchedAlarms,
 )
 from constructs_lib.packaging import PackagingError
+from constructs_lib.paths import paths_regex
 from constructs_lib.releases import (
     DeploymentGroupProps,
     LiveAlias,
@@ -41,7 +43,7 @@ from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
-from constructs_lib.waf import WebFirewall, WebFirewallProps
+from constructs_lib.waf import RateLimit, WebFirewall, WebFirewallProps
 from serverless_app.config import (
     FUNCTION_ROLE_SUFFIX,
     GREETING_KEY,
@@ -142,39 +144,19 @@ class ServerlessStack(TerraformStack):
         ApiLoggingRoleCheck(
             self, "api-logging-role", region=config.region, remedy=API_LOGGING_REMEDY
         )
-        self.domain = (
-            ApiDomain(
-                self,
-                "domain",
-                self.api,
-                ApiDomainProps(
-                    domain_name=config.domain.name, hosted_zone_id=config.domain.hosted_zone_id
-                ),
-            )
-            if config.domain is not None
-            else None
-        )
+        self.domain = self._domain()
         # After the domain: without a certificate of its own, the listener uses the domain's.
         self.load_balancer = self._load_balancer()
         self._route_load_balancer()
-        self.firewall = WebFirewall(
-            self,
-            "firewall",
-            WebFirewallProps(
-                name=config.name_prefix,
-                log_retention_days=config.logs.retention_days,
-                kms_key_arn=self.key.key_arn,
-                managed_rule_groups=config.waf.managed_rule_groups,
-                count_rules=config.waf.count_rules,
-            ),
-        )
+        self.load_balancer_host = self._point_domain_at_load_balancer()
+        self.firewall = self._firewall()
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = self._monitoring()
         self.releases = Releases(
             self, "releases", ReleasesProps(name=config.name_prefix, region=config.region)
         )
-        # Each function's alarms stop its release and roll its `live` alias back.
+        # What a bad release of a function sets off stops it and rolls its `live` alias back.
         self.deployment_groups = {
             key: self.releases.add_function(
                 key,
@@ -182,6 +164,7 @@ class ServerlessStack(TerraformStack):
                 DeploymentGroupProps(
                     strategy=config.releases.strategy,
                     rollback_alarm_names=self.monitoring.alarm_names(function_alarms[key]),
+                    rollback_window_s=config.alarms.period_s * config.alarms.evaluation_periods,
                 ),
             )
             for key, deployed in self.functions.items()
@@ -241,6 +224,61 @@ class ServerlessStack(TerraformStack):
                     retention_days=config.logs.retention_days, kms_key_arn=self.key.key_arn
                 )
                 if config.vpc.flow_logs
+                else None,
+            ),
+        )
+
+    def _domain(self) -> ApiDomain | None:
+        """The API's name and, unless the load balancer has a certificate of its own, the load
+        balancer's as a second name on the same certificate."""
+        domain = self.config.domain
+        if domain is None:
+            return None
+        alternative_names = [] if self._own_certificate() else [domain.load_balancer_host]
+        return ApiDomain(
+            self,
+            "domain",
+            self.api,
+            ApiDomainProps(
+                domain_name=domain.name,
+                hosted_zone_id=domain.hosted_zone_id,
+                alternative_names=alternative_names,
+            ),
+        )
+
+    def _own_certificate(self) -> bool:
+        return self.config.load_balancer.certificate_arn is not None
+
+    def _point_domain_at_load_balancer(self) -> str | None:
+        """The load balancer's host name on the domain's certificate, pointed at it: HTTPS
+        clients then find a certificate naming the host they asked for."""
+        domain = self.config.domain
+        if self.domain is None or domain is None or self._own_certificate():
+            return None
+        host = domain.load_balancer_host
+        load_balancer = self.load_balancer
+        self.domain.point(
+            "load-balancer-record",
+            host,
+            AliasTarget(load_balancer.dns_name, load_balancer.zone_id),
+        )
+        return host
+
+    def _firewall(self) -> WebFirewall:
+        waf = self.config.waf
+        return WebFirewall(
+            self,
+            "firewall",
+            WebFirewallProps(
+                name=self.config.name_prefix,
+                log_retention_days=self.config.logs.retention_days,
+                kms_key_arn=self.key.key_arn,
+                managed_rule_groups=waf.managed_rule_groups,
+                count_rules=waf.count_rules,
+                rate_limit=RateLimit(waf.rate_limit, waf.rate_limit_window_s),
+                # execute-api URLs carry the stage as the first segment; the domain does not.
+                markup_path_regex=paths_regex(waf.markup_paths, derived(self.config.api.stage_name))
+                if waf.markup_paths
                 else None,
             ),
         )
@@ -382,6 +420,8 @@ class ServerlessStack(TerraformStack):
         )
 
     def _monitoring(self) -> tuple[Monitoring, dict[str, list[CloudwatchMetricAlarm]]]:
+        """Every alarm; per function, the ones its release stops on: its own failures, its
+        routes' 5XX on the API and its target group's on the load balancer."""
         config = self.config
         alarms = config.alarms
         window = {
@@ -401,34 +441,49 @@ class ServerlessStack(TerraformStack):
                 https_subscribers=alarms.https,
             ),
         )
-        function_alarms = {
-            key: monitoring.watch_function(
-                deployed.function,
-                FunctionAlarmProps(
-                    errors_threshold=alarms.function_errors,
-                    throttles_threshold=alarms.function_throttles,
-                    duration_p99_timeout_ratio=alarms.duration_p99_timeout_ratio,
-                    **window,
-                ),
-            )
-            for key, deployed in self.functions.items()
-        }
-        monitoring.watch_api(
-            self.api,
-            ApiAlarmProps(
-                server_error_rate=alarms.api_server_error_rate,
-                latency_p99_ms=alarms.api_latency_p99_ms,
-                **window,
-            ),
+        api_props = ApiAlarmProps(
+            server_error_rate=alarms.api_server_error_rate,
+            latency_p99_ms=alarms.api_latency_p99_ms,
+            **window,
         )
-        if self.load_balancer.target_groups:
-            monitoring.watch_load_balancer(
-                self.load_balancer,
-                LoadBalancerAlarmProps(
-                    target_5xx_threshold=alarms.load_balancer_target_5xx, **window
-                ),
+        balancer_props = LoadBalancerAlarmProps(
+            server_error_rate=alarms.load_balancer_server_error_rate, **window
+        )
+        watched: dict[str, list[WatchedAlarms]] = {}
+        for key, deployed in self.functions.items():
+            function_props = FunctionAlarmProps(
+                errors_threshold=alarms.function_errors,
+                throttles_threshold=alarms.function_throttles,
+                duration_p99_timeout_ratio=alarms.duration_p99_timeout_ratio,
+                # Every function of this stack emits the request metric (docs/functions.md).
+                server_error_rate=alarms.function_server_error_rate,
+                **window,
             )
-        return monitoring, function_alarms
+            watched[key] = [monitoring.watch_function(deployed.function, function_props)]
+            # A function no route reaches yet has nothing on the API to watch.
+            if routes := self._routes_of(key):
+                name = deployed.function.props.function_name
+                watched[key].append(monitoring.watch_api_routes(self.api, name, routes, api_props))
+        for key, group in self.load_balancer.target_groups.items():
+            watched[key].append(
+                monitoring.watch_target_group(self.load_balancer, group, balancer_props)
+            )
+        monitoring.watch_api(self.api, api_props)
+        if self.load_balancer.target_groups:
+            monitoring.watch_load_balancer(self.load_balancer, balancer_props)
+        # The configuration check counts these per function (CodeDeploy takes ten per group).
+        rollback = {
+            key: [alarm for each in lists for alarm in each.rollback]
+            for key, lists in watched.items()
+        }
+        return monitoring, rollback
+
+    def _routes_of(self, key: str) -> list[Route]:
+        return [
+            route
+            for route_config, route in zip(self.config.routes, self.routes, strict=True)
+            if route_config.function == key
+        ]
 
     def _outputs(self) -> None:
         outputs: dict[str, tuple[object, str]] = {
@@ -445,6 +500,7 @@ class ServerlessStack(TerraformStack):
                 self.load_balancer.dns_name,
                 "Public DNS name of the application load balancer",
             ),
+            **self._load_balancer_url_output(),
             "bucket_name": (self.bucket.bucket_name, "Bucket holding the Lambda packages"),
             "table_name": (self.table.table_name, "DynamoDB table of request records"),
             "functions": (
@@ -481,6 +537,17 @@ class ServerlessStack(TerraformStack):
                 self.domain.url,
                 "Stable URL of the stage on the custom domain (survives a new API id or "
                 "stage); a route's URL is this plus its path",
+            )
+        }
+
+    def _load_balancer_url_output(self) -> dict[str, tuple[object, str]]:
+        if self.load_balancer_host is None:
+            return {}
+        return {
+            "load_balancer_url": (
+                f"https://{self.load_balancer_host}",
+                "The load balancer's HTTPS URL: its host name is on the domain's certificate "
+                "(the DNS name is not)",
             )
         }
 

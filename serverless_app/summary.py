@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from serverless_app.prices import cost_floor
+
 # Families that span several type prefixes or whose name is not the type's second word.
 # Every other type falls back to that word (`aws_sqs_queue` -> `sqs`), so a new resource type
 # always has a family without touching this table.
@@ -144,6 +146,12 @@ def backend_description(document: dict[str, Any]) -> str:
     return kind
 
 
+def stack_region(document: dict[str, Any]) -> str:
+    """The region of the stack's default (unaliased) AWS provider."""
+    providers = document.get("provider", {}).get("aws", [])
+    return next((block["region"] for block in providers if "alias" not in block), "unknown")
+
+
 def stack_summary(stack: SynthesizedStack) -> str:
     resources = stack_resources(stack.document)
     families = ", ".join(f"{family} {count}" for family, count in family_counts(resources))
@@ -154,6 +162,7 @@ def stack_summary(stack: SynthesizedStack) -> str:
             f"  families: {families}",
             f"  outputs:  {outputs}",
             f"  backend:  {backend_description(stack.document)}",
+            f"  cost:     {cost_floor(stack.document, stack_region(stack.document)).describe()}",
         )
     )
 

@@ -46,11 +46,17 @@ def add_route(route: Config) -> Edit:
 
 
 def remove_route(method: str, path: str) -> Edit:
+    """The route, and its path from `waf.markup_paths` when no other route has it (the check
+    refuses a markup path that is no route's, so a user removes both)."""
+
     def edit(config: Config) -> Config:
         changed = copy.deepcopy(config)
         kept = [r for r in config["routes"] if (r["method"], r["path"]) != (method, path)]
         assert len(kept) == len(config["routes"]) - 1, f"no route {method} {path} to remove"
         changed["routes"] = kept
+        waf = changed.get("waf", {})
+        if path in waf.get("markup_paths", []) and path not in {r["path"] for r in kept}:
+            waf["markup_paths"] = [p for p in waf["markup_paths"] if p != path]
         return changed
 
     return edit

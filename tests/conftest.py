@@ -1,12 +1,14 @@
 import os
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 import main
 from fast_synth import provider_loader
-from tests.support import ENVIRONMENTS, env_config, synth_config
+from serverless_app.config import load_config
+from tests.support import CONFIG_DIR, ENVIRONMENTS, env_config, synth_config
 
 # Tests import lambda/app.py; its byte-code cache must not land in the packaged source.
 sys.dont_write_bytecode = True
@@ -28,6 +30,17 @@ def pytest_collection_modifyitems(items) -> None:
 def stacks() -> dict[str, dict]:
     """The synthesized JSON of every shipped environment, built once per test session."""
     return {env: synth_config(env_config(env)) for env in ENVIRONMENTS}
+
+
+@pytest.fixture(scope="session")
+def nat_stack(tmp_path_factory) -> dict:
+    """dev with one NAT gateway: the shipped files run without any, the constructs still must."""
+    from tests.terraform_cycle import merged, toml_text
+
+    dev = tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
+    path = tmp_path_factory.mktemp("nat") / "dev.toml"
+    path.write_text(toml_text(merged(dev, {"vpc": {"nat_gateways": "single"}})))
+    return synth_config(load_config(path))
 
 
 @pytest.fixture(scope="session")

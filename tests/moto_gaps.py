@@ -71,6 +71,13 @@ API Gateway with the whole REST API in an OpenAPI 3 body (PutRestApi, as the pro
    of that name exists, so the deployment a stage serves can be deleted when it was created
    without one (as Terraform creates them). AWS refuses while any stage points to it. Fix: as
    AWS.
+
+A security group rule that names another group (`referenced_security_group_id`):
+
+20. DescribeSecurityGroupRules answers no `Description` for such a rule (moto reads it only
+   from a CIDR range), so every plan after apply wants to add the description again (seen on
+   the SSM interface endpoint's `https-in` rule). Fix: the rule's description wherever it was
+   given, as AWS answers it.
 """
 
 from __future__ import annotations
@@ -110,6 +117,7 @@ def install(*, secure_transport: bool) -> None:
     _certificate_issued_once_validation_records_exist()
     _provisioned_concurrency()
     _hosted_zone_ids_begin_with_z()
+    _group_rules_answer_their_description()
     _openapi_body_as_aws_reads_it()
     _deployments_snapshot_the_api()
     _deployment_served_by_a_stage_is_kept()
@@ -378,6 +386,15 @@ def _hosted_zone_ids_begin_with_z() -> None:
         return "Z" + generate(self, *arguments, **options)[1:]
 
     HostedZoneIdentifier.generate = generate_z  # type: ignore[method-assign]
+
+
+def _group_rules_answer_their_description() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: Any) -> str | None:
+        return self.ip_range.get("Description") or self.source_group.get("Description")
+
+    SecurityGroupRule.description = property(description)  # type: ignore[assignment,method-assign]
 
 
 # OpenAPI path-item keys that are operations, and the API Gateway method each becomes.

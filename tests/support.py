@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from serverless_app.config import StackConfig, load_config
@@ -68,6 +70,22 @@ def snapshot(folder: Path) -> dict[str, bytes]:
         for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
+
+
+def load_function_module(source: Path, name: str) -> ModuleType:
+    """A function's module imported afresh from its file, with its folder on sys.path while
+    it loads, as Lambda has the package root (it imports its neighbours, request_metrics)."""
+    spec = importlib.util.spec_from_file_location(name, source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # Registered like any import: dataclasses look their module up while it executes.
+    sys.modules[spec.name] = module
+    sys.path.insert(0, str(source.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(source.parent))
+    return module
 
 
 def synth_construct(build: Callable[[TerraformStack], Any]) -> dict:

@@ -405,28 +405,50 @@ def leave_bootstrap_marker(stack_json: dict, endpoint: str, tls: TlsFiles, regio
 
 
 TEARDOWN_OVERRIDE_FILE = "e2e_teardown_override.tf.json"
+# The documented step that retires an environment (README, "Retiring an environment"): these
+# keys set in its config file, then synth, `terraform apply`, `terraform destroy`.
+RETIRE_SETTINGS = Path(__file__).resolve().parents[1] / "docs" / "retire.toml"
 
 
-def teardown_override(stack_json: dict) -> dict:
-    """What an operator sets on purpose to retire a protected environment: no
-    `prevent_destroy`, deletion protection off, buckets emptied by Terraform. Empty for a
-    stack that `terraform destroy` removes as it is."""
-    resources = stack_json.get("resource", {})
+def is_protected(stack_json: dict) -> bool:
+    """Whether a plain `terraform destroy` must fail: `prevent_destroy` or deletion
+    protection, or a bucket Terraform would not empty."""
+    for resource_type, items in stack_json.get("resource", {}).items():
+        for body in items.values():
+            if body.get("lifecycle", {}).get("prevent_destroy"):
+                return True
+            if body.get("enable_deletion_protection") or body.get("deletion_protection_enabled"):
+                return True
+            if resource_type == "aws_s3_bucket" and not body.get("force_destroy"):
+                return True
+    return False
+
+
+def retired_config(config_text: str) -> str:
+    """An environment's file with the documented retire settings in it."""
+    retire = tomllib.loads(RETIRE_SETTINGS.read_text())
+    return toml_text(merged(tomllib.loads(config_text), retire))
+
+
+def take_synthesized(stack_folder: Path, target: Path) -> None:
+    """A new synth's `cdk.tf.json` and `assets/` in place of a stack folder's (state, lock
+    file and `.terraform/` stay), as `make synth` refreshes the folder ops apply from."""
+    shutil.copy(stack_folder / "cdk.tf.json", target / "cdk.tf.json")
+    shutil.rmtree(target / "assets", ignore_errors=True)
+    if (stack_folder / "assets").is_dir():
+        shutil.copytree(stack_folder / "assets", target / "assets")
+
+
+def state_bucket_override(stack_json: dict) -> dict:
+    """The bootstrap's hand edit (docs/remote-state.md): `prevent_destroy` lifted from the
+    state bucket. The bootstrap config has no retire keys; nothing else is changed."""
     lifted: dict[str, dict[str, dict]] = {}
-
-    def lift(resource_type: str, name: str, **settings: object) -> None:
-        lifted.setdefault(resource_type, {}).setdefault(name, {}).update(settings)
-
-    for resource_type, items in resources.items():
+    for resource_type, items in stack_json.get("resource", {}).items():
         for name, body in items.items():
             if body.get("lifecycle", {}).get("prevent_destroy"):
-                lift(resource_type, name, lifecycle={"prevent_destroy": False})
-            if resource_type == "aws_s3_bucket" and not body.get("force_destroy"):
-                lift(resource_type, name, force_destroy=True)
-            if body.get("enable_deletion_protection"):
-                lift(resource_type, name, enable_deletion_protection=False)
-            if body.get("deletion_protection_enabled"):
-                lift(resource_type, name, deletion_protection_enabled=False)
+                lifted.setdefault(resource_type, {})[name] = {
+                    "lifecycle": {"prevent_destroy": False}
+                }
     return {"resource": lifted}
 
 

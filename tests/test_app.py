@@ -6,11 +6,9 @@ through AWS_ENDPOINT_URL; nothing in boto3 is patched.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import socket
-import sys
 import time
 import uuid
 from collections import Counter
@@ -35,7 +33,14 @@ from scripts.serve import (
 )
 from serverless_app.stack import DEFAULT_GREETING
 from tests.moto_server import enforce_iam, moto_server, reset
-from tests.support import REPO_ROOT, data_sources, env_config, only_of_function, resources
+from tests.support import (
+    REPO_ROOT,
+    data_sources,
+    env_config,
+    load_function_module,
+    only_of_function,
+    resources,
+)
 
 APP_SOURCE = REPO_ROOT / "lambda" / "app.py"
 # The function of the stack whose code is APP_SOURCE.
@@ -92,17 +97,21 @@ def new_execution_environment() -> ModuleType:
     """lambda/app.py imported afresh (`lambda` is a keyword, so by path), with a new boto3
     default session: module state, clients and cached credentials all start over."""
     boto3.setup_default_session()
-    spec = importlib.util.spec_from_file_location("hello_app", APP_SOURCE)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Registered like any import: dataclasses look their module up while it executes.
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_function_module(APP_SOURCE, "hello_app")
+
+
+def json_records(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
 
 def json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    """The log lines in `text` (not the request metric's records)."""
+    return [record for record in json_records(text) if "_aws" not in record]
+
+
+def metric_records(text: str) -> list[dict]:
+    """The request metric's embedded-metric-format records in `text`."""
+    return [record for record in json_records(text) if "_aws" in record]
 
 
 @dataclass
@@ -634,6 +643,23 @@ def test_one_json_log_line_per_request(aws, capsys):
     assert first["level"] == "INFO"
     assert isinstance(first["latency_ms"], float) and first["latency_ms"] >= 0
     assert datetime.fromisoformat(first["timestamp"]).utcoffset() == timedelta(0)
+
+
+def test_every_answer_is_counted_in_the_request_metric(aws, monkeypatch, capsys):
+    """1 for a 5XX answer, 0 for any other, whatever LOG_LEVEL says: an error the function
+    turns into an answer is no Lambda error, and this count is what can stop its release."""
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "dev-hello")
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_VERSION", "7")
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    app = new_execution_environment()
+    capsys.readouterr()
+    app.handler(rest_event("Ada"), None)
+    app.handler(rest_event("x" * 65), None)
+    monkeypatch.setattr(app, "count_and_record", lambda *_: 1 / 0)
+    assert app.handler(rest_event("Ada"), None)["statusCode"] == 500
+    records = metric_records(capsys.readouterr().out)
+    assert [record["ServerError"] for record in records] == [0, 0, 1]
+    assert {(r["FunctionName"], r["ExecutedVersion"]) for r in records} == {("dev-hello", "7")}
 
 
 @pytest.mark.parametrize(("level", "expected"), [("DEBUG", True), ("WARNING", False)])

@@ -37,10 +37,13 @@ from tests.support import (
 )
 from tests.terraform_cycle import (
     PROD_OVERLAY,
+    RETIRE_SETTINGS,
     hosted_zone_name,
+    is_protected,
     leave_bootstrap_marker,
     merged,
     overlay_domain,
+    retired_config,
     secret_parameters,
     stateful_losses,
     toml_text,
@@ -97,7 +100,33 @@ def test_prod_variant_has_secrets_and_provisioned_concurrency(variant):
 def test_prod_variant_keeps_everything_else_of_prod(variant, stacks):
     shipped = stacks["prod"]["resource"]
     for resource_type in ("aws_lb", "aws_dynamodb_table", "aws_s3_bucket", "aws_nat_gateway"):
-        assert resources(variant, resource_type).keys() == shipped[resource_type].keys()
+        assert resources(variant, resource_type).keys() == shipped.get(resource_type, {}).keys()
+
+
+def test_readme_shows_the_retire_settings_the_cycle_applies():
+    assert f"```toml\n{RETIRE_SETTINGS.read_text()}```" in (REPO_ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_retire_settings_empty_and_unprotect_every_bucket_table_and_load_balancer(tmp_path, env):
+    path = tmp_path / f"{env}.toml"
+    path.write_text(retired_config((CONFIG_DIR / f"{env}.toml").read_text()))
+    retired = synth_config(load_config(path))
+    buckets = resources(retired, "aws_s3_bucket").values()
+    # The artifact bucket and the load balancer's access-log bucket, both versioned.
+    assert len(buckets) == 2
+    assert all(bucket["force_destroy"] is True for bucket in buckets)
+    assert all("lifecycle" not in bucket for bucket in buckets)
+    (table,) = resources(retired, "aws_dynamodb_table").values()
+    assert table["deletion_protection_enabled"] is False
+    (balancer,) = resources(retired, "aws_lb").values()
+    assert balancer["enable_deletion_protection"] is False
+    assert not is_protected(retired)
+
+
+def test_shipped_prod_is_protected_and_dev_is_not(stacks):
+    assert is_protected(stacks["prod"])
+    assert not is_protected(stacks["dev"])
 
 
 def _change(resource_type: str, *actions: str) -> dict:

@@ -93,6 +93,12 @@ def dev_with(changes: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def new_routes(routes: list[dict]) -> dict[str, Any]:
+    """Changes replacing dev's routes, and with them the escape routes its WAF lets take
+    markup (waf.markup_paths must name routes of the file)."""
+    return {"routes": routes, "waf.markup_paths": DELETE}
+
+
 # The least a file needs besides project and env: one function and one route to it.
 ONE_FUNCTION = (
     '[functions.hello]\nsource_dir = "lambda"\n\n'
@@ -173,6 +179,69 @@ RULES = [
     case("alarms.api_latency_p99_ms", 29001, "less than or equal to 29000"),
     case("alarms.function_errors", 0, "greater than or equal to 1"),
     case("releases.strategy", "Canary", "not a CodeDeploy Lambda strategy"),
+    case("alarms.function_server_error_rate", 0, "greater than 0"),
+    case("alarms.api_server_error_rate", 1.5, "less than or equal to 1"),
+    case("alarms.load_balancer_server_error_rate", 0, "greater than 0"),
+    case(
+        "alarms.load_balancer_target_5xx",
+        5,
+        "replaced by alarms.load_balancer_server_error_rate",
+    ),
+    # The rollback alarms' window plus a minute of metric delay must fit the release.
+    case(
+        "alarms.evaluation_periods",
+        5,
+        "(300 s) plus the 60 s the metrics take to arrive exceeds the 300 s during which "
+        "Canary10Percent5Minutes",
+        also={"releases.strategy": "Canary10Percent5Minutes"},
+    ),
+    case(
+        "alarms.evaluation_periods",
+        3,
+        "exceeds the 540 s during which Linear10PercentEvery1Minute",
+        also={"releases.strategy": "Linear10PercentEvery1Minute", "alarms.period_s": 180},
+    ),
+    # WAF: the per-IP rate limit and the paths that take markup
+    case("waf.rate_limit", 9, "greater than or equal to 10"),
+    case("waf.rate_limit", 2_000_000_001, "less than or equal to 2000000000"),
+    case("waf.rate_limit_window_s", 30, "not a WAF evaluation window: one of 60, 120, 300, 600"),
+    case(
+        "waf.markup_paths", ["/escapes"], "not a routes[].path of this file", "waf.markup_paths.0"
+    ),
+    case("waf.markup_paths", ["escape"], 'must start with "/"', "waf.markup_paths.0"),
+    case(
+        "waf.markup_paths",
+        ["/escape"],
+        "scopes AWSManagedRulesCommonRuleSet's XSS rules",
+        also={
+            "waf.managed_rule_groups": ["AWSManagedRulesKnownBadInputsRuleSet"],
+            "waf.count_rules": {},
+        },
+    ),
+    case(
+        "waf.markup_paths",
+        [f"/m{n:02}/{'x' * 50}" for n in range(10)],
+        # ^(?:/dev)? (10) + (?: (3) + 10 paths of 55 and 9 | + )$ (2)
+        "would be 574 characters, it allows 512",
+        also={"routes": [route("GET", f"/m{n:02}/{'x' * 50}") for n in range(10)]},
+    ),
+    # Its own three alarms, seven for its 61 API routes (ten per alarm), its target group's:
+    # eleven, CodeDeploy takes ten. Short names keep its policy within Lambda's 20 KB; on the
+    # load balancer, so many routes of one shape need their own priorities.
+    case(
+        "routes",
+        [
+            {**route("GET", f"/{n}"), **PUBLIC_ON_LOAD_BALANCER, "priority": n + 1}
+            for n in range(61)
+        ],
+        "its releases would stop on 11 alarms, CodeDeploy takes 10",
+        reported="functions.hello",
+        also={
+            "waf.markup_paths": DELETE,
+            "functions.hello.name": "f",
+            "load_balancer.name": "lb",
+        },
+    ),
     case("functions.hello.provisioned_concurrency", 901, "at most 900"),
     case(
         "functions.hello.provisioned_concurrency",
@@ -233,6 +302,37 @@ RULES = [
     ),
     case(
         "domain", {"name": "*.example.com", "hosted_zone_id": "Z1"}, "lowercase host", "domain.name"
+    ),
+    case(
+        "domain",
+        {
+            "name": "api.example.com",
+            "hosted_zone_id": "Z1",
+            "load_balancer_name": "api.example.com",
+        },
+        "must differ from name",
+        "domain.load_balancer_name",
+    ),
+    case(
+        "domain",
+        {"name": ".".join(["a" * 62] * 4), "hosted_zone_id": "Z1"},
+        "the default alb.<name> is longer than a host name may be",
+        "domain.load_balancer_name",
+    ),
+    case(
+        "domain",
+        {
+            "name": "api.example.com",
+            "hosted_zone_id": "Z1",
+            "load_balancer_name": "www.example.com",
+        },
+        "only used without load_balancer.certificate_arn",
+        "domain.load_balancer_name",
+        also={
+            "load_balancer.certificate_arn": (
+                "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1234567890ab"
+            )
+        },
     ),
     case(
         "domain",
@@ -334,7 +434,12 @@ RULES = [
         reported="vpc.private_subnets.c.az",
         also={"vpc.nat_gateways": "one_per_az"},
     ),
-    case("vpc.nat_subnet", "c", "not a public subnet key (a, b)"),
+    case(
+        "vpc.nat_subnet",
+        "c",
+        "not a public subnet key (a, b)",
+        also={"vpc.nat_gateways": "single"},
+    ),
     case(
         "vpc.nat_subnet",
         "a",
@@ -856,18 +961,22 @@ ACCEPTED_BY_AWS = {
         "load_balancer.name": "xn--alb",
         "load_balancer.access_logs": False,
     },
-    "six parameters off the load balancer": {
-        "routes": [{**route("GET", "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}"), "load_balancer": False}]
-    },
-    "five parameters on the load balancer": {
-        "routes": [{**route("ANY", "/a/{p1}/{p2}/{p3}/{p4}/{p5}"), **PUBLIC_ON_LOAD_BALANCER}]
-    },
+    "six parameters off the load balancer": new_routes(
+        [{**route("GET", "/a/{p1}/{p2}/{p3}/{p4}/{p5}/{p6}"), "load_balancer": False}]
+    ),
+    "five parameters on the load balancer": new_routes(
+        [{**route("ANY", "/a/{p1}/{p2}/{p3}/{p4}/{p5}"), **PUBLIC_ON_LOAD_BALANCER}]
+    ),
     # 42 x 7 + 6 resources.
-    "300 API resources": {
-        "routes": [route("GET", f"/p{n}/a/b/c/d/e/f") for n in range(42)]
-        + [route("GET", "/q/a/b/c/d/e")]
-    },
-    "60 routes to one function": {"routes": [route("GET", f"/r{n}") for n in range(60)]},
+    "300 API resources": new_routes(
+        [route("GET", f"/p{n}/a/b/c/d/e/f") for n in range(42)] + [route("GET", "/q/a/b/c/d/e")]
+    ),
+    "60 routes to one function": new_routes([route("GET", f"/r{n}") for n in range(60)]),
+    # Ten alarms stop its releases: its own three, six for its routes, its target group's
+    # (so many routes of one shape on the load balancer need their own priorities).
+    "60 public routes to one function": new_routes(
+        [{**route("GET", f"/{n}"), **PUBLIC_ON_LOAD_BALANCER, "priority": n + 1} for n in range(60)]
+    ),
     "25 long object keys": {
         "functions.hello.grants.bucket_read": [f"{n:02}" + "k" * 248 for n in range(25)]
     },
@@ -1033,7 +1142,7 @@ def test_only_public_routes_go_on_the_load_balancer_by_default(
     tmp_path, route_settings, on_load_balancer
 ):
     routes = [{**A_ROUTE, **route_settings}]
-    config = load_config(write_config(tmp_path, dev_with({"routes": routes})))
+    config = load_config(write_config(tmp_path, dev_with(new_routes(routes))))
     assert config.routes[0].load_balancer is on_load_balancer
 
 
@@ -1043,12 +1152,12 @@ def test_a_given_priority_is_kept_and_refused_on_a_route_off_the_load_balancer(t
         # Not a listener rule: a priority would silently mean nothing.
         {**A_ROUTE, "path": "/a", "priority": 50000},
     ]
-    path = write_config(tmp_path, dev_with({"routes": routes}))
+    path = write_config(tmp_path, dev_with(new_routes(routes)))
     assert problems_of(path) == [
         f"{path}: routes[1].priority: only used for a route on the load balancer "
         "(load_balancer = true) (given: 50000)"
     ]
-    config = load_config(write_config(tmp_path, dev_with({"routes": routes[:1]}), "one.toml"))
+    config = load_config(write_config(tmp_path, dev_with(new_routes(routes[:1])), "one.toml"))
     assert [(r.load_balancer, r.priority) for r in config.routes] == [(True, 50000)]
 
 
@@ -1071,7 +1180,7 @@ def test_two_derived_priorities_that_collide_are_refused_until_one_is_given(tmp_
     first, second = colliding_paths()
     public = {"function": "hello", "method": "GET", "authorization": "NONE"}
     routes = [A_ROUTE, {**public, "path": first}, {**public, "path": second}]
-    path = write_config(tmp_path, dev_with({"routes": routes}))
+    path = write_config(tmp_path, dev_with(new_routes(routes)))
     [problem] = problems_of(path)
     found = re.fullmatch(
         re.escape(f"{path}: routes[2].priority: listener priority ")
@@ -1086,16 +1195,16 @@ def test_two_derived_priorities_that_collide_are_refused_until_one_is_given(tmp_
     # The suggestion is the next number: free, and between the same neighbours in the order.
     assert suggested == shared + 1
     suggestion = [*routes[:2], {**routes[2], "priority": suggested}]
-    load_config(write_config(tmp_path, dev_with({"routes": suggestion}), "suggested.toml"))
+    load_config(write_config(tmp_path, dev_with(new_routes(suggestion)), "suggested.toml"))
     # Signed, the two are not on the load balancer: nothing to collide.
     signed = [
         A_ROUTE,
         {**routes[1], "authorization": "AWS_IAM"},
         {**routes[2], "authorization": "AWS_IAM"},
     ]
-    load_config(write_config(tmp_path, dev_with({"routes": signed}), "signed.toml"))
+    load_config(write_config(tmp_path, dev_with(new_routes(signed)), "signed.toml"))
     routes[2] = {**routes[2], "priority": 1}
-    config = load_config(write_config(tmp_path, dev_with({"routes": routes}), "given.toml"))
+    config = load_config(write_config(tmp_path, dev_with(new_routes(routes)), "given.toml"))
     assert config.routes[2].priority == 1
 
 
@@ -1193,7 +1302,7 @@ def test_route_parameters_and_the_routes_of_a_function(tmp_path):
     ]
     other = {"source_dir": "functions/hello_deps", "dependencies": DEPENDENCIES}
     config = load_config(
-        write_config(tmp_path, dev_with({"routes": routes, "functions.other": other}))
+        write_config(tmp_path, dev_with({**new_routes(routes), "functions.other": other}))
     )
     assert [route.parameters for route in config.routes] == [[], ["id", "path"], []]
     assert [route.path for route in config.routes_of("hello")] == [
@@ -1215,14 +1324,13 @@ def test_route_parameters_and_the_routes_of_a_function(tmp_path):
 )
 def test_routes_that_api_gateway_tells_apart_pass(tmp_path, paths):
     routes = [{"method": "GET", "path": path, "function": "hello"} for path in paths]
-    assert len(load_config(write_config(tmp_path, dev_with({"routes": routes}))).routes) == len(
-        paths
-    )
+    config = load_config(write_config(tmp_path, dev_with(new_routes(routes))))
+    assert len(config.routes) == len(paths)
 
 
 def test_the_same_path_with_other_methods_passes(tmp_path):
     routes = [{"method": m, "path": "/items/{id}", "function": "hello"} for m in ("GET", "PUT")]
-    assert len(load_config(write_config(tmp_path, dev_with({"routes": routes}))).routes) == 2
+    assert len(load_config(write_config(tmp_path, dev_with(new_routes(routes)))).routes) == 2
 
 
 def test_every_route_problem_is_reported_at_once(tmp_path):
@@ -1233,7 +1341,7 @@ def test_every_route_problem_is_reported_at_once(tmp_path):
         {"method": "GET", "path": "/a/{id}", "function": "hello"},
         {"method": "PUT", "path": "/a/{name}", "function": "hello"},
     ]
-    problems = problems_of(write_config(tmp_path, dev_with({"routes": routes})))
+    problems = problems_of(write_config(tmp_path, dev_with(new_routes(routes))))
     assert [line.split(": ")[1] for line in problems] == [
         "routes[2].function",
         "routes[1].path",
@@ -1335,7 +1443,34 @@ CLASHES = [
         {},
         {"alarms.topic_name": f"{DEV_PREFIX}-alarms"},
     ),
-    ("domain.name", "custom domain", "domain.name", A_DOMAIN, {}),
+    (
+        "domain.name",
+        "custom domain",
+        "domain.name",
+        A_DOMAIN,
+        {"domain": {**A_DOMAIN["domain"], "load_balancer_name": "alb.qa.example.com"}},
+    ),
+    # The load balancer's name (default `alb.<domain.name>`) is a host name of the zone too.
+    (
+        "domain.load_balancer_name",
+        "custom domain",
+        "domain.load_balancer_name",
+        A_DOMAIN,
+        {
+            "domain": {
+                **A_DOMAIN["domain"],
+                "name": "qa.example.com",
+                "load_balancer_name": "alb.api.example.com",
+            }
+        },
+    ),
+    (
+        "domain.name",
+        "custom domain",
+        "domain.load_balancer_name",
+        A_DOMAIN,
+        {"domain": {**A_DOMAIN["domain"], "name": "alb.api.example.com"}},
+    ),
     (
         "functions.hello.name",
         "function name",

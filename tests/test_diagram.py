@@ -146,7 +146,21 @@ def test_subnet_tiers_come_from_the_routes_and_agree_with_the_tags(picture, docu
     assert {s.address: s.tier for s in picture.subnets} == tags
 
 
-def test_nat_gateways_sit_in_public_subnets_and_endpoints_in_the_vpc(picture):
+@pytest.fixture(scope="module")
+def nat_picture(tmp_path_factory) -> diagram.Picture:
+    """dev with one NAT gateway (the shipped environments have none)."""
+    from serverless_app.config import load_config
+    from tests.support import synth_config
+
+    text = DEV_CONFIG.read_text()
+    assert 'nat_gateways = "none"' in text
+    path = tmp_path_factory.mktemp("nat") / "dev.toml"
+    path.write_text(text.replace('nat_gateways = "none"', 'nat_gateways = "single"'))
+    return build_picture("dev", synth_config(load_config(path)))
+
+
+def test_nat_gateways_sit_in_public_subnets_and_endpoints_in_the_vpc(nat_picture):
+    picture = nat_picture
     public = {s.address for s in picture.subnets if s.tier == "public"}
     nats = [n for n in picture.nodes if n.resources[0].startswith("aws_nat_gateway.")]
     endpoints = [n for n in picture.nodes if n.resources[0].startswith("aws_vpc_endpoint.")]
@@ -216,9 +230,9 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
     edges = {(e.tail, e.head) for e in picture.edges}
     topic = node_of(picture, "aws_sns_topic")
     alarms = nodes_of(picture, "aws_cloudwatch_metric_alarm")
-    # dev: four per function (hello, escape), two for escape's target group (hello is not on
-    # the load balancer), two for the API.
-    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 12
+    # dev: six per function (hello, escape), one for escape's target group (hello is not on
+    # the load balancer), the API's latency and the load balancer's own 5XX.
+    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 15
     assert all((alarm.key, topic.key) in edges for alarm in alarms)
     labels = {alarm.label.split("\n")[0] for alarm in alarms}
     assert f"{name_prefix(DEV_CONFIG)}-hello-errors" in labels
@@ -226,10 +240,16 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
     groups = nodes_of(picture, "aws_codedeploy_deployment_group")
     application = node_of(picture, "aws_codedeploy_app")
     assert len(groups) == 2
+    on_load_balancer = load_balancer_functions(DEV_CONFIG)
+    bodies = document["resource"]["aws_codedeploy_deployment_group"]
     for group in groups:
         assert (group.key, application.key) in edges
-        # The group's rollback alarms: its function's four.
-        assert sum((group.key, alarm.key) in edges for alarm in alarms) == 4
+        name = bodies[group.resources[0].split(".")[1]]["deployment_group_name"]
+        key = name.removeprefix(f"{name_prefix(DEV_CONFIG)}-")
+        # The group's rollback alarms: its function's errors, duration, 5XX answers and API
+        # routes' 5XX, and its target group's 5XX if the function is on the load balancer.
+        rollback = sum((group.key, alarm.key) in edges for alarm in alarms)
+        assert rollback == 4 + (key in on_load_balancer), key
 
 
 def test_callers_reach_every_function_through_its_live_alias(picture, document):

@@ -1,6 +1,6 @@
 import pytest
 
-from constructs_lib.domain import ApiDomain, ApiDomainProps
+from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
 from tests.support import (
     build_api,
     build_function,
@@ -102,6 +102,43 @@ def test_load_balancer_listener_uses_the_validated_certificate(synthesized):
     assert https["certificate_arn"] == ref(
         synthesized, "aws_acm_certificate_validation", "domain", "certificate_arn"
     )
+
+
+def test_the_load_balancer_gets_its_own_name_on_the_certificate():
+    def build_pointed(stack):
+        fn = build_function(stack)
+        api = build_api(stack, fn)
+        props = ApiDomainProps("api.example.com", ZONE, alternative_names=["alb.api.example.com"])
+        domain = ApiDomain(stack, "domain", api, props)
+        balancer = build_load_balancer(stack, certificate_arn=domain.certificate_arn)
+        route_load_balancer(balancer, fn)
+        domain.point(
+            "balancer-record",
+            "alb.api.example.com",
+            AliasTarget(balancer.dns_name, balancer.zone_id),
+        )
+
+    synthesized = synth_construct(build_pointed)
+    assert only(synthesized, "aws_acm_certificate")["subject_alternative_names"] == [
+        "alb.api.example.com"
+    ]
+    [record] = [r for rid, r in resources(synthesized, "aws_route53_record").items()
+                if "balancer-record" in rid]  # fmt: skip
+    assert (record["name"], record["type"], record["zone_id"]) == ("alb.api.example.com", "A", ZONE)
+    assert record["alias"] == {
+        "name": ref(synthesized, "aws_lb", "lb", "dns_name"),
+        "zone_id": ref(synthesized, "aws_lb", "lb", "zone_id"),
+        "evaluate_target_health": False,
+    }
+
+
+def test_only_a_name_on_the_certificate_can_be_pointed():
+    def build_unnamed(stack):
+        domain = build(stack)
+        domain.point("x", "www.example.com", AliasTarget("lb.example.net", "Z1"))
+
+    with pytest.raises(ValueError, match="not among the certificate's alternative_names"):
+        synth_construct(build_unnamed)
 
 
 def test_stable_url():

@@ -7,10 +7,14 @@ from constructs_lib.monitoring import (
     ApiAlarmProps,
     FunctionAlarmProps,
     LoadBalancerAlarmProps,
+    Metric,
     Monitoring,
     MonitoringProps,
+    Signal,
+    WatchedAlarms,
 )
 from constructs_lib.releases import unqualified_target
+from constructs_lib.routes import Route
 from tests.support import (
     TEST_KEY_ARN,
     build_api,
@@ -25,13 +29,13 @@ from tests.support import (
 )
 
 
-def build(stack, function_alarms=None) -> None:
+def build(stack, function_alarms=None) -> dict[str, WatchedAlarms]:
     key = StackKey(stack, "key", StackKeyProps(alias="t", region="us-east-1"))
     key.allow_cloudwatch_alarms()
     function = build_function(stack, timeout_s=10)
     api = build_api(stack, function)
     balancer = build_load_balancer(stack)
-    route_load_balancer(balancer, function)
+    group = route_load_balancer(balancer, function)
     monitoring = Monitoring(
         stack,
         "monitoring",
@@ -43,9 +47,15 @@ def build(stack, function_alarms=None) -> None:
             https_subscribers=["https://events.example.com/hook"],
         ),
     )
-    monitoring.watch_function(function, function_alarms)
-    monitoring.watch_api(api, ApiAlarmProps(latency_p99_ms=1500))
-    monitoring.watch_load_balancer(balancer)
+    return {
+        "function": monitoring.watch_function(
+            function, function_alarms or FunctionAlarmProps(server_error_rate=0.05)
+        ),
+        "api": monitoring.watch_api(api, ApiAlarmProps(latency_p99_ms=1500)),
+        "routes": monitoring.watch_api_routes(api, "t-fn", api.props.routes),
+        "target group": monitoring.watch_target_group(balancer, group),
+        "load balancer": monitoring.watch_load_balancer(balancer),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +67,11 @@ def alarm(synthesized: dict, name: str) -> dict:
     [found] = [a for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
                if a["alarm_name"] == name]  # fmt: skip
     return found
+
+
+def queries(alarm: dict) -> dict[str, dict]:
+    """The metric queries of an alarm on metric math, by id."""
+    return {query["id"]: query for query in alarm["metric_query"]}
 
 
 def test_topic_is_encrypted_with_the_stack_key_and_has_subscriptions(synthesized):
@@ -77,10 +92,23 @@ def test_key_policy_lets_cloudwatch_alarms_use_the_key(synthesized):
     assert statement["Resource"] == "*"  # in a key policy: this key
 
 
+ALARM_NAMES = [
+    "t-api-latency-p99",
+    "t-fn-api-5xx",
+    "t-fn-dead-letters",
+    "t-fn-duration-p99",
+    "t-fn-errors",
+    "t-fn-server-errors",
+    "t-fn-throttles",
+    "t-lb-elb-5xx",
+    "t-lb-fn-5xx",
+]
+
+
 def test_every_alarm_notifies_the_topic_on_alarm_and_ok(synthesized):
     topic = ref(synthesized, "aws_sns_topic", "monitoring", "arn")
     alarms = resources(synthesized, "aws_cloudwatch_metric_alarm").values()
-    assert len(alarms) == 8
+    assert len(alarms) == len(ALARM_NAMES)
     for each in alarms:
         assert each["alarm_actions"] == [topic]
         assert each["ok_actions"] == [topic]
@@ -92,16 +120,33 @@ def test_alarms_are_named_after_what_they_watch(synthesized):
     names = sorted(
         a["alarm_name"] for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
     )
-    assert names == [
-        "t-api-5xx-rate",
-        "t-api-latency-p99",
-        "t-fn-dead-letters",
-        "t-fn-duration-p99",
-        "t-fn-errors",
-        "t-fn-throttles",
-        "t-lb-fn-target-5xx",
-        "t-lb-fn-unhealthy-targets",
-    ]
+    assert names == ALARM_NAMES
+
+
+def names_of(alarms) -> set[str]:
+    return {a.alarm_name_input for a in alarms}
+
+
+def test_what_a_bad_release_sets_off_is_kept_apart_from_what_only_pages():
+    watched: dict = {}
+    synth_construct(lambda stack: watched.update(build(stack)))
+    rollback = {kind: names_of(w.rollback) for kind, w in watched.items()}
+    paging = {kind: names_of(w.paging) for kind, w in watched.items()}
+    assert rollback == {
+        "function": {"t-fn-errors", "t-fn-duration-p99", "t-fn-server-errors"},
+        "api": set(),
+        "routes": {"t-fn-api-5xx"},
+        "target group": {"t-lb-fn-5xx"},
+        "load balancer": set(),
+    }
+    # Capacity, asynchronous events, the whole stage or load balancer: a rollback fixes none.
+    assert paging == {
+        "function": {"t-fn-throttles", "t-fn-dead-letters"},
+        "api": {"t-api-latency-p99"},
+        "routes": set(),
+        "target group": set(),
+        "load balancer": {"t-lb-elb-5xx"},
+    }
 
 
 def test_function_alarms(synthesized):
@@ -113,7 +158,7 @@ def test_function_alarms(synthesized):
     assert errors["dimensions"] == {"FunctionName": function_name}
     assert errors["threshold"] == 1
     assert (errors["period"], errors["evaluation_periods"], errors["datapoints_to_alarm"]) == (
-        60, 5, 3,
+        60, 3, 2,
     )  # fmt: skip
     assert alarm(synthesized, "t-fn-throttles")["metric_name"] == "Throttles"
     duration = alarm(synthesized, "t-fn-duration-p99")
@@ -128,66 +173,221 @@ def test_function_alarms(synthesized):
     }
 
 
-def test_api_alarms(synthesized):
-    rate = alarm(synthesized, "t-api-5xx-rate")
-    assert (rate["namespace"], rate["metric_name"], rate["statistic"]) == (
-        "AWS/ApiGateway", "5XXError", "Average",
+def test_handled_errors_are_watched_through_the_functions_request_metric(synthesized):
+    """The function's embedded-metric-format count: 1 per 5XX answer, 0 otherwise, so the
+    Average is the share of 5XX answers, over every version (FunctionName alone)."""
+    server_errors = alarm(synthesized, "t-fn-server-errors")
+    assert (server_errors["namespace"], server_errors["metric_name"]) == (
+        "ServerlessApp/Requests", "ServerError",
     )  # fmt: skip
-    assert rate["threshold"] == 0.05
-    assert rate["dimensions"] == {
+    assert server_errors["statistic"] == "Average"
+    assert server_errors["dimensions"] == {
+        "FunctionName": ref(synthesized, "aws_lambda_function", "fn", "function_name")
+    }
+    assert server_errors["threshold"] == 0.05
+
+
+def test_without_a_request_metric_no_alarm_reads_it():
+    synthesized = synth_construct(lambda stack: build(stack, FunctionAlarmProps()))
+    names = {
+        a["alarm_name"] for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
+    }
+    assert "t-fn-server-errors" not in names and "t-fn-errors" in names
+
+
+def test_api_latency_alarm_watches_the_stage(synthesized):
+    latency = alarm(synthesized, "t-api-latency-p99")
+    assert (latency["namespace"], latency["metric_name"]) == ("AWS/ApiGateway", "Latency")
+    assert (latency["extended_statistic"], latency["threshold"]) == ("p99", 1500)
+    assert latency["dimensions"] == {
         "ApiName": ref(synthesized, "aws_api_gateway_rest_api", "api", "name"),
         "Stage": ref(synthesized, "aws_api_gateway_stage", "api", "stage_name"),
     }
-    latency = alarm(synthesized, "t-api-latency-p99")
-    assert (latency["extended_statistic"], latency["threshold"]) == ("p99", 1500)
 
 
-def test_load_balancer_alarms(synthesized):
+def test_function_routes_alarm_reads_each_routes_detailed_metrics(synthesized):
+    routes = alarm(synthesized, "t-fn-api-5xx")
+    assert "metric_name" not in routes
+    stage = {
+        "ApiName": ref(synthesized, "aws_api_gateway_rest_api", "api", "name"),
+        "Stage": ref(synthesized, "aws_api_gateway_stage", "api", "stage_name"),
+    }
+    by_id = queries(routes)
+    assert by_id["route0"]["metric"] == {
+        "namespace": "AWS/ApiGateway",
+        "metric_name": "5XXError",
+        "dimensions": {**stage, "Resource": "/greet", "Method": "GET"},
+        "stat": "Average",
+        "period": 60,
+    }
+    assert by_id["worst"] == {
+        "id": "worst",
+        "expression": "MAX(FILL([route0], 0))",
+        "return_data": True,
+    }
+    assert by_id["route0"]["return_data"] is False
+    assert routes["threshold"] == 0.05
+
+
+def test_several_routes_of_a_function_alarm_on_the_worst():
+    def build_routes(stack):
+        function = build_function(stack)
+        target = unqualified_target(function)
+        api = build_api(
+            stack,
+            function,
+            routes=[
+                Route("GET", "/items", target),
+                Route("ANY", "/items/{id}", target),
+            ],
+        )
+        monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
+        monitoring.watch_api_routes(api, "t-fn", api.props.routes)
+
+    by_id = queries(only(synth_construct(build_routes), "aws_cloudwatch_metric_alarm"))
+    assert [
+        (q["metric"]["dimensions"]["Method"], q["metric"]["dimensions"]["Resource"])
+        for id, q in by_id.items()
+        if id.startswith("route")
+    ] == [("GET", "/items"), ("ANY", "/items/{id}")]
+    assert by_id["worst"]["expression"] == "MAX(FILL([route0, route1], 0))"
+
+
+def test_routes_beyond_ten_get_further_alarms_of_ten():
+    """An alarm on metric math reads at most ten metrics, one per route: 21 routes make
+    three alarms, in route order, each a rollback alarm."""
+    watched: list[WatchedAlarms] = []
+
+    def build_many(stack):
+        function = build_function(stack)
+        target = unqualified_target(function)
+        routes = [Route("GET", f"/r{index}", target) for index in range(21)]
+        api = build_api(stack, function, routes=routes)
+        monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
+        watched.append(monitoring.watch_api_routes(api, "t-fn", routes))
+
+    alarms = {
+        a["alarm_name"]: a
+        for a in resources(synth_construct(build_many), "aws_cloudwatch_metric_alarm").values()
+    }
+    resources_read = {
+        name: [
+            q["metric"]["dimensions"]["Resource"] for q in alarm["metric_query"] if "metric" in q
+        ]
+        for name, alarm in alarms.items()
+    }
+    assert resources_read == {
+        "t-fn-api-5xx": [f"/r{index}" for index in range(10)],
+        "t-fn-api-5xx-2": [f"/r{index}" for index in range(10, 20)],
+        "t-fn-api-5xx-3": ["/r20"],
+    }
+    assert alarms["t-fn-api-5xx-2"]["alarm_description"].startswith(
+        "t-fn, part 2: 5XX answers on its API routes at or above 5 %"
+    )
+    [routes] = watched
+    assert (len(routes.rollback), routes.paging) == (3, [])
+
+
+def test_an_alarm_reads_at_most_ten_metrics():
+    metric = Metric("AWS/ApiGateway", "5XXError", {"ApiName": "t"}, "Average")
+    Signal({f"m{index}": metric for index in range(10)}, {"worst": "MAX(m0)"})
+    with pytest.raises(ValueError, match="at most 10 metrics"):
+        Signal({f"m{index}": metric for index in range(11)}, {"worst": "MAX(m0)"})
+
+
+def test_target_group_alarm_counts_every_failed_request(synthesized):
+    """Its 5XX answers, and what the load balancer answers 5XX for it: crashes, timeouts,
+    throttles, invalid responses (LambdaUserError), Lambda's own failures."""
+    target_group = alarm(synthesized, "t-lb-fn-5xx")
     dimensions = {
         "LoadBalancer": ref(synthesized, "aws_lb", "lb", "arn_suffix"),
         "TargetGroup": ref(synthesized, "aws_lb_target_group", "lb", "arn_suffix"),
     }
-    # Named after the target group.
-    target_5xx = alarm(synthesized, "t-lb-fn-target-5xx")
-    assert target_5xx["metric_name"] == "HTTPCode_Target_5XX_Count"
-    assert target_5xx["dimensions"] == dimensions
-    assert target_5xx["threshold"] == 5
-    unhealthy = alarm(synthesized, "t-lb-fn-unhealthy-targets")
-    assert (unhealthy["metric_name"], unhealthy["statistic"]) == ("UnHealthyHostCount", "Maximum")
-    assert unhealthy["dimensions"] == dimensions
-
-
-def test_load_balancer_alarms_per_target_group():
-    def build_two(stack):
-        function = build_function(stack)
-        balancer = build_load_balancer(stack)
-        for id in ("fn", "admin"):
-            balancer.add_function_target(id, f"t-lb-{id}", unqualified_target(function))
-        monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
-        assert len(monitoring.watch_load_balancer(balancer)) == 4
-
-    synthesized = synth_construct(build_two)
-    by_name = {
-        a["alarm_name"]: a["dimensions"]["TargetGroup"]
-        for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
+    by_id = queries(target_group)
+    read = {
+        id: (q["metric"]["metric_name"], q["metric"]["stat"])
+        for id, q in by_id.items()
+        if "metric" in q
     }
-    fn = ref(synthesized, "aws_lb_target_group", "lb_fn-target", "arn_suffix")
-    admin = ref(synthesized, "aws_lb_target_group", "lb_admin-target", "arn_suffix")
-    assert by_name == {
-        "t-lb-fn-target-5xx": fn,
-        "t-lb-fn-unhealthy-targets": fn,
-        "t-lb-admin-target-5xx": admin,
-        "t-lb-admin-unhealthy-targets": admin,
+    assert read == {
+        "target5xx": ("HTTPCode_Target_5XX_Count", "Sum"),
+        "usererror": ("LambdaUserError", "Sum"),
+        "internalerror": ("LambdaInternalError", "Sum"),
+        "requests": ("RequestCount", "Sum"),
     }
+    assert all(q["metric"]["dimensions"] == dimensions for q in by_id.values() if "metric" in q)
+    assert by_id["failed"]["expression"] == "SUM(FILL([target5xx, usererror, internalerror], 0))"
+    assert by_id["share"]["expression"] == "failed / MAX(FILL([requests, failed], 0))"
+    assert [q["id"] for q in by_id.values() if q["return_data"]] == ["share"]
 
 
-def test_dashboard_graphs_every_watched_metric(synthesized):
-    body = json.loads(only(synthesized, "aws_cloudwatch_dashboard")["dashboard_body"])
-    graphed = {w["properties"]["metrics"][0][1] for w in body["widgets"] if w["type"] == "metric"}
-    assert {"Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible"} <= graphed
-    assert {"5XXError", "Latency", "HTTPCode_Target_5XX_Count", "UnHealthyHostCount"} <= graphed
-    assert all(
-        w["properties"]["region"] == "us-east-1" for w in body["widgets"] if w["type"] == "metric"
+def test_no_alarm_watches_health_checks_that_lambda_targets_never_run(synthesized):
+    """Health checks are off for lambda target groups: UnHealthyHostCount never moves."""
+    body = json.dumps(resources(synthesized, "aws_cloudwatch_metric_alarm"))
+    assert "UnHealthyHostCount" not in body and "HealthyHostCount" not in body
+
+
+def test_load_balancer_alarm_counts_its_own_5xx(synthesized):
+    own = alarm(synthesized, "t-lb-elb-5xx")
+    by_id = queries(own)
+    assert by_id["elb5xx"]["metric"]["metric_name"] == "HTTPCode_ELB_5XX_Count"
+    assert by_id["elb5xx"]["metric"]["dimensions"] == {
+        "LoadBalancer": ref(synthesized, "aws_lb", "lb", "arn_suffix")
+    }
+    assert by_id["share"]["expression"] == "failed / MAX(FILL([requests, failed], 0))"
+
+
+def test_every_alarm_says_what_fires_it_and_what_to_do(synthesized):
+    for each in resources(synthesized, "aws_cloudwatch_metric_alarm").values():
+        description = each["alarm_description"]
+        assert " Fires when " in description and " Do: " in description, each["alarm_name"]
+        assert len(description) <= 1024  # CloudWatch's limit
+    assert alarm(synthesized, "t-fn-server-errors")["alarm_description"].startswith(
+        "t-fn: answers with status 5XX at or above 5 % in 2 of 3 periods of 60 s. "
+    )
+    assert alarm(synthesized, "t-fn-duration-p99")["alarm_description"].startswith(
+        "t-fn: p99 duration near the timeout at or above 8000 ms in 2 of 3 periods of 60 s. "
+    )
+
+
+def dashboard(synthesized: dict) -> list[dict]:
+    return json.loads(only(synthesized, "aws_cloudwatch_dashboard")["dashboard_body"])["widgets"]
+
+
+def test_dashboard_starts_with_the_state_of_every_alarm(synthesized):
+    [status] = [w for w in dashboard(synthesized) if w["type"] == "alarm"]
+    assert dashboard(synthesized)[0] == status
+    arns = {
+        f"${{aws_cloudwatch_metric_alarm.{rid}.arn}}"
+        for rid in resources(synthesized, "aws_cloudwatch_metric_alarm")
+    }
+    assert set(status["properties"]["alarms"]) == arns
+
+
+def test_dashboard_graphs_each_alarm_with_a_human_title_and_its_threshold(synthesized):
+    graphs = {w["properties"]["title"]: w["properties"] for w in dashboard(synthesized)
+              if w["type"] == "metric"}  # fmt: skip
+    for each in resources(synthesized, "aws_cloudwatch_metric_alarm").values():
+        [title] = [t for t in graphs if t.startswith(f"{each['alarm_name']}: ")]
+        line = graphs[title]["annotations"]["horizontal"]
+        assert line == [{"label": "alarm threshold", "value": each["threshold"]}]
+        assert graphs[title]["region"] == "us-east-1"
+    assert "t-fn-errors: failed invocations" in graphs
+    assert "t-lb-fn-5xx: failed requests behind the load balancer" in graphs
+    # The metrics behind an expression are hidden; the alarm's value is drawn.
+    shares = graphs["t-lb-fn-5xx: failed requests behind the load balancer"]["metrics"]
+    drawn = [row[-1]["id"] for row in shares if row[-1].get("visible", True)]
+    assert drawn == ["share"]
+
+
+def test_dashboard_graphs_the_share_of_5xx_per_version(synthesized):
+    graphs = {w["properties"]["title"]: w["properties"] for w in dashboard(synthesized)
+              if w["type"] == "metric"}  # fmt: skip
+    [[search]] = graphs["t-fn: share of 5XX answers per version"]["metrics"]
+    function_name = ref(synthesized, "aws_lambda_function", "fn", "function_name")
+    assert search["expression"] == (
+        "SEARCH('{ServerlessApp/Requests,ExecutedVersion,FunctionName} "
+        f'MetricName="ServerError" FunctionName="{function_name}"\', \'Average\', 60)'
     )
 
 
@@ -222,8 +422,11 @@ def test_api_and_load_balancer_alarm_bounds():
         ApiAlarmProps(latency_p99_ms=30_000)
     with pytest.raises(ValueError, match="server_error_rate"):
         ApiAlarmProps(server_error_rate=0)
-    with pytest.raises(ValueError):
-        LoadBalancerAlarmProps(target_5xx_threshold=0)
+    for rate in (0, 1.5):
+        with pytest.raises(ValueError, match="server_error_rate"):
+            LoadBalancerAlarmProps(server_error_rate=rate)
+    with pytest.raises(ValueError, match="server_error_rate"):
+        FunctionAlarmProps(server_error_rate=0)
 
 
 def test_subscribers_are_checked():
@@ -231,17 +434,6 @@ def test_subscribers_are_checked():
         MonitoringProps("t", "us-east-1", TEST_KEY_ARN, https_subscribers=["http://x"])
     with pytest.raises(ValueError, match="email"):
         MonitoringProps("t", "us-east-1", TEST_KEY_ARN, email_subscribers=["nobody"])
-
-
-def test_load_balancer_needs_a_function_target_first():
-    def build_unrouted(stack):
-        balancer = build_load_balancer(stack)
-        Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN)).watch_load_balancer(
-            balancer
-        )
-
-    with pytest.raises(ValueError, match="with a function target"):
-        synth_construct(build_unrouted)
 
 
 def test_key_policy_statement_ids_are_unique():
@@ -267,31 +459,24 @@ def test_several_functions_and_target_groups_each_get_their_own_alarms():
             props = function_props(bucket, function_name=name, role_name=f"{name}-role")
             monitoring.watch_function(ServerlessFunction(stack, name, props))
         balancer = build_load_balancer(stack)
-        groups = [
-            LbTargetGroup(stack, name, name=name, target_type="lambda")
-            for name in ("t-one-tg", "t-two-tg")
-        ]
-        monitoring.watch_load_balancer(balancer, target_groups=groups)
+        for name in ("t-one-tg", "t-two-tg"):
+            group = LbTargetGroup(stack, name, name=name, target_type="lambda")
+            monitoring.watch_target_group(balancer, group)
 
     synthesized = synth_construct(build_several)
     alarms = resources(synthesized, "aws_cloudwatch_metric_alarm").values()
     names = {a["alarm_name"] for a in alarms}
-    assert len(names) == len(alarms) == 12
-    assert {
-        "t-one-errors",
-        "t-two-errors",
-        "t-one-tg-target-5xx",
-        "t-two-tg-unhealthy-targets",
-    } <= names
-    [two_tg] = [a for a in alarms if a["alarm_name"] == "t-two-tg-target-5xx"]
-    assert two_tg["dimensions"]["TargetGroup"] == ref(
-        synthesized, "aws_lb_target_group", "t-two-tg", "arn_suffix"
-    )
-    body = json.loads(only(synthesized, "aws_cloudwatch_dashboard")["dashboard_body"])
-    headers = [w["properties"]["markdown"] for w in body["widgets"] if w["type"] == "text"]
+    # Per function errors, duration, throttles, dead letters; per target group its 5XX.
+    assert len(names) == len(alarms) == 10
+    assert {"t-one-errors", "t-two-errors", "t-one-tg-5xx", "t-two-tg-5xx"} <= names
+    [two_tg] = [a for a in alarms if a["alarm_name"] == "t-two-tg-5xx"]
+    groups = {q["metric"]["dimensions"]["TargetGroup"] for q in two_tg["metric_query"]
+              if "metric" in q}  # fmt: skip
+    assert groups == {ref(synthesized, "aws_lb_target_group", "t-two-tg", "arn_suffix")}
+    headers = [w["properties"]["markdown"] for w in dashboard(synthesized) if w["type"] == "text"]
     assert headers == [
-        "## Lambda t-one",
-        "## Lambda t-two",
+        "## Function t-one",
+        "## Function t-two",
         "## Load balancer t-lb -> t-one-tg",
         "## Load balancer t-lb -> t-two-tg",
     ]

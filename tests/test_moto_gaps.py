@@ -125,6 +125,23 @@ def test_deleting_a_vpc_removes_its_default_network_acl(https):
     assert ec2.describe_network_acls(Filters=in_vpc)["NetworkAcls"] == []
 
 
+def test_a_rule_naming_another_group_answers_its_description(https):
+    ec2 = https.client("ec2")
+    vpc_id = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    endpoints, client = (
+        ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc_id)["GroupId"]
+        for name in ("endpoints", "client")
+    )
+    pair = {"GroupId": client, "Description": "HTTPS from a client security group"}
+    permission = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [pair]}
+    ec2.authorize_security_group_ingress(GroupId=endpoints, IpPermissions=[permission])
+    of_group = [{"Name": "group-id", "Values": [endpoints]}]
+    rules = ec2.describe_security_group_rules(Filters=of_group)["SecurityGroupRules"]
+    (rule,) = [rule for rule in rules if not rule["IsEgress"]]
+    assert rule["ReferencedGroupInfo"]["GroupId"] == client
+    assert rule["Description"] == "HTTPS from a client security group"
+
+
 def test_function_reports_the_vpc_of_its_subnets(https):
     ec2 = https.client("ec2")
     vpc_id = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]

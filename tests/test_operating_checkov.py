@@ -11,7 +11,7 @@ from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import FunctionVpcPlacement, ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
-from constructs_lib.monitoring import Monitoring, MonitoringProps
+from constructs_lib.monitoring import FunctionAlarmProps, Monitoring, MonitoringProps
 from constructs_lib.releases import (
     DeploymentGroupProps,
     LiveAlias,
@@ -21,7 +21,7 @@ from constructs_lib.releases import (
 )
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
-from constructs_lib.waf import WebFirewall, WebFirewallProps
+from constructs_lib.waf import RateLimit, WebFirewall, WebFirewallProps
 from scripts.checkov_gate import CHECKOV, scan
 from tests.support import (
     function_props,
@@ -90,12 +90,14 @@ def build(stack) -> None:
         vpc_id="vpc-1",
         subnet_ids=["subnet-c", "subnet-d"],
     )
-    route_load_balancer(balancer, function, alias.target)
+    group = route_load_balancer(balancer, function, alias.target)
     # As in the shipped stacks: checkov wants both entry points behind the firewall.
     firewall = WebFirewall(
         stack,
         "firewall",
-        WebFirewallProps("ops", 365, key.key_arn, MANAGED_RULE_GROUPS, COUNT_RULES),
+        WebFirewallProps(
+            "ops", 365, key.key_arn, MANAGED_RULE_GROUPS, COUNT_RULES, RateLimit(2000, 300)
+        ),
     )
     firewall.protect("load-balancer", balancer.load_balancer.arn)
     firewall.protect("api-stage", api.stage.arn)
@@ -104,13 +106,16 @@ def build(stack) -> None:
         "monitoring",
         MonitoringProps("ops", REGION, key.key_arn, email_subscribers=["oncall@example.com"]),
     )
-    alarms = monitoring.watch_function(function)
+    watched = monitoring.watch_function(function, FunctionAlarmProps(server_error_rate=0.05))
     monitoring.watch_api(api)
+    monitoring.watch_target_group(balancer, group)
     monitoring.watch_load_balancer(balancer)
     Releases(stack, "releases", ReleasesProps("ops", REGION)).add_function(
         "fn",
         alias,
-        DeploymentGroupProps("Canary10Percent5Minutes", monitoring.alarm_names(alarms)),
+        DeploymentGroupProps(
+            "Canary10Percent5Minutes", monitoring.alarm_names(watched.rollback), 180
+        ),
     )
 
 

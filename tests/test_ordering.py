@@ -185,12 +185,18 @@ ORDERINGS = {
 
 
 @pytest.fixture(scope="module")
-def all_stacks(stacks) -> dict[str, dict]:
-    """dev, prod, every operating option on, and the bootstrap stack."""
+def all_stacks(stacks, nat_stack) -> dict[str, dict]:
+    """The shipped environments, every operating option on, dev with a NAT gateway (the shipped
+    files run without one), and the bootstrap stack."""
     operations = synth_config(load_config(REPO_ROOT / "tests" / "config" / "operations.toml"))
     bootstrap = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig)
     bootstrap_json = json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), bootstrap)))
-    return {**stacks, "operations": operations, "bootstrap": bootstrap_json}
+    return {
+        **stacks,
+        "operations": operations,
+        "dev with NAT": nat_stack,
+        "bootstrap": bootstrap_json,
+    }
 
 
 def pairs(stack: dict, ordering: Ordering) -> list[tuple[str, Body, str]]:

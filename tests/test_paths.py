@@ -1,4 +1,5 @@
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from constructs_lib.paths import (
     Segment,
     listener_priority,
     path_problem,
+    paths_regex,
     segments,
     wildcard_path,
 )
@@ -156,3 +158,35 @@ DEEP = "/a" * 50  # deeper than the deepest band
 def test_priorities_stay_in_the_load_balancers_range(method, path):
     # ELB's range for a listener rule's priority.
     assert 1 <= listener_priority(method, path) <= 50_000
+
+
+@pytest.mark.parametrize(
+    ("paths", "prefix", "matched", "not_matched"),
+    [
+        (["/escape"], None, ["/escape"], ["/escape/x", "/escapes", "/dev/escape", "/x/escape"]),
+        (
+            ["/escape", "/escape/{name}"],
+            "dev",
+            ["/escape", "/dev/escape", "/escape/<b>Ada<", "/dev/escape/%3Cb%3EAda%3C%2Fb%3E"],
+            # {name} is one segment: a name holding "/" travels as %2F.
+            ["/escape/<b>Ada</b>", "/prod/escape", "/dev", "/devescape", "/escape/"],
+        ),
+        (["/files/{rest+}"], None, ["/files/a", "/files/a/b/c"], ["/files", "/files/"]),
+        # A literal dot is a dot, not any character.
+        (["/v1.2/x"], None, ["/v1.2/x"], ["/v1x2/x"]),
+        (["/"], "dev", ["/", "/dev/"], ["/dev", "/x"]),
+    ],
+)
+def test_paths_regex_matches_exactly_the_requests_of_the_routes(
+    paths, prefix, matched, not_matched
+):
+    regex = re.compile(paths_regex(paths, prefix))
+    assert [path for path in matched if not regex.fullmatch(path)] == []
+    assert [path for path in not_matched if regex.fullmatch(path)] == []
+
+
+def test_paths_regex_has_no_capturing_group():
+    """WAF's regular expressions refuse capturing subexpressions."""
+    regex = paths_regex(["/a/{id}", "/b/{rest+}"], "dev")
+    assert regex == "^(?:/dev)?(?:/a/[^/]+|/b/.+)$"
+    assert re.compile(regex).groups == 0

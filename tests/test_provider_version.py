@@ -45,8 +45,8 @@ def test_deployments_leave_the_stage_to_its_own_resource(stack):
         assert [s for s in stages.values() if rid in s["deployment_id"]], rid
 
 
-def test_elastic_ips_use_domain(stack):
-    eips = resources(stack, "aws_eip")
+def test_elastic_ips_use_domain(nat_stack):
+    eips = resources(nat_stack, "aws_eip")
     assert eips
     assert all(eip["domain"] == "vpc" and "vpc" not in eip for eip in eips.values())
 

@@ -1,6 +1,7 @@
 import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
+from constructs_lib.limits import watched_seconds
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
     CODEDEPLOY_LAMBDA_POLICY,
@@ -31,19 +32,23 @@ def function(stack, **overrides) -> ServerlessFunction:
     return build_function(stack, **{"publish_versions": True, **overrides})
 
 
-def build(stack, strategy="Canary10Percent5Minutes", provisioned=3) -> None:
+def build(stack, strategy="Canary10Percent5Minutes", provisioned=3, watched_window_s=180) -> None:
     fn = function(stack)
     alias = LiveAlias(stack, "live", fn, LiveAliasProps(provisioned_concurrency=provisioned))
     api = build_api(stack, fn, alias.target)
     balancer = build_load_balancer(stack)
     route_load_balancer(balancer, fn, alias.target)
     monitoring = Monitoring(stack, "monitoring", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
-    alarms = monitoring.watch_function(fn)
+    watched = monitoring.watch_function(fn)
     releases = Releases(stack, "releases", ReleasesProps(name="t", region="us-east-1"))
     releases.add_function(
         "fn",
         alias,
-        DeploymentGroupProps(strategy, rollback_alarm_names=monitoring.alarm_names(alarms)),
+        DeploymentGroupProps(
+            strategy,
+            rollback_alarm_names=monitoring.alarm_names(watched.rollback),
+            rollback_window_s=watched_window_s,
+        ),
     )
     del api
 
@@ -128,7 +133,7 @@ def test_codedeploy_application_and_service_role(synthesized):
     assert assume[0]["statement"][0]["principals"][0]["identifiers"] == ["codedeploy.amazonaws.com"]
 
 
-def test_deployment_group_rolls_back_on_failure_and_on_the_functions_alarms(synthesized):
+def test_deployment_group_rolls_back_on_failure_and_on_the_functions_rollback_alarms(synthesized):
     group = only(synthesized, "aws_codedeploy_deployment_group")
     assert group["deployment_config_name"] == "CodeDeployDefault.LambdaCanary10Percent5Minutes"
     assert group["deployment_style"] == {
@@ -139,13 +144,16 @@ def test_deployment_group_rolls_back_on_failure_and_on_the_functions_alarms(synt
         "enabled": True,
         "events": ["DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM"],
     }
-    alarm_names = {
-        f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}"
-        for rid in resources(synthesized, "aws_cloudwatch_metric_alarm")
+    by_name = {
+        alarm["alarm_name"]: f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}"
+        for rid, alarm in resources(synthesized, "aws_cloudwatch_metric_alarm").items()
     }
-    assert len(alarm_names) == 4
     assert group["alarm_configuration"]["enabled"] is True
-    assert set(group["alarm_configuration"]["alarms"]) == alarm_names
+    # Throttles and dead letters page but never hold one of CodeDeploy's ten slots.
+    assert group["alarm_configuration"]["alarms"] == [
+        by_name["t-fn-errors"],
+        by_name["t-fn-duration-p99"],
+    ]
     assert group["service_role_arn"] == ref(synthesized, "aws_iam_role", "releases", "arn")
 
 
@@ -167,11 +175,65 @@ def test_default_strategies():
     assert all(v.startswith("CodeDeployDefault.Lambda") for v in DEPLOYMENT_CONFIGS.values())
 
 
+@pytest.mark.parametrize(
+    ("strategy", "seconds"),
+    [
+        ("AllAtOnce", 0),
+        ("Canary10Percent5Minutes", 300),
+        ("Canary10Percent10Minutes", 600),
+        ("Canary10Percent15Minutes", 900),
+        ("Canary10Percent30Minutes", 1800),
+        # Ten steps of 10 %: the new version has part of the traffic for nine intervals.
+        ("Linear10PercentEvery1Minute", 540),
+        ("Linear10PercentEvery2Minutes", 1080),
+        ("Linear10PercentEvery3Minutes", 1620),
+        ("Linear10PercentEvery10Minutes", 5400),
+    ],
+)
+def test_each_strategy_watches_the_alarms_while_the_new_version_shares_the_traffic(
+    strategy, seconds
+):
+    assert watched_seconds(strategy) == seconds
+    assert strategy in DEPLOYMENT_CONFIGS
+
+
+@pytest.mark.parametrize(
+    ("strategy", "window_s", "fits"),
+    [
+        # The window plus a minute for the metrics to arrive must fit the canary.
+        ("Canary10Percent5Minutes", 240, True),
+        ("Canary10Percent5Minutes", 241, False),
+        ("Canary10Percent5Minutes", 300, False),
+        ("Linear10PercentEvery1Minute", 480, True),
+        ("Linear10PercentEvery1Minute", 540, False),
+        # All at once watches nothing: no window can help, none is refused.
+        ("AllAtOnce", 86_400, True),
+    ],
+)
+def test_rollback_alarms_must_be_able_to_fire_before_the_release_is_over(strategy, window_s, fits):
+    def props() -> DeploymentGroupProps:
+        return DeploymentGroupProps(strategy, ["t-fn-errors"], rollback_window_s=window_s)
+
+    if fits:
+        assert props().rollback_window_s == window_s
+    else:
+        with pytest.raises(ValueError, match="exceeds the"):
+            props()
+
+
+def test_rollback_alarms_need_their_window():
+    with pytest.raises(ValueError, match="rollback_window_s"):
+        DeploymentGroupProps("Canary10Percent5Minutes", ["t-fn-errors"])
+    assert DeploymentGroupProps("Canary10Percent5Minutes").rollback_alarm_names == ()
+
+
 def test_bounds():
     with pytest.raises(ValueError, match="strategy"):
         DeploymentGroupProps("Canary50Percent")
     with pytest.raises(ValueError, match="at most 10"):
-        DeploymentGroupProps("AllAtOnce", rollback_alarm_names=[f"a{i}" for i in range(11)])
+        DeploymentGroupProps(
+            "AllAtOnce", rollback_alarm_names=[f"a{i}" for i in range(11)], rollback_window_s=60
+        )
     with pytest.raises(ValueError, match="provisioned_concurrency"):
         LiveAliasProps(provisioned_concurrency=901)
     with pytest.raises(ValueError, match="provisioned_concurrency"):

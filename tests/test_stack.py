@@ -35,8 +35,7 @@ REQUIRED_RESOURCES = {
     "aws_route_table",
     "aws_route",
     "aws_route_table_association",
-    "aws_eip",
-    "aws_nat_gateway",
+    "aws_vpc_endpoint",  # S3 and DynamoDB gateway endpoints; no NAT (see below)
     "aws_security_group",
     "aws_lb",
     "aws_s3_bucket",
@@ -183,17 +182,21 @@ def test_local_state_path_is_relative(stacks):
         }
 
 
-@pytest.mark.parametrize(("env", "nat_count", "private_tables"), [("dev", 1, 1), ("prod", 3, 3)])
-def test_environments_differ_in_nat_strategy(stacks, env, nat_count, private_tables):
-    synthesized = stacks[env]
-    assert len(resources(synthesized, "aws_nat_gateway")) == nat_count
-    prefix = name_prefix(ENVIRONMENT_FILES[env])
-    tables = [
-        table
-        for table in resources(synthesized, "aws_route_table").values()
-        if table["tags"]["Name"].startswith(f"{prefix}-private-")
-    ]
-    assert len(tables) == private_tables
+def test_shipped_environments_run_without_nat(stacks):
+    """The shipped functions reach only DynamoDB and S3 (gateway endpoints): no NAT gateway,
+    no Elastic IP, and one private route table without a default route."""
+    for env, synthesized in stacks.items():
+        assert resources(synthesized, "aws_nat_gateway") == {}, env
+        assert resources(synthesized, "aws_eip") == {}, env
+        prefix = name_prefix(ENVIRONMENT_FILES[env])
+        private = [
+            table
+            for table in resources(synthesized, "aws_route_table").values()
+            if table["tags"]["Name"].startswith(f"{prefix}-private-")
+        ]
+        assert len(private) == 1, env
+        routes = resources(synthesized, "aws_route").values()
+        assert all("nat_gateway_id" not in route for route in routes), env
 
 
 def test_terraform_version_is_pinned_to_supported_range(stack):
@@ -515,13 +518,57 @@ def test_a_listener_rule_keeps_its_priority_when_routes_are_added_or_removed(sta
     added += ROUTE.format(method="POST", path="/orders", extra="")
     grown = rule_priorities(dev_variant(tmp_path, added))
     assert grown == {**before, "ANY /escape/*/*": 4242}
-    # Removed: the first of escape's routes; the other keeps its rule and its priority.
+    # Removed: the first of escape's routes (and its path from the WAF's markup paths, which
+    # must be routes); the other keeps its rule and its priority.
     blocks = dev_text.split("[[routes]]\n")
     [escape] = [b for b in blocks if b.startswith('method = "GET"\npath = "/escape"\n')]
-    shrunk = rule_priorities(
-        dev_variant(tmp_path, "[[routes]]\n".join(b for b in blocks if b != escape))
-    )
+    without = "[[routes]]\n".join(b for b in blocks if b != escape)
+    markup = 'markup_paths = ["/escape", "/escape/{name}"]'
+    assert markup in without
+    without = without.replace(markup, 'markup_paths = ["/escape/{name}"]')
+    shrunk = rule_priorities(dev_variant(tmp_path, without))
     assert shrunk == {"GET /escape/*": before["GET /escape/*"]}
+
+
+def test_release_alarms_follow_the_routes_a_function_has(tmp_path):
+    """A function no route reaches has no API alarm (its release stops on its own three); one
+    with eleven routes has two API alarms (ten routes each) and, with a public route among
+    them, its target group's."""
+    escape_route = re.compile(r'\[\[routes\]\]\n(?:[a-z]+ = [^\n]*\n)*?function = "escape"\n[^\[]*')
+    text, removed = escape_route.subn("", (CONFIG_DIR / "dev.toml").read_text())
+    assert removed == 2
+    markup = 'markup_paths = ["/escape", "/escape/{name}"]'
+    assert markup in text
+    text = text.replace(markup, "")
+    to_hello = ROUTE.replace('function = "escape"', 'function = "hello"')
+    for index in range(9):
+        text += to_hello.format(method="GET", path=f"/hello/r{index}", extra="")
+    text += to_hello.format(method="GET", path="/hello/public", extra='authorization = "NONE"')
+    synthesized = dev_variant(tmp_path, text)
+    prefix = name_prefix(CONFIG_DIR / "dev.toml")
+    by_reference = {
+        f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}": alarm["alarm_name"]
+        for rid, alarm in resources(synthesized, "aws_cloudwatch_metric_alarm").items()
+    }
+    stops_on = {
+        group["deployment_group_name"]: {
+            by_reference[r] for r in group["alarm_configuration"]["alarms"]
+        }
+        for group in resources(synthesized, "aws_codedeploy_deployment_group").values()
+    }
+    own = ("errors", "duration-p99", "server-errors")
+    hello, escape = f"{prefix}-hello", f"{prefix}-escape"
+    assert stops_on == {
+        hello: {
+            *(f"{hello}-{kind}" for kind in own),
+            f"{hello}-api-5xx",
+            f"{hello}-api-5xx-2",
+            # The target group `<load balancer>-hello`, the load balancer named `<prefix>`.
+            f"{prefix}-hello-5xx",
+        },
+        escape: {f"{escape}-{kind}" for kind in own},
+    }
+    assert not [name for name in by_reference.values() if name.startswith(f"{escape}-api-")]
 
 
 # What AWS keeps unique per account and region (or globally, for buckets): the attribute that
@@ -580,9 +627,8 @@ def test_a_copy_of_dev_with_another_env_shares_no_name_with_dev(stacks, tmp_path
 
 
 # dev.toml with every optional part the constructs read attributes for: secrets (and their
-# interface endpoint, without NAT), provisioned concurrency, a custom domain, subscribers.
+# interface endpoint: dev has no NAT), provisioned concurrency, a custom domain, subscribers.
 EVERYTHING_ON = {
-    'nat_gateways = "single"': 'nat_gateways = "none"',
     "# provisioned_concurrency = 2": "provisioned_concurrency = 2",
     "# reserved_concurrency = 5": "reserved_concurrency = 5",
     '# secrets = { db_password = "/dev/db/password" }': 'secrets = { db = "/dev/db/password" }',

@@ -12,6 +12,7 @@ from tests.support import (
     REPO_ROOT,
     api_operations,
     data_sources,
+    env_config,
     function_keys,
     function_ref,
     load_balancer_functions,
@@ -110,18 +111,23 @@ def test_each_target_group_holds_its_functions_alias(stack):
         )
 
 
-def function_alarms(stack: dict, key: str) -> list[str]:
-    """`${...alarm_name}` of the alarms on function `key`: its Lambda metrics and its queue."""
-    watched = {
-        function_ref(stack, "aws_lambda_function", key, "function_name"),
-        function_ref(stack, "aws_sqs_queue", key, "name"),
-    }
-    return sorted(
-        f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}"
+def alarms_by_name(stack: dict) -> dict[str, str]:
+    """Alarm name -> `${...alarm_name}`, the reference a deployment group holds."""
+    return {
+        alarm["alarm_name"]: f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}"
         for rid, alarm in resources(stack, "aws_cloudwatch_metric_alarm").items()
-        if alarm["namespace"] in ("AWS/Lambda", "AWS/SQS")
-        and set(alarm["dimensions"].values()) & watched
-    )
+    }
+
+
+def rollback_alarm_names(stack: dict, key: str) -> set[str]:
+    """What a bad release of function `key` sets off, named from its file: its failures,
+    slowness and 5XX answers, its routes' 5XX on the API, its target group's 5XX."""
+    config = env_config(stack_env(stack))
+    name = config.functions[key].name
+    names = {f"{name}-errors", f"{name}-duration-p99", f"{name}-server-errors", f"{name}-api-5xx"}
+    if any(route.load_balancer for route in config.routes_of(key)):
+        names.add(f"{config.load_balancer.name}-{key}-5xx")
+    return names
 
 
 def test_every_alarm_notifies_the_topic(stack):
@@ -130,9 +136,9 @@ def test_every_alarm_notifies_the_topic(stack):
     functions = len(function_keys(stack))
     target_groups = len(resources(stack, "aws_lb_target_group"))
     assert target_groups == len(load_balancer_functions(ENVIRONMENT_FILES[stack_env(stack)]))
-    # Per function: errors, throttles, duration, dead letters; per target group: 5XX,
-    # unhealthy; the API: 5XX, latency.
-    assert len(alarms) == 4 * functions + 2 * target_groups + 2
+    # Per function six, per target group one, the API's latency and, when the load balancer
+    # has targets, its own 5XX.
+    assert len(alarms) == 6 * functions + target_groups + 1 + (target_groups > 0)
     for alarm in alarms:
         assert alarm["alarm_actions"] == [topic]
         assert alarm["ok_actions"] == [topic]
@@ -141,15 +147,52 @@ def test_every_alarm_notifies_the_topic(stack):
     )
 
 
-def test_every_function_has_its_own_four_alarms(stack):
+def test_every_function_has_its_own_six_alarms(stack):
+    names = set(alarms_by_name(stack))
+    config = env_config(stack_env(stack))
     for key in function_keys(stack):
-        alarms = function_alarms(stack, key)
-        assert len(alarms) == 4, key
-        metrics = {
-            resources(stack, "aws_cloudwatch_metric_alarm")[a.split(".")[1]]["metric_name"]
-            for a in alarms
+        name = config.functions[key].name
+        kinds = ("errors", "throttles", "duration-p99", "dead-letters", "server-errors", "api-5xx")
+        assert {f"{name}-{kind}" for kind in kinds} <= names, key
+
+
+def test_api_alarms_read_the_metrics_the_stage_publishes_for_each_route_of_the_function(stack):
+    """API Gateway publishes 5XXError per ApiName, Stage, Resource and Method; with the API
+    defined by its OpenAPI document, Resource is the document's path and Method its
+    operation (ANY for the any-method). A function's API alarms read exactly the operations
+    that integrate its live alias."""
+    [api_id] = resources(stack, "aws_api_gateway_rest_api")
+    [stage_id] = resources(stack, "aws_api_gateway_stage")
+    stage = {
+        "ApiName": f"${{aws_api_gateway_rest_api.{api_id}.name}}",
+        "Stage": f"${{aws_api_gateway_stage.{stage_id}.stage_name}}",
+    }
+    alarms = resources(stack, "aws_cloudwatch_metric_alarm").values()
+    config = env_config(stack_env(stack))
+    for key in function_keys(stack):
+        invoke_arn = function_ref(stack, "aws_lambda_alias", key, "invoke_arn")
+        operations = {
+            tuple(operation.split(" ", 1)[::-1])
+            for operation, body in api_operations(stack).items()
+            if body["x-amazon-apigateway-integration"]["uri"] == invoke_arn
         }
-        assert metrics == {"Errors", "Throttles", "Duration", "ApproximateNumberOfMessagesVisible"}
+        name = config.functions[key].name
+        read = []
+        for alarm in alarms:
+            if alarm["alarm_name"] != f"{name}-api-5xx":
+                continue
+            for query in alarm["metric_query"]:
+                if "metric" in query:
+                    metric = query["metric"]
+                    assert (metric["namespace"], metric["metric_name"]) == (
+                        "AWS/ApiGateway",
+                        "5XXError",
+                    )
+                    dimensions = dict(metric["dimensions"])
+                    assert {k: dimensions.pop(k) for k in stage} == stage
+                    read.append((dimensions.pop("Resource"), dimensions.pop("Method")))
+                    assert dimensions == {}
+        assert operations and sorted(read) == sorted(operations), key
 
 
 def test_key_lets_cloudwatch_publish_to_the_encrypted_topic(stack):
@@ -169,8 +212,9 @@ def deployment_group(stack: dict, key: str) -> dict:
     return group
 
 
-def test_each_deployment_group_rolls_back_on_its_functions_alarms(stack):
+def test_each_deployment_group_rolls_back_on_what_a_bad_release_of_its_function_sets_off(stack):
     keys = function_keys(stack)
+    by_name = alarms_by_name(stack)
     assert len(resources(stack, "aws_codedeploy_deployment_group")) == len(keys)
     for key in keys:
         group = deployment_group(stack, key)
@@ -178,7 +222,9 @@ def test_each_deployment_group_rolls_back_on_its_functions_alarms(stack):
         assert group["deployment_group_name"] == function["function_name"]
         # References to the alarms' names: the group is created after its alarms; another
         # function's alarms never stop this one's release.
-        assert sorted(group["alarm_configuration"]["alarms"]) == function_alarms(stack, key)
+        assert sorted(group["alarm_configuration"]["alarms"]) == sorted(
+            by_name[name] for name in rollback_alarm_names(stack, key)
+        )
         assert group["auto_rollback_configuration"]["events"] == [
             "DEPLOYMENT_FAILURE",
             "DEPLOYMENT_STOP_ON_ALARM",
@@ -217,15 +263,24 @@ def test_shipped_stacks_have_no_domain_secrets_or_subscribers(stack):
     ]
 
 
+def periods(alarm: dict) -> set[int]:
+    """The period of the alarm's metric, or of each metric its expression reads."""
+    if "metric_query" not in alarm:
+        return {alarm["period"]}
+    return {query["metric"]["period"] for query in alarm["metric_query"] if "metric" in query}
+
+
 def test_alarm_settings_come_from_the_config(ops):
     alarms = resources(ops, "aws_cloudwatch_metric_alarm").values()
-    assert {(a["period"], a["evaluation_periods"], a["datapoints_to_alarm"]) for a in alarms} == {
-        (120, 4, 2)
-    }
-    [errors] = [
-        a for a in alarms if a["alarm_name"] == f"{name_prefix(OPERATIONS_CONFIG)}-hello-errors"
-    ]
-    assert errors["threshold"] == 3
+    assert {(a["evaluation_periods"], a["datapoints_to_alarm"]) for a in alarms} == {(4, 2)}
+    assert set().union(*(periods(a) for a in alarms)) == {120}
+    thresholds = {a["alarm_name"]: a["threshold"] for a in alarms}
+    prefix = name_prefix(OPERATIONS_CONFIG)
+    assert thresholds[f"{prefix}-hello-errors"] == 3
+    assert thresholds[f"{prefix}-hello-server-errors"] == 0.1
+    assert thresholds[f"{prefix}-hello-api-5xx"] == 0.2
+    # The load balancer is named after the prefix, its target groups `<prefix>-<key>`.
+    assert (thresholds[f"{prefix}-hello-5xx"], thresholds[f"{prefix}-elb-5xx"]) == (0.3, 0.3)
     subscriptions = {
         (s["protocol"], s["endpoint"])
         for s in resources(ops, "aws_sns_topic_subscription").values()
@@ -266,23 +321,77 @@ def test_domain_maps_the_stage_and_the_load_balancer_uses_its_certificate(ops):
     assert ops["output"]["api_url"]["value"] == "https://api.example.com"
 
 
+def load_balancer_record(synthesized: dict) -> list[dict]:
+    return [
+        record
+        for rid, record in resources(synthesized, "aws_route53_record").items()
+        if "load-balancer-record" in rid
+    ]
+
+
+def test_the_load_balancer_has_a_name_its_certificate_covers(ops):
+    """Its HTTPS listener serves the domain's certificate, so a client must reach it by a
+    name on that certificate: alb.<domain>, pointed at it, and the redirect from port 80
+    keeps the host the client asked for."""
+    certificate = only(ops, "aws_acm_certificate")
+    assert certificate["domain_name"] == "api.example.com"
+    assert certificate["subject_alternative_names"] == ["alb.api.example.com"]
+    # One validation record per name.
+    validation = only(ops, "aws_acm_certificate_validation")
+    assert len(validation["validation_record_fqdns"]) == 2
+    [record] = load_balancer_record(ops)
+    assert (record["name"], record["type"]) == ("alb.api.example.com", "A")
+    assert record["alias"]["name"] == ref(ops, "aws_lb", "load-balancer", "dns_name")
+    assert record["alias"]["zone_id"] == ref(ops, "aws_lb", "load-balancer", "zone_id")
+    [redirect] = [
+        listener
+        for listener in resources(ops, "aws_lb_listener").values()
+        if listener["port"] == 80
+    ]
+    assert redirect["default_action"][0]["redirect"]["protocol"] == "HTTPS"
+    assert "host" not in redirect["default_action"][0]["redirect"]  # #{host}: unchanged
+    assert ops["output"]["load_balancer_url"]["value"] == "https://alb.api.example.com"
+
+
+def ops_with(tmp_path, before_functions: str = "", in_domain: str = "") -> dict:
+    text = OPERATIONS_CONFIG.read_text()
+    text = text.replace("[functions.hello]\n", f"{before_functions}[functions.hello]\n")
+    text = text.replace(
+        'hosted_zone_id = "Z0123456789ABCDEFGHIJ"\n',
+        f'hosted_zone_id = "Z0123456789ABCDEFGHIJ"\n{in_domain}',
+    )
+    path = tmp_path / "ops.toml"
+    path.write_text(text)
+    return synth_config(load_config(path))
+
+
+def test_the_load_balancers_name_can_be_chosen(tmp_path):
+    synthesized = ops_with(tmp_path, in_domain='load_balancer_name = "www.example.com"\n')
+    assert only(synthesized, "aws_acm_certificate")["subject_alternative_names"] == [
+        "www.example.com"
+    ]
+    [record] = load_balancer_record(synthesized)
+    assert record["name"] == "www.example.com"
+    assert synthesized["output"]["load_balancer_url"]["value"] == "https://www.example.com"
+
+
 def test_an_own_certificate_wins_over_the_domains(tmp_path):
     certificate = (
         "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-1234567890ab"
     )
-    text = OPERATIONS_CONFIG.read_text().replace(
-        "[functions.hello]\n",
-        f'[load_balancer]\ncertificate_arn = "{certificate}"\n\n[functions.hello]\n',
+    synthesized = ops_with(
+        tmp_path, before_functions=f'[load_balancer]\ncertificate_arn = "{certificate}"\n\n'
     )
-    path = tmp_path / "ops.toml"
-    path.write_text(text)
-    synthesized = synth_config(load_config(path))
     [https] = [
         listener
         for listener in resources(synthesized, "aws_lb_listener").values()
         if listener["protocol"] == "HTTPS"
     ]
     assert https["certificate_arn"] == certificate
+    # The names on that certificate are its owner's to point: none is added or pointed here.
+    assert "subject_alternative_names" not in only(synthesized, "aws_acm_certificate")
+    assert not load_balancer_record(synthesized)
+    assert "load_balancer_url" not in synthesized["output"]
 
 
 def test_function_reads_exactly_its_secret_parameters(ops):

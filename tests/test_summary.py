@@ -70,7 +70,7 @@ def test_summary_has_one_block_per_stack_with_counts_outputs_backend_and_folder(
         document = json.loads((synth_output / "stacks" / env / "cdk.tf.json").read_text())
         types = document["resource"]
         total = sum(len(items) for items in types.values())
-        head, families, outputs, backend = block.splitlines()
+        head, families, outputs, backend, cost = block.splitlines()
         assert head == f"{env}: {total} resources in {synth_output / 'stacks' / env}"
 
         pairs = [item.rsplit(" ", 1) for item in families.split(": ", 1)[1].split(", ")]
@@ -82,3 +82,12 @@ def test_summary_has_one_block_per_stack_with_counts_outputs_backend_and_folder(
         assert outputs == f"  outputs:  {', '.join(sorted(document['output']))}"
         path = document["terraform"]["backend"]["local"]["path"]
         assert backend == f"  backend:  local ({path})"
+
+        # The floor counts what the JSON holds: its NAT gateways, alarms and dashboard.
+        assert cost.startswith("  cost:     $")
+        assert "/month always on, priced for us-east-1 on " in cost
+        alarms = len(types["aws_cloudwatch_metric_alarm"])
+        assert f"alarms {alarms} x $0.10" in cost
+        assert "dashboards 1 x $3.00" in cost
+        nat_gateways = len(types.get("aws_nat_gateway", {}))
+        assert ("NAT gateways" in cost) is (nat_gateways > 0)

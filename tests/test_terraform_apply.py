@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -39,12 +40,15 @@ from tests.terraform_cycle import (
     Workspace,
     authorization,
     hosted_zone_name,
+    is_protected,
     overlay_domain,
     public_routes,
     required_toolchain,
+    retired_config,
     secret_parameters,
     start_emulator,
-    teardown_override,
+    state_bucket_override,
+    take_synthesized,
     variant_config,
     wildcards,
     workspace,
@@ -93,12 +97,21 @@ def bootstrap_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, An
     return {"bucket": aws_facts.bucket_facts(endpoint, outputs["state_bucket"])}
 
 
+@dataclass(frozen=True)
+class StackFolders:
+    """A stack as synthesized, and (for an environment) as synthesized again with the
+    documented retire settings in its config file."""
+
+    applied: Path
+    retired: Path | None
+
+
 def run_cycle(
-    stack_folder: Path, work: Path, toolchain: Toolchain, collect: Collector, emulator: Emulator
+    folders: StackFolders, work: Path, toolchain: Toolchain, collect: Collector, emulator: Emulator
 ) -> CycleReport:
-    report = CycleReport(stack=stack_folder.name)
+    report = CycleReport(stack=folders.applied.name)
     try:
-        _cycle(report, stack_folder, work, toolchain, collect, emulator)
+        _cycle(report, folders, work, toolchain, collect, emulator)
     except Exception as error:  # recorded: the tests name the stack and the step that broke
         report.failure = f"{type(error).__name__}: {error}"
     return report
@@ -106,14 +119,14 @@ def run_cycle(
 
 def _cycle(
     report: CycleReport,
-    stack_folder: Path,
+    folders: StackFolders,
     work: Path,
     toolchain: Toolchain,
     collect: Collector,
     emulator: Emulator,
 ) -> None:
     planned, report.version_note = workspace(
-        stack_folder, work / "planned", toolchain, emulator.url, emulator.tls
+        folders.applied, work / "planned", toolchain, emulator.url, emulator.tls
     )
     report.steps = planned.steps
     endpoint = emulator.endpoint(planned.region)
@@ -133,7 +146,7 @@ def _cycle(
     except Exception as error:  # the fact tests fail on it; the cycle goes on
         report.facts["error"] = f"{type(error).__name__}: {error}"
     applying.run("plan", "-detailed-exitcode")
-    _destroy(applying, report)
+    _destroy(applying, report, folders.retired, endpoint)
     report.after_destroy = aws_facts.inventory(endpoint)
 
 
@@ -163,16 +176,53 @@ def _all_succeed(where: Workspace, *commands: tuple[str, ...]) -> bool:
     return all(where.run(*command).returncode == 0 for command in commands)
 
 
-def _destroy(where: Workspace, report: CycleReport) -> None:
-    """A plain destroy; a protected stack must refuse it, then is retired on purpose."""
+def _destroy(
+    where: Workspace, report: CycleReport, retired: Path | None, endpoint: Endpoint
+) -> None:
+    """A plain destroy; a protected stack must refuse it, then is retired on purpose: an
+    environment by the documented step (its config with docs/retire.toml's settings, synth,
+    apply), the bootstrap by its documented hand edit."""
     stack_json = json.loads((where.folder / "cdk.tf.json").read_text())
-    lifted = teardown_override(stack_json)
-    if lifted["resource"]:
+    if is_protected(stack_json):
         where.run("plan", "-destroy", "-lock=false")
-        (where.folder / TEARDOWN_OVERRIDE_FILE).write_text(json.dumps(lifted, indent=2))
+        if retired is not None:
+            report.facts["versions_before_retire"] = _fill_versioned_buckets(endpoint)
+            take_synthesized(retired, where.folder)
+        else:
+            lifted = state_bucket_override(stack_json)
+            (where.folder / TEARDOWN_OVERRIDE_FILE).write_text(json.dumps(lifted, indent=2))
+        report.facts["retire_folder"] = sorted(p.name for p in where.folder.iterdir())
         if not _all_succeed(where, ("apply", "-auto-approve")):
             return
     where.run("destroy", "-auto-approve")
+    if retired is not None:
+        report.facts["buckets_after_retire"] = _existing_buckets(
+            endpoint, report.facts.get("versions_before_retire", {})
+        )
+
+
+# Written twice (an old version and a current one) into every versioned bucket before retiring.
+RETIRE_PROBE_KEYS = ("retire-probe/overwritten.txt", "retire-probe/overwritten.txt", "other.txt")
+
+
+def _fill_versioned_buckets(endpoint: Endpoint) -> dict[str, int]:
+    """Objects and old versions in each versioned bucket, as a stack that ran for a while has
+    them; the object versions each bucket then holds."""
+    s3 = endpoint.client("s3")
+    filled = {}
+    for bucket in (item["Name"] for item in s3.list_buckets()["Buckets"]):
+        if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
+            continue
+        for key in RETIRE_PROBE_KEYS:
+            s3.put_object(Bucket=bucket, Key=key, Body=b"written before the environment retires")
+        listed = s3.list_object_versions(Bucket=bucket)
+        filled[bucket] = len(listed.get("Versions", [])) + len(listed.get("DeleteMarkers", []))
+    return filled
+
+
+def _existing_buckets(endpoint: Endpoint, buckets: dict[str, int]) -> list[str]:
+    existing = {item["Name"] for item in endpoint.client("s3").list_buckets()["Buckets"]}
+    return sorted(existing & set(buckets))
 
 
 @pytest.fixture(scope="module")
@@ -190,9 +240,15 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
             *("--config", str(BOOTSTRAP_TEST_CONFIG), "--outdir", str(bootstrap_out))
         ]
         assert main.main(["--bootstrap", *bootstrap_arguments]) == 0
-        folders = {env: out / "stacks" / env for env in ENVIRONMENTS}
-        folders["bootstrap"] = bootstrap_out / "stacks" / "bootstrap"
-        _create_secret_parameters(folders["prod"], emulators["prod"])
+        retired_out = base / "retired.out"
+        retired = _config_retired(config, base / "retired-config")
+        assert main.main(["--config", str(retired), "--outdir", str(retired_out)]) == 0
+        folders = {
+            env: StackFolders(out / "stacks" / env, retired_out / "stacks" / env)
+            for env in ENVIRONMENTS
+        }
+        folders["bootstrap"] = StackFolders(bootstrap_out / "stacks" / "bootstrap", None)
+        _create_secret_parameters(folders["prod"].applied, emulators["prod"])
         collectors = {env: serverless_facts for env in ENVIRONMENTS}
         collectors["bootstrap"] = bootstrap_facts
         with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
@@ -232,6 +288,14 @@ def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
         zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
     text = variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, zone_id)
     (folder / "prod.toml").write_text(text)
+    return folder
+
+
+def _config_retired(config: Path, folder: Path) -> Path:
+    """Every environment's file as applied, with the documented retire settings in it."""
+    folder.mkdir()
+    for file in config.glob("*.toml"):
+        (folder / file.name).write_text(retired_config(file.read_text()))
     return folder
 
 
@@ -290,6 +354,26 @@ def test_a_protected_stack_refuses_a_plain_destroy(cycles, stack):
     step = cycles[stack].step("plan -destroy")
     assert step.returncode == 1
     assert "prevent_destroy" in step.output
+
+
+def test_prod_is_retired_by_the_documented_step_versioned_buckets_and_all(cycles):
+    """prod's config with docs/retire.toml's settings, synthesized again, applied over the
+    running stack, then a plain destroy: buckets holding objects and old versions are
+    emptied and deleted; no override file is involved."""
+    report = cycles["prod"]
+    versions = report.facts["versions_before_retire"]
+    # The artifact bucket and the access-log bucket.
+    assert len(versions) == 2
+    assert report.facts["outputs"]["bucket_name"] in versions
+    # Each holds at least the probe's three versions (one of them an old version).
+    assert all(count >= 3 for count in versions.values()), versions
+    assert TEARDOWN_OVERRIDE_FILE not in report.facts["retire_folder"]
+    retire = report.step("apply -auto-approve")
+    assert retire.returncode == 0, _tail(retire.output)
+    destroy = report.step("destroy")
+    assert destroy.returncode == 0, _tail(destroy.output)
+    assert "BucketNotEmpty" not in destroy.output
+    assert report.facts["buckets_after_retire"] == []
 
 
 def test_dev_is_destroyed_as_it_is(cycles):
@@ -445,9 +529,19 @@ def test_api_stage_deploys_every_route_to_its_function_alias(applied):
 
 
 def test_firewall_guards_load_balancer_and_api_stage(applied):
-    env = applied["outputs"]["dashboard_name"]
-    assert applied["load_balancer"]["web_acl"]["Name"] == env
-    assert applied["api"]["web_acl"]["Name"] == env
+    prefix = applied["outputs"]["dashboard_name"]  # `<project>-<env>`, as the web ACL's
+    assert applied["load_balancer"]["web_acl"]["Name"] == prefix
+    assert applied["api"]["web_acl"]["Name"] == prefix
+    rules = {rule["Name"]: rule for rule in applied["load_balancer"]["web_acl"]["Rules"]}
+    # First, per client IP: the shipped 2000 requests in 5 minutes.
+    rate = rules["RateLimitPerIp"]
+    assert (rate["Priority"], rate["Action"]) == (0, {"Block": {}})
+    statement = rate["Statement"]["RateBasedStatement"]
+    assert (statement["Limit"], statement["AggregateKeyType"]) == (2000, "IP")
+    # Where the file lets routes take markup (dev's escape example), the XSS rule that blocks
+    # markup on every other path; prod has no such route.
+    markup_paths = applied["config"].get("waf", {}).get("markup_paths", [])
+    assert ("CrossSiteScriptingOutsideMarkupPaths" in rules) is bool(markup_paths)
 
 
 def test_table_has_recovery_encryption_and_expiry(applied):
@@ -482,9 +576,13 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     functions, env = outputs["functions"], outputs["dashboard_name"]
     topic = outputs["alarm_topic_arn"]
     alarms = operations["alarms"]
-    # Per function 4, and 2 for its target group if a public route reaches it; 2 for the API.
+    balancer = applied["load_balancer"]["load_balancer"]["LoadBalancerName"]
     behind_load_balancer = {route["function"] for route in public_routes(applied["config"])}
-    assert len(alarms) == 4 * len(functions) + 2 * len(behind_load_balancer) + 2
+    # Per function six, one for its target group if a public route reaches it; the API's
+    # latency and, when the load balancer has targets, its own 5XX.
+    assert len(alarms) == (
+        6 * len(functions) + len(behind_load_balancer) + 1 + bool(behind_load_balancer)
+    )
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms)
     # Named after what they watch, the name prefix once: hello-dev-hello-errors, ...
     assert not [a["AlarmName"] for a in alarms if a["AlarmName"].startswith(f"{env}-{env}-")]
@@ -493,14 +591,12 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
         name = function["function_name"]
         assert operations["aliases"][key]["AliasArn"] == function["live_alias_arn"]
         group = operations["deployment_groups"][key]
-        # Each function's release stops on its own alarms only.
-        own = sorted(
-            a["AlarmName"]
-            for a in alarms
-            if a["Namespace"] in ("AWS/Lambda", "AWS/SQS") and a["AlarmName"].startswith(f"{name}-")
-        )
-        assert f"{name}-errors" in own and len(own) == 4
-        assert sorted(a["name"] for a in group["alarmConfiguration"]["alarms"]) == own
+        # Each function's release stops on what a bad release of it sets off, and only that.
+        own = {f"{name}-{kind}" for kind in ("errors", "duration-p99", "server-errors", "api-5xx")}
+        if key in behind_load_balancer:
+            own.add(f"{balancer}-{key}-5xx")  # its target group's, `<load balancer>-<key>`
+        assert own <= {a["AlarmName"] for a in alarms}
+        assert {a["name"] for a in group["alarmConfiguration"]["alarms"]} == own
         assert group["deploymentStyle"]["deploymentType"] == "BLUE_GREEN"
         assert group["deploymentConfigName"] == f"CodeDeployDefault.Lambda{expected}"
 
@@ -532,8 +628,9 @@ def test_custom_domain_maps_the_stage_and_resolves_to_it(prod):
     assert mapping["stage"] == stage["stageName"]
     api_id = urlparse(outputs["api_invoke_url"]).hostname.split(".", 1)[0]
     assert mapping["restApiId"] == api_id
-    (alias_record,) = [r for r in domain["records"] if r["Type"] == "A"]
-    assert alias_record["Name"].rstrip(".") == name
+    (alias_record,) = [
+        r for r in domain["records"] if r["Type"] == "A" and r["Name"].rstrip(".") == name
+    ]
     target = alias_record["AliasTarget"]
     assert target["DNSName"].rstrip(".") == domain["domain"]["regionalDomainName"]
     assert target["HostedZoneId"] == domain["domain"]["regionalHostedZoneId"]
@@ -545,11 +642,21 @@ def test_certificate_is_dns_validated_and_serves_domain_and_load_balancer(prod):
     # Issued only because the stack wrote the record ACM asked for (moto gap 9).
     assert certificate["Status"] == "ISSUED"
     assert certificate["DomainName"] == "api.prod.example.com"
-    (option,) = certificate["DomainValidationOptions"]
-    assert option["ValidationMethod"] == "DNS"
-    asked = option["ResourceRecord"]
-    [written] = [r for r in domain["records"] if r["Name"] == asked["Name"]]
-    assert (written["Type"], written["ResourceRecords"]) == ("CNAME", [{"Value": asked["Value"]}])
+    # The load balancer's own name is on it too: clients verify the host they asked for.
+    assert "alb.api.prod.example.com" in certificate["SubjectAlternativeNames"]
+    options = certificate["DomainValidationOptions"]
+    assert {o["DomainName"] for o in options} == {
+        "api.prod.example.com",
+        "alb.api.prod.example.com",
+    }
+    for option in options:
+        assert option["ValidationMethod"] == "DNS"
+        asked = option["ResourceRecord"]
+        [written] = [r for r in domain["records"] if r["Name"] == asked["Name"]]
+        assert (written["Type"], written["ResourceRecords"]) == (
+            "CNAME",
+            [{"Value": asked["Value"]}],
+        )
     listeners = {item["Port"]: item for item in prod["load_balancer"]["listeners"]}
     assert listeners[443]["Protocol"] == "HTTPS"
     assert [c["CertificateArn"] for c in listeners[443]["Certificates"]] == [
@@ -558,6 +665,16 @@ def test_certificate_is_dns_validated_and_serves_domain_and_load_balancer(prod):
     (redirect,) = listeners[80]["DefaultActions"]
     assert redirect["Type"] == "redirect"
     assert redirect["RedirectConfig"]["Protocol"] == "HTTPS"
+    # That name resolves to the load balancer.
+    balancer = prod["load_balancer"]["load_balancer"]
+    (record,) = [
+        r
+        for r in domain["records"]
+        if r["Type"] == "A" and r["Name"].rstrip(".") == "alb.api.prod.example.com"
+    ]
+    assert record["AliasTarget"]["DNSName"].rstrip(".") == balancer["DNSName"]
+    assert record["AliasTarget"]["HostedZoneId"] == balancer["CanonicalHostedZoneId"]
+    assert prod["outputs"]["load_balancer_url"] == "https://alb.api.prod.example.com"
 
 
 def test_function_reads_exactly_its_secret_parameters(prod):

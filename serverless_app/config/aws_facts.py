@@ -149,10 +149,6 @@ S3_MAX_LIFECYCLE_DAYS = 2**31 - 1
 LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
 # The values the stack gives STACK_VARIABLES (stack.py); the bucket name is at most 63 long.
 GREETING_KEY = "greeting.txt"
-# CloudWatch alarms on standard-resolution metrics: a period of 60 s or a multiple of it, and
-# evaluation periods x period at most one day.
-ALARM_MIN_PERIOD_S = 60
-ALARM_MAX_EVALUATION_SECONDS = 24 * 3600
 # API Gateway REST integrations time out after 29 s: a p99 latency alarm above it never fires.
 API_MAX_LATENCY_MS = API_GATEWAY_TIMEOUT_S * 1000
 # SNS: an email endpoint is an address; an HTTPS endpoint a URL (at most 2048 characters is

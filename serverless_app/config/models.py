@@ -33,12 +33,26 @@ from constructs_lib.concurrency import (
     why_reservable,
 )
 from constructs_lib.dependencies import dependency_file_problem
+from constructs_lib.limits import (
+    ALARM_MAX_EVALUATION_SECONDS,
+    ALARM_MAX_METRICS,
+    ALARM_MIN_PERIOD_S,
+    DEPLOYMENT_GROUP_MAX_ALARMS,
+    WAF_COMMON_RULE_SET,
+    WAF_RATE_LIMIT_MAX,
+    WAF_RATE_LIMIT_MIN,
+    WAF_RATE_WINDOWS_S,
+    WAF_REGEX_MAX_LENGTH,
+    alarm_window_problem,
+    metric_alarms_needed,
+)
 from constructs_lib.names import access_log_bucket_prefix
 from constructs_lib.paths import (
     MAX_API_RESOURCES,
     MAX_LISTENER_PRIORITY,
     MAX_WILDCARDS_PER_RULE,
     MIN_LISTENER_PRIORITY,
+    paths_regex,
     resource_paths,
     rule_priority,
     segments,
@@ -54,8 +68,6 @@ from constructs_lib.permissions import (
 )
 from constructs_lib.zones import mixed_forms
 from serverless_app.config.aws_facts import (
-    ALARM_MAX_EVALUATION_SECONDS,
-    ALARM_MIN_PERIOD_S,
     ALB_MAX_LISTENER_RULES,
     ALB_MAX_TARGET_GROUPS,
     API_GATEWAY_TIMEOUT_S,
@@ -851,6 +863,35 @@ class WafConfig(StrictModel):
         json_schema_extra={"type_text": "table: group = list of rule names"},
     )
 
+    rate_limit: Annotated[int, Field(ge=WAF_RATE_LIMIT_MIN, le=WAF_RATE_LIMIT_MAX)] = Field(
+        default=2000,
+        description=(
+            "WAF's limits; requests one client IP may send per `rate_limit_window_s` to the "
+            "load balancer and the API together (the web ACL is shared); above it WAF answers "
+            "403 until the rate drops"
+        ),
+    )
+    rate_limit_window_s: Annotated[int, one_of(WAF_RATE_WINDOWS_S, "a WAF evaluation window")] = (
+        Field(
+            default=300,
+            description=(
+                "the window WAF counts `rate_limit` in: one of "
+                f"{', '.join(map(str, WAF_RATE_WINDOWS_S))} seconds"
+            ),
+        )
+    )
+    markup_paths: list[RoutePath] = Field(
+        default_factory=list,
+        description=(
+            "route paths that take markup in the query or the path (e.g. an HTML escaper): "
+            "there AWSManagedRulesCommonRuleSet's CrossSiteScripting_QUERYARGUMENTS and "
+            "_URIPATH only count, everywhere else a rule after the group blocks what they "
+            "matched. Each a `routes[].path` of this file; needs "
+            "AWSManagedRulesCommonRuleSet; the path pattern WAF matches (with the optional "
+            f"stage prefix) at most {WAF_REGEX_MAX_LENGTH} characters"
+        ),
+    )
+
     @model_validator(mode="after")
     def _counted_groups_are_used(self) -> WafConfig:
         raise_problems(
@@ -858,6 +899,9 @@ class WafConfig(StrictModel):
             for group in self.count_rules
             if group not in self.managed_rule_groups
         )
+        if self.markup_paths and WAF_COMMON_RULE_SET not in self.managed_rule_groups:
+            message = f"scopes {WAF_COMMON_RULE_SET}'s XSS rules: add it to managed_rule_groups"
+            fail(("markup_paths",), message, self.markup_paths)
         return self
 
 
@@ -909,9 +953,16 @@ class AlarmsConfig(StrictModel):
     )
     evaluation_periods: Annotated[
         int, Field(ge=1, le=ALARM_MAX_EVALUATION_SECONDS // ALARM_MIN_PERIOD_S)
-    ] = Field(default=5, description="`period_s` x this at most one day (CloudWatch)")
+    ] = Field(
+        default=3,
+        description=(
+            "`period_s` x this at most one day (CloudWatch); with a canary or linear "
+            "`releases.strategy`, `period_s` x this + 60 s (metric delay) at most the time "
+            "the strategy watches the alarms (its canary interval; nine linear steps)"
+        ),
+    )
     datapoints_to_alarm: Annotated[int, Field(ge=1)] = Field(
-        default=3, description="of the evaluation periods, how many must breach (M of N)"
+        default=2, description="of the evaluation periods, how many must breach (M of N)"
     )
     # Counts per period; CloudWatch sets no maximum: 1,000,000 is a sanity bound.
     function_errors: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
@@ -923,14 +974,27 @@ class AlarmsConfig(StrictModel):
     duration_p99_timeout_ratio: Annotated[float, Field(gt=0, le=1)] = Field(
         default=0.8, description="p99 duration as a share of the function's `timeout_s`"
     )
+    function_server_error_rate: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.05,
+        description=(
+            "share of a function's own answers that are 5XX (the request metric it emits, "
+            "every version); stops a release"
+        ),
+    )
     api_server_error_rate: Annotated[float, Field(gt=0, le=1)] = Field(
-        default=0.05, description="share of API answers that are 5XX"
+        default=0.05,
+        description="share of 5XX answers on the worst of a function's API routes; stops a release",
     )
     api_latency_p99_ms: Annotated[int, Field(ge=1, le=API_MAX_LATENCY_MS)] = Field(
         default=3000, description="API p99 latency; API Gateway gives up at 29 s"
     )
-    load_balancer_target_5xx: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
-        default=5, description="5XX answers of the function per period (sanity bound 1,000,000)"
+    load_balancer_server_error_rate: Annotated[float, Field(gt=0, le=1)] = Field(
+        default=0.05,
+        description=(
+            "share of a target group's requests that fail 5XX (function answers, crashes, "
+            "timeouts, invalid responses; stops a release), and of all requests the load "
+            "balancer answers 5XX itself"
+        ),
     )
 
     @model_validator(mode="after")
@@ -952,8 +1016,9 @@ class ReleasesConfig(StrictModel):
     strategy: Annotated[str, one_of(RELEASE_STRATEGIES, "a CodeDeploy Lambda strategy")] = Field(
         default="Canary10Percent5Minutes",
         description=(
-            f"one of {', '.join(RELEASE_STRATEGIES)}; the function's alarms stop a release "
-            "and roll it back"
+            f"one of {', '.join(RELEASE_STRATEGIES)}; the function's rollback alarms stop a "
+            "release and roll it back while the new version has part of the traffic (never "
+            "with AllAtOnce)"
         ),
     )
 
@@ -964,13 +1029,38 @@ class DomainConfig(StrictModel):
     name: DomainName = Field(
         description=(
             "the API's host name, e.g. `api.example.com`: an ACM certificate (DNS-validated) and "
-            "an A alias record are created; the load balancer's HTTPS listener uses the same "
-            "certificate unless `load_balancer.certificate_arn` is set"
+            "an A alias record are created; unless `load_balancer.certificate_arn` is set, the "
+            "load balancer's HTTPS listener serves the same certificate, which also names "
+            "`load_balancer_name`"
         )
     )
     hosted_zone_id: HostedZoneId = Field(
         description="the existing Route 53 public hosted zone holding `name`"
     )
+    load_balancer_name: DomainName | None = Field(
+        default=None,
+        description=(
+            "the load balancer's host name: a second name on the certificate and an A alias "
+            "record to the load balancer, so HTTPS clients find a certificate that names it; "
+            "in the same hosted zone, not `name`; only without "
+            "`load_balancer.certificate_arn`; unique"
+        ),
+        json_schema_extra={"default_text": "`alb.<name>`"},
+    )
+
+    @model_validator(mode="after")
+    def _load_balancer_name(self) -> DomainConfig:
+        host = self.load_balancer_host
+        if self.load_balancer_name is None and not _is_valid(_DOMAIN_NAME, host):
+            message = "the default alb.<name> is longer than a host name may be: set one"
+            fail(("load_balancer_name",), message, host)
+        if host == self.name:
+            fail(("load_balancer_name",), "must differ from name (the API's)", host)
+        return self
+
+    @property
+    def load_balancer_host(self) -> str:
+        return self.load_balancer_name or f"alb.{self.name}"
 
 
 BackendType = Literal["local", "s3"]
@@ -1233,6 +1323,55 @@ class StackConfig(StrictModel):
         )
         return self
 
+    @model_validator(mode="after")
+    def _alarms_fit_the_release(self) -> StackConfig:
+        alarms = self.alarms
+        problem = alarm_window_problem(
+            self.releases.strategy, alarms.period_s * alarms.evaluation_periods
+        )
+        if problem is not None:
+            message = (
+                f"{problem}: the alarms could not stop a bad release; shorten the window or "
+                "choose a longer releases.strategy"
+            )
+            fail(("alarms", "evaluation_periods"), message, alarms.evaluation_periods)
+        return self
+
+    @model_validator(mode="after")
+    def _rollback_alarms_per_function(self) -> StackConfig:
+        raise_problems(_rollback_alarm_problems(self))
+        return self
+
+    @model_validator(mode="after")
+    def _markup_paths_are_routes(self) -> StackConfig:
+        paths = self.waf.markup_paths
+        routed = {route.path for route in self.routes}
+        raise_problems(
+            Problem(("waf", "markup_paths", index), "not a routes[].path of this file", path)
+            for index, path in enumerate(paths)
+            if path not in routed
+        )
+        regex = paths_regex(paths, self.api.stage_name)
+        if paths and len(regex) > WAF_REGEX_MAX_LENGTH:
+            message = (
+                f"the path pattern WAF matches would be {len(regex)} characters, it allows "
+                f"{WAF_REGEX_MAX_LENGTH}: fewer paths, or a {{name+}} route"
+            )
+            fail(("waf", "markup_paths"), message, paths)
+        return self
+
+    @model_validator(mode="after")
+    def _load_balancer_name_needs_the_domains_certificate(self) -> StackConfig:
+        domain = self.domain
+        chosen = domain.load_balancer_name if domain is not None else None
+        if chosen is not None and self.load_balancer.certificate_arn is not None:
+            message = (
+                "only used without load_balancer.certificate_arn: the load balancer then "
+                "serves that certificate, and the names it covers are yours to point"
+            )
+            fail(("domain", "load_balancer_name"), message, chosen)
+        return self
+
     @property
     def name_prefix(self) -> str:
         """`<project>-<env>`: the start of every name the stack derives."""
@@ -1436,6 +1575,34 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
             yield Problem(("functions", key), message, len(routes))
 
 
+# The alarms the stack puts in every function's deployment group besides those that read its
+# routes: its errors, p99 duration and share of 5XX answers (serverless_app/stack.py).
+FUNCTION_ROLLBACK_ALARMS = 3
+
+
+def _rollback_alarm_count(config: StackConfig, key: str) -> int:
+    """The alarms that stop a release of function `key`: its own, one per ALARM_MAX_METRICS
+    of its API routes (an alarm reads one metric per route), its target group's if it has
+    one."""
+    routes = config.routes_of(key)
+    on_load_balancer = any(route.load_balancer for route in routes)
+    return FUNCTION_ROLLBACK_ALARMS + metric_alarms_needed(len(routes)) + on_load_balancer
+
+
+def _rollback_alarm_problems(config: StackConfig) -> Iterator[Problem]:
+    for key in config.functions:
+        count = _rollback_alarm_count(config, key)
+        if count > DEPLOYMENT_GROUP_MAX_ALARMS:
+            message = (
+                f"its releases would stop on {count} alarms, CodeDeploy takes "
+                f"{DEPLOYMENT_GROUP_MAX_ALARMS}: {FUNCTION_ROLLBACK_ALARMS} of its own, one per "
+                f"{ALARM_MAX_METRICS} of its API routes (CloudWatch reads {ALARM_MAX_METRICS} "
+                "metrics per alarm) and its target group's; send fewer routes to it (one greedy "
+                "{proxy+} route serves many paths)"
+            )
+            yield Problem(("functions", key), message, len(config.routes_of(key)))
+
+
 def _unknown_functions(
     routes: list[RouteConfig], functions: dict[str, FunctionConfig] | None
 ) -> Iterator[Problem]:
@@ -1534,6 +1701,7 @@ def _is_section(default_factory: object) -> bool:
 
 
 _NAME_PART = TypeAdapter(EnvName)
+_DOMAIN_NAME = TypeAdapter(DomainName)
 
 
 def _is_name_part(value: Any) -> bool:
@@ -1572,7 +1740,8 @@ def _zone_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-# Keys of the single-function shape, and what replaced them.
+# Keys of earlier versions (the single-function shape, a count that became a share), and what
+# replaced them.
 ADD_A_FUNCTION = '(see README "Add a function")'
 OLD_KEYS = {
     ("lambda",): f"replaced by [functions.<name>] tables and [[routes]] {ADD_A_FUNCTION}",
@@ -1580,12 +1749,16 @@ OLD_KEYS = {
     ("api", "authorization"): (
         f"replaced by authorization in each [[routes]] entry {ADD_A_FUNCTION}"
     ),
+    ("alarms", "load_balancer_target_5xx"): (
+        "replaced by alarms.load_balancer_server_error_rate, a share of requests (0-1) "
+        "rather than a count"
+    ),
 }
 
 
 def _old_shape(data: dict[str, Any]) -> Iterator[Problem]:
-    """One problem per key of the single-function shape: the rest of such a file would only
-    repeat that the functions and routes are missing."""
+    """One problem per key of an earlier version: the rest of such a file would only repeat
+    what is missing (for the single-function shape, the functions and routes)."""
     for loc, message in OLD_KEYS.items():
         table: Any = data
         for key in loc[:-1]:
@@ -1658,9 +1831,18 @@ UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
     # The API's alarms and access-log group are named after it.
     ("API name", lambda config: [("api.name", config.api.name)]),
     ("alarm topic", lambda config: [("alarms.topic_name", config.alarms.topic_name)]),
+    # The API's and the load balancer's host names: one record each in a hosted zone.
     (
         "custom domain",
-        lambda config: [("domain.name", config.domain.name if config.domain else None)],
+        lambda config: [
+            ("domain.name", config.domain.name if config.domain else None),
+            (
+                "domain.load_balancer_name",
+                config.domain.load_balancer_host
+                if config.domain and config.load_balancer.certificate_arn is None
+                else None,
+            ),
+        ],
     ),
     (
         "function name",
