@@ -96,7 +96,12 @@ class LambdaRestApi(Construct):
         body = json.dumps(self.definition, separators=(",", ":"))
         self.api = ApiGatewayRestApi(
             self,
-            "api",
+            # Not "api", the address of the API whose routes were Terraform resources (v0.1.0):
+            # upgraded, that API and its resources go together. Applying the document to it
+            # would leave Terraform deleting the old resources by id afterwards, and whether
+            # API Gateway keeps a path's id across an overwrite is not documented: if it does,
+            # those deletes would remove methods the document had just defined.
+            "openapi",
             name=props.name,
             body=body,
             endpoint_configuration=ApiGatewayRestApiEndpointConfiguration(types=["REGIONAL"]),
