@@ -9,10 +9,11 @@ import re
 import subprocess
 import sys
 import tomllib
+import types
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 from serverless_app.config import StackConfig, load_config
 from serverless_app.summary import json_strings
@@ -424,3 +425,23 @@ def route_load_balancer(
     target_group = balancer.add_function_target("fn", "t-lb-fn", target)
     balancer.add_routes([(greet_route(function, target), target_group)])
     return target_group
+
+
+def bare_type(annotation: Any) -> Any:
+    """The type inside `Annotated[...]` and `X | None` (for tests that walk the config schema)."""
+    while True:
+        if get_origin(annotation) is Annotated:
+            annotation = get_args(annotation)[0]
+        elif get_origin(annotation) in (Union, types.UnionType):
+            [annotation] = [arg for arg in get_args(annotation) if arg is not type(None)]
+        else:
+            return annotation
+
+
+def value_at(data: Any, key: str | int) -> Any:
+    """`data[key]` for a table or a list, else None."""
+    if isinstance(data, dict):
+        return data.get(key)
+    if isinstance(data, list) and isinstance(key, int) and key < len(data):
+        return data[key]
+    return None

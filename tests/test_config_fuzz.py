@@ -18,18 +18,17 @@ import random
 import re
 import sys
 import tomllib
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 from pydantic import BaseModel
 
 import main
 from serverless_app.config import BootstrapConfig, ConfigError, StackConfig, load_config
-from tests.support import CONFIG_DIR
+from tests.support import CONFIG_DIR, bare_type, value_at
 
 SEED = 20261206
 Location = tuple[str | int, ...]
@@ -55,45 +54,27 @@ def schema_keys(model: type[BaseModel], data: Any, loc: Location = ()) -> Iterat
     if not loc:
         yield Key((), "section")  # the file's top level
     for name, field in model.model_fields.items():
-        yield from _keys(field.annotation, _get(data, name), (*loc, name))
+        yield from _keys(field.annotation, value_at(data, name), (*loc, name))
 
 
 def _keys(annotation: Any, data: Any, loc: Location) -> Iterator[Key]:
-    annotation = _bare(annotation)
+    annotation = bare_type(annotation)
     origin = get_origin(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield Key(loc, "section")
         yield from schema_keys(annotation, data if isinstance(data, dict) else {}, loc)
     elif origin is list:
         yield Key(loc, "list")
-        yield from _keys(get_args(annotation)[0], _get(data, 0), (*loc, 0))
+        yield from _keys(get_args(annotation)[0], value_at(data, 0), (*loc, 0))
     elif origin is dict:
         yield Key(loc, "table")
         yield Key(loc, "table key")
         entry = next(iter(data), "entry") if isinstance(data, dict) and data else "entry"
-        yield from _keys(get_args(annotation)[1], _get(data, entry), (*loc, entry))
+        yield from _keys(get_args(annotation)[1], value_at(data, entry), (*loc, entry))
     elif origin is Literal:
         yield Key(loc, "str")
     elif annotation in (str, int, float, bool):
         yield Key(loc, annotation.__name__)
-
-
-def _bare(annotation: Any) -> Any:
-    while True:
-        if get_origin(annotation) is Annotated:
-            annotation = get_args(annotation)[0]
-        elif get_origin(annotation) in (Union, types.UnionType):
-            [annotation] = [arg for arg in get_args(annotation) if arg is not type(None)]
-        else:
-            return annotation
-
-
-def _get(data: Any, key: str | int) -> Any:
-    if isinstance(data, dict):
-        return data.get(key)
-    if isinstance(data, list) and isinstance(key, int) and key < len(data):
-        return data[key]
-    return None
 
 
 # --- values, including the ones Python cannot hold or print directly ------------------------

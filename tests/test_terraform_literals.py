@@ -14,18 +14,17 @@ import copy
 import json
 import subprocess
 import tomllib
-import types
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 from pydantic import BaseModel, ValidationError
 
 from serverless_app.config import BootstrapConfig, StackConfig
 from serverless_app.summary import json_strings
-from tests.support import CONFIG_DIR, api_document, resources, synth_config
+from tests.support import CONFIG_DIR, api_document, bare_type, resources, synth_config, value_at
 
 Location = tuple[str | int, ...]
 
@@ -46,43 +45,24 @@ def string_slots(model: type[BaseModel], data: Any, loc: Location = ()) -> Itera
     """Every string slot of `model`, with `data` (a valid file's table for it) choosing an
     existing entry where a table of tables or a list needs one."""
     for name, field in model.model_fields.items():
-        yield from _slots_of(field.annotation, _get(data, name), (*loc, name))
+        yield from _slots_of(field.annotation, value_at(data, name), (*loc, name))
 
 
 def _slots_of(annotation: Any, data: Any, loc: Location) -> Iterator[Slot]:
-    annotation = _bare(annotation)
+    annotation = bare_type(annotation)
     origin = get_origin(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         yield from string_slots(annotation, data if isinstance(data, dict) else {}, loc)
     elif origin is list:
-        yield from _slots_of(get_args(annotation)[0], _get(data, 0), (*loc, 0))
+        yield from _slots_of(get_args(annotation)[0], value_at(data, 0), (*loc, 0))
     elif origin is dict:
         key_type, value_type = get_args(annotation)
-        if _bare(key_type) is str:
+        if bare_type(key_type) is str:
             yield Slot(loc, is_key=True)
         key = next(iter(data), "entry") if isinstance(data, dict) and data else "entry"
-        yield from _slots_of(value_type, _get(data, key), (*loc, key))
+        yield from _slots_of(value_type, value_at(data, key), (*loc, key))
     elif annotation is str or (origin is Literal and isinstance(get_args(annotation)[0], str)):
         yield Slot(loc, is_key=False)
-
-
-def _bare(annotation: Any) -> Any:
-    """The type inside `Annotated[...]` and `X | None`."""
-    while True:
-        if get_origin(annotation) is Annotated:
-            annotation = get_args(annotation)[0]
-        elif get_origin(annotation) in (Union, types.UnionType):
-            [annotation] = [arg for arg in get_args(annotation) if arg is not type(None)]
-        else:
-            return annotation
-
-
-def _get(data: Any, key: str | int) -> Any:
-    if isinstance(data, dict):
-        return data.get(key)
-    if isinstance(data, list) and isinstance(key, int) and key < len(data):
-        return data[key]
-    return None
 
 
 def with_value(data: dict, slot: Slot, text: str) -> dict:
