@@ -31,7 +31,7 @@ CALL_ARGS ?=
 RELEASE_ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release release-fixture clean graphviz
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release release-fixture clean graphviz provider-mirror
 
 setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -106,7 +106,7 @@ release-fixture: $(VENV)/.synced ## record a release's dev stack for the upgrade
 # suite is CPU-bound (jsii's node kernel, checkov, Terraform). How tests are shared out between
 # them (a module per worker) is in pyproject.toml.
 TEST_WORKERS ?= auto
-test: setup ## the whole test suite (needs everything setup installs)
+test: setup lint ## lint, then the whole test suite, apply cycle included (what CI runs)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # The e2e modules on two workers: the change cycle starts at once beside the apply cycle and
@@ -114,6 +114,19 @@ test: setup ## the whole test suite (needs everything setup installs)
 E2E_WORKERS ?= 2
 e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap, then dev's changes and the upgrade, against local emulators (part of `make test`)
 	$(PY) -m pytest -m e2e -n $(E2E_WORKERS)
+
+# The apply cycle reads hashicorp/aws from a filesystem mirror, never from the network. Where
+# there is none (GitHub's runners), this fills one from the registry: `terraform init` of a
+# synthesized stack with PROVIDER_MIRROR as its plugin cache, whose layout is a mirror's, so
+# the cycle runs the version the stacks pin. Point the tests at it with
+# TERRAFORM_PROVIDER_MIRROR=$(PROVIDER_MIRROR).
+PROVIDER_MIRROR ?= $(CURDIR)/.tools/terraform-providers
+provider-mirror: synth ## hashicorp/aws as the stacks pin it, from the registry into PROVIDER_MIRROR (for the apply cycle)
+	mkdir -p $(PROVIDER_MIRROR)
+	scratch=$$(mktemp -d) && \
+	  cp cdktf.out/stacks/$$(ls cdktf.out/stacks | head -n 1)/cdk.tf.json $$scratch/ && \
+	  TF_PLUGIN_CACHE_DIR=$(PROVIDER_MIRROR) terraform -chdir=$$scratch init -backend=false -input=false -no-color && \
+	  rm -rf $$scratch
 
 checkov: synth $(CHECKOV) ## the security gate on cdktf.out/
 	$(PY) -m scripts.checkov_gate
@@ -124,10 +137,17 @@ diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png 
 bench: $(VENV)/.synced ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
 	$(PY) -m scripts.bench
 
-lint: $(VENV)/.synced $(MYPY) ## ruff check + format check + mypy (strict on constructs_lib/)
+# mypy reads pyproject.toml (strict on the libraries). Each function folder is its own import
+# root (its handler module is a top-level `app`), so each is checked in a run of its own.
+FUNCTION_DIRS := lambda $(wildcard functions/*/)
+lint: $(VENV)/.synced $(MYPY) ## ruff check + format check + mypy on every Python folder (strict on the libraries)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(MYPY) --python-executable $(PY)
+	@for dir in $(FUNCTION_DIRS); do \
+	  echo "$(MYPY) --python-executable $(PY) $$dir"; \
+	  $(MYPY) --python-executable $(PY) $$dir || exit 1; \
+	done
 
 clean:
 	rm -rf cdktf.out bootstrap.out .pytest_cache
