@@ -181,7 +181,9 @@ def test_an_environment_added_as_readme_says_passes_the_check_beside_dev(tmp_pat
 
 @pytest.mark.parametrize("name", [name for name in ONTO_STATE if name in CHAINS["change cycle"]])
 def test_every_change_step_changes_the_configuration(name):
-    assert CONFIGS[name] != CONFIGS[EARLIER[name]]
+    before = EARLIER[name]
+    assert before is not None
+    assert CONFIGS[name] != CONFIGS[before]
 
 
 def test_the_release_fixture_holds_every_asset_its_stack_uploads():

@@ -28,12 +28,12 @@ import pytest
 import main
 from tests import aws_facts
 from tests.aws_facts import Endpoint
+from tests.moto_server import TEST_CREDENTIALS
 from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
     PROD_OVERLAY,
     TEARDOWN_OVERRIDE_FILE,
-    TEST_CREDENTIALS,
     CycleReport,
     Emulator,
     Toolchain,
