@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
-from tests.terraform_cycle import TEST_CREDENTIALS
+from tests.moto_server import TEST_CREDENTIALS
 
 
 @dataclass(frozen=True)
