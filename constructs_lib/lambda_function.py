@@ -213,12 +213,15 @@ class ServerlessFunction(Construct):
 
         Returns the package's base64 SHA-256 and its path relative to the stack folder, where
         ops run Terraform: nothing is built at plan time, so any machine can apply the plan.
+        `bytecode_skipped` is then None, or why the package has no byte-code.
         """
         package = build_zip(
             self.props.source_dir,
             _scratch_folder() / "package.zip",
             dependencies_dir=self._installed_dependencies(),
+            bytecode_runtime=self.props.runtime,
         )
+        self.bytecode_skipped = package.bytecode_skipped
         asset = TerraformAsset(self, "package", path=str(package.path), type=AssetType.FILE)
         return package.base64_sha256, asset.path
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support import REPO_ROOT
+from tests.support import ENVIRONMENT_FILES, REPO_ROOT, file_values
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
 GRAPHVIZ = "sudo apt-get update && sudo apt-get install -y graphviz"
@@ -51,7 +51,16 @@ def test_runs_on_pushes_and_pull_requests_with_read_only_token(workflow):
 
 def test_test_job_installs_from_lock_files_tests_and_uploads_the_synth_output(workflow):
     job = workflow["jobs"]["test"]
-    assert uses(job, "actions/setup-python")["with"]["python-version"] == "3.11"
+    pythons = uses(job, "actions/setup-python")["with"]["python-version"].split()
+    # The last one listed is the default `python`: the project's.
+    assert pythons[-1] == "3.11"
+    # One per runtime the shipped files use, to compile the packages' byte-code.
+    runtimes = {
+        function.get("runtime", "python3.13").removeprefix("python")
+        for path in ENVIRONMENT_FILES.values()
+        for function in file_values(path)["functions"].values()
+    }
+    assert runtimes <= set(pythons)
     assert uses(job, "actions/setup-node")["with"]["node-version"] == "20"
     commands = runs(job)
     # Project steps are Makefile targets; the one system package is Graphviz; the stack list
