@@ -25,11 +25,11 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
 )
 from constructs import Construct
 
-from constructs_lib.dependencies import Target, install_dependencies
+from constructs_lib.dependencies import Target
+from constructs_lib.function_package import build_function_package
 from constructs_lib.iam import add_inline_policy, attach_managed_policy, service_role
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.ordering import add_depends_on
-from constructs_lib.packaging import build_zip
 from constructs_lib.s3 import SecureBucket
 
 # AWS-managed policies by path; `iam.managed_policy_arn` adds the stack's partition.
@@ -215,21 +215,15 @@ class ServerlessFunction(Construct):
         ops run Terraform: nothing is built at plan time, so any machine can apply the plan.
         `bytecode_skipped` is then None, or why the package has no byte-code.
         """
-        package = build_zip(
+        package = build_function_package(
             self.props.source_dir,
             _scratch_folder() / "package.zip",
-            dependencies_dir=self._installed_dependencies(),
-            bytecode_runtime=self.props.runtime,
+            dependencies=self.props.dependencies,
+            target=Target(runtime=self.props.runtime, architecture=self.props.architecture),
         )
         self.bytecode_skipped = package.bytecode_skipped
         asset = TerraformAsset(self, "package", path=str(package.path), type=AssetType.FILE)
         return package.base64_sha256, asset.path
-
-    def _installed_dependencies(self) -> Path | None:
-        if self.props.dependencies is None:
-            return None
-        target = Target(runtime=self.props.runtime, architecture=self.props.architecture)
-        return install_dependencies(self.props.dependencies, target)
 
     # The function's attributes, read once: each read is a round trip to the jsii kernel, and
     # the token it returns stands for the same reference every time.

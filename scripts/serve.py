@@ -1,4 +1,4 @@
-"""Run the function locally: moto as AWS, and an HTTP server that plays API Gateway.
+"""Run the functions locally: moto as AWS, and an HTTP server that plays API Gateway.
 
     .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--greeting TEXT]
 
@@ -6,11 +6,14 @@ Starts moto on 127.0.0.1 (a free port) with the table and bucket created as the 
 them, then serves every `[[routes]]` entry at `http://127.0.0.1:<port>/<stage><path>`, matched
 by method and path as API Gateway does (`{param}` one segment, `{proxy+}` the rest, literal
 segments first): each request becomes the REST proxy event API Gateway would send (with its
-pathParameters), the route's function runs in this process with its own environment variables
-and its response goes back to the client. Connections are served concurrently, each with its
-own timeout; the functions run one request at a time, like one execution environment, with the
-function's configured timeout as its context's remaining time. Ctrl-C or SIGTERM stops both
-servers.
+pathParameters), and its response goes back to the client. Connections are served concurrently,
+each with its own timeout.
+
+Each function runs in its own interpreter process, from the package the stack ships, with its
+own variables, one request at a time, like one execution environment, and is packaged and
+started afresh when its code changes (scripts/sandbox.py). A function that fails, even to
+import, fails its own requests (502, and Lambda's error in the log); the server stays up.
+Ctrl-C or SIGTERM stops everything.
 
 Only the standard library, boto3, moto and the configuration module: no cdktf, so it starts fast.
 """
@@ -18,26 +21,25 @@ Only the standard library, boto3, moto and the configuration module: no cdktf, s
 from __future__ import annotations
 
 import argparse
+import ast
 import base64
 import contextlib
-import importlib
+import importlib.metadata
 import json
 import logging
 import os
 import secrets
 import signal
 import sys
-import threading
-import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -45,12 +47,10 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from constructs_lib.paths import segments
+from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
 from serverless_app.config import GREETING_KEY, ConfigError, RouteConfig, StackConfig, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-# Importing the function must not leave byte-code caches in the folder that gets packaged.
-sys.dont_write_bytecode = True
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "dev.toml"
 HOST = "127.0.0.1"
@@ -68,8 +68,6 @@ DEFAULT_PARTITION_KEY = "pk"
 DEFAULT_TTL_ATTRIBUTE = "expires_at"
 # API Gateway's payload limit.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-
-Handler = Callable[[dict, Any], dict]
 
 
 def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
@@ -130,23 +128,23 @@ def create_resources(
         )
 
 
-def load_function(source_dir: Path, handler: str) -> tuple[ModuleType, Handler]:
-    """Import `module.function` from the source folder, the way the Lambda runtime does.
-
-    The modules imported from the folder are then forgotten by name, so that the next function's
-    `app` is its own and not this one's."""
-    module_name, _, function_name = handler.rpartition(".")
-    before = set(sys.modules)
-    sys.path.insert(0, str(source_dir))
-    try:
-        module = importlib.import_module(module_name)
-    finally:
-        sys.path.remove(str(source_dir))
-    for name in set(sys.modules) - before:
-        file = getattr(sys.modules[name], "__file__", None)
-        if file is not None and Path(file).resolve().is_relative_to(source_dir.resolve()):
-            del sys.modules[name]
-    return module, getattr(module, function_name)
+def module_constants(source_dir: Path, handler: str) -> SimpleNamespace:
+    """The string constants a handler's module binds at top level, read with `ast`: the server
+    never imports a function's code (it runs in the function's own process)."""
+    module_name = handler.rpartition(".")[0]
+    module_file = source_dir / (module_name.replace(".", "/") + ".py")
+    tree = ast.parse(module_file.read_bytes())
+    return SimpleNamespace(
+        **{
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -299,49 +297,9 @@ def _event_body(body: bytes) -> tuple[str | None, bool]:
         return base64.b64encode(body).decode(), True
 
 
-@dataclass(frozen=True)
-class LocalContext:
-    """The parts of the Lambda context the function reads: its id and the time it has left."""
-
-    aws_request_id: str
-    deadline: float  # time.monotonic()
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
-
-
-class TakingTurns:
-    """A lock granted in arrival order: with threading.Lock, which is not fair, one unlucky
-    request could wait behind many later ones."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._next_ticket = 0
-        self._now_serving = 0
-
-    def __enter__(self) -> None:
-        with self._changed:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            self._changed.wait_for(lambda: self._now_serving == ticket)
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._changed:
-            self._now_serving += 1
-            self._changed.notify_all()
-
-
-@dataclass(frozen=True)
-class LocalFunction:
-    handler: Handler
-    timeout_s: int
-    # Set in os.environ while the function runs (the functions share this process).
-    environment: dict[str, str]
-
-
 class LocalGateway(ThreadingHTTPServer):
-    """A thread per connection, so a slow or idle client holds up no one else; the functions
-    run one request at a time, like one execution environment."""
+    """A thread per connection, so a slow or idle client holds up no one else; each function
+    runs one request at a time in its own sandbox."""
 
     request_queue_size = LISTEN_BACKLOG
     daemon_threads = True
@@ -350,37 +308,15 @@ class LocalGateway(ThreadingHTTPServer):
         super().__init__((HOST, port), GatewayRequestHandler)
         self.stage = stage
         self.routes = routes
-        self.functions: dict[str, LocalFunction] = {}
-        self.execution_environment = TakingTurns()
-        self._environment: dict[str, str] = {}
+        self.sandboxes: dict[str, Sandbox] = {}
 
-    def keep_environment(self) -> None:
-        """Every function sees the process's variables as they are now, plus its own."""
-        self._environment = dict(os.environ)
+    def invoke(self, key: str, event: dict) -> Any:
+        """The function's result; FunctionError when it fails as a Lambda invocation would."""
+        return self.sandboxes[key].invoke(event, event["requestContext"]["requestId"])
 
-    def load(
-        self, key: str, source_dir: Path, handler: str, timeout_s: int, environment: dict[str, str]
-    ) -> ModuleType:
-        """Import function `key` with its variables set, as at a cold start; its module."""
-        self._use_environment(environment)
-        module, function = load_function(source_dir, handler)
-        self.functions[key] = LocalFunction(function, timeout_s, environment)
-        return module
-
-    def invoke(self, key: str, event: dict) -> dict:
-        function = self.functions[key]
-        with self.execution_environment:
-            self._use_environment(function.environment)
-            context = LocalContext(
-                aws_request_id=str(uuid.uuid4()),
-                deadline=time.monotonic() + function.timeout_s,
-            )
-            return function.handler(event, context)
-
-    def _use_environment(self, variables: dict[str, str]) -> None:
-        """os.environ as the process started (with the local AWS settings) plus `variables`."""
-        os.environ.clear()
-        os.environ.update({**self._environment, **variables})
+    def stop_functions(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.stop()
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
@@ -417,9 +353,11 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         try:
             response = gateway.invoke(match.route.function, event)
             status, headers, body = _proxy_response(response)
-        except Exception:
-            # What API Gateway does when the function fails or answers malformed JSON.
-            traceback.print_exc()
+        except Exception as error:
+            # What API Gateway does when the function fails (its sandbox logged Lambda's
+            # error) or answers something that is not a proxy response.
+            if not isinstance(error, FunctionError):
+                traceback.print_exc()
             status = HTTPStatus.BAD_GATEWAY
             headers, body = {"Content-Type": "application/json"}, _message("Internal server error")
         self._send(status, {**headers, "x-amzn-RequestId": request_id}, body)
@@ -472,6 +410,26 @@ def _message(text: str) -> bytes:
     return json.dumps({"message": text}).encode()
 
 
+def function_spec(config: StackConfig, key: str) -> FunctionSpec:
+    function = config.functions[key]
+    return FunctionSpec(
+        key=key,
+        name=function.name or key,
+        source_dir=function.source_path,
+        handler=function.handler,
+        runtime=function.runtime,
+        architecture=function.architecture,
+        dependencies=function.dependencies_path,
+        timeout_s=function.timeout_s,
+        memory_mb=function.memory_mb,
+        environment=function_environment(config, key),
+    )
+
+
+def _reloaded(key: str) -> None:
+    print(f"{key}: code changed, packaged and started afresh", file=sys.stderr, flush=True)
+
+
 def _interrupt(signum: int, frame: object) -> NoReturn:
     """Ctrl-C and SIGTERM stop the servers the same way."""
     raise KeyboardInterrupt
@@ -509,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
         serve(gateway, moto, config, args.greeting)
     finally:
         gateway.server_close()
+        gateway.stop_functions()
         moto.stop()
     print("stopped", flush=True)
     return 0
@@ -520,17 +479,14 @@ def serve(
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
     for name in UNSET_AWS_VARIABLES:
         os.environ.pop(name, None)
-    os.environ.update(local_aws_environment(endpoint_url, config.region))
-    gateway.keep_environment()
+    local_aws = local_aws_environment(endpoint_url, config.region)
+    os.environ.update(local_aws)
+    for key in config.functions:
+        gateway.sandboxes[key] = Sandbox(function_spec(config, key), local_aws, on_reload=_reloaded)
+        gateway.sandboxes[key].prepare()
     modules = [
-        gateway.load(
-            key,
-            function.source_path,
-            function.handler,
-            function.timeout_s,
-            function_environment(config, key),
-        )
-        for key, function in config.functions.items()
+        module_constants(function.source_path, function.handler)
+        for function in config.functions.values()
     ]
     # The hello function's constants (tests/test_app.py checks they match the stack's table
     # and the template the stack uploads): from the first function that defines them.
@@ -560,6 +516,9 @@ def serve(
             + ("" if route.authorization == "NONE" else f" ({route.authorization} not checked)")
             for route in config.routes
         ),
+        "functions (each in its own process; boto3 of the runtime: the project's "
+        f"{importlib.metadata.version('boto3')}):",
+        *(f"  {sandbox.describe()}" for sandbox in gateway.sandboxes.values()),
         sep="\n",
         flush=True,
     )

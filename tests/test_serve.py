@@ -3,6 +3,7 @@ called over HTTP, its stored items read back from its moto endpoint."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -25,9 +26,11 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 
+from constructs_lib.bytecode import BytecodeUnavailable, find_interpreter
 from scripts.serve import LISTEN_BACKLOG, LocalGateway, rest_proxy_event
 from serverless_app.stack import DEFAULT_GREETING
 from tests.support import CONFIG_DIR, REPO_ROOT, name_prefix
+from tests.wheels import make_wheel
 
 SERVE = [sys.executable, "-m", "scripts.serve"]
 DEV_CONFIG = CONFIG_DIR / "dev.toml"
@@ -64,7 +67,7 @@ class Server:
 
 
 @contextmanager
-def serving(*args: str) -> Iterator[Server]:
+def serving(*args: str, **env: str) -> Iterator[Server]:
     """Run serve.py on a free port until the block ends."""
     # stderr goes to a file: an unread pipe would fill up with access lines and block the server.
     with tempfile.TemporaryFile("w+") as stderr_file:
@@ -74,7 +77,7 @@ def serving(*args: str) -> Iterator[Server]:
             stdout=subprocess.PIPE,
             stderr=stderr_file,
             text=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
         )
         try:
             moto_line, api_line = process.stdout.readline(), process.stdout.readline()
@@ -471,3 +474,153 @@ def test_no_query_string_is_null_as_in_api_gateway():
     event = local_event("/dev/hello")
     assert event["queryStringParameters"] is None
     assert event["multiValueQueryStringParameters"] is None
+
+
+# --- one function, one sandbox: its package, its process ------------------------------------
+
+# Functions of their own, in a file of their own: `orders` needs `humanize`, a dependency the
+# project's virtualenv lacks (served from a hand-made wheel: offline); `leaky` imports moto,
+# which only the project's virtualenv has; `hello` is the shipped one.
+SANDBOX_CONFIG = """project = "t"
+env = "dev"
+
+[functions.hello]
+source_dir = "lambda"
+grants = {{ table = "write", bucket_read = ["greeting.txt"] }}
+
+[functions.orders]
+source_dir = "{orders}"
+dependencies = "{orders}/requirements.txt"
+
+[functions.leaky]
+source_dir = "{leaky}"
+
+[[routes]]
+method = "GET"
+path = "/hello"
+function = "hello"
+
+[[routes]]
+method = "GET"
+path = "/orders/{{id}}"
+function = "orders"
+
+[[routes]]
+method = "GET"
+path = "/leaky"
+function = "leaky"
+"""
+ORDERS_APP = """import json
+import sys
+
+import humanize
+
+
+def handler(event, context):
+    body = {
+        "order": event["pathParameters"]["id"],
+        "size": humanize.size(1234),
+        "version": humanize.VERSION,
+        "python": list(sys.version_info[:2]),
+        "request_id": context.aws_request_id,
+    }
+    return {"statusCode": 200, "headers": {}, "body": json.dumps(body)}
+"""
+
+
+def humanize_wheel(wheelhouse: Path, version: str) -> None:
+    make_wheel(
+        wheelhouse,
+        "humanize",
+        version,
+        files={
+            "humanize/__init__.py": f"VERSION = {version!r}\n\n"
+            "def size(n):\n    return f'{n / 1000:.1f} kB'\n"
+        },
+    )
+
+
+@pytest.fixture
+def sandbox_project(tmp_path) -> tuple[Path, dict[str, str]]:
+    """The config file, and the variables that make pip see only a local wheelhouse and
+    install into a cache of this test's own."""
+    wheelhouse = tmp_path / "wheelhouse"
+    humanize_wheel(wheelhouse, "1.0")
+    orders, leaky = tmp_path / "orders", tmp_path / "leaky"
+    orders.mkdir()
+    (orders / "app.py").write_text(ORDERS_APP)
+    (orders / "requirements.txt").write_text("humanize==1.0\n")
+    leaky.mkdir()
+    (leaky / "app.py").write_text("import moto\n\ndef handler(event, context):\n    return {}\n")
+    config = tmp_path / "dev.toml"
+    config.write_text(SANDBOX_CONFIG.format(orders=orders, leaky=leaky))
+    pip_sees_only = {
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "LAMBDA_DEPS_CACHE": str(tmp_path / "deps-cache"),
+    }
+    return config, pip_sees_only
+
+
+def server_log(server: Server) -> str:
+    server.stderr_file.seek(0)
+    return server.stderr_file.read()
+
+
+def test_a_dependency_the_project_lacks_is_served_from_the_functions_own_package(
+    sandbox_project,
+):
+    config, pip_env = sandbox_project
+    assert importlib.util.find_spec("humanize") is None, "the project must not have humanize"
+    with serving("--config", str(config), **pip_env) as running:
+        status, _, body = fetch(f"{running.base_url}/dev/orders/42")
+        running.stop(signal.SIGTERM)
+    assert status == 200
+    assert (body["order"], body["size"], body["version"]) == ("42", "1.2 kB", "1.0")
+    # In the runtime's Python (the default runtime, python3.13) where the machine has it.
+    try:
+        find_interpreter("python3.13")
+    except BytecodeUnavailable:
+        return
+    assert body["python"] == [3, 13]
+
+
+def test_a_missing_dependency_fails_that_functions_requests_only(sandbox_project):
+    config, pip_env = sandbox_project
+    with serving("--config", str(config), **pip_env) as running:
+        failed = [fetch(f"{running.base_url}/dev/leaky") for _ in range(2)]
+        status, _, body = fetch(f"{running.base_url}/dev/hello?name=Ada")
+        orders_status, _, _ = fetch(f"{running.base_url}/dev/orders/1")
+        log = server_log(running)
+        code, _, _ = running.stop(signal.SIGTERM)
+    # moto is in the project's virtualenv, not in the function's package: as on Lambda.
+    assert [(status, body) for status, _, body in failed] == [
+        (502, {"message": "Internal server error"})
+    ] * 2
+    line = (
+        "leaky: [ERROR] Runtime.ImportModuleError: "
+        "Unable to import module 'app': No module named 'moto'"
+    )
+    # Lambda tries the init again at each request; each failure is logged.
+    assert log.count(line + "\n") == 2
+    assert (status, body["message"], orders_status, code) == (200, "Hello, Ada!", 200, 0)
+
+
+def test_an_edit_is_served_at_the_next_request(sandbox_project):
+    config, pip_env = sandbox_project
+    orders = config.parent / "orders"
+    with serving("--config", str(config), **pip_env) as running:
+        _, _, before = fetch(f"{running.base_url}/dev/orders/1")
+        (orders / "app.py").write_text(ORDERS_APP.replace('"order": ', '"edited": True, "order": '))
+        _, _, after_edit = fetch(f"{running.base_url}/dev/orders/1")
+        # A new pin: the dependency is installed again and the package rebuilt.
+        humanize_wheel(Path(pip_env["PIP_FIND_LINKS"]), "2.0")
+        (orders / "requirements.txt").write_text("humanize==2.0\n")
+        _, _, after_pin = fetch(f"{running.base_url}/dev/orders/1")
+        fetch(f"{running.base_url}/dev/orders/1")  # nothing changed: no new process
+        log = server_log(running)
+        running.stop(signal.SIGTERM)
+    assert "edited" not in before and after_edit["edited"] is True
+    assert (before["version"], after_pin["version"]) == ("1.0", "2.0")
+    assert log.count("orders: code changed, packaged and started afresh\n") == 2
