@@ -31,7 +31,7 @@ CALL_ARGS ?=
 RELEASE_ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release clean graphviz
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release clean graphviz
 
 setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -114,6 +114,9 @@ diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png 
 
 bench: $(VENV)/.synced ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
 	$(PY) -m scripts.bench
+
+coldstart: $(VENV)/.synced ## each shipped function: fresh interpreter to handler ready, with and without byte-code (median of 15 runs), zip sizes
+	$(PY) -m scripts.coldstart
 
 lint: $(VENV)/.synced $(MYPY) ## ruff check + format check + mypy (strict on constructs_lib/)
 	$(PY) -m ruff check .

@@ -177,7 +177,44 @@ def sources_digest(spec: FunctionSpec) -> str:
     return digest.hexdigest()
 
 
-class _Worker:
+def worker_command(
+    interpreter: Path, task_root: Path, runtime_dir: Path, handler: str
+) -> list[str]:
+    """lambda_worker.py in `interpreter`, isolated (see its docstring)."""
+    return [
+        str(interpreter),
+        "-I",
+        "-S",
+        "-B",
+        str(WORKER),
+        str(task_root),
+        str(runtime_dir),
+        handler,
+    ]
+
+
+def lambda_environment(
+    spec: FunctionSpec, task_root: Path, runtime_dir: Path, aws_environment: Mapping[str, str]
+) -> dict[str, str]:
+    """The variables Lambda sets for the function, then the AWS settings, then its own."""
+    return {
+        "PATH": _LAMBDA_PATH,
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": str(task_root),
+        "LAMBDA_RUNTIME_DIR": str(runtime_dir),
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": spec.name,
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
+        "_HANDLER": spec.handler,
+        **aws_environment,
+        **spec.environment,
+    }
+
+
+class Worker:
     """One running lambda_worker.py process and the thread reading its answers."""
 
     def __init__(self, command: list[str], environment: dict[str, str], log: IO[str]) -> None:
@@ -233,7 +270,7 @@ class Sandbox:
         self._log = log
         self._on_reload = on_reload
         self._turns = TakingTurns()
-        self._worker: _Worker | None = None
+        self._worker: Worker | None = None
         self._task_root: Path | None = None
         self._runtime_dir: Path | None = None
         self._packaged_digest: str | None = None
@@ -334,23 +371,14 @@ class Sandbox:
                 self._fail(answer["error"])
             return answer["result"]
 
-    def _start(self, request_id: str) -> _Worker:
+    def _start(self, request_id: str) -> Worker:
         """A fresh process through its init phase (the handler imported), or the init error:
         Lambda tries the init again at the next request."""
         assert self._task_root is not None and self._runtime_dir is not None
         runtime_dir = self._runtime_dir
-        worker = _Worker(
-            [
-                str(self.interpreter),
-                "-I",
-                "-S",
-                "-B",
-                str(WORKER),
-                str(self._task_root),
-                str(runtime_dir),
-                self.spec.handler,
-            ],
-            self._worker_environment(runtime_dir),
+        worker = Worker(
+            worker_command(self.interpreter, self._task_root, runtime_dir, self.spec.handler),
+            lambda_environment(self.spec, self._task_root, runtime_dir, self._aws_environment),
             self._log,
         )
         ready = worker.next_answer(None)
@@ -361,25 +389,7 @@ class Sandbox:
         self._worker = worker
         return worker
 
-    def _worker_environment(self, runtime_dir: Path) -> dict[str, str]:
-        spec = self.spec
-        return {
-            "PATH": _LAMBDA_PATH,
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "LAMBDA_TASK_ROOT": str(self._task_root),
-            "LAMBDA_RUNTIME_DIR": str(runtime_dir),
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
-            "_HANDLER": spec.handler,
-            **self._aws_environment,
-            **spec.environment,
-        }
-
-    def _exit_error(self, worker: _Worker, request_id: str) -> dict[str, Any]:
+    def _exit_error(self, worker: Worker, request_id: str) -> dict[str, Any]:
         status = worker.process.wait()
         return lambda_error(
             "Runtime.ExitError",
