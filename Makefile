@@ -25,6 +25,7 @@ MYPY := $(TOOLS)/mypy/bin/mypy
 
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
+SERVE_ALB_PORT ?= 8081
 CALL_ENV ?= dev
 CALL_PATH ?= /hello
 CALL_ARGS ?=
@@ -85,7 +86,7 @@ bootstrap: $(VENV)/.synced ## synthesize the remote-state bucket stack into boot
 	$(PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
-	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT)
+	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT)
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)

@@ -56,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def round_on_a_fresh_server(args: argparse.Namespace) -> Round:
     server = subprocess.Popen(
-        [sys.executable, "-m", "scripts.serve", "--config", str(args.config), "--port", "0"],
+        [sys.executable, "-m", "scripts.serve", "--config", str(args.config), "--port", "0"]
+        + ["--alb-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

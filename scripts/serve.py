@@ -1,6 +1,7 @@
 """Run the functions locally: moto as AWS, and an HTTP server that plays API Gateway.
 
-    .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--greeting TEXT]
+    .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--alb-port 8081]
+        [--greeting TEXT]
 
 Starts moto on 127.0.0.1 (a free port) with the table and bucket created as the stack defines
 them, then serves every `[[routes]]` entry at `http://127.0.0.1:<port>/<stage><path>`, matched
@@ -8,6 +9,9 @@ by method and path as API Gateway does (`{param}` one segment, `{proxy+}` the re
 segments first): each request becomes the REST proxy event API Gateway would send (with its
 pathParameters), and its response goes back to the client. Connections are served concurrently,
 each with its own timeout.
+
+The routes on the load balancer are also served on a second port (`--alb-port`), matched as
+its listener rules match and sent the load balancer's event.
 
 Each function runs in its own interpreter process, from the package the stack ships, with its
 own variables, one request at a time, like one execution environment, and is packaged and
@@ -28,9 +32,11 @@ import importlib.metadata
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import sys
+import threading
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -46,9 +52,21 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
-from constructs_lib.paths import segments
+from constructs_lib.paths import (
+    LISTENER_NOT_FOUND_BODY,
+    rule_priority,
+    segments,
+    wildcard_path,
+)
 from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
-from serverless_app.config import GREETING_KEY, ConfigError, RouteConfig, StackConfig, load_config
+from serverless_app.config import (
+    GREETING_KEY,
+    ConfigError,
+    RouteConfig,
+    StackConfig,
+    load_config,
+    target_group_name,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -398,6 +416,156 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+@dataclass(frozen=True)
+class ListenerRule:
+    """A route's rule on the load balancer's listener, as the stack writes it."""
+
+    priority: int
+    method: str  # "ANY": no method condition
+    path_pattern: re.Pattern[str]
+    function: str
+
+
+def listener_rules(routes: list[RouteConfig]) -> list[ListenerRule]:
+    """The rules of the routes on the load balancer, in the order it tests them."""
+    return sorted(
+        (
+            ListenerRule(
+                rule_priority(route.method, route.path, route.priority),
+                route.method,
+                _path_pattern(wildcard_path(route.path)),
+                route.function,
+            )
+            for route in routes
+            if route.load_balancer
+        ),
+        key=lambda rule: rule.priority,
+    )
+
+
+def _path_pattern(pattern: str) -> re.Pattern[str]:
+    """ELB's path pattern: `*` any characters (`/` too), `?` one, the rest literal."""
+    wildcards = {"*": ".*", "?": "."}
+    return re.compile("".join(wildcards.get(char) or re.escape(char) for char in pattern))
+
+
+def match_listener_rule(method: str, path: str, rules: list[ListenerRule]) -> ListenerRule | None:
+    """The first rule, by priority, whose conditions the request meets; its path as sent."""
+    return next(
+        (
+            rule
+            for rule in rules
+            if rule.method in (method, "ANY") and rule.path_pattern.fullmatch(path)
+        ),
+        None,
+    )
+
+
+def alb_event(
+    *,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    client_ip: str,
+    server_port: int,
+    target_group_arn: str,
+) -> dict[str, Any]:
+    """The event an application load balancer sends a Lambda target (multi-value headers off,
+    the stack's setting): the path and query as the client sent them, still percent-encoded;
+    header names in lower case; the last value of a repeated header or query key."""
+    url = urlsplit(target)
+    query = dict(part.partition("=")[::2] for part in url.query.split("&") if part)
+    received = {name.lower(): value for name, value in headers}
+    forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), client_ip]))
+    now = datetime.now(UTC)
+    body_text, is_base64 = _event_body(body)
+    return {
+        "requestContext": {"elb": {"targetGroupArn": target_group_arn}},
+        "httpMethod": method,
+        "path": url.path,
+        "queryStringParameters": query,
+        "headers": {
+            **received,
+            "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}",
+            "x-forwarded-for": forwarded_for,
+            "x-forwarded-port": str(server_port),
+            "x-forwarded-proto": "http",
+        },
+        "body": body_text or "",
+        "isBase64Encoded": is_base64,
+    }
+
+
+# What the load balancer answers when the function fails or its answer is not one a Lambda
+# target may give (ELB's own page).
+ALB_BAD_GATEWAY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+class LocalLoadBalancer(ThreadingHTTPServer):
+    """The application load balancer's listener: the routes with `load_balancer`, as its
+    rules match them, each to its function's sandbox (the API's), with the ALB's event."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+    def __init__(self, port: int, config: StackConfig, gateway: LocalGateway) -> None:
+        super().__init__((HOST, port), LoadBalancerRequestHandler)
+        self.rules = listener_rules(config.routes)
+        self.gateway = gateway
+        self.target_group_arns = {
+            key: f"arn:aws:elasticloadbalancing:{config.region}:{ACCOUNT_ID}:targetgroup/"
+            f"{target_group_name(config, key)}/local"
+            for key in config.functions
+        }
+
+
+class LoadBalancerRequestHandler(GatewayRequestHandler):
+    server: LocalLoadBalancer  # type: ignore[assignment]
+
+    def _answer(self) -> None:
+        balancer = self.server
+        rule = match_listener_rule(self.command, urlsplit(self.path).path, balancer.rules)
+        if rule is None:  # the listener's default action
+            not_found = LISTENER_NOT_FOUND_BODY.encode()
+            self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "application/json"}, not_found)
+            return
+        length = self._content_length()
+        if length is None:
+            return
+        event = alb_event(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length),
+            client_ip=self.client_address[0],
+            server_port=balancer.server_address[1],
+            target_group_arn=balancer.target_group_arns[rule.function],
+        )
+        try:
+            sandbox = balancer.gateway.sandboxes[rule.function]
+            status, headers, body = _alb_response(sandbox.invoke(event, str(uuid.uuid4())))
+        except Exception as error:
+            if not isinstance(error, FunctionError):
+                traceback.print_exc()
+            status, headers, body = (
+                HTTPStatus.BAD_GATEWAY,
+                {"Content-Type": "text/html"},
+                (ALB_BAD_GATEWAY),
+            )
+        self._send(status, headers, body)
+
+
+def _alb_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """A Lambda target's answer needs `isBase64Encoded`, or the load balancer answers 502."""
+    if not isinstance(response.get("isBase64Encoded"), bool):
+        raise ValueError("the answer has no boolean isBase64Encoded: the load balancer's 502")
+    return _proxy_response(response)
+
+
 def _proxy_response(response: dict) -> tuple[int, dict[str, str], bytes]:
     headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
     headers.update(response.get("headers") or {})
@@ -440,6 +608,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="environment file")
     parser.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
     parser.add_argument(
+        "--alb-port",
+        type=int,
+        default=8081,
+        help="HTTP port of the load balancer's routes, with its event (0: any free port)",
+    )
+    parser.add_argument(
         "--greeting",
         help="the greeting template to upload, e.g. 'Hi {name}!' "
         "(default: the one the stack uploads, 'Hello, {name}!')",
@@ -459,13 +633,26 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
+    try:
+        balancer = LocalLoadBalancer(args.alb_port, config, gateway)
+    except OSError as error:
+        gateway.server_close()
+        print(
+            f"--alb-port {args.alb_port}: cannot listen on {HOST}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     # werkzeug would print one access line per AWS call the function makes.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     moto.start()
+    load_balancer = threading.Thread(target=balancer.serve_forever, daemon=True)
+    load_balancer.start()
     try:
-        serve(gateway, moto, config, args.greeting)
+        serve(gateway, moto, config, args.greeting, balancer.server_address[1])
     finally:
+        balancer.shutdown()
+        balancer.server_close()
         gateway.server_close()
         gateway.stop_functions()
         moto.stop()
@@ -474,7 +661,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(
-    gateway: LocalGateway, moto: ThreadedMotoServer, config: StackConfig, greeting: str | None
+    gateway: LocalGateway,
+    moto: ThreadedMotoServer,
+    config: StackConfig,
+    greeting: str | None,
+    load_balancer_port: int,
 ) -> None:
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
     for name in UNSET_AWS_VARIABLES:
@@ -511,9 +702,11 @@ def serve(
         f"local AWS (moto): {endpoint_url} "
         f"(table {config.dynamodb.table_name}, bucket {bucket_name})",
         f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
+        f"load balancer: http://{HOST}:{load_balancer_port} (the routes marked [lb])",
         *(
             f"  {route.method} /{stage}{route.path.rstrip('/')} -> {route.function}"
             + ("" if route.authorization == "NONE" else f" ({route.authorization} not checked)")
+            + (" [lb]" if route.load_balancer else "")
             for route in config.routes
         ),
         "functions (each in its own process; boto3 of the runtime: the project's "

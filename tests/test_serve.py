@@ -27,7 +27,15 @@ import pytest
 from botocore.client import BaseClient
 
 from constructs_lib.bytecode import BytecodeUnavailable, find_interpreter
-from scripts.serve import LISTEN_BACKLOG, LocalGateway, rest_proxy_event
+from scripts.serve import (
+    LISTEN_BACKLOG,
+    LocalGateway,
+    alb_event,
+    listener_rules,
+    match_listener_rule,
+    rest_proxy_event,
+)
+from serverless_app.config import load_config
 from serverless_app.stack import DEFAULT_GREETING
 from tests.support import CONFIG_DIR, REPO_ROOT, name_prefix
 from tests.wheels import make_wheel
@@ -48,6 +56,7 @@ class Server:
     base_url: str
     moto_url: str
     stderr_file: IO[str]
+    load_balancer_url: str
 
     def client(self, service: str) -> BaseClient:
         return boto3.client(
@@ -72,7 +81,7 @@ def serving(*args: str, **env: str) -> Iterator[Server]:
     # stderr goes to a file: an unread pipe would fill up with access lines and block the server.
     with tempfile.TemporaryFile("w+") as stderr_file:
         process = subprocess.Popen(
-            [*SERVE, "--port", "0", *args],
+            [*SERVE, "--port", "0", "--alb-port", "0", *args],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
@@ -80,11 +89,14 @@ def serving(*args: str, **env: str) -> Iterator[Server]:
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
         )
         try:
-            moto_line, api_line = process.stdout.readline(), process.stdout.readline()
-            moto_url = re.search(r"http://127\.0\.0\.1:\d+", moto_line)
-            base_url = re.search(r"http://127\.0\.0\.1:\d+", api_line)
-            assert moto_url and base_url, f"no startup lines: {moto_line!r} {api_line!r}"
-            yield Server(process, base_url.group(), moto_url.group(), stderr_file)
+            lines = [process.stdout.readline() for _ in range(3)]
+            moto_url, base_url, balancer_url = (
+                re.search(r"http://127\.0\.0\.1:\d+", line) for line in lines
+            )
+            assert moto_url and base_url and balancer_url, f"no startup lines: {lines}"
+            yield Server(
+                process, base_url.group(), moto_url.group(), stderr_file, balancer_url.group()
+            )
         finally:
             if process.poll() is None:
                 process.kill()
@@ -93,12 +105,17 @@ def serving(*args: str, **env: str) -> Iterator[Server]:
 
 
 def fetch(url: str, method: str = "GET") -> tuple[int, dict[str, str], dict]:
+    status, headers, body = fetch_bytes(url, method)
+    return status, headers, json.loads(body)
+
+
+def fetch_bytes(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
-            return reply.status, dict(reply.headers), json.loads(reply.read())
+            return reply.status, dict(reply.headers), reply.read()
     except HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read())
+        return error.code, dict(error.headers), error.read()
 
 
 @pytest.fixture(scope="module")
@@ -415,15 +432,74 @@ def test_an_old_shape_config_is_refused_with_exit_2(tmp_path):
     )
 
 
+# --- both front doors: the same route through the API and the load balancer -----------------
+
+
+@pytest.mark.parametrize(
+    ("api_path", "balancer_path", "greeting"),
+    [
+        # A path parameter: API Gateway decodes it; the load balancer passes the path as sent.
+        (
+            "/dev/escape/Ada%2BLovelace%20%26%20Co",
+            "/escape/Ada%2BLovelace%20%26%20Co",
+            "<p>Hello, Ada+Lovelace &amp; Co!</p>",
+        ),
+        # A query value: decoded by API Gateway, still encoded (with `+` a space) from the ALB.
+        (
+            "/dev/escape?name=%3Cb%3EAda+Lovelace%3C/b%3E",
+            "/escape?name=%3Cb%3EAda+Lovelace%3C/b%3E",
+            "<p>Hello, &lt;b&gt;Ada Lovelace&lt;/b&gt;!</p>",
+        ),
+    ],
+    ids=["path-parameter", "query"],
+)
+def test_one_route_answers_alike_through_both_front_doors(
+    server, api_path, balancer_path, greeting
+):
+    through_api = fetch_bytes(server.base_url + api_path)
+    through_balancer = fetch_bytes(server.load_balancer_url + balancer_path)
+    for status, headers, body in (through_api, through_balancer):
+        assert (status, body.decode()) == (200, greeting)
+        assert headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hello",  # AWS_IAM: never on the load balancer
+        "/dev/escape",  # the stage is the API's, not the load balancer's
+        "/nothing",
+    ],
+)
+def test_what_no_listener_rule_takes_gets_the_listeners_404(server, path):
+    status, headers, body = fetch(server.load_balancer_url + path)
+    assert (status, body) == (404, {"message": "Not Found"})
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_the_load_balancer_refuses_an_answer_without_is_base64_encoded(two_functions):
+    """API Gateway takes the echo function's answer; a Lambda target's answer needs
+    isBase64Encoded, or the load balancer answers 502 with its own page."""
+    status, _, body = fetch(f"{two_functions.base_url}/dev/files/a/b.txt")
+    assert (status, body["resource"]) == (200, "/files/{path+}")
+    status, headers, page = fetch_bytes(f"{two_functions.load_balancer_url}/files/a/b.txt")
+    assert status == 502
+    assert headers["Content-Type"] == "text/html"
+    assert b"502 Bad Gateway" in page
+
+
 def test_busy_port_is_one_line_and_exit_2():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_serve("--port", str(port))
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [
-        f"--port {port}: cannot listen on 127.0.0.1: Address already in use"
+        results = [
+            run_serve("--port", str(port)),
+            run_serve("--port", "0", "--alb-port", str(port)),
+        ]
+    assert [(result.returncode, result.stderr.splitlines()) for result in results] == [
+        (2, [f"--port {port}: cannot listen on 127.0.0.1: Address already in use"]),
+        (2, [f"--alb-port {port}: cannot listen on 127.0.0.1: Address already in use"]),
     ]
 
 
@@ -624,3 +700,74 @@ def test_an_edit_is_served_at_the_next_request(sandbox_project):
     assert "edited" not in before and after_edit["edited"] is True
     assert (before["version"], after_pin["version"]) == ("1.0", "2.0")
     assert log.count("orders: code changed, packaged and started afresh\n") == 2
+
+
+def test_load_balancer_event_has_the_shape_of_the_documented_alb_event():
+    documented = json.loads((EVENTS / "alb-get.json").read_text())
+    event = alb_event(
+        method="GET",
+        target="/hello?name=Ada%20Lovelace",
+        headers=[
+            ("Accept", "*/*"),
+            ("Host", "dev-alb-1234567890.us-east-1.elb.amazonaws.com"),
+            ("User-Agent", "curl/8.5.0"),
+        ],
+        body=b"",
+        client_ip="198.51.100.7",
+        server_port=80,
+        target_group_arn=documented["requestContext"]["elb"]["targetGroupArn"],
+    )
+    assert shape(event) == shape(documented)
+    for key in ("requestContext", "httpMethod", "path", "queryStringParameters", "body"):
+        assert event[key] == documented[key], key
+    volatile = {"x-amzn-trace-id"}
+    assert {k: v for k, v in event["headers"].items() if k not in volatile} == {
+        k: v for k, v in documented["headers"].items() if k not in volatile
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "function"),
+    [
+        ("GET", "/a/1/b", "deep"),  # deeper before shallower, though both patterns match
+        ("POST", "/a/1/b", "greedy"),  # a method condition: ANY takes the other methods
+        ("GET", "/a/1", "shallow"),
+        # ELB's `*` takes `/` too, and rules without a greedy parameter come first: the
+        # shallow GET rule wins where API Gateway would pick the greedy route.
+        ("GET", "/a/1/2/3", "shallow"),
+        ("DELETE", "/a/1/2/3", "greedy"),
+        ("POST", "/a/1", None),
+        ("GET", "/b", None),
+    ],
+)
+def test_listener_rules_are_tested_in_the_stacks_priority_order(tmp_path, method, path, function):
+    (tmp_path / "dev.toml").write_text(LISTENER_ROUTES)
+    config = load_config(tmp_path / "dev.toml")
+    rule = match_listener_rule(method, path, listener_rules(config.routes))
+    assert (rule.function if rule else None) == function
+
+
+LISTENER_ROUTES = """project = "t"
+env = "dev"
+[functions.deep]
+source_dir = "lambda"
+[functions.shallow]
+source_dir = "lambda"
+[functions.greedy]
+source_dir = "lambda"
+[[routes]]
+method = "GET"
+path = "/a/{x}"
+function = "shallow"
+authorization = "NONE"
+[[routes]]
+method = "GET"
+path = "/a/{x}/b"
+function = "deep"
+authorization = "NONE"
+[[routes]]
+method = "ANY"
+path = "/a/{x}/{rest+}"
+function = "greedy"
+authorization = "NONE"
+"""
