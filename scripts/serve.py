@@ -17,7 +17,8 @@ Each function runs in its own interpreter process, from the package the stack sh
 own variables, one request at a time, like one execution environment, and is packaged and
 started afresh when its code changes (scripts/sandbox.py). A function that fails, even to
 import, fails its own requests (502, and Lambda's error in the log); the server stays up.
-Ctrl-C or SIGTERM stops everything.
+Each function calls moto as its own role, holding its grants, with moto's IAM authorization on
+(scripts/local_iam.py). Ctrl-C or SIGTERM stops everything.
 
 Only the standard library, boto3, moto and the configuration module: no cdktf, so it starts fast.
 """
@@ -58,8 +59,16 @@ from constructs_lib.paths import (
     segments,
     wildcard_path,
 )
+from scripts.local_iam import (
+    admin_credentials,
+    enforce_iam,
+    local_role_policy,
+    role_credentials,
+    with_credentials,
+)
 from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
 from serverless_app.config import (
+    FUNCTION_ROLE_SUFFIX,
     GREETING_KEY,
     ConfigError,
     RouteConfig,
@@ -594,6 +603,17 @@ def function_spec(config: StackConfig, key: str) -> FunctionSpec:
     )
 
 
+def function_role(
+    endpoint_url: str, config: StackConfig, key: str, bucket_name: str
+) -> dict[str, str]:
+    """Credentials of a session of the function's role, holding its grants."""
+    function = config.functions[key]
+    grants = function.grants
+    policy = local_role_policy(grants.table, grants.bucket_read, grants.bucket_write, bucket_name)
+    role_name = f"{function.name or key}{FUNCTION_ROLE_SUFFIX}"
+    return role_credentials(endpoint_url, config.region, role_name, policy)
+
+
 def _reloaded(key: str) -> None:
     print(f"{key}: code changed, packaged and started afresh", file=sys.stderr, flush=True)
 
@@ -672,9 +692,6 @@ def serve(
         os.environ.pop(name, None)
     local_aws = local_aws_environment(endpoint_url, config.region)
     os.environ.update(local_aws)
-    for key in config.functions:
-        gateway.sandboxes[key] = Sandbox(function_spec(config, key), local_aws, on_reload=_reloaded)
-        gateway.sandboxes[key].prepare()
     modules = [
         module_constants(function.source_path, function.handler)
         for function in config.functions.values()
@@ -696,11 +713,23 @@ def serve(
     if template is not None:
         key = getattr(app, "DEFAULT_GREETING_KEY", GREETING_KEY)
         boto3.client("s3").put_object(Bucket=bucket_name, Key=key, Body=template.encode())
+    for key in config.functions:
+        credentials = function_role(endpoint_url, config, key, bucket_name)
+        gateway.sandboxes[key] = Sandbox(
+            function_spec(config, key),
+            with_credentials(local_aws, credentials),
+            on_reload=_reloaded,
+        )
+        gateway.sandboxes[key].prepare()
+    # The server's own calls are over; from now on every caller needs a role or user allowed.
+    admin = admin_credentials(endpoint_url, config.region)
+    enforce_iam(endpoint_url)
     port = gateway.server_address[1]
     stage = config.api.stage_name
     print(
         f"local AWS (moto): {endpoint_url} "
-        f"(table {config.dynamodb.table_name}, bucket {bucket_name})",
+        f"(table {config.dynamodb.table_name}, bucket {bucket_name}; IAM enforced, every "
+        f"permission: {' '.join(f'{name}={value}' for name, value in admin.items())})",
         f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
         f"load balancer: http://{HOST}:{load_balancer_port} (the routes marked [lb])",
         *(

@@ -25,6 +25,7 @@ from urllib.error import HTTPError
 import boto3
 import pytest
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 from constructs_lib.bytecode import BytecodeUnavailable, find_interpreter
 from scripts.serve import (
@@ -57,14 +58,16 @@ class Server:
     moto_url: str
     stderr_file: IO[str]
     load_balancer_url: str
+    # Keys of the user the server prints, allowed everything: moto enforces IAM.
+    admin_keys: dict[str, str]
 
     def client(self, service: str) -> BaseClient:
         return boto3.client(
             service,
             endpoint_url=self.moto_url,
             region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_access_key_id=self.admin_keys["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.admin_keys["AWS_SECRET_ACCESS_KEY"],
         )
 
     def stop(self, signum: int) -> tuple[int, str, str]:
@@ -94,8 +97,14 @@ def serving(*args: str, **env: str) -> Iterator[Server]:
                 re.search(r"http://127\.0\.0\.1:\d+", line) for line in lines
             )
             assert moto_url and base_url and balancer_url, f"no startup lines: {lines}"
+            admin_keys = dict(re.findall(r"(AWS_[A-Z_]+)=([^\s)]+)", lines[0]))
             yield Server(
-                process, base_url.group(), moto_url.group(), stderr_file, balancer_url.group()
+                process,
+                base_url.group(),
+                moto_url.group(),
+                stderr_file,
+                balancer_url.group(),
+                admin_keys,
             )
         finally:
             if process.poll() is None:
@@ -771,3 +780,113 @@ path = "/a/{x}/{rest+}"
 function = "greedy"
 authorization = "NONE"
 """
+
+
+# --- grants enforced: each function calls moto as its own role --------------------------------
+
+READER_APP = """import json
+import os
+
+import boto3
+
+
+def handler(event, context):
+    what = event["pathParameters"]["what"]
+    if what == "item":
+        boto3.client("dynamodb").get_item(
+            TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": "VISITS#nobody"}}
+        )
+    else:
+        boto3.client("s3").get_object(Bucket=os.environ["BUCKET_NAME"], Key=what)
+    return {"statusCode": 200, "headers": {}, "body": json.dumps({"read": what})}
+"""
+GRANTS_CONFIG = """project = "t"
+env = "dev"
+
+[functions.hello]
+source_dir = "lambda"
+grants = {{ table = "write", bucket_read = ["greeting.txt"] }}
+
+[functions.reader]
+source_dir = "{source}"
+grants = {{ table = "read", bucket_read = ["greeting.txt"] }}
+
+[functions.writer]
+source_dir = "{source}"
+grants = {{ table = "write" }}
+
+[[routes]]
+method = "GET"
+path = "/hello"
+function = "hello"
+
+[[routes]]
+method = "GET"
+path = "/reader/{{what}}"
+function = "reader"
+
+[[routes]]
+method = "GET"
+path = "/writer/{{what}}"
+function = "writer"
+"""
+
+
+@pytest.fixture(scope="module")
+def granted(tmp_path_factory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("grants")
+    (folder / "src").mkdir()
+    (folder / "src" / "app.py").write_text(READER_APP)
+    (folder / "dev.toml").write_text(GRANTS_CONFIG.format(source=folder / "src"))
+    with serving("--config", str(folder / "dev.toml")) as running:
+        yield running
+
+
+@pytest.mark.parametrize(
+    ("path", "denied"),
+    [
+        ("/reader/item", None),
+        ("/reader/greeting.txt", None),
+        # The same code with a write grant only: AWS would refuse both reads, and so does moto
+        # (which answers DynamoDB's denial in its XML error format: botocore sees "403").
+        (
+            "/writer/item",
+            [
+                "writer: [ERROR] ClientError: An error occurred (403) when calling the GetItem "
+                "operation: ",
+                "<Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/"
+                "t-dev-writer-role/t-dev-writer-role is not authorized to perform: "
+                "dynamodb:GetItem</Message>",
+            ],
+        ),
+        (
+            "/writer/greeting.txt",
+            [
+                # botocore's class for the code: Lambda's errorType is the exception's.
+                "writer: [ERROR] AccessDenied: An error occurred (AccessDenied) when calling the "
+                "GetObject operation: Access Denied"
+            ],
+        ),
+    ],
+)
+def test_a_call_the_functions_role_is_not_granted_fails_locally(granted, path, denied):
+    status, _, body = fetch(f"{granted.base_url}/dev{path}")
+    log = server_log(granted)
+    if denied is None:
+        assert (status, body) == (200, {"read": path.rsplit("/", 1)[1]})
+    else:
+        assert (status, body) == (502, {"message": "Internal server error"})
+        assert [fragment for fragment in denied if fragment not in log] == []
+
+
+def test_moto_refuses_callers_it_does_not_know(granted):
+    """Credentials that are no role's or user's: refused, not let through as before."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=granted.moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with pytest.raises(ClientError, match=r"UnrecognizedClientException|InvalidClientTokenId"):
+        client.list_tables()
