@@ -34,7 +34,11 @@ from constructs import Construct
 from constructs_lib.concurrency import DEFAULT_ACCOUNT_CONCURRENCY, reservable, why_reservable
 from constructs_lib.iam import attach_managed_policy, service_role, stack_account, stack_partition
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.limits import DEPLOYMENT_GROUP_MAX_ALARMS, alarm_window_problem
+from constructs_lib.limits import (
+    DEPLOYMENT_GROUP_MAX_ALARMS,
+    alarm_window_problem,
+    snap_start_concurrency_problem,
+)
 from constructs_lib.permissions import LIVE_ALIAS
 
 # AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
@@ -111,6 +115,10 @@ class LiveAlias(Construct):
             raise ValueError(
                 f"{function.props.function_name}: the live alias needs publish_versions=True"
             )
+        if function.props.snap_start:
+            problem = snap_start_concurrency_problem(props.provisioned_concurrency)
+            if problem is not None:
+                raise ValueError(f"{function.props.function_name}: {problem}")
         reserved = function.props.reserved_concurrency
         count = props.provisioned_concurrency
         if count is not None and reserved is not None and count > reserved:

@@ -38,6 +38,8 @@ from constructs_lib.limits import (
     ALARM_MAX_METRICS,
     ALARM_MIN_PERIOD_S,
     DEPLOYMENT_GROUP_MAX_ALARMS,
+    SNAP_START_MIN_PYTHON,
+    SNAP_START_UNSUPPORTED_REGIONS,
     WAF_COMMON_RULE_SET,
     WAF_RATE_LIMIT_MAX,
     WAF_RATE_LIMIT_MIN,
@@ -45,6 +47,9 @@ from constructs_lib.limits import (
     WAF_REGEX_MAX_LENGTH,
     alarm_window_problem,
     metric_alarms_needed,
+    snap_start_concurrency_problem,
+    snap_start_region_problem,
+    snap_start_runtime_problem,
 )
 from constructs_lib.names import access_log_bucket_prefix
 from constructs_lib.paths import (
@@ -530,6 +535,18 @@ class FunctionConfig(StrictModel):
         json_schema_extra={"default_text": "unset: the AWS-managed `alias/aws/ssm` key"},
     )
     grants: FunctionGrants = Field(default_factory=FunctionGrants)
+    snap_start: bool = Field(
+        default=False,
+        description=(
+            "Lambda SnapStart on the published versions the `live` alias uses: each version is "
+            "initialized once and new execution environments resume from its snapshot; "
+            f"python{'.'.join(map(str, SNAP_START_MIN_PYTHON))} or later, not with "
+            "`provisioned_concurrency`, not in "
+            f"{' or '.join(SNAP_START_UNSUPPORTED_REGIONS)} (AWS, 2026-12-06). Code that makes "
+            "unique values or connections at import must make them per request "
+            "(docs/functions.md)"
+        ),
+    )
 
     @property
     def source_path(self) -> Path:
@@ -546,12 +563,23 @@ class FunctionConfig(StrictModel):
         raise_problems(
             [
                 *self._provisioned_within_reserved(),
+                *self._snap_start_problems(),
                 *self._secret_problems(),
                 *self._code_problems(),
                 *self._dependency_problems(),
             ]
         )
         return self
+
+    def _snap_start_problems(self) -> Iterator[Problem]:
+        if not self.snap_start:
+            return
+        for problem in (
+            snap_start_runtime_problem(self.runtime),
+            snap_start_concurrency_problem(self.provisioned_concurrency),
+        ):
+            if problem is not None:
+                yield Problem(("snap_start",), problem, self.snap_start)
 
     def _provisioned_within_reserved(self) -> Iterator[Problem]:
         count, reserved = self.provisioned_concurrency, self.reserved_concurrency
@@ -1277,6 +1305,7 @@ class StackConfig(StrictModel):
                 *_duplicate_function_names(functions),
                 *_concurrency_problems(functions, info.data.get("account_concurrency")),
                 *_secrets_keys_in_region(functions, info.data.get("region")),
+                *_snap_start_in_region(functions, info.data.get("region")),
             ]
         )
         return functions
@@ -1492,6 +1521,18 @@ def _secrets_keys_in_region(
                 "with a key of its region"
             )
             yield Problem((key, "secrets_kms_key_arn"), message, arn)
+
+
+def _snap_start_in_region(
+    functions: dict[str, FunctionConfig], region: str | None
+) -> Iterator[Problem]:
+    problem = None if region is None else snap_start_region_problem(region)
+    if problem is not None:
+        yield from (
+            Problem((key, "snap_start"), problem, True)
+            for key, function in functions.items()
+            if function.snap_start
+        )
 
 
 def _arn_in(arn: str, region: str) -> bool:
