@@ -337,7 +337,7 @@ class LocalGateway(ThreadingHTTPServer):
         self.routes = routes
         self.sandboxes: dict[str, Sandbox] = {}
 
-    def invoke(self, key: str, event: dict) -> Any:
+    def invoke(self, key: str, event: dict[str, Any]) -> Any:
         """The function's result; FunctionError when it fails as a Lambda invocation would."""
         return self.sandboxes[key].invoke(event, event["requestContext"]["requestId"])
 
@@ -575,7 +575,7 @@ def _alb_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]
     return _proxy_response(response)
 
 
-def _proxy_response(response: dict) -> tuple[int, dict[str, str], bytes]:
+def _proxy_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
     headers.update(response.get("headers") or {})
     body = response.get("body") or ""

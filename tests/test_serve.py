@@ -91,6 +91,7 @@ def serving(*args: str, **env: str) -> Iterator[Server]:
             text=True,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
         )
+        assert process.stdout is not None  # stdout=PIPE
         try:
             lines = [process.stdout.readline() for _ in range(3)]
             moto_url, base_url, balancer_url = (
@@ -400,7 +401,8 @@ def test_a_burst_of_connections_waits_in_the_listen_queue():
     connections: list[socket.socket] = []
     try:
         for _ in range(burst):
-            connections.append(socket.create_connection(gateway.server_address, timeout=0.5))
+            host, port = gateway.server_address[:2]
+            connections.append(socket.create_connection((str(host), port), timeout=0.5))
     finally:
         for connection in connections:
             connection.close()
