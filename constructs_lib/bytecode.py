@@ -13,8 +13,9 @@ package and the compiler, so the zip stays byte-identical across runs and machin
 runtime's interpreter. Unchecked is safe here because a package is built in one go: its source
 never changes under its byte-code.
 
-Compiled files are cached by content (next to the dependency cache), so a synth runs the other
-interpreter only for sources it has not compiled before.
+Compiled files are cached by content and compiler release (next to the dependency cache), so a
+synth asks the runtime's interpreter its version once and compiles only sources it has not
+compiled before.
 """
 
 from __future__ import annotations
@@ -84,13 +85,19 @@ def cache_name(archive_name: str, version: tuple[int, int]) -> str:
     return f"{folder}/__pycache__/{stem}.{tag}.pyc".removeprefix("/")
 
 
+@dataclass(frozen=True)
+class Interpreter:
+    path: Path
+    release: str  # "3.13.0": the compiler, which the cached byte-code depends on
+
+
 @functools.cache
-def find_interpreter(runtime: str) -> Path:
+def find_interpreter(runtime: str) -> Interpreter:
     """A CPython of the runtime's minor version: this one, `pythonX.Y` on PATH, or a pyenv
     version. Each candidate is asked its version (a pyenv shim may name one it cannot run)."""
     version = runtime_version(runtime)
     if sys.version_info[:2] == version and sys.implementation.name == "cpython":
-        return Path(sys.executable)
+        return Interpreter(Path(sys.executable), ".".join(map(str, sys.version_info[:3])))
     wanted = f"python{version[0]}.{version[1]}"
     pyenv_root = Path(os.environ.get(PYENV_ROOT_ENV) or Path.home() / ".pyenv")
     pyenv_versions = sorted(
@@ -99,9 +106,13 @@ def find_interpreter(runtime: str) -> Path:
         reverse=True,
     )
     on_path = shutil.which(wanted)
-    for candidate in [*([Path(on_path)] if on_path else []), *pyenv_versions]:
-        if _reports_version(candidate) == version:
-            return candidate
+    # A pyenv shim is a shell script that runs `pyenv exec` (slow, and only for the versions
+    # pyenv has selected); the versions themselves are tried below.
+    shim = on_path is not None and Path(on_path).parent == pyenv_root / "shims"
+    for candidate in [*([Path(on_path)] if on_path and not shim else []), *pyenv_versions]:
+        release = _release_of(candidate)
+        if release is not None and _patch_level(release)[:2] == version:
+            return Interpreter(candidate, release)
     raise BytecodeUnavailable(
         f"no {wanted} on this machine (looked on PATH and in {pyenv_root}/versions): "
         f"{runtime} packages ship without byte-code and compile their modules at each cold "
@@ -113,13 +124,16 @@ def _patch_level(name: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", name))
 
 
-def _reports_version(interpreter: Path) -> tuple[int, int] | None:
+def _release_of(interpreter: Path) -> str | None:
+    """ "3.13.0" when `interpreter` runs and is CPython, else None."""
     try:
         result = subprocess.run(
             [
                 str(interpreter),
+                "-I",
+                "-S",
                 "-c",
-                "import sys; print(sys.implementation.name, *sys.version_info[:2])",
+                "import sys; print(sys.implementation.name, *sys.version_info[:3])",
             ],
             capture_output=True,
             text=True,
@@ -129,9 +143,9 @@ def _reports_version(interpreter: Path) -> tuple[int, int] | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     words = result.stdout.split()
-    if result.returncode != 0 or len(words) != 3 or words[0] != "cpython":
+    if result.returncode != 0 or len(words) != 4 or words[0] != "cpython":
         return None
-    return int(words[1]), int(words[2])
+    return ".".join(words[1:])
 
 
 def cache_root() -> Path:
@@ -146,9 +160,11 @@ def compile_sources(
     runtime looks for it; no files and the reason when the runtime's interpreter is missing."""
     try:
         version = runtime_version(runtime)
+        interpreter = find_interpreter(runtime)
     except BytecodeUnavailable as reason:
         return Bytecode({}, str(reason))
-    root = (cache_dir if cache_dir is not None else cache_root()) / f"{version[0]}.{version[1]}"
+    # By release: another patch release's compiler may write other byte-code.
+    root = (cache_dir if cache_dir is not None else cache_root()) / interpreter.release
     wanted = {
         name: (path, root / _entry_key(name, path.read_bytes()))
         for name, path in sources.items()
@@ -157,7 +173,7 @@ def compile_sources(
     missing = {name: paths for name, paths in wanted.items() if not paths[1].exists()}
     if missing:
         try:
-            _compile_into_cache(missing, find_interpreter(runtime), root)
+            _compile_into_cache(missing, interpreter.path, root)
         except BytecodeUnavailable as reason:
             return Bytecode({}, str(reason))
     return Bytecode(

@@ -104,7 +104,7 @@ def measure(
     clock: Callable[[], float] = time.perf_counter,
 ) -> Row:
     """Both variants' zip sizes and `runs` timings each, alternating."""
-    interpreter = find_interpreter(spec.runtime)
+    interpreter = find_interpreter(spec.runtime).path
     target = Target(spec.runtime, host_architecture() or spec.architecture)
     installed = (
         None if spec.dependencies is None else install_dependencies(spec.dependencies, target)

@@ -277,7 +277,7 @@ class Sandbox:
         self._package_error: str | None = None
         self.target = Target(spec.runtime, host_architecture() or spec.architecture)
         try:
-            self.interpreter: Path = find_interpreter(spec.runtime)
+            self.interpreter: Path = find_interpreter(spec.runtime).path
             self.interpreter_note = ""
         except BytecodeUnavailable:
             self.interpreter = Path(sys.executable)

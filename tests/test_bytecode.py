@@ -33,7 +33,7 @@ def write_sources(root: Path) -> Path:
 
 def interpreter_or_skip(runtime: str) -> Path:
     try:
-        return find_interpreter(runtime)
+        return find_interpreter(runtime).path
     except BytecodeUnavailable as reason:
         pytest.skip(str(reason))
 
@@ -131,22 +131,31 @@ def test_without_the_runtimes_interpreter_the_package_has_no_bytecode_and_says_w
     assert "cold start" in package.bytecode_skipped
 
 
-def test_compiled_files_come_from_the_cache_without_the_interpreter(tmp_path, monkeypatch):
+def test_compiled_files_are_cached_per_compiler_release(tmp_path):
     runtime = "python3.12" if sys.version_info[:2] != (3, 12) else "python3.13"
-    interpreter_or_skip(runtime)
+    interpreter = interpreter_or_skip(runtime)
+    release = subprocess.run(
+        [str(interpreter), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     source = write_sources(tmp_path / "src")
     sources = {name: source / name for name in SOURCES}
     first = compile_sources(sources, runtime, cache_dir=tmp_path / "cache")
-    # The interpreter gone: the second package still gets the same byte-code.
-    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
-    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
-    find_interpreter.cache_clear()
-    try:
-        second = compile_sources(sources, runtime, cache_dir=tmp_path / "cache")
-    finally:
-        find_interpreter.cache_clear()
-    assert second == first
-    assert len(second.files) == 3
+    assert [folder.name for folder in (tmp_path / "cache").iterdir()] == [release]
+    # A cache entry changed behind its back is what the next compile returns: it was read,
+    # not compiled again.
+    app_pyc = f"__pycache__/app.cpython-{runtime[6:].replace('.', '')}.pyc"
+    [entry] = [
+        entry
+        for entry in (tmp_path / "cache" / release).iterdir()
+        if entry.read_bytes() == first.files[app_pyc]
+    ]
+    entry.write_bytes(b"from the cache")
+    second = compile_sources(sources, runtime, cache_dir=tmp_path / "cache")
+    assert second.files[app_pyc] == b"from the cache"
+    assert second.files.keys() == first.files.keys()
 
 
 def test_a_changed_source_is_compiled_again(tmp_path):

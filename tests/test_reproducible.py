@@ -165,7 +165,7 @@ def assert_bytecode_of_the_runtime(
     """Every module has byte-code where the runtime's CPython looks for it, unchecked-hash and
     naming only Lambda's path, as that CPython reads it; none when it is not on this machine."""
     try:
-        interpreter = find_interpreter(runtime)
+        interpreter = find_interpreter(runtime).path
     except BytecodeUnavailable:
         assert bytecode == []
         return
