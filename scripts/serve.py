@@ -591,7 +591,7 @@ def function_spec(config: StackConfig, key: str) -> FunctionSpec:
     function = config.functions[key]
     return FunctionSpec(
         key=key,
-        name=function.name or key,
+        name=function.name,
         source_dir=function.source_path,
         handler=function.handler,
         runtime=function.runtime,
@@ -610,7 +610,7 @@ def function_role(
     function = config.functions[key]
     grants = function.grants
     policy = local_role_policy(grants.table, grants.bucket_read, grants.bucket_write, bucket_name)
-    role_name = f"{function.name or key}{FUNCTION_ROLE_SUFFIX}"
+    role_name = f"{function.name}{FUNCTION_ROLE_SUFFIX}"
     return role_credentials(endpoint_url, config.region, role_name, policy)
 
 
