@@ -202,3 +202,8 @@ def ssm_parameter_name_problem(name: str) -> str | None:
     if name.lstrip("/").lower().startswith(_SSM_RESERVED_PREFIXES):
         return "names starting with aws or ssm are reserved by AWS"
     return None
+
+
+# What a VPC flow log records (EC2 CreateFlowLogs, `TrafficType`): every connection, the
+# accepted ones or only those a security group or network ACL rejected.
+FlowLogTraffic = Literal["ALL", "ACCEPT", "REJECT"]

@@ -216,11 +216,13 @@ class ServerlessStack(TerraformStack):
                 private_subnets=_subnets(config.vpc.private_subnets),
                 nat_gateways=config.vpc.nat_gateways,
                 nat_subnet=config.vpc.nat_subnet,
-                flow_logs=FlowLogProps(
-                    retention_days=config.logs.retention_days, kms_key_arn=self.key.key_arn
-                )
-                if config.vpc.flow_logs
-                else None,
+                flow_logs=None
+                if config.vpc.flow_logs == "none"
+                else FlowLogProps(
+                    retention_days=config.logs.retention_days,
+                    kms_key_arn=self.key.key_arn,
+                    traffic_type=config.vpc.flow_logs,
+                ),
             ),
         )
 

@@ -365,7 +365,11 @@ RULES = [
     case("vpc.public_subnets.a.zone", "us-east-1a", "unknown key"),
     case("functions.hello.memory_mb", "512", "valid integer"),
     case("functions.hello.timeout_s", 10.5, "valid integer"),
-    case("vpc.flow_logs", 1, "valid boolean"),
+    case("dynamodb.deletion_protection", 1, "valid boolean"),
+    # v0.1.0's boolean, and AWS's traffic types in another case, are refused with the choices.
+    case("vpc.flow_logs", True, "'ALL', 'ACCEPT', 'REJECT' or 'none'"),
+    case("vpc.flow_logs", "reject", "'ALL', 'ACCEPT', 'REJECT' or 'none'"),
+    case("vpc.flow_logs", "off", "'ALL', 'ACCEPT', 'REJECT' or 'none'"),
     case("tags", "Owner", "valid dictionary"),
     case("vpc.nat_gateways", "two", "'single', 'one_per_az' or 'none'"),
     case("env", DELETE, "required key is missing"),

@@ -120,7 +120,9 @@ class FunctionConfig(StrictModel):
     in_vpc: bool = Field(
         default=True,
         description=(
-            "run in the private subnets (egress through NAT and the gateway endpoints only)"
+            "run in the private subnets (egress through NAT and the gateway endpoints only); "
+            "`false`: outside any VPC, with the internet open to it and no network-interface "
+            "permissions, and the security gate lets this function fail `CKV_AWS_117`"
         ),
     )
     dependencies: LocalPath | None = Field(
