@@ -25,13 +25,14 @@ MYPY := $(TOOLS)/mypy/bin/mypy
 
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
+SERVE_ALB_PORT ?= 8081
 CALL_ENV ?= dev
 CALL_PATH ?= /hello
 CALL_ARGS ?=
 RELEASE_ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release release-fixture clean graphviz provider-mirror
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture clean graphviz provider-mirror
 
 setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -85,7 +86,7 @@ bootstrap: $(VENV)/.synced ## synthesize the remote-state bucket stack into boot
 	$(PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
-	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT)
+	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT)
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)
@@ -136,6 +137,9 @@ diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png 
 
 bench: $(VENV)/.synced ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
 	$(PY) -m scripts.bench
+
+coldstart: $(VENV)/.synced ## each shipped function: fresh interpreter to handler ready, with and without byte-code (median of 15 runs), zip sizes
+	$(PY) -m scripts.coldstart
 
 # mypy reads pyproject.toml (strict on the libraries). Each function folder is its own import
 # root (its handler module is a top-level `app`), so each is checked in a run of its own.

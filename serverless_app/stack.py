@@ -347,6 +347,7 @@ class ServerlessStack(TerraformStack):
                 },
                 reserved_concurrency=function_config.reserved_concurrency,
                 publish_versions=True,
+                snap_start=function_config.snap_start,
                 log_retention_days=config.logs.retention_days,
                 vpc=FunctionVpcPlacement(
                     vpc_id=self.network.vpc_id,
