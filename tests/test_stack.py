@@ -227,11 +227,9 @@ def test_dev_logs_rejected_connections_prod_every_connection(stacks, env, traffi
 
 
 def test_no_flow_log_when_the_file_says_none(tmp_path):
-    shipped = (CONFIG_DIR / "dev.toml").read_text()
-    assert 'flow_logs = "REJECT"' in shipped
-    synthesized = dev_variant(
-        tmp_path, shipped.replace('flow_logs = "REJECT"', 'flow_logs = "none"')
-    )
+    dev = shipped_dev()
+    assert dev["vpc"]["flow_logs"] == "REJECT"
+    synthesized = dev_variant(tmp_path, merged(dev, {"vpc": {"flow_logs": "none"}}))
     assert resources(synthesized, "aws_flow_log") == {}
     roles = [role["name"] for role in resources(synthesized, "aws_iam_role").values()]
     assert not any(name.endswith("-vpc-flow-logs") for name in roles), roles
@@ -374,23 +372,23 @@ def attached_policies(synthesized: dict, key: str) -> set[str]:
 
 
 # dev without NAT, escape out of the VPC; both read a secret and escape reads the table.
-ESCAPE_OUTSIDE = """
-in_vpc = false
-secrets = { token = "/dev/escape/token" }
-grants = { table = "read" }
-"""
+ESCAPE_OUTSIDE = {
+    "in_vpc": False,
+    "secrets": {"token": "/dev/escape/token"},
+    "grants": {"table": "read"},
+}
 
 
 @pytest.mark.parametrize("hello_has_secrets", [True, False])
 def test_a_function_outside_the_vpc_keeps_its_grants_without_network_permissions(
     tmp_path, hello_has_secrets
 ):
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    assert 'nat_gateways = "none"' in text and "memory_mb = 128\n" in text
-    text = text.replace("memory_mb = 128\n", f"memory_mb = 128{ESCAPE_OUTSIDE}")
+    dev = shipped_dev()
+    assert dev["vpc"]["nat_gateways"] == "none"
+    functions: dict[str, Any] = {"escape": ESCAPE_OUTSIDE}
     if hello_has_secrets:
-        text = text.replace("in_vpc = true\n", 'in_vpc = true\nsecrets = { db = "/dev/db" }\n')
-    synthesized = dev_variant(tmp_path, text)
+        functions["hello"] = {"secrets": {"db": "/dev/db"}}
+    synthesized = dev_variant(tmp_path, merged(dev, {"functions": functions}))
 
     escape = only_of_function(synthesized, "aws_lambda_function", "escape")
     assert "vpc_config" not in escape and "replace_security_groups_on_destroy" not in escape
