@@ -13,7 +13,7 @@ from tests.support import REPO_ROOT
 PINNED = "0.21.0"
 CLI = REPO_ROOT / "node_modules" / ".bin" / "cdktf"
 # No version check or telemetry call home: the synth must work offline.
-CLI_ENVIRONMENT = {"CHECKPOINT_DISABLE": "1", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+CLI_ENVIRONMENT = {"CHECKPOINT_DISABLE": "1"}
 
 
 def installed_cli() -> Path:

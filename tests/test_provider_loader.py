@@ -220,7 +220,6 @@ def fresh_process() -> dict:
         text=True,
         env={
             **os.environ,
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
             OPT_OUT_VARIABLE: "0",
         },
     )
@@ -419,7 +418,6 @@ def fast_and_stock(tmp_path_factory) -> dict[str, tuple[dict[str, bytes], list[d
             text=True,
             env={
                 **os.environ,
-                "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
                 OPT_OUT_VARIABLE: opt_out,
                 NODE_STATS_VARIABLE: str(stats),
             },
@@ -498,7 +496,7 @@ def test_main_skips_the_generated_type_checks_in_every_binding_module():
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"},
+        env=os.environ,
     )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
