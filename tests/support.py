@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
 import pytest
 
+from frameworks import CDKTN_PYTHON
 from serverless_app.config import StackConfig, load_config
 from serverless_app.summary import json_strings
 
@@ -47,10 +48,6 @@ def _environment_files() -> dict[str, Path]:
 
 ENVIRONMENT_FILES = _environment_files()
 ENVIRONMENTS = tuple(ENVIRONMENT_FILES)
-
-
-# CDK Terrain's environment (`make setup` installs it from frameworks/cdktn/requirements.txt).
-CDKTN_PYTHON = REPO_ROOT / ".venv-cdktn" / "bin" / "python"
 
 
 def framework_python(framework: str) -> Path:
