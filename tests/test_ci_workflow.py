@@ -1,5 +1,6 @@
 """.github/workflows/ci.yml: valid YAML, Makefile targets for project steps, a gated plan job."""
 
+import json
 import os
 import re
 import subprocess
@@ -52,7 +53,10 @@ def test_runs_on_pushes_and_pull_requests_with_read_only_token(workflow):
 def test_test_job_installs_from_lock_files_tests_and_uploads_the_synth_output(workflow):
     job = workflow["jobs"]["test"]
     assert uses(job, "actions/setup-python")["with"]["python-version"] == "3.11"
-    assert uses(job, "actions/setup-node")["with"]["node-version"] == "20"
+    # The Node that runs npm's first step is the pinned one's release line (tools/node).
+    pinned = json.loads((REPO_ROOT / "tools" / "node" / "package.json").read_text())
+    (release,) = set(pinned["optionalDependencies"].values())
+    assert uses(job, "actions/setup-node")["with"]["node-version"] == release.split(".")[0]
     commands = runs(job)
     # Project steps are Makefile targets; the one system package is Graphviz; the stack list
     # for the plan job is read off the synthesized folders.
