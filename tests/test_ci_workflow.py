@@ -118,11 +118,12 @@ def test_plan_job_plans_every_stack_folder_of_the_artifact(workflow, tmp_path):
     assert [c.split()[:2] for c in runs(job)] == [["terraform", "init"], ["terraform", "plan"]]
 
 
-def test_test_job_keeps_jsii_package_cache_keyed_on_the_python_lock_file(workflow):
+def test_test_job_keeps_jsii_package_cache_keyed_on_the_python_lock_files(workflow):
     job = workflow["jobs"]["test"]
     cache = uses(job, "actions/cache")
     assert cache["with"]["path"] == JSII_PACKAGE_CACHE
-    assert "hashFiles('Pipfile.lock')" in cache["with"]["key"]
+    # Both frameworks' packages are unpacked there: cdktf's (.venv) and CDK Terrain's.
+    assert "hashFiles('Pipfile.lock', 'frameworks/cdktn/requirements.txt')" in cache["with"]["key"]
     make_test = next(step for step in job["steps"] if step.get("run") == "make test")
     assert job["steps"].index(cache) < job["steps"].index(make_test)
 
