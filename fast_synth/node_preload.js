@@ -4,9 +4,9 @@
 //
 // 1. Lazy provider exports. A provider package's lib/index.js is one long list of
 //        exports.vpc = require("./vpc");
-//    (or, in CDK Terrain's providers, `exports.vpc = __importStar(require("./vpc/index"));`)
-//    so loading the package evaluates all ~2,200 resource modules (224 MB of JavaScript), while
-//    a stack touches a few dozen. Each of those lines becomes a getter that requires its module
+//    (CDK Terrain's: `exports.vpc = __importStar(require("./vpc/index"));`), so loading the
+//    package evaluates all ~2,200 resource modules (224 MB of JavaScript), while a stack
+//    touches a few dozen. Each of those lines becomes a getter that requires its module
 //    on first access and then caches it as a plain property. The jsii kernel reaches a type
 //    through `module.vpc.Vpc`, which runs the getter. An index file of any other shape is
 //    compiled unchanged (said once on stderr).
@@ -81,7 +81,9 @@ function lazySource(source) {
   let lazy = 0;
   const rewritten = source.replace(EXPORT_LINE, (_line, name, bare, wrapped) => {
     lazy += 1;
-    const load = bare ? `require(${JSON.stringify(bare)})` : `__importStar(require(${JSON.stringify(wrapped)}))`;
+    const load = bare
+      ? `require(${JSON.stringify(bare)})`
+      : `__importStar(require(${JSON.stringify(wrapped)}))`;
     return `__lazyExport(exports, ${JSON.stringify(name)}, () => ${load});`;
   });
   // Every require must be one of the recognised lines: anything else might depend on load order.

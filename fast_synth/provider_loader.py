@@ -1,5 +1,10 @@
 """Load only the AWS provider submodules a program imports, instead of all ~2,200.
 
+The provider is the installed framework's (constructs_lib/framework.py): cdktf's
+`cdktf_cdktf_provider_aws`, described below, or CDK Terrain's `cdktn_provider_aws`, whose
+newer bindings already import their submodules on first use on the Python side; the node
+side, the single kernel process and the skipped argument checks apply to both.
+
 `cdktf_cdktf_provider_aws/__init__.py` imports every resource submodule so that their types
 are registered with the jsii runtime; that costs about 8 s, while a stack uses a few dozen
 submodules. `install()` puts the package into `sys.modules` *without running its
