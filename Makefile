@@ -25,6 +25,12 @@ NODE_BIN := $(CURDIR)/tools/node/node_modules/.bin
 NODE := tools/node/node_modules/.installed
 export PATH := $(NODE_BIN):$(PATH)
 
+# What `make synth` (or `bootstrap`) installs on a fresh clone, Node and the Python environment,
+# are independent: side by side, Node's download hides behind the longer Python install.
+ifneq ($(filter synth bootstrap,$(MAKECMDGOALS)),)
+MAKEFLAGS += --jobs=2
+endif
+
 # The framework `make synth`, `check` and `bootstrap` run on (docs/frameworks.md):
 # cdktf (CDK for Terraform, .venv) or cdktn (CDK Terrain, .venv-cdktn).
 FRAMEWORK ?= cdktf
