@@ -69,7 +69,7 @@ DEFAULT_TTL_ATTRIBUTE = "expires_at"
 # API Gateway's payload limit.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
-Handler = Callable[[dict, Any], dict]
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
@@ -95,7 +95,7 @@ def function_environment(config: StackConfig, key: str) -> dict[str, str]:
     no SECRET_* variables: there is no SSM here)."""
     return {
         **config.functions[key].environment,
-        "TABLE_NAME": config.dynamodb.table_name or "",
+        "TABLE_NAME": config.dynamodb.table_name,
         "BUCKET_NAME": local_bucket_name(config),
     }
 
@@ -367,7 +367,7 @@ class LocalGateway(ThreadingHTTPServer):
         self.functions[key] = LocalFunction(function, timeout_s, environment)
         return module
 
-    def invoke(self, key: str, event: dict) -> dict:
+    def invoke(self, key: str, event: dict[str, Any]) -> dict[str, Any]:
         function = self.functions[key]
         with self.execution_environment:
             self._use_environment(function.environment)
@@ -460,7 +460,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def _proxy_response(response: dict) -> tuple[int, dict[str, str], bytes]:
+def _proxy_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
     headers.update(response.get("headers") or {})
     body = response.get("body") or ""
@@ -497,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(error.problems), file=sys.stderr)
         return 2
     try:
-        gateway = LocalGateway(args.port, config.api.stage_name or config.env, config.routes)
+        gateway = LocalGateway(args.port, config.api.stage_name, config.routes)
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
@@ -539,7 +539,7 @@ def serve(
     create_resources(
         endpoint_url,
         config.region,
-        table_name=config.dynamodb.table_name or "",
+        table_name=config.dynamodb.table_name,
         partition_key=getattr(app, "PARTITION_KEY", DEFAULT_PARTITION_KEY),
         ttl_attribute=getattr(app, "TTL_ATTRIBUTE", DEFAULT_TTL_ATTRIBUTE),
         bucket_name=bucket_name,

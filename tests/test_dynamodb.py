@@ -5,6 +5,7 @@ from constructs_lib.dynamodb import (
     TTL_ATTRIBUTE,
     RequestTable,
     RequestTableProps,
+    TableAccess,
 )
 from tests.support import TEST_KEY_ARN, build_function, only, ref, synth_construct
 from tests.test_lambda_function import role_grants
@@ -50,7 +51,7 @@ READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb
 WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 
 
-def granted(access: str) -> tuple[dict, dict]:
+def granted(access: TableAccess) -> tuple[dict, dict]:
     """The function role's statements by sid after `table.grant(function, access)`."""
 
     def build(stack):
