@@ -29,14 +29,20 @@ from tests.support import (
 from tests.terraform_cycle import PROD_OVERLAY, variant_config
 
 FRAMEWORKS = ("cdktf", "cdktn")
+
+
+def _requirement_pin(requirements: Path, name: str) -> str:
+    pinned = re.search(rf"^{re.escape(name)}==(\S+)", requirements.read_text(), re.MULTILINE)
+    assert pinned is not None, f"{requirements} does not pin {name}"
+    return pinned[1]
+
+
 # Each framework's release, as the lock files pin it.
 RELEASES = {
     "cdktf": json.loads((REPO_ROOT / "Pipfile.lock").read_text())["default"]["cdktf"][
         "version"
     ].removeprefix("=="),
-    "cdktn": re.search(
-        r"^cdktn==(\S+)", (REPO_ROOT / "frameworks/cdktn/requirements.txt").read_text(), re.M
-    )[1],
+    "cdktn": _requirement_pin(REPO_ROOT / "frameworks/cdktn/requirements.txt", "cdktn"),
 }
 # The hashicorp/aws release each framework's provider bindings were generated from.
 PROVIDER_RELEASES = {"cdktf": "6.25.0", "cdktn": "6.69.1"}
@@ -69,7 +75,7 @@ def config_folders(base: Path) -> dict[str, Path]:
     return {"shipped": shipped, "prod-variant": variant}
 
 
-def synthesized(framework: str, folders: dict[str, Path], out: Path, **env: str) -> Path:
+def synthesized(framework: str, folders: dict[str, Path], out: Path) -> Path:
     python = framework_python(framework)
     runs = [
         *(
@@ -82,7 +88,7 @@ def synthesized(framework: str, folders: dict[str, Path], out: Path, **env: str)
         ),
     ]
     for arguments in runs:
-        result = run_main(*arguments, python=python, **env)
+        result = run_main(*arguments, python=python)
         assert result.returncode == 0, f"{framework}: {result.stderr}"
     return out
 
@@ -94,7 +100,9 @@ def outputs(tmp_path_factory) -> dict[str, Path]:
     return {name: synthesized(name, folders, base / name) for name in FRAMEWORKS}
 
 
-def differences(left: Any, right: Any, path: tuple[str, ...] = ()) -> dict[tuple, tuple]:
+def differences(
+    left: Any, right: Any, path: tuple[str, ...] = ()
+) -> dict[tuple[str, ...], tuple[Any, Any]]:
     """JSON path -> (left value, right value) wherever the two documents differ."""
     if isinstance(left, dict) and isinstance(right, dict):
         found = {}
@@ -124,7 +132,7 @@ def test_both_frameworks_write_the_same_files(outputs):
 
 
 def test_the_json_differs_only_in_framework_release_and_provider_constraint(outputs):
-    found = {}
+    found: dict[tuple[str, tuple[str, ...]], set[tuple[Any, Any]]] = {}
     for name in json_files(outputs["cdktf"]):
         kind = "manifest" if name.endswith("manifest.json") else "stack"
         cdktf, cdktn = (json.loads((outputs[f] / name).read_text()) for f in FRAMEWORKS)
@@ -140,11 +148,13 @@ def test_the_fast_loader_works_on_cdk_terrain_with_the_stock_output(tmp_path):
     """The stock path (no lazy loading on either side) writes byte-identical files, and the
     fast path really loaded CDK Terrain's provider lazily and skipped its token stacks."""
     python, stats = framework_python("cdktn"), tmp_path / "stats.jsonl"
-    for label, env in (
-        ("fast", {"CDKTF_LAZY_NODE_STATS": str(stats)}),
-        ("stock", {"CDKTF_FULL_PROVIDER_IMPORT": "1"}),
-    ):
-        result = run_main("--outdir", str(tmp_path / label), python=python, **env)
+    fast = run_main(
+        "--outdir", str(tmp_path / "fast"), python=python, CDKTF_LAZY_NODE_STATS=str(stats)
+    )
+    stock = run_main(
+        "--outdir", str(tmp_path / "stock"), python=python, CDKTF_FULL_PROVIDER_IMPORT="1"
+    )
+    for result in (fast, stock):
         assert result.returncode == 0, result.stderr
     assert snapshot(tmp_path / "fast") == snapshot(tmp_path / "stock")
     applied = [json.loads(line) for line in stats.read_text().splitlines()]

@@ -50,7 +50,7 @@ def test_the_pinned_node_comes_first_on_path():
 def test_the_jsii_kernel_of_this_session_runs_on_the_pinned_node():
     import jsii
 
-    kernel = jsii.kernel.provider._process._process
+    kernel = jsii.kernel.provider._process._process  # type: ignore[attr-defined]
     executable = Path(f"/proc/{kernel.pid}/exe").resolve()
     assert executable == (PINNED_NODE_BIN / "node").resolve()
 
