@@ -15,6 +15,11 @@
 //    resolve; it was the largest single cost of building a stack in node. cdktf's
 //    `captureStackTrace` returns a one-line note instead. The synthesized JSON never contains
 //    these traces (the App already turns construct metadata traces off).
+// 3. cdktf's `util.isArray`. cdktf 0.21 (archived: it will not be fixed) calls node's
+//    deprecated `util.isArray`, and Node 22 prints a DEP0044 warning on stderr on its first use,
+//    ahead of the program's own messages. When cdktf loads, `util.isArray` becomes
+//    `Array.isArray`, the replacement node's deprecation notice names (the same function).
+//    CDK Terrain no longer calls it.
 //
 // Environment:
 //   CDKTF_LAZY_NODE_PACKAGES      comma-separated npm package names whose main file is rewritten
@@ -161,8 +166,11 @@ function skipCreationStacks(module, core) {
 const compile = Module.prototype._compile;
 Module.prototype._compile = function compileWithPreload(content, filename) {
   const result = compileLazily(this, content, filename);
-  const core = SKIP_CREATION_STACKS ? stackTraceModuleOf(filename) : null;
-  if (core !== null) {
+  const core = STOCK ? null : stackTraceModuleOf(filename);
+  if (core === "cdktf") {
+    require("util").isArray = Array.isArray;
+  }
+  if (core !== null && SKIP_CREATION_STACKS) {
     skipCreationStacks(this, core);
   }
   return result;
