@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support import REPO_ROOT
+from tests.support import ENVIRONMENT_FILES, REPO_ROOT, file_values
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
 # Where jsii's node kernel unpacks packages on Linux, unless JSII_RUNTIME_PACKAGE_CACHE_ROOT says.
@@ -69,7 +69,16 @@ def resolved(workflow: dict, value: str) -> str:
 
 def test_test_job_installs_from_lock_files_and_terraform_before_the_tests(workflow):
     job = workflow["jobs"]["test"]
-    assert uses(job, "actions/setup-python")["with"]["python-version"] == "3.11"
+    pythons = uses(job, "actions/setup-python")["with"]["python-version"].split()
+    # The last one listed is the default `python`: the project's.
+    assert pythons[-1] == "3.11"
+    # One per runtime the shipped files use, to compile the packages' byte-code.
+    runtimes = {
+        function.get("runtime", "python3.13").removeprefix("python")
+        for path in ENVIRONMENT_FILES.values()
+        for function in file_values(path)["functions"].values()
+    }
+    assert runtimes <= set(pythons)
     # The Node that runs npm's first step is the pinned one's release line (tools/node).
     pinned = json.loads((REPO_ROOT / "tools" / "node" / "package.json").read_text())
     (release,) = set(pinned["optionalDependencies"].values())
