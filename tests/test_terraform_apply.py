@@ -2,9 +2,13 @@
 
 Each stack folder (dev, prod, bootstrap) is copied as ops would take it and driven by the real
 `terraform` with the real hashicorp/aws provider from a local filesystem mirror, against moto
-in server mode over TLS on 127.0.0.1 (one emulator per stack, the three cycles in parallel).
+in server mode over TLS on 127.0.0.1 (one emulator per stack, the cycles in parallel).
 After apply, boto3 asks the emulator what exists. Without terraform or the mirror the module
 skips with one line; E2E_REQUIRED=1 (CI) turns that skip into a failure.
+
+dev also runs on CDK Terrain's output (docs/frameworks.md): as a cycle of its own
+("dev-cdktn", every dev fact checked again), and as a switch: over the state that cdktf's dev
+output applied, CDK Terrain's dev output must plan no change.
 """
 
 from __future__ import annotations
@@ -29,7 +33,14 @@ import main
 from tests import aws_facts
 from tests.aws_facts import Endpoint
 from tests.moto_server import TEST_CREDENTIALS
-from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
+from tests.support import (
+    BOOTSTRAP_TEST_CONFIG,
+    CONFIG_DIR,
+    ENVIRONMENTS,
+    REPO_ROOT,
+    framework_python,
+    run_main,
+)
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
     PROD_OVERLAY,
@@ -56,7 +67,9 @@ from tests.terraform_cycle import (
 
 pytestmark = pytest.mark.e2e
 
-STACKS = (*ENVIRONMENTS, "bootstrap")
+# dev synthesized by CDK Terrain, applied in a cycle of its own.
+CDKTN_DEV = "dev-cdktn"
+STACKS = (*ENVIRONMENTS, "bootstrap", CDKTN_DEV)
 # Route 53 is global: its API lives in us-east-1.
 GLOBAL_REGION = "us-east-1"
 Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
@@ -105,12 +118,19 @@ class StackFolders:
 
     applied: Path
     retired: Path | None
+    # The same stack synthesized by the other framework: planned over the applied state.
+    switched: Path | None = None
 
 
 def run_cycle(
-    folders: StackFolders, work: Path, toolchain: Toolchain, collect: Collector, emulator: Emulator
+    stack: str,
+    folders: StackFolders,
+    work: Path,
+    toolchain: Toolchain,
+    collect: Collector,
+    emulator: Emulator,
 ) -> CycleReport:
-    report = CycleReport(stack=folders.applied.name)
+    report = CycleReport(stack=stack)
     try:
         _cycle(report, folders, work, toolchain, collect, emulator)
     except Exception as error:  # recorded: the tests name the stack and the step that broke
@@ -147,8 +167,15 @@ def _cycle(
     except Exception as error:  # the fact tests fail on it; the cycle goes on
         report.facts["error"] = f"{type(error).__name__}: {error}"
     applying.run("plan", "-detailed-exitcode")
+    if folders.switched is not None:
+        take_synthesized(folders.switched, applying.folder)
+        applying.run(*SWITCHED_PLAN.split())
     _destroy(applying, report, folders.retired, endpoint)
     report.after_destroy = aws_facts.inventory(endpoint)
+
+
+# The plan after switching frameworks (its own spelling, so that `step()` tells it apart).
+SWITCHED_PLAN = "plan -input=false -detailed-exitcode"
 
 
 def _release_dry_run(where: Workspace, emulator: Emulator) -> subprocess.CompletedProcess[str]:
@@ -244,18 +271,28 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
         retired_out = base / "retired.out"
         retired = _config_retired(config, base / "retired-config")
         assert main.main(["--config", str(retired), "--outdir", str(retired_out)]) == 0
+        cdktn_out = base / "cdktn.out"
+        on_cdktn = run_main(
+            *("--config", str(config), "--outdir", str(cdktn_out)), python=framework_python("cdktn")
+        )
+        assert on_cdktn.returncode == 0, on_cdktn.stderr
         folders = {
             env: StackFolders(out / "stacks" / env, retired_out / "stacks" / env)
             for env in ENVIRONMENTS
         }
+        folders["dev"] = StackFolders(
+            out / "stacks" / "dev", retired_out / "stacks" / "dev", cdktn_out / "stacks" / "dev"
+        )
         folders["bootstrap"] = StackFolders(bootstrap_out / "stacks" / "bootstrap", None)
+        folders[CDKTN_DEV] = StackFolders(cdktn_out / "stacks" / "dev", None)
         _create_secret_parameters(folders["prod"].applied, emulators["prod"])
-        collectors = {env: serverless_facts for env in ENVIRONMENTS}
+        collectors = {env: serverless_facts for env in (*ENVIRONMENTS, CDKTN_DEV)}
         collectors["bootstrap"] = bootstrap_facts
         with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
             futures = {
                 stack: pool.submit(
                     run_cycle,
+                    stack,
                     folders[stack],
                     base / stack,
                     toolchain,
@@ -269,6 +306,7 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
     for file in config.glob("*.toml"):
         data = tomllib.loads(file.read_text())
         reports[data["env"]].facts["config"] = data
+    reports[CDKTN_DEV].facts["config"] = reports["dev"].facts["config"]
     CYCLE_REPORTS.extend(reports.values())
     return reports
 
@@ -377,13 +415,21 @@ def test_prod_is_retired_by_the_documented_step_versioned_buckets_and_all(cycles
     assert report.facts["buckets_after_retire"] == []
 
 
-def test_dev_is_destroyed_as_it_is(cycles):
-    commands = [step.command for step in cycles["dev"].steps]
+def test_switching_dev_to_cdk_terrain_plans_no_change(cycles):
+    """The state cdktf's dev output applied, with CDK Terrain's dev output in its place."""
+    step = cycles["dev"].step(SWITCHED_PLAN)
+    assert step.returncode == 0, _tail(step.output, 80)
+    assert "No changes." in step.output
+
+
+@pytest.mark.parametrize("stack", ["dev", CDKTN_DEV])
+def test_dev_is_destroyed_as_it_is(cycles, stack):
+    commands = [step.command for step in cycles[stack].steps]
     assert commands[-1] == "destroy -auto-approve"
     assert not any(command.startswith("plan -destroy") for command in commands)
 
 
-@pytest.fixture(params=ENVIRONMENTS)
+@pytest.fixture(params=(*ENVIRONMENTS, CDKTN_DEV))
 def applied(request, cycles) -> dict[str, Any]:
     report = cycles[request.param]
     assert report.facts.get("function"), report.failure or report.facts.get("error")
