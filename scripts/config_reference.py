@@ -75,7 +75,10 @@ def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
             annotation, *metadata = get_args(annotation)
             constraints += [c for item in metadata for c in field_constraints(item)]
         elif origin in (Union, types.UnionType):
-            [annotation] = [arg for arg in get_args(annotation) if arg is not type(None)]
+            choices = [arg for arg in get_args(annotation) if arg is not type(None)]
+            if len(choices) > 1:  # a value or a table (`buckets = { key = "read" }`)
+                return annotation, constraints
+            [annotation] = choices
         else:
             return annotation, constraints
 
@@ -93,7 +96,8 @@ def table_entry_model(value_type: Any) -> type[StrictModel] | None:
     if get_origin(value_type) is not dict:
         return None
     entry, _ = unwrap(get_args(value_type)[1])
-    return entry if is_section(entry) else None
+    sections = [choice for choice in (get_args(entry) or (entry,)) if is_section(choice)]
+    return sections[0] if sections else None
 
 
 def list_item_model(value_type: Any) -> type[StrictModel] | None:

@@ -1,6 +1,6 @@
 """Run the function locally: moto as AWS, and an HTTP server that plays API Gateway.
 
-    .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--greeting TEXT]
+    .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080]
 
 Starts moto on 127.0.0.1 (a free port) with the table and bucket created as the stack defines
 them, then serves every `[[routes]]` entry at `http://127.0.0.1:<port>/<stage><path>`, matched
@@ -45,7 +45,9 @@ import boto3
 from moto.server import ThreadedMotoServer
 
 from constructs_lib.paths import segments
-from serverless_app.config import GREETING_KEY, ConfigError, RouteConfig, StackConfig, load_config
+from serverless_app.config import ConfigError, RouteConfig, StackConfig, load_config
+from serverless_app.config.data import BucketConfig, TableConfig, bucket_prefix
+from serverless_app.config.variables import granted_variable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,8 +66,6 @@ LISTEN_BACKLOG = 128
 # A client that sends nothing for this long loses its connection (and its thread).
 CONNECTION_TIMEOUT_S = 10
 # The table's key and expiry attribute when no function defines them (the stack's values).
-DEFAULT_PARTITION_KEY = "pk"
-DEFAULT_TTL_ATTRIBUTE = "expires_at"
 # API Gateway's payload limit.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -85,49 +85,71 @@ def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
     }
 
 
-def local_bucket_name(config: StackConfig) -> str:
-    """The configured name, or the prefix completed the way Terraform would, but readable."""
-    return config.s3.bucket_name or f"{config.s3.bucket_prefix}local"
+def local_bucket_name(config: StackConfig, key: str) -> str:
+    """Bucket `key`'s configured name, or its prefix completed the way Terraform would, but
+    readable."""
+    bucket = config.buckets[key]
+    return bucket.name or f"{bucket_prefix(config.name_prefix, key)}local"
 
 
 def function_environment(config: StackConfig, key: str) -> dict[str, str]:
-    """The variables the stack gives function `key` (GREETING_KEY keeps the function's default;
-    no SECRET_* variables: there is no SSM here)."""
+    """The variables the stack gives function `key`: its own, then TABLE_<KEY>_NAME and
+    BUCKET_<KEY>_NAME for what it is granted (no SECRET_* variables: there is no SSM here)."""
+    grants = config.functions[key].grants
     return {
         **config.functions[key].environment,
-        "TABLE_NAME": config.dynamodb.table_name or "",
-        "BUCKET_NAME": local_bucket_name(config),
+        **{granted_variable("TABLE", table): _table_name(config, table) for table in grants.tables},
+        **{
+            granted_variable("BUCKET", bucket): local_bucket_name(config, bucket)
+            for bucket in grants.buckets
+        },
     }
 
 
-def create_resources(
-    endpoint_url: str,
-    region: str,
-    *,
-    table_name: str,
-    partition_key: str,
-    ttl_attribute: str,
-    bucket_name: str,
-) -> None:
-    """The table (keyed and expiring as the stack defines it) and the bucket."""
+def _table_name(config: StackConfig, key: str) -> str:
+    return config.tables[key].name or ""
+
+
+def create_resources(endpoint_url: str, config: StackConfig) -> None:
+    """Every table and bucket of the file, as the stack declares them (key schema, TTL,
+    stream; the text objects)."""
+    for key, table in config.tables.items():
+        _create_table(endpoint_url, config.region, _table_name(config, key), table)
+    for key, bucket in config.buckets.items():
+        _create_bucket(endpoint_url, config.region, local_bucket_name(config, key), bucket)
+
+
+def _create_table(endpoint_url: str, region: str, name: str, table: TableConfig) -> None:
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
+    keys = [(table.partition_key, "HASH"), (table.sort_key, "RANGE")]
     dynamodb.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": partition_key, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": partition_key, "AttributeType": "S"}],
+        TableName=name,
+        KeySchema=[{"AttributeName": key.name, "KeyType": kind} for key, kind in keys if key],
+        AttributeDefinitions=[
+            {"AttributeName": key.name, "AttributeType": key.type} for key, _ in keys if key
+        ],
         BillingMode="PAY_PER_REQUEST",
+        **(
+            {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": table.stream}}
+            if table.stream is not None
+            else {}
+        ),
     )
-    dynamodb.update_time_to_live(
-        TableName=table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
-    )
+    if table.ttl_attribute is not None:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+        )
+
+
+def _create_bucket(endpoint_url: str, region: str, name: str, bucket: BucketConfig) -> None:
     s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
     if region == "us-east-1":
-        s3.create_bucket(Bucket=bucket_name)
+        s3.create_bucket(Bucket=name)
     else:
-        s3.create_bucket(
-            Bucket=bucket_name, CreateBucketConfiguration={"LocationConstraint": region}
-        )
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    for key, text in bucket.objects.items():
+        s3.put_object(Bucket=name, Key=key, Body=text.encode())
 
 
 def load_function(source_dir: Path, handler: str) -> tuple[ModuleType, Handler]:
@@ -481,11 +503,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="environment file")
     parser.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
-    parser.add_argument(
-        "--greeting",
-        help="the greeting template to upload, e.g. 'Hi {name}!' "
-        "(default: the one the stack uploads, 'Hello, {name}!')",
-    )
     return parser.parse_args(argv)
 
 
@@ -506,7 +523,7 @@ def main(argv: list[str] | None = None) -> int:
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     moto.start()
     try:
-        serve(gateway, moto, config, args.greeting)
+        serve(gateway, moto, config)
     finally:
         gateway.server_close()
         moto.stop()
@@ -514,15 +531,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def serve(
-    gateway: LocalGateway, moto: ThreadedMotoServer, config: StackConfig, greeting: str | None
-) -> None:
+def serve(gateway: LocalGateway, moto: ThreadedMotoServer, config: StackConfig) -> None:
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
     for name in UNSET_AWS_VARIABLES:
         os.environ.pop(name, None)
     os.environ.update(local_aws_environment(endpoint_url, config.region))
     gateway.keep_environment()
-    modules = [
+    for key, function in config.functions.items():
         gateway.load(
             key,
             function.source_path,
@@ -530,30 +545,14 @@ def serve(
             function.timeout_s,
             function_environment(config, key),
         )
-        for key, function in config.functions.items()
-    ]
-    # The hello function's constants (tests/test_app.py checks they match the stack's table
-    # and the template the stack uploads): from the first function that defines them.
-    app = next((m for m in modules if hasattr(m, "PARTITION_KEY")), None)
-    bucket_name = local_bucket_name(config)
-    create_resources(
-        endpoint_url,
-        config.region,
-        table_name=config.dynamodb.table_name or "",
-        partition_key=getattr(app, "PARTITION_KEY", DEFAULT_PARTITION_KEY),
-        ttl_attribute=getattr(app, "TTL_ATTRIBUTE", DEFAULT_TTL_ATTRIBUTE),
-        bucket_name=bucket_name,
-    )
-    # As the stack does: it uploads the function's default template unless told otherwise.
-    template = greeting if greeting is not None else getattr(app, "DEFAULT_TEMPLATE", None)
-    if template is not None:
-        key = getattr(app, "DEFAULT_GREETING_KEY", GREETING_KEY)
-        boto3.client("s3").put_object(Bucket=bucket_name, Key=key, Body=template.encode())
+    create_resources(endpoint_url, config)
+    tables = [_table_name(config, key) for key in config.tables]
+    buckets = [local_bucket_name(config, key) for key in config.buckets]
     port = gateway.server_address[1]
     stage = config.api.stage_name
     print(
         f"local AWS (moto): {endpoint_url} "
-        f"(table {config.dynamodb.table_name}, bucket {bucket_name})",
+        f"(tables: {', '.join(tables) or 'none'}; buckets: {', '.join(buckets) or 'none'})",
         f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
         *(
             f"  {route.method} /{stage}{route.path.rstrip('/')} -> {route.function}"

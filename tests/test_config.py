@@ -1808,5 +1808,5 @@ def test_bootstrap_refuses_the_placeholder_bucket_name(tmp_path):
     [line] = error.value.problems
     assert line.endswith(
         "state.toml: bucket_name: is the shipped placeholder: set a globally unique bucket "
-        "name of yours (given: 'example-org-hello-terraform-state')"
+        "name of yours (given: 'example-org-terraform-state')"
     )

@@ -7,8 +7,6 @@ from serverless_app.config.aws_facts import (
     AVAILABILITY_ZONE_LETTERS,
     AWS_REGIONS,
     FUNCTION_ROLE_SUFFIX,
-    GREETING_KEY,
-    STACK_VARIABLES,
     TARGET_GROUP_NAME_MAX,
 )
 from serverless_app.config.loading import (
@@ -45,8 +43,6 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_REGION",
     "FUNCTION_ROLE_SUFFIX",
-    "GREETING_KEY",
-    "STACK_VARIABLES",
     "TARGET_GROUP_NAME_MAX",
     "BootstrapConfig",
     "ConfigError",

@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     TypeAdapter,
@@ -66,6 +65,7 @@ from constructs_lib.permissions import (
     estimated_policy_bytes,
     estimated_role_policy_characters,
 )
+from constructs_lib.storage import S3_MAX_LIFECYCLE_DAYS
 from constructs_lib.zones import mixed_forms
 from serverless_app.config.aws_facts import (
     ALB_MAX_LISTENER_RULES,
@@ -76,7 +76,6 @@ from serverless_app.config.aws_facts import (
     API_MAX_RATE_LIMIT,
     ARTIFACTS_BUCKET_SUFFIX,
     AWS_REGIONS,
-    GREETING_KEY,
     LAMBDA_ENVIRONMENT_MAX_BYTES,
     LAMBDA_PYTHON_RUNTIMES,
     LOG_RETENTION_DAYS,
@@ -85,14 +84,22 @@ from serverless_app.config.aws_facts import (
     NAME_PREFIX_MAX,
     RELEASE_STRATEGIES,
     RESOURCE_TAGS,
-    S3_BUCKET_NAME_MAX,
-    S3_MAX_LIFECYCLE_DAYS,
     SECRET_VARIABLE_PREFIX,
     STACK_TAGS,
-    STACK_VARIABLES,
     TARGET_GROUP_NAME_MAX,
-    TERRAFORM_BUCKET_SUFFIX_LENGTH,
     WAF_MAX_RULE_OVERRIDES,
+)
+from serverless_app.config.data import (
+    BucketConfig,
+    BucketKey,
+    FunctionGrants,
+    TableConfig,
+    TableKey,
+    bucket_prefix_problems,
+    grant_statements,
+    granted_variables,
+    reference_problems,
+    table_name_defaults,
 )
 from serverless_app.config.rules import (
     NO_VALUE,
@@ -100,10 +107,8 @@ from serverless_app.config.rules import (
     ApiStageName,
     AvailabilityZone,
     AwsRegion,
-    BucketObjectPattern,
     CertificateArn,
     DomainName,
-    DynamoDbTableName,
     EmailAddress,
     EnvName,
     FunctionKey,
@@ -141,18 +146,11 @@ from serverless_app.config.rules import (
     raise_problems,
     zone_problem,
 )
+from serverless_app.config.strict import StrictModel
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_PATH = PROJECT_ROOT / "config"
 DEFAULT_REGION = "us-east-1"
-
-
-class StrictModel(BaseModel):
-    """Unknown keys are errors: a typo must never fall back to a default silently.
-    Strict types: "512" is not a number, 1 is not a boolean; inf and nan are not numbers
-    (TOML has them; Terraform's JSON does not)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class SubnetConfig(StrictModel):
@@ -384,33 +382,9 @@ def _bucket_prefix_problem(prefix: str) -> str | None:
     return None
 
 
-TableGrant = Literal["none", "read", "write", "read_write"]
 Architecture = Literal["x86_64", "arm64"]
 # The dependency files a function may name: a pip requirements file or a uv / PEP 621 project.
 DEPENDENCY_FILE_NAMES = ("requirements.txt", "uv.lock", "pyproject.toml")
-
-
-class FunctionGrants(StrictModel):
-    """What the function may touch: nothing unless granted here (least-privilege IAM)."""
-
-    table: TableGrant = Field(
-        default="none",
-        description=(
-            "the environment's DynamoDB table: `read` (get, query, scan), `write` (put, update, "
-            "delete), `read_write` both"
-        ),
-    )
-    bucket_read: list[BucketObjectPattern] = Field(
-        default_factory=list,
-        description=(
-            "object keys of the artifacts bucket the function may read; a trailing `*` makes a "
-            "prefix (`reports/*`); `*` or `?` elsewhere are refused"
-        ),
-    )
-    bucket_write: list[BucketObjectPattern] = Field(
-        default_factory=list,
-        description="object keys or prefixes the function may write, as `bucket_read`",
-    )
 
 
 class FunctionConfig(StrictModel):
@@ -482,9 +456,9 @@ class FunctionConfig(StrictModel):
         description=(
             "names `[A-Za-z][A-Za-z0-9_]+` (Lambda's pattern: two characters at least), not "
             "reserved by Lambda (`AWS_*`, `_HANDLER`, "
-            "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not set by the "
-            "stack (`TABLE_NAME`, `BUCKET_NAME`, `GREETING_KEY`); all keys and values with the "
-            "stack's three and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
+            "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not of the "
+            "stack's shape (`TABLE_<KEY>_NAME`, `BUCKET_<KEY>_NAME`); all keys and values with "
+            "the granted tables' and buckets' and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
         ),
     )
     # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.
@@ -905,15 +879,6 @@ class WafConfig(StrictModel):
         return self
 
 
-class DynamoDbConfig(StrictModel):
-    table_name: DynamoDbTableName | None = Field(
-        default=None,
-        description="3-255 letters, digits, `_`, `.` or `-`; unique",
-        json_schema_extra={"default_text": "`<project>-<env>-requests`"},
-    )
-    deletion_protection: bool = Field(default=False, description="")
-
-
 class LogsConfig(StrictModel):
     # Applies to every log group the stack creates (function, API access, VPC flow logs).
     retention_days: Annotated[int, one_of(LOG_RETENTION_DAYS, "a CloudWatch Logs retention")] = (
@@ -1154,6 +1119,23 @@ class StackConfig(StrictModel):
     )
     vpc: VpcConfig = Field(default_factory=VpcConfig)
     load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
+    # Before `functions`: the functions' grants are checked against them.
+    tables: dict[TableKey, TableConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[tables.<key>]` DynamoDB tables; keys as `[buckets]`, not a name the stack uses "
+            "for its own resources; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
+    buckets: dict[BucketKey, BucketConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[buckets.<key>]` S3 buckets; keys 1-20 lowercase letters, digits or `-`, starting "
+            "with a letter and a letter after each hyphen; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
     functions: Annotated[
         dict[FunctionKey, FunctionConfig], Field(min_length=1, max_length=ALB_MAX_TARGET_GROUPS)
     ] = Field(
@@ -1179,7 +1161,6 @@ class StackConfig(StrictModel):
     )
     api: ApiConfig = Field(default_factory=ApiConfig)
     s3: S3Config = Field(default_factory=S3Config)
-    dynamodb: DynamoDbConfig = Field(default_factory=DynamoDbConfig)
     logs: LogsConfig = Field(default_factory=LogsConfig)
     waf: WafConfig = Field(default_factory=WafConfig)
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
@@ -1223,6 +1204,8 @@ class StackConfig(StrictModel):
             defaults |= _name_defaults(prefix, data)
             if "functions" in data:
                 filled["functions"] = _function_name_defaults(prefix, data["functions"])
+            if "tables" in data:
+                filled["tables"] = table_name_defaults(prefix, data["tables"])
         for name, field in cls.model_fields.items():
             if _is_section(field.default_factory):
                 section = field.alias or name
@@ -1277,9 +1260,24 @@ class StackConfig(StrictModel):
                 *_duplicate_function_names(functions),
                 *_concurrency_problems(functions, info.data.get("account_concurrency")),
                 *_secrets_keys_in_region(functions, info.data.get("region")),
+                *reference_problems(
+                    {key: function.grants for key, function in functions.items()},
+                    info.data.get("tables"),
+                    info.data.get("buckets"),
+                ),
             ]
         )
         return functions
+
+    @field_validator("buckets")
+    @classmethod
+    def _bucket_names(
+        cls, buckets: dict[str, BucketConfig], info: ValidationInfo
+    ) -> dict[str, BucketConfig]:
+        project, env = info.data.get("project"), info.data.get("env")
+        if project is not None and env is not None:
+            raise_problems(bucket_prefix_problems(f"{project}-{env}", buckets))
+        return buckets
 
     @field_validator("routes")
     @classmethod
@@ -1311,10 +1309,10 @@ class StackConfig(StrictModel):
 
     @model_validator(mode="after")
     def _environment_size(self) -> StackConfig:
-        added = ", ".join(sorted(STACK_VARIABLES))
         message = (
             f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
-            f"(counting {added}, which the stack adds, and SECRET_* for the secrets)"
+            "(counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for the grants, which the stack "
+            "adds, and SECRET_* for the secrets)"
         )
         raise_problems(
             Problem(("functions", key, "environment"), message, size)
@@ -1388,17 +1386,13 @@ def target_group_name(config: StackConfig, key: str) -> str:
 
 
 def function_variables(config: StackConfig, key: str) -> dict[str, str]:
-    """The variables the stack sets on function `key` besides its `environment`: the
-    STACK_VARIABLES, then `SECRET_<NAME>` = parameter name for each of its secrets. The bucket
-    name is the one the stack gets from Terraform, here a stand-in of the same length."""
-    bucket = config.s3.bucket_name or "x" * (
-        len(config.s3.bucket_prefix or "") + TERRAFORM_BUCKET_SUFFIX_LENGTH
-    )
+    """The variables the stack sets on function `key` besides its `environment`: one per
+    granted table and bucket (`granted_variables`: a bucket named by Terraform has a stand-in
+    of its length), then `SECRET_<NAME>` = parameter name for each of its secrets."""
+    function = config.functions[key]
     return {
-        "TABLE_NAME": config.dynamodb.table_name or "",
-        "BUCKET_NAME": bucket[:S3_BUCKET_NAME_MAX],
-        "GREETING_KEY": GREETING_KEY,
-        **secret_variables(config.functions[key]),
+        **granted_variables(config.name_prefix, function.grants, config.tables, config.buckets),
+        **secret_variables(function),
     }
 
 
@@ -1504,11 +1498,14 @@ def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
     """Each granted object key and secret parameter is an ARN in the function role's inline
     policies, which IAM limits to 10,240 characters per role."""
     for key, function in config.functions.items():
-        grants = function.grants
+        statements = tuple(
+            grant_statements(
+                config.region, config.name_prefix, function.grants, config.tables, config.buckets
+            )
+        )
         granted = GrantedResources(
             region=config.region,
-            bucket_name_length=len(function_variables(config, key)["BUCKET_NAME"]),
-            object_keys=(*grants.bucket_read, *grants.bucket_write),
+            statements=statements,
             parameter_names=tuple(function.secrets.values()),
         )
         size = estimated_role_policy_characters(granted)
@@ -1520,7 +1517,7 @@ def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
                 "(`reports/*`) instead of many keys"
             )
             # Reported on the side that lists more: object keys or secret parameters.
-            objects = sum(map(len, granted.object_keys))
+            objects = sum(len(arn) for each in statements for arn in each.resources)
             larger = "grants" if objects >= sum(map(len, granted.parameter_names)) else "secrets"
             yield Problem(("functions", key, larger), message, size)
 
@@ -1749,6 +1746,10 @@ OLD_KEYS = {
     ("api", "authorization"): (
         f"replaced by authorization in each [[routes]] entry {ADD_A_FUNCTION}"
     ),
+    ("dynamodb",): (
+        "replaced by [tables.<key>] with its own key schema; the table this section configured "
+        "is [tables.requests] (CHANGELOG)"
+    ),
     ("alarms", "load_balancer_target_5xx"): (
         "replaced by alarms.load_balancer_server_error_rate, a share of requests (0-1) "
         "rather than a count"
@@ -1792,7 +1793,6 @@ def _name_defaults(prefix: str, data: dict[str, Any]) -> dict[str, dict[str, Any
     defaults: dict[str, dict[str, Any]] = {
         "load_balancer": {"name": prefix},
         "api": {"name": prefix, "stage_name": env},
-        "dynamodb": {"table_name": f"{prefix}-requests"},
         "alarms": {"topic_name": f"{prefix}-alarms"},
     }
     s3 = data.get("s3", {})
@@ -1850,7 +1850,16 @@ UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
             (f"functions.{key}.name", function.name) for key, function in config.functions.items()
         ],
     ),
-    ("table name", lambda config: [("dynamodb.table_name", config.dynamodb.table_name)]),
+    (
+        "table name",
+        lambda config: [(f"tables.{key}.name", table.name) for key, table in config.tables.items()],
+    ),
+    (
+        "bucket name",
+        lambda config: [
+            (f"buckets.{key}.name", bucket.name) for key, bucket in config.buckets.items()
+        ],
+    ),
     ("bucket name", lambda config: [("s3.bucket_name", config.s3.bucket_name)]),
     ("bucket prefix", lambda config: [("s3.bucket_prefix", config.s3.bucket_prefix)]),
     ("load balancer name", lambda config: [("load_balancer.name", config.load_balancer.name)]),
@@ -1906,7 +1915,7 @@ class BootstrapConfig(BootstrapRegions):
     bucket_name: Annotated[S3BucketName, AfterValidator(not_the_placeholder)] = Field(
         description=(
             "the state bucket; S3 bucket name rules (globally unique); the shipped placeholder "
-            "`example-org-hello-terraform-state` is refused (exit 2)"
+            "`example-org-terraform-state` is refused (exit 2)"
         )
     )
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="tag rules as above")
