@@ -56,6 +56,8 @@ class Table(Construct):
 
     def __init__(self, scope: Construct, id: str, props: TableProps) -> None:
         super().__init__(scope, id)
+        # Names its grant statements; kept, as `node.id` is a round trip to the jsii kernel.
+        self.grant_id = id
         keys = [key for key in (props.partition_key, props.sort_key) if key is not None]
         self.table = DynamodbTable(
             self,
@@ -93,13 +95,13 @@ class Table(Construct):
         """Allow putting new items and updating existing ones; no reads, scans or deletes. The
         statement is `WriteItems<Id>`, after the construct's id (`statement_name`)."""
         grantee.add_to_role_policy(
-            statement_name("WriteItems", self.node.id), TABLE_WRITE_ACTIONS, [self.table_arn]
+            statement_name("WriteItems", self.grant_id), TABLE_WRITE_ACTIONS, [self.table_arn]
         )
 
     def grant_read_items(self, grantee: Grantable) -> None:
         """Allow reading items, queries and scans; no writes (statement `ReadItems<Id>`)."""
         grantee.add_to_role_policy(
-            statement_name("ReadItems", self.node.id), TABLE_READ_ACTIONS, [self.table_arn]
+            statement_name("ReadItems", self.grant_id), TABLE_READ_ACTIONS, [self.table_arn]
         )
 
     def grant(self, grantee: Grantable, access: TableAccess) -> None:

@@ -92,6 +92,8 @@ class SecureBucket(Construct):
 
     def __init__(self, scope: Construct, id: str, props: SecureBucketProps) -> None:
         super().__init__(scope, id)
+        # Names its grant statements; kept, as `node.id` is a round trip to the jsii kernel.
+        self.grant_id = id
         if (props.bucket_name is None) == (props.bucket_prefix is None):
             raise ValueError("SecureBucket needs exactly one of bucket_name, bucket_prefix")
         self.bucket = S3Bucket(
@@ -265,7 +267,7 @@ class SecureBucket(Construct):
         else in the bucket: no listing, so a missing key answers AccessDenied. The statement
         is `ReadObjects<Id>`, after the construct's id (`statement_name`)."""
         grantee.add_to_role_policy(
-            statement_name("ReadObjects", self.node.id),
+            statement_name("ReadObjects", self.grant_id),
             OBJECT_READ_ACTIONS,
             self._object_arns(keys),
         )
@@ -274,7 +276,7 @@ class SecureBucket(Construct):
         """Allow `s3:PutObject` on these object keys (a trailing `*` makes a prefix); the
         statement is `WriteObjects<Id>`."""
         grantee.add_to_role_policy(
-            statement_name("WriteObjects", self.node.id),
+            statement_name("WriteObjects", self.grant_id),
             OBJECT_WRITE_ACTIONS,
             self._object_arns(keys),
         )

@@ -4,7 +4,7 @@ import pytest
 from cdktf import TerraformStack
 
 from constructs_lib.dependencies import CACHE_ENV, Target, install_dependencies
-from constructs_lib.dynamodb import RequestTable, RequestTableProps
+from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
 from constructs_lib.lambda_function import (
     BASIC_EXECUTION_POLICY,
     ENI_RELEASE_TIMEOUT,
@@ -30,8 +30,8 @@ from tests.wheels import make_wheel, use_only
 
 def build(stack: TerraformStack) -> None:
     bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
-    table = RequestTable(
-        stack, "table", RequestTableProps("t-requests", TEST_KEY_ARN, deletion_protection=False)
+    table = Table(
+        stack, "table", TableProps("t-requests", KeyAttribute("pk", "S"), TEST_KEY_ARN)
     )
     function = ServerlessFunction(
         stack,
@@ -119,8 +119,8 @@ def test_grants_are_exact_actions_on_exact_resources(synthesized):
     table_arn = ref(synthesized, "aws_dynamodb_table", "table", "arn")
     bucket_arn = ref(synthesized, "aws_s3_bucket", "code", "arn")
     assert role_grants(synthesized) == {
-        "WriteItems": (["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
-        "ReadObjects": (["s3:GetObject"], [f"{bucket_arn}/greeting.txt"]),
+        "WriteItemsTable": (["dynamodb:PutItem", "dynamodb:UpdateItem"], [table_arn]),
+        "ReadObjectsCode": (["s3:GetObject"], [f"{bucket_arn}/greeting.txt"]),
         "SendToDeadLetterQueue": (
             ["sqs:SendMessage"],
             [ref(synthesized, "aws_sqs_queue", "dlq", "arn")],

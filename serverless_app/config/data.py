@@ -81,6 +81,10 @@ STACK_CONSTRUCT_IDS = frozenset(
         "monitoring",
         "releases",
         "backend",
+        # Outputs without `_` in their names.
+        "functions",
+        "tables",
+        "buckets",
     }
 )
 STACK_SCOPE_PREFIXES = ("function-", "bucket-")
