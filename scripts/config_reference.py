@@ -41,7 +41,8 @@ def rows(model: type[StrictModel], prefix: str) -> Iterator[str]:
         key = f"{prefix}{field.alias or name}"
         value_type, constraints = unwrap(field.annotation)
         if is_section(value_type):
-            if field.default is None:  # an optional table: say what leaving it out means
+            # An optional table: what leaving it out means; a required one: that it is.
+            if field.default is None or field.is_required():
                 yield row(key, field, value_type, [])
             yield from rows(value_type, prefix=f"{key}.")
             continue
