@@ -769,6 +769,8 @@ RULES = [
         # The key is shortened in the line, with its length.
         reported="buckets.assets.objects." + "k" * 64 + "... (1,025 characters)",
     ),
+    case("buckets.assets.objects.seed", "é" * 2049, "at most 4,096 bytes"),
+    case("buckets.assets.objects", {f"k{n}": "x" for n in range(101)}, "at most 100 items"),
     # The derived prefix hello-dev-<key>- must leave Terraform its 26 characters.
     case(
         "buckets.a" + "x" * 19,

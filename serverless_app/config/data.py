@@ -201,6 +201,18 @@ class ExpirationRuleConfig(DeclaredModel):
     )
 
 
+# The stack's own bounds for seed objects (S3 takes 5 GB per object): each is a resource of the
+# plan, its text in the configuration and the state.
+MAX_SEED_OBJECTS = 100
+SEED_TEXT_MAX_BYTES = 4096
+
+
+def _seed(value: str) -> str:
+    if len(value.encode()) > SEED_TEXT_MAX_BYTES:
+        raise ValueError(f"must be at most {SEED_TEXT_MAX_BYTES:,} bytes (UTF-8)")
+    return value
+
+
 class BucketConfig(DeclaredModel):
     """One S3 bucket (`[buckets.<key>]`): private, TLS-only, encrypted with the stack key,
     object events to EventBridge; `[s3]`'s force_destroy and prevent_destroy apply to it."""
@@ -236,11 +248,16 @@ class BucketConfig(DeclaredModel):
         ),
         json_schema_extra={"type_text": "list of tables"},
     )
-    objects: dict[Annotated[str, AfterValidator(_object_key)], str] = Field(
+    objects: Annotated[
+        dict[Annotated[str, AfterValidator(_object_key)], Annotated[str, AfterValidator(_seed)]],
+        Field(max_length=MAX_SEED_OBJECTS),
+    ] = Field(
         default_factory=dict,
         description=(
             '`"key" = "text"`: text objects created with the bucket; edits made later in S3 '
-            "are kept, removing a key here deletes the object"
+            "are kept, removing a key here deletes the object. Seeds, not content: each text "
+            f"at most {SEED_TEXT_MAX_BYTES:,} bytes (UTF-8), as it is kept in the Terraform "
+            "configuration and state; larger files are uploaded by a deploy step"
         ),
         json_schema_extra={"type_text": "table: object key = text"},
     )
