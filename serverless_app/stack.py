@@ -55,6 +55,7 @@ from serverless_app.config import (
 from serverless_app.config.data import (
     BucketConfig,
     TableConfig,
+    bucket_id,
     bucket_prefix,
 )
 from serverless_app.config.terraform import as_terraform_literals
@@ -190,7 +191,7 @@ class ServerlessStack(TerraformStack):
         s3 = self.config.s3
         secure = SecureBucket(
             self,
-            f"bucket-{key}",
+            bucket_id(key),
             SecureBucketProps(
                 bucket_name=bucket.name,
                 bucket_prefix=bucket_prefix(self.config.name_prefix, key)

@@ -732,7 +732,7 @@ RULES = [
         {"name": "pk", "type": "N"},
         "is the partition key's name",
         reported="tables.requests.sort_key.name",
-    ),  # fmt: skip
+    ),
     case("tables.requests.ttl_attribute", "t" * 256, "1-255 characters"),
     case("tables.requests.ttl_attribute", "", "1-255 characters"),
     case("tables.requests.stream", "NEW", "'KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE'"),

@@ -44,7 +44,10 @@ def test_encrypted_with_the_stack_key(table):
                 "attribute": [{"name": "pk", "type": "S"}, {"name": "placed_at", "type": "N"}],
             },
         ),
-        ({"ttl_attribute": "expires_at"}, {"ttl": {"attribute_name": "expires_at", "enabled": True}}),
+        (
+            {"ttl_attribute": "expires_at"},
+            {"ttl": {"attribute_name": "expires_at", "enabled": True}},
+        ),
         (
             {"stream_view_type": "NEW_AND_OLD_IMAGES"},
             {"stream_enabled": True, "stream_view_type": "NEW_AND_OLD_IMAGES"},
@@ -59,7 +62,9 @@ def test_each_prop_reaches_the_table(props, expected):
 
 
 def test_a_binary_partition_key():
-    assert table_json_with_key(KeyAttribute("id", "B"))["attribute"] == [{"name": "id", "type": "B"}]
+    assert table_json_with_key(KeyAttribute("id", "B"))["attribute"] == [
+        {"name": "id", "type": "B"}
+    ]
 
 
 def table_json_with_key(key: KeyAttribute) -> dict:
@@ -100,7 +105,7 @@ def test_grant_gives_exactly_the_asked_access_on_the_table(access, expected):
 
 
 def test_statements_are_named_after_the_table_so_two_tables_do_not_collide():
-    synthesized, grants = granted("read", table_id="order-items")
+    _, grants = granted("read", table_id="order-items")
     assert set(grants) == {"ReadItemsOrderItems"}
 
 

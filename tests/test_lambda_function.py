@@ -30,9 +30,7 @@ from tests.wheels import make_wheel, use_only
 
 def build(stack: TerraformStack) -> None:
     bucket = SecureBucket(stack, "code", SecureBucketProps(bucket_prefix="t-"))
-    table = Table(
-        stack, "table", TableProps("t-requests", KeyAttribute("pk", "S"), TEST_KEY_ARN)
-    )
+    table = Table(stack, "table", TableProps("t-requests", KeyAttribute("pk", "S"), TEST_KEY_ARN))
     function = ServerlessFunction(
         stack,
         "fn",

@@ -401,7 +401,8 @@ def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
     path.write_text(
         text.replace(
             "memory_mb = 128\n",
-            'memory_mb = 128\ngrants = { tables = { requests = "read" }, buckets = { assets = "read" } }\n',
+            "memory_mb = 128\n"
+            'grants = { tables = { requests = "read" }, buckets = { assets = "read" } }\n',
         )
     )
     granted = synth_config(load_config(path))

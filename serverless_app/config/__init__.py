@@ -9,6 +9,7 @@ from serverless_app.config.aws_facts import (
     FUNCTION_ROLE_SUFFIX,
     TARGET_GROUP_NAME_MAX,
 )
+from serverless_app.config.data import FunctionGrants
 from serverless_app.config.loading import (
     DEFAULT_BOOTSTRAP_CONFIG,
     ConfigError,
@@ -23,10 +24,8 @@ from serverless_app.config.models import (
     DEFAULT_REGION,
     BootstrapConfig,
     FunctionConfig,
-    FunctionGrants,
     RouteConfig,
     StackConfig,
-    StrictModel,
     SubnetConfig,
     environment_bytes,
     function_variables,
@@ -34,6 +33,7 @@ from serverless_app.config.models import (
     target_group_name,
 )
 from serverless_app.config.rules import zones_of
+from serverless_app.config.strict import StrictModel
 
 __all__ = [
     "ALB_SSL_POLICIES",

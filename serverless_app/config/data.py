@@ -5,7 +5,7 @@ environment variable per table or bucket it is granted (`granted_variables`), no
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
@@ -87,7 +87,13 @@ STACK_CONSTRUCT_IDS = frozenset(
         "buckets",
     }
 )
-STACK_SCOPE_PREFIXES = ("function-", "bucket-")
+BUCKET_ID_PREFIX = "bucket-"
+STACK_SCOPE_PREFIXES = ("function-", BUCKET_ID_PREFIX)
+
+
+def bucket_id(key: str) -> str:
+    """The construct id of bucket `key`: under a prefix, beside the tables' bare keys."""
+    return f"{BUCKET_ID_PREFIX}{key}"
 
 
 def _free_table_key(key: str) -> str:
@@ -227,7 +233,7 @@ class BucketConfig(DeclaredModel):
     versioning: bool = Field(
         default=True,
         description="keep overwritten and deleted objects as noncurrent versions; `false` "
-        "suspends versioning",
+        "suspends versioning, which the security gate refuses (checkov CKV_AWS_21)",
     )
     noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
         Field(default=30, description="noncurrent versions are deleted after this")
@@ -280,9 +286,6 @@ class ObjectGrant(DeclaredModel):
         if not self.read and not self.write:
             fail((), "grants nothing: list keys in read or write, or leave the bucket out")
         return self
-
-    def keys(self, access: Literal["read", "write"]) -> list[str]:
-        return self.read if access == "read" else self.write
 
 
 def _access_as_keys(value: Any) -> Any:
@@ -424,9 +427,9 @@ def grant_statements(
         if key not in buckets:
             continue
         bucket = "b" * bucket_name_length(prefix, key, buckets[key])
-        for access, verb, actions in (
-            ("read", "ReadObjects", OBJECT_READ_ACTIONS),
-            ("write", "WriteObjects", OBJECT_WRITE_ACTIONS),
+        for verb, actions, keys in (
+            ("ReadObjects", OBJECT_READ_ACTIONS, grant.read),
+            ("WriteObjects", OBJECT_WRITE_ACTIONS, grant.write),
         ):
-            if keys := grant.keys(access):
-                yield object_statement(statement_name(verb, f"bucket-{key}"), actions, bucket, keys)
+            if keys:
+                yield object_statement(statement_name(verb, bucket_id(key)), actions, bucket, keys)

@@ -22,10 +22,10 @@ from serverless_app.config.models import (
     BootstrapRegions,
     Model,
     StackConfig,
-    StrictModel,
     warnings_of,
 )
 from serverless_app.config.rules import NO_VALUE
+from serverless_app.config.strict import StrictModel
 from serverless_app.config.toml_text import TomlProblems, parse_toml
 
 # The bootstrap file lives in a `bootstrap/` folder next to the environment files.
