@@ -1,6 +1,7 @@
 """The whole stack per shipped environment: every required piece present and wired."""
 
 import re
+import textwrap
 
 import pytest
 
@@ -8,6 +9,7 @@ from tests.support import (
     CONFIG_DIR,
     ENVIRONMENT_FILES,
     ENVIRONMENTS,
+    REPO_ROOT,
     api_document,
     api_operations,
     data_sources,
@@ -750,3 +752,67 @@ def test_table_keys_cannot_name_a_construct_the_stack_has_at_its_top_level(tmp_p
     assert others <= STACK_CONSTRUCT_IDS
     # The list holds nothing the stack no longer has (the backend is not a child construct).
     assert STACK_CONSTRUCT_IDS - others <= {"backend"}
+
+
+def recipe_blocks(heading: str, language: str) -> list[str]:
+    """The fenced blocks of one language in a section of docs/functions.md, as written."""
+    text = (REPO_ROOT / "docs" / "functions.md").read_text()
+    section = text.split(f"\n## {heading}\n")[1].split("\n## ")[0]
+    blocks = re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    return [textwrap.dedent(block) for block in blocks]
+
+
+def test_the_add_a_table_recipe_runs_as_written(tmp_path):
+    from serverless_app.config import load_config
+    from tests.support import synth_config
+
+    declared, granted = recipe_blocks("Add a table (or a bucket)", "toml")
+    # The function's code: the recipe's folder does not exist in this repository.
+    granted = granted.replace('source_dir = "functions/orders"', 'source_dir = "lambda"')
+    path = tmp_path / "dev.toml"
+    path.write_text((CONFIG_DIR / "dev.toml").read_text() + "\n" + declared + "\n" + granted)
+    synthesized = synth_config(load_config(path))
+    [table] = [
+        body
+        for address, body in resources(synthesized, "aws_dynamodb_table").items()
+        if address.startswith("orders_table_")
+    ]
+    assert (table["name"], table["hash_key"], table["range_key"]) == (
+        "hello-dev-orders",
+        "customer_id",
+        "placed_at",
+    )
+    assert table["attribute"] == [
+        {"name": "customer_id", "type": "S"},
+        {"name": "placed_at", "type": "N"},
+    ]
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+    assert (table["stream_enabled"], table["stream_view_type"]) == (True, "NEW_AND_OLD_IMAGES")
+    assert table["deletion_protection_enabled"] is True
+    bucket_arn = ref(synthesized, "aws_s3_bucket", "bucket-invoices_bucket", "arn")
+    variables = only_of_function(synthesized, "aws_lambda_function", "orders")["environment"]
+    assert variables["variables"] == {
+        "TABLE_ORDERS_NAME": ref(synthesized, "aws_dynamodb_table", "orders_table", "name"),
+        "BUCKET_INVOICES_NAME": ref(
+            synthesized, "aws_s3_bucket", "bucket-invoices_bucket", "bucket"
+        ),
+    }
+    policies = inline_policies(synthesized, "orders")
+    assert set(policies) - {"SendToDeadLetterQueue", "UseStackKey"} == {
+        "ReadItemsOrders",
+        "WriteItemsOrders",
+        "WriteObjectsBucketInvoices",
+    }
+    assert policies["WriteObjectsBucketInvoices"] == [
+        (["s3:PutObject"], [f"{bucket_arn}/drafts/*"])
+    ]
+    [lifecycle] = [
+        body
+        for address, body in resources(synthesized, "aws_s3_bucket_lifecycle_configuration").items()
+        if address.startswith("bucket-invoices_")
+    ]
+    assert lifecycle["rule"][1]["filter"] == [{"prefix": "drafts/"}]
+    assert lifecycle["rule"][1]["expiration"] == [{"days": 7}]
+    # The code block reads exactly the variables the stack sets.
+    [code] = recipe_blocks("Add a table (or a bucket)", "python")
+    assert set(re.findall(r'os\.environ\["(\w+)"\]', code)) == set(variables["variables"])
