@@ -161,7 +161,7 @@ class ServerlessStack(TerraformStack):
                 deployed.alias,
                 DeploymentGroupProps(
                     strategy=config.releases.strategy,
-                    rollback_alarm_names=self.monitoring.alarm_names(function_alarms[key]),
+                    rollback_alarms=function_alarms[key],
                     rollback_window_s=config.alarms.period_s * config.alarms.evaluation_periods,
                 ),
             )

@@ -2,6 +2,7 @@ import json
 
 import pytest
 from cdktf import TerraformStack
+from cdktf_cdktf_provider_aws.s3_object import S3Object
 
 from constructs_lib.dependencies import CACHE_ENV, Target, install_dependencies
 from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
@@ -10,6 +11,7 @@ from constructs_lib.lambda_function import (
     ENI_RELEASE_TIMEOUT,
     VPC_ACCESS_POLICY,
     XRAY_WRITE_POLICY,
+    FunctionProps,
     FunctionVpcPlacement,
     ServerlessFunction,
 )
@@ -310,3 +312,40 @@ def test_dependencies_are_packaged_for_the_functions_runtime_and_architecture(
     assert function["architectures"] == ["arm64"]
     assert function["source_code_hash"] == expected.base64_sha256
     assert only(synthesized, "aws_s3_object")["source_hash"] == expected.base64_sha256
+
+
+class PlainCodeStore:
+    """A bucket-like that is no SecureBucket: the function takes any code store."""
+
+    def __init__(self, scope: TerraformStack) -> None:
+        self.scope = scope
+
+    def add_object(self, id: str, *, key: str, source: str, source_hash: str) -> S3Object:
+        return S3Object(
+            self.scope, id, bucket="plain-code", key=key, source=source, source_hash=source_hash
+        )
+
+
+def test_the_required_props_alone_give_the_documented_defaults():
+    def build(stack):
+        props = FunctionProps(
+            function_name="t-min",
+            role_name="t-min-role",
+            source_dir=REPO_ROOT / "lambda",
+            code_bucket=PlainCodeStore(stack),
+            kms_key_arn=TEST_KEY_ARN,
+            handler="app.handler",
+            runtime="python3.13",
+        )
+        ServerlessFunction(stack, "fn", props)
+
+    synthesized = synth_construct(build)
+    function = only(synthesized, "aws_lambda_function")
+    assert (function["memory_size"], function["timeout"]) == (128, 3)
+    assert function["environment"] == {"variables": {}}
+    assert function["reserved_concurrent_executions"] == -1  # unreserved
+    assert function["architectures"] == ["x86_64"]
+    assert "vpc_config" not in function and "publish" not in function
+    assert function["s3_bucket"] == ref(synthesized, "aws_s3_object", "code-object", "bucket")
+    assert only(synthesized, "aws_s3_object")["bucket"] == "plain-code"
+    assert only(synthesized, "aws_cloudwatch_log_group")["retention_in_days"] == 365
