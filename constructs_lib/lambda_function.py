@@ -176,7 +176,11 @@ class ServerlessFunction(Construct):
             s3_bucket=self.code_object.bucket,
             s3_key=self.code_object.key,
             source_code_hash=self.package_hash,
-            environment=LambdaFunctionEnvironment(variables=dict(props.environment)),
+            # None without variables: AWS reports an empty environment as none, and an empty
+            # block would be a change (and a new version) on every plan.
+            environment=LambdaFunctionEnvironment(variables=dict(props.environment))
+            if props.environment
+            else None,
             kms_key_arn=props.kms_key_arn,
             # -1 is the provider's explicit "unreserved" (its default): the function shares
             # the account's pool unless a reservation is configured.

@@ -133,7 +133,8 @@ def test_every_function_uses_the_tables_and_buckets_it_is_granted(picture, docum
     granted = 0
     for function in function_nodes(picture, document):
         name = function.resources[0].removeprefix("aws_lambda_function.")
-        variables = document["resource"]["aws_lambda_function"][name]["environment"]["variables"]
+        body = document["resource"]["aws_lambda_function"][name]
+        variables = body.get("environment", {"variables": {}})["variables"]
         for variable, value in variables.items():
             if variable.startswith(("TABLE_", "BUCKET_")) and variable.endswith("_NAME"):
                 address = ".".join(value.removeprefix("${").split(".")[:2])
