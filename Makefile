@@ -31,7 +31,7 @@ CALL_ARGS ?=
 RELEASE_ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release clean graphviz
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release clean graphviz provider-mirror
 
 setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -100,11 +100,24 @@ release: $(VENV)/.synced ## CodeDeploy shifts the applied stack's live alias to 
 # suite is CPU-bound (jsii's node kernel, checkov, Terraform). How tests are shared out between
 # them (a module per worker) is in pyproject.toml.
 TEST_WORKERS ?= auto
-test: setup ## the whole test suite (needs everything setup installs)
+test: setup lint ## lint, then the whole test suite, apply cycle included (what CI runs)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
-e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap against a local emulator (part of `make test`)
+e2e: $(VENV)/.synced ## only the apply cycle: Terraform applies dev, prod and bootstrap against a local emulator
 	$(PY) -m pytest -m e2e
+
+# The apply cycle reads hashicorp/aws from a filesystem mirror, never from the network. Where
+# there is none (GitHub's runners), this fills one from the registry: `terraform init` of a
+# synthesized stack with PROVIDER_MIRROR as its plugin cache, whose layout is a mirror's, so
+# the cycle runs the version the stacks pin. Point the tests at it with
+# TERRAFORM_PROVIDER_MIRROR=$(PROVIDER_MIRROR).
+PROVIDER_MIRROR ?= $(CURDIR)/.tools/terraform-providers
+provider-mirror: synth ## hashicorp/aws as the stacks pin it, from the registry into PROVIDER_MIRROR (for the apply cycle)
+	mkdir -p $(PROVIDER_MIRROR)
+	scratch=$$(mktemp -d) && \
+	  cp cdktf.out/stacks/$$(ls cdktf.out/stacks | head -n 1)/cdk.tf.json $$scratch/ && \
+	  TF_PLUGIN_CACHE_DIR=$(PROVIDER_MIRROR) terraform -chdir=$$scratch init -backend=false -input=false -no-color && \
+	  rm -rf $$scratch
 
 checkov: synth $(CHECKOV) ## the security gate on cdktf.out/
 	$(PY) -m scripts.checkov_gate
@@ -115,10 +128,17 @@ diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png 
 bench: $(VENV)/.synced ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
 	$(PY) -m scripts.bench
 
-lint: $(VENV)/.synced $(MYPY) ## ruff check + format check + mypy (strict on constructs_lib/)
+# mypy reads pyproject.toml (strict on the libraries). Each function folder is its own import
+# root (its handler module is a top-level `app`), so each is checked in a run of its own.
+FUNCTION_DIRS := lambda $(wildcard functions/*/)
+lint: $(VENV)/.synced $(MYPY) ## ruff check + format check + mypy on every Python folder (strict on the libraries)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(MYPY) --python-executable $(PY)
+	@for dir in $(FUNCTION_DIRS); do \
+	  echo "$(MYPY) --python-executable $(PY) $$dir"; \
+	  $(MYPY) --python-executable $(PY) $$dir || exit 1; \
+	done
 
 clean:
 	rm -rf cdktf.out bootstrap.out .pytest_cache

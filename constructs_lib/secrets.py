@@ -4,7 +4,7 @@ The parameters exist already (created with `aws ssm put-parameter --type SecureS
 stack only knows their names. Their values are never in the configuration and never in the
 Terraform state: no data source reads them, the ARNs are built from partition, region,
 account and name. The function gets the names as environment variables
-(`SECRET_<NAME>=<parameter name>`) and reads the values itself (lambda/secrets.py).
+(`SECRET_<NAME>=<parameter name>`) and reads the values itself (lambda/ssm_secrets.py).
 """
 
 from __future__ import annotations

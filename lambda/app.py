@@ -291,7 +291,7 @@ def _is_proxy_event(event: Any) -> bool:
     return isinstance(context.get("elb"), dict) or isinstance(context.get("requestId"), str)
 
 
-def _rest_request(event: dict) -> Request:
+def _rest_request(event: dict[str, Any]) -> Request:
     context = event["requestContext"]
     identity = _object(context.get("identity"), "requestContext.identity")
     return Request(
@@ -306,7 +306,7 @@ def _rest_request(event: dict) -> Request:
     )
 
 
-def _alb_request(event: dict, invocation_id: str) -> Request:
+def _alb_request(event: dict[str, Any], invocation_id: str) -> Request:
     multi_value = "multiValueHeaders" in event
     if multi_value:
         headers = _last_values(event["multiValueHeaders"], "multiValueHeaders")
@@ -333,7 +333,7 @@ def _alb_request(event: dict, invocation_id: str) -> Request:
     )
 
 
-def _object(value: Any, name: str) -> dict:
+def _object(value: Any, name: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -544,7 +544,7 @@ def _record_put(request: Request, name: str, visits: int) -> dict[str, Any]:
     }
 
 
-def _cancellation_reasons(error: ClientError) -> tuple[dict, dict]:
+def _cancellation_reasons(error: ClientError) -> tuple[dict[str, Any], dict[str, Any]]:
     """Why the counter update and the record put were cancelled (empty when they were not)."""
     reasons = error.response.get("CancellationReasons") or []
     if _error_code(error) != "TransactionCanceledException" or len(reasons) != 2:
@@ -552,11 +552,11 @@ def _cancellation_reasons(error: ClientError) -> tuple[dict, dict]:
     return reasons[0], reasons[1]
 
 
-def _condition_failed(reason: dict) -> bool:
+def _condition_failed(reason: dict[str, Any]) -> bool:
     return reason.get("Code") == "ConditionalCheckFailed"
 
 
-def _visits_in(reason: dict) -> int:
+def _visits_in(reason: dict[str, Any]) -> int:
     """The visits of the item a failed condition reports; 0 when there is no item yet."""
     return int(reason.get("Item", {}).get("visits", {}).get("N", "0"))
 
@@ -582,7 +582,8 @@ def aws_call(deadline: Deadline, service: str, operation: str, **params: Any) ->
         if step < 1:
             raise OutOfTime(f"{deadline.remaining():.2f} s left, too little for {operation}")
         try:
-            return getattr(_client(service, step), operation)(**params)
+            answer: dict[str, Any] = getattr(_client(service, step), operation)(**params)
+            return answer
         except (BotoCoreError, ClientError) as error:
             pause = _backoff(attempt)
             if (
@@ -666,12 +667,13 @@ def _cancelled_for_a_while(error: ClientError) -> bool:
 
 def _error_code(error: BaseException) -> str | None:
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code")
+        code: str | None = error.response.get("Error", {}).get("Code")
+        return code
     return None
 
 
 def render(
-    request: Request | None, status: HTTPStatus, body: dict, headers: Mapping[str, str]
+    request: Request | None, status: HTTPStatus, body: dict[str, Any], headers: Mapping[str, str]
 ) -> dict[str, Any]:
     """The proxy response: API Gateway's shape, or the ALB's with its status description."""
     all_headers = {**JSON_HEADERS, **headers}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import boto3
 
@@ -26,7 +27,7 @@ ENV_PREFIX = "SECRET_"
 BATCH_SIZE = 10
 
 _cache: dict[str, tuple[float, str]] = {}
-_client = None
+_client: Any = None  # a boto3 SSM client (boto3 ships no types), made on first use
 
 
 class SecretNotConfigured(KeyError):
@@ -84,7 +85,7 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def _ssm():
+def _ssm() -> Any:
     global _client
     if _client is None:
         _client = boto3.client("ssm")

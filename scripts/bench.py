@@ -136,7 +136,8 @@ def phases_child(config: Path, outdir: Path, fast_exit: bool) -> NoReturn:
     # What main.py does before it builds anything (stock when CDKTF_FULL_PROVIDER_IMPORT=1).
     provider_loader.install(runtime_type_checks=False)
     stamps = [time.time()]
-    jsii.kernel.provider._process  # noqa: B018  (the first use starts node and shakes hands)
+    # The first use starts node and shakes hands; jsii types `provider` as its base class.
+    jsii.kernel.provider._process  # type: ignore[attr-defined]  # noqa: B018
     stamps.append(time.time())
     import cdktf
 

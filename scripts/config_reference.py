@@ -1,11 +1,11 @@
-"""Write the configuration reference tables of README.md from the config model.
+"""Write the configuration reference tables of docs/config.md from the config model.
 
-Usage: python -m scripts.config_reference [--check] [--readme README.md]
+Usage: python -m scripts.config_reference [--check] [--doc docs/config.md]
 
 Every row comes from a field of `StackConfig` (or `BootstrapConfig`): its type, its default
 (`json_schema_extra["default_text"]` for defaults computed from `env` or `region`), the bounds
 of its Field constraints and its description. The tables sit between
-`<!-- NAME:start -->` and `<!-- NAME:end -->` markers; --check exits 1 when README.md is out of
+`<!-- NAME:start -->` and `<!-- NAME:end -->` markers; --check exits 1 when the page is out of
 date (a test runs it), instead of rewriting it.
 """
 
@@ -23,7 +23,7 @@ from pydantic.fields import FieldInfo
 
 from serverless_app.config import BootstrapConfig, StackConfig, StrictModel
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+REFERENCE_PAGE = Path(__file__).resolve().parent.parent / "docs" / "config.md"
 TABLES: dict[str, type[StrictModel]] = {
     "config-reference": StackConfig,
     "bootstrap-reference": BootstrapConfig,
@@ -169,36 +169,36 @@ def bounds(constraints: list[Any]) -> str:
     return ""
 
 
-def render(readme: str) -> str:
-    """`readme` with every reference table rewritten between its markers."""
+def render(page: str, page_name: str) -> str:
+    """`page` with every reference table rewritten between its markers."""
     for name, model in TABLES.items():
         start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-        before, found_start, rest = readme.partition(start)
+        before, found_start, rest = page.partition(start)
         _, found_end, after = rest.partition(end)
         if not (found_start and found_end):
-            raise SystemExit(f"README.md: the markers {start} and {end} are missing")
-        readme = f"{before}{start}\n{reference_table(model)}\n{end}{after}"
-    return readme
+            raise SystemExit(f"{page_name}: the markers {start} and {end} are missing")
+        page = f"{before}{start}\n{reference_table(model)}\n{end}{after}"
+    return page
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report whether it is stale")
-    parser.add_argument("--readme", type=Path, default=README)
+    parser.add_argument("--doc", type=Path, default=REFERENCE_PAGE)
     args = parser.parse_args(argv)
-    current = args.readme.read_text(encoding="utf-8")
-    wanted = render(current)
+    current = args.doc.read_text(encoding="utf-8")
+    wanted = render(current, str(args.doc))
     if args.check:
         if wanted != current:
             print(
-                f"{args.readme}: the configuration reference is out of date; run "
+                f"{args.doc}: the configuration reference is out of date; run "
                 "`python -m scripts.config_reference`",
                 file=sys.stderr,
             )
             return 1
         return 0
     if wanted != current:
-        args.readme.write_text(wanted, encoding="utf-8")
+        args.doc.write_text(wanted, encoding="utf-8")
     return 0
 
 

@@ -3,6 +3,11 @@
 Usage: python -m scripts.diagram [--synth-dir cdktf.out] [--outdir docs] [STACK ...]
 Reads <synth-dir>/stacks/<stack>/cdk.tf.json (run `make synth` first), writes <outdir>/<stack>.png.
 
+A picture is rewritten only when what it shows changed: each PNG carries the SHA-256 of its
+Graphviz source (without the machine's install path) and of the icon set's version, so a
+fresh clone on another machine, whose Graphviz or fonts would give other pixels, leaves the
+committed pictures as they are.
+
 Nothing is hand-listed: every resource in the JSON is drawn. Types with an icon below get their
 own node; every other resource is listed on the node of its family that it belongs to (found by
 following its references), or on one node per family when it belongs to none. VPCs, public and
@@ -13,11 +18,17 @@ the subnets, tier or VPC that its own arguments name.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.metadata
+import os
 import re
 import shutil
+import struct
 import sys
+import tempfile
+import zlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -523,8 +534,72 @@ def render(picture: Picture, png_path: Path) -> str:
             # Into a subnet: a dotted line without arrow ("runs in"), not a call.
             style = {"style": "dotted"} if edge.into_subnet else {}
             tail.connect(head, Edge(tail, forward=not edge.into_subnet, **style))
-        source = diagram.dot.source
+        source: str = diagram.dot.source
     return source
+
+
+# A PNG text chunk (keyword, NUL, text) holding the digest of what the picture shows.
+DIGEST_KEYWORD = b"diagram-source-sha256"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Icons are files inside the installed `diagrams` package: the folder differs between machines.
+_ICON_INSTALL_FOLDER = re.compile(r'image="[^"]*/resources/')
+
+
+def source_digest(source: str) -> str:
+    """What a picture shows: its Graphviz source, icons named without the folder the package
+    is installed in, and the version of the package the icons come from."""
+    portable = _ICON_INSTALL_FOLDER.sub('image="resources/', source)
+    icons = f"diagrams {importlib.metadata.version('diagrams')}"
+    return hashlib.sha256(f"{icons}\n{portable}".encode()).hexdigest()
+
+
+def png_chunks(data: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """(type, data) of each chunk of a PNG."""
+    offset = len(PNG_SIGNATURE)
+    while offset + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        yield data[offset + 4 : offset + 8], data[offset + 8 : offset + 8 + length]
+        offset += 12 + length
+
+
+def recorded_digest(png_path: Path) -> str | None:
+    """The digest a picture was drawn with, or None (no file, not a PNG, drawn without one)."""
+    try:
+        data = png_path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    for kind, content in png_chunks(data):
+        keyword, _, text = content.partition(b"\0")
+        if kind == b"tEXt" and keyword == DIGEST_KEYWORD:
+            return text.decode("latin-1")
+    return None
+
+
+def with_digest(png: bytes, digest: str) -> bytes:
+    """The PNG with a text chunk holding `digest`, right after its header chunk."""
+    content = DIGEST_KEYWORD + b"\0" + digest.encode("latin-1")
+    chunk = struct.pack(">I", len(content)) + b"tEXt" + content
+    chunk += struct.pack(">I", zlib.crc32(b"tEXt" + content))
+    (header_length,) = struct.unpack(">I", png[8:12])
+    end_of_header = len(PNG_SIGNATURE) + 12 + header_length
+    return png[:end_of_header] + chunk + png[end_of_header:]
+
+
+def draw(picture: Picture, png_path: Path) -> bool:
+    """Write `png_path` unless it already shows this picture; True when it was written."""
+    with tempfile.TemporaryDirectory() as scratch:
+        drawn = Path(scratch) / png_path.name
+        digest = source_digest(render(picture, drawn))
+        if recorded_digest(png_path) == digest:
+            return False
+        png_path.parent.mkdir(parents=True, exist_ok=True)
+        # Staged next to the picture: a rename within one folder replaces it in one step.
+        staged = png_path.with_name(f".{png_path.name}.staged")
+        staged.write_bytes(with_digest(drawn.read_bytes(), digest))
+        os.replace(staged, png_path)
+    return True
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -554,8 +629,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     for name in args.stacks or list(stacks):
         png = args.outdir / f"{name}.png"
-        render(build_picture(name, stacks[name].document), png)
-        print(f"wrote {png}")
+        written = draw(build_picture(name, stacks[name].document), png)
+        print(f"wrote {png}" if written else f"{png}: unchanged (it shows this stack)")
     return 0
 
 

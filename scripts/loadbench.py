@@ -79,7 +79,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def api_address(server: subprocess.Popen) -> tuple[int, str]:
+def api_address(server: subprocess.Popen[str]) -> tuple[int, str]:
     """The port and path of the API from serve's startup lines; its later output is drained."""
     assert server.stdout is not None
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -99,7 +99,7 @@ def run_round(port: int, path: str, args: argparse.Namespace) -> Round:
     tickets = iter(range(args.requests))
     lock = threading.Lock()
     latencies_ms: list[float] = []
-    failures: list[int] = []
+    failures: list[float] = []
     stop_at = time.monotonic() + args.run_limit_s
 
     def client() -> None:

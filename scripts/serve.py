@@ -69,7 +69,7 @@ CONNECTION_TIMEOUT_S = 10
 # API Gateway's payload limit.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
-Handler = Callable[[dict, Any], dict]
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
@@ -389,7 +389,7 @@ class LocalGateway(ThreadingHTTPServer):
         self.functions[key] = LocalFunction(function, timeout_s, environment)
         return module
 
-    def invoke(self, key: str, event: dict) -> dict:
+    def invoke(self, key: str, event: dict[str, Any]) -> dict[str, Any]:
         function = self.functions[key]
         with self.execution_environment:
             self._use_environment(function.environment)
@@ -482,7 +482,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
-def _proxy_response(response: dict) -> tuple[int, dict[str, str], bytes]:
+def _proxy_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
     headers.update(response.get("headers") or {})
     body = response.get("body") or ""

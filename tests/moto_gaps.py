@@ -97,7 +97,8 @@ def install(*, secure_transport: bool) -> None:
     from moto.iam import access_control, policy_conditions
     from moto.s3.models import FakeBucket
 
-    policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation
+    # A patch of moto: its operations name their parameters differently.
+    policy_conditions.CONDITION_OPERATIONS["Bool"] = bool_operation  # type: ignore[assignment]
     _conditions_that_fail_do_not_apply(access_control)
     context = {SECURE_TRANSPORT: "true" if secure_transport else "false"}
 
@@ -211,7 +212,7 @@ def _function_reports_its_subnets_vpc() -> None:
     placement = LambdaFunction.vpc_config
 
     def vpc_config(self: Any) -> dict[str, Any] | None:
-        config = placement.fget(self)
+        config = placement.fget(self)  # type: ignore[attr-defined]  # a property of moto's
         if config and config.get("SubnetIds"):
             ec2 = ec2_backends[self.account_id][self.region]
             config["VpcId"] = ec2.get_subnet(config["SubnetIds"][0]).vpc_id
@@ -232,7 +233,7 @@ def _deployment_group_answers_its_alarms() -> None:
             answer.pop("loadBalancerInfo", None)
         return answer
 
-    responses._deployment_group_info = deployment_group_info
+    responses._deployment_group_info = deployment_group_info  # type: ignore[assignment]
 
 
 def _codedeploy_deletes() -> None:
@@ -561,7 +562,7 @@ def _deployments_snapshot_the_api() -> None:
     def create_deployment(self: Any, *arguments: Any, **options: Any) -> Any:
         deployment = create(self, *arguments, **options)
         # What this deployment serves, whatever later happens to the API's methods.
-        deployment.api_summary = {
+        deployment.api_summary = {  # type: ignore[attr-defined]  # an attribute of the patch's
             resource.get_path(): {
                 name: {
                     "authorizationType": method.authorization_type,

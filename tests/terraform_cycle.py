@@ -294,8 +294,9 @@ def leave_bootstrap_marker(stack_json: dict, endpoint: str, tls: TlsFiles, regio
 
 
 TEARDOWN_OVERRIDE_FILE = "e2e_teardown_override.tf.json"
-# The documented step that retires an environment (README, "Retiring an environment"): these
-# keys set in its config file, then synth, `terraform apply`, `terraform destroy`.
+# The documented step that retires an environment (docs/hand-off.md, "Retiring an
+# environment"): these keys set in its config file, then synth, `terraform apply`,
+# `terraform destroy`.
 RETIRE_SETTINGS = Path(__file__).resolve().parents[1] / "docs" / "retire.toml"
 
 
@@ -348,7 +349,7 @@ class CycleReport:
     stack: str
     version_note: str | None = None
     steps: list[StepResult] = field(default_factory=list)
-    facts: dict[str, object] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
     before: dict[str, list[str]] = field(default_factory=dict)
     after_destroy: dict[str, list[str]] = field(default_factory=dict)
     failure: str | None = None

@@ -1,5 +1,6 @@
 import json
 import re
+from typing import Any
 
 import pytest
 
@@ -397,7 +398,7 @@ def test_stage_url_and_route_urls():
 
 def test_routes_are_required_and_unique():
     fn_route = Route("GET", "/a", InvokeTarget("t-fn", "arn:fn", "arn:invoke"))
-    props = {
+    props: dict[str, Any] = {
         "name": "t-api",
         "stage_name": "beta",
         "kms_key_arn": TEST_KEY_ARN,

@@ -37,6 +37,7 @@ from tests.support import (
     env_config,
     file_values,
     load_function_module,
+    name_prefix,
     only_of_function,
     resources,
 )
@@ -49,7 +50,8 @@ DEV = env_config("dev")
 REGION = DEV.region
 # The table and bucket the function is granted in the shipped files, and their schema.
 TABLE_KEY, BUCKET_KEY = "requests", "assets"
-TABLE = DEV.tables[TABLE_KEY].name
+# Named after project, env and key, as the file leaves the name out.
+TABLE = f"{name_prefix(REPO_ROOT / 'config' / 'dev.toml')}-{TABLE_KEY}"
 BUCKET = local_bucket_name(DEV, BUCKET_KEY)
 SHIPPED = file_values(REPO_ROOT / "config" / "dev.toml")
 PARTITION_KEY = SHIPPED["tables"][TABLE_KEY]["partition_key"]["name"]

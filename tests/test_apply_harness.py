@@ -95,8 +95,9 @@ def test_prod_variant_keeps_everything_else_of_prod(variant, stacks):
         )
 
 
-def test_readme_shows_the_retire_settings_the_cycle_applies():
-    assert f"```toml\n{RETIRE_SETTINGS.read_text()}```" in (REPO_ROOT / "README.md").read_text()
+def test_the_hand_off_page_shows_the_retire_settings_the_cycle_applies():
+    page = (REPO_ROOT / "docs" / "hand-off.md").read_text()
+    assert f"```toml\n{RETIRE_SETTINGS.read_text()}```" in page
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

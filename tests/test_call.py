@@ -272,7 +272,9 @@ def test_any_method_with_a_body_and_headers_is_signed_and_sent_as_given(server, 
     headers = dict((name.lower(), value) for name, value in request.headers)
     assert headers["content-type"] == "application/json"
     assert headers["x-request-note"] == "two   spaces"
-    signed = AUTHORIZATION.fullmatch(headers["authorization"])["signed"].split(";")
+    authorization = AUTHORIZATION.fullmatch(headers["authorization"])
+    assert authorization, headers["authorization"]
+    signed = authorization["signed"].split(";")
     assert {"content-type", "host", "x-amz-date", "x-request-note"} <= set(signed)
 
 

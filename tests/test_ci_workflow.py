@@ -1,4 +1,5 @@
-""".github/workflows/ci.yml: valid YAML, Makefile targets for project steps, a gated plan job."""
+"""`.github/workflows/ci.yml`: what its jobs do (Terraform installed, the apply cycle required,
+the artifact, a gated plan job) and that its project steps are Makefile targets."""
 
 import os
 import re
@@ -11,7 +12,6 @@ import yaml
 from tests.support import REPO_ROOT
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
-GRAPHVIZ = "sudo apt-get update && sudo apt-get install -y graphviz"
 # Where jsii's node kernel unpacks packages on Linux, unless JSII_RUNTIME_PACKAGE_CACHE_ROOT says.
 JSII_PACKAGE_CACHE = "~/.cache/aws/jsii/package-cache"
 _MAKE = re.compile(r"^make ([\w.-]+)$")
@@ -49,24 +49,75 @@ def test_runs_on_pushes_and_pull_requests_with_read_only_token(workflow):
     assert set(workflow["jobs"]) == {"test", "plan"}
 
 
-def test_test_job_installs_from_lock_files_tests_and_uploads_the_synth_output(workflow):
+def step_running(job: dict, command: str) -> dict:
+    """The single step of a job whose `run` is the make command (with or without arguments)."""
+    steps = [s for s in job["steps"] if s.get("run", "").split(" ")[:2] == command.split(" ")]
+    assert len(steps) == 1, f"one `{command}` step expected, found {len(steps)}"
+    return steps[0]
+
+
+def step_env(workflow: dict, job: dict, step: dict) -> dict:
+    """The environment a step runs with: the workflow's, the job's, then its own."""
+    return {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+
+
+def resolved(workflow: dict, value: str) -> str:
+    """A `${{ env.NAME }}` expression replaced by the workflow's value."""
+    return re.sub(r"\$\{\{ env\.(\w+) \}\}", lambda m: workflow["env"][m.group(1)], value)
+
+
+def test_test_job_installs_from_lock_files_and_terraform_before_the_tests(workflow):
     job = workflow["jobs"]["test"]
     assert uses(job, "actions/setup-python")["with"]["python-version"] == "3.11"
     assert uses(job, "actions/setup-node")["with"]["node-version"] == "20"
-    commands = runs(job)
-    # Project steps are Makefile targets; the one system package is Graphviz; the stack list
-    # for the plan job is read off the synthesized folders.
-    listing = next(step["run"] for step in job["steps"] if step.get("id") == "stacks")
-    assert [c for c in commands if not _MAKE.match(c)] == [GRAPHVIZ, listing]
-    assert [c for c in commands if _MAKE.match(c)] == [
-        "make setup",
-        "make lint",
-        "make test",
-        "make synth",
-    ]
+    terraform = uses(job, "hashicorp/setup-terraform")
+    assert re.fullmatch(r"hashicorp/setup-terraform@[0-9a-f]{40}", terraform["uses"])
+    assert resolved(workflow, terraform["with"]["terraform_version"]) == "1.11.4"
+    order = job["steps"].index
+    make_test = step_running(job, "make test")
+    assert order(step_running(job, "make setup")) < order(make_test)
+    assert order(terraform) < order(step_running(job, "make provider-mirror")) < order(make_test)
+
+
+def test_the_apply_cycle_cannot_skip_in_ci(workflow):
+    """`make test` runs with E2E_REQUIRED=1 and the tests read the mirror the job filled."""
+    job = workflow["jobs"]["test"]
+    make_test = step_running(job, "make test")
+    environment = step_env(workflow, job, make_test)
+    assert environment["E2E_REQUIRED"] == "1"
+    mirror = step_running(job, "make provider-mirror")
+    assert mirror["run"] == 'make provider-mirror PROVIDER_MIRROR="$TERRAFORM_PROVIDER_MIRROR"'
+    assert (
+        step_env(workflow, job, mirror)["TERRAFORM_PROVIDER_MIRROR"]
+        == (environment["TERRAFORM_PROVIDER_MIRROR"])
+    )
+    ci_run = (REPO_ROOT / ".ci" / "run").read_text()
+    assert "\nexport E2E_REQUIRED=1\n" in ci_run
+    assert ci_run.index("export E2E_REQUIRED=1") < ci_run.index("\nmake test\n")
+
+
+def test_make_test_lints_first_and_runs_the_whole_suite():
+    """`make -n test` shows what CI's `make test` does: lint, then pytest without a marker
+    filter, so the apply cycle is part of it."""
+    result = subprocess.run(
+        ["make", "-n", "test"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    commands = result.stdout.splitlines()
+    lint = commands.index(next(c for c in commands if "ruff check" in c))
+    (pytest_run,) = [c for c in commands if " -m pytest" in c]
+    assert lint < commands.index(pytest_run)
+    assert " -m " not in pytest_run.split(" -m pytest", 1)[1]
+
+
+def test_the_synth_output_is_uploaded_after_make_synth(workflow):
+    job = workflow["jobs"]["test"]
     upload = uses(job, "actions/upload-artifact")
     assert upload["with"]["path"].rstrip("/") == "cdktf.out"
-    assert job["steps"].index(upload) == len(job["steps"]) - 1, "upload after `make synth`"
+    assert job["steps"].index(step_running(job, "make synth")) < job["steps"].index(upload)
 
 
 def test_every_make_target_used_exists_in_the_makefile(workflow):
@@ -119,8 +170,7 @@ def test_test_job_keeps_jsii_package_cache_keyed_on_the_python_lock_file(workflo
     cache = uses(job, "actions/cache")
     assert cache["with"]["path"] == JSII_PACKAGE_CACHE
     assert "hashFiles('Pipfile.lock')" in cache["with"]["key"]
-    make_test = next(step for step in job["steps"] if step.get("run") == "make test")
-    assert job["steps"].index(cache) < job["steps"].index(make_test)
+    assert job["steps"].index(cache) < job["steps"].index(step_running(job, "make test"))
 
 
 def test_the_cached_folder_is_where_jsii_unpacked_the_aws_provider():

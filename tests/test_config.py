@@ -83,9 +83,9 @@ def dev_with(changes: dict[str, Any]) -> dict[str, Any]:
     data = tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
     for dotted, value in changes.items():
         *parents, last = [int(key) if key.isdigit() else key for key in dotted.split(".")]
-        table = data
+        table: Any = data
         for key in parents:
-            table = table[key] if isinstance(table, list) else table.setdefault(key, {})
+            table = table[key] if isinstance(key, int) else table.setdefault(key, {})
         if value is DELETE:
             del table[last]
         else:
@@ -1301,7 +1301,7 @@ def colliding_paths() -> tuple[str, str]:
 def test_two_derived_priorities_that_collide_are_refused_until_one_is_given(tmp_path):
     first, second = colliding_paths()
     public = {"function": "hello", "method": "GET", "authorization": "NONE"}
-    routes = [A_ROUTE, {**public, "path": first}, {**public, "path": second}]
+    routes: list[dict[str, Any]] = [A_ROUTE, {**public, "path": first}, {**public, "path": second}]
     path = write_config(tmp_path, dev_with(new_routes(routes)))
     [problem] = problems_of(path)
     found = re.fullmatch(

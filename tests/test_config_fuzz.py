@@ -204,7 +204,7 @@ def with_change(data: dict, key: Key, kind: str, rng: random.Random) -> dict:
     if key.shape == "table key":
         entries = _at(changed, key.loc)
         entries[value] = "x"
-    elif isinstance(parent, list):
+    elif isinstance(parent, list) and isinstance(last, int):
         parent.extend([None] * (last + 1 - len(parent)))
         parent[last] = value
     else:
@@ -218,7 +218,7 @@ def _at(data: Any, loc: Location, then: str | int | None = None) -> Any:
     for index, part in enumerate(loc):
         following = loc[index + 1] if index + 1 < len(loc) else then
         made: Any = [] if isinstance(following, int) else {}
-        if isinstance(data, list):
+        if isinstance(data, list) and isinstance(part, int):
             data.extend(made for _ in range(part + 1 - len(data)))
             data = data[part]
         else:
@@ -246,7 +246,10 @@ def _changed_value(key: Key, kind: str, rng: random.Random) -> Any:
 
 ENVIRONMENT = tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
 BOOTSTRAP = {"bucket_name": "my-org-terraform-state", "tags": {"Owner": "me"}}
-SCHEMAS = {"environment": (StackConfig, ENVIRONMENT), "bootstrap": (BootstrapConfig, BOOTSTRAP)}
+SCHEMAS: dict[str, tuple[type[BaseModel], Any]] = {
+    "environment": (StackConfig, ENVIRONMENT),
+    "bootstrap": (BootstrapConfig, BOOTSTRAP),
+}
 
 
 @dataclass(frozen=True)

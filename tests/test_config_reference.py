@@ -1,4 +1,5 @@
-"""The README's configuration reference is generated from the config model and kept current."""
+"""The configuration reference (docs/config.md) is generated from the config model and kept
+current."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,20 +10,22 @@ from serverless_app.config import BootstrapConfig, FunctionConfig, StackConfig, 
 from serverless_app.config.data import TableConfig
 from tests.support import REPO_ROOT
 
+REFERENCE_PAGE = REPO_ROOT / "docs" / "config.md"
 
-def test_readme_reference_is_up_to_date():
+
+def test_reference_is_up_to_date():
     # Fails after a change to the config model: run `python -m scripts.config_reference`.
-    assert config_reference.main(["--check", "--readme", str(REPO_ROOT / "README.md")]) == 0
+    assert config_reference.main(["--check", "--doc", str(REFERENCE_PAGE)]) == 0
 
 
 def test_check_fails_on_a_stale_table_and_the_rewrite_fixes_it(tmp_path: Path):
-    readme = tmp_path / "README.md"
-    current = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    page = tmp_path / "config.md"
+    current = REFERENCE_PAGE.read_text(encoding="utf-8")
     stale = current.replace("| `functions.<key>.memory_mb` |", "| `functions.<key>.memory` |")
-    readme.write_text(stale, "utf-8")
-    assert config_reference.main(["--check", "--readme", str(readme)]) == 1
-    assert config_reference.main(["--readme", str(readme)]) == 0
-    assert readme.read_text(encoding="utf-8") == current
+    page.write_text(stale, "utf-8")
+    assert config_reference.main(["--check", "--doc", str(page)]) == 1
+    assert config_reference.main(["--doc", str(page)]) == 0
+    assert page.read_text(encoding="utf-8") == current
 
 
 def test_rows_state_type_default_bounds_and_description():
@@ -69,10 +72,10 @@ def config_keys(model: type[StrictModel], prefix: str = "") -> Iterator[str]:
             yield from config_keys(item, key + "[].")
 
 
-def test_readme_documents_every_key():
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+def test_reference_documents_every_key():
+    page = REFERENCE_PAGE.read_text(encoding="utf-8")
     for model, name in ((StackConfig, "config"), (BootstrapConfig, "bootstrap")):
-        table = readme.split(f"<!-- {name}-reference:start -->")[1].split("<!-- ")[0]
+        table = page.split(f"<!-- {name}-reference:start -->")[1].split("<!-- ")[0]
         assert [key for key in config_keys(model) if f"| `{key}` |" not in table] == []
 
 
@@ -105,8 +108,8 @@ def test_computed_defaults_are_what_the_model_fills_in():
                 checked.append(name)
     assert {"name", "stage_name", "topic_name", "key"} <= set(checked)
     for model in (FunctionConfig, TableConfig):
-        name = model.model_fields["name"].json_schema_extra
-        assert isinstance(name, dict)
-        assert name["default_text"] == "`<project>-<env>-<key>`"
+        name_extra = model.model_fields["name"].json_schema_extra
+        assert isinstance(name_extra, dict)
+        assert name_extra["default_text"] == "`<project>-<env>-<key>`"
     assert config.functions["hello"].name == "shop-qa-hello"
     assert config.tables["orders"].name == "shop-qa-orders"

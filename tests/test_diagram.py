@@ -4,6 +4,7 @@ import copy
 import json
 import re
 import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import main
 from scripts import diagram
 from scripts.diagram import CLIENTS, build_picture, render
 from serverless_app.summary import resource_family
-from tests.support import CONFIG_DIR, load_balancer_functions, name_prefix
+from tests.support import CONFIG_DIR, REPO_ROOT, load_balancer_functions, name_prefix
 
 DEV_CONFIG = CONFIG_DIR / "dev.toml"
 
@@ -205,6 +206,64 @@ def test_rendering_is_deterministic(picture, tmp_path):
     render(picture, tmp_path / "first.png")
     render(picture, tmp_path / "second.png")
     assert (tmp_path / "first.png").read_bytes() == (tmp_path / "second.png").read_bytes()
+
+
+def png_chunk(kind: bytes, content: bytes) -> bytes:
+    crc = zlib.crc32(kind + content)
+    return struct.pack(">I", len(content)) + kind + content + struct.pack(">I", crc)
+
+
+def one_white_pixel() -> bytes:
+    """A PNG of other pixels than any diagram: what another machine's Graphviz might draw."""
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)  # 1x1, 8-bit RGB
+    return b"".join(
+        (
+            PNG_SIGNATURE,
+            png_chunk(b"IHDR", header),
+            png_chunk(b"IDAT", zlib.compress(b"\0\xff\xff\xff")),
+            png_chunk(b"IEND", b""),
+        )
+    )
+
+
+def test_each_committed_picture_shows_its_stack_as_synthesized_now(stacks, tmp_path):
+    """`make diagram` on a fresh clone rewrites nothing: every shipped stack's PNG carries the
+    digest of what it shows. A change to a stack fails here until `make diagram` is run."""
+    assert sorted(path.stem for path in (REPO_ROOT / "docs").glob("*.png")) == sorted(stacks)
+    for env, document in stacks.items():
+        source = render(build_picture(env, document), tmp_path / f"{env}.png")
+        committed = REPO_ROOT / "docs" / f"{env}.png"
+        assert diagram.recorded_digest(committed) == diagram.source_digest(source), (
+            f"{committed} is out of date: run `make diagram`"
+        )
+
+
+def test_a_picture_that_shows_the_stack_is_left_byte_for_byte(synth_dir, picture, tmp_path):
+    """Another Graphviz or other fonts draw other pixels: a PNG recording the same source
+    is kept as it is, one recording another source (or none) is redrawn."""
+    source = render(picture, tmp_path / "fresh.png")
+    foreign_pixels = diagram.with_digest(one_white_pixel(), diagram.source_digest(source))
+    outdir = tmp_path / "docs"
+    outdir.mkdir()
+    (outdir / "dev.png").write_bytes(foreign_pixels)
+    assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(outdir)]) == 0
+    assert (outdir / "dev.png").read_bytes() == foreign_pixels
+    stale = diagram.with_digest((tmp_path / "fresh.png").read_bytes(), "0" * 64)
+    (outdir / "dev.png").write_bytes(stale)
+    assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(outdir)]) == 0
+    redrawn = (outdir / "dev.png").read_bytes()
+    assert redrawn != stale
+    assert diagram.recorded_digest(outdir / "dev.png") == diagram.source_digest(source)
+    assert sorted(path.name for path in outdir.iterdir()) == ["dev.png"]
+
+
+def test_the_digest_ignores_where_the_icons_are_installed(source):
+    moved = re.sub(r'image="[^"]*/resources/', 'image="/elsewhere/site-packages/resources/', source)
+    assert moved != source
+    assert diagram.source_digest(moved) == diagram.source_digest(source)
+    assert diagram.source_digest(source.replace("hello-dev", "hello-qa")) != (
+        diagram.source_digest(source)
+    )
 
 
 def test_missing_synth_output_is_one_line_and_exit_2(tmp_path, capsys):

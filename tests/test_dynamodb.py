@@ -1,6 +1,7 @@
 import pytest
 
 from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
+from constructs_lib.storage import TableAccess
 from tests.support import TEST_KEY_ARN, build_function, only, ref, synth_construct
 from tests.test_lambda_function import role_grants
 
@@ -77,7 +78,7 @@ READ = ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb
 WRITE = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
 
 
-def granted(access: str, table_id: str = "t") -> tuple[dict, dict]:
+def granted(access: TableAccess, table_id: str = "t") -> tuple[dict, dict]:
     """The function role's statements by sid after `table.grant(function, access)`."""
 
     def build(stack):

@@ -1,5 +1,5 @@
 """Every policy in every stack: no `*` action in an Allow, no `*` resource outside the
-documented exceptions (README "Security defaults")."""
+documented exceptions (docs/security.md)."""
 
 import json
 import re
@@ -10,10 +10,11 @@ from constructs_lib.lambda_function import (
     XRAY_WRITE_POLICY,
 )
 from constructs_lib.releases import CODEDEPLOY_LAMBDA_POLICY
-from tests.support import data_sources, json_strings, only, resources
+from serverless_app.summary import json_strings
+from tests.support import data_sources, only, resources
 
 # AWS-managed policies whose resources AWS scopes to "*" (nothing narrower exists for
-# CloudWatch Logs delivery, X-Ray segments or ENI management); listed in the README.
+# CloudWatch Logs delivery, X-Ray segments or ENI management); listed in docs/security.md.
 # (API Gateway's CloudWatch role is in the bootstrap stack, tests/test_bootstrap.py.)
 DOCUMENTED_MANAGED_POLICIES = {
     BASIC_EXECUTION_POLICY,
@@ -140,6 +141,7 @@ def test_every_service_role_trusts_its_service_only_for_this_account(stack):
             "application": only(stack, "aws_codedeploy_app")["name"],
         }
         expected = {"aws:SourceAccount": ("StringEquals", [account])}
-        if TRUST_CONDITIONS[service] is not None:
-            expected["aws:SourceArn"] = ("ArnLike", [TRUST_CONDITIONS[service].format(**names)])
+        source_arn = TRUST_CONDITIONS[service]
+        if source_arn is not None:
+            expected["aws:SourceArn"] = ("ArnLike", [source_arn.format(**names)])
         assert conditions == expected, rid

@@ -35,7 +35,7 @@ from tests.support import synth_construct
 @pytest.fixture(scope="module")
 def jsii_converter():
     """The converter of this test process's jsii kernel (conftest started it)."""
-    return Kernel().provider._process._serializer
+    return Kernel().provider._process._serializer  # type: ignore[attr-defined]
 
 
 class _NodeObject:
@@ -76,7 +76,7 @@ REQUESTS = [
 ]
 
 
-def _wire(request_dict: dict) -> dict:
+def _wire(request_dict: dict | None) -> dict:
     """What goes on the wire, read back."""
     return json.loads(json.dumps(request_dict, default=process.jdefault))
 

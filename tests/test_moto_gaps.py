@@ -7,6 +7,8 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -31,19 +33,19 @@ TLS_ONLY_POLICY = {
 
 
 @pytest.fixture(scope="module")
-def https(tmp_path_factory) -> Endpoint:
+def https(tmp_path_factory) -> Iterator[Endpoint]:
     tls = tls_files(tmp_path_factory.mktemp("tls"))
     with moto_server(tls=tls) as url:
         yield Endpoint(url, "us-east-1", str(tls.certificate))
 
 
 @pytest.fixture(scope="module")
-def http() -> Endpoint:
+def http() -> Iterator[Endpoint]:
     with moto_server() as url:
         yield Endpoint(url, "us-east-1")
 
 
-def tls_only_bucket(endpoint: Endpoint, name: str) -> object:
+def tls_only_bucket(endpoint: Endpoint, name: str) -> Any:
     s3 = endpoint.client("s3")
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="k", Body=b"v")
@@ -153,7 +155,7 @@ def test_function_reports_the_vpc_of_its_subnets(https):
     assert configuration["Configuration"]["VpcConfig"]["VpcId"] == vpc_id
 
 
-def lambda_deployment_group(endpoint: Endpoint, application: str) -> object:
+def lambda_deployment_group(endpoint: Endpoint, application: str) -> Any:
     codedeploy = endpoint.client("codedeploy")
     codedeploy.create_application(applicationName=application, computePlatform="Lambda")
     codedeploy.create_deployment_group(
@@ -207,7 +209,7 @@ def test_certificate_is_issued_once_its_validation_record_exists(https):
     (option,) = certificate["DomainValidationOptions"]
     record = option["ResourceRecord"]
     # Not by a timer, nor by a record of another value: only by the record ACM asked for.
-    change = {
+    change: dict[str, Any] = {
         "Action": "UPSERT",
         "ResourceRecordSet": {
             "Name": record["Name"],
@@ -290,7 +292,7 @@ def openapi_body(paths: dict[str, object], **extensions: object) -> str:
     return json.dumps(document)
 
 
-def api_with_body(endpoint: Endpoint, paths: dict[str, object], **extensions: object):
+def api_with_body(endpoint: Endpoint, paths: dict[str, Any], **extensions: object):
     """A REST API made as the provider makes one with a `body`: create, then put (overwrite)."""
     apigateway = endpoint.client("apigateway")
     api_id = apigateway.create_rest_api(name="gap-api")["id"]

@@ -60,6 +60,7 @@ def build(stack) -> None:
     )
     secrets.grant_read(function)
     key.grant_encrypt_decrypt(function)
+    assert function.security_group is not None  # the function runs in the VPC
     InterfaceEndpoints(
         stack,
         "endpoints",

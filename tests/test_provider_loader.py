@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from jsii import _reference_map
@@ -33,7 +34,15 @@ from fast_synth.provider_loader import (
 )
 from tests.support import BOOTSTRAP_TEST_CONFIG, REPO_ROOT, snapshot
 
-PROVIDER_DIR = Path(importlib.util.find_spec(PROVIDER_PACKAGE).origin).parent
+
+def package_dir(package: str) -> Path:
+    """The folder of an installed package's `__init__.py`."""
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.origin is not None, f"{package} is not installed"
+    return Path(spec.origin).parent
+
+
+PROVIDER_DIR = package_dir(PROVIDER_PACKAGE)
 FAKE_PACKAGE = "fake_provider_for_loader_tests"
 FAKE_ASSEMBLY = "@fake/provider"
 _FIRST_JSII_TYPE = re.compile(rb'jsii_type="@cdktf/provider-aws\.(\w+)\.')
@@ -75,7 +84,7 @@ def test_submodules_load_on_attribute_access_and_from_import(fake_provider):
     package = install_fake(fake_provider)
     assert package.gamma.NAME == "gamma"
     assert f"{fake_provider}.gamma" in sys.modules
-    namespace: dict[str, object] = {}
+    namespace: dict[str, Any] = {}
     exec(f"from {fake_provider} import alpha_beta", namespace)
     assert namespace["alpha_beta"].NAME == "alpha_beta"
 
@@ -558,7 +567,7 @@ def _generated_modules_the_stack_runs() -> list[Path]:
     }
     folders = [PROVIDER_DIR / name for name in ("_jsii", *sorted(used))]
     for package in ("cdktf", "constructs"):
-        folders.append(Path(importlib.util.find_spec(package).origin).parent)
+        folders.append(package_dir(package))
     return [file for folder in folders for file in sorted(folder.rglob("*.py"))]
 
 
@@ -600,7 +609,7 @@ def test_tests_keep_the_generated_type_checks():
 def test_the_jsii_kernel_runs_in_one_node_process():
     import jsii
 
-    kernel = jsii.kernel.provider._process._process
+    kernel = jsii.kernel.provider._process._process  # type: ignore[attr-defined]
     command = Path(f"/proc/{kernel.pid}/cmdline").read_bytes().split(b"\0")
     assert str(DIRECT_KERNEL_NODE.with_name("jsii_kernel.js")).encode() in command
     children = []

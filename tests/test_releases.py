@@ -214,7 +214,9 @@ def test_each_strategy_watches_the_alarms_while_the_new_version_shares_the_traff
 )
 def test_rollback_alarms_must_be_able_to_fire_before_the_release_is_over(strategy, window_s, fits):
     def props() -> DeploymentGroupProps:
-        return DeploymentGroupProps(strategy, ["t-fn-errors"], rollback_window_s=window_s)
+        return DeploymentGroupProps(
+            strategy, [NamedAlarm("t-fn-errors")], rollback_window_s=window_s
+        )
 
     if fits:
         assert props().rollback_window_s == window_s

@@ -86,7 +86,9 @@ def rollback_alarms(stack: dict) -> dict[str, dict]:
     alarms = resources(stack, "aws_cloudwatch_metric_alarm")
     found = {}
     for reference in group["alarm_configuration"]["alarms"]:
-        alarm = alarms[TOKEN.match(reference)[2]]
+        token = TOKEN.match(reference)
+        assert token, reference
+        alarm = alarms[token[2]]
         found[alarm["alarm_name"]] = alarm
     return found
 

@@ -68,7 +68,8 @@ def test_slug_is_a_short_statement_id_part(method, path):
     ],
 )
 def test_slug_differs_for_different_routes(a, b):
-    assert Route(*a, TARGET).slug != Route(*b, TARGET).slug
+    (method_a, path_a), (method_b, path_b) = a, b
+    assert Route(method_a, path_a, TARGET).slug != Route(method_b, path_b, TARGET).slug
 
 
 def test_slug_is_stable():

@@ -76,6 +76,7 @@ def serving(*args: str) -> Iterator[Server]:
             text=True,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
         )
+        assert process.stdout is not None  # stdout=PIPE
         try:
             moto_line, api_line = process.stdout.readline(), process.stdout.readline()
             moto_url = re.search(r"http://127\.0\.0\.1:\d+", moto_line)
@@ -405,7 +406,8 @@ def test_a_burst_of_connections_waits_in_the_listen_queue():
     connections: list[socket.socket] = []
     try:
         for _ in range(burst):
-            connections.append(socket.create_connection(gateway.server_address, timeout=0.5))
+            host, port = gateway.server_address[:2]
+            connections.append(socket.create_connection((str(host), port), timeout=0.5))
     finally:
         for connection in connections:
             connection.close()

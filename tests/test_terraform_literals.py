@@ -72,7 +72,7 @@ def with_value(data: dict, slot: Slot, text: str) -> dict:
     *parents, last = slot.loc
     table: Any = changed
     for part in parents:
-        table = table[part] if isinstance(table, list) else table.setdefault(part, {})
+        table = table[part] if isinstance(part, int) else table.setdefault(part, {})
     if isinstance(table, list) and last == len(table):
         table.append(text)  # an empty list gets its first item
     elif not slot.is_key:

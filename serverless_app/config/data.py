@@ -35,6 +35,7 @@ from serverless_app.config.aws_facts import (
     S3_OBJECT_KEY_MAX_BYTES,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
 )
+from serverless_app.config.base import StrictModel
 from serverless_app.config.rules import (
     BucketObjectPattern,
     DynamoDbTableName,
@@ -46,7 +47,6 @@ from serverless_app.config.rules import (
     pattern,
     raise_problems,
 )
-from serverless_app.config.strict import StrictModel
 from serverless_app.config.variables import granted_variable
 
 # A key of [tables] or [buckets]: it names the resource (`<project>-<env>-<key>`), its

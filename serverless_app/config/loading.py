@@ -16,16 +16,11 @@ from typing import Any, overload
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from serverless_app.config.models import (
-    DEFAULT_CONFIG_PATH,
-    UNIQUE_ACROSS_FILES,
-    BootstrapRegions,
-    Model,
-    StackConfig,
-    warnings_of,
-)
+from serverless_app.config.across_files import UNIQUE_ACROSS_FILES
+from serverless_app.config.base import DEFAULT_CONFIG_PATH, Model, StrictModel
+from serverless_app.config.bootstrap import BootstrapRegions
+from serverless_app.config.environment import StackConfig, warnings_of
 from serverless_app.config.rules import NO_VALUE
-from serverless_app.config.strict import StrictModel
 from serverless_app.config.toml_text import TomlProblems, parse_toml
 
 # The bootstrap file lives in a `bootstrap/` folder next to the environment files.

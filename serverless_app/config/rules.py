@@ -211,6 +211,12 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
+def arn_in(arn: str, region: str) -> bool:
+    """Whether an ARN (already of ARN shape) names something in `region` and its partition."""
+    _, partition, _, arn_region, *_ = arn.split(":")
+    return (partition, arn_region) == (partition_of(region), region)
+
+
 def zones_of(region: str) -> list[str]:
     return [f"{region}{letter}" for letter in AVAILABILITY_ZONE_LETTERS.get(region, "")]
 

@@ -1,0 +1,429 @@
+"""One environment file: every section, and the rules across sections. A rule about one value
+is an `Annotated` type in `rules`; a rule about several keys is a validator of the smallest model
+holding them (`VpcConfig._network_rules`, `StackConfig._zones_in_region`, ...); rules across
+files are in `across_files`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from constructs_lib.concurrency import DEFAULT_ACCOUNT_CONCURRENCY, MAX_ACCOUNT_CONCURRENCY
+from constructs_lib.limits import WAF_REGEX_MAX_LENGTH, alarm_window_problem
+from constructs_lib.paths import paths_regex
+from constructs_lib.permissions import (
+    IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS,
+    LAMBDA_POLICY_MAX_BYTES,
+    GrantedResources,
+    RoutedFunction,
+    estimated_policy_bytes,
+    estimated_role_policy_characters,
+)
+from serverless_app.config.aws_facts import (
+    ALB_MAX_LISTENER_RULES,
+    ALB_MAX_TARGET_GROUPS,
+    API_GATEWAY_TIMEOUT_S,
+    LAMBDA_ENVIRONMENT_MAX_BYTES,
+    MAX_TAGS,
+    NAME_PREFIX_MAX,
+    RESOURCE_TAGS,
+    STACK_TAGS,
+)
+from serverless_app.config.backend import BackendConfig
+from serverless_app.config.base import DEFAULT_REGION, StrictModel
+from serverless_app.config.data import (
+    BucketConfig,
+    BucketKey,
+    TableConfig,
+    TableKey,
+    bucket_prefix_problems,
+    grant_statements,
+    reference_problems,
+)
+from serverless_app.config.defaults import is_section, with_derived_defaults
+from serverless_app.config.derived import environment_bytes, target_group_name
+from serverless_app.config.edge import ApiConfig, DomainConfig, LoadBalancerConfig, WafConfig
+from serverless_app.config.functions import (
+    FunctionConfig,
+    concurrency_problems,
+    duplicate_function_names,
+    secrets_keys_in_region,
+)
+from serverless_app.config.network import VpcConfig
+from serverless_app.config.operations import (
+    AlarmsConfig,
+    LogsConfig,
+    ReleasesConfig,
+    rollback_alarm_problems,
+)
+from serverless_app.config.routes import (
+    RouteConfig,
+    api_resources,
+    load_balancer_wildcards,
+    priority_collisions,
+    route_collisions,
+    sibling_parameters,
+    target_group_names,
+    unknown_functions,
+)
+from serverless_app.config.rules import (
+    EnvName,
+    FunctionKey,
+    Problem,
+    ProjectName,
+    StackRegion,
+    TagKey,
+    TagValue,
+    arn_in,
+    fail,
+    partition_of,
+    raise_problems,
+    zone_problem,
+)
+from serverless_app.config.storage import S3Config
+
+
+class StackConfig(StrictModel):
+    """One environment. Every key but `project`, `env`, `functions` and `routes` has a
+    default, some derived from `project`, `env` and `region`."""
+
+    project: ProjectName = Field(
+        description=(
+            "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
+            "letter or digit; with `env`, the prefix `<project>-<env>` (at most "
+            f"{NAME_PREFIX_MAX} characters, not starting with S3's reserved `xn--`, `sthree-`, "
+            "`amzn-s3-demo-`: buckets are named after it) of every name the stack derives, so "
+            "that projects and environments can share an account"
+        )
+    )
+    env: EnvName = Field(
+        description=(
+            "1-20 lowercase letters, digits or hyphens, starting with a letter, ending with a "
+            "letter or digit; stack name, `Env` tag and, after `project`, name prefix; unique"
+        )
+    )
+    region: StackRegion = Field(
+        default=DEFAULT_REGION,
+        description=(
+            "a region of the `aws` partition (list checked 2026-11-28); `cn-*` (aws-cn) and "
+            "`us-gov-*` (aws-us-gov) are refused with a message: service principals and WAF "
+            "managed rules differ there and the stack is not tested there"
+        ),
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict,
+        description=(
+            "extra tags on every resource. Key 1-128, value 0-256 characters: letters, digits, "
+            "spaces, `+ - = . _ : / @`; key not starting with `aws:`, not `Env` (set by the "
+            "stack); at most 47 tags (AWS allows 50; the stack adds `Env`, `Name`, `Tier`)"
+        ),
+    )
+    # The account's concurrency quota (Service Quotas: "Concurrent executions"); only used to
+    # check the functions' reservations. No documented maximum: 1,000,000 is a sanity bound.
+    account_concurrency: Annotated[int, Field(ge=1, le=MAX_ACCOUNT_CONCURRENCY)] = Field(
+        default=DEFAULT_ACCOUNT_CONCURRENCY,
+        description=(
+            'the account\'s "Concurrent executions" quota in `region` (Service Quotas; new '
+            "accounts get 10 or 50, where Lambda keeps all of it unreserved, so no function can "
+            "reserve or provision any; no documented maximum: 1,000,000 is a sanity bound); "
+            "only checks the functions' `reserved_concurrency` and `provisioned_concurrency`"
+        ),
+    )
+    vpc: VpcConfig = Field(default_factory=VpcConfig)
+    load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
+    # Before `functions`: the functions' grants are checked against them.
+    tables: dict[TableKey, TableConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[tables.<key>]` DynamoDB tables; keys as `[buckets]`, not a name the stack uses "
+            "for its own resources; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
+    buckets: dict[BucketKey, BucketConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[buckets.<key>]` S3 buckets; keys 1-20 lowercase letters, digits or `-`, starting "
+            "with a letter and a letter after each hyphen; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
+    functions: Annotated[
+        dict[FunctionKey, FunctionConfig], Field(min_length=1, max_length=ALB_MAX_TARGET_GROUPS)
+    ] = Field(
+        description=(
+            "`[functions.<key>]` tables (at most: ELB's default quota of target groups per load "
+            "balancer); keys 1-20 lowercase letters, digits or `-`, starting with a letter, not "
+            "ending with `-`; a function a public route reaches gets the target group "
+            "`<load_balancer.name>-<key>`, which must fit 32 characters"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
+    routes: Annotated[list[RouteConfig], Field(min_length=1, max_length=ALB_MAX_LISTENER_RULES)] = (
+        Field(
+            description=(
+                "`[[routes]]` entries (at most: ELB's default quota of rules per listener), named "
+                "`routes[<index from 0>]` in messages; their paths need at most 300 API resources "
+                "(API Gateway's default quota: one per distinct path and each path above it); "
+                "each route adds a permission to its function's policy, which Lambda limits to "
+                "20 KB (about 60 routes per function)"
+            ),
+            json_schema_extra={"type_text": "list of tables"},
+        )
+    )
+    api: ApiConfig = Field(default_factory=ApiConfig)
+    s3: S3Config = Field(default_factory=S3Config)
+    logs: LogsConfig = Field(default_factory=LogsConfig)
+    waf: WafConfig = Field(default_factory=WafConfig)
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
+    releases: ReleasesConfig = Field(default_factory=ReleasesConfig)
+    domain: DomainConfig | None = Field(
+        default=None,
+        description="a custom domain for the API",
+        json_schema_extra={"type_text": "table", "default_text": "unset: the execute-api URL only"},
+    )
+    backend: BackendConfig = Field(default_factory=BackendConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_derived_defaults(cls, data: Any) -> Any:
+        """Fill the subnets and names derived from `region` and `env` *before* validation, so
+        the rules check the values the stack will use, not only the ones in the file."""
+        sections = [
+            field.alias or name
+            for name, field in cls.model_fields.items()
+            if is_section(field.default_factory)
+        ]
+        return with_derived_defaults(data, sections)
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_budget(cls, tags: dict[str, str]) -> dict[str, str]:
+        budget = MAX_TAGS - len((STACK_TAGS | RESOURCE_TAGS) - tags.keys())
+        if len(tags) > budget:
+            added = ", ".join(sorted(STACK_TAGS | RESOURCE_TAGS))
+            message = f"at most {budget} tags: AWS allows {MAX_TAGS} and the stack adds {added}"
+            fail((), message, len(tags))
+        return tags
+
+    @field_validator("vpc")
+    @classmethod
+    def _zones_in_region(cls, vpc: VpcConfig, info: ValidationInfo) -> VpcConfig:
+        region = info.data.get("region")  # absent when the region itself is invalid
+        if region is not None:
+            raise_problems(
+                Problem((tier, key, "az"), problem, subnet.az)
+                for tier, key, subnet in vpc.subnets()
+                if (problem := zone_problem(subnet.az, region)) is not None
+            )
+        return vpc
+
+    @field_validator("load_balancer")
+    @classmethod
+    def _certificate_in_region(
+        cls, load_balancer: LoadBalancerConfig, info: ValidationInfo
+    ) -> LoadBalancerConfig:
+        region, arn = info.data.get("region"), load_balancer.certificate_arn
+        if region is None or arn is None:
+            return load_balancer
+        if not arn_in(arn, region):
+            message = f"the certificate must be in {region} (partition {partition_of(region)})"
+            fail(("certificate_arn",), message, arn)
+        return load_balancer
+
+    @field_validator("functions")
+    @classmethod
+    def _function_rules(
+        cls, functions: dict[str, FunctionConfig], info: ValidationInfo
+    ) -> dict[str, FunctionConfig]:
+        # Each part of info.data is absent when that key itself is invalid (reported there).
+        raise_problems(
+            [
+                *duplicate_function_names(functions),
+                *concurrency_problems(functions, info.data.get("account_concurrency")),
+                *secrets_keys_in_region(functions, info.data.get("region")),
+                *reference_problems(
+                    {key: function.grants for key, function in functions.items()},
+                    info.data.get("tables"),
+                    info.data.get("buckets"),
+                ),
+            ]
+        )
+        return functions
+
+    @field_validator("buckets")
+    @classmethod
+    def _bucket_names(
+        cls, buckets: dict[str, BucketConfig], info: ValidationInfo
+    ) -> dict[str, BucketConfig]:
+        project, env = info.data.get("project"), info.data.get("env")
+        if project is not None and env is not None:
+            raise_problems(bucket_prefix_problems(f"{project}-{env}", buckets))
+        return buckets
+
+    @field_validator("routes")
+    @classmethod
+    def _route_rules(cls, routes: list[RouteConfig], info: ValidationInfo) -> list[RouteConfig]:
+        collisions = list(route_collisions(routes))
+        colliding = {problem.loc[0] for problem in collisions}
+        raise_problems(
+            [
+                *unknown_functions(routes, info.data.get("functions")),
+                *collisions,
+                # A route already reported for a collision would only be reported again.
+                *(p for p in sibling_parameters(routes) if p.loc[0] not in colliding),
+                *priority_collisions(routes),
+                *target_group_names(routes, info.data.get("load_balancer")),
+            ]
+        )
+        return routes
+
+    @field_validator("routes")
+    @classmethod
+    def _route_quotas(cls, routes: list[RouteConfig]) -> list[RouteConfig]:
+        raise_problems([*load_balancer_wildcards(routes), *api_resources(routes)])
+        return routes
+
+    @model_validator(mode="after")
+    def _function_policies(self) -> StackConfig:
+        raise_problems([*_policy_size_problems(self), *_role_policy_problems(self)])
+        return self
+
+    @model_validator(mode="after")
+    def _environment_size(self) -> StackConfig:
+        message = (
+            f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
+            "(counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for the grants, which the stack "
+            "adds, and SECRET_* for the secrets)"
+        )
+        raise_problems(
+            Problem(("functions", key, "environment"), message, size)
+            for key in self.functions
+            if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES
+        )
+        return self
+
+    @model_validator(mode="after")
+    def _alarms_fit_the_release(self) -> StackConfig:
+        alarms = self.alarms
+        problem = alarm_window_problem(
+            self.releases.strategy, alarms.period_s * alarms.evaluation_periods
+        )
+        if problem is not None:
+            message = (
+                f"{problem}: the alarms could not stop a bad release; shorten the window or "
+                "choose a longer releases.strategy"
+            )
+            fail(("alarms", "evaluation_periods"), message, alarms.evaluation_periods)
+        return self
+
+    @model_validator(mode="after")
+    def _rollback_alarms_per_function(self) -> StackConfig:
+        raise_problems(rollback_alarm_problems(self))
+        return self
+
+    @model_validator(mode="after")
+    def _markup_paths_are_routes(self) -> StackConfig:
+        paths = self.waf.markup_paths
+        routed = {route.path for route in self.routes}
+        raise_problems(
+            Problem(("waf", "markup_paths", index), "not a routes[].path of this file", path)
+            for index, path in enumerate(paths)
+            if path not in routed
+        )
+        regex = paths_regex(paths, self.api.stage_name)
+        if paths and len(regex) > WAF_REGEX_MAX_LENGTH:
+            message = (
+                f"the path pattern WAF matches would be {len(regex)} characters, it allows "
+                f"{WAF_REGEX_MAX_LENGTH}: fewer paths, or a {{name+}} route"
+            )
+            fail(("waf", "markup_paths"), message, paths)
+        return self
+
+    @model_validator(mode="after")
+    def _load_balancer_name_needs_the_domains_certificate(self) -> StackConfig:
+        domain = self.domain
+        chosen = domain.load_balancer_name if domain is not None else None
+        if chosen is not None and self.load_balancer.certificate_arn is not None:
+            message = (
+                "only used without load_balancer.certificate_arn: the load balancer then "
+                "serves that certificate, and the names it covers are yours to point"
+            )
+            fail(("domain", "load_balancer_name"), message, chosen)
+        return self
+
+    @property
+    def name_prefix(self) -> str:
+        """`<project>-<env>`: the start of every name the stack derives."""
+        return f"{self.project}-{self.env}"
+
+    def routes_of(self, key: str) -> list[RouteConfig]:
+        """The routes that call function `key`, in file order."""
+        return [route for route in self.routes if route.function == key]
+
+
+def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
+    """Each granted object key and secret parameter is an ARN in the function role's inline
+    policies, which IAM limits to 10,240 characters per role."""
+    for key, function in config.functions.items():
+        statements = tuple(
+            grant_statements(
+                config.region, config.name_prefix, function.grants, config.tables, config.buckets
+            )
+        )
+        granted = GrantedResources(
+            region=config.region,
+            statements=statements,
+            parameter_names=tuple(function.secrets.values()),
+        )
+        size = estimated_role_policy_characters(granted)
+        if size > IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:
+            message = (
+                "its role's inline policies would be too long, each granted object key and "
+                f"secret parameter an ARN in them; IAM allows "
+                f"{IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:,} characters per role: grant a prefix "
+                "(`reports/*`) instead of many keys"
+            )
+            # Reported on the side that lists more: object keys or secret parameters.
+            objects = sum(len(arn) for each in statements for arn in each.resources)
+            larger = "grants" if objects >= sum(map(len, granted.parameter_names)) else "secrets"
+            yield Problem(("functions", key, larger), message, size)
+
+
+def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
+    """Each route adds a permission to its function's resource-based policy, which Lambda
+    limits to 20 KB."""
+    for key, function in config.functions.items():
+        routes = config.routes_of(key)
+        routed = RoutedFunction(
+            function_name=function.name or key,
+            region=config.region,
+            routes=tuple((route.method, route.path) for route in routes),
+            target_group_name=(
+                target_group_name(config, key)
+                if any(route.load_balancer for route in routes)
+                else None
+            ),
+        )
+        size = estimated_policy_bytes(routed)
+        if size > LAMBDA_POLICY_MAX_BYTES:
+            message = (
+                f"its resource-based policy would be about {size:,} bytes, one permission per "
+                f"route; Lambda allows {LAMBDA_POLICY_MAX_BYTES:,}: send fewer routes to it (one "
+                "greedy {proxy+} route serves many paths)"
+            )
+            yield Problem(("functions", key), message, len(routes))
+
+
+def warnings_of(config: StackConfig) -> Iterator[Problem]:
+    """Allowed but probably unintended: reported on stderr, the run goes on."""
+    for key, function in config.functions.items():
+        if function.timeout_s > API_GATEWAY_TIMEOUT_S and config.routes_of(key):
+            yield Problem(
+                ("functions", key, "timeout_s"),
+                f"API Gateway stops waiting after {API_GATEWAY_TIMEOUT_S} s: callers get a 504 "
+                "while the function keeps running",
+                function.timeout_s,
+            )

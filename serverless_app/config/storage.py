@@ -1,0 +1,67 @@
+"""`[s3]`: the artifacts bucket, which holds the Lambda packages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from constructs_lib.storage import S3_MAX_LIFECYCLE_DAYS
+from serverless_app.config.base import StrictModel
+from serverless_app.config.rules import S3BucketName, S3BucketPrefix, fail
+
+
+class S3Config(StrictModel):
+    bucket_prefix: S3BucketPrefix | None = Field(
+        default=None,
+        description=(
+            "1-37 characters (Terraform appends 26), lowercase letters, digits, `.` or `-`, "
+            "starting with a letter or digit, no `..`, not starting with `xn--`, `sthree-`, "
+            "`amzn-s3-demo-`; unique"
+        ),
+        json_schema_extra={
+            "default_text": "`<project>-<env>-artifacts-` unless `bucket_name` is set"
+        },
+    )
+    bucket_name: S3BucketName | None = Field(
+        default=None,
+        description=(
+            "S3 bucket name: 3-63 lowercase letters, digits, `.` or `-`, starting and ending with "
+            "a letter or digit, no `..`, not an IP address, none of the reserved prefixes above "
+            "nor suffixes `-s3alias`, `--ol-s3`, `.mrap`, `--x-s3`, `--table-s3`, nor "
+            "`-<account id>-<region>-an` (account regional namespace); not together with "
+            "`bucket_prefix`; unique"
+        ),
+        json_schema_extra={"default_text": "unset"},
+    )
+    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
+        Field(default=30, description="")
+    )
+    # `terraform destroy` empties the buckets (all versions) instead of failing: dev.
+    force_destroy: bool = Field(
+        default=False,
+        description=(
+            "`terraform destroy` empties the artifact and access-log buckets (every version) "
+            "instead of failing with `BucketNotEmpty` (dev)"
+        ),
+    )
+    # Terraform refuses any plan that destroys the artifact bucket: prod.
+    prevent_destroy: bool = Field(
+        default=False,
+        description=(
+            "Terraform refuses any plan that destroys the artifact bucket "
+            "(`lifecycle.prevent_destroy`); not together with `force_destroy` (prod)"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _one_naming_mode(self) -> S3Config:
+        if self.bucket_prefix and self.bucket_name:
+            fail(("bucket_name",), "set bucket_prefix or bucket_name, not both", self.bucket_name)
+        return self
+
+    @model_validator(mode="after")
+    def _one_destroy_mode(self) -> S3Config:
+        if self.force_destroy and self.prevent_destroy:
+            fail(("prevent_destroy",), "contradicts force_destroy = true; set one of them")
+        return self
