@@ -181,7 +181,8 @@ class ServerlessFunction(Construct):
             environment=LambdaFunctionEnvironment(variables=dict(props.environment))
             if props.environment
             else None,
-            kms_key_arn=props.kms_key_arn,
+            # The key encrypts the environment only: without one it would be a state mismatch.
+            kms_key_arn=props.kms_key_arn if props.environment else None,
             # -1 is the provider's explicit "unreserved" (its default): the function shares
             # the account's pool unless a reservation is configured.
             reserved_concurrent_executions=UNRESERVED

@@ -1741,7 +1741,8 @@ def test_the_stack_sets_the_variables_the_size_rule_counts():
             for body in synthesized["resource"]["aws_lambda_function"].values()
             if body["function_name"] == function.name
         ]
-        added = set(resource["environment"]["variables"]) - set(function.environment)
+        variables = resource.get("environment", {"variables": {}})["variables"]
+        added = set(variables) - set(function.environment)
         assert added == set(function_variables(config, key))
     assert set(function_variables(config, "hello")) == {"TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"}
     assert function_variables(config, "escape") == {}
