@@ -15,14 +15,9 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 from constructs import Construct
 
 from constructs_lib.iam import Grantable
+from constructs_lib.iam_actions import TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS
 from constructs_lib.permissions import statement_name
-from constructs_lib.storage import (
-    TABLE_READ_ACTIONS,
-    TABLE_WRITE_ACTIONS,
-    AttributeType,
-    StreamViewType,
-    TableAccess,
-)
+from constructs_lib.storage import AttributeType, StreamViewType, TableAccess
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,8 @@ from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
 from constructs_lib.iam import Grantable
+from constructs_lib.iam_actions import OBJECT_READ_ACTIONS, OBJECT_WRITE_ACTIONS
 from constructs_lib.permissions import statement_name
-from constructs_lib.storage import OBJECT_READ_ACTIONS, OBJECT_WRITE_ACTIONS
 
 
 @dataclass(frozen=True)

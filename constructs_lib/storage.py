@@ -19,18 +19,7 @@ S3_MAX_LIFECYCLE_RULES = 1000
 BUCKET_OWN_LIFECYCLE_RULES = 1
 # Days in a lifecycle rule: a positive 32-bit integer.
 S3_MAX_LIFECYCLE_DAYS = 2**31 - 1
-# What a grant allows on a table (the DynamoDB construct writes these statements).
+# What a grant allows on a table (the actions each verb gives: `iam_actions`).
 TableAccess = Literal["read", "write", "read_write"]
-# Transactions need no actions of their own: each item in one is checked against these.
-TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
-TABLE_READ_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:ConditionCheckItem",
-)
-# What a grant allows on a bucket's objects, each verb one action.
+# What a grant allows on a bucket's objects (the actions: `iam_actions`).
 BucketAccess = Literal["read", "write", "read_write"]
-OBJECT_READ_ACTIONS = ("s3:GetObject",)
-OBJECT_WRITE_ACTIONS = ("s3:PutObject",)

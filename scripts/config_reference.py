@@ -42,7 +42,7 @@ def rows(model: type[StrictModel], prefix: str) -> Iterator[str]:
         value_type, constraints = unwrap(field.annotation)
         if is_section(value_type):
             # An optional table: what leaving it out means; a required one: that it is.
-            if field.default is None or field.is_required():
+            if field.default is None or must_be_written(model, field):
                 yield row(key, field, value_type, [])
             yield from rows(value_type, prefix=f"{key}.")
             continue
@@ -53,6 +53,15 @@ def rows(model: type[StrictModel], prefix: str) -> Iterator[str]:
         item = list_item_model(value_type)
         if item is not None:
             yield from rows(item, prefix=f"{key}[].")
+
+
+def must_be_written(model: type[StrictModel], field: FieldInfo) -> bool:
+    """Required, in a model that fills in nothing before validation: the environment file's
+    sections are required by its model but filled in when left out (`StackConfig.prepared`)."""
+    fills_in = getattr(model.prepared, "__func__", None) is not getattr(
+        StrictModel.prepared, "__func__", None
+    )
+    return field.is_required() and not fills_in
 
 
 def row(key: str, field: FieldInfo, value_type: Any, constraints: list[Any]) -> str:

@@ -128,8 +128,8 @@ class ServerlessStack(TerraformStack):
             self,
             "api",
             RestApiProps(
-                name=derived(config.api.name),
-                stage_name=derived(config.api.stage_name),
+                name=config.api.name,
+                stage_name=config.api.stage_name,
                 routes=self.routes,
                 kms_key_arn=self.key.key_arn,
                 throttling_rate_limit=config.api.throttling_rate_limit,
@@ -174,7 +174,7 @@ class ServerlessStack(TerraformStack):
             self,
             key,
             TableProps(
-                table_name=derived(table.name),
+                table_name=table.name,
                 partition_key=KeyAttribute(table.partition_key.name, table.partition_key.type),
                 sort_key=KeyAttribute(table.sort_key.name, table.sort_key.type)
                 if table.sort_key is not None
@@ -236,20 +236,16 @@ class ServerlessStack(TerraformStack):
         return DeployedFunction(function, alias, secrets)
 
     def _backend(self) -> None:
-        backend = self.config.backend
-        if backend.type == "local":
+        state = self.config.backend.s3_state()
+        if state is None:
             # Relative to the stack folder, where ops run `terraform init`.
             LocalBackend(self, path=f"terraform.{self.config.env}.tfstate")
             return
         S3Backend(
-            self,
-            bucket=derived(backend.bucket),
-            key=derived(backend.key),
-            region=backend.region,
-            encrypt=backend.encrypt,
+            self, bucket=state.bucket, key=state.key, region=state.region, encrypt=state.encrypt
         )
         # S3-native locking (Terraform >= 1.10); cdktf's S3Backend has no field for it.
-        self.add_override("terraform.backend.s3.use_lockfile", backend.use_lockfile)
+        self.add_override("terraform.backend.s3.use_lockfile", state.use_lockfile)
 
     def _network(self) -> Network:
         config = self.config
@@ -264,11 +260,13 @@ class ServerlessStack(TerraformStack):
                 private_subnets=_subnets(config.vpc.private_subnets),
                 nat_gateways=config.vpc.nat_gateways,
                 nat_subnet=config.vpc.nat_subnet,
-                flow_logs=FlowLogProps(
-                    retention_days=config.logs.retention_days, kms_key_arn=self.key.key_arn
-                )
-                if config.vpc.flow_logs
-                else None,
+                flow_logs=None
+                if config.vpc.flow_logs == "none"
+                else FlowLogProps(
+                    retention_days=config.logs.retention_days,
+                    kms_key_arn=self.key.key_arn,
+                    traffic_type=config.vpc.flow_logs,
+                ),
             ),
         )
 
@@ -321,7 +319,7 @@ class ServerlessStack(TerraformStack):
                 count_rules=waf.count_rules,
                 rate_limit=RateLimit(waf.rate_limit, waf.rate_limit_window_s),
                 # execute-api URLs carry the stage as the first segment; the domain does not.
-                markup_path_regex=paths_regex(waf.markup_paths, derived(self.config.api.stage_name))
+                markup_path_regex=paths_regex(waf.markup_paths, self.config.api.stage_name)
                 if waf.markup_paths
                 else None,
             ),
@@ -333,7 +331,7 @@ class ServerlessStack(TerraformStack):
             self,
             "load-balancer",
             LoadBalancerProps(
-                name=derived(config.name),
+                name=config.name,
                 region=self.config.region,
                 certificate_arn=config.certificate_arn
                 or (self.domain.certificate_arn if self.domain is not None else None),
@@ -368,7 +366,7 @@ class ServerlessStack(TerraformStack):
         self, scope: Construct, function_config: FunctionConfig, secrets: FunctionSecrets | None
     ) -> ServerlessFunction:
         config = self.config
-        name = derived(function_config.name)
+        name = function_config.name
         return ServerlessFunction(
             scope,
             "function",
@@ -391,6 +389,7 @@ class ServerlessStack(TerraformStack):
                 },
                 reserved_concurrency=function_config.reserved_concurrency,
                 publish_versions=True,
+                snap_start=function_config.snap_start,
                 log_retention_days=config.logs.retention_days,
                 vpc=FunctionVpcPlacement(
                     vpc_id=self.network.vpc_id,
@@ -636,10 +635,3 @@ class DeployedFunction:
 
 def _subnets(subnets: dict[str, SubnetConfig]) -> list[Subnet]:
     return [Subnet(key, subnet.cidr, subnet.az) for key, subnet in subnets.items()]
-
-
-def derived(value: str | None) -> str:
-    """A name the config model fills from `env` (or requires) when a file leaves it out."""
-    if value is None:
-        raise ValueError("the configuration model left a derived value unset")
-    return value

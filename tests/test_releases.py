@@ -3,16 +3,14 @@ from dataclasses import dataclass
 import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.limits import watched_seconds
+from constructs_lib.limits import RELEASE_STRATEGIES, deployment_config_name, watched_seconds
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
-    DEPLOYMENT_CONFIGS,
     DeploymentGroupProps,
     LiveAlias,
     LiveAliasProps,
     Releases,
     ReleasesProps,
-    default_strategy,
 )
 from tests.support import (
     TEST_KEY_ARN,
@@ -171,10 +169,25 @@ def test_strategy_maps_to_the_predefined_configuration(strategy, config):
     assert only(synthesized, "aws_codedeploy_deployment_group")["deployment_config_name"] == config
 
 
-def test_default_strategies():
-    assert default_strategy(production=True) == "Canary10Percent5Minutes"
-    assert default_strategy(production=False) == "AllAtOnce"
-    assert all(v.startswith("CodeDeployDefault.Lambda") for v in DEPLOYMENT_CONFIGS.values())
+# CodeDeploy's predefined Lambda deployment configurations (2026-11-28).
+PREDEFINED_CONFIGURATIONS = {
+    "AllAtOnce": "CodeDeployDefault.LambdaAllAtOnce",
+    "Canary10Percent5Minutes": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "Canary10Percent10Minutes": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+    "Canary10Percent15Minutes": "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+    "Canary10Percent30Minutes": "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+    "Linear10PercentEvery1Minute": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+}
+
+
+def test_every_predefined_configuration_is_a_strategy_and_nothing_else():
+    assert sorted(RELEASE_STRATEGIES) == sorted(PREDEFINED_CONFIGURATIONS)
+    assert {s: deployment_config_name(s) for s in RELEASE_STRATEGIES} == PREDEFINED_CONFIGURATIONS
+    with pytest.raises(ValueError, match="not a CodeDeploy Lambda strategy"):
+        deployment_config_name("Canary10Percent1Minute")
 
 
 @pytest.mark.parametrize(
@@ -196,7 +209,6 @@ def test_each_strategy_watches_the_alarms_while_the_new_version_shares_the_traff
     strategy, seconds
 ):
     assert watched_seconds(strategy) == seconds
-    assert strategy in DEPLOYMENT_CONFIGS
 
 
 @pytest.mark.parametrize(
@@ -280,5 +292,48 @@ def test_alias_needs_published_versions_and_room_in_the_reservation():
                 "live",
                 function(stack, reserved_concurrency=2),
                 LiveAliasProps(provisioned_concurrency=3),
+            )
+        )
+
+
+# --- SnapStart: on the published versions, never with provisioned concurrency ---------------
+
+
+def test_snap_start_applies_to_the_published_versions_the_alias_uses():
+    def build_snap_start(stack):
+        LiveAlias(stack, "live", function(stack, snap_start=True), LiveAliasProps())
+
+    synthesized = synth_construct(build_snap_start)
+    function_json = only(synthesized, "aws_lambda_function")
+    assert function_json["snap_start"] == {"apply_on": "PublishedVersions"}
+    assert function_json["publish"] is True
+    alias = only(synthesized, "aws_lambda_alias")
+    assert alias["function_version"] == ref(synthesized, "aws_lambda_function", "fn", "version")
+
+
+def test_no_snap_start_by_default(synthesized):
+    assert "snap_start" not in only(synthesized, "aws_lambda_function")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"runtime": "python3.11"}, "SnapStart supports Python 3.12 and later, not python3.11"),
+        ({"publish_versions": False}, "SnapStart applies to published versions only"),
+    ],
+)
+def test_snap_start_is_refused_where_lambda_refuses_it(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        synth_construct(lambda stack: function(stack, snap_start=True, **overrides))
+
+
+def test_snap_start_and_provisioned_concurrency_exclude_each_other():
+    with pytest.raises(ValueError, match="cannot be used together with provisioned concurrency"):
+        synth_construct(
+            lambda stack: LiveAlias(
+                stack,
+                "live",
+                function(stack, snap_start=True),
+                LiveAliasProps(provisioned_concurrency=1),
             )
         )

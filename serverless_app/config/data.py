@@ -9,6 +9,12 @@ from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from constructs_lib.iam_actions import (
+    OBJECT_READ_ACTIONS,
+    OBJECT_WRITE_ACTIONS,
+    TABLE_READ_ACTIONS,
+    TABLE_WRITE_ACTIONS,
+)
 from constructs_lib.permissions import (
     GrantStatement,
     object_statement,
@@ -18,12 +24,8 @@ from constructs_lib.permissions import (
 from constructs_lib.storage import (
     BUCKET_OWN_LIFECYCLE_RULES,
     KEY_ATTRIBUTE_NAME_MAX_BYTES,
-    OBJECT_READ_ACTIONS,
-    OBJECT_WRITE_ACTIONS,
     S3_MAX_LIFECYCLE_DAYS,
     S3_MAX_LIFECYCLE_RULES,
-    TABLE_READ_ACTIONS,
-    TABLE_WRITE_ACTIONS,
     TTL_ATTRIBUTE_NAME_MAX,
     AttributeType,
     BucketAccess,
@@ -35,17 +37,15 @@ from serverless_app.config.aws_facts import (
     S3_OBJECT_KEY_MAX_BYTES,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
 )
-from serverless_app.config.base import StrictModel
+from serverless_app.config.base import StrictModel, rule
+from serverless_app.config.problems import Problem, raise_problems
 from serverless_app.config.rules import (
     BucketObjectPattern,
     DynamoDbTableName,
-    Problem,
     S3BucketName,
     did_you_mean,
-    fail,
     listed,
     pattern,
-    raise_problems,
 )
 from serverless_app.config.variables import granted_variable
 
@@ -148,8 +148,7 @@ class KeyAttributeConfig(DeclaredModel):
 class TableConfig(DeclaredModel):
     """One DynamoDB table (`[tables.<key>]`): on demand, encrypted with the stack key."""
 
-    name: DynamoDbTableName | None = Field(
-        default=None,
+    name: DynamoDbTableName = Field(
         description="3-255 letters, digits, `_`, `.` or `-`; unique",
         json_schema_extra={"default_text": "`<project>-<env>-<key>`"},
     )
@@ -185,11 +184,10 @@ class TableConfig(DeclaredModel):
         description="DynamoDB refuses to delete the table (prod); `terraform destroy` then fails",
     )
 
-    @model_validator(mode="after")
-    def _distinct_keys(self) -> TableConfig:
+    @rule("partition_key", "sort_key")
+    def _distinct_keys(self) -> Iterator[Problem]:
         if self.sort_key is not None and self.sort_key.name == self.partition_key.name:
-            fail(("sort_key", "name"), "is the partition key's name", self.sort_key.name)
-        return self
+            yield Problem(("sort_key", "name"), "is the partition key's name", self.sort_key.name)
 
 
 def _object_key(value: str) -> str:
@@ -281,11 +279,10 @@ class ObjectGrant(DeclaredModel):
         default_factory=list, description="object keys or prefixes it may write, as `read`"
     )
 
-    @model_validator(mode="after")
-    def _grants_something(self) -> ObjectGrant:
+    @rule("read", "write")
+    def _grants_something(self) -> Iterator[Problem]:
         if not self.read and not self.write:
-            fail((), "grants nothing: list keys in read or write, or leave the bucket out")
-        return self
+            yield Problem((), "grants nothing: list keys in read or write, or leave the bucket out")
 
 
 def _access_as_keys(value: Any) -> Any:
@@ -326,18 +323,15 @@ class FunctionGrants(DeclaredModel):
 
 def reference_problems(
     grants: Mapping[str, FunctionGrants],
-    tables: Mapping[str, TableConfig] | None,
-    buckets: Mapping[str, BucketConfig] | None,
+    tables: Mapping[str, TableConfig],
+    buckets: Mapping[str, BucketConfig],
 ) -> Iterator[Problem]:
-    """A grant naming a table or bucket the file does not declare, per function key. None:
-    that section is itself invalid (reported there)."""
+    """A grant naming a table or bucket the file does not declare, per function key."""
     for function, granted in grants.items():
         for section, declared, names in (
             ("tables", tables, granted.tables),
             ("buckets", buckets, granted.buckets),
         ):
-            if declared is None:
-                continue
             for key in names:
                 if key not in declared:
                     known = listed(declared) or "none declared"
@@ -390,9 +384,7 @@ def granted_variables(
     """`TABLE_<KEY>_NAME` and `BUCKET_<KEY>_NAME` for each granted table and bucket; a bucket
     named by Terraform has a stand-in of its length here (the stack sets the real name)."""
     variables = {
-        granted_variable("TABLE", key): tables[key].name or ""
-        for key in grants.tables
-        if key in tables
+        granted_variable("TABLE", key): tables[key].name for key in grants.tables if key in tables
     }
     for key in grants.buckets:
         if key in buckets:
@@ -414,7 +406,7 @@ def grant_statements(
     for key, access in grants.tables.items():
         if key not in tables:
             continue
-        name = tables[key].name or ""
+        name = tables[key].name
         if access in ("read", "read_write"):
             yield table_statement(
                 statement_name("ReadItems", key), TABLE_READ_ACTIONS, region, name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from serverless_app.config.aws_facts import SECRET_VARIABLE_PREFIX
+from constructs_lib.limits import SECRET_VARIABLE_PREFIX
 from serverless_app.config.data import granted_variables
 
 if TYPE_CHECKING:

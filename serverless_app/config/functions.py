@@ -8,45 +8,50 @@ import functools
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from constructs_lib.concurrency import reservable, why_reservable
-from constructs_lib.dependencies import dependency_file_problem
-from serverless_app.config.aws_facts import (
+from constructs_lib.concurrency import (
+    provisioned_within_reserved_problem,
+    reservable,
+    why_reservable,
+)
+from constructs_lib.dependencies import DEPENDENCY_FILE_NAMES, dependency_file_problem
+from constructs_lib.limits import (
+    LAMBDA_MAX_TIMEOUT_S,
     LAMBDA_PYTHON_RUNTIMES,
     MAX_SECRETS_PER_FUNCTION,
     SECRET_VARIABLE_PREFIX,
+    SNAP_START_MIN_PYTHON,
+    SNAP_START_UNSUPPORTED_REGIONS,
+    Architecture,
+    snap_start_concurrency_problem,
+    snap_start_region_problem,
+    snap_start_runtime_problem,
 )
-from serverless_app.config.base import PROJECT_ROOT, StrictModel
+from serverless_app.config.base import PROJECT_ROOT, StrictModel, rule
 from serverless_app.config.data import FunctionGrants
+from serverless_app.config.problems import Problem
 from serverless_app.config.rules import (
     KmsKeyArn,
     LambdaFunctionName,
     LambdaHandler,
     LambdaVariableName,
     LocalPath,
-    Problem,
     SecretName,
     SsmParameterName,
     arn_in,
     one_of,
     partition_of,
-    raise_problems,
 )
-
-Architecture = Literal["x86_64", "arm64"]
-# The dependency files a function may name: a pip requirements file or a uv / PEP 621 project.
-DEPENDENCY_FILE_NAMES = ("requirements.txt", "uv.lock", "pyproject.toml")
 
 
 class FunctionConfig(StrictModel):
     """One function (`[functions.<key>]`): its code, settings and grants. Each function has its
     own role `<name>-role`, log group, dead-letter queue and target group."""
 
-    name: LambdaFunctionName | None = Field(
-        default=None,
+    name: LambdaFunctionName = Field(
         description=(
             "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique "
             "among the functions of every file"
@@ -80,7 +85,7 @@ class FunctionConfig(StrictModel):
         description="dependencies are installed for it; `arm64` (Graviton) costs less per GB-s",
     )
     memory_mb: Annotated[int, Field(ge=128, le=10240)] = Field(default=256, description="")
-    timeout_s: Annotated[int, Field(ge=1, le=900)] = Field(
+    timeout_s: Annotated[int, Field(ge=1, le=LAMBDA_MAX_TIMEOUT_S)] = Field(
         default=10,
         description=(
             "above 29 a warning when a route calls the function (API Gateway stops waiting at 29 s)"
@@ -90,7 +95,9 @@ class FunctionConfig(StrictModel):
     in_vpc: bool = Field(
         default=True,
         description=(
-            "run in the private subnets (egress through NAT and the gateway endpoints only)"
+            "run in the private subnets (egress through NAT and the gateway endpoints only); "
+            "`false`: outside any VPC, with the internet open to it and no network-interface "
+            "permissions, and the security gate lets this function fail `CKV_AWS_117`"
         ),
     )
     dependencies: LocalPath | None = Field(
@@ -158,6 +165,18 @@ class FunctionConfig(StrictModel):
         json_schema_extra={"default_text": "unset: the AWS-managed `alias/aws/ssm` key"},
     )
     grants: FunctionGrants = Field(default_factory=FunctionGrants)
+    snap_start: bool = Field(
+        default=False,
+        description=(
+            "Lambda SnapStart on the published versions the `live` alias uses: each version is "
+            "initialized once and new execution environments resume from its snapshot; "
+            f"python{'.'.join(map(str, SNAP_START_MIN_PYTHON))} or later, not with "
+            "`provisioned_concurrency`, not in "
+            f"{' or '.join(SNAP_START_UNSUPPORTED_REGIONS)} (AWS, 2026-12-06). Code that makes "
+            "unique values or connections at import must make them per request "
+            "(docs/functions.md)"
+        ),
+    )
 
     @property
     def source_path(self) -> Path:
@@ -169,30 +188,33 @@ class FunctionConfig(StrictModel):
             return None
         return (PROJECT_ROOT / self.dependencies).resolve()
 
-    @model_validator(mode="after")
-    def _function_rules(self) -> FunctionConfig:
-        raise_problems(
-            [
-                *self._provisioned_within_reserved(),
-                *self._secret_problems(),
-                *self._code_problems(),
-                *self._dependency_problems(),
-            ]
-        )
-        return self
+    @rule("snap_start", "runtime", "provisioned_concurrency")
+    def _snap_start_where_lambda_offers_it(self) -> Iterator[Problem]:
+        if not self.snap_start:
+            return
+        for problem in (
+            snap_start_runtime_problem(self.runtime),
+            snap_start_concurrency_problem(self.provisioned_concurrency),
+        ):
+            if problem is not None:
+                yield Problem(("snap_start",), problem, self.snap_start)
 
+    @rule("provisioned_concurrency", "reserved_concurrency")
     def _provisioned_within_reserved(self) -> Iterator[Problem]:
-        count, reserved = self.provisioned_concurrency, self.reserved_concurrency
-        if count is not None and reserved is not None and count > reserved:
-            yield Problem(
-                ("provisioned_concurrency",), f"at most {reserved} (reserved_concurrency)", count
-            )
+        count = self.provisioned_concurrency
+        problem = provisioned_within_reserved_problem(count, self.reserved_concurrency)
+        if problem is not None:
+            yield Problem(("provisioned_concurrency",), problem, count)
 
-    def _secret_problems(self) -> Iterator[Problem]:
+    @rule("secrets_kms_key_arn", "secrets")
+    def _key_needs_secrets(self) -> Iterator[Problem]:
         if self.secrets_kms_key_arn is not None and not self.secrets:
             yield Problem(
                 ("secrets_kms_key_arn",), "only used with secrets", self.secrets_kms_key_arn
             )
+
+    @rule("secrets", "environment")
+    def _secret_variables_free(self) -> Iterator[Problem]:
         for name in self.secrets:
             variable = f"{SECRET_VARIABLE_PREFIX}{name.upper()}"
             if variable in self.environment:
@@ -200,6 +222,7 @@ class FunctionConfig(StrictModel):
                     ("secrets", name), f"its variable {variable} is set in environment", name
                 )
 
+    @rule("source_dir", "handler")
     def _code_problems(self) -> Iterator[Problem]:
         source, kind = _looked_up(self.source_dir)
         if kind != "folder":
@@ -222,6 +245,7 @@ class FunctionConfig(StrictModel):
             message = f"{problem} in {found[0].relative_to(source)}"
             yield Problem(("handler",), message, self.handler)
 
+    @rule("dependencies")
     def _dependency_problems(self) -> Iterator[Problem]:
         if self.dependencies is None:
             return
@@ -306,10 +330,8 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 
 def duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[Problem]:
-    first_key: dict[str | None, str] = {}
+    first_key: dict[str, str] = {}
     for key, function in functions.items():
-        if function.name is None:  # not derived: project or env is wrong, reported there
-            continue
         if function.name in first_key:
             message = f"also the name of functions.{first_key[function.name]}"
             yield Problem((key, "name"), message, function.name)
@@ -317,14 +339,10 @@ def duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[P
             first_key[function.name] = key
 
 
-def concurrency_problems(
-    functions: dict[str, FunctionConfig], account: int | None
-) -> Iterator[Problem]:
+def concurrency_problems(functions: dict[str, FunctionConfig], account: int) -> Iterator[Problem]:
     """Reserved concurrency, and provisioned concurrency outside a reservation, come out of the
     account's quota, of which Lambda keeps part unreserved (`constructs_lib.concurrency`): the
     claims of all functions together must leave it. Reported on the claim that goes over."""
-    if account is None:
-        return
     available = reservable(account)
     claims = [claim for key, function in functions.items() if (claim := _claim(key, function))]
     total = 0
@@ -348,11 +366,7 @@ def _claim(key: str, function: FunctionConfig) -> tuple[str, str, int] | None:
     return None
 
 
-def secrets_keys_in_region(
-    functions: dict[str, FunctionConfig], region: str | None
-) -> Iterator[Problem]:
-    if region is None:
-        return
+def secrets_keys_in_region(functions: dict[str, FunctionConfig], region: str) -> Iterator[Problem]:
     for key, function in functions.items():
         arn = function.secrets_kms_key_arn
         if arn is not None and not arn_in(arn, region):
@@ -361,3 +375,13 @@ def secrets_keys_in_region(
                 "with a key of its region"
             )
             yield Problem((key, "secrets_kms_key_arn"), message, arn)
+
+
+def snap_start_in_region(functions: dict[str, FunctionConfig], region: str) -> Iterator[Problem]:
+    problem = snap_start_region_problem(region)
+    if problem is not None:
+        yield from (
+            Problem((key, "snap_start"), problem, True)
+            for key, function in functions.items()
+            if function.snap_start
+        )
