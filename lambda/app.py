@@ -43,7 +43,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointConnectionFailure
 
-# Must equal constructs_lib.dynamodb.PARTITION_KEY (this package cannot import the constructs).
+# The table and bucket this function is granted in config/<env>.toml, by key: the stack sets
+# TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for what a function is granted.
+TABLE_VARIABLE = "TABLE_REQUESTS_NAME"
+BUCKET_VARIABLE = "BUCKET_ASSETS_NAME"
+# The schema `[tables.requests]` declares (tests/test_app.py checks the shipped files).
 PARTITION_KEY = "pk"
 # The table's TTL attribute: epoch seconds after which DynamoDB deletes a request record.
 TTL_ATTRIBUTE = "expires_at"
@@ -110,15 +114,15 @@ class Settings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
-        missing = [name for name in ("TABLE_NAME", "BUCKET_NAME") if not environ.get(name)]
+        missing = [name for name in (TABLE_VARIABLE, BUCKET_VARIABLE) if not environ.get(name)]
         if missing:
             raise RuntimeError(f"environment variables not set: {', '.join(missing)}")
         retention = environ.get("REQUEST_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
         if not retention.isdigit() or int(retention) < 1:
             raise RuntimeError(f"REQUEST_RETENTION_DAYS must be a whole number >= 1: {retention!r}")
         return cls(
-            table_name=environ["TABLE_NAME"],
-            bucket_name=environ["BUCKET_NAME"],
+            table_name=environ[TABLE_VARIABLE],
+            bucket_name=environ[BUCKET_VARIABLE],
             greeting_key=environ.get("GREETING_KEY") or DEFAULT_GREETING_KEY,
             retention_seconds=int(retention) * 86_400,
         )

@@ -188,12 +188,15 @@ def generated_configs(folder: Path, count: int) -> Path:
             "[vpc.private_subnets]\n"
             f'a = {{ cidr = "10.{index}.11.0/24", az = "us-east-1a" }}\n'
             f'b = {{ cidr = "10.{index}.12.0/24", az = "us-east-1b" }}\n'
-            # One function and route, as prod ships them.
-            "[functions.hello]\n"
+            # One table, bucket, function and route, as prod ships them.
+            "[tables.requests]\n"
+            'partition_key = { name = "pk", type = "S" }\n'
+            "[buckets.assets]\n"
+            "[functions.api]\n"
             'source_dir = "lambda"\n'
-            'grants = { table = "write", bucket_read = ["greeting.txt"] }\n'
+            'grants = { tables = { requests = "write" }, buckets = { assets = "read" } }\n'
             "[[routes]]\n"
-            'method = "GET"\npath = "/hello"\nfunction = "hello"\n',
+            'method = "GET"\npath = "/items"\nfunction = "api"\n',
             encoding="utf-8",
         )
     return folder

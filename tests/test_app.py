@@ -35,7 +35,9 @@ from tests.support import (
     REPO_ROOT,
     data_sources,
     env_config,
+    file_values,
     load_function_module,
+    name_prefix,
     only_of_function,
     resources,
 )
@@ -46,8 +48,16 @@ HELLO = "hello"
 EVENTS = Path(__file__).parent / "events"
 DEV = env_config("dev")
 REGION = DEV.region
-TABLE = DEV.dynamodb.table_name
-BUCKET = local_bucket_name(DEV)
+# The table and bucket the function is granted in the shipped files, and their schema.
+TABLE_KEY, BUCKET_KEY = "requests", "assets"
+# Named after project, env and key, as the file leaves the name out.
+TABLE = f"{name_prefix(REPO_ROOT / 'config' / 'dev.toml')}-{TABLE_KEY}"
+BUCKET = local_bucket_name(DEV, BUCKET_KEY)
+SHIPPED = file_values(REPO_ROOT / "config" / "dev.toml")
+PARTITION_KEY = SHIPPED["tables"][TABLE_KEY]["partition_key"]["name"]
+TTL_ATTRIBUTE = SHIPPED["tables"][TABLE_KEY]["ttl_attribute"]
+# The variables the stack sets for those grants (the documented names).
+TABLE_VARIABLE, BUCKET_VARIABLE = "TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"
 # Variables that would let the developer's own AWS setup leak into a test.
 FUNCTION_VARIABLES = ("GREETING_KEY", "REQUEST_RETENTION_DAYS", "AWS_MAX_ATTEMPTS")
 
@@ -75,20 +85,16 @@ def point_boto3_at(monkeypatch: pytest.MonkeyPatch, endpoint_url: str) -> None:
         monkeypatch.delenv(name, raising=False)
     for name, value in local_aws_environment(endpoint_url, REGION).items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("TABLE_NAME", TABLE)
-    monkeypatch.setenv("BUCKET_NAME", BUCKET)
+    monkeypatch.setenv(TABLE_VARIABLE, TABLE)
+    monkeypatch.setenv(BUCKET_VARIABLE, BUCKET)
     monkeypatch.setenv("LOG_LEVEL", "INFO")
 
 
 def provision(endpoint_url: str) -> None:
-    create_resources(
-        endpoint_url,
-        REGION,
-        table_name=TABLE,
-        partition_key="pk",
-        ttl_attribute="expires_at",
-        bucket_name=BUCKET,
-    )
+    """dev's tables and buckets, the bucket without its greeting object: each test puts the
+    template it needs, or none."""
+    bucket = DEV.buckets[BUCKET_KEY].model_copy(update={"objects": {}})
+    create_resources(endpoint_url, DEV.model_copy(update={"buckets": {BUCKET_KEY: bucket}}))
 
 
 def new_execution_environment() -> ModuleType:
@@ -273,8 +279,8 @@ def test_invalid_retention_fails_at_init(aws, monkeypatch, retention):
 
 
 def test_missing_table_variable_fails_at_init(aws, monkeypatch):
-    monkeypatch.delenv("TABLE_NAME")
-    with pytest.raises(RuntimeError, match="TABLE_NAME"):
+    monkeypatch.delenv(TABLE_VARIABLE)
+    with pytest.raises(RuntimeError, match=TABLE_VARIABLE):
         new_execution_environment()
 
 
@@ -651,7 +657,7 @@ def test_no_call_is_started_without_time_for_it(aws, capsys):
 
 
 def test_missing_table_is_502(aws, monkeypatch, capsys):
-    monkeypatch.setenv("TABLE_NAME", "no-such-table")
+    monkeypatch.setenv(TABLE_VARIABLE, "no-such-table")
     app = new_execution_environment()
     assert_error(app.handler(rest_event("Ada"), STANDING_CONTEXT), 502, "dynamodb request failed")
     [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
@@ -659,7 +665,7 @@ def test_missing_table_is_502(aws, monkeypatch, capsys):
 
 
 def test_missing_bucket_is_502_and_nothing_is_written(aws, monkeypatch, capsys):
-    monkeypatch.setenv("BUCKET_NAME", "no-such-bucket")
+    monkeypatch.setenv(BUCKET_VARIABLE, "no-such-bucket")
     app = new_execution_environment()
     assert_error(app.handler(rest_event("Ada"), STANDING_CONTEXT), 502, "s3 request failed")
     [failure] = [line for line in json_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
@@ -824,27 +830,24 @@ def test_stack_gives_the_function_the_names_it_uses(stacks):
     variables = only_of_function(stacks["dev"], "aws_lambda_function", HELLO)["environment"][
         "variables"
     ]
-    assert {"TABLE_NAME", "BUCKET_NAME"} <= set(variables)
-    assert variables["GREETING_KEY"] == app_constants.DEFAULT_GREETING_KEY
+    assert set(variables) >= {TABLE_VARIABLE, BUCKET_VARIABLE}
+    assert (app_constants.TABLE_VARIABLE, app_constants.BUCKET_VARIABLE) == (
+        TABLE_VARIABLE,
+        BUCKET_VARIABLE,
+    )
     [s3_statement] = [s for s in code_statements(stacks["dev"]) if s["actions"] == ["s3:GetObject"]]
     assert s3_statement["resources"][0].endswith(f".arn}}/{app_constants.DEFAULT_GREETING_KEY}")
-    # The table the stack creates is keyed and expired by the attributes the code writes.
-    [table] = resources(stacks["dev"], "aws_dynamodb_table").values()
-    assert table["hash_key"] == app_constants.PARTITION_KEY
-    assert table["ttl"]["attribute_name"] == app_constants.TTL_ATTRIBUTE
-    # The code's fallback greeting is the one the stack uploads.
-    [greeting] = [
-        o
-        for o in resources(stacks["dev"], "aws_s3_object").values()
-        if o["key"] == app_constants.DEFAULT_GREETING_KEY
-    ]
-    assert greeting["content"] == app_constants.DEFAULT_TEMPLATE
+    # The schema the code writes is the one the file declares, and so is the seeded template.
+    assert app_constants.PARTITION_KEY == PARTITION_KEY
+    assert app_constants.TTL_ATTRIBUTE == TTL_ATTRIBUTE
+    objects = SHIPPED["buckets"][BUCKET_KEY]["objects"]
+    assert objects[app_constants.DEFAULT_GREETING_KEY] == app_constants.DEFAULT_TEMPLATE
 
 
 def new_module_without_aws() -> ModuleType:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("TABLE_NAME", TABLE)
-        patch.setenv("BUCKET_NAME", BUCKET)
+        patch.setenv(TABLE_VARIABLE, TABLE)
+        patch.setenv(BUCKET_VARIABLE, BUCKET)
         return new_execution_environment()
 
 

@@ -114,13 +114,13 @@ def test_s3_backend_with_native_locking(tmp_path):
     path = tmp_path / "dev.toml"
     path.write_text(
         (REPO_ROOT / "config" / "dev.toml").read_text()
-        + '\n[backend]\ntype = "s3"\nbucket = "example-org-hello-terraform-state"\n'
+        + '\n[backend]\ntype = "s3"\nbucket = "example-org-terraform-state"\n'
     )
     config = load_config(path)
     synthesized = synth_config(config)
     assert synthesized["terraform"]["backend"] == {
         "s3": {
-            "bucket": "example-org-hello-terraform-state",
+            "bucket": "example-org-terraform-state",
             # <project>/<env>/...: projects and environments can share one bucket.
             "key": f"{file_values(path)['project']}/dev/terraform.tfstate",
             "region": "us-east-1",

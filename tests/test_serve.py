@@ -35,15 +35,16 @@ from scripts.serve import (
     rest_proxy_event,
 )
 from serverless_app.config import load_config
-from tests.support import CONFIG_DIR, REPO_ROOT, name_prefix
+from tests.support import CONFIG_DIR, REPO_ROOT, file_values, name_prefix
 from tests.wheels import make_wheel
 
 SERVE = [sys.executable, "-m", "scripts.serve"]
 DEV_CONFIG = CONFIG_DIR / "dev.toml"
-# dev's table and bucket, named as the stack names them: after project and env.
+# dev's table and bucket, named as the stack names them: after project, env and key.
 DEV_TABLE = f"{name_prefix(DEV_CONFIG)}-requests"
 # The bucket prefix, completed with "local" where Terraform would append its suffix.
-DEV_BUCKET = f"{name_prefix(DEV_CONFIG)}-artifacts-local"
+DEV_BUCKET = f"{name_prefix(DEV_CONFIG)}-assets-local"
+SHIPPED_GREETING = file_values(DEV_CONFIG)["buckets"]["assets"]["objects"]["greeting.txt"]
 EVENTS = Path(__file__).parent / "events"
 STARTUP_TIMEOUT_S = 60
 
@@ -131,8 +132,13 @@ def fetch_bytes(url: str, method: str = "GET") -> tuple[int, dict[str, str], byt
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    with serving("--config", str(DEV_CONFIG), "--greeting", "Hello, {name}! Welcome to dev.") as s:
+def server(tmp_path_factory) -> Iterator[Server]:
+    """dev, its greeting object changed in the file: serve uploads what the file says."""
+    config = tmp_path_factory.mktemp("greeting") / "dev.toml"
+    text = DEV_CONFIG.read_text()
+    assert '"greeting.txt" = "Hello, {name}!"' in text
+    config.write_text(text.replace('"Hello, {name}!"', '"Hello, {name}! Welcome to dev."'))
+    with serving("--config", str(config)) as s:
         yield s
 
 
@@ -174,11 +180,11 @@ def test_table_and_bucket_are_created_as_the_stack_defines_them(server):
     assert greeting["Body"].read() == b"Hello, {name}! Welcome to dev."
 
 
-def test_without_greeting_the_stack_default_template_is_uploaded():
+def test_the_shipped_file_objects_are_uploaded():
     with serving("--config", str(DEV_CONFIG)) as running:
         _, _, body = fetch(f"{running.base_url}/dev/hello?name=Ada")
         greeting = running.client("s3").get_object(Bucket=DEV_BUCKET, Key="greeting.txt")
-        assert greeting["Body"].read() == b"Hello, {name}!"
+        assert greeting["Body"].read() == SHIPPED_GREETING.encode()
         running.stop(signal.SIGINT)
     assert body["message"] == "Hello, Ada!"
 
@@ -228,11 +234,7 @@ def test_a_signal_stops_both_servers_cleanly(signum):
 def test_a_failing_function_is_a_502_like_api_gateway(tmp_path):
     source = tmp_path / "src"
     source.mkdir()
-    (source / "app.py").write_text(
-        'PARTITION_KEY = "pk"\nTTL_ATTRIBUTE = "expires_at"\nDEFAULT_GREETING_KEY = "g.txt"\n'
-        'DEFAULT_TEMPLATE = "Hi {name}"\n'
-        "def handler(event, context):\n    raise RuntimeError('boom')\n"
-    )
+    (source / "app.py").write_text("def handler(event, context):\n    raise RuntimeError('boom')\n")
     config = tmp_path / "dev.toml"
     config.write_text(
         DEV_CONFIG.read_text().replace('source_dir = "lambda"', f'source_dir = "{source}"')
@@ -256,15 +258,25 @@ def handler(event, context):
         "method": event["httpMethod"],
         "pathParameters": event["pathParameters"],
         "who": os.environ.get("WHO"),
+        "names": {k: v for k, v in os.environ.items() if k.startswith(("TABLE_", "BUCKET_"))},
         "log_level": os.environ.get("LOG_LEVEL"),
     }
     headers = {"Content-Type": "application/json"}
     return {"statusCode": 200, "headers": headers, "body": json.dumps(body)}
 """
 ECHO_ROUTES = """
+[tables.orders]
+partition_key = {{ name = "customer", type = "S" }}
+sort_key = {{ name = "placed_at", type = "N" }}
+stream = "NEW_IMAGE"
+
+[buckets.uploads]
+objects = {{ "a/b.txt" = "first" }}
+
 [functions.echo]
 source_dir = "{source}"
 environment = {{ WHO = "echo" }}
+grants = {{ tables = {{ orders = "read" }}, buckets = {{ uploads = "write" }} }}
 
 [[routes]]
 method = "ANY"
@@ -306,6 +318,11 @@ def test_each_route_reaches_its_function_with_its_path_parameters(two_functions)
             "pathParameters": {"id": "42"},
             "who": "echo",
             "log_level": None,  # the hello function's variable, not this one's
+            # What it is granted, named as the stack names them; not hello's table and bucket.
+            "names": {
+                "TABLE_ORDERS_NAME": f"{name_prefix(DEV_CONFIG)}-orders",
+                "BUCKET_UPLOADS_NAME": f"{name_prefix(DEV_CONFIG)}-uploads-local",
+            },
         },
     )
     status, _, body = fetch(f"{two_functions.base_url}/dev/files/a/b/c.txt")
@@ -317,6 +334,24 @@ def test_each_route_reaches_its_function_with_its_path_parameters(two_functions)
     # The hello function still answers its own route, with its own module named app.
     status, _, body = fetch(f"{two_functions.base_url}/dev/hello?name=Ada")
     assert (status, body["message"]) == (200, "Hello, Ada!")
+
+
+def test_every_table_and_bucket_of_the_file_is_created_as_declared(two_functions):
+    dynamodb, s3 = two_functions.client("dynamodb"), two_functions.client("s3")
+    table = dynamodb.describe_table(TableName=f"{name_prefix(DEV_CONFIG)}-orders")["Table"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "customer", "KeyType": "HASH"},
+        {"AttributeName": "placed_at", "KeyType": "RANGE"},
+    ]
+    assert sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
+        {"AttributeName": "customer", "AttributeType": "S"},
+        {"AttributeName": "placed_at", "AttributeType": "N"},
+    ]
+    assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    ttl = dynamodb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
+    assert ttl["TimeToLiveStatus"] == "DISABLED"
+    bucket = f"{name_prefix(DEV_CONFIG)}-uploads-local"
+    assert s3.get_object(Bucket=bucket, Key="a/b.txt")["Body"].read() == b"first"
 
 
 def test_a_literal_segment_wins_over_a_parameter(two_functions):
@@ -564,9 +599,19 @@ def test_no_query_string_is_null_as_in_api_gateway():
 SANDBOX_CONFIG = """project = "t"
 env = "dev"
 
+[tables.requests]
+partition_key = {{ name = "pk", type = "S" }}
+ttl_attribute = "expires_at"
+
+[buckets.assets]
+objects = {{ "greeting.txt" = "Hello, {{name}}!" }}
+
 [functions.hello]
 source_dir = "lambda"
-grants = {{ table = "write", bucket_read = ["greeting.txt"] }}
+
+[functions.hello.grants]
+tables = {{ requests = "write" }}
+buckets = {{ assets = {{ read = ["greeting.txt"] }} }}
 
 [functions.orders]
 source_dir = "{orders}"
@@ -789,26 +834,42 @@ def handler(event, context):
     what = event["pathParameters"]["what"]
     if what == "item":
         boto3.client("dynamodb").get_item(
-            TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": "VISITS#nobody"}}
+            TableName=os.environ["TABLE_REQUESTS_NAME"], Key={"pk": {"S": "VISITS#nobody"}}
         )
     else:
-        boto3.client("s3").get_object(Bucket=os.environ["BUCKET_NAME"], Key=what)
+        boto3.client("s3").get_object(Bucket=os.environ["BUCKET_ASSETS_NAME"], Key=what)
     return {"statusCode": 200, "headers": {}, "body": json.dumps({"read": what})}
 """
 GRANTS_CONFIG = """project = "t"
 env = "dev"
 
+[tables.requests]
+partition_key = {{ name = "pk", type = "S" }}
+ttl_attribute = "expires_at"
+
+[buckets.assets]
+objects = {{ "greeting.txt" = "Hello, {{name}}!" }}
+
 [functions.hello]
 source_dir = "lambda"
-grants = {{ table = "write", bucket_read = ["greeting.txt"] }}
+
+[functions.hello.grants]
+tables = {{ requests = "write" }}
+buckets = {{ assets = {{ read = ["greeting.txt"] }} }}
 
 [functions.reader]
 source_dir = "{source}"
-grants = {{ table = "read", bucket_read = ["greeting.txt"] }}
+
+[functions.reader.grants]
+tables = {{ requests = "read" }}
+buckets = {{ assets = {{ read = ["greeting.txt"] }} }}
 
 [functions.writer]
 source_dir = "{source}"
-grants = {{ table = "write" }}
+
+[functions.writer.grants]
+tables = {{ requests = "write" }}
+buckets = {{ assets = {{ write = ["greeting.txt"] }} }}
 
 [[routes]]
 method = "GET"

@@ -1,6 +1,7 @@
 """The whole stack per shipped environment: every required piece present and wired."""
 
 import re
+import textwrap
 import tomllib
 from typing import Any
 
@@ -10,6 +11,7 @@ from tests.support import (
     CONFIG_DIR,
     ENVIRONMENT_FILES,
     ENVIRONMENTS,
+    REPO_ROOT,
     api_document,
     api_operations,
     data_sources,
@@ -63,7 +65,8 @@ OUTPUTS = {
     "api_invoke_url",
     "load_balancer_dns_name",
     "bucket_name",
-    "table_name",
+    "tables",
+    "buckets",
     "vpc_id",
     "alarm_topic_arn",
     "dashboard_name",
@@ -163,17 +166,58 @@ def test_default_tags_carry_env_and_extra_tags(stacks):
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_function_gets_table_and_bucket_names_injected(stacks, env):
-    synthesized, config = stacks[env], env_config(env)
-    for key, function_config in config.functions.items():
-        variables = only_of_function(synthesized, "aws_lambda_function", key)["environment"]
-        # Exactly the file's own variables plus the stack's three: nothing else leaks in.
+def test_each_function_gets_the_names_of_what_it_is_granted_and_nothing_else(stacks, env):
+    synthesized, functions = stacks[env], file_values(ENVIRONMENT_FILES[env])["functions"]
+    for key, function in functions.items():
+        grants = function.get("grants", {})
+        resource = only_of_function(synthesized, "aws_lambda_function", key)
+        variables = resource.get("environment", {"variables": {}})
+        # The documented names: TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME (upper case, - as _).
         assert variables["variables"] == {
-            **function_config.environment,
-            "TABLE_NAME": ref(synthesized, "aws_dynamodb_table", "requests", "name"),
-            "BUCKET_NAME": ref(synthesized, "aws_s3_bucket", "artifacts", "bucket"),
-            "GREETING_KEY": "greeting.txt",
+            **function.get("environment", {}),
+            **{
+                f"TABLE_{table.upper().replace('-', '_')}_NAME": ref(
+                    synthesized, "aws_dynamodb_table", f"{table}_table", "name"
+                )
+                for table in grants.get("tables", {})
+            },
+            **{
+                f"BUCKET_{bucket.upper().replace('-', '_')}_NAME": ref(
+                    synthesized, "aws_s3_bucket", f"bucket-{bucket}_bucket", "bucket"
+                )
+                for bucket in grants.get("buckets", {})
+            },
         }, key
+    hello = only_of_function(synthesized, "aws_lambda_function", "hello")["environment"]
+    assert {"LOG_LEVEL", "TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"} == set(hello["variables"])
+
+
+def test_a_function_granted_nothing_gets_no_table_or_bucket_variable(stacks):
+    escape = only_of_function(stacks["dev"], "aws_lambda_function", "escape")
+    # No environment block at all: AWS reports an empty one as none.
+    assert "environment" not in escape
+
+
+def test_the_shipped_table_keeps_the_address_it_had_before_tables_were_declared(stacks):
+    """Terraform would otherwise replace the table: its items would be lost."""
+    for env, synthesized in stacks.items():
+        assert list(resources(synthesized, "aws_dynamodb_table")) == ["requests_table_131A3DF9"]
+        table = resources(synthesized, "aws_dynamodb_table")["requests_table_131A3DF9"]
+        assert table["name"] == f"hello-{env}-requests"
+        assert table["hash_key"] == "pk"
+        assert table["attribute"] == [{"name": "pk", "type": "S"}]
+        assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+
+
+def test_tables_and_buckets_outputs_name_each_by_key(stacks):
+    for synthesized in stacks.values():
+        outputs = synthesized["output"]
+        assert outputs["tables"]["value"] == {
+            "requests": ref(synthesized, "aws_dynamodb_table", "requests_table", "name")
+        }
+        assert outputs["buckets"]["value"] == {
+            "assets": ref(synthesized, "aws_s3_bucket", "bucket-assets_bucket", "bucket")
+        }
 
 
 def test_local_state_path_is_relative(stacks):
@@ -269,13 +313,13 @@ def test_waf_protects_the_load_balancer_and_the_api_stage(stack):
     }
 
 
-def test_default_greeting_is_uploaded_and_later_edits_are_kept(stack):
+def test_a_bucket_objects_are_created_once_and_later_edits_are_kept(stack):
     [greeting] = [
         o for o in resources(stack, "aws_s3_object").values() if o["key"] == "greeting.txt"
     ]
     assert greeting["content"] == "Hello, {name}!"
     assert greeting["lifecycle"] == {"ignore_changes": ["content", "etag"]}
-    assert greeting["bucket"] == ref(stack, "aws_s3_bucket", "artifacts", "id")
+    assert greeting["bucket"] == ref(stack, "aws_s3_bucket", "bucket-assets_bucket", "id")
 
 
 def test_route_urls_output_says_how_to_call_them(stacks, tmp_path):
@@ -348,17 +392,17 @@ def test_dev_function_policies_are_exactly_what_their_grants_imply(stacks):
 
     # escape: no grants.
     assert inline_policies(dev, "escape") == always("escape")
-    # hello: table = "write", bucket_read = ["greeting.txt"].
-    bucket_arn = ref(dev, "aws_s3_bucket", "artifacts_bucket", "arn")
+    # hello: tables = { requests = "write" }, buckets = { assets = { read = ["greeting.txt"] } }.
+    bucket_arn = ref(dev, "aws_s3_bucket", "bucket-assets_bucket", "arn")
     assert inline_policies(dev, "hello") == {
         **always("hello"),
-        "WriteItems": [
+        "WriteItemsRequests": [
             (
                 ["dynamodb:PutItem", "dynamodb:UpdateItem"],
                 [ref(dev, "aws_dynamodb_table", "requests", "arn")],
             )
         ],
-        "ReadObjects": [(["s3:GetObject"], [f"{bucket_arn}/greeting.txt"])],
+        "ReadObjectsBucketAssets": [(["s3:GetObject"], [f"{bucket_arn}/greeting.txt"])],
     }
 
 
@@ -375,7 +419,7 @@ def attached_policies(synthesized: dict, key: str) -> set[str]:
 ESCAPE_OUTSIDE = {
     "in_vpc": False,
     "secrets": {"token": "/dev/escape/token"},
-    "grants": {"table": "read"},
+    "grants": {"tables": {"requests": "read"}},
 }
 
 
@@ -404,7 +448,7 @@ def test_a_function_outside_the_vpc_keeps_its_grants_without_network_permissions
         for policy in resources(synthesized, "aws_iam_role_policy").values()
         if policy["role"] == role_id
     }
-    assert {"ReadItems", "ReadSecretParameters"} <= inline
+    assert {"ReadItemsRequests", "ReadSecretParameters"} <= inline
     # Outside the VPC the function reaches SSM's public endpoint: an interface endpoint only
     # for a function in the VPC that reads secrets, and only its group may use it.
     endpoints = resources(synthesized, "aws_vpc_endpoint")
@@ -420,14 +464,19 @@ def test_a_function_outside_the_vpc_keeps_its_grants_without_network_permissions
 
 
 def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
-    """escape given `table = "read"` gets ReadItems and nothing else; hello is unchanged."""
+    """escape granted `read` on the table and the bucket gets those two statements and nothing
+    else; hello is unchanged."""
+    grants = {"tables": {"requests": "read"}, "buckets": {"assets": "read"}}
     granted = dev_variant(
-        tmp_path, merged(shipped_dev(), {"functions": {"escape": {"grants": {"table": "read"}}}})
+        tmp_path, merged(shipped_dev(), {"functions": {"escape": {"grants": grants}}})
     )
     before = inline_policies(stacks["dev"], "escape")
     after = inline_policies(granted, "escape")
-    assert set(after) - set(before) == {"ReadItems"}
-    [(actions, table)] = after["ReadItems"]
+    assert set(after) - set(before) == {"ReadItemsRequests", "ReadObjectsBucketAssets"}
+    bucket_arn = ref(granted, "aws_s3_bucket", "bucket-assets_bucket", "arn")
+    # `read` on a bucket: every object, no listing.
+    assert after["ReadObjectsBucketAssets"] == [(["s3:GetObject"], [f"{bucket_arn}/*"])]
+    [(actions, table)] = after["ReadItemsRequests"]
     assert not [a for a in actions if not a.startswith("dynamodb:")]
     assert {"dynamodb:GetItem", "dynamodb:Query"} <= set(actions)
     assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(actions)
@@ -435,8 +484,8 @@ def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
     assert set(inline_policies(granted, "hello")) == {
         "SendToDeadLetterQueue",
         "UseStackKey",
-        "WriteItems",
-        "ReadObjects",
+        "WriteItemsRequests",
+        "ReadObjectsBucketAssets",
     }
 
 
@@ -695,7 +744,10 @@ EVERYTHING_ON = {
             "provisioned_concurrency": 2,
             "reserved_concurrency": 5,
             "secrets": {"db": "/dev/db/password"},
-            "grants": {"table": "read_write", "bucket_write": ["uploads/*"]},
+            "grants": {
+                "tables": {"requests": "read_write"},
+                "buckets": {"assets": {"read": ["greeting.txt"], "write": ["uploads/*"]}},
+            },
         }
     },
     "alarms": {
@@ -735,3 +787,94 @@ def test_each_attribute_is_read_from_the_jsii_kernel_once(tmp_path, monkeypatch)
         set(synthesized["resource"])
     )
     assert {read: count for read, count in reads.items() if count > 1} == {}
+
+
+def test_table_keys_cannot_name_a_construct_the_stack_has_at_its_top_level(tmp_path):
+    """Tables sit at the top level under their keys; the keys the configuration refuses are
+    every other id there (outputs have `_`, which no key has)."""
+    from cdktf import App
+
+    from serverless_app.config import load_config
+    from serverless_app.config.data import STACK_CONSTRUCT_IDS, STACK_SCOPE_PREFIXES
+    from serverless_app.stack import ServerlessStack
+
+    text = (CONFIG_DIR / "dev.toml").read_text()
+    for old, new in EVERYTHING_ON.items():
+        text = text.replace(old, new)
+    path = tmp_path / "dev.toml"
+    path.write_text(text)
+    config = load_config(path)
+    stack = ServerlessStack(App(outdir=str(tmp_path / "out")), config)
+    ids = {child.node.id for child in stack.node.children}
+    others = {
+        id
+        for id in ids - set(config.tables)
+        if "_" not in id and not id.startswith(STACK_SCOPE_PREFIXES)
+    }
+    assert others <= STACK_CONSTRUCT_IDS
+    # The list holds nothing the stack no longer has (the backend is not a child construct).
+    assert STACK_CONSTRUCT_IDS - others <= {"backend"}
+
+
+def recipe_blocks(heading: str, language: str) -> list[str]:
+    """The fenced blocks of one language in a section of docs/functions.md, as written."""
+    text = (REPO_ROOT / "docs" / "functions.md").read_text()
+    section = text.split(f"\n## {heading}\n")[1].split("\n## ")[0]
+    blocks = re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    return [textwrap.dedent(block) for block in blocks]
+
+
+def test_the_add_a_table_recipe_runs_as_written(tmp_path):
+    from serverless_app.config import load_config
+    from tests.support import synth_config
+
+    declared, granted = recipe_blocks("Add a table (or a bucket)", "toml")
+    # The function's code: the recipe's folder does not exist in this repository.
+    granted = granted.replace('source_dir = "functions/orders"', 'source_dir = "lambda"')
+    path = tmp_path / "dev.toml"
+    path.write_text((CONFIG_DIR / "dev.toml").read_text() + "\n" + declared + "\n" + granted)
+    synthesized = synth_config(load_config(path))
+    [table] = [
+        body
+        for address, body in resources(synthesized, "aws_dynamodb_table").items()
+        if address.startswith("orders_table_")
+    ]
+    assert (table["name"], table["hash_key"], table["range_key"]) == (
+        "hello-dev-orders",
+        "customer_id",
+        "placed_at",
+    )
+    assert table["attribute"] == [
+        {"name": "customer_id", "type": "S"},
+        {"name": "placed_at", "type": "N"},
+    ]
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+    assert (table["stream_enabled"], table["stream_view_type"]) == (True, "NEW_AND_OLD_IMAGES")
+    assert table["deletion_protection_enabled"] is True
+    bucket_arn = ref(synthesized, "aws_s3_bucket", "bucket-invoices_bucket", "arn")
+    variables = only_of_function(synthesized, "aws_lambda_function", "orders")["environment"]
+    assert variables["variables"] == {
+        "TABLE_ORDERS_NAME": ref(synthesized, "aws_dynamodb_table", "orders_table", "name"),
+        "BUCKET_INVOICES_NAME": ref(
+            synthesized, "aws_s3_bucket", "bucket-invoices_bucket", "bucket"
+        ),
+    }
+    policies = inline_policies(synthesized, "orders")
+    assert set(policies) - {"SendToDeadLetterQueue", "UseStackKey"} == {
+        "ReadItemsOrders",
+        "WriteItemsOrders",
+        "WriteObjectsBucketInvoices",
+    }
+    assert policies["WriteObjectsBucketInvoices"] == [
+        (["s3:PutObject"], [f"{bucket_arn}/drafts/*"])
+    ]
+    [lifecycle] = [
+        body
+        for address, body in resources(synthesized, "aws_s3_bucket_lifecycle_configuration").items()
+        if address.startswith("bucket-invoices_")
+    ]
+    assert lifecycle["rule"][1]["filter"] == [{"prefix": "drafts/"}]
+    assert lifecycle["rule"][1]["expiration"] == [{"days": 7}]
+    # The code block reads exactly the variables the stack sets.
+    [code] = recipe_blocks("Add a table (or a bucket)", "python")
+    assert set(re.findall(r'os\.environ\["(\w+)"\]', code)) == set(variables["variables"])

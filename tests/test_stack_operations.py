@@ -257,7 +257,7 @@ def test_shipped_stacks_have_no_domain_secrets_or_subscribers(stack):
     functions = resources(stack, "aws_lambda_function").values()
     assert functions
     for function in functions:
-        variables = function["environment"]["variables"]
+        variables = function.get("environment", {"variables": {}})["variables"]
         assert not [name for name in variables if name.startswith("SECRET_")]
     assert not [
         p for p in resources(stack, "aws_iam_role_policy").values() if "Secret" in p["name"]

@@ -94,8 +94,13 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         "functions": functions,
         "load_balancer": aws_facts.load_balancer_facts(endpoint, outputs["load_balancer_dns_name"]),
         "api": aws_facts.api_facts(endpoint, outputs["api_invoke_url"]),
-        "table": aws_facts.table_facts(endpoint, outputs["table_name"]),
+        "tables": {
+            key: aws_facts.table_facts(endpoint, name) for key, name in outputs["tables"].items()
+        },
         "bucket": aws_facts.bucket_facts(endpoint, outputs["bucket_name"]),
+        "buckets": {
+            key: aws_facts.bucket_facts(endpoint, name) for key, name in outputs["buckets"].items()
+        },
         "operations": aws_facts.operations_facts(endpoint, outputs),
         "logging": aws_facts.logging_facts(endpoint, outputs["vpc_id"]),
         "domain": aws_facts.domain_facts(endpoint, domain) if domain else None,
@@ -401,8 +406,9 @@ def test_prod_is_retired_by_the_documented_step_versioned_buckets_and_all(cycles
     emptied and deleted; no override file is involved."""
     report = cycles["prod"]
     versions = report.facts["versions_before_retire"]
-    # The artifact bucket and the access-log bucket.
-    assert len(versions) == 2
+    # The artifact bucket, the declared ones (assets; uploads from the overlay) and the
+    # access-log bucket.
+    assert len(versions) == 4
     assert report.facts["outputs"]["bucket_name"] in versions
     # Each holds at least the probe's three versions (one of them an old version).
     assert all(count >= 3 for count in versions.values()), versions
@@ -447,9 +453,8 @@ def test_function_runs_as_its_own_role_with_stack_settings(applied):
         "AWSXRayDaemonWriteAccess",
     ]
     variables = configuration["Environment"]["Variables"]
-    assert variables["TABLE_NAME"] == outputs["table_name"]
-    assert variables["BUCKET_NAME"] == outputs["bucket_name"]
-    assert variables["GREETING_KEY"] == "greeting.txt"
+    assert variables["TABLE_REQUESTS_NAME"] == outputs["tables"]["requests"]
+    assert variables["BUCKET_ASSETS_NAME"] == outputs["buckets"]["assets"]
     assert configuration["TracingConfig"] == {"Mode": "Active"}
     assert configuration["KMSKeyArn"].startswith("arn:aws:kms:")
 
@@ -467,10 +472,14 @@ def test_function_policies_name_the_stack_resources(applied):
         for action in _as_list(statement["Action"])
     }
     assert "dynamodb:PutItem" in granted and "dynamodb:UpdateItem" in granted
-    assert outputs["table_name"] in str(granted["dynamodb:PutItem"])
-    assert _as_list(granted["s3:GetObject"]) == [
-        f"arn:aws:s3:::{outputs['bucket_name']}/greeting.txt"
-    ]
+    assert outputs["tables"]["requests"] in str(granted["dynamodb:PutItem"])
+    assert f"arn:aws:s3:::{outputs['buckets']['assets']}/greeting.txt" in _as_list(
+        next(
+            statement["Resource"]
+            for statement in statements
+            if statement["Sid"] == "ReadObjectsBucketAssets"
+        )
+    )
     (queue,) = _as_list(granted["sqs:SendMessage"])
     assert queue.endswith(f":{outputs['functions'][HELLO]['function_name']}-dlq")
 
@@ -487,8 +496,23 @@ def test_each_function_has_its_own_role_with_exactly_its_grants(applied):
         # (and, for prod's hello as the cycle applies it, its secrets).
         granted = set(facts["inline_policies"]) - {"SendToDeadLetterQueue", "UseStackKey"}
         secrets = {"ReadSecretParameters"} if applied["parameters"] else set()
-        expected = {HELLO: {"WriteItems", "ReadObjects", *secrets}}.get(key, set())
+        grants = HELLO_GRANTS[applied["config"]["env"]]
+        expected = {HELLO: {*grants, *secrets}}.get(key, set())
         assert granted == expected, key
+
+
+# hello's grant statements, one per table and bucket verb: prod as the cycle applies it also
+# reads the overlay's orders table and reads and writes its uploads bucket.
+HELLO_GRANTS = {
+    "dev": {"WriteItemsRequests", "ReadObjectsBucketAssets"},
+    "prod": {
+        "WriteItemsRequests",
+        "ReadObjectsBucketAssets",
+        "ReadItemsOrders",
+        "ReadObjectsBucketUploads",
+        "WriteObjectsBucketUploads",
+    },
+}
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -606,12 +630,40 @@ def test_firewall_guards_load_balancer_and_api_stage(applied):
     assert ("CrossSiteScriptingOutsideMarkupPaths" in rules) is bool(markup_paths)
 
 
-def test_table_has_recovery_encryption_and_expiry(applied):
-    table = applied["table"]
-    assert table["pitr"]["PointInTimeRecoveryStatus"] == "ENABLED"
-    assert table["table"]["SSEDescription"]["SSEType"] == "KMS"
-    assert table["table"]["SSEDescription"]["Status"] == "ENABLED"
-    assert table["ttl"]["TimeToLiveStatus"] == "ENABLED"
+def test_every_declared_table_has_its_key_schema_recovery_encryption_and_expiry(applied):
+    declared = applied["config"]["tables"]
+    assert set(applied["tables"]) == set(declared)
+    for key, table in applied["tables"].items():
+        config = declared[key]
+        keys = [(config["partition_key"], "HASH")]
+        keys += [(config["sort_key"], "RANGE")] if "sort_key" in config else []
+        description = table["table"]
+        assert description["KeySchema"] == [
+            {"AttributeName": attribute["name"], "KeyType": kind} for attribute, kind in keys
+        ], key
+        assert sorted(
+            (a["AttributeName"], a["AttributeType"]) for a in description["AttributeDefinitions"]
+        ) == sorted((attribute["name"], attribute["type"]) for attribute, _ in keys), key
+        assert table["pitr"]["PointInTimeRecoveryStatus"] == "ENABLED"
+        assert description["SSEDescription"]["SSEType"] == "KMS"
+        assert description["SSEDescription"]["Status"] == "ENABLED"
+        expiring = "ttl_attribute" in config
+        assert table["ttl"]["TimeToLiveStatus"] == ("ENABLED" if expiring else "DISABLED"), key
+        stream = description.get("StreamSpecification", {})
+        assert stream.get("StreamViewType") == config.get("stream"), key
+
+
+def test_the_user_defined_table_is_applied_in_prod(cycles):
+    """The overlay's orders table: a composite key of a string and a number, and a stream."""
+    table = cycles["prod"].facts["tables"]["orders"]["table"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "customer_id", "KeyType": "HASH"},
+        {"AttributeName": "placed_at", "KeyType": "RANGE"},
+    ]
+    assert table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -626,11 +678,18 @@ def test_bucket_is_encrypted_private_and_tls_only(cycles, stack):
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_every_package_and_the_greeting_are_uploaded(applied):
+def test_every_package_and_every_declared_object_are_uploaded(applied):
     objects = applied["bucket"]["objects"]
     functions = applied["outputs"]["functions"].values()
-    packages = [f"lambda/{function['function_name']}.zip" for function in functions]
-    assert objects == sorted(["greeting.txt", *packages])
+    assert objects == sorted(f"lambda/{function['function_name']}.zip" for function in functions)
+    declared = applied["config"]["buckets"]
+    assert set(applied["buckets"]) == set(declared)
+    for key, bucket in applied["buckets"].items():
+        assert bucket["objects"] == sorted(declared[key].get("objects", {})), key
+        assert bucket["versioning"] == "Enabled"
+        assert set(bucket["public_access_block"].values()) == {True}
+        [rule] = bucket["encryption"]
+        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
 
 
 def test_alarms_page_the_topic_and_stop_releases(applied):
