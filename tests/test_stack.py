@@ -798,11 +798,8 @@ def test_table_keys_cannot_name_a_construct_the_stack_has_at_its_top_level(tmp_p
     from serverless_app.config.data import STACK_CONSTRUCT_IDS, STACK_SCOPE_PREFIXES
     from serverless_app.stack import ServerlessStack
 
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    for old, new in EVERYTHING_ON.items():
-        text = text.replace(old, new)
     path = tmp_path / "dev.toml"
-    path.write_text(text)
+    path.write_text(toml_text(merged(shipped_dev(), EVERYTHING_ON)))
     config = load_config(path)
     stack = ServerlessStack(App(outdir=str(tmp_path / "out")), config)
     ids = {child.node.id for child in stack.node.children}
