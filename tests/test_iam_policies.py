@@ -14,7 +14,7 @@ DOCUMENTED_MANAGED_POLICIES = {
     "service-role/AWSLambdaBasicExecutionRole",
     "AWSXRayDaemonWriteAccess",
     "service-role/AWSLambdaVPCAccessExecutionRole",
-    "service-role/AWSCodeDeployRoleForLambda",
+    "service-role/AWSCodeDeployRoleForLambdaLimited",
 }
 MANAGED_POLICY_ARN = re.compile(
     r"arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:iam::aws:policy/(.+)"
