@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 30
@@ -127,6 +127,29 @@ def _post(endpoint_url: str, path: str, data: bytes) -> None:
         assert reply.status == 200, f"{path}: HTTP {reply.status}"
 
 
+# Names a file: the server appends every request's IAM action there, authorized or not.
+ACTION_LOG_VARIABLE = "MOTO_ACTION_LOG"
+
+
+def _record_actions(log: Path) -> None:
+    """One line per request: `<signing service>:<operation> <method> <path> <resource>`, the
+    action as moto's authorization names it, whether or not authorization is on."""
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+    lock = threading.Lock()
+
+    def recording(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        scope = self.headers.get("Authorization", "").partition("Credential=")[2].split("/")
+        service = scope[3] if len(scope) > 3 else "-"
+        line = f"{service}:{self._get_action()} {self.method} {self.raw_path} {resource}\n"
+        with lock, log.open("a") as file:
+            file.write(line)
+        authorize(self, iam_request_cls, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = recording  # type: ignore[method-assign]
+
+
 def _terminate(signum: int, frame: object) -> NoReturn:
     raise SystemExit(0)
 
@@ -147,6 +170,9 @@ def main(arguments: list[str]) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     ssl_context = (arguments[0], arguments[1]) if arguments else None
     moto_gaps.install(secure_transport=ssl_context is not None)
+    action_log = os.environ.get(ACTION_LOG_VARIABLE)
+    if action_log:
+        _record_actions(Path(action_log))
     server = make_server(
         HOST,
         0,

@@ -415,6 +415,13 @@ def _toml_value(value: object) -> str:
     raise TypeError(f"no TOML for {value!r}")
 
 
+def in_emulator_account(config_text: str) -> str:
+    """An environment's file naming the emulator's account: the shipped files name a
+    placeholder no account has, which Terraform refuses (as the bootstrap's placeholder bucket
+    name is refused, the tests use a file of their own)."""
+    return toml_text(merged(tomllib.loads(config_text), {"account_id": EMULATOR_ACCOUNT}))
+
+
 def variant_config(base_file: Path, overlay_file: Path, hosted_zone_id: str | None) -> str:
     """The text of `base_file` with `overlay_file` merged in, the domain's hosted zone id set."""
     overlay = tomllib.loads(overlay_file.read_text())

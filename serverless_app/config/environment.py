@@ -21,6 +21,12 @@ from constructs_lib.permissions import (
     estimated_policy_bytes,
     estimated_role_policy_characters,
 )
+from serverless_app.config.account import (
+    AccountId,
+    AssumeRoleConfig,
+    account_problems,
+    placeholder_warning,
+)
 from serverless_app.config.aws_facts import (
     ALB_MAX_LISTENER_RULES,
     ALB_MAX_TARGET_GROUPS,
@@ -28,6 +34,7 @@ from serverless_app.config.aws_facts import (
     LAMBDA_ENVIRONMENT_MAX_BYTES,
     MAX_TAGS,
     NAME_PREFIX_MAX,
+    PLACEHOLDER_ACCOUNT_ID,
     RESOURCE_TAGS,
     STACK_TAGS,
     STACK_VARIABLES,
@@ -103,6 +110,21 @@ class StackConfig(StrictModel):
             "`us-gov-*` (aws-us-gov) are refused with a message: service principals and WAF "
             "managed rules differ there and the stack is not tested there"
         ),
+    )
+    account_id: AccountId | None = Field(
+        default=None,
+        description=(
+            "the AWS account this environment deploys to, 12 digits as a string: Terraform "
+            "refuses to plan or apply under credentials of any other account (the provider's "
+            f"`allowed_account_ids`); the shipped placeholder `{PLACEHOLDER_ACCOUNT_ID}` "
+            "matches no account (`make check` warns)"
+        ),
+        json_schema_extra={"default_text": "unset: any account"},
+    )
+    assume_role: AssumeRoleConfig | None = Field(
+        default=None,
+        description="a role Terraform assumes for every call (docs/deploying.md)",
+        json_schema_extra={"type_text": "table", "default_text": "unset: the caller's credentials"},
     )
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict,
@@ -248,6 +270,11 @@ class StackConfig(StrictModel):
         return routes
 
     @model_validator(mode="after")
+    def _role_in_the_account(self) -> StackConfig:
+        raise_problems(account_problems(self.account_id, self.assume_role))
+        return self
+
+    @model_validator(mode="after")
     def _function_policies(self) -> StackConfig:
         raise_problems([*_policy_size_problems(self), *_role_policy_problems(self)])
         return self
@@ -377,6 +404,7 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
 
 def warnings_of(config: StackConfig) -> Iterator[Problem]:
     """Allowed but probably unintended: reported on stderr, the run goes on."""
+    yield from placeholder_warning(config.account_id)
     for key, function in config.functions.items():
         if function.timeout_s > API_GATEWAY_TIMEOUT_S and config.routes_of(key):
             yield Problem(
