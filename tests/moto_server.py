@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -110,20 +111,21 @@ def reset(endpoint_url: str) -> None:
     _post(endpoint_url, "/moto-api/reset", b"")
 
 
-def enforce_iam(endpoint_url: str) -> None:
+def enforce_iam(endpoint_url: str, tls: TlsFiles | None = None) -> None:
     """Authenticate and authorize every later request against moto's IAM.
 
     The server-mode switch for moto's INITIAL_NO_AUTH_ACTION_COUNT: the count becomes 0, so
     from now on no action is allowed without a signature of a known key and a policy allowing it.
     """
-    _post(endpoint_url, "/moto-api/reset-auth", b"0")
+    _post(endpoint_url, "/moto-api/reset-auth", b"0", tls)
 
 
-def _post(endpoint_url: str, path: str, data: bytes) -> None:
+def _post(endpoint_url: str, path: str, data: bytes, tls: TlsFiles | None = None) -> None:
     # Not urllib's default form type: the server would parse the body as a form and see nothing.
     headers = {"Content-Type": "text/plain"}
     request = urllib.request.Request(endpoint_url + path, data=data, headers=headers)
-    with urllib.request.urlopen(request) as reply:
+    context = ssl.create_default_context(cafile=str(tls.certificate)) if tls else None
+    with urllib.request.urlopen(request, context=context) as reply:
         assert reply.status == 200, f"{path}: HTTP {reply.status}"
 
 
@@ -163,13 +165,14 @@ def main(arguments: list[str]) -> None:
     )
     from werkzeug.serving import make_server
 
-    from tests import moto_gaps
+    from tests import moto_authorization, moto_gaps
 
     # werkzeug would print an access line for every call into the test output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _terminate)
     ssl_context = (arguments[0], arguments[1]) if arguments else None
     moto_gaps.install(secure_transport=ssl_context is not None)
+    moto_authorization.install()
     action_log = os.environ.get(ACTION_LOG_VARIABLE)
     if action_log:
         _record_actions(Path(action_log))

@@ -156,11 +156,14 @@ def provider_version(stack_json: dict, mirror: Path) -> tuple[str, str | None]:
     return chosen, note
 
 
-def override(providers: list[dict], endpoint: str, version: str) -> dict:
-    """The one file added to the handed-off folder: emulator endpoints and test credentials for
-    every `aws` provider block of the stack (the default one and each alias)."""
+def override(
+    providers: list[dict], endpoint: str, version: str, credentials: dict[str, str] | None = None
+) -> dict:
+    """The one file added to the handed-off folder: emulator endpoints and credentials (the
+    test credentials unless given) for every `aws` provider block of the stack (the default
+    one and each alias)."""
     emulated = {
-        **TEST_CREDENTIALS,
+        **(credentials or TEST_CREDENTIALS),
         "skip_credentials_validation": True,
         "skip_metadata_api_check": True,
         "skip_region_validation": True,
@@ -234,16 +237,18 @@ def workspace(
     tls: TlsFiles,
     *,
     bootstrapped: bool = True,
+    credentials: dict[str, str] | None = None,
 ) -> tuple[Workspace, str | None]:
     """Copy the stack folder, add the override and a mirror-only CLI config. `bootstrapped`:
     the emulator's account is one the bootstrap stack has set up for an environment stack (the
-    README's order), see `leave_bootstrap_marker`."""
+    README's order), see `leave_bootstrap_marker`. `credentials`: Terraform's access key
+    (`access_key`, `secret_key`), the test credentials unless given."""
     shutil.copytree(stack_folder, target)
     stack_json = json.loads((target / "cdk.tf.json").read_text())
     providers = stack_json["provider"]["aws"]
     region = next(block["region"] for block in providers if "alias" not in block)
     version, note = provider_version(stack_json, toolchain.mirror)
-    settings = override(providers, endpoint, version)
+    settings = override(providers, endpoint, version, credentials)
     (target / OVERRIDE_FILE).write_text(json.dumps(settings, indent=2))
     cli_config = target.parent / f"{target.name}.terraformrc"
     cli_config.write_text(
