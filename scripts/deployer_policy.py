@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from serverless_app.config import DEFAULT_CONFIG_PATH, ConfigError, StackConfig, load_configs, shown
 from serverless_app.config.aws_facts import PLACEHOLDER_ACCOUNT_ID
@@ -39,7 +40,7 @@ def environment(config_path: Path, env: str) -> tuple[Path, StackConfig]:
     raise PolicyError(f"{shown(config_path)}: no environment {env!r} (there are: {known})")
 
 
-def policies_of(config_path: Path, env: str, stacks: Path) -> list[dict]:
+def policies_of(config_path: Path, env: str, stacks: Path) -> list[dict[str, Any]]:
     path, config = environment(config_path, env)
     if config.account_id in (None, PLACEHOLDER_ACCOUNT_ID):
         raise PolicyError(

@@ -1,7 +1,8 @@
 """The deployer policy generated from a synthesized stack: every type the stacks hold is known,
 no `*` action, resources scoped to the stack's prefix, region and account, `iam:PassRole` only
 for the stack's roles to their services, each document within IAM's size, and the command's
-refusals. That the policy suffices is shown by Terraform under it: test_deployer_policy_cycle.py."""
+refusals. That the policy suffices is shown by Terraform under it:
+tests/test_deployer_policy_cycle.py."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import cdktf
+import pytest
 
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
@@ -33,9 +34,6 @@ def every_stack(stacks, nat_stack, tmp_path_factory) -> dict[str, dict]:
     folder = tmp_path_factory.mktemp("deployer-configs")
     prod = folder / "prod.toml"
     prod.write_text(variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, "Z0123456789ABCDEFGHIJ"))
-    bootstrap = StateBucketStack(
-        cdktf.Testing.app(), load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig)
-    )
     return {
         **stacks,
         "dev with NAT": nat_stack,
