@@ -35,3 +35,12 @@ def why_reservable(account_concurrency: int) -> str:
         f"Lambda keeps {unreserved_minimum(account_concurrency)} of the account's "
         f"{account_concurrency} unreserved"
     )
+
+
+def provisioned_within_reserved_problem(
+    provisioned: int | None, reserved: int | None
+) -> str | None:
+    """Provisioned concurrency comes out of the function's reservation, when it has one."""
+    if provisioned is not None and reserved is not None and provisioned > reserved:
+        return f"at most {reserved} (reserved_concurrency)"
+    return None

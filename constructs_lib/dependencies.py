@@ -24,11 +24,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from constructs_lib.limits import LAMBDA_ARCHITECTURES, LAMBDA_PYTHON_RUNTIMES
 from constructs_lib.packaging import PackagingError
 
-# The Python runtimes Lambda offers that this packager supports.
-SUPPORTED_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
-SUPPORTED_ARCHITECTURES = ("x86_64", "arm64")
 # Amazon Linux 2 (python3.11) has glibc 2.26; Amazon Linux 2023 (python3.12+) has glibc 2.34.
 _GLIBC_MINOR_BY_RUNTIME = {"python3.11": 26}
 _DEFAULT_GLIBC_MINOR = 34
@@ -37,6 +35,8 @@ _MANYLINUX2014_GLIBC_MINOR = 17
 _MACHINE = {"x86_64": "x86_64", "arm64": "aarch64"}
 REQUIREMENTS_NAMES = ("requirements.txt",)
 UV_PROJECT_NAMES = ("uv.lock", "pyproject.toml")
+# The dependency files a function may name: a pip requirements file or a uv / PEP 621 project.
+DEPENDENCY_FILE_NAMES = (*REQUIREMENTS_NAMES, *UV_PROJECT_NAMES)
 # Bumped when the installed layout changes, so old cache entries are not reused.
 _CACHE_FORMAT = "lambda-deps-1"
 CACHE_ENV = "LAMBDA_DEPS_CACHE"
@@ -70,15 +70,15 @@ class Target:
     architecture: str = "x86_64"
 
     def __post_init__(self) -> None:
-        if self.runtime not in SUPPORTED_RUNTIMES:
+        if self.runtime not in LAMBDA_PYTHON_RUNTIMES:
             raise DependencyError(
                 f"runtime {self.runtime!r}: dependencies can be packaged for "
-                f"{', '.join(SUPPORTED_RUNTIMES)}"
+                f"{', '.join(LAMBDA_PYTHON_RUNTIMES)}"
             )
-        if self.architecture not in SUPPORTED_ARCHITECTURES:
+        if self.architecture not in LAMBDA_ARCHITECTURES:
             raise DependencyError(
                 f"architecture {self.architecture!r}: expected one of "
-                f"{', '.join(SUPPORTED_ARCHITECTURES)}"
+                f"{', '.join(LAMBDA_ARCHITECTURES)}"
             )
 
     @property

@@ -40,17 +40,20 @@ from constructs import Construct
 from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.limits import (
-    ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MAX_METRICS,
     ALARM_MIN_PERIOD_S,
+    API_LATENCY_ALARM_SUFFIX,
+    API_MAX_LATENCY_MS,
+    LAMBDA_MAX_TIMEOUT_S,
+    alarm_evaluation_problem,
+    alarm_period_problem,
+    datapoints_to_alarm_problem,
 )
 from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.routes import Route
 
 # Lambda's maximum timeout; a duration alarm above it could never fire.
-MAX_FUNCTION_TIMEOUT_MS = 900_000
-# API Gateway REST integrations time out after 29 s by default.
-MAX_API_LATENCY_MS = 29_000
+MAX_FUNCTION_TIMEOUT_MS = LAMBDA_MAX_TIMEOUT_S * 1000
 # The request metric functions emit (see the module docstring); lambda/app.py and the
 # functions/ examples spell the same names (they cannot import this package).
 REQUEST_METRICS_NAMESPACE = "ServerlessApp/Requests"
@@ -72,18 +75,16 @@ class AlarmWindow:
     datapoints_to_alarm: int = 2
 
     def _check_window(self, name: str) -> None:
-        period_s, evaluation_periods = self.period_s, self.evaluation_periods
-        if period_s < ALARM_MIN_PERIOD_S or period_s % ALARM_MIN_PERIOD_S:
-            raise ValueError(
-                f"{name}: period_s must be a multiple of {ALARM_MIN_PERIOD_S}, got {period_s}"
-            )
-        if evaluation_periods < 1 or period_s * evaluation_periods > ALARM_MAX_EVALUATION_SECONDS:
-            raise ValueError(
-                f"{name}: evaluation_periods x period_s must be between {period_s} and "
-                f"{ALARM_MAX_EVALUATION_SECONDS} s, got {evaluation_periods} x {period_s}"
-            )
-        if not 1 <= self.datapoints_to_alarm <= evaluation_periods:
-            raise ValueError("datapoints_to_alarm must be between 1 and evaluation_periods")
+        problems = {
+            "period_s": alarm_period_problem(self.period_s),
+            "evaluation_periods": alarm_evaluation_problem(self.period_s, self.evaluation_periods),
+            "datapoints_to_alarm": datapoints_to_alarm_problem(
+                self.datapoints_to_alarm, self.evaluation_periods
+            ),
+        }
+        for key, problem in problems.items():
+            if problem is not None:
+                raise ValueError(f"{name}: {key} {getattr(self, key)}: {problem}")
 
     @property
     def window(self) -> AlarmWindow:
@@ -135,8 +136,8 @@ class ApiAlarmProps(AlarmWindow):
     def __post_init__(self) -> None:
         self._check_window("API alarms")
         _check_rate("server_error_rate", self.server_error_rate)
-        if not 1 <= self.latency_p99_ms <= MAX_API_LATENCY_MS:
-            raise ValueError(f"latency_p99_ms must be between 1 and {MAX_API_LATENCY_MS}")
+        if not 1 <= self.latency_p99_ms <= API_MAX_LATENCY_MS:
+            raise ValueError(f"latency_p99_ms must be between 1 and {API_MAX_LATENCY_MS}")
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ TARGET_SERVER_ERRORS = AlarmKind(
     "LambdaInvalidResponse, LambdaThrottling, ...); a release rolls back by itself",
 )
 API_LATENCY = AlarmKind(
-    "-latency-p99",
+    API_LATENCY_ALARM_SUFFIX,
     "p99 latency",
     "the slowest 1 % of the stage's requests take longer than the threshold "
     "(AWS/ApiGateway Latency p99)",

@@ -31,35 +31,25 @@ from cdktf_cdktf_provider_aws.lambda_provisioned_concurrency_config import (
 )
 from constructs import Construct
 
-from constructs_lib.concurrency import DEFAULT_ACCOUNT_CONCURRENCY, reservable, why_reservable
+from constructs_lib.concurrency import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    provisioned_within_reserved_problem,
+    reservable,
+    why_reservable,
+)
 from constructs_lib.iam import attach_managed_policy, service_role, stack_account, stack_partition
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.limits import DEPLOYMENT_GROUP_MAX_ALARMS, alarm_window_problem
+from constructs_lib.limits import (
+    DEPLOYMENT_GROUP_MAX_ALARMS,
+    RELEASE_STRATEGIES,
+    alarm_window_problem,
+    deployment_config_name,
+)
 from constructs_lib.permissions import LIVE_ALIAS
 
 # AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
 CODEDEPLOY_LAMBDA_POLICY = "service-role/AWSCodeDeployRoleForLambda"
-# The predefined Lambda deployment configurations, by the short name the props take.
-DEPLOYMENT_CONFIGS = {
-    "AllAtOnce": "CodeDeployDefault.LambdaAllAtOnce",
-    "Canary10Percent5Minutes": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-    "Canary10Percent10Minutes": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
-    "Canary10Percent15Minutes": "CodeDeployDefault.LambdaCanary10Percent15Minutes",
-    "Canary10Percent30Minutes": "CodeDeployDefault.LambdaCanary10Percent30Minutes",
-    "Linear10PercentEvery1Minute": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
-    "Linear10PercentEvery2Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
-    "Linear10PercentEvery3Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
-    "Linear10PercentEvery10Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
-}
-# The documented choice the stack passes: production shifts 10 % first and waits five minutes
-# for alarms; dev takes the new version at once (there is nobody to protect).
-PRODUCTION_STRATEGY = "Canary10Percent5Minutes"
-DEVELOPMENT_STRATEGY = "AllAtOnce"
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
-
-
-def default_strategy(production: bool) -> str:
-    return PRODUCTION_STRATEGY if production else DEVELOPMENT_STRATEGY
 
 
 @dataclass(frozen=True)
@@ -74,10 +64,6 @@ class InvokeTarget:
     arn: str
     invoke_arn: str
     qualifier: str | None = None
-
-
-def unqualified_target(function: ServerlessFunction) -> InvokeTarget:
-    return InvokeTarget(function.function_name, function.function_arn, function.invoke_arn)
 
 
 @dataclass(frozen=True)
@@ -111,13 +97,10 @@ class LiveAlias(Construct):
             raise ValueError(
                 f"{function.props.function_name}: the live alias needs publish_versions=True"
             )
-        reserved = function.props.reserved_concurrency
         count = props.provisioned_concurrency
-        if count is not None and reserved is not None and count > reserved:
-            raise ValueError(
-                f"provisioned_concurrency {count} exceeds the function's reserved "
-                f"concurrency {reserved}"
-            )
+        problem = provisioned_within_reserved_problem(count, function.props.reserved_concurrency)
+        if problem is not None:
+            raise ValueError(f"provisioned_concurrency {count}: {problem}")
         self.function = function
         self.alias = LambdaAlias(
             self,
@@ -179,7 +162,7 @@ class ReleasesProps:
 
 @dataclass(frozen=True)
 class DeploymentGroupProps:
-    # A key of DEPLOYMENT_CONFIGS; see PRODUCTION_STRATEGY / DEVELOPMENT_STRATEGY.
+    # One of `limits.RELEASE_STRATEGIES`.
     strategy: str
     # Names of the alarms that stop a deployment and roll it back (at most 10).
     rollback_alarm_names: Sequence[str] = ()
@@ -188,10 +171,8 @@ class DeploymentGroupProps:
     rollback_window_s: int | None = None
 
     def __post_init__(self) -> None:
-        if self.strategy not in DEPLOYMENT_CONFIGS:
-            raise ValueError(
-                f"strategy must be one of {sorted(DEPLOYMENT_CONFIGS)}, got {self.strategy!r}"
-            )
+        if self.strategy not in RELEASE_STRATEGIES:
+            raise ValueError(f"strategy must be one of {RELEASE_STRATEGIES}, got {self.strategy!r}")
         if self.rollback_alarm_names:
             if self.rollback_window_s is None:
                 raise ValueError("rollback_window_s is needed with rollback_alarm_names")
@@ -244,7 +225,7 @@ class Releases(Construct):
             app_name=self.application_name,
             deployment_group_name=alias.function.props.function_name,
             service_role_arn=self.role.arn,
-            deployment_config_name=DEPLOYMENT_CONFIGS[props.strategy],
+            deployment_config_name=deployment_config_name(props.strategy),
             deployment_style=CodedeployDeploymentGroupDeploymentStyle(
                 deployment_option="WITH_TRAFFIC_CONTROL", deployment_type="BLUE_GREEN"
             ),

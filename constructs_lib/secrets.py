@@ -23,28 +23,18 @@ from constructs import Construct
 
 from constructs_lib.iam import stack_account, stack_partition
 from constructs_lib.lambda_function import ServerlessFunction
-
-ENV_PREFIX = "SECRET_"
-# The key SSM uses for SecureString parameters created without --key-id.
-AWS_MANAGED_SSM_KEY = "alias/aws/ssm"
-# Parameter Store limits: names up to 1011 characters after the path prefix (2048 with it),
-# letters, digits and `.-_/`, at most 15 levels of hierarchy; "aws"/"ssm" prefixes are AWS's.
-MAX_PARAMETER_NAME_LENGTH = 2048
-MAX_HIERARCHY_LEVELS = 15
-_PARAMETER_NAME = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
-_SECRET_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
-_RESERVED_PREFIXES = ("aws", "ssm")
-# Lambda's environment is at most 4 KB in all; names this many are a design smell anyway.
-MAX_SECRETS_PER_FUNCTION = 20
+from constructs_lib.limits import (
+    MAX_SECRETS_PER_FUNCTION,
+    SECRET_NAME_PATTERN,
+    SECRET_VARIABLE_PREFIX,
+    ssm_parameter_name_problem,
+)
 
 
 def _check_parameter_name(name: str) -> None:
-    if len(name) > MAX_PARAMETER_NAME_LENGTH or not _PARAMETER_NAME.match(name):
-        raise ValueError(f"not a valid SSM parameter name: {name!r}")
-    if name.count("/") > MAX_HIERARCHY_LEVELS:
-        raise ValueError(f"{name!r}: SSM allows {MAX_HIERARCHY_LEVELS} levels of hierarchy")
-    if name.lstrip("/").lower().startswith(_RESERVED_PREFIXES):
-        raise ValueError(f"{name!r}: names starting with aws or ssm are reserved by AWS")
+    problem = ssm_parameter_name_problem(name)
+    if problem is not None:
+        raise ValueError(f"parameter name {name!r}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -62,13 +52,13 @@ class FunctionSecretsProps:
         if len(self.parameters) > MAX_SECRETS_PER_FUNCTION:
             raise ValueError(f"at most {MAX_SECRETS_PER_FUNCTION} secrets per function")
         for secret, parameter in self.parameters.items():
-            if not _SECRET_NAME.match(secret):
+            if not re.fullmatch(SECRET_NAME_PATTERN, secret):
                 raise ValueError(f"secret names are lower_snake_case identifiers: {secret!r}")
             _check_parameter_name(parameter)
 
 
 def environment_variable(secret: str) -> str:
-    return f"{ENV_PREFIX}{secret.upper()}"
+    return f"{SECRET_VARIABLE_PREFIX}{secret.upper()}"
 
 
 class FunctionSecrets(Construct):

@@ -95,7 +95,7 @@ def function_environment(config: StackConfig, key: str) -> dict[str, str]:
     no SECRET_* variables: there is no SSM here)."""
     return {
         **config.functions[key].environment,
-        "TABLE_NAME": config.dynamodb.table_name or "",
+        "TABLE_NAME": config.dynamodb.table_name,
         "BUCKET_NAME": local_bucket_name(config),
     }
 
@@ -497,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(error.problems), file=sys.stderr)
         return 2
     try:
-        gateway = LocalGateway(args.port, config.api.stage_name or config.env, config.routes)
+        gateway = LocalGateway(args.port, config.api.stage_name, config.routes)
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
@@ -539,7 +539,7 @@ def serve(
     create_resources(
         endpoint_url,
         config.region,
-        table_name=config.dynamodb.table_name or "",
+        table_name=config.dynamodb.table_name,
         partition_key=getattr(app, "PARTITION_KEY", DEFAULT_PARTITION_KEY),
         ttl_attribute=getattr(app, "TTL_ATTRIBUTE", DEFAULT_TTL_ATTRIBUTE),
         bucket_name=bucket_name,

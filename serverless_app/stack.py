@@ -107,7 +107,7 @@ class ServerlessStack(TerraformStack):
             self,
             "requests",
             RequestTableProps(
-                table_name=derived(config.dynamodb.table_name),
+                table_name=config.dynamodb.table_name,
                 kms_key_arn=self.key.key_arn,
                 deletion_protection=config.dynamodb.deletion_protection,
             ),
@@ -132,8 +132,8 @@ class ServerlessStack(TerraformStack):
             self,
             "api",
             RestApiProps(
-                name=derived(config.api.name),
-                stage_name=derived(config.api.stage_name),
+                name=config.api.name,
+                stage_name=config.api.stage_name,
                 routes=self.routes,
                 kms_key_arn=self.key.key_arn,
                 throttling_rate_limit=config.api.throttling_rate_limit,
@@ -194,20 +194,16 @@ class ServerlessStack(TerraformStack):
         return DeployedFunction(function, alias, secrets)
 
     def _backend(self) -> None:
-        backend = self.config.backend
-        if backend.type == "local":
+        state = self.config.backend.s3_state()
+        if state is None:
             # Relative to the stack folder, where ops run `terraform init`.
             LocalBackend(self, path=f"terraform.{self.config.env}.tfstate")
             return
         S3Backend(
-            self,
-            bucket=derived(backend.bucket),
-            key=derived(backend.key),
-            region=backend.region,
-            encrypt=backend.encrypt,
+            self, bucket=state.bucket, key=state.key, region=state.region, encrypt=state.encrypt
         )
         # S3-native locking (Terraform >= 1.10); cdktf's S3Backend has no field for it.
-        self.add_override("terraform.backend.s3.use_lockfile", backend.use_lockfile)
+        self.add_override("terraform.backend.s3.use_lockfile", state.use_lockfile)
 
     def _network(self) -> Network:
         config = self.config
@@ -279,7 +275,7 @@ class ServerlessStack(TerraformStack):
                 count_rules=waf.count_rules,
                 rate_limit=RateLimit(waf.rate_limit, waf.rate_limit_window_s),
                 # execute-api URLs carry the stage as the first segment; the domain does not.
-                markup_path_regex=paths_regex(waf.markup_paths, derived(self.config.api.stage_name))
+                markup_path_regex=paths_regex(waf.markup_paths, self.config.api.stage_name)
                 if waf.markup_paths
                 else None,
             ),
@@ -291,7 +287,7 @@ class ServerlessStack(TerraformStack):
             self,
             "load-balancer",
             LoadBalancerProps(
-                name=derived(config.name),
+                name=config.name,
                 region=self.config.region,
                 certificate_arn=config.certificate_arn
                 or (self.domain.certificate_arn if self.domain is not None else None),
@@ -326,7 +322,7 @@ class ServerlessStack(TerraformStack):
         self, scope: Construct, function_config: FunctionConfig, secrets: FunctionSecrets | None
     ) -> ServerlessFunction:
         config = self.config
-        name = derived(function_config.name)
+        name = function_config.name
         return ServerlessFunction(
             scope,
             "function",
@@ -573,10 +569,3 @@ class DeployedFunction:
 
 def _subnets(subnets: dict[str, SubnetConfig]) -> list[Subnet]:
     return [Subnet(key, subnet.cidr, subnet.az) for key, subnet in subnets.items()]
-
-
-def derived(value: str | None) -> str:
-    """A name the config model fills from `env` (or requires) when a file leaves it out."""
-    if value is None:
-        raise ValueError("the configuration model left a derived value unset")
-    return value

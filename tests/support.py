@@ -327,11 +327,17 @@ def load_balancer_props(**overrides: Any) -> LoadBalancerProps:
     return LoadBalancerProps(**{**values, **overrides})
 
 
+def unqualified_target(function: ServerlessFunction) -> InvokeTarget:
+    """What invokes `function` itself, at no alias (the stack always invokes `live`)."""
+    from constructs_lib.releases import InvokeTarget
+
+    return InvokeTarget(function.function_name, function.function_arn, function.invoke_arn)
+
+
 def greet_route(
     function: ServerlessFunction, target: InvokeTarget | None = None, **overrides: Any
 ) -> Route:
     """`GET /greet` with IAM authorization to `target` (default: the unqualified function)."""
-    from constructs_lib.releases import unqualified_target
     from constructs_lib.routes import Route
 
     values: dict[str, Any] = {
@@ -379,7 +385,7 @@ def build_two_targets(
     """Function `t-fn` (target `fn`, unqualified) and `t-other` reached through its live alias
     (target `other`), for the tests of constructs that route to several functions."""
     from constructs_lib.lambda_function import ServerlessFunction
-    from constructs_lib.releases import LiveAlias, LiveAliasProps, unqualified_target
+    from constructs_lib.releases import LiveAlias, LiveAliasProps
     from constructs_lib.s3 import SecureBucket, SecureBucketProps
 
     fn = build_function(stack)
@@ -419,8 +425,6 @@ def route_load_balancer(
     target: InvokeTarget | None = None,
 ) -> LbTargetGroup:
     """Target group `t-lb-fn` for `function` (or `target`) and a rule for `GET /greet`."""
-    from constructs_lib.releases import unqualified_target
-
     target = target or unqualified_target(function)
     target_group = balancer.add_function_target("fn", "t-lb-fn", target)
     balancer.add_routes([(greet_route(function, target), target_group)])

@@ -31,7 +31,7 @@ from scripts.serve import (
     local_aws_environment,
     local_bucket_name,
 )
-from serverless_app.stack import DEFAULT_GREETING, derived
+from serverless_app.stack import DEFAULT_GREETING
 from tests.moto_server import enforce_iam, moto_server, reset
 from tests.support import (
     REPO_ROOT,
@@ -48,7 +48,7 @@ HELLO = "hello"
 EVENTS = Path(__file__).parent / "events"
 DEV = env_config("dev")
 REGION = DEV.region
-TABLE = derived(DEV.dynamodb.table_name)
+TABLE = DEV.dynamodb.table_name
 BUCKET = local_bucket_name(DEV)
 # Variables that would let the developer's own AWS setup leak into a test.
 FUNCTION_VARIABLES = ("GREETING_KEY", "REQUEST_RETENTION_DAYS", "AWS_MAX_ATTEMPTS")

@@ -134,9 +134,12 @@ def key_path(dotted: str) -> str:
 
 def case(key: str, value: Any, fragment: str, reported: str = "", also: dict | None = None):
     """dev.toml with `key` set to `value` (plus `also`) must fail with one line about
-    `reported` (default: `key`) whose message contains `fragment`."""
+    `reported` (default: `key`) whose message contains `fragment`. A case that replaces the
+    routes drops the markup paths that name dev's (`new_routes`)."""
     location = key_path(reported or key)
     changes = {**(also or {}), key: value}
+    if "routes" in changes:
+        changes = {**new_routes(changes["routes"]), **changes}
     return pytest.param(changes, location, fragment, id=f"{location}={value!r}"[:70])
 
 
@@ -473,8 +476,8 @@ RULES = [
     case("load_balancer.name", "-alb", "not starting or ending with a hyphen"),
     case("load_balancer.name", "internal-alb", "nor starting with 'internal-'"),
     case("load_balancer.name", "Dev_alb", "lowercase letters, digits or hyphens"),
-    case("api.name", "a" * 48, "1-47 letters"),
-    case("api.name", "dev hello", "1-47 letters, digits, dots, hyphens or underscores"),
+    case("api.name", "a" * 244, "1-243 letters"),
+    case("api.name", "dev hello", "1-243 letters, digits, dots, hyphens or underscores"),
     case("api.stage_name", "dev.1", "1-128 letters, digits, hyphens or underscores"),
     # 26 + "-escape" is 33: reported at the first public route to escape (routes[1]); hello
     # has no public route, so no target group to fit.
@@ -893,11 +896,6 @@ RULES = [
         reported="functions.hello.grants",
     ),
     case(
-        "functions.hello.secrets",
-        {f"s{n}": f"/{n:02}" + "p" * 600 for n in range(15)},
-        "IAM allows 10,240 characters per role",
-    ),
-    case(
         "functions.escape.provisioned_concurrency",
         500,
         "at most 900 for all functions together (1000): Lambda keeps 100",
@@ -945,6 +943,8 @@ RULES = [
 # The edge of each rule above, on the side AWS accepts: the check must not refuse them.
 ACCEPTED_BY_AWS = {
     "two-letter variable name": {"functions.hello.environment.XY": "x"},
+    # Its latency alarm `<name>-latency-p99` is then 255 characters, CloudWatch's limit.
+    "243-character API name": {"api.name": "a" * 243},
     "project that only resembles a reserved start": {"project": "xn-shop", "env": "sthree"},
     "multi-Region KMS key": {
         "functions.hello.secrets": {"db": "/dev/db"},
@@ -999,6 +999,18 @@ def test_rule_reports_the_key_and_the_value(tmp_path, changes, location, fragmen
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"{path}: {location}: "), problems[0]
     assert fragment in problems[0]
+
+
+def test_secrets_too_long_for_the_role_are_too_long_for_the_environment_too(tmp_path):
+    """Both rules read the secrets; each reports its own limit (neither hides the other)."""
+    secrets = {f"s{n}": f"/{n:02}" + "p" * 600 for n in range(15)}
+    path = write_config(tmp_path, dev_with({"functions.hello.secrets": secrets}))
+    [role, environment] = problems_of(path)
+    assert role.startswith(f"{path}: functions.hello.secrets: its role's inline policies")
+    assert "IAM allows 10,240 characters per role" in role
+    assert environment.startswith(
+        f"{path}: functions.hello.environment: keys and values total more than Lambda's 4096 bytes"
+    )
 
 
 def test_subnets_may_name_their_zones_by_az_id(tmp_path):
@@ -1265,33 +1277,6 @@ def test_a_long_timeout_without_a_route_is_no_warning(tmp_path):
     worker = {"source_dir": "lambda", "timeout_s": 900}
     path = write_config(tmp_path, dev_with({"functions.worker": worker}))
     assert config_warnings(path, load_config(path)) == []
-
-
-def test_old_shape_is_one_line_per_old_key_naming_the_new_keys(tmp_path):
-    text = 'env = "qa"\n[lambda]\nmemory_mb = 1\n[api]\npath_part = "hi"\nauthorization = "NONE"\n'
-    path = write(tmp_path, text)
-    see = '(see README "Add a function")'
-    assert problems_of(path) == [
-        f"{path}: lambda: replaced by [functions.<name>] tables and [[routes]] {see}",
-        f'{path}: api.path_part: replaced by path = "/..." in each [[routes]] entry {see}',
-        f"{path}: api.authorization: replaced by authorization in each [[routes]] entry {see}",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("changes", "location"),
-    [
-        ({"lambda": {"memory_mb": 256}}, "lambda"),
-        ({"lambda": {}}, "lambda"),
-        ({"api.path_part": "hello"}, "api.path_part"),
-        ({"api.authorization": "NONE"}, "api.authorization"),
-    ],
-    ids=["lambda", "empty lambda", "path_part", "authorization"],
-)
-def test_an_old_key_next_to_the_new_shape_is_still_named(tmp_path, changes, location):
-    path = write_config(tmp_path, dev_with(changes))
-    [problem] = problems_of(path)
-    assert problem.startswith(f"{path}: {location}: replaced by ")
 
 
 def test_route_parameters_and_the_routes_of_a_function(tmp_path):

@@ -48,9 +48,9 @@ def test_rows_state_type_default_bounds_and_description():
 def config_keys(model: type[StrictModel], prefix: str = "") -> Iterator[str]:
     for name, field in model.model_fields.items():
         key = prefix + (field.alias or name)
-        factory = field.default_factory
-        if isinstance(factory, type) and issubclass(factory, StrictModel):
-            yield from config_keys(factory, key + ".")
+        section = field.annotation
+        if isinstance(section, type) and issubclass(section, StrictModel):
+            yield from config_keys(section, key + ".")
             continue
         yield key
         # An optional table (`domain`): its row and every key inside it.

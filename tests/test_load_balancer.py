@@ -2,7 +2,6 @@ import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
-from constructs_lib.releases import unqualified_target
 from constructs_lib.routes import Route
 from constructs_lib.s3 import SecureBucket, SecureBucketProps
 from tests.support import (
@@ -19,6 +18,7 @@ from tests.support import (
     route_load_balancer,
     synth_construct,
     tagged,
+    unqualified_target,
 )
 
 CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/abc"

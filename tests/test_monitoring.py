@@ -13,7 +13,6 @@ from constructs_lib.monitoring import (
     Signal,
     WatchedAlarms,
 )
-from constructs_lib.releases import unqualified_target
 from constructs_lib.routes import Route
 from tests.support import (
     TEST_KEY_ARN,
@@ -26,6 +25,7 @@ from tests.support import (
     resources,
     route_load_balancer,
     synth_construct,
+    unqualified_target,
 )
 
 

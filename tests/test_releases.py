@@ -1,17 +1,15 @@
 import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
-from constructs_lib.limits import watched_seconds
+from constructs_lib.limits import RELEASE_STRATEGIES, deployment_config_name, watched_seconds
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
     CODEDEPLOY_LAMBDA_POLICY,
-    DEPLOYMENT_CONFIGS,
     DeploymentGroupProps,
     LiveAlias,
     LiveAliasProps,
     Releases,
     ReleasesProps,
-    default_strategy,
 )
 from tests.support import (
     TEST_KEY_ARN,
@@ -169,10 +167,25 @@ def test_strategy_maps_to_the_predefined_configuration(strategy, config):
     assert only(synthesized, "aws_codedeploy_deployment_group")["deployment_config_name"] == config
 
 
-def test_default_strategies():
-    assert default_strategy(production=True) == "Canary10Percent5Minutes"
-    assert default_strategy(production=False) == "AllAtOnce"
-    assert all(v.startswith("CodeDeployDefault.Lambda") for v in DEPLOYMENT_CONFIGS.values())
+# CodeDeploy's predefined Lambda deployment configurations (2026-11-28).
+PREDEFINED_CONFIGURATIONS = {
+    "AllAtOnce": "CodeDeployDefault.LambdaAllAtOnce",
+    "Canary10Percent5Minutes": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    "Canary10Percent10Minutes": "CodeDeployDefault.LambdaCanary10Percent10Minutes",
+    "Canary10Percent15Minutes": "CodeDeployDefault.LambdaCanary10Percent15Minutes",
+    "Canary10Percent30Minutes": "CodeDeployDefault.LambdaCanary10Percent30Minutes",
+    "Linear10PercentEvery1Minute": "CodeDeployDefault.LambdaLinear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes": "CodeDeployDefault.LambdaLinear10PercentEvery10Minutes",
+}
+
+
+def test_every_predefined_configuration_is_a_strategy_and_nothing_else():
+    assert sorted(RELEASE_STRATEGIES) == sorted(PREDEFINED_CONFIGURATIONS)
+    assert {s: deployment_config_name(s) for s in RELEASE_STRATEGIES} == PREDEFINED_CONFIGURATIONS
+    with pytest.raises(ValueError, match="not a CodeDeploy Lambda strategy"):
+        deployment_config_name("Canary10Percent1Minute")
 
 
 @pytest.mark.parametrize(
@@ -194,7 +207,6 @@ def test_each_strategy_watches_the_alarms_while_the_new_version_shares_the_traff
     strategy, seconds
 ):
     assert watched_seconds(strategy) == seconds
-    assert strategy in DEPLOYMENT_CONFIGS
 
 
 @pytest.mark.parametrize(

@@ -402,18 +402,6 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path):
     assert "broken.toml: functions.hello.memory_mb:" in line
 
 
-def test_an_old_shape_config_is_refused_with_exit_2(tmp_path):
-    config = tmp_path / "old.toml"
-    config.write_text('env = "dev"\n[lambda]\nmemory_mb = 256\n')
-    result = run_serve("--config", str(config))
-    assert result.returncode == 2
-    [line] = result.stderr.splitlines()
-    assert line.endswith(
-        "old.toml: lambda: replaced by [functions.<name>] tables and [[routes]] "
-        '(see README "Add a function")'
-    )
-
-
 def test_busy_port_is_one_line_and_exit_2():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

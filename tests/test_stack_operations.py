@@ -443,10 +443,3 @@ def test_with_nat_no_interface_endpoint_is_created(stack):
         for e in resources(stack, "aws_vpc_endpoint").values()
         if e["vpc_endpoint_type"] == "Interface"
     ]
-
-
-def test_config_strategies_are_the_ones_the_construct_maps():
-    from constructs_lib.releases import DEPLOYMENT_CONFIGS
-    from serverless_app.config.aws_facts import RELEASE_STRATEGIES
-
-    assert set(RELEASE_STRATEGIES) == set(DEPLOYMENT_CONFIGS)

@@ -15,7 +15,8 @@ from serverless_app.config.aws_facts import (
     PLACEHOLDER_ACCOUNT_ID,
 )
 from serverless_app.config.base import StrictModel
-from serverless_app.config.rules import Problem, pattern
+from serverless_app.config.problems import Problem
+from serverless_app.config.rules import pattern
 
 AccountId = Annotated[str, pattern(r"\d{12}", "an AWS account id: 12 digits, as a string")]
 RoleArn = Annotated[

@@ -24,12 +24,6 @@ AWS_REGIONS = frozenset(
 # Partitions the stack is not built for: their service principals (logs.<region>.amazonaws.com.cn,
 # ...) and managed rule groups differ from the aws partition's, and nothing here is tested there.
 UNSUPPORTED_REGION_PREFIXES = {"cn-": "aws-cn", "us-gov-": "aws-us-gov"}
-# Python runtimes Lambda supports, 2026-11-28 (docs.aws.amazon.com/lambda/latest/dg/
-# lambda-runtimes.html): python3.10 was deprecated on 2026-10-31 and gets no security patches.
-LAMBDA_PYTHON_RUNTIMES = ("python3.11", "python3.12", "python3.13", "python3.14")
-# API Gateway REST integrations give up after 29 s: a longer function timeout only means the
-# caller gets a 504 while the function keeps running (and billing).
-API_GATEWAY_TIMEOUT_S = 29
 # Reserved keys Lambda sets itself and refuses in a function's configuration ("Defined runtime
 # environment variables", 2026-11-28). Every AWS_* key is treated as reserved: it covers
 # AWS_REGION, AWS_LAMBDA_*, the credentials and the ones AWS adds later.
@@ -75,7 +69,6 @@ ARTIFACTS_BUCKET_SUFFIX = "-artifacts-"
 NAME_PREFIX_MAX = S3_BUCKET_NAME_MAX - TERRAFORM_BUCKET_SUFFIX_LENGTH - len(ARTIFACTS_BUCKET_SUFFIX)
 # Names the stack derives from configured names; the derived name must fit AWS's limits too.
 FUNCTION_ROLE_SUFFIX = "-role"  # the function's IAM role
-API_ROLE_SUFFIX = "-apigw-cloudwatch"  # API Gateway's CloudWatch IAM role
 # Each function's load balancer target group is `<load_balancer.name>-<function key>`.
 TARGET_GROUP_NAME_MAX = 32
 # Application Load Balancer quotas (Service Quotas, "Elastic Load Balancing", defaults,
@@ -157,30 +150,3 @@ S3_MAX_LIFECYCLE_DAYS = 2**31 - 1
 LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
 # The values the stack gives STACK_VARIABLES (stack.py); the bucket name is at most 63 long.
 GREETING_KEY = "greeting.txt"
-# API Gateway REST integrations time out after 29 s: a p99 latency alarm above it never fires.
-API_MAX_LATENCY_MS = API_GATEWAY_TIMEOUT_S * 1000
-# SNS: an email endpoint is an address; an HTTPS endpoint a URL (at most 2048 characters is
-# a sanity bound, SNS documents none).
-SNS_MAX_ENDPOINT_LENGTH = 2048
-# CodeDeploy's predefined Lambda deployment configurations, by the short name the config uses
-# (constructs_lib/releases.py maps them; a test keeps both lists equal).
-RELEASE_STRATEGIES = (
-    "AllAtOnce",
-    "Canary10Percent5Minutes",
-    "Canary10Percent10Minutes",
-    "Canary10Percent15Minutes",
-    "Canary10Percent30Minutes",
-    "Linear10PercentEvery1Minute",
-    "Linear10PercentEvery2Minutes",
-    "Linear10PercentEvery3Minutes",
-    "Linear10PercentEvery10Minutes",
-)
-# Secrets: the function reads SSM parameters named in SECRET_<NAME> variables.
-SECRET_VARIABLE_PREFIX = "SECRET_"
-# Parameter Store names: at most 2048 characters with the path, 15 levels of hierarchy.
-SSM_PARAMETER_NAME_MAX = 2048
-SSM_MAX_HIERARCHY_LEVELS = 15
-# The construct's bound on secrets per function (the 4 KB environment binds first anyway).
-MAX_SECRETS_PER_FUNCTION = 20
-# Route 53 / ACM host names: 253 characters, labels of 1-63.
-DOMAIN_NAME_MAX = 253

@@ -10,12 +10,14 @@ from pydantic import TypeAdapter
 from serverless_app.config.aws_facts import ARTIFACTS_BUCKET_SUFFIX, AWS_REGIONS, NAME_PREFIX_MAX
 from serverless_app.config.base import DEFAULT_REGION, StrictModel, is_valid
 from serverless_app.config.edge import bucket_prefix_problem
-from serverless_app.config.rules import EnvName, FunctionKey, Problem, fail, raise_problems
+from serverless_app.config.problems import Problem, fail, raise_problems
+from serverless_app.config.rules import EnvName, FunctionKey
 
 
-def is_section(default_factory: object) -> bool:
-    """True for the fields holding a table of keys: vpc, api, s3, ..."""
-    return isinstance(default_factory, type) and issubclass(default_factory, StrictModel)
+def is_section(annotation: object) -> bool:
+    """True for the fields holding a table of keys that may be left out: vpc, api, s3, ...
+    (filled in before validation, so that each is validated at its own key path)."""
+    return isinstance(annotation, type) and issubclass(annotation, StrictModel)
 
 
 _NAME_PART = TypeAdapter(EnvName)
@@ -49,15 +51,8 @@ def _zone_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-# Keys of earlier versions (the single-function shape, a count that became a share), and what
-# replaced them.
-ADD_A_FUNCTION = '(see README "Add a function")'
+# Keys of v0.1.0 and what replaced them.
 OLD_KEYS = {
-    ("lambda",): f"replaced by [functions.<name>] tables and [[routes]] {ADD_A_FUNCTION}",
-    ("api", "path_part"): f'replaced by path = "/..." in each [[routes]] entry {ADD_A_FUNCTION}',
-    ("api", "authorization"): (
-        f"replaced by authorization in each [[routes]] entry {ADD_A_FUNCTION}"
-    ),
     ("alarms", "load_balancer_target_5xx"): (
         "replaced by alarms.load_balancer_server_error_rate, a share of requests (0-1) "
         "rather than a count"
@@ -66,8 +61,7 @@ OLD_KEYS = {
 
 
 def _old_shape(data: dict[str, Any]) -> Iterator[Problem]:
-    """One problem per key of an earlier version: the rest of such a file would only repeat
-    what is missing (for the single-function shape, the functions and routes)."""
+    """One problem per key of an earlier version, naming what replaced it."""
     for loc, message in OLD_KEYS.items():
         table: Any = data
         for key in loc[:-1]:
@@ -149,3 +143,18 @@ def with_derived_defaults(data: Any, sections: Iterable[str]) -> Any:
         if isinstance(given, dict):
             filled[section] = {**defaults.get(section, {}), **given}
     return filled
+
+
+def derived_name_locations(data: Any) -> set[tuple[str | int, ...]]:
+    """Where `with_derived_defaults` puts the names it derives from `project` and `env`: one
+    missing there after it ran could not be derived (a bad project, env or function key,
+    reported on its own)."""
+    if not isinstance(data, dict):
+        return set()
+    # Which names, whatever their values: any valid project and env give the same keys.
+    sections = _name_defaults("p-e", {**data, "env": "e", "project": "p"})
+    functions = data.get("functions")
+    return {
+        *((section, key) for section, names in sections.items() for key in names),
+        *(("functions", key, "name") for key in (functions if isinstance(functions, dict) else {})),
+    }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from constructs_lib.limits import SECRET_VARIABLE_PREFIX
 from serverless_app.config.aws_facts import (
     GREETING_KEY,
     S3_BUCKET_NAME_MAX,
-    SECRET_VARIABLE_PREFIX,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
 )
 
@@ -29,7 +29,7 @@ def function_variables(config: StackConfig, key: str) -> dict[str, str]:
         len(config.s3.bucket_prefix or "") + TERRAFORM_BUCKET_SUFFIX_LENGTH
     )
     return {
-        "TABLE_NAME": config.dynamodb.table_name or "",
+        "TABLE_NAME": config.dynamodb.table_name,
         "BUCKET_NAME": bucket[:S3_BUCKET_NAME_MAX],
         "GREETING_KEY": GREETING_KEY,
         **secret_variables(config.functions[key]),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import Field, TypeAdapter, ValidationError, model_validator
+from pydantic import Field, TypeAdapter, ValidationError
 
 from constructs_lib.limits import (
+    API_NAME_MAX,
     WAF_COMMON_RULE_SET,
     WAF_RATE_LIMIT_MAX,
     WAF_RATE_LIMIT_MIN,
@@ -19,7 +21,8 @@ from serverless_app.config.aws_facts import (
     API_MAX_RATE_LIMIT,
     WAF_MAX_RULE_OVERRIDES,
 )
-from serverless_app.config.base import StrictModel, is_valid
+from serverless_app.config.base import StrictModel, is_valid, rule
+from serverless_app.config.problems import Problem
 from serverless_app.config.rules import (
     ApiName,
     ApiStageName,
@@ -27,21 +30,17 @@ from serverless_app.config.rules import (
     DomainName,
     HostedZoneId,
     LoadBalancerName,
-    Problem,
     RoutePath,
     S3BucketPrefix,
     SslPolicy,
     WafGroup,
     WafName,
-    fail,
     one_of,
-    raise_problems,
 )
 
 
 class LoadBalancerConfig(StrictModel):
-    name: LoadBalancerName | None = Field(
-        default=None,
+    name: LoadBalancerName = Field(
         description=(
             "1-30 lowercase letters, digits or hyphens, not starting or ending with a hyphen, not "
             "starting with `internal-` (each function's target group `<name>-<function key>` "
@@ -81,22 +80,22 @@ class LoadBalancerConfig(StrictModel):
         ),
     )
 
-    @model_validator(mode="after")
-    def _policy_needs_certificate(self) -> LoadBalancerConfig:
+    @rule("ssl_policy", "certificate_arn")
+    def _policy_needs_certificate(self) -> Iterator[Problem]:
         if "ssl_policy" in self.model_fields_set and self.certificate_arn is None:
-            fail(("ssl_policy",), "only used with certificate_arn (HTTPS)", self.ssl_policy)
-        return self
+            yield Problem(
+                ("ssl_policy",), "only used with certificate_arn (HTTPS)", self.ssl_policy
+            )
 
-    @model_validator(mode="after")
-    def _access_log_bucket_name(self) -> LoadBalancerConfig:
-        if not self.access_logs or self.name is None:
-            return self
+    @rule("access_logs", "name")
+    def _access_log_bucket_name(self) -> Iterator[Problem]:
+        if not self.access_logs:
+            return
         prefix = access_log_bucket_prefix(self.name)
         reason = bucket_prefix_problem(prefix)
         if reason is not None:
             message = f"its access-log bucket prefix {prefix!r} {reason}; choose another name"
-            fail(("name",), message, self.name)
-        return self
+            yield Problem(("name",), message, self.name)
 
 
 # The rule a derived bucket prefix must pass, like a prefix written in the file.
@@ -119,13 +118,14 @@ ApiLoggingLevel = Literal["OFF", "ERROR", "INFO"]
 
 
 class ApiConfig(StrictModel):
-    name: ApiName | None = Field(
-        default=None,
-        description="1-47 letters, digits, `.`, `-` or `_` (the name is part of a log group name)",
+    name: ApiName = Field(
+        description=(
+            f"1-{API_NAME_MAX} letters, digits, `.`, `-` or `_` (the name is part of a log group "
+            "name and of its latency alarm's, which CloudWatch limits to 255)"
+        ),
         json_schema_extra={"default_text": "`<project>-<env>`"},
     )
-    stage_name: ApiStageName | None = Field(
-        default=None,
+    stage_name: ApiStageName = Field(
         description="1-128 letters, digits, `-` or `_`",
         json_schema_extra={"default_text": "`<env>`"},
     )
@@ -196,17 +196,17 @@ class WafConfig(StrictModel):
         ),
     )
 
-    @model_validator(mode="after")
-    def _counted_groups_are_used(self) -> WafConfig:
-        raise_problems(
-            Problem(("count_rules", group), "not in managed_rule_groups", group)
-            for group in self.count_rules
-            if group not in self.managed_rule_groups
-        )
+    @rule("count_rules", "managed_rule_groups")
+    def _counted_groups_are_used(self) -> Iterator[Problem]:
+        for group in self.count_rules:
+            if group not in self.managed_rule_groups:
+                yield Problem(("count_rules", group), "not in managed_rule_groups", group)
+
+    @rule("markup_paths", "managed_rule_groups")
+    def _markup_needs_the_common_rule_set(self) -> Iterator[Problem]:
         if self.markup_paths and WAF_COMMON_RULE_SET not in self.managed_rule_groups:
             message = f"scopes {WAF_COMMON_RULE_SET}'s XSS rules: add it to managed_rule_groups"
-            fail(("markup_paths",), message, self.markup_paths)
-        return self
+            yield Problem(("markup_paths",), message, self.markup_paths)
 
 
 class DomainConfig(StrictModel):
@@ -234,15 +234,14 @@ class DomainConfig(StrictModel):
         json_schema_extra={"default_text": "`alb.<name>`"},
     )
 
-    @model_validator(mode="after")
-    def _load_balancer_name(self) -> DomainConfig:
+    @rule("load_balancer_name", "name")
+    def _load_balancer_name(self) -> Iterator[Problem]:
         host = self.load_balancer_host
         if self.load_balancer_name is None and not is_valid(_DOMAIN_NAME, host):
             message = "the default alb.<name> is longer than a host name may be: set one"
-            fail(("load_balancer_name",), message, host)
-        if host == self.name:
-            fail(("load_balancer_name",), "must differ from name (the API's)", host)
-        return self
+            yield Problem(("load_balancer_name",), message, host)
+        elif host == self.name:
+            yield Problem(("load_balancer_name",), "must differ from name (the API's)", host)
 
     @property
     def load_balancer_host(self) -> str:

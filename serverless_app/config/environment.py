@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from constructs_lib.concurrency import DEFAULT_ACCOUNT_CONCURRENCY, MAX_ACCOUNT_CONCURRENCY
-from constructs_lib.limits import WAF_REGEX_MAX_LENGTH, alarm_window_problem
+from constructs_lib.limits import API_GATEWAY_TIMEOUT_S, WAF_REGEX_MAX_LENGTH, alarm_window_problem
 from constructs_lib.paths import paths_regex
 from constructs_lib.permissions import (
     IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS,
@@ -30,7 +30,6 @@ from serverless_app.config.account import (
 from serverless_app.config.aws_facts import (
     ALB_MAX_LISTENER_RULES,
     ALB_MAX_TARGET_GROUPS,
-    API_GATEWAY_TIMEOUT_S,
     LAMBDA_ENVIRONMENT_MAX_BYTES,
     MAX_TAGS,
     NAME_PREFIX_MAX,
@@ -40,8 +39,12 @@ from serverless_app.config.aws_facts import (
     STACK_VARIABLES,
 )
 from serverless_app.config.backend import BackendConfig
-from serverless_app.config.base import DEFAULT_REGION, StrictModel
-from serverless_app.config.defaults import is_section, with_derived_defaults
+from serverless_app.config.base import DEFAULT_REGION, StrictModel, rule
+from serverless_app.config.defaults import (
+    derived_name_locations,
+    is_section,
+    with_derived_defaults,
+)
 from serverless_app.config.derived import environment_bytes, function_variables, target_group_name
 from serverless_app.config.edge import ApiConfig, DomainConfig, LoadBalancerConfig, WafConfig
 from serverless_app.config.functions import (
@@ -57,6 +60,7 @@ from serverless_app.config.operations import (
     ReleasesConfig,
     rollback_alarm_problems,
 )
+from serverless_app.config.problems import Problem, fail, under
 from serverless_app.config.routes import (
     RouteConfig,
     api_resources,
@@ -70,15 +74,12 @@ from serverless_app.config.routes import (
 from serverless_app.config.rules import (
     EnvName,
     FunctionKey,
-    Problem,
     ProjectName,
     StackRegion,
     TagKey,
     TagValue,
     arn_in,
-    fail,
     partition_of,
-    raise_problems,
     zone_problem,
 )
 from serverless_app.config.storage import DynamoDbConfig, S3Config
@@ -145,8 +146,8 @@ class StackConfig(StrictModel):
             "only checks the functions' `reserved_concurrency` and `provisioned_concurrency`"
         ),
     )
-    vpc: VpcConfig = Field(default_factory=VpcConfig)
-    load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
+    vpc: VpcConfig
+    load_balancer: LoadBalancerConfig
     functions: Annotated[
         dict[FunctionKey, FunctionConfig], Field(min_length=1, max_length=ALB_MAX_TARGET_GROUPS)
     ] = Field(
@@ -170,31 +171,34 @@ class StackConfig(StrictModel):
             json_schema_extra={"type_text": "list of tables"},
         )
     )
-    api: ApiConfig = Field(default_factory=ApiConfig)
-    s3: S3Config = Field(default_factory=S3Config)
-    dynamodb: DynamoDbConfig = Field(default_factory=DynamoDbConfig)
-    logs: LogsConfig = Field(default_factory=LogsConfig)
-    waf: WafConfig = Field(default_factory=WafConfig)
-    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
-    releases: ReleasesConfig = Field(default_factory=ReleasesConfig)
+    api: ApiConfig
+    s3: S3Config
+    dynamodb: DynamoDbConfig
+    logs: LogsConfig
+    waf: WafConfig
+    alarms: AlarmsConfig
+    releases: ReleasesConfig
     domain: DomainConfig | None = Field(
         default=None,
         description="a custom domain for the API",
         json_schema_extra={"type_text": "table", "default_text": "unset: the execute-api URL only"},
     )
-    backend: BackendConfig = Field(default_factory=BackendConfig)
+    backend: BackendConfig
 
-    @model_validator(mode="before")
     @classmethod
-    def _fill_derived_defaults(cls, data: Any) -> Any:
+    def prepared(cls, data: Any) -> Any:
         """Fill the subnets and names derived from `region` and `env` *before* validation, so
         the rules check the values the stack will use, not only the ones in the file."""
         sections = [
             field.alias or name
             for name, field in cls.model_fields.items()
-            if is_section(field.default_factory)
+            if is_section(field.annotation)
         ]
         return with_derived_defaults(data, sections)
+
+    @classmethod
+    def unreported(cls, data: Any) -> set[tuple[str | int, ...]]:
+        return derived_name_locations(data)
 
     @field_validator("tags")
     @classmethod
@@ -206,95 +210,80 @@ class StackConfig(StrictModel):
             fail((), message, len(tags))
         return tags
 
-    @field_validator("vpc")
-    @classmethod
-    def _zones_in_region(cls, vpc: VpcConfig, info: ValidationInfo) -> VpcConfig:
-        region = info.data.get("region")  # absent when the region itself is invalid
-        if region is not None:
-            raise_problems(
-                Problem((tier, key, "az"), problem, subnet.az)
-                for tier, key, subnet in vpc.subnets()
-                if (problem := zone_problem(subnet.az, region)) is not None
+    @rule("vpc", "region")
+    def _zones_in_region(self) -> Iterator[Problem]:
+        for tier, key, subnet in self.vpc.subnets():
+            if (problem := zone_problem(subnet.az, self.region)) is not None:
+                yield Problem(("vpc", tier, key, "az"), problem, subnet.az)
+
+    @rule("load_balancer", "region")
+    def _certificate_in_region(self) -> Iterator[Problem]:
+        arn = self.load_balancer.certificate_arn
+        if arn is not None and not arn_in(arn, self.region):
+            message = (
+                f"the certificate must be in {self.region} (partition {partition_of(self.region)})"
             )
-        return vpc
+            yield Problem(("load_balancer", "certificate_arn"), message, arn)
 
-    @field_validator("load_balancer")
-    @classmethod
-    def _certificate_in_region(
-        cls, load_balancer: LoadBalancerConfig, info: ValidationInfo
-    ) -> LoadBalancerConfig:
-        region, arn = info.data.get("region"), load_balancer.certificate_arn
-        if region is None or arn is None:
-            return load_balancer
-        if not arn_in(arn, region):
-            message = f"the certificate must be in {region} (partition {partition_of(region)})"
-            fail(("certificate_arn",), message, arn)
-        return load_balancer
+    @rule("functions")
+    def _unique_function_names(self) -> Iterator[Problem]:
+        return under("functions", duplicate_function_names(self.functions))
 
-    @field_validator("functions")
-    @classmethod
-    def _function_rules(
-        cls, functions: dict[str, FunctionConfig], info: ValidationInfo
-    ) -> dict[str, FunctionConfig]:
-        # Each part of info.data is absent when that key itself is invalid (reported there).
-        raise_problems(
-            [
-                *duplicate_function_names(functions),
-                *concurrency_problems(functions, info.data.get("account_concurrency")),
-                *secrets_keys_in_region(functions, info.data.get("region")),
-            ]
-        )
-        return functions
+    @rule("functions", "account_concurrency")
+    def _concurrency_within_the_account(self) -> Iterator[Problem]:
+        return under("functions", concurrency_problems(self.functions, self.account_concurrency))
 
-    @field_validator("routes")
-    @classmethod
-    def _route_rules(cls, routes: list[RouteConfig], info: ValidationInfo) -> list[RouteConfig]:
-        collisions = list(route_collisions(routes))
+    @rule("functions", "region")
+    def _secret_keys_in_region(self) -> Iterator[Problem]:
+        return under("functions", secrets_keys_in_region(self.functions, self.region))
+
+    @rule("routes", "functions")
+    def _routes_to_known_functions(self) -> Iterator[Problem]:
+        return under("routes", unknown_functions(self.routes, self.functions))
+
+    @rule("routes")
+    def _routes_apart(self) -> Iterator[Problem]:
+        collisions = list(route_collisions(self.routes))
         colliding = {problem.loc[0] for problem in collisions}
-        raise_problems(
+        return under(
+            "routes",
             [
-                *unknown_functions(routes, info.data.get("functions")),
                 *collisions,
                 # A route already reported for a collision would only be reported again.
-                *(p for p in sibling_parameters(routes) if p.loc[0] not in colliding),
-                *priority_collisions(routes),
-                *target_group_names(routes, info.data.get("load_balancer")),
-            ]
+                *(p for p in sibling_parameters(self.routes) if p.loc[0] not in colliding),
+                *priority_collisions(self.routes),
+            ],
         )
-        return routes
 
-    @field_validator("routes")
-    @classmethod
-    def _route_quotas(cls, routes: list[RouteConfig]) -> list[RouteConfig]:
-        raise_problems([*load_balancer_wildcards(routes), *api_resources(routes)])
-        return routes
+    @rule("routes", "load_balancer")
+    def _target_group_names(self) -> Iterator[Problem]:
+        return under("routes", target_group_names(self.routes, self.load_balancer))
 
-    @model_validator(mode="after")
-    def _role_in_the_account(self) -> StackConfig:
-        raise_problems(account_problems(self.account_id, self.assume_role))
-        return self
+    @rule("account_id", "assume_role")
+    def _role_in_the_account(self) -> Iterator[Problem]:
+        return iter(account_problems(self.account_id, self.assume_role))
 
-    @model_validator(mode="after")
-    def _function_policies(self) -> StackConfig:
-        raise_problems([*_policy_size_problems(self), *_role_policy_problems(self)])
-        return self
+    @rule("routes")
+    def _route_quotas(self) -> Iterator[Problem]:
+        return under("routes", [*load_balancer_wildcards(self.routes), *api_resources(self.routes)])
 
-    @model_validator(mode="after")
-    def _environment_size(self) -> StackConfig:
+    @rule("functions", "routes", "region", "load_balancer", "s3", "dynamodb")
+    def _function_policies(self) -> Iterator[Problem]:
+        return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
+
+    @rule("functions", "s3", "dynamodb")
+    def _environment_size(self) -> Iterator[Problem]:
         added = ", ".join(sorted(STACK_VARIABLES))
         message = (
             f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
             f"(counting {added}, which the stack adds, and SECRET_* for the secrets)"
         )
-        raise_problems(
-            Problem(("functions", key, "environment"), message, size)
-            for key in self.functions
-            if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES
-        )
-        return self
+        for key in self.functions:
+            if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES:
+                yield Problem(("functions", key, "environment"), message, size)
 
-    @model_validator(mode="after")
-    def _alarms_fit_the_release(self) -> StackConfig:
+    @rule("alarms", "releases")
+    def _alarms_fit_the_release(self) -> Iterator[Problem]:
         alarms = self.alarms
         problem = alarm_window_problem(
             self.releases.strategy, alarms.period_s * alarms.evaluation_periods
@@ -304,34 +293,30 @@ class StackConfig(StrictModel):
                 f"{problem}: the alarms could not stop a bad release; shorten the window or "
                 "choose a longer releases.strategy"
             )
-            fail(("alarms", "evaluation_periods"), message, alarms.evaluation_periods)
-        return self
+            yield Problem(("alarms", "evaluation_periods"), message, alarms.evaluation_periods)
 
-    @model_validator(mode="after")
-    def _rollback_alarms_per_function(self) -> StackConfig:
-        raise_problems(rollback_alarm_problems(self))
-        return self
+    @rule("functions", "routes")
+    def _rollback_alarms_per_function(self) -> Iterator[Problem]:
+        return rollback_alarm_problems(self)
 
-    @model_validator(mode="after")
-    def _markup_paths_are_routes(self) -> StackConfig:
+    @rule("waf", "routes", "api")
+    def _markup_paths_are_routes(self) -> Iterator[Problem]:
         paths = self.waf.markup_paths
         routed = {route.path for route in self.routes}
-        raise_problems(
-            Problem(("waf", "markup_paths", index), "not a routes[].path of this file", path)
-            for index, path in enumerate(paths)
-            if path not in routed
-        )
+        for index, path in enumerate(paths):
+            if path not in routed:
+                message = "not a routes[].path of this file"
+                yield Problem(("waf", "markup_paths", index), message, path)
         regex = paths_regex(paths, self.api.stage_name)
         if paths and len(regex) > WAF_REGEX_MAX_LENGTH:
             message = (
                 f"the path pattern WAF matches would be {len(regex)} characters, it allows "
                 f"{WAF_REGEX_MAX_LENGTH}: fewer paths, or a {{name+}} route"
             )
-            fail(("waf", "markup_paths"), message, paths)
-        return self
+            yield Problem(("waf", "markup_paths"), message, paths)
 
-    @model_validator(mode="after")
-    def _load_balancer_name_needs_the_domains_certificate(self) -> StackConfig:
+    @rule("domain", "load_balancer")
+    def _load_balancer_name_needs_the_domains_certificate(self) -> Iterator[Problem]:
         domain = self.domain
         chosen = domain.load_balancer_name if domain is not None else None
         if chosen is not None and self.load_balancer.certificate_arn is not None:
@@ -339,8 +324,7 @@ class StackConfig(StrictModel):
                 "only used without load_balancer.certificate_arn: the load balancer then "
                 "serves that certificate, and the names it covers are yours to point"
             )
-            fail(("domain", "load_balancer_name"), message, chosen)
-        return self
+            yield Problem(("domain", "load_balancer_name"), message, chosen)
 
     @property
     def name_prefix(self) -> str:
@@ -383,7 +367,7 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
     for key, function in config.functions.items():
         routes = config.routes_of(key)
         routed = RoutedFunction(
-            function_name=function.name or key,
+            function_name=function.name,
             region=config.region,
             routes=tuple((route.method, route.path) for route in routes),
             target_group_name=(

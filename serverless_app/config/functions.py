@@ -10,16 +10,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from constructs_lib.concurrency import reservable, why_reservable
-from constructs_lib.dependencies import dependency_file_problem
-from serverless_app.config.aws_facts import (
+from constructs_lib.concurrency import (
+    provisioned_within_reserved_problem,
+    reservable,
+    why_reservable,
+)
+from constructs_lib.dependencies import DEPENDENCY_FILE_NAMES, dependency_file_problem
+from constructs_lib.limits import (
+    LAMBDA_MAX_TIMEOUT_S,
     LAMBDA_PYTHON_RUNTIMES,
     MAX_SECRETS_PER_FUNCTION,
     SECRET_VARIABLE_PREFIX,
+    Architecture,
 )
-from serverless_app.config.base import PROJECT_ROOT, StrictModel
+from serverless_app.config.base import PROJECT_ROOT, StrictModel, rule
+from serverless_app.config.problems import Problem
 from serverless_app.config.rules import (
     BucketObjectPattern,
     KmsKeyArn,
@@ -27,19 +34,14 @@ from serverless_app.config.rules import (
     LambdaHandler,
     LambdaVariableName,
     LocalPath,
-    Problem,
     SecretName,
     SsmParameterName,
     arn_in,
     one_of,
     partition_of,
-    raise_problems,
 )
 
 TableGrant = Literal["none", "read", "write", "read_write"]
-Architecture = Literal["x86_64", "arm64"]
-# The dependency files a function may name: a pip requirements file or a uv / PEP 621 project.
-DEPENDENCY_FILE_NAMES = ("requirements.txt", "uv.lock", "pyproject.toml")
 
 
 class FunctionGrants(StrictModel):
@@ -69,8 +71,7 @@ class FunctionConfig(StrictModel):
     """One function (`[functions.<key>]`): its code, settings and grants. Each function has its
     own role `<name>-role`, log group, dead-letter queue and target group."""
 
-    name: LambdaFunctionName | None = Field(
-        default=None,
+    name: LambdaFunctionName = Field(
         description=(
             "1-59 letters, digits, `-` or `_` (the role `<name>-role` must fit IAM's 64); unique "
             "among the functions of every file"
@@ -104,7 +105,7 @@ class FunctionConfig(StrictModel):
         description="dependencies are installed for it; `arm64` (Graviton) costs less per GB-s",
     )
     memory_mb: Annotated[int, Field(ge=128, le=10240)] = Field(default=256, description="")
-    timeout_s: Annotated[int, Field(ge=1, le=900)] = Field(
+    timeout_s: Annotated[int, Field(ge=1, le=LAMBDA_MAX_TIMEOUT_S)] = Field(
         default=10,
         description=(
             "above 29 a warning when a route calls the function (API Gateway stops waiting at 29 s)"
@@ -193,30 +194,22 @@ class FunctionConfig(StrictModel):
             return None
         return (PROJECT_ROOT / self.dependencies).resolve()
 
-    @model_validator(mode="after")
-    def _function_rules(self) -> FunctionConfig:
-        raise_problems(
-            [
-                *self._provisioned_within_reserved(),
-                *self._secret_problems(),
-                *self._code_problems(),
-                *self._dependency_problems(),
-            ]
-        )
-        return self
-
+    @rule("provisioned_concurrency", "reserved_concurrency")
     def _provisioned_within_reserved(self) -> Iterator[Problem]:
-        count, reserved = self.provisioned_concurrency, self.reserved_concurrency
-        if count is not None and reserved is not None and count > reserved:
-            yield Problem(
-                ("provisioned_concurrency",), f"at most {reserved} (reserved_concurrency)", count
-            )
+        count = self.provisioned_concurrency
+        problem = provisioned_within_reserved_problem(count, self.reserved_concurrency)
+        if problem is not None:
+            yield Problem(("provisioned_concurrency",), problem, count)
 
-    def _secret_problems(self) -> Iterator[Problem]:
+    @rule("secrets_kms_key_arn", "secrets")
+    def _key_needs_secrets(self) -> Iterator[Problem]:
         if self.secrets_kms_key_arn is not None and not self.secrets:
             yield Problem(
                 ("secrets_kms_key_arn",), "only used with secrets", self.secrets_kms_key_arn
             )
+
+    @rule("secrets", "environment")
+    def _secret_variables_free(self) -> Iterator[Problem]:
         for name in self.secrets:
             variable = f"{SECRET_VARIABLE_PREFIX}{name.upper()}"
             if variable in self.environment:
@@ -224,6 +217,7 @@ class FunctionConfig(StrictModel):
                     ("secrets", name), f"its variable {variable} is set in environment", name
                 )
 
+    @rule("source_dir", "handler")
     def _code_problems(self) -> Iterator[Problem]:
         source, kind = _looked_up(self.source_dir)
         if kind != "folder":
@@ -246,6 +240,7 @@ class FunctionConfig(StrictModel):
             message = f"{problem} in {found[0].relative_to(source)}"
             yield Problem(("handler",), message, self.handler)
 
+    @rule("dependencies")
     def _dependency_problems(self) -> Iterator[Problem]:
         if self.dependencies is None:
             return
@@ -330,10 +325,8 @@ def _top_level_names(tree: ast.Module) -> set[str]:
 
 
 def duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[Problem]:
-    first_key: dict[str | None, str] = {}
+    first_key: dict[str, str] = {}
     for key, function in functions.items():
-        if function.name is None:  # not derived: project or env is wrong, reported there
-            continue
         if function.name in first_key:
             message = f"also the name of functions.{first_key[function.name]}"
             yield Problem((key, "name"), message, function.name)
@@ -341,14 +334,10 @@ def duplicate_function_names(functions: dict[str, FunctionConfig]) -> Iterator[P
             first_key[function.name] = key
 
 
-def concurrency_problems(
-    functions: dict[str, FunctionConfig], account: int | None
-) -> Iterator[Problem]:
+def concurrency_problems(functions: dict[str, FunctionConfig], account: int) -> Iterator[Problem]:
     """Reserved concurrency, and provisioned concurrency outside a reservation, come out of the
     account's quota, of which Lambda keeps part unreserved (`constructs_lib.concurrency`): the
     claims of all functions together must leave it. Reported on the claim that goes over."""
-    if account is None:
-        return
     available = reservable(account)
     claims = [claim for key, function in functions.items() if (claim := _claim(key, function))]
     total = 0
@@ -372,11 +361,7 @@ def _claim(key: str, function: FunctionConfig) -> tuple[str, str, int] | None:
     return None
 
 
-def secrets_keys_in_region(
-    functions: dict[str, FunctionConfig], region: str | None
-) -> Iterator[Problem]:
-    if region is None:
-        return
+def secrets_keys_in_region(functions: dict[str, FunctionConfig], region: str) -> Iterator[Problem]:
     for key, function in functions.items():
         arn = function.secrets_kms_key_arn
         if arn is not None and not arn_in(arn, region):

@@ -20,7 +20,7 @@ from serverless_app.config.across_files import UNIQUE_ACROSS_FILES
 from serverless_app.config.base import DEFAULT_CONFIG_PATH, Model, StrictModel
 from serverless_app.config.bootstrap import BootstrapRegions
 from serverless_app.config.environment import StackConfig, warnings_of
-from serverless_app.config.rules import NO_VALUE
+from serverless_app.config.problems import NO_VALUE
 from serverless_app.config.toml_text import TomlProblems, parse_toml
 
 # The bootstrap file lives in a `bootstrap/` folder next to the environment files.

@@ -6,18 +6,12 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from constructs_lib.zones import mixed_forms
-from serverless_app.config.base import StrictModel
-from serverless_app.config.rules import (
-    AvailabilityZone,
-    Ipv4Cidr,
-    Problem,
-    SubnetKey,
-    listed,
-    raise_problems,
-)
+from serverless_app.config.base import StrictModel, rule
+from serverless_app.config.problems import Problem
+from serverless_app.config.rules import AvailabilityZone, Ipv4Cidr, SubnetKey, listed
 
 
 class SubnetConfig(StrictModel):
@@ -86,33 +80,20 @@ class VpcConfig(StrictModel):
     )
     flow_logs: bool = Field(default=True, description="VPC flow logs to CloudWatch")
 
-    @model_validator(mode="after")
-    def _network_rules(self) -> VpcConfig:
-        raise_problems(
-            [
-                *self._subnets_inside_vpc(),
-                *self._subnets_apart(),
-                *self._one_zone_form(),
-                *self._load_balancer_zones(),
-                *self._private_subnet_present(),
-                *self._nat_zones(),
-                *self._nat_subnet(),
-            ]
-        )
-        return self
-
     def subnets(self) -> Iterator[tuple[str, str, SubnetConfig]]:
         """(tier field, key, subnet) for every subnet, public first, keys in sorted order."""
         for tier in ("public_subnets", "private_subnets"):
             for key, subnet in sorted(getattr(self, tier).items()):
                 yield tier, key, subnet
 
+    @rule("cidr", "public_subnets", "private_subnets")
     def _subnets_inside_vpc(self) -> Iterator[Problem]:
         vpc = ipaddress.IPv4Network(self.cidr)
         for tier, key, subnet in self.subnets():
             if not ipaddress.IPv4Network(subnet.cidr).subnet_of(vpc):
                 yield Problem((tier, key, "cidr"), f"not inside vpc.cidr {self.cidr}", subnet.cidr)
 
+    @rule("public_subnets", "private_subnets")
     def _subnets_apart(self) -> Iterator[Problem]:
         seen: list[tuple[str, ipaddress.IPv4Network]] = []
         for tier, key, subnet in self.subnets():
@@ -123,6 +104,7 @@ class VpcConfig(StrictModel):
                     break
             seen.append((f"vpc.{tier}.{key}", network))
 
+    @rule("public_subnets", "private_subnets")
     def _one_zone_form(self) -> Iterator[Problem]:
         """Each subnet whose zone is written in another form than the first subnet's."""
         subnets = list(self.subnets())
@@ -138,6 +120,7 @@ class VpcConfig(StrictModel):
                     subnet.az,
                 )
 
+    @rule("public_subnets")
     def _load_balancer_zones(self) -> Iterator[Problem]:
         zones = sorted({subnet.az for subnet in self.public_subnets.values()})
         if len(zones) < 2:
@@ -147,10 +130,12 @@ class VpcConfig(StrictModel):
                 zones,
             )
 
+    @rule("private_subnets")
     def _private_subnet_present(self) -> Iterator[Problem]:
         if not self.private_subnets:
             yield Problem(("private_subnets",), "at least one private subnet is needed", {})
 
+    @rule("nat_gateways", "public_subnets", "private_subnets")
     def _nat_zones(self) -> Iterator[Problem]:
         if self.nat_gateways != "one_per_az":
             return
@@ -164,6 +149,7 @@ class VpcConfig(StrictModel):
                     subnet.az,
                 )
 
+    @rule("nat_subnet", "nat_gateways", "public_subnets")
     def _nat_subnet(self) -> Iterator[Problem]:
         if self.nat_subnet is None:
             return

@@ -6,22 +6,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from constructs_lib.limits import (
     ALARM_MAX_EVALUATION_SECONDS,
     ALARM_MAX_METRICS,
     ALARM_MIN_PERIOD_S,
+    API_MAX_LATENCY_MS,
     DEPLOYMENT_GROUP_MAX_ALARMS,
+    RELEASE_STRATEGIES,
+    alarm_evaluation_problem,
+    alarm_period_problem,
+    datapoints_to_alarm_problem,
     metric_alarms_needed,
 )
-from serverless_app.config.aws_facts import (
-    API_MAX_LATENCY_MS,
-    LOG_RETENTION_DAYS,
-    RELEASE_STRATEGIES,
-)
-from serverless_app.config.base import StrictModel
-from serverless_app.config.rules import EmailAddress, HttpsUrl, Problem, SnsTopicName, fail, one_of
+from serverless_app.config.aws_facts import LOG_RETENTION_DAYS
+from serverless_app.config.base import StrictModel, rule
+from serverless_app.config.problems import Problem
+from serverless_app.config.rules import EmailAddress, HttpsUrl, SnsTopicName, one_of
 
 if TYPE_CHECKING:
     from serverless_app.config.environment import StackConfig
@@ -44,8 +46,7 @@ class AlarmsConfig(StrictModel):
     """CloudWatch alarms on the function, the API and the load balancer, sent (ALARM and OK)
     to one encrypted SNS topic (`topic_name`), plus a dashboard `<project>-<env>`."""
 
-    topic_name: SnsTopicName | None = Field(
-        default=None,
+    topic_name: SnsTopicName = Field(
         description=(
             "the alarm topic; a new name replaces the topic and its confirmed subscriptions "
             "(see CHANGELOG.md before an upgrade); unique"
@@ -110,17 +111,23 @@ class AlarmsConfig(StrictModel):
         ),
     )
 
-    @model_validator(mode="after")
-    def _window(self) -> AlarmsConfig:
-        if self.period_s % ALARM_MIN_PERIOD_S:
-            fail(("period_s",), f"must be a multiple of {ALARM_MIN_PERIOD_S}", self.period_s)
-        if self.period_s * self.evaluation_periods > ALARM_MAX_EVALUATION_SECONDS:
-            message = f"period_s x evaluation_periods exceeds {ALARM_MAX_EVALUATION_SECONDS} s"
-            fail(("evaluation_periods",), message, self.evaluation_periods)
-        if self.datapoints_to_alarm > self.evaluation_periods:
-            message = "at most evaluation_periods"
-            fail(("datapoints_to_alarm",), message, self.datapoints_to_alarm)
-        return self
+    @rule("period_s")
+    def _whole_minutes(self) -> Iterator[Problem]:
+        if (problem := alarm_period_problem(self.period_s)) is not None:
+            yield Problem(("period_s",), problem, self.period_s)
+
+    @rule("period_s", "evaluation_periods")
+    def _window_within_a_day(self) -> Iterator[Problem]:
+        if (
+            problem := alarm_evaluation_problem(self.period_s, self.evaluation_periods)
+        ) is not None:
+            yield Problem(("evaluation_periods",), problem, self.evaluation_periods)
+
+    @rule("datapoints_to_alarm", "evaluation_periods")
+    def _datapoints_within_the_window(self) -> Iterator[Problem]:
+        problem = datapoints_to_alarm_problem(self.datapoints_to_alarm, self.evaluation_periods)
+        if problem is not None:
+            yield Problem(("datapoints_to_alarm",), problem, self.datapoints_to_alarm)
 
 
 class ReleasesConfig(StrictModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from constructs_lib.paths import (
     MAX_API_RESOURCES,
@@ -18,10 +18,11 @@ from constructs_lib.paths import (
     wildcard_count,
 )
 from serverless_app.config.aws_facts import TARGET_GROUP_NAME_MAX
-from serverless_app.config.base import StrictModel
+from serverless_app.config.base import StrictModel, rule
 from serverless_app.config.edge import LoadBalancerConfig
 from serverless_app.config.functions import FunctionConfig
-from serverless_app.config.rules import NO_VALUE, Problem, RoutePath, did_you_mean, fail, listed
+from serverless_app.config.problems import NO_VALUE, Problem
+from serverless_app.config.rules import RoutePath, did_you_mean, listed
 
 ApiAuthorization = Literal["NONE", "AWS_IAM"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "ANY"]
@@ -69,9 +70,8 @@ class RouteConfig(StrictModel):
         )
     )
 
-    @model_validator(mode="before")
     @classmethod
-    def _public_routes_on_the_load_balancer(cls, data: Any) -> Any:
+    def prepared(cls, data: Any) -> Any:
         """Public routes go on the load balancer unless told otherwise; authorized ones never
         by default (see `_no_anonymous_path`)."""
         if isinstance(data, dict) and "load_balancer" not in data:
@@ -79,18 +79,20 @@ class RouteConfig(StrictModel):
             return {**data, "load_balancer": authorization == "NONE"}
         return data
 
-    @model_validator(mode="after")
-    def _no_anonymous_path(self) -> RouteConfig:
+    @rule("load_balancer", "authorization")
+    def _no_anonymous_path(self) -> Iterator[Problem]:
         if self.load_balancer and self.authorization != "NONE":
             message = (
                 f"the load balancer has no {self.authorization} authorization: the route would be "
                 'public there; set load_balancer = false or authorization = "NONE"'
             )
-            fail(("load_balancer",), message, self.load_balancer)
+            yield Problem(("load_balancer",), message, self.load_balancer)
+
+    @rule("priority", "load_balancer")
+    def _priority_needs_the_load_balancer(self) -> Iterator[Problem]:
         if self.priority is not None and not self.load_balancer:
             message = "only used for a route on the load balancer (load_balancer = true)"
-            fail(("priority",), message, self.priority)
-        return self
+            yield Problem(("priority",), message, self.priority)
 
     @property
     def listener_priority(self) -> int:
@@ -104,11 +106,9 @@ class RouteConfig(StrictModel):
 
 
 def target_group_names(
-    routes: list[RouteConfig], load_balancer: LoadBalancerConfig | None
+    routes: list[RouteConfig], load_balancer: LoadBalancerConfig
 ) -> Iterator[Problem]:
     """A function a public route reaches gets a target group `<load balancer>-<key>`."""
-    if load_balancer is None or load_balancer.name is None:
-        return
     reported = set()
     for index, route in enumerate(routes):
         name = f"{load_balancer.name}-{route.function}"
@@ -148,10 +148,8 @@ def api_resources(routes: list[RouteConfig]) -> Iterator[Problem]:
 
 
 def unknown_functions(
-    routes: list[RouteConfig], functions: dict[str, FunctionConfig] | None
+    routes: list[RouteConfig], functions: dict[str, FunctionConfig]
 ) -> Iterator[Problem]:
-    if functions is None:
-        return
     for index, route in enumerate(routes):
         if route.function not in functions:
             known = listed(functions)

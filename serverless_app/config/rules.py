@@ -1,4 +1,4 @@
-"""Rules about one value, as `Annotated` types, and the way validators report problems.
+"""Rules about one value, as `Annotated` types (how rules about several keys report: `problems`).
 
 Each value rule raises ValueError with a message that completes "key.path: ...".
 """
@@ -9,17 +9,15 @@ import difflib
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ValidationError
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import AfterValidator
 
+from constructs_lib.limits import API_NAME_MAX, SECRET_NAME_PATTERN, ssm_parameter_name_problem
 from constructs_lib.paths import path_problem
 from constructs_lib.zones import ZONE_ID, ZONE_NAME, is_zone_id, zone_id_region_problem
 from serverless_app.config.aws_facts import (
     ALB_SSL_POLICIES,
-    API_ROLE_SUFFIX,
     AVAILABILITY_ZONE_LETTERS,
     AWS_REGIONS,
     FUNCTION_ROLE_SUFFIX,
@@ -32,8 +30,6 @@ from serverless_app.config.aws_facts import (
     S3_OBJECT_KEY_MAX_BYTES,
     S3_RESERVED_PREFIXES,
     S3_RESERVED_SUFFIXES,
-    SSM_MAX_HIERARCHY_LEVELS,
-    SSM_PARAMETER_NAME_MAX,
     STACK_TAGS,
     STACK_VARIABLES,
     TARGET_GROUP_NAME_MAX,
@@ -322,10 +318,9 @@ SslPolicy = Annotated[str, AfterValidator(_ssl_policy)]
 ApiName = Annotated[
     str,
     pattern(
-        rf"[A-Za-z0-9._-]{{1,{IAM_ROLE_NAME_MAX - len(API_ROLE_SUFFIX)}}}",
-        f"1-{IAM_ROLE_NAME_MAX - len(API_ROLE_SUFFIX)} letters, digits, dots, hyphens or "
-        f"underscores (its IAM role '<name>{API_ROLE_SUFFIX}' must fit IAM's "
-        f"{IAM_ROLE_NAME_MAX}; its log group name allows no other characters)",
+        rf"[A-Za-z0-9._-]{{1,{API_NAME_MAX}}}",
+        f"1-{API_NAME_MAX} letters, digits, dots, hyphens or underscores (its log group name "
+        "allows no other characters; its latency alarm's name must fit CloudWatch's 255)",
     ),
 ]
 SnsTopicName = Annotated[
@@ -362,22 +357,14 @@ HttpsUrl = Annotated[
 # The function reads `SECRET_<NAME>`: lower_snake_case, as the handler asks for it.
 SecretName = Annotated[
     str,
-    pattern(r"[a-z][a-z0-9_]{0,63}", "1-64 lowercase letters, digits or _, starting with a letter"),
+    pattern(SECRET_NAME_PATTERN, "1-64 lowercase letters, digits or _, starting with a letter"),
 ]
 
 
 def _ssm_parameter_name(value: str) -> str:
-    if len(value) > SSM_PARAMETER_NAME_MAX or not re.fullmatch(
-        r"/?[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*", value
-    ):
-        raise ValueError(
-            f"must be an SSM parameter name: at most {SSM_PARAMETER_NAME_MAX} letters, digits "
-            "or `_.-`, levels separated by `/`"
-        )
-    if value.count("/") > SSM_MAX_HIERARCHY_LEVELS:
-        raise ValueError(f"at most {SSM_MAX_HIERARCHY_LEVELS} levels of hierarchy")
-    if value.lstrip("/").lower().startswith(("aws", "ssm")):
-        raise ValueError("names starting with aws or ssm are reserved by AWS")
+    problem = ssm_parameter_name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -462,43 +449,3 @@ def _bucket_object_pattern(value: str) -> str:
 RoutePath = Annotated[str, AfterValidator(_route_path)]
 # An object key of the artifacts bucket, or a prefix with a trailing "*" ("reports/*").
 BucketObjectPattern = Annotated[str, AfterValidator(_bucket_object_pattern)]
-
-
-# --- How validators of several keys report: Problems located below the key they validate. ---
-
-NO_VALUE = object()
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A broken rule at `loc`, relative to the model or field whose validator found it."""
-
-    loc: tuple[str | int, ...]
-    message: str
-    given: object = NO_VALUE
-
-
-def raise_problems(problems: Iterable[Problem]) -> None:
-    """Report several located problems from one validator.
-
-    Pydantic merges a ValidationError raised inside a validator into the outer one, prefixing
-    each location with the validated key's path (supported since pydantic-core#510).
-    """
-    details = [
-        InitErrorDetails(
-            type=PydanticCustomError(
-                "config_rule",
-                "{message}",
-                {"message": problem.message, "has_value": problem.given is not NO_VALUE},
-            ),
-            loc=problem.loc,
-            input=None if problem.given is NO_VALUE else problem.given,
-        )
-        for problem in problems
-    ]
-    if details:
-        raise ValidationError.from_exception_data("configuration", details)
-
-
-def fail(loc: tuple[str | int, ...], message: str, given: object = NO_VALUE) -> None:
-    raise_problems([Problem(loc, message, given)])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from serverless_app.config.aws_facts import S3_MAX_LIFECYCLE_DAYS
-from serverless_app.config.base import StrictModel
-from serverless_app.config.rules import DynamoDbTableName, S3BucketName, S3BucketPrefix, fail
+from serverless_app.config.base import StrictModel, rule
+from serverless_app.config.problems import Problem
+from serverless_app.config.rules import DynamoDbTableName, S3BucketName, S3BucketPrefix
 
 
 class S3Config(StrictModel):
@@ -54,22 +56,21 @@ class S3Config(StrictModel):
         ),
     )
 
-    @model_validator(mode="after")
-    def _one_naming_mode(self) -> S3Config:
+    @rule("bucket_prefix", "bucket_name")
+    def _one_naming_mode(self) -> Iterator[Problem]:
         if self.bucket_prefix and self.bucket_name:
-            fail(("bucket_name",), "set bucket_prefix or bucket_name, not both", self.bucket_name)
-        return self
+            message = "set bucket_prefix or bucket_name, not both"
+            yield Problem(("bucket_name",), message, self.bucket_name)
 
-    @model_validator(mode="after")
-    def _one_destroy_mode(self) -> S3Config:
+    @rule("force_destroy", "prevent_destroy")
+    def _one_destroy_mode(self) -> Iterator[Problem]:
         if self.force_destroy and self.prevent_destroy:
-            fail(("prevent_destroy",), "contradicts force_destroy = true; set one of them")
-        return self
+            message = "contradicts force_destroy = true; set one of them"
+            yield Problem(("prevent_destroy",), message)
 
 
 class DynamoDbConfig(StrictModel):
-    table_name: DynamoDbTableName | None = Field(
-        default=None,
+    table_name: DynamoDbTableName = Field(
         description="3-255 letters, digits, `_`, `.` or `-`; unique",
         json_schema_extra={"default_text": "`<project>-<env>-requests`"},
     )
