@@ -26,6 +26,10 @@ A4. Resources: moto passes the resource's ARN only for S3 (bucket and object), S
    action is authorized against `*`, which no statement scoped to ARNs matches, so a scoped
    policy denied them all. Fix: where moto names no resource, a statement's `Resource` is taken
    as matching: the action is checked, the resource scope of those services only on paper.
+
+Not fixed: moto answers a denied call of a JSON-protocol service (SQS, DynamoDB, KMS, CloudWatch
+Logs, CodeDeploy, WAF, SSM, ACM) with an XML error body, which the provider cannot decode: the
+call still fails with HTTP 403, but Terraform's message does not name the action.
 """
 
 from __future__ import annotations
