@@ -27,9 +27,10 @@ A4. Resources: moto passes the resource's ARN only for S3 (bucket and object), S
    policy denied them all. Fix: where moto names no resource, a statement's `Resource` is taken
    as matching: the action is checked, the resource scope of those services only on paper.
 
-Not fixed: moto answers a denied call of a JSON-protocol service (SQS, DynamoDB, KMS, CloudWatch
-Logs, CodeDeploy, WAF, SSM, ACM) with an XML error body, which the provider cannot decode: the
-call still fails with HTTP 403, but Terraform's message does not name the action.
+Not fixed: moto answers a denied call with one XML error shape for every service; the provider
+decodes it for EC2 only. A denied call of another service still fails (HTTP 403), but
+Terraform's message does not name the action: `sqs:CreateQueue` (a JSON service: "failed to
+decode response body") and `sns:CreateTopic` ("api error UnknownError") were seen.
 """
 
 from __future__ import annotations
