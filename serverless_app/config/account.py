@@ -12,7 +12,6 @@ from serverless_app.config.aws_facts import (
     IAM_EXTERNAL_ID_PATTERN,
     IAM_ROLE_ARN_PATTERN,
     IAM_ROLE_SESSION_NAME_PATTERN,
-    PLACEHOLDER_ACCOUNT_ID,
 )
 from serverless_app.config.base import StrictModel
 from serverless_app.config.problems import Problem
@@ -78,13 +77,3 @@ def account_problems(account_id: str | None, assume_role: AssumeRoleConfig | Non
         f"{account_id}: Terraform would refuse every plan"
     )
     return [Problem(("assume_role", "role_arn"), message, assume_role.role_arn)]
-
-
-def placeholder_warning(account_id: str | None) -> list[Problem]:
-    if account_id != PLACEHOLDER_ACCOUNT_ID:
-        return []
-    message = (
-        "is the shipped placeholder: Terraform refuses to plan under any account until you "
-        "set your account's id"
-    )
-    return [Problem(("account_id",), message, account_id)]

@@ -25,7 +25,6 @@ from serverless_app.config.account import (
     AccountId,
     AssumeRoleConfig,
     account_problems,
-    placeholder_warning,
 )
 from serverless_app.config.aws_facts import (
     ALB_MAX_LISTENER_RULES,
@@ -118,7 +117,7 @@ class StackConfig(StrictModel):
             "the AWS account this environment deploys to, 12 digits as a string: Terraform "
             "refuses to plan or apply under credentials of any other account (the provider's "
             f"`allowed_account_ids`); the shipped placeholder `{PLACEHOLDER_ACCOUNT_ID}` "
-            "matches no account (`make check` warns)"
+            "matches no account, so Terraform refuses every one until it is changed"
         ),
         json_schema_extra={"default_text": "unset: any account"},
     )
@@ -388,7 +387,6 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
 
 def warnings_of(config: StackConfig) -> Iterator[Problem]:
     """Allowed but probably unintended: reported on stderr, the run goes on."""
-    yield from placeholder_warning(config.account_id)
     for key, function in config.functions.items():
         if function.timeout_s > API_GATEWAY_TIMEOUT_S and config.routes_of(key):
             yield Problem(
