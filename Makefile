@@ -25,6 +25,7 @@ MYPY := $(TOOLS)/mypy/bin/mypy
 
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
+SERVE_ALB_PORT ?= 8081
 CALL_ENV ?= dev
 CALL_PATH ?= /hello
 CALL_ARGS ?=
@@ -32,7 +33,11 @@ RELEASE_ENV ?= dev
 ENV ?= dev
 RELEASE_ARGS ?=
 
+<<<<<<< HEAD
 .PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release deployer-policy clean graphviz provider-mirror
+=======
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture clean graphviz provider-mirror
+>>>>>>> main
 
 setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -86,7 +91,7 @@ bootstrap: $(VENV)/.synced ## synthesize the remote-state bucket stack into boot
 	$(PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
-	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT)
+	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT)
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)
@@ -97,9 +102,17 @@ call: $(VENV)/.synced ## SigV4-signed request to a route of the applied stack (C
 release: $(VENV)/.synced ## CodeDeploy shifts the applied stack's live alias to its newest version (RELEASE_ENV=dev, RELEASE_ARGS="--version N" to roll back)
 	$(PY) -m scripts.release --env $(RELEASE_ENV) $(RELEASE_ARGS)
 
+<<<<<<< HEAD
 deployer-policy: $(VENV)/.synced ## synth, then print the least-privilege policy of whoever runs terraform on a stack: managed policy documents, JSON (ENV=dev; docs/deploying.md)
 	@$(PY) main.py >/dev/null
 	@$(PY) -m scripts.deployer_policy --env $(ENV)
+=======
+# At each release: its synthesized dev stack becomes the upgrade step's starting point
+# (tests/releases/RELEASE/, committed; docs/apply-cycle.md).
+release-fixture: $(VENV)/.synced ## record a release's dev stack for the upgrade step (RELEASE=v0.1.0 COMMIT=8cab6fd)
+	@test -n "$(RELEASE)" -a -n "$(COMMIT)" || { echo "usage: make release-fixture RELEASE=vX.Y.Z COMMIT=<commit>" >&2; exit 2; }
+	$(PY) -m scripts.release_fixture $(RELEASE) $(COMMIT)
+>>>>>>> main
 
 # pytest-xdist workers: one per CPU (`auto`; `make test TEST_WORKERS=N` overrides it), as the
 # suite is CPU-bound (jsii's node kernel, checkov, Terraform). How tests are shared out between
@@ -108,8 +121,11 @@ TEST_WORKERS ?= auto
 test: setup lint ## lint, then the whole test suite, apply cycle included (what CI runs)
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
-e2e: $(VENV)/.synced ## only the apply cycle: Terraform applies dev, prod and bootstrap against a local emulator
-	$(PY) -m pytest -m e2e
+# The e2e modules on two workers: the change cycle starts at once beside the apply cycle and
+# the plan-time checks.
+E2E_WORKERS ?= 2
+e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap, then dev's changes and the upgrade, against local emulators (part of `make test`)
+	$(PY) -m pytest -m e2e -n $(E2E_WORKERS)
 
 # The apply cycle reads hashicorp/aws from a filesystem mirror, never from the network. Where
 # there is none (GitHub's runners), this fills one from the registry: `terraform init` of a
@@ -132,6 +148,9 @@ diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png 
 
 bench: $(VENV)/.synced ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
 	$(PY) -m scripts.bench
+
+coldstart: $(VENV)/.synced ## each shipped function: fresh interpreter to handler ready, with and without byte-code (median of 15 runs), zip sizes
+	$(PY) -m scripts.coldstart
 
 # mypy reads pyproject.toml (strict on the libraries). Each function folder is its own import
 # root (its handler module is a top-level `app`), so each is checked in a run of its own.

@@ -108,13 +108,22 @@ def synthesize_or_report(build: Callable[[App], None], outdir: Path) -> int:
 def build_environments(app: App, configs: Sequence[tuple[Path, StackConfig]]) -> None:
     from serverless_app.stack import ServerlessStack
 
+    stacks = []
     for path, config in configs:
         try:
-            ServerlessStack(app, config)
+            stacks.append(ServerlessStack(app, config))
         except PackagingError as error:
             # A dependency without a wheel, a package over Lambda's limit, ...: the file and
             # the function are named; the previous output stays as it was.
             raise PackagingError(f"{shown(path)}: {error}") from error
+    # Once per reason (one per runtime), not once per function and environment.
+    skipped = {
+        deployed.function.bytecode_skipped: None
+        for stack in stacks
+        for deployed in stack.functions.values()
+        if deployed.function.bytecode_skipped is not None
+    }
+    print_lines([f"warning: {reason}" for reason in skipped], sys.stderr)
 
 
 def bootstrap(config_path: Path, outdir: Path) -> int:

@@ -16,6 +16,7 @@ from cdktf_cdktf_provider_aws.dynamodb_table import (
 from constructs import Construct
 
 from constructs_lib.iam import Grantable
+from constructs_lib.iam_actions import TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS
 
 # Items are keyed by a single string: "REQUEST#<request id>" or "VISITS#<name>".
 PARTITION_KEY = "pk"
@@ -23,15 +24,6 @@ PARTITION_KEY = "pk"
 TTL_ATTRIBUTE = "expires_at"
 
 TableAccess = Literal["none", "read", "write", "read_write"]
-# Transactions need no actions of their own: each item in one is checked against these.
-WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
-READ_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "dynamodb:ConditionCheckItem",
-)
 
 
 @dataclass(frozen=True)
@@ -73,11 +65,11 @@ class RequestTable(Construct):
 
     def grant_write_items(self, grantee: Grantable) -> None:
         """Allow putting new items and updating existing ones; no reads, scans or deletes."""
-        grantee.add_to_role_policy("WriteItems", WRITE_ACTIONS, [self.table_arn])
+        grantee.add_to_role_policy("WriteItems", TABLE_WRITE_ACTIONS, [self.table_arn])
 
     def grant_read_items(self, grantee: Grantable) -> None:
         """Allow reading items, queries and scans; no writes."""
-        grantee.add_to_role_policy("ReadItems", READ_ACTIONS, [self.table_arn])
+        grantee.add_to_role_policy("ReadItems", TABLE_READ_ACTIONS, [self.table_arn])
 
     def grant(self, grantee: Grantable, access: TableAccess) -> None:
         """`read`, `write` or both (`read_write`); `none` grants nothing."""

@@ -15,6 +15,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunction,
     LambdaFunctionDeadLetterConfig,
     LambdaFunctionEnvironment,
+    LambdaFunctionSnapStart,
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
@@ -25,11 +26,12 @@ from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
 )
 from constructs import Construct
 
-from constructs_lib.dependencies import Target, install_dependencies
+from constructs_lib.dependencies import Target
+from constructs_lib.function_package import build_function_package
 from constructs_lib.iam import add_inline_policy, attach_managed_policy, service_role
+from constructs_lib.limits import snap_start_runtime_problem
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.ordering import add_depends_on
-from constructs_lib.packaging import build_zip
 from constructs_lib.s3 import SecureBucket
 
 # AWS-managed policies by path; `iam.managed_policy_arn` adds the stack's partition.
@@ -79,6 +81,21 @@ class FunctionProps:
     # Publish a numbered version on every code or configuration change (`releases.LiveAlias`
     # points callers at one of them).
     publish_versions: bool = False
+    # Lambda snapshots each published version once initialized and resumes new execution
+    # environments from the snapshot (see constructs_lib.limits for where it applies).
+    snap_start: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.snap_start:
+            return
+        problem = snap_start_runtime_problem(self.runtime)
+        if problem is not None:
+            raise ValueError(f"{self.function_name}: {problem}")
+        if not self.publish_versions:
+            raise ValueError(
+                f"{self.function_name}: SnapStart applies to published versions only: "
+                "set publish_versions=True"
+            )
 
 
 class ServerlessFunction(Construct):
@@ -173,6 +190,9 @@ class ServerlessFunction(Construct):
             else None,
             tags={"Name": props.function_name},
             publish=True if props.publish_versions else None,
+            snap_start=LambdaFunctionSnapStart(apply_on="PublishedVersions")
+            if props.snap_start
+            else None,
             # The log group must exist first, or Lambda creates one without retention.
             depends_on=[self.log_group, *self._role_policies],
         )
@@ -213,20 +233,17 @@ class ServerlessFunction(Construct):
 
         Returns the package's base64 SHA-256 and its path relative to the stack folder, where
         ops run Terraform: nothing is built at plan time, so any machine can apply the plan.
+        `bytecode_skipped` is then None, or why the package has no byte-code.
         """
-        package = build_zip(
+        package = build_function_package(
             self.props.source_dir,
             _scratch_folder() / "package.zip",
-            dependencies_dir=self._installed_dependencies(),
+            dependencies=self.props.dependencies,
+            target=Target(runtime=self.props.runtime, architecture=self.props.architecture),
         )
+        self.bytecode_skipped = package.bytecode_skipped
         asset = TerraformAsset(self, "package", path=str(package.path), type=AssetType.FILE)
         return package.base64_sha256, asset.path
-
-    def _installed_dependencies(self) -> Path | None:
-        if self.props.dependencies is None:
-            return None
-        target = Target(runtime=self.props.runtime, architecture=self.props.architecture)
-        return install_dependencies(self.props.dependencies, target)
 
     # The function's attributes, read once: each read is a round trip to the jsii kernel, and
     # the token it returns stands for the same reference every time.

@@ -142,6 +142,40 @@ WAF_REGEX_MAX_LENGTH = 512
 WAF_COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
 
 
+# Lambda SnapStart (docs.aws.amazon.com/lambda/latest/dg/snapstart.html, "Supported features and
+# limitations" and "Supported Regions", checked 2026-12-06): Python 3.12 and later among the
+# Python runtimes; not together with provisioned concurrency, Amazon EFS or more than 512 MB of
+# ephemeral storage (the constructs configure neither: 512 MB, no EFS); published versions and
+# aliases to them only, never $LATEST; every commercial Region but Asia Pacific (New Zealand)
+# and Asia Pacific (Taipei).
+SNAP_START_MIN_PYTHON = (3, 12)
+SNAP_START_UNSUPPORTED_REGIONS = ("ap-southeast-6", "ap-east-2")
+
+
+def snap_start_runtime_problem(runtime: str) -> str | None:
+    """Why SnapStart cannot be used with `runtime` ("python3.11"), or None."""
+    version = tuple(int(part) for part in re.findall(r"\d+", runtime)[:2])
+    if runtime.startswith("python") and version >= SNAP_START_MIN_PYTHON:
+        return None
+    minimum = ".".join(map(str, SNAP_START_MIN_PYTHON))
+    return f"SnapStart supports Python {minimum} and later, not {runtime}"
+
+
+def snap_start_concurrency_problem(provisioned_concurrency: int | None) -> str | None:
+    if provisioned_concurrency is None:
+        return None
+    return (
+        "SnapStart cannot be used together with provisioned concurrency "
+        f"(provisioned_concurrency = {provisioned_concurrency}): choose one"
+    )
+
+
+def snap_start_region_problem(region: str) -> str | None:
+    if region not in SNAP_START_UNSUPPORTED_REGIONS:
+        return None
+    return f"SnapStart is not offered in {region}"
+
+
 # Secrets: a function reads the SSM parameter named in its `SECRET_<NAME>` variable; names are
 # lower_snake_case, as the handler asks for them. At most 20 per function (the 4 KB environment
 # binds first anyway).
@@ -168,3 +202,8 @@ def ssm_parameter_name_problem(name: str) -> str | None:
     if name.lstrip("/").lower().startswith(_SSM_RESERVED_PREFIXES):
         return "names starting with aws or ssm are reserved by AWS"
     return None
+
+
+# What a VPC flow log records (EC2 CreateFlowLogs, `TrafficType`): every connection, the
+# accepted ones or only those a security group or network ACL rejected.
+FlowLogTraffic = Literal["ALL", "ACCEPT", "REJECT"]

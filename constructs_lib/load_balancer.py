@@ -33,7 +33,12 @@ from cdktf_cdktf_provider_aws.vpc_security_group_ingress_rule import (
 from constructs import Construct
 
 from constructs_lib.names import access_log_bucket_prefix
-from constructs_lib.paths import MAX_WILDCARDS_PER_RULE, wildcard_count, wildcard_path
+from constructs_lib.paths import (
+    LISTENER_NOT_FOUND_BODY,
+    MAX_WILDCARDS_PER_RULE,
+    wildcard_count,
+    wildcard_path,
+)
 from constructs_lib.permissions import LOAD_BALANCER_PRINCIPAL, LOAD_BALANCER_STATEMENT_ID
 from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
@@ -56,7 +61,6 @@ ELB_ACCOUNT_REGIONS = frozenset(
         *("cn-north-1", "cn-northwest-1"),
     }
 )
-NOT_FOUND_BODY = '{"message":"Not Found"}'
 ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 
@@ -277,7 +281,7 @@ class FunctionLoadBalancer(Construct):
             type="fixed-response",
             fixed_response=LbListenerDefaultActionFixedResponse(
                 content_type="application/json",
-                message_body=NOT_FOUND_BODY,
+                message_body=LISTENER_NOT_FOUND_BODY,
                 status_code="404",
             ),
         )

@@ -126,6 +126,11 @@ def slug(text: str) -> str:
     return f"{readable[:MAX_SLUG_READABLE]}-{digest}"
 
 
+# What the listener answers (404, JSON) to a request no route's rule matches: the stack's default
+# action, and `make serve`'s load balancer.
+LISTENER_NOT_FOUND_BODY = '{"message":"Not Found"}'
+
+
 def wildcard_path(path: str) -> str:
     """The path with every parameter as `*`: the load balancer's path pattern and the tail of
     API Gateway's execute-api source ARN."""

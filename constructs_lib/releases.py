@@ -44,6 +44,7 @@ from constructs_lib.limits import (
     RELEASE_STRATEGIES,
     alarm_window_problem,
     deployment_config_name,
+    snap_start_concurrency_problem,
 )
 from constructs_lib.permissions import LIVE_ALIAS
 
@@ -97,6 +98,10 @@ class LiveAlias(Construct):
             raise ValueError(
                 f"{function.props.function_name}: the live alias needs publish_versions=True"
             )
+        if function.props.snap_start:
+            snap_start_problem = snap_start_concurrency_problem(props.provisioned_concurrency)
+            if snap_start_problem is not None:
+                raise ValueError(f"{function.props.function_name}: {snap_start_problem}")
         count = props.provisioned_concurrency
         problem = provisioned_within_reserved_problem(count, function.props.reserved_concurrency)
         if problem is not None:

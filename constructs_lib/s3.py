@@ -43,6 +43,7 @@ from cdktf_cdktf_provider_aws.s3_object import S3Object
 from constructs import Construct
 
 from constructs_lib.iam import Grantable
+from constructs_lib.iam_actions import OBJECT_READ_ACTIONS, OBJECT_WRITE_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -237,11 +238,11 @@ class SecureBucket(Construct):
     def grant_read_objects(self, grantee: Grantable, keys: Sequence[str]) -> None:
         """Allow `s3:GetObject` on these object keys (a trailing `*` makes a prefix), nothing
         else in the bucket: no listing, so a missing key answers AccessDenied."""
-        grantee.add_to_role_policy("ReadObjects", ["s3:GetObject"], self._object_arns(keys))
+        grantee.add_to_role_policy("ReadObjects", OBJECT_READ_ACTIONS, self._object_arns(keys))
 
     def grant_write_objects(self, grantee: Grantable, keys: Sequence[str]) -> None:
         """Allow `s3:PutObject` on these object keys (a trailing `*` makes a prefix)."""
-        grantee.add_to_role_policy("WriteObjects", ["s3:PutObject"], self._object_arns(keys))
+        grantee.add_to_role_policy("WriteObjects", OBJECT_WRITE_ACTIONS, self._object_arns(keys))
 
     def _object_arns(self, keys: Sequence[str]) -> list[str]:
         if not keys:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Literal
+from typing import Literal, get_args
 
 from cdktf import TerraformResource, TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.data_aws_availability_zones import (
@@ -31,6 +31,7 @@ from constructs import Construct
 
 from constructs_lib.iam import add_inline_policy, service_role, stack_account, stack_partition
 from constructs_lib.lambda_function import ENI_RELEASE_TIMEOUT
+from constructs_lib.limits import FlowLogTraffic
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.plan_checks import hcl_strings, plan_check
 from constructs_lib.zones import is_zone_id, mixed_forms
@@ -70,6 +71,13 @@ class Subnet:
 class FlowLogProps:
     retention_days: int
     kms_key_arn: str
+    traffic_type: FlowLogTraffic = "ALL"
+
+    def __post_init__(self) -> None:
+        if self.traffic_type not in get_args(FlowLogTraffic):
+            raise ValueError(
+                f"traffic_type {self.traffic_type!r}: one of {', '.join(get_args(FlowLogTraffic))}"
+            )
 
 
 @dataclass(frozen=True)
@@ -393,7 +401,7 @@ class Network(Construct):
             self,
             "flow-log",
             vpc_id=self.vpc_id,
-            traffic_type="ALL",
+            traffic_type=props.traffic_type,
             log_destination_type="cloud-watch-logs",
             log_destination=log_group_arn,
             iam_role_arn=role.arn,

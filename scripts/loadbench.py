@@ -54,9 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r.failed == 0 for r in rounds) else 1
 
 
+SERVE = [sys.executable, "-m", "scripts.serve"]
+
+
 def round_on_a_fresh_server(args: argparse.Namespace) -> Round:
     server = subprocess.Popen(
-        [sys.executable, "-m", "scripts.serve", "--config", str(args.config), "--port", "0"],
+        [*SERVE, "--config", str(args.config), "--port", "0", "--alb-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

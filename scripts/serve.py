@@ -1,16 +1,24 @@
-"""Run the function locally: moto as AWS, and an HTTP server that plays API Gateway.
+"""Run the functions locally: moto as AWS, and an HTTP server that plays API Gateway.
 
-    .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--greeting TEXT]
+    .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--alb-port 8081]
+        [--greeting TEXT]
 
 Starts moto on 127.0.0.1 (a free port) with the table and bucket created as the stack defines
 them, then serves every `[[routes]]` entry at `http://127.0.0.1:<port>/<stage><path>`, matched
 by method and path as API Gateway does (`{param}` one segment, `{proxy+}` the rest, literal
 segments first): each request becomes the REST proxy event API Gateway would send (with its
-pathParameters), the route's function runs in this process with its own environment variables
-and its response goes back to the client. Connections are served concurrently, each with its
-own timeout; the functions run one request at a time, like one execution environment, with the
-function's configured timeout as its context's remaining time. Ctrl-C or SIGTERM stops both
-servers.
+pathParameters), and its response goes back to the client. Connections are served concurrently,
+each with its own timeout.
+
+The routes on the load balancer are also served on a second port (`--alb-port`), matched as
+its listener rules match and sent the load balancer's event.
+
+Each function runs in its own interpreter process, from the package the stack ships, with its
+own variables, one request at a time, like one execution environment, and is packaged and
+started afresh when its code changes (scripts/sandbox.py). A function that fails, even to
+import, fails its own requests (502, and Lambda's error in the log); the server stays up.
+Each function calls moto as its own role, holding its grants, with moto's IAM authorization on
+(scripts/local_iam.py). Ctrl-C or SIGTERM stops everything.
 
 Only the standard library, boto3, moto and the configuration module: no cdktf, so it starts fast.
 """
@@ -18,39 +26,58 @@ Only the standard library, boto3, moto and the configuration module: no cdktf, s
 from __future__ import annotations
 
 import argparse
+import ast
 import base64
 import contextlib
-import importlib
+import importlib.metadata
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import sys
 import threading
-import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import ModuleType
+from types import SimpleNamespace
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
 from moto.server import ThreadedMotoServer
 
-from constructs_lib.paths import segments
-from serverless_app.config import GREETING_KEY, ConfigError, RouteConfig, StackConfig, load_config
+from constructs_lib.paths import (
+    LISTENER_NOT_FOUND_BODY,
+    rule_priority,
+    segments,
+    wildcard_path,
+)
+from scripts.local_iam import (
+    admin_credentials,
+    enforce_iam,
+    local_role_policy,
+    role_credentials,
+    with_credentials,
+)
+from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
+from serverless_app.config import (
+    FUNCTION_ROLE_SUFFIX,
+    GREETING_KEY,
+    ConfigError,
+    RouteConfig,
+    StackConfig,
+    load_config,
+    target_group_name,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-# Importing the function must not leave byte-code caches in the folder that gets packaged.
-sys.dont_write_bytecode = True
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "dev.toml"
 HOST = "127.0.0.1"
@@ -68,8 +95,6 @@ DEFAULT_PARTITION_KEY = "pk"
 DEFAULT_TTL_ATTRIBUTE = "expires_at"
 # API Gateway's payload limit.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
@@ -130,23 +155,23 @@ def create_resources(
         )
 
 
-def load_function(source_dir: Path, handler: str) -> tuple[ModuleType, Handler]:
-    """Import `module.function` from the source folder, the way the Lambda runtime does.
-
-    The modules imported from the folder are then forgotten by name, so that the next function's
-    `app` is its own and not this one's."""
-    module_name, _, function_name = handler.rpartition(".")
-    before = set(sys.modules)
-    sys.path.insert(0, str(source_dir))
-    try:
-        module = importlib.import_module(module_name)
-    finally:
-        sys.path.remove(str(source_dir))
-    for name in set(sys.modules) - before:
-        file = getattr(sys.modules[name], "__file__", None)
-        if file is not None and Path(file).resolve().is_relative_to(source_dir.resolve()):
-            del sys.modules[name]
-    return module, getattr(module, function_name)
+def module_constants(source_dir: Path, handler: str) -> SimpleNamespace:
+    """The string constants a handler's module binds at top level, read with `ast`: the server
+    never imports a function's code (it runs in the function's own process)."""
+    module_name = handler.rpartition(".")[0]
+    module_file = source_dir / (module_name.replace(".", "/") + ".py")
+    tree = ast.parse(module_file.read_bytes())
+    return SimpleNamespace(
+        **{
+            target.id: node.value.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -299,49 +324,9 @@ def _event_body(body: bytes) -> tuple[str | None, bool]:
         return base64.b64encode(body).decode(), True
 
 
-@dataclass(frozen=True)
-class LocalContext:
-    """The parts of the Lambda context the function reads: its id and the time it has left."""
-
-    aws_request_id: str
-    deadline: float  # time.monotonic()
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - time.monotonic()) * 1000))
-
-
-class TakingTurns:
-    """A lock granted in arrival order: with threading.Lock, which is not fair, one unlucky
-    request could wait behind many later ones."""
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._next_ticket = 0
-        self._now_serving = 0
-
-    def __enter__(self) -> None:
-        with self._changed:
-            ticket = self._next_ticket
-            self._next_ticket += 1
-            self._changed.wait_for(lambda: self._now_serving == ticket)
-
-    def __exit__(self, *exc_info: object) -> None:
-        with self._changed:
-            self._now_serving += 1
-            self._changed.notify_all()
-
-
-@dataclass(frozen=True)
-class LocalFunction:
-    handler: Handler
-    timeout_s: int
-    # Set in os.environ while the function runs (the functions share this process).
-    environment: dict[str, str]
-
-
 class LocalGateway(ThreadingHTTPServer):
-    """A thread per connection, so a slow or idle client holds up no one else; the functions
-    run one request at a time, like one execution environment."""
+    """A thread per connection, so a slow or idle client holds up no one else; each function
+    runs one request at a time in its own sandbox."""
 
     request_queue_size = LISTEN_BACKLOG
     daemon_threads = True
@@ -350,37 +335,15 @@ class LocalGateway(ThreadingHTTPServer):
         super().__init__((HOST, port), GatewayRequestHandler)
         self.stage = stage
         self.routes = routes
-        self.functions: dict[str, LocalFunction] = {}
-        self.execution_environment = TakingTurns()
-        self._environment: dict[str, str] = {}
+        self.sandboxes: dict[str, Sandbox] = {}
 
-    def keep_environment(self) -> None:
-        """Every function sees the process's variables as they are now, plus its own."""
-        self._environment = dict(os.environ)
+    def invoke(self, key: str, event: dict[str, Any]) -> Any:
+        """The function's result; FunctionError when it fails as a Lambda invocation would."""
+        return self.sandboxes[key].invoke(event, event["requestContext"]["requestId"])
 
-    def load(
-        self, key: str, source_dir: Path, handler: str, timeout_s: int, environment: dict[str, str]
-    ) -> ModuleType:
-        """Import function `key` with its variables set, as at a cold start; its module."""
-        self._use_environment(environment)
-        module, function = load_function(source_dir, handler)
-        self.functions[key] = LocalFunction(function, timeout_s, environment)
-        return module
-
-    def invoke(self, key: str, event: dict[str, Any]) -> dict[str, Any]:
-        function = self.functions[key]
-        with self.execution_environment:
-            self._use_environment(function.environment)
-            context = LocalContext(
-                aws_request_id=str(uuid.uuid4()),
-                deadline=time.monotonic() + function.timeout_s,
-            )
-            return function.handler(event, context)
-
-    def _use_environment(self, variables: dict[str, str]) -> None:
-        """os.environ as the process started (with the local AWS settings) plus `variables`."""
-        os.environ.clear()
-        os.environ.update({**self._environment, **variables})
+    def stop_functions(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.stop()
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
@@ -417,9 +380,11 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         try:
             response = gateway.invoke(match.route.function, event)
             status, headers, body = _proxy_response(response)
-        except Exception:
-            # What API Gateway does when the function fails or answers malformed JSON.
-            traceback.print_exc()
+        except Exception as error:
+            # What API Gateway does when the function fails (its sandbox logged Lambda's
+            # error) or answers something that is not a proxy response.
+            if not isinstance(error, FunctionError):
+                traceback.print_exc()
             status = HTTPStatus.BAD_GATEWAY
             headers, body = {"Content-Type": "application/json"}, _message("Internal server error")
         self._send(status, {**headers, "x-amzn-RequestId": request_id}, body)
@@ -460,6 +425,156 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
 
+@dataclass(frozen=True)
+class ListenerRule:
+    """A route's rule on the load balancer's listener, as the stack writes it."""
+
+    priority: int
+    method: str  # "ANY": no method condition
+    path_pattern: re.Pattern[str]
+    function: str
+
+
+def listener_rules(routes: list[RouteConfig]) -> list[ListenerRule]:
+    """The rules of the routes on the load balancer, in the order it tests them."""
+    return sorted(
+        (
+            ListenerRule(
+                rule_priority(route.method, route.path, route.priority),
+                route.method,
+                _path_pattern(wildcard_path(route.path)),
+                route.function,
+            )
+            for route in routes
+            if route.load_balancer
+        ),
+        key=lambda rule: rule.priority,
+    )
+
+
+def _path_pattern(pattern: str) -> re.Pattern[str]:
+    """ELB's path pattern: `*` any characters (`/` too), `?` one, the rest literal."""
+    wildcards = {"*": ".*", "?": "."}
+    return re.compile("".join(wildcards.get(char) or re.escape(char) for char in pattern))
+
+
+def match_listener_rule(method: str, path: str, rules: list[ListenerRule]) -> ListenerRule | None:
+    """The first rule, by priority, whose conditions the request meets; its path as sent."""
+    return next(
+        (
+            rule
+            for rule in rules
+            if rule.method in (method, "ANY") and rule.path_pattern.fullmatch(path)
+        ),
+        None,
+    )
+
+
+def alb_event(
+    *,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    client_ip: str,
+    server_port: int,
+    target_group_arn: str,
+) -> dict[str, Any]:
+    """The event an application load balancer sends a Lambda target (multi-value headers off,
+    the stack's setting): the path and query as the client sent them, still percent-encoded;
+    header names in lower case; the last value of a repeated header or query key."""
+    url = urlsplit(target)
+    query = dict(part.partition("=")[::2] for part in url.query.split("&") if part)
+    received = {name.lower(): value for name, value in headers}
+    forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), client_ip]))
+    now = datetime.now(UTC)
+    body_text, is_base64 = _event_body(body)
+    return {
+        "requestContext": {"elb": {"targetGroupArn": target_group_arn}},
+        "httpMethod": method,
+        "path": url.path,
+        "queryStringParameters": query,
+        "headers": {
+            **received,
+            "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}",
+            "x-forwarded-for": forwarded_for,
+            "x-forwarded-port": str(server_port),
+            "x-forwarded-proto": "http",
+        },
+        "body": body_text or "",
+        "isBase64Encoded": is_base64,
+    }
+
+
+# What the load balancer answers when the function fails or its answer is not one a Lambda
+# target may give (ELB's own page).
+ALB_BAD_GATEWAY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
+
+
+class LocalLoadBalancer(ThreadingHTTPServer):
+    """The application load balancer's listener: the routes with `load_balancer`, as its
+    rules match them, each to its function's sandbox (the API's), with the ALB's event."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+
+    def __init__(self, port: int, config: StackConfig, gateway: LocalGateway) -> None:
+        super().__init__((HOST, port), LoadBalancerRequestHandler)
+        self.rules = listener_rules(config.routes)
+        self.gateway = gateway
+        self.target_group_arns = {
+            key: f"arn:aws:elasticloadbalancing:{config.region}:{ACCOUNT_ID}:targetgroup/"
+            f"{target_group_name(config, key)}/local"
+            for key in config.functions
+        }
+
+
+class LoadBalancerRequestHandler(GatewayRequestHandler):
+    server: LocalLoadBalancer  # type: ignore[assignment]
+
+    def _answer(self) -> None:
+        balancer = self.server
+        rule = match_listener_rule(self.command, urlsplit(self.path).path, balancer.rules)
+        if rule is None:  # the listener's default action
+            not_found = LISTENER_NOT_FOUND_BODY.encode()
+            self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "application/json"}, not_found)
+            return
+        length = self._content_length()
+        if length is None:
+            return
+        event = alb_event(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length),
+            client_ip=self.client_address[0],
+            server_port=balancer.server_address[1],
+            target_group_arn=balancer.target_group_arns[rule.function],
+        )
+        try:
+            sandbox = balancer.gateway.sandboxes[rule.function]
+            status, headers, body = _alb_response(sandbox.invoke(event, str(uuid.uuid4())))
+        except Exception as error:
+            if not isinstance(error, FunctionError):
+                traceback.print_exc()
+            status, headers, body = (
+                HTTPStatus.BAD_GATEWAY,
+                {"Content-Type": "text/html"},
+                (ALB_BAD_GATEWAY),
+            )
+        self._send(status, headers, body)
+
+
+def _alb_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """A Lambda target's answer needs `isBase64Encoded`, or the load balancer answers 502."""
+    if not isinstance(response.get("isBase64Encoded"), bool):
+        raise ValueError("the answer has no boolean isBase64Encoded: the load balancer's 502")
+    return _proxy_response(response)
+
+
 def _proxy_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
     headers.update(response.get("headers") or {})
@@ -472,6 +587,37 @@ def _message(text: str) -> bytes:
     return json.dumps({"message": text}).encode()
 
 
+def function_spec(config: StackConfig, key: str) -> FunctionSpec:
+    function = config.functions[key]
+    return FunctionSpec(
+        key=key,
+        name=function.name,
+        source_dir=function.source_path,
+        handler=function.handler,
+        runtime=function.runtime,
+        architecture=function.architecture,
+        dependencies=function.dependencies_path,
+        timeout_s=function.timeout_s,
+        memory_mb=function.memory_mb,
+        environment=function_environment(config, key),
+    )
+
+
+def function_role(
+    endpoint_url: str, config: StackConfig, key: str, bucket_name: str
+) -> dict[str, str]:
+    """Credentials of a session of the function's role, holding its grants."""
+    function = config.functions[key]
+    grants = function.grants
+    policy = local_role_policy(grants.table, grants.bucket_read, grants.bucket_write, bucket_name)
+    role_name = f"{function.name}{FUNCTION_ROLE_SUFFIX}"
+    return role_credentials(endpoint_url, config.region, role_name, policy)
+
+
+def _reloaded(key: str) -> None:
+    print(f"{key}: code changed, packaged and started afresh", file=sys.stderr, flush=True)
+
+
 def _interrupt(signum: int, frame: object) -> NoReturn:
     """Ctrl-C and SIGTERM stop the servers the same way."""
     raise KeyboardInterrupt
@@ -481,6 +627,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="environment file")
     parser.add_argument("--port", type=int, default=8080, help="HTTP port (0: any free port)")
+    parser.add_argument(
+        "--alb-port",
+        type=int,
+        default=8081,
+        help="HTTP port of the load balancer's routes, with its event (0: any free port)",
+    )
     parser.add_argument(
         "--greeting",
         help="the greeting template to upload, e.g. 'Hi {name}!' "
@@ -501,36 +653,48 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
+    try:
+        balancer = LocalLoadBalancer(args.alb_port, config, gateway)
+    except OSError as error:
+        gateway.server_close()
+        print(
+            f"--alb-port {args.alb_port}: cannot listen on {HOST}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     # werkzeug would print one access line per AWS call the function makes.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     moto.start()
+    load_balancer = threading.Thread(target=balancer.serve_forever, daemon=True)
+    load_balancer.start()
     try:
-        serve(gateway, moto, config, args.greeting)
+        serve(gateway, moto, config, args.greeting, balancer.server_address[1])
     finally:
+        balancer.shutdown()
+        balancer.server_close()
         gateway.server_close()
+        gateway.stop_functions()
         moto.stop()
     print("stopped", flush=True)
     return 0
 
 
 def serve(
-    gateway: LocalGateway, moto: ThreadedMotoServer, config: StackConfig, greeting: str | None
+    gateway: LocalGateway,
+    moto: ThreadedMotoServer,
+    config: StackConfig,
+    greeting: str | None,
+    load_balancer_port: int,
 ) -> None:
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
     for name in UNSET_AWS_VARIABLES:
         os.environ.pop(name, None)
-    os.environ.update(local_aws_environment(endpoint_url, config.region))
-    gateway.keep_environment()
+    local_aws = local_aws_environment(endpoint_url, config.region)
+    os.environ.update(local_aws)
     modules = [
-        gateway.load(
-            key,
-            function.source_path,
-            function.handler,
-            function.timeout_s,
-            function_environment(config, key),
-        )
-        for key, function in config.functions.items()
+        module_constants(function.source_path, function.handler)
+        for function in config.functions.values()
     ]
     # The hello function's constants (tests/test_app.py checks they match the stack's table
     # and the template the stack uploads): from the first function that defines them.
@@ -549,17 +713,34 @@ def serve(
     if template is not None:
         key = getattr(app, "DEFAULT_GREETING_KEY", GREETING_KEY)
         boto3.client("s3").put_object(Bucket=bucket_name, Key=key, Body=template.encode())
+    for key in config.functions:
+        credentials = function_role(endpoint_url, config, key, bucket_name)
+        gateway.sandboxes[key] = Sandbox(
+            function_spec(config, key),
+            with_credentials(local_aws, credentials),
+            on_reload=_reloaded,
+        )
+        gateway.sandboxes[key].prepare()
+    # The server's own calls are over; from now on every caller needs a role or user allowed.
+    admin = admin_credentials(endpoint_url, config.region)
+    enforce_iam(endpoint_url)
     port = gateway.server_address[1]
     stage = config.api.stage_name
     print(
         f"local AWS (moto): {endpoint_url} "
-        f"(table {config.dynamodb.table_name}, bucket {bucket_name})",
+        f"(table {config.dynamodb.table_name}, bucket {bucket_name}; IAM enforced, every "
+        f"permission: {' '.join(f'{name}={value}' for name, value in admin.items())})",
         f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
+        f"load balancer: http://{HOST}:{load_balancer_port} (the routes marked [lb])",
         *(
             f"  {route.method} /{stage}{route.path.rstrip('/')} -> {route.function}"
             + ("" if route.authorization == "NONE" else f" ({route.authorization} not checked)")
+            + (" [lb]" if route.load_balancer else "")
             for route in config.routes
         ),
+        "functions (each in its own process; boto3 of the runtime: the project's "
+        f"{importlib.metadata.version('boto3')}):",
+        *(f"  {sandbox.describe()}" for sandbox in gateway.sandboxes.values()),
         sep="\n",
         flush=True,
     )

@@ -218,11 +218,13 @@ class ServerlessStack(TerraformStack):
                 private_subnets=_subnets(config.vpc.private_subnets),
                 nat_gateways=config.vpc.nat_gateways,
                 nat_subnet=config.vpc.nat_subnet,
-                flow_logs=FlowLogProps(
-                    retention_days=config.logs.retention_days, kms_key_arn=self.key.key_arn
-                )
-                if config.vpc.flow_logs
-                else None,
+                flow_logs=None
+                if config.vpc.flow_logs == "none"
+                else FlowLogProps(
+                    retention_days=config.logs.retention_days,
+                    kms_key_arn=self.key.key_arn,
+                    traffic_type=config.vpc.flow_logs,
+                ),
             ),
         )
 
@@ -347,6 +349,7 @@ class ServerlessStack(TerraformStack):
                 },
                 reserved_concurrency=function_config.reserved_concurrency,
                 publish_versions=True,
+                snap_start=function_config.snap_start,
                 log_retention_days=config.logs.retention_days,
                 vpc=FunctionVpcPlacement(
                     vpc_id=self.network.vpc_id,

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
-from tests.terraform_cycle import TEST_CREDENTIALS
+from tests.moto_server import TEST_CREDENTIALS
 
 
 @dataclass(frozen=True)
@@ -285,6 +285,19 @@ def operations_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
                 deploymentGroupName=function["deployment_group"],
             )["deploymentGroupInfo"]
             for key, function in functions.items()
+        },
+    }
+
+
+def logging_facts(endpoint: Endpoint, vpc_id: str) -> dict[str, Any]:
+    """The VPC's flow logs, and every log group with its retention in days (None: forever)."""
+    ec2, logs = endpoint.client("ec2"), endpoint.client("logs")
+    flow_logs = ec2.describe_flow_logs(Filters=[{"Name": "resource-id", "Values": [vpc_id]}])
+    return {
+        "flow_logs": flow_logs["FlowLogs"],
+        "log_groups": {
+            group["logGroupName"]: group.get("retentionInDays")
+            for group in logs.describe_log_groups()["logGroups"]
         },
     }
 

@@ -18,9 +18,10 @@ provider_loader.install()
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """Under pytest-xdist (`make test`), the apply cycle's module goes first: it takes minutes on
-    one worker while the others run everything else, instead of starting last and running
-    alone. Every worker collects, so every worker sorts alike; a plain run keeps file order."""
+    """Under pytest-xdist (`make test`), the Terraform modules (apply and change cycle) go first:
+    they take minutes on their workers while the others run everything else, instead of
+    starting last and running alone. Every worker collects, so every worker sorts alike; a
+    plain run keeps file order."""
     if os.environ.get("PYTEST_XDIST_WORKER"):
         items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
 
@@ -57,16 +58,10 @@ def stack(request, stacks) -> dict:
 
 
 def _cycle_lines() -> list[str]:
-    """The apply cycle's measured times, per stack and step, and the provider version used."""
-    from tests.terraform_cycle import CYCLE_REPORTS
+    """The apply and change cycles' measured times, per stack or step, and the provider version."""
+    from tests.terraform_cycle import summary_lines
 
-    lines = []
-    for report in CYCLE_REPORTS:
-        steps = ", ".join(f"{step.command} {step.seconds:.0f}s" for step in report.steps)
-        lines.append(f"apply cycle {report.stack}: {report.seconds():.0f}s ({steps})")
-        if report.version_note:
-            lines.append(f"apply cycle {report.stack}: {report.version_note}")
-    return lines
+    return summary_lines()
 
 
 # Under pytest-xdist the cycle runs in a worker process and the summary is printed by the

@@ -1,8 +1,9 @@
 """Where moto 5.2 differs from AWS in what the stacks rely on, and the fix the emulator runs with.
 
 Installed in the moto server process only (`tests/moto_server.py`), never in the stack. Gaps
-1-11 were seen while Terraform applied a synthesized stack against moto, 12-19 while applying a
-REST API defined by an OpenAPI body; `test_moto_gaps.py` shows every fix at work.
+1-11 and 20 were seen while Terraform applied a synthesized stack against moto, 12-19 while
+applying a REST API defined by an OpenAPI body, 21-22 while upgrading a stack in place;
+`test_moto_gaps.py` shows every fix at work.
 
 1. Condition operators: moto evaluates only `StringEquals` and treats every other operator as
    satisfied. The buckets' TLS-only statement (`Deny s3:*` when `Bool aws:SecureTransport` is
@@ -21,10 +22,10 @@ REST API defined by an OpenAPI body; `test_moto_gaps.py` shows every fix at work
 6. Lambda reports every function's `VpcConfig.VpcId` as the constant `vpc-123abc`. Fix: the
    VPC of the function's first subnet, as AWS reports it.
 7. CodeDeploy stores a deployment group's `alarmConfiguration` but GetDeploymentGroup answers
-   `{}`, so every plan wants to add the rollback alarms again (and UpdateDeploymentGroup does
-   not exist in moto). Fix: the stored configuration is returned, as AWS does. It also answers
-   `loadBalancerInfo: {}` for a group without load balancer, which AWS leaves out, so every
-   plan wants to remove an empty `load_balancer_info` block. Fix: the empty answer is left out.
+   `{}`, so every plan wants to add the rollback alarms again. Fix: the stored configuration
+   is returned, as AWS does. It also answers `loadBalancerInfo: {}` for a group without load
+   balancer, which AWS leaves out, so every plan wants to remove an empty `load_balancer_info`
+   block. Fix: the empty answer is left out. (Changing the alarms: gap 22.)
 8. CodeDeploy has no DeleteDeploymentGroup and no DeleteApplication: the provider retries the
    emulator's error until its timeout, so `terraform destroy` hangs. Fix: both actions, with
    AWS's answers (DeleteApplication removes the application's groups too).
@@ -78,6 +79,19 @@ A security group rule that names another group (`referenced_security_group_id`):
    from a CIDR range), so every plan after apply wants to add the description again (seen on
    the SSM interface endpoint's `https-in` rule). Fix: the rule's description wherever it was
    given, as AWS answers it.
+
+Renames, met when an upgrade gives the CodeDeploy application and its deployment groups new
+names (the provider renames both in place):
+
+21. CodeDeploy has no UpdateApplication: the provider retries the emulator's HTTP 500 until
+   its timeout, so the apply hangs. AWS renames the application (`newApplicationName`); its
+   deployment groups and deployments stay with it, and its tags, and its groups' tags, are
+   found under the new ARNs (which are made of the names). Fix: as AWS; a name another
+   application has is refused (ApplicationAlreadyExistsException).
+22. CodeDeploy has no UpdateDeploymentGroup. AWS replaces each setting the request gives,
+   keeps the others, and renames the group with `newDeploymentGroupName` (its tags found under
+   the new ARN). Fix: as AWS; a name another group of the application has is refused
+   (DeploymentGroupAlreadyExistsException).
 """
 
 from __future__ import annotations
@@ -115,6 +129,7 @@ def install(*, secure_transport: bool) -> None:
     _function_reports_its_subnets_vpc()
     _deployment_group_answers_its_alarms()
     _codedeploy_deletes()
+    _codedeploy_renames_and_updates()
     _certificate_issued_once_validation_records_exist()
     _provisioned_concurrency()
     _hosted_zone_ids_begin_with_z()
@@ -259,6 +274,109 @@ def _codedeploy_deletes() -> None:
 
     CodeDeployResponse.delete_deployment_group = delete_deployment_group  # type: ignore[attr-defined]
     CodeDeployResponse.delete_application = delete_application  # type: ignore[attr-defined]
+
+
+# UpdateDeploymentGroup's settings and the attribute of moto's deployment group each replaces.
+DEPLOYMENT_GROUP_SETTINGS = {
+    "deploymentConfigName": "deployment_config_name",
+    "ec2TagFilters": "ec2_tag_filters",
+    "onPremisesInstanceTagFilters": "on_premises_instance_tag_filters",
+    "autoScalingGroups": "auto_scaling_groups",
+    "serviceRoleArn": "service_role_arn",
+    "triggerConfigurations": "trigger_configurations",
+    "alarmConfiguration": "alarm_configuration",
+    "autoRollbackConfiguration": "auto_rollback_configuration",
+    "outdatedInstancesStrategy": "outdated_instances_strategy",
+    "deploymentStyle": "deployment_style",
+    "blueGreenDeploymentConfiguration": "blue_green_deployment_configuration",
+    "loadBalancerInfo": "load_balancer_info",
+    "ec2TagSet": "ec2_tag_set",
+    "ecsServices": "ecs_services",
+    "onPremisesTagSet": "on_premises_tag_set",
+    "terminationHookEnabled": "termination_hook_enabled",
+}
+
+
+def _move_tags(tagger: Any, old_arn: str, new_arn: str) -> None:
+    """moto keeps tags by ARN; a CodeDeploy ARN is made of names, so a rename moves them."""
+    if old_arn in tagger.tags:
+        tagger.tags[new_arn] = tagger.tags.pop(old_arn)
+
+
+def _codedeploy_renames_and_updates() -> None:
+    from moto.codedeploy.exceptions import (
+        ApplicationAlreadyExistsException,
+        DeploymentGroupAlreadyExistsException,
+    )
+    from moto.codedeploy.models import CodeDeployBackend
+    from moto.codedeploy.responses import CodeDeployResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    def rename_application(backend: CodeDeployBackend, old: str, new: str) -> None:
+        application = backend.get_application(old)  # AWS's not-found error
+        if new in backend.applications:
+            raise ApplicationAlreadyExistsException(
+                f"The application {new} already exists with the user or AWS account."
+            )
+        groups = backend.deployment_groups.pop(old, {})
+        _move_tags(backend.tagger, backend._application_arn(old), backend._application_arn(new))
+        for group in groups:
+            _move_tags(
+                backend.tagger,
+                backend._deployment_group_arn(old, group),
+                backend._deployment_group_arn(new, group),
+            )
+        del backend.applications[old]
+        application.application_name = new
+        backend.applications[new] = application
+        if groups:
+            backend.deployment_groups[new] = groups
+        for deployment in backend.deployments.values():
+            if deployment.application is application:
+                deployment.application_name = new
+
+    def update_application(self: Any) -> Any:
+        old = self._get_param("applicationName")
+        new = self._get_param("newApplicationName")
+        backend: CodeDeployBackend = self.codedeploy_backend
+        if new and new != old:
+            rename_application(backend, old, new)
+        else:
+            backend.get_application(old)
+        return EmptyResult()
+
+    def rename_group(backend: CodeDeployBackend, application: str, old: str, new: str) -> None:
+        groups = backend.deployment_groups[application]
+        if new in groups:
+            raise DeploymentGroupAlreadyExistsException(f"Deployment group {new} already exists.")
+        group = groups.pop(old)
+        _move_tags(
+            backend.tagger,
+            backend._deployment_group_arn(application, old),
+            backend._deployment_group_arn(application, new),
+        )
+        group.deployment_group_name = new
+        groups[new] = group
+        for deployment in backend.deployments.values():
+            if deployment.deployment_group is group:
+                deployment.deployment_group_name = new
+
+    def update_deployment_group(self: Any) -> Any:
+        application = self._get_param("applicationName")
+        current = self._get_param("currentDeploymentGroupName")
+        new = self._get_param("newDeploymentGroupName")
+        backend: CodeDeployBackend = self.codedeploy_backend
+        group = backend.get_deployment_group(application, current)  # AWS's not-found errors
+        if new and new != current:
+            rename_group(backend, application, current, new)
+        for parameter, attribute in DEPLOYMENT_GROUP_SETTINGS.items():
+            value = self._get_param(parameter)
+            if value is not None:
+                setattr(group, attribute, value)
+        return ActionResult({"hooksNotCleanedUp": []})
+
+    CodeDeployResponse.update_application = update_application  # type: ignore[attr-defined]
+    CodeDeployResponse.update_deployment_group = update_deployment_group  # type: ignore[attr-defined]
 
 
 def _certificate_issued_once_validation_records_exist() -> None:

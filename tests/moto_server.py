@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 HOST = "127.0.0.1"
+# The credentials every client of the emulator signs with (moto accepts any).
+TEST_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
 STARTUP_TIMEOUT_S = 30
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,6 +8,7 @@ come from a filesystem mirror only (a CLI config without `direct`): never the ne
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -15,11 +16,13 @@ import shutil
 import subprocess
 import time
 import tomllib
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.moto_server import TlsFiles
+from tests.aws_facts import Endpoint
+from tests.moto_server import TEST_CREDENTIALS, TlsFiles, moto_server, tls_files
 
 AWS_PROVIDER = "registry.terraform.io/hashicorp/aws"
 OVERRIDE_FILE = "e2e_override.tf.json"
@@ -51,10 +54,14 @@ ENDPOINT_SERVICES = (
     "sts",
     "wafv2",
 )
-TEST_CREDENTIALS = {"access_key": "testing", "secret_key": "testing"}
 # The account id moto answers with.
 EMULATOR_ACCOUNT = "123456789012"
 STEP_TIMEOUT_S = 900
+# Resources that hold data (items, objects, the key that decrypts them, the alarm topic's
+# subscriptions): a change or an upgrade may update them in place, never delete or replace them.
+STATEFUL_RESOURCE_TYPES = ("aws_dynamodb_table", "aws_s3_bucket", "aws_kms_key", "aws_sns_topic")
+# moto serves AWS managed policies (the function role attaches three) only when asked.
+EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,22 @@ def find_toolchain() -> Toolchain | str:
             return Toolchain(terraform=Path(terraform), mirror=mirror)
     searched = ", ".join(str(path) for path in candidates)
     return f"no hashicorp/aws provider in a filesystem mirror ({searched})"
+
+
+@dataclass(frozen=True)
+class Emulator:
+    url: str
+    tls: TlsFiles
+
+    def endpoint(self, region: str) -> Endpoint:
+        return Endpoint(self.url, region, str(self.tls.certificate))
+
+
+def start_emulator(running: ExitStack, work: Path) -> Emulator:
+    """A moto server of its own (state is per process), stopped when `running` closes."""
+    work.mkdir(parents=True)
+    tls = tls_files(work)
+    return Emulator(running.enter_context(moto_server(EMULATOR_ENVIRONMENT, tls=tls)), tls)
 
 
 def mirror_versions(mirror: Path) -> list[str]:
@@ -182,12 +205,45 @@ def override(
     }
 
 
+# What README states of routes, for the facts' expectations: a route is AWS_IAM unless it says
+# "NONE", and only a public route is a listener rule, unless it opts out (the load balancer
+# cannot check a signature).
+DEFAULT_AUTHORIZATION = "AWS_IAM"
+
+
+def authorization(route: dict[str, Any]) -> str:
+    return str(route.get("authorization", DEFAULT_AUTHORIZATION))
+
+
+def public_routes(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """The file's routes on the load balancer."""
+    return [
+        route
+        for route in config["routes"]
+        if route.get("load_balancer", authorization(route) == "NONE")
+    ]
+
+
+def wildcards(path: str) -> str:
+    """A route's path as the load balancer's path pattern: each parameter one `*`."""
+    return re.sub(r"\{[^}]+\}", "*", path)
+
+
 @dataclass
 class StepResult:
     command: str
     returncode: int
     seconds: float
     output: str
+
+
+# The return code recorded for a command stopped after STEP_TIMEOUT_S.
+TIMED_OUT = -1
+
+
+def _text(output: str | bytes) -> str:
+    # What a timed-out command printed arrives undecoded.
+    return output.decode(errors="replace") if isinstance(output, bytes) else output
 
 
 @dataclass
@@ -199,21 +255,31 @@ class Workspace:
     region: str
     steps: list[StepResult] = field(default_factory=list)
 
+    # Put before each recorded command when the workspace is not the one a report is about.
+    label: str = ""
+
     def run(self, *arguments: str) -> StepResult:
         started = time.monotonic()
-        completed = subprocess.run(
-            ["terraform", *arguments],
-            cwd=self.folder,
-            env=self.environment,
-            capture_output=True,
-            text=True,
-            timeout=STEP_TIMEOUT_S,
-        )
+        try:
+            completed = subprocess.run(
+                ["terraform", *arguments],
+                cwd=self.folder,
+                env=self.environment,
+                capture_output=True,
+                text=True,
+                timeout=STEP_TIMEOUT_S,
+            )
+            returncode, output = completed.returncode, completed.stdout + completed.stderr
+        except subprocess.TimeoutExpired as timeout:
+            # Recorded like any failed command, with what it printed before it was stopped.
+            partial = [part for part in (timeout.stdout, timeout.stderr) if part]
+            printed = "".join(_text(part) for part in partial)
+            returncode, output = TIMED_OUT, f"{printed}\nstopped after {STEP_TIMEOUT_S} s"
         result = StepResult(
-            command=" ".join(arguments),
-            returncode=completed.returncode,
+            command=(f"{self.label}: " if self.label else "") + " ".join(arguments),
+            returncode=returncode,
             seconds=time.monotonic() - started,
-            output=completed.stdout + completed.stderr,
+            output=output,
         )
         self.steps.append(result)
         return result
@@ -222,6 +288,10 @@ class Workspace:
         """The folder copied elsewhere, as a saved plan travels to the machine that applies it."""
         shutil.copytree(self.folder, target, symlinks=True)
         return Workspace(target, self.environment, self.region, self.steps)
+
+    def recording_into(self, steps: list[StepResult], label: str = "") -> Workspace:
+        """The same folder, its commands recorded into `steps` (labelled when not empty)."""
+        return dataclasses.replace(self, steps=steps, label=label)
 
     def output_values(self) -> dict[str, object]:
         result = self.run("output", "-json")
@@ -244,12 +314,7 @@ def workspace(
     README's order), see `leave_bootstrap_marker`. `credentials`: Terraform's access key
     (`access_key`, `secret_key`), the test credentials unless given."""
     shutil.copytree(stack_folder, target)
-    stack_json = json.loads((target / "cdk.tf.json").read_text())
-    providers = stack_json["provider"]["aws"]
-    region = next(block["region"] for block in providers if "alias" not in block)
-    version, note = provider_version(stack_json, toolchain.mirror)
-    settings = override(providers, endpoint, version, credentials)
-    (target / OVERRIDE_FILE).write_text(json.dumps(settings, indent=2))
+    region, note = _write_override(target, toolchain, endpoint, credentials)
     cli_config = target.parent / f"{target.name}.terraformrc"
     cli_config.write_text(
         "provider_installation {\n"
@@ -263,6 +328,8 @@ def workspace(
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
         "CHECKPOINT_DISABLE": "1",
+        # Plain text in the outputs the tests show when a command fails.
+        "TF_CLI_ARGS": "-no-color",
         # The provider (Go) trusts the emulator's self-signed certificate through this.
         "SSL_CERT_FILE": str(tls.certificate),
         "AWS_CA_BUNDLE": str(tls.certificate),
@@ -271,8 +338,54 @@ def workspace(
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
     }
     if bootstrapped:
+        stack_json = json.loads((target / "cdk.tf.json").read_text())
         leave_bootstrap_marker(stack_json, endpoint, tls, region)
     return Workspace(target, environment, region), note
+
+
+def _write_override(
+    folder: Path, toolchain: Toolchain, endpoint: str, credentials: dict[str, str] | None = None
+) -> tuple[str, str | None]:
+    """The override for the folder's cdk.tf.json (with `credentials`, see `override`); its
+    default provider's region and the note of `provider_version`."""
+    stack_json = json.loads((folder / "cdk.tf.json").read_text())
+    providers = stack_json["provider"]["aws"]
+    region = next(block["region"] for block in providers if "alias" not in block)
+    version, note = provider_version(stack_json, toolchain.mirror)
+    settings = override(providers, endpoint, version, credentials)
+    (folder / OVERRIDE_FILE).write_text(json.dumps(settings, indent=2))
+    return region, note
+
+
+def replace_stack(
+    where: Workspace, stack_folder: Path, toolchain: Toolchain, endpoint: str, tls: TlsFiles
+) -> None:
+    """A newly synthesized stack into a folder Terraform already applied, as a user's next synth
+    does: its `cdk.tf.json` and `assets/` replace the old ones; Terraform's own files (state,
+    `.terraform/`, the lock file) and the override stay, the override rewritten for the new
+    JSON. The account is a bootstrapped one, whatever the stack applied before looked for
+    (an upgrade from a release that did not check)."""
+    for entry in stack_folder.iterdir():
+        existing = where.folder / entry.name
+        if existing.is_dir():
+            shutil.rmtree(existing)
+        if entry.is_dir():
+            shutil.copytree(entry, existing)
+        else:
+            shutil.copy(entry, existing)
+    region, _ = _write_override(where.folder, toolchain, endpoint)
+    stack_json = json.loads((where.folder / "cdk.tf.json").read_text())
+    leave_bootstrap_marker(stack_json, endpoint, tls, region)
+
+
+def stateful_losses(plan: dict[str, Any]) -> list[str]:
+    """`<address>: <actions>` for every stateful resource a plan (`terraform show -json`)
+    deletes or replaces."""
+    return [
+        f"{change['address']}: {'/'.join(change['change']['actions'])}"
+        for change in plan.get("resource_changes", [])
+        if change["type"] in STATEFUL_RESOURCE_TYPES and "delete" in change["change"]["actions"]
+    ]
 
 
 def leave_bootstrap_marker(stack_json: dict, endpoint: str, tls: TlsFiles, region: str) -> None:
@@ -368,8 +481,52 @@ class CycleReport:
         return sum(step.seconds for step in self.steps)
 
 
+@dataclass
+class ChangeStepReport(CycleReport):
+    """One step of a change chain: a configuration applied onto the state the earlier steps of
+    the chain left for its environment (`stack`)."""
+
+    name: str = ""
+    config: dict[str, Any] = field(default_factory=dict)
+    stateful_losses: list[str] | None = None
+
+
+@dataclass
+class ChangeChain:
+    """Steps applied one after the other in one emulator, each onto its environment's state."""
+
+    title: str
+    steps: list[ChangeStepReport] = field(default_factory=list)
+
+    def seconds(self) -> float:
+        return sum(step.seconds() for step in self.steps)
+
+
 # Filled by the apply-cycle tests, printed by the terminal summary in conftest.py.
 CYCLE_REPORTS: list[CycleReport] = []
+CHANGE_CHAINS: list[ChangeChain] = []
+
+
+def summary_lines() -> list[str]:
+    """The measured time of every Terraform command the cycles ran, per stack or step, and the
+    provider version used when it is not the pinned one."""
+    lines = []
+    for report in CYCLE_REPORTS:
+        lines.append(f"apply cycle {report.stack}: {report.seconds():.0f}s ({_timed(report)})")
+        if report.version_note:
+            lines.append(f"apply cycle {report.stack}: {report.version_note}")
+    for chain in CHANGE_CHAINS:
+        lines.append(f"{chain.title}: {chain.seconds():.0f}s, {len(chain.steps)} steps")
+        for step in chain.steps:
+            lines.append(
+                f"  {step.name} [{step.stack}]: {step.seconds():.0f}s ({_timed(step)})"
+                + (f" FAILED: {step.failure}" if step.failure else "")
+            )
+    return lines
+
+
+def _timed(report: CycleReport) -> str:
+    return ", ".join(f"{step.command} {step.seconds:.0f}s" for step in report.steps)
 
 
 # The apply cycle's prod runs with a custom domain, secrets and provisioned concurrency on:

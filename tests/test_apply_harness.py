@@ -1,17 +1,30 @@
 """The apply cycle's own steps, without Terraform: the prod variant it synthesizes (config +
-overlay + a hosted zone id made by the emulator) and the parameters it creates first."""
+overlay + a hosted zone id made by the emulator) and the parameters it creates first; the
+change cycle's configurations, its stateful-loss rule and the release fixture it upgrades from."""
 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import tomllib
 
 import pytest
 from cdktf import Testing as CdktfTesting
 
+from scripts import release_fixture
 from serverless_app.bootstrap import StateBucketStack
-from serverless_app.config import BootstrapConfig, load_config
+from serverless_app.config import BootstrapConfig, load_config, validate_configs
 from tests.aws_facts import Endpoint
+from tests.change_steps import (
+    CHAINS,
+    CONFIGS,
+    CURRENT,
+    EARLIER,
+    ONTO_STATE,
+    PREVIOUS_RELEASE,
+    shipped_dev,
+)
 from tests.moto_server import moto_server, tls_files
 from tests.support import (
     BOOTSTRAP_TEST_CONFIG,
@@ -19,6 +32,7 @@ from tests.support import (
     REPO_ROOT,
     data_sources,
     resources,
+    snapshot,
     synth_config,
 )
 from tests.terraform_cycle import (
@@ -31,6 +45,7 @@ from tests.terraform_cycle import (
     overlay_domain,
     retired_config,
     secret_parameters,
+    stateful_losses,
     toml_text,
     variant_config,
 )
@@ -115,6 +130,73 @@ def test_shipped_prod_is_protected_and_dev_is_not(stacks):
     assert not is_protected(stacks["dev"])
 
 
+def _change(resource_type: str, *actions: str) -> dict:
+    return {
+        "address": f"{resource_type}.x",
+        "type": resource_type,
+        "change": {"actions": list(actions)},
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "lost"),
+    [
+        (_change("aws_dynamodb_table", "delete", "create"), True),
+        (_change("aws_s3_bucket", "create", "delete"), True),
+        (_change("aws_kms_key", "delete"), True),
+        (_change("aws_sns_topic", "delete", "create"), True),
+        (_change("aws_dynamodb_table", "update"), False),
+        (_change("aws_s3_bucket", "no-op"), False),
+        (_change("aws_lambda_function", "delete", "create"), False),
+        (_change("aws_iam_role", "delete"), False),
+    ],
+)
+def test_stateful_losses_are_deletions_and_replacements_of_data(change, lost):
+    expected = [f"{change['address']}: {'/'.join(change['change']['actions'])}"] if lost else []
+    assert stateful_losses({"resource_changes": [change]}) == expected
+
+
+def test_stateful_losses_of_a_plan_without_changes():
+    assert stateful_losses({"format_version": "1.2"}) == []
+
+
+def _checked(tmp_path, *configs: dict) -> list[str]:
+    """The config check's problems for a folder holding exactly these configurations."""
+    for config in configs:
+        (tmp_path / f"{config['env']}.toml").write_text(toml_text(config))
+    return validate_configs(tmp_path)[1]
+
+
+@pytest.mark.parametrize("name", CURRENT)
+def test_every_configuration_the_change_cycle_applies_passes_the_check(tmp_path, name):
+    assert _checked(tmp_path, CONFIGS[name]) == []
+
+
+def test_an_environment_added_as_readme_says_passes_the_check_beside_dev(tmp_path):
+    # After its first step (the shipped dev itself), the steps that start an environment.
+    added = [CONFIGS[name] for name in CHAINS["change cycle"][1:] if EARLIER[name] is None]
+    assert added, "the change cycle adds no environment"
+    assert _checked(tmp_path, shipped_dev(), *added) == []
+
+
+@pytest.mark.parametrize("name", [name for name in ONTO_STATE if name in CHAINS["change cycle"]])
+def test_every_change_step_changes_the_configuration(name):
+    before = EARLIER[name]
+    assert before is not None
+    assert CONFIGS[name] != CONFIGS[before]
+
+
+def test_the_release_fixture_holds_every_asset_its_stack_uploads():
+    stack_folder = PREVIOUS_RELEASE / "dev"
+    stack_json = json.loads((stack_folder / "cdk.tf.json").read_text())
+    sources = [body["source"] for body in resources(stack_json, "aws_s3_object").values()
+               if "source" in body]  # fmt: skip
+    assert sources
+    assert [source for source in sources if not (stack_folder / source).is_file()] == []
+    commit = tomllib.loads((PREVIOUS_RELEASE / "release.toml").read_text())["commit"]
+    assert re.fullmatch(r"[0-9a-f]{40}", commit)
+
+
 def test_an_environment_account_gets_the_bootstrap_marker_the_bootstrap_makes_its_own(
     tmp_path, stacks
 ):
@@ -131,3 +213,18 @@ def test_an_environment_account_gets_the_bootstrap_marker_the_bootstrap_makes_it
         [marker] = ssm.describe_parameters()["Parameters"]
         [reader] = data_sources(stacks["dev"], "aws_ssm_parameters_by_path").values()
         assert marker["Name"].startswith(reader["path"] + "/")
+
+
+def test_the_release_fixture_is_what_make_release_fixture_writes(tmp_path, monkeypatch):
+    commit = tomllib.loads((PREVIOUS_RELEASE / "release.toml").read_text())["commit"]
+    present = subprocess.run(
+        ["git", "cat-file", "-e", f"{commit}^{{commit}}"], cwd=REPO_ROOT, capture_output=True
+    )
+    if present.returncode != 0:  # a shallow clone (CI) has the fixture, not the commit
+        pytest.skip(f"commit {commit} is not in this clone")
+    monkeypatch.setattr(release_fixture, "RELEASES_DIR", tmp_path / "releases")
+    monkeypatch.setattr(release_fixture, "OVERLAY_DIR", tmp_path)
+    written = release_fixture.record(PREVIOUS_RELEASE.name, commit)
+    assert snapshot(written) == snapshot(PREVIOUS_RELEASE)
+    overlay = release_fixture.overlay_path(PREVIOUS_RELEASE.name)
+    assert tomllib.loads(overlay.read_text()) == {}

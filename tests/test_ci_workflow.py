@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support import REPO_ROOT
+from tests.support import ENVIRONMENT_FILES, REPO_ROOT, file_values
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "ci.yml"
 # Where jsii's node kernel unpacks packages on Linux, unless JSII_RUNTIME_PACKAGE_CACHE_ROOT says.
@@ -68,7 +68,16 @@ def resolved(workflow: dict, value: str) -> str:
 
 def test_test_job_installs_from_lock_files_and_terraform_before_the_tests(workflow):
     job = workflow["jobs"]["test"]
-    assert uses(job, "actions/setup-python")["with"]["python-version"] == "3.11"
+    pythons = uses(job, "actions/setup-python")["with"]["python-version"].split()
+    # The last one listed is the default `python`: the project's.
+    assert pythons[-1] == "3.11"
+    # One per runtime the shipped files use, to compile the packages' byte-code.
+    runtimes = {
+        function.get("runtime", "python3.13").removeprefix("python")
+        for path in ENVIRONMENT_FILES.values()
+        for function in file_values(path)["functions"].values()
+    }
+    assert runtimes <= set(pythons)
     assert uses(job, "actions/setup-node")["with"]["node-version"] == "20"
     terraform = uses(job, "hashicorp/setup-terraform")
     assert re.fullmatch(r"hashicorp/setup-terraform@[0-9a-f]{40}", terraform["uses"])

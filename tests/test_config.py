@@ -246,6 +246,19 @@ RULES = [
         },
     ),
     case("functions.hello.provisioned_concurrency", 901, "at most 900"),
+    # SnapStart: Python 3.12 and later only, never with provisioned concurrency (AWS).
+    case(
+        "functions.hello.snap_start",
+        True,
+        "SnapStart supports Python 3.12 and later, not python3.11",
+        also={"functions.hello.runtime": "python3.11"},
+    ),
+    case(
+        "functions.hello.snap_start",
+        True,
+        "SnapStart cannot be used together with provisioned concurrency",
+        also={"functions.hello.provisioned_concurrency": 2},
+    ),
     case(
         "functions.hello.provisioned_concurrency",
         6,
@@ -352,7 +365,11 @@ RULES = [
     case("vpc.public_subnets.a.zone", "us-east-1a", "unknown key"),
     case("functions.hello.memory_mb", "512", "valid integer"),
     case("functions.hello.timeout_s", 10.5, "valid integer"),
-    case("vpc.flow_logs", 1, "valid boolean"),
+    case("dynamodb.deletion_protection", 1, "valid boolean"),
+    # v0.1.0's boolean, and AWS's traffic types in another case, are refused with the choices.
+    case("vpc.flow_logs", True, "'ALL', 'ACCEPT', 'REJECT' or 'none'"),
+    case("vpc.flow_logs", "reject", "'ALL', 'ACCEPT', 'REJECT' or 'none'"),
+    case("vpc.flow_logs", "off", "'ALL', 'ACCEPT', 'REJECT' or 'none'"),
     case("tags", "Owner", "valid dictionary"),
     case("vpc.nat_gateways", "two", "'single', 'one_per_az' or 'none'"),
     case("env", DELETE, "required key is missing"),
@@ -979,6 +996,11 @@ ACCEPTED_BY_AWS = {
     ),
     "25 long object keys": {
         "functions.hello.grants.bucket_read": [f"{n:02}" + "k" * 248 for n in range(25)]
+    },
+    "SnapStart on python3.12 and python3.13": {
+        "functions.hello.snap_start": True,
+        "functions.hello.runtime": "python3.12",
+        "functions.escape.snap_start": True,
     },
     "provisioned concurrency filling the pool": {
         "functions.hello.provisioned_concurrency": 450,
@@ -1795,3 +1817,21 @@ def test_bootstrap_refuses_the_placeholder_bucket_name(tmp_path):
         "state.toml: bucket_name: is the shipped placeholder: set a globally unique bucket "
         "name of yours (given: 'example-org-hello-terraform-state')"
     )
+
+
+@pytest.mark.parametrize(
+    ("region", "refused"), [("ap-east-2", True), ("ap-southeast-6", True), ("eu-west-1", False)]
+)
+def test_snap_start_is_refused_where_aws_does_not_offer_it(tmp_path, region, refused):
+    path = tmp_path / "qa.toml"
+    path.write_text(
+        f'project = "t"\nenv = "qa"\nregion = "{region}"\n'
+        '[functions.hello]\nsource_dir = "lambda"\nsnap_start = true\n'
+        '[[routes]]\nmethod = "GET"\npath = "/hello"\nfunction = "hello"\n'
+    )
+    if not refused:
+        assert load_config(path).functions["hello"].snap_start is True
+        return
+    assert problems_of(path) == [
+        f"{path}: functions.hello.snap_start: SnapStart is not offered in {region} (given: True)"
+    ]

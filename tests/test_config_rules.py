@@ -97,14 +97,14 @@ TWO_PROBLEMS = {
             ("routes[2].path", "6 path parameters, each a wildcard of the load balancer rule"),
         ],
     ),
-    "a flag that is no boolean and a subnet outside the network": (
+    "a flow-log traffic type that does not exist and a subnet outside the network": (
         {
             "vpc.flow_logs": "yes",
             "vpc.private_subnets": {"a": {"cidr": "10.9.0.0/24", "az": "us-east-1a"}},
         },
         [
             ("vpc.private_subnets.a.cidr", "not inside vpc.cidr 10.0.0.0/16"),
-            ("vpc.flow_logs", "Input should be a valid boolean"),
+            ("vpc.flow_logs", "Input should be 'ALL', 'ACCEPT', 'REJECT' or 'none'"),
         ],
     ),
     "too little memory and a handler module that is missing": (

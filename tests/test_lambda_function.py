@@ -141,7 +141,9 @@ def test_wildcard_action_is_refused():
 
 
 def test_code_is_zipped_at_synth_time_and_uploaded_with_its_hash(synthesized, tmp_path):
-    expected = build_zip(REPO_ROOT / "lambda", tmp_path / "expected.zip")
+    expected = build_zip(
+        REPO_ROOT / "lambda", tmp_path / "expected.zip", bytecode_runtime="python3.13"
+    )
     code = only(synthesized, "aws_s3_object")
     assert code["bucket"] == ref(synthesized, "aws_s3_bucket", "code", "id")
     assert code["key"] == "lambda/t-hello.zip"
@@ -307,7 +309,12 @@ def test_dependencies_are_packaged_for_the_functions_runtime_and_architecture(
         .read_text()
         .endswith("Tag: cp312-cp312-manylinux2014_aarch64\n")
     )
-    expected = build_zip(REPO_ROOT / "lambda", tmp_path / "p.zip", dependencies_dir=installed)
+    expected = build_zip(
+        REPO_ROOT / "lambda",
+        tmp_path / "p.zip",
+        dependencies_dir=installed,
+        bytecode_runtime="python3.12",
+    )
     function = only(synthesized, "aws_lambda_function")
     assert function["architectures"] == ["arm64"]
     assert function["source_code_hash"] == expected.base64_sha256

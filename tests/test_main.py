@@ -569,3 +569,33 @@ def test_an_output_among_the_configuration_files_is_refused(
     assert line.startswith(f"{out}: not replaced: {reason.format(config=folder)}"), line
     assert snapshot(tmp_path) == before
     assert [path.name for path in tmp_path.iterdir()] == ["config"]
+
+
+def test_a_runtime_without_its_interpreter_is_said_once_and_the_synth_goes_on(tmp_path):
+    """Two functions in each of two environments on a runtime whose CPython this machine lacks
+    (PATH and pyenv emptied): one warning line for the whole run."""
+    runtime = "python3.12" if sys.version_info[:2] != (3, 12) else "python3.13"
+    configs = tmp_path / "config"
+    configs.mkdir()
+    for env in ("qa", "uat"):
+        (configs / f"{env}.toml").write_text(
+            f'project = "t"\nenv = "{env}"\n'
+            f'[functions.hello]\nsource_dir = "lambda"\nruntime = "{runtime}"\n'
+            f'[functions.other]\nsource_dir = "lambda"\nruntime = "{runtime}"\n' + ROUTE
+        )
+    result = run_main(
+        "--config",
+        str(configs),
+        "--outdir",
+        str(tmp_path / "out"),
+        PATH=str(Path(sys.executable).parent) + os.pathsep + "/usr/bin" + os.pathsep + "/bin",
+        PYENV_ROOT=str(tmp_path / "no-pyenv"),
+        LAMBDA_BYTECODE_CACHE=str(tmp_path / "cache"),
+    )
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warnings == [
+        f"warning: no {runtime} on this machine (looked on PATH and in "
+        f"{tmp_path / 'no-pyenv'}/versions): {runtime} packages ship without byte-code and "
+        f"compile their modules at each cold start; install CPython {runtime[6:]} to add it"
+    ]

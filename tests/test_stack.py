@@ -209,14 +209,31 @@ def test_prod_protects_table_and_load_balancer_from_deletion(stacks, env, protec
     assert only(stacks[env], "aws_lb")["enable_deletion_protection"] is protected
 
 
-def test_every_log_group_has_retention_and_the_stack_key(stack):
+def test_every_log_group_has_the_files_retention_and_the_stack_key(stack):
     key_arn = ref(stack, "aws_kms_key", "key", "arn")
+    days = file_values(ENVIRONMENT_FILES[stack_env(stack)])["logs"]["retention_days"]
     groups = resources(stack, "aws_cloudwatch_log_group").values()
     # One per function, then API access and execution, VPC flow logs, WAF.
     assert len(groups) == len(shipped_keys(stack)) + 4
     for group in groups:
-        assert group["retention_in_days"] == 365
+        assert group["retention_in_days"] == days
         assert group["kms_key_id"] == key_arn
+
+
+@pytest.mark.parametrize(("env", "traffic"), [("dev", "REJECT"), ("prod", "ALL")])
+def test_dev_logs_rejected_connections_prod_every_connection(stacks, env, traffic):
+    assert only(stacks[env], "aws_flow_log")["traffic_type"] == traffic
+
+
+def test_no_flow_log_when_the_file_says_none(tmp_path):
+    shipped = (CONFIG_DIR / "dev.toml").read_text()
+    assert 'flow_logs = "REJECT"' in shipped
+    synthesized = dev_variant(
+        tmp_path, shipped.replace('flow_logs = "REJECT"', 'flow_logs = "none"')
+    )
+    assert resources(synthesized, "aws_flow_log") == {}
+    roles = [role["name"] for role in resources(synthesized, "aws_iam_role").values()]
+    assert not any(name.endswith("-vpc-flow-logs") for name in roles), roles
 
 
 def test_every_function_has_its_own_log_group(stack):
@@ -350,6 +367,63 @@ def test_dev_function_policies_are_exactly_what_their_grants_imply(stacks):
         ],
         "ReadObjects": [(["s3:GetObject"], [f"{bucket_arn}/greeting.txt"])],
     }
+
+
+def attached_policies(synthesized: dict, key: str) -> set[str]:
+    role_name = function_ref(synthesized, "aws_iam_role", key, "name")
+    return {
+        attachment["policy_arn"].rsplit("/", 1)[1]
+        for attachment in resources(synthesized, "aws_iam_role_policy_attachment").values()
+        if attachment["role"] == role_name
+    }
+
+
+# dev without NAT, escape out of the VPC; both read a secret and escape reads the table.
+ESCAPE_OUTSIDE = """
+in_vpc = false
+secrets = { token = "/dev/escape/token" }
+grants = { table = "read" }
+"""
+
+
+@pytest.mark.parametrize("hello_has_secrets", [True, False])
+def test_a_function_outside_the_vpc_keeps_its_grants_without_network_permissions(
+    tmp_path, hello_has_secrets
+):
+    text = (CONFIG_DIR / "dev.toml").read_text()
+    assert 'nat_gateways = "none"' in text and "memory_mb = 128\n" in text
+    text = text.replace("memory_mb = 128\n", f"memory_mb = 128{ESCAPE_OUTSIDE}")
+    if hello_has_secrets:
+        text = text.replace("in_vpc = true\n", 'in_vpc = true\nsecrets = { db = "/dev/db" }\n')
+    synthesized = dev_variant(tmp_path, text)
+
+    escape = only_of_function(synthesized, "aws_lambda_function", "escape")
+    assert "vpc_config" not in escape and "replace_security_groups_on_destroy" not in escape
+    assert of_function(synthesized, "aws_security_group", "escape") == {}
+    assert attached_policies(synthesized, "escape") == {
+        "AWSLambdaBasicExecutionRole",
+        "AWSXRayDaemonWriteAccess",
+    }
+    assert "AWSLambdaVPCAccessExecutionRole" in attached_policies(synthesized, "hello")
+    role_id = function_ref(synthesized, "aws_iam_role", "escape", "id")
+    inline = {
+        policy["name"]
+        for policy in resources(synthesized, "aws_iam_role_policy").values()
+        if policy["role"] == role_id
+    }
+    assert {"ReadItems", "ReadSecretParameters"} <= inline
+    # Outside the VPC the function reaches SSM's public endpoint: an interface endpoint only
+    # for a function in the VPC that reads secrets, and only its group may use it.
+    endpoints = resources(synthesized, "aws_vpc_endpoint")
+    interfaces = [e for e in endpoints.values() if e["vpc_endpoint_type"] == "Interface"]
+    assert len(interfaces) == (1 if hello_has_secrets else 0)
+    clients = [
+        rule["referenced_security_group_id"]
+        for rule in resources(synthesized, "aws_vpc_security_group_ingress_rule").values()
+        if rule.get("description") == "HTTPS from a client security group"
+    ]
+    hello_group = function_ref(synthesized, "aws_security_group", "hello", "id")
+    assert clients == ([hello_group] if hello_has_secrets else [])
 
 
 def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):

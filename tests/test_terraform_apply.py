@@ -28,34 +28,36 @@ import pytest
 import main
 from tests import aws_facts
 from tests.aws_facts import Endpoint
-from tests.moto_server import TlsFiles, moto_server, tls_files
+from tests.moto_server import TEST_CREDENTIALS
 from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
     PROD_OVERLAY,
     TEARDOWN_OVERRIDE_FILE,
-    TEST_CREDENTIALS,
     CycleReport,
+    Emulator,
     Toolchain,
     Workspace,
+    authorization,
     hosted_zone_name,
     in_emulator_account,
     is_protected,
     overlay_domain,
+    public_routes,
     required_toolchain,
     retired_config,
     secret_parameters,
+    start_emulator,
     state_bucket_override,
     take_synthesized,
     variant_config,
+    wildcards,
     workspace,
 )
 
 pytestmark = pytest.mark.e2e
 
 STACKS = (*ENVIRONMENTS, "bootstrap")
-# moto serves AWS managed policies (the function role attaches three) only when asked.
-EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 # Route 53 is global: its API lives in us-east-1.
 GLOBAL_REGION = "us-east-1"
 Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
@@ -83,6 +85,7 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         "table": aws_facts.table_facts(endpoint, outputs["table_name"]),
         "bucket": aws_facts.bucket_facts(endpoint, outputs["bucket_name"]),
         "operations": aws_facts.operations_facts(endpoint, outputs),
+        "logging": aws_facts.logging_facts(endpoint, outputs["vpc_id"]),
         "domain": aws_facts.domain_facts(endpoint, domain) if domain else None,
         "parameters": aws_facts.secret_facts(endpoint, parameters) if parameters else {},
         "provisioned_concurrency": aws_facts.provisioned_concurrency_facts(
@@ -94,15 +97,6 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
 
 def bootstrap_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
     return {"bucket": aws_facts.bucket_facts(endpoint, outputs["state_bucket"])}
-
-
-@dataclass(frozen=True)
-class Emulator:
-    url: str
-    tls: TlsFiles
-
-    def endpoint(self, region: str) -> Endpoint:
-        return Endpoint(self.url, region, str(self.tls.certificate))
 
 
 @dataclass(frozen=True)
@@ -239,7 +233,7 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
     base = tmp_path_factory.mktemp("apply-cycle")
     with ExitStack() as running:
         # The emulators start first: prod's hosted zone must exist before prod is synthesized.
-        emulators = {stack: _start_emulator(running, base / stack) for stack in STACKS}
+        emulators = {stack: start_emulator(running, base / stack) for stack in STACKS}
         config = _config_with_prod_variant(base / "config", emulators["prod"])
         out = base / "cdktf.out"
         assert main.main(["--config", str(config), "--outdir", str(out)]) == 0
@@ -278,12 +272,6 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
         reports[data["env"]].facts["config"] = data
     CYCLE_REPORTS.extend(reports.values())
     return reports
-
-
-def _start_emulator(running: ExitStack, work: Path) -> Emulator:
-    work.mkdir(parents=True)
-    tls = tls_files(work)
-    return Emulator(running.enter_context(moto_server(EMULATOR_ENVIRONMENT, tls=tls)), tls)
 
 
 def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
@@ -473,22 +461,24 @@ def test_every_function_sits_in_the_vpc_with_a_dead_letter_queue(applied):
         assert target.endswith(f":{outputs['functions'][key]['function_name']}-dlq")
 
 
-def _public_routes(config: dict[str, Any]) -> list[dict[str, Any]]:
-    """The file's routes on the load balancer: public ones unless they opt out (README)."""
-    return [
-        route
-        for route in config["routes"]
-        if route.get("load_balancer", route.get("authorization", "AWS_IAM") == "NONE")
-    ]
+def test_flow_log_and_every_log_group_keep_what_the_file_says(applied):
+    config, logging = applied["config"], applied["logging"]
+    (flow_log,) = logging["flow_logs"]
+    assert flow_log["TrafficType"] == config["vpc"]["flow_logs"]
+    assert flow_log["LogDestinationType"] == "cloud-watch-logs"
+    assert flow_log["LogDestination"].endswith(f":log-group:/aws/vpc/{_prefix(config)}/flow-logs")
+    days = config["logs"]["retention_days"]
+    assert logging["log_groups"]
+    assert set(logging["log_groups"].values()) == {days}, logging["log_groups"]
 
 
-def _wildcards(path: str) -> str:
-    return re.sub(r"\{[^}]+\}", "*", path)
+def _prefix(config: dict[str, Any]) -> str:
+    return f"{config['project']}-{config['env']}"
 
 
 def test_load_balancer_sends_each_public_route_to_its_function_alias(applied):
     balancer, config = applied["load_balancer"], applied["config"]
-    public = _public_routes(config)
+    public = public_routes(config)
     name = balancer["load_balancer"]["LoadBalancerName"]
     groups = {group["TargetGroupName"]: group for group in balancer["target_groups"]}
     # One `lambda` target group per function a public route reaches, holding its live alias.
@@ -518,7 +508,7 @@ def test_load_balancer_sends_each_public_route_to_its_function_alias(applied):
         priorities[pattern] = int(rule["Priority"])
     # Exactly the public routes; an AWS_IAM route is never reachable without a signature.
     assert served == {
-        f"{route['method']} {_wildcards(route['path'])}": f"{name}-{route['function']}"
+        f"{route['method']} {wildcards(route['path'])}": f"{name}-{route['function']}"
         for route in public
     }
     # A longer, parameterised path is tested before a shorter literal one it would match.
@@ -540,11 +530,11 @@ def test_api_stage_deploys_every_route_to_its_function_alias(applied):
         for path, methods in api["served"].items()
         for method, summary in methods.items()
     }
-    assert served == {name: route.get("authorization", "AWS_IAM") for name, route in routes.items()}
+    assert served == {name: authorization(route) for name, route in routes.items()}
     for name, method in api["methods"].items():
         route = routes[name]
         function_arn = applied["functions"][route["function"]]["configuration"]["FunctionArn"]
-        assert method["authorizationType"] == route.get("authorization", "AWS_IAM")
+        assert method["authorizationType"] == authorization(route)
         integration = method["methodIntegration"]
         assert integration["type"] == "AWS_PROXY"
         assert integration["httpMethod"] == "POST"
@@ -604,7 +594,7 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     topic = outputs["alarm_topic_arn"]
     alarms = operations["alarms"]
     balancer = applied["load_balancer"]["load_balancer"]["LoadBalancerName"]
-    behind_load_balancer = {route["function"] for route in _public_routes(applied["config"])}
+    behind_load_balancer = {route["function"] for route in public_routes(applied["config"])}
     # Per function six, one for its target group if a public route reaches it; the API's
     # latency and, when the load balancer has targets, its own 5XX.
     assert len(alarms) == (

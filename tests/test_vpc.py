@@ -180,6 +180,18 @@ def test_flow_logs_can_be_turned_off():
     assert resources(network_json(flow_logs=None), "aws_flow_log") == {}
 
 
+@pytest.mark.parametrize("traffic", ["ACCEPT", "REJECT"])
+def test_flow_log_records_the_traffic_it_is_given(traffic):
+    props = FlowLogProps(retention_days=60, kms_key_arn=TEST_KEY_ARN, traffic_type=traffic)
+    assert only(network_json(flow_logs=props), "aws_flow_log")["traffic_type"] == traffic
+
+
+@pytest.mark.parametrize("traffic", ["all", "NONE", ""])
+def test_flow_log_traffic_is_one_of_aws_types(traffic):
+    with pytest.raises(ValueError, match=r"traffic_type .*: one of ALL, ACCEPT, REJECT"):
+        FlowLogProps(retention_days=60, kms_key_arn=TEST_KEY_ARN, traffic_type=traffic)
+
+
 def test_gateway_endpoints_for_s3_and_dynamodb_on_private_tables():
     per_az = network_json(nat_gateways="one_per_az")
     endpoints = {e["service_name"]: e for e in resources(per_az, "aws_vpc_endpoint").values()}

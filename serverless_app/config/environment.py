@@ -51,6 +51,7 @@ from serverless_app.config.functions import (
     concurrency_problems,
     duplicate_function_names,
     secrets_keys_in_region,
+    snap_start_in_region,
 )
 from serverless_app.config.network import VpcConfig
 from serverless_app.config.operations import (
@@ -235,6 +236,10 @@ class StackConfig(StrictModel):
     @rule("functions", "region")
     def _secret_keys_in_region(self) -> Iterator[Problem]:
         return under("functions", secrets_keys_in_region(self.functions, self.region))
+
+    @rule("functions", "region")
+    def _snap_start_in_region(self) -> Iterator[Problem]:
+        return under("functions", snap_start_in_region(self.functions, self.region))
 
     @rule("routes", "functions")
     def _routes_to_known_functions(self) -> Iterator[Problem]:

@@ -23,7 +23,12 @@ from constructs_lib.limits import (
     LAMBDA_PYTHON_RUNTIMES,
     MAX_SECRETS_PER_FUNCTION,
     SECRET_VARIABLE_PREFIX,
+    SNAP_START_MIN_PYTHON,
+    SNAP_START_UNSUPPORTED_REGIONS,
     Architecture,
+    snap_start_concurrency_problem,
+    snap_start_region_problem,
+    snap_start_runtime_problem,
 )
 from serverless_app.config.base import PROJECT_ROOT, StrictModel, rule
 from serverless_app.config.problems import Problem
@@ -115,7 +120,9 @@ class FunctionConfig(StrictModel):
     in_vpc: bool = Field(
         default=True,
         description=(
-            "run in the private subnets (egress through NAT and the gateway endpoints only)"
+            "run in the private subnets (egress through NAT and the gateway endpoints only); "
+            "`false`: outside any VPC, with the internet open to it and no network-interface "
+            "permissions, and the security gate lets this function fail `CKV_AWS_117`"
         ),
     )
     dependencies: LocalPath | None = Field(
@@ -183,6 +190,18 @@ class FunctionConfig(StrictModel):
         json_schema_extra={"default_text": "unset: the AWS-managed `alias/aws/ssm` key"},
     )
     grants: FunctionGrants = Field(default_factory=FunctionGrants)
+    snap_start: bool = Field(
+        default=False,
+        description=(
+            "Lambda SnapStart on the published versions the `live` alias uses: each version is "
+            "initialized once and new execution environments resume from its snapshot; "
+            f"python{'.'.join(map(str, SNAP_START_MIN_PYTHON))} or later, not with "
+            "`provisioned_concurrency`, not in "
+            f"{' or '.join(SNAP_START_UNSUPPORTED_REGIONS)} (AWS, 2026-12-06). Code that makes "
+            "unique values or connections at import must make them per request "
+            "(docs/functions.md)"
+        ),
+    )
 
     @property
     def source_path(self) -> Path:
@@ -193,6 +212,17 @@ class FunctionConfig(StrictModel):
         if self.dependencies is None:
             return None
         return (PROJECT_ROOT / self.dependencies).resolve()
+
+    @rule("snap_start", "runtime", "provisioned_concurrency")
+    def _snap_start_where_lambda_offers_it(self) -> Iterator[Problem]:
+        if not self.snap_start:
+            return
+        for problem in (
+            snap_start_runtime_problem(self.runtime),
+            snap_start_concurrency_problem(self.provisioned_concurrency),
+        ):
+            if problem is not None:
+                yield Problem(("snap_start",), problem, self.snap_start)
 
     @rule("provisioned_concurrency", "reserved_concurrency")
     def _provisioned_within_reserved(self) -> Iterator[Problem]:
@@ -370,3 +400,13 @@ def secrets_keys_in_region(functions: dict[str, FunctionConfig], region: str) ->
                 "with a key of its region"
             )
             yield Problem((key, "secrets_kms_key_arn"), message, arn)
+
+
+def snap_start_in_region(functions: dict[str, FunctionConfig], region: str) -> Iterator[Problem]:
+    problem = snap_start_region_problem(region)
+    if problem is not None:
+        yield from (
+            Problem((key, "snap_start"), problem, True)
+            for key, function in functions.items()
+            if function.snap_start
+        )

@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from constructs_lib.limits import FlowLogTraffic
 from constructs_lib.zones import mixed_forms
 from serverless_app.config.base import StrictModel, rule
 from serverless_app.config.problems import Problem
@@ -29,6 +30,8 @@ class SubnetConfig(StrictModel):
 
 
 NatStrategy = Literal["single", "one_per_az", "none"]
+# A flow log's traffic type, or no flow log at all.
+FlowLogs = Literal[FlowLogTraffic, "none"]
 
 
 class VpcConfig(StrictModel):
@@ -78,7 +81,15 @@ class VpcConfig(StrictModel):
         ),
         json_schema_extra={"default_text": "first public subnet key in sorted order"},
     )
-    flow_logs: bool = Field(default=True, description="VPC flow logs to CloudWatch")
+    flow_logs: FlowLogs = Field(
+        default="ALL",
+        description=(
+            "what the VPC flow log sends to CloudWatch Logs (ingestion billed per GB): every "
+            "connection, the accepted or only the rejected ones (scans, blocked egress); "
+            '`"none"`: no flow log, and the security gate lets this environment fail '
+            "`CKV2_AWS_11`"
+        ),
+    )
 
     def subnets(self) -> Iterator[tuple[str, str, SubnetConfig]]:
         """(tier field, key, subnet) for every subnet, public first, keys in sorted order."""

@@ -35,8 +35,10 @@ class LogsConfig(StrictModel):
         Field(
             default=365,
             description=(
-                f"for every log group the stack creates (function, API access, VPC flow logs); "
-                f"one of CloudWatch's values: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+                f"for every log group the stack creates (function, API access and execution, "
+                f"WAF, VPC flow logs); one of CloudWatch's values: "
+                f"{', '.join(map(str, LOG_RETENTION_DAYS))}; below 365 the security gate lets "
+                f"this environment's log groups fail `CKV_AWS_338`"
             ),
         )
     )
