@@ -1,8 +1,9 @@
 """Where moto 5.2's IAM authorization (INITIAL_NO_AUTH_ACTION_COUNT, `enforce_iam`) differs from
 AWS in what proving the deployer policy relies on, and the fix the emulator runs with.
 
-Installed in the moto server process (`tests/moto_server.py`) next to `tests/moto_gaps.py`;
-they change nothing while authorization is off. moto authorizes every request of the services
+Installed in the moto server process (`tests/moto_server.py`) next to `tests/moto_gaps.py`
+when MOTO_AWS_AUTHORIZATION=1 (the deployer policy's tests); they change nothing while
+authorization is off. moto authorizes every request of the services
 the stacks call but `sts:GetCallerIdentity` (AWS never denies it either): it checks the
 signature, then the action against the caller's policies, evaluating `Action` and `Resource`
 patterns and only `StringEquals` conditions (plus `Bool`, `tests/moto_gaps.py` gap 1).

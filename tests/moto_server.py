@@ -131,6 +131,9 @@ def _post(endpoint_url: str, path: str, data: bytes, tls: TlsFiles | None = None
         assert reply.status == 200, f"{path}: HTTP {reply.status}"
 
 
+# "1": authorization as AWS names actions and resources (tests/moto_authorization.py); off by
+# default, since the handler tests' expectations are written against moto's own.
+AWS_AUTHORIZATION_VARIABLE = "MOTO_AWS_AUTHORIZATION"
 # Names a file: the server appends every request's IAM action there, authorized or not.
 ACTION_LOG_VARIABLE = "MOTO_ACTION_LOG"
 
@@ -174,7 +177,8 @@ def main(arguments: list[str]) -> None:
     signal.signal(signal.SIGTERM, _terminate)
     ssl_context = (arguments[0], arguments[1]) if arguments else None
     moto_gaps.install(secure_transport=ssl_context is not None)
-    moto_authorization.install()
+    if os.environ.get(AWS_AUTHORIZATION_VARIABLE) == "1":
+        moto_authorization.install()
     action_log = os.environ.get(ACTION_LOG_VARIABLE)
     if action_log:
         _record_actions(Path(action_log))

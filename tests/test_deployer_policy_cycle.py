@@ -18,7 +18,13 @@ from botocore.exceptions import ClientError
 
 import main
 from serverless_app.deployer_policy import Scope, deployer_policies
-from tests.moto_server import TlsFiles, enforce_iam, moto_server, tls_files
+from tests.moto_server import (
+    AWS_AUTHORIZATION_VARIABLE,
+    TlsFiles,
+    enforce_iam,
+    moto_server,
+    tls_files,
+)
 from tests.support import CONFIG_DIR
 from tests.terraform_cycle import (
     EMULATOR_ACCOUNT,
@@ -33,8 +39,9 @@ pytestmark = pytest.mark.e2e
 
 REGION = "us-east-1"
 PREFIX = "hello-dev"
-# moto serves AWS managed policies (the function role attaches three) only when asked.
-EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+# moto serves AWS managed policies (the function role attaches three) only when asked; it
+# authorizes as AWS names actions and resources with the fixes of tests/moto_authorization.py.
+EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", AWS_AUTHORIZATION_VARIABLE: "1"}
 
 
 @dataclass(frozen=True)
@@ -189,7 +196,7 @@ PROBES = {
 def probed(tmp_path_factory) -> dict[str, dict[str, str]]:
     """Each probe's outcome as a user without any policy and as one allowed everything."""
     tls = tls_files(tmp_path_factory.mktemp("probe"))
-    with moto_server(tls=tls) as url:
+    with moto_server({AWS_AUTHORIZATION_VARIABLE: "1"}, tls=tls) as url:
         emulator = Emulator(url, tls)
         iam = emulator.client("iam")
         everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
