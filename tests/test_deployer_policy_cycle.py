@@ -20,6 +20,7 @@ import main
 from serverless_app.deployer_policy import Scope, deployer_policies
 from tests.moto_server import (
     AWS_AUTHORIZATION_VARIABLE,
+    TEST_CREDENTIALS,
     TlsFiles,
     enforce_iam,
     moto_server,
@@ -28,7 +29,6 @@ from tests.moto_server import (
 from tests.support import CONFIG_DIR
 from tests.terraform_cycle import (
     EMULATOR_ACCOUNT,
-    TEST_CREDENTIALS,
     Workspace,
     in_emulator_account,
     required_toolchain,
