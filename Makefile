@@ -33,11 +33,7 @@ RELEASE_ENV ?= dev
 ENV ?= dev
 RELEASE_ARGS ?=
 
-<<<<<<< HEAD
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench serve loadbench call release deployer-policy clean graphviz provider-mirror
-=======
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture clean graphviz provider-mirror
->>>>>>> main
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
 
 setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -102,17 +98,15 @@ call: $(VENV)/.synced ## SigV4-signed request to a route of the applied stack (C
 release: $(VENV)/.synced ## CodeDeploy shifts the applied stack's live alias to its newest version (RELEASE_ENV=dev, RELEASE_ARGS="--version N" to roll back)
 	$(PY) -m scripts.release --env $(RELEASE_ENV) $(RELEASE_ARGS)
 
-<<<<<<< HEAD
 deployer-policy: $(VENV)/.synced ## synth, then print the least-privilege policy of whoever runs terraform on a stack: managed policy documents, JSON (ENV=dev; docs/deploying.md)
 	@$(PY) main.py >/dev/null
 	@$(PY) -m scripts.deployer_policy --env $(ENV)
-=======
+
 # At each release: its synthesized dev stack becomes the upgrade step's starting point
 # (tests/releases/RELEASE/, committed; docs/apply-cycle.md).
 release-fixture: $(VENV)/.synced ## record a release's dev stack for the upgrade step (RELEASE=v0.1.0 COMMIT=8cab6fd)
 	@test -n "$(RELEASE)" -a -n "$(COMMIT)" || { echo "usage: make release-fixture RELEASE=vX.Y.Z COMMIT=<commit>" >&2; exit 2; }
 	$(PY) -m scripts.release_fixture $(RELEASE) $(COMMIT)
->>>>>>> main
 
 # pytest-xdist workers: one per CPU (`auto`; `make test TEST_WORKERS=N` overrides it), as the
 # suite is CPU-bound (jsii's node kernel, checkov, Terraform). How tests are shared out between
