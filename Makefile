@@ -1,10 +1,12 @@
 # Everything Python/npm installs into the project folder: nothing in the system Python.
+#   tools/node/node_modules  the Node LTS everything runs on (tools/node/package-lock.json)
 #   .tools/pipenv  pipenv itself (bootstrapped when missing)
-#   .venv          the locked app + dev packages (Pipfile.lock)
-#   .tools/checkov checkov (make checkov, tests)      node_modules  the cdktf CLI (tests)
+#   .venv          the locked app + dev packages (Pipfile.lock): CDK for Terraform
+#   .venv-cdktn    CDK Terrain instead (frameworks/cdktn/requirements.txt; FRAMEWORK=cdktn)
+#   .tools/checkov checkov (make checkov, tests)      node_modules  the cdktf and cdktn CLIs (tests)
 #   .tools/mypy    mypy (make lint)
 #   graphviz       Debian's `dot` (make diagram, tests): installed only when run as root
-# Each target installs only what it uses: `make synth` needs the .venv alone.
+# Each target installs only what it uses: `make synth` needs Node and the .venv alone.
 PYTHON ?= python3
 NPM ?= npm
 PIPENV_VERSION := 2026.10.3
@@ -16,7 +18,32 @@ PY := $(VENV)/bin/python
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_VERBOSITY := -1
 export PIPENV_NOSPIN := 1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+# The Node LTS pinned in tools/node/package-lock.json (a binary published on the npm registry,
+# hash-checked by npm ci) comes first on PATH: jsii's kernel, npm and the CLIs all run on it.
+NODE_BIN := $(CURDIR)/tools/node/node_modules/.bin
+NODE := tools/node/node_modules/.installed
+export PATH := $(NODE_BIN):$(PATH)
+
+# What `make synth` (or `bootstrap`) installs on a fresh clone, Node and the Python environment,
+# are independent: side by side, Node's download hides behind the longer Python install.
+ifneq ($(filter synth bootstrap,$(MAKECMDGOALS)),)
+MAKEFLAGS += --jobs=2
+endif
+
+# The framework `make synth`, `check` and `bootstrap` run on (docs/frameworks.md):
+# cdktf (CDK for Terraform, .venv) or cdktn (CDK Terrain, .venv-cdktn).
+FRAMEWORK ?= cdktf
+CDKTN_VENV := .venv-cdktn
+ifeq ($(FRAMEWORK),cdktf)
+SYNTH_ENV := $(VENV)/.synced
+SYNTH_PY := $(PY)
+else ifeq ($(FRAMEWORK),cdktn)
+SYNTH_ENV := $(CDKTN_VENV)/.installed
+SYNTH_PY := $(CDKTN_VENV)/bin/python
+else
+$(error FRAMEWORK is cdktf or cdktn, not '$(FRAMEWORK)')
+endif
 # No version checks / telemetry from the cdktf CLI (and Terraform's checkpoint).
 export CHECKPOINT_DISABLE := 1
 
@@ -35,7 +62,14 @@ RELEASE_ARGS ?=
 
 .PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
 
-setup: $(VENV)/.synced $(CHECKOV) $(MYPY) node_modules/.installed graphviz
+setup: $(NODE) $(VENV)/.synced $(CDKTN_VENV)/.installed $(CHECKOV) $(MYPY) node_modules/.installed graphviz
+
+# Only the platforms the lock file holds a binary for (Linux x64 and arm64); elsewhere npm skips
+# them all, and this says so rather than leaving an older node first on PATH.
+$(NODE): tools/node/package.json tools/node/package-lock.json
+	cd tools/node && $(NPM) ci --ignore-scripts --no-audit --no-fund
+	@test -x $(NODE_BIN)/node || { echo "tools/node/package.json has no Node binary for this platform ($$(uname -sm)): add its package (node-<os>-<cpu>) there" >&2; exit 1; }
+	touch $@
 
 $(PIPENV):
 	$(PYTHON) -m venv $(TOOLS)/pipenv
@@ -58,9 +92,16 @@ $(MYPY): tools/mypy-requirements.txt
 	$(TOOLS)/mypy/bin/pip install --quiet --require-hashes -r tools/mypy-requirements.txt
 	touch $@
 
-# The cdktf CLI pinned in package-lock.json; `npm ci` checks every hash. --ignore-scripts:
-# npm 10 would run install scripts; the only one (node-pty) checks for a binary it ships.
-node_modules/.installed: package.json package-lock.json
+# CDK Terrain's locked environment, beside the .venv: every wheel's hash is checked.
+$(CDKTN_VENV)/.installed: frameworks/cdktn/requirements.txt
+	$(PYTHON) -m venv $(CDKTN_VENV)
+	$(CDKTN_VENV)/bin/pip install --quiet --require-hashes -r frameworks/cdktn/requirements.txt
+	touch $@
+
+# The cdktf and cdktn CLIs pinned in package-lock.json; `npm ci` (on the pinned Node) checks
+# every hash. --ignore-scripts: npm would run install scripts; the only one (node-pty) checks
+# for a binary it ships.
+node_modules/.installed: package.json package-lock.json $(NODE)
 	$(NPM) ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
@@ -77,14 +118,14 @@ graphviz:
 	    exit 1; \
 	  fi; }
 
-synth: $(VENV)/.synced ## synthesize every environment into cdktf.out/
-	$(PY) main.py
+synth: $(NODE) $(SYNTH_ENV) ## synthesize every environment into cdktf.out/ (FRAMEWORK=cdktn: on CDK Terrain)
+	$(SYNTH_PY) main.py
 
-check: $(VENV)/.synced ## validate every config file without synthesizing (~0.2 s)
-	$(PY) main.py --check
+check: $(SYNTH_ENV) ## validate every config file without synthesizing (~0.2 s)
+	$(SYNTH_PY) main.py --check
 
-bootstrap: $(VENV)/.synced ## synthesize the remote-state bucket stack into bootstrap.out/
-	$(PY) main.py --bootstrap
+bootstrap: $(NODE) $(SYNTH_ENV) ## synthesize the remote-state bucket stack into bootstrap.out/
+	$(SYNTH_PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
 	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT)
@@ -118,20 +159,25 @@ test: setup lint ## lint, then the whole test suite, apply cycle included (what 
 # The e2e modules on two workers: the change cycle starts at once beside the apply cycle and
 # the plan-time checks.
 E2E_WORKERS ?= 2
-e2e: $(VENV)/.synced ## Terraform applies dev, prod and bootstrap, then dev's changes and the upgrade, against local emulators (part of `make test`)
+e2e: $(NODE) $(VENV)/.synced $(CDKTN_VENV)/.installed ## Terraform applies dev, prod, bootstrap and dev on CDK Terrain, then dev's changes and the upgrade, against local emulators (part of `make test`)
 	$(PY) -m pytest -m e2e -n $(E2E_WORKERS)
 
 # The apply cycle reads hashicorp/aws from a filesystem mirror, never from the network. Where
 # there is none (GitHub's runners), this fills one from the registry: `terraform init` of a
 # synthesized stack with PROVIDER_MIRROR as its plugin cache, whose layout is a mirror's, so
-# the cycle runs the version the stacks pin. Point the tests at it with
+# the cycle runs the version the stacks pin. The same again for CDK Terrain's output, which pins
+# a newer release (its dev cycle). Point the tests at it with
 # TERRAFORM_PROVIDER_MIRROR=$(PROVIDER_MIRROR).
 PROVIDER_MIRROR ?= $(CURDIR)/.tools/terraform-providers
-provider-mirror: synth ## hashicorp/aws as the stacks pin it, from the registry into PROVIDER_MIRROR (for the apply cycle)
+provider-mirror: synth $(CDKTN_VENV)/.installed ## hashicorp/aws as the stacks pin it (cdktf's and CDK Terrain's), from the registry into PROVIDER_MIRROR (for the apply cycle)
 	mkdir -p $(PROVIDER_MIRROR)
 	scratch=$$(mktemp -d) && \
-	  cp cdktf.out/stacks/$$(ls cdktf.out/stacks | head -n 1)/cdk.tf.json $$scratch/ && \
-	  TF_PLUGIN_CACHE_DIR=$(PROVIDER_MIRROR) terraform -chdir=$$scratch init -backend=false -input=false -no-color && \
+	  $(CDKTN_VENV)/bin/python main.py --outdir $$scratch/cdktn.out > /dev/null && \
+	  for stack in cdktf.out/stacks/$$(ls cdktf.out/stacks | head -n 1) $$scratch/cdktn.out/stacks/$$(ls cdktf.out/stacks | head -n 1); do \
+	    mkdir $$scratch/init && cp $$stack/cdk.tf.json $$scratch/init/ && \
+	    TF_PLUGIN_CACHE_DIR=$(PROVIDER_MIRROR) terraform -chdir=$$scratch/init init -backend=false -input=false -no-color && \
+	    rm -rf $$scratch/init || exit 1; \
+	  done && \
 	  rm -rf $$scratch
 
 checkov: synth $(CHECKOV) ## the security gate on cdktf.out/
@@ -140,7 +186,7 @@ checkov: synth $(CHECKOV) ## the security gate on cdktf.out/
 diagram: synth graphviz ## one architecture picture per stack: docs/<stack>.png (needs Graphviz `dot`)
 	$(PY) -m scripts.diagram
 
-bench: $(VENV)/.synced ## synth time, memory (node peak) and phases: fast loader vs stock; 1, 4, 16 environments
+bench: $(NODE) $(VENV)/.synced $(CDKTN_VENV)/.installed ## synth time, memory (node peak) and phases: fast loader vs stock, cdktf and cdktn; 1, 4, 16 environments
 	$(PY) -m scripts.bench
 
 coldstart: $(VENV)/.synced ## each shipped function: fresh interpreter to handler ready, with and without byte-code (median of 15 runs), zip sizes

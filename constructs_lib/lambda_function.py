@@ -6,9 +6,10 @@ import atexit
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
 from cdktf import AssetType, TerraformAsset, TerraformResource
 from cdktf_cdktf_provider_aws.lambda_function import (
@@ -19,6 +20,7 @@ from cdktf_cdktf_provider_aws.lambda_function import (
     LambdaFunctionTracingConfig,
     LambdaFunctionVpcConfig,
 )
+from cdktf_cdktf_provider_aws.s3_object import S3Object
 from cdktf_cdktf_provider_aws.security_group import SecurityGroup, SecurityGroupTimeouts
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from cdktf_cdktf_provider_aws.vpc_security_group_egress_rule import (
@@ -32,7 +34,6 @@ from constructs_lib.iam import add_inline_policy, attach_managed_policy, service
 from constructs_lib.limits import snap_start_runtime_problem
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.ordering import add_depends_on
-from constructs_lib.s3 import SecureBucket
 
 # AWS-managed policies by path; `iam.managed_policy_arn` adds the stack's partition.
 BASIC_EXECUTION_POLICY = "service-role/AWSLambdaBasicExecutionRole"
@@ -56,23 +57,41 @@ class FunctionVpcPlacement:
     replacement_security_group_ids: Sequence[str] = ()
 
 
+class CodeStore(Protocol):
+    """Where the function's package is uploaded: a bucket-like that adds an object from a
+    local file (`s3.SecureBucket`)."""
+
+    def add_object(self, id: str, *, key: str, source: str, source_hash: str) -> S3Object: ...
+
+
 @dataclass(frozen=True)
 class FunctionProps:
+    """What a function needs; every other setting has the default documented beside it (the
+    defaults of aws-cdk-lib's `lambda.Function` where it has one)."""
+
     function_name: str
     role_name: str
+    # The folder packaged as the code.
     source_dir: Path
-    code_bucket: SecureBucket
+    code_bucket: CodeStore
+    # Encrypts the environment, the log group and the dead-letter queue.
     kms_key_arn: str
+    # `module.function` in `source_dir`.
     handler: str
+    # A Lambda Python runtime, e.g. "python3.13".
     runtime: str
-    memory_mb: int
-    timeout_s: int
-    environment: Mapping[str, str]
-    # None: no reservation; the function shares the account's unreserved pool.
-    reserved_concurrency: int | None
-    log_retention_days: int
-    # None: the function runs outside any VPC.
-    vpc: FunctionVpcPlacement | None
+    # Default 128 MB, Lambda's smallest.
+    memory_mb: int = 128
+    # Default 3 s.
+    timeout_s: int = 3
+    # Default none.
+    environment: Mapping[str, str] = field(default_factory=dict)
+    # Default None: no reservation; the function shares the account's unreserved pool.
+    reserved_concurrency: int | None = None
+    # Default a year (CloudWatch Logs' 365; the security gate refuses less).
+    log_retention_days: int = 365
+    # Default None: the function runs outside any VPC.
+    vpc: FunctionVpcPlacement | None = None
     # A pinned requirements.txt, uv.lock or pyproject.toml; None: standard library and the
     # runtime's boto3 only.
     dependencies: Path | None = None
@@ -174,8 +193,13 @@ class ServerlessFunction(Construct):
             s3_bucket=self.code_object.bucket,
             s3_key=self.code_object.key,
             source_code_hash=self.package_hash,
-            environment=LambdaFunctionEnvironment(variables=dict(props.environment)),
-            kms_key_arn=props.kms_key_arn,
+            # None without variables: AWS reports an empty environment as none, and an empty
+            # block would be a change (and a new version) on every plan.
+            environment=LambdaFunctionEnvironment(variables=dict(props.environment))
+            if props.environment
+            else None,
+            # The key encrypts the environment only: without one it would be a state mismatch.
+            kms_key_arn=props.kms_key_arn if props.environment else None,
             # -1 is the provider's explicit "unreserved" (its default): the function shares
             # the account's pool unless a reservation is configured.
             reserved_concurrent_executions=UNRESERVED

@@ -657,9 +657,6 @@ class Monitoring(Construct):
         trip to the jsii kernel, for the same reference."""
         return self.topic.arn
 
-    def alarm_names(self, alarms: Sequence[CloudwatchMetricAlarm]) -> list[str]:
-        return [alarm.alarm_name for alarm in alarms]
-
 
 def _metric_factory(namespace: str, dimensions: Mapping[str, str]) -> Callable[[str, str], Metric]:
     def metric(name: str, statistic: str) -> Metric:

@@ -48,7 +48,7 @@ def path_problem(path: str) -> str | None:
             f"must be at most {MAX_PATH_LENGTH} characters (the load balancer's path pattern limit)"
         )
     if not path.startswith("/"):
-        return 'must start with "/" (e.g. "/hello" or "/items/{id}")'
+        return 'must start with "/" (e.g. "/items" or "/items/{id}")'
     if path == "/":
         return None
     if path.endswith("/"):

@@ -28,16 +28,25 @@ INVOKE_ACTION = "lambda:InvokeFunction"
 # characters, whitespace not counted (IAM/latest/UserGuide/reference_iam-quotas.html, not
 # adjustable). Past it the role's PutRolePolicy fails (LimitExceeded) at apply time.
 IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS = 10_240
-# A function role's inline policies without the object keys and parameter ARNs they list:
-# the dead-letter queue, the stack key, the table's read and write statements and the
-# scaffolding of the object and secret statements come to 2,022 characters as compact JSON
-# with the longest names (a 255-character table, a 59-character function, ap-southeast-7);
-# rounded up.
-FUNCTION_ROLE_FIXED_CHARACTERS = 2_100
+# A function role's inline policies without its grants and the parameter ARNs it lists: the
+# dead-letter queue, the stack key and the scaffolding of the secret statement, as compact
+# JSON with the longest names (a 59-character function, ap-southeast-7). Measured as 2,022
+# together with a 255-character table's read and write statements and the empty object
+# statements, which `estimated_role_policy_characters` counts per grant (1,199 of them):
+# 823, rounded up.
+FUNCTION_ROLE_FIXED_CHARACTERS = 900
 # Stand-ins of the lengths AWS gives the parts nobody knows before the apply.
 _ACCOUNT = "1" * 12
 _API_ID = "a" * 10
 _TARGET_GROUP_ID = "f" * 16
+
+
+def statement_name(action: str, resource_id: str) -> str:
+    """`action` followed by `resource_id` in PascalCase ("ReadItems", "order-items" ->
+    "ReadItemsOrderItems"): the name of a grant's statement and inline policy, unique per
+    resource. IAM statement ids allow letters and digits only; ids whose hyphens are each
+    followed by a letter map to distinct names."""
+    return action + "".join(part[:1].upper() + part[1:] for part in resource_id.split("-"))
 
 
 def api_statement_id(method: str, path: str) -> str:
@@ -108,23 +117,64 @@ def _policy_bytes(statements: Iterable[dict[str, object]]) -> int:
 
 
 @dataclass(frozen=True)
+class GrantStatement:
+    """One grant on a table or on a bucket's objects, as its own inline policy of the role."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+def table_statement(
+    sid: str, actions: tuple[str, ...], region: str, table_name: str
+) -> GrantStatement:
+    return GrantStatement(
+        sid, actions, (f"arn:aws:dynamodb:{region}:{_ACCOUNT}:table/{table_name}",)
+    )
+
+
+def object_statement(
+    sid: str, actions: tuple[str, ...], bucket_name: str, keys: Iterable[str]
+) -> GrantStatement:
+    return GrantStatement(sid, actions, tuple(f"arn:aws:s3:::{bucket_name}/{key}" for key in keys))
+
+
+@dataclass(frozen=True)
 class GrantedResources:
-    """What decides the size of a function role's inline policies beyond the fixed part: the
-    artifacts bucket's objects it may read or write and the SSM parameters it may read."""
+    """What decides the size of a function role's inline policies beyond the fixed part: its
+    grants on tables and buckets (names of the lengths they will have) and the SSM parameters
+    it may read."""
 
     region: str
-    bucket_name_length: int
-    object_keys: tuple[str, ...]
+    statements: tuple[GrantStatement, ...]
     parameter_names: tuple[str, ...]
 
 
 def estimated_role_policy_characters(granted: GrantedResources) -> int:
-    """The characters IAM counts for the role's inline policies: the fixed part and each
-    listed ARN as a JSON string with its comma."""
-    bucket = "b" * granted.bucket_name_length
-    arns = [f"arn:aws:s3:::{bucket}/{key}" for key in granted.object_keys] + [
-        f"arn:aws:ssm:{granted.region}:{_ACCOUNT}:parameter/{name.lstrip('/')}"
+    """The characters IAM counts for the role's inline policies: the fixed part, each grant's
+    policy as compact JSON and each parameter ARN as a JSON string with its comma."""
+    grants = sum(
+        len(
+            json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": statement.sid,
+                            "Effect": "Allow",
+                            "Action": list(statement.actions),
+                            "Resource": list(statement.resources),
+                        }
+                    ],
+                },
+                separators=(",", ":"),
+                ensure_ascii=False,
+            )
+        )
+        for statement in granted.statements
+    )
+    parameters = sum(
+        len(json.dumps(f"arn:aws:ssm:{granted.region}:{_ACCOUNT}:parameter/{name.lstrip('/')}")) + 1
         for name in granted.parameter_names
-    ]
-    listed = sum(len(json.dumps(arn, ensure_ascii=False)) + 1 for arn in arns)
-    return FUNCTION_ROLE_FIXED_CHARACTERS + listed
+    )
+    return FUNCTION_ROLE_FIXED_CHARACTERS + grants + parameters

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Protocol
 
 from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_aws.codedeploy_app import CodedeployApp
@@ -48,8 +49,11 @@ from constructs_lib.limits import (
 )
 from constructs_lib.permissions import LIVE_ALIAS
 
-# AWS-managed policy letting CodeDeploy update Lambda aliases, read alarms and publish to SNS.
-CODEDEPLOY_LAMBDA_POLICY = "service-role/AWSCodeDeployRoleForLambda"
+# The narrow AWS-managed policy for CodeDeploy on Lambda (aws-cdk-lib's choice too): get and
+# update aliases, read provisioned concurrency and alarms, invoke only `CodeDeployHook_*`
+# functions. The broad `AWSCodeDeployRoleForLambda` adds invoking any function and publishing
+# to any SNS topic, which these deployment groups (no hooks, no triggers) never do.
+CODEDEPLOY_LAMBDA_POLICY = "service-role/AWSCodeDeployRoleForLambdaLimited"
 ROLLBACK_EVENTS = ("DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_ALARM")
 
 
@@ -165,12 +169,20 @@ class ReleasesProps:
     region: str
 
 
+class Alarm(Protocol):
+    """An alarm a deployment group can watch: a CloudWatch alarm resource, or anything else
+    with its name."""
+
+    @property
+    def alarm_name(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class DeploymentGroupProps:
     # One of `limits.RELEASE_STRATEGIES`.
     strategy: str
-    # Names of the alarms that stop a deployment and roll it back (at most 10).
-    rollback_alarm_names: Sequence[str] = ()
+    # Default none: the alarms that stop a deployment and roll it back (at most 10).
+    rollback_alarms: Sequence[Alarm] = ()
     # Their window, period x evaluation periods: it must fit in the time the strategy watches
     # them (`limits.alarm_window_problem`).
     rollback_window_s: int | None = None
@@ -178,13 +190,13 @@ class DeploymentGroupProps:
     def __post_init__(self) -> None:
         if self.strategy not in RELEASE_STRATEGIES:
             raise ValueError(f"strategy must be one of {RELEASE_STRATEGIES}, got {self.strategy!r}")
-        if self.rollback_alarm_names:
+        if self.rollback_alarms:
             if self.rollback_window_s is None:
-                raise ValueError("rollback_window_s is needed with rollback_alarm_names")
+                raise ValueError("rollback_window_s is needed with rollback_alarms")
             problem = alarm_window_problem(self.strategy, self.rollback_window_s)
             if problem is not None:
                 raise ValueError(problem)
-        if (count := len(self.rollback_alarm_names)) > DEPLOYMENT_GROUP_MAX_ALARMS:
+        if (count := len(self.rollback_alarms)) > DEPLOYMENT_GROUP_MAX_ALARMS:
             limit = DEPLOYMENT_GROUP_MAX_ALARMS
             raise ValueError(f"CodeDeploy takes at most {limit} alarms per group, got {count}")
 
@@ -223,7 +235,8 @@ class Releases(Construct):
     ) -> CodedeployDeploymentGroup:
         """A deployment group named after the function, shifting `alias` with the strategy
         and rolling back on failure or on any of the alarms."""
-        alarms = list(props.rollback_alarm_names)
+        # Each name read once: every read is a round trip to the jsii kernel.
+        alarms = [alarm.alarm_name for alarm in props.rollback_alarms]
         group = CodedeployDeploymentGroup(
             self,
             f"{id}-deployment-group",

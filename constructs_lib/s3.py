@@ -1,5 +1,5 @@
-"""S3 buckets with the defaults a security review expects: the Lambda package bucket and,
-when enabled, the load balancer's access-log bucket."""
+"""S3 buckets with the defaults a security review expects: the Lambda package bucket, the
+buckets a configuration declares and, when enabled, the load balancer's access-log bucket."""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ from constructs import Construct
 
 from constructs_lib.iam import Grantable
 from constructs_lib.iam_actions import OBJECT_READ_ACTIONS, OBJECT_WRITE_ACTIONS
+from constructs_lib.permissions import statement_name
 
 
 @dataclass(frozen=True)
@@ -56,15 +57,28 @@ class ServiceWrite:
 
 
 @dataclass(frozen=True)
+class ExpirationRule:
+    """Current objects under `prefix` expire (become noncurrent) after `days`."""
+
+    prefix: str
+    days: int
+
+
+@dataclass(frozen=True)
 class SecureBucketProps:
     # Exactly one of the two: a fixed name, or a prefix Terraform completes uniquely.
     bucket_name: str | None = None
     bucket_prefix: str | None = None
     # Customer-managed key for SSE-KMS; None means SSE-S3 (required by ALB access logs).
     kms_key_arn: str | None = None
+    # Default on: an overwritten or deleted object stays as a noncurrent version for
+    # `noncurrent_version_expiration_days`. Off: versioning is suspended.
+    versioning: bool = True
     noncurrent_version_expiration_days: int = 30
     # Current objects expire (become noncurrent) after this many days; None: kept.
     expiration_days: int | None = None
+    # Default none: further rules expiring the current objects under one prefix each.
+    expiration_rules: Sequence[ExpirationRule] = field(default_factory=tuple)
     service_writes: Sequence[ServiceWrite] = field(default_factory=tuple)
     # Lets `terraform destroy` remove a bucket that still holds objects.
     force_destroy: bool = False
@@ -73,11 +87,13 @@ class SecureBucketProps:
 
 
 class SecureBucket(Construct):
-    """Versioned, encrypted, private (all four public-access blocks, BucketOwnerEnforced),
-    TLS-only, with noncurrent versions and stale multipart uploads expired."""
+    """Versioned (unless turned off), encrypted, private (all four public-access blocks,
+    BucketOwnerEnforced), TLS-only, with noncurrent versions and stale multipart uploads expired."""
 
     def __init__(self, scope: Construct, id: str, props: SecureBucketProps) -> None:
         super().__init__(scope, id)
+        # Names its grant statements; kept, as `node.id` is a round trip to the jsii kernel.
+        self.grant_id = id
         if (props.bucket_name is None) == (props.bucket_prefix is None):
             raise ValueError("SecureBucket needs exactly one of bucket_name, bucket_prefix")
         self.bucket = S3Bucket(
@@ -113,7 +129,9 @@ class SecureBucket(Construct):
             self,
             "versioning",
             bucket=self.bucket_id,
-            versioning_configuration=S3BucketVersioningVersioningConfiguration(status="Enabled"),
+            versioning_configuration=S3BucketVersioningVersioningConfiguration(
+                status="Enabled" if props.versioning else "Suspended"
+            ),
         )
         self.encryption = S3BucketServerSideEncryptionConfigurationA(
             self,
@@ -153,7 +171,16 @@ class SecureBucket(Construct):
                             days_after_initiation=7
                         )
                     ],
-                )
+                ),
+                *(
+                    S3BucketLifecycleConfigurationRule(
+                        id=f"expire-{index}",
+                        status="Enabled",
+                        filter=[S3BucketLifecycleConfigurationRuleFilter(prefix=rule.prefix)],
+                        expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=rule.days)],
+                    )
+                    for index, rule in enumerate(props.expiration_rules)
+                ),
             ],
             # Rules about noncurrent versions assume versioning is already on.
             depends_on=[self.versioning],
@@ -237,12 +264,22 @@ class SecureBucket(Construct):
 
     def grant_read_objects(self, grantee: Grantable, keys: Sequence[str]) -> None:
         """Allow `s3:GetObject` on these object keys (a trailing `*` makes a prefix), nothing
-        else in the bucket: no listing, so a missing key answers AccessDenied."""
-        grantee.add_to_role_policy("ReadObjects", OBJECT_READ_ACTIONS, self._object_arns(keys))
+        else in the bucket: no listing, so a missing key answers AccessDenied. The statement
+        is `ReadObjects<Id>`, after the construct's id (`statement_name`)."""
+        grantee.add_to_role_policy(
+            statement_name("ReadObjects", self.grant_id),
+            OBJECT_READ_ACTIONS,
+            self._object_arns(keys),
+        )
 
     def grant_write_objects(self, grantee: Grantable, keys: Sequence[str]) -> None:
-        """Allow `s3:PutObject` on these object keys (a trailing `*` makes a prefix)."""
-        grantee.add_to_role_policy("WriteObjects", OBJECT_WRITE_ACTIONS, self._object_arns(keys))
+        """Allow `s3:PutObject` on these object keys (a trailing `*` makes a prefix); the
+        statement is `WriteObjects<Id>`."""
+        grantee.add_to_role_policy(
+            statement_name("WriteObjects", self.grant_id),
+            OBJECT_WRITE_ACTIONS,
+            self._object_arns(keys),
+        )
 
     def _object_arns(self, keys: Sequence[str]) -> list[str]:
         if not keys:

@@ -4,8 +4,9 @@
 //
 // 1. Lazy provider exports. A provider package's lib/index.js is one long list of
 //        exports.vpc = require("./vpc");
-//    so loading the package evaluates all ~2,200 resource modules (224 MB of JavaScript), while
-//    a stack touches a few dozen. Each of those lines becomes a getter that requires its module
+//    (CDK Terrain's: `exports.vpc = __importStar(require("./vpc/index"));`), so loading the
+//    package evaluates all ~2,200 resource modules (224 MB of JavaScript), while a stack
+//    touches a few dozen. Each of those lines becomes a getter that requires its module
 //    on first access and then caches it as a plain property. The jsii kernel reaches a type
 //    through `module.vpc.Vpc`, which runs the getter. An index file of any other shape is
 //    compiled unchanged (said once on stderr).
@@ -14,6 +15,11 @@
 //    resolve; it was the largest single cost of building a stack in node. cdktf's
 //    `captureStackTrace` returns a one-line note instead. The synthesized JSON never contains
 //    these traces (the App already turns construct metadata traces off).
+// 3. cdktf's `util.isArray`. cdktf 0.21 (archived: it will not be fixed) calls node's
+//    deprecated `util.isArray`, and Node 22 prints a DEP0044 warning on stderr on its first use,
+//    ahead of the program's own messages. When cdktf loads, `util.isArray` becomes
+//    `Array.isArray`, the replacement node's deprecation notice names (the same function).
+//    CDK Terrain no longer calls it.
 //
 // Environment:
 //   CDKTF_LAZY_NODE_PACKAGES      comma-separated npm package names whose main file is rewritten
@@ -33,20 +39,26 @@ const PACKAGES = new Set(
   STOCK ? [] : (process.env.CDKTF_LAZY_NODE_PACKAGES || "").split(",").filter(Boolean),
 );
 const SKIP_CREATION_STACKS = !STOCK && process.env.CDKTF_TOKEN_CREATION_STACKS !== "1";
-// cdktf's own copy of the stack-trace helper, which its tokens call on creation.
-const CDKTF_STACK_TRACE = path.join(
-  "node_modules",
-  "cdktf",
-  "lib",
-  "tokens",
-  "private",
-  "stack-trace.js",
-);
+// The stack-trace helper that the core library's tokens call on creation: cdktf's own copy, or
+// CDK Terrain's (the same module in its fork, `cdktn`).
+const CORE_PACKAGES = ["cdktf", "cdktn"];
+const STACK_TRACE_MODULE = path.join("lib", "tokens", "private", "stack-trace.js");
+
+/** "cdktf" or "cdktn" when `filename` is that package's stack-trace module, else null. */
+function stackTraceModuleOf(filename) {
+  return (
+    CORE_PACKAGES.find((core) =>
+      filename.endsWith(path.join("node_modules", core, STACK_TRACE_MODULE)),
+    ) ?? null
+  );
+}
 const NOT_RECORDED =
   "(token creation stack not recorded: set CDKTF_TOKEN_CREATION_STACKS=1 to record it)";
 const STATS_FILE = process.env.CDKTF_LAZY_NODE_STATS;
-// One eager submodule export per line, as tsc emits `export * as vpc from "./vpc"`.
-const EXPORT_LINE = /^exports\.([A-Za-z_$][\w$]*) = require\("(\.\/[\w.-]+)"\);$/gm;
+// One eager submodule export per line, as tsc emits `export * as vpc from "./vpc"`: a bare
+// require, or (with esModuleInterop) one wrapped in tsc's own `__importStar` helper.
+const EXPORT_LINE =
+  /^exports\.([A-Za-z_$][\w$]*) = (?:require\("(\.\/[\w./-]+)"\)|__importStar\(require\("(\.\/[\w./-]+)"\)\));$/gm;
 const ANY_REQUIRE = /\brequire\(/g;
 // Appended to the rewritten file; a function declaration, so it is hoisted above its uses.
 const HELPER = `
@@ -72,9 +84,12 @@ const warned = new Set();
 function lazySource(source) {
   const requires = (source.match(ANY_REQUIRE) || []).length;
   let lazy = 0;
-  const rewritten = source.replace(EXPORT_LINE, (_line, name, request) => {
+  const rewritten = source.replace(EXPORT_LINE, (_line, name, bare, wrapped) => {
     lazy += 1;
-    return `__lazyExport(exports, ${JSON.stringify(name)}, () => require(${JSON.stringify(request)}));`;
+    const load = bare
+      ? `require(${JSON.stringify(bare)})`
+      : `__importStar(require(${JSON.stringify(wrapped)}))`;
+    return `__lazyExport(exports, ${JSON.stringify(name)}, () => ${load});`;
   });
   // Every require must be one of the recognised lines: anything else might depend on load order.
   if (lazy === 0 || lazy !== requires || source.includes("__lazyExport")) {
@@ -134,10 +149,10 @@ function compileLazily(module, content, filename) {
   return compile.call(module, result.source, filename);
 }
 
-/** After cdktf's stack-trace module has run: its export returns the note instead of a trace. */
-function skipCreationStacks(module) {
+/** After the core's stack-trace module has run: its export returns the note instead of a trace. */
+function skipCreationStacks(module, core) {
   if (typeof module.exports.captureStackTrace !== "function") {
-    record({ package: "cdktf", file: module.filename, creation_stacks: "kept" });
+    record({ package: core, file: module.filename, creation_stacks: "kept" });
     warnOnce(
       "stacks",
       `${module.filename} has an unrecognised shape; token creation stacks stay on`,
@@ -145,14 +160,18 @@ function skipCreationStacks(module) {
     return;
   }
   module.exports.captureStackTrace = () => [NOT_RECORDED];
-  record({ package: "cdktf", file: module.filename, creation_stacks: "skipped" });
+  record({ package: core, file: module.filename, creation_stacks: "skipped" });
 }
 
 const compile = Module.prototype._compile;
 Module.prototype._compile = function compileWithPreload(content, filename) {
   const result = compileLazily(this, content, filename);
-  if (SKIP_CREATION_STACKS && filename.endsWith(CDKTF_STACK_TRACE)) {
-    skipCreationStacks(this);
+  const core = STOCK ? null : stackTraceModuleOf(filename);
+  if (core === "cdktf") {
+    require("util").isArray = Array.isArray;
+  }
+  if (core !== null && SKIP_CREATION_STACKS) {
+    skipCreationStacks(this, core);
   }
   return result;
 };

@@ -1,5 +1,10 @@
 """Load only the AWS provider submodules a program imports, instead of all ~2,200.
 
+The provider is the installed framework's (constructs_lib/framework.py): cdktf's
+`cdktf_cdktf_provider_aws`, described below, or CDK Terrain's `cdktn_provider_aws`, whose
+newer bindings already import their submodules on first use on the Python side; the node
+side, the single kernel process and the skipped argument checks apply to both.
+
 `cdktf_cdktf_provider_aws/__init__.py` imports every resource submodule so that their types
 are registered with the jsii runtime; that costs about 8 s, while a stack uses a few dozen
 submodules. `install()` puts the package into `sys.modules` *without running its
@@ -76,12 +81,14 @@ from types import ModuleType
 from typing import Any, NoReturn
 
 import typeguard
-from jsii import _reference_map
+from jsii import _reference_map, _type_checking
 
+from constructs_lib import framework
 from fast_synth import jsii_messages
 
-PROVIDER_PACKAGE = "cdktf_cdktf_provider_aws"
-PROVIDER_ASSEMBLY = "@cdktf/provider-aws"
+# The installed framework's AWS provider: cdktf's or CDK Terrain's (constructs_lib/framework.py).
+PROVIDER_PACKAGE = framework.installed().provider_package
+PROVIDER_ASSEMBLY = framework.installed().provider_assembly
 OPT_OUT_VARIABLE = "CDKTF_FULL_PROVIDER_IMPORT"
 NODE_PRELOAD = Path(__file__).resolve().with_name("node_preload.js")
 NODE_PACKAGES_VARIABLE = "CDKTF_LAZY_NODE_PACKAGES"
@@ -96,7 +103,7 @@ EXIT_FLUSH_FAILED = 120
 
 
 # The jsii packages whose generated bindings check argument types at run time.
-CHECKED_BINDINGS = ("cdktf", "constructs")
+CHECKED_BINDINGS = (framework.installed().core_package, "constructs")
 
 
 def install(
@@ -206,14 +213,19 @@ _BUILTINS_WITH_INERT_TYPING = {**vars(builtins), "__import__": _import_with_iner
 
 def _without_checks(module: ModuleType) -> None:
     """Only a jsii-generated module: it defines `check_type` next to its typeguard switch, or
-    (older jsii-pacmak, as in `constructs`) imports typeguard's own."""
+    imports typeguard's own (older jsii-pacmak, as in cdktf's `constructs`), or imports jsii's
+    shared `check_type` and `cached_type_hints` (newer jsii-pacmak, as in CDK Terrain)."""
     namespace = vars(module)
     check = namespace.get("check_type")
-    if check is typeguard.check_type or (
-        "TYPEGUARD_MAJOR_VERSION" in namespace and callable(check)
+    if check is _type_checking.check_type:
+        namespace["cached_type_hints"] = _no_type_hints
+    elif not (
+        check is typeguard.check_type
+        or ("TYPEGUARD_MAJOR_VERSION" in namespace and callable(check))
     ):
-        namespace["check_type"] = _no_check
-        namespace["typing"] = _INERT_TYPING
+        return
+    namespace["check_type"] = _no_check
+    namespace["typing"] = _INERT_TYPING
 
 
 class _UncheckedBindingsFinder(importlib.abc.MetaPathFinder):

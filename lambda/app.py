@@ -27,7 +27,7 @@ import sys
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -43,7 +43,11 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as EndpointConnectionFailure
 
-# Must equal constructs_lib.dynamodb.PARTITION_KEY (this package cannot import the constructs).
+# The table and bucket this function is granted in config/<env>.toml, by key: the stack sets
+# TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for what a function is granted.
+TABLE_VARIABLE = "TABLE_REQUESTS_NAME"
+BUCKET_VARIABLE = "BUCKET_ASSETS_NAME"
+# The schema `[tables.requests]` declares (tests/test_app.py checks the shipped files).
 PARTITION_KEY = "pk"
 # The table's TTL attribute: epoch seconds after which DynamoDB deletes a request record.
 TTL_ATTRIBUTE = "expires_at"
@@ -110,15 +114,15 @@ class Settings:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str]) -> Settings:
-        missing = [name for name in ("TABLE_NAME", "BUCKET_NAME") if not environ.get(name)]
+        missing = [name for name in (TABLE_VARIABLE, BUCKET_VARIABLE) if not environ.get(name)]
         if missing:
             raise RuntimeError(f"environment variables not set: {', '.join(missing)}")
         retention = environ.get("REQUEST_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
         if not retention.isdigit() or int(retention) < 1:
             raise RuntimeError(f"REQUEST_RETENTION_DAYS must be a whole number >= 1: {retention!r}")
         return cls(
-            table_name=environ["TABLE_NAME"],
-            bucket_name=environ["BUCKET_NAME"],
+            table_name=environ[TABLE_VARIABLE],
+            bucket_name=environ[BUCKET_VARIABLE],
             greeting_key=environ.get("GREETING_KEY") or DEFAULT_GREETING_KEY,
             retention_seconds=int(retention) * 86_400,
         )
@@ -191,18 +195,27 @@ class CounterContention(RetryLater):
 
 @dataclass(frozen=True)
 class Deadline:
-    """When the AWS calls of this invocation must be over, on the time.monotonic() clock."""
+    """What is left of the invocation for AWS calls: the runtime's own countdown
+    (`context.get_remaining_time_in_millis()`) less the time kept to reply; `sleep` waits
+    between attempts. Tests pass a simulated countdown and sleep: no test of the timing
+    depends on how busy the machine is."""
 
-    expires_at: float
+    remaining_ms: Callable[[], float]
+    sleep: Callable[[float], None] = time.sleep
 
     @classmethod
-    def from_context(cls, context: Any) -> Deadline:
+    def from_context(cls, context: Any, sleep: Callable[[float], None] = time.sleep) -> Deadline:
         remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-        budget_s = remaining_ms() / 1000 if callable(remaining_ms) else DEFAULT_BUDGET_S
-        return cls(time.monotonic() + budget_s - REPLY_RESERVE_S)
+        return cls(remaining_ms if callable(remaining_ms) else _countdown(DEFAULT_BUDGET_S), sleep)
 
     def remaining(self) -> float:
-        return self.expires_at - time.monotonic()
+        return self.remaining_ms() / 1000 - REPLY_RESERVE_S
+
+
+def _countdown(seconds: float) -> Callable[[], float]:
+    """Milliseconds left of `seconds` from now, as the runtime's context counts them."""
+    ends_at = time.monotonic() + seconds
+    return lambda: (ends_at - time.monotonic()) * 1000
 
 
 @dataclass(frozen=True)
@@ -588,7 +601,7 @@ def aws_call(deadline: Deadline, service: str, operation: str, **params: Any) ->
                 or _timeout_step(deadline.remaining() - pause) < 1
             ):
                 raise
-        time.sleep(pause)
+        deadline.sleep(pause)
         attempt += 1
 
 

@@ -6,9 +6,10 @@ Every run is a fresh `python main.py` subprocess, as a user would start it. One 
 in this order: the shipped environments (config/) with the fast loader, the same with an empty
 dependency cache (a first synth: pip installs the functions' dependencies; every other row
 reuses a cache filled by one untimed run before the rounds), the same through the
-stock path (CDKTF_FULL_PROVIDER_IMPORT=1: stock Python import and stock node load), then 1, 4
-and 16 generated environments with the fast loader, then the phase runs (below); rounds repeat
-`--runs` times, so machine noise spreads over every row.
+stock path (CDKTF_FULL_PROVIDER_IMPORT=1: stock Python import and stock node load), the
+shipped environments on CDK Terrain (.venv-cdktn) with the fast loader and through the stock
+path, then 1, 4 and 16 generated environments with the fast loader, then the phase runs
+(below); rounds repeat `--runs` times, so machine noise spreads over every row.
 
 CPU is user + system time of python and node: other load on the machine disturbs it less than
 wall time. Peak memory is the largest sum of the resident set sizes of the python process and
@@ -46,6 +47,7 @@ from fast_synth.provider_loader import (
     disable_node_preload,
     exit_after_flush,
 )
+from frameworks import CDKTN_PYTHON
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_CONFIG = REPO_ROOT / "config"
@@ -69,6 +71,8 @@ class Scenario:
     # Install the functions' dependencies into an empty cache (a first synth, e.g. a fresh
     # clone) instead of reusing the warm one every other row uses.
     empty_dependency_cache: bool = False
+    # CDK Terrain's environment (.venv-cdktn) instead of this one (cdktf).
+    cdktn: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +111,8 @@ def main() -> int:
             "fast loader, empty dependency cache", 2, SHIPPED_CONFIG, empty_dependency_cache=True
         )
         stock = Scenario("stock import", 2, SHIPPED_CONFIG, stock=True)
+        cdktn_fast = Scenario("cdktn: fast loader", 2, SHIPPED_CONFIG, cdktn=True)
+        cdktn_stock = Scenario("cdktn: stock import", 2, SHIPPED_CONFIG, stock=True, cdktn=True)
         scale = [
             Scenario("fast loader, generated", size, generated_configs(work / f"envs-{size}", size))
             for size in SCALE_SIZES
@@ -118,11 +124,14 @@ def main() -> int:
             ),
             Scenario("phases: stock", 2, SHIPPED_CONFIG, stock=True, phases=True, fast_exit=False),
         ]
-        # Untimed: fills the warm dependency cache every row but `first` uses.
+        # Untimed: fills the warm dependency cache every row but `first` uses, and jsii's
+        # package cache with CDK Terrain's packages (unpacked on their first load).
         synth_once(fast, work / "cdktf.out", work)
-        scenarios = [fast, first, stock, *scale, *phases]
+        synth_once(cdktn_fast, work / "cdktf.out", work)
+        scenarios = [fast, first, stock, cdktn_fast, cdktn_stock, *scale, *phases]
         results = measure(scenarios, args.runs, work)
     print_report(results, fast, stock, scale)
+    print_framework_comparison(results, (fast, stock), (cdktn_fast, cdktn_stock))
     print_dependency_install(results, first, fast)
     print_phases({scenario: results[scenario] for scenario in phases})
     return 0
@@ -179,12 +188,15 @@ def generated_configs(folder: Path, count: int) -> Path:
             "[vpc.private_subnets]\n"
             f'a = {{ cidr = "10.{index}.11.0/24", az = "us-east-1a" }}\n'
             f'b = {{ cidr = "10.{index}.12.0/24", az = "us-east-1b" }}\n'
-            # One function and route, as prod ships them.
-            "[functions.hello]\n"
+            # One table, bucket, function and route, as prod ships them.
+            "[tables.requests]\n"
+            'partition_key = { name = "pk", type = "S" }\n'
+            "[buckets.assets]\n"
+            "[functions.api]\n"
             'source_dir = "lambda"\n'
-            'grants = { table = "write", bucket_read = ["greeting.txt"] }\n'
+            'grants = { tables = { requests = "write" }, buckets = { assets = "read" } }\n'
             "[[routes]]\n"
-            'method = "GET"\npath = "/hello"\nfunction = "hello"\n',
+            'method = "GET"\npath = "/items"\nfunction = "api"\n',
             encoding="utf-8",
         )
     return folder
@@ -205,7 +217,7 @@ def measure(scenarios: list[Scenario], runs: int, work: Path) -> dict[Scenario, 
 
 
 def synth_once(scenario: Scenario, outdir: Path, work: Path) -> Run:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+    env = dict(os.environ)
     cache = work / "dependencies-warm"
     if scenario.empty_dependency_cache:
         cache = Path(tempfile.mkdtemp(prefix="dependencies-empty-", dir=work))
@@ -221,7 +233,8 @@ def synth_once(scenario: Scenario, outdir: Path, work: Path) -> Run:
         command += [str(scenario.config), str(outdir)]
         command += [] if scenario.fast_exit else ["--normal-exit"]
     else:
-        command = [sys.executable, "main.py", "--config", str(scenario.config)]
+        python = str(CDKTN_PYTHON) if scenario.cdktn else sys.executable
+        command = [python, "main.py", "--config", str(scenario.config)]
         command += ["--outdir", str(outdir)]
     cpu_before = _children_cpu_s()
     started_at = time.time()
@@ -380,6 +393,27 @@ def print_report(
     print_scaling(
         [scenario.environments for scenario in scale], [results[scenario] for scenario in scale]
     )
+
+
+def print_framework_comparison(
+    results: dict[Scenario, list[Run]],
+    cdktf: tuple[Scenario, Scenario],
+    cdktn: tuple[Scenario, Scenario],
+) -> None:
+    """CDK Terrain against cdktf, fast and stock, on the shipped environments."""
+    for label, mine, theirs in (
+        ("fast loader", cdktn[0], cdktf[0]),
+        ("stock", cdktn[1], cdktf[1]),
+    ):
+        wall = _median_wall(results[mine]) / _median_wall(results[theirs])
+        cpu = _median_cpu(results[mine]) / _median_cpu(results[theirs])
+        node_peaks = [_median_node_peak(results[scenario]) for scenario in (mine, theirs)]
+        print(
+            f"cdktn / cdktf, {label}: {wall:.2f} median wall time, {cpu:.2f} median CPU; "
+            f"node peak {node_peaks[0]:.0f} / {node_peaks[1]:.0f} MB"
+        )
+    ratio = _median_wall(results[cdktn[0]]) / _median_wall(results[cdktn[1]])
+    print(f"cdktn ratio fast / stock: {ratio:.3f} median wall time")
 
 
 def print_dependency_install(

@@ -1,10 +1,10 @@
 """Call the deployed API with a SigV4-signed request and print the response.
 
-    python -m scripts.call [--env dev] [--path /hello] [--name World]
+    python -m scripts.call [--env dev] --path /orders [--name World]
                                     # stage URL from `terraform output -json`, plus the path
     python -m scripts.call --method POST --path /orders --header 'Content-Type: application/json'
                            --data '{"item": "tea"}' --query 'note=two words'
-    python -m scripts.call --url https://ID.execute-api.REGION.amazonaws.com/dev/hello
+    python -m scripts.call --url https://ID.execute-api.REGION.amazonaws.com/dev/orders
 
 With authorization = "AWS_IAM" (the default) API Gateway answers an unsigned request with 403.
 This signs it for the service `execute-api` with the credentials botocore finds (environment,
@@ -37,8 +37,6 @@ from scripts.terraform_outputs import OutputsError, read_outputs
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SERVICE = "execute-api"
 OUTPUT_NAME = "api_invoke_url"
-# The shipped configurations' route.
-DEFAULT_PATH = "/hello"
 TIMEOUT_S = 35  # API Gateway gives up after 29 s
 EXIT_BAD_INPUT = 2
 _REGION_IN_HOST = re.compile(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
@@ -72,8 +70,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--path",
-        default=DEFAULT_PATH,
-        help=f"a route's path, after the stage URL, unencoded (default {DEFAULT_PATH})",
+        help="a route's path, after the stage URL, unencoded (needed unless --url)",
     )
     parser.add_argument(
         "--url", help="the full URL to call, percent-encoded; skips `terraform output`"
@@ -206,6 +203,8 @@ def build_call(args: argparse.Namespace) -> Call:
     if args.url is not None:
         url = args.url
     else:
+        if args.path is None:
+            raise CallError("pass --path (a route's path, e.g. /orders) or --url")
         stack_dir = args.stack_dir or PROJECT_ROOT / "cdktf.out" / "stacks" / args.env
         # --path is the path as a route sees it (`/escape/a b`): encoded here, once.
         url = read_invoke_url(stack_dir) + urllib.parse.quote(args.path, safe="/" + _UNRESERVED)

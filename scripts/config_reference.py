@@ -41,7 +41,8 @@ def rows(model: type[StrictModel], prefix: str) -> Iterator[str]:
         key = f"{prefix}{field.alias or name}"
         value_type, constraints = unwrap(field.annotation)
         if is_section(value_type):
-            if field.default is None:  # an optional table: say what leaving it out means
+            # An optional table: what leaving it out means; a required one: that it is.
+            if field.default is None or must_be_written(model, field):
                 yield row(key, field, value_type, [])
             yield from rows(value_type, prefix=f"{key}.")
             continue
@@ -52,6 +53,15 @@ def rows(model: type[StrictModel], prefix: str) -> Iterator[str]:
         item = list_item_model(value_type)
         if item is not None:
             yield from rows(item, prefix=f"{key}[].")
+
+
+def must_be_written(model: type[StrictModel], field: FieldInfo) -> bool:
+    """Required, in a model that fills in nothing before validation: the environment file's
+    sections are required by its model but filled in when left out (`StackConfig.prepared`)."""
+    fills_in = getattr(model.prepared, "__func__", None) is not getattr(
+        StrictModel.prepared, "__func__", None
+    )
+    return field.is_required() and not fills_in
 
 
 def row(key: str, field: FieldInfo, value_type: Any, constraints: list[Any]) -> str:
@@ -75,7 +85,10 @@ def unwrap(annotation: Any) -> tuple[Any, list[Any]]:
             annotation, *metadata = get_args(annotation)
             constraints += [c for item in metadata for c in field_constraints(item)]
         elif origin in (Union, types.UnionType):
-            [annotation] = [arg for arg in get_args(annotation) if arg is not type(None)]
+            choices = [arg for arg in get_args(annotation) if arg is not type(None)]
+            if len(choices) > 1:  # a value or a table (`buckets = { key = "read" }`)
+                return annotation, constraints
+            [annotation] = choices
         else:
             return annotation, constraints
 
@@ -93,7 +106,8 @@ def table_entry_model(value_type: Any) -> type[StrictModel] | None:
     if get_origin(value_type) is not dict:
         return None
     entry, _ = unwrap(get_args(value_type)[1])
-    return entry if is_section(entry) else None
+    sections = [choice for choice in (get_args(entry) or (entry,)) if is_section(choice)]
+    return sections[0] if sections else None
 
 
 def list_item_model(value_type: Any) -> type[StrictModel] | None:

@@ -12,7 +12,7 @@ local policy is written for what moto checks, and this is what it does not enfor
 
 - Resources outside S3: for DynamoDB (and every service but S3, SQS, IAM and STS) moto checks
   the action against the resource "*" only, so a statement naming the table's ARN would never
-  match. Table grants are therefore written with Resource "*": locally a function granted the
+  match. Table grants are therefore written with Resource "*": locally a function granted a
   table could reach any table. S3 requests are checked against the bucket's and the object's
   ARN, so object grants keep their keys and prefixes and are enforced as in AWS.
 - Transactions: AWS authorizes each write of a TransactWriteItems (PutItem, UpdateItem, ...)
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import boto3
@@ -58,7 +58,6 @@ MOTO_TRANSACTION_ACTIONS = {
     TABLE_READ_ACTIONS: "dynamodb:TransactGetItems",
 }
 TABLE_ACTIONS = {
-    "none": (),
     "read": (TABLE_READ_ACTIONS,),
     "write": (TABLE_WRITE_ACTIONS,),
     "read_write": (TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS),
@@ -68,29 +67,33 @@ ADMIN_USER = "local-admin"
 
 
 def local_role_policy(
-    table_access: str,
-    bucket_read: list[str],
-    bucket_write: list[str],
-    bucket_name: str,
+    table_accesses: Iterable[str],
+    object_grants: Mapping[str, tuple[Sequence[str], Sequence[str]]],
 ) -> dict[str, Any]:
-    """The function's grants as a policy moto can evaluate (see the module docstring)."""
+    """The function's grants as a policy moto can evaluate (see the module docstring): the
+    access of each table it is granted (moto checks table actions against "*" only, so the
+    tables' names make no difference), and the object keys it may read and write per bucket
+    name."""
+    granted = {actions for access in table_accesses for actions in TABLE_ACTIONS[access]}
     statements: list[dict[str, Any]] = [
         {
             "Effect": "Allow",
             "Action": [*actions, MOTO_TRANSACTION_ACTIONS[actions]],
             "Resource": "*",
         }
-        for actions in TABLE_ACTIONS[table_access]
+        for actions in (TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS)
+        if actions in granted
     ]
-    for actions, keys in ((OBJECT_READ_ACTIONS, bucket_read), (OBJECT_WRITE_ACTIONS, bucket_write)):
-        if keys:
-            statements.append(
-                {
-                    "Effect": "Allow",
-                    "Action": list(actions),
-                    "Resource": [f"arn:aws:s3:::{bucket_name}/{key}" for key in keys],
-                }
-            )
+    for bucket_name, (read, write) in object_grants.items():
+        for actions, keys in ((OBJECT_READ_ACTIONS, read), (OBJECT_WRITE_ACTIONS, write)):
+            if keys:
+                statements.append(
+                    {
+                        "Effect": "Allow",
+                        "Action": list(actions),
+                        "Resource": [f"arn:aws:s3:::{bucket_name}/{key}" for key in keys],
+                    }
+                )
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 

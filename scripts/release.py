@@ -1,6 +1,6 @@
 """Shift an applied stack's `live` alias to its newest published version through CodeDeploy.
 
-    python -m scripts.release [--env prod] [--function hello] [--version N] [--dry-run] [--wait]
+    python -m scripts.release [--env prod] [--function api] [--version N] [--dry-run] [--wait]
     python -m scripts.release --outputs outputs.json ...   # a saved `terraform output -json`
 
 What to release comes from the stack's current outputs (`terraform output -json` in

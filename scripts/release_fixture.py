@@ -71,11 +71,7 @@ def record(release: str, commit: str) -> Path:
 def _synthesize(tree: Path, out: Path) -> None:
     # The old tree's main.py finds its config and code next to itself; the dependency cache
     # is shared with this checkout (keyed by content, so an old entry is never wrong).
-    environment = {
-        **os.environ,
-        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        "LAMBDA_DEPS_CACHE": str(REPO_ROOT / ".cache" / "lambda-deps"),
-    }
+    environment = {**os.environ, "LAMBDA_DEPS_CACHE": str(REPO_ROOT / ".cache" / "lambda-deps")}
     arguments = ["--config", str(tree / "config" / f"{ENV}.toml"), "--outdir", str(out)]
     _run([sys.executable, str(tree / "main.py"), *arguments], cwd=tree, env=environment)
 

@@ -1,14 +1,13 @@
 """Run the functions locally: moto as AWS, and an HTTP server that plays API Gateway.
 
     .venv/bin/python -m scripts.serve [--config config/dev.toml] [--port 8080] [--alb-port 8081]
-        [--greeting TEXT]
 
-Starts moto on 127.0.0.1 (a free port) with the table and bucket created as the stack defines
-them, then serves every `[[routes]]` entry at `http://127.0.0.1:<port>/<stage><path>`, matched
-by method and path as API Gateway does (`{param}` one segment, `{proxy+}` the rest, literal
-segments first): each request becomes the REST proxy event API Gateway would send (with its
-pathParameters), and its response goes back to the client. Connections are served concurrently,
-each with its own timeout.
+Starts moto on 127.0.0.1 (a free port) with every table and bucket of the file created as the
+stack declares them, then serves every `[[routes]]` entry at
+`http://127.0.0.1:<port>/<stage><path>`, matched by method and path as API Gateway does
+(`{param}` one segment, `{proxy+}` the rest, literal segments first): each request becomes the
+REST proxy event API Gateway would send (with its pathParameters), and its response goes back
+to the client. Connections are served concurrently, each with its own timeout.
 
 The routes on the load balancer are also served on a second port (`--alb-port`), matched as
 its listener rules match and sent the load balancer's event.
@@ -26,7 +25,6 @@ Only the standard library, boto3, moto and the configuration module: no cdktf, s
 from __future__ import annotations
 
 import argparse
-import ast
 import base64
 import contextlib
 import importlib.metadata
@@ -46,7 +44,6 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -69,13 +66,14 @@ from scripts.local_iam import (
 from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
 from serverless_app.config import (
     FUNCTION_ROLE_SUFFIX,
-    GREETING_KEY,
     ConfigError,
     RouteConfig,
     StackConfig,
     load_config,
     target_group_name,
 )
+from serverless_app.config.data import BucketConfig, TableConfig, bucket_prefix
+from serverless_app.config.variables import granted_variable
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -90,9 +88,6 @@ UNSET_AWS_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN")
 LISTEN_BACKLOG = 128
 # A client that sends nothing for this long loses its connection (and its thread).
 CONNECTION_TIMEOUT_S = 10
-# The table's key and expiry attribute when no function defines them (the stack's values).
-DEFAULT_PARTITION_KEY = "pk"
-DEFAULT_TTL_ATTRIBUTE = "expires_at"
 # API Gateway's payload limit.
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
@@ -110,68 +105,67 @@ def local_aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
     }
 
 
-def local_bucket_name(config: StackConfig) -> str:
-    """The configured name, or the prefix completed the way Terraform would, but readable."""
-    return config.s3.bucket_name or f"{config.s3.bucket_prefix}local"
+def local_bucket_name(config: StackConfig, key: str) -> str:
+    """Bucket `key`'s configured name, or its prefix completed the way Terraform would, but
+    readable."""
+    bucket = config.buckets[key]
+    return bucket.name or f"{bucket_prefix(config.name_prefix, key)}local"
 
 
 def function_environment(config: StackConfig, key: str) -> dict[str, str]:
-    """The variables the stack gives function `key` (GREETING_KEY keeps the function's default;
-    no SECRET_* variables: there is no SSM here)."""
+    """The variables the stack gives function `key`: its own, then TABLE_<KEY>_NAME and
+    BUCKET_<KEY>_NAME for what it is granted (no SECRET_* variables: there is no SSM here)."""
+    grants = config.functions[key].grants
     return {
         **config.functions[key].environment,
-        "TABLE_NAME": config.dynamodb.table_name,
-        "BUCKET_NAME": local_bucket_name(config),
+        **{granted_variable("TABLE", table): config.tables[table].name for table in grants.tables},
+        **{
+            granted_variable("BUCKET", bucket): local_bucket_name(config, bucket)
+            for bucket in grants.buckets
+        },
     }
 
 
-def create_resources(
-    endpoint_url: str,
-    region: str,
-    *,
-    table_name: str,
-    partition_key: str,
-    ttl_attribute: str,
-    bucket_name: str,
-) -> None:
-    """The table (keyed and expiring as the stack defines it) and the bucket."""
+def create_resources(endpoint_url: str, config: StackConfig) -> None:
+    """Every table and bucket of the file, as the stack declares them (key schema, TTL,
+    stream; the text objects)."""
+    for table in config.tables.values():
+        _create_table(endpoint_url, config.region, table.name, table)
+    for key, bucket in config.buckets.items():
+        _create_bucket(endpoint_url, config.region, local_bucket_name(config, key), bucket)
+
+
+def _create_table(endpoint_url: str, region: str, name: str, table: TableConfig) -> None:
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region)
+    keys = [(table.partition_key, "HASH"), (table.sort_key, "RANGE")]
     dynamodb.create_table(
-        TableName=table_name,
-        KeySchema=[{"AttributeName": partition_key, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": partition_key, "AttributeType": "S"}],
+        TableName=name,
+        KeySchema=[{"AttributeName": key.name, "KeyType": kind} for key, kind in keys if key],
+        AttributeDefinitions=[
+            {"AttributeName": key.name, "AttributeType": key.type} for key, _ in keys if key
+        ],
         BillingMode="PAY_PER_REQUEST",
+        **(
+            {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": table.stream}}
+            if table.stream is not None
+            else {}
+        ),
     )
-    dynamodb.update_time_to_live(
-        TableName=table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
-    )
-    s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
-    if region == "us-east-1":
-        s3.create_bucket(Bucket=bucket_name)
-    else:
-        s3.create_bucket(
-            Bucket=bucket_name, CreateBucketConfiguration={"LocationConstraint": region}
+    if table.ttl_attribute is not None:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
         )
 
 
-def module_constants(source_dir: Path, handler: str) -> SimpleNamespace:
-    """The string constants a handler's module binds at top level, read with `ast`: the server
-    never imports a function's code (it runs in the function's own process)."""
-    module_name = handler.rpartition(".")[0]
-    module_file = source_dir / (module_name.replace(".", "/") + ".py")
-    tree = ast.parse(module_file.read_bytes())
-    return SimpleNamespace(
-        **{
-            target.id: node.value.value
-            for node in tree.body
-            if isinstance(node, ast.Assign)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-            for target in node.targets
-            if isinstance(target, ast.Name)
-        }
-    )
+def _create_bucket(endpoint_url: str, region: str, name: str, bucket: BucketConfig) -> None:
+    s3 = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+    if region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+    for key, text in bucket.objects.items():
+        s3.put_object(Bucket=name, Key=key, Body=text.encode())
 
 
 @dataclass(frozen=True)
@@ -603,13 +597,17 @@ def function_spec(config: StackConfig, key: str) -> FunctionSpec:
     )
 
 
-def function_role(
-    endpoint_url: str, config: StackConfig, key: str, bucket_name: str
-) -> dict[str, str]:
+def function_role(endpoint_url: str, config: StackConfig, key: str) -> dict[str, str]:
     """Credentials of a session of the function's role, holding its grants."""
     function = config.functions[key]
     grants = function.grants
-    policy = local_role_policy(grants.table, grants.bucket_read, grants.bucket_write, bucket_name)
+    policy = local_role_policy(
+        grants.tables.values(),
+        {
+            local_bucket_name(config, bucket): (grant.read, grant.write)
+            for bucket, grant in grants.buckets.items()
+        },
+    )
     role_name = f"{function.name}{FUNCTION_ROLE_SUFFIX}"
     return role_credentials(endpoint_url, config.region, role_name, policy)
 
@@ -632,11 +630,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=8081,
         help="HTTP port of the load balancer's routes, with its event (0: any free port)",
-    )
-    parser.add_argument(
-        "--greeting",
-        help="the greeting template to upload, e.g. 'Hi {name}!' "
-        "(default: the one the stack uploads, 'Hello, {name}!')",
     )
     return parser.parse_args(argv)
 
@@ -669,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
     load_balancer = threading.Thread(target=balancer.serve_forever, daemon=True)
     load_balancer.start()
     try:
-        serve(gateway, moto, config, args.greeting, balancer.server_address[1])
+        serve(gateway, moto, config, balancer.server_address[1])
     finally:
         balancer.shutdown()
         balancer.server_close()
@@ -684,7 +677,6 @@ def serve(
     gateway: LocalGateway,
     moto: ThreadedMotoServer,
     config: StackConfig,
-    greeting: str | None,
     load_balancer_port: int,
 ) -> None:
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
@@ -692,29 +684,9 @@ def serve(
         os.environ.pop(name, None)
     local_aws = local_aws_environment(endpoint_url, config.region)
     os.environ.update(local_aws)
-    modules = [
-        module_constants(function.source_path, function.handler)
-        for function in config.functions.values()
-    ]
-    # The hello function's constants (tests/test_app.py checks they match the stack's table
-    # and the template the stack uploads): from the first function that defines them.
-    app = next((m for m in modules if hasattr(m, "PARTITION_KEY")), None)
-    bucket_name = local_bucket_name(config)
-    create_resources(
-        endpoint_url,
-        config.region,
-        table_name=config.dynamodb.table_name,
-        partition_key=getattr(app, "PARTITION_KEY", DEFAULT_PARTITION_KEY),
-        ttl_attribute=getattr(app, "TTL_ATTRIBUTE", DEFAULT_TTL_ATTRIBUTE),
-        bucket_name=bucket_name,
-    )
-    # As the stack does: it uploads the function's default template unless told otherwise.
-    template = greeting if greeting is not None else getattr(app, "DEFAULT_TEMPLATE", None)
-    if template is not None:
-        key = getattr(app, "DEFAULT_GREETING_KEY", GREETING_KEY)
-        boto3.client("s3").put_object(Bucket=bucket_name, Key=key, Body=template.encode())
+    create_resources(endpoint_url, config)
     for key in config.functions:
-        credentials = function_role(endpoint_url, config, key, bucket_name)
+        credentials = function_role(endpoint_url, config, key)
         gateway.sandboxes[key] = Sandbox(
             function_spec(config, key),
             with_credentials(local_aws, credentials),
@@ -724,12 +696,15 @@ def serve(
     # The server's own calls are over; from now on every caller needs a role or user allowed.
     admin = admin_credentials(endpoint_url, config.region)
     enforce_iam(endpoint_url)
+    tables = [table.name for table in config.tables.values()]
+    buckets = [local_bucket_name(config, key) for key in config.buckets]
     port = gateway.server_address[1]
     stage = config.api.stage_name
     print(
         f"local AWS (moto): {endpoint_url} "
-        f"(table {config.dynamodb.table_name}, bucket {bucket_name}; IAM enforced, every "
-        f"permission: {' '.join(f'{name}={value}' for name, value in admin.items())})",
+        f"(tables: {', '.join(tables) or 'none'}; buckets: {', '.join(buckets) or 'none'}; "
+        "IAM enforced, every permission: "
+        f"{' '.join(f'{name}={value}' for name, value in admin.items())})",
         f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
         f"load balancer: http://{HOST}:{load_balancer_port} (the routes marked [lb])",
         *(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
@@ -13,7 +14,7 @@ from constructs import Construct
 from constructs_lib.api_account import ApiLoggingRoleCheck
 from constructs_lib.apigw import LambdaRestApi, RestApiProps
 from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
-from constructs_lib.dynamodb import RequestTable, RequestTableProps
+from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
 from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import (
@@ -40,24 +41,27 @@ from constructs_lib.releases import (
     ReleasesProps,
 )
 from constructs_lib.routes import Route
-from constructs_lib.s3 import SecureBucket, SecureBucketProps
+from constructs_lib.s3 import ExpirationRule, SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
 from constructs_lib.waf import RateLimit, WebFirewall, WebFirewallProps
 from serverless_app.account import provider_account
 from serverless_app.config import (
     FUNCTION_ROLE_SUFFIX,
-    GREETING_KEY,
     FunctionConfig,
     StackConfig,
     SubnetConfig,
     target_group_name,
 )
+from serverless_app.config.data import (
+    BucketConfig,
+    TableConfig,
+    bucket_id,
+    bucket_prefix,
+)
 from serverless_app.config.terraform import as_terraform_literals
+from serverless_app.config.variables import granted_variable
 
-# Uploaded once so the function finds a template: without s3:ListBucket a missing object
-# answers AccessDenied, not NoSuchKey. Edit it in S3; Terraform keeps the edit.
-DEFAULT_GREETING = "Hello, {name}!"
 # A function without NAT reaches SSM only through an interface endpoint. No `kms` endpoint:
 # SSM decrypts SecureString parameters with KMS on the function's behalf.
 SECRET_ENDPOINT_SERVICES = ("ssm",)
@@ -103,16 +107,10 @@ class ServerlessStack(TerraformStack):
                 prevent_destroy=config.s3.prevent_destroy,
             ),
         )
-        self.table = RequestTable(
-            self,
-            "requests",
-            RequestTableProps(
-                table_name=config.dynamodb.table_name,
-                kms_key_arn=self.key.key_arn,
-                deletion_protection=config.dynamodb.deletion_protection,
-            ),
-        )
-        self.bucket.add_text_object("greeting", key=GREETING_KEY, content=DEFAULT_GREETING)
+        # Under its key at the top level: the table a stack had before tables were declared
+        # (`requests`) keeps its Terraform address, and with it its data.
+        self.tables = {key: self._table(key, table) for key, table in config.tables.items()}
+        self.buckets = {key: self._bucket(key, bucket) for key, bucket in config.buckets.items()}
         self.functions = {
             key: self._deploy_function(key, function_config)
             for key, function_config in config.functions.items()
@@ -165,13 +163,59 @@ class ServerlessStack(TerraformStack):
                 deployed.alias,
                 DeploymentGroupProps(
                     strategy=config.releases.strategy,
-                    rollback_alarm_names=self.monitoring.alarm_names(function_alarms[key]),
+                    rollback_alarms=function_alarms[key],
                     rollback_window_s=config.alarms.period_s * config.alarms.evaluation_periods,
                 ),
             )
             for key, deployed in self.functions.items()
         }
         self._outputs()
+
+    def _table(self, key: str, table: TableConfig) -> Table:
+        return Table(
+            self,
+            key,
+            TableProps(
+                table_name=table.name,
+                partition_key=KeyAttribute(table.partition_key.name, table.partition_key.type),
+                sort_key=KeyAttribute(table.sort_key.name, table.sort_key.type)
+                if table.sort_key is not None
+                else None,
+                kms_key_arn=self.key.key_arn,
+                ttl_attribute=table.ttl_attribute,
+                stream_view_type=table.stream,
+                point_in_time_recovery=table.point_in_time_recovery,
+                deletion_protection=table.deletion_protection,
+            ),
+        )
+
+    def _bucket(self, key: str, bucket: BucketConfig) -> SecureBucket:
+        s3 = self.config.s3
+        secure = SecureBucket(
+            self,
+            bucket_id(key),
+            SecureBucketProps(
+                bucket_name=bucket.name,
+                bucket_prefix=bucket_prefix(self.config.name_prefix, key)
+                if bucket.name is None
+                else None,
+                kms_key_arn=self.key.key_arn,
+                versioning=bucket.versioning,
+                noncurrent_version_expiration_days=bucket.noncurrent_version_expiration_days,
+                expiration_days=bucket.expiration_days,
+                expiration_rules=[
+                    ExpirationRule(rule.prefix, rule.expiration_days) for rule in bucket.lifecycle
+                ],
+                force_destroy=s3.force_destroy,
+                prevent_destroy=s3.prevent_destroy,
+            ),
+        )
+        for object_key, text in bucket.objects.items():
+            # Named after the object key (which may hold `/`): removing one key leaves the
+            # addresses of the others as they were.
+            digest = hashlib.sha256(object_key.encode()).hexdigest()[:16]
+            secure.add_text_object(f"object-{digest}", key=object_key, content=text)
+        return secure
 
     def _deploy_function(self, key: str, function_config: FunctionConfig) -> DeployedFunction:
         """The function, its grants, secrets and `live` alias, under one scope per function."""
@@ -342,9 +386,7 @@ class ServerlessStack(TerraformStack):
                 timeout_s=function_config.timeout_s,
                 environment={
                     **function_config.environment,
-                    "TABLE_NAME": self.table.table_name,
-                    "BUCKET_NAME": self.bucket.bucket_name,
-                    "GREETING_KEY": GREETING_KEY,
+                    **self._granted_variables(function_config),
                     **(secrets.environment if secrets is not None else {}),
                 },
                 reserved_concurrency=function_config.reserved_concurrency,
@@ -364,21 +406,37 @@ class ServerlessStack(TerraformStack):
             grants=[lambda function: self._grant(function, function_config, secrets)],
         )
 
+    def _granted_variables(self, function_config: FunctionConfig) -> dict[str, str]:
+        """TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for what the function is granted."""
+        grants = function_config.grants
+        return {
+            **{
+                granted_variable("TABLE", key): self.tables[key].table_name for key in grants.tables
+            },
+            **{
+                granted_variable("BUCKET", key): self.buckets[key].bucket_name
+                for key in grants.buckets
+            },
+        }
+
     def _grant(
         self,
         function: ServerlessFunction,
         function_config: FunctionConfig,
         secrets: FunctionSecrets | None,
     ) -> None:
-        """What the function may do with the table, the bucket, the stack key and its secrets."""
+        """What the function may do with its tables, buckets, the stack key and its secrets."""
         grants = function_config.grants
-        self.table.grant(function, grants.table)
-        if grants.bucket_read:
-            self.bucket.grant_read_objects(function, grants.bucket_read)
-        if grants.bucket_write:
-            self.bucket.grant_write_objects(function, grants.bucket_write)
+        for key, access in grants.tables.items():
+            self.tables[key].grant(function, access)
+        for key, grant in grants.buckets.items():
+            bucket = self.buckets[key]
+            if grant.read:
+                bucket.grant_read_objects(function, grant.read)
+            if grant.write:
+                bucket.grant_write_objects(function, grant.write)
         # Env vars and the dead-letter queue are encrypted with the stack key; so are the
-        # bucket's objects and the table.
+        # buckets' objects and the tables.
         self.key.grant_encrypt_decrypt(function)
         if secrets is not None:
             secrets.grant_read(function)
@@ -503,7 +561,14 @@ class ServerlessStack(TerraformStack):
             ),
             **self._load_balancer_url_output(),
             "bucket_name": (self.bucket.bucket_name, "Bucket holding the Lambda packages"),
-            "table_name": (self.table.table_name, "DynamoDB table of request records"),
+            "tables": (
+                {key: table.table_name for key, table in self.tables.items()},
+                "Per key of [tables]: the DynamoDB table's name",
+            ),
+            "buckets": (
+                {key: bucket.bucket_name for key, bucket in self.buckets.items()},
+                "Per key of [buckets]: the S3 bucket's name",
+            ),
             "functions": (
                 {
                     key: {

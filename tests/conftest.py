@@ -8,11 +8,13 @@ import pytest
 import main
 from fast_synth import provider_loader
 from serverless_app.config import load_config
-from tests.support import CONFIG_DIR, ENVIRONMENTS, env_config, synth_config
+from tests.support import CONFIG_DIR, ENVIRONMENTS, PINNED_NODE_BIN, env_config, synth_config
 
 # Tests import lambda/app.py; its byte-code cache must not land in the packaged source.
 sys.dont_write_bytecode = True
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+# The Node LTS pinned in tools/node (`make setup`) runs the jsii kernel and the CLIs, as under
+# make; tests/test_node.py fails when it is not the one found.
+os.environ["PATH"] = f"{PINNED_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 # Before any test module imports a provider submodule (tests.support imports them lazily).
 provider_loader.install()
 

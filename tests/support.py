@@ -15,6 +15,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
+import pytest
+
+from frameworks import CDKTN_PYTHON
 from serverless_app.config import StackConfig, load_config
 from serverless_app.summary import json_strings
 
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = REPO_ROOT / "config"
+# The Node LTS pinned in tools/node/package-lock.json, as `make setup` installs it.
+PINNED_NODE_BIN = REPO_ROOT / "tools" / "node" / "node_modules" / ".bin"
 
 
 def _environment_files() -> dict[str, Path]:
@@ -45,22 +50,42 @@ ENVIRONMENT_FILES = _environment_files()
 ENVIRONMENTS = tuple(ENVIRONMENT_FILES)
 
 
+def framework_python(framework: str) -> Path:
+    """The Python whose environment holds `framework`: this one for cdktf, .venv-cdktn's for
+    CDK Terrain (a failure naming `make setup` when it is missing)."""
+    if framework == "cdktf":
+        return Path(sys.executable)
+    if not CDKTN_PYTHON.is_file():
+        pytest.fail(f"{CDKTN_PYTHON} is missing: `make setup` installs CDK Terrain's environment")
+    return CDKTN_PYTHON
+
+
 def run_main(
-    *args: str, main_py: Path = REPO_ROOT / "main.py", cwd: Path = REPO_ROOT, **env: str
+    *args: str,
+    main_py: Path = REPO_ROOT / "main.py",
+    cwd: Path = REPO_ROOT,
+    python: Path = Path(sys.executable),
+    **env: str,
 ) -> subprocess.CompletedProcess[str]:
     """`python main.py ARGS` as a user starts it, in a fresh interpreter."""
     return subprocess.run(
-        [sys.executable, str(main_py), *args],
+        [str(python), str(main_py), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", **env},
+        env={**os.environ, **env},
     )
 
 
-def synth(*args: str, main_py: Path = REPO_ROOT / "main.py", cwd: Path = REPO_ROOT, **env: str):
+def synth(
+    *args: str,
+    main_py: Path = REPO_ROOT / "main.py",
+    cwd: Path = REPO_ROOT,
+    python: Path = Path(sys.executable),
+    **env: str,
+):
     """`run_main` that must succeed."""
-    result = run_main(*args, main_py=main_py, cwd=cwd, **env)
+    result = run_main(*args, main_py=main_py, cwd=cwd, python=python, **env)
     assert result.returncode == 0, result.stderr
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from constructs_lib.apigw import ACCESS_LOG_FORMAT, LambdaRestApi, RestApiProps
+from constructs_lib.apigw import LambdaRestApi, RestApiProps
 from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
 from tests.support import (
@@ -145,7 +145,18 @@ def test_stage_with_xray_and_json_access_logs(synthesized):
     assert access_log["destination_arn"] == ref(
         synthesized, "aws_cloudwatch_log_group", "access-logs", "arn"
     )
-    assert json.loads(access_log["format"]) == json.loads(ACCESS_LOG_FORMAT)
+    # One JSON object per request, built from API Gateway's $context variables.
+    assert json.loads(access_log["format"]) == {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "caller": "$context.identity.caller",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+    }
     [group] = [
         g
         for rid, g in resources(synthesized, "aws_cloudwatch_log_group").items()

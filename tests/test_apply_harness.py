@@ -99,8 +99,15 @@ def test_prod_variant_has_secrets_and_provisioned_concurrency(variant):
 
 def test_prod_variant_keeps_everything_else_of_prod(variant, stacks):
     shipped = stacks["prod"]["resource"]
+    # Besides the overlay's own table and bucket (a user's data model: tables.orders,
+    # buckets.uploads).
+    added = {"aws_dynamodb_table": "orders_", "aws_s3_bucket": "bucket-uploads_"}
     for resource_type in ("aws_lb", "aws_dynamodb_table", "aws_s3_bucket", "aws_nat_gateway"):
-        assert resources(variant, resource_type).keys() == shipped.get(resource_type, {}).keys()
+        more = resources(variant, resource_type).keys() - shipped.get(resource_type, {}).keys()
+        assert shipped.get(resource_type, {}).keys() <= resources(variant, resource_type).keys()
+        assert {address.split("_")[0] + "_" for address in more} == (
+            {added[resource_type]} if resource_type in added else set()
+        )
 
 
 def test_the_hand_off_page_shows_the_retire_settings_the_cycle_applies():
@@ -114,8 +121,9 @@ def test_retire_settings_empty_and_unprotect_every_bucket_table_and_load_balance
     path.write_text(retired_config((CONFIG_DIR / f"{env}.toml").read_text()))
     retired = synth_config(load_config(path))
     buckets = resources(retired, "aws_s3_bucket").values()
-    # The artifact bucket and the load balancer's access-log bucket, both versioned.
-    assert len(buckets) == 2
+    # The artifact bucket, [buckets.assets] and the load balancer's access-log bucket, all
+    # versioned.
+    assert len(buckets) == 3
     assert all(bucket["force_destroy"] is True for bucket in buckets)
     assert all("lifecycle" not in bucket for bucket in buckets)
     (table,) = resources(retired, "aws_dynamodb_table").values()

@@ -8,4 +8,4 @@ def test_generated_environments_are_valid_and_distinct(tmp_path):
     assert problems == []
     assert sorted(config.env for _, config in configs) == ["e0", "e1", "e2"]
     assert len({config.vpc.cidr for _, config in configs}) == 3
-    assert all(list(config.functions) == ["hello"] for _, config in configs)
+    assert all(list(config.functions) == ["api"] for _, config in configs)

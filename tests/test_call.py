@@ -330,3 +330,8 @@ def test_url_is_read_from_terraform_outputs():
 def test_no_stack_output_exits_2(tmp_path, capsys):
     assert call.main(["--stack-dir", str(tmp_path / "missing")]) == 2
     assert capsys.readouterr().err.startswith("call: ")
+
+
+def test_without_a_path_or_a_url_is_one_line_and_exit_2(credentials, capsys):
+    assert call.main(["--region", "us-east-1"]) == 2
+    assert capsys.readouterr().err == "call: pass --path (a route's path, e.g. /orders) or --url\n"

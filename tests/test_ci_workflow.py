@@ -1,6 +1,7 @@
 """`.github/workflows/ci.yml`: what its jobs do (Terraform installed, the apply cycle required,
 the artifact, a gated plan job) and that its project steps are Makefile targets."""
 
+import json
 import os
 import re
 import subprocess
@@ -78,7 +79,10 @@ def test_test_job_installs_from_lock_files_and_terraform_before_the_tests(workfl
         for function in file_values(path)["functions"].values()
     }
     assert runtimes <= set(pythons)
-    assert uses(job, "actions/setup-node")["with"]["node-version"] == "20"
+    # The Node that runs npm's first step is the pinned one's release line (tools/node).
+    pinned = json.loads((REPO_ROOT / "tools" / "node" / "package.json").read_text())
+    (release,) = set(pinned["optionalDependencies"].values())
+    assert uses(job, "actions/setup-node")["with"]["node-version"] == release.split(".")[0]
     terraform = uses(job, "hashicorp/setup-terraform")
     assert re.fullmatch(r"hashicorp/setup-terraform@[0-9a-f]{40}", terraform["uses"])
     assert resolved(workflow, terraform["with"]["terraform_version"]) == "1.11.4"
@@ -174,11 +178,12 @@ def test_plan_job_plans_every_stack_folder_of_the_artifact(workflow, tmp_path):
     assert [c.split()[:2] for c in runs(job)] == [["terraform", "init"], ["terraform", "plan"]]
 
 
-def test_test_job_keeps_jsii_package_cache_keyed_on_the_python_lock_file(workflow):
+def test_test_job_keeps_jsii_package_cache_keyed_on_the_python_lock_files(workflow):
     job = workflow["jobs"]["test"]
     cache = uses(job, "actions/cache")
     assert cache["with"]["path"] == JSII_PACKAGE_CACHE
-    assert "hashFiles('Pipfile.lock')" in cache["with"]["key"]
+    # Both frameworks' packages are unpacked there: cdktf's (.venv) and CDK Terrain's.
+    assert "hashFiles('Pipfile.lock', 'frameworks/cdktn/requirements.txt')" in cache["with"]["key"]
     assert job["steps"].index(cache) < job["steps"].index(step_running(job, "make test"))
 
 

@@ -25,8 +25,6 @@ from serverless_app.config import (
     ALB_SSL_POLICIES,
     AVAILABILITY_ZONE_LETTERS,
     AWS_REGIONS,
-    GREETING_KEY,
-    STACK_VARIABLES,
     BootstrapConfig,
     ConfigError,
     config_warnings,
@@ -51,6 +49,8 @@ class _Delete:
 
 
 DELETE = _Delete()
+# A partition key for the tables the cases add.
+PK = {"name": "id", "type": "S"}
 
 
 def toml_value(value: Any) -> str:
@@ -119,7 +119,8 @@ A_CERTIFICATE = (
 )
 MANY_TAGS = {f"Tag{number}": "x" for number in range(48)}
 # 4000 bytes of keys and values: over 4096 only with the stack's own variables.
-BIG_ENVIRONMENT = {"NOTES": "n" * 3995}
+# 4,065 bytes: too many only with the 37 of TABLE_REQUESTS_NAME = "hello-dev-requests".
+BIG_ENVIRONMENT = {"NOTES": "n" * 4060}
 EU_WEST_1 = {
     "region": "eu-west-1",
     "vpc.public_subnets.a.az": "eu-west-1a",
@@ -361,11 +362,11 @@ RULES = [
     case("lamda", {"memory_mb": 512}, "unknown key"),
     case("functions_", {}, "unknown key"),
     case("routes.0.verb", "GET", "unknown key"),
-    case("functions.hello.grants.table_name", "read", "unknown key"),
+    case("functions.hello.grants.table", "read", "unknown key; did you mean 'tables'?"),
     case("vpc.public_subnets.a.zone", "us-east-1a", "unknown key"),
     case("functions.hello.memory_mb", "512", "valid integer"),
     case("functions.hello.timeout_s", 10.5, "valid integer"),
-    case("dynamodb.deletion_protection", 1, "valid boolean"),
+    case("tables.requests.deletion_protection", 1, "valid boolean"),
     # v0.1.0's boolean, and AWS's traffic types in another case, are refused with the choices.
     case("vpc.flow_logs", True, "'ALL', 'ACCEPT', 'REJECT' or 'none'"),
     case("vpc.flow_logs", "reject", "'ALL', 'ACCEPT', 'REJECT' or 'none'"),
@@ -487,8 +488,6 @@ RULES = [
     case("s3.bucket_prefix", "sthree-dev-", "must not start with any of"),
     case("functions.hello.name", "f" * 60, "1-59 letters"),
     case("functions.hello.name", "dev hello", "1-59 letters, digits, hyphens or underscores"),
-    case("dynamodb.table_name", "ab", "3-255 letters"),
-    case("dynamodb.table_name", "dev/requests", "3-255 letters, digits, dots"),
     case("load_balancer.name", "a" * 31, "1-30 lowercase letters"),
     case("load_balancer.name", "-alb", "not starting or ending with a hyphen"),
     case("load_balancer.name", "internal-alb", "nor starting with 'internal-'"),
@@ -532,12 +531,12 @@ RULES = [
     case(
         "functions.hello.environment",
         BIG_ENVIRONMENT,
-        "more than Lambda's 4096 bytes (counting BUCKET",
+        "more than Lambda's 4096 bytes (counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME",
     ),
-    # 2,000 characters but 4,101 bytes in UTF-8 with the rest: Lambda counts bytes.
+    # 1,991 characters but 4,098 bytes in UTF-8 with the rest: Lambda counts bytes.
     case(
         "functions.hello.environment.NOTE",
-        "é" * 1990,
+        "é" * 1991,
         "4096 bytes",
         reported="functions.hello.environment",
     ),
@@ -545,7 +544,8 @@ RULES = [
     case("functions.hello.environment.AWS_ANYTHING", "x", "reserved by Lambda (so is every AWS_*)"),
     case("functions.hello.environment._HANDLER", "x", "reserved by Lambda"),
     case("functions.hello.environment.LAMBDA_TASK_ROOT", "x", "reserved by Lambda"),
-    case("functions.hello.environment.TABLE_NAME", "x", "set by the stack"),
+    case("functions.hello.environment.TABLE_ORDERS_NAME", "x", "shape of the stack's TABLE_<KEY>"),
+    case("functions.hello.environment.BUCKET_A_B_NAME", "x", "shape of the stack's TABLE_<KEY>"),
     case("functions.hello.environment.1X", "x", "a letter followed by one or more letters"),
     case("functions.hello.environment.MY-VAR", "x", "a letter followed by one or more letters"),
     case("functions.hello.handler", "app", "module.function"),
@@ -682,38 +682,123 @@ RULES = [
     ),
     case("functions.hello.dependencies", "functions/missing/requirements.txt", "no such file"),
     case("functions.hello.dependencies", 1, "valid string"),
-    case("functions.hello.grants.table", "admin", "'none', 'read', 'write' or 'read_write'"),
     case(
-        "functions.hello.grants.bucket_read",
+        "functions.hello.grants.tables.requests",
+        "admin",
+        "'read', 'write' or 'read_write'",
+    ),
+    case(
+        "functions.hello.grants.tables.request",
+        "read",
+        "not a key of [tables] (requests); did you mean 'requests'?",
+    ),
+    case(
+        "functions.hello.grants.buckets.asset",
+        "read",
+        "not a key of [buckets] (assets); did you mean 'assets'?",
+    ),
+    case(
+        "functions.hello.grants.buckets.assets",
+        "all",
+        'must be "read", "write", "read_write" or { read = [...], write = [...] }',
+    ),
+    case("functions.hello.grants.buckets.assets", {}, "grants nothing"),
+    case("functions.hello.grants.buckets.assets.reed", ["a"], "did you mean 'read'?"),
+    case(
+        "functions.hello.grants.buckets.assets.read",
         ["a*b"],
         "'*' only as the last character",
-        reported="functions.hello.grants.bucket_read.0",
+        reported="functions.hello.grants.buckets.assets.read.0",
     ),
     case(
-        "functions.hello.grants.bucket_read",
+        "functions.hello.grants.buckets.assets.read",
         ["reports/?"],
         "'?' not at all",
-        reported="functions.hello.grants.bucket_read.0",
+        reported="functions.hello.grants.buckets.assets.read.0",
     ),
     case(
-        "functions.hello.grants.bucket_write",
+        "functions.hello.grants.buckets.assets.write",
         [""],
         "1-1024 bytes",
-        reported="functions.hello.grants.bucket_write.0",
+        reported="functions.hello.grants.buckets.assets.write.0",
     ),
     case(
-        "functions.hello.grants.bucket_write",
+        "functions.hello.grants.buckets.assets.write",
         ["k" * 1025],
         "1-1024 bytes",
-        reported="functions.hello.grants.bucket_write.0",
+        reported="functions.hello.grants.buckets.assets.write.0",
     ),
     case(
-        "functions.hello.grants.bucket_write",
+        "functions.hello.grants.buckets.assets.write",
         ["a\nb"],
         "control characters",
-        reported="functions.hello.grants.bucket_write.0",
+        reported="functions.hello.grants.buckets.assets.write.0",
     ),
-    case("functions.hello.grants.bucket_write", "greeting.txt", "valid list"),
+    case("functions.hello.grants.buckets.assets.write", "greeting.txt", "valid list"),
+    # Tables: keys, key schema, TTL, stream
+    case("tables.Orders", {"partition_key": PK}, "1-20 lowercase letters"),
+    case("tables.order--items", {"partition_key": PK}, "a letter after each hyphen"),
+    case("tables.order-1", {"partition_key": PK}, "a letter after each hyphen"),
+    case("tables.o" + "x" * 20, {"partition_key": PK}, "1-20 lowercase letters"),
+    case("tables.api", {"partition_key": PK}, "names one of the stack's own resources"),
+    case("tables.function-x", {"partition_key": PK}, "starting with function- or bucket-"),
+    case("tables.requests.partition_key", DELETE, "required key is missing"),
+    case("tables.requests.partition_key.type", "string", "'S', 'N' or 'B'"),
+    case("tables.requests.partition_key.name", "", "1-255 bytes"),
+    case("tables.requests.partition_key.name", "é" * 128, "1-255 bytes"),
+    case("tables.requests.partion_key", PK, "did you mean 'partition_key'?"),
+    case(
+        "tables.requests.sort_key",
+        {"name": "pk", "type": "N"},
+        "is the partition key's name",
+        reported="tables.requests.sort_key.name",
+    ),
+    case("tables.requests.ttl_attribute", "t" * 256, "1-255 characters"),
+    case("tables.requests.ttl_attribute", "", "1-255 characters"),
+    case("tables.requests.stream", "NEW", "'KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE'"),
+    case("tables.requests.name", "ab", "3-255 letters"),
+    case("tables.requests.name", "dev/requests", "3-255 letters, digits, dots"),
+    case("tables.requests.point_in_time_recovery", "yes", "valid boolean"),
+    # Buckets: keys, names, lifecycle, objects
+    case("buckets.Assets", {}, "1-20 lowercase letters"),
+    case("buckets.assets.versionning", True, "did you mean 'versioning'?"),
+    case("buckets.assets.name", "Assets", "lowercase letters, digits, dots and hyphens"),
+    case("buckets.assets.noncurrent_version_expiration_days", 0, "greater than or equal to 1"),
+    case("buckets.assets.expiration_days", 2**31, "less than or equal to 2147483647"),
+    case(
+        "buckets.assets.lifecycle",
+        [{"prefix": "tmp/", "expiration_days": 1}] * 1000,
+        "at most 999 items",
+    ),
+    case(
+        "buckets.assets.lifecycle",
+        [{"prefix": "", "expiration_days": 1}],
+        "1-1024 bytes",
+        reported="buckets.assets.lifecycle.0.prefix",
+    ),
+    case(
+        "buckets.assets.lifecycle",
+        [{"prefix": "tmp/", "expiration_days": 0}],
+        "greater than or equal to 1",
+        reported="buckets.assets.lifecycle.0.expiration_days",
+    ),
+    case(
+        "buckets.assets.objects",
+        {"k" * 1025: "x"},
+        "1-1024 bytes",
+        # The key is shortened in the line, with its length.
+        reported="buckets.assets.objects." + "k" * 64 + "... (1,025 characters)",
+    ),
+    case("buckets.assets.objects.seed", "é" * 2049, "at most 4,096 bytes"),
+    case("buckets.assets.objects", {f"k{n}": "x" for n in range(101)}, "at most 100 items"),
+    # The derived prefix hello-dev-<key>- must leave Terraform its 26 characters.
+    case(
+        "buckets.a" + "x" * 19,
+        {},
+        "the derived bucket prefix 'helloworld-shop-staging-a" + "x" * 19 + "-' is 45 characters",
+        reported="buckets.a" + "x" * 19,
+        also={"project": "helloworld-shop", "env": "staging"},
+    ),
     case(
         "load_balancer.name",
         "a" * 12,
@@ -740,7 +825,11 @@ RULES = [
     ),
     case(
         "functions.other",
-        {"source_dir": "lambda", "environment": BIG_ENVIRONMENT},
+        {
+            "source_dir": "lambda",
+            "environment": BIG_ENVIRONMENT,
+            "grants": {"tables": {"requests": "read"}},
+        },
         "more than Lambda's 4096 bytes",
         reported="functions.other.environment",
     ),
@@ -907,8 +996,8 @@ RULES = [
     ),
     # Each granted key is an ARN of the role's inline policies (IAM: 10,240 characters).
     case(
-        "functions.hello.grants.bucket_read",
-        [f"{n:02}" + "k" * 248 for n in range(27)],
+        "functions.hello.grants.buckets.assets.read",
+        [f"{n:02}" + "k" * 248 for n in range(30)],
         "its role's inline policies would be too long",
         reported="functions.hello.grants",
     ),
@@ -995,7 +1084,7 @@ ACCEPTED_BY_AWS = {
         [{**route("GET", f"/{n}"), **PUBLIC_ON_LOAD_BALANCER, "priority": n + 1} for n in range(60)]
     ),
     "25 long object keys": {
-        "functions.hello.grants.bucket_read": [f"{n:02}" + "k" * 248 for n in range(25)]
+        "functions.hello.grants.buckets.assets.read": [f"{n:02}" + "k" * 248 for n in range(25)]
     },
     "SnapStart on python3.12 and python3.13": {
         "functions.hello.snap_start": True,
@@ -1073,7 +1162,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
         "functions.hello.runtime": "python2.7",
         "functions.hello.environment.AWS_REGION": "x",
         "routes.0.path": "a/b",
-        "dynamodb.table_name": "x",
+        "tables.requests.name": "x",
         "logs.retention_days": 2,
     }
     problems = problems_of(write_config(tmp_path, dev_with(changes)))
@@ -1082,10 +1171,10 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
         "region",
         "tags.aws:x",
         "vpc.cidr",
+        "tables.requests.name",
         "functions.hello.runtime",
         "functions.hello.environment.AWS_REGION",
         "routes[0].path",
-        "dynamodb.table_name",
         "logs.retention_days",
     ]
 
@@ -1144,7 +1233,9 @@ def test_short_file_gets_defaults_derived_from_project_and_env(tmp_path):
         "x86_64",
     )
     assert hello.dependencies is None and hello.dependencies_path is None
-    assert hello.grants.model_dump() == {"table": "none", "bucket_read": [], "bucket_write": []}
+    # No table, no bucket, no grant: valid.
+    assert hello.grants.model_dump() == {"tables": {}, "buckets": {}}
+    assert config.tables == {} and config.buckets == {}
     [route] = config.routes
     # AWS_IAM by default, and so not on the load balancer, which cannot check it.
     assert (route.authorization, route.load_balancer, route.priority) == ("AWS_IAM", False, None)
@@ -1153,12 +1244,43 @@ def test_short_file_gets_defaults_derived_from_project_and_env(tmp_path):
     assert (config.api.name, config.api.stage_name) == ("shop-qa", "qa")
     assert config.s3.bucket_prefix == "shop-qa-artifacts-"
     assert config.s3.bucket_name is None
-    assert config.dynamodb.table_name == "shop-qa-requests"
     assert config.alarms.topic_name == "shop-qa-alarms"
     assert {s.az for s in config.vpc.public_subnets.values()} == {"eu-west-1a", "eu-west-1b"}
     assert {s.az for s in config.vpc.private_subnets.values()} == {"eu-west-1a", "eu-west-1b"}
     assert config.vpc.nat_gateways == "single"
     assert config.backend.type == "local" and config.backend.key is None
+
+
+def test_declared_tables_and_buckets_get_defaults_and_names_from_project_env_and_key(tmp_path):
+    text = SHORT + (
+        '[tables.order-items]\npartition_key = { name = "order", type = "S" }\n'
+        '[tables.named]\nname = "Legacy.Table_1"\npartition_key = { name = "id", type = "N" }\n'
+        "[buckets.uploads]\n"
+        '[functions.hello.grants]\ntables = { order-items = "read_write" }\n'
+        'buckets = { uploads = "write" }\n'
+    )
+    config = load_config(write(tmp_path, text))
+    orders, named = config.tables["order-items"], config.tables["named"]
+    assert (orders.name, named.name) == ("shop-qa-order-items", "Legacy.Table_1")
+    assert (orders.sort_key, orders.ttl_attribute, orders.stream) == (None, None, None)
+    assert (orders.point_in_time_recovery, orders.deletion_protection) == (True, False)
+    uploads = config.buckets["uploads"]
+    assert uploads.model_dump() == {
+        "name": None,
+        "versioning": True,
+        "noncurrent_version_expiration_days": 30,
+        "expiration_days": None,
+        "lifecycle": [],
+        "objects": {},
+    }
+    # A verb on a bucket is every object.
+    grants = config.functions["hello"].grants
+    assert grants.buckets["uploads"].model_dump() == {"read": [], "write": ["*"]}
+    assert function_variables(config, "hello") == {
+        "TABLE_ORDER_ITEMS_NAME": "shop-qa-order-items",
+        # Terraform completes the prefix shop-qa-uploads- with 26 characters: a stand-in.
+        "BUCKET_UPLOADS_NAME": "x" * 42,
+    }
 
 
 @pytest.mark.parametrize(
@@ -1427,7 +1549,7 @@ def test_one_name_prefix_in_two_files_clashes_on_every_derived_name(tmp_path):
             ("alarms.topic_name", "alarm topic", "a-b-c-alarms"),
             ("functions.hello.name", "function name", "a-b-c-hello"),
             ("functions.escape.name", "function name", "a-b-c-escape"),
-            ("dynamodb.table_name", "table name", "a-b-c-requests"),
+            ("tables.requests.name", "table name", "a-b-c-requests"),
             ("s3.bucket_prefix", "bucket prefix", "a-b-c-artifacts-"),
             ("load_balancer.name", "load balancer name", "a-b-c"),
         ]
@@ -1501,11 +1623,18 @@ CLASHES = [
         {"functions.hello.name": f"{DEV_PREFIX}-other"},
     ),
     (
-        "dynamodb.table_name",
+        "tables.requests.name",
         "table name",
-        "dynamodb.table_name",
+        "tables.requests.name",
         {},
-        {"dynamodb.table_name": f"{DEV_PREFIX}-requests"},
+        {"tables.requests.name": f"{DEV_PREFIX}-requests"},
+    ),
+    (
+        "buckets.assets.name",
+        "bucket name",
+        "buckets.assets.name",
+        {"buckets.assets.name": "shared-assets"},
+        {},
     ),
     ("s3.bucket_name", "bucket name", "s3.bucket_name", {"s3.bucket_name": "shared-code"}, {}),
     (
@@ -1619,8 +1748,11 @@ def test_the_stack_sets_the_variables_the_size_rule_counts():
             for body in synthesized["resource"]["aws_lambda_function"].values()
             if body["function_name"] == function.name
         ]
-        added = set(resource["environment"]["variables"]) - set(function.environment)
-        assert added == set(function_variables(config, key)) == STACK_VARIABLES
+        variables = resource.get("environment", {"variables": {}})["variables"]
+        added = set(variables) - set(function.environment)
+        assert added == set(function_variables(config, key))
+    assert set(function_variables(config, "hello")) == {"TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"}
+    assert function_variables(config, "escape") == {}
 
 
 DEPENDENCIES = "functions/hello_deps/requirements.txt"
@@ -1635,9 +1767,9 @@ def test_the_largest_accepted_values_pass(tmp_path):
         "api.throttling_rate_limit": 10000.0,
         "api.throttling_burst_limit": 5000,
         "s3.noncurrent_version_expiration_days": 2**31 - 1,
-        # With LOG_LEVEL and the stack's 109 bytes: 4096 exactly. The stack's: TABLE_NAME and
-        # hello-dev-requests, BUCKET_NAME and 20 + 26 characters, GREETING_KEY and greeting.txt.
-        "functions.hello.environment.NOTES": "n" * (4096 - 14 - 109 - 5),
+        # With LOG_LEVEL and the stack's 98 bytes: 4096 exactly. The stack's: TABLE_REQUESTS_NAME
+        # and hello-dev-requests, BUCKET_ASSETS_NAME and 17 + 26 characters.
+        "functions.hello.environment.NOTES": "n" * (4096 - 14 - 98 - 5),
     }
     config = load_config(write_config(tmp_path, dev_with(changes)))
     assert environment_bytes(config, "hello") == 4096
@@ -1659,7 +1791,7 @@ def run_check(*args: str, command_prefix: tuple[str, ...] = ()) -> subprocess.Co
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
-        timeout=30,  # a config file that blocks the run fails the test instead of hanging it
+        timeout=120,  # a config file that blocks the run fails the test instead of hanging it
     )
 
 
@@ -1764,9 +1896,8 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             "x86_64",
         )
         assert hello.grants.model_dump() == {
-            "table": "write",
-            "bucket_read": [GREETING_KEY],
-            "bucket_write": [],
+            "tables": {"requests": "write"},
+            "buckets": {"assets": {"read": ["greeting.txt"], "write": []}},
         }
         assert target_group_name(config, "hello") == f"{prefix}-hello"
         # Signed callers only, so on the API alone.
@@ -1789,11 +1920,7 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             "arm64",
         )
         assert escape.dependencies_path == REPO_ROOT / "functions/hello_deps/requirements.txt"
-        assert escape.grants.model_dump() == {
-            "table": "none",
-            "bucket_read": [],
-            "bucket_write": [],
-        }
+        assert escape.grants.model_dump() == {"tables": {}, "buckets": {}}
         assert target_group_name(config, "escape") == f"{prefix}-escape"
         # Public, so on the API and the load balancer.
         public = {
@@ -1815,7 +1942,7 @@ def test_bootstrap_refuses_the_placeholder_bucket_name(tmp_path):
     [line] = error.value.problems
     assert line.endswith(
         "state.toml: bucket_name: is the shipped placeholder: set a globally unique bucket "
-        "name of yours (given: 'example-org-hello-terraform-state')"
+        "name of yours (given: 'example-org-terraform-state')"
     )
 
 

@@ -7,6 +7,7 @@ from typing import get_args
 
 from scripts import config_reference
 from serverless_app.config import BootstrapConfig, FunctionConfig, StackConfig, StrictModel
+from serverless_app.config.data import TableConfig
 from tests.support import REPO_ROOT
 
 REFERENCE_PAGE = REPO_ROOT / "docs" / "config.md"
@@ -30,7 +31,8 @@ def test_check_fails_on_a_stale_table_and_the_rewrite_fixes_it(tmp_path: Path):
 def test_rows_state_type_default_bounds_and_description():
     table = config_reference.reference_table(StackConfig)
     assert "| `functions.<key>.memory_mb` | integer | `256` | 128-10240 |" in table.splitlines()
-    assert '| `functions.<key>.grants.table` | `"none"` \\| `"read"` \\|' in table
+    assert "| `functions.<key>.grants.tables` | table: table key = access | `{}` |" in table
+    assert "| `tables.<key>.partition_key` | table | **required** |" in table
     assert '| `routes[].path` | string | **required** | `"/"` or `/segment/...`' in table
     assert "| `load_balancer.name` | string | `<project>-<env>` | 1-30 lowercase" in table
     assert "| `project` | string | **required** | 1-20 lowercase" in table
@@ -86,6 +88,7 @@ def test_computed_defaults_are_what_the_model_fills_in():
         {
             "project": "shop",
             "env": "qa",
+            "tables": {"orders": {"partition_key": {"name": "id", "type": "S"}}},
             "backend": backend,
             "functions": {"hello": hello},
             "routes": [route],
@@ -103,8 +106,10 @@ def test_computed_defaults_are_what_the_model_fills_in():
                 expected = text.strip("`").replace("<project>", "shop").replace("<env>", "qa")
                 assert getattr(getattr(config, section), name) == expected, (section, name)
                 checked.append(name)
-    assert {"name", "table_name", "stage_name", "topic_name", "key"} <= set(checked)
-    function_name = FunctionConfig.model_fields["name"].json_schema_extra
-    assert isinstance(function_name, dict)
-    assert function_name["default_text"] == "`<project>-<env>-<key>`"
+    assert {"name", "stage_name", "topic_name", "key"} <= set(checked)
+    for model in (FunctionConfig, TableConfig):
+        name_extra = model.model_fields["name"].json_schema_extra
+        assert isinstance(name_extra, dict)
+        assert name_extra["default_text"] == "`<project>-<env>-<key>`"
     assert config.functions["hello"].name == "shop-qa-hello"
+    assert config.tables["orders"].name == "shop-qa-orders"

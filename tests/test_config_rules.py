@@ -153,10 +153,11 @@ def test_a_rule_must_read_keys_of_its_table():
                 return iter(())
 
 
-# The least a file needs: the names the stack uses are derived from project and env.
+# The least a file needs, and a table: every name the stack uses is derived from project and env.
 SHORT = (
     'project = "shop"\nenv = "qa"\nregion = "eu-west-1"\n'
     '[functions.hello]\nsource_dir = "lambda"\n'
+    '[tables.orders]\npartition_key = { name = "id", type = "S" }\n'
     '[[routes]]\nmethod = "GET"\npath = "/hello"\nfunction = "hello"\n'
 )
 
@@ -169,7 +170,7 @@ def test_the_stack_gets_every_name_resolved_and_nothing_it_can_change(tmp_path):
         config.load_balancer.name,
         config.api.name,
         config.api.stage_name,
-        config.dynamodb.table_name,
+        config.tables["orders"].name,
         config.alarms.topic_name,
         config.functions["hello"].name,
     )
@@ -177,7 +178,7 @@ def test_the_stack_gets_every_name_resolved_and_nothing_it_can_change(tmp_path):
         "shop-qa",
         "shop-qa",
         "qa",
-        "shop-qa-requests",
+        "shop-qa-orders",
         "shop-qa-alarms",
         "shop-qa-hello",
     )

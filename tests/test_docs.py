@@ -29,6 +29,7 @@ TOP_LEVEL = (
     "constructs_lib/",
     "docs/",
     "fast_synth/",
+    "frameworks/",
     "functions/",
     "lambda/",
     "scripts/",

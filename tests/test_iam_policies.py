@@ -4,12 +4,6 @@ documented exceptions (docs/security.md)."""
 import json
 import re
 
-from constructs_lib.lambda_function import (
-    BASIC_EXECUTION_POLICY,
-    VPC_ACCESS_POLICY,
-    XRAY_WRITE_POLICY,
-)
-from constructs_lib.releases import CODEDEPLOY_LAMBDA_POLICY
 from serverless_app.summary import json_strings
 from tests.support import data_sources, only, resources
 
@@ -17,10 +11,10 @@ from tests.support import data_sources, only, resources
 # CloudWatch Logs delivery, X-Ray segments or ENI management); listed in docs/security.md.
 # (API Gateway's CloudWatch role is in the bootstrap stack, tests/test_bootstrap.py.)
 DOCUMENTED_MANAGED_POLICIES = {
-    BASIC_EXECUTION_POLICY,
-    XRAY_WRITE_POLICY,
-    VPC_ACCESS_POLICY,
-    CODEDEPLOY_LAMBDA_POLICY,
+    "service-role/AWSLambdaBasicExecutionRole",
+    "AWSXRayDaemonWriteAccess",
+    "service-role/AWSLambdaVPCAccessExecutionRole",
+    "service-role/AWSCodeDeployRoleForLambda",
 }
 MANAGED_POLICY_ARN = re.compile(
     r"arn:\$\{data\.aws_partition\.[\w-]+\.partition\}:iam::aws:policy/(.+)"

@@ -35,10 +35,7 @@ def test_constructs_import_without_the_app_package():
         capture_output=True,
         text=True,
         # The stock path would prove the same, only slower: keep the fast one.
-        env={
-            **{k: v for k, v in os.environ.items() if k != provider_loader.OPT_OUT_VARIABLE},
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
-        },
+        env={k: v for k, v in os.environ.items() if k != provider_loader.OPT_OUT_VARIABLE},
     )
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)

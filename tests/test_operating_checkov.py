@@ -114,9 +114,7 @@ def build(stack) -> None:
     Releases(stack, "releases", ReleasesProps("ops", REGION)).add_function(
         "fn",
         alias,
-        DeploymentGroupProps(
-            "Canary10Percent5Minutes", monitoring.alarm_names(watched.rollback), 180
-        ),
+        DeploymentGroupProps("Canary10Percent5Minutes", watched.rollback, 180),
     )
 
 

@@ -27,7 +27,6 @@ from constructs_lib.dependencies import (
     uses_hashes,
 )
 from constructs_lib.packaging import (
-    LAMBDA_UNZIPPED_LIMIT,
     PackageClashError,
     PackageTooLargeError,
     PackagingError,
@@ -345,7 +344,7 @@ def test_default_size_limit_is_lambdas_250_mb_unzipped(tmp_path):
     source = tmp_path / "src"
     source.mkdir()
     with (source / "model.bin").open("wb") as sparse:  # no disk used: only the size counts
-        sparse.truncate(LAMBDA_UNZIPPED_LIMIT + 1)
+        sparse.truncate(262_144_000 + 1)  # Lambda's 250 MB, one byte over
     with pytest.raises(PackageTooLargeError, match="at most 262,144,000 bytes unzipped"):
         build_zip(source, tmp_path / "out.zip")
     (source / "model.bin").unlink()

@@ -17,11 +17,7 @@ from cdktf import TerraformStack
 from cdktf import Testing as CdktfTesting
 from cdktf_cdktf_provider_aws.provider import AwsProvider
 
-from constructs_lib.api_account import (
-    MARKER_NAME,
-    ApiGatewayLoggingRole,
-    ApiLoggingRoleCheck,
-)
+from constructs_lib.api_account import ApiGatewayLoggingRole, ApiLoggingRoleCheck
 from constructs_lib.domain import HostedZoneCheck
 from constructs_lib.vpc import Network, NetworkProps, Subnet
 from tests.aws_facts import Endpoint
@@ -167,7 +163,9 @@ def test_an_environment_plan_fails_until_the_bootstrap_set_up_its_region(plan, e
     ), refused.output[-3000:]
     assert REMEDY in " ".join(refused.output.split())
     # What the bootstrap leaves in the region once the setting points at its role.
-    emulator.client("ssm").put_parameter(Name=MARKER_NAME, Value=OUR_ROLE, Type="String")
+    emulator.client("ssm").put_parameter(
+        Name="/account/api-gateway/cloudwatch-role-arn", Value=OUR_ROLE, Type="String"
+    )
     assert plan(check).returncode == 0
 
 

@@ -1,10 +1,11 @@
+from dataclasses import dataclass
+
 import pytest
 
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.limits import RELEASE_STRATEGIES, deployment_config_name, watched_seconds
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
-    CODEDEPLOY_LAMBDA_POLICY,
     DeploymentGroupProps,
     LiveAlias,
     LiveAliasProps,
@@ -44,7 +45,7 @@ def build(stack, strategy="Canary10Percent5Minutes", provisioned=3, watched_wind
         alias,
         DeploymentGroupProps(
             strategy,
-            rollback_alarm_names=monitoring.alarm_names(watched.rollback),
+            rollback_alarms=watched.rollback,
             rollback_window_s=watched_window_s,
         ),
     )
@@ -122,7 +123,8 @@ def test_codedeploy_application_and_service_role(synthesized):
     assert application["compute_platform"] == "Lambda"
     attachments = resources(synthesized, "aws_iam_role_policy_attachment").values()
     assert any(
-        a["policy_arn"].endswith(f":iam::aws:policy/{CODEDEPLOY_LAMBDA_POLICY}")
+        # The narrow managed policy (no invoking of any function, no publishing).
+        a["policy_arn"].endswith(":iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited")
         and a["policy_arn"].startswith("arn:${data.aws_partition.")
         for a in attachments
     )
@@ -224,7 +226,9 @@ def test_each_strategy_watches_the_alarms_while_the_new_version_shares_the_traff
 )
 def test_rollback_alarms_must_be_able_to_fire_before_the_release_is_over(strategy, window_s, fits):
     def props() -> DeploymentGroupProps:
-        return DeploymentGroupProps(strategy, ["t-fn-errors"], rollback_window_s=window_s)
+        return DeploymentGroupProps(
+            strategy, [NamedAlarm("t-fn-errors")], rollback_window_s=window_s
+        )
 
     if fits:
         assert props().rollback_window_s == window_s
@@ -233,10 +237,17 @@ def test_rollback_alarms_must_be_able_to_fire_before_the_release_is_over(strateg
             props()
 
 
+@dataclass(frozen=True)
+class NamedAlarm:
+    """An alarm by name only: what a deployment group reads of one."""
+
+    alarm_name: str
+
+
 def test_rollback_alarms_need_their_window():
     with pytest.raises(ValueError, match="rollback_window_s"):
-        DeploymentGroupProps("Canary10Percent5Minutes", ["t-fn-errors"])
-    assert DeploymentGroupProps("Canary10Percent5Minutes").rollback_alarm_names == ()
+        DeploymentGroupProps("Canary10Percent5Minutes", [NamedAlarm("t-fn-errors")])
+    assert DeploymentGroupProps("Canary10Percent5Minutes").rollback_alarms == ()
 
 
 def test_bounds():
@@ -244,7 +255,9 @@ def test_bounds():
         DeploymentGroupProps("Canary50Percent")
     with pytest.raises(ValueError, match="at most 10"):
         DeploymentGroupProps(
-            "AllAtOnce", rollback_alarm_names=[f"a{i}" for i in range(11)], rollback_window_s=60
+            "AllAtOnce",
+            rollback_alarms=[NamedAlarm(f"a{i}") for i in range(11)],
+            rollback_window_s=60,
         )
     with pytest.raises(ValueError, match="provisioned_concurrency"):
         LiveAliasProps(provisioned_concurrency=901)

@@ -176,8 +176,8 @@ def canary(
 ) -> CloudWatch:
     """Five minutes of a canary: every tenth request reaches the new version."""
     function = config.functions[FUNCTION]
-    monkeypatch.setenv("TABLE_NAME", "requests")
-    monkeypatch.setenv("BUCKET_NAME", "artifacts")
+    monkeypatch.setenv("TABLE_REQUESTS_NAME", "requests")
+    monkeypatch.setenv("BUCKET_ASSETS_NAME", "assets")
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", function.name)
     versions = {"1": load_function_module(APP_SOURCE, "prod_hello_v1")}
     versions["2"] = load_function_module(APP_SOURCE, "prod_hello_v2")

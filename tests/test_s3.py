@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from constructs_lib.s3 import SecureBucket, SecureBucketProps, ServiceWrite
+from constructs_lib.s3 import ExpirationRule, SecureBucket, SecureBucketProps, ServiceWrite
 from tests.support import (
     TEST_KEY_ARN,
     build_function,
@@ -42,6 +42,11 @@ def test_exactly_one_naming_mode(name, prefix):
 def test_versioning_enabled(kms_bucket):
     versioning = only(kms_bucket, "aws_s3_bucket_versioning")
     assert versioning["versioning_configuration"]["status"] == "Enabled"
+
+
+def test_versioning_off_suspends_it():
+    versioning = only(bucket_json(versioning=False), "aws_s3_bucket_versioning")
+    assert versioning["versioning_configuration"]["status"] == "Suspended"
 
 
 def test_default_encryption_with_the_stack_key(kms_bucket):
@@ -147,13 +152,33 @@ def test_current_objects_expire_only_when_asked(kms_bucket):
     assert rule["expiration"] == [{"days": 90}]
 
 
+def test_expiration_rules_follow_the_bucket_own_rule_one_per_prefix():
+    rules = [ExpirationRule("tmp/", 1), ExpirationRule("exports/", 30)]
+    lifecycle = only(bucket_json(expiration_rules=rules), "aws_s3_bucket_lifecycle_configuration")
+    assert lifecycle["rule"][0]["id"] == "expire-noncurrent-versions"
+    assert lifecycle["rule"][1:] == [
+        {
+            "id": "expire-0",
+            "status": "Enabled",
+            "filter": [{"prefix": "tmp/"}],
+            "expiration": [{"days": 1}],
+        },
+        {
+            "id": "expire-1",
+            "status": "Enabled",
+            "filter": [{"prefix": "exports/"}],
+            "expiration": [{"days": 30}],
+        },
+    ]
+
+
 @pytest.mark.parametrize(
     ("env", "force_destroy", "lifecycle"),
     [("dev", True, None), ("prod", False, {"prevent_destroy": True})],
 )
 def test_dev_buckets_destroy_cleanly_prod_artifacts_are_kept(stacks, env, force_destroy, lifecycle):
     buckets = stacks[env]["resource"]["aws_s3_bucket"]
-    assert len(buckets) == 2  # artifacts, load balancer access logs
+    assert len(buckets) == 3  # artifacts, [buckets.assets], load balancer access logs
     assert {b["force_destroy"] for b in buckets.values()} == {force_destroy}
     [artifacts] = [b for rid, b in buckets.items() if rid.startswith("artifacts")]
     assert artifacts.get("lifecycle") == lifecycle
@@ -180,8 +205,8 @@ def test_object_grants_name_keys_and_prefixes_and_nothing_else():
     synthesized, grants = object_grants(grant)
     arn = ref(synthesized, "aws_s3_bucket", "data", "arn")
     assert grants == {
-        "ReadObjects": (["s3:GetObject"], [f"{arn}/greeting.txt", f"{arn}/templates/*"]),
-        "WriteObjects": (["s3:PutObject"], [f"{arn}/uploads/*"]),
+        "ReadObjectsData": (["s3:GetObject"], [f"{arn}/greeting.txt", f"{arn}/templates/*"]),
+        "WriteObjectsData": (["s3:PutObject"], [f"{arn}/uploads/*"]),
     }
 
 

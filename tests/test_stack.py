@@ -1,6 +1,9 @@
 """The whole stack per shipped environment: every required piece present and wired."""
 
 import re
+import textwrap
+import tomllib
+from typing import Any
 
 import pytest
 
@@ -8,6 +11,7 @@ from tests.support import (
     CONFIG_DIR,
     ENVIRONMENT_FILES,
     ENVIRONMENTS,
+    REPO_ROOT,
     api_document,
     api_operations,
     data_sources,
@@ -27,6 +31,7 @@ from tests.support import (
     resources,
     stack_env,
 )
+from tests.terraform_cycle import merged, toml_text
 
 REQUIRED_RESOURCES = {
     "aws_vpc",
@@ -60,7 +65,8 @@ OUTPUTS = {
     "api_invoke_url",
     "load_balancer_dns_name",
     "bucket_name",
-    "table_name",
+    "tables",
+    "buckets",
     "vpc_id",
     "alarm_topic_arn",
     "dashboard_name",
@@ -160,19 +166,58 @@ def test_default_tags_carry_env_and_extra_tags(stacks):
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
-def test_every_function_gets_table_and_bucket_names_injected(stacks, env):
-    synthesized, config = stacks[env], env_config(env)
-    for key, function_config in config.functions.items():
-        variables = only_of_function(synthesized, "aws_lambda_function", key)["environment"]
-        # Exactly the file's own variables plus the stack's three: nothing else leaks in.
+def test_each_function_gets_the_names_of_what_it_is_granted_and_nothing_else(stacks, env):
+    synthesized, functions = stacks[env], file_values(ENVIRONMENT_FILES[env])["functions"]
+    for key, function in functions.items():
+        grants = function.get("grants", {})
+        resource = only_of_function(synthesized, "aws_lambda_function", key)
+        variables = resource.get("environment", {"variables": {}})
+        # The documented names: TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME (upper case, - as _).
         assert variables["variables"] == {
-            **function_config.environment,
-            "TABLE_NAME": ref(synthesized, "aws_dynamodb_table", "requests", "name"),
-            "BUCKET_NAME": ref(synthesized, "aws_s3_bucket", "artifacts", "bucket"),
-            "GREETING_KEY": "greeting.txt",
+            **function.get("environment", {}),
+            **{
+                f"TABLE_{table.upper().replace('-', '_')}_NAME": ref(
+                    synthesized, "aws_dynamodb_table", f"{table}_table", "name"
+                )
+                for table in grants.get("tables", {})
+            },
+            **{
+                f"BUCKET_{bucket.upper().replace('-', '_')}_NAME": ref(
+                    synthesized, "aws_s3_bucket", f"bucket-{bucket}_bucket", "bucket"
+                )
+                for bucket in grants.get("buckets", {})
+            },
         }, key
-    hello = only_of_function(synthesized, "aws_lambda_function", "hello")
-    assert "LOG_LEVEL" in hello["environment"]["variables"]
+    hello = only_of_function(synthesized, "aws_lambda_function", "hello")["environment"]
+    assert {"LOG_LEVEL", "TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"} == set(hello["variables"])
+
+
+def test_a_function_granted_nothing_gets_no_table_or_bucket_variable(stacks):
+    escape = only_of_function(stacks["dev"], "aws_lambda_function", "escape")
+    # No environment block at all: AWS reports an empty one as none.
+    assert "environment" not in escape
+
+
+def test_the_shipped_table_keeps_the_address_it_had_before_tables_were_declared(stacks):
+    """Terraform would otherwise replace the table: its items would be lost."""
+    for env, synthesized in stacks.items():
+        assert list(resources(synthesized, "aws_dynamodb_table")) == ["requests_table_131A3DF9"]
+        table = resources(synthesized, "aws_dynamodb_table")["requests_table_131A3DF9"]
+        assert table["name"] == f"hello-{env}-requests"
+        assert table["hash_key"] == "pk"
+        assert table["attribute"] == [{"name": "pk", "type": "S"}]
+        assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+
+
+def test_tables_and_buckets_outputs_name_each_by_key(stacks):
+    for synthesized in stacks.values():
+        outputs = synthesized["output"]
+        assert outputs["tables"]["value"] == {
+            "requests": ref(synthesized, "aws_dynamodb_table", "requests_table", "name")
+        }
+        assert outputs["buckets"]["value"] == {
+            "assets": ref(synthesized, "aws_s3_bucket", "bucket-assets_bucket", "bucket")
+        }
 
 
 def test_local_state_path_is_relative(stacks):
@@ -226,11 +271,9 @@ def test_dev_logs_rejected_connections_prod_every_connection(stacks, env, traffi
 
 
 def test_no_flow_log_when_the_file_says_none(tmp_path):
-    shipped = (CONFIG_DIR / "dev.toml").read_text()
-    assert 'flow_logs = "REJECT"' in shipped
-    synthesized = dev_variant(
-        tmp_path, shipped.replace('flow_logs = "REJECT"', 'flow_logs = "none"')
-    )
+    dev = shipped_dev()
+    assert dev["vpc"]["flow_logs"] == "REJECT"
+    synthesized = dev_variant(tmp_path, merged(dev, {"vpc": {"flow_logs": "none"}}))
     assert resources(synthesized, "aws_flow_log") == {}
     roles = [role["name"] for role in resources(synthesized, "aws_iam_role").values()]
     assert not any(name.endswith("-vpc-flow-logs") for name in roles), roles
@@ -270,34 +313,28 @@ def test_waf_protects_the_load_balancer_and_the_api_stage(stack):
     }
 
 
-def test_default_greeting_is_uploaded_and_later_edits_are_kept(stack):
+def test_a_bucket_objects_are_created_once_and_later_edits_are_kept(stack):
     [greeting] = [
         o for o in resources(stack, "aws_s3_object").values() if o["key"] == "greeting.txt"
     ]
     assert greeting["content"] == "Hello, {name}!"
     assert greeting["lifecycle"] == {"ignore_changes": ["content", "etag"]}
-    assert greeting["bucket"] == ref(stack, "aws_s3_bucket", "artifacts", "id")
+    assert greeting["bucket"] == ref(stack, "aws_s3_bucket", "bucket-assets_bucket", "id")
 
 
 def test_route_urls_output_says_how_to_call_them(stacks, tmp_path):
-    from serverless_app.config import load_config
-    from tests.support import synth_config
-
     for synthesized in stacks.values():
         assert "see route_urls" in synthesized["output"]["api_invoke_url"]["description"]
         description = synthesized["output"]["route_urls"]["description"]
         assert "SigV4-signed" in description and "make call" in description
-    text = (CONFIG_DIR / "dev.toml").read_text()
+    dev = shipped_dev()
     # As shipped: hello's route is signed (AWS_IAM), escape's two are public.
-    signed = re.compile(r'^authorization = "AWS_IAM"', re.MULTILINE)
-    assert len(signed.findall(text)) == 1
-    assert len(re.findall(r'^authorization = "NONE"', text, re.MULTILINE)) == 2
+    assert [route.get("authorization") for route in dev["routes"]] == ["AWS_IAM", "NONE", "NONE"]
     # Every route public.
-    public = signed.sub('authorization = "NONE"', text)
+    public = [{**route, "authorization": "NONE"} for route in dev["routes"]]
     descriptions = {"mixed": stacks["dev"]["output"]["route_urls"]["description"]}
-    path = tmp_path / "public.toml"
-    path.write_text(public)
-    descriptions["public"] = synth_config(load_config(path))["output"]["route_urls"]["description"]
+    synthesized = dev_variant(tmp_path, {**dev, "routes": public})
+    descriptions["public"] = synthesized["output"]["route_urls"]["description"]
     assert "SigV4-signed" in descriptions["mixed"]
     assert "no authorization" in descriptions["public"] and "SigV4" not in descriptions["public"]
 
@@ -355,17 +392,17 @@ def test_dev_function_policies_are_exactly_what_their_grants_imply(stacks):
 
     # escape: no grants.
     assert inline_policies(dev, "escape") == always("escape")
-    # hello: table = "write", bucket_read = ["greeting.txt"].
-    bucket_arn = ref(dev, "aws_s3_bucket", "artifacts_bucket", "arn")
+    # hello: tables = { requests = "write" }, buckets = { assets = { read = ["greeting.txt"] } }.
+    bucket_arn = ref(dev, "aws_s3_bucket", "bucket-assets_bucket", "arn")
     assert inline_policies(dev, "hello") == {
         **always("hello"),
-        "WriteItems": [
+        "WriteItemsRequests": [
             (
                 ["dynamodb:PutItem", "dynamodb:UpdateItem"],
                 [ref(dev, "aws_dynamodb_table", "requests", "arn")],
             )
         ],
-        "ReadObjects": [(["s3:GetObject"], [f"{bucket_arn}/greeting.txt"])],
+        "ReadObjectsBucketAssets": [(["s3:GetObject"], [f"{bucket_arn}/greeting.txt"])],
     }
 
 
@@ -379,23 +416,23 @@ def attached_policies(synthesized: dict, key: str) -> set[str]:
 
 
 # dev without NAT, escape out of the VPC; both read a secret and escape reads the table.
-ESCAPE_OUTSIDE = """
-in_vpc = false
-secrets = { token = "/dev/escape/token" }
-grants = { table = "read" }
-"""
+ESCAPE_OUTSIDE = {
+    "in_vpc": False,
+    "secrets": {"token": "/dev/escape/token"},
+    "grants": {"tables": {"requests": "read"}},
+}
 
 
 @pytest.mark.parametrize("hello_has_secrets", [True, False])
 def test_a_function_outside_the_vpc_keeps_its_grants_without_network_permissions(
     tmp_path, hello_has_secrets
 ):
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    assert 'nat_gateways = "none"' in text and "memory_mb = 128\n" in text
-    text = text.replace("memory_mb = 128\n", f"memory_mb = 128{ESCAPE_OUTSIDE}")
+    dev = shipped_dev()
+    assert dev["vpc"]["nat_gateways"] == "none"
+    functions: dict[str, Any] = {"escape": ESCAPE_OUTSIDE}
     if hello_has_secrets:
-        text = text.replace("in_vpc = true\n", 'in_vpc = true\nsecrets = { db = "/dev/db" }\n')
-    synthesized = dev_variant(tmp_path, text)
+        functions["hello"] = {"secrets": {"db": "/dev/db"}}
+    synthesized = dev_variant(tmp_path, merged(dev, {"functions": functions}))
 
     escape = only_of_function(synthesized, "aws_lambda_function", "escape")
     assert "vpc_config" not in escape and "replace_security_groups_on_destroy" not in escape
@@ -411,7 +448,7 @@ def test_a_function_outside_the_vpc_keeps_its_grants_without_network_permissions
         for policy in resources(synthesized, "aws_iam_role_policy").values()
         if policy["role"] == role_id
     }
-    assert {"ReadItems", "ReadSecretParameters"} <= inline
+    assert {"ReadItemsRequests", "ReadSecretParameters"} <= inline
     # Outside the VPC the function reaches SSM's public endpoint: an interface endpoint only
     # for a function in the VPC that reads secrets, and only its group may use it.
     endpoints = resources(synthesized, "aws_vpc_endpoint")
@@ -427,20 +464,19 @@ def test_a_function_outside_the_vpc_keeps_its_grants_without_network_permissions
 
 
 def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
-    """escape given `table = "read"` gets ReadItems and nothing else; hello is unchanged."""
-    from serverless_app.config import load_config
-    from tests.support import synth_config
-
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    path = tmp_path / "dev.toml"
-    path.write_text(
-        text.replace("memory_mb = 128\n", 'memory_mb = 128\ngrants = { table = "read" }\n')
+    """escape granted `read` on the table and the bucket gets those two statements and nothing
+    else; hello is unchanged."""
+    grants = {"tables": {"requests": "read"}, "buckets": {"assets": "read"}}
+    granted = dev_variant(
+        tmp_path, merged(shipped_dev(), {"functions": {"escape": {"grants": grants}}})
     )
-    granted = synth_config(load_config(path))
     before = inline_policies(stacks["dev"], "escape")
     after = inline_policies(granted, "escape")
-    assert set(after) - set(before) == {"ReadItems"}
-    [(actions, table)] = after["ReadItems"]
+    assert set(after) - set(before) == {"ReadItemsRequests", "ReadObjectsBucketAssets"}
+    bucket_arn = ref(granted, "aws_s3_bucket", "bucket-assets_bucket", "arn")
+    # `read` on a bucket: every object, no listing.
+    assert after["ReadObjectsBucketAssets"] == [(["s3:GetObject"], [f"{bucket_arn}/*"])]
+    [(actions, table)] = after["ReadItemsRequests"]
     assert not [a for a in actions if not a.startswith("dynamodb:")]
     assert {"dynamodb:GetItem", "dynamodb:Query"} <= set(actions)
     assert not {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(actions)
@@ -448,8 +484,8 @@ def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
     assert set(inline_policies(granted, "hello")) == {
         "SendToDeadLetterQueue",
         "UseStackKey",
-        "WriteItems",
-        "ReadObjects",
+        "WriteItemsRequests",
+        "ReadObjectsBucketAssets",
     }
 
 
@@ -553,13 +589,18 @@ def test_the_shipped_load_balancers_serve_exactly_the_public_routes(stacks):
     assert len(resources(prod, "aws_lb")) == 1
 
 
-def dev_variant(tmp_path, text: str) -> dict:
-    """The stack of a changed copy of dev.toml."""
+def shipped_dev() -> dict[str, Any]:
+    """The shipped dev.toml as data: tests change values, never the file or its wording."""
+    return tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
+
+
+def dev_variant(tmp_path, data: dict[str, Any]) -> dict:
+    """The stack of a changed copy of dev.toml, written to tmp_path."""
     from serverless_app.config import load_config
     from tests.support import synth_config
 
     path = tmp_path / "dev.toml"
-    path.write_text(text)
+    path.write_text(toml_text(data))
     return synth_config(load_config(path))
 
 
@@ -574,32 +615,28 @@ def rule_priorities(synthesized: dict) -> dict[str, int]:
     return found
 
 
-ROUTE = '[[routes]]\nmethod = "{method}"\npath = "{path}"\nfunction = "escape"\n{extra}\n'
-
-
 def test_a_listener_rule_keeps_its_priority_when_routes_are_added_or_removed(stacks, tmp_path):
     """ELB refuses a rule a priority another rule still holds, and the provider moves rules
     one at a time: a change that renumbered the rules failed to apply (a route added to dev
     on the same state: PriorityInUse three times)."""
-    dev_text = (CONFIG_DIR / "dev.toml").read_text()
+    dev = shipped_dev()
     before = rule_priorities(stacks["dev"])
     assert set(before) == {"GET /escape", "GET /escape/*"}
     # Added: a public route with a priority of its own (a new rule at that priority) and a
     # signed one (never a rule: no anonymous path).
-    added = dev_text + ROUTE.format(
-        method="ANY", path="/escape/{name}/{rest+}", extra='authorization = "NONE"\npriority = 4242'
-    )
-    added += ROUTE.format(method="POST", path="/orders", extra="")
-    grown = rule_priorities(dev_variant(tmp_path, added))
+    added = [
+        {"method": "ANY", "path": "/escape/{name}/{rest+}", "function": "escape"}
+        | {"authorization": "NONE", "priority": 4242},
+        {"method": "POST", "path": "/orders", "function": "escape"},
+    ]
+    grown = rule_priorities(dev_variant(tmp_path, {**dev, "routes": dev["routes"] + added}))
     assert grown == {**before, "ANY /escape/*/*": 4242}
     # Removed: the first of escape's routes (and its path from the WAF's markup paths, which
     # must be routes); the other keeps its rule and its priority.
-    blocks = dev_text.split("[[routes]]\n")
-    [escape] = [b for b in blocks if b.startswith('method = "GET"\npath = "/escape"\n')]
-    without = "[[routes]]\n".join(b for b in blocks if b != escape)
-    markup = 'markup_paths = ["/escape", "/escape/{name}"]'
-    assert markup in without
-    without = without.replace(markup, 'markup_paths = ["/escape/{name}"]')
+    kept = [route for route in dev["routes"] if route["path"] != "/escape"]
+    assert len(kept) == len(dev["routes"]) - 1
+    assert dev["waf"]["markup_paths"] == ["/escape", "/escape/{name}"]
+    without = merged({**dev, "routes": kept}, {"waf": {"markup_paths": ["/escape/{name}"]}})
     shrunk = rule_priorities(dev_variant(tmp_path, without))
     assert shrunk == {"GET /escape/*": before["GET /escape/*"]}
 
@@ -608,17 +645,18 @@ def test_release_alarms_follow_the_routes_a_function_has(tmp_path):
     """A function no route reaches has no API alarm (its release stops on its own three); one
     with eleven routes has two API alarms (ten routes each) and, with a public route among
     them, its target group's."""
-    escape_route = re.compile(r'\[\[routes\]\]\n(?:[a-z]+ = [^\n]*\n)*?function = "escape"\n[^\[]*')
-    text, removed = escape_route.subn("", (CONFIG_DIR / "dev.toml").read_text())
-    assert removed == 2
-    markup = 'markup_paths = ["/escape", "/escape/{name}"]'
-    assert markup in text
-    text = text.replace(markup, "")
-    to_hello = ROUTE.replace('function = "escape"', 'function = "hello"')
-    for index in range(9):
-        text += to_hello.format(method="GET", path=f"/hello/r{index}", extra="")
-    text += to_hello.format(method="GET", path="/hello/public", extra='authorization = "NONE"')
-    synthesized = dev_variant(tmp_path, text)
+    dev = shipped_dev()
+    # escape loses its two routes (and the WAF its markup paths, which must be routes).
+    routes = [route for route in dev["routes"] if route["function"] != "escape"]
+    assert len(routes) == len(dev["routes"]) - 2
+    del dev["waf"]["markup_paths"]
+    routes += [
+        {"method": "GET", "path": f"/hello/r{index}", "function": "hello"} for index in range(9)
+    ]
+    routes.append(
+        {"method": "GET", "path": "/hello/public", "function": "hello", "authorization": "NONE"}
+    )
+    synthesized = dev_variant(tmp_path, {**dev, "routes": routes})
     prefix = name_prefix(CONFIG_DIR / "dev.toml")
     by_reference = {
         f"${{aws_cloudwatch_metric_alarm.{rid}.alarm_name}}": alarm["alarm_name"]
@@ -690,9 +728,7 @@ def test_every_account_unique_name_carries_the_name_prefix(stack):
 def test_a_copy_of_dev_with_another_env_shares_no_name_with_dev(stacks, tmp_path):
     """Two environments in one account: the second apply must not fail on, or take over,
     anything of the first (alarms, log groups, the KMS alias, the web ACL, ...)."""
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    assert text.count('\nenv = "dev"') == 1
-    copy = dev_variant(tmp_path, text.replace('\nenv = "dev"', '\nenv = "staging"'))
+    copy = dev_variant(tmp_path, {**shipped_dev(), "env": "staging"})
     dev_names = account_unique_names(stacks["dev"])
     # dev has every kind: the comparison leaves none out.
     assert {resource_type for resource_type, _ in dev_names} == set(ACCOUNT_UNIQUE_NAMES)
@@ -703,16 +739,22 @@ def test_a_copy_of_dev_with_another_env_shares_no_name_with_dev(stacks, tmp_path
 # dev.toml with every optional part the constructs read attributes for: secrets (and their
 # interface endpoint: dev has no NAT), provisioned concurrency, a custom domain, subscribers.
 EVERYTHING_ON = {
-    "# provisioned_concurrency = 2": "provisioned_concurrency = 2",
-    "# reserved_concurrency = 5": "reserved_concurrency = 5",
-    '# secrets = { db_password = "/dev/db/password" }': 'secrets = { db = "/dev/db/password" }',
-    'table = "write"': 'table = "read_write"',
-    "bucket_write = []": 'bucket_write = ["uploads/*"]',
-    "email = []": 'email = ["oncall@example.com", "team@example.com"]',
-    "https = []": 'https = ["https://hooks.example.com/alarms"]',
-    "# [domain]": "[domain]",
-    '# name = "api.example.com"': 'name = "api.example.com"',
-    "# hosted_zone_id": "hosted_zone_id",
+    "functions": {
+        "hello": {
+            "provisioned_concurrency": 2,
+            "reserved_concurrency": 5,
+            "secrets": {"db": "/dev/db/password"},
+            "grants": {
+                "tables": {"requests": "read_write"},
+                "buckets": {"assets": {"read": ["greeting.txt"], "write": ["uploads/*"]}},
+            },
+        }
+    },
+    "alarms": {
+        "email": ["oncall@example.com", "team@example.com"],
+        "https": ["https://hooks.example.com/alarms"],
+    },
+    "domain": {"name": "api.example.com", "hosted_zone_id": "Z0123456789ABCDEFGHIJ"},
 }
 
 
@@ -727,12 +769,8 @@ def test_each_attribute_is_read_from_the_jsii_kernel_once(tmp_path, monkeypatch)
     from serverless_app.config import load_config
     from tests.support import synth_config
 
-    text = (CONFIG_DIR / "dev.toml").read_text()
-    for old, new in EVERYTHING_ON.items():
-        assert old in text
-        text = text.replace(old, new)
     path = tmp_path / "dev.toml"
-    path.write_text(text)
+    path.write_text(toml_text(merged(shipped_dev(), EVERYTHING_ON)))
     config = load_config(path)
     reads: Counter[tuple[str, str]] = Counter()
     get = jsii.get
@@ -749,3 +787,94 @@ def test_each_attribute_is_read_from_the_jsii_kernel_once(tmp_path, monkeypatch)
         set(synthesized["resource"])
     )
     assert {read: count for read, count in reads.items() if count > 1} == {}
+
+
+def test_table_keys_cannot_name_a_construct_the_stack_has_at_its_top_level(tmp_path):
+    """Tables sit at the top level under their keys; the keys the configuration refuses are
+    every other id there (outputs have `_`, which no key has)."""
+    from cdktf import App
+
+    from serverless_app.config import load_config
+    from serverless_app.config.data import STACK_CONSTRUCT_IDS, STACK_SCOPE_PREFIXES
+    from serverless_app.stack import ServerlessStack
+
+    text = (CONFIG_DIR / "dev.toml").read_text()
+    for old, new in EVERYTHING_ON.items():
+        text = text.replace(old, new)
+    path = tmp_path / "dev.toml"
+    path.write_text(text)
+    config = load_config(path)
+    stack = ServerlessStack(App(outdir=str(tmp_path / "out")), config)
+    ids = {child.node.id for child in stack.node.children}
+    others = {
+        id
+        for id in ids - set(config.tables)
+        if "_" not in id and not id.startswith(STACK_SCOPE_PREFIXES)
+    }
+    assert others <= STACK_CONSTRUCT_IDS
+    # The list holds nothing the stack no longer has (the backend is not a child construct).
+    assert STACK_CONSTRUCT_IDS - others <= {"backend"}
+
+
+def recipe_blocks(heading: str, language: str) -> list[str]:
+    """The fenced blocks of one language in a section of docs/functions.md, as written."""
+    text = (REPO_ROOT / "docs" / "functions.md").read_text()
+    section = text.split(f"\n## {heading}\n")[1].split("\n## ")[0]
+    blocks = re.findall(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    return [textwrap.dedent(block) for block in blocks]
+
+
+def test_the_add_a_table_recipe_runs_as_written(tmp_path):
+    from serverless_app.config import load_config
+    from tests.support import synth_config
+
+    declared, granted = recipe_blocks("Add a table (or a bucket)", "toml")
+    # The function's code: the recipe's folder does not exist in this repository.
+    granted = granted.replace('source_dir = "functions/orders"', 'source_dir = "lambda"')
+    path = tmp_path / "dev.toml"
+    path.write_text((CONFIG_DIR / "dev.toml").read_text() + "\n" + declared + "\n" + granted)
+    synthesized = synth_config(load_config(path))
+    [table] = [
+        body
+        for address, body in resources(synthesized, "aws_dynamodb_table").items()
+        if address.startswith("orders_table_")
+    ]
+    assert (table["name"], table["hash_key"], table["range_key"]) == (
+        "hello-dev-orders",
+        "customer_id",
+        "placed_at",
+    )
+    assert table["attribute"] == [
+        {"name": "customer_id", "type": "S"},
+        {"name": "placed_at", "type": "N"},
+    ]
+    assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+    assert (table["stream_enabled"], table["stream_view_type"]) == (True, "NEW_AND_OLD_IMAGES")
+    assert table["deletion_protection_enabled"] is True
+    bucket_arn = ref(synthesized, "aws_s3_bucket", "bucket-invoices_bucket", "arn")
+    variables = only_of_function(synthesized, "aws_lambda_function", "orders")["environment"]
+    assert variables["variables"] == {
+        "TABLE_ORDERS_NAME": ref(synthesized, "aws_dynamodb_table", "orders_table", "name"),
+        "BUCKET_INVOICES_NAME": ref(
+            synthesized, "aws_s3_bucket", "bucket-invoices_bucket", "bucket"
+        ),
+    }
+    policies = inline_policies(synthesized, "orders")
+    assert set(policies) - {"SendToDeadLetterQueue", "UseStackKey"} == {
+        "ReadItemsOrders",
+        "WriteItemsOrders",
+        "WriteObjectsBucketInvoices",
+    }
+    assert policies["WriteObjectsBucketInvoices"] == [
+        (["s3:PutObject"], [f"{bucket_arn}/drafts/*"])
+    ]
+    [lifecycle] = [
+        body
+        for address, body in resources(synthesized, "aws_s3_bucket_lifecycle_configuration").items()
+        if address.startswith("bucket-invoices_")
+    ]
+    assert lifecycle["rule"][1]["filter"] == [{"prefix": "drafts/"}]
+    assert lifecycle["rule"][1]["expiration"] == [{"days": 7}]
+    # The code block reads exactly the variables the stack sets.
+    [code] = recipe_blocks("Add a table (or a bucket)", "python")
+    assert set(re.findall(r'os\.environ\["(\w+)"\]', code)) == set(variables["variables"])

@@ -11,7 +11,7 @@ from serverless_app.summary import (
     resource_family,
     synth_summary,
 )
-from tests.support import ENVIRONMENTS
+from tests.support import ENVIRONMENTS, env_config
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_summary_has_one_block_per_stack_with_counts_outputs_backend_and_folder(
 
         # The floor counts what the JSON holds: its NAT gateways, alarms and dashboard.
         assert cost.startswith("  cost:     $")
-        assert "/month always on, priced for us-east-1 on " in cost
+        assert f"/month always on, priced for {env_config(env).region} on " in cost
         alarms = len(types["aws_cloudwatch_metric_alarm"])
         assert f"alarms {alarms} x $0.10" in cost
         assert "dashboards 1 x $3.00" in cost

@@ -2,9 +2,13 @@
 
 Each stack folder (dev, prod, bootstrap) is copied as ops would take it and driven by the real
 `terraform` with the real hashicorp/aws provider from a local filesystem mirror, against moto
-in server mode over TLS on 127.0.0.1 (one emulator per stack, the three cycles in parallel).
+in server mode over TLS on 127.0.0.1 (one emulator per stack, the cycles in parallel).
 After apply, boto3 asks the emulator what exists. Without terraform or the mirror the module
 skips with one line; E2E_REQUIRED=1 (CI) turns that skip into a failure.
+
+dev also runs on CDK Terrain's output (docs/frameworks.md): as a cycle of its own
+("dev-cdktn", every dev fact checked again), and as a switch: over the state that cdktf's dev
+output applied, CDK Terrain's dev output must plan no change.
 """
 
 from __future__ import annotations
@@ -29,7 +33,14 @@ import main
 from tests import aws_facts
 from tests.aws_facts import Endpoint
 from tests.moto_server import TEST_CREDENTIALS
-from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, ENVIRONMENTS, REPO_ROOT
+from tests.support import (
+    BOOTSTRAP_TEST_CONFIG,
+    CONFIG_DIR,
+    ENVIRONMENTS,
+    REPO_ROOT,
+    framework_python,
+    run_main,
+)
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
     PROD_OVERLAY,
@@ -57,7 +68,9 @@ from tests.terraform_cycle import (
 
 pytestmark = pytest.mark.e2e
 
-STACKS = (*ENVIRONMENTS, "bootstrap")
+# dev synthesized by CDK Terrain, applied in a cycle of its own.
+CDKTN_DEV = "dev-cdktn"
+STACKS = (*ENVIRONMENTS, "bootstrap", CDKTN_DEV)
 # Route 53 is global: its API lives in us-east-1.
 GLOBAL_REGION = "us-east-1"
 Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
@@ -82,8 +95,13 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         "functions": functions,
         "load_balancer": aws_facts.load_balancer_facts(endpoint, outputs["load_balancer_dns_name"]),
         "api": aws_facts.api_facts(endpoint, outputs["api_invoke_url"]),
-        "table": aws_facts.table_facts(endpoint, outputs["table_name"]),
+        "tables": {
+            key: aws_facts.table_facts(endpoint, name) for key, name in outputs["tables"].items()
+        },
         "bucket": aws_facts.bucket_facts(endpoint, outputs["bucket_name"]),
+        "buckets": {
+            key: aws_facts.bucket_facts(endpoint, name) for key, name in outputs["buckets"].items()
+        },
         "operations": aws_facts.operations_facts(endpoint, outputs),
         "logging": aws_facts.logging_facts(endpoint, outputs["vpc_id"]),
         "domain": aws_facts.domain_facts(endpoint, domain) if domain else None,
@@ -106,12 +124,19 @@ class StackFolders:
 
     applied: Path
     retired: Path | None
+    # The same stack synthesized by the other framework: planned over the applied state.
+    switched: Path | None = None
 
 
 def run_cycle(
-    folders: StackFolders, work: Path, toolchain: Toolchain, collect: Collector, emulator: Emulator
+    stack: str,
+    folders: StackFolders,
+    work: Path,
+    toolchain: Toolchain,
+    collect: Collector,
+    emulator: Emulator,
 ) -> CycleReport:
-    report = CycleReport(stack=folders.applied.name)
+    report = CycleReport(stack=stack)
     try:
         _cycle(report, folders, work, toolchain, collect, emulator)
     except Exception as error:  # recorded: the tests name the stack and the step that broke
@@ -148,8 +173,15 @@ def _cycle(
     except Exception as error:  # the fact tests fail on it; the cycle goes on
         report.facts["error"] = f"{type(error).__name__}: {error}"
     applying.run("plan", "-detailed-exitcode")
+    if folders.switched is not None:
+        take_synthesized(folders.switched, applying.folder)
+        applying.run(*SWITCHED_PLAN.split())
     _destroy(applying, report, folders.retired, endpoint)
     report.after_destroy = aws_facts.inventory(endpoint)
+
+
+# The plan after switching frameworks (its own spelling, so that `step()` tells it apart).
+SWITCHED_PLAN = "plan -input=false -detailed-exitcode"
 
 
 def _release_dry_run(where: Workspace, emulator: Emulator) -> subprocess.CompletedProcess[str]:
@@ -245,18 +277,28 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
         retired_out = base / "retired.out"
         retired = _config_retired(config, base / "retired-config")
         assert main.main(["--config", str(retired), "--outdir", str(retired_out)]) == 0
+        cdktn_out = base / "cdktn.out"
+        on_cdktn = run_main(
+            *("--config", str(config), "--outdir", str(cdktn_out)), python=framework_python("cdktn")
+        )
+        assert on_cdktn.returncode == 0, on_cdktn.stderr
         folders = {
             env: StackFolders(out / "stacks" / env, retired_out / "stacks" / env)
             for env in ENVIRONMENTS
         }
+        folders["dev"] = StackFolders(
+            out / "stacks" / "dev", retired_out / "stacks" / "dev", cdktn_out / "stacks" / "dev"
+        )
         folders["bootstrap"] = StackFolders(bootstrap_out / "stacks" / "bootstrap", None)
+        folders[CDKTN_DEV] = StackFolders(cdktn_out / "stacks" / "dev", None)
         _create_secret_parameters(folders["prod"].applied, emulators["prod"])
-        collectors = {env: serverless_facts for env in ENVIRONMENTS}
+        collectors = {env: serverless_facts for env in (*ENVIRONMENTS, CDKTN_DEV)}
         collectors["bootstrap"] = bootstrap_facts
         with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
             futures = {
                 stack: pool.submit(
                     run_cycle,
+                    stack,
                     folders[stack],
                     base / stack,
                     toolchain,
@@ -270,6 +312,7 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
     for file in config.glob("*.toml"):
         data = tomllib.loads(file.read_text())
         reports[data["env"]].facts["config"] = data
+    reports[CDKTN_DEV].facts["config"] = reports["dev"].facts["config"]
     CYCLE_REPORTS.extend(reports.values())
     return reports
 
@@ -364,8 +407,9 @@ def test_prod_is_retired_by_the_documented_step_versioned_buckets_and_all(cycles
     emptied and deleted; no override file is involved."""
     report = cycles["prod"]
     versions = report.facts["versions_before_retire"]
-    # The artifact bucket and the access-log bucket.
-    assert len(versions) == 2
+    # The artifact bucket, the declared ones (assets; uploads from the overlay) and the
+    # access-log bucket.
+    assert len(versions) == 4
     assert report.facts["outputs"]["bucket_name"] in versions
     # Each holds at least the probe's three versions (one of them an old version).
     assert all(count >= 3 for count in versions.values()), versions
@@ -378,13 +422,21 @@ def test_prod_is_retired_by_the_documented_step_versioned_buckets_and_all(cycles
     assert report.facts["buckets_after_retire"] == []
 
 
-def test_dev_is_destroyed_as_it_is(cycles):
-    commands = [step.command for step in cycles["dev"].steps]
+def test_switching_dev_to_cdk_terrain_plans_no_change(cycles):
+    """The state cdktf's dev output applied, with CDK Terrain's dev output in its place."""
+    step = cycles["dev"].step(SWITCHED_PLAN)
+    assert step.returncode == 0, _tail(step.output, 80)
+    assert "No changes." in step.output
+
+
+@pytest.mark.parametrize("stack", ["dev", CDKTN_DEV])
+def test_dev_is_destroyed_as_it_is(cycles, stack):
+    commands = [step.command for step in cycles[stack].steps]
     assert commands[-1] == "destroy -auto-approve"
     assert not any(command.startswith("plan -destroy") for command in commands)
 
 
-@pytest.fixture(params=ENVIRONMENTS)
+@pytest.fixture(params=(*ENVIRONMENTS, CDKTN_DEV))
 def applied(request, cycles) -> dict[str, Any]:
     report = cycles[request.param]
     assert report.facts.get("function"), report.failure or report.facts.get("error")
@@ -402,9 +454,8 @@ def test_function_runs_as_its_own_role_with_stack_settings(applied):
         "AWSXRayDaemonWriteAccess",
     ]
     variables = configuration["Environment"]["Variables"]
-    assert variables["TABLE_NAME"] == outputs["table_name"]
-    assert variables["BUCKET_NAME"] == outputs["bucket_name"]
-    assert variables["GREETING_KEY"] == "greeting.txt"
+    assert variables["TABLE_REQUESTS_NAME"] == outputs["tables"]["requests"]
+    assert variables["BUCKET_ASSETS_NAME"] == outputs["buckets"]["assets"]
     assert configuration["TracingConfig"] == {"Mode": "Active"}
     assert configuration["KMSKeyArn"].startswith("arn:aws:kms:")
 
@@ -422,10 +473,14 @@ def test_function_policies_name_the_stack_resources(applied):
         for action in _as_list(statement["Action"])
     }
     assert "dynamodb:PutItem" in granted and "dynamodb:UpdateItem" in granted
-    assert outputs["table_name"] in str(granted["dynamodb:PutItem"])
-    assert _as_list(granted["s3:GetObject"]) == [
-        f"arn:aws:s3:::{outputs['bucket_name']}/greeting.txt"
-    ]
+    assert outputs["tables"]["requests"] in str(granted["dynamodb:PutItem"])
+    assert f"arn:aws:s3:::{outputs['buckets']['assets']}/greeting.txt" in _as_list(
+        next(
+            statement["Resource"]
+            for statement in statements
+            if statement["Sid"] == "ReadObjectsBucketAssets"
+        )
+    )
     (queue,) = _as_list(granted["sqs:SendMessage"])
     assert queue.endswith(f":{outputs['functions'][HELLO]['function_name']}-dlq")
 
@@ -442,8 +497,23 @@ def test_each_function_has_its_own_role_with_exactly_its_grants(applied):
         # (and, for prod's hello as the cycle applies it, its secrets).
         granted = set(facts["inline_policies"]) - {"SendToDeadLetterQueue", "UseStackKey"}
         secrets = {"ReadSecretParameters"} if applied["parameters"] else set()
-        expected = {HELLO: {"WriteItems", "ReadObjects", *secrets}}.get(key, set())
+        grants = HELLO_GRANTS[applied["config"]["env"]]
+        expected = {HELLO: {*grants, *secrets}}.get(key, set())
         assert granted == expected, key
+
+
+# hello's grant statements, one per table and bucket verb: prod as the cycle applies it also
+# reads the overlay's orders table and reads and writes its uploads bucket.
+HELLO_GRANTS = {
+    "dev": {"WriteItemsRequests", "ReadObjectsBucketAssets"},
+    "prod": {
+        "WriteItemsRequests",
+        "ReadObjectsBucketAssets",
+        "ReadItemsOrders",
+        "ReadObjectsBucketUploads",
+        "WriteObjectsBucketUploads",
+    },
+}
 
 
 def _as_list(value: str | list[str]) -> list[str]:
@@ -561,12 +631,40 @@ def test_firewall_guards_load_balancer_and_api_stage(applied):
     assert ("CrossSiteScriptingOutsideMarkupPaths" in rules) is bool(markup_paths)
 
 
-def test_table_has_recovery_encryption_and_expiry(applied):
-    table = applied["table"]
-    assert table["pitr"]["PointInTimeRecoveryStatus"] == "ENABLED"
-    assert table["table"]["SSEDescription"]["SSEType"] == "KMS"
-    assert table["table"]["SSEDescription"]["Status"] == "ENABLED"
-    assert table["ttl"]["TimeToLiveStatus"] == "ENABLED"
+def test_every_declared_table_has_its_key_schema_recovery_encryption_and_expiry(applied):
+    declared = applied["config"]["tables"]
+    assert set(applied["tables"]) == set(declared)
+    for key, table in applied["tables"].items():
+        config = declared[key]
+        keys = [(config["partition_key"], "HASH")]
+        keys += [(config["sort_key"], "RANGE")] if "sort_key" in config else []
+        description = table["table"]
+        assert description["KeySchema"] == [
+            {"AttributeName": attribute["name"], "KeyType": kind} for attribute, kind in keys
+        ], key
+        assert sorted(
+            (a["AttributeName"], a["AttributeType"]) for a in description["AttributeDefinitions"]
+        ) == sorted((attribute["name"], attribute["type"]) for attribute, _ in keys), key
+        assert table["pitr"]["PointInTimeRecoveryStatus"] == "ENABLED"
+        assert description["SSEDescription"]["SSEType"] == "KMS"
+        assert description["SSEDescription"]["Status"] == "ENABLED"
+        expiring = "ttl_attribute" in config
+        assert table["ttl"]["TimeToLiveStatus"] == ("ENABLED" if expiring else "DISABLED"), key
+        stream = description.get("StreamSpecification", {})
+        assert stream.get("StreamViewType") == config.get("stream"), key
+
+
+def test_the_user_defined_table_is_applied_in_prod(cycles):
+    """The overlay's orders table: a composite key of a string and a number, and a stream."""
+    table = cycles["prod"].facts["tables"]["orders"]["table"]
+    assert table["KeySchema"] == [
+        {"AttributeName": "customer_id", "KeyType": "HASH"},
+        {"AttributeName": "placed_at", "KeyType": "RANGE"},
+    ]
+    assert table["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -581,11 +679,18 @@ def test_bucket_is_encrypted_private_and_tls_only(cycles, stack):
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_every_package_and_the_greeting_are_uploaded(applied):
+def test_every_package_and_every_declared_object_are_uploaded(applied):
     objects = applied["bucket"]["objects"]
     functions = applied["outputs"]["functions"].values()
-    packages = [f"lambda/{function['function_name']}.zip" for function in functions]
-    assert objects == sorted(["greeting.txt", *packages])
+    assert objects == sorted(f"lambda/{function['function_name']}.zip" for function in functions)
+    declared = applied["config"]["buckets"]
+    assert set(applied["buckets"]) == set(declared)
+    for key, bucket in applied["buckets"].items():
+        assert bucket["objects"] == sorted(declared[key].get("objects", {})), key
+        assert bucket["versioning"] == "Enabled"
+        assert set(bucket["public_access_block"].values()) == {True}
+        [rule] = bucket["encryption"]
+        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
 
 
 def test_alarms_page_the_topic_and_stop_releases(applied):

@@ -115,8 +115,13 @@ def accepted_value(model: type[BaseModel], base: dict, slot: Slot, number: int):
 
 
 def dev_data() -> dict:
-    """The shipped dev file with every optional section present."""
-    return {**tomllib.loads((CONFIG_DIR / "dev.toml").read_text()), **OPTIONAL_SECTIONS}
+    """The shipped dev file with every optional section present, and every key of a table,
+    a bucket and a grant that takes text (the walk reads the first entry of each table)."""
+    data = {**tomllib.loads((CONFIG_DIR / "dev.toml").read_text()), **OPTIONAL_SECTIONS}
+    data["tables"]["requests"]["sort_key"] = {"name": "placed", "type": "N"}
+    data["buckets"]["assets"]["lifecycle"] = [{"prefix": "tmp/", "expiration_days": 1}]
+    data["functions"]["hello"]["grants"]["buckets"]["assets"]["write"] = ["incoming/"]
+    return data
 
 
 def terraform_read(text: str) -> list[str | None]:
@@ -213,8 +218,13 @@ def test_the_walk_finds_the_keys_users_write_free_text_in(environment_templates)
     assert slots >= 50
     hello = data["functions"]["hello"]
     assert hello["environment"]["LOG_LEVEL"] in texts
-    assert hello["grants"]["bucket_read"][0] in texts
-    assert hello["grants"]["bucket_write"][0] in texts
+    assert hello["grants"]["buckets"]["assets"]["read"][0] in texts
+    assert hello["grants"]["buckets"]["assets"]["write"][0] in texts
+    table, bucket = data["tables"]["requests"], data["buckets"]["assets"]
+    assert table["partition_key"]["name"] in texts and table["sort_key"]["name"] in texts
+    assert table["ttl_attribute"] in texts
+    assert bucket["lifecycle"][0]["prefix"] in texts
+    assert bucket["objects"]["greeting.txt"] in texts
     assert data["alarms"]["email"][0] in texts and data["alarms"]["https"][0] in texts
     assert data["backend"]["key"] in texts
 

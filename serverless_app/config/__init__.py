@@ -11,12 +11,11 @@ from serverless_app.config.aws_facts import (
     AVAILABILITY_ZONE_LETTERS,
     AWS_REGIONS,
     FUNCTION_ROLE_SUFFIX,
-    GREETING_KEY,
-    STACK_VARIABLES,
     TARGET_GROUP_NAME_MAX,
 )
 from serverless_app.config.base import DEFAULT_CONFIG_PATH, DEFAULT_REGION, StrictModel
 from serverless_app.config.bootstrap import BootstrapConfig
+from serverless_app.config.data import FunctionGrants
 from serverless_app.config.derived import (
     environment_bytes,
     function_variables,
@@ -24,7 +23,7 @@ from serverless_app.config.derived import (
     target_group_name,
 )
 from serverless_app.config.environment import StackConfig
-from serverless_app.config.functions import FunctionConfig, FunctionGrants
+from serverless_app.config.functions import FunctionConfig
 from serverless_app.config.loading import (
     DEFAULT_BOOTSTRAP_CONFIG,
     ConfigError,
@@ -46,8 +45,6 @@ __all__ = [
     "DEFAULT_CONFIG_PATH",
     "DEFAULT_REGION",
     "FUNCTION_ROLE_SUFFIX",
-    "GREETING_KEY",
-    "STACK_VARIABLES",
     "TARGET_GROUP_NAME_MAX",
     "BootstrapConfig",
     "ConfigError",

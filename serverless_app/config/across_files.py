@@ -37,7 +37,16 @@ UNIQUE_ACROSS_FILES: tuple[tuple[str, UniqueNames], ...] = (
             (f"functions.{key}.name", function.name) for key, function in config.functions.items()
         ],
     ),
-    ("table name", lambda config: [("dynamodb.table_name", config.dynamodb.table_name)]),
+    (
+        "table name",
+        lambda config: [(f"tables.{key}.name", table.name) for key, table in config.tables.items()],
+    ),
+    (
+        "bucket name",
+        lambda config: [
+            (f"buckets.{key}.name", bucket.name) for key, bucket in config.buckets.items()
+        ],
+    ),
     ("bucket name", lambda config: [("s3.bucket_name", config.s3.bucket_name)]),
     ("bucket prefix", lambda config: [("s3.bucket_prefix", config.s3.bucket_prefix)]),
     ("load balancer name", lambda config: [("load_balancer.name", config.load_balancer.name)]),

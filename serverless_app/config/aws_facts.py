@@ -34,8 +34,6 @@ LAMBDA_RESERVED_VARIABLES = frozenset(
 # Lambda's pattern for an environment variable name (API_Environment.html, "Key Pattern"):
 # a letter and at least one more character.
 LAMBDA_VARIABLE_NAME_PATTERN = r"[a-zA-Z]([a-zA-Z0-9_])+"
-# Set by ServerlessStack on every function: a configured value would be silently overwritten.
-STACK_VARIABLES = frozenset({"TABLE_NAME", "BUCKET_NAME", "GREETING_KEY"})
 # The retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
 LOG_RETENTION_DAYS = (
     *(1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096),
@@ -91,7 +89,7 @@ WAF_GROUPS_NEEDING_CONFIG = frozenset(
     }
 )
 # The shipped config/bootstrap/state.toml value; bucket names are global, so it must be changed.
-PLACEHOLDER_STATE_BUCKET = "example-org-hello-terraform-state"
+PLACEHOLDER_STATE_BUCKET = "example-org-terraform-state"
 # The shipped environments' `account_id`: no AWS account has it, so Terraform refuses every
 # account until it is changed.
 PLACEHOLDER_ACCOUNT_ID = "000000000000"
@@ -144,9 +142,5 @@ ALB_SSL_POLICIES = frozenset(
 # API Gateway's per-region account throttle (default quota): stage limits cannot go above it.
 API_MAX_RATE_LIMIT = 10_000
 API_MAX_BURST_LIMIT = 5_000
-# S3 lifecycle day counts are 32-bit integers in the S3 API.
-S3_MAX_LIFECYCLE_DAYS = 2**31 - 1
 # Lambda: all environment variables of a function together, keys and values, in bytes.
 LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
-# The values the stack gives STACK_VARIABLES (stack.py); the bucket name is at most 63 long.
-GREETING_KEY = "greeting.txt"

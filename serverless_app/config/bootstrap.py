@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field
 
-from serverless_app.config.aws_facts import S3_MAX_LIFECYCLE_DAYS
+from constructs_lib.storage import S3_MAX_LIFECYCLE_DAYS
 from serverless_app.config.base import DEFAULT_REGION, StrictModel
 from serverless_app.config.rules import (
     S3BucketName,
@@ -52,7 +52,7 @@ class BootstrapConfig(BootstrapRegions):
     bucket_name: Annotated[S3BucketName, AfterValidator(not_the_placeholder)] = Field(
         description=(
             "the state bucket; S3 bucket name rules (globally unique); the shipped placeholder "
-            "`example-org-hello-terraform-state` is refused (exit 2)"
+            "`example-org-terraform-state` is refused (exit 2)"
         )
     )
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="tag rules as above")

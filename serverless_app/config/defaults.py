@@ -9,6 +9,7 @@ from pydantic import TypeAdapter
 
 from serverless_app.config.aws_facts import ARTIFACTS_BUCKET_SUFFIX, AWS_REGIONS, NAME_PREFIX_MAX
 from serverless_app.config.base import DEFAULT_REGION, StrictModel, is_valid
+from serverless_app.config.data import table_name_defaults
 from serverless_app.config.edge import bucket_prefix_problem
 from serverless_app.config.problems import Problem, fail, raise_problems
 from serverless_app.config.rules import EnvName, FunctionKey
@@ -53,6 +54,10 @@ def _zone_defaults(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 # Keys of v0.1.0 and what replaced them.
 OLD_KEYS = {
+    ("dynamodb",): (
+        "replaced by [tables.<key>] with its own key schema; the table this section configured "
+        "is [tables.requests] (CHANGELOG)"
+    ),
     ("alarms", "load_balancer_target_5xx"): (
         "replaced by alarms.load_balancer_server_error_rate, a share of requests (0-1) "
         "rather than a count"
@@ -95,7 +100,6 @@ def _name_defaults(prefix: str, data: dict[str, Any]) -> dict[str, dict[str, Any
     defaults: dict[str, dict[str, Any]] = {
         "load_balancer": {"name": prefix},
         "api": {"name": prefix, "stage_name": env},
-        "dynamodb": {"table_name": f"{prefix}-requests"},
         "alarms": {"topic_name": f"{prefix}-alarms"},
     }
     s3 = data.get("s3", {})
@@ -138,6 +142,8 @@ def with_derived_defaults(data: Any, sections: Iterable[str]) -> Any:
         defaults |= _name_defaults(prefix, data)
         if "functions" in data:
             filled["functions"] = _function_name_defaults(prefix, data["functions"])
+        if "tables" in data:
+            filled["tables"] = table_name_defaults(prefix, data["tables"])
     for section in sections:
         given = filled.setdefault(section, {})
         if isinstance(given, dict):
@@ -153,8 +159,11 @@ def derived_name_locations(data: Any) -> set[tuple[str | int, ...]]:
         return set()
     # Which names, whatever their values: any valid project and env give the same keys.
     sections = _name_defaults("p-e", {**data, "env": "e", "project": "p"})
-    functions = data.get("functions")
     return {
         *((section, key) for section, names in sections.items() for key in names),
-        *(("functions", key, "name") for key in (functions if isinstance(functions, dict) else {})),
+        *(
+            (section, key, "name")
+            for section in ("functions", "tables")
+            for key in (data[section] if isinstance(data.get(section), dict) else {})
+        ),
     }

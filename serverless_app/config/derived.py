@@ -5,11 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from constructs_lib.limits import SECRET_VARIABLE_PREFIX
-from serverless_app.config.aws_facts import (
-    GREETING_KEY,
-    S3_BUCKET_NAME_MAX,
-    TERRAFORM_BUCKET_SUFFIX_LENGTH,
-)
+from serverless_app.config.data import granted_variables
 
 if TYPE_CHECKING:
     from serverless_app.config.environment import StackConfig
@@ -22,17 +18,13 @@ def target_group_name(config: StackConfig, key: str) -> str:
 
 
 def function_variables(config: StackConfig, key: str) -> dict[str, str]:
-    """The variables the stack sets on function `key` besides its `environment`: the
-    STACK_VARIABLES, then `SECRET_<NAME>` = parameter name for each of its secrets. The bucket
-    name is the one the stack gets from Terraform, here a stand-in of the same length."""
-    bucket = config.s3.bucket_name or "x" * (
-        len(config.s3.bucket_prefix or "") + TERRAFORM_BUCKET_SUFFIX_LENGTH
-    )
+    """The variables the stack sets on function `key` besides its `environment`: one per
+    granted table and bucket (`granted_variables`: a bucket named by Terraform has a stand-in
+    of its length), then `SECRET_<NAME>` = parameter name for each of its secrets."""
+    function = config.functions[key]
     return {
-        "TABLE_NAME": config.dynamodb.table_name,
-        "BUCKET_NAME": bucket[:S3_BUCKET_NAME_MAX],
-        "GREETING_KEY": GREETING_KEY,
-        **secret_variables(config.functions[key]),
+        **granted_variables(config.name_prefix, function.grants, config.tables, config.buckets),
+        **secret_variables(function),
     }
 
 

@@ -35,16 +35,24 @@ from serverless_app.config.aws_facts import (
     PLACEHOLDER_ACCOUNT_ID,
     RESOURCE_TAGS,
     STACK_TAGS,
-    STACK_VARIABLES,
 )
 from serverless_app.config.backend import BackendConfig
 from serverless_app.config.base import DEFAULT_REGION, StrictModel, rule
+from serverless_app.config.data import (
+    BucketConfig,
+    BucketKey,
+    TableConfig,
+    TableKey,
+    bucket_prefix_problems,
+    grant_statements,
+    reference_problems,
+)
 from serverless_app.config.defaults import (
     derived_name_locations,
     is_section,
     with_derived_defaults,
 )
-from serverless_app.config.derived import environment_bytes, function_variables, target_group_name
+from serverless_app.config.derived import environment_bytes, target_group_name
 from serverless_app.config.edge import ApiConfig, DomainConfig, LoadBalancerConfig, WafConfig
 from serverless_app.config.functions import (
     FunctionConfig,
@@ -82,7 +90,7 @@ from serverless_app.config.rules import (
     partition_of,
     zone_problem,
 )
-from serverless_app.config.storage import DynamoDbConfig, S3Config
+from serverless_app.config.storage import S3Config
 
 
 class StackConfig(StrictModel):
@@ -148,6 +156,23 @@ class StackConfig(StrictModel):
     )
     vpc: VpcConfig
     load_balancer: LoadBalancerConfig
+    # Before `functions`: the functions' grants are checked against them.
+    tables: dict[TableKey, TableConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[tables.<key>]` DynamoDB tables; keys as `[buckets]`, not a name the stack uses "
+            "for its own resources; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
+    buckets: dict[BucketKey, BucketConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[buckets.<key>]` S3 buckets; keys 1-20 lowercase letters, digits or `-`, starting "
+            "with a letter and a letter after each hyphen; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
     functions: Annotated[
         dict[FunctionKey, FunctionConfig], Field(min_length=1, max_length=ALB_MAX_TARGET_GROUPS)
     ] = Field(
@@ -173,7 +198,6 @@ class StackConfig(StrictModel):
     )
     api: ApiConfig
     s3: S3Config
-    dynamodb: DynamoDbConfig
     logs: LogsConfig
     waf: WafConfig
     alarms: AlarmsConfig
@@ -241,6 +265,15 @@ class StackConfig(StrictModel):
     def _snap_start_in_region(self) -> Iterator[Problem]:
         return under("functions", snap_start_in_region(self.functions, self.region))
 
+    @rule("functions", "tables", "buckets")
+    def _grants_name_declared_data(self) -> Iterator[Problem]:
+        grants = {key: function.grants for key, function in self.functions.items()}
+        return under("functions", reference_problems(grants, self.tables, self.buckets))
+
+    @rule("buckets", "project", "env")
+    def _bucket_prefixes_fit(self) -> Iterator[Problem]:
+        return under("buckets", bucket_prefix_problems(self.name_prefix, self.buckets))
+
     @rule("routes", "functions")
     def _routes_to_known_functions(self) -> Iterator[Problem]:
         return under("routes", unknown_functions(self.routes, self.functions))
@@ -271,16 +304,16 @@ class StackConfig(StrictModel):
     def _route_quotas(self) -> Iterator[Problem]:
         return under("routes", [*load_balancer_wildcards(self.routes), *api_resources(self.routes)])
 
-    @rule("functions", "routes", "region", "load_balancer", "s3", "dynamodb")
+    @rule("functions", "routes", "region", "load_balancer", "project", "env", "tables", "buckets")
     def _function_policies(self) -> Iterator[Problem]:
         return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
 
-    @rule("functions", "s3", "dynamodb")
+    @rule("functions", "project", "env", "tables", "buckets")
     def _environment_size(self) -> Iterator[Problem]:
-        added = ", ".join(sorted(STACK_VARIABLES))
         message = (
             f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
-            f"(counting {added}, which the stack adds, and SECRET_* for the secrets)"
+            "(counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for the grants, which the stack "
+            "adds, and SECRET_* for the secrets)"
         )
         for key in self.functions:
             if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES:
@@ -344,11 +377,14 @@ def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
     """Each granted object key and secret parameter is an ARN in the function role's inline
     policies, which IAM limits to 10,240 characters per role."""
     for key, function in config.functions.items():
-        grants = function.grants
+        statements = tuple(
+            grant_statements(
+                config.region, config.name_prefix, function.grants, config.tables, config.buckets
+            )
+        )
         granted = GrantedResources(
             region=config.region,
-            bucket_name_length=len(function_variables(config, key)["BUCKET_NAME"]),
-            object_keys=(*grants.bucket_read, *grants.bucket_write),
+            statements=statements,
             parameter_names=tuple(function.secrets.values()),
         )
         size = estimated_role_policy_characters(granted)
@@ -360,7 +396,7 @@ def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
                 "(`reports/*`) instead of many keys"
             )
             # Reported on the side that lists more: object keys or secret parameters.
-            objects = sum(map(len, granted.object_keys))
+            objects = sum(len(arn) for each in statements for arn in each.resources)
             larger = "grants" if objects >= sum(map(len, granted.parameter_names)) else "secrets"
             yield Problem(("functions", key, larger), message, size)
 

@@ -8,7 +8,7 @@ import functools
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
@@ -31,9 +31,9 @@ from constructs_lib.limits import (
     snap_start_runtime_problem,
 )
 from serverless_app.config.base import PROJECT_ROOT, StrictModel, rule
+from serverless_app.config.data import FunctionGrants
 from serverless_app.config.problems import Problem
 from serverless_app.config.rules import (
-    BucketObjectPattern,
     KmsKeyArn,
     LambdaFunctionName,
     LambdaHandler,
@@ -45,31 +45,6 @@ from serverless_app.config.rules import (
     one_of,
     partition_of,
 )
-
-TableGrant = Literal["none", "read", "write", "read_write"]
-
-
-class FunctionGrants(StrictModel):
-    """What the function may touch: nothing unless granted here (least-privilege IAM)."""
-
-    table: TableGrant = Field(
-        default="none",
-        description=(
-            "the environment's DynamoDB table: `read` (get, query, scan), `write` (put, update; "
-            "no delete), `read_write` both"
-        ),
-    )
-    bucket_read: list[BucketObjectPattern] = Field(
-        default_factory=list,
-        description=(
-            "object keys of the artifacts bucket the function may read; a trailing `*` makes a "
-            "prefix (`reports/*`); `*` or `?` elsewhere are refused"
-        ),
-    )
-    bucket_write: list[BucketObjectPattern] = Field(
-        default_factory=list,
-        description="object keys or prefixes the function may write, as `bucket_read`",
-    )
 
 
 class FunctionConfig(StrictModel):
@@ -142,9 +117,9 @@ class FunctionConfig(StrictModel):
         description=(
             "names `[A-Za-z][A-Za-z0-9_]+` (Lambda's pattern: two characters at least), not "
             "reserved by Lambda (`AWS_*`, `_HANDLER`, "
-            "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not set by the "
-            "stack (`TABLE_NAME`, `BUCKET_NAME`, `GREETING_KEY`); all keys and values with the "
-            "stack's three and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
+            "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not of the "
+            "stack's shape (`TABLE_<KEY>_NAME`, `BUCKET_<KEY>_NAME`); all keys and values with "
+            "the granted tables' and buckets' and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
         ),
     )
     # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.

@@ -31,13 +31,13 @@ from serverless_app.config.aws_facts import (
     S3_RESERVED_PREFIXES,
     S3_RESERVED_SUFFIXES,
     STACK_TAGS,
-    STACK_VARIABLES,
     TARGET_GROUP_NAME_MAX,
     TERRAFORM_BUCKET_SUFFIX_LENGTH,
     TERRAFORM_LOCK_FILE_SUFFIX,
     UNSUPPORTED_REGION_PREFIXES,
     WAF_GROUPS_NEEDING_CONFIG,
 )
+from serverless_app.config.variables import GRANTED_VARIABLE
 
 
 def did_you_mean(value: str, choices: Iterable[str]) -> str:
@@ -154,8 +154,11 @@ def _lambda_variable_name(value: str) -> str:
         raise ValueError(
             f"variable name is reserved by Lambda (so is every {LAMBDA_RESERVED_PREFIX}*)"
         )
-    if value in STACK_VARIABLES:
-        raise ValueError("variable name is set by the stack; it would be overwritten")
+    if GRANTED_VARIABLE.fullmatch(value):
+        raise ValueError(
+            "variable name has the shape of the stack's TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME, "
+            "set for what the function is granted"
+        )
     if re.fullmatch(LAMBDA_VARIABLE_NAME_PATTERN, value) is None:
         raise ValueError(
             "variable name must be a letter followed by one or more letters, digits or _ "

@@ -1,4 +1,4 @@
-"""`[s3]` and `[dynamodb]`: the artifacts bucket and the request table."""
+"""`[s3]`: the artifacts bucket, which holds the Lambda packages."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from serverless_app.config.aws_facts import S3_MAX_LIFECYCLE_DAYS
+from constructs_lib.storage import S3_MAX_LIFECYCLE_DAYS
 from serverless_app.config.base import StrictModel, rule
 from serverless_app.config.problems import Problem
-from serverless_app.config.rules import DynamoDbTableName, S3BucketName, S3BucketPrefix
+from serverless_app.config.rules import S3BucketName, S3BucketPrefix
 
 
 class S3Config(StrictModel):
@@ -67,11 +67,3 @@ class S3Config(StrictModel):
         if self.force_destroy and self.prevent_destroy:
             message = "contradicts force_destroy = true; set one of them"
             yield Problem(("prevent_destroy",), message)
-
-
-class DynamoDbConfig(StrictModel):
-    table_name: DynamoDbTableName = Field(
-        description="3-255 letters, digits, `_`, `.` or `-`; unique",
-        json_schema_extra={"default_text": "`<project>-<env>-requests`"},
-    )
-    deletion_protection: bool = Field(default=False, description="")
