@@ -57,9 +57,10 @@ CALL_ENV ?= dev
 CALL_PATH ?= /hello
 CALL_ARGS ?=
 RELEASE_ENV ?= dev
+ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture clean graphviz provider-mirror
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
 
 setup: $(NODE) $(VENV)/.synced $(CDKTN_VENV)/.installed $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -137,6 +138,10 @@ call: $(VENV)/.synced ## SigV4-signed request to a route of the applied stack (C
 
 release: $(VENV)/.synced ## CodeDeploy shifts the applied stack's live alias to its newest version (RELEASE_ENV=dev, RELEASE_ARGS="--version N" to roll back)
 	$(PY) -m scripts.release --env $(RELEASE_ENV) $(RELEASE_ARGS)
+
+deployer-policy: $(VENV)/.synced ## synth, then print the least-privilege policy of whoever runs terraform on a stack: managed policy documents, JSON (ENV=dev; docs/deploying.md)
+	@$(PY) main.py >/dev/null
+	@$(PY) -m scripts.deployer_policy --env $(ENV)
 
 # At each release: its synthesized dev stack becomes the upgrade step's starting point
 # (tests/releases/RELEASE/, committed; docs/apply-cycle.md).

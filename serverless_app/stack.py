@@ -45,6 +45,7 @@ from constructs_lib.s3 import ExpirationRule, SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
 from constructs_lib.waf import RateLimit, WebFirewall, WebFirewallProps
+from serverless_app.account import provider_account
 from serverless_app.config import (
     FUNCTION_ROLE_SUFFIX,
     FunctionConfig,
@@ -85,6 +86,7 @@ class ServerlessStack(TerraformStack):
             "aws",
             region=config.region,
             default_tags=[AwsProviderDefaultTags(tags={"Env": config.env, **config.tags})],
+            **provider_account(config),
         )
 
         self.key = StackKey(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support import CONFIG_DIR, REPO_ROOT
-from tests.terraform_cycle import merged
+from tests.terraform_cycle import in_emulator_account, merged
 
 Config = dict[str, Any]
 Edit = Callable[[Config], Config]
@@ -27,7 +27,8 @@ UPGRADE_OVERLAYS = REPO_ROOT / "tests" / "config"
 
 
 def shipped_dev() -> Config:
-    return tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
+    """The shipped dev file, naming the emulator's account (its placeholder matches none)."""
+    return tomllib.loads(in_emulator_account((CONFIG_DIR / "dev.toml").read_text()))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import ipaddress
 import logging
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 HOST = "127.0.0.1"
 # The credentials every client of the emulator signs with (moto accepts any).
@@ -112,21 +113,48 @@ def reset(endpoint_url: str) -> None:
     _post(endpoint_url, "/moto-api/reset", b"")
 
 
-def enforce_iam(endpoint_url: str) -> None:
+def enforce_iam(endpoint_url: str, tls: TlsFiles | None = None) -> None:
     """Authenticate and authorize every later request against moto's IAM.
 
     The server-mode switch for moto's INITIAL_NO_AUTH_ACTION_COUNT: the count becomes 0, so
     from now on no action is allowed without a signature of a known key and a policy allowing it.
     """
-    _post(endpoint_url, "/moto-api/reset-auth", b"0")
+    _post(endpoint_url, "/moto-api/reset-auth", b"0", tls)
 
 
-def _post(endpoint_url: str, path: str, data: bytes) -> None:
+def _post(endpoint_url: str, path: str, data: bytes, tls: TlsFiles | None = None) -> None:
     # Not urllib's default form type: the server would parse the body as a form and see nothing.
     headers = {"Content-Type": "text/plain"}
     request = urllib.request.Request(endpoint_url + path, data=data, headers=headers)
-    with urllib.request.urlopen(request) as reply:
+    context = ssl.create_default_context(cafile=str(tls.certificate)) if tls else None
+    with urllib.request.urlopen(request, context=context) as reply:
         assert reply.status == 200, f"{path}: HTTP {reply.status}"
+
+
+# "1": authorization as AWS names actions and resources (tests/moto_authorization.py); off by
+# default, since the handler tests' expectations are written against moto's own.
+AWS_AUTHORIZATION_VARIABLE = "MOTO_AWS_AUTHORIZATION"
+# Names a file: the server appends every request's IAM action there, authorized or not.
+ACTION_LOG_VARIABLE = "MOTO_ACTION_LOG"
+
+
+def _record_actions(log: Path) -> None:
+    """One line per request: `<signing service>:<operation> <method> <path> <resource>`, the
+    action as moto's authorization names it, whether or not authorization is on."""
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    authorize = ActionAuthenticatorMixin._authenticate_and_authorize_action
+    lock = threading.Lock()
+
+    def recording(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        scope = self.headers.get("Authorization", "").partition("Credential=")[2].split("/")
+        service = scope[3] if len(scope) > 3 else "-"
+        line = f"{service}:{self._get_action()} {self.method} {self.raw_path} {resource}\n"
+        with lock, log.open("a") as file:
+            file.write(line)
+        authorize(self, iam_request_cls, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = recording  # type: ignore[method-assign]
 
 
 def _terminate(signum: int, frame: object) -> NoReturn:
@@ -142,13 +170,18 @@ def main(arguments: list[str]) -> None:
     )
     from werkzeug.serving import make_server
 
-    from tests import moto_gaps
+    from tests import moto_authorization, moto_gaps
 
     # werkzeug would print an access line for every call into the test output.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _terminate)
     ssl_context = (arguments[0], arguments[1]) if arguments else None
     moto_gaps.install(secure_transport=ssl_context is not None)
+    if os.environ.get(AWS_AUTHORIZATION_VARIABLE) == "1":
+        moto_authorization.install()
+    action_log = os.environ.get(ACTION_LOG_VARIABLE)
+    if action_log:
+        _record_actions(Path(action_log))
     server = make_server(
         HOST,
         0,

@@ -179,11 +179,14 @@ def provider_version(stack_json: dict, mirror: Path) -> tuple[str, str | None]:
     return chosen, note
 
 
-def override(providers: list[dict], endpoint: str, version: str) -> dict:
-    """The one file added to the handed-off folder: emulator endpoints and test credentials for
-    every `aws` provider block of the stack (the default one and each alias)."""
+def override(
+    providers: list[dict], endpoint: str, version: str, credentials: dict[str, str] | None = None
+) -> dict:
+    """The one file added to the handed-off folder: emulator endpoints and credentials (the
+    test credentials unless given) for every `aws` provider block of the stack (the default
+    one and each alias)."""
     emulated = {
-        **TEST_CREDENTIALS,
+        **(credentials or TEST_CREDENTIALS),
         "skip_credentials_validation": True,
         "skip_metadata_api_check": True,
         "skip_region_validation": True,
@@ -304,12 +307,14 @@ def workspace(
     tls: TlsFiles,
     *,
     bootstrapped: bool = True,
+    credentials: dict[str, str] | None = None,
 ) -> tuple[Workspace, str | None]:
     """Copy the stack folder, add the override and a mirror-only CLI config. `bootstrapped`:
     the emulator's account is one the bootstrap stack has set up for an environment stack (the
-    README's order), see `leave_bootstrap_marker`."""
+    README's order), see `leave_bootstrap_marker`. `credentials`: Terraform's access key
+    (`access_key`, `secret_key`), the test credentials unless given."""
     shutil.copytree(stack_folder, target)
-    region, note = _write_override(target, toolchain, endpoint)
+    region, note = _write_override(target, toolchain, endpoint, credentials)
     cli_config = target.parent / f"{target.name}.terraformrc"
     cli_config.write_text(
         "provider_installation {\n"
@@ -338,14 +343,16 @@ def workspace(
     return Workspace(target, environment, region), note
 
 
-def _write_override(folder: Path, toolchain: Toolchain, endpoint: str) -> tuple[str, str | None]:
-    """The override for the folder's cdk.tf.json; its default provider's region and the note
-    of `provider_version`."""
+def _write_override(
+    folder: Path, toolchain: Toolchain, endpoint: str, credentials: dict[str, str] | None = None
+) -> tuple[str, str | None]:
+    """The override for the folder's cdk.tf.json (with `credentials`, see `override`); its
+    default provider's region and the note of `provider_version`."""
     stack_json = json.loads((folder / "cdk.tf.json").read_text())
     providers = stack_json["provider"]["aws"]
     region = next(block["region"] for block in providers if "alias" not in block)
     version, note = provider_version(stack_json, toolchain.mirror)
-    settings = override(providers, endpoint, version)
+    settings = override(providers, endpoint, version, credentials)
     (folder / OVERRIDE_FILE).write_text(json.dumps(settings, indent=2))
     return region, note
 
@@ -568,6 +575,13 @@ def _toml_value(value: object) -> str:
         pairs = (f"{_toml_key(key)} = {_toml_value(item)}" for key, item in value.items())
         return "{" + ", ".join(pairs) + "}"
     raise TypeError(f"no TOML for {value!r}")
+
+
+def in_emulator_account(config_text: str) -> str:
+    """An environment's file naming the emulator's account: the shipped files name a
+    placeholder no account has, which Terraform refuses (as the bootstrap's placeholder bucket
+    name is refused, the tests use a file of their own)."""
+    return toml_text(merged(tomllib.loads(config_text), {"account_id": EMULATOR_ACCOUNT}))
 
 
 def variant_config(base_file: Path, overlay_file: Path, hosted_zone_id: str | None) -> str:

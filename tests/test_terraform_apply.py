@@ -51,6 +51,7 @@ from tests.terraform_cycle import (
     Workspace,
     authorization,
     hosted_zone_name,
+    in_emulator_account,
     is_protected,
     overlay_domain,
     public_routes,
@@ -321,7 +322,7 @@ def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
     created in prod's emulator first and its (random) id written into the config."""
     folder.mkdir()
     for shipped in CONFIG_DIR.glob("*.toml"):
-        shutil.copy(shipped, folder / shipped.name)
+        (folder / shipped.name).write_text(in_emulator_account(shipped.read_text()))
     domain = overlay_domain(PROD_OVERLAY)
     zone_id = None
     if domain is not None:
@@ -331,7 +332,7 @@ def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
         )
         zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
     text = variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, zone_id)
-    (folder / "prod.toml").write_text(text)
+    (folder / "prod.toml").write_text(in_emulator_account(text))
     return folder
 
 

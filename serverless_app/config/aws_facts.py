@@ -90,6 +90,14 @@ WAF_GROUPS_NEEDING_CONFIG = frozenset(
 )
 # The shipped config/bootstrap/state.toml value; bucket names are global, so it must be changed.
 PLACEHOLDER_STATE_BUCKET = "example-org-terraform-state"
+# The shipped environments' `account_id`: no AWS account has it, so Terraform refuses every
+# account until it is changed.
+PLACEHOLDER_ACCOUNT_ID = "000000000000"
+# IAM and STS names (IAM API reference: Role, CreateRole; STS API reference: AssumeRole).
+# A role's path is "/" or up to 512 characters between slashes; its name 1-64 characters.
+IAM_ROLE_ARN_PATTERN = r"arn:aws:iam::\d{12}:role/(?:[!-~]{0,510}/)?[A-Za-z0-9_+=,.@-]{1,64}"
+IAM_ROLE_SESSION_NAME_PATTERN = r"[A-Za-z0-9_+=,.@-]{2,64}"
+IAM_EXTERNAL_ID_PATTERN = r"[A-Za-z0-9_+=,.@:/-]{2,1224}"
 
 # Availability zone names per region, 2026-11-28 (EC2 DescribeAvailabilityZones / "Regions and
 # Zones"): the letters of every zone name AWS uses in the region; an account sees a subset

@@ -21,12 +21,18 @@ from constructs_lib.permissions import (
     estimated_policy_bytes,
     estimated_role_policy_characters,
 )
+from serverless_app.config.account import (
+    AccountId,
+    AssumeRoleConfig,
+    account_problems,
+)
 from serverless_app.config.aws_facts import (
     ALB_MAX_LISTENER_RULES,
     ALB_MAX_TARGET_GROUPS,
     LAMBDA_ENVIRONMENT_MAX_BYTES,
     MAX_TAGS,
     NAME_PREFIX_MAX,
+    PLACEHOLDER_ACCOUNT_ID,
     RESOURCE_TAGS,
     STACK_TAGS,
 )
@@ -113,6 +119,21 @@ class StackConfig(StrictModel):
             "`us-gov-*` (aws-us-gov) are refused with a message: service principals and WAF "
             "managed rules differ there and the stack is not tested there"
         ),
+    )
+    account_id: AccountId | None = Field(
+        default=None,
+        description=(
+            "the AWS account this environment deploys to, 12 digits as a string: Terraform "
+            "refuses to plan or apply under credentials of any other account (the provider's "
+            f"`allowed_account_ids`); the shipped placeholder `{PLACEHOLDER_ACCOUNT_ID}` "
+            "matches no account, so Terraform refuses every one until it is changed"
+        ),
+        json_schema_extra={"default_text": "unset: any account"},
+    )
+    assume_role: AssumeRoleConfig | None = Field(
+        default=None,
+        description="a role Terraform assumes for every call (docs/deploying.md)",
+        json_schema_extra={"type_text": "table", "default_text": "unset: the caller's credentials"},
     )
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict,
@@ -274,6 +295,10 @@ class StackConfig(StrictModel):
     @rule("routes", "load_balancer")
     def _target_group_names(self) -> Iterator[Problem]:
         return under("routes", target_group_names(self.routes, self.load_balancer))
+
+    @rule("account_id", "assume_role")
+    def _role_in_the_account(self) -> Iterator[Problem]:
+        return iter(account_problems(self.account_id, self.assume_role))
 
     @rule("routes")
     def _route_quotas(self) -> Iterator[Problem]:

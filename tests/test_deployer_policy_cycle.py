@@ -1,0 +1,240 @@
+"""The generated deployer policy, proven by Terraform: dev's apply cycle (init, plan, apply, a
+re-plan without changes, destroy) runs as an IAM user holding only dev's generated policies,
+with the emulator's IAM authorization on; without one action the apply fails with an access
+error naming it. What moto's authorization checks, and the fixes it runs with:
+tests/moto_authorization.py. The services it authorizes are probed one call each."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+import main
+from serverless_app.deployer_policy import Scope, deployer_policies
+from tests.moto_server import (
+    AWS_AUTHORIZATION_VARIABLE,
+    TEST_CREDENTIALS,
+    TlsFiles,
+    enforce_iam,
+    moto_server,
+    tls_files,
+)
+from tests.support import CONFIG_DIR
+from tests.terraform_cycle import (
+    EMULATOR_ACCOUNT,
+    Workspace,
+    in_emulator_account,
+    required_toolchain,
+    workspace,
+)
+
+pytestmark = pytest.mark.e2e
+
+REGION = "us-east-1"
+PREFIX = "hello-dev"
+# moto serves AWS managed policies (the function role attaches three) only when asked; it
+# authorizes as AWS names actions and resources with the fixes of tests/moto_authorization.py.
+EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", AWS_AUTHORIZATION_VARIABLE: "1"}
+
+
+@dataclass(frozen=True)
+class Emulator:
+    url: str
+    tls: TlsFiles
+
+    def client(self, service: str, **credentials: str) -> Any:
+        """A client with the test credentials, or the access key given."""
+        return boto3.client(
+            service,
+            endpoint_url=self.url,
+            region_name=REGION,
+            verify=str(self.tls.certificate),
+            **(
+                credentials
+                or {
+                    "aws_access_key_id": TEST_CREDENTIALS["access_key"],
+                    "aws_secret_access_key": TEST_CREDENTIALS["secret_key"],
+                }
+            ),
+        )
+
+
+@pytest.fixture(scope="module")
+def dev_stack(tmp_path_factory) -> Path:
+    """The shipped dev stack, synthesized for the emulator's account."""
+    folder = tmp_path_factory.mktemp("deployer-dev")
+    config = folder / "config"
+    config.mkdir()
+    (config / "dev.toml").write_text(in_emulator_account((CONFIG_DIR / "dev.toml").read_text()))
+    assert main.main(["--config", str(config), "--outdir", str(folder / "out")]) == 0
+    return folder / "out" / "stacks" / "dev"
+
+
+def generated_policies(stack_folder: Path) -> list[dict]:
+    stack = json.loads((stack_folder / "cdk.tf.json").read_text())
+    return deployer_policies(stack, Scope("aws", REGION, EMULATOR_ACCOUNT, PREFIX))
+
+
+def without(policies: list[dict], action: str) -> list[dict]:
+    """The policies with `action` taken out of every statement."""
+    removed = [
+        {
+            **policy,
+            "Statement": [
+                {**s, "Action": [a for a in s["Action"] if a != action]}
+                for s in policy["Statement"]
+                if s["Action"] != [action]
+            ],
+        }
+        for policy in policies
+    ]
+    assert removed != policies, f"{action} is not in the policies"
+    return removed
+
+
+def deployer_credentials(emulator: Emulator, policies: list[dict]) -> dict[str, str]:
+    """A user holding exactly `policies` (as managed policies), and its access key."""
+    iam = emulator.client("iam")
+    iam.create_user(UserName="deployer")
+    for number, document in enumerate(policies, start=1):
+        created = iam.create_policy(
+            PolicyName=f"{PREFIX}-deployer-{number}", PolicyDocument=json.dumps(document)
+        )
+        iam.attach_user_policy(UserName="deployer", PolicyArn=created["Policy"]["Arn"])
+    key = iam.create_access_key(UserName="deployer")["AccessKey"]
+    return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+
+
+@pytest.fixture
+def deployer_workspace(tmp_path) -> Iterator[Any]:
+    """`deploy(stack_folder, policies)`: a workspace whose Terraform runs as a user holding only
+    `policies`, in an emulator that authorizes every later call."""
+    toolchain = required_toolchain()
+    tls = tls_files(tmp_path)
+    with moto_server(EMULATOR_ENVIRONMENT, tls=tls) as url:
+        emulator = Emulator(url, tls)
+
+        def deploy(stack_folder: Path, policies: list[dict]) -> Workspace:
+            credentials = deployer_credentials(emulator, policies)
+            where, _ = workspace(
+                stack_folder, tmp_path / "work", toolchain, url, tls, credentials=credentials
+            )
+            enforce_iam(url, tls)
+            return where
+
+        yield deploy
+
+
+CYCLE = (
+    ("init",),
+    ("plan", "-out=tfplan", "-no-color"),
+    ("apply", "-no-color", "tfplan"),
+    ("plan", "-detailed-exitcode", "-no-color"),
+    ("destroy", "-auto-approve", "-no-color"),
+)
+
+
+def test_dev_applies_changes_nothing_and_is_destroyed_under_the_generated_policy(
+    dev_stack, deployer_workspace
+):
+    where = deployer_workspace(dev_stack, generated_policies(dev_stack))
+    for command in CYCLE:
+        result = where.run(*command)
+        assert result.returncode == 0, f"terraform {' '.join(command)}:\n{result.output[-4000:]}"
+
+
+# (an action removed from the policy, the step that needs it). Both of EC2: the provider decodes
+# moto's denial of an EC2 call, not of the others (tests/moto_authorization.py, "Not fixed").
+MISSING_ACTIONS = {
+    "ec2:DescribeAvailabilityZones": ("plan", "-no-color"),
+    "ec2:CreateVpc": ("apply", "-auto-approve", "-no-color"),
+}
+
+
+@pytest.mark.parametrize(("action", "command"), MISSING_ACTIONS.items(), ids=list(MISSING_ACTIONS))
+def test_without_one_action_terraform_fails_with_an_access_error_naming_it(
+    dev_stack, deployer_workspace, action, command
+):
+    where = deployer_workspace(dev_stack, without(generated_policies(dev_stack), action))
+    assert where.run("init").returncode == 0
+    result = where.run(*command)
+    assert result.returncode == 1
+    flat = " ".join(result.output.split())
+    assert f"is not authorized to perform: {action}" in flat, result.output[-4000:]
+
+
+# One harmless call per service the stacks call (tests/terraform_cycle.py, ENDPOINT_SERVICES).
+PROBES = {
+    "acm": ("list_certificates", {}),
+    "apigateway": ("get_rest_apis", {}),
+    "cloudwatch": ("describe_alarms", {}),
+    "codedeploy": ("list_applications", {}),
+    "dynamodb": ("list_tables", {}),
+    "ec2": ("describe_vpcs", {}),
+    "elbv2": ("describe_load_balancers", {}),
+    "iam": ("list_roles", {}),
+    "kms": ("list_keys", {}),
+    "lambda": ("list_functions", {}),
+    "logs": ("describe_log_groups", {}),
+    "route53": ("list_hosted_zones", {}),
+    "s3": ("list_buckets", {}),
+    "sns": ("list_topics", {}),
+    "sqs": ("list_queues", {}),
+    "ssm": ("describe_parameters", {}),
+    "wafv2": ("list_web_acls", {"Scope": "REGIONAL"}),
+}
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory) -> dict[str, dict[str, str]]:
+    """Each probe's outcome as a user without any policy and as one allowed everything."""
+    tls = tls_files(tmp_path_factory.mktemp("probe"))
+    with moto_server({AWS_AUTHORIZATION_VARIABLE: "1"}, tls=tls) as url:
+        emulator = Emulator(url, tls)
+        iam = emulator.client("iam")
+        everything = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+        users = {"nobody": None, "admin": {"Version": "2012-10-17", "Statement": [everything]}}
+        keys = {}
+        for user, policy in users.items():
+            iam.create_user(UserName=user)
+            if policy is not None:
+                iam.put_user_policy(
+                    UserName=user, PolicyName="all", PolicyDocument=json.dumps(policy)
+                )
+            key = iam.create_access_key(UserName=user)["AccessKey"]
+            keys[user] = {
+                "aws_access_key_id": key["AccessKeyId"],
+                "aws_secret_access_key": key["SecretAccessKey"],
+            }
+        enforce_iam(url, tls)
+        return {
+            user: {
+                service: _outcome(emulator.client(service, **key), *call)
+                for service, call in PROBES.items()
+            }
+            for user, key in keys.items()
+        }
+
+
+def _outcome(client: Any, operation: str, arguments: dict[str, Any]) -> str:
+    try:
+        getattr(client, operation)(**arguments)
+    except ClientError as error:
+        return error.response["Error"]["Code"] or str(
+            error.response["ResponseMetadata"]["HTTPStatusCode"]
+        )
+    return "allowed"
+
+
+def test_the_emulator_authorizes_every_service_the_stacks_call(probed):
+    # Without a policy every service refuses (Route 53 answers a bare 403); with one allowing
+    # everything none does (REST signatures: tests/moto_authorization.py A1).
+    assert set(probed["admin"].values()) == {"allowed"}, probed["admin"]
+    assert {s: o for s, o in probed["nobody"].items() if o not in ("AccessDenied", "403")} == {}
