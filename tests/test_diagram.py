@@ -229,9 +229,11 @@ def one_white_pixel() -> bytes:
 def test_each_committed_picture_shows_its_stack_as_synthesized_now(stacks, tmp_path):
     """`make diagram` on a fresh clone rewrites nothing: every shipped stack's PNG carries the
     digest of what it shows. A change to a stack fails here until `make diagram` is run."""
-    assert sorted(path.stem for path in (REPO_ROOT / "docs").glob("*.png")) == sorted(stacks)
-    for env, document in stacks.items():
-        source = render(build_picture(env, document), tmp_path / f"{env}.png")
+    # The pictures of the shipped example; an environment of your own has none until drawn.
+    pictured = sorted(path.stem for path in (REPO_ROOT / "docs").glob("*.png"))
+    assert pictured and set(pictured) <= set(stacks)
+    for env in pictured:
+        source = render(build_picture(env, stacks[env]), tmp_path / f"{env}.png")
         committed = REPO_ROOT / "docs" / f"{env}.png"
         assert diagram.recorded_digest(committed) == diagram.source_digest(source), (
             f"{committed} is out of date: run `make diagram`"

@@ -126,8 +126,9 @@ def json_files(out: Path) -> list[str]:
 
 def test_both_frameworks_write_the_same_files(outputs):
     files = json_files(outputs["cdktf"])
-    # dev, prod and ops; the prod variant; the bootstrap stack.
-    assert len([name for name in files if name.endswith("cdk.tf.json")]) == 5, files
+    # Every environment in config/ and ops; the prod variant; the bootstrap stack.
+    stacks = len(list(CONFIG_DIR.glob("*.toml"))) + 1 + 1 + len(BOOTSTRAP_FILES)
+    assert len([name for name in files if name.endswith("cdk.tf.json")]) == stacks, files
     assert files == json_files(outputs["cdktn"])
 
 
