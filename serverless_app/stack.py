@@ -11,6 +11,7 @@ from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
+from constructs_lib.alarm_props import ApiAlarmProps, FunctionAlarmProps, LoadBalancerAlarmProps
 from constructs_lib.api_account import ApiLoggingRoleCheck
 from constructs_lib.apigw import LambdaRestApi, RestApiProps
 from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
@@ -23,14 +24,7 @@ from constructs_lib.lambda_function import (
     ServerlessFunction,
 )
 from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
-from constructs_lib.monitoring import (
-    ApiAlarmProps,
-    FunctionAlarmProps,
-    LoadBalancerAlarmProps,
-    Monitoring,
-    MonitoringProps,
-    WatchedAlarms,
-)
+from constructs_lib.monitoring import Monitoring, MonitoringProps, WatchedAlarms
 from constructs_lib.packaging import PackagingError
 from constructs_lib.paths import paths_regex
 from constructs_lib.releases import (
