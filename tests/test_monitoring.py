@@ -438,17 +438,23 @@ SUBSCRIBERS = [
 ]
 
 
+def subscribed(protocol, endpoint):
+    emails, urls = ([endpoint], []) if protocol == "email" else ([], [endpoint])
+    return MonitoringProps(
+        "t", "us-east-1", TEST_KEY_ARN, email_subscribers=emails, https_subscribers=urls
+    )
+
+
 @pytest.mark.parametrize(("protocol", "endpoint", "valid"), SUBSCRIBERS)
 def test_the_construct_and_the_config_take_the_same_subscribers(protocol, endpoint, valid):
     """One rule each for addresses and URLs: what the config refuses, the props refuse too."""
     config_type = {"email": EmailAddress, "https": HttpsUrl}[protocol]
-    subscribers = {f"{protocol}_subscribers": [endpoint]}
     if valid:
-        MonitoringProps("t", "us-east-1", TEST_KEY_ARN, **subscribers)
+        subscribed(protocol, endpoint)
         TypeAdapter(config_type).validate_python(endpoint)
         return
     with pytest.raises(ValueError, match=f"{protocol}_subscribers: .* must be an? {protocol}"):
-        MonitoringProps("t", "us-east-1", TEST_KEY_ARN, **subscribers)
+        subscribed(protocol, endpoint)
     with pytest.raises(ValidationError):
         TypeAdapter(config_type).validate_python(endpoint)
 
