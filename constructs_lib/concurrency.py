@@ -13,6 +13,8 @@ be reserved until the quota is raised.
 from __future__ import annotations
 
 UNRESERVED_MINIMUM = 100
+# A quota of 0 would let no function run.
+MIN_ACCOUNT_CONCURRENCY = 1
 # AWS's default quota; new accounts start lower (10 or 50) and are raised with usage.
 DEFAULT_ACCOUNT_CONCURRENCY = 1000
 # No documented maximum ("tens of thousands" on request): a sanity bound.

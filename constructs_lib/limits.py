@@ -28,6 +28,14 @@ ALARM_MIN_PERIOD_S = 60
 ALARM_MAX_EVALUATION_SECONDS = 24 * 3600
 
 
+# SNS subscription endpoints, as the configuration checks them and the alarm topic takes them:
+# an address of at most 254 characters (RFC 5321), an https:// URL of at most 2048.
+EMAIL_ADDRESS_PATTERN = r"(?=.{3,254}$)[^@\s]+@[^@\s]+\.[A-Za-z]{2,63}"
+EMAIL_ADDRESS_REQUIREMENT = "an email address (at most 254 characters)"
+HTTPS_URL_PATTERN = r"(?=.{9,2048}$)https://[^\s/]+(?:/\S*)?"
+HTTPS_URL_REQUIREMENT = "an https:// URL of at most 2048 characters"
+
+
 def alarm_period_problem(period_s: int) -> str | None:
     if period_s < ALARM_MIN_PERIOD_S or period_s % ALARM_MIN_PERIOD_S:
         return f"must be a multiple of {ALARM_MIN_PERIOD_S}"

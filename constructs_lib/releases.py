@@ -34,6 +34,7 @@ from constructs import Construct
 
 from constructs_lib.concurrency import (
     DEFAULT_ACCOUNT_CONCURRENCY,
+    MIN_ACCOUNT_CONCURRENCY,
     provisioned_within_reserved_problem,
     reservable,
     why_reservable,
@@ -80,8 +81,11 @@ class LiveAliasProps:
 
     def __post_init__(self) -> None:
         account = self.account_concurrency_limit
-        if account < 1:
-            raise ValueError(f"account_concurrency_limit must be at least 1, got {account}")
+        if account < MIN_ACCOUNT_CONCURRENCY:
+            raise ValueError(
+                f"account_concurrency_limit must be at least {MIN_ACCOUNT_CONCURRENCY}, "
+                f"got {account}"
+            )
         ceiling = reservable(account)
         count = self.provisioned_concurrency
         if count is not None and not 1 <= count <= ceiling:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from cdktf import LocalBackend, S3Backend, TerraformOutput, TerraformStack
-from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf import LocalBackend, S3Backend, TerraformStack
 from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
@@ -23,14 +22,6 @@ from constructs_lib.lambda_function import (
     ServerlessFunction,
 )
 from constructs_lib.load_balancer import FunctionLoadBalancer, LoadBalancerProps
-from constructs_lib.monitoring import (
-    ApiAlarmProps,
-    FunctionAlarmProps,
-    LoadBalancerAlarmProps,
-    Monitoring,
-    MonitoringProps,
-    WatchedAlarms,
-)
 from constructs_lib.packaging import PackagingError
 from constructs_lib.paths import paths_regex
 from constructs_lib.releases import (
@@ -61,6 +52,8 @@ from serverless_app.config.data import (
 )
 from serverless_app.config.terraform import as_terraform_literals
 from serverless_app.config.variables import granted_variable
+from serverless_app.stack_alarms import watch_stack
+from serverless_app.stack_outputs import add_outputs
 
 # A function without NAT reaches SSM only through an interface endpoint. No `kms` endpoint:
 # SSM decrypts SecureString parameters with KMS on the function's behalf.
@@ -152,7 +145,15 @@ class ServerlessStack(TerraformStack):
         self.firewall = self._firewall()
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
         self.firewall.protect("api-stage", self.api.stage.arn)
-        self.monitoring, function_alarms = self._monitoring()
+        self.monitoring, function_alarms = watch_stack(
+            self,
+            config,
+            kms_key_arn=self.key.key_arn,
+            functions={key: deployed.function for key, deployed in self.functions.items()},
+            api=self.api,
+            routes=self.routes,
+            load_balancer=self.load_balancer,
+        )
         self.releases = Releases(
             self, "releases", ReleasesProps(name=config.name_prefix, region=config.region)
         )
@@ -169,7 +170,7 @@ class ServerlessStack(TerraformStack):
             )
             for key, deployed in self.functions.items()
         }
-        self._outputs()
+        add_outputs(self)
 
     def _table(self, key: str, table: TableConfig) -> Table:
         return Table(
@@ -476,154 +477,6 @@ class ServerlessStack(TerraformStack):
                 services=SECRET_ENDPOINT_SERVICES,
                 client_security_group_ids=clients,
             ),
-        )
-
-    def _monitoring(self) -> tuple[Monitoring, dict[str, list[CloudwatchMetricAlarm]]]:
-        """Every alarm; per function, the ones its release stops on: its own failures, its
-        routes' 5XX on the API and its target group's on the load balancer."""
-        config = self.config
-        alarms = config.alarms
-        window = {
-            "period_s": alarms.period_s,
-            "evaluation_periods": alarms.evaluation_periods,
-            "datapoints_to_alarm": alarms.datapoints_to_alarm,
-        }
-        monitoring = Monitoring(
-            self,
-            "monitoring",
-            MonitoringProps(
-                name=config.name_prefix,
-                topic_name=config.alarms.topic_name,
-                region=config.region,
-                kms_key_arn=self.key.key_arn,
-                email_subscribers=alarms.email,
-                https_subscribers=alarms.https,
-            ),
-        )
-        api_props = ApiAlarmProps(
-            server_error_rate=alarms.api_server_error_rate,
-            latency_p99_ms=alarms.api_latency_p99_ms,
-            **window,
-        )
-        balancer_props = LoadBalancerAlarmProps(
-            server_error_rate=alarms.load_balancer_server_error_rate, **window
-        )
-        watched: dict[str, list[WatchedAlarms]] = {}
-        for key, deployed in self.functions.items():
-            function_props = FunctionAlarmProps(
-                errors_threshold=alarms.function_errors,
-                throttles_threshold=alarms.function_throttles,
-                duration_p99_timeout_ratio=alarms.duration_p99_timeout_ratio,
-                # Every function of this stack emits the request metric (docs/functions.md).
-                server_error_rate=alarms.function_server_error_rate,
-                **window,
-            )
-            watched[key] = [monitoring.watch_function(deployed.function, function_props)]
-            # A function no route reaches yet has nothing on the API to watch.
-            if routes := self._routes_of(key):
-                name = deployed.function.props.function_name
-                watched[key].append(monitoring.watch_api_routes(self.api, name, routes, api_props))
-        for key, group in self.load_balancer.target_groups.items():
-            watched[key].append(
-                monitoring.watch_target_group(self.load_balancer, group, balancer_props)
-            )
-        monitoring.watch_api(self.api, api_props)
-        if self.load_balancer.target_groups:
-            monitoring.watch_load_balancer(self.load_balancer, balancer_props)
-        # The configuration check counts these per function (CodeDeploy takes ten per group).
-        rollback = {
-            key: [alarm for each in lists for alarm in each.rollback]
-            for key, lists in watched.items()
-        }
-        return monitoring, rollback
-
-    def _routes_of(self, key: str) -> list[Route]:
-        return [
-            route
-            for route_config, route in zip(self.config.routes, self.routes, strict=True)
-            if route_config.function == key
-        ]
-
-    def _outputs(self) -> None:
-        outputs: dict[str, tuple[object, str]] = {
-            "api_invoke_url": (
-                self.api.invoke_url,
-                "The API stage's URL; a route's URL is this plus its path (see route_urls)",
-            ),
-            "route_urls": (
-                {route.name: self.api.url_of(route) for route in self.routes},
-                self._route_urls_description(),
-            ),
-            **self._domain_outputs(),
-            "load_balancer_dns_name": (
-                self.load_balancer.dns_name,
-                "Public DNS name of the application load balancer",
-            ),
-            **self._load_balancer_url_output(),
-            "bucket_name": (self.bucket.bucket_name, "Bucket holding the Lambda packages"),
-            "tables": (
-                {key: table.table_name for key, table in self.tables.items()},
-                "Per key of [tables]: the DynamoDB table's name",
-            ),
-            "buckets": (
-                {key: bucket.bucket_name for key, bucket in self.buckets.items()},
-                "Per key of [buckets]: the S3 bucket's name",
-            ),
-            "functions": (
-                {
-                    key: {
-                        "function_name": deployed.function.function_name,
-                        "live_alias_arn": deployed.alias.arn,
-                        "deployment_group": self.deployment_groups[key].deployment_group_name,
-                    }
-                    for key, deployed in self.functions.items()
-                },
-                "Per function: its name, the `live` alias the API and the load balancer "
-                "invoke, and the CodeDeploy deployment group shifting it",
-            ),
-            "vpc_id": (self.network.vpc_id, "VPC id"),
-            "alarm_topic_arn": (
-                self.monitoring.topic_arn,
-                "SNS topic of every alarm (subscribe on-call here)",
-            ),
-            "dashboard_name": (self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
-            "codedeploy_application": (
-                self.releases.application_name,
-                "CodeDeploy application (`make release RELEASE_ENV=<env>` reads it)",
-            ),
-        }
-        for name, (value, description) in outputs.items():
-            TerraformOutput(self, name, value=value, description=description)
-
-    def _domain_outputs(self) -> dict[str, tuple[object, str]]:
-        if self.domain is None:
-            return {}
-        return {
-            "api_url": (
-                self.domain.url,
-                "Stable URL of the stage on the custom domain (survives a new API id or "
-                "stage); a route's URL is this plus its path",
-            )
-        }
-
-    def _load_balancer_url_output(self) -> dict[str, tuple[object, str]]:
-        if self.load_balancer_host is None:
-            return {}
-        return {
-            "load_balancer_url": (
-                f"https://{self.load_balancer_host}",
-                "The load balancer's HTTPS URL: its host name is on the domain's certificate "
-                "(the DNS name is not)",
-            )
-        }
-
-    def _route_urls_description(self) -> str:
-        if all(route.authorization == "NONE" for route in self.routes):
-            return "Each route's URL (public: no authorization)"
-        return (
-            "Each route's URL. AWS_IAM routes take SigV4-signed requests (service "
-            "execute-api, IAM credentials allowed execute-api:Invoke): `make call` or "
-            "`python -m scripts.call`; an unsigned request gets 403"
         )
 
 

@@ -1,19 +1,14 @@
 import json
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
+from constructs_lib.alarm_props import ApiAlarmProps, FunctionAlarmProps, LoadBalancerAlarmProps
+from constructs_lib.alarm_signals import Metric, Signal
 from constructs_lib.kms import StackKey, StackKeyProps
-from constructs_lib.monitoring import (
-    ApiAlarmProps,
-    FunctionAlarmProps,
-    LoadBalancerAlarmProps,
-    Metric,
-    Monitoring,
-    MonitoringProps,
-    Signal,
-    WatchedAlarms,
-)
+from constructs_lib.monitoring import Monitoring, MonitoringProps, WatchedAlarms
 from constructs_lib.routes import Route
+from serverless_app.config.rules import EmailAddress, HttpsUrl
 from tests.support import (
     TEST_KEY_ARN,
     build_api,
@@ -429,11 +424,39 @@ def test_api_and_load_balancer_alarm_bounds():
         FunctionAlarmProps(server_error_rate=0)
 
 
-def test_subscribers_are_checked():
-    with pytest.raises(ValueError, match="https"):
-        MonitoringProps("t", "us-east-1", TEST_KEY_ARN, https_subscribers=["http://x"])
-    with pytest.raises(ValueError, match="email"):
-        MonitoringProps("t", "us-east-1", TEST_KEY_ARN, email_subscribers=["nobody"])
+SUBSCRIBERS = [
+    ("email", "oncall@example.com", True),
+    ("email", "nobody", False),
+    # No top-level domain: SNS cannot deliver it (the construct took it before).
+    ("email", "oncall@localhost", False),
+    ("email", "on call@example.com", False),
+    ("https", "https://events.example.com/hook", True),
+    ("https", "http://events.example.com/hook", False),
+    ("https", "https://", False),
+    ("https", "https://events.example.com/" + "a" * 2021, True),  # 2048 characters
+    ("https", "https://events.example.com/" + "a" * 2022, False),
+]
+
+
+def subscribed(protocol, endpoint):
+    emails, urls = ([endpoint], []) if protocol == "email" else ([], [endpoint])
+    return MonitoringProps(
+        "t", "us-east-1", TEST_KEY_ARN, email_subscribers=emails, https_subscribers=urls
+    )
+
+
+@pytest.mark.parametrize(("protocol", "endpoint", "valid"), SUBSCRIBERS)
+def test_the_construct_and_the_config_take_the_same_subscribers(protocol, endpoint, valid):
+    """One rule each for addresses and URLs: what the config refuses, the props refuse too."""
+    config_type = {"email": EmailAddress, "https": HttpsUrl}[protocol]
+    if valid:
+        subscribed(protocol, endpoint)
+        TypeAdapter(config_type).validate_python(endpoint)
+        return
+    with pytest.raises(ValueError, match=f"{protocol}_subscribers: .* must be an? {protocol}"):
+        subscribed(protocol, endpoint)
+    with pytest.raises(ValidationError):
+        TypeAdapter(config_type).validate_python(endpoint)
 
 
 def test_key_policy_statement_ids_are_unique():

@@ -5,13 +5,14 @@ import json
 
 import pytest
 
+from constructs_lib.alarm_props import FunctionAlarmProps
 from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.domain import ApiDomain, ApiDomainProps
 from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import FunctionVpcPlacement, ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
-from constructs_lib.monitoring import FunctionAlarmProps, Monitoring, MonitoringProps
+from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
     DeploymentGroupProps,
     LiveAlias,

@@ -337,3 +337,8 @@ def test_snap_start_and_provisioned_concurrency_exclude_each_other():
                 LiveAliasProps(provisioned_concurrency=1),
             )
         )
+
+
+def test_an_account_quota_below_one_is_refused():
+    with pytest.raises(ValueError, match="account_concurrency_limit must be at least 1, got 0"):
+        LiveAliasProps(account_concurrency_limit=0)

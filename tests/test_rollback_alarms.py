@@ -264,7 +264,7 @@ def test_the_function_counts_its_answers_where_the_alarm_reads_them(
     monkeypatch, capsys, prod, prod_config
 ):
     """The request metric's namespace, name and dimension are the alarm's: one source of
-    truth each side (lambda/request_metrics.py, constructs_lib/monitoring.py)."""
+    truth each side (lambda/request_metrics.py, constructs_lib/alarm_kinds.py)."""
     name = alarm_name(prod, prod_config, "server-errors")
     alarm = applied(prod, rollback_alarms(prod)[name])
     cloudwatch = canary(monkeypatch, capsys, prod, prod_config, new_version_fails=True)

@@ -10,7 +10,11 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
-from constructs_lib.concurrency import DEFAULT_ACCOUNT_CONCURRENCY, MAX_ACCOUNT_CONCURRENCY
+from constructs_lib.concurrency import (
+    DEFAULT_ACCOUNT_CONCURRENCY,
+    MAX_ACCOUNT_CONCURRENCY,
+    MIN_ACCOUNT_CONCURRENCY,
+)
 from constructs_lib.limits import API_GATEWAY_TIMEOUT_S, WAF_REGEX_MAX_LENGTH, alarm_window_problem
 from constructs_lib.paths import paths_regex
 from constructs_lib.permissions import (
@@ -145,7 +149,9 @@ class StackConfig(StrictModel):
     )
     # The account's concurrency quota (Service Quotas: "Concurrent executions"); only used to
     # check the functions' reservations. No documented maximum: 1,000,000 is a sanity bound.
-    account_concurrency: Annotated[int, Field(ge=1, le=MAX_ACCOUNT_CONCURRENCY)] = Field(
+    account_concurrency: Annotated[
+        int, Field(ge=MIN_ACCOUNT_CONCURRENCY, le=MAX_ACCOUNT_CONCURRENCY)
+    ] = Field(
         default=DEFAULT_ACCOUNT_CONCURRENCY,
         description=(
             'the account\'s "Concurrent executions" quota in `region` (Service Quotas; new '

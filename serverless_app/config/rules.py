@@ -13,7 +13,15 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
-from constructs_lib.limits import API_NAME_MAX, SECRET_NAME_PATTERN, ssm_parameter_name_problem
+from constructs_lib.limits import (
+    API_NAME_MAX,
+    EMAIL_ADDRESS_PATTERN,
+    EMAIL_ADDRESS_REQUIREMENT,
+    HTTPS_URL_PATTERN,
+    HTTPS_URL_REQUIREMENT,
+    SECRET_NAME_PATTERN,
+    ssm_parameter_name_problem,
+)
 from constructs_lib.paths import path_problem
 from constructs_lib.zones import ZONE_ID, ZONE_NAME, is_zone_id, zone_id_region_problem
 from serverless_app.config.aws_facts import (
@@ -344,19 +352,8 @@ KmsKeyArn = Annotated[
         "mrk-... id; not an alias)",
     ),
 ]
-EmailAddress = Annotated[
-    str,
-    pattern(
-        r"(?=.{3,254}$)[^@\s]+@[^@\s]+\.[A-Za-z]{2,63}",
-        "an email address (at most 254 characters)",
-    ),
-]
-HttpsUrl = Annotated[
-    str,
-    pattern(
-        r"(?=.{9,2048}$)https://[^\s/]+(?:/\S*)?", "an https:// URL of at most 2048 characters"
-    ),
-]
+EmailAddress = Annotated[str, pattern(EMAIL_ADDRESS_PATTERN, EMAIL_ADDRESS_REQUIREMENT)]
+HttpsUrl = Annotated[str, pattern(HTTPS_URL_PATTERN, HTTPS_URL_REQUIREMENT)]
 # The function reads `SECRET_<NAME>`: lower_snake_case, as the handler asks for it.
 SecretName = Annotated[
     str,
