@@ -66,7 +66,9 @@ class DeployerRoles(StrictModel):
         ),
     )
     github: GitHubTrust | None = Field(
-        default=None, description="trust GitHub Actions (OIDC); or set `trusted_principal_arn`"
+        default=None,
+        description="trust GitHub Actions (OIDC); or set `trusted_principal_arn`",
+        json_schema_extra={"type_text": "table", "default_text": "unset"},
     )
     trusted_principal_arn: (
         Annotated[
@@ -152,6 +154,6 @@ class BootstrapConfig(BootstrapRegions):
     )
     deployer: DeployerRoles | None = Field(
         default=None,
-        description="a deployer role per environment; unset: none (docs/deploying.md)",
-        json_schema_extra={"default_text": "unset"},
+        description="a deployer role per environment (docs/deploying.md)",
+        json_schema_extra={"type_text": "table", "default_text": "unset: none"},
     )
