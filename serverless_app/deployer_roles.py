@@ -21,7 +21,7 @@ from serverless_app.config.aws_facts import PLACEHOLDER_ACCOUNT_ID
 from serverless_app.config.bootstrap import DeployerRoles
 from serverless_app.config.rules import partition_of
 from serverless_app.deployer_policy import Scope, UnknownTypes, deployer_policies
-from serverless_app.output import synthesize
+from serverless_app.output import synthesize_into
 
 if TYPE_CHECKING:
     from cdktf import App
@@ -70,9 +70,36 @@ def deployed_environments(
             )
             continue
         chosen.append((path, config))
+    problems += _account_problems(bootstrap_file, deployer, chosen)
     if problems:
         raise ConfigError(problems)
     return chosen
+
+
+def _account_problems(
+    bootstrap_file: Path, deployer: DeployerRoles, chosen: list[tuple[Path, StackConfig]]
+) -> list[str]:
+    """The bootstrap stack creates its roles in the one account it is applied in: every
+    environment, and an existing identity provider, must be in that account."""
+    if not chosen:
+        return []
+    first_path, first = chosen[0]
+    problems = [
+        f"{shown(bootstrap_file)}: deployer.environments[{deployer.environments.index(config.env)}]"
+        f": {shown(path)} deploys to account {config.account_id}, {shown(first_path)} to "
+        f"{first.account_id}: the roles are created in the one account the bootstrap stack is "
+        "applied in"
+        for path, config in chosen[1:]
+        if config.account_id != first.account_id
+    ]
+    provider_arn = deployer.github.oidc_provider_arn if deployer.github else None
+    if provider_arn is not None and provider_arn.split(":")[4] != first.account_id:
+        problems.append(
+            f"{shown(bootstrap_file)}: deployer.github.oidc_provider_arn: not in account "
+            f"{first.account_id} of {shown(first_path)}, where the roles are created "
+            f"(given: {provider_arn})"
+        )
+    return problems
 
 
 def environment_roles(
@@ -81,8 +108,8 @@ def environment_roles(
 ) -> list[EnvironmentRole]:
     """Synthesizes the environments' stacks and generates each one's deployer policies."""
     with tempfile.TemporaryDirectory(prefix="deployer-stacks-") as temporary:
-        outdir = Path(temporary) / "out"
-        synthesize(lambda app: build_environments(app, environments), outdir)
+        outdir = Path(temporary)
+        synthesize_into(lambda app: build_environments(app, environments), outdir)
         roles = []
         for path, config in environments:
             stack = json.loads((outdir / "stacks" / config.env / "cdk.tf.json").read_text())

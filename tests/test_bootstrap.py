@@ -368,12 +368,17 @@ def test_each_document_is_a_managed_policy_attached_to_the_role():
     assert sorted(attached) == sorted(f"${{aws_iam_policy.{key}.arn}}" for key in policies)
 
 
-def bootstrap_beside_environments(tmp_path, deployer_toml: str, account_id: str = "111122223333"):
-    """config/dev.toml (with `account_id`), config/bootstrap/state.toml with `deployer_toml`."""
+ACCOUNT = "111122223333"
+
+
+def bootstrap_beside_environments(tmp_path, deployer_toml: str, accounts: dict[str, str]):
+    """config/<env>.toml, the shipped file with `accounts[env]` as its account_id, and
+    config/bootstrap/state.toml holding `deployer_toml`."""
     folder = tmp_path / "config"
     (folder / "bootstrap").mkdir(parents=True)
-    dev = (CONFIG_DIR / "dev.toml").read_text().replace('"000000000000"', f'"{account_id}"')
-    (folder / "dev.toml").write_text(dev)
+    for env, account_id in accounts.items():
+        text = (CONFIG_DIR / f"{env}.toml").read_text()
+        (folder / f"{env}.toml").write_text(text.replace('"000000000000"', f'"{account_id}"'))
     state = folder / "bootstrap" / "state.toml"
     state.write_text(f'bucket_name = "{TEST_BUCKET}"\n[deployer]\n{deployer_toml}\n')
     return state
@@ -388,27 +393,49 @@ def run_bootstrap(state, outdir) -> subprocess.CompletedProcess:
     )
 
 
-def test_main_bootstrap_gives_each_listed_environment_a_role_with_its_policy(tmp_path):
+def test_main_bootstrap_gives_each_listed_environment_a_role_with_its_own_policy(tmp_path):
     state = bootstrap_beside_environments(
         tmp_path,
-        'environments = ["dev"]\ngithub = { repository = "example-org/hello", branch = "main" }',
+        accounts={"dev": ACCOUNT, "prod": ACCOUNT},
+        deployer_toml=(
+            'environments = ["dev", "prod"]\n'
+            'github = { repository = "example-org/hello", branch = "main" }'
+        ),
     )
     result = run_bootstrap(state, tmp_path / "out")
     assert result.returncode == 0, result.stderr
-    stack = json.loads((tmp_path / "out" / "stacks" / "bootstrap" / "cdk.tf.json").read_text())
-    assert deployer_role(stack)["name"] == "deployer-hello-dev"
-    documents = [json.loads(p["policy"]) for p in resources(stack, "aws_iam_policy").values()]
-    assert documents
-    statements = [s for d in documents for s in d["Statement"]]
-    # dev's own policy: scoped to dev's account, passing dev's function roles to Lambda.
-    assert any(
-        s["Action"] == ["iam:PassRole"]
-        and s["Resource"][0].startswith("arn:aws:iam::111122223333:role/hello-dev-")
-        and s["Condition"] == {"StringEquals": {"iam:PassedToService": ["lambda.amazonaws.com"]}}
-        for s in statements
-    )
-    assert "deployer-hello-dev-arn" in stack["output"]
-    _, diagnostics = TerraformConfig.load_config_dir(str(tmp_path / "out" / "stacks" / "bootstrap"))
+    stack_dir = tmp_path / "out" / "stacks" / "bootstrap"
+    stack = json.loads((stack_dir / "cdk.tf.json").read_text())
+    roles = {r["name"]: key for key, r in resources(stack, "aws_iam_role").items()}
+    policy_keys = {p["name"]: key for key, p in resources(stack, "aws_iam_policy").items()}
+    for env in ("dev", "prod"):
+        role = f"deployer-hello-{env}"
+        assert f"{role}-1" in policy_keys and f"{role}-arn" in stack["output"]
+        attached = {
+            a["policy_arn"]
+            for a in resources(stack, "aws_iam_role_policy_attachment").values()
+            if a["role"] == f"${{aws_iam_role.{roles[role]}.name}}"
+        }
+        mine = {name: key for name, key in policy_keys.items() if name.startswith(f"{role}-")}
+        assert attached == {f"${{aws_iam_policy.{key}.arn}}" for key in mine.values()}
+        statements = [
+            statement
+            for key in mine.values()
+            for statement in json.loads(resources(stack, "aws_iam_policy")[key]["policy"])[
+                "Statement"
+            ]
+        ]
+        # The environment's own policy: its functions' roles passed to Lambda, in its account.
+        assert any(
+            statement["Action"] == ["iam:PassRole"]
+            and statement["Resource"][0].startswith(f"arn:aws:iam::{ACCOUNT}:role/hello-{env}-")
+            and statement["Condition"]["StringEquals"]["iam:PassedToService"]
+            == ["lambda.amazonaws.com"]
+            for statement in statements
+        )
+    # Only the bootstrap's folder is written: the environments were synthesized elsewhere.
+    assert [p.name for p in (tmp_path / "out" / "stacks").iterdir()] == ["bootstrap"]
+    _, diagnostics = TerraformConfig.load_config_dir(str(stack_dir))
     assert diagnostics is None
 
 
@@ -416,56 +443,69 @@ GITHUB = 'github = { repository = "o/r", branch = "main" }'
 PRINCIPAL = 'trusted_principal_arn = "arn:aws:iam::111122223333:root"'
 
 
+DEV = {"dev": ACCOUNT}
+
+
 @pytest.mark.parametrize(
-    ("deployer_toml", "account_id", "expected"),
+    ("deployer_toml", "accounts", "expected"),
     [
         (
             f'environments = ["qa"]\n{GITHUB}',
-            "111122223333",
+            DEV,
             "deployer.environments[0]: no valid environment file with env = 'qa'",
         ),
-        (f'environments = ["dev"]\n{GITHUB}', "000000000000", "deployer.environments[0]: "),
         (
-            f'environments = ["dev", "dev"]\n{GITHUB}',
-            "111122223333",
-            "deployer.environments[1]: listed twice",
+            f'environments = ["dev"]\n{GITHUB}',
+            {"dev": "000000000000"},
+            "deployer.environments[0]: ",
         ),
-        (f"environments = []\n{GITHUB}", "111122223333", "deployer.environments: "),
         (
-            'environments = ["dev"]',
-            "111122223333",
-            "deployer: set `github` or `trusted_principal_arn`",
+            f'environments = ["dev", "prod"]\n{GITHUB}',
+            {"dev": ACCOUNT, "prod": "444455556666"},
+            "deployer.environments[1]: ",
         ),
+        (
+            'environments = ["dev"]\ngithub = { repository = "o/r", branch = "x", '
+            'oidc_provider_arn = "arn:aws:iam::444455556666:oidc-provider/'
+            'token.actions.githubusercontent.com" }',
+            DEV,
+            "deployer.github.oidc_provider_arn: not in account 111122223333",
+        ),
+        (f'environments = ["dev", "dev"]\n{GITHUB}', DEV, "deployer.environments[1]: listed twice"),
+        (f"environments = []\n{GITHUB}", DEV, "deployer.environments: "),
+        ('environments = ["dev"]', DEV, "deployer: set `github` or `trusted_principal_arn`"),
         (
             f'environments = ["dev"]\n{GITHUB}\n{PRINCIPAL}',
-            "111122223333",
+            DEV,
             "deployer.trusted_principal_arn: set either",
         ),
         (
             'environments = ["dev"]\ngithub = { repository = "org", branch = "main" }',
-            "111122223333",
+            DEV,
             "deployer.github.repository: must be",
         ),
         (
             'environments = ["dev"]\ngithub = { repository = "o/r", branch = "a b" }',
-            "111122223333",
+            DEV,
             "deployer.github.branch: must be",
         ),
         (
             'environments = ["dev"]\ngithub = { repository = "o/r", branch = "x", '
             'oidc_provider_arn = "arn:aws:iam::1:oidc-provider/x" }',
-            "111122223333",
+            DEV,
             "deployer.github.oidc_provider_arn: must be",
         ),
         (
             'environments = ["dev"]\ntrusted_principal_arn = "arn:aws:iam::111122223333:group/x"',
-            "111122223333",
+            DEV,
             "deployer.trusted_principal_arn: must be",
         ),
     ],
     ids=[
         "unknown-env",
         "placeholder-account",
+        "two-accounts",
+        "provider-elsewhere",
         "twice",
         "none",
         "no-trust",
@@ -477,11 +517,12 @@ PRINCIPAL = 'trusted_principal_arn = "arn:aws:iam::111122223333:root"'
     ],
 )
 def test_bad_deployer_config_is_one_line_with_the_key_path_and_exit_2(
-    tmp_path, deployer_toml, account_id, expected
+    tmp_path, deployer_toml, accounts, expected
 ):
-    state = bootstrap_beside_environments(tmp_path, deployer_toml, account_id)
+    state = bootstrap_beside_environments(tmp_path, deployer_toml, accounts)
     result = run_bootstrap(state, tmp_path / "out")
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith(f"{state}: {expected}"), line
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
