@@ -4,7 +4,9 @@ Usage: python main.py [--config FILE_OR_FOLDER] [--outdir DIR] [--check]
        python main.py --bootstrap [--config FILE] [--outdir DIR]
 The environment variable STACK_CONFIG means the same as --config (for the cdktf CLI).
 --bootstrap synthesizes only the remote-state bucket stack (config/bootstrap/state.toml)
-into bootstrap.out/, a folder of its own: `cdktf synth` prunes unknown stacks from cdktf.out.
+into bootstrap.out/, a folder of its own: `cdktf synth` prunes unknown stacks from cdktf.out;
+with `[deployer]` there, the environments it names are synthesized first (into a temporary
+folder) for their deployer policies.
 Exit status: 0 done, 2 configuration, packaging or output-folder problems (one line each on
 stderr, nothing written). How the output folder is replaced: serverless_app/output.py.
 """
@@ -30,6 +32,11 @@ from serverless_app.config import (
     load_config,
     shown,
     validate_configs,
+)
+from serverless_app.deployer_roles import (
+    EnvironmentRole,
+    deployed_environments,
+    environment_roles,
 )
 from serverless_app.output import OutputError, outdir_problems, synthesize
 
@@ -136,13 +143,27 @@ def bootstrap(config_path: Path, outdir: Path) -> int:
     print_lines(problems, sys.stderr)
     if problems:
         return EXIT_BAD_CONFIG
+    try:
+        roles = deployer_roles(config_path, config)
+    except (ConfigError, OutputError, PackagingError) as error:
+        print_lines(error.problems if isinstance(error, ConfigError) else [str(error)], sys.stderr)
+        return EXIT_BAD_CONFIG
 
     def build(app: App) -> None:
         from serverless_app.bootstrap import StateBucketStack
 
-        StateBucketStack(app, config)
+        StateBucketStack(app, config, roles)
 
     return synthesize_or_report(build, outdir)
+
+
+def deployer_roles(config_path: Path, config: BootstrapConfig) -> list[EnvironmentRole]:
+    """The roles `[deployer]` asks for, each with its environment's generated policy."""
+    if config.deployer is None:
+        return []
+    environments = deployed_environments(config_path, config.deployer)
+    provider_loader.install(runtime_type_checks=False)
+    return environment_roles(environments, build_environments)
 
 
 def print_lines(lines: Sequence[str], stream: TextIO) -> None:

@@ -51,6 +51,8 @@ LAMBDA = (
     "arn:{partition}:lambda:{region}:{account}:function:{prefix}-*:*",
 )
 ROLES = ("arn:{partition}:iam::{account}:role/{prefix}-*",)
+MANAGED_POLICIES = ("arn:{partition}:iam::{account}:policy/{prefix}-*",)
+OIDC_PROVIDERS = ("arn:{partition}:iam::{account}:oidc-provider/*",)
 KEYS = ("arn:{partition}:kms:{region}:{account}:key/*",)
 BUCKETS = ("arn:{partition}:s3:::{prefix}-*",)
 OBJECTS = ("arn:{partition}:s3:::{prefix}-*/*",)
@@ -357,6 +359,24 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     ),
     "aws_iam_role_policy_attachment": (
         grant("iam:AttachRolePolicy iam:DetachRolePolicy iam:ListAttachedRolePolicies", *ROLES),
+    ),
+    # The bootstrap's deployer roles: their policies, and GitHub's identity provider.
+    "aws_iam_policy": (
+        grant(
+            "iam:CreatePolicy iam:GetPolicy iam:GetPolicyVersion iam:ListPolicyVersions "
+            "iam:CreatePolicyVersion iam:DeletePolicyVersion iam:DeletePolicy iam:TagPolicy "
+            "iam:UntagPolicy",
+            *MANAGED_POLICIES,
+        ),
+    ),
+    "aws_iam_openid_connect_provider": (
+        grant(
+            "iam:CreateOpenIDConnectProvider iam:GetOpenIDConnectProvider "
+            "iam:UpdateOpenIDConnectProviderThumbprint iam:AddClientIDToOpenIDConnectProvider "
+            "iam:RemoveClientIDFromOpenIDConnectProvider iam:DeleteOpenIDConnectProvider "
+            "iam:TagOpenIDConnectProvider iam:UntagOpenIDConnectProvider",
+            *OIDC_PROVIDERS,
+        ),
     ),
     # Rendered by Terraform itself, no call.
     "data.aws_iam_policy_document": (),

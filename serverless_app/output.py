@@ -124,7 +124,7 @@ def synthesize(build: Callable[[App], None], outdir: Path) -> None:
         except OSError as error:
             raise OutputError(f"{shown_outdir}: cannot write: {describe(error)}") from None
         try:
-            _synthesize_into(build, staging)
+            synthesize_into(build, staging)
             # Checked again under the lock: the folder may have changed since validation.
             problems = outdir_problems(outdir)
             if problems:
@@ -187,7 +187,7 @@ def _link_tree(source: Path, destination: Path) -> None:
         os.link(source, destination)
 
 
-def _synthesize_into(build: Callable[[App], None], folder: Path) -> None:
+def synthesize_into(build: Callable[[App], None], folder: Path) -> None:
     # Imported only after validation: loading the provider bindings takes seconds.
     from cdktf import App
 

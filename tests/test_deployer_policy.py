@@ -16,7 +16,9 @@ import pytest
 
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
+from serverless_app.config.bootstrap import DeployerRoles, GitHubTrust
 from serverless_app.deployer_policy import Scope, UnknownTypes, deployer_policies
+from serverless_app.deployer_roles import EnvironmentRole
 from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, REPO_ROOT, synth_config
 from tests.terraform_cycle import PROD_OVERLAY, in_emulator_account, variant_config
 
@@ -58,9 +60,20 @@ def statements(stack: dict) -> list[dict]:
 def test_every_type_of_every_stack_is_known(every_stack):
     # Fails when a construct adds a resource type or data source the generator has no
     # permissions for: add them to serverless_app/deployer_policy.py's table. The bootstrap
-    # stack's too (applied by an administrator, but its types must not go unnoticed).
-    config = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig)
-    bootstrap = json.loads(cdktf.Testing.synth(StateBucketStack(cdktf.Testing.app(), config)))
+    # stack's too (applied by an administrator, but its types must not go unnoticed), with
+    # a deployer role and the GitHub identity provider it creates.
+    config = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig).model_copy(
+        update={
+            "deployer": DeployerRoles(
+                environments=["dev"], github=GitHubTrust(repository="o/r", branch="main")
+            )
+        }
+    )
+    roles = [EnvironmentRole("deployer-hello-dev", [{"Version": "2012-10-17", "Statement": []}])]
+    bootstrap = json.loads(
+        cdktf.Testing.synth(StateBucketStack(cdktf.Testing.app(), config, roles))
+    )
+    assert "aws_iam_openid_connect_provider" in bootstrap["resource"]
     for name, stack in {**every_stack, "bootstrap": bootstrap}.items():
         assert policies(stack), name  # raises UnknownTypes, naming them
 

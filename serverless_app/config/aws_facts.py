@@ -96,6 +96,22 @@ PLACEHOLDER_ACCOUNT_ID = "000000000000"
 # IAM and STS names (IAM API reference: Role, CreateRole; STS API reference: AssumeRole).
 # A role's path is "/" or up to 512 characters between slashes; its name 1-64 characters.
 IAM_ROLE_ARN_PATTERN = r"arn:aws:iam::\d{12}:role/(?:[!-~]{0,510}/)?[A-Za-z0-9_+=,.@-]{1,64}"
+IAM_PRINCIPAL_ARN_PATTERN = (
+    r"arn:aws:iam::\d{12}:(?:root|(?:user|role)/(?:[!-~]{0,510}/)?[A-Za-z0-9_+=,.@-]{1,64})"
+)
+# GitHub: an owner (user or organization) has 1-39 letters, digits or single inner hyphens; a
+# repository name 1-100 letters, digits, `.`, `_` or `-`.
+GITHUB_REPOSITORY_PATTERN = (
+    r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}"
+)
+# git check-ref-format, simplified to what a branch in a token's `sub` claim can hold.
+GITHUB_BRANCH_PATTERN = (
+    r"(?!/|.*(?:\.\.|//|@\{|/\.|\.lock(?:/|$)))[^\x00-\x20~^:?*\[\\\x7f]{1,255}(?<![/.])"
+)
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_PROVIDER_ARN_PATTERN = (
+    r"arn:aws:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com"
+)
 IAM_ROLE_SESSION_NAME_PATTERN = r"[A-Za-z0-9_+=,.@-]{2,64}"
 IAM_EXTERNAL_ID_PATTERN = r"[A-Za-z0-9_+=,.@:/-]{2,1224}"
 
