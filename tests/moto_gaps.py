@@ -2,7 +2,7 @@
 
 Installed in the moto server process only (`tests/moto_server.py`), never in the stack. Gaps
 1-11 and 20 were seen while Terraform applied a synthesized stack against moto, 12-19 while
-applying a REST API defined by an OpenAPI body, 21-22 while upgrading a stack in place;
+applying a REST API defined by an OpenAPI body, 21-23 while upgrading a stack in place;
 `test_moto_gaps.py` shows every fix at work.
 
 1. Condition operators: moto evaluates only `StringEquals` and treats every other operator as
@@ -92,6 +92,14 @@ names (the provider renames both in place):
    keeps the others, and renames the group with `newDeploymentGroupName` (its tags found under
    the new ARN). Fix: as AWS; a name another group of the application has is refused
    (DeploymentGroupAlreadyExistsException).
+
+A function whose environment goes away (met when the upgrade leaves a function with nothing
+granted, so with no environment variables and no key for them):
+
+23. UpdateFunctionConfiguration ignores `KMSKeyArn`: the key stays, and every plan after the
+   apply wants to remove `kms_key_arn` again. AWS sets the key the request names, and an empty
+   string returns the function to Lambda's default key, after which GetFunction answers no
+   `KMSKeyArn` (API reference, UpdateFunctionConfiguration). Fix: as AWS.
 """
 
 from __future__ import annotations
@@ -124,6 +132,7 @@ def install(*, secure_transport: bool) -> None:
 
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
     _lambda_keeps_dead_letter_config()
+    _lambda_updates_its_environment_key()
     _notification_answer_names_eventbridge()
     _default_network_acl_goes_with_its_vpc()
     _function_reports_its_subnets_vpc()
@@ -181,6 +190,19 @@ def _lambda_keeps_dead_letter_config() -> None:
 
     LambdaFunction.__init__ = __init__  # type: ignore[method-assign]
     LambdaFunction.get_configuration = get_configuration  # type: ignore[method-assign]
+    LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
+
+
+def _lambda_updates_its_environment_key() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    update = LambdaFunction.update_configuration
+
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "KMSKeyArn" in config_updates:
+            self.kms_key_arn = config_updates["KMSKeyArn"] or None
+        return update(self, config_updates)
+
     LambdaFunction.update_configuration = update_configuration  # type: ignore[method-assign]
 
 

@@ -104,6 +104,21 @@ def test_function_keeps_its_dead_letter_config(https):
     assert configuration["DeadLetterConfig"] == {"TargetArn": second}
 
 
+def test_function_environment_key_is_set_and_cleared_by_an_update(https):
+    lambda_ = https.client("lambda")
+    first, second = (
+        f"arn:aws:kms:us-east-1:123456789012:key/{key}"
+        for key in ("11111111-1111-1111-1111-111111111111", "22222222-2222-2222-2222-222222222222")
+    )
+    create_function(https, "gap-keyed", KMSKeyArn=first)
+    assert lambda_.get_function(FunctionName="gap-keyed")["Configuration"]["KMSKeyArn"] == first
+    lambda_.update_function_configuration(FunctionName="gap-keyed", KMSKeyArn=second)
+    assert lambda_.get_function_configuration(FunctionName="gap-keyed")["KMSKeyArn"] == second
+    # An empty string: back to Lambda's default key, which GetFunction does not name.
+    lambda_.update_function_configuration(FunctionName="gap-keyed", KMSKeyArn="")
+    assert "KMSKeyArn" not in lambda_.get_function_configuration(FunctionName="gap-keyed")
+
+
 def test_notification_answer_names_eventbridge_only_when_set(https):
     s3 = https.client("s3")
     s3.create_bucket(Bucket="events-on")
