@@ -7,6 +7,7 @@ tests/moto_authorization.py. The services it authorizes are probed one call each
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,15 @@ from tests.moto_server import (
     moto_server,
     tls_files,
 )
-from tests.support import CONFIG_DIR
+from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR
 from tests.terraform_cycle import (
     EMULATOR_ACCOUNT,
+    TEARDOWN_OVERRIDE_FILE,
     Workspace,
     in_emulator_account,
     required_toolchain,
+    state_bucket_override,
+    toml_text,
     workspace,
 )
 
@@ -238,3 +242,153 @@ def test_the_emulator_authorizes_every_service_the_stacks_call(probed):
     # everything none does (REST signatures: tests/moto_authorization.py A1).
     assert set(probed["admin"].values()) == {"allowed"}, probed["admin"]
     assert {s: o for s, o in probed["nobody"].items() if o not in ("AccessDenied", "403")} == {}
+
+
+# --- The bootstrap's deployer role, applied, assumed and used -------------------------------
+
+PLATFORM_USER = "platform-admin"
+PLATFORM_ARN = f"arn:aws:iam::{EMULATOR_ACCOUNT}:user/{PLATFORM_USER}"
+DEPLOYER_ROLE = f"deployer-{PREFIX}"
+DEPLOYER_ROLE_ARN = f"arn:aws:iam::{EMULATOR_ACCOUNT}:role/{DEPLOYER_ROLE}"
+# Allowed to assume the deployer role by its own policy, but not named by the role's trust.
+UNTRUSTED_USER = "someone-else"
+ASSUME_DEPLOYER = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": DEPLOYER_ROLE_ARN}],
+}
+EVERYTHING = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+
+
+@dataclass(frozen=True)
+class BootstrappedAccount:
+    """The bootstrap stack (state bucket, API logging, the deployer role of dev trusting
+    PLATFORM_USER) beside dev's file, which has Terraform assume that role."""
+
+    bootstrap: Path
+    dev: Path
+
+
+@pytest.fixture(scope="module")
+def bootstrapped_account(tmp_path_factory) -> BootstrappedAccount:
+    folder = tmp_path_factory.mktemp("deployer-role")
+    config = folder / "config"
+    (config / "bootstrap").mkdir(parents=True)
+    dev = tomllib.loads(in_emulator_account((CONFIG_DIR / "dev.toml").read_text()))
+    dev["assume_role"] = {"role_arn": DEPLOYER_ROLE_ARN, "session_name": "e2e"}
+    (config / "dev.toml").write_text(toml_text(dev))
+    bootstrap = tomllib.loads(BOOTSTRAP_TEST_CONFIG.read_text())
+    bootstrap["api_logging_regions"] = [REGION]
+    bootstrap["deployer"] = {"environments": ["dev"], "trusted_principal_arn": PLATFORM_ARN}
+    state = config / "bootstrap" / "state.toml"
+    state.write_text(toml_text(bootstrap))
+    assert main.main(["--config", str(config), "--outdir", str(folder / "out")]) == 0
+    bootstrap_out = folder / "bootstrap.out"
+    assert main.main(["--bootstrap", "--config", str(state), "--outdir", str(bootstrap_out)]) == 0
+    return BootstrappedAccount(
+        bootstrap_out / "stacks" / "bootstrap", folder / "out" / "stacks" / "dev"
+    )
+
+
+def user_credentials(emulator: Emulator, user: str, policy: dict) -> dict[str, str]:
+    iam = emulator.client("iam")
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="policy", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
+
+
+def boto3_keys(credentials: dict[str, str]) -> dict[str, str]:
+    return {
+        "aws_access_key_id": credentials["access_key"],
+        "aws_secret_access_key": credentials["secret_key"],
+    }
+
+
+def role_facts(emulator: Emulator, admin: dict[str, str]) -> dict[str, Any]:
+    """The deployer role's trust policy and its attached policies' documents, by name."""
+    iam = emulator.client("iam", **boto3_keys(admin))
+    role = iam.get_role(RoleName=DEPLOYER_ROLE)["Role"]
+    attached = iam.list_attached_role_policies(RoleName=DEPLOYER_ROLE)["AttachedPolicies"]
+    documents = {}
+    for policy in attached:
+        version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+        document = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)
+        documents[policy["PolicyName"]] = document["PolicyVersion"]["Document"]
+    return {"trust": role["AssumeRolePolicyDocument"], "policies": documents}
+
+
+def _decoded(document: Any) -> Any:
+    # boto3 decodes IAM's URL-encoded documents into dicts; moto may answer a string.
+    return json.loads(document) if isinstance(document, str) else document
+
+
+def _succeeds(where: Workspace, *command: str) -> None:
+    result = where.run(*command)
+    assert result.returncode == 0, f"terraform {' '.join(command)}:\n{result.output[-4000:]}"
+
+
+def test_the_bootstrap_role_is_applied_and_dev_deploys_by_assuming_it(
+    bootstrapped_account, tmp_path
+):
+    """The bootstrap stack with `[deployer]` applied by an administrator; the role checked with
+    boto3; the principal it trusts assumes it (another one is refused); Terraform assumes it
+    (dev's `[assume_role]`) and applies, re-plans and destroys dev with its policies only;
+    the bootstrap is destroyed. Authorization is on from the first call."""
+    toolchain = required_toolchain()
+    tls = tls_files(tmp_path)
+    with moto_server(EMULATOR_ENVIRONMENT, tls=tls) as url:
+        emulator = Emulator(url, tls)
+        admin = user_credentials(emulator, "administrator", EVERYTHING)
+        platform = user_credentials(emulator, PLATFORM_USER, ASSUME_DEPLOYER)
+        untrusted = user_credentials(emulator, UNTRUSTED_USER, ASSUME_DEPLOYER)
+        enforce_iam(url, tls)
+
+        bootstrap, _ = workspace(
+            bootstrapped_account.bootstrap, tmp_path / "bootstrap", toolchain, url, tls,
+            bootstrapped=False, credentials=admin,
+        )  # fmt: skip
+        for command in CYCLE[:4]:
+            _succeeds(bootstrap, *command)
+
+        facts = role_facts(emulator, admin)
+        assert _decoded(facts["trust"]) == {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": PLATFORM_ARN}, "Action": "sts:AssumeRole"}
+            ],
+        }
+        expected = generated_policies(bootstrapped_account.dev)
+        assert {name: _decoded(doc) for name, doc in facts["policies"].items()} == {
+            f"{DEPLOYER_ROLE}-{number}": document
+            for number, document in enumerate(expected, start=1)
+        }
+
+        def assume(credentials: dict[str, str]) -> dict[str, Any]:
+            sts = emulator.client("sts", **boto3_keys(credentials))
+            return sts.assume_role(RoleArn=DEPLOYER_ROLE_ARN, RoleSessionName="check")
+
+        with pytest.raises(ClientError, match="not authorized to perform: sts:AssumeRole"):
+            assume(untrusted)
+        assumed = assume(platform)["AssumedRoleUser"]["Arn"]
+        assert assumed == f"arn:aws:sts::{EMULATOR_ACCOUNT}:assumed-role/{DEPLOYER_ROLE}/check"
+
+        # The marker dev looks for is the bootstrap's own, applied above.
+        dev, _ = workspace(
+            bootstrapped_account.dev, tmp_path / "dev", toolchain, url, tls,
+            bootstrapped=False, credentials=platform,
+        )  # fmt: skip
+        for command in CYCLE:
+            _succeeds(dev, *command)
+
+        (bootstrap.folder / TEARDOWN_OVERRIDE_FILE).write_text(
+            json.dumps(
+                state_bucket_override(json.loads((bootstrap.folder / "cdk.tf.json").read_text()))
+            )
+        )
+        _succeeds(bootstrap, "apply", "-auto-approve", "-no-color")
+        _succeeds(bootstrap, "destroy", "-auto-approve", "-no-color")
+        roles = emulator.client("iam", **boto3_keys(admin)).list_roles()["Roles"]
+        assert DEPLOYER_ROLE not in {role["RoleName"] for role in roles}
