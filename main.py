@@ -30,6 +30,7 @@ from serverless_app.config import (
     StackConfig,
     config_warnings,
     load_config,
+    placeholder_account_lines,
     shown,
     validate_configs,
 )
@@ -86,18 +87,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.bootstrap:
         return bootstrap(args.config, args.outdir)
     configs, problems = validate_configs(args.config)
-    if not problems and not args.check:
+    placeholders = {
+        path: placeholder_account_lines(path, config, checking=args.check)
+        for path, config in configs
+    }
+    if args.check:
+        problems += [line for lines in placeholders.values() for line in lines]
+    elif not problems:
         problems = outdir_problems(args.outdir, args.config)
     for path, config in configs:
         print_lines(config_warnings(path, config), sys.stderr)
     print_lines(problems, sys.stderr)
     if args.check:
-        print_lines([f"{shown(path)}: {config.env} ok" for path, config in configs], sys.stdout)
+        fine = [(path, config) for path, config in configs if not placeholders[path]]
+        print_lines([f"{shown(path)}: {config.env} ok" for path, config in fine], sys.stdout)
     if problems:
         return EXIT_BAD_CONFIG
-    if not args.check:
-        return synthesize_or_report(lambda app: build_environments(app, configs), args.outdir)
-    return 0
+    if args.check:
+        return 0
+    status = synthesize_or_report(lambda app: build_environments(app, configs), args.outdir)
+    if status == 0:
+        # After the summary: a run that fails says only why.
+        print_lines([line for lines in placeholders.values() for line in lines], sys.stderr)
+    return status
 
 
 def synthesize_or_report(build: Callable[[App], None], outdir: Path) -> int:

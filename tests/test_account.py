@@ -152,7 +152,7 @@ def test_the_provider_allows_only_the_account_and_assumes_the_role_as_written(tm
     ]
 
 
-def test_the_placeholder_is_rendered_as_written_without_a_problem_or_warning(tmp_path):
+def test_the_placeholder_is_rendered_as_written_and_synthesis_warns_once(tmp_path):
     folder = tmp_path / "config"
     folder.mkdir()
     (folder / "dev.toml").write_text(DEV)
@@ -160,7 +160,24 @@ def test_the_placeholder_is_rendered_as_written_without_a_problem_or_warning(tmp
     # No account has this id: Terraform refuses every account (tests/test_account_guard.py).
     assert provider["allowed_account_ids"] == ["000000000000"]
     assert "assume_role" not in provider
-    assert "account_id" not in warnings
+    (line,) = [line for line in warnings.splitlines() if "account_id" in line]
+    assert line.startswith(f"{folder / 'dev.toml'}: account_id: warning: ")
+    assert "000000000000" in line and "Terraform refuses to plan or apply" in line
+
+
+def test_check_refuses_the_placeholder_in_one_line_per_file(tmp_path):
+    """`make check` on the shipped files: each is refused, naming the file and the key."""
+    result = subprocess.run(
+        [sys.executable, "main.py", "--check"], cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    shipped = sorted(CONFIG_DIR.glob("*.toml"))
+    assert [line.split(": ", 2)[:2] for line in result.stderr.splitlines()] == [
+        [f"config/{path.name}", "account_id"] for path in shipped
+    ]
+    assert all("000000000000" in line for line in result.stderr.splitlines())
+    assert "Traceback" not in result.stderr
 
 
 def test_without_an_account_the_provider_allows_any(tmp_path):

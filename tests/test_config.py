@@ -36,7 +36,15 @@ from serverless_app.config import (
     validate_configs,
     zones_of,
 )
-from tests.support import CONFIG_DIR, ENVIRONMENTS, REPO_ROOT, name_prefix, synth_config
+from tests.support import (
+    CONFIG_DIR,
+    ENVIRONMENTS,
+    REPO_ROOT,
+    checkable_copy,
+    name_prefix,
+    synth_config,
+    with_test_account,
+)
 from tests.unprivileged import unprivileged
 
 
@@ -1521,7 +1529,7 @@ def test_problems_of_all_files_are_collected(tmp_path):
 
 def test_a_copy_of_dev_with_only_env_changed_passes_check_next_to_dev(tmp_path):
     """The README's recipe: every name is derived from project and env."""
-    dev = (CONFIG_DIR / "dev.toml").read_text()
+    dev = with_test_account((CONFIG_DIR / "dev.toml").read_text())
     assert dev.count('\nenv = "dev"') == 1
     (tmp_path / "dev.toml").write_text(dev)
     (tmp_path / "staging.toml").write_text(dev.replace('\nenv = "dev"', '\nenv = "staging"'))
@@ -1833,7 +1841,7 @@ def test_a_bad_config_file_is_one_line_naming_it(tmp_path, make, message):
 
 def test_a_fifo_in_a_config_folder_is_reported_not_waited_for(tmp_path):
     fifo(tmp_path)
-    shutil.copy(CONFIG_DIR / "dev.toml", tmp_path / "dev.toml")
+    checkable_copy(CONFIG_DIR / "dev.toml", tmp_path / "dev.toml")
     result = run_check("--config", str(tmp_path))
     assert result.returncode == 2
     assert result.stderr == f"{tmp_path / 'x.toml'}: not a regular file\n"

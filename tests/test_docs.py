@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, with_test_account
 
 PAGES = [REPO_ROOT / "README.md", *sorted((REPO_ROOT / "docs").glob("*.md"))]
 # What the recipes ask the reader to create, or name as a made-up example.
@@ -219,6 +219,14 @@ def test_the_add_an_environment_recipe_gives_a_stack_folder(tmp_path):
     shutil.copytree(REPO_ROOT / "config", tmp_path / "config")
     subprocess.run(["bash", "-euc", recipe], cwd=tmp_path, check=True, timeout=60)
     assert "`make check`" in section and "`make synth`" in section
+    staging = tmp_path / "config" / "staging.toml"
+    # The step the section asks for: the check refuses the placeholder account until it is set.
+    refused = run_main("--check", "--config", str(tmp_path / "config"))
+    assert refused.returncode == 2
+    assert f"{staging}: account_id: " in refused.stderr
+    assert "set `account_id`" in section
+    for file in (tmp_path / "config").glob("*.toml"):
+        file.write_text(with_test_account(file.read_text()))
     check = run_main("--check", "--config", str(tmp_path / "config"))
     assert check.returncode == 0, check.stderr
     assert "config/staging.toml: staging ok" in check.stdout

@@ -20,6 +20,7 @@ from tests.support import (
     ENVIRONMENT_FILES,
     ENVIRONMENTS,
     REPO_ROOT,
+    checkable_copy,
     run_main,
     snapshot,
 )
@@ -331,23 +332,25 @@ sys.exit(status)
 """
 
 
-def test_check_validates_fast_without_the_provider_bindings():
+def test_check_validates_fast_without_the_provider_bindings(tmp_path):
+    for path in ENVIRONMENT_FILES.values():
+        checkable_copy(path, tmp_path / path.name)
     result = subprocess.run(
-        [sys.executable, "-c", PROVIDER_MODULES, "--check"],
+        [sys.executable, "-c", PROVIDER_MODULES, "--check", "--config", str(tmp_path)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "".join(
-        f"config/{path.name}: {env} ok\n" for env, path in ENVIRONMENT_FILES.items()
+        f"{tmp_path / path.name}: {env} ok\n" for env, path in ENVIRONMENT_FILES.items()
     )
     # No provider binding loaded is what makes --check fast; its time is a benchmark's business.
     assert result.stderr == "loaded: []\n"
 
 
 def test_check_names_the_fine_environments_and_the_problems(tmp_path):
-    shutil.copy(CONFIG_DIR / "prod.toml", tmp_path / "prod.toml")
+    checkable_copy(CONFIG_DIR / "prod.toml", tmp_path / "prod.toml")
     (tmp_path / "qa.toml").write_text(BAD_CONFIG)
     result = run_main("--check", "--config", str(tmp_path))
     assert result.returncode == 2

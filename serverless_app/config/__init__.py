@@ -30,6 +30,7 @@ from serverless_app.config.loading import (
     config_warnings,
     load_config,
     load_configs,
+    placeholder_account_lines,
     shown,
     validate_configs,
 )
@@ -59,6 +60,7 @@ __all__ = [
     "function_variables",
     "load_config",
     "load_configs",
+    "placeholder_account_lines",
     "secret_variables",
     "shown",
     "target_group_name",

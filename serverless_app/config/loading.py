@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from serverless_app.config.across_files import UNIQUE_ACROSS_FILES
+from serverless_app.config.aws_facts import PLACEHOLDER_ACCOUNT_ID
 from serverless_app.config.base import DEFAULT_CONFIG_PATH, Model, StrictModel
 from serverless_app.config.bootstrap import BootstrapRegions
 from serverless_app.config.environment import StackConfig, warnings_of
@@ -250,6 +251,25 @@ def config_warnings(path: Path, config: StackConfig) -> list[str]:
         _line(path, key_path(warning.loc), f"warning: {warning.message}", warning.given)
         for warning in warnings_of(config)
     ]
+
+
+PLACEHOLDER_ACCOUNT = f"the shipped placeholder {PLACEHOLDER_ACCOUNT_ID} matches no AWS account"
+
+
+def placeholder_account_lines(path: Path, config: StackConfig, *, checking: bool) -> list[str]:
+    """The shipped placeholder `account_id`. `make check` refuses it: a file that passes is
+    one to apply. Synthesis only warns, so that a fresh clone synthesizes and serves (and the
+    tests run) with the shipped files: Terraform refuses that stack (`allowed_account_ids`)."""
+    if config.account_id != PLACEHOLDER_ACCOUNT_ID:
+        return []
+    if checking:
+        message = f"{PLACEHOLDER_ACCOUNT}: set the account this environment deploys to"
+    else:
+        message = (
+            f"warning: {PLACEHOLDER_ACCOUNT}: Terraform refuses to plan or apply this stack "
+            "until account_id is set"
+        )
+    return [_line(path, "account_id", message)]
 
 
 def validate_configs(path: Path) -> tuple[list[tuple[Path, StackConfig]], list[str]]:
