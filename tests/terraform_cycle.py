@@ -358,13 +358,21 @@ def _write_override(
 
 
 def replace_stack(
-    where: Workspace, stack_folder: Path, toolchain: Toolchain, endpoint: str, tls: TlsFiles
+    where: Workspace,
+    stack_folder: Path,
+    toolchain: Toolchain,
+    endpoint: str,
+    tls: TlsFiles,
+    *,
+    credentials: dict[str, str] | None = None,
+    bootstrapped: bool = True,
 ) -> None:
     """A newly synthesized stack into a folder Terraform already applied, as a user's next synth
     does: its `cdk.tf.json` and `assets/` replace the old ones; Terraform's own files (state,
     `.terraform/`, the lock file) and the override stay, the override rewritten for the new
-    JSON. The account is a bootstrapped one, whatever the stack applied before looked for
-    (an upgrade from a release that did not check)."""
+    JSON (with `credentials`, as in `workspace`). `bootstrapped`: the account is a
+    bootstrapped one, whatever the stack applied before looked for (an upgrade from a release
+    that did not check); False when the marker is there already."""
     for entry in stack_folder.iterdir():
         existing = where.folder / entry.name
         if existing.is_dir():
@@ -373,9 +381,10 @@ def replace_stack(
             shutil.copytree(entry, existing)
         else:
             shutil.copy(entry, existing)
-    region, _ = _write_override(where.folder, toolchain, endpoint)
-    stack_json = json.loads((where.folder / "cdk.tf.json").read_text())
-    leave_bootstrap_marker(stack_json, endpoint, tls, region)
+    region, _ = _write_override(where.folder, toolchain, endpoint, credentials)
+    if bootstrapped:
+        stack_json = json.loads((where.folder / "cdk.tf.json").read_text())
+        leave_bootstrap_marker(stack_json, endpoint, tls, region)
 
 
 def stateful_losses(plan: dict[str, Any]) -> list[str]:

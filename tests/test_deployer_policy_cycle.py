@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 import main
 from serverless_app.deployer_policy import Scope, deployer_policies
+from tests.change_steps import CHANGES, CONFIGS
 from tests.moto_server import (
     AWS_AUTHORIZATION_VARIABLE,
     TEST_CREDENTIALS,
@@ -29,15 +30,21 @@ from tests.moto_server import (
 )
 from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR
 from tests.terraform_cycle import (
+    CYCLE_REPORTS,
     EMULATOR_ACCOUNT,
     TEARDOWN_OVERRIDE_FILE,
+    CycleReport,
     Workspace,
     in_emulator_account,
+    replace_stack,
     required_toolchain,
+    retired_config,
     state_bucket_override,
+    take_synthesized,
     toml_text,
     workspace,
 )
+from tests.test_change_cycle import Stage, synthesized
 
 pytestmark = pytest.mark.e2e
 
@@ -292,10 +299,12 @@ def bootstrapped_account(tmp_path_factory) -> BootstrappedAccount:
     )
 
 
-def user_credentials(emulator: Emulator, user: str, policy: dict) -> dict[str, str]:
+def user_credentials(emulator: Emulator, user: str, policy: dict | None = None) -> dict[str, str]:
+    """A user (with `policy` inline) and its access key; before authorization is on."""
     iam = emulator.client("iam")
     iam.create_user(UserName=user)
-    iam.put_user_policy(UserName=user, PolicyName="policy", PolicyDocument=json.dumps(policy))
+    if policy is not None:
+        iam.put_user_policy(UserName=user, PolicyName="policy", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName=user)["AccessKey"]
     return {"access_key": key["AccessKeyId"], "secret_key": key["SecretAccessKey"]}
 
@@ -392,3 +401,138 @@ def test_the_bootstrap_role_is_applied_and_dev_deploys_by_assuming_it(
         _succeeds(bootstrap, "destroy", "-auto-approve", "-no-color")
         roles = emulator.client("iam", **boto3_keys(admin)).list_roles()["Roles"]
         assert DEPLOYER_ROLE not in {role["RoleName"] for role in roles}
+
+
+# --- Day two under the policy -----------------------------------------------------------------
+
+# The change cycle's steps on dev (tests/change_steps.py); `add-environment` makes another
+# environment, which deploys with its own policy.
+DEV_CHANGES = [step.name for step in CHANGES if CONFIGS[step.name]["env"] == "dev"]
+
+
+@pytest.fixture(scope="module")
+def dev_changes(tmp_path_factory) -> list[Stage]:
+    base = tmp_path_factory.mktemp("deployer-changes")
+    return [synthesized(name, base / name) for name in DEV_CHANGES]
+
+
+def granted(iam: Any, user: str, old: list[str], policies: list[dict], label: str) -> list[str]:
+    """`policies` in place of the managed policies `old` on `user`, as an administrator
+    re-applies the bootstrap stack after the stack changed; the new policies' ARNs."""
+    new = []
+    for number, document in enumerate(policies, start=1):
+        created = iam.create_policy(
+            PolicyName=f"{PREFIX}-deployer-{label}-{number}", PolicyDocument=json.dumps(document)
+        )
+        iam.attach_user_policy(UserName=user, PolicyArn=created["Policy"]["Arn"])
+        new.append(created["Policy"]["Arn"])
+    for arn in old:
+        iam.detach_user_policy(UserName=user, PolicyArn=arn)
+    return new
+
+
+def _denials(output: str) -> list[str]:
+    """The lines of Terraform's output that say what was refused."""
+    return [
+        line.strip()
+        for line in output.splitlines()
+        if "403" in line or "AccessDenied" in line or "not authorized" in line
+    ]
+
+
+def test_dev_changes_apply_under_the_policy_of_each_step(dev_changes, tmp_path):
+    """The change cycle's dev steps onto one state as a user holding only the generated
+    policies of the step's stack (regenerated when the stack changes, as the documentation
+    asks), authorization on: plan, apply and a clean re-plan per step, destroy at the end."""
+    toolchain = required_toolchain()
+    problems = [f"{stage.name}: {stage.problem}" for stage in dev_changes if stage.problem]
+    assert problems == []
+    tls = tls_files(tmp_path)
+    report = CycleReport("dev changes under the deployer policy")
+    CYCLE_REPORTS.append(report)
+    with moto_server(EMULATOR_ENVIRONMENT, tls=tls) as url:
+        emulator = Emulator(url, tls)
+        admin = user_credentials(emulator, "administrator", EVERYTHING)
+        deployer = user_credentials(emulator, "deployer")
+        iam = emulator.client("iam", **boto3_keys(admin))
+        first = dev_changes[0]
+        assert first.stack_folder is not None
+        created, _ = workspace(
+            first.stack_folder, tmp_path / "dev", toolchain, url, tls, credentials=deployer
+        )
+        where = created.recording_into(report.steps)
+        enforce_iam(url, tls)
+        failures, attached, policies = [], [], None
+        for stage in dev_changes:
+            assert stage.stack_folder is not None
+            if generated_policies(stage.stack_folder) != policies:
+                policies = generated_policies(stage.stack_folder)
+                attached = granted(iam, "deployer", attached, policies, stage.name)
+            if stage is first:
+                _succeeds(where, "init")
+            else:
+                replace_stack(
+                    where, stage.stack_folder, toolchain, url, tls,
+                    credentials=deployer, bootstrapped=False,
+                )  # fmt: skip
+            for command in CYCLE[1:4]:
+                result = where.run(*command)
+                if result.returncode != 0:
+                    denied = _denials(result.output) or [result.output[-2000:]]
+                    failures.append(f"{stage.name}: terraform {' '.join(command)}: {denied}")
+                    break
+        _succeeds(where, *CYCLE[4])
+    assert failures == []
+
+
+# --- prod under its policy ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prod_stacks(tmp_path_factory) -> tuple[Path, Path]:
+    """The shipped prod stack in the emulator's account, and the same retired on purpose
+    (docs/retire.toml's settings, docs/hand-off.md), which a plain destroy then removes."""
+    folder = tmp_path_factory.mktemp("deployer-prod")
+    shipped = in_emulator_account((CONFIG_DIR / "prod.toml").read_text())
+    stacks = []
+    for variant, text in (("applied", shipped), ("retired", retired_config(shipped))):
+        config = folder / variant / "config"
+        config.mkdir(parents=True)
+        (config / "prod.toml").write_text(text)
+        out = folder / variant / "out"
+        assert main.main(["--config", str(config), "--outdir", str(out)]) == 0
+        stacks.append(out / "stacks" / "prod")
+    return stacks[0], stacks[1]
+
+
+def test_prod_applies_and_is_retired_and_destroyed_under_its_generated_policy(
+    prod_stacks, tmp_path
+):
+    """prod as a user holding only prod's generated policies, authorization on: plan, apply, a
+    clean re-plan; then the documented retirement (its policy regenerated for the retired
+    stack), and destroy."""
+    toolchain = required_toolchain()
+    applied, retired = prod_stacks
+    prod_scope = Scope("aws", REGION, EMULATOR_ACCOUNT, "hello-prod")
+    tls = tls_files(tmp_path)
+    report = CycleReport("prod under the deployer policy")
+    CYCLE_REPORTS.append(report)
+    with moto_server(EMULATOR_ENVIRONMENT, tls=tls) as url:
+        emulator = Emulator(url, tls)
+        admin = user_credentials(emulator, "administrator", EVERYTHING)
+        deployer = user_credentials(emulator, "deployer")
+        iam = emulator.client("iam", **boto3_keys(admin))
+        created, _ = workspace(
+            applied, tmp_path / "prod", toolchain, url, tls, credentials=deployer
+        )
+        where = created.recording_into(report.steps)
+        enforce_iam(url, tls)
+        policies = deployer_policies(json.loads((applied / "cdk.tf.json").read_text()), prod_scope)
+        attached = granted(iam, "deployer", [], policies, "applied")
+        for command in CYCLE[:4]:
+            _succeeds(where, *command)
+        take_synthesized(retired, where.folder)
+        policies = deployer_policies(json.loads((retired / "cdk.tf.json").read_text()), prod_scope)
+        granted(iam, "deployer", attached, policies, "retired")
+        _succeeds(where, "apply", "-auto-approve", "-no-color")
+        _succeeds(where, *CYCLE[4])

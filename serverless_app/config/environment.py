@@ -130,7 +130,8 @@ class StackConfig(StrictModel):
             "the AWS account this environment deploys to, 12 digits as a string: Terraform "
             "refuses to plan or apply under credentials of any other account (the provider's "
             f"`allowed_account_ids`); the shipped placeholder `{PLACEHOLDER_ACCOUNT_ID}` "
-            "matches no account, so Terraform refuses every one until it is changed"
+            "matches no account, so Terraform refuses every one until it is changed, and "
+            "`make check` refuses it (synth warns)"
         ),
         json_schema_extra={"default_text": "unset: any account"},
     )
