@@ -59,9 +59,9 @@ def statements(stack: dict) -> list[dict]:
 
 def test_every_type_of_every_stack_is_known(every_stack):
     # Fails when a construct adds a resource type or data source the generator has no
-    # permissions for: add them to serverless_app/deployer_policy.py's table. The bootstrap
-    # stack's too (applied by an administrator, but its types must not go unnoticed), with
-    # a deployer role and the GitHub identity provider it creates.
+    # permissions for: add them to their family's table in serverless_app/deployer_permissions/.
+    # The bootstrap stack's too (applied by an administrator, but its types must not go
+    # unnoticed), with a deployer role and the GitHub identity provider it creates.
     config = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig).model_copy(
         update={
             "deployer": DeployerRoles(
