@@ -1,8 +1,10 @@
-"""The generated deployer policy, proven by Terraform: dev's apply cycle (init, plan, apply, a
-re-plan without changes, destroy) runs as an IAM user holding only dev's generated policies,
-with the emulator's IAM authorization on; without one action the apply fails with an access
-error naming it. What moto's authorization checks, and the fixes it runs with:
-tests/moto_authorization.py. The services it authorizes are probed one call each."""
+"""The generated deployer policy, proven by Terraform with the emulator's IAM authorization on,
+as a principal holding only generated policies: dev's change cycle steps onto one state (the
+policy of each step's stack), then destroyed; prod applied, retired and destroyed; the
+bootstrap stack's deployer role applied, assumed by the principal it trusts, and dev's cycle
+run by Terraform assuming it. Without one action Terraform fails with an access error naming
+it. What moto's authorization checks, and the fixes it runs with: tests/moto_authorization.py.
+The services it authorizes are probed one call each."""
 
 from __future__ import annotations
 
@@ -150,15 +152,6 @@ CYCLE = (
     ("plan", "-detailed-exitcode", "-no-color"),
     ("destroy", "-auto-approve", "-no-color"),
 )
-
-
-def test_dev_applies_changes_nothing_and_is_destroyed_under_the_generated_policy(
-    dev_stack, deployer_workspace
-):
-    where = deployer_workspace(dev_stack, generated_policies(dev_stack))
-    for command in CYCLE:
-        result = where.run(*command)
-        assert result.returncode == 0, f"terraform {' '.join(command)}:\n{result.output[-4000:]}"
 
 
 # (an action removed from the policy, the step that needs it). Both of EC2: the provider decodes
@@ -348,6 +341,8 @@ def test_the_bootstrap_role_is_applied_and_dev_deploys_by_assuming_it(
     the bootstrap is destroyed. Authorization is on from the first call."""
     toolchain = required_toolchain()
     tls = tls_files(tmp_path)
+    report = CycleReport("the bootstrap's deployer role, then dev assuming it")
+    CYCLE_REPORTS.append(report)
     with moto_server(EMULATOR_ENVIRONMENT, tls=tls) as url:
         emulator = Emulator(url, tls)
         admin = user_credentials(emulator, "administrator", EVERYTHING)
@@ -355,10 +350,11 @@ def test_the_bootstrap_role_is_applied_and_dev_deploys_by_assuming_it(
         untrusted = user_credentials(emulator, UNTRUSTED_USER, ASSUME_DEPLOYER)
         enforce_iam(url, tls)
 
-        bootstrap, _ = workspace(
+        created, _ = workspace(
             bootstrapped_account.bootstrap, tmp_path / "bootstrap", toolchain, url, tls,
             bootstrapped=False, credentials=admin,
         )  # fmt: skip
+        bootstrap = created.recording_into(report.steps, "bootstrap")
         for command in CYCLE[:4]:
             _succeeds(bootstrap, *command)
 
@@ -385,10 +381,11 @@ def test_the_bootstrap_role_is_applied_and_dev_deploys_by_assuming_it(
         assert assumed == f"arn:aws:sts::{EMULATOR_ACCOUNT}:assumed-role/{DEPLOYER_ROLE}/check"
 
         # The marker dev looks for is the bootstrap's own, applied above.
-        dev, _ = workspace(
+        created, _ = workspace(
             bootstrapped_account.dev, tmp_path / "dev", toolchain, url, tls,
             bootstrapped=False, credentials=platform,
         )  # fmt: skip
+        dev = created.recording_into(report.steps, "dev")
         for command in CYCLE:
             _succeeds(dev, *command)
 
