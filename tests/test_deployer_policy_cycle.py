@@ -459,7 +459,9 @@ def test_dev_changes_apply_under_the_policy_of_each_step(dev_changes, tmp_path):
         )
         where = created.recording_into(report.steps)
         enforce_iam(url, tls)
-        failures, attached, policies = [], [], None
+        failures: list[str] = []
+        attached: list[str] = []
+        policies: list[dict] = []
         for stage in dev_changes:
             assert stage.stack_folder is not None
             if generated_policies(stage.stack_folder) != policies:
