@@ -1,6 +1,7 @@
 """How long and how hard each kind of watched resource must fail before its alarms fire: the
-alarm props of `Monitoring.watch_*`, with their defaults. Every window is checked against
-CloudWatch's limits (`constructs_lib.limits`) when the props are made.
+props of the alarm constructs (`FunctionAlarms`, `ApiAlarms`, `ApiRouteAlarms`,
+`TargetGroupAlarms`, `LoadBalancerAlarms`), with their defaults. Every window is checked
+against CloudWatch's limits (`constructs_lib.limits`) when the props are made.
 """
 
 from __future__ import annotations
