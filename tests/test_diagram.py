@@ -101,7 +101,9 @@ def test_the_source_draws_every_edge_of_the_picture(picture, source):
         assert ("dir=forward" in attributes) != edge.into_subnet
 
 
-def function_nodes(picture: diagram_model.Picture, document: dict) -> list[diagram_model.PictureNode]:
+def function_nodes(
+    picture: diagram_model.Picture, document: dict
+) -> list[diagram_model.PictureNode]:
     """One node per Lambda function of the stack (dev has two)."""
     nodes = [n for n in picture.nodes if n.resources[0].startswith("aws_lambda_function.")]
     assert len(nodes) == len(document["resource"]["aws_lambda_function"]) == 2
@@ -173,7 +175,9 @@ def test_nat_gateways_sit_in_public_subnets_and_endpoints_in_the_vpc(nat_picture
     nats = [n for n in picture.nodes if n.resources[0].startswith("aws_nat_gateway.")]
     endpoints = [n for n in picture.nodes if n.resources[0].startswith("aws_vpc_endpoint.")]
     assert nats and all(n.place.subnet in public for n in nats)
-    assert endpoints and all(n.place == diagram_model.Place(picture.vpcs[0].address) for n in endpoints)
+    assert endpoints and all(
+        n.place == diagram_model.Place(picture.vpcs[0].address) for n in endpoints
+    )
 
 
 def test_parts_are_listed_on_the_resource_they_belong_to(picture, document):
@@ -246,7 +250,9 @@ def test_a_picture_that_shows_the_stack_is_left_byte_for_byte(synth_dir, picture
     """Another Graphviz or other fonts draw other pixels: a PNG recording the same source
     is kept as it is, one recording another source (or none) is redrawn."""
     source = render(picture, tmp_path / "fresh.png")
-    foreign_pixels = diagram_render.with_digest(one_white_pixel(), diagram_render.source_digest(source))
+    foreign_pixels = diagram_render.with_digest(
+        one_white_pixel(), diagram_render.source_digest(source)
+    )
     outdir = tmp_path / "docs"
     outdir.mkdir()
     (outdir / "dev.png").write_bytes(foreign_pixels)
@@ -257,7 +263,9 @@ def test_a_picture_that_shows_the_stack_is_left_byte_for_byte(synth_dir, picture
     assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(outdir)]) == 0
     redrawn = (outdir / "dev.png").read_bytes()
     assert redrawn != stale
-    assert diagram_render.recorded_digest(outdir / "dev.png") == diagram_render.source_digest(source)
+    assert diagram_render.recorded_digest(outdir / "dev.png") == diagram_render.source_digest(
+        source
+    )
     assert sorted(path.name for path in outdir.iterdir()) == ["dev.png"]
 
 
