@@ -334,7 +334,17 @@ class StackConfig(StrictModel):
     def _route_quotas(self) -> Iterator[Problem]:
         return under("routes", [*load_balancer_wildcards(self.routes), *api_resources(self.routes)])
 
-    @rule("functions", "routes", "region", "load_balancer", "project", "env", "tables", "buckets")
+    @rule(
+        "functions",
+        "routes",
+        "authorizers",
+        "region",
+        "load_balancer",
+        "project",
+        "env",
+        "tables",
+        "buckets",
+    )
     def _function_policies(self) -> Iterator[Problem]:
         return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
 
@@ -444,6 +454,11 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
                 target_group_name(config, key)
                 if any(route.load_balancer for route in routes)
                 else None
+            ),
+            authorizers=tuple(
+                name
+                for name, authorizer in config.authorizers.items()
+                if authorizer.function == key
             ),
         )
         size = estimated_policy_bytes(routed)
