@@ -80,7 +80,7 @@ class UserPool(Construct):
             self,
             "client",
             name=props.name,
-            user_pool_id=self.pool.id,
+            user_pool_id=self.pool_id,
             generate_secret=False,
             explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             prevent_user_existence_errors="ENABLED",
@@ -94,6 +94,15 @@ class UserPool(Construct):
                 )
             ],
         )
+
+    # Each attribute read once: every read is a round trip to the jsii kernel.
+    @cached_property
+    def pool_id(self) -> str:
+        return self.pool.id
+
+    @cached_property
+    def client_id(self) -> str:
+        return self.client.id
 
     @cached_property
     def arn(self) -> str:

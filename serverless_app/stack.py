@@ -58,6 +58,7 @@ from serverless_app.config.data import (
     TableConfig,
     bucket_id,
     bucket_prefix,
+    user_pool_id,
 )
 from serverless_app.config.derived import cors_variables
 from serverless_app.config.terraform import as_terraform_literals
@@ -122,7 +123,7 @@ class ServerlessStack(TerraformStack):
         self.user_pools = {
             key: UserPool(
                 self,
-                f"user-pool-{key}",
+                user_pool_id(key),
                 UserPoolProps(
                     name=f"{config.name_prefix}-{key}",
                     deletion_protection=authorizer.deletion_protection,

@@ -63,8 +63,8 @@ def add_outputs(stack: ServerlessStack) -> None:
         "user_pools": (
             {
                 key: {
-                    "user_pool_id": pool.pool.id,
-                    "client_id": pool.client.id,
+                    "user_pool_id": pool.pool_id,
+                    "client_id": pool.client_id,
                     "issuer": pool.issuer,
                 }
                 for key, pool in stack.user_pools.items()
