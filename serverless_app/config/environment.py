@@ -348,12 +348,12 @@ class StackConfig(StrictModel):
     def _function_policies(self) -> Iterator[Problem]:
         return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
 
-    @rule("functions", "project", "env", "tables", "buckets")
+    @rule("functions", "project", "env", "tables", "buckets", "routes", "api")
     def _environment_size(self) -> Iterator[Problem]:
         message = (
             f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
             "(counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for the grants, which the stack "
-            "adds, and SECRET_* for the secrets)"
+            "adds, SECRET_* for the secrets and CORS_POLICY for a routed function)"
         )
         for key in self.functions:
             if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES:
