@@ -746,3 +746,21 @@ def test_a_function_url_on_an_alias_is_its_own(https):
     client.delete_function_url_config(FunctionName="gap-url", Qualifier="live")
     with pytest.raises(ClientError):
         client.get_function_url_config(FunctionName="gap-url", Qualifier="live")
+
+
+def test_a_mock_integration_of_an_openapi_body_is_imported(https):
+    mock = {
+        "type": "mock",
+        "requestTemplates": {"application/json": '{"statusCode": 200}'},
+        "responses": {"default": {"statusCode": "200"}},
+    }
+    paths = {
+        "/a": {
+            "get": operation(),
+            "options": {"responses": {}, "x-amazon-apigateway-integration": mock},
+        }
+    }
+    apigateway, api_id = api_with_body(https, paths)
+    integration = methods_by_path(apigateway, api_id)["/a"]["OPTIONS"]["methodIntegration"]
+    assert integration["type"] == "MOCK"
+    assert "uri" not in integration
