@@ -39,6 +39,7 @@ ENDPOINT_SERVICES = (
     "apigateway",
     "cloudwatch",
     "codedeploy",
+    "cognitoidp",
     "dynamodb",
     "ec2",
     "elbv2",
@@ -58,8 +59,15 @@ ENDPOINT_SERVICES = (
 EMULATOR_ACCOUNT = "123456789012"
 STEP_TIMEOUT_S = 900
 # Resources that hold data (items, objects, the key that decrypts them, the alarm topic's
-# subscriptions): a change or an upgrade may update them in place, never delete or replace them.
-STATEFUL_RESOURCE_TYPES = ("aws_dynamodb_table", "aws_s3_bucket", "aws_kms_key", "aws_sns_topic")
+# subscriptions, a user pool's users): a change or an upgrade may update them in place, never
+# delete or replace them.
+STATEFUL_RESOURCE_TYPES = (
+    "aws_dynamodb_table",
+    "aws_s3_bucket",
+    "aws_kms_key",
+    "aws_sns_topic",
+    "aws_cognito_user_pool",
+)
 # moto serves AWS managed policies (the function role attaches three) only when asked.
 EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 
@@ -211,8 +219,31 @@ def override(
 DEFAULT_AUTHORIZATION = "AWS_IAM"
 
 
+# A route naming an authorizer: the method's authorization type by the authorizer's type.
+AUTHORIZER_METHOD_TYPES = {"cognito": "COGNITO_USER_POOLS", "lambda": "CUSTOM"}
+
+
 def authorization(route: dict[str, Any]) -> str:
     return str(route.get("authorization", DEFAULT_AUTHORIZATION))
+
+
+def authorization_type(route: dict[str, Any], config: dict[str, Any]) -> str:
+    """The API method's `authorizationType`: `NONE`, `AWS_IAM`, or by the authorizer's type."""
+    named = authorization(route)
+    authorizer = config.get("authorizers", {}).get(named)
+    return named if authorizer is None else AUTHORIZER_METHOD_TYPES[authorizer["type"]]
+
+
+def served_methods(config: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Path -> method -> authorization type the stage serves: each route's, and with
+    `[api.cors]` an OPTIONS without authorization on each path (the preflight)."""
+    served: dict[str, dict[str, str]] = {}
+    for route in config["routes"]:
+        served.setdefault(route["path"], {})[route["method"]] = authorization_type(route, config)
+    if config.get("api", {}).get("cors"):
+        for methods in served.values():
+            methods["OPTIONS"] = "NONE"
+    return served
 
 
 def public_routes(config: dict[str, Any]) -> list[dict[str, Any]]:

@@ -243,11 +243,13 @@ def test_names_the_stack_builds_on_refuse_template_syntax(loc):
 
 def test_the_api_document_and_its_redeployment_trigger_survive_the_escaping(synthesized):
     """The REST API's `body` is JSON the stack writes: its only interpolations are the
-    routes' function ARNs, and the deployment is redeployed on a hash of it."""
+    routes' function ARNs and each cognito authorizer's user pool ARN, and the deployment is
+    redeployed on a hash of it."""
     routes = dev_data()["routes"]
+    pools = [a for a in dev_data().get("authorizers", {}).values() if a["type"] == "cognito"]
     [(address, api)] = resources(synthesized, "aws_api_gateway_rest_api").items()
     assert set(api_document(synthesized)["paths"]) == {route["path"] for route in routes}
-    assert terraform_read(api["body"]).count(None) == len(routes)
+    assert terraform_read(api["body"]).count(None) == len(routes) + len(pools)
     [deployment] = resources(synthesized, "aws_api_gateway_deployment").values()
     assert deployment["triggers"] == {
         "redeployment": f"${{sha1(aws_api_gateway_rest_api.{address}.body)}}"

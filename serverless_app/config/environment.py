@@ -25,6 +25,7 @@ from constructs_lib.permissions import (
     estimated_policy_bytes,
     estimated_role_policy_characters,
 )
+from serverless_app.config.access import AuthorizerConfig, AuthorizerKey
 from serverless_app.config.account import (
     AccountId,
     AssumeRoleConfig,
@@ -76,6 +77,7 @@ from serverless_app.config.problems import Problem, fail, under
 from serverless_app.config.routes import (
     RouteConfig,
     api_resources,
+    authorizer_references,
     load_balancer_wildcards,
     priority_collisions,
     route_collisions,
@@ -191,6 +193,14 @@ class StackConfig(StrictModel):
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
+    authorizers: dict[AuthorizerKey, AuthorizerConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[authorizers.<key>]`: what a route's `authorization` may name besides `AWS_IAM` and "
+            "`NONE`; keys 1-20 lowercase letters, digits or `-`; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
     routes: Annotated[list[RouteConfig], Field(min_length=1, max_length=ALB_MAX_LISTENER_RULES)] = (
         Field(
             description=(
@@ -285,6 +295,21 @@ class StackConfig(StrictModel):
     def _routes_to_known_functions(self) -> Iterator[Problem]:
         return under("routes", unknown_functions(self.routes, self.functions))
 
+    @rule("routes", "authorizers", "functions")
+    def _authorizers_declared(self) -> Iterator[Problem]:
+        return authorizer_references(self.routes, self.authorizers, self.functions)
+
+    @rule("authorizers", "api")
+    def _authorizers_the_api_offers(self) -> Iterator[Problem]:
+        for key, authorizer in self.authorizers.items():
+            if authorizer.type == "jwt":
+                message = (
+                    "a REST API verifies only Cognito user pool tokens, not any issuer's: use "
+                    'an HTTP API (api.type = "http"), type = "cognito", or a lambda authorizer '
+                    "that verifies the token"
+                )
+                yield Problem(("authorizers", key, "type"), message, authorizer.type)
+
     @rule("routes")
     def _routes_apart(self) -> Iterator[Problem]:
         collisions = list(route_collisions(self.routes))
@@ -311,16 +336,26 @@ class StackConfig(StrictModel):
     def _route_quotas(self) -> Iterator[Problem]:
         return under("routes", [*load_balancer_wildcards(self.routes), *api_resources(self.routes)])
 
-    @rule("functions", "routes", "region", "load_balancer", "project", "env", "tables", "buckets")
+    @rule(
+        "functions",
+        "routes",
+        "authorizers",
+        "region",
+        "load_balancer",
+        "project",
+        "env",
+        "tables",
+        "buckets",
+    )
     def _function_policies(self) -> Iterator[Problem]:
         return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
 
-    @rule("functions", "project", "env", "tables", "buckets")
+    @rule("functions", "project", "env", "tables", "buckets", "routes", "api")
     def _environment_size(self) -> Iterator[Problem]:
         message = (
             f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
             "(counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for the grants, which the stack "
-            "adds, and SECRET_* for the secrets)"
+            "adds, SECRET_* for the secrets and CORS_POLICY for a routed function)"
         )
         for key in self.functions:
             if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES:
@@ -421,6 +456,11 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
                 target_group_name(config, key)
                 if any(route.load_balancer for route in routes)
                 else None
+            ),
+            authorizers=tuple(
+                name
+                for name, authorizer in config.authorizers.items()
+                if authorizer.function == key
             ),
         )
         size = estimated_policy_bytes(routed)
