@@ -56,6 +56,7 @@ from constructs_lib.paths import (
     segments,
     wildcard_path,
 )
+from scripts.local_front import PREFLIGHT_STATUS, FrontDoor, refusal_answer
 from scripts.local_iam import (
     admin_credentials,
     enforce_iam,
@@ -325,11 +326,21 @@ class LocalGateway(ThreadingHTTPServer):
     request_queue_size = LISTEN_BACKLOG
     daemon_threads = True
 
-    def __init__(self, port: int, stage: str, routes: list[RouteConfig]) -> None:
+    def __init__(
+        self, port: int, stage: str, routes: list[RouteConfig], front: FrontDoor | None = None
+    ) -> None:
         super().__init__((HOST, port), GatewayRequestHandler)
         self.stage = stage
         self.routes = routes
+        self.front = front or FrontDoor()
         self.sandboxes: dict[str, Sandbox] = {}
+
+    def has_path(self, path: str) -> bool:
+        """Whether some route, of any method, takes the path (a preflight asks about it)."""
+        return any(
+            isinstance(match_route(route.method, path, self.stage, [route]), RouteMatch)
+            for route in self.routes
+        )
 
     def invoke(self, key: str, event: dict[str, Any]) -> Any:
         """The function's result; FunctionError when it fails as a Lambda invocation would."""
@@ -352,6 +363,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         gateway = self.server
         path = unquote(urlsplit(self.path).path)
+        request_headers = dict(self.headers.items())
+        if gateway.front.answers_preflight(self.command, request_headers) and gateway.has_path(
+            path
+        ):
+            self._send(PREFLIGHT_STATUS, gateway.front.preflight(request_headers), b"")
+            return
         match = match_route(self.command, path, gateway.stage, gateway.routes)
         if isinstance(match, str):
             self._send(HTTPStatus.FORBIDDEN, {"Content-Type": "application/json"}, _message(match))
@@ -371,6 +388,11 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             path_parameters=match.path_parameters,
         )
         request_id = event["requestContext"]["requestId"]
+        refusal = gateway.front.authorize(match.route, event)
+        if refusal is not None:
+            status, headers, body = refusal_answer(refusal)
+            self._send(status, {**headers, "x-amzn-RequestId": request_id}, body)
+            return
         try:
             response = gateway.invoke(match.route.function, event)
             status, headers, body = _proxy_response(response)
@@ -408,9 +430,16 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             _message(message or status.phrase),
         )
 
+    def _answer_headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
+        """Every answer of the API, the gateway's own too, gets the API's CORS headers."""
+        # A request line too broken to parse leaves no headers.
+        request = getattr(self, "headers", None)
+        request_headers = dict(request.items()) if request is not None else {}
+        return self.server.front.answer_headers(request_headers, headers)
+
     def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self.send_response(status)
-        for name, value in headers.items():
+        for name, value in self._answer_headers(headers).items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -528,6 +557,10 @@ class LocalLoadBalancer(ThreadingHTTPServer):
 
 class LoadBalancerRequestHandler(GatewayRequestHandler):
     server: LocalLoadBalancer  # type: ignore[assignment]
+
+    def _answer_headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
+        """A load balancer has no CORS configuration: the function's headers as they are."""
+        return headers
 
     def _answer(self) -> None:
         balancer = self.server
