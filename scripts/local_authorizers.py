@@ -141,8 +141,14 @@ class AccessControl:
     """Runs a route's authorizer for a request; puts what it learned into the event."""
 
     def __init__(
-        self, issuer: LocalIssuer, invoke: Invoke, clock: Clock, region: str, account: str
+        self,
+        issuer: LocalIssuer | None,
+        invoke: Invoke,
+        clock: Clock,
+        region: str,
+        account: str,
     ) -> None:
+        """`issuer` is needed only when a route has a token authorizer."""
         self.issuer = issuer
         self._invoke = invoke
         self._clock = clock
@@ -168,6 +174,7 @@ class AccessControl:
         if given is None:
             return _unauthorized()
         token = given[len(BEARER) :] if given.lower().startswith(BEARER) else given
+        assert self.issuer is not None, "serve starts the issuer when a route checks tokens"
         try:
             claims = self.issuer.verify(token, authorizer.audiences, self._clock())
         except TokenRejected as rejected:

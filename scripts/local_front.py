@@ -12,7 +12,7 @@ from typing import Any
 
 from scripts.local_authorizers import AccessControl, Refusal, RouteAccess, TokenAuthorizer
 from scripts.local_cors import CorsPolicy, is_preflight, preflight_headers, with_cors
-from serverless_app.config import RouteConfig
+from serverless_app.config import RouteConfig, StackConfig
 
 
 def route_key(route: RouteConfig) -> tuple[str, str]:
@@ -60,3 +60,8 @@ def refusal_answer(refusal: Refusal) -> tuple[int, dict[str, str], bytes]:
 
 
 PREFLIGHT_STATUS = HTTPStatus.NO_CONTENT
+
+
+def front_door(config: StackConfig) -> FrontDoor:
+    """The file's CORS configuration and its routes' authorizers."""
+    return FrontDoor()

@@ -23,7 +23,6 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -177,11 +176,6 @@ class IssuerServer(ThreadingHTTPServer):
     def __init__(self, port: int, key: RSAKey) -> None:
         super().__init__((HOST, port), _IssuerRequestHandler)
         self.issuer = LocalIssuer(key, issuer_url(self.server_address[1]))
-
-    def serve_in_background(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, daemon=True)
-        thread.start()
-        return thread
 
 
 class _IssuerRequestHandler(BaseHTTPRequestHandler):

@@ -36,6 +36,7 @@ import secrets
 import signal
 import sys
 import threading
+import time
 import traceback
 import uuid
 from collections.abc import Mapping
@@ -56,7 +57,8 @@ from constructs_lib.paths import (
     segments,
     wildcard_path,
 )
-from scripts.local_front import PREFLIGHT_STATUS, FrontDoor, refusal_answer
+from scripts.local_authorizers import AccessControl
+from scripts.local_front import PREFLIGHT_STATUS, FrontDoor, front_door, refusal_answer
 from scripts.local_iam import (
     admin_credentials,
     enforce_iam,
@@ -64,6 +66,8 @@ from scripts.local_iam import (
     role_credentials,
     with_credentials,
 )
+from scripts.local_issuer import DEFAULT_PORT as DEFAULT_ISSUER_PORT
+from scripts.local_issuer import IssuerServer, signing_key
 from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
 from serverless_app.config import (
     FUNCTION_ROLE_SUFFIX,
@@ -345,6 +349,10 @@ class LocalGateway(ThreadingHTTPServer):
     def invoke(self, key: str, event: dict[str, Any]) -> Any:
         """The function's result; FunctionError when it fails as a Lambda invocation would."""
         return self.sandboxes[key].invoke(event, event["requestContext"]["requestId"])
+
+    def invoke_authorizer(self, key: str, event: dict[str, Any]) -> Any:
+        """An authorizer's invocation is one of its own, with its own request id."""
+        return self.sandboxes[key].invoke(event, str(uuid.uuid4()))
 
     def stop_functions(self) -> None:
         for sandbox in self.sandboxes.values():
@@ -664,6 +672,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=8081,
         help="HTTP port of the load balancer's routes, with its event (0: any free port)",
     )
+    parser.add_argument(
+        "--issuer-port",
+        type=int,
+        default=DEFAULT_ISSUER_PORT,
+        help="HTTP port of the local token issuer, when a route checks tokens (0: any free port)",
+    )
     return parser.parse_args(argv)
 
 
@@ -675,7 +689,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(error.problems), file=sys.stderr)
         return 2
     try:
-        gateway = LocalGateway(args.port, config.api.stage_name, config.routes)
+        gateway = LocalGateway(args.port, config.api.stage_name, config.routes, front_door(config))
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
@@ -688,15 +702,32 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        issuer = (
+            IssuerServer(args.issuer_port, signing_key()) if gateway.front.uses_tokens() else None
+        )
+    except OSError as error:
+        gateway.server_close()
+        balancer.server_close()
+        print(
+            f"--issuer-port {args.issuer_port}: cannot listen on {HOST}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     # werkzeug would print one access line per AWS call the function makes.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     moto.start()
     load_balancer = threading.Thread(target=balancer.serve_forever, daemon=True)
     load_balancer.start()
+    if issuer is not None:
+        threading.Thread(target=issuer.serve_forever, daemon=True).start()
     try:
-        serve(gateway, moto, config, balancer.server_address[1])
+        serve(gateway, moto, config, balancer.server_address[1], issuer)
     finally:
+        if issuer is not None:
+            issuer.shutdown()
+            issuer.server_close()
         balancer.shutdown()
         balancer.server_close()
         gateway.server_close()
@@ -711,6 +742,7 @@ def serve(
     moto: ThreadedMotoServer,
     config: StackConfig,
     load_balancer_port: int,
+    issuer: IssuerServer | None,
 ) -> None:
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
     for name in UNSET_AWS_VARIABLES:
@@ -726,6 +758,13 @@ def serve(
             on_reload=_reloaded,
         )
         gateway.sandboxes[key].prepare()
+    gateway.front.control = AccessControl(
+        issuer.issuer if issuer is not None else None,
+        gateway.invoke_authorizer,
+        time.time,
+        config.region,
+        ACCOUNT_ID,
+    )
     # The server's own calls are over; from now on every caller needs a role or user allowed.
     admin = admin_credentials(endpoint_url, config.region)
     enforce_iam(endpoint_url)
@@ -740,6 +779,14 @@ def serve(
         f"{' '.join(f'{name}={value}' for name, value in admin.items())})",
         f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
         f"load balancer: http://{HOST}:{load_balancer_port} (the routes marked [lb])",
+        *(
+            [
+                f"token issuer: {issuer.issuer.url} (stands in for the jwt and cognito "
+                "authorizers' issuers; make token prints a token)"
+            ]
+            if issuer is not None
+            else []
+        ),
         *(
             f"  {route.method} /{stage}{route.path.rstrip('/')} -> {route.function}"
             + ("" if route.authorization == "NONE" else f" ({route.authorization} not checked)")
