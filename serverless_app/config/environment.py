@@ -25,6 +25,7 @@ from constructs_lib.permissions import (
     estimated_policy_bytes,
     estimated_role_policy_characters,
 )
+from serverless_app.config.access import AuthorizerConfig, AuthorizerKey
 from serverless_app.config.account import (
     AccountId,
     AssumeRoleConfig,
@@ -76,6 +77,7 @@ from serverless_app.config.problems import Problem, fail, under
 from serverless_app.config.routes import (
     RouteConfig,
     api_resources,
+    authorizer_references,
     load_balancer_wildcards,
     priority_collisions,
     route_collisions,
@@ -190,6 +192,14 @@ class StackConfig(StrictModel):
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
+    authorizers: dict[AuthorizerKey, AuthorizerConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[authorizers.<key>]`: what a route's `authorization` may name besides `AWS_IAM` and "
+            "`NONE`; keys 1-20 lowercase letters, digits or `-`; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
     routes: Annotated[list[RouteConfig], Field(min_length=1, max_length=ALB_MAX_LISTENER_RULES)] = (
         Field(
             description=(
@@ -283,6 +293,20 @@ class StackConfig(StrictModel):
     @rule("routes", "functions")
     def _routes_to_known_functions(self) -> Iterator[Problem]:
         return under("routes", unknown_functions(self.routes, self.functions))
+
+    @rule("routes", "authorizers", "functions")
+    def _authorizers_declared(self) -> Iterator[Problem]:
+        return authorizer_references(self.routes, self.authorizers, self.functions)
+
+    @rule("authorizers", "api")
+    def _authorizers_the_api_offers(self) -> Iterator[Problem]:
+        for key, authorizer in self.authorizers.items():
+            if authorizer.type == "jwt":
+                message = (
+                    "a REST API verifies only Cognito's tokens, not those of any issuer: use "
+                    'type = "cognito", or a lambda authorizer that verifies the token'
+                )
+                yield Problem(("authorizers", key, "type"), message, authorizer.type)
 
     @rule("routes")
     def _routes_apart(self) -> Iterator[Problem]:

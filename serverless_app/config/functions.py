@@ -30,6 +30,7 @@ from constructs_lib.limits import (
     snap_start_region_problem,
     snap_start_runtime_problem,
 )
+from serverless_app.config.access import FunctionUrlConfig, url_problems
 from serverless_app.config.base import PROJECT_ROOT, StrictModel, rule
 from serverless_app.config.data import FunctionGrants
 from serverless_app.config.problems import Problem
@@ -178,6 +179,12 @@ class FunctionConfig(StrictModel):
         ),
     )
 
+    url: FunctionUrlConfig | None = Field(
+        default=None,
+        description="a function URL on the `live` alias (webhooks); the output `function_urls`",
+        json_schema_extra={"type_text": "table", "default_text": "unset: none"},
+    )
+
     @property
     def source_path(self) -> Path:
         return (PROJECT_ROOT / self.source_dir).resolve()
@@ -187,6 +194,11 @@ class FunctionConfig(StrictModel):
         if self.dependencies is None:
             return None
         return (PROJECT_ROOT / self.dependencies).resolve()
+
+    @rule("url", "runtime")
+    def _url_fits_the_runtime(self) -> Iterator[Problem]:
+        if self.url is not None:
+            yield from url_problems(self.url, self.runtime)
 
     @rule("snap_start", "runtime", "provisioned_concurrency")
     def _snap_start_where_lambda_offers_it(self) -> Iterator[Problem]:
