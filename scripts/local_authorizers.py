@@ -1,11 +1,13 @@
 """Each route's authorizer in `make serve`, as API Gateway runs it before the function.
 
-- A token authorizer (`jwt`, `cognito`) reads the token from its identity source (the
-  `Authorization` header, with or without `Bearer `), verifies it against the local issuer
-  (scripts/local_issuer.py: signature, issuer, audience, exp/nbf/iat), then the route's scopes
-  (at least one in the token's `scope` or `scp`): `401` for a missing or invalid token, `403`
-  for a valid one without a scope the route asks for. The verified claims reach the function in
-  `requestContext.authorizer`.
+- A token authorizer (`jwt`, `cognito`) reads the token from the `Authorization` header (with
+  or without `Bearer `) and verifies it against the local issuer (scripts/local_issuer.py:
+  signature, issuer, exp/nbf/iat; a `jwt` authorizer's audiences, while a `cognito` one takes
+  any app client of its pool), then the route's scopes. An HTTP API wants one of them in the
+  token's `scope` or `scp` (`403` without). A REST API's Cognito authorizer wants an ID token
+  (`token_use = "id"`) on a route without scopes and an access token carrying one of them on a
+  route with scopes, and answers `401` to anything else. The verified claims reach the function
+  in `requestContext.authorizer`.
 - A Lambda authorizer runs its function (in its sandbox, like any function) with the REQUEST
   authorizer event, after checking that every identity source is present (`401` when one is
   not, without calling it). A REST API reads its IAM policy (an explicit Deny wins, an Allow
@@ -26,30 +28,29 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Literal
 
+from constructs_lib.authorizers import IDENTITY_SOURCE
 from scripts.local_issuer import Clock, LocalIssuer, TokenRejected, token_scopes
 from scripts.sandbox import FunctionError
 
-# What identity source texts look like: `$request.header.Authorization` (HTTP API),
-# `method.request.header.Authorization` (REST API), or the querystring forms.
-_IDENTITY_SOURCE = re.compile(r"^(?:\$request|method\.request)\.(header|querystring)\.(.+)$")
 HTTP_PAYLOAD_VERSION = "2.0"
 BEARER = "bearer "
 
 
 @dataclass(frozen=True)
 class IdentitySource:
-    location: Literal["header", "querystring"]
+    """`header.<name>` or `query.<name>` of the configuration."""
+
+    location: Literal["header", "query"]
     name: str
 
     @classmethod
     def parse(cls, text: str) -> IdentitySource:
-        found = _IDENTITY_SOURCE.match(text)
+        found = IDENTITY_SOURCE.fullmatch(text)
         if found is None:
             raise ValueError(f"not an identity source: {text!r}")
-        location: Literal["header", "querystring"] = (
-            "header" if found.group(1) == "header" else "querystring"
-        )
-        return cls(location, found.group(2))
+        if found[1]:
+            return cls("header", found[2])
+        return cls("query", found[4])
 
 
 AUTHORIZATION_HEADER = IdentitySource("header", "Authorization")
@@ -57,11 +58,12 @@ AUTHORIZATION_HEADER = IdentitySource("header", "Authorization")
 
 @dataclass(frozen=True)
 class TokenAuthorizer:
-    """A `jwt` or `cognito` authorizer: which audiences (`aud`, else `client_id`) it accepts."""
+    """A `jwt` authorizer (the audiences it accepts: `aud`, else `client_id`) or a `cognito`
+    one (its own user pool's tokens, for any of its app clients)."""
 
     key: str
-    audiences: tuple[str, ...]
-    identity_source: IdentitySource = AUTHORIZATION_HEADER
+    kind: Literal["jwt", "cognito"]
+    audiences: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,13 +172,14 @@ class AccessControl:
     def _check_token(
         self, authorizer: TokenAuthorizer, scopes: Sequence[str], event: dict[str, Any]
     ) -> Refusal | None:
-        given = identity_value(event, authorizer.identity_source)
+        given = identity_value(event, AUTHORIZATION_HEADER)
         if given is None:
             return _unauthorized()
         token = given[len(BEARER) :] if given.lower().startswith(BEARER) else given
         assert self.issuer is not None, "serve starts the issuer when a route checks tokens"
+        audiences = authorizer.audiences if authorizer.kind == "jwt" else None
         try:
-            claims = self.issuer.verify(token, authorizer.audiences, self._clock())
+            claims = self.issuer.verify(token, audiences, self._clock())
         except TokenRejected as rejected:
             return _unauthorized(
                 **{
@@ -185,7 +188,10 @@ class AccessControl:
                 }
             )
         granted = token_scopes(claims)
-        if scopes and not set(scopes) & set(granted):
+        if authorizer.kind == "cognito" and not _is_http_api(event):
+            if not _cognito_accepts(claims, scopes, granted):
+                return _unauthorized()
+        elif scopes and not set(scopes) & set(granted):
             challenge = (
                 f'Bearer scope="{" ".join(scopes)}" error="insufficient_scope" '
                 f'error_description="expected scopes: [{" ".join(scopes)}]"'
@@ -232,16 +238,28 @@ class AccessControl:
             self._cache[key] = (self._clock() + ttl_s, answer)
 
 
+def _cognito_accepts(
+    claims: Mapping[str, Any], scopes: Sequence[str], granted: Sequence[str]
+) -> bool:
+    """A REST API's Cognito authorizer: an ID token where the route names no scopes, else an
+    access token with one of them."""
+    if not scopes:
+        return claims.get("token_use") == "id"
+    return claims.get("token_use") == "access" and bool(set(scopes) & set(granted))
+
+
 def token_context(
     event: Mapping[str, Any], claims: Mapping[str, Any], scopes: Sequence[str]
 ) -> dict[str, Any]:
-    """Where API Gateway puts a verified token: a REST API's `claims` keep each claim's JSON
-    type; an HTTP API's `jwt.claims` are strings (arrays as `[a b]`), with the `scopes`."""
+    """Where API Gateway puts a verified token's claims, as text (arrays as `[a b]`): a REST
+    API's Cognito authorizer in `claims`, an HTTP API's JWT authorizer in `jwt.claims`, with
+    the token's `scopes`."""
+    texts = {name: _claim_text(value) for name, value in claims.items()}
     if not _is_http_api(event):
-        return {"claims": dict(claims)}
+        return {"claims": texts}
     return {
         "jwt": {
-            "claims": {name: _claim_text(value) for name, value in claims.items()},
+            "claims": texts,
             "scopes": list(scopes) or None,
         }
     }

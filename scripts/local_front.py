@@ -1,18 +1,29 @@
-"""What `make serve` does at the API's door before and after a function: CORS
-(scripts/local_cors.py) and each route's authorizer (scripts/local_authorizers.py), read from
-the environment file."""
+"""What `make serve` does at the API's door around a function: CORS (scripts/local_cors.py)
+and each route's authorizer (scripts/local_authorizers.py), read from the environment file."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
-from scripts.local_authorizers import AccessControl, Refusal, RouteAccess, TokenAuthorizer
-from scripts.local_cors import CorsPolicy, is_preflight, preflight_headers, with_cors
+from constructs_lib.authorizers import BUILT_IN_AUTHORIZATIONS
+from scripts.local_authorizers import (
+    AccessControl,
+    IdentitySource,
+    LambdaAuthorizer,
+    Refusal,
+    RouteAccess,
+    TokenAuthorizer,
+)
+from scripts.local_cors import cors_policy, is_preflight, request_origin, with_gateway_cors
 from serverless_app.config import RouteConfig, StackConfig
+from serverless_app.config.access import AuthorizerConfig, CorsConfig
+
+# What API Gateway answers a preflight with: no body.
+PREFLIGHT_STATUS = HTTPStatus.NO_CONTENT
 
 
 def route_key(route: RouteConfig) -> tuple[str, str]:
@@ -21,9 +32,10 @@ def route_key(route: RouteConfig) -> tuple[str, str]:
 
 @dataclass
 class FrontDoor:
-    """The API's CORS policy and each route's access, by (method, path)."""
+    """The API's CORS configuration and each route's access, by (method, path); `control`
+    runs the authorizers once the functions' sandboxes exist."""
 
-    cors: CorsPolicy | None = None
+    cors: CorsConfig | None = None
     access: Mapping[tuple[str, str], RouteAccess] = field(default_factory=dict)
     control: AccessControl | None = None
 
@@ -34,20 +46,22 @@ class FrontDoor:
     def answers_preflight(self, method: str, headers: Mapping[str, str]) -> bool:
         return self.cors is not None and is_preflight(method, headers)
 
-    def preflight(self, headers: Mapping[str, str]) -> dict[str, str]:
-        assert self.cors is not None
-        return preflight_headers(self.cors, headers)
+    def preflight(self, headers: Mapping[str, str], route_methods: Sequence[str]) -> dict[str, str]:
+        assert self.cors is not None, "answers_preflight said so"
+        return cors_policy(self.cors, route_methods).preflight_headers(request_origin(headers))
 
-    def answer_headers(
+    def gateway_headers(
         self, request_headers: Mapping[str, str], answer_headers: Mapping[str, str]
     ) -> dict[str, str]:
-        return with_cors(self.cors, request_headers, answer_headers)
+        if self.cors is None:
+            return dict(answer_headers)
+        return with_gateway_cors(cors_policy(self.cors, ()), request_headers, answer_headers)
 
     def authorize(self, route: RouteConfig, event: dict[str, Any]) -> Refusal | None:
         access = self.access.get(route_key(route))
-        if access is None or access.authorizer is None:
+        if access is None:
             return None
-        assert self.control is not None, "a route has an authorizer, so serve made the control"
+        assert self.control is not None, "serve made the control before serving"
         return self.control.authorize(access, event)
 
 
@@ -59,9 +73,29 @@ def refusal_answer(refusal: Refusal) -> tuple[int, dict[str, str], bytes]:
     )
 
 
-PREFLIGHT_STATUS = HTTPStatus.NO_CONTENT
+def local_authorizer(key: str, authorizer: AuthorizerConfig) -> TokenAuthorizer | LambdaAuthorizer:
+    """The authorizer as serve runs it: a token authorizer trusts the local issuer."""
+    if authorizer.type == "lambda":
+        assert authorizer.function is not None, "the configuration requires it"
+        return LambdaAuthorizer(
+            key,
+            authorizer.function,
+            tuple(IdentitySource.parse(source) for source in authorizer.identity_sources),
+            authorizer.result_ttl_seconds,
+        )
+    return TokenAuthorizer(key, authorizer.type, tuple(authorizer.audiences or ()))
 
 
 def front_door(config: StackConfig) -> FrontDoor:
-    """The file's CORS configuration and its routes' authorizers."""
-    return FrontDoor()
+    """The file's CORS configuration and the routes that name an authorizer."""
+    return FrontDoor(
+        cors=config.api.cors,
+        access={
+            route_key(route): RouteAccess(
+                local_authorizer(route.authorization, config.authorizers[route.authorization]),
+                tuple(route.scopes),
+            )
+            for route in config.routes
+            if route.authorization not in BUILT_IN_AUTHORIZATIONS
+        },
+    )

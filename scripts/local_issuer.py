@@ -11,8 +11,9 @@ command, or before a restart, stays valid until its `exp`; delete the file for a
 `make serve` runs, the issuer publishes its OpenID discovery document and its key set
 (`/.well-known/openid-configuration`, `/.well-known/jwks.json`) as an identity provider does.
 
-The token gets `iss` (this issuer), `iat` and `exp` (`--expires-in`, default an hour) unless
-the claims give them, and `aud` when they give neither `aud` nor `client_id` (`--audience`).
+The token gets `iss` (this issuer), `iat`, `exp` (`--expires-in`, default an hour) and Cognito's
+`token_use` (`access` when the claims have a `scope`, else `id`) unless the claims give them,
+and `aud` when they give neither `aud` nor `client_id` (`--audience`).
 """
 
 from __future__ import annotations
@@ -113,22 +114,24 @@ class LocalIssuer:
             "iat": int(now),
             "exp": int(now) + lifetime_s,
             "jti": str(uuid.uuid4()),
+            # Cognito's access tokens carry the scopes; its ID tokens none.
+            "token_use": "access" if "scope" in claims else "id",
         }
         if audience is not None and "aud" not in claims and "client_id" not in claims:
             defaults["aud"] = audience
         header = {"alg": ALGORITHM, "kid": self.key.kid, "typ": "JWT"}
         return jwt.encode(header, {**defaults, **claims}, self.key)
 
-    def verify(self, token: str, audiences: Sequence[str], now: float) -> dict[str, Any]:
-        """The token's claims, once its signature, issuer, audience and times pass as an API
-        Gateway JWT authorizer checks them; TokenRejected otherwise."""
+    def verify(self, token: str, audiences: Sequence[str] | None, now: float) -> dict[str, Any]:
+        """The token's claims, once its signature, issuer, audience (unless None: any) and
+        times pass as an API Gateway JWT authorizer checks them; TokenRejected otherwise."""
         try:
             claims = jwt.decode(token, KeySet([self.key]), algorithms=[ALGORITHM]).claims
         except (JoseError, ValueError) as error:
             raise TokenRejected(f"the token is not a valid JWT signed by {self.url}") from error
         if claims.get("iss") != self.url:
             raise TokenRejected("the token does not have a valid issuer")
-        if not _audience_matches(claims, audiences):
+        if audiences is not None and not _audience_matches(claims, audiences):
             raise TokenRejected("the token does not have a valid audience")
         _check_times(claims, now)
         return claims

@@ -51,6 +51,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import boto3
 from moto.server import ThreadedMotoServer
 
+from constructs_lib.authorizers import AWS_IAM, NO_AUTHORIZATION
 from constructs_lib.paths import (
     LISTENER_NOT_FOUND_BODY,
     rule_priority,
@@ -58,6 +59,7 @@ from constructs_lib.paths import (
     wildcard_path,
 )
 from scripts.local_authorizers import AccessControl
+from scripts.local_cors import cors_variables
 from scripts.local_front import PREFLIGHT_STATUS, FrontDoor, front_door, refusal_answer
 from scripts.local_iam import (
     admin_credentials,
@@ -119,10 +121,13 @@ def local_bucket_name(config: StackConfig, key: str) -> str:
 
 def function_environment(config: StackConfig, key: str) -> dict[str, str]:
     """The variables the stack gives function `key`: its own, then TABLE_<KEY>_NAME and
-    BUCKET_<KEY>_NAME for what it is granted (no SECRET_* variables: there is no SSM here)."""
+    BUCKET_<KEY>_NAME for what it is granted (no SECRET_* variables: there is no SSM here), and
+    CORS_POLICY when a route reaches it and the API has CORS."""
     grants = config.functions[key].grants
+    routed = any(route.function == key for route in config.routes)
     return {
         **config.functions[key].environment,
+        **(cors_variables(config.api.cors) if routed else {}),
         **{granted_variable("TABLE", table): config.tables[table].name for table in grants.tables},
         **{
             granted_variable("BUCKET", bucket): local_bucket_name(config, bucket)
@@ -339,12 +344,13 @@ class LocalGateway(ThreadingHTTPServer):
         self.front = front or FrontDoor()
         self.sandboxes: dict[str, Sandbox] = {}
 
-    def has_path(self, path: str) -> bool:
-        """Whether some route, of any method, takes the path (a preflight asks about it)."""
-        return any(
-            isinstance(match_route(route.method, path, self.stage, [route]), RouteMatch)
+    def methods_on(self, path: str) -> list[str]:
+        """The methods of the routes that take the path (a preflight asks about them)."""
+        return [
+            route.method
             for route in self.routes
-        )
+            if isinstance(match_route(route.method, path, self.stage, [route]), RouteMatch)
+        ]
 
     def invoke(self, key: str, event: dict[str, Any]) -> Any:
         """The function's result; FunctionError when it fails as a Lambda invocation would."""
@@ -372,14 +378,14 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         gateway = self.server
         path = unquote(urlsplit(self.path).path)
         request_headers = dict(self.headers.items())
-        if gateway.front.answers_preflight(self.command, request_headers) and gateway.has_path(
-            path
-        ):
-            self._send(PREFLIGHT_STATUS, gateway.front.preflight(request_headers), b"")
+        methods = gateway.methods_on(path)
+        if methods and gateway.front.answers_preflight(self.command, request_headers):
+            self._send(PREFLIGHT_STATUS, gateway.front.preflight(request_headers, methods), b"")
             return
         match = match_route(self.command, path, gateway.stage, gateway.routes)
         if isinstance(match, str):
-            self._send(HTTPStatus.FORBIDDEN, {"Content-Type": "application/json"}, _message(match))
+            json_type = {"Content-Type": "application/json"}
+            self._send_own(HTTPStatus.FORBIDDEN, json_type, _message(match))
             return
         length = self._content_length()
         if length is None:
@@ -399,7 +405,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         refusal = gateway.front.authorize(match.route, event)
         if refusal is not None:
             status, headers, body = refusal_answer(refusal)
-            self._send(status, {**headers, "x-amzn-RequestId": request_id}, body)
+            self._send_own(status, {**headers, "x-amzn-RequestId": request_id}, body)
             return
         try:
             response = gateway.invoke(match.route.function, event)
@@ -409,8 +415,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             # error) or answers something that is not a proxy response.
             if not isinstance(error, FunctionError):
                 traceback.print_exc()
-            status = HTTPStatus.BAD_GATEWAY
-            headers, body = {"Content-Type": "application/json"}, _message("Internal server error")
+            failed = {"Content-Type": "application/json", "x-amzn-RequestId": request_id}
+            self._send_own(HTTPStatus.BAD_GATEWAY, failed, _message("Internal server error"))
+            return
         self._send(status, {**headers, "x-amzn-RequestId": request_id}, body)
 
     def _content_length(self) -> int | None:
@@ -432,22 +439,23 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         # A request line that did not parse leaves HTTP/0.9, which would send the body bare.
         if not self.request_version.startswith("HTTP/1."):
             self.request_version = "HTTP/1.0"
-        self._send(
+        self._send_own(
             status,
             {"Content-Type": "application/json", "Connection": "close"},
             _message(message or status.phrase),
         )
 
-    def _answer_headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
-        """Every answer of the API, the gateway's own too, gets the API's CORS headers."""
+    def _send_own(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        """An answer of the gateway itself, not of a function: with the API's CORS headers,
+        as the stack's gateway responses carry them."""
         # A request line too broken to parse leaves no headers.
         request = getattr(self, "headers", None)
         request_headers = dict(request.items()) if request is not None else {}
-        return self.server.front.answer_headers(request_headers, headers)
+        self._send(status, self.server.front.gateway_headers(request_headers, headers), body)
 
     def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self.send_response(status)
-        for name, value in self._answer_headers(headers).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -566,9 +574,9 @@ class LocalLoadBalancer(ThreadingHTTPServer):
 class LoadBalancerRequestHandler(GatewayRequestHandler):
     server: LocalLoadBalancer  # type: ignore[assignment]
 
-    def _answer_headers(self, headers: Mapping[str, str]) -> Mapping[str, str]:
-        """A load balancer has no CORS configuration: the function's headers as they are."""
-        return headers
+    def _send_own(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        """A load balancer has no CORS configuration."""
+        self._send(status, headers, body)
 
     def _answer(self) -> None:
         balancer = self.server
@@ -651,6 +659,17 @@ def function_role(endpoint_url: str, config: StackConfig, key: str) -> dict[str,
     )
     role_name = f"{function.name}{FUNCTION_ROLE_SUFFIX}"
     return role_credentials(endpoint_url, config.region, role_name, policy)
+
+
+def _access_note(route: RouteConfig, config: StackConfig) -> str:
+    """How serve checks a route's callers, for its start-up line."""
+    if route.authorization == NO_AUTHORIZATION:
+        return ""
+    if route.authorization == AWS_IAM:
+        return f" ({AWS_IAM} not checked)"
+    kind = config.authorizers[route.authorization].type
+    scopes = f", scopes {' '.join(route.scopes)}" if route.scopes else ""
+    return f" ({kind} authorizer {route.authorization}{scopes})"
 
 
 def _reloaded(key: str) -> None:
@@ -789,7 +808,7 @@ def serve(
         ),
         *(
             f"  {route.method} /{stage}{route.path.rstrip('/')} -> {route.function}"
-            + ("" if route.authorization == "NONE" else f" ({route.authorization} not checked)")
+            + _access_note(route, config)
             + (" [lb]" if route.load_balancer else "")
             for route in config.routes
         ),

@@ -19,89 +19,90 @@ from scripts.local_authorizers import (
     RouteAccess,
     TokenAuthorizer,
 )
-from scripts.local_cors import CorsPolicy, preflight_headers, response_headers, with_cors
+from scripts.local_cors import cors_policy, cors_variables, is_preflight, with_gateway_cors
 from scripts.local_issuer import LocalIssuer, TokenRejected, main, signing_key, token_scopes
 from scripts.sandbox import FunctionError
 from scripts.serve import rest_proxy_event
+from serverless_app.config.access import CorsConfig
 
 APP = "https://app.example.com"
-POLICY = CorsPolicy(
-    allow_origins=(APP,),
-    allow_methods=("GET", "POST"),
-    allow_headers=("Authorization", "Content-Type"),
-    expose_headers=("X-Request-Id",),
+CORS = CorsConfig(
+    allow_origins=[APP],
+    allow_headers=["authorization", "content-type"],
+    expose_headers=["x-request-id"],
     allow_credentials=True,
     max_age_seconds=600,
 )
-ALLOWED_PREFLIGHT = {
-    "Access-Control-Allow-Origin": APP,
-    "Access-Control-Allow-Methods": "GET,POST",
-    "Access-Control-Allow-Headers": "Authorization,Content-Type",
-    "Access-Control-Max-Age": "600",
-    "Access-Control-Allow-Credentials": "true",
-}
-
-
-def asking(origin: str, method: str, headers: str = "") -> dict[str, str]:
-    asked = {"Origin": origin, "Access-Control-Request-Method": method}
-    return {**asked, "Access-Control-Request-Headers": headers} if headers else asked
 
 
 @pytest.mark.parametrize(
-    ("request_headers", "expected"),
+    ("allow_methods", "route_methods", "expected"),
     [
-        (asking(APP, "POST", "authorization, content-type"), ALLOWED_PREFLIGHT),
-        (asking(APP, "GET"), ALLOWED_PREFLIGHT),
-        (asking("https://evil.example.com", "GET"), {}),
-        (asking(APP, "DELETE"), {}),
-        (asking(APP, "GET", "Authorization, X-Other"), {}),
+        (None, ["GET", "POST"], "GET,POST"),
+        (None, ["ANY"], "GET,POST,PUT,PATCH,DELETE,HEAD"),
+        (["GET"], ["GET", "POST"], "GET"),
     ],
-    ids=["allowed", "no-headers-asked", "other-origin", "other-method", "other-header"],
+    ids=["the-paths-routes", "any", "configured"],
 )
-def test_a_preflight_is_allowed_only_for_the_configured_origin_method_and_headers(
-    request_headers, expected
+def test_a_preflight_allows_the_configured_methods_or_else_the_paths_routes(
+    allow_methods, route_methods, expected
 ):
-    assert preflight_headers(POLICY, request_headers) == expected
-
-
-def test_any_origin_without_credentials_is_answered_with_a_star():
-    policy = CorsPolicy(allow_origins=("*",), allow_methods=("*",), allow_headers=("*",))
-    assert preflight_headers(policy, asking("http://localhost:3000", "PATCH", "X-Any")) == {
-        "Access-Control-Allow-Origin": "*",
-        "Access-Control-Allow-Methods": "*",
-        "Access-Control-Allow-Headers": "*",
+    config = CORS.model_copy(update={"allow_methods": allow_methods})
+    assert cors_policy(config, route_methods).preflight_headers(APP) == {
+        "Vary": "Origin",
+        "Access-Control-Allow-Origin": APP,
+        "Access-Control-Allow-Credentials": "true",
+        "Access-Control-Expose-Headers": "x-request-id",
+        "Access-Control-Allow-Methods": expected,
+        "Access-Control-Allow-Headers": "authorization,content-type",
+        "Access-Control-Max-Age": "600",
     }
 
 
 @pytest.mark.parametrize(
-    ("request_headers", "expected"),
+    ("method", "headers", "expected"),
+    [
+        ("OPTIONS", {"origin": APP, "access-control-request-method": "POST"}, True),
+        ("OPTIONS", {"Origin": APP}, False),
+        ("OPTIONS", {"Access-Control-Request-Method": "POST"}, False),
+        ("GET", {"Origin": APP, "Access-Control-Request-Method": "POST"}, False),
+    ],
+    ids=["preflight", "no-method-asked", "no-origin", "not-options"],
+)
+def test_a_preflight_is_an_options_request_with_an_origin_and_a_method(method, headers, expected):
+    assert is_preflight(method, headers) is expected
+
+
+@pytest.mark.parametrize(
+    ("origin", "expected"),
     [
         (
-            {"origin": APP},
+            APP,
             {
+                "Vary": "Origin",
                 "Access-Control-Allow-Origin": APP,
-                "Access-Control-Expose-Headers": "X-Request-Id",
                 "Access-Control-Allow-Credentials": "true",
+                "Access-Control-Expose-Headers": "x-request-id",
             },
         ),
-        ({"Origin": "https://evil.example.com"}, {}),
-        ({}, {}),
+        ("https://evil.example.com", {"Vary": "Origin"}),
     ],
-    ids=["allowed-origin", "other-origin", "no-origin"],
+    ids=["allowed-origin", "other-origin"],
 )
-def test_an_answer_gets_cors_headers_only_for_an_allowed_origin(request_headers, expected):
-    assert response_headers(POLICY, request_headers) == expected
+def test_the_gateways_own_answers_get_the_policys_headers(origin, expected):
+    answer = {"Content-Type": "application/json"}
+    headers = with_gateway_cors(cors_policy(CORS, ["GET"]), {"Origin": origin}, answer)
+    assert headers == {"Content-Type": "application/json", **expected}
 
 
-def test_the_gateways_cors_headers_replace_the_functions_own():
-    answer = {"content-type": "text/plain", "access-control-allow-origin": "*"}
-    assert with_cors(POLICY, {"Origin": APP}, answer) == {
-        "content-type": "text/plain",
-        "Access-Control-Allow-Origin": APP,
-        "Access-Control-Expose-Headers": "X-Request-Id",
-        "Access-Control-Allow-Credentials": "true",
+def test_a_routed_function_gets_the_policy_to_answer_cors_itself():
+    assert json.loads(cors_variables(CORS)["CORS_POLICY"]) == {
+        "allow_origins": [APP],
+        "allow_headers": ["authorization", "content-type"],
+        "expose_headers": ["x-request-id"],
+        "allow_credentials": True,
     }
-    assert with_cors(None, {"Origin": APP}, answer) == answer
+    assert cors_variables(None) == {}
 
 
 # --- the issuer ---------------------------------------------------------------------------
@@ -304,7 +305,7 @@ def allow(resource: str, effect: str = "Allow", **context: Any) -> dict[str, Any
 
 
 ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/dev/GET/orders/42"
-API_KEY = IdentitySource.parse("method.request.header.X-Api-Key")
+API_KEY = IdentitySource.parse("header.X-Api-Key")
 BY_KEY = LambdaAuthorizer("gate", "gate", (API_KEY,), result_ttl_seconds=300)
 
 
@@ -376,7 +377,7 @@ def test_an_allowing_rest_authorizer_passes_its_context_and_principal(issuer):
     ids=["authorized", "not-authorized", "not-a-simple-response"],
 )
 def test_an_http_api_lambda_authorizers_simple_response_decides(issuer, answer, status, authorizer):
-    source = IdentitySource.parse("$request.header.X-Api-Key")
+    source = IdentitySource.parse("header.X-Api-Key")
     access = RouteAccess(LambdaAuthorizer("gate", "gate", (source,), 0))
     function = AuthorizerFunction(answer)
     event = http_event(**{"X-Api-Key": "k1"})
@@ -413,7 +414,8 @@ def test_a_cached_rest_policy_is_checked_against_each_requests_arn(issuer):
     assert len(function.events) == 1
 
 
-ORDERS_JWT = TokenAuthorizer("users", (AUDIENCE,))
+ORDERS_JWT = TokenAuthorizer("users", "jwt", (AUDIENCE,))
+ORDERS_POOL = TokenAuthorizer("users", "cognito")
 
 
 @pytest.mark.parametrize(
@@ -424,45 +426,106 @@ ORDERS_JWT = TokenAuthorizer("users", (AUDIENCE,))
         ("Bearer {token}", ("orders/write", "orders/read"), None, None),
         ("Bearer {token}", ("orders/write",), 403, 'error="insufficient_scope"'),
         ("Bearer {expired}", (), 401, 'error_description="the token has expired"'),
+        (
+            "Bearer {stranger}",
+            (),
+            401,
+            'error_description="the token does not have a valid audience"',
+        ),
         ("Bearer garbage", (), 401, 'error="invalid_token"'),
         (None, (), 401, None),
     ],
-    ids=["bearer", "bare", "one-of-the-scopes", "missing-scope", "expired", "garbage", "none"],
+    ids=[
+        "bearer",
+        "bare",
+        "one-of-the-scopes",
+        "missing-scope",
+        "expired",
+        "other-audience",
+        "garbage",
+        "none",
+    ],
 )
-def test_a_token_route_lets_a_valid_token_with_a_scope_through(
+def test_an_http_api_jwt_route_takes_a_valid_token_with_one_of_its_scopes(
     issuer, authorization, scopes, status, challenge
 ):
-    token = issuer.token({"sub": "alice", "scope": "orders/read"}, audience=AUDIENCE, now=NOW)
-    expired = issuer.token({}, audience=AUDIENCE, now=NOW - 7200)
-    headers = (
-        {"Authorization": authorization.format(token=token, expired=expired)}
-        if authorization
-        else {}
-    )
-    event = rest_event(**headers)
-    refusal = control(issuer, AuthorizerFunction(None), Clock()).authorize(
-        RouteAccess(ORDERS_JWT, scopes), event
-    )
+    tokens = {
+        "token": issuer.token({"sub": "alice", "scope": "orders/read"}, audience=AUDIENCE, now=NOW),
+        "expired": issuer.token({}, audience=AUDIENCE, now=NOW - 7200),
+        "stranger": issuer.token({}, audience="another-api", now=NOW),
+    }
+    headers = {"Authorization": authorization.format(**tokens)} if authorization else {}
+    event = http_event(**headers)
+    door = control(issuer, AuthorizerFunction(None), Clock())
+    refusal = door.authorize(RouteAccess(ORDERS_JWT, scopes), event)
     assert (refusal.status if refusal else None) == status
     if challenge is not None:
         assert refusal is not None and challenge in refusal.headers["www-authenticate"]
     if status is None:
-        assert event["requestContext"]["authorizer"]["claims"]["sub"] == "alice"
+        assert event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] == "alice"
 
 
-def test_verified_claims_go_where_each_api_kind_puts_them(issuer):
-    claims = {"sub": "alice", "scope": "a b", "groups": ["x", "y"], "n": 42}
-    token = issuer.token(claims, audience=AUDIENCE, now=NOW)
+@pytest.mark.parametrize(
+    ("claims", "scopes", "allowed"),
+    [
+        ({"sub": "alice"}, (), True),
+        ({"token_use": "access"}, (), False),
+        ({"scope": "orders/write"}, ("orders/write",), True),
+        ({"sub": "alice"}, ("orders/write",), False),
+        ({"scope": "orders/read"}, ("orders/write",), False),
+        ({"sub": "alice", "aud": "any-client-of-the-pool"}, (), True),
+    ],
+    ids=[
+        "id-token",
+        "access-token-without-scopes",
+        "access-token-with-the-scope",
+        "id-token-on-a-scoped-route",
+        "access-token-without-the-scope",
+        "any-app-client",
+    ],
+)
+def test_a_rest_cognito_route_takes_an_id_token_or_an_access_token_with_its_scope(
+    issuer, claims, scopes, allowed
+):
+    token = issuer.token(claims, audience=None, now=NOW)
+    event = rest_event(Authorization=f"Bearer {token}")
+    refusal = control(issuer, AuthorizerFunction(None), Clock()).authorize(
+        RouteAccess(ORDERS_POOL, scopes), event
+    )
+    assert refusal == (None if allowed else Refusal(401, {"message": "Unauthorized"}))
+
+
+def test_verified_claims_go_where_each_api_kind_puts_them_as_text(issuer):
+    claims = {"sub": "alice", "scope": "a b", "groups": ["x", "y"], "n": 42, "aud": AUDIENCE}
+    token = issuer.token(claims, audience=None, now=NOW)
     door = control(issuer, AuthorizerFunction(None), Clock())
     rest, http = rest_event(Authorization=token), http_event(Authorization=token)
-    assert door.authorize(RouteAccess(ORDERS_JWT), rest) is None
+    assert door.authorize(RouteAccess(ORDERS_POOL, ("a",)), rest) is None
     assert door.authorize(RouteAccess(ORDERS_JWT), http) is None
+    expected = {"sub": "alice", "scope": "a b", "groups": "[x y]", "n": "42", "aud": AUDIENCE}
     rest_claims = rest["requestContext"]["authorizer"]["claims"]
-    assert (rest_claims["groups"], rest_claims["n"]) == (["x", "y"], 42)
+    assert {name: rest_claims[name] for name in expected} == expected
+    assert rest_claims["exp"] == str(NOW + 3600)
     jwt = http["requestContext"]["authorizer"]["jwt"]
-    assert (jwt["claims"]["groups"], jwt["claims"]["n"], jwt["scopes"]) == (
-        "[x y]",
-        "42",
-        ["a", "b"],
-    )
-    assert json.loads(jwt["claims"]["exp"]) == NOW + 3600
+    assert {name: jwt["claims"][name] for name in expected} == expected
+    assert jwt["scopes"] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("claims", "token_use"),
+    [({"scope": "orders/read"}, "access"), ({"sub": "alice"}, "id"), ({"token_use": "x"}, "x")],
+)
+def test_a_token_is_cognitos_access_token_when_it_has_scopes_else_its_id_token(
+    issuer, claims, token_use
+):
+    token = issuer.token(claims, audience=AUDIENCE, now=NOW)
+    assert issuer.verify(token, [AUDIENCE], now=NOW)["token_use"] == token_use
+
+
+def test_a_query_string_identity_source_keys_the_cache_too(issuer):
+    by_query = LambdaAuthorizer("gate", "gate", (IdentitySource.parse("query.view"),), 300)
+    function = AuthorizerFunction(allow(ARN))
+    door = control(issuer, function, Clock())
+    assert door.authorize(RouteAccess(by_query), rest_event()) is None
+    assert door.authorize(RouteAccess(by_query), rest_event()) is None
+    assert [event["queryStringParameters"] for event in function.events] == [{"view": "full"}]
