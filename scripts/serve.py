@@ -58,9 +58,9 @@ from constructs_lib.paths import (
     segments,
     wildcard_path,
 )
+from scripts.local_api_guard import PREFLIGHT_STATUS, ApiGuard, api_guard, refusal_answer
 from scripts.local_authorizers import AccessControl
 from scripts.local_cors import cors_variables
-from scripts.local_front import PREFLIGHT_STATUS, FrontDoor, front_door, refusal_answer
 from scripts.local_iam import (
     admin_credentials,
     enforce_iam,
@@ -336,12 +336,12 @@ class LocalGateway(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, port: int, stage: str, routes: list[RouteConfig], front: FrontDoor | None = None
+        self, port: int, stage: str, routes: list[RouteConfig], guard: ApiGuard | None = None
     ) -> None:
         super().__init__((HOST, port), GatewayRequestHandler)
         self.stage = stage
         self.routes = routes
-        self.front = front or FrontDoor()
+        self.guard = guard or ApiGuard()
         self.sandboxes: dict[str, Sandbox] = {}
 
     def methods_on(self, path: str) -> list[str]:
@@ -379,8 +379,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         request_headers = dict(self.headers.items())
         methods = gateway.methods_on(path)
-        if methods and gateway.front.answers_preflight(self.command, request_headers):
-            self._send(PREFLIGHT_STATUS, gateway.front.preflight(request_headers, methods), b"")
+        if methods and gateway.guard.answers_preflight(self.command, request_headers):
+            self._send(PREFLIGHT_STATUS, gateway.guard.preflight(request_headers, methods), b"")
             return
         match = match_route(self.command, path, gateway.stage, gateway.routes)
         if isinstance(match, str):
@@ -402,7 +402,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             path_parameters=match.path_parameters,
         )
         request_id = event["requestContext"]["requestId"]
-        refusal = gateway.front.authorize(match.route, event)
+        refusal = gateway.guard.authorize(match.route, event)
         if refusal is not None:
             status, headers, body = refusal_answer(refusal)
             self._send_own(status, {**headers, "x-amzn-RequestId": request_id}, body)
@@ -451,7 +451,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         # A request line too broken to parse leaves no headers.
         request = getattr(self, "headers", None)
         request_headers = dict(request.items()) if request is not None else {}
-        self._send(status, self.server.front.gateway_headers(request_headers, headers), body)
+        self._send(status, self.server.guard.gateway_headers(request_headers, headers), body)
 
     def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
         self.send_response(status)
@@ -708,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(error.problems), file=sys.stderr)
         return 2
     try:
-        gateway = LocalGateway(args.port, config.api.stage_name, config.routes, front_door(config))
+        gateway = LocalGateway(args.port, config.api.stage_name, config.routes, api_guard(config))
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
@@ -723,7 +723,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         issuer = (
-            IssuerServer(args.issuer_port, signing_key()) if gateway.front.uses_tokens() else None
+            IssuerServer(args.issuer_port, signing_key()) if gateway.guard.uses_tokens() else None
         )
     except OSError as error:
         gateway.server_close()
@@ -777,7 +777,7 @@ def serve(
             on_reload=_reloaded,
         )
         gateway.sandboxes[key].prepare()
-    gateway.front.control = AccessControl(
+    gateway.guard.control = AccessControl(
         issuer.issuer if issuer is not None else None,
         gateway.invoke_authorizer,
         time.time,

@@ -31,7 +31,7 @@ def route_key(route: RouteConfig) -> tuple[str, str]:
 
 
 @dataclass
-class FrontDoor:
+class ApiGuard:
     """The API's CORS configuration and each route's access, by (method, path); `control`
     runs the authorizers once the functions' sandboxes exist."""
 
@@ -86,9 +86,9 @@ def local_authorizer(key: str, authorizer: AuthorizerConfig) -> TokenAuthorizer 
     return TokenAuthorizer(key, authorizer.type, tuple(authorizer.audiences or ()))
 
 
-def front_door(config: StackConfig) -> FrontDoor:
+def api_guard(config: StackConfig) -> ApiGuard:
     """The file's CORS configuration and the routes that name an authorizer."""
-    return FrontDoor(
+    return ApiGuard(
         cors=config.api.cors,
         access={
             route_key(route): RouteAccess(
