@@ -136,7 +136,7 @@ class CorsConfig(StrictModel):
     def _no_wildcard_with_credentials(self) -> Iterator[Problem]:
         if not self.allow_credentials:
             return
-        lists = {
+        lists: dict[str, list[str]] = {
             "allow_origins": self.allow_origins,
             "allow_methods": self.allow_methods or [],
             "allow_headers": self.allow_headers,
