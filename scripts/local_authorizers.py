@@ -21,7 +21,6 @@ Which API kind answers is told by the event: payload 2.0 (`version = "2.0"`) is 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 from constructs_lib.authorizers import IDENTITY_SOURCE
+from scripts.local_events import wildcard_pattern
 from scripts.local_issuer import Clock, LocalIssuer, TokenRejected, token_scopes
 from scripts.sandbox import FunctionError
 
@@ -351,9 +351,4 @@ def _applies(statement: Mapping[str, Any], arn: str) -> bool:
     actions = [actions] if isinstance(actions, str) else actions
     resources = [resources] if isinstance(resources, str) else resources
     invokes = any(action in ("execute-api:Invoke", "execute-api:*", "*") for action in actions)
-    return invokes and any(_wildcard(resource).fullmatch(arn) for resource in resources)
-
-
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    wildcards = {"*": ".*", "?": "."}
-    return re.compile("".join(wildcards.get(char) or re.escape(char) for char in pattern))
+    return invokes and any(wildcard_pattern(resource).fullmatch(arn) for resource in resources)

@@ -20,9 +20,9 @@ from scripts.local_authorizers import (
     TokenAuthorizer,
 )
 from scripts.local_cors import cors_policy, cors_variables, is_preflight, with_gateway_cors
+from scripts.local_events import rest_proxy_event
 from scripts.local_issuer import LocalIssuer, TokenRejected, main, signing_key, token_scopes
 from scripts.sandbox import FunctionError
-from scripts.serve import rest_proxy_event
 from serverless_app.config.access import CorsConfig
 
 APP = "https://app.example.com"
