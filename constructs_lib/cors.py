@@ -5,8 +5,9 @@ the functions' own answers (`lambda/cors.py` reads `CorsPolicy.as_json`) share i
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 # HTTP API (`CorsConfiguration.MaxAge`) and Lambda function URLs (`Cors.MaxAge`): 0-86400 s.
 CORS_MAX_AGE_MAX_S = 86_400
@@ -25,10 +26,11 @@ CORS_POLICY_VARIABLE = "CORS_POLICY"
 
 @dataclass(frozen=True)
 class CorsPolicy:
-    """One CORS policy. `allow_methods` is what the preflight of one path answers."""
+    """One CORS policy. `allow_methods` None: a preflight allows the methods of its path's
+    routes."""
 
     allow_origins: tuple[str, ...]
-    allow_methods: tuple[str, ...]
+    allow_methods: tuple[str, ...] | None = None
     allow_headers: tuple[str, ...] = ()
     expose_headers: tuple[str, ...] = ()
     allow_credentials: bool = False
@@ -53,41 +55,72 @@ class CorsPolicy:
             return WILDCARD
         return origin if origin in self.allow_origins else None
 
-    def response_headers(self, origin: str | None) -> dict[str, str]:
-        """The headers of an actual (not preflight) answer to a request from `origin`."""
-        allowed = self.allowed_origin(origin)
-        headers = {} if self.any_origin else {"Vary": "Origin"}
-        if allowed is None:
-            return headers
-        headers["Access-Control-Allow-Origin"] = allowed
+    def vary_headers(self) -> dict[str, str]:
+        """What caches must know: an answer naming one origin differs by origin."""
+        return {} if self.any_origin else {"Vary": "Origin"}
+
+    def grant_headers(self) -> dict[str, str]:
+        """What an answer to an allowed origin carries besides the origin itself."""
+        headers = {}
         if self.allow_credentials:
             headers["Access-Control-Allow-Credentials"] = "true"
         if self.expose_headers:
             headers["Access-Control-Expose-Headers"] = ",".join(self.expose_headers)
         return headers
 
-    def preflight_headers(self, origin: str | None) -> dict[str, str]:
-        """The headers of the answer to a preflight (OPTIONS) from `origin`."""
-        headers = self.response_headers(origin)
-        if "Access-Control-Allow-Origin" not in headers:
-            return headers
-        headers["Access-Control-Allow-Methods"] = ",".join(self.allow_methods)
+    def preflight_only_headers(self, route_methods: Sequence[str]) -> dict[str, str]:
+        """What a preflight's answer carries beyond `grant_headers`, on a path served by
+        `route_methods`."""
+        headers = {"Access-Control-Allow-Methods": ",".join(self.preflight_methods(route_methods))}
         if self.allow_headers:
             headers["Access-Control-Allow-Headers"] = ",".join(self.allow_headers)
         if self.max_age_s is not None:
             headers["Access-Control-Max-Age"] = str(self.max_age_s)
         return headers
 
+    def preflight_methods(self, route_methods: Sequence[str]) -> tuple[str, ...]:
+        """What a preflight of a path served by `route_methods` allows."""
+        return self.allow_methods or methods_of(route_methods)
+
+    def response_headers(self, origin: str | None) -> dict[str, str]:
+        """The headers of an actual (not preflight) answer to a request from `origin`."""
+        allowed = self.allowed_origin(origin)
+        if allowed is None:
+            return self.vary_headers()
+        return {
+            **self.vary_headers(),
+            "Access-Control-Allow-Origin": allowed,
+            **self.grant_headers(),
+        }
+
+    def preflight_headers(self, origin: str | None, route_methods: Sequence[str]) -> dict[str, str]:
+        """The headers of the answer to a preflight (OPTIONS) from `origin` on a path served by
+        `route_methods`."""
+        headers = self.response_headers(origin)
+        if "Access-Control-Allow-Origin" in headers:
+            headers.update(self.preflight_only_headers(route_methods))
+        return headers
+
     def as_json(self) -> str:
-        """The policy for a function's environment (`CORS_POLICY`), compact."""
+        """What a function needs of the policy for its own answers (`response_headers`), for
+        its `CORS_POLICY` variable, compact."""
         return json.dumps(
             {
                 "allow_origins": list(self.allow_origins),
-                "allow_headers": list(self.allow_headers),
                 "expose_headers": list(self.expose_headers),
                 "allow_credentials": self.allow_credentials,
             },
             separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> CorsPolicy:
+        """The policy `as_json` wrote (in a function, from its `CORS_POLICY` variable)."""
+        values = json.loads(text)
+        return cls(
+            allow_origins=tuple(values["allow_origins"]),
+            expose_headers=tuple(values["expose_headers"]),
+            allow_credentials=values["allow_credentials"],
         )
 
 
@@ -96,3 +129,16 @@ def methods_of(route_methods: Sequence[str]) -> tuple[str, ...]:
     if "ANY" in route_methods:
         return CORS_METHODS
     return tuple(method for method in CORS_METHODS if method in route_methods)
+
+
+def answer_headers(event: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """What a function adds to its answer to an API Gateway or function URL `event`: the
+    headers of the policy in its `CORS_POLICY` variable for the request's `Origin` (REST proxy
+    integrations add none themselves); nothing without the variable. The function's own
+    module (`lambda/cors.py` links to this file)."""
+    text = environ.get(CORS_POLICY_VARIABLE)
+    if not text:
+        return {}
+    headers = event.get("headers") or {}
+    origin = next((value for name, value in headers.items() if str(name).lower() == "origin"), None)
+    return CorsPolicy.from_json(text).response_headers(origin)

@@ -114,10 +114,27 @@ def _outside_vpc(config: StackConfig, function: dict[str, Any]) -> str | None:
     )
 
 
+def _open_url(config: StackConfig, url: dict[str, Any]) -> str | None:
+    return next(
+        (
+            f"functions.{key}.url.public_reason = {function_config.url.public_reason!r}"
+            for key, function_config in config.functions.items()
+            if function_config.url is not None
+            and function_config.url.public_reason is not None
+            and function_config.name == url.get("function_name")
+            and url.get("authorization_type") == "NONE"
+        ),
+        None,
+    )
+
+
 WAIVABLE = (
     WaivableCheck("CKV2_AWS_11", "aws_vpc", "vpc.flow_logs", _no_flow_log),
     WaivableCheck("CKV_AWS_338", "aws_cloudwatch_log_group", "logs.retention_days", _retention),
     WaivableCheck("CKV_AWS_117", "aws_lambda_function", "functions.<key>.in_vpc", _outside_vpc),
+    WaivableCheck(
+        "CKV_AWS_258", "aws_lambda_function_url", "functions.<key>.url.public_reason", _open_url
+    ),
 )
 
 

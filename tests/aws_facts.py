@@ -127,6 +127,9 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     "acm certificates": lambda e: [
         c["CertificateArn"] for c in e.client("acm").list_certificates()["CertificateSummaryList"]
     ],
+    "cognito user pools": lambda e: [
+        p["Name"] for p in e.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    ],
     "api domain names": lambda e: [
         d["domainName"] for d in e.client("apigateway").get_domain_names()["items"]
     ],
@@ -220,21 +223,62 @@ def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
     methods = {}
     for resource in apigateway.get_resources(restApiId=api_id)["items"]:
         for http_method in resource.get("resourceMethods", {}):
-            methods[f"{http_method} {resource['path']}"] = apigateway.get_method(
-                restApiId=api_id, resourceId=resource["id"], httpMethod=http_method
-            )
+            methods[f"{http_method} {resource['path']}"] = {
+                **apigateway.get_method(
+                    restApiId=api_id, resourceId=resource["id"], httpMethod=http_method
+                ),
+                "resourceId": resource["id"],
+            }
     stage_arn = f"arn:aws:apigateway:{endpoint.region}::/restapis/{api_id}/stages/{stage_name}"
     web_acl = endpoint.client("wafv2").get_web_acl_for_resource(ResourceArn=stage_arn)
     # What the stage serves: its deployment's snapshot, not the API as it is now.
     served = apigateway.get_deployment(
         restApiId=api_id, deploymentId=stage["deploymentId"], embed=["apisummary"]
     )
+    integrations = {
+        name: apigateway.get_integration_response(
+            restApiId=api_id,
+            resourceId=method["resourceId"],
+            httpMethod="OPTIONS",
+            statusCode="200",
+        )
+        for name, method in methods.items()
+        if name.startswith("OPTIONS ")
+    }
     return {
         "stage": stage,
+        "authorizers": {
+            authorizer["name"]: authorizer
+            for authorizer in apigateway.get_authorizers(restApiId=api_id)["items"]
+        },
+        "gateway_responses": {
+            response["responseType"]: response
+            for response in apigateway.get_gateway_responses(restApiId=api_id)["items"]
+            if response.get("responseParameters")
+        },
+        "preflights": integrations,
         "served": served["apiSummary"],
         "deployments": [d["id"] for d in apigateway.get_deployments(restApiId=api_id)["items"]],
         "methods": methods,
         "web_acl": web_acl.get("WebACL"),
+    }
+
+
+def function_url_facts(endpoint: Endpoint, function_name: str) -> dict[str, Any]:
+    """The function URL on the `live` alias and the function's policy there."""
+    client = endpoint.client("lambda")
+    url = client.get_function_url_config(FunctionName=function_name, Qualifier="live")
+    return {"config": url}
+
+
+def user_pool_facts(endpoint: Endpoint, pool: dict[str, str]) -> dict[str, Any]:
+    """A user pool and its app client, from the output `user_pools`."""
+    cognito = endpoint.client("cognito-idp")
+    return {
+        "pool": cognito.describe_user_pool(UserPoolId=pool["user_pool_id"])["UserPool"],
+        "client": cognito.describe_user_pool_client(
+            UserPoolId=pool["user_pool_id"], ClientId=pool["client_id"]
+        )["UserPoolClient"],
     }
 
 

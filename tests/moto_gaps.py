@@ -100,6 +100,22 @@ granted, so with no environment variables and no key for them):
    apply wants to remove `kms_key_arn` again. AWS sets the key the request names, and an empty
    string returns the function to Lambda's default key, after which GetFunction answers no
    `KMSKeyArn` (API reference, UpdateFunctionConfiguration). Fix: as AWS.
+
+Authorizers and CORS in the OpenAPI body (met when dev got a user pool authorizer and CORS):
+
+24. moto creates no authorizer from a security scheme's `x-amazon-apigateway-authorizer` and
+   gap 13's fix refused such schemes. AWS creates one authorizer per scheme, named after it
+   (`cognito_user_pools` -> `COGNITO_USER_POOLS` with its `providerARNs`, `request` and
+   `token` -> `REQUEST` / `TOKEN` with `identitySource`, `authorizerUri`,
+   `authorizerResultTtlInSeconds`), and a method whose `security` names it gets
+   `authorizationType` `COGNITO_USER_POOLS` (or `CUSTOM`), its `authorizerId` and the
+   requirement's scopes as `authorizationScopes` (developer guide,
+   "x-amazon-apigateway-authorizer object"). Fix: as AWS; in mode `overwrite` an authorizer
+   the body no longer names goes, one named again keeps its id (as validators, gap 15).
+25. moto ignores `x-amazon-apigateway-gateway-responses`. AWS sets each listed gateway
+   response (`statusCode`, `responseParameters`, `responseTemplates`; developer guide,
+   "x-amazon-apigateway-gateway-responses object"). Fix: as AWS; in mode `overwrite` the
+   responses the body no longer lists are removed (back to API Gateway's defaults).
 """
 
 from __future__ import annotations
@@ -546,6 +562,19 @@ OPENAPI_OPERATIONS = {
 # Where an operation's parameter is, and where a method request parameter is.
 PARAMETER_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 AUTHTYPE = "x-amazon-apigateway-authtype"
+AUTHORIZER = "x-amazon-apigateway-authorizer"
+GATEWAY_RESPONSES = "x-amazon-apigateway-gateway-responses"
+# An authorizer's type in the body, as API Gateway stores it, and a method's authorization.
+AUTHORIZER_TYPES = {
+    "cognito_user_pools": "COGNITO_USER_POOLS",
+    "request": "REQUEST",
+    "token": "TOKEN",
+}
+METHOD_AUTHORIZATIONS = {
+    "COGNITO_USER_POOLS": "COGNITO_USER_POOLS",
+    "REQUEST": "CUSTOM",
+    "TOKEN": "CUSTOM",
+}
 INTEGRATION = "x-amazon-apigateway-integration"
 REQUEST_VALIDATOR = "x-amazon-apigateway-request-validator"
 REQUEST_VALIDATORS = "x-amazon-apigateway-request-validators"
@@ -569,15 +598,87 @@ def _not_modelled(where: str) -> Exception:
     return BadRequestException(f"The emulator does not model {where} of an OpenAPI body")
 
 
-def _authorization_type(document: dict[str, Any], operation: dict[str, Any]) -> str:
+def _authorization(
+    document: dict[str, Any], operation: dict[str, Any]
+) -> tuple[str, str | None, list[str] | None]:
+    """The method's authorization type, the name of its authorizer and its scopes."""
     schemes = document.get("components", {}).get("securitySchemes", {})
-    named = {name for requirement in operation.get("security", []) for name in requirement}
+    requirements = operation.get("security", [])
+    named = {name: scopes for requirement in requirements for name, scopes in requirement.items()}
     if not named:
-        return "NONE"
-    for name in named:
-        if schemes.get(name, {}).get(AUTHTYPE) != "awsSigv4":
-            raise _not_modelled(f"security scheme {name!r}")
-    return "AWS_IAM"
+        return "NONE", None, None
+    if len(named) > 1:
+        raise _not_modelled(f"security {requirements} (more than one scheme)")
+    [(name, scopes)] = named.items()
+    scheme = schemes.get(name, {})
+    if scheme.get(AUTHTYPE) == "awsSigv4":
+        return "AWS_IAM", None, None
+    if AUTHORIZER in scheme:
+        authorizer_type = _authorizer_type(name, scheme)
+        return METHOD_AUTHORIZATIONS[authorizer_type], name, list(scopes) or None
+    raise _not_modelled(f"security scheme {name!r}")
+
+
+def _authorizer_type(name: str, scheme: dict[str, Any]) -> str:
+    found = AUTHORIZER_TYPES.get(str(scheme[AUTHORIZER].get("type", "")).lower())
+    if found is None:
+        raise _not_modelled(f"authorizer {name!r} of type {scheme[AUTHORIZER].get('type')!r}")
+    return found
+
+
+def _put_authorizers(api: Any, document: dict[str, Any], mode: str) -> dict[str, str]:
+    """The body's authorizers by name -> id. An authorizer named again keeps its id; in mode
+    `overwrite` the ones the body no longer names go."""
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    wanted = {name: scheme for name, scheme in schemes.items() if AUTHORIZER in scheme}
+    by_name = {authorizer.name: authorizer for authorizer in api.authorizers.values()}
+    if mode == "overwrite":
+        for name, authorizer in by_name.items():
+            if name not in wanted:
+                del api.authorizers[authorizer.id]
+    ids = {}
+    for name, scheme in wanted.items():
+        settings = scheme[AUTHORIZER]
+        authorizer = by_name.get(name)
+        if authorizer is None:
+            from moto.apigateway.utils import ApigwAuthorizerIdentifier
+
+            authorizer_id = ApigwAuthorizerIdentifier(api.account_id, api.region_name, name)
+            authorizer = api.create_authorizer(
+                authorizer_id.generate(),
+                name,
+                _authorizer_type(name, scheme),
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            )
+        authorizer.type = _authorizer_type(name, scheme)
+        authorizer.provider_arns = settings.get("providerARNs")
+        authorizer.authorizer_uri = settings.get("authorizerUri")
+        authorizer.identity_source = settings.get("identitySource")
+        authorizer.authorizer_result_ttl = settings.get("authorizerResultTtlInSeconds", 300)
+        ids[name] = authorizer.id
+    return ids
+
+
+def _put_gateway_responses(api: Any, document: dict[str, Any], mode: str) -> None:
+    """The body's gateway responses; in mode `overwrite` the others return to the defaults."""
+    wanted = document.get(GATEWAY_RESPONSES, {})
+    if mode == "overwrite":
+        for kind in list(api.gateway_responses):
+            if kind not in wanted:
+                del api.gateway_responses[kind]
+    for kind, response in wanted.items():
+        api.put_gateway_response(
+            kind,
+            status_code=response.get("statusCode"),
+            response_parameters=response.get("responseParameters"),
+            response_templates=response.get("responseTemplates"),
+        )
 
 
 def _request_parameters(operation: dict[str, Any]) -> dict[str, bool] | None:
@@ -662,7 +763,7 @@ def _openapi_body_as_aws_reads_it() -> None:
         # nothing, as on AWS.
         methods = {
             (path, method): (
-                _authorization_type(api_doc, operation),
+                _authorization(api_doc, operation),
                 _request_parameters(operation),
                 _validator_name(api_doc, operation),
             )
@@ -672,9 +773,12 @@ def _openapi_body_as_aws_reads_it() -> None:
         put(self, function_id, _as_moto_reads_it(api_doc), fail_on_warnings, mode)
         _keep_root_resource(api, root_id)
         validator_ids = _put_request_validators(api, api_doc, mode)
+        authorizer_ids = _put_authorizers(api, api_doc, mode)
+        _put_gateway_responses(api, api_doc, mode)
         for (path, method), (authorization, parameters, validator) in methods.items():
             imported = api.get_resource_for_path(path).get_method(method)
-            imported.authorization_type = authorization
+            imported.authorization_type, authorizer, imported.authorization_scopes = authorization
+            imported.authorizer_id = authorizer_ids[authorizer] if authorizer else None
             imported.request_parameters = parameters
             imported.request_validator_id = validator_ids[validator] if validator else None
         return api

@@ -211,8 +211,31 @@ def override(
 DEFAULT_AUTHORIZATION = "AWS_IAM"
 
 
+# A route naming an authorizer: the method's authorization type by the authorizer's type.
+AUTHORIZER_METHOD_TYPES = {"cognito": "COGNITO_USER_POOLS", "lambda": "CUSTOM"}
+
+
 def authorization(route: dict[str, Any]) -> str:
     return str(route.get("authorization", DEFAULT_AUTHORIZATION))
+
+
+def authorization_type(route: dict[str, Any], config: dict[str, Any]) -> str:
+    """The API method's `authorizationType`: `NONE`, `AWS_IAM`, or by the authorizer's type."""
+    named = authorization(route)
+    authorizer = config.get("authorizers", {}).get(named)
+    return named if authorizer is None else AUTHORIZER_METHOD_TYPES[authorizer["type"]]
+
+
+def served_methods(config: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Path -> method -> authorization type the stage serves: each route's, and with
+    `[api.cors]` an OPTIONS without authorization on each path (the preflight)."""
+    served: dict[str, dict[str, str]] = {}
+    for route in config["routes"]:
+        served.setdefault(route["path"], {})[route["method"]] = authorization_type(route, config)
+    if config.get("api", {}).get("cors"):
+        for methods in served.values():
+            methods["OPTIONS"] = "NONE"
+    return served
 
 
 def public_routes(config: dict[str, Any]) -> list[dict[str, Any]]:

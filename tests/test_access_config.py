@@ -17,15 +17,17 @@ from tests.test_config_rules import dev_with, problems
 CORS = {"allow_origins": ["https://app.example.com"]}
 COGNITO = {"type": "cognito"}
 LAMBDA = {"type": "lambda", "function": "escape"}
+# The index of the route `with_route` adds.
+NEW = len(dev_with({})["routes"])
 JWT = {"type": "jwt", "issuer": "https://issuer.example.com", "audiences": ["api"]}
 
 
 def route(**keys: Any) -> dict[str, Any]:
-    return {"method": "GET", "path": "/me", "function": "hello", **keys}
+    return {"method": "GET", "path": "/extra", "function": "hello", **keys}
 
 
 def with_route(changes: dict[str, Any], **keys: Any) -> dict[str, Any]:
-    """dev.toml with `changes` and one more route, `GET /me` with `keys`."""
+    """dev.toml with `changes` and one more route, `GET /extra` with `keys`."""
     data = dev_with(changes)
     data["routes"].append(route(**keys))
     return data
@@ -34,12 +36,12 @@ def with_route(changes: dict[str, Any], **keys: Any) -> dict[str, Any]:
 BAD: dict[str, tuple[dict[str, Any], str, str]] = {
     "unknown authorizer, with a suggestion": (
         with_route({"authorizers.users": COGNITO}, authorization="user"),
-        "routes[3].authorization",
+        f"routes[{NEW}].authorization",
         'not "AWS_IAM", "NONE" or a key of [authorizers] (users); did you mean \'users\'?',
     ),
     "authorizer key of the wrong shape": (
         with_route({}, authorization="Users!"),
-        "routes[3].authorization",
+        f"routes[{NEW}].authorization",
         'must be "AWS_IAM", "NONE" or a key of [authorizers]',
     ),
     "wildcard origin with credentials": (
@@ -84,17 +86,17 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
     ),
     "scopes on an AWS_IAM route": (
         with_route({}, scopes=["orders/write"]),
-        "routes[3].scopes",
+        f"routes[{NEW}].scopes",
         "AWS_IAM carries no OAuth scopes",
     ),
     "scopes on a lambda authorizer": (
         with_route({"authorizers.gate": LAMBDA}, authorization="gate", scopes=["orders/write"]),
-        "routes[3].scopes",
+        f"routes[{NEW}].scopes",
         "authorizers.gate is a lambda authorizer, whose answers carry no OAuth scopes",
     ),
     "a scope with a space": (
         with_route({"authorizers.users": COGNITO}, authorization="users", scopes=["a b"]),
-        "routes[3].scopes[0]",
+        f"routes[{NEW}].scopes[0]",
         "an OAuth scope",
     ),
     "lambda authorizer naming a missing function": (
@@ -210,21 +212,21 @@ def test_an_authorized_route_stays_off_the_load_balancer(tmp_path):
     path = tmp_path / "env.toml"
     path.write_text(toml_text(with_route({"authorizers.users": COGNITO}, authorization="users")))
     routes = load_config(path).routes
-    assert [route.load_balancer for route in routes if route.path == "/me"] == [False]
+    assert [route.load_balancer for route in routes if route.path == "/extra"] == [False]
 
 
 def test_asking_the_load_balancer_for_an_authorized_route_is_refused(tmp_path):
     data = with_route({"authorizers.users": COGNITO}, authorization="users", load_balancer=True)
     assert problems(tmp_path, data) == [
-        "routes[3].load_balancer: the load balancer cannot check users authorization: the route "
-        'would be public there; set load_balancer = false or authorization = "NONE" '
+        f"routes[{NEW}].load_balancer: the load balancer cannot check users authorization: the "
+        'route would be public there; set load_balancer = false or authorization = "NONE" '
         "(given: True)"
     ]
 
 
 def test_the_check_prints_one_line_and_exits_2(tmp_path):
     path = tmp_path / "env.toml"
-    path.write_text(toml_text(with_route({}, authorization="users")))
+    path.write_text(toml_text(with_route({}, authorization="nobody")))
     result = subprocess.run(
         [sys.executable, "main.py", "--check", "--config", str(path)],
         cwd=PROJECT_ROOT,
@@ -234,6 +236,6 @@ def test_the_check_prints_one_line_and_exits_2(tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
-        f'{path}: routes[3].authorization: not "AWS_IAM", "NONE" or a key of [authorizers] '
-        "(none declared) (given: 'users')"
+        f'{path}: routes[{NEW}].authorization: not "AWS_IAM", "NONE" or a key of [authorizers] '
+        "(users) (given: 'nobody')"
     ]

@@ -181,6 +181,9 @@ DOCUMENT = {
             "escape": {"function_name": f"{DEV_PREFIX}-escape"},
             "hello": {"function_name": f"{DEV_PREFIX}-hello"},
         },
+        "aws_lambda_function_url": {
+            "open": {"function_name": f"{DEV_PREFIX}-escape", "authorization_type": "NONE"},
+        },
         "aws_dynamodb_table": {"table": {}},
     }
 }
@@ -190,8 +193,10 @@ FAILURES = [
     "CKV_AWS_338 aws_cloudwatch_log_group.shorter",
     "CKV_AWS_117 aws_lambda_function.escape",
     "CKV_AWS_117 aws_lambda_function.hello",
+    "CKV_AWS_258 aws_lambda_function_url.open",
     "CKV_AWS_28 aws_dynamodb_table.table",
 ]
+OPEN_URL = {"auth": "NONE", "public_reason": "escape echoes its input, escaped, and reads nothing"}
 
 
 @pytest.mark.parametrize(
@@ -212,8 +217,28 @@ FAILURES = [
             {"logs": {"retention_days": 365}, "functions": {"hello": {"in_vpc": False}}},
             ["CKV_AWS_117 aws_lambda_function.hello"],
         ),
+        (
+            {"logs": {"retention_days": 365}, "functions": {"escape": {"url": OPEN_URL}}},
+            ["CKV_AWS_258 aws_lambda_function_url.open"],
+        ),
+        (
+            {
+                "logs": {"retention_days": 365},
+                "functions": {"hello": {"url": OPEN_URL}, "escape": {"url": {"auth": "AWS_IAM"}}},
+            },
+            [],
+        ),
     ],
-    ids=["retention", "a-year", "reject-only", "no-flow-log", "escape-outside", "hello-outside"],
+    ids=[
+        "retention",
+        "a-year",
+        "reject-only",
+        "no-flow-log",
+        "escape-outside",
+        "hello-outside",
+        "escape-open-url",
+        "another-open-url",
+    ],
 )
 def test_each_choice_waives_its_check_on_its_resources_only(tmp_path, changes, waived):
     config = variant(tmp_path, ENVIRONMENT_FILES["dev"], changes)

@@ -1751,11 +1751,23 @@ def test_the_stack_sets_the_variables_the_size_rule_counts():
         variables = resource.get("environment", {"variables": {}})["variables"]
         added = set(variables) - set(function.environment)
         assert added == set(function_variables(config, key))
-    assert set(function_variables(config, "hello")) == {"TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"}
-    assert function_variables(config, "escape") == {}
+    # dev has [api.cors]: every routed function gets the policy.
+    assert set(function_variables(config, "hello")) == {
+        "TABLE_REQUESTS_NAME",
+        "BUCKET_ASSETS_NAME",
+        "CORS_POLICY",
+    }
+    assert set(function_variables(config, "escape")) == {"CORS_POLICY"}
 
 
 DEPENDENCIES = "functions/hello_deps/requirements.txt"
+
+
+# CORS_POLICY and its value for dev's [api.cors], as docs/functions.md describes it.
+DEV_CORS_BYTES = len("CORS_POLICY") + len(
+    '{"allow_origins":["https://app.example.com","http://localhost:3000"],'
+    '"expose_headers":[],"allow_credentials":false}'
+)
 
 
 def test_the_largest_accepted_values_pass(tmp_path):
@@ -1767,9 +1779,10 @@ def test_the_largest_accepted_values_pass(tmp_path):
         "api.throttling_rate_limit": 10000.0,
         "api.throttling_burst_limit": 5000,
         "s3.noncurrent_version_expiration_days": 2**31 - 1,
-        # With LOG_LEVEL and the stack's 98 bytes: 4096 exactly. The stack's: TABLE_REQUESTS_NAME
-        # and hello-dev-requests, BUCKET_ASSETS_NAME and 17 + 26 characters.
-        "functions.hello.environment.NOTES": "n" * (4096 - 14 - 98 - 5),
+        # With LOG_LEVEL and the stack's 98 bytes and CORS_POLICY: 4096 exactly. The stack's:
+        # TABLE_REQUESTS_NAME and hello-dev-requests, BUCKET_ASSETS_NAME and 17 + 26
+        # characters, CORS_POLICY and dev's [api.cors] as JSON.
+        "functions.hello.environment.NOTES": "n" * (4096 - 14 - 98 - DEV_CORS_BYTES - 5),
     }
     config = load_config(write_config(tmp_path, dev_with(changes)))
     assert environment_bytes(config, "hello") == 4096
@@ -1930,10 +1943,13 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             "authorization": "NONE",
             "load_balancer": True,
         }
+        # dev's signed-in user's route: its authorizer's token, so never on the load balancer.
+        signed_in = [{**hello_route, "path": "/me", "authorization": "users"}]
         assert [route.model_dump() for route in config.routes] == [
             hello_route,
             {**public, "path": "/escape"},
             {**public, "path": "/escape/{name}"},
+            *(signed_in if env == "dev" else []),
         ]
 
 

@@ -613,3 +613,106 @@ def test_a_listener_rule_cannot_take_a_priority_another_rule_holds(https):
         assert refused.value.response["Error"]["Code"] == "PriorityInUse"
     rules = elbv2.describe_rules(ListenerArn=listener)["Rules"]
     assert sorted(r["Priority"] for r in rules) == ["1", "2", "default"]
+
+
+POOL_ARN = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_gap"
+AUTHORIZER_SCHEMES = {
+    "users": {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "x-amazon-apigateway-authorizer": {
+            "type": "cognito_user_pools",
+            "providerARNs": [POOL_ARN],
+        },
+    },
+    "gate": {
+        "type": "apiKey",
+        "name": "Unused",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "custom",
+        "x-amazon-apigateway-authorizer": {
+            "type": "request",
+            "identitySource": "method.request.header.Authorization",
+            "authorizerUri": FUNCTION_URI,
+            "authorizerResultTtlInSeconds": 60,
+        },
+    },
+}
+
+
+def body_with_authorizers(schemes: dict[str, Any], paths: dict[str, Any]) -> str:
+    document = json.loads(openapi_body(paths))
+    document["components"]["securitySchemes"].update(schemes)
+    return json.dumps(document)
+
+
+def test_openapi_authorizers_are_created_and_methods_use_them(https):
+    paths = {
+        "/me": {"get": operation(security=[{"users": ["orders/read"]}])},
+        "/gate": {"get": operation(security=[{"gate": []}])},
+    }
+    apigateway = https.client("apigateway")
+    api_id = apigateway.create_rest_api(name="gap-authorizers")["id"]
+    body = body_with_authorizers(AUTHORIZER_SCHEMES, paths)
+    apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+    authorizers = {a["name"]: a for a in apigateway.get_authorizers(restApiId=api_id)["items"]}
+    assert set(authorizers) == {"users", "gate"}
+    assert (authorizers["users"]["type"], authorizers["users"]["providerARNs"]) == (
+        "COGNITO_USER_POOLS",
+        [POOL_ARN],
+    )
+    gate = authorizers["gate"]
+    assert (gate["type"], gate["authorizerUri"], gate["authorizerResultTtlInSeconds"]) == (
+        "REQUEST",
+        FUNCTION_URI,
+        60,
+    )
+    assert gate["identitySource"] == "method.request.header.Authorization"
+    methods = methods_by_path(apigateway, api_id)
+    me, gated = methods["/me"]["GET"], methods["/gate"]["GET"]
+    assert (me["authorizationType"], me["authorizerId"], me["authorizationScopes"]) == (
+        "COGNITO_USER_POOLS",
+        authorizers["users"]["id"],
+        ["orders/read"],
+    )
+    assert (gated["authorizationType"], gated["authorizerId"]) == ("CUSTOM", gate["id"])
+    assert "authorizationScopes" not in gated
+    # Overwritten without `gate`: it goes, `users` keeps its id.
+    body = body_with_authorizers({"users": AUTHORIZER_SCHEMES["users"]}, {"/me": paths["/me"]})
+    apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+    after = {a["name"]: a["id"] for a in apigateway.get_authorizers(restApiId=api_id)["items"]}
+    assert after == {"users": authorizers["users"]["id"]}
+
+
+def test_an_api_key_scheme_is_still_refused(https):
+    scheme = {"key": {"type": "apiKey", "name": "x-api-key", "in": "header"}}
+    apigateway = https.client("apigateway")
+    api_id = apigateway.create_rest_api(name="gap-api-key")["id"]
+    body = body_with_authorizers(scheme, {"/a": {"get": operation(security=[{"key": []}])}})
+    with pytest.raises(ClientError, match="does not model security scheme 'key'"):
+        apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+
+
+def test_openapi_gateway_responses_are_set_and_overwritten(https):
+    cors = {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}
+    responses = {"DEFAULT_4XX": {"responseParameters": cors}, "UNAUTHORIZED": {"statusCode": "401"}}
+    apigateway, api_id = api_with_body(
+        https,
+        {"/a": {"get": operation()}},
+        **{"x-amazon-apigateway-gateway-responses": responses},
+    )
+    found = apigateway.get_gateway_response(restApiId=api_id, responseType="DEFAULT_4XX")
+    assert found["responseParameters"] == cors
+    body = openapi_body(
+        {"/a": {"get": operation()}},
+        **{"x-amazon-apigateway-gateway-responses": {"DEFAULT_4XX": responses["DEFAULT_4XX"]}},
+    )
+    apigateway.put_rest_api(restApiId=api_id, mode="overwrite", body=body)
+    kinds = {
+        item["responseType"]
+        for item in apigateway.get_gateway_responses(restApiId=api_id)["items"]
+        if item.get("responseParameters")
+    }
+    assert kinds == {"DEFAULT_4XX"}

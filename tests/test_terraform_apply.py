@@ -50,6 +50,7 @@ from tests.terraform_cycle import (
     Toolchain,
     Workspace,
     authorization,
+    authorization_type,
     hosted_zone_name,
     in_emulator_account,
     is_protected,
@@ -58,6 +59,7 @@ from tests.terraform_cycle import (
     required_toolchain,
     retired_config,
     secret_parameters,
+    served_methods,
     start_emulator,
     state_bucket_override,
     take_synthesized,
@@ -109,6 +111,14 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         "provisioned_concurrency": aws_facts.provisioned_concurrency_facts(
             endpoint, function_name, "live"
         ),
+        "function_urls": {
+            key: aws_facts.function_url_facts(endpoint, outputs["functions"][key]["function_name"])
+            for key in outputs["function_urls"]
+        },
+        "user_pools": {
+            key: aws_facts.user_pool_facts(endpoint, pool)
+            for key, pool in outputs["user_pools"].items()
+        },
         "outputs": outputs,
     }
 
@@ -593,18 +603,20 @@ def test_api_stage_deploys_every_route_to_its_function_alias(applied):
     api, config = applied["api"], applied["config"]
     assert api["stage"]["deploymentId"] in api["deployments"]
     routes = {f"{route['method']} {route['path']}": route for route in config["routes"]}
-    assert set(api["methods"]) == set(routes) == set(applied["outputs"]["route_urls"])
+    # The preflights (OPTIONS) are test_cors_preflights_and_api_gateways_own_errors'.
+    proxied = {name: m for name, m in api["methods"].items() if not name.startswith("OPTIONS ")}
+    assert set(proxied) == set(routes) == set(applied["outputs"]["route_urls"])
     # What the live deployment serves (AWS's own view of a deployment), not only the API.
     served = {
-        f"{method} {path}": summary["authorizationType"]
+        path: {method: summary["authorizationType"] for method, summary in methods.items()}
         for path, methods in api["served"].items()
-        for method, summary in methods.items()
+        if methods
     }
-    assert served == {name: authorization(route) for name, route in routes.items()}
-    for name, method in api["methods"].items():
+    assert served == served_methods(config)
+    for name, method in proxied.items():
         route = routes[name]
         function_arn = applied["functions"][route["function"]]["configuration"]["FunctionArn"]
-        assert method["authorizationType"] == authorization(route)
+        assert method["authorizationType"] == authorization_type(route, config)
         integration = method["methodIntegration"]
         assert integration["type"] == "AWS_PROXY"
         assert integration["httpMethod"] == "POST"
@@ -613,6 +625,86 @@ def test_api_stage_deploys_every_route_to_its_function_alias(applied):
         assert method.get("requestParameters", {}) == {
             f"method.request.path.{parameter}": True for parameter in parameters
         }
+
+
+def test_routes_with_an_authorizer_use_it_with_their_scopes(applied):
+    api, config = applied["api"], applied["config"]
+    authorizers = config.get("authorizers", {})
+    assert set(api["authorizers"]) == set(authorizers)
+    for key, authorizer in authorizers.items():
+        found = api["authorizers"][key]
+        if authorizer["type"] == "cognito":
+            pool = applied["user_pools"][key]["pool"]
+            assert (found["type"], found["providerARNs"]) == ("COGNITO_USER_POOLS", [pool["Arn"]])
+    for route in config["routes"]:
+        if authorization(route) not in authorizers:
+            continue
+        method = api["methods"][f"{route['method']} {route['path']}"]
+        assert method["authorizerId"] == api["authorizers"][route["authorization"]]["id"]
+        assert method.get("authorizationScopes", []) == route.get("scopes", [])
+    # dev ships a signed-in user's route: its user pool signs users in by email, with a
+    # public SRP client, and nobody signs up on their own.
+    if applied["outputs"]["user_pools"]:
+        pool = applied["user_pools"]["users"]
+        assert pool["pool"]["Name"] == f"{_prefix(config)}-users"
+        assert pool["pool"]["UsernameAttributes"] == ["email"]
+        assert pool["pool"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+        assert "ClientSecret" not in pool["client"]
+        assert set(pool["client"]["ExplicitAuthFlows"]) == {
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        }
+        issuer = applied["outputs"]["user_pools"]["users"]["issuer"]
+        assert issuer.endswith(f"/{pool['pool']['Id']}")
+
+
+def test_cors_preflights_and_api_gateways_own_errors(applied):
+    api, config = applied["api"], applied["config"]
+    cors = config.get("api", {}).get("cors")
+    paths = {route["path"] for route in config["routes"]}
+    if cors is None:
+        assert api["preflights"] == {} and api["gateway_responses"] == {}
+        return
+    assert set(api["preflights"]) == {f"OPTIONS {path}" for path in paths}
+    for name, response in api["preflights"].items():
+        methods = sorted({r["method"] for r in config["routes"] if f"OPTIONS {r['path']}" == name})
+        parameters = response["responseParameters"]
+        assert parameters["method.response.header.Access-Control-Allow-Methods"] == (
+            f"'{','.join(methods)}'"
+        )
+        assert parameters["method.response.header.Access-Control-Allow-Headers"] == (
+            f"'{','.join(cors.get('allow_headers', []))}'"
+        )
+        # Several origins: the request's, when listed, by the mapping template.
+        template = response["responseTemplates"]["application/json"]
+        assert all(f'"{origin}"' in template for origin in cors["allow_origins"])
+        assert api["methods"][name]["methodIntegration"]["type"] == "MOCK"
+        assert api["methods"][name]["authorizationType"] == "NONE"
+    kinds = {"DEFAULT_4XX", "DEFAULT_5XX"}
+    if config.get("authorizers"):
+        kinds |= {"UNAUTHORIZED", "ACCESS_DENIED", "AUTHORIZER_FAILURE"}
+        kinds |= {"AUTHORIZER_CONFIGURATION_ERROR"}
+    assert set(api["gateway_responses"]) == kinds
+    for response in api["gateway_responses"].values():
+        origin = response["responseParameters"][
+            "gatewayresponse.header.Access-Control-Allow-Origin"
+        ]
+        assert origin == "method.request.header.Origin"
+
+
+def test_function_urls_serve_the_live_alias(applied):
+    config = applied["config"]
+    urls = {key: f["url"] for key, f in config["functions"].items() if "url" in f}
+    assert set(applied["function_urls"]) == set(urls) == set(applied["outputs"]["function_urls"])
+    for key, url in urls.items():
+        found = applied["function_urls"][key]["config"]
+        function_arn = applied["functions"][key]["configuration"]["FunctionArn"]
+        assert found["FunctionArn"] == f"{function_arn}:live"
+        assert found["AuthType"] == url.get("auth", "AWS_IAM")
+        assert found.get("InvokeMode", "BUFFERED") == url.get("invoke_mode", "BUFFERED")
+        assert found["FunctionUrl"] == applied["outputs"]["function_urls"][key]
+        if "cors" in url:
+            assert found["Cors"]["AllowOrigins"] == url["cors"]["allow_origins"]
 
 
 def test_firewall_guards_load_balancer_and_api_stage(applied):

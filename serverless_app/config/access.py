@@ -25,6 +25,7 @@ from constructs_lib.cors import (
     CORS_METHODS,
     CORS_ORIGIN_MAX,
     WILDCARD,
+    CorsPolicy,
 )
 from serverless_app.config.base import StrictModel, rule
 from serverless_app.config.problems import Problem
@@ -190,12 +191,27 @@ class AuthorizerConfig(StrictModel):
             "refused (401) without invoking the authorizer, and together they key its cache"
         ),
     )
+    deletion_protection: bool = Field(
+        default=False,
+        description=(
+            "`cognito` only: Cognito refuses to delete the user pool, and its users with it "
+            "(prod); `terraform destroy` then fails"
+        ),
+    )
     result_ttl_seconds: Annotated[int, Field(ge=0, le=AUTHORIZER_RESULT_TTL_MAX_S)] = Field(
         default=AUTHORIZER_RESULT_TTL_DEFAULT_S,
         description="`lambda` only: how long API Gateway caches a decision; 0 turns caching off",
     )
 
-    @rule("type", "issuer", "audiences", "function", "identity_sources", "result_ttl_seconds")
+    @rule(
+        "type",
+        "issuer",
+        "audiences",
+        "function",
+        "identity_sources",
+        "result_ttl_seconds",
+        "deletion_protection",
+    )
     def _keys_of_the_type(self) -> Iterator[Problem]:
         required = {"jwt": ("issuer", "audiences"), "lambda": ("function",), "cognito": ()}
         only = {
@@ -204,6 +220,7 @@ class AuthorizerConfig(StrictModel):
             "function": "lambda",
             "identity_sources": "lambda",
             "result_ttl_seconds": "lambda",
+            "deletion_protection": "cognito",
         }
         for key in required[self.type]:
             if getattr(self, key) is None:
@@ -271,3 +288,15 @@ def url_problems(url: FunctionUrlConfig, runtime: str) -> Iterator[Problem]:
             f"not {runtime}: use BUFFERED"
         )
         yield Problem(("url", "invoke_mode"), message, url.invoke_mode)
+
+
+def cors_policy(cors: CorsConfig) -> CorsPolicy:
+    """The policy the API or function URL answers with."""
+    return CorsPolicy(
+        allow_origins=tuple(cors.allow_origins),
+        allow_methods=tuple(cors.allow_methods) if cors.allow_methods is not None else None,
+        allow_headers=tuple(cors.allow_headers),
+        expose_headers=tuple(cors.expose_headers),
+        allow_credentials=cors.allow_credentials,
+        max_age_s=cors.max_age_seconds,
+    )

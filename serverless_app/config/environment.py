@@ -334,16 +334,26 @@ class StackConfig(StrictModel):
     def _route_quotas(self) -> Iterator[Problem]:
         return under("routes", [*load_balancer_wildcards(self.routes), *api_resources(self.routes)])
 
-    @rule("functions", "routes", "region", "load_balancer", "project", "env", "tables", "buckets")
+    @rule(
+        "functions",
+        "routes",
+        "authorizers",
+        "region",
+        "load_balancer",
+        "project",
+        "env",
+        "tables",
+        "buckets",
+    )
     def _function_policies(self) -> Iterator[Problem]:
         return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
 
-    @rule("functions", "project", "env", "tables", "buckets")
+    @rule("functions", "project", "env", "tables", "buckets", "routes", "api")
     def _environment_size(self) -> Iterator[Problem]:
         message = (
             f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
             "(counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for the grants, which the stack "
-            "adds, and SECRET_* for the secrets)"
+            "adds, SECRET_* for the secrets and CORS_POLICY for a routed function)"
         )
         for key in self.functions:
             if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES:
@@ -444,6 +454,11 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
                 target_group_name(config, key)
                 if any(route.load_balancer for route in routes)
                 else None
+            ),
+            authorizers=tuple(
+                name
+                for name, authorizer in config.authorizers.items()
+                if authorizer.function == key
             ),
         )
         size = estimated_policy_bytes(routed)

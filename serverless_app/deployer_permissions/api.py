@@ -1,5 +1,5 @@
-"""The front door: API Gateway, WAF, and the custom domain's certificate and DNS records
-(ACM, Route 53)."""
+"""The front door: API Gateway, its Cognito user pools, WAF, and the custom domain's
+certificate and DNS records (ACM, Route 53)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from serverless_app.deployer_permissions.grants import (
     REST_APIS,
     ROUTE53_CHANGES,
     STAGES,
+    USER_POOLS,
     WEB_ACLS,
     Grant,
     grant,
@@ -26,6 +27,25 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
             "apigateway:GET apigateway:POST apigateway:PUT apigateway:PATCH apigateway:DELETE "
             "apigateway:UpdateRestApiPolicy",
             *REST_APIS,
+        ),
+    ),
+    # --- Cognito ------------------------------------------------------------------------
+    # A pool's id is Cognito's (`<region>_<random>`): no name to scope by, this account and
+    # region only. CreateUserPool has no resource-level permission.
+    "aws_cognito_user_pool": (
+        grant("cognito-idp:CreateUserPool", ANY),
+        grant(
+            "cognito-idp:DescribeUserPool cognito-idp:UpdateUserPool cognito-idp:DeleteUserPool "
+            "cognito-idp:GetUserPoolMfaConfig cognito-idp:SetUserPoolMfaConfig "
+            "cognito-idp:TagResource cognito-idp:UntagResource cognito-idp:ListTagsForResource",
+            *USER_POOLS,
+        ),
+    ),
+    "aws_cognito_user_pool_client": (
+        grant(
+            "cognito-idp:CreateUserPoolClient cognito-idp:DescribeUserPoolClient "
+            "cognito-idp:UpdateUserPoolClient cognito-idp:DeleteUserPoolClient",
+            *USER_POOLS,
         ),
     ),
     "aws_api_gateway_deployment": (

@@ -42,6 +42,13 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     "aws_lambda_permission": (
         grant("lambda:AddPermission lambda:RemovePermission lambda:GetPolicy", *LAMBDA),
     ),
+    "aws_lambda_function_url": (
+        grant(
+            "lambda:CreateFunctionUrlConfig lambda:GetFunctionUrlConfig "
+            "lambda:UpdateFunctionUrlConfig lambda:DeleteFunctionUrlConfig",
+            *LAMBDA,
+        ),
+    ),
     "aws_lambda_provisioned_concurrency_config": (
         grant(
             "lambda:PutProvisionedConcurrencyConfig lambda:GetProvisionedConcurrencyConfig "

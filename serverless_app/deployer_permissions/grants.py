@@ -43,6 +43,7 @@ DOMAIN_NAMES = (
     "arn:{partition}:apigateway:{region}::/domainnames/*",
     "arn:{partition}:apigateway:{region}::/tags/*",
 )
+USER_POOLS = ("arn:{partition}:cognito-idp:{region}:{account}:userpool/*",)
 STAGES = ("arn:{partition}:apigateway:{region}::/restapis/*/stages/*",)
 LOAD_BALANCERS = (
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{prefix}/*",
