@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from typing import Any
 
 from constructs_lib.authorizers import BUILT_IN_AUTHORIZATIONS
@@ -18,12 +17,9 @@ from scripts.local_authorizers import (
     RouteAccess,
     TokenAuthorizer,
 )
-from scripts.local_cors import cors_policy, is_preflight, request_origin, with_gateway_cors
+from scripts.local_cors import is_preflight, request_origin, with_gateway_cors
 from serverless_app.config import RouteConfig, StackConfig
-from serverless_app.config.access import AuthorizerConfig, CorsConfig
-
-# What API Gateway answers a preflight with: no body.
-PREFLIGHT_STATUS = HTTPStatus.NO_CONTENT
+from serverless_app.config.access import AuthorizerConfig, CorsConfig, cors_policy
 
 
 def route_key(route: RouteConfig) -> tuple[str, str]:
@@ -48,14 +44,15 @@ class ApiGuard:
 
     def preflight(self, headers: Mapping[str, str], route_methods: Sequence[str]) -> dict[str, str]:
         assert self.cors is not None, "answers_preflight said so"
-        return cors_policy(self.cors, route_methods).preflight_headers(request_origin(headers))
+        origin = request_origin(headers)
+        return cors_policy(self.cors).preflight_headers(origin, route_methods)
 
     def gateway_headers(
         self, request_headers: Mapping[str, str], answer_headers: Mapping[str, str]
     ) -> dict[str, str]:
         if self.cors is None:
             return dict(answer_headers)
-        return with_gateway_cors(cors_policy(self.cors, ()), request_headers, answer_headers)
+        return with_gateway_cors(cors_policy(self.cors), request_headers, answer_headers)
 
     def authorize(self, route: RouteConfig, event: dict[str, Any]) -> Refusal | None:
         access = self.access.get(route_key(route))

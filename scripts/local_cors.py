@@ -1,39 +1,24 @@
 """CORS for `make serve`, as the stack's REST API applies `[api.cors]`.
 
 A preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) to a path some route
-takes is answered by the gateway itself, never by a function, with the policy's headers for the
-request's origin (`constructs_lib.cors`, which the stack uses too): the methods are the
-configured ones or, by default, those of the path's routes. The gateway's own answers (403,
-401, 502, ...) get the policy's headers, as the stack's gateway responses do; a function's
-answer goes out as the function wrote it: on a REST API the function adds the headers itself,
-from the policy in its `CORS_POLICY` variable, which serve sets as the stack does.
+takes is answered by the gateway itself, never by a function, as the stack's MOCK `OPTIONS`
+methods answer it: `200`, no body, the policy's headers for the request's origin
+(`constructs_lib.cors`, which the stack uses too), the methods being the configured ones or,
+by default, those of the path's routes. The gateway's own answers (403, 401, 502, ...) get the
+policy's headers, as the stack's gateway responses do; a function's answer goes out as the
+function wrote it: on a REST API the function adds the headers itself, from the policy in its
+`CORS_POLICY` variable, which serve sets as the stack does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from http import HTTPStatus
 
-from constructs_lib.cors import CORS_POLICY_VARIABLE, CorsPolicy, methods_of
-from serverless_app.config.access import CorsConfig
+from constructs_lib.cors import CorsPolicy
 
-
-def cors_policy(config: CorsConfig, route_methods: Sequence[str]) -> CorsPolicy:
-    """The policy for a path whose routes have `route_methods`."""
-    return CorsPolicy(
-        allow_origins=tuple(config.allow_origins),
-        allow_methods=tuple(config.allow_methods or methods_of(route_methods)),
-        allow_headers=tuple(config.allow_headers),
-        expose_headers=tuple(config.expose_headers),
-        allow_credentials=config.allow_credentials,
-        max_age_s=config.max_age_seconds,
-    )
-
-
-def cors_variables(config: CorsConfig | None) -> dict[str, str]:
-    """What a routed function gets to answer CORS itself: `CORS_POLICY`, when there is one."""
-    if config is None:
-        return {}
-    return {CORS_POLICY_VARIABLE: cors_policy(config, ()).as_json()}
+# What the stack's MOCK OPTIONS method answers a preflight with.
+PREFLIGHT_STATUS = HTTPStatus.OK
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

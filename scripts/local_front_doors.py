@@ -14,7 +14,8 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from constructs_lib.paths import LISTENER_NOT_FOUND_BODY
-from scripts.local_api_guard import PREFLIGHT_STATUS, ApiGuard, refusal_answer
+from scripts.local_api_guard import ApiGuard, refusal_answer
+from scripts.local_cors import PREFLIGHT_STATUS
 from scripts.local_events import (
     ACCOUNT_ID,
     HOST,

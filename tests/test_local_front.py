@@ -4,7 +4,6 @@ clock. tests/test_serve_front.py runs them through the real server."""
 
 from __future__ import annotations
 
-import json
 import stat
 from typing import Any
 
@@ -19,11 +18,11 @@ from scripts.local_authorizers import (
     RouteAccess,
     TokenAuthorizer,
 )
-from scripts.local_cors import cors_policy, cors_variables, is_preflight, with_gateway_cors
+from scripts.local_cors import is_preflight, with_gateway_cors
 from scripts.local_events import rest_proxy_event
 from scripts.local_issuer import LocalIssuer, TokenRejected, main, signing_key, token_scopes
 from scripts.sandbox import FunctionError
-from serverless_app.config.access import CorsConfig
+from serverless_app.config.access import CorsConfig, cors_policy
 
 APP = "https://app.example.com"
 CORS = CorsConfig(
@@ -33,30 +32,6 @@ CORS = CorsConfig(
     allow_credentials=True,
     max_age_seconds=600,
 )
-
-
-@pytest.mark.parametrize(
-    ("allow_methods", "route_methods", "expected"),
-    [
-        (None, ["GET", "POST"], "GET,POST"),
-        (None, ["ANY"], "GET,POST,PUT,PATCH,DELETE,HEAD"),
-        (["GET"], ["GET", "POST"], "GET"),
-    ],
-    ids=["the-paths-routes", "any", "configured"],
-)
-def test_a_preflight_allows_the_configured_methods_or_else_the_paths_routes(
-    allow_methods, route_methods, expected
-):
-    config = CORS.model_copy(update={"allow_methods": allow_methods})
-    assert cors_policy(config, route_methods).preflight_headers(APP) == {
-        "Vary": "Origin",
-        "Access-Control-Allow-Origin": APP,
-        "Access-Control-Allow-Credentials": "true",
-        "Access-Control-Expose-Headers": "x-request-id",
-        "Access-Control-Allow-Methods": expected,
-        "Access-Control-Allow-Headers": "authorization,content-type",
-        "Access-Control-Max-Age": "600",
-    }
 
 
 @pytest.mark.parametrize(
@@ -91,18 +66,8 @@ def test_a_preflight_is_an_options_request_with_an_origin_and_a_method(method, h
 )
 def test_the_gateways_own_answers_get_the_policys_headers(origin, expected):
     answer = {"Content-Type": "application/json"}
-    headers = with_gateway_cors(cors_policy(CORS, ["GET"]), {"Origin": origin}, answer)
+    headers = with_gateway_cors(cors_policy(CORS), {"Origin": origin}, answer)
     assert headers == {"Content-Type": "application/json", **expected}
-
-
-def test_a_routed_function_gets_the_policy_to_answer_cors_itself():
-    assert json.loads(cors_variables(CORS)["CORS_POLICY"]) == {
-        "allow_origins": [APP],
-        "allow_headers": ["authorization", "content-type"],
-        "expose_headers": ["x-request-id"],
-        "allow_credentials": True,
-    }
-    assert cors_variables(None) == {}
 
 
 # --- the issuer ---------------------------------------------------------------------------
