@@ -116,6 +116,14 @@ Authorizers and CORS in the OpenAPI body (met when dev got a user pool authorize
    response (`statusCode`, `responseParameters`, `responseTemplates`; developer guide,
    "x-amazon-apigateway-gateway-responses object"). Fix: as AWS; in mode `overwrite` the
    responses the body no longer lists are removed (back to API Gateway's defaults).
+
+A function URL on an alias (met when dev's `escape` got one on `live`):
+
+26. moto ignores the `Qualifier` of Create/Get/Update/DeleteFunctionUrlConfig: one URL per
+   function, answered with the unqualified `FunctionArn`, and UpdateFunctionUrlConfig drops
+   `InvokeMode`. AWS keeps a URL per qualifier (the function itself or an alias) and answers
+   the qualified ARN (`...:function:<name>:live`; API reference, GetFunctionUrlConfig). Fix:
+   as AWS; each qualifier its own URL, a missing one answered 404.
 """
 
 from __future__ import annotations
@@ -162,6 +170,7 @@ def install(*, secure_transport: bool) -> None:
     _openapi_body_as_aws_reads_it()
     _deployments_snapshot_the_api()
     _deployment_served_by_a_stage_is_kept()
+    _function_urls_per_qualifier()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -844,3 +853,55 @@ def _deployment_served_by_a_stage_is_kept() -> None:
         return self.deployments.pop(deployment_id)
 
     RestAPI.delete_deployment = delete_deployment  # type: ignore[method-assign]
+
+
+def _function_urls_per_qualifier() -> None:
+    import json
+    from urllib.parse import unquote
+
+    from moto.awslambda.exceptions import GenericResourcNotFound
+    from moto.awslambda.models import FunctionUrlConfig
+    from moto.awslambda.responses import LambdaResponse
+
+    def url_configs(response: Any) -> tuple[dict[str | None, Any], Any, str | None]:
+        name = unquote(response.path.split("/")[-2])
+        function = response.backend._lambdas.get_function_by_name_or_arn_forbid_qualifier(name)
+        qualifier = response.querystring.get("Qualifier", [None])[0]
+        if not hasattr(function, "url_configs"):
+            function.url_configs = {}
+        return function.url_configs, function, qualifier
+
+    def answer(config: Any, qualifier: str | None) -> str:
+        found = config.to_dict()
+        if qualifier is not None:
+            found["FunctionArn"] = f"{found['FunctionArn']}:{qualifier}"
+        return json.dumps(found)
+
+    def create(self: Any) -> Any:
+        configs, function, qualifier = url_configs(self)
+        configs[qualifier] = FunctionUrlConfig(function=function, config=self.json_body)
+        return 201, {"status": 201}, answer(configs[qualifier], qualifier)
+
+    def get(self: Any) -> Any:
+        configs, _, qualifier = url_configs(self)
+        if qualifier not in configs:
+            raise GenericResourcNotFound()
+        return 200, {"status": 200}, answer(configs[qualifier], qualifier)
+
+    def update(self: Any) -> str:
+        configs, _, qualifier = url_configs(self)
+        if qualifier not in configs:
+            raise GenericResourcNotFound()
+        configs[qualifier].config.update(self.json_body)
+        return answer(configs[qualifier], qualifier)
+
+    def delete(self: Any) -> Any:
+        configs, _, qualifier = url_configs(self)
+        if configs.pop(qualifier, None) is None:
+            raise GenericResourcNotFound()
+        return 204, {"status": 204}, "{}"
+
+    LambdaResponse.create_function_url_config = create  # type: ignore[method-assign]
+    LambdaResponse.get_function_url_config = get  # type: ignore[method-assign]
+    LambdaResponse.update_function_url_config = update  # type: ignore[method-assign]
+    LambdaResponse.delete_function_url_config = delete  # type: ignore[method-assign]

@@ -39,6 +39,7 @@ ENDPOINT_SERVICES = (
     "apigateway",
     "cloudwatch",
     "codedeploy",
+    "cognitoidp",
     "dynamodb",
     "ec2",
     "elbv2",
@@ -58,8 +59,15 @@ ENDPOINT_SERVICES = (
 EMULATOR_ACCOUNT = "123456789012"
 STEP_TIMEOUT_S = 900
 # Resources that hold data (items, objects, the key that decrypts them, the alarm topic's
-# subscriptions): a change or an upgrade may update them in place, never delete or replace them.
-STATEFUL_RESOURCE_TYPES = ("aws_dynamodb_table", "aws_s3_bucket", "aws_kms_key", "aws_sns_topic")
+# subscriptions, a user pool's users): a change or an upgrade may update them in place, never
+# delete or replace them.
+STATEFUL_RESOURCE_TYPES = (
+    "aws_dynamodb_table",
+    "aws_s3_bucket",
+    "aws_kms_key",
+    "aws_sns_topic",
+    "aws_cognito_user_pool",
+)
 # moto serves AWS managed policies (the function role attaches three) only when asked.
 EMULATOR_ENVIRONMENT = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
 

@@ -127,7 +127,7 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
     "jwt on the REST API": (
         dev_with({"authorizers.partner": JWT}),
         "authorizers.partner.type",
-        "a REST API verifies only Cognito's tokens",
+        "a REST API verifies only Cognito user pool tokens, not any issuer's: use an HTTP API",
     ),
     "open function URL without a reason": (
         dev_with({"functions.escape.url": {"auth": "NONE"}}),

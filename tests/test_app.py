@@ -182,6 +182,42 @@ def test_name_defaults_to_world(app):
     assert body_of(app.handler(rest_event(""), STANDING_CONTEXT))["message"] == "Hello, world!"
 
 
+@pytest.mark.parametrize(
+    ("claims", "greeted"),
+    [
+        ({"sub": "1", "email": "ada@example.com", "cognito:username": "ada"}, "ada@example.com"),
+        ({"sub": "1", "cognito:username": "ada"}, "ada"),
+        ({"sub": "1"}, "world"),
+    ],
+)
+def test_a_signed_in_caller_is_greeted_by_the_claims_the_authorizer_verified(app, claims, greeted):
+    event = rest_event(None)
+    event["requestContext"]["authorizer"] = {"claims": claims}
+    assert body_of(app.handler(event, STANDING_CONTEXT))["message"] == f"Hello, {greeted}!"
+    # A name in the query still wins.
+    event = {**rest_event("Bob"), "requestContext": event["requestContext"]}
+    assert body_of(app.handler(event, STANDING_CONTEXT))["message"] == "Hello, Bob!"
+
+
+def test_with_the_apis_cors_policy_every_answer_names_a_listed_origin(app, monkeypatch):
+    policy = (
+        '{"allow_origins":["https://app.example.com"],"expose_headers":[],"allow_credentials":true}'
+    )
+    monkeypatch.setenv("CORS_POLICY", policy)
+    event = rest_event("Ada")
+    event["headers"] = {"origin": "https://app.example.com"}
+    headers = app.handler(event, STANDING_CONTEXT)["headers"]
+    assert headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert headers["Access-Control-Allow-Credentials"] == "true"
+    assert headers["Vary"] == "Origin"
+    # An error answer too, and another origin gets no grant.
+    event = {**rest_event("x" * 10_000), "headers": {"Origin": "https://evil.example.com"}}
+    answer = app.handler(event, STANDING_CONTEXT)
+    assert answer["statusCode"] == 400
+    assert "Access-Control-Allow-Origin" not in answer["headers"]
+    assert answer["headers"]["Vary"] == "Origin"
+
+
 def test_greeting_template_comes_from_s3(aws):
     aws.put_greeting("Howdy, {name}! Good to see you.\n")
     app = new_execution_environment()

@@ -4,6 +4,7 @@ policy the functions apply to their own answers."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from cdktf import TerraformOutput
@@ -29,7 +30,7 @@ ORIGINS = ("https://app.example.com", "http://localhost:3000")
 POOL_ARN = "arn:aws:cognito-idp:us-east-1:111111111111:userpool/us-east-1_abc"
 
 
-def api_with(cors: CorsPolicy | None = None, **route: object) -> dict:
+def api_with(cors: CorsPolicy | None = None, **route: Any) -> dict:
     """GET /greet with `route`'s keys, a user pool authorizer `users` and a function
     authorizer `gate` (the function itself)."""
 

@@ -716,3 +716,33 @@ def test_openapi_gateway_responses_are_set_and_overwritten(https):
         if item.get("responseParameters")
     }
     assert kinds == {"DEFAULT_4XX"}
+
+
+def test_a_function_url_on_an_alias_is_its_own(https):
+    create_function(https, "gap-url", Publish=True)
+    client = https.client("lambda")
+    client.create_alias(FunctionName="gap-url", Name="live", FunctionVersion="1")
+    arn = client.get_function(FunctionName="gap-url")["Configuration"]["FunctionArn"]
+    cors = {"AllowOrigins": ["https://app.example.com"]}
+    created = client.create_function_url_config(
+        FunctionName="gap-url", Qualifier="live", AuthType="AWS_IAM", Cors=cors
+    )
+    assert created["FunctionArn"] == f"{arn}:live"
+    found = client.get_function_url_config(FunctionName="gap-url", Qualifier="live")
+    assert (found["FunctionArn"], found["AuthType"], found["Cors"]) == (
+        f"{arn}:live",
+        "AWS_IAM",
+        cors,
+    )
+    # The unqualified function has none of its own.
+    with pytest.raises(ClientError) as missing:
+        client.get_function_url_config(FunctionName="gap-url")
+    assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    client.update_function_url_config(
+        FunctionName="gap-url", Qualifier="live", InvokeMode="RESPONSE_STREAM"
+    )
+    found = client.get_function_url_config(FunctionName="gap-url", Qualifier="live")
+    assert found["InvokeMode"] == "RESPONSE_STREAM"
+    client.delete_function_url_config(FunctionName="gap-url", Qualifier="live")
+    with pytest.raises(ClientError):
+        client.get_function_url_config(FunctionName="gap-url", Qualifier="live")

@@ -139,7 +139,7 @@ class CorsConfig(StrictModel):
             return
         lists: dict[str, list[str]] = {
             "allow_origins": self.allow_origins,
-            "allow_methods": self.allow_methods or [],
+            "allow_methods": list(self.allow_methods or []),
             "allow_headers": self.allow_headers,
             "expose_headers": self.expose_headers,
         }

@@ -303,8 +303,9 @@ class StackConfig(StrictModel):
         for key, authorizer in self.authorizers.items():
             if authorizer.type == "jwt":
                 message = (
-                    "a REST API verifies only Cognito's tokens, not those of any issuer: use "
-                    'type = "cognito", or a lambda authorizer that verifies the token'
+                    "a REST API verifies only Cognito user pool tokens, not any issuer's: use "
+                    'an HTTP API (api.type = "http"), type = "cognito", or a lambda authorizer '
+                    "that verifies the token"
                 )
                 yield Problem(("authorizers", key, "type"), message, authorizer.type)
 
