@@ -53,6 +53,8 @@ MYPY := $(TOOLS)/mypy/bin/mypy
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 SERVE_ALB_PORT ?= 8081
+SERVE_ISSUER_PORT ?= 8082
+CLAIMS ?= {"sub": "local-user"}
 CALL_ENV ?= dev
 CALL_PATH ?= /hello
 CALL_ARGS ?=
@@ -60,7 +62,7 @@ RELEASE_ENV ?= dev
 ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve token loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
 
 setup: $(NODE) $(VENV)/.synced $(CDKTN_VENV)/.installed $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -128,7 +130,10 @@ bootstrap: $(NODE) $(SYNTH_ENV) ## synthesize the remote-state bucket stack into
 	$(SYNTH_PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
-	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT)
+	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT) --issuer-port $(SERVE_ISSUER_PORT)
+
+token: $(VENV)/.synced ## print a token of make serve's local issuer: CLAIMS='{"sub":"alice","scope":"orders/write"}'
+	@$(PY) -m scripts.local_issuer --issuer-port $(SERVE_ISSUER_PORT) --claims '$(CLAIMS)' $(TOKEN_ARGS)
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)

@@ -11,6 +11,7 @@ from scripts.local_iam import local_role_policy, role_credentials
 from scripts.sandbox import FunctionSpec
 from serverless_app.config import FUNCTION_ROLE_SUFFIX, StackConfig
 from serverless_app.config.data import BucketConfig, TableConfig, bucket_prefix
+from serverless_app.config.derived import cors_variables
 from serverless_app.config.variables import granted_variable
 
 # Credentials and config that can only ever reach the local endpoint.
@@ -39,10 +40,12 @@ def local_bucket_name(config: StackConfig, key: str) -> str:
 
 def function_environment(config: StackConfig, key: str) -> dict[str, str]:
     """The variables the stack gives function `key`: its own, then TABLE_<KEY>_NAME and
-    BUCKET_<KEY>_NAME for what it is granted (no SECRET_* variables: there is no SSM here)."""
+    BUCKET_<KEY>_NAME for what it is granted (no SECRET_* variables: there is no SSM here), and
+    CORS_POLICY when a route reaches it and the API has CORS."""
     grants = config.functions[key].grants
     return {
         **config.functions[key].environment,
+        **cors_variables(config, key),
         **{granted_variable("TABLE", table): config.tables[table].name for table in grants.tables},
         **{
             granted_variable("BUCKET", bucket): local_bucket_name(config, bucket)

@@ -190,7 +190,7 @@ def listener_rules(routes: list[RouteConfig]) -> list[ListenerRule]:
             ListenerRule(
                 rule_priority(route.method, route.path, route.priority),
                 route.method,
-                _path_pattern(wildcard_path(route.path)),
+                wildcard_pattern(wildcard_path(route.path)),
                 route.function,
             )
             for route in routes
@@ -200,8 +200,9 @@ def listener_rules(routes: list[RouteConfig]) -> list[ListenerRule]:
     )
 
 
-def _path_pattern(pattern: str) -> re.Pattern[str]:
-    """ELB's path pattern: `*` any characters (`/` too), `?` one, the rest literal."""
+def wildcard_pattern(pattern: str) -> re.Pattern[str]:
+    """A pattern of `*` (any characters, `/` too) and `?` (one), the rest literal: ELB's path
+    patterns, and the resources of an execute-api policy."""
     wildcards = {"*": ".*", "?": "."}
     return re.compile("".join(wildcards.get(char) or re.escape(char) for char in pattern))
 

@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from constructs_lib.paths import LISTENER_NOT_FOUND_BODY
+from scripts.local_api_guard import ApiGuard, refusal_answer
+from scripts.local_cors import PREFLIGHT_STATUS
 from scripts.local_events import (
     ACCOUNT_ID,
     HOST,
@@ -61,11 +63,26 @@ class FrontDoor(ThreadingHTTPServer):
 class LocalGateway(FrontDoor):
     """API Gateway's REST API stage: every route, matched as API Gateway matches them."""
 
-    def __init__(self, port: int, stage: str, routes: list[RouteConfig]) -> None:
+    def __init__(
+        self, port: int, stage: str, routes: list[RouteConfig], guard: ApiGuard | None = None
+    ) -> None:
         super().__init__((HOST, port), GatewayRequestHandler)
         self.stage = stage
         self.routes = routes
+        self.guard = guard or ApiGuard()
         self.sandboxes = {}
+
+    def methods_on(self, path: str) -> list[str]:
+        """The methods of the routes that take the path (a preflight asks about them)."""
+        return [
+            route.method
+            for route in self.routes
+            if isinstance(match_route(route.method, path, self.stage, [route]), RouteMatch)
+        ]
+
+    def invoke_authorizer(self, key: str, event: dict[str, Any]) -> Any:
+        """An authorizer's invocation is one of its own, with its own request id."""
+        return self.sandboxes[key].invoke(event, str(uuid.uuid4()))
 
     def stop_functions(self) -> None:
         for sandbox in self.sandboxes.values():
@@ -124,6 +141,15 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
         """The function's answer as HTTP; an exception when the front door would not take it."""
         raise NotImplementedError
 
+    def _refusal(self, matched: Matched, event: dict[str, Any]) -> Answer | None:
+        """The front door's own answer in place of the function's (an authorizer said no), or
+        None; may add to the event what the function learns of its caller."""
+        return None
+
+    def _own_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """The headers of an answer of the front door itself, not of a function."""
+        return dict(headers)
+
     def _answer(self) -> None:
         matched = self._match()
         if matched is None:
@@ -140,6 +166,11 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
             "server_port": self.server.server_address[1],
         }
         delivery = self._delivery(matched, received)
+        refusal = self._refusal(matched, delivery.event)
+        if refusal is not None:
+            status, headers, body = refusal
+            self._send(status, self._own_headers({**headers, **delivery.answer_headers}), body)
+            return
         try:
             sandbox = self.server.sandboxes[delivery.function]
             answer = self._translate(sandbox.invoke(delivery.event, delivery.invocation_id))
@@ -148,7 +179,9 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
             # the front door does not take: a program error here gets its traceback.
             if not isinstance(error, FunctionError):
                 traceback.print_exc()
-            answer = self.failure
+            status, headers, body = self.failure
+            self._send(status, self._own_headers({**headers, **delivery.answer_headers}), body)
+            return
         status, headers, body = answer
         self._send(status, {**headers, **delivery.answer_headers}, body)
 
@@ -173,7 +206,7 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
             self.request_version = "HTTP/1.0"
         self._send(
             status,
-            {"Content-Type": "application/json", "Connection": "close"},
+            self._own_headers({"Content-Type": "application/json", "Connection": "close"}),
             json_message(message or status.phrase),
         )
 
@@ -200,12 +233,29 @@ class GatewayRequestHandler(FrontDoorHandler[RouteMatch]):
     def _match(self) -> RouteMatch | None:
         gateway = self.server
         path = unquote(urlsplit(self.path).path)
+        methods = gateway.methods_on(path)
+        request_headers = dict(self.headers.items())
+        if methods and gateway.guard.answers_preflight(self.command, request_headers):
+            self._send(PREFLIGHT_STATUS, gateway.guard.preflight(request_headers, methods), b"")
+            return None
         match = match_route(self.command, path, gateway.stage, gateway.routes)
         if isinstance(match, str):
             forbidden = json_message(match)
-            self._send(HTTPStatus.FORBIDDEN, {"Content-Type": "application/json"}, forbidden)
+            json_type = {"Content-Type": "application/json"}
+            self._send(HTTPStatus.FORBIDDEN, self._own_headers(json_type), forbidden)
             return None
         return match
+
+    def _refusal(self, matched: RouteMatch, event: dict[str, Any]) -> Answer | None:
+        refusal = self.server.guard.authorize(matched.route, event)
+        return refusal_answer(refusal) if refusal is not None else None
+
+    def _own_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+        """With the API's CORS headers, as the stack's gateway responses carry them."""
+        # A request line too broken to parse leaves no headers.
+        request = getattr(self, "headers", None)
+        request_headers = dict(request.items()) if request is not None else {}
+        return self.server.guard.gateway_headers(request_headers, headers)
 
     def _delivery(self, matched: RouteMatch, received: dict[str, Any]) -> Delivery:
         event = rest_proxy_event(

@@ -32,11 +32,15 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import NoReturn
 
 from moto.server import ThreadedMotoServer
 
+from constructs_lib.authorizers import AWS_IAM, NO_AUTHORIZATION
+from scripts.local_api_guard import api_guard
+from scripts.local_authorizers import AccessControl
 from scripts.local_aws import (
     UNSET_AWS_VARIABLES,
     create_resources,
@@ -45,15 +49,28 @@ from scripts.local_aws import (
     local_aws_environment,
     local_bucket_name,
 )
-from scripts.local_events import HOST
+from scripts.local_events import ACCOUNT_ID, HOST
 from scripts.local_front_doors import LocalGateway, LocalLoadBalancer
 from scripts.local_iam import admin_credentials, enforce_iam, with_credentials
+from scripts.local_issuer import DEFAULT_PORT as DEFAULT_ISSUER_PORT
+from scripts.local_issuer import IssuerServer, signing_key
 from scripts.sandbox import Sandbox
-from serverless_app.config import ConfigError, StackConfig, load_config
+from serverless_app.config import ConfigError, RouteConfig, StackConfig, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "dev.toml"
+
+
+def _access_note(route: RouteConfig, config: StackConfig) -> str:
+    """How serve checks a route's callers, for its start-up line."""
+    if route.authorization == NO_AUTHORIZATION:
+        return ""
+    if route.authorization == AWS_IAM:
+        return f" ({AWS_IAM} not checked)"
+    kind = config.authorizers[route.authorization].type
+    scopes = f", scopes {' '.join(route.scopes)}" if route.scopes else ""
+    return f" ({kind} authorizer {route.authorization}{scopes})"
 
 
 def _reloaded(key: str) -> None:
@@ -75,6 +92,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=8081,
         help="HTTP port of the load balancer's routes, with its event (0: any free port)",
     )
+    parser.add_argument(
+        "--issuer-port",
+        type=int,
+        default=DEFAULT_ISSUER_PORT,
+        help="HTTP port of the local token issuer, when a route checks tokens (0: any free port)",
+    )
     return parser.parse_args(argv)
 
 
@@ -86,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(error.problems), file=sys.stderr)
         return 2
     try:
-        gateway = LocalGateway(args.port, config.api.stage_name, config.routes)
+        gateway = LocalGateway(args.port, config.api.stage_name, config.routes, api_guard(config))
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
@@ -99,15 +122,32 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        issuer = (
+            IssuerServer(args.issuer_port, signing_key()) if gateway.guard.uses_tokens() else None
+        )
+    except OSError as error:
+        gateway.server_close()
+        balancer.server_close()
+        print(
+            f"--issuer-port {args.issuer_port}: cannot listen on {HOST}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     # werkzeug would print one access line per AWS call the function makes.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
     moto.start()
     load_balancer = threading.Thread(target=balancer.serve_forever, daemon=True)
     load_balancer.start()
+    if issuer is not None:
+        threading.Thread(target=issuer.serve_forever, daemon=True).start()
     try:
-        serve(gateway, moto, config, balancer.server_address[1])
+        serve(gateway, moto, config, balancer.server_address[1], issuer)
     finally:
+        if issuer is not None:
+            issuer.shutdown()
+            issuer.server_close()
         balancer.shutdown()
         balancer.server_close()
         gateway.server_close()
@@ -122,6 +162,7 @@ def serve(
     moto: ThreadedMotoServer,
     config: StackConfig,
     load_balancer_port: int,
+    issuer: IssuerServer | None,
 ) -> None:
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
     for name in UNSET_AWS_VARIABLES:
@@ -137,6 +178,13 @@ def serve(
             on_reload=_reloaded,
         )
         gateway.sandboxes[key].prepare()
+    gateway.guard.control = AccessControl(
+        issuer.issuer if issuer is not None else None,
+        gateway.invoke_authorizer,
+        time.time,
+        config.region,
+        ACCOUNT_ID,
+    )
     # The server's own calls are over; from now on every caller needs a role or user allowed.
     admin = admin_credentials(endpoint_url, config.region)
     enforce_iam(endpoint_url)
@@ -152,8 +200,16 @@ def serve(
         f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
         f"load balancer: http://{HOST}:{load_balancer_port} (the routes marked [lb])",
         *(
+            [
+                f"token issuer: {issuer.issuer.url} (stands in for the jwt and cognito "
+                "authorizers' issuers; make token prints a token)"
+            ]
+            if issuer is not None
+            else []
+        ),
+        *(
             f"  {route.method} /{stage}{route.path.rstrip('/')} -> {route.function}"
-            + ("" if route.authorization == "NONE" else f" ({route.authorization} not checked)")
+            + _access_note(route, config)
             + (" [lb]" if route.load_balancer else "")
             for route in config.routes
         ),
