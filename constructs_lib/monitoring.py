@@ -58,6 +58,7 @@ from constructs_lib.alarm_signals import (
 from constructs_lib.alarm_topic import AlarmTopic
 from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.dashboard import AlarmDashboard
+from constructs_lib.http_api import LambdaHttpApi
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.limits import (
     ALARM_MAX_METRICS,
@@ -122,7 +123,7 @@ class Monitoring(Construct):
         )
         self.topic = self._topic.topic
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        self._stages: dict[LambdaRestApi, dict[str, str]] = {}
+        self._stages: dict[LambdaRestApi | LambdaHttpApi, dict[str, str]] = {}
         self._board = AlarmDashboard(self, name=props.name, region=props.region)
         self.dashboard = self._board.dashboard
 
@@ -178,7 +179,9 @@ class Monitoring(Construct):
         self._board.graph(f"{name}: invocations", one_metric(lambda_metric("Invocations", "Sum")))
         return watched
 
-    def watch_api(self, api: LambdaRestApi, props: ApiAlarmProps | None = None) -> WatchedAlarms:
+    def watch_api(
+        self, api: LambdaRestApi | LambdaHttpApi, props: ApiAlarmProps | None = None
+    ) -> WatchedAlarms:
         """The stage's p99 latency (paging). Its 5XX are watched per function, on the
         function's routes (`watch_api_routes`)."""
         props = props or ApiAlarmProps()
@@ -196,7 +199,7 @@ class Monitoring(Construct):
 
     def watch_api_routes(
         self,
-        api: LambdaRestApi,
+        api: LambdaRestApi | LambdaHttpApi,
         name: str,
         routes: Sequence[Route],
         props: ApiAlarmProps | None = None,
@@ -204,7 +207,8 @@ class Monitoring(Construct):
         """The 5XX share of the worst of `routes` (those of the function named `name`), from
         API Gateway's detailed metrics per resource and method (the API's method settings
         turn them on; the resource is the route's path in the API's OpenAPI document, the
-        method its method or ANY). They stop the function's releases. An alarm reads at most
+        method its method or ANY; an HTTP API's per-route metrics, which its stage turns on,
+        have the same dimensions). They stop the function's releases. An alarm reads at most
         ALARM_MAX_METRICS routes: `<name>-api-5xx` the first ten in file order,
         `<name>-api-5xx-2` the next ten, and so on."""
         if not routes:
@@ -220,7 +224,7 @@ class Monitoring(Construct):
             shares = {
                 f"route{index}": Metric(
                     "AWS/ApiGateway",
-                    "5XXError",
+                    _server_error_metric(api),
                     {**dimensions, "Resource": route.path, "Method": route.method},
                     "Average",
                 )
@@ -289,10 +293,16 @@ class Monitoring(Construct):
         )
         return WatchedAlarms(paging=[alarm])
 
-    def _api_dimensions(self, api: LambdaRestApi) -> dict[str, str]:
-        """The stage's dimensions, read once per API for its own alarm and each function's."""
+    def _api_dimensions(self, api: LambdaRestApi | LambdaHttpApi) -> dict[str, str]:
+        """The stage's dimensions, read once per API for its own alarm and each function's:
+        a REST API's metrics name the API, an HTTP API's its id."""
         if api not in self._stages:
-            self._stages[api] = {"ApiName": api.api.name, "Stage": api.stage_name}
+            api_dimension = (
+                {"ApiId": api.api_id}
+                if isinstance(api, LambdaHttpApi)
+                else {"ApiName": api.api.name}
+            )
+            self._stages[api] = {**api_dimension, "Stage": api.stage_name}
         return self._stages[api]
 
     def _alarm(
@@ -339,6 +349,13 @@ class Monitoring(Construct):
         self._board.add_alarm(alarm.arn)
         self._board.graph(f"{alarm_name}: {kind.title}", signal, threshold=threshold)
         return alarm
+
+
+def _server_error_metric(api: LambdaRestApi | LambdaHttpApi) -> str:
+    """API Gateway's 5XX metric: `5XXError` for REST APIs, `5xx` for HTTP APIs. AWS documents
+    the REST metric's Average as the share of requests answered 5XX; the HTTP API guide only
+    calls `5xx` a count, and its Average is read the same way (each request 0 or 1)."""
+    return "5xx" if isinstance(api, LambdaHttpApi) else "5XXError"
 
 
 def _plain_name(group: LbTargetGroup) -> str:

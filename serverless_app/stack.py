@@ -15,6 +15,7 @@ from constructs_lib.apigw import LambdaRestApi, RestApiProps
 from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
 from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
 from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
+from constructs_lib.http_api import HttpApiProps, LambdaHttpApi
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import (
     FunctionProps,
@@ -119,24 +120,7 @@ class ServerlessStack(TerraformStack):
             )
             for route in config.routes
         ]
-        self.api = LambdaRestApi(
-            self,
-            "api",
-            RestApiProps(
-                name=config.api.name,
-                stage_name=config.api.stage_name,
-                routes=self.routes,
-                kms_key_arn=self.key.key_arn,
-                throttling_rate_limit=config.api.throttling_rate_limit,
-                throttling_burst_limit=config.api.throttling_burst_limit,
-                logging_level=config.api.logging_level,
-                log_retention_days=config.logs.retention_days,
-            ),
-        )
-        # The stage always logs (access logs): the region needs the account's logging role.
-        ApiLoggingRoleCheck(
-            self, "api-logging-role", region=config.region, remedy=API_LOGGING_REMEDY
-        )
+        self.api = self._api()
         self.domain = self._domain()
         # After the domain: without a certificate of its own, the listener uses the domain's.
         self.load_balancer = self._load_balancer()
@@ -144,7 +128,9 @@ class ServerlessStack(TerraformStack):
         self.load_balancer_host = self._point_domain_at_load_balancer()
         self.firewall = self._firewall()
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
-        self.firewall.protect("api-stage", self.api.stage.arn)
+        # WAF web ACLs cannot attach to HTTP APIs: there only the load balancer is protected.
+        if isinstance(self.api, LambdaRestApi):
+            self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = watch_stack(
             self,
             config,
@@ -171,6 +157,43 @@ class ServerlessStack(TerraformStack):
             for key, deployed in self.functions.items()
         }
         add_outputs(self)
+
+    def _api(self) -> LambdaRestApi | LambdaHttpApi:
+        config = self.config
+        api = config.api
+        if api.type == "http":
+            return LambdaHttpApi(
+                self,
+                "http-api",
+                HttpApiProps(
+                    name=api.name,
+                    routes=self.routes,
+                    kms_key_arn=self.key.key_arn,
+                    throttling_rate_limit=api.throttling_rate_limit,
+                    throttling_burst_limit=api.throttling_burst_limit,
+                    log_retention_days=config.logs.retention_days,
+                ),
+            )
+        rest = LambdaRestApi(
+            self,
+            "api",
+            RestApiProps(
+                name=api.name,
+                stage_name=api.stage_name,
+                routes=self.routes,
+                kms_key_arn=self.key.key_arn,
+                throttling_rate_limit=api.throttling_rate_limit,
+                throttling_burst_limit=api.throttling_burst_limit,
+                logging_level=api.logging_level,
+                log_retention_days=config.logs.retention_days,
+            ),
+        )
+        # The stage always logs (access logs): the region needs the account's logging role.
+        # (An HTTP API writes its access log with its own service-linked role.)
+        ApiLoggingRoleCheck(
+            self, "api-logging-role", region=config.region, remedy=API_LOGGING_REMEDY
+        )
+        return rest
 
     def _table(self, key: str, table: TableConfig) -> Table:
         return Table(

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from constructs_lib.alarm_props import ApiAlarmProps, FunctionAlarmProps, LoadBalancerAlarmProps
 from constructs_lib.apigw import LambdaRestApi
+from constructs_lib.http_api import LambdaHttpApi
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.monitoring import Monitoring, MonitoringProps, WatchedAlarms
@@ -25,7 +26,7 @@ def watch_stack(
     *,
     kms_key_arn: str,
     functions: Mapping[str, ServerlessFunction],
-    api: LambdaRestApi,
+    api: LambdaRestApi | LambdaHttpApi,
     routes: Sequence[Route],
     load_balancer: FunctionLoadBalancer,
 ) -> tuple[Monitoring, dict[str, list[CloudwatchMetricAlarm]]]:
