@@ -199,7 +199,7 @@ class ApiDomain(Construct):
             domain_name=domain.domain_name,
             api_mapping_key=self.props.base_path or None,
         )
-        configuration = domain.domain_name_configuration.get(0)
+        configuration = domain.domain_name_configuration
         return domain.domain_name, AliasTarget(
             configuration.target_domain_name, configuration.hosted_zone_id
         )

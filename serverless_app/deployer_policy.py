@@ -67,6 +67,13 @@ DOMAIN_NAMES = (
     "arn:{partition}:apigateway:{region}::/tags/*",
 )
 STAGES = ("arn:{partition}:apigateway:{region}::/restapis/*/stages/*",)
+# HTTP APIs (API Gateway v2): an API and everything under it (routes, integrations,
+# authorizers, stages) is a path below /apis/<id>; ids are made by AWS, so this region's.
+HTTP_APIS = (
+    "arn:{partition}:apigateway:{region}::/apis",
+    "arn:{partition}:apigateway:{region}::/apis/*",
+    "arn:{partition}:apigateway:{region}::/tags/*",
+)
 LOAD_BALANCERS = (
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{prefix}/*",
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{prefix}-*/*",
@@ -528,6 +535,45 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
         grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *DOMAIN_NAMES),
     ),
     "aws_api_gateway_account": (grant("apigateway:GET apigateway:PATCH", *API_ACCOUNT),),
+    "aws_apigatewayv2_api": (
+        grant(
+            "apigateway:GET apigateway:POST apigateway:PUT apigateway:PATCH apigateway:DELETE",
+            *HTTP_APIS,
+        ),
+    ),
+    "aws_apigatewayv2_integration": (
+        grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *HTTP_APIS),
+    ),
+    "aws_apigatewayv2_route": (
+        grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *HTTP_APIS),
+    ),
+    "aws_apigatewayv2_authorizer": (
+        grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *HTTP_APIS),
+    ),
+    "aws_apigatewayv2_stage": (
+        grant(
+            "apigateway:GET apigateway:POST apigateway:PUT apigateway:PATCH apigateway:DELETE",
+            *HTTP_APIS,
+        ),
+        # The access log is delivered on the caller's behalf (API Gateway developer guide,
+        # "Configure logging for HTTP APIs": the permissions it lists).
+        grant(
+            "logs:CreateLogDelivery logs:GetLogDelivery logs:UpdateLogDelivery "
+            "logs:DeleteLogDelivery logs:ListLogDeliveries logs:PutResourcePolicy "
+            "logs:DescribeResourcePolicies logs:DescribeLogGroups",
+            ANY,
+        ),
+    ),
+    "aws_apigatewayv2_domain_name": (
+        grant(
+            "apigateway:GET apigateway:POST apigateway:PUT apigateway:PATCH apigateway:DELETE",
+            *DOMAIN_NAMES,
+        ),
+        grant("acm:DescribeCertificate", *CERTIFICATES),
+    ),
+    "aws_apigatewayv2_api_mapping": (
+        grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *DOMAIN_NAMES),
+    ),
     # --- WAF ----------------------------------------------------------------------------
     "aws_wafv2_web_acl": (
         grant(
