@@ -198,8 +198,8 @@ class WafConfig(StrictModel):
         default=2000,
         description=(
             "WAF's limits; requests one client IP may send per `rate_limit_window_s` to the "
-            "load balancer and the API together (the web ACL is shared); above it WAF answers "
-            "403 until the rate drops"
+            "load balancer and the REST API together (the web ACL is shared; an HTTP API is "
+            "not behind WAF); above it WAF answers 403 until the rate drops"
         ),
     )
     rate_limit_window_s: Annotated[int, one_of(WAF_RATE_WINDOWS_S, "a WAF evaluation window")] = (
@@ -217,7 +217,8 @@ class WafConfig(StrictModel):
             "route paths that take markup in the query or the path (e.g. an HTML escaper): "
             "there AWSManagedRulesCommonRuleSet's CrossSiteScripting_QUERYARGUMENTS and "
             "_URIPATH only count, everywhere else a rule after the group blocks what they "
-            "matched. Each a `routes[].path` of this file; needs "
+            'matched. Each a `routes[].path` of this file (with `api.type = "http"`, of a load '
+            "balancer route: WAF cannot attach to an HTTP API); needs "
             "AWSManagedRulesCommonRuleSet; the path pattern WAF matches (with the optional "
             f"stage prefix) at most {WAF_REGEX_MAX_LENGTH} characters"
         ),
