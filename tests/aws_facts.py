@@ -100,6 +100,7 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
         t["TargetGroupName"] for t in e.client("elbv2").describe_target_groups()["TargetGroups"]
     ],
     "rest apis": lambda e: [a["name"] for a in e.client("apigateway").get_rest_apis()["items"]],
+    "http apis": lambda e: [a["Name"] for a in e.client("apigatewayv2").get_apis()["Items"]],
     "web acls": lambda e: [
         a["Name"] for a in e.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
     ],
@@ -235,6 +236,23 @@ def api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
         "deployments": [d["id"] for d in apigateway.get_deployments(restApiId=api_id)["items"]],
         "methods": methods,
         "web_acl": web_acl.get("WebACL"),
+    }
+
+
+def http_api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
+    """`invoke_url` is the `$default` stage's: https://<api id>.execute-api.<region>...com."""
+    api_id = urlparse(invoke_url).netloc.split(".", 1)[0]
+    v2 = endpoint.client("apigatewayv2")
+    return {
+        "api": v2.get_api(ApiId=api_id),
+        "routes": {route["RouteKey"]: route for route in v2.get_routes(ApiId=api_id)["Items"]},
+        "integrations": {
+            item["IntegrationId"]: item for item in v2.get_integrations(ApiId=api_id)["Items"]
+        },
+        "authorizers": {
+            item["AuthorizerId"]: item for item in v2.get_authorizers(ApiId=api_id)["Items"]
+        },
+        "stages": {stage["StageName"]: stage for stage in v2.get_stages(ApiId=api_id)["Items"]},
     }
 
 
