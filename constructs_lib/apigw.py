@@ -25,9 +25,25 @@ from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from constructs_lib.authorizers import (
+    AUTHORIZER_RESULT_TTL_DEFAULT_S,
+    AUTHORIZER_RESULT_TTL_MAX_S,
+    AWS_IAM,
+    BUILT_IN_AUTHORIZATIONS,
+    DEFAULT_IDENTITY_SOURCE,
+    rest_identity_source,
+)
+from constructs_lib.cors import CorsPolicy
 from constructs_lib.logs import encrypted_log_group
 from constructs_lib.paths import MAX_API_RESOURCES, resource_paths, segments
-from constructs_lib.permissions import API_GATEWAY_PRINCIPAL, api_source_arn, api_statement_id
+from constructs_lib.permissions import (
+    API_GATEWAY_PRINCIPAL,
+    api_source_arn,
+    api_statement_id,
+    authorizer_source_arn,
+    authorizer_statement_id,
+)
+from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
 
 # One JSON line per request in the access log.
@@ -48,6 +64,68 @@ ACCESS_LOG_FORMAT = json.dumps(
 
 
 @dataclass(frozen=True)
+class UserPoolAuthorizer:
+    """A COGNITO_USER_POOLS authorizer: the caller sends an ID or access token of one of these
+    user pools in `Authorization`; a route with scopes takes only access tokens carrying one."""
+
+    name: str
+    user_pool_arns: Sequence[str]
+    takes_scopes = True
+
+    def security_scheme(self) -> dict[str, object]:
+        return {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "cognito_user_pools",
+            "x-amazon-apigateway-authorizer": {
+                "type": "cognito_user_pools",
+                "providerARNs": list(self.user_pool_arns),
+            },
+        }
+
+
+@dataclass(frozen=True)
+class FunctionAuthorizer:
+    """A REQUEST authorizer: API Gateway invokes `target` with the request and caches its
+    answer (an IAM policy) for `result_ttl_s` per value of the identity sources."""
+
+    name: str
+    target: InvokeTarget
+    # `header.<name>` or `query.<name>` (constructs_lib.authorizers).
+    identity_sources: Sequence[str] = (DEFAULT_IDENTITY_SOURCE,)
+    result_ttl_s: int = AUTHORIZER_RESULT_TTL_DEFAULT_S
+    takes_scopes = False
+
+    def __post_init__(self) -> None:
+        if not self.identity_sources:
+            raise ValueError(f"authorizer {self.name}: at least one identity source")
+        if not 0 <= self.result_ttl_s <= AUTHORIZER_RESULT_TTL_MAX_S:
+            raise ValueError(
+                f"authorizer {self.name}: result_ttl_s must be 0-{AUTHORIZER_RESULT_TTL_MAX_S}"
+            )
+        for source in self.identity_sources:
+            rest_identity_source(source)
+
+    def security_scheme(self) -> dict[str, object]:
+        return {
+            "type": "apiKey",
+            "name": "Unused",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "custom",
+            "x-amazon-apigateway-authorizer": {
+                "type": "request",
+                "identitySource": ", ".join(map(rest_identity_source, self.identity_sources)),
+                "authorizerUri": self.target.invoke_arn,
+                "authorizerResultTtlInSeconds": self.result_ttl_s,
+            },
+        }
+
+
+RestAuthorizer = UserPoolAuthorizer | FunctionAuthorizer
+
+
+@dataclass(frozen=True)
 class RestApiProps:
     name: str
     stage_name: str
@@ -58,10 +136,15 @@ class RestApiProps:
     throttling_burst_limit: int
     logging_level: str
     log_retention_days: int
+    # What routes may name as their authorization besides NONE and AWS_IAM.
+    authorizers: Sequence[RestAuthorizer] = ()
+    # None: no CORS (no OPTIONS methods, API Gateway's own errors without CORS headers).
+    cors: CorsPolicy | None = None
 
     def __post_init__(self) -> None:
         if not self.routes:
             raise ValueError("a REST API needs at least one route")
+        self._check_authorizers()
         names = [route.name for route in self.routes]
         if len(set(names)) != len(names):
             raise ValueError(f"routes repeat a method and path: {sorted(names)}")
@@ -69,13 +152,34 @@ class RestApiProps:
         if resources > MAX_API_RESOURCES:
             raise ValueError(f"{resources} API resources; API Gateway allows {MAX_API_RESOURCES}")
 
+    def _check_authorizers(self) -> None:
+        by_name = {authorizer.name: authorizer for authorizer in self.authorizers}
+        if len(by_name) != len(self.authorizers) or set(by_name) & set(BUILT_IN_AUTHORIZATIONS):
+            raise ValueError(f"authorizer names must be unique and not built in: {list(by_name)}")
+        for route in self.routes:
+            authorizer = by_name.get(route.authorization)
+            if authorizer is None and route.authorization not in BUILT_IN_AUTHORIZATIONS:
+                raise ValueError(f"{route.name}: no authorizer {route.authorization!r}")
+            if route.scopes and (authorizer is None or not authorizer.takes_scopes):
+                raise ValueError(f"{route.name}: scopes need a user pool authorizer")
+
 
 # The one request validator, named in the OpenAPI document: declared path parameters are
 # required (API Gateway answers 400 without them), bodies are the function's business.
 VALIDATOR = "validate-parameters"
-# An OpenAPI security scheme API Gateway maps to AWS_IAM authorization (SigV4).
-SIGV4 = "sigv4"
+# An OpenAPI security scheme API Gateway maps to AWS_IAM authorization (SigV4). In capitals:
+# no authorizer (named after its lowercase key) can take its name.
+SIGV4 = AWS_IAM
 ANY_METHOD = "x-amazon-apigateway-any-method"
+# API Gateway's own answers (not a function's) that carry the CORS headers: every 4XX and 5XX,
+# and explicitly those an authorizer causes (each would otherwise inherit the defaults too).
+DEFAULT_GATEWAY_RESPONSES = ("DEFAULT_4XX", "DEFAULT_5XX")
+AUTHORIZER_GATEWAY_RESPONSES = (
+    "UNAUTHORIZED",
+    "ACCESS_DENIED",
+    "AUTHORIZER_FAILURE",
+    "AUTHORIZER_CONFIGURATION_ERROR",
+)
 
 
 class LambdaRestApi(Construct):
@@ -92,7 +196,7 @@ class LambdaRestApi(Construct):
     def __init__(self, scope: Construct, id: str, props: RestApiProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        self.definition = openapi_document(props.name, props.routes)
+        self.definition = openapi_document(props.name, props.routes, props.authorizers, props.cors)
         body = json.dumps(self.definition, separators=(",", ":"))
         self.api = ApiGatewayRestApi(
             self,
@@ -120,6 +224,18 @@ class LambdaRestApi(Construct):
                 principal=API_GATEWAY_PRINCIPAL,
                 source_arn=api_source_arn(execution_arn, route.method, route.path),
             )
+        for authorizer in props.authorizers:
+            if isinstance(authorizer, FunctionAuthorizer):
+                LambdaPermission(
+                    self,
+                    f"authorizer-permission-{authorizer.name}",
+                    statement_id=authorizer_statement_id(authorizer.name),
+                    action="lambda:InvokeFunction",
+                    function_name=authorizer.target.function_name,
+                    qualifier=authorizer.target.qualifier,
+                    principal=API_GATEWAY_PRINCIPAL,
+                    source_arn=authorizer_source_arn(execution_arn),
+                )
         self.deployment = ApiGatewayDeployment(
             self,
             "deployment",
@@ -205,37 +321,33 @@ class LambdaRestApi(Construct):
         return f"{self.invoke_url}{route.path}"
 
 
-def openapi_document(title: str, routes: Sequence[Route]) -> dict[str, object]:
+def openapi_document(
+    title: str,
+    routes: Sequence[Route],
+    authorizers: Sequence[RestAuthorizer] = (),
+    cors: CorsPolicy | None = None,
+) -> dict[str, object]:
     """The API as the OpenAPI 3 document API Gateway imports: a Lambda proxy integration
-    (always a POST to Lambda, whatever the client's method) per route."""
+    (always a POST to Lambda, whatever the client's method) per route; with `cors`, an OPTIONS
+    method per path answered by API Gateway itself and CORS headers on its own errors."""
     paths: dict[str, dict[str, object]] = {}
     for route in routes:
-        operation: dict[str, object] = {
-            "x-amazon-apigateway-integration": {
-                "type": "aws_proxy",
-                "httpMethod": "POST",
-                "uri": route.target.invoke_arn,
-                "passthroughBehavior": "when_no_match",
-            },
-            "responses": {},
-        }
-        parameters = [
-            {
-                "name": segment.parameter,
-                "in": "path",
-                "required": True,
-                "schema": {"type": "string"},
-            }
-            for segment in segments(route.path)
-            if segment.parameter
-        ]
-        if parameters:
-            operation["parameters"] = parameters
-        if route.authorization == "AWS_IAM":
-            operation["security"] = [{SIGV4: []}]
         method = ANY_METHOD if route.method == "ANY" else route.method.lower()
-        paths.setdefault(route.path, {})[method] = operation
-    return {
+        paths.setdefault(route.path, {})[method] = _operation(route)
+    if cors is not None:
+        for path, operations in paths.items():
+            methods = [route.method for route in routes if route.path == path]
+            operations["options"] = _preflight(cors, methods)
+    schemes: dict[str, object] = {
+        SIGV4: {
+            "type": "apiKey",
+            "name": "Authorization",
+            "in": "header",
+            "x-amazon-apigateway-authtype": "awsSigv4",
+        },
+        **{authorizer.name: authorizer.security_scheme() for authorizer in authorizers},
+    }
+    document: dict[str, object] = {
         "openapi": "3.0.1",
         "info": {"title": title, "version": "1"},
         "x-amazon-apigateway-request-validators": {
@@ -243,14 +355,109 @@ def openapi_document(title: str, routes: Sequence[Route]) -> dict[str, object]:
         },
         "x-amazon-apigateway-request-validator": VALIDATOR,
         "paths": paths,
-        "components": {
-            "securitySchemes": {
-                SIGV4: {
-                    "type": "apiKey",
-                    "name": "Authorization",
-                    "in": "header",
-                    "x-amazon-apigateway-authtype": "awsSigv4",
-                }
+        "components": {"securitySchemes": schemes},
+    }
+    if cors is not None:
+        kinds = DEFAULT_GATEWAY_RESPONSES + (AUTHORIZER_GATEWAY_RESPONSES if authorizers else ())
+        document["x-amazon-apigateway-gateway-responses"] = {
+            kind: {"responseParameters": _gateway_response_headers(cors)} for kind in kinds
+        }
+    return document
+
+
+def _operation(route: Route) -> dict[str, object]:
+    operation: dict[str, object] = {
+        "x-amazon-apigateway-integration": {
+            "type": "aws_proxy",
+            "httpMethod": "POST",
+            "uri": route.target.invoke_arn,
+            "passthroughBehavior": "when_no_match",
+        },
+        "responses": {},
+    }
+    parameters = [
+        {
+            "name": segment.parameter,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+        }
+        for segment in segments(route.path)
+        if segment.parameter
+    ]
+    if parameters:
+        operation["parameters"] = parameters
+    if route.authorization != "NONE":
+        # The scopes of a user pool authorizer; IAM and request authorizers take none.
+        operation["security"] = [{route.authorization: list(route.scopes)}]
+    return operation
+
+
+def _preflight(cors: CorsPolicy, route_methods: Sequence[str]) -> dict[str, object]:
+    """OPTIONS answered by a MOCK integration: no function runs, nobody is asked for
+    credentials (browsers send none with a preflight)."""
+    static = {**_shared_headers(cors), **cors.preflight_only_headers(route_methods)}
+    parameters = {f"method.response.header.{name}": f"'{value}'" for name, value in static.items()}
+    response: dict[str, object] = {"statusCode": "200", "responseParameters": parameters}
+    if _chosen_origin(cors) is None:
+        response["responseTemplates"] = {"application/json": _origin_template(cors)}
+    names = ["Access-Control-Allow-Origin", *static]
+    return {
+        "responses": {
+            "200": {
+                "description": "CORS preflight",
+                "headers": {name: {"schema": {"type": "string"}} for name in names},
             }
         },
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "requestTemplates": {"application/json": '{"statusCode": 200}'},
+            "passthroughBehavior": "when_no_match",
+            "responses": {"default": response},
+        },
     }
+
+
+def _shared_headers(cors: CorsPolicy) -> dict[str, str]:
+    """The headers every CORS answer of the API's own carries, preflight or error; the origin
+    too when it is the same for every request."""
+    chosen = _chosen_origin(cors)
+    origin = {} if chosen is None else {"Access-Control-Allow-Origin": chosen}
+    return {**cors.vary_headers(), **origin, **cors.grant_headers()}
+
+
+def _chosen_origin(cors: CorsPolicy) -> str | None:
+    """The one value `Access-Control-Allow-Origin` can have whatever the request (`*` or the
+    only origin); None when it must be chosen among several."""
+    if cors.any_origin:
+        return "*"
+    return cors.allow_origins[0] if len(cors.allow_origins) == 1 else None
+
+
+def _origin_template(cors: CorsPolicy) -> str:
+    """A mapping template answering the request's `Origin` when the policy lists it: a static
+    header cannot choose among several origins."""
+    origins = json.dumps(list(cors.allow_origins))
+    return (
+        "#set($origin = $input.params().header.get('Origin'))\n"
+        '#if("$!origin" == "")#set($origin = $input.params().header.get(\'origin\'))#end\n'
+        f"#set($allowed = {origins})\n"
+        "#if($allowed.contains($origin))"
+        "#set($context.responseOverride.header.Access-Control-Allow-Origin = $origin)#end\n"
+    )
+
+
+def _gateway_response_headers(cors: CorsPolicy) -> dict[str, str]:
+    """The CORS headers of API Gateway's own errors. A gateway response has no mapping template
+    to choose among several origins: it names the request's own origin, which shows a page on
+    any origin API Gateway's error message and nothing else (the functions' answers carry the
+    headers of the policy itself)."""
+    parameters = {
+        f"gatewayresponse.header.{name}": f"'{value}'"
+        for name, value in _shared_headers(cors).items()
+    }
+    if _chosen_origin(cors) is None:
+        parameters["gatewayresponse.header.Access-Control-Allow-Origin"] = (
+            "method.request.header.Origin"
+        )
+    return parameters

@@ -30,12 +30,18 @@ from cdktf_cdktf_provider_aws.apigatewayv2_stage import (
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
+from constructs_lib.authorizers import (
+    AUTHORIZER_RESULT_TTL_DEFAULT_S,
+    AUTHORIZER_RESULT_TTL_MAX_S,
+    BUILT_IN_AUTHORIZATIONS,
+    DEFAULT_IDENTITY_SOURCE,
+    http_identity_source,
+)
+from constructs_lib.cors import WILDCARD, CorsPolicy
 from constructs_lib.limits import (
     HTTP_API_DEFAULT_STAGE,
     HTTP_API_MAX_AUDIENCES,
-    HTTP_API_MAX_AUTHORIZER_TTL_S,
     HTTP_API_MAX_AUTHORIZERS,
-    HTTP_API_MAX_CORS_AGE_S,
     HTTP_API_MAX_SCOPES,
     HTTP_API_PAYLOAD_FORMAT,
 )
@@ -65,8 +71,6 @@ ACCESS_LOG_FORMAT = json.dumps(
     },
     separators=(",", ":"),
 )
-# Where a token or an identity is read unless the authorizer says otherwise.
-AUTHORIZATION_HEADER = "$request.header.Authorization"
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,6 @@ class JwtAuthorizer:
 
     issuer: str
     audiences: Sequence[str]
-    identity_source: str = AUTHORIZATION_HEADER
 
     def __post_init__(self) -> None:
         if not self.issuer.startswith("https://"):
@@ -91,54 +94,25 @@ class LambdaAuthorizer:
     "context": {...}}`); its answer is cached per identity for `result_ttl_seconds`."""
 
     target: InvokeTarget
-    identity_sources: Sequence[str] = (AUTHORIZATION_HEADER,)
-    # 0 turns caching off (then identity_sources may be empty).
-    result_ttl_seconds: int = 300
+    # `header.<name>` or `query.<name>` (constructs_lib.authorizers' spelling).
+    identity_sources: Sequence[str] = (DEFAULT_IDENTITY_SOURCE,)
+    # 0 turns caching off.
+    result_ttl_seconds: int = AUTHORIZER_RESULT_TTL_DEFAULT_S
 
     def __post_init__(self) -> None:
-        if not 0 <= self.result_ttl_seconds <= HTTP_API_MAX_AUTHORIZER_TTL_S:
-            raise ValueError(f"result_ttl_seconds must be 0-{HTTP_API_MAX_AUTHORIZER_TTL_S}")
+        if not 0 <= self.result_ttl_seconds <= AUTHORIZER_RESULT_TTL_MAX_S:
+            raise ValueError(f"result_ttl_seconds must be 0-{AUTHORIZER_RESULT_TTL_MAX_S}")
         if self.result_ttl_seconds and not self.identity_sources:
             raise ValueError("a cached Lambda authorizer needs identity sources (the cache key)")
-
-
-@dataclass(frozen=True)
-class RouteAuthorizer:
-    """The authorizer (a key of `HttpApiProps.authorizers`) guarding a route, and the scopes
-    a JWT must carry (any one of them) to pass."""
-
-    authorizer: str
-    scopes: Sequence[str] = ()
-
-    def __post_init__(self) -> None:
-        if len(self.scopes) > HTTP_API_MAX_SCOPES:
-            raise ValueError(f"at most {HTTP_API_MAX_SCOPES} scopes per route")
-
-
-@dataclass(frozen=True)
-class Cors:
-    """API Gateway answers preflights itself and adds the CORS headers to every answer (the
-    functions' too, replacing theirs)."""
-
-    allow_origins: Sequence[str]
-    allow_methods: Sequence[str] = ()
-    allow_headers: Sequence[str] = ()
-    expose_headers: Sequence[str] = ()
-    allow_credentials: bool = False
-    max_age_seconds: int = 0
-
-    def __post_init__(self) -> None:
-        if self.allow_credentials and "*" in self.allow_origins:
-            raise ValueError("a wildcard origin cannot allow credentials")
-        if not 0 <= self.max_age_seconds <= HTTP_API_MAX_CORS_AGE_S:
-            raise ValueError(f"max_age_seconds must be 0-{HTTP_API_MAX_CORS_AGE_S}")
+        for source in self.identity_sources:
+            http_identity_source(source)
 
 
 @dataclass(frozen=True)
 class HttpApiProps:
     name: str
     # At least one; each method and path once (ANY counts as every method). A route's
-    # `authorization` (NONE or AWS_IAM) applies unless `route_authorizers` names it.
+    # `authorization` is NONE, AWS_IAM or a key of `authorizers`; its `scopes` need a JWT one.
     routes: Sequence[Route]
     kms_key_arn: str
     throttling_rate_limit: float
@@ -146,10 +120,10 @@ class HttpApiProps:
     log_retention_days: int
     # Authorizer key -> authorizer; routes refer to them by key.
     authorizers: Mapping[str, JwtAuthorizer | LambdaAuthorizer] = field(default_factory=dict)
-    # Route name (`GET /items`) -> its authorizer; other routes keep their `authorization`.
-    route_authorizers: Mapping[str, RouteAuthorizer] = field(default_factory=dict)
     # None: no CORS (browsers on other origins are refused by their own same-origin rule).
-    cors: Cors | None = None
+    # API Gateway answers preflights itself and puts the headers on every answer (the
+    # functions' own CORS headers are replaced).
+    cors: CorsPolicy | None = None
 
     def __post_init__(self) -> None:
         if not self.routes:
@@ -159,13 +133,18 @@ class HttpApiProps:
             raise ValueError(f"routes repeat a method and path: {sorted(names)}")
         if len(self.authorizers) > HTTP_API_MAX_AUTHORIZERS:
             raise ValueError(f"at most {HTTP_API_MAX_AUTHORIZERS} authorizers per HTTP API")
-        for route_name, guard in self.route_authorizers.items():
-            if route_name not in names:
-                raise ValueError(f"route_authorizers names no route: {route_name!r}")
-            if guard.authorizer not in self.authorizers:
-                raise ValueError(f"{route_name}: no authorizer {guard.authorizer!r}")
-            if guard.scopes and not isinstance(self.authorizers[guard.authorizer], JwtAuthorizer):
-                raise ValueError(f"{route_name}: scopes need a JWT authorizer")
+        for route in self.routes:
+            if route.authorization in BUILT_IN_AUTHORIZATIONS:
+                if route.scopes:
+                    raise ValueError(f"{route.name}: scopes need a JWT authorizer")
+                continue
+            authorizer = self.authorizers.get(route.authorization)
+            if authorizer is None:
+                raise ValueError(f"{route.name}: no authorizer {route.authorization!r}")
+            if route.scopes and not isinstance(authorizer, JwtAuthorizer):
+                raise ValueError(f"{route.name}: scopes need a JWT authorizer")
+            if len(route.scopes) > HTTP_API_MAX_SCOPES:
+                raise ValueError(f"{route.name}: at most {HTTP_API_MAX_SCOPES} scopes per route")
 
 
 class LambdaHttpApi(Construct):
@@ -181,7 +160,7 @@ class LambdaHttpApi(Construct):
             "api",
             name=props.name,
             protocol_type="HTTP",
-            cors_configuration=_cors_configuration(props.cors),
+            cors_configuration=_cors_configuration(props.cors, props.routes),
         )
         # Read once: each read is a round trip to the jsii kernel, for the same reference.
         self.api_id: str = self.api.id
@@ -212,14 +191,13 @@ class LambdaHttpApi(Construct):
         return integration.id
 
     def _route(self, route: Route, integration_id: str) -> None:
-        guard = self.props.route_authorizers.get(route.name)
-        authorization = {"authorization_type": route.authorization}
-        if guard is not None:
-            authorizer = self.props.authorizers[guard.authorizer]
+        authorization: dict[str, object] = {"authorization_type": route.authorization}
+        if route.authorization not in BUILT_IN_AUTHORIZATIONS:
+            authorizer = self.props.authorizers[route.authorization]
             authorization = {
                 "authorization_type": "JWT" if isinstance(authorizer, JwtAuthorizer) else "CUSTOM",
-                "authorizer_id": self.authorizer_ids[guard.authorizer],
-                **({"authorization_scopes": list(guard.scopes)} if guard.scopes else {}),
+                "authorizer_id": self.authorizer_ids[route.authorization],
+                **({"authorization_scopes": list(route.scopes)} if route.scopes else {}),
             }
         Apigatewayv2Route(
             self,
@@ -248,7 +226,7 @@ class LambdaHttpApi(Construct):
                 api_id=self.api_id,
                 name=key,
                 authorizer_type="JWT",
-                identity_sources=[authorizer.identity_source],
+                identity_sources=[http_identity_source(DEFAULT_IDENTITY_SOURCE)],
                 jwt_configuration=Apigatewayv2AuthorizerJwtConfiguration(
                     issuer=authorizer.issuer, audience=list(authorizer.audiences)
                 ),
@@ -263,7 +241,7 @@ class LambdaHttpApi(Construct):
             authorizer_uri=target.invoke_arn,
             authorizer_payload_format_version=HTTP_API_PAYLOAD_FORMAT,
             enable_simple_responses=True,
-            identity_sources=list(authorizer.identity_sources),
+            identity_sources=[http_identity_source(s) for s in authorizer.identity_sources],
             authorizer_result_ttl_in_seconds=authorizer.result_ttl_seconds,
         )
         LambdaPermission(
@@ -321,16 +299,23 @@ class LambdaHttpApi(Construct):
         return f"{self.invoke_url}{route.path}"
 
 
-def _cors_configuration(cors: Cors | None) -> Apigatewayv2ApiCorsConfiguration | None:
+def _cors_configuration(
+    cors: CorsPolicy | None, routes: Sequence[Route]
+) -> Apigatewayv2ApiCorsConfiguration | None:
+    """An HTTP API has one CORS configuration for all its paths: without methods in the
+    policy, a preflight allows every method some route serves."""
     if cors is None:
         return None
+    methods = cors.allow_methods or sorted(
+        {WILDCARD if route.method == "ANY" else route.method for route in routes}
+    )
     return Apigatewayv2ApiCorsConfiguration(
         allow_origins=list(cors.allow_origins),
-        allow_methods=list(cors.allow_methods) or None,
+        allow_methods=[WILDCARD] if WILDCARD in methods else list(methods),
         allow_headers=list(cors.allow_headers) or None,
         expose_headers=list(cors.expose_headers) or None,
         allow_credentials=cors.allow_credentials,
-        max_age=cors.max_age_seconds,
+        max_age=cors.max_age_s,
     )
 
 

@@ -59,6 +59,17 @@ def api_source_arn(execution_arn: str, method: str, path: str) -> str:
     return f"{execution_arn}/*/{'*' if method == 'ANY' else method}{wildcard_path(path)}"
 
 
+def authorizer_statement_id(name: str) -> str:
+    """The statement id letting API Gateway run authorizer `name` (a lowercase key)."""
+    return f"AllowApiGatewayAuthorizer-{name}"
+
+
+def authorizer_source_arn(execution_arn: str) -> str:
+    """`<execution_arn>/authorizers/*`: the API's authorizers, whose ids the API's document
+    import gives them (no other part of the API may invoke the function this way)."""
+    return f"{execution_arn}/authorizers/*"
+
+
 @dataclass(frozen=True)
 class RoutedFunction:
     """What decides the size of a function's policy: its name, region, routes and whether
@@ -68,6 +79,8 @@ class RoutedFunction:
     region: str
     routes: tuple[tuple[str, str], ...]  # (method, path) on the REST API
     target_group_name: str | None = None
+    # The API authorizers it is the function of.
+    authorizers: tuple[str, ...] = ()
 
 
 def estimated_policy_bytes(function: RoutedFunction) -> int:
@@ -83,6 +96,15 @@ def estimated_policy_bytes(function: RoutedFunction) -> int:
             api_source_arn(execution_arn, method, path),
         )
         for method, path in function.routes
+    ]
+    statements += [
+        _statement(
+            authorizer_statement_id(name),
+            API_GATEWAY_PRINCIPAL,
+            f"{arn}:{LIVE_ALIAS}",
+            authorizer_source_arn(execution_arn),
+        )
+        for name in function.authorizers
     ]
     if function.target_group_name is not None:
         target_group_arn = (

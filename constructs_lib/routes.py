@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from constructs_lib.authorizers import AWS_IAM
 from constructs_lib.paths import (
     MAX_LISTENER_PRIORITY,
     MIN_LISTENER_PRIORITY,
@@ -15,7 +16,6 @@ from constructs_lib.paths import (
 from constructs_lib.releases import InvokeTarget
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "ANY")
-AUTHORIZATIONS = ("NONE", "AWS_IAM")
 
 
 @dataclass(frozen=True)
@@ -25,19 +25,20 @@ class Route:
     method: str
     path: str
     target: InvokeTarget
-    # "NONE" is public: allowed, but only when the caller says so. API Gateway only; the load
-    # balancer has no IAM authorization.
-    authorization: str = "AWS_IAM"
+    # "NONE" is public: allowed, but only when the caller says so. "AWS_IAM", or the name of
+    # one of the API's authorizers (the API checks that it has it). API Gateway only; the load
+    # balancer has no authorization.
+    authorization: str = AWS_IAM
     # The load balancer rule's priority; None derives it from the method and path.
     priority: int | None = None
+    # OAuth scopes the caller's token must carry one of (a user pool or JWT authorizer).
+    scopes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.method not in HTTP_METHODS:
             raise ValueError(f"route method must be one of {HTTP_METHODS}, got {self.method!r}")
-        if self.authorization not in AUTHORIZATIONS:
-            raise ValueError(
-                f"route authorization must be one of {AUTHORIZATIONS}, got {self.authorization!r}"
-            )
+        if not self.authorization:
+            raise ValueError("route authorization must be NONE, AWS_IAM or an authorizer's name")
         segments(self.path)
         if self.priority is not None and not (
             MIN_LISTENER_PRIORITY <= self.priority <= MAX_LISTENER_PRIORITY

@@ -14,6 +14,11 @@ Every request gets a JSON answer and one log line in time: AWS calls are retried
 within what is left of the invocation (`context.get_remaining_time_in_millis()`). Every answer
 is also counted in the request metric (`request_metrics`): an error turned into a 5XX answer
 raises no Lambda error, and that metric is what lets a release with such errors roll back.
+
+Behind a user pool authorizer (dev's `GET /me`), API Gateway has verified the caller's token
+and hands over its claims (`requestContext.authorizer.claims`): without `?name=`, the greeting
+names the caller (`email`, else `cognito:username`). With `[api.cors]`, every answer carries
+the CORS headers for the request's origin (`cors`, a link to constructs_lib/cors.py).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 import boto3
+import cors
 import request_metrics
 from botocore.client import BaseClient
 from botocore.config import Config
@@ -229,6 +235,8 @@ class Request:
     query: dict[str, str]
     source_ip: str
     user_agent: str
+    # Who the authorizer verified the caller to be; "" without an authorizer.
+    caller: str = ""
     # An ALB target group with multi-value headers on expects `multiValueHeaders` back.
     multi_value_headers: bool = False
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -268,7 +276,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             }
         },
     )
-    return render(request, status, body, headers)
+    return render(request, status, body, {**headers, **cors.answer_headers(event, os.environ)})
 
 
 def _invocation_id(context: Any) -> str:
@@ -339,7 +347,19 @@ def _rest_request(event: dict[str, Any]) -> Request:
         query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
         source_ip=_optional_text(identity.get("sourceIp"), "requestContext.identity.sourceIp"),
         user_agent=_optional_text(identity.get("userAgent"), "requestContext.identity.userAgent"),
+        caller=_caller(context),
     )
+
+
+# The claims naming the caller, in order of preference: the user's address, else their name.
+CALLER_CLAIMS = ("email", "cognito:username")
+
+
+def _caller(context: dict[str, Any]) -> str:
+    """The caller a user pool authorizer verified: its token's claims are in the event."""
+    authorizer = _object(context.get("authorizer"), "requestContext.authorizer")
+    claims = _object(authorizer.get("claims"), "requestContext.authorizer.claims")
+    return next((_text(claims[name], name) for name in CALLER_CLAIMS if claims.get(name)), "")
 
 
 def _alb_request(event: dict[str, Any], invocation_id: str) -> Request:
@@ -409,7 +429,7 @@ def _last_values(value: Any, name: str) -> dict[str, str]:
 
 
 def requested_name(request: Request) -> str:
-    name = request.query.get("name") or DEFAULT_NAME
+    name = request.query.get("name") or request.caller or DEFAULT_NAME
     if len(name) > MAX_NAME_LENGTH:
         raise HttpError(
             HTTPStatus.BAD_REQUEST, f"name must be at most {MAX_NAME_LENGTH} characters"

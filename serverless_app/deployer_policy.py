@@ -66,6 +66,7 @@ DOMAIN_NAMES = (
     "arn:{partition}:apigateway:{region}::/domainnames/*",
     "arn:{partition}:apigateway:{region}::/tags/*",
 )
+USER_POOLS = ("arn:{partition}:cognito-idp:{region}:{account}:userpool/*",)
 STAGES = ("arn:{partition}:apigateway:{region}::/restapis/*/stages/*",)
 # HTTP APIs (API Gateway v2): an API and everything under it (routes, integrations,
 # authorizers, stages) is a path below /apis/<id>; ids are made by AWS, so this region's.
@@ -345,6 +346,13 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     "aws_lambda_permission": (
         grant("lambda:AddPermission lambda:RemovePermission lambda:GetPolicy", *LAMBDA),
     ),
+    "aws_lambda_function_url": (
+        grant(
+            "lambda:CreateFunctionUrlConfig lambda:GetFunctionUrlConfig "
+            "lambda:UpdateFunctionUrlConfig lambda:DeleteFunctionUrlConfig",
+            *LAMBDA,
+        ),
+    ),
     "aws_lambda_provisioned_concurrency_config": (
         grant(
             "lambda:PutProvisionedConcurrencyConfig lambda:GetProvisionedConcurrencyConfig "
@@ -512,6 +520,25 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
             "apigateway:GET apigateway:POST apigateway:PUT apigateway:PATCH apigateway:DELETE "
             "apigateway:UpdateRestApiPolicy",
             *REST_APIS,
+        ),
+    ),
+    # --- Cognito ------------------------------------------------------------------------
+    # A pool's id is Cognito's (`<region>_<random>`): no name to scope by, this account and
+    # region only. CreateUserPool has no resource-level permission.
+    "aws_cognito_user_pool": (
+        grant("cognito-idp:CreateUserPool", ANY),
+        grant(
+            "cognito-idp:DescribeUserPool cognito-idp:UpdateUserPool cognito-idp:DeleteUserPool "
+            "cognito-idp:GetUserPoolMfaConfig cognito-idp:SetUserPoolMfaConfig "
+            "cognito-idp:TagResource cognito-idp:UntagResource cognito-idp:ListTagsForResource",
+            *USER_POOLS,
+        ),
+    ),
+    "aws_cognito_user_pool_client": (
+        grant(
+            "cognito-idp:CreateUserPoolClient cognito-idp:DescribeUserPoolClient "
+            "cognito-idp:UpdateUserPoolClient cognito-idp:DeleteUserPoolClient",
+            *USER_POOLS,
         ),
     ),
     "aws_api_gateway_deployment": (

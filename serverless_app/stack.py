@@ -11,11 +11,18 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTag
 from constructs import Construct
 
 from constructs_lib.api_account import ApiLoggingRoleCheck
-from constructs_lib.apigw import LambdaRestApi, RestApiProps
+from constructs_lib.apigw import (
+    FunctionAuthorizer,
+    LambdaRestApi,
+    RestApiProps,
+    RestAuthorizer,
+    UserPoolAuthorizer,
+)
 from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
 from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
 from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
-from constructs_lib.http_api import HttpApiProps, LambdaHttpApi
+from constructs_lib.function_url import FunctionUrl, FunctionUrlProps
+from constructs_lib.http_api import HttpApiProps, JwtAuthorizer, LambdaAuthorizer, LambdaHttpApi
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import (
     FunctionProps,
@@ -35,6 +42,7 @@ from constructs_lib.releases import (
 from constructs_lib.routes import Route
 from constructs_lib.s3 import ExpirationRule, SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
+from constructs_lib.user_pool import UserPool, UserPoolProps
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
 from constructs_lib.waf import RateLimit, WebFirewall, WebFirewallProps
 from serverless_app.account import provider_account
@@ -45,12 +53,15 @@ from serverless_app.config import (
     SubnetConfig,
     target_group_name,
 )
+from serverless_app.config.access import cors_policy
 from serverless_app.config.data import (
     BucketConfig,
     TableConfig,
     bucket_id,
     bucket_prefix,
+    user_pool_id,
 )
+from serverless_app.config.derived import cors_variables
 from serverless_app.config.terraform import as_terraform_literals
 from serverless_app.config.variables import granted_variable
 from serverless_app.stack_alarms import watch_stack
@@ -110,6 +121,18 @@ class ServerlessStack(TerraformStack):
             for key, function_config in config.functions.items()
         }
         self.endpoints = self._secret_endpoints()
+        self.user_pools = {
+            key: UserPool(
+                self,
+                user_pool_id(key),
+                UserPoolProps(
+                    name=f"{config.name_prefix}-{key}",
+                    deletion_protection=authorizer.deletion_protection,
+                ),
+            )
+            for key, authorizer in config.authorizers.items()
+            if authorizer.type == "cognito"
+        }
         self.routes = [
             Route(
                 route.method,
@@ -117,6 +140,7 @@ class ServerlessStack(TerraformStack):
                 self.functions[route.function].alias.target,
                 route.authorization,
                 route.priority,
+                tuple(route.scopes),
             )
             for route in config.routes
         ]
@@ -161,6 +185,7 @@ class ServerlessStack(TerraformStack):
     def _api(self) -> LambdaRestApi | LambdaHttpApi:
         config = self.config
         api = config.api
+        cors = cors_policy(api.cors) if api.cors is not None else None
         if api.type == "http":
             return LambdaHttpApi(
                 self,
@@ -172,6 +197,8 @@ class ServerlessStack(TerraformStack):
                     throttling_rate_limit=api.throttling_rate_limit,
                     throttling_burst_limit=api.throttling_burst_limit,
                     log_retention_days=config.logs.retention_days,
+                    authorizers=self._http_authorizers(),
+                    cors=cors,
                 ),
             )
         rest = LambdaRestApi(
@@ -186,14 +213,53 @@ class ServerlessStack(TerraformStack):
                 throttling_burst_limit=api.throttling_burst_limit,
                 logging_level=api.logging_level,
                 log_retention_days=config.logs.retention_days,
+                authorizers=self._rest_authorizers(),
+                cors=cors,
             ),
         )
         # The stage always logs (access logs): the region needs the account's logging role.
-        # (An HTTP API writes its access log with its own service-linked role.)
+        # (An HTTP API delivers its access log without it.)
         ApiLoggingRoleCheck(
             self, "api-logging-role", region=config.region, remedy=API_LOGGING_REMEDY
         )
         return rest
+
+    def _http_authorizers(self) -> dict[str, JwtAuthorizer | LambdaAuthorizer]:
+        """A JWT authorizer per `jwt` authorizer and per `cognito` one (its user pool issues
+        the tokens, its app client is the audience), a Lambda authorizer invoking the `live`
+        alias per `lambda` one."""
+        authorizers: dict[str, JwtAuthorizer | LambdaAuthorizer] = {}
+        for key, authorizer in self.config.authorizers.items():
+            if authorizer.type == "cognito":
+                pool = self.user_pools[key]
+                authorizers[key] = JwtAuthorizer(pool.issuer, (pool.client_id,))
+            elif authorizer.type == "jwt" and authorizer.issuer and authorizer.audiences:
+                authorizers[key] = JwtAuthorizer(authorizer.issuer, tuple(authorizer.audiences))
+            elif authorizer.function is not None:
+                authorizers[key] = LambdaAuthorizer(
+                    self.functions[authorizer.function].alias.target,
+                    tuple(authorizer.identity_sources),
+                    authorizer.result_ttl_seconds,
+                )
+        return authorizers
+
+    def _rest_authorizers(self) -> list[RestAuthorizer]:
+        """A user pool authorizer per `cognito` authorizer, a request authorizer invoking the
+        `live` alias per `lambda` one (`jwt` is refused for REST by the check)."""
+        authorizers: list[RestAuthorizer] = []
+        for key, authorizer in self.config.authorizers.items():
+            if authorizer.type == "cognito":
+                authorizers.append(UserPoolAuthorizer(key, [self.user_pools[key].arn]))
+            elif authorizer.function is not None:
+                authorizers.append(
+                    FunctionAuthorizer(
+                        key,
+                        self.functions[authorizer.function].alias.target,
+                        tuple(authorizer.identity_sources),
+                        authorizer.result_ttl_seconds,
+                    )
+                )
+        return authorizers
 
     def _table(self, key: str, table: TableConfig) -> Table:
         return Table(
@@ -246,7 +312,7 @@ class ServerlessStack(TerraformStack):
         scope = Construct(self, f"function-{key}")
         secrets = self._secrets(scope, function_config)
         try:
-            function = self._function(scope, function_config, secrets)
+            function = self._function(scope, key, function_config, secrets)
         except PackagingError as error:
             raise PackagingError(f"functions.{key}: {error}") from error
         # Callers invoke the `live` alias; CodeDeploy moves it from version to version.
@@ -259,7 +325,23 @@ class ServerlessStack(TerraformStack):
                 account_concurrency_limit=self.config.account_concurrency,
             ),
         )
-        return DeployedFunction(function, alias, secrets)
+        url = function_config.url
+        function_url = (
+            FunctionUrl(
+                scope,
+                "url",
+                FunctionUrlProps(
+                    function_name=function_config.name,
+                    qualifier=alias.name,
+                    auth=url.auth,
+                    invoke_mode=url.invoke_mode,
+                    cors=cors_policy(url.cors) if url.cors is not None else None,
+                ),
+            )
+            if url is not None
+            else None
+        )
+        return DeployedFunction(function, alias, secrets, function_url)
 
     def _backend(self) -> None:
         state = self.config.backend.s3_state()
@@ -389,7 +471,11 @@ class ServerlessStack(TerraformStack):
         self.load_balancer.add_routes(pairs)
 
     def _function(
-        self, scope: Construct, function_config: FunctionConfig, secrets: FunctionSecrets | None
+        self,
+        scope: Construct,
+        key: str,
+        function_config: FunctionConfig,
+        secrets: FunctionSecrets | None,
     ) -> ServerlessFunction:
         config = self.config
         name = function_config.name
@@ -410,7 +496,7 @@ class ServerlessStack(TerraformStack):
                 timeout_s=function_config.timeout_s,
                 environment={
                     **function_config.environment,
-                    **self._granted_variables(function_config),
+                    **self._granted_variables(key, function_config),
                     **(secrets.environment if secrets is not None else {}),
                 },
                 reserved_concurrency=function_config.reserved_concurrency,
@@ -430,10 +516,14 @@ class ServerlessStack(TerraformStack):
             grants=[lambda function: self._grant(function, function_config, secrets)],
         )
 
-    def _granted_variables(self, function_config: FunctionConfig) -> dict[str, str]:
-        """TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for what the function is granted."""
+    def _granted_variables(
+        self, function_key: str, function_config: FunctionConfig
+    ) -> dict[str, str]:
+        """TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for what the function is granted, and the
+        API's CORS policy for a function a route reaches."""
         grants = function_config.grants
         return {
+            **cors_variables(self.config, function_key),
             **{
                 granted_variable("TABLE", key): self.tables[key].table_name for key in grants.tables
             },
@@ -509,6 +599,8 @@ class DeployedFunction:
     alias: LiveAlias
     # None: the function reads no secrets.
     secrets: FunctionSecrets | None
+    # None: the function has no URL of its own.
+    url: FunctionUrl | None = None
 
 
 def _subnets(subnets: dict[str, SubnetConfig]) -> list[Subnet]:

@@ -52,6 +52,26 @@ def add_outputs(stack: ServerlessStack) -> None:
             "Per function: its name, the `live` alias the API and the load balancer "
             "invoke, and the CodeDeploy deployment group shifting it",
         ),
+        "function_urls": (
+            {
+                key: deployed.url.url
+                for key, deployed in stack.functions.items()
+                if deployed.url is not None
+            },
+            "Per function with a `url`: its function URL (on the `live` alias)",
+        ),
+        "user_pools": (
+            {
+                key: {
+                    "user_pool_id": pool.pool_id,
+                    "client_id": pool.client_id,
+                    "issuer": pool.issuer,
+                }
+                for key, pool in stack.user_pools.items()
+            },
+            "Per cognito authorizer: the user pool, the app client a sign-in page uses, and "
+            "the tokens' issuer",
+        ),
         "vpc_id": (stack.network.vpc_id, "VPC id"),
         "alarm_topic_arn": (
             stack.monitoring.topic_arn,
@@ -97,5 +117,6 @@ def _route_urls_description(routes: Sequence[Route]) -> str:
     return (
         "Each route's URL. AWS_IAM routes take SigV4-signed requests (service "
         "execute-api, IAM credentials allowed execute-api:Invoke): `make call` or "
-        "`python -m scripts.call`; an unsigned request gets 403"
+        "`python -m scripts.call`; an unsigned request gets 403. A route with an authorizer "
+        "takes its token in `Authorization` (401 without)"
     )

@@ -188,15 +188,18 @@ SIGV4_SCHEME = {
 
 def operation_authorization(document: dict, operation: dict) -> str:
     """`AWS_IAM` when an operation of an OpenAPI document requires a SigV4 security scheme,
-    `NONE` when it requires none."""
+    `NONE` when it requires none, else the name of the one authorizer it requires."""
     # No document-wide default: an operation without `security` must be public.
     assert "security" not in document
     schemes = document.get("components", {}).get("securitySchemes", {})
     required = [name for requirement in operation.get("security", []) for name in requirement]
     if not required:
         return "NONE"
-    assert all(schemes[name] == SIGV4_SCHEME for name in required), required
-    return "AWS_IAM"
+    [name] = required
+    if schemes[name] == SIGV4_SCHEME:
+        return "AWS_IAM"
+    assert "x-amazon-apigateway-authorizer" in schemes[name], name
+    return str(name)
 
 
 def api_operations(synthesized: dict) -> dict[str, dict]:

@@ -870,13 +870,13 @@ RULES = [
         "not a key of [functions] (hello, escape); did you mean 'hello'?",
     ),
     case("routes.0.function", "nothing", "not a key of [functions] (hello, escape) (given"),
-    case("routes.0.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
+    case("routes.0.authorization", "OPEN", 'must be "AWS_IAM", "NONE" or a key of [authorizers]'),
     case("routes.0.load_balancer", "yes", "valid boolean"),
     # The load balancer checks no signature: an AWS_IAM route there would be anonymous.
     case(
         "routes.0.load_balancer",
         True,
-        "the load balancer has no AWS_IAM authorization: the route would be public there",
+        "the load balancer cannot check AWS_IAM authorization: the route would be public there",
         also={"routes.0.authorization": "AWS_IAM"},
     ),
     case("routes.1.priority", 0, "greater than or equal to 1"),
@@ -1926,6 +1926,7 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             "path": "/hello",
             "function": "hello",
             "authorization": "AWS_IAM",
+            "scopes": [],
             "load_balancer": False,
             "priority": None,
         }

@@ -144,6 +144,7 @@ def test_every_resource_but_unscopable_calls_is_in_the_region_account_or_prefix(
 UNSCOPABLE_PREFIXES = ("ec2:Describe", "elasticloadbalancing:Describe")
 UNSCOPABLE = {
     "acm:RequestCertificate",
+    "cognito-idp:CreateUserPool",
     "cloudwatch:DescribeAlarms",
     "kms:CreateKey",
     "kms:ListAliases",

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
+from constructs_lib.cors import CorsPolicy
 from constructs_lib.http_api import (
-    Cors,
     HttpApiProps,
     JwtAuthorizer,
     LambdaAuthorizer,
     LambdaHttpApi,
-    RouteAuthorizer,
     cognito_issuer,
 )
+from constructs_lib.releases import InvokeTarget
 from constructs_lib.routes import Route
 from tests.support import (
     TEST_KEY_ARN,
@@ -28,19 +28,24 @@ from tests.support import (
 )
 
 ISSUER = "https://issuer.example.com/"
+TARGET = InvokeTarget("f", "arn:aws:lambda:us-east-1:1:function:f", "invoke-arn", "live")
 
 
-def http_api_json(**overrides: Any) -> dict:
-    """`GET /greet` (IAM) to t-fn, `POST /items/{id}` (public) and `GET /items` to t-other's
-    live alias; `overrides` replace the API's props; `authorizers` may name `other` as the
-    Lambda authorizer's target."""
+def http_api_json(
+    items: tuple[str, tuple[str, ...]] = ("AWS_IAM", ()),
+    public: str = "NONE",
+    **overrides: Any,
+) -> dict:
+    """`GET /greet` (IAM) to t-fn, `POST /items/{id}` (`public`) and `GET /items` (`items`:
+    authorization and scopes) to t-other's live alias; `overrides` replace the API's props;
+    an authorizer given as a dict is a Lambda authorizer on t-other's alias."""
 
     def build(stack):
         fn, targets = build_two_targets(stack)
         routes = [
             greet_route(fn),
-            Route("POST", "/items/{id}", targets["other"], "NONE"),
-            Route("GET", "/items", targets["other"], "AWS_IAM"),
+            Route("POST", "/items/{id}", targets["other"], public),
+            Route("GET", "/items", targets["other"], items[0], scopes=items[1]),
         ]
         authorizers = overrides.pop("authorizers", {})
         values: dict[str, Any] = {
@@ -163,8 +168,8 @@ def test_the_default_stage_deploys_itself_throttled_with_access_logs_and_route_m
 
 def test_a_jwt_authorizer_guards_its_routes_with_their_scopes():
     synthesized = http_api_json(
+        items=("users", ("items/read",)),
         authorizers={"users": JwtAuthorizer(ISSUER, ["app-client", "other-client"])},
-        route_authorizers={"GET /items": RouteAuthorizer("users", ["items/read"])},
     )
     authorizer = only(synthesized, "aws_apigatewayv2_authorizer")
     assert authorizer["authorizer_type"] == "JWT"
@@ -184,10 +189,10 @@ def test_a_jwt_authorizer_guards_its_routes_with_their_scopes():
 
 def test_a_lambda_authorizer_is_a_cached_request_authorizer_with_simple_responses():
     synthesized = http_api_json(
+        public="gate",
         authorizers={
-            "gate": {"identity_sources": ["$request.header.X-Key"], "result_ttl_seconds": 60}
+            "gate": {"identity_sources": ["header.X-Key", "query.key"], "result_ttl_seconds": 60}
         },
-        route_authorizers={"POST /items/{id}": RouteAuthorizer("gate")},
     )
     authorizer = only(synthesized, "aws_apigatewayv2_authorizer")
     assert authorizer == {
@@ -196,7 +201,7 @@ def test_a_lambda_authorizer_is_a_cached_request_authorizer_with_simple_response
         "authorizer_uri": ref(synthesized, "aws_lambda_alias", "live", "invoke_arn"),
         "authorizer_payload_format_version": "2.0",
         "enable_simple_responses": True,
-        "identity_sources": ["$request.header.X-Key"],
+        "identity_sources": ["$request.header.X-Key", "$request.querystring.key"],
         "authorizer_result_ttl_in_seconds": 60,
     }
     route = by_route_key(synthesized)["POST /items/{id}"]
@@ -214,22 +219,33 @@ def test_a_lambda_authorizer_is_a_cached_request_authorizer_with_simple_response
 
 
 def test_cors_is_the_apis_own_configuration():
-    cors = Cors(
-        allow_origins=["https://app.example.com"],
-        allow_methods=["GET", "POST"],
-        allow_headers=["authorization", "content-type"],
-        expose_headers=["x-request-id"],
+    cors = CorsPolicy(
+        allow_origins=("https://app.example.com",),
+        allow_methods=("GET", "PUT"),
+        allow_headers=("authorization", "content-type"),
+        expose_headers=("x-request-id",),
         allow_credentials=True,
-        max_age_seconds=600,
+        max_age_s=600,
     )
     api = only(http_api_json(cors=cors), "aws_apigatewayv2_api")
     assert api["cors_configuration"] == {
         "allow_origins": ["https://app.example.com"],
-        "allow_methods": ["GET", "POST"],
+        "allow_methods": ["GET", "PUT"],
         "allow_headers": ["authorization", "content-type"],
         "expose_headers": ["x-request-id"],
         "allow_credentials": True,
         "max_age": 600,
+    }
+
+
+def test_cors_without_methods_allows_every_method_a_route_serves():
+    # One configuration for the whole API: the routes' methods together (GET and POST here).
+    cors = CorsPolicy(allow_origins=("*",))
+    api = only(http_api_json(cors=cors), "aws_apigatewayv2_api")
+    assert api["cors_configuration"] == {
+        "allow_origins": ["*"],
+        "allow_methods": ["GET", "POST"],
+        "allow_credentials": False,
     }
 
 
@@ -246,9 +262,9 @@ def test_the_cognito_issuer_is_the_user_pools_url():
         (lambda: JwtAuthorizer("http://issuer.example.com", ["a"]), "https://"),
         (lambda: JwtAuthorizer(ISSUER, []), "1-50 audiences"),
         (lambda: JwtAuthorizer(ISSUER, [f"a{i}" for i in range(51)]), "1-50 audiences"),
-        (lambda: RouteAuthorizer("users", [f"s{i}" for i in range(11)]), "at most 10 scopes"),
-        (lambda: Cors(allow_origins=["*"], allow_credentials=True), "wildcard origin"),
-        (lambda: Cors(allow_origins=["https://a.example"], max_age_seconds=86_401), "0-86400"),
+        (lambda: LambdaAuthorizer(TARGET, result_ttl_seconds=3601), "0-3600"),
+        (lambda: LambdaAuthorizer(TARGET, identity_sources=[]), "needs identity sources"),
+        (lambda: LambdaAuthorizer(TARGET, identity_sources=["cookie.x"]), "identity source"),
     ],
 )
 def test_the_props_refuse_what_api_gateway_refuses(build, message):
@@ -257,36 +273,35 @@ def test_the_props_refuse_what_api_gateway_refuses(build, message):
 
 
 def test_props_refuse_unknown_authorizers_scopes_without_jwt_and_too_many_authorizers():
-    def props(**overrides: Any) -> None:
+    def props(routes_of=lambda route: [route], **overrides: Any) -> None:
         def build(stack):
             fn, targets = build_two_targets(stack)
-            values: dict[str, Any] = {
-                "name": "t",
-                "routes": [greet_route(fn)],
-                "kms_key_arn": TEST_KEY_ARN,
-                "throttling_rate_limit": 1,
-                "throttling_burst_limit": 1,
-                "log_retention_days": 1,
-                **overrides,
+            authorizers = {
+                key: LambdaAuthorizer(targets["other"]) if value == "lambda" else value
+                for key, value in overrides.pop("authorizers", {}).items()
             }
-            for key, value in values.get("authorizers", {}).items():
-                if value == "lambda":
-                    values["authorizers"][key] = LambdaAuthorizer(targets["other"])
-            HttpApiProps(**values)
+            HttpApiProps(
+                name="t",
+                routes=routes_of(greet_route(fn, **overrides)),
+                kms_key_arn=TEST_KEY_ARN,
+                throttling_rate_limit=1,
+                throttling_burst_limit=1,
+                log_retention_days=1,
+                authorizers=authorizers,
+            )
 
         synth_construct(build)
 
     with pytest.raises(ValueError, match="no authorizer 'nobody'"):
-        props(route_authorizers={"GET /greet": RouteAuthorizer("nobody")})
+        props(authorization="nobody")
     with pytest.raises(ValueError, match="scopes need a JWT authorizer"):
-        props(
-            authorizers={"gate": "lambda"},
-            route_authorizers={"GET /greet": RouteAuthorizer("gate", ["s"])},
-        )
-    with pytest.raises(ValueError, match="names no route"):
-        props(
-            authorizers={"gate": "lambda"},
-            route_authorizers={"GET /nothing": RouteAuthorizer("gate")},
-        )
+        props(authorization="gate", scopes=("s",), authorizers={"gate": "lambda"})
+    with pytest.raises(ValueError, match="scopes need a JWT authorizer"):
+        props(authorization="AWS_IAM", scopes=("s",))
+    with pytest.raises(ValueError, match="at most 10 scopes"):
+        jwt = {"users": JwtAuthorizer(ISSUER, ["x"])}
+        props(authorization="users", scopes=tuple(f"s{i}" for i in range(11)), authorizers=jwt)
     with pytest.raises(ValueError, match="at most 10 authorizers"):
         props(authorizers={f"a{i}": JwtAuthorizer(ISSUER, ["x"]) for i in range(11)})
+    with pytest.raises(ValueError, match="repeat a method and path"):
+        props(routes_of=lambda route: [route, route])

@@ -1,5 +1,6 @@
 """The whole stack per shipped environment: every required piece present and wired."""
 
+import json
 import re
 import textwrap
 import tomllib
@@ -73,6 +74,8 @@ OUTPUTS = {
     "codedeploy_application",
     "route_urls",
     "functions",
+    "function_urls",
+    "user_pools",
 }
 
 
@@ -167,7 +170,10 @@ def test_default_tags_carry_env_and_extra_tags(stacks):
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_each_function_gets_the_names_of_what_it_is_granted_and_nothing_else(stacks, env):
-    synthesized, functions = stacks[env], file_values(ENVIRONMENT_FILES[env])["functions"]
+    values = file_values(ENVIRONMENT_FILES[env])
+    synthesized, functions = stacks[env], values["functions"]
+    routed = {route["function"] for route in values["routes"]}
+    cors = values.get("api", {}).get("cors")
     for key, function in functions.items():
         grants = function.get("grants", {})
         resource = only_of_function(synthesized, "aws_lambda_function", key)
@@ -187,13 +193,32 @@ def test_each_function_gets_the_names_of_what_it_is_granted_and_nothing_else(sta
                 )
                 for bucket in grants.get("buckets", {})
             },
+            # The API's CORS policy, for a function a route reaches (docs/functions.md).
+            **(
+                {
+                    "CORS_POLICY": json.dumps(
+                        {
+                            "allow_origins": cors["allow_origins"],
+                            "expose_headers": cors.get("expose_headers", []),
+                            "allow_credentials": cors.get("allow_credentials", False),
+                        },
+                        separators=(",", ":"),
+                    )
+                }
+                if cors and key in routed
+                else {}
+            ),
         }, key
     hello = only_of_function(synthesized, "aws_lambda_function", "hello")["environment"]
-    assert {"LOG_LEVEL", "TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"} == set(hello["variables"])
+    assert {"LOG_LEVEL", "TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"} == set(hello["variables"]) - {
+        "CORS_POLICY"
+    }
 
 
-def test_a_function_granted_nothing_gets_no_table_or_bucket_variable(stacks):
-    escape = only_of_function(stacks["dev"], "aws_lambda_function", "escape")
+def test_a_function_granted_nothing_gets_no_table_or_bucket_variable(tmp_path):
+    dev = shipped_dev()
+    del dev["api"]["cors"]
+    escape = only_of_function(dev_variant(tmp_path, dev), "aws_lambda_function", "escape")
     # No environment block at all: AWS reports an empty one as none.
     assert "environment" not in escape
 
@@ -328,8 +353,14 @@ def test_route_urls_output_says_how_to_call_them(stacks, tmp_path):
         description = synthesized["output"]["route_urls"]["description"]
         assert "SigV4-signed" in description and "make call" in description
     dev = shipped_dev()
-    # As shipped: hello's route is signed (AWS_IAM), escape's two are public.
-    assert [route.get("authorization") for route in dev["routes"]] == ["AWS_IAM", "NONE", "NONE"]
+    # As shipped: hello's route is signed (AWS_IAM), escape's two are public, /me needs a
+    # token of the users authorizer.
+    assert [route.get("authorization") for route in dev["routes"]] == [
+        "AWS_IAM",
+        "NONE",
+        "NONE",
+        "users",
+    ]
     # Every route public.
     public = [{**route, "authorization": "NONE"} for route in dev["routes"]]
     descriptions = {"mixed": stacks["dev"]["output"]["route_urls"]["description"]}
@@ -522,11 +553,17 @@ def test_every_route_reaches_its_function_on_the_api_and_public_ones_on_the_load
 ):
     synthesized, config = stacks[env], env_config(env)
     prefix = name_prefix(ENVIRONMENT_FILES[env])
-    document, operations = api_document(synthesized), api_operations(synthesized)
+    document = api_document(synthesized)
+    # The routes' operations; the preflights' (OPTIONS) are test_cors_preflights'.
+    operations = {
+        name: operation
+        for name, operation in api_operations(synthesized).items()
+        if not name.startswith("OPTIONS ")
+    }
     permissions = [
         p
         for p in resources(synthesized, "aws_lambda_permission").values()
-        if p["principal"] == "apigateway.amazonaws.com"
+        if p["principal"] == "apigateway.amazonaws.com" and "/authorizers/" not in p["source_arn"]
     ]
     rules = resources(synthesized, "aws_lb_listener_rule").values()
     target_groups = resources(synthesized, "aws_lb_target_group")

@@ -9,15 +9,18 @@ WAF's Common rule set would block the markup this example exists to escape: the 
 lists its routes in `waf.markup_paths` (docs/functions.md).
 
 Like every function of the stack it counts its answers in the request metric
-(`request_metrics`, a link to lambda/request_metrics.py).
+(`request_metrics`, a link to lambda/request_metrics.py), and with `[api.cors]` adds the CORS
+headers for the request's origin (`cors`, a link to constructs_lib/cors.py).
 """
 
 from __future__ import annotations
 
+import os
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
+import cors
 import request_metrics
 from markupsafe import escape
 
@@ -52,7 +55,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     response: dict[str, Any] = {
         "statusCode": int(status),
         "isBase64Encoded": False,
-        "headers": {"Content-Type": "text/html; charset=utf-8"},
+        "headers": {
+            "Content-Type": "text/html; charset=utf-8",
+            **cors.answer_headers(event, os.environ),
+        },
         "body": greeting(name_of(event)),
     }
     if from_load_balancer(event):

@@ -62,8 +62,8 @@ NounKey = Annotated[
 ]
 # The construct ids the stack itself uses at its top level: a table is created under its key
 # there, so that the table a stack had before tables were declared keeps its Terraform address
-# (`requests`). A key equal to one of these, or starting with `function-` or `bucket-`, is
-# refused (tests/test_stack.py checks the list against a synthesized stack).
+# (`requests`). A key equal to one of these, or starting with `function-`, `bucket-` or
+# `user-pool-`, is refused (tests/test_stack.py checks the list against a synthesized stack).
 STACK_CONSTRUCT_IDS = frozenset(
     {
         "aws",
@@ -88,12 +88,18 @@ STACK_CONSTRUCT_IDS = frozenset(
     }
 )
 BUCKET_ID_PREFIX = "bucket-"
-STACK_SCOPE_PREFIXES = ("function-", BUCKET_ID_PREFIX)
+USER_POOL_ID_PREFIX = "user-pool-"
+STACK_SCOPE_PREFIXES = ("function-", BUCKET_ID_PREFIX, USER_POOL_ID_PREFIX)
 
 
 def bucket_id(key: str) -> str:
     """The construct id of bucket `key`: under a prefix, beside the tables' bare keys."""
     return f"{BUCKET_ID_PREFIX}{key}"
+
+
+def user_pool_id(key: str) -> str:
+    """The construct id of the user pool of cognito authorizer `key`."""
+    return f"{USER_POOL_ID_PREFIX}{key}"
 
 
 def _free_table_key(key: str) -> str:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from constructs_lib.cors import CORS_POLICY_VARIABLE
 from constructs_lib.limits import SECRET_VARIABLE_PREFIX
+from serverless_app.config.access import cors_policy
 from serverless_app.config.data import granted_variables
 
 if TYPE_CHECKING:
@@ -25,7 +27,17 @@ def function_variables(config: StackConfig, key: str) -> dict[str, str]:
     return {
         **granted_variables(config.name_prefix, function.grants, config.tables, config.buckets),
         **secret_variables(function),
+        **cors_variables(config, key),
     }
+
+
+def cors_variables(config: StackConfig, key: str) -> dict[str, str]:
+    """`CORS_POLICY` = the API's CORS policy (JSON) for a function a route reaches, which
+    adds the headers to its own answers (docs/functions.md); nothing without `api.cors`."""
+    cors = config.api.cors
+    if cors is None or not config.routes_of(key):
+        return {}
+    return {CORS_POLICY_VARIABLE: cors_policy(cors).as_json()}
 
 
 def secret_variables(function: FunctionConfig) -> dict[str, str]:

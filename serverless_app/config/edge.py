@@ -16,6 +16,7 @@ from constructs_lib.limits import (
     WAF_REGEX_MAX_LENGTH,
 )
 from constructs_lib.names import access_log_bucket_prefix
+from serverless_app.config.access import CorsConfig
 from serverless_app.config.aws_facts import (
     API_MAX_BURST_LIMIT,
     API_MAX_RATE_LIMIT,
@@ -153,6 +154,16 @@ class ApiConfig(StrictModel):
             'the REST stage\'s execution logs; only with `type = "rest"`: an HTTP API has '
             "none (its access log records every request either way)"
         ),
+    )
+
+    cors: CorsConfig | None = Field(
+        default=None,
+        description=(
+            "browsers on other origins may call the API: preflights answered by the API itself, "
+            "the headers on its own errors, and the policy in each routed function's "
+            "`CORS_POLICY` variable for its answers (docs/functions.md)"
+        ),
+        json_schema_extra={"type_text": "table", "default_text": "unset: no CORS"},
     )
 
     @rule("logging_level", "type")

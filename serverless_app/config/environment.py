@@ -15,7 +15,13 @@ from constructs_lib.concurrency import (
     MAX_ACCOUNT_CONCURRENCY,
     MIN_ACCOUNT_CONCURRENCY,
 )
-from constructs_lib.limits import API_GATEWAY_TIMEOUT_S, WAF_REGEX_MAX_LENGTH, alarm_window_problem
+from constructs_lib.limits import (
+    API_GATEWAY_TIMEOUT_S,
+    HTTP_API_MAX_AUTHORIZERS,
+    HTTP_API_MAX_SCOPES,
+    WAF_REGEX_MAX_LENGTH,
+    alarm_window_problem,
+)
 from constructs_lib.paths import paths_regex
 from constructs_lib.permissions import (
     IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS,
@@ -25,6 +31,7 @@ from constructs_lib.permissions import (
     estimated_policy_bytes,
     estimated_role_policy_characters,
 )
+from serverless_app.config.access import AuthorizerConfig, AuthorizerKey
 from serverless_app.config.account import (
     AccountId,
     AssumeRoleConfig,
@@ -76,6 +83,7 @@ from serverless_app.config.problems import Problem, fail, under
 from serverless_app.config.routes import (
     RouteConfig,
     api_resources,
+    authorizer_references,
     load_balancer_wildcards,
     priority_collisions,
     route_collisions,
@@ -190,6 +198,14 @@ class StackConfig(StrictModel):
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
+    authorizers: dict[AuthorizerKey, AuthorizerConfig] = Field(
+        default_factory=dict,
+        description=(
+            "`[authorizers.<key>]`: what a route's `authorization` may name besides `AWS_IAM` and "
+            "`NONE`; keys 1-20 lowercase letters, digits or `-`; none is fine"
+        ),
+        json_schema_extra={"type_text": "table of tables"},
+    )
     routes: Annotated[list[RouteConfig], Field(min_length=1, max_length=ALB_MAX_LISTENER_RULES)] = (
         Field(
             description=(
@@ -284,6 +300,22 @@ class StackConfig(StrictModel):
     def _routes_to_known_functions(self) -> Iterator[Problem]:
         return under("routes", unknown_functions(self.routes, self.functions))
 
+    @rule("routes", "authorizers", "functions")
+    def _authorizers_declared(self) -> Iterator[Problem]:
+        return authorizer_references(self.routes, self.authorizers, self.functions)
+
+    @rule("authorizers", "api")
+    def _authorizers_the_api_offers(self) -> Iterator[Problem]:
+        for key, authorizer in self.authorizers.items():
+            # An HTTP API verifies any issuer's tokens itself.
+            if authorizer.type == "jwt" and self.api.type == "rest":
+                message = (
+                    "a REST API verifies only Cognito's tokens, not those of any issuer: use "
+                    'type = "cognito", a lambda authorizer that verifies the token, or '
+                    'api.type = "http"'
+                )
+                yield Problem(("authorizers", key, "type"), message, authorizer.type)
+
     @rule("routes")
     def _routes_apart(self) -> Iterator[Problem]:
         collisions = list(route_collisions(self.routes))
@@ -312,7 +344,17 @@ class StackConfig(StrictModel):
         resources = api_resources(self.routes) if self.api.type == "rest" else ()
         return under("routes", [*load_balancer_wildcards(self.routes), *resources])
 
-    @rule("functions", "routes", "region", "load_balancer", "project", "env", "tables", "buckets")
+    @rule(
+        "functions",
+        "routes",
+        "authorizers",
+        "region",
+        "load_balancer",
+        "project",
+        "env",
+        "tables",
+        "buckets",
+    )
     def _function_policies(self) -> Iterator[Problem]:
         return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
 
@@ -359,6 +401,18 @@ class StackConfig(StrictModel):
                 f"{WAF_REGEX_MAX_LENGTH}: fewer paths, or a {{name+}} route"
             )
             yield Problem(("waf", "markup_paths"), message, paths)
+
+    @rule("api", "routes", "authorizers")
+    def _http_api_quotas(self) -> Iterator[Problem]:
+        if self.api.type != "http":
+            return
+        if len(self.authorizers) > HTTP_API_MAX_AUTHORIZERS:
+            message = f"an HTTP API takes at most {HTTP_API_MAX_AUTHORIZERS} authorizers"
+            yield Problem(("authorizers",), message, len(self.authorizers))
+        for index, route in enumerate(self.routes):
+            if len(route.scopes) > HTTP_API_MAX_SCOPES:
+                message = f"an HTTP API route takes at most {HTTP_API_MAX_SCOPES} scopes"
+                yield Problem(("routes", index, "scopes"), message, route.scopes)
 
     @rule("api", "env")
     def _http_api_serves_the_default_stage(self) -> Iterator[Problem]:
@@ -448,6 +502,11 @@ def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
                 target_group_name(config, key)
                 if any(route.load_balancer for route in routes)
                 else None
+            ),
+            authorizers=tuple(
+                name
+                for name, authorizer in config.authorizers.items()
+                if authorizer.function == key
             ),
         )
         size = estimated_policy_bytes(routed)

@@ -30,6 +30,7 @@ from constructs_lib.limits import (
     snap_start_region_problem,
     snap_start_runtime_problem,
 )
+from serverless_app.config.access import FunctionUrlConfig, url_problems
 from serverless_app.config.base import PROJECT_ROOT, StrictModel, rule
 from serverless_app.config.data import FunctionGrants
 from serverless_app.config.problems import Problem
@@ -118,8 +119,9 @@ class FunctionConfig(StrictModel):
             "names `[A-Za-z][A-Za-z0-9_]+` (Lambda's pattern: two characters at least), not "
             "reserved by Lambda (`AWS_*`, `_HANDLER`, "
             "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not of the "
-            "stack's shape (`TABLE_<KEY>_NAME`, `BUCKET_<KEY>_NAME`); all keys and values with "
-            "the granted tables' and buckets' and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
+            "stack's shape (`TABLE_<KEY>_NAME`, `BUCKET_<KEY>_NAME`), not `CORS_POLICY`; all "
+            "keys and values with the granted tables' and buckets', the `SECRET_*` ones and "
+            "`CORS_POLICY` at most 4096 bytes (UTF-8)"
         ),
     )
     # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.
@@ -178,6 +180,12 @@ class FunctionConfig(StrictModel):
         ),
     )
 
+    url: FunctionUrlConfig | None = Field(
+        default=None,
+        description="a function URL on the `live` alias (webhooks); the output `function_urls`",
+        json_schema_extra={"type_text": "table", "default_text": "unset: none"},
+    )
+
     @property
     def source_path(self) -> Path:
         return (PROJECT_ROOT / self.source_dir).resolve()
@@ -187,6 +195,11 @@ class FunctionConfig(StrictModel):
         if self.dependencies is None:
             return None
         return (PROJECT_ROOT / self.dependencies).resolve()
+
+    @rule("url", "runtime")
+    def _url_fits_the_runtime(self) -> Iterator[Problem]:
+        if self.url is not None:
+            yield from url_problems(self.url, self.runtime)
 
     @rule("snap_start", "runtime", "provisioned_concurrency")
     def _snap_start_where_lambda_offers_it(self) -> Iterator[Problem]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from constructs_lib.authorizers import AWS_IAM, BUILT_IN_AUTHORIZATIONS, NO_AUTHORIZATION
 from constructs_lib.paths import (
     MAX_API_RESOURCES,
     MAX_LISTENER_PRIORITY,
@@ -17,6 +18,11 @@ from constructs_lib.paths import (
     segments,
     wildcard_count,
 )
+from serverless_app.config.access import (
+    Authorization,
+    AuthorizerConfig,
+    OAuthScope,
+)
 from serverless_app.config.aws_facts import TARGET_GROUP_NAME_MAX
 from serverless_app.config.base import StrictModel, rule
 from serverless_app.config.edge import LoadBalancerConfig
@@ -24,7 +30,6 @@ from serverless_app.config.functions import FunctionConfig
 from serverless_app.config.problems import NO_VALUE, Problem
 from serverless_app.config.rules import RoutePath, did_you_mean, listed
 
-ApiAuthorization = Literal["NONE", "AWS_IAM"]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "ANY"]
 
 
@@ -45,9 +50,20 @@ class RouteConfig(StrictModel):
     )
     function: str = Field(description="a key of `[functions]`")
     # "NONE" makes the route public: a deliberate choice, never the default.
-    authorization: ApiAuthorization = Field(
-        default="AWS_IAM",
-        description='`"NONE"` makes the route public: a deliberate choice, never the default',
+    authorization: Authorization = Field(
+        default=AWS_IAM,
+        description=(
+            '`"AWS_IAM"` (SigV4-signed calls), `"NONE"` (public: a deliberate choice, never the '
+            "default) or a key of `[authorizers]`"
+        ),
+        json_schema_extra={"default_text": '`"AWS_IAM"`'},
+    )
+    scopes: list[OAuthScope] = Field(
+        default_factory=list,
+        description=(
+            "OAuth scopes the caller's token must carry one of, e.g. `orders/write`; only with a "
+            "`cognito` or `jwt` authorizer"
+        ),
     )
     load_balancer: bool = Field(
         default=False,
@@ -76,17 +92,26 @@ class RouteConfig(StrictModel):
         by default (see `_no_anonymous_path`)."""
         if isinstance(data, dict) and "load_balancer" not in data:
             authorization = data.get("authorization", cls.model_fields["authorization"].default)
-            return {**data, "load_balancer": authorization == "NONE"}
+            return {**data, "load_balancer": authorization == NO_AUTHORIZATION}
         return data
 
     @rule("load_balancer", "authorization")
     def _no_anonymous_path(self) -> Iterator[Problem]:
-        if self.load_balancer and self.authorization != "NONE":
+        if self.load_balancer and self.authorization != NO_AUTHORIZATION:
             message = (
-                f"the load balancer has no {self.authorization} authorization: the route would be "
-                'public there; set load_balancer = false or authorization = "NONE"'
+                f"the load balancer cannot check {self.authorization} authorization: the route "
+                'would be public there; set load_balancer = false or authorization = "NONE"'
             )
             yield Problem(("load_balancer",), message, self.load_balancer)
+
+    @rule("scopes", "authorization")
+    def _scopes_need_an_authorizer(self) -> Iterator[Problem]:
+        if self.scopes and self.authorization in BUILT_IN_AUTHORIZATIONS:
+            message = (
+                f"{self.authorization} carries no OAuth scopes: only a cognito or jwt authorizer's "
+                "tokens do"
+            )
+            yield Problem(("scopes",), message, self.scopes)
 
     @rule("priority", "load_balancer")
     def _priority_needs_the_load_balancer(self) -> Iterator[Problem]:
@@ -155,6 +180,40 @@ def unknown_functions(
             known = listed(functions)
             message = f"not a key of [functions] ({known}){did_you_mean(route.function, functions)}"
             yield Problem((index, "function"), message, route.function)
+
+
+def authorizer_references(
+    routes: list[RouteConfig],
+    authorizers: dict[str, AuthorizerConfig],
+    functions: dict[str, FunctionConfig],
+) -> Iterator[Problem]:
+    """Each route's authorizer is declared and takes its scopes; each lambda authorizer's
+    function exists."""
+    for index, route in enumerate(routes):
+        key = route.authorization
+        if key in BUILT_IN_AUTHORIZATIONS:
+            continue
+        authorizer = authorizers.get(key)
+        if authorizer is None:
+            known = listed(authorizers) or "none declared"
+            message = (
+                f'not "AWS_IAM", "NONE" or a key of [authorizers] ({known})'
+                f"{did_you_mean(key, authorizers)}"
+            )
+            yield Problem(("routes", index, "authorization"), message, key)
+        elif route.scopes and not authorizer.takes_scopes:
+            message = (
+                f"authorizers.{key} is a {authorizer.type} authorizer, whose answers carry no "
+                "OAuth scopes: only cognito and jwt tokens do"
+            )
+            yield Problem(("routes", index, "scopes"), message, route.scopes)
+    for key, authorizer in authorizers.items():
+        function = authorizer.function
+        if function is not None and function not in functions:
+            message = (
+                f"not a key of [functions] ({listed(functions)}){did_you_mean(function, functions)}"
+            )
+            yield Problem(("authorizers", key, "function"), message, function)
 
 
 def _route_shape(path: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator
 
+from constructs_lib.cors import CORS_POLICY_VARIABLE
 from constructs_lib.limits import (
     API_NAME_MAX,
     EMAIL_ADDRESS_PATTERN,
@@ -167,6 +168,8 @@ def _lambda_variable_name(value: str) -> str:
             "variable name has the shape of the stack's TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME, "
             "set for what the function is granted"
         )
+    if value == CORS_POLICY_VARIABLE:
+        raise ValueError("variable name is the stack's: it holds the API's CORS policy")
     if re.fullmatch(LAMBDA_VARIABLE_NAME_PATTERN, value) is None:
         raise ValueError(
             "variable name must be a letter followed by one or more letters, digits or _ "

@@ -1,0 +1,239 @@
+"""`[api.cors]`, `[authorizers]`, routes' `authorization` and `scopes`, `[functions.<key>.url]`:
+each bad value is one line naming its key path; the good shapes pass."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from serverless_app.config import load_config
+from serverless_app.config.base import PROJECT_ROOT
+from tests.terraform_cycle import toml_text
+from tests.test_config_rules import dev_with, problems
+
+CORS = {"allow_origins": ["https://app.example.com"]}
+COGNITO = {"type": "cognito"}
+LAMBDA = {"type": "lambda", "function": "escape"}
+JWT = {"type": "jwt", "issuer": "https://issuer.example.com", "audiences": ["api"]}
+
+
+def route(**keys: Any) -> dict[str, Any]:
+    return {"method": "GET", "path": "/me", "function": "hello", **keys}
+
+
+def with_route(changes: dict[str, Any], **keys: Any) -> dict[str, Any]:
+    """dev.toml with `changes` and one more route, `GET /me` with `keys`."""
+    data = dev_with(changes)
+    data["routes"].append(route(**keys))
+    return data
+
+
+BAD: dict[str, tuple[dict[str, Any], str, str]] = {
+    "unknown authorizer, with a suggestion": (
+        with_route({"authorizers.users": COGNITO}, authorization="user"),
+        "routes[3].authorization",
+        'not "AWS_IAM", "NONE" or a key of [authorizers] (users); did you mean \'users\'?',
+    ),
+    "authorizer key of the wrong shape": (
+        with_route({}, authorization="Users!"),
+        "routes[3].authorization",
+        'must be "AWS_IAM", "NONE" or a key of [authorizers]',
+    ),
+    "wildcard origin with credentials": (
+        dev_with({"api.cors": {"allow_origins": ["*"], "allow_credentials": True}}),
+        "api.cors.allow_origins[0]",
+        '"*" with allow_credentials = true: browsers refuse credentials',
+    ),
+    "wildcard header with credentials": (
+        dev_with({"api.cors": {**CORS, "allow_headers": ["*"], "allow_credentials": True}}),
+        "api.cors.allow_headers[0]",
+        '"*" with allow_credentials = true',
+    ),
+    "wildcard among origins": (
+        dev_with({"api.cors": {"allow_origins": ["*", "https://a.example.com"]}}),
+        "api.cors.allow_origins",
+        '"*" already allows every origin',
+    ),
+    "origin with a path": (
+        dev_with({"api.cors": {"allow_origins": ["https://app.example.com/"]}}),
+        "api.cors.allow_origins[0]",
+        "an origin as browsers send it",
+    ),
+    "origin in capitals": (
+        dev_with({"api.cors": {"allow_origins": ["https://App.example.com"]}}),
+        "api.cors.allow_origins[0]",
+        "lowercase",
+    ),
+    "max age above HTTP API's and Lambda's 86400": (
+        dev_with({"api.cors": {**CORS, "max_age_seconds": 86401}}),
+        "api.cors.max_age_seconds",
+        "less than or equal to 86400",
+    ),
+    "negative max age": (
+        dev_with({"api.cors": {**CORS, "max_age_seconds": -1}}),
+        "api.cors.max_age_seconds",
+        "greater than or equal to 0",
+    ),
+    "a method CORS does not know": (
+        dev_with({"api.cors": {**CORS, "allow_methods": ["FETCH"]}}),
+        "api.cors.allow_methods[0]",
+        "",
+    ),
+    "scopes on an AWS_IAM route": (
+        with_route({}, scopes=["orders/write"]),
+        "routes[3].scopes",
+        "AWS_IAM carries no OAuth scopes",
+    ),
+    "scopes on a lambda authorizer": (
+        with_route({"authorizers.gate": LAMBDA}, authorization="gate", scopes=["orders/write"]),
+        "routes[3].scopes",
+        "authorizers.gate is a lambda authorizer, whose answers carry no OAuth scopes",
+    ),
+    "a scope with a space": (
+        with_route({"authorizers.users": COGNITO}, authorization="users", scopes=["a b"]),
+        "routes[3].scopes[0]",
+        "an OAuth scope",
+    ),
+    "lambda authorizer naming a missing function": (
+        dev_with({"authorizers.gate": {"type": "lambda", "function": "escpe"}}),
+        "authorizers.gate.function",
+        "not a key of [functions] (hello, escape); did you mean 'escape'?",
+    ),
+    "lambda authorizer without a function": (
+        dev_with({"authorizers.gate": {"type": "lambda"}}),
+        "authorizers.gate.function",
+        "required with type = 'lambda'",
+    ),
+    "cache longer than API Gateway's 3600 s": (
+        dev_with({"authorizers.gate": {**LAMBDA, "result_ttl_seconds": 3601}}),
+        "authorizers.gate.result_ttl_seconds",
+        "less than or equal to 3600",
+    ),
+    "identity source in no API's spelling": (
+        dev_with({"authorizers.gate": {**LAMBDA, "identity_sources": ["$request.header.X"]}}),
+        "authorizers.gate.identity_sources[0]",
+        "`header.<name>` or `query.<name>`",
+    ),
+    "a lambda key on a cognito authorizer": (
+        dev_with({"authorizers.users": {**COGNITO, "result_ttl_seconds": 60}}),
+        "authorizers.users.result_ttl_seconds",
+        "only used with type = 'lambda', not 'cognito'",
+    ),
+    "jwt on the REST API": (
+        dev_with({"authorizers.partner": JWT}),
+        "authorizers.partner.type",
+        "a REST API verifies only Cognito's tokens",
+    ),
+    "open function URL without a reason": (
+        dev_with({"functions.escape.url": {"auth": "NONE"}}),
+        "functions.escape.url.auth",
+        "say why it is safe in public_reason",
+    ),
+    "a reason on a signed function URL": (
+        dev_with({"functions.escape.url": {"public_reason": "the handler checks HMAC"}}),
+        "functions.escape.url.public_reason",
+        'only used with auth = "NONE"',
+    ),
+    "response streaming from Python": (
+        dev_with({"functions.escape.url": {"invoke_mode": "RESPONSE_STREAM"}}),
+        "functions.escape.url.invoke_mode",
+        "Lambda streams answers only from Node.js managed runtimes",
+    ),
+    "a function URL's CORS like the API's": (
+        dev_with(
+            {"functions.escape.url": {"cors": {"allow_origins": ["*"], "allow_credentials": True}}}
+        ),
+        "functions.escape.url.cors.allow_origins[0]",
+        '"*" with allow_credentials = true',
+    ),
+}
+
+
+@pytest.mark.parametrize(("data", "key", "message"), BAD.values(), ids=list(BAD))
+def test_a_bad_value_is_one_line_on_its_key(tmp_path, data, key, message):
+    lines = problems(tmp_path, data)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{key}: "), lines
+    assert message in lines[0], lines
+
+
+GOOD = {
+    "CORS with every key": dev_with(
+        {
+            "api.cors": {
+                "allow_origins": ["https://app.example.com", "http://localhost:3000"],
+                "allow_methods": ["GET", "POST"],
+                "allow_headers": ["authorization", "content-type"],
+                "expose_headers": ["x-request-id"],
+                "allow_credentials": True,
+                "max_age_seconds": 86400,
+            }
+        }
+    ),
+    "any origin without credentials": dev_with({"api.cors": {"allow_origins": ["*"]}}),
+    "a cognito route with scopes": with_route(
+        {"authorizers.users": COGNITO}, authorization="users", scopes=["orders/write"]
+    ),
+    "a lambda authorizer with a query source and no cache": with_route(
+        {
+            "authorizers.gate": {
+                **LAMBDA,
+                "identity_sources": ["header.Authorization", "query.token"],
+                "result_ttl_seconds": 0,
+            }
+        },
+        authorization="gate",
+    ),
+    "an open function URL with its reason": dev_with(
+        {
+            "functions.escape.url": {
+                "auth": "NONE",
+                "public_reason": "the handler verifies the sender's HMAC signature",
+                "cors": CORS,
+            }
+        }
+    ),
+}
+
+
+@pytest.mark.parametrize("data", GOOD.values(), ids=list(GOOD))
+def test_good_shapes_pass(tmp_path, data):
+    path = tmp_path / "env.toml"
+    path.write_text(toml_text(data))
+    load_config(path)
+
+
+def test_an_authorized_route_stays_off_the_load_balancer(tmp_path):
+    path = tmp_path / "env.toml"
+    path.write_text(toml_text(with_route({"authorizers.users": COGNITO}, authorization="users")))
+    routes = load_config(path).routes
+    assert [route.load_balancer for route in routes if route.path == "/me"] == [False]
+
+
+def test_asking_the_load_balancer_for_an_authorized_route_is_refused(tmp_path):
+    data = with_route({"authorizers.users": COGNITO}, authorization="users", load_balancer=True)
+    assert problems(tmp_path, data) == [
+        "routes[3].load_balancer: the load balancer cannot check users authorization: the route "
+        'would be public there; set load_balancer = false or authorization = "NONE" '
+        "(given: True)"
+    ]
+
+
+def test_the_check_prints_one_line_and_exits_2(tmp_path):
+    path = tmp_path / "env.toml"
+    path.write_text(toml_text(with_route({}, authorization="users")))
+    result = subprocess.run(
+        [sys.executable, "main.py", "--check", "--config", str(path)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f'{path}: routes[3].authorization: not "AWS_IAM", "NONE" or a key of [authorizers] '
+        "(none declared) (given: 'users')"
+    ]
