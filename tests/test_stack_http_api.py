@@ -183,6 +183,9 @@ def test_cognito_and_jwt_authorizers_guard_their_routes_with_cors_on_the_api(htt
         "allow_credentials": False,
         "max_age": 600,
     }
+    # The HTTP API sets the headers itself and ignores the functions': no CORS_POLICY for them.
+    (function,) = resources(http_stack, "aws_lambda_function").values()
+    assert "CORS_POLICY" not in function["environment"]["variables"]
 
 
 def test_a_lambda_authorizer_invokes_its_functions_live_alias(tmp_path):

@@ -358,7 +358,7 @@ class StackConfig(StrictModel):
     def _function_policies(self) -> Iterator[Problem]:
         return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
 
-    @rule("functions", "project", "env", "tables", "buckets")
+    @rule("functions", "project", "env", "tables", "buckets", "api", "routes")
     def _environment_size(self) -> Iterator[Problem]:
         message = (
             f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
