@@ -915,3 +915,45 @@ def test_waf_guards_the_load_balancer_of_an_http_api_stack(http_applied):
     """A web ACL cannot attach to an HTTP API: the load balancer's routes keep WAF."""
     prefix = _prefix(http_applied["config"])
     assert http_applied["load_balancer"]["web_acl"]["Name"] == prefix
+
+
+def test_the_http_apis_authorizers_guard_their_routes(http_applied):
+    api, config, outputs = http_applied["api"], http_applied["config"], http_applied["outputs"]
+    authorizers = {item["Name"]: item for item in api["authorizers"].values()}
+    declared = config["authorizers"]
+    assert set(authorizers) == set(declared)
+    for key, authorizer in declared.items():
+        applied = authorizers[key]
+        assert applied["AuthorizerType"] == "JWT", key
+        assert applied["IdentitySource"] == ["$request.header.Authorization"], key
+        if authorizer["type"] == "cognito":
+            # The stack's user pool issues the tokens; its app client is the audience.
+            pool = outputs["user_pools"][key]
+            region = config["region"]
+            expected = {
+                "Issuer": f"https://cognito-idp.{region}.amazonaws.com/{pool['user_pool_id']}",
+                "Audience": [pool["client_id"]],
+            }
+        else:
+            expected = {"Issuer": authorizer["issuer"], "Audience": authorizer["audiences"]}
+        assert applied["JwtConfiguration"] == expected, key
+    for route in config["routes"]:
+        served = api["routes"][f"{route['method']} {route['path']}"]
+        key = route.get("authorization")
+        if key in declared:
+            assert served["AuthorizerId"] == authorizers[key]["AuthorizerId"]
+            assert served.get("AuthorizationScopes", []) == route.get("scopes", [])
+
+
+def test_the_http_api_answers_browsers_with_its_cors_configuration(http_applied):
+    api, config = http_applied["api"], http_applied["config"]
+    cors = config["api"]["cors"]
+    methods = sorted({route["method"] for route in config["routes"]})
+    assert api["api"]["CorsConfiguration"] == {
+        "AllowOrigins": cors["allow_origins"],
+        # No methods in the file: those its routes serve.
+        "AllowMethods": methods,
+        "AllowHeaders": cors["allow_headers"],
+        "AllowCredentials": False,
+        "MaxAge": cors["max_age_seconds"],
+    }
