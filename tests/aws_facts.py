@@ -101,6 +101,9 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     ],
     "rest apis": lambda e: [a["name"] for a in e.client("apigateway").get_rest_apis()["items"]],
     "http apis": lambda e: [a["Name"] for a in e.client("apigatewayv2").get_apis()["Items"]],
+    "cognito user pools": lambda e: [
+        p["Name"] for p in e.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    ],
     "web acls": lambda e: [
         a["Name"] for a in e.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
     ],

@@ -100,6 +100,14 @@ granted, so with no environment variables and no key for them):
    apply wants to remove `kms_key_arn` again. AWS sets the key the request names, and an empty
    string returns the function to Lambda's default key, after which GetFunction answers no
    `KMSKeyArn` (API reference, UpdateFunctionConfiguration). Fix: as AWS.
+
+An HTTP API (API Gateway v2), found by reading moto's `apigatewayv2` and calling it with boto3
+the way the provider changes a stage:
+
+24. apigatewayv2 has no UpdateStage (PATCH /v2/apis/<id>/stages/<name>): HTTP 500, so the
+   provider retries until its timeout when a change of `api.throttling_*` updates the
+   `$default` stage in place. AWS replaces each setting the request gives and keeps the
+   others (API reference, UpdateStage). Fix: as AWS.
 """
 
 from __future__ import annotations
@@ -146,6 +154,7 @@ def install(*, secure_transport: bool) -> None:
     _openapi_body_as_aws_reads_it()
     _deployments_snapshot_the_api()
     _deployment_served_by_a_stage_is_kept()
+    _http_api_stage_updates()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -740,3 +749,36 @@ def _deployment_served_by_a_stage_is_kept() -> None:
         return self.deployments.pop(deployment_id)
 
     RestAPI.delete_deployment = delete_deployment  # type: ignore[method-assign]
+
+
+# UpdateStage's settings and the attribute of moto's apigatewayv2 stage each replaces.
+HTTP_API_STAGE_SETTINGS = {
+    "accessLogSettings": "access_log_settings",
+    "autoDeploy": "auto_deploy",
+    "clientCertificateId": "client_certificate_id",
+    "defaultRouteSettings": "default_route_settings",
+    "description": "description",
+    "routeSettings": "route_settings",
+    "stageVariables": "stage_variables",
+}
+
+
+def _http_api_stage_updates() -> None:
+    import json
+    from datetime import datetime
+    from urllib.parse import unquote
+
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
+
+    def update_stage(self: Any) -> Any:
+        parts = self.path.split("/")
+        api_id, stage_name = parts[-3], unquote(parts[-1])
+        stage = self.apigatewayv2_backend.get_stage(api_id, stage_name)
+        changes = json.loads(self.body or "{}")
+        for setting, attribute in HTTP_API_STAGE_SETTINGS.items():
+            if setting in changes:
+                setattr(stage, attribute, changes[setting])
+        stage.updated = datetime.now()
+        return 200, {}, json.dumps(stage.to_json())
+
+    ApiGatewayV2Response.update_stage = update_stage  # type: ignore[attr-defined]

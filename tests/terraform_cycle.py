@@ -40,6 +40,7 @@ ENDPOINT_SERVICES = (
     "apigatewayv2",
     "cloudwatch",
     "codedeploy",
+    "cognitoidp",
     "dynamodb",
     "ec2",
     "elbv2",

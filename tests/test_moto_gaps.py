@@ -613,3 +613,31 @@ def test_a_listener_rule_cannot_take_a_priority_another_rule_holds(https):
         assert refused.value.response["Error"]["Code"] == "PriorityInUse"
     rules = elbv2.describe_rules(ListenerArn=listener)["Rules"]
     assert sorted(r["Priority"] for r in rules) == ["1", "2", "default"]
+
+
+def test_an_http_api_stage_is_updated_in_place(https):
+    """Gap 24: UpdateStage replaces the settings it gives and keeps the others."""
+    v2 = https.client("apigatewayv2")
+    api_id = v2.create_api(Name="gap-http", ProtocolType="HTTP")["ApiId"]
+    logs = {
+        "DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:g",
+        "Format": "$context.requestId",
+    }
+    v2.create_stage(
+        ApiId=api_id,
+        StageName="$default",
+        AutoDeploy=True,
+        AccessLogSettings=logs,
+        DefaultRouteSettings={"ThrottlingRateLimit": 10.0, "ThrottlingBurstLimit": 20},
+    )
+    settings = {
+        "ThrottlingRateLimit": 5.0,
+        "ThrottlingBurstLimit": 7,
+        "DetailedMetricsEnabled": True,
+    }
+    answer = v2.update_stage(ApiId=api_id, StageName="$default", DefaultRouteSettings=settings)
+    assert answer["DefaultRouteSettings"] == settings
+    stage = v2.get_stage(ApiId=api_id, StageName="$default")
+    assert stage["DefaultRouteSettings"] == settings
+    assert stage["AutoDeploy"] is True
+    assert stage["AccessLogSettings"] == logs
