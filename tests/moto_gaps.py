@@ -108,6 +108,8 @@ the way the provider changes a stage:
    provider retries until its timeout when a change of `api.throttling_*` updates the
    `$default` stage in place. AWS replaces each setting the request gives and keeps the
    others (API reference, UpdateStage). Fix: as AWS.
+25. apigatewayv2 has no GetAuthorizers (the list; HTTP 500): the apply cycle could not read an
+   HTTP API's authorizers. AWS lists them (`Items`). Fix: as AWS.
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ def install(*, secure_transport: bool) -> None:
     _openapi_body_as_aws_reads_it()
     _deployments_snapshot_the_api()
     _deployment_served_by_a_stage_is_kept()
-    _http_api_stage_updates()
+    _http_api_stage_updates_and_authorizer_lists()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -763,7 +765,7 @@ HTTP_API_STAGE_SETTINGS = {
 }
 
 
-def _http_api_stage_updates() -> None:
+def _http_api_stage_updates_and_authorizer_lists() -> None:
     import json
     from datetime import datetime
     from urllib.parse import unquote
@@ -781,4 +783,10 @@ def _http_api_stage_updates() -> None:
         stage.updated = datetime.now()
         return 200, {}, json.dumps(stage.to_json())
 
+    def get_authorizers(self: Any) -> Any:
+        api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+        items = [authorizer.to_json() for authorizer in api.authorizers.values()]
+        return 200, {}, json.dumps({"items": items})
+
     ApiGatewayV2Response.update_stage = update_stage  # type: ignore[attr-defined]
+    ApiGatewayV2Response.get_authorizers = get_authorizers  # type: ignore[attr-defined]

@@ -641,3 +641,20 @@ def test_an_http_api_stage_is_updated_in_place(https):
     assert stage["DefaultRouteSettings"] == settings
     assert stage["AutoDeploy"] is True
     assert stage["AccessLogSettings"] == logs
+
+
+def test_an_http_apis_authorizers_are_listed(https):
+    """Gap 25: GetAuthorizers lists the API's authorizers."""
+    v2 = https.client("apigatewayv2")
+    api_id = v2.create_api(Name="gap-authorizers", ProtocolType="HTTP")["ApiId"]
+    jwt = {"Issuer": "https://issuer.example.com/", "Audience": ["api"]}
+    made = v2.create_authorizer(
+        ApiId=api_id,
+        Name="partners",
+        AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration=jwt,
+    )
+    (listed,) = v2.get_authorizers(ApiId=api_id)["Items"]
+    assert listed["AuthorizerId"] == made["AuthorizerId"]
+    assert (listed["Name"], listed["JwtConfiguration"]) == ("partners", jwt)
