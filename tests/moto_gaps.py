@@ -104,11 +104,11 @@ granted, so with no environment variables and no key for them):
 An HTTP API (API Gateway v2), found by reading moto's `apigatewayv2` and calling it with boto3
 the way the provider changes a stage:
 
-24. apigatewayv2 has no UpdateStage (PATCH /v2/apis/<id>/stages/<name>): HTTP 500, so the
+27. apigatewayv2 has no UpdateStage (PATCH /v2/apis/<id>/stages/<name>): HTTP 500, so the
    provider retries until its timeout when a change of `api.throttling_*` updates the
    `$default` stage in place. AWS replaces each setting the request gives and keeps the
    others (API reference, UpdateStage). Fix: as AWS.
-25. apigatewayv2 has no GetAuthorizers (the list; HTTP 500): the apply cycle could not read an
+28. apigatewayv2 has no GetAuthorizers (the list; HTTP 500): the apply cycle could not read an
    HTTP API's authorizers. AWS lists them (`Items`). Fix: as AWS.
 """
 

@@ -616,7 +616,7 @@ def test_a_listener_rule_cannot_take_a_priority_another_rule_holds(https):
 
 
 def test_an_http_api_stage_is_updated_in_place(https):
-    """Gap 24: UpdateStage replaces the settings it gives and keeps the others."""
+    """Gap 27: UpdateStage replaces the settings it gives and keeps the others."""
     v2 = https.client("apigatewayv2")
     api_id = v2.create_api(Name="gap-http", ProtocolType="HTTP")["ApiId"]
     logs = {
@@ -644,7 +644,7 @@ def test_an_http_api_stage_is_updated_in_place(https):
 
 
 def test_an_http_apis_authorizers_are_listed(https):
-    """Gap 25: GetAuthorizers lists the API's authorizers."""
+    """Gap 28: GetAuthorizers lists the API's authorizers."""
     v2 = https.client("apigatewayv2")
     api_id = v2.create_api(Name="gap-authorizers", ProtocolType="HTTP")["ApiId"]
     jwt = {"Issuer": "https://issuer.example.com/", "Audience": ["api"]}
