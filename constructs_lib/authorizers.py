@@ -21,14 +21,24 @@ AUTHORIZER_RESULT_TTL_DEFAULT_S = 300
 # `header.<name>` or `query.<name>`; each API kind translates it (`identity_source`).
 IDENTITY_SOURCE = re.compile(r"(header)\.([A-Za-z0-9_-]{1,256})|(query)\.([A-Za-z0-9._~-]{1,256})")
 DEFAULT_IDENTITY_SOURCE = "header.Authorization"
-# REST API mapping expressions of the request's parts.
+# REST API and HTTP API selection expressions of the request's parts.
 _REST_REQUEST_PARTS = {"header": "method.request.header", "query": "method.request.querystring"}
+_HTTP_REQUEST_PARTS = {"header": "$request.header", "query": "$request.querystring"}
 
 
-def rest_identity_source(source: str) -> str:
-    """`header.Authorization` as a REST API names it: `method.request.header.Authorization`."""
+def _identity_source(source: str, parts: dict[str, str]) -> str:
     match = IDENTITY_SOURCE.fullmatch(source)
     if match is None:
         raise ValueError(f"not an identity source (header.<name> or query.<name>): {source!r}")
     part, name = (match[1], match[2]) if match[1] else (match[3], match[4])
-    return f"{_REST_REQUEST_PARTS[part]}.{name}"
+    return f"{parts[part]}.{name}"
+
+
+def rest_identity_source(source: str) -> str:
+    """`header.Authorization` as a REST API names it: `method.request.header.Authorization`."""
+    return _identity_source(source, _REST_REQUEST_PARTS)
+
+
+def http_identity_source(source: str) -> str:
+    """`header.Authorization` as an HTTP API names it: `$request.header.Authorization`."""
+    return _identity_source(source, _HTTP_REQUEST_PARTS)

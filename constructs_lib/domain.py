@@ -1,5 +1,5 @@
-"""A real domain: an ACM certificate validated through Route 53, the REST API's regional custom
-domain on it, and the alias record that makes the name resolve.
+"""A real domain: an ACM certificate validated through Route 53, the API's regional custom
+domain on it (REST or HTTP API), and the alias record that makes the name resolve.
 
 The certificate is exposed (`certificate_arn`, validated) so the load balancer's HTTPS
 listener can serve the same name or a sibling covered by `alternative_names`.
@@ -23,11 +23,17 @@ from cdktf_cdktf_provider_aws.api_gateway_domain_name import (
     ApiGatewayDomainName,
     ApiGatewayDomainNameEndpointConfiguration,
 )
+from cdktf_cdktf_provider_aws.apigatewayv2_api_mapping import Apigatewayv2ApiMapping
+from cdktf_cdktf_provider_aws.apigatewayv2_domain_name import (
+    Apigatewayv2DomainName,
+    Apigatewayv2DomainNameDomainNameConfiguration,
+)
 from cdktf_cdktf_provider_aws.data_aws_route53_zone import DataAwsRoute53Zone
 from cdktf_cdktf_provider_aws.route53_record import Route53Record, Route53RecordAlias
 from constructs import Construct
 
 from constructs_lib.apigw import LambdaRestApi
+from constructs_lib.http_api import LambdaHttpApi
 from constructs_lib.plan_checks import hcl_strings, plan_check
 
 # RFC 1035 host names as ACM accepts them: labels of 1-63 characters, 253 in all.
@@ -112,11 +118,15 @@ class HostedZoneCheck(Construct):
 
 
 class ApiDomain(Construct):
-    """DNS-validated certificate + regional custom domain (TLS 1.2) + base path mapping +
-    alias A record, for one REST API stage."""
+    """DNS-validated certificate + regional custom domain (TLS 1.2) + base path (API) mapping
+    + alias A record, for one REST API stage or an HTTP API's stage."""
 
     def __init__(
-        self, scope: Construct, id: str, api: LambdaRestApi, props: ApiDomainProps
+        self,
+        scope: Construct,
+        id: str,
+        api: LambdaRestApi | LambdaHttpApi,
+        props: ApiDomainProps,
     ) -> None:
         super().__init__(scope, id)
         self.props = props
@@ -142,30 +152,56 @@ class ApiDomain(Construct):
             certificate_arn=self.certificate.arn,
             validation_record_fqdns=[record.fqdn for record in records],
         )
-        self.domain = ApiGatewayDomainName(
+        # The domain's attribute, not the literal: the record waits for the domain.
+        name, target = (
+            self._http_api_domain(api) if isinstance(api, LambdaHttpApi) else self._rest_domain(api)
+        )
+        self.record = self._alias_record("alias-record", name, target)
+
+    def _rest_domain(self, api: LambdaRestApi) -> tuple[str, AliasTarget]:
+        domain = ApiGatewayDomainName(
             self,
             "domain",
-            domain_name=props.domain_name,
+            domain_name=self.props.domain_name,
             # The validation's ARN, not the certificate's: API Gateway refuses a certificate
             # that is still pending validation.
             regional_certificate_arn=self.certificate_arn,
             endpoint_configuration=ApiGatewayDomainNameEndpointConfiguration(types=["REGIONAL"]),
             security_policy=SECURITY_POLICY,
         )
-        # The attribute, not the literal: the mapping and the record wait for the domain.
-        domain_name = self.domain.domain_name
-        self.mapping = ApiGatewayBasePathMapping(
+        ApiGatewayBasePathMapping(
             self,
             "mapping",
             api_id=api.api_id,
             stage_name=api.stage_name,
-            domain_name=domain_name,
-            base_path=props.base_path or None,
+            # The attribute, not the literal: the mapping and the record wait for the domain.
+            domain_name=domain.domain_name,
+            base_path=self.props.base_path or None,
         )
-        self.record = self._alias_record(
-            "alias-record",
-            domain_name,
-            AliasTarget(self.domain.regional_domain_name, self.domain.regional_zone_id),
+        return domain.domain_name, AliasTarget(domain.regional_domain_name, domain.regional_zone_id)
+
+    def _http_api_domain(self, api: LambdaHttpApi) -> tuple[str, AliasTarget]:
+        domain = Apigatewayv2DomainName(
+            self,
+            "http-domain",
+            domain_name=self.props.domain_name,
+            domain_name_configuration=Apigatewayv2DomainNameDomainNameConfiguration(
+                certificate_arn=self.certificate_arn,
+                endpoint_type="REGIONAL",
+                security_policy=SECURITY_POLICY,
+            ),
+        )
+        Apigatewayv2ApiMapping(
+            self,
+            "http-mapping",
+            api_id=api.api_id,
+            stage=api.stage_name,
+            domain_name=domain.domain_name,
+            api_mapping_key=self.props.base_path or None,
+        )
+        configuration = domain.domain_name_configuration
+        return domain.domain_name, AliasTarget(
+            configuration.target_domain_name, configuration.hosted_zone_id
         )
 
     def point(self, id: str, name: str, target: AliasTarget) -> Route53Record:

@@ -215,3 +215,13 @@ def ssm_parameter_name_problem(name: str) -> str | None:
 # What a VPC flow log records (EC2 CreateFlowLogs, `TrafficType`): every connection, the
 # accepted ones or only those a security group or network ACL rejected.
 FlowLogTraffic = Literal["ALL", "ACCEPT", "REJECT"]
+
+# HTTP APIs (API Gateway v2), "Quotas for configuring and running an HTTP API" and the v2 API
+# reference, checked 2026-12-06. The stack serves the `$default` stage: it answers at the
+# URL's root and is the only stage AWS lets auto-deploy without a name in the path.
+HTTP_API_DEFAULT_STAGE = "$default"
+# Lambda integrations and Lambda authorizers receive the 2.0 event shape.
+HTTP_API_PAYLOAD_FORMAT = "2.0"
+HTTP_API_MAX_AUTHORIZERS = 10
+HTTP_API_MAX_AUDIENCES = 50
+HTTP_API_MAX_SCOPES = 10

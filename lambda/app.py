@@ -288,9 +288,13 @@ def _invocation_id(context: Any) -> str:
 
 
 def parse_request(event: Any, invocation_id: str) -> Request:
+    if _is_http_api_event(event):
+        return _http_api_request(event)
     if not _is_proxy_event(event):
         raise HttpError(
-            HTTPStatus.BAD_REQUEST, "expected an API Gateway REST proxy event or an ALB event"
+            HTTPStatus.BAD_REQUEST,
+            "expected an API Gateway REST proxy event, an HTTP API event (payload 2.0) or an "
+            "ALB event",
         )
     if "elb" in event["requestContext"]:
         return _alb_request(event, invocation_id)
@@ -306,6 +310,29 @@ def _is_proxy_event(event: Any) -> bool:
     if not isinstance(context, dict):
         return False
     return isinstance(context.get("elb"), dict) or isinstance(context.get("requestId"), str)
+
+
+def _is_http_api_event(event: Any) -> bool:
+    """An HTTP API's Lambda proxy event, payload format 2.0."""
+    if not isinstance(event, dict) or event.get("version") != "2.0":
+        return False
+    context = event.get("requestContext")
+    return isinstance(context, dict) and isinstance(context.get("http"), dict)
+
+
+def _http_api_request(event: dict[str, Any]) -> Request:
+    context = event["requestContext"]
+    http = context["http"]
+    return Request(
+        source="apigateway",
+        request_id=_text(context.get("requestId"), "requestContext.requestId"),
+        method=_text(http.get("method"), "requestContext.http.method"),
+        path=_text(event.get("rawPath"), "rawPath"),
+        # Decoded by API Gateway; repeated keys arrive joined with commas.
+        query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
+        source_ip=_text(http.get("sourceIp"), "requestContext.http.sourceIp"),
+        user_agent=_optional_text(http.get("userAgent"), "requestContext.http.userAgent"),
+    )
 
 
 def _rest_request(event: dict[str, Any]) -> Request:

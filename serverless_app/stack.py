@@ -22,6 +22,7 @@ from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
 from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
 from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
 from constructs_lib.function_url import FunctionUrl, FunctionUrlProps
+from constructs_lib.http_api import HttpApiProps, JwtAuthorizer, LambdaAuthorizer, LambdaHttpApi
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import (
     FunctionProps,
@@ -143,26 +144,7 @@ class ServerlessStack(TerraformStack):
             )
             for route in config.routes
         ]
-        self.api = LambdaRestApi(
-            self,
-            "api",
-            RestApiProps(
-                name=config.api.name,
-                stage_name=config.api.stage_name,
-                routes=self.routes,
-                kms_key_arn=self.key.key_arn,
-                throttling_rate_limit=config.api.throttling_rate_limit,
-                throttling_burst_limit=config.api.throttling_burst_limit,
-                logging_level=config.api.logging_level,
-                log_retention_days=config.logs.retention_days,
-                authorizers=self._rest_authorizers(),
-                cors=cors_policy(config.api.cors) if config.api.cors is not None else None,
-            ),
-        )
-        # The stage always logs (access logs): the region needs the account's logging role.
-        ApiLoggingRoleCheck(
-            self, "api-logging-role", region=config.region, remedy=API_LOGGING_REMEDY
-        )
+        self.api = self._api()
         self.domain = self._domain()
         # After the domain: without a certificate of its own, the listener uses the domain's.
         self.load_balancer = self._load_balancer()
@@ -170,7 +152,9 @@ class ServerlessStack(TerraformStack):
         self.load_balancer_host = self._point_domain_at_load_balancer()
         self.firewall = self._firewall()
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
-        self.firewall.protect("api-stage", self.api.stage.arn)
+        # WAF web ACLs cannot attach to HTTP APIs: there only the load balancer is protected.
+        if isinstance(self.api, LambdaRestApi):
+            self.firewall.protect("api-stage", self.api.stage.arn)
         self.monitoring, function_alarms = watch_stack(
             self,
             config,
@@ -197,6 +181,67 @@ class ServerlessStack(TerraformStack):
             for key, deployed in self.functions.items()
         }
         add_outputs(self)
+
+    def _api(self) -> LambdaRestApi | LambdaHttpApi:
+        config = self.config
+        api = config.api
+        cors = cors_policy(api.cors) if api.cors is not None else None
+        if api.type == "http":
+            return LambdaHttpApi(
+                self,
+                "http-api",
+                HttpApiProps(
+                    name=api.name,
+                    routes=self.routes,
+                    kms_key_arn=self.key.key_arn,
+                    throttling_rate_limit=api.throttling_rate_limit,
+                    throttling_burst_limit=api.throttling_burst_limit,
+                    log_retention_days=config.logs.retention_days,
+                    authorizers=self._http_authorizers(),
+                    cors=cors,
+                ),
+            )
+        rest = LambdaRestApi(
+            self,
+            "api",
+            RestApiProps(
+                name=api.name,
+                stage_name=api.stage_name,
+                routes=self.routes,
+                kms_key_arn=self.key.key_arn,
+                throttling_rate_limit=api.throttling_rate_limit,
+                throttling_burst_limit=api.throttling_burst_limit,
+                logging_level=api.logging_level,
+                log_retention_days=config.logs.retention_days,
+                authorizers=self._rest_authorizers(),
+                cors=cors,
+            ),
+        )
+        # The stage always logs (access logs): the region needs the account's logging role.
+        # (An HTTP API delivers its access log without it.)
+        ApiLoggingRoleCheck(
+            self, "api-logging-role", region=config.region, remedy=API_LOGGING_REMEDY
+        )
+        return rest
+
+    def _http_authorizers(self) -> dict[str, JwtAuthorizer | LambdaAuthorizer]:
+        """A JWT authorizer per `jwt` authorizer and per `cognito` one (its user pool issues
+        the tokens, its app client is the audience), a Lambda authorizer invoking the `live`
+        alias per `lambda` one."""
+        authorizers: dict[str, JwtAuthorizer | LambdaAuthorizer] = {}
+        for key, authorizer in self.config.authorizers.items():
+            if authorizer.type == "cognito":
+                pool = self.user_pools[key]
+                authorizers[key] = JwtAuthorizer(pool.issuer, (pool.client_id,))
+            elif authorizer.type == "jwt" and authorizer.issuer and authorizer.audiences:
+                authorizers[key] = JwtAuthorizer(authorizer.issuer, tuple(authorizer.audiences))
+            elif authorizer.function is not None:
+                authorizers[key] = LambdaAuthorizer(
+                    self.functions[authorizer.function].alias.target,
+                    tuple(authorizer.identity_sources),
+                    authorizer.result_ttl_seconds,
+                )
+        return authorizers
 
     def _rest_authorizers(self) -> list[RestAuthorizer]:
         """A user pool authorizer per `cognito` authorizer, a request authorizer invoking the

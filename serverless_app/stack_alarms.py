@@ -14,6 +14,7 @@ from constructs_lib.alarm_props import ApiAlarmProps, FunctionAlarmProps, LoadBa
 from constructs_lib.api_alarms import ApiAlarms, ApiRouteAlarms
 from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.function_alarms import FunctionAlarms
+from constructs_lib.http_api import LambdaHttpApi
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.load_balancer_alarms import LoadBalancerAlarms, TargetGroupAlarms
@@ -28,7 +29,7 @@ def watch_stack(
     *,
     kms_key_arn: str,
     functions: Mapping[str, ServerlessFunction],
-    api: LambdaRestApi,
+    api: LambdaRestApi | LambdaHttpApi,
     routes: Sequence[Route],
     load_balancer: FunctionLoadBalancer,
 ) -> tuple[Monitoring, dict[str, list[CloudwatchMetricAlarm]]]:

@@ -100,6 +100,10 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
         t["TargetGroupName"] for t in e.client("elbv2").describe_target_groups()["TargetGroups"]
     ],
     "rest apis": lambda e: [a["name"] for a in e.client("apigateway").get_rest_apis()["items"]],
+    "http apis": lambda e: [a["Name"] for a in e.client("apigatewayv2").get_apis()["Items"]],
+    "cognito user pools": lambda e: [
+        p["Name"] for p in e.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
+    ],
     "web acls": lambda e: [
         a["Name"] for a in e.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"]
     ],
@@ -279,6 +283,23 @@ def user_pool_facts(endpoint: Endpoint, pool: dict[str, str]) -> dict[str, Any]:
         "client": cognito.describe_user_pool_client(
             UserPoolId=pool["user_pool_id"], ClientId=pool["client_id"]
         )["UserPoolClient"],
+    }
+
+
+def http_api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
+    """`invoke_url` is the `$default` stage's: https://<api id>.execute-api.<region>...com."""
+    api_id = urlparse(invoke_url).netloc.split(".", 1)[0]
+    v2 = endpoint.client("apigatewayv2")
+    return {
+        "api": v2.get_api(ApiId=api_id),
+        "routes": {route["RouteKey"]: route for route in v2.get_routes(ApiId=api_id)["Items"]},
+        "integrations": {
+            item["IntegrationId"]: item for item in v2.get_integrations(ApiId=api_id)["Items"]
+        },
+        "authorizers": {
+            item["AuthorizerId"]: item for item in v2.get_authorizers(ApiId=api_id)["Items"]
+        },
+        "stages": {stage["StageName"]: stage for stage in v2.get_stages(ApiId=api_id)["Items"]},
     }
 
 

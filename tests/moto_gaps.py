@@ -130,6 +130,15 @@ A function URL on an alias (met when dev's `escape` got one on `live`):
    retried the 500 until the harness stopped dev's apply after 900 s. AWS imports it (developer
    guide, "x-amazon-apigateway-integration object": `uri` and `httpMethod` only for the
    HTTP/AWS types). Fix: as AWS; the MOCK integration answers no `uri`.
+An HTTP API (API Gateway v2), found by reading moto's `apigatewayv2` and calling it with boto3
+the way the provider changes a stage:
+
+28. apigatewayv2 has no UpdateStage (PATCH /v2/apis/<id>/stages/<name>): HTTP 500, so the
+   provider retries until its timeout when a change of `api.throttling_*` updates the
+   `$default` stage in place. AWS replaces each setting the request gives and keeps the
+   others (API reference, UpdateStage). Fix: as AWS.
+29. apigatewayv2 has no GetAuthorizers (the list; HTTP 500): the apply cycle could not read an
+   HTTP API's authorizers. AWS lists them (`Items`). Fix: as AWS.
 """
 
 from __future__ import annotations
@@ -177,6 +186,7 @@ def install(*, secure_transport: bool) -> None:
     _deployments_snapshot_the_api()
     _deployment_served_by_a_stage_is_kept()
     _function_urls_per_qualifier()
+    _http_api_stage_updates_and_authorizer_lists()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -920,3 +930,40 @@ def _function_urls_per_qualifier() -> None:
     LambdaResponse.get_function_url_config = get  # type: ignore[method-assign]
     LambdaResponse.update_function_url_config = update  # type: ignore[method-assign]
     LambdaResponse.delete_function_url_config = delete  # type: ignore[method-assign]
+# UpdateStage's settings and the attribute of moto's apigatewayv2 stage each replaces.
+HTTP_API_STAGE_SETTINGS = {
+    "accessLogSettings": "access_log_settings",
+    "autoDeploy": "auto_deploy",
+    "clientCertificateId": "client_certificate_id",
+    "defaultRouteSettings": "default_route_settings",
+    "description": "description",
+    "routeSettings": "route_settings",
+    "stageVariables": "stage_variables",
+}
+
+
+def _http_api_stage_updates_and_authorizer_lists() -> None:
+    import json
+    from datetime import datetime
+    from urllib.parse import unquote
+
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
+
+    def update_stage(self: Any) -> Any:
+        parts = self.path.split("/")
+        api_id, stage_name = parts[-3], unquote(parts[-1])
+        stage = self.apigatewayv2_backend.get_stage(api_id, stage_name)
+        changes = json.loads(self.body or "{}")
+        for setting, attribute in HTTP_API_STAGE_SETTINGS.items():
+            if setting in changes:
+                setattr(stage, attribute, changes[setting])
+        stage.updated = datetime.now()
+        return 200, {}, json.dumps(stage.to_json())
+
+    def get_authorizers(self: Any) -> Any:
+        api = self.apigatewayv2_backend.get_api(self.path.split("/")[-2])
+        items = [authorizer.to_json() for authorizer in api.authorizers.values()]
+        return 200, {}, json.dumps({"items": items})
+
+    ApiGatewayV2Response.update_stage = update_stage  # type: ignore[attr-defined]
+    ApiGatewayV2Response.get_authorizers = get_authorizers  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ MIRROR_CANDIDATES = (
 ENDPOINT_SERVICES = (
     "acm",
     "apigateway",
+    "apigatewayv2",
     "cloudwatch",
     "codedeploy",
     "cognitoidp",

@@ -177,6 +177,19 @@ def test_greets_by_name_with_built_in_template_when_object_is_missing(app):
     }
 
 
+def test_greets_through_an_http_api_with_payload_2(app):
+    # `[api] type = "http"`: the HTTP API sends the 2.0 event shape.
+    event = load_event("apigw-http-v2-get")
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    response = app.handler(event, STANDING_CONTEXT)
+    assert response["statusCode"] == 200
+    assert body_of(response) == {
+        "message": "Hello, Ada!",
+        "visits": 1,
+        "request_id": event["requestContext"]["requestId"],
+    }
+
+
 def test_name_defaults_to_world(app):
     assert body_of(app.handler(rest_event(None), STANDING_CONTEXT))["message"] == "Hello, world!"
     assert body_of(app.handler(rest_event(""), STANDING_CONTEXT))["message"] == "Hello, world!"
@@ -483,14 +496,14 @@ def test_control_characters_arriving_percent_encoded_through_the_alb_are_400(app
     "event",
     [
         load_event("s3-object-created"),
-        load_event("apigw-http-v2-get"),
+        {**load_event("apigw-http-v2-get"), "version": "1.0"},
         {},
         [],
         None,
         "GET /hello",
         {"httpMethod": "GET", "path": "/hello"},
     ],
-    ids=["s3", "http-api-v2", "empty", "list", "none", "string", "no-request-context"],
+    ids=["s3", "http-api-1.0", "empty", "list", "none", "string", "no-request-context"],
 )
 def test_events_that_are_not_proxy_events_are_400(app, event):
     assert_error(app.handler(event, ALB_CONTEXT), 400, "expected an API Gateway REST proxy")

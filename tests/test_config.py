@@ -178,7 +178,21 @@ def only_function(key: str) -> dict[str, Any]:
     }
 
 
+# dev on an HTTP API: without the REST-only logging_level it sets.
+HTTP_API = {"api.type": "http", "api.logging_level": DELETE}
+
 RULES = [
+    # What an HTTP API cannot do, refused with the reason
+    case("api.type", "websocket", "'rest' or 'http'"),
+    case("api.logging_level", "ERROR", "writes no execution logs", also={"api.type": "http"}),
+    case("api.stage_name", "v1", "serves its $default stage at the URL's root", also=HTTP_API),
+    case(
+        "waf.markup_paths",
+        ["/hello"],
+        "WAF web ACLs cannot attach to an HTTP API",
+        reported="waf.markup_paths.0",
+        also={**HTTP_API, "routes": [A_ROUTE]},
+    ),
     # Alarms, releases, domain, secrets, provisioned concurrency
     case("alarms.email", ["oncall"], "an email address", "alarms.email.0"),
     case("alarms.https", ["http://hooks.example.com/x"], "https:// URL", "alarms.https.0"),
@@ -1085,6 +1099,12 @@ ACCEPTED_BY_AWS = {
     "300 API resources": new_routes(
         [route("GET", f"/p{n}/a/b/c/d/e/f") for n in range(42)] + [route("GET", "/q/a/b/c/d/e")]
     ),
+    "HTTP API with markup paths on load balancer routes": HTTP_API,
+    # An HTTP API has routes, not resources: past the REST API's 300 resources.
+    "HTTP API with 301 REST resources": {
+        **HTTP_API,
+        **new_routes([route("GET", f"/p{n}/a/b/c/d/e/f") for n in range(43)]),
+    },
     "60 routes to one function": new_routes([route("GET", f"/r{n}") for n in range(60)]),
     # Ten alarms stop its releases: its own three, six for its routes, its target group's
     # (so many routes of one shape on the load balancer need their own priorities).

@@ -24,6 +24,7 @@ from serverless_app.deployer_roles import EnvironmentRole
 from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, REPO_ROOT, synth_config
 from tests.terraform_cycle import PROD_OVERLAY, in_emulator_account, variant_config
 
+HTTP_API_CONFIG = REPO_ROOT / "tests" / "config" / "http_api.toml"
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
 # IAM's quota on a managed policy (whitespace not counted); a role takes 10 managed policies.
@@ -34,15 +35,23 @@ IAM_MANAGED_POLICIES_PER_ROLE = 10
 @pytest.fixture(scope="module")
 def every_stack(stacks, nat_stack, tmp_path_factory) -> dict[str, dict]:
     """The shipped environments, dev with a NAT gateway, prod with the apply cycle's operating
-    options (domain, secrets, provisioned concurrency) and tests/config/operations.toml."""
+    options (domain, secrets, provisioned concurrency), tests/config/operations.toml and the
+    HTTP API's test file, with and without a custom domain."""
     folder = tmp_path_factory.mktemp("deployer-configs")
     prod = folder / "prod.toml"
     prod.write_text(variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, "Z0123456789ABCDEFGHIJ"))
+    http_domain = folder / "httpapi.toml"
+    http_domain.write_text(
+        HTTP_API_CONFIG.read_text()
+        + '\n[domain]\nname = "api.example.com"\nhosted_zone_id = "Z0123456789ABCDEFGHIJ"\n'
+    )
     return {
         **stacks,
         "dev with NAT": nat_stack,
         "prod operating": synth_config(load_config(prod)),
         "operations": synth_config(load_config(REPO_ROOT / "tests" / "config" / "operations.toml")),
+        "http api": synth_config(load_config(HTTP_API_CONFIG)),
+        "http api with a domain": synth_config(load_config(http_domain)),
     }
 
 
@@ -154,6 +163,9 @@ UNSCOPABLE = {
     "kms:ListAliases",
     "logs:CreateLogDelivery",
     "logs:DeleteLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:UpdateLogDelivery",
     "logs:DescribeLogGroups",
     "logs:DescribeResourcePolicies",
     "logs:PutResourcePolicy",

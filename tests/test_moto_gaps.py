@@ -764,3 +764,46 @@ def test_a_mock_integration_of_an_openapi_body_is_imported(https):
     integration = methods_by_path(apigateway, api_id)["/a"]["OPTIONS"]["methodIntegration"]
     assert integration["type"] == "MOCK"
     assert "uri" not in integration
+def test_an_http_api_stage_is_updated_in_place(https):
+    """Gap 28: UpdateStage replaces the settings it gives and keeps the others."""
+    v2 = https.client("apigatewayv2")
+    api_id = v2.create_api(Name="gap-http", ProtocolType="HTTP")["ApiId"]
+    logs = {
+        "DestinationArn": "arn:aws:logs:us-east-1:123456789012:log-group:g",
+        "Format": "$context.requestId",
+    }
+    v2.create_stage(
+        ApiId=api_id,
+        StageName="$default",
+        AutoDeploy=True,
+        AccessLogSettings=logs,
+        DefaultRouteSettings={"ThrottlingRateLimit": 10.0, "ThrottlingBurstLimit": 20},
+    )
+    settings = {
+        "ThrottlingRateLimit": 5.0,
+        "ThrottlingBurstLimit": 7,
+        "DetailedMetricsEnabled": True,
+    }
+    answer = v2.update_stage(ApiId=api_id, StageName="$default", DefaultRouteSettings=settings)
+    assert answer["DefaultRouteSettings"] == settings
+    stage = v2.get_stage(ApiId=api_id, StageName="$default")
+    assert stage["DefaultRouteSettings"] == settings
+    assert stage["AutoDeploy"] is True
+    assert stage["AccessLogSettings"] == logs
+
+
+def test_an_http_apis_authorizers_are_listed(https):
+    """Gap 29: GetAuthorizers lists the API's authorizers."""
+    v2 = https.client("apigatewayv2")
+    api_id = v2.create_api(Name="gap-authorizers", ProtocolType="HTTP")["ApiId"]
+    jwt = {"Issuer": "https://issuer.example.com/", "Audience": ["api"]}
+    made = v2.create_authorizer(
+        ApiId=api_id,
+        Name="partners",
+        AuthorizerType="JWT",
+        IdentitySource=["$request.header.Authorization"],
+        JwtConfiguration=jwt,
+    )
+    (listed,) = v2.get_authorizers(ApiId=api_id)["Items"]
+    assert listed["AuthorizerId"] == made["AuthorizerId"]
+    assert (listed["Name"], listed["JwtConfiguration"]) == ("partners", jwt)

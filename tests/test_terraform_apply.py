@@ -13,6 +13,7 @@ output applied, CDK Terrain's dev output must plan no change.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -72,17 +73,27 @@ pytestmark = pytest.mark.e2e
 
 # dev synthesized by CDK Terrain, applied in a cycle of its own.
 CDKTN_DEV = "dev-cdktn"
-STACKS = (*ENVIRONMENTS, "bootstrap", CDKTN_DEV)
+# dev's shape on an HTTP API (`[api] type = "http"`), from tests/config/http_api.toml.
+HTTP_API = "httpapi"
+HTTP_API_CONFIG = REPO_ROOT / "tests" / "config" / "http_api.toml"
+STACKS = (*ENVIRONMENTS, "bootstrap", CDKTN_DEV, HTTP_API)
+# The stacks on a REST API.
+REST_STACKS = (*ENVIRONMENTS, CDKTN_DEV)
 # Route 53 is global: its API lives in us-east-1.
 GLOBAL_REGION = "us-east-1"
-Collector = Callable[[Endpoint, dict[str, Any]], dict[str, Any]]
+Collector = Callable[[Endpoint, Any], dict[str, Any]]
 
 
 # The function every shipped environment has; dev adds `escape` (third-party dependency).
 HELLO = "hello"
 
 
-def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
+def serverless_facts(
+    endpoint: Endpoint, outputs: dict[str, Any], api_facts: Collector | None = None
+) -> dict[str, Any]:
+    """Everything an environment's stack made; its API with `api_facts` (the REST API's by
+    default)."""
+    api_facts = api_facts or aws_facts.api_facts
     functions = {
         key: aws_facts.function_facts(endpoint, function["function_name"])
         for key, function in outputs["functions"].items()
@@ -96,7 +107,7 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         "function": function,
         "functions": functions,
         "load_balancer": aws_facts.load_balancer_facts(endpoint, outputs["load_balancer_dns_name"]),
-        "api": aws_facts.api_facts(endpoint, outputs["api_invoke_url"]),
+        "api": api_facts(endpoint, outputs["api_invoke_url"]),
         "tables": {
             key: aws_facts.table_facts(endpoint, name) for key, name in outputs["tables"].items()
         },
@@ -301,9 +312,15 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
         )
         folders["bootstrap"] = StackFolders(bootstrap_out / "stacks" / "bootstrap", None)
         folders[CDKTN_DEV] = StackFolders(cdktn_out / "stacks" / "dev", None)
+        folders[HTTP_API] = StackFolders(
+            out / "stacks" / HTTP_API, retired_out / "stacks" / HTTP_API
+        )
         _create_secret_parameters(folders["prod"].applied, emulators["prod"])
         collectors = {env: serverless_facts for env in (*ENVIRONMENTS, CDKTN_DEV)}
         collectors["bootstrap"] = bootstrap_facts
+        collectors[HTTP_API] = functools.partial(
+            serverless_facts, api_facts=aws_facts.http_api_facts
+        )
         with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
             futures = {
                 stack: pool.submit(
@@ -343,6 +360,7 @@ def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
         zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
     text = variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, zone_id)
     (folder / "prod.toml").write_text(in_emulator_account(text))
+    (folder / HTTP_API_CONFIG.name).write_text(in_emulator_account(HTTP_API_CONFIG.read_text()))
     return folder
 
 
@@ -446,11 +464,26 @@ def test_dev_is_destroyed_as_it_is(cycles, stack):
     assert not any(command.startswith("plan -destroy") for command in commands)
 
 
-@pytest.fixture(params=(*ENVIRONMENTS, CDKTN_DEV))
-def applied(request, cycles) -> dict[str, Any]:
-    report = cycles[request.param]
+def _applied_facts(cycles: dict[str, CycleReport], stack: str) -> dict[str, Any]:
+    report = cycles[stack]
     assert report.facts.get("function"), report.failure or report.facts.get("error")
     return report.facts
+
+
+@pytest.fixture(params=(*REST_STACKS, HTTP_API))
+def applied(request, cycles) -> dict[str, Any]:
+    """Each environment's stack, on either kind of API."""
+    return _applied_facts(cycles, request.param)
+
+
+@pytest.fixture(params=REST_STACKS)
+def rest_applied(request, cycles) -> dict[str, Any]:
+    return _applied_facts(cycles, request.param)
+
+
+@pytest.fixture
+def http_applied(cycles) -> dict[str, Any]:
+    return _applied_facts(cycles, HTTP_API)
 
 
 def test_function_runs_as_its_own_role_with_stack_settings(applied):
@@ -516,6 +549,7 @@ def test_each_function_has_its_own_role_with_exactly_its_grants(applied):
 # reads the overlay's orders table and reads and writes its uploads bucket.
 HELLO_GRANTS = {
     "dev": {"WriteItemsRequests", "ReadObjectsBucketAssets"},
+    HTTP_API: {"WriteItemsRequests", "ReadObjectsBucketAssets"},
     "prod": {
         "WriteItemsRequests",
         "ReadObjectsBucketAssets",
@@ -599,7 +633,8 @@ def test_load_balancer_sends_each_public_route_to_its_function_alias(applied):
     assert balancer["attributes"]["access_logs.s3.enabled"] == "true"
 
 
-def test_api_stage_deploys_every_route_to_its_function_alias(applied):
+def test_api_stage_deploys_every_route_to_its_function_alias(rest_applied):
+    applied = rest_applied
     api, config = applied["api"], applied["config"]
     assert api["stage"]["deploymentId"] in api["deployments"]
     routes = {f"{route['method']} {route['path']}": route for route in config["routes"]}
@@ -627,7 +662,8 @@ def test_api_stage_deploys_every_route_to_its_function_alias(applied):
         }
 
 
-def test_routes_with_an_authorizer_use_it_with_their_scopes(applied):
+def test_routes_with_an_authorizer_use_it_with_their_scopes(rest_applied):
+    applied = rest_applied
     api, config = applied["api"], applied["config"]
     authorizers = config.get("authorizers", {})
     assert set(api["authorizers"]) == set(authorizers)
@@ -658,7 +694,8 @@ def test_routes_with_an_authorizer_use_it_with_their_scopes(applied):
         assert issuer.endswith(f"/{pool['pool']['Id']}")
 
 
-def test_cors_preflights_and_api_gateways_own_errors(applied):
+def test_cors_preflights_and_api_gateways_own_errors(rest_applied):
+    applied = rest_applied
     api, config = applied["api"], applied["config"]
     cors = config.get("api", {}).get("cors")
     paths = {route["path"] for route in config["routes"]}
@@ -707,7 +744,8 @@ def test_function_urls_serve_the_live_alias(applied):
             assert found["Cors"]["AllowOrigins"] == url["cors"]["allow_origins"]
 
 
-def test_firewall_guards_load_balancer_and_api_stage(applied):
+def test_firewall_guards_load_balancer_and_api_stage(rest_applied):
+    applied = rest_applied
     prefix = applied["outputs"]["dashboard_name"]  # `<project>-<env>`, as the web ACL's
     assert applied["load_balancer"]["web_acl"]["Name"] == prefix
     assert applied["api"]["web_acl"]["Name"] == prefix
@@ -926,3 +964,94 @@ def test_release_reads_the_applied_outputs_and_finds_live_on_the_only_version(ap
     assert result.returncode == 0, result.stderr
     function = applied["outputs"]["functions"][HELLO]["function_name"]
     assert result.stdout == f"{function}:live already serves version 1; nothing to do\n"
+
+
+def test_the_http_api_serves_every_route_on_its_function_alias(http_applied):
+    api, config, outputs = http_applied["api"], http_applied["config"], http_applied["outputs"]
+    assert api["api"]["ProtocolType"] == "HTTP"
+    assert api["api"]["Name"] == _prefix(config)
+    assert outputs["api_invoke_url"] == api["api"]["ApiEndpoint"]
+    routes = {f"{route['method']} {route['path']}": route for route in config["routes"]}
+    assert set(api["routes"]) == set(routes)
+    # The $default stage serves at the URL's root: a route's URL is the endpoint + its path.
+    assert outputs["route_urls"] == {
+        name: f"{api['api']['ApiEndpoint']}{route['path']}" for name, route in routes.items()
+    }
+    for name, route in routes.items():
+        served = api["routes"][name]
+        # A route naming an authorizer: JWT (cognito and jwt are JWT authorizers here).
+        built_in = authorization(route) in ("NONE", "AWS_IAM")
+        assert served["AuthorizationType"] == (authorization(route) if built_in else "JWT"), name
+        integration = api["integrations"][served["Target"].removeprefix("integrations/")]
+        function_arn = http_applied["functions"][route["function"]]["configuration"]["FunctionArn"]
+        assert integration["IntegrationType"] == "AWS_PROXY"
+        assert integration["PayloadFormatVersion"] == "2.0"
+        assert integration["IntegrationUri"].endswith(f"{function_arn}:live/invocations"), name
+
+
+def test_the_http_apis_default_stage_deploys_itself_throttled_and_logs_every_request(
+    http_applied,
+):
+    api, config = http_applied["api"], http_applied["config"]
+    (stage,) = api["stages"].values()
+    assert stage["StageName"] == "$default"
+    assert stage["AutoDeploy"] is True
+    assert stage["DefaultRouteSettings"] == {
+        "DetailedMetricsEnabled": True,
+        "ThrottlingRateLimit": config["api"]["throttling_rate_limit"],
+        "ThrottlingBurstLimit": config["api"]["throttling_burst_limit"],
+    }
+    destination = stage["AccessLogSettings"]["DestinationArn"]
+    assert destination.endswith(f":log-group:/aws/apigateway/{_prefix(config)}/access")
+    line = json.loads(stage["AccessLogSettings"]["Format"])
+    assert {"requestId", "status", "routeKey"} <= set(line)
+
+
+def test_waf_guards_the_load_balancer_of_an_http_api_stack(http_applied):
+    """A web ACL cannot attach to an HTTP API: the load balancer's routes keep WAF."""
+    prefix = _prefix(http_applied["config"])
+    assert http_applied["load_balancer"]["web_acl"]["Name"] == prefix
+
+
+def test_the_http_apis_authorizers_guard_their_routes(http_applied):
+    api, config, outputs = http_applied["api"], http_applied["config"], http_applied["outputs"]
+    authorizers = {item["Name"]: item for item in api["authorizers"].values()}
+    declared = config["authorizers"]
+    assert set(authorizers) == set(declared)
+    for key, authorizer in declared.items():
+        applied = authorizers[key]
+        assert applied["AuthorizerType"] == "JWT", key
+        assert applied["IdentitySource"] == ["$request.header.Authorization"], key
+        if authorizer["type"] == "cognito":
+            # The stack's user pool issues the tokens; its app client is the audience.
+            pool = outputs["user_pools"][key]
+            region = config["region"]
+            expected = {
+                "Issuer": f"https://cognito-idp.{region}.amazonaws.com/{pool['user_pool_id']}",
+                "Audience": [pool["client_id"]],
+            }
+        else:
+            expected = {"Issuer": authorizer["issuer"], "Audience": authorizer["audiences"]}
+        assert applied["JwtConfiguration"] == expected, key
+    for route in config["routes"]:
+        served = api["routes"][f"{route['method']} {route['path']}"]
+        key = route.get("authorization")
+        if key in declared:
+            assert served["AuthorizerId"] == authorizers[key]["AuthorizerId"]
+            assert served.get("AuthorizationScopes", []) == route.get("scopes", [])
+
+
+def test_the_http_api_answers_browsers_with_its_cors_configuration(http_applied):
+    api, config = http_applied["api"], http_applied["config"]
+    cors = config["api"]["cors"]
+    methods = sorted({route["method"] for route in config["routes"]})
+    applied = api["api"]["CorsConfiguration"]
+    # The provider keeps the lists as sets: their order is not the file's.
+    assert {key: sorted(value) for key, value in applied.items() if isinstance(value, list)} == {
+        "AllowOrigins": sorted(cors["allow_origins"]),
+        # No methods in the file: those its routes serve.
+        "AllowMethods": methods,
+        "AllowHeaders": sorted(cors["allow_headers"]),
+        "ExposeHeaders": [],
+    }
+    assert (applied["AllowCredentials"], applied["MaxAge"]) == (False, cors["max_age_seconds"])

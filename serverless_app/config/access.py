@@ -27,6 +27,7 @@ from constructs_lib.cors import (
     WILDCARD,
     CorsPolicy,
 )
+from constructs_lib.limits import HTTP_API_MAX_AUDIENCES
 from serverless_app.config.base import StrictModel, rule
 from serverless_app.config.problems import Problem
 from serverless_app.config.rules import HttpsUrl, pattern
@@ -169,18 +170,25 @@ class AuthorizerConfig(StrictModel):
         json_schema_extra={"default_text": "—"},
     )
     audiences: (
-        Annotated[list[Annotated[str, Field(min_length=1, max_length=2048)]], Field(min_length=1)]
+        Annotated[
+            list[Annotated[str, Field(min_length=1, max_length=2048)]],
+            Field(min_length=1, max_length=HTTP_API_MAX_AUDIENCES),
+        ]
         | None
     ) = Field(
         default=None,
-        description="`jwt` only, required: accepted `aud` (or Cognito `client_id`) values",
+        description=(
+            f"`jwt` only, required: 1-{HTTP_API_MAX_AUDIENCES} accepted `aud` (or Cognito "
+            "`client_id`) values"
+        ),
         json_schema_extra={"default_text": "—"},
     )
     function: str | None = Field(
         default=None,
         description=(
             "`lambda` only, required: a key of `[functions]`; its `live` alias is invoked with "
-            "the request and answers with an IAM policy (REST) (docs/functions.md)"
+            'the request and answers with an IAM policy (REST) or `{"isAuthorized": ...}` '
+            "(HTTP API, payload 2.0 simple responses) (docs/functions.md)"
         ),
         json_schema_extra={"default_text": "—"},
     )

@@ -33,9 +33,10 @@ def function_variables(config: StackConfig, key: str) -> dict[str, str]:
 
 def cors_variables(config: StackConfig, key: str) -> dict[str, str]:
     """`CORS_POLICY` = the API's CORS policy (JSON) for a function a route reaches, which
-    adds the headers to its own answers (docs/functions.md); nothing without `api.cors`."""
+    adds the headers to its own answers (docs/functions.md); nothing without `api.cors`, nor
+    on an HTTP API, which ignores the functions' CORS headers and sets its own."""
     cors = config.api.cors
-    if cors is None or not config.routes_of(key):
+    if cors is None or config.api.type == "http" or not config.routes_of(key):
         return {}
     return {CORS_POLICY_VARIABLE: cors_policy(cors).as_json()}
 

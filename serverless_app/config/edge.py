@@ -116,9 +116,18 @@ _DOMAIN_NAME = TypeAdapter(DomainName)
 
 
 ApiLoggingLevel = Literal["OFF", "ERROR", "INFO"]
+ApiType = Literal["rest", "http"]
 
 
 class ApiConfig(StrictModel):
+    type: ApiType = Field(
+        default="rest",
+        description=(
+            "`rest`: API Gateway's REST API (WAF, execution logs, request validation); `http`: "
+            "an HTTP API (API Gateway v2: about a third of the price per request, JWT "
+            "authorizers built in, no WAF: docs/functions.md compares them)"
+        ),
+    )
     name: ApiName = Field(
         description=(
             f"1-{API_NAME_MAX} letters, digits, `.`, `-` or `_` (the name is part of a log group "
@@ -127,7 +136,10 @@ class ApiConfig(StrictModel):
         json_schema_extra={"default_text": "`<project>-<env>`"},
     )
     stage_name: ApiStageName = Field(
-        description="1-128 letters, digits, `-` or `_`",
+        description=(
+            "1-128 letters, digits, `-` or `_`; REST only: an HTTP API serves its `$default` "
+            "stage at the URL's root"
+        ),
         json_schema_extra={"default_text": "`<env>`"},
     )
     throttling_rate_limit: Annotated[float, Field(gt=0, le=API_MAX_RATE_LIMIT)] = Field(
@@ -136,7 +148,14 @@ class ApiConfig(StrictModel):
     throttling_burst_limit: Annotated[int, Field(ge=1, le=API_MAX_BURST_LIMIT)] = Field(
         default=100, description="the account's default burst"
     )
-    logging_level: ApiLoggingLevel = Field(default="ERROR", description="")
+    logging_level: ApiLoggingLevel = Field(
+        default="ERROR",
+        description=(
+            'the REST stage\'s execution logs; only with `type = "rest"`: an HTTP API has '
+            "none (its access log records every request either way)"
+        ),
+    )
+
     cors: CorsConfig | None = Field(
         default=None,
         description=(
@@ -146,6 +165,15 @@ class ApiConfig(StrictModel):
         ),
         json_schema_extra={"type_text": "table", "default_text": "unset: no CORS"},
     )
+
+    @rule("logging_level", "type")
+    def _execution_logs_are_rest_only(self) -> Iterator[Problem]:
+        if self.type == "http" and "logging_level" in self.model_fields_set:
+            message = (
+                "an HTTP API writes no execution logs, only the access log (which it always "
+                'writes): remove logging_level or use type = "rest"'
+            )
+            yield Problem(("logging_level",), message, self.logging_level)
 
 
 class WafConfig(StrictModel):
@@ -181,8 +209,8 @@ class WafConfig(StrictModel):
         default=2000,
         description=(
             "WAF's limits; requests one client IP may send per `rate_limit_window_s` to the "
-            "load balancer and the API together (the web ACL is shared); above it WAF answers "
-            "403 until the rate drops"
+            "load balancer and the REST API together (the web ACL is shared; an HTTP API is "
+            "not behind WAF); above it WAF answers 403 until the rate drops"
         ),
     )
     rate_limit_window_s: Annotated[int, one_of(WAF_RATE_WINDOWS_S, "a WAF evaluation window")] = (
@@ -200,7 +228,8 @@ class WafConfig(StrictModel):
             "route paths that take markup in the query or the path (e.g. an HTML escaper): "
             "there AWSManagedRulesCommonRuleSet's CrossSiteScripting_QUERYARGUMENTS and "
             "_URIPATH only count, everywhere else a rule after the group blocks what they "
-            "matched. Each a `routes[].path` of this file; needs "
+            'matched. Each a `routes[].path` of this file (with `api.type = "http"`, of a load '
+            "balancer route: WAF cannot attach to an HTTP API); needs "
             "AWSManagedRulesCommonRuleSet; the path pattern WAF matches (with the optional "
             f"stage prefix) at most {WAF_REGEX_MAX_LENGTH} characters"
         ),

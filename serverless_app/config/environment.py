@@ -15,7 +15,13 @@ from constructs_lib.concurrency import (
     MAX_ACCOUNT_CONCURRENCY,
     MIN_ACCOUNT_CONCURRENCY,
 )
-from constructs_lib.limits import API_GATEWAY_TIMEOUT_S, WAF_REGEX_MAX_LENGTH, alarm_window_problem
+from constructs_lib.limits import (
+    API_GATEWAY_TIMEOUT_S,
+    HTTP_API_MAX_AUTHORIZERS,
+    HTTP_API_MAX_SCOPES,
+    WAF_REGEX_MAX_LENGTH,
+    alarm_window_problem,
+)
 from constructs_lib.paths import paths_regex
 from constructs_lib.permissions import (
     IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS,
@@ -302,7 +308,8 @@ class StackConfig(StrictModel):
     @rule("authorizers", "api")
     def _authorizers_the_api_offers(self) -> Iterator[Problem]:
         for key, authorizer in self.authorizers.items():
-            if authorizer.type == "jwt":
+            # An HTTP API verifies any issuer's tokens itself.
+            if authorizer.type == "jwt" and self.api.type == "rest":
                 message = (
                     "a REST API verifies only Cognito user pool tokens, not any issuer's: use "
                     'an HTTP API (api.type = "http"), type = "cognito", or a lambda authorizer '
@@ -332,9 +339,11 @@ class StackConfig(StrictModel):
     def _role_in_the_account(self) -> Iterator[Problem]:
         return iter(account_problems(self.account_id, self.assume_role))
 
-    @rule("routes")
+    @rule("routes", "api")
     def _route_quotas(self) -> Iterator[Problem]:
-        return under("routes", [*load_balancer_wildcards(self.routes), *api_resources(self.routes)])
+        # An HTTP API has no resources: its quota is routes (300), more than the file allows.
+        resources = api_resources(self.routes) if self.api.type == "rest" else ()
+        return under("routes", [*load_balancer_wildcards(self.routes), *resources])
 
     @rule(
         "functions",
@@ -393,6 +402,44 @@ class StackConfig(StrictModel):
                 f"{WAF_REGEX_MAX_LENGTH}: fewer paths, or a {{name+}} route"
             )
             yield Problem(("waf", "markup_paths"), message, paths)
+
+    @rule("api", "routes", "authorizers")
+    def _http_api_quotas(self) -> Iterator[Problem]:
+        if self.api.type != "http":
+            return
+        if len(self.authorizers) > HTTP_API_MAX_AUTHORIZERS:
+            message = f"an HTTP API takes at most {HTTP_API_MAX_AUTHORIZERS} authorizers"
+            yield Problem(("authorizers",), message, len(self.authorizers))
+        for index, route in enumerate(self.routes):
+            if len(route.scopes) > HTTP_API_MAX_SCOPES:
+                message = f"an HTTP API route takes at most {HTTP_API_MAX_SCOPES} scopes"
+                yield Problem(("routes", index, "scopes"), message, route.scopes)
+
+    @rule("api", "env")
+    def _http_api_serves_the_default_stage(self) -> Iterator[Problem]:
+        if self.api.type == "http" and self.api.stage_name != self.env:
+            message = (
+                "REST only: an HTTP API serves its $default stage at the URL's root (no stage "
+                'in the path); remove stage_name or use type = "rest"'
+            )
+            yield Problem(("api", "stage_name"), message, self.api.stage_name)
+
+    @rule("api", "waf", "routes")
+    def _waf_sees_no_http_api(self) -> Iterator[Problem]:
+        """WAF web ACLs attach to REST stages, load balancers, CloudFront, ... not HTTP APIs."""
+        if self.api.type != "http":
+            return
+        routed = {route.path for route in self.routes}
+        balanced = {route.path for route in self.routes if route.load_balancer}
+        for index, path in enumerate(self.waf.markup_paths):
+            # A path of no route at all is reported once, by _markup_paths_are_routes.
+            if path in routed and path not in balanced:
+                message = (
+                    "WAF web ACLs cannot attach to an HTTP API, so only the load balancer's "
+                    "routes pass WAF: this path is no load balancer route's (the HTTP API is "
+                    "protected by its throttling and authorizers instead)"
+                )
+                yield Problem(("waf", "markup_paths", index), message, path)
 
     @rule("domain", "load_balancer")
     def _load_balancer_name_needs_the_domains_certificate(self) -> Iterator[Problem]:

@@ -9,6 +9,7 @@ from serverless_app.deployer_permissions.grants import (
     CERTIFICATES,
     DOMAIN_NAMES,
     HOSTED_ZONES,
+    HTTP_APIS,
     LOAD_BALANCERS,
     MANAGED_RULE_GROUPS,
     REST_APIS,
@@ -21,6 +22,65 @@ from serverless_app.deployer_permissions.grants import (
 )
 
 PERMISSIONS: dict[str, tuple[Grant, ...]] = {
+    # --- Cognito ------------------------------------------------------------------------
+    # A pool's id is Cognito's (`<region>_<random>`): no name to scope by, this account and
+    # region only. CreateUserPool has no resource-level permission.
+    "aws_cognito_user_pool": (
+        grant("cognito-idp:CreateUserPool", ANY),
+        grant(
+            "cognito-idp:DescribeUserPool cognito-idp:UpdateUserPool cognito-idp:DeleteUserPool "
+            "cognito-idp:GetUserPoolMfaConfig cognito-idp:SetUserPoolMfaConfig "
+            "cognito-idp:TagResource cognito-idp:UntagResource cognito-idp:ListTagsForResource",
+            *USER_POOLS,
+        ),
+    ),
+    "aws_cognito_user_pool_client": (
+        grant(
+            "cognito-idp:CreateUserPoolClient cognito-idp:DescribeUserPoolClient "
+            "cognito-idp:UpdateUserPoolClient cognito-idp:DeleteUserPoolClient",
+            *USER_POOLS,
+        ),
+    ),
+    # --- HTTP APIs (API Gateway v2) -------------------------------------------------------
+    "aws_apigatewayv2_api": (
+        grant(
+            "apigateway:GET apigateway:POST apigateway:PUT apigateway:PATCH apigateway:DELETE",
+            *HTTP_APIS,
+        ),
+    ),
+    "aws_apigatewayv2_integration": (
+        grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *HTTP_APIS),
+    ),
+    "aws_apigatewayv2_route": (
+        grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *HTTP_APIS),
+    ),
+    "aws_apigatewayv2_authorizer": (
+        grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *HTTP_APIS),
+    ),
+    "aws_apigatewayv2_stage": (
+        grant(
+            "apigateway:GET apigateway:POST apigateway:PUT apigateway:PATCH apigateway:DELETE",
+            *HTTP_APIS,
+        ),
+        # The access log is delivered on the caller's behalf (API Gateway developer guide,
+        # "Configure logging for HTTP APIs": the permissions it lists).
+        grant(
+            "logs:CreateLogDelivery logs:GetLogDelivery logs:UpdateLogDelivery "
+            "logs:DeleteLogDelivery logs:ListLogDeliveries logs:PutResourcePolicy "
+            "logs:DescribeResourcePolicies logs:DescribeLogGroups",
+            ANY,
+        ),
+    ),
+    "aws_apigatewayv2_domain_name": (
+        grant(
+            "apigateway:GET apigateway:POST apigateway:PUT apigateway:PATCH apigateway:DELETE",
+            *DOMAIN_NAMES,
+        ),
+        grant("acm:DescribeCertificate", *CERTIFICATES),
+    ),
+    "aws_apigatewayv2_api_mapping": (
+        grant("apigateway:GET apigateway:POST apigateway:PATCH apigateway:DELETE", *DOMAIN_NAMES),
+    ),
     # --- API Gateway (its IAM actions are the HTTP methods of its API, on paths) ---------
     "aws_api_gateway_rest_api": (
         grant(

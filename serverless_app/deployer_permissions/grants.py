@@ -45,6 +45,14 @@ DOMAIN_NAMES = (
 )
 USER_POOLS = ("arn:{partition}:cognito-idp:{region}:{account}:userpool/*",)
 STAGES = ("arn:{partition}:apigateway:{region}::/restapis/*/stages/*",)
+# HTTP APIs (API Gateway v2): an API and everything under it (routes, integrations,
+# authorizers, stages) is a path below /apis/<id>; ids are made by AWS, so this region's.
+HTTP_APIS = (
+    "arn:{partition}:apigateway:{region}::/apis",
+    "arn:{partition}:apigateway:{region}::/apis/*",
+    "arn:{partition}:apigateway:{region}::/tags/*",
+)
+USER_POOLS = ("arn:{partition}:cognito-idp:{region}:{account}:userpool/*",)
 LOAD_BALANCERS = (
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{prefix}/*",
     "arn:{partition}:elasticloadbalancing:{region}:{account}:loadbalancer/app/{prefix}-*/*",
