@@ -34,6 +34,10 @@ from constructs_lib.alarm_kinds import (
     ERRORS,
     LOAD_BALANCER_SERVER_ERRORS,
     REQUEST_METRICS_NAMESPACE,
+    RULE_FAILED_INVOCATIONS,
+    SCHEDULE_DEAD_LETTERS,
+    SCHEDULE_DROPPED,
+    SCHEDULE_TARGET_FAILURES,
     SERVER_ERROR_METRIC,
     SERVER_ERRORS,
     TARGET_SERVER_ERRORS,
@@ -43,6 +47,7 @@ from constructs_lib.alarm_kinds import (
 from constructs_lib.alarm_props import (
     AlarmWindow,
     ApiAlarmProps,
+    EventDeliveryAlarmProps,
     FunctionAlarmProps,
     LoadBalancerAlarmProps,
 )
@@ -58,6 +63,7 @@ from constructs_lib.alarm_signals import (
 from constructs_lib.alarm_topic import AlarmTopic
 from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.dashboard import AlarmDashboard
+from constructs_lib.event_rules import FunctionEventRule
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.limits import (
     ALARM_MAX_METRICS,
@@ -69,6 +75,7 @@ from constructs_lib.limits import (
 )
 from constructs_lib.load_balancer import FunctionLoadBalancer
 from constructs_lib.routes import Route
+from constructs_lib.schedules import FunctionSchedule, ScheduleGroup
 
 # Lambda's maximum timeout; a duration alarm above it could never fire.
 MAX_FUNCTION_TIMEOUT_MS = LAMBDA_MAX_TIMEOUT_S * 1000
@@ -287,6 +294,69 @@ class Monitoring(Construct):
         alarm = self._alarm(
             name, LOAD_BALANCER_SERVER_ERRORS, signal, props.server_error_rate, props.window
         )
+        return WatchedAlarms(paging=[alarm])
+
+    def watch_schedule_group(
+        self, group: ScheduleGroup, props: EventDeliveryAlarmProps | None = None
+    ) -> WatchedAlarms:
+        """Invocations of the group's targets that Lambda refused, and invocations Scheduler
+        gave up on (paging). Scheduler publishes both per group, not per schedule: each
+        schedule's dead-letter queue (`watch_schedule`) says which one."""
+        props = props or EventDeliveryAlarmProps()
+        name = group.props.name
+        metric = metric_factory("AWS/Scheduler", {"ScheduleGroup": name})
+        self._board.header(f"Schedule group {name}")
+        alarms = [
+            self._alarm(name, kind, one_metric(metric(metric_name, "Sum")),
+                        props.failures_threshold, props.window)
+            for kind, metric_name in (
+                (SCHEDULE_TARGET_FAILURES, "TargetErrorCount"),
+                (SCHEDULE_DROPPED, "InvocationDroppedCount"),
+            )
+        ]  # fmt: skip
+        self._board.graph(
+            f"{name}: invocation attempts", one_metric(metric("InvocationAttemptCount", "Sum"))
+        )
+        return WatchedAlarms(paging=alarms)
+
+    def watch_schedule(
+        self, schedule: FunctionSchedule, props: EventDeliveryAlarmProps | None = None
+    ) -> WatchedAlarms:
+        """The schedule's dead-letter queue: any event in it is a run that did not happen
+        (paging)."""
+        props = props or EventDeliveryAlarmProps()
+        depth = Metric(
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": schedule.dead_letter_queue_name},
+            "Maximum",
+        )
+        alarm = self._alarm(
+            schedule.props.name,
+            SCHEDULE_DEAD_LETTERS,
+            one_metric(depth),
+            props.dead_letter_messages_threshold,
+            props.window,
+        )
+        return WatchedAlarms(paging=[alarm])
+
+    def watch_event_rule(
+        self, rule: FunctionEventRule, props: EventDeliveryAlarmProps | None = None
+    ) -> WatchedAlarms:
+        """Events the rule matched but could not deliver to its target (paging)."""
+        props = props or EventDeliveryAlarmProps()
+        name = rule.props.name
+        # Rules on the default bus are published under RuleName alone.
+        metric = metric_factory("AWS/Events", {"RuleName": name})
+        self._board.header(f"Event rule {name}")
+        alarm = self._alarm(
+            name,
+            RULE_FAILED_INVOCATIONS,
+            one_metric(metric("FailedInvocations", "Sum")),
+            props.failures_threshold,
+            props.window,
+        )
+        self._board.graph(f"{name}: invocations", one_metric(metric("Invocations", "Sum")))
         return WatchedAlarms(paging=[alarm])
 
     def _api_dimensions(self, api: LambdaRestApi) -> dict[str, str]:
