@@ -14,23 +14,30 @@ sends its events to EventBridge (`s3.SecureBucket` does).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
-from cdktf_cdktf_provider_aws.cloudwatch_event_target import CloudwatchEventTarget
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
+    CloudwatchEventTarget,
+    CloudwatchEventTargetRetryPolicy,
+)
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
 from constructs import Construct
 
-from constructs_lib.eventbridge import (
+from constructs_lib.event_limits import (
+    EVENT_MAX_AGE_S,
+    EVENT_MAX_RETRY_ATTEMPTS,
     EVENT_PATTERN_MAX_CHARACTERS,
-    EVENT_RULE_NAME_MAX,
-    EVENT_RULE_NAME_PATTERN,
-    name_problem,
+)
+from constructs_lib.eventbridge import (
+    event_age_problem,
+    event_name_problem,
     object_created_pattern,
+    pattern_text,
+    retry_attempts_problem,
 )
 from constructs_lib.iam import stack_account
 from constructs_lib.permissions import INVOKE_ACTION
@@ -42,12 +49,6 @@ TARGET_ID = "function"
 STATEMENT_ID_PREFIX = "AllowEventBridge-"
 
 
-def pattern_text(pattern: Mapping[str, Any]) -> str:
-    """The pattern as EventBridge receives it: the keys in the order written, every string as
-    written (no `\\u` escapes)."""
-    return json.dumps(pattern, ensure_ascii=False, separators=(",", ":"))
-
-
 @dataclass(frozen=True)
 class EventRuleProps:
     # The rule's name, unique on the default bus of the account and region.
@@ -55,11 +56,21 @@ class EventRuleProps:
     # The event pattern (EventBridge's JSON), sent as written.
     event_pattern: Mapping[str, Any]
     description: str | None = None
+    # Default EventBridge's own: 185 retries over at most a day, then the event is dropped
+    # (counted in the rule's FailedInvocations).
+    retry_attempts: int = EVENT_MAX_RETRY_ATTEMPTS
+    maximum_event_age_s: int = EVENT_MAX_AGE_S
 
     def __post_init__(self) -> None:
-        problem = name_problem(self.name, EVENT_RULE_NAME_PATTERN, EVENT_RULE_NAME_MAX)
+        problem = event_name_problem(self.name)
         if problem is not None:
             raise ValueError(f"event rule name {problem}")
+        for key, problem in (
+            ("retry_attempts", retry_attempts_problem(self.retry_attempts)),
+            ("maximum_event_age_s", event_age_problem(self.maximum_event_age_s)),
+        ):
+            if problem is not None:
+                raise ValueError(f"event rule {self.name}: {key} {problem}")
         if not self.event_pattern:
             raise ValueError(f"event rule {self.name}: the event pattern is empty")
         length = len(pattern_text(self.event_pattern))
@@ -103,6 +114,10 @@ class FunctionEventRule(Construct):
             rule=self.rule.name,
             target_id=TARGET_ID,
             arn=target.arn,
+            retry_policy=CloudwatchEventTargetRetryPolicy(
+                maximum_retry_attempts=props.retry_attempts,
+                maximum_event_age_in_seconds=props.maximum_event_age_s,
+            ),
             # Events matched before the permission exists would fail to be delivered.
             depends_on=[self.permission],
         )
@@ -122,6 +137,8 @@ def object_created_rule(
     prefix: str | None = None,
     suffix: str | None = None,
     description: str | None = None,
+    retry_attempts: int = EVENT_MAX_RETRY_ATTEMPTS,
+    maximum_event_age_s: int = EVENT_MAX_AGE_S,
 ) -> FunctionEventRule:
     """The rule of objects created in `bucket_name` under `prefix` and `suffix` (the bucket
     must send its events to EventBridge)."""
@@ -133,5 +150,7 @@ def object_created_rule(
             name=name,
             event_pattern=object_created_pattern(bucket_name, prefix, suffix),
             description=description,
+            retry_attempts=retry_attempts,
+            maximum_event_age_s=maximum_event_age_s,
         ),
     )

@@ -1,36 +1,26 @@
-"""EventBridge and EventBridge Scheduler facts that both the constructs and the configuration
-checks use, stated once: the limits of their APIs and the event pattern of an S3 object
-created under a prefix and suffix. Standard library only: `--check` and `make serve` import
-this module without loading cdktf or the AWS provider bindings.
+"""EventBridge facts beside their limits (`event_limits`): the JSON an event pattern reaches
+AWS as, the event pattern of an S3 object created under a prefix and suffix, and the checks of
+the settings Scheduler and EventBridge bound. Standard library only: `--check` and `make serve`
+import this module without loading cdktf or the AWS provider bindings.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
-# EventBridge Scheduler API reference, CreateSchedule (checked 2026-12-06): a schedule's and a
-# schedule group's name, 1-64 of these characters.
-SCHEDULER_NAME_MAX = 64
-SCHEDULER_NAME_PATTERN = r"[0-9a-zA-Z_.-]{1,64}"
-# RetryPolicy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86,400; AWS's defaults
-# are the maxima (a day of retries), which the constructs keep.
-SCHEDULER_MAX_RETRY_ATTEMPTS = 185
-SCHEDULER_MIN_EVENT_AGE_S = 60
-SCHEDULER_MAX_EVENT_AGE_S = 86_400
-# FlexibleTimeWindow: MaximumWindowInMinutes 1-1,440 when the mode is FLEXIBLE.
-SCHEDULER_MIN_FLEXIBLE_WINDOW_MINUTES = 1
-SCHEDULER_MAX_FLEXIBLE_WINDOW_MINUTES = 1_440
+from constructs_lib.event_limits import (
+    EVENT_MAX_AGE_S,
+    EVENT_MAX_RETRY_ATTEMPTS,
+    EVENT_MIN_AGE_S,
+    EVENT_NAME_MAX,
+    SCHEDULE_MAX_FLEXIBLE_WINDOW_MIN,
+)
 
-# EventBridge API reference, PutRule and PutTargets: a rule's name and a target's id, 1-64 of
-# these characters. EventBridge quotas, "Event pattern size": 2,048 characters (adjustable to
-# 4,096 through Service Quotas; the AWS provider refuses more than 2,048 at plan time).
-EVENT_RULE_NAME_MAX = 64
-EVENT_RULE_NAME_PATTERN = r"[.\-_A-Za-z0-9]{1,64}"
-EVENT_PATTERN_MAX_CHARACTERS = 2_048
-
-# Lambda AddPermission: a statement id of 1-100 letters, digits, `-` and `_`.
-LAMBDA_STATEMENT_ID_MAX = 100
+# Scheduler's schedule and group names, EventBridge's rule names (`EVENT_NAME_MAX`).
+EVENT_NAME_PATTERN = rf"[0-9A-Za-z_.-]{{1,{EVENT_NAME_MAX}}}"
 
 # What S3 sends to EventBridge when an object is created (S3 User Guide, "EventBridge event
 # message structure"): the bucket's events must be on (`eventbridge = true` on the bucket's
@@ -39,34 +29,38 @@ S3_EVENT_SOURCE = "aws.s3"
 S3_OBJECT_CREATED = "Object Created"
 
 
-def name_problem(name: str, pattern: str, maximum: int) -> str | None:
-    """Why `name` is no name of that pattern (letters, digits and the characters it allows,
-    at most `maximum`), or None."""
-    if re.fullmatch(pattern, name) is None:
-        allowed = "letters, digits, `-`, `_` and `.`"
-        return f"must be 1-{maximum} characters of {allowed}, got {name!r} ({len(name)})"
-    return None
+def pattern_text(pattern: Mapping[str, Any]) -> str:
+    """The JSON AWS gets for an event pattern or filter policy: the keys in the order written,
+    every string as written (no `\\u` escapes)."""
+    return json.dumps(pattern, ensure_ascii=False, separators=(",", ":"))
 
 
-def retry_attempts_problem(attempts: int) -> str | None:
-    if not 0 <= attempts <= SCHEDULER_MAX_RETRY_ATTEMPTS:
-        return f"must be between 0 and {SCHEDULER_MAX_RETRY_ATTEMPTS}, got {attempts}"
-    return None
-
-
-def event_age_problem(seconds: int) -> str | None:
-    if not SCHEDULER_MIN_EVENT_AGE_S <= seconds <= SCHEDULER_MAX_EVENT_AGE_S:
+def event_name_problem(name: str) -> str | None:
+    """Why Scheduler or EventBridge would refuse `name` for a schedule, group or rule."""
+    if re.fullmatch(EVENT_NAME_PATTERN, name) is None:
         return (
-            f"must be between {SCHEDULER_MIN_EVENT_AGE_S} and {SCHEDULER_MAX_EVENT_AGE_S} "
-            f"seconds, got {seconds}"
+            f"must be 1-{EVENT_NAME_MAX} letters, digits, `-`, `_` or `.`, "
+            f"got {name!r} ({len(name)})"
         )
     return None
 
 
+def retry_attempts_problem(attempts: int) -> str | None:
+    if not 0 <= attempts <= EVENT_MAX_RETRY_ATTEMPTS:
+        return f"must be between 0 and {EVENT_MAX_RETRY_ATTEMPTS}, got {attempts}"
+    return None
+
+
+def event_age_problem(seconds: int) -> str | None:
+    if not EVENT_MIN_AGE_S <= seconds <= EVENT_MAX_AGE_S:
+        return f"must be between {EVENT_MIN_AGE_S} and {EVENT_MAX_AGE_S} seconds, got {seconds}"
+    return None
+
+
 def flexible_window_problem(minutes: int) -> str | None:
-    low, high = SCHEDULER_MIN_FLEXIBLE_WINDOW_MINUTES, SCHEDULER_MAX_FLEXIBLE_WINDOW_MINUTES
-    if not low <= minutes <= high:
-        return f"must be between {low} and {high} minutes, got {minutes}"
+    """0 is no window (Scheduler's mode OFF); else 1 to the maximum (mode FLEXIBLE)."""
+    if not 0 <= minutes <= SCHEDULE_MAX_FLEXIBLE_WINDOW_MIN:
+        return f"must be between 0 and {SCHEDULE_MAX_FLEXIBLE_WINDOW_MIN} minutes, got {minutes}"
     return None
 
 
@@ -98,3 +92,15 @@ def object_created_pattern(
     if matcher is not None:
         detail["object"] = {"key": [matcher]}
     return {"source": [S3_EVENT_SOURCE], "detail-type": [S3_OBJECT_CREATED], "detail": detail}
+
+
+# EventBridge Scheduler's context attributes (Scheduler User Guide, "Adding context
+# attributes"): placeholders in a target's input that Scheduler replaces at each invocation. A
+# Lambda target without input gets a default notification whose shape AWS does not document;
+# with this input the function receives these four keys.
+SCHEDULER_CONTEXT_INPUT = {
+    "schedule_arn": "<aws.scheduler.schedule-arn>",
+    "scheduled_time": "<aws.scheduler.scheduled-time>",
+    "execution_id": "<aws.scheduler.execution-id>",
+    "attempt_number": "<aws.scheduler.attempt-number>",
+}

@@ -31,14 +31,11 @@ from cdktf_cdktf_provider_aws.scheduler_schedule_group import SchedulerScheduleG
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
 from constructs import Construct
 
+from constructs_lib.event_limits import EVENT_MAX_AGE_S, EVENT_MAX_RETRY_ATTEMPTS
 from constructs_lib.eventbridge import (
-    SCHEDULER_MAX_EVENT_AGE_S,
-    SCHEDULER_MAX_RETRY_ATTEMPTS,
-    SCHEDULER_NAME_MAX,
-    SCHEDULER_NAME_PATTERN,
     event_age_problem,
+    event_name_problem,
     flexible_window_problem,
-    name_problem,
     retry_attempts_problem,
 )
 from constructs_lib.iam import add_inline_policy, service_role, stack_account, stack_partition
@@ -47,8 +44,6 @@ from constructs_lib.permissions import INVOKE_ACTION
 from constructs_lib.releases import InvokeTarget
 
 SCHEDULER_PRINCIPAL = "scheduler.amazonaws.com"
-# IAM: a role's name is at most 64 characters.
-ROLE_NAME_MAX = 64
 # What Scheduler needs of the key: write to the encrypted queue, read the schedule's data.
 KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
@@ -61,7 +56,7 @@ class ScheduleGroupProps:
     region: str
 
     def __post_init__(self) -> None:
-        problem = name_problem(self.name, SCHEDULER_NAME_PATTERN, SCHEDULER_NAME_MAX)
+        problem = event_name_problem(self.name)
         if problem is not None:
             raise ValueError(f"schedule group name {problem}")
 
@@ -90,9 +85,9 @@ class ScheduleProps:
     """One schedule; every setting but the names, the expression and the key has the default
     documented beside it (Scheduler's own where it has one)."""
 
-    # The schedule's name, unique in its group; its dead-letter queue is "<name>-dlq".
+    # The schedule's name, unique in its group.
     name: str
-    # The role Scheduler invokes the target as (at most 64 characters).
+    # The role Scheduler invokes the target as.
     role_name: str
     # "cron(0 3 * * ? *)", "rate(1 hour)" or "at(2027-01-01T00:00:00)", as Scheduler takes it.
     expression: str
@@ -100,25 +95,22 @@ class ScheduleProps:
     kms_key_arn: str
     # Default UTC: the IANA time zone the cron and at expressions are read in.
     timezone: str = "UTC"
-    # Default None: invoked at the time itself (mode OFF); minutes: anywhere within that many
+    # Default 0: invoked at the time itself (mode OFF); minutes: anywhere within that many
     # minutes after it (mode FLEXIBLE), which spreads the load of many schedules.
-    flexible_window_minutes: int | None = None
+    flexible_window_minutes: int = 0
     # Default Scheduler's own: 185 retries over at most a day.
-    retry_attempts: int = SCHEDULER_MAX_RETRY_ATTEMPTS
-    maximum_event_age_s: int = SCHEDULER_MAX_EVENT_AGE_S
+    retry_attempts: int = EVENT_MAX_RETRY_ATTEMPTS
+    maximum_event_age_s: int = EVENT_MAX_AGE_S
     # Default None: the target receives Scheduler's default input; else this text or JSON.
     input: str | None = None
     description: str | None = None
+    # Default None: "<name>-dlq".
+    dead_letter_queue_name: str | None = None
 
     def __post_init__(self) -> None:
         problems = {
-            "name": name_problem(self.name, SCHEDULER_NAME_PATTERN, SCHEDULER_NAME_MAX),
-            "role_name": None
-            if 1 <= len(self.role_name) <= ROLE_NAME_MAX
-            else f"must be 1-{ROLE_NAME_MAX} characters, got {len(self.role_name)}",
-            "flexible_window_minutes": None
-            if self.flexible_window_minutes is None
-            else flexible_window_problem(self.flexible_window_minutes),
+            "name": event_name_problem(self.name),
+            "flexible_window_minutes": flexible_window_problem(self.flexible_window_minutes),
             "retry_attempts": retry_attempts_problem(self.retry_attempts),
             "maximum_event_age_s": event_age_problem(self.maximum_event_age_s),
         }
@@ -144,7 +136,7 @@ class FunctionSchedule(Construct):
         self.dead_letter_queue = SqsQueue(
             self,
             "dlq",
-            name=f"{props.name}-dlq",
+            name=props.dead_letter_queue_name or f"{props.name}-dlq",
             kms_master_key_id=props.kms_key_arn,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
@@ -176,8 +168,8 @@ class FunctionSchedule(Construct):
             schedule_expression=props.expression,
             schedule_expression_timezone=props.timezone,
             flexible_time_window=SchedulerScheduleFlexibleTimeWindow(
-                mode="OFF" if window is None else "FLEXIBLE",
-                maximum_window_in_minutes=window,
+                mode="FLEXIBLE" if window else "OFF",
+                maximum_window_in_minutes=window or None,
             ),
             kms_key_arn=props.kms_key_arn,
             target=SchedulerScheduleTarget(

@@ -53,6 +53,7 @@ from serverless_app.config.data import (
 from serverless_app.config.terraform import as_terraform_literals
 from serverless_app.config.variables import granted_variable
 from serverless_app.stack_alarms import watch_stack
+from serverless_app.stack_eventbridge import add_eventbridge_triggers, watch_eventbridge_triggers
 from serverless_app.stack_outputs import add_outputs
 
 # A function without NAT reaches SSM only through an interface endpoint. No `kms` endpoint:
@@ -109,6 +110,7 @@ class ServerlessStack(TerraformStack):
             for key, function_config in config.functions.items()
         }
         self.endpoints = self._secret_endpoints()
+        self.eventbridge_triggers = add_eventbridge_triggers(self)
         self.routes = [
             Route(
                 route.method,
@@ -154,6 +156,7 @@ class ServerlessStack(TerraformStack):
             routes=self.routes,
             load_balancer=self.load_balancer,
         )
+        watch_eventbridge_triggers(self.monitoring, self.eventbridge_triggers, config)
         self.releases = Releases(
             self, "releases", ReleasesProps(name=config.name_prefix, region=config.region)
         )

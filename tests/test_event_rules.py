@@ -56,6 +56,7 @@ def test_target_is_the_alias_after_the_permission(synthesized):
         "rule": f"${{aws_cloudwatch_event_rule.{rule_id}.name}}",
         "target_id": "function",
         "arn": ALIAS_ARN,
+        "retry_policy": {"maximum_retry_attempts": 185, "maximum_event_age_in_seconds": 86400},
         "depends_on": [f"aws_lambda_permission.{permission_id}"],
     }
 
@@ -149,9 +150,11 @@ def test_object_created_rule_names_the_bucket_by_reference():
 @pytest.mark.parametrize(
     ("props", "message"),
     [
-        ({"name": "t orders"}, "event rule name must be 1-64 characters"),
-        ({"name": "r" * 65}, "event rule name must be 1-64 characters"),
+        ({"name": "t orders"}, "event rule name must be 1-64 letters"),
+        ({"name": "r" * 65}, "event rule name must be 1-64 letters"),
         ({"event_pattern": {}}, "the event pattern is empty"),
+        ({"retry_attempts": 186}, "retry_attempts must be between 0 and 185"),
+        ({"maximum_event_age_s": 59}, "maximum_event_age_s must be between 60 and 86400"),
         (
             {"event_pattern": {"source": ["s" * 2040]}},
             "has 2055 characters, EventBridge takes at most 2048",

@@ -97,6 +97,7 @@ from serverless_app.config.rules import (
     partition_of,
     zone_problem,
 )
+from serverless_app.config.schedules import schedule_problems
 from serverless_app.config.storage import S3Config
 from serverless_app.config.trigger_rules import event_problems
 from serverless_app.config.triggers import TRIGGERS_FIELD, Triggers
@@ -287,6 +288,10 @@ class StackConfig(StrictModel):
     @rule("functions", "queues", "topics", "tables", "buckets", "triggers", "project", "env")
     def _events_agree(self) -> Iterator[Problem]:
         return event_problems(self)
+
+    @rule("triggers", "project", "env")
+    def _schedule_names_fit(self) -> Iterator[Problem]:
+        return schedule_problems(self)
 
     @rule("buckets", "project", "env")
     def _bucket_prefixes_fit(self) -> Iterator[Problem]:

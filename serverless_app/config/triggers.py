@@ -6,7 +6,6 @@ source's defaults are filled in before validation (`prepared`). The rules across
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, get_args
 
@@ -33,6 +32,7 @@ from constructs_lib.event_limits import (
     schedule_expression_problem,
     time_zones,
 )
+from constructs_lib.eventbridge import pattern_text
 from serverless_app.config.aws_facts import S3_OBJECT_KEY_MAX_BYTES
 
 # `rule` is also a key of the entry: the decorator goes by another name in the class body.
@@ -169,8 +169,8 @@ def _filter_policy(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def event_pattern_json(pattern: dict[str, Any]) -> str:
-    """The JSON AWS gets for an event pattern or filter policy: the keys and values as written."""
-    return json.dumps(pattern, ensure_ascii=False, separators=(",", ":"))
+    """The JSON AWS gets for an event pattern or filter policy (the constructs write the same)."""
+    return pattern_text(pattern)
 
 
 def _only_for(*kinds: str) -> str:
