@@ -140,6 +140,8 @@ class FunctionSchedule(Construct):
             kms_master_key_id=props.kms_key_arn,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )
+        # Read once: every read is a round trip to the jsii kernel.
+        queue_arn = self.dead_letter_queue.arn
         self.role = service_role(
             self,
             "role",
@@ -154,7 +156,7 @@ class FunctionSchedule(Construct):
                 self.role,
                 "SendToDeadLetterQueue",
                 ["sqs:SendMessage"],
-                [self.dead_letter_queue.arn],
+                [queue_arn],
             ),
             add_inline_policy(self, self.role, "UseKey", list(KEY_ACTIONS), [props.kms_key_arn]),
         ]
@@ -180,9 +182,7 @@ class FunctionSchedule(Construct):
                     maximum_retry_attempts=props.retry_attempts,
                     maximum_event_age_in_seconds=props.maximum_event_age_s,
                 ),
-                dead_letter_config=SchedulerScheduleTargetDeadLetterConfig(
-                    arn=self.dead_letter_queue.arn
-                ),
+                dead_letter_config=SchedulerScheduleTargetDeadLetterConfig(arn=queue_arn),
             ),
             # Scheduler invokes as the role from the first run on: its policies come first.
             depends_on=policies,

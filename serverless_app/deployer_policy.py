@@ -102,6 +102,10 @@ TOPICS = (
     "arn:{partition}:sns:{region}:{account}:{prefix}-*:*",
 )
 QUEUES = ("arn:{partition}:sqs:{region}:{account}:{prefix}-*",)
+# The stack's schedule group is named `<project>-<env>`; its schedules are in it.
+SCHEDULE_GROUPS = ("arn:{partition}:scheduler:{region}:{account}:schedule-group/{prefix}",)
+SCHEDULES = ("arn:{partition}:scheduler:{region}:{account}:schedule/{prefix}/*",)
+EVENT_RULES = ("arn:{partition}:events:{region}:{account}:rule/{prefix}-*",)
 TABLES = ("arn:{partition}:dynamodb:{region}:{account}:table/{prefix}-*",)
 CODEDEPLOY = (
     "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}",
@@ -473,6 +477,34 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
             "sns:SetSubscriptionAttributes",
             *TOPICS,
         ),
+    ),
+    # --- EventBridge and EventBridge Scheduler ----------------------------------------------
+    "aws_scheduler_schedule_group": (
+        grant(
+            "scheduler:CreateScheduleGroup scheduler:GetScheduleGroup "
+            "scheduler:DeleteScheduleGroup scheduler:TagResource scheduler:UntagResource "
+            "scheduler:ListTagsForResource",
+            *SCHEDULE_GROUPS,
+        ),
+    ),
+    "aws_scheduler_schedule": (
+        grant(
+            "scheduler:CreateSchedule scheduler:GetSchedule scheduler:UpdateSchedule "
+            "scheduler:DeleteSchedule",
+            *SCHEDULES,
+        ),
+        # The schedule's data is encrypted with the stack's key, on the caller's behalf.
+        grant("kms:DescribeKey kms:Encrypt kms:Decrypt kms:GenerateDataKey", *KEYS),
+    ),
+    "aws_cloudwatch_event_rule": (
+        grant(
+            "events:PutRule events:DescribeRule events:DeleteRule events:TagResource "
+            "events:UntagResource events:ListTagsForResource",
+            *EVENT_RULES,
+        ),
+    ),
+    "aws_cloudwatch_event_target": (
+        grant("events:PutTargets events:RemoveTargets events:ListTargetsByRule", *EVENT_RULES),
     ),
     # --- CloudWatch ---------------------------------------------------------------------
     "aws_cloudwatch_log_group": (

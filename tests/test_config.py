@@ -167,6 +167,7 @@ def only_function(key: str) -> dict[str, Any]:
     return {
         "functions": {key: {"source_dir": "lambda"}},
         "routes": [{**A_ROUTE, "function": key}],
+        "triggers": [],
     }
 
 
@@ -853,9 +854,13 @@ RULES = [
     case(
         "routes.0.function",
         "helo",
-        "not a key of [functions] (hello, escape); did you mean 'hello'?",
+        "not a key of [functions] (hello, escape, housekeeping); did you mean 'hello'?",
     ),
-    case("routes.0.function", "nothing", "not a key of [functions] (hello, escape) (given"),
+    case(
+        "routes.0.function",
+        "nothing",
+        "not a key of [functions] (hello, escape, housekeeping) (given",
+    ),
     case("routes.0.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
     case("routes.0.load_balancer", "yes", "valid boolean"),
     # The load balancer checks no signature: an AWS_IAM route there would be anonymous.
@@ -1550,6 +1555,7 @@ def test_one_name_prefix_in_two_files_clashes_on_every_derived_name(tmp_path):
             ("alarms.topic_name", "alarm topic", "a-b-c-alarms"),
             ("functions.hello.name", "function name", "a-b-c-hello"),
             ("functions.escape.name", "function name", "a-b-c-escape"),
+            ("functions.housekeeping.name", "function name", "a-b-c-housekeeping"),
             ("tables.requests.name", "table name", "a-b-c-requests"),
             ("s3.bucket_prefix", "bucket prefix", "a-b-c-artifacts-"),
             ("load_balancer.name", "load balancer name", "a-b-c"),
@@ -1872,7 +1878,7 @@ def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, 
     ]
 
 
-SHIPPED_FUNCTIONS = {"dev": ["hello", "escape"], "prod": ["hello"]}
+SHIPPED_FUNCTIONS = {"dev": ["hello", "escape", "housekeeping"], "prod": ["hello"]}
 
 
 def test_reserved_concurrency_is_opt_in_in_the_shipped_files():

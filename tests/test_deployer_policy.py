@@ -166,6 +166,8 @@ def test_only_actions_without_resource_level_permissions_are_on_every_resource(e
 DEV_ROLES = {
     "hello-dev-hello-role": ["lambda.amazonaws.com"],
     "hello-dev-escape-role": ["lambda.amazonaws.com"],
+    "hello-dev-housekeeping-role": ["lambda.amazonaws.com"],
+    "hello-dev-nightly-scheduler": ["scheduler.amazonaws.com"],
     "hello-dev-vpc-flow-logs": ["vpc-flow-logs.amazonaws.com"],
     "hello-dev-codedeploy": ["codedeploy.amazonaws.com"],
 }

@@ -13,7 +13,7 @@ import main
 from scripts import diagram
 from scripts.diagram import build_picture, render
 from serverless_app.summary import resource_family
-from tests.support import CONFIG_DIR, REPO_ROOT, load_balancer_functions, name_prefix
+from tests.support import CONFIG_DIR, REPO_ROOT, file_values, load_balancer_functions, name_prefix
 
 DEV_CONFIG = CONFIG_DIR / "dev.toml"
 
@@ -100,10 +100,18 @@ def test_the_source_draws_every_edge_of_the_picture(picture, source):
 
 
 def function_nodes(picture: diagram.Picture, document: dict) -> list[diagram.PictureNode]:
-    """One node per Lambda function of the stack (dev has two)."""
+    """One node per Lambda function of the stack (dev has three)."""
     nodes = [n for n in picture.nodes if n.resources[0].startswith("aws_lambda_function.")]
-    assert len(nodes) == len(document["resource"]["aws_lambda_function"]) == 2
+    assert len(nodes) == len(document["resource"]["aws_lambda_function"]) == 3
     return nodes
+
+
+def routed(document: dict, function: diagram.PictureNode) -> bool:
+    """Whether a route of dev reaches the function (the others are invoked by EventBridge)."""
+    name = function.resources[0].removeprefix("aws_lambda_function.")
+    function_name = document["resource"]["aws_lambda_function"][name]["function_name"]
+    key = function_name.removeprefix(f"{name_prefix(DEV_CONFIG)}-")
+    return key in {route["function"] for route in file_values(DEV_CONFIG)["routes"]}
 
 
 def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_balancer(
@@ -122,7 +130,7 @@ def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_bala
         assert {(function.key, diagram._node_key(s)) for s in private} <= edges
         # Callers invoke the function's live alias (what CodeDeploy moves), not the function.
         (alias,) = [a for a in aliases if (a.key, function.key) in edges]
-        assert (api.key, alias.key) in edges
+        assert ((api.key, alias.key) in edges) == routed(document, function)
         assert (load_balancer.key, function.key) not in edges
         # The invoke permission points back: one arrow.
         assert (function.key, api.key) not in edges
@@ -296,34 +304,45 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
     edges = {(e.tail, e.head) for e in picture.edges}
     topic = node_of(picture, "aws_sns_topic")
     alarms = nodes_of(picture, "aws_cloudwatch_metric_alarm")
-    # dev: six per function (hello, escape), one for escape's target group (hello is not on
-    # the load balancer), the API's latency and the load balancer's own 5XX.
-    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 15
+    # dev: six per routed function (hello, escape), five for housekeeping (no API routes), one
+    # for escape's target group (hello is not on the load balancer), the API's latency, the
+    # load balancer's own 5XX, the schedule group's two, the nightly schedule's dead-letter
+    # queue and the uploads rule's failed deliveries.
+    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 24
     assert all((alarm.key, topic.key) in edges for alarm in alarms)
     labels = {alarm.label.split("\n")[0] for alarm in alarms}
     assert f"{name_prefix(DEV_CONFIG)}-hello-errors" in labels
     assert node_of(picture, "aws_cloudwatch_dashboard").kind.title == "dashboard"
     groups = nodes_of(picture, "aws_codedeploy_deployment_group")
     application = node_of(picture, "aws_codedeploy_app")
-    assert len(groups) == 2
+    assert len(groups) == 3
     on_load_balancer = load_balancer_functions(DEV_CONFIG)
     bodies = document["resource"]["aws_codedeploy_deployment_group"]
     for group in groups:
         assert (group.key, application.key) in edges
         name = bodies[group.resources[0].split(".")[1]]["deployment_group_name"]
         key = name.removeprefix(f"{name_prefix(DEV_CONFIG)}-")
-        # The group's rollback alarms: its function's errors, duration, 5XX answers and API
-        # routes' 5XX, and its target group's 5XX if the function is on the load balancer.
+        # The group's rollback alarms: its function's errors, duration, 5XX answers, its API
+        # routes' 5XX if a route reaches it, its target group's 5XX if the function is on the
+        # load balancer.
+        routes = {route["function"] for route in file_values(DEV_CONFIG)["routes"]}
         rollback = sum((group.key, alarm.key) in edges for alarm in alarms)
-        assert rollback == 4 + (key in on_load_balancer), key
+        assert rollback == 3 + (key in routes) + (key in on_load_balancer), key
 
 
 def test_callers_reach_every_function_through_its_live_alias(picture, document):
-    """The API reaches every function; the load balancer exactly those with a public route."""
+    """The API reaches every routed function, the load balancer exactly those with a public
+    route, EventBridge (a schedule, a rule) the others."""
     edges = {(e.tail, e.head) for e in picture.edges}
     aliases = nodes_of(picture, "aws_lambda_alias")
     functions = nodes_of(picture, "aws_lambda_function")
-    assert len(aliases) == len(functions) == 2
+    assert len(aliases) == len(functions) == 3
+    eventbridge = {
+        node.key
+        for kind in ("aws_scheduler_schedule", "aws_cloudwatch_event_rule")
+        for node in nodes_of(picture, kind)
+    }
+    assert len(eventbridge) == 2
     api, load_balancer = node_of(picture, "aws_api_gateway_rest_api"), node_of(picture, "aws_lb")
     on_load_balancer = load_balancer_functions(DEV_CONFIG)
     assert on_load_balancer == {"escape"}
@@ -331,7 +350,10 @@ def test_callers_reach_every_function_through_its_live_alias(picture, document):
     for function in functions:
         (alias,) = [a for a in aliases if (a.key, function.key) in edges]
         assert alias.label.split("\n")[0] == "live"
-        assert (api.key, alias.key) in edges
+        assert ((api.key, alias.key) in edges) == routed(document, function)
+        # housekeeping: the nightly schedule and the uploads rule.
+        callers = {key for key in eventbridge if (key, alias.key) in edges}
+        assert len(callers) == (0 if routed(document, function) else 2)
         name = bodies[function.resources[0].split(".")[1]]["function_name"]
         key = name.removeprefix(f"{name_prefix(DEV_CONFIG)}-")
         assert ((load_balancer.key, alias.key) in edges) == (key in on_load_balancer), key

@@ -43,6 +43,7 @@ from tests.support import (
 )
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
+    EMULATOR_ACCOUNT,
     PROD_OVERLAY,
     TEARDOWN_OVERRIDE_FILE,
     CycleReport,
@@ -109,6 +110,16 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
         "provisioned_concurrency": aws_facts.provisioned_concurrency_facts(
             endpoint, function_name, "live"
         ),
+        # The dashboard is named `<project>-<env>`, as the schedule group and the rules start.
+        "eventbridge": aws_facts.eventbridge_facts(endpoint, outputs["dashboard_name"]),
+        "invoke_policies": {
+            key: aws_facts.invoke_policy_facts(endpoint, function["function_name"], "live")
+            for key, function in outputs["functions"].items()
+        },
+        "notifications": {
+            key: aws_facts.notification_facts(endpoint, name)
+            for key, name in outputs["buckets"].items()
+        },
         "outputs": outputs,
     }
 
@@ -546,6 +557,141 @@ def _prefix(config: dict[str, Any]) -> str:
     return f"{config['project']}-{config['env']}"
 
 
+def _triggers(config: dict[str, Any], *kinds: str) -> list[dict[str, Any]]:
+    """The `[[triggers]]` entries whose source is one of `kinds`."""
+    return [trigger for trigger in config.get("triggers", []) if set(kinds) & set(trigger)]
+
+
+# What docs/events.md states of the EventBridge sources: the names of a trigger's schedule or
+# rule, and the settings an entry leaves out.
+def _event_name(config: dict[str, Any], trigger: dict[str, Any]) -> str:
+    kind = next(kind for kind in ("schedule", "bucket", "rule") if kind in trigger)
+    source = f"-{trigger[kind]}" if kind == "bucket" else ""
+    return f"{_prefix(config)}-{trigger.get('name') or trigger['function'] + '-' + kind + source}"
+
+
+def _retry_policy(trigger: dict[str, Any]) -> dict[str, int]:
+    return {
+        "MaximumRetryAttempts": trigger.get("retry_attempts", 185),
+        "MaximumEventAgeInSeconds": trigger.get("maximum_event_age_seconds", 86400),
+    }
+
+
+def _key_matcher(trigger: dict[str, Any]) -> list[dict[str, str]] | None:
+    """docs/events.md: a prefix or a suffix alone, both as one wildcard."""
+    prefix, suffix = trigger.get("prefix"), trigger.get("suffix")
+    if prefix and suffix:
+        return [{"wildcard": f"{prefix}*{suffix}"}]
+    if prefix or suffix:
+        return [{"prefix": prefix} if prefix else {"suffix": suffix}]
+    return None
+
+
+def test_each_schedule_invokes_its_live_alias_as_its_own_role(applied):
+    config, outputs = applied["config"], applied["outputs"]
+    schedules = applied["eventbridge"]["schedules"]
+    triggers = _triggers(config, "schedule")
+    assert set(schedules) == {_event_name(config, trigger) for trigger in triggers}
+    account = EMULATOR_ACCOUNT
+    region = config["region"]
+    for trigger in triggers:
+        name = _event_name(config, trigger)
+        facts = schedules[name]
+        schedule, target = facts["schedule"], facts["schedule"]["Target"]
+        alias_arn = outputs["functions"][trigger["function"]]["live_alias_arn"]
+        assert schedule["GroupName"] == _prefix(config)
+        assert schedule["State"] == "ENABLED"
+        assert schedule["ScheduleExpression"] == trigger["schedule"]
+        assert schedule["ScheduleExpressionTimezone"] == trigger.get("timezone", "UTC")
+        window = trigger.get("flexible_window_minutes", 0)
+        assert schedule["FlexibleTimeWindow"] == (
+            {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": window} if window else {"Mode": "OFF"}
+        )
+        assert target["Arn"] == alias_arn
+        assert target["RetryPolicy"] == _retry_policy(trigger)
+        # The input names the schedule, the time, the execution and the attempt.
+        assert set(json.loads(target["Input"])) == {
+            "schedule_arn",
+            "scheduled_time",
+            "execution_id",
+            "attempt_number",
+        }
+        key_arn = schedule["KmsKeyArn"]
+        assert key_arn.startswith(f"arn:aws:kms:{region}:{account}:key/")
+        # Its own role: Scheduler may assume it for this account's schedule group only.
+        role = facts["role"]
+        assert role["RoleName"] == f"{name}-scheduler"
+        assert target["RoleArn"] == role["Arn"]
+        [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+        assert trust["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {
+                "aws:SourceArn": f"arn:aws:scheduler:{region}:{account}:schedule-group/"
+                f"{_prefix(config)}"
+            },
+        }
+        # Its own dead-letter queue, encrypted with the stack key, kept 14 days.
+        queue = facts["dead_letter_queue"]
+        assert queue["QueueArn"] == target["DeadLetterConfig"]["Arn"]
+        assert queue["QueueArn"].endswith(f":{name}-schedule-dlq")
+        assert queue["KmsMasterKeyId"] == key_arn
+        assert queue["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+        # The role may invoke the alias, write its queue and use the key: nothing else.
+        granted = {
+            sid: (
+                _as_list(document["Statement"][0]["Action"]),
+                _as_list(document["Statement"][0]["Resource"]),
+            )
+            for sid, document in facts["role_policies"].items()
+        }
+        assert granted == {
+            "InvokeTarget": (["lambda:InvokeFunction"], [alias_arn]),
+            "SendToDeadLetterQueue": (["sqs:SendMessage"], [queue["QueueArn"]]),
+            "UseKey": (["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
+        }
+
+
+def test_each_bucket_and_rule_trigger_is_a_rule_invoking_the_live_alias(applied):
+    config, outputs = applied["config"], applied["outputs"]
+    rules = applied["eventbridge"]["rules"]
+    triggers = _triggers(config, "bucket", "rule")
+    assert set(rules) == {_event_name(config, trigger) for trigger in triggers}
+    for trigger in triggers:
+        name = _event_name(config, trigger)
+        rule, targets = rules[name]["rule"], rules[name]["targets"]
+        alias_arn = outputs["functions"][trigger["function"]]["live_alias_arn"]
+        pattern = json.loads(rule["EventPattern"])
+        if "bucket" in trigger:
+            detail: dict[str, Any] = {"bucket": {"name": [outputs["buckets"][trigger["bucket"]]]}}
+            if (matcher := _key_matcher(trigger)) is not None:
+                detail["object"] = {"key": matcher}
+            expected = {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
+            assert pattern == expected
+        else:
+            assert pattern == trigger["rule"]
+        assert rule["EventBusName"] == "default" and rule["State"] == "ENABLED"
+        [target] = targets
+        assert (target["Id"], target["Arn"]) == ("function", alias_arn)
+        assert target["RetryPolicy"] == _retry_policy(trigger)
+        # The alias lets EventBridge invoke it for this rule of this account only.
+        statements = applied["invoke_policies"][trigger["function"]]
+        [statement] = [s for s in statements if s["Sid"] == f"AllowEventBridge-{name}"]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Resource"] == alias_arn
+        assert statement["Condition"] == {
+            "ArnLike": {"AWS:SourceArn": rule["Arn"]},
+            "StringEquals": {"AWS:SourceAccount": EMULATOR_ACCOUNT},
+        }
+
+
+def test_every_declared_bucket_sends_its_events_to_eventbridge(applied):
+    notifications = applied["notifications"]
+    assert set(notifications) == set(applied["config"].get("buckets", {}))
+    for key, notification in notifications.items():
+        assert notification.get("EventBridgeConfiguration") == {}, key
+
+
 def test_load_balancer_sends_each_public_route_to_its_function_alias(applied):
     balancer, config = applied["load_balancer"], applied["config"]
     public = public_routes(config)
@@ -699,11 +845,23 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     topic = outputs["alarm_topic_arn"]
     alarms = operations["alarms"]
     balancer = applied["load_balancer"]["load_balancer"]["LoadBalancerName"]
-    behind_load_balancer = {route["function"] for route in public_routes(applied["config"])}
-    # Per function six, one for its target group if a public route reaches it; the API's
-    # latency and, when the load balancer has targets, its own 5XX.
+    config = applied["config"]
+    behind_load_balancer = {route["function"] for route in public_routes(config)}
+    routed = {route["function"] for route in config["routes"]}
+    schedules, rules = _triggers(config, "schedule"), _triggers(config, "bucket", "rule")
+    # Per function five, one for its API routes if it has any, one for its target group if a
+    # public route reaches it; the API's latency and, when the load balancer has targets, its
+    # own 5XX; the schedule group's two and one per schedule (its dead-letter queue); one per
+    # rule (its failed deliveries).
     assert len(alarms) == (
-        6 * len(functions) + len(behind_load_balancer) + 1 + bool(behind_load_balancer)
+        5 * len(functions)
+        + len(routed)
+        + len(behind_load_balancer)
+        + 1
+        + bool(behind_load_balancer)
+        + (2 if schedules else 0)
+        + len(schedules)
+        + len(rules)
     )
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms)
     # Named after what they watch, the name prefix once: hello-dev-hello-errors, ...
@@ -714,7 +872,9 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
         assert operations["aliases"][key]["AliasArn"] == function["live_alias_arn"]
         group = operations["deployment_groups"][key]
         # Each function's release stops on what a bad release of it sets off, and only that.
-        own = {f"{name}-{kind}" for kind in ("errors", "duration-p99", "server-errors", "api-5xx")}
+        own = {f"{name}-{kind}" for kind in ("errors", "duration-p99", "server-errors")}
+        if key in routed:
+            own.add(f"{name}-api-5xx")
         if key in behind_load_balancer:
             own.add(f"{balancer}-{key}-5xx")  # its target group's, `<load balancer>-<key>`
         assert own <= {a["AlarmName"] for a in alarms}

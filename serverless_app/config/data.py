@@ -81,6 +81,7 @@ STACK_CONSTRUCT_IDS = frozenset(
         "firewall",
         "monitoring",
         "releases",
+        "schedule-group",
         "backend",
         # Outputs without `_` in their names.
         "functions",

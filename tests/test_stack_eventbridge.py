@@ -1,0 +1,147 @@
+"""The schedule, bucket and rule triggers of a stack: what the shipped dev synthesizes for its
+nightly schedule and its uploads trigger (names, settings, input, alarms), a rule trigger's
+pattern as written, and the one name the configuration checks beyond the trigger's own (the
+schedule's role)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from serverless_app.config import load_config
+from serverless_app.config.loading import ConfigError
+from tests.support import (
+    ENVIRONMENT_FILES,
+    file_values,
+    name_prefix,
+    only,
+    ref,
+    resources,
+    synth_config,
+)
+from tests.test_config import dev_with, write_config
+
+
+@pytest.fixture(scope="module")
+def dev(stacks) -> dict:
+    return stacks["dev"]
+
+
+PREFIX = name_prefix(ENVIRONMENT_FILES["dev"])
+
+
+def test_dev_schedule_is_the_nightly_job_in_berlin_time(dev):
+    schedule = only(dev, "aws_scheduler_schedule")
+    assert only(dev, "aws_scheduler_schedule_group")["name"] == PREFIX
+    assert schedule["name"] == f"{PREFIX}-nightly"
+    assert schedule["group_name"] == ref(dev, "aws_scheduler_schedule_group", "schedule", "name")
+    assert schedule["schedule_expression"] == "cron(30 2 * * ? *)"
+    assert schedule["schedule_expression_timezone"] == "Europe/Berlin"
+    assert schedule["flexible_time_window"] == {"mode": "FLEXIBLE", "maximum_window_in_minutes": 15}
+    target = schedule["target"]
+    assert target["arn"] == ref(dev, "aws_lambda_alias", "housekeeping", "arn")
+    assert target["retry_policy"] == {
+        "maximum_retry_attempts": 3,
+        "maximum_event_age_in_seconds": 3600,
+    }
+    # Scheduler's context attributes, which it replaces at each invocation.
+    assert json.loads(target["input"]) == {
+        "schedule_arn": "<aws.scheduler.schedule-arn>",
+        "scheduled_time": "<aws.scheduler.scheduled-time>",
+        "execution_id": "<aws.scheduler.execution-id>",
+        "attempt_number": "<aws.scheduler.attempt-number>",
+    }
+    roles = {role["name"] for role in resources(dev, "aws_iam_role").values()}
+    assert f"{PREFIX}-nightly-scheduler" in roles
+    queues = {queue["name"] for queue in resources(dev, "aws_sqs_queue").values()}
+    assert f"{PREFIX}-nightly-schedule-dlq" in queues
+
+
+def test_dev_uploads_trigger_is_a_rule_on_the_uploads_prefix(dev):
+    [rule] = resources(dev, "aws_cloudwatch_event_rule").values()
+    assert rule["name"] == f"{PREFIX}-housekeeping-bucket-uploads"
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {
+            "bucket": {"name": [ref(dev, "aws_s3_bucket", "bucket-uploads_bucket", "bucket")]},
+            "object": {"key": [{"prefix": "uploads/"}]},
+        },
+    }
+    target = only(dev, "aws_cloudwatch_event_target")
+    assert target["arn"] == ref(dev, "aws_lambda_alias", "housekeeping", "arn")
+    # The entry leaves the retry policy out: EventBridge's own.
+    assert target["retry_policy"] == {
+        "maximum_retry_attempts": 185,
+        "maximum_event_age_in_seconds": 86400,
+    }
+
+
+def test_dev_alarms_watch_the_group_the_schedule_and_the_rule(dev):
+    names = {
+        alarm["alarm_name"] for alarm in resources(dev, "aws_cloudwatch_metric_alarm").values()
+    }
+    assert {
+        f"{PREFIX}-schedule-target-failures",
+        f"{PREFIX}-schedule-dropped",
+        f"{PREFIX}-nightly-dead-letter-queue",
+        f"{PREFIX}-housekeeping-bucket-uploads-failed-invocations",
+    } <= names
+    window = file_values(ENVIRONMENT_FILES["dev"])["alarms"]
+    dropped = next(
+        alarm
+        for alarm in resources(dev, "aws_cloudwatch_metric_alarm").values()
+        if alarm["alarm_name"] == f"{PREFIX}-schedule-dropped"
+    )
+    assert (dropped["period"], dropped["evaluation_periods"], dropped["datapoints_to_alarm"]) == (
+        window["period_s"],
+        window["evaluation_periods"],
+        window["datapoints_to_alarm"],
+    )
+
+
+def test_a_rule_trigger_sends_its_pattern_as_written(tmp_path):
+    pattern = {"source": ["shop.orders"], "detail-type": ["Bestellung eingegangen"]}
+    config = load_config(
+        write_config(
+            tmp_path,
+            dev_with(
+                {
+                    "triggers": [
+                        {"function": "housekeeping", "rule": pattern, "name": "orders"},
+                    ]
+                }
+            ),
+        )
+    )
+    synthesized = synth_config(config)
+    rule = only(synthesized, "aws_cloudwatch_event_rule")
+    assert rule["name"] == f"{PREFIX}-orders"
+    assert rule["event_pattern"] == (
+        '{"source":["shop.orders"],"detail-type":["Bestellung eingegangen"]}'
+    )
+    assert resources(synthesized, "aws_scheduler_schedule") == {}
+    assert resources(synthesized, "aws_scheduler_schedule_group") == {}
+
+
+# dev's prefix is `hello-dev` (9): `-` + name + `-scheduler` leaves IAM's 64 for 44 characters,
+# more than a name may have (32). A prefix of 26 (the longest) leaves 27.
+LONG_PREFIX = {"project": "p" * 20, "env": "e" * 5, "functions.housekeeping.name": "h"}
+
+
+def test_a_schedule_whose_role_fits_iam_passes(tmp_path):
+    changes = {**LONG_PREFIX, "triggers.0.name": "n" * 27}
+    config = load_config(write_config(tmp_path, dev_with(changes)))
+    assert len(f"{config.name_prefix}-{'n' * 27}-scheduler") == 64
+
+
+def test_a_schedule_whose_role_is_too_long_is_one_line(tmp_path):
+    changes = {**LONG_PREFIX, "triggers.0.name": "n" * 28}
+    with pytest.raises(ConfigError) as raised:
+        load_config(write_config(tmp_path, dev_with(changes)))
+    role = f"{'p' * 20}-{'e' * 5}-{'n' * 28}-scheduler"
+    assert str(raised.value).endswith(
+        f"triggers[0].name: its role would be named {role!r}, 65 characters; IAM allows 64: "
+        f"set a shorter `name` (given: {'n' * 28!r})"
+    )
