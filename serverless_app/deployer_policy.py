@@ -102,6 +102,7 @@ TOPICS = (
     "arn:{partition}:sns:{region}:{account}:{prefix}-*:*",
 )
 QUEUES = ("arn:{partition}:sqs:{region}:{account}:{prefix}-*",)
+EVENT_SOURCE_MAPPINGS = ("arn:{partition}:lambda:{region}:{account}:event-source-mapping:*",)
 TABLES = ("arn:{partition}:dynamodb:{region}:{account}:table/{prefix}-*",)
 CODEDEPLOY = (
     "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}",
@@ -337,6 +338,17 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     ),
     "aws_lambda_permission": (
         grant("lambda:AddPermission lambda:RemovePermission lambda:GetPolicy", *LAMBDA),
+    ),
+    "aws_lambda_event_source_mapping": (
+        # CreateEventSourceMapping and the listing take no resource (the function is only a
+        # condition key); the mapping itself is known by its UUID once it exists.
+        grant("lambda:CreateEventSourceMapping lambda:ListEventSourceMappings", ANY),
+        grant(
+            "lambda:GetEventSourceMapping lambda:UpdateEventSourceMapping "
+            "lambda:DeleteEventSourceMapping lambda:TagResource lambda:UntagResource "
+            "lambda:ListTags",
+            *EVENT_SOURCE_MAPPINGS,
+        ),
     ),
     "aws_lambda_provisioned_concurrency_config": (
         grant(
