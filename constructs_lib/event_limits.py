@@ -51,7 +51,7 @@ STREAM_MIN_RECORD_AGE_S = 60
 STREAM_MAX_RECORD_AGE_S = 604_800
 StartingPosition = Literal["LATEST", "TRIM_HORIZON"]
 # What a stream a trigger reads carries when its table names no view.
-DEFAULT_STREAM_VIEW = "NEW_AND_OLD_IMAGES"
+DEFAULT_STREAM_VIEW: Literal["NEW_AND_OLD_IMAGES"] = "NEW_AND_OLD_IMAGES"
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 
 # EventBridge Scheduler (CreateSchedule) and EventBridge rule targets share the retry policy's

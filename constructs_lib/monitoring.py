@@ -359,6 +359,20 @@ class Monitoring(Construct):
         self._board.graph(f"{name}: invocations", one_metric(metric("Invocations", "Sum")))
         return WatchedAlarms(paging=[alarm])
 
+    def add_alarm(
+        self,
+        watched: str,
+        kind: AlarmKind,
+        signal: Signal,
+        threshold: float,
+        window: AlarmWindow,
+        *,
+        unit: str = "",
+    ) -> CloudwatchMetricAlarm:
+        """An alarm of `kind` named `<watched><suffix>`, for watchers kept in modules of their
+        own (`event_alarms`)."""
+        return self._alarm(watched, kind, signal, threshold, window, unit=unit)
+
     def _api_dimensions(self, api: LambdaRestApi) -> dict[str, str]:
         """The stage's dimensions, read once per API for its own alarm and each function's."""
         if api not in self._stages:

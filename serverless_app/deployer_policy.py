@@ -106,6 +106,7 @@ QUEUES = ("arn:{partition}:sqs:{region}:{account}:{prefix}-*",)
 SCHEDULE_GROUPS = ("arn:{partition}:scheduler:{region}:{account}:schedule-group/{prefix}",)
 SCHEDULES = ("arn:{partition}:scheduler:{region}:{account}:schedule/{prefix}/*",)
 EVENT_RULES = ("arn:{partition}:events:{region}:{account}:rule/{prefix}-*",)
+EVENT_SOURCE_MAPPINGS = ("arn:{partition}:lambda:{region}:{account}:event-source-mapping:*",)
 TABLES = ("arn:{partition}:dynamodb:{region}:{account}:table/{prefix}-*",)
 CODEDEPLOY = (
     "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}",
@@ -341,6 +342,17 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
     ),
     "aws_lambda_permission": (
         grant("lambda:AddPermission lambda:RemovePermission lambda:GetPolicy", *LAMBDA),
+    ),
+    "aws_lambda_event_source_mapping": (
+        # CreateEventSourceMapping and the listing take no resource (the function is only a
+        # condition key); the mapping itself is known by its UUID once it exists.
+        grant("lambda:CreateEventSourceMapping lambda:ListEventSourceMappings", ANY),
+        grant(
+            "lambda:GetEventSourceMapping lambda:UpdateEventSourceMapping "
+            "lambda:DeleteEventSourceMapping lambda:TagResource lambda:UntagResource "
+            "lambda:ListTags",
+            *EVENT_SOURCE_MAPPINGS,
+        ),
     ),
     "aws_lambda_provisioned_concurrency_config": (
         grant(

@@ -532,7 +532,8 @@ RULES = [
     case(
         "functions.hello.environment",
         BIG_ENVIRONMENT,
-        "more than Lambda's 4096 bytes (counting TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME, QUEUE_<KEY>_URL and TOPIC_<KEY>_ARN",
+        "more than Lambda's 4096 bytes (counting TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME, "
+        "QUEUE_<KEY>_URL and TOPIC_<KEY>_ARN",
     ),
     # 1,991 characters but 4,098 bytes in UTF-8 with the rest: Lambda counts bytes.
     case(
