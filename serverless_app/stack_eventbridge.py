@@ -27,6 +27,7 @@ from serverless_app.config.schedules import (
 )
 from serverless_app.config.trigger_rules import aws_name
 from serverless_app.config.triggers import TriggerConfig
+from serverless_app.stack_events import trigger_id
 
 if TYPE_CHECKING:
     from serverless_app.stack import ServerlessStack
@@ -69,7 +70,7 @@ def _schedule(
     assert trigger.schedule is not None and trigger.timezone is not None
     return FunctionSchedule(
         stack,
-        f"trigger-{trigger.identity}",
+        trigger_id(trigger),
         group,
         stack.functions[trigger.function].alias.target,
         ScheduleProps(
@@ -92,7 +93,7 @@ def _rule(stack: ServerlessStack, trigger: TriggerConfig) -> FunctionEventRule:
     config = stack.config
     target = stack.functions[trigger.function].alias.target
     name = aws_name(config.name_prefix, trigger)
-    id = f"trigger-{trigger.identity}"
+    id = trigger_id(trigger)
     description = _description(stack, trigger)
     if trigger.bucket is not None:
         return object_created_rule(

@@ -34,7 +34,7 @@ from constructs_lib.topics import EventTopic, SubscriptionProps, TopicProps
 from serverless_app.config import StackConfig
 from serverless_app.config.data import FunctionGrants
 from serverless_app.config.events import topic_name, visibility_timeout
-from serverless_app.config.triggers import TriggerConfig
+from serverless_app.config.triggers import EVENTBRIDGE_KINDS, TriggerConfig
 from serverless_app.config.variables import granted_variable
 
 
@@ -115,6 +115,9 @@ class StackEvents:
         """Every queue, table and topic trigger, invoking its function's `live` alias
         (`targets`) with the function's role (`grantees`) allowed to read its source."""
         for trigger in self.config.triggers:
+            # Schedules, bucket events and rules are EventBridge's (`stack_eventbridge`).
+            if trigger.kind in EVENTBRIDGE_KINDS:
+                continue
             scope = Construct(self.scope, trigger_id(trigger))
             target, grantee = targets[trigger.function], grantees[trigger.function]
             if trigger.queue is not None:
