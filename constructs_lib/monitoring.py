@@ -322,14 +322,15 @@ class Monitoring(Construct):
     def watch_schedule(
         self, schedule: FunctionSchedule, props: EventDeliveryAlarmProps | None = None
     ) -> WatchedAlarms:
-        """The schedule's dead-letter queue: any event in it is a run that did not happen
-        (paging)."""
+        """The schedule's own dead-letter queue: any event in it is a run that did not happen
+        (paging). A schedule sending its failures to another queue is watched with that
+        queue."""
         props = props or EventDeliveryAlarmProps()
+        queue_name = schedule.dead_letter_queue_name
+        if queue_name is None:
+            return WatchedAlarms()
         depth = Metric(
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": schedule.dead_letter_queue_name},
-            "Maximum",
+            "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": queue_name}, "Maximum"
         )
         alarm = self._alarm(
             schedule.props.name,

@@ -49,6 +49,15 @@ KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
 
 
 @dataclass(frozen=True)
+class FailureQueue:
+    """A queue that already exists, receiving what Scheduler gave up on instead of the
+    schedule's own dead-letter queue (it must be a standard queue encrypted with the
+    schedule's key, or with none)."""
+
+    arn: str
+
+
+@dataclass(frozen=True)
 class ScheduleGroupProps:
     # The group's name, e.g. the environment's prefix ("shop-dev"); names its alarms too.
     name: str
@@ -106,6 +115,8 @@ class ScheduleProps:
     description: str | None = None
     # Default None: "<name>-dlq".
     dead_letter_queue_name: str | None = None
+    # Default None: the schedule's own dead-letter queue; else this queue, and no own one.
+    failure_queue: FailureQueue | None = None
 
     def __post_init__(self) -> None:
         problems = {
@@ -133,15 +144,20 @@ class FunctionSchedule(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.props = props
-        self.dead_letter_queue = SqsQueue(
-            self,
-            "dlq",
-            name=props.dead_letter_queue_name or f"{props.name}-dlq",
-            kms_master_key_id=props.kms_key_arn,
-            message_retention_seconds=DLQ_RETENTION_SECONDS,
-        )
-        # Read once: every read is a round trip to the jsii kernel.
-        queue_arn = self.dead_letter_queue.arn
+        # None: failures go to `props.failure_queue`.
+        self.dead_letter_queue: SqsQueue | None = None
+        if props.failure_queue is None:
+            self.dead_letter_queue = SqsQueue(
+                self,
+                "dlq",
+                name=props.dead_letter_queue_name or f"{props.name}-dlq",
+                kms_master_key_id=props.kms_key_arn,
+                message_retention_seconds=DLQ_RETENTION_SECONDS,
+            )
+            # Read once: every read is a round trip to the jsii kernel.
+            queue_arn = self.dead_letter_queue.arn
+        else:
+            queue_arn = props.failure_queue.arn
         self.role = service_role(
             self,
             "role",
@@ -189,5 +205,6 @@ class FunctionSchedule(Construct):
         )
 
     @cached_property
-    def dead_letter_queue_name(self) -> str:
-        return self.dead_letter_queue.name
+    def dead_letter_queue_name(self) -> str | None:
+        """The schedule's own dead-letter queue's name; None with a failure queue."""
+        return self.dead_letter_queue.name if self.dead_letter_queue is not None else None

@@ -15,6 +15,7 @@ from constructs_lib.event_rules import EventRuleProps, FunctionEventRule, object
 from constructs_lib.eventbridge import SCHEDULER_CONTEXT_INPUT, pattern_text
 from constructs_lib.monitoring import Monitoring
 from constructs_lib.schedules import (
+    FailureQueue,
     FunctionSchedule,
     ScheduleGroup,
     ScheduleGroupProps,
@@ -85,6 +86,9 @@ def _schedule(
             **_retries(trigger),
             description=_description(stack, trigger),
             dead_letter_queue_name=schedule_dead_letter_queue_name(config.name_prefix, trigger),
+            failure_queue=FailureQueue(stack.events.queues[trigger.on_failure].queue_arn)
+            if trigger.on_failure is not None
+            else None,
         ),
     )
 

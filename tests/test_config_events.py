@@ -50,7 +50,7 @@ RULES = [
     ({trigger(0, "timezone"): "UTC"}, "triggers[0].timezone", "only with `schedule`, not `queue`"),
     ({trigger(2, "batch_size"): 5}, "triggers[2].batch_size", "only with `queue` or `table`"),
     (
-        {trigger(4, "on_failure"): "orders", trigger(4, "filter_policy"): {"a": ["b"]}},
+        {trigger(4, "filter_policy"): {"a": ["b"]}},
         "triggers[4].filter_policy",
         "only with `topic`, not `bucket`",
     ),

@@ -127,21 +127,80 @@ def test_a_rule_trigger_sends_its_pattern_as_written(tmp_path):
 
 # dev's prefix is `hello-dev` (9): `-` + name + `-scheduler` leaves IAM's 64 for 44 characters,
 # more than a name may have (32). A prefix of 26 (the longest) leaves 27.
-LONG_PREFIX = {"project": "p" * 20, "env": "e" * 5, "functions.housekeeping.name": "h"}
+LONG_PREFIX = {
+    "project": "p" * 20,
+    "env": "e" * 5,
+    "functions.housekeeping.name": "h",
+    "load_balancer.name": "lb",
+}
+# The index of dev's nightly schedule among its triggers.
+NIGHTLY = next(
+    index
+    for index, trigger in enumerate(file_values(ENVIRONMENT_FILES["dev"])["triggers"])
+    if "schedule" in trigger
+)
 
 
 def test_a_schedule_whose_role_fits_iam_passes(tmp_path):
-    changes = {**LONG_PREFIX, "triggers.0.name": "n" * 27}
+    changes = {**LONG_PREFIX, f"triggers.{NIGHTLY}.name": "n" * 27}
     config = load_config(write_config(tmp_path, dev_with(changes)))
     assert len(f"{config.name_prefix}-{'n' * 27}-scheduler") == 64
 
 
 def test_a_schedule_whose_role_is_too_long_is_one_line(tmp_path):
-    changes = {**LONG_PREFIX, "triggers.0.name": "n" * 28}
+    changes = {**LONG_PREFIX, f"triggers.{NIGHTLY}.name": "n" * 28}
     with pytest.raises(ConfigError) as raised:
         load_config(write_config(tmp_path, dev_with(changes)))
     role = f"{'p' * 20}-{'e' * 5}-{'n' * 28}-scheduler"
     assert str(raised.value).endswith(
-        f"triggers[0].name: its role would be named {role!r}, 65 characters; IAM allows 64: "
-        f"set a shorter `name` (given: {'n' * 28!r})"
+        f"triggers[{NIGHTLY}].name: its role would be named {role!r}, 65 characters; IAM "
+        f"allows 64: set a shorter `name` (given: {'n' * 28!r})"
+    )
+
+
+def test_a_schedule_with_on_failure_sends_its_failures_to_that_queue(tmp_path):
+    changes = {f"triggers.{NIGHTLY}.on_failure": "orders"}
+    synthesized = synth_config(load_config(write_config(tmp_path, dev_with(changes))))
+    schedule = only(synthesized, "aws_scheduler_schedule")
+    orders = ref(synthesized, "aws_sqs_queue", "queue-orders_queue_", "arn")
+    assert schedule["target"]["dead_letter_config"] == {"arn": orders}
+    # No queue of its own, and no alarm on one: the orders queue has its own alarms.
+    queues = {queue["name"] for queue in resources(synthesized, "aws_sqs_queue").values()}
+    assert f"{PREFIX}-nightly-schedule-dlq" not in queues
+    names = {
+        a["alarm_name"] for a in resources(synthesized, "aws_cloudwatch_metric_alarm").values()
+    }
+    assert f"{PREFIX}-nightly-dead-letter-queue" not in names
+    [policy] = [
+        document["statement"]
+        for rid, document in resources_of_data(synthesized).items()
+        if rid.startswith("trigger-nightly_policy-SendToDeadLetterQueue")
+    ]
+    assert policy[0]["resources"] == [orders]
+
+
+def resources_of_data(synthesized: dict) -> dict[str, dict]:
+    return synthesized["data"]["aws_iam_policy_document"]
+
+
+@pytest.mark.parametrize("kind", ["bucket", "rule"])
+def test_on_failure_of_a_bucket_or_rule_trigger_is_refused_in_one_line(tmp_path, kind):
+    triggers = file_values(ENVIRONMENT_FILES["dev"])["triggers"]
+    index = next(i for i, trigger in enumerate(triggers) if "bucket" in trigger)
+    entry = (
+        {**triggers[index], "on_failure": "orders"}
+        if kind == "bucket"
+        else {
+            "function": "housekeeping",
+            "rule": {"source": ["a"]},
+            "name": "a",
+            "on_failure": "orders",
+        }
+    )
+    changed = [*triggers[:index], entry, *triggers[index + 1 :]]
+    with pytest.raises(ConfigError) as raised:
+        load_config(write_config(tmp_path, dev_with({"triggers": changed})))
+    assert str(raised.value).endswith(
+        f"triggers[{index}].on_failure: not built yet for a `{kind}` trigger: leave it out (the "
+        "rule's failed deliveries raise its -failed-invocations alarm) (given: 'orders')"
     )
