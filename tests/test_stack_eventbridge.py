@@ -6,14 +6,19 @@ schedule's role)."""
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 
 import pytest
 
 from serverless_app.config import load_config
 from serverless_app.config.loading import ConfigError
 from tests.support import (
+    CONFIG_DIR,
     ENVIRONMENT_FILES,
+    REPO_ROOT,
     file_values,
+    load_function_module,
     name_prefix,
     only,
     ref,
@@ -204,3 +209,48 @@ def test_on_failure_of_a_bucket_or_rule_trigger_is_refused_in_one_line(tmp_path,
         f"triggers[{index}].on_failure: not built yet for a `{kind}` trigger: leave it out (the "
         "rule's failed deliveries raise its -failed-invocations alarm) (given: 'orders')"
     )
+
+
+def recipe_blocks(language: str) -> list[str]:
+    """The fenced blocks of one language in docs/schedules.md's recipe, as written."""
+    text = (REPO_ROOT / "docs" / "schedules.md").read_text()
+    section = text.split("\n## Add a nightly job\n")[1].split("\n## ")[0]
+    return [
+        textwrap.dedent(block) for block in re.findall(rf"```{language}\n(.*?)```", section, re.S)
+    ]
+
+
+def test_the_add_a_nightly_job_recipe_runs_as_written(tmp_path):
+    [code] = recipe_blocks("python")
+    [declared] = recipe_blocks("toml")
+    folder = tmp_path / "functions" / "nightly"
+    folder.mkdir(parents=True)
+    (folder / "app.py").write_text(code)
+    # The recipe's folder does not exist in this repository: the one just written.
+    declared = declared.replace('"functions/nightly"', json.dumps(str(folder)))
+    path = tmp_path / "dev.toml"
+    path.write_text((CONFIG_DIR / "dev.toml").read_text() + "\n" + declared)
+    synthesized = synth_config(load_config(path))
+    [schedule] = [
+        body
+        for body in resources(synthesized, "aws_scheduler_schedule").values()
+        if body["name"] == f"{PREFIX}-cleanup"
+    ]
+    assert schedule["schedule_expression"] == "cron(0 3 * * ? *)"
+    assert schedule["schedule_expression_timezone"] == "Europe/Berlin"
+    assert schedule["flexible_time_window"] == {"mode": "FLEXIBLE", "maximum_window_in_minutes": 30}
+    assert schedule["target"]["retry_policy"] == {
+        "maximum_retry_attempts": 2,
+        "maximum_event_age_in_seconds": 3600,
+    }
+    assert schedule["target"]["arn"] == ref(synthesized, "aws_lambda_alias", "nightly", "arn")
+    # The code answers the input every schedule gets, its placeholders as Scheduler fills them.
+    module = load_function_module(folder / "app.py", "recipe_nightly")
+    event = {
+        "schedule_arn": f"arn:aws:scheduler:us-east-1:111122223333:schedule/{PREFIX}/cleanup",
+        "scheduled_time": "2026-12-07T02:00:00Z",
+        "execution_id": "abc",
+        "attempt_number": "1",
+    }
+    assert json.loads(schedule["target"]["input"]).keys() == event.keys()
+    assert module.handler(event, None) == {"job": "nightly", "schedule": event["schedule_arn"]}
