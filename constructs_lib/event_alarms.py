@@ -32,8 +32,9 @@ QUEUE_DEAD_LETTERS = AlarmKind(
     "messages in the queue's dead-letter queue",
     "a message was received max_receive_count times without being deleted: the consumer "
     "reported it failed (batchItemFailures), raised, or timed out on its batch "
-    "(AWS/SQS ApproximateNumberOfMessagesVisible of <queue>-dlq)",
-    "read them (aws sqs receive-message on the -dlq queue), fix the cause, then move them back "
+    "(AWS/SQS ApproximateNumberOfMessagesVisible of the dead-letter queue)",
+    "read them (aws sqs receive-message on the dead-letter queue), fix the cause, then move "
+    "them back "
     "(aws sqs start-message-move-task) or delete them",
 )
 ITERATOR_AGE = AlarmKind(

@@ -14,7 +14,9 @@ from typing import Literal
 # letters, digits, `-` or `_`, a FIFO queue's ending in `.fifo` (counted in the 80).
 SQS_QUEUE_NAME_MAX = 80
 FIFO_SUFFIX = ".fifo"
-DEAD_LETTER_SUFFIX = "-dlq"
+# Not `-dlq`: a function's own dead-letter queue is `<function name>-dlq`, and a function and a
+# queue of the same key (`orders`) are common.
+DEAD_LETTER_SUFFIX = "-dead-letters"
 # MessageRetentionPeriod: 60 s to 14 days, 4 days by default.
 SQS_MIN_RETENTION_S = 60
 SQS_MAX_RETENTION_S = 14 * 24 * 3600
@@ -80,7 +82,8 @@ def queue_name(prefix: str, key: str, fifo: bool) -> str:
 
 
 def dead_letter_queue_name(prefix: str, key: str, fifo: bool) -> str:
-    """`<prefix>-<key>-dlq` (`.fifo` too: a FIFO queue's dead-letter queue must be FIFO)."""
+    """`<prefix>-<key>-dead-letters`, `.fifo` too for a FIFO queue (whose dead-letter queue
+    must be FIFO)."""
     return queue_name(prefix, f"{key}{DEAD_LETTER_SUFFIX}", fifo)
 
 

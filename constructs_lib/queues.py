@@ -80,7 +80,7 @@ class QueueProps:
 
 
 class EventQueue(Construct):
-    """The queue and its dead-letter queue (`<name>-dlq`), which receives a message after
+    """The queue and its dead-letter queue (`dead_letter_name`), which receives a message after
     `max_receive_count` receives that did not delete it."""
 
     def __init__(self, scope: Construct, id: str, props: QueueProps) -> None:

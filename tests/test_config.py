@@ -163,7 +163,7 @@ def route(method: str, path: str, function: str = "hello") -> dict[str, str]:
 
 
 def only_function(key: str) -> dict[str, Any]:
-    """Changes that leave dev one function, `key`, and its route."""
+    """Changes that leave dev one function, `key`, and its route (no trigger)."""
     return {
         "functions": {key: {"source_dir": "lambda"}},
         "routes": [{**A_ROUTE, "function": key}],
@@ -855,12 +855,12 @@ RULES = [
     case(
         "routes.0.function",
         "helo",
-        "not a key of [functions] (hello, escape, housekeeping); did you mean 'hello'?",
+        "not a key of [functions] (hello, escape, orders-api, worker, housekeeping); did you mean 'hello'?",
     ),
     case(
         "routes.0.function",
         "nothing",
-        "not a key of [functions] (hello, escape, housekeeping) (given",
+        "not a key of [functions] (hello, escape, orders-api, worker, housekeeping) (given",
     ),
     case("routes.0.authorization", "OPEN", "'NONE' or 'AWS_IAM'"),
     case("routes.0.load_balancer", "yes", "valid boolean"),
@@ -1556,6 +1556,8 @@ def test_one_name_prefix_in_two_files_clashes_on_every_derived_name(tmp_path):
             ("alarms.topic_name", "alarm topic", "a-b-c-alarms"),
             ("functions.hello.name", "function name", "a-b-c-hello"),
             ("functions.escape.name", "function name", "a-b-c-escape"),
+            ("functions.orders-api.name", "function name", "a-b-c-orders-api"),
+            ("functions.worker.name", "function name", "a-b-c-worker"),
             ("functions.housekeeping.name", "function name", "a-b-c-housekeeping"),
             ("tables.requests.name", "table name", "a-b-c-requests"),
             ("s3.bucket_prefix", "bucket prefix", "a-b-c-artifacts-"),
@@ -1879,7 +1881,7 @@ def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, 
     ]
 
 
-SHIPPED_FUNCTIONS = {"dev": ["hello", "escape", "housekeeping"], "prod": ["hello"]}
+SHIPPED_FUNCTIONS = {"dev": ["hello", "escape", "orders-api", "worker", "housekeeping"], "prod": ["hello"]}
 
 
 def test_reserved_concurrency_is_opt_in_in_the_shipped_files():
@@ -1930,7 +1932,12 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             "arm64",
         )
         assert escape.dependencies_path == REPO_ROOT / "functions/hello_deps/requirements.txt"
-        assert escape.grants.model_dump() == {"tables": {}, "buckets": {}}
+        assert escape.grants.model_dump() == {
+            "tables": {},
+            "buckets": {},
+            "queues": {},
+            "topics": {},
+        }
         assert target_group_name(config, "escape") == f"{prefix}-escape"
         # Public, so on the API and the load balancer.
         public = {
@@ -1943,7 +1950,18 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             hello_route,
             {**public, "path": "/escape"},
             {**public, "path": "/escape/{name}"},
+            # The event-driven example's front door: it sends to the orders queue.
+            {**hello_route, "method": "POST", "path": "/orders", "function": "orders-api"},
         ]
+        orders, worker = config.functions["orders-api"], config.functions["worker"]
+        assert orders.grants.queues == {"orders": "send"}
+        assert worker.grants.tables == {"requests": "write"}
+        [trigger] = config.triggers
+        assert (trigger.function, trigger.queue, trigger.identity) == (
+            "worker",
+            "orders",
+            "worker-queue-orders",
+        )
 
 
 def test_bootstrap_refuses_the_placeholder_bucket_name(tmp_path):

@@ -133,6 +133,11 @@ RULES = [
         "queues.worker-dlq",
         "its queue 'hello-dev-worker-dlq' is also the queue of functions.worker",
     ),
+    (
+        {"queues.orders-dead-letters": {}},
+        "queues.orders-dead-letters",
+        "its queue 'hello-dev-orders-dead-letters' is also the queue of queues.orders",
+    ),
     ({"queues.Orders": {}}, "queues.Orders", "lowercase"),
     ({"topics.alerts.fifo": True}, "topics.alerts.fifo", "unknown key"),
     # Queue consumers.
@@ -434,6 +439,8 @@ ACCEPTED_BY_AWS = {
         "functions.hello.grants.topics": {"alerts": "publish"},
     },
     "a queue and a topic nobody uses": {"triggers": []},
+    # Their dead-letter queues differ: `<function>-dlq` and `<queue>-dead-letters`.
+    "a function and a queue of the same key": {"functions.orders": {"source_dir": "lambda"}},
     "the longest prefix and trigger name": {
         "project": "p" * 20,
         "env": "e" * 5,

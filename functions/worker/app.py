@@ -1,8 +1,8 @@
-"""Stores the orders `functions/orders_api` sends to the `orders` queue in the `orders` table
-(`TABLE_ORDERS_NAME`), a batch of SQS messages at a time, and reports the messages it could not
-store as partial batch failures (`batchItemFailures`, the trigger's
-`report_batch_item_failures`): SQS deletes the others and offers those again after the
-queue's visibility timeout, until they land in its dead-letter queue after
+"""Stores the orders `functions/orders_api` sends to the `orders` queue in the `requests`
+table (`TABLE_REQUESTS_NAME`, item `order#<id>`), a batch of SQS messages at a time, and
+reports the messages it could not store as partial batch failures (`batchItemFailures`, the
+trigger's `report_batch_item_failures`): SQS deletes the others and offers those again after
+the queue's visibility timeout, until they land in its dead-letter queue after
 `max_receive_count` receives.
 
 Each message counts in the request metric (`request_metrics`, a link to
@@ -24,6 +24,9 @@ from typing import Any
 import boto3
 import request_metrics
 
+# The table's partition key `pk` of an order: beside the other items of the table.
+ORDER_KEY_PREFIX = "order#"
+
 
 class NotAnOrder(ValueError):
     """A message body that describes no order."""
@@ -43,6 +46,7 @@ def order_item(record: dict[str, Any]) -> dict[str, Any]:
     if type(quantity) is not int or quantity < 1:
         raise NotAnOrder("quantity must be a positive integer")
     return {
+        "pk": f"{ORDER_KEY_PREFIX}{order_id}",
         "order_id": order_id,
         "item": item,
         "quantity": quantity,
@@ -84,7 +88,7 @@ def store_batch(
 
 @cache
 def _table() -> Any:
-    return boto3.resource("dynamodb").Table(os.environ["TABLE_ORDERS_NAME"])
+    return boto3.resource("dynamodb").Table(os.environ["TABLE_REQUESTS_NAME"])
 
 
 def _put_item(item: dict[str, Any]) -> None:

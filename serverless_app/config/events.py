@@ -37,8 +37,8 @@ _ACCOUNT = "1" * 12
 
 class QueueConfig(StrictModel):
     """One SQS queue (`[queues.<key>]`), encrypted with the stack key, with its own dead-letter
-    queue `<name>-dlq` (14 days' retention) that receives a message after `max_receive_count`
-    failed receives."""
+    queue `<project>-<env>-<key>-dead-letters` (14 days' retention) that receives a message
+    after `max_receive_count` failed receives."""
 
     fifo: bool = Field(
         default=False,
