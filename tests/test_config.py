@@ -855,7 +855,8 @@ RULES = [
     case(
         "routes.0.function",
         "helo",
-        "not a key of [functions] (hello, escape, orders-api, worker, housekeeping); did you mean 'hello'?",
+        "not a key of [functions] (hello, escape, orders-api, worker, housekeeping); "
+        "did you mean 'hello'?",
     ),
     case(
         "routes.0.function",
@@ -1881,7 +1882,10 @@ def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, 
     ]
 
 
-SHIPPED_FUNCTIONS = {"dev": ["hello", "escape", "orders-api", "worker", "housekeeping"], "prod": ["hello"]}
+SHIPPED_FUNCTIONS = {
+    "dev": ["hello", "escape", "orders-api", "worker", "housekeeping"],
+    "prod": ["hello"],
+}
 
 
 def test_reserved_concurrency_is_opt_in_in_the_shipped_files():
