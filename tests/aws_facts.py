@@ -389,8 +389,13 @@ def eventbridge_facts(endpoint: Endpoint, prefix: str) -> dict[str, Any]:
 
 
 def invoke_policy_facts(endpoint: Endpoint, function_name: str, qualifier: str) -> list[Any]:
-    """The statements of a function's resource-based policy at `qualifier`."""
-    policy = endpoint.client("lambda").get_policy(FunctionName=function_name, Qualifier=qualifier)
+    """The statements of a function's resource-based policy at `qualifier`; none when nothing
+    may invoke it (a queue's consumer is invoked by its event source mapping)."""
+    lambda_ = endpoint.client("lambda")
+    try:
+        policy = lambda_.get_policy(FunctionName=function_name, Qualifier=qualifier)
+    except lambda_.exceptions.ResourceNotFoundException:
+        return []
     return list(json.loads(policy["Policy"])["Statement"])
 
 
