@@ -851,10 +851,14 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     schedules, rules = _triggers(config, "schedule"), _triggers(config, "bucket", "rule")
     # Per function five, one for its API routes if it has any, one for its target group if a
     # public route reaches it; the API's latency and, when the load balancer has targets, its
-    # own 5XX; the schedule group's two and one per schedule (its dead-letter queue); one per
-    # rule (its failed deliveries).
+    # own 5XX; two per queue (its oldest message, its dead-letter queue), one per function
+    # reading a table's stream (its iterator age); the schedule group's two and one per
+    # schedule (its dead-letter queue); one per rule (its failed deliveries).
+    stream_readers = {trigger["function"] for trigger in _triggers(config, "table")}
     assert len(alarms) == (
         5 * len(functions)
+        + 2 * len(config.get("queues", {}))
+        + len(stream_readers)
         + len(routed)
         + len(behind_load_balancer)
         + 1
