@@ -114,7 +114,9 @@ class StackEvents:
     ) -> None:
         """Every queue, table and topic trigger, invoking its function's `live` alias
         (`targets`) with the function's role (`grantees`) allowed to read its source."""
-        for trigger in self.config.triggers:
+        # By identity: the grants they add land in the functions' `depends_on` in an order
+        # that does not follow the file's either.
+        for trigger in sorted(self.config.triggers, key=lambda each: each.identity):
             scope = Construct(self.scope, trigger_id(trigger))
             target, grantee = targets[trigger.function], grantees[trigger.function]
             if trigger.queue is not None:
