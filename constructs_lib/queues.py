@@ -107,7 +107,7 @@ class EventQueue(Construct):
             visibility_timeout_seconds=props.visibility_timeout_seconds,
             redrive_policy=json.dumps(
                 {
-                    "deadLetterTargetArn": self.dead_letter_queue.arn,
+                    "deadLetterTargetArn": self.dead_letter_queue_arn,
                     "maxReceiveCount": props.max_receive_count,
                 }
             ),

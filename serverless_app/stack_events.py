@@ -114,7 +114,9 @@ class StackEvents:
     ) -> None:
         """Every queue, table and topic trigger, invoking its function's `live` alias
         (`targets`) with the function's role (`grantees`) allowed to read its source."""
-        for trigger in self.config.triggers:
+        # By identity: the grants they add land in the functions' `depends_on` in an order
+        # that does not follow the file's either.
+        for trigger in sorted(self.config.triggers, key=lambda each: each.identity):
             # Schedules, bucket events and rules are EventBridge's (`stack_eventbridge`).
             if trigger.kind in EVENTBRIDGE_KINDS:
                 continue

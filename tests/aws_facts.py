@@ -106,6 +106,12 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     "dynamodb tables": lambda e: e.client("dynamodb").list_tables()["TableNames"],
     "s3 buckets": lambda e: [b["Name"] for b in e.client("s3").list_buckets()["Buckets"]],
     "sqs queues": lambda e: e.client("sqs").list_queues().get("QueueUrls", []),
+    "event source mappings": lambda e: [
+        m["UUID"] for m in e.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    ],
+    "sns subscriptions": lambda e: [
+        s["SubscriptionArn"] for s in e.client("sns").list_subscriptions()["Subscriptions"]
+    ],
     "kms keys": lambda e: _live_customer_keys(e.client("kms")),
     "kms aliases": lambda e: [
         a["AliasName"]
@@ -404,3 +410,17 @@ def notification_facts(endpoint: Endpoint, bucket_name: str) -> dict[str, Any]:
     answer = endpoint.client("s3").get_bucket_notification_configuration(Bucket=bucket_name)
     answer.pop("ResponseMetadata", None)
     return dict(answer)
+
+
+def event_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
+    """Each queue's attributes and its dead-letter queue's, and every event source mapping."""
+    sqs = endpoint.client("sqs")
+    queues = {}
+    for key, queue in outputs.get("queues", {}).items():
+        attributes = sqs.get_queue_attributes(QueueUrl=queue["url"], AttributeNames=["All"])
+        dead_name = queue["dead_letter_queue_arn"].rsplit(":", 1)[-1]
+        dead_url = sqs.get_queue_url(QueueName=dead_name)["QueueUrl"]
+        dead = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["All"])
+        queues[key] = {"queue": attributes["Attributes"], "dead_letter_queue": dead["Attributes"]}
+    mappings = endpoint.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    return {"queues": queues, "mappings": mappings}

@@ -67,6 +67,8 @@ OUTPUTS = {
     "bucket_name",
     "tables",
     "buckets",
+    "queues",
+    "topics",
     "vpc_id",
     "alarm_topic_arn",
     "dashboard_name",

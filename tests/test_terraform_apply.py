@@ -104,6 +104,7 @@ def serverless_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, A
             key: aws_facts.bucket_facts(endpoint, name) for key, name in outputs["buckets"].items()
         },
         "operations": aws_facts.operations_facts(endpoint, outputs),
+        "events": aws_facts.event_facts(endpoint, outputs),
         "logging": aws_facts.logging_facts(endpoint, outputs["vpc_id"]),
         "domain": aws_facts.domain_facts(endpoint, domain) if domain else None,
         "parameters": aws_facts.secret_facts(endpoint, parameters) if parameters else {},
@@ -509,7 +510,7 @@ def test_each_function_has_its_own_role_with_exactly_its_grants(applied):
         granted = set(facts["inline_policies"]) - {"SendToDeadLetterQueue", "UseStackKey"}
         secrets = {"ReadSecretParameters"} if applied["parameters"] else set()
         grants = HELLO_GRANTS[applied["config"]["env"]]
-        expected = {HELLO: {*grants, *secrets}}.get(key, set())
+        expected = {HELLO: {*grants, *secrets}, **EVENT_GRANTS}.get(key, set())
         assert granted == expected, key
 
 
@@ -524,6 +525,14 @@ HELLO_GRANTS = {
         "ReadObjectsBucketUploads",
         "WriteObjectsBucketUploads",
     },
+}
+
+
+# dev's event-driven example: the API function sends to the orders queue, the worker consumes
+# it and writes to the requests table.
+EVENT_GRANTS = {
+    "orders-api": {"SendMessagesQueueOrders"},
+    "worker": {"ConsumeMessagesQueueOrders", "WriteItemsRequests"},
 }
 
 
@@ -998,3 +1007,48 @@ def test_release_reads_the_applied_outputs_and_finds_live_on_the_only_version(ap
     assert result.returncode == 0, result.stderr
     function = applied["outputs"]["functions"][HELLO]["function_name"]
     assert result.stdout == f"{function}:live already serves version 1; nothing to do\n"
+
+
+def test_each_queue_is_encrypted_with_its_dead_letter_queue_and_redrive(applied):
+    """Per `[queues.<key>]`: the stack key on both queues, the redrive policy with the file's
+    max_receive_count (default 5), the visibility timeout 6 x its consumer's timeout_s, the
+    dead-letter queue keeping messages 14 days."""
+    config, events = applied["config"], applied["events"]
+    assert set(events["queues"]) == set(config.get("queues", {}))
+    key_arn = applied["function"]["configuration"]["KMSKeyArn"]
+    for key, settings in config.get("queues", {}).items():
+        queue, dead = events["queues"][key]["queue"], events["queues"][key]["dead_letter_queue"]
+        assert queue["KmsMasterKeyId"] == dead["KmsMasterKeyId"] == key_arn
+        assert json.loads(queue["RedrivePolicy"]) == {
+            "deadLetterTargetArn": dead["QueueArn"],
+            "maxReceiveCount": settings.get("max_receive_count", 5),
+        }
+        assert dead["QueueArn"].endswith(f":{_prefix(config)}-{key}-dead-letters")
+        assert dead["MessageRetentionPeriod"] == "1209600"
+        [consumer] = [t["function"] for t in config["triggers"] if t.get("queue") == key]
+        timeout = config["functions"][consumer].get("timeout_s", 10)
+        assert queue["VisibilityTimeout"] == str(6 * timeout)
+
+
+def test_each_queue_trigger_is_a_mapping_enabled_on_the_live_alias(applied):
+    """Per queue trigger: a mapping from the queue to the function's `live` alias, enabled,
+    with the file's batch size (default 10), batching window (0), maximum concurrency and
+    partial batch failures (on by default)."""
+    config, events, outputs = applied["config"], applied["events"], applied["outputs"]
+    triggers = [t for t in config.get("triggers", []) if "queue" in t]
+    assert len(events["mappings"]) == len(triggers)
+    for trigger in triggers:
+        queue_arn = events["queues"][trigger["queue"]]["queue"]["QueueArn"]
+        [mapping] = [m for m in events["mappings"] if m["EventSourceArn"] == queue_arn]
+        alias = outputs["functions"][trigger["function"]]["live_alias_arn"]
+        assert mapping["FunctionArn"] == alias and alias.endswith(":live")
+        assert mapping["State"] == "Enabled"
+        assert mapping["BatchSize"] == trigger.get("batch_size", 10)
+        assert mapping.get("MaximumBatchingWindowInSeconds", 0) == trigger.get(
+            "batching_window_seconds", 0
+        )
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        if "maximum_concurrency" in trigger:
+            assert mapping["ScalingConfig"] == {
+                "MaximumConcurrency": trigger["maximum_concurrency"]
+            }

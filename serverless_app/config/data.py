@@ -87,6 +87,8 @@ STACK_CONSTRUCT_IDS = frozenset(
         "functions",
         "tables",
         "buckets",
+        "queues",
+        "topics",
     }
 )
 BUCKET_ID_PREFIX = "bucket-"
