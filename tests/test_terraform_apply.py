@@ -649,8 +649,8 @@ def test_each_schedule_invokes_its_live_alias_as_its_own_role(applied):
         # The role may invoke the alias, write its queue and use the key: nothing else.
         granted = {
             sid: (
-                _as_list(document["Statement"][0]["Action"]),
-                _as_list(document["Statement"][0]["Resource"]),
+                sorted(_as_list(document["Statement"][0]["Action"])),
+                sorted(_as_list(document["Statement"][0]["Resource"])),
             )
             for sid, document in facts["role_policies"].items()
         }
@@ -658,7 +658,7 @@ def test_each_schedule_invokes_its_live_alias_as_its_own_role(applied):
             "InvokeTarget": (["lambda:InvokeFunction"], [alias_arn]),
             "SendToDeadLetterQueue": (["sqs:SendMessage"], [queue["QueueArn"]]),
             "UseKey": (["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
-        }
+        }, granted
 
 
 def test_each_bucket_and_rule_trigger_is_a_rule_invoking_the_live_alias(applied):
