@@ -108,6 +108,43 @@ LOAD_BALANCER_SERVER_ERRORS = AlarmKind(
     "the access log's error_reason field names the cause; check the target group "
     "attachments and the WAF association",
 )
+SCHEDULE_TARGET_FAILURES = AlarmKind(
+    "-schedule-target-failures",
+    "schedule invocations Lambda refused",
+    "EventBridge Scheduler's call to invoke a schedule's target failed: the scheduler role may "
+    "not invoke the live alias, the function or alias is gone, or Lambda throttled the call "
+    "(AWS/Scheduler TargetErrorCount of the schedule group); Scheduler invokes asynchronously, "
+    "so the function's own failures show in its errors and dead-letters alarms instead",
+    "read the schedule group's schedules (aws scheduler list-schedules --group-name) and "
+    "CloudTrail's Invoke errors for their role; fix the role or the target, Scheduler retries "
+    "within its retry policy",
+)
+SCHEDULE_DROPPED = AlarmKind(
+    "-schedule-dropped",
+    "schedule invocations given up",
+    "EventBridge Scheduler stopped retrying an invocation: its retry policy (attempts, maximum "
+    "event age) is exhausted (AWS/Scheduler InvocationDroppedCount of the schedule group)",
+    "the schedule's dead-letter queue holds the event (its -dead-letter-queue alarm names the "
+    "schedule); fix what its target-failures alarm shows, then run the job by hand",
+)
+SCHEDULE_DEAD_LETTERS = AlarmKind(
+    "-dead-letter-queue",
+    "schedule events in the dead-letter queue",
+    "an invocation of this schedule failed every retry and Scheduler delivered it to the "
+    "schedule's own dead-letter queue (AWS/SQS ApproximateNumberOfMessagesVisible)",
+    "read the messages (aws sqs receive-message): their attributes carry Scheduler's error "
+    "code and message; fix the cause, run the job by hand, then delete them",
+)
+RULE_FAILED_INVOCATIONS = AlarmKind(
+    "-failed-invocations",
+    "rule deliveries that failed",
+    "EventBridge could not invoke the rule's target after its retries: the rule's permission "
+    "on the live alias is missing, the function or alias is gone, or Lambda kept throttling "
+    "(AWS/Events FailedInvocations of the rule); the events are lost",
+    "check the live alias's resource policy (aws lambda get-policy --qualifier live) for the "
+    "rule's statement and the function's throttles; events of the failed period are not "
+    "delivered again",
+)
 ALARM_KINDS = (
     ERRORS,
     THROTTLES,
@@ -118,4 +155,8 @@ ALARM_KINDS = (
     TARGET_SERVER_ERRORS,
     API_LATENCY,
     LOAD_BALANCER_SERVER_ERRORS,
+    SCHEDULE_TARGET_FAILURES,
+    SCHEDULE_DROPPED,
+    SCHEDULE_DEAD_LETTERS,
+    RULE_FAILED_INVOCATIONS,
 )

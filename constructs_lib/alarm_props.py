@@ -107,3 +107,20 @@ class LoadBalancerAlarmProps(AlarmWindow):
     def __post_init__(self) -> None:
         self._check_window("load balancer alarms")
         _check_rate("server_error_rate", self.server_error_rate)
+
+
+@dataclass(frozen=True)
+class EventDeliveryAlarmProps(AlarmWindow):
+    """Schedules' and rules' deliveries to their functions: any failed or given-up delivery,
+    any event in a schedule's dead-letter queue, needs a human."""
+
+    # Failed (Sum) per period at or above which the alarm fires.
+    failures_threshold: int = 1
+    # Messages waiting in a schedule's dead-letter queue.
+    dead_letter_messages_threshold: int = 1
+
+    def __post_init__(self) -> None:
+        self._check_window("event delivery alarms")
+        for name in ("failures_threshold", "dead_letter_messages_threshold"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")

@@ -86,6 +86,11 @@ class Table(Construct):
     def table_arn(self) -> str:
         return self.table.arn
 
+    @cached_property
+    def stream_arn(self) -> str:
+        """The stream's ARN (the table needs a `stream_view_type`)."""
+        return self.table.stream_arn
+
     def grant_write_items(self, grantee: Grantable) -> None:
         """Allow putting new items and updating existing ones; no reads, scans or deletes. The
         statement is `WriteItems<Id>`, after the construct's id (`statement_name`)."""

@@ -21,7 +21,7 @@ from diagrams.aws.compute import Lambda
 from diagrams.aws.database import DynamodbTable
 from diagrams.aws.devtools import Codedeploy
 from diagrams.aws.general import General
-from diagrams.aws.integration import SNS, SQS
+from diagrams.aws.integration import SNS, SQS, EventbridgeRule, EventbridgeScheduler
 from diagrams.aws.management import Cloudwatch, CloudwatchAlarm, CloudwatchLogs
 from diagrams.aws.network import (
     APIGateway,
@@ -85,6 +85,8 @@ ICONS: dict[str, Kind] = {
     "aws_cloudwatch_metric_alarm": Kind(CloudwatchAlarm, "alarm"),
     "aws_sqs_queue": Kind(SQS, "SQS queue"),
     "aws_sns_topic": Kind(SNS, "SNS topic"),
+    "aws_scheduler_schedule": Kind(EventbridgeScheduler, "EventBridge schedule"),
+    "aws_cloudwatch_event_rule": Kind(EventbridgeRule, "EventBridge rule"),
     "aws_cloudwatch_dashboard": Kind(Cloudwatch, "dashboard"),
     "aws_lambda_alias": Kind(Lambda, "Lambda alias"),
     "aws_codedeploy_app": Kind(Codedeploy, "CodeDeploy application"),

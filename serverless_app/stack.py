@@ -20,7 +20,6 @@ from constructs_lib.apigw import (
 )
 from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
 from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
-from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
 from constructs_lib.function_url import FunctionUrl, FunctionUrlProps
 from constructs_lib.http_api import HttpApiProps, JwtAuthorizer, LambdaAuthorizer, LambdaHttpApi
 from constructs_lib.kms import StackKey, StackKeyProps
@@ -65,11 +64,11 @@ from serverless_app.config.derived import cors_variables
 from serverless_app.config.terraform import as_terraform_literals
 from serverless_app.config.variables import granted_variable
 from serverless_app.stack_alarms import watch_stack
+from serverless_app.stack_endpoints import private_endpoints
+from serverless_app.stack_eventbridge import add_eventbridge_triggers, watch_eventbridge_triggers
+from serverless_app.stack_events import StackEvents, table_stream
 from serverless_app.stack_outputs import add_outputs
 
-# A function without NAT reaches SSM only through an interface endpoint. No `kms` endpoint:
-# SSM decrypts SecureString parameters with KMS on the function's behalf.
-SECRET_ENDPOINT_SERVICES = ("ssm",)
 # S3-native state locking needs 1.10; 2.x may break the JSON syntax.
 TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
 # The plan's advice when the region has no API Gateway logging role from the bootstrap stack.
@@ -116,11 +115,18 @@ class ServerlessStack(TerraformStack):
         # (`requests`) keeps its Terraform address, and with it its data.
         self.tables = {key: self._table(key, table) for key, table in config.tables.items()}
         self.buckets = {key: self._bucket(key, bucket) for key, bucket in config.buckets.items()}
+        self.events = StackEvents(self, config, kms_key_arn=self.key.key_arn)
         self.functions = {
             key: self._deploy_function(key, function_config)
             for key, function_config in config.functions.items()
         }
-        self.endpoints = self._secret_endpoints()
+        self.endpoints = private_endpoints(self)
+        self.events.connect(
+            {key: deployed.alias.target for key, deployed in self.functions.items()},
+            {key: deployed.function for key, deployed in self.functions.items()},
+            self.tables,
+        )
+        self.eventbridge_triggers = add_eventbridge_triggers(self)
         self.user_pools = {
             key: UserPool(
                 self,
@@ -164,6 +170,8 @@ class ServerlessStack(TerraformStack):
             routes=self.routes,
             load_balancer=self.load_balancer,
         )
+        self.event_alarms = self.events.watch(self.monitoring)
+        watch_eventbridge_triggers(self.monitoring, self.eventbridge_triggers, config)
         self.releases = Releases(
             self, "releases", ReleasesProps(name=config.name_prefix, region=config.region)
         )
@@ -273,7 +281,7 @@ class ServerlessStack(TerraformStack):
                 else None,
                 kms_key_arn=self.key.key_arn,
                 ttl_attribute=table.ttl_attribute,
-                stream_view_type=table.stream,
+                stream_view_type=table_stream(self.config, key),
                 point_in_time_recovery=table.point_in_time_recovery,
                 deletion_protection=table.deletion_protection,
             ),
@@ -519,7 +527,7 @@ class ServerlessStack(TerraformStack):
     def _granted_variables(
         self, function_key: str, function_config: FunctionConfig
     ) -> dict[str, str]:
-        """TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for what the function is granted, and the
+        """TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME, ... for what the function is granted, and the
         API's CORS policy for a function a route reaches."""
         grants = function_config.grants
         return {
@@ -531,6 +539,7 @@ class ServerlessStack(TerraformStack):
                 granted_variable("BUCKET", key): self.buckets[key].bucket_name
                 for key in grants.buckets
             },
+            **self.events.variables(grants),
         }
 
     def _grant(
@@ -549,6 +558,7 @@ class ServerlessStack(TerraformStack):
                 bucket.grant_read_objects(function, grant.read)
             if grant.write:
                 bucket.grant_write_objects(function, grant.write)
+        self.events.grant(function, grants)
         # Env vars and the dead-letter queue are encrypted with the stack key; so are the
         # buckets' objects and the tables.
         self.key.grant_encrypt_decrypt(function)
@@ -565,30 +575,6 @@ class ServerlessStack(TerraformStack):
                 region=self.config.region,
                 parameters=function_config.secrets,
                 kms_key_arn=function_config.secrets_kms_key_arn,
-            ),
-        )
-
-    def _secret_endpoints(self) -> InterfaceEndpoints | None:
-        """Without NAT, a function in the VPC reaches SSM only through an interface endpoint."""
-        config = self.config
-        clients = [
-            deployed.function.security_group_id
-            for deployed in self.functions.values()
-            # No security group: the function runs outside the VPC.
-            if deployed.secrets is not None and deployed.function.security_group_id is not None
-        ]
-        if not clients or config.vpc.nat_gateways != "none":
-            return None
-        return InterfaceEndpoints(
-            self,
-            "endpoints",
-            InterfaceEndpointsProps(
-                name=config.name_prefix,
-                region=config.region,
-                vpc_id=self.network.vpc_id,
-                subnet_ids=self.network.private_subnet_ids,
-                services=SECRET_ENDPOINT_SERVICES,
-                client_security_group_ids=clients,
             ),
         )
 

@@ -40,6 +40,17 @@ def add_outputs(stack: ServerlessStack) -> None:
             {key: bucket.bucket_name for key, bucket in stack.buckets.items()},
             "Per key of [buckets]: the S3 bucket's name",
         ),
+        "queues": (
+            {
+                key: {"url": queue.queue_url, "dead_letter_queue_arn": queue.dead_letter_queue_arn}
+                for key, queue in stack.events.queues.items()
+            },
+            "Per key of [queues]: the queue's URL and its dead-letter queue's ARN",
+        ),
+        "topics": (
+            {key: topic.topic_arn for key, topic in stack.events.topics.items()},
+            "Per key of [topics]: the SNS topic's ARN",
+        ),
         "functions": (
             {
                 key: {

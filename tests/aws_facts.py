@@ -110,6 +110,12 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     "dynamodb tables": lambda e: e.client("dynamodb").list_tables()["TableNames"],
     "s3 buckets": lambda e: [b["Name"] for b in e.client("s3").list_buckets()["Buckets"]],
     "sqs queues": lambda e: e.client("sqs").list_queues().get("QueueUrls", []),
+    "event source mappings": lambda e: [
+        m["UUID"] for m in e.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    ],
+    "sns subscriptions": lambda e: [
+        s["SubscriptionArn"] for s in e.client("sns").list_subscriptions()["Subscriptions"]
+    ],
     "kms keys": lambda e: _live_customer_keys(e.client("kms")),
     "kms aliases": lambda e: [
         a["AliasName"]
@@ -137,6 +143,16 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     "api domain names": lambda e: [
         d["domainName"] for d in e.client("apigateway").get_domain_names()["items"]
     ],
+    "schedules": lambda e: [
+        f"{s['GroupName']}/{s['Name']}" for s in e.client("scheduler").list_schedules()["Schedules"]
+    ],
+    # The default group is the account's, never a stack's.
+    "schedule groups": lambda e: [
+        g["Name"]
+        for g in e.client("scheduler").list_schedule_groups()["ScheduleGroups"]
+        if g["Name"] != "default"
+    ],
+    "event rules": lambda e: [r["Name"] for r in e.client("events").list_rules()["Rules"]],
 }
 
 
@@ -405,3 +421,71 @@ def provisioned_concurrency_facts(
         return None
     answer.pop("ResponseMetadata", None)
     return answer
+
+
+def eventbridge_facts(endpoint: Endpoint, prefix: str) -> dict[str, Any]:
+    """The schedules of the group `prefix` with their roles (trust, inline policies) and
+    dead-letter queues (attributes), and the rules named `prefix-...` with their targets."""
+    scheduler = endpoint.client("scheduler")
+    iam = endpoint.client("iam")
+    sqs = endpoint.client("sqs")
+    events = endpoint.client("events")
+    schedules = {}
+    for summary in scheduler.list_schedules(GroupName=prefix)["Schedules"]:
+        schedule = scheduler.get_schedule(GroupName=prefix, Name=summary["Name"])
+        role_name = schedule["Target"]["RoleArn"].rsplit("/", 1)[-1]
+        queue_name = schedule["Target"]["DeadLetterConfig"]["Arn"].rsplit(":", 1)[-1]
+        queue_url = sqs.get_queue_url(QueueName=queue_name)["QueueUrl"]
+        schedules[summary["Name"]] = {
+            "schedule": schedule,
+            "role": iam.get_role(RoleName=role_name)["Role"],
+            "role_policies": {
+                name: _document(
+                    iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+                )
+                for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+            },
+            "dead_letter_queue": sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["All"]
+            )["Attributes"],
+        }
+    rules = {
+        rule["Name"]: {
+            "rule": events.describe_rule(Name=rule["Name"]),
+            "targets": events.list_targets_by_rule(Rule=rule["Name"])["Targets"],
+        }
+        for rule in events.list_rules(NamePrefix=f"{prefix}-")["Rules"]
+    }
+    return {"schedules": schedules, "rules": rules}
+
+
+def invoke_policy_facts(endpoint: Endpoint, function_name: str, qualifier: str) -> list[Any]:
+    """The statements of a function's resource-based policy at `qualifier`; none when nothing
+    may invoke it (a queue's consumer is invoked by its event source mapping)."""
+    lambda_ = endpoint.client("lambda")
+    try:
+        policy = lambda_.get_policy(FunctionName=function_name, Qualifier=qualifier)
+    except lambda_.exceptions.ResourceNotFoundException:
+        return []
+    return list(json.loads(policy["Policy"])["Statement"])
+
+
+def notification_facts(endpoint: Endpoint, bucket_name: str) -> dict[str, Any]:
+    """A bucket's notification configuration, without the response's metadata."""
+    answer = endpoint.client("s3").get_bucket_notification_configuration(Bucket=bucket_name)
+    answer.pop("ResponseMetadata", None)
+    return dict(answer)
+
+
+def event_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
+    """Each queue's attributes and its dead-letter queue's, and every event source mapping."""
+    sqs = endpoint.client("sqs")
+    queues = {}
+    for key, queue in outputs.get("queues", {}).items():
+        attributes = sqs.get_queue_attributes(QueueUrl=queue["url"], AttributeNames=["All"])
+        dead_name = queue["dead_letter_queue_arn"].rsplit(":", 1)[-1]
+        dead_url = sqs.get_queue_url(QueueName=dead_name)["QueueUrl"]
+        dead = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["All"])
+        queues[key] = {"queue": attributes["Attributes"], "dead_letter_queue": dead["Attributes"]}
+    mappings = endpoint.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+    return {"queues": queues, "mappings": mappings}

@@ -95,6 +95,23 @@ def change_function(key: str, **settings: object) -> Edit:
     return edit
 
 
+def add_queue_trigger(queue: str, function: str, trigger: Config) -> Edit:
+    """A new queue and a trigger feeding an existing function from it, ahead of the others
+    (their Terraform addresses must not move)."""
+
+    def edit(config: Config) -> Config:
+        changed = copy.deepcopy(config)
+        assert queue not in changed.get("queues", {}), f"queue {queue} exists already"
+        changed.setdefault("queues", {})[queue] = {}
+        changed["triggers"] = [
+            {"function": function, "queue": queue, **trigger},
+            *changed.get("triggers", []),
+        ]
+        return changed
+
+    return edit
+
+
 def new_environment(env: str) -> Edit:
     """What README's recipe has a user do: a copy of the shipped dev.toml, only `env` changed."""
     return lambda _previous: {**shipped_dev(), "env": env}
@@ -127,6 +144,10 @@ CHANGES = (
             timeout_s=20,
             environment={"LOG_LEVEL": "INFO", "GREETING_STYLE": "short"},
         ),
+    ),
+    ChangeStep(
+        "add-queue-trigger",
+        add_queue_trigger("audits", "worker", {"batch_size": 5, "maximum_concurrency": 3}),
     ),
     ChangeStep("add-environment", new_environment("staging")),
 )

@@ -930,6 +930,8 @@ def _function_urls_per_qualifier() -> None:
     LambdaResponse.get_function_url_config = get  # type: ignore[method-assign]
     LambdaResponse.update_function_url_config = update  # type: ignore[method-assign]
     LambdaResponse.delete_function_url_config = delete  # type: ignore[method-assign]
+
+
 # UpdateStage's settings and the attribute of moto's apigatewayv2 stage each replaces.
 HTTP_API_STAGE_SETTINGS = {
     "accessLogSettings": "access_log_settings",

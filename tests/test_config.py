@@ -171,10 +171,11 @@ def route(method: str, path: str, function: str = "hello") -> dict[str, str]:
 
 
 def only_function(key: str) -> dict[str, Any]:
-    """Changes that leave dev one function, `key`, and its route."""
+    """Changes that leave dev one function, `key`, and its route (no trigger)."""
     return {
         "functions": {key: {"source_dir": "lambda"}},
         "routes": [{**A_ROUTE, "function": key}],
+        "triggers": [],
     }
 
 
@@ -553,7 +554,8 @@ RULES = [
     case(
         "functions.hello.environment",
         BIG_ENVIRONMENT,
-        "more than Lambda's 4096 bytes (counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME",
+        "more than Lambda's 4096 bytes (counting TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME, "
+        "QUEUE_<KEY>_URL and TOPIC_<KEY>_ARN",
     ),
     # 1,991 characters but 4,098 bytes in UTF-8 with the rest: Lambda counts bytes.
     case(
@@ -717,7 +719,7 @@ RULES = [
     case(
         "functions.hello.grants.buckets.asset",
         "read",
-        "not a key of [buckets] (assets); did you mean 'assets'?",
+        "not a key of [buckets] (assets, uploads); did you mean 'assets'?",
     ),
     case(
         "functions.hello.grants.buckets.assets",
@@ -875,9 +877,14 @@ RULES = [
     case(
         "routes.0.function",
         "helo",
-        "not a key of [functions] (hello, escape); did you mean 'hello'?",
+        "not a key of [functions] (hello, escape, orders-api, worker, housekeeping); "
+        "did you mean 'hello'?",
     ),
-    case("routes.0.function", "nothing", "not a key of [functions] (hello, escape) (given"),
+    case(
+        "routes.0.function",
+        "nothing",
+        "not a key of [functions] (hello, escape, orders-api, worker, housekeeping) (given",
+    ),
     case("routes.0.authorization", "OPEN", 'must be "AWS_IAM", "NONE" or a key of [authorizers]'),
     case("routes.0.load_balancer", "yes", "valid boolean"),
     # The load balancer checks no signature: an AWS_IAM route there would be anonymous.
@@ -1262,8 +1269,9 @@ def test_short_file_gets_defaults_derived_from_project_and_env(tmp_path):
     )
     assert hello.dependencies is None and hello.dependencies_path is None
     # No table, no bucket, no grant: valid.
-    assert hello.grants.model_dump() == {"tables": {}, "buckets": {}}
+    assert hello.grants.model_dump() == {"tables": {}, "buckets": {}, "queues": {}, "topics": {}}
     assert config.tables == {} and config.buckets == {}
+    assert config.queues == {} and config.topics == {} and config.triggers == []
     [route] = config.routes
     # AWS_IAM by default, and so not on the load balancer, which cannot check it.
     assert (route.authorization, route.load_balancer, route.priority) == ("AWS_IAM", False, None)
@@ -1577,6 +1585,9 @@ def test_one_name_prefix_in_two_files_clashes_on_every_derived_name(tmp_path):
             ("alarms.topic_name", "alarm topic", "a-b-c-alarms"),
             ("functions.hello.name", "function name", "a-b-c-hello"),
             ("functions.escape.name", "function name", "a-b-c-escape"),
+            ("functions.orders-api.name", "function name", "a-b-c-orders-api"),
+            ("functions.worker.name", "function name", "a-b-c-worker"),
+            ("functions.housekeeping.name", "function name", "a-b-c-housekeeping"),
             ("tables.requests.name", "table name", "a-b-c-requests"),
             ("s3.bucket_prefix", "bucket prefix", "a-b-c-artifacts-"),
             ("load_balancer.name", "load balancer name", "a-b-c"),
@@ -1912,7 +1923,10 @@ def test_china_and_govcloud_regions_are_refused_with_a_reason(tmp_path, region, 
     ]
 
 
-SHIPPED_FUNCTIONS = {"dev": ["hello", "escape"], "prod": ["hello"]}
+SHIPPED_FUNCTIONS = {
+    "dev": ["hello", "escape", "orders-api", "worker", "housekeeping"],
+    "prod": ["hello"],
+}
 
 
 def test_reserved_concurrency_is_opt_in_in_the_shipped_files():
@@ -1939,6 +1953,8 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
         assert hello.grants.model_dump() == {
             "tables": {"requests": "write"},
             "buckets": {"assets": {"read": ["greeting.txt"], "write": []}},
+            "queues": {},
+            "topics": {},
         }
         assert target_group_name(config, "hello") == f"{prefix}-hello"
         # Signed callers only, so on the API alone.
@@ -1962,7 +1978,12 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             "arm64",
         )
         assert escape.dependencies_path == REPO_ROOT / "functions/hello_deps/requirements.txt"
-        assert escape.grants.model_dump() == {"tables": {}, "buckets": {}}
+        assert escape.grants.model_dump() == {
+            "tables": {},
+            "buckets": {},
+            "queues": {},
+            "topics": {},
+        }
         assert target_group_name(config, "escape") == f"{prefix}-escape"
         # Public, so on the API and the load balancer.
         public = {
@@ -1978,7 +1999,18 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
             {**public, "path": "/escape"},
             {**public, "path": "/escape/{name}"},
             *(signed_in if env == "dev" else []),
+            # The event-driven example's front door: it sends to the orders queue.
+            {**hello_route, "method": "POST", "path": "/orders", "function": "orders-api"},
         ]
+        orders, worker = config.functions["orders-api"], config.functions["worker"]
+        assert orders.grants.queues == {"orders": "send"}
+        assert worker.grants.tables == {"requests": "write"}
+        [trigger] = [each for each in config.triggers if each.queue is not None]
+        assert (trigger.function, trigger.queue, trigger.identity) == (
+            "worker",
+            "orders",
+            "worker-queue-orders",
+        )
 
 
 def test_bootstrap_refuses_the_placeholder_bucket_name(tmp_path):

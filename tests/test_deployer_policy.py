@@ -161,6 +161,9 @@ UNSCOPABLE = {
     "cloudwatch:DescribeAlarms",
     "kms:CreateKey",
     "kms:ListAliases",
+    # The function to map is a condition key (lambda:FunctionArn), not a resource.
+    "lambda:CreateEventSourceMapping",
+    "lambda:ListEventSourceMappings",
     "logs:CreateLogDelivery",
     "logs:DeleteLogDelivery",
     "logs:GetLogDelivery",
@@ -192,6 +195,10 @@ def test_only_actions_without_resource_level_permissions_are_on_every_resource(e
 DEV_ROLES = {
     "hello-dev-hello-role": ["lambda.amazonaws.com"],
     "hello-dev-escape-role": ["lambda.amazonaws.com"],
+    "hello-dev-housekeeping-role": ["lambda.amazonaws.com"],
+    "hello-dev-nightly-scheduler": ["scheduler.amazonaws.com"],
+    "hello-dev-orders-api-role": ["lambda.amazonaws.com"],
+    "hello-dev-worker-role": ["lambda.amazonaws.com"],
     "hello-dev-vpc-flow-logs": ["vpc-flow-logs.amazonaws.com"],
     "hello-dev-codedeploy": ["codedeploy.amazonaws.com"],
 }

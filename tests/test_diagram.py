@@ -15,7 +15,13 @@ from scripts import diagram, diagram_model, diagram_render
 from scripts.diagram_model import build_picture
 from scripts.diagram_render import render
 from serverless_app.summary import resource_family
-from tests.support import CONFIG_DIR, REPO_ROOT, load_balancer_functions, name_prefix
+from tests.support import (
+    CONFIG_DIR,
+    REPO_ROOT,
+    file_values,
+    load_balancer_functions,
+    name_prefix,
+)
 
 DEV_CONFIG = CONFIG_DIR / "dev.toml"
 
@@ -104,10 +110,20 @@ def test_the_source_draws_every_edge_of_the_picture(picture, source):
 def function_nodes(
     picture: diagram_model.Picture, document: dict
 ) -> list[diagram_model.PictureNode]:
-    """One node per Lambda function of the stack (dev has two)."""
+    """One node per Lambda function of the stack (dev has five)."""
     nodes = [n for n in picture.nodes if n.resources[0].startswith("aws_lambda_function.")]
-    assert len(nodes) == len(document["resource"]["aws_lambda_function"]) == 2
+    assert len(nodes) == len(document["resource"]["aws_lambda_function"]) == 5
     return nodes
+
+
+def routed_keys() -> set[str]:
+    """The keys of dev's functions some route reaches (the others: triggers only)."""
+    return {route["function"] for route in file_values(DEV_CONFIG)["routes"]}
+
+
+def function_key(document: dict, node: diagram_model.PictureNode) -> str:
+    body = document["resource"]["aws_lambda_function"][node.resources[0].split(".")[1]]
+    return str(body["function_name"]).removeprefix(f"{name_prefix(DEV_CONFIG)}-")
 
 
 def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_balancer(
@@ -121,12 +137,30 @@ def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_bala
     assert set(picture.entry_points) == {api.key, load_balancer.key}
     assert ("clients", api.key) in edges
     aliases = [n for n in picture.nodes if n.resources[0].startswith("aws_lambda_alias.")]
+    # A mapping is drawn with the alias it invokes: an arrow from the alias to its queue.
+    eventbridge = {
+        node.key
+        for kind in ("aws_scheduler_schedule", "aws_cloudwatch_event_rule")
+        for node in nodes_of(picture, kind)
+    }
+    queues = [
+        node
+        for node in nodes_of(picture, "aws_sqs_queue")
+        if node.resources[0].startswith("aws_sqs_queue.queue-")
+    ]
     for function in function_nodes(picture, document):
         assert function.place.tier == "private" and function.place.subnet is None
         assert {(function.key, diagram_model._node_key(s)) for s in private} <= edges
-        # Callers invoke the function's live alias (what CodeDeploy moves), not the function.
+        # Callers invoke the function's live alias (what CodeDeploy moves), not the function:
+        # the API, the event source mapping of a queue's consumer, or EventBridge (a schedule,
+        # a rule).
         (alias,) = [a for a in aliases if (a.key, function.key) in edges]
-        assert (api.key, alias.key) in edges
+        if function_key(document, function) in routed_keys():
+            assert (api.key, alias.key) in edges
+        else:
+            from_queue = any((alias.key, queue.key) in edges for queue in queues)
+            from_eventbridge = any((caller, alias.key) in edges for caller in eventbridge)
+            assert from_queue or from_eventbridge, function.key
         assert (load_balancer.key, function.key) not in edges
         # The invoke permission points back: one arrow.
         assert (function.key, api.key) not in edges
@@ -306,34 +340,40 @@ def test_alarms_page_the_topic_and_roll_releases_back(picture, document):
     edges = {(e.tail, e.head) for e in picture.edges}
     topic = node_of(picture, "aws_sns_topic")
     alarms = nodes_of(picture, "aws_cloudwatch_metric_alarm")
-    # dev: six per function (hello, escape), one for escape's target group (hello is not on
-    # the load balancer), the API's latency and the load balancer's own 5XX.
-    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 15
+    # dev: five per function (hello, escape, orders-api, worker) and one per routed function
+    # for its API routes (not the worker), one for escape's target group (the others are not
+    # on the load balancer), the API's latency, the load balancer's own 5XX and two for the
+    # orders queue (its oldest message, its dead-letter queue).
+    # housekeeping (EventBridge's): five of its own, the schedule group's two, the nightly
+    # schedule's dead-letter queue and the uploads rule's failed deliveries.
+    assert len(alarms) == len(document["resource"]["aws_cloudwatch_metric_alarm"]) == 37
     assert all((alarm.key, topic.key) in edges for alarm in alarms)
     labels = {alarm.label.split("\n")[0] for alarm in alarms}
     assert f"{name_prefix(DEV_CONFIG)}-hello-errors" in labels
     assert node_of(picture, "aws_cloudwatch_dashboard").kind.title == "dashboard"
     groups = nodes_of(picture, "aws_codedeploy_deployment_group")
     application = node_of(picture, "aws_codedeploy_app")
-    assert len(groups) == 2
+    assert len(groups) == 5
     on_load_balancer = load_balancer_functions(DEV_CONFIG)
     bodies = document["resource"]["aws_codedeploy_deployment_group"]
     for group in groups:
         assert (group.key, application.key) in edges
         name = bodies[group.resources[0].split(".")[1]]["deployment_group_name"]
         key = name.removeprefix(f"{name_prefix(DEV_CONFIG)}-")
-        # The group's rollback alarms: its function's errors, duration, 5XX answers and API
-        # routes' 5XX, and its target group's 5XX if the function is on the load balancer.
+        # The group's rollback alarms: its function's errors, duration and 5XX answers, its API
+        # routes' 5XX if a route reaches it, its target group's 5XX if the function is on the
+        # load balancer.
         rollback = sum((group.key, alarm.key) in edges for alarm in alarms)
-        assert rollback == 4 + (key in on_load_balancer), key
+        assert rollback == 3 + (key in routed_keys()) + (key in on_load_balancer), key
 
 
 def test_callers_reach_every_function_through_its_live_alias(picture, document):
-    """The API reaches every function; the load balancer exactly those with a public route."""
+    """The API reaches every function a route reaches; the load balancer exactly those with a
+    public route."""
     edges = {(e.tail, e.head) for e in picture.edges}
     aliases = nodes_of(picture, "aws_lambda_alias")
     functions = nodes_of(picture, "aws_lambda_function")
-    assert len(aliases) == len(functions) == 2
+    assert len(aliases) == len(functions) == 5
     api, load_balancer = node_of(picture, "aws_api_gateway_rest_api"), node_of(picture, "aws_lb")
     on_load_balancer = load_balancer_functions(DEV_CONFIG)
     assert on_load_balancer == {"escape"}
@@ -341,10 +381,18 @@ def test_callers_reach_every_function_through_its_live_alias(picture, document):
     for function in functions:
         (alias,) = [a for a in aliases if (a.key, function.key) in edges]
         assert alias.label.split("\n")[0] == "live"
-        assert (api.key, alias.key) in edges
         name = bodies[function.resources[0].split(".")[1]]["function_name"]
         key = name.removeprefix(f"{name_prefix(DEV_CONFIG)}-")
+        assert ((api.key, alias.key) in edges) == (key in routed_keys()), key
         assert ((load_balancer.key, alias.key) in edges) == (key in on_load_balancer), key
+    # dev's housekeeping: the nightly schedule and the uploads rule invoke its alias.
+    eventbridge = [
+        node.key
+        for kind in ("aws_scheduler_schedule", "aws_cloudwatch_event_rule")
+        for node in nodes_of(picture, kind)
+    ]
+    assert len(eventbridge) == 2
+    assert all(any((caller, alias.key) in edges for alias in aliases) for caller in eventbridge)
 
 
 @pytest.fixture(scope="module")

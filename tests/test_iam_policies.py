@@ -99,7 +99,14 @@ TRUST_CONDITIONS = {
     "codedeploy.amazonaws.com": (
         "arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{application}/*"
     ),
+    # EventBridge Scheduler User Guide, "Cross-service confused deputy prevention": the
+    # stack's schedule group, in a stack with schedules.
+    "scheduler.amazonaws.com": (
+        "arn:{partition}:scheduler:{region}:{account}:schedule-group/{group}"
+    ),
 }
+# The services whose roles only some stacks have, by the resource that needs them.
+OPTIONAL_SERVICES = {"scheduler.amazonaws.com": "aws_scheduler_schedule_group"}
 
 
 def assume_role_statements(stack: dict) -> list[tuple[str, str, dict]]:
@@ -123,7 +130,13 @@ def test_every_service_role_trusts_its_service_only_for_this_account(stack):
     ]
     provider = stack["provider"]["aws"][0]
     statements = assume_role_statements(stack)
-    assert {service for _, service, _ in statements} == set(TRUST_CONDITIONS)
+    absent = {
+        service
+        for service, resource_type in OPTIONAL_SERVICES.items()
+        if not resources(stack, resource_type)
+    }
+    assert {service for _, service, _ in statements} == set(TRUST_CONDITIONS) - absent
+    groups = resources(stack, "aws_scheduler_schedule_group")
     for rid, service, statement in statements:
         conditions = {c["variable"]: (c["test"], c["values"]) for c in statement["condition"]}
         [account] = conditions["aws:SourceAccount"][1]
@@ -133,6 +146,7 @@ def test_every_service_role_trusts_its_service_only_for_this_account(stack):
             "account": account,
             "region": provider["region"],
             "application": only(stack, "aws_codedeploy_app")["name"],
+            "group": only(stack, "aws_scheduler_schedule_group")["name"] if groups else None,
         }
         expected = {"aws:SourceAccount": ("StringEquals", [account])}
         source_arn = TRUST_CONDITIONS[service]

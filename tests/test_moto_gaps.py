@@ -764,6 +764,8 @@ def test_a_mock_integration_of_an_openapi_body_is_imported(https):
     integration = methods_by_path(apigateway, api_id)["/a"]["OPTIONS"]["methodIntegration"]
     assert integration["type"] == "MOCK"
     assert "uri" not in integration
+
+
 def test_an_http_api_stage_is_updated_in_place(https):
     """Gap 28: UpdateStage replaces the settings it gives and keeps the others."""
     v2 = https.client("apigatewayv2")

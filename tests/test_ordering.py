@@ -46,6 +46,20 @@ def same_role(dependent_role: str) -> Callable[[Body, Body], bool]:
     )
 
 
+def schedule_role(schedule: Body, policy: Body) -> bool:
+    """The schedule's target role is the policy's role."""
+    return bool(
+        addresses(schedule["target"]["role_arn"], "aws_iam_role")
+        & addresses(policy.get("role"), "aws_iam_role")
+    )
+
+
+def permission_of_rule(target: Body, permission: Body) -> bool:
+    """The rule the target belongs to is the one the permission names as its source."""
+    rules = addresses(target["rule"], "aws_cloudwatch_event_rule")
+    return bool(rules & addresses(permission.get("source_arn"), "aws_cloudwatch_event_rule"))
+
+
 def log_group_of_function(function: Body, group: Body) -> bool:
     return group["name"] == f"/aws/lambda/{function['function_name']}"
 
@@ -85,6 +99,19 @@ class Ordering:
 
 
 ORDERINGS = {
+    "schedule after its role's inline policies": Ordering(
+        "aws_scheduler_schedule",
+        "aws_iam_role_policy",
+        schedule_role,
+        "Scheduler invokes as the role from the first run on: without its policies the first "
+        "invocation is refused and retried, or lands in the dead-letter queue",
+    ),
+    "event rule target after its invoke permission": Ordering(
+        "aws_cloudwatch_event_target",
+        "aws_lambda_permission",
+        permission_of_rule,
+        "events matched before the permission exists fail to be delivered",
+    ),
     "bucket policy after its public-access block": Ordering(
         "aws_s3_bucket_policy",
         "aws_s3_bucket_public_access_block",

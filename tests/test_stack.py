@@ -68,6 +68,8 @@ OUTPUTS = {
     "bucket_name",
     "tables",
     "buckets",
+    "queues",
+    "topics",
     "vpc_id",
     "alarm_topic_arn",
     "dashboard_name",
@@ -208,6 +210,19 @@ def test_each_function_gets_the_names_of_what_it_is_granted_and_nothing_else(sta
                 if cors and key in routed
                 else {}
             ),
+            # QUEUE_<KEY>_URL, TOPIC_<KEY>_ARN.
+            **{
+                f"QUEUE_{queue.upper().replace('-', '_')}_URL": ref(
+                    synthesized, "aws_sqs_queue", f"queue-{queue}_queue", "url"
+                )
+                for queue in grants.get("queues", {})
+            },
+            **{
+                f"TOPIC_{topic.upper().replace('-', '_')}_ARN": ref(
+                    synthesized, "aws_sns_topic", f"topic-{topic}_topic", "arn"
+                )
+                for topic in grants.get("topics", {})
+            },
         }, key
     hello = only_of_function(synthesized, "aws_lambda_function", "hello")["environment"]
     assert {"LOG_LEVEL", "TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"} == set(hello["variables"]) - {
@@ -241,7 +256,8 @@ def test_tables_and_buckets_outputs_name_each_by_key(stacks):
             "requests": ref(synthesized, "aws_dynamodb_table", "requests_table", "name")
         }
         assert outputs["buckets"]["value"] == {
-            "assets": ref(synthesized, "aws_s3_bucket", "bucket-assets_bucket", "bucket")
+            key: ref(synthesized, "aws_s3_bucket", f"bucket-{key}_bucket", "bucket")
+            for key in file_values(ENVIRONMENT_FILES[stack_env(synthesized)])["buckets"]
         }
 
 
@@ -353,13 +369,14 @@ def test_route_urls_output_says_how_to_call_them(stacks, tmp_path):
         description = synthesized["output"]["route_urls"]["description"]
         assert "SigV4-signed" in description and "make call" in description
     dev = shipped_dev()
-    # As shipped: hello's route is signed (AWS_IAM), escape's two are public, /me needs a
-    # token of the users authorizer.
+    # As shipped: hello's and orders-api's routes are signed (AWS_IAM), escape's two are
+    # public, /me needs a token of the users authorizer.
     assert [route.get("authorization") for route in dev["routes"]] == [
         "AWS_IAM",
         "NONE",
         "NONE",
         "users",
+        "AWS_IAM",
     ]
     # Every route public.
     public = [{**route, "authorization": "NONE"} for route in dev["routes"]]
@@ -481,17 +498,20 @@ def test_a_function_outside_the_vpc_keeps_its_grants_without_network_permissions
     }
     assert {"ReadItemsRequests", "ReadSecretParameters"} <= inline
     # Outside the VPC the function reaches SSM's public endpoint: an interface endpoint only
-    # for a function in the VPC that reads secrets, and only its group may use it.
+    # for a function in the VPC that reads secrets, and only its group may use it (beside the
+    # SQS endpoint of orders-api, which sends to a queue).
     endpoints = resources(synthesized, "aws_vpc_endpoint")
     interfaces = [e for e in endpoints.values() if e["vpc_endpoint_type"] == "Interface"]
-    assert len(interfaces) == (1 if hello_has_secrets else 0)
+    services = [endpoint["service_name"].rsplit(".", 1)[1] for endpoint in interfaces]
+    assert sorted(services) == (["sqs", "ssm"] if hello_has_secrets else ["sqs"])
     clients = [
         rule["referenced_security_group_id"]
         for rule in resources(synthesized, "aws_vpc_security_group_ingress_rule").values()
         if rule.get("description") == "HTTPS from a client security group"
     ]
     hello_group = function_ref(synthesized, "aws_security_group", "hello", "id")
-    assert clients == ([hello_group] if hello_has_secrets else [])
+    orders_group = function_ref(synthesized, "aws_security_group", "orders-api", "id")
+    assert clients == ([hello_group, orders_group] if hello_has_secrets else [orders_group])
 
 
 def test_a_grant_changes_exactly_its_own_function_policy(stacks, tmp_path):
@@ -664,7 +684,7 @@ def test_a_listener_rule_keeps_its_priority_when_routes_are_added_or_removed(sta
     added = [
         {"method": "ANY", "path": "/escape/{name}/{rest+}", "function": "escape"}
         | {"authorization": "NONE", "priority": 4242},
-        {"method": "POST", "path": "/orders", "function": "escape"},
+        {"method": "POST", "path": "/refunds", "function": "escape"},
     ]
     grown = rule_priorities(dev_variant(tmp_path, {**dev, "routes": dev["routes"] + added}))
     assert grown == {**before, "ANY /escape/*/*": 4242}
@@ -707,6 +727,7 @@ def test_release_alarms_follow_the_routes_a_function_has(tmp_path):
     }
     own = ("errors", "duration-p99", "server-errors")
     hello, escape = f"{prefix}-hello", f"{prefix}-escape"
+    orders, worker = f"{prefix}-orders-api", f"{prefix}-worker"
     assert stops_on == {
         hello: {
             *(f"{hello}-{kind}" for kind in own),
@@ -716,6 +737,11 @@ def test_release_alarms_follow_the_routes_a_function_has(tmp_path):
             f"{prefix}-hello-5xx",
         },
         escape: {f"{escape}-{kind}" for kind in own},
+        orders: {*(f"{orders}-{kind}" for kind in own), f"{orders}-api-5xx"},
+        # A queue's consumer: its own alarms, its per-message answers among them.
+        worker: {f"{worker}-{kind}" for kind in own},
+        # dev's housekeeping: EventBridge invokes it, no route reaches it.
+        f"{prefix}-housekeeping": {f"{prefix}-housekeeping-{kind}" for kind in own},
     }
     assert not [name for name in by_reference.values() if name.startswith(f"{escape}-api-")]
 

@@ -44,6 +44,7 @@ from tests.support import (
 )
 from tests.terraform_cycle import (
     CYCLE_REPORTS,
+    EMULATOR_ACCOUNT,
     PROD_OVERLAY,
     TEARDOWN_OVERRIDE_FILE,
     CycleReport,
@@ -116,6 +117,7 @@ def serverless_facts(
             key: aws_facts.bucket_facts(endpoint, name) for key, name in outputs["buckets"].items()
         },
         "operations": aws_facts.operations_facts(endpoint, outputs),
+        "events": aws_facts.event_facts(endpoint, outputs),
         "logging": aws_facts.logging_facts(endpoint, outputs["vpc_id"]),
         "domain": aws_facts.domain_facts(endpoint, domain) if domain else None,
         "parameters": aws_facts.secret_facts(endpoint, parameters) if parameters else {},
@@ -129,6 +131,16 @@ def serverless_facts(
         "user_pools": {
             key: aws_facts.user_pool_facts(endpoint, pool)
             for key, pool in outputs["user_pools"].items()
+        },
+        # The dashboard is named `<project>-<env>`, as the schedule group and the rules start.
+        "eventbridge": aws_facts.eventbridge_facts(endpoint, outputs["dashboard_name"]),
+        "invoke_policies": {
+            key: aws_facts.invoke_policy_facts(endpoint, function["function_name"], "live")
+            for key, function in outputs["functions"].items()
+        },
+        "notifications": {
+            key: aws_facts.notification_facts(endpoint, name)
+            for key, name in outputs["buckets"].items()
         },
         "outputs": outputs,
     }
@@ -541,7 +553,7 @@ def test_each_function_has_its_own_role_with_exactly_its_grants(applied):
         granted = set(facts["inline_policies"]) - {"SendToDeadLetterQueue", "UseStackKey"}
         secrets = {"ReadSecretParameters"} if applied["parameters"] else set()
         grants = HELLO_GRANTS[applied["config"]["env"]]
-        expected = {HELLO: {*grants, *secrets}}.get(key, set())
+        expected = {HELLO: {*grants, *secrets}, **EVENT_GRANTS}.get(key, set())
         assert granted == expected, key
 
 
@@ -557,6 +569,14 @@ HELLO_GRANTS = {
         "ReadObjectsBucketUploads",
         "WriteObjectsBucketUploads",
     },
+}
+
+
+# dev's event-driven example: the API function sends to the orders queue, the worker consumes
+# it and writes to the requests table.
+EVENT_GRANTS = {
+    "orders-api": {"SendMessagesQueueOrders"},
+    "worker": {"ConsumeMessagesQueueOrders", "WriteItemsRequests"},
 }
 
 
@@ -588,6 +608,141 @@ def test_flow_log_and_every_log_group_keep_what_the_file_says(applied):
 
 def _prefix(config: dict[str, Any]) -> str:
     return f"{config['project']}-{config['env']}"
+
+
+def _triggers(config: dict[str, Any], *kinds: str) -> list[dict[str, Any]]:
+    """The `[[triggers]]` entries whose source is one of `kinds`."""
+    return [trigger for trigger in config.get("triggers", []) if set(kinds) & set(trigger)]
+
+
+# What docs/events.md states of the EventBridge sources: the names of a trigger's schedule or
+# rule, and the settings an entry leaves out.
+def _event_name(config: dict[str, Any], trigger: dict[str, Any]) -> str:
+    kind = next(kind for kind in ("schedule", "bucket", "rule") if kind in trigger)
+    source = f"-{trigger[kind]}" if kind == "bucket" else ""
+    return f"{_prefix(config)}-{trigger.get('name') or trigger['function'] + '-' + kind + source}"
+
+
+def _retry_policy(trigger: dict[str, Any]) -> dict[str, int]:
+    return {
+        "MaximumRetryAttempts": trigger.get("retry_attempts", 185),
+        "MaximumEventAgeInSeconds": trigger.get("maximum_event_age_seconds", 86400),
+    }
+
+
+def _key_matcher(trigger: dict[str, Any]) -> list[dict[str, str]] | None:
+    """docs/events.md: a prefix or a suffix alone, both as one wildcard."""
+    prefix, suffix = trigger.get("prefix"), trigger.get("suffix")
+    if prefix and suffix:
+        return [{"wildcard": f"{prefix}*{suffix}"}]
+    if prefix or suffix:
+        return [{"prefix": prefix} if prefix else {"suffix": suffix}]
+    return None
+
+
+def test_each_schedule_invokes_its_live_alias_as_its_own_role(applied):
+    config, outputs = applied["config"], applied["outputs"]
+    schedules = applied["eventbridge"]["schedules"]
+    triggers = _triggers(config, "schedule")
+    assert set(schedules) == {_event_name(config, trigger) for trigger in triggers}
+    account = EMULATOR_ACCOUNT
+    region = config["region"]
+    for trigger in triggers:
+        name = _event_name(config, trigger)
+        facts = schedules[name]
+        schedule, target = facts["schedule"], facts["schedule"]["Target"]
+        alias_arn = outputs["functions"][trigger["function"]]["live_alias_arn"]
+        assert schedule["GroupName"] == _prefix(config)
+        assert schedule["State"] == "ENABLED"
+        assert schedule["ScheduleExpression"] == trigger["schedule"]
+        assert schedule["ScheduleExpressionTimezone"] == trigger.get("timezone", "UTC")
+        window = trigger.get("flexible_window_minutes", 0)
+        assert schedule["FlexibleTimeWindow"] == (
+            {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": window} if window else {"Mode": "OFF"}
+        )
+        assert target["Arn"] == alias_arn
+        assert target["RetryPolicy"] == _retry_policy(trigger)
+        # The input names the schedule, the time, the execution and the attempt.
+        assert set(json.loads(target["Input"])) == {
+            "schedule_arn",
+            "scheduled_time",
+            "execution_id",
+            "attempt_number",
+        }
+        key_arn = schedule["KmsKeyArn"]
+        assert key_arn.startswith(f"arn:aws:kms:{region}:{account}:key/")
+        # Its own role: Scheduler may assume it for this account's schedule group only.
+        role = facts["role"]
+        assert role["RoleName"] == f"{name}-scheduler"
+        assert target["RoleArn"] == role["Arn"]
+        [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+        assert trust["Condition"] == {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {
+                "aws:SourceArn": f"arn:aws:scheduler:{region}:{account}:schedule-group/"
+                f"{_prefix(config)}"
+            },
+        }
+        # Its own dead-letter queue, encrypted with the stack key, kept 14 days.
+        queue = facts["dead_letter_queue"]
+        assert queue["QueueArn"] == target["DeadLetterConfig"]["Arn"]
+        assert queue["QueueArn"].endswith(f":{name}-schedule-dlq")
+        assert queue["KmsMasterKeyId"] == key_arn
+        assert queue["MessageRetentionPeriod"] == str(14 * 24 * 3600)
+        # The role may invoke the alias, write its queue and use the key: nothing else.
+        granted = {
+            sid: (
+                sorted(_as_list(document["Statement"][0]["Action"])),
+                sorted(_as_list(document["Statement"][0]["Resource"])),
+            )
+            for sid, document in facts["role_policies"].items()
+        }
+        assert granted == {
+            "InvokeTarget": (["lambda:InvokeFunction"], [alias_arn]),
+            "SendToDeadLetterQueue": (["sqs:SendMessage"], [queue["QueueArn"]]),
+            "UseKey": (["kms:Decrypt", "kms:GenerateDataKey"], [key_arn]),
+        }, granted
+
+
+def test_each_bucket_and_rule_trigger_is_a_rule_invoking_the_live_alias(applied):
+    config, outputs = applied["config"], applied["outputs"]
+    rules = applied["eventbridge"]["rules"]
+    triggers = _triggers(config, "bucket", "rule")
+    assert set(rules) == {_event_name(config, trigger) for trigger in triggers}
+    for trigger in triggers:
+        name = _event_name(config, trigger)
+        rule, targets = rules[name]["rule"], rules[name]["targets"]
+        alias_arn = outputs["functions"][trigger["function"]]["live_alias_arn"]
+        pattern = json.loads(rule["EventPattern"])
+        if "bucket" in trigger:
+            detail: dict[str, Any] = {"bucket": {"name": [outputs["buckets"][trigger["bucket"]]]}}
+            if (matcher := _key_matcher(trigger)) is not None:
+                detail["object"] = {"key": matcher}
+            expected = {"source": ["aws.s3"], "detail-type": ["Object Created"], "detail": detail}
+            assert pattern == expected
+        else:
+            assert pattern == trigger["rule"]
+        assert rule["EventBusName"] == "default" and rule["State"] == "ENABLED"
+        [target] = targets
+        assert (target["Id"], target["Arn"]) == ("function", alias_arn)
+        assert target["RetryPolicy"] == _retry_policy(trigger)
+        # The alias lets EventBridge invoke it for this rule of this account only.
+        statements = applied["invoke_policies"][trigger["function"]]
+        [statement] = [s for s in statements if s["Sid"] == f"AllowEventBridge-{name}"]
+        assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+        assert statement["Resource"] == alias_arn
+        assert statement["Condition"] == {
+            "ArnLike": {"AWS:SourceArn": rule["Arn"]},
+            "StringEquals": {"AWS:SourceAccount": EMULATOR_ACCOUNT},
+        }
+
+
+def test_every_declared_bucket_sends_its_events_to_eventbridge(applied):
+    notifications = applied["notifications"]
+    assert set(notifications) == set(applied["config"].get("buckets", {}))
+    for key, notification in notifications.items():
+        assert notification.get("EventBridgeConfiguration") == {}, key
 
 
 def test_load_balancer_sends_each_public_route_to_its_function_alias(applied):
@@ -829,11 +984,27 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
     topic = outputs["alarm_topic_arn"]
     alarms = operations["alarms"]
     balancer = applied["load_balancer"]["load_balancer"]["LoadBalancerName"]
-    behind_load_balancer = {route["function"] for route in public_routes(applied["config"])}
-    # Per function six, one for its target group if a public route reaches it; the API's
-    # latency and, when the load balancer has targets, its own 5XX.
+    config = applied["config"]
+    behind_load_balancer = {route["function"] for route in public_routes(config)}
+    routed = {route["function"] for route in config["routes"]}
+    schedules, rules = _triggers(config, "schedule"), _triggers(config, "bucket", "rule")
+    # Per function five, one for its API routes if it has any, one for its target group if a
+    # public route reaches it; the API's latency and, when the load balancer has targets, its
+    # own 5XX; two per queue (its oldest message, its dead-letter queue), one per function
+    # reading a table's stream (its iterator age); the schedule group's two and one per
+    # schedule (its dead-letter queue); one per rule (its failed deliveries).
+    stream_readers = {trigger["function"] for trigger in _triggers(config, "table")}
     assert len(alarms) == (
-        6 * len(functions) + len(behind_load_balancer) + 1 + bool(behind_load_balancer)
+        5 * len(functions)
+        + 2 * len(config.get("queues", {}))
+        + len(stream_readers)
+        + len(routed)
+        + len(behind_load_balancer)
+        + 1
+        + bool(behind_load_balancer)
+        + (2 if schedules else 0)
+        + len(schedules)
+        + len(rules)
     )
     assert all(a["AlarmActions"] == [topic] and a["OKActions"] == [topic] for a in alarms)
     # Named after what they watch, the name prefix once: hello-dev-hello-errors, ...
@@ -844,7 +1015,9 @@ def test_alarms_page_the_topic_and_stop_releases(applied):
         assert operations["aliases"][key]["AliasArn"] == function["live_alias_arn"]
         group = operations["deployment_groups"][key]
         # Each function's release stops on what a bad release of it sets off, and only that.
-        own = {f"{name}-{kind}" for kind in ("errors", "duration-p99", "server-errors", "api-5xx")}
+        own = {f"{name}-{kind}" for kind in ("errors", "duration-p99", "server-errors")}
+        if key in routed:
+            own.add(f"{name}-api-5xx")
         if key in behind_load_balancer:
             own.add(f"{balancer}-{key}-5xx")  # its target group's, `<load balancer>-<key>`
         assert own <= {a["AlarmName"] for a in alarms}
@@ -1055,3 +1228,48 @@ def test_the_http_api_answers_browsers_with_its_cors_configuration(http_applied)
         "ExposeHeaders": [],
     }
     assert (applied["AllowCredentials"], applied["MaxAge"]) == (False, cors["max_age_seconds"])
+
+
+def test_each_queue_is_encrypted_with_its_dead_letter_queue_and_redrive(applied):
+    """Per `[queues.<key>]`: the stack key on both queues, the redrive policy with the file's
+    max_receive_count (default 5), the visibility timeout 6 x its consumer's timeout_s, the
+    dead-letter queue keeping messages 14 days."""
+    config, events = applied["config"], applied["events"]
+    assert set(events["queues"]) == set(config.get("queues", {}))
+    key_arn = applied["function"]["configuration"]["KMSKeyArn"]
+    for key, settings in config.get("queues", {}).items():
+        queue, dead = events["queues"][key]["queue"], events["queues"][key]["dead_letter_queue"]
+        assert queue["KmsMasterKeyId"] == dead["KmsMasterKeyId"] == key_arn
+        assert json.loads(queue["RedrivePolicy"]) == {
+            "deadLetterTargetArn": dead["QueueArn"],
+            "maxReceiveCount": settings.get("max_receive_count", 5),
+        }
+        assert dead["QueueArn"].endswith(f":{_prefix(config)}-{key}-dead-letters")
+        assert dead["MessageRetentionPeriod"] == "1209600"
+        [consumer] = [t["function"] for t in config["triggers"] if t.get("queue") == key]
+        timeout = config["functions"][consumer].get("timeout_s", 10)
+        assert queue["VisibilityTimeout"] == str(6 * timeout)
+
+
+def test_each_queue_trigger_is_a_mapping_enabled_on_the_live_alias(applied):
+    """Per queue trigger: a mapping from the queue to the function's `live` alias, enabled,
+    with the file's batch size (default 10), batching window (0), maximum concurrency and
+    partial batch failures (on by default)."""
+    config, events, outputs = applied["config"], applied["events"], applied["outputs"]
+    triggers = [t for t in config.get("triggers", []) if "queue" in t]
+    assert len(events["mappings"]) == len(triggers)
+    for trigger in triggers:
+        queue_arn = events["queues"][trigger["queue"]]["queue"]["QueueArn"]
+        [mapping] = [m for m in events["mappings"] if m["EventSourceArn"] == queue_arn]
+        alias = outputs["functions"][trigger["function"]]["live_alias_arn"]
+        assert mapping["FunctionArn"] == alias and alias.endswith(":live")
+        assert mapping["State"] == "Enabled"
+        assert mapping["BatchSize"] == trigger.get("batch_size", 10)
+        assert mapping.get("MaximumBatchingWindowInSeconds", 0) == trigger.get(
+            "batching_window_seconds", 0
+        )
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        if "maximum_concurrency" in trigger:
+            assert mapping["ScalingConfig"] == {
+                "MaximumConcurrency": trigger["maximum_concurrency"]
+            }

@@ -119,9 +119,10 @@ class FunctionConfig(StrictModel):
             "names `[A-Za-z][A-Za-z0-9_]+` (Lambda's pattern: two characters at least), not "
             "reserved by Lambda (`AWS_*`, `_HANDLER`, "
             "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not of the "
-            "stack's shape (`TABLE_<KEY>_NAME`, `BUCKET_<KEY>_NAME`), not `CORS_POLICY`; all "
-            "keys and values with the granted tables' and buckets', the `SECRET_*` ones and "
-            "`CORS_POLICY` at most 4096 bytes (UTF-8)"
+            "stack's shape (`TABLE_<KEY>_NAME`, `BUCKET_<KEY>_NAME`, `QUEUE_<KEY>_URL`, "
+            "`TOPIC_<KEY>_ARN`), not `CORS_POLICY`; all keys and values with the stack's "
+            "variables for the grants, the `SECRET_*` ones and `CORS_POLICY` at most 4096 bytes "
+            "(UTF-8)"
         ),
     )
     # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.

@@ -1,8 +1,8 @@
 """What Terraform's AWS provider calls for each resource type and data source the stacks hold,
 as IAM actions on resources: the table the deployer policy (serverless_app/deployer_policy.py)
 is generated from, kept as one table per family of AWS services (network, compute, data, api,
-monitoring). A new type is a new entry in its family's table; a type no table holds makes the
-generator refuse the stack, whose policy would be incomplete.
+monitoring, eventbridge). A new type is a new entry in its family's table; a type no table
+holds makes the generator refuse the stack, whose policy would be incomplete.
 
 Resources are ARN templates (grants.py) scoped to the stack's name prefix, region and account
 wherever AWS supports resource-level permissions for the action, `*` only where it does not
@@ -13,7 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from serverless_app.deployer_permissions import api, compute, data, monitoring, network
+from serverless_app.deployer_permissions import (
+    api,
+    compute,
+    data,
+    eventbridge,
+    monitoring,
+    network,
+)
 from serverless_app.deployer_permissions.grants import Grant
 
 
@@ -34,6 +41,7 @@ PERMISSIONS = joined(
     data.PERMISSIONS,
     api.PERMISSIONS,
     monitoring.PERMISSIONS,
+    eventbridge.PERMISSIONS,
 )
 
 # The attribute holding the literal name a `{name}` template is filled with, per type.

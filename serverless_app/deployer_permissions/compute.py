@@ -7,6 +7,7 @@ from serverless_app.deployer_permissions.grants import (
     CODEDEPLOY,
     DEPLOYMENT_CONFIGS,
     EC2_READ,
+    EVENT_SOURCE_MAPPINGS,
     KEYS,
     LAMBDA,
     MANAGED_POLICIES,
@@ -47,6 +48,17 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
             "lambda:CreateFunctionUrlConfig lambda:GetFunctionUrlConfig "
             "lambda:UpdateFunctionUrlConfig lambda:DeleteFunctionUrlConfig",
             *LAMBDA,
+        ),
+    ),
+    "aws_lambda_event_source_mapping": (
+        # CreateEventSourceMapping and the listing take no resource (the function is only a
+        # condition key); the mapping itself is known by its UUID once it exists.
+        grant("lambda:CreateEventSourceMapping lambda:ListEventSourceMappings", ANY),
+        grant(
+            "lambda:GetEventSourceMapping lambda:UpdateEventSourceMapping "
+            "lambda:DeleteEventSourceMapping lambda:TagResource lambda:UntagResource "
+            "lambda:ListTags",
+            *EVENT_SOURCE_MAPPINGS,
         ),
     ),
     "aws_lambda_provisioned_concurrency_config": (

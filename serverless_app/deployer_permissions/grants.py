@@ -88,6 +88,11 @@ TOPICS = (
     "arn:{partition}:sns:{region}:{account}:{prefix}-*:*",
 )
 QUEUES = ("arn:{partition}:sqs:{region}:{account}:{prefix}-*",)
+EVENT_SOURCE_MAPPINGS = ("arn:{partition}:lambda:{region}:{account}:event-source-mapping:*",)
+# The stack's schedule group is named `<project>-<env>`; its schedules are in it.
+SCHEDULE_GROUPS = ("arn:{partition}:scheduler:{region}:{account}:schedule-group/{prefix}",)
+SCHEDULES = ("arn:{partition}:scheduler:{region}:{account}:schedule/{prefix}/*",)
+EVENT_RULES = ("arn:{partition}:events:{region}:{account}:rule/{prefix}-*",)
 TABLES = ("arn:{partition}:dynamodb:{region}:{account}:table/{prefix}-*",)
 CODEDEPLOY = (
     "arn:{partition}:codedeploy:{region}:{account}:application:{prefix}",

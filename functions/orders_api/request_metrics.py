@@ -1,0 +1,1 @@
+../../lambda/request_metrics.py
