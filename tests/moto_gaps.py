@@ -146,6 +146,7 @@ def install(*, secure_transport: bool) -> None:
     _openapi_body_as_aws_reads_it()
     _deployments_snapshot_the_api()
     _deployment_served_by_a_stage_is_kept()
+    _mapping_keeps_the_alias_it_invokes()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -740,3 +741,36 @@ def _deployment_served_by_a_stage_is_kept() -> None:
         return self.deployments.pop(deployment_id)
 
     RestAPI.delete_deployment = delete_deployment  # type: ignore[method-assign]
+
+
+def _mapping_keeps_the_alias_it_invokes() -> None:
+    """An event source mapping created (or updated) with a qualified function ARN or
+    `name:alias` answers that alias as its FunctionArn, as AWS does; moto resolved the alias
+    and answered the version it pointed to (`...:worker:1`), which a release would move."""
+    from moto.awslambda.models import LambdaBackend
+
+    create = LambdaBackend.create_event_source_mapping
+    update = LambdaBackend.update_event_source_mapping
+
+    def qualified(backend: Any, function_name: str) -> str | None:
+        if function_name.startswith("arn:"):
+            return function_name if function_name.count(":") == 7 else None
+        name, _, qualifier = function_name.partition(":")
+        if not qualifier:
+            return None
+        region, account = backend.region_name, backend.account_id
+        return f"arn:aws:lambda:{region}:{account}:function:{name}:{qualifier}"
+
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        mapping = create(self, spec)
+        mapping.function_arn = qualified(self, spec["FunctionName"]) or mapping.function_arn
+        return mapping
+
+    def update_event_source_mapping(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        mapping = update(self, uuid, spec)
+        if mapping is not None and "FunctionName" in spec:
+            mapping.function_arn = qualified(self, spec["FunctionName"]) or mapping.function_arn
+        return mapping
+
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
+    LambdaBackend.update_event_source_mapping = update_event_source_mapping  # type: ignore[method-assign]
