@@ -1,6 +1,7 @@
 """How long and how hard each kind of watched resource must fail before its alarms fire: the
-alarm props of `Monitoring.watch_*`, with their defaults. Every window is checked against
-CloudWatch's limits (`constructs_lib.limits`) when the props are made.
+props of the alarm constructs (`FunctionAlarms`, `ApiAlarms`, `ApiRouteAlarms`,
+`TargetGroupAlarms`, `LoadBalancerAlarms`), with their defaults. Every window is checked
+against CloudWatch's limits (`constructs_lib.limits`) when the props are made.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def _check_rate(name: str, rate: float | None) -> None:
 
 @dataclass(frozen=True)
 class FunctionAlarmProps(AlarmWindow):
+    """`FunctionAlarms`: any error, throttle or dead letter fires by default."""
+
     # Errors (Sum) per period at or above which the alarm fires.
     errors_threshold: int = 1
     # Throttled invocations (Sum) per period.
@@ -78,9 +81,12 @@ class FunctionAlarmProps(AlarmWindow):
 
 @dataclass(frozen=True)
 class ApiAlarmProps(AlarmWindow):
+    """`ApiAlarms` (latency) and `ApiRouteAlarms` (5XX)."""
+
     # Share of a route's requests answered 5XX (5XXError's Average) at or above which the
     # alarm on the function behind it fires.
     server_error_rate: float = 0.05
+    # The stage's p99 latency (ms) at or above which its alarm fires.
     latency_p99_ms: int = 3000
 
     def __post_init__(self) -> None:
@@ -92,6 +98,8 @@ class ApiAlarmProps(AlarmWindow):
 
 @dataclass(frozen=True)
 class LoadBalancerAlarmProps(AlarmWindow):
+    """`TargetGroupAlarms` and `LoadBalancerAlarms`."""
+
     # Share of requests that fail with a 5XX (from the function, or from the load balancer on
     # its behalf) at or above which the alarm fires.
     server_error_rate: float = 0.05

@@ -1,19 +1,27 @@
 """Alarms that page someone, the ones that stop a bad release, and a dashboard per environment.
 
-Every alarm sends both ALARM and OK to one SNS topic encrypted with the stack's key (the key
-policy must let CloudWatch use it: `StackKey.allow_cloudwatch_alarms`). Subscriptions by email
-must be confirmed by their owner before they receive anything.
+`Monitoring` holds what every alarm shares: the SNS topic it notifies on ALARM and on OK
+(`alarm_topic`), encrypted with the stack's key (the key policy must let CloudWatch use it:
+`StackKey.allow_cloudwatch_alarms`; email subscribers must confirm before they receive
+anything), the dashboard that lists and graphs it (`dashboard`), and `add_alarm`, which makes
+one alarm of a kind (`alarm_kinds`: its name suffix and runbook line) on a signal
+(`alarm_signals`) with a window (`alarm_props`).
 
-Each `watch_*` method returns the alarms it made in two lists: `rollback`, what a bad release
-of the watched function sets off (its deployment group stops on them), and `paging`, the rest
-(capacity, queues, the whole API or load balancer), which page but never roll back. Every
-alarm's description says what it watches, what fires it and what to do: the runbook line
-docs/operating.md repeats in its alarm table.
+What to watch is one construct per kind of resource, each with its props and their defaults
+(`alarm_props`): `FunctionAlarms` (`function_alarms`), `ApiAlarms` and `ApiRouteAlarms`
+(`api_alarms`), `TargetGroupAlarms` and `LoadBalancerAlarms` (`load_balancer_alarms`). Each is
+`WatchedAlarms`: `rollback`, what a bad release of the watched function sets off (its
+deployment group stops on them), and `paging`, the rest (capacity, queues, the whole API or
+load balancer), which page but never roll back. Every alarm's description says what it
+watches, what fires it and what to do: the runbook line docs/operating.md repeats in its alarm
+table. To watch a new kind of resource, write its construct in a module of its own the same
+way: a `WatchedAlarms` taking `(monitoring, resource, props)`, its props an `AlarmWindow` with
+documented defaults, its alarms made with `monitoring.add_alarm` (an `AlarmKind` with its
+runbook line) and its header and graphs with `monitoring.board`.
 
-One module per concern: the alarm props (`alarm_props`), the kinds of alarm and their runbook
-lines (`alarm_kinds`), what an alarm watches (`alarm_signals`), the topic (`alarm_topic`) and
-the dashboard (`dashboard`). Their resources are made in this construct's scope, so their
-Terraform addresses do not depend on how the code is split.
+Every alarm, the topic and the dashboard are made in this construct's scope, not in one of
+their own: their Terraform addresses (and the paths in the JSON) stay those of the deployed
+resources, whichever module makes them.
 """
 
 from __future__ import annotations
@@ -23,55 +31,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
-from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from constructs import Construct
 
-from constructs_lib.alarm_kinds import (
-    API_LATENCY,
-    API_SERVER_ERRORS,
-    DEAD_LETTERS,
-    DURATION,
-    ERRORS,
-    LOAD_BALANCER_SERVER_ERRORS,
-    REQUEST_METRICS_NAMESPACE,
-    SERVER_ERROR_METRIC,
-    SERVER_ERRORS,
-    TARGET_SERVER_ERRORS,
-    THROTTLES,
-    AlarmKind,
-)
-from constructs_lib.alarm_props import (
-    AlarmWindow,
-    ApiAlarmProps,
-    FunctionAlarmProps,
-    LoadBalancerAlarmProps,
-)
-from constructs_lib.alarm_signals import (
-    Metric,
-    Signal,
-    alarm_arguments,
-    failure_share,
-    metric_factory,
-    one_metric,
-    threshold_text,
-)
+from constructs_lib.alarm_kinds import AlarmKind
+from constructs_lib.alarm_props import AlarmWindow
+from constructs_lib.alarm_signals import Signal, alarm_arguments, threshold_text
 from constructs_lib.alarm_topic import AlarmTopic
-from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.dashboard import AlarmDashboard
-from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.limits import (
-    ALARM_MAX_METRICS,
     EMAIL_ADDRESS_PATTERN,
     EMAIL_ADDRESS_REQUIREMENT,
     HTTPS_URL_PATTERN,
     HTTPS_URL_REQUIREMENT,
-    LAMBDA_MAX_TIMEOUT_S,
 )
-from constructs_lib.load_balancer import FunctionLoadBalancer
-from constructs_lib.routes import Route
-
-# Lambda's maximum timeout; a duration alarm above it could never fire.
-MAX_FUNCTION_TIMEOUT_MS = LAMBDA_MAX_TIMEOUT_S * 1000
 
 
 @dataclass(frozen=True)
@@ -101,6 +73,8 @@ class MonitoringProps:
 
 @dataclass
 class WatchedAlarms:
+    """The alarms made for one watched resource, by what they are for."""
+
     # What a bad release of the watched function sets off: its deployment group stops on them.
     rollback: list[CloudwatchMetricAlarm] = field(default_factory=list)
     # The rest: capacity, queues, the whole API or load balancer. They page, never roll back.
@@ -108,7 +82,7 @@ class WatchedAlarms:
 
 
 class Monitoring(Construct):
-    """The alarm topic, the dashboard, and `watch_*` methods adding alarms and widgets."""
+    """The alarm topic, the dashboard, and the alarms the alarm constructs add (`add_alarm`)."""
 
     def __init__(self, scope: Construct, id: str, props: MonitoringProps) -> None:
         super().__init__(scope, id)
@@ -122,194 +96,15 @@ class Monitoring(Construct):
         )
         self.topic = self._topic.topic
         self.alarms: dict[str, CloudwatchMetricAlarm] = {}
-        self._stages: dict[LambdaRestApi, dict[str, str]] = {}
-        self._board = AlarmDashboard(self, name=props.name, region=props.region)
-        self.dashboard = self._board.dashboard
+        # Each alarm construct adds its header and graphs (`board.header`, `board.graph`).
+        self.board = AlarmDashboard(self, name=props.name, region=props.region)
+        self.dashboard = self.board.dashboard
 
     @property
     def topic_arn(self) -> str:
         return self._topic.arn
 
-    def watch_function(
-        self, function: ServerlessFunction, props: FunctionAlarmProps | None = None
-    ) -> WatchedAlarms:
-        """Errors, p99 duration against the timeout and (with `server_error_rate`) the
-        function's own 5XX answers stop its releases; throttles and dead letters page.
-
-        The alarms watch the whole function (every version): during a canary the new
-        version's failures show up here, which is what stops the deployment."""
-        props = props or FunctionAlarmProps()
-        name = function.props.function_name
-        function_name = function.function_name
-        lambda_dimensions = {"FunctionName": function_name}
-        timeout_ms = function.props.timeout_s * 1000
-        duration_threshold = min(
-            MAX_FUNCTION_TIMEOUT_MS, round(timeout_ms * props.duration_p99_timeout_ratio)
-        )
-        window = props.window
-        lambda_metric = metric_factory("AWS/Lambda", lambda_dimensions)
-        self._board.header(f"Function {name}")
-        watched = WatchedAlarms(
-            rollback=[
-                self._alarm(name, ERRORS, one_metric(lambda_metric("Errors", "Sum")),
-                            props.errors_threshold, window),
-                self._alarm(name, DURATION, one_metric(lambda_metric("Duration", "p99")),
-                            duration_threshold, window, unit="ms"),
-            ],
-            paging=[
-                self._alarm(name, THROTTLES, one_metric(lambda_metric("Throttles", "Sum")),
-                            props.throttles_threshold, window),
-                self._alarm(
-                    name, DEAD_LETTERS,
-                    one_metric(Metric("AWS/SQS", "ApproximateNumberOfMessagesVisible",
-                                {"QueueName": function.dead_letter_queue.name}, "Maximum")),
-                    props.dead_letter_messages_threshold, window,
-                ),
-            ],
-        )  # fmt: skip
-        if props.server_error_rate is not None:
-            share = Metric(
-                REQUEST_METRICS_NAMESPACE, SERVER_ERROR_METRIC, lambda_dimensions, "Average"
-            )
-            watched.rollback.append(
-                self._alarm(name, SERVER_ERRORS, one_metric(share), props.server_error_rate, window)
-            )
-            self._board.graph_by_version(name, function_name)
-        self._board.graph(f"{name}: invocations", one_metric(lambda_metric("Invocations", "Sum")))
-        return watched
-
-    def watch_api(self, api: LambdaRestApi, props: ApiAlarmProps | None = None) -> WatchedAlarms:
-        """The stage's p99 latency (paging). Its 5XX are watched per function, on the
-        function's routes (`watch_api_routes`)."""
-        props = props or ApiAlarmProps()
-        name = api.props.name
-        dimensions = self._api_dimensions(api)
-        self._board.header(f"API {name}")
-        latency = Metric("AWS/ApiGateway", "Latency", dimensions, "p99")
-        alarm = self._alarm(
-            name, API_LATENCY, one_metric(latency), props.latency_p99_ms, props.window, unit="ms"
-        )
-        self._board.graph(
-            f"{name}: requests", one_metric(Metric("AWS/ApiGateway", "Count", dimensions, "Sum"))
-        )
-        return WatchedAlarms(paging=[alarm])
-
-    def watch_api_routes(
-        self,
-        api: LambdaRestApi,
-        name: str,
-        routes: Sequence[Route],
-        props: ApiAlarmProps | None = None,
-    ) -> WatchedAlarms:
-        """The 5XX share of the worst of `routes` (those of the function named `name`), from
-        API Gateway's detailed metrics per resource and method (the API's method settings
-        turn them on; the resource is the route's path in the API's OpenAPI document, the
-        method its method or ANY). They stop the function's releases. An alarm reads at most
-        ALARM_MAX_METRICS routes: `<name>-api-5xx` the first ten in file order,
-        `<name>-api-5xx-2` the next ten, and so on."""
-        if not routes:
-            raise ValueError(f"{name}: watch_api_routes needs the function's routes")
-        props = props or ApiAlarmProps()
-        dimensions = self._api_dimensions(api)
-        parts = [
-            routes[start : start + ALARM_MAX_METRICS]
-            for start in range(0, len(routes), ALARM_MAX_METRICS)
-        ]
-        alarms = []
-        for number, part in enumerate(parts, start=1):
-            shares = {
-                f"route{index}": Metric(
-                    "AWS/ApiGateway",
-                    "5XXError",
-                    {**dimensions, "Resource": route.path, "Method": route.method},
-                    "Average",
-                )
-                for index, route in enumerate(part)
-            }
-            # A route without requests in a period has no value: FILL makes it 0, not breaching.
-            signal = Signal(shares, {"worst": f"MAX(FILL([{', '.join(shares)}], 0))"})
-            alarms.append(
-                self._alarm(
-                    name,
-                    API_SERVER_ERRORS,
-                    signal,
-                    props.server_error_rate,
-                    props.window,
-                    part=number if number > 1 else None,
-                )
-            )
-        return WatchedAlarms(rollback=alarms)
-
-    def watch_target_group(
-        self,
-        load_balancer: FunctionLoadBalancer,
-        group: LbTargetGroup,
-        props: LoadBalancerAlarmProps | None = None,
-    ) -> WatchedAlarms:
-        """The share of the target group's requests that fail, whatever failed: the function's
-        5XX answers, its crashes, timeouts and throttles, invalid responses. Named after the
-        target group; it stops the releases of the function behind it."""
-        props = props or LoadBalancerAlarmProps()
-        name = _plain_name(group)
-        metric = metric_factory(
-            "AWS/ApplicationELB",
-            {"LoadBalancer": load_balancer.arn_suffix, "TargetGroup": group.arn_suffix},
-        )
-        signal = failure_share(
-            {
-                "target5xx": metric("HTTPCode_Target_5XX_Count", "Sum"),
-                "usererror": metric("LambdaUserError", "Sum"),
-                "internalerror": metric("LambdaInternalError", "Sum"),
-            },
-            metric("RequestCount", "Sum"),
-        )
-        self._board.header(f"Load balancer {load_balancer.props.name} -> {name}")
-        alarm = self._alarm(
-            name, TARGET_SERVER_ERRORS, signal, props.server_error_rate, props.window
-        )
-        self._board.graph(
-            f"{name}: p99 response time", one_metric(metric("TargetResponseTime", "p99"))
-        )
-        return WatchedAlarms(rollback=[alarm])
-
-    def watch_load_balancer(
-        self, load_balancer: FunctionLoadBalancer, props: LoadBalancerAlarmProps | None = None
-    ) -> WatchedAlarms:
-        """The share of requests the load balancer answered 5XX on its own (paging: it is
-        shared by every function behind it)."""
-        props = props or LoadBalancerAlarmProps()
-        name = load_balancer.props.name
-        metric = metric_factory("AWS/ApplicationELB", {"LoadBalancer": load_balancer.arn_suffix})
-        signal = failure_share(
-            {"elb5xx": metric("HTTPCode_ELB_5XX_Count", "Sum")}, metric("RequestCount", "Sum")
-        )
-        self._board.header(f"Load balancer {name}")
-        alarm = self._alarm(
-            name, LOAD_BALANCER_SERVER_ERRORS, signal, props.server_error_rate, props.window
-        )
-        return WatchedAlarms(paging=[alarm])
-
     def add_alarm(
-        self,
-        watched: str,
-        kind: AlarmKind,
-        signal: Signal,
-        threshold: float,
-        window: AlarmWindow,
-        *,
-        unit: str = "",
-    ) -> CloudwatchMetricAlarm:
-        """An alarm of `kind` named `<watched><suffix>`, for watchers kept in modules of their
-        own (`event_alarms`)."""
-        return self._alarm(watched, kind, signal, threshold, window, unit=unit)
-
-    def _api_dimensions(self, api: LambdaRestApi) -> dict[str, str]:
-        """The stage's dimensions, read once per API for its own alarm and each function's."""
-        if api not in self._stages:
-            self._stages[api] = {"ApiName": api.api.name, "Stage": api.stage_name}
-        return self._stages[api]
-
-    def _alarm(
         self,
         watched: str,
         kind: AlarmKind,
@@ -350,14 +145,6 @@ class Monitoring(Construct):
             **alarm_arguments(signal, window.period_s),
         )
         self.alarms[alarm_name] = alarm
-        self._board.add_alarm(alarm.arn)
-        self._board.graph(f"{alarm_name}: {kind.title}", signal, threshold=threshold)
+        self.board.add_alarm(alarm.arn)
+        self.board.graph(f"{alarm_name}: {kind.title}", signal, threshold=threshold)
         return alarm
-
-
-def _plain_name(group: LbTargetGroup) -> str:
-    """The name the target group was given (alarm names and construct ids need the text)."""
-    name = group.name_input
-    if not isinstance(name, str) or "${" in name:
-        raise ValueError("watch_target_group needs target groups with a literal name")
-    return name

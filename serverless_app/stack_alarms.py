@@ -11,9 +11,12 @@ from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAla
 from constructs import Construct
 
 from constructs_lib.alarm_props import ApiAlarmProps, FunctionAlarmProps, LoadBalancerAlarmProps
+from constructs_lib.api_alarms import ApiAlarms, ApiRouteAlarms
 from constructs_lib.apigw import LambdaRestApi
+from constructs_lib.function_alarms import FunctionAlarms
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
+from constructs_lib.load_balancer_alarms import LoadBalancerAlarms, TargetGroupAlarms
 from constructs_lib.monitoring import Monitoring, MonitoringProps, WatchedAlarms
 from constructs_lib.routes import Route
 from serverless_app.config import StackConfig
@@ -68,16 +71,16 @@ def watch_stack(
             server_error_rate=alarms.function_server_error_rate,
             **window,
         )
-        watched[key] = [monitoring.watch_function(function, function_props)]
+        watched[key] = [FunctionAlarms(monitoring, function, function_props)]
         # A function no route reaches yet has nothing on the API to watch.
         if function_routes := _routes_of(config, routes, key):
             name = function.props.function_name
-            watched[key].append(monitoring.watch_api_routes(api, name, function_routes, api_props))
+            watched[key].append(ApiRouteAlarms(monitoring, api, name, function_routes, api_props))
     for key, group in load_balancer.target_groups.items():
-        watched[key].append(monitoring.watch_target_group(load_balancer, group, balancer_props))
-    monitoring.watch_api(api, api_props)
+        watched[key].append(TargetGroupAlarms(monitoring, load_balancer, group, balancer_props))
+    ApiAlarms(monitoring, api, api_props)
     if load_balancer.target_groups:
-        monitoring.watch_load_balancer(load_balancer, balancer_props)
+        LoadBalancerAlarms(monitoring, load_balancer, balancer_props)
     # The configuration check counts these per function (CodeDeploy takes ten per group).
     rollback = {
         key: [alarm for each in lists for alarm in each.rollback] for key, lists in watched.items()

@@ -1,7 +1,7 @@
 """Read a synthesized `cdktf.out/` back: resource families, references, a short summary per stack.
 
 Plain JSON reading, no cdktf import: `main.py` prints `synth_summary(outdir)` after synthesizing,
-and `scripts/diagram.py` draws its pictures from the same families and references.
+and `scripts/diagram_model.py` reads its pictures from the same families and references.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`scripts/diagram.py`: a picture per stack, drawn from the synthesized JSON, nothing left out."""
+"""`scripts/diagram.py` with `diagram_model` and `diagram_render`: a picture per stack, drawn from
+the synthesized JSON, nothing left out."""
 
 import copy
 import json
@@ -10,8 +11,9 @@ from pathlib import Path
 import pytest
 
 import main
-from scripts import diagram
-from scripts.diagram import build_picture, render
+from scripts import diagram, diagram_model, diagram_render
+from scripts.diagram_model import build_picture
+from scripts.diagram_render import render
 from serverless_app.summary import resource_family
 from tests.support import (
     CONFIG_DIR,
@@ -40,7 +42,7 @@ def document(synth_dir) -> dict:
 
 
 @pytest.fixture(scope="module")
-def picture(document) -> diagram.Picture:
+def picture(document) -> diagram_model.Picture:
     return build_picture("dev", document)
 
 
@@ -61,7 +63,7 @@ def drawn_nodes(source: str) -> list[tuple[str, list[str]]]:
     return [(family, addresses.split(", ")) for family, addresses in _TOOLTIP.findall(source)]
 
 
-def node_of(picture: diagram.Picture, resource_type: str) -> diagram.PictureNode:
+def node_of(picture: diagram_model.Picture, resource_type: str) -> diagram_model.PictureNode:
     matches = [n for n in picture.nodes if n.resources[0].startswith(f"{resource_type}.")]
     assert len(matches) == 1, f"one {resource_type} node expected: {[n.key for n in matches]}"
     return matches[0]
@@ -105,7 +107,9 @@ def test_the_source_draws_every_edge_of_the_picture(picture, source):
         assert ("dir=forward" in attributes) != edge.into_subnet
 
 
-def function_nodes(picture: diagram.Picture, document: dict) -> list[diagram.PictureNode]:
+def function_nodes(
+    picture: diagram_model.Picture, document: dict
+) -> list[diagram_model.PictureNode]:
     """One node per Lambda function of the stack (dev has four)."""
     nodes = [n for n in picture.nodes if n.resources[0].startswith("aws_lambda_function.")]
     assert len(nodes) == len(document["resource"]["aws_lambda_function"]) == 4
@@ -117,7 +121,7 @@ def routed_keys() -> set[str]:
     return {route["function"] for route in file_values(DEV_CONFIG)["routes"]}
 
 
-def function_key(document: dict, node: diagram.PictureNode) -> str:
+def function_key(document: dict, node: diagram_model.PictureNode) -> str:
     body = document["resource"]["aws_lambda_function"][node.resources[0].split(".")[1]]
     return str(body["function_name"]).removeprefix(f"{name_prefix(DEV_CONFIG)}-")
 
@@ -141,7 +145,7 @@ def test_every_function_runs_in_the_private_subnets_behind_the_api_and_load_bala
     ]
     for function in function_nodes(picture, document):
         assert function.place.tier == "private" and function.place.subnet is None
-        assert {(function.key, diagram._node_key(s)) for s in private} <= edges
+        assert {(function.key, diagram_model._node_key(s)) for s in private} <= edges
         # Callers invoke the function's live alias (what CodeDeploy moves), not the function:
         # the API, or the event source mapping of a queue's consumer.
         (alias,) = [a for a in aliases if (a.key, function.key) in edges]
@@ -179,7 +183,7 @@ def test_subnet_tiers_come_from_the_routes_and_agree_with_the_tags(picture, docu
 
 
 @pytest.fixture(scope="module")
-def nat_picture(tmp_path_factory) -> diagram.Picture:
+def nat_picture(tmp_path_factory) -> diagram_model.Picture:
     """dev with one NAT gateway (the shipped environments have none)."""
     from serverless_app.config import load_config
     from tests.support import synth_config
@@ -197,7 +201,9 @@ def test_nat_gateways_sit_in_public_subnets_and_endpoints_in_the_vpc(nat_picture
     nats = [n for n in picture.nodes if n.resources[0].startswith("aws_nat_gateway.")]
     endpoints = [n for n in picture.nodes if n.resources[0].startswith("aws_vpc_endpoint.")]
     assert nats and all(n.place.subnet in public for n in nats)
-    assert endpoints and all(n.place == diagram.Place(picture.vpcs[0].address) for n in endpoints)
+    assert endpoints and all(
+        n.place == diagram_model.Place(picture.vpcs[0].address) for n in endpoints
+    )
 
 
 def test_parts_are_listed_on_the_resource_they_belong_to(picture, document):
@@ -219,7 +225,7 @@ def test_a_new_resource_type_is_drawn_without_changing_the_script(document):
     }
     picture = build_picture("dev", grown)
     parameter = next(n for n in picture.nodes if "aws_ssm_parameter.flag" in n.resources)
-    assert (parameter.family, parameter.kind) == ("ssm", diagram.FAMILY_KIND)
+    assert (parameter.family, parameter.kind) == ("ssm", diagram_model.FAMILY_KIND)
     assert "ssm parameter" in parameter.label
     owner = next(
         n for n in picture.nodes if "aws_lambda_function_event_invoke_config.retries" in n.resources
@@ -261,7 +267,7 @@ def test_each_committed_picture_shows_its_stack_as_synthesized_now(stacks, tmp_p
     for env in pictured:
         source = render(build_picture(env, stacks[env]), tmp_path / f"{env}.png")
         committed = REPO_ROOT / "docs" / f"{env}.png"
-        assert diagram.recorded_digest(committed) == diagram.source_digest(source), (
+        assert diagram_render.recorded_digest(committed) == diagram_render.source_digest(source), (
             f"{committed} is out of date: run `make diagram`"
         )
 
@@ -270,27 +276,31 @@ def test_a_picture_that_shows_the_stack_is_left_byte_for_byte(synth_dir, picture
     """Another Graphviz or other fonts draw other pixels: a PNG recording the same source
     is kept as it is, one recording another source (or none) is redrawn."""
     source = render(picture, tmp_path / "fresh.png")
-    foreign_pixels = diagram.with_digest(one_white_pixel(), diagram.source_digest(source))
+    foreign_pixels = diagram_render.with_digest(
+        one_white_pixel(), diagram_render.source_digest(source)
+    )
     outdir = tmp_path / "docs"
     outdir.mkdir()
     (outdir / "dev.png").write_bytes(foreign_pixels)
     assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(outdir)]) == 0
     assert (outdir / "dev.png").read_bytes() == foreign_pixels
-    stale = diagram.with_digest((tmp_path / "fresh.png").read_bytes(), "0" * 64)
+    stale = diagram_render.with_digest((tmp_path / "fresh.png").read_bytes(), "0" * 64)
     (outdir / "dev.png").write_bytes(stale)
     assert diagram.main(["--synth-dir", str(synth_dir), "--outdir", str(outdir)]) == 0
     redrawn = (outdir / "dev.png").read_bytes()
     assert redrawn != stale
-    assert diagram.recorded_digest(outdir / "dev.png") == diagram.source_digest(source)
+    assert diagram_render.recorded_digest(outdir / "dev.png") == diagram_render.source_digest(
+        source
+    )
     assert sorted(path.name for path in outdir.iterdir()) == ["dev.png"]
 
 
 def test_the_digest_ignores_where_the_icons_are_installed(source):
     moved = re.sub(r'image="[^"]*/resources/', 'image="/elsewhere/site-packages/resources/', source)
     assert moved != source
-    assert diagram.source_digest(moved) == diagram.source_digest(source)
-    assert diagram.source_digest(source.replace("hello-dev", "hello-qa")) != (
-        diagram.source_digest(source)
+    assert diagram_render.source_digest(moved) == diagram_render.source_digest(source)
+    assert diagram_render.source_digest(source.replace("hello-dev", "hello-qa")) != (
+        diagram_render.source_digest(source)
     )
 
 
@@ -314,7 +324,7 @@ def test_missing_graphviz_is_one_line_and_exit_2(synth_dir, tmp_path, monkeypatc
     assert capsys.readouterr().err == "Graphviz `dot` not found on PATH: apt-get install graphviz\n"
 
 
-def nodes_of(picture: diagram.Picture, resource_type: str) -> list[diagram.PictureNode]:
+def nodes_of(picture: diagram_model.Picture, resource_type: str) -> list[diagram_model.PictureNode]:
     return [n for n in picture.nodes if n.resources[0].startswith(f"{resource_type}.")]
 
 
@@ -368,7 +378,7 @@ def test_callers_reach_every_function_through_its_live_alias(picture, document):
 
 
 @pytest.fixture(scope="module")
-def operations_picture() -> diagram.Picture:
+def operations_picture() -> diagram_model.Picture:
     """Every operating option on (tests/config/operations.toml): domain, secrets, no NAT."""
     from serverless_app.config import load_config
     from tests.support import REPO_ROOT, synth_config

@@ -5,7 +5,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from constructs_lib.alarm_props import ApiAlarmProps, FunctionAlarmProps, LoadBalancerAlarmProps
 from constructs_lib.alarm_signals import Metric, Signal
+from constructs_lib.api_alarms import ApiAlarms, ApiRouteAlarms
+from constructs_lib.function_alarms import FunctionAlarms
 from constructs_lib.kms import StackKey, StackKeyProps
+from constructs_lib.load_balancer_alarms import LoadBalancerAlarms, TargetGroupAlarms
 from constructs_lib.monitoring import Monitoring, MonitoringProps, WatchedAlarms
 from constructs_lib.routes import Route
 from serverless_app.config.rules import EmailAddress, HttpsUrl
@@ -43,13 +46,13 @@ def build(stack, function_alarms=None) -> dict[str, WatchedAlarms]:
         ),
     )
     return {
-        "function": monitoring.watch_function(
-            function, function_alarms or FunctionAlarmProps(server_error_rate=0.05)
+        "function": FunctionAlarms(
+            monitoring, function, function_alarms or FunctionAlarmProps(server_error_rate=0.05)
         ),
-        "api": monitoring.watch_api(api, ApiAlarmProps(latency_p99_ms=1500)),
-        "routes": monitoring.watch_api_routes(api, "t-fn", api.props.routes),
-        "target group": monitoring.watch_target_group(balancer, group),
-        "load balancer": monitoring.watch_load_balancer(balancer),
+        "api": ApiAlarms(monitoring, api, ApiAlarmProps(latency_p99_ms=1500)),
+        "routes": ApiRouteAlarms(monitoring, api, "t-fn", api.props.routes),
+        "target group": TargetGroupAlarms(monitoring, balancer, group),
+        "load balancer": LoadBalancerAlarms(monitoring, balancer),
     }
 
 
@@ -237,7 +240,7 @@ def test_several_routes_of_a_function_alarm_on_the_worst():
             ],
         )
         monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
-        monitoring.watch_api_routes(api, "t-fn", api.props.routes)
+        ApiRouteAlarms(monitoring, api, "t-fn", api.props.routes)
 
     by_id = queries(only(synth_construct(build_routes), "aws_cloudwatch_metric_alarm"))
     assert [
@@ -259,7 +262,7 @@ def test_routes_beyond_ten_get_further_alarms_of_ten():
         routes = [Route("GET", f"/r{index}", target) for index in range(21)]
         api = build_api(stack, function, routes=routes)
         monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
-        watched.append(monitoring.watch_api_routes(api, "t-fn", routes))
+        watched.append(ApiRouteAlarms(monitoring, api, "t-fn", routes))
 
     alarms = {
         a["alarm_name"]: a
@@ -480,11 +483,11 @@ def test_several_functions_and_target_groups_each_get_their_own_alarms():
         for name in ("t-one", "t-two"):
             bucket = SecureBucket(stack, f"{name}-code", SecureBucketProps(bucket_prefix="t-"))
             props = function_props(bucket, function_name=name, role_name=f"{name}-role")
-            monitoring.watch_function(ServerlessFunction(stack, name, props))
+            FunctionAlarms(monitoring, ServerlessFunction(stack, name, props))
         balancer = build_load_balancer(stack)
         for name in ("t-one-tg", "t-two-tg"):
             group = LbTargetGroup(stack, name, name=name, target_type="lambda")
-            monitoring.watch_target_group(balancer, group)
+            TargetGroupAlarms(monitoring, balancer, group)
 
     synthesized = synth_construct(build_several)
     alarms = resources(synthesized, "aws_cloudwatch_metric_alarm").values()
@@ -509,8 +512,8 @@ def test_watching_the_same_thing_twice_is_refused():
     def twice(stack):
         function = build_function(stack)
         monitoring = Monitoring(stack, "m", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
-        monitoring.watch_function(function)
-        monitoring.watch_function(function)
+        FunctionAlarms(monitoring, function)
+        FunctionAlarms(monitoring, function)
 
     with pytest.raises(ValueError, match="watched twice"):
         synth_construct(twice)

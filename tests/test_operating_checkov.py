@@ -6,12 +6,15 @@ import json
 import pytest
 
 from constructs_lib.alarm_props import FunctionAlarmProps
+from constructs_lib.api_alarms import ApiAlarms
 from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.domain import ApiDomain, ApiDomainProps
 from constructs_lib.endpoints import InterfaceEndpoints, InterfaceEndpointsProps
+from constructs_lib.function_alarms import FunctionAlarms
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import FunctionVpcPlacement, ServerlessFunction
 from constructs_lib.load_balancer import FunctionLoadBalancer
+from constructs_lib.load_balancer_alarms import LoadBalancerAlarms, TargetGroupAlarms
 from constructs_lib.monitoring import Monitoring, MonitoringProps
 from constructs_lib.releases import (
     DeploymentGroupProps,
@@ -108,10 +111,10 @@ def build(stack) -> None:
         "monitoring",
         MonitoringProps("ops", REGION, key.key_arn, email_subscribers=["oncall@example.com"]),
     )
-    watched = monitoring.watch_function(function, FunctionAlarmProps(server_error_rate=0.05))
-    monitoring.watch_api(api)
-    monitoring.watch_target_group(balancer, group)
-    monitoring.watch_load_balancer(balancer)
+    watched = FunctionAlarms(monitoring, function, FunctionAlarmProps(server_error_rate=0.05))
+    ApiAlarms(monitoring, api)
+    TargetGroupAlarms(monitoring, balancer, group)
+    LoadBalancerAlarms(monitoring, balancer)
     Releases(stack, "releases", ReleasesProps("ops", REGION)).add_function(
         "fn",
         alias,

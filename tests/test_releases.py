@@ -2,6 +2,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from constructs_lib.function_alarms import FunctionAlarms
 from constructs_lib.lambda_function import ServerlessFunction
 from constructs_lib.limits import RELEASE_STRATEGIES, deployment_config_name, watched_seconds
 from constructs_lib.monitoring import Monitoring, MonitoringProps
@@ -38,7 +39,7 @@ def build(stack, strategy="Canary10Percent5Minutes", provisioned=3, watched_wind
     balancer = build_load_balancer(stack)
     route_load_balancer(balancer, fn, alias.target)
     monitoring = Monitoring(stack, "monitoring", MonitoringProps("t", "us-east-1", TEST_KEY_ARN))
-    watched = monitoring.watch_function(fn)
+    watched = FunctionAlarms(monitoring, fn)
     releases = Releases(stack, "releases", ReleasesProps(name="t", region="us-east-1"))
     releases.add_function(
         "fn",
