@@ -139,6 +139,12 @@ the way the provider changes a stage:
    others (API reference, UpdateStage). Fix: as AWS.
 29. apigatewayv2 has no GetAuthorizers (the list; HTTP 500): the apply cycle could not read an
    HTTP API's authorizers. AWS lists them (`Items`). Fix: as AWS.
+
+An event source mapping on an alias (met when dev got its queue worker):
+
+30. An event source mapping created (or updated) with an alias ARN or `name:alias` answers the
+   version the alias pointed to as `FunctionArn`; AWS answers the alias it invokes, which a
+   release moves. Fix: as AWS.
 """
 
 from __future__ import annotations
@@ -187,6 +193,7 @@ def install(*, secure_transport: bool) -> None:
     _deployment_served_by_a_stage_is_kept()
     _function_urls_per_qualifier()
     _http_api_stage_updates_and_authorizer_lists()
+    _mapping_keeps_the_alias_it_invokes()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -969,3 +976,36 @@ def _http_api_stage_updates_and_authorizer_lists() -> None:
 
     ApiGatewayV2Response.update_stage = update_stage  # type: ignore[attr-defined]
     ApiGatewayV2Response.get_authorizers = get_authorizers  # type: ignore[attr-defined]
+
+
+def _mapping_keeps_the_alias_it_invokes() -> None:
+    """An event source mapping created (or updated) with a qualified function ARN or
+    `name:alias` answers that alias as its FunctionArn, as AWS does; moto resolved the alias
+    and answered the version it pointed to (`...:worker:1`), which a release would move."""
+    from moto.awslambda.models import LambdaBackend
+
+    create = LambdaBackend.create_event_source_mapping
+    update = LambdaBackend.update_event_source_mapping
+
+    def qualified(backend: Any, function_name: str) -> str | None:
+        if function_name.startswith("arn:"):
+            return function_name if function_name.count(":") == 7 else None
+        name, _, qualifier = function_name.partition(":")
+        if not qualifier:
+            return None
+        region, account = backend.region_name, backend.account_id
+        return f"arn:aws:lambda:{region}:{account}:function:{name}:{qualifier}"
+
+    def create_event_source_mapping(self: Any, spec: dict[str, Any]) -> Any:
+        mapping = create(self, spec)
+        mapping.function_arn = qualified(self, spec["FunctionName"]) or mapping.function_arn
+        return mapping
+
+    def update_event_source_mapping(self: Any, uuid: str, spec: dict[str, Any]) -> Any:
+        mapping = update(self, uuid, spec)
+        if mapping is not None and "FunctionName" in spec:
+            mapping.function_arn = qualified(self, spec["FunctionName"]) or mapping.function_arn
+        return mapping
+
+    LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
+    LambdaBackend.update_event_source_mapping = update_event_source_mapping  # type: ignore[method-assign]

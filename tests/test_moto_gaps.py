@@ -809,3 +809,24 @@ def test_an_http_apis_authorizers_are_listed(https):
     (listed,) = v2.get_authorizers(ApiId=api_id)["Items"]
     assert listed["AuthorizerId"] == made["AuthorizerId"]
     assert (listed["Name"], listed["JwtConfiguration"]) == ("partners", jwt)
+
+
+def test_a_mapping_on_an_alias_answers_the_alias_it_invokes(https):
+    lambda_ = https.client("lambda")
+    create_function(https, "gap-consumer", Publish=True)
+    alias = lambda_.create_alias(FunctionName="gap-consumer", Name="live", FunctionVersion="1")
+    queue_url = https.client("sqs").create_queue(QueueName="gap-orders")["QueueUrl"]
+    queue_arn = https.client("sqs").get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    mapping = lambda_.create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=alias["AliasArn"]
+    )
+    assert mapping["FunctionArn"] == alias["AliasArn"]
+    answer = lambda_.get_event_source_mapping(UUID=mapping["UUID"])
+    assert answer["FunctionArn"] == alias["AliasArn"]
+    # By name and qualifier, as the console writes it: the same alias ARN.
+    updated = lambda_.update_event_source_mapping(
+        UUID=mapping["UUID"], FunctionName="gap-consumer:live"
+    )
+    assert updated["FunctionArn"] == alias["AliasArn"]

@@ -10,7 +10,7 @@ from serverless_app.config import load_config
 from tests.support import CONFIG_DIR, resources, synth_config
 from tests.test_config import write_config
 
-TRIGGERS = [
+TRIGGERS: list[dict[str, Any]] = [
     {"function": "worker", "queue": "orders"},
     {"function": "worker", "queue": "audits", "batch_size": 5},
     {"function": "hello", "table": "requests", "on_failure": "audits"},
