@@ -164,10 +164,21 @@ def scheduler_input(
 def eventbridge_event(delivered: Mapping[str, Any]) -> dict[str, Any]:
     """The event a rule's Lambda target receives, from the event moto's rule put on a queue.
 
-    moto sends S3's object events with a fixed id, an object `eTag` (AWS: `etag`), a null
-    `version-id` for an unversioned bucket (AWS leaves it out) and the reason `ObjectCreated`
-    (AWS: the API call, `PutObject` for a put); those are put right here."""
-    event = {**delivered, "detail": dict(delivered.get("detail", {}))}
+    moto sends S3's object events with a fixed id, an object `eTag` (AWS: `etag`), a
+    `version-id` of "null" for an unversioned bucket (AWS leaves it out) and the reason
+    `ObjectCreated` (AWS: the API call, `PutObject` for a put); a rule's target gets events
+    of PutEvents without their `account`. Those are put right here."""
+    event = {
+        "version": "0",
+        "id": delivered.get("id"),
+        "detail-type": delivered.get("detail-type"),
+        "source": delivered.get("source"),
+        "account": LOCAL_ACCOUNT_ID,
+        "time": delivered.get("time"),
+        "region": delivered.get("region"),
+        "resources": delivered.get("resources", []),
+        "detail": dict(delivered.get("detail", {})),
+    }
     if event.get("source") == "aws.s3" and event.get("detail-type") == OBJECT_CREATED:
         event["id"] = str(uuid.uuid4())
         event["detail"] = _object_created_detail(event["detail"])
@@ -180,7 +191,7 @@ def _object_created_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
         "key": given["key"],
         "size": given["size"],
         "etag": given.get("etag", given.get("eTag")),
-        "version-id": given.get("version-id"),
+        "version-id": None if given.get("version-id") in (None, "null") else given["version-id"],
         "sequencer": given.get("sequencer"),
     }
     return {
