@@ -55,6 +55,7 @@ from scripts.local_triggers import (
     QueueTrigger,
     ScheduleTrigger,
     TableTrigger,
+    TopicTrigger,
 )
 from scripts.sandbox import FunctionError
 
@@ -343,15 +344,8 @@ class DeliveryEngine:
             for trigger in triggers.queue_triggers
         ]
         self.pollers += [_StreamPoller(self, trigger) for trigger in triggers.table_triggers]
-        for index, topic_trigger in enumerate(triggers.topic_triggers):
-            self.pollers.append(
-                self._subscribe(
-                    index,
-                    topic_trigger.function,
-                    topic_arns[topic_trigger.topic],
-                    topic_trigger.topic,
-                )
-            )
+        for index, subscriber in enumerate(triggers.topic_triggers):
+            self.pollers.append(self._subscribe(index, subscriber, topic_arns[subscriber.topic]))
         for index, rule in enumerate(triggers.rules):
             if rule.bucket is not None:
                 self.clients("s3").put_bucket_notification_configuration(
@@ -387,13 +381,30 @@ class DeliveryEngine:
         url: str = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         return url, queue_arn(self.region, name)
 
-    def _subscribe(self, index: int, function: str, topic_arn: str, topic: str) -> _AsyncPoller:
+    def _subscribe(self, index: int, trigger: TopicTrigger, topic_arn: str) -> _AsyncPoller:
+        """moto delivers to a queue subscription, with the filter policy applied."""
         url, arn = self._own_queue(f"local-topic-{index}")
+        policy = (
+            {
+                "FilterPolicy": json.dumps(trigger.filter_policy),
+                "FilterPolicyScope": trigger.filter_policy_scope,
+            }
+            if trigger.filter_policy is not None
+            else {}
+        )
         subscription = self.clients("sns").subscribe(
-            TopicArn=topic_arn, Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True
+            TopicArn=topic_arn,
+            Protocol="sqs",
+            Endpoint=arn,
+            Attributes=policy,
+            ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
         return _AsyncPoller(
-            self, url, function, f"topic {topic}", lambda body: sns_event(body, subscription)
+            self,
+            url,
+            trigger.function,
+            f"topic {trigger.topic}",
+            lambda body: sns_event(body, subscription),
         )
 
     def _rule(

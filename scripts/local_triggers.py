@@ -65,6 +65,8 @@ class TopicTrigger:
     name: str
     function: str
     topic: str  # a LocalTopic's key
+    filter_policy: Mapping[str, Any] | None = None
+    filter_policy_scope: str = "MessageAttributes"
 
 
 @dataclass(frozen=True)
