@@ -33,6 +33,7 @@ from constructs_lib.function_package import build_function_package
 from constructs_lib.iam import add_inline_policy, attach_managed_policy, service_role
 from constructs_lib.limits import snap_start_runtime_problem
 from constructs_lib.logs import encrypted_log_group
+from constructs_lib.names import function_dead_letter_queue_name
 from constructs_lib.ordering import add_depends_on
 
 # AWS-managed policies by path; `iam.managed_policy_arn` adds the stack's partition.
@@ -159,7 +160,7 @@ class ServerlessFunction(Construct):
         self.dead_letter_queue = SqsQueue(
             self,
             "dlq",
-            name=f"{props.function_name}-dlq",
+            name=function_dead_letter_queue_name(props.function_name),
             kms_master_key_id=props.kms_key_arn,
             message_retention_seconds=DLQ_RETENTION_SECONDS,
         )

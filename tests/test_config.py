@@ -531,7 +531,7 @@ RULES = [
     case(
         "functions.hello.environment",
         BIG_ENVIRONMENT,
-        "more than Lambda's 4096 bytes (counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME",
+        "more than Lambda's 4096 bytes (counting TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME, QUEUE_<KEY>_URL and TOPIC_<KEY>_ARN",
     ),
     # 1,991 characters but 4,098 bytes in UTF-8 with the rest: Lambda counts bytes.
     case(
@@ -1234,8 +1234,9 @@ def test_short_file_gets_defaults_derived_from_project_and_env(tmp_path):
     )
     assert hello.dependencies is None and hello.dependencies_path is None
     # No table, no bucket, no grant: valid.
-    assert hello.grants.model_dump() == {"tables": {}, "buckets": {}}
+    assert hello.grants.model_dump() == {"tables": {}, "buckets": {}, "queues": {}, "topics": {}}
     assert config.tables == {} and config.buckets == {}
+    assert config.queues == {} and config.topics == {} and config.triggers == []
     [route] = config.routes
     # AWS_IAM by default, and so not on the load balancer, which cannot check it.
     assert (route.authorization, route.load_balancer, route.priority) == ("AWS_IAM", False, None)
@@ -1898,6 +1899,8 @@ def test_the_shipped_functions_and_routes_in_the_new_shape():
         assert hello.grants.model_dump() == {
             "tables": {"requests": "write"},
             "buckets": {"assets": {"read": ["greeting.txt"], "write": []}},
+            "queues": {},
+            "topics": {},
         }
         assert target_group_name(config, "hello") == f"{prefix}-hello"
         # Signed callers only, so on the API alone.

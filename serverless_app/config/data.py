@@ -9,6 +9,7 @@ from typing import Annotated, Any, get_args
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from constructs_lib.event_limits import QueueAccess, TopicAccess
 from constructs_lib.iam_actions import (
     OBJECT_READ_ACTIONS,
     OBJECT_WRITE_ACTIONS,
@@ -88,7 +89,7 @@ STACK_CONSTRUCT_IDS = frozenset(
     }
 )
 BUCKET_ID_PREFIX = "bucket-"
-STACK_SCOPE_PREFIXES = ("function-", BUCKET_ID_PREFIX)
+STACK_SCOPE_PREFIXES = ("function-", BUCKET_ID_PREFIX, "queue-", "topic-", "trigger-")
 
 
 def bucket_id(key: str) -> str:
@@ -108,6 +109,8 @@ def _free_table_key(key: str) -> str:
 
 TableKey = Annotated[NounKey, AfterValidator(_free_table_key)]
 BucketKey = NounKey
+QueueKey = NounKey
+TopicKey = NounKey
 
 
 class DeclaredModel(StrictModel):
@@ -318,6 +321,22 @@ class FunctionGrants(DeclaredModel):
             "object answers AccessDenied"
         ),
         json_schema_extra={"type_text": "table: bucket key = access or { read, write }"},
+    )
+    queues: dict[QueueKey, QueueAccess] = Field(
+        default_factory=dict,
+        description=(
+            '`key = "send"` for keys of `[queues]`: `sqs:SendMessage` on that queue and the stack '
+            "key's `GenerateDataKey`/`Decrypt` it needs; the function gets `QUEUE_<KEY>_URL`"
+        ),
+        json_schema_extra={"type_text": "table: queue key = access"},
+    )
+    topics: dict[TopicKey, TopicAccess] = Field(
+        default_factory=dict,
+        description=(
+            '`key = "publish"` for keys of `[topics]`: `sns:Publish` on that topic (and the stack '
+            "key); the function gets `TOPIC_<KEY>_ARN`"
+        ),
+        json_schema_extra={"type_text": "table: topic key = access"},
     )
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from constructs_lib.limits import SECRET_VARIABLE_PREFIX
 from serverless_app.config.data import granted_variables
+from serverless_app.config.events import produce_variables
 
 if TYPE_CHECKING:
     from serverless_app.config.environment import StackConfig
@@ -19,11 +20,13 @@ def target_group_name(config: StackConfig, key: str) -> str:
 
 def function_variables(config: StackConfig, key: str) -> dict[str, str]:
     """The variables the stack sets on function `key` besides its `environment`: one per
-    granted table and bucket (`granted_variables`: a bucket named by Terraform has a stand-in
-    of its length), then `SECRET_<NAME>` = parameter name for each of its secrets."""
+    granted table, bucket, queue and topic (`granted_variables`, `produce_variables`: a name
+    AWS or Terraform completes has a stand-in of its length), then `SECRET_<NAME>` = parameter
+    name for each of its secrets."""
     function = config.functions[key]
     return {
         **granted_variables(config.name_prefix, function.grants, config.tables, config.buckets),
+        **produce_variables(config, function.grants),
         **secret_variables(function),
     }
 

@@ -45,8 +45,10 @@ from serverless_app.config.base import DEFAULT_REGION, StrictModel, rule
 from serverless_app.config.data import (
     BucketConfig,
     BucketKey,
+    QueueKey,
     TableConfig,
     TableKey,
+    TopicKey,
     bucket_prefix_problems,
     grant_statements,
     reference_problems,
@@ -58,6 +60,7 @@ from serverless_app.config.defaults import (
 )
 from serverless_app.config.derived import environment_bytes, target_group_name
 from serverless_app.config.edge import ApiConfig, DomainConfig, LoadBalancerConfig, WafConfig
+from serverless_app.config.events import QUEUES_FIELD, TOPICS_FIELD, QueueConfig, TopicConfig
 from serverless_app.config.functions import (
     FunctionConfig,
     concurrency_problems,
@@ -95,6 +98,8 @@ from serverless_app.config.rules import (
     zone_problem,
 )
 from serverless_app.config.storage import S3Config
+from serverless_app.config.trigger_rules import event_problems
+from serverless_app.config.triggers import TRIGGERS_FIELD, Triggers
 
 
 class StackConfig(StrictModel):
@@ -179,6 +184,8 @@ class StackConfig(StrictModel):
         ),
         json_schema_extra={"type_text": "table of tables"},
     )
+    queues: dict[QueueKey, QueueConfig] = QUEUES_FIELD
+    topics: dict[TopicKey, TopicConfig] = TOPICS_FIELD
     functions: Annotated[
         dict[FunctionKey, FunctionConfig], Field(min_length=1, max_length=ALB_MAX_TARGET_GROUPS)
     ] = Field(
@@ -202,6 +209,7 @@ class StackConfig(StrictModel):
             json_schema_extra={"type_text": "list of tables"},
         )
     )
+    triggers: Triggers = TRIGGERS_FIELD
     api: ApiConfig
     s3: S3Config
     logs: LogsConfig
@@ -276,6 +284,10 @@ class StackConfig(StrictModel):
         grants = {key: function.grants for key, function in self.functions.items()}
         return under("functions", reference_problems(grants, self.tables, self.buckets))
 
+    @rule("functions", "queues", "topics", "tables", "buckets", "triggers", "project", "env")
+    def _events_agree(self) -> Iterator[Problem]:
+        return event_problems(self)
+
     @rule("buckets", "project", "env")
     def _bucket_prefixes_fit(self) -> Iterator[Problem]:
         return under("buckets", bucket_prefix_problems(self.name_prefix, self.buckets))
@@ -314,12 +326,12 @@ class StackConfig(StrictModel):
     def _function_policies(self) -> Iterator[Problem]:
         return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
 
-    @rule("functions", "project", "env", "tables", "buckets")
+    @rule("functions", "project", "env", "region", "tables", "buckets", "queues", "topics")
     def _environment_size(self) -> Iterator[Problem]:
         message = (
             f"keys and values total more than Lambda's {LAMBDA_ENVIRONMENT_MAX_BYTES} bytes "
-            "(counting TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for the grants, which the stack "
-            "adds, and SECRET_* for the secrets)"
+            "(counting TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME, QUEUE_<KEY>_URL and TOPIC_<KEY>_ARN "
+            "for the grants, which the stack adds, and SECRET_* for the secrets)"
         )
         for key in self.functions:
             if (size := environment_bytes(self, key)) > LAMBDA_ENVIRONMENT_MAX_BYTES:

@@ -118,8 +118,9 @@ class FunctionConfig(StrictModel):
             "names `[A-Za-z][A-Za-z0-9_]+` (Lambda's pattern: two characters at least), not "
             "reserved by Lambda (`AWS_*`, `_HANDLER`, "
             "`_X_AMZN_TRACE_ID`, `LAMBDA_TASK_ROOT`, `LAMBDA_RUNTIME_DIR`, `TZ`), not of the "
-            "stack's shape (`TABLE_<KEY>_NAME`, `BUCKET_<KEY>_NAME`); all keys and values with "
-            "the granted tables' and buckets' and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
+            "stack's shape (`TABLE_<KEY>_NAME`, `BUCKET_<KEY>_NAME`, `QUEUE_<KEY>_URL`, "
+            "`TOPIC_<KEY>_ARN`); all keys and values with the stack's variables for the grants "
+            "and the `SECRET_*` ones at most 4096 bytes (UTF-8)"
         ),
     )
     # Opt-in: unset, the function shares the account's unreserved pool. 0 would stop it.

@@ -164,7 +164,8 @@ def _lambda_variable_name(value: str) -> str:
         )
     if GRANTED_VARIABLE.fullmatch(value):
         raise ValueError(
-            "variable name has the shape of the stack's TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME, "
+            "variable name has the shape of the stack's TABLE_<KEY>_NAME, BUCKET_<KEY>_NAME, "
+            "QUEUE_<KEY>_URL and TOPIC_<KEY>_ARN, "
             "set for what the function is granted"
         )
     if re.fullmatch(LAMBDA_VARIABLE_NAME_PATTERN, value) is None:
