@@ -37,9 +37,9 @@ class EventsServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, port: int, engine: DeliveryEngine) -> None:
+    def __init__(self, port: int, engine: DeliveryEngine | None = None) -> None:
         super().__init__((HOST, port), FireRequestHandler)
-        self.engine = engine
+        self.engine = engine  # set once the triggers exist in moto
 
 
 class FireRequestHandler(BaseHTTPRequestHandler):
@@ -51,6 +51,9 @@ class FireRequestHandler(BaseHTTPRequestHandler):
             return
         name = unquote(self.path.removeprefix(PATH_PREFIX))
         engine = self.server.engine
+        if engine is None:
+            self._send(HTTPStatus.SERVICE_UNAVAILABLE, {"message": "make serve is starting"})
+            return
         try:
             result = engine.fire(name)
         except UnknownSchedule:

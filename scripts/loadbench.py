@@ -59,7 +59,17 @@ SERVE = [sys.executable, "-m", "scripts.serve"]
 
 def round_on_a_fresh_server(args: argparse.Namespace) -> Round:
     server = subprocess.Popen(
-        [*SERVE, "--config", str(args.config), "--port", "0", "--alb-port", "0"],
+        [
+            *SERVE,
+            "--config",
+            str(args.config),
+            "--port",
+            "0",
+            "--alb-port",
+            "0",
+            "--events-port",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

@@ -240,9 +240,8 @@ class _StreamPoller:
 
     def __init__(self, engine: DeliveryEngine, trigger: TableTrigger) -> None:
         self.engine, self.trigger = engine, trigger
-        table = engine.clients("dynamodb").describe_table(TableName=trigger.table_name)["Table"]
         self.streams = engine.clients("dynamodbstreams")
-        self.arn: str = table["LatestStreamArn"]
+        self.arn = _stream_arn(engine.clients("dynamodb"), trigger)
         shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
         self.iterator: str = self.streams.get_shard_iterator(
             StreamArn=self.arn,
@@ -299,6 +298,19 @@ class _StreamPoller:
         if not self.trigger.report_batch_item_failures:
             return set()
         return reported_failures(response, numbers)
+
+
+def _stream_arn(dynamodb: Any, trigger: TableTrigger) -> str:
+    """The table's stream, turned on with the trigger's view when the table has none (the stack
+    turns it on for a trigger too)."""
+    table = dynamodb.describe_table(TableName=trigger.table_name)["Table"]
+    if "LatestStreamArn" not in table:
+        specification = {"StreamEnabled": True, "StreamViewType": trigger.stream_view}
+        table = dynamodb.update_table(
+            TableName=trigger.table_name, StreamSpecification=specification
+        )["TableDescription"]
+    arn: str = table["LatestStreamArn"]
+    return arn
 
 
 class UnknownSchedule(LookupError):
@@ -384,14 +396,11 @@ class DeliveryEngine:
     def _subscribe(self, index: int, trigger: TopicTrigger, topic_arn: str) -> _AsyncPoller:
         """moto delivers to a queue subscription, with the filter policy applied."""
         url, arn = self._own_queue(f"local-topic-{index}")
-        policy = (
-            {
-                "FilterPolicy": json.dumps(trigger.filter_policy),
-                "FilterPolicyScope": trigger.filter_policy_scope,
-            }
-            if trigger.filter_policy is not None
-            else {}
-        )
+        policy = {}
+        if trigger.filter_policy is not None:
+            policy["FilterPolicy"] = json.dumps(trigger.filter_policy)
+        if trigger.filter_policy_scope is not None:
+            policy["FilterPolicyScope"] = trigger.filter_policy_scope
         subscription = self.clients("sns").subscribe(
             TopicArn=topic_arn,
             Protocol="sqs",

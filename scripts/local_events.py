@@ -22,7 +22,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from moto.core.models import DEFAULT_ACCOUNT_ID as LOCAL_ACCOUNT_ID  # in every ARN moto returns
+from moto.core.models import DEFAULT_ACCOUNT_ID
+
+# moto's account, in every ARN it returns.
+LOCAL_ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 
 # EventBridge Scheduler's context attributes: placeholders in a target's input that it replaces
 # at each invocation ("Adding context attributes", Scheduler user guide).

@@ -1,8 +1,6 @@
-"""What `make serve` needs to know of the file's queues, topics and triggers, one dataclass per
-kind, with the names AWS would have (the local bucket's name for a bucket).
-
-The delivery engine (scripts/local_delivery.py) reads only these; `local_triggers(config)`
-makes them from the environment file's configuration.
+"""What the local delivery engine (scripts/local_delivery.py) needs to know of the file's
+queues, topics and triggers, one dataclass per kind, with the names AWS would have (the local
+bucket's name for a bucket). scripts/serve_events.py makes them from the configuration.
 """
 
 from __future__ import annotations
@@ -11,8 +9,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# Lambda's default for an SQS mapping; the config model holds the configured value.
-DEFAULT_QUEUE_BATCH_SIZE = 10
+from constructs_lib.event_limits import (
+    DEFAULT_STREAM_VIEW,
+    QUEUE_DEFAULT_BATCH_SIZE,
+    STREAM_DEFAULT_BATCH_SIZE,
+)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class QueueTrigger:
     name: str
     function: str
     queue: str  # a LocalQueue's key
-    batch_size: int = DEFAULT_QUEUE_BATCH_SIZE
+    batch_size: int = QUEUE_DEFAULT_BATCH_SIZE
     batching_window_s: int = 0
     report_batch_item_failures: bool = True
 
@@ -52,10 +53,11 @@ class TableTrigger:
     name: str
     function: str
     table_name: str
-    batch_size: int = 100
+    batch_size: int = STREAM_DEFAULT_BATCH_SIZE
     starting_position: str = "LATEST"  # or TRIM_HORIZON
     report_batch_item_failures: bool = False
     maximum_retry_attempts: int = -1  # -1: until the records expire, as AWS's default
+    stream_view: str = DEFAULT_STREAM_VIEW  # turned on with this view when the table has none
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class TopicTrigger:
     function: str
     topic: str  # a LocalTopic's key
     filter_policy: Mapping[str, Any] | None = None
-    filter_policy_scope: str = "MessageAttributes"
+    filter_policy_scope: str | None = None  # SNS's default: MessageAttributes
 
 
 @dataclass(frozen=True)

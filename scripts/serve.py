@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import functools
 import importlib.metadata
 import json
 import logging
@@ -56,6 +57,8 @@ from constructs_lib.paths import (
     segments,
     wildcard_path,
 )
+from scripts.fire import DEFAULT_PORT as DEFAULT_EVENTS_PORT
+from scripts.fire import EventsServer
 from scripts.local_iam import (
     admin_credentials,
     enforce_iam,
@@ -64,6 +67,7 @@ from scripts.local_iam import (
     with_credentials,
 )
 from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
+from scripts.serve_events import granted_queue_arns, produce_variables, start_delivery
 from serverless_app.config import (
     FUNCTION_ROLE_SUFFIX,
     ConfigError,
@@ -123,6 +127,7 @@ def function_environment(config: StackConfig, key: str) -> dict[str, str]:
             granted_variable("BUCKET", bucket): local_bucket_name(config, bucket)
             for bucket in grants.buckets
         },
+        **produce_variables(config, key),
     }
 
 
@@ -607,6 +612,8 @@ def function_role(endpoint_url: str, config: StackConfig, key: str) -> dict[str,
             local_bucket_name(config, bucket): (grant.read, grant.write)
             for bucket, grant in grants.buckets.items()
         },
+        granted_queue_arns(config, key),
+        publishes=bool(grants.topics),
     )
     role_name = f"{function.name}{FUNCTION_ROLE_SUFFIX}"
     return role_credentials(endpoint_url, config.region, role_name, policy)
@@ -630,6 +637,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=int,
         default=8081,
         help="HTTP port of the load balancer's routes, with its event (0: any free port)",
+    )
+    parser.add_argument(
+        "--events-port",
+        type=int,
+        default=DEFAULT_EVENTS_PORT,
+        help="HTTP port where make fire fires a schedule (0: any free port)",
     )
     return parser.parse_args(argv)
 
@@ -655,6 +668,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        events = EventsServer(args.events_port)
+    except OSError as error:
+        balancer.server_close()
+        gateway.server_close()
+        print(
+            f"--events-port {args.events_port}: cannot listen on {HOST}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     # werkzeug would print one access line per AWS call the function makes.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
@@ -662,8 +685,9 @@ def main(argv: list[str] | None = None) -> int:
     load_balancer = threading.Thread(target=balancer.serve_forever, daemon=True)
     load_balancer.start()
     try:
-        serve(gateway, moto, config, balancer.server_address[1])
+        serve(gateway, moto, config, balancer.server_address[1], events)
     finally:
+        events.server_close()
         balancer.shutdown()
         balancer.server_close()
         gateway.server_close()
@@ -678,6 +702,7 @@ def serve(
     moto: ThreadedMotoServer,
     config: StackConfig,
     load_balancer_port: int,
+    events: EventsServer,
 ) -> None:
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
     for name in UNSET_AWS_VARIABLES:
@@ -695,6 +720,14 @@ def serve(
         gateway.sandboxes[key].prepare()
     # The server's own calls are over; from now on every caller needs a role or user allowed.
     admin = admin_credentials(endpoint_url, config.region)
+    delivery = start_delivery(
+        events,
+        endpoint_url,
+        admin,
+        config,
+        functools.partial(local_bucket_name, config),
+        lambda key, event, request_id: gateway.sandboxes[key].invoke(event, request_id),
+    )
     enforce_iam(endpoint_url)
     tables = [table.name for table in config.tables.values()]
     buckets = [local_bucket_name(config, key) for key in config.buckets]
@@ -716,14 +749,18 @@ def serve(
         "functions (each in its own process; boto3 of the runtime: the project's "
         f"{importlib.metadata.version('boto3')}):",
         *(f"  {sandbox.describe()}" for sandbox in gateway.sandboxes.values()),
+        *delivery.describe(),
         sep="\n",
         flush=True,
     )
     # Both set explicitly: a shell starting this in the background would have SIGINT ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
-    with contextlib.suppress(KeyboardInterrupt):
-        gateway.serve_forever()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            gateway.serve_forever()
+    finally:
+        delivery.stop()
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def serving(*args: str, **env: str) -> Iterator[Server]:
     # stderr goes to a file: an unread pipe would fill up with access lines and block the server.
     with tempfile.TemporaryFile("w+") as stderr_file:
         process = subprocess.Popen(
-            [*SERVE, "--port", "0", "--alb-port", "0", *args],
+            [*SERVE, "--port", "0", "--alb-port", "0", "--events-port", "0", *args],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
@@ -535,10 +535,12 @@ def test_busy_port_is_one_line_and_exit_2():
         results = [
             run_serve("--port", str(port)),
             run_serve("--port", "0", "--alb-port", str(port)),
+            run_serve("--port", "0", "--alb-port", "0", "--events-port", str(port)),
         ]
     assert [(result.returncode, result.stderr.splitlines()) for result in results] == [
         (2, [f"--port {port}: cannot listen on 127.0.0.1: Address already in use"]),
         (2, [f"--alb-port {port}: cannot listen on 127.0.0.1: Address already in use"]),
+        (2, [f"--events-port {port}: cannot listen on 127.0.0.1: Address already in use"]),
     ]
 
 

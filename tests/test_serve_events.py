@@ -1,0 +1,172 @@
+"""`make serve` delivers what the file's triggers would, end to end: a real serve process, moto
+in it, each function in its own process. An API function sends to a queue it is granted; the
+queue's consumer, a schedule fired with `make fire`'s command and an object put under a
+bucket trigger's prefix all reach the worker, which records what it got in a table.
+
+The partial-failure, visibility and dead-letter semantics are proven on a clock the tests
+move in tests/test_local_delivery.py; here only arrival is awaited (with a deadline)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import REPO_ROOT
+from tests.test_serve import ANSWER_WAIT_S, Server, serving
+
+API_APP = """import json
+import os
+
+import boto3
+
+
+def handler(event, context):
+    queue = os.environ["QUEUE_ORDERS_URL"]
+    boto3.client("sqs").send_message(QueueUrl=queue, MessageBody=event["body"])
+    return {"statusCode": 202, "headers": {}, "body": json.dumps({"queued": event["body"]})}
+"""
+# Records each thing it is given as an item `<source>#<what>` of its table; a message "FAIL"
+# is reported as a failed item.
+WORKER_APP = """import os
+
+import boto3
+
+
+def handler(event, context):
+    table = boto3.client("dynamodb")
+    if "Records" in event:
+        keys = ["message#" + record["body"] for record in event["Records"]]
+        failed = [r["messageId"] for r in event["Records"] if r["body"] == "FAIL"]
+    elif event.get("source") == "aws.s3":
+        keys, failed = ["object#" + event["detail"]["object"]["key"]], []
+    else:
+        keys, failed = ["schedule#" + event.get("job", "no input")], []
+    for key in keys:
+        table.put_item(TableName=os.environ["TABLE_SEEN_NAME"], Item={"pk": {"S": key}})
+    return {"batchItemFailures": [{"itemIdentifier": item} for item in failed]}
+"""
+CONFIG = """project = "t"
+env = "dev"
+
+[tables.seen]
+partition_key = {{ name = "pk", type = "S" }}
+
+[buckets.uploads]
+
+[queues.orders]
+max_receive_count = 2
+
+[functions.api]
+source_dir = "{api}"
+grants = {{ queues = {{ orders = "send" }} }}
+
+[functions.worker]
+source_dir = "{worker}"
+timeout_s = 10
+grants = {{ tables = {{ seen = "write" }} }}
+
+[[routes]]
+method = "POST"
+path = "/orders"
+function = "api"
+
+[[triggers]]
+function = "worker"
+queue = "orders"
+
+[[triggers]]
+name = "nightly"
+function = "worker"
+schedule = "cron(0 3 * * ? *)"
+timezone = "Europe/Berlin"
+
+[[triggers]]
+function = "worker"
+bucket = "uploads"
+prefix = "incoming/"
+"""
+BUCKET = "t-dev-uploads-local"
+TABLE = "t-dev-seen"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[tuple[Server, int]]:
+    """The server and its events port (printed after the functions)."""
+    folder = tmp_path_factory.mktemp("events")
+    for name, code in (("api", API_APP), ("worker", WORKER_APP)):
+        (folder / name).mkdir()
+        (folder / name / "app.py").write_text(code)
+    config = folder / "dev.toml"
+    config.write_text(CONFIG.format(api=folder / "api", worker=folder / "worker"))
+    with serving("--config", str(config)) as server:
+        assert server.process.stdout is not None
+        lines = iter(server.process.stdout.readline, "")
+        events_line = next(line for line in lines if line.startswith("events: "))
+        found = re.search(r"http://127\.0\.0\.1:(\d+)", events_line)
+        assert found, events_line
+        yield server, int(found.group(1))
+
+
+def seen(server: Server) -> set[str]:
+    items = server.client("dynamodb").scan(TableName=TABLE)["Items"]
+    return {item["pk"]["S"] for item in items}
+
+
+def await_seen(server: Server, key: str) -> set[str]:
+    """What the worker recorded once `key` is among it; fails after the deadline."""
+    deadline = time.monotonic() + ANSWER_WAIT_S
+    while key not in (found := seen(server)):
+        assert time.monotonic() < deadline, f"{key} never arrived; seen: {found}"
+        time.sleep(0.2)
+    return found
+
+
+def test_a_message_the_api_sends_reaches_the_queues_consumer(served):
+    server, _ = served
+    request = urllib.request.Request(f"{server.base_url}/dev/orders", data=b"book", method="POST")
+    with urllib.request.urlopen(request, timeout=ANSWER_WAIT_S) as reply:
+        assert (reply.status, json.loads(reply.read())) == (202, {"queued": "book"})
+    await_seen(server, "message#book")
+
+
+def test_a_failed_item_stays_in_the_queue_while_the_rest_is_done(served):
+    server, _ = served
+    sqs = server.client("sqs")
+    url = sqs.get_queue_url(QueueName="t-dev-orders")["QueueUrl"]
+    sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[{"Id": "1", "MessageBody": "FAIL"}, {"Id": "2", "MessageBody": "pen"}],
+    )
+    await_seen(server, "message#pen")
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    # The FAIL message is in flight until the visibility timeout (6 x 10 s) has passed.
+    assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+def test_make_fire_fires_the_schedule(served):
+    server, events_port = served
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.fire", "nightly", "--port", str(events_port)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=ANSWER_WAIT_S,
+    )
+    assert (done.returncode, json.loads(done.stdout)) == (0, {"batchItemFailures": []})
+    assert "schedule#no input" in seen(server)
+
+
+def test_an_object_under_the_prefix_reaches_its_function(served):
+    server, _ = served
+    s3 = server.client("s3")
+    s3.put_object(Bucket=BUCKET, Key="elsewhere/b.csv", Body=b"b")
+    s3.put_object(Bucket=BUCKET, Key="incoming/a.csv", Body=b"a")
+    found = await_seen(server, "object#incoming/a.csv")
+    assert "object#elsewhere/b.csv" not in found
