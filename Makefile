@@ -53,6 +53,7 @@ MYPY := $(TOOLS)/mypy/bin/mypy
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 SERVE_ALB_PORT ?= 8081
+SERVE_EVENTS_PORT ?= 8082
 CALL_ENV ?= dev
 CALL_PATH ?= /hello
 CALL_ARGS ?=
@@ -60,7 +61,7 @@ RELEASE_ENV ?= dev
 ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve fire loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
 
 setup: $(NODE) $(VENV)/.synced $(CDKTN_VENV)/.installed $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -128,7 +129,11 @@ bootstrap: $(NODE) $(SYNTH_ENV) ## synthesize the remote-state bucket stack into
 	$(SYNTH_PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
-	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT)
+	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT) --events-port $(SERVE_EVENTS_PORT)
+
+fire: $(VENV)/.synced ## fire a schedule of a running make serve now: make fire TRIGGER=<name>
+	@test -n "$(TRIGGER)" || { echo "TRIGGER=<the schedule trigger's name> is required" >&2; exit 2; }
+	$(PY) -m scripts.fire $(TRIGGER) --port $(SERVE_EVENTS_PORT)
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)

@@ -53,6 +53,7 @@ from scripts.local_triggers import (
     LocalQueue,
     LocalTriggers,
     QueueTrigger,
+    RuleTrigger,
     ScheduleTrigger,
     TableTrigger,
     TopicTrigger,
@@ -76,6 +77,10 @@ ASYNC_RETRY_DELAYS_S = (60, 120)
 STREAM_RETRY_DELAY_S = 1
 # How often `run` looks for work when there was none.
 POLL_INTERVAL_S = 0.5
+
+
+def counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def reported_failures(response: Any, batch_ids: Sequence[str]) -> set[str]:
@@ -178,7 +183,7 @@ class _QueuePoller:
         back = f", back after {self.queue.visibility_timeout_s} s" if failed else ""
         self.engine.note(
             f"{self.trigger.function} <- queue {self.queue.key}: "
-            f"{len(batch)} messages, {len(failed)} failed{back}"
+            f"{counted(len(batch), 'message')}, {len(failed)} failed{back}"
         )
         return 1
 
@@ -268,20 +273,21 @@ class _StreamPoller:
         source = f"{self.trigger.function} <- table {self.trigger.table_name}"
         if not failed:
             self._advance(len(batch))
-            self.engine.note(f"{source}: {len(batch)} records")
+            self.engine.note(f"{source}: {counted(len(batch), 'record')}")
             return 1
         self.attempts += 1
         limit = self.trigger.maximum_retry_attempts
         if 0 <= limit < self.attempts:
             self._advance(len(batch))
             self.engine.note(
-                f"{source}: {len(batch)} records failed {self.attempts} times, skipped"
+                f"{source}: {counted(len(batch), 'record')} failed {self.attempts} times, skipped"
             )
             return 1
         first_failed = min(numbers.index(number) for number in failed)
         self.records = self.records[first_failed:]
         self.retry_at = self.engine.clock() + STREAM_RETRY_DELAY_S
-        self.engine.note(f"{source}: {len(batch) - first_failed} records failed, tried again")
+        again = counted(len(batch) - first_failed, "record")
+        self.engine.note(f"{source}: {again} from the first failed one, tried again")
         return 1
 
     def _advance(self, count: int) -> None:
@@ -364,7 +370,7 @@ class DeliveryEngine:
                     Bucket=rule.bucket,
                     NotificationConfiguration={"EventBridgeConfiguration": {}},
                 )
-            self.pollers.append(self._rule(index, rule.name, rule.function, rule.pattern))
+            self.pollers.append(self._rule(index, rule))
         self.schedules = {schedule.name: schedule for schedule in triggers.schedules}
 
     def _create_queue(self, queue: LocalQueue) -> None:
@@ -416,15 +422,14 @@ class DeliveryEngine:
             lambda body: sns_event(body, subscription),
         )
 
-    def _rule(
-        self, index: int, name: str, function: str, pattern: Mapping[str, Any]
-    ) -> _AsyncPoller:
+    def _rule(self, index: int, trigger: RuleTrigger) -> _AsyncPoller:
         url, arn = self._own_queue(f"local-rule-{index}")
         events = self.clients("events")
-        rule = f"local-{index}-{name}"[:64]
-        events.put_rule(Name=rule, EventPattern=json.dumps(pattern), State="ENABLED")
+        rule = f"local-{index}-{trigger.name}"[:64]
+        events.put_rule(Name=rule, EventPattern=json.dumps(trigger.pattern), State="ENABLED")
         events.put_targets(Rule=rule, Targets=[{"Id": "function", "Arn": arn}])
-        return _AsyncPoller(self, url, function, f"rule {name}", eventbridge_event)
+        source = f"bucket {trigger.bucket}" if trigger.bucket else f"rule {trigger.name}"
+        return _AsyncPoller(self, url, trigger.function, source, eventbridge_event)
 
     def step(self) -> int:
         """One round over every poller: how many invocations (or queued events) it handled."""

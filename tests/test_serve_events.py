@@ -15,11 +15,12 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 
 from tests.support import REPO_ROOT
-from tests.test_serve import ANSWER_WAIT_S, Server, serving
+from tests.test_serve import ANSWER_WAIT_S, Server, server_log, serving
 
 API_APP = """import json
 import os
@@ -92,13 +93,22 @@ function = "worker"
 bucket = "uploads"
 prefix = "incoming/"
 """
+TRIGGERS = CONFIG.count("[[triggers]]")
 BUCKET = "t-dev-uploads-local"
 TABLE = "t-dev-seen"
 
 
+@dataclass
+class Served:
+    server: Server
+    events_port: int
+    # What the start-up output says of the triggers, from the events port's line on.
+    trigger_lines: list[str]
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory) -> Iterator[tuple[Server, int]]:
-    """The server and its events port (printed after the functions)."""
+def served(tmp_path_factory) -> Iterator[Served]:
+    """The server, its events port and the start-up lines of the triggers."""
     folder = tmp_path_factory.mktemp("events")
     for name, code in (("api", API_APP), ("worker", WORKER_APP)):
         (folder / name).mkdir()
@@ -111,7 +121,8 @@ def served(tmp_path_factory) -> Iterator[tuple[Server, int]]:
         events_line = next(line for line in lines if line.startswith("events: "))
         found = re.search(r"http://127\.0\.0\.1:(\d+)", events_line)
         assert found, events_line
-        yield server, int(found.group(1))
+        trigger_lines = [events_line, *(next(lines) for _ in range(TRIGGERS))]
+        yield Served(server, int(found.group(1)), [line.rstrip("\n") for line in trigger_lines])
 
 
 def seen(server: Server) -> set[str]:
@@ -129,7 +140,7 @@ def await_seen(server: Server, key: str) -> set[str]:
 
 
 def test_a_message_the_api_sends_reaches_the_queues_consumer(served):
-    server, _ = served
+    server = served.server
     request = urllib.request.Request(f"{server.base_url}/dev/orders", data=b"book", method="POST")
     with urllib.request.urlopen(request, timeout=ANSWER_WAIT_S) as reply:
         assert (reply.status, json.loads(reply.read())) == (202, {"queued": "book"})
@@ -137,7 +148,7 @@ def test_a_message_the_api_sends_reaches_the_queues_consumer(served):
 
 
 def test_a_failed_item_stays_in_the_queue_while_the_rest_is_done(served):
-    server, _ = served
+    server = served.server
     sqs = server.client("sqs")
     url = sqs.get_queue_url(QueueName="t-dev-orders")["QueueUrl"]
     sqs.send_message_batch(
@@ -148,10 +159,23 @@ def test_a_failed_item_stays_in_the_queue_while_the_rest_is_done(served):
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     # The FAIL message is in flight until the visibility timeout (6 x 10 s) has passed.
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert re.search(
+        r"^worker <- queue orders: \d messages?, 1 failed, back after 60 s$",
+        server_log(server),
+        re.MULTILINE,
+    )
+
+
+def test_the_start_up_lines_in_local_md_are_what_serve_prints(served):
+    page = (REPO_ROOT / "docs" / "local.md").read_text()
+    block = page[page.index("```text\nevents: ") + len("```text\n") :]
+    documented = block[: block.index("```")].splitlines()
+    printed = [line.replace(f":{served.events_port} ", ":8082 ") for line in served.trigger_lines]
+    assert printed == documented
 
 
 def test_make_fire_fires_the_schedule(served):
-    server, events_port = served
+    server, events_port = served.server, served.events_port
     done = subprocess.run(
         [sys.executable, "-m", "scripts.fire", "nightly", "--port", str(events_port)],
         cwd=REPO_ROOT,
@@ -164,7 +188,7 @@ def test_make_fire_fires_the_schedule(served):
 
 
 def test_an_object_under_the_prefix_reaches_its_function(served):
-    server, _ = served
+    server = served.server
     s3 = server.client("s3")
     s3.put_object(Bucket=BUCKET, Key="elsewhere/b.csv", Body=b"b")
     s3.put_object(Bucket=BUCKET, Key="incoming/a.csv", Body=b"a")
