@@ -19,6 +19,17 @@ from dataclasses import dataclass
 
 import pytest
 
+from scripts.local_triggers import (
+    LocalQueue,
+    LocalTopic,
+    QueueTrigger,
+    RuleTrigger,
+    ScheduleTrigger,
+    TableTrigger,
+    TopicTrigger,
+)
+from scripts.serve_events import local_triggers
+from serverless_app.config import load_config
 from tests.support import REPO_ROOT
 from tests.test_serve import ANSWER_WAIT_S, Server, server_log, serving
 
@@ -194,3 +205,112 @@ def test_an_object_under_the_prefix_reaches_its_function(served):
     s3.put_object(Bucket=BUCKET, Key="incoming/a.csv", Body=b"a")
     found = await_seen(server, "object#incoming/a.csv")
     assert "object#elsewhere/b.csv" not in found
+
+
+# --- the configuration as the engine takes it ------------------------------------------------
+
+ALL_SOURCES = """project = "t"
+env = "dev"
+
+[tables.orders]
+partition_key = { name = "pk", type = "S" }
+
+[buckets.uploads]
+
+[queues.jobs]
+fifo = true
+max_receive_count = 3
+
+[topics.alerts]
+
+[functions.worker]
+source_dir = "lambda"
+timeout_s = 20
+
+[[routes]]
+method = "GET"
+path = "/hello"
+function = "worker"
+
+[[triggers]]
+function = "worker"
+queue = "jobs"
+batch_size = 5
+
+[[triggers]]
+function = "worker"
+table = "orders"
+retry_attempts = 4
+
+[[triggers]]
+function = "worker"
+topic = "alerts"
+filter_policy = { kind = ["order"] }
+
+[[triggers]]
+name = "nightly"
+function = "worker"
+schedule = "rate(1 day)"
+
+[[triggers]]
+function = "worker"
+bucket = "uploads"
+prefix = "in/"
+suffix = ".csv"
+
+[[triggers]]
+name = "orders-placed"
+function = "worker"
+rule = { source = ["shop"], detail-type = ["Order placed"] }
+"""
+
+
+def test_the_configuration_becomes_the_engines_triggers(tmp_path):
+    path = tmp_path / "dev.toml"
+    path.write_text(ALL_SOURCES)
+    config = load_config(path)
+    triggers = local_triggers(config, lambda key: f"t-dev-{key}-local")
+    assert triggers.queues == [
+        # FIFO names; the visibility timeout 6 x the consumer's 20 s.
+        LocalQueue("jobs", "t-dev-jobs.fifo", "t-dev-jobs-dlq.fifo", 120, 3, fifo=True)
+    ]
+    assert triggers.topics == [LocalTopic("alerts", "t-dev-alerts")]
+    assert triggers.queue_triggers == [
+        QueueTrigger("worker-queue-jobs", "worker", "jobs", 5, 0, True)
+    ]
+    assert triggers.table_triggers == [
+        TableTrigger(
+            "worker-table-orders",
+            "worker",
+            "t-dev-orders",
+            batch_size=100,
+            starting_position="LATEST",
+            report_batch_item_failures=True,
+            maximum_retry_attempts=4,
+            stream_view="NEW_AND_OLD_IMAGES",
+        )
+    ]
+    assert triggers.topic_triggers == [
+        TopicTrigger("worker-topic-alerts", "worker", "alerts", {"kind": ["order"]})
+    ]
+    assert triggers.schedules == [
+        ScheduleTrigger("nightly", "worker", "t-dev-nightly", "rate(1 day)")
+    ]
+    assert triggers.rules == [
+        RuleTrigger(
+            "worker-bucket-uploads",
+            "worker",
+            {
+                "source": ["aws.s3"],
+                "detail-type": ["Object Created"],
+                "detail": {
+                    "bucket": {"name": ["t-dev-uploads-local"]},
+                    "object": {"key": [{"wildcard": "in/*.csv"}]},
+                },
+            },
+            bucket="t-dev-uploads-local",
+        ),
+        RuleTrigger(
+            "orders-placed", "worker", {"source": ["shop"], "detail-type": ["Order placed"]}
+        ),
+    ]
