@@ -58,7 +58,7 @@ from scripts.local_triggers import (
     TableTrigger,
     TopicTrigger,
 )
-from scripts.sandbox import FunctionError
+from scripts.sandbox import FunctionError, lambda_error
 
 # A function's invocation: (function key, event, request id) -> its result, or FunctionError.
 Invoke = Callable[[str, Any, str], Any]
@@ -343,7 +343,18 @@ class DeliveryEngine:
         self.pollers: list[_QueuePoller | _AsyncPoller | _StreamPoller] = []
 
     def invoke(self, function: str, event: Any) -> Any:
-        return self._invoke(function, event, str(uuid.uuid4()))
+        """The function's result, or FunctionError: a failure of the machinery itself counts
+        as the function's (logged), so what was received goes back rather than stay hidden."""
+        request_id = str(uuid.uuid4())
+        try:
+            return self._invoke(function, event, request_id)
+        except FunctionError:
+            raise
+        except Exception as error:
+            self.note(f"{function}: local delivery failed: " + traceback.format_exc().rstrip())
+            raise FunctionError(
+                lambda_error("Local.DeliveryError", str(error), request_id)
+            ) from error
 
     def note(self, line: str) -> None:
         self.log.write(line + "\n")

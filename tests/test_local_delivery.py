@@ -498,3 +498,15 @@ def test_make_fire_without_a_server_is_one_line_and_exit_2():
     assert done.returncode == 2
     assert done.stderr.startswith(f"--port {port}: no make serve on 127.0.0.1 (")
     assert done.stderr.count("\n") == 1
+
+
+def test_a_failure_of_the_machinery_returns_the_batch_like_a_function_error(aws, worker):
+    run = Harness(aws, worker, queue_triggers())
+    run.sandbox, sandbox = None, run.sandbox  # type: ignore[assignment]
+    run.send("t-dev-orders", "lost?")
+    assert run.engine.step() == 1  # the invocation fails: no sandbox
+    run.sandbox = sandbox
+    run.clock.advance(180)
+    assert run.engine.step() == 1
+    assert run.bodies() == [["lost?"]]
+    assert "worker: local delivery failed: Traceback" in run.log.getvalue()
