@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from constructs_lib.event_limits import SQS_MAX_RETENTION_S
 from scripts.local_events import (
     dynamodb_stream_event,
     eventbridge_event,
@@ -386,9 +387,11 @@ class DeliveryEngine:
 
     def _create_queue(self, queue: LocalQueue) -> None:
         fifo = {"FifoQueue": "true"} if queue.fifo else {}
-        dead_letter_url = self.sqs.create_queue(QueueName=queue.dead_letter_name, Attributes=fifo)[
-            "QueueUrl"
-        ]
+        # The dead-letter queue keeps what it gets as long as SQS allows, as the stack's does.
+        dead_letter_url = self.sqs.create_queue(
+            QueueName=queue.dead_letter_name,
+            Attributes={**fifo, "MessageRetentionPeriod": str(SQS_MAX_RETENTION_S)},
+        )["QueueUrl"]
         dead_letter_arn = self.sqs.get_queue_attributes(
             QueueUrl=dead_letter_url, AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
@@ -401,6 +404,7 @@ class DeliveryEngine:
             Attributes={
                 **fifo,
                 "VisibilityTimeout": str(queue.visibility_timeout_s),
+                "MessageRetentionPeriod": str(queue.retention_s),
                 "RedrivePolicy": json.dumps(redrive),
             },
         )

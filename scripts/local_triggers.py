@@ -12,6 +12,7 @@ from typing import Any
 from constructs_lib.event_limits import (
     DEFAULT_STREAM_VIEW,
     QUEUE_DEFAULT_BATCH_SIZE,
+    SQS_DEFAULT_RETENTION_S,
     STREAM_DEFAULT_BATCH_SIZE,
 )
 
@@ -26,6 +27,7 @@ class LocalQueue:
     visibility_timeout_s: int
     max_receive_count: int
     fifo: bool = False
+    retention_s: int = SQS_DEFAULT_RETENTION_S
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ def local_triggers(config: StackConfig, bucket_name: Callable[[str], str]) -> Lo
                 visibility_timeout_s=visibility_timeout(config, key),
                 max_receive_count=queue.max_receive_count,
                 fifo=queue.fifo,
+                retention_s=queue.retention_seconds,
             )
             for key, queue in config.queues.items()
         ],

@@ -202,7 +202,10 @@ def test_the_queue_and_its_dead_letter_queue_are_created_with_the_redrive_policy
         QueueUrl=aws("sqs").get_queue_url(QueueName="t-dev-orders")["QueueUrl"],
         AttributeNames=["All"],
     )["Attributes"]
-    assert attributes["VisibilityTimeout"] == "180"
+    assert (attributes["VisibilityTimeout"], attributes["MessageRetentionPeriod"]) == (
+        "180",
+        "345600",  # SQS's default: 4 days
+    )
     assert json.loads(attributes["RedrivePolicy"]) == {
         "deadLetterTargetArn": f"arn:aws:sqs:{REGION}:123456789012:t-dev-orders-dlq",
         "maxReceiveCount": 2,

@@ -220,6 +220,7 @@ partition_key = { name = "pk", type = "S" }
 [queues.jobs]
 fifo = true
 max_receive_count = 3
+retention_seconds = 3600
 
 [topics.alerts]
 
@@ -272,7 +273,7 @@ def test_the_configuration_becomes_the_engines_triggers(tmp_path):
     triggers = local_triggers(config, lambda key: f"t-dev-{key}-local")
     assert triggers.queues == [
         # FIFO names; the visibility timeout 6 x the consumer's 20 s.
-        LocalQueue("jobs", "t-dev-jobs.fifo", "t-dev-jobs-dlq.fifo", 120, 3, fifo=True)
+        LocalQueue("jobs", "t-dev-jobs.fifo", "t-dev-jobs-dlq.fifo", 120, 3, True, 3600)
     ]
     assert triggers.topics == [LocalTopic("alerts", "t-dev-alerts")]
     assert triggers.queue_triggers == [
