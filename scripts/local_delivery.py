@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from constructs_lib.event_limits import SQS_MAX_RETENTION_S
-from scripts.local_events import (
+from scripts.trigger_events import (
     dynamodb_stream_event,
     eventbridge_event,
     queue_arn,

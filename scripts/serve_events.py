@@ -15,7 +15,7 @@ import boto3
 from constructs_lib.event_limits import DEFAULT_STREAM_VIEW
 from scripts.fire import HOST, EventsServer
 from scripts.local_delivery import DeliveryEngine, Invoke
-from scripts.local_events import LOCAL_ACCOUNT_ID, queue_arn
+from scripts.trigger_events import LOCAL_ACCOUNT_ID, queue_arn
 from scripts.local_triggers import (
     LocalQueue,
     LocalTopic,

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from scripts.local_events import (
+from scripts.trigger_events import (
     dynamodb_stream_event,
     eventbridge_event,
     scheduler_input,
