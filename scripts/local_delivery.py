@@ -41,15 +41,6 @@ from datetime import UTC, datetime
 from typing import IO, Any
 
 from constructs_lib.event_limits import SQS_MAX_RETENTION_S
-from scripts.trigger_events import (
-    dynamodb_stream_event,
-    eventbridge_event,
-    queue_arn,
-    schedule_arn,
-    scheduler_input,
-    sns_event,
-    sqs_event,
-)
 from scripts.local_triggers import (
     LocalQueue,
     LocalTriggers,
@@ -60,6 +51,15 @@ from scripts.local_triggers import (
     TopicTrigger,
 )
 from scripts.sandbox import FunctionError, lambda_error
+from scripts.trigger_events import (
+    dynamodb_stream_event,
+    eventbridge_event,
+    queue_arn,
+    schedule_arn,
+    scheduler_input,
+    sns_event,
+    sqs_event,
+)
 
 # A function's invocation: (function key, event, request id) -> its result, or FunctionError.
 Invoke = Callable[[str, Any, str], Any]

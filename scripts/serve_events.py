@@ -15,7 +15,6 @@ import boto3
 from constructs_lib.event_limits import DEFAULT_STREAM_VIEW
 from scripts.fire import HOST, EventsServer
 from scripts.local_delivery import DeliveryEngine, Invoke
-from scripts.trigger_events import LOCAL_ACCOUNT_ID, queue_arn
 from scripts.local_triggers import (
     LocalQueue,
     LocalTopic,
@@ -27,6 +26,7 @@ from scripts.local_triggers import (
     TopicTrigger,
     object_created_pattern,
 )
+from scripts.trigger_events import LOCAL_ACCOUNT_ID, queue_arn
 from serverless_app.config import StackConfig
 from serverless_app.config.events import topic_name, visibility_timeout
 from serverless_app.config.trigger_rules import aws_name
