@@ -35,6 +35,7 @@ from pathlib import Path
 from constructs_lib.bytecode import BytecodeUnavailable, find_interpreter
 from constructs_lib.dependencies import Target, install_dependencies
 from constructs_lib.packaging import PackagingError, build_zip
+from scripts.local_aws import function_spec
 from scripts.sandbox import (
     LOCAL_CACHE,
     FunctionSpec,
@@ -45,7 +46,6 @@ from scripts.sandbox import (
     unpacked,
     worker_command,
 )
-from scripts.serve import function_spec
 from serverless_app.config import ConfigError, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

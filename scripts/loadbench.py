@@ -25,7 +25,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts.serve import DEFAULT_CONFIG, HOST
+from scripts.local_events import HOST
+from scripts.serve import DEFAULT_CONFIG
 
 STARTUP_TIMEOUT_S = 60
 REQUEST_TIMEOUT_S = 15

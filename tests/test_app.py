@@ -24,7 +24,7 @@ import pytest
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from scripts.serve import (
+from scripts.local_aws import (
     UNSET_AWS_VARIABLES,
     create_resources,
     local_aws_environment,

@@ -17,6 +17,8 @@ import pytest
 from serverless_app.bootstrap import StateBucketStack
 from serverless_app.config import BootstrapConfig, load_config
 from serverless_app.config.bootstrap import DeployerRoles, GitHubTrust
+from serverless_app.deployer_permissions import joined
+from serverless_app.deployer_permissions.grants import Grant
 from serverless_app.deployer_policy import Scope, UnknownTypes, deployer_policies
 from serverless_app.deployer_roles import EnvironmentRole
 from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, REPO_ROOT, synth_config
@@ -59,9 +61,9 @@ def statements(stack: dict) -> list[dict]:
 
 def test_every_type_of_every_stack_is_known(every_stack):
     # Fails when a construct adds a resource type or data source the generator has no
-    # permissions for: add them to serverless_app/deployer_policy.py's table. The bootstrap
-    # stack's too (applied by an administrator, but its types must not go unnoticed), with
-    # a deployer role and the GitHub identity provider it creates.
+    # permissions for: add them to their family's table in serverless_app/deployer_permissions/.
+    # The bootstrap stack's too (applied by an administrator, but its types must not go
+    # unnoticed), with a deployer role and the GitHub identity provider it creates.
     config = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig).model_copy(
         update={
             "deployer": DeployerRoles(
@@ -84,6 +86,17 @@ def test_a_type_the_table_does_not_know_is_refused_by_name(stacks):
         policies(stack)
     assert error.value.types == ["aws_foo_bar"]
     assert "aws_foo_bar" in str(error.value)
+
+
+def test_a_type_in_two_families_tables_is_refused_by_name():
+    s3 = (Grant(("s3:CreateBucket",), ("*",)),)
+    sqs = (Grant(("sqs:CreateQueue",), ("*",)),)
+    with pytest.raises(ValueError, match=r"listed twice: aws_s3_bucket$"):
+        joined({"aws_s3_bucket": s3}, {"aws_sqs_queue": sqs, "aws_s3_bucket": s3})
+    assert joined({"aws_s3_bucket": s3}, {"aws_sqs_queue": sqs}) == {
+        "aws_s3_bucket": s3,
+        "aws_sqs_queue": sqs,
+    }
 
 
 def test_no_action_is_a_wildcard(every_stack):

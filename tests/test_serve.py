@@ -27,13 +27,13 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from constructs_lib.bytecode import BytecodeUnavailable, find_interpreter
-from scripts.serve import (
-    LocalGateway,
+from scripts.local_events import (
     alb_event,
     listener_rules,
     match_listener_rule,
     rest_proxy_event,
 )
+from scripts.local_front_doors import LocalGateway
 from serverless_app.config import load_config
 from tests.support import CONFIG_DIR, REPO_ROOT, file_values, name_prefix
 from tests.wheels import make_wheel

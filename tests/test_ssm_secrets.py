@@ -11,7 +11,7 @@ from types import ModuleType
 import boto3
 import pytest
 
-from scripts.serve import UNSET_AWS_VARIABLES, local_aws_environment
+from scripts.local_aws import UNSET_AWS_VARIABLES, local_aws_environment
 from tests.moto_server import moto_server, reset
 from tests.support import REPO_ROOT
 

@@ -8,7 +8,6 @@ from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field
 
-from constructs_lib.storage import S3_MAX_LIFECYCLE_DAYS
 from serverless_app.config.aws_facts import (
     GITHUB_BRANCH_PATTERN,
     GITHUB_OIDC_PROVIDER_ARN_PATTERN,
@@ -18,6 +17,7 @@ from serverless_app.config.aws_facts import (
 from serverless_app.config.base import DEFAULT_REGION, StrictModel, rule
 from serverless_app.config.problems import Problem
 from serverless_app.config.rules import (
+    LifecycleDays,
     S3BucketName,
     StackRegion,
     TagKey,
@@ -140,8 +140,8 @@ class BootstrapConfig(BootstrapRegions):
         )
     )
     tags: dict[TagKey, TagValue] = Field(default_factory=dict, description="tag rules as above")
-    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
-        Field(default=90, description="old state versions are kept this long")
+    noncurrent_version_expiration_days: LifecycleDays = Field(
+        default=90, description="old state versions are kept this long"
     )
     # A region's setting names one role for every API there: replacing a role another team
     # set moves all of their logging to this stack's role. Refused at plan time unless asked.

@@ -25,7 +25,6 @@ from constructs_lib.permissions import (
 from constructs_lib.storage import (
     BUCKET_OWN_LIFECYCLE_RULES,
     KEY_ATTRIBUTE_NAME_MAX_BYTES,
-    S3_MAX_LIFECYCLE_DAYS,
     S3_MAX_LIFECYCLE_RULES,
     TTL_ATTRIBUTE_NAME_MAX,
     AttributeType,
@@ -43,6 +42,7 @@ from serverless_app.config.problems import Problem, raise_problems
 from serverless_app.config.rules import (
     BucketObjectPattern,
     DynamoDbTableName,
+    LifecycleDays,
     S3BucketName,
     did_you_mean,
     listed,
@@ -203,7 +203,7 @@ class ExpirationRuleConfig(DeclaredModel):
     prefix: Annotated[str, AfterValidator(_object_key)] = Field(
         description=f"object key prefix, 1-{S3_OBJECT_KEY_MAX_BYTES} bytes (UTF-8)"
     )
-    expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = Field(
+    expiration_days: LifecycleDays = Field(
         description="current objects under the prefix expire (become noncurrent) after this"
     )
 
@@ -236,10 +236,10 @@ class BucketConfig(DeclaredModel):
         description="keep overwritten and deleted objects as noncurrent versions; `false` "
         "suspends versioning, which the security gate refuses (checkov CKV_AWS_21)",
     )
-    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
-        Field(default=30, description="noncurrent versions are deleted after this")
+    noncurrent_version_expiration_days: LifecycleDays = Field(
+        default=30, description="noncurrent versions are deleted after this"
     )
-    expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] | None = Field(
+    expiration_days: LifecycleDays | None = Field(
         default=None,
         description="every current object expires (becomes noncurrent) after this",
         json_schema_extra={"default_text": "unset: kept"},

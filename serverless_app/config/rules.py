@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from constructs_lib.limits import (
     API_NAME_MAX,
@@ -23,6 +23,7 @@ from constructs_lib.limits import (
     ssm_parameter_name_problem,
 )
 from constructs_lib.paths import path_problem
+from constructs_lib.storage import S3_MAX_LIFECYCLE_DAYS
 from constructs_lib.zones import ZONE_ID, ZONE_NAME, is_zone_id, zone_id_region_problem
 from serverless_app.config.aws_facts import (
     ALB_SSL_POLICIES,
@@ -287,6 +288,8 @@ AvailabilityZone = Annotated[
 ]
 S3BucketName = Annotated[str, AfterValidator(_s3_bucket_name)]
 S3BucketPrefix = Annotated[str, AfterValidator(_s3_bucket_prefix)]
+# Days after which an S3 lifecycle rule acts: every bucket and the state bucket alike.
+LifecycleDays = Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)]
 LambdaFunctionName = Annotated[
     str,
     pattern(

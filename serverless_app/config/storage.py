@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
 
 from pydantic import Field
 
-from constructs_lib.storage import S3_MAX_LIFECYCLE_DAYS
 from serverless_app.config.base import StrictModel, rule
 from serverless_app.config.problems import Problem
-from serverless_app.config.rules import S3BucketName, S3BucketPrefix
+from serverless_app.config.rules import LifecycleDays, S3BucketName, S3BucketPrefix
 
 
 class S3Config(StrictModel):
@@ -36,9 +34,7 @@ class S3Config(StrictModel):
         ),
         json_schema_extra={"default_text": "unset"},
     )
-    noncurrent_version_expiration_days: Annotated[int, Field(ge=1, le=S3_MAX_LIFECYCLE_DAYS)] = (
-        Field(default=30, description="")
-    )
+    noncurrent_version_expiration_days: LifecycleDays = Field(default=30, description="")
     # `terraform destroy` empties the buckets (all versions) instead of failing: dev.
     force_destroy: bool = Field(
         default=False,

@@ -1,0 +1,273 @@
+"""How `make serve`'s front doors translate: which route a request reaches (as API Gateway and
+the load balancer's listener rules match), the event the function gets, and its answer back
+as HTTP."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from constructs_lib.paths import rule_priority, segments, wildcard_path
+from serverless_app.config import RouteConfig
+
+HOST = "127.0.0.1"
+# moto's default account; the ids below only make the events look like API Gateway's.
+ACCOUNT_ID = "123456789012"
+LOCAL_API_ID = "local"
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    route: RouteConfig
+    path_parameters: dict[str, str]
+
+
+# How specific a path segment is: API Gateway prefers a literal to a parameter to a greedy one.
+_LITERAL, _PARAMETER, _GREEDY = 2, 1, 0
+
+
+def _match_path(template: str, path: str) -> tuple[list[int], dict[str, str]] | None:
+    """The specificity of each segment and the parameters, when `path` fits `template`."""
+    wanted = segments(template)
+    given = path[1:].split("/") if path != "/" else []
+    ranks: list[int] = []
+    parameters: dict[str, str] = {}
+    for position, segment in enumerate(wanted):
+        if segment.parameter and segment.greedy:  # one segment or more: the rest of the path
+            if position >= len(given):
+                return None
+            parameters[segment.parameter] = "/".join(given[position:])
+            return [*ranks, _GREEDY], parameters
+        if position >= len(given) or not given[position]:
+            return None
+        if segment.parameter:
+            parameters[segment.parameter] = given[position]
+            ranks.append(_PARAMETER)
+        elif segment.text == given[position]:
+            ranks.append(_LITERAL)
+        else:
+            return None
+    return (ranks, parameters) if len(wanted) == len(given) else None
+
+
+def match_route(method: str, path: str, stage: str, routes: list[RouteConfig]) -> RouteMatch | str:
+    """The route a request reaches and its path parameters, or API Gateway's own 403 message
+    for requests that never reach a function. The most specific path wins, then its route for
+    the method (an exact method before ANY)."""
+    if path.split("/")[1:2] != [stage]:
+        return "Forbidden"
+    resource_path = path.removeprefix(f"/{stage}") or "/"
+    matches = [
+        (found, route)
+        for route in routes
+        if (found := _match_path(route.path, resource_path)) is not None
+    ]
+    if not matches:
+        return "Missing Authentication Token"
+    best = max(ranks for (ranks, _), _ in matches)
+    on_best = [(parameters, route) for (ranks, parameters), route in matches if ranks == best]
+    for wanted in (method, "ANY"):
+        for parameters, route in on_best:
+            if route.method == wanted:
+                return RouteMatch(route, parameters)
+    return "Missing Authentication Token"
+
+
+def rest_proxy_event(
+    *,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    client_ip: str,
+    server_port: int,
+    stage: str,
+    resource: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The REST API proxy event (payload 1.0) API Gateway sends for this request to the route
+    whose path is `resource` (default: the request's path)."""
+    url = urlsplit(target)
+    stage_path = unquote(url.path)
+    request_path = stage_path.removeprefix(f"/{stage}") or "/"
+    resource_path = resource or request_path
+    now = datetime.now(UTC)
+    request_id = str(uuid.uuid4())
+    forwarded = [
+        ("X-Amzn-Trace-Id", f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}"),
+        ("X-Forwarded-For", client_ip),
+        ("X-Forwarded-Port", str(server_port)),
+        ("X-Forwarded-Proto", "http"),
+    ]
+    all_headers = headers + forwarded
+    query = parse_qsl(url.query, keep_blank_values=True)
+    user_agent = next((v for k, v in all_headers if k.lower() == "user-agent"), None)
+    host = next((v for k, v in all_headers if k.lower() == "host"), f"{HOST}:{server_port}")
+    body_text, is_base64 = _event_body(body)
+    return {
+        "resource": resource_path,
+        "path": request_path,
+        "httpMethod": method,
+        "headers": dict(all_headers) or None,
+        "multiValueHeaders": _multi_value(all_headers),
+        "queryStringParameters": dict(query) or None,
+        "multiValueQueryStringParameters": _multi_value(query),
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": secrets.token_hex(3),
+            "resourcePath": resource_path,
+            "httpMethod": method,
+            "extendedRequestId": base64.b64encode(secrets.token_bytes(11)).decode(),
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": stage_path,
+            "accountId": ACCOUNT_ID,
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": LOCAL_API_ID,
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": client_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": user_agent,
+                "user": None,
+            },
+            "domainName": host,
+            "deploymentId": LOCAL_API_ID,
+            "apiId": LOCAL_API_ID,
+        },
+        "body": body_text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _multi_value(pairs: list[tuple[str, str]]) -> dict[str, list[str]] | None:
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    return grouped or None
+
+
+def _event_body(body: bytes) -> tuple[str | None, bool]:
+    if not body:
+        return None, False
+    try:
+        return body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return base64.b64encode(body).decode(), True
+
+
+@dataclass(frozen=True)
+class ListenerRule:
+    """A route's rule on the load balancer's listener, as the stack writes it."""
+
+    priority: int
+    method: str  # "ANY": no method condition
+    path_pattern: re.Pattern[str]
+    function: str
+
+
+def listener_rules(routes: list[RouteConfig]) -> list[ListenerRule]:
+    """The rules of the routes on the load balancer, in the order it tests them."""
+    return sorted(
+        (
+            ListenerRule(
+                rule_priority(route.method, route.path, route.priority),
+                route.method,
+                _path_pattern(wildcard_path(route.path)),
+                route.function,
+            )
+            for route in routes
+            if route.load_balancer
+        ),
+        key=lambda rule: rule.priority,
+    )
+
+
+def _path_pattern(pattern: str) -> re.Pattern[str]:
+    """ELB's path pattern: `*` any characters (`/` too), `?` one, the rest literal."""
+    wildcards = {"*": ".*", "?": "."}
+    return re.compile("".join(wildcards.get(char) or re.escape(char) for char in pattern))
+
+
+def match_listener_rule(method: str, path: str, rules: list[ListenerRule]) -> ListenerRule | None:
+    """The first rule, by priority, whose conditions the request meets; its path as sent."""
+    return next(
+        (
+            rule
+            for rule in rules
+            if rule.method in (method, "ANY") and rule.path_pattern.fullmatch(path)
+        ),
+        None,
+    )
+
+
+def alb_event(
+    *,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    client_ip: str,
+    server_port: int,
+    target_group_arn: str,
+) -> dict[str, Any]:
+    """The event an application load balancer sends a Lambda target (multi-value headers off,
+    the stack's setting): the path and query as the client sent them, still percent-encoded;
+    header names in lower case; the last value of a repeated header or query key."""
+    url = urlsplit(target)
+    query = dict(part.partition("=")[::2] for part in url.query.split("&") if part)
+    received = {name.lower(): value for name, value in headers}
+    forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), client_ip]))
+    now = datetime.now(UTC)
+    body_text, is_base64 = _event_body(body)
+    return {
+        "requestContext": {"elb": {"targetGroupArn": target_group_arn}},
+        "httpMethod": method,
+        "path": url.path,
+        "queryStringParameters": query,
+        "headers": {
+            **received,
+            "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}",
+            "x-forwarded-for": forwarded_for,
+            "x-forwarded-port": str(server_port),
+            "x-forwarded-proto": "http",
+        },
+        "body": body_text or "",
+        "isBase64Encoded": is_base64,
+    }
+
+
+def alb_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """A Lambda target's answer needs `isBase64Encoded`, or the load balancer answers 502."""
+    if not isinstance(response.get("isBase64Encoded"), bool):
+        raise ValueError("the answer has no boolean isBase64Encoded: the load balancer's 502")
+    return proxy_response(response)
+
+
+def proxy_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    headers = {k: ",".join(v) for k, v in (response.get("multiValueHeaders") or {}).items()}
+    headers.update(response.get("headers") or {})
+    body = response.get("body") or ""
+    payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    return int(response["statusCode"]), headers, payload
+
+
+def json_message(text: str) -> bytes:
+    return json.dumps({"message": text}).encode()

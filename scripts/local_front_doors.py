@@ -1,0 +1,241 @@
+"""`make serve`'s front doors: an HTTP server that plays API Gateway and one that plays the
+load balancer's listener, each sending a request to its function's sandbox as the event that
+front door would send, and the function's answer back to the client."""
+
+from __future__ import annotations
+
+import traceback
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Generic, TypeVar
+from urllib.parse import unquote, urlsplit
+
+from constructs_lib.paths import LISTENER_NOT_FOUND_BODY
+from scripts.local_events import (
+    ACCOUNT_ID,
+    HOST,
+    ListenerRule,
+    RouteMatch,
+    alb_event,
+    alb_response,
+    json_message,
+    listener_rules,
+    match_listener_rule,
+    match_route,
+    proxy_response,
+    rest_proxy_event,
+)
+from scripts.sandbox import FunctionError, Sandbox
+from serverless_app.config import RouteConfig, StackConfig, target_group_name
+
+# Connections waiting to be accepted: bursts of clients queue here instead of being dropped.
+LISTEN_BACKLOG = 128
+# A client that sends nothing for this long loses its connection (and its thread).
+CONNECTION_TIMEOUT_S = 10
+# API Gateway's payload limit.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# What the load balancer answers when the function fails or its answer is not one a Lambda
+# target may give (ELB's own page).
+ALB_BAD_GATEWAY = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
+)
+
+Answer = tuple[int, dict[str, str], bytes]
+# What a front door found for a request: API Gateway's route, the listener's rule.
+Matched = TypeVar("Matched")
+
+
+class FrontDoor(ThreadingHTTPServer):
+    """A thread per connection, so a slow or idle client holds up no one else; each function
+    runs one request at a time in its own sandbox, which both front doors share."""
+
+    request_queue_size = LISTEN_BACKLOG
+    daemon_threads = True
+    sandboxes: dict[str, Sandbox]
+
+
+class LocalGateway(FrontDoor):
+    """API Gateway's REST API stage: every route, matched as API Gateway matches them."""
+
+    def __init__(self, port: int, stage: str, routes: list[RouteConfig]) -> None:
+        super().__init__((HOST, port), GatewayRequestHandler)
+        self.stage = stage
+        self.routes = routes
+        self.sandboxes = {}
+
+    def stop_functions(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.stop()
+
+
+class LocalLoadBalancer(FrontDoor):
+    """The application load balancer's listener: the routes with `load_balancer`, as its
+    rules match them, each to its function's sandbox (the API's), with the ALB's event."""
+
+    def __init__(self, port: int, config: StackConfig, sandboxes: dict[str, Sandbox]) -> None:
+        super().__init__((HOST, port), LoadBalancerRequestHandler)
+        self.rules = listener_rules(config.routes)
+        self.sandboxes = sandboxes
+        self.target_group_arns = {
+            key: f"arn:aws:elasticloadbalancing:{config.region}:{ACCOUNT_ID}:targetgroup/"
+            f"{target_group_name(config, key)}/local"
+            for key in config.functions
+        }
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A request on its way to a function: the event, and what every answer to it carries."""
+
+    function: str
+    event: dict[str, Any]
+    invocation_id: str
+    answer_headers: dict[str, str]
+
+
+class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
+    """A request's way through a front door: matched, read, delivered, answered. Each front
+    door says how it matches, what event it sends, how it reads the function's answer, and
+    what it answers when the function fails."""
+
+    server: FrontDoor
+    timeout = CONNECTION_TIMEOUT_S
+    failure: Answer
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_GET
+
+    def _match(self) -> Matched | None:
+        """What the request reaches, or None once the front door has answered that nothing."""
+        raise NotImplementedError
+
+    def _delivery(self, matched: Matched, received: dict[str, Any]) -> Delivery:
+        """The event for what the request reached; `received`: the request, as the event
+        builders take it."""
+        raise NotImplementedError
+
+    def _translate(self, response: dict[str, Any]) -> Answer:
+        """The function's answer as HTTP; an exception when the front door would not take it."""
+        raise NotImplementedError
+
+    def _answer(self) -> None:
+        matched = self._match()
+        if matched is None:
+            return
+        length = self._content_length()
+        if length is None:
+            return
+        received: dict[str, Any] = {
+            "method": self.command,
+            "target": self.path,
+            "headers": list(self.headers.items()),
+            "body": self.rfile.read(length),
+            "client_ip": self.client_address[0],
+            "server_port": self.server.server_address[1],
+        }
+        delivery = self._delivery(matched, received)
+        try:
+            sandbox = self.server.sandboxes[delivery.function]
+            answer = self._translate(sandbox.invoke(delivery.event, delivery.invocation_id))
+        except Exception as error:
+            # The function failed (its sandbox logged Lambda's error) or answered something
+            # the front door does not take: a program error here gets its traceback.
+            if not isinstance(error, FunctionError):
+                traceback.print_exc()
+            answer = self.failure
+        status, headers, body = answer
+        self._send(status, {**headers, **delivery.answer_headers}, body)
+
+    def _content_length(self) -> int | None:
+        """The body's length, or None once a malformed or oversized one has been answered."""
+        given = self.headers.get("Content-Length", "0").strip()
+        if not (given.isascii() and given.isdigit()):
+            self.send_error(HTTPStatus.BAD_REQUEST, f"invalid Content-Length: {given[:32]!r}")
+            return None
+        if int(given) > MAX_BODY_BYTES:
+            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Too Long")
+            return None
+        return int(given)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Malformed requests get JSON like every other answer, not the default HTML page."""
+        status = HTTPStatus(code)
+        self.log_error("code %d, message %s", code, message)
+        self.close_connection = True
+        # A request line that did not parse leaves HTTP/0.9, which would send the body bare.
+        if not self.request_version.startswith("HTTP/1."):
+            self.request_version = "HTTP/1.0"
+        self._send(
+            status,
+            {"Content-Type": "application/json", "Connection": "close"},
+            json_message(message or status.phrase),
+        )
+
+    def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        # A request line too broken to parse leaves no command.
+        if getattr(self, "command", None) != "HEAD":
+            self.wfile.write(body)
+
+
+class GatewayRequestHandler(FrontDoorHandler[RouteMatch]):
+    server: LocalGateway
+    # What API Gateway answers when the function fails or its answer is no proxy response.
+    failure = (
+        HTTPStatus.BAD_GATEWAY,
+        {"Content-Type": "application/json"},
+        json_message("Internal server error"),
+    )
+
+    def _match(self) -> RouteMatch | None:
+        gateway = self.server
+        path = unquote(urlsplit(self.path).path)
+        match = match_route(self.command, path, gateway.stage, gateway.routes)
+        if isinstance(match, str):
+            forbidden = json_message(match)
+            self._send(HTTPStatus.FORBIDDEN, {"Content-Type": "application/json"}, forbidden)
+            return None
+        return match
+
+    def _delivery(self, matched: RouteMatch, received: dict[str, Any]) -> Delivery:
+        event = rest_proxy_event(
+            **received,
+            stage=self.server.stage,
+            resource=matched.route.path,
+            path_parameters=matched.path_parameters,
+        )
+        request_id = event["requestContext"]["requestId"]
+        return Delivery(matched.route.function, event, request_id, {"x-amzn-RequestId": request_id})
+
+    def _translate(self, response: dict[str, Any]) -> Answer:
+        return proxy_response(response)
+
+
+class LoadBalancerRequestHandler(FrontDoorHandler[ListenerRule]):
+    server: LocalLoadBalancer
+    failure = (HTTPStatus.BAD_GATEWAY, {"Content-Type": "text/html"}, ALB_BAD_GATEWAY)
+
+    def _match(self) -> ListenerRule | None:
+        rule = match_listener_rule(self.command, urlsplit(self.path).path, self.server.rules)
+        if rule is None:  # the listener's default action
+            not_found = LISTENER_NOT_FOUND_BODY.encode()
+            self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "application/json"}, not_found)
+        return rule
+
+    def _delivery(self, matched: ListenerRule, received: dict[str, Any]) -> Delivery:
+        target_group_arn = self.server.target_group_arns[matched.function]
+        event = alb_event(**received, target_group_arn=target_group_arn)
+        return Delivery(matched.function, event, str(uuid.uuid4()), {})
+
+    def _translate(self, response: dict[str, Any]) -> Answer:
+        return alb_response(response)
