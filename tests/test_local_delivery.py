@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +18,6 @@ from typing import Any
 import boto3
 import pytest
 
-from scripts.fire import EventsServer
 from scripts.local_delivery import DeliveryEngine, UnknownSchedule, reported_failures
 from scripts.local_triggers import (
     LocalQueue,
@@ -37,7 +32,6 @@ from scripts.local_triggers import (
 )
 from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
 from tests.moto_server import TEST_CREDENTIALS, moto_server, reset
-from tests.support import REPO_ROOT
 
 REGION = "us-east-1"
 # A record whose text holds FAIL is reported as a failed item; an event holding CRASH raises.
@@ -438,69 +432,6 @@ def test_a_subscriptions_filter_policy_lets_only_matching_messages_through(aws, 
         )
     run.engine.step()
     assert [event["Records"][0]["Sns"]["Message"] for event in run.events()] == ["order"]
-
-
-# --- make fire: the endpoint of make serve, and the command ----------------------------------
-
-
-@pytest.fixture
-def events_server(aws, worker) -> Iterator[tuple[Harness, int]]:
-    crashing = ScheduleTrigger(**{**NIGHTLY.__dict__, "name": "broken", "input": '{"x": "CRASH"}'})
-    run = Harness(aws, worker, LocalTriggers(schedules=[NIGHTLY, crashing]))
-    server = EventsServer(0, run.engine)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield run, server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
-def fire_command(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scripts.fire", *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_make_fire_invokes_the_schedule_and_prints_the_result(events_server):
-    run, port = events_server
-    done = fire_command("nightly", "--port", str(port))
-    assert (done.returncode, json.loads(done.stdout)) == (0, {"batchItemFailures": []})
-    (event,) = run.events()
-    assert event["job"] == "report"
-
-
-def test_make_fire_of_a_failing_function_prints_lambdas_error_and_exits_1(events_server):
-    _, port = events_server
-    done = fire_command("broken", "--port", str(port))
-    error = json.loads(done.stdout)
-    assert (done.returncode, error["errorType"], error["errorMessage"]) == (
-        1,
-        "RuntimeError",
-        "asked to crash",
-    )
-
-
-def test_make_fire_of_an_unknown_schedule_lists_them_and_exits_2(events_server):
-    _, port = events_server
-    done = fire_command("nightli", "--port", str(port))
-    assert (done.returncode, done.stderr) == (
-        2,
-        "no schedule 'nightli'; schedules: nightly, broken\n",
-    )
-
-
-def test_make_fire_without_a_server_is_one_line_and_exit_2():
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    done = fire_command("nightly", "--port", str(port))
-    assert done.returncode == 2
-    assert done.stderr.startswith(f"--port {port}: no make serve on 127.0.0.1 (")
-    assert done.stderr.count("\n") == 1
 
 
 def test_a_failure_of_the_machinery_returns_the_batch_like_a_function_error(aws, worker):
