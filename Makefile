@@ -53,8 +53,9 @@ MYPY := $(TOOLS)/mypy/bin/mypy
 SERVE_CONFIG ?= config/dev.toml
 SERVE_PORT ?= 8080
 SERVE_ALB_PORT ?= 8081
-SERVE_ISSUER_PORT ?= 8082
+SERVE_ISSUER_PORT ?= 8083
 CLAIMS ?= {"sub": "local-user"}
+SERVE_EVENTS_PORT ?= 8082
 CALL_ENV ?= dev
 CALL_PATH ?= /hello
 CALL_ARGS ?=
@@ -62,7 +63,7 @@ RELEASE_ENV ?= dev
 ENV ?= dev
 RELEASE_ARGS ?=
 
-.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve token loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
+.PHONY: setup synth check bootstrap test e2e lint checkov diagram bench coldstart serve token fire loadbench call release release-fixture deployer-policy clean graphviz provider-mirror
 
 setup: $(NODE) $(VENV)/.synced $(CDKTN_VENV)/.installed $(CHECKOV) $(MYPY) node_modules/.installed graphviz
 
@@ -130,10 +131,14 @@ bootstrap: $(NODE) $(SYNTH_ENV) ## synthesize the remote-state bucket stack into
 	$(SYNTH_PY) main.py --bootstrap
 
 serve: $(VENV)/.synced ## run the functions locally against moto: http://127.0.0.1:$(SERVE_PORT)/<stage>/<route path>
-	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT) --issuer-port $(SERVE_ISSUER_PORT)
+	$(PY) -m scripts.serve --config $(SERVE_CONFIG) --port $(SERVE_PORT) --alb-port $(SERVE_ALB_PORT) --issuer-port $(SERVE_ISSUER_PORT) --events-port $(SERVE_EVENTS_PORT)
 
 token: $(VENV)/.synced ## print a token of make serve's local issuer: CLAIMS='{"sub":"alice","scope":"orders/write"}'
 	@$(PY) -m scripts.local_issuer --issuer-port $(SERVE_ISSUER_PORT) --claims '$(CLAIMS)' $(TOKEN_ARGS)
+
+fire: $(VENV)/.synced ## fire a schedule of a running make serve now: make fire TRIGGER=<name>
+	@test -n "$(TRIGGER)" || { echo "TRIGGER=<the schedule trigger's name> is required" >&2; exit 2; }
+	$(PY) -m scripts.fire $(TRIGGER) --port $(SERVE_EVENTS_PORT)
 
 loadbench: $(VENV)/.synced ## make serve under load on 127.0.0.1: throughput, p50, p99 (median of 5 runs, < 1 min)
 	$(PY) -m scripts.loadbench --config $(SERVE_CONFIG)

@@ -16,3 +16,6 @@ TABLE_READ_ACTIONS = (
 )
 OBJECT_READ_ACTIONS = ("s3:GetObject",)
 OBJECT_WRITE_ACTIONS = ("s3:PutObject",)
+# grants.queues "send" and grants.topics "publish".
+QUEUE_SEND_ACTIONS = ("sqs:SendMessage",)
+TOPIC_PUBLISH_ACTIONS = ("sns:Publish",)

@@ -70,6 +70,8 @@ def round_on_a_fresh_server(args: argparse.Namespace) -> Round:
             "0",
             "--issuer-port",
             "0",
+            "--events-port",
+            "0",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

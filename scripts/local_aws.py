@@ -9,6 +9,7 @@ import boto3
 
 from scripts.local_iam import local_role_policy, role_credentials
 from scripts.sandbox import FunctionSpec
+from scripts.serve_events import granted_queue_arns, produce_variables
 from serverless_app.config import FUNCTION_ROLE_SUFFIX, StackConfig
 from serverless_app.config.data import BucketConfig, TableConfig, bucket_prefix
 from serverless_app.config.derived import cors_variables
@@ -51,6 +52,7 @@ def function_environment(config: StackConfig, key: str) -> dict[str, str]:
             granted_variable("BUCKET", bucket): local_bucket_name(config, bucket)
             for bucket in grants.buckets
         },
+        **produce_variables(config, key),
     }
 
 
@@ -122,6 +124,8 @@ def function_role(endpoint_url: str, config: StackConfig, key: str) -> dict[str,
             local_bucket_name(config, bucket): (grant.read, grant.write)
             for bucket, grant in grants.buckets.items()
         },
+        granted_queue_arns(config, key),
+        publishes=bool(grants.topics),
     )
     role_name = f"{function.name}{FUNCTION_ROLE_SUFFIX}"
     return role_credentials(endpoint_url, config.region, role_name, policy)

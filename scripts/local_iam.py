@@ -14,7 +14,8 @@ local policy is written for what moto checks, and this is what it does not enfor
   the action against the resource "*" only, so a statement naming the table's ARN would never
   match. Table grants are therefore written with Resource "*": locally a function granted a
   table could reach any table. S3 requests are checked against the bucket's and the object's
-  ARN, so object grants keep their keys and prefixes and are enforced as in AWS.
+  ARN, so object grants keep their keys and prefixes and are enforced as in AWS; so are SQS
+  requests against the queue's ARN. Topic grants (SNS) are written with Resource "*" too.
 - Transactions: AWS authorizes each write of a TransactWriteItems (PutItem, UpdateItem, ...)
   and each read of a TransactGetItems; moto asks for the action of the call itself. A write
   grant therefore also allows `dynamodb:TransactWriteItems` and a read grant
@@ -37,8 +38,10 @@ import boto3
 from constructs_lib.iam_actions import (
     OBJECT_READ_ACTIONS,
     OBJECT_WRITE_ACTIONS,
+    QUEUE_SEND_ACTIONS,
     TABLE_READ_ACTIONS,
     TABLE_WRITE_ACTIONS,
+    TOPIC_PUBLISH_ACTIONS,
 )
 
 POLICY_VERSION = "2012-10-17"
@@ -69,11 +72,14 @@ ADMIN_USER = "local-admin"
 def local_role_policy(
     table_accesses: Iterable[str],
     object_grants: Mapping[str, tuple[Sequence[str], Sequence[str]]],
+    queue_arns: Sequence[str] = (),
+    publishes: bool = False,
 ) -> dict[str, Any]:
     """The function's grants as a policy moto can evaluate (see the module docstring): the
     access of each table it is granted (moto checks table actions against "*" only, so the
     tables' names make no difference), and the object keys it may read and write per bucket
-    name."""
+    name; `send` on the queues of `queue_arns` (moto checks SQS against the queue's ARN) and,
+    when it `publishes` to a topic, `publish` on "*" (moto checks SNS against "*" only)."""
     granted = {actions for access in table_accesses for actions in TABLE_ACTIONS[access]}
     statements: list[dict[str, Any]] = [
         {
@@ -94,6 +100,14 @@ def local_role_policy(
                         "Resource": [f"arn:aws:s3:::{bucket_name}/{key}" for key in keys],
                     }
                 )
+    if queue_arns:
+        statements.append(
+            {"Effect": "Allow", "Action": list(QUEUE_SEND_ACTIONS), "Resource": list(queue_arns)}
+        )
+    if publishes:
+        statements.append(
+            {"Effect": "Allow", "Action": list(TOPIC_PUBLISH_ACTIONS), "Resource": "*"}
+        )
     return {"Version": POLICY_VERSION, "Statement": statements}
 
 

@@ -3,7 +3,7 @@
     .venv/bin/python -m scripts.local_issuer --claims '{"sub": "alice", "scope": "orders/write"}'
 
 Routes whose authorizer checks JWTs (a `jwt` or `cognito` authorizer) accept, locally, the
-tokens of one issuer only: this one, at `http://127.0.0.1:<issuer port>` (default 8082), in
+tokens of one issuer only: this one, at `http://127.0.0.1:<issuer port>` (default 8083), in
 place of the issuer the file configures, which a machine without the identity provider's keys
 could not stand in for. Its RSA signing key is made once and kept in
 `.cache/local-issuer/signing-key.json` (readable by its owner only), so a token printed by this
@@ -40,7 +40,7 @@ from joserfc.jwk import KeySet, RSAKey
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KEY_FILE = PROJECT_ROOT / ".cache" / "local-issuer" / "signing-key.json"
 HOST = "127.0.0.1"
-DEFAULT_PORT = 8082
+DEFAULT_PORT = 8083
 ALGORITHM = "RS256"
 RSA_KEY_BITS = 2048
 DEFAULT_LIFETIME_S = 3600

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.metadata
 import logging
 import os
@@ -41,6 +42,8 @@ from moto.server import ThreadedMotoServer
 from constructs_lib.authorizers import AWS_IAM, NO_AUTHORIZATION
 from scripts.local_api_guard import api_guard
 from scripts.local_authorizers import AccessControl
+from scripts.fire import DEFAULT_PORT as DEFAULT_EVENTS_PORT
+from scripts.fire import EventsServer
 from scripts.local_aws import (
     UNSET_AWS_VARIABLES,
     create_resources,
@@ -55,6 +58,7 @@ from scripts.local_iam import admin_credentials, enforce_iam, with_credentials
 from scripts.local_issuer import DEFAULT_PORT as DEFAULT_ISSUER_PORT
 from scripts.local_issuer import IssuerServer, signing_key
 from scripts.sandbox import Sandbox
+from scripts.serve_events import start_delivery
 from serverless_app.config import ConfigError, RouteConfig, StackConfig, load_config
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -98,6 +102,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_ISSUER_PORT,
         help="HTTP port of the local token issuer, when a route checks tokens (0: any free port)",
     )
+    parser.add_argument(
+        "--events-port",
+        type=int,
+        default=DEFAULT_EVENTS_PORT,
+        help="HTTP port where make fire fires a schedule (0: any free port)",
+    )
     return parser.parse_args(argv)
 
 
@@ -134,6 +144,18 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        events = EventsServer(args.events_port)
+    except OSError as error:
+        balancer.server_close()
+        gateway.server_close()
+        if issuer is not None:
+            issuer.server_close()
+        print(
+            f"--events-port {args.events_port}: cannot listen on {HOST}: {error.strerror}",
+            file=sys.stderr,
+        )
+        return 2
     # werkzeug would print one access line per AWS call the function makes.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
@@ -143,8 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     if issuer is not None:
         threading.Thread(target=issuer.serve_forever, daemon=True).start()
     try:
-        serve(gateway, moto, config, balancer.server_address[1], issuer)
+        serve(gateway, moto, config, balancer.server_address[1], issuer, events)
     finally:
+        events.server_close()
         if issuer is not None:
             issuer.shutdown()
             issuer.server_close()
@@ -163,6 +186,7 @@ def serve(
     config: StackConfig,
     load_balancer_port: int,
     issuer: IssuerServer | None,
+    events: EventsServer,
 ) -> None:
     endpoint_url = "http://{}:{}".format(*moto.get_host_and_port())
     for name in UNSET_AWS_VARIABLES:
@@ -187,6 +211,14 @@ def serve(
     )
     # The server's own calls are over; from now on every caller needs a role or user allowed.
     admin = admin_credentials(endpoint_url, config.region)
+    delivery = start_delivery(
+        events,
+        endpoint_url,
+        admin,
+        config,
+        functools.partial(local_bucket_name, config),
+        lambda key, event, request_id: gateway.sandboxes[key].invoke(event, request_id),
+    )
     enforce_iam(endpoint_url)
     tables = [table.name for table in config.tables.values()]
     buckets = [local_bucket_name(config, key) for key in config.buckets]
@@ -216,14 +248,18 @@ def serve(
         "functions (each in its own process; boto3 of the runtime: the project's "
         f"{importlib.metadata.version('boto3')}):",
         *(f"  {sandbox.describe()}" for sandbox in gateway.sandboxes.values()),
+        *delivery.describe(),
         sep="\n",
         flush=True,
     )
     # Both set explicitly: a shell starting this in the background would have SIGINT ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _interrupt)
-    with contextlib.suppress(KeyboardInterrupt):
-        gateway.serve_forever()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            gateway.serve_forever()
+    finally:
+        delivery.stop()
 
 
 if __name__ == "__main__":

@@ -82,7 +82,18 @@ def serving(*args: str, **env: str) -> Iterator[Server]:
     # stderr goes to a file: an unread pipe would fill up with access lines and block the server.
     with tempfile.TemporaryFile("w+") as stderr_file:
         process = subprocess.Popen(
-            [*SERVE, "--port", "0", "--alb-port", "0", "--issuer-port", "0", *args],
+            [
+                *SERVE,
+                "--port",
+                "0",
+                "--alb-port",
+                "0",
+                "--issuer-port",
+                "0",
+                "--events-port",
+                "0",
+                *args,
+            ],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
@@ -537,11 +548,15 @@ def test_busy_port_is_one_line_and_exit_2():
             run_serve("--port", "0", "--alb-port", str(port)),
             # dev has a route behind its user pool: the local token issuer starts.
             run_serve("--port", "0", "--alb-port", "0", "--issuer-port", str(port)),
+            run_serve(
+                "--port", "0", "--alb-port", "0", "--issuer-port", "0", "--events-port", str(port)
+            ),
         ]
     assert [(result.returncode, result.stderr.splitlines()) for result in results] == [
         (2, [f"--port {port}: cannot listen on 127.0.0.1: Address already in use"]),
         (2, [f"--alb-port {port}: cannot listen on 127.0.0.1: Address already in use"]),
         (2, [f"--issuer-port {port}: cannot listen on 127.0.0.1: Address already in use"]),
+        (2, [f"--events-port {port}: cannot listen on 127.0.0.1: Address already in use"]),
     ]
 
 
