@@ -1,5 +1,5 @@
-"""The alarms of an API's stage (REST or HTTP): its p99 latency, and per function the 5XX share of the
-function's routes."""
+"""The alarms of an API's stage (REST or HTTP): its p99 latency, and per function the 5XX
+share of the function's routes."""
 
 from __future__ import annotations
 

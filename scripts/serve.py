@@ -40,10 +40,10 @@ from typing import NoReturn
 from moto.server import ThreadedMotoServer
 
 from constructs_lib.authorizers import AWS_IAM, NO_AUTHORIZATION
-from scripts.local_api_guard import api_guard
-from scripts.local_authorizers import AccessControl
 from scripts.fire import DEFAULT_PORT as DEFAULT_EVENTS_PORT
 from scripts.fire import EventsServer
+from scripts.local_api_guard import api_guard
+from scripts.local_authorizers import AccessControl
 from scripts.local_aws import (
     UNSET_AWS_VARIABLES,
     create_resources,

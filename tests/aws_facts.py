@@ -137,9 +137,6 @@ _INVENTORY: dict[str, Callable[[Endpoint], list[str]]] = {
     "acm certificates": lambda e: [
         c["CertificateArn"] for c in e.client("acm").list_certificates()["CertificateSummaryList"]
     ],
-    "cognito user pools": lambda e: [
-        p["Name"] for p in e.client("cognito-idp").list_user_pools(MaxResults=60)["UserPools"]
-    ],
     "api domain names": lambda e: [
         d["domainName"] for d in e.client("apigateway").get_domain_names()["items"]
     ],

@@ -89,25 +89,6 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
             *REST_APIS,
         ),
     ),
-    # --- Cognito ------------------------------------------------------------------------
-    # A pool's id is Cognito's (`<region>_<random>`): no name to scope by, this account and
-    # region only. CreateUserPool has no resource-level permission.
-    "aws_cognito_user_pool": (
-        grant("cognito-idp:CreateUserPool", ANY),
-        grant(
-            "cognito-idp:DescribeUserPool cognito-idp:UpdateUserPool cognito-idp:DeleteUserPool "
-            "cognito-idp:GetUserPoolMfaConfig cognito-idp:SetUserPoolMfaConfig "
-            "cognito-idp:TagResource cognito-idp:UntagResource cognito-idp:ListTagsForResource",
-            *USER_POOLS,
-        ),
-    ),
-    "aws_cognito_user_pool_client": (
-        grant(
-            "cognito-idp:CreateUserPoolClient cognito-idp:DescribeUserPoolClient "
-            "cognito-idp:UpdateUserPoolClient cognito-idp:DeleteUserPoolClient",
-            *USER_POOLS,
-        ),
-    ),
     "aws_api_gateway_deployment": (
         grant("apigateway:GET apigateway:POST apigateway:DELETE", *REST_APIS),
     ),
