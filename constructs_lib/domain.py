@@ -169,16 +169,18 @@ class ApiDomain(Construct):
             endpoint_configuration=ApiGatewayDomainNameEndpointConfiguration(types=["REGIONAL"]),
             security_policy=SECURITY_POLICY,
         )
+        # The attribute, not the literal: the mapping and the record wait for the domain. Read
+        # once: each read is a round trip to the jsii kernel.
+        domain_name = domain.domain_name
         ApiGatewayBasePathMapping(
             self,
             "mapping",
             api_id=api.api_id,
             stage_name=api.stage_name,
-            # The attribute, not the literal: the mapping and the record wait for the domain.
-            domain_name=domain.domain_name,
+            domain_name=domain_name,
             base_path=self.props.base_path or None,
         )
-        return domain.domain_name, AliasTarget(domain.regional_domain_name, domain.regional_zone_id)
+        return domain_name, AliasTarget(domain.regional_domain_name, domain.regional_zone_id)
 
     def _http_api_domain(self, api: LambdaHttpApi) -> tuple[str, AliasTarget]:
         domain = Apigatewayv2DomainName(
@@ -191,16 +193,17 @@ class ApiDomain(Construct):
                 security_policy=SECURITY_POLICY,
             ),
         )
+        domain_name = domain.domain_name
         Apigatewayv2ApiMapping(
             self,
             "http-mapping",
             api_id=api.api_id,
             stage=api.stage_name,
-            domain_name=domain.domain_name,
+            domain_name=domain_name,
             api_mapping_key=self.props.base_path or None,
         )
         configuration = domain.domain_name_configuration
-        return domain.domain_name, AliasTarget(
+        return domain_name, AliasTarget(
             configuration.target_domain_name, configuration.hosted_zone_id
         )
 

@@ -102,7 +102,8 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
     "lambda authorizer naming a missing function": (
         dev_with({"authorizers.gate": {"type": "lambda", "function": "escpe"}}),
         "authorizers.gate.function",
-        "not a key of [functions] (hello, escape); did you mean 'escape'?",
+        "not a key of [functions] (hello, escape, orders-api, worker, housekeeping); "
+        "did you mean 'escape'?",
     ),
     "lambda authorizer without a function": (
         dev_with({"authorizers.gate": {"type": "lambda"}}),

@@ -37,7 +37,7 @@ BAD = {
             authorization="partner",
             scopes=[f"s/{n}" for n in range(11)],
         ),
-        "routes[4].scopes",
+        "routes[5].scopes",
         "an HTTP API route takes at most 10 scopes",
     ),
     "11 authorizers": (

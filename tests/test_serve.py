@@ -281,13 +281,13 @@ partition_key = {{ name = "customer", type = "S" }}
 sort_key = {{ name = "placed_at", type = "N" }}
 stream = "NEW_IMAGE"
 
-[buckets.uploads]
+[buckets.drops]
 objects = {{ "a/b.txt" = "first" }}
 
 [functions.echo]
 source_dir = "{source}"
 environment = {{ WHO = "echo" }}
-grants = {{ tables = {{ orders = "read" }}, buckets = {{ uploads = "write" }} }}
+grants = {{ tables = {{ orders = "read" }}, buckets = {{ drops = "write" }} }}
 
 [[routes]]
 method = "ANY"
@@ -332,7 +332,7 @@ def test_each_route_reaches_its_function_with_its_path_parameters(two_functions)
             # What it is granted, named as the stack names them; not hello's table and bucket.
             "names": {
                 "TABLE_ORDERS_NAME": f"{name_prefix(DEV_CONFIG)}-orders",
-                "BUCKET_UPLOADS_NAME": f"{name_prefix(DEV_CONFIG)}-uploads-local",
+                "BUCKET_DROPS_NAME": f"{name_prefix(DEV_CONFIG)}-drops-local",
             },
         },
     )
@@ -361,7 +361,7 @@ def test_every_table_and_bucket_of_the_file_is_created_as_declared(two_functions
     assert table["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
     ttl = dynamodb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
     assert ttl["TimeToLiveStatus"] == "DISABLED"
-    bucket = f"{name_prefix(DEV_CONFIG)}-uploads-local"
+    bucket = f"{name_prefix(DEV_CONFIG)}-drops-local"
     assert s3.get_object(Bucket=bucket, Key="a/b.txt")["Body"].read() == b"first"
 
 

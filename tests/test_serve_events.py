@@ -273,7 +273,7 @@ def test_the_configuration_becomes_the_engines_triggers(tmp_path):
     triggers = local_triggers(config, lambda key: f"t-dev-{key}-local")
     assert triggers.queues == [
         # FIFO names; the visibility timeout 6 x the consumer's 20 s.
-        LocalQueue("jobs", "t-dev-jobs.fifo", "t-dev-jobs-dlq.fifo", 120, 3, True, 3600)
+        LocalQueue("jobs", "t-dev-jobs.fifo", "t-dev-jobs-dead-letters.fifo", 120, 3, True, 3600)
     ]
     assert triggers.topics == [LocalTopic("alerts", "t-dev-alerts")]
     assert triggers.queue_triggers == [

@@ -13,6 +13,7 @@ from tests.support import (
     api_operations,
     data_sources,
     env_config,
+    file_values,
     function_keys,
     function_ref,
     load_balancer_functions,
@@ -73,8 +74,8 @@ def test_api_integrations_invoke_the_alias_of_their_function(stack):
         key = function_of_alias_reference(stack, integration["uri"])
         assert integration["uri"] == function_ref(stack, "aws_lambda_alias", key, "invoke_arn")
         invoked.add(key)
-    # Every shipped function has a route on the API.
-    assert invoked == function_keys(stack)
+    # Every function a route reaches, and no other.
+    assert invoked == routed_keys(stack)
     permissions = [
         p
         for p in resources(stack, "aws_lambda_permission").values()
@@ -123,12 +124,37 @@ def alarms_by_name(stack: dict) -> dict[str, str]:
     }
 
 
+def routed_keys(stack: dict) -> set[str]:
+    """The functions a route of the stack's file reaches (the others are fed by triggers)."""
+    return {
+        route["function"] for route in file_values(ENVIRONMENT_FILES[stack_env(stack)])["routes"]
+    }
+
+
+def event_alarm_count(stack: dict) -> int:
+    """The alarms of the file's event sources: per queue its oldest message and its dead-letter
+    queue; the schedule group's failed and dropped invocations and each schedule's own
+    dead-letter queue; each bucket or rule trigger's failed invocations; each table stream's
+    iterator age."""
+    values = file_values(ENVIRONMENT_FILES[stack_env(stack)])
+    triggers = values.get("triggers", [])
+    schedules = [t for t in triggers if "schedule" in t]
+    return (
+        2 * len(values.get("queues", {}))
+        + (2 if schedules else 0)
+        + sum(1 for t in schedules if "on_failure" not in t)
+        + sum(1 for t in triggers if "bucket" in t or "rule" in t or "table" in t)
+    )
+
+
 def rollback_alarm_names(stack: dict, key: str) -> set[str]:
     """What a bad release of function `key` sets off, named from its file: its failures,
     slowness and 5XX answers, its routes' 5XX on the API, its target group's 5XX."""
     config = env_config(stack_env(stack))
     name = config.functions[key].name
-    names = {f"{name}-errors", f"{name}-duration-p99", f"{name}-server-errors", f"{name}-api-5xx"}
+    names = {f"{name}-errors", f"{name}-duration-p99", f"{name}-server-errors"}
+    if key in routed_keys(stack):
+        names.add(f"{name}-api-5xx")
     if any(route.load_balancer for route in config.routes_of(key)):
         names.add(f"{config.load_balancer.name}-{key}-5xx")
     return names
@@ -140,9 +166,16 @@ def test_every_alarm_notifies_the_topic(stack):
     functions = len(function_keys(stack))
     target_groups = len(resources(stack, "aws_lb_target_group"))
     assert target_groups == len(load_balancer_functions(ENVIRONMENT_FILES[stack_env(stack)]))
-    # Per function six, per target group one, the API's latency and, when the load balancer
-    # has targets, its own 5XX.
-    assert len(alarms) == 6 * functions + target_groups + 1 + (target_groups > 0)
+    # Per function five and per routed function its routes' 5XX, per target group one, the
+    # API's latency and, when the load balancer has targets, its own 5XX; the event sources'.
+    assert len(alarms) == (
+        5 * functions
+        + len(routed_keys(stack))
+        + target_groups
+        + 1
+        + (target_groups > 0)
+        + event_alarm_count(stack)
+    )
     for alarm in alarms:
         assert alarm["alarm_actions"] == [topic]
         assert alarm["ok_actions"] == [topic]
@@ -156,8 +189,11 @@ def test_every_function_has_its_own_six_alarms(stack):
     config = env_config(stack_env(stack))
     for key in function_keys(stack):
         name = config.functions[key].name
-        kinds = ("errors", "throttles", "duration-p99", "dead-letters", "server-errors", "api-5xx")
+        kinds = ["errors", "throttles", "duration-p99", "dead-letters", "server-errors"]
+        # The sixth watches the function's routes: a function no route reaches has none.
+        kinds += ["api-5xx"] if key in routed_keys(stack) else []
         assert {f"{name}-{kind}" for kind in kinds} <= names, key
+        assert (f"{name}-api-5xx" in names) == (key in routed_keys(stack)), key
 
 
 def test_api_alarms_read_the_metrics_the_stage_publishes_for_each_route_of_the_function(stack):
@@ -173,7 +209,7 @@ def test_api_alarms_read_the_metrics_the_stage_publishes_for_each_route_of_the_f
     }
     alarms = resources(stack, "aws_cloudwatch_metric_alarm").values()
     config = env_config(stack_env(stack))
-    for key in function_keys(stack):
+    for key in routed_keys(stack):
         invoke_arn = function_ref(stack, "aws_lambda_alias", key, "invoke_arn")
         operations = {
             tuple(operation.split(" ", 1)[::-1])
@@ -441,9 +477,22 @@ def test_without_nat_the_function_reaches_ssm_through_an_interface_endpoint(ops)
     assert rule["from_port"] == 443
 
 
-def test_with_nat_no_interface_endpoint_is_created(stack):
-    assert not [
-        e
-        for e in resources(stack, "aws_vpc_endpoint").values()
-        if e["vpc_endpoint_type"] == "Interface"
-    ]
+def test_interface_endpoints_only_without_nat_for_what_functions_call(stack):
+    """Without NAT, an in-VPC function reaches SSM (secrets), SQS (queues it sends to) and SNS
+    (topics it publishes to) only through an interface endpoint; with NAT, none is made."""
+    values = file_values(ENVIRONMENT_FILES[stack_env(stack)])
+    services = {
+        endpoint["service_name"].rsplit(".", 1)[1]
+        for endpoint in resources(stack, "aws_vpc_endpoint").values()
+        if endpoint["vpc_endpoint_type"] == "Interface"
+    }
+    expected: set[str] = set()
+    if values["vpc"].get("nat_gateways", "none") == "none":
+        for function in values["functions"].values():
+            if not function.get("in_vpc", True):
+                continue
+            grants = function.get("grants", {})
+            expected |= {"ssm"} if function.get("secrets") else set()
+            expected |= {"sqs"} if grants.get("queues") else set()
+            expected |= {"sns"} if grants.get("topics") else set()
+    assert services == expected
