@@ -145,6 +145,10 @@ An event source mapping on an alias (met when dev got its queue worker):
 30. An event source mapping created (or updated) with an alias ARN or `name:alias` answers the
    version the alias pointed to as `FunctionArn`; AWS answers the alias it invokes, which a
    release moves. Fix: as AWS.
+31. GetQueueAttributes answers `RedrivePolicy` as Python's `json.dumps` writes it (`", "` and
+   `": "`); AWS answers it compact (`{"deadLetterTargetArn":"...","maxReceiveCount":5}`, the
+   SQS API reference's and the CLI's examples), and the provider, comparing the text, planned a
+   whitespace change on every re-plan. Fix: as AWS.
 """
 
 from __future__ import annotations
@@ -194,6 +198,7 @@ def install(*, secure_transport: bool) -> None:
     _function_urls_per_qualifier()
     _http_api_stage_updates_and_authorizer_lists()
     _mapping_keeps_the_alias_it_invokes()
+    _redrive_policy_as_aws_writes_it()
 
 
 def _conditions_that_fail_do_not_apply(access_control: Any) -> None:
@@ -1009,3 +1014,19 @@ def _mapping_keeps_the_alias_it_invokes() -> None:
 
     LambdaBackend.create_event_source_mapping = create_event_source_mapping  # type: ignore[method-assign]
     LambdaBackend.update_event_source_mapping = update_event_source_mapping  # type: ignore[method-assign]
+
+
+def _redrive_policy_as_aws_writes_it() -> None:
+    import json
+
+    from moto.sqs.models import Queue
+
+    answered = Queue.attributes
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result = dict(answered.fget(self))  # type: ignore[misc]
+        if self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]

@@ -830,3 +830,16 @@ def test_a_mapping_on_an_alias_answers_the_alias_it_invokes(https):
         UUID=mapping["UUID"], FunctionName="gap-consumer:live"
     )
     assert updated["FunctionArn"] == alias["AliasArn"]
+
+
+def test_a_queues_redrive_policy_is_answered_compact(https):
+    """Gap 31: the redrive policy comes back as AWS writes it, without spaces."""
+    sqs = https.client("sqs")
+    dead = sqs.create_queue(QueueName="gap-dead")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = f'{{"deadLetterTargetArn":"{dead_arn}","maxReceiveCount":5}}'
+    queue = sqs.create_queue(QueueName="gap-live", Attributes={"RedrivePolicy": policy})
+    answered = sqs.get_queue_attributes(QueueUrl=queue["QueueUrl"], AttributeNames=["All"])
+    assert answered["Attributes"]["RedrivePolicy"] == policy
