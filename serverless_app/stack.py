@@ -10,18 +10,9 @@ from cdktf_cdktf_provider_aws.lb_target_group import LbTargetGroup
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderDefaultTags
 from constructs import Construct
 
-from constructs_lib.api_account import ApiLoggingRoleCheck
-from constructs_lib.apigw import (
-    FunctionAuthorizer,
-    LambdaRestApi,
-    RestApiProps,
-    RestAuthorizer,
-    UserPoolAuthorizer,
-)
-from constructs_lib.domain import AliasTarget, ApiDomain, ApiDomainProps
+from constructs_lib.apigw import LambdaRestApi
 from constructs_lib.dynamodb import KeyAttribute, Table, TableProps
 from constructs_lib.function_url import FunctionUrl, FunctionUrlProps
-from constructs_lib.http_api import HttpApiProps, JwtAuthorizer, LambdaAuthorizer, LambdaHttpApi
 from constructs_lib.kms import StackKey, StackKeyProps
 from constructs_lib.lambda_function import (
     FunctionProps,
@@ -64,6 +55,7 @@ from serverless_app.config.derived import cors_variables
 from serverless_app.config.terraform import as_terraform_literals
 from serverless_app.config.variables import granted_variable
 from serverless_app.stack_alarms import watch_stack
+from serverless_app.stack_api import build_api, build_domain, point_domain_at_load_balancer
 from serverless_app.stack_endpoints import private_endpoints
 from serverless_app.stack_eventbridge import add_eventbridge_triggers, watch_eventbridge_triggers
 from serverless_app.stack_events import StackEvents, table_stream
@@ -71,11 +63,6 @@ from serverless_app.stack_outputs import add_outputs
 
 # S3-native state locking needs 1.10; 2.x may break the JSON syntax.
 TERRAFORM_VERSIONS = ">= 1.10, < 2.0.0"
-# The plan's advice when the region has no API Gateway logging role from the bootstrap stack.
-API_LOGGING_REMEDY = (
-    "Add the region to api_logging_regions in the bootstrap configuration "
-    "(config/bootstrap/state.toml) and apply the bootstrap stack first (docs/remote-state.md)."
-)
 
 
 class ServerlessStack(TerraformStack):
@@ -150,12 +137,12 @@ class ServerlessStack(TerraformStack):
             )
             for route in config.routes
         ]
-        self.api = self._api()
-        self.domain = self._domain()
+        self.api = build_api(self)
+        self.domain = build_domain(self)
         # After the domain: without a certificate of its own, the listener uses the domain's.
         self.load_balancer = self._load_balancer()
         self._route_load_balancer()
-        self.load_balancer_host = self._point_domain_at_load_balancer()
+        self.load_balancer_host = point_domain_at_load_balancer(self)
         self.firewall = self._firewall()
         self.firewall.protect("load-balancer", self.load_balancer.load_balancer_arn)
         # WAF web ACLs cannot attach to HTTP APIs: there only the load balancer is protected.
@@ -189,85 +176,6 @@ class ServerlessStack(TerraformStack):
             for key, deployed in self.functions.items()
         }
         add_outputs(self)
-
-    def _api(self) -> LambdaRestApi | LambdaHttpApi:
-        config = self.config
-        api = config.api
-        cors = cors_policy(api.cors) if api.cors is not None else None
-        if api.type == "http":
-            return LambdaHttpApi(
-                self,
-                "http-api",
-                HttpApiProps(
-                    name=api.name,
-                    routes=self.routes,
-                    kms_key_arn=self.key.key_arn,
-                    throttling_rate_limit=api.throttling_rate_limit,
-                    throttling_burst_limit=api.throttling_burst_limit,
-                    log_retention_days=config.logs.retention_days,
-                    authorizers=self._http_authorizers(),
-                    cors=cors,
-                ),
-            )
-        rest = LambdaRestApi(
-            self,
-            "api",
-            RestApiProps(
-                name=api.name,
-                stage_name=api.stage_name,
-                routes=self.routes,
-                kms_key_arn=self.key.key_arn,
-                throttling_rate_limit=api.throttling_rate_limit,
-                throttling_burst_limit=api.throttling_burst_limit,
-                logging_level=api.logging_level,
-                log_retention_days=config.logs.retention_days,
-                authorizers=self._rest_authorizers(),
-                cors=cors,
-            ),
-        )
-        # The stage always logs (access logs): the region needs the account's logging role.
-        # (An HTTP API delivers its access log without it.)
-        ApiLoggingRoleCheck(
-            self, "api-logging-role", region=config.region, remedy=API_LOGGING_REMEDY
-        )
-        return rest
-
-    def _http_authorizers(self) -> dict[str, JwtAuthorizer | LambdaAuthorizer]:
-        """A JWT authorizer per `jwt` authorizer and per `cognito` one (its user pool issues
-        the tokens, its app client is the audience), a Lambda authorizer invoking the `live`
-        alias per `lambda` one."""
-        authorizers: dict[str, JwtAuthorizer | LambdaAuthorizer] = {}
-        for key, authorizer in self.config.authorizers.items():
-            if authorizer.type == "cognito":
-                pool = self.user_pools[key]
-                authorizers[key] = JwtAuthorizer(pool.issuer, (pool.client_id,))
-            elif authorizer.type == "jwt" and authorizer.issuer and authorizer.audiences:
-                authorizers[key] = JwtAuthorizer(authorizer.issuer, tuple(authorizer.audiences))
-            elif authorizer.function is not None:
-                authorizers[key] = LambdaAuthorizer(
-                    self.functions[authorizer.function].alias.target,
-                    tuple(authorizer.identity_sources),
-                    authorizer.result_ttl_seconds,
-                )
-        return authorizers
-
-    def _rest_authorizers(self) -> list[RestAuthorizer]:
-        """A user pool authorizer per `cognito` authorizer, a request authorizer invoking the
-        `live` alias per `lambda` one (`jwt` is refused for REST by the check)."""
-        authorizers: list[RestAuthorizer] = []
-        for key, authorizer in self.config.authorizers.items():
-            if authorizer.type == "cognito":
-                authorizers.append(UserPoolAuthorizer(key, [self.user_pools[key].arn]))
-            elif authorizer.function is not None:
-                authorizers.append(
-                    FunctionAuthorizer(
-                        key,
-                        self.functions[authorizer.function].alias.target,
-                        tuple(authorizer.identity_sources),
-                        authorizer.result_ttl_seconds,
-                    )
-                )
-        return authorizers
 
     def _table(self, key: str, table: TableConfig) -> Table:
         return Table(
@@ -385,42 +293,6 @@ class ServerlessStack(TerraformStack):
                 ),
             ),
         )
-
-    def _domain(self) -> ApiDomain | None:
-        """The API's name and, unless the load balancer has a certificate of its own, the load
-        balancer's as a second name on the same certificate."""
-        domain = self.config.domain
-        if domain is None:
-            return None
-        alternative_names = [] if self._own_certificate() else [domain.load_balancer_host]
-        return ApiDomain(
-            self,
-            "domain",
-            self.api,
-            ApiDomainProps(
-                domain_name=domain.name,
-                hosted_zone_id=domain.hosted_zone_id,
-                alternative_names=alternative_names,
-            ),
-        )
-
-    def _own_certificate(self) -> bool:
-        return self.config.load_balancer.certificate_arn is not None
-
-    def _point_domain_at_load_balancer(self) -> str | None:
-        """The load balancer's host name on the domain's certificate, pointed at it: HTTPS
-        clients then find a certificate naming the host they asked for."""
-        domain = self.config.domain
-        if self.domain is None or domain is None or self._own_certificate():
-            return None
-        host = domain.load_balancer_host
-        load_balancer = self.load_balancer
-        self.domain.point(
-            "load-balancer-record",
-            host,
-            AliasTarget(load_balancer.dns_name, load_balancer.zone_id),
-        )
-        return host
 
     def _firewall(self) -> WebFirewall:
         waf = self.config.waf

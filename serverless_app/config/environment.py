@@ -23,14 +23,6 @@ from constructs_lib.limits import (
     alarm_window_problem,
 )
 from constructs_lib.paths import paths_regex
-from constructs_lib.permissions import (
-    IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS,
-    LAMBDA_POLICY_MAX_BYTES,
-    GrantedResources,
-    RoutedFunction,
-    estimated_policy_bytes,
-    estimated_role_policy_characters,
-)
 from serverless_app.config.access import AuthorizerConfig, AuthorizerKey
 from serverless_app.config.account import (
     AccountId,
@@ -57,7 +49,6 @@ from serverless_app.config.data import (
     TableKey,
     TopicKey,
     bucket_prefix_problems,
-    grant_statements,
     reference_problems,
 )
 from serverless_app.config.defaults import (
@@ -65,7 +56,7 @@ from serverless_app.config.defaults import (
     is_section,
     with_derived_defaults,
 )
-from serverless_app.config.derived import environment_bytes, target_group_name
+from serverless_app.config.derived import environment_bytes
 from serverless_app.config.edge import ApiConfig, DomainConfig, LoadBalancerConfig, WafConfig
 from serverless_app.config.events import QUEUES_FIELD, TOPICS_FIELD, QueueConfig, TopicConfig
 from serverless_app.config.functions import (
@@ -82,6 +73,7 @@ from serverless_app.config.operations import (
     ReleasesConfig,
     rollback_alarm_problems,
 )
+from serverless_app.config.policy_sizes import resource_policy_problems, role_policy_problems
 from serverless_app.config.problems import Problem, fail, under
 from serverless_app.config.routes import (
     RouteConfig,
@@ -374,7 +366,7 @@ class StackConfig(StrictModel):
         "buckets",
     )
     def _function_policies(self) -> Iterator[Problem]:
-        return iter([*_policy_size_problems(self), *_role_policy_problems(self)])
+        return iter([*resource_policy_problems(self), *role_policy_problems(self)])
 
     @rule(
         "functions",
@@ -489,64 +481,6 @@ class StackConfig(StrictModel):
     def routes_of(self, key: str) -> list[RouteConfig]:
         """The routes that call function `key`, in file order."""
         return [route for route in self.routes if route.function == key]
-
-
-def _role_policy_problems(config: StackConfig) -> Iterator[Problem]:
-    """Each granted object key and secret parameter is an ARN in the function role's inline
-    policies, which IAM limits to 10,240 characters per role."""
-    for key, function in config.functions.items():
-        statements = tuple(
-            grant_statements(
-                config.region, config.name_prefix, function.grants, config.tables, config.buckets
-            )
-        )
-        granted = GrantedResources(
-            region=config.region,
-            statements=statements,
-            parameter_names=tuple(function.secrets.values()),
-        )
-        size = estimated_role_policy_characters(granted)
-        if size > IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:
-            message = (
-                "its role's inline policies would be too long, each granted object key and "
-                f"secret parameter an ARN in them; IAM allows "
-                f"{IAM_ROLE_INLINE_POLICIES_MAX_CHARACTERS:,} characters per role: grant a prefix "
-                "(`reports/*`) instead of many keys"
-            )
-            # Reported on the side that lists more: object keys or secret parameters.
-            objects = sum(len(arn) for each in statements for arn in each.resources)
-            larger = "grants" if objects >= sum(map(len, granted.parameter_names)) else "secrets"
-            yield Problem(("functions", key, larger), message, size)
-
-
-def _policy_size_problems(config: StackConfig) -> Iterator[Problem]:
-    """Each route adds a permission to its function's resource-based policy, which Lambda
-    limits to 20 KB."""
-    for key, function in config.functions.items():
-        routes = config.routes_of(key)
-        routed = RoutedFunction(
-            function_name=function.name,
-            region=config.region,
-            routes=tuple((route.method, route.path) for route in routes),
-            target_group_name=(
-                target_group_name(config, key)
-                if any(route.load_balancer for route in routes)
-                else None
-            ),
-            authorizers=tuple(
-                name
-                for name, authorizer in config.authorizers.items()
-                if authorizer.function == key
-            ),
-        )
-        size = estimated_policy_bytes(routed)
-        if size > LAMBDA_POLICY_MAX_BYTES:
-            message = (
-                f"its resource-based policy would be about {size:,} bytes, one permission per "
-                f"route; Lambda allows {LAMBDA_POLICY_MAX_BYTES:,}: send fewer routes to it (one "
-                "greedy {proxy+} route serves many paths)"
-            )
-            yield Problem(("functions", key), message, len(routes))
 
 
 def warnings_of(config: StackConfig) -> Iterator[Problem]:
