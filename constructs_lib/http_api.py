@@ -191,21 +191,21 @@ class LambdaHttpApi(Construct):
         return integration.id
 
     def _route(self, route: Route, integration_id: str) -> None:
-        authorization: dict[str, object] = {"authorization_type": route.authorization}
+        authorization_type, authorizer_id, scopes = route.authorization, None, None
         if route.authorization not in BUILT_IN_AUTHORIZATIONS:
             authorizer = self.props.authorizers[route.authorization]
-            authorization = {
-                "authorization_type": "JWT" if isinstance(authorizer, JwtAuthorizer) else "CUSTOM",
-                "authorizer_id": self.authorizer_ids[route.authorization],
-                **({"authorization_scopes": list(route.scopes)} if route.scopes else {}),
-            }
+            authorization_type = "JWT" if isinstance(authorizer, JwtAuthorizer) else "CUSTOM"
+            authorizer_id = self.authorizer_ids[route.authorization]
+            scopes = list(route.scopes) or None
         Apigatewayv2Route(
             self,
             f"route-{route.slug}",
             api_id=self.api_id,
             route_key=route.name,
             target=f"integrations/{integration_id}",
-            **authorization,
+            authorization_type=authorization_type,
+            authorizer_id=authorizer_id,
+            authorization_scopes=scopes,
         )
         LambdaPermission(
             self,

@@ -1021,10 +1021,10 @@ def _redrive_policy_as_aws_writes_it() -> None:
 
     from moto.sqs.models import Queue
 
-    answered = Queue.attributes
+    answered = vars(Queue)["attributes"]
 
     def attributes(self: Any) -> dict[str, Any]:
-        result = dict(answered.fget(self))  # type: ignore[misc]
+        result = dict(answered.fget(self))
         if self.redrive_policy:
             result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
         return result

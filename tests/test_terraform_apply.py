@@ -328,7 +328,9 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
             out / "stacks" / HTTP_API, retired_out / "stacks" / HTTP_API
         )
         _create_secret_parameters(folders["prod"].applied, emulators["prod"])
-        collectors = {env: serverless_facts for env in (*ENVIRONMENTS, CDKTN_DEV)}
+        collectors: dict[str, Callable[..., dict[str, Any]]] = {
+            env: serverless_facts for env in (*ENVIRONMENTS, CDKTN_DEV)
+        }
         collectors["bootstrap"] = bootstrap_facts
         collectors[HTTP_API] = functools.partial(
             serverless_facts, api_facts=aws_facts.http_api_facts
@@ -632,11 +634,14 @@ def _retry_policy(trigger: dict[str, Any]) -> dict[str, int]:
 
 def _key_matcher(trigger: dict[str, Any]) -> list[dict[str, str]] | None:
     """docs/events.md: a prefix or a suffix alone, both as one wildcard."""
-    prefix, suffix = trigger.get("prefix"), trigger.get("suffix")
+    prefix: str | None = trigger.get("prefix")
+    suffix: str | None = trigger.get("suffix")
     if prefix and suffix:
         return [{"wildcard": f"{prefix}*{suffix}"}]
-    if prefix or suffix:
-        return [{"prefix": prefix} if prefix else {"suffix": suffix}]
+    if prefix:
+        return [{"prefix": prefix}]
+    if suffix:
+        return [{"suffix": suffix}]
     return None
 
 
