@@ -10,8 +10,8 @@ patterns and only `StringEquals` conditions (plus `Bool`, `tests/moto_gaps.py` g
 `test_deployer_policy_cycle.py` shows each fix at work.
 
 A1. Signatures of REST requests: moto recomputes the SigV4 signature over the request's parsed
-   parameters when the body is empty, so every GET or DELETE to API Gateway, Lambda and
-   Route 53 fails with SignatureDoesNotMatch, whatever the policy. Fix: the signature is
+   parameters when the body is empty, so every GET or DELETE to API Gateway, Lambda, Route 53
+   and EventBridge Scheduler fails with SignatureDoesNotMatch, whatever the policy. Fix: the signature is
    computed over the raw body, as the client signed it.
 A2. Action names: moto names the action after the signing name and the operation. For CloudWatch
    that is `monitoring:PutMetricAlarm`; IAM's is `cloudwatch:PutMetricAlarm`. API Gateway's IAM
@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 # Services whose requests are REST (the body is the payload; parameters in path and query).
-REST_SERVICES = frozenset({"apigateway", "lambda", "route53"})
+REST_SERVICES = frozenset({"apigateway", "lambda", "route53", "scheduler"})
 # IAM's prefix for a signing name that differs from it.
 IAM_PREFIX = {"monitoring": "cloudwatch"}
 # moto's S3 action name -> IAM's.
