@@ -11,8 +11,8 @@ patterns and only `StringEquals` conditions (plus `Bool`, `tests/moto_gaps.py` g
 
 A1. Signatures of REST requests: moto recomputes the SigV4 signature over the request's parsed
    parameters when the body is empty, so every GET or DELETE to API Gateway, Lambda, Route 53
-   and EventBridge Scheduler fails with SignatureDoesNotMatch, whatever the policy. Fix: the signature is
-   computed over the raw body, as the client signed it.
+   and EventBridge Scheduler fails with SignatureDoesNotMatch, whatever the policy. Fix: the
+   signature is computed over the raw body, as the client signed it.
 A2. Action names: moto names the action after the signing name and the operation. For CloudWatch
    that is `monitoring:PutMetricAlarm`; IAM's is `cloudwatch:PutMetricAlarm`. API Gateway's IAM
    actions are the HTTP method on the resource's path (`apigateway:POST` on
