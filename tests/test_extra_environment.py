@@ -8,7 +8,8 @@ config/, these two leave the suite passing (docs/tests.md says how to run that).
 from __future__ import annotations
 
 import json
-import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,28 +24,29 @@ from tests.support import (
     resources,
     with_test_account,
 )
+from tests.test_docs import code_blocks
 
 SANDBOX = REPO_ROOT / "tests" / "config" / "sandbox.toml"
 
 
-def staging_text() -> str:
-    """The shipped dev file under env `staging`, naming the test account."""
-    dev = with_test_account((CONFIG_DIR / "dev.toml").read_text())
-    staging, count = re.subn(r'^env = "dev"', 'env = "staging"', dev, flags=re.MULTILINE)
-    assert count == 1
-    return staging
+def documented_recipe() -> str:
+    """The commands docs/tests.md gives to add the two environments to config/."""
+    text = (REPO_ROOT / "docs" / "tests.md").read_text()
+    [recipe] = [block for block in code_blocks(text, "sh") if "sandbox.toml" in block]
+    return recipe
 
 
 @pytest.fixture
 def config_with_extras(tmp_path) -> Path:
-    """A copy of config/ with the two extra environments in it."""
-    folder = tmp_path / "config"
-    folder.mkdir()
-    for shipped in CONFIG_DIR.glob("*.toml"):
-        checkable_copy(shipped, folder / shipped.name)
-    (folder / "staging.toml").write_text(staging_text())
-    checkable_copy(SANDBOX, folder / "sandbox.toml")
-    return folder
+    """A copy of config/ with the two environments added by the documented recipe, every file
+    naming the test account."""
+    shutil.copytree(CONFIG_DIR, tmp_path / "config")
+    (tmp_path / "tests" / "config").mkdir(parents=True)
+    shutil.copy(SANDBOX, tmp_path / "tests" / "config")
+    subprocess.run(["bash", "-euc", documented_recipe()], cwd=tmp_path, check=True, timeout=60)
+    for file in (tmp_path / "config").glob("*.toml"):
+        file.write_text(with_test_account(file.read_text()))
+    return tmp_path / "config"
 
 
 def test_the_tests_environments_are_the_files_in_the_folder(config_with_extras):
