@@ -234,6 +234,7 @@ LAMBDA_AUTHORIZER = {
     "function": "hello",
     "identity_sources": ["header.X_Key-2", "query.tok_en.x~"],
 }
+GATE_ROUTE = {"method": "GET", "path": "/gate", "function": "hello", "authorization": "gate"}
 CORS = {
     "allow_origins": ["https://a-b.example.com:8443"],
     "allow_headers": ["X_Custom-Header"],
@@ -249,8 +250,13 @@ def rest_file() -> dict[str, Any]:
     data["triggers"] += [
         {"function": "housekeeping", "bucket": "uploads", "name": "prefixed", "prefix": TEXT},
         {"function": "housekeeping", "bucket": "uploads", "name": "suffixed", "suffix": TEXT},
-        {"function": "housekeeping", "bucket": "assets", "name": "both", "prefix": PREFIX}
-        | {"suffix": SUFFIX},
+        {
+            "function": "housekeeping",
+            "bucket": "assets",
+            "name": "both",
+            "prefix": PREFIX,
+            "suffix": SUFFIX,
+        },
         {
             "function": "housekeeping",
             "name": "custom",
@@ -271,9 +277,7 @@ def rest_file() -> dict[str, Any]:
     url_cors = {**CORS, "allow_origins": [*CORS["allow_origins"], "http://localhost:3000"]}
     data["functions"]["escape"]["url"]["cors"] = url_cors | {"max_age_seconds": 86400}
     data["authorizers"]["gate"] = LAMBDA_AUTHORIZER
-    data["routes"].append(
-        {"method": "GET", "path": "/gate", "function": "hello"} | {"authorization": "gate"}
-    )
+    data["routes"].append(GATE_ROUTE)
     return data
 
 
@@ -282,9 +286,7 @@ def http_file() -> dict[str, Any]:
     data = shipped(REPO_ROOT / "tests" / "config" / "http_api.toml")
     data["authorizers"]["partners"] |= {"issuer": ISSUER, "audiences": [TEXT, "partner-api"]}
     data["authorizers"]["gate"] = LAMBDA_AUTHORIZER
-    data["routes"].append(
-        {"method": "GET", "path": "/gate", "function": "hello"} | {"authorization": "gate"}
-    )
+    data["routes"].append(GATE_ROUTE)
     [orders] = [route for route in data["routes"] if route["path"] == "/orders"]
     orders["scopes"] = [SCOPE]
     data["api"]["cors"] = CORS | {"max_age_seconds": 600}
@@ -292,7 +294,7 @@ def http_file() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def stacks() -> dict[str, dict]:
+def hostile_stacks() -> dict[str, dict]:
     return {
         "rest": synth_config(StackConfig.model_validate(rest_file())),
         "http": synth_config(StackConfig.model_validate(http_file())),
@@ -342,17 +344,18 @@ def _read_all(value: Any) -> Any:
     [*(("rest", row) for row in REST_ARRIVALS), *(("http", row) for row in HTTP_ARRIVALS)],
     ids=lambda value: str(value),
 )
-def test_the_value_reaches_aws_as_written(stacks, stack, arrival):
-    assert arrived(the_resource(stacks[stack], arrival), arrival.place) == arrival.expected
+def test_the_value_reaches_aws_as_written(hostile_stacks, stack, arrival):
+    resource = the_resource(hostile_stacks[stack], arrival)
+    assert arrived(resource, arrival.place) == arrival.expected
 
 
-def test_terraform_reads_these_strings_as_this_test_does(stacks, tmp_path):
+def test_terraform_reads_these_strings_as_this_test_does(hostile_stacks, tmp_path):
     """`terraform_read` against Terraform itself on the strings of the table that hold no
     interpolation."""
     raw: list[str] = []
     for stack, rows in (("rest", REST_ARRIVALS), ("http", HTTP_ARRIVALS)):
         for arrival in rows:
-            value = the_resource(stacks[stack], arrival)[arrival.place[0]]
+            value = the_resource(hostile_stacks[stack], arrival)[arrival.place[0]]
             raw += [text for text in _strings(value) if None not in terraform_read(text)]
     assert any("$${" in text for text in raw) and any("%%{" in text for text in raw)
     assert read_by_terraform_console(raw, tmp_path) == [as_read(text) for text in raw]
