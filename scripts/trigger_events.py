@@ -42,6 +42,10 @@ def queue_arn(region: str, name: str) -> str:
     return f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT_ID}:{name}"
 
 
+def function_alias_arn(region: str, function_name: str, alias: str) -> str:
+    return f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name}:{alias}"
+
+
 def schedule_arn(region: str, group: str, name: str) -> str:
     return f"arn:aws:scheduler:{region}:{LOCAL_ACCOUNT_ID}:schedule/{group}/{name}"
 
@@ -146,17 +150,23 @@ def sns_event(notification: Mapping[str, Any], subscription_arn: str) -> dict[st
 
 
 def scheduler_input(
-    input_text: str | None, arn: str, scheduled_at: datetime, attempt: int = 1
+    input_text: str | None,
+    arn: str,
+    scheduled_at: datetime,
+    attempt: int = 1,
+    *,
+    execution_id: str | None = None,
 ) -> Any:
     """What Scheduler's Lambda target passes: the target's input, its context attributes
-    replaced. A target without input gets `{}` here: AWS documents that case only as "a
-    default notification" without giving its shape."""
+    replaced (the execution id is the same for every attempt of one invocation). A target
+    without input gets `{}` here: AWS documents that case only as "a default notification"
+    without giving its shape."""
     if input_text is None:
         return {}
     replacements = {
         SCHEDULE_ARN: arn,
         SCHEDULED_TIME: iso_seconds(scheduled_at),
-        EXECUTION_ID: uuid.uuid4().hex[:16],
+        EXECUTION_ID: execution_id or uuid.uuid4().hex[:16],
         ATTEMPT_NUMBER: str(attempt),
     }
     for placeholder, value in replacements.items():
