@@ -59,8 +59,6 @@ from scripts.local_triggers import (
 from scripts.sandbox import FunctionError, lambda_error
 from scripts.trigger_events import eventbridge_event, queue_arn, sns_event, sqs_event
 
-__all__ = ["DeliveryEngine", "UnknownSchedule", "reported_failures"]
-
 # A function's invocation: (function key, event, request id) -> its result, or FunctionError.
 Invoke = Callable[[str, Any, str], Any]
 # A boto3 client of moto for a service name.

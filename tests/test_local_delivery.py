@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from scripts.local_delivery import UnknownSchedule, reported_failures
+from scripts.local_delivery import UnknownSchedule
+from scripts.local_retries import reported_failures
 from scripts.local_triggers import (
     LocalQueue,
     LocalTopic,
