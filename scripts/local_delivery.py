@@ -86,6 +86,11 @@ def payload_bytes(event: Any) -> int:
     return len(json.dumps(event).encode())
 
 
+# An event's size from its records' sizes: `{"Records": [` ... `]}`, records joined by ", ".
+EMPTY_EVENT_BYTES = payload_bytes({"Records": []})
+SEPARATOR_BYTES = len(", ")
+
+
 @dataclass
 class _Held:
     """A received message hidden until `due` on the engine's clock."""
@@ -141,6 +146,7 @@ class _QueuePoller:
         self.batch: list[dict[str, Any]] = []
         self.batch_started = 0.0
         self.in_flight = 0
+        self.record_bytes: dict[str, int] = {}  # by receipt handle, while the batch gathers
         # (batch, failed message ids) of each invocation that ended, for `step` to settle.
         self.ended: SimpleQueue[tuple[list[dict[str, Any]], set[str]]] = SimpleQueue()
 
@@ -163,6 +169,8 @@ class _QueuePoller:
             return settled
         fitting = self._fitting(self.batch)
         batch, self.batch = self.batch[:fitting], self.batch[fitting:]
+        for message in batch:
+            self.record_bytes.pop(message["ReceiptHandle"], None)
         self.batch_started = self.engine.clock()
         self.in_flight += 1
         self.engine.dispatch(lambda: self.ended.put((batch, self._failed_items(batch))))
@@ -173,15 +181,24 @@ class _QueuePoller:
         return sqs_event(batch, self.arn, self.engine.region)
 
     def _too_large(self, batch: Sequence[Mapping[str, Any]]) -> bool:
-        return payload_bytes(self._event(batch)) > ESM_MAX_PAYLOAD_BYTES
+        return self._fitting(batch) < len(batch)
 
     def _fitting(self, batch: Sequence[Mapping[str, Any]]) -> int:
         """How many messages from the front make an event of at most 6 MB (one always: SQS's
         largest message is far below)."""
-        count = len(batch)
-        while count > 1 and self._too_large(batch[:count]):
-            count -= 1
-        return count
+        total = EMPTY_EVENT_BYTES
+        for count, message in enumerate(batch):
+            total += self._record_bytes(message) + (SEPARATOR_BYTES if count else 0)
+            if total > ESM_MAX_PAYLOAD_BYTES:
+                return max(count, 1)
+        return len(batch)
+
+    def _record_bytes(self, message: Mapping[str, Any]) -> int:
+        """The size of the message's record in SQS's event, measured once per message."""
+        key = message["ReceiptHandle"]
+        if key not in self.record_bytes:
+            self.record_bytes[key] = payload_bytes(self._event([message])) - EMPTY_EVENT_BYTES
+        return self.record_bytes[key]
 
     def _settle(self) -> int:
         """Delete what the ended invocations did, hold what they failed."""
