@@ -2,8 +2,8 @@
 for a DynamoDB event source", "Configuring partial batch response with DynamoDB", Lambda
 guide):
 
-- Batches of `batch_size` records, in order; the next batch only after this one succeeded or
-  was discarded.
+- Batches of `batch_size` records, in order, gathered for up to `batching_window_s`; the next
+  batch only after this one succeeded or was discarded.
 - A function error retries the batch; with `bisect_on_error` a failed batch of two or more
   records is split in two and the halves are tried in order first (splitting uses no retry).
 - With `report_batch_item_failures`, the batch is retried from the first failed record (the
@@ -61,6 +61,7 @@ class StreamPoller:
         self.invocations = 0  # of the batch at the front, for its invocation record
         self.last_error: FunctionError | None = None
         self.retry_at = 0.0
+        self.gathering_since = 0.0
 
     @property
     def label(self) -> str:
@@ -69,18 +70,32 @@ class StreamPoller:
     def step(self) -> int:
         if self.engine.clock() < self.retry_at:
             return 0
-        if not self.records:
-            answer = self.streams.get_records(
-                ShardIterator=self.iterator, Limit=self.trigger.batch_size
-            )
-            self.iterator, self.records = answer["NextShardIterator"], answer["Records"]
+        self._gather()
         if self._discard_expired():
             return 1
         batch = self.records[: self.batch_sizes[0] if self.batch_sizes else self.trigger.batch_size]
-        if not batch:
+        if not batch or self._window_open():
             return 0
         self._invoke(batch)
         return 1
+
+    def _gather(self) -> None:
+        """Read up to a batch of records; the batching window starts with the first."""
+        wanted = self.trigger.batch_size - len(self.records)
+        if wanted <= 0:
+            return
+        answer = self.streams.get_records(ShardIterator=self.iterator, Limit=wanted)
+        if answer["Records"] and not self.records:
+            self.gathering_since = self.engine.clock()
+        self.iterator = answer["NextShardIterator"]
+        self.records += answer["Records"]
+
+    def _window_open(self) -> bool:
+        """A new batch short of `batch_size` waits for `batching_window_s` (a retried or
+        split batch goes at once)."""
+        short = len(self.records) < self.trigger.batch_size and not self.batch_sizes
+        waited = self.engine.clock() - self.gathering_since
+        return short and waited < self.trigger.batching_window_s
 
     def _invoke(self, batch: list[dict[str, Any]]) -> None:
         numbers = [record["dynamodb"]["SequenceNumber"] for record in batch]

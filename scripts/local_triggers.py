@@ -59,6 +59,7 @@ class TableTrigger:
     function: str
     table_name: str
     batch_size: int = STREAM_DEFAULT_BATCH_SIZE
+    batching_window_s: int = 0
     starting_position: str = "LATEST"  # or TRIM_HORIZON
     report_batch_item_failures: bool = False
     maximum_retry_attempts: int = -1  # -1: until the records expire, as AWS's default

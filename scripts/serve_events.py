@@ -98,6 +98,7 @@ def _trigger(
             function,
             table.name,
             batch_size=_given(trigger.batch_size),
+            batching_window_s=_given(trigger.batching_window_seconds),
             starting_position=_given(trigger.starting_position),
             report_batch_item_failures=_given(trigger.report_batch_item_failures),
             maximum_retry_attempts=(

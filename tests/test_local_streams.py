@@ -131,3 +131,24 @@ def test_records_older_than_the_maximum_record_age_are_discarded_unread(
     assert batches(run) == delivered
     conditions = [record["requestContext"]["condition"] for record in invocation_records(run)]
     assert conditions == ([] if delivered else ["RecordAgeExceeded"])
+
+
+def test_the_batching_window_gathers_records_until_it_ends(aws, worker):
+    run = harness(aws, worker, batching_window_s=20)
+    put(aws, "early")
+    assert run.engine.step() == 0
+    run.clock.advance(19)
+    put(aws, "late")
+    assert run.engine.step() == 0
+    run.clock.advance(1)
+    assert run.engine.step() == 1
+    assert batches(run) == [["early", "late"]]
+
+
+def test_a_full_batch_does_not_wait_for_the_window(aws, worker):
+    create_table(aws)
+    trigger = TableTrigger("changes", "worker", TABLE, batch_size=2, batching_window_s=300)
+    run = Harness(aws, worker, LocalTriggers(table_triggers=[trigger]))
+    put(aws, "a", "b")
+    assert run.engine.step() == 1
+    assert batches(run) == [["a", "b"]]

@@ -296,6 +296,7 @@ def test_the_configuration_becomes_the_engines_triggers(tmp_path):
             "worker",
             "t-dev-orders",
             batch_size=100,
+            batching_window_s=0,
             starting_position="LATEST",
             report_batch_item_failures=True,
             maximum_retry_attempts=4,
