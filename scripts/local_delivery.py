@@ -57,7 +57,14 @@ from scripts.local_triggers import (
     TopicTrigger,
 )
 from scripts.sandbox import FunctionError, lambda_error
-from scripts.trigger_events import eventbridge_event, queue_arn, sns_event, sqs_event
+from scripts.trigger_events import (
+    eventbridge_event,
+    queue_arn,
+    record_bytes,
+    records_within,
+    sns_event,
+    sqs_event,
+)
 
 # A function's invocation: (function key, event, request id) -> its result, or FunctionError.
 Invoke = Callable[[str, Any, str], Any]
@@ -80,15 +87,6 @@ DEAD_LETTER_ATTRIBUTES = {"MessageRetentionPeriod": str(SQS_MAX_RETENTION_S)}
 
 def run_now(work: Callable[[], None]) -> None:
     work()
-
-
-def payload_bytes(event: Any) -> int:
-    return len(json.dumps(event).encode())
-
-
-# An event's size from its records' sizes: `{"Records": [` ... `]}`, records joined by ", ".
-EMPTY_EVENT_BYTES = payload_bytes({"Records": []})
-SEPARATOR_BYTES = len(", ")
 
 
 @dataclass
@@ -184,20 +182,14 @@ class _QueuePoller:
         return self._fitting(batch) < len(batch)
 
     def _fitting(self, batch: Sequence[Mapping[str, Any]]) -> int:
-        """How many messages from the front make an event of at most 6 MB (one always: SQS's
-        largest message is far below)."""
-        total = EMPTY_EVENT_BYTES
-        for count, message in enumerate(batch):
-            total += self._record_bytes(message) + (SEPARATOR_BYTES if count else 0)
-            if total > ESM_MAX_PAYLOAD_BYTES:
-                return max(count, 1)
-        return len(batch)
+        """How many messages from the front make an event of at most 6 MB."""
+        return records_within(map(self._record_bytes, batch), ESM_MAX_PAYLOAD_BYTES)
 
     def _record_bytes(self, message: Mapping[str, Any]) -> int:
         """The size of the message's record in SQS's event, measured once per message."""
         key = message["ReceiptHandle"]
         if key not in self.record_bytes:
-            self.record_bytes[key] = payload_bytes(self._event([message])) - EMPTY_EVENT_BYTES
+            self.record_bytes[key] = record_bytes(self._event([message]))
         return self.record_bytes[key]
 
     def _settle(self) -> int:

@@ -2,8 +2,8 @@
 for a DynamoDB event source", "Configuring partial batch response with DynamoDB", Lambda
 guide):
 
-- Batches of `batch_size` records, in order, gathered for up to `batching_window_s`; the next
-  batch only after this one succeeded or was discarded.
+- Batches of `batch_size` records, in order, gathered for up to `batching_window_s`, within
+  Lambda's 6 MB payload; the next batch only after this one succeeded or was discarded.
 - A function error retries the batch; with `bisect_on_error` a failed batch of two or more
   records is split in two and the halves are tried in order first (splitting uses no retry).
 - With `report_batch_item_failures`, the batch is retried from the first failed record (the
@@ -21,10 +21,16 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from constructs_lib.event_limits import ESM_MAX_PAYLOAD_BYTES
 from scripts.local_async import InvokeFailure
 from scripts.local_retries import counted, reported_failures, send_dead_letter
 from scripts.sandbox import FunctionError
-from scripts.trigger_events import dynamodb_stream_event, iso_seconds
+from scripts.trigger_events import (
+    dynamodb_stream_event,
+    iso_seconds,
+    record_bytes,
+    records_within,
+)
 
 if TYPE_CHECKING:
     from scripts.local_delivery import DeliveryEngine
@@ -62,6 +68,7 @@ class StreamPoller:
         self.last_error: FunctionError | None = None
         self.retry_at = 0.0
         self.gathering_since = 0.0
+        self.record_bytes: dict[str, int] = {}  # by sequence number, while unread
 
     @property
     def label(self) -> str:
@@ -73,8 +80,13 @@ class StreamPoller:
         self._gather()
         if self._discard_expired():
             return 1
-        batch = self.records[: self.batch_sizes[0] if self.batch_sizes else self.trigger.batch_size]
-        if not batch or self._window_open():
+        if self.batch_sizes:
+            batch = self.records[: self.batch_sizes[0]]  # a retried or split batch: at once
+        else:
+            batch = self._new_batch()
+            if self._window_open(batch):
+                return 0
+        if not batch:
             return 0
         self._invoke(batch)
         return 1
@@ -90,12 +102,24 @@ class StreamPoller:
         self.iterator = answer["NextShardIterator"]
         self.records += answer["Records"]
 
-    def _window_open(self) -> bool:
-        """A new batch short of `batch_size` waits for `batching_window_s` (a retried or
-        split batch goes at once)."""
-        short = len(self.records) < self.trigger.batch_size and not self.batch_sizes
+    def _record_bytes(self, record: Mapping[str, Any]) -> int:
+        """The size of the record in the stream's event, measured once per record."""
+        number = record["dynamodb"]["SequenceNumber"]
+        if number not in self.record_bytes:
+            self.record_bytes[number] = record_bytes(dynamodb_stream_event([record], self.arn))
+        return self.record_bytes[number]
+
+    def _new_batch(self) -> list[dict[str, Any]]:
+        """Up to `batch_size` records from the front, within Lambda's 6 MB payload."""
+        batch = self.records[: self.trigger.batch_size]
+        return batch[: records_within(map(self._record_bytes, batch), ESM_MAX_PAYLOAD_BYTES)]
+
+    def _window_open(self, batch: list[dict[str, Any]]) -> bool:
+        """A new batch that is not full waits until `batching_window_s` has passed since its
+        first record was read."""
+        full = len(batch) >= self.trigger.batch_size or len(batch) < len(self.records)
         waited = self.engine.clock() - self.gathering_since
-        return short and waited < self.trigger.batching_window_s
+        return not full and waited < self.trigger.batching_window_s
 
     def _invoke(self, batch: list[dict[str, Any]]) -> None:
         numbers = [record["dynamodb"]["SequenceNumber"] for record in batch]
@@ -146,6 +170,8 @@ class StreamPoller:
 
     def _forget(self, count: int) -> None:
         """The batch at the front, its first `count` records, needs no more invocations."""
+        for record in self.records[:count]:
+            self.record_bytes.pop(record["dynamodb"]["SequenceNumber"], None)
         self.records = self.records[count:]
         self.batch_sizes[:1] = []
         self.retries = self.invocations = 0

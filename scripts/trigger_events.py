@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,33 @@ ATTEMPT_NUMBER = "<aws.scheduler.attempt-number>"
 # What S3 puts in "detail-type" for a new object, and its "reason" for a PutObject.
 OBJECT_CREATED = "Object Created"
 PUT_OBJECT_REASON = "PutObject"
+
+
+def payload_bytes(event: Any) -> int:
+    """The size of an event as JSON, as the function's payload."""
+    return len(json.dumps(event).encode())
+
+
+# A batch event's size from its records' sizes: `{"Records": [` ... `]}`, records joined by ", ".
+EMPTY_BATCH_BYTES = payload_bytes({"Records": []})
+RECORD_SEPARATOR_BYTES = len(", ")
+
+
+def record_bytes(event: Mapping[str, Any]) -> int:
+    """The size of the one record of a batch event within a larger batch event."""
+    return payload_bytes(event) - EMPTY_BATCH_BYTES
+
+
+def records_within(sizes: Iterable[int], limit: int) -> int:
+    """How many records from the front, of these sizes, make a batch event of at most `limit`
+    bytes (at least one: a record alone is always sent)."""
+    total, count = EMPTY_BATCH_BYTES, 0
+    for size in sizes:
+        total += size + (RECORD_SEPARATOR_BYTES if count else 0)
+        if total > limit:
+            return max(count, 1)
+        count += 1
+    return count
 
 
 def queue_arn(region: str, name: str) -> str:

@@ -43,14 +43,9 @@ def harness(
     aws: Any, worker: Any, now: Callable[[], datetime] = lambda: datetime.now(UTC), **settings: Any
 ) -> Harness:
     create_table(aws)
+    settings = {"batch_size": 10, **settings}
     trigger = TableTrigger(
-        "changes",
-        "worker",
-        TABLE,
-        batch_size=10,
-        on_failure="t-dev-failures",
-        target_arn=ALIAS,
-        **settings,
+        "changes", "worker", TABLE, on_failure="t-dev-failures", target_arn=ALIAS, **settings
     )
     triggers = LocalTriggers(queues=[FAILURES], table_triggers=[trigger])
     return Harness(aws, worker, triggers, now=now)
@@ -152,3 +147,22 @@ def test_a_full_batch_does_not_wait_for_the_window(aws, worker):
     put(aws, "a", "b")
     assert run.engine.step() == 1
     assert batches(run) == [["a", "b"]]
+
+
+def test_a_batch_stops_at_lambdas_6_mb_payload_and_the_rest_goes_next(aws, worker):
+    run = harness(aws, worker, batch_size=100, batching_window_s=1)
+    # 20 items of 350,000 bytes, 7 MB: more than one invocation may take.
+    for number in range(20):
+        aws("dynamodb").put_item(
+            TableName=TABLE, Item={"pk": {"S": f"{number:02d}"}, "data": {"S": "x" * 350_000}}
+        )
+    run.run_for(3)
+    events = run.events()
+    sizes = [len(json.dumps(event).encode()) for event in events]
+    assert len(events) == 2 and all(size <= 6 * 1024 * 1024 for size in sizes)
+    # The first batch is full: the second's first record would not have fitted.
+    assert sizes[0] + len(json.dumps(events[1]["Records"][0])) + 2 > 6 * 1024 * 1024
+    keys = [
+        record["dynamodb"]["Keys"]["pk"]["S"] for event in events for record in event["Records"]
+    ]
+    assert keys == [f"{number:02d}" for number in range(20)]
