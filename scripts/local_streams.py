@@ -50,6 +50,8 @@ def _created(record: Mapping[str, Any]) -> datetime:
 
 
 class StreamPoller:
+    """Lambda's event source mapping on one table's stream for one function."""
+
     def __init__(self, engine: DeliveryEngine, trigger: TableTrigger) -> None:
         self.engine, self.trigger = engine, trigger
         self.streams = engine.clients("dynamodbstreams")
