@@ -28,11 +28,10 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 from constructs_lib.authorizers import IDENTITY_SOURCE
-from scripts.local_events import wildcard_pattern
+from scripts.local_events import HTTP_PAYLOAD_VERSION, wildcard_pattern
 from scripts.local_issuer import Clock, LocalIssuer, TokenRejected, token_scopes
 from scripts.sandbox import FunctionError
 
-HTTP_PAYLOAD_VERSION = "2.0"
 BEARER = "bearer "
 
 
