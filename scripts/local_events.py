@@ -15,14 +15,11 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from constructs_lib.limits import HTTP_API_DEFAULT_STAGE, HTTP_API_PAYLOAD_FORMAT
 from constructs_lib.paths import rule_priority, segments, wildcard_path
 from serverless_app.config import RouteConfig
 
 HOST = "127.0.0.1"
-# An HTTP API's event format (its integrations' and authorizers' payload version) and the stage
-# the stack gives it, which serves at the root: no stage in the path.
-HTTP_PAYLOAD_VERSION = "2.0"
-HTTP_API_STAGE = "$default"
 # moto's default account; the ids below only make the events look like API Gateway's.
 ACCOUNT_ID = "123456789012"
 LOCAL_API_ID = "local"
@@ -235,7 +232,7 @@ def http_api_event(
         _join(query, key, value)
     body_text, is_base64 = _event_body(body)
     event: dict[str, Any] = {
-        "version": HTTP_PAYLOAD_VERSION,
+        "version": HTTP_API_PAYLOAD_FORMAT,
         "routeKey": http_route_key(route),
         "rawPath": path,
         "rawQueryString": url.query,
@@ -257,7 +254,7 @@ def http_api_event(
             # API Gateway's HTTP API request ids: 11 random bytes in base64 ("Hq4a1iBJoAMEbfQ=").
             "requestId": base64.b64encode(secrets.token_bytes(11)).decode(),
             "routeKey": http_route_key(route),
-            "stage": HTTP_API_STAGE,
+            "stage": HTTP_API_DEFAULT_STAGE,
             "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "timeEpoch": int(now.timestamp() * 1000),
         },
