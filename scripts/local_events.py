@@ -211,13 +211,7 @@ def http_api_event(
     url = urlsplit(target)
     path = unquote(url.path)
     now = datetime.now(UTC)
-    received: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        if name.lower() == "cookie":
-            cookies += [cookie.strip() for cookie in value.split(";") if cookie.strip()]
-        else:
-            _join(received, name.lower(), value)
+    received, cookies = _headers_and_cookies(headers)
     forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), client_ip]))
     received.update(
         {
@@ -227,9 +221,6 @@ def http_api_event(
             "x-forwarded-proto": "http",
         }
     )
-    query: dict[str, str] = {}
-    for key, value in parse_qsl(url.query, keep_blank_values=True):
-        _join(query, key, value)
     body_text, is_base64 = _event_body(body)
     event: dict[str, Any] = {
         "version": HTTP_API_PAYLOAD_FORMAT,
@@ -238,7 +229,7 @@ def http_api_event(
         "rawQueryString": url.query,
         "cookies": cookies,
         "headers": received,
-        "queryStringParameters": query,
+        "queryStringParameters": _joined(parse_qsl(url.query, keep_blank_values=True)),
         "requestContext": {
             "accountId": ACCOUNT_ID,
             "apiId": LOCAL_API_ID,
@@ -265,9 +256,26 @@ def http_api_event(
     return {key: value for key, value in event.items() if value or key not in OMITTED_WHEN_EMPTY}
 
 
-def _join(values: dict[str, str], key: str, value: str) -> None:
+def _headers_and_cookies(headers: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Payload 2.0's `headers` (lower-case names, joined values) and `cookies` (each cookie of
+    the `Cookie` headers)."""
+    cookies = [
+        cookie.strip()
+        for name, value in headers
+        if name.lower() == "cookie"
+        for cookie in value.split(";")
+        if cookie.strip()
+    ]
+    others = [(name.lower(), value) for name, value in headers if name.lower() != "cookie"]
+    return _joined(others), cookies
+
+
+def _joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
     """Payload 2.0's repeated keys: one entry, the values joined with commas."""
-    values[key] = f"{values[key]},{value}" if key in values else value
+    joined: dict[str, str] = {}
+    for key, value in pairs:
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    return joined
 
 
 def _multi_value(pairs: list[tuple[str, str]]) -> dict[str, list[str]] | None:
