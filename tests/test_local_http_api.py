@@ -25,6 +25,7 @@ from scripts.local_events import http_api_event, http_api_response, match_http_r
 from scripts.local_issuer import LocalIssuer, signing_key
 from serverless_app.config import RouteConfig
 from serverless_app.config.access import CorsConfig
+from serverless_app.config.routes import HttpMethod
 from tests.test_local_front import AuthorizerFunction, Clock
 from tests.test_trigger_events import sample, shape
 
@@ -34,7 +35,7 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
 
-def route(method: str, path: str, function: str = "f") -> RouteConfig:
+def route(method: HttpMethod, path: str, function: str = "f") -> RouteConfig:
     return RouteConfig(method=method, path=path, function=function, authorization="NONE")
 
 
