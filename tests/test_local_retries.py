@@ -31,7 +31,9 @@ class Clock:
 def run(policy: RetryPolicy, fails: int, *, retryable: bool = True, until: float = 100_000):
     """Send one event that fails its first `fails` attempts; step a second at a time.
     The attempts' times, and what was given up."""
-    clock, attempts, given_up = Clock(), [], []
+    clock = Clock()
+    attempts: list[tuple[float, int]] = []
+    given_up: list[GaveUp] = []
 
     def attempt(event: str, number: int) -> str:
         attempts.append((clock.now, number))

@@ -330,8 +330,6 @@ def test_the_configuration_becomes_the_engines_triggers(tmp_path):
             target_arn=ALIAS,
         )
     ]
-    # EventBridge's own defaults: 185 retries over 24 hours.
-    defaults = {"retry_attempts": 185, "maximum_event_age_s": 86_400, "target_arn": ALIAS}
     assert triggers.rules == [
         RuleTrigger(
             "worker-bucket-uploads",
@@ -345,13 +343,18 @@ def test_the_configuration_becomes_the_engines_triggers(tmp_path):
                 },
             },
             bucket="t-dev-uploads-local",
-            **defaults,
+            # EventBridge's own defaults: 185 retries over 24 hours.
+            retry_attempts=185,
+            maximum_event_age_s=86_400,
+            target_arn=ALIAS,
         ),
         RuleTrigger(
             "orders-placed",
             "worker",
             {"source": ["shop"], "detail-type": ["Order placed"]},
-            **defaults,
+            retry_attempts=185,
+            maximum_event_age_s=86_400,
+            target_arn=ALIAS,
         ),
     ]
     assert triggers.function_dead_letter_queues == {"worker": "t-dev-worker-dlq"}
