@@ -309,11 +309,19 @@ def http_api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
         "integrations": {
             item["IntegrationId"]: item for item in v2.get_integrations(ApiId=api_id)["Items"]
         },
+        # Each as GetAuthorizer answers it (what the provider reads), found through the list.
         "authorizers": {
-            item["AuthorizerId"]: item for item in v2.get_authorizers(ApiId=api_id)["Items"]
+            item["AuthorizerId"]: _without_metadata(
+                v2.get_authorizer(ApiId=api_id, AuthorizerId=item["AuthorizerId"])
+            )
+            for item in v2.get_authorizers(ApiId=api_id)["Items"]
         },
         "stages": {stage["StageName"]: stage for stage in v2.get_stages(ApiId=api_id)["Items"]},
     }
+
+
+def _without_metadata(answer: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in answer.items() if key != "ResponseMetadata"}
 
 
 def table_facts(endpoint: Endpoint, table_name: str) -> dict[str, Any]:
