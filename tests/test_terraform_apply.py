@@ -1281,6 +1281,45 @@ def test_the_http_apis_lambda_authorizer_invokes_the_live_alias_as_the_file_says
                 )
 
 
+def test_a_cognito_resource_server_offers_the_scopes_its_routes_require(http_applied):
+    """DescribeResourceServer: the file's identifier and scopes; the app client allowed them
+    (with openid and email) through the authorization code grant back to the file's callback
+    URLs; the hosted sign-in's domain `<project>-<env>-<key>`; every route's scopes exist."""
+    config, outputs = http_applied["config"], http_applied["outputs"]
+    declared = {
+        key: authorizer
+        for key, authorizer in config["authorizers"].items()
+        if "resource_server" in authorizer
+    }
+    assert declared, "tests/config/http_api.toml applies a resource server"
+    for key, authorizer in declared.items():
+        server, pool = authorizer["resource_server"], http_applied["user_pools"][key]
+        pool_id = pool["pool"]["Id"]
+        applied = pool["resource_servers"]
+        assert set(applied) == {server["identifier"]}
+        found = applied[server["identifier"]]
+        assert found["UserPoolId"] == pool_id
+        assert sorted(found["Scopes"], key=lambda scope: scope["ScopeName"]) == [
+            {"ScopeName": name, "ScopeDescription": description}
+            for name, description in sorted(server["scopes"].items())
+        ]
+        scopes = [f"{server['identifier']}/{name}" for name in server["scopes"]]
+        client = pool["client"]
+        assert sorted(client["AllowedOAuthScopes"]) == sorted(["openid", "email", *scopes])
+        assert client["AllowedOAuthFlows"] == ["code"]
+        assert client["AllowedOAuthFlowsUserPoolClient"] is True
+        assert client["SupportedIdentityProviders"] == ["COGNITO"]
+        assert sorted(client["CallbackURLs"]) == sorted(authorizer["callback_urls"])
+        prefix = authorizer.get("domain_prefix", f"{_prefix(config)}-{key}")
+        assert (pool["domain"]["Domain"], pool["domain"]["UserPoolId"]) == (prefix, pool_id)
+        assert outputs["user_pools"][key]["sign_in_url"] == (
+            f"https://{prefix}.auth.{config['region']}.amazoncognito.com"
+        )
+        for route in config["routes"]:
+            if route.get("authorization") == key:
+                assert set(route.get("scopes", [])) <= set(scopes), route
+
+
 # API Gateway's spelling of a request part in an authorizer's identity source, per API kind
 # (AWS: REST `identitySource`, HTTP API `IdentitySource`); the file writes `header.<name>`.
 REST_REQUEST_PARTS = {"header": "method.request.header", "query": "method.request.querystring"}
