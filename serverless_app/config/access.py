@@ -210,9 +210,9 @@ class ResourceServerConfig(StrictModel):
         Field(min_length=1, max_length=RESOURCE_SERVER_MAX_SCOPES),
     ] = Field(
         description=(
-            f"scope name -> description (1-{SCOPE_DESCRIPTION_MAX} characters), 1-"
-            f"{RESOURCE_SERVER_MAX_SCOPES} (Cognito's quota); a route requires one as "
-            f"`<identifier>/<name>`, at most {OAUTH_SCOPE_MAX} characters"
+            f"scope name -> description (1-{SCOPE_DESCRIPTION_MAX} characters), at most "
+            "Cognito's quota of scopes; a route requires one as `<identifier>/<name>`, at most "
+            f"{OAUTH_SCOPE_MAX} characters"
         ),
         json_schema_extra={"type_text": "table"},
     )
@@ -305,8 +305,8 @@ class AuthorizerConfig(StrictModel):
     ) = Field(
         default=None,
         description=(
-            f"required with `resource_server`, and only then: 1-{CALLBACK_URLS_MAX} URLs the "
-            "hosted sign-in may send the authorization code to (your app's sign-in page)"
+            "required with `resource_server`, and only then: the URLs the hosted sign-in may "
+            "send the authorization code to (your app's sign-in page)"
         ),
         json_schema_extra={"default_text": "—"},
     )

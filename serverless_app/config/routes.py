@@ -62,7 +62,8 @@ class RouteConfig(StrictModel):
         default_factory=list,
         description=(
             "OAuth scopes the caller's token must carry one of, e.g. `orders/write`; only with a "
-            "`cognito` or `jwt` authorizer"
+            "`cognito` or `jwt` authorizer; a cognito authorizer's only if its tokens carry them "
+            "(its `resource_server`'s, `openid`, `email`, `aws.cognito.signin.user.admin`)"
         ),
     )
     load_balancer: bool = Field(
