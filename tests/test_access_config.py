@@ -107,7 +107,7 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
         with_route({"authorizers.users": COGNITO}, authorization="users", scopes=["orders/write"]),
         f"routes[{NEW}].scopes[0]",
         "no token of authorizers.users carries it (aws.cognito.signin.user.admin): custom "
-        "scopes need authorizers.<key>.resource_server",
+        "scopes need authorizers.users.resource_server",
     ),
     "a scope the resource server does not have, with a suggestion": (
         with_route(

@@ -231,7 +231,7 @@ def _unknown_scopes(
             hint = (
                 ""
                 if authorizer.resource_server is not None
-                else ": custom scopes need authorizers.<key>.resource_server"
+                else f": custom scopes need authorizers.{key}.resource_server"
             )
             message = (
                 f"no token of authorizers.{key} carries it ({', '.join(offered)}){hint}"
