@@ -150,11 +150,12 @@ An event source mapping on an alias (met when dev got its queue worker):
    SQS API reference's and the CLI's examples), and the provider, comparing the text, planned a
    whitespace change on every re-plan. Fix: as AWS.
 
-A Cognito user pool with a resource server and its hosted sign-in (met when the `httpapi`
+A Cognito user pool with a resource server and its hosted sign-in (read before the `httpapi`
 cycle got custom scopes):
 
-35. cognito-idp has no UpdateResourceServer and no DeleteResourceServer: the provider's
-   destroy of `aws_cognito_resource_server` got HTTP 500 and retried. AWS replaces the
+35. cognito-idp has no UpdateResourceServer and no DeleteResourceServer (HTTP 500), which the
+   provider calls to change and to destroy `aws_cognito_resource_server` (found by reading
+   moto's responses before the cycle applied one). AWS replaces the
    server's name and scopes (UpdateResourceServer: "If you don't provide a value for an
    attribute, it is set to the default value") and deletes it (API reference). Fix: as AWS;
    an unknown identifier answers `ResourceNotFoundException`.
