@@ -32,7 +32,7 @@ from constructs_lib.releases import (
 from constructs_lib.routes import Route
 from constructs_lib.s3 import ExpirationRule, SecureBucket, SecureBucketProps
 from constructs_lib.secrets import FunctionSecrets, FunctionSecretsProps
-from constructs_lib.user_pool import UserPool, UserPoolProps
+from constructs_lib.user_pool import HostedSignIn, ResourceServer, UserPool, UserPoolProps
 from constructs_lib.vpc import FlowLogProps, Network, NetworkProps, Subnet
 from constructs_lib.waf import RateLimit, WebFirewall, WebFirewallProps
 from serverless_app.account import provider_account
@@ -121,6 +121,7 @@ class ServerlessStack(TerraformStack):
                 UserPoolProps(
                     name=f"{config.name_prefix}-{key}",
                     deletion_protection=authorizer.deletion_protection,
+                    hosted_sign_in=_hosted_sign_in(config, key),
                 ),
             )
             for key, authorizer in config.authorizers.items()
@@ -463,3 +464,16 @@ class DeployedFunction:
 
 def _subnets(subnets: dict[str, SubnetConfig]) -> list[Subnet]:
     return [Subnet(key, subnet.cidr, subnet.az) for key, subnet in subnets.items()]
+
+
+def _hosted_sign_in(config: StackConfig, key: str) -> HostedSignIn | None:
+    """Cognito authorizer `key`'s resource server and hosted sign-in, when it declares one."""
+    authorizer = config.authorizers[key]
+    server = authorizer.resource_server
+    if server is None or authorizer.callback_urls is None:
+        return None
+    return HostedSignIn(
+        ResourceServer(server.identifier, dict(server.scopes)),
+        tuple(authorizer.callback_urls),
+        config.sign_in_domain_prefix(key),
+    )

@@ -77,11 +77,16 @@ def add_outputs(stack: ServerlessStack) -> None:
                     "user_pool_id": pool.pool_id,
                     "client_id": pool.client_id,
                     "issuer": pool.issuer,
+                    **(
+                        {"sign_in_url": pool.sign_in_url(stack.config.region)}
+                        if pool.domain is not None
+                        else {}
+                    ),
                 }
                 for key, pool in stack.user_pools.items()
             },
-            "Per cognito authorizer: the user pool, the app client a sign-in page uses, and "
-            "the tokens' issuer",
+            "Per cognito authorizer: the user pool, the app client a sign-in page uses, the "
+            "tokens' issuer and, with a resource server, the hosted sign-in's URL",
         ),
         "vpc_id": (stack.network.vpc_id, "VPC id"),
         "alarm_topic_arn": (

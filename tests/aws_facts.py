@@ -289,13 +289,29 @@ def function_url_facts(endpoint: Endpoint, function_name: str) -> dict[str, Any]
 
 
 def user_pool_facts(endpoint: Endpoint, pool: dict[str, str]) -> dict[str, Any]:
-    """A user pool and its app client, from the output `user_pools`."""
+    """A user pool, its app client, each of its resource servers (DescribeResourceServer of
+    those ListResourceServers names) and its domain, from the output `user_pools`."""
     cognito = endpoint.client("cognito-idp")
+    pool_id = pool["user_pool_id"]
+    described = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+    listed = cognito.list_resource_servers(UserPoolId=pool_id, MaxResults=50)["ResourceServers"]
+    domain = described.get("Domain")
     return {
-        "pool": cognito.describe_user_pool(UserPoolId=pool["user_pool_id"])["UserPool"],
-        "client": cognito.describe_user_pool_client(
-            UserPoolId=pool["user_pool_id"], ClientId=pool["client_id"]
-        )["UserPoolClient"],
+        "pool": described,
+        "client": cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=pool["client_id"])[
+            "UserPoolClient"
+        ],
+        "resource_servers": {
+            server["Identifier"]: cognito.describe_resource_server(
+                UserPoolId=pool_id, Identifier=server["Identifier"]
+            )["ResourceServer"]
+            for server in listed
+        },
+        "domain": (
+            cognito.describe_user_pool_domain(Domain=domain)["DomainDescription"]
+            if domain
+            else None
+        ),
     }
 
 
@@ -309,11 +325,19 @@ def http_api_facts(endpoint: Endpoint, invoke_url: str) -> dict[str, Any]:
         "integrations": {
             item["IntegrationId"]: item for item in v2.get_integrations(ApiId=api_id)["Items"]
         },
+        # Each as GetAuthorizer answers it (what the provider reads), found through the list.
         "authorizers": {
-            item["AuthorizerId"]: item for item in v2.get_authorizers(ApiId=api_id)["Items"]
+            item["AuthorizerId"]: _without_metadata(
+                v2.get_authorizer(ApiId=api_id, AuthorizerId=item["AuthorizerId"])
+            )
+            for item in v2.get_authorizers(ApiId=api_id)["Items"]
         },
         "stages": {stage["StageName"]: stage for stage in v2.get_stages(ApiId=api_id)["Items"]},
     }
+
+
+def _without_metadata(answer: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in answer.items() if key != "ResponseMetadata"}
 
 
 def table_facts(endpoint: Endpoint, table_name: str) -> dict[str, Any]:

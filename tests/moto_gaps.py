@@ -149,6 +149,22 @@ An event source mapping on an alias (met when dev got its queue worker):
    `": "`); AWS answers it compact (`{"deadLetterTargetArn":"...","maxReceiveCount":5}`, the
    SQS API reference's and the CLI's examples), and the provider, comparing the text, planned a
    whitespace change on every re-plan. Fix: as AWS.
+
+A Cognito user pool with a resource server and its hosted sign-in (read before the `httpapi`
+cycle got custom scopes):
+
+35. cognito-idp has no UpdateResourceServer and no DeleteResourceServer (HTTP 500), which the
+   provider calls to change and to destroy `aws_cognito_resource_server` (found by reading
+   moto's responses before the cycle applied one). AWS replaces the
+   server's name and scopes (UpdateResourceServer: "If you don't provide a value for an
+   attribute, it is set to the default value") and deletes it (API reference). Fix: as AWS;
+   an unknown identifier answers `ResourceNotFoundException`.
+36. CreateUserPoolClient and UpdateUserPoolClient accept any `AllowedOAuthScopes`; AWS
+   refuses a scope that is neither a standard one (`phone`, `email`, `openid`, `profile`,
+   `aws.cognito.signin.user.admin`) nor `<identifier>/<name>` of one of the pool's resource
+   servers (`ScopeDoesNotExistException`, API reference, CreateUserPoolClient errors), so a
+   stack creating the client before its resource server applied here and failed on AWS.
+   Fix: as AWS.
 """
 
 from __future__ import annotations
@@ -198,6 +214,8 @@ def install(*, secure_transport: bool) -> None:
     _function_urls_per_qualifier()
     _http_api_stage_updates_and_authorizer_lists()
     _mapping_keeps_the_alias_it_invokes()
+    _resource_servers_update_and_delete()
+    _client_scopes_must_exist()
     _redrive_policy_as_aws_writes_it()
 
 
@@ -1030,3 +1048,73 @@ def _redrive_policy_as_aws_writes_it() -> None:
         return result
 
     Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
+
+
+def _resource_servers_update_and_delete() -> None:
+    from moto.cognitoidp.exceptions import ResourceNotFoundError
+    from moto.cognitoidp.responses import CognitoIdpResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    def resource_server(response: Any) -> Any:
+        pool = response.backend.describe_user_pool(response._get_param("UserPoolId"))
+        identifier = response._get_param("Identifier")
+        if identifier not in pool.resource_servers:
+            raise ResourceNotFoundError(f"Resource server {identifier} does not exist.")
+        return pool, identifier
+
+    def update_resource_server(self: Any) -> Any:
+        pool, identifier = resource_server(self)
+        server = pool.resource_servers[identifier]
+        # Whatever the request leaves out returns to its default (no scopes).
+        server.name = self._get_param("Name")
+        server.scopes = self._get_param("Scopes") or []
+        return ActionResult({"ResourceServer": server.to_json()})
+
+    def delete_resource_server(self: Any) -> Any:
+        pool, identifier = resource_server(self)
+        del pool.resource_servers[identifier]
+        return EmptyResult()
+
+    CognitoIdpResponse.update_resource_server = update_resource_server  # type: ignore[attr-defined]
+    CognitoIdpResponse.delete_resource_server = delete_resource_server  # type: ignore[attr-defined]
+
+
+# Cognito's own OAuth scopes; any other allowed scope is `<identifier>/<name>` of a resource
+# server of the pool (API reference, CreateUserPoolClient, AllowedOAuthScopes).
+COGNITO_STANDARD_SCOPES = frozenset(
+    {"phone", "email", "openid", "profile", "aws.cognito.signin.user.admin"}
+)
+
+
+def _client_scopes_must_exist() -> None:
+    from moto.cognitoidp.models import CognitoIdpBackend
+    from moto.core.exceptions import JsonRESTError
+
+    def check_scopes(backend: Any, user_pool_id: str, config: dict[str, Any]) -> None:
+        pool = backend.describe_user_pool(user_pool_id)
+        offered = set(COGNITO_STANDARD_SCOPES)
+        for identifier, server in pool.resource_servers.items():
+            offered |= {f"{identifier}/{scope['ScopeName']}" for scope in server.scopes or []}
+        for scope in config.get("AllowedOAuthScopes") or []:
+            if scope not in offered:
+                raise JsonRESTError(
+                    "ScopeDoesNotExistException", f"Invalid scope requested: {scope}"
+                )
+
+    create = CognitoIdpBackend.create_user_pool_client
+    update = CognitoIdpBackend.update_user_pool_client
+
+    def create_user_pool_client(
+        self: Any, user_pool_id: str, generate_secret: bool, extended_config: dict[str, Any]
+    ) -> Any:
+        check_scopes(self, user_pool_id, extended_config or {})
+        return create(self, user_pool_id, generate_secret, extended_config)
+
+    def update_user_pool_client(
+        self: Any, user_pool_id: str, client_id: str, extended_config: dict[str, Any]
+    ) -> Any:
+        check_scopes(self, user_pool_id, extended_config or {})
+        return update(self, user_pool_id, client_id, extended_config)
+
+    CognitoIdpBackend.create_user_pool_client = create_user_pool_client  # type: ignore[method-assign]
+    CognitoIdpBackend.update_user_pool_client = update_user_pool_client  # type: ignore[method-assign]

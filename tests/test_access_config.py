@@ -20,6 +20,10 @@ LAMBDA = {"type": "lambda", "function": "escape"}
 # The index of the route `with_route` adds.
 NEW = len(dev_with({})["routes"])
 JWT = {"type": "jwt", "issuer": "https://issuer.example.com", "audiences": ["api"]}
+# A user pool with custom scopes: its resource server and the hosted sign-in's return address.
+ORDERS_SERVER = {"identifier": "orders", "scopes": {"read": "Read orders", "write": "Place orders"}}
+SIGN_IN = {"callback_urls": ["https://app.example.com/callback"]}
+COGNITO_SCOPED = {**COGNITO, "resource_server": ORDERS_SERVER, **SIGN_IN}
 
 
 def route(**keys: Any) -> dict[str, Any]:
@@ -99,6 +103,96 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
         f"routes[{NEW}].scopes[0]",
         "an OAuth scope",
     ),
+    "a custom scope without a resource server": (
+        with_route({"authorizers.users": COGNITO}, authorization="users", scopes=["orders/write"]),
+        f"routes[{NEW}].scopes[0]",
+        "no token of authorizers.users carries it (aws.cognito.signin.user.admin): custom "
+        "scopes need authorizers.users.resource_server",
+    ),
+    "a scope the resource server does not have, with a suggestion": (
+        with_route(
+            {"authorizers.users": COGNITO_SCOPED}, authorization="users", scopes=["orders/wirte"]
+        ),
+        f"routes[{NEW}].scopes[0]",
+        "no token of authorizers.users carries it (orders/read, orders/write, openid, email, "
+        "aws.cognito.signin.user.admin); did you mean 'orders/write'?",
+    ),
+    "a resource server on a jwt authorizer": (
+        dev_with({"authorizers.partner": {**JWT, "resource_server": ORDERS_SERVER}}),
+        "authorizers.partner.resource_server",
+        "only used with type = 'cognito', not 'jwt'",
+    ),
+    "a resource server without callback URLs": (
+        dev_with({"authorizers.users": {**COGNITO, "resource_server": ORDERS_SERVER}}),
+        "authorizers.users.callback_urls",
+        "required with resource_server",
+    ),
+    "callback URLs without a resource server": (
+        dev_with({"authorizers.users": {**COGNITO, **SIGN_IN}}),
+        "authorizers.users.callback_urls",
+        "only used with resource_server",
+    ),
+    "a plain-http callback URL off localhost": (
+        dev_with(
+            {"authorizers.users": {**COGNITO_SCOPED, "callback_urls": ["http://app.example.com/"]}}
+        ),
+        "authorizers.users.callback_urls[0]",
+        "http:// only for localhost",
+    ),
+    "a callback URL with a fragment": (
+        dev_with(
+            {"authorizers.users": {**COGNITO_SCOPED, "callback_urls": ["https://a.example.com/#x"]}}
+        ),
+        "authorizers.users.callback_urls[0]",
+        "without a `#` fragment",
+    ),
+    "a scope name with a slash": (
+        dev_with(
+            {
+                "authorizers.users": {
+                    **COGNITO_SCOPED,
+                    "resource_server": {"identifier": "orders", "scopes": {"a/b": "x"}},
+                }
+            }
+        ),
+        "authorizers.users.resource_server.scopes.a/b",
+        "no space, quote, backslash or `/`",
+    ),
+    "no scopes on a resource server": (
+        dev_with(
+            {
+                "authorizers.users": {
+                    **COGNITO_SCOPED,
+                    "resource_server": {"identifier": "orders", "scopes": {}},
+                }
+            }
+        ),
+        "authorizers.users.resource_server.scopes",
+        "at least 1 item",
+    ),
+    "a scope longer than Cognito's 256 characters": (
+        dev_with(
+            {
+                "authorizers.users": {
+                    **COGNITO_SCOPED,
+                    "resource_server": {"identifier": "o" * 250, "scopes": {"written": "x"}},
+                }
+            }
+        ),
+        "authorizers.users.resource_server.scopes.written",
+        "is 258 characters; Cognito's allowed scopes are at most 256",
+    ),
+    "a domain prefix Cognito reserves": (
+        dev_with({"authorizers.users": {**COGNITO_SCOPED, "domain_prefix": "my-aws-login"}}),
+        "authorizers.users.domain_prefix",
+        "Cognito refuses a domain prefix containing 'aws'",
+    ),
+    "a derived domain prefix Cognito reserves": (
+        dev_with({"authorizers.cognito-users": COGNITO_SCOPED}),
+        "authorizers.cognito-users.resource_server",
+        "its hosted sign-in domain prefix 'hello-dev-cognito-users' (<project>-<env>-<key>): "
+        "Cognito refuses a domain prefix containing 'cognito'; set domain_prefix",
+    ),
     "lambda authorizer naming a missing function": (
         dev_with({"authorizers.gate": {"type": "lambda", "function": "escpe"}}),
         "authorizers.gate.function",
@@ -177,8 +271,16 @@ GOOD = {
         }
     ),
     "any origin without credentials": dev_with({"api.cors": {"allow_origins": ["*"]}}),
-    "a cognito route with scopes": with_route(
-        {"authorizers.users": COGNITO}, authorization="users", scopes=["orders/write"]
+    "a cognito route with a custom scope of its resource server": with_route(
+        {"authorizers.users": COGNITO_SCOPED}, authorization="users", scopes=["orders/write"]
+    ),
+    "a cognito route asking for the sign-in API's own scope": with_route(
+        {"authorizers.users": COGNITO},
+        authorization="users",
+        scopes=["aws.cognito.signin.user.admin"],
+    ),
+    "a derived domain prefix overridden": dev_with(
+        {"authorizers.cognito-users": {**COGNITO_SCOPED, "domain_prefix": "hello-dev-login"}}
     ),
     "a lambda authorizer with a query source and no cache": with_route(
         {

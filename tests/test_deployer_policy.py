@@ -158,6 +158,9 @@ UNSCOPABLE_PREFIXES = ("ec2:Describe", "elasticloadbalancing:Describe")
 UNSCOPABLE = {
     "acm:RequestCertificate",
     "cognito-idp:CreateUserPool",
+    # It takes the domain, not the pool (the service authorization reference names no
+    # resource type for it).
+    "cognito-idp:DescribeUserPoolDomain",
     "cloudwatch:DescribeAlarms",
     "kms:CreateKey",
     "kms:ListAliases",

@@ -12,7 +12,7 @@ from cdktf import TerraformOutput
 from constructs_lib.apigw import FunctionAuthorizer, UserPoolAuthorizer
 from constructs_lib.cors import CorsPolicy, answer_headers
 from constructs_lib.function_url import FunctionUrl, FunctionUrlProps
-from constructs_lib.user_pool import UserPool, UserPoolProps
+from constructs_lib.user_pool import HostedSignIn, ResourceServer, UserPool, UserPoolProps
 from tests.support import (
     api_document,
     api_operations,
@@ -260,3 +260,58 @@ def test_a_user_pool_signs_users_in_by_email_with_a_public_srp_client():
     assert client["generate_secret"] is False
     assert client["explicit_auth_flows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     assert json.dumps(client["user_pool_id"]).count("aws_cognito_user_pool.") == 1
+    # Without a resource server: no OAuth flows, no domain, no resource server.
+    assert "allowed_oauth_flows" not in client and "allowed_oauth_scopes" not in client
+    assert resources(synthesized, "aws_cognito_resource_server") == {}
+    assert resources(synthesized, "aws_cognito_user_pool_domain") == {}
+
+
+ORDERS = ResourceServer("orders", {"read": "Read orders", "write": "Place orders"})
+CALLBACKS = ("https://app.example.com/callback", "http://localhost:3000/callback")
+
+
+def test_a_resource_server_gives_the_client_its_scopes_through_the_hosted_sign_in():
+    def build(stack):
+        sign_in = HostedSignIn(ORDERS, CALLBACKS, "t-login")
+        pool = UserPool(stack, "users", UserPoolProps(name="t-users", hosted_sign_in=sign_in))
+        TerraformOutput(stack, "sign-in", value=pool.sign_in_url("eu-west-1"))
+
+    synthesized = synth_construct(build)
+    server_id, server = next(iter(resources(synthesized, "aws_cognito_resource_server").items()))
+    assert (server["identifier"], server["name"]) == ("orders", "t-users")
+    assert server["scope"] == [
+        {"scope_name": "read", "scope_description": "Read orders"},
+        {"scope_name": "write", "scope_description": "Place orders"},
+    ]
+    client = only(synthesized, "aws_cognito_user_pool_client")
+    assert client["allowed_oauth_flows_user_pool_client"] is True
+    assert client["allowed_oauth_flows"] == ["code"]
+    assert client["allowed_oauth_scopes"] == ["openid", "email", "orders/read", "orders/write"]
+    assert client["callback_urls"] == list(CALLBACKS)
+    assert client["supported_identity_providers"] == ["COGNITO"]
+    # Cognito refuses a scope no resource server has yet: the client waits for it.
+    assert client["depends_on"] == [f"aws_cognito_resource_server.{server_id}"]
+    domain = only(synthesized, "aws_cognito_user_pool_domain")
+    assert domain["domain"] == "t-login"
+    url = synthesized["output"]["sign-in"]["value"]
+    assert url.startswith("https://${aws_cognito_user_pool_domain.")
+    assert url.endswith(".domain}.auth.eu-west-1.amazoncognito.com")
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: ResourceServer("orders", {}), "1-100 scopes"),
+        (lambda: ResourceServer("orders", {"a/b": "x"}), "not a scope name"),
+        (lambda: ResourceServer("has space", {"a": "x"}), "not a resource server identifier"),
+        (lambda: ResourceServer("o" * 250, {"written": "x"}), "longer than 256"),
+        (lambda: ResourceServer("orders", {"a": ""}), "a description of 1-256"),
+        (lambda: HostedSignIn(ORDERS, (), "t-login"), "1-100 callback URLs"),
+        (lambda: HostedSignIn(ORDERS, ("http://app.example.com",), "t"), "not a callback URL"),
+        (lambda: HostedSignIn(ORDERS, CALLBACKS, "my-cognito"), "containing 'cognito'"),
+        (lambda: HostedSignIn(ORDERS, CALLBACKS, "-login"), "1-63 lowercase letters"),
+    ],
+)
+def test_the_props_refuse_what_cognito_refuses(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()

@@ -843,3 +843,65 @@ def test_a_queues_redrive_policy_is_answered_compact(https):
     queue = sqs.create_queue(QueueName="gap-live", Attributes={"RedrivePolicy": policy})
     answered = sqs.get_queue_attributes(QueueUrl=queue["QueueUrl"], AttributeNames=["All"])
     assert answered["Attributes"]["RedrivePolicy"] == policy
+
+
+def test_a_resource_server_is_updated_and_deleted(https):
+    cognito = https.client("cognito-idp")
+    pool_id = cognito.create_user_pool(PoolName="gap-resource-server")["UserPool"]["Id"]
+    read = {"ScopeName": "read", "ScopeDescription": "Read orders"}
+    cognito.create_resource_server(
+        UserPoolId=pool_id, Identifier="orders", Name="orders", Scopes=[read]
+    )
+    write = {"ScopeName": "write", "ScopeDescription": "Place orders"}
+    updated = cognito.update_resource_server(
+        UserPoolId=pool_id, Identifier="orders", Name="orders-api", Scopes=[write]
+    )["ResourceServer"]
+    assert (updated["Name"], updated["Scopes"]) == ("orders-api", [write])
+    found = cognito.describe_resource_server(UserPoolId=pool_id, Identifier="orders")
+    assert found["ResourceServer"]["Scopes"] == [write]
+    cognito.delete_resource_server(UserPoolId=pool_id, Identifier="orders")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        cognito.describe_resource_server(UserPoolId=pool_id, Identifier="orders")
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        cognito.delete_resource_server(UserPoolId=pool_id, Identifier="orders")
+
+
+@pytest.mark.parametrize(
+    ("scopes", "refused"),
+    [
+        (["openid", "email", "orders/read"], None),
+        (["aws.cognito.signin.user.admin", "profile", "phone"], None),
+        (["orders/write"], "orders/write"),  # the server has no such scope
+        (["billing/read"], "billing/read"),  # no such server
+    ],
+)
+def test_a_client_may_only_allow_scopes_that_exist(https, scopes, refused):
+    cognito = https.client("cognito-idp")
+    pool_id = cognito.create_user_pool(PoolName="gap-client-scopes")["UserPool"]["Id"]
+    oauth = {
+        "AllowedOAuthFlowsUserPoolClient": True,
+        "AllowedOAuthFlows": ["code"],
+        "CallbackURLs": ["https://app.example.com/callback"],
+    }
+    # Before the resource server exists even its own scope is refused, on create and update.
+    with pytest.raises(ClientError, match="ScopeDoesNotExistException"):
+        cognito.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="early", AllowedOAuthScopes=["orders/read"], **oauth
+        )
+    read = {"ScopeName": "read", "ScopeDescription": "Read orders"}
+    cognito.create_resource_server(
+        UserPoolId=pool_id, Identifier="orders", Name="orders", Scopes=[read]
+    )
+    client_id = cognito.create_user_pool_client(UserPoolId=pool_id, ClientName="app", **oauth)[
+        "UserPoolClient"
+    ]["ClientId"]
+    for call, arguments in (
+        (cognito.create_user_pool_client, {"ClientName": "c"}),
+        (cognito.update_user_pool_client, {"ClientId": client_id}),
+    ):
+        if refused is None:
+            answer = call(UserPoolId=pool_id, AllowedOAuthScopes=scopes, **oauth, **arguments)
+            assert answer["UserPoolClient"]["AllowedOAuthScopes"] == scopes
+        else:
+            with pytest.raises(ClientError, match=f"ScopeDoesNotExistException.*{refused}"):
+                call(UserPoolId=pool_id, AllowedOAuthScopes=scopes, **oauth, **arguments)

@@ -202,6 +202,13 @@ ORDERINGS = {
         same_role("cloudwatch_role_arn"),
         "API Gateway tests the role when the setting names it",
     ),
+    "app client after its resource server": Ordering(
+        "aws_cognito_user_pool_client",
+        "aws_cognito_resource_server",
+        same("user_pool_id"),
+        "Cognito refuses an allowed OAuth scope no resource server of the pool has yet "
+        "(ScopeDoesNotExistException; moto gap 36 makes the emulator refuse it too)",
+    ),
     "logging-role marker after the region's setting": Ordering(
         "aws_ssm_parameter",
         "aws_api_gateway_account",
@@ -216,11 +223,14 @@ def all_stacks(stacks, nat_stack) -> dict[str, dict]:
     """The shipped environments, every operating option on, dev with a NAT gateway (the shipped
     files run without one), and the bootstrap stack."""
     operations = synth_config(load_config(REPO_ROOT / "tests" / "config" / "operations.toml"))
+    # The HTTP API variant: a user pool with a resource server and hosted sign-in.
+    http_api = synth_config(load_config(REPO_ROOT / "tests" / "config" / "http_api.toml"))
     bootstrap = load_config(BOOTSTRAP_TEST_CONFIG, BootstrapConfig)
     bootstrap_json = json.loads(CdktfTesting.synth(StateBucketStack(CdktfTesting.app(), bootstrap)))
     return {
         **stacks,
         "operations": operations,
+        "httpapi": http_api,
         "dev with NAT": nat_stack,
         "bootstrap": bootstrap_json,
     }

@@ -65,6 +65,13 @@ function = "orders"
 authorization = "NONE"
 load_balancer = false
 """
+# dev's `users` gets the resource server whose scope the POST route asks for (a route's
+# scopes must exist on its authorizer).
+USERS = '[authorizers.users]\ntype = "cognito"\n'
+USERS_SCOPES = (
+    'resource_server = { identifier = "orders", scopes = { write = "Place orders" } }\n'
+    'callback_urls = ["http://localhost:3000/callback"]\n'
+)
 # Answers what reached it, with the CORS headers a function adds itself from CORS_POLICY.
 ORDERS_APP = """
 import json, os
@@ -125,7 +132,9 @@ def front(tmp_path_factory) -> Iterator[Front]:
         (folder / key / "app.py").write_text(code)
     config = folder / "dev.toml"
     added = FRONT.format(orders=folder / "orders", gate=folder / "gate")
-    config.write_text((CONFIG_DIR / "dev.toml").read_text() + added)
+    dev = (CONFIG_DIR / "dev.toml").read_text()
+    assert dev.count(USERS) == 1
+    config.write_text(dev.replace(USERS, USERS + USERS_SCOPES) + added)
     with serving("--config", str(config), "--issuer-port", "0") as running:
         assert running.process.stdout is not None
         line = running.process.stdout.readline()

@@ -26,19 +26,19 @@ HTTP_API_CONFIG = REPO_ROOT / "tests" / "config" / "http_api.toml"
 APP = "https://app.example.com"
 # What the test adds to the file: a function that answers with the event it got (and CORS
 # headers and cookies of its own), behind a greedy ANY route, the file's JWT authorizer and a
-# Lambda authorizer with simple responses.
+# Lambda authorizer with simple responses (its own `counter`: the file's `gate` counts nothing).
 ADDED = """
-[authorizers.gate]
+[authorizers.counter]
 type = "lambda"
-function = "gate"
+function = "counter"
 identity_sources = ["header.X-Api-Key"]
 result_ttl_seconds = 300
 
 [functions.probe]
 source_dir = "{probe}"
 
-[functions.gate]
-source_dir = "{gate}"
+[functions.counter]
+source_dir = "{counter}"
 
 [[routes]]
 method = "ANY"
@@ -58,7 +58,7 @@ scopes = ["orders/read"]
 method = "GET"
 path = "/gated"
 function = "probe"
-authorization = "gate"
+authorization = "counter"
 """
 PROBE_APP = """
 import json
@@ -96,11 +96,11 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> Iterator[Front]:
     folder = tmp_path_factory.mktemp("http-api")
-    for key, code in {"probe": PROBE_APP, "gate": GATE_APP}.items():
+    for key, code in {"probe": PROBE_APP, "counter": GATE_APP}.items():
         (folder / key).mkdir()
         (folder / key / "app.py").write_text(code)
     config = folder / "http_api.toml"
-    added = ADDED.format(probe=folder / "probe", gate=folder / "gate")
+    added = ADDED.format(probe=folder / "probe", counter=folder / "counter")
     config.write_text(HTTP_API_CONFIG.read_text() + added)
     with serving("--config", str(config)) as running:
         assert running.process.stdout is not None

@@ -66,12 +66,13 @@ def test_one_key_swaps_the_rest_api_for_an_http_api_and_nothing_else(both_kinds)
     assert http - rest == Counter(
         {
             "aws_apigatewayv2_api": 1,
-            # One integration per function (hello), one route per [[routes]] entry; the user
-            # pool's tokens checked by a JWT authorizer (REST: in the OpenAPI document).
+            # One integration per function a route reaches (hello), one route per [[routes]]
+            # entry; the user pool's tokens checked by a JWT authorizer and the gate function's
+            # REQUEST authorizer (REST: both in the OpenAPI document).
             "aws_apigatewayv2_integration": 1,
-            "aws_apigatewayv2_route": 3,
+            "aws_apigatewayv2_route": 5,
             "aws_apigatewayv2_stage": 1,
-            "aws_apigatewayv2_authorizer": 1,
+            "aws_apigatewayv2_authorizer": 2,
         }
     )
     assert rest - http == Counter(
@@ -119,7 +120,9 @@ def test_the_http_apis_alarms_read_its_id_stage_and_routes(http_stack):
         {"ApiId": api_id, "Stage": stage, "Resource": "/hello", "Method": "GET"},
         {"ApiId": api_id, "Stage": stage, "Resource": "/hello/{who}", "Method": "GET"},
         {"ApiId": api_id, "Stage": stage, "Resource": "/me", "Method": "GET"},
+        {"ApiId": api_id, "Stage": stage, "Resource": "/orders", "Method": "GET"},
         {"ApiId": api_id, "Stage": stage, "Resource": "/orders", "Method": "POST"},
+        {"ApiId": api_id, "Stage": stage, "Resource": "/reports", "Method": "GET"},
     ]
 
 
@@ -154,7 +157,7 @@ def test_cognito_and_jwt_authorizers_guard_their_routes_with_cors_on_the_api(htt
     authorizers = {
         a["name"]: a for a in resources(http_stack, "aws_apigatewayv2_authorizer").values()
     }
-    assert set(authorizers) == {"users", "partners"}
+    assert set(authorizers) == {"users", "partners", "gate"}
     pool = ref(http_stack, "aws_cognito_user_pool", "users", "endpoint")
     client = ref(http_stack, "aws_cognito_user_pool_client", "users", "id")
     assert authorizers["users"]["jwt_configuration"] == {
@@ -165,7 +168,7 @@ def test_cognito_and_jwt_authorizers_guard_their_routes_with_cors_on_the_api(htt
         "issuer": "https://issuer.example.com/",
         "audience": ["partner-api"],
     }
-    assert {a["authorizer_type"] for a in authorizers.values()} == {"JWT"}
+    assert {authorizers[key]["authorizer_type"] for key in ("users", "partners")} == {"JWT"}
     routes = {r["route_key"]: r for r in resources(http_stack, "aws_apigatewayv2_route").values()}
     assert routes["GET /me"]["authorization_type"] == "JWT"
     assert routes["GET /me"]["authorizer_id"] == ref(
@@ -173,6 +176,8 @@ def test_cognito_and_jwt_authorizers_guard_their_routes_with_cors_on_the_api(htt
     )
     assert "authorization_scopes" not in routes["GET /me"]
     assert routes["POST /orders"]["authorization_scopes"] == ["orders/write"]
+    # A scope of the user pool's resource server.
+    assert routes["GET /orders"]["authorization_scopes"] == ["orders/read"]
     assert routes["GET /hello"]["authorization_type"] == "AWS_IAM"
     assert routes["GET /hello/{who}"]["authorization_type"] == "NONE"
     assert only(http_stack, "aws_apigatewayv2_api")["cors_configuration"] == {
@@ -184,24 +189,27 @@ def test_cognito_and_jwt_authorizers_guard_their_routes_with_cors_on_the_api(htt
         "max_age": 600,
     }
     # The HTTP API sets the headers itself and ignores the functions': no CORS_POLICY for them.
-    (function,) = resources(http_stack, "aws_lambda_function").values()
-    assert "CORS_POLICY" not in function["environment"]["variables"]
+    for function in resources(http_stack, "aws_lambda_function").values():
+        assert "CORS_POLICY" not in function["environment"]["variables"]
 
 
-def test_a_lambda_authorizer_invokes_its_functions_live_alias(tmp_path):
-    text = HTTP_TEXT + (
-        '\n[authorizers.gate]\ntype = "lambda"\nfunction = "hello"\n'
-        'identity_sources = ["header.X-Api-Key"]\nresult_ttl_seconds = 60\n'
-    )
-    stack = synth_text(tmp_path, text)
+def test_a_lambda_authorizer_invokes_its_functions_live_alias(http_stack):
+    """The file's `gate` (functions/gate on X-Api-Key, decisions cached 120 s)."""
     (gate,) = [
-        a for a in resources(stack, "aws_apigatewayv2_authorizer").values() if a["name"] == "gate"
+        a
+        for a in resources(http_stack, "aws_apigatewayv2_authorizer").values()
+        if a["name"] == "gate"
     ]
     assert gate["authorizer_type"] == "REQUEST"
-    assert gate["authorizer_uri"] == ref(stack, "aws_lambda_alias", "hello", "invoke_arn")
+    assert gate["authorizer_uri"] == ref(http_stack, "aws_lambda_alias", "gate", "invoke_arn")
     assert gate["identity_sources"] == ["$request.header.X-Api-Key"]
-    assert gate["authorizer_result_ttl_in_seconds"] == 60
+    assert gate["authorizer_result_ttl_in_seconds"] == 120
     assert gate["enable_simple_responses"] is True
+    routes = {r["route_key"]: r for r in resources(http_stack, "aws_apigatewayv2_route").values()}
+    assert routes["GET /reports"]["authorization_type"] == "CUSTOM"
+    assert routes["GET /reports"]["authorizer_id"] == ref(
+        http_stack, "aws_apigatewayv2_authorizer", "gate", "id"
+    )
 
 
 def test_jwt_authorizers_are_refused_on_a_rest_api_only(tmp_path):

@@ -886,6 +886,25 @@ def test_routes_with_an_authorizer_use_it_with_their_scopes(rest_applied):
         if authorizer["type"] == "cognito":
             pool = applied["user_pools"][key]["pool"]
             assert (found["type"], found["providerARNs"]) == ("COGNITO_USER_POOLS", [pool["Arn"]])
+        if authorizer["type"] == "lambda":
+            # A REQUEST authorizer on the `live` alias, keyed and cached as the file says.
+            function_arn = applied["functions"][authorizer["function"]]["configuration"]
+            assert found["type"] == "REQUEST"
+            assert found["authorizerUri"].endswith(
+                f"{function_arn['FunctionArn']}:live/invocations"
+            )
+            assert found["identitySource"] == ", ".join(
+                _identity_source(source, REST_REQUEST_PARTS)
+                for source in authorizer.get("identity_sources", ["header.Authorization"])
+            )
+            assert found["authorizerResultTtlInSeconds"] == authorizer.get(
+                "result_ttl_seconds", AUTHORIZER_RESULT_TTL_DEFAULT_S
+            )
+            api_id = urlparse(applied["outputs"]["api_invoke_url"]).netloc.split(".")[0]
+            _only_api_gateway_invokes(
+                applied["invoke_policies"][authorizer["function"]],
+                f"{_execute_api_arn(config, api_id)}/authorizers/*",
+            )
     for route in config["routes"]:
         if authorization(route) not in authorizers:
             continue
@@ -1227,9 +1246,13 @@ def test_the_http_api_serves_every_route_on_its_function_alias(http_applied):
     }
     for name, route in routes.items():
         served = api["routes"][name]
-        # A route naming an authorizer: JWT (cognito and jwt are JWT authorizers here).
-        built_in = authorization(route) in ("NONE", "AWS_IAM")
-        assert served["AuthorizationType"] == (authorization(route) if built_in else "JWT"), name
+        # A route naming an authorizer: JWT (cognito and jwt are JWT authorizers here) or
+        # CUSTOM (a lambda authorizer).
+        authorizer = config.get("authorizers", {}).get(authorization(route))
+        expected = (
+            authorization(route) if authorizer is None else HTTP_ROUTE_TYPES[authorizer["type"]]
+        )
+        assert served["AuthorizationType"] == expected, name
         integration = api["integrations"][served["Target"].removeprefix("integrations/")]
         function_arn = http_applied["functions"][route["function"]]["configuration"]["FunctionArn"]
         assert integration["IntegrationType"] == "AWS_PROXY"
@@ -1268,6 +1291,8 @@ def test_the_http_apis_authorizers_guard_their_routes(http_applied):
     assert set(authorizers) == set(declared)
     for key, authorizer in declared.items():
         applied = authorizers[key]
+        if authorizer["type"] == "lambda":
+            continue  # test_the_http_apis_lambda_authorizer_...
         assert applied["AuthorizerType"] == "JWT", key
         assert applied["IdentitySource"] == ["$request.header.Authorization"], key
         if authorizer["type"] == "cognito":
@@ -1287,6 +1312,109 @@ def test_the_http_apis_authorizers_guard_their_routes(http_applied):
         if key in declared:
             assert served["AuthorizerId"] == authorizers[key]["AuthorizerId"]
             assert served.get("AuthorizationScopes", []) == route.get("scopes", [])
+
+
+def test_the_http_apis_lambda_authorizer_invokes_the_live_alias_as_the_file_says(http_applied):
+    """GetAuthorizer of each lambda authorizer: a REQUEST authorizer on its function's `live`
+    alias, payload 2.0 with simple responses, the file's identity sources and cache time; the
+    alias lets this API's authorizer invoke it and nothing else."""
+    api, config = http_applied["api"], http_applied["config"]
+    authorizers = {item["Name"]: item for item in api["authorizers"].values()}
+    lambdas = {k: a for k, a in config["authorizers"].items() if a["type"] == "lambda"}
+    assert lambdas, "tests/config/http_api.toml applies a lambda authorizer"
+    api_id = api["api"]["ApiId"]
+    for key, authorizer in lambdas.items():
+        applied = authorizers[key]
+        function_arn = http_applied["functions"][authorizer["function"]]["configuration"]
+        assert applied["AuthorizerType"] == "REQUEST"
+        assert applied["AuthorizerUri"].endswith(f"{function_arn['FunctionArn']}:live/invocations")
+        assert applied["AuthorizerPayloadFormatVersion"] == "2.0"
+        assert applied["EnableSimpleResponses"] is True
+        assert applied["IdentitySource"] == [
+            _identity_source(source, HTTP_REQUEST_PARTS)
+            for source in authorizer.get("identity_sources", ["header.Authorization"])
+        ]
+        assert applied["AuthorizerResultTtlInSeconds"] == authorizer.get(
+            "result_ttl_seconds", AUTHORIZER_RESULT_TTL_DEFAULT_S
+        )
+        _only_api_gateway_invokes(
+            http_applied["invoke_policies"][authorizer["function"]],
+            f"{_execute_api_arn(config, api_id)}/authorizers/{applied['AuthorizerId']}",
+        )
+        for route in config["routes"]:
+            if route.get("authorization") == key:
+                served = api["routes"][f"{route['method']} {route['path']}"]
+                assert (served["AuthorizationType"], served["AuthorizerId"]) == (
+                    "CUSTOM",
+                    applied["AuthorizerId"],
+                )
+
+
+def test_a_cognito_resource_server_offers_the_scopes_its_routes_require(http_applied):
+    """DescribeResourceServer: the file's identifier and scopes; the app client allowed them
+    (with openid and email) through the authorization code grant back to the file's callback
+    URLs; the hosted sign-in's domain `<project>-<env>-<key>`; every route's scopes exist."""
+    config, outputs = http_applied["config"], http_applied["outputs"]
+    declared = {
+        key: authorizer
+        for key, authorizer in config["authorizers"].items()
+        if "resource_server" in authorizer
+    }
+    assert declared, "tests/config/http_api.toml applies a resource server"
+    for key, authorizer in declared.items():
+        server, pool = authorizer["resource_server"], http_applied["user_pools"][key]
+        pool_id = pool["pool"]["Id"]
+        applied = pool["resource_servers"]
+        assert set(applied) == {server["identifier"]}
+        found = applied[server["identifier"]]
+        assert found["UserPoolId"] == pool_id
+        assert sorted(found["Scopes"], key=lambda scope: scope["ScopeName"]) == [
+            {"ScopeName": name, "ScopeDescription": description}
+            for name, description in sorted(server["scopes"].items())
+        ]
+        scopes = [f"{server['identifier']}/{name}" for name in server["scopes"]]
+        client = pool["client"]
+        assert sorted(client["AllowedOAuthScopes"]) == sorted(["openid", "email", *scopes])
+        assert client["AllowedOAuthFlows"] == ["code"]
+        assert client["AllowedOAuthFlowsUserPoolClient"] is True
+        assert client["SupportedIdentityProviders"] == ["COGNITO"]
+        assert sorted(client["CallbackURLs"]) == sorted(authorizer["callback_urls"])
+        prefix = authorizer.get("domain_prefix", f"{_prefix(config)}-{key}")
+        assert (pool["domain"]["Domain"], pool["domain"]["UserPoolId"]) == (prefix, pool_id)
+        assert outputs["user_pools"][key]["sign_in_url"] == (
+            f"https://{prefix}.auth.{config['region']}.amazoncognito.com"
+        )
+        for route in config["routes"]:
+            if route.get("authorization") == key:
+                assert set(route.get("scopes", [])) <= set(scopes), route
+
+
+# API Gateway's spelling of a request part in an authorizer's identity source, per API kind
+# (AWS: REST `identitySource`, HTTP API `IdentitySource`); the file writes `header.<name>`.
+REST_REQUEST_PARTS = {"header": "method.request.header", "query": "method.request.querystring"}
+HTTP_REQUEST_PARTS = {"header": "$request.header", "query": "$request.querystring"}
+# An HTTP API route's AuthorizationType per authorizer type.
+HTTP_ROUTE_TYPES = {"cognito": "JWT", "jwt": "JWT", "lambda": "CUSTOM"}
+# API Gateway's default cache time of an authorizer's decision (both API kinds).
+AUTHORIZER_RESULT_TTL_DEFAULT_S = 300
+
+
+def _identity_source(source: str, parts: dict[str, str]) -> str:
+    part, name = source.split(".", 1)
+    return f"{parts[part]}.{name}"
+
+
+def _execute_api_arn(config: dict[str, Any], api_id: str) -> str:
+    return f"arn:aws:execute-api:{config['region']}:{EMULATOR_ACCOUNT}:{api_id}"
+
+
+def _only_api_gateway_invokes(statements: list[dict[str, Any]], source_arn: str) -> None:
+    """An authorizer's function is reached by API Gateway for `source_arn` only: no route
+    invokes it, so that is its alias's one statement."""
+    [statement] = statements
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert statement["Condition"] == {"ArnLike": {"AWS:SourceArn": source_arn}}
 
 
 def test_the_http_api_answers_browsers_with_its_cors_configuration(http_applied):

@@ -33,6 +33,11 @@ TEXT = 'a${var.x}%{ if true }b$${c}%%{d}$ é😀\u202e"q" \\ \'s *?'
 # What an issuer URL and an OAuth scope take (no whitespace; a scope no quote or backslash).
 ISSUER = 'https://login.example.com/${tenant}/%{v}/$${x}é"\\'
 SCOPE = "orders/${x}%{y}$${z}"
+# A resource server's identifier and scope name (printable ASCII, no space, quote or
+# backslash; a scope name no `/`) and a callback URL (no space or `#`).
+IDENTIFIER = "orders/${x}%{y}$${z}"
+SCOPE_NAME = "read${x}%{y}$${z}"
+CALLBACK = "https://app.example.com/cb?a=${x}&b=%{y}$${z}"
 # An object key prefix and suffix, and the one EventBridge `wildcard` matcher of both, where
 # `*` and `\` are escaped with `\` (EventBridge's wildcard syntax).
 PREFIX = "in/${d}*\\"
@@ -202,6 +207,34 @@ HTTP_ARRIVALS = [
         ["$request.header.X_Key-2", "$request.querystring.tok_en.x~"],
     ),
     Arrival(
+        "authorizers.<key>.resource_server.identifier",
+        "aws_cognito_resource_server",
+        "users_resource-server_",
+        ("identifier",),
+        IDENTIFIER,
+    ),
+    Arrival(
+        "authorizers.<key>.resource_server.scopes",
+        "aws_cognito_resource_server",
+        "users_resource-server_",
+        ("scope",),
+        [{"scope_name": SCOPE_NAME, "scope_description": TEXT}],
+    ),
+    Arrival(
+        "authorizers.<key>.resource_server (the client's scope)",
+        "aws_cognito_user_pool_client",
+        "users_client_",
+        ("allowed_oauth_scopes", 2),
+        f"{IDENTIFIER}/{SCOPE_NAME}",
+    ),
+    Arrival(
+        "authorizers.<key>.callback_urls",
+        "aws_cognito_user_pool_client",
+        "users_client_",
+        ("callback_urls",),
+        [CALLBACK],
+    ),
+    Arrival(
         "routes[].scopes",
         "aws_apigatewayv2_route",
         "route-post-orders-",
@@ -287,8 +320,14 @@ def http_file() -> dict[str, Any]:
     data["authorizers"]["partners"] |= {"issuer": ISSUER, "audiences": [TEXT, "partner-api"]}
     data["authorizers"]["gate"] = LAMBDA_AUTHORIZER
     data["routes"].append(GATE_ROUTE)
-    [orders] = [route for route in data["routes"] if route["path"] == "/orders"]
+    [orders] = [r for r in data["routes"] if (r["method"], r["path"]) == ("POST", "/orders")]
     orders["scopes"] = [SCOPE]
+    data["authorizers"]["users"] |= {
+        "resource_server": {"identifier": IDENTIFIER, "scopes": {SCOPE_NAME: TEXT}},
+        "callback_urls": [CALLBACK],
+    }
+    [reading] = [r for r in data["routes"] if (r["method"], r["path"]) == ("GET", "/orders")]
+    reading["scopes"] = [f"{IDENTIFIER}/{SCOPE_NAME}"]
     data["api"]["cors"] = CORS | {"max_age_seconds": 600}
     return data
 

@@ -7,16 +7,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from constructs_lib.authorizers import (
     AUTHORIZER_RESULT_TTL_DEFAULT_S,
     AUTHORIZER_RESULT_TTL_MAX_S,
     BUILT_IN_AUTHORIZATIONS,
+    CALLBACK_URL,
+    CALLBACK_URLS_MAX,
     DEFAULT_IDENTITY_SOURCE,
     IDENTITY_SOURCE,
+    OAUTH_SCOPE_MAX,
+    RESOURCE_SERVER_IDENTIFIER,
+    RESOURCE_SERVER_MAX_SCOPES,
+    SCOPE_DESCRIPTION_MAX,
+    SCOPE_NAME,
     SCOPED_AUTHORIZER_TYPES,
+    SIGN_IN_SCOPES,
+    USER_ADMIN_SCOPE,
     AuthorizerType,
+    domain_prefix_problem,
+    scope_name,
 )
 from constructs_lib.cors import (
     CORS_HEADER_MAX,
@@ -79,6 +90,37 @@ IdentitySource = Annotated[
     pattern(IDENTITY_SOURCE.pattern, "`header.<name>` or `query.<name>`"),
 ]
 PublicReason = Annotated[str, pattern(r"(?s).{10,256}", "10-256 characters")]
+ResourceServerIdentifier = Annotated[
+    str,
+    pattern(
+        RESOURCE_SERVER_IDENTIFIER,
+        "1-256 printable ASCII characters, no space, quote or backslash (e.g. `orders` or "
+        "`https://api.example.com`)",
+    ),
+]
+ScopeName = Annotated[
+    str,
+    pattern(SCOPE_NAME, "1-256 printable ASCII characters, no space, quote, backslash or `/`"),
+]
+ScopeDescription = Annotated[str, Field(min_length=1, max_length=SCOPE_DESCRIPTION_MAX)]
+CallbackUrl = Annotated[
+    str,
+    pattern(
+        CALLBACK_URL,
+        "an https:// URL (http:// only for localhost) without a `#` fragment, at most 1024 "
+        "characters",
+    ),
+]
+
+
+def _domain_prefix(value: str) -> str:
+    problem = domain_prefix_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+DomainPrefix = Annotated[str, AfterValidator(_domain_prefix)]
 UrlAuth = Literal["AWS_IAM", "NONE"]
 InvokeMode = Literal["BUFFERED", "RESPONSE_STREAM"]
 
@@ -153,6 +195,44 @@ class CorsConfig(StrictModel):
                 yield Problem((key, values.index(WILDCARD)), message, WILDCARD)
 
 
+class ResourceServerConfig(StrictModel):
+    """A cognito authorizer's `resource_server`: the API as Cognito knows it, and the custom
+    scopes its access tokens may carry."""
+
+    identifier: ResourceServerIdentifier = Field(
+        description=(
+            "the API's identifier in the user pool, the first part of each scope "
+            "(`<identifier>/<scope>`), e.g. `orders` or `https://api.example.com`"
+        )
+    )
+    scopes: Annotated[
+        dict[ScopeName, ScopeDescription],
+        Field(min_length=1, max_length=RESOURCE_SERVER_MAX_SCOPES),
+    ] = Field(
+        description=(
+            f"scope name -> description (1-{SCOPE_DESCRIPTION_MAX} characters), at most "
+            "Cognito's quota of scopes; a route requires one as `<identifier>/<name>`, at most "
+            f"{OAUTH_SCOPE_MAX} characters"
+        ),
+        json_schema_extra={"type_text": "table"},
+    )
+
+    @rule("identifier", "scopes")
+    def _scopes_fit(self) -> Iterator[Problem]:
+        for name in self.scopes:
+            scope = scope_name(self.identifier, name)
+            if len(scope) > OAUTH_SCOPE_MAX:
+                message = (
+                    f"{scope!r} is {len(scope)} characters; Cognito's allowed scopes are at most "
+                    f"{OAUTH_SCOPE_MAX}: shorten the identifier or the name"
+                )
+                yield Problem(("scopes", name), message)
+
+    @property
+    def scope_names(self) -> list[str]:
+        return [scope_name(self.identifier, name) for name in self.scopes]
+
+
 class AuthorizerConfig(StrictModel):
     """One `[authorizers.<key>]`: how a route's caller proves who it is."""
 
@@ -210,6 +290,35 @@ class AuthorizerConfig(StrictModel):
         default=AUTHORIZER_RESULT_TTL_DEFAULT_S,
         description="`lambda` only: how long API Gateway caches a decision; 0 turns caching off",
     )
+    resource_server: ResourceServerConfig | None = Field(
+        default=None,
+        description=(
+            '`cognito` only: `{ identifier = "...", scopes = { <name> = "<description>" } }`; '
+            "the stack creates the resource server, the pool's hosted sign-in domain and lets "
+            "the app client sign users in with the authorization code grant for these scopes "
+            f"and {', '.join(SIGN_IN_SCOPES)} (docs/functions.md)"
+        ),
+        json_schema_extra={"type_text": "table", "default_text": "unset: no custom scopes"},
+    )
+    callback_urls: (
+        Annotated[list[CallbackUrl], Field(min_length=1, max_length=CALLBACK_URLS_MAX)] | None
+    ) = Field(
+        default=None,
+        description=(
+            "required with `resource_server`, and only then: the URLs the hosted sign-in may "
+            "send the authorization code to (your app's sign-in page)"
+        ),
+        json_schema_extra={"default_text": "—"},
+    )
+    domain_prefix: DomainPrefix | None = Field(
+        default=None,
+        description=(
+            "with `resource_server` only: the hosted sign-in's "
+            "`https://<prefix>.auth.<region>.amazoncognito.com`, unique in the region; "
+            "1-63 lowercase letters, digits or hyphens, without `aws`, `amazon` or `cognito`"
+        ),
+        json_schema_extra={"default_text": "`<project>-<env>-<key>`"},
+    )
 
     @rule(
         "type",
@@ -219,6 +328,9 @@ class AuthorizerConfig(StrictModel):
         "identity_sources",
         "result_ttl_seconds",
         "deletion_protection",
+        "resource_server",
+        "callback_urls",
+        "domain_prefix",
     )
     def _keys_of_the_type(self) -> Iterator[Problem]:
         required = {"jwt": ("issuer", "audiences"), "lambda": ("function",), "cognito": ()}
@@ -229,6 +341,9 @@ class AuthorizerConfig(StrictModel):
             "identity_sources": "lambda",
             "result_ttl_seconds": "lambda",
             "deletion_protection": "cognito",
+            "resource_server": "cognito",
+            "callback_urls": "cognito",
+            "domain_prefix": "cognito",
         }
         for key in required[self.type]:
             if getattr(self, key) is None:
@@ -238,9 +353,36 @@ class AuthorizerConfig(StrictModel):
                 message = f"only used with type = {owner!r}, not {self.type!r}"
                 yield Problem((key,), message, getattr(self, key))
 
+    @rule("type", "resource_server", "callback_urls", "domain_prefix")
+    def _sign_in_with_the_resource_server(self) -> Iterator[Problem]:
+        if self.type != "cognito":
+            return
+        if self.resource_server is not None and self.callback_urls is None:
+            message = (
+                "required with resource_server: where the hosted sign-in sends users back "
+                "with the authorization code"
+            )
+            yield Problem(("callback_urls",), message)
+        if self.resource_server is None:
+            for key in ("callback_urls", "domain_prefix"):
+                if key in self.model_fields_set:
+                    message = "only used with resource_server (the hosted sign-in)"
+                    yield Problem((key,), message, getattr(self, key))
+
     @property
     def takes_scopes(self) -> bool:
         return self.type in SCOPED_AUTHORIZER_TYPES
+
+    @property
+    def offered_scopes(self) -> list[str] | None:
+        """The scopes a cognito authorizer's tokens can carry (Cognito's own, and with a
+        resource server the hosted sign-in's and its custom ones); None for a jwt
+        authorizer, whose issuer alone knows its scopes."""
+        if self.type != "cognito":
+            return None
+        if self.resource_server is None:
+            return [USER_ADMIN_SCOPE]
+        return [*self.resource_server.scope_names, *SIGN_IN_SCOPES, USER_ADMIN_SCOPE]
 
 
 class FunctionUrlConfig(StrictModel):

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
+from constructs_lib.authorizers import domain_prefix_problem
 from constructs_lib.concurrency import (
     DEFAULT_ACCOUNT_CONCURRENCY,
     MAX_ACCOUNT_CONCURRENCY,
@@ -314,6 +315,20 @@ class StackConfig(StrictModel):
     def _authorizers_declared(self) -> Iterator[Problem]:
         return authorizer_references(self.routes, self.authorizers, self.functions)
 
+    @rule("authorizers", "project", "env")
+    def _sign_in_domains_fit(self) -> Iterator[Problem]:
+        for key, authorizer in self.authorizers.items():
+            if authorizer.resource_server is None or authorizer.domain_prefix is not None:
+                continue
+            prefix = self.sign_in_domain_prefix(key)
+            problem = domain_prefix_problem(prefix)
+            if problem is not None:
+                message = (
+                    f"its hosted sign-in domain prefix {prefix!r} (<project>-<env>-<key>): "
+                    f"{problem}; set domain_prefix"
+                )
+                yield Problem(("authorizers", key, "resource_server"), message)
+
     @rule("authorizers", "api")
     def _authorizers_the_api_offers(self) -> Iterator[Problem]:
         for key, authorizer in self.authorizers.items():
@@ -477,6 +492,10 @@ class StackConfig(StrictModel):
     def name_prefix(self) -> str:
         """`<project>-<env>`: the start of every name the stack derives."""
         return f"{self.project}-{self.env}"
+
+    def sign_in_domain_prefix(self, key: str) -> str:
+        """The hosted sign-in domain prefix of cognito authorizer `key`."""
+        return self.authorizers[key].domain_prefix or f"{self.name_prefix}-{key}"
 
     def routes_of(self, key: str) -> list[RouteConfig]:
         """The routes that call function `key`, in file order."""

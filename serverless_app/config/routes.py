@@ -62,7 +62,8 @@ class RouteConfig(StrictModel):
         default_factory=list,
         description=(
             "OAuth scopes the caller's token must carry one of, e.g. `orders/write`; only with a "
-            "`cognito` or `jwt` authorizer"
+            "`cognito` or `jwt` authorizer; a cognito authorizer's only if its tokens carry them "
+            "(its `resource_server`'s, `openid`, `email`, `aws.cognito.signin.user.admin`)"
         ),
     )
     load_balancer: bool = Field(
@@ -207,6 +208,8 @@ def authorizer_references(
                 "OAuth scopes: only cognito and jwt tokens do"
             )
             yield Problem(("routes", index, "scopes"), message, route.scopes)
+        else:
+            yield from _unknown_scopes(index, route, key, authorizer)
     for key, authorizer in authorizers.items():
         function = authorizer.function
         if function is not None and function not in functions:
@@ -214,6 +217,27 @@ def authorizer_references(
                 f"not a key of [functions] ({listed(functions)}){did_you_mean(function, functions)}"
             )
             yield Problem(("authorizers", key, "function"), message, function)
+
+
+def _unknown_scopes(
+    index: int, route: RouteConfig, key: str, authorizer: AuthorizerConfig
+) -> Iterator[Problem]:
+    """A scope no token of the authorizer can carry would refuse every caller (403)."""
+    offered = authorizer.offered_scopes
+    if offered is None:
+        return
+    for position, scope in enumerate(route.scopes):
+        if scope not in offered:
+            hint = (
+                ""
+                if authorizer.resource_server is not None
+                else f": custom scopes need authorizers.{key}.resource_server"
+            )
+            message = (
+                f"no token of authorizers.{key} carries it ({', '.join(offered)}){hint}"
+                f"{did_you_mean(scope, offered)}"
+            )
+            yield Problem(("routes", index, "scopes", position), message, scope)
 
 
 def _route_shape(path: str) -> tuple[str, ...]:

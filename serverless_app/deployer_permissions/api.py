@@ -41,6 +41,23 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
             *USER_POOLS,
         ),
     ),
+    "aws_cognito_resource_server": (
+        grant(
+            "cognito-idp:CreateResourceServer cognito-idp:DescribeResourceServer "
+            "cognito-idp:UpdateResourceServer cognito-idp:DeleteResourceServer",
+            *USER_POOLS,
+        ),
+    ),
+    # The hosted sign-in's prefix domain (no certificate: Cognito's own amazoncognito.com).
+    "aws_cognito_user_pool_domain": (
+        grant(
+            "cognito-idp:CreateUserPoolDomain cognito-idp:UpdateUserPoolDomain "
+            "cognito-idp:DeleteUserPoolDomain",
+            *USER_POOLS,
+        ),
+        # DescribeUserPoolDomain takes the domain, not a pool: no resource-level permission.
+        grant("cognito-idp:DescribeUserPoolDomain", ANY),
+    ),
     # --- HTTP APIs (API Gateway v2) -------------------------------------------------------
     "aws_apigatewayv2_api": (
         grant(
