@@ -115,15 +115,6 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     }
 
 
-def shape(value: object) -> object:
-    """Keys and value types, recursively: what two events of the same kind share."""
-    if isinstance(value, dict):
-        return {key: shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shape(item) for item in value[:1]]
-    return type(value).__name__
-
-
 def load_function_module(source: Path, name: str) -> ModuleType:
     """A function's module imported afresh from its file, with its folder on sys.path while
     it loads, as Lambda has the package root (it imports its neighbours, request_metrics).

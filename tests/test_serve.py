@@ -37,7 +37,8 @@ from scripts.local_events import (
 from scripts.local_front_doors import LocalGateway
 from scripts.serve import ANY_FREE_PORTS
 from serverless_app.config import load_config
-from tests.support import CONFIG_DIR, REPO_ROOT, file_values, name_prefix, shape
+from tests.event_samples import sample, shape
+from tests.support import CONFIG_DIR, REPO_ROOT, file_values, name_prefix
 from tests.wheels import make_wheel
 
 SERVE = [sys.executable, "-m", "scripts.serve"]
@@ -47,7 +48,6 @@ DEV_TABLE = f"{name_prefix(DEV_CONFIG)}-requests"
 # The bucket prefix, completed with "local" where Terraform would append its suffix.
 DEV_BUCKET = f"{name_prefix(DEV_CONFIG)}-assets-local"
 SHIPPED_GREETING = file_values(DEV_CONFIG)["buckets"]["assets"]["objects"]["greeting.txt"]
-EVENTS = Path(__file__).parent / "events"
 STARTUP_TIMEOUT_S = 60
 
 
@@ -298,13 +298,21 @@ authorization = "NONE"
 """
 
 
+def code_folders(folder: Path, apps: dict[str, str]) -> dict[str, Path]:
+    """Each function's code as `<folder>/<key>/app.py`: its folder, by key."""
+    folders = {key: folder / key for key in apps}
+    for key, code in apps.items():
+        folders[key].mkdir()
+        (folders[key] / "app.py").write_text(code)
+    return folders
+
+
 @pytest.fixture(scope="module")
 def two_functions(tmp_path_factory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("echo")
-    (folder / "src").mkdir()
-    (folder / "src" / "app.py").write_text(ECHO_APP)
     config = folder / "dev.toml"
-    config.write_text(DEV_CONFIG.read_text() + ECHO_ROUTES.format(source=folder / "src"))
+    added = ECHO_ROUTES.format(**code_folders(folder, {"source": ECHO_APP}))
+    config.write_text(DEV_CONFIG.read_text() + added)
     with serving("--config", str(config)) as running:
         yield running
 
@@ -577,7 +585,7 @@ def local_event(target: str) -> dict:
 
 
 def test_event_has_the_shape_of_the_documented_api_gateway_event():
-    documented = json.loads((EVENTS / "apigw-rest-get.json").read_text())
+    documented = sample("apigw-rest-get")
     event = local_event("/dev/hello?name=Ada")
     assert shape(event) == shape(documented)
     for key in ("resource", "path", "httpMethod", "queryStringParameters", "body"):
@@ -768,7 +776,7 @@ def test_an_edit_is_served_at_the_next_request(sandbox_project):
 
 
 def test_load_balancer_event_has_the_shape_of_the_documented_alb_event():
-    documented = json.loads((EVENTS / "alb-get.json").read_text())
+    documented = sample("alb-get")
     event = alb_event(
         ReceivedRequest(
             method="GET",
@@ -896,9 +904,9 @@ function = "writer"
 @pytest.fixture(scope="module")
 def granted(tmp_path_factory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("grants")
-    (folder / "src").mkdir()
-    (folder / "src" / "app.py").write_text(READER_APP)
-    (folder / "dev.toml").write_text(GRANTS_CONFIG.format(source=folder / "src"))
+    (folder / "dev.toml").write_text(
+        GRANTS_CONFIG.format(**code_folders(folder, {"source": READER_APP}))
+    )
     with serving("--config", str(folder / "dev.toml")) as running:
         yield running
 

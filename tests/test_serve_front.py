@@ -19,7 +19,7 @@ from urllib.error import HTTPError
 import pytest
 
 from tests.support import CONFIG_DIR, REPO_ROOT
-from tests.test_serve import ANSWER_WAIT_S, Server, raw_reply, serving
+from tests.test_serve import ANSWER_WAIT_S, Server, code_folders, raw_reply, serving
 
 # An origin dev's [api.cors] allows.
 APP = "https://app.example.com"
@@ -119,11 +119,8 @@ class Front:
 @pytest.fixture(scope="module")
 def front(tmp_path_factory) -> Iterator[Front]:
     folder = tmp_path_factory.mktemp("front")
-    for key, code in {"orders": ORDERS_APP, "gate": GATE_APP}.items():
-        (folder / key).mkdir()
-        (folder / key / "app.py").write_text(code)
     config = folder / "dev.toml"
-    added = FRONT.format(orders=folder / "orders", gate=folder / "gate")
+    added = FRONT.format(**code_folders(folder, {"orders": ORDERS_APP, "gate": GATE_APP}))
     config.write_text((CONFIG_DIR / "dev.toml").read_text() + added)
     with serving("--config", str(config), "--issuer-port", "0") as running:
         assert running.process.stdout is not None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +17,10 @@ from scripts.trigger_events import (
     sns_event,
     sqs_event,
 )
+from tests.event_samples import sample, shape
 from tests.moto_server import emulator_clients, moto_server, reset
-from tests.support import shape
 
-EVENTS = Path(__file__).parent / "events"
 REGION = "us-east-1"
-
-
-def sample(name: str) -> Any:
-    return json.loads((EVENTS / f"{name}.json").read_text())
 
 
 @pytest.fixture(scope="module")
