@@ -1,4 +1,5 @@
-"""The hello function behind API Gateway (REST proxy, payload 1.0) and the load balancer.
+"""The hello function behind API Gateway (REST proxy, payload 1.0; HTTP API, payload 2.0) and
+the load balancer.
 
 `GET /hello?name=Ada` (its route in `config/<env>.toml`) answers
 `{"message": "Hello, Ada!", "visits": N, "request_id": ...}`.
@@ -16,7 +17,8 @@ is also counted in the request metric (`request_metrics`): an error turned into 
 raises no Lambda error, and that metric is what lets a release with such errors roll back.
 
 Behind a user pool authorizer (dev's `GET /me`), API Gateway has verified the caller's token
-and hands over its claims (`requestContext.authorizer.claims`): without `?name=`, the greeting
+and hands over its claims (`requestContext.authorizer.claims`; an HTTP API's, payload 2.0,
+`requestContext.authorizer.jwt.claims`): without `?name=`, the greeting
 names the caller (`email`, else `cognito:username`). With `[api.cors]`, every answer carries
 the CORS headers for the request's origin (`cors`, a link to constructs_lib/cors.py).
 

@@ -101,6 +101,7 @@ def _http_api_request(event: dict[str, Any]) -> Request:
         query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
         source_ip=_text(http.get("sourceIp"), "requestContext.http.sourceIp"),
         user_agent=_optional_text(http.get("userAgent"), "requestContext.http.userAgent"),
+        caller=_caller(context, "jwt", "claims"),
     )
 
 
@@ -116,7 +117,7 @@ def _rest_request(event: dict[str, Any]) -> Request:
         query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
         source_ip=_optional_text(identity.get("sourceIp"), "requestContext.identity.sourceIp"),
         user_agent=_optional_text(identity.get("userAgent"), "requestContext.identity.userAgent"),
-        caller=_caller(context),
+        caller=_caller(context, "claims"),
     )
 
 
@@ -124,10 +125,14 @@ def _rest_request(event: dict[str, Any]) -> Request:
 CALLER_CLAIMS = ("email", "cognito:username")
 
 
-def _caller(context: dict[str, Any]) -> str:
-    """The caller a user pool authorizer verified: its token's claims are in the event."""
-    authorizer = _object(context.get("authorizer"), "requestContext.authorizer")
-    claims = _object(authorizer.get("claims"), "requestContext.authorizer.claims")
+def _caller(context: dict[str, Any], *claims_at: str) -> str:
+    """The caller a token authorizer verified: its token's claims are in the event, under
+    `requestContext.authorizer` at `claims_at` (REST: `claims`; HTTP API: `jwt.claims`)."""
+    where = "requestContext.authorizer"
+    claims = _object(context.get("authorizer"), where)
+    for key in claims_at:
+        where = f"{where}.{key}"
+        claims = _object(claims.get(key), where)
     return next((_text(claims[name], name) for name in CALLER_CLAIMS if claims.get(name)), "")
 
 
