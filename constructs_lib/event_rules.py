@@ -42,6 +42,7 @@ from constructs_lib.eventbridge import (
 from constructs_lib.iam import stack_account
 from constructs_lib.permissions import INVOKE_ACTION
 from constructs_lib.releases import InvokeTarget
+from constructs_lib.terraform_text import literal_text
 
 EVENTS_PRINCIPAL = "events.amazonaws.com"
 # The rule's only target.
@@ -73,7 +74,8 @@ class EventRuleProps:
                 raise ValueError(f"event rule {self.name}: {key} {problem}")
         if not self.event_pattern:
             raise ValueError(f"event rule {self.name}: the event pattern is empty")
-        length = len(pattern_text(self.event_pattern))
+        # AWS gets the pattern as Terraform reads it: `$${` counts as the one `${` it means.
+        length = len(literal_text(pattern_text(self.event_pattern)))
         if length > EVENT_PATTERN_MAX_CHARACTERS:
             raise ValueError(
                 f"event rule {self.name}: the event pattern has {length} characters, "

@@ -13,3 +13,9 @@ from __future__ import annotations
 def terraform_literal(text: str) -> str:
     """`text` escaped so that Terraform's template reading gives `text` back."""
     return text.replace("${", "$${").replace("%{", "%%{")
+
+
+def literal_text(literal: str) -> str:
+    """The text Terraform reads `literal` (written by `terraform_literal`) as, and AWS gets: a
+    construct measures a value's size on it. An interpolation in it stays as written."""
+    return literal.replace("%%{", "%{").replace("$${", "${")

@@ -3,7 +3,6 @@ function alias subscribed to it."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -14,9 +13,11 @@ from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 from constructs import Construct
 
 from constructs_lib.event_limits import SNS_FILTER_POLICY_MAX_BYTES, FilterPolicyScope
+from constructs_lib.eventbridge import pattern_text
 from constructs_lib.iam import Grantable
 from constructs_lib.permissions import statement_name
 from constructs_lib.releases import InvokeTarget
+from constructs_lib.terraform_text import literal_text
 
 TOPIC_PUBLISH_ACTIONS = ("sns:Publish",)
 SNS_PRINCIPAL = "sns.amazonaws.com"
@@ -38,7 +39,8 @@ class SubscriptionProps:
 
     def __post_init__(self) -> None:
         if self.filter_policy is not None:
-            size = len(json.dumps(self.filter_policy).encode())
+            # What SNS gets: the JSON the subscription sends, as Terraform reads it.
+            size = len(literal_text(pattern_text(self.filter_policy)).encode())
             if not self.filter_policy or size > SNS_FILTER_POLICY_MAX_BYTES:
                 raise ValueError(
                     f"filter_policy must be a non-empty table of at most "
@@ -94,7 +96,7 @@ class EventTopic(Construct):
             topic_arn=self.topic_arn,
             protocol="lambda",
             endpoint=target.arn,
-            filter_policy=json.dumps(props.filter_policy, ensure_ascii=False)
+            filter_policy=pattern_text(props.filter_policy)
             if props.filter_policy is not None
             else None,
             filter_policy_scope=props.filter_policy_scope,

@@ -38,15 +38,13 @@ CONFIG_DIR = REPO_ROOT / "config"
 PINNED_NODE_BIN = REPO_ROOT / "tools" / "node" / "node_modules" / ".bin"
 
 
-def _environment_files() -> dict[str, Path]:
-    """Every environment file in config/ by its `env`, in file-name order (main.py's order):
+def environment_files(folder: Path = CONFIG_DIR) -> dict[str, Path]:
+    """Every environment file in `folder` by its `env`, in file-name order (main.py's order):
     the tests follow the files that are there, an added environment included."""
-    return {
-        tomllib.loads(path.read_text())["env"]: path for path in sorted(CONFIG_DIR.glob("*.toml"))
-    }
+    return {tomllib.loads(path.read_text())["env"]: path for path in sorted(folder.glob("*.toml"))}
 
 
-ENVIRONMENT_FILES = _environment_files()
+ENVIRONMENT_FILES = environment_files()
 ENVIRONMENTS = tuple(ENVIRONMENT_FILES)
 
 # The shipped files name no account (`make check` refuses the placeholder); a file the tests

@@ -290,7 +290,7 @@ def test_a_filter_policy_reaches_sns_as_written():
     subscription = only(
         synth_construct(lambda stack: subscriber(stack, props)), "aws_sns_topic_subscription"
     )
-    assert subscription["filter_policy"] == '{"kind": ["order"], "detail-type": [{"prefix": "Ö"}]}'
+    assert subscription["filter_policy"] == '{"kind":["order"],"detail-type":[{"prefix":"Ö"}]}'
     assert subscription["filter_policy_scope"] == "MessageBody"
 
 
@@ -340,3 +340,13 @@ def test_queue_and_stream_alarms_page_the_topic_with_their_runbook_line():
         assert alarm["treat_missing_data"] == "notBreaching"
         assert " Fires when " in alarm["alarm_description"]
         assert " Do: " in alarm["alarm_description"]
+
+
+def test_a_filter_policy_is_measured_as_sns_gets_it():
+    """256 KB of UTF-8 JSON as the subscription sends it (`{"k":["..."]}` is 10 bytes around
+    the value, each 日 3 bytes), however long its `\\u` escapes or a `$${` literal would be."""
+    largest = 87_378
+    assert SubscriptionProps({"k": ["日" * largest]})
+    assert SubscriptionProps({"k": ["$${" + "日" * (largest - 1)]})
+    with pytest.raises(ValueError, match="got 262147"):
+        SubscriptionProps({"k": ["日" * (largest + 1)]})

@@ -170,3 +170,12 @@ def test_rules_outside_eventbridges_limits_are_refused(props, message):
 def test_a_pattern_of_2048_characters_is_taken():
     # {"source":["..."]} is 15 characters around the value.
     assert EventRuleProps(name="t-orders", event_pattern={"source": ["s" * 2033]})
+
+
+def test_the_size_is_the_patterns_as_aws_gets_it_not_as_terraform_literals():
+    """The stack hands constructs Terraform literals (`$${` for a `${` the user wrote):
+    EventBridge gets the pattern as Terraform reads it, 2048 characters here, not 2448."""
+    literal = {"source": ["$${a}" * 400 + "s" * 433]}
+    assert EventRuleProps(name="t-orders", event_pattern=literal)
+    with pytest.raises(ValueError, match="has 2049 characters"):
+        EventRuleProps(name="t-orders", event_pattern={"source": ["$${a}" * 400 + "s" * 434]})

@@ -54,7 +54,6 @@ REQUIRED_RESOURCES = {
     "aws_api_gateway_rest_api",  # every route in its OpenAPI body
     "aws_api_gateway_deployment",
     "aws_api_gateway_stage",
-    "aws_dynamodb_table",
     "aws_lambda_alias",
     "aws_sns_topic",
     "aws_cloudwatch_metric_alarm",
@@ -94,8 +93,18 @@ def shipped_keys(stack: dict) -> list[str]:
     return sorted(keys)
 
 
+# What a stack has only when its file declares it: the section declaring it.
+DECLARED_RESOURCES = {"aws_dynamodb_table": "tables"}
+
+
+def declared_types(stack: dict) -> set[str]:
+    """The resource types of DECLARED_RESOURCES whose section the stack's file fills."""
+    values = file_values(ENVIRONMENT_FILES[stack_env(stack)])
+    return {kind for kind, section in DECLARED_RESOURCES.items() if values.get(section)}
+
+
 def test_every_required_resource_type_is_present(stack):
-    missing = REQUIRED_RESOURCES - set(stack["resource"])
+    missing = (REQUIRED_RESOURCES | declared_types(stack)) - set(stack["resource"])
     assert not missing
     assert set(data_sources(stack, "aws_iam_policy_document"))
     # The function is zipped at synth time: the stack needs the AWS provider only.
@@ -161,7 +170,8 @@ def test_default_tags_carry_env_and_extra_tags(stacks):
     for env, synthesized in stacks.items():
         [aws] = synthesized["provider"]["aws"]
         [default_tags] = aws["default_tags"]
-        assert default_tags["tags"] == {"Env": env, **file_values(ENVIRONMENT_FILES[env])["tags"]}
+        extra = file_values(ENVIRONMENT_FILES[env]).get("tags", {})
+        assert default_tags["tags"] == {"Env": env, **extra}
     assert stacks["prod"]["provider"]["aws"][0]["default_tags"][0]["tags"] == {
         "Env": "prod",
         "Owner": "platform",
@@ -224,7 +234,12 @@ def test_each_function_gets_the_names_of_what_it_is_granted_and_nothing_else(sta
                 for topic in grants.get("topics", {})
             },
         }, key
-    hello = only_of_function(synthesized, "aws_lambda_function", "hello")["environment"]
+
+
+def test_dev_hello_gets_the_documented_variable_names(stacks):
+    """The names above, literally, for dev's hello (granted the requests table and the assets
+    bucket)."""
+    hello = only_of_function(stacks["dev"], "aws_lambda_function", "hello")["environment"]
     assert {"LOG_LEVEL", "TABLE_REQUESTS_NAME", "BUCKET_ASSETS_NAME"} == set(hello["variables"]) - {
         "CORS_POLICY"
     }
@@ -239,25 +254,35 @@ def test_a_function_granted_nothing_gets_no_table_or_bucket_variable(tmp_path):
 
 
 def test_the_shipped_table_keeps_the_address_it_had_before_tables_were_declared(stacks):
-    """Terraform would otherwise replace the table: its items would be lost."""
-    for env, synthesized in stacks.items():
-        assert list(resources(synthesized, "aws_dynamodb_table")) == ["requests_table_131A3DF9"]
-        table = resources(synthesized, "aws_dynamodb_table")["requests_table_131A3DF9"]
-        assert table["name"] == f"hello-{env}-requests"
-        assert table["hash_key"] == "pk"
-        assert table["attribute"] == [{"name": "pk", "type": "S"}]
-        assert table["ttl"] == {"attribute_name": "expires_at", "enabled": True}
+    """Terraform would otherwise replace the table: its items would be lost. Every file that
+    declares a `requests` table (dev and prod as shipped)."""
+    declaring = {
+        env: file_values(path)["tables"]["requests"]
+        for env, path in ENVIRONMENT_FILES.items()
+        if "requests" in file_values(path).get("tables", {})
+    }
+    assert {"dev", "prod"} <= set(declaring)
+    for env, declared in declaring.items():
+        table = resources(stacks[env], "aws_dynamodb_table")["requests_table_131A3DF9"]
+        assert table["name"] == f"{name_prefix(ENVIRONMENT_FILES[env])}-requests"
+        assert table["hash_key"] == declared["partition_key"]["name"]
+    # As shipped: one key, and a time to live.
+    dev = resources(stacks["dev"], "aws_dynamodb_table")["requests_table_131A3DF9"]
+    assert dev["attribute"] == [{"name": "pk", "type": "S"}]
+    assert dev["ttl"] == {"attribute_name": "expires_at", "enabled": True}
 
 
 def test_tables_and_buckets_outputs_name_each_by_key(stacks):
     for synthesized in stacks.values():
         outputs = synthesized["output"]
+        values = file_values(ENVIRONMENT_FILES[stack_env(synthesized)])
         assert outputs["tables"]["value"] == {
-            "requests": ref(synthesized, "aws_dynamodb_table", "requests_table", "name")
+            key: ref(synthesized, "aws_dynamodb_table", f"{key}_table", "name")
+            for key in values.get("tables", {})
         }
         assert outputs["buckets"]["value"] == {
             key: ref(synthesized, "aws_s3_bucket", f"bucket-{key}_bucket", "bucket")
-            for key in file_values(ENVIRONMENT_FILES[stack_env(synthesized)])["buckets"]
+            for key in values.get("buckets", {})
         }
 
 
@@ -297,7 +322,8 @@ def test_prod_protects_table_and_load_balancer_from_deletion(stacks, env, protec
 
 def test_every_log_group_has_the_files_retention_and_the_stack_key(stack):
     key_arn = ref(stack, "aws_kms_key", "key", "arn")
-    days = file_values(ENVIRONMENT_FILES[stack_env(stack)])["logs"]["retention_days"]
+    logs = file_values(ENVIRONMENT_FILES[stack_env(stack)]).get("logs", {})
+    days = logs.get("retention_days", 365)  # the default (docs/config.md)
     groups = resources(stack, "aws_cloudwatch_log_group").values()
     # One per function, then API access and execution, VPC flow logs, WAF.
     assert len(groups) == len(shipped_keys(stack)) + 4
@@ -355,19 +381,38 @@ def test_waf_protects_the_load_balancer_and_the_api_stage(stack):
 
 
 def test_a_bucket_objects_are_created_once_and_later_edits_are_kept(stack):
+    buckets = file_values(ENVIRONMENT_FILES[stack_env(stack)]).get("buckets", {})
+    for bucket, declared in buckets.items():
+        bucket_id = ref(stack, "aws_s3_bucket", f"bucket-{bucket}_bucket", "id")
+        for key, content in declared.get("objects", {}).items():
+            [seeded] = [
+                o
+                for o in resources(stack, "aws_s3_object").values()
+                if o["key"] == key and o["bucket"] == bucket_id
+            ]
+            assert seeded["content"] == content
+            assert seeded["lifecycle"] == {"ignore_changes": ["content", "etag"]}
+
+
+def test_dev_seeds_the_greeting_template(stacks):
+    """The loop above, literally, on dev's one object."""
     [greeting] = [
-        o for o in resources(stack, "aws_s3_object").values() if o["key"] == "greeting.txt"
+        o for o in resources(stacks["dev"], "aws_s3_object").values() if o["key"] == "greeting.txt"
     ]
     assert greeting["content"] == "Hello, {name}!"
-    assert greeting["lifecycle"] == {"ignore_changes": ["content", "etag"]}
-    assert greeting["bucket"] == ref(stack, "aws_s3_bucket", "bucket-assets_bucket", "id")
+    assert greeting["bucket"] == ref(stacks["dev"], "aws_s3_bucket", "bucket-assets_bucket", "id")
 
 
 def test_route_urls_output_says_how_to_call_them(stacks, tmp_path):
-    for synthesized in stacks.values():
+    for env, synthesized in stacks.items():
         assert "see route_urls" in synthesized["output"]["api_invoke_url"]["description"]
         description = synthesized["output"]["route_urls"]["description"]
-        assert "SigV4-signed" in description and "make call" in description
+        routes = file_values(ENVIRONMENT_FILES[env])["routes"]
+        # A route is AWS_IAM unless it says otherwise (docs/config.md).
+        if all(route.get("authorization", "AWS_IAM") == "NONE" for route in routes):
+            assert "no authorization" in description and "SigV4" not in description, env
+        else:
+            assert "SigV4-signed" in description and "make call" in description, env
     dev = shipped_dev()
     # As shipped: hello's and orders-api's routes are signed (AWS_IAM), escape's two are
     # public, /me needs a token of the users authorizer.
@@ -781,9 +826,12 @@ def account_unique_names(synthesized: dict) -> set[tuple[str, str]]:
 def test_every_account_unique_name_carries_the_name_prefix(stack):
     prefix = name_prefix(ENVIRONMENT_FILES[stack_env(stack)])
     names = account_unique_names(stack)
-    # Every type but target groups (none without a public route, as in prod).
+    # Every type but target groups (none without a public route, as in prod) and those of
+    # what the file declares none of.
+    undeclared = set(DECLARED_RESOURCES) - declared_types(stack)
     assert {resource_type for resource_type, _ in names} >= set(ACCOUNT_UNIQUE_NAMES) - {
-        "aws_lb_target_group"
+        "aws_lb_target_group",
+        *undeclared,
     }
     assert sorted(n for n in names if prefix not in n[1]) == []
 

@@ -11,9 +11,12 @@ from typing import TYPE_CHECKING
 from constructs_lib.event_limits import (
     BATCH_SIZE_WITHOUT_WINDOW_MAX,
     EVENT_NAME_MAX,
+    EVENT_PATTERN_MAX_CHARACTERS,
     FIFO_MAX_BATCH_SIZE,
     VISIBILITY_TIMEOUT_FACTOR,
 )
+from constructs_lib.eventbridge import object_created_pattern, pattern_text
+from serverless_app.config.data import bucket_name_length
 from serverless_app.config.events import QueueConfig, sqs_name_problems
 from serverless_app.config.problems import Problem
 from serverless_app.config.rules import did_you_mean, listed
@@ -37,11 +40,32 @@ def event_problems(config: StackConfig) -> Iterator[Problem]:
         {key: function.name for key, function in config.functions.items()},
     )
     yield from _produce_grants(config)
+    yield from _object_created_patterns(config)
 
 
 def aws_name(prefix: str, trigger: TriggerConfig) -> str:
     """The name of a trigger's schedule or EventBridge rule: `<project>-<env>-<identity>`."""
     return f"{prefix}-{trigger.identity}"
+
+
+def _object_created_patterns(config: StackConfig) -> Iterator[Problem]:
+    """A bucket trigger's rule matches the bucket's name and the object key's prefix and
+    suffix (escaped in one `wildcard` when both are set): with the name as long as it will
+    be, its event pattern fits EventBridge's size."""
+    for index, trigger in enumerate(config.triggers):
+        if trigger.bucket is None or trigger.bucket not in config.buckets:
+            continue
+        bucket = config.buckets[trigger.bucket]
+        name = "b" * bucket_name_length(config.name_prefix, trigger.bucket, bucket)
+        size = len(pattern_text(object_created_pattern(name, trigger.prefix, trigger.suffix)))
+        if size > EVENT_PATTERN_MAX_CHARACTERS:
+            key = "prefix" if trigger.prefix is not None else "suffix"
+            message = (
+                f"the rule's event pattern would be {size} characters as JSON with the "
+                f"bucket's name; EventBridge allows {EVENT_PATTERN_MAX_CHARACTERS}: shorten "
+                "prefix or suffix"
+            )
+            yield Problem(("triggers", index, key), message, getattr(trigger, key))
 
 
 def _missing(key: str, section: str, declared: Mapping[str, object]) -> str:

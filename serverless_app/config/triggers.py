@@ -357,7 +357,11 @@ class TriggerConfig(StrictModel):
     )
     prefix: Annotated[str, AfterValidator(_object_key_filter)] | None = Field(
         default=None,
-        description=f"{_settings_of('prefix')}; only object keys starting with it",
+        description=(
+            f"{_settings_of('prefix')}; only object keys starting with it; with `suffix` and "
+            "the bucket's name, the rule's event pattern fits EventBridge's "
+            f"{EVENT_PATTERN_MAX_CHARACTERS} characters as JSON"
+        ),
         json_schema_extra={"default_text": "unset: every key"},
     )
     suffix: Annotated[str, AfterValidator(_object_key_filter)] | None = Field(
