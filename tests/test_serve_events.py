@@ -31,7 +31,7 @@ from scripts.local_triggers import (
 from scripts.serve_events import local_triggers
 from serverless_app.config import load_config
 from tests.support import REPO_ROOT
-from tests.test_serve import ANSWER_WAIT_S, Server, server_log, serving
+from tests.test_serve import ANSWER_WAIT_S, Server, code_folders, server_log, serving
 
 API_APP = """import json
 import os
@@ -121,11 +121,8 @@ class Served:
 def served(tmp_path_factory) -> Iterator[Served]:
     """The server, its events port and the start-up lines of the triggers."""
     folder = tmp_path_factory.mktemp("events")
-    for name, code in (("api", API_APP), ("worker", WORKER_APP)):
-        (folder / name).mkdir()
-        (folder / name / "app.py").write_text(code)
     config = folder / "dev.toml"
-    config.write_text(CONFIG.format(api=folder / "api", worker=folder / "worker"))
+    config.write_text(CONFIG.format(**code_folders(folder, {"api": API_APP, "worker": WORKER_APP})))
     with serving("--config", str(config)) as server:
         assert server.process.stdout is not None
         lines = iter(server.process.stdout.readline, "")
