@@ -203,7 +203,7 @@ def dev_with_failure_queues(on_failure: str, **queues: dict) -> dict:
     """dev with `on_failure` on its bucket trigger and on a rule trigger, and `queues` added."""
     triggers = file_values(ENVIRONMENT_FILES["dev"])["triggers"]
     triggers[BUCKET] = {**triggers[BUCKET], "on_failure": on_failure}
-    changes = {"triggers": [*triggers, {**A_RULE, "on_failure": on_failure}]}
+    changes: dict[str, object] = {"triggers": [*triggers, {**A_RULE, "on_failure": on_failure}]}
     changes |= {f"queues.{key}": settings for key, settings in queues.items()}
     return dev_with(changes)
 
