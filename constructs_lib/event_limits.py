@@ -45,6 +45,9 @@ ESM_MAX_BATCHING_WINDOW_S = 300
 ESM_MIN_MAXIMUM_CONCURRENCY = 2
 ESM_MAX_MAXIMUM_CONCURRENCY = 1000
 QUEUE_DEFAULT_BATCH_SIZE = 10
+# A mapping invokes synchronously, so a batch is at most Lambda's 6 MB request payload: Lambda
+# invokes with what it gathered once the payload would grow past it ("Batching behavior").
+ESM_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 STREAM_DEFAULT_BATCH_SIZE = 100
 # Streams: MaximumRetryAttempts -1 (until the record expires) or 0-10000;
 # MaximumRecordAgeInSeconds -1 (no limit) or 60-604800.

@@ -1,4 +1,5 @@
-"""The hello function behind API Gateway (REST proxy, payload 1.0) and the load balancer.
+"""The hello function behind API Gateway (REST proxy, payload 1.0; HTTP API, payload 2.0) and
+the load balancer.
 
 `GET /hello?name=Ada` (its route in `config/<env>.toml`) answers
 `{"message": "Hello, Ada!", "visits": N, "request_id": ...}`.
@@ -16,7 +17,8 @@ is also counted in the request metric (`request_metrics`): an error turned into 
 raises no Lambda error, and that metric is what lets a release with such errors roll back.
 
 Behind a user pool authorizer (dev's `GET /me`), API Gateway has verified the caller's token
-and hands over its claims (`requestContext.authorizer.claims`): without `?name=`, the greeting
+and hands over its claims (`requestContext.authorizer.claims`; an HTTP API's, payload 2.0,
+`requestContext.authorizer.jwt.claims`): without `?name=`, the greeting
 names the caller (`email`, else `cognito:username`). With `[api.cors]`, every answer carries
 the CORS headers for the request's origin (`cors`, a link to constructs_lib/cors.py).
 """
@@ -332,6 +334,7 @@ def _http_api_request(event: dict[str, Any]) -> Request:
         query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
         source_ip=_text(http.get("sourceIp"), "requestContext.http.sourceIp"),
         user_agent=_optional_text(http.get("userAgent"), "requestContext.http.userAgent"),
+        caller=_caller(context, "jwt", "claims"),
     )
 
 
@@ -347,7 +350,7 @@ def _rest_request(event: dict[str, Any]) -> Request:
         query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
         source_ip=_optional_text(identity.get("sourceIp"), "requestContext.identity.sourceIp"),
         user_agent=_optional_text(identity.get("userAgent"), "requestContext.identity.userAgent"),
-        caller=_caller(context),
+        caller=_caller(context, "claims"),
     )
 
 
@@ -355,10 +358,14 @@ def _rest_request(event: dict[str, Any]) -> Request:
 CALLER_CLAIMS = ("email", "cognito:username")
 
 
-def _caller(context: dict[str, Any]) -> str:
-    """The caller a user pool authorizer verified: its token's claims are in the event."""
-    authorizer = _object(context.get("authorizer"), "requestContext.authorizer")
-    claims = _object(authorizer.get("claims"), "requestContext.authorizer.claims")
+def _caller(context: dict[str, Any], *claims_at: str) -> str:
+    """The caller a token authorizer verified: its token's claims are in the event, under
+    `requestContext.authorizer` at `claims_at` (REST: `claims`; HTTP API: `jwt.claims`)."""
+    where = "requestContext.authorizer"
+    claims = _object(context.get("authorizer"), where)
+    for key in claims_at:
+        where = f"{where}.{key}"
+        claims = _object(claims.get(key), where)
     return next((_text(claims[name], name) for name in CALLER_CLAIMS if claims.get(name)), "")
 
 

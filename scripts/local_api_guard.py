@@ -17,7 +17,8 @@ from scripts.local_authorizers import (
     RouteAccess,
     TokenAuthorizer,
 )
-from scripts.local_cors import is_preflight, request_origin, with_gateway_cors
+from scripts.local_cors import is_preflight, request_origin, with_gateway_cors, without_cors
+from scripts.local_events import HeaderValue
 from serverless_app.config import RouteConfig, StackConfig
 from serverless_app.config.access import AuthorizerConfig, CorsConfig, cors_policy
 
@@ -48,11 +49,20 @@ class ApiGuard:
         return cors_policy(self.cors).preflight_headers(origin, route_methods)
 
     def gateway_headers(
-        self, request_headers: Mapping[str, str], answer_headers: Mapping[str, str]
-    ) -> dict[str, str]:
+        self, request_headers: Mapping[str, str], answer_headers: Mapping[str, HeaderValue]
+    ) -> dict[str, HeaderValue]:
         if self.cors is None:
             return dict(answer_headers)
         return with_gateway_cors(cors_policy(self.cors), request_headers, answer_headers)
+
+    def http_api_headers(
+        self, request_headers: Mapping[str, str], answer_headers: Mapping[str, HeaderValue]
+    ) -> dict[str, HeaderValue]:
+        """A function's answer through an HTTP API: with CORS configured, the API's CORS headers
+        in place of the function's."""
+        if self.cors is None:
+            return dict(answer_headers)
+        return self.gateway_headers(request_headers, without_cors(answer_headers))
 
     def authorize(self, route: RouteConfig, event: dict[str, Any]) -> Refusal | None:
         access = self.access.get(route_key(route))

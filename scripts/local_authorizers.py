@@ -28,11 +28,11 @@ from http import HTTPStatus
 from typing import Any, Literal
 
 from constructs_lib.authorizers import IDENTITY_SOURCE
+from constructs_lib.limits import HTTP_API_PAYLOAD_FORMAT
 from scripts.local_events import wildcard_pattern
 from scripts.local_issuer import Clock, LocalIssuer, TokenRejected, token_scopes
 from scripts.sandbox import FunctionError
 
-HTTP_PAYLOAD_VERSION = "2.0"
 BEARER = "bearer "
 
 
@@ -96,7 +96,7 @@ Invoke = Callable[[str, dict[str, Any]], Any]
 
 
 def _is_http_api(event: Mapping[str, Any]) -> bool:
-    return event.get("version") == HTTP_PAYLOAD_VERSION
+    return event.get("version") == HTTP_API_PAYLOAD_FORMAT
 
 
 def _unauthorized(**headers: str) -> Refusal:

@@ -3,29 +3,24 @@ for the file's triggers, against moto.
 
 - A queue trigger: the stack's queue and its dead-letter queue exist in moto with the redrive
   policy, so moto moves a message received `max_receive_count` times to the dead-letter queue
-  at the next receive. A poller receives batches (batch size, batching window), invokes the
-  function with SQS's event, deletes what succeeded and, with `report_batch_item_failures`,
-  fails only the items of `batchItemFailures`; a function error fails the whole batch. Failed
-  messages come back after the queue's visibility timeout.
-- A table trigger: the stream's records in batches, in order; a failed batch is tried again
-  (from the first failed record when the function reports batch item failures) until
-  `maximum_retry_attempts`.
+  at the next receive. A poller receives batches (batch size, batching window, at most Lambda's
+  6 MB payload), invokes the function with SQS's event, deletes what succeeded and, with
+  `report_batch_item_failures`, fails only the items of `batchItemFailures`; a function error
+  fails the whole batch. Failed messages come back after the queue's visibility timeout. At
+  most `maximum_concurrency` batches are in flight.
+- A table trigger: scripts/local_streams.py.
 - A bucket or rule trigger: an EventBridge rule in moto with the trigger's pattern, its target
   an engine-owned queue (moto sends S3's object events to EventBridge when the bucket has
   EventBridge notifications on, and matches the pattern itself); each event is one
-  asynchronous invocation.
+  asynchronous invocation (scripts/local_async.py).
 - A topic trigger: an engine-owned queue subscribed to the topic in moto; each notification is
   one asynchronous invocation with SNS's event.
-- A schedule: fired on demand (`fire`), with the target's input.
-
-Asynchronous invocations are tried three times as Lambda does (two retries, a minute and two
-minutes after the failure), then dropped with a line in the log (on AWS the function's own
-dead-letter queue gets them).
+- A schedule: fired on demand (`fire`), an asynchronous invocation with the target's input.
 
 Time is the engine's `clock`: a received message stays hidden in moto (SQS's longest
-visibility timeout) until the clock says its visibility timeout or retry delay has passed, and
-the engine then makes it visible. So tests drive the engine with a clock of their own and
-`step()`, independent of the machine's load.
+visibility timeout) until the clock says its visibility timeout has passed, and the engine then
+makes it visible; retries wait in memory until the clock says they are due. So tests drive the
+engine with a clock of their own and `step()`, independent of the machine's load.
 """
 
 from __future__ import annotations
@@ -38,25 +33,35 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from queue import SimpleQueue
 from typing import IO, Any
 
-from constructs_lib.event_limits import SQS_MAX_RETENTION_S
+from constructs_lib.event_limits import ESM_MAX_PAYLOAD_BYTES, SQS_MAX_RETENTION_S
+from scripts.local_async import (
+    AsyncInvocation,
+    InvokeFailure,
+    QueuedEvents,
+    fire,
+    rule_invocation,
+    schedule_invocation,
+    topic_invocation,
+)
+from scripts.local_retries import counted, reported_failures
+from scripts.local_streams import StreamPoller
 from scripts.local_triggers import (
     LocalQueue,
     LocalTriggers,
     QueueTrigger,
     RuleTrigger,
     ScheduleTrigger,
-    TableTrigger,
     TopicTrigger,
 )
 from scripts.sandbox import FunctionError, lambda_error
 from scripts.trigger_events import (
-    dynamodb_stream_event,
     eventbridge_event,
     queue_arn,
-    schedule_arn,
-    scheduler_input,
+    record_bytes,
+    records_within,
     sns_event,
     sqs_event,
 )
@@ -66,44 +71,22 @@ Invoke = Callable[[str, Any, str], Any]
 # A boto3 client of moto for a service name.
 Clients = Callable[[str], Any]
 Clock = Callable[[], float]
+# Runs a batch's invocation: at once (the default), or in a thread of its own.
+Dispatch = Callable[[Callable[[], None]], None]
 
 # SQS's longest visibility timeout: what the engine receives with, so that only its own clock
 # decides when a message is visible again.
 HOLD_S = 43_200
 # SQS's most messages per ReceiveMessage.
 MESSAGES_PER_RECEIVE = 10
-# Lambda's asynchronous invocation: two retries, about one and two minutes after the failures.
-ASYNC_RETRY_DELAYS_S = (60, 120)
-# How long a failed stream batch waits before it is tried again.
-STREAM_RETRY_DELAY_S = 1
 # How often `run` looks for work when there was none.
 POLL_INTERVAL_S = 0.5
+# A function's own dead-letter queue keeps messages as long as SQS allows, as the stack's does.
+DEAD_LETTER_ATTRIBUTES = {"MessageRetentionPeriod": str(SQS_MAX_RETENTION_S)}
 
 
-def counted(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def reported_failures(response: Any, batch_ids: Sequence[str]) -> set[str]:
-    """The items a function's partial batch response fails, as Lambda reads it ("Reporting
-    batch item failures"): no response, no list or an empty one fail nothing; an item without
-    a known identifier, or a response that is not an object, fails the whole batch."""
-    everything = set(batch_ids)
-    if response is None:
-        return set()
-    if not isinstance(response, dict):
-        return everything
-    failures = response.get("batchItemFailures")
-    if failures is None:
-        return set()
-    if not isinstance(failures, list):
-        return everything
-    identifiers = [
-        item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures
-    ]
-    if not all(isinstance(found, str) and found in everything for found in identifiers):
-        return everything
-    return set(identifiers)  # type: ignore[arg-type]
+def run_now(work: Callable[[], None]) -> None:
+    work()
 
 
 @dataclass
@@ -160,10 +143,18 @@ class _QueuePoller:
         self.reader = _QueueReader(engine.sqs, url, engine.clock)
         self.batch: list[dict[str, Any]] = []
         self.batch_started = 0.0
+        self.in_flight = 0
+        self.record_bytes: dict[str, int] = {}  # by receipt handle, while the batch gathers
+        # (batch, failed message ids) of each invocation that ended, for `step` to settle.
+        self.ended: SimpleQueue[tuple[list[dict[str, Any]], set[str]]] = SimpleQueue()
 
     def step(self) -> int:
+        settled = self._settle()
+        limit = self.trigger.maximum_concurrency
+        if limit is not None and self.in_flight >= limit:
+            return settled  # the messages wait in the queue, as Lambda leaves them
         self.reader.release_due()
-        while len(self.batch) < self.trigger.batch_size:
+        while len(self.batch) < self.trigger.batch_size and not self._too_large(self.batch):
             received = self.reader.receive(self.trigger.batch_size - len(self.batch))
             if not received:
                 break
@@ -171,153 +162,64 @@ class _QueuePoller:
                 self.batch_started = self.engine.clock()
             self.batch += received
         waited = self.engine.clock() - self.batch_started
-        full = len(self.batch) >= self.trigger.batch_size
+        full = len(self.batch) >= self.trigger.batch_size or self._too_large(self.batch)
         if not self.batch or not (full or waited >= self.trigger.batching_window_s):
-            return 0
-        batch, self.batch = self.batch, []
-        failed = self._failed_items(batch)
-        self.reader.delete([message for message in batch if message["MessageId"] not in failed])
-        self.reader.hold(
-            [message for message in batch if message["MessageId"] in failed],
-            self.queue.visibility_timeout_s,
-        )
-        back = f", back after {self.queue.visibility_timeout_s} s" if failed else ""
-        self.engine.note(
-            f"{self.trigger.function} <- queue {self.queue.key}: "
-            f"{counted(len(batch), 'message')}, {len(failed)} failed{back}"
-        )
-        return 1
+            return settled
+        fitting = self._fitting(self.batch)
+        batch, self.batch = self.batch[:fitting], self.batch[fitting:]
+        for message in batch:
+            self.record_bytes.pop(message["ReceiptHandle"], None)
+        self.batch_started = self.engine.clock()
+        self.in_flight += 1
+        self.engine.dispatch(lambda: self.ended.put((batch, self._failed_items(batch))))
+        self._settle()  # at once when the dispatch ran it at once
+        return settled + 1
+
+    def _event(self, batch: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        return sqs_event(batch, self.arn, self.engine.region)
+
+    def _too_large(self, batch: Sequence[Mapping[str, Any]]) -> bool:
+        return self._fitting(batch) < len(batch)
+
+    def _fitting(self, batch: Sequence[Mapping[str, Any]]) -> int:
+        """How many messages from the front make an event of at most 6 MB."""
+        return records_within(map(self._record_bytes, batch), ESM_MAX_PAYLOAD_BYTES)
+
+    def _record_bytes(self, message: Mapping[str, Any]) -> int:
+        """The size of the message's record in SQS's event, measured once per message."""
+        key = message["ReceiptHandle"]
+        if key not in self.record_bytes:
+            self.record_bytes[key] = record_bytes(self._event([message]))
+        return self.record_bytes[key]
+
+    def _settle(self) -> int:
+        """Delete what the ended invocations did, hold what they failed."""
+        settled = 0
+        while not self.ended.empty():
+            batch, failed = self.ended.get()
+            self.in_flight -= 1
+            settled += 1
+            self.reader.delete([message for message in batch if message["MessageId"] not in failed])
+            self.reader.hold(
+                [message for message in batch if message["MessageId"] in failed],
+                self.queue.visibility_timeout_s,
+            )
+            back = f", back after {self.queue.visibility_timeout_s} s" if failed else ""
+            self.engine.note(
+                f"{self.trigger.function} <- queue {self.queue.key}: "
+                f"{counted(len(batch), 'message')}, {len(failed)} failed{back}"
+            )
+        return settled
 
     def _failed_items(self, batch: Sequence[Mapping[str, Any]]) -> set[str]:
         identifiers = [message["MessageId"] for message in batch]
-        event = sqs_event(batch, self.arn, self.engine.region)
         try:
-            response = self.engine.invoke(self.trigger.function, event)
+            response = self.engine.invoke(self.trigger.function, self._event(batch))
         except FunctionError:
             return set(identifiers)
         if not self.trigger.report_batch_item_failures:
             return set()
         return reported_failures(response, identifiers)
-
-
-class _AsyncPoller:
-    """One asynchronous invocation per message of an engine-owned queue (a rule's target or a
-    topic's subscription), tried as Lambda tries asynchronous invocations."""
-
-    def __init__(
-        self,
-        engine: DeliveryEngine,
-        url: str,
-        function: str,
-        source: str,
-        to_event: Callable[[dict[str, Any]], Any],
-    ) -> None:
-        self.engine, self.function, self.source, self.to_event = engine, function, source, to_event
-        self.reader = _QueueReader(engine.sqs, url, engine.clock)
-
-    def step(self) -> int:
-        self.reader.release_due()
-        messages = self.reader.receive(MESSAGES_PER_RECEIVE)
-        for message in messages:
-            attempt = int(message["Attributes"]["ApproximateReceiveCount"])
-            try:
-                self.engine.invoke(self.function, self.to_event(json.loads(message["Body"])))
-            except FunctionError:
-                if attempt <= len(ASYNC_RETRY_DELAYS_S):
-                    delay = ASYNC_RETRY_DELAYS_S[attempt - 1]
-                    self.reader.hold([message], delay)
-                    self.engine.note(
-                        f"{self.function} <- {self.source}: failed, again in {delay} s"
-                    )
-                    continue
-                self.engine.note(
-                    f"{self.function} <- {self.source}: failed {attempt} times, dropped "
-                    "(on AWS: to the function's dead-letter queue)"
-                )
-            else:
-                self.engine.note(f"{self.function} <- {self.source}: 1 event")
-            self.reader.delete([message])
-        return len(messages)
-
-
-class _StreamPoller:
-    """Lambda's event source mapping on a table's stream: batches in order; a failed batch is
-    tried again, from its first failed record when the function reports them."""
-
-    def __init__(self, engine: DeliveryEngine, trigger: TableTrigger) -> None:
-        self.engine, self.trigger = engine, trigger
-        self.streams = engine.clients("dynamodbstreams")
-        self.arn = _stream_arn(engine.clients("dynamodb"), trigger)
-        shards = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"]
-        self.iterator: str = self.streams.get_shard_iterator(
-            StreamArn=self.arn,
-            ShardId=shards[0]["ShardId"],
-            ShardIteratorType=trigger.starting_position,
-        )["ShardIterator"]
-        self.records: list[dict[str, Any]] = []
-        self.attempts = 0
-        self.retry_at = 0.0
-
-    def step(self) -> int:
-        if self.engine.clock() < self.retry_at:
-            return 0
-        if not self.records:
-            answer = self.streams.get_records(
-                ShardIterator=self.iterator, Limit=self.trigger.batch_size
-            )
-            self.iterator, self.records = answer["NextShardIterator"], answer["Records"]
-        batch = self.records[: self.trigger.batch_size]
-        if not batch:
-            return 0
-        numbers = [record["dynamodb"]["SequenceNumber"] for record in batch]
-        failed = self._failed_items(batch, numbers)
-        source = f"{self.trigger.function} <- table {self.trigger.table_name}"
-        if not failed:
-            self._advance(len(batch))
-            self.engine.note(f"{source}: {counted(len(batch), 'record')}")
-            return 1
-        self.attempts += 1
-        limit = self.trigger.maximum_retry_attempts
-        if 0 <= limit < self.attempts:
-            self._advance(len(batch))
-            self.engine.note(
-                f"{source}: {counted(len(batch), 'record')} failed {self.attempts} times, skipped"
-            )
-            return 1
-        first_failed = min(numbers.index(number) for number in failed)
-        self.records = self.records[first_failed:]
-        self.retry_at = self.engine.clock() + STREAM_RETRY_DELAY_S
-        again = counted(len(batch) - first_failed, "record")
-        self.engine.note(f"{source}: {again} from the first failed one, tried again")
-        return 1
-
-    def _advance(self, count: int) -> None:
-        self.records = self.records[count:]
-        self.attempts = 0
-
-    def _failed_items(self, batch: Sequence[Mapping[str, Any]], numbers: list[str]) -> set[str]:
-        try:
-            response = self.engine.invoke(
-                self.trigger.function, dynamodb_stream_event(batch, self.arn)
-            )
-        except FunctionError:
-            return set(numbers)
-        if not self.trigger.report_batch_item_failures:
-            return set()
-        return reported_failures(response, numbers)
-
-
-def _stream_arn(dynamodb: Any, trigger: TableTrigger) -> str:
-    """The table's stream, turned on with the trigger's view when the table has none (the stack
-    turns it on for a trigger too)."""
-    table = dynamodb.describe_table(TableName=trigger.table_name)["Table"]
-    if "LatestStreamArn" not in table:
-        specification = {"StreamEnabled": True, "StreamViewType": trigger.stream_view}
-        table = dynamodb.update_table(
-            TableName=trigger.table_name, StreamSpecification=specification
-        )["TableDescription"]
-    arn: str = table["LatestStreamArn"]
-    return arn
 
 
 class UnknownSchedule(LookupError):
@@ -336,24 +238,28 @@ class DeliveryEngine:
         clock: Clock = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         log: IO[str] = sys.stderr,
+        dispatch: Dispatch = run_now,
     ) -> None:
         self.clients, self.region, self.clock, self.now, self.log = clients, region, clock, now, log
+        self.dispatch = dispatch
         self._invoke = invoke
         self.sqs = clients("sqs")
         self.schedules: dict[str, ScheduleTrigger] = {}
-        self.pollers: list[_QueuePoller | _AsyncPoller | _StreamPoller] = []
+        self.schedule_invocations: dict[str, AsyncInvocation] = {}
+        self.function_dead_letter_queues: Mapping[str, str] = {}
+        self.pollers: list[_QueuePoller | QueuedEvents | StreamPoller] = []
 
-    def invoke(self, function: str, event: Any) -> Any:
-        """The function's result, or FunctionError: a failure of the machinery itself counts
-        as the function's (logged), so what was received goes back rather than stay hidden."""
-        request_id = str(uuid.uuid4())
+    def invoke(self, function: str, event: Any, request_id: str | None = None) -> Any:
+        """The function's result, or FunctionError; InvokeFailure when the machinery itself
+        failed (logged), so that what was received goes back rather than stay hidden."""
+        request_id = request_id or str(uuid.uuid4())
         try:
             return self._invoke(function, event, request_id)
         except FunctionError:
             raise
         except Exception as error:
             self.note(f"{function}: local delivery failed: " + traceback.format_exc().rstrip())
-            raise FunctionError(
+            raise InvokeFailure(
                 lambda_error("Local.DeliveryError", str(error), request_id)
             ) from error
 
@@ -369,11 +275,14 @@ class DeliveryEngine:
             topic.key: self.clients("sns").create_topic(Name=topic.name)["TopicArn"]
             for topic in triggers.topics
         }
+        self.function_dead_letter_queues = dict(triggers.function_dead_letter_queues)
+        for name in self.function_dead_letter_queues.values():
+            self._ensure_queue(name)
         self.pollers += [
             _QueuePoller(self, trigger, queues[trigger.queue])
             for trigger in triggers.queue_triggers
         ]
-        self.pollers += [_StreamPoller(self, trigger) for trigger in triggers.table_triggers]
+        self.pollers += [StreamPoller(self, trigger) for trigger in triggers.table_triggers]
         for index, subscriber in enumerate(triggers.topic_triggers):
             self.pollers.append(self._subscribe(index, subscriber, topic_arns[subscriber.topic]))
         for index, rule in enumerate(triggers.rules):
@@ -384,13 +293,16 @@ class DeliveryEngine:
                 )
             self.pollers.append(self._rule(index, rule))
         self.schedules = {schedule.name: schedule for schedule in triggers.schedules}
+        for schedule in triggers.schedules:
+            if schedule.dead_letter_queue is not None:
+                self._ensure_queue(schedule.dead_letter_queue)
+            self.schedule_invocations[schedule.name] = schedule_invocation(self, schedule)
 
     def _create_queue(self, queue: LocalQueue) -> None:
         fifo = {"FifoQueue": "true"} if queue.fifo else {}
         # The dead-letter queue keeps what it gets as long as SQS allows, as the stack's does.
         dead_letter_url = self.sqs.create_queue(
-            QueueName=queue.dead_letter_name,
-            Attributes={**fifo, "MessageRetentionPeriod": str(SQS_MAX_RETENTION_S)},
+            QueueName=queue.dead_letter_name, Attributes={**fifo, **DEAD_LETTER_ATTRIBUTES}
         )["QueueUrl"]
         dead_letter_arn = self.sqs.get_queue_attributes(
             QueueUrl=dead_letter_url, AttributeNames=["QueueArn"]
@@ -409,12 +321,20 @@ class DeliveryEngine:
             },
         )
 
+    def _ensure_queue(self, name: str) -> None:
+        """A dead-letter queue the stack creates beside a function or schedule, unless it is
+        one of the file's queues (`on_failure`), which exists already."""
+        try:
+            self.sqs.get_queue_url(QueueName=name)
+        except self.sqs.exceptions.QueueDoesNotExist:
+            self.sqs.create_queue(QueueName=name, Attributes=DEAD_LETTER_ATTRIBUTES)
+
     def _own_queue(self, name: str) -> tuple[str, str]:
         """An engine-owned queue standing in for a Lambda target: its URL and ARN."""
         url: str = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         return url, queue_arn(self.region, name)
 
-    def _subscribe(self, index: int, trigger: TopicTrigger, topic_arn: str) -> _AsyncPoller:
+    def _subscribe(self, index: int, trigger: TopicTrigger, topic_arn: str) -> QueuedEvents:
         """moto delivers to a queue subscription, with the filter policy applied."""
         url, arn = self._own_queue(f"local-topic-{index}")
         policy = {}
@@ -429,26 +349,26 @@ class DeliveryEngine:
             Attributes=policy,
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
-        return _AsyncPoller(
-            self,
-            url,
-            trigger.function,
-            f"topic {trigger.topic}",
-            lambda body: sns_event(body, subscription),
-        )
+        invocation = topic_invocation(self, trigger.function, f"topic {trigger.topic}")
+        return QueuedEvents(self, url, invocation, lambda body: sns_event(body, subscription))
 
-    def _rule(self, index: int, trigger: RuleTrigger) -> _AsyncPoller:
+    def _rule(self, index: int, trigger: RuleTrigger) -> QueuedEvents:
         url, arn = self._own_queue(f"local-rule-{index}")
         events = self.clients("events")
         rule = f"local-{index}-{trigger.name}"[:64]
-        events.put_rule(Name=rule, EventPattern=json.dumps(trigger.pattern), State="ENABLED")
+        rule_arn = events.put_rule(
+            Name=rule, EventPattern=json.dumps(trigger.pattern), State="ENABLED"
+        )["RuleArn"]
         events.put_targets(Rule=rule, Targets=[{"Id": "function", "Arn": arn}])
         source = f"bucket {trigger.bucket}" if trigger.bucket else f"rule {trigger.name}"
-        return _AsyncPoller(self, url, trigger.function, source, eventbridge_event)
+        invocation = rule_invocation(self, trigger, rule_arn, source)
+        return QueuedEvents(self, url, invocation, eventbridge_event)
 
     def step(self) -> int:
-        """One round over every poller: how many invocations (or queued events) it handled."""
-        return sum(poller.step() for poller in self.pollers)
+        """One round over every poller and retry: how many invocations (or queued events) it
+        handled."""
+        retried = sum(invocation.step() for invocation in self.schedule_invocations.values())
+        return retried + sum(poller.step() for poller in self.pollers)
 
     def run(self, wait: Callable[[float], bool]) -> None:
         """Deliver until `wait` (a threading.Event's wait, say) returns True; it is called with
@@ -464,15 +384,14 @@ class DeliveryEngine:
                 return
 
     def fire(self, name: str) -> Any:
-        """Invoke a schedule's function now, with its target's input; its result, or
+        """Invoke a schedule's function now, with its target's input, as Scheduler does (its
+        retry policy and dead-letter queue included); the first attempt's result, or
         FunctionError."""
-        schedule = self.schedules.get(name)
-        if schedule is None:
+        invocation = self.schedule_invocations.get(name)
+        if invocation is None:
             raise UnknownSchedule(name)
-        arn = schedule_arn(self.region, schedule.group, schedule.schedule_name)
-        result = self.invoke(schedule.function, scheduler_input(schedule.input, arn, self.now()))
-        self.note(f"{schedule.function} <- schedule {name}: fired")
-        return result
+        self.note(f"{invocation.function} <- schedule {name}: fired")
+        return fire(invocation, self.now())
 
     def describe(self) -> Iterator[str]:
         """One line per trigger, for the start-up output."""
@@ -484,7 +403,7 @@ class DeliveryEngine:
                     f"window {trigger.batching_window_s} s; to {queue.dead_letter_name} "
                     f"after {queue.max_receive_count} receives)"
                 )
-            elif isinstance(poller, _StreamPoller):
+            elif isinstance(poller, StreamPoller):
                 yield f"  stream of {poller.trigger.table_name} -> {poller.trigger.function}"
             else:
                 yield f"  {poller.source} -> {poller.function}"

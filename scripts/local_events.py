@@ -1,6 +1,6 @@
-"""How `make serve`'s front doors translate: which route a request reaches (as API Gateway and
-the load balancer's listener rules match), the event the function gets, and its answer back
-as HTTP."""
+"""How `make serve`'s front doors translate: which route a request reaches (as API Gateway's
+REST and HTTP APIs and the load balancer's listener rules match), the event the function gets
+(REST: payload 1.0; HTTP API: payload 2.0; the load balancer's), and its answer back as HTTP."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from constructs_lib.limits import HTTP_API_DEFAULT_STAGE, HTTP_API_PAYLOAD_FORMAT
 from constructs_lib.paths import rule_priority, segments, wildcard_path
 from serverless_app.config import RouteConfig
 
@@ -21,6 +23,10 @@ HOST = "127.0.0.1"
 # moto's default account; the ids below only make the events look like API Gateway's.
 ACCOUNT_ID = "123456789012"
 LOCAL_API_ID = "local"
+
+
+# An answer's header: a list is one header line per value (`Set-Cookie`).
+HeaderValue = str | list[str]
 
 
 @dataclass(frozen=True)
@@ -57,27 +63,52 @@ def _match_path(template: str, path: str) -> tuple[list[int], dict[str, str]] | 
     return (ranks, parameters) if len(wanted) == len(given) else None
 
 
+def _routes_taking(
+    path: str, routes: list[RouteConfig]
+) -> list[tuple[list[int], dict[str, str], RouteConfig]]:
+    """Each route whose path fits `path`: its specificity, its parameters, the route."""
+    return [
+        (*found, route) for route in routes if (found := _match_path(route.path, path)) is not None
+    ]
+
+
 def match_route(method: str, path: str, stage: str, routes: list[RouteConfig]) -> RouteMatch | str:
-    """The route a request reaches and its path parameters, or API Gateway's own 403 message
-    for requests that never reach a function. The most specific path wins, then its route for
-    the method (an exact method before ANY)."""
+    """The route a REST API request reaches and its path parameters, or API Gateway's own 403
+    message for requests that never reach a function. The most specific path wins, then its
+    route for the method (an exact method before ANY)."""
     if path.split("/")[1:2] != [stage]:
         return "Forbidden"
-    resource_path = path.removeprefix(f"/{stage}") or "/"
-    matches = [
-        (found, route)
-        for route in routes
-        if (found := _match_path(route.path, resource_path)) is not None
-    ]
+    matches = _routes_taking(path.removeprefix(f"/{stage}") or "/", routes)
     if not matches:
         return "Missing Authentication Token"
-    best = max(ranks for (ranks, _), _ in matches)
-    on_best = [(parameters, route) for (ranks, parameters), route in matches if ranks == best]
+    best = max(ranks for ranks, _, _ in matches)
+    on_best = [(parameters, route) for ranks, parameters, route in matches if ranks == best]
     for wanted in (method, "ANY"):
         for parameters, route in on_best:
             if route.method == wanted:
                 return RouteMatch(route, parameters)
     return "Missing Authentication Token"
+
+
+def match_http_route(method: str, path: str, routes: list[RouteConfig]) -> RouteMatch | None:
+    """The route an HTTP API (`$default` stage: no stage in the path) sends a request to: among
+    the routes for its method or ANY, the most specific path, then the exact method before
+    ANY; None when no route takes it (the API's 404). Unlike a REST API, a path whose routes
+    lack the method leaves the request to a less specific route that has it."""
+    candidates = [
+        (ranks, route.method == method, parameters, route)
+        for ranks, parameters, route in _routes_taking(path, routes)
+        if route.method in (method, "ANY")
+    ]
+    if not candidates:
+        return None
+    _, _, parameters, route = max(candidates, key=lambda found: (found[0], found[1]))
+    return RouteMatch(route, parameters)
+
+
+def http_route_key(route: RouteConfig) -> str:
+    """An HTTP API route's key, as its event's `routeKey` names it."""
+    return f"{route.method} {route.path}"
 
 
 def rest_proxy_event(
@@ -155,6 +186,96 @@ def rest_proxy_event(
         "body": body_text,
         "isBase64Encoded": is_base64,
     }
+
+
+# The keys of a payload 2.0 event API Gateway leaves out rather than send empty.
+OMITTED_WHEN_EMPTY = frozenset({"cookies", "queryStringParameters", "pathParameters", "body"})
+
+
+def http_api_event(
+    *,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    client_ip: str,
+    server_port: int,
+    route: RouteConfig,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """The HTTP API's Lambda proxy event, payload format 2.0, for this request to `route` on the
+    `$default` stage. As AWS documents it: header names in lower case, a repeated header or
+    query key's values joined with commas, the `Cookie` headers' cookies in `cookies` (and not
+    in `headers`), the path and the query values decoded (`rawPath` is decoded too, as API
+    Gateway delivers it; `rawQueryString` is as sent); keys without a value are left out."""
+    url = urlsplit(target)
+    path = unquote(url.path)
+    now = datetime.now(UTC)
+    received, cookies = _headers_and_cookies(headers)
+    forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), client_ip]))
+    received.update(
+        {
+            "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}",
+            "x-forwarded-for": forwarded_for,
+            "x-forwarded-port": str(server_port),
+            "x-forwarded-proto": "http",
+        }
+    )
+    body_text, is_base64 = _event_body(body)
+    event: dict[str, Any] = {
+        "version": HTTP_API_PAYLOAD_FORMAT,
+        "routeKey": http_route_key(route),
+        "rawPath": path,
+        "rawQueryString": url.query,
+        "cookies": cookies,
+        "headers": received,
+        "queryStringParameters": _joined(parse_qsl(url.query, keep_blank_values=True)),
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": LOCAL_API_ID,
+            "domainName": received.get("host", f"{HOST}:{server_port}"),
+            "domainPrefix": LOCAL_API_ID,
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": client_ip,
+                "userAgent": received.get("user-agent", ""),
+            },
+            # API Gateway's HTTP API request ids: 11 random bytes in base64 ("Hq4a1iBJoAMEbfQ=").
+            "requestId": base64.b64encode(secrets.token_bytes(11)).decode(),
+            "routeKey": http_route_key(route),
+            "stage": HTTP_API_DEFAULT_STAGE,
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "timeEpoch": int(now.timestamp() * 1000),
+        },
+        "pathParameters": path_parameters,
+        "body": body_text,
+        "isBase64Encoded": is_base64,
+    }
+    return {key: value for key, value in event.items() if value or key not in OMITTED_WHEN_EMPTY}
+
+
+def _headers_and_cookies(headers: list[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """Payload 2.0's `headers` (lower-case names, joined values) and `cookies` (each cookie of
+    the `Cookie` headers)."""
+    cookies = [
+        cookie.strip()
+        for name, value in headers
+        if name.lower() == "cookie"
+        for cookie in value.split(";")
+        if cookie.strip()
+    ]
+    others = [(name.lower(), value) for name, value in headers if name.lower() != "cookie"]
+    return _joined(others), cookies
+
+
+def _joined(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Payload 2.0's repeated keys: one entry, the values joined with commas."""
+    joined: dict[str, str] = {}
+    for key, value in pairs:
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    return joined
 
 
 def _multi_value(pairs: list[tuple[str, str]]) -> dict[str, list[str]] | None:
@@ -268,6 +389,34 @@ def proxy_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes
     body = response.get("body") or ""
     payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
     return int(response["statusCode"]), headers, payload
+
+
+def http_api_response(response: Any) -> tuple[int, dict[str, HeaderValue], bytes]:
+    """A function's answer as an HTTP API reads it (payload 2.0): a dict with `statusCode` is a
+    response (`headers`, `cookies`, each a `Set-Cookie`, `body`, `isBase64Encoded`); any other
+    JSON value is `200`, `content-type: application/json`, with that value as the body (a
+    string as it is, anything else as JSON), as AWS documents. An exception when the answer is
+    neither: the API's 500."""
+    if not (isinstance(response, dict) and "statusCode" in response):
+        body = response if isinstance(response, str) else json.dumps(response)
+        return HTTPStatus.OK, {"Content-Type": "application/json"}, body.encode()
+    status = response["statusCode"]
+    headers = response.get("headers") or {}
+    cookies = response.get("cookies") or []
+    body = response.get("body") or ""
+    if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599:
+        raise ValueError(f"statusCode is not an HTTP status: {status!r}")
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise ValueError("headers is not an object of strings")
+    if not isinstance(cookies, list) or not all(isinstance(cookie, str) for cookie in cookies):
+        raise ValueError("cookies is not a list of strings")
+    if not isinstance(body, str):
+        raise ValueError("body is not a string")
+    answer_headers: dict[str, HeaderValue] = dict(headers)
+    if cookies:
+        answer_headers["Set-Cookie"] = cookies
+    payload = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    return status, answer_headers, payload
 
 
 def json_message(text: str) -> bytes:

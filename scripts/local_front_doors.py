@@ -1,6 +1,7 @@
-"""`make serve`'s front doors: an HTTP server that plays API Gateway and one that plays the
-load balancer's listener, each sending a request to its function's sandbox as the event that
-front door would send, and the function's answer back to the client."""
+"""`make serve`'s front doors: an HTTP server that plays API Gateway (a REST API's stage, or an
+HTTP API's `$default` stage, as the file's `api.type` says) and one that plays the load
+balancer's listener, each sending a request to its function's sandbox as the event that front
+door would send, and the function's answer back to the client."""
 
 from __future__ import annotations
 
@@ -15,16 +16,20 @@ from urllib.parse import unquote, urlsplit
 
 from constructs_lib.paths import LISTENER_NOT_FOUND_BODY
 from scripts.local_api_guard import ApiGuard, refusal_answer
-from scripts.local_cors import PREFLIGHT_STATUS
+from scripts.local_cors import HTTP_API_PREFLIGHT_STATUS, PREFLIGHT_STATUS
 from scripts.local_events import (
     ACCOUNT_ID,
     HOST,
+    HeaderValue,
     ListenerRule,
     RouteMatch,
     alb_event,
     alb_response,
+    http_api_event,
+    http_api_response,
     json_message,
     listener_rules,
+    match_http_route,
     match_listener_rule,
     match_route,
     proxy_response,
@@ -46,7 +51,8 @@ ALB_BAD_GATEWAY = (
     b"<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
 )
 
-Answer = tuple[int, dict[str, str], bytes]
+Answer = tuple[int, Mapping[str, HeaderValue], bytes]
+JSON_TYPE = {"Content-Type": "application/json"}
 # What a front door found for a request: API Gateway's route, the listener's rule.
 Matched = TypeVar("Matched")
 
@@ -60,17 +66,48 @@ class FrontDoor(ThreadingHTTPServer):
     sandboxes: dict[str, Sandbox]
 
 
-class LocalGateway(FrontDoor):
+class LocalApi(FrontDoor):
+    """API Gateway, either kind: the routes, what guards them (CORS, authorizers) and the
+    functions' sandboxes."""
+
+    def __init__(
+        self,
+        port: int,
+        routes: list[RouteConfig],
+        guard: ApiGuard | None,
+        handler: type[BaseHTTPRequestHandler],
+    ) -> None:
+        super().__init__((HOST, port), handler)
+        self.routes = routes
+        self.guard = guard or ApiGuard()
+        self.sandboxes = {}
+
+    @property
+    def path_prefix(self) -> str:
+        """What comes before a route's path in a URL: the stage, if the API has it there."""
+        raise NotImplementedError
+
+    def invoke_authorizer(self, key: str, event: dict[str, Any]) -> Any:
+        """An authorizer's invocation is one of its own, with its own request id."""
+        return self.sandboxes[key].invoke(event, str(uuid.uuid4()))
+
+    def stop_functions(self) -> None:
+        for sandbox in self.sandboxes.values():
+            sandbox.stop()
+
+
+class LocalGateway(LocalApi):
     """API Gateway's REST API stage: every route, matched as API Gateway matches them."""
 
     def __init__(
         self, port: int, stage: str, routes: list[RouteConfig], guard: ApiGuard | None = None
     ) -> None:
-        super().__init__((HOST, port), GatewayRequestHandler)
+        super().__init__(port, routes, guard, GatewayRequestHandler)
         self.stage = stage
-        self.routes = routes
-        self.guard = guard or ApiGuard()
-        self.sandboxes = {}
+
+    @property
+    def path_prefix(self) -> str:
+        return f"/{self.stage}"
 
     def methods_on(self, path: str) -> list[str]:
         """The methods of the routes that take the path (a preflight asks about them)."""
@@ -80,13 +117,26 @@ class LocalGateway(FrontDoor):
             if isinstance(match_route(route.method, path, self.stage, [route]), RouteMatch)
         ]
 
-    def invoke_authorizer(self, key: str, event: dict[str, Any]) -> Any:
-        """An authorizer's invocation is one of its own, with its own request id."""
-        return self.sandboxes[key].invoke(event, str(uuid.uuid4()))
 
-    def stop_functions(self) -> None:
-        for sandbox in self.sandboxes.values():
-            sandbox.stop()
+class LocalHttpApi(LocalApi):
+    """An HTTP API's `$default` stage, at the root: every route, matched as an HTTP API matches
+    them, each function sent the payload 2.0 event."""
+
+    def __init__(self, port: int, routes: list[RouteConfig], guard: ApiGuard | None = None) -> None:
+        super().__init__(port, routes, guard, HttpApiRequestHandler)
+        # One CORS configuration for the whole API: a preflight allows every route's method.
+        self.methods = [route.method for route in routes]
+
+    @property
+    def path_prefix(self) -> str:
+        return ""
+
+
+def local_api(port: int, config: StackConfig, guard: ApiGuard) -> LocalApi:
+    """The API the file declares (`api.type`), on `port`."""
+    if config.api.type == "http":
+        return LocalHttpApi(port, config.routes, guard)
+    return LocalGateway(port, config.api.stage_name, config.routes, guard)
 
 
 class LocalLoadBalancer(FrontDoor):
@@ -137,7 +187,7 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
         builders take it."""
         raise NotImplementedError
 
-    def _translate(self, response: dict[str, Any]) -> Answer:
+    def _translate(self, response: Any) -> Answer:
         """The function's answer as HTTP; an exception when the front door would not take it."""
         raise NotImplementedError
 
@@ -146,9 +196,9 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
         None; may add to the event what the function learns of its caller."""
         return None
 
-    def _own_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
+    def _own_headers(self, headers: Mapping[str, HeaderValue]) -> Mapping[str, HeaderValue]:
         """The headers of an answer of the front door itself, not of a function."""
-        return dict(headers)
+        return headers
 
     def _answer(self) -> None:
         matched = self._match()
@@ -210,10 +260,11 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
             json_message(message or status.phrase),
         )
 
-    def _send(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+    def _send(self, status: int, headers: Mapping[str, HeaderValue], body: bytes) -> None:
         self.send_response(status)
         for name, value in headers.items():
-            self.send_header(name, value)
+            for line in [value] if isinstance(value, str) else value:
+                self.send_header(name, line)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         # A request line too broken to parse leaves no command.
@@ -221,14 +272,29 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
             self.wfile.write(body)
 
 
-class GatewayRequestHandler(FrontDoorHandler[RouteMatch]):
+class ApiRequestHandler(FrontDoorHandler[RouteMatch]):
+    """What both API kinds do around a function: its route's authorizer, and the API's CORS
+    headers on the API's own answers, as the stack's gateway responses carry them."""
+
+    server: LocalApi
+
+    def _refusal(self, matched: RouteMatch, event: dict[str, Any]) -> Answer | None:
+        refusal = self.server.guard.authorize(matched.route, event)
+        return refusal_answer(refusal) if refusal is not None else None
+
+    def _request_headers(self) -> dict[str, str]:
+        # A request line too broken to parse leaves no headers.
+        request = getattr(self, "headers", None)
+        return dict(request.items()) if request is not None else {}
+
+    def _own_headers(self, headers: Mapping[str, HeaderValue]) -> Mapping[str, HeaderValue]:
+        return self.server.guard.gateway_headers(self._request_headers(), headers)
+
+
+class GatewayRequestHandler(ApiRequestHandler):
     server: LocalGateway
     # What API Gateway answers when the function fails or its answer is no proxy response.
-    failure = (
-        HTTPStatus.BAD_GATEWAY,
-        {"Content-Type": "application/json"},
-        json_message("Internal server error"),
-    )
+    failure = (HTTPStatus.BAD_GATEWAY, JSON_TYPE, json_message("Internal server error"))
 
     def _match(self) -> RouteMatch | None:
         gateway = self.server
@@ -241,21 +307,9 @@ class GatewayRequestHandler(FrontDoorHandler[RouteMatch]):
         match = match_route(self.command, path, gateway.stage, gateway.routes)
         if isinstance(match, str):
             forbidden = json_message(match)
-            json_type = {"Content-Type": "application/json"}
-            self._send(HTTPStatus.FORBIDDEN, self._own_headers(json_type), forbidden)
+            self._send(HTTPStatus.FORBIDDEN, self._own_headers(JSON_TYPE), forbidden)
             return None
         return match
-
-    def _refusal(self, matched: RouteMatch, event: dict[str, Any]) -> Answer | None:
-        refusal = self.server.guard.authorize(matched.route, event)
-        return refusal_answer(refusal) if refusal is not None else None
-
-    def _own_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        """With the API's CORS headers, as the stack's gateway responses carry them."""
-        # A request line too broken to parse leaves no headers.
-        request = getattr(self, "headers", None)
-        request_headers = dict(request.items()) if request is not None else {}
-        return self.server.guard.gateway_headers(request_headers, headers)
 
     def _delivery(self, matched: RouteMatch, received: dict[str, Any]) -> Delivery:
         event = rest_proxy_event(
@@ -267,8 +321,47 @@ class GatewayRequestHandler(FrontDoorHandler[RouteMatch]):
         request_id = event["requestContext"]["requestId"]
         return Delivery(matched.route.function, event, request_id, {"x-amzn-RequestId": request_id})
 
-    def _translate(self, response: dict[str, Any]) -> Answer:
+    def _translate(self, response: Any) -> Answer:
         return proxy_response(response)
+
+
+class HttpApiRequestHandler(ApiRequestHandler):
+    server: LocalHttpApi
+    # What an HTTP API answers when the function fails or its answer is not one it reads.
+    failure = (
+        HTTPStatus.INTERNAL_SERVER_ERROR,
+        JSON_TYPE,
+        json_message("Internal Server Error"),
+    )
+
+    def _match(self) -> RouteMatch | None:
+        api = self.server
+        request_headers = dict(self.headers.items())
+        # With CORS, the API answers every preflight itself, whatever the path.
+        if api.guard.answers_preflight(self.command, request_headers):
+            headers = api.guard.preflight(request_headers, api.methods)
+            self._send(HTTP_API_PREFLIGHT_STATUS, headers, b"")
+            return None
+        match = match_http_route(self.command, unquote(urlsplit(self.path).path), api.routes)
+        if match is None:
+            self._send(
+                HTTPStatus.NOT_FOUND, self._own_headers(JSON_TYPE), json_message("Not Found")
+            )
+        return match
+
+    def _delivery(self, matched: RouteMatch, received: dict[str, Any]) -> Delivery:
+        event = http_api_event(
+            **received, route=matched.route, path_parameters=matched.path_parameters
+        )
+        request_id = event["requestContext"]["requestId"]
+        # The function's invocation has an id of its own, unlike on a REST API.
+        return Delivery(
+            matched.route.function, event, str(uuid.uuid4()), {"apigw-requestid": request_id}
+        )
+
+    def _translate(self, response: Any) -> Answer:
+        status, headers, body = http_api_response(response)
+        return status, self.server.guard.http_api_headers(self._request_headers(), headers), body
 
 
 class LoadBalancerRequestHandler(FrontDoorHandler[ListenerRule]):
@@ -287,5 +380,5 @@ class LoadBalancerRequestHandler(FrontDoorHandler[ListenerRule]):
         event = alb_event(**received, target_group_arn=target_group_arn)
         return Delivery(matched.function, event, str(uuid.uuid4()), {})
 
-    def _translate(self, response: dict[str, Any]) -> Answer:
+    def _translate(self, response: Any) -> Answer:
         return alb_response(response)

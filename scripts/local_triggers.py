@@ -6,11 +6,13 @@ bucket's name for a bucket). scripts/serve_events.py makes them from the configu
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from constructs_lib.event_limits import (
     DEFAULT_STREAM_VIEW,
+    EVENT_MAX_AGE_S,
+    EVENT_MAX_RETRY_ATTEMPTS,
     QUEUE_DEFAULT_BATCH_SIZE,
     SQS_DEFAULT_RETENTION_S,
     STREAM_DEFAULT_BATCH_SIZE,
@@ -46,6 +48,7 @@ class QueueTrigger:
     batch_size: int = QUEUE_DEFAULT_BATCH_SIZE
     batching_window_s: int = 0
     report_batch_item_failures: bool = True
+    maximum_concurrency: int | None = None  # None: as many batches as Lambda scales to
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,15 @@ class TableTrigger:
     function: str
     table_name: str
     batch_size: int = STREAM_DEFAULT_BATCH_SIZE
+    batching_window_s: int = 0
     starting_position: str = "LATEST"  # or TRIM_HORIZON
     report_batch_item_failures: bool = False
     maximum_retry_attempts: int = -1  # -1: until the records expire, as AWS's default
     stream_view: str = DEFAULT_STREAM_VIEW  # turned on with this view when the table has none
+    bisect_on_error: bool = False
+    maximum_record_age_s: int = -1  # -1: no limit (the stream keeps records 24 hours)
+    on_failure: str | None = None  # the queue receiving a description of discarded records
+    target_arn: str = ""  # the function's live alias
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,10 @@ class ScheduleTrigger:
     expression: str
     input: str | None = None  # the target's input, JSON text
     group: str = "default"
+    retry_attempts: int = EVENT_MAX_RETRY_ATTEMPTS
+    maximum_event_age_s: int = EVENT_MAX_AGE_S
+    dead_letter_queue: str | None = None  # what Scheduler gives up on; None: dropped
+    target_arn: str = ""  # the function's live alias
 
 
 @dataclass(frozen=True)
@@ -94,6 +106,10 @@ class RuleTrigger:
     function: str
     pattern: Mapping[str, Any]
     bucket: str | None = None  # the bucket whose events it reads, which must send them
+    retry_attempts: int = EVENT_MAX_RETRY_ATTEMPTS
+    maximum_event_age_s: int = EVENT_MAX_AGE_S
+    on_failure: str | None = None  # the queue receiving what EventBridge gives up on
+    target_arn: str = ""  # the function's live alias
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,9 @@ class LocalTriggers:
     topic_triggers: Sequence[TopicTrigger] = ()
     schedules: Sequence[ScheduleTrigger] = ()
     rules: Sequence[RuleTrigger] = ()
+    # A function's own dead-letter queue, by function key: where Lambda puts an asynchronous
+    # event whose retries failed.
+    function_dead_letter_queues: Mapping[str, str] = field(default_factory=dict)
 
 
 def object_created_pattern(bucket: str, prefix: str = "", suffix: str = "") -> dict[str, Any]:

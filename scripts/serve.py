@@ -4,10 +4,12 @@
 
 Starts moto on 127.0.0.1 (a free port) with every table and bucket of the file created as the
 stack declares them, then serves every `[[routes]]` entry at
-`http://127.0.0.1:<port>/<stage><path>`, matched by method and path as API Gateway does
-(`{param}` one segment, `{proxy+}` the rest, literal segments first): each request becomes the
-REST proxy event API Gateway would send (with its pathParameters), and its response goes back
-to the client. Connections are served concurrently, each with its own timeout.
+`http://127.0.0.1:<port>/<stage><path>` (a REST API) or `http://127.0.0.1:<port><path>` (an
+HTTP API, `api.type = "http"`: its `$default` stage), matched by method and path as API Gateway
+does (`{param}` one segment, `{proxy+}` the rest, literal segments first): each request becomes
+the event API Gateway would send (REST: the proxy event, payload 1.0; HTTP API: payload 2.0),
+and the function's response goes back to the client as that kind of API reads it. Connections
+are served concurrently, each with its own timeout.
 
 The routes on the load balancer are also served on a second port (`--alb-port`), matched as
 its listener rules match and sent the load balancer's event.
@@ -53,7 +55,7 @@ from scripts.local_aws import (
     local_bucket_name,
 )
 from scripts.local_events import ACCOUNT_ID, HOST
-from scripts.local_front_doors import LocalGateway, LocalLoadBalancer
+from scripts.local_front_doors import LocalApi, LocalLoadBalancer, local_api
 from scripts.local_iam import admin_credentials, enforce_iam, with_credentials
 from scripts.local_issuer import DEFAULT_PORT as DEFAULT_ISSUER_PORT
 from scripts.local_issuer import IssuerServer, signing_key
@@ -75,6 +77,11 @@ def _access_note(route: RouteConfig, config: StackConfig) -> str:
     kind = config.authorizers[route.authorization].type
     scopes = f", scopes {' '.join(route.scopes)}" if route.scopes else ""
     return f" ({kind} authorizer {route.authorization}{scopes})"
+
+
+def _url_path(prefix: str, route: RouteConfig) -> str:
+    """Where a route is served, for its start-up line: `/dev/hello`, or `/hello` at the root."""
+    return f"{prefix}{route.path.rstrip('/')}" or "/"
 
 
 def _reloaded(key: str) -> None:
@@ -119,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(error.problems), file=sys.stderr)
         return 2
     try:
-        gateway = LocalGateway(args.port, config.api.stage_name, config.routes, api_guard(config))
+        gateway = local_api(args.port, config, api_guard(config))
     except OSError as error:
         print(f"--port {args.port}: cannot listen on {HOST}: {error.strerror}", file=sys.stderr)
         return 2
@@ -181,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(
-    gateway: LocalGateway,
+    gateway: LocalApi,
     moto: ThreadedMotoServer,
     config: StackConfig,
     load_balancer_port: int,
@@ -223,13 +230,14 @@ def serve(
     tables = [table.name for table in config.tables.values()]
     buckets = [local_bucket_name(config, key) for key in config.buckets]
     port = gateway.server_address[1]
-    stage = config.api.stage_name
+    prefix = gateway.path_prefix
+    kind = "HTTP API, $default stage" if config.api.type == "http" else "REST API"
     print(
         f"local AWS (moto): {endpoint_url} "
         f"(tables: {', '.join(tables) or 'none'}; buckets: {', '.join(buckets) or 'none'}; "
         "IAM enforced, every permission: "
         f"{' '.join(f'{name}={value}' for name, value in admin.items())})",
-        f"API: http://{HOST}:{port}/{stage} (Ctrl-C stops)",
+        f"API: http://{HOST}:{port}{prefix} ({kind}; Ctrl-C stops)",
         f"load balancer: http://{HOST}:{load_balancer_port} (the routes marked [lb])",
         *(
             [
@@ -240,7 +248,7 @@ def serve(
             else []
         ),
         *(
-            f"  {route.method} /{stage}{route.path.rstrip('/')} -> {route.function}"
+            f"  {route.method} {_url_path(prefix, route)} -> {route.function}"
             + _access_note(route, config)
             + (" [lb]" if route.load_balancer else "")
             for route in config.routes

@@ -13,6 +13,9 @@ from typing import Any, TypeVar
 import boto3
 
 from constructs_lib.event_limits import DEFAULT_STREAM_VIEW
+from constructs_lib.eventbridge import SCHEDULER_CONTEXT_INPUT, pattern_text
+from constructs_lib.names import function_dead_letter_queue_name
+from constructs_lib.permissions import LIVE_ALIAS
 from scripts.fire import HOST, EventsServer
 from scripts.local_delivery import DeliveryEngine, Invoke
 from scripts.local_triggers import (
@@ -26,16 +29,19 @@ from scripts.local_triggers import (
     TopicTrigger,
     object_created_pattern,
 )
-from scripts.trigger_events import LOCAL_ACCOUNT_ID, queue_arn
+from scripts.trigger_events import LOCAL_ACCOUNT_ID, function_alias_arn, queue_arn
 from serverless_app.config import StackConfig
 from serverless_app.config.events import topic_name, visibility_timeout
+from serverless_app.config.schedules import schedule_dead_letter_queue_name
 from serverless_app.config.trigger_rules import aws_name
 from serverless_app.config.triggers import TriggerConfig
 from serverless_app.config.variables import granted_variable
 
 _Setting = TypeVar("_Setting")
-# Stream mappings retry a failed batch until its records expire unless told otherwise.
+# Stream mappings retry a failed batch until its records expire, and keep records of any age,
+# unless told otherwise.
 RETRY_UNTIL_EXPIRED = -1
+ANY_RECORD_AGE = -1
 
 
 def local_triggers(config: StackConfig, bucket_name: Callable[[str], str]) -> LocalTriggers:
@@ -61,6 +67,10 @@ def local_triggers(config: StackConfig, bucket_name: Callable[[str], str]) -> Lo
         topic_triggers=[each for each in triggers if isinstance(each, TopicTrigger)],
         schedules=[each for each in triggers if isinstance(each, ScheduleTrigger)],
         rules=[each for each in triggers if isinstance(each, RuleTrigger)],
+        function_dead_letter_queues={
+            key: function_dead_letter_queue_name(function.name)
+            for key, function in config.functions.items()
+        },
     )
 
 
@@ -69,6 +79,8 @@ def _trigger(
 ) -> QueueTrigger | TableTrigger | TopicTrigger | ScheduleTrigger | RuleTrigger:
     """One `[[triggers]]` entry, its source's settings filled in by the configuration."""
     name, function = trigger.identity, trigger.function
+    target = function_alias_arn(config.region, config.functions[function].name, LIVE_ALIAS)
+    on_failure = None if trigger.on_failure is None else _queue_name(config, trigger.on_failure)
     if trigger.queue is not None:
         return QueueTrigger(
             name,
@@ -77,6 +89,7 @@ def _trigger(
             batch_size=_given(trigger.batch_size),
             batching_window_s=_given(trigger.batching_window_seconds),
             report_batch_item_failures=_given(trigger.report_batch_item_failures),
+            maximum_concurrency=trigger.maximum_concurrency,
         )
     if trigger.table is not None:
         table = config.tables[trigger.table]
@@ -85,12 +98,21 @@ def _trigger(
             function,
             table.name,
             batch_size=_given(trigger.batch_size),
+            batching_window_s=_given(trigger.batching_window_seconds),
             starting_position=_given(trigger.starting_position),
             report_batch_item_failures=_given(trigger.report_batch_item_failures),
             maximum_retry_attempts=(
                 RETRY_UNTIL_EXPIRED if trigger.retry_attempts is None else trigger.retry_attempts
             ),
             stream_view=table.stream or DEFAULT_STREAM_VIEW,
+            bisect_on_error=_given(trigger.bisect_on_error),
+            maximum_record_age_s=(
+                ANY_RECORD_AGE
+                if trigger.maximum_record_age_seconds is None
+                else trigger.maximum_record_age_seconds
+            ),
+            on_failure=on_failure,
+            target_arn=target,
         )
     if trigger.topic is not None:
         return TopicTrigger(
@@ -100,15 +122,35 @@ def _trigger(
             filter_policy=trigger.filter_policy,
             filter_policy_scope=trigger.filter_policy_scope,
         )
+    attempts, age = _given(trigger.retry_attempts), _given(trigger.maximum_event_age_seconds)
     if trigger.schedule is not None:
+        prefix = config.name_prefix
         return ScheduleTrigger(
-            name, function, aws_name(config.name_prefix, trigger), trigger.schedule
+            name,
+            function,
+            aws_name(prefix, trigger),
+            trigger.schedule,
+            # The stack's input: which schedule, for which time, which attempt.
+            input=pattern_text(SCHEDULER_CONTEXT_INPUT),
+            group=prefix,
+            retry_attempts=attempts,
+            maximum_event_age_s=age,
+            dead_letter_queue=on_failure or schedule_dead_letter_queue_name(prefix, trigger),
+            target_arn=target,
         )
-    if trigger.bucket is not None:
-        bucket = bucket_name(trigger.bucket)
-        pattern = object_created_pattern(bucket, trigger.prefix or "", trigger.suffix or "")
-        return RuleTrigger(name, function, pattern, bucket=bucket)
-    return RuleTrigger(name, function, _given(trigger.rule))
+    bucket = None if trigger.bucket is None else bucket_name(trigger.bucket)
+    return RuleTrigger(
+        name,
+        function,
+        _given(trigger.rule)
+        if bucket is None
+        else object_created_pattern(bucket, trigger.prefix or "", trigger.suffix or ""),
+        bucket=bucket,
+        retry_attempts=attempts,
+        maximum_event_age_s=age,
+        on_failure=on_failure,
+        target_arn=target,
+    )
 
 
 def _given(value: _Setting | None) -> _Setting:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,8 +38,39 @@ OBJECT_CREATED = "Object Created"
 PUT_OBJECT_REASON = "PutObject"
 
 
+def payload_bytes(event: Any) -> int:
+    """The size of an event as JSON, as the function's payload."""
+    return len(json.dumps(event).encode())
+
+
+# A batch event's size from its records' sizes: `{"Records": [` ... `]}`, records joined by ", ".
+EMPTY_BATCH_BYTES = payload_bytes({"Records": []})
+RECORD_SEPARATOR_BYTES = len(", ")
+
+
+def record_bytes(event: Mapping[str, Any]) -> int:
+    """The size of the one record of a batch event within a larger batch event."""
+    return payload_bytes(event) - EMPTY_BATCH_BYTES
+
+
+def records_within(sizes: Iterable[int], limit: int) -> int:
+    """How many records from the front, of these sizes, make a batch event of at most `limit`
+    bytes (at least one: a record alone is always sent)."""
+    total, count = EMPTY_BATCH_BYTES, 0
+    for size in sizes:
+        total += size + (RECORD_SEPARATOR_BYTES if count else 0)
+        if total > limit:
+            return max(count, 1)
+        count += 1
+    return count
+
+
 def queue_arn(region: str, name: str) -> str:
     return f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT_ID}:{name}"
+
+
+def function_alias_arn(region: str, function_name: str, alias: str) -> str:
+    return f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{function_name}:{alias}"
 
 
 def schedule_arn(region: str, group: str, name: str) -> str:
@@ -146,17 +177,23 @@ def sns_event(notification: Mapping[str, Any], subscription_arn: str) -> dict[st
 
 
 def scheduler_input(
-    input_text: str | None, arn: str, scheduled_at: datetime, attempt: int = 1
+    input_text: str | None,
+    arn: str,
+    scheduled_at: datetime,
+    attempt: int = 1,
+    *,
+    execution_id: str | None = None,
 ) -> Any:
     """What Scheduler's Lambda target passes: the target's input, its context attributes
-    replaced. A target without input gets `{}` here: AWS documents that case only as "a
-    default notification" without giving its shape."""
+    replaced (the execution id is the same for every attempt of one invocation). A target
+    without input gets `{}` here: AWS documents that case only as "a default notification"
+    without giving its shape."""
     if input_text is None:
         return {}
     replacements = {
         SCHEDULE_ARN: arn,
         SCHEDULED_TIME: iso_seconds(scheduled_at),
-        EXECUTION_ID: uuid.uuid4().hex[:16],
+        EXECUTION_ID: execution_id or uuid.uuid4().hex[:16],
         ATTEMPT_NUMBER: str(attempt),
     }
     for placeholder, value in replacements.items():

@@ -195,14 +195,15 @@ def test_name_defaults_to_world(app):
     assert body_of(app.handler(rest_event(""), STANDING_CONTEXT))["message"] == "Hello, world!"
 
 
-@pytest.mark.parametrize(
-    ("claims", "greeted"),
-    [
-        ({"sub": "1", "email": "ada@example.com", "cognito:username": "ada"}, "ada@example.com"),
-        ({"sub": "1", "cognito:username": "ada"}, "ada"),
-        ({"sub": "1"}, "world"),
-    ],
-)
+# A caller's verified claims, and whom the greeting names.
+CALLERS = [
+    ({"sub": "1", "email": "ada@example.com", "cognito:username": "ada"}, "ada@example.com"),
+    ({"sub": "1", "cognito:username": "ada"}, "ada"),
+    ({"sub": "1"}, "world"),
+]
+
+
+@pytest.mark.parametrize(("claims", "greeted"), CALLERS)
 def test_a_signed_in_caller_is_greeted_by_the_claims_the_authorizer_verified(app, claims, greeted):
     event = rest_event(None)
     event["requestContext"]["authorizer"] = {"claims": claims}
@@ -210,6 +211,17 @@ def test_a_signed_in_caller_is_greeted_by_the_claims_the_authorizer_verified(app
     # A name in the query still wins.
     event = {**rest_event("Bob"), "requestContext": event["requestContext"]}
     assert body_of(app.handler(event, STANDING_CONTEXT))["message"] == "Hello, Bob!"
+
+
+@pytest.mark.parametrize(("claims", "greeted"), CALLERS)
+def test_an_http_api_caller_is_greeted_by_its_jwt_authorizers_claims(app, claims, greeted):
+    # AWS's payload 2.0 sample, whose JWT authorizer's claims are in authorizer.jwt.claims.
+    event = load_event("apigw-http-v2-aws-docs")
+    event["requestContext"]["requestId"] = str(uuid.uuid4())
+    event["requestContext"]["http"]["method"] = "GET"
+    del event["queryStringParameters"]
+    event["requestContext"]["authorizer"]["jwt"]["claims"] = claims
+    assert body_of(app.handler(event, STANDING_CONTEXT))["message"] == f"Hello, {greeted}!"
 
 
 def test_with_the_apis_cors_policy_every_answer_names_a_listed_origin(app, monkeypatch):

@@ -6,6 +6,8 @@ import os
 
 import pytest
 
+from scripts.local_events import http_api_event, http_api_response
+from serverless_app.config import RouteConfig
 from tests.support import REPO_ROOT, load_function_module
 
 SOURCE = REPO_ROOT / "functions" / "hello_deps" / "app.py"
@@ -67,6 +69,40 @@ def test_the_name_is_read_and_escaped_on_both_paths(app, event, body):
     response = app.handler(event, None)
     assert (response["statusCode"], response["body"]) == (200, body)
     assert response["headers"] == {"Content-Type": "text/html; charset=utf-8"}
+
+
+def http_api_answer(app, target: str, path: str, parameters: dict | None = None) -> tuple:
+    """The example's answer to an HTTP API's event (payload 2.0), as the HTTP API reads it."""
+    route = RouteConfig(method="GET", path=path, function="escape", authorization="NONE")
+    event = http_api_event(
+        method="GET",
+        target=target,
+        headers=[("Host", "api.example.com"), ("Origin", "https://app.example.com")],
+        body=b"",
+        client_ip="198.51.100.7",
+        server_port=443,
+        route=route,
+        path_parameters=parameters,
+    )
+    return http_api_response(app.handler(event, None))
+
+
+@pytest.mark.parametrize(
+    ("target", "path", "parameters", "body"),
+    [
+        ("/escape/%3Cb%3EAda%3C%2Fb%3E", "/escape/{name}", {"name": "<b>Ada</b>"}, ESCAPED_ADA),
+        ("/escape?name=%3Cb%3EAda%3C%2Fb%3E", "/escape", None, ESCAPED_ADA),
+        ("/escape", "/escape", None, "<p>Hello, world!</p>"),
+    ],
+    ids=["path-parameter", "query", "default"],
+)
+def test_an_http_api_gets_the_escaped_greeting(app, target, path, parameters, body):
+    status, headers, payload = http_api_answer(app, target, path, parameters)
+    assert (status, headers, payload.decode()) == (
+        200,
+        {"Content-Type": "text/html; charset=utf-8"},
+        body,
+    )
 
 
 def test_the_load_balancer_gets_the_fields_it_requires(app):

@@ -14,11 +14,14 @@ import pytest
 
 from scripts.fire import EventsServer
 from scripts.local_triggers import LocalTriggers, ScheduleTrigger
+from tests.delivery_harness import (  # noqa: F401 (the engine tests' fixtures)
+    Harness,
+    aws_fixture,
+    moto_url_fixture,
+    worker_fixture,
+)
 from tests.support import REPO_ROOT
-from tests.test_local_delivery import NIGHTLY, Harness, aws, moto_url, worker
-
-# The engine tests' fixtures (moto, the function process), used here by name.
-__all__ = ["aws", "moto_url", "worker"]
+from tests.test_local_delivery import NIGHTLY
 
 
 @pytest.fixture

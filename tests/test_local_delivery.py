@@ -9,16 +9,13 @@ a failed message is hidden in moto until that clock passes its visibility timeou
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from scripts.local_delivery import DeliveryEngine, UnknownSchedule, reported_failures
+from scripts.local_delivery import UnknownSchedule
+from scripts.local_retries import reported_failures
 from scripts.local_triggers import (
     LocalQueue,
     LocalTopic,
@@ -30,124 +27,14 @@ from scripts.local_triggers import (
     TopicTrigger,
     object_created_pattern,
 )
-from scripts.sandbox import FunctionError, FunctionSpec, Sandbox
-from tests.moto_server import TEST_CREDENTIALS, moto_server, reset
-
-REGION = "us-east-1"
-# A record whose text holds FAIL is reported as a failed item; an event holding CRASH raises.
-WORKER_APP = """import json
-import os
-
-
-def handler(event, context):
-    with open(os.environ["RECORD"], "a", encoding="utf-8") as record:
-        record.write(json.dumps(event) + "\\n")
-    if "CRASH" in json.dumps(event):
-        raise RuntimeError("asked to crash")
-    records = event.get("Records", []) if isinstance(event, dict) else []
-    failed = [
-        record.get("messageId") or record["dynamodb"]["SequenceNumber"]
-        for record in records
-        if "FAIL" in json.dumps(record)
-    ]
-    return {"batchItemFailures": [{"itemIdentifier": item} for item in failed]}
-"""
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with moto_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory) -> Iterator[tuple[Sandbox, Path]]:
-    """The function every trigger invokes, in its own process; it appends each event to a
-    file."""
-    folder = tmp_path_factory.mktemp("worker")
-    (folder / "app.py").write_text(WORKER_APP)
-    record = folder / "events.jsonl"
-    spec = FunctionSpec(
-        key="worker",
-        name="t-dev-worker",
-        source_dir=folder,
-        handler="app.handler",
-        runtime="python3.13",
-        architecture="x86_64",
-        dependencies=None,
-        timeout_s=30,
-        memory_mb=128,
-        environment={"RECORD": str(record)},
-    )
-    sandbox = Sandbox(spec, {}, log=open(folder / "log.txt", "w"))  # noqa: SIM115
-    yield sandbox, record
-    sandbox.stop()
-
-
-@pytest.fixture
-def aws(moto_url):
-    reset(moto_url)
-
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=moto_url,
-            region_name=REGION,
-            aws_access_key_id=TEST_CREDENTIALS["access_key"],
-            aws_secret_access_key=TEST_CREDENTIALS["secret_key"],
-        )
-
-    return client
-
-
-class Harness:
-    def __init__(self, aws: Any, worker: tuple[Sandbox, Path], triggers: LocalTriggers) -> None:
-        self.aws = aws
-        self.sandbox, self.record = worker
-        self.record.write_text("")
-        self.clock = FakeClock()
-        self.log = io.StringIO()
-        self.engine = DeliveryEngine(aws, REGION, self._invoke, clock=self.clock, log=self.log)
-        self.engine.setup(triggers)
-
-    def _invoke(self, key: str, event: Any, request_id: str) -> Any:
-        assert key == "worker"
-        return self.sandbox.invoke(event, request_id)
-
-    def events(self) -> list[Any]:
-        """The events the function received since the last call."""
-        lines = self.record.read_text().splitlines()
-        self.record.write_text("")
-        return [json.loads(line) for line in lines]
-
-    def bodies(self) -> list[list[str]]:
-        """Per invocation since the last call, the bodies of its SQS records."""
-        return [[record["body"] for record in event["Records"]] for event in self.events()]
-
-    def queue_url(self, name: str) -> str:
-        return self.aws("sqs").get_queue_url(QueueName=name)["QueueUrl"]
-
-    def send(self, queue: str, *bodies: str) -> None:
-        for body in bodies:
-            self.aws("sqs").send_message(QueueUrl=self.queue_url(queue), MessageBody=body)
-
-    def visible_bodies(self, queue: str) -> list[str]:
-        messages = self.aws("sqs").receive_message(
-            QueueUrl=self.queue_url(queue), MaxNumberOfMessages=10, VisibilityTimeout=0
-        )
-        return sorted(message["Body"] for message in messages.get("Messages", []))
-
+from scripts.sandbox import FunctionError
+from tests.delivery_harness import (  # noqa: F401 (fixtures)
+    REGION,
+    Harness,
+    aws_fixture,
+    moto_url_fixture,
+    worker_fixture,
+)
 
 ORDERS = LocalQueue(
     key="orders",
@@ -444,3 +331,56 @@ def test_a_failure_of_the_machinery_returns_the_batch_like_a_function_error(aws,
     assert run.engine.step() == 1
     assert run.bodies() == [["lost?"]]
     assert "worker: local delivery failed: Traceback" in run.log.getvalue()
+
+
+# --- maximum concurrency and Lambda's 6 MB payload --------------------------------------------
+
+
+class HeldInvocations:
+    """Dispatches a batch's invocation only when the test lets it end: a deterministic stand-in
+    for invocations running side by side."""
+
+    def __init__(self) -> None:
+        self.held: list[Any] = []
+
+    def __call__(self, work: Any) -> None:
+        self.held.append(work)
+
+    def end_first(self) -> None:
+        self.held.pop(0)()
+
+
+@pytest.mark.parametrize(("maximum", "in_flight"), [(2, 2), (3, 3), (None, 5)])
+def test_no_more_batches_are_in_flight_than_the_maximum_concurrency(
+    aws, worker, maximum, in_flight
+):
+    running = HeldInvocations()
+    trigger = queue_triggers(batch_size=1, maximum_concurrency=maximum)
+    run = Harness(aws, worker, trigger, dispatch=running)
+    run.send("t-dev-orders", *(f"m{number}" for number in range(5)))
+    for _ in range(8):
+        run.engine.step()
+    assert len(running.held) == in_flight
+    # What the poller left waits in the queue, visible to another consumer.
+    assert len(run.visible_bodies("t-dev-orders")) == 5 - in_flight
+    running.end_first()
+    run.engine.step()  # settles the ended batch and starts the next one
+    assert len(running.held) == min(in_flight, 4)
+    assert len(run.bodies()) == 1  # only the ended invocation reached the function
+    assert "worker <- queue orders: 1 message, 0 failed" in run.log.getvalue()
+
+
+def test_a_batch_stops_at_lambdas_6_mb_payload_and_the_rest_goes_next(aws, worker):
+    # 30 messages of 240,000 bytes, 7.2 MB: more than one invocation may take.
+    run = Harness(aws, worker, queue_triggers(batch_size=100, batching_window_s=1))
+    run.send("t-dev-orders", *(f"{number:02d}" + "x" * 239_998 for number in range(30)))
+    run.engine.step()
+    run.clock.advance(1)
+    run.engine.step()
+    events = run.events()
+    sizes = [len(json.dumps(event).encode()) for event in events]
+    assert len(events) == 2 and all(size <= 6 * 1024 * 1024 for size in sizes)
+    # The first batch is full: the second's first record would not have fitted.
+    assert sizes[0] + len(json.dumps(events[1]["Records"][0])) + 2 > 6 * 1024 * 1024
+    numbers = [record["body"][:2] for event in events for record in event["Records"]]
+    assert sorted(numbers) == [f"{number:02d}" for number in range(30)]

@@ -209,6 +209,7 @@ def test_an_object_under_the_prefix_reaches_its_function(served):
 
 # --- the configuration as the engine takes it ------------------------------------------------
 
+ALIAS = "arn:aws:lambda:us-east-1:123456789012:function:t-dev-worker:live"
 ALL_SOURCES = """project = "t"
 env = "dev"
 
@@ -221,6 +222,8 @@ partition_key = { name = "pk", type = "S" }
 fifo = true
 max_receive_count = 3
 retention_seconds = 3600
+
+[queues.failures]
 
 [topics.alerts]
 
@@ -237,11 +240,15 @@ function = "worker"
 function = "worker"
 queue = "jobs"
 batch_size = 5
+maximum_concurrency = 7
 
 [[triggers]]
 function = "worker"
 table = "orders"
 retry_attempts = 4
+bisect_on_error = true
+maximum_record_age_seconds = 600
+on_failure = "failures"
 
 [[triggers]]
 function = "worker"
@@ -252,6 +259,8 @@ filter_policy = { kind = ["order"] }
 name = "nightly"
 function = "worker"
 schedule = "rate(1 day)"
+retry_attempts = 2
+maximum_event_age_seconds = 3600
 
 [[triggers]]
 function = "worker"
@@ -273,11 +282,13 @@ def test_the_configuration_becomes_the_engines_triggers(tmp_path):
     triggers = local_triggers(config, lambda key: f"t-dev-{key}-local")
     assert triggers.queues == [
         # FIFO names; the visibility timeout 6 x the consumer's 20 s.
-        LocalQueue("jobs", "t-dev-jobs.fifo", "t-dev-jobs-dead-letters.fifo", 120, 3, True, 3600)
+        LocalQueue("jobs", "t-dev-jobs.fifo", "t-dev-jobs-dead-letters.fifo", 120, 3, True, 3600),
+        # No consumer: SQS's 30 s; the default receive count and retention.
+        LocalQueue("failures", "t-dev-failures", "t-dev-failures-dead-letters", 30, 5),
     ]
     assert triggers.topics == [LocalTopic("alerts", "t-dev-alerts")]
     assert triggers.queue_triggers == [
-        QueueTrigger("worker-queue-jobs", "worker", "jobs", 5, 0, True)
+        QueueTrigger("worker-queue-jobs", "worker", "jobs", 5, 0, True, maximum_concurrency=7)
     ]
     assert triggers.table_triggers == [
         TableTrigger(
@@ -285,17 +296,39 @@ def test_the_configuration_becomes_the_engines_triggers(tmp_path):
             "worker",
             "t-dev-orders",
             batch_size=100,
+            batching_window_s=0,
             starting_position="LATEST",
             report_batch_item_failures=True,
             maximum_retry_attempts=4,
             stream_view="NEW_AND_OLD_IMAGES",
+            bisect_on_error=True,
+            maximum_record_age_s=600,
+            on_failure="t-dev-failures",
+            target_arn=ALIAS,
         )
     ]
     assert triggers.topic_triggers == [
         TopicTrigger("worker-topic-alerts", "worker", "alerts", {"kind": ["order"]})
     ]
     assert triggers.schedules == [
-        ScheduleTrigger("nightly", "worker", "t-dev-nightly", "rate(1 day)")
+        ScheduleTrigger(
+            "nightly",
+            "worker",
+            "t-dev-nightly",
+            "rate(1 day)",
+            # The stack's input (constructs_lib/eventbridge.py), as Scheduler gets it.
+            input=(
+                '{"schedule_arn":"<aws.scheduler.schedule-arn>",'
+                '"scheduled_time":"<aws.scheduler.scheduled-time>",'
+                '"execution_id":"<aws.scheduler.execution-id>",'
+                '"attempt_number":"<aws.scheduler.attempt-number>"}'
+            ),
+            group="t-dev",
+            retry_attempts=2,
+            maximum_event_age_s=3600,
+            dead_letter_queue="t-dev-nightly-schedule-dlq",
+            target_arn=ALIAS,
+        )
     ]
     assert triggers.rules == [
         RuleTrigger(
@@ -310,8 +343,18 @@ def test_the_configuration_becomes_the_engines_triggers(tmp_path):
                 },
             },
             bucket="t-dev-uploads-local",
+            # EventBridge's own defaults: 185 retries over 24 hours.
+            retry_attempts=185,
+            maximum_event_age_s=86_400,
+            target_arn=ALIAS,
         ),
         RuleTrigger(
-            "orders-placed", "worker", {"source": ["shop"], "detail-type": ["Order placed"]}
+            "orders-placed",
+            "worker",
+            {"source": ["shop"], "detail-type": ["Order placed"]},
+            retry_attempts=185,
+            maximum_event_age_s=86_400,
+            target_arn=ALIAS,
         ),
     ]
+    assert triggers.function_dead_letter_queues == {"worker": "t-dev-worker-dlq"}
