@@ -34,7 +34,7 @@ from constructs_lib.authorizers import (
     rest_identity_source,
 )
 from constructs_lib.cors import CorsPolicy
-from constructs_lib.logs import encrypted_log_group
+from constructs_lib.logs import access_log_group, encrypted_log_group
 from constructs_lib.paths import MAX_API_RESOURCES, resource_paths, segments
 from constructs_lib.permissions import (
     API_GATEWAY_PRINCIPAL,
@@ -251,10 +251,10 @@ class LambdaRestApi(Construct):
 
     def _stage(self) -> ApiGatewayStage:
         props = self.props
-        access_logs = encrypted_log_group(
+        access_logs = access_log_group(
             self,
-            "access-logs",
-            name=f"/aws/apigateway/{props.name}/{props.stage_name}/access",
+            api_name=props.name,
+            stage_name=props.stage_name,
             retention_days=props.log_retention_days,
             kms_key_arn=props.kms_key_arn,
         )

@@ -6,7 +6,10 @@
 alias for this rule of this account only (`source_arn` the rule, `source_account` the
 account). EventBridge invokes Lambda asynchronously: a failed invocation is retried by Lambda
 and lands in the function's own dead-letter queue; what EventBridge could not deliver at all
-counts in the rule's `FailedInvocations`, which `delivery_alarms.EventRuleAlarms` watches.
+within the target's retry policy counts in the rule's `FailedInvocations`, which
+`delivery_alarms.EventRuleAlarms` watches, and goes to the target's dead-letter queue when the
+rule has a `failure_queue` (a standard `EventQueue`, whose policy then lets EventBridge send
+for this rule; its key must let EventBridge in too: `StackKey.allow_eventbridge_deliveries`).
 
 `object_created_rule` is the rule of a bucket's "Object Created" events, for a bucket that
 sends its events to EventBridge (`s3.SecureBucket` does).
@@ -22,6 +25,7 @@ from typing import Any
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
 from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
     CloudwatchEventTarget,
+    CloudwatchEventTargetDeadLetterConfig,
     CloudwatchEventTargetRetryPolicy,
 )
 from cdktf_cdktf_provider_aws.lambda_permission import LambdaPermission
@@ -41,6 +45,7 @@ from constructs_lib.eventbridge import (
 )
 from constructs_lib.iam import stack_account
 from constructs_lib.permissions import INVOKE_ACTION
+from constructs_lib.queues import EventQueue
 from constructs_lib.releases import InvokeTarget
 from constructs_lib.terraform_text import literal_text
 
@@ -87,9 +92,19 @@ class FunctionEventRule(Construct):
     """A rule on the default bus, its target `target` and the permission to invoke it."""
 
     def __init__(
-        self, scope: Construct, id: str, target: InvokeTarget, props: EventRuleProps
+        self,
+        scope: Construct,
+        id: str,
+        target: InvokeTarget,
+        props: EventRuleProps,
+        failure_queue: EventQueue | None = None,
     ) -> None:
         super().__init__(scope, id)
+        if failure_queue is not None and failure_queue.props.fifo:
+            raise ValueError(
+                f"event rule {props.name}: EventBridge sends failures to a standard queue, "
+                "not a FIFO one"
+            )
         self.props = props
         self.rule = CloudwatchEventRule(
             self,
@@ -110,6 +125,10 @@ class FunctionEventRule(Construct):
             source_arn=rule_arn,
             source_account=stack_account(self),
         )
+        dead_letter_config = None
+        if failure_queue is not None:
+            failure_queue.allow_service_to_send(EVENTS_PRINCIPAL, rule_arn)
+            dead_letter_config = CloudwatchEventTargetDeadLetterConfig(arn=failure_queue.queue_arn)
         self.target = CloudwatchEventTarget(
             self,
             "target",
@@ -120,6 +139,7 @@ class FunctionEventRule(Construct):
                 maximum_retry_attempts=props.retry_attempts,
                 maximum_event_age_in_seconds=props.maximum_event_age_s,
             ),
+            dead_letter_config=dead_letter_config,
             # Events matched before the permission exists would fail to be delivered.
             depends_on=[self.permission],
         )
@@ -141,9 +161,10 @@ def object_created_rule(
     description: str | None = None,
     retry_attempts: int = EVENT_MAX_RETRY_ATTEMPTS,
     maximum_event_age_s: int = EVENT_MAX_AGE_S,
+    failure_queue: EventQueue | None = None,
 ) -> FunctionEventRule:
     """The rule of objects created in `bucket_name` under `prefix` and `suffix` (the bucket
-    must send its events to EventBridge)."""
+    must send its events to EventBridge); what it cannot deliver goes to `failure_queue`."""
     return FunctionEventRule(
         scope,
         id,
@@ -155,4 +176,5 @@ def object_created_rule(
             retry_attempts=retry_attempts,
             maximum_event_age_s=maximum_event_age_s,
         ),
+        failure_queue,
     )

@@ -45,7 +45,7 @@ from constructs_lib.limits import (
     HTTP_API_MAX_SCOPES,
     HTTP_API_PAYLOAD_FORMAT,
 )
-from constructs_lib.logs import encrypted_log_group
+from constructs_lib.logs import access_log_group
 from constructs_lib.permissions import (
     API_GATEWAY_PRINCIPAL,
     INVOKE_ACTION,
@@ -259,11 +259,11 @@ class LambdaHttpApi(Construct):
 
     def _stage(self) -> Apigatewayv2Stage:
         props = self.props
-        # "$" is not allowed in log group names: the stage is always $default.
-        access_logs = encrypted_log_group(
+        # The stage is always $default, which the log group's name leaves out.
+        access_logs = access_log_group(
             self,
-            "access-logs",
-            name=f"/aws/apigateway/{props.name}/access",
+            api_name=props.name,
+            stage_name=None,
             retention_days=props.log_retention_days,
             kms_key_arn=props.kms_key_arn,
         )

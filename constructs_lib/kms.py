@@ -136,6 +136,17 @@ class StackKey(Construct):
             ["kms:Decrypt", "kms:GenerateDataKey"],
         )
 
+    def allow_eventbridge_deliveries(self) -> None:
+        """Let EventBridge send to SQS queues encrypted with this key (a rule's dead-letter
+        queue): SQS asks KMS for a data key as the sender. No condition, as in the EventBridge
+        User Guide's statement for encrypted queues; who may send is decided by each queue's
+        policy (`EventQueue.allow_service_to_send`: that rule only)."""
+        self.allow_service(
+            "EventBridgeSendsToEncryptedQueues",
+            "events.amazonaws.com",
+            ["kms:Decrypt", "kms:GenerateDataKey"],
+        )
+
     def grant_encrypt_decrypt(self, grantee: Grantable) -> None:
         grantee.add_to_role_policy(
             "UseStackKey", ["kms:Decrypt", "kms:GenerateDataKey"], [self.key_arn]

@@ -1,5 +1,5 @@
-"""An SQS queue with its own dead-letter queue, both encrypted with a customer-managed key, and
-the grants a producer and a consumer need."""
+"""An SQS queue with its own dead-letter queue, both encrypted with a customer-managed key, the
+grants a producer and a consumer need, and the queue policy a service sending to it needs."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from cdktf_cdktf_provider_aws.sqs_queue import SqsQueue
+from cdktf_cdktf_provider_aws.sqs_queue_policy import SqsQueuePolicy
 from constructs import Construct
 
 from constructs_lib.event_limits import (
@@ -88,6 +89,9 @@ class EventQueue(Construct):
         self.props = props
         # Names its grant statements; kept, as `node.id` is a round trip to the jsii kernel.
         self.grant_id = id
+        # Per service principal, the resources it may send for (`allow_service_to_send`).
+        self._service_senders: dict[str, list[str]] = {}
+        self._policy: SqsQueuePolicy | None = None
         # Left out for a standard queue, as AWS answers it.
         fifo = True if props.fifo else None
         self.dead_letter_queue = SqsQueue(
@@ -145,3 +149,27 @@ class EventQueue(Construct):
             QUEUE_CONSUME_ACTIONS,
             [self.queue_arn],
         )
+
+    def allow_service_to_send(self, service: str, source_arn: str) -> None:
+        """Let an AWS service principal (`events.amazonaws.com`) send to the queue on behalf of
+        `source_arn` (an EventBridge rule) only. A service is no IAM principal of the account:
+        only the queue policy lets it in. One policy per queue (SQS keeps one), one statement
+        per service listing every resource allowed; the service needs the queue's key too
+        (its key policy)."""
+        self._service_senders.setdefault(service, []).append(source_arn)
+        statements = [
+            {
+                "Sid": f"{service.split('.')[0].capitalize()}Sends",
+                "Effect": "Allow",
+                "Principal": {"Service": sender},
+                "Action": list(QUEUE_SEND_ACTIONS),
+                "Resource": self.queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": sources}},
+            }
+            for sender, sources in self._service_senders.items()
+        ]
+        document = json.dumps({"Version": "2012-10-17", "Statement": statements})
+        if self._policy is None:
+            self._policy = SqsQueuePolicy(self, "policy", queue_url=self.queue_url, policy=document)
+        else:
+            self._policy.policy = document

@@ -21,35 +21,32 @@ and hands over its claims (`requestContext.authorizer.claims`; an HTTP API's, pa
 `requestContext.authorizer.jwt.claims`): without `?name=`, the greeting
 names the caller (`email`, else `cognito:username`). With `[api.cors]`, every answer carries
 the CORS headers for the request's origin (`cors`, a link to constructs_lib/cors.py).
+
+The event shapes and the answer's shape are in `proxy_events`, the AWS calls within the
+invocation's time in `aws_calls`; this module is the greeting itself.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import random
 import sys
 import time
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cache
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import unquote_plus
 
-import boto3
 import cors
 import request_metrics
-from botocore.client import BaseClient
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as EndpointConnectionFailure
+from aws_calls import Deadline, RetryLater, aws_call, error_code, upstream_status
+from botocore.exceptions import BotoCoreError, ClientError
+from proxy_events import HttpError, Request, parse_request, render
 
 # The table and bucket this function is granted in config/<env>.toml, by key: the stack sets
 # TABLE_<KEY>_NAME and BUCKET_<KEY>_NAME for what a function is granted.
@@ -68,36 +65,6 @@ MAX_NAME_LENGTH = 64
 # no UTF-8 encoder accepts), line and paragraph separators (Zl, Zp): nothing a name should hold.
 FORBIDDEN_NAME_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 ALLOWED_METHOD = "GET"
-JSON_HEADERS = {"Content-Type": "application/json"}
-# Error codes that mean "try again later" although AWS answers them with a 4xx status.
-RETRY_LATER_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "RequestLimitExceeded",
-        "ThrottlingException",
-        "Throttling",
-        "SlowDown",
-        "TransactionConflictException",
-        "TransactionInProgressException",
-    }
-)
-# Why a transaction was cancelled, when trying it again later may succeed.
-RETRY_LATER_CANCELLATIONS = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-)
-# Full per-attempt timeouts; an attempt gets less when the invocation has less time left.
-CONNECT_TIMEOUT_S = 2.0
-READ_TIMEOUT_S = 3.0
-# Budgets round down to twentieths of the full timeouts: an execution environment creates at
-# most this many clients per service, and an attempt needs at least one twentieth (0.25 s).
-TIMEOUT_STEPS = 20
-MAX_ATTEMPTS = 3
-BACKOFF_BASE_S = 0.05
-BACKOFF_MAX_S = 1.0
-# Kept back from the invocation's remaining time to log and return the answer.
-REPLY_RESERVE_S = 0.3
-# Without a Lambda context (a direct call), the stack's default function timeout.
-DEFAULT_BUDGET_S = 10.0
 # Conditional counter writes lost to concurrent requests for the same name before giving up.
 MAX_COUNT_TRIES = 5
 # Last counter values this environment saw: the first guess of the next conditional write.
@@ -174,74 +141,8 @@ _greeting_templates: dict[str, str] = {}
 _known_visits: dict[str, int] = {}
 
 
-class HttpError(Exception):
-    def __init__(
-        self, status: HTTPStatus, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.headers = dict(headers or {})
-
-
-class MalformedEvent(HttpError):
-    def __init__(self, what: str) -> None:
-        super().__init__(HTTPStatus.BAD_REQUEST, f"malformed event: {what}")
-
-
-class RetryLater(Exception):
-    """An AWS call not made or given up for a reason that may pass: an answer of 503."""
-
-
-class OutOfTime(RetryLater):
-    pass
-
-
 class CounterContention(RetryLater):
     pass
-
-
-@dataclass(frozen=True)
-class Deadline:
-    """What is left of the invocation for AWS calls: the runtime's own countdown
-    (`context.get_remaining_time_in_millis()`) less the time kept to reply; `sleep` waits
-    between attempts. Tests pass a simulated countdown and sleep: no test of the timing
-    depends on how busy the machine is."""
-
-    remaining_ms: Callable[[], float]
-    sleep: Callable[[float], None] = time.sleep
-
-    @classmethod
-    def from_context(cls, context: Any, sleep: Callable[[float], None] = time.sleep) -> Deadline:
-        remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
-        return cls(remaining_ms if callable(remaining_ms) else _countdown(DEFAULT_BUDGET_S), sleep)
-
-    def remaining(self) -> float:
-        return self.remaining_ms() / 1000 - REPLY_RESERVE_S
-
-
-def _countdown(seconds: float) -> Callable[[], float]:
-    """Milliseconds left of `seconds` from now, as the runtime's context counts them."""
-    ends_at = time.monotonic() + seconds
-    return lambda: (ends_at - time.monotonic()) * 1000
-
-
-@dataclass(frozen=True)
-class Request:
-    """What the function needs from either event shape."""
-
-    source: str  # "apigateway" or "alb"
-    request_id: str
-    method: str
-    path: str
-    query: dict[str, str]
-    source_ip: str
-    user_agent: str
-    # Who the authorizer verified the caller to be; "" without an authorizer.
-    caller: str = ""
-    # An ALB target group with multi-value headers on expects `multiValueHeaders` back.
-    multi_value_headers: bool = False
-    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
@@ -284,155 +185,6 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 def _invocation_id(context: Any) -> str:
     invocation_id = getattr(context, "aws_request_id", None)
     return invocation_id if isinstance(invocation_id, str) else str(uuid.uuid4())
-
-
-# --- the event ------------------------------------------------------------------------------
-
-
-def parse_request(event: Any, invocation_id: str) -> Request:
-    if _is_http_api_event(event):
-        return _http_api_request(event)
-    if not _is_proxy_event(event):
-        raise HttpError(
-            HTTPStatus.BAD_REQUEST,
-            "expected an API Gateway REST proxy event, an HTTP API event (payload 2.0) or an "
-            "ALB event",
-        )
-    if "elb" in event["requestContext"]:
-        return _alb_request(event, invocation_id)
-    return _rest_request(event)
-
-
-def _is_proxy_event(event: Any) -> bool:
-    if not isinstance(event, dict):
-        return False
-    context = event.get("requestContext")
-    if not isinstance(event.get("httpMethod"), str) or not isinstance(event.get("path"), str):
-        return False
-    if not isinstance(context, dict):
-        return False
-    return isinstance(context.get("elb"), dict) or isinstance(context.get("requestId"), str)
-
-
-def _is_http_api_event(event: Any) -> bool:
-    """An HTTP API's Lambda proxy event, payload format 2.0."""
-    if not isinstance(event, dict) or event.get("version") != "2.0":
-        return False
-    context = event.get("requestContext")
-    return isinstance(context, dict) and isinstance(context.get("http"), dict)
-
-
-def _http_api_request(event: dict[str, Any]) -> Request:
-    context = event["requestContext"]
-    http = context["http"]
-    return Request(
-        source="apigateway",
-        request_id=_text(context.get("requestId"), "requestContext.requestId"),
-        method=_text(http.get("method"), "requestContext.http.method"),
-        path=_text(event.get("rawPath"), "rawPath"),
-        # Decoded by API Gateway; repeated keys arrive joined with commas.
-        query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
-        source_ip=_text(http.get("sourceIp"), "requestContext.http.sourceIp"),
-        user_agent=_optional_text(http.get("userAgent"), "requestContext.http.userAgent"),
-        caller=_caller(context, "jwt", "claims"),
-    )
-
-
-def _rest_request(event: dict[str, Any]) -> Request:
-    context = event["requestContext"]
-    identity = _object(context.get("identity"), "requestContext.identity")
-    return Request(
-        source="apigateway",
-        request_id=_text(context["requestId"], "requestContext.requestId"),
-        method=_text(event["httpMethod"], "httpMethod"),
-        path=_text(event["path"], "path"),
-        # API Gateway has already percent-decoded the values; the last of repeated keys wins.
-        query=_string_map(event.get("queryStringParameters"), "queryStringParameters"),
-        source_ip=_optional_text(identity.get("sourceIp"), "requestContext.identity.sourceIp"),
-        user_agent=_optional_text(identity.get("userAgent"), "requestContext.identity.userAgent"),
-        caller=_caller(context, "claims"),
-    )
-
-
-# The claims naming the caller, in order of preference: the user's address, else their name.
-CALLER_CLAIMS = ("email", "cognito:username")
-
-
-def _caller(context: dict[str, Any], *claims_at: str) -> str:
-    """The caller a token authorizer verified: its token's claims are in the event, under
-    `requestContext.authorizer` at `claims_at` (REST: `claims`; HTTP API: `jwt.claims`)."""
-    where = "requestContext.authorizer"
-    claims = _object(context.get("authorizer"), where)
-    for key in claims_at:
-        where = f"{where}.{key}"
-        claims = _object(claims.get(key), where)
-    return next((_text(claims[name], name) for name in CALLER_CLAIMS if claims.get(name)), "")
-
-
-def _alb_request(event: dict[str, Any], invocation_id: str) -> Request:
-    multi_value = "multiValueHeaders" in event
-    if multi_value:
-        headers = _last_values(event["multiValueHeaders"], "multiValueHeaders")
-        raw_query = _last_values(
-            event.get("multiValueQueryStringParameters"), "multiValueQueryStringParameters"
-        )
-    else:
-        headers = _string_map(event.get("headers"), "headers")
-        raw_query = _string_map(event.get("queryStringParameters"), "queryStringParameters")
-    headers = {name.lower(): value for name, value in headers.items()}
-    forwarded_for = [ip.strip() for ip in headers.get("x-forwarded-for", "").split(",")]
-    return Request(
-        source="alb",
-        # The ALB event carries no request id of its own; the invocation id is unique per request.
-        request_id=invocation_id,
-        method=_text(event["httpMethod"], "httpMethod"),
-        path=_text(event["path"], "path"),
-        # The load balancer passes the query string through still percent-encoded.
-        query={unquote_plus(k): unquote_plus(v) for k, v in raw_query.items()},
-        # The ALB appends the address it saw: the rightmost entry is the one a client cannot forge.
-        source_ip=_text(forwarded_for[-1], "x-forwarded-for"),
-        user_agent=_optional_text(headers.get("user-agent"), "user-agent"),
-        multi_value_headers=multi_value,
-    )
-
-
-def _object(value: Any, name: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise MalformedEvent(f"{name} is not an object")
-    return value
-
-
-def _text(value: Any, name: str) -> str:
-    """A string that can be stored: lone surrogates (from JSON escapes) cannot be encoded."""
-    if not isinstance(value, str):
-        raise MalformedEvent(f"{name} is not a string")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise MalformedEvent(f"{name} is not valid Unicode") from None
-    return value
-
-
-def _optional_text(value: Any, name: str) -> str:
-    return "" if value is None else _text(value, name)
-
-
-def _string_map(value: Any, name: str) -> dict[str, str]:
-    mapping = _object(value, name)
-    if not all(isinstance(item, str) for item in mapping.values()):
-        raise MalformedEvent(f"{name} has a value that is not a string")
-    return mapping
-
-
-def _last_values(value: Any, name: str) -> dict[str, str]:
-    """The last value of each key of a multi-value map (`{"key": ["value", ...]}`)."""
-    mapping = _object(value, name)
-    for values in mapping.values():
-        if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
-            raise MalformedEvent(f"{name} has a value that is not a list of strings")
-    return {key: values[-1] for key, values in mapping.items() if values}
 
 
 def requested_name(request: Request) -> str:
@@ -512,7 +264,7 @@ def _read_greeting_template(deadline: Deadline) -> str:
             deadline, "s3", "get_object", Bucket=SETTINGS.bucket_name, Key=SETTINGS.greeting_key
         )
     except ClientError as error:
-        if _error_code(error) != "NoSuchKey":
+        if error_code(error) != "NoSuchKey":
             raise
         LOGGER.info(
             "greeting template not found, using the built-in one",
@@ -610,7 +362,7 @@ def _record_put(request: Request, name: str, visits: int) -> dict[str, Any]:
 def _cancellation_reasons(error: ClientError) -> tuple[dict[str, Any], dict[str, Any]]:
     """Why the counter update and the record put were cancelled (empty when they were not)."""
     reasons = error.response.get("CancellationReasons") or []
-    if _error_code(error) != "TransactionCanceledException" or len(reasons) != 2:
+    if error_code(error) != "TransactionCanceledException" or len(reasons) != 2:
         return {}, {}
     return reasons[0], reasons[1]
 
@@ -631,61 +383,6 @@ def _remember_visits(name: str, visits: int) -> None:
     _known_visits[name] = visits
 
 
-# --- AWS calls within the invocation's time -------------------------------------------------
-
-
-def aws_call(deadline: Deadline, service: str, operation: str, **params: Any) -> dict[str, Any]:
-    """One AWS operation, tried again after a transient failure while the deadline allows.
-
-    botocore's own retries are off: they know nothing of the deadline.
-    """
-    attempt = 1
-    while True:
-        step = _timeout_step(deadline.remaining())
-        if step < 1:
-            raise OutOfTime(f"{deadline.remaining():.2f} s left, too little for {operation}")
-        try:
-            answer: dict[str, Any] = getattr(_client(service, step), operation)(**params)
-            return answer
-        except (BotoCoreError, ClientError) as error:
-            pause = _backoff(attempt)
-            if (
-                attempt >= MAX_ATTEMPTS
-                or upstream_status(error) != HTTPStatus.SERVICE_UNAVAILABLE
-                or _timeout_step(deadline.remaining() - pause) < 1
-            ):
-                raise
-        deadline.sleep(pause)
-        attempt += 1
-
-
-def _timeout_step(budget_s: float) -> int:
-    """How many twentieths of the full timeouts fit into the budget, at most all of them."""
-    full_s = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
-    return max(0, min(TIMEOUT_STEPS, math.floor(budget_s / full_s * TIMEOUT_STEPS)))
-
-
-def _backoff(attempt: int) -> float:
-    # Full jitter: clients failing together do not retry together.
-    return random.uniform(0, min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2**attempt))
-
-
-@cache
-def _client(service: str, timeout_step: int) -> BaseClient:
-    """One client per service and timeout step for the life of the execution environment.
-
-    boto3 honours AWS_ENDPOINT_URL(_<SERVICE>). Timeouts are fixed when a client is made,
-    hence a client per step; in the common case, plenty of time left, that is one per service.
-    """
-    scale = timeout_step / TIMEOUT_STEPS
-    config = Config(
-        connect_timeout=CONNECT_TIMEOUT_S * scale,
-        read_timeout=READ_TIMEOUT_S * scale,
-        retries={"mode": "standard", "total_max_attempts": 1},
-    )
-    return boto3.client(service, config=config)
-
-
 @contextmanager
 def upstream(service: str, purpose: str) -> Iterator[None]:
     """Turn a failed AWS call into a 502/503 answer; the cause goes to the log, not the client."""
@@ -699,7 +396,7 @@ def upstream(service: str, purpose: str) -> Iterator[None]:
                 "fields": {
                     "service": service,
                     "error_type": type(error).__name__,
-                    "error_code": _error_code(error),
+                    "error_code": error_code(error),
                     "error": str(error),
                     "status": int(status),
                 }
@@ -708,47 +405,3 @@ def upstream(service: str, purpose: str) -> Iterator[None]:
         if status == HTTPStatus.SERVICE_UNAVAILABLE:
             raise HttpError(status, f"{service} is unavailable, try again later") from None
         raise HttpError(status, f"{service} request failed") from None
-
-
-def upstream_status(error: BotoCoreError | ClientError | RetryLater) -> HTTPStatus:
-    """503 for what may pass by itself (unreachable, throttled, 5xx, no time), 502 for the rest."""
-    if isinstance(error, EndpointConnectionFailure | HTTPClientError | RetryLater):
-        return HTTPStatus.SERVICE_UNAVAILABLE
-    if isinstance(error, ClientError):
-        http_status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        if http_status >= 500 or _error_code(error) in RETRY_LATER_CODES:
-            return HTTPStatus.SERVICE_UNAVAILABLE
-        if _cancelled_for_a_while(error):
-            return HTTPStatus.SERVICE_UNAVAILABLE
-    return HTTPStatus.BAD_GATEWAY
-
-
-def _cancelled_for_a_while(error: ClientError) -> bool:
-    reasons = error.response.get("CancellationReasons") or []
-    return any(reason.get("Code") in RETRY_LATER_CANCELLATIONS for reason in reasons)
-
-
-def _error_code(error: BaseException) -> str | None:
-    if isinstance(error, ClientError):
-        code: str | None = error.response.get("Error", {}).get("Code")
-        return code
-    return None
-
-
-def render(
-    request: Request | None, status: HTTPStatus, body: dict[str, Any], headers: Mapping[str, str]
-) -> dict[str, Any]:
-    """The proxy response: API Gateway's shape, or the ALB's with its status description."""
-    all_headers = {**JSON_HEADERS, **headers}
-    response: dict[str, Any] = {
-        "statusCode": int(status),
-        "body": json.dumps(body),
-        "isBase64Encoded": False,
-    }
-    if request is not None and request.source == "alb":
-        response["statusDescription"] = f"{int(status)} {status.phrase}"
-    if request is not None and request.multi_value_headers:
-        response["multiValueHeaders"] = {name: [value] for name, value in all_headers.items()}
-    else:
-        response["headers"] = all_headers
-    return response

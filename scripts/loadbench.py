@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.local_events import HOST
-from scripts.serve import DEFAULT_CONFIG
+from scripts.serve import ANY_FREE_PORTS, DEFAULT_CONFIG
 
 STARTUP_TIMEOUT_S = 60
 REQUEST_TIMEOUT_S = 15
@@ -60,19 +60,7 @@ SERVE = [sys.executable, "-m", "scripts.serve"]
 
 def round_on_a_fresh_server(args: argparse.Namespace) -> Round:
     server = subprocess.Popen(
-        [
-            *SERVE,
-            "--config",
-            str(args.config),
-            "--port",
-            "0",
-            "--alb-port",
-            "0",
-            "--issuer-port",
-            "0",
-            "--events-port",
-            "0",
-        ],
+        [*SERVE, "--config", str(args.config), *ANY_FREE_PORTS],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

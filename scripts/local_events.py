@@ -30,6 +30,18 @@ HeaderValue = str | list[str]
 
 
 @dataclass(frozen=True)
+class ReceivedRequest:
+    """An HTTP request as a front door received it: what each event builder starts from."""
+
+    method: str
+    target: str  # the request target: path and query, as sent
+    headers: list[tuple[str, str]]
+    body: bytes
+    client_ip: str
+    server_port: int
+
+
+@dataclass(frozen=True)
 class RouteMatch:
     route: RouteConfig
     path_parameters: dict[str, str]
@@ -112,20 +124,15 @@ def http_route_key(route: RouteConfig) -> str:
 
 
 def rest_proxy_event(
+    request: ReceivedRequest,
     *,
-    method: str,
-    target: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    client_ip: str,
-    server_port: int,
     stage: str,
     resource: str | None = None,
     path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The REST API proxy event (payload 1.0) API Gateway sends for this request to the route
     whose path is `resource` (default: the request's path)."""
-    url = urlsplit(target)
+    url = urlsplit(request.target)
     stage_path = unquote(url.path)
     request_path = stage_path.removeprefix(f"/{stage}") or "/"
     resource_path = resource or request_path
@@ -133,19 +140,19 @@ def rest_proxy_event(
     request_id = str(uuid.uuid4())
     forwarded = [
         ("X-Amzn-Trace-Id", f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}"),
-        ("X-Forwarded-For", client_ip),
-        ("X-Forwarded-Port", str(server_port)),
+        ("X-Forwarded-For", request.client_ip),
+        ("X-Forwarded-Port", str(request.server_port)),
         ("X-Forwarded-Proto", "http"),
     ]
-    all_headers = headers + forwarded
+    all_headers = request.headers + forwarded
     query = parse_qsl(url.query, keep_blank_values=True)
     user_agent = next((v for k, v in all_headers if k.lower() == "user-agent"), None)
-    host = next((v for k, v in all_headers if k.lower() == "host"), f"{HOST}:{server_port}")
-    body_text, is_base64 = _event_body(body)
+    host = next((v for k, v in all_headers if k.lower() == "host"), f"{HOST}:{request.server_port}")
+    body_text, is_base64 = _event_body(request.body)
     return {
         "resource": resource_path,
         "path": request_path,
-        "httpMethod": method,
+        "httpMethod": request.method,
         "headers": dict(all_headers) or None,
         "multiValueHeaders": _multi_value(all_headers),
         "queryStringParameters": dict(query) or None,
@@ -155,7 +162,7 @@ def rest_proxy_event(
         "requestContext": {
             "resourceId": secrets.token_hex(3),
             "resourcePath": resource_path,
-            "httpMethod": method,
+            "httpMethod": request.method,
             "extendedRequestId": base64.b64encode(secrets.token_bytes(11)).decode(),
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
             "path": stage_path,
@@ -170,7 +177,7 @@ def rest_proxy_event(
                 "accountId": None,
                 "cognitoIdentityId": None,
                 "caller": None,
-                "sourceIp": client_ip,
+                "sourceIp": request.client_ip,
                 "principalOrgId": None,
                 "accessKey": None,
                 "cognitoAuthenticationType": None,
@@ -193,13 +200,8 @@ OMITTED_WHEN_EMPTY = frozenset({"cookies", "queryStringParameters", "pathParamet
 
 
 def http_api_event(
+    request: ReceivedRequest,
     *,
-    method: str,
-    target: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    client_ip: str,
-    server_port: int,
     route: RouteConfig,
     path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -208,20 +210,20 @@ def http_api_event(
     query key's values joined with commas, the `Cookie` headers' cookies in `cookies` (and not
     in `headers`), the path and the query values decoded (`rawPath` is decoded too, as API
     Gateway delivers it; `rawQueryString` is as sent); keys without a value are left out."""
-    url = urlsplit(target)
+    url = urlsplit(request.target)
     path = unquote(url.path)
     now = datetime.now(UTC)
-    received, cookies = _headers_and_cookies(headers)
-    forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), client_ip]))
+    received, cookies = _headers_and_cookies(request.headers)
+    forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), request.client_ip]))
     received.update(
         {
             "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}",
             "x-forwarded-for": forwarded_for,
-            "x-forwarded-port": str(server_port),
+            "x-forwarded-port": str(request.server_port),
             "x-forwarded-proto": "http",
         }
     )
-    body_text, is_base64 = _event_body(body)
+    body_text, is_base64 = _event_body(request.body)
     event: dict[str, Any] = {
         "version": HTTP_API_PAYLOAD_FORMAT,
         "routeKey": http_route_key(route),
@@ -233,13 +235,13 @@ def http_api_event(
         "requestContext": {
             "accountId": ACCOUNT_ID,
             "apiId": LOCAL_API_ID,
-            "domainName": received.get("host", f"{HOST}:{server_port}"),
+            "domainName": received.get("host", f"{HOST}:{request.server_port}"),
             "domainPrefix": LOCAL_API_ID,
             "http": {
-                "method": method,
+                "method": request.method,
                 "path": path,
                 "protocol": "HTTP/1.1",
-                "sourceIp": client_ip,
+                "sourceIp": request.client_ip,
                 "userAgent": received.get("user-agent", ""),
             },
             # API Gateway's HTTP API request ids: 11 random bytes in base64 ("Hq4a1iBJoAMEbfQ=").
@@ -340,35 +342,26 @@ def match_listener_rule(method: str, path: str, rules: list[ListenerRule]) -> Li
     )
 
 
-def alb_event(
-    *,
-    method: str,
-    target: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    client_ip: str,
-    server_port: int,
-    target_group_arn: str,
-) -> dict[str, Any]:
+def alb_event(request: ReceivedRequest, *, target_group_arn: str) -> dict[str, Any]:
     """The event an application load balancer sends a Lambda target (multi-value headers off,
     the stack's setting): the path and query as the client sent them, still percent-encoded;
     header names in lower case; the last value of a repeated header or query key."""
-    url = urlsplit(target)
+    url = urlsplit(request.target)
     query = dict(part.partition("=")[::2] for part in url.query.split("&") if part)
-    received = {name.lower(): value for name, value in headers}
-    forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), client_ip]))
+    received = {name.lower(): value for name, value in request.headers}
+    forwarded_for = ", ".join(filter(None, [received.get("x-forwarded-for"), request.client_ip]))
     now = datetime.now(UTC)
-    body_text, is_base64 = _event_body(body)
+    body_text, is_base64 = _event_body(request.body)
     return {
         "requestContext": {"elb": {"targetGroupArn": target_group_arn}},
-        "httpMethod": method,
+        "httpMethod": request.method,
         "path": url.path,
         "queryStringParameters": query,
         "headers": {
             **received,
             "x-amzn-trace-id": f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}",
             "x-forwarded-for": forwarded_for,
-            "x-forwarded-port": str(server_port),
+            "x-forwarded-port": str(request.server_port),
             "x-forwarded-proto": "http",
         },
         "body": body_text or "",

@@ -22,6 +22,7 @@ from scripts.local_events import (
     HOST,
     HeaderValue,
     ListenerRule,
+    ReceivedRequest,
     RouteMatch,
     alb_event,
     alb_response,
@@ -182,9 +183,8 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
         """What the request reaches, or None once the front door has answered that nothing."""
         raise NotImplementedError
 
-    def _delivery(self, matched: Matched, received: dict[str, Any]) -> Delivery:
-        """The event for what the request reached; `received`: the request, as the event
-        builders take it."""
+    def _delivery(self, matched: Matched, received: ReceivedRequest) -> Delivery:
+        """The event for what the request reached."""
         raise NotImplementedError
 
     def _translate(self, response: Any) -> Answer:
@@ -207,14 +207,14 @@ class FrontDoorHandler(BaseHTTPRequestHandler, Generic[Matched]):
         length = self._content_length()
         if length is None:
             return
-        received: dict[str, Any] = {
-            "method": self.command,
-            "target": self.path,
-            "headers": list(self.headers.items()),
-            "body": self.rfile.read(length),
-            "client_ip": self.client_address[0],
-            "server_port": self.server.server_address[1],
-        }
+        received = ReceivedRequest(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=self.rfile.read(length),
+            client_ip=self.client_address[0],
+            server_port=self.server.server_address[1],
+        )
         delivery = self._delivery(matched, received)
         refusal = self._refusal(matched, delivery.event)
         if refusal is not None:
@@ -311,9 +311,9 @@ class GatewayRequestHandler(ApiRequestHandler):
             return None
         return match
 
-    def _delivery(self, matched: RouteMatch, received: dict[str, Any]) -> Delivery:
+    def _delivery(self, matched: RouteMatch, received: ReceivedRequest) -> Delivery:
         event = rest_proxy_event(
-            **received,
+            received,
             stage=self.server.stage,
             resource=matched.route.path,
             path_parameters=matched.path_parameters,
@@ -349,9 +349,9 @@ class HttpApiRequestHandler(ApiRequestHandler):
             )
         return match
 
-    def _delivery(self, matched: RouteMatch, received: dict[str, Any]) -> Delivery:
+    def _delivery(self, matched: RouteMatch, received: ReceivedRequest) -> Delivery:
         event = http_api_event(
-            **received, route=matched.route, path_parameters=matched.path_parameters
+            received, route=matched.route, path_parameters=matched.path_parameters
         )
         request_id = event["requestContext"]["requestId"]
         # The function's invocation has an id of its own, unlike on a REST API.
@@ -375,9 +375,9 @@ class LoadBalancerRequestHandler(FrontDoorHandler[ListenerRule]):
             self._send(HTTPStatus.NOT_FOUND, {"Content-Type": "application/json"}, not_found)
         return rule
 
-    def _delivery(self, matched: ListenerRule, received: dict[str, Any]) -> Delivery:
+    def _delivery(self, matched: ListenerRule, received: ReceivedRequest) -> Delivery:
         target_group_arn = self.server.target_group_arns[matched.function]
-        event = alb_event(**received, target_group_arn=target_group_arn)
+        event = alb_event(received, target_group_arn=target_group_arn)
         return Delivery(matched.function, event, str(uuid.uuid4()), {})
 
     def _translate(self, response: Any) -> Answer:

@@ -93,6 +93,12 @@ def _interrupt(signum: int, frame: object) -> NoReturn:
     raise KeyboardInterrupt
 
 
+# Every port option parse_args takes: with 0 the system chooses a free port.
+PORT_OPTIONS = ("--port", "--alb-port", "--issuer-port", "--events-port")
+# The arguments that leave every port to the system: a bench round or a test beside others.
+ANY_FREE_PORTS = [argument for option in PORT_OPTIONS for argument in (option, "0")]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="environment file")

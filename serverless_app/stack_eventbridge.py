@@ -58,6 +58,11 @@ def add_eventbridge_triggers(stack: ServerlessStack) -> EventBridgeTriggers:
             built.schedules.append(_schedule(stack, built.group, trigger))
         elif trigger.kind in ("bucket", "rule"):
             built.rules.append(_rule(stack, trigger))
+    if any(
+        trigger.kind in ("bucket", "rule") and trigger.on_failure for trigger in config.triggers
+    ):
+        # EventBridge writes the undelivered events into a queue encrypted with the stack key.
+        stack.key.allow_eventbridge_deliveries()
     return built
 
 
@@ -100,6 +105,7 @@ def _rule(stack: ServerlessStack, trigger: TriggerConfig) -> FunctionEventRule:
     name = aws_name(config.name_prefix, trigger)
     id = trigger_id(trigger)
     description = _description(stack, trigger)
+    failure_queue = stack.events.queues[trigger.on_failure] if trigger.on_failure else None
     if trigger.bucket is not None:
         return object_created_rule(
             stack,
@@ -111,6 +117,7 @@ def _rule(stack: ServerlessStack, trigger: TriggerConfig) -> FunctionEventRule:
             suffix=trigger.suffix,
             description=description,
             **_retries(trigger),
+            failure_queue=failure_queue,
         )
     assert trigger.rule is not None
     return FunctionEventRule(
@@ -120,6 +127,7 @@ def _rule(stack: ServerlessStack, trigger: TriggerConfig) -> FunctionEventRule:
         EventRuleProps(
             name=name, event_pattern=trigger.rule, description=description, **_retries(trigger)
         ),
+        failure_queue,
     )
 
 

@@ -480,6 +480,12 @@ def eventbridge_facts(endpoint: Endpoint, prefix: str) -> dict[str, Any]:
     return {"schedules": schedules, "rules": rules}
 
 
+def key_policy_facts(endpoint: Endpoint, key_arn: str) -> dict[str, Any]:
+    """A KMS key's policy (its only one, `default`)."""
+    answer = endpoint.client("kms").get_key_policy(KeyId=key_arn, PolicyName="default")
+    return _document(answer["Policy"])
+
+
 def invoke_policy_facts(endpoint: Endpoint, function_name: str, qualifier: str) -> list[Any]:
     """The statements of a function's resource-based policy at `qualifier`; none when nothing
     may invoke it (a queue's consumer is invoked by its event source mapping)."""
@@ -499,7 +505,8 @@ def notification_facts(endpoint: Endpoint, bucket_name: str) -> dict[str, Any]:
 
 
 def event_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
-    """Each queue's attributes and its dead-letter queue's, and every event source mapping."""
+    """Each queue's attributes and its dead-letter queue's, every event source mapping, each
+    topic and its subscriptions."""
     sqs = endpoint.client("sqs")
     queues = {}
     for key, queue in outputs.get("queues", {}).items():
@@ -509,4 +516,22 @@ def event_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
         dead = sqs.get_queue_attributes(QueueUrl=dead_url, AttributeNames=["All"])
         queues[key] = {"queue": attributes["Attributes"], "dead_letter_queue": dead["Attributes"]}
     mappings = endpoint.client("lambda").list_event_source_mappings()["EventSourceMappings"]
-    return {"queues": queues, "mappings": mappings}
+    return {"queues": queues, "mappings": mappings, "topics": _topic_facts(endpoint, outputs)}
+
+
+def _topic_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
+    """Each topic's attributes and its subscriptions, each with its own attributes."""
+    sns = endpoint.client("sns")
+    topics = {}
+    for key, arn in outputs.get("topics", {}).items():
+        listed = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        topics[key] = {
+            "attributes": sns.get_topic_attributes(TopicArn=arn)["Attributes"],
+            "subscriptions": [
+                sns.get_subscription_attributes(SubscriptionArn=item["SubscriptionArn"])[
+                    "Attributes"
+                ]
+                for item in listed
+            ],
+        }
+    return topics

@@ -112,6 +112,23 @@ def add_queue_trigger(queue: str, function: str, trigger: Config) -> Edit:
     return edit
 
 
+def add_failure_queue(queue: str, source: str) -> Edit:
+    """A new queue receiving what EventBridge could not deliver to the `source` triggers
+    (`bucket` or `rule`): their targets change in place, the stack key's policy too."""
+
+    def edit(config: Config) -> Config:
+        changed = copy.deepcopy(config)
+        assert queue not in changed.get("queues", {}), f"queue {queue} exists already"
+        changed.setdefault("queues", {})[queue] = {}
+        triggers = [trigger for trigger in changed["triggers"] if source in trigger]
+        assert triggers, f"no {source} trigger to send failures from"
+        for trigger in triggers:
+            trigger["on_failure"] = queue
+        return changed
+
+    return edit
+
+
 def new_environment(env: str) -> Edit:
     """What README's recipe has a user do: a copy of the shipped dev.toml, only `env` changed."""
     return lambda _previous: {**shipped_dev(), "env": env}
@@ -149,6 +166,7 @@ CHANGES = (
         "add-queue-trigger",
         add_queue_trigger("audits", "worker", {"batch_size": 5, "maximum_concurrency": 3}),
     ),
+    ChangeStep("add-failure-queue", add_failure_queue("undelivered", "bucket")),
     ChangeStep("add-environment", new_environment("staging")),
 )
 

@@ -15,13 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from scripts.local_delivery import DeliveryEngine, run_now
 from scripts.local_triggers import LocalTriggers
 from scripts.sandbox import FunctionSpec, Sandbox
-from tests.moto_server import TEST_CREDENTIALS, moto_server, reset
+from tests.moto_server import emulator_clients, moto_server, reset
 
 REGION = "us-east-1"
 # A record whose text holds FAIL is reported as a failed item; an event holding CRASH raises.
@@ -89,17 +88,7 @@ def worker_fixture(tmp_path_factory) -> Iterator[tuple[Sandbox, Path]]:
 @pytest.fixture(name="aws")
 def aws_fixture(moto_url):
     reset(moto_url)
-
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=moto_url,
-            region_name=REGION,
-            aws_access_key_id=TEST_CREDENTIALS["access_key"],
-            aws_secret_access_key=TEST_CREDENTIALS["secret_key"],
-        )
-
-    return client
+    return emulator_clients(moto_url, REGION)
 
 
 class Harness:

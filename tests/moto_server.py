@@ -21,12 +21,14 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
+
+import boto3
 
 HOST = "127.0.0.1"
 # The credentials every client of the emulator signs with (moto accepts any).
@@ -106,6 +108,22 @@ def moto_server(
     finally:
         process.stdin.close()
         process.wait(timeout=STARTUP_TIMEOUT_S)
+
+
+def emulator_clients(endpoint_url: str, region: str) -> Callable[[str], Any]:
+    """`clients(service)`: a boto3 client of the emulator at `endpoint_url`, signed with the
+    test credentials."""
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id=TEST_CREDENTIALS["access_key"],
+            aws_secret_access_key=TEST_CREDENTIALS["secret_key"],
+        )
+
+    return client
 
 
 def reset(endpoint_url: str) -> None:

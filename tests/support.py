@@ -115,7 +115,11 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def load_function_module(source: Path, name: str) -> ModuleType:
     """A function's module imported afresh from its file, with its folder on sys.path while
-    it loads, as Lambda has the package root (it imports its neighbours, request_metrics)."""
+    it loads, as Lambda has the package root (it imports its neighbours, request_metrics).
+    Its neighbours are imported afresh too: their state (clients, caches) belongs to the new
+    execution environment, not to one an earlier test loaded."""
+    for neighbour in source.parent.glob("*.py"):
+        sys.modules.pop(neighbour.stem, None)
     spec = importlib.util.spec_from_file_location(name, source)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -3,16 +3,12 @@ each bad value is one line naming its key path; the good shapes pass."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-from serverless_app.config import load_config
-from serverless_app.config.base import PROJECT_ROOT
-from tests.terraform_cycle import toml_text
-from tests.test_config_rules import dev_with, problems
+from tests.support import run_main
+from tests.test_config_rules import assert_one_problem, dev_with, loaded, problems, written
 
 CORS = {"allow_origins": ["https://app.example.com"]}
 COGNITO = {"type": "cognito"}
@@ -251,10 +247,7 @@ BAD: dict[str, tuple[dict[str, Any], str, str]] = {
 
 @pytest.mark.parametrize(("data", "key", "message"), BAD.values(), ids=list(BAD))
 def test_a_bad_value_is_one_line_on_its_key(tmp_path, data, key, message):
-    lines = problems(tmp_path, data)
-    assert len(lines) == 1, lines
-    assert lines[0].startswith(f"{key}: "), lines
-    assert message in lines[0], lines
+    assert_one_problem(tmp_path, data, key, message)
 
 
 GOOD = {
@@ -306,15 +299,12 @@ GOOD = {
 
 @pytest.mark.parametrize("data", GOOD.values(), ids=list(GOOD))
 def test_good_shapes_pass(tmp_path, data):
-    path = tmp_path / "env.toml"
-    path.write_text(toml_text(data))
-    load_config(path)
+    loaded(tmp_path, data)
 
 
 def test_an_authorized_route_stays_off_the_load_balancer(tmp_path):
-    path = tmp_path / "env.toml"
-    path.write_text(toml_text(with_route({"authorizers.users": COGNITO}, authorization="users")))
-    routes = load_config(path).routes
+    data = with_route({"authorizers.users": COGNITO}, authorization="users")
+    routes = loaded(tmp_path, data).routes
     assert [route.load_balancer for route in routes if route.path == "/extra"] == [False]
 
 
@@ -328,15 +318,8 @@ def test_asking_the_load_balancer_for_an_authorized_route_is_refused(tmp_path):
 
 
 def test_the_check_prints_one_line_and_exits_2(tmp_path):
-    path = tmp_path / "env.toml"
-    path.write_text(toml_text(with_route({}, authorization="nobody")))
-    result = subprocess.run(
-        [sys.executable, "main.py", "--check", "--config", str(path)],
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    path = written(tmp_path, with_route({}, authorization="nobody"))
+    result = run_main("--check", "--config", str(path))
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f'{path}: routes[{NEW}].authorization: not "AWS_IAM", "NONE" or a key of [authorizers] '

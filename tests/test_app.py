@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 import time
 import uuid
 from collections import Counter
@@ -102,6 +103,11 @@ def new_execution_environment() -> ModuleType:
     default session: module state, clients and cached credentials all start over."""
     boto3.setup_default_session()
     return load_function_module(APP_SOURCE, "hello_app")
+
+
+def calls_module(app: ModuleType) -> ModuleType:
+    """The module of the function's package that makes its AWS calls, as `app` imported it."""
+    return sys.modules[app.aws_call.__module__]
 
 
 def json_records(text: str) -> list[dict]:
@@ -660,8 +666,8 @@ class SilentService:
     whole connect and read timeouts (the worst a service that never answers costs) and fails
     with the read timeout. The clients are the function's own, with the timeouts it chose."""
 
-    def __init__(self, app: ModuleType, time_: SimulatedTime) -> None:
-        self.make_client = app._client
+    def __init__(self, calls: ModuleType, time_: SimulatedTime) -> None:
+        self.make_client = calls._client
         self.time = time_
         self.attempts: list[tuple[float, float]] = []
 
@@ -691,15 +697,15 @@ def test_calls_to_a_silent_service_are_over_before_the_invocation(
 ):
     """Each attempt gets the largest timeouts that still fit in what is left of the invocation
     less 0.3 s to reply, and another attempt starts only while one still fits."""
-    app = new_execution_environment()
+    calls = calls_module(new_execution_environment())
     time_ = SimulatedTime()
-    silent = SilentService(app, time_)
-    monkeypatch.setattr(app, "_client", silent.client)
+    silent = SilentService(calls, time_)
+    monkeypatch.setattr(calls, "_client", silent.client)
     ends_at = time_.now + remaining_s
     context = LambdaContext(get_remaining_time_in_millis=lambda: (ends_at - time_.now) * 1000)
-    deadline = app.Deadline.from_context(context, time_.sleep)
-    with pytest.raises(ReadTimeoutError if attempts else app.OutOfTime):
-        app.aws_call(deadline, "dynamodb", "get_item", TableName=TABLE, Key={})
+    deadline = calls.Deadline.from_context(context, time_.sleep)
+    with pytest.raises(ReadTimeoutError if attempts else calls.OutOfTime):
+        calls.aws_call(deadline, "dynamodb", "get_item", TableName=TABLE, Key={})
     assert silent.attempts == [pytest.approx(attempt) for attempt in attempts]
     assert time_.now <= ends_at - 0.3
 
@@ -753,8 +759,9 @@ def test_aws_errors_map_to_502_or_503(app, code, http_status, expected):
         },
         "UpdateItem",
     )
-    assert app.upstream_status(error) == expected
-    assert app.upstream_status(EndpointConnectionError(endpoint_url="http://x")) == 503
+    calls = calls_module(app)
+    assert calls.upstream_status(error) == expected
+    assert calls.upstream_status(EndpointConnectionError(endpoint_url="http://x")) == 503
 
 
 # --- logs -----------------------------------------------------------------------------------

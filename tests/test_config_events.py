@@ -5,15 +5,13 @@ identities that name a trigger's resources."""
 from __future__ import annotations
 
 import copy
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
 from serverless_app.config import load_config
 from serverless_app.config.events import visibility_timeout
-from tests.support import REPO_ROOT
+from tests.support import run_main
 from tests.test_config import DELETE, dev_with, problems_of, write_config
 
 # dev with one of everything: a standard and a FIFO queue, a failure queue, a topic and a
@@ -524,13 +522,7 @@ def test_every_problem_of_the_triggers_is_reported_at_once(tmp_path):
 
 def test_check_prints_one_line_and_exits_2(tmp_path):
     path = write_config(tmp_path, events_with({trigger(3, "schedule"): "cron(0 3 * * * *)"}))
-    result = subprocess.run(
-        [sys.executable, "main.py", "--check", "--config", str(path)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_main("--check", "--config", str(path))
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         f"{path}: triggers[3].schedule: exactly one of day-of-month and day-of-week must be ? "

@@ -3,18 +3,18 @@ file, or in the same table, hides none of them, whatever order the keys come in.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from serverless_app.config import ConfigError, StrictModel, load_config
+from serverless_app.config import ConfigError, StackConfig, StrictModel, load_config
 from serverless_app.config.backend import S3State
 from serverless_app.config.base import rule
-from tests.support import CONFIG_DIR
 from tests.terraform_cycle import toml_text
+from tests.test_config import DELETE
+from tests.test_config import dev_with as dev_changed
 
 ROUTE = {"method": "GET", "path": "/hello", "function": "hello"}
 
@@ -22,26 +22,36 @@ ROUTE = {"method": "GET", "path": "/hello", "function": "hello"}
 def dev_with(changes: dict[str, Any]) -> dict[str, Any]:
     """dev.toml with `changes` ({"table.key": value}) applied; new routes replace dev's, and
     the WAF's markup paths that name dev's go with them."""
-    data = tomllib.loads((CONFIG_DIR / "dev.toml").read_text())
-    if "routes" in changes:
-        del data["waf"]["markup_paths"]
-    for dotted, value in changes.items():
-        *tables, key = dotted.split(".")
-        table = data
-        for name in tables:
-            table = table.setdefault(name, {})
-        table[key] = value
-    return data
+    markup_paths = {"waf.markup_paths": DELETE} if "routes" in changes else {}
+    return dev_changed({**markup_paths, **changes})
+
+
+def written(tmp_path: Path, data: dict[str, Any]) -> Path:
+    """`data` as the environment file tmp_path/env.toml."""
+    path = tmp_path / "env.toml"
+    path.write_text(toml_text(data))
+    return path
+
+
+def loaded(tmp_path: Path, data: dict[str, Any]) -> StackConfig:
+    return load_config(written(tmp_path, data))
 
 
 def problems(tmp_path: Path, data: dict[str, Any]) -> list[str]:
-    path = tmp_path / "env.toml"
-    path.write_text(toml_text(data))
+    path = written(tmp_path, data)
     with pytest.raises(ConfigError) as error:
         load_config(path)
     prefix = f"{path}: "
     assert all(line.startswith(prefix) for line in error.value.problems)
     return [line.removeprefix(prefix) for line in error.value.problems]
+
+
+def assert_one_problem(tmp_path: Path, data: dict[str, Any], key: str, message: str) -> None:
+    """The file has exactly one problem, on `key`, and its line says `message`."""
+    lines = problems(tmp_path, data)
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"{key}: "), lines
+    assert message in lines[0], lines
 
 
 # Two independent problems, in the order of the keys in the model: before, a rule across keys

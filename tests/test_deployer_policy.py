@@ -25,6 +25,7 @@ from tests.support import BOOTSTRAP_TEST_CONFIG, CONFIG_DIR, REPO_ROOT, synth_co
 from tests.terraform_cycle import PROD_OVERLAY, in_emulator_account, variant_config
 
 HTTP_API_CONFIG = REPO_ROOT / "tests" / "config" / "http_api.toml"
+EVENT_SOURCES_CONFIG = REPO_ROOT / "tests" / "config" / "event_sources.toml"
 ACCOUNT = "111122223333"
 REGION = "us-east-1"
 # IAM's quota on a managed policy (whitespace not counted); a role takes 10 managed policies.
@@ -35,8 +36,8 @@ IAM_MANAGED_POLICIES_PER_ROLE = 10
 @pytest.fixture(scope="module")
 def every_stack(stacks, nat_stack, tmp_path_factory) -> dict[str, dict]:
     """The shipped environments, dev with a NAT gateway, prod with the apply cycle's operating
-    options (domain, secrets, provisioned concurrency), tests/config/operations.toml and the
-    HTTP API's test file, with and without a custom domain."""
+    options (domain, secrets, provisioned concurrency), tests/config/operations.toml, the
+    HTTP API's test file, with and without a custom domain, and the event sources' test file."""
     folder = tmp_path_factory.mktemp("deployer-configs")
     prod = folder / "prod.toml"
     prod.write_text(variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, "Z0123456789ABCDEFGHIJ"))
@@ -52,6 +53,7 @@ def every_stack(stacks, nat_stack, tmp_path_factory) -> dict[str, dict]:
         "operations": synth_config(load_config(REPO_ROOT / "tests" / "config" / "operations.toml")),
         "http api": synth_config(load_config(HTTP_API_CONFIG)),
         "http api with a domain": synth_config(load_config(http_domain)),
+        "event sources": synth_config(load_config(EVENT_SOURCES_CONFIG)),
     }
 
 

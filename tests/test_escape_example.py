@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from scripts.local_events import http_api_event, http_api_response
+from scripts.local_events import ReceivedRequest, http_api_event, http_api_response
 from serverless_app.config import RouteConfig
 from tests.support import REPO_ROOT, load_function_module
 
@@ -75,12 +75,14 @@ def http_api_answer(app, target: str, path: str, parameters: dict | None = None)
     """The example's answer to an HTTP API's event (payload 2.0), as the HTTP API reads it."""
     route = RouteConfig(method="GET", path=path, function="escape", authorization="NONE")
     event = http_api_event(
-        method="GET",
-        target=target,
-        headers=[("Host", "api.example.com"), ("Origin", "https://app.example.com")],
-        body=b"",
-        client_ip="198.51.100.7",
-        server_port=443,
+        ReceivedRequest(
+            method="GET",
+            target=target,
+            headers=[("Host", "api.example.com"), ("Origin", "https://app.example.com")],
+            body=b"",
+            client_ip="198.51.100.7",
+            server_port=443,
+        ),
         route=route,
         path_parameters=parameters,
     )

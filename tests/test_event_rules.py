@@ -14,6 +14,7 @@ from constructs_lib.event_rules import (
 )
 from constructs_lib.eventbridge import object_created_pattern, object_key_matcher
 from constructs_lib.monitoring import Monitoring, MonitoringProps
+from constructs_lib.queues import EventQueue, QueueProps
 from constructs_lib.releases import InvokeTarget
 from tests.support import TEST_KEY_ARN, data_sources, only, resources, synth_construct
 
@@ -179,3 +180,70 @@ def test_the_size_is_the_patterns_as_aws_gets_it_not_as_terraform_literals():
     assert EventRuleProps(name="t-orders", event_pattern=literal)
     with pytest.raises(ValueError, match="has 2049 characters"):
         EventRuleProps(name="t-orders", event_pattern={"source": ["$${a}" * 400 + "s" * 434]})
+
+
+FAILURES = QueueProps("t-failures", "t-failures-dead-letters", TEST_KEY_ARN)
+
+
+def rules_sharing_a_failure_queue(stack) -> None:
+    """Two rules whose undelivered events go to one queue."""
+    failures = EventQueue(stack, "queue-failures", FAILURES)
+    for name in ("t-orders", "t-refunds"):
+        FunctionEventRule(
+            stack,
+            name,
+            TARGET,
+            EventRuleProps(name=name, event_pattern=PATTERN, retry_attempts=2),
+            failure_queue=failures,
+        )
+
+
+def test_undelivered_events_go_to_the_failure_queue_which_lets_only_these_rules_send():
+    synthesized = synth_construct(rules_sharing_a_failure_queue)
+    queue_id = next(
+        rid
+        for rid, body in resources(synthesized, "aws_sqs_queue").items()
+        if body["name"] == "t-failures"
+    )
+    queue_arn = f"${{aws_sqs_queue.{queue_id}.arn}}"
+    targets = resources(synthesized, "aws_cloudwatch_event_target").values()
+    assert [target["dead_letter_config"] for target in targets] == [{"arn": queue_arn}] * 2
+    assert [target["retry_policy"]["maximum_retry_attempts"] for target in targets] == [2, 2]
+    rule_arns = sorted(
+        f"${{aws_cloudwatch_event_rule.{rid}.arn}}"
+        for rid in resources(synthesized, "aws_cloudwatch_event_rule")
+    )
+    # One policy per queue (SQS keeps one): EventBridge may send for these two rules only.
+    policy = only(synthesized, "aws_sqs_queue_policy")
+    assert policy["queue_url"] == f"${{aws_sqs_queue.{queue_id}.url}}"
+    [statement] = json.loads(policy["policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert (statement["Effect"], statement["Action"], statement["Resource"]) == (
+        "Allow",
+        ["sqs:SendMessage"],
+        queue_arn,
+    )
+    assert sorted(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == rule_arns
+
+
+def test_a_rule_without_a_failure_queue_has_no_dead_letter_config_and_no_queue_policy(
+    synthesized,
+):
+    assert "dead_letter_config" not in only(synthesized, "aws_cloudwatch_event_target")
+    assert resources(synthesized, "aws_sqs_queue_policy") == {}
+
+
+def test_a_fifo_failure_queue_is_refused():
+    fifo = QueueProps("t-jobs.fifo", "t-jobs-dead-letters.fifo", TEST_KEY_ARN, fifo=True)
+
+    def build(stack):
+        FunctionEventRule(
+            stack,
+            "orders",
+            TARGET,
+            EventRuleProps(name="t-orders", event_pattern=PATTERN),
+            failure_queue=EventQueue(stack, "queue-jobs", fifo),
+        )
+
+    with pytest.raises(ValueError, match="t-orders: EventBridge sends failures to a standard"):
+        synth_construct(build)

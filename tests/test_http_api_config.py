@@ -8,9 +8,7 @@ from typing import Any
 
 import pytest
 
-from serverless_app.config import load_config
-from tests.terraform_cycle import toml_text
-from tests.test_config_rules import dev_with, problems
+from tests.test_config_rules import assert_one_problem, dev_with, loaded
 
 JWT = {"type": "jwt", "issuer": "https://issuer.example.com", "audiences": ["api"]}
 
@@ -51,10 +49,7 @@ BAD = {
 
 @pytest.mark.parametrize(("data", "key", "message"), BAD.values(), ids=list(BAD))
 def test_what_an_http_api_refuses_is_one_line_on_its_key(tmp_path, data, key, message):
-    lines = problems(tmp_path, data)
-    assert len(lines) == 1, lines
-    assert lines[0].startswith(f"{key}: "), lines
-    assert message in lines[0], lines
+    assert_one_problem(tmp_path, data, key, message)
 
 
 GOOD = {
@@ -69,7 +64,5 @@ GOOD = {
 
 @pytest.mark.parametrize("data", GOOD.values(), ids=list(GOOD))
 def test_what_an_http_api_takes_passes(tmp_path, data):
-    path = tmp_path / "env.toml"
-    path.write_text(toml_text(data))
-    config = load_config(path)
+    config = loaded(tmp_path, data)
     assert config.api.type == "http"

@@ -19,7 +19,7 @@ from scripts.local_authorizers import (
     TokenAuthorizer,
 )
 from scripts.local_cors import is_preflight, with_gateway_cors
-from scripts.local_events import rest_proxy_event
+from scripts.local_events import ReceivedRequest, rest_proxy_event
 from scripts.local_issuer import LocalIssuer, TokenRejected, main, signing_key, token_scopes
 from scripts.sandbox import FunctionError
 from serverless_app.config.access import CorsConfig, cors_policy
@@ -230,12 +230,14 @@ class AuthorizerFunction:
 
 def rest_event(path: str = "/orders/42", **headers: str) -> dict[str, Any]:
     return rest_proxy_event(
-        method="GET",
-        target=f"/dev{path}?view=full",
-        headers=list(headers.items()),
-        body=b"",
-        client_ip="127.0.0.1",
-        server_port=8080,
+        ReceivedRequest(
+            method="GET",
+            target=f"/dev{path}?view=full",
+            headers=list(headers.items()),
+            body=b"",
+            client_ip="127.0.0.1",
+            server_port=8080,
+        ),
         stage="dev",
         resource="/orders/{id}",
         path_parameters={"id": "42"},

@@ -21,13 +21,18 @@ from scripts.local_authorizers import (
     RouteAccess,
     TokenAuthorizer,
 )
-from scripts.local_events import http_api_event, http_api_response, match_http_route
+from scripts.local_events import (
+    ReceivedRequest,
+    http_api_event,
+    http_api_response,
+    match_http_route,
+)
 from scripts.local_issuer import LocalIssuer, signing_key
 from serverless_app.config import RouteConfig
 from serverless_app.config.access import CorsConfig
 from serverless_app.config.routes import HttpMethod
+from tests.event_samples import sample, shape
 from tests.test_local_front import AuthorizerFunction, Clock
-from tests.test_trigger_events import sample, shape
 
 NOW = 1_800_000_000
 ISSUER_URL = "http://127.0.0.1:8083"
@@ -84,10 +89,10 @@ def test_there_is_no_stage_in_the_path():
 # --- the event ------------------------------------------------------------------------------
 
 # What AWS's sample (a POST to /my/path) stands for, sent to a route taking its path parameter.
-DOCUMENTED_REQUEST: dict[str, Any] = {
-    "method": "POST",
-    "target": "/my/value1?parameter1=value1&parameter1=value2&parameter2=value",
-    "headers": [
+DOCUMENTED_REQUEST = ReceivedRequest(
+    method="POST",
+    target="/my/value1?parameter1=value1&parameter1=value2&parameter2=value",
+    headers=[
         ("Host", "127.0.0.1:8080"),
         ("User-Agent", "agent"),
         ("header1", "value1"),
@@ -95,10 +100,10 @@ DOCUMENTED_REQUEST: dict[str, Any] = {
         ("header2", "value2"),
         ("Cookie", "cookie1; cookie2"),
     ],
-    "body": b"Hello from Lambda",
-    "client_ip": "192.0.2.1",
-    "server_port": 8080,
-}
+    body=b"Hello from Lambda",
+    client_ip="192.0.2.1",
+    server_port=8080,
+)
 # What the sample holds that the stack never has: mutual TLS, stage variables.
 NOT_EMULATED = (("requestContext", "authentication"), ("stageVariables",))
 
@@ -113,7 +118,7 @@ def documented_event(issuer: LocalIssuer) -> dict[str, Any]:
     matched = match_http_route("POST", "/my/value1", [route("POST", "/my/{parameter1}")])
     assert matched is not None
     event = http_api_event(
-        **DOCUMENTED_REQUEST, route=matched.route, path_parameters=matched.path_parameters
+        DOCUMENTED_REQUEST, route=matched.route, path_parameters=matched.path_parameters
     )
     token = issuer.token({"sub": "alice", "scope": "scope1 scope2"}, audience="api", now=NOW)
     event["headers"]["authorization"] = f"Bearer {token}"
@@ -192,12 +197,14 @@ def test_the_route_key_path_and_context_name_the_route_and_the_request(issuer):
 
 def test_a_bare_get_leaves_out_what_it_does_not_have_as_aws_does():
     event = http_api_event(
-        method="GET",
-        target="/hello",
-        headers=[("Host", "127.0.0.1:8080"), ("User-Agent", "curl/8.5.0")],
-        body=b"",
-        client_ip="127.0.0.1",
-        server_port=8080,
+        ReceivedRequest(
+            method="GET",
+            target="/hello",
+            headers=[("Host", "127.0.0.1:8080"), ("User-Agent", "curl/8.5.0")],
+            body=b"",
+            client_ip="127.0.0.1",
+            server_port=8080,
+        ),
         route=route("GET", "/hello"),
     )
     # AWS's GET sample (tests/events/apigw-http-v2-get.json) has no cookies, path parameters
@@ -218,12 +225,14 @@ def test_a_bare_get_leaves_out_what_it_does_not_have_as_aws_does():
 )
 def test_the_path_and_query_values_arrive_decoded_the_raw_query_as_sent(target, raw_path, query):
     event = http_api_event(
-        method="GET",
-        target=target,
-        headers=[],
-        body=b"",
-        client_ip="127.0.0.1",
-        server_port=8080,
+        ReceivedRequest(
+            method="GET",
+            target=target,
+            headers=[],
+            body=b"",
+            client_ip="127.0.0.1",
+            server_port=8080,
+        ),
         route=route("GET", "/escape/{name}"),
     )
     assert (event["rawPath"], event.get("queryStringParameters")) == (raw_path, query)
@@ -232,12 +241,14 @@ def test_the_path_and_query_values_arrive_decoded_the_raw_query_as_sent(target, 
 
 def test_a_body_that_is_not_utf8_arrives_in_base64():
     event = http_api_event(
-        method="POST",
-        target="/upload",
-        headers=[],
-        body=b"\xff\x00",
-        client_ip="127.0.0.1",
-        server_port=8080,
+        ReceivedRequest(
+            method="POST",
+            target="/upload",
+            headers=[],
+            body=b"\xff\x00",
+            client_ip="127.0.0.1",
+            server_port=8080,
+        ),
         route=route("POST", "/upload"),
     )
     assert (event["body"], event["isBase64Encoded"]) == ("/wA=", True)
@@ -344,12 +355,14 @@ GATE = LambdaAuthorizer("gate", "gate", (IdentitySource.parse("header.X-Api-Key"
 
 def gated_event(key: str) -> dict[str, Any]:
     return http_api_event(
-        method="GET",
-        target="/orders/42?view=full",
-        headers=[("X-Api-Key", key)],
-        body=b"",
-        client_ip="127.0.0.1",
-        server_port=8080,
+        ReceivedRequest(
+            method="GET",
+            target="/orders/42?view=full",
+            headers=[("X-Api-Key", key)],
+            body=b"",
+            client_ip="127.0.0.1",
+            server_port=8080,
+        ),
         route=route("GET", "/orders/{id}"),
         path_parameters={"id": "42"},
     )

@@ -28,13 +28,16 @@ from botocore.exceptions import ClientError
 
 from constructs_lib.bytecode import BytecodeUnavailable, find_interpreter
 from scripts.local_events import (
+    ReceivedRequest,
     alb_event,
     listener_rules,
     match_listener_rule,
     rest_proxy_event,
 )
 from scripts.local_front_doors import LocalGateway
+from scripts.serve import ANY_FREE_PORTS
 from serverless_app.config import load_config
+from tests.event_samples import sample, shape
 from tests.support import CONFIG_DIR, REPO_ROOT, file_values, name_prefix
 from tests.wheels import make_wheel
 
@@ -45,7 +48,6 @@ DEV_TABLE = f"{name_prefix(DEV_CONFIG)}-requests"
 # The bucket prefix, completed with "local" where Terraform would append its suffix.
 DEV_BUCKET = f"{name_prefix(DEV_CONFIG)}-assets-local"
 SHIPPED_GREETING = file_values(DEV_CONFIG)["buckets"]["assets"]["objects"]["greeting.txt"]
-EVENTS = Path(__file__).parent / "events"
 STARTUP_TIMEOUT_S = 60
 
 
@@ -82,18 +84,7 @@ def serving(*args: str, **env: str) -> Iterator[Server]:
     # stderr goes to a file: an unread pipe would fill up with access lines and block the server.
     with tempfile.TemporaryFile("w+") as stderr_file:
         process = subprocess.Popen(
-            [
-                *SERVE,
-                "--port",
-                "0",
-                "--alb-port",
-                "0",
-                "--issuer-port",
-                "0",
-                "--events-port",
-                "0",
-                *args,
-            ],
+            [*SERVE, *ANY_FREE_PORTS, *args],
             cwd=REPO_ROOT,
             stdout=subprocess.PIPE,
             stderr=stderr_file,
@@ -307,13 +298,21 @@ authorization = "NONE"
 """
 
 
+def code_folders(folder: Path, apps: dict[str, str]) -> dict[str, Path]:
+    """Each function's code as `<folder>/<key>/app.py`: its folder, by key."""
+    folders = {key: folder / key for key in apps}
+    for key, code in apps.items():
+        folders[key].mkdir()
+        (folders[key] / "app.py").write_text(code)
+    return folders
+
+
 @pytest.fixture(scope="module")
 def two_functions(tmp_path_factory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("echo")
-    (folder / "src").mkdir()
-    (folder / "src" / "app.py").write_text(ECHO_APP)
     config = folder / "dev.toml"
-    config.write_text(DEV_CONFIG.read_text() + ECHO_ROUTES.format(source=folder / "src"))
+    added = ECHO_ROUTES.format(**code_folders(folder, {"source": ECHO_APP}))
+    config.write_text(DEV_CONFIG.read_text() + added)
     with serving("--config", str(config)) as running:
         yield running
 
@@ -385,8 +384,9 @@ def test_requests_outside_every_route_are_refused(two_functions, method, path):
 # --- many clients, slow clients, broken requests --------------------------------------------
 
 
-def raw_exchange(base_url: str, request: bytes) -> tuple[int, dict]:
-    """Send bytes as they are and keep the connection open: the status and JSON body answered."""
+def raw_reply(base_url: str, request: bytes) -> tuple[int, list[str], bytes]:
+    """Send bytes as they are and keep the connection open until the server closes it: the
+    status, the header lines and the body answered."""
     host, port = base_url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=ANSWER_WAIT_S) as connection:
         connection.sendall(request)
@@ -394,7 +394,14 @@ def raw_exchange(base_url: str, request: bytes) -> tuple[int, dict]:
         while chunk := connection.recv(65536):
             reply += chunk
     head, _, body = reply.partition(b"\r\n\r\n")
-    return int(head.split()[1]), json.loads(body)
+    status_line, *header_lines = head.decode().split("\r\n")
+    return int(status_line.split()[1]), header_lines, body
+
+
+def raw_exchange(base_url: str, request: bytes) -> tuple[int, dict]:
+    """The status and JSON body answered to bytes sent as they are."""
+    status, _, body = raw_reply(base_url, request)
+    return status, json.loads(body)
 
 
 def test_an_idle_connection_holds_up_no_one(server):
@@ -563,29 +570,22 @@ def test_busy_port_is_one_line_and_exit_2():
 # --- the event: what API Gateway would send -------------------------------------------------
 
 
-def shape(value: object) -> object:
-    """Keys and value types, recursively: what two events of the same kind share."""
-    if isinstance(value, dict):
-        return {key: shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shape(item) for item in value[:1]]
-    return type(value).__name__
-
-
 def local_event(target: str) -> dict:
     return rest_proxy_event(
-        method="GET",
-        target=target,
-        headers=[("Host", "127.0.0.1:8080"), ("User-Agent", "curl/8.5.0"), ("Accept", "*/*")],
-        body=b"",
-        client_ip="127.0.0.1",
-        server_port=8080,
+        ReceivedRequest(
+            method="GET",
+            target=target,
+            headers=[("Host", "127.0.0.1:8080"), ("User-Agent", "curl/8.5.0"), ("Accept", "*/*")],
+            body=b"",
+            client_ip="127.0.0.1",
+            server_port=8080,
+        ),
         stage="dev",
     )
 
 
 def test_event_has_the_shape_of_the_documented_api_gateway_event():
-    documented = json.loads((EVENTS / "apigw-rest-get.json").read_text())
+    documented = sample("apigw-rest-get")
     event = local_event("/dev/hello?name=Ada")
     assert shape(event) == shape(documented)
     for key in ("resource", "path", "httpMethod", "queryStringParameters", "body"):
@@ -611,10 +611,9 @@ def test_no_query_string_is_null_as_in_api_gateway():
 
 # --- one function, one sandbox: its package, its process ------------------------------------
 
-# Functions of their own, in a file of their own: `orders` needs `humanize`, a dependency the
-# project's virtualenv lacks (served from a hand-made wheel: offline); `leaky` imports moto,
-# which only the project's virtualenv has; `hello` is the shipped one.
-SANDBOX_CONFIG = """project = "t"
+# The shipped function on its table and bucket, as the start of the files below (a
+# str.format template, as they are).
+HELLO_CONFIG = """project = "t"
 env = "dev"
 
 [tables.requests]
@@ -630,7 +629,13 @@ source_dir = "lambda"
 [functions.hello.grants]
 tables = {{ requests = "write" }}
 buckets = {{ assets = {{ read = ["greeting.txt"] }} }}
-
+"""
+# Functions of their own, in a file of their own: `orders` needs `humanize`, a dependency the
+# project's virtualenv lacks (served from a hand-made wheel: offline); `leaky` imports moto,
+# which only the project's virtualenv has; `hello` is the shipped one.
+SANDBOX_CONFIG = (
+    HELLO_CONFIG
+    + """
 [functions.orders]
 source_dir = "{orders}"
 dependencies = "{orders}/requirements.txt"
@@ -653,6 +658,7 @@ method = "GET"
 path = "/leaky"
 function = "leaky"
 """
+)
 ORDERS_APP = """import json
 import sys
 
@@ -770,18 +776,20 @@ def test_an_edit_is_served_at_the_next_request(sandbox_project):
 
 
 def test_load_balancer_event_has_the_shape_of_the_documented_alb_event():
-    documented = json.loads((EVENTS / "alb-get.json").read_text())
+    documented = sample("alb-get")
     event = alb_event(
-        method="GET",
-        target="/hello?name=Ada%20Lovelace",
-        headers=[
-            ("Accept", "*/*"),
-            ("Host", "dev-alb-1234567890.us-east-1.elb.amazonaws.com"),
-            ("User-Agent", "curl/8.5.0"),
-        ],
-        body=b"",
-        client_ip="198.51.100.7",
-        server_port=80,
+        ReceivedRequest(
+            method="GET",
+            target="/hello?name=Ada%20Lovelace",
+            headers=[
+                ("Accept", "*/*"),
+                ("Host", "dev-alb-1234567890.us-east-1.elb.amazonaws.com"),
+                ("User-Agent", "curl/8.5.0"),
+            ],
+            body=b"",
+            client_ip="198.51.100.7",
+            server_port=80,
+        ),
         target_group_arn=documented["requestContext"]["elb"]["targetGroupArn"],
     )
     assert shape(event) == shape(documented)
@@ -858,23 +866,9 @@ def handler(event, context):
         boto3.client("s3").get_object(Bucket=os.environ["BUCKET_ASSETS_NAME"], Key=what)
     return {"statusCode": 200, "headers": {}, "body": json.dumps({"read": what})}
 """
-GRANTS_CONFIG = """project = "t"
-env = "dev"
-
-[tables.requests]
-partition_key = {{ name = "pk", type = "S" }}
-ttl_attribute = "expires_at"
-
-[buckets.assets]
-objects = {{ "greeting.txt" = "Hello, {{name}}!" }}
-
-[functions.hello]
-source_dir = "lambda"
-
-[functions.hello.grants]
-tables = {{ requests = "write" }}
-buckets = {{ assets = {{ read = ["greeting.txt"] }} }}
-
+GRANTS_CONFIG = (
+    HELLO_CONFIG
+    + """
 [functions.reader]
 source_dir = "{source}"
 
@@ -904,14 +898,15 @@ method = "GET"
 path = "/writer/{{what}}"
 function = "writer"
 """
+)
 
 
 @pytest.fixture(scope="module")
 def granted(tmp_path_factory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("grants")
-    (folder / "src").mkdir()
-    (folder / "src" / "app.py").write_text(READER_APP)
-    (folder / "dev.toml").write_text(GRANTS_CONFIG.format(source=folder / "src"))
+    (folder / "dev.toml").write_text(
+        GRANTS_CONFIG.format(**code_folders(folder, {"source": READER_APP}))
+    )
     with serving("--config", str(folder / "dev.toml")) as running:
         yield running
 

@@ -31,7 +31,7 @@ from scripts.local_triggers import (
 from scripts.serve_events import local_triggers
 from serverless_app.config import load_config
 from tests.support import REPO_ROOT
-from tests.test_serve import ANSWER_WAIT_S, Server, server_log, serving
+from tests.test_serve import ANSWER_WAIT_S, Server, code_folders, server_log, serving
 
 API_APP = """import json
 import os
@@ -121,11 +121,8 @@ class Served:
 def served(tmp_path_factory) -> Iterator[Served]:
     """The server, its events port and the start-up lines of the triggers."""
     folder = tmp_path_factory.mktemp("events")
-    for name, code in (("api", API_APP), ("worker", WORKER_APP)):
-        (folder / name).mkdir()
-        (folder / name / "app.py").write_text(code)
     config = folder / "dev.toml"
-    config.write_text(CONFIG.format(api=folder / "api", worker=folder / "worker"))
+    config.write_text(CONFIG.format(**code_folders(folder, {"api": API_APP, "worker": WORKER_APP})))
     with serving("--config", str(config)) as server:
         assert server.process.stdout is not None
         lines = iter(server.process.stdout.readline, "")
@@ -150,6 +147,14 @@ def await_seen(server: Server, key: str) -> set[str]:
     return found
 
 
+def await_log(server: Server, pattern: str) -> None:
+    """Waits for a line of the server's log matching `pattern`; fails after the deadline."""
+    deadline = time.monotonic() + ANSWER_WAIT_S
+    while not re.search(pattern, log := server_log(server), re.MULTILINE):
+        assert time.monotonic() < deadline, f"no line matches {pattern!r}; log: {log}"
+        time.sleep(0.2)
+
+
 def test_a_message_the_api_sends_reaches_the_queues_consumer(served):
     server = served.server
     request = urllib.request.Request(f"{server.base_url}/dev/orders", data=b"book", method="POST")
@@ -167,14 +172,12 @@ def test_a_failed_item_stays_in_the_queue_while_the_rest_is_done(served):
         Entries=[{"Id": "1", "MessageBody": "FAIL"}, {"Id": "2", "MessageBody": "pen"}],
     )
     await_seen(server, "message#pen")
+    # The engine logs the batch once it has deleted what succeeded and held what failed; the
+    # queue is only settled from then on (the worker writes `pen` before that).
+    await_log(server, r"^worker <- queue orders: \d messages?, 1 failed, back after 60 s$")
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
     # The FAIL message is in flight until the visibility timeout (6 x 10 s) has passed.
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
-    assert re.search(
-        r"^worker <- queue orders: \d messages?, 1 failed, back after 60 s$",
-        server_log(server),
-        re.MULTILINE,
-    )
 
 
 def test_the_start_up_lines_in_local_md_are_what_serve_prints(served):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -20,7 +19,7 @@ from urllib.error import HTTPError
 import pytest
 
 from tests.support import CONFIG_DIR, REPO_ROOT
-from tests.test_serve import ANSWER_WAIT_S, Server, serving
+from tests.test_serve import ANSWER_WAIT_S, Server, code_folders, raw_reply, serving
 
 # An origin dev's [api.cors] allows.
 APP = "https://app.example.com"
@@ -127,11 +126,8 @@ class Front:
 @pytest.fixture(scope="module")
 def front(tmp_path_factory) -> Iterator[Front]:
     folder = tmp_path_factory.mktemp("front")
-    for key, code in {"orders": ORDERS_APP, "gate": GATE_APP}.items():
-        (folder / key).mkdir()
-        (folder / key / "app.py").write_text(code)
     config = folder / "dev.toml"
-    added = FRONT.format(orders=folder / "orders", gate=folder / "gate")
+    added = FRONT.format(**code_folders(folder, {"orders": ORDERS_APP, "gate": GATE_APP}))
     dev = (CONFIG_DIR / "dev.toml").read_text()
     assert dev.count(USERS) == 1
     config.write_text(dev.replace(USERS, USERS + USERS_SCOPES) + added)
@@ -310,14 +306,8 @@ def test_a_missing_identity_source_is_401_without_the_authorizer(front):
 
 def raw_headers(base_url: str, request: bytes) -> tuple[int, dict[str, str]]:
     """Send bytes as they are: the status and the headers answered."""
-    host, port = base_url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=ANSWER_WAIT_S) as connection:
-        connection.sendall(request)
-        reply = b""
-        while chunk := connection.recv(65536):
-            reply += chunk
-    status_line, *lines = reply.partition(b"\r\n\r\n")[0].decode().split("\r\n")
-    return int(status_line.split()[1]), dict(line.split(": ", 1) for line in lines)
+    status, lines, _ = raw_reply(base_url, request)
+    return status, dict(line.split(": ", 1) for line in lines)
 
 
 @pytest.mark.parametrize(

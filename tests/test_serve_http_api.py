@@ -18,7 +18,7 @@ from urllib.error import HTTPError
 import pytest
 
 from tests.support import REPO_ROOT
-from tests.test_serve import ANSWER_WAIT_S, Server, serving
+from tests.test_serve import ANSWER_WAIT_S, Server, code_folders, serving
 from tests.test_serve_front import Front, make_token
 
 HTTP_API_CONFIG = REPO_ROOT / "tests" / "config" / "http_api.toml"
@@ -96,11 +96,8 @@ def handler(event, context):
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> Iterator[Front]:
     folder = tmp_path_factory.mktemp("http-api")
-    for key, code in {"probe": PROBE_APP, "counter": GATE_APP}.items():
-        (folder / key).mkdir()
-        (folder / key / "app.py").write_text(code)
     config = folder / "http_api.toml"
-    added = ADDED.format(probe=folder / "probe", counter=folder / "counter")
+    added = ADDED.format(**code_folders(folder, {"probe": PROBE_APP, "counter": GATE_APP}))
     config.write_text(HTTP_API_CONFIG.read_text() + added)
     with serving("--config", str(config)) as running:
         assert running.process.stdout is not None

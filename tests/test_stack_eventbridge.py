@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import tomllib
 
 import pytest
 
@@ -23,6 +24,7 @@ from tests.support import (
     only,
     ref,
     resources,
+    run_main,
     synth_config,
 )
 from tests.test_config import dev_with, write_config
@@ -188,27 +190,90 @@ def resources_of_data(synthesized: dict) -> dict[str, dict]:
     return synthesized["data"]["aws_iam_policy_document"]
 
 
-@pytest.mark.parametrize("kind", ["bucket", "rule"])
-def test_on_failure_of_a_bucket_or_rule_trigger_is_refused_in_one_line(tmp_path, kind):
+# dev's bucket trigger, and a rule trigger added beside it.
+BUCKET = next(
+    index
+    for index, trigger in enumerate(file_values(ENVIRONMENT_FILES["dev"])["triggers"])
+    if "bucket" in trigger
+)
+A_RULE = {"function": "housekeeping", "rule": {"source": ["my.app"]}, "name": "app-events"}
+
+
+def dev_with_failure_queues(on_failure: str, **queues: dict) -> dict:
+    """dev with `on_failure` on its bucket trigger and on a rule trigger, and `queues` added."""
     triggers = file_values(ENVIRONMENT_FILES["dev"])["triggers"]
-    index = next(i for i, trigger in enumerate(triggers) if "bucket" in trigger)
-    entry = (
-        {**triggers[index], "on_failure": "orders"}
-        if kind == "bucket"
-        else {
-            "function": "housekeeping",
-            "rule": {"source": ["a"]},
-            "name": "a",
-            "on_failure": "orders",
-        }
+    triggers[BUCKET] = {**triggers[BUCKET], "on_failure": on_failure}
+    changes: dict[str, object] = {"triggers": [*triggers, {**A_RULE, "on_failure": on_failure}]}
+    changes |= {f"queues.{key}": settings for key, settings in queues.items()}
+    return dev_with(changes)
+
+
+def test_bucket_and_rule_triggers_send_undelivered_events_to_their_on_failure_queue(tmp_path):
+    data = dev_with_failure_queues("failures", failures={})
+    synthesized = synth_config(load_config(write_config(tmp_path, data)))
+    failures = ref(synthesized, "aws_sqs_queue", "queue-failures_queue_", "arn")
+    targets = resources(synthesized, "aws_cloudwatch_event_target")
+    assert {rid.split("_")[0]: body["dead_letter_config"] for rid, body in targets.items()} == {
+        "trigger-housekeeping-bucket-uploads": {"arn": failures},
+        "trigger-app-events": {"arn": failures},
+    }
+    # The queue lets EventBridge send for these two rules only.
+    policy = only(synthesized, "aws_sqs_queue_policy")
+    assert policy["queue_url"] == ref(synthesized, "aws_sqs_queue", "queue-failures_queue_", "url")
+    [statement] = json.loads(policy["policy"])["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Resource"] == failures
+    assert sorted(statement["Condition"]["ArnEquals"]["aws:SourceArn"]) == sorted(
+        ref(synthesized, "aws_cloudwatch_event_rule", name, "arn")
+        for name in ("trigger-housekeeping-bucket-uploads_", "trigger-app-events_")
     )
-    changed = [*triggers[:index], entry, *triggers[index + 1 :]]
-    with pytest.raises(ConfigError) as raised:
-        load_config(write_config(tmp_path, dev_with({"triggers": changed})))
-    assert str(raised.value).endswith(
-        f"triggers[{index}].on_failure: not built yet for a `{kind}` trigger: leave it out (the "
-        "rule's failed deliveries raise its -failed-invocations alarm) (given: 'orders')"
+    # SQS encrypts what EventBridge sends with the stack key: the key policy lets it.
+    assert key_statements(synthesized)["EventBridgeSendsToEncryptedQueues"] == {
+        "Sid": "EventBridgeSendsToEncryptedQueues",
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+    }
+
+
+def key_statements(synthesized: dict) -> dict[str, dict]:
+    policy = json.loads(only(synthesized, "aws_kms_key")["policy"])
+    return {statement["Sid"]: statement for statement in policy["Statement"]}
+
+
+def test_without_on_failure_no_rule_has_a_dead_letter_queue_and_the_key_keeps_eventbridge_out(dev):
+    assert all(
+        "dead_letter_config" not in target
+        for target in resources(dev, "aws_cloudwatch_event_target").values()
     )
+    assert resources(dev, "aws_sqs_queue_policy") == {}
+    assert "EventBridgeSendsToEncryptedQueues" not in key_statements(dev)
+
+
+@pytest.mark.parametrize(
+    ("queues", "on_failure", "message"),
+    [
+        ({}, "failures", "not a key of [queues] (orders)"),
+        (
+            {"jobs": {"fifo": True}},
+            "jobs",
+            "a FIFO queue cannot receive failures (Lambda and EventBridge send to standard "
+            "queues) (given: 'jobs')",
+        ),
+    ],
+)
+def test_an_on_failure_queue_of_a_bucket_trigger_that_cannot_take_failures_is_one_line(
+    tmp_path, queues, on_failure, message
+):
+    path = write_config(tmp_path, dev_with_failure_queues(on_failure, **queues))
+    result = run_main("--check", "--config", str(path))
+    assert result.returncode == 2
+    [line, *others] = result.stderr.splitlines()
+    assert line.startswith(f"{path}: triggers[{BUCKET}].on_failure: {message}")
+    # The rule trigger's, one line of its own, the same problem.
+    added = len(file_values(ENVIRONMENT_FILES["dev"])["triggers"])
+    assert [other.split(": ", 2)[1] for other in others] == [f"triggers[{added}].on_failure"]
 
 
 def recipe_blocks(language: str) -> list[str]:
@@ -254,3 +319,24 @@ def test_the_add_a_nightly_job_recipe_runs_as_written(tmp_path):
     }
     assert json.loads(schedule["target"]["input"]).keys() == event.keys()
     assert module.handler(event, None) == {"job": "nightly", "schedule": event["schedule_arn"]}
+
+
+def test_the_on_failure_example_of_schedules_md_sends_undelivered_events_to_its_queue(tmp_path):
+    text = (REPO_ROOT / "docs" / "schedules.md").read_text()
+    section = text.split("- **`on_failure` on a `bucket` or `rule` entry**")[1].split("\n- ")[0]
+    [block] = re.findall(r"```toml\n(.*?)```", section, re.S)
+    example = tomllib.loads(textwrap.dedent(block))
+    triggers = file_values(ENVIRONMENT_FILES["dev"])["triggers"]
+    [trigger] = example["triggers"]
+    triggers[BUCKET] = trigger
+    changes = {"triggers": triggers, **{f"queues.{k}": v for k, v in example["queues"].items()}}
+    synthesized = synth_config(load_config(write_config(tmp_path, dev_with(changes))))
+    [target] = resources(synthesized, "aws_cloudwatch_event_target").values()
+    queue = ref(synthesized, "aws_sqs_queue", "queue-undelivered_queue_", "arn")
+    assert target["dead_letter_config"] == {"arn": queue}
+    assert target["retry_policy"] == {
+        "maximum_retry_attempts": 2,
+        "maximum_event_age_in_seconds": 600,
+    }
+    names = {body["name"] for body in resources(synthesized, "aws_sqs_queue").values()}
+    assert f"{PREFIX}-undelivered" in names

@@ -77,7 +77,13 @@ CDKTN_DEV = "dev-cdktn"
 # dev's shape on an HTTP API (`[api] type = "http"`), from tests/config/http_api.toml.
 HTTP_API = "httpapi"
 HTTP_API_CONFIG = REPO_ROOT / "tests" / "config" / "http_api.toml"
-STACKS = (*ENVIRONMENTS, "bootstrap", CDKTN_DEV, HTTP_API)
+# A table's stream, a topic and EventBridge failures set aside, from
+# tests/config/event_sources.toml (dev ships none of them), on an HTTP API.
+EVENT_SOURCES = "feeds"
+EVENT_SOURCES_CONFIG = REPO_ROOT / "tests" / "config" / "event_sources.toml"
+STACKS = (*ENVIRONMENTS, "bootstrap", CDKTN_DEV, HTTP_API, EVENT_SOURCES)
+# The stacks on an HTTP API.
+HTTP_STACKS = (HTTP_API, EVENT_SOURCES)
 # The stacks on a REST API.
 REST_STACKS = (*ENVIRONMENTS, CDKTN_DEV)
 # Route 53 is global: its API lives in us-east-1.
@@ -105,6 +111,7 @@ def serverless_facts(
         if name.startswith("SECRET_")
     )
     domain = urlparse(outputs["api_url"]).hostname if "api_url" in outputs else None
+    stack_key = _stack_key(functions)
     return {
         "functions": functions,
         "load_balancer": aws_facts.load_balancer_facts(endpoint, outputs["load_balancer_dns_name"]),
@@ -141,12 +148,25 @@ def serverless_facts(
             key: aws_facts.invoke_policy_facts(endpoint, function["function_name"], "live")
             for key, function in outputs["functions"].items()
         },
+        "stack_key": stack_key,
+        "key_policy": aws_facts.key_policy_facts(endpoint, stack_key),
         "notifications": {
             key: aws_facts.notification_facts(endpoint, name)
             for key, name in outputs["buckets"].items()
         },
         "outputs": outputs,
     }
+
+
+def _stack_key(functions: dict[str, Any]) -> str:
+    """The stack's KMS key: the one every function's role may use (`UseStackKey`)."""
+    (key_arn,) = {
+        arn
+        for function in functions.values()
+        for statement in function["inline_policies"]["UseStackKey"]["Statement"]
+        for arn in _as_list(statement["Resource"])
+    }
+    return key_arn
 
 
 def bootstrap_facts(endpoint: Endpoint, outputs: dict[str, Any]) -> dict[str, Any]:
@@ -299,13 +319,36 @@ def _existing_buckets(endpoint: Endpoint, buckets: dict[str, int]) -> list[str]:
     return sorted(existing & set(buckets))
 
 
+def _selected_stacks(session: pytest.Session) -> tuple[str, ...]:
+    """The cycles the selected tests of this module read, so that `-k feeds` runs that cycle
+    alone: the stacks they are parametrized with; every stack when a selected test reads one by
+    name (a fixture like `prod`)."""
+    wanted: set[str] = set()
+    for item in session.items:
+        if item.path != Path(__file__) or "cycles" not in getattr(item, "fixturenames", ()):
+            continue
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params.values() if callspec is not None else ()
+        named = {value for value in params if isinstance(value, str) and value in STACKS}
+        if not named:
+            return STACKS
+        wanted |= named
+    return tuple(stack for stack in STACKS if stack in wanted) or STACKS
+
+
 @pytest.fixture(scope="module")
-def cycles(tmp_path_factory) -> dict[str, CycleReport]:
+def cycles(request, tmp_path_factory) -> dict[str, CycleReport]:
     toolchain = required_toolchain()
+    selected = _selected_stacks(request.session)
     base = tmp_path_factory.mktemp("apply-cycle")
     with ExitStack() as running:
-        # The emulators start first: prod's hosted zone must exist before prod is synthesized.
-        emulators = {stack: start_emulator(running, base / stack) for stack in STACKS}
+        # The emulators start first: prod's hosted zone must exist before prod is synthesized
+        # (prod's emulator starts even when its cycle does not run).
+        emulators = {
+            stack: start_emulator(running, base / stack)
+            for stack in STACKS
+            if stack in selected or stack == "prod"
+        }
         config = _config_with_prod_variant(base / "config", emulators["prod"])
         out = base / "cdktf.out"
         assert main.main(["--config", str(config), "--outdir", str(out)]) == 0
@@ -318,10 +361,12 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
         retired = _config_retired(config, base / "retired-config")
         assert main.main(["--config", str(retired), "--outdir", str(retired_out)]) == 0
         cdktn_out = base / "cdktn.out"
-        on_cdktn = run_main(
-            *("--config", str(config), "--outdir", str(cdktn_out)), python=framework_python("cdktn")
-        )
-        assert on_cdktn.returncode == 0, on_cdktn.stderr
+        if {"dev", CDKTN_DEV} & set(selected):
+            on_cdktn = run_main(
+                *("--config", str(config), "--outdir", str(cdktn_out)),
+                python=framework_python("cdktn"),
+            )
+            assert on_cdktn.returncode == 0, on_cdktn.stderr
         folders = {
             env: StackFolders(out / "stacks" / env, retired_out / "stacks" / env)
             for env in ENVIRONMENTS
@@ -331,18 +376,18 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
         )
         folders["bootstrap"] = StackFolders(bootstrap_out / "stacks" / "bootstrap", None)
         folders[CDKTN_DEV] = StackFolders(cdktn_out / "stacks" / "dev", None)
-        folders[HTTP_API] = StackFolders(
-            out / "stacks" / HTTP_API, retired_out / "stacks" / HTTP_API
-        )
+        for stack in HTTP_STACKS:
+            folders[stack] = StackFolders(out / "stacks" / stack, retired_out / "stacks" / stack)
         _create_secret_parameters(folders["prod"].applied, emulators["prod"])
         collectors: dict[str, Callable[..., dict[str, Any]]] = {
             env: serverless_facts for env in (*ENVIRONMENTS, CDKTN_DEV)
         }
         collectors["bootstrap"] = bootstrap_facts
-        collectors[HTTP_API] = functools.partial(
-            serverless_facts, api_facts=aws_facts.http_api_facts
-        )
-        with ThreadPoolExecutor(max_workers=len(STACKS)) as pool:
+        for stack in HTTP_STACKS:
+            collectors[stack] = functools.partial(
+                serverless_facts, api_facts=aws_facts.http_api_facts
+            )
+        with ThreadPoolExecutor(max_workers=len(selected)) as pool:
             futures = {
                 stack: pool.submit(
                     run_cycle,
@@ -353,14 +398,16 @@ def cycles(tmp_path_factory) -> dict[str, CycleReport]:
                     collectors[stack],
                     emulators[stack],
                 )
-                for stack in STACKS
+                for stack in selected
             }
             reports = {stack: future.result() for stack, future in futures.items()}
     # Each environment's file as applied: the fact tests read their expectations from it.
     for file in config.glob("*.toml"):
         data = tomllib.loads(file.read_text())
-        reports[data["env"]].facts["config"] = data
-    reports[CDKTN_DEV].facts["config"] = reports["dev"].facts["config"]
+        if data["env"] in reports:
+            reports[data["env"]].facts["config"] = data
+    if CDKTN_DEV in reports:
+        reports[CDKTN_DEV].facts["config"] = tomllib.loads((config / "dev.toml").read_text())
     CYCLE_REPORTS.extend(reports.values())
     return reports
 
@@ -381,7 +428,8 @@ def _config_with_prod_variant(folder: Path, emulator: Emulator) -> Path:
         zone_id = zone["HostedZone"]["Id"].rsplit("/", 1)[-1]
     text = variant_config(CONFIG_DIR / "prod.toml", PROD_OVERLAY, zone_id)
     (folder / "prod.toml").write_text(in_emulator_account(text))
-    (folder / HTTP_API_CONFIG.name).write_text(in_emulator_account(HTTP_API_CONFIG.read_text()))
+    for extra in (HTTP_API_CONFIG, EVENT_SOURCES_CONFIG):
+        (folder / extra.name).write_text(in_emulator_account(extra.read_text()))
     return folder
 
 
@@ -491,7 +539,7 @@ def _applied_facts(cycles: dict[str, CycleReport], stack: str) -> dict[str, Any]
     return report.facts
 
 
-@pytest.fixture(params=(*REST_STACKS, HTTP_API))
+@pytest.fixture(params=(*REST_STACKS, *HTTP_STACKS))
 def applied(request, cycles) -> dict[str, Any]:
     """Each environment's stack, on either kind of API."""
     return _applied_facts(cycles, request.param)
@@ -528,7 +576,7 @@ def test_every_function_runs_as_its_own_role_with_stack_settings(applied):
         assert configuration["TracingConfig"] == {"Mode": "Active"}, key
         # Its variables encrypted with the stack key; a function without variables has no key.
         if variables:
-            assert configuration["KMSKeyArn"].startswith("arn:aws:kms:"), key
+            assert configuration["KMSKeyArn"] == applied["stack_key"], key
         else:
             assert "KMSKeyArn" not in configuration, key
 
@@ -584,7 +632,9 @@ def test_each_function_has_its_own_role_with_exactly_its_grants(applied):
 
 def test_dev_as_shipped_grants_exactly_its_examples(cycles):
     """The shipped dev file's grants, written out: hello writes requests and reads the
-    greeting; the event-driven example sends to and consumes the orders queue."""
+    greeting; the event-driven example sends to and consumes the orders queue. (The
+    event-sources cycle's stream reader and topic publisher: tests/config/event_sources.toml,
+    checked by its file like every cycle.)"""
     granted = {
         key: set(facts["inline_policies"]) - {"SendToDeadLetterQueue", "UseStackKey"}
         for key, facts in _applied_facts(cycles, "dev")["functions"].items()
@@ -611,10 +661,12 @@ def _statement_name(action: str, resource_id: str) -> str:
 
 def _grant_policies(config: dict[str, Any], key: str) -> set[str]:
     """The inline policies function `key`'s entry in the file asks for (docs/data.md,
-    docs/events.md): one per table and bucket verb, one per queue it sends to or consumes,
-    one for its secrets. A grant of another kind fails here: its policies need a line."""
+    docs/events.md): one per table and bucket verb, one per queue it sends to or consumes and
+    topic it publishes to, per table stream it reads one (and one for the queue its failures
+    go to), one for its secrets. A grant of another kind fails here: its policies need a
+    line."""
     function, grants = config["functions"][key], _grants(config, key)
-    assert set(grants) <= {"tables", "buckets", "queues"}, (key, sorted(grants))
+    assert set(grants) <= {"tables", "buckets", "queues", "topics"}, (key, sorted(grants))
     policies: set[str] = set()
     for table, access in grants.get("tables", {}).items():
         policies |= {
@@ -631,8 +683,17 @@ def _grant_policies(config: dict[str, Any], key: str) -> set[str]:
     for queue, access in grants.get("queues", {}).items():
         assert access == "send", (key, queue, access)
         policies.add(_statement_name("SendMessages", f"queue-{queue}"))
+    for topic, access in grants.get("topics", {}).items():
+        assert access == "publish", (key, topic, access)
+        policies.add(_statement_name("PublishMessages", f"topic-{topic}"))
     consumed = [t["queue"] for t in _triggers(config, "queue") if t["function"] == key]
     policies |= {_statement_name("ConsumeMessages", f"queue-{queue}") for queue in consumed}
+    for stream in (t for t in _triggers(config, "table") if t["function"] == key):
+        # Named after the trigger: `name`, else `<function>-table-<table>` (docs/events.md).
+        trigger = f"trigger-{stream.get('name') or key + '-table-' + stream['table']}"
+        policies.add(_statement_name("ReadStream", trigger))
+        if "on_failure" in stream:
+            policies.add(_statement_name("SendFailures", trigger))
     if function.get("secrets"):
         policies.add("ReadSecretParameters")
     return policies
@@ -789,6 +850,24 @@ def test_each_bucket_and_rule_trigger_is_a_rule_invoking_the_live_alias(applied)
         [target] = targets
         assert (target["Id"], target["Arn"]) == ("function", alias_arn)
         assert target["RetryPolicy"] == _retry_policy(trigger)
+        if "on_failure" in trigger:
+            # What EventBridge could not deliver goes to that queue, which lets it send for
+            # this rule only, encrypted with the stack key, which lets EventBridge use it.
+            queue = applied["events"]["queues"][trigger["on_failure"]]["queue"]
+            assert target["DeadLetterConfig"] == {"Arn": queue["QueueArn"]}
+            [sends] = json.loads(queue["Policy"])["Statement"]
+            assert sends["Principal"] == {"Service": "events.amazonaws.com"}
+            assert (sends["Effect"], _as_list(sends["Action"])) == ("Allow", ["sqs:SendMessage"])
+            assert sends["Resource"] == queue["QueueArn"]
+            assert rule["Arn"] in _as_list(sends["Condition"]["ArnEquals"]["aws:SourceArn"])
+            [key_use] = [
+                s
+                for s in applied["key_policy"]["Statement"]
+                if s.get("Principal") == {"Service": "events.amazonaws.com"}
+            ]
+            assert sorted(key_use["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+        else:
+            assert "DeadLetterConfig" not in target
         # The alias lets EventBridge invoke it for this rule of this account only.
         statements = applied["invoke_policies"][trigger["function"]]
         [statement] = [s for s in statements if s["Sid"] == f"AllowEventBridge-{name}"]
@@ -1019,8 +1098,12 @@ def test_every_declared_table_has_its_key_schema_recovery_encryption_and_expiry(
         assert description["SSEDescription"]["Status"] == "ENABLED"
         expiring = "ttl_attribute" in config
         assert table["ttl"]["TimeToLiveStatus"] == ("ENABLED" if expiring else "DISABLED"), key
+        # As the file sets it; a table a trigger reads has NEW_AND_OLD_IMAGES without it.
+        read = any(trigger["table"] == key for trigger in _triggers(applied["config"], "table"))
+        view = config.get("stream", "NEW_AND_OLD_IMAGES" if read else None)
         stream = description.get("StreamSpecification", {})
-        assert stream.get("StreamViewType") == config.get("stream"), key
+        assert stream.get("StreamViewType") == view, key
+        assert stream.get("StreamEnabled", False) is (view is not None), key
 
 
 def test_the_user_defined_table_is_applied_in_prod(cycles):
@@ -1443,25 +1526,21 @@ def test_each_queue_is_encrypted_with_its_dead_letter_queue_and_redrive(applied)
     dead-letter queue keeping messages 14 days."""
     config, events = applied["config"], applied["events"]
     assert set(events["queues"]) == set(config.get("queues", {}))
-    # The stack key, the one the functions' variables are encrypted with (a queue's sender has
-    # its URL in one).
-    stack_keys = {
-        function["configuration"]["KMSKeyArn"]
-        for function in applied["functions"].values()
-        if "KMSKeyArn" in function["configuration"]
-    }
+    key_arn = applied["stack_key"]
     for key, settings in config.get("queues", {}).items():
         queue, dead = events["queues"][key]["queue"], events["queues"][key]["dead_letter_queue"]
-        assert {queue["KmsMasterKeyId"], dead["KmsMasterKeyId"]} == stack_keys, key
+        assert queue["KmsMasterKeyId"] == dead["KmsMasterKeyId"] == key_arn, key
         assert json.loads(queue["RedrivePolicy"]) == {
             "deadLetterTargetArn": dead["QueueArn"],
             "maxReceiveCount": settings.get("max_receive_count", 5),
         }
         assert dead["QueueArn"].endswith(f":{_prefix(config)}-{key}-dead-letters")
         assert dead["MessageRetentionPeriod"] == "1209600"
-        [consumer] = [t["function"] for t in config["triggers"] if t.get("queue") == key]
-        timeout = config["functions"][consumer].get("timeout_s", 10)
-        assert queue["VisibilityTimeout"] == str(6 * timeout)
+        assert queue["MessageRetentionPeriod"] == str(settings.get("retention_seconds", 345600))
+        # A queue nobody consumes (one receiving failures) keeps SQS's 30 s.
+        consumers = [t["function"] for t in config["triggers"] if t.get("queue") == key]
+        timeouts = [config["functions"][consumer].get("timeout_s", 10) for consumer in consumers]
+        assert queue["VisibilityTimeout"] == str(6 * timeouts[0] if timeouts else 30)
 
 
 def test_each_queue_trigger_is_a_mapping_enabled_on_the_live_alias(applied):
@@ -1469,11 +1548,12 @@ def test_each_queue_trigger_is_a_mapping_enabled_on_the_live_alias(applied):
     with the file's batch size (default 10), batching window (0), maximum concurrency and
     partial batch failures (on by default)."""
     config, events, outputs = applied["config"], applied["events"], applied["outputs"]
-    triggers = [t for t in config.get("triggers", []) if "queue" in t]
-    assert len(events["mappings"]) == len(triggers)
+    triggers = _triggers(config, "queue")
+    mappings = [m for m in events["mappings"] if m["EventSourceArn"].startswith("arn:aws:sqs:")]
+    assert len(mappings) == len(triggers)
     for trigger in triggers:
         queue_arn = events["queues"][trigger["queue"]]["queue"]["QueueArn"]
-        [mapping] = [m for m in events["mappings"] if m["EventSourceArn"] == queue_arn]
+        [mapping] = [m for m in mappings if m["EventSourceArn"] == queue_arn]
         alias = outputs["functions"][trigger["function"]]["live_alias_arn"]
         assert mapping["FunctionArn"] == alias and alias.endswith(":live")
         assert mapping["State"] == "Enabled"
@@ -1486,3 +1566,67 @@ def test_each_queue_trigger_is_a_mapping_enabled_on_the_live_alias(applied):
             assert mapping["ScalingConfig"] == {
                 "MaximumConcurrency": trigger["maximum_concurrency"]
             }
+
+
+def test_each_stream_trigger_is_a_mapping_enabled_on_the_live_alias(applied):
+    """Per table trigger: a mapping from the table's stream to the function's `live` alias,
+    enabled, with the file's starting position (default LATEST), batch size (100), batching
+    window (0), bisect on error (off), retry attempts and record age (unset: Lambda's -1, until
+    the record expires), partial batch failures (on) and its on-failure queue."""
+    config, events, outputs = applied["config"], applied["events"], applied["outputs"]
+    triggers = _triggers(config, "table")
+    mappings = [m for m in events["mappings"] if ":dynamodb:" in m["EventSourceArn"]]
+    assert len(mappings) == len(triggers)
+    for trigger in triggers:
+        stream_arn = applied["tables"][trigger["table"]]["table"]["LatestStreamArn"]
+        [mapping] = [m for m in mappings if m["EventSourceArn"] == stream_arn]
+        alias = outputs["functions"][trigger["function"]]["live_alias_arn"]
+        assert mapping["FunctionArn"] == alias and alias.endswith(":live")
+        assert mapping["State"] == "Enabled"
+        assert mapping["StartingPosition"] == trigger.get("starting_position", "LATEST")
+        assert mapping["BatchSize"] == trigger.get("batch_size", 100)
+        assert mapping.get("MaximumBatchingWindowInSeconds", 0) == trigger.get(
+            "batching_window_seconds", 0
+        )
+        assert mapping["BisectBatchOnFunctionError"] is trigger.get("bisect_on_error", False)
+        assert mapping["MaximumRetryAttempts"] == trigger.get("retry_attempts", -1)
+        assert mapping["MaximumRecordAgeInSeconds"] == trigger.get("maximum_record_age_seconds", -1)
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        on_failure = mapping.get("DestinationConfig", {}).get("OnFailure", {})
+        if "on_failure" in trigger:
+            queue_arn = events["queues"][trigger["on_failure"]]["queue"]["QueueArn"]
+            assert on_failure == {"Destination": queue_arn}
+        else:
+            assert on_failure.get("Destination") is None
+
+
+def test_each_topic_is_encrypted_and_its_triggers_subscribe_their_live_alias(applied):
+    """Per `[topics.<key>]`: the stack key; per topic trigger a `lambda` subscription of the
+    function's `live` alias with the file's filter policy, and the alias's permission for SNS
+    from that topic only; a publisher finds the topic in TOPIC_<KEY>_ARN."""
+    config, events, outputs = applied["config"], applied["events"], applied["outputs"]
+    key_arn = applied["stack_key"]
+    assert set(events["topics"]) == set(config.get("topics", {}))
+    for key, topic in events["topics"].items():
+        topic_arn = outputs["topics"][key]
+        assert topic["attributes"]["TopicArn"] == topic_arn
+        assert topic["attributes"]["KmsMasterKeyId"] == key_arn
+        triggers = [t for t in _triggers(config, "topic") if t["topic"] == key]
+        aliases = [outputs["functions"][t["function"]]["live_alias_arn"] for t in triggers]
+        assert sorted(s["Endpoint"] for s in topic["subscriptions"]) == sorted(aliases)
+        for trigger, alias in zip(triggers, aliases, strict=True):
+            [subscription] = [s for s in topic["subscriptions"] if s["Endpoint"] == alias]
+            assert (subscription["Protocol"], subscription["TopicArn"]) == ("lambda", topic_arn)
+            if "filter_policy" in trigger:
+                assert json.loads(subscription["FilterPolicy"]) == trigger["filter_policy"]
+            [allowed] = [
+                s
+                for s in applied["invoke_policies"][trigger["function"]]
+                if s["Principal"] == {"Service": "sns.amazonaws.com"}
+                and s["Condition"]["ArnLike"]["AWS:SourceArn"] == topic_arn
+            ]
+            assert (allowed["Effect"], allowed["Resource"]) == ("Allow", alias)
+        for function, settings in config["functions"].items():
+            if key in settings.get("grants", {}).get("topics", {}):
+                variables = applied["functions"][function]["configuration"]["Environment"]
+                assert variables["Variables"][f"TOPIC_{key.upper()}_ARN"] == topic_arn

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from scripts.trigger_events import (
@@ -19,23 +17,10 @@ from scripts.trigger_events import (
     sns_event,
     sqs_event,
 )
-from tests.moto_server import TEST_CREDENTIALS, moto_server, reset
+from tests.event_samples import sample, shape
+from tests.moto_server import emulator_clients, moto_server, reset
 
-EVENTS = Path(__file__).parent / "events"
 REGION = "us-east-1"
-
-
-def sample(name: str) -> Any:
-    return json.loads((EVENTS / f"{name}.json").read_text())
-
-
-def shape(value: object) -> object:
-    """Keys and value types, recursively: what two events of the same kind share."""
-    if isinstance(value, dict):
-        return {key: shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shape(item) for item in value[:1]]
-    return type(value).__name__
 
 
 @pytest.fixture(scope="module")
@@ -47,17 +32,7 @@ def moto_url() -> Iterator[str]:
 @pytest.fixture
 def aws(moto_url):
     reset(moto_url)
-
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=moto_url,
-            region_name=REGION,
-            aws_access_key_id=TEST_CREDENTIALS["access_key"],
-            aws_secret_access_key=TEST_CREDENTIALS["secret_key"],
-        )
-
-    return client
+    return emulator_clients(moto_url, REGION)
 
 
 def receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:

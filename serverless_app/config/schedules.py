@@ -32,15 +32,8 @@ def schedule_dead_letter_queue_name(prefix: str, trigger: TriggerConfig) -> str:
 
 def schedule_problems(config: StackConfig) -> Iterator[Problem]:
     """A schedule's role name fits IAM's 64 characters (its queue's fits SQS's 80 whenever the
-    schedule's name fits Scheduler's 64, which `trigger_rules` checks); a bucket or rule
-    trigger names no `on_failure` queue, which the stack does not feed yet (docs/schedules.md)."""
+    schedule's name fits Scheduler's 64, which `trigger_rules` checks)."""
     for index, trigger in enumerate(config.triggers):
-        if trigger.kind in ("bucket", "rule") and trigger.on_failure is not None:
-            message = (
-                f"not built yet for a `{trigger.kind}` trigger: leave it out (the rule's failed "
-                "deliveries raise its -failed-invocations alarm)"
-            )
-            yield Problem(("triggers", index, "on_failure"), message, trigger.on_failure)
         if trigger.kind != "schedule":
             continue
         role = schedule_role_name(config.name_prefix, trigger)

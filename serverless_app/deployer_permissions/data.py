@@ -72,6 +72,10 @@ PERMISSIONS: dict[str, tuple[Grant, ...]] = {
             *QUEUES,
         ),
     ),
+    # The policy is the queue's `Policy` attribute.
+    "aws_sqs_queue_policy": (
+        grant("sqs:GetQueueAttributes sqs:SetQueueAttributes sqs:GetQueueUrl", *QUEUES),
+    ),
     "aws_sns_topic": (
         grant(
             "sns:CreateTopic sns:GetTopicAttributes sns:SetTopicAttributes sns:DeleteTopic "
