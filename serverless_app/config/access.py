@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from constructs_lib.authorizers import (
     AUTHORIZER_RESULT_TTL_DEFAULT_S,
@@ -41,7 +41,7 @@ from constructs_lib.cors import (
 from constructs_lib.limits import HTTP_API_MAX_AUDIENCES
 from serverless_app.config.base import StrictModel, rule
 from serverless_app.config.problems import Problem
-from serverless_app.config.rules import HttpsUrl, pattern
+from serverless_app.config.rules import HttpsUrl, checked_by, pattern
 
 AUTHORIZER_KEY = r"[a-z](?:[a-z0-9-]{0,18}[a-z0-9])?"
 AuthorizerKey = Annotated[
@@ -113,14 +113,7 @@ CallbackUrl = Annotated[
 ]
 
 
-def _domain_prefix(value: str) -> str:
-    problem = domain_prefix_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
-DomainPrefix = Annotated[str, AfterValidator(_domain_prefix)]
+DomainPrefix = Annotated[str, checked_by(domain_prefix_problem)]
 UrlAuth = Literal["AWS_IAM", "NONE"]
 InvokeMode = Literal["BUFFERED", "RESPONSE_STREAM"]
 

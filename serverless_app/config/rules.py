@@ -8,7 +8,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
@@ -69,6 +69,18 @@ def pattern(regex: str, requirement: str) -> AfterValidator:
     def check(value: str) -> str:
         if compiled.fullmatch(value) is None:
             raise ValueError(f"must be {requirement}")
+        return value
+
+    return AfterValidator(check)
+
+
+def checked_by(problem_of: Callable[[str], str | None]) -> AfterValidator:
+    """The string must have no problem by `problem_of`, the rule a construct module states
+    once (it returns the problem in words, or None)."""
+
+    def check(value: str) -> str:
+        if (problem := problem_of(value)) is not None:
+            raise ValueError(problem)
         return value
 
     return AfterValidator(check)
@@ -368,14 +380,7 @@ SecretName = Annotated[
 ]
 
 
-def _ssm_parameter_name(value: str) -> str:
-    problem = ssm_parameter_name_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
-SsmParameterName = Annotated[str, AfterValidator(_ssm_parameter_name)]
+SsmParameterName = Annotated[str, checked_by(ssm_parameter_name_problem)]
 # RFC 1035 host names as ACM and Route 53 take them, lowercase, no wildcard.
 DomainName = Annotated[
     str,
@@ -432,13 +437,6 @@ class LocalOnly:
 LocalPath = Annotated[str, AfterValidator(_local_path), LocalOnly()]
 
 
-def _route_path(value: str) -> str:
-    problem = path_problem(value)
-    if problem is not None:
-        raise ValueError(problem)
-    return value
-
-
 def _bucket_object_pattern(value: str) -> str:
     key = value.removesuffix("*")
     if not value or len(value.encode()) > S3_OBJECT_KEY_MAX_BYTES:
@@ -453,6 +451,6 @@ def _bucket_object_pattern(value: str) -> str:
 
 
 # "/", or "/seg/{param}/{proxy+}".
-RoutePath = Annotated[str, AfterValidator(_route_path)]
+RoutePath = Annotated[str, checked_by(path_problem)]
 # An object key of the artifacts bucket, or a prefix with a trailing "*" ("reports/*").
 BucketObjectPattern = Annotated[str, AfterValidator(_bucket_object_pattern)]

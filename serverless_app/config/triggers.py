@@ -39,7 +39,7 @@ from serverless_app.config.aws_facts import S3_OBJECT_KEY_MAX_BYTES
 from serverless_app.config.base import StrictModel
 from serverless_app.config.base import rule as across
 from serverless_app.config.problems import Problem
-from serverless_app.config.rules import did_you_mean, pattern
+from serverless_app.config.rules import checked_by, did_you_mean, pattern
 
 SourceKind = Literal["queue", "table", "topic", "schedule", "bucket", "rule"]
 SOURCE_KINDS: tuple[str, ...] = get_args(SourceKind)
@@ -111,12 +111,6 @@ TriggerName = Annotated[
         "ending with `-`",
     ),
 ]
-
-
-def _schedule_expression(value: str) -> str:
-    if (problem := schedule_expression_problem(value)) is not None:
-        raise ValueError(problem)
-    return value
 
 
 def _time_zone(value: str) -> str:
@@ -218,7 +212,7 @@ class TriggerConfig(StrictModel):
         description="a key of `[topics]`: the function's `live` alias subscribes to it",
         json_schema_extra={"default_text": "unset"},
     )
-    schedule: Annotated[str, AfterValidator(_schedule_expression)] | None = Field(
+    schedule: Annotated[str, checked_by(schedule_expression_problem)] | None = Field(
         default=None,
         description=(
             "an EventBridge Scheduler expression: `cron(minutes hours day-of-month month "
