@@ -476,9 +476,16 @@ def is_protected(stack_json: dict) -> bool:
 
 
 def retired_config(config_text: str) -> str:
-    """An environment's file with the documented retire settings in it."""
+    """An environment's file with the documented retire settings in it. The settings' table
+    entry is written for the shipped files' table; the step asks it of every table of the
+    file (docs/retire.toml), so each table this file declares gets it, and a file without
+    tables none."""
+    config = tomllib.loads(config_text)
     retire = tomllib.loads(RETIRE_SETTINGS.read_text())
-    return toml_text(merged(tomllib.loads(config_text), retire))
+    (table_settings,) = retire.pop("tables").values()
+    if config.get("tables"):
+        retire["tables"] = {key: table_settings for key in config["tables"]}
+    return toml_text(merged(config, retire))
 
 
 def take_synthesized(stack_folder: Path, target: Path) -> None:

@@ -116,19 +116,28 @@ def test_the_hand_off_page_shows_the_retire_settings_the_cycle_applies():
     assert f"```toml\n{RETIRE_SETTINGS.read_text()}```" in page
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
-def test_retire_settings_empty_and_unprotect_every_bucket_table_and_load_balancer(tmp_path, env):
-    path = tmp_path / f"{env}.toml"
-    path.write_text(retired_config((CONFIG_DIR / f"{env}.toml").read_text()))
+# The shipped files, and a file without tables (the settings name the shipped files' table).
+@pytest.mark.parametrize(
+    "shipped",
+    [CONFIG_DIR / "dev.toml", CONFIG_DIR / "prod.toml", REPO_ROOT / "tests/config/sandbox.toml"],
+    ids=lambda path: path.stem,
+)
+def test_retire_settings_empty_and_unprotect_every_bucket_table_and_load_balancer(
+    tmp_path, shipped
+):
+    path = tmp_path / shipped.name
+    path.write_text(retired_config(shipped.read_text()))
     retired = synth_config(load_config(path))
+    declared = file_values(shipped)
     buckets = resources(retired, "aws_s3_bucket").values()
     # The artifact bucket, each of [buckets] and the load balancer's access-log bucket, all
     # versioned.
-    assert len(buckets) == 2 + len(file_values(CONFIG_DIR / f"{env}.toml").get("buckets", {}))
+    assert len(buckets) == 2 + len(declared.get("buckets", {}))
     assert all(bucket["force_destroy"] is True for bucket in buckets)
     assert all("lifecycle" not in bucket for bucket in buckets)
-    (table,) = resources(retired, "aws_dynamodb_table").values()
-    assert table["deletion_protection_enabled"] is False
+    tables = resources(retired, "aws_dynamodb_table").values()
+    assert len(tables) == len(declared.get("tables", {}))
+    assert all(table["deletion_protection_enabled"] is False for table in tables)
     (balancer,) = resources(retired, "aws_lb").values()
     assert balancer["enable_deletion_protection"] is False
     assert not is_protected(retired)
