@@ -80,7 +80,7 @@ def _access_note(route: RouteConfig, config: StackConfig) -> str:
 
 
 def _url_path(prefix: str, route: RouteConfig) -> str:
-    """Where a route is served, for its start-up line: `/dev/hello`, or `/hello` at the root."""
+    """Where a route is served, for its start-up line: `/dev/orders`, or `/orders` at the root."""
     return f"{prefix}{route.path.rstrip('/')}" or "/"
 
 
