@@ -14,8 +14,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pytest
 
@@ -107,6 +108,7 @@ prefix = "incoming/"
 TRIGGERS = CONFIG.count("[[triggers]]")
 BUCKET = "t-dev-uploads-local"
 TABLE = "t-dev-seen"
+T = TypeVar("T")
 
 
 @dataclass
@@ -138,21 +140,27 @@ def seen(server: Server) -> set[str]:
     return {item["pk"]["S"] for item in items}
 
 
-def await_seen(server: Server, key: str) -> set[str]:
-    """What the worker recorded once `key` is among it; fails after the deadline."""
+def eventually(read: Callable[[], T], done: Callable[[T], bool], what: str) -> T:
+    """`read()` once `done` holds for it; fails after the deadline, showing the last read."""
     deadline = time.monotonic() + ANSWER_WAIT_S
-    while key not in (found := seen(server)):
-        assert time.monotonic() < deadline, f"{key} never arrived; seen: {found}"
+    while not done(value := read()):
+        assert time.monotonic() < deadline, f"{what}; last seen: {value}"
         time.sleep(0.2)
-    return found
+    return value
+
+
+def await_seen(server: Server, key: str) -> set[str]:
+    """What the worker recorded once `key` is among it."""
+    return eventually(lambda: seen(server), lambda found: key in found, f"{key} never arrived")
 
 
 def await_log(server: Server, pattern: str) -> None:
-    """Waits for a line of the server's log matching `pattern`; fails after the deadline."""
-    deadline = time.monotonic() + ANSWER_WAIT_S
-    while not re.search(pattern, log := server_log(server), re.MULTILINE):
-        assert time.monotonic() < deadline, f"no line matches {pattern!r}; log: {log}"
-        time.sleep(0.2)
+    """Waits for a line of the server's log matching `pattern`."""
+    eventually(
+        lambda: server_log(server),
+        lambda log: re.search(pattern, log, re.MULTILINE) is not None,
+        f"no line matches {pattern!r}",
+    )
 
 
 def test_a_message_the_api_sends_reaches_the_queues_consumer(served):
